@@ -1,0 +1,1 @@
+"""The ``toekgw`` command for operators and testers."""

@@ -1,0 +1,121 @@
+"""What a validator found: one :class:`Finding` per problem, never an exception.
+
+A finding is plain data so that codecs (which do no I/O) can produce them and the gateway can
+journal and render them. Every text that goes into a finding passes :func:`mask_cpr_in_text`,
+so no CPR number reaches an error list, a log line or a terminal in clear.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass, replace
+
+__all__ = [
+    "Finding",
+    "Severity",
+    "mask_cpr",
+    "mask_cpr_in_text",
+]
+
+
+class Severity(enum.StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+# A 10-digit run whose first six digits are a plausible DDMMYY, alone or written DDMMYY-NNNN.
+# Over-masking (a P-number that happens to look like a date) is the safe side.
+_CPR_IN_TEXT = re.compile(
+    r"(?<![0-9])((?:0[1-9]|[12][0-9]|3[01])(?:0[1-9]|1[0-2])[0-9]{2})-?[0-9]{4}(?![0-9])"
+)
+
+
+def mask_cpr(value: str) -> str:
+    """Mask a CPR number (or a zero-padded field holding one) as ``DDMMYY-****``.
+
+    >>> mask_cpr("0101011234")
+    '010101-****'
+    >>> mask_cpr("00000101011234")
+    '010101-****'
+    """
+    digits = value.strip().replace("-", "")
+    if len(digits) > 10 and digits[: len(digits) - 10].strip("0") == "":
+        digits = digits[-10:]
+    if len(digits) < 6:
+        return "*" * len(digits)
+    return f"{digits[:6]}-****"
+
+
+def mask_cpr_in_text(text: str) -> str:
+    """Mask everything in ``text`` that could be a CPR number."""
+    return _CPR_IN_TEXT.sub(r"\1-****", text)
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One problem in one place of one input.
+
+    ``line`` is the 1-based line of the file (the first record is line 1); ``columns`` the
+    1-based, inclusive character range; ``path`` an XPath for XML input. ``code`` is stable
+    (documented per format) so that operators and tools can act on it.
+    """
+
+    code: str
+    severity: Severity
+    message: str
+    line: int | None = None
+    columns: tuple[int, int] | None = None
+    field: str | None = None
+    expected: str | None = None
+    found: str | None = None
+    path: str | None = None
+    file: str | None = None
+
+    def __post_init__(self) -> None:
+        # The last line of defence: whatever a rule wrote, no CPR leaves in clear.
+        for name in ("message", "expected", "found"):
+            text = getattr(self, name)
+            if text is not None:
+                masked = mask_cpr_in_text(text)
+                if masked != text:
+                    object.__setattr__(self, name, masked)
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity is Severity.ERROR
+
+    @property
+    def columns_text(self) -> str:
+        if self.columns is None:
+            return ""
+        start, end = self.columns
+        return str(start) if start == end else f"{start}-{end}"
+
+    def in_file(self, file: str) -> Finding:
+        return replace(self, file=file)
+
+    def at_line(self, line: int) -> Finding:
+        return replace(self, line=line)
+
+    def where(self) -> str:
+        """``file:line:columns`` (or the XPath) — the place an operator looks at."""
+        parts = [p for p in (self.file, self.line, self.columns_text or None) if p is not None]
+        place = ":".join(str(p) for p in parts)
+        if self.path:
+            place = f"{place} {self.path}" if place else self.path
+        return place
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "file": self.file,
+            "line": self.line,
+            "columns": self.columns_text or None,
+            "field": self.field,
+            "code": self.code,
+            "severity": self.severity.value,
+            "message": self.message,
+            "expected": self.expected,
+            "found": self.found,
+            "path": self.path,
+        }

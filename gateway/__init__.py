@@ -1,0 +1,1 @@
+"""The core: validate, chunk, journal, send/receive, reconcile. Knows no concrete counterpart."""

@@ -1,0 +1,1 @@
+"""Local counterparts that behave like the real ones, faults included, runnable alone."""

@@ -1,0 +1,87 @@
+"""Findings: masking of CPR numbers everywhere, and the three renderings."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+
+import pytest
+
+from formats.findings import Finding, Severity, mask_cpr, mask_cpr_in_text
+from gateway.errors import GatewayError
+from gateway.findings import render
+from gateway.logsafe import CprMaskingFilter
+
+
+@pytest.mark.parametrize(
+    ("value", "masked"),
+    [
+        ("0101011234", "010101-****"),
+        ("00000101011234", "010101-****"),
+        ("010101-1234", "010101-****"),
+    ],
+)
+def test_mask_cpr(value: str, masked: str) -> None:
+    assert mask_cpr(value) == masked
+
+
+def test_mask_cpr_in_text_leaves_amounts_and_dates_alone() -> None:
+    text = (
+        "cpr 3112991234 and 010203-4455, amount 0000012345, date 20260131, ident 123456789012345678"
+    )
+    assert mask_cpr_in_text(text) == (
+        "cpr 311299-**** and 010203-****, amount 0000012345, date 20260131, "
+        "ident 123456789012345678"
+    )
+
+
+FINDINGS = [
+    Finding(
+        "g68.field.digits",
+        Severity.ERROR,
+        "amount: expected digits only",
+        line=3,
+        columns=(39, 49),
+        field="amount",
+        expected="11 digits",
+        found="0000001234A",
+        file="a.txt",
+    ),
+    Finding("g68.rule.x", Severity.WARNING, "about 0101011234", line=4, file="a.txt"),
+]
+
+
+def test_finding_masks_cpr_in_every_text() -> None:
+    f = Finding(
+        "x", Severity.ERROR, "bad 0101011234", expected="not 0101011234", found="0101011234"
+    )
+    assert "0101011234" not in f.message + (f.expected or "") + (f.found or "")
+
+
+def test_render_json_has_the_documented_keys() -> None:
+    rows = json.loads(render(FINDINGS, "json"))
+    assert rows[0]["file"] == "a.txt"
+    assert rows[0]["line"] == 3
+    assert rows[0]["columns"] == "39-49"
+    assert rows[0]["field"] == "amount"
+    assert rows[0]["code"] == "g68.field.digits"
+    assert rows[0]["severity"] == "error"
+    assert rows[1]["message"] == "about 010101-****"
+
+
+def test_render_csv_and_text() -> None:
+    rows = list(csv.DictReader(io.StringIO(render(FINDINGS, "csv"))))
+    assert rows[0]["columns"] == "39-49" and rows[1]["severity"] == "warning"
+    text = render(FINDINGS, "text")
+    assert text.splitlines()[0].startswith("a.txt:3:39-49: error [g68.field.digits]")
+
+
+def test_errors_and_logs_are_masked(caplog: pytest.LogCaptureFixture) -> None:
+    assert "0101011234" not in str(GatewayError("no payment for 0101011234"))
+    logger = logging.getLogger("toek.test")
+    logger.addFilter(CprMaskingFilter())
+    with caplog.at_level(logging.INFO, logger="toek.test"):
+        logger.info("paying %s", "0101011234")
+    assert "0101011234" not in caplog.text and "010101-****" in caplog.text
