@@ -6,6 +6,10 @@ import click
 
 
 def register(root: click.Group) -> None:
-    from cli import validate
+    from cli import receive, simulate, validate
 
+    receive.register_all()
+    simulate.register_all()
     root.add_command(validate.validate)
+    root.add_command(receive.receive)
+    root.add_command(simulate.simulate)

@@ -1,0 +1,15 @@
+"""``toekgw receive COUNTERPART``: fetch what a counterpart has sent us, crash-safely."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.group()
+def receive() -> None:
+    """Receive inbound transmissions: download, verify, validate, journal, then acknowledge."""
+
+
+def register_all() -> None:
+    # One line per counterpart module: ``from cli.receive import X`` then add_command.
+    pass

@@ -1,0 +1,19 @@
+"""``toekgw simulate COUNTERPART``: run a local counterpart until interrupted."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.group()
+def simulate() -> None:
+    """Run a local counterpart (simulator) that behaves like the real one, faults included.
+
+    Each simulator runs until Ctrl-C (or --max-seconds), listens on 127.0.0.1 only, and takes
+    scripted faults from its options.
+    """
+
+
+def register_all() -> None:
+    # One line per simulator module: ``from cli.simulate import X`` then add_command.
+    pass
