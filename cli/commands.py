@@ -8,6 +8,7 @@ import click
 def register(root: click.Group) -> None:
     from cli import receive, simulate, validate
 
+    validate.register_all()
     receive.register_all()
     simulate.register_all()
     root.add_command(validate.validate)

@@ -12,3 +12,8 @@ def validate() -> None:
     Exit 0 when no file has an error (warnings are allowed), 1 when any has, 2 when a file
     could not be read.
     """
+
+
+def register_all() -> None:
+    # One line per format module: ``from cli.validate import X`` then add_command.
+    pass
