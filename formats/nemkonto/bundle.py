@@ -141,10 +141,20 @@ def _head(b: PaymentBundle, count: int, control_sum_ore: int) -> str:
 _TAIL = "</PaymentInformation>\n</NKSPayment>\n"
 
 
-def bundle_overhead(template: PaymentBundle) -> int:
-    """An upper bound of the bytes of a bundle like ``template`` without its payments: the
-    header written with the widest count and control sum the schema allows."""
-    head = _head(template, 10**18 - 1, 10**18 - 1)
+def bundle_overhead() -> int:
+    """An upper bound of the bytes of any valid bundle without its payments: the header with
+    every field at its schema maximum (text fields made of ``&``, the worst case escaped)."""
+    widest = PaymentBundle(
+        bundle_id="x" * 36,
+        created_at=dt.datetime(2000, 1, 1, 0, 0, 0, 1, tzinfo=dt.timezone(dt.timedelta(hours=-23))),
+        authority_cvr="9" * 8,
+        agreement_number="9" * 15,
+        payment_information_id="&" * 35,
+        disposition_date=dt.date(2000, 1, 1),
+        debtor_account=Account("9" * 4, "9" * 10),
+        payments=(PaymentOrder("x", 1, RecipientId(RecipientKind.CVR, "9" * 8)),),
+    )
+    head = _head(widest, 10**18 - 1, 10**18 - 1)
     return len(head.encode("utf-8")) + len(_TAIL)
 
 
