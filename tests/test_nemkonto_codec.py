@@ -187,6 +187,7 @@ def test_header_count_and_sum_are_checked() -> None:
     assert count.path == "/NKSPayment/GroupHeader/NumberOfPayments"
     total = by_code["nemkonto.bundle.header.control_sum"]
     assert (total.expected, total.found) == ("200.03", "200.04")
+    assert validate_bundle(bad) == findings  # the same checks without decoding
 
 
 def test_duplicate_payment_ids_in_a_bundle() -> None:
@@ -195,6 +196,10 @@ def test_duplicate_payment_ids_in_a_bundle() -> None:
     findings = validate_bundle(data)
     assert [f.code for f in findings] == ["nemkonto.bundle.payment.duplicate_id"]
     assert findings[0].found == "P0000000001"
+    assert read_bundle(data) == (None, findings)
+    twice = bundle([payment(1), payment(1)])
+    with pytest.raises(NemKontoFormatError, match="occurs 2 times"):
+        build_bundle(twice)
 
 
 def test_schema_findings_name_line_xpath_and_expectation() -> None:

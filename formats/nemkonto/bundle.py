@@ -171,15 +171,34 @@ def build_bundle(bundle: PaymentBundle, *, validate: bool = True) -> bytes:
     )
     data = text.encode("utf-8")
     if validate:
-        findings = validate_bundle(data)
+        # The header's count and sum are derived from the payments here, so the schema is
+        # what is left to check; duplicate ids are caught before anything is written.
+        findings = _duplicate_findings([p.payment_id for p in bundle.payments])
+        root, syntax = parse_safely(data, CODE)
+        findings += syntax
+        if root is not None:
+            findings += schema_findings(load_schema(SCHEMA), root, CODE)
         if findings:
             raise NemKontoFormatError(f"bundle {bundle.bundle_id} is not valid", findings)
     return data
 
 
 def validate_bundle(data: bytes, *, max_findings: int = DEFAULT_MAX_FINDINGS) -> list[Finding]:
-    """Every structural finding of an NKSPayment document (empty when it is valid)."""
-    return read_bundle(data, max_findings=max_findings)[1]
+    """Every finding of an NKSPayment document (empty when it is valid): syntax, schema,
+    header count and control sum, duplicate payment ids. Decodes nothing."""
+    root, findings = parse_safely(data, CODE)
+    if root is None:
+        return findings
+    findings = schema_findings(load_schema(SCHEMA), root, CODE, max_findings=max_findings)
+    if findings:
+        return findings
+    ids = [
+        el.text or ""
+        for el in root.iterfind(f"{_N}PaymentInformation/{_N}PaymentTransaction/{_N}PaymentId")
+    ]
+    amounts = root.iterfind(f"{_N}PaymentInformation/{_N}PaymentTransaction/{_N}Amount")
+    total = sum(parse_amount(el.text or "") for el in amounts)
+    return _header_findings(root, len(ids), total) + _duplicate_findings(ids)
 
 
 def parse_bundle(data: bytes) -> PaymentBundle:
@@ -202,7 +221,9 @@ def read_bundle(
     if findings:
         return None, findings
     bundle = _decode(root)
-    findings = _header_findings(root, bundle)
+    findings = _header_findings(
+        root, bundle.number_of_payments, bundle.control_sum_ore
+    ) + _duplicate_findings([p.payment_id for p in bundle.payments])
     return (None if findings else bundle), findings
 
 
@@ -224,29 +245,58 @@ def _decode_account(el: etree._Element | None) -> Account | None:
 
 
 def _decode_payment(tx: etree._Element) -> PaymentOrder:
-    recipient_el = tx.find(_N + "Recipient")
-    assert recipient_el is not None
-    id_el = next(c for c in recipient_el if isinstance(c.tag, str))
-    kind = RecipientKind(etree.QName(id_el).localname)
-    address_el = tx.find(_N + "RecipientAddress")
-    address = None
-    if address_el is not None:
-        address = Address(
-            tuple(line.text or "" for line in address_el.iterfind(_N + "AddressLine")),
-            _text(address_el, "PostCode"),
-            _text(address_el, "City"),
-            _opt(address_el, "CountryCode"),
-        )
+    # One pass over the children: the schema has fixed their order and cardinality.
+    payment_id = amount = ""
+    recipient: RecipientId | None = None
+    account = address = None
+    name = benefit_kind = None
+    notification: list[str] = []
+    for child in tx:
+        tag = child.tag
+        if tag == _PAYMENT_ID:
+            payment_id = child.text or ""
+        elif tag == _AMOUNT:
+            amount = child.text or ""
+        elif tag == _RECIPIENT:
+            id_el = next(c for c in child if isinstance(c.tag, str))
+            recipient = RecipientId(_KINDS[id_el.tag], id_el.text or "")
+        elif tag == _NOTIFICATION:
+            notification.append(child.text or "")
+        elif tag == _NAME:
+            name = child.text or ""
+        elif tag == _BENEFIT_KIND:
+            benefit_kind = child.text or ""
+        elif tag == _RECIPIENT_ACCOUNT:
+            account = _decode_account(child)
+        elif tag == _ADDRESS:
+            address = Address(
+                tuple(line.text or "" for line in child.iterfind(_N + "AddressLine")),
+                _text(child, "PostCode"),
+                _text(child, "City"),
+                _opt(child, "CountryCode"),
+            )
+    assert recipient is not None
     return PaymentOrder(
-        payment_id=_text(tx, "PaymentId"),
-        amount_ore=parse_amount(_text(tx, "Amount")),
-        recipient=RecipientId(kind, id_el.text or ""),
-        account=_decode_account(tx.find(_N + "RecipientAccount")),
-        name=_opt(tx, "RecipientName"),
+        payment_id=payment_id,
+        amount_ore=parse_amount(amount),
+        recipient=recipient,
+        account=account,
+        name=name,
         address=address,
-        notification=tuple(t.text or "" for t in tx.iterfind(_N + "NotificationText")),
-        benefit_kind=_opt(tx, "BenefitKind"),
+        notification=tuple(notification),
+        benefit_kind=benefit_kind,
     )
+
+
+_PAYMENT_ID = _N + "PaymentId"
+_AMOUNT = _N + "Amount"
+_RECIPIENT = _N + "Recipient"
+_RECIPIENT_ACCOUNT = _N + "RecipientAccount"
+_NAME = _N + "RecipientName"
+_ADDRESS = _N + "RecipientAddress"
+_NOTIFICATION = _N + "NotificationText"
+_BENEFIT_KIND = _N + "BenefitKind"
+_KINDS = {_N + kind.value: kind for kind in RecipientKind}
 
 
 def _decode(root: etree._Element) -> PaymentBundle:
@@ -275,7 +325,7 @@ def _datetime(text: str) -> dt.datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
 
 
-def _header_findings(root: etree._Element, bundle: PaymentBundle) -> list[Finding]:
+def _header_findings(root: etree._Element, count: int, control_sum_ore: int) -> list[Finding]:
     findings = []
     header = root.find(_N + "GroupHeader")
     assert header is not None
@@ -283,7 +333,7 @@ def _header_findings(root: etree._Element, bundle: PaymentBundle) -> list[Findin
     sum_el = header.find(_N + "ControlSum")
     assert count_el is not None and sum_el is not None
     stated_count = int(count_el.text or "0")
-    if stated_count != bundle.number_of_payments:
+    if stated_count != count:
         findings.append(
             Finding(
                 f"{CODE}.header.count",
@@ -291,13 +341,13 @@ def _header_findings(root: etree._Element, bundle: PaymentBundle) -> list[Findin
                 "NumberOfPayments does not match the payments in the bundle",
                 line=source_line(count_el),
                 field="NumberOfPayments",
-                expected=str(bundle.number_of_payments),
+                expected=str(count),
                 found=str(stated_count),
                 path=element_path(count_el),
             )
         )
     stated_sum = parse_amount(sum_el.text or "0")
-    if stated_sum != bundle.control_sum_ore:
+    if stated_sum != control_sum_ore:
         findings.append(
             Finding(
                 f"{CODE}.header.control_sum",
@@ -305,13 +355,19 @@ def _header_findings(root: etree._Element, bundle: PaymentBundle) -> list[Findin
                 "ControlSum does not match the sum of the payments' amounts",
                 line=source_line(sum_el),
                 field="ControlSum",
-                expected=format_amount(bundle.control_sum_ore),
+                expected=format_amount(control_sum_ore),
                 found=format_amount(stated_sum),
                 path=element_path(sum_el),
             )
         )
-    counts = Counter(p.payment_id for p in bundle.payments)
-    for payment_id, n in counts.items():
+    return findings
+
+
+def _duplicate_findings(payment_ids: list[str]) -> list[Finding]:
+    if len(set(payment_ids)) == len(payment_ids):
+        return []
+    findings = []
+    for payment_id, n in Counter(payment_ids).items():
         if n > 1:
             findings.append(
                 Finding(
