@@ -274,3 +274,25 @@ def test_crash_between_ledger_and_commit_replays_without_paying_twice(
     assert [a.answer_type for a, _, _ in answers(queue)] == [1, 2, 8]
     assert sim.ledger.deliveries() == {"B-0001": 2}
     assert len(sim.ledger.paid()) == 2
+
+
+def test_25000_payments_three_bundles_paid_once_even_when_sent_twice(
+    queue: SqliteQueue, tmp_path: Path
+) -> None:
+    from adapters.nemkonto import Authority, ReleasedPayment, make_bundles
+    from tests.nemkonto_data import AUTHORITY_CVR, CREATED
+
+    authorities = {"0101": Authority(AUTHORITY_CVR, "4711", Account("1234", "0001234567"))}
+    released = [ReleasedPayment("0101", dt.date(2026, 12, 1), payment(n)) for n in range(25_000)]
+    sim = make_sim(queue, tmp_path)
+    for attempt in range(2):  # the second run re-sends the same bundles, as after a crash
+        bundles = make_bundles(released, authorities, created_at=CREATED)
+        assert [b.number_of_payments for b in bundles] == [10_000, 10_000, 5_000]
+        for b in bundles:
+            send(queue, build_bundle(b), f"{b.bundle_id}:{attempt}")
+        assert sim.drain() == 3
+    paid = sim.ledger.paid()
+    assert len(paid) == 25_000
+    assert sum(amount for amount, _ in paid.values()) == sum(r.order.amount_ore for r in released)
+    assert sorted(sim.ledger.deliveries().values()) == [2, 2, 2]
+    assert (sim.stats.bundles, sim.stats.duplicates, sim.stats.accepted) == (3, 3, 25_000)
