@@ -211,3 +211,31 @@ def test_missing_pymqi_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setitem(sys.modules, "pymqi", None)
     with pytest.raises(GatewayError, match=r"toek-gateway\[mq\]"):
         session()
+
+
+class _NoMqClient:
+    """A finder that fails like pymqi installed without IBM's client libraries."""
+
+    def find_spec(self, name: str, path: object, target: object = None) -> None:
+        if name == "pymqi":
+            raise ImportError("libmqic_r.so: cannot open shared object file")
+        return None
+
+
+def test_pymqi_without_the_ibm_client_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delitem(sys.modules, "pymqi", raising=False)
+    monkeypatch.setattr(sys, "meta_path", [_NoMqClient(), *sys.meta_path])
+    with pytest.raises(QueueError, match="cannot load IBM's MQ client libraries") as info:
+        session()
+    assert "LD_LIBRARY_PATH" in str(info.value)
+
+
+def test_queue_attributes_are_inquired_once(broker: fake.Broker) -> None:
+    with session(backout_threshold=None) as s:
+        for n in range(3):
+            s.put(Q, str(n).encode())
+        s.commit()
+        for _ in range(3):
+            assert s.get(Q) is not None
+        s.commit()
+    assert [args for op, args in broker.calls if op == "inquire"] == [(Q, 22)]

@@ -111,6 +111,9 @@ class PymqiQueue:
         self.reconnect_delay = reconnect_delay
         self._qmgr: Any = None
         self._queues: dict[tuple[str, str], Any] = {}
+        # Queue attributes, inquired once per queue (an MQINQ is a round trip).
+        self._thresholds: dict[str, int] = {}
+        self._backout_names: dict[str, str] = {}
         self._pending = False
         self._call("connect", lambda: None)
 
@@ -312,22 +315,26 @@ class PymqiQueue:
     def _threshold(self, queue: str) -> int:
         if self.backout_threshold is not None:
             return self.backout_threshold
-        value = self._call(
-            f"inquire {queue}",
-            lambda: self._open(queue, "input").inquire(self._c.MQIA_BACKOUT_THRESHOLD),
-        )
-        return int(value) or DEFAULT_BACKOUT_THRESHOLD
+        if queue not in self._thresholds:
+            value = self._call(
+                f"inquire {queue}",
+                lambda: self._open(queue, "input").inquire(self._c.MQIA_BACKOUT_THRESHOLD),
+            )
+            self._thresholds[queue] = int(value) or DEFAULT_BACKOUT_THRESHOLD
+        return self._thresholds[queue]
 
     def _backout_queue(self, queue: str) -> str:
         configured = self.backout_queues.get(queue)
         if configured:
             return configured
-        value = self._call(
-            f"inquire {queue}",
-            lambda: self._open(queue, "input").inquire(self._c.MQCA_BACKOUT_REQ_Q_NAME),
-        )
-        name = (value.decode("ascii") if isinstance(value, bytes) else str(value)).strip()
-        return name.rstrip("\x00") or backout_queue_name(queue)
+        if queue not in self._backout_names:
+            value = self._call(
+                f"inquire {queue}",
+                lambda: self._open(queue, "input").inquire(self._c.MQCA_BACKOUT_REQ_Q_NAME),
+            )
+            text = value.decode("ascii") if isinstance(value, bytes) else str(value)
+            self._backout_names[queue] = text.strip().rstrip("\x00") or backout_queue_name(queue)
+        return self._backout_names[queue]
 
     def _move_to_backout_queue(self, queue: str, md: Any, body: bytes, *, commit: bool) -> None:
         # The move joins the current unit of work; alone in it, it is committed at once so a

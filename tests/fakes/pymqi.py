@@ -387,6 +387,7 @@ class Queue:
     def inquire(self, attribute: int) -> Any:
         conn = self._qmgr.get_handle()
         BROKER._fault("inquire", conn)
+        BROKER.calls.append(("inquire", (self._name, attribute)))
         if not self._opts & CMQC.MQOO_INQUIRE:
             raise _failed(2038)  # MQRC_NOT_OPEN_FOR_INQUIRE
         return BROKER.attributes[self._name][attribute]
