@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from formats.nemkonto import AnswerType, build_bundle, parse_answer
 from gateway.transport.mq import SqliteQueue, message_id
 from simulators.nemkonto import DEFAULT_REPLY_QUEUE, DEFAULT_REQUEST_QUEUE, NemKontoSimulator
@@ -51,41 +53,80 @@ def _recorded(ledger_db: Path) -> dict[str, int]:
         return {}  # the schema is not there yet
 
 
-def test_sigkill_mid_way_loses_no_bundle_and_pays_none_twice(tmp_path: Path) -> None:
+def _count(queue_db: Path, where: str) -> int:
+    try:
+        with sqlite3.connect(queue_db, timeout=5) as db:
+            return int(db.execute(f"SELECT count(*) FROM message WHERE {where}").fetchone()[0])
+    except sqlite3.OperationalError:
+        return 0
+
+
+def _got_third(queue_db: Path, ledger_db: Path) -> bool:
+    # B-0 and B-1 answered and committed (1, 2, 8 and 1, 2), B-2 got: it is being validated
+    # or written to the ledger.
+    replies = _count(queue_db, f"queue = '{DEFAULT_REPLY_QUEUE}' AND state = 'ready'")
+    return replies >= 5 and _count(queue_db, "state = 'got'") == 1
+
+
+# Where the SIGKILL lands. "got": the third bundle is got, before or while it is recorded;
+# "recorded": the second bundle is in the ledger, its answers not committed (held by --delay).
+KILL_POINTS = {
+    "got": (_got_third, ()),
+    "recorded": (lambda q, ledger: len(_recorded(ledger)) >= 2, ("--delay", "0.4")),
+}
+
+
+@pytest.mark.parametrize("kill_point", sorted(KILL_POINTS))
+def test_sigkill_mid_way_loses_no_bundle_and_pays_none_twice(
+    tmp_path: Path, kill_point: str
+) -> None:
     queue_db = tmp_path / "queues.sqlite"
     ledger_db = tmp_path / "ledger.sqlite"
+    size = 1500 if kill_point == "got" else 40  # a big bundle keeps the get-to-ledger gap open
     bundles = [
-        bundle([payment(b * 100 + n) for n in range(40)], bundle_id=f"B-{b}") for b in range(5)
+        bundle([payment(b * 10_000 + n) for n in range(size)], bundle_id=f"B-{b}") for b in range(5)
     ]
     with SqliteQueue(queue_db) as q:
         for b in bundles:
             q.put(DEFAULT_REQUEST_QUEUE, build_bundle(b), msg_id=message_id(b.bundle_id))
         q.commit()
 
-    # --delay holds each bundle between the ledger write and the commit for 0.4 s: kill there.
-    proc = _simulator(queue_db, ledger_db, "--delay", "0.4", "--reject-cpr", cpr(101))
-    deadline = time.monotonic() + 30
-    while len(_recorded(ledger_db)) < 2:
+    reached, extra = KILL_POINTS[kill_point]
+    proc = _simulator(queue_db, ledger_db, "--reject-cpr", cpr(10_001), *extra)
+    deadline = time.monotonic() + 60
+    while not reached(queue_db, ledger_db):
         assert proc.poll() is None, proc.communicate()
-        assert time.monotonic() < deadline, "the simulator did not get going"
-        time.sleep(0.01)
+        assert time.monotonic() < deadline, "the simulator did not reach the kill point"
+        time.sleep(0.005)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=10)
-    assert _recorded(ledger_db) == {"B-0": 1, "B-1": 1}
+    before = _recorded(ledger_db)
 
     with SqliteQueue(queue_db) as q:
+        committed = {parse_answer(m.body).bundle_id for m in q.browse(DEFAULT_REPLY_QUEUE)}
         sim = NemKontoSimulator(q, ledger_db)
-        assert sim.drain() == 4  # B-1 again (answered from the ledger), then B-2 .. B-4
+        handled = sim.drain()
         replies = [parse_answer(m.body) for m in q.browse(DEFAULT_REPLY_QUEUE)]
-        ledger = Ledger(ledger_db)
-        paid = ledger.paid()
-        deliveries = ledger.deliveries()
-        ledger.close()
+        assert q.browse(DEFAULT_REQUEST_QUEUE) == []
         sim.ledger.close()
+    ledger = Ledger(ledger_db)
+    paid = ledger.paid()
+    deliveries = ledger.deliveries()
+    ledger.close()
 
-    assert deliveries == {"B-0": 1, "B-1": 2, "B-2": 1, "B-3": 1, "B-4": 1}
+    # Every bundle the killed process had not committed came back and was handled again; one
+    # it had recorded but not committed was answered from the ledger (a second delivery).
+    assert handled == 5 - len(committed)
+    assert deliveries == {
+        b.bundle_id: 2 if b.bundle_id in before and b.bundle_id not in committed else 1
+        for b in bundles
+    }
+    if kill_point == "recorded":
+        assert deliveries["B-1"] == 2
+    else:
+        assert committed == {"B-0", "B-1"}
     expected = {p.payment_id: p.amount_ore for b in bundles for p in b.payments}
-    del expected["P0000000101"]  # rejected by script
+    del expected["P0000010001"]  # rejected by script
     assert {k: v[0] for k, v in paid.items()} == expected
     for b in bundles:
         kinds = [a.answer_type for a in replies if a.bundle_id == b.bundle_id]
