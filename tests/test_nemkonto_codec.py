@@ -286,3 +286,28 @@ def test_answer_consistency() -> None:
     inconsistent = data.replace(b"<AnswerType>1<", b"<AnswerType>2<")
     a, findings = read_answer(inconsistent)
     assert a is None and findings[0].code == "nemkonto.answer.inconsistent"
+
+
+def test_values_the_codec_cannot_represent_are_findings() -> None:
+    data = build_bundle(bundle([payment(1)]))
+    with_zone = data.replace(b"<DispositionDate>2026-12-01<", b"<DispositionDate>2026-12-01Z<")
+    b, findings = read_bundle(with_zone)
+    assert b is None
+    (f,) = findings
+    assert f.code == "nemkonto.bundle.value.unreadable"
+    assert f.path == "/NKSPayment/PaymentInformation/DispositionDate"
+    assert (f.line, f.found) == (4, "2026-12-01Z")
+    assert validate_bundle(with_zone) == findings
+    midnight = data.replace(b"10:00:00+00:00<", b"24:00:00+00:00<")  # valid xs:dateTime
+    assert midnight != data
+    assert [f.field for f in validate_bundle(midnight)] == ["CreationDateTime"]
+    assert read_bundle(midnight)[1] == validate_bundle(midnight)
+
+
+def test_text_that_cannot_be_xml_is_refused_by_the_builder() -> None:
+    control_char = PaymentOrder("P1", 100, RecipientId(RecipientKind.CVR, "29189846"), name="a\x01")
+    with pytest.raises(NemKontoFormatError, match="not well-formed"):
+        build_bundle(bundle([control_char]))
+    surrogate = PaymentOrder("P1", 100, RecipientId(RecipientKind.CVR, "29189846"), name="\ud800")
+    with pytest.raises(NemKontoFormatError, match="UTF-8 cannot encode"):
+        build_bundle(bundle([surrogate]))

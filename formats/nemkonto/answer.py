@@ -52,7 +52,16 @@ def build_answer(answer: BundleAnswer, *, validate: bool = True) -> bytes:
             "</Payment>\n",
         )
     parts.append("</NKSAnswer>\n")
-    data = "".join(parts).encode("utf-8")
+    try:
+        data = "".join(parts).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        finding = Finding(
+            f"{CODE}.text.encoding",
+            Severity.ERROR,
+            f"a text holds a character UTF-8 cannot encode ({exc.reason})",
+            expected="characters XML 1.0 allows",
+        )
+        raise NemKontoFormatError("the answer is not valid", [finding]) from None
     if validate:
         root, findings = parse_safely(data, CODE)
         if root is not None:

@@ -169,7 +169,20 @@ def build_bundle(bundle: PaymentBundle, *, validate: bool = True) -> bytes:
         + "".join(payment_fragment(p) for p in bundle.payments)
         + _TAIL
     )
-    data = text.encode("utf-8")
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise NemKontoFormatError(
+            f"bundle {bundle.bundle_id} is not valid",
+            [
+                Finding(
+                    f"{CODE}.text.encoding",
+                    Severity.ERROR,
+                    f"a text holds a character UTF-8 cannot encode ({exc.reason})",
+                    expected="characters XML 1.0 allows",
+                )
+            ],
+        ) from None
     if validate:
         # The header's count and sum are derived from the payments here, so the schema is
         # what is left to check; duplicate ids are caught before anything is written.
@@ -198,6 +211,11 @@ def validate_bundle(data: bytes, *, max_findings: int = DEFAULT_MAX_FINDINGS) ->
     ]
     amounts = root.iterfind(f"{_N}PaymentInformation/{_N}PaymentTransaction/{_N}Amount")
     total = sum(parse_amount(el.text or "") for el in amounts)
+    try:
+        _datetime(_child(_child(root, "GroupHeader"), "CreationDateTime"))
+        _date(_child(_child(root, "PaymentInformation"), "DispositionDate"))
+    except _Unreadable as exc:
+        return [exc.finding()]
     return _header_findings(root, len(ids), total) + _duplicate_findings(ids)
 
 
@@ -220,7 +238,10 @@ def read_bundle(
     findings = schema_findings(load_schema(SCHEMA), root, CODE, max_findings=max_findings)
     if findings:
         return None, findings
-    bundle = _decode(root)
+    try:
+        bundle = _decode(root)
+    except _Unreadable as exc:
+        return None, [exc.finding()]
     findings = _header_findings(
         root, bundle.number_of_payments, bundle.control_sum_ore
     ) + _duplicate_findings([p.payment_id for p in bundle.payments])
@@ -309,20 +330,58 @@ def _decode(root: etree._Element) -> PaymentBundle:
     assert debtor is not None
     return PaymentBundle(
         bundle_id=_text(header, "BundleId"),
-        created_at=_datetime(_text(header, "CreationDateTime")),
+        created_at=_datetime(_child(header, "CreationDateTime")),
         authority_cvr=_text(authority, "CVR"),
         agreement_number=_text(authority, "AgreementNumber"),
         payment_information_id=_text(info, "PaymentInformationId"),
-        disposition_date=dt.date.fromisoformat(_text(info, "DispositionDate")),
+        disposition_date=_date(_child(info, "DispositionDate")),
         debtor_account=debtor,
         payments=tuple(_decode_payment(tx) for tx in info.iterfind(_N + "PaymentTransaction")),
     )
 
 
-def _datetime(text: str) -> dt.datetime:
-    value = dt.datetime.fromisoformat(text)
+class _Unreadable(ValueError):
+    """A schema-valid value the codec cannot represent (e.g. a date with a time zone)."""
+
+    def __init__(self, element: etree._Element, expected: str) -> None:
+        super().__init__(expected)
+        self.element = element
+        self.expected = expected
+
+    def finding(self) -> Finding:
+        field = etree.QName(self.element).localname
+        return Finding(
+            f"{CODE}.value.unreadable",
+            Severity.ERROR,
+            f"{field}: the value cannot be read",
+            line=source_line(self.element),
+            field=field,
+            expected=self.expected,
+            found=self.element.text,
+            path=element_path(self.element),
+        )
+
+
+def _child(el: etree._Element, tag: str) -> etree._Element:
+    child = el.find(_N + tag)
+    assert child is not None  # the schema has required it
+    return child
+
+
+def _datetime(el: etree._Element) -> dt.datetime:
+    try:
+        value = dt.datetime.fromisoformat(el.text or "")
+    except ValueError:
+        raise _Unreadable(el, "a date and time like 2026-11-23T10:00:00+01:00") from None
     # xs:dateTime allows a time without zone; we read it as UTC rather than guess local time.
     return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+
+
+def _date(el: etree._Element) -> dt.date:
+    try:
+        return dt.date.fromisoformat(el.text or "")
+    except ValueError:
+        raise _Unreadable(el, "a date without time zone, like 2026-12-01") from None
 
 
 def _header_findings(root: etree._Element, count: int, control_sum_ore: int) -> list[Finding]:
