@@ -316,6 +316,11 @@ class SqliteQueue:
         self._db.execute("COMMIT")
 
     def _get_once(self, queue: str) -> Message | None:
+        # A plain read first: polling an empty queue must not take the write lock.
+        if not self._db.execute(
+            "SELECT 1 FROM message WHERE queue = ? AND state = 'ready' LIMIT 1", (queue,)
+        ).fetchone():
+            return None
         with self._write() as db:
             row = db.execute(
                 "SELECT seq, msg_id, correl_id, body, backout_count, put_at FROM message"
