@@ -1,0 +1,1 @@
+"""Transports: small protocols with a real implementation and a local twin each."""

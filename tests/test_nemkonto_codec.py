@@ -1,0 +1,313 @@
+"""NKSPayment and NKSAnswer: round trips (hypothesis), schema findings, safe parsing, masking."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from formats.nemkonto import (
+    Account,
+    Address,
+    AnswerType,
+    BundleAnswer,
+    NemKontoFormatError,
+    PaymentBundle,
+    PaymentOrder,
+    PaymentState,
+    PaymentStatus,
+    RecipientId,
+    RecipientKind,
+    build_answer,
+    build_bundle,
+    bundle_overhead,
+    format_amount,
+    parse_amount,
+    parse_answer,
+    parse_bundle,
+    payment_findings,
+    payment_fragment,
+    read_answer,
+    read_bundle,
+    validate_bundle,
+)
+from tests.nemkonto_data import bundle, cpr, payment
+
+TEXT = st.text(alphabet="abcæøåÆØÅ XYZ019&<>'\"-./é\r", min_size=1)
+DIGITS = "0123456789"
+
+
+def _text(max_size: int) -> st.SearchStrategy[str]:
+    return TEXT.filter(lambda s: len(s) <= max_size)
+
+
+def _digits(n: int, m: int | None = None) -> st.SearchStrategy[str]:
+    return st.text(alphabet=DIGITS, min_size=n, max_size=m or n)
+
+
+recipients = st.one_of(
+    st.builds(RecipientId, st.just(RecipientKind.CPR), _digits(10)),
+    st.builds(RecipientId, st.just(RecipientKind.CVR), _digits(8)),
+    st.builds(RecipientId, st.just(RecipientKind.SE), _digits(8)),
+    st.builds(RecipientId, st.just(RecipientKind.PNUMBER), _digits(10)),
+)
+accounts = st.builds(Account, _digits(4), _digits(1, 10))
+addresses = st.builds(
+    Address,
+    st.lists(_text(70), min_size=1, max_size=3).map(tuple),
+    _text(16),
+    _text(35),
+    st.one_of(st.none(), st.sampled_from(["DK", "SE", "DE"])),
+)
+aware = st.datetimes(
+    min_value=dt.datetime(2000, 1, 1),
+    max_value=dt.datetime(2099, 1, 1),
+    timezones=st.sampled_from([dt.UTC, dt.timezone(dt.timedelta(hours=1))]),
+)
+
+
+@st.composite
+def payment_orders(draw: st.DrawFn, index: int) -> PaymentOrder:
+    return PaymentOrder(
+        payment_id=f"{draw(_text(20))}#{index}",
+        amount_ore=draw(st.integers(1, 10**16)),
+        recipient=draw(recipients),
+        account=draw(st.one_of(st.none(), accounts)),
+        name=draw(st.one_of(st.none(), _text(70))),
+        address=draw(st.one_of(st.none(), addresses)),
+        notification=tuple(draw(st.lists(_text(35), max_size=4))),
+        benefit_kind=draw(st.one_of(st.none(), _text(35))),
+    )
+
+
+@st.composite
+def bundles(draw: st.DrawFn) -> PaymentBundle:
+    n = draw(st.integers(1, 5))
+    return PaymentBundle(
+        bundle_id=draw(st.text(alphabet="abcXYZ019-", min_size=1, max_size=36)),
+        created_at=draw(aware),
+        authority_cvr=draw(_digits(8)),
+        agreement_number=draw(_digits(1, 15)),
+        payment_information_id=draw(_text(35)),
+        disposition_date=draw(st.dates(dt.date(2000, 1, 1), dt.date(2099, 12, 31))),
+        debtor_account=draw(accounts),
+        payments=tuple(draw(payment_orders(i)) for i in range(n)),
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(bundles())
+def test_bundle_round_trip(b: PaymentBundle) -> None:
+    data = build_bundle(b)
+    assert parse_bundle(data) == b
+    size = len(data)
+    fragments = sum(len(payment_fragment(p).encode()) for p in b.payments)
+    assert size <= bundle_overhead() + fragments
+
+
+statuses = st.builds(
+    PaymentStatus,
+    _text(35),
+    st.sampled_from(list(PaymentState)),
+    st.one_of(st.none(), _text(35)),
+    st.one_of(st.none(), _text(250)),
+)
+
+
+@st.composite
+def answers(draw: st.DrawFn) -> BundleAnswer:
+    kind = draw(st.sampled_from(list(AnswerType)))
+    return BundleAnswer(
+        answer_type=kind,
+        bundle_id=draw(
+            st.text(alphabet="abc019-", min_size=1, max_size=36)
+            if kind is not AnswerType.UNREADABLE
+            else st.one_of(st.none(), st.text(alphabet="abc019-", min_size=1, max_size=36))
+        ),
+        processed_at=draw(aware),
+        received_count=draw(st.one_of(st.none(), st.integers(0, 10_000))),
+        accepted_count=draw(st.one_of(st.none(), st.integers(0, 10_000))),
+        error_code=draw(st.one_of(st.none(), _text(35))),
+        error_text=draw(st.one_of(st.none(), _text(250))),
+        payments=tuple(draw(st.lists(statuses, min_size=1, max_size=4)))
+        if kind.about_payments
+        else (),
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(answers())
+def test_answer_round_trip(a: BundleAnswer) -> None:
+    assert parse_answer(build_answer(a)) == a
+
+
+@given(st.integers(-(10**12), 10**12))
+def test_amount_round_trip(ore: int) -> None:
+    assert parse_amount(format_amount(ore)) == ore
+
+
+def test_amounts_are_exact() -> None:
+    assert format_amount(5) == "0.05"
+    assert format_amount(123456) == "1234.56"
+    assert parse_amount("1.5") == 150
+    with pytest.raises(ValueError, match="two decimals"):
+        parse_amount("1.005")
+    with pytest.raises(ValueError, match="not an amount"):
+        parse_amount("x")
+
+
+def test_complete_and_incomplete_payments() -> None:
+    incomplete = payment(1)
+    complete = PaymentOrder(
+        "C1",
+        500,
+        RecipientId(RecipientKind.CVR, "29189846"),
+        account=Account("9999", "12345"),
+        address=Address(("Vej 1",), "8000", "Aarhus C"),
+    )
+    b = parse_bundle(build_bundle(bundle([incomplete, complete])))
+    assert [p.complete for p in b.payments] == [False, True]
+    assert b.number_of_payments == 2
+    assert b.control_sum_ore == incomplete.amount_ore + 500
+
+
+def test_header_count_and_sum_are_checked() -> None:
+    data = build_bundle(bundle([payment(1), payment(2)]))
+    bad = data.replace(b"<NumberOfPayments>2<", b"<NumberOfPayments>3<").replace(
+        b"<ControlSum>200.03<", b"<ControlSum>200.04<"
+    )
+    assert bad != data
+    b, findings = read_bundle(bad)
+    assert b is None
+    by_code = {f.code: f for f in findings}
+    count = by_code["nemkonto.bundle.header.count"]
+    assert (count.expected, count.found, count.line) == ("2", "3", 3)
+    assert count.path == "/NKSPayment/GroupHeader/NumberOfPayments"
+    total = by_code["nemkonto.bundle.header.control_sum"]
+    assert (total.expected, total.found) == ("200.03", "200.04")
+    assert validate_bundle(bad) == findings  # the same checks without decoding
+
+
+def test_duplicate_payment_ids_in_a_bundle() -> None:
+    data = build_bundle(bundle([payment(1), payment(2)]), validate=False)
+    data = data.replace(b"P0000000002", b"P0000000001")
+    findings = validate_bundle(data)
+    assert [f.code for f in findings] == ["nemkonto.bundle.payment.duplicate_id"]
+    assert findings[0].found == "P0000000001"
+    assert read_bundle(data) == (None, findings)
+    twice = bundle([payment(1), payment(1)])
+    with pytest.raises(NemKontoFormatError, match="occurs 2 times"):
+        build_bundle(twice)
+
+
+def test_schema_findings_name_line_xpath_and_expectation() -> None:
+    data = build_bundle(bundle([payment(1), payment(2), payment(3)]))
+    text = data.decode()
+    text = text.replace("<Amount>100.02</Amount>", "<Amount>100.021</Amount>")
+    text = text.replace(f"<CPR>{cpr(3)}</CPR>", "<CPX>1</CPX>")
+    findings = validate_bundle(text.encode())
+    assert len(findings) == 2
+    amount, recipient = findings
+    assert amount.path == "/NKSPayment/PaymentInformation/PaymentTransaction[2]/Amount"
+    assert amount.field == "Amount"
+    assert amount.line == 6
+    assert amount.expected == "at most 2 decimals"
+    assert recipient.path == "/NKSPayment/PaymentInformation/PaymentTransaction[3]/Recipient/CPX"
+    assert recipient.expected == "CPR or CVR or SE or PNumber"
+    assert recipient.code == "nemkonto.bundle.xsd.element_content"
+
+
+def test_cpr_never_in_clear_in_findings_or_errors() -> None:
+    secret = "0101011234"
+    text = build_bundle(bundle([payment(1, cpr_number=secret)])).decode()
+    for bad in (secret + "5", secret[:9], "0101011234x"):
+        data = text.replace(f"<CPR>{secret}</CPR>", f"<CPR>{bad}</CPR>").encode()
+        findings = validate_bundle(data)
+        assert findings and findings[0].field == "CPR"
+        rendered = " ".join(f"{f.message} {f.expected} {f.found}" for f in findings)
+        assert secret not in rendered and "010101123" not in rendered
+        with pytest.raises(NemKontoFormatError) as info:
+            parse_bundle(data)
+        assert "010101123" not in str(info.value)
+    assert secret not in repr(payment(1, cpr_number=secret))
+    too_long_name = PaymentOrder(
+        "X" * 40, 100, RecipientId(RecipientKind.CPR, secret), name="n " + secret
+    )
+    with pytest.raises(NemKontoFormatError) as info:
+        build_bundle(bundle([too_long_name]))
+    assert secret not in str(info.value)
+    assert "PaymentId" in str(info.value)
+
+
+def test_identifier_rules_per_payment() -> None:
+    ok = payment(1)
+    bad_cpr = payment(2, cpr_number="3113001234")
+    bad_cvr = PaymentOrder("P3", 100, RecipientId(RecipientKind.CVR, "12345678"))
+    findings = payment_findings([ok, bad_cpr, bad_cvr])
+    assert set(findings) == {"P0000000002", "P3"}
+    assert findings["P0000000002"][0].path == (
+        "/NKSPayment/PaymentInformation/PaymentTransaction[2]/Recipient/CPR"
+    )
+    assert "3113001234" not in findings["P0000000002"][0].message
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'<?xml version="1.0"?>\n<!DOCTYPE x [<!ENTITY a "aaaa">]>\n<NKSPayment/>',
+        b'<!DOCTYPE x SYSTEM "http://127.0.0.1:9/x.dtd"><NKSPayment/>',
+        b"<?xml version='1.0'?><!DOCTYPE lol [<!ENTITY l1 '&l0;&l0;'><!ENTITY l0 'x'>]><a>&l1;</a>",
+    ],
+)
+def test_doctype_and_entities_are_refused(data: bytes) -> None:
+    b, findings = read_bundle(data)
+    assert b is None
+    assert [f.code for f in findings] == ["nemkonto.bundle.xml.doctype"]
+
+
+def test_not_xml_at_all() -> None:
+    b, findings = read_bundle(b"\x00\x01garbage")
+    assert b is None and findings[0].code == "nemkonto.bundle.xml.syntax"
+    a, afindings = read_answer(b"<NKSAnswer")
+    assert a is None and afindings[0].code == "nemkonto.answer.xml.syntax"
+
+
+def test_answer_consistency() -> None:
+    now = dt.datetime(2026, 11, 23, tzinfo=dt.UTC)
+    with pytest.raises(ValueError, match="names at least one payment"):
+        BundleAnswer(AnswerType.RECEIVE_CONTROL, "B1", now)
+    with pytest.raises(ValueError, match="only a type 0"):
+        BundleAnswer(AnswerType.RECEIVED, None, now)
+    data = build_answer(
+        BundleAnswer(AnswerType.RECEIVED, "B1", now, received_count=2), validate=True
+    )
+    inconsistent = data.replace(b"<AnswerType>1<", b"<AnswerType>2<")
+    a, findings = read_answer(inconsistent)
+    assert a is None and findings[0].code == "nemkonto.answer.inconsistent"
+
+
+def test_values_the_codec_cannot_represent_are_findings() -> None:
+    data = build_bundle(bundle([payment(1)]))
+    with_zone = data.replace(b"<DispositionDate>2026-12-01<", b"<DispositionDate>2026-12-01Z<")
+    b, findings = read_bundle(with_zone)
+    assert b is None
+    (f,) = findings
+    assert f.code == "nemkonto.bundle.value.unreadable"
+    assert f.path == "/NKSPayment/PaymentInformation/DispositionDate"
+    assert (f.line, f.found) == (4, "2026-12-01Z")
+    assert validate_bundle(with_zone) == findings
+    midnight = data.replace(b"10:00:00+00:00<", b"24:00:00+00:00<")  # valid xs:dateTime
+    assert midnight != data
+    assert [f.field for f in validate_bundle(midnight)] == ["CreationDateTime"]
+    assert read_bundle(midnight)[1] == validate_bundle(midnight)
+
+
+def test_text_that_cannot_be_xml_is_refused_by_the_builder() -> None:
+    control_char = PaymentOrder("P1", 100, RecipientId(RecipientKind.CVR, "29189846"), name="a\x01")
+    with pytest.raises(NemKontoFormatError, match="not well-formed"):
+        build_bundle(bundle([control_char]))
+    surrogate = PaymentOrder("P1", 100, RecipientId(RecipientKind.CVR, "29189846"), name="\ud800")
+    with pytest.raises(NemKontoFormatError, match="UTF-8 cannot encode"):
+        build_bundle(bundle([surrogate]))

@@ -1,0 +1,241 @@
+"""PymqiQueue against the stand-in pymqi (tests/fakes/pymqi.py): no real queue manager here."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+
+import pytest
+
+from gateway.errors import GatewayError
+from gateway.transport.mq import MessageQueue, QueueError, UnitOfWorkLost, message_id
+from gateway.transport.pymqi_queue import PymqiQueue
+from tests.fakes import pymqi as fake
+
+Q = "NKS.REQUEST"
+R = "NKS.REPLY"
+
+
+@pytest.fixture
+def broker(monkeypatch: pytest.MonkeyPatch) -> Iterator[fake.Broker]:
+    monkeypatch.setitem(sys.modules, "pymqi", fake)
+    b = fake.reset()
+    b.define(Q, bothresh=2, boqname="NKS.REQUEST.BOQ")
+    b.define(R)
+    b.define("NKS.REQUEST.BOQ")
+    b.define("NKS.REPLY.BACKOUT")
+    yield b
+
+
+def session(**kw: object) -> PymqiQueue:
+    args: dict[str, object] = {"user": "app", "password": "secret", "reconnect_delay": 0.0}
+    args.update(kw)
+    return PymqiQueue("QM1", "DEV.APP.SVRCONN", "127.0.0.1(1414)", **args)  # type: ignore[arg-type]
+
+
+def test_put_and_get_under_syncpoint(broker: fake.Broker) -> None:
+    with session() as a, session() as b:
+        assert isinstance(a, MessageQueue)
+        mid = a.put(Q, b"bundle", correl_id=message_id("c"))
+        assert broker.visible(Q) == []
+        assert b.get(Q) is None
+        a.commit()
+        m = b.get(Q, wait=1)
+        assert m is not None
+        assert (m.msg_id, m.correl_id, m.body, m.backout_count) == (
+            mid,
+            message_id("c"),
+            b"bundle",
+            0,
+        )
+        assert m.put_at > 1_700_000_000
+        b.commit()
+        assert broker.queues[Q] == []
+    put_opts = [opts for op, (_q, opts, *_rest) in broker.calls if op == "put"]
+    assert all(o & fake.CMQC.MQPMO_SYNCPOINT for o in put_opts)
+    gets = [args for op, args in broker.calls if op == "get"]
+    assert all(o & fake.CMQC.MQGMO_SYNCPOINT and o & fake.CMQC.MQGMO_WAIT for _q, o, _w in gets)
+    assert gets[-1][0] == Q and 900 <= gets[-1][2] <= 1000  # wait=1 s as WaitInterval in ms
+
+
+def test_given_message_id_is_kept(broker: fake.Broker) -> None:
+    with session() as s:
+        assert s.put(Q, b"x", msg_id=message_id("bundle-7")) == message_id("bundle-7")
+        s.commit()
+        m = s.get(Q)
+        assert m is not None and m.msg_id == message_id("bundle-7") and m.correl_id is None
+        with pytest.raises(ValueError, match="24 bytes"):
+            s.put(Q, b"x", correl_id=b"short")
+
+
+def test_2033_is_an_empty_queue(broker: fake.Broker) -> None:
+    with session() as s:
+        assert s.get(Q, wait=0.05) is None
+
+
+def test_backout_returns_the_message_with_its_count(broker: fake.Broker) -> None:
+    with session() as s:
+        s.put(Q, b"m")
+        s.commit()
+        first = s.get(Q)
+        s.backout()
+        again = s.get(Q)
+        assert first is not None and again is not None
+        assert (first.backout_count, again.backout_count) == (0, 1)
+
+
+def test_close_backs_out_although_mqdisc_commits(broker: fake.Broker) -> None:
+    s = session()
+    s.put(Q, b"m")
+    s.commit()
+    assert s.get(Q) is not None
+    s.close()
+    assert broker.visible(Q) == [b"m"]
+    assert broker.queues[Q][0].backout_count == 1
+
+
+def test_poison_message_goes_to_the_queues_backout_queue(broker: fake.Broker) -> None:
+    with session(backout_threshold=None) as s:  # take BOTHRESH=2, BOQNAME from the queue
+        s.put(Q, b"poison")
+        s.put(Q, b"next")
+        s.commit()
+        for _ in range(2):
+            m = s.get(Q)
+            assert m is not None and m.body == b"poison"
+            s.backout()
+        m = s.get(Q)
+        assert m is not None and m.body == b"next"
+        # The move was committed on its own; this unit of work holds only "next".
+        s.backout()
+        assert broker.visible("NKS.REQUEST.BOQ") == [b"poison"]
+        assert broker.visible(Q) == [b"next"]
+
+
+def test_configured_threshold_and_default_backout_queue(broker: fake.Broker) -> None:
+    with session(backout_threshold=1) as s:
+        s.put(R, b"bad")
+        s.commit()
+        assert s.get(R) is not None
+        s.backout()
+        assert s.get(R) is None
+        assert broker.visible("NKS.REPLY.BACKOUT") == [b"bad"]
+
+
+def test_poison_move_joins_a_unit_of_work_in_progress(broker: fake.Broker) -> None:
+    with session(backout_threshold=1) as s:
+        s.put(R, b"bad")
+        s.put(Q, b"good")
+        s.commit()
+        assert s.get(R) is not None
+        s.backout()
+        s.put(Q, b"mine")  # uncommitted work: the move must not commit it
+        assert s.get(R) is None
+        assert broker.visible(Q) == [b"good"]
+        s.commit()
+        assert broker.visible(Q) == [b"good", b"mine"]
+        assert broker.visible("NKS.REPLY.BACKOUT") == [b"bad"]
+
+
+@pytest.mark.parametrize("reason", [2009, 2161, 2538])
+def test_reconnect_and_retry_with_nothing_uncommitted(broker: fake.Broker, reason: int) -> None:
+    with session() as s:
+        s.put(Q, b"m")
+        s.commit()
+        broker.fail("get", reason)
+        m = s.get(Q)
+        assert m is not None and m.body == b"m"
+        assert broker.connects == 2  # the first connect and one reconnect
+        s.commit()
+
+
+@pytest.mark.parametrize("reason", [2009, 2161])
+def test_broken_connection_with_work_uncommitted(broker: fake.Broker, reason: int) -> None:
+    with session() as s:
+        s.put(Q, b"bundle")
+        s.commit()
+        assert s.get(Q) is not None
+        broker.fail("put", reason)
+        with pytest.raises(UnitOfWorkLost, match="backed out"):
+            s.put(R, b"answer")
+        assert broker.visible(R) == []
+        again = s.get(Q)
+        assert again is not None and again.backout_count == 1
+        s.put(R, b"answer")
+        s.commit()
+        assert broker.visible(R) == [b"answer"]
+
+
+def test_broken_commit_outcome_is_unknown(broker: fake.Broker) -> None:
+    with session() as s:
+        s.put(Q, b"m")
+        broker.fail("commit", 2009)
+        with pytest.raises(UnitOfWorkLost, match="may or may not"):
+            s.commit()
+        s.put(Q, b"m2")
+        s.commit()
+        assert broker.visible(Q) == [b"m2"]
+
+
+def test_connect_retries_on_2538_then_gives_up(broker: fake.Broker) -> None:
+    broker.fail("connect", 2538, times=2)
+    with session(reconnect_attempts=3) as s:
+        assert s.get(Q) is None
+    broker.fail("connect", 2538, times=10)
+    with pytest.raises(QueueError, match=r"unreachable \(MQRC 2538\) after 2 reconnects"):
+        session(reconnect_attempts=2)
+
+
+def test_2035_not_authorized_is_a_clear_error(broker: fake.Broker) -> None:
+    with pytest.raises(QueueError) as info:
+        session(password="wrong")
+    text = str(info.value)
+    assert "not authorized on queue manager QM1 (MQRC 2035" in text
+    assert "CHLAUTH" in text and "DEV.APP.SVRCONN" in text
+    assert broker.connects == 0
+
+
+def test_2059_queue_manager_not_available_is_a_clear_error(broker: fake.Broker) -> None:
+    broker.running = False
+    with pytest.raises(QueueError) as info:
+        session()
+    assert "queue manager QM1 is not available at 127.0.0.1(1414) (MQRC 2059" in str(info.value)
+    assert "listener" in str(info.value)
+
+
+def test_other_reasons_are_reported_with_their_code(broker: fake.Broker) -> None:
+    with session() as s, pytest.raises(QueueError, match=r"put to NOPE.*MQRC 2085"):
+        s.put("NOPE", b"x")
+
+
+def test_missing_pymqi_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "pymqi", None)
+    with pytest.raises(GatewayError, match=r"toek-gateway\[mq\]"):
+        session()
+
+
+class _NoMqClient:
+    """A finder that fails like pymqi installed without IBM's client libraries."""
+
+    def find_spec(self, name: str, path: object, target: object = None) -> None:
+        if name == "pymqi":
+            raise ImportError("libmqic_r.so: cannot open shared object file")
+        return None
+
+
+def test_pymqi_without_the_ibm_client_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delitem(sys.modules, "pymqi", raising=False)
+    monkeypatch.setattr(sys, "meta_path", [_NoMqClient(), *sys.meta_path])
+    with pytest.raises(QueueError, match="cannot load IBM's MQ client libraries") as info:
+        session()
+    assert "LD_LIBRARY_PATH" in str(info.value)
+
+
+def test_queue_attributes_are_inquired_once(broker: fake.Broker) -> None:
+    with session(backout_threshold=None) as s:
+        for n in range(3):
+            s.put(Q, str(n).encode())
+        s.commit()
+        for _ in range(3):
+            assert s.get(Q) is not None
+        s.commit()
+    assert [args for op, args in broker.calls if op == "inquire"] == [(Q, 22)]
