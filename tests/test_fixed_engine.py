@@ -221,3 +221,20 @@ def test_roundtrip_property(
     line = CODEC.encode(values)
     assert len(line) == SAMPLE.length
     assert CODEC.decode(line) == values
+
+
+def test_required_sign_with_blank_sign_reads_blank_on_the_slow_path_too() -> None:
+    layout = Layout(
+        "SGN",
+        6,
+        [
+            Field("n", 1, 5, Kind.NUMBER),
+            Field("sign", 6, 1, Kind.SIGN, blank_sign="+"),
+        ],
+    )
+    codec = compile_layout(layout, "t")
+    assert codec.decode("00012 ") == (12, "+")
+    # Another field is bad, so the slow path runs: the blank sign is still no finding.
+    values, findings = codec.decode_checked("0001x ", 4)
+    assert [f.field for f in findings] == ["n"]
+    assert values == (None, "+")

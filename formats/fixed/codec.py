@@ -295,7 +295,7 @@ class RecordCodec:
                     "field.filler", f"{f.length} × {f.padding!r}", "filler holds other characters"
                 )
             return None, None
-        if raw.strip() == "":
+        if raw.strip() == "" and not (f.kind is Kind.SIGN and f.blank_sign):
             if f.required:
                 return bad("field.required", f"a {f.kind.value} value", "required field is blank")
             return None, None
