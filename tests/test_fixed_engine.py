@@ -238,3 +238,43 @@ def test_required_sign_with_blank_sign_reads_blank_on_the_slow_path_too() -> Non
     values, findings = codec.decode_checked("0001x ", 4)
     assert [f.field for f in findings] == ["n"]
     assert values == (None, "+")
+
+
+@given(
+    ident=st.from_regex(r"[0-9]{1,8}", fullmatch=True),
+    count=st.integers(0, 99999),
+    amount=st.integers(0, 10**11 - 1),
+    sign=st.sampled_from("+-"),
+    when=st.dates(dt.date(1000, 1, 1), dt.date(9999, 12, 31)),
+    at=st.none() | st.times().map(lambda t: t.replace(microsecond=0)),
+    code=st.sampled_from(["01", "10"]),
+    cpr=st.none() | st.from_regex(r"[0-9]{10}", fullmatch=True),
+    text=st.text(st.characters(min_codepoint=32, max_codepoint=255), min_size=1, max_size=4),
+)
+def test_fast_encoder_agrees_with_the_full_formatters(
+    ident: str,
+    count: int,
+    amount: int,
+    sign: str,
+    when: dt.date,
+    at: dt.time | None,
+    code: str,
+    cpr: str | None,
+    text: str,
+) -> None:
+    values = (ident, count, amount, sign, when, at, code, cpr, text)
+    try:
+        expected: str | None = CODEC.encode_full(values)
+    except EncodeError:
+        expected = None
+    if expected is None:
+        with pytest.raises(EncodeError):
+            CODEC.encode(values)
+    else:
+        assert CODEC.encode(values) == expected
+
+
+def test_fast_encoder_pads_optional_blanks() -> None:
+    values = ("1", 0, 0, "-", dt.date(2026, 1, 1), None, "01", None, "a")
+    assert CODEC.encode(values) == CODEC.encode_full(values)
+    assert CODEC.encode(values)[37:43] == " " * 6

@@ -240,16 +240,16 @@ def _recipient_tails(r: Recipient) -> tuple[list[str], int, int]:
         amount = r.amounts[number]
         total += amount
         tails.append(_E6001((0, number, abs(amount), "-" if amount < 0 else "+"))[7:])
-    for number in sorted(r.codes):
+    for number in sorted(r.codes) if r.codes else ():
         _check_kind(number, ValueKind.CODE)
         tails.append(_E6002((0, number, r.codes[number]))[7:])
-    for number in sorted(r.ticks):
+    for number in sorted(r.ticks) if r.ticks else ():
         _check_kind(number, ValueKind.TICK)
         tails.append(_E6003((0, number))[7:])
-    for number in sorted(r.texts):
+    for number in sorted(r.texts) if r.texts else ():
         _check_kind(number, ValueKind.TEXT)
         tails.append(_E6004((0, number, r.texts[number]))[7:])
-    for number in sorted(r.counts):
+    for number in sorted(r.counts) if r.counts else ():
         _check_kind(number, ValueKind.COUNT)
         count = r.counts[number]
         whole, decimals = divmod(abs(count), 100)
