@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from eik_helpers import DISPOSITION, PERIOD, SE, as_file, build_bytes, cpr, report
+from eik_helpers import DISPOSITION, OTHER_SE, PERIOD, SE, as_file, build_bytes, cpr, report
 
 from formats.eindkomst.codec import decode_records
 from formats.eindkomst.history import MemoryHistory
+from formats.eindkomst.monthclose import nil_reports_due
 from formats.eindkomst.report import (
     Abroad,
     IncomeReport,
@@ -235,3 +236,21 @@ def test_history_rules_over_decoded_entries() -> None:
     history = history_of(build_bytes(one(1, amounts={"0013": 5}))[0])
     entries = decode_records(as_file(build_bytes(one(1, amounts={"0013": -6}))[0]))
     assert codes(check_entries(entries, history, TODAY)) == ["eik.correction.negative_total"]
+
+
+def test_month_close_owes_nil_reports_only_where_nothing_was_withheld() -> None:
+    history = history_of(build_bytes(one(1, amounts={"0016": 800}))[0])  # SE withheld AM
+    due = nil_reports_due([SE, OTHER_SE, OTHER_SE], DISPOSITION, history, today=TODAY)
+    assert due == [NilReport(OTHER_SE, dt.date(2026, 11, 1))]
+    history.add_delivery(decode_records(as_file(build_bytes(nil_reports=due)[0])))
+    assert nil_reports_due([SE, OTHER_SE], DISPOSITION, history, today=TODAY) == []
+    assert nil_reports_due([OTHER_SE], dt.date(2023, 11, 5), MemoryHistory(), today=TODAY) == []
+    assert nil_reports_due([OTHER_SE], dt.date(2026, 12, 5), MemoryHistory(), today=TODAY) == []
+
+
+def test_an_unreadable_6000_gives_its_field_finding_only() -> None:
+    lines = lines_of(build_bytes(report(1))[0])
+    lines[3] = lines[3][:20] + "x" + lines[3][21:]
+    check = validate_delivery(as_file(join(lines)))
+    assert codes(check.findings) == ["eik.field.digits"]
+    assert check.findings[0].found == "0x0150-****"

@@ -90,6 +90,7 @@ class _Recipient:
     foreign: bool  # a TIN country other than DK
     person_data: int = 0  # number of 8001 records
     person_abroad: bool = False  # an 8001 with a country other than DK
+    readable: bool = True  # False: the 6000 had field findings; its identity is unknown
 
 
 class _Check:
@@ -110,6 +111,7 @@ class _Check:
         self.group_period_end: dt.date | None = None
         self.limit_reported = False
         self.recipient: _Recipient | None = None
+        self.valid = True  # whether the record being dispatched decoded without findings
 
     def finding(
         self,
@@ -148,6 +150,8 @@ class _Check:
                 "eik.abroad.person_data_twice", "more than one 8001 for a recipient", r.line
             )
         abroad = r.foreign or r.person_abroad or (r.tin and not r.has_cpr and not r.has_cvr)
+        if not r.readable:
+            return
         if not (r.has_cpr or r.has_cvr or r.tin):
             self.finding(
                 "eik.recipient.id", "6000 has neither CPR, CVR/SE nor TIN", r.line, columns=(20, 79)
@@ -192,9 +196,24 @@ class _Check:
     def record(self, line: int, text: str) -> None:
         self.out.records += 1
         rtype = text[7:11]
+        codec = _REPORT_CODECS.get(rtype)
+        values = codec.decode(text) if codec is not None else None
+        if values is not None:  # the common case: a valid record of a known type
+            if values[0] != self.prev_number + 1:
+                self.sequence(line, values[0], text[:7])
+            self.prev_number = values[0]
+            self.valid = True
+            self.dispatch(rtype, values, line)
+            if self.history is not None:
+                self.history.feed(line, record_class(rtype)(*values[1:]))
+            return
         number_text = text[:7]
-        number = int(number_text) if number_text.isdigit() and number_text.isascii() else None
-        if number is None:
+        if number_text.isdigit() and number_text.isascii():
+            number = int(number_text)
+            if number != self.prev_number + 1:
+                self.sequence(line, number, number_text)
+            self.prev_number = number
+        else:
             self.finding(
                 "eik.line.number",
                 "the running line number is not 7 digits",
@@ -205,19 +224,6 @@ class _Check:
                 found=number_text,
             )
             self.prev_number += 1
-        else:
-            if number != self.prev_number + 1:
-                self.finding(
-                    "eik.line.sequence",
-                    f"line number {number} out of sequence after {self.prev_number}",
-                    line,
-                    columns=(1, 7),
-                    fld="line",
-                    expected=f"{self.prev_number + 1:07d}",
-                    found=number_text,
-                )
-            self.prev_number = number
-        codec = CODECS.get(rtype) if rtype in _TYPES else None
         if codec is None:
             shown = rtype if rtype.strip() else "blank"
             self.finding(
@@ -230,16 +236,21 @@ class _Check:
                 found=rtype,
             )
             return
-        values = codec.decode(text)
-        if values is None:
-            values, findings = codec.decode_checked(text, line)
-            self.out.findings.extend(findings)
-            valid = False
-        else:
-            valid = True
+        values, findings = codec.decode_checked(text, line)
+        self.out.findings.extend(findings)
+        self.valid = False
         self.dispatch(rtype, values, line)
-        if self.history is not None and valid:
-            self.history.feed(line, record_class(rtype)(*values[1:]))
+
+    def sequence(self, line: int, number: int, number_text: str) -> None:
+        self.finding(
+            "eik.line.sequence",
+            f"line number {number} out of sequence after {self.prev_number}",
+            line,
+            columns=(1, 7),
+            fld="line",
+            expected=f"{self.prev_number + 1:07d}",
+            found=number_text,
+        )
 
     def structure(self, code: str, message: str, line: int) -> None:
         self.finding(code, message, line, columns=(8, 11), fld="rtype")
@@ -327,7 +338,13 @@ class _Check:
             self.finding("eik.ident.pnumber", "not a P-number", line, columns=(86, 95))
         foreign = tin_country is not None and tin_country != "DK"
         self.recipient = _Recipient(
-            line, cpr or cvr, cpr is not None, cvr is not None, tin is not None, foreign
+            line,
+            cpr or cvr,
+            cpr is not None,
+            cvr is not None,
+            tin is not None,
+            foreign,
+            readable=self.valid,
         )
 
     def sub_record(self, rtype: str, v: tuple[Any, ...], line: int) -> None:
@@ -512,7 +529,7 @@ class _Check:
         return self.out
 
 
-_TYPES = frozenset(REPORT_TYPES)
+_REPORT_CODECS = {t: CODECS[t] for t in REPORT_TYPES}
 
 
 def validate_delivery(
