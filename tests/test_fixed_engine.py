@@ -278,3 +278,17 @@ def test_fast_encoder_pads_optional_blanks() -> None:
     values = ("1", 0, 0, "-", dt.date(2026, 1, 1), None, "01", None, "a")
     assert CODEC.encode(values) == CODEC.encode_full(values)
     assert CODEC.encode(values)[37:43] == " " * 6
+
+
+def test_field_source_defaults_to_the_layout_and_is_linted() -> None:
+    layout = Layout(
+        "SRC",
+        3,
+        [Field("a", 1, 2, Kind.DIGITS), Field("b", 3, 1, Kind.TEXT, source="ours")],
+        source="confirmed",
+    )
+    assert layout.field_source("a") == "confirmed"
+    assert layout.field_source("b") == "ours"
+    with pytest.raises(LayoutError) as err:
+        Layout("BAD", 1, [Field("a", 1, 1, Kind.TEXT, source="guess")])
+    assert err.value.problems == ("a: source 'guess' is not one of confirmed, public-impl, ours",)

@@ -1,10 +1,10 @@
 """eIndkomst record layouts: one table per record type, on the fixed-record engine.
 
-Each layout says where it comes from (``Layout.source``) and each field whose status differs
-from its layout says so in its ``doc``: *confirmed* (SKAT), *public-impl* (a public
-implementation that talks to the real system) or *ours* (no public source; the project's own
-choice). These tables are the only place the positions live: when SKAT's Teknisk vejledning is
-at hand, correct the numbers here and nothing else changes.
+Each layout says where it comes from (``Layout.source``); a field whose status differs says so
+in its own ``source`` (``Layout.field_source(name)`` gives either): *confirmed* (SKAT),
+*public-impl* (a public implementation that talks to the real system) or *ours* (no public
+source; the project's own choice). These tables are the only place the positions live: when
+SKAT's Teknisk vejledning is at hand, correct the numbers here and nothing else changes.
 
 Every record starts with the running line number (1/7) and the record type (8/4): confirmed.
 """
@@ -55,8 +55,8 @@ ORDER_TYPES: dict[str, str] = {
 
 def _head(rtype: str) -> list[Field]:
     return [
-        Field("line", 1, 7, Kind.NUMBER, doc="running line number through the file (confirmed)"),
-        Field("rtype", 8, 4, Kind.LITERAL, literal=rtype, doc="record type (confirmed)"),
+        Field("line", 1, 7, Kind.NUMBER, doc="running line number", source="confirmed"),
+        Field("rtype", 8, 4, Kind.LITERAL, literal=rtype, doc="record type", source="confirmed"),
     ]
 
 
@@ -142,7 +142,8 @@ L2101 = Layout(
             Kind.CODE,
             codes=_codes("J"),
             required=False,
-            doc="re-order flag; the value J is ours",
+            doc="re-order flag; the value J",
+            source="ours",
         ),
     ],
     source="public-impl",
@@ -195,7 +196,8 @@ L5000 = Layout(
             Kind.CODE,
             codes=_codes("R"),
             required=False,
-            doc="R = correction of an earlier period (confirmed)",
+            doc="R = correction of an earlier period",
+            source="confirmed",
         ),
         Field("report_id", 13, 16, Kind.TEXT),
         Field("reference_id", 29, 16, Kind.TEXT, required=False),
@@ -211,7 +213,8 @@ L5000 = Layout(
             2,
             Kind.CODE,
             codes=frozenset(INCOME_TYPES),
-            doc="confirmed position and codes",
+            doc="income type",
+            source="confirmed",
         ),
     ],
     source="public-impl",
@@ -223,20 +226,22 @@ L6000 = Layout(
     95,
     [
         *_head("6000"),
-        Field("filler1", 12, 8, Kind.FILLER, pad="0", doc="zeros (confirmed)"),
-        Field("cpr", 20, 10, Kind.DIGITS, personal=True, required=False, doc="confirmed"),
-        Field("cvr_se", 30, 8, Kind.DIGITS, required=False, doc="alternative to CPR (confirmed)"),
-        Field("employee_no", 38, 15, Kind.TEXT, required=False, doc="confirmed"),
-        Field("tin", 53, 27, Kind.TEXT, required=False, doc="foreign TIN (position ours)"),
-        Field("tin_country", 80, 2, Kind.TEXT, required=False, doc="ours"),
-        Field("income_kind", 82, 4, Kind.DIGITS, required=False, doc="kode 68 (ours)"),
-        Field("p_number", 86, 10, Kind.DIGITS, required=False, doc="ours"),
+        Field("filler1", 12, 8, Kind.FILLER, pad="0", doc="zeros", source="confirmed"),
+        Field("cpr", 20, 10, Kind.DIGITS, personal=True, required=False, source="confirmed"),
+        Field(
+            "cvr_se", 30, 8, Kind.DIGITS, required=False, doc="instead of CPR", source="confirmed"
+        ),
+        Field("employee_no", 38, 15, Kind.TEXT, required=False, source="confirmed"),
+        Field("tin", 53, 27, Kind.TEXT, required=False, doc="foreign TIN"),
+        Field("tin_country", 80, 2, Kind.TEXT, required=False),
+        Field("income_kind", 82, 4, Kind.DIGITS, required=False, doc="kode 68"),
+        Field("p_number", 86, 10, Kind.DIGITS, required=False),
     ],
     source="ours",
     doc="income recipient: fields to pos 52 confirmed, the rest ours",
 )
 
-_FIELD_NUMBER = Field("field_number", 12, 4, Kind.DIGITS, doc="public-impl")
+_FIELD_NUMBER = Field("field_number", 12, 4, Kind.DIGITS, source="public-impl")
 
 L6001 = Layout(
     "6001",
@@ -244,10 +249,10 @@ L6001 = Layout(
     [
         *_head("6001"),
         _FIELD_NUMBER,
-        Field("amount", 16, 16, Kind.AMOUNT, doc="øre, zero-padded (encoding ours)"),
-        Field("sign", 32, 1, Kind.SIGN, blank_sign="+", doc="blank reads as +"),
+        Field("amount", 16, 16, Kind.AMOUNT, doc="øre, zero-padded", source="ours"),
+        Field("sign", 32, 1, Kind.SIGN, blank_sign="+", doc="blank reads as +", source="ours"),
     ],
-    source="ours",
+    source="public-impl",
     doc="amount field (field layout public-impl, encoding ours)",
 )
 
