@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 from eik_helpers import DISPOSITION, OTHER_SE, PERIOD, SE, as_file, build_bytes, cpr, report
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from formats.eindkomst.codec import decode_records
 from formats.eindkomst.history import MemoryHistory
@@ -254,3 +256,42 @@ def test_an_unreadable_6000_gives_its_field_finding_only() -> None:
     check = validate_delivery(as_file(join(lines)))
     assert codes(check.findings) == ["eik.field.digits"]
     assert check.findings[0].found == "0x0150-****"
+
+
+_BASE = lines_of(build_bytes(report(4), nil_reports=[NilReport(SE, dt.date(2026, 10, 1))])[0])
+_CPRS = [cpr(i) for i in range(4)]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    edits=st.lists(
+        st.tuples(
+            st.integers(0, len(_BASE) - 1),
+            st.integers(0, 150),
+            st.characters(min_codepoint=0, max_codepoint=255),
+            st.sampled_from(["replace", "delete", "duplicate", "truncate"]),
+        ),
+        max_size=6,
+    )
+)
+def test_mutated_deliveries_give_findings_never_tracebacks_or_cpr(
+    edits: list[tuple[int, int, str, str]],
+) -> None:
+    lines = list(_BASE)
+    for row, col, char, how in edits:
+        row %= len(lines) or 1
+        if not lines:
+            break
+        line = lines[row]
+        if how == "replace" and col < len(line):
+            lines[row] = line[:col] + char + line[col + 1 :]
+        elif how == "delete":
+            del lines[row]
+        elif how == "duplicate":
+            lines.insert(row, line)
+        else:
+            lines[row] = line[:col]
+    data = "".join(ln + "\r\n" for ln in lines).encode("iso-8859-1")
+    check = validate_delivery(as_file(data), history=MemoryHistory(), today=TODAY)
+    shown = " ".join(f"{f.message} {f.expected} {f.found}" for f in check.findings)
+    assert not any(c in shown for c in _CPRS)
