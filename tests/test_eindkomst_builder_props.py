@@ -3,7 +3,6 @@ order, within the limits, and validate clean."""
 
 from __future__ import annotations
 
-from eik_helpers import DISPOSITION, PERIOD, SE, as_file, builder, cpr
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -11,6 +10,7 @@ from formats.eindkomst.codec import decode_records
 from formats.eindkomst.records import AmountField, CountField, RecipientRecord
 from formats.eindkomst.report import IncomeReport, Recipient
 from formats.eindkomst.rules import validate_delivery
+from tests.eik_helpers import DISPOSITION, PERIOD, SE, as_file, builder, cpr
 
 recipient = st.builds(
     lambda i, amounts, counts: Recipient(cpr=cpr(i), amounts=amounts, counts=counts),

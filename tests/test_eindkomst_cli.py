@@ -9,10 +9,10 @@ import sys
 from pathlib import Path
 
 from click.testing import CliRunner
-from eik_helpers import DISPOSITION, PERIOD, SE, build_bytes, report
 
 from cli.main import cli
 from formats.eindkomst.report import IncomeReport, Recipient
+from tests.eik_helpers import DISPOSITION, PERIOD, SE, build_bytes, report
 
 BAD_CPR = "3102801234"
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from eik_helpers import SE, as_file, builder, cpr, report
-
 from formats.eindkomst.codec import encode_delivery
 from formats.eindkomst.receipts import (
     DeliveryIndex,
@@ -15,6 +13,7 @@ from formats.eindkomst.receipts import (
 )
 from formats.eindkomst.records import ErrorReceipt, SumReceipt
 from formats.eindkomst.report import NilReport
+from tests.eik_helpers import SE, as_file, builder, cpr, report
 
 SENT_AT = dt.datetime(2026, 11, 23, 12, 0)
 STATUS_DAY = dt.date(2026, 11, 23)

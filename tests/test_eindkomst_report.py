@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from eik_helpers import DISPOSITION, PERIOD, SE, as_file, build_bytes, builder, cpr, report
 
 from formats.eindkomst.codec import decode_records
 from formats.eindkomst.records import (
@@ -31,6 +30,7 @@ from formats.eindkomst.report import (
     TaxCardOrder,
 )
 from formats.eindkomst.rules import validate_delivery
+from tests.eik_helpers import DISPOSITION, PERIOD, SE, as_file, build_bytes, builder, cpr, report
 
 
 def test_25001_recipients_become_6_groups_within_the_limit_and_ids_are_stable() -> None:

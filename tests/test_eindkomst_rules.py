@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from eik_helpers import DISPOSITION, OTHER_SE, PERIOD, SE, as_file, build_bytes, cpr, report
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -20,6 +19,7 @@ from formats.eindkomst.report import (
 )
 from formats.eindkomst.rules import check_entries, validate_delivery
 from formats.findings import Finding
+from tests.eik_helpers import DISPOSITION, OTHER_SE, PERIOD, SE, as_file, build_bytes, cpr, report
 
 TODAY = dt.date(2026, 11, 23)
 

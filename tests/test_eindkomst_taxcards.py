@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from eik_helpers import SE, as_file, build_bytes, cpr
-
 from formats.eindkomst.codec import decode_records
 from formats.eindkomst.records import TaxCardOrderRecord
 from formats.eindkomst.report import TaxCardOrder
@@ -17,6 +15,7 @@ from formats.eindkomst.taxcards import (
     parse_tax_cards,
     withholding,
 )
+from tests.eik_helpers import SE, as_file, build_bytes, cpr
 
 NS = "urn:toek-gateway:eindkomst:skattekort:1"
 
