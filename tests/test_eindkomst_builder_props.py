@@ -26,7 +26,7 @@ recipient = st.builds(
 
 @settings(max_examples=40, deadline=None)
 @given(
-    people=st.lists(recipient, min_size=1, max_size=40),
+    people=st.lists(recipient, min_size=1, max_size=40, unique_by=lambda r: r.cpr),
     max_group=st.integers(6, 30),  # a recipient here has at most 6 records
     max_bytes=st.integers(700, 3_000),
 )

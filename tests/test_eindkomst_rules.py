@@ -103,6 +103,17 @@ def test_identifiers_are_checked_and_never_shown_in_clear() -> None:
     assert bad_cpr not in text and "310280-****" in text
 
 
+def test_the_same_recipient_twice_in_one_report_is_a_warning() -> None:
+    twice = [Recipient(cpr=cpr(1), amounts={"0013": 1})] * 2
+    rep = IncomeReport(SE, *PERIOD, DISPOSITION, "00", twice)
+    check = validate_delivery(as_file(build_bytes(rep)[0]))
+    assert codes(check.findings) == ["eik.recipient.duplicate"]
+    assert check.ok and check.findings[0].line == 6
+    kinds = [Recipient(cpr=cpr(1), income_kind=k, amounts={"0013": 1}) for k in ("0001", "0002")]
+    rep = IncomeReport(SE, *PERIOD, DISPOSITION, "00", kinds)
+    assert validate_delivery(as_file(build_bytes(rep)[0])).findings == []
+
+
 def test_field_number_with_the_wrong_record_type_and_unknown_numbers() -> None:
     rep = IncomeReport(
         SE,

@@ -112,6 +112,8 @@ class _Check:
         self.limit_reported = False
         self.recipient: _Recipient | None = None
         self.valid = True  # whether the record being dispatched decoded without findings
+        # Recipients of the current 5000 group (≤ 10,000 of them: memory stays bounded).
+        self.seen: set[tuple[str | None, ...]] = set()
 
     def finding(
         self,
@@ -321,7 +323,18 @@ class _Check:
         if g is None:
             return
         g.recipients += 1
-        _, cpr, cvr, _emp, tin, tin_country, _kind, p_number = v
+        _, cpr, cvr, _emp, tin, tin_country, kind, p_number = v
+        who = (cpr, cvr, tin, tin_country, kind)
+        if who in self.seen and self.valid:
+            self.finding(
+                "eik.recipient.duplicate",
+                "a second 6000 for the same recipient and income kind in one report "
+                "(one 6000 per CPR and income kind)",
+                line,
+                columns=(20, 85),
+                severity=_WARNING,
+            )
+        self.seen.add(who)
         if cpr is not None:
             problem = cpr_problem(cpr)
             if problem:
@@ -420,6 +433,7 @@ class _Check:
             self.limit_reported = False
             self.group = ReportSummary(v[2], line)
             self.out.reports.append(self.group)
+            self.seen.clear()
             start, end = v[4], v[5]
             self.group_period_end = end
             if start is not None and end is not None and start > end:
