@@ -306,3 +306,11 @@ def test_mutated_deliveries_give_findings_never_tracebacks_or_cpr(
     check = validate_delivery(as_file(data), history=MemoryHistory(), today=TODAY)
     shown = " ".join(f"{f.message} {f.expected} {f.found}" for f in check.findings)
     assert not any(c in shown for c in _CPRS)
+
+
+def test_history_rules_skip_amounts_under_an_unreadable_header() -> None:
+    history = history_of(build_bytes(one(1, amounts={"0013": 5}))[0])
+    lines = lines_of(build_bytes(one(1, amounts={"0013": -6}))[0])
+    lines[2] = lines[2][:60] + "2026x" + lines[2][65:]  # disposition date unreadable
+    check = validate_delivery(as_file(join(lines)), history=history, today=TODAY)
+    assert codes(check.findings) == ["eik.field.date"]

@@ -240,6 +240,8 @@ class _Check:
             return
         values, findings = codec.decode_checked(text, line)
         self.out.findings.extend(findings)
+        if self.history is not None:
+            self.history.unreadable(rtype)
         self.valid = False
         self.dispatch(rtype, values, line)
 
@@ -595,8 +597,25 @@ class HistoryRules:
         self.reversed_for: set[tuple[str, str, str]] = set()  # (se, report id, cpr)
         self.nil: dict[tuple[str, str], int] = {}
         self.withholding: set[tuple[str, str]] = set()
+        # After an unreadable 2001/5000 or 6000 the company, month or person is unknown.
+        self.blind_group = False
+        self.blind_person = False
+
+    def unreadable(self, rtype: str) -> None:
+        """A record with findings: whatever depends on it cannot be judged against history."""
+        if rtype in ("2001", "5000"):
+            self.blind_group = True
+        elif rtype == "6000":
+            self.blind_person = True
 
     def feed(self, line: int, rec: object) -> None:
+        if self.blind_group or self.blind_person:
+            if isinstance(rec, Company | ReportHeader):
+                self.blind_group = self.blind_person = False
+            elif isinstance(rec, RecipientRecord):
+                self.blind_person = False
+            elif isinstance(rec, AmountField | CodeField | TickField | TextField):
+                return
         if isinstance(rec, AmountField):
             key = (self.se, self.person, rec.field_number, self.month)
             slot = self.deltas.get(key)
