@@ -37,7 +37,8 @@ def builder(**kw: object) -> ReportBuilder:
 
 
 def build_bytes(*reports: IncomeReport, **kw: object) -> list[bytes]:
-    extra = {k: kw.pop(k) for k in ("orders", "nil_reports", "reversals") if k in kw}
+    names = ("orders", "nil_reports", "reversals", "cancel_subscriptions")
+    extra = {k: kw.pop(k) for k in names if k in kw}
     return [d.to_bytes() for d in builder(**kw).deliveries(list(reports), **extra)]  # type: ignore[arg-type]
 
 

@@ -30,7 +30,17 @@ from formats.eindkomst.report import (
     TaxCardOrder,
 )
 from formats.eindkomst.rules import validate_delivery
-from tests.eik_helpers import DISPOSITION, PERIOD, SE, as_file, build_bytes, builder, cpr, report
+from tests.eik_helpers import (
+    DISPOSITION,
+    OTHER_SE,
+    PERIOD,
+    SE,
+    as_file,
+    build_bytes,
+    builder,
+    cpr,
+    report,
+)
 
 
 def test_25001_recipients_become_6_groups_within_the_limit_and_ids_are_stable() -> None:
@@ -177,3 +187,13 @@ def test_a_recipient_is_never_split_even_at_the_limit() -> None:
     data = build_bytes(rep, max_group_records=10)[0]
     check = validate_delivery(as_file(data), max_group_records=10)
     assert [g.group_records for g in check.reports] == [8, 8, 8, 4]
+
+
+def test_cancel_a_tax_card_subscription_with_or_without_other_content() -> None:
+    data = build_bytes(report(1), cancel_subscriptions=[SE, OTHER_SE])[0]
+    companies = [e.record for e in decode_records(as_file(data)) if e.record_type == "2001"]
+    assert [(c.company_se, c.cancel_subscription) for c in companies] == [  # type: ignore[union-attr]
+        (SE, "A"),
+        (OTHER_SE, "A"),
+    ]
+    assert validate_delivery(as_file(data)).findings == []

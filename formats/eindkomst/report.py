@@ -317,10 +317,17 @@ class ReportBuilder:
         orders: Iterable[TaxCardOrder] = (),
         nil_reports: Iterable[NilReport] = (),
         reversals: Iterable[ReversalRequest] = (),
+        cancel_subscriptions: Iterable[str] = (),
     ) -> Iterator[Delivery]:
         """Complete deliveries, one at a time. Consume each one's ``lines()`` before the next
-        (a delivery not consumed is built and dropped when the next is asked for)."""
-        chunks = _Peek(self._chunks(list(reports), list(orders), list(nil_reports), reversals))
+        (a delivery not consumed is built and dropped when the next is asked for).
+
+        ``cancel_subscriptions``: company SEs whose tax-card subscription ends (2001 mark A).
+        """
+        cancel = frozenset(cancel_subscriptions)
+        chunks = _Peek(
+            self._chunks(list(reports), list(orders), list(nil_reports), reversals, cancel)
+        )
         index = 0
         while chunks.peek() is not None:
             index += 1
@@ -328,7 +335,7 @@ class ReportBuilder:
             assert first is not None
             main_id = _digest("delivery", self.sender.se, str(index), first.ident)
             delivery = Delivery(index, main_id)
-            delivery._body = self._delivery_lines(delivery, chunks)
+            delivery._body = self._delivery_lines(delivery, chunks, cancel)
             yield delivery
             for _ in delivery._body:  # not consumed by the caller: keep the stream in step
                 pass
@@ -341,6 +348,7 @@ class ReportBuilder:
         orders: list[TaxCardOrder],
         nils: list[NilReport],
         reversals: Iterable[ReversalRequest],
+        cancel: frozenset[str],
     ) -> Iterator[_Chunk]:
         revs = list(reversals)
         companies = sorted(
@@ -348,6 +356,7 @@ class ReportBuilder:
             | {o.company_se for o in orders}
             | {n.company_se for n in nils}
             | {v.company_se for v in revs}
+            | cancel
         )
         for se in companies:
             pre = self._preamble(
@@ -358,9 +367,13 @@ class ReportBuilder:
             )
             if pre is not None:
                 yield pre
+            has_reports = False
             for report in reports:
                 if report.company_se == se:
+                    has_reports = True
                     yield from self._groups(report)
+            if pre is None and not has_reports:  # only the cancellation: a bare 2001
+                yield _Chunk(se, [], 0, _digest("cancel", se), [])
 
     def _preamble(
         self,
@@ -486,7 +499,9 @@ class ReportBuilder:
         sent = SentReport(report_id, report.company_se, "income", recipients, amount_sum)
         return _Chunk(report.company_se, tails, size, report_id, [(0, sent)])
 
-    def _delivery_lines(self, delivery: Delivery, chunks: _Peek) -> Iterator[str]:
+    def _delivery_lines(
+        self, delivery: Delivery, chunks: _Peek, cancel: frozenset[str]
+    ) -> Iterator[str]:
         s = self.sender
         created = self.created
         number = 1
@@ -519,7 +534,8 @@ class ReportBuilder:
             if extra:
                 number += 1
                 company = chunk.company_se
-                yield encode_2001((number, chunk.company_se, None, "DKK"))
+                mark = "A" if company in cancel else None
+                yield encode_2001((number, company, mark, "DKK"))
             offsets = dict(chunk.reports)
             for i, tail in enumerate(chunk.tails):
                 number += 1
