@@ -314,3 +314,15 @@ def test_history_rules_skip_amounts_under_an_unreadable_header() -> None:
     lines[2] = lines[2][:60] + "2026x" + lines[2][65:]  # disposition date unreadable
     check = validate_delivery(as_file(join(lines)), history=history, today=TODAY)
     assert codes(check.findings) == ["eik.field.date"]
+
+
+def test_exactly_10000_is_fine_and_10001_is_not() -> None:
+    def bare(n: int) -> bytes:
+        people = [Recipient(cpr=cpr(i)) for i in range(n)]  # a 6000 and nothing else
+        rep = IncomeReport(SE, *PERIOD, DISPOSITION, "00", people)
+        return build_bytes(rep, max_group_records=20_000)[0]
+
+    assert validate_delivery(as_file(bare(10_000))).findings == []
+    check = validate_delivery(as_file(bare(10_001)))
+    assert codes(check.findings) == ["eik.group.limit"]
+    assert check.reports[0].group_records == 10_001
