@@ -221,3 +221,74 @@ def test_roundtrip_property(
     line = CODEC.encode(values)
     assert len(line) == SAMPLE.length
     assert CODEC.decode(line) == values
+
+
+def test_required_sign_with_blank_sign_reads_blank_on_the_slow_path_too() -> None:
+    layout = Layout(
+        "SGN",
+        6,
+        [
+            Field("n", 1, 5, Kind.NUMBER),
+            Field("sign", 6, 1, Kind.SIGN, blank_sign="+"),
+        ],
+    )
+    codec = compile_layout(layout, "t")
+    assert codec.decode("00012 ") == (12, "+")
+    # Another field is bad, so the slow path runs: the blank sign is still no finding.
+    values, findings = codec.decode_checked("0001x ", 4)
+    assert [f.field for f in findings] == ["n"]
+    assert values == (None, "+")
+
+
+@given(
+    ident=st.from_regex(r"[0-9]{1,8}", fullmatch=True),
+    count=st.integers(0, 99999),
+    amount=st.integers(0, 10**11 - 1),
+    sign=st.sampled_from("+-"),
+    when=st.dates(dt.date(1000, 1, 1), dt.date(9999, 12, 31)),
+    at=st.none() | st.times().map(lambda t: t.replace(microsecond=0)),
+    code=st.sampled_from(["01", "10"]),
+    cpr=st.none() | st.from_regex(r"[0-9]{10}", fullmatch=True),
+    text=st.text(st.characters(min_codepoint=32, max_codepoint=255), min_size=1, max_size=4),
+)
+def test_fast_encoder_agrees_with_the_full_formatters(
+    ident: str,
+    count: int,
+    amount: int,
+    sign: str,
+    when: dt.date,
+    at: dt.time | None,
+    code: str,
+    cpr: str | None,
+    text: str,
+) -> None:
+    values = (ident, count, amount, sign, when, at, code, cpr, text)
+    try:
+        expected: str | None = CODEC.encode_full(values)
+    except EncodeError:
+        expected = None
+    if expected is None:
+        with pytest.raises(EncodeError):
+            CODEC.encode(values)
+    else:
+        assert CODEC.encode(values) == expected
+
+
+def test_fast_encoder_pads_optional_blanks() -> None:
+    values = ("1", 0, 0, "-", dt.date(2026, 1, 1), None, "01", None, "a")
+    assert CODEC.encode(values) == CODEC.encode_full(values)
+    assert CODEC.encode(values)[37:43] == " " * 6
+
+
+def test_field_source_defaults_to_the_layout_and_is_linted() -> None:
+    layout = Layout(
+        "SRC",
+        3,
+        [Field("a", 1, 2, Kind.DIGITS), Field("b", 3, 1, Kind.TEXT, source="ours")],
+        source="confirmed",
+    )
+    assert layout.field_source("a") == "confirmed"
+    assert layout.field_source("b") == "ours"
+    with pytest.raises(LayoutError) as err:
+        Layout("BAD", 1, [Field("a", 1, 1, Kind.TEXT, source="guess")])
+    assert err.value.problems == ("a: source 'guess' is not one of confirmed, public-impl, ours",)

@@ -173,6 +173,7 @@ class RecordCodec:
         self._converters = tuple(_converter(f) for f in self.fields)
         self._fast = self._generate_fast_decoder()
         self._formatters = tuple(self._formatter(f) for f in layout.fields)
+        self._fast_encode = self._generate_fast_encoder()
 
     # -- decoding -----------------------------------------------------------------------
 
@@ -295,7 +296,7 @@ class RecordCodec:
                     "field.filler", f"{f.length} × {f.padding!r}", "filler holds other characters"
                 )
             return None, None
-        if raw.strip() == "":
+        if raw.strip() == "" and not (f.kind is Kind.SIGN and f.blank_sign):
             if f.required:
                 return bad("field.required", f"a {f.kind.value} value", "required field is blank")
             return None, None
@@ -407,8 +408,96 @@ class RecordCodec:
 
         return fmt
 
+    def _fast_formatter(self, f: Field) -> Callable[[Any], str | None]:
+        """The common valid value of ``f`` formatted with few checks, else ``None`` (then the
+        full formatter decides: it pads the unusual and refuses the wrong, with a reason)."""
+        n = f.length
+        kind = f.kind
+        right_zero = f.alignment is Align.RIGHT and f.padding == "0"
+        if kind in (Kind.NUMBER, Kind.AMOUNT) and right_zero:
+            limit = 10**n
+
+            def number(v: Any) -> str | None:
+                if type(v) is int and 0 <= v < limit:
+                    return str(v).zfill(n)
+                return None
+
+            return number
+        if kind is Kind.DIGITS and right_zero:
+
+            def digits(v: Any) -> str | None:
+                if type(v) is str and 0 < len(v) <= n and v.isdigit() and v.isascii():
+                    return v.zfill(n)
+                return None
+
+            return digits
+        if kind is Kind.DATE:
+
+            def date(v: Any) -> str | None:
+                if type(v) is dt.date and v.year >= 1000:
+                    return f"{v.year}{v.month:02d}{v.day:02d}"
+                return None
+
+            return date
+        if kind is Kind.SIGN:
+            return lambda v: v if v == "+" or v == "-" else None
+        if kind is Kind.CODE:
+            assert f.codes is not None
+            padded = {c: _pad(f, c) for c in f.codes}
+            return lambda v: padded.get(v) if type(v) is str else None
+        if kind is Kind.TEXT and f.alignment is Align.LEFT and f.padding == " " and not f.forbidden:
+            blank = " " * n
+
+            def text(v: Any) -> str | None:
+                if type(v) is str and v.isascii() and v.isprintable() and len(v) <= n:
+                    if v.strip():
+                        return v.ljust(n)
+                    if not f.required:
+                        return blank
+                return None
+
+            return text
+        return lambda v: None
+
+    def _generate_fast_encoder(self) -> Callable[[Sequence[Any]], str | None]:
+        # Like the fast decoder: one generated function per layout, no loop over the fields.
+        parts: list[str] = []
+        lines: list[str] = []
+        namespace: dict[str, Any] = {}
+        value_index = 0
+        for i, f in enumerate(self.layout.fields):
+            if not f.carries_value:
+                namespace[f"k{i}"] = self._formatters[i](None)
+                parts.append(f"k{i}")
+                continue
+            fast_fmt = self._fast_formatter(f)
+            if not f.required:
+                fast_fmt = _blank_when_none(fast_fmt, " " * f.length)
+            namespace[f"f{i}"] = fast_fmt
+            lines.append(f"    r{i} = f{i}(values[{value_index}])")
+            lines.append(f"    if r{i} is None:\n        return None")
+            parts.append(f"r{i}")
+            value_index += 1
+        src = (
+            "def fast(values):\n"
+            + "\n".join(lines)
+            + ("\n" if lines else "")
+            + f"    return ''.join(({', '.join(parts)},))\n"
+        )
+        exec(compile(src, f"<fixed-encode:{self.layout.key}>", "exec"), namespace)  # noqa: S102
+        fast: Callable[[Sequence[Any]], str | None] = namespace["fast"]
+        return fast
+
     def encode(self, values: Sequence[Any]) -> str:
         """One record from its values in ``names`` order (literals and fillers are added)."""
+        if len(values) == len(self.fields):
+            line = self._fast_encode(values)
+            if line is not None:
+                return line
+        return self.encode_full(values)
+
+    def encode_full(self, values: Sequence[Any]) -> str:
+        """``encode`` through the full formatters only (what the fast path must agree with)."""
         if len(values) != len(self.fields):
             raise EncodeError(
                 self.layout.key, "*", f"expected {len(self.fields)} values, got {len(values)}"
@@ -424,6 +513,13 @@ class RecordCodec:
         if unknown:
             raise EncodeError(self.layout.key, ",".join(sorted(unknown)), "no such field")
         return self.encode([values.get(name) for name in self.names])
+
+
+def _blank_when_none(inner: Callable[[Any], str | None], blank: str) -> Callable[[Any], str | None]:
+    def optional(v: Any) -> str | None:
+        return blank if v is None else inner(v)
+
+    return optional
 
 
 def compile_layout(layout: Layout, code_prefix: str) -> RecordCodec:

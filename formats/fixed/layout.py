@@ -10,7 +10,7 @@ import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-__all__ = ["Align", "Field", "Kind", "Layout", "LayoutError"]
+__all__ = ["SOURCES", "Align", "Field", "Kind", "Layout", "LayoutError"]
 
 
 class Kind(enum.Enum):
@@ -34,6 +34,10 @@ class Align(enum.Enum):
 
 
 _NUMERIC = {Kind.DIGITS, Kind.NUMBER, Kind.AMOUNT}
+
+# Where a layout or field comes from (see the format facts): stated by the interface's owner,
+# taken from a public implementation, or the project's own decision.
+SOURCES = ("confirmed", "public-impl", "ours")
 
 
 class LayoutError(ValueError):
@@ -62,6 +66,7 @@ class Field:
     personal: bool = False  # holds a CPR number: masked in every finding
     blank_sign: str | None = None  # SIGN: a blank reads as this sign (e.g. "+")
     doc: str = ""
+    source: str | None = None  # where this field comes from, when it differs from its layout
 
     @property
     def end(self) -> int:
@@ -92,6 +97,8 @@ class Field:
 
     def problems(self) -> list[str]:
         out: list[str] = []
+        if self.source is not None and self.source not in SOURCES:
+            out.append(f"{self.name}: source {self.source!r} is not one of {', '.join(SOURCES)}")
         if not self.name.isidentifier():
             out.append(f"field name {self.name!r} is not an identifier")
         if self.start < 1:
@@ -151,6 +158,10 @@ class Layout:
         problems = self.lint()
         if problems:
             raise LayoutError(key, problems)
+
+    def field_source(self, name: str) -> str:
+        """Where a field comes from: its own ``source``, else the layout's."""
+        return self.by_name[name].source or self.source
 
     @property
     def value_fields(self) -> tuple[Field, ...]:
