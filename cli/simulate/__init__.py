@@ -16,4 +16,6 @@ def simulate() -> None:
 
 def register_all() -> None:
     # One line per simulator module: ``from cli.simulate import X`` then add_command.
-    pass
+    from cli.simulate.serviceplatform import serviceplatform
+
+    simulate.add_command(serviceplatform)

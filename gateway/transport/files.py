@@ -28,6 +28,7 @@ __all__ = [
     "RemoteNameError",
     "TransportError",
     "check_remote_name",
+    "check_remote_path",
     "copy_stream",
     "fsync_dir",
     "remote_join",
@@ -78,6 +79,19 @@ def check_remote_name(name: str) -> str:
     return name
 
 
+def check_remote_path(path: str) -> str:
+    """``path`` if every component is a plain name (a leading ``/`` is allowed: configured
+    directories may be absolute)."""
+    parts = path.split("/")
+    if parts and parts[0] == "":
+        parts = parts[1:]
+    if not parts or not all(parts):
+        raise RemoteNameError(f"refused remote path {path!r}: empty component")
+    for part in parts:
+        check_remote_name(part)
+    return path
+
+
 def remote_join(directory: str, name: str) -> str:
     check_remote_name(name)
     return posixpath.join(directory, name) if directory else name
@@ -124,7 +138,9 @@ class FileTransport(Protocol):
     description: str
 
     def list(self, directory: str) -> list[RemoteFile]:
-        """The plain files in ``directory`` (no directories, no links), names checked."""
+        """The plain files in ``directory`` (no directories, no links). The names are as the
+        remote side gave them: check each with :func:`check_remote_name` before use (every
+        path-taking method here does so too, via :func:`remote_join`)."""
         ...
 
     def stat(self, path: str) -> RemoteFile | None: ...

@@ -47,7 +47,7 @@ class LocalDirTransport:
         for entry in entries:
             st = entry.stat(follow_symlinks=False)
             if statmod.S_ISREG(st.st_mode):
-                files.append(RemoteFile(check_remote_name(entry.name), st.st_size, st.st_mtime))
+                files.append(RemoteFile(entry.name, st.st_size, st.st_mtime))
         return sorted(files, key=lambda f: f.name)
 
     def stat(self, path: str) -> RemoteFile | None:

@@ -39,7 +39,7 @@ from gateway.transport.files import (
     RemoteFile,
     RemoteNameError,
     TransportError,
-    check_remote_name,
+    check_remote_path,
     copy_stream,
     temp_name,
 )
@@ -275,6 +275,8 @@ class SftpTransport:
     # -- operations -----------------------------------------------------------------------
 
     def list(self, directory: str) -> list[RemoteFile]:
+        check_remote_path(directory)
+
         def op(sftp: paramiko.SFTPClient) -> list[RemoteFile]:
             return [
                 RemoteFile(a.filename, a.st_size or 0, float(a.st_mtime or 0))
@@ -282,12 +284,11 @@ class SftpTransport:
                 if a.st_mode is not None and statmod.S_ISREG(a.st_mode)
             ]
 
-        files = self._run(f"list {directory!r}", op)
-        for f in files:
-            check_remote_name(f.name)
-        return sorted(files, key=lambda f: f.name)
+        return sorted(self._run(f"list {directory!r}", op), key=lambda f: f.name)
 
     def stat(self, path: str) -> RemoteFile | None:
+        check_remote_path(path)
+
         def op(sftp: paramiko.SFTPClient) -> RemoteFile | None:
             try:
                 a = sftp.lstat(path)
@@ -300,6 +301,8 @@ class SftpTransport:
         return self._run(f"stat {path!r}", op)
 
     def read_bytes(self, path: str, *, limit: int) -> bytes:
+        check_remote_path(path)
+
         def op(sftp: paramiko.SFTPClient) -> bytes:
             with sftp.open(path, "rb") as handle:
                 data = handle.read(limit + 1)
@@ -310,6 +313,8 @@ class SftpTransport:
         return self._run(f"read {path!r}", op)
 
     def fetch(self, path: str, local: Path, *, progress: Progress | None = None) -> Fetched:
+        check_remote_path(path)
+
         def op(sftp: paramiko.SFTPClient) -> Fetched:
             with sftp.open(path, "rb") as src, local.open("wb") as dst:
                 src.prefetch()
@@ -321,6 +326,7 @@ class SftpTransport:
         return self._run(f"fetch {path!r}", op)
 
     def put(self, local: Path, path: str, *, progress: Progress | None = None) -> None:
+        check_remote_path(path)
         directory, _, name = path.rpartition("/")
         temp = f"{directory}/{temp_name(name)}" if directory else temp_name(name)
         size = local.stat().st_size
@@ -338,6 +344,7 @@ class SftpTransport:
         self._run(f"upload {path!r}", op)
 
     def put_bytes(self, data: bytes, path: str) -> None:
+        check_remote_path(path)
         directory, _, name = path.rpartition("/")
         temp = f"{directory}/{temp_name(name)}" if directory else temp_name(name)
 
@@ -362,7 +369,10 @@ class SftpTransport:
             sftp.rename(source, target)
 
     def remove(self, path: str) -> None:
+        check_remote_path(path)
         self._run(f"remove {path!r}", lambda sftp: sftp.remove(path))
 
     def rename(self, source: str, target: str) -> None:
+        check_remote_path(source)
+        check_remote_path(target)
         self._run(f"rename {source!r}", lambda sftp: self._replace(sftp, source, target))
