@@ -4,6 +4,7 @@ whole history, from the file it came in to its last state."""
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import click
@@ -87,7 +88,8 @@ def status(
     """Show transmissions and their states, or one item's history (--item KEY)."""
     settings = load_settings(config_path)
     journal = open_journal(settings.journal)
-    console = Console(soft_wrap=False)
+    # Piped output keeps whole file names: nobody reads a truncated transfer id.
+    console = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 200)
     try:
         if item_key is not None:
             items = journal.find_items(item_key, counterpart)
@@ -137,22 +139,18 @@ def status(
 
 
 def _print_history(console: Console, h: ItemHistory) -> None:
+    # Plain lines, not a table: an operator greps them and pastes them into a case.
     t, i = h.transmission, h.item
-    console.print(
-        f"[bold]{i.counterpart} item {i.business_key}[/bold]: {_kr(i.amount_ore)} kr, "
-        f"state [bold]{i.state}[/bold]"
+    click.echo(f"{i.counterpart} item {i.business_key}: {_kr(i.amount_ore)} kr, state {i.state}")
+    click.echo(
+        f"  came in {t.kind} #{t.id} {t.file_name or t.ref!r}"
+        f"{f' line {i.seq}' if i.seq is not None else ''} ({t.direction.value}bound, "
+        f"transmission state {t.state})"
     )
-    console.print(
-        f"  from {t.direction.value}bound {t.kind} #{t.id} {t.file_name or t.ref!r}"
-        f"{f' line {i.seq}' if i.seq is not None else ''}; transfer {t.transfer_id or '-'}; "
-        f"SHA-256 {t.sha256 or '-'}; kept as {t.local_path or '-'}"
-    )
-    table = Table(show_header=True)
-    for column in ("when (UTC)", "what", "from", "to", "why"):
-        table.add_column(column)
+    click.echo(f"  transfer {t.transfer_id or '-'}, SHA-256 {t.sha256 or '-'}")
+    click.echo(f"  kept as {t.local_path or '-'}")
     for e in h.events:
-        what = {"transmission": "file", "items": "all items", "item": "this item"}[e.scope]
-        if e.scope == "items" and e.count:
-            what += f" ({e.count})"
-        table.add_row(e.at[:26], what, e.from_state or "", e.to_state or "", e.reason)
-    console.print(table)
+        what = {"transmission": "file", "items": "items", "item": "item"}[e.scope]
+        move = f"{e.from_state or ''} -> {e.to_state}" if e.to_state else ""
+        count = f" ({e.count})" if e.count else ""
+        click.echo(f"  {e.at[:26]}  {what}{count:<8} {move:<24} {e.reason}")

@@ -273,7 +273,8 @@ class DuplicateTransmission(JournalError):
 
     def __init__(self, what: str, first: Transmission) -> None:
         self.first = first
-        super().__init__(f"duplicate refused: {what} was already received as {first.describe()}")
+        verb = "sent" if first.direction is Direction.OUT else "received"
+        super().__init__(f"duplicate refused: {what} was already {verb} as {first.describe()}")
 
 
 class DuplicateItem(JournalError):
