@@ -44,6 +44,10 @@ class _SshServer(asyncssh.SSHServer):
 
     def connection_made(self, conn: Any) -> None:
         self._conn = conn
+        self._sim.connections.add(conn)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._sim.connections.discard(self._conn)
 
     def begin_auth(self, username: str) -> bool:
         sim = self._sim
@@ -139,6 +143,7 @@ class ServiceplatformSimulator:
         self.scan_interval = scan_interval
         self.port = 0
         self._running: _Running | None = None
+        self.connections: set[Any] = set()
         self._wake: asyncio.Event | None = None
 
     @property
@@ -217,6 +222,13 @@ class ServiceplatformSimulator:
                 await running.scanner
             running.server.close()
             await running.server.wait_closed()
+            for conn in list(self.connections):
+                conn.abort()
+            # Let the aborted sessions' handlers finish before the loop goes away.
+            others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in others:
+                task.cancel()
+            await asyncio.gather(*others, return_exceptions=True)
 
         future = asyncio.run_coroutine_threadsafe(shutdown(), running.loop)
         try:
