@@ -280,7 +280,11 @@ class InboundPipeline:
         part = incoming / f"{uuid}.part"
         staged_path = incoming / uuid
         part.unlink(missing_ok=True)
-        fetched = self.transport.fetch(candidate.remote_path, part)
+        try:
+            fetched = self.transport.fetch(candidate.remote_path, part)
+        except FileNotFoundError:
+            part.unlink(missing_ok=True)
+            return Outcome(name, "waiting", "vanished from IN/ before it could be fetched")
         part.replace(staged_path)
         fsync_dir(incoming)
         if _sha256(staged_path) != fetched.sha256:

@@ -146,6 +146,11 @@ def send_file(
                 )
             )
         elif existing.state == "failed":
+            journal.update_transmission(
+                existing.id,
+                meta={"recipients": list(recipients), "sender": sender},
+                reason=f"to send again, to {', '.join(recipients)}",
+            )
             tx = journal.set_state(
                 existing.id, "prepared", expect="failed", reason="sent again after an error receipt"
             )

@@ -19,14 +19,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from formats.findings import Finding, Severity
 from formats.serviceplatform import FileDescriptor, Trigger, build_trigger
-from gateway.config import ReceiveSettings, load_settings
+from gateway.config import ReceiveSettings, Settings, load_settings
 from gateway.inbound import Candidate, Processed, StagedFile, inbound_kind
 from gateway.journal import JournalReader, Lifecycle, NewItem
 from simulators.serviceplatform import Faults, ServiceplatformSimulator, ensure_key
@@ -189,7 +188,7 @@ counterpart = "ksd"
         self.sim.stop()
 
     @property
-    def settings(self):  # type: ignore[no-untyped-def]
+    def settings(self) -> Settings:
         return load_settings(self.config)
 
     def inbox(self, party: str = "toek") -> Path:
@@ -229,14 +228,6 @@ def run_child(
 
 def killed(result: subprocess.CompletedProcess[str]) -> bool:
     return result.returncode == -signal.SIGKILL
-
-
-def wait_for(predicate, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting")
-        time.sleep(0.05)
 
 
 def _main(argv: list[str]) -> int:

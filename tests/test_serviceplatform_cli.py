@@ -46,6 +46,10 @@ def test_error_receipt_fails_the_send_and_lands_on_the_error_list(rig: Rig, tmp_
     assert csv_out[0].startswith("entry,at,counterpart,transmission,subject,state,file,line")
     assert "SP-RECEIPT-104" in csv_out[1]
     assert "unknown recipient" in _run(rig, "errors").output
+    # After an error receipt the same file may be sent again, to the right recipient.
+    fixed = _run(rig, "send", str(payload), "--to", "erp")
+    assert fixed.exit_code == 0 and "receipted" in fixed.output
+    assert (rig.inbox("erp") / "LOST.xml").read_bytes() == b"<x/>"
 
 
 def test_status_item_shows_the_whole_history(rig: Rig) -> None:
