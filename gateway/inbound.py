@@ -20,9 +20,11 @@ the remote file is still the one we journaled).
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import logging
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
@@ -36,6 +38,7 @@ from formats.serviceplatform import (
     is_control_file,
     parse_metadata,
 )
+from gateway.errors import GatewayError
 from gateway.faults import crash_point
 from gateway.journal import (
     Direction,
@@ -204,13 +207,31 @@ class InboundPipeline:
     def poll_once(self) -> list[Outcome]:
         """Finish what a crash interrupted, then receive every complete file, in priority
         order. Returns one outcome per remote file looked at."""
-        outcomes = self.resume()
-        candidates, others = self.scan()
-        outcomes.extend(others)
-        ranked = sorted(candidates, key=lambda c: (self.processor.priority(c), c.name))
-        for candidate in ranked:
-            outcomes.append(self.receive(candidate))
-        return outcomes
+        with self._exclusive():
+            outcomes = self.resume()
+            candidates, others = self.scan()
+            outcomes.extend(others)
+            ranked = sorted(candidates, key=lambda c: (self.processor.priority(c), c.name))
+            for candidate in ranked:
+                outcomes.append(self.receive(candidate))
+            return outcomes
+
+    @contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        # Two receivers of one counterpart would download into the same staging names; the
+        # kernel drops the lock when a process dies, so a killed receive never blocks the next.
+        with (self.root / ".lock").open("a") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise GatewayError(
+                    f"another receive for {self.processor.counterpart} is running "
+                    f"(it holds {self.root / '.lock'})"
+                ) from None
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def resume(self) -> list[Outcome]:
         pending = self.journal.transmissions(

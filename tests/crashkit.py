@@ -135,6 +135,8 @@ class Rig:
 
     base: Path
     faults: Faults = field(default_factory=Faults)
+    #: More TOML for the configuration, e.g. a ``[receive.g68]`` table for a format's own tests.
+    extra_config: str = ""
     sim: ServiceplatformSimulator = field(init=False)
     config: Path = field(init=False)
 
@@ -179,7 +181,8 @@ retries = 2
 [receive.lines]
 senders = ["ksd"]
 counterpart = "ksd"
-""",
+"""
+            + self.extra_config,
             encoding="utf-8",
         )
         return self

@@ -209,3 +209,19 @@ def test_pipeline_runs_on_a_local_directory_too(tmp_path: Path, rig: Rig) -> Non
         "LOCAL.txt",
         "LOCAL.txt.metadata",
     ]
+
+
+def test_a_second_receive_of_the_same_counterpart_is_refused_while_one_runs(rig: Rig) -> None:
+    import fcntl
+
+    import pytest
+
+    from gateway.errors import GatewayError
+
+    journal = open_journal(rig.settings.journal)
+    pipeline = _pipeline(rig, journal)
+    with (pipeline.root / ".lock").open("a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        with pytest.raises(GatewayError, match="another receive for ksd is running"):
+            pipeline.poll_once()
+    assert pipeline.poll_once() == []
