@@ -12,9 +12,16 @@ from rich.console import Console
 from rich.table import Table
 
 from cli.options import config_option
+from formats.findings import mask_cpr_in_text
 from gateway.config import load_settings
 from gateway.errors import InputError
 from gateway.journal import ItemHistory, Transmission, open_journal
+
+
+def _m(text: str | None) -> str | None:
+    """Free text (file names, keys, reasons) is masked for CPR numbers; hashes and UUIDs are
+    not free text and are shown as they are."""
+    return None if text is None else mask_cpr_in_text(text)
 
 
 def _kr(ore: int) -> str:
@@ -31,13 +38,13 @@ def _tx_dict(t: Transmission) -> dict[str, object]:
         "kind": t.kind,
         "direction": t.direction.value,
         "state": t.state,
-        "file_name": t.file_name,
+        "file_name": _m(t.file_name),
         "size": t.size,
         "sha256": t.sha256,
         "transfer_id": t.transfer_id,
-        "delivery_key": t.delivery_key,
-        "remote_path": t.remote_path,
-        "local_path": t.local_path,
+        "delivery_key": _m(t.delivery_key),
+        "remote_path": _m(t.remote_path),
+        "local_path": _m(t.local_path),
         "items": t.item_count,
         "total_ore": t.total_ore,
         "created_at": t.created_at,
@@ -49,7 +56,7 @@ def _history_dict(h: ItemHistory) -> dict[str, object]:
     return {
         "item": {
             "id": h.item.id,
-            "business_key": h.item.business_key,
+            "business_key": _m(h.item.business_key),
             "counterpart": h.item.counterpart,
             "amount_ore": h.item.amount_ore,
             "seq": h.item.seq,
@@ -63,7 +70,7 @@ def _history_dict(h: ItemHistory) -> dict[str, object]:
                 "from": e.from_state,
                 "to": e.to_state,
                 "count": e.count,
-                "reason": e.reason,
+                "reason": _m(e.reason),
             }
             for e in h.events
         ],
@@ -123,15 +130,20 @@ def status(
             table.add_column(column, justify="right" if column in ("#", "items", "kr") else "left")
         for t in found:
             table.add_row(
-                str(t.id),
-                t.counterpart,
-                t.kind,
-                t.direction.value,
-                t.state,
-                t.file_name or t.ref,
-                str(t.item_count),
-                _kr(t.total_ore),
-                t.updated_at[:19],
+                *(
+                    mask_cpr_in_text(cell)
+                    for cell in (
+                        str(t.id),
+                        t.counterpart,
+                        t.kind,
+                        t.direction.value,
+                        t.state,
+                        t.file_name or t.ref,
+                        str(t.item_count),
+                        _kr(t.total_ore),
+                        t.updated_at[:19],
+                    )
+                )
             )
         console.print(table)
     finally:
@@ -141,16 +153,18 @@ def status(
 def _print_history(console: Console, h: ItemHistory) -> None:
     # Plain lines, not a table: an operator greps them and pastes them into a case.
     t, i = h.transmission, h.item
-    click.echo(f"{i.counterpart} item {i.business_key}: {_kr(i.amount_ore)} kr, state {i.state}")
     click.echo(
-        f"  came in {t.kind} #{t.id} {t.file_name or t.ref!r}"
+        f"{i.counterpart} item {_m(i.business_key)}: {_kr(i.amount_ore)} kr, state {i.state}"
+    )
+    click.echo(
+        f"  came in {t.kind} #{t.id} {_m(t.file_name or t.ref)!r}"
         f"{f' line {i.seq}' if i.seq is not None else ''} ({t.direction.value}bound, "
         f"transmission state {t.state})"
     )
     click.echo(f"  transfer {t.transfer_id or '-'}, SHA-256 {t.sha256 or '-'}")
-    click.echo(f"  kept as {t.local_path or '-'}")
+    click.echo(f"  kept as {_m(t.local_path) or '-'}")
     for e in h.events:
         what = {"transmission": "file", "items": "items", "item": "item"}[e.scope]
         move = f"{e.from_state or ''} -> {e.to_state}" if e.to_state else ""
         count = f" ({e.count})" if e.count else ""
-        click.echo(f"  {e.at[:26]}  {what}{count:<8} {move:<24} {e.reason}")
+        click.echo(f"  {e.at[:26]}  {what}{count:<8} {move:<24} {_m(e.reason)}")

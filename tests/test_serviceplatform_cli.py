@@ -135,3 +135,12 @@ def test_example_configuration_loads() -> None:
     assert settings.serviceplatform.sftp is not None
     assert settings.serviceplatform.sftp.host == "sftp.serviceplatformen.dk"
     assert settings.receive["g68"].senders
+
+
+def test_status_never_shows_a_cpr_number_in_clear(rig: Rig) -> None:
+    rig.deliver("CPR.txt", b"DELIVERY S1/5\r\n0101011234;500;B1\r\nEND 1 500\r\n")
+    assert [o.status for o in receive_once(rig.settings, "lines", LineProcessor)] == ["received"]
+    for args in (("status", "--item", "0101011234"), ("status", "--item", "0101011234", "--json")):
+        shown = _run(rig, *args)
+        assert shown.exit_code == 0 and "010101-****" in shown.output
+        assert "0101011234" not in shown.output

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import shutil
 import socket
 import subprocess
 import time
@@ -25,7 +26,11 @@ from gateway.transport import HostKeyError, SftpSettings, SftpTransport
 from simulators.serviceplatform import Platform, ensure_key
 from tests.crashkit import LineProcessor, delivery_bytes
 
-SSHD = Path("/usr/sbin/sshd")
+SSHD = (
+    Path("/usr/sbin/sshd")
+    if Path("/usr/sbin/sshd").exists()
+    else Path(shutil.which("sshd") or "/usr/sbin/sshd")
+)
 
 
 @dataclass
