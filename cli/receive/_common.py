@@ -18,6 +18,7 @@ from pathlib import Path
 
 import click
 
+from cli.options import config_option
 from gateway.config import ConfigError, ReceiveSettings, Settings, load_settings, open_transport
 from gateway.inbound import InboundPipeline, InboundProcessor, Outcome
 from gateway.journal import open_journal
@@ -64,14 +65,7 @@ def exit_code(outcomes: list[Outcome]) -> int:
 
 def receive_command(name: str, factory: ProcessorFactory, help_text: str) -> click.Command:
     @click.command(name=name, help=help_text)
-    @click.option(
-        "--config",
-        "config_path",
-        type=click.Path(dir_okay=False, path_type=Path),
-        default=None,
-        envvar="TOEKGW_CONFIG",
-        help="The configuration file (default: $TOEKGW_CONFIG, else ./toekgw.toml).",
-    )
+    @config_option
     @click.option("--watch", is_flag=True, help="Keep polling every poll_interval seconds.")
     @click.option("--json", "as_json", is_flag=True, help="One JSON object per file.")
     def command(config_path: Path | None, watch: bool, as_json: bool) -> None:

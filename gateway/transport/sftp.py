@@ -59,6 +59,8 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+PREFETCH_REQUESTS = 64  # of 32 KiB each
+
 
 class HostKeyError(TransportError):
     """The server's host key is unknown or has changed: the connection is refused."""
@@ -157,7 +159,7 @@ def _is_transient(exc: BaseException) -> bool:
         | NotADirectoryError,
     ):
         return False
-    return isinstance(exc, paramiko.SSHException | EOFError | OSError | TransportError)
+    return isinstance(exc, paramiko.SSHException | EOFError | OSError)
 
 
 class SftpTransport:
@@ -317,7 +319,9 @@ class SftpTransport:
 
         def op(sftp: paramiko.SFTPClient) -> Fetched:
             with sftp.open(path, "rb") as src, local.open("wb") as dst:
-                src.prefetch()
+                # Read-ahead with a bounded number of requests in flight (fast on a long link;
+                # we write each chunk out as it comes, so the buffer stays small).
+                src.prefetch(max_concurrent_requests=PREFETCH_REQUESTS)
                 fetched = copy_stream(src, dst, progress=progress)  # type: ignore[arg-type]
                 dst.flush()
                 os.fsync(dst.fileno())
