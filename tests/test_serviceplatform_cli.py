@@ -144,3 +144,33 @@ def test_status_never_shows_a_cpr_number_in_clear(rig: Rig) -> None:
         shown = _run(rig, *args)
         assert shown.exit_code == 0 and "010101-****" in shown.output
         assert "0101011234" not in shown.output
+
+
+def test_receive_command_seam_for_a_format(rig: Rig) -> None:
+    from cli.receive._common import receive_command
+
+    command = receive_command("lines", LineProcessor, "Receive the test format.")
+    rig.deliver("G68_OK.txt", delivery_bytes("S1/00100", 2))
+    rig.deliver("G68_BAD.txt", b"DELIVERY S1/00101\r\nEND 5 5\r\n")
+    runner = CliRunner()
+    result = runner.invoke(command, ["--config", str(rig.config), "--json"])
+    assert result.exit_code == 1  # one file went to the error list
+    lines = [json.loads(line) for line in result.output.splitlines()]
+    assert {(d["file"], d["status"]) for d in lines} == {
+        ("G68_OK.txt", "received"),
+        ("G68_BAD.txt", "rejected"),
+    }
+    again = runner.invoke(command, ["--config", str(rig.config)])
+    assert again.exit_code == 0 and again.output == ""
+
+
+def test_send_without_waiting_collects_the_receipt_on_the_next_run(
+    rig: Rig, tmp_path: Path
+) -> None:
+    payload = tmp_path / "LATER.xml"
+    payload.write_bytes(b"<later/>")
+    first = _run(rig, "send", str(payload), "--to", "erp", "--wait", "0")
+    assert first.exit_code == 1 and "uploaded: uploaded; no technical receipt" in first.output
+    second = _run(rig, "send", str(payload), "--to", "erp")
+    assert second.exit_code == 0 and "receipted" in second.output
+    assert len(rig.sim.platform.deliveries()) == 1  # not uploaded twice
