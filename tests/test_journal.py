@@ -269,3 +269,16 @@ def test_two_processes_write_the_same_journal(tmp_path: Path) -> None:
     ]
     assert [p.wait(timeout=60) for p in procs] == [0, 0]
     assert len(j.transmissions()) == 80
+
+
+def test_an_adapter_extends_the_inbound_lifecycle(journal: SqliteJournal) -> None:
+    from gateway.inbound import INBOUND_FILE, inbound_kind
+
+    grown = INBOUND_FILE.extended({"received": ["forwarded"]})
+    kind = inbound_kind("test-grown", Lifecycle(("received",), {}), grown)
+    journal.define_kind(kind)
+    tx = journal.create_transmission(NewTransmission("ksd", "test-grown", "journaled"))
+    journal.set_state(tx.id, "received", reason="remote removed")
+    assert journal.set_state(tx.id, "forwarded", reason="to NemKonto").state == "forwarded"
+    with pytest.raises(ValueError, match="must extend INBOUND_FILE"):
+        inbound_kind("broken", Lifecycle(("received",), {}), Lifecycle(("journaled",), {}))

@@ -51,22 +51,11 @@ class Lifecycle:
 
     initial: tuple[str, ...]
     transitions: Mapping[str, tuple[str, ...]]
+    # What each state means; stored with the kind, for whoever reads the journal later.
     descriptions: Mapping[str, str] = field(default_factory=dict)
-
-    @property
-    def states(self) -> tuple[str, ...]:
-        seen: dict[str, None] = dict.fromkeys(self.initial)
-        for source, targets in self.transitions.items():
-            seen.setdefault(source)
-            for target in targets:
-                seen.setdefault(target)
-        return tuple(seen)
 
     def allows(self, source: str, target: str) -> bool:
         return target in self.transitions.get(source, ())
-
-    def is_final(self, state: str) -> bool:
-        return not self.transitions.get(state)
 
     def extended(self, transitions: Mapping[str, Sequence[str]]) -> Lifecycle:
         """This lifecycle with more moves (an adapter growing a core lifecycle)."""
