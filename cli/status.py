@@ -166,5 +166,5 @@ def _print_history(console: Console, h: ItemHistory) -> None:
     for e in h.events:
         what = {"transmission": "file", "items": "items", "item": "item"}[e.scope]
         move = f"{e.from_state or ''} -> {e.to_state}" if e.to_state else ""
-        count = f" ({e.count})" if e.count else ""
-        click.echo(f"  {e.at[:26]}  {what}{count:<8} {move:<24} {_m(e.reason)}")
+        label = f"{what} ({e.count})" if e.count else what
+        click.echo(f"  {e.at[:26]}  {label:<14} {move:<24} {_m(e.reason)}")

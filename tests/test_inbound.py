@@ -63,9 +63,10 @@ def test_receives_straks_first_journals_items_then_removes_remote(rig: Rig) -> N
     assert kept.read_bytes() == delivery_bytes("S1/00001", 30)
     history = journal.item_history(journal.find_items("P0000007")[0].id)
     reasons = [e.reason for e in history.events]
-    assert reasons[0].startswith("validated: 30 payments")
-    assert any(r.startswith("metadata G68_A.txt.metadata read: transfer") for r in reasons)
-    assert any(r.startswith("downloaded IN/G68_A.txt") for r in reasons)
+    # In time order: metadata, download, validation, items, remote clean-up.
+    assert reasons[0].startswith("metadata G68_A.txt.metadata read: transfer")
+    assert reasons[1].startswith("downloaded IN/G68_A.txt")
+    assert reasons[2].startswith("validated: 30 payments")
     assert reasons[-1].startswith("remote copy removed")
 
 

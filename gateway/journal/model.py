@@ -144,7 +144,10 @@ class Transmission:
     def describe(self) -> str:
         """How an operator recognises it: ``#12 G68_0001.txt (received 2026-...)``."""
         name = self.file_name or self.ref
-        return f"transmission #{self.id} {name!r} of {self.counterpart} ({self.created_at})"
+        return (
+            f"transmission #{self.id} {name!r} of {self.counterpart} "
+            f"({self.created_at}, {self.state})"
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -452,7 +452,7 @@ class SqliteJournal:
     def events(self, transmission_id: int) -> list[Event]:
         rows = self._db.execute(
             "SELECT id, at, transmission_id, item_id, scope, from_state, to_state, count, "
-            "reason FROM events WHERE transmission_id = ? ORDER BY id",
+            "reason FROM events WHERE transmission_id = ? ORDER BY at, id",
             (transmission_id,),
         ).fetchall()
         return [Event(*r) for r in rows]
@@ -706,7 +706,9 @@ class SqliteJournal:
             elif event.scope == "item":
                 story.append(event)
                 state = event.to_state
-        return ItemHistory(item, tx, tuple(story))
+        # Replayed in log order; told in time order (a receive journals, in its one
+        # transaction, the earlier moments it downloaded and checked the file).
+        return ItemHistory(item, tx, tuple(sorted(story, key=lambda e: (e.at, e.id))))
 
     # -- the error list -------------------------------------------------------------------
 

@@ -217,7 +217,11 @@ class SftpTransport:
         except BaseException:
             client.close()
             raise
-        sftp = client.open_sftp()
+        try:
+            sftp = client.open_sftp()
+        except BaseException:
+            client.close()
+            raise
         channel = sftp.get_channel()
         if channel is not None:
             channel.settimeout(s.timeout)
