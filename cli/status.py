@@ -165,6 +165,6 @@ def _print_history(console: Console, h: ItemHistory) -> None:
     click.echo(f"  kept as {_m(t.local_path) or '-'}")
     for e in h.events:
         what = {"transmission": "file", "items": "items", "item": "item"}[e.scope]
-        move = f"{e.from_state or ''} -> {e.to_state}" if e.to_state else ""
+        move = f"{e.from_state or ''} -> {e.to_state}".lstrip() if e.to_state else ""
         label = f"{what} ({e.count})" if e.count else what
         click.echo(f"  {e.at[:26]}  {label:<14} {move:<24} {_m(e.reason)}")

@@ -282,3 +282,22 @@ def test_an_adapter_extends_the_inbound_lifecycle(journal: SqliteJournal) -> Non
     assert journal.set_state(tx.id, "forwarded", reason="to NemKonto").state == "forwarded"
     with pytest.raises(ValueError, match="must extend INBOUND_FILE"):
         inbound_kind("broken", Lifecycle(("received",), {}), Lifecycle(("journaled",), {}))
+
+
+def test_durable_commits_are_synchronous_full_and_others_normal(journal: SqliteJournal) -> None:
+    statements: list[str] = []
+    journal._db.set_trace_callback(statements.append)
+    with journal.transaction(durable=True):
+        _delivery(journal, "d.txt", "6" * 64)
+    with journal.transaction():
+        _delivery(journal, "e.txt", "5" * 64)
+    journal._db.set_trace_callback(None)
+    marks = [s for s in statements if s.startswith(("PRAGMA synchronous", "BEGIN", "COMMIT"))]
+    assert marks == [
+        "PRAGMA synchronous = FULL",
+        "BEGIN IMMEDIATE",
+        "COMMIT",
+        "PRAGMA synchronous = NORMAL",
+        "BEGIN IMMEDIATE",
+        "COMMIT",
+    ]
