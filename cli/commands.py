@@ -7,6 +7,10 @@ import click
 
 def register(root: click.Group) -> None:
     from cli import receive, simulate, validate
+    from cli.doctor import doctor
+    from cli.errors import errors
+    from cli.send import send
+    from cli.status import status
 
     validate.register_all()
     receive.register_all()
@@ -14,3 +18,7 @@ def register(root: click.Group) -> None:
     root.add_command(validate.validate)
     root.add_command(receive.receive)
     root.add_command(simulate.simulate)
+    root.add_command(send)
+    root.add_command(status)
+    root.add_command(errors)
+    root.add_command(doctor)

@@ -1,0 +1,97 @@
+"""The shared body of every ``toekgw receive <kind>`` over Serviceplatformen.
+
+A receive command for a format is a processor factory plus this::
+
+    from cli.receive._common import receive_command
+    g68 = receive_command("g68", G68Processor, "Receive G68 payment deliveries from KSD.")
+
+``G68Processor(profile)`` gets the ``[receive.g68]`` table (senders, counterpart, options) and
+returns an :class:`~gateway.inbound.InboundProcessor`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+
+from cli.options import config_option
+from gateway.config import ConfigError, ReceiveSettings, Settings, load_settings, open_transport
+from gateway.inbound import InboundPipeline, InboundProcessor, Outcome
+from gateway.journal import open_journal
+
+__all__ = ["ProcessorFactory", "exit_code", "receive_command", "receive_once"]
+
+ProcessorFactory = Callable[[ReceiveSettings], InboundProcessor]
+
+_PROBLEMS = ("rejected", "duplicate", "refused")
+
+
+def receive_once(settings: Settings, profile: str, factory: ProcessorFactory) -> list[Outcome]:
+    """One poll of IN/ for the ``[receive.<profile>]`` files."""
+    chosen = settings.receive.get(profile)
+    if chosen is None:
+        raise ConfigError(
+            f"{settings.path}: no [receive.{profile}] table",
+            hint="it names the expected senders; see docs/configuration.md",
+        )
+    processor = factory(chosen)
+    sp = settings.serviceplatform
+    journal = open_journal(settings.journal)
+    try:
+        with open_transport(sp) as transport:
+            pipeline = InboundPipeline(
+                journal,
+                transport,
+                processor,
+                party=sp.party,
+                senders=chosen.senders,
+                staging=settings.staging,
+                in_dir=sp.in_dir,
+                after_receive=sp.after_receive,
+                archive_dir=sp.archive_dir,
+            )
+            return pipeline.poll_once()
+    finally:
+        journal.close()
+
+
+def exit_code(outcomes: list[Outcome]) -> int:
+    return 1 if any(o.status in _PROBLEMS for o in outcomes) else 0
+
+
+def receive_command(name: str, factory: ProcessorFactory, help_text: str) -> click.Command:
+    @click.command(name=name, help=help_text)
+    @config_option
+    @click.option("--watch", is_flag=True, help="Keep polling every poll_interval seconds.")
+    @click.option("--json", "as_json", is_flag=True, help="One JSON object per file.")
+    def command(config_path: Path | None, watch: bool, as_json: bool) -> None:
+        settings = load_settings(config_path)
+        code = 0
+        while True:
+            outcomes = receive_once(settings, name, factory)
+            for outcome in outcomes:
+                if as_json:
+                    click.echo(
+                        json.dumps(
+                            {
+                                "file": outcome.name,
+                                "status": outcome.status,
+                                "message": outcome.message,
+                                "transmission": outcome.transmission_id,
+                            },
+                            ensure_ascii=False,
+                        )
+                    )
+                else:
+                    click.echo(str(outcome))
+            code = max(code, exit_code(outcomes))
+            if not watch:
+                break
+            time.sleep(settings.serviceplatform.poll_interval)
+        raise SystemExit(code)
+
+    return command

@@ -1,0 +1,170 @@
+"""``toekgw status``: the journal's transmissions and their states; ``--item KEY`` one item's
+whole history, from the file it came in to its last state."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from cli.options import config_option
+from formats.findings import mask_cpr_in_text
+from gateway.config import load_settings
+from gateway.errors import InputError
+from gateway.journal import ItemHistory, Transmission, open_journal
+
+
+def _m(text: str | None) -> str | None:
+    """Free text (file names, keys, reasons) is masked for CPR numbers; hashes and UUIDs are
+    not free text and are shown as they are."""
+    return None if text is None else mask_cpr_in_text(text)
+
+
+def _kr(ore: int) -> str:
+    sign = "-" if ore < 0 else ""
+    kr, rest = divmod(abs(ore), 100)
+    return f"{sign}{kr:,}.{rest:02d}"
+
+
+def _tx_dict(t: Transmission) -> dict[str, object]:
+    return {
+        "id": t.id,
+        "ref": t.ref,
+        "counterpart": t.counterpart,
+        "kind": t.kind,
+        "direction": t.direction.value,
+        "state": t.state,
+        "file_name": _m(t.file_name),
+        "size": t.size,
+        "sha256": t.sha256,
+        "transfer_id": t.transfer_id,
+        "delivery_key": _m(t.delivery_key),
+        "remote_path": _m(t.remote_path),
+        "local_path": _m(t.local_path),
+        "items": t.item_count,
+        "total_ore": t.total_ore,
+        "created_at": t.created_at,
+        "updated_at": t.updated_at,
+    }
+
+
+def _history_dict(h: ItemHistory) -> dict[str, object]:
+    return {
+        "item": {
+            "id": h.item.id,
+            "business_key": _m(h.item.business_key),
+            "counterpart": h.item.counterpart,
+            "amount_ore": h.item.amount_ore,
+            "seq": h.item.seq,
+            "state": h.item.state,
+        },
+        "transmission": _tx_dict(h.transmission),
+        "events": [
+            {
+                "at": e.at,
+                "scope": e.scope,
+                "from": e.from_state,
+                "to": e.to_state,
+                "count": e.count,
+                "reason": _m(e.reason),
+            }
+            for e in h.events
+        ],
+    }
+
+
+@click.command()
+@click.option("--item", "item_key", default=None, help="Show the whole history of this item.")
+@click.option("--counterpart", default=None, help="Only this counterpart's transmissions.")
+@click.option("--state", "states", multiple=True, help="Only transmissions in this state.")
+@click.option("--limit", type=int, default=50, show_default=True, help="The newest N only.")
+@click.option("--json", "as_json", is_flag=True, help="JSON instead of a table.")
+@config_option
+def status(
+    item_key: str | None,
+    counterpart: str | None,
+    states: tuple[str, ...],
+    limit: int,
+    as_json: bool,
+    config_path: Path | None,
+) -> None:
+    """Show transmissions and their states, or one item's history (--item KEY)."""
+    settings = load_settings(config_path)
+    journal = open_journal(settings.journal)
+    # Piped output keeps whole file names: nobody reads a truncated transfer id.
+    console = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 200)
+    try:
+        if item_key is not None:
+            items = journal.find_items(item_key, counterpart)
+            if not items:
+                raise InputError(f"no item {item_key!r} in the journal {settings.journal}")
+            histories = [journal.item_history(i.id) for i in items]
+            if as_json:
+                click.echo(json.dumps([_history_dict(h) for h in histories], indent=2))
+                return
+            for h in histories:
+                _print_history(console, h)
+            return
+        found = journal.transmissions(
+            counterpart=counterpart, states=list(states) or None, limit=limit
+        )
+        if as_json:
+            click.echo(json.dumps([_tx_dict(t) for t in found], indent=2))
+            return
+        table = Table(title=f"Transmissions in {settings.journal}")
+        for column in (
+            "#",
+            "counterpart",
+            "kind",
+            "dir",
+            "state",
+            "file",
+            "items",
+            "kr",
+            "updated",
+        ):
+            table.add_column(column, justify="right" if column in ("#", "items", "kr") else "left")
+        for t in found:
+            table.add_row(
+                *(
+                    mask_cpr_in_text(cell)
+                    for cell in (
+                        str(t.id),
+                        t.counterpart,
+                        t.kind,
+                        t.direction.value,
+                        t.state,
+                        t.file_name or t.ref,
+                        str(t.item_count),
+                        _kr(t.total_ore),
+                        t.updated_at[:19],
+                    )
+                )
+            )
+        console.print(table)
+    finally:
+        journal.close()
+
+
+def _print_history(console: Console, h: ItemHistory) -> None:
+    # Plain lines, not a table: an operator greps them and pastes them into a case.
+    t, i = h.transmission, h.item
+    click.echo(
+        f"{i.counterpart} item {_m(i.business_key)}: {_kr(i.amount_ore)} kr, state {i.state}"
+    )
+    click.echo(
+        f"  came in {t.kind} #{t.id} {_m(t.file_name or t.ref)!r}"
+        f"{f' line {i.seq}' if i.seq is not None else ''} ({t.direction.value}bound, "
+        f"transmission state {t.state})"
+    )
+    click.echo(f"  transfer {t.transfer_id or '-'}, SHA-256 {t.sha256 or '-'}")
+    click.echo(f"  kept as {_m(t.local_path) or '-'}")
+    for e in h.events:
+        what = {"transmission": "file", "items": "items", "item": "item"}[e.scope]
+        move = f"{e.from_state or ''} -> {e.to_state}".lstrip() if e.to_state else ""
+        label = f"{what} ({e.count})" if e.count else what
+        click.echo(f"  {e.at[:26]}  {label:<14} {move:<24} {_m(e.reason)}")

@@ -1,0 +1,263 @@
+"""One TOML file -> typed settings. Every mistake is named by file, table and key.
+
+The reference, with an example, is ``docs/configuration.md`` (and ``examples/toekgw.toml``).
+Relative paths are relative to the directory of the configuration file, so that a
+configuration and its keys and journal can move together.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from gateway.errors import UsageError
+from gateway.transport.files import FileTransport
+from gateway.transport.localdir import LocalDirTransport
+from gateway.transport.sftp import SftpSettings, SftpTransport
+
+__all__ = [
+    "DEFAULT_CONFIG",
+    "ConfigError",
+    "ReceiveSettings",
+    "ServiceplatformSettings",
+    "Settings",
+    "find_config",
+    "load_settings",
+    "open_transport",
+]
+
+DEFAULT_CONFIG = "toekgw.toml"
+
+
+class ConfigError(UsageError):
+    """The configuration file is missing, unreadable or says something that cannot work."""
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceplatformSettings:
+    party: str
+    transport: Literal["sftp", "localdir"]
+    in_dir: str
+    out_dir: str
+    poll_interval: float
+    receipt_timeout: float
+    after_receive: Literal["remove", "archive"]
+    archive_dir: str | None
+    sftp: SftpSettings | None
+    localdir: Path | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiveSettings:
+    """``[receive.<name>]``: who may send this kind of file, and the adapter's own options."""
+
+    name: str
+    senders: tuple[str, ...]
+    counterpart: str
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    path: Path
+    journal: Path
+    staging: Path
+    serviceplatform: ServiceplatformSettings
+    receive: Mapping[str, ReceiveSettings]
+
+
+class _Table:
+    """One TOML table, read key by key; unknown keys are refused with a suggestion."""
+
+    def __init__(self, file: Path, name: str, data: Any) -> None:
+        if not isinstance(data, dict):
+            raise ConfigError(f"{file}: [{name}] must be a table")
+        self.file, self.name, self.data = file, name, data
+        self.used: set[str] = set()
+
+    def _where(self, key: str) -> str:
+        return f"{self.file}: [{self.name}] {key}"
+
+    def _get(self, key: str, default: Any) -> Any:
+        self.used.add(key)
+        if key not in self.data:
+            if default is _REQUIRED:
+                raise ConfigError(f"{self._where(key)}: missing (required)")
+            return default
+        return self.data[key]
+
+    def text(self, key: str, default: Any = None) -> Any:
+        value = self._get(key, default)
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            raise ConfigError(f"{self._where(key)}: expected a non-empty string, found {value!r}")
+        return value
+
+    def choice(self, key: str, choices: tuple[str, ...], default: str) -> Any:
+        value = self.text(key, default)
+        if value not in choices:
+            raise ConfigError(
+                f"{self._where(key)}: expected one of {', '.join(choices)}, found {value!r}"
+            )
+        return value
+
+    def integer(self, key: str, default: Any, low: int, high: int) -> int:
+        value = self._get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ConfigError(
+                f"{self._where(key)}: expected an integer from {low} to {high}, found {value!r}"
+            )
+        return value
+
+    def seconds(self, key: str, default: float) -> float:
+        value = self._get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            raise ConfigError(
+                f"{self._where(key)}: expected a number of seconds > 0, found {value!r}"
+            )
+        return float(value)
+
+    def path(self, key: str, default: Any = None) -> Path | None:
+        value = self.text(key, default)
+        if value is None:
+            return None
+        path = Path(value).expanduser()
+        return path if path.is_absolute() else (self.file.parent / path)
+
+    def names(self, key: str) -> tuple[str, ...]:
+        value = self._get(key, _REQUIRED)
+        if (
+            not isinstance(value, list)
+            or not value
+            or not all(isinstance(v, str) and v.strip() for v in value)
+        ):
+            raise ConfigError(
+                f"{self._where(key)}: expected a non-empty list of names, found {value!r}"
+            )
+        return tuple(value)
+
+    def table(self, key: str, *, required: bool = False) -> _Table | None:
+        self.used.add(key)
+        if key not in self.data:
+            if required:
+                raise ConfigError(f"{self.file}: [{self.name}.{key}] missing (required)")
+            return None
+        return _Table(self.file, f"{self.name}.{key}" if self.name else key, self.data[key])
+
+    def finish(self) -> None:
+        for key in self.data:
+            if key not in self.used:
+                close = difflib.get_close_matches(key, sorted(self.used), n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                where = f"[{self.name}]" if self.name else "the top level"
+                raise ConfigError(f"{self.file}: unknown key {key!r} in {where}{hint}")
+
+    def rest(self) -> dict[str, Any]:
+        return {k: v for k, v in self.data.items() if k not in self.used}
+
+
+_REQUIRED: Any = object()
+
+
+def find_config(path: str | Path | None) -> Path:
+    """``path``, else ``$TOEKGW_CONFIG``, else ``./toekgw.toml``."""
+    chosen = Path(path or os.environ.get("TOEKGW_CONFIG") or DEFAULT_CONFIG)
+    if not chosen.is_file():
+        raise ConfigError(
+            f"no configuration file {chosen}",
+            hint="pass --config FILE or set TOEKGW_CONFIG; see docs/configuration.md",
+        )
+    return chosen
+
+
+def load_settings(path: str | Path | None = None) -> Settings:
+    file = find_config(path).resolve()
+    try:
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{file}: not valid TOML: {exc}") from exc
+    except OSError as exc:
+        raise ConfigError(f"{file}: cannot read: {exc.strerror}") from exc
+    top = _Table(file, "", data)
+
+    journal = top.table("journal", required=True)
+    assert journal is not None
+    journal_path = journal.path("path", _REQUIRED)
+    journal.finish()
+
+    staging = top.table("staging", required=True)
+    assert staging is not None
+    staging_dir = staging.path("dir", _REQUIRED)
+    staging.finish()
+
+    sp = top.table("serviceplatform", required=True)
+    assert sp is not None
+    transport = sp.choice("transport", ("sftp", "localdir"), "sftp")
+    after = sp.choice("after_receive", ("remove", "archive"), "remove")
+    archive_dir = sp.text("archive_dir")
+    if after == "archive" and archive_dir is None:
+        raise ConfigError(
+            f'{file}: [serviceplatform] archive_dir: required when after_receive = "archive"'
+        )
+    sftp_table = sp.table("sftp", required=transport == "sftp")
+    sftp = None
+    if sftp_table is not None:
+        sftp = SftpSettings(
+            host=sftp_table.text("host", _REQUIRED),
+            port=sftp_table.integer("port", 22, 1, 65535),
+            user=sftp_table.text("user", _REQUIRED),
+            key=_must(sftp_table.path("key", _REQUIRED)),
+            known_hosts=_must(sftp_table.path("known_hosts", _REQUIRED)),
+            connect_timeout=sftp_table.seconds("connect_timeout", 30),
+            timeout=sftp_table.seconds("timeout", 60),
+            retries=sftp_table.integer("retries", 3, 0, 20),
+        )
+        sftp_table.finish()
+    local_table = sp.table("localdir", required=transport == "localdir")
+    localdir = None
+    if local_table is not None:
+        localdir = local_table.path("root", _REQUIRED)
+        local_table.finish()
+    settings_sp = ServiceplatformSettings(
+        party=sp.text("party", _REQUIRED),
+        transport=transport,
+        in_dir=sp.text("in_dir", "IN"),
+        out_dir=sp.text("out_dir", "OUT"),
+        poll_interval=sp.seconds("poll_interval", 60),
+        receipt_timeout=sp.seconds("receipt_timeout", 120),
+        after_receive=after,
+        archive_dir=archive_dir,
+        sftp=sftp,
+        localdir=localdir,
+    )
+    sp.finish()
+
+    receive: dict[str, ReceiveSettings] = {}
+    receive_table = top.table("receive")
+    if receive_table is not None:
+        for name in list(receive_table.data):
+            profile = receive_table.table(name)
+            assert profile is not None
+            senders = profile.names("senders")
+            counterpart = profile.text("counterpart", name)
+            receive[name] = ReceiveSettings(name, senders, counterpart, profile.rest())
+    top.finish()
+    return Settings(file, _must(journal_path), _must(staging_dir), settings_sp, receive)
+
+
+def _must(path: Path | None) -> Path:
+    assert path is not None
+    return path
+
+
+def open_transport(settings: ServiceplatformSettings) -> FileTransport:
+    """The configured transport (not yet connected: SFTP connects on first use)."""
+    if settings.transport == "sftp":
+        assert settings.sftp is not None
+        return SftpTransport(settings.sftp)
+    assert settings.localdir is not None
+    return LocalDirTransport(settings.localdir)

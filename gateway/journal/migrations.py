@@ -1,0 +1,116 @@
+"""The journal's schema, as numbered migrations applied in order, each exactly once.
+
+A migration is never edited once released: change the schema by appending one. A journal
+written by a newer version (a migration number we do not know) is refused rather than guessed at.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: tuple[tuple[int, str, str], ...] = (
+    (
+        1,
+        "transmissions, items, events, error list",
+        """
+        CREATE TABLE kinds (
+            name        TEXT PRIMARY KEY,
+            direction   TEXT NOT NULL CHECK (direction IN ('in', 'out')),
+            definition  TEXT NOT NULL            -- JSON: the transmission and item lifecycles
+        );
+
+        CREATE TABLE transmissions (
+            id            INTEGER PRIMARY KEY,
+            ref           TEXT NOT NULL UNIQUE,  -- our stable id (SendersFileId, bundle id)
+            counterpart   TEXT NOT NULL,
+            kind          TEXT NOT NULL REFERENCES kinds(name),
+            direction     TEXT NOT NULL CHECK (direction IN ('in', 'out')),
+            state         TEXT NOT NULL,
+            file_name     TEXT,
+            size          INTEGER CHECK (size IS NULL OR size >= 0),
+            sha256        TEXT CHECK (sha256 IS NULL OR length(sha256) = 64),
+            transfer_id   TEXT,                  -- the remote side's id (FileTransferUUID)
+            delivery_key  TEXT,                  -- the counterpart's delivery id
+            remote_path   TEXT,
+            local_path    TEXT,
+            meta          TEXT NOT NULL DEFAULT '{}',
+            created_at    TEXT NOT NULL,
+            updated_at    TEXT NOT NULL
+        );
+        -- Idempotency lives in constraints, so that two processes cannot both win.
+        CREATE UNIQUE INDEX transmissions_sha256
+            ON transmissions(direction, sha256) WHERE sha256 IS NOT NULL;
+        CREATE UNIQUE INDEX transmissions_transfer_id
+            ON transmissions(transfer_id) WHERE transfer_id IS NOT NULL;
+        CREATE UNIQUE INDEX transmissions_delivery
+            ON transmissions(counterpart, delivery_key) WHERE delivery_key IS NOT NULL;
+        CREATE INDEX transmissions_state ON transmissions(counterpart, state);
+
+        CREATE TABLE items (
+            id              INTEGER PRIMARY KEY,
+            transmission_id INTEGER NOT NULL REFERENCES transmissions(id),
+            counterpart     TEXT NOT NULL,
+            business_key    TEXT NOT NULL,
+            amount_ore      INTEGER NOT NULL,
+            seq             INTEGER,
+            fingerprint     TEXT,
+            state           TEXT NOT NULL,
+            created_event   INTEGER NOT NULL REFERENCES events(id),
+            updated_at      TEXT NOT NULL,
+            UNIQUE (counterpart, business_key)
+        );
+        CREATE INDEX items_transmission ON items(transmission_id, state);
+        CREATE INDEX items_fingerprint ON items(counterpart, fingerprint)
+            WHERE fingerprint IS NOT NULL;
+
+        -- The audit trail. scope 'items' is one move of all items of a transmission that were
+        -- in from_state (count says how many): a bundle of 100,000 payments moves in one line.
+        CREATE TABLE events (
+            id              INTEGER PRIMARY KEY,
+            at              TEXT NOT NULL,
+            transmission_id INTEGER NOT NULL REFERENCES transmissions(id),
+            item_id         INTEGER REFERENCES items(id),
+            scope           TEXT NOT NULL CHECK (scope IN ('transmission', 'item', 'items')),
+            from_state      TEXT,
+            to_state        TEXT,
+            count           INTEGER,
+            reason          TEXT NOT NULL
+        );
+        CREATE INDEX events_transmission ON events(transmission_id, id);
+        CREATE INDEX events_item ON events(item_id) WHERE item_id IS NOT NULL;
+        CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+            BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+        CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+            BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+
+        CREATE TABLE error_entries (
+            id              INTEGER PRIMARY KEY,
+            at              TEXT NOT NULL,
+            counterpart     TEXT NOT NULL,
+            transmission_id INTEGER REFERENCES transmissions(id),
+            file_name       TEXT,
+            subject         TEXT NOT NULL,       -- 'delivery', 'record', 'file', ...
+            business_key    TEXT,
+            state           TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'resolved')),
+            resolution      TEXT,
+            resolved_at     TEXT
+        );
+        CREATE INDEX error_entries_state ON error_entries(state, id);
+
+        CREATE TABLE error_findings (
+            id        INTEGER PRIMARY KEY,
+            entry_id  INTEGER NOT NULL REFERENCES error_entries(id),
+            code      TEXT NOT NULL,
+            severity  TEXT NOT NULL,
+            message   TEXT NOT NULL,
+            line      INTEGER,
+            columns   TEXT,
+            field     TEXT,
+            expected  TEXT,
+            found     TEXT,
+            path      TEXT
+        );
+        CREATE INDEX error_findings_entry ON error_findings(entry_id);
+        """,
+    ),
+)
+
+LATEST = MIGRATIONS[-1][0]

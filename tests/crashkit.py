@@ -1,0 +1,282 @@
+"""A reusable rig for the inbound/outbound tests and the SIGKILL crash tests.
+
+- :class:`LineProcessor`: a small line-per-item format (``DELIVERY <key>``, ``<key>;<øre>;<to>``
+  lines, ``END <count> <sum>``) standing in for a real codec, so the generic pipeline can be
+  tested on its own. A format's own processor (G68) plugs into the same rig.
+- :class:`Rig`: a Serviceplatformen simulator (in-process asyncssh server on 127.0.0.1), a
+  client key, a pinned known_hosts and a ``toekgw.toml``; ``deliver()`` makes the platform put a
+  file in our IN/ exactly as a sender's upload + trigger would.
+- ``python -m tests.crashkit receive|send ...``: the child process the crash tests kill at a
+  named crash point (``TOEKGW_CRASH_AT``), see :func:`run_child`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from formats.findings import Finding, Severity
+from formats.serviceplatform import FileDescriptor, Trigger, build_trigger
+from gateway.config import ReceiveSettings, Settings, load_settings
+from gateway.inbound import Candidate, Processed, StagedFile, inbound_kind
+from gateway.journal import JournalReader, Lifecycle, NewItem
+from simulators.serviceplatform import Faults, ServiceplatformSimulator, ensure_key
+
+ROOT = Path(__file__).resolve().parent.parent
+
+ITEMS = Lifecycle(("received",), {"received": ("forwarded",)})
+
+
+class LineProcessor:
+    """The test format. Straks files (name starts with STRAKS) go first."""
+
+    kind = inbound_kind("test-lines", ITEMS)
+
+    def __init__(self, profile: ReceiveSettings | None = None) -> None:
+        self.counterpart = profile.counterpart if profile else "ksd"
+
+    def priority(self, candidate: Candidate) -> int:
+        return 0 if candidate.name.startswith("STRAKS") else 1
+
+    def process(self, staged: StagedFile, journal: JournalReader) -> Processed:
+        findings: list[Finding] = []
+        delivery = None
+        count = total = 0
+        keys: list[str] = []
+        with staged.path.open("rb") as handle:
+            for lineno, raw in enumerate(handle, 1):
+                line = raw.decode("latin-1").rstrip("\r\n")
+                if lineno == 1:
+                    if not line.startswith("DELIVERY "):
+                        findings.append(_error("T-START", "expected DELIVERY <key>", lineno))
+                    delivery = line[9:]
+                    continue
+                if line.startswith("END "):
+                    parts = line.split()
+                    if parts[1:] != [str(count), str(total)]:
+                        findings.append(
+                            _error(
+                                "T-TOTALS",
+                                "control totals disagree",
+                                lineno,
+                                expected=f"{count} {total}",
+                                found=" ".join(parts[1:]),
+                            )
+                        )
+                    break
+                key, _, rest = line.partition(";")
+                amount, _, _to = rest.partition(";")
+                if not key or not amount.isdigit():
+                    findings.append(_error("T-RECORD", f"bad record {line!r}", lineno))
+                    continue
+                count += 1
+                total += int(amount)
+                keys.append(key)
+            else:
+                findings.append(_error("T-END", "no END record", None))
+        known = journal.existing_items(self.counterpart, keys)
+        for key, ref in known.items():
+            findings.append(_error("T-KNOWN", f"{key!r} already journaled: {ref.describe()}", None))
+        if findings:
+            return Processed(accepted=False, findings=findings, delivery_key=delivery)
+        return Processed(
+            accepted=True,
+            delivery_key=delivery,
+            items=self._items(staged.path),
+            summary=f"{count} payments, {total} øre",
+        )
+
+    @staticmethod
+    def _items(path: Path) -> Iterator[NewItem]:
+        with path.open("rb") as handle:
+            next(handle)
+            for lineno, raw in enumerate(handle, 2):
+                line = raw.decode("latin-1").rstrip("\r\n")
+                if line.startswith("END "):
+                    return
+                key, amount, to = line.split(";")
+                fingerprint = hashlib.sha256(f"{to}|{amount}".encode()).hexdigest()
+                yield NewItem(key, int(amount), seq=lineno, fingerprint=fingerprint)
+
+
+def _error(
+    code: str,
+    message: str,
+    line: int | None,
+    *,
+    expected: str | None = None,
+    found: str | None = None,
+) -> Finding:
+    return Finding(code, Severity.ERROR, message, line=line, expected=expected, found=found)
+
+
+def delivery_bytes(key: str, count: int, *, prefix: str = "P", start: int = 0) -> bytes:
+    lines = [f"DELIVERY {key}"]
+    total = 0
+    for i in range(start, start + count):
+        amount = 100 + i % 5000
+        total += amount
+        lines.append(f"{prefix}{i:07d};{amount};B{i:07d}")
+    lines.append(f"END {count} {total}")
+    return ("\r\n".join(lines) + "\r\n").encode("latin-1")
+
+
+@dataclass
+class Rig:
+    """A simulator with a sender (``ksd``) and us (``toek``), and a configuration for us."""
+
+    base: Path
+    faults: Faults = field(default_factory=Faults)
+    #: More TOML for the configuration, e.g. a ``[receive.g68]`` table for a format's own tests.
+    extra_config: str = ""
+    sim: ServiceplatformSimulator = field(init=False)
+    config: Path = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.key = self.base / "keys" / "id_ed25519"
+        ensure_key(self.key)
+        self.sim = ServiceplatformSimulator(
+            self.base / "platform",
+            parties=("ksd", "toek", "erp"),
+            authorized_keys=Path(f"{self.key}.pub"),
+            faults=self.faults,
+        )
+
+    def start(self) -> Rig:
+        self.sim.start()
+        known = self.base / "keys" / "known_hosts"
+        known.write_text(self.sim.known_hosts_line() + "\n")
+        self.config = self.base / "toekgw.toml"
+        self.config.write_text(
+            f"""
+[journal]
+path = "var/journal.sqlite"
+
+[staging]
+dir = "var/staging"
+
+[serviceplatform]
+party = "toek"
+transport = "sftp"
+receipt_timeout = 10
+
+[serviceplatform.sftp]
+host = "127.0.0.1"
+port = {self.sim.port}
+user = "toek"
+key = "keys/id_ed25519"
+known_hosts = "keys/known_hosts"
+connect_timeout = 10
+timeout = 10
+retries = 2
+
+[receive.lines]
+senders = ["ksd"]
+counterpart = "ksd"
+"""
+            + self.extra_config,
+            encoding="utf-8",
+        )
+        return self
+
+    def stop(self) -> None:
+        self.sim.stop()
+
+    @property
+    def settings(self) -> Settings:
+        return load_settings(self.config)
+
+    def inbox(self, party: str = "toek") -> Path:
+        return self.sim.platform.party_dir(party) / "IN"
+
+    def deliver(self, name: str, data: bytes, *, sender: str = "ksd", to: str = "toek") -> None:
+        """What a sender's upload and trigger amount to: the platform delivers ``name``."""
+        out = self.sim.platform.party_dir(sender) / "OUT"
+        (out / name).write_bytes(data)
+        trigger = Trigger(FileDescriptor(name, len(data), sender, (to,), f"sender-{name}"))
+        (out / f"{name}.trigger").write_bytes(build_trigger(trigger))
+        self.sim.platform.scan()
+
+
+def run_child(
+    rig: Rig,
+    args: list[str],
+    *,
+    crash_at: str | None = None,
+    timeout: float = 60,
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m tests.crashkit ARGS`` against the rig; killed at ``crash_at``."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("TOEKGW_CRASH_AT", None)
+    if crash_at:
+        env["TOEKGW_CRASH_AT"] = crash_at
+    return subprocess.run(
+        [sys.executable, "-m", "tests.crashkit", "--config", str(rig.config), *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def killed(result: subprocess.CompletedProcess[str]) -> bool:
+    return result.returncode == -signal.SIGKILL
+
+
+def _main(argv: list[str]) -> int:
+    import argparse
+
+    from cli.receive._common import receive_once
+    from gateway.config import open_transport
+    from gateway.journal import open_journal
+    from gateway.outbound import send_file
+
+    parser = argparse.ArgumentParser(prog="tests.crashkit")
+    parser.add_argument("--config", required=True)
+    sub = parser.add_subparsers(dest="command", required=True)
+    rec = sub.add_parser("receive")
+    rec.add_argument("--profile", default="lines")
+    rec.add_argument("--processor", default="tests.crashkit:LineProcessor")
+    snd = sub.add_parser("send")
+    snd.add_argument("file")
+    snd.add_argument("--to", action="append", required=True)
+    args = parser.parse_args(argv)
+    settings = load_settings(args.config)
+    if args.command == "receive":
+        module, _, attr = args.processor.partition(":")
+        factory = getattr(importlib.import_module(module), attr)
+        for outcome in receive_once(settings, args.profile, factory):
+            print(
+                json.dumps(
+                    {"file": outcome.name, "status": outcome.status, "message": outcome.message}
+                )
+            )
+        return 0
+    sp = settings.serviceplatform
+    journal = open_journal(settings.journal)
+    with open_transport(sp) as transport:
+        result = send_file(
+            journal,
+            transport,
+            Path(args.file),
+            recipients=args.to,
+            sender=sp.party,
+            receipt_timeout=sp.receipt_timeout,
+            poll=0.1,
+        )
+    print(json.dumps({"state": result.transmission.state, "message": result.message}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(_main(sys.argv[1:]))

@@ -1,0 +1,303 @@
+"""The journal on a real SQLite file in WAL mode: idempotency, lifecycles, audit trail."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from formats.findings import Finding, Severity
+from gateway.journal import (
+    Direction,
+    DuplicateItem,
+    DuplicateTransmission,
+    JournalError,
+    KindSpec,
+    Lifecycle,
+    NewItem,
+    NewTransmission,
+    SqliteJournal,
+    StateError,
+    open_journal,
+)
+from gateway.journal.migrations import LATEST
+
+BUNDLE = KindSpec(
+    "test-bundle",
+    Direction.OUT,
+    Lifecycle(("prepared",), {"prepared": ("sent",), "sent": ("answered",)}),
+    Lifecycle(
+        ("pending",),
+        {
+            "pending": ("released",),
+            "released": ("sent",),
+            "sent": ("received", "rejected"),
+            "received": ("accepted",),
+            "accepted": ("at-bank",),
+        },
+    ),
+)
+DELIVERY = KindSpec(
+    "test-delivery",
+    Direction.IN,
+    Lifecycle(("journaled",), {"journaled": ("received",)}),
+    Lifecycle(("received",), {}),
+)
+
+
+@pytest.fixture
+def journal(tmp_path: Path) -> SqliteJournal:
+    j = open_journal(tmp_path / "journal.sqlite")
+    j.define_kind(BUNDLE)
+    j.define_kind(DELIVERY)
+    return j
+
+
+def _delivery(journal: SqliteJournal, name: str, sha: str, **kw: str) -> int:
+    new = NewTransmission("ksd", "test-delivery", "journaled", file_name=name, sha256=sha, **kw)
+    return journal.create_transmission(new).id
+
+
+def test_opens_in_wal_mode_with_migrations_and_foreign_keys(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite"
+    open_journal(path).close()
+    again = open_journal(path)  # migrations apply once; reopening is a no-op
+    assert again.schema_version() == LATEST
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert db.execute("SELECT count(*) FROM schema_migrations").fetchone()[0] == LATEST
+    with pytest.raises(sqlite3.IntegrityError):
+        db.execute("PRAGMA foreign_keys = ON")
+        db.execute(
+            "INSERT INTO items(transmission_id, counterpart, business_key, amount_ore, state, "
+            "created_event, updated_at) VALUES (999, 'x', 'k', 1, 's', 999, 'now')"
+        )
+
+
+def test_refuses_a_journal_from_a_newer_version(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite"
+    open_journal(path).close()
+    db = sqlite3.connect(path)
+    db.execute("INSERT INTO schema_migrations VALUES (?, 'future', 'now')", (LATEST + 1,))
+    db.commit()
+    with pytest.raises(JournalError, match="newer than this toekgw knows"):
+        open_journal(path)
+
+
+def test_same_file_transfer_or_delivery_is_refused_naming_the_first(
+    journal: SqliteJournal,
+) -> None:
+    first = _delivery(journal, "G68_1.txt", "a" * 64, transfer_id="u-1", delivery_key="S1/00001")
+    with pytest.raises(DuplicateTransmission, match=r"already received as transmission #1 'G68_1"):
+        _delivery(journal, "G68_1_again.txt", "a" * 64)
+    with pytest.raises(DuplicateTransmission, match="transfer u-1"):
+        _delivery(journal, "other.txt", "b" * 64, transfer_id="u-1")
+    with pytest.raises(DuplicateTransmission, match="delivery 'S1/00001' of ksd") as info:
+        _delivery(journal, "renamed.txt", "c" * 64, delivery_key="S1/00001")
+    assert info.value.first.id == first
+    assert [t.id for t in journal.transmissions()] == [first]
+    # The same content in the other direction is a different transmission.
+    out = NewTransmission("nemkonto", "test-bundle", "prepared", file_name="x", sha256="a" * 64)
+    assert journal.create_transmission(out).direction is Direction.OUT
+
+
+def test_the_constraints_hold_without_the_python_checks(journal: SqliteJournal) -> None:
+    _delivery(journal, "one.txt", "d" * 64, transfer_id="u-9")
+    db = sqlite3.connect(journal.path)
+    with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):
+        db.execute(
+            "INSERT INTO transmissions(ref, counterpart, kind, direction, state, sha256, "
+            "created_at, updated_at) VALUES ('r', 'ksd', 'test-delivery', 'in', 'journaled', "
+            "?, 'now', 'now')",
+            ("d" * 64,),
+        )
+
+
+def test_items_in_bulk_with_duplicate_key_refused_all_or_none(journal: SqliteJournal) -> None:
+    tid = _delivery(journal, "big.txt", "e" * 64)
+    added = journal.add_items(
+        tid,
+        (NewItem(f"P{i:06d}", 100 + i, seq=i + 2) for i in range(25_000)),
+        state="received",
+        reason="validated and journaled",
+    )
+    assert (added.count, added.total_ore) == (25_000, 25_000 * 100 + sum(range(25_000)))
+    second = _delivery(journal, "next.txt", "f" * 64)
+    with pytest.raises(
+        DuplicateItem, match=r"'P000007' is already journaled as item 'P000007'.*big"
+    ):
+        journal.add_items(
+            second,
+            [NewItem("NEW1", 5), NewItem("P000007", 5)],
+            state="received",
+            reason="x",
+        )
+    assert journal.get_transmission(second).item_count == 0  # none of them
+    with pytest.raises(DuplicateItem, match="appears twice in the transmission"):
+        journal.add_items(
+            second, [NewItem("A", 1, seq=2), NewItem("A", 1, seq=3)], state="received", reason="x"
+        )
+    assert journal.get_transmission(second).item_count == 0
+
+
+def test_duplicate_payment_control_reports_the_earlier_occurrence(
+    journal: SqliteJournal,
+) -> None:
+    one = _delivery(journal, "one.txt", "1" * 64)
+    journal.add_items(
+        one, [NewItem("K1", 500, seq=2, fingerprint="fp-a")], state="received", reason="x"
+    )
+    two = _delivery(journal, "two.txt", "2" * 64)
+    assert journal.earlier_fingerprints("ksd", ["fp-a", "fp-z"]).keys() == {"fp-a"}
+    added = journal.add_items(
+        two,
+        [
+            NewItem("K2", 500, seq=2, fingerprint="fp-a"),
+            NewItem("K3", 7, seq=3, fingerprint="fp-b"),
+        ],
+        state="received",
+        reason="x",
+    )
+    (match,) = added.duplicate_payments
+    assert match.item.business_key == "K2"
+    assert (match.earlier.business_key, match.earlier.file_name) == ("K1", "one.txt")
+
+
+def test_lifecycle_is_data_and_guards_every_move(journal: SqliteJournal) -> None:
+    tx = journal.create_transmission(
+        NewTransmission("nemkonto", "test-bundle", "prepared", ref="bundle-1")
+    )
+    with pytest.raises(StateError, match="cannot start in state"):
+        journal.create_transmission(NewTransmission("nemkonto", "test-bundle", "sent"))
+    with pytest.raises(StateError, match="cannot move from 'prepared' to 'answered'"):
+        journal.set_state(tx.id, "answered", reason="skip")
+    journal.set_state(tx.id, "sent", reason="put on the queue", expect="prepared")
+    with pytest.raises(StateError, match="not 'prepared'"):
+        journal.set_state(tx.id, "answered", reason="race", expect="prepared")
+    # Another process sees the lifecycle from the database, not from code.
+    other = open_journal(journal.path)
+    assert other.kind("test-bundle").item is not None
+    assert other.kind("test-bundle").transmission.allows("sent", "answered")
+
+
+def test_item_history_replays_bulk_and_single_moves(journal: SqliteJournal) -> None:
+    tx = journal.create_transmission(NewTransmission("nemkonto", "test-bundle", "prepared"))
+    journal.add_items(
+        tx.id, [NewItem("B1", 100), NewItem("B2", 200)], state="pending", reason="chunked"
+    )
+    journal.move_items(tx.id, "pending", "released", reason="released by approver")
+    journal.move_items(tx.id, "released", "sent", reason="bundle put")
+    b1 = journal.find_items("B1")[0]
+    journal.set_item_state(b1.id, "rejected", reason="NemKonto: no account")
+    assert journal.move_items(tx.id, "sent", "received", reason="bank accepted") == 1
+    story = journal.item_history(b1.id).events
+    moves = [(e.from_state, e.to_state) for e in story if e.scope != "transmission"]
+    assert moves == [
+        (None, "pending"),
+        ("pending", "released"),
+        ("released", "sent"),
+        ("sent", "rejected"),
+    ]
+    b2 = journal.find_items("B2")[0]
+    moves2 = [e.to_state for e in journal.item_history(b2.id).events if e.scope == "items"]
+    assert moves2 == ["pending", "released", "sent", "received"]
+    assert journal.item_history(b2.id).events[0].to_state == "prepared"  # the file's creation
+
+
+def test_event_log_is_append_only(journal: SqliteJournal) -> None:
+    _delivery(journal, "x.txt", "9" * 64)
+    db = sqlite3.connect(journal.path)
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        db.execute("UPDATE events SET reason = 'rewritten'")
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        db.execute("DELETE FROM events")
+
+
+def test_error_list_keeps_every_finding(journal: SqliteJournal) -> None:
+    tid = _delivery(journal, "bad.txt", "8" * 64)
+    findings = [
+        Finding("G68-001", Severity.ERROR, "amount not digits", line=3, columns=(39, 49)),
+        Finding("G68-002", Severity.WARNING, "beneficiary 0101011234 odd", line=4),
+    ]
+    entry = journal.add_error(
+        counterpart="ksd",
+        subject="delivery",
+        findings=findings,
+        transmission_id=tid,
+        file_name="bad.txt",
+    )
+    (listed,) = journal.errors()
+    assert listed.id == entry and len(listed.findings) == 2
+    assert listed.findings[0].columns == (39, 49) and listed.findings[0].file == "bad.txt"
+    assert "0101011234" not in listed.findings[1].message
+    journal.resolve_error(entry, "resent corrected")
+    assert journal.errors() == [] and len(journal.errors(include_resolved=True)) == 1
+
+
+def test_a_durable_transaction_rolls_back_whole_and_cannot_nest_in_a_normal_one(
+    journal: SqliteJournal,
+) -> None:
+    with pytest.raises(RuntimeError), journal.transaction(durable=True):
+        _delivery(journal, "gone.txt", "7" * 64)
+        raise RuntimeError("crash before commit")
+    assert journal.transmissions() == []
+    with (
+        pytest.raises(JournalError, match="cannot be nested"),
+        journal.transaction(),
+        journal.transaction(durable=True),
+    ):
+        pass
+
+
+def test_two_processes_write_the_same_journal(tmp_path: Path) -> None:
+    path = tmp_path / "shared.sqlite"
+    j = open_journal(path)
+    j.define_kind(DELIVERY)
+    script = (
+        "import sys\n"
+        "from gateway.journal import open_journal, NewTransmission\n"
+        "j = open_journal(sys.argv[1])\n"
+        "for i in range(40):\n"
+        "    j.create_transmission(NewTransmission('ksd', 'test-delivery', 'journaled',"
+        " ref=f'{sys.argv[2]}-{i}'))\n"
+    )
+    procs = [
+        subprocess.Popen([sys.executable, "-c", script, str(path), name]) for name in ("a", "b")
+    ]
+    assert [p.wait(timeout=60) for p in procs] == [0, 0]
+    assert len(j.transmissions()) == 80
+
+
+def test_an_adapter_extends_the_inbound_lifecycle(journal: SqliteJournal) -> None:
+    from gateway.inbound import INBOUND_FILE, inbound_kind
+
+    grown = INBOUND_FILE.extended({"received": ["forwarded"]})
+    kind = inbound_kind("test-grown", Lifecycle(("received",), {}), grown)
+    journal.define_kind(kind)
+    tx = journal.create_transmission(NewTransmission("ksd", "test-grown", "journaled"))
+    journal.set_state(tx.id, "received", reason="remote removed")
+    assert journal.set_state(tx.id, "forwarded", reason="to NemKonto").state == "forwarded"
+    with pytest.raises(ValueError, match="must extend INBOUND_FILE"):
+        inbound_kind("broken", Lifecycle(("received",), {}), Lifecycle(("journaled",), {}))
+
+
+def test_durable_commits_are_synchronous_full_and_others_normal(journal: SqliteJournal) -> None:
+    statements: list[str] = []
+    journal._db.set_trace_callback(statements.append)
+    with journal.transaction(durable=True):
+        _delivery(journal, "d.txt", "6" * 64)
+    with journal.transaction():
+        _delivery(journal, "e.txt", "5" * 64)
+    journal._db.set_trace_callback(None)
+    marks = [s for s in statements if s.startswith(("PRAGMA synchronous", "BEGIN", "COMMIT"))]
+    assert marks == [
+        "PRAGMA synchronous = FULL",
+        "BEGIN IMMEDIATE",
+        "COMMIT",
+        "PRAGMA synchronous = NORMAL",
+        "BEGIN IMMEDIATE",
+        "COMMIT",
+    ]

@@ -1,0 +1,120 @@
+"""The simulated platform validates triggers as strictly as the schema says, and its faults."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from formats.serviceplatform import (
+    NS,
+    ROUTING_RECIPIENT,
+    FileContent,
+    FileDescriptor,
+    RoutingInfo,
+    Trigger,
+    build_trigger,
+    parse_metadata,
+    parse_technical_receipt,
+)
+from simulators.serviceplatform import Faults, Platform
+from tests.crashkit import LineProcessor, Rig, delivery_bytes
+
+
+def _platform(tmp_path: Path, faults: Faults | None = None) -> Platform:
+    platform = Platform(tmp_path / "sp", faults or Faults(), {"urn:oio:cvr-nr:11111111": "toek"})
+    for party in ("ksd", "toek"):
+        platform.add_party(party)
+    return platform
+
+
+def _upload(platform: Platform, name: str, data: bytes, trigger: bytes) -> None:
+    out = platform.party_dir("ksd") / "OUT"
+    (out / name).write_bytes(data)
+    (out / f"{name}.trigger").write_bytes(trigger)
+
+
+def _receipt(platform: Platform, name: str):  # type: ignore[no-untyped-def]
+    path = platform.party_dir("ksd") / "IN" / f"{name}.sftpreceipt"
+    return parse_technical_receipt(path.read_bytes())
+
+
+def test_trigger_with_external_entity_gets_an_error_receipt_and_nothing_moves(
+    tmp_path: Path,
+) -> None:
+    platform = _platform(tmp_path)
+    evil = (
+        b'<?xml version="1.0"?><!DOCTYPE Trigger [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+        b'<Trigger xmlns="' + NS.encode() + b'"><FileDescriptor><FileName>&x;</FileName>'
+        b"</FileDescriptor></Trigger>"
+    )
+    _upload(platform, "A.txt", b"data", evil)
+    platform.scan()
+    receipt = _receipt(platform, "A.txt")
+    (error,) = receipt.errors
+    assert error.code == 100 and "DOCTYPE is not allowed" in error.description
+    assert list((platform.party_dir("toek") / "IN").iterdir()) == []
+    assert platform.deliveries() == []
+    assert (platform.party_dir("ksd") / "OUT" / "A.txt").exists()  # the file is not lost
+
+
+def test_trigger_checks_size_sender_and_name(tmp_path: Path) -> None:
+    platform = _platform(tmp_path)
+    for name, fd, code in (
+        ("S.txt", FileDescriptor("S.txt", 99, "ksd", ("toek",)), 102),
+        ("W.txt", FileDescriptor("W.txt", 4, "toek", ("toek",)), 103),
+        ("N.txt", FileDescriptor("other.txt", 4, "ksd", ("toek",)), 105),
+    ):
+        _upload(platform, name, b"data", build_trigger(Trigger(fd)))
+        platform.scan()
+        assert _receipt(platform, name).errors[0].code == code
+    assert platform.deliveries() == []
+
+
+def test_dynamic_routing_delivers_by_recipient_authority(tmp_path: Path) -> None:
+    platform = _platform(tmp_path)
+    routing = RoutingInfo(
+        inf_ref="G68",
+        sender_it_system="aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee",
+        sender_authority="urn:oio:cvr-nr:22222222",
+        transaction_id="11111111-2222-4333-8444-555555555555",
+        sender_timestamp=datetime(2026, 11, 23, tzinfo=UTC),
+        recipient_authority="urn:oio:cvr-nr:11111111",
+    )
+    fd = FileDescriptor("R.txt", 4, "ksd", (ROUTING_RECIPIENT,), "mine-1")
+    _upload(platform, "R.txt", b"data", build_trigger(Trigger(fd, FileContent(routing))))
+    platform.scan()
+    receipt = _receipt(platform, "R.txt")
+    assert receipt.ok and receipt.senders_file_id == "mine-1"
+    inbox = platform.party_dir("toek") / "IN"
+    metadata = parse_metadata((inbox / "R.txt.metadata").read_bytes())
+    assert metadata.transfer_uuid == receipt.transfer_uuid
+    assert metadata.content.routing == routing
+    assert (inbox / "R.txt").read_bytes() == b"data"
+
+
+def test_file_without_metadata_is_never_taken(tmp_path: Path) -> None:
+    from cli.receive._common import receive_once
+
+    rig = Rig(tmp_path, Faults(without_metadata=True)).start()
+    try:
+        rig.deliver("NOMETA.txt", delivery_bytes("S1/1", 2))
+        (outcome,) = receive_once(rig.settings, "lines", LineProcessor)
+        assert outcome.status == "waiting"
+        assert [p.name for p in rig.inbox().iterdir()] == ["NOMETA.txt"]
+    finally:
+        rig.stop()
+
+
+def test_flipped_byte_of_the_right_size_is_caught_by_the_format(tmp_path: Path) -> None:
+    from cli.receive._common import receive_once
+    from gateway.journal import open_journal
+
+    rig = Rig(tmp_path, Faults(corrupt="flip")).start()
+    try:
+        rig.deliver("FLIP.txt", delivery_bytes("S1/2", 3))
+        (outcome,) = receive_once(rig.settings, "lines", LineProcessor)
+        assert outcome.status == "rejected"
+        (entry,) = open_journal(rig.settings.journal).errors()
+        assert entry.findings  # the control totals or a record no longer add up
+    finally:
+        rig.stop()
