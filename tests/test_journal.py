@@ -301,3 +301,18 @@ def test_durable_commits_are_synchronous_full_and_others_normal(journal: SqliteJ
         "BEGIN IMMEDIATE",
         "COMMIT",
     ]
+
+
+def test_item_payload_round_trips_as_json(journal: SqliteJournal) -> None:
+    tid = _delivery(journal, "payload.txt", "d" * 64)
+    payload = {"recipient": "0101011234", "text": ["Kontanthjælp", "november"], "amount": 12345}
+    journal.add_items(
+        tid,
+        [NewItem("K1", 12345, seq=2, data=payload), NewItem("K2", 1, seq=3)],
+        state="received",
+        reason="journaled",
+    )
+    first, second = journal.items(tid)
+    assert first.data == payload and second.data is None
+    assert journal.find_items("K1")[0].data == payload
+    assert journal.get_item(first.id).data == payload

@@ -111,6 +111,16 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         CREATE INDEX error_findings_entry ON error_findings(entry_id);
         """,
     ),
+    (
+        2,
+        "item payload: what an adapter needs to act on an item later",
+        """
+        -- JSON, adapter-defined (e.g. a G68 payment's recipient, dates and texts, so that a
+        -- NemKonto bundle can be built from the journal alone). Personal data at rest: the
+        -- journal file is as sensitive as the files it came from.
+        ALTER TABLE items ADD COLUMN data TEXT;
+        """,
+    ),
 )
 
 LATEST = MIGRATIONS[-1][0]

@@ -163,6 +163,7 @@ class NewItem:
     amount_ore: int
     seq: int | None = None
     fingerprint: str | None = None
+    data: Mapping[str, object] | None = None  # adapter payload, stored as JSON
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +195,7 @@ class Item:
     state: str
     created_at: str
     updated_at: str
+    data: Mapping[str, object] | None = None
 
 
 @dataclass(frozen=True, slots=True)

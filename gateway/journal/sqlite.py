@@ -54,8 +54,27 @@ _TX_COLUMNS = (
 )
 _ITEM_COLUMNS = (
     "i.id, i.transmission_id, i.counterpart, i.business_key, i.amount_ore, i.seq, "
-    "i.fingerprint, i.state, e.at, i.updated_at"
+    "i.fingerprint, i.state, e.at, i.updated_at, i.data"
 )
+
+
+def _item(row: Sequence[Any]) -> Item:
+    data = row[10]
+    return Item(
+        id=row[0],
+        transmission_id=row[1],
+        counterpart=row[2],
+        business_key=row[3],
+        amount_ore=row[4],
+        seq=row[5],
+        fingerprint=row[6],
+        state=row[7],
+        created_at=row[8],
+        updated_at=row[9],
+        data=json.loads(data) if data is not None else None,
+    )
+
+
 _REF_SELECT = (
     "SELECT i.business_key, i.id, i.transmission_id, t.file_name, i.seq, e.at "
     "FROM items i JOIN transmissions t ON t.id = i.transmission_id "
@@ -489,14 +508,15 @@ class SqliteJournal:
                     state,
                     event_id,
                     stamp,
+                    None if it.data is None else json.dumps(it.data, ensure_ascii=False),
                 )
                 for it in islice(iterator, BATCH)
             ]:
                 try:
                     db.executemany(
                         "INSERT INTO items(transmission_id, counterpart, business_key, "
-                        "amount_ore, seq, fingerprint, state, created_event, updated_at) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        "amount_ore, seq, fingerprint, state, created_event, updated_at, data) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         batch,
                     )
                 except sqlite3.IntegrityError as exc:
@@ -606,7 +626,7 @@ class SqliteJournal:
             sql += " AND i.state = ?"
             args.append(state)
         for row in self._db.execute(sql + " ORDER BY i.id", args):
-            yield Item(*row)
+            yield _item(row)
 
     def find_items(self, business_key: str, counterpart: str | None = None) -> list[Item]:
         sql = (
@@ -617,7 +637,7 @@ class SqliteJournal:
         if counterpart is not None:
             sql += " AND i.counterpart = ?"
             args.append(counterpart)
-        return [Item(*r) for r in self._db.execute(sql + " ORDER BY i.id", args)]
+        return [_item(r) for r in self._db.execute(sql + " ORDER BY i.id", args)]
 
     def get_item(self, item_id: int) -> Item:
         row = self._db.execute(
@@ -627,7 +647,7 @@ class SqliteJournal:
         ).fetchone()
         if row is None:
             raise JournalError(f"no item #{item_id} in the journal")
-        return Item(*row)
+        return _item(row)
 
     def move_items(
         self, transmission_id: int, from_state: str, to_state: str, *, reason: str
