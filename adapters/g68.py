@@ -28,7 +28,6 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import BinaryIO
 
-from formats.fixed import Line, iter_lines
 from formats.g68 import DeliveryScan, G68Config, G68Validation, PaymentEntry
 from gateway.errors import InputError
 
@@ -47,7 +46,7 @@ class G68Reader:
     """Iterate the payments of one delivery; :meth:`result` once the iteration is done.
 
     ``source`` is a path or a binary file object (read from where it stands, not closed).
-    ``progress(bytes_read)`` is called every few thousand records, for a progress bar.
+    ``progress(bytes_read)`` is called after each block read, for a progress bar.
     """
 
     def __init__(
@@ -72,10 +71,7 @@ class G68Reader:
         self._used = True
         with ExitStack() as stack:
             stream = self._open(stack)
-            lines = iter_lines(stream)
-            if self._progress is not None:
-                lines = _reporting(lines, stream, self._progress)
-            yield from self._scan.scan(lines)
+            yield from self._scan.scan_stream(stream, progress=self._progress)
 
     def _open(self, stack: ExitStack) -> BinaryIO:
         src = self._source
@@ -93,16 +89,6 @@ class G68Reader:
 
     def result(self) -> G68Validation:
         return self._scan.result()
-
-
-def _reporting(
-    lines: Iterator[Line], stream: BinaryIO, progress: Callable[[int], None]
-) -> Iterator[Line]:
-    for i, line in enumerate(lines):
-        if i % 4096 == 0:
-            progress(stream.tell())
-        yield line
-    progress(stream.tell())
 
 
 def read_delivery(

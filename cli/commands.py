@@ -6,7 +6,7 @@ import click
 
 
 def register(root: click.Group) -> None:
-    from cli import receive, simulate, validate
+    from cli import generate, receive, simulate, validate
 
     validate.register_all()
     receive.register_all()
@@ -14,3 +14,4 @@ def register(root: click.Group) -> None:
     root.add_command(validate.validate)
     root.add_command(receive.receive)
     root.add_command(simulate.simulate)
+    root.add_command(generate.generate)

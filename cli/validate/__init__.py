@@ -16,4 +16,6 @@ def validate() -> None:
 
 def register_all() -> None:
     # One line per format module: ``from cli.validate import X`` then add_command.
-    pass
+    from cli.validate import g68
+
+    validate.add_command(g68.g68)

@@ -485,7 +485,8 @@ class FloatingCodec:
             )
         value, finding = self._tags.check_value(f, raw.ljust(f.length), lineno)
         if finding is not None:
-            return None, replace(finding, columns=t.value_columns)
+            shown = mask_cpr(raw) if f.personal and raw.strip() else t.value
+            return None, replace(finding, columns=t.value_columns, found=shown)
         if f.kind is Kind.TEXT and value is None:
             value = ""  # an optional text tag present but blank
         return value, None

@@ -8,11 +8,12 @@ refused (no Z300/SLUTD, SLUTD count or sum off, supplier ids differ …) and why
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
+from typing import BinaryIO
 
 from formats.findings import Finding, Severity
-from formats.fixed import Line
+from formats.fixed import ENCODING, Line
 from formats.g68.codec import FastCodec, FloatingCodec, decode_header, decode_trailer
 from formats.g68.codec import payment_codec as _payment_codec
 from formats.g68.layouts import (
@@ -23,7 +24,13 @@ from formats.g68.layouts import (
     SLUTD,
 )
 from formats.g68.records import G68Form, G68Header, G68Payment, G68Trailer
-from formats.g68.rules import DeliveryTotals, G68Config, check_delivery, check_payment
+from formats.g68.rules import (
+    DeliveryTotals,
+    G68Config,
+    check_delivery,
+    check_payment,
+    payment_checker,
+)
 
 __all__ = ["DeliveryScan", "G68Validation", "PaymentEntry"]
 
@@ -113,6 +120,8 @@ class DeliveryScan:
         self.totals = DeliveryTotals(config)
         self._s = _State()
         self._done = False
+        self._number = 0  # the last line read
+        self._unterminated = 0  # the line without a line end, if any
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -150,24 +159,75 @@ class DeliveryScan:
     # -- the scan --------------------------------------------------------------------------
 
     def scan(self, lines: Iterable[Line]) -> Iterator[PaymentEntry]:
-        """Yield each G68 record of the delivery as it is read."""
+        """Yield each G68 record of the delivery as it is read from numbered lines."""
+
+        def texts() -> Iterator[str]:
+            for number, text, terminated in lines:
+                self._number = number - 1
+                if not terminated:
+                    self._unterminated = number
+                yield text
+
+        return self._run(texts())
+
+    def scan_stream(
+        self,
+        stream: BinaryIO,
+        *,
+        block_size: int = 1 << 20,
+        progress: Callable[[int], None] | None = None,
+    ) -> Iterator[PaymentEntry]:
+        """Yield each G68 record as it is read from a binary stream (CRLF or LF, ISO-8859-1),
+        a block at a time: memory stays flat, and no per-line read."""
+        return self._run(self._blocks(stream, block_size, progress))
+
+    def _blocks(
+        self, stream: BinaryIO, block_size: int, progress: Callable[[int], None] | None
+    ) -> Iterator[str]:
+        carry = ""
+        read = 0
+        while True:
+            chunk = stream.read(block_size)
+            if not chunk:
+                break
+            read += len(chunk)
+            block = carry + chunk.decode(ENCODING)
+            if "\r" in block:
+                block = block.replace("\r\n", "\n")
+            parts = block.split("\n")
+            # The unfinished last line (even a CR whose LF is in the next block) waits.
+            carry = parts.pop()
+            yield from parts
+            if progress is not None:
+                progress(read)
+        if carry:
+            self._unterminated = self._number + 1
+            yield carry
+
+    def _run(self, texts: Iterator[str]) -> Iterator[PaymentEntry]:
         s = self._s
-        cfg = self.config
         totals = self.totals
+        add = totals.add
+        check = payment_checker(self.config)
         codec: FastCodec | FloatingCodec | None = None
+        decode: Callable[[str], G68Payment | None] | None = None
         in_body = False
         after_end = False
-        for number, text, terminated in lines:
-            s.last_line = number
-            if not terminated:
-                self._structure(
-                    "unterminated",
-                    "the last line has no line end (truncated file?)",
-                    number,
-                    refuse=False,
-                    warning=True,
-                )
+        number = self._number
+        for text in texts:
+            number += 1
+            self._number = number
             if in_body:
+                assert decode is not None and codec is not None
+                p = decode(text)
+                if p is not None:
+                    found = check(number, p)
+                    more = add(number, p)
+                    if found is None and more is None:
+                        yield PaymentEntry(number, p, [])
+                    else:
+                        yield self._entry(number, p, codec, text, (found or []) + (more or []))
+                    continue
                 if text[:5] == "SLUTD":
                     self._trailer(number, text)
                     in_body = False
@@ -180,28 +240,6 @@ class DeliveryScan:
                         number,
                         refuse=True,
                     )
-                    continue
-                assert codec is not None
-                p = codec.decode(text)
-                if p is not None:
-                    found = check_payment(
-                        number,
-                        cfg,
-                        transaction_type=p.transaction_type,
-                        paying_unit=p.paying_unit,
-                        payment_ident=p.payment_ident,
-                        amount=p.amount,
-                        sign=p.sign,
-                        ident_code=p.ident_code,
-                        beneficiary=p.beneficiary,
-                        payment_date=p.payment_date,
-                    )
-                    more = totals.add(number, p)
-                    if found or more:
-                        entry = self._entry(number, p, codec, text, found + more)
-                    else:
-                        entry = PaymentEntry(number, p, [])
-                    yield entry
                     continue
                 yield self._slow(number, text, codec)
             elif after_end:
@@ -224,17 +262,27 @@ class DeliveryScan:
                 s.form = form
                 assert form is not None
                 codec = _payment_codec(form)
+                decode = codec.decode
                 in_body = True
                 if text[:4] != "Z300":
                     yield self._slow(number, text, codec)
+        s.last_line = number
         self._done = True
+        if self._unterminated:
+            self._structure(
+                "unterminated",
+                "the last line has no line end (truncated file?)",
+                self._unterminated,
+                refuse=False,
+                warning=True,
+            )
         if not in_body and not after_end:
             self._structure("no_header", "the file is empty: no Z300 start record", 1, True)
         elif in_body:
             self._structure(
                 "no_trailer",
                 "the delivery has no SLUTD end record (truncated file?)",
-                s.last_line + 1,
+                number + 1,
                 refuse=True,
             )
 
@@ -272,7 +320,7 @@ class DeliveryScan:
             more = self.totals.add_unreadable(
                 number, values.get("sequence"), values.get("amount"), values.get("sign")
             )
-        return self._entry(number, p, codec, text, found + rules + more)
+        return self._entry(number, p, codec, text, found + rules + (more or []))
 
     def _header(self, number: int, text: str) -> None:
         s = self._s
