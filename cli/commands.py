@@ -6,7 +6,7 @@ import click
 
 
 def register(root: click.Group) -> None:
-    from cli import generate, receive, simulate, validate
+    from cli import demo, generate, receive, simulate, validate
 
     validate.register_all()
     receive.register_all()
@@ -15,3 +15,4 @@ def register(root: click.Group) -> None:
     root.add_command(receive.receive)
     root.add_command(simulate.simulate)
     root.add_command(generate.generate)
+    root.add_command(demo.demo)

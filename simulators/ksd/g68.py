@@ -398,23 +398,29 @@ def write_delivery(path: Path, settings: GeneratorSettings) -> GenerationSummary
 
 
 def write_deliveries(
-    path: Path, settings: GeneratorSettings, *, split: bool = False
+    path: Path,
+    settings: GeneratorSettings,
+    *,
+    split: bool = False,
+    per_delivery: int = MAX_PAYMENTS,
 ) -> list[GenerationSummary]:
     """``settings.count`` payments as one delivery, or with ``split`` as several numbered
-    files of at most 99,999 payments each, with consecutive delivery numbers."""
-    if settings.count <= MAX_PAYMENTS:
-        return [write_delivery(path, settings)]
+    files of at most ``per_delivery`` payments each, with consecutive delivery numbers."""
+    if not 1 <= per_delivery <= MAX_PAYMENTS:
+        raise UsageError(f"a delivery holds 1 to {MAX_PAYMENTS:,} payments, not {per_delivery}")
     if not split:
-        raise UsageError(
-            f"a G68 delivery holds at most {MAX_PAYMENTS:,} payments (5-digit sequence "
-            f"number); asked for {settings.count:,}",
-            hint="add --split to write several numbered deliveries",
-        )
-    out = []
+        if settings.count > MAX_PAYMENTS:
+            raise UsageError(
+                f"a G68 delivery holds at most {MAX_PAYMENTS:,} payments (5-digit sequence "
+                f"number); asked for {settings.count:,}",
+                hint="add --split to write several numbered deliveries",
+            )
+        return [write_delivery(path, settings)]
+    out: list[GenerationSummary] = []
     remaining = settings.count
     part = 0
-    while remaining:
-        n = min(remaining, MAX_PAYMENTS)
+    while remaining or not out:
+        n = min(remaining, per_delivery)
         part += 1
         target = path.with_name(f"{path.stem}-{part:03d}{path.suffix}")
         out.append(
