@@ -38,7 +38,9 @@ def cpr_problem(number: str) -> str | None:
     return _birth_date_problem(number[:6] + number[6].translate(_CENTURY_CLASS))
 
 
-@lru_cache(maxsize=65536)
+# Small on purpose: a validator keeps its own per-delivery verdicts; this only spares
+# stdnum for the few employers and firms that recur everywhere, and stays a bounded size.
+@lru_cache(maxsize=4096)
 def cvr_problem(number: str) -> str | None:
     if len(number) != 8 or not number.isdigit() or not number.isascii():
         return "a CVR/SE number is 8 digits"

@@ -13,12 +13,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from formats.findings import Finding, Severity, mask_cpr
 from formats.fixed.layout import Align, Field, Kind, Layout
 
 __all__ = ["EncodeError", "RecordCodec", "compile_layout"]
+
+T = TypeVar("T")
 
 # Control characters never belong in a text field of a fixed record.
 _CONTROL = "".join(chr(c) for c in range(32)) + "\x7f"
@@ -210,23 +212,32 @@ class RecordCodec:
         self.names = tuple(f.name for f in self.fields)
         self._regex = re.compile("".join(_field_pattern(f) for f in layout.fields), re.DOTALL)
         self._converters = tuple(_converter(f) for f in self.fields)
-        self._fast = self._generate_fast_decoder()
+        self._fast: Callable[[str], tuple[Any, ...] | None] = self._generate_fast_decoder()
         self._formatters = tuple(self._formatter(f) for f in layout.fields)
+        self._formatter_by_name = {
+            f.name: fmt for f, fmt in zip(layout.fields, self._formatters, strict=True)
+        }
 
     # -- decoding -----------------------------------------------------------------------
 
-    def _generate_fast_decoder(self) -> Callable[[str], tuple[Any, ...] | None]:
+    def _generate_fast_decoder(
+        self, factory: Callable[..., Any] | None = None
+    ) -> Callable[[str], Any]:
         # One generated function per layout: a fullmatch, then each group through its
-        # converter, straight into a tuple. Cheaper than any loop over the fields.
+        # converter, straight into a tuple (or the factory). Cheaper than any loop over the
+        # fields.
         n = len(self.fields)
         args = ", ".join(f"g{i}" for i in range(n))
         namespace: dict[str, Any] = {f"c{i}": c for i, c in enumerate(self._converters)}
         namespace["fullmatch"] = self._regex.fullmatch
         namespace["fromiso"] = dt.date.fromisoformat
         namespace["required"] = _required
+        namespace["factory"] = factory
         body = ", ".join(_inline(f, i, namespace) for i, f in enumerate(self.fields))
+        build = f"({body},)" if factory is None else f"factory({body})"
         if n == 0:
-            src = "def fast(line):\n    return () if fullmatch(line) is not None else None\n"
+            empty = "()" if factory is None else "factory()"
+            src = f"def fast(line):\n    return {empty} if fullmatch(line) is not None else None\n"
         else:
             unpack = f"{args}," if n == 1 else args
             src = (
@@ -236,12 +247,19 @@ class RecordCodec:
                 "        return None\n"
                 f"    {unpack} = m.groups()\n"
                 "    try:\n"
-                f"        return ({body},)\n"
+                f"        return {build}\n"
                 "    except ValueError:\n"
                 "        return None\n"
             )
         exec(compile(src, f"<fixed:{self.layout.key}>", "exec"), namespace)  # noqa: S102
-        fast: Callable[[str], tuple[Any, ...] | None] = namespace["fast"]
+        fast: Callable[[str], Any] = namespace["fast"]
+        return fast
+
+    def decoder(self, factory: Callable[..., T]) -> Callable[[str], T | None]:
+        """A fast-path decoder that builds ``factory(*values)`` (values in ``names`` order)
+        instead of a tuple: a typed record without the intermediate tuple. ``None`` when the
+        record is not valid, or when ``factory`` raises ``ValueError``."""
+        fast: Callable[[str], T | None] = self._generate_fast_decoder(factory)
         return fast
 
     def decode(self, line: str) -> tuple[Any, ...] | None:
@@ -459,6 +477,13 @@ class RecordCodec:
         for f, fmt in zip(self.layout.fields, self._formatters, strict=True):
             out.append(fmt(next(it) if f.carries_value else None))
         return "".join(out)
+
+    def encode_field(self, name: str, value: Any) -> str:
+        """One field's value as written in the record (padded, aligned, checked)."""
+        fmt = self._formatter_by_name.get(name)
+        if fmt is None:
+            raise EncodeError(self.layout.key, name, "no such field")
+        return fmt(value)
 
     def encode_mapping(self, values: Mapping[str, Any]) -> str:
         unknown = set(values) - set(self.names)

@@ -150,33 +150,35 @@ class FastCodec:
     def __init__(self) -> None:
         self._codec = codecs.fast
         assert self._codec.names[: len(PAYMENT_FIELDS)] == PAYMENT_FIELDS
-        self._decode = self._codec.decode
-        self._aliases = IDENT_ALIASES
+        aliases = IDENT_ALIASES
 
-    def decode(self, line: str) -> G68Payment | None:
-        v = self._decode(line)
-        if v is None:
-            return None
-        rp, seq, tt, unit, otype, ident, amount, sign, code, ben, date, ref, t1, t2 = v
-        if t2 is not None:
-            texts: tuple[str, ...] = ("" if t1 is None else t1, t2)
-        else:
-            texts = () if t1 is None else (t1,)
-        return G68Payment(
-            rp,
-            seq,
-            tt,
-            unit,
-            otype,
-            ident,
-            amount,
-            sign,
-            self._aliases.get(code, code),
-            ben,
-            date,
-            ref,
-            texts,
-        )
+        def build(
+            rp: str,
+            seq: int,
+            tt: str,
+            unit: str | None,
+            otype: str | None,
+            ident: str,
+            amount: int,
+            sign: str,
+            code: str,
+            ben: str,
+            date: dt.date | None,
+            ref: str,
+            t1: str | None,
+            t2: str | None,
+        ) -> G68Payment:
+            if t2 is not None:
+                texts: tuple[str, ...] = ("" if t1 is None else t1, t2)
+            else:
+                texts = () if t1 is None else (t1,)
+            code = aliases.get(code, code)
+            return G68Payment(
+                rp, seq, tt, unit, otype, ident, amount, sign, code, ben, date, ref, texts
+            )
+
+        self.decode: Callable[[str], G68Payment | None] = self._codec.decoder(build)
+        """The payment of a valid record; ``None`` if anything is off (then diagnose)."""
 
     def diagnose(
         self, line: str, lineno: int
@@ -278,6 +280,16 @@ def _floating_regex() -> re.Pattern[str]:
     return re.compile("".join(parts), re.DOTALL)
 
 
+def _texts_of(tail: str) -> tuple[str, ...]:
+    """The text lines of the tagged tail (usually one ``&40`` line, or none)."""
+    if not tail:
+        return ()
+    if tail[:3] == "&40" and tail.find("&", 3) < 0:
+        text = tail[3:].rstrip()
+        return (text,) if text else ()
+    return _split_texts(tail)
+
+
 def _split_texts(tail: str) -> tuple[str, ...]:
     """Text tags (known to be well-formed) into lines; ``ValueError`` if not ascending."""
     texts: list[str] = []
@@ -363,7 +375,7 @@ class FloatingCodec:
                 ben,
                 None if date is None else self._fromiso(date),
                 ref,
-                _split_texts(tail) if tail else (),
+                _texts_of(tail),
             )
         except ValueError:
             return None
@@ -522,14 +534,15 @@ class FloatingCodec:
             p.posting_reference,
             *(t or None for t in p.texts),
         ]
-        given.extend([None] * (len(self._tags.names) - len(given)))
-        # Encoding the tags as one fixed record checks every value against its field.
-        fixed = self._tags.encode(given)
         out = [head]
-        for (tag, f), value in zip(TAGS.items(), given, strict=True):
+        encode = self._tags.encode_field
+        for (tag, f), value in zip(TAGS.items(), given, strict=False):
             if value is None:
+                if f.required:
+                    raise EncodeError(G68_TAG_FIELDS.key, f.name, "is required")
                 continue
-            text = fixed[f.start - 1 : f.end]
+            # Each value is checked and padded as its field; text is written unpadded.
+            text = encode(f.name, value)
             out.append(f"&{tag:02d}{text.rstrip() if f.kind is Kind.TEXT else text}")
         return "".join(out)
 

@@ -44,7 +44,7 @@ class PaymentEntry:
 
     line: int
     payment: G68Payment | None
-    findings: list[Finding]
+    findings: tuple[Finding, ...]
 
     @property
     def has_errors(self) -> bool:
@@ -98,6 +98,10 @@ class _State:
     last_line: int = 0
 
 
+def _before_start(_text: str) -> G68Payment | None:
+    raise AssertionError("a record is decoded only once the form is known")
+
+
 def _form_of_start(text: str) -> G68Form:
     mark = text[31:32]
     if mark in (FORM_FLOATING, FORM_FAST):
@@ -120,7 +124,6 @@ class DeliveryScan:
         self.totals = DeliveryTotals(config)
         self._s = _State()
         self._done = False
-        self._number = 0  # the last line read
         self._unterminated = 0  # the line without a line end, if any
 
     # -- helpers ---------------------------------------------------------------------------
@@ -161,12 +164,11 @@ class DeliveryScan:
     def scan(self, lines: Iterable[Line]) -> Iterator[PaymentEntry]:
         """Yield each G68 record of the delivery as it is read from numbered lines."""
 
-        def texts() -> Iterator[str]:
+        def texts() -> Iterator[list[str]]:
             for number, text, terminated in lines:
-                self._number = number - 1
                 if not terminated:
                     self._unterminated = number
-                yield text
+                yield [text]
 
         return self._run(texts())
 
@@ -183,9 +185,10 @@ class DeliveryScan:
 
     def _blocks(
         self, stream: BinaryIO, block_size: int, progress: Callable[[int], None] | None
-    ) -> Iterator[str]:
+    ) -> Iterator[list[str]]:
         carry = ""
         read = 0
+        count = 0
         while True:
             chunk = stream.read(block_size)
             if not chunk:
@@ -197,75 +200,76 @@ class DeliveryScan:
             parts = block.split("\n")
             # The unfinished last line (even a CR whose LF is in the next block) waits.
             carry = parts.pop()
-            yield from parts
+            count += len(parts)
+            yield parts
             if progress is not None:
                 progress(read)
         if carry:
-            self._unterminated = self._number + 1
-            yield carry
+            self._unterminated = count + 1
+            yield [carry]
 
-    def _run(self, texts: Iterator[str]) -> Iterator[PaymentEntry]:
+    def _run(self, blocks: Iterator[list[str]]) -> Iterator[PaymentEntry]:
         s = self._s
         totals = self.totals
         add = totals.add
         check = payment_checker(self.config)
-        codec: FastCodec | FloatingCodec | None = None
-        decode: Callable[[str], G68Payment | None] | None = None
+        # Both are set from the start record (or the first line) before any record is read.
+        codec: FastCodec | FloatingCodec = _payment_codec(G68Form.FAST)
+        decode: Callable[[str], G68Payment | None] = _before_start
         in_body = False
         after_end = False
-        number = self._number
-        for text in texts:
-            number += 1
-            self._number = number
-            if in_body:
-                assert decode is not None and codec is not None
-                p = decode(text)
-                if p is not None:
-                    found = check(number, p)
-                    more = add(number, p)
-                    if found is None and more is None:
-                        yield PaymentEntry(number, p, [])
-                    else:
-                        yield self._entry(number, p, codec, text, (found or []) + (more or []))
-                    continue
-                if text[:5] == "SLUTD":
-                    self._trailer(number, text)
-                    in_body = False
-                    after_end = True
-                    continue
-                if text[:4] == "Z300":
-                    self._structure(
-                        "header_repeated",
-                        "a second Z300 start record inside the delivery",
-                        number,
-                        refuse=True,
-                    )
-                    continue
-                yield self._slow(number, text, codec)
-            elif after_end:
-                self._structure(
-                    "after_trailer", "a record after the SLUTD end record", number, refuse=True
-                )
-            else:
-                # Before the start: the first line must be Z300.
-                if text[:4] == "Z300":
-                    self._header(number, text)
-                    form = s.form
-                else:
-                    self._structure(
-                        "no_header",
-                        "the delivery does not start with a Z300 start record",
-                        number,
-                        refuse=True,
-                    )
-                    form = _form_of_record(text)
-                s.form = form
-                assert form is not None
-                codec = _payment_codec(form)
-                decode = codec.decode
-                in_body = True
-                if text[:4] != "Z300":
+        number = 0
+        for block in blocks:
+            for text in block:
+                number += 1
+                if in_body:
+                    p = decode(text)
+                    if p is not None:
+                        found = check(number, p)
+                        more = add(number, p)
+                        if found is None and more is None:
+                            yield PaymentEntry(number, p, ())
+                        else:
+                            yield self._entry(number, p, codec, text, (found or []) + (more or []))
+                        continue
+                    if text[:5] == "SLUTD":
+                        self._trailer(number, text)
+                        in_body = False
+                        after_end = True
+                        continue
+                    if text[:4] == "Z300":
+                        self._structure(
+                            "header_repeated",
+                            "a second Z300 start record inside the delivery",
+                            number,
+                            refuse=True,
+                        )
+                        continue
                     yield self._slow(number, text, codec)
+                elif after_end:
+                    self._structure(
+                        "after_trailer", "a record after the SLUTD end record", number, refuse=True
+                    )
+                else:
+                    # Before the start: the first line must be Z300.
+                    if text[:4] == "Z300":
+                        self._header(number, text)
+                        form = s.form
+                    else:
+                        self._structure(
+                            "no_header",
+                            "the delivery does not start with a Z300 start record",
+                            number,
+                            refuse=True,
+                        )
+                        form = _form_of_record(text)
+                    s.form = form
+                    assert form is not None
+                    codec = _payment_codec(form)
+                    decode = codec.decode
+                    in_body = True
+                    if text[:4] != "Z300":
+                        yield self._slow(number, text, codec)
         s.last_line = number
         self._done = True
         if self._unterminated:
@@ -295,7 +299,7 @@ class DeliveryScan:
         found: list[Finding],
     ) -> PaymentEntry:
         findings = self._add(self._locate(codec, text, found))
-        entry = PaymentEntry(number, p, findings)
+        entry = PaymentEntry(number, p, tuple(findings))
         if entry.has_errors:
             self._s.payments_with_errors += 1
         return entry

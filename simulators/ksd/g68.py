@@ -159,6 +159,9 @@ class _Payments:
         self.rng = rng
         self.today = today
         self.ident_base = rng.randrange(10**6)
+        # A municipality pays a limited set of firms and workplaces, again and again.
+        self.firms = ["000000" + _cvr(rng) for _ in range(2_000)]
+        self.workplaces = [f"00001{rng.randrange(10**9):09d}" for _ in range(500)]
 
     def make(self, seq: int) -> G68Payment:
         rng = self.rng
@@ -166,11 +169,11 @@ class _Payments:
         if roll < 0.70:
             code, number = "02", "0000" + _cpr(rng)
         elif roll < 0.80:
-            code, number = "11", "000000" + _cvr(rng)
+            code, number = "11", rng.choice(self.firms)
         elif roll < 0.85:
-            code, number = "03", "000000" + _cvr(rng)
+            code, number = "03", rng.choice(self.firms)
         elif roll < 0.90:
-            code, number = "12", f"00001{rng.randrange(10**9):09d}"
+            code, number = "12", rng.choice(self.workplaces)
         else:
             code = "01"
             number = f"{rng.randint(1000, 9899)}{rng.randint(10**6, 10**10 - 1):010d}"
