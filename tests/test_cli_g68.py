@@ -191,3 +191,27 @@ def test_real_subprocess(tmp_path: Path, planted_file: Path) -> None:
     )
     assert missing.returncode == 2 and "Traceback" not in missing.stderr
     assert len(missing.stderr.strip().splitlines()) == 1
+
+
+def test_progress_only_for_large_files_on_a_terminal(
+    monkeypatch: pytest.MonkeyPatch, planted_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from adapters.g68 import read_delivery
+    from cli.validate import g68 as command
+    from tests.g68_helpers import CONFIG
+
+    with command._progress(planted_file) as progress:
+        assert progress is None  # small file, and not a terminal
+    monkeypatch.setattr(command, "PROGRESS_MIN_BYTES", 0)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    seen: list[int] = []
+    with command._progress(planted_file) as progress:
+        assert progress is not None
+
+        def spy(done: int) -> None:
+            seen.append(done)
+            progress(done)
+
+        read_delivery(planted_file, CONFIG, progress=spy)
+    assert seen and seen[-1] == planted_file.stat().st_size
+    assert capsys.readouterr().out == ""  # the bar never touches stdout

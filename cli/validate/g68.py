@@ -67,13 +67,16 @@ def _progress(path: Path) -> Iterator[Callable[[int], None] | None]:
     if size < PROGRESS_MIN_BYTES or not sys.stderr.isatty():
         yield None
         return
+    from rich.console import Console
     from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
+    # On stderr: stdout carries the findings (JSON, CSV) and must stay clean.
     with Progress(
         "[progress.description]{task.description}",
         BarColumn(),
         DownloadColumn(),
         TimeRemainingColumn(),
+        console=Console(stderr=True),
         transient=True,
     ) as bar:
         task = bar.add_task(path.name, total=size)

@@ -98,6 +98,10 @@ class _State:
     last_line: int = 0
 
 
+def _whole(text: str) -> tuple[int, int]:
+    return (1, max(1, len(text)))
+
+
 def _before_start(_text: str) -> G68Payment | None:
     raise AssertionError("a record is decoded only once the form is known")
 
@@ -124,7 +128,7 @@ class DeliveryScan:
         self.totals = DeliveryTotals(config)
         self._s = _State()
         self._done = False
-        self._unterminated = 0  # the line without a line end, if any
+        self._unterminated: tuple[int, int] | None = None  # (line, length) without a line end
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -134,7 +138,14 @@ class DeliveryScan:
         return out
 
     def _structure(
-        self, what: str, message: str, line: int, refuse: bool, *, warning: bool = False
+        self,
+        what: str,
+        message: str,
+        line: int,
+        refuse: bool,
+        *,
+        warning: bool = False,
+        columns: tuple[int, int] | None = None,
     ) -> None:
         self._add(
             [
@@ -143,6 +154,7 @@ class DeliveryScan:
                     severity=Severity.WARNING if warning else Severity.ERROR,
                     message=message,
                     line=line,
+                    columns=columns,
                 )
             ]
         )
@@ -167,7 +179,7 @@ class DeliveryScan:
         def texts() -> Iterator[list[str]]:
             for number, text, terminated in lines:
                 if not terminated:
-                    self._unterminated = number
+                    self._unterminated = (number, len(text))
                 yield [text]
 
         return self._run(texts())
@@ -205,7 +217,7 @@ class DeliveryScan:
             if progress is not None:
                 progress(read)
         if carry:
-            self._unterminated = count + 1
+            self._unterminated = (count + 1, len(carry))
             yield [carry]
 
     def _run(self, blocks: Iterator[list[str]]) -> Iterator[PaymentEntry]:
@@ -243,12 +255,17 @@ class DeliveryScan:
                             "a second Z300 start record inside the delivery",
                             number,
                             refuse=True,
+                            columns=_whole(text),
                         )
                         continue
                     yield self._slow(number, text, codec)
                 elif after_end:
                     self._structure(
-                        "after_trailer", "a record after the SLUTD end record", number, refuse=True
+                        "after_trailer",
+                        "a record after the SLUTD end record",
+                        number,
+                        refuse=True,
+                        columns=_whole(text),
                     )
                 else:
                     # Before the start: the first line must be Z300.
@@ -261,6 +278,7 @@ class DeliveryScan:
                             "the delivery does not start with a Z300 start record",
                             number,
                             refuse=True,
+                            columns=(1, 4),
                         )
                         form = _form_of_record(text)
                     s.form = form
@@ -273,12 +291,14 @@ class DeliveryScan:
         s.last_line = number
         self._done = True
         if self._unterminated:
+            line, length = self._unterminated
             self._structure(
                 "unterminated",
                 "the last line has no line end (truncated file?)",
-                self._unterminated,
+                line,
                 refuse=False,
                 warning=True,
+                columns=(length + 1, length + 1),
             )
         if not in_body and not after_end:
             self._structure("no_header", "the file is empty: no Z300 start record", 1, True)
