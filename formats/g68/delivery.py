@@ -8,6 +8,7 @@ refused (no Z300/SLUTD, SLUTD count or sum off, supplier ids differ …) and why
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import BinaryIO
@@ -198,27 +199,26 @@ class DeliveryScan:
     def _blocks(
         self, stream: BinaryIO, block_size: int, progress: Callable[[int], None] | None
     ) -> Iterator[list[str]]:
-        carry = ""
-        read = 0
+        # Lines end with LF or CRLF only (a lone CR is data): TextIOWrapper with
+        # newline="\n" splits on LF and translates nothing; readlines() works in C.
+        text = io.TextIOWrapper(stream, encoding=ENCODING, newline="\n")
         count = 0
-        while True:
-            chunk = stream.read(block_size)
-            if not chunk:
-                break
-            read += len(chunk)
-            block = carry + chunk.decode(ENCODING)
-            if "\r" in block:
-                block = block.replace("\r\n", "\n")
-            parts = block.split("\n")
-            # The unfinished last line (even a CR whose LF is in the next block) waits.
-            carry = parts.pop()
-            count += len(parts)
-            yield parts
-            if progress is not None:
-                progress(read)
-        if carry:
-            self._unterminated = (count + 1, len(carry))
-            yield [carry]
+        try:
+            while True:
+                raw = text.readlines(block_size)
+                if not raw:
+                    break
+                last = raw[-1]
+                lines = [t[:-2] if t[-2:] == "\r\n" else t[:-1] for t in raw]
+                count += len(lines)
+                if last[-1:] != "\n":  # only the file's last line can lack its line end
+                    lines[-1] = last
+                    self._unterminated = (count, len(last))
+                if progress is not None:
+                    progress(stream.tell())
+                yield lines
+        finally:
+            text.detach()  # the caller's stream stays open
 
     def _run(self, blocks: Iterator[list[str]]) -> Iterator[PaymentEntry]:
         s = self._s
