@@ -6,7 +6,7 @@ import click
 
 
 def register(root: click.Group) -> None:
-    from cli import receive, simulate, validate
+    from cli import demo, generate, receive, simulate, validate
     from cli.doctor import doctor
     from cli.errors import errors
     from cli.send import send
@@ -22,3 +22,5 @@ def register(root: click.Group) -> None:
     root.add_command(status)
     root.add_command(errors)
     root.add_command(doctor)
+    root.add_command(generate.generate)
+    root.add_command(demo.demo)

@@ -16,6 +16,7 @@ def validate() -> None:
 
 def register_all() -> None:
     # One line per format module: ``from cli.validate import X`` then add_command.
-    from cli.validate import eindkomst
+    from cli.validate import eindkomst, g68
 
     validate.add_command(eindkomst.command)
+    validate.add_command(g68.g68)

@@ -13,12 +13,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from formats.findings import Finding, Severity, mask_cpr
 from formats.fixed.layout import Align, Field, Kind, Layout
 
 __all__ = ["EncodeError", "RecordCodec", "compile_layout"]
+
+T = TypeVar("T")
 
 # Control characters never belong in a text field of a fixed record.
 _CONTROL = "".join(chr(c) for c in range(32)) + "\x7f"
@@ -161,6 +163,45 @@ def _converter(f: Field) -> Callable[[str], Any]:
     return optional
 
 
+def _required(text: str) -> str:
+    if not text:
+        raise ValueError
+    return text
+
+
+def _inline(f: Field, i: int, namespace: dict[str, Any]) -> str:
+    """The expression that converts group ``g<i>`` in the generated decoder.
+
+    The common kinds are written out inline (a function call per field is a large share of a
+    decode); anything else calls the field's converter ``c<i>``. Same results either way.
+    """
+    g = f"g{i}"
+    kind = f.kind
+    zero_right = f.alignment is Align.RIGHT and f.padding == "0"
+    if kind is Kind.DIGITS and zero_right:
+        expr = g
+    elif kind in (Kind.NUMBER, Kind.AMOUNT) and zero_right:
+        expr = f"int({g})"
+    elif kind is Kind.DATE:
+        expr = f"fromiso({g})"
+    elif kind is Kind.SIGN and f.blank_sign is None:
+        expr = g
+    elif kind is Kind.CODE and f.alignment is Align.LEFT:
+        expr = f"{g}.rstrip({f.padding!r})"
+    elif kind is Kind.CODE:
+        expr = f"{g}.lstrip({f.padding!r})"
+    elif kind is Kind.TEXT and f.alignment is Align.LEFT and f.padding == " ":
+        if f.required:
+            return f"required({g}.rstrip())"
+        return f"({g}.rstrip() or None)"
+    else:
+        return f"c{i}({g})"
+    if f.required:
+        return expr
+    namespace[f"b{i}"] = " " * f.length
+    return f"(None if {g} == b{i} else {expr})"
+
+
 class RecordCodec:
     """The compiled form of one :class:`Layout`."""
 
@@ -171,22 +212,33 @@ class RecordCodec:
         self.names = tuple(f.name for f in self.fields)
         self._regex = re.compile("".join(_field_pattern(f) for f in layout.fields), re.DOTALL)
         self._converters = tuple(_converter(f) for f in self.fields)
-        self._fast = self._generate_fast_decoder()
+        self._fast: Callable[[str], tuple[Any, ...] | None] = self._generate_fast_decoder()
         self._formatters = tuple(self._formatter(f) for f in layout.fields)
         self._fast_encode = self._generate_fast_encoder()
+        self._formatter_by_name = {
+            f.name: fmt for f, fmt in zip(layout.fields, self._formatters, strict=True)
+        }
 
     # -- decoding -----------------------------------------------------------------------
 
-    def _generate_fast_decoder(self) -> Callable[[str], tuple[Any, ...] | None]:
+    def _generate_fast_decoder(
+        self, factory: Callable[..., Any] | None = None
+    ) -> Callable[[str], Any]:
         # One generated function per layout: a fullmatch, then each group through its
-        # converter, straight into a tuple. Cheaper than any loop over the fields.
+        # converter, straight into a tuple (or the factory). Cheaper than any loop over the
+        # fields.
         n = len(self.fields)
         args = ", ".join(f"g{i}" for i in range(n))
-        body = ", ".join(f"c{i}(g{i})" for i in range(n))
         namespace: dict[str, Any] = {f"c{i}": c for i, c in enumerate(self._converters)}
         namespace["fullmatch"] = self._regex.fullmatch
+        namespace["fromiso"] = dt.date.fromisoformat
+        namespace["required"] = _required
+        namespace["factory"] = factory
+        body = ", ".join(_inline(f, i, namespace) for i, f in enumerate(self.fields))
+        build = f"({body},)" if factory is None else f"factory({body})"
         if n == 0:
-            src = "def fast(line):\n    return () if fullmatch(line) is not None else None\n"
+            empty = "()" if factory is None else "factory()"
+            src = f"def fast(line):\n    return {empty} if fullmatch(line) is not None else None\n"
         else:
             unpack = f"{args}," if n == 1 else args
             src = (
@@ -196,12 +248,19 @@ class RecordCodec:
                 "        return None\n"
                 f"    {unpack} = m.groups()\n"
                 "    try:\n"
-                f"        return ({body},)\n"
+                f"        return {build}\n"
                 "    except ValueError:\n"
                 "        return None\n"
             )
         exec(compile(src, f"<fixed:{self.layout.key}>", "exec"), namespace)  # noqa: S102
-        fast: Callable[[str], tuple[Any, ...] | None] = namespace["fast"]
+        fast: Callable[[str], Any] = namespace["fast"]
+        return fast
+
+    def decoder(self, factory: Callable[..., T]) -> Callable[[str], T | None]:
+        """A fast-path decoder that builds ``factory(*values)`` (values in ``names`` order)
+        instead of a tuple: a typed record without the intermediate tuple. ``None`` when the
+        record is not valid, or when ``factory`` raises ``ValueError``."""
+        fast: Callable[[str], T | None] = self._generate_fast_decoder(factory)
         return fast
 
     def decode(self, line: str) -> tuple[Any, ...] | None:
@@ -507,6 +566,13 @@ class RecordCodec:
         for f, fmt in zip(self.layout.fields, self._formatters, strict=True):
             out.append(fmt(next(it) if f.carries_value else None))
         return "".join(out)
+
+    def encode_field(self, name: str, value: Any) -> str:
+        """One field's value as written in the record (padded, aligned, checked)."""
+        fmt = self._formatter_by_name.get(name)
+        if fmt is None:
+            raise EncodeError(self.layout.key, name, "no such field")
+        return fmt(value)
 
     def encode_mapping(self, values: Mapping[str, Any]) -> str:
         unknown = set(values) - set(self.names)

@@ -1,0 +1,394 @@
+"""Reading a whole G68 delivery as it streams: structure, layouts, rules and control totals.
+
+Pure: it takes numbered lines (``formats.fixed.Line``) and yields one :class:`PaymentEntry`
+per G68 record as it goes, so a receiver can journal payments in batches while reading. When
+the lines are exhausted, :meth:`DeliveryScan.result` says whether the whole delivery is
+refused (no Z300/SLUTD, SLUTD count or sum off, supplier ids differ …) and why.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from typing import BinaryIO
+
+from formats.findings import Finding, Severity
+from formats.fixed import ENCODING, Line
+from formats.g68.codec import FastCodec, FloatingCodec, decode_header, decode_trailer
+from formats.g68.codec import payment_codec as _payment_codec
+from formats.g68.layouts import (
+    CODE_PREFIX,
+    FAST_LENGTH,
+    FORM_FAST,
+    FORM_FLOATING,
+    SLUTD,
+)
+from formats.g68.records import G68Form, G68Header, G68Payment, G68Trailer
+from formats.g68.rules import (
+    DeliveryTotals,
+    G68Config,
+    check_delivery,
+    check_payment,
+    payment_checker,
+)
+
+__all__ = ["DeliveryScan", "G68Validation", "PaymentEntry"]
+
+_TRAILER_COLUMNS = {f.name: f.columns for f in SLUTD.fields}
+
+
+@dataclass(slots=True)
+class PaymentEntry:
+    """One G68 record: its line, the payment (``None`` if it could not be read) and its
+    findings (empty when the payment is clean)."""
+
+    line: int
+    payment: G68Payment | None
+    findings: tuple[Finding, ...]
+
+    @property
+    def has_errors(self) -> bool:
+        return any(f.severity is Severity.ERROR for f in self.findings)
+
+
+@dataclass(slots=True)
+class G68Validation:
+    """The outcome of reading one delivery.
+
+    ``refused`` means the delivery as a whole cannot be trusted (its control totals do not
+    hold, or its structure is broken): it goes to the error list whole, with ``refusal``
+    saying why. Otherwise each payment with an error goes to the error list on its own.
+    """
+
+    file: str | None
+    header: G68Header | None
+    trailer: G68Trailer | None
+    form: G68Form | None
+    findings: list[Finding]
+    refused: bool
+    refusal: list[str]
+    is_straks: bool
+    count: int  # G68 records read
+    recalls: int
+    net_sum: int  # øre, over the readable records
+    sum_verified: bool  # False when an amount could not be read, so SLUTD's sum was not checked
+    payments_with_errors: int
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity is Severity.ERROR]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity is Severity.WARNING]
+
+    @property
+    def ok(self) -> bool:
+        return not self.refused and not self.errors
+
+
+@dataclass(slots=True)
+class _State:
+    header: G68Header | None = None
+    trailer: G68Trailer | None = None
+    form: G68Form | None = None
+    refusal: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    payments_with_errors: int = 0
+    last_line: int = 0
+
+
+def _whole(text: str) -> tuple[int, int]:
+    return (1, max(1, len(text)))
+
+
+def _before_start(_text: str) -> G68Payment | None:
+    raise AssertionError("a record is decoded only once the form is known")
+
+
+def _form_of_start(text: str) -> G68Form:
+    mark = text[31:32]
+    if mark in (FORM_FLOATING, FORM_FAST):
+        return G68Form(mark)
+    return G68Form.FAST if len(text) == FAST_LENGTH else G68Form.FLOATING
+
+
+def _form_of_record(text: str) -> G68Form:
+    if text[13:14] == FORM_FAST or len(text) == FAST_LENGTH:
+        return G68Form.FAST
+    return G68Form.FLOATING
+
+
+class DeliveryScan:
+    """Scan one delivery. Iterate :meth:`scan`, then read :meth:`result`."""
+
+    def __init__(self, config: G68Config, file: str | None = None) -> None:
+        self.config = config
+        self.file = file
+        self.totals = DeliveryTotals(config)
+        self._s = _State()
+        self._done = False
+        self._unterminated: tuple[int, int] | None = None  # (line, length) without a line end
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _add(self, findings: Iterable[Finding]) -> list[Finding]:
+        out = [f.in_file(self.file) for f in findings] if self.file else list(findings)
+        self._s.findings.extend(out)
+        return out
+
+    def _structure(
+        self,
+        what: str,
+        message: str,
+        line: int,
+        refuse: bool,
+        *,
+        warning: bool = False,
+        columns: tuple[int, int] | None = None,
+    ) -> None:
+        self._add(
+            [
+                Finding(
+                    code=f"{CODE_PREFIX}.structure.{what}",
+                    severity=Severity.WARNING if warning else Severity.ERROR,
+                    message=message,
+                    line=line,
+                    columns=columns,
+                )
+            ]
+        )
+        if refuse:
+            self._s.refusal.append(f"line {line}: {message}")
+
+    def _locate(
+        self, codec: FastCodec | FloatingCodec, text: str, findings: list[Finding]
+    ) -> list[Finding]:
+        return [
+            f
+            if f.columns is not None or f.field is None
+            else replace(f, columns=codec.locate(text, f.field))
+            for f in findings
+        ]
+
+    # -- the scan --------------------------------------------------------------------------
+
+    def scan(self, lines: Iterable[Line]) -> Iterator[PaymentEntry]:
+        """Yield each G68 record of the delivery as it is read from numbered lines."""
+
+        def texts() -> Iterator[list[str]]:
+            for number, text, terminated in lines:
+                if not terminated:
+                    self._unterminated = (number, len(text))
+                yield [text]
+
+        return self._run(texts())
+
+    def scan_stream(
+        self,
+        stream: BinaryIO,
+        *,
+        block_size: int = 1 << 20,
+        progress: Callable[[int], None] | None = None,
+    ) -> Iterator[PaymentEntry]:
+        """Yield each G68 record as it is read from a binary stream (CRLF or LF, ISO-8859-1),
+        a block at a time: memory stays flat, and no per-line read."""
+        return self._run(self._blocks(stream, block_size, progress))
+
+    def _blocks(
+        self, stream: BinaryIO, block_size: int, progress: Callable[[int], None] | None
+    ) -> Iterator[list[str]]:
+        # Lines end with LF or CRLF only (a lone CR is data): TextIOWrapper with
+        # newline="\n" splits on LF and translates nothing; readlines() works in C.
+        text = io.TextIOWrapper(stream, encoding=ENCODING, newline="\n")
+        count = 0
+        try:
+            while True:
+                raw = text.readlines(block_size)
+                if not raw:
+                    break
+                last = raw[-1]
+                lines = [t[:-2] if t[-2:] == "\r\n" else t[:-1] for t in raw]
+                count += len(lines)
+                if last[-1:] != "\n":  # only the file's last line can lack its line end
+                    lines[-1] = last
+                    self._unterminated = (count, len(last))
+                if progress is not None:
+                    progress(stream.tell())
+                yield lines
+        finally:
+            text.detach()  # the caller's stream stays open
+
+    def _run(self, blocks: Iterator[list[str]]) -> Iterator[PaymentEntry]:
+        s = self._s
+        totals = self.totals
+        add = totals.add
+        check = payment_checker(self.config)
+        # Both are set from the start record (or the first line) before any record is read.
+        codec: FastCodec | FloatingCodec = _payment_codec(G68Form.FAST)
+        decode: Callable[[str], G68Payment | None] = _before_start
+        in_body = False
+        after_end = False
+        number = 0
+        for block in blocks:
+            for text in block:
+                number += 1
+                if in_body:
+                    p = decode(text)
+                    if p is not None:
+                        found = check(number, p)
+                        more = add(number, p)
+                        if found is None and more is None:
+                            yield PaymentEntry(number, p, ())
+                        else:
+                            yield self._entry(number, p, codec, text, (found or []) + (more or []))
+                        continue
+                    if text[:5] == "SLUTD":
+                        self._trailer(number, text)
+                        in_body = False
+                        after_end = True
+                        continue
+                    if text[:4] == "Z300":
+                        self._structure(
+                            "header_repeated",
+                            "a second Z300 start record inside the delivery",
+                            number,
+                            refuse=True,
+                            columns=_whole(text),
+                        )
+                        continue
+                    yield self._slow(number, text, codec)
+                elif after_end:
+                    self._structure(
+                        "after_trailer",
+                        "a record after the SLUTD end record",
+                        number,
+                        refuse=True,
+                        columns=_whole(text),
+                    )
+                else:
+                    # Before the start: the first line must be Z300.
+                    if text[:4] == "Z300":
+                        self._header(number, text)
+                        form = s.form
+                    else:
+                        self._structure(
+                            "no_header",
+                            "the delivery does not start with a Z300 start record",
+                            number,
+                            refuse=True,
+                            columns=(1, 4),
+                        )
+                        form = _form_of_record(text)
+                    s.form = form
+                    assert form is not None
+                    codec = _payment_codec(form)
+                    decode = codec.decode
+                    in_body = True
+                    if text[:4] != "Z300":
+                        yield self._slow(number, text, codec)
+        s.last_line = number
+        self._done = True
+        if self._unterminated:
+            line, length = self._unterminated
+            self._structure(
+                "unterminated",
+                "the last line has no line end (truncated file?)",
+                line,
+                refuse=False,
+                warning=True,
+                columns=(length + 1, length + 1),
+            )
+        if not in_body and not after_end:
+            self._structure("no_header", "the file is empty: no Z300 start record", 1, True)
+        elif in_body:
+            self._structure(
+                "no_trailer",
+                "the delivery has no SLUTD end record (truncated file?)",
+                number + 1,
+                refuse=True,
+            )
+
+    def _entry(
+        self,
+        number: int,
+        p: G68Payment | None,
+        codec: FastCodec | FloatingCodec,
+        text: str,
+        found: list[Finding],
+    ) -> PaymentEntry:
+        findings = self._add(self._locate(codec, text, found))
+        entry = PaymentEntry(number, p, tuple(findings))
+        if entry.has_errors:
+            self._s.payments_with_errors += 1
+        return entry
+
+    def _slow(self, number: int, text: str, codec: FastCodec | FloatingCodec) -> PaymentEntry:
+        p, values, found = codec.diagnose(text, number)
+        rules = check_payment(
+            number,
+            self.config,
+            transaction_type=values.get("transaction_type"),
+            paying_unit=values.get("paying_unit"),
+            payment_ident=values.get("payment_ident"),
+            amount=values.get("amount"),
+            sign=values.get("sign"),
+            ident_code=values.get("ident_code"),
+            beneficiary=values.get("beneficiary"),
+            payment_date=values.get("payment_date"),
+        )
+        if p is not None:
+            more = self.totals.add(number, p)
+        else:
+            more = self.totals.add_unreadable(
+                number, values.get("sequence"), values.get("amount"), values.get("sign")
+            )
+        return self._entry(number, p, codec, text, found + rules + (more or []))
+
+    def _header(self, number: int, text: str) -> None:
+        s = self._s
+        form = _form_of_start(text)
+        header, found = decode_header(text, form, number)
+        if found:
+            self._add(found)
+            s.refusal.append(f"line {number}: the Z300 start record cannot be read")
+        s.header = header
+        s.form = header.form if header else form
+
+    def _trailer(self, number: int, text: str) -> None:
+        s = self._s
+        assert s.form is not None
+        trailer, found = decode_trailer(text, s.form, number)
+        if found:
+            self._add(found)
+            s.refusal.append(f"line {number}: the SLUTD end record cannot be read")
+        s.trailer = trailer
+        if trailer is not None and s.header is not None:
+            problems = self._add(
+                check_delivery(s.header, trailer, number, self.totals, _TRAILER_COLUMNS)
+            )
+            s.refusal.extend(f"line {number}: {f.message}" for f in problems)
+
+    # -- the outcome -----------------------------------------------------------------------
+
+    def result(self) -> G68Validation:
+        if not self._done:
+            raise RuntimeError("read the whole delivery (iterate scan()) before the result")
+        s = self._s
+        t = self.totals
+        return G68Validation(
+            file=self.file,
+            header=s.header,
+            trailer=s.trailer,
+            form=s.form,
+            findings=s.findings,
+            refused=bool(s.refusal),
+            refusal=s.refusal,
+            is_straks=t.is_straks,
+            count=t.count,
+            recalls=t.recalls,
+            net_sum=t.net_sum,
+            sum_verified=t.sum_known,
+            payments_with_errors=s.payments_with_errors,
+        )
