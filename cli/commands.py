@@ -8,6 +8,7 @@ import click
 def register(root: click.Group) -> None:
     from cli import receive, simulate, validate
     from cli.doctor import doctor
+    from cli.eindkomst import eindkomst
     from cli.errors import errors
     from cli.send import send
     from cli.status import status
@@ -22,3 +23,4 @@ def register(root: click.Group) -> None:
     root.add_command(status)
     root.add_command(errors)
     root.add_command(doctor)
+    root.add_command(eindkomst)

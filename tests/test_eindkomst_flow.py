@@ -143,3 +143,64 @@ def test_rejected_report_does_not_count(tmp_path: Path) -> None:
         r.gateway.send([income({person: {"0014": 100_000}})])
         r.round_trip()
         assert JournalHistory(r.journal).monthly_total(SE, person, "0014", "2026-11") == 0
+
+
+def test_close_month_sends_a_nil_report_only_for_companies_that_owe_one(tmp_path: Path) -> None:
+    other = "13585628"
+    with rig(tmp_path, companies=(SE, other)) as r:
+        r.gateway.send([income({cpr(1): {"0014": 100_000, "0015": 38_000}})])
+        month = dt.date(2026, 11, 1)
+        closed = r.gateway.close_month(month)
+        r.round_trip()
+        assert len(closed.report_ids) == 1
+        (nil,) = [
+            line
+            for line in report_lines(r.journal, now=NOW, overdue_after=DAY)
+            if line.kind == "nil"
+        ]
+        assert nil.company_se == other and nil.result.status is ReportStatus.ACCEPTED
+        history = JournalHistory(r.journal)
+        assert history.nil_report_exists(other, "2026-11")
+        assert not history.nil_report_exists(SE, "2026-11")
+        # Closing again sends nothing: the nil report is there.
+        assert r.gateway.close_month(month).report_ids == []
+        # Three years back: no nil report.
+        assert r.gateway.close_month(dt.date(2023, 11, 1)).report_ids == []
+
+
+def test_tax_cards_ordered_journaled_and_withholding_answered(tmp_path: Path) -> None:
+    from formats.eindkomst import TaxCardOrder
+    from formats.eindkomst.taxcards import CardType
+
+    main, none = cpr(11), cpr(12)
+    with rig(tmp_path, SimulatorScript(no_card_cprs=frozenset({none}))) as r:
+        start = dt.date(2026, 12, 1)
+        assert r.gateway.withholding(main, start).rate_pct == 55  # no card yet
+        r.gateway.send(
+            orders=[
+                TaxCardOrder(SE, main, start, "1", start),
+                TaxCardOrder(SE, none, start, "2", start),
+            ]
+        )
+        r.sim.drain()
+        got = r.gateway.receive()
+        assert got.tax_cards == 2 and got.sum_receipts == 0
+        w = r.gateway.withholding(main, dt.date(2026, 12, 15))
+        assert w.card is not None and w.card.kort_type is CardType.MAIN
+        assert 30 <= w.rate_pct < 46 and w.rate_pct != 55
+        assert r.gateway.withholding(main, dt.date(2026, 11, 30)).rate_pct == 55  # before it
+        assert r.gateway.withholding(none, dt.date(2026, 12, 15)).rate_pct == 55  # KORT_TYPE 0
+        assert r.gateway.receive().messages == 0
+
+
+def test_unreadable_answer_goes_to_the_error_list_and_is_consumed(tmp_path: Path) -> None:
+    from simulators.eindkomst import DEFAULT_REPLY_QUEUE
+
+    with rig(tmp_path) as r:
+        r.queue.put(DEFAULT_REPLY_QUEUE, b"0000001XXXX garbage\r\n")
+        r.queue.put(DEFAULT_REPLY_QUEUE, b"<SkattekortListe/>")
+        r.queue.commit()
+        got = r.gateway.receive()
+        assert got.unreadable == 2
+        assert len(r.journal.errors(counterpart=COUNTERPART)) == 2
+        assert r.queue.get(DEFAULT_REPLY_QUEUE) is None

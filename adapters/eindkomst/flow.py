@@ -86,6 +86,8 @@ __all__ = ["EindkomstGateway", "ReceiveResult", "SendRefused", "SendResult"]
 class SendRefused(InputError):
     """A delivery did not pass validation: nothing was journaled or sent."""
 
+    exit_code = 1
+
     def __init__(self, findings: Sequence[Finding]) -> None:
         self.findings = list(findings)
         errors = [f for f in findings if f.is_error]
