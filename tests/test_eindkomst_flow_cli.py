@@ -103,3 +103,40 @@ def test_eindkomst_configuration_defaults_and_errors(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load_settings(config)
     assert "[eindkomst] sender_se" in str(info.value) and "mod-11" in str(info.value)
+
+
+def test_send_a_delivery_already_built(tmp_path: Path) -> None:
+    from tests.eik_helpers import build_bytes, report
+
+    config = write_config(tmp_path)
+    args = ["--config", str(config)]
+    good = tmp_path / "delivery.txt"
+    good.write_bytes(build_bytes(report(3))[0])
+    out = CliRunner().invoke(cli, ["eindkomst", "send", str(good), *args])
+    assert out.exit_code == 0, out.output
+    assert "3 recipient(s)" in out.output and "state sent" in out.output
+    broken = tmp_path / "broken.txt"
+    broken.write_bytes(build_bytes(report(2, key="other"))[0].replace(b"9999", b"9998"))
+    refused = CliRunner().invoke(cli, ["eindkomst", "send", str(broken), *args])
+    assert refused.exit_code == 1
+    assert "broken.txt" in refused.output and "eik.record.type" in refused.output
+
+
+def test_a_receipt_for_a_report_never_sent_is_on_the_error_list(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from formats.eindkomst.codec import encode_record
+    from formats.eindkomst.records import SumReceipt
+    from gateway.journal import open_journal
+
+    config = write_config(tmp_path)
+    line = encode_record(SumReceipt("0123456789ABCDEF", dt.date(2026, 11, 27), "G", 1, 5, "+"), 1)
+    with SqliteQueue(tmp_path / "var" / "queues.sqlite") as q:
+        q.put("SKAT.EINDKOMST.REPLY", (line + "\r\n").encode())
+        q.commit()
+    out = CliRunner().invoke(cli, ["eindkomst", "receive", "--config", str(config)])
+    assert out.exit_code == 0 and "1 sum receipt(s)" in out.output
+    journal = open_journal(tmp_path / "var" / "journal.sqlite")
+    (entry,) = journal.errors()
+    assert entry.findings[0].code == "eik.receipt.unknown_report"
+    journal.close()

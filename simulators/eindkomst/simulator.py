@@ -172,7 +172,9 @@ def _read(body: bytes) -> _Read:
 
 
 def _text(message: str) -> str:
-    return message.encode(ENCODING, "replace").decode(ENCODING)[:80]
+    # The 7200 text is 80 ISO-8859-1 characters: what does not fit is replaced, not refused.
+    printable = "".join(c if c.isprintable() else " " for c in message)
+    return printable.encode(ENCODING, "replace").decode(ENCODING)[:80].rstrip()
 
 
 class EindkomstSimulator:
