@@ -90,6 +90,7 @@ def _history_dict(h: ItemHistory) -> dict[str, object]:
     is_flag=True,
     help="eIndkomst: per report the count and sum sent, the receipt, differences, overdue.",
 )
+@click.option("--month", default=None, help="With --reports: only this month (YYYY-MM).")
 @click.option("--counterpart", default=None, help="Only this counterpart's transmissions.")
 @click.option("--state", "states", multiple=True, help="Only transmissions in this state.")
 @click.option("--limit", type=int, default=50, show_default=True, help="The newest N only.")
@@ -98,6 +99,7 @@ def _history_dict(h: ItemHistory) -> dict[str, object]:
 def status(
     item_key: str | None,
     reports: bool,
+    month: str | None,
     counterpart: str | None,
     states: tuple[str, ...],
     limit: int,
@@ -113,7 +115,7 @@ def status(
         if reports:
             now = dt.datetime.now(dt.UTC)
             lines = report_lines(
-                journal, now=now, overdue_after=overdue_after(settings), limit=limit
+                journal, now=now, overdue_after=overdue_after(settings), month=month, limit=limit
             )
             rec = period_reconciliation(lines, as_of=now.date())
             if as_json:

@@ -46,6 +46,8 @@ def test_send_receive_status_reports(tmp_path: Path) -> None:
     table = run.invoke(cli, ["status", "--reports", *args])
     assert table.exit_code == 0 and "rejected" in table.output and "category 2" in table.output
     assert bad not in shown.output + table.output
+    other = run.invoke(cli, ["status", "--reports", "--json", "--month", "2026-10", *args])
+    assert json.loads(other.output)["reports"] == []
 
     closed = run.invoke(cli, ["eindkomst", "close-month", "--month", "2026-11", *args])
     assert closed.exit_code == 0, closed.output

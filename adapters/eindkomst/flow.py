@@ -31,7 +31,7 @@ import hashlib
 import io
 import json
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -132,7 +132,7 @@ class EindkomstGateway:
         reply_queue: str,
         max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
         companies: Sequence[str] = (),
-        clock: object = None,
+        clock: Callable[[], dt.datetime] = _utc_now,
     ) -> None:
         self.journal = journal
         self.queue = queue
@@ -142,13 +142,11 @@ class EindkomstGateway:
         self.reply_queue = reply_queue
         self.max_message_bytes = max_message_bytes
         self.companies = tuple(companies) or (sender.se,)
-        self._clock = clock if callable(clock) else _utc_now
+        self._clock = clock
         define_kinds(journal)
 
     def now(self) -> dt.datetime:
-        value = self._clock()
-        assert isinstance(value, dt.datetime)
-        return value
+        return self._clock()
 
     # -- send ------------------------------------------------------------------------------
 
@@ -191,15 +189,15 @@ class EindkomstGateway:
                 )
                 if not check.ok:
                     raise SendRefused(check.findings)
-                tx = self._journal_delivery(body)
+                tx, report_ids = self._journal_delivery(body)
                 result.transmissions.append(tx)
-                result.report_ids.extend(str(r) for r in tx.meta.get("report_ids", []))  # type: ignore[attr-defined]
+                result.report_ids.extend(report_ids)
         crash_point("eindkomst.send.after_journal")
         result.put += self.send_pending()
         result.transmissions = [self.journal.get_transmission(t.id) for t in result.transmissions]
         return result
 
-    def _journal_delivery(self, body: bytes) -> Transmission:
+    def _journal_delivery(self, body: bytes) -> tuple[Transmission, list[str]]:
         info = delivery_items(body)
         first = self.journal.find_transmission(ref=f"eik-{info.main_report_id}")
         if first is not None:  # before the outbox file: a pending one's bytes must stay
@@ -228,7 +226,7 @@ class EindkomstGateway:
             )
         )
         self.journal.add_items(tx.id, info.items, state="journaled", reason="delivery journaled")
-        return tx
+        return tx, info.report_ids
 
     def send_pending(self) -> int:
         """Put every delivery still ``journaled`` (a send interrupted before its MQ commit)."""
@@ -246,6 +244,8 @@ class EindkomstGateway:
             crash_point("eindkomst.send.after_mq_commit")
             stamp = self.now().isoformat()
             with self.journal.transaction():
+                if self.journal.get_transmission(tx.id).state != "journaled":
+                    continue  # another process put it too: SKAT drops the copy by report id
                 self.journal.update_transmission(
                     tx.id, reason="put on the request queue", meta={"sent_at": stamp}
                 )
