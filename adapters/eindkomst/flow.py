@@ -164,16 +164,18 @@ class EindkomstGateway:
             created=(created or self.now()).replace(tzinfo=None, microsecond=0),
             max_message_bytes=self.max_message_bytes,
         )
-        bodies = [
+        # One delivery (≤ max_message_bytes) in memory at a time.
+        bodies = (
             d.to_bytes()
             for d in builder.deliveries(
                 reports, orders=orders, nil_reports=nil_reports, reversals=reversals
             )
-        ]
+        )
         return self.send_deliveries(bodies)
 
-    def send_deliveries(self, bodies: Sequence[bytes]) -> SendResult:
-        """Validate, journal and put complete deliveries (built here or handed in)."""
+    def send_deliveries(self, bodies: Iterable[bytes]) -> SendResult:
+        """Validate, journal and put complete deliveries (built here or handed in). All in one
+        durable transaction: an error in any delivery journals none of them."""
         result = SendResult(put=self.send_pending())
         self.outbox.mkdir(parents=True, exist_ok=True)
         today = self.now().date()
