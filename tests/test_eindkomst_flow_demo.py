@@ -12,7 +12,7 @@ from adapters.eindkomst.demo import PaidBenefit, render_summary, report_paid_ben
 from formats.eindkomst import TaxCardOrder
 from gateway.reconcile import Category
 from simulators.eindkomst import SimulatorScript
-from tests.eik_flow_helpers import rig
+from tests.eik_flow_helpers import NOW, rig
 from tests.eik_helpers import SE, cpr
 
 D1, D2 = dt.date(2026, 11, 2), dt.date(2026, 11, 16)
@@ -32,7 +32,16 @@ def test_paid_benefits_reported_and_reconciled(tmp_path: Path) -> None:
             PaidBenefit(cpr(2), 500_000, D1, tax_ore=125_000),
             PaidBenefit(cpr(3), 800_000, D2),  # no card: 55 %
         ]
-        summary = report_paid_benefits(r.gateway, payments, PERIOD, answer=r.sim.drain)
+        summary = report_paid_benefits(
+            r.journal,
+            r.queue,
+            payments,
+            PERIOD,
+            sender=r.gateway.sender,
+            outbox=tmp_path / "outbox",
+            answer=r.sim.drain,
+            clock=lambda: NOW,
+        )
         assert len(summary.report_ids) == 2  # one per disposition date
         assert summary.income_ore == 3_500_000
         assert card.card is not None
@@ -53,7 +62,15 @@ def test_a_rejected_recipient_shows_in_the_summary(tmp_path: Path) -> None:
     bad = cpr(4)
     with rig(tmp_path, SimulatorScript(reject_cprs=frozenset({bad}))) as r:
         payments = [PaidBenefit(bad, 100_000, D1, 0), PaidBenefit(cpr(5), 200_000, D1, 0)]
-        summary = report_paid_benefits(r.gateway, payments, PERIOD, answer=r.sim.drain)
+        summary = report_paid_benefits(
+            r.journal,
+            r.queue,
+            payments,
+            PERIOD,
+            sender=r.gateway.sender,
+            outbox=tmp_path / "outbox",
+            answer=r.sim.drain,
+        )
         assert summary.reconciliation is not None
         assert summary.reconciliation.category is Category.FOLLOW_UP
         out = io.StringIO()

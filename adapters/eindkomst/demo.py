@@ -18,6 +18,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from rich.console import Group
 from rich.table import Table
@@ -26,9 +27,12 @@ from rich.text import Text
 from adapters.eindkomst.flow import EindkomstGateway
 from adapters.eindkomst.reconcile import ReportLine, period_reconciliation, report_lines
 from adapters.eindkomst.views import JournalCardStore
-from formats.eindkomst import IncomeReport, Recipient
+from formats.eindkomst import IncomeReport, Recipient, Sender
 from formats.eindkomst.taxcards import withholding
+from gateway.config import EINDKOMST_REPLY_QUEUE, EINDKOMST_REQUEST_QUEUE
+from gateway.journal import Journal
 from gateway.reconcile import Reconciliation
+from gateway.transport.mq import MessageQueue
 
 __all__ = [
     "INCOME_TYPE_KONTANTHJAELP",
@@ -128,17 +132,33 @@ def benefit_reports(
 
 
 def report_paid_benefits(
-    gw: EindkomstGateway,
+    journal: Journal,
+    queue: MessageQueue,
     payments: Iterable[PaidBenefit],
     period: tuple[dt.date, dt.date],
     *,
+    sender: Sender,
+    outbox: Path,
     answer: Callable[[], object] | None = None,
     company_se: str | None = None,
     key: str = "",
+    request_queue: str = EINDKOMST_REQUEST_QUEUE,
+    reply_queue: str = EINDKOMST_REPLY_QUEUE,
     overdue_after: dt.timedelta = dt.timedelta(hours=24),
+    clock: Callable[[], dt.datetime] | None = None,
 ) -> BenefitReportSummary:
-    """Report, let SKAT answer (``answer``: e.g. the simulator's ``drain``), take the
-    receipts and reconcile the reports just sent."""
+    """Report the benefits paid in ``period`` (A-income 0014 and A-tax 0015, income type 06),
+    let SKAT answer (``answer``: e.g. the simulator's ``drain``; None: the real SKAT answers
+    later), take the receipts and reconcile the reports just sent."""
+    gw = EindkomstGateway(
+        journal,
+        queue,
+        sender=sender,
+        outbox=outbox,
+        request_queue=request_queue,
+        reply_queue=reply_queue,
+        clock=clock,
+    )
     reports = benefit_reports(gw, payments, period, company_se=company_se or gw.sender.se, key=key)
     recipients = sum(len(list(r.recipients)) for r in reports)
     income = sum(

@@ -132,7 +132,7 @@ class EindkomstGateway:
         reply_queue: str,
         max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
         companies: Sequence[str] = (),
-        clock: Callable[[], dt.datetime] = _utc_now,
+        clock: Callable[[], dt.datetime] | None = None,
     ) -> None:
         self.journal = journal
         self.queue = queue
@@ -142,7 +142,7 @@ class EindkomstGateway:
         self.reply_queue = reply_queue
         self.max_message_bytes = max_message_bytes
         self.companies = tuple(companies) or (sender.se,)
-        self._clock = clock
+        self._clock = clock or _utc_now
         define_kinds(journal)
 
     def now(self) -> dt.datetime:
