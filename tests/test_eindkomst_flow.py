@@ -184,7 +184,7 @@ def test_tax_cards_ordered_journaled_and_withholding_answered(tmp_path: Path) ->
         )
         r.sim.drain()
         got = r.gateway.receive()
-        assert got.tax_cards == 2 and got.sum_receipts == 0
+        assert got.messages == 1 and got.tax_cards == 2 and got.sum_receipts == 0
         w = r.gateway.withholding(main, dt.date(2026, 12, 15))
         assert w.card is not None and w.card.kort_type is CardType.MAIN
         assert 30 <= w.rate_pct < 46 and w.rate_pct != 55

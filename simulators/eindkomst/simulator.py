@@ -334,7 +334,9 @@ class EindkomstSimulator:
 
     def _put(self, recorded: Recorded, correl_id: bytes) -> None:
         copies = 2 if self.script.duplicate_answers else 1
-        out = [(recorded.answer, message_id(f"eik-receipt:{recorded.main_id}"))]
+        out = []
+        if recorded.answer:  # a delivery of tax-card orders only has no receipt records
+            out.append((recorded.answer, message_id(f"eik-receipt:{recorded.main_id}")))
         if recorded.cards is not None:
             out.append((recorded.cards, message_id(f"eik-cards:{recorded.main_id}")))
         for body, mid in out:
