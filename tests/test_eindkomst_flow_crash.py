@@ -63,16 +63,17 @@ def _check_once(base: Path, config: Path) -> None:
     try:
         (delivery,) = journal.transmissions(counterpart=COUNTERPART, kind=DELIVERY.name)
         assert delivery.state == "receipted"
-        (rid,) = delivery.meta["report_ids"]  # type: ignore[misc]
-        (report,) = journal.find_items(str(rid), COUNTERPART)
-        assert report.state == "accepted"
+        rids = [str(r) for r in delivery.meta["report_ids"]]  # type: ignore[attr-defined]
+        for rid in rids:
+            (report,) = journal.find_items(rid, COUNTERPART)
+            assert report.state == "accepted"
         # One receipt applied, however often it was answered.
         receipts = journal.transmissions(counterpart=COUNTERPART, kind=RECEIPTS.name)
         assert len(receipts) == 1
         assert journal.errors(counterpart=COUNTERPART) == []
     finally:
         journal.close()
-    assert list(_ledger(base)) == [rid]  # registered exactly once
+    assert sorted(_ledger(base)) == sorted(rids)  # each registered exactly once
     with SqliteQueue(base / "var" / "queues.sqlite") as q:
         assert q.browse(DEFAULT_REQUEST_QUEUE) == []
     # Sending the same request again is refused: it went already.
@@ -116,13 +117,33 @@ def test_receive_killed_between_journal_and_get_commit(tmp_path: Path) -> None:
     _check_once(tmp_path, config)
 
 
-def test_simulator_killed_between_ledger_and_commit(tmp_path: Path) -> None:
+def _got(base: Path, ledger: Path) -> bool:
+    try:
+        with sqlite3.connect(base / "var" / "queues.sqlite", timeout=5) as db:
+            return bool(
+                db.execute("SELECT count(*) FROM message WHERE state = 'got'").fetchone()[0]
+            )
+    except sqlite3.OperationalError:
+        return False
+
+
+# "got": the delivery is got and being validated (a large one keeps that window open);
+# "recorded": it is in the ledger, its answer not committed (held by --delay).
+SIM_POINTS = {
+    "got": (_got, (), 8_000),
+    "recorded": (lambda base, ledger: _registered(ledger), ("--delay", "30"), 5),
+}
+
+
+@pytest.mark.parametrize("point", sorted(SIM_POINTS))
+def test_simulator_killed_between_get_and_commit(tmp_path: Path, point: str) -> None:
+    reached, extra, size = SIM_POINTS[point]
     config = write_config(tmp_path)
-    request = write_request(tmp_path, {cpr(i): 100_000 + i for i in range(5)})
+    request = write_request(tmp_path, {cpr(i): 100_000 + i for i in range(size)})
     assert _toekgw("eindkomst", "send", str(request), "--config", str(config)).returncode == 0
     ledger = tmp_path / "ledger.sqlite"
     queue_db = str(tmp_path / "var" / "queues.sqlite")
-    args = ["--queue-db", queue_db, "--ledger-db", str(ledger), "--delay", "30"]
+    args = ["--queue-db", queue_db, "--ledger-db", str(ledger), *extra]
     proc = subprocess.Popen(
         [sys.executable, "-c", CLI, "simulate", "eindkomst", *args],
         cwd=ROOT,
@@ -131,16 +152,18 @@ def test_simulator_killed_between_ledger_and_commit(tmp_path: Path) -> None:
         text=True,
     )
     deadline = time.monotonic() + 30
-    while not (ledger.exists() and _registered(ledger)):
+    while not reached(tmp_path, ledger):
         assert proc.poll() is None, proc.communicate()
-        assert time.monotonic() < deadline, "the simulator did not register the delivery"
-        time.sleep(0.02)
+        assert time.monotonic() < deadline, "the simulator did not reach the kill point"
+        time.sleep(0.005)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=10)
+    recorded = _registered(ledger)  # in the ledger, answer not committed: comes back once more
+    assert recorded or point == "got"
     _finish(tmp_path, config)
     _check_once(tmp_path, config)
     with sqlite3.connect(ledger) as db:
-        assert db.execute("SELECT deliveries FROM delivery").fetchone()[0] == 2
+        assert db.execute("SELECT deliveries FROM delivery").fetchone()[0] == 1 + recorded
 
 
 def _registered(ledger: Path) -> bool:
@@ -149,3 +172,18 @@ def _registered(ledger: Path) -> bool:
             return bool(db.execute("SELECT count(*) FROM report").fetchone()[0])
     except sqlite3.OperationalError:
         return False
+
+
+def test_simulator_cli_runs_for_max_seconds_and_reports(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    bad = cpr(3)
+    request = write_request(tmp_path, {cpr(1): 100, bad: 200})
+    assert _toekgw("eindkomst", "send", str(request), "--config", str(config)).returncode == 0
+    queue_db = str(tmp_path / "var" / "queues.sqlite")
+    out = _toekgw(
+        "simulate", "eindkomst", "--queue-db", queue_db, "--reject-cpr", bad, "--max-seconds", "1"
+    )
+    assert out.returncode == 0, out.stderr
+    assert "deliveries 1, duplicates 0; reports accepted 0, rejected 1" in out.stdout
+    assert "error/advice receipts 1" in out.stdout
+    assert bad not in out.stdout + out.stderr
