@@ -204,3 +204,17 @@ def test_unreadable_answer_goes_to_the_error_list_and_is_consumed(tmp_path: Path
         assert got.unreadable == 2
         assert len(r.journal.errors(counterpart=COUNTERPART)) == 2
         assert r.queue.get(DEFAULT_REPLY_QUEUE) is None
+
+
+def test_a_pending_delivery_whose_outbox_file_vanished_is_named(tmp_path: Path) -> None:
+    from gateway.errors import InputError
+
+    with rig(tmp_path) as r:
+        sent = r.gateway.send([income({cpr(1): {"0014": 1}})])
+        tx = sent.transmissions[0]
+        # As after a crash before the put: journaled, then its file lost.
+        r.journal._db.execute("UPDATE transmissions SET state = 'journaled' WHERE id = ?", (tx.id,))
+        Path(str(tx.local_path)).unlink()
+        with pytest.raises(InputError) as info:
+            r.gateway.receive()
+        assert "cannot read its outbox file" in str(info.value)

@@ -236,7 +236,14 @@ class EindkomstGateway:
         for tx in self.journal.transmissions(
             counterpart=COUNTERPART, kind=DELIVERY.name, states=["journaled"]
         ):
-            body = Path(str(tx.local_path)).read_bytes()
+            try:
+                body = Path(str(tx.local_path)).read_bytes()
+            except OSError as exc:
+                raise InputError(
+                    f"{tx.describe()}: cannot read its outbox file {tx.local_path}: "
+                    f"{exc.strerror or exc}",
+                    hint="restore it from backup; the journal holds its SHA-256",
+                ) from exc
             if hashlib.sha256(body).hexdigest() != tx.sha256:
                 raise InputError(f"{tx.describe()}: its outbox file {tx.local_path} has changed")
             main_id = str(tx.meta["main_report_id"])
