@@ -218,3 +218,26 @@ def test_a_pending_delivery_whose_outbox_file_vanished_is_named(tmp_path: Path) 
         with pytest.raises(InputError) as info:
             r.gateway.receive()
         assert "cannot read its outbox file" in str(info.value)
+
+
+def test_codes_are_reversed_not_corrected(tmp_path: Path) -> None:
+    from formats.eindkomst import IncomeReport, Recipient
+    from tests.eik_helpers import DISPOSITION, PERIOD
+
+    def atp(code: str, key: str) -> IncomeReport:
+        person = Recipient(cpr=cpr(8), amounts={"0046": 9_900}, codes={"0045": code})
+        return IncomeReport(SE, *PERIOD, DISPOSITION, "00", [person], key=key)
+
+    with rig(tmp_path) as r:
+        first = r.gateway.send([atp("A", "one")])
+        r.round_trip()
+        with pytest.raises(SendRefused) as refused:
+            r.gateway.send([atp("B", "two")])
+        assert [f.code for f in refused.value.findings] == ["eik.correction.not_reversed"]
+        # Reverse the person's part of the first report and report again: accepted.
+        r.gateway.send(
+            [atp("B", "three")], reversals=[ReversalRequest(SE, first.report_ids[0], cpr=cpr(8))]
+        )
+        r.round_trip()
+        lines = report_lines(r.journal, now=NOW, overdue_after=DAY)
+        assert [line.result.status for line in lines] == [ReportStatus.ACCEPTED] * 2
