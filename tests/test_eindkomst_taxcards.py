@@ -117,3 +117,20 @@ def test_tax_card_orders_are_2101_records() -> None:
         (cpr(2), "6", None),
         (cpr(3), "7", "J"),
     ]
+
+
+def test_build_tax_cards_round_trips() -> None:
+    import datetime as _dt
+
+    from formats.eindkomst.taxcards import CardType, TaxCard, build_tax_cards, parse_tax_cards
+
+    cards = [
+        TaxCard("0101501234", CardType.MAIN, _dt.date(2026, 1, 1), 38, deduction_month=450_050),
+        TaxCard(
+            "0202601234", CardType.FREE, _dt.date(2026, 2, 1), free_amount=5_000_000, se="12345674"
+        ),
+        TaxCard("0303701234", CardType.NO_CARD, _dt.date(2026, 3, 1)),
+    ]
+    parsed = parse_tax_cards(build_tax_cards(cards))
+    assert parsed.ok, parsed.findings
+    assert parsed.cards == cards

@@ -29,6 +29,7 @@ __all__ = [
     "TaxCard",
     "TaxCardFile",
     "Withholding",
+    "build_tax_cards",
     "parse_tax_cards",
     "withholding",
 ]
@@ -166,6 +167,41 @@ def parse_tax_cards(data: bytes) -> TaxCardFile:
             continue
         out.cards.append(card)
     return out
+
+
+def build_tax_cards(cards: Iterable[TaxCard]) -> bytes:
+    """The tax-card document for ``cards`` (what SKAT sends; the simulator writes it)."""
+    names = {attr: name for name, attr in _ELEMENTS.items()}
+    root = etree.Element(f"{{{NS}}}SkattekortListe", nsmap={None: NS})  # type: ignore[dict-item]
+    for card in cards:
+        el = etree.SubElement(root, f"{{{NS}}}Skattekort")
+        for attr in _ORDER:
+            value = getattr(card, attr)
+            if value is None:
+                continue
+            if attr in _AMOUNTS:
+                text = f"{value // 100}.{value % 100:02d}"
+            elif attr == "valid_from":
+                text = value.isoformat()
+            else:
+                text = str(int(value)) if attr in ("kort_type", "withholding_pct") else str(value)
+            etree.SubElement(el, f"{{{NS}}}{names[attr]}").text = text
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
+
+
+# the schema's element order (a sequence)
+_ORDER = (
+    "cpr",
+    "se",
+    "kort_type",
+    "withholding_pct",
+    "deduction_month",
+    "deduction_fortnight",
+    "deduction_week",
+    "deduction_day",
+    "free_amount",
+    "valid_from",
+)
 
 
 def _convert(attr: str, text: str) -> object:
