@@ -20,6 +20,9 @@ POINTS = (
     "outbound.after_journal",
     "outbound.after_upload",
     "transport.put.mid",
+    "nemkonto.send.after_put",
+    "nemkonto.send.after_commit",
+    "nemkonto.answers.after_journal",
 )
 
 _counts: dict[str, int] = {}
