@@ -93,7 +93,12 @@ def test_release_send_receive_and_status(tmp_path: Path) -> None:
     assert states["at-bank"]["count"] == 2 and states["blocked"]["count"] == 1
     text = _run(config, "status", "--payments")
     assert "at-bank" in text.output and "no payment is overdue" in text.output
-    for out in (bundles.output, table.output, payments.output, manual.output):
+    # Traceable from its G68 line to the bank, in one history.
+    story = _run(config, "status", "--item", instruction(1).business_key).output
+    assert "G68_0001.txt' line 3" in story
+    assert f"released in NemKonto bundle {data['bundles'][0]['bundle_id']}" in story
+    assert "Retursvar 8" in story and "-> at-bank" in story
+    for out in (bundles.output, table.output, payments.output, manual.output, story):
         assert all(cpr(n) not in out for n in range(1, 5))
 
 

@@ -197,10 +197,14 @@ def _unusable(
     message: str,
     findings: list[Finding],
 ) -> None:
+    name = f"MsgId {mid}"
+    known = journal.errors(include_resolved=True, counterpart=settings.counterpart)
+    if any(e.subject == "answer" and e.file_name == name for e in known):
+        return  # listed before a crash undid the get: list it once
     journal.add_error(
         counterpart=settings.counterpart,
         subject="answer",
-        file_name=f"MsgId {mid}",
+        file_name=name,
         findings=[
             Finding(
                 "nemkonto.answer.unusable",
