@@ -393,3 +393,17 @@ def test_the_ledger_pays_each_payment_once(
     ledger = Ledger(tmp_path / "ledger.sqlite")
     assert sorted(ledger.paid()) == sorted(_key(n) for n in range(1, 6))
     ledger.close()
+
+
+def test_a_payment_item_without_its_payload_is_a_clear_error(journal: SqliteJournal) -> None:
+    from gateway.errors import GatewayError
+    from gateway.journal import NewItem, NewTransmission
+    from tests.nemkonto_flow_data import G68_KIND
+
+    journal_delivery(journal, [instruction(1)])
+    with journal.transaction():
+        tx = journal.create_transmission(NewTransmission("ksd", G68_KIND.name, "journaled"))
+        journal.add_items(tx.id, [NewItem("12345678:bare", 100)], state="pending", reason="x")
+    with pytest.raises(GatewayError, match=r"'12345678:bare'.*carries no payment"):
+        release(journal, SETTINGS, TODAY)
+    assert set(states(journal).values()) == {"pending"}  # all or nothing

@@ -4,15 +4,19 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner, Result
 
 from cli.main import cli
-from gateway.config import ConfigError, load_settings
+from formats.nemkonto import parse_bundle
+from gateway.config import ConfigError, load_settings, open_queue
 from gateway.journal import open_journal
 from gateway.transport.mq import SqliteQueue
 from simulators.nemkonto import NemKontoSimulator, SimulatorScript
+from tests.fakes import pymqi as fake
 from tests.nemkonto_data import cpr
 from tests.nemkonto_flow_data import instruction, journal_delivery
 
@@ -118,3 +122,39 @@ def test_a_bad_authority_is_named(tmp_path: Path) -> None:
         assert "[nemkonto.authorities.101] cvr: expected 8 digits" in str(exc)
     else:
         raise AssertionError("a 4-digit CVR was accepted")
+
+
+PYMQI = """
+[nemkonto.mq]
+transport = "pymqi"
+queue_manager = "QM1"
+channel = "DEV.APP.SVRCONN"
+conn_name = "127.0.0.1(1414)"
+user = "app"
+password_env = "TEST_TOEKGW_MQ_PASSWORD"
+"""
+
+
+def test_the_pymqi_transport_is_chosen_by_configuration(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "pymqi", fake)
+    broker = fake.reset()
+    broker.define("NKS.PAYMENT.REQUEST")
+    config = tmp_path / "toekgw.toml"
+    text = CONFIG.replace('[nemkonto.mq]\nqueue_db = "var/queues.sqlite"\n', PYMQI)
+    config.write_text(text, encoding="utf-8")
+    settings = load_settings(config)
+    assert settings.nemkonto is not None
+    monkeypatch.delenv("TEST_TOEKGW_MQ_PASSWORD", raising=False)
+    with pytest.raises(ConfigError, match="TEST_TOEKGW_MQ_PASSWORD"):
+        open_queue(settings.nemkonto.mq)
+    monkeypatch.setenv("TEST_TOEKGW_MQ_PASSWORD", "secret")
+    journal = open_journal(tmp_path / "var" / "journal.sqlite")
+    journal_delivery(journal, [instruction(1)])
+    journal.close()
+    assert _run(config, "nemkonto", "release", "--today", "2026-11-23").exit_code == 0
+    sent = _run(config, "nemkonto", "send")
+    assert sent.exit_code == 0 and "sent 1 bundles" in sent.output
+    (body,) = broker.visible("NKS.PAYMENT.REQUEST")
+    assert parse_bundle(body).payments[0].payment_id == instruction(1).business_key

@@ -17,8 +17,10 @@ import textwrap
 from adapters.nemkonto.bundling import Authority
 from adapters.payments import PaymentInstruction
 from formats.nemkonto import Account, PaymentOrder, RecipientId, RecipientKind
+from gateway.errors import GatewayError
+from gateway.journal import Item
 
-__all__ = ["ACCOUNT", "IDENT_KINDS", "payment_order", "recipient_key"]
+__all__ = ["ACCOUNT", "IDENT_KINDS", "instruction_of", "payment_order", "recipient_key"]
 
 ACCOUNT = "ACCOUNT"
 IDENT_KINDS: dict[str, tuple[RecipientKind, int]] = {
@@ -29,6 +31,23 @@ IDENT_KINDS: dict[str, tuple[RecipientKind, int]] = {
 }
 NOTIFICATION_LINES = 4
 NOTIFICATION_WIDTH = 35
+
+
+def instruction_of(item: Item) -> PaymentInstruction:
+    """The payment an item carries; a clear error for an item journaled without one."""
+    if item.data is None:
+        raise GatewayError(
+            f"item {item.business_key!r} of transmission #{item.transmission_id} carries no "
+            "payment (no data): it cannot go to NemKonto",
+            hint="payments must be journaled with a PaymentInstruction (adapters.payments)",
+        )
+    try:
+        return PaymentInstruction.from_data(item.data)
+    except (TypeError, ValueError, AssertionError) as exc:
+        raise GatewayError(
+            f"item {item.business_key!r} of transmission #{item.transmission_id}: its payment "
+            f"data cannot be read ({exc})"
+        ) from exc
 
 
 def recipient_key(instr: PaymentInstruction) -> str:

@@ -25,7 +25,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from adapters.nemkonto.bundling import ReleasedPayment, attempt_namespace, make_bundles
-from adapters.nemkonto.orders import payment_order, recipient_key
+from adapters.nemkonto.orders import instruction_of, payment_order, recipient_key
 from adapters.nemkonto.settings import BLOCKS_KIND, BUNDLE_KIND, FlowSettings
 from adapters.payments import PaymentInstruction
 from formats.findings import Finding, Severity
@@ -125,8 +125,7 @@ def release(
 
 def _apply_recalls(journal: Journal, settings: FlowSettings, result: ReleaseResult) -> None:
     for recall in journal.items_of_kind(settings.payment_kind, "recall-requested"):
-        assert recall.data is not None
-        instr = PaymentInstruction.from_data(recall.data)
+        instr = instruction_of(recall)
         key = f"{instr.supplier_id}:{instr.payment_ident}"
         targets = [
             i
@@ -190,7 +189,7 @@ def _apply_blocks(
     lifted = [
         i.id
         for i in journal.items_of_kind(settings.payment_kind, "blocked")
-        if i.data is not None and recipient_key(PaymentInstruction.from_data(i.data)) not in blocked
+        if recipient_key(instruction_of(i)) not in blocked
     ]
     result.unblocked = len(
         journal.set_items_state(lifted, "blocked", "pending", reason="the recipient's block lifted")
@@ -198,8 +197,7 @@ def _apply_blocks(
     pending: list[tuple[Item, PaymentInstruction]] = []
     hold: list[int] = []
     for item in journal.items_of_kind(settings.payment_kind, "pending"):
-        assert item.data is not None
-        instr = PaymentInstruction.from_data(item.data)
+        instr = instruction_of(item)
         if blocked and recipient_key(instr) in blocked:
             hold.append(item.id)
         else:

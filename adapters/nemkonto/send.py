@@ -15,9 +15,8 @@ import hashlib
 from dataclasses import dataclass
 
 from adapters.nemkonto.bundling import Authority
-from adapters.nemkonto.orders import payment_order
+from adapters.nemkonto.orders import instruction_of, payment_order
 from adapters.nemkonto.settings import BUNDLE_KIND, FlowSettings
-from adapters.payments import PaymentInstruction
 from formats.nemkonto import Account, PaymentBundle, build_bundle
 from gateway.errors import GatewayError
 from gateway.faults import crash_point
@@ -46,8 +45,7 @@ def bundle_of(journal: Journal, tx: Transmission) -> PaymentBundle:
     )
     orders = []
     for item in journal.members(tx.id):
-        assert item.data is not None
-        orders.append(payment_order(PaymentInstruction.from_data(item.data), authority))
+        orders.append(payment_order(instruction_of(item), authority))
     return PaymentBundle(
         bundle_id=tx.ref,
         created_at=dt.datetime.fromisoformat(str(meta["created_at"])),
