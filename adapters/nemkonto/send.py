@@ -20,7 +20,7 @@ from adapters.nemkonto.settings import BUNDLE_KIND, FlowSettings
 from formats.nemkonto import Account, PaymentBundle, build_bundle
 from gateway.errors import GatewayError
 from gateway.faults import crash_point
-from gateway.journal import Journal, Transmission
+from gateway.journal import Journal, StateError, Transmission
 from gateway.transport.mq import MessageQueue, message_id
 
 __all__ = ["SentBundle", "bundle_of", "mark_sent", "send_bundles"]
@@ -95,11 +95,17 @@ def send_bundles(journal: Journal, queue: MessageQueue, settings: FlowSettings) 
         crash_point("nemkonto.send.after_put")
         queue.commit()
         crash_point("nemkonto.send.after_commit")
-        mark_sent(
-            journal,
-            tx,
-            f"put on {settings.request_queue} (MsgId {mid.hex()}, {len(body)} bytes) and committed",
-        )
+        try:
+            mark_sent(
+                journal,
+                tx,
+                f"put on {settings.request_queue} (MsgId {mid.hex()}, {len(body)} bytes) and "
+                "committed",
+            )
+        except StateError:
+            # A receiver got an answer first and marked it sent: the put is known either way.
+            if journal.get_transmission(tx.id).state == "prepared":
+                raise
         sent.append(
             SentBundle(tx.id, tx.ref, bundle.number_of_payments, bundle.control_sum_ore, mid.hex())
         )
