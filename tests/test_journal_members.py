@@ -55,6 +55,8 @@ def test_members_memberships_and_set_moves(tmp_path: Path) -> None:
     with pytest.raises(JournalError):
         journal.add_members(two.id, [(items[0].id, "k0")])
     assert [i.business_key for i in journal.members(one.id)] == ["k1", "k0"]
+    counted = journal.get_transmission(one.id)
+    assert (counted.item_count, counted.total_ore) == (2, 201)  # its members count as its items
     assert [i.business_key for i in journal.members(one.id, current_only=True)] == ["k1"]
     member = journal.member(two.id, "k0")
     assert member is not None and member.id == items[0].id

@@ -407,3 +407,32 @@ def test_a_payment_item_without_its_payload_is_a_clear_error(journal: SqliteJour
     with pytest.raises(GatewayError, match=r"'12345678:bare'.*carries no payment"):
         release(journal, SETTINGS, TODAY)
     assert set(states(journal).values()) == {"pending"}  # all or nothing
+
+
+def test_a_send_overtaken_by_the_answers_carries_on(
+    journal: SqliteJournal, queue: SqliteQueue, tmp_path: Path
+) -> None:
+    """A receiver journals the answers between the send's put and its journal commit."""
+    journal_delivery(journal, [instruction(1), instruction(2)])
+    release(journal, SETTINGS, TODAY)
+    other = SqliteQueue(tmp_path / "queues.sqlite")
+    receiver = new_journal(tmp_path / "journal.sqlite")
+
+    class Overtaken:
+        def __init__(self) -> None:
+            self.inner = queue
+
+        def put(self, *args: object, **kw: object) -> bytes:
+            return self.inner.put(*args, **kw)  # type: ignore[arg-type]
+
+        def commit(self) -> None:
+            self.inner.commit()
+            NemKontoSimulator(other, tmp_path / "ledger.sqlite").drain()
+            receive_answers(receiver, other, SETTINGS)
+
+    (sent,) = send_bundles(journal, Overtaken(), SETTINGS)  # type: ignore[arg-type]
+    assert set(states(journal).values()) == {"at-bank"}
+    events = [e.reason for e in journal.events(sent.transmission_id)]
+    assert any("proves the bundle was put" in r for r in events)
+    other.close()
+    receiver.close()
