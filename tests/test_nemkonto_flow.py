@@ -269,6 +269,12 @@ def test_answer_0_returns_the_bundle_to_pending_and_a_new_bundle_goes(
     assert set(states(journal).values()) == {"pending"}
     (entry,) = journal.errors(counterpart="nemkonto")
     assert entry.subject == "bundle" and "pending again" in entry.findings[0].message
+    # A late answer about the returned bundle touches none of its payments.
+    late = BundleAnswer(AnswerType.RECEIVED, first.bundle_id, answer.processed_at, received_count=2)
+    queue.put(SETTINGS.reply_queue, build_answer(late), msg_id=message_id("late-1"))
+    queue.commit()
+    assert receive_answers(journal, queue, SETTINGS).unchanged == 1
+    assert set(states(journal).values()) == {"pending"}
     again = release(journal, SETTINGS, TODAY)
     (second,) = again.bundles
     assert second.bundle_id != first.bundle_id and second.count == 2

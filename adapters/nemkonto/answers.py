@@ -225,7 +225,19 @@ def _apply(
     summary: AnswerSummary,
 ) -> None:
     name = f"{_ANSWER_NAME[answer.answer_type]} (MsgId {mid})"
-    members = {i.business_key: i for i in journal.members(tx.id, current_only=True)}
+    if tx.state == "returned":
+        # Its payments were returned by an answer 0 and go in a new bundle: a late answer
+        # about the old one must not touch them.
+        journal.note(tx.id, f"{name} on a bundle already returned: changes nothing")
+        summary.unchanged += 1
+        return
+    # Only payments on their way: one returned to pending, or not yet marked sent, is not
+    # moved by an answer.
+    members = {
+        i.business_key: i
+        for i in journal.members(tx.id, current_only=True)
+        if RANK.get(i.state, 0) >= RANK["sent"]
+    }
     if answer.answer_type is AnswerType.UNREADABLE:
         _returned(journal, settings, tx, answer, name, members, summary)
         return
