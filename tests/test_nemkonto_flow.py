@@ -442,3 +442,19 @@ def test_a_send_overtaken_by_the_answers_carries_on(
     assert any("proves the bundle was put" in r for r in events)
     other.close()
     receiver.close()
+
+
+def test_an_older_payment_lifecycle_in_the_journal_is_extended(
+    journal: SqliteJournal, queue: SqliteQueue, tmp_path: Path
+) -> None:
+    from gateway.journal import Lifecycle
+    from tests.nemkonto_flow_data import G68_KIND
+
+    journal_delivery(journal, [instruction(1), instruction(2)])
+    assert G68_KIND.item is not None
+    older = dict(G68_KIND.item.transitions)
+    older["accepted"] = ("at-bank", "stopped", "bank-error", "cheque", "error-account")
+    journal.define_kind(dataclasses.replace(G68_KIND, item=Lifecycle(G68_KIND.item.initial, older)))
+    script = SimulatorScript(no_account=frozenset({cpr(2)}), no_account_action="reject")
+    _round(journal, queue, tmp_path / "ledger.sqlite", script)
+    assert states(journal) == {_key(1): "at-bank", _key(2): "rejected"}  # a 7 after the 2

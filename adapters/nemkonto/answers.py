@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from adapters.nemkonto.release import define_kinds
 from adapters.nemkonto.send import mark_sent
 from adapters.nemkonto.settings import BUNDLE_KIND, BUNDLE_STATES, FlowSettings
 from formats.findings import Finding, Severity
@@ -119,7 +120,7 @@ def receive_answers(
 ) -> AnswerSummary:
     """Take every answer waiting on the reply queue (waiting up to ``wait`` seconds for the
     first); journal each, then commit its get."""
-    journal.define_kind(BUNDLE_KIND)
+    define_kinds(journal, settings)
     summary = AnswerSummary()
     first = True
     while max_messages is None or summary.messages < max_messages:

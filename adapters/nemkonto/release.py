@@ -19,6 +19,7 @@ same ids.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 from collections import defaultdict
@@ -27,11 +28,11 @@ from dataclasses import dataclass, field
 from adapters.nemkonto.bundling import ReleasedPayment, attempt_namespace, make_bundles
 from adapters.nemkonto.orders import instruction_of, payment_order, recipient_key
 from adapters.nemkonto.settings import BLOCKS_KIND, BUNDLE_KIND, FlowSettings
-from adapters.payments import PaymentInstruction
+from adapters.payments import PAYMENT_ITEM, PaymentInstruction
 from formats.findings import Finding, Severity
 from formats.nemkonto import PaymentBundle, build_bundle
 from gateway.banking_days import is_due_for_release
-from gateway.journal import Item, Journal, NewTransmission
+from gateway.journal import Item, Journal, JournalError, NewTransmission
 
 __all__ = ["PreparedBundle", "ReleaseResult", "active_blocks", "define_kinds", "release"]
 
@@ -84,9 +85,26 @@ class ReleaseResult:
         }
 
 
-def define_kinds(journal: Journal) -> None:
+def define_kinds(journal: Journal, settings: FlowSettings | None = None) -> None:
+    """Define the flow's kinds, and make sure the payments' kind allows every move of
+    :data:`~adapters.payments.PAYMENT_ITEM` (a journal written by an older receiver may hold
+    fewer)."""
     journal.define_kind(BUNDLE_KIND)
     journal.define_kind(BLOCKS_KIND)
+    if settings is None:
+        return
+    try:
+        spec = journal.kind(settings.payment_kind)
+    except JournalError:
+        return  # no payment journaled yet
+    if spec.item is not None and any(
+        not spec.item.allows(source, target)
+        for source, targets in PAYMENT_ITEM.transitions.items()
+        for target in targets
+    ):
+        journal.define_kind(
+            dataclasses.replace(spec, item=spec.item.extended(PAYMENT_ITEM.transitions))
+        )
 
 
 def release(
@@ -98,7 +116,7 @@ def release(
 ) -> ReleaseResult:
     """Apply recalls and blocks, then bundle and journal every payment due on ``today``."""
     created_at = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(microsecond=0)
-    define_kinds(journal)
+    define_kinds(journal, settings)
     result = ReleaseResult(today)
     with journal.transaction(durable=True):
         _apply_recalls(journal, settings, result)
