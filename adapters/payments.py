@@ -25,9 +25,29 @@ PAYMENT_ITEM = Lifecycle(
         "released": ("sent",),
         # Answers may arrive out of order (a Retursvar 2 before the Kvitteringssvar 1), so a
         # sent payment may move straight to any answered state; answer 0 returns it to pending.
-        "sent": ("received", "accepted", "rejected", "cheque", "error-account", "pending"),
-        "received": ("accepted", "rejected", "cheque", "error-account"),
-        "accepted": ("at-bank", "stopped", "bank-error", "cheque", "error-account"),
+        # Any later answer may overtake an earlier one (an 8 before its 2), so each state may
+        # move to any state further along; a 7 may reject a payment the 2 accepted.
+        "sent": (
+            "received",
+            "accepted",
+            "rejected",
+            "cheque",
+            "error-account",
+            "pending",
+            "at-bank",
+            "stopped",
+            "bank-error",
+        ),
+        "received": (
+            "accepted",
+            "rejected",
+            "cheque",
+            "error-account",
+            "at-bank",
+            "stopped",
+            "bank-error",
+        ),
+        "accepted": ("at-bank", "stopped", "bank-error", "cheque", "error-account", "rejected"),
         "recall-requested": ("recall-applied", "recall-refused"),
     },
     descriptions={

@@ -10,6 +10,7 @@ def register(root: click.Group) -> None:
     from cli.doctor import doctor
     from cli.eindkomst import eindkomst
     from cli.errors import errors
+    from cli.nemkonto import nemkonto
     from cli.send import send
     from cli.status import status
 
@@ -26,3 +27,4 @@ def register(root: click.Group) -> None:
     root.add_command(generate.generate)
     root.add_command(demo.demo)
     root.add_command(eindkomst)
+    root.add_command(nemkonto)

@@ -91,6 +91,10 @@ def _history_dict(h: ItemHistory) -> dict[str, object]:
     help="eIndkomst: per report the count and sum sent, the receipt, differences, overdue.",
 )
 @click.option("--month", default=None, help="With --reports: only this month (YYYY-MM).")
+@click.option(
+    "--bundles", is_flag=True, help="NemKonto bundle reconciliation (per bundle and date)."
+)
+@click.option("--payments", is_flag=True, help="Payments per state, and the overdue ones.")
 @click.option("--counterpart", default=None, help="Only this counterpart's transmissions.")
 @click.option("--state", "states", multiple=True, help="Only transmissions in this state.")
 @click.option("--limit", type=int, default=50, show_default=True, help="The newest N only.")
@@ -100,13 +104,16 @@ def status(
     item_key: str | None,
     reports: bool,
     month: str | None,
+    bundles: bool,
+    payments: bool,
     counterpart: str | None,
     states: tuple[str, ...],
     limit: int,
     as_json: bool,
     config_path: Path | None,
 ) -> None:
-    """Show transmissions and their states, or one item's history (--item KEY)."""
+    """Show transmissions and their states, or one item's history (--item KEY), or the
+    NemKonto bundles' reconciliation (--bundles) and the payments' states (--payments)."""
     settings = load_settings(config_path)
     journal = open_journal(settings.journal)
     # Piped output keeps whole file names: nobody reads a truncated transfer id.
@@ -125,6 +132,14 @@ def status(
                     reports_table(lines, title=f"eIndkomst reports in {settings.journal}")
                 )
                 _print_reconciliation(rec)
+            return
+        if bundles or payments:
+            from cli.status_nemkonto import show_bundles, show_payments
+
+            if bundles:
+                show_bundles(settings, journal, console, as_json=as_json)
+            if payments:
+                show_payments(settings, journal, console, as_json=as_json)
             return
         if item_key is not None:
             items = journal.find_items(item_key, counterpart)

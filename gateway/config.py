@@ -19,6 +19,7 @@ from formats.idents import cvr_problem
 from gateway.errors import UsageError
 from gateway.transport.files import FileTransport
 from gateway.transport.localdir import LocalDirTransport
+from gateway.transport.mq import DEFAULT_BACKOUT_THRESHOLD, MessageQueue, SqliteQueue
 from gateway.transport.sftp import SftpSettings, SftpTransport
 
 __all__ = [
@@ -27,11 +28,15 @@ __all__ = [
     "EINDKOMST_REQUEST_QUEUE",
     "ConfigError",
     "EindkomstSettings",
+    "MqSettings",
+    "NemKontoAuthoritySettings",
+    "NemKontoSettings",
     "ReceiveSettings",
     "ServiceplatformSettings",
     "Settings",
     "find_config",
     "load_settings",
+    "open_queue",
     "open_transport",
 ]
 
@@ -86,6 +91,44 @@ class ReceiveSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class MqSettings:
+    """How to reach a queue manager: the embedded SQLite queue or IBM MQ (pymqi)."""
+
+    transport: Literal["sqlite", "pymqi"]
+    queue_db: Path | None
+    queue_manager: str | None = None
+    channel: str | None = None
+    conn_name: str | None = None
+    user: str | None = None
+    password_env: str | None = None
+    backout_threshold: int = DEFAULT_BACKOUT_THRESHOLD
+
+
+@dataclass(frozen=True, slots=True)
+class NemKontoAuthoritySettings:
+    """``[nemkonto.authorities.<municipality>]``: the municipality's NemKonto agreement."""
+
+    municipality: str
+    cvr: str
+    agreement_number: str
+    debtor_registration: str
+    debtor_account: str
+
+
+@dataclass(frozen=True, slots=True)
+class NemKontoSettings:
+    mq: MqSettings
+    request_queue: str
+    reply_queue: str
+    counterpart: str
+    banking_days_before: int
+    max_payments: int
+    max_bytes: int
+    overdue_hours: int
+    authorities: Mapping[str, NemKontoAuthoritySettings]
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     path: Path
     journal: Path
@@ -93,6 +136,7 @@ class Settings:
     serviceplatform: ServiceplatformSettings
     receive: Mapping[str, ReceiveSettings]
     eindkomst: EindkomstSettings | None = None
+    nemkonto: NemKontoSettings | None = None
 
 
 class _Table:
@@ -280,8 +324,18 @@ def load_settings(path: str | Path | None = None) -> Settings:
     if eik is not None:
         eindkomst = _eindkomst(eik, _must(staging_dir))
         eik.finish()
+    nk_table = top.table("nemkonto")
+    nemkonto = _nemkonto(file, nk_table) if nk_table is not None else None
     top.finish()
-    return Settings(file, _must(journal_path), _must(staging_dir), settings_sp, receive, eindkomst)
+    return Settings(
+        file,
+        _must(journal_path),
+        _must(staging_dir),
+        settings_sp,
+        receive,
+        eindkomst=eindkomst,
+        nemkonto=nemkonto,
+    )
 
 
 def _eindkomst(t: _Table, staging: Path) -> EindkomstSettings:
@@ -308,6 +362,63 @@ def _eindkomst(t: _Table, staging: Path) -> EindkomstSettings:
     )
 
 
+def _digits(table: _Table, key: str, low: int, high: int) -> str:
+    value = table.text(key, _REQUIRED)
+    if not value.isdigit() or not low <= len(value) <= high:
+        width = f"{low}" if low == high else f"{low} to {high}"
+        raise ConfigError(f"{table._where(key)}: expected {width} digits, found {value!r}")
+    return str(value)
+
+
+def _nemkonto(file: Path, nk: _Table) -> NemKontoSettings:
+    mq_table = nk.table("mq", required=True)
+    assert mq_table is not None
+    transport = mq_table.choice("transport", ("sqlite", "pymqi"), "sqlite")
+    mq = MqSettings(
+        transport=transport,
+        queue_db=mq_table.path("queue_db", _REQUIRED if transport == "sqlite" else None),
+        queue_manager=mq_table.text("queue_manager", _REQUIRED if transport == "pymqi" else None),
+        channel=mq_table.text("channel", _REQUIRED if transport == "pymqi" else None),
+        conn_name=mq_table.text("conn_name", _REQUIRED if transport == "pymqi" else None),
+        user=mq_table.text("user"),
+        password_env=mq_table.text("password_env"),
+        backout_threshold=mq_table.integer("backout_threshold", DEFAULT_BACKOUT_THRESHOLD, 1, 99),
+    )
+    mq_table.finish()
+    authorities: dict[str, NemKontoAuthoritySettings] = {}
+    auth_table = nk.table("authorities", required=True)
+    assert auth_table is not None
+    for municipality in list(auth_table.data):
+        one = auth_table.table(municipality)
+        assert one is not None
+        if not municipality.isdigit():
+            raise ConfigError(
+                f"{file}: [nemkonto.authorities.{municipality}]: the key is the municipality's "
+                "registration place (digits, as in the G68 records)"
+            )
+        authorities[municipality] = NemKontoAuthoritySettings(
+            municipality=municipality,
+            cvr=_digits(one, "cvr", 8, 8),
+            agreement_number=_digits(one, "agreement_number", 1, 15),
+            debtor_registration=_digits(one, "debtor_registration", 4, 4),
+            debtor_account=_digits(one, "debtor_account", 1, 10),
+        )
+        one.finish()
+    settings = NemKontoSettings(
+        mq=mq,
+        request_queue=nk.text("request_queue", "NKS.PAYMENT.REQUEST"),
+        reply_queue=nk.text("reply_queue", "NKS.PAYMENT.REPLY"),
+        counterpart=nk.text("counterpart", "nemkonto"),
+        banking_days_before=nk.integer("banking_days_before", 2, 0, 30),
+        max_payments=nk.integer("max_payments", 10_000, 1, 10_000),
+        max_bytes=nk.integer("max_bytes", 100 * 1024 * 1024, 64 * 1024, 100 * 1024 * 1024),
+        overdue_hours=nk.integer("overdue_hours", 48, 1, 24 * 60),
+        authorities=authorities,
+    )
+    nk.finish()
+    return settings
+
+
 def _must(path: Path | None) -> Path:
     assert path is not None
     return path
@@ -320,3 +431,28 @@ def open_transport(settings: ServiceplatformSettings) -> FileTransport:
         return SftpTransport(settings.sftp)
     assert settings.localdir is not None
     return LocalDirTransport(settings.localdir)
+
+
+def open_queue(settings: MqSettings) -> MessageQueue:
+    """A session with the configured queue manager (the caller closes it)."""
+    if settings.transport == "sqlite":
+        assert settings.queue_db is not None
+        return SqliteQueue(settings.queue_db, backout_threshold=settings.backout_threshold)
+    from gateway.transport.pymqi_queue import PymqiQueue
+
+    password = None
+    if settings.password_env:
+        password = os.environ.get(settings.password_env)
+        if password is None:
+            raise ConfigError(
+                f"the environment variable {settings.password_env} (password_env) is not set"
+            )
+    assert settings.queue_manager and settings.channel and settings.conn_name
+    return PymqiQueue(
+        settings.queue_manager,
+        settings.channel,
+        settings.conn_name,
+        user=settings.user,
+        password=password,
+        backout_threshold=settings.backout_threshold,
+    )

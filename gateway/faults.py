@@ -24,6 +24,9 @@ POINTS = (
     "eindkomst.send.after_put",
     "eindkomst.send.after_mq_commit",
     "eindkomst.receive.after_journal",
+    "nemkonto.send.after_put",
+    "nemkonto.send.after_commit",
+    "nemkonto.answers.after_journal",
 )
 
 _counts: dict[str, int] = {}

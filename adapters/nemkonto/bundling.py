@@ -31,6 +31,7 @@ __all__ = [
     "DEFAULT_MAX_PAYMENTS",
     "Authority",
     "ReleasedPayment",
+    "attempt_namespace",
     "make_bundles",
 ]
 
@@ -57,6 +58,11 @@ class ReleasedPayment:
     order: PaymentOrder
 
 
+def attempt_namespace(attempt: int) -> uuid.UUID:
+    """The bundle-id namespace for payments bundled for the ``attempt``-th time (0: first)."""
+    return BUNDLE_NAMESPACE if attempt == 0 else uuid.uuid5(BUNDLE_NAMESPACE, f"attempt:{attempt}")
+
+
 def make_bundles(
     payments: Iterable[ReleasedPayment],
     authorities: Mapping[str, Authority],
@@ -64,8 +70,12 @@ def make_bundles(
     created_at: dt.datetime,
     max_payments: int = DEFAULT_MAX_PAYMENTS,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    namespace: uuid.UUID = BUNDLE_NAMESPACE,
 ) -> list[PaymentBundle]:
-    """The bundles of ``payments``, ordered by municipality, date and sequence."""
+    """The bundles of ``payments``, ordered by municipality, date and sequence.
+
+    ``namespace`` seeds the bundle ids: the same payments bundled again after NemKonto could
+    not read their first bundle need ids of their own (see :func:`attempt_namespace`)."""
     items = list(payments)
     unknown = sorted({p.municipality for p in items} - set(authorities))
     if unknown:
@@ -81,7 +91,7 @@ def make_bundles(
         max_bytes=max_bytes,
         size_of=lambda p: len(payment_fragment(p.order).encode("utf-8")),
         overhead=bundle_overhead(),
-        namespace=BUNDLE_NAMESPACE,
+        namespace=namespace,
     )
     bundles = []
     for chunk in chunks:

@@ -12,4 +12,6 @@ def receive() -> None:
 
 def register_all() -> None:
     # One line per counterpart module: ``from cli.receive import X`` then add_command.
-    pass
+    from cli.receive.nemkonto import nemkonto
+
+    receive.add_command(nemkonto)

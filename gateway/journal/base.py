@@ -11,7 +11,7 @@ before the call returns.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Protocol
 
@@ -86,6 +86,21 @@ class JournalReader(Protocol):
 
     def kind(self, name: str) -> KindSpec: ...
 
+    def get_item(self, item_id: int) -> Item: ...
+
+    def items_of_kind(self, kind: str, state: str) -> Iterator[Item]:
+        """Every item in ``state`` of every transmission of ``kind``, oldest first."""
+        ...
+
+    def members(self, transmission_id: int, *, current_only: bool = False) -> Iterator[Item]:
+        """The items an outbound transmission carries, in order (``current_only``: not since
+        carried by a later transmission)."""
+        ...
+
+    def member(self, transmission_id: int, member_key: str) -> Item | None: ...
+
+    def memberships(self, item_ids: Iterable[int]) -> dict[int, list[int]]: ...
+
 
 class Journal(JournalReader, Protocol):
     def transaction(self, *, durable: bool = False) -> AbstractContextManager[None]: ...
@@ -135,6 +150,21 @@ class Journal(JournalReader, Protocol):
     def set_item_state(
         self, item_id: int, to_state: str, *, reason: str, expect: str | None = None
     ) -> Item: ...
+
+    def set_items_state(
+        self,
+        item_ids: Iterable[int],
+        from_state: str,
+        to_state: str,
+        *,
+        reason: str | Mapping[int, str],
+    ) -> list[int]:
+        """Move those of ``item_ids`` in ``from_state``, one event each; the ids moved."""
+        ...
+
+    def add_members(self, transmission_id: int, members: Iterable[tuple[int, str]]) -> int:
+        """Journal ``(item_id, member_key)`` pairs as members of an outbound transmission."""
+        ...
 
     def add_error(
         self,

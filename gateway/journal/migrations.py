@@ -132,6 +132,25 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         CREATE INDEX items_lookup ON items(counterpart, lookup) WHERE lookup IS NOT NULL;
         """,
     ),
+    (
+        4,
+        "members: the items an outbound transmission carries that came in under another",
+        """
+        -- A NemKonto bundle carries payments journaled under G68 deliveries: the bundle is a
+        -- transmission, its members are those items. member_key is the id the counterpart
+        -- knows the item by (answers name it). An item may be a member of several
+        -- transmissions over time (a bundle answered 0 returns its payments for a new one).
+        CREATE TABLE transmission_members (
+            transmission_id INTEGER NOT NULL REFERENCES transmissions(id),
+            item_id         INTEGER NOT NULL REFERENCES items(id),
+            seq             INTEGER NOT NULL,
+            member_key      TEXT NOT NULL,
+            PRIMARY KEY (transmission_id, item_id),
+            UNIQUE (transmission_id, member_key)
+        );
+        CREATE INDEX transmission_members_item ON transmission_members(item_id, transmission_id);
+        """,
+    ),
 )
 
 LATEST = MIGRATIONS[-1][0]

@@ -12,12 +12,12 @@ from __future__ import annotations
 import json
 import sqlite3
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from formats.findings import Finding, Severity
 from gateway.journal.migrations import LATEST, MIGRATIONS
@@ -44,13 +44,18 @@ from gateway.journal.model import (
 __all__ = ["SqliteJournal", "now"]
 
 BATCH = 10_000
+_T = TypeVar("_T")
 _LOOKUP_CHUNK = 500  # stays under SQLite's bound-parameter limit
 
 _TX_COLUMNS = (
     "t.id, t.ref, t.counterpart, t.kind, t.direction, t.state, t.file_name, t.size, t.sha256, "
     "t.transfer_id, t.delivery_key, t.remote_path, t.local_path, t.created_at, t.updated_at, "
-    "(SELECT count(*) FROM items i WHERE i.transmission_id = t.id), "
-    "(SELECT coalesce(sum(amount_ore), 0) FROM items i WHERE i.transmission_id = t.id), t.meta"
+    # A transmission's items are its own and its members (the payments a bundle carries).
+    "(SELECT count(*) FROM items i WHERE i.transmission_id = t.id) + "
+    "(SELECT count(*) FROM transmission_members m WHERE m.transmission_id = t.id), "
+    "(SELECT coalesce(sum(amount_ore), 0) FROM items i WHERE i.transmission_id = t.id) + "
+    "(SELECT coalesce(sum(i.amount_ore), 0) FROM transmission_members m "
+    "JOIN items i ON i.id = m.item_id WHERE m.transmission_id = t.id), t.meta"
 )
 _ITEM_COLUMNS = (
     "i.id, i.transmission_id, i.counterpart, i.business_key, i.amount_ore, i.seq, "
@@ -88,7 +93,7 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
-def _chunks(values: Sequence[str], size: int = _LOOKUP_CHUNK) -> Iterator[Sequence[str]]:
+def _chunks(values: Sequence[_T], size: int = _LOOKUP_CHUNK) -> Iterator[Sequence[_T]]:
     for start in range(0, len(values), size):
         yield values[start : start + size]
 
@@ -706,6 +711,132 @@ class SqliteJournal:
                 item.transmission_id, item_id, "item", item.state, to_state, None, reason, stamp
             )
         return self.get_item(item_id)
+
+    def set_items_state(
+        self,
+        item_ids: Iterable[int],
+        from_state: str,
+        to_state: str,
+        *,
+        reason: str | Mapping[int, str],
+    ) -> list[int]:
+        """Move those of ``item_ids`` that are in ``from_state``; one event per item (a subset
+        of a transmission's items cannot share an ``items`` event). Returns the moved ids."""
+        ids = list(dict.fromkeys(item_ids))
+        moved: list[int] = []
+        stamp = now()
+        db = self._db
+        with self.transaction():
+            for chunk in _chunks(ids):
+                rows = db.execute(
+                    "SELECT i.id, i.transmission_id, t.kind FROM items i "
+                    "JOIN transmissions t ON t.id = i.transmission_id "
+                    f"WHERE i.state = ? AND i.id IN ({', '.join('?' * len(chunk))}) ORDER BY i.id",
+                    (from_state, *chunk),
+                ).fetchall()
+                for kind in {r[2] for r in rows}:
+                    lifecycle = self.kind(kind).item
+                    if lifecycle is None or not lifecycle.allows(from_state, to_state):
+                        raise StateError(
+                            f"a {kind} item cannot move from {from_state!r} to {to_state!r}"
+                        )
+                db.executemany(
+                    "UPDATE items SET state = ?, updated_at = ? WHERE id = ?",
+                    [(to_state, stamp, r[0]) for r in rows],
+                )
+                db.executemany(
+                    "INSERT INTO events(at, transmission_id, item_id, scope, from_state, "
+                    "to_state, count, reason) VALUES (?, ?, ?, 'item', ?, ?, NULL, ?)",
+                    [
+                        (
+                            stamp,
+                            r[1],
+                            r[0],
+                            from_state,
+                            to_state,
+                            reason if isinstance(reason, str) else reason.get(r[0], ""),
+                        )
+                        for r in rows
+                    ],
+                )
+                moved.extend(r[0] for r in rows)
+        return moved
+
+    def items_of_kind(self, kind: str, state: str) -> Iterator[Item]:
+        """Every item in ``state`` of every transmission of ``kind``, oldest first."""
+        rows = self._db.execute(
+            f"SELECT {_ITEM_COLUMNS} FROM items i JOIN events e ON e.id = i.created_event "
+            "JOIN transmissions t ON t.id = i.transmission_id "
+            "WHERE t.kind = ? AND i.state = ? ORDER BY i.id",
+            (kind, state),
+        ).fetchall()
+        for row in rows:
+            yield _item(row)
+
+    # -- members: items an outbound transmission carries --------------------------------
+
+    def add_members(self, transmission_id: int, members: Iterable[tuple[int, str]]) -> int:
+        """Make the items ``(item_id, member_key)`` members of the transmission, in order."""
+        with self.transaction():
+            start = self._db.execute(
+                "SELECT coalesce(max(seq), 0) FROM transmission_members WHERE transmission_id = ?",
+                (transmission_id,),
+            ).fetchone()[0]
+            rows = [
+                (transmission_id, item_id, start + n, key)
+                for n, (item_id, key) in enumerate(members, 1)
+            ]
+            try:
+                self._db.executemany(
+                    "INSERT INTO transmission_members(transmission_id, item_id, seq, member_key) "
+                    "VALUES (?, ?, ?, ?)",
+                    rows,
+                )
+            except sqlite3.IntegrityError as exc:
+                raise JournalError(
+                    f"transmission #{transmission_id}: a member appears twice ({exc})"
+                ) from exc
+        return len(rows)
+
+    def members(self, transmission_id: int, *, current_only: bool = False) -> Iterator[Item]:
+        """The transmission's member items in order. ``current_only``: only those whose latest
+        membership is this transmission (not since carried by a later one)."""
+        sql = (
+            f"SELECT {_ITEM_COLUMNS} FROM transmission_members m "
+            "JOIN items i ON i.id = m.item_id JOIN events e ON e.id = i.created_event "
+            "WHERE m.transmission_id = ?"
+        )
+        if current_only:
+            sql += (
+                " AND m.transmission_id = (SELECT max(m2.transmission_id) "
+                "FROM transmission_members m2 WHERE m2.item_id = m.item_id)"
+            )
+        for row in self._db.execute(sql + " ORDER BY m.seq", (transmission_id,)).fetchall():
+            yield _item(row)
+
+    def member(self, transmission_id: int, member_key: str) -> Item | None:
+        row = self._db.execute(
+            f"SELECT {_ITEM_COLUMNS} FROM transmission_members m "
+            "JOIN items i ON i.id = m.item_id JOIN events e ON e.id = i.created_event "
+            "WHERE m.transmission_id = ? AND m.member_key = ?",
+            (transmission_id, member_key),
+        ).fetchone()
+        return _item(row) if row else None
+
+    def memberships(self, item_ids: Iterable[int]) -> dict[int, list[int]]:
+        """item id -> the transmissions that carried it, oldest first."""
+        found: dict[int, list[int]] = {}
+        ids = list(dict.fromkeys(item_ids))
+        for chunk in _chunks(ids):
+            rows = self._db.execute(
+                "SELECT item_id, transmission_id FROM transmission_members "
+                f"WHERE item_id IN ({', '.join('?' * len(chunk))}) "
+                "ORDER BY item_id, transmission_id",
+                chunk,
+            ).fetchall()
+            for item_id, tid in rows:
+                found.setdefault(item_id, []).append(tid)
+        return found
 
     def item_history(self, item_id: int) -> ItemHistory:
         """The item's whole story: its file's events up to its creation, then every move
