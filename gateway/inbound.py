@@ -129,6 +129,10 @@ class Processed:
     ``delivery_key`` (e.g. data supplier + delivery number) makes the same delivery under
     another name a duplicate; a rejected file does not claim it, so a corrected delivery may
     reuse the number.
+
+    ``more_items``: items that start in another initial state than ``item_state`` (a G68
+    recall starts as ``recall-requested``), as ``(state, items)`` pairs journaled after
+    ``items`` in the same transaction.
     """
 
     accepted: bool
@@ -136,6 +140,7 @@ class Processed:
     delivery_key: str | None = None
     items: Iterable[NewItem] = ()
     item_state: str = "received"
+    more_items: Sequence[tuple[str, Iterable[NewItem]]] = ()
     summary: str = ""
     subject: str = "delivery"
     meta: Mapping[str, object] = field(default_factory=dict)
@@ -421,6 +426,12 @@ class InboundPipeline:
                     state=processed.item_state,
                     reason=f"journaled from {staged.name}",
                 )
+                for state, items in processed.more_items:
+                    # Each call reports the duplicate payments of the whole transmission: the
+                    # last call's report is the complete one.
+                    added = journal.add_items(
+                        tx.id, items, state=state, reason=f"journaled from {staged.name}"
+                    )
                 if added.duplicate_payments:
                     journal.add_error(
                         counterpart=self.processor.counterpart,

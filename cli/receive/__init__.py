@@ -12,4 +12,6 @@ def receive() -> None:
 
 def register_all() -> None:
     # One line per counterpart module: ``from cli.receive import X`` then add_command.
-    pass
+    from cli.receive.g68 import g68
+
+    receive.add_command(g68)
