@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sqlite3
 from collections import Counter
@@ -65,16 +66,16 @@ def test_generated_deliveries_journaled_and_error_list_holds_exactly_the_planted
     assert straks_expected == Counter()
     grig.deliver("G68_FAST.txt", fast)
     grig.deliver("G68_FLOAT.txt", floating)
-    grig.deliver("G68_STRAKS_1.txt", straks)
+    grig.deliver("G68_ZZZ.txt", straks)
     outcomes = receive(grig)
     assert [(o.name, o.status) for o in outcomes] == [
-        ("G68_STRAKS_1.txt", "received"),  # straks first
+        ("G68_ZZZ.txt", "received"),  # straks first: its start holds only payments of today
         ("G68_FAST.txt", "received"),
         ("G68_FLOAT.txt", "received"),
     ]
     journal = open_journal(grig.settings.journal)
     txs = {t.file_name: t for t in journal.transmissions()}
-    assert txs["G68_STRAKS_1.txt"].meta["straks"] is True
+    assert txs["G68_ZZZ.txt"].meta["straks"] is True
     assert txs["G68_FAST.txt"].meta["straks"] is False
     assert txs["G68_FAST.txt"].delivery_key == "29189846/00001"
     assert all(t.state == "received" and t.kind == "g68-delivery" for t in txs.values())
@@ -109,7 +110,7 @@ def test_generated_deliveries_journaled_and_error_list_holds_exactly_the_planted
             assert item.amount_ore == (-instr.amount_ore if instr.recall else instr.amount_ore)
             assert item.state == ("recall-requested" if instr.recall else "pending")
             assert instr.straks is False
-    straks_items = list(journal.items(txs["G68_STRAKS_1.txt"].id))
+    straks_items = list(journal.items(txs["G68_ZZZ.txt"].id))
     assert len(straks_items) == 7
     assert all(i.data and i.data["straks"] is True for i in straks_items)
     assert list(grig.inbox().iterdir()) == []
@@ -281,3 +282,50 @@ def test_receive_on_a_local_directory(tmp_path: Path, grig: Rig) -> None:
     assert [o.status for o in pipeline.poll_once()] == ["received"]
     (tx,) = journal.transmissions()
     assert tx.item_count == 40 - len(excluded_lines(expected))
+
+
+def test_priority_by_name_marker_or_a_peek_at_the_start(tmp_path: Path) -> None:
+    from adapters.g68_inbound import G68Processor
+    from formats.serviceplatform import FileDescriptor, FileMetadata
+    from gateway.config import ReceiveSettings
+    from gateway.inbound import Candidate
+
+    straks, _ = generate(tmp_path, "s.g68", count=5, straks=True, seed=4)
+    daily, _ = generate(tmp_path, "d.g68", count=500, seed=4)
+    files = {"IN/a": straks, "IN/b": daily}
+
+    def candidate(name: str, path: str | None) -> Candidate:
+        meta = FileMetadata(
+            "0" * 8 + "-0000-0000-0000-" + "0" * 12, FileDescriptor(name, 1, "ksd", ("toek",))
+        )
+        reader = (lambda p, n: files[p][:n]) if path else None
+        return Candidate(name, path or "IN/x", 1, meta, reader=reader)
+
+    profile = ReceiveSettings("g68", ("ksd",), "ksd")
+    processor = G68Processor(profile, today=TODAY)
+    assert processor.priority(candidate("KSD_straks_17.txt", None)) == 0  # the name says so
+    assert processor.priority(candidate("G68_1.txt", "IN/a")) == 0  # all dated today
+    assert processor.priority(candidate("G68_2.txt", "IN/b")) == 1
+    assert processor.priority(candidate("G68_3.txt", None)) == 1  # nothing to peek at
+    later = G68Processor(profile, today=TODAY + dt.timedelta(days=1))
+    assert later.priority(candidate("G68_1.txt", "IN/a")) == 1
+    off = G68Processor(ReceiveSettings("g68", ("ksd",), "ksd", {"straks_marker": ""}), today=TODAY)
+    assert off.priority(candidate("STRAKS.txt", None)) == 1
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"max_age": 3}, "unknown key 'max_age'"),
+        ({"max_age_days": "60"}, "max_age_days: expected an integer >= 0, found '60'"),
+        ({"dagpenge_units": [5110]}, "dagpenge_units: expected a list of 4-digit paying units"),
+        ({"straks_marker": 1}, "straks_marker: expected a string, found 1"),
+    ],
+)
+def test_bad_profile_options_are_named(options: dict[str, object], message: str) -> None:
+    from adapters.g68_inbound import G68Processor
+    from gateway.config import ConfigError, ReceiveSettings
+
+    with pytest.raises(ConfigError, match=r"\[receive\.g68\]") as caught:
+        G68Processor(ReceiveSettings("g68", ("ksd",), "ksd", options))
+    assert message in str(caught.value)
