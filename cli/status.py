@@ -64,6 +64,7 @@ def _history_dict(h: ItemHistory) -> dict[str, object]:
             "seq": h.item.seq,
             "state": h.item.state,
         },
+        "payment": _payment(h),
         "transmission": _tx_dict(h.transmission),
         "events": [
             {

@@ -7,7 +7,8 @@ import datetime as dt
 import json
 import sqlite3
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -226,6 +227,11 @@ def test_cli_receive_status_and_errors(grig: Rig, tmp_path: Path) -> None:
     assert f"payment {payload.payment_ident} of supplier 29189846 delivery 1" in text
     if payload.ident_code == "02":
         assert payload.beneficiary[4:] not in text and f"{payload.beneficiary[4:10]}-****" in text
+    (as_json,) = json.loads(
+        runner.invoke(cli, ["status", "--item", item.business_key, "--json", *config]).output
+    )
+    assert as_json["payment"] == text.splitlines()[2].strip()
+    assert as_json["item"]["seq"] == item.seq and as_json["transmission"]["sha256"] == tx.sha256
     # Again: the same file is a duplicate, exit 1, the message names the first.
     grig.deliver("G68_CLI_COPY.txt", data)
     again = runner.invoke(cli, ["receive", "g68", "--json", "--today", "2026-11-23", *config])
@@ -271,10 +277,16 @@ def test_receive_on_a_local_directory(tmp_path: Path, grig: Rig) -> None:
     grig.deliver("G68_LOCAL.txt", data)
     journal = open_journal(tmp_path / "local.sqlite")
     settings = grig.settings.receive["g68"]
+    seen: list[tuple[Path, int]] = []
+
+    @contextmanager
+    def progress(path: Path) -> Iterator[Callable[[int], None]]:
+        yield lambda done: seen.append((path, done))
+
     pipeline = InboundPipeline(
         journal,
         LocalDirTransport(grig.sim.platform.party_dir("toek")),
-        partial(G68Processor, today=TODAY)(settings),
+        partial(G68Processor, today=TODAY, progress=progress)(settings),
         party="toek",
         senders=["ksd"],
         staging=tmp_path / "staging",
@@ -282,6 +294,8 @@ def test_receive_on_a_local_directory(tmp_path: Path, grig: Rig) -> None:
     assert [o.status for o in pipeline.poll_once()] == ["received"]
     (tx,) = journal.transmissions()
     assert tx.item_count == 40 - len(excluded_lines(expected))
+    # The validation reported its progress on the staged copy, to the last byte.
+    assert seen and seen[-1][1] == len(data) and seen[-1][0].name == tx.transfer_id
 
 
 def test_priority_by_name_marker_or_a_peek_at_the_start(tmp_path: Path) -> None:
