@@ -35,8 +35,13 @@ test: lint typecheck pytest
 demo: venv
 	$(VENV)/bin/toekgw demo --workdir $(DEMO_DIR)
 
+# Benchmarks print ratios to baselines measured in the same run and write bench/results/*.json.
 bench: venv
 	$(PY) bench/run.py
+	$(PY) bench/nemkonto_bundle.py
+	$(PY) bench/eindkomst_report.py
+	$(PY) -m pytest -q -p no:cacheprovider bench/bench_journal.py --benchmark-only \
+		--benchmark-json bench/results/journal.json
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache build *.egg-info

@@ -71,7 +71,10 @@ class G68Reader:
         self._used = True
         with ExitStack() as stack:
             stream = self._open(stack)
-            yield from self._scan.scan_stream(stream, progress=self._progress)
+            try:
+                yield from self._scan.scan_stream(stream, progress=self._progress)
+            except OSError as exc:
+                raise InputError(f"{self.name or 'G68 stream'}: reading failed ({exc})") from exc
 
     def _open(self, stack: ExitStack) -> BinaryIO:
         src = self._source

@@ -8,6 +8,7 @@ import click
 def register(root: click.Group) -> None:
     from cli import demo, generate, receive, simulate, validate
     from cli.doctor import doctor
+    from cli.eindkomst import eindkomst
     from cli.errors import errors
     from cli.send import send
     from cli.status import status
@@ -24,3 +25,4 @@ def register(root: click.Group) -> None:
     root.add_command(doctor)
     root.add_command(generate.generate)
     root.add_command(demo.demo)
+    root.add_command(eindkomst)

@@ -35,6 +35,12 @@ class ToekGroup(click.Group):
                 raise
             click.echo(f"toekgw: error: {exc}", err=True)
             ctx.exit(exc.exit_code)
+        except BrokenPipeError:
+            # The reader went away (``toekgw validate ... | head``): stop quietly, like any
+            # Unix tool, and keep Python from complaining when it flushes stdout at exit.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            ctx.exit(EXIT_FINDINGS)
         except KeyboardInterrupt:
             click.echo("toekgw: interrupted", err=True)
             ctx.exit(130)

@@ -1,9 +1,11 @@
 """``toekgw status``: the journal's transmissions and their states; ``--item KEY`` one item's
-whole history, from the file it came in to its last state."""
+whole history, from the file it came in to its last state; ``--reports`` every eIndkomst report
+against its receipts."""
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import sys
 from pathlib import Path
@@ -12,12 +14,16 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from adapters.eindkomst import period_reconciliation, report_lines, reports_dict
+from adapters.eindkomst.reconcile import ReportLine
+from adapters.eindkomst.runtime import overdue_after
 from adapters.payments import PaymentInstruction
 from cli.options import config_option
 from formats.findings import mask_cpr, mask_cpr_in_text
 from gateway.config import load_settings
 from gateway.errors import InputError
 from gateway.journal import ItemHistory, Transmission, open_journal
+from gateway.reconcile import Reconciliation
 
 
 def _m(text: str | None) -> str | None:
@@ -82,6 +88,12 @@ def _history_dict(h: ItemHistory) -> dict[str, object]:
 
 @click.command()
 @click.option("--item", "item_key", default=None, help="Show the whole history of this item.")
+@click.option(
+    "--reports",
+    is_flag=True,
+    help="eIndkomst: per report the count and sum sent, the receipt, differences, overdue.",
+)
+@click.option("--month", default=None, help="With --reports: only this month (YYYY-MM).")
 @click.option("--counterpart", default=None, help="Only this counterpart's transmissions.")
 @click.option("--state", "states", multiple=True, help="Only transmissions in this state.")
 @click.option("--limit", type=int, default=50, show_default=True, help="The newest N only.")
@@ -89,6 +101,8 @@ def _history_dict(h: ItemHistory) -> dict[str, object]:
 @config_option
 def status(
     item_key: str | None,
+    reports: bool,
+    month: str | None,
     counterpart: str | None,
     states: tuple[str, ...],
     limit: int,
@@ -101,6 +115,20 @@ def status(
     # Piped output keeps whole file names: nobody reads a truncated transfer id.
     console = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 200)
     try:
+        if reports:
+            now = dt.datetime.now(dt.UTC)
+            lines = report_lines(
+                journal, now=now, overdue_after=overdue_after(settings), month=month, limit=limit
+            )
+            rec = period_reconciliation(lines, as_of=now.date())
+            if as_json:
+                click.echo(json.dumps(reports_dict(lines, rec), indent=2))
+            else:
+                console.print(
+                    reports_table(lines, title=f"eIndkomst reports in {settings.journal}")
+                )
+                _print_reconciliation(rec)
+            return
         if item_key is not None:
             items = journal.find_items(item_key, counterpart)
             if not items:
@@ -193,3 +221,38 @@ def _payment(h: ItemHistory) -> str | None:
         f"{_kr(p.amount_ore)} kr to ident {p.ident_code} {beneficiary}, dated {date}"
         f"{' (straks)' if p.straks else ''}, posting reference {_m(p.posting_reference)}"
     )
+
+
+def reports_table(lines: list[ReportLine], *, title: str) -> Table:
+    """One row per report: sent, received, difference, status (findings masked)."""
+    table = Table(title=title)
+    numeric = ("sent", "sent kr", "received", "received kr", "diff kr", "findings")
+    for column in ("report", "kind", "SE", "month", *numeric[:2], "status", *numeric[2:]):
+        table.add_column(column, justify="right" if column in numeric else "left")
+    for line in lines:
+        r = line.result
+        table.add_row(
+            line.report_id,
+            line.kind,
+            line.company_se,
+            line.month,
+            str(r.count_sent),
+            _kr(r.sum_sent),
+            r.status.value + ("" if line.sent_at else " (not sent)"),
+            "-" if r.count_received is None else str(r.count_received),
+            "-" if r.sum_received is None else _kr(r.sum_received),
+            _kr(r.sum_difference) if r.sum_received is not None else "-",
+            str(len(line.findings)),
+        )
+    return table
+
+
+def _print_reconciliation(rec: Reconciliation) -> None:
+    click.echo(
+        f"category {int(rec.category)} ({rec.category.title}): {rec.sent_count} report(s), "
+        f"{_kr(rec.sent_oere)} kr sent; settled {rec.settled_count}, follow-up "
+        f"{rec.follow_up_count} ({_kr(rec.follow_up_oere)} kr), unexplained "
+        f"{len(rec.unexplained)}"
+    )
+    for d in rec.unexplained:
+        click.echo(f"  {d.key}: {d.reason} ({_kr(d.amount_oere)} kr)")

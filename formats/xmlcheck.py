@@ -25,6 +25,7 @@ __all__ = [
     "element_path",
     "load_schema",
     "parse_safely",
+    "safe_parser",
     "schema_findings",
     "source_line",
 ]
@@ -50,7 +51,8 @@ _QUOTED = re.compile(r"'([^']*)'")
 PERSONAL_ELEMENTS = frozenset({"CPR"})
 
 
-def _parser() -> etree.XMLParser:
+def safe_parser() -> etree.XMLParser:
+    """A parser for untrusted XML: no entities, no DTD, no network, no huge trees."""
     return etree.XMLParser(
         resolve_entities=False,
         no_network=True,
@@ -64,14 +66,14 @@ def _parser() -> etree.XMLParser:
 @lru_cache(maxsize=16)
 def load_schema(name: str) -> etree.XMLSchema:
     """The compiled schema ``name`` from the ``xsd`` package (compiled once per process)."""
-    doc = etree.parse(str(xsd.schema_path(name)), _parser())
+    doc = etree.parse(str(xsd.schema_path(name)), safe_parser())
     return etree.XMLSchema(doc)
 
 
 def parse_safely(data: bytes, code_prefix: str) -> tuple[etree._Element | None, list[Finding]]:
     """Parse ``data``; on failure the root is ``None`` and the findings say why."""
     try:
-        root = etree.fromstring(data, _parser())
+        root = etree.fromstring(data, safe_parser())
     except etree.XMLSyntaxError as exc:
         line = exc.lineno if exc.lineno else None
         return None, [
@@ -84,7 +86,7 @@ def parse_safely(data: bytes, code_prefix: str) -> tuple[etree._Element | None, 
             )
         ]
     docinfo: Any = root.getroottree().docinfo
-    if docinfo.doctype or docinfo.internalDTD is not None:
+    if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
         return None, [
             Finding(
                 f"{code_prefix}.xml.doctype",

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from formats.idents import cvr_problem
 from gateway.errors import UsageError
 from gateway.transport.files import FileTransport
 from gateway.transport.localdir import LocalDirTransport
@@ -22,7 +23,10 @@ from gateway.transport.sftp import SftpSettings, SftpTransport
 
 __all__ = [
     "DEFAULT_CONFIG",
+    "EINDKOMST_REPLY_QUEUE",
+    "EINDKOMST_REQUEST_QUEUE",
     "ConfigError",
+    "EindkomstSettings",
     "ReceiveSettings",
     "ServiceplatformSettings",
     "Settings",
@@ -32,6 +36,9 @@ __all__ = [
 ]
 
 DEFAULT_CONFIG = "toekgw.toml"
+# eIndkomst's queues, here once: the adapter, the simulator and the CLI take them from here.
+EINDKOMST_REQUEST_QUEUE = "SKAT.EINDKOMST.REQUEST"
+EINDKOMST_REPLY_QUEUE = "SKAT.EINDKOMST.REPLY"
 
 
 class ConfigError(UsageError):
@@ -53,6 +60,22 @@ class ServiceplatformSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class EindkomstSettings:
+    """``[eindkomst]``: income reports to SKAT over MQ (see ``docs/eindkomst.md``)."""
+
+    sender_se: str
+    sender_cvr: str
+    companies: tuple[str, ...]  # SE numbers registered for withholding (nil reports)
+    queue_db: Path  # the embedded MQ (SQLite) shared with the simulator
+    request_queue: str
+    reply_queue: str
+    outbox: Path  # each delivery as sent, so a re-send is the same bytes
+    overdue_hours: float
+    max_message_bytes: int
+    production: bool
+
+
+@dataclass(frozen=True, slots=True)
 class ReceiveSettings:
     """``[receive.<name>]``: who may send this kind of file, and the adapter's own options."""
 
@@ -69,6 +92,7 @@ class Settings:
     staging: Path
     serviceplatform: ServiceplatformSettings
     receive: Mapping[str, ReceiveSettings]
+    eindkomst: EindkomstSettings | None = None
 
 
 class _Table:
@@ -120,6 +144,12 @@ class _Table:
                 f"{self._where(key)}: expected a number of seconds > 0, found {value!r}"
             )
         return float(value)
+
+    def flag(self, key: str, default: bool) -> bool:
+        value = self._get(key, default)
+        if not isinstance(value, bool):
+            raise ConfigError(f"{self._where(key)}: expected true or false, found {value!r}")
+        return value
 
     def path(self, key: str, default: Any = None) -> Path | None:
         value = self.text(key, default)
@@ -245,8 +275,37 @@ def load_settings(path: str | Path | None = None) -> Settings:
             senders = profile.names("senders")
             counterpart = profile.text("counterpart", name)
             receive[name] = ReceiveSettings(name, senders, counterpart, profile.rest())
+    eik = top.table("eindkomst")
+    eindkomst = None
+    if eik is not None:
+        eindkomst = _eindkomst(eik, _must(staging_dir))
+        eik.finish()
     top.finish()
-    return Settings(file, _must(journal_path), _must(staging_dir), settings_sp, receive)
+    return Settings(file, _must(journal_path), _must(staging_dir), settings_sp, receive, eindkomst)
+
+
+def _eindkomst(t: _Table, staging: Path) -> EindkomstSettings:
+    se = t.text("sender_se", _REQUIRED)
+    cvr = t.text("sender_cvr", se)
+    companies = t.names("companies") if "companies" in t.data else (se,)
+    for key, values in (("sender_se", (se,)), ("sender_cvr", (cvr,)), ("companies", companies)):
+        for value in values:
+            problem = cvr_problem(value)
+            if problem:
+                raise ConfigError(f"{t._where(key)}: {value!r} is not an SE/CVR number: {problem}")
+    hours = t.seconds("overdue_hours", 24)
+    return EindkomstSettings(
+        sender_se=se,
+        sender_cvr=cvr,
+        companies=companies,
+        queue_db=_must(t.path("queue_db", "var/queues.sqlite")),
+        request_queue=t.text("request_queue", EINDKOMST_REQUEST_QUEUE),
+        reply_queue=t.text("reply_queue", EINDKOMST_REPLY_QUEUE),
+        outbox=t.path("outbox") or staging / "eindkomst-outbox",
+        overdue_hours=hours,
+        max_message_bytes=t.integer("max_message_bytes", 4 * 1024 * 1024, 4096, 100 * 1024 * 1024),
+        production=t.flag("production", False),
+    )
 
 
 def _must(path: Path | None) -> Path:

@@ -20,6 +20,10 @@ POINTS = (
     "outbound.after_journal",
     "outbound.after_upload",
     "transport.put.mid",
+    "eindkomst.send.after_journal",
+    "eindkomst.send.after_put",
+    "eindkomst.send.after_mq_commit",
+    "eindkomst.receive.after_journal",
 )
 
 _counts: dict[str, int] = {}

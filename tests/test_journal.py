@@ -316,3 +316,24 @@ def test_item_payload_round_trips_as_json(journal: SqliteJournal) -> None:
     assert first.data == payload and second.data is None
     assert journal.find_items("K1")[0].data == payload
     assert journal.get_item(first.id).data == payload
+
+
+def test_items_by_lookup_finds_earlier_items_across_transmissions(journal: SqliteJournal) -> None:
+    one = _delivery(journal, "one.txt", "e" * 64)
+    two = _delivery(journal, "two.txt", "f" * 64)
+    journal.add_items(
+        one,
+        [NewItem("A1", 5, lookup="p|2026-11"), NewItem("A2", 6, lookup="q|2026-11")],
+        state="received",
+        reason="journaled",
+    )
+    journal.add_items(two, [NewItem("B1", 7, lookup="p|2026-11")], state="received", reason="j")
+    found = journal.items_by_lookup("ksd", "p|2026-11")
+    assert [(i.business_key, i.lookup) for i in found] == [("A1", "p|2026-11"), ("B1", "p|2026-11")]
+    assert journal.items_by_lookup("other", "p|2026-11") == []
+    assert journal.items_by_lookup("ksd", "none") == []
+    plan = journal._db.execute(
+        "EXPLAIN QUERY PLAN SELECT id FROM items WHERE counterpart = ? AND lookup = ?",
+        ("ksd", "p"),
+    ).fetchall()
+    assert any("items_lookup" in str(row) for row in plan)

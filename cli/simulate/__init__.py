@@ -16,8 +16,9 @@ def simulate() -> None:
 
 def register_all() -> None:
     # One line per simulator module: ``from cli.simulate import X`` then add_command.
-    from cli.simulate import nemkonto
+    from cli.simulate import eindkomst, nemkonto
     from cli.simulate.serviceplatform import serviceplatform
 
+    simulate.add_command(eindkomst.eindkomst)
     simulate.add_command(nemkonto.nemkonto)
     simulate.add_command(serviceplatform)

@@ -33,6 +33,7 @@ from formats.eindkomst.taxcards import (
     CardStore,
     MemoryCardStore,
     TaxCard,
+    build_tax_cards,
     parse_tax_cards,
     withholding,
 )
@@ -61,6 +62,7 @@ __all__ = [
     "SentReport",
     "TaxCard",
     "TaxCardOrder",
+    "build_tax_cards",
     "decode_receipts",
     "decode_records",
     "encode_delivery",

@@ -35,6 +35,7 @@ __all__ = [
     "ReportStatus",
     "SentItem",
     "decode_receipts",
+    "receipt_finding",
     "reconcile_reports",
 ]
 
@@ -145,7 +146,8 @@ class ReportReconciliation:
         return 0 if self.sum_received is None else self.sum_received - self.sum_sent
 
 
-def _receipt_finding(r: ErrorReceipt, item: SentItem | None) -> Finding:
+def receipt_finding(r: ErrorReceipt, item: SentItem | None) -> Finding:
+    """A 7200 as a finding on the recipient behind its line (masked)."""
     who = f" for recipient {item.recipient} (record {item.record_type})" if item else ""
     field_text = f" field {r.field_number}" if r.field_number else ""
     return Finding(
@@ -183,7 +185,7 @@ def reconcile_reports(
         rec = ReportReconciliation(s.report_id, ReportStatus.AWAITING, s.recipients, s.amount_sum)
         for e in errors.get(s.report_id, []):
             item = locator.item_at(s.report_id, e.line_number)
-            rec.findings.append(_receipt_finding(e, item))
+            rec.findings.append(receipt_finding(e, item))
             if item is None:
                 rec.findings.append(
                     Finding(

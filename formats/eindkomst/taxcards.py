@@ -13,13 +13,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache
-from typing import Any, Protocol
+from typing import Protocol
 
 from lxml import etree
 
-import xsd
 from formats.findings import Finding, Severity, mask_cpr_in_text
+from formats.xmlcheck import element_path, load_schema, parse_safely, schema_findings
 
 __all__ = [
     "NO_CARD_RATE",
@@ -29,6 +28,7 @@ __all__ = [
     "TaxCard",
     "TaxCardFile",
     "Withholding",
+    "build_tax_cards",
     "parse_tax_cards",
     "withholding",
 ]
@@ -36,6 +36,7 @@ __all__ = [
 SCHEMA = "eindkomst/Skattekort.xsd"
 NS = "urn:toek-gateway:eindkomst:skattekort:1"
 NO_CARD_RATE = 55  # per cent, when no tax card exists (confirmed)
+CODE_PREFIX = "eik.taxcard"
 MAX_FINDINGS = 1000  # lxml slows down sharply on many errors: stop collecting and say so
 
 
@@ -103,16 +104,6 @@ class TaxCardFile:
         return not any(f.is_error for f in self.findings)
 
 
-@lru_cache(maxsize=1)
-def _schema() -> etree.XMLSchema:
-    parser = _parser()
-    return etree.XMLSchema(etree.parse(str(xsd.schema_path(SCHEMA)), parser))
-
-
-def _parser() -> etree.XMLParser:
-    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
-
-
 def _finding(code: str, message: str, line: int | None = None, path: str | None = None) -> Finding:
     return Finding(
         code=code, severity=Severity.ERROR, message=mask_cpr_in_text(message), line=line, path=path
@@ -120,30 +111,15 @@ def _finding(code: str, message: str, line: int | None = None, path: str | None 
 
 
 def parse_tax_cards(data: bytes) -> TaxCardFile:
-    """Every card of a tax-card document, or findings (schema, DOCTYPE, content)."""
+    """Every card of a tax-card document, or findings (syntax, DOCTYPE, schema, content)."""
     out = TaxCardFile()
-    try:
-        root = etree.fromstring(data, _parser())
-    except etree.XMLSyntaxError as exc:
-        out.findings.append(_finding("eik.taxcard.xml", f"not well-formed XML: {exc}", exc.lineno))
+    root, out.findings = parse_safely(data, CODE_PREFIX)
+    if root is None:
         return out
-    tree = root.getroottree()
-    info: Any = tree.docinfo
-    if info.doctype or info.internalDTD is not None:
-        out.findings.append(
-            _finding("eik.taxcard.doctype", "a DOCTYPE is refused (no DTDs or entities)", 1)
-        )
-        return out
-    schema = _schema()
-    if not schema.validate(tree):
-        errors: Iterable[Any] = schema.error_log  # type: ignore[assignment]
-        for i, err in enumerate(errors):
-            if i == MAX_FINDINGS:
-                out.findings.append(
-                    _finding("eik.taxcard.too_many", f"stopped after {MAX_FINDINGS} findings")
-                )
-                break
-            out.findings.append(_finding("eik.taxcard.schema", err.message, err.line, err.path))
+    out.findings = schema_findings(
+        load_schema(SCHEMA), root, CODE_PREFIX, max_findings=MAX_FINDINGS
+    )
+    if out.findings:
         return out
     for el in root.iterchildren(f"{{{NS}}}Skattekort"):
         values: dict[str, object] = {}
@@ -160,12 +136,47 @@ def parse_tax_cards(data: bytes) -> TaxCardFile:
                     "eik.taxcard.rate_missing",
                     f"KORT_TYPE {int(card.kort_type)} needs a TRAEKPROCENT",
                     el.sourceline if isinstance(el.sourceline, int) else None,
-                    tree.getpath(el),
+                    element_path(el),
                 )
             )
             continue
         out.cards.append(card)
     return out
+
+
+def build_tax_cards(cards: Iterable[TaxCard]) -> bytes:
+    """The tax-card document for ``cards`` (what SKAT sends; the simulator writes it)."""
+    names = {attr: name for name, attr in _ELEMENTS.items()}
+    root = etree.Element(f"{{{NS}}}SkattekortListe", nsmap={None: NS})  # type: ignore[dict-item]
+    for card in cards:
+        el = etree.SubElement(root, f"{{{NS}}}Skattekort")
+        for attr in _ORDER:
+            value = getattr(card, attr)
+            if value is None:
+                continue
+            if attr in _AMOUNTS:
+                text = f"{value // 100}.{value % 100:02d}"
+            elif attr == "valid_from":
+                text = value.isoformat()
+            else:
+                text = str(int(value)) if attr in ("kort_type", "withholding_pct") else str(value)
+            etree.SubElement(el, f"{{{NS}}}{names[attr]}").text = text
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
+
+
+# the schema's element order (a sequence)
+_ORDER = (
+    "cpr",
+    "se",
+    "kort_type",
+    "withholding_pct",
+    "deduction_month",
+    "deduction_fortnight",
+    "deduction_week",
+    "deduction_day",
+    "free_amount",
+    "valid_from",
+)
 
 
 def _convert(attr: str, text: str) -> object:

@@ -96,7 +96,6 @@ class _State:
     refusal: list[str] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     payments_with_errors: int = 0
-    last_line: int = 0
 
 
 def _whole(text: str) -> tuple[int, int]:
@@ -288,7 +287,6 @@ class DeliveryScan:
                     in_body = True
                     if text[:4] != "Z300":
                         yield self._slow(number, text, codec)
-        s.last_line = number
         self._done = True
         if self._unterminated:
             line, length = self._unterminated

@@ -121,6 +121,17 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         ALTER TABLE items ADD COLUMN data TEXT;
         """,
     ),
+    (
+        3,
+        "item lookup key: find earlier items by an adapter-defined key",
+        """
+        -- Adapter-defined and not unique (e.g. company, person and month of an income line),
+        -- so that rules over earlier items (a correction may not make a monthly total
+        -- negative) read a handful of rows instead of the whole journal.
+        ALTER TABLE items ADD COLUMN lookup TEXT;
+        CREATE INDEX items_lookup ON items(counterpart, lookup) WHERE lookup IS NOT NULL;
+        """,
+    ),
 )
 
 LATEST = MIGRATIONS[-1][0]

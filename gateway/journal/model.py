@@ -164,6 +164,7 @@ class NewItem:
     seq: int | None = None
     fingerprint: str | None = None
     data: Mapping[str, object] | None = None  # adapter payload, stored as JSON
+    lookup: str | None = None  # adapter-defined, not unique: see JournalReader.items_by_lookup
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +197,7 @@ class Item:
     created_at: str
     updated_at: str
     data: Mapping[str, object] | None = None
+    lookup: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

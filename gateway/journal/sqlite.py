@@ -54,7 +54,7 @@ _TX_COLUMNS = (
 )
 _ITEM_COLUMNS = (
     "i.id, i.transmission_id, i.counterpart, i.business_key, i.amount_ore, i.seq, "
-    "i.fingerprint, i.state, e.at, i.updated_at, i.data"
+    "i.fingerprint, i.state, e.at, i.updated_at, i.data, i.lookup"
 )
 
 
@@ -72,6 +72,7 @@ def _item(row: Sequence[Any]) -> Item:
         created_at=row[8],
         updated_at=row[9],
         data=json.loads(data) if data is not None else None,
+        lookup=row[11],
     )
 
 
@@ -509,14 +510,15 @@ class SqliteJournal:
                     event_id,
                     stamp,
                     None if it.data is None else json.dumps(it.data, ensure_ascii=False),
+                    it.lookup,
                 )
                 for it in islice(iterator, BATCH)
             ]:
                 try:
                     db.executemany(
-                        "INSERT INTO items(transmission_id, counterpart, business_key, "
-                        "amount_ore, seq, fingerprint, state, created_event, updated_at, data) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        "INSERT INTO items(transmission_id, counterpart, business_key, amount_ore, "
+                        "seq, fingerprint, state, created_event, updated_at, data, lookup) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         batch,
                     )
                 except sqlite3.IntegrityError as exc:
@@ -638,6 +640,14 @@ class SqliteJournal:
             sql += " AND i.counterpart = ?"
             args.append(counterpart)
         return [_item(r) for r in self._db.execute(sql + " ORDER BY i.id", args)]
+
+    def items_by_lookup(self, counterpart: str, lookup: str) -> list[Item]:
+        rows = self._db.execute(
+            f"SELECT {_ITEM_COLUMNS} FROM items i JOIN events e ON e.id = i.created_event "
+            "WHERE i.counterpart = ? AND i.lookup = ? ORDER BY i.id",
+            (counterpart, lookup),
+        )
+        return [_item(r) for r in rows]
 
     def get_item(self, item_id: int) -> Item:
         row = self._db.execute(

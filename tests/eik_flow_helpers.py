@@ -1,0 +1,81 @@
+"""A gateway and a simulator on one SQLite queue, for the eIndkomst flow tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from adapters.eindkomst import EindkomstGateway
+from formats.eindkomst import IncomeReport, Recipient, Sender
+from gateway.journal import SqliteJournal, open_journal
+from gateway.transport.mq import SqliteQueue
+from simulators.eindkomst import (
+    DEFAULT_REPLY_QUEUE,
+    DEFAULT_REQUEST_QUEUE,
+    EindkomstSimulator,
+    SimulatorScript,
+)
+from tests.eik_helpers import DISPOSITION, PERIOD, SE
+
+NOW = dt.datetime(2026, 11, 27, 10, 0, tzinfo=dt.UTC)
+
+
+@dataclass
+class Rig:
+    journal: SqliteJournal
+    queue: SqliteQueue
+    gateway: EindkomstGateway
+    sim: EindkomstSimulator
+
+    def round_trip(self) -> None:
+        self.sim.drain()
+        self.gateway.receive()
+
+
+@contextmanager
+def rig(
+    tmp: Path, script: SimulatorScript | None = None, *, companies: tuple[str, ...] = ()
+) -> Iterator[Rig]:
+    journal = open_journal(tmp / "journal.sqlite")
+    queue = SqliteQueue(tmp / "queues.sqlite")
+    sim_queue = SqliteQueue(tmp / "queues.sqlite")
+    gw = EindkomstGateway(
+        journal,
+        queue,
+        sender=Sender(se=SE, cvr=SE),
+        outbox=tmp / "outbox",
+        request_queue=DEFAULT_REQUEST_QUEUE,
+        reply_queue=DEFAULT_REPLY_QUEUE,
+        companies=companies,
+        clock=lambda: NOW,
+    )
+    sim = EindkomstSimulator(sim_queue, tmp / "ledger.sqlite", script, clock=lambda: NOW)
+    try:
+        yield Rig(journal, queue, gw, sim)
+    finally:
+        sim.ledger.close()
+        sim_queue.close()
+        queue.close()
+        journal.close()
+
+
+def income(
+    people: dict[str, dict[str, int]],
+    *,
+    key: str = "",
+    income_type: str = "06",
+    disposition: dt.date = DISPOSITION,
+    se: str = SE,
+) -> IncomeReport:
+    return IncomeReport(
+        se,
+        PERIOD[0],
+        PERIOD[1],
+        disposition,
+        income_type,
+        [Recipient(cpr=c, amounts=a) for c, a in people.items()],
+        key=key,
+    )

@@ -1,0 +1,144 @@
+"""``toekgw eindkomst …`` and ``toekgw status --reports`` against the simulator."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from cli.main import cli
+from gateway.transport.mq import SqliteQueue
+from simulators.eindkomst import EindkomstSimulator, SimulatorScript
+from tests.eik_config import write_config, write_request
+from tests.eik_helpers import SE, cpr
+
+
+def _simulate(base: Path, script: SimulatorScript | None = None) -> None:
+    with SqliteQueue(base / "var" / "queues.sqlite") as q:
+        sim = EindkomstSimulator(q, base / "ledger.sqlite", script)
+        sim.drain()
+        sim.ledger.close()
+
+
+def test_send_receive_status_reports(tmp_path: Path) -> None:
+    config = write_config(tmp_path, companies=(SE, "13585628"))
+    bad = cpr(2)
+    request = write_request(tmp_path, {cpr(1): 1_000_000, bad: 500_000, cpr(3): 700_000})
+    run = CliRunner()
+    args = ["--config", str(config)]
+    sent = run.invoke(cli, ["eindkomst", "send", str(request), *args])
+    assert sent.exit_code == 0, sent.output
+    assert "1 delivery(ies) put on the queue" in sent.output
+    _simulate(tmp_path, SimulatorScript(reject_cprs=frozenset({bad})))
+    got = run.invoke(cli, ["eindkomst", "receive", *args])
+    assert got.exit_code == 0, got.output
+    assert "1 sum receipt(s), 1 error/advice receipt(s)" in got.output
+
+    shown = run.invoke(cli, ["status", "--reports", "--json", *args])
+    assert shown.exit_code == 0, shown.output
+    data = json.loads(shown.output)
+    (report,) = data["reports"]
+    assert report["status"] == "rejected" and report["count_sent"] == 3
+    assert report["sum_sent_ore"] == 2_200_000 + 380_000 + 190_000 + 266_000
+    assert any(f"{bad[:6]}-****" in f["message"] for f in report["findings"])
+    assert data["reconciliation"]["category"] == 2
+    table = run.invoke(cli, ["status", "--reports", *args])
+    assert table.exit_code == 0 and "rejected" in table.output and "category 2" in table.output
+    assert bad not in shown.output + table.output
+    other = run.invoke(cli, ["status", "--reports", "--json", "--month", "2026-10", *args])
+    assert json.loads(other.output)["reports"] == []
+
+    closed = run.invoke(cli, ["eindkomst", "close-month", "--month", "2026-11", *args])
+    assert closed.exit_code == 0, closed.output
+    assert "1 delivery(ies) put" in closed.output  # only 13585628 owes one
+    again = run.invoke(cli, ["eindkomst", "close-month", "--month", "2026-11", *args])
+    assert "no nil report due" in again.output
+
+
+def test_refused_send_shows_every_finding_and_journals_nothing(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    args = ["--config", str(config)]
+    run = CliRunner()
+    person = cpr(5)
+    ok = run.invoke(cli, ["eindkomst", "send", str(write_request(tmp_path, {person: 100})), *args])
+    assert ok.exit_code == 0, ok.output
+    minus = write_request(tmp_path, {person: -1000}, key="corr")
+    refused = run.invoke(cli, ["eindkomst", "send", str(minus), *args])
+    assert refused.exit_code == 1
+    assert "eik.correction.negative_total" in refused.output
+    assert person not in refused.output
+    status = run.invoke(cli, ["status", "--json", *args])
+    assert len(json.loads(status.output)) == 1
+
+
+def test_bad_request_file_names_the_json_path(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"reports": [{"company_se": "12345674", "recipients": []}]}')
+    out = CliRunner().invoke(cli, ["eindkomst", "send", str(bad), "--config", str(config)])
+    assert out.exit_code == 2
+    assert "$.reports[0].disposition_date: missing" in out.output
+
+
+def test_withholding_without_a_card_is_55_percent(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    person = cpr(9)
+    args = ["--cpr", person, "--date", "2026-12-01", "--json", "--config", str(config)]
+    out = CliRunner().invoke(cli, ["eindkomst", "withholding", *args])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.output)
+    assert data["rate_pct"] == 55 and data["card"] is None and person not in out.output
+
+
+def test_eindkomst_configuration_defaults_and_errors(tmp_path: Path) -> None:
+    import pytest
+
+    from gateway.config import ConfigError, load_settings
+
+    example = Path(__file__).resolve().parent.parent / "examples" / "toekgw.toml"
+    eik = load_settings(example).eindkomst
+    assert eik is not None and eik.request_queue == "SKAT.EINDKOMST.REQUEST"
+    assert eik.max_message_bytes == 4 * 1024 * 1024 and eik.companies == ("12345674",)
+    config = write_config(tmp_path)
+    config.write_text(config.read_text().replace(f'sender_se = "{SE}"', 'sender_se = "12345678"'))
+    with pytest.raises(ConfigError) as info:
+        load_settings(config)
+    assert "[eindkomst] sender_se" in str(info.value) and "mod-11" in str(info.value)
+
+
+def test_send_a_delivery_already_built(tmp_path: Path) -> None:
+    from tests.eik_helpers import build_bytes, report
+
+    config = write_config(tmp_path)
+    args = ["--config", str(config)]
+    good = tmp_path / "delivery.txt"
+    good.write_bytes(build_bytes(report(3))[0])
+    out = CliRunner().invoke(cli, ["eindkomst", "send", str(good), *args])
+    assert out.exit_code == 0, out.output
+    assert "3 recipient(s)" in out.output and "state sent" in out.output
+    broken = tmp_path / "broken.txt"
+    broken.write_bytes(build_bytes(report(2, key="other"))[0].replace(b"9999", b"9998"))
+    refused = CliRunner().invoke(cli, ["eindkomst", "send", str(broken), *args])
+    assert refused.exit_code == 1
+    assert "broken.txt" in refused.output and "eik.record.type" in refused.output
+
+
+def test_a_receipt_for_a_report_never_sent_is_on_the_error_list(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from formats.eindkomst.codec import encode_record
+    from formats.eindkomst.records import SumReceipt
+    from gateway.journal import open_journal
+
+    config = write_config(tmp_path)
+    line = encode_record(SumReceipt("0123456789ABCDEF", dt.date(2026, 11, 27), "G", 1, 5, "+"), 1)
+    with SqliteQueue(tmp_path / "var" / "queues.sqlite") as q:
+        q.put("SKAT.EINDKOMST.REPLY", (line + "\r\n").encode())
+        q.commit()
+    out = CliRunner().invoke(cli, ["eindkomst", "receive", "--config", str(config)])
+    assert out.exit_code == 0 and "1 sum receipt(s)" in out.output
+    journal = open_journal(tmp_path / "var" / "journal.sqlite")
+    (entry,) = journal.errors()
+    assert entry.findings[0].code == "eik.receipt.unknown_report"
+    journal.close()

@@ -1,0 +1,189 @@
+"""SIGKILL the eIndkomst gateway and simulator at each step: nothing lost, nothing doubled."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from adapters.eindkomst import COUNTERPART, DELIVERY, RECEIPTS
+from adapters.eindkomst.runtime import open_eindkomst
+from gateway.config import load_settings
+from gateway.journal import open_journal
+from gateway.transport.mq import SqliteQueue
+from simulators.eindkomst import DEFAULT_REQUEST_QUEUE, EindkomstSimulator
+from tests.eik_config import write_config, write_request
+from tests.eik_helpers import cpr
+
+ROOT = Path(__file__).resolve().parents[1]
+CLI = "import sys; from cli.main import main; sys.argv[0] = 'toekgw'; main()"
+
+
+def _toekgw(*args: str, crash_at: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("TOEKGW_CRASH_AT", None)
+    if crash_at:
+        env["TOEKGW_CRASH_AT"] = crash_at
+    return subprocess.run(
+        [sys.executable, "-c", CLI, *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def _finish(base: Path, config: Path) -> None:
+    """After the crash: what the next run of the gateway and the simulator do."""
+    settings = load_settings(config)
+    with open_eindkomst(settings) as gw:
+        gw.send_pending()
+        with SqliteQueue(base / "var" / "queues.sqlite") as q:
+            sim = EindkomstSimulator(q, base / "ledger.sqlite")
+            sim.drain()
+            sim.ledger.close()
+        gw.receive()
+
+
+def _ledger(base: Path) -> dict[str, int]:
+    with sqlite3.connect(base / "ledger.sqlite") as db:
+        return dict(db.execute("SELECT report_id, deliveries FROM report").fetchall())
+
+
+def _check_once(base: Path, config: Path) -> None:
+    journal = open_journal(base / "var" / "journal.sqlite")
+    try:
+        (delivery,) = journal.transmissions(counterpart=COUNTERPART, kind=DELIVERY.name)
+        assert delivery.state == "receipted"
+        rids = [str(r) for r in delivery.meta["report_ids"]]  # type: ignore[attr-defined]
+        for rid in rids:
+            (report,) = journal.find_items(rid, COUNTERPART)
+            assert report.state == "accepted"
+        # One receipt applied, however often it was answered.
+        receipts = journal.transmissions(counterpart=COUNTERPART, kind=RECEIPTS.name)
+        assert len(receipts) == 1
+        assert journal.errors(counterpart=COUNTERPART) == []
+    finally:
+        journal.close()
+    assert sorted(_ledger(base)) == sorted(rids)  # each registered exactly once
+    with SqliteQueue(base / "var" / "queues.sqlite") as q:
+        assert q.browse(DEFAULT_REQUEST_QUEUE) == []
+    # Sending the same request again is refused: it went already.
+    again = _toekgw("eindkomst", "send", str(base / "request.json"), "--config", str(config))
+    assert again.returncode == 1 and "duplicate refused" in again.stderr
+
+
+@pytest.mark.parametrize(
+    "point",
+    ["eindkomst.send.after_journal", "eindkomst.send.after_put", "eindkomst.send.after_mq_commit"],
+)
+def test_send_killed_at_each_step(tmp_path: Path, point: str) -> None:
+    config = write_config(tmp_path)
+    request = write_request(tmp_path, {cpr(i): 100_000 + i for i in range(20)})
+    killed = _toekgw("eindkomst", "send", str(request), "--config", str(config), crash_at=point)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    _finish(tmp_path, config)
+    _check_once(tmp_path, config)
+    if point == "eindkomst.send.after_mq_commit":
+        # The delivery went twice (committed, then re-put): SKAT registered it once.
+        with sqlite3.connect(tmp_path / "ledger.sqlite") as db:
+            assert db.execute("SELECT deliveries FROM delivery").fetchone()[0] == 2
+
+
+def test_receive_killed_between_journal_and_get_commit(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    request = write_request(tmp_path, {cpr(i): 100_000 + i for i in range(5)})
+    assert _toekgw("eindkomst", "send", str(request), "--config", str(config)).returncode == 0
+    with SqliteQueue(tmp_path / "var" / "queues.sqlite") as q:
+        sim = EindkomstSimulator(q, tmp_path / "ledger.sqlite")
+        assert sim.drain() == 1
+        sim.ledger.close()
+    killed = _toekgw(
+        "eindkomst", "receive", "--config", str(config), crash_at="eindkomst.receive.after_journal"
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    settings = load_settings(config)
+    with open_eindkomst(settings) as gw:
+        got = gw.receive()
+    assert got.messages == 1 and got.duplicates == 1  # journaled before: dropped, committed
+    _check_once(tmp_path, config)
+
+
+def _got(base: Path, ledger: Path) -> bool:
+    try:
+        with sqlite3.connect(base / "var" / "queues.sqlite", timeout=5) as db:
+            return bool(
+                db.execute("SELECT count(*) FROM message WHERE state = 'got'").fetchone()[0]
+            )
+    except sqlite3.OperationalError:
+        return False
+
+
+# "got": the delivery is got and being validated (a large one keeps that window open);
+# "recorded": it is in the ledger, its answer not committed (held by --delay).
+SIM_POINTS = {
+    "got": (_got, (), 8_000),
+    "recorded": (lambda base, ledger: _registered(ledger), ("--delay", "30"), 5),
+}
+
+
+@pytest.mark.parametrize("point", sorted(SIM_POINTS))
+def test_simulator_killed_between_get_and_commit(tmp_path: Path, point: str) -> None:
+    reached, extra, size = SIM_POINTS[point]
+    config = write_config(tmp_path)
+    request = write_request(tmp_path, {cpr(i): 100_000 + i for i in range(size)})
+    assert _toekgw("eindkomst", "send", str(request), "--config", str(config)).returncode == 0
+    ledger = tmp_path / "ledger.sqlite"
+    queue_db = str(tmp_path / "var" / "queues.sqlite")
+    args = ["--queue-db", queue_db, "--ledger-db", str(ledger), *extra]
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CLI, "simulate", "eindkomst", *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 30
+    while not reached(tmp_path, ledger):
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "the simulator did not reach the kill point"
+        time.sleep(0.005)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=10)
+    recorded = _registered(ledger)  # in the ledger, answer not committed: comes back once more
+    assert recorded or point == "got"
+    _finish(tmp_path, config)
+    _check_once(tmp_path, config)
+    with sqlite3.connect(ledger) as db:
+        assert db.execute("SELECT deliveries FROM delivery").fetchone()[0] == 1 + recorded
+
+
+def _registered(ledger: Path) -> bool:
+    try:
+        with sqlite3.connect(ledger, timeout=5) as db:
+            return bool(db.execute("SELECT count(*) FROM report").fetchone()[0])
+    except sqlite3.OperationalError:
+        return False
+
+
+def test_simulator_cli_runs_for_max_seconds_and_reports(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    bad = cpr(3)
+    request = write_request(tmp_path, {cpr(1): 100, bad: 200})
+    assert _toekgw("eindkomst", "send", str(request), "--config", str(config)).returncode == 0
+    queue_db = str(tmp_path / "var" / "queues.sqlite")
+    out = _toekgw(
+        "simulate", "eindkomst", "--queue-db", queue_db, "--reject-cpr", bad, "--max-seconds", "1"
+    )
+    assert out.returncode == 0, out.stderr
+    assert "deliveries 1, duplicates 0; reports accepted 0, rejected 1" in out.stdout
+    assert "error/advice receipts 1" in out.stdout
+    assert bad not in out.stdout + out.stderr
