@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 
 from formats.g68 import G68Header, G68Payment
 from gateway.journal import Lifecycle
@@ -150,7 +150,9 @@ class PaymentInstruction:
         )
 
     def to_data(self) -> dict[str, object]:
-        data = asdict(self)
+        # The fields as they are (all plain values), not dataclasses.asdict: that deep-copies
+        # each value and costs more than the rest of a receive of 99,999 payments.
+        data: dict[str, object] = {name: getattr(self, name) for name in _FIELDS}
         data["disposition_date"] = (
             self.disposition_date.isoformat() if self.disposition_date else None
         )
@@ -166,3 +168,6 @@ class PaymentInstruction:
         assert isinstance(texts, list)
         values["texts"] = tuple(str(t) for t in texts)
         return cls(**values)  # type: ignore[arg-type]
+
+
+_FIELDS = tuple(f.name for f in fields(PaymentInstruction))

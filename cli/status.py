@@ -4,6 +4,7 @@ against its receipts."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import sys
@@ -16,8 +17,9 @@ from rich.table import Table
 from adapters.eindkomst import period_reconciliation, report_lines, reports_dict
 from adapters.eindkomst.reconcile import ReportLine
 from adapters.eindkomst.runtime import overdue_after
+from adapters.payments import PaymentInstruction
 from cli.options import config_option
-from formats.findings import mask_cpr_in_text
+from formats.findings import mask_cpr, mask_cpr_in_text
 from gateway.config import load_settings
 from gateway.errors import InputError
 from gateway.journal import ItemHistory, Transmission, open_journal
@@ -68,6 +70,7 @@ def _history_dict(h: ItemHistory) -> dict[str, object]:
             "seq": h.item.seq,
             "state": h.item.state,
         },
+        "payment": _payment(h),
         "transmission": _tx_dict(h.transmission),
         "events": [
             {
@@ -204,6 +207,9 @@ def _print_history(console: Console, h: ItemHistory) -> None:
         f"{f' line {i.seq}' if i.seq is not None else ''} ({t.direction.value}bound, "
         f"transmission state {t.state})"
     )
+    payment = _payment(h)
+    if payment:
+        click.echo(f"  {payment}")
     click.echo(f"  transfer {t.transfer_id or '-'}, SHA-256 {t.sha256 or '-'}")
     click.echo(f"  kept as {_m(t.local_path) or '-'}")
     for e in h.events:
@@ -211,6 +217,25 @@ def _print_history(console: Console, h: ItemHistory) -> None:
         move = f"{e.from_state or ''} -> {e.to_state}".lstrip() if e.to_state else ""
         label = f"{what} ({e.count})" if e.count else what
         click.echo(f"  {e.at[:26]}  {label:<14} {move:<24} {_m(e.reason)}")
+
+
+_PAYMENT_FIELDS = frozenset(f.name for f in dataclasses.fields(PaymentInstruction))
+
+
+def _payment(h: ItemHistory) -> str | None:
+    """What the payload of a payment says, the beneficiary's CPR masked."""
+    data = h.item.data
+    if not data or set(data) != _PAYMENT_FIELDS:
+        return None
+    p = PaymentInstruction.from_data(data)
+    beneficiary = mask_cpr(p.beneficiary) if p.ident_code == "02" else p.beneficiary
+    what = "recall of payment" if p.recall else "payment"
+    date = p.disposition_date.isoformat() if p.disposition_date else "-"
+    return (
+        f"{what} {p.payment_ident} of supplier {p.supplier_id} delivery {p.delivery_number}: "
+        f"{_kr(p.amount_ore)} kr to ident {p.ident_code} {beneficiary}, dated {date}"
+        f"{' (straks)' if p.straks else ''}, posting reference {_m(p.posting_reference)}"
+    )
 
 
 def reports_table(lines: list[ReportLine], *, title: str) -> Table:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import logging
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,12 +101,24 @@ def inbound_kind(name: str, items: Lifecycle, transmission: Lifecycle = INBOUND_
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
-    """A complete file in IN/: its name, size and (checked) metadata. Nothing fetched yet."""
+    """A complete file in IN/: its name, size and (checked) metadata. Nothing fetched yet;
+    :meth:`head` reads the start of the remote file, for a processor's ``priority``."""
 
     name: str
     remote_path: str
     size: int
     metadata: FileMetadata
+    reader: Callable[[str, int], bytes] | None = field(default=None, repr=False, compare=False)
+
+    def head(self, size: int) -> bytes:
+        """The first ``size`` bytes of the remote file (b"" if it is gone or unreadable now:
+        a peek only ranks files; the download that follows is what counts)."""
+        if self.reader is None:
+            return b""
+        try:
+            return self.reader(self.remote_path, size)
+        except (FileNotFoundError, TransportError):
+            return b""
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +141,10 @@ class Processed:
     ``delivery_key`` (e.g. data supplier + delivery number) makes the same delivery under
     another name a duplicate; a rejected file does not claim it, so a corrected delivery may
     reuse the number.
+
+    ``more_items``: items that start in another initial state than ``item_state`` (a G68
+    recall starts as ``recall-requested``), as ``(state, items)`` pairs journaled after
+    ``items`` in the same transaction.
     """
 
     accepted: bool
@@ -136,6 +152,7 @@ class Processed:
     delivery_key: str | None = None
     items: Iterable[NewItem] = ()
     item_state: str = "received"
+    more_items: Sequence[tuple[str, Iterable[NewItem]]] = ()
     summary: str = ""
     subject: str = "delivery"
     meta: Mapping[str, object] = field(default_factory=dict)
@@ -262,7 +279,15 @@ class InboundPipeline:
                 if checked.status != "waiting":
                     outcomes.append(checked)
                 continue
-            candidates.append(Candidate(name, remote_join(self.in_dir, name), remote.size, checked))
+            candidates.append(
+                Candidate(
+                    name,
+                    remote_join(self.in_dir, name),
+                    remote.size,
+                    checked,
+                    reader=self.transport.read_head,
+                )
+            )
         return candidates, outcomes
 
     def _check_metadata(self, name: str) -> FileMetadata | Outcome:
@@ -421,6 +446,12 @@ class InboundPipeline:
                     state=processed.item_state,
                     reason=f"journaled from {staged.name}",
                 )
+                for state, items in processed.more_items:
+                    # Each call reports the duplicate payments of the whole transmission: the
+                    # last call's report is the complete one.
+                    added = journal.add_items(
+                        tx.id, items, state=state, reason=f"journaled from {staged.name}"
+                    )
                 if added.duplicate_payments:
                     journal.add_error(
                         counterpart=self.processor.counterpart,

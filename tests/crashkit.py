@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import hashlib
 import importlib
 import json
@@ -247,6 +249,7 @@ def _main(argv: list[str]) -> int:
     rec = sub.add_parser("receive")
     rec.add_argument("--profile", default="lines")
     rec.add_argument("--processor", default="tests.crashkit:LineProcessor")
+    rec.add_argument("--today", default=None, help="YYYY-MM-DD, passed to the processor")
     snd = sub.add_parser("send")
     snd.add_argument("file")
     snd.add_argument("--to", action="append", required=True)
@@ -255,6 +258,8 @@ def _main(argv: list[str]) -> int:
     if args.command == "receive":
         module, _, attr = args.processor.partition(":")
         factory = getattr(importlib.import_module(module), attr)
+        if args.today:
+            factory = functools.partial(factory, today=dt.date.fromisoformat(args.today))
         for outcome in receive_once(settings, args.profile, factory):
             print(
                 json.dumps(

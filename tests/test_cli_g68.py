@@ -200,12 +200,12 @@ def test_progress_only_for_large_files_on_a_terminal(
     from cli.validate import g68 as command
     from tests.g68_helpers import CONFIG
 
-    with command._progress(planted_file) as progress:
+    with command.progress_bar(planted_file) as progress:
         assert progress is None  # small file, and not a terminal
     monkeypatch.setattr(command, "PROGRESS_MIN_BYTES", 0)
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
     seen: list[int] = []
-    with command._progress(planted_file) as progress:
+    with command.progress_bar(planted_file) as progress:
         assert progress is not None
 
         def spy(done: int) -> None:

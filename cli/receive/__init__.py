@@ -12,6 +12,8 @@ def receive() -> None:
 
 def register_all() -> None:
     # One line per counterpart module: ``from cli.receive import X`` then add_command.
+    from cli.receive.g68 import g68
     from cli.receive.nemkonto import nemkonto
 
+    receive.add_command(g68)
     receive.add_command(nemkonto)

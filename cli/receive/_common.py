@@ -11,10 +11,12 @@ returns an :class:`~gateway.inbound.InboundProcessor`.
 
 from __future__ import annotations
 
+import functools
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -63,16 +65,22 @@ def exit_code(outcomes: list[Outcome]) -> int:
     return 1 if any(o.status in _PROBLEMS for o in outcomes) else 0
 
 
-def receive_command(name: str, factory: ProcessorFactory, help_text: str) -> click.Command:
-    @click.command(name=name, help=help_text)
-    @config_option
-    @click.option("--watch", is_flag=True, help="Keep polling every poll_interval seconds.")
-    @click.option("--json", "as_json", is_flag=True, help="One JSON object per file.")
-    def command(config_path: Path | None, watch: bool, as_json: bool) -> None:
+def receive_command(
+    name: str,
+    factory: Callable[..., InboundProcessor],
+    help_text: str,
+    *,
+    options: Sequence[Callable[[Callable[..., Any]], Callable[..., Any]]] = (),
+) -> click.Command:
+    """``options``: the format's own click options; their values are passed to ``factory``
+    as keyword arguments after the profile (``--today`` -> ``factory(profile, today=...)``)."""
+
+    def command(config_path: Path | None, watch: bool, as_json: bool, **extra: Any) -> None:
         settings = load_settings(config_path)
+        make = functools.partial(factory, **extra) if extra else factory
         code = 0
         while True:
-            outcomes = receive_once(settings, name, factory)
+            outcomes = receive_once(settings, name, make)
             for outcome in outcomes:
                 if as_json:
                     click.echo(
@@ -94,4 +102,14 @@ def receive_command(name: str, factory: ProcessorFactory, help_text: str) -> cli
             time.sleep(settings.serviceplatform.poll_interval)
         raise SystemExit(code)
 
-    return command
+    decorated: Callable[..., Any] = command
+    for option in reversed(options):
+        decorated = option(decorated)
+    decorated = click.option("--json", "as_json", is_flag=True, help="One JSON object per file.")(
+        decorated
+    )
+    decorated = click.option(
+        "--watch", is_flag=True, help="Keep polling every poll_interval seconds."
+    )(decorated)
+    decorated = config_option(decorated)
+    return click.command(name=name, help=help_text)(decorated)

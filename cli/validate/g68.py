@@ -62,7 +62,7 @@ def make_config(
 
 
 @contextmanager
-def _progress(path: Path) -> Iterator[Callable[[int], None] | None]:
+def progress_bar(path: Path) -> Iterator[Callable[[int], None] | None]:
     size = path.stat().st_size
     if size < PROGRESS_MIN_BYTES or not sys.stderr.isatty():
         yield None
@@ -165,7 +165,7 @@ def g68(
     summaries = []
     failed = False
     for path in files:
-        with _progress(path) as progress:
+        with progress_bar(path) as progress:
             result = read_delivery(path, config, progress=progress)
         out.write(result.findings)
         summaries.append(describe(result))

@@ -149,6 +149,10 @@ class FileTransport(Protocol):
         """A small file whole (metadata, receipts); refuses one larger than ``limit``."""
         ...
 
+    def read_head(self, path: str, size: int) -> bytes:
+        """The first ``size`` bytes of ``path`` (all of it when it is shorter): a peek."""
+        ...
+
     def fetch(self, path: str, local: Path, *, progress: Progress | None = None) -> Fetched:
         """Copy ``path`` to the local file ``local`` (written, flushed and fsynced)."""
         ...

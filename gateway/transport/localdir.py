@@ -68,6 +68,10 @@ class LocalDirTransport:
             raise TransportError(f"{path!r} is larger than {limit} bytes; refused")
         return data
 
+    def read_head(self, path: str, size: int) -> bytes:
+        with self._path(path).open("rb") as handle:
+            return handle.read(size)
+
     def fetch(self, path: str, local: Path, *, progress: Progress | None = None) -> Fetched:
         source = self._path(path)
         with source.open("rb") as src, local.open("wb") as dst:

@@ -318,6 +318,15 @@ class SftpTransport:
 
         return self._run(f"read {path!r}", op)
 
+    def read_head(self, path: str, size: int) -> bytes:
+        check_remote_path(path)
+
+        def op(sftp: paramiko.SFTPClient) -> bytes:
+            with sftp.open(path, "rb") as handle:
+                return bytes(handle.read(size))
+
+        return self._run(f"read the start of {path!r}", op)
+
     def fetch(self, path: str, local: Path, *, progress: Progress | None = None) -> Fetched:
         check_remote_path(path)
 
