@@ -1,0 +1,49 @@
+"""The month-end demo runs the whole path and its reconciliation adds up."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from cli.main import cli
+
+CPR_IN_CLEAR = re.compile(r"(?<![0-9])[0-3][0-9][01][0-9]{3}-?[0-9]{4}(?![0-9])")
+
+
+def test_month_end_demo_reconciles_and_pays_each_payment_once(tmp_path: Path) -> None:
+    workdir = tmp_path / "demo"
+    args = ["demo", "--workdir", str(workdir), "--today", "2026-11-27", "--count", "400"]
+    result = CliRunner().invoke(cli, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    run = json.loads(result.output)
+    total = run["payments"]["total"]
+    for measure in ("count", "oere"):
+        assert total["received"][measure] == (
+            total["accepted"][measure] + total["rejected"][measure] + total["outstanding"][measure]
+        )
+    assert total["sent"]["count"] > 0 and total["rejected"]["count"] > 0
+    # NemKonto's ledger: every payment at the bank was paid exactly once.
+    states = run["payments_by_state"]
+    assert run["nemkonto_ledger"]["paid_payments"] == states["at-bank"]["count"]
+    assert run["nemkonto_ledger"]["paid_ore"] == states["at-bank"]["oere"]
+    # The planted errors reached the error list; the paid benefits were reported and reconciled.
+    assert run["error_list"]["findings"] > 0
+    assert run["eindkomst"]["reconciliation"]["category"] == 1
+    assert CPR_IN_CLEAR.search(result.output) is None
+
+    # The plain rendering runs again in the same workdir (a demo wipes its own run only).
+    again = CliRunner().invoke(cli, args)
+    assert again.exit_code == 0, again.output
+    assert "received" in again.output and "category" in again.output
+    assert CPR_IN_CLEAR.search(again.output) is None
+
+
+def test_demo_never_wipes_a_directory_it_did_not_make(tmp_path: Path) -> None:
+    (tmp_path / "precious.txt").write_text("keep me")
+    result = CliRunner().invoke(cli, ["demo", "--workdir", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "not made by `toekgw demo`" in result.output
+    assert (tmp_path / "precious.txt").read_text() == "keep me"
