@@ -87,9 +87,9 @@ class Difference:
 
 @dataclass
 class ReconciliationRow:
-    """One bundle, or one disposition date (``bundle_id`` None)."""
+    """One bundle, one disposition date (``bundle_id`` None), or the total (both None)."""
 
-    disposition_date: dt.date
+    disposition_date: dt.date | None
     municipality: str | None
     bundle_id: str | None
     state: str | None
@@ -128,7 +128,9 @@ class ReconciliationRow:
     def as_dict(self) -> dict[str, object]:
         rec = self.reconciliation
         return {
-            "disposition_date": self.disposition_date.isoformat(),
+            "disposition_date": (
+                self.disposition_date.isoformat() if self.disposition_date else None
+            ),
             "municipality": self.municipality,
             "bundle_id": self.bundle_id,
             "state": self.state,
@@ -267,7 +269,7 @@ def reconcile_bundles(
             drow.add(state, item.amount_ore)
         drow.reconciliation = _reconcile(date_items[day], day, as_of, [])
         by_date[day] = drow
-    total = ReconciliationRow(as_of, None, None, None)
+    total = ReconciliationRow(None, None, None, None)
     for item, state, _day in all_items:
         total.add(state, item.amount_ore)
     strays_all = [k for keys in stray_by_bundle.values() for k in keys]
@@ -315,11 +317,12 @@ def render_bundles(rec: BundleReconciliation) -> list[Table]:
         for column in (first, "state", *COLUMNS, "cat."):
             table.add_column(column, justify="left" if column in (first, "state") else "right")
         for row in rows:
-            label = (
-                row.bundle_id[:8] + "…"
-                if row.bundle_id
-                else ("total" if row is rec.total else row.disposition_date.isoformat())
-            )
+            if row.bundle_id:
+                label = row.bundle_id[:8] + "…"
+            elif row.disposition_date is None:
+                label = "total"
+            else:
+                label = row.disposition_date.isoformat()
             cells = [f"{row.counts[c]}\n{_kr(row.sums[c])}" for c in COLUMNS]
             category = str(int(row.reconciliation.category)) if row.reconciliation else ""
             table.add_row(label, row.state or "", *cells, category)
