@@ -314,7 +314,9 @@ class _Tag:
     def __init__(self, raw: str, column: int) -> None:
         self.raw = raw  # without the '&'
         self.column = column  # column of the '&'
-        self.tag = int(raw[:2]) if len(raw) >= 2 and raw[:2].isdigit() else None
+        head = raw[:2]
+        # isascii: '²' is a digit to isdigit() but not to int()
+        self.tag = int(head) if len(head) == 2 and head.isdigit() and head.isascii() else None
         self.value = raw[2:]
 
     @property
