@@ -246,6 +246,11 @@ def test_floating_tag_findings() -> None:
         "g68.tag.malformed",
         "g68.tag.missing",
     ]
+    # str.isdigit() accepts '²': a tag id of non-ASCII digits is malformed, not a crash.
+    assert [c for c, _ in check(line.replace("&09+", "&²9+"))] == [
+        "g68.tag.malformed",
+        "g68.tag.missing",
+    ]
 
 
 def test_no_cpr_in_clear_in_any_rendering() -> None:
