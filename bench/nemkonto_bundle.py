@@ -112,7 +112,7 @@ def main() -> None:
     print(
         f"nemkonto bundle, {args.payments} payments, {len(data) / 1e6:.1f} MB: "
         f"build+validate {build_s:.3f} s, lxml parse+validate {baseline_s:.3f} s, "
-        f"ratio {ratio:.2f} (bound 3.0) -> {args.out.relative_to(ROOT)}"
+        f"ratio {ratio:.2f} (bound 3.0) -> {args.out}"
     )
 
 
