@@ -16,11 +16,15 @@ from collections.abc import Iterator
 __all__ = ["connect", "write"]
 
 
-def connect(path: str | os.PathLike[str], *, busy_timeout: float = 30.0) -> sqlite3.Connection:
-    """A connection to ``path`` in WAL mode with durable (``synchronous=FULL``) commits."""
+def connect(
+    path: str | os.PathLike[str], schema: str, *, busy_timeout: float = 30.0
+) -> sqlite3.Connection:
+    """A connection to ``path`` in WAL mode with durable (``synchronous=FULL``) commits, after
+    running ``schema`` (``CREATE ... IF NOT EXISTS`` statements) on it."""
     db = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=FULL")
+    db.executescript(schema)
     return db
 
 

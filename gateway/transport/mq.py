@@ -181,8 +181,7 @@ class SqliteQueue:
         # Take the life lock before the owner row exists: whoever sees the row sees it held.
         self._lock_fd = os.open(self._lock_path(self.token), os.O_CREAT | os.O_RDWR, 0o600)
         fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
-        self._db = connect(self.path, busy_timeout=busy_timeout)
-        self._db.executescript(_SCHEMA)
+        self._db = connect(self.path, _SCHEMA, busy_timeout=busy_timeout)
         with write(self._db) as db:
             db.execute(
                 "INSERT INTO owner (token, pid, started_at) VALUES (?, ?, ?)",
