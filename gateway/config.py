@@ -65,13 +65,27 @@ class ServiceplatformSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class MqSettings:
+    """How to reach a queue manager: the embedded SQLite queue or IBM MQ (pymqi)."""
+
+    transport: Literal["sqlite", "pymqi"]
+    queue_db: Path | None
+    queue_manager: str | None = None
+    channel: str | None = None
+    conn_name: str | None = None
+    user: str | None = None
+    password_env: str | None = None
+    backout_threshold: int = DEFAULT_BACKOUT_THRESHOLD
+
+
+@dataclass(frozen=True, slots=True)
 class EindkomstSettings:
     """``[eindkomst]``: income reports to SKAT over MQ (see ``docs/eindkomst.md``)."""
 
     sender_se: str
     sender_cvr: str
     companies: tuple[str, ...]  # SE numbers registered for withholding (nil reports)
-    queue_db: Path  # the embedded MQ (SQLite) shared with the simulator
+    mq: MqSettings
     request_queue: str
     reply_queue: str
     outbox: Path  # each delivery as sent, so a re-send is the same bytes
@@ -88,20 +102,6 @@ class ReceiveSettings:
     senders: tuple[str, ...]
     counterpart: str
     options: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class MqSettings:
-    """How to reach a queue manager: the embedded SQLite queue or IBM MQ (pymqi)."""
-
-    transport: Literal["sqlite", "pymqi"]
-    queue_db: Path | None
-    queue_manager: str | None = None
-    channel: str | None = None
-    conn_name: str | None = None
-    user: str | None = None
-    password_env: str | None = None
-    backout_threshold: int = DEFAULT_BACKOUT_THRESHOLD
 
 
 @dataclass(frozen=True, slots=True)
@@ -352,7 +352,7 @@ def _eindkomst(t: _Table, staging: Path) -> EindkomstSettings:
         sender_se=se,
         sender_cvr=cvr,
         companies=companies,
-        queue_db=_must(t.path("queue_db", "var/queues.sqlite")),
+        mq=_eindkomst_mq(t),
         request_queue=t.text("request_queue", EINDKOMST_REQUEST_QUEUE),
         reply_queue=t.text("reply_queue", EINDKOMST_REPLY_QUEUE),
         outbox=t.path("outbox") or staging / "eindkomst-outbox",
@@ -360,6 +360,36 @@ def _eindkomst(t: _Table, staging: Path) -> EindkomstSettings:
         max_message_bytes=t.integer("max_message_bytes", 4 * 1024 * 1024, 4096, 100 * 1024 * 1024),
         production=t.flag("production", False),
     )
+
+
+def _eindkomst_mq(t: _Table) -> MqSettings:
+    mq_table = t.table("mq")
+    if mq_table is None:
+        # The short form: ``queue_db`` alone in [eindkomst] is the embedded queue.
+        return MqSettings("sqlite", _must(t.path("queue_db", "var/queues.sqlite")))
+    if "queue_db" in t.data:
+        raise ConfigError(
+            f"{t._where('queue_db')}: the queue is set in [eindkomst.mq]; "
+            "give queue_db there, not in both places"
+        )
+    return _mq(mq_table)
+
+
+def _mq(t: _Table) -> MqSettings:
+    """``[<counterpart>.mq]``: the embedded SQLite queue or IBM MQ (pymqi)."""
+    transport = t.choice("transport", ("sqlite", "pymqi"), "sqlite")
+    mq = MqSettings(
+        transport=transport,
+        queue_db=t.path("queue_db", _REQUIRED if transport == "sqlite" else None),
+        queue_manager=t.text("queue_manager", _REQUIRED if transport == "pymqi" else None),
+        channel=t.text("channel", _REQUIRED if transport == "pymqi" else None),
+        conn_name=t.text("conn_name", _REQUIRED if transport == "pymqi" else None),
+        user=t.text("user"),
+        password_env=t.text("password_env"),
+        backout_threshold=t.integer("backout_threshold", DEFAULT_BACKOUT_THRESHOLD, 1, 99),
+    )
+    t.finish()
+    return mq
 
 
 def _digits(table: _Table, key: str, low: int, high: int) -> str:
@@ -373,18 +403,7 @@ def _digits(table: _Table, key: str, low: int, high: int) -> str:
 def _nemkonto(file: Path, nk: _Table) -> NemKontoSettings:
     mq_table = nk.table("mq", required=True)
     assert mq_table is not None
-    transport = mq_table.choice("transport", ("sqlite", "pymqi"), "sqlite")
-    mq = MqSettings(
-        transport=transport,
-        queue_db=mq_table.path("queue_db", _REQUIRED if transport == "sqlite" else None),
-        queue_manager=mq_table.text("queue_manager", _REQUIRED if transport == "pymqi" else None),
-        channel=mq_table.text("channel", _REQUIRED if transport == "pymqi" else None),
-        conn_name=mq_table.text("conn_name", _REQUIRED if transport == "pymqi" else None),
-        user=mq_table.text("user"),
-        password_env=mq_table.text("password_env"),
-        backout_threshold=mq_table.integer("backout_threshold", DEFAULT_BACKOUT_THRESHOLD, 1, 99),
-    )
-    mq_table.finish()
+    mq = _mq(mq_table)
     authorities: dict[str, NemKontoAuthoritySettings] = {}
     auth_table = nk.table("authorities", required=True)
     assert auth_table is not None

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from cli.main import cli
+from gateway.config import EINDKOMST_REQUEST_QUEUE, ConfigError, load_settings
 from gateway.transport.mq import SqliteQueue
 from simulators.eindkomst import EindkomstSimulator, SimulatorScript
 from tests.eik_config import write_config, write_request
 from tests.eik_helpers import SE, cpr
+from tests.fakes import pymqi as fake
 
 
 def _simulate(base: Path, script: SimulatorScript | None = None) -> None:
@@ -142,3 +146,42 @@ def test_a_receipt_for_a_report_never_sent_is_on_the_error_list(tmp_path: Path) 
     (entry,) = journal.errors()
     assert entry.findings[0].code == "eik.receipt.unknown_report"
     journal.close()
+
+
+PYMQI = """
+[eindkomst.mq]
+transport = "pymqi"
+queue_manager = "QM1"
+channel = "DEV.APP.SVRCONN"
+conn_name = "127.0.0.1(1414)"
+user = "app"
+password_env = "TEST_TOEKGW_MQ_PASSWORD"
+"""
+
+
+def test_eindkomst_mq_pymqi_is_honoured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = write_config(tmp_path)
+    short = load_settings(config).eindkomst
+    assert short is not None and short.mq.transport == "sqlite"
+    assert short.mq.queue_db == tmp_path / "var" / "queues.sqlite"
+
+    monkeypatch.setitem(sys.modules, "pymqi", fake)
+    broker = fake.reset()
+    broker.define(EINDKOMST_REQUEST_QUEUE)
+    text = config.read_text(encoding="utf-8").replace('queue_db = "var/queues.sqlite"\n', "")
+    config.write_text(text + PYMQI, encoding="utf-8")
+    settings = load_settings(config).eindkomst
+    assert settings is not None and settings.mq.transport == "pymqi"
+    assert (settings.mq.queue_manager, settings.mq.conn_name) == ("QM1", "127.0.0.1(1414)")
+    monkeypatch.setenv("TEST_TOEKGW_MQ_PASSWORD", "secret")
+    request = write_request(tmp_path, {cpr(1): 1_000_000})
+    sent = CliRunner().invoke(cli, ["eindkomst", "send", str(request), "--config", str(config)])
+    assert sent.exit_code == 0, sent.output
+    assert "1 delivery(ies) put on the queue" in sent.output
+    (body,) = broker.visible(EINDKOMST_REQUEST_QUEUE)
+    assert body[7:11] == b"1000" and cpr(1).encode() in body
+    assert not (tmp_path / "var" / "queues.sqlite").exists()
+
+    config.write_text(text.replace("[eindkomst]\n", '[eindkomst]\nqueue_db = "q"\n') + PYMQI)
+    with pytest.raises(ConfigError, match=r"\[eindkomst\] queue_db: .*not in both"):
+        load_settings(config)

@@ -8,9 +8,8 @@ from contextlib import contextmanager
 
 from adapters.eindkomst.flow import EindkomstGateway
 from formats.eindkomst import Sender
-from gateway.config import ConfigError, EindkomstSettings, Settings
+from gateway.config import ConfigError, EindkomstSettings, Settings, open_queue
 from gateway.journal import open_journal
-from gateway.transport.mq import SqliteQueue
 
 __all__ = ["eindkomst_settings", "open_eindkomst", "overdue_after"]
 
@@ -34,7 +33,8 @@ def open_eindkomst(settings: Settings) -> Iterator[EindkomstGateway]:
     eik = eindkomst_settings(settings)
     journal = open_journal(settings.journal)
     try:
-        with SqliteQueue(eik.queue_db) as queue:
+        queue = open_queue(eik.mq)
+        try:
             yield EindkomstGateway(
                 journal,
                 queue,
@@ -45,5 +45,7 @@ def open_eindkomst(settings: Settings) -> Iterator[EindkomstGateway]:
                 max_message_bytes=eik.max_message_bytes,
                 companies=eik.companies,
             )
+        finally:
+            queue.close()
     finally:
         journal.close()

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import signal
-import threading
 from pathlib import Path
-from types import FrameType
 
 import click
 
-from gateway.transport.mq import DEFAULT_BACKOUT_THRESHOLD, SqliteQueue
+from cli.simulate._common import (
+    delay_option,
+    duplicate_answers_option,
+    queue_options,
+    run_options,
+    serve,
+)
 from simulators.nemkonto import (
     DEFAULT_REPLY_QUEUE,
     DEFAULT_REQUEST_QUEUE,
@@ -18,21 +21,16 @@ from simulators.nemkonto import (
     SimulatorScript,
 )
 
+LEDGER_SUFFIX = ".nemkonto-ledger"
+
 
 @click.command("nemkonto")
-@click.option(
-    "--queue-db",
-    type=click.Path(dir_okay=False, path_type=Path),
-    required=True,
-    help="The SQLite queue file shared with the gateway.",
+@queue_options(
+    ledger_holds="paid payments",
+    ledger_suffix=LEDGER_SUFFIX,
+    request_queue=DEFAULT_REQUEST_QUEUE,
+    reply_queue=DEFAULT_REPLY_QUEUE,
 )
-@click.option(
-    "--ledger-db",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The simulator's ledger of paid payments [default: <queue-db>.nemkonto-ledger].",
-)
-@click.option("--request-queue", default=DEFAULT_REQUEST_QUEUE, show_default=True)
-@click.option("--reply-queue", default=DEFAULT_REPLY_QUEUE, show_default=True)
 @click.option("--reject-cpr", multiple=True, help="Reject payments to this CPR (repeatable).")
 @click.option("--reject-share", type=click.FloatRange(0, 1), default=0.0, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of --reject-share.")
@@ -56,16 +54,15 @@ from simulators.nemkonto import (
     help="Seconds until Retursvar 8 (received by the bank).",
 )
 @click.option("--max-payments", type=int, default=10_000, show_default=True, help="Bundle cap.")
-@click.option("--delay", type=float, default=0.0, help="Fault: seconds before answering.")
-@click.option("--duplicate-answers", is_flag=True, help="Fault: put every answer twice.")
+@delay_option
+@duplicate_answers_option
 @click.option("--out-of-order", is_flag=True, help="Fault: put a bundle's answers in reverse.")
 @click.option(
     "--poison-bundle",
     multiple=True,
     help="Fault: fail on this bundle id, so it is backed out until the error queue takes it.",
 )
-@click.option("--backout-threshold", type=int, default=DEFAULT_BACKOUT_THRESHOLD, show_default=True)
-@click.option("--max-seconds", type=float, help="Stop after this many seconds.")
+@run_options
 def nemkonto(
     queue_db: Path,
     ledger_db: Path | None,
@@ -102,33 +99,27 @@ def nemkonto(
         out_of_order=out_of_order,
         poison_bundles=frozenset(poison_bundle),
     )
-    ledger = ledger_db or queue_db.with_name(queue_db.name + ".nemkonto-ledger")
-    stop = threading.Event()
 
-    def on_term(_signum: int, _frame: FrameType | None) -> None:
-        stop.set()
+    def report(sim: NemKontoSimulator) -> str:
+        s = sim.stats
+        return (
+            f"bundles {s.bundles}, duplicates {s.duplicates}, unreadable {s.unreadable}, "
+            f"poisoned {s.poisoned}; payments accepted {s.accepted}, rejected {s.rejected}, "
+            f"completion failed {s.completion_failed}; answers {s.answers}, "
+            f"bank answers {s.bank_answers}"
+        )
 
-    previous = signal.signal(signal.SIGTERM, on_term)
-    try:
-        with SqliteQueue(queue_db, backout_threshold=backout_threshold) as queue:
-            sim = NemKontoSimulator(
-                queue, ledger, script, request_queue=request_queue, reply_queue=reply_queue
-            )
-            click.echo(
-                f"nemkonto simulator: {request_queue} -> {reply_queue} on {queue_db}", err=True
-            )
-            try:
-                sim.run(max_seconds=max_seconds, stop=stop)
-            except KeyboardInterrupt:
-                pass
-            finally:
-                sim.ledger.close()
-            s = sim.stats
-            click.echo(
-                f"bundles {s.bundles}, duplicates {s.duplicates}, unreadable {s.unreadable}, "
-                f"poisoned {s.poisoned}; payments accepted {s.accepted}, rejected {s.rejected}, "
-                f"completion failed {s.completion_failed}; answers {s.answers}, "
-                f"bank answers {s.bank_answers}"
-            )
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    serve(
+        "nemkonto",
+        queue_db=queue_db,
+        ledger_db=ledger_db,
+        ledger_suffix=LEDGER_SUFFIX,
+        request_queue=request_queue,
+        reply_queue=reply_queue,
+        backout_threshold=backout_threshold,
+        max_seconds=max_seconds,
+        start=lambda queue, ledger: NemKontoSimulator(
+            queue, ledger, script, request_queue=request_queue, reply_queue=reply_queue
+        ),
+        report=report,
+    )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -12,10 +11,8 @@ from pathlib import Path
 import click
 
 from adapters.g68 import G68Config, G68Validation, read_delivery
-from formats.findings import Finding
+from cli.validate._common import Checked, format_option, validate_files
 from formats.g68.rules import DEFAULT_DAGPENGE_UNITS, DEFAULT_MAX_AGE_DAYS
-from gateway.errors import InputError
-from gateway.findings import FORMATS, render
 
 # Below this size a file is read before a progress bar could be drawn.
 PROGRESS_MIN_BYTES = 4 << 20
@@ -99,47 +96,9 @@ def describe(result: G68Validation) -> str:
     return f"{result.file}: {', '.join(parts)}; {verdict}"
 
 
-class _Out:
-    """Streams the findings of several files as one text, JSON or CSV document."""
-
-    def __init__(self, fmt: str) -> None:
-        self.fmt = fmt
-        self.first = True
-
-    def write(self, findings: list[Finding]) -> None:
-        if self.fmt == "json":
-            for f in findings:
-                prefix = "[\n" if self.first else ",\n"
-                click.echo(prefix + _indent(json.dumps(f.as_dict(), ensure_ascii=False)), nl=False)
-                self.first = False
-            return
-        text = render(findings, self.fmt)
-        if self.fmt == "csv" and not self.first:
-            text = text.split("\n", 1)[1]
-        self.first = False
-        click.echo(text, nl=False)
-
-    def close(self) -> None:
-        if self.fmt == "json":
-            click.echo("[]" if self.first else "\n]")
-        elif self.fmt == "csv" and self.first:
-            click.echo(render([], "csv"), nl=False)
-
-
-def _indent(text: str) -> str:
-    return "  " + text
-
-
 @click.command("g68")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(FORMATS),
-    default="text",
-    show_default=True,
-    help="How to print the findings.",
-)
+@format_option
 @config_options
 def g68(
     files: tuple[Path, ...],
@@ -155,23 +114,11 @@ def g68(
     Exit 0 when no file has an error (warnings allowed), 1 when any has, 2 when a file cannot
     be read.
     """
-    for path in files:
-        if not path.exists():
-            raise InputError(f"{path}: no such file")
-        if path.is_dir():
-            raise InputError(f"{path}: is a directory, not a G68 file")
     config = make_config(today, max_age_days, dagpenge_units)
-    out = _Out(fmt)
-    summaries = []
-    failed = False
-    for path in files:
+
+    def check(path: Path) -> Checked:
         with progress_bar(path) as progress:
             result = read_delivery(path, config, progress=progress)
-        out.write(result.findings)
-        summaries.append(describe(result))
-        failed = failed or not result.ok
-    out.close()
-    if fmt == "text":
-        for line in summaries:
-            click.echo(line)
-    sys.exit(1 if failed else 0)
+        return Checked(result.findings, describe(result), not result.ok)
+
+    validate_files(files, fmt, check, kind="a G68 file")

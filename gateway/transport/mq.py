@@ -35,11 +35,12 @@ import os
 import sqlite3
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from gateway.errors import GatewayError
+from gateway.sqlite import connect, write
 
 __all__ = [
     "DEFAULT_BACKOUT_THRESHOLD",
@@ -180,11 +181,8 @@ class SqliteQueue:
         # Take the life lock before the owner row exists: whoever sees the row sees it held.
         self._lock_fd = os.open(self._lock_path(self.token), os.O_CREAT | os.O_RDWR, 0o600)
         fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
-        self._db = sqlite3.connect(self.path, timeout=busy_timeout, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(_SCHEMA)
-        with self._write() as db:
+        self._db = connect(self.path, _SCHEMA, busy_timeout=busy_timeout)
+        with write(self._db) as db:
             db.execute(
                 "INSERT INTO owner (token, pid, started_at) VALUES (?, ?, ?)",
                 (self.token, os.getpid(), time.time()),
@@ -206,7 +204,7 @@ class SqliteQueue:
         _check_id("msg_id", msg_id)
         _check_id("correl_id", correl_id)
         mid = msg_id if msg_id is not None else os.urandom(ID_LENGTH)
-        with self._write() as db:
+        with write(self._db) as db:
             db.execute(
                 "INSERT INTO message (queue, msg_id, correl_id, body, put_at, state, owner)"
                 " VALUES (?, ?, ?, ?, ?, 'put', ?)",
@@ -229,7 +227,7 @@ class SqliteQueue:
 
     def commit(self) -> None:
         self._check_open()
-        with self._write() as db:
+        with write(self._db) as db:
             db.execute("DELETE FROM message WHERE owner = ? AND state = 'got'", (self.token,))
             db.execute(
                 "UPDATE message SET state = 'ready', owner = NULL"
@@ -239,13 +237,13 @@ class SqliteQueue:
 
     def backout(self) -> None:
         self._check_open()
-        with self._write() as db:
+        with write(self._db) as db:
             self._roll_back(db, self.token)
 
     def close(self) -> None:
         if self._closed:
             return
-        with self._write() as db:
+        with write(self._db) as db:
             self._roll_back(db, self.token)
             db.execute("DELETE FROM owner WHERE token = ?", (self.token,))
         self._closed = True
@@ -305,23 +303,13 @@ class SqliteQueue:
         if self._closed:
             raise QueueError(f"the queue session on {self.path} is closed")
 
-    @contextlib.contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
-
     def _get_once(self, queue: str) -> Message | None:
         # A plain read first: polling an empty queue must not take the write lock.
         if not self._db.execute(
             "SELECT 1 FROM message WHERE queue = ? AND state = 'ready' LIMIT 1", (queue,)
         ).fetchone():
             return None
-        with self._write() as db:
+        with write(self._db) as db:
             row = db.execute(
                 "SELECT seq, msg_id, correl_id, body, backout_count, put_at FROM message"
                 " WHERE queue = ? AND state = 'ready' ORDER BY seq LIMIT 1",
@@ -361,7 +349,7 @@ class SqliteQueue:
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 except BlockingIOError:
                     return False  # alive
-            with self._write() as db:
+            with write(self._db) as db:
                 # Only the one recoverer that deletes the owner row rolls its work back.
                 if db.execute("DELETE FROM owner WHERE token = ?", (token,)).rowcount != 1:
                     return False

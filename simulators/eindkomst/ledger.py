@@ -10,12 +10,12 @@ the ledger after a restart.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+
+from gateway.sqlite import connect, write
 
 __all__ = ["Decided", "Ledger", "Recorded"]
 
@@ -61,23 +61,10 @@ class Recorded:
 
 class Ledger:
     def __init__(self, path: str | os.PathLike[str]) -> None:
-        self._db = sqlite3.connect(path, timeout=30.0, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(_SCHEMA)
+        self._db = connect(path, _SCHEMA)
 
     def close(self) -> None:
         self._db.close()
-
-    @contextlib.contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
 
     def record(
         self,
@@ -90,7 +77,7 @@ class Ledger:
     ) -> Recorded:
         """Register a delivery once; a repeat (same main id, or only known report ids) is
         answered from the ledger."""
-        with self._write() as db:
+        with write(self._db) as db:
             row = db.execute(
                 "SELECT main_id, answer, cards, rejected FROM delivery WHERE main_id = ?",
                 (main_id,),

@@ -31,7 +31,6 @@ import hashlib
 import io
 import logging
 import random
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -54,6 +53,7 @@ from formats.findings import Finding
 from formats.fixed import ENCODING
 from gateway.config import EINDKOMST_REPLY_QUEUE, EINDKOMST_REQUEST_QUEUE
 from gateway.transport.mq import Message, MessageQueue, message_id
+from simulators._queue_loop import QueueSimulator, utc_now
 from simulators.eindkomst.ledger import Decided, Ledger, Recorded
 
 __all__ = [
@@ -125,10 +125,6 @@ class _Read:
     entries: list[Entry]
 
 
-def _utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 def _draw(seed: int, *parts: object) -> float:
     # Per thing, not a sequence: a replay after a crash draws the same number.
     return random.Random(":".join(map(str, (seed, *parts)))).random()
@@ -177,7 +173,7 @@ def _text(message: str) -> str:
     return printable.encode(ENCODING, "replace").decode(ENCODING)[:80].rstrip()
 
 
-class EindkomstSimulator:
+class EindkomstSimulator(QueueSimulator):
     def __init__(
         self,
         queue: MessageQueue,
@@ -186,48 +182,18 @@ class EindkomstSimulator:
         *,
         request_queue: str = DEFAULT_REQUEST_QUEUE,
         reply_queue: str = DEFAULT_REPLY_QUEUE,
-        clock: Callable[[], dt.datetime] = _utc_now,
+        clock: Callable[[], dt.datetime] = utc_now,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self.queue = queue
+        super().__init__(
+            queue, request_queue=request_queue, reply_queue=reply_queue, clock=clock, sleep=sleep
+        )
         self.ledger = ledger if isinstance(ledger, Ledger) else Ledger(ledger)
         self.script = script or SimulatorScript()
-        self.request_queue = request_queue
-        self.reply_queue = reply_queue
-        self.clock = clock
-        self.sleep = sleep
         self.stats = SimulatorStats()
         self.history = MemoryHistory()
         for body, rejected in self.ledger.accepted_deliveries():
             self._remember(_read(body), rejected)
-
-    # -- the loop --------------------------------------------------------------------------
-
-    def run(self, *, max_seconds: float | None = None, stop: threading.Event | None = None) -> None:
-        deadline = None if max_seconds is None else time.monotonic() + max_seconds
-        while not (stop is not None and stop.is_set()):
-            remaining = 0.5 if deadline is None else deadline - time.monotonic()
-            if remaining <= 0:
-                break
-            self.step(wait=min(0.5, remaining))
-
-    def step(self, *, wait: float = 0.0) -> bool:
-        message = self.queue.get(self.request_queue, wait=wait)
-        if message is None:
-            return False
-        try:
-            self._handle(message)
-        except BaseException:
-            self.queue.backout()
-            raise
-        self.queue.commit()
-        return True
-
-    def drain(self) -> int:
-        handled = 0
-        while self.step():
-            handled += 1
-        return handled
 
     # -- one delivery ----------------------------------------------------------------------
 

@@ -8,13 +8,12 @@ payment id as its primary key - the proof that no payment is paid twice.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from formats.nemkonto import PaymentBundle, PaymentOrder, PaymentState
+from gateway.sqlite import connect, write
 
 __all__ = ["Decision", "Ledger", "PaymentOutcome", "RecordedBundle"]
 
@@ -88,23 +87,10 @@ class RecordedBundle:
 
 class Ledger:
     def __init__(self, path: str | os.PathLike[str]) -> None:
-        self._db = sqlite3.connect(path, timeout=30.0, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(_SCHEMA)
+        self._db = connect(path, _SCHEMA)
 
     def close(self) -> None:
         self._db.close()
-
-    @contextlib.contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
 
     def record(
         self,
@@ -115,7 +101,7 @@ class Ledger:
         bank_delay: float,
     ) -> RecordedBundle:
         """Record ``bundle`` once: a bundle id seen before returns its first outcomes."""
-        with self._write() as db:
+        with write(self._db) as db:
             if db.execute(
                 "UPDATE bundle SET deliveries = deliveries + 1 WHERE bundle_id = ?",
                 (bundle.bundle_id,),
@@ -201,7 +187,7 @@ class Ledger:
         return out
 
     def mark_bank_answered(self, payment_ids: Sequence[str]) -> None:
-        with self._write() as db:
+        with write(self._db) as db:
             db.executemany(
                 "UPDATE paid SET bank_answered = 1 WHERE payment_id = ?",
                 [(p,) for p in payment_ids],

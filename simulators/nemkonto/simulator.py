@@ -29,7 +29,6 @@ import hashlib
 import logging
 import random
 import re
-import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -48,6 +47,7 @@ from formats.nemkonto import (
     read_bundle,
 )
 from gateway.transport.mq import Message, MessageQueue, message_id
+from simulators._queue_loop import QueueSimulator, utc_now
 from simulators.nemkonto.ledger import Decision, Ledger, RecordedBundle
 
 __all__ = [
@@ -112,11 +112,7 @@ class SimulatorStats:
     bank_answers: int = 0
 
 
-def _utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-class NemKontoSimulator:
+class NemKontoSimulator(QueueSimulator):
     def __init__(
         self,
         queue: MessageQueue,
@@ -125,28 +121,17 @@ class NemKontoSimulator:
         *,
         request_queue: str = DEFAULT_REQUEST_QUEUE,
         reply_queue: str = DEFAULT_REPLY_QUEUE,
-        clock: Callable[[], dt.datetime] = _utc_now,
+        clock: Callable[[], dt.datetime] = utc_now,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self.queue = queue
+        super().__init__(
+            queue, request_queue=request_queue, reply_queue=reply_queue, clock=clock, sleep=sleep
+        )
         self.ledger = ledger if isinstance(ledger, Ledger) else Ledger(ledger)
         self.script = script or SimulatorScript()
-        self.request_queue = request_queue
-        self.reply_queue = reply_queue
-        self.clock = clock
-        self.sleep = sleep
         self.stats = SimulatorStats()
 
     # -- the loop ------------------------------------------------------------------------
-
-    def run(self, *, max_seconds: float | None = None, stop: threading.Event | None = None) -> None:
-        """Serve until ``stop`` is set or ``max_seconds`` have passed."""
-        deadline = None if max_seconds is None else time.monotonic() + max_seconds
-        while not (stop is not None and stop.is_set()):
-            remaining = 0.5 if deadline is None else deadline - time.monotonic()
-            if remaining <= 0:
-                break
-            self.step(wait=min(0.5, remaining))
 
     def step(self, *, wait: float = 0.0) -> bool:
         """Handle at most one request, then send due bank answers; whether one was handled.
@@ -154,28 +139,16 @@ class NemKontoSimulator:
         Requests come first: after a crash between the ledger write and the commit, the
         replayed bundle (the oldest message) is answered with 1 and 2 before its 8 can go.
         """
-        message = self.queue.get(self.request_queue, wait=wait)
-        if message is not None:
-            try:
-                self._handle(message)
-            except PoisonMessage:
-                self.queue.backout()
-                self.stats.poisoned += 1
-                log.warning("poison message %s backed out", message.msg_id.hex())
-            except BaseException:
-                self.queue.backout()
-                raise
-            else:
-                self.queue.commit()
+        handled = super().step(wait=wait)
         self.send_bank_answers()
-        return message is not None
-
-    def drain(self) -> int:
-        """Handle every request waiting now; how many were handled (for tests)."""
-        handled = 0
-        while self.step():
-            handled += 1
         return handled
+
+    def _unit_of_work(self, message: Message) -> None:
+        try:
+            super()._unit_of_work(message)
+        except PoisonMessage:  # already backed out: it returns until the error queue takes it
+            self.stats.poisoned += 1
+            log.warning("poison message %s backed out", message.msg_id.hex())
 
     def send_bank_answers(self) -> int:
         """Put Retursvar 8 for every payment whose bank delay has passed."""

@@ -1,0 +1,41 @@
+"""Opening an SQLite file that several processes share, and its write transactions.
+
+The embedded queue and the simulators' ledgers open their files the same way: autocommit
+mode (transactions are explicit), WAL so readers never block the one writer, a busy timeout
+so writers from other processes wait for the lock instead of failing, and ``synchronous=FULL``
+so a commit is on disk before the call returns - what their SIGKILL tests rely on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from collections.abc import Iterator
+
+__all__ = ["connect", "write"]
+
+
+def connect(
+    path: str | os.PathLike[str], schema: str, *, busy_timeout: float = 30.0
+) -> sqlite3.Connection:
+    """A connection to ``path`` in WAL mode with durable (``synchronous=FULL``) commits, after
+    running ``schema`` (``CREATE ... IF NOT EXISTS`` statements) on it."""
+    db = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=FULL")
+    db.executescript(schema)
+    return db
+
+
+@contextlib.contextmanager
+def write(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One write transaction: the lock is taken at the start (``BEGIN IMMEDIATE``), so two
+    writers serialise instead of one failing at its first write; any exception rolls back."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
