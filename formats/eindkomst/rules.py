@@ -337,17 +337,7 @@ class _Check:
                 severity=_WARNING,
             )
         self.seen.add(who)
-        if cpr is not None:
-            problem = cpr_problem(cpr)
-            if problem:
-                self.finding(
-                    "eik.ident.cpr",
-                    f"cpr: {problem}",
-                    line,
-                    columns=(20, 29),
-                    fld="cpr",
-                    found=mask_cpr(cpr),
-                )
+        self.cpr(cpr, (20, 29), line)
         self.ident(cvr, cvr_problem, "cvr_se", (30, 37), line)
         if p_number is not None and pnumber_problem(p_number):
             self.finding("eik.ident.pnumber", "not a P-number", line, columns=(86, 95))
@@ -479,27 +469,11 @@ class _Check:
                 self.finding(
                     "eik.reversal.cpr", "a CPR without the by-CPR mark J", line, columns=(45, 55)
                 )
-            if cpr is not None and cpr_problem(cpr):
-                self.finding(
-                    "eik.ident.cpr",
-                    f"cpr: {cpr_problem(cpr)}",
-                    line,
-                    columns=(46, 55),
-                    fld="cpr",
-                    found=mask_cpr(cpr),
-                )
+            self.cpr(cpr, (46, 55), line)
         else:  # 2101
             self.close_group()
             cpr = v[1]
-            if cpr is not None and cpr_problem(cpr):
-                self.finding(
-                    "eik.ident.cpr",
-                    f"cpr: {cpr_problem(cpr)}",
-                    line,
-                    columns=(12, 21),
-                    fld="cpr",
-                    found=mask_cpr(cpr),
-                )
+            self.cpr(cpr, (12, 21), line)
             start, end = v[3], v[4]
             if start is not None and end is not None and end < start:
                 self.finding(
@@ -509,6 +483,21 @@ class _Check:
                     columns=(45, 60),
                     fld="employment_end",
                 )
+
+    def cpr(self, value: str | None, columns: tuple[int, int], line: int) -> None:
+        """A CPR field: a finding (the number masked) unless it is a valid CPR number."""
+        if value is None:
+            return
+        problem = cpr_problem(value)
+        if problem:
+            self.finding(
+                "eik.ident.cpr",
+                f"cpr: {problem}",
+                line,
+                columns=columns,
+                fld="cpr",
+                found=mask_cpr(value),
+            )
 
     def ident(
         self,
