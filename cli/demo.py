@@ -45,6 +45,7 @@ from gateway.config import ReceiveSettings
 from gateway.errors import UsageError
 from gateway.inbound import InboundPipeline
 from gateway.journal import Journal, open_journal
+from gateway.money import kroner
 from gateway.outbound import send_file
 from gateway.transport import SftpSettings, SftpTransport
 from gateway.transport.mq import SqliteQueue
@@ -180,13 +181,8 @@ def _state_table(states: dict[str, dict[str, int]]) -> Table:
     ):
         table.add_column(column, justify=justify)  # type: ignore[arg-type]
     for state, n in states.items():
-        table.add_row(state, str(n["count"]), _kr(n["oere"]), PAYMENT_ITEM.descriptions[state])
+        table.add_row(state, str(n["count"]), kroner(n["oere"]), PAYMENT_ITEM.descriptions[state])
     return table
-
-
-def _kr(ore: int) -> str:
-    kr, rest = divmod(abs(ore), 100)
-    return f"{'-' if ore < 0 else ''}{kr:,}.{rest:02d}"
 
 
 def run_demo(

@@ -25,6 +25,7 @@ from cli.options import config_option
 from formats.findings import mask_cpr_in_text
 from gateway.config import ConfigError, Settings, load_settings, open_queue
 from gateway.journal import SqliteJournal, open_journal
+from gateway.money import kroner
 
 __all__ = ["flow_settings", "nemkonto", "opened"]
 
@@ -52,11 +53,6 @@ def opened(config_path: Path | None) -> Iterator[tuple[Settings, FlowSettings, S
         journal.close()
 
 
-def _kr(ore: int) -> str:
-    kr, rest = divmod(ore, 100)
-    return f"{kr:,}.{rest:02d}"
-
-
 @click.group()
 def nemkonto() -> None:
     """NemKonto payment bundles: release, send, recipient blocks, manual handling."""
@@ -80,14 +76,14 @@ def release_command(today: dt.datetime | None, as_json: bool, config_path: Path 
         click.echo(json.dumps(result.as_dict(), indent=2))
         return
     click.echo(
-        f"released {result.released} payments ({_kr(result.released_ore)} kr) in "
+        f"released {result.released} payments ({kroner(result.released_ore)} kr) in "
         f"{len(result.bundles)} bundles; {result.waiting} waiting for their release date, "
         f"{result.blocked} newly blocked, {result.unblocked} unblocked, {result.recalled} "
         f"recalled, {result.recalls_refused} recalls refused"
     )
     for b in result.bundles:
         click.echo(
-            f"  bundle {b.bundle_id}: {b.count} payments, {_kr(b.total_ore)} kr, "
+            f"  bundle {b.bundle_id}: {b.count} payments, {kroner(b.total_ore)} kr, "
             f"municipality {b.municipality}, disposition date {b.disposition_date.isoformat()}"
         )
     for municipality, n in sorted(result.no_agreement.items()):
@@ -122,7 +118,7 @@ def send_command(as_json: bool, config_path: Path | None) -> None:
         return
     click.echo(f"sent {len(sent)} bundles to {flow.request_queue}")
     for s in sent:
-        click.echo(f"  bundle {s.bundle_id}: {s.count} payments, {_kr(s.total_ore)} kr")
+        click.echo(f"  bundle {s.bundle_id}: {s.count} payments, {kroner(s.total_ore)} kr")
 
 
 @nemkonto.command("block")

@@ -23,6 +23,7 @@ from formats.findings import mask_cpr, mask_cpr_in_text
 from gateway.config import load_settings
 from gateway.errors import InputError
 from gateway.journal import ItemHistory, Transmission, open_journal
+from gateway.money import kroner
 from gateway.reconcile import Reconciliation
 
 
@@ -30,12 +31,6 @@ def _m(text: str | None) -> str | None:
     """Free text (file names, keys, reasons) is masked for CPR numbers; hashes and UUIDs are
     not free text and are shown as they are."""
     return None if text is None else mask_cpr_in_text(text)
-
-
-def _kr(ore: int) -> str:
-    sign = "-" if ore < 0 else ""
-    kr, rest = divmod(abs(ore), 100)
-    return f"{sign}{kr:,}.{rest:02d}"
 
 
 def _tx_dict(t: Transmission) -> dict[str, object]:
@@ -186,7 +181,7 @@ def status(
                         t.state,
                         t.file_name or t.ref,
                         str(t.item_count),
-                        _kr(t.total_ore),
+                        kroner(t.total_ore),
                         t.updated_at[:19],
                     )
                 )
@@ -200,7 +195,7 @@ def _print_history(console: Console, h: ItemHistory) -> None:
     # Plain lines, not a table: an operator greps them and pastes them into a case.
     t, i = h.transmission, h.item
     click.echo(
-        f"{i.counterpart} item {_m(i.business_key)}: {_kr(i.amount_ore)} kr, state {i.state}"
+        f"{i.counterpart} item {_m(i.business_key)}: {kroner(i.amount_ore)} kr, state {i.state}"
     )
     click.echo(
         f"  came in {t.kind} #{t.id} {_m(t.file_name or t.ref)!r}"
@@ -233,7 +228,7 @@ def _payment(h: ItemHistory) -> str | None:
     date = p.disposition_date.isoformat() if p.disposition_date else "-"
     return (
         f"{what} {p.payment_ident} of supplier {p.supplier_id} delivery {p.delivery_number}: "
-        f"{_kr(p.amount_ore)} kr to ident {p.ident_code} {beneficiary}, dated {date}"
+        f"{kroner(p.amount_ore)} kr to ident {p.ident_code} {beneficiary}, dated {date}"
         f"{' (straks)' if p.straks else ''}, posting reference {_m(p.posting_reference)}"
     )
 
@@ -252,11 +247,11 @@ def reports_table(lines: list[ReportLine], *, title: str) -> Table:
             line.company_se,
             line.month,
             str(r.count_sent),
-            _kr(r.sum_sent),
+            kroner(r.sum_sent),
             r.status.value + ("" if line.sent_at else " (not sent)"),
             "-" if r.count_received is None else str(r.count_received),
-            "-" if r.sum_received is None else _kr(r.sum_received),
-            _kr(r.sum_difference) if r.sum_received is not None else "-",
+            "-" if r.sum_received is None else kroner(r.sum_received),
+            kroner(r.sum_difference) if r.sum_received is not None else "-",
             str(len(line.findings)),
         )
     return table
@@ -265,9 +260,9 @@ def reports_table(lines: list[ReportLine], *, title: str) -> Table:
 def _print_reconciliation(rec: Reconciliation) -> None:
     click.echo(
         f"category {int(rec.category)} ({rec.category.title}): {rec.sent_count} report(s), "
-        f"{_kr(rec.sent_oere)} kr sent; settled {rec.settled_count}, follow-up "
-        f"{rec.follow_up_count} ({_kr(rec.follow_up_oere)} kr), unexplained "
+        f"{kroner(rec.sent_oere)} kr sent; settled {rec.settled_count}, follow-up "
+        f"{rec.follow_up_count} ({kroner(rec.follow_up_oere)} kr), unexplained "
         f"{len(rec.unexplained)}"
     )
     for d in rec.unexplained:
-        click.echo(f"  {d.key}: {d.reason} ({_kr(d.amount_oere)} kr)")
+        click.echo(f"  {d.key}: {d.reason} ({kroner(d.amount_oere)} kr)")

@@ -15,14 +15,9 @@ from adapters.payments import PAYMENT_ITEM
 from cli.nemkonto import flow_settings
 from gateway.config import Settings
 from gateway.journal import SqliteJournal
+from gateway.money import kroner
 
 __all__ = ["show_bundles", "show_payments"]
-
-
-def _kr(ore: int) -> str:
-    sign = "-" if ore < 0 else ""
-    kr, rest = divmod(abs(ore), 100)
-    return f"{sign}{kr:,}.{rest:02d}"
 
 
 def show_bundles(
@@ -78,7 +73,7 @@ def show_payments(
         table.add_column(column, justify="right" if column in ("payments", "kr") else "left")
     for state in sorted(count):
         table.add_row(
-            state, str(count[state]), _kr(total[state]), PAYMENT_ITEM.descriptions.get(state, "")
+            state, str(count[state]), kroner(total[state]), PAYMENT_ITEM.descriptions.get(state, "")
         )
     console.print(table)
     if late:
@@ -87,7 +82,7 @@ def show_payments(
             overdue.add_column(column, justify="right" if column == "kr" else "left")
         for o in late:
             overdue.add_row(
-                o.bundle_id, o.payment, o.state, _kr(o.amount_ore), o.since.isoformat()[:19]
+                o.bundle_id, o.payment, o.state, kroner(o.amount_ore), o.since.isoformat()[:19]
             )
         console.print(overdue)
     else:

@@ -53,6 +53,7 @@ from gateway.journal import (
     Transmission,
 )
 from gateway.journal.sqlite import now
+from gateway.money import kroner
 from gateway.transport.files import (
     FileTransport,
     RemoteNameError,
@@ -585,6 +586,4 @@ def _count(findings: Sequence[Finding]) -> str:
 
 
 def _kroner(ore: int) -> str:
-    sign = "-" if ore < 0 else ""
-    kr, rest = divmod(abs(ore), 100)
-    return f"{sign}{kr:,}.{rest:02d} kr".replace(",", " ")
+    return kroner(ore).replace(",", " ") + " kr"

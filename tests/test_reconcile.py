@@ -58,3 +58,16 @@ def test_later_answer_supersedes_earlier() -> None:
     r = reconcile(sent(100), answers, classify, as_of=TODAY)
     assert r.by_state == {"at_bank": 1}
     assert r.as_dict()["category"] == 1
+
+
+def test_kroner_formats_ore_without_floats() -> None:
+    from gateway.money import kroner
+
+    assert [kroner(v) for v in (0, 1, -1, 123456, -100, 10**11 + 5)] == [
+        "0.00",
+        "0.01",
+        "-0.01",
+        "1,234.56",
+        "-1.00",
+        "1,000,000,000.05",
+    ]

@@ -31,6 +31,7 @@ from formats.eindkomst import IncomeReport, Recipient, Sender
 from formats.eindkomst.taxcards import withholding
 from gateway.config import EINDKOMST_REPLY_QUEUE, EINDKOMST_REQUEST_QUEUE
 from gateway.journal import Journal
+from gateway.money import kroner
 from gateway.reconcile import Reconciliation
 from gateway.transport.mq import MessageQueue
 
@@ -187,11 +188,7 @@ def report_paid_benefits(
 
 
 def _kr(ore: int | None) -> str:
-    if ore is None:
-        return "-"
-    sign = "-" if ore < 0 else ""
-    kr, rest = divmod(abs(ore), 100)
-    return f"{sign}{kr:,}.{rest:02d}"
+    return "-" if ore is None else kroner(ore)
 
 
 def render_summary(summary: BenefitReportSummary) -> Group:

@@ -33,6 +33,7 @@ from rich.table import Table
 from adapters.nemkonto.answers import ACCEPTED_STATES, STRAY_SUBJECT
 from adapters.nemkonto.settings import BUNDLE_KIND, FlowSettings
 from gateway.journal import Item, JournalReader, Transmission
+from gateway.money import kroner
 from gateway.reconcile import Answer, Expected, ItemClass, Reconciliation, reconcile
 
 __all__ = [
@@ -299,12 +300,6 @@ def _reconcile(
     )
 
 
-def _kr(ore: int) -> str:
-    sign = "-" if ore < 0 else ""
-    kr, rest = divmod(abs(ore), 100)
-    return f"{sign}{kr:,}.{rest:02d}"
-
-
 def render_bundles(rec: BundleReconciliation) -> list[Table]:
     """Rich tables: per bundle, per disposition date (with the total), and the differences."""
     tables = []
@@ -323,7 +318,7 @@ def render_bundles(rec: BundleReconciliation) -> list[Table]:
                 label = "total"
             else:
                 label = row.disposition_date.isoformat()
-            cells = [f"{row.counts[c]}\n{_kr(row.sums[c])}" for c in COLUMNS]
+            cells = [f"{row.counts[c]}\n{kroner(row.sums[c])}" for c in COLUMNS]
             category = str(int(row.reconciliation.category)) if row.reconciliation else ""
             table.add_row(label, row.state or "", *cells, category)
         tables.append(table)
@@ -332,7 +327,7 @@ def render_bundles(rec: BundleReconciliation) -> list[Table]:
         for column in ("bundle", "payment", "state", "kr", "why"):
             diff.add_column(column, justify="right" if column == "kr" else "left")
         for d in rec.differences:
-            diff.add_row(d.bundle_id[:8] + "…", d.payment, d.state, _kr(d.amount_ore), d.reason)
+            diff.add_row(d.bundle_id[:8] + "…", d.payment, d.state, kroner(d.amount_ore), d.reason)
         for text in rec.unexplained:
             diff.add_row("", "", "unexplained", "", text)
         tables.append(diff)
