@@ -47,6 +47,9 @@ class G68Reader:
 
     ``source`` is a path or a binary file object (read from where it stands, not closed).
     ``progress(bytes_read)`` is called after each block read, for a progress bar.
+    With ``payments=False`` the reader only validates: it yields just the records with
+    findings, and checks the clean ones column-wise, several times faster (the findings and
+    :meth:`result` are the same).
     """
 
     def __init__(
@@ -56,8 +59,10 @@ class G68Reader:
         *,
         name: str | None = None,
         progress: Callable[[int], None] | None = None,
+        payments: bool = True,
     ) -> None:
         self._source = source
+        self._payments = payments
         if name is None:
             name = str(source) if isinstance(source, str | os.PathLike) else None
         self.name = name
@@ -72,7 +77,10 @@ class G68Reader:
         with ExitStack() as stack:
             stream = self._open(stack)
             try:
-                yield from self._scan.scan_stream(stream, progress=self._progress)
+                if self._payments:
+                    yield from self._scan.scan_stream(stream, progress=self._progress)
+                else:
+                    yield from self._scan.check_stream(stream, progress=self._progress)
             except OSError as exc:
                 raise InputError(f"{self.name or 'G68 stream'}: reading failed ({exc})") from exc
 
@@ -107,8 +115,12 @@ def read_delivery(
 
     Every record is handed out, clean or not (``entry.findings`` says which), so a receiver
     can journal the delivery as it reads and decide on the whole when ``refused`` is known.
+    Without ``on_payments`` the delivery is only validated, column-wise (see
+    :class:`G68Reader`'s ``payments``).
     """
-    reader = G68Reader(source, config, name=name, progress=progress)
+    reader = G68Reader(
+        source, config, name=name, progress=progress, payments=on_payments is not None
+    )
     batch: list[PaymentEntry] = []
     for entry in reader:
         if on_payments is not None:

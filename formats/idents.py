@@ -8,17 +8,31 @@ never repeats the number itself.
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import lru_cache
 
+import numpy as np
+import numpy.typing as npt
 from stdnum.dk import cpr as _cpr
 from stdnum.dk import cvr as _cvr
 from stdnum.exceptions import ValidationError
 
-__all__ = ["cpr_problem", "cvr_problem", "pnumber_problem", "se_problem"]
+from formats.dates import valid_dates
+
+__all__ = [
+    "CENTURY_RULE",
+    "birth_date_table",
+    "cpr_problem",
+    "cvr_problem",
+    "pnumber_problem",
+    "se_problem",
+]
 
 
 # The 7th digit only selects the century rule: digits with the same rule give the same date.
-_CENTURY_CLASS = str.maketrans("0123456789", "0000455554")
+# (the rule of each 7th digit 0-9: python-stdnum's dk.cpr.get_birth_date reads them so).
+CENTURY_RULE = "0000455554"
+_CENTURY_CLASS = str.maketrans("0123456789", CENTURY_RULE)
 
 
 @lru_cache(maxsize=1 << 17)
@@ -30,6 +44,37 @@ def _birth_date_problem(date_part: str) -> str | None:
     except ValidationError:
         return "the first six digits are not a valid birth date (DDMMYY)"
     return None
+
+
+def birth_date_table(today: dt.date) -> npt.NDArray[np.bool_]:
+    """Whether each DDMMYY (0-999,999) under each century rule is a birth date that
+    :func:`cpr_problem` accepts on ``today``: index ``ddmmyy * 3 + rule``, the rules in the
+    order of ``sorted(set(CENTURY_RULE))``.
+
+    For checking whole columns at once (numpy). It restates python-stdnum's
+    ``dk.cpr.get_birth_date`` (a real date, not after today); a test holds the two equal on
+    every date.
+    """
+    # Only DD 01-31 and MM 01-12 can be dates: the rest of the table stays False.
+    day, month, yy = (
+        a.ravel() for a in np.meshgrid(np.arange(1, 32), np.arange(1, 13), np.arange(100))
+    )
+    number = (day * 100 + month) * 100 + yy
+    limit = today.year * 10_000 + today.month * 100 + today.day
+    rules = sorted(set(CENTURY_RULE))
+    table = np.zeros(1_000_000 * len(rules), np.bool_)
+    for index, rule in enumerate(rules):
+        seventh = CENTURY_RULE.index(rule)  # a 7th digit of this rule
+        if seventh in (5, 6, 7, 8):
+            century = np.where(yy >= 58, 1800, 2000)
+        elif seventh in (0, 1, 2, 3):
+            century = np.full_like(yy, 1900)
+        else:  # 4, 9
+            century = np.where(yy >= 37, 1900, 2000)
+        year = century + yy
+        born = year * 10_000 + month * 100 + day
+        table[number * len(rules) + index] = valid_dates(year, month, day) & (born <= limit)
+    return table
 
 
 def cpr_problem(number: str) -> str | None:

@@ -11,6 +11,9 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
+import numpy.typing as npt
+
 from formats.findings import Finding, Severity, mask_cpr
 from formats.g68.layouts import CODE_PREFIX, MAX_PAYMENTS
 from formats.g68.records import G68Header, G68Payment, G68Trailer
@@ -19,11 +22,13 @@ from formats.idents import cpr_problem, cvr_problem, pnumber_problem, se_problem
 __all__ = [
     "DEFAULT_DAGPENGE_UNITS",
     "DEFAULT_MAX_AGE_DAYS",
+    "DUPLICATE_KEY_FIELDS",
     "DeliveryTotals",
     "G68Config",
     "PaymentKey",
     "check_delivery",
     "check_payment",
+    "duplicate_key",
     "ident_problem",
     "payment_checker",
 ]
@@ -36,6 +41,16 @@ DEFAULT_MAX_AGE_DAYS = 60
 
 # paying unit, payment ident, beneficiary, date, amount, sign
 PaymentKey = tuple[str | None, str, str, dt.date | None, int, str]
+
+# "The same payment": these fields, as written in the record (fixed width, blank when absent).
+DUPLICATE_KEY_FIELDS = (
+    "paying_unit",
+    "payment_ident",
+    "amount",
+    "sign",
+    "beneficiary",
+    "payment_date",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,6 +299,30 @@ def payment_key(p: G68Payment) -> PaymentKey:
     return (p.paying_unit, p.payment_ident, p.beneficiary, p.payment_date, p.amount, p.sign)
 
 
+_NO_UNIT = " " * 4
+_NO_DATE = " " * 8
+
+
+def duplicate_key(p: G68Payment, dates: dict[dt.date, str] | None = None) -> bytes:
+    """The :data:`DUPLICATE_KEY_FIELDS` of a payment as the record writes them: equal keys,
+    equal payments. The column-wise reader (``formats.g68.columns``) cuts the same bytes
+    straight from the record, so both paths share one duplicate index.
+
+    ``dates`` caches the dates' text (a delivery has few distinct dates).
+    """
+    d = p.payment_date
+    if d is None:
+        day = _NO_DATE
+    elif dates is None:
+        day = f"{d.year:04d}{d.month:02d}{d.day:02d}"
+    else:
+        day = dates.get(d) or dates.setdefault(d, f"{d.year:04d}{d.month:02d}{d.day:02d}")
+    text = (
+        f"{p.paying_unit or _NO_UNIT}{p.payment_ident}{p.amount:011d}{p.sign}{p.beneficiary}{day}"
+    )
+    return text.encode("iso-8859-1")
+
+
 class DeliveryTotals:
     """What a delivery adds up to while it streams: counts, net sum, sequence, duplicates.
 
@@ -294,10 +333,11 @@ class DeliveryTotals:
     __slots__ = (
         "_candidates",
         "_config",
+        "_dates",
         "_earlier",
         "_next_sequence",
         "_seen",
-        "_today",
+        "_today_ymd",
         "all_today",
         "count",
         "net_sum",
@@ -307,7 +347,8 @@ class DeliveryTotals:
 
     def __init__(self, config: G68Config) -> None:
         self._config = config
-        self._seen: dict[int, int] = {}
+        self._seen: dict[bytes, int] = {}  # duplicate key -> line of its first payment
+        self._dates: dict[dt.date, str] = {}
         self.count = 0  # payment records (lines between Z300 and SLUTD)
         self.recalls = 0
         self.net_sum = 0
@@ -315,7 +356,8 @@ class DeliveryTotals:
         self.all_today = True
         self._next_sequence = 1  # the expected sequence number; -1: one of _candidates
         self._candidates: tuple[int, ...] = ()
-        self._today = config.today
+        today = config.today
+        self._today_ymd = today.year * 10000 + today.month * 100 + today.day
         self._earlier = config.earlier_payment
 
     def add(self, lineno: int, payment: G68Payment) -> list[Finding] | None:
@@ -333,24 +375,63 @@ class DeliveryTotals:
         else:
             self.net_sum -= payment.amount
             self.recalls += 1
-        if self.all_today and payment.payment_date != self._today:
+        if self.all_today and payment.payment_date != self._config.today:
             self.all_today = False
-        key = (
-            payment.paying_unit,
-            payment.payment_ident,
-            payment.beneficiary,
-            payment.payment_date,
-            payment.amount,
-            payment.sign,
-        )
-        first = self._seen.setdefault(hash(key), lineno)
+        first = self._seen.setdefault(duplicate_key(payment, self._dates), lineno)
         if first != lineno:
             out = [*(out or ()), self._duplicate(lineno, f"line {first}")]
         elif self._earlier is not None:
-            where = self._earlier(key)
+            where = self._earlier(payment_key(payment))
             if where is not None:
                 out = [*(out or ()), self._duplicate(lineno, where)]
         return out
+
+    def take_run(
+        self,
+        first_line: int,
+        sequences: npt.NDArray[np.int64],
+        amounts: npt.NDArray[np.int64],
+        dates: npt.NDArray[np.int64],
+        keys: list[bytes],
+    ) -> int:
+        """Count a run of clean payments (every payment rule passed) on the lines from
+        ``first_line`` on, read column-wise: their sequence numbers, signed amounts (a recall
+        negative), dates (YYYYMMDD, 0 for none) and :func:`duplicate_key` s.
+
+        Takes the longest head of the run that raises no delivery-level finding, and returns
+        how many it took: the payment after them (a sequence slip, a duplicate) goes through
+        :meth:`add` like any other, so its finding is written the one way. Nothing is taken
+        when an ``earlier_payment`` look-up is set (that asks per payment).
+        """
+        n = len(keys)
+        nxt = self._next_sequence
+        if n == 0 or nxt < 0 or self._earlier is not None:
+            return 0
+        expected = np.arange(nxt, nxt + n)
+        slips = np.flatnonzero(sequences != expected)
+        take = int(slips[0]) if len(slips) else n
+        lines = range(first_line, first_line + take)
+        fresh = dict(zip(keys[:take], lines, strict=True))
+        seen = self._seen
+        if len(fresh) < take or not seen.keys().isdisjoint(fresh):
+            # A duplicate in the run: take the payments before it.
+            fresh = {}
+            for i, key in enumerate(keys[:take]):
+                if key in seen or key in fresh:
+                    take = i
+                    break
+                fresh[key] = first_line + i
+        if take == 0:
+            return 0
+        seen.update(fresh)
+        self.count += take
+        self._next_sequence = nxt + take
+        signed = amounts[:take]
+        self.net_sum += int(signed.sum())
+        self.recalls += int(np.count_nonzero(signed < 0))
+        if self.all_today and bool((dates[:take] != self._today_ymd).any()):
+            self.all_today = False
+        return take
 
     def add_unreadable(
         self, lineno: int, sequence: int | None, amount: int | None, sign: str | None
