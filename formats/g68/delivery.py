@@ -1,9 +1,14 @@
 """Reading a whole G68 delivery as it streams: structure, layouts, rules and control totals.
 
-Pure: it takes numbered lines (``formats.fixed.Line``) and yields one :class:`PaymentEntry`
-per G68 record as it goes, so a receiver can journal payments in batches while reading. When
-the lines are exhausted, :meth:`DeliveryScan.result` says whether the whole delivery is
-refused (no Z300/SLUTD, SLUTD count or sum off, supplier ids differ …) and why.
+Pure: it takes numbered lines (``formats.fixed.Line``) or a binary stream and yields one
+:class:`PaymentEntry` per G68 record as it goes, so a receiver can journal payments in batches
+while reading. When the lines are exhausted, :meth:`DeliveryScan.result` says whether the whole
+delivery is refused (no Z300/SLUTD, SLUTD count or sum off, supplier ids differ …) and why.
+
+Two ways through the same state: one record at a time (:meth:`DeliveryScan.scan`,
+:meth:`~DeliveryScan.scan_stream`: every payment as a ``G68Payment``), or a block at a time as
+columns (:meth:`~DeliveryScan.check_stream`: for validating only; the records with findings
+still go the first way, so the findings are the same).
 """
 
 from __future__ import annotations
