@@ -138,6 +138,9 @@ def test_recall_lookups_and_journal_lookups_alike() -> None:
 def test_unterminated_last_line_and_lf_only() -> None:
     for form in FORMS:
         lines = delivery_lines(form, [payment(i) for i in range(1, 4)])
+        for block_size in (1, 7):  # lines read in many pieces
+            assert_same(_encode(lines), block_size=block_size)
+            assert_same(_encode(lines, last_end=False), block_size=block_size)
         assert_same(_encode(lines, end="\n"))
         assert_same(_encode(lines, last_end=False))
         assert_same(_encode(lines[:-1], last_end=False))  # truncated: no SLUTD
@@ -155,6 +158,15 @@ _RAW = {
     "paying_unit": ["    ", "44 0"],
     "organisation_type": ["  ", "0 ", "x1"],
     "ident_code": ["C", "E", "1", "C ", "E1", "11"],
+    "beneficiary": [
+        "00011234567890",  # too many significant digits for a CPR or a P-number
+        "0000010185123:",
+        "00000101851 34",
+        "000001018A1234",
+        "00001234567890",
+        "00000013585628",
+        "00000101851234",
+    ],
 }
 
 
@@ -319,9 +331,18 @@ def test_a_clean_row_is_clean_the_exact_way_with_the_same_values(case: tuple[byt
 def test_each_raw_value_and_tag_change_alike() -> None:
     """Every targeted change on an otherwise clean record, deterministically."""
     account = {"transaction_type": "10", "ident_code": "01", "beneficiary": "12340001234567"}
+    pnumber = {"ident_code": "12", "beneficiary": "00001234567890"}
+    cvr = {"ident_code": "11", "beneficiary": CVR}
     for form in FORMS:
-        base = delivery_lines(form, [payment(1), payment(2), payment(3, **account), payment(4)])
-        for target in (2, 3):
+        others = [payment(i) for i in range(6, 13)]
+        ps = [payment(1), payment(2), payment(3, **account), payment(4, **pnumber)]
+        base = delivery_lines(form, [*ps, payment(5, **cvr), *others])
+        # a sequence number with a byte just past '9' (':' would read as 10 if not a digit)
+        line = base[10]
+        assert line[6:11] == "00010"
+        lines = [*base[:10], line[:9] + "0:" + line[11:], *base[11:]]
+        assert_same(_encode(lines))
+        for target in (2, 3, 4, 5):
             line = base[target]
             variants = [
                 _overwrite(line, form, name, raw) for name, raws in _RAW.items() for raw in raws

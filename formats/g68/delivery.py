@@ -352,15 +352,20 @@ class DeliveryScan:
     def _check_blocks(
         self, stream: BinaryIO, block_size: int, progress: Callable[[int], None] | None
     ) -> Iterator[PaymentEntry]:
-        carry = b""
+        pending: list[bytes] = []  # a line not yet ended, in pieces (joined once)
         while True:
             chunk = stream.read(block_size)
-            data = carry + chunk if carry else chunk
             if chunk:
-                cut = data.rfind(b"\n") + 1  # whole lines now, the rest with the next block
-                carry = data[cut:]
+                end = chunk.rfind(b"\n") + 1  # whole lines now, the rest with the next block
+                if not end:
+                    pending.append(chunk)
+                    continue
+                data = b"".join([*pending, chunk]) if pending else chunk
+                cut = len(data) - len(chunk) + end
+                pending = [data[cut:]] if cut < len(data) else []
             else:
-                cut = len(data)  # the end: a last line without its line end too
+                data = b"".join(pending)  # the end: a last line without its line end too
+                cut = len(data)
             if cut:
                 yield from self._check_block(np.frombuffer(data, np.uint8, count=cut))
             if progress is not None:
