@@ -227,7 +227,6 @@ class ScreenRules:
 
     form: str
     oldest: int  # YYYYMMDD
-    today: int
     dagpenge: Ints  # paying units (as numbers) where a P-number is refused
     recalls: bool  # a recall can be clean: nobody asks whether its payment was paid
 
@@ -243,7 +242,6 @@ class ScreenRules:
         return cls(
             form.value,
             ymd(config.oldest_date),
-            ymd(config.today),
             np.array(units, np.int64),
             recalls=config.recall_known is None,
         )
