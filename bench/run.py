@@ -40,7 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from adapters.g68 import G68Config, G68Reader, read_delivery  # noqa: E402
+from adapters.g68 import G68Config, G68Reader, G68Validation, read_delivery  # noqa: E402
 from formats.g68 import G68Form  # noqa: E402
 from formats.g68.layouts import G68_FAST, G68_FLOATING_PREFIX  # noqa: E402
 from simulators.ksd import GeneratorSettings, write_deliveries  # noqa: E402
@@ -73,40 +73,40 @@ def dataset(form: G68Form) -> list[Path]:
 # --- the three ways to read -----------------------------------------------------------
 
 
-def records(files: list[Path]) -> int:
+def _validated(files: list[Path], read: Callable[[Path, G68Config], G68Validation]) -> int:
     config = G68Config(today=TODAY)
     n = 0
     for path in files:
-        reader = G68Reader(path, config)
-        for _entry in reader:
-            pass
-        result = reader.result()
+        result = read(path, config)
         if not result.ok:
             raise SystemExit(f"bench data {path} does not validate: {result.findings[:3]}")
         n += result.count
     return n
+
+
+def _each_record(path: Path, config: G68Config) -> G68Validation:
+    reader = G68Reader(path, config)
+    for _entry in reader:
+        pass
+    return reader.result()
+
+
+def records(files: list[Path]) -> int:
+    return _validated(files, _each_record)
 
 
 def ours(files: list[Path]) -> int:
-    config = G68Config(today=TODAY)
-    n = 0
-    for path in files:
-        result = read_delivery(path, config)
-        if not result.ok:
-            raise SystemExit(f"bench data {path} does not validate: {result.findings[:3]}")
-        n += result.count
-    return n
+    return _validated(files, read_delivery)
 
 
 def _slices(layout_fields: list[tuple[int, int]]) -> str:
     return ", ".join(f"line[{a - 1}:{a - 1 + n}]" for a, n in layout_fields)
 
 
-def bare_fast(files: list[Path]) -> int:
-    spans = [(f.start, f.length) for f in G68_FAST.value_fields]
-    src = f"def cut(line):\n    return ({_slices(spans)},)\n"
-    namespace: dict[str, Callable[[str], tuple[str, ...]]] = {}
-    exec(src, namespace)
+def _bare(files: list[Path], cut_expression: str) -> int:
+    """Iterate the text lines and evaluate ``cut_expression`` (of ``line``) on each."""
+    namespace: dict[str, Callable[[str], object]] = {}
+    exec(f"def cut(line):\n    return {cut_expression}\n", namespace)
     cut = namespace["cut"]
     n = 0
     for path in files:
@@ -115,21 +115,16 @@ def bare_fast(files: list[Path]) -> int:
                 cut(line)
                 n += 1
     return n - 2 * len(files)
+
+
+def bare_fast(files: list[Path]) -> int:
+    spans = [(f.start, f.length) for f in G68_FAST.value_fields]
+    return _bare(files, f"({_slices(spans)},)")
 
 
 def bare_floating(files: list[Path]) -> int:
     spans = [(f.start, f.length) for f in G68_FLOATING_PREFIX.value_fields]
-    src = f"def cut(line):\n    return ({_slices(spans)}, line.rstrip('\\r\\n')[14:].split('&'))\n"
-    namespace: dict[str, Callable[[str], tuple[object, ...]]] = {}
-    exec(src, namespace)
-    cut = namespace["cut"]
-    n = 0
-    for path in files:
-        with path.open(encoding="iso-8859-1", newline="") as f:
-            for line in f:
-                cut(line)
-                n += 1
-    return n - 2 * len(files)
+    return _bare(files, f"({_slices(spans)}, line.rstrip('\\r\\n')[14:].split('&'))")
 
 
 def pandas_fwf(form: G68Form) -> Callable[[list[Path]], int]:
