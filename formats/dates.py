@@ -1,16 +1,23 @@
-"""Calendar dates checked column-wise (numpy): which (year, month, day) rows are real dates.
-
-The same answer as ``datetime.date(year, month, day)`` succeeding, for whole columns at once.
+"""Calendar dates column-wise (numpy): dates as YYYYMMDD numbers, and which (year, month,
+day) rows are real dates (the same answer as ``datetime.date(year, month, day)`` succeeding,
+for whole columns at once).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["valid_dates"]
+__all__ = ["valid_dates", "ymd"]
 
 _MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], np.int64)
+
+
+def ymd(day: dt.date) -> int:
+    """A date as the number YYYYMMDD (so that dates compare as numbers, column-wise too)."""
+    return day.year * 10_000 + day.month * 100 + day.day
 
 
 def valid_dates(

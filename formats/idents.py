@@ -17,7 +17,7 @@ from stdnum.dk import cpr as _cpr
 from stdnum.dk import cvr as _cvr
 from stdnum.exceptions import ValidationError
 
-from formats.dates import valid_dates
+from formats.dates import valid_dates, ymd
 
 __all__ = [
     "CENTURY_RULE",
@@ -60,7 +60,7 @@ def birth_date_table(today: dt.date) -> npt.NDArray[np.bool_]:
         a.ravel() for a in np.meshgrid(np.arange(1, 32), np.arange(1, 13), np.arange(100))
     )
     number = (day * 100 + month) * 100 + yy
-    limit = today.year * 10_000 + today.month * 100 + today.day
+    limit = ymd(today)
     rules = sorted(set(CENTURY_RULE))
     table = np.zeros(1_000_000 * len(rules), np.bool_)
     for index, rule in enumerate(rules):

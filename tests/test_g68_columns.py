@@ -17,6 +17,7 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from formats.dates import ymd
 from formats.g68 import (
     DeliveryScan,
     G68Config,
@@ -315,9 +316,7 @@ def test_a_clean_row_is_clean_the_exact_way_with_the_same_values(case: tuple[byt
         assert columns.sequence[i] == p.sequence
         assert signed[i] == p.signed_amount
         d = p.payment_date
-        assert columns.payment_date[i] == (
-            0 if d is None else d.year * 10000 + d.month * 100 + d.day
-        )
+        assert columns.payment_date[i] == (0 if d is None else ymd(d))
         assert keys[i] == duplicate_key(p)
         assert columns.column("beneficiary")[i].decode() == p.beneficiary
         assert columns.ident_code[i].decode() == p.ident_code

@@ -28,7 +28,7 @@ import numpy as np
 import numpy.typing as npt
 from numpy.lib.stride_tricks import sliding_window_view
 
-from formats.dates import valid_dates
+from formats.dates import valid_dates, ymd
 from formats.fixed import Kind
 from formats.g68.layouts import (
     FORBIDDEN_TEXT,
@@ -232,9 +232,6 @@ class ScreenRules:
 
     @classmethod
     def of(cls, config: G68Config, form: G68Form) -> ScreenRules:
-        def ymd(d: dt.date) -> int:
-            return d.year * 10000 + d.month * 100 + d.day
-
         width = _WIDTH["paying_unit"]
         units = sorted(
             int(u) for u in config.dagpenge_units if len(u) == width and u.isdigit() and u.isascii()

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from formats.dates import ymd
 from formats.findings import Finding, Severity, mask_cpr
 from formats.g68.layouts import CODE_PREFIX, MAX_PAYMENTS
 from formats.g68.records import G68Header, G68Payment, G68Trailer
@@ -314,9 +315,9 @@ def duplicate_key(p: G68Payment, dates: dict[dt.date, str] | None = None) -> byt
     if d is None:
         day = _NO_DATE
     elif dates is None:
-        day = f"{d.year:04d}{d.month:02d}{d.day:02d}"
+        day = f"{ymd(d):08d}"
     else:
-        day = dates.get(d) or dates.setdefault(d, f"{d.year:04d}{d.month:02d}{d.day:02d}")
+        day = dates.get(d) or dates.setdefault(d, f"{ymd(d):08d}")
     text = (
         f"{p.paying_unit or _NO_UNIT}{p.payment_ident}{p.amount:011d}{p.sign}{p.beneficiary}{day}"
     )
@@ -356,8 +357,7 @@ class DeliveryTotals:
         self.all_today = True
         self._next_sequence = 1  # the expected sequence number; -1: one of _candidates
         self._candidates: tuple[int, ...] = ()
-        today = config.today
-        self._today_ymd = today.year * 10000 + today.month * 100 + today.day
+        self._today_ymd = ymd(config.today)
         self._earlier = config.earlier_payment
 
     def add(self, lineno: int, payment: G68Payment) -> list[Finding] | None:
