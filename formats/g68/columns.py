@@ -175,6 +175,11 @@ class Lines:
     def text(self, i: int) -> bytes:
         return self.data[self.starts[i] : self.ends[i]].tobytes()
 
+    @property
+    def unterminated(self) -> bool:
+        """The last line has no line end (the data ends inside it)."""
+        return bool(len(self.ends)) and int(self.ends[-1]) == len(self.data)
+
 
 def split_lines(data: Bytes) -> Lines:
     """Lines end with LF or CRLF; a lone CR is data. A last line without its LF is a line."""

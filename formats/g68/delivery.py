@@ -45,7 +45,6 @@ from formats.g68.rules import (
 __all__ = ["DeliveryScan", "G68Validation", "PaymentEntry"]
 
 _TRAILER_COLUMNS = {f.name: f.columns for f in SLUTD.fields}
-_LF = 0x0A
 
 
 @dataclass(slots=True)
@@ -377,7 +376,7 @@ class DeliveryScan:
     def _check_block(self, data: npt.NDArray[np.uint8]) -> Iterator[PaymentEntry]:
         lines = split_lines(data)
         n = len(lines)
-        if n and data[-1] != _LF:
+        if lines.unterminated:
             self._unterminated = (self._number + n, int(lines.ends[-1] - lines.starts[-1]))
         feed = self._feed
 
@@ -402,30 +401,31 @@ class DeliveryScan:
         keys = columns.keys()
         amounts = columns.signed_amount
         m = n - i
+        unclean = [*np.flatnonzero(~columns.clean).tolist(), m]
+        next_unclean = 0  # index into ``unclean``
         done = 0  # rows of ``columns`` dealt with
-        for stop in [*np.flatnonzero(~columns.clean).tolist(), m]:
-            while done < stop:  # clean rows: counted in bulk while the totals agree
-                take = 0
-                if self._in_body:
-                    take = self.totals.take_run(
-                        self._number + 1,
-                        columns.sequence[done:stop],
-                        amounts[done:stop],
-                        columns.payment_date[done:stop],
-                        keys[done:stop],
-                    )
-                    self._number += take
-                    done += take
-                if done < stop:  # the totals have something to say: the exact way
-                    entry = feed(text(i + done))
-                    done += 1
-                    if entry is not None and entry.findings:
-                        yield entry
-            if stop < m:
-                entry = feed(text(i + stop))
-                done = stop + 1
-                if entry is not None and entry.findings:
-                    yield entry
+        while done < m:
+            while unclean[next_unclean] < done:
+                next_unclean += 1
+            stop = unclean[next_unclean]
+            if done < stop and self._in_body:
+                # Clean rows: counted in bulk as long as the totals have nothing to say.
+                take = self.totals.take_run(
+                    self._number + 1,
+                    columns.sequence[done:stop],
+                    amounts[done:stop],
+                    columns.payment_date[done:stop],
+                    keys[done:stop],
+                )
+                self._number += take
+                done += take
+                if take:
+                    continue
+            # An unclean row, or one the totals have something to say on: the exact way.
+            entry = feed(text(i + done))
+            done += 1
+            if entry is not None and entry.findings:
+                yield entry
 
     def _entry(
         self,
