@@ -21,6 +21,7 @@ from formats.dates import valid_dates, ymd
 
 __all__ = [
     "CENTURY_RULE",
+    "CENTURY_RULE_INDEX",
     "birth_date_table",
     "cpr_problem",
     "cvr_problem",
@@ -33,6 +34,9 @@ __all__ = [
 # (the rule of each 7th digit 0-9: python-stdnum's dk.cpr.get_birth_date reads them so).
 CENTURY_RULE = "0000455554"
 _CENTURY_CLASS = str.maketrans("0123456789", CENTURY_RULE)
+_RULES = sorted(set(CENTURY_RULE))
+# Each 7th digit's rule as an index of birth_date_table.
+CENTURY_RULE_INDEX = tuple(_RULES.index(rule) for rule in CENTURY_RULE)
 
 
 @lru_cache(maxsize=1 << 17)
@@ -48,8 +52,8 @@ def _birth_date_problem(date_part: str) -> str | None:
 
 def birth_date_table(today: dt.date) -> npt.NDArray[np.bool_]:
     """Whether each DDMMYY (0-999,999) under each century rule is a birth date that
-    :func:`cpr_problem` accepts on ``today``: index ``ddmmyy * 3 + rule``, the rules in the
-    order of ``sorted(set(CENTURY_RULE))``.
+    :func:`cpr_problem` accepts on ``today``: index ``ddmmyy * 3 + rule``, ``rule`` the
+    :data:`CENTURY_RULE_INDEX` of the 7th digit.
 
     For checking whole columns at once (numpy). It restates python-stdnum's
     ``dk.cpr.get_birth_date`` (a real date, not after today); a test holds the two equal on
@@ -61,9 +65,9 @@ def birth_date_table(today: dt.date) -> npt.NDArray[np.bool_]:
     )
     number = (day * 100 + month) * 100 + yy
     limit = ymd(today)
-    rules = sorted(set(CENTURY_RULE))
-    table = np.zeros(1_000_000 * len(rules), np.bool_)
-    for index, rule in enumerate(rules):
+    rules = len(_RULES)
+    table = np.zeros(1_000_000 * rules, np.bool_)
+    for index, rule in enumerate(_RULES):
         seventh = CENTURY_RULE.index(rule)  # a 7th digit of this rule
         if seventh in (5, 6, 7, 8):
             century = np.where(yy >= 58, 1800, 2000)
@@ -73,7 +77,7 @@ def birth_date_table(today: dt.date) -> npt.NDArray[np.bool_]:
             century = np.where(yy >= 37, 1900, 2000)
         year = century + yy
         born = year * 10_000 + month * 100 + day
-        table[number * len(rules) + index] = valid_dates(year, month, day) & (born <= limit)
+        table[number * rules + index] = valid_dates(year, month, day) & (born <= limit)
     return table
 
 

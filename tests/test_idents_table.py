@@ -7,12 +7,12 @@ import datetime as dt
 import numpy as np
 
 from formats.dates import valid_dates
-from formats.idents import CENTURY_RULE, birth_date_table, cpr_problem
+from formats.idents import CENTURY_RULE_INDEX, birth_date_table, cpr_problem
 
 
 def test_birth_date_table_agrees_with_stdnum_everywhere() -> None:
     table = birth_date_table(dt.date.today())
-    rules = sorted(set(CENTURY_RULE))
+    rules = len(set(CENTURY_RULE_INDEX))
     disagree = []
     for dd in range(33):
         for mm in range(14):
@@ -20,7 +20,7 @@ def test_birth_date_table_agrees_with_stdnum_everywhere() -> None:
                 ddmmyy = (dd * 100 + mm) * 100 + yy
                 for seventh in range(10):
                     number = f"{ddmmyy:06d}{seventh}000"
-                    ours = bool(table[ddmmyy * len(rules) + rules.index(CENTURY_RULE[seventh])])
+                    ours = bool(table[ddmmyy * rules + CENTURY_RULE_INDEX[seventh]])
                     if ours != (cpr_problem(number) is None):
                         disagree.append(number)
     assert disagree == []

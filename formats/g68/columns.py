@@ -42,7 +42,7 @@ from formats.g68.layouts import (
 )
 from formats.g68.records import G68Form
 from formats.g68.rules import DUPLICATE_KEY_FIELDS, G68Config
-from formats.idents import CENTURY_RULE, birth_date_table
+from formats.idents import CENTURY_RULE_INDEX, birth_date_table
 
 __all__ = ["Lines", "PaymentColumns", "Screen", "split_lines"]
 
@@ -207,9 +207,8 @@ class _BirthDates:
     DDMMYY under each century rule (of the 7th digit); made anew when the day changes."""
 
     def __init__(self) -> None:
-        rules = sorted(set(CENTURY_RULE))
-        self._rule = np.array([rules.index(c) for c in CENTURY_RULE], np.int64)
-        self._rules = len(rules)
+        self._rule = np.array(CENTURY_RULE_INDEX, np.int64)
+        self._rules = len(set(CENTURY_RULE_INDEX))
         self._day: dt.date | None = None
         self._table: Mask = np.zeros(0, np.bool_)
 
