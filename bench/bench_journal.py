@@ -14,8 +14,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from gateway.inbound import InboundPipeline
-from gateway.journal import (
+from tests.crashkit import LineProcessor, delivery_bytes
+from toekgw.gateway.inbound import InboundPipeline
+from toekgw.gateway.journal import (
     Direction,
     KindSpec,
     Lifecycle,
@@ -23,8 +24,7 @@ from gateway.journal import (
     NewTransmission,
     open_journal,
 )
-from gateway.transport import LocalDirTransport
-from tests.crashkit import LineProcessor, delivery_bytes
+from toekgw.gateway.transport import LocalDirTransport
 
 KIND = KindSpec("bench", Direction.IN, Lifecycle(("new",), {}), Lifecycle(("received",), {}))
 _counter = itertools.count()
@@ -49,8 +49,8 @@ def test_journal_100k_items(benchmark: Any, tmp_path: Path) -> None:
 
 
 def test_receive_99999_payments_localdir(benchmark: Any, tmp_path: Path) -> None:
-    from formats.serviceplatform import FileDescriptor, Trigger, build_trigger
-    from simulators.serviceplatform import Platform
+    from toekgw.formats.serviceplatform import FileDescriptor, Trigger, build_trigger
+    from toekgw.simulators.serviceplatform import Platform
 
     def setup() -> tuple[tuple[InboundPipeline], dict[str, Any]]:
         n = next(_counter)

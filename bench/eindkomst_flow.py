@@ -27,11 +27,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from adapters.eindkomst import EindkomstGateway, report_lines  # noqa: E402
-from formats.eindkomst import IncomeReport, Recipient, Sender  # noqa: E402
-from gateway.journal import open_journal  # noqa: E402
-from gateway.transport.mq import SqliteQueue  # noqa: E402
-from simulators.eindkomst import (  # noqa: E402
+from toekgw.adapters.eindkomst import EindkomstGateway, report_lines  # noqa: E402
+from toekgw.formats.eindkomst import IncomeReport, Recipient, Sender  # noqa: E402
+from toekgw.gateway.journal import open_journal  # noqa: E402
+from toekgw.gateway.transport.mq import SqliteQueue  # noqa: E402
+from toekgw.simulators.eindkomst import (  # noqa: E402
     DEFAULT_REPLY_QUEUE,
     DEFAULT_REQUEST_QUEUE,
     EindkomstSimulator,

@@ -30,13 +30,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from formats.eindkomst.report import (  # noqa: E402
+from toekgw.formats.eindkomst.report import (  # noqa: E402
     IncomeReport,
     Recipient,
     ReportBuilder,
     Sender,
 )
-from formats.eindkomst.rules import validate_delivery  # noqa: E402
+from toekgw.formats.eindkomst.rules import validate_delivery  # noqa: E402
 
 SE = "12345674"
 

@@ -22,7 +22,7 @@ from lxml import etree
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from formats.nemkonto import (  # noqa: E402
+from toekgw.formats.nemkonto import (  # noqa: E402
     Account,
     Address,
     PaymentBundle,
@@ -31,7 +31,7 @@ from formats.nemkonto import (  # noqa: E402
     RecipientKind,
     build_bundle,
 )
-from formats.xmlcheck import load_schema  # noqa: E402
+from toekgw.formats.xmlcheck import load_schema  # noqa: E402
 
 
 def make_bundle(n: int) -> PaymentBundle:

@@ -21,14 +21,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from adapters.nemkonto import (  # noqa: E402
-    receive_answers,
-    reconcile_bundles,
-    release,
-    send_bundles,
-)
-from gateway.transport.mq import SqliteQueue  # noqa: E402
-from simulators.nemkonto import NemKontoSimulator, SimulatorScript  # noqa: E402
 from tests.nemkonto_flow_data import (  # noqa: E402
     SETTINGS,
     TODAY,
@@ -36,6 +28,14 @@ from tests.nemkonto_flow_data import (  # noqa: E402
     journal_delivery,
     new_journal,
 )
+from toekgw.adapters.nemkonto import (  # noqa: E402
+    receive_answers,
+    reconcile_bundles,
+    release,
+    send_bundles,
+)
+from toekgw.gateway.transport.mq import SqliteQueue  # noqa: E402
+from toekgw.simulators.nemkonto import NemKontoSimulator, SimulatorScript  # noqa: E402
 
 
 def main() -> None:

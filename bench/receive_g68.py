@@ -26,14 +26,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from adapters.g68_inbound import G68Processor  # noqa: E402
-from formats.serviceplatform import FileDescriptor, Trigger, build_trigger  # noqa: E402
-from gateway.config import ReceiveSettings  # noqa: E402
-from gateway.inbound import InboundPipeline  # noqa: E402
-from gateway.journal import open_journal  # noqa: E402
-from gateway.transport import LocalDirTransport  # noqa: E402
-from simulators.ksd import GeneratorSettings, write_delivery  # noqa: E402
-from simulators.serviceplatform import Platform  # noqa: E402
+from toekgw.adapters.g68_inbound import G68Processor  # noqa: E402
+from toekgw.formats.serviceplatform import FileDescriptor, Trigger, build_trigger  # noqa: E402
+from toekgw.gateway.config import ReceiveSettings  # noqa: E402
+from toekgw.gateway.inbound import InboundPipeline  # noqa: E402
+from toekgw.gateway.journal import open_journal  # noqa: E402
+from toekgw.gateway.transport import LocalDirTransport  # noqa: E402
+from toekgw.simulators.ksd import GeneratorSettings, write_delivery  # noqa: E402
+from toekgw.simulators.serviceplatform import Platform  # noqa: E402
 
 TODAY = dt.date(2026, 11, 23)
 RESULTS = ROOT / "bench" / "results"

@@ -2,12 +2,12 @@
 
 For each form, 1,000,000 payments as ten deliveries of 99,999 (bench/data/, generated once):
 
-- **toek-gateway**: ``adapters.g68.read_delivery`` — what ``toekgw validate g68`` does: every
+- **toek-gateway**: ``toekgw.adapters.g68.read_delivery`` — what ``toekgw validate g68`` does: every
   record decoded into typed columns (sequence, amount, date, idents …) a block at a time,
   every layout check and every rule (idents, dates, duplicates, sequence, SLUTD totals); a
   record the columns cannot vouch for is decoded and checked again one at a time, the exact
   way, which writes its findings (the two ways give the same findings: tests/test_g68_columns).
-- **toek-gateway, records**: ``adapters.g68.G68Reader`` — the receiver's way: every record
+- **toek-gateway, records**: ``toekgw.adapters.g68.G68Reader`` — the receiver's way: every record
   decoded into a typed ``G68Payment`` object and checked one at a time (reported beside,
   against the same baselines).
 - **bare slicing**: reading the same text lines and cutting the same fields into a tuple,
@@ -40,10 +40,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from adapters.g68 import G68Config, G68Reader, G68Validation, read_delivery  # noqa: E402
-from formats.g68 import G68Form  # noqa: E402
-from formats.g68.layouts import G68_FAST, G68_FLOATING_PREFIX  # noqa: E402
-from simulators.ksd import GeneratorSettings, write_deliveries  # noqa: E402
+from toekgw.adapters.g68 import G68Config, G68Reader, G68Validation, read_delivery  # noqa: E402
+from toekgw.formats.g68 import G68Form  # noqa: E402
+from toekgw.formats.g68.layouts import G68_FAST, G68_FLOATING_PREFIX  # noqa: E402
+from toekgw.simulators.ksd import GeneratorSettings, write_deliveries  # noqa: E402
 
 DATA = ROOT / "bench" / "data"
 RESULTS = ROOT / "bench" / "results"
@@ -182,10 +182,10 @@ def timed(
 
 _MEASURE = """
 import resource, sys
-from cli.main import cli
+from toekgw.cli.main import cli
 out, args = sys.argv[1], sys.argv[2:]
 try:
-    cli.main(args=args, prog_name="toekgw", standalone_mode=False, obj={"debug": False})
+    toekgw.cli.main(args=args, prog_name="toekgw", standalone_mode=False, obj={"debug": False})
 except SystemExit:
     pass
 with open(out, "w") as f:

@@ -25,12 +25,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from formats.findings import Finding, Severity
-from formats.serviceplatform import FileDescriptor, Trigger, build_trigger
-from gateway.config import ReceiveSettings, Settings, load_settings
-from gateway.inbound import Candidate, Processed, StagedFile, inbound_kind
-from gateway.journal import JournalReader, Lifecycle, NewItem
-from simulators.serviceplatform import Faults, ServiceplatformSimulator, ensure_key
+from toekgw.formats.findings import Finding, Severity
+from toekgw.formats.serviceplatform import FileDescriptor, Trigger, build_trigger
+from toekgw.gateway.config import ReceiveSettings, Settings, load_settings
+from toekgw.gateway.inbound import Candidate, Processed, StagedFile, inbound_kind
+from toekgw.gateway.journal import JournalReader, Lifecycle, NewItem
+from toekgw.simulators.serviceplatform import Faults, ServiceplatformSimulator, ensure_key
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -238,10 +238,10 @@ def killed(result: subprocess.CompletedProcess[str]) -> bool:
 def _main(argv: list[str]) -> int:
     import argparse
 
-    from cli.receive._common import receive_once
-    from gateway.config import open_transport
-    from gateway.journal import open_journal
-    from gateway.outbound import send_file
+    from toekgw.cli.receive._common import receive_once
+    from toekgw.gateway.config import open_transport
+    from toekgw.gateway.journal import open_journal
+    from toekgw.gateway.outbound import send_file
 
     parser = argparse.ArgumentParser(prog="tests.crashkit")
     parser.add_argument("--config", required=True)

@@ -8,17 +8,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from adapters.eindkomst import EindkomstGateway
-from formats.eindkomst import IncomeReport, Recipient, Sender
-from gateway.journal import SqliteJournal, open_journal
-from gateway.transport.mq import SqliteQueue
-from simulators.eindkomst import (
+from tests.eik_helpers import DISPOSITION, PERIOD, SE
+from toekgw.adapters.eindkomst import EindkomstGateway
+from toekgw.formats.eindkomst import IncomeReport, Recipient, Sender
+from toekgw.gateway.journal import SqliteJournal, open_journal
+from toekgw.gateway.transport.mq import SqliteQueue
+from toekgw.simulators.eindkomst import (
     DEFAULT_REPLY_QUEUE,
     DEFAULT_REQUEST_QUEUE,
     EindkomstSimulator,
     SimulatorScript,
 )
-from tests.eik_helpers import DISPOSITION, PERIOD, SE
 
 NOW = dt.datetime(2026, 11, 27, 10, 0, tzinfo=dt.UTC)
 

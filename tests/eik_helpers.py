@@ -6,7 +6,7 @@ import datetime as dt
 import io
 from collections.abc import Iterator
 
-from formats.eindkomst.report import IncomeReport, Recipient, ReportBuilder, Sender
+from toekgw.formats.eindkomst.report import IncomeReport, Recipient, ReportBuilder, Sender
 
 SE = "12345674"  # passes mod-11
 OTHER_SE = "13585628"

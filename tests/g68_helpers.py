@@ -7,8 +7,8 @@ import io
 from dataclasses import replace
 from typing import Any
 
-from adapters.g68 import G68Config, G68Validation, read_delivery
-from formats.g68 import G68Delivery, G68Form, G68Header, G68Payment, encode_delivery
+from toekgw.adapters.g68 import G68Config, G68Validation, read_delivery
+from toekgw.formats.g68 import G68Delivery, G68Form, G68Header, G68Payment, encode_delivery
 
 TODAY = dt.date(2026, 11, 23)
 CONFIG = G68Config(today=TODAY)

@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 import sys
 
-from adapters.nemkonto import receive_answers, send_bundles
-from gateway.journal import open_journal
-from gateway.transport.mq import SqliteQueue
 from tests.nemkonto_flow_data import SETTINGS
+from toekgw.adapters.nemkonto import receive_answers, send_bundles
+from toekgw.gateway.journal import open_journal
+from toekgw.gateway.transport.mq import SqliteQueue
 
 
 def main(argv: list[str]) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from formats.nemkonto import Account, PaymentBundle, PaymentOrder, RecipientId, RecipientKind
+from toekgw.formats.nemkonto import Account, PaymentBundle, PaymentOrder, RecipientId, RecipientKind
 
 AUTHORITY_CVR = "29189846"  # passes mod-11
 CREATED = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)

@@ -6,12 +6,12 @@ import datetime as dt
 from collections.abc import Iterable
 from pathlib import Path
 
-from adapters.nemkonto import Authority, FlowSettings
-from adapters.payments import PAYMENT_ITEM, PaymentInstruction
-from formats.nemkonto import Account
-from gateway.inbound import inbound_kind
-from gateway.journal import NewItem, NewTransmission, SqliteJournal, open_journal
 from tests.nemkonto_data import AUTHORITY_CVR, cpr
+from toekgw.adapters.nemkonto import Authority, FlowSettings
+from toekgw.adapters.payments import PAYMENT_ITEM, PaymentInstruction
+from toekgw.formats.nemkonto import Account
+from toekgw.gateway.inbound import inbound_kind
+from toekgw.gateway.journal import NewItem, NewTransmission, SqliteJournal, open_journal
 
 MUNICIPALITY = "101"
 SUPPLIER = "12345678"

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from gateway.banking_days import (
+from toekgw.gateway.banking_days import (
     add_banking_days,
     is_banking_day,
     is_due_for_release,

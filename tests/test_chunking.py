@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gateway.chunking import ChunkingError, chunk_items
+from toekgw.gateway.chunking import ChunkingError, chunk_items
 
 NS = uuid.UUID("6f1c1c9e-7c55-4b0e-9d63-4c1d3a0e0001")
 

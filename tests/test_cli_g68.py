@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cli.main import cli
-from formats.g68 import G68Form
-from simulators.ksd import GeneratorSettings, write_delivery
-from simulators.ksd.g68 import manifest_path
 from tests.g68_helpers import TODAY, delivery_lines, payment
+from toekgw.cli.main import cli
+from toekgw.formats.g68 import G68Form
+from toekgw.simulators.ksd import GeneratorSettings, write_delivery
+from toekgw.simulators.ksd.g68 import manifest_path
 
 DAY = TODAY.isoformat()
 
@@ -192,9 +192,9 @@ def test_real_subprocess(tmp_path: Path, planted_file: Path) -> None:
 def test_progress_only_for_large_files_on_a_terminal(
     monkeypatch: pytest.MonkeyPatch, planted_file: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from adapters.g68 import read_delivery
-    from cli.validate import g68 as command
     from tests.g68_helpers import CONFIG
+    from toekgw.adapters.g68 import read_delivery
+    from toekgw.cli.validate import g68 as command
 
     with command.progress_bar(planted_file) as progress:
         assert progress is None  # small file, and not a terminal

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from cli.main import cli
+from toekgw.cli.main import cli
 
-TOEKGW = [sys.executable, "-m", "cli"]
+TOEKGW = [sys.executable, "-m", "toekgw"]
 
 
 def test_version_and_help() -> None:
@@ -28,7 +28,7 @@ def test_output_into_a_closed_pipe_is_not_an_error(tmp_path: Path) -> None:
         check=True, capture_output=True,
     )  # fmt: skip
     piped = subprocess.run(
-        f"{sys.executable} -m cli validate g68 --format json {g68} | head -c 100",
+        f"{sys.executable} -m toekgw validate g68 --format json {g68} | head -c 100",
         shell=True, capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert len(piped.stdout) == 100

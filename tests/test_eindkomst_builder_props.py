@@ -6,11 +6,11 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from formats.eindkomst.codec import decode_records
-from formats.eindkomst.records import AmountField, CountField, RecipientRecord
-from formats.eindkomst.report import IncomeReport, Recipient
-from formats.eindkomst.rules import validate_delivery
 from tests.eik_helpers import DISPOSITION, PERIOD, SE, as_file, builder, cpr
+from toekgw.formats.eindkomst.codec import decode_records
+from toekgw.formats.eindkomst.records import AmountField, CountField, RecipientRecord
+from toekgw.formats.eindkomst.report import IncomeReport, Recipient
+from toekgw.formats.eindkomst.rules import validate_delivery
 
 recipient = st.builds(
     lambda i, amounts, counts: Recipient(cpr=cpr(i), amounts=amounts, counts=counts),

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from cli.main import cli
-from formats.eindkomst.report import IncomeReport, Recipient
 from tests.eik_helpers import DISPOSITION, PERIOD, SE, build_bytes, report
+from toekgw.cli.main import cli
+from toekgw.formats.eindkomst.report import IncomeReport, Recipient
 
 BAD_CPR = "3102801234"
 

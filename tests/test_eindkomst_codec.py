@@ -10,11 +10,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from formats.eindkomst.codec import decode_line, decode_records, encode_delivery, encode_record
-from formats.eindkomst.fieldnumbers import FIELDS, ValueKind
-from formats.eindkomst.layouts import CODECS, LAYOUTS, RECEIPT_TYPES, REPORT_TYPES
-from formats.eindkomst.records import AmountField, RecipientRecord, Record, record_class
-from formats.fixed import Field, Kind
+from toekgw.formats.eindkomst.codec import (
+    decode_line,
+    decode_records,
+    encode_delivery,
+    encode_record,
+)
+from toekgw.formats.eindkomst.fieldnumbers import FIELDS, ValueKind
+from toekgw.formats.eindkomst.layouts import CODECS, LAYOUTS, RECEIPT_TYPES, REPORT_TYPES
+from toekgw.formats.eindkomst.records import AmountField, RecipientRecord, Record, record_class
+from toekgw.formats.fixed import Field, Kind
 
 
 def test_every_record_type_has_a_layout_and_a_typed_record_in_step() -> None:

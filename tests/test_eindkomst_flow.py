@@ -7,20 +7,20 @@ from pathlib import Path
 
 import pytest
 
-from adapters.eindkomst import (
+from tests.eik_flow_helpers import NOW, income, rig
+from tests.eik_helpers import SE, cpr
+from toekgw.adapters.eindkomst import (
     COUNTERPART,
     JournalHistory,
     SendRefused,
     period_reconciliation,
     report_lines,
 )
-from formats.eindkomst import ReversalRequest
-from formats.eindkomst.receipts import ReportStatus
-from gateway.journal import DuplicateTransmission
-from gateway.reconcile import Category
-from simulators.eindkomst import DEFAULT_REQUEST_QUEUE, SimulatorScript
-from tests.eik_flow_helpers import NOW, income, rig
-from tests.eik_helpers import SE, cpr
+from toekgw.formats.eindkomst import ReversalRequest
+from toekgw.formats.eindkomst.receipts import ReportStatus
+from toekgw.gateway.journal import DuplicateTransmission
+from toekgw.gateway.reconcile import Category
+from toekgw.simulators.eindkomst import DEFAULT_REQUEST_QUEUE, SimulatorScript
 
 DAY = dt.timedelta(hours=24)
 
@@ -169,8 +169,8 @@ def test_close_month_sends_a_nil_report_only_for_companies_that_owe_one(tmp_path
 
 
 def test_tax_cards_ordered_journaled_and_withholding_answered(tmp_path: Path) -> None:
-    from formats.eindkomst import TaxCardOrder
-    from formats.eindkomst.taxcards import CardType
+    from toekgw.formats.eindkomst import TaxCardOrder
+    from toekgw.formats.eindkomst.taxcards import CardType
 
     main, none = cpr(11), cpr(12)
     with rig(tmp_path, SimulatorScript(no_card_cprs=frozenset({none}))) as r:
@@ -194,7 +194,7 @@ def test_tax_cards_ordered_journaled_and_withholding_answered(tmp_path: Path) ->
 
 
 def test_unreadable_answer_goes_to_the_error_list_and_is_consumed(tmp_path: Path) -> None:
-    from simulators.eindkomst import DEFAULT_REPLY_QUEUE
+    from toekgw.simulators.eindkomst import DEFAULT_REPLY_QUEUE
 
     with rig(tmp_path) as r:
         r.queue.put(DEFAULT_REPLY_QUEUE, b"0000001XXXX garbage\r\n")
@@ -207,7 +207,7 @@ def test_unreadable_answer_goes_to_the_error_list_and_is_consumed(tmp_path: Path
 
 
 def test_a_pending_delivery_whose_outbox_file_vanished_is_named(tmp_path: Path) -> None:
-    from gateway.errors import InputError
+    from toekgw.gateway.errors import InputError
 
     with rig(tmp_path) as r:
         sent = r.gateway.send([income({cpr(1): {"0014": 1}})])
@@ -221,8 +221,8 @@ def test_a_pending_delivery_whose_outbox_file_vanished_is_named(tmp_path: Path) 
 
 
 def test_codes_are_reversed_not_corrected(tmp_path: Path) -> None:
-    from formats.eindkomst import IncomeReport, Recipient
     from tests.eik_helpers import DISPOSITION, PERIOD
+    from toekgw.formats.eindkomst import IncomeReport, Recipient
 
     def atp(code: str, key: str) -> IncomeReport:
         person = Recipient(cpr=cpr(8), amounts={"0046": 9_900}, codes={"0045": code})

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cli.main import cli
-from gateway.config import EINDKOMST_REQUEST_QUEUE, ConfigError, load_settings
-from gateway.transport.mq import SqliteQueue
-from simulators.eindkomst import EindkomstSimulator, SimulatorScript
 from tests.eik_config import write_config, write_request
 from tests.eik_helpers import SE, cpr
 from tests.fakes import pymqi as fake
+from toekgw.cli.main import cli
+from toekgw.gateway.config import EINDKOMST_REQUEST_QUEUE, ConfigError, load_settings
+from toekgw.gateway.transport.mq import SqliteQueue
+from toekgw.simulators.eindkomst import EindkomstSimulator, SimulatorScript
 
 
 def _simulate(base: Path, script: SimulatorScript | None = None) -> None:
@@ -98,7 +98,7 @@ def test_withholding_without_a_card_is_55_percent(tmp_path: Path) -> None:
 def test_eindkomst_configuration_defaults_and_errors(tmp_path: Path) -> None:
     import pytest
 
-    from gateway.config import ConfigError, load_settings
+    from toekgw.gateway.config import ConfigError, load_settings
 
     example = Path(__file__).resolve().parent.parent / "examples" / "toekgw.toml"
     eik = load_settings(example).eindkomst
@@ -131,9 +131,9 @@ def test_send_a_delivery_already_built(tmp_path: Path) -> None:
 def test_a_receipt_for_a_report_never_sent_is_on_the_error_list(tmp_path: Path) -> None:
     import datetime as dt
 
-    from formats.eindkomst.codec import encode_record
-    from formats.eindkomst.records import SumReceipt
-    from gateway.journal import open_journal
+    from toekgw.formats.eindkomst.codec import encode_record
+    from toekgw.formats.eindkomst.records import SumReceipt
+    from toekgw.gateway.journal import open_journal
 
     config = write_config(tmp_path)
     line = encode_record(SumReceipt("0123456789ABCDEF", dt.date(2026, 11, 27), "G", 1, 5, "+"), 1)

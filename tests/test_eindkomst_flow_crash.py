@@ -12,17 +12,17 @@ from pathlib import Path
 
 import pytest
 
-from adapters.eindkomst import COUNTERPART, DELIVERY, RECEIPTS
-from adapters.eindkomst.runtime import open_eindkomst
-from gateway.config import load_settings
-from gateway.journal import open_journal
-from gateway.transport.mq import SqliteQueue
-from simulators.eindkomst import DEFAULT_REQUEST_QUEUE, EindkomstSimulator
 from tests.eik_config import write_config, write_request
 from tests.eik_helpers import cpr
+from toekgw.adapters.eindkomst import COUNTERPART, DELIVERY, RECEIPTS
+from toekgw.adapters.eindkomst.runtime import open_eindkomst
+from toekgw.gateway.config import load_settings
+from toekgw.gateway.journal import open_journal
+from toekgw.gateway.transport.mq import SqliteQueue
+from toekgw.simulators.eindkomst import DEFAULT_REQUEST_QUEUE, EindkomstSimulator
 
 ROOT = Path(__file__).resolve().parents[1]
-CLI = "import sys; from cli.main import main; sys.argv[0] = 'toekgw'; main()"
+CLI = "import sys; from toekgw.cli.main import main; sys.argv[0] = 'toekgw'; main()"
 
 
 def _toekgw(*args: str, crash_at: str | None = None) -> subprocess.CompletedProcess[str]:

@@ -8,12 +8,12 @@ from pathlib import Path
 
 from rich.console import Console
 
-from adapters.eindkomst.demo import PaidBenefit, render_summary, report_paid_benefits
-from formats.eindkomst import TaxCardOrder
-from gateway.reconcile import Category
-from simulators.eindkomst import SimulatorScript
 from tests.eik_flow_helpers import NOW, rig
 from tests.eik_helpers import SE, cpr
+from toekgw.adapters.eindkomst.demo import PaidBenefit, render_summary, report_paid_benefits
+from toekgw.formats.eindkomst import TaxCardOrder
+from toekgw.gateway.reconcile import Category
+from toekgw.simulators.eindkomst import SimulatorScript
 
 D1, D2 = dt.date(2026, 11, 2), dt.date(2026, 11, 16)
 PERIOD = (dt.date(2026, 11, 1), dt.date(2026, 11, 30))

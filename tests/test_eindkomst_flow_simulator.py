@@ -5,16 +5,16 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from formats.eindkomst import decode_receipts
-from gateway.transport.mq import SqliteQueue
-from simulators.eindkomst import (
+from tests.eik_flow_helpers import NOW, income
+from tests.eik_helpers import builder, cpr
+from toekgw.formats.eindkomst import decode_receipts
+from toekgw.gateway.transport.mq import SqliteQueue
+from toekgw.simulators.eindkomst import (
     DEFAULT_REPLY_QUEUE,
     DEFAULT_REQUEST_QUEUE,
     EindkomstSimulator,
     SimulatorScript,
 )
-from tests.eik_flow_helpers import NOW, income
-from tests.eik_helpers import builder, cpr
 
 
 def _deliver(q: SqliteQueue, *bodies: bytes) -> None:

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-from formats.eindkomst.codec import encode_delivery
-from formats.eindkomst.receipts import (
+from tests.eik_helpers import SE, as_file, builder, cpr, report
+from toekgw.formats.eindkomst.codec import encode_delivery
+from toekgw.formats.eindkomst.receipts import (
     DeliveryIndex,
     ReportStatus,
     decode_receipts,
     reconcile_reports,
 )
-from formats.eindkomst.records import ErrorReceipt, SumReceipt
-from formats.eindkomst.report import NilReport
-from tests.eik_helpers import SE, as_file, builder, cpr, report
+from toekgw.formats.eindkomst.records import ErrorReceipt, SumReceipt
+from toekgw.formats.eindkomst.report import NilReport
 
 SENT_AT = dt.datetime(2026, 11, 23, 12, 0)
 STATUS_DAY = dt.date(2026, 11, 23)

@@ -6,8 +6,19 @@ import datetime as dt
 
 import pytest
 
-from formats.eindkomst.codec import decode_records
-from formats.eindkomst.records import (
+from tests.eik_helpers import (
+    DISPOSITION,
+    OTHER_SE,
+    PERIOD,
+    SE,
+    as_file,
+    build_bytes,
+    builder,
+    cpr,
+    report,
+)
+from toekgw.formats.eindkomst.codec import decode_records
+from toekgw.formats.eindkomst.records import (
     AmountField,
     CodeField,
     CompanyLine,
@@ -20,7 +31,7 @@ from formats.eindkomst.records import (
     TextField,
     TickField,
 )
-from formats.eindkomst.report import (
+from toekgw.formats.eindkomst.report import (
     Abroad,
     IncomeReport,
     NilReport,
@@ -29,18 +40,7 @@ from formats.eindkomst.report import (
     ReversalRequest,
     TaxCardOrder,
 )
-from formats.eindkomst.rules import validate_delivery
-from tests.eik_helpers import (
-    DISPOSITION,
-    OTHER_SE,
-    PERIOD,
-    SE,
-    as_file,
-    build_bytes,
-    builder,
-    cpr,
-    report,
-)
+from toekgw.formats.eindkomst.rules import validate_delivery
 
 
 def test_25001_recipients_become_6_groups_within_the_limit_and_ids_are_stable() -> None:

@@ -7,19 +7,19 @@ import datetime as dt
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from formats.eindkomst.codec import decode_records
-from formats.eindkomst.history import MemoryHistory
-from formats.eindkomst.monthclose import nil_reports_due
-from formats.eindkomst.report import (
+from tests.eik_helpers import DISPOSITION, OTHER_SE, PERIOD, SE, as_file, build_bytes, cpr, report
+from toekgw.formats.eindkomst.codec import decode_records
+from toekgw.formats.eindkomst.history import MemoryHistory
+from toekgw.formats.eindkomst.monthclose import nil_reports_due
+from toekgw.formats.eindkomst.report import (
     Abroad,
     IncomeReport,
     NilReport,
     Recipient,
     ReversalRequest,
 )
-from formats.eindkomst.rules import check_entries, validate_delivery
-from formats.findings import Finding
-from tests.eik_helpers import DISPOSITION, OTHER_SE, PERIOD, SE, as_file, build_bytes, cpr, report
+from toekgw.formats.eindkomst.rules import check_entries, validate_delivery
+from toekgw.formats.findings import Finding
 
 TODAY = dt.date(2026, 11, 23)
 

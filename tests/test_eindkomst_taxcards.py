@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from formats.eindkomst.codec import decode_records
-from formats.eindkomst.records import TaxCardOrderRecord
-from formats.eindkomst.report import TaxCardOrder
-from formats.eindkomst.taxcards import (
+from tests.eik_helpers import SE, as_file, build_bytes, cpr
+from toekgw.formats.eindkomst.codec import decode_records
+from toekgw.formats.eindkomst.records import TaxCardOrderRecord
+from toekgw.formats.eindkomst.report import TaxCardOrder
+from toekgw.formats.eindkomst.taxcards import (
     NO_CARD_RATE,
     CardType,
     MemoryCardStore,
@@ -15,7 +16,6 @@ from formats.eindkomst.taxcards import (
     parse_tax_cards,
     withholding,
 )
-from tests.eik_helpers import SE, as_file, build_bytes, cpr
 
 NS = "urn:toek-gateway:eindkomst:skattekort:1"
 
@@ -122,7 +122,12 @@ def test_tax_card_orders_are_2101_records() -> None:
 def test_build_tax_cards_round_trips() -> None:
     import datetime as _dt
 
-    from formats.eindkomst.taxcards import CardType, TaxCard, build_tax_cards, parse_tax_cards
+    from toekgw.formats.eindkomst.taxcards import (
+        CardType,
+        TaxCard,
+        build_tax_cards,
+        parse_tax_cards,
+    )
 
     cards = [
         TaxCard("0101501234", CardType.MAIN, _dt.date(2026, 1, 1), 38, deduction_month=450_050),

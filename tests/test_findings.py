@@ -9,10 +9,10 @@ import logging
 
 import pytest
 
-from formats.findings import Finding, Severity, mask_cpr, mask_cpr_in_text
-from gateway.errors import GatewayError
-from gateway.findings import render
-from gateway.logsafe import CprMaskingFilter
+from toekgw.formats.findings import Finding, Severity, mask_cpr, mask_cpr_in_text
+from toekgw.gateway.errors import GatewayError
+from toekgw.gateway.findings import render
+from toekgw.gateway.logsafe import CprMaskingFilter
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from formats.fixed import EncodeError, Field, Kind, Layout, compile_layout
+from toekgw.formats.fixed import EncodeError, Field, Kind, Layout, compile_layout
 
 LAYOUT = Layout(
     "R",

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from formats.findings import Severity
-from formats.fixed import (
+from toekgw.formats.findings import Severity
+from toekgw.formats.fixed import (
     EncodeError,
     Field,
     Kind,

@@ -8,8 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from formats.fixed import EncodeError
-from formats.g68 import (
+from tests.g68_helpers import delivery_lines, payment
+from toekgw.formats.fixed import EncodeError
+from toekgw.formats.g68 import (
     FAST,
     FLOATING,
     G68Delivery,
@@ -24,8 +25,7 @@ from formats.g68 import (
     encode_header,
     encode_trailer,
 )
-from formats.g68.layouts import G68_FAST, IDENT_CODES, SLUTD_FAST, Z300_FAST
-from tests.g68_helpers import delivery_lines, payment
+from toekgw.formats.g68.layouts import G68_FAST, IDENT_CODES, SLUTD_FAST, Z300_FAST
 
 
 def digits(n: int) -> st.SearchStrategy[str]:

@@ -17,8 +17,9 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from formats.dates import ymd
-from formats.g68 import (
+from tests.g68_helpers import CONFIG, CPR, CVR, TODAY, delivery_lines, payment
+from toekgw.formats.dates import ymd
+from toekgw.formats.g68 import (
     DeliveryScan,
     G68Config,
     G68Form,
@@ -26,11 +27,10 @@ from formats.g68 import (
     PaymentKey,
     payment_codec,
 )
-from formats.g68.columns import Screen, ScreenRules, split_lines
-from formats.g68.layouts import G68_FAST, TAGS
-from formats.g68.rules import duplicate_key, payment_checker
-from simulators.ksd import GeneratorSettings, generate_lines
-from tests.g68_helpers import CONFIG, CPR, CVR, TODAY, delivery_lines, payment
+from toekgw.formats.g68.columns import Screen, ScreenRules, split_lines
+from toekgw.formats.g68.layouts import G68_FAST, TAGS
+from toekgw.formats.g68.rules import duplicate_key, payment_checker
+from toekgw.simulators.ksd import GeneratorSettings, generate_lines
 
 FORMS = [G68Form.FAST, G68Form.FLOATING]
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from formats.fixed import Layout
-from formats.g68 import layouts
-from simulators.ksd import ERROR_KINDS
+from toekgw.formats.fixed import Layout
+from toekgw.formats.g68 import layouts
+from toekgw.simulators.ksd import ERROR_KINDS
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -18,7 +18,10 @@ DOCS = ROOT / "docs"
 def emitted_codes() -> set[str]:
     """Finding codes as the G68 sources spell them out."""
     codes = set()
-    sources = [ROOT / "formats" / "g68" / n for n in ("codec.py", "rules.py", "delivery.py")]
+    sources = [
+        ROOT / "src" / "toekgw" / "formats" / "g68" / n
+        for n in ("codec.py", "rules.py", "delivery.py")
+    ]
     for path in sources:
         text = path.read_text(encoding="utf-8")
         for what in re.findall(r'(?:_finding|_error)\(\s*"([a-z0-9_.]+)"', text):
@@ -27,7 +30,9 @@ def emitted_codes() -> set[str]:
             codes.add(f"g68.{what}")
         for what in re.findall(r'_structure\(\s*"([a-z0-9_]+)"', text):
             codes.add(f"g68.structure.{what}")
-    engine = (ROOT / "formats" / "fixed" / "codec.py").read_text(encoding="utf-8")
+    engine = (ROOT / "src" / "toekgw" / "formats" / "fixed" / "codec.py").read_text(
+        encoding="utf-8"
+    )
     for what in re.findall(r'"((?:record|field)\.[a-z_]+)"', engine):
         codes.add(f"g68.{what}")
     codes |= {"g68.field.date", "g68.field.time", "g68.slutd.count", "g68.slutd.sum"}

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from adapters.g68 import read_delivery
-from formats.g68 import G68Form
-from simulators.ksd import ERROR_KINDS, GeneratorSettings, generate_lines, write_deliveries
-from simulators.ksd.g68 import manifest_path, write_delivery
 from tests.g68_helpers import CONFIG, TODAY
+from toekgw.adapters.g68 import read_delivery
+from toekgw.formats.g68 import G68Form
+from toekgw.simulators.ksd import ERROR_KINDS, GeneratorSettings, generate_lines, write_deliveries
+from toekgw.simulators.ksd.g68 import manifest_path, write_delivery
 
 
 @pytest.mark.parametrize("form", [G68Form.FAST, G68Form.FLOATING])
@@ -70,7 +70,7 @@ def test_split_writes_numbered_deliveries_with_consecutive_numbers(tmp_path: Pat
 
 
 def test_more_than_99999_without_split_is_refused(tmp_path: Path) -> None:
-    from gateway.errors import UsageError
+    from toekgw.gateway.errors import UsageError
 
     with pytest.raises(UsageError, match="at most 99,999"):
         write_deliveries(tmp_path / "x", GeneratorSettings(count=100_000, seed=1))

@@ -8,10 +8,6 @@ import json
 
 import pytest
 
-from adapters.g68 import G68Config, read_delivery
-from formats.findings import Severity
-from formats.g68 import G68Form
-from gateway.findings import render
 from tests.g68_helpers import (
     CONFIG,
     CVR,
@@ -21,6 +17,10 @@ from tests.g68_helpers import (
     payment,
     validate_lines,
 )
+from toekgw.adapters.g68 import G68Config, read_delivery
+from toekgw.formats.findings import Severity
+from toekgw.formats.g68 import G68Form
+from toekgw.gateway.findings import render
 
 FORMS = [G68Form.FAST, G68Form.FLOATING]
 
@@ -268,7 +268,7 @@ def test_no_cpr_in_clear_in_any_rendering() -> None:
 
 
 def test_reading_a_missing_file_is_an_input_error(tmp_path: object) -> None:
-    from gateway.errors import InputError
+    from toekgw.gateway.errors import InputError
 
     with pytest.raises(InputError, match="no such file"):
         read_delivery(f"{tmp_path}/nope.g68", CONFIG)

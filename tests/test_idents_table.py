@@ -6,8 +6,8 @@ import datetime as dt
 
 import numpy as np
 
-from formats.dates import valid_dates
-from formats.idents import CENTURY_RULE_INDEX, birth_date_table, cpr_problem
+from toekgw.formats.dates import valid_dates
+from toekgw.formats.idents import CENTURY_RULE_INDEX, birth_date_table, cpr_problem
 
 
 def test_birth_date_table_agrees_with_stdnum_everywhere() -> None:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from formats.findings import Severity
-from formats.serviceplatform import NS
-from gateway.config import open_transport
-from gateway.inbound import InboundPipeline, Outcome
-from gateway.journal import SqliteJournal, open_journal
-from gateway.transport import LocalDirTransport
 from tests.crashkit import LineProcessor, Rig, delivery_bytes
+from toekgw.formats.findings import Severity
+from toekgw.formats.serviceplatform import NS
+from toekgw.gateway.config import open_transport
+from toekgw.gateway.inbound import InboundPipeline, Outcome
+from toekgw.gateway.journal import SqliteJournal, open_journal
+from toekgw.gateway.transport import LocalDirTransport
 
 
 def _pipeline(rig: Rig, journal: SqliteJournal) -> InboundPipeline:
@@ -159,7 +159,7 @@ def test_incomplete_hostile_or_foreign_files_are_left_untouched(rig: Rig) -> Non
 
 
 def test_damaged_file_is_rejected_and_redelivery_is_refused(tmp_path: Path) -> None:
-    from simulators.serviceplatform import Faults
+    from toekgw.simulators.serviceplatform import Faults
 
     rig = Rig(tmp_path, Faults(corrupt="truncate", deliver_twice=True)).start()
     try:
@@ -178,7 +178,7 @@ def test_damaged_file_is_rejected_and_redelivery_is_refused(tmp_path: Path) -> N
 
 
 def test_dropped_connection_mid_transfer_is_retried(tmp_path: Path) -> None:
-    from simulators.serviceplatform import Faults
+    from toekgw.simulators.serviceplatform import Faults
 
     rig = Rig(tmp_path, Faults(drop_after_bytes=200_000, drops=1)).start()
     try:
@@ -217,7 +217,7 @@ def test_a_second_receive_of_the_same_counterpart_is_refused_while_one_runs(rig:
 
     import pytest
 
-    from gateway.errors import GatewayError
+    from toekgw.gateway.errors import GatewayError
 
     journal = open_journal(rig.settings.journal)
     pipeline = _pipeline(rig, journal)

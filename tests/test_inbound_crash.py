@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from gateway.journal import open_journal
 from tests.crashkit import Rig, delivery_bytes, killed, run_child
+from toekgw.gateway.journal import open_journal
 
 COUNT = 2_000
 

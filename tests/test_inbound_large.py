@@ -6,8 +6,8 @@ import sqlite3
 
 import pytest
 
-from cli.receive._common import receive_once
 from tests.crashkit import LineProcessor, Rig, delivery_bytes
+from toekgw.cli.receive._common import receive_once
 
 COUNT = 99_999
 

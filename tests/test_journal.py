@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from formats.findings import Finding, Severity
-from gateway.journal import (
+from toekgw.formats.findings import Finding, Severity
+from toekgw.gateway.journal import (
     Direction,
     DuplicateItem,
     DuplicateTransmission,
@@ -23,7 +23,7 @@ from gateway.journal import (
     StateError,
     open_journal,
 )
-from gateway.journal.migrations import LATEST
+from toekgw.gateway.journal.migrations import LATEST
 
 BUNDLE = KindSpec(
     "test-bundle",
@@ -258,7 +258,7 @@ def test_two_processes_write_the_same_journal(tmp_path: Path) -> None:
     j.define_kind(DELIVERY)
     script = (
         "import sys\n"
-        "from gateway.journal import open_journal, NewTransmission\n"
+        "from toekgw.gateway.journal import open_journal, NewTransmission\n"
         "j = open_journal(sys.argv[1])\n"
         "for i in range(40):\n"
         "    j.create_transmission(NewTransmission('ksd', 'test-delivery', 'journaled',"
@@ -272,7 +272,7 @@ def test_two_processes_write_the_same_journal(tmp_path: Path) -> None:
 
 
 def test_an_adapter_extends_the_inbound_lifecycle(journal: SqliteJournal) -> None:
-    from gateway.inbound import INBOUND_FILE, inbound_kind
+    from toekgw.gateway.inbound import INBOUND_FILE, inbound_kind
 
     grown = INBOUND_FILE.extended({"received": ["forwarded"]})
     kind = inbound_kind("test-grown", Lifecycle(("received",), {}), grown)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.journal import (
+from toekgw.gateway.journal import (
     Direction,
     JournalError,
     KindSpec,

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from formats.eindkomst.layouts import LAYOUTS
-from formats.fixed import Field, Kind, Layout
-from formats.fixed.doc import markdown_table
+from toekgw.formats.eindkomst.layouts import LAYOUTS
+from toekgw.formats.fixed import Field, Kind, Layout
+from toekgw.formats.fixed.doc import markdown_table
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "layouts.md"
-XSD = Path(__file__).resolve().parent.parent / "xsd"
+XSD = Path(__file__).resolve().parent.parent / "src" / "toekgw" / "xsd"
 
 
 @pytest.mark.parametrize("key", sorted(LAYOUTS))

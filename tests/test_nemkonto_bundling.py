@@ -7,11 +7,11 @@ import random
 
 import pytest
 
-from adapters.nemkonto import Authority, ReleasedPayment, make_bundles
-from formats.nemkonto import Account, build_bundle, parse_bundle
-from gateway.chunking import ChunkingError
-from gateway.errors import UsageError
 from tests.nemkonto_data import CREATED, payment
+from toekgw.adapters.nemkonto import Authority, ReleasedPayment, make_bundles
+from toekgw.formats.nemkonto import Account, build_bundle, parse_bundle
+from toekgw.gateway.chunking import ChunkingError
+from toekgw.gateway.errors import UsageError
 
 AUTHORITIES = {
     "0101": Authority("29189846", "4711", Account("1234", "0001234567")),

@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from formats.nemkonto import (
+from tests.nemkonto_data import bundle, cpr, payment
+from toekgw.formats.nemkonto import (
     Account,
     Address,
     AnswerType,
@@ -33,7 +34,6 @@ from formats.nemkonto import (
     read_bundle,
     validate_bundle,
 )
-from tests.nemkonto_data import bundle, cpr, payment
 
 TEXT = st.text(alphabet="abcæøåÆØÅ XYZ019&<>'\"-./é\r", min_size=1)
 DIGITS = "0123456789"

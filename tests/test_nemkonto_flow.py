@@ -8,24 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from adapters.nemkonto import (
-    block_recipient,
-    lift_block,
-    overdue_payments,
-    receive_answers,
-    recipient,
-    reconcile_bundles,
-    release,
-    send_bundles,
-)
-from adapters.nemkonto.answers import RANK
-from adapters.nemkonto.send import bundle_of
-from formats.nemkonto import AnswerType, BundleAnswer, build_answer, parse_bundle
-from gateway.journal import SqliteJournal
-from gateway.reconcile import Category
-from gateway.transport.mq import SqliteQueue, message_id
-from simulators.nemkonto import NemKontoSimulator, SimulatorScript
-from simulators.nemkonto.ledger import Ledger
 from tests.nemkonto_data import cpr
 from tests.nemkonto_flow_data import (
     DUE,
@@ -37,6 +19,24 @@ from tests.nemkonto_flow_data import (
     new_journal,
     states,
 )
+from toekgw.adapters.nemkonto import (
+    block_recipient,
+    lift_block,
+    overdue_payments,
+    receive_answers,
+    recipient,
+    reconcile_bundles,
+    release,
+    send_bundles,
+)
+from toekgw.adapters.nemkonto.answers import RANK
+from toekgw.adapters.nemkonto.send import bundle_of
+from toekgw.formats.nemkonto import AnswerType, BundleAnswer, build_answer, parse_bundle
+from toekgw.gateway.journal import SqliteJournal
+from toekgw.gateway.reconcile import Category
+from toekgw.gateway.transport.mq import SqliteQueue, message_id
+from toekgw.simulators.nemkonto import NemKontoSimulator, SimulatorScript
+from toekgw.simulators.nemkonto.ledger import Ledger
 
 
 @pytest.fixture
@@ -345,7 +345,7 @@ def test_an_answer_about_a_payment_not_in_the_bundle_is_not_reconciled(
     journal_delivery(journal, [instruction(1)])
     release(journal, SETTINGS, TODAY)
     (sent,) = send_bundles(journal, queue, SETTINGS)
-    from formats.nemkonto import PaymentState, PaymentStatus
+    from toekgw.formats.nemkonto import PaymentState, PaymentStatus
 
     answer = BundleAnswer(
         AnswerType.RECEIVE_CONTROL,
@@ -402,9 +402,9 @@ def test_the_ledger_pays_each_payment_once(
 
 
 def test_a_payment_item_without_its_payload_is_a_clear_error(journal: SqliteJournal) -> None:
-    from gateway.errors import GatewayError
-    from gateway.journal import NewItem, NewTransmission
     from tests.nemkonto_flow_data import G68_KIND
+    from toekgw.gateway.errors import GatewayError
+    from toekgw.gateway.journal import NewItem, NewTransmission
 
     journal_delivery(journal, [instruction(1)])
     with journal.transaction():
@@ -447,8 +447,8 @@ def test_a_send_overtaken_by_the_answers_carries_on(
 def test_an_older_payment_lifecycle_in_the_journal_is_extended(
     journal: SqliteJournal, queue: SqliteQueue, tmp_path: Path
 ) -> None:
-    from gateway.journal import Lifecycle
     from tests.nemkonto_flow_data import G68_KIND
+    from toekgw.gateway.journal import Lifecycle
 
     journal_delivery(journal, [instruction(1), instruction(2)])
     assert G68_KIND.item is not None

@@ -10,15 +10,15 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from cli.main import cli
-from formats.nemkonto import parse_bundle
-from gateway.config import ConfigError, load_settings, open_queue
-from gateway.journal import open_journal
-from gateway.transport.mq import SqliteQueue
-from simulators.nemkonto import NemKontoSimulator, SimulatorScript
 from tests.fakes import pymqi as fake
 from tests.nemkonto_data import cpr
 from tests.nemkonto_flow_data import instruction, journal_delivery
+from toekgw.cli.main import cli
+from toekgw.formats.nemkonto import parse_bundle
+from toekgw.gateway.config import ConfigError, load_settings, open_queue
+from toekgw.gateway.journal import open_journal
+from toekgw.gateway.transport.mq import SqliteQueue
+from toekgw.simulators.nemkonto import NemKontoSimulator, SimulatorScript
 
 CONFIG = """
 [journal]

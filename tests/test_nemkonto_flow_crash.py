@@ -12,11 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from adapters.nemkonto import receive_answers, release, send_bundles
-from gateway.journal import SqliteJournal
-from gateway.transport.mq import SqliteQueue
-from simulators.nemkonto import NemKontoSimulator, SimulatorScript
-from simulators.nemkonto.ledger import Ledger
 from tests.nemkonto_data import cpr
 from tests.nemkonto_flow_data import (
     SETTINGS,
@@ -26,6 +21,11 @@ from tests.nemkonto_flow_data import (
     new_journal,
     states,
 )
+from toekgw.adapters.nemkonto import receive_answers, release, send_bundles
+from toekgw.gateway.journal import SqliteJournal
+from toekgw.gateway.transport.mq import SqliteQueue
+from toekgw.simulators.nemkonto import NemKontoSimulator, SimulatorScript
+from toekgw.simulators.nemkonto.ledger import Ledger
 
 ROOT = Path(__file__).resolve().parents[1]
 COUNT = 30

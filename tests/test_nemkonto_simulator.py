@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from formats.nemkonto import (
+from tests.nemkonto_data import bundle, cpr, payment
+from toekgw.formats.nemkonto import (
     Account,
     AnswerType,
     BundleAnswer,
@@ -19,18 +20,17 @@ from formats.nemkonto import (
     build_bundle,
     parse_answer,
 )
-from gateway.transport.mq import SqliteQueue, message_id
-from simulators.nemkonto import (
+from toekgw.gateway.transport.mq import SqliteQueue, message_id
+from toekgw.simulators.nemkonto import (
     DEFAULT_REPLY_QUEUE as REPLY,
 )
-from simulators.nemkonto import (
+from toekgw.simulators.nemkonto import (
     DEFAULT_REQUEST_QUEUE as REQUEST,
 )
-from simulators.nemkonto import (
+from toekgw.simulators.nemkonto import (
     NemKontoSimulator,
     SimulatorScript,
 )
-from tests.nemkonto_data import bundle, cpr, payment
 
 
 class Clock:
@@ -279,8 +279,8 @@ def test_crash_between_ledger_and_commit_replays_without_paying_twice(
 def test_25000_payments_three_bundles_paid_once_even_when_sent_twice(
     queue: SqliteQueue, tmp_path: Path
 ) -> None:
-    from adapters.nemkonto import Authority, ReleasedPayment, make_bundles
     from tests.nemkonto_data import AUTHORITY_CVR, CREATED
+    from toekgw.adapters.nemkonto import Authority, ReleasedPayment, make_bundles
 
     authorities = {"0101": Authority(AUTHORITY_CVR, "4711", Account("1234", "0001234567"))}
     released = [ReleasedPayment("0101", dt.date(2026, 12, 1), payment(n)) for n in range(25_000)]

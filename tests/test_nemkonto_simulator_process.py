@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from formats.nemkonto import AnswerType, build_bundle, parse_answer
-from gateway.transport.mq import SqliteQueue, message_id
-from simulators.nemkonto import DEFAULT_REPLY_QUEUE, DEFAULT_REQUEST_QUEUE, NemKontoSimulator
-from simulators.nemkonto.ledger import Ledger
 from tests.nemkonto_data import bundle, cpr, payment
+from toekgw.formats.nemkonto import AnswerType, build_bundle, parse_answer
+from toekgw.gateway.transport.mq import SqliteQueue, message_id
+from toekgw.simulators.nemkonto import DEFAULT_REPLY_QUEUE, DEFAULT_REQUEST_QUEUE, NemKontoSimulator
+from toekgw.simulators.nemkonto.ledger import Ledger
 
 ROOT = Path(__file__).resolve().parents[1]
-CLI = "import sys; from cli.main import main; sys.argv[0] = 'toekgw'; main()"
+CLI = "import sys; from toekgw.cli.main import main; sys.argv[0] = 'toekgw'; main()"
 
 
 def _simulator(queue_db: Path, ledger_db: Path, *args: str) -> subprocess.Popen[str]:

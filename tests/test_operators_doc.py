@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from cli.main import cli
+from toekgw.cli.main import cli
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "operators.md"
 

@@ -7,10 +7,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from gateway.errors import GatewayError
-from gateway.transport.mq import MessageQueue, QueueError, UnitOfWorkLost, message_id
-from gateway.transport.pymqi_queue import PymqiQueue
 from tests.fakes import pymqi as fake
+from toekgw.gateway.errors import GatewayError
+from toekgw.gateway.transport.mq import MessageQueue, QueueError, UnitOfWorkLost, message_id
+from toekgw.gateway.transport.pymqi_queue import PymqiQueue
 
 Q = "NKS.REQUEST"
 R = "NKS.REPLY"

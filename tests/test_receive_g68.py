@@ -14,13 +14,6 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from adapters.payments import PaymentInstruction
-from cli.main import cli
-from formats.g68 import G68Delivery, G68Form, encode_delivery
-from formats.serviceplatform import NS
-from gateway.inbound import InboundPipeline
-from gateway.journal import open_journal
-from gateway.transport import LocalDirTransport
 from tests.crashkit import Rig
 from tests.g68_helpers import header, payment
 from tests.g68_receive_helpers import (
@@ -30,6 +23,13 @@ from tests.g68_receive_helpers import (
     generate,
     receive,
 )
+from toekgw.adapters.payments import PaymentInstruction
+from toekgw.cli.main import cli
+from toekgw.formats.g68 import G68Delivery, G68Form, encode_delivery
+from toekgw.formats.serviceplatform import NS
+from toekgw.gateway.inbound import InboundPipeline
+from toekgw.gateway.journal import open_journal
+from toekgw.gateway.transport import LocalDirTransport
 
 
 @pytest.fixture
@@ -271,7 +271,7 @@ def test_hostile_input_is_refused_and_changes_nothing(grig: Rig, tmp_path: Path)
 def test_receive_on_a_local_directory(tmp_path: Path, grig: Rig) -> None:
     from functools import partial
 
-    from adapters.g68_inbound import G68Processor
+    from toekgw.adapters.g68_inbound import G68Processor
 
     data, expected = generate(tmp_path, "e.g68", count=40, error_rate=0.1, seed=9)
     grig.deliver("G68_LOCAL.txt", data)
@@ -299,10 +299,10 @@ def test_receive_on_a_local_directory(tmp_path: Path, grig: Rig) -> None:
 
 
 def test_priority_by_name_marker_or_a_peek_at_the_start(tmp_path: Path) -> None:
-    from adapters.g68_inbound import G68Processor
-    from formats.serviceplatform import FileDescriptor, FileMetadata
-    from gateway.config import ReceiveSettings
-    from gateway.inbound import Candidate
+    from toekgw.adapters.g68_inbound import G68Processor
+    from toekgw.formats.serviceplatform import FileDescriptor, FileMetadata
+    from toekgw.gateway.config import ReceiveSettings
+    from toekgw.gateway.inbound import Candidate
 
     straks, _ = generate(tmp_path, "s.g68", count=5, straks=True, seed=4)
     daily, _ = generate(tmp_path, "d.g68", count=500, seed=4)
@@ -337,8 +337,8 @@ def test_priority_by_name_marker_or_a_peek_at_the_start(tmp_path: Path) -> None:
     ],
 )
 def test_bad_profile_options_are_named(options: dict[str, object], message: str) -> None:
-    from adapters.g68_inbound import G68Processor
-    from gateway.config import ConfigError, ReceiveSettings
+    from toekgw.adapters.g68_inbound import G68Processor
+    from toekgw.gateway.config import ConfigError, ReceiveSettings
 
     with pytest.raises(ConfigError, match=r"\[receive\.g68\]") as caught:
         G68Processor(ReceiveSettings("g68", ("ksd",), "ksd", options))

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from gateway.journal import open_journal
 from tests.crashkit import ROOT, Rig, killed, run_child
 from tests.g68_receive_helpers import PROCESSOR, TODAY, excluded_lines, g68_rig, generate
+from toekgw.gateway.journal import open_journal
 
 COUNT = 3_000
 RECEIVE = ["receive", *PROCESSOR, "--today", TODAY.isoformat()]
@@ -81,7 +81,7 @@ def test_receive_g68_killed_then_restarted_journals_each_payment_once(
 def _toekgw(
     rig: Rig, args: list[str], crash_at: str | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """The installed command's code path (``cli.main:main``), in a child process."""
+    """The installed command's code path (``toekgw.cli.main:main``), in a child process."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop("TOEKGW_CRASH_AT", None)
     if crash_at:
@@ -90,7 +90,7 @@ def _toekgw(
         [
             sys.executable,
             "-c",
-            "from cli.main import main; main()",
+            "from toekgw.cli.main import main; main()",
             *args,
             "--config",
             str(rig.config),
@@ -117,7 +117,7 @@ def test_toekgw_commands_killed_mid_way_then_rerun(grig: Rig, tmp_path: Path) ->
     assert len(grig.sim.platform.deliveries()) == 1
 
     # toekgw receive g68, killed after the journal commit, before the remote removal.
-    data, expected = generate(tmp_path, "cli.g68", count=500, error_rate=0.02, seed=12)
+    data, expected = generate(tmp_path, "toekgw.cli.g68", count=500, error_rate=0.02, seed=12)
     grig.deliver("G68_CLI.txt", data)
     receive = ["receive", "g68", "--today", TODAY.isoformat()]
     killed_run = _toekgw(grig, receive, crash_at="inbound.after_commit")

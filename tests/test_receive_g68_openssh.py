@@ -6,15 +6,15 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
-from adapters.g68_inbound import G68Processor
-from formats.serviceplatform import FileDescriptor, Trigger, build_trigger
-from gateway.config import ReceiveSettings
-from gateway.inbound import InboundPipeline
-from gateway.journal import open_journal
-from gateway.transport import SftpTransport
-from simulators.serviceplatform import Platform
 from tests.g68_receive_helpers import TODAY, excluded_lines, generate
 from tests.test_transport_openssh import Sshd, sshd  # noqa: F401  (the module's fixture)
+from toekgw.adapters.g68_inbound import G68Processor
+from toekgw.formats.serviceplatform import FileDescriptor, Trigger, build_trigger
+from toekgw.gateway.config import ReceiveSettings
+from toekgw.gateway.inbound import InboundPipeline
+from toekgw.gateway.journal import open_journal
+from toekgw.gateway.transport import SftpTransport
+from toekgw.simulators.serviceplatform import Platform
 
 
 def test_receive_g68_over_openssh(sshd: Sshd, tmp_path: Path) -> None:  # noqa: F811

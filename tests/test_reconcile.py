@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from gateway.reconcile import Answer, Category, Expected, ItemClass, reconcile
+from toekgw.gateway.reconcile import Answer, Category, Expected, ItemClass, reconcile
 
 TODAY = dt.date(2026, 11, 30)
 
@@ -61,7 +61,7 @@ def test_later_answer_supersedes_earlier() -> None:
 
 
 def test_kroner_formats_ore_without_floats() -> None:
-    from gateway.money import kroner
+    from toekgw.gateway.money import kroner
 
     assert [kroner(v) for v in (0, 1, -1, 123456, -100, 10**11 + 5)] == [
         "0.00",

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from cli.main import cli
-from cli.receive._common import receive_once
-from gateway.config import ConfigError, load_settings
 from tests.crashkit import LineProcessor, Rig, delivery_bytes
+from toekgw.cli.main import cli
+from toekgw.cli.receive._common import receive_once
+from toekgw.gateway.config import ConfigError, load_settings
 
 
 def _run(rig: Rig, *args: str) -> Result:
@@ -147,7 +147,7 @@ def test_status_never_shows_a_cpr_number_in_clear(rig: Rig) -> None:
 
 
 def test_receive_command_seam_for_a_format(rig: Rig) -> None:
-    from cli.receive._common import receive_command
+    from toekgw.cli.receive._common import receive_command
 
     command = receive_command("lines", LineProcessor, "Receive the test format.")
     rig.deliver("G68_OK.txt", delivery_bytes("S1/00100", 2))

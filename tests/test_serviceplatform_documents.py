@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from formats.serviceplatform import (
+from toekgw.formats.serviceplatform import (
     NS,
     BusinessReceipt,
     ErrorMessage,

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from formats.serviceplatform import (
+from tests.crashkit import LineProcessor, Rig, delivery_bytes
+from toekgw.formats.serviceplatform import (
     NS,
     ROUTING_RECIPIENT,
     FileContent,
@@ -16,8 +17,7 @@ from formats.serviceplatform import (
     parse_metadata,
     parse_technical_receipt,
 )
-from simulators.serviceplatform import Faults, Platform
-from tests.crashkit import LineProcessor, Rig, delivery_bytes
+from toekgw.simulators.serviceplatform import Faults, Platform
 
 
 def _platform(tmp_path: Path, faults: Faults | None = None) -> Platform:
@@ -93,7 +93,7 @@ def test_dynamic_routing_delivers_by_recipient_authority(tmp_path: Path) -> None
 
 
 def test_file_without_metadata_is_never_taken(tmp_path: Path) -> None:
-    from cli.receive._common import receive_once
+    from toekgw.cli.receive._common import receive_once
 
     rig = Rig(tmp_path, Faults(without_metadata=True)).start()
     try:
@@ -106,8 +106,8 @@ def test_file_without_metadata_is_never_taken(tmp_path: Path) -> None:
 
 
 def test_flipped_byte_of_the_right_size_is_caught_by_the_format(tmp_path: Path) -> None:
-    from cli.receive._common import receive_once
-    from gateway.journal import open_journal
+    from toekgw.cli.receive._common import receive_once
+    from toekgw.gateway.journal import open_journal
 
     rig = Rig(tmp_path, Faults(corrupt="flip")).start()
     try:

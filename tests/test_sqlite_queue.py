@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.transport.mq import (
+from toekgw.gateway.transport.mq import (
     MessageQueue,
     QueueError,
     SqliteQueue,
@@ -157,7 +157,7 @@ def _child(db: Path, code: str) -> subprocess.Popen[str]:
     script = textwrap.dedent(
         f"""
         import sys, time
-        from gateway.transport.mq import SqliteQueue
+        from toekgw.gateway.transport.mq import SqliteQueue
         q = SqliteQueue({str(db)!r})
         """
     ) + textwrap.dedent(code)

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from gateway.transport import (
+from tests.crashkit import Rig
+from toekgw.gateway.transport import (
     FileTransport,
     HostKeyError,
     LocalDirTransport,
@@ -18,8 +19,7 @@ from gateway.transport import (
     TransportError,
     check_remote_name,
 )
-from simulators.serviceplatform import ensure_key
-from tests.crashkit import Rig
+from toekgw.simulators.serviceplatform import ensure_key
 
 
 def _sftp(rig: Rig, **changes: object) -> SftpTransport:

@@ -19,12 +19,12 @@ from pathlib import Path
 
 import pytest
 
-from formats.serviceplatform import FileDescriptor, Trigger, build_trigger
-from gateway.inbound import InboundPipeline
-from gateway.journal import open_journal
-from gateway.transport import HostKeyError, SftpSettings, SftpTransport
-from simulators.serviceplatform import Platform, ensure_key
 from tests.crashkit import LineProcessor, delivery_bytes
+from toekgw.formats.serviceplatform import FileDescriptor, Trigger, build_trigger
+from toekgw.gateway.inbound import InboundPipeline
+from toekgw.gateway.journal import open_journal
+from toekgw.gateway.transport import HostKeyError, SftpSettings, SftpTransport
+from toekgw.simulators.serviceplatform import Platform, ensure_key
 
 SSHD = (
     Path("/usr/sbin/sshd")

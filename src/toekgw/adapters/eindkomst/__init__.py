@@ -1,0 +1,35 @@
+"""eIndkomst: income reports to SKAT over MQ, receipts and tax cards back (see docs/eindkomst.md).
+
+The journal is the outbox and the history: :class:`EindkomstGateway` validates, journals, puts
+and receives; :mod:`.views` answers the format's ``History``/``ItemLocator``/``CardStore``
+protocols from the journal; :mod:`.reconcile` says per report and per period where it stands.
+"""
+
+from toekgw.adapters.eindkomst.flow import EindkomstGateway, ReceiveResult, SendRefused, SendResult
+from toekgw.adapters.eindkomst.kinds import COUNTERPART, DELIVERY, RECEIPTS, TAXCARDS, define_kinds
+from toekgw.adapters.eindkomst.reconcile import (
+    ReportLine,
+    period_reconciliation,
+    report_lines,
+    reports_dict,
+)
+from toekgw.adapters.eindkomst.views import JournalCardStore, JournalHistory, JournalLocator
+
+__all__ = [
+    "COUNTERPART",
+    "DELIVERY",
+    "RECEIPTS",
+    "TAXCARDS",
+    "EindkomstGateway",
+    "JournalCardStore",
+    "JournalHistory",
+    "JournalLocator",
+    "ReceiveResult",
+    "ReportLine",
+    "SendRefused",
+    "SendResult",
+    "define_kinds",
+    "period_reconciliation",
+    "report_lines",
+    "reports_dict",
+]

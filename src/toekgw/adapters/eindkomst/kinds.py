@@ -1,0 +1,108 @@
+"""eIndkomst in the journal: its kinds, their lifecycles (as data) and the lookup keys.
+
+A delivery (1000 … 9999) is one outbound transmission. Its items are of four sorts, told apart
+by ``data["type"]``:
+
+- ``5000`` / ``3101``: one per report (business key = the report id): what its 7100 confirms;
+- ``6000``: one per recipient (business key ``<report id>:<line>``, amount = the sum of its
+  6001 amounts, ``seq`` its line): what a 7200 points at, and what the history rules sum;
+- ``4101``: a reversal; ``2101``: a tax-card order.
+
+Receipts and tax cards are inbound transmissions; their records are items too, found by
+lookup key (``rc|<report id>``, ``card|<cpr>``).
+"""
+
+from __future__ import annotations
+
+from toekgw.gateway.journal import Direction, Journal, KindSpec, Lifecycle
+
+__all__ = [
+    "COUNTERPART",
+    "DELIVERY",
+    "RECEIPTS",
+    "TAXCARDS",
+    "card_lookup",
+    "define_kinds",
+    "month_lookup",
+    "receipt_lookup",
+    "recipient_lookup",
+    "reversal_lookup",
+]
+
+COUNTERPART = "skat-eindkomst"
+
+DELIVERY = KindSpec(
+    "eindkomst-delivery",
+    Direction.OUT,
+    Lifecycle(
+        initial=("journaled",),
+        transitions={"journaled": ("sent", "receipted"), "sent": ("receipted",)},
+        descriptions={
+            "journaled": "validated and journaled; not yet put on the queue (a restart puts it)",
+            "sent": "put on the request queue and committed; waiting for the receipts",
+            "receipted": "every report of the delivery has its 7100 sum receipt",
+        },
+    ),
+    Lifecycle(
+        initial=("journaled",),
+        transitions={
+            "journaled": ("sent", "accepted", "rejected"),
+            "sent": ("accepted", "rejected", "error"),
+        },
+        descriptions={
+            "journaled": "in a delivery not yet put on the queue",
+            "sent": "sent; no receipt yet",
+            "accepted": "report: 7100 status G (accepted)",
+            "rejected": "report: 7100 status A (rejected); it does not count with SKAT",
+            "error": "recipient: a 7200 error receipt names it (see toekgw errors)",
+        },
+    ),
+)
+
+_RECEIVED = Lifecycle(
+    initial=("received", "unreadable"),
+    transitions={},
+    descriptions={
+        "received": "read and journaled; its records are the items",
+        "unreadable": "could not be read (see toekgw errors); nothing applied",
+    },
+)
+
+RECEIPTS = KindSpec(
+    "eindkomst-receipts",
+    Direction.IN,
+    _RECEIVED,
+    Lifecycle(("received",), {}, {"received": "a 7100 or 7200 record as received"}),
+)
+
+TAXCARDS = KindSpec(
+    "eindkomst-taxcards",
+    Direction.IN,
+    _RECEIVED,
+    Lifecycle(("received",), {}, {"received": "a tax card as received"}),
+)
+
+
+def define_kinds(journal: Journal) -> None:
+    for kind in (DELIVERY, RECEIPTS, TAXCARDS):
+        journal.define_kind(kind)
+
+
+def recipient_lookup(se: str, recipient: str, month: str) -> str:
+    return f"r|{se}|{recipient}|{month}"
+
+
+def month_lookup(se: str, month: str) -> str:
+    return f"m|{se}|{month}"
+
+
+def reversal_lookup(report_id: str) -> str:
+    return f"rev|{report_id}"
+
+
+def receipt_lookup(report_id: str) -> str:
+    return f"rc|{report_id}"
+
+
+def card_lookup(cpr: str) -> str:
+    return f"card|{cpr}"

@@ -1,0 +1,51 @@
+"""The eIndkomst gateway as configured (``[eindkomst]`` in toekgw.toml)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from toekgw.adapters.eindkomst.flow import EindkomstGateway
+from toekgw.formats.eindkomst import Sender
+from toekgw.gateway.config import ConfigError, EindkomstSettings, Settings, open_queue
+from toekgw.gateway.journal import open_journal
+
+__all__ = ["eindkomst_settings", "open_eindkomst", "overdue_after"]
+
+
+def eindkomst_settings(settings: Settings) -> EindkomstSettings:
+    if settings.eindkomst is None:
+        raise ConfigError(
+            f"{settings.path}: no [eindkomst] table",
+            hint="add one with at least sender_se; see docs/configuration.md",
+        )
+    return settings.eindkomst
+
+
+def overdue_after(settings: Settings) -> dt.timedelta:
+    hours = settings.eindkomst.overdue_hours if settings.eindkomst else 24.0
+    return dt.timedelta(hours=hours)
+
+
+@contextmanager
+def open_eindkomst(settings: Settings) -> Iterator[EindkomstGateway]:
+    eik = eindkomst_settings(settings)
+    journal = open_journal(settings.journal)
+    try:
+        queue = open_queue(eik.mq)
+        try:
+            yield EindkomstGateway(
+                journal,
+                queue,
+                sender=Sender(se=eik.sender_se, cvr=eik.sender_cvr, production=eik.production),
+                outbox=eik.outbox,
+                request_queue=eik.request_queue,
+                reply_queue=eik.reply_queue,
+                max_message_bytes=eik.max_message_bytes,
+                companies=eik.companies,
+            )
+        finally:
+            queue.close()
+    finally:
+        journal.close()

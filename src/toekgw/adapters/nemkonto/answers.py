@@ -1,0 +1,374 @@
+"""Answers: NemKonto's Kvitteringssvar and Retursvar move the payments through their states.
+
+Each answer is got under syncpoint, journaled in one durable transaction, and only then is the
+get committed: a crash in between brings the answer back, and journaling it again changes
+nothing. An answer is applied once per MsgId (recorded on its bundle); within it, a payment
+moves only forward (sent < received < accepted < a final state), so duplicate and
+out-of-order answers never move a payment twice or back.
+
+- 0: the bundle could not be read. Its payments go back to ``pending`` (a new bundle, with a
+  new id, at the next release) and the bundle goes on the error list.
+- 1: the bundle's payments are ``received``.
+- 2, 5, 7, 8, 9: per payment ``accepted``, ``rejected``, ``stopped``, ``cheque``,
+  ``error-account``, ``at-bank`` or ``bank-error``. A rejected payment (2, 7) and a bank
+  error (9) go on the manual-handling list (error list, subject ``manual-handling``): nothing
+  is sent again by itself.
+
+An answer that cannot be read, or names no bundle we sent, goes on the error list and is moved
+to the error queue (``<reply queue>.BACKOUT``), so nothing is lost.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from toekgw.adapters.nemkonto.release import define_kinds
+from toekgw.adapters.nemkonto.send import mark_sent
+from toekgw.adapters.nemkonto.settings import BUNDLE_KIND, BUNDLE_STATES, FlowSettings
+from toekgw.formats.findings import Finding, Severity
+from toekgw.formats.nemkonto import AnswerType, BundleAnswer, PaymentState, read_answer
+from toekgw.gateway.faults import crash_point
+from toekgw.gateway.journal import Item, Journal, Transmission
+from toekgw.gateway.transport.mq import Message, MessageQueue
+
+__all__ = [
+    "ACCEPTED_STATES",
+    "FINAL_PAYMENT_STATES",
+    "MANUAL_STATES",
+    "MANUAL_SUBJECT",
+    "RANK",
+    "AnswerSummary",
+    "receive_answers",
+]
+
+MANUAL_SUBJECT = "manual-handling"
+STRAY_SUBJECT = "stray-answer"
+
+# How far along a payment is; an answer never moves it to a lower rank.
+RANK = {
+    "pending": 0,
+    "blocked": 0,
+    "released": 1,
+    "sent": 2,
+    "received": 3,
+    "accepted": 4,
+    "at-bank": 5,
+    "cheque": 5,
+    "error-account": 5,
+    "rejected": 5,
+    "stopped": 5,
+    "bank-error": 5,
+}
+FINAL_PAYMENT_STATES = frozenset(s for s, r in RANK.items() if r == 5)
+ACCEPTED_STATES = frozenset({"accepted", "at-bank", "cheque", "error-account"})
+MANUAL_STATES = frozenset({"rejected", "bank-error"})
+
+_TARGET: dict[tuple[AnswerType, PaymentState], str] = {
+    (AnswerType.RECEIVE_CONTROL, PaymentState.ACCEPTED): "accepted",
+    (AnswerType.RECEIVE_CONTROL, PaymentState.REJECTED): "rejected",
+    (AnswerType.COMPLETION_FAILED, PaymentState.CHEQUE): "cheque",
+    (AnswerType.COMPLETION_FAILED, PaymentState.ERROR_ACCOUNT): "error-account",
+    (AnswerType.COMPLETION_FAILED, PaymentState.REJECTED): "rejected",
+    (AnswerType.STOPPED, PaymentState.STOPPED): "stopped",
+    (AnswerType.RECEIVED_BY_BANK, PaymentState.RECEIVED_BY_BANK): "at-bank",
+    (AnswerType.BANK_ERROR, PaymentState.BANK_ERROR): "bank-error",
+}
+_BUNDLERANK = {s: n for n, s in enumerate(BUNDLE_STATES)}
+_ANSWER_NAME = {
+    AnswerType.UNREADABLE: "Kvitteringssvar 0",
+    AnswerType.RECEIVED: "Kvitteringssvar 1",
+    AnswerType.RECEIVE_CONTROL: "Retursvar 2",
+    AnswerType.STOPPED: "Retursvar 5",
+    AnswerType.COMPLETION_FAILED: "Retursvar 7",
+    AnswerType.RECEIVED_BY_BANK: "Retursvar 8",
+    AnswerType.BANK_ERROR: "Retursvar 9",
+}
+
+
+@dataclass(slots=True)
+class AnswerSummary:
+    messages: int = 0
+    applied: int = 0
+    duplicates: int = 0
+    unusable: int = 0  # to the error list and the error queue
+    moved: dict[str, int] = field(default_factory=dict)  # payment state -> payments moved to it
+    unchanged: int = 0  # payment answers that changed nothing (already there or further)
+    returned_bundles: list[str] = field(default_factory=list)
+    manual: int = 0
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "messages": self.messages,
+            "applied": self.applied,
+            "duplicates": self.duplicates,
+            "unusable": self.unusable,
+            "moved": dict(sorted(self.moved.items())),
+            "unchanged": self.unchanged,
+            "returned_bundles": list(self.returned_bundles),
+            "manual_handling": self.manual,
+        }
+
+
+def receive_answers(
+    journal: Journal,
+    queue: MessageQueue,
+    settings: FlowSettings,
+    *,
+    wait: float = 0.0,
+    max_messages: int | None = None,
+) -> AnswerSummary:
+    """Take every answer waiting on the reply queue (waiting up to ``wait`` seconds for the
+    first); journal each, then commit its get."""
+    define_kinds(journal, settings)
+    summary = AnswerSummary()
+    first = True
+    while max_messages is None or summary.messages < max_messages:
+        message = queue.get(settings.reply_queue, wait=wait if first else 0.0)
+        first = False
+        if message is None:
+            break
+        summary.messages += 1
+        try:
+            usable = _journal_answer(journal, settings, message, summary)
+            if not usable:
+                queue.put(
+                    settings.error_queue,
+                    message.body,
+                    msg_id=message.msg_id,
+                    correl_id=message.correl_id,
+                )
+        except BaseException:
+            queue.backout()
+            raise
+        crash_point("nemkonto.answers.after_journal")
+        queue.commit()
+    return summary
+
+
+def _journal_answer(
+    journal: Journal, settings: FlowSettings, message: Message, summary: AnswerSummary
+) -> bool:
+    mid = message.msg_id.hex()
+    answer, findings = read_answer(message.body)
+    with journal.transaction(durable=True):
+        if answer is None:
+            _unusable(journal, settings, mid, "the answer is not a valid NKSAnswer", findings)
+            summary.unusable += 1
+            return False
+        tx = (
+            journal.find_transmission(ref=answer.bundle_id, counterpart=settings.counterpart)
+            if answer.bundle_id
+            else None
+        )
+        if tx is None or tx.kind != BUNDLE_KIND.name:
+            what = f"bundle {answer.bundle_id}" if answer.bundle_id else "an unnamed bundle"
+            text = f"{_ANSWER_NAME[answer.answer_type]} about {what}, which we never sent"
+            extra = [answer.error_text] if answer.error_text else []
+            _unusable(journal, settings, mid, "; ".join([text, *extra]), [])
+            summary.unusable += 1
+            return False
+        seen = [str(m) for m in _list(tx.meta.get("answers"))]
+        name = _ANSWER_NAME[answer.answer_type]
+        if mid in seen:
+            journal.note(tx.id, f"{name} (MsgId {mid}) again: a duplicate, changes nothing")
+            summary.duplicates += 1
+            return True
+        if tx.state == "prepared":
+            # The put was committed, the journal did not learn it before a crash: the answer
+            # is the proof that the bundle went.
+            mark_sent(journal, tx, f"{name} proves the bundle was put (MsgId {mid})")
+            tx = journal.get_transmission(tx.id)
+        _apply(journal, settings, tx, answer, mid, summary)
+        journal.update_transmission(
+            tx.id, reason=f"{name} (MsgId {mid}) journaled", meta={"answers": [*seen, mid]}
+        )
+        summary.applied += 1
+        return True
+
+
+def _list(value: object) -> list[object]:
+    return list(value) if isinstance(value, list) else []
+
+
+def _unusable(
+    journal: Journal,
+    settings: FlowSettings,
+    mid: str,
+    message: str,
+    findings: list[Finding],
+) -> None:
+    name = f"MsgId {mid}"
+    known = journal.errors(include_resolved=True, counterpart=settings.counterpart)
+    if any(e.subject == "answer" and e.file_name == name for e in known):
+        return  # listed before a crash undid the get: list it once
+    journal.add_error(
+        counterpart=settings.counterpart,
+        subject="answer",
+        file_name=name,
+        findings=[
+            Finding(
+                "nemkonto.answer.unusable",
+                Severity.ERROR,
+                f"{message}; moved to {settings.error_queue}",
+            ),
+            *findings,
+        ],
+    )
+
+
+def _apply(
+    journal: Journal,
+    settings: FlowSettings,
+    tx: Transmission,
+    answer: BundleAnswer,
+    mid: str,
+    summary: AnswerSummary,
+) -> None:
+    name = f"{_ANSWER_NAME[answer.answer_type]} (MsgId {mid})"
+    if tx.state == "returned":
+        # Its payments were returned by an answer 0 and go in a new bundle: a late answer
+        # about the old one must not touch them.
+        journal.note(tx.id, f"{name} on a bundle already returned: changes nothing")
+        summary.unchanged += 1
+        return
+    # Only payments on their way: one returned to pending, or not yet marked sent, is not
+    # moved by an answer.
+    members = {
+        i.business_key: i
+        for i in journal.members(tx.id, current_only=True)
+        if RANK.get(i.state, 0) >= RANK["sent"]
+    }
+    if answer.answer_type is AnswerType.UNREADABLE:
+        _returned(journal, settings, tx, answer, name, members, summary)
+        return
+    # (from state, to state) -> item ids, with a reason per item
+    moves: dict[tuple[str, str], list[int]] = defaultdict(list)
+    reasons: dict[int, str] = {}
+    manual: list[tuple[Item, str, str]] = []
+    if answer.answer_type is AnswerType.RECEIVED:
+        for member in members.values():
+            if RANK[member.state] < RANK["received"]:
+                moves[(member.state, "received")].append(member.id)
+                reasons[member.id] = f"{name}: NemKonto received the bundle"
+            else:
+                summary.unchanged += 1
+    for status in answer.payments:
+        target = _TARGET.get((answer.answer_type, status.status))
+        item = members.get(status.payment_id)
+        if item is None or target is None:
+            why = "is not in the bundle" if item is None else f"cannot be {status.status.value}"
+            _stray(journal, settings, tx, name, status.payment_id, why)
+            continue
+        if RANK.get(item.state, 9) >= RANK[target]:
+            summary.unchanged += 1  # already there or further along: a duplicate or a late one
+            continue
+        code = f" {status.error_code}" if status.error_code else ""
+        text = f": {status.error_text}" if status.error_text else ""
+        moves[(item.state, target)].append(item.id)
+        reasons[item.id] = f"{name}: {status.status.value}{code}{text}"
+        if target in MANUAL_STATES:
+            manual.append((item, target, f"{status.status.value}{code}{text}"))
+    for (source, target), ids in moves.items():
+        moved = journal.set_items_state(ids, source, target, reason=reasons)
+        summary.moved[target] = summary.moved.get(target, 0) + len(moved)
+    for item, target, why in manual:
+        journal.add_error(
+            counterpart=settings.counterpart,
+            subject=MANUAL_SUBJECT,
+            transmission_id=tx.id,
+            business_key=item.business_key,
+            findings=[
+                Finding(
+                    f"nemkonto.payment.{target}",
+                    Severity.ERROR,
+                    f"payment {item.business_key} of {item.amount_ore} øre in bundle {tx.ref}: "
+                    f"{name} says {why}; handle it by hand (pay again, cash voucher or the "
+                    "municipality's own account): it is not sent again by itself",
+                    field="PaymentId",
+                    found=item.business_key,
+                )
+            ],
+        )
+        summary.manual += 1
+    _advance_bundle(journal, tx, answer, name)
+
+
+def _returned(
+    journal: Journal,
+    settings: FlowSettings,
+    tx: Transmission,
+    answer: BundleAnswer,
+    name: str,
+    members: dict[str, Item],
+    summary: AnswerSummary,
+) -> None:
+    if tx.state not in ("sent", "received"):
+        journal.note(tx.id, f"{name} on a bundle already {tx.state}: changes nothing")
+        summary.unchanged += 1
+        return
+    why = f"{answer.error_code or '-'}: {answer.error_text or 'the bundle could not be read'}"
+    moved = journal.set_items_state(
+        [i.id for i in members.values()],
+        "sent",
+        "pending",
+        reason=f"{name}: NemKonto could not read bundle {tx.ref}; pending again",
+    )
+    journal.set_state(tx.id, "returned", reason=f"{name}: {why}")
+    journal.add_error(
+        counterpart=settings.counterpart,
+        subject="bundle",
+        transmission_id=tx.id,
+        file_name=tx.file_name,
+        findings=[
+            Finding(
+                "nemkonto.bundle.unreadable",
+                Severity.ERROR,
+                f"NemKonto could not read bundle {tx.ref} ({why}); its {len(moved)} payments "
+                "are pending again and go in a new bundle at the next release",
+                found=answer.error_code,
+            )
+        ],
+    )
+    summary.moved["pending"] = summary.moved.get("pending", 0) + len(moved)
+    summary.returned_bundles.append(tx.ref)
+
+
+def _stray(
+    journal: Journal,
+    settings: FlowSettings,
+    tx: Transmission,
+    name: str,
+    payment_id: str,
+    why: str,
+) -> None:
+    journal.add_error(
+        counterpart=settings.counterpart,
+        subject=STRAY_SUBJECT,
+        transmission_id=tx.id,
+        business_key=payment_id,
+        findings=[
+            Finding(
+                "nemkonto.answer.stray_payment",
+                Severity.ERROR,
+                f"{name} names payment {payment_id}, which {why} {tx.ref}",
+                field="PaymentId",
+                found=payment_id,
+            )
+        ],
+    )
+
+
+def _advance_bundle(journal: Journal, tx: Transmission, answer: BundleAnswer, name: str) -> None:
+    current = journal.get_transmission(tx.id)
+    if current.state not in _BUNDLERANK:
+        return
+    states = [i.state for i in journal.members(tx.id, current_only=True)]
+    if states and all(s in FINAL_PAYMENT_STATES for s in states):
+        target = "settled"
+    elif answer.answer_type is AnswerType.RECEIVED:
+        target = "received"
+    else:
+        target = "controlled"
+    if _BUNDLERANK[target] > _BUNDLERANK[current.state]:
+        journal.set_state(tx.id, target, reason=f"{name}")

@@ -1,0 +1,334 @@
+"""Bundle reconciliation: per bundle and per disposition date, what was sent against what
+NemKonto answered, in count and sum, with the differences listed.
+
+Columns (each a count and a sum in øre):
+
+- ``sent``: the bundle's payments; ``unanswered``: sent, no answer yet;
+- ``received``: NemKonto acknowledged them (1, or any later answer);
+- ``accepted``: passed receive control and not rejected since (``accepted``, ``at-bank``,
+  ``cheque``, ``error-account``); ``at_bank``: Retursvar 8;
+- ``rejected``: rejected (2 or 7), stopped (5) or a bank error (9): not paid;
+- ``outstanding``: received, receive control not yet answered.
+
+So ``received = accepted + rejected + outstanding`` always, and ``sent = received +
+unanswered`` for a bundle NemKonto could read (``returned`` counts the payments of a bundle
+answered 0: they were bundled again).
+
+The category (``toekgw.gateway.reconcile``): settled are ``at-bank`` and, by our reading of the
+municipalities' practice, ``cheque`` and ``error-account`` (the money has left the NemKonto
+intermediate account; a cheque or the error account is followed up in the ERP, not here).
+Everything else is follow-up. An answer about a payment a bundle does not hold is an
+unexplained difference (category 3).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from rich.table import Table
+
+from toekgw.adapters.nemkonto.answers import ACCEPTED_STATES, STRAY_SUBJECT
+from toekgw.adapters.nemkonto.settings import BUNDLE_KIND, FlowSettings
+from toekgw.gateway.journal import Item, JournalReader, Transmission
+from toekgw.gateway.money import kroner
+from toekgw.gateway.reconcile import Answer, Expected, ItemClass, Reconciliation, reconcile
+
+__all__ = [
+    "COLUMNS",
+    "BundleReconciliation",
+    "OverduePayment",
+    "ReconciliationRow",
+    "overdue_payments",
+    "reconcile_bundles",
+    "render_bundles",
+]
+
+COLUMNS = (
+    "sent",
+    "unanswered",
+    "received",
+    "accepted",
+    "rejected",
+    "outstanding",
+    "at_bank",
+    "returned",
+)
+SETTLED = frozenset({"at-bank", "cheque", "error-account"})
+_REJECTED = frozenset({"rejected", "stopped", "bank-error"})
+_RECEIVED = ACCEPTED_STATES | _REJECTED | {"received"}
+
+_EXPLAIN = {
+    "sent": "no answer yet",
+    "released": "not yet on the request queue",
+    "received": "received, awaiting receive control (Retursvar 2)",
+    "accepted": "accepted, awaiting the bank (Retursvar 8)",
+    "rejected": "rejected: on the manual-handling list",
+    "stopped": "stopped on request (Retursvar 5)",
+    "bank-error": "error in the bank (Retursvar 9): on the manual-handling list",
+    "returned": "bundle answered 0: bundled again",
+}
+
+
+def _classify(state: str) -> ItemClass:
+    return ItemClass.SETTLED if state in SETTLED or state == "returned" else ItemClass.FOLLOW_UP
+
+
+@dataclass(frozen=True, slots=True)
+class Difference:
+    bundle_id: str
+    payment: str
+    state: str
+    amount_ore: int
+    reason: str
+    overdue: bool = False
+
+
+@dataclass
+class ReconciliationRow:
+    """One bundle, one disposition date (``bundle_id`` None), or the total (both None)."""
+
+    disposition_date: dt.date | None
+    municipality: str | None
+    bundle_id: str | None
+    state: str | None
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COLUMNS, 0))
+    sums: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COLUMNS, 0))
+    reconciliation: Reconciliation | None = None
+
+    def add(self, state: str, amount: int) -> None:
+        columns = ["sent"]
+        if state == "returned":
+            columns.append("returned")
+        elif state in ("sent", "released"):
+            columns.append("unanswered")
+        if state in _RECEIVED:
+            columns.append("received")
+        if state in ACCEPTED_STATES:
+            columns.append("accepted")
+        if state in _REJECTED:
+            columns.append("rejected")
+        if state == "received":
+            columns.append("outstanding")
+        if state == "at-bank":
+            columns.append("at_bank")
+        for c in columns:
+            self.counts[c] += 1
+            self.sums[c] += amount
+
+    @property
+    def balanced(self) -> bool:
+        """received = accepted + rejected + outstanding, in count and sum."""
+        parts = ("accepted", "rejected", "outstanding")
+        return self.counts["received"] == sum(self.counts[p] for p in parts) and self.sums[
+            "received"
+        ] == sum(self.sums[p] for p in parts)
+
+    def as_dict(self) -> dict[str, object]:
+        rec = self.reconciliation
+        return {
+            "disposition_date": (
+                self.disposition_date.isoformat() if self.disposition_date else None
+            ),
+            "municipality": self.municipality,
+            "bundle_id": self.bundle_id,
+            "state": self.state,
+            **{c: {"count": self.counts[c], "oere": self.sums[c]} for c in COLUMNS},
+            "balanced": self.balanced,
+            "category": int(rec.category) if rec else None,
+            "category_title": rec.category.title if rec else None,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class OverduePayment:
+    bundle_id: str
+    payment: str
+    state: str
+    amount_ore: int
+    since: dt.datetime
+
+
+@dataclass
+class BundleReconciliation:
+    as_of: dt.date
+    bundles: list[ReconciliationRow]
+    dates: list[ReconciliationRow]
+    total: ReconciliationRow
+    differences: list[Difference]
+    unexplained: list[str]
+
+    def as_dict(self) -> dict[str, object]:
+        rec = self.total.reconciliation
+        return {
+            "as_of": self.as_of.isoformat(),
+            "bundles": [b.as_dict() for b in self.bundles],
+            "dates": [d.as_dict() for d in self.dates],
+            "total": self.total.as_dict(),
+            "reconciliation": rec.as_dict() if rec else None,
+            "differences": [
+                {
+                    "bundle_id": d.bundle_id,
+                    "payment": d.payment,
+                    "state": d.state,
+                    "oere": d.amount_ore,
+                    "reason": d.reason,
+                    "overdue": d.overdue,
+                }
+                for d in self.differences
+            ],
+            "unexplained": list(self.unexplained),
+        }
+
+
+def _sent_at(tx: Transmission) -> dt.datetime | None:
+    value = tx.meta.get("sent_at")
+    return dt.datetime.fromisoformat(str(value)) if value else None
+
+
+def _deadline(tx: Transmission, item: Item, overdue: dt.timedelta) -> dt.datetime | None:
+    """When the next answer about ``item`` is overdue: the receive answers are due soon after
+    the send; Retursvar 8 on the disposition date."""
+    sent = _sent_at(tx)
+    if sent is None or item.state not in ("sent", "received", "accepted"):
+        return None
+    start = sent
+    if item.state == "accepted":
+        day = dt.date.fromisoformat(str(tx.meta["disposition_date"]))
+        start = max(sent, dt.datetime.combine(day, dt.time(), dt.UTC))
+    return start + overdue
+
+
+def _bundles(journal: JournalReader, settings: FlowSettings) -> list[Transmission]:
+    return journal.transmissions(counterpart=settings.counterpart, kind=BUNDLE_KIND.name)
+
+
+def overdue_payments(
+    journal: JournalReader, settings: FlowSettings, now: dt.datetime
+) -> list[OverduePayment]:
+    """Payments whose next answer is later than ``settings.overdue``."""
+    found = []
+    for tx in _bundles(journal, settings):
+        if tx.state in ("prepared", "settled", "returned"):
+            continue
+        for item in journal.members(tx.id, current_only=True):
+            deadline = _deadline(tx, item, settings.overdue)
+            if deadline is not None and now > deadline:
+                found.append(
+                    OverduePayment(tx.ref, item.business_key, item.state, item.amount_ore, deadline)
+                )
+    return found
+
+
+def reconcile_bundles(
+    journal: JournalReader,
+    settings: FlowSettings,
+    as_of: dt.date,
+    *,
+    now: dt.datetime | None = None,
+) -> BundleReconciliation:
+    """Reconcile every bundle, every disposition date and the whole, as of ``as_of``."""
+    now = now or dt.datetime.now(dt.UTC)
+    overdue = {(o.bundle_id, o.payment) for o in overdue_payments(journal, settings, now)}
+    stray_by_bundle: dict[int, list[str]] = defaultdict(list)
+    for e in journal.errors(counterpart=settings.counterpart):
+        if e.subject == STRAY_SUBJECT and e.transmission_id is not None and e.business_key:
+            stray_by_bundle[e.transmission_id].append(e.business_key)
+    rows: list[ReconciliationRow] = []
+    by_date: dict[dt.date, ReconciliationRow] = {}
+    date_items: dict[dt.date, list[tuple[Item, str]]] = defaultdict(list)
+    differences: list[Difference] = []
+    unexplained: list[str] = []
+    all_items: list[tuple[Item, str, dt.date]] = []
+    for tx in _bundles(journal, settings):
+        day = dt.date.fromisoformat(str(tx.meta["disposition_date"]))
+        row = ReconciliationRow(day, str(tx.meta.get("municipality")), tx.ref, tx.state)
+        members: list[tuple[Item, str]] = []
+        if tx.state == "returned":
+            members = [(i, "returned") for i in journal.members(tx.id)]
+        else:
+            members = [(i, i.state) for i in journal.members(tx.id, current_only=True)]
+            date_items[day].extend(members)
+            all_items.extend((i, s, day) for i, s in members)
+        for item, state in members:
+            row.add(state, item.amount_ore)
+            if state not in SETTLED and state != "returned":
+                late = (tx.ref, item.business_key) in overdue
+                reason = _EXPLAIN.get(state, state) + ("; OVERDUE" if late else "")
+                differences.append(
+                    Difference(tx.ref, item.business_key, state, item.amount_ore, reason, late)
+                )
+        strays = stray_by_bundle.get(tx.id, [])
+        row.reconciliation = _reconcile(members, day, as_of, strays)
+        unexplained.extend(f"bundle {tx.ref}: answer about payment {k}, not in it" for k in strays)
+        rows.append(row)
+    for day in sorted(date_items):
+        drow = ReconciliationRow(day, None, None, None)
+        for item, state in date_items[day]:
+            drow.add(state, item.amount_ore)
+        drow.reconciliation = _reconcile(date_items[day], day, as_of, [])
+        by_date[day] = drow
+    total = ReconciliationRow(None, None, None, None)
+    for item, state, _day in all_items:
+        total.add(state, item.amount_ore)
+    strays_all = [k for keys in stray_by_bundle.values() for k in keys]
+    total.reconciliation = reconcile(
+        (Expected(i.business_key, i.amount_ore, d) for i, _s, d in all_items),
+        [
+            *(Answer(i.business_key, s) for i, s, _d in all_items),
+            *(Answer(k, "stray") for k in strays_all),
+        ],
+        _classify,
+        as_of=as_of,
+    )
+    return BundleReconciliation(
+        as_of, rows, [by_date[d] for d in sorted(by_date)], total, differences, unexplained
+    )
+
+
+def _reconcile(
+    members: Iterable[tuple[Item, str]], day: dt.date, as_of: dt.date, strays: list[str]
+) -> Reconciliation:
+    members = list(members)
+    return reconcile(
+        (Expected(i.business_key, i.amount_ore, day) for i, _s in members),
+        [*(Answer(i.business_key, s) for i, s in members), *(Answer(k, "stray") for k in strays)],
+        _classify,
+        as_of=as_of,
+    )
+
+
+def render_bundles(rec: BundleReconciliation) -> list[Table]:
+    """Rich tables: per bundle, per disposition date (with the total), and the differences."""
+    tables = []
+    for title, rows in (
+        (f"NemKonto bundles as of {rec.as_of.isoformat()}", rec.bundles),
+        ("Per disposition date", [*rec.dates, rec.total]),
+    ):
+        table = Table(title=title)
+        first = "bundle" if rows is rec.bundles else "date"
+        for column in (first, "state", *COLUMNS, "cat."):
+            table.add_column(column, justify="left" if column in (first, "state") else "right")
+        for row in rows:
+            if row.bundle_id:
+                label = row.bundle_id[:8] + "…"
+            elif row.disposition_date is None:
+                label = "total"
+            else:
+                label = row.disposition_date.isoformat()
+            cells = [f"{row.counts[c]}\n{kroner(row.sums[c])}" for c in COLUMNS]
+            category = str(int(row.reconciliation.category)) if row.reconciliation else ""
+            table.add_row(label, row.state or "", *cells, category)
+        tables.append(table)
+    if rec.differences or rec.unexplained:
+        diff = Table(title="Differences")
+        for column in ("bundle", "payment", "state", "kr", "why"):
+            diff.add_column(column, justify="right" if column == "kr" else "left")
+        for d in rec.differences:
+            diff.add_row(d.bundle_id[:8] + "…", d.payment, d.state, kroner(d.amount_ore), d.reason)
+        for text in rec.unexplained:
+            diff.add_row("", "", "unexplained", "", text)
+        tables.append(diff)
+    return tables

@@ -1,0 +1,323 @@
+"""Release: pending payments that are due leave the journal in bundles.
+
+In one durable journal transaction:
+
+1. recalls (``recall-requested`` items) are applied to their pending or blocked payment
+   (payment -> ``recalled``, recall -> ``recall-applied``); a recall of a payment already
+   released is refused (``recall-refused``) and goes on the error list;
+2. payments to a blocked recipient are held (``blocked``); held payments whose block was
+   lifted are pending again;
+3. pending payments that are due (straks, or from ``banking_days_before`` banking days before
+   their disposition date) are bundled per municipality and disposition date, each bundle is
+   journaled (``prepared``, with its members, its SHA-256 and everything needed to build it
+   again byte for byte), and the payments move to ``released``.
+
+Nothing is put on a queue here: :func:`toekgw.adapters.nemkonto.send.send_bundles` does that.
+A crash before the commit leaves everything as it was, and a re-run makes the same bundles with the
+same ids.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from toekgw.adapters.nemkonto.bundling import ReleasedPayment, attempt_namespace, make_bundles
+from toekgw.adapters.nemkonto.orders import instruction_of, payment_order, recipient_key
+from toekgw.adapters.nemkonto.settings import BLOCKS_KIND, BUNDLE_KIND, FlowSettings
+from toekgw.adapters.payments import PAYMENT_ITEM, PaymentInstruction
+from toekgw.formats.findings import Finding, Severity
+from toekgw.formats.nemkonto import PaymentBundle, build_bundle
+from toekgw.gateway.banking_days import is_due_for_release
+from toekgw.gateway.journal import Item, Journal, JournalError, NewTransmission
+
+__all__ = ["PreparedBundle", "ReleaseResult", "active_blocks", "define_kinds", "release"]
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedBundle:
+    transmission_id: int
+    bundle_id: str
+    municipality: str
+    disposition_date: dt.date
+    count: int
+    total_ore: int
+
+
+@dataclass(slots=True)
+class ReleaseResult:
+    today: dt.date
+    bundles: list[PreparedBundle] = field(default_factory=list)
+    released: int = 0
+    released_ore: int = 0
+    recalled: int = 0
+    recalls_refused: int = 0
+    blocked: int = 0
+    unblocked: int = 0
+    waiting: int = 0  # pending, not yet due
+    # pending and due, but no NemKonto agreement is configured for the municipality
+    no_agreement: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "today": self.today.isoformat(),
+            "released": {"count": self.released, "oere": self.released_ore},
+            "recalled": self.recalled,
+            "recalls_refused": self.recalls_refused,
+            "blocked": self.blocked,
+            "unblocked": self.unblocked,
+            "waiting": self.waiting,
+            "no_agreement": dict(sorted(self.no_agreement.items())),
+            "bundles": [
+                {
+                    "transmission": b.transmission_id,
+                    "bundle_id": b.bundle_id,
+                    "municipality": b.municipality,
+                    "disposition_date": b.disposition_date.isoformat(),
+                    "count": b.count,
+                    "oere": b.total_ore,
+                }
+                for b in self.bundles
+            ],
+        }
+
+
+def define_kinds(journal: Journal, settings: FlowSettings | None = None) -> None:
+    """Define the flow's kinds, and make sure the payments' kind allows every move of
+    :data:`~toekgw.adapters.payments.PAYMENT_ITEM` (a journal written by an older receiver may hold
+    fewer)."""
+    journal.define_kind(BUNDLE_KIND)
+    journal.define_kind(BLOCKS_KIND)
+    if settings is None:
+        return
+    try:
+        spec = journal.kind(settings.payment_kind)
+    except JournalError:
+        return  # no payment journaled yet
+    if spec.item is not None and any(
+        not spec.item.allows(source, target)
+        for source, targets in PAYMENT_ITEM.transitions.items()
+        for target in targets
+    ):
+        journal.define_kind(
+            dataclasses.replace(spec, item=spec.item.extended(PAYMENT_ITEM.transitions))
+        )
+
+
+def release(
+    journal: Journal,
+    settings: FlowSettings,
+    today: dt.date,
+    *,
+    now: dt.datetime | None = None,
+) -> ReleaseResult:
+    """Apply recalls and blocks, then bundle and journal every payment due on ``today``."""
+    created_at = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(microsecond=0)
+    define_kinds(journal, settings)
+    result = ReleaseResult(today)
+    with journal.transaction(durable=True):
+        _apply_recalls(journal, settings, result)
+        pending = _apply_blocks(journal, settings, result)
+        due: list[tuple[Item, PaymentInstruction]] = []
+        for item, instr in pending:
+            date = instr.disposition_date or today
+            if not is_due_for_release(
+                date,
+                today,
+                banking_days_before=settings.banking_days_before,
+                immediate=instr.straks,
+            ):
+                result.waiting += 1
+            elif instr.municipality not in settings.authorities:
+                result.no_agreement[instr.municipality] = (
+                    result.no_agreement.get(instr.municipality, 0) + 1
+                )
+            else:
+                due.append((item, instr))
+        _bundle(journal, settings, due, today, created_at, result)
+    return result
+
+
+def _apply_recalls(journal: Journal, settings: FlowSettings, result: ReleaseResult) -> None:
+    for recall in journal.items_of_kind(settings.payment_kind, "recall-requested"):
+        instr = instruction_of(recall)
+        key = f"{instr.supplier_id}:{instr.payment_ident}"
+        targets = [
+            i
+            for i in journal.find_items(key, recall.counterpart)
+            if i.data is not None and not i.data.get("recall")
+        ]
+        target = targets[0] if targets else None
+        where = f"delivery {instr.delivery_number} line {instr.line}"
+        if target is not None and target.state in ("pending", "blocked"):
+            journal.set_item_state(
+                target.id,
+                "recalled",
+                reason=f"recalled by the '-' record of {where}",
+                expect=target.state,
+            )
+            journal.set_item_state(
+                recall.id, "recall-applied", reason=f"payment {key} recalled before release"
+            )
+            result.recalled += 1
+            continue
+        if target is None:
+            why = f"no payment with ident {instr.payment_ident} from supplier {instr.supplier_id}"
+        else:
+            why = f"payment {key} is already {target.state}: it has gone to NemKonto"
+        journal.set_item_state(recall.id, "recall-refused", reason=f"recall refused: {why}")
+        journal.add_error(
+            counterpart=recall.counterpart,
+            subject="recall",
+            transmission_id=recall.transmission_id,
+            business_key=recall.business_key,
+            findings=[
+                Finding(
+                    "nemkonto.recall.refused",
+                    Severity.ERROR,
+                    f"the recall in {where} was refused: {why}",
+                    line=instr.line,
+                    field="payment_ident",
+                    expected="a payment not yet released",
+                )
+            ],
+        )
+        result.recalls_refused += 1
+
+
+def active_blocks(journal: Journal, settings: FlowSettings) -> set[str]:
+    """The recipient keys (``CPR:…``) that are blocked now."""
+    tx = journal.find_transmission(ref=_blocks_ref(settings))
+    if tx is None:
+        return set()
+    return {i.business_key for i in journal.items(tx.id, state="blocked")}
+
+
+def _blocks_ref(settings: FlowSettings) -> str:
+    return f"{settings.counterpart}:recipient-blocks"
+
+
+def _apply_blocks(
+    journal: Journal, settings: FlowSettings, result: ReleaseResult
+) -> list[tuple[Item, PaymentInstruction]]:
+    blocked = active_blocks(journal, settings)
+    lifted = [
+        i.id
+        for i in journal.items_of_kind(settings.payment_kind, "blocked")
+        if recipient_key(instruction_of(i)) not in blocked
+    ]
+    result.unblocked = len(
+        journal.set_items_state(lifted, "blocked", "pending", reason="the recipient's block lifted")
+    )
+    pending: list[tuple[Item, PaymentInstruction]] = []
+    hold: list[int] = []
+    for item in journal.items_of_kind(settings.payment_kind, "pending"):
+        instr = instruction_of(item)
+        if blocked and recipient_key(instr) in blocked:
+            hold.append(item.id)
+        else:
+            pending.append((item, instr))
+    result.blocked = len(
+        journal.set_items_state(hold, "pending", "blocked", reason="the recipient is blocked")
+    )
+    return pending
+
+
+def _bundle(
+    journal: Journal,
+    settings: FlowSettings,
+    due: list[tuple[Item, PaymentInstruction]],
+    today: dt.date,
+    created_at: dt.datetime,
+    result: ReleaseResult,
+) -> None:
+    if not due:
+        return
+    # A payment whose earlier bundle NemKonto could not read is bundled under a new id.
+    attempts = journal.memberships(item.id for item, _ in due)
+    by_attempt: dict[int, list[ReleasedPayment]] = defaultdict(list)
+    item_of: dict[str, Item] = {}
+    for item, instr in due:
+        authority = settings.authorities[instr.municipality]
+        date = max(instr.disposition_date or today, today)
+        by_attempt[len(attempts.get(item.id, []))].append(
+            ReleasedPayment(instr.municipality, date, payment_order(instr, authority))
+        )
+        item_of[instr.business_key] = item
+    reasons: dict[int, str] = {}
+    for attempt in sorted(by_attempt):
+        bundles = make_bundles(
+            by_attempt[attempt],
+            settings.authorities,
+            created_at=created_at,
+            max_payments=settings.max_payments,
+            max_bytes=settings.max_bytes,
+            namespace=attempt_namespace(attempt),
+        )
+        municipality_of = {p.order.payment_id: p.municipality for p in by_attempt[attempt]}
+        for bundle in bundles:
+            municipality = municipality_of[bundle.payments[0].payment_id]
+            tid = _journal_bundle(journal, settings, bundle, municipality, attempt)
+            journal.add_members(
+                tid, ((item_of[p.payment_id].id, p.payment_id) for p in bundle.payments)
+            )
+            for p in bundle.payments:
+                reasons[item_of[p.payment_id].id] = (
+                    f"released in NemKonto bundle {bundle.bundle_id}"
+                )
+            result.bundles.append(
+                PreparedBundle(
+                    tid,
+                    bundle.bundle_id,
+                    municipality,
+                    bundle.disposition_date,
+                    bundle.number_of_payments,
+                    bundle.control_sum_ore,
+                )
+            )
+            result.released += bundle.number_of_payments
+            result.released_ore += bundle.control_sum_ore
+    journal.set_items_state(list(reasons), "pending", "released", reason=reasons)
+
+
+def _journal_bundle(
+    journal: Journal,
+    settings: FlowSettings,
+    bundle: PaymentBundle,
+    municipality: str,
+    attempt: int,
+) -> int:
+    body = build_bundle(bundle)
+    tx = journal.create_transmission(
+        NewTransmission(
+            counterpart=settings.counterpart,
+            kind=BUNDLE_KIND.name,
+            state="prepared",
+            ref=bundle.bundle_id,
+            file_name=f"NKSPayment-{bundle.bundle_id}.xml",
+            size=len(body),
+            sha256=hashlib.sha256(body).hexdigest(),
+            meta={
+                "municipality": municipality,
+                "disposition_date": bundle.disposition_date.isoformat(),
+                "created_at": bundle.created_at.isoformat(),
+                "authority_cvr": bundle.authority_cvr,
+                "agreement_number": bundle.agreement_number,
+                "debtor_registration": bundle.debtor_account.registration,
+                "debtor_account": bundle.debtor_account.number,
+                "payment_information_id": bundle.payment_information_id,
+                "attempt": attempt,
+                "count": bundle.number_of_payments,
+                "control_sum_ore": bundle.control_sum_ore,
+            },
+            reason=(
+                f"bundle of {bundle.number_of_payments} payments, "
+                f"{bundle.control_sum_ore} øre, for {municipality} on "
+                f"{bundle.disposition_date.isoformat()}"
+            ),
+        )
+    )
+    return tx.id

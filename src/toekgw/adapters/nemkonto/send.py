@@ -1,0 +1,112 @@
+"""Send: put each prepared bundle on the NemKonto request queue, then journal it as sent.
+
+The bundle was journaled with its members before anything leaves (:mod:`.release`). Here, per
+bundle: build its bytes again from the journal (refused unless they hash to the journaled
+SHA-256), put them under syncpoint with ``MsgId = message_id(bundle id)``, commit, and only
+then mark the bundle and its payments ``sent``. A crash between the put and the journal
+commit leaves the bundle ``prepared``: the next run puts the same bytes with the same MsgId
+again, and NemKonto (the simulator's ledger) drops the second copy by bundle id.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+
+from toekgw.adapters.nemkonto.bundling import Authority
+from toekgw.adapters.nemkonto.orders import instruction_of, payment_order
+from toekgw.adapters.nemkonto.settings import BUNDLE_KIND, FlowSettings
+from toekgw.formats.nemkonto import Account, PaymentBundle, build_bundle
+from toekgw.gateway.errors import GatewayError
+from toekgw.gateway.faults import crash_point
+from toekgw.gateway.journal import Journal, StateError, Transmission
+from toekgw.gateway.transport.mq import MessageQueue, message_id
+
+__all__ = ["SentBundle", "bundle_of", "mark_sent", "send_bundles"]
+
+
+@dataclass(frozen=True, slots=True)
+class SentBundle:
+    transmission_id: int
+    bundle_id: str
+    count: int
+    total_ore: int
+    msg_id: str
+
+
+def bundle_of(journal: Journal, tx: Transmission) -> PaymentBundle:
+    """The bundle of a ``nemkonto-bundle`` transmission, built again from the journal."""
+    meta = tx.meta
+    authority = Authority(
+        str(meta["authority_cvr"]),
+        str(meta["agreement_number"]),
+        Account(str(meta["debtor_registration"]), str(meta["debtor_account"])),
+    )
+    orders = []
+    for item in journal.members(tx.id):
+        orders.append(payment_order(instruction_of(item), authority))
+    return PaymentBundle(
+        bundle_id=tx.ref,
+        created_at=dt.datetime.fromisoformat(str(meta["created_at"])),
+        authority_cvr=authority.cvr,
+        agreement_number=authority.agreement_number,
+        payment_information_id=str(meta["payment_information_id"]),
+        disposition_date=dt.date.fromisoformat(str(meta["disposition_date"])),
+        debtor_account=authority.debtor_account,
+        payments=tuple(orders),
+    )
+
+
+def mark_sent(journal: Journal, tx: Transmission, reason: str, *, at: str | None = None) -> None:
+    """The bundle and its payments are on the request queue (one journal transaction)."""
+    with journal.transaction(durable=True):
+        journal.set_state(tx.id, "sent", expect="prepared", reason=reason)
+        journal.update_transmission(
+            tx.id,
+            reason="send time recorded",
+            meta={"sent_at": at or dt.datetime.now(dt.UTC).isoformat()},
+        )
+        journal.set_items_state(
+            [i.id for i in journal.members(tx.id)],
+            "released",
+            "sent",
+            reason=f"in NemKonto bundle {tx.ref} on the request queue",
+        )
+
+
+def send_bundles(journal: Journal, queue: MessageQueue, settings: FlowSettings) -> list[SentBundle]:
+    """Put every ``prepared`` bundle, oldest first; one unit of work per bundle."""
+    journal.define_kind(BUNDLE_KIND)
+    sent = []
+    for tx in journal.transmissions(
+        counterpart=settings.counterpart, kind=BUNDLE_KIND.name, states=["prepared"]
+    ):
+        bundle = bundle_of(journal, tx)
+        body = build_bundle(bundle)
+        if hashlib.sha256(body).hexdigest() != tx.sha256:
+            raise GatewayError(
+                f"{tx.describe()}: built again from the journal it is not the bundle that was "
+                "journaled (SHA-256 differs); it is not sent",
+                hint="the payment mapping or the journal changed since the release: investigate",
+            )
+        mid = message_id(tx.ref)
+        queue.put(settings.request_queue, body, msg_id=mid)
+        crash_point("nemkonto.send.after_put")
+        queue.commit()
+        crash_point("nemkonto.send.after_commit")
+        try:
+            mark_sent(
+                journal,
+                tx,
+                f"put on {settings.request_queue} (MsgId {mid.hex()}, {len(body)} bytes) and "
+                "committed",
+            )
+        except StateError:
+            # A receiver got an answer first and marked it sent: the put is known either way.
+            if journal.get_transmission(tx.id).state == "prepared":
+                raise
+        sent.append(
+            SentBundle(tx.id, tx.ref, bundle.number_of_payments, bundle.control_sum_ore, mid.hex())
+        )
+    return sent

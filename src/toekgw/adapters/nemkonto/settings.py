@@ -1,0 +1,110 @@
+"""The NemKonto flow's settings and journal kinds: what the flow needs, wherever it comes from.
+
+:class:`FlowSettings` is plain data, built from the ``[nemkonto]`` table of the configuration
+(:meth:`FlowSettings.from_config`) or directly by a caller (a test, the month-end demo).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from toekgw.adapters.nemkonto.bundling import DEFAULT_MAX_BYTES, DEFAULT_MAX_PAYMENTS, Authority
+from toekgw.formats.nemkonto import Account
+from toekgw.gateway.banking_days import DEFAULT_BANKING_DAYS_BEFORE
+from toekgw.gateway.config import NemKontoSettings
+from toekgw.gateway.journal import Direction, KindSpec, Lifecycle
+
+__all__ = [
+    "BLOCKS_KIND",
+    "BUNDLE_KIND",
+    "BUNDLE_STATES",
+    "DEFAULT_REPLY_QUEUE",
+    "DEFAULT_REQUEST_QUEUE",
+    "PAYMENT_KIND",
+    "FlowSettings",
+]
+
+DEFAULT_REQUEST_QUEUE = "NKS.PAYMENT.REQUEST"
+DEFAULT_REPLY_QUEUE = "NKS.PAYMENT.REPLY"
+#: The journal kind whose items are payments (:data:`toekgw.adapters.payments.PAYMENT_ITEM`).
+PAYMENT_KIND = "g68-delivery"
+
+# A bundle's states in the order answers move it; an answer that overtakes another may skip
+# states, a late one never moves it back. "returned" (Kvitteringssvar 0) ends it.
+BUNDLE_STATES = ("prepared", "sent", "received", "controlled", "settled")
+BUNDLE_LIFECYCLE = Lifecycle(
+    initial=("prepared",),
+    transitions={
+        "prepared": ("sent",),
+        "sent": ("received", "controlled", "settled", "returned"),
+        "received": ("controlled", "settled", "returned"),
+        "controlled": ("settled",),
+    },
+    descriptions={
+        "prepared": "bundle and members journaled; not yet known to be on the request queue",
+        "sent": "put on the NemKonto request queue and committed",
+        "received": "NemKonto received it (Kvitteringssvar 1)",
+        "controlled": "NemKonto's receive control answered (Retursvar 2)",
+        "settled": "every payment of the bundle has a final state",
+        "returned": "NemKonto could not read it (Kvitteringssvar 0): payments back to pending",
+    },
+)
+BUNDLE_KIND = KindSpec("nemkonto-bundle", Direction.OUT, BUNDLE_LIFECYCLE, None)
+
+# The recipient block list: one item per blocked recipient, so each block and lift is an
+# event in the audit trail. Its key holds the recipient id (masked wherever it is shown).
+BLOCK_ITEM = Lifecycle(
+    initial=("blocked",),
+    transitions={"blocked": ("lifted",), "lifted": ("blocked",)},
+    descriptions={
+        "blocked": "payments to this recipient are held in the journal",
+        "lifted": "the block was lifted",
+    },
+)
+BLOCKS_KIND = KindSpec(
+    "nemkonto-blocks",
+    Direction.IN,
+    Lifecycle(("open",), {}, {"open": "the NemKonto recipient block list"}),
+    BLOCK_ITEM,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FlowSettings:
+    """``authorities``: municipality (the G68 registration place) -> its NemKonto agreement.
+    ``overdue``: how long a payment may wait for its next answer before it is overdue."""
+
+    authorities: Mapping[str, Authority]
+    counterpart: str = "nemkonto"
+    request_queue: str = DEFAULT_REQUEST_QUEUE
+    reply_queue: str = DEFAULT_REPLY_QUEUE
+    banking_days_before: int = DEFAULT_BANKING_DAYS_BEFORE
+    max_payments: int = DEFAULT_MAX_PAYMENTS
+    max_bytes: int = DEFAULT_MAX_BYTES
+    overdue: dt.timedelta = field(default=dt.timedelta(hours=48))
+    payment_kind: str = PAYMENT_KIND
+
+    @property
+    def error_queue(self) -> str:
+        """Where an answer that cannot be used is moved (after its error-list entry)."""
+        return f"{self.reply_queue}.BACKOUT"
+
+    @classmethod
+    def from_config(cls, nk: NemKontoSettings) -> FlowSettings:
+        return cls(
+            authorities={
+                m: Authority(
+                    a.cvr, a.agreement_number, Account(a.debtor_registration, a.debtor_account)
+                )
+                for m, a in nk.authorities.items()
+            },
+            counterpart=nk.counterpart,
+            request_queue=nk.request_queue,
+            reply_queue=nk.reply_queue,
+            banking_days_before=nk.banking_days_before,
+            max_payments=nk.max_payments,
+            max_bytes=nk.max_bytes,
+            overdue=dt.timedelta(hours=nk.overdue_hours),
+        )

@@ -1,0 +1,5 @@
+"""``python -m toekgw.cli``: the same as the ``toekgw`` command."""
+
+from toekgw.cli.main import main
+
+main()

@@ -1,0 +1,30 @@
+"""The list of command groups: one line per module, so adding one touches one place."""
+
+from __future__ import annotations
+
+import click
+
+
+def register(root: click.Group) -> None:
+    from toekgw.cli import demo, generate, receive, simulate, validate
+    from toekgw.cli.doctor import doctor
+    from toekgw.cli.eindkomst import eindkomst
+    from toekgw.cli.errors import errors
+    from toekgw.cli.nemkonto import nemkonto
+    from toekgw.cli.send import send
+    from toekgw.cli.status import status
+
+    validate.register_all()
+    receive.register_all()
+    simulate.register_all()
+    root.add_command(validate.validate)
+    root.add_command(receive.receive)
+    root.add_command(simulate.simulate)
+    root.add_command(send)
+    root.add_command(status)
+    root.add_command(errors)
+    root.add_command(doctor)
+    root.add_command(generate.generate)
+    root.add_command(demo.demo)
+    root.add_command(eindkomst)
+    root.add_command(nemkonto)

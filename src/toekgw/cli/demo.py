@@ -1,0 +1,429 @@
+"""``toekgw demo``: a whole month-end run against the local simulators.
+
+KSD's G68 delivery (with planted errors) travels over the Serviceplatformen simulator (a real
+SFTP server on 127.0.0.1), is received, validated and journaled; the payments due are released
+and bundled to the NemKonto simulator over the embedded queue; the answers move each payment to
+its state; the paid benefits are reported to the eIndkomst simulator; and everything is
+reconciled. Every file, journal and queue stays in WORKDIR to look at afterwards
+(``toekgw status --bundles --config WORKDIR/toekgw.toml`` …).
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import json
+import shutil
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from toekgw.adapters.eindkomst.demo import PaidBenefit, render_summary, report_paid_benefits
+from toekgw.adapters.g68_inbound import G68Processor
+from toekgw.adapters.nemkonto import (
+    Authority,
+    FlowSettings,
+    receive_answers,
+    reconcile_bundles,
+    release,
+    render_bundles,
+    send_bundles,
+)
+from toekgw.adapters.payments import PAYMENT_ITEM, PaymentInstruction
+from toekgw.formats.eindkomst import Sender
+from toekgw.formats.g68 import G68Form
+from toekgw.formats.nemkonto import Account
+from toekgw.gateway.config import ReceiveSettings
+from toekgw.gateway.errors import UsageError
+from toekgw.gateway.inbound import InboundPipeline
+from toekgw.gateway.journal import Journal, open_journal
+from toekgw.gateway.money import kroner
+from toekgw.gateway.outbound import send_file
+from toekgw.gateway.transport import SftpSettings, SftpTransport
+from toekgw.gateway.transport.mq import SqliteQueue
+from toekgw.simulators.eindkomst import EindkomstSimulator
+from toekgw.simulators.eindkomst import SimulatorScript as EindkomstScript
+from toekgw.simulators.ksd import GeneratorSettings, write_delivery
+from toekgw.simulators.nemkonto import NemKontoSimulator
+from toekgw.simulators.nemkonto import SimulatorScript as NemKontoScript
+from toekgw.simulators.serviceplatform import ServiceplatformSimulator, ensure_key
+
+MARKER = ".toekgw-demo"
+SUPPLIER = "29189846"  # KSD's data supplier id in the demo (also the paying authority's CVR)
+MUNICIPALITY = "101"
+AGREEMENT = "4711"
+DEBTOR = Account("1234", "0001234567")
+DEMO_CONFIG = """\
+# Written by `toekgw demo`: the gateway's side of the demo, for `toekgw --config` afterwards.
+[journal]
+path = "var/journal.sqlite"
+
+[staging]
+dir = "var/staging"
+
+[serviceplatform]
+party = "toek"
+transport = "sftp"
+receipt_timeout = 10
+
+[serviceplatform.sftp]
+host = "127.0.0.1"
+port = {port}
+user = "toek"
+key = "keys/id_ed25519"
+known_hosts = "keys/known_hosts"
+
+[receive.g68]
+senders = ["ksd"]
+counterpart = "ksd"
+
+[nemkonto.mq]
+transport = "sqlite"
+queue_db = "var/queues.sqlite"
+
+[nemkonto.authorities.{municipality}]
+cvr = "{cvr}"
+agreement_number = "{agreement}"
+debtor_registration = "{registration}"
+debtor_account = "{account}"
+"""
+
+
+@dataclass
+class DemoRun:
+    """What the month-end run did, step by step, for the table and for ``--json``."""
+
+    workdir: Path
+    today: dt.date
+    steps: list[dict[str, Any]] = field(default_factory=list)
+    result: dict[str, Any] = field(default_factory=dict)
+
+    def step(self, name: str, **facts: Any) -> None:
+        self.steps.append({"step": name, **facts})
+
+
+def _prepare(workdir: Path) -> None:
+    # Start from a clean slate, but never wipe a directory the demo did not make.
+    if workdir.exists() and any(workdir.iterdir()):
+        if not (workdir / MARKER).exists():
+            raise UsageError(
+                f"{workdir} is not empty and was not made by `toekgw demo`",
+                hint="name an empty or new directory with --workdir",
+            )
+        shutil.rmtree(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / MARKER).write_text("made by toekgw demo; removed by the next demo run\n")
+
+
+@contextmanager
+def _platform(workdir: Path) -> Iterator[tuple[ServiceplatformSimulator, Path, Path]]:
+    key = workdir / "keys" / "id_ed25519"
+    ensure_key(key)
+    sim = ServiceplatformSimulator(
+        workdir / "platform", parties=("ksd", "toek"), authorized_keys=Path(f"{key}.pub")
+    )
+    with sim:
+        known = workdir / "keys" / "known_hosts"
+        known.write_text(sim.known_hosts_line() + "\n", encoding="utf-8")
+        yield sim, key, known
+
+
+def _sftp(sim: ServiceplatformSimulator, user: str, key: Path, known: Path) -> SftpTransport:
+    return SftpTransport(
+        SftpSettings("127.0.0.1", sim.port, user, key, known, connect_timeout=10, timeout=30)
+    )
+
+
+def _month(today: dt.date) -> tuple[dt.date, dt.date]:
+    last = calendar.monthrange(today.year, today.month)[1]
+    return today.replace(day=1), today.replace(day=last)
+
+
+def _paid_benefits(journal: Journal, settings: FlowSettings) -> list[PaidBenefit]:
+    """The payments the bank has received that went to a person (ident code 02, CPR)."""
+    paid = []
+    for item in journal.items_of_kind(settings.payment_kind, state="at-bank"):
+        if item.data is None:
+            continue
+        instr = PaymentInstruction.from_data(item.data)
+        if instr.ident_code == "02" and instr.disposition_date is not None:
+            paid.append(
+                PaidBenefit(instr.beneficiary[-10:], instr.amount_ore, instr.disposition_date)
+            )
+    return paid
+
+
+def _payments_by_state(journal: Journal, settings: FlowSettings) -> dict[str, dict[str, int]]:
+    """Count and sum of the journaled payments in each state, in the lifecycle's order."""
+    out: dict[str, dict[str, int]] = {}
+    for state in PAYMENT_ITEM.descriptions:
+        items = list(journal.items_of_kind(settings.payment_kind, state=state))
+        if items:
+            out[state] = {"count": len(items), "oere": sum(i.amount_ore for i in items)}
+    return out
+
+
+def _state_table(states: dict[str, dict[str, int]]) -> Table:
+    table = Table(title="Payments in the journal by state (`toekgw status --payments`)")
+    for column, justify in (
+        ("state", "left"),
+        ("count", "right"),
+        ("kr", "right"),
+        ("meaning", "left"),
+    ):
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    for state, n in states.items():
+        table.add_row(state, str(n["count"]), kroner(n["oere"]), PAYMENT_ITEM.descriptions[state])
+    return table
+
+
+def run_demo(
+    workdir: Path, *, today: dt.date, count: int, seed: int, error_rate: float, reject_share: float
+) -> tuple[DemoRun, list[Any]]:
+    """The month-end run; returns the record of it and the rich renderables to print."""
+    _prepare(workdir)
+    run = DemoRun(workdir, today)
+    shown: list[Any] = []
+    var = workdir / "var"
+    var.mkdir()
+    with ExitStack() as stack:
+        sim, key, known = stack.enter_context(_platform(workdir))
+        (workdir / "toekgw.toml").write_text(
+            DEMO_CONFIG.format(
+                port=sim.port,
+                municipality=MUNICIPALITY,
+                cvr=SUPPLIER,
+                agreement=AGREEMENT,
+                registration=DEBTOR.registration,
+                account=DEBTOR.number,
+            ),
+            encoding="utf-8",
+        )
+        journal = open_journal(var / "journal.sqlite")
+        stack.callback(journal.close)
+
+        # 1. KSD writes its delivery and sends it over Serviceplatformen (with its own journal).
+        delivery = workdir / "ksd" / f"G68_{SUPPLIER}_00001.g68"
+        delivery.parent.mkdir()
+        generated = write_delivery(
+            delivery,
+            GeneratorSettings(
+                count=count,
+                seed=seed,
+                form=G68Form.FAST,
+                error_rate=error_rate,
+                today=today,
+                supplier_id=SUPPLIER,
+                registration_place=MUNICIPALITY,
+            ),
+        )
+        ksd_journal = open_journal(workdir / "ksd" / "journal.sqlite")
+        stack.callback(ksd_journal.close)
+        with _sftp(sim, "ksd", key, known) as ksd:
+            sent = send_file(
+                ksd_journal, ksd, delivery, recipients=("toek",), sender="ksd", receipt_timeout=30
+            )
+        run.step(
+            "KSD sends a G68 delivery",
+            payments=generated.count,
+            planted_errors=generated.planted,
+            file=delivery.name,
+            receipt=sent.message,
+        )
+
+        # 2. We receive it: metadata, staging, SHA-256, validation, journal, remote removal.
+        processor = G68Processor(ReceiveSettings("g68", ("ksd",), "ksd"), today=today)
+        with _sftp(sim, "toek", key, known) as toek:
+            pipeline = InboundPipeline(
+                journal,
+                toek,
+                processor,
+                party="toek",
+                senders=("ksd",),
+                staging=var / "staging" / "ksd",
+            )
+            outcomes = pipeline.poll_once()
+        errors = journal.errors(counterpart="ksd")
+        by_code = Counter(f.code for entry in errors for f in entry.findings)
+        # Every error KSD's generator planted must be on the error list, at its line.
+        planted = {
+            (p["line"], p["code"])
+            for p in json.loads(generated.manifest.read_text(encoding="utf-8"))["planted"]
+        }
+        found = {(f.line, f.code) for entry in errors for f in entry.findings}
+        run.step(
+            "gateway receives it over SFTP",
+            outcomes=[str(o) for o in outcomes],
+            error_list_entries=len(errors),
+            planted_errors_found=f"{len(planted & found)} of {len(planted)}",
+            findings_by_code=dict(sorted(by_code.items())),
+        )
+
+        # 3. NemKonto: release what is due, bundle, put, let NemKonto answer, take the answers.
+        settings = FlowSettings(authorities={MUNICIPALITY: Authority(SUPPLIER, AGREEMENT, DEBTOR)})
+        released = release(journal, settings, today)
+        gateway_queue = SqliteQueue(var / "queues.sqlite")
+        sim_queue = SqliteQueue(var / "queues.sqlite")
+        stack.callback(gateway_queue.close)
+        stack.callback(sim_queue.close)
+        bundles = send_bundles(journal, gateway_queue, settings)
+        nemkonto = NemKontoSimulator(
+            sim_queue,
+            var / "nemkonto-ledger.sqlite",
+            NemKontoScript(reject_share=reject_share, seed=seed),
+            request_queue=settings.request_queue,
+            reply_queue=settings.reply_queue,
+        )
+        nemkonto.drain()
+        nemkonto.send_bank_answers()
+        answers = receive_answers(journal, gateway_queue, settings)
+        reconciliation = reconcile_bundles(journal, settings, today)
+        released_facts = released.as_dict()
+        answer_facts = answers.as_dict()
+        run.step(
+            "NemKonto pays the released payments",
+            released_payments=released.released,
+            waiting_for_their_date=released.waiting,
+            bundles_sent=len(bundles),
+            answers_taken=answer_facts["messages"],
+            to_manual_handling=answer_facts["manual_handling"],
+            released=released_facts,
+            answers=answer_facts,
+        )
+        states = _payments_by_state(journal, settings)
+        shown.append(_state_table(states))
+        shown.extend(render_bundles(reconciliation))
+
+        # 4. eIndkomst: report the kontanthjælp the bank has received, and reconcile receipts.
+        benefits = _paid_benefits(journal, settings)
+        eindkomst_sim = EindkomstSimulator(
+            sim_queue, var / "eindkomst-ledger.sqlite", EindkomstScript(seed=seed)
+        )
+        income = report_paid_benefits(
+            journal,
+            gateway_queue,
+            benefits,
+            _month(today),
+            sender=Sender(se=SUPPLIER, cvr=SUPPLIER),
+            outbox=var / "eindkomst-outbox",
+            answer=eindkomst_sim.drain,
+        )
+        run.step("eIndkomst receives the income of the paid benefits", **income.as_dict())
+        shown.append(render_summary(income))
+
+        run.result = {
+            "payments_by_state": states,
+            "payments": reconciliation.as_dict(),
+            "error_list": {
+                "entries": len(errors),
+                "planted": len(planted),
+                "planted_found": len(planted & found),
+                "findings": sum(by_code.values()),
+                "by_code": dict(sorted(by_code.items())),
+            },
+            "eindkomst": income.as_dict(),
+            "nemkonto_ledger": {
+                "paid_payments": len(nemkonto.ledger.paid()),
+                "paid_ore": sum(amount for amount, _status in nemkonto.ledger.paid().values()),
+            },
+        }
+    return run, shown
+
+
+def _error_table(run: DemoRun) -> Table:
+    table = Table(title="Error list (handled by hand: `toekgw errors`)")
+    table.add_column("finding code")
+    table.add_column("count", justify="right")
+    for code, n in run.result["error_list"]["by_code"].items():
+        table.add_row(code, str(n))
+    return table
+
+
+@click.command()
+@click.option(
+    "--workdir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("demo-run"),
+    show_default=True,
+    help="Where every file, journal and queue of the run is kept (wiped by the next run).",
+)
+@click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="The month-end day to run (default: the real today).",
+)
+@click.option("--count", type=click.IntRange(1, 99_999), default=2_000, show_default=True)
+@click.option("--seed", type=int, default=2026, show_default=True)
+@click.option(
+    "--error-rate", type=click.FloatRange(0, 1), default=0.02, show_default=True,
+    help="The share of G68 records with a planted error.",
+)  # fmt: skip
+@click.option(
+    "--reject-share", type=click.FloatRange(0, 1), default=0.02, show_default=True,
+    help="The share of payments NemKonto's simulator rejects.",
+)  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="Print the whole run as JSON.")
+def demo(
+    workdir: Path,
+    today: dt.datetime | None,
+    count: int,
+    seed: int,
+    error_rate: float,
+    reject_share: float,
+    as_json: bool,
+) -> None:
+    """A month-end run against the local simulators, end to end.
+
+    KSD sends a G68 delivery with planted errors over the Serviceplatformen simulator (SFTP on
+    127.0.0.1); the gateway receives, validates and journals it (bad records to the error
+    list); releases the payments due, bundles them to the NemKonto simulator over the embedded
+    queue and takes the answers; reports the paid benefits to the eIndkomst simulator; and
+    prints the reconciliation: per bundle and disposition date, received = accepted + rejected
+    + outstanding, in count and sum.
+    """
+    day = today.date() if today else dt.date.today()
+    run, shown = run_demo(
+        workdir, today=day, count=count, seed=seed, error_rate=error_rate,
+        reject_share=reject_share,
+    )  # fmt: skip
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "workdir": str(workdir),
+                    "today": day.isoformat(),
+                    "steps": run.steps,
+                    **run.result,
+                },
+                ensure_ascii=False,
+                indent=2,
+                default=str,
+            )
+        )
+        return
+    # Piped (a log, CI): wide enough that no amount is cut short.
+    console = Console(width=None if sys.stdout.isatty() else 140)
+    console.rule(f"toek-gateway month-end demo, {day.isoformat()}")
+    for step in run.steps:
+        console.print(f"[bold]{step['step']}[/bold]")
+        for key, value in step.items():
+            if key != "step" and not isinstance(value, dict | list):
+                console.print(f"  {key}: {value}")
+        for outcome in step.get("outcomes", []):
+            console.print(f"  {outcome}")
+    console.print(_error_table(run))
+    for renderable in shown:
+        console.print(renderable)
+    ledger = run.result["nemkonto_ledger"]
+    console.print(
+        f"NemKonto's ledger: {ledger['paid_payments']} payments paid once each; "
+        f"look around with: toekgw status --bundles --config {workdir / 'toekgw.toml'}"
+    )

@@ -1,0 +1,81 @@
+"""``toekgw doctor``: check the configuration, the journal, staging and the SFTP server, and
+print the server's host-key fingerprint for the operator to pin."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from toekgw.cli.options import config_option
+from toekgw.gateway.config import load_settings, open_transport
+from toekgw.gateway.errors import GatewayError
+from toekgw.gateway.journal import open_journal
+from toekgw.gateway.transport.sftp import (
+    fingerprint,
+    known_hosts_line,
+    known_hosts_status,
+    server_host_key,
+)
+
+
+@click.command()
+@config_option
+def doctor(config_path: Path | None) -> None:
+    """Check everything `receive` and `send` need, one line per check. Exit 0 if all pass."""
+    settings = load_settings(config_path)
+    problems = 0
+
+    def report(ok: bool, text: str) -> None:
+        nonlocal problems
+        problems += 0 if ok else 1
+        click.echo(f"{'ok  ' if ok else 'FAIL'} {text}")
+
+    report(True, f"configuration {settings.path}")
+    try:
+        journal = open_journal(settings.journal)
+        report(True, f"journal {settings.journal} (schema version {journal.schema_version()})")
+        journal.close()
+    except GatewayError as exc:
+        report(False, f"journal: {exc}")
+    try:
+        settings.staging.mkdir(parents=True, exist_ok=True)
+        report(os.access(settings.staging, os.W_OK), f"staging directory {settings.staging}")
+    except OSError as exc:
+        report(False, f"staging directory {settings.staging}: {exc.strerror}")
+
+    sp = settings.serviceplatform
+    if sp.sftp is not None and sp.transport == "sftp":
+        s = sp.sftp
+        try:
+            key = server_host_key(s.host, s.port, s.connect_timeout)
+        except GatewayError as exc:
+            report(False, str(exc))
+            raise SystemExit(2) from None
+        click.echo(f"     server {s.host}:{s.port} host key {key.get_name()} {fingerprint(key)}")
+        state = known_hosts_status(s.known_hosts, s.host, s.port, key)
+        if state == "pinned":
+            report(True, f"host key pinned in {s.known_hosts}")
+        elif state == "unknown":
+            report(
+                False,
+                f"host key not in {s.known_hosts}; after confirming the fingerprint "
+                "with the server's operator, add this line:",
+            )
+            click.echo(f"     {known_hosts_line(s.host, s.port, key)}")
+        else:
+            report(
+                False,
+                f"host key CHANGED: {s.known_hosts} pins another key for {s.host}; "
+                "do not connect until the server's operator confirms the new one",
+            )
+    if problems == 0:
+        try:
+            with open_transport(sp) as transport:
+                for directory in (sp.in_dir, sp.out_dir):
+                    files = transport.list(directory)
+                    report(True, f"{transport.description}: {directory}/ ({len(files)} files)")
+        except GatewayError as exc:
+            report(False, str(exc))
+    raise SystemExit(0 if problems == 0 else 2)

@@ -1,0 +1,142 @@
+"""``toekgw eindkomst``: send income reports to SKAT, close a month, take receipts and tax
+cards, and ask which withholding rate applies."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import click
+
+from toekgw.adapters.eindkomst import SendRefused, SendResult
+from toekgw.adapters.eindkomst.request import load_request
+from toekgw.adapters.eindkomst.runtime import open_eindkomst
+from toekgw.cli.options import config_option
+from toekgw.formats.findings import mask_cpr
+from toekgw.formats.idents import cpr_problem
+from toekgw.gateway.config import load_settings
+from toekgw.gateway.errors import InputError, UsageError
+from toekgw.gateway.findings import render
+
+
+@click.group()
+def eindkomst() -> None:
+    """eIndkomst: income reports to SKAT over MQ; receipts and tax cards back."""
+
+
+def _print_sent(result: SendResult) -> None:
+    for t in result.transmissions:
+        click.echo(
+            f"delivery {t.file_name}: {t.meta.get('recipients')} recipient(s), "
+            f"{t.meta.get('amount_sum')} øre, state {t.state}"
+        )
+    for rid in result.report_ids:
+        click.echo(f"  report {rid}")
+    click.echo(f"{result.put} delivery(ies) put on the queue")
+
+
+@eindkomst.command("send")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@config_option
+def send(file: Path, config_path: Path | None) -> None:
+    """Validate, journal and send FILE: a JSON request (reports, reversals, tax-card orders;
+    see docs/eindkomst.md) or, with any other suffix, a delivery already built (1000 … 9999).
+
+    Nothing is journaled or sent if any delivery has an error (exit 1, every finding shown).
+    """
+    settings = load_settings(config_path)
+    with open_eindkomst(settings) as gw:
+        try:
+            if file.suffix.lower() == ".json":
+                request = load_request(file)
+                result = gw.send(
+                    request.reports, orders=request.orders, reversals=request.reversals
+                )
+            else:
+                try:
+                    body = file.read_bytes()
+                except OSError as exc:
+                    raise InputError(f"cannot read {file}: {exc.strerror or exc}") from exc
+                result = gw.send_deliveries([body])
+        except SendRefused as refused:
+            click.echo(render([f.in_file(str(file)) for f in refused.findings], "text"), err=True)
+            raise
+    _print_sent(result)
+
+
+@eindkomst.command("close-month")
+@click.option("--month", required=True, help="The month to close, YYYY-MM.")
+@config_option
+def close_month(month: str, config_path: Path | None) -> None:
+    """Send a 3101 nil report for each configured company with no A-tax or AM-contribution
+    reported for MONTH (by disposition date) and no nil report yet."""
+    try:
+        first = dt.date.fromisoformat(f"{month}-01")
+    except ValueError:
+        raise UsageError(f"--month {month!r}: expected YYYY-MM") from None
+    settings = load_settings(config_path)
+    with open_eindkomst(settings) as gw:
+        result = gw.close_month(first)
+    if not result.report_ids:
+        click.echo(f"{month}: no nil report due")
+        return
+    _print_sent(result)
+
+
+@eindkomst.command("receive")
+@click.option("--wait", type=float, default=0.0, show_default=True, help="Seconds to wait.")
+@config_option
+def receive(wait: float, config_path: Path | None) -> None:
+    """Take SKAT's answers from the reply queue: 7100/7200 receipts and tax cards."""
+    settings = load_settings(config_path)
+    with open_eindkomst(settings) as gw:
+        r = gw.receive(wait=wait)
+    click.echo(
+        f"{r.messages} message(s): {r.sum_receipts} sum receipt(s), {r.error_receipts} "
+        f"error/advice receipt(s), {r.tax_cards} tax card(s), {r.duplicates} duplicate(s), "
+        f"{r.unreadable} unreadable"
+    )
+
+
+@eindkomst.command("withholding")
+@click.option("--cpr", required=True, help="The recipient's CPR number.")
+@click.option("--date", "day", required=True, help="The day, YYYY-MM-DD.")
+@click.option("--json", "as_json", is_flag=True, help="JSON instead of text.")
+@config_option
+def withholding(cpr: str, day: str, as_json: bool, config_path: Path | None) -> None:
+    """Which tax card applies to CPR on DATE, and the withholding rate (no card: 55 %)."""
+    problem = cpr_problem(cpr)
+    if problem:
+        raise UsageError(f"--cpr {mask_cpr(cpr)}: {problem}")
+    try:
+        on = dt.date.fromisoformat(day)
+    except ValueError:
+        raise UsageError(f"--date {day!r}: expected YYYY-MM-DD") from None
+    settings = load_settings(config_path)
+    with open_eindkomst(settings) as gw:
+        w = gw.withholding(cpr, on)
+    card = w.card
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "cpr": mask_cpr(cpr),
+                    "date": on.isoformat(),
+                    "rate_pct": w.rate_pct,
+                    "reason": w.reason,
+                    "card": None
+                    if card is None
+                    else {
+                        "kort_type": int(card.kort_type),
+                        "valid_from": card.valid_from.isoformat(),
+                        "withholding_pct": card.withholding_pct,
+                        "deduction_month_ore": card.deduction_month,
+                        "free_amount_ore": card.free_amount,
+                    },
+                }
+            )
+        )
+        return
+    where = f" (KORT_TYPE {int(card.kort_type)}, valid from {card.valid_from})" if card else ""
+    click.echo(f"{mask_cpr(cpr)} on {on}: {w.rate_pct} % - {w.reason}{where}")

@@ -1,0 +1,105 @@
+"""``toekgw``: the root command group, error handling and ``--debug``.
+
+Every failure an operator can meet is one line on stderr saying where and what, and an exit
+code: 0 done, 1 done but the input has errors, 2 could not run. A traceback only with --debug.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from typing import Any
+
+import click
+
+from toekgw.formats.findings import mask_cpr_in_text
+from toekgw.gateway import logsafe
+from toekgw.gateway.errors import GatewayError
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_CANNOT_RUN = 2
+
+
+class ToekGroup(click.Group):
+    """Turns exceptions into one masked line and an exit code, unless ``--debug``."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except GatewayError as exc:
+            if _debug(ctx):
+                raise
+            click.echo(f"toekgw: error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+        except BrokenPipeError:
+            # The reader went away (``toekgw validate ... | head``): stop quietly, like any
+            # Unix tool, and keep Python from complaining when it flushes stdout at exit.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            ctx.exit(EXIT_FINDINGS)
+        except KeyboardInterrupt:
+            click.echo("toekgw: interrupted", err=True)
+            ctx.exit(130)
+        except Exception as exc:
+            if _debug(ctx):
+                raise
+            text = mask_cpr_in_text(str(exc))
+            click.echo(
+                f"toekgw: internal error: {type(exc).__name__}: {text} "
+                "(run again with --debug for the traceback, and please report it)",
+                err=True,
+            )
+            ctx.exit(EXIT_CANNOT_RUN)
+
+
+def _debug(ctx: click.Context) -> bool:
+    root = ctx.find_root()
+    return bool(root.obj and root.obj.get("debug"))
+
+
+@click.group(cls=ToekGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="toek-gateway", prog_name="toekgw")
+@click.option(
+    "--debug",
+    is_flag=True,
+    envvar="TOEKGW_DEBUG",
+    help="Show tracebacks and debug logging (CPR numbers stay masked).",
+)
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """toek-gateway: move municipal benefit payments between KSD/KY/KP/TØK and the state's
+    and the municipality's economy systems, without losing, doubling or altering one.
+
+    Exit codes: 0 done; 1 done, but the input has errors (see the findings);
+    2 could not run (missing file, bad configuration, unreachable counterpart).
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    logsafe.install()
+
+
+def _register() -> None:
+    # Each command group lives in its own module; importing it attaches it to ``cli``.
+    from toekgw.cli import commands
+
+    commands.register(cli)
+
+
+_register()
+
+
+def main() -> None:
+    cli(
+        prog_name="toekgw",
+        auto_envvar_prefix="TOEKGW",
+        obj={"debug": bool(os.environ.get("TOEKGW_DEBUG"))},
+    )

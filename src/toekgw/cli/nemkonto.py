@@ -1,0 +1,202 @@
+"""``toekgw nemkonto``: release payments into bundles, send them, block recipients, and the
+manual-handling list. Answers come in with ``toekgw receive nemkonto``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from toekgw.adapters.nemkonto import (
+    FlowSettings,
+    block_recipient,
+    blocks,
+    lift_block,
+    recipient,
+    release,
+    send_bundles,
+)
+from toekgw.adapters.nemkonto.answers import MANUAL_SUBJECT
+from toekgw.cli.options import config_option
+from toekgw.formats.findings import mask_cpr_in_text
+from toekgw.gateway.config import ConfigError, Settings, load_settings, open_queue
+from toekgw.gateway.journal import SqliteJournal, open_journal
+from toekgw.gateway.money import kroner
+
+__all__ = ["flow_settings", "nemkonto", "opened"]
+
+_KINDS = click.Choice(["cpr", "cvr", "se", "pnumber", "account"], case_sensitive=False)
+
+
+def flow_settings(settings: Settings) -> FlowSettings:
+    if settings.nemkonto is None:
+        raise ConfigError(
+            f"{settings.path}: no [nemkonto] table",
+            hint="it names the queues and the municipalities' agreements; see "
+            "docs/configuration.md",
+        )
+    return FlowSettings.from_config(settings.nemkonto)
+
+
+@contextmanager
+def opened(config_path: Path | None) -> Iterator[tuple[Settings, FlowSettings, SqliteJournal]]:
+    settings = load_settings(config_path)
+    flow = flow_settings(settings)
+    journal = open_journal(settings.journal)
+    try:
+        yield settings, flow, journal
+    finally:
+        journal.close()
+
+
+@click.group()
+def nemkonto() -> None:
+    """NemKonto payment bundles: release, send, recipient blocks, manual handling."""
+
+
+@nemkonto.command("release")
+@click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Release as on this date (YYYY-MM-DD) [default: today].",
+)
+@click.option("--json", "as_json", is_flag=True, help="JSON instead of text.")
+@config_option
+def release_command(today: dt.datetime | None, as_json: bool, config_path: Path | None) -> None:
+    """Apply recalls and blocks, then bundle and journal every payment that is due."""
+    day = today.date() if today else dt.date.today()
+    with opened(config_path) as (_settings, flow, journal):
+        result = release(journal, flow, day)
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), indent=2))
+        return
+    click.echo(
+        f"released {result.released} payments ({kroner(result.released_ore)} kr) in "
+        f"{len(result.bundles)} bundles; {result.waiting} waiting for their release date, "
+        f"{result.blocked} newly blocked, {result.unblocked} unblocked, {result.recalled} "
+        f"recalled, {result.recalls_refused} recalls refused"
+    )
+    for b in result.bundles:
+        click.echo(
+            f"  bundle {b.bundle_id}: {b.count} payments, {kroner(b.total_ore)} kr, "
+            f"municipality {b.municipality}, disposition date {b.disposition_date.isoformat()}"
+        )
+    for municipality, n in sorted(result.no_agreement.items()):
+        click.echo(
+            f"  held: {n} payments of municipality {municipality}: no NemKonto agreement in "
+            "[nemkonto.authorities]",
+            err=True,
+        )
+    if result.recalls_refused or result.no_agreement:
+        raise SystemExit(1)
+
+
+@nemkonto.command("send")
+@click.option("--json", "as_json", is_flag=True, help="JSON instead of text.")
+@config_option
+def send_command(as_json: bool, config_path: Path | None) -> None:
+    """Put every prepared bundle on the NemKonto request queue."""
+    with opened(config_path) as (settings, flow, journal):
+        assert settings.nemkonto is not None
+        queue = open_queue(settings.nemkonto.mq)
+        try:
+            sent = send_bundles(journal, queue, flow)
+        finally:
+            queue.close()
+    if as_json:
+        click.echo(
+            json.dumps(
+                [{"bundle_id": s.bundle_id, "count": s.count, "oere": s.total_ore} for s in sent],
+                indent=2,
+            )
+        )
+        return
+    click.echo(f"sent {len(sent)} bundles to {flow.request_queue}")
+    for s in sent:
+        click.echo(f"  bundle {s.bundle_id}: {s.count} payments, {kroner(s.total_ore)} kr")
+
+
+@nemkonto.command("block")
+@click.argument("kind", type=_KINDS)
+@click.argument("number")
+@click.option("--reason", required=True, help="Why (kept in the audit trail).")
+@config_option
+def block_command(kind: str, number: str, reason: str, config_path: Path | None) -> None:
+    """Hold every payment to a recipient (KIND: cpr, cvr, se, pnumber or account)."""
+    key = recipient(kind, number)
+    with opened(config_path) as (_settings, flow, journal):
+        done = block_recipient(journal, flow, key, reason)
+    shown = mask_cpr_in_text(key)
+    click.echo(f"{shown} blocked" if done else f"{shown} was already blocked")
+
+
+@nemkonto.command("unblock")
+@click.argument("kind", type=_KINDS)
+@click.argument("number")
+@click.option("--reason", required=True, help="Why (kept in the audit trail).")
+@config_option
+def unblock_command(kind: str, number: str, reason: str, config_path: Path | None) -> None:
+    """Lift a recipient's block: the next release lets its payments go."""
+    key = recipient(kind, number)
+    with opened(config_path) as (_settings, flow, journal):
+        done = lift_block(journal, flow, key, reason)
+    shown = mask_cpr_in_text(key)
+    click.echo(f"{shown}: block lifted" if done else f"{shown} was not blocked")
+    if not done:
+        raise SystemExit(1)
+
+
+@nemkonto.command("blocks")
+@config_option
+def blocks_command(config_path: Path | None) -> None:
+    """List the recipient blocks (CPR numbers masked)."""
+    with opened(config_path) as (_settings, flow, journal):
+        found = blocks(journal, flow)
+    if not found:
+        click.echo("no recipient is blocked")
+    for b in found:
+        click.echo(f"{b.shown}  {b.state}  {b.updated_at[:19]}  {mask_cpr_in_text(b.reason)}")
+
+
+@nemkonto.command("manual")
+@click.option("--all", "include_resolved", is_flag=True, help="Include resolved entries.")
+@click.option("--json", "as_json", is_flag=True, help="JSON instead of text.")
+@config_option
+def manual_command(include_resolved: bool, as_json: bool, config_path: Path | None) -> None:
+    """The manual-handling list: rejected payments and bank errors. Nothing on it is sent
+    again by itself."""
+    with opened(config_path) as (_settings, flow, journal):
+        entries = [
+            e
+            for e in journal.errors(include_resolved=include_resolved, counterpart=flow.counterpart)
+            if e.subject == MANUAL_SUBJECT
+        ]
+    if as_json:
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "entry": e.id,
+                        "at": e.at,
+                        "payment": e.business_key,
+                        "bundle_transmission": e.transmission_id,
+                        "state": e.state,
+                        "findings": [f.as_dict() for f in e.findings],
+                    }
+                    for e in entries
+                ],
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return
+    if not entries:
+        click.echo("the manual-handling list is empty")
+    for e in entries:
+        text = e.findings[0].message if e.findings else ""
+        click.echo(f"#{e.id} {e.at[:19]} {e.business_key} ({e.state}): {mask_cpr_in_text(text)}")

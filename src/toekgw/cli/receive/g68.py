@@ -1,0 +1,40 @@
+"""``toekgw receive g68``: G68 payment deliveries from KSD, into the journal."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import click
+
+from toekgw.adapters.g68_inbound import G68Processor
+from toekgw.cli.receive._common import receive_command
+from toekgw.cli.validate.g68 import progress_bar
+from toekgw.gateway.config import ReceiveSettings
+
+
+def _processor(profile: ReceiveSettings, *, today: dt.datetime | None) -> G68Processor:
+    return G68Processor(profile, today=today.date() if today else None, progress=progress_bar)
+
+
+_today: Any = click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="The date the rules take as today (default: the real today).",
+)
+
+g68 = receive_command(
+    "g68",
+    _processor,
+    """Receive G68 payment deliveries from KSD: poll IN/ once (--watch: keep polling).
+
+    For each delivery: metadata checked (sender, recipient), downloaded to staging, size and
+    SHA-256 checked, validated; its payments journaled (state pending; a recall
+    recall-requested) or, if refused, the whole delivery put on the error list with every
+    finding; only then is the remote file removed (or archived). Straks deliveries first. A
+    file or delivery received before is refused and reported. One line per file.
+    Exit 0 when every file was received (or nothing came), 1 when any was rejected, a
+    duplicate or refused, 2 when the receive could not run.
+    """,
+    options=[_today],
+)

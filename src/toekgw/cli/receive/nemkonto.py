@@ -1,0 +1,48 @@
+"""``toekgw receive nemkonto``: NemKonto's answers from the reply queue into the journal."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from toekgw.adapters.nemkonto import receive_answers
+from toekgw.cli.nemkonto import opened
+from toekgw.cli.options import config_option
+from toekgw.gateway.config import open_queue
+
+
+@click.command("nemkonto")
+@click.option(
+    "--wait",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="Seconds to wait for the first answer.",
+)
+@click.option("--json", "as_json", is_flag=True, help="JSON instead of text.")
+@config_option
+def nemkonto(wait: float, as_json: bool, config_path: Path | None) -> None:
+    """Journal every answer waiting on the NemKonto reply queue, then commit its get."""
+    with opened(config_path) as (settings, flow, journal):
+        assert settings.nemkonto is not None
+        queue = open_queue(settings.nemkonto.mq)
+        try:
+            summary = receive_answers(journal, queue, flow, wait=wait)
+        finally:
+            queue.close()
+    if as_json:
+        click.echo(json.dumps(summary.as_dict(), indent=2))
+    else:
+        moved = ", ".join(f"{n} {state}" for state, n in sorted(summary.moved.items()))
+        click.echo(
+            f"{summary.messages} answers: {summary.applied} applied, {summary.duplicates} "
+            f"duplicates, {summary.unusable} to the error queue; payments moved: "
+            f"{moved or 'none'}; {summary.unchanged} answers changed nothing; "
+            f"{summary.manual} to the manual-handling list"
+        )
+        for bundle_id in summary.returned_bundles:
+            click.echo(f"  bundle {bundle_id} could not be read (answer 0): payments pending")
+    if summary.unusable or summary.returned_bundles:
+        raise SystemExit(1)

@@ -1,0 +1,56 @@
+"""``toekgw send FILE --to RECIPIENT``: upload a file with its trigger, journal the receipt."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from toekgw.cli.options import config_option
+from toekgw.gateway.config import load_settings, open_transport
+from toekgw.gateway.journal import open_journal
+from toekgw.gateway.outbound import send_file
+
+
+@click.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--to", "recipients", multiple=True, required=True, help="A recipient (repeat for more)."
+)
+@click.option(
+    "--wait",
+    type=float,
+    default=None,
+    help="Seconds to wait for the technical receipt (default: receipt_timeout).",
+)
+@config_option
+def send(
+    file: Path, recipients: tuple[str, ...], wait: float | None, config_path: Path | None
+) -> None:
+    """Send FILE over Serviceplatformen to RECIPIENT(s).
+
+    The file is journaled before it is uploaded; it goes to OUT/ under a temporary name and is
+    renamed, then its trigger follows. The technical receipt is journaled when it arrives.
+    Sending the same file again finishes an interrupted send and refuses a finished one.
+    Exit 0 when receipted, 1 when refused or no receipt came in time.
+    """
+    settings = load_settings(config_path)
+    sp = settings.serviceplatform
+    journal = open_journal(settings.journal)
+    try:
+        with open_transport(sp) as transport:
+            outcome = send_file(
+                journal,
+                transport,
+                file,
+                recipients=recipients,
+                sender=sp.party,
+                out_dir=sp.out_dir,
+                in_dir=sp.in_dir,
+                receipt_timeout=sp.receipt_timeout if wait is None else wait,
+            )
+    finally:
+        journal.close()
+    tx = outcome.transmission
+    click.echo(f"{file.name}: transmission #{tx.id} ({tx.ref}): {tx.state}: {outcome.message}")
+    raise SystemExit(0 if tx.state == "receipted" else 1)

@@ -1,0 +1,24 @@
+"""``toekgw simulate COUNTERPART``: run a local counterpart until interrupted."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.group()
+def simulate() -> None:
+    """Run a local counterpart (simulator) that behaves like the real one, faults included.
+
+    Each simulator runs until Ctrl-C (or --max-seconds), listens on 127.0.0.1 only, and takes
+    scripted faults from its options.
+    """
+
+
+def register_all() -> None:
+    # One line per simulator module: ``from toekgw.cli.simulate import X`` then add_command.
+    from toekgw.cli.simulate import eindkomst, nemkonto
+    from toekgw.cli.simulate.serviceplatform import serviceplatform
+
+    simulate.add_command(eindkomst.eindkomst)
+    simulate.add_command(nemkonto.nemkonto)
+    simulate.add_command(serviceplatform)

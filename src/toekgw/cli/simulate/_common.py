@@ -1,0 +1,129 @@
+"""What the MQ simulators' commands share: their common options and the serving loop."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from types import FrameType
+from typing import Any, Protocol, TypeVar
+
+import click
+
+from toekgw.gateway.transport.mq import DEFAULT_BACKOUT_THRESHOLD, SqliteQueue
+
+__all__ = [
+    "delay_option",
+    "duplicate_answers_option",
+    "queue_options",
+    "run_options",
+    "serve",
+]
+
+_Command = TypeVar("_Command", bound=Callable[..., Any])
+
+
+def queue_options(
+    *, ledger_holds: str, ledger_suffix: str, request_queue: str, reply_queue: str
+) -> Callable[[_Command], _Command]:
+    """``--queue-db``, ``--ledger-db``, ``--request-queue`` and ``--reply-queue``."""
+
+    def add(command: _Command) -> _Command:
+        for option in reversed(
+            [
+                click.option(
+                    "--queue-db",
+                    type=click.Path(dir_okay=False, path_type=Path),
+                    required=True,
+                    help="The SQLite queue file shared with the gateway.",
+                ),
+                click.option(
+                    "--ledger-db",
+                    type=click.Path(dir_okay=False, path_type=Path),
+                    help=f"The simulator's ledger of {ledger_holds} "
+                    f"[default: <queue-db>{ledger_suffix}].",
+                ),
+                click.option("--request-queue", default=request_queue, show_default=True),
+                click.option("--reply-queue", default=reply_queue, show_default=True),
+            ]
+        ):
+            command = option(command)
+        return command
+
+    return add
+
+
+delay_option = click.option(
+    "--delay", type=float, default=0.0, help="Fault: seconds before answering."
+)
+duplicate_answers_option = click.option(
+    "--duplicate-answers", is_flag=True, help="Fault: put every answer twice."
+)
+
+
+def run_options(command: _Command) -> _Command:
+    """``--backout-threshold`` and ``--max-seconds``."""
+    command = click.option("--max-seconds", type=float, help="Stop after this many seconds.")(
+        command
+    )
+    return click.option(
+        "--backout-threshold", type=int, default=DEFAULT_BACKOUT_THRESHOLD, show_default=True
+    )(command)
+
+
+class _Closable(Protocol):
+    def close(self) -> None: ...
+
+
+class Served(Protocol):
+    """What :func:`serve` needs of a simulator."""
+
+    @property
+    def ledger(self) -> _Closable: ...
+
+    def run(
+        self, *, max_seconds: float | None = None, stop: threading.Event | None = None
+    ) -> None: ...
+
+
+_Sim = TypeVar("_Sim", bound=Served)
+
+
+def serve(
+    name: str,
+    *,
+    queue_db: Path,
+    ledger_db: Path | None,
+    ledger_suffix: str,
+    request_queue: str,
+    reply_queue: str,
+    backout_threshold: int,
+    max_seconds: float | None,
+    start: Callable[[SqliteQueue, Path], _Sim],
+    report: Callable[[_Sim], str],
+) -> None:
+    """Run the simulator ``start`` makes until Ctrl-C, SIGTERM or ``max_seconds``, close its
+    ledger, then print ``report`` of it."""
+    ledger = ledger_db or queue_db.with_name(queue_db.name + ledger_suffix)
+    stop = threading.Event()
+
+    def on_term(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = signal.signal(signal.SIGTERM, on_term)
+    try:
+        with SqliteQueue(queue_db, backout_threshold=backout_threshold) as queue:
+            sim = start(queue, ledger)
+            click.echo(
+                f"{name} simulator: {request_queue} -> {reply_queue} on {queue_db}", err=True
+            )
+            try:
+                sim.run(max_seconds=max_seconds, stop=stop)
+            except KeyboardInterrupt:
+                pass
+            finally:
+                sim.ledger.close()
+            click.echo(report(sim))
+    finally:
+        signal.signal(signal.SIGTERM, previous)

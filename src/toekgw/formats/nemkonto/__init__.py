@@ -1,0 +1,54 @@
+"""NemKonto payment bundles (NKSPayment) and answers (NKSAnswer): typed records, builders,
+parsers and validation. The schemas are ours (see ``xsd/nemkonto``)."""
+
+from toekgw.formats.nemkonto.answer import build_answer, parse_answer, read_answer
+from toekgw.formats.nemkonto.bundle import (
+    build_bundle,
+    bundle_overhead,
+    format_amount,
+    parse_amount,
+    parse_bundle,
+    payment_findings,
+    payment_fragment,
+    read_bundle,
+    validate_bundle,
+)
+from toekgw.formats.nemkonto.errors import NemKontoFormatError
+from toekgw.formats.nemkonto.model import (
+    Account,
+    Address,
+    AnswerType,
+    BundleAnswer,
+    PaymentBundle,
+    PaymentOrder,
+    PaymentState,
+    PaymentStatus,
+    RecipientId,
+    RecipientKind,
+)
+
+__all__ = [
+    "Account",
+    "Address",
+    "AnswerType",
+    "BundleAnswer",
+    "NemKontoFormatError",
+    "PaymentBundle",
+    "PaymentOrder",
+    "PaymentState",
+    "PaymentStatus",
+    "RecipientId",
+    "RecipientKind",
+    "build_answer",
+    "build_bundle",
+    "bundle_overhead",
+    "format_amount",
+    "parse_amount",
+    "parse_answer",
+    "parse_bundle",
+    "payment_findings",
+    "payment_fragment",
+    "read_answer",
+    "read_bundle",
+    "validate_bundle",
+]

@@ -1,0 +1,34 @@
+"""The gateway's exceptions: each one carries a message an operator can act on.
+
+The CLI prints ``str(error)`` as one line and exits with ``exit_code``; a traceback is shown
+only with ``--debug``. Messages are masked for CPR numbers when they are made, so no caller
+can forget to.
+"""
+
+from __future__ import annotations
+
+from toekgw.formats.findings import mask_cpr_in_text
+
+__all__ = ["GatewayError", "InputError", "UsageError"]
+
+
+class GatewayError(Exception):
+    """Base class. ``exit_code`` 2: the command could not do its work."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        self.message = mask_cpr_in_text(message)
+        self.hint = mask_cpr_in_text(hint) if hint else None
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        return f"{self.message} ({self.hint})" if self.hint else self.message
+
+
+class InputError(GatewayError):
+    """An input file or message cannot be read at all (missing, unreadable, wrong kind)."""
+
+
+class UsageError(GatewayError):
+    """The command was called with arguments or configuration that cannot work."""

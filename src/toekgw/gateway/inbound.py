@@ -1,0 +1,589 @@
+"""Receiving files over a file transport, crash-safely: the generic pipeline.
+
+For each ``IN/<name>`` that has its ``IN/<name>.metadata``:
+
+1. read and check the metadata (schema, the sender is one we expect, we are a recipient);
+2. download to local staging (a temporary name, fsync, rename) and check size and SHA-256;
+3. refuse a file already journaled (same transfer UUID or SHA-256) before processing it;
+4. let the format's :class:`InboundProcessor` validate it (read-only: it may consult the
+   journal for earlier items and deliveries);
+5. in one durable transaction (``synchronous=FULL``): the transmission, its items (or its place
+   on the error list with every finding), and the audit events of steps 1-4;
+6. only then remove (or archive) the remote file and its metadata, and keep the local copy.
+
+A crash anywhere leaves a state from which :meth:`InboundPipeline.poll_once` continues
+deterministically: before step 5 nothing is journaled and the remote file is still there, so it
+is fetched again; after step 5 the transmission is in ``journaled`` or ``rejected`` and only the
+remote clean-up of step 6 is repeated (after checking, by its metadata's transfer UUID, that
+the remote file is still the one we journaled).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import logging
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, Protocol
+
+from toekgw.formats.findings import Finding, Severity
+from toekgw.formats.serviceplatform import (
+    METADATA_SUFFIX,
+    ROUTING_RECIPIENT,
+    FileMetadata,
+    XmlDocumentError,
+    is_control_file,
+    parse_metadata,
+)
+from toekgw.gateway.errors import GatewayError
+from toekgw.gateway.faults import crash_point
+from toekgw.gateway.journal import (
+    Direction,
+    DuplicateItem,
+    DuplicateTransmission,
+    Journal,
+    JournalReader,
+    KindSpec,
+    Lifecycle,
+    NewItem,
+    NewTransmission,
+    Transmission,
+)
+from toekgw.gateway.journal.sqlite import now
+from toekgw.gateway.money import kroner
+from toekgw.gateway.transport.files import (
+    FileTransport,
+    RemoteNameError,
+    TransportError,
+    check_remote_name,
+    fsync_dir,
+    remote_join,
+)
+
+__all__ = [
+    "INBOUND_FILE",
+    "Candidate",
+    "InboundPipeline",
+    "InboundProcessor",
+    "Outcome",
+    "Processed",
+    "StagedFile",
+    "inbound_kind",
+]
+
+log = logging.getLogger(__name__)
+
+METADATA_LIMIT = 1 << 20
+
+#: The states of a received file. An adapter may extend it (``INBOUND_FILE.extended``) with
+#: what happens after ``received``, never change these.
+INBOUND_FILE = Lifecycle(
+    initial=("journaled", "rejected"),
+    transitions={"journaled": ("received",), "rejected": ("error-listed",)},
+    descriptions={
+        "journaled": "validated and journaled; the remote copy is not yet removed",
+        "rejected": "on the error list; the remote copy is not yet removed",
+        "received": "journaled, and the remote copy removed or archived",
+        "error-listed": "on the error list, and the remote copy removed or archived",
+    },
+)
+
+
+def inbound_kind(name: str, items: Lifecycle, transmission: Lifecycle = INBOUND_FILE) -> KindSpec:
+    """The kind of an inbound file whose items move through ``items``."""
+    for source, target in (("journaled", "received"), ("rejected", "error-listed")):
+        if not transmission.allows(source, target):
+            raise ValueError(f"{name}: the transmission lifecycle must extend INBOUND_FILE")
+    return KindSpec(name, Direction.IN, transmission, items)
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A complete file in IN/: its name, size and (checked) metadata. Nothing fetched yet;
+    :meth:`head` reads the start of the remote file, for a processor's ``priority``."""
+
+    name: str
+    remote_path: str
+    size: int
+    metadata: FileMetadata
+    reader: Callable[[str, int], bytes] | None = field(default=None, repr=False, compare=False)
+
+    def head(self, size: int) -> bytes:
+        """The first ``size`` bytes of the remote file (b"" if it is gone or unreadable now:
+        a peek only ranks files; the download that follows is what counts)."""
+        if self.reader is None:
+            return b""
+        try:
+            return self.reader(self.remote_path, size)
+        except (FileNotFoundError, TransportError):
+            return b""
+
+
+@dataclass(frozen=True, slots=True)
+class StagedFile:
+    """The downloaded file in local staging: size and SHA-256 checked."""
+
+    path: Path
+    name: str
+    size: int
+    sha256: str
+    metadata: FileMetadata
+
+
+@dataclass(slots=True)
+class Processed:
+    """A processor's verdict. ``accepted``: journal the items (an iterable: it may stream the
+    file a second time). Otherwise the file goes on the error list with ``findings``, which
+    are journaled in either case (warnings, or record-level errors of an accepted file).
+
+    ``delivery_key`` (e.g. data supplier + delivery number) makes the same delivery under
+    another name a duplicate; a rejected file does not claim it, so a corrected delivery may
+    reuse the number.
+
+    ``more_items``: items that start in another initial state than ``item_state`` (a G68
+    recall starts as ``recall-requested``), as ``(state, items)`` pairs journaled after
+    ``items`` in the same transaction.
+    """
+
+    accepted: bool
+    findings: Sequence[Finding] = ()
+    delivery_key: str | None = None
+    items: Iterable[NewItem] = ()
+    item_state: str = "received"
+    more_items: Sequence[tuple[str, Iterable[NewItem]]] = ()
+    summary: str = ""
+    subject: str = "delivery"
+    meta: Mapping[str, object] = field(default_factory=dict)
+
+
+class InboundProcessor(Protocol):
+    """What a format adds to the pipeline (the G68 adapter implements this)."""
+
+    #: The counterpart whose files these are (``"ksd"``) and the kind they are journaled as.
+    counterpart: str
+    kind: KindSpec
+
+    def priority(self, candidate: Candidate) -> int:
+        """Lower goes first within one poll (e.g. straks deliveries before the rest)."""
+        ...
+
+    def process(self, staged: StagedFile, journal: JournalReader) -> Processed:
+        """Validate the staged file completely; read the journal, never write it."""
+        ...
+
+
+OutcomeStatus = Literal["received", "rejected", "duplicate", "refused", "waiting", "resumed"]
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What happened to one remote file in one poll."""
+
+    name: str
+    status: OutcomeStatus
+    message: str
+    transmission_id: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.status}: {self.message}"
+
+
+class InboundPipeline:
+    def __init__(
+        self,
+        journal: Journal,
+        transport: FileTransport,
+        processor: InboundProcessor,
+        *,
+        party: str,
+        senders: Collection[str],
+        staging: Path,
+        in_dir: str = "IN",
+        after_receive: Literal["remove", "archive"] = "remove",
+        archive_dir: str | None = None,
+    ) -> None:
+        self.journal = journal
+        self.transport = transport
+        self.processor = processor
+        self.party = party
+        self.senders = frozenset(senders)
+        self.in_dir = in_dir
+        self.after_receive = after_receive
+        self.archive_dir = archive_dir
+        if after_receive == "archive" and not archive_dir:
+            raise ValueError("after_receive='archive' needs an archive_dir")
+        self.root = Path(staging) / processor.counterpart
+        for sub in ("incoming", "received", "rejected", "duplicates"):
+            (self.root / sub).mkdir(parents=True, exist_ok=True)
+        journal.define_kind(processor.kind)
+
+    # -- one poll -------------------------------------------------------------------------
+
+    def poll_once(self) -> list[Outcome]:
+        """Finish what a crash interrupted, then receive every complete file, in priority
+        order. Returns one outcome per remote file looked at."""
+        with self._exclusive():
+            outcomes = self.resume()
+            candidates, others = self.scan()
+            outcomes.extend(others)
+            ranked = sorted(candidates, key=lambda c: (self.processor.priority(c), c.name))
+            for candidate in ranked:
+                outcomes.append(self.receive(candidate))
+            return outcomes
+
+    @contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        # Two receivers of one counterpart would download into the same staging names; the
+        # kernel drops the lock when a process dies, so a killed receive never blocks the next.
+        with (self.root / ".lock").open("a") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise GatewayError(
+                    f"another receive for {self.processor.counterpart} is running "
+                    f"(it holds {self.root / '.lock'})"
+                ) from None
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def resume(self) -> list[Outcome]:
+        pending = self.journal.transmissions(
+            counterpart=self.processor.counterpart,
+            kind=self.processor.kind.name,
+            states=("journaled", "rejected"),
+        )
+        return [self._dispose(t, resumed=True) for t in pending]
+
+    def scan(self) -> tuple[list[Candidate], list[Outcome]]:
+        """The complete files in IN/ that are for us from an expected sender."""
+        names = {f.name: f for f in self.transport.list(self.in_dir)}
+        candidates: list[Candidate] = []
+        outcomes: list[Outcome] = []
+        for name, remote in sorted(names.items()):
+            try:
+                check_remote_name(name)
+            except RemoteNameError as exc:
+                outcomes.append(Outcome(repr(name), "refused", f"left in place: {exc}"))
+                continue
+            if is_control_file(name) or name.startswith("."):
+                continue
+            if name + METADATA_SUFFIX not in names:
+                outcomes.append(Outcome(name, "waiting", "no metadata yet (not complete)"))
+                continue
+            checked = self._check_metadata(name)
+            if isinstance(checked, Outcome):
+                if checked.status != "waiting":
+                    outcomes.append(checked)
+                continue
+            candidates.append(
+                Candidate(
+                    name,
+                    remote_join(self.in_dir, name),
+                    remote.size,
+                    checked,
+                    reader=self.transport.read_head,
+                )
+            )
+        return candidates, outcomes
+
+    def _check_metadata(self, name: str) -> FileMetadata | Outcome:
+        where = remote_join(self.in_dir, name + METADATA_SUFFIX)
+        try:
+            data = self.transport.read_bytes(where, limit=METADATA_LIMIT)
+            metadata = parse_metadata(data, name=where)
+        except XmlDocumentError as exc:
+            return Outcome(name, "refused", f"left in place: {exc}")
+        except FileNotFoundError:
+            return Outcome(name, "waiting", "metadata vanished")
+        fd = metadata.file
+        if fd.file_name != name:
+            return Outcome(
+                name, "refused", f"left in place: {where} describes {fd.file_name!r}, not {name!r}"
+            )
+        if fd.sender not in self.senders:
+            # Another kind of file for another receiver: not ours to touch.
+            return Outcome(name, "waiting", f"from {fd.sender!r}, not an expected sender")
+        if self.party not in fd.recipients and ROUTING_RECIPIENT not in fd.recipients:
+            return Outcome(
+                name,
+                "refused",
+                f"left in place: {where} names recipients {', '.join(fd.recipients)}, "
+                f"not us ({self.party})",
+            )
+        return metadata
+
+    # -- one file -------------------------------------------------------------------------
+
+    def receive(self, candidate: Candidate) -> Outcome:
+        name, metadata = candidate.name, candidate.metadata
+        uuid = metadata.transfer_uuid
+        read_at = now()
+        incoming = self.root / "incoming"
+        part = incoming / f"{uuid}.part"
+        staged_path = incoming / uuid
+        part.unlink(missing_ok=True)
+        try:
+            fetched = self.transport.fetch(candidate.remote_path, part)
+        except FileNotFoundError:
+            part.unlink(missing_ok=True)
+            return Outcome(name, "waiting", "vanished from IN/ before it could be fetched")
+        part.replace(staged_path)
+        fsync_dir(incoming)
+        if _sha256(staged_path) != fetched.sha256:
+            # The bytes on our disk are not the bytes that arrived: try again next poll.
+            raise TransportError(f"{name}: the staged copy does not match what was downloaded")
+        fetched_at = now()
+        crash_point("inbound.after_download")
+        staged = StagedFile(staged_path, name, fetched.size, fetched.sha256, metadata)
+
+        # Duplicates are refused only once a local copy exists: what is refused is kept.
+        first = self.journal.find_transmission(transfer_id=uuid) or self.journal.find_transmission(
+            sha256=fetched.sha256, direction=Direction.IN
+        )
+        if first is not None:
+            return self._refuse_duplicate(name, metadata, first, staged_path)
+
+        if fetched.size != metadata.file.size:
+            processed = Processed(
+                accepted=False,
+                subject="file",
+                findings=[
+                    Finding(
+                        "INBOUND-SIZE",
+                        Severity.ERROR,
+                        "the file is not the size its metadata gives: damaged or cut short",
+                        expected=str(metadata.file.size),
+                        found=str(fetched.size),
+                        file=name,
+                    )
+                ],
+            )
+        else:
+            processed = self.processor.process(staged, self.journal)
+
+        events = [
+            (
+                read_at,
+                f"metadata {name}{METADATA_SUFFIX} read: transfer {uuid}, "
+                f"sender {metadata.file.sender}",
+            ),
+            (
+                fetched_at,
+                f"downloaded {candidate.remote_path}: {fetched.size} bytes, "
+                f"SHA-256 {fetched.sha256}",
+            ),
+        ]
+        try:
+            tx = self._journal(staged, candidate, processed, events)
+        except DuplicateTransmission as dup:
+            return self._refuse_duplicate(name, metadata, dup.first, staged_path, str(dup))
+        except DuplicateItem as dup:
+            refused = Processed(
+                accepted=False,
+                subject="delivery",
+                findings=[
+                    *processed.findings,
+                    Finding("INBOUND-DUP-ITEM", Severity.ERROR, str(dup), file=name),
+                ],
+                summary=processed.summary,
+                meta={**processed.meta, "delivery_key": processed.delivery_key},
+            )
+            tx = self._journal(staged, candidate, refused, events)
+        crash_point("inbound.after_commit")
+        return self._dispose(tx, resumed=False)
+
+    def _journal(
+        self,
+        staged: StagedFile,
+        candidate: Candidate,
+        processed: Processed,
+        events: list[tuple[str, str]],
+    ) -> Transmission:
+        journal = self.journal
+        fd = staged.metadata.file
+        state = "journaled" if processed.accepted else "rejected"
+        keep = self.root / ("received" if processed.accepted else "rejected")
+        meta: dict[str, object] = {
+            "sender": fd.sender,
+            "recipients": list(fd.recipients),
+            "senders_file_id": fd.senders_file_id,
+            "summary": processed.summary,
+            **processed.meta,
+        }
+        if not processed.accepted and processed.delivery_key is not None:
+            meta["delivery_key"] = processed.delivery_key
+        with journal.transaction(durable=True):
+            tx = journal.create_transmission(
+                NewTransmission(
+                    counterpart=self.processor.counterpart,
+                    kind=self.processor.kind.name,
+                    state=state,
+                    file_name=staged.name,
+                    size=staged.size,
+                    sha256=staged.sha256,
+                    transfer_id=staged.metadata.transfer_uuid,
+                    delivery_key=processed.delivery_key if processed.accepted else None,
+                    remote_path=candidate.remote_path,
+                    local_path=str(keep / f"{staged.metadata.transfer_uuid}-{staged.name}"),
+                    meta=meta,
+                    reason=(
+                        f"validated: {processed.summary or 'accepted'}"
+                        if processed.accepted
+                        else f"rejected: {_count(processed.findings)}"
+                    ),
+                )
+            )
+            for at, text in events:
+                journal.note(tx.id, text, at=at)
+            if processed.accepted:
+                added = journal.add_items(
+                    tx.id,
+                    processed.items,
+                    state=processed.item_state,
+                    reason=f"journaled from {staged.name}",
+                )
+                for state, items in processed.more_items:
+                    # Each call reports the duplicate payments of the whole transmission: the
+                    # last call's report is the complete one.
+                    added = journal.add_items(
+                        tx.id, items, state=state, reason=f"journaled from {staged.name}"
+                    )
+                if added.duplicate_payments:
+                    journal.add_error(
+                        counterpart=self.processor.counterpart,
+                        subject="record",
+                        transmission_id=tx.id,
+                        file_name=staged.name,
+                        findings=[
+                            Finding(
+                                "JOURNAL-DUP-PAYMENT",
+                                Severity.WARNING,
+                                f"likely duplicate payment: {m.item.business_key!r} matches "
+                                f"{m.earlier.describe()}",
+                                line=m.item.seq,
+                            )
+                            for m in added.duplicate_payments
+                        ],
+                    )
+            if processed.findings:
+                journal.add_error(
+                    counterpart=self.processor.counterpart,
+                    subject=processed.subject,
+                    transmission_id=tx.id,
+                    file_name=staged.name,
+                    findings=[f.in_file(staged.name) for f in processed.findings],
+                )
+        return journal.get_transmission(tx.id)
+
+    # -- after the commit -----------------------------------------------------------------
+
+    def _dispose(self, tx: Transmission, *, resumed: bool) -> Outcome:
+        """Keep the local copy, then remove (or archive) the remote file and its metadata,
+        then mark the transmission final. Each step may be repeated after a crash."""
+        name = tx.file_name or tx.ref
+        uuid = tx.transfer_id or ""
+        staged = self.root / "incoming" / uuid
+        if tx.local_path and staged.exists():
+            keep = Path(tx.local_path)
+            staged.replace(keep)
+            fsync_dir(keep.parent)
+        remote = tx.remote_path or remote_join(self.in_dir, name)
+        if self._still_ours(remote, uuid):
+            self._drop_remote(remote)
+            crash_point("inbound.after_remote_dispose")
+        meta_path = remote + METADATA_SUFFIX
+        if self._metadata_uuid(meta_path) == uuid:
+            self._drop_remote(meta_path)
+        done = "received" if tx.state == "journaled" else "error-listed"
+        how = "archived" if self.after_receive == "archive" else "removed"
+        self.journal.set_state(
+            tx.id, done, expect=tx.state, reason=f"remote copy {how}; kept as {tx.local_path}"
+        )
+        if tx.state == "journaled":
+            text = f"{tx.item_count} items journaled ({_kroner(tx.total_ore)})"
+            status: OutcomeStatus = "received"
+        else:
+            text = "put on the error list (toekgw errors)"
+            status = "rejected"
+        if resumed:
+            text = f"{text}; finished after an interruption"
+        return Outcome(name, "resumed" if resumed else status, text, tx.id)
+
+    def _still_ours(self, remote: str, uuid: str) -> bool:
+        # The payload goes first and the metadata last, so a payload whose metadata names
+        # another transfer (or has none) is a new file of the same name: leave it alone.
+        if self.transport.stat(remote) is None:
+            return False
+        return self._metadata_uuid(remote + METADATA_SUFFIX) == uuid
+
+    def _metadata_uuid(self, path: str) -> str | None:
+        try:
+            data = self.transport.read_bytes(path, limit=METADATA_LIMIT)
+        except FileNotFoundError:
+            return None
+        try:
+            return parse_metadata(data, name=path).transfer_uuid
+        except XmlDocumentError:
+            return None
+
+    def _drop_remote(self, remote: str) -> None:
+        try:
+            if self.after_receive == "archive":
+                assert self.archive_dir is not None
+                self.transport.rename(remote, remote_join(self.archive_dir, remote.rsplit("/")[-1]))
+            else:
+                self.transport.remove(remote)
+        except FileNotFoundError:
+            pass
+
+    def _refuse_duplicate(
+        self,
+        name: str,
+        metadata: FileMetadata,
+        first: Transmission,
+        staged: Path,
+        text: str | None = None,
+    ) -> Outcome:
+        """A file or delivery we already have: not processed. The remote copy is removed once
+        the local copy is kept, so it is not reported again on every poll; the refusal is
+        noted on the first transmission's audit trail."""
+        message = text or (
+            f"duplicate refused: transfer {metadata.transfer_uuid} was already received as "
+            f"{first.describe()}"
+            if first.transfer_id == metadata.transfer_uuid
+            else f"duplicate refused: the same file was already received as {first.describe()}"
+        )
+        kept = self.root / "duplicates" / f"{metadata.transfer_uuid}-{name}"
+        staged.replace(kept)
+        fsync_dir(kept.parent)
+        self.journal.note(
+            first.id,
+            f"{message.replace('duplicate refused: ', 'refused a duplicate: ')}"
+            f" (arrived as {name}, transfer {metadata.transfer_uuid}; kept as {kept})",
+        )
+        remote = remote_join(self.in_dir, name)
+        self._drop_remote(remote)
+        self._drop_remote(remote + METADATA_SUFFIX)
+        return Outcome(name, "duplicate", message, first.id)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _count(findings: Sequence[Finding]) -> str:
+    errors = sum(1 for f in findings if f.is_error)
+    return f"{errors} errors, {len(findings) - errors} warnings"
+
+
+def _kroner(ore: int) -> str:
+    return kroner(ore).replace(",", " ") + " kr"

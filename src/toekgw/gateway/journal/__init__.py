@@ -1,0 +1,62 @@
+"""The journal: outbox, audit trail and idempotency guard for every transmission.
+
+>>> from toekgw.gateway.journal import open_journal
+>>> journal = open_journal(path)          # SQLite in WAL mode, migrated on open
+
+See ``docs/developers.md`` ("Journal and file transports") for the API in use.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from toekgw.gateway.journal.base import Journal, JournalReader
+from toekgw.gateway.journal.model import (
+    AddedItems,
+    Direction,
+    DuplicateItem,
+    DuplicateTransmission,
+    ErrorEntry,
+    Event,
+    FingerprintMatch,
+    Item,
+    ItemHistory,
+    ItemRef,
+    JournalError,
+    KindSpec,
+    Lifecycle,
+    NewItem,
+    NewTransmission,
+    StateError,
+    Transmission,
+)
+from toekgw.gateway.journal.sqlite import SqliteJournal
+
+__all__ = [
+    "AddedItems",
+    "Direction",
+    "DuplicateItem",
+    "DuplicateTransmission",
+    "ErrorEntry",
+    "Event",
+    "FingerprintMatch",
+    "Item",
+    "ItemHistory",
+    "ItemRef",
+    "Journal",
+    "JournalError",
+    "JournalReader",
+    "KindSpec",
+    "Lifecycle",
+    "NewItem",
+    "NewTransmission",
+    "SqliteJournal",
+    "StateError",
+    "Transmission",
+    "open_journal",
+]
+
+
+def open_journal(path: str | Path) -> SqliteJournal:
+    """The embedded journal at ``path`` (created and migrated when needed)."""
+    return SqliteJournal(path)

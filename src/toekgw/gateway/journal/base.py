@@ -1,0 +1,182 @@
+"""The journal interface: what every adapter may rely on, whatever database is behind it.
+
+:class:`~toekgw.gateway.journal.sqlite.SqliteJournal` (SQLite in WAL mode) is the embedded
+default; a server database implements the same protocol when one machine is outgrown.
+
+Every write happens inside :meth:`Journal.transaction`; a write method called outside one opens
+its own. ``transaction(durable=True)`` is for the commit that precedes an irreversible remote
+step (removing a received file, uploading one): it is flushed to disk (``synchronous=FULL``)
+before the call returns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
+from typing import Protocol
+
+from toekgw.formats.findings import Finding
+from toekgw.gateway.journal.model import (
+    AddedItems,
+    Direction,
+    ErrorEntry,
+    Event,
+    Item,
+    ItemHistory,
+    ItemRef,
+    KindSpec,
+    NewItem,
+    NewTransmission,
+    Transmission,
+)
+
+__all__ = ["Journal", "JournalReader"]
+
+
+class JournalReader(Protocol):
+    """The read side: what a validator may consult (earlier items, earlier deliveries)."""
+
+    def get_transmission(self, transmission_id: int) -> Transmission: ...
+
+    def find_transmission(
+        self,
+        *,
+        ref: str | None = None,
+        sha256: str | None = None,
+        direction: Direction | None = None,
+        transfer_id: str | None = None,
+        counterpart: str | None = None,
+        delivery_key: str | None = None,
+    ) -> Transmission | None: ...
+
+    def transmissions(
+        self,
+        *,
+        counterpart: str | None = None,
+        kind: str | None = None,
+        states: Sequence[str] | None = None,
+        limit: int | None = None,
+    ) -> list[Transmission]: ...
+
+    def existing_items(self, counterpart: str, business_keys: Iterable[str]) -> dict[str, ItemRef]:
+        """Those of ``business_keys`` already journaled for ``counterpart``."""
+        ...
+
+    def earlier_fingerprints(
+        self, counterpart: str, fingerprints: Iterable[str]
+    ) -> dict[str, ItemRef]:
+        """The first journaled item for each of ``fingerprints`` that has one."""
+        ...
+
+    def items(self, transmission_id: int, *, state: str | None = None) -> Iterator[Item]: ...
+
+    def find_items(self, business_key: str, counterpart: str | None = None) -> list[Item]: ...
+
+    def items_by_lookup(self, counterpart: str, lookup: str) -> list[Item]:
+        """Every item of ``counterpart`` journaled with this lookup key, oldest first."""
+        ...
+
+    def item_history(self, item_id: int) -> ItemHistory: ...
+
+    def events(self, transmission_id: int) -> list[Event]: ...
+
+    def errors(
+        self, *, include_resolved: bool = False, counterpart: str | None = None
+    ) -> list[ErrorEntry]: ...
+
+    def kind(self, name: str) -> KindSpec: ...
+
+    def get_item(self, item_id: int) -> Item: ...
+
+    def items_of_kind(self, kind: str, state: str) -> Iterator[Item]:
+        """Every item in ``state`` of every transmission of ``kind``, oldest first."""
+        ...
+
+    def members(self, transmission_id: int, *, current_only: bool = False) -> Iterator[Item]:
+        """The items an outbound transmission carries, in order (``current_only``: not since
+        carried by a later transmission)."""
+        ...
+
+    def member(self, transmission_id: int, member_key: str) -> Item | None: ...
+
+    def memberships(self, item_ids: Iterable[int]) -> dict[int, list[int]]: ...
+
+
+class Journal(JournalReader, Protocol):
+    def transaction(self, *, durable: bool = False) -> AbstractContextManager[None]: ...
+
+    def define_kind(self, kind: KindSpec) -> None:
+        """Record (or update) a kind's lifecycles; must precede its first transmission."""
+        ...
+
+    def create_transmission(self, new: NewTransmission) -> Transmission:
+        """Open a transmission. Raises DuplicateTransmission naming the first one when its
+        SHA-256 (same direction), transfer id or (counterpart, delivery key) is known."""
+        ...
+
+    def set_state(
+        self, transmission_id: int, to_state: str, *, reason: str, expect: str | None = None
+    ) -> Transmission:
+        """Move a transmission; ``expect`` makes it a compare-and-set (StateError if not)."""
+        ...
+
+    def update_transmission(
+        self,
+        transmission_id: int,
+        *,
+        reason: str,
+        transfer_id: str | None = None,
+        local_path: str | None = None,
+        delivery_key: str | None = None,
+        meta: dict[str, object] | None = None,
+    ) -> Transmission: ...
+
+    def note(self, transmission_id: int, reason: str, *, at: str | None = None) -> None:
+        """An event that changes no state (what was checked, what was refused, and when)."""
+        ...
+
+    def add_items(
+        self, transmission_id: int, items: Iterable[NewItem], *, state: str, reason: str
+    ) -> AddedItems:
+        """Journal items in batches. All or none: DuplicateItem names the first clash."""
+        ...
+
+    def move_items(
+        self, transmission_id: int, from_state: str, to_state: str, *, reason: str
+    ) -> int:
+        """Move every item of a transmission in ``from_state``; one event for all."""
+        ...
+
+    def set_item_state(
+        self, item_id: int, to_state: str, *, reason: str, expect: str | None = None
+    ) -> Item: ...
+
+    def set_items_state(
+        self,
+        item_ids: Iterable[int],
+        from_state: str,
+        to_state: str,
+        *,
+        reason: str | Mapping[int, str],
+    ) -> list[int]:
+        """Move those of ``item_ids`` in ``from_state``, one event each; the ids moved."""
+        ...
+
+    def add_members(self, transmission_id: int, members: Iterable[tuple[int, str]]) -> int:
+        """Journal ``(item_id, member_key)`` pairs as members of an outbound transmission."""
+        ...
+
+    def add_error(
+        self,
+        *,
+        counterpart: str,
+        subject: str,
+        findings: Sequence[Finding],
+        transmission_id: int | None = None,
+        file_name: str | None = None,
+        business_key: str | None = None,
+    ) -> int: ...
+
+    def resolve_error(self, entry_id: int, resolution: str) -> None: ...
+
+    def close(self) -> None: ...

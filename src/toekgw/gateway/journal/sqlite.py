@@ -1,0 +1,1020 @@
+"""The embedded journal: SQLite in WAL mode, shared safely between processes.
+
+Writers take the database lock at ``BEGIN IMMEDIATE`` and wait up to ``busy_timeout`` for it,
+so two gateway processes on one journal serialise instead of failing. Commits are
+``synchronous=NORMAL`` (consistent, fast) except those opened with ``durable=True``, which are
+``synchronous=FULL`` (on disk before the call returns): use those before a remote step that
+cannot be undone.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import uuid
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from itertools import islice
+from pathlib import Path
+from typing import Any, TypeVar
+
+from toekgw.formats.findings import Finding, Severity
+from toekgw.gateway.journal.migrations import LATEST, MIGRATIONS
+from toekgw.gateway.journal.model import (
+    AddedItems,
+    Direction,
+    DuplicateItem,
+    DuplicateTransmission,
+    ErrorEntry,
+    Event,
+    FingerprintMatch,
+    Item,
+    ItemHistory,
+    ItemRef,
+    JournalError,
+    KindSpec,
+    Lifecycle,
+    NewItem,
+    NewTransmission,
+    StateError,
+    Transmission,
+)
+
+__all__ = ["SqliteJournal", "now"]
+
+BATCH = 10_000
+_T = TypeVar("_T")
+_LOOKUP_CHUNK = 500  # stays under SQLite's bound-parameter limit
+
+_TX_COLUMNS = (
+    "t.id, t.ref, t.counterpart, t.kind, t.direction, t.state, t.file_name, t.size, t.sha256, "
+    "t.transfer_id, t.delivery_key, t.remote_path, t.local_path, t.created_at, t.updated_at, "
+    # A transmission's items are its own and its members (the payments a bundle carries).
+    "(SELECT count(*) FROM items i WHERE i.transmission_id = t.id) + "
+    "(SELECT count(*) FROM transmission_members m WHERE m.transmission_id = t.id), "
+    "(SELECT coalesce(sum(amount_ore), 0) FROM items i WHERE i.transmission_id = t.id) + "
+    "(SELECT coalesce(sum(i.amount_ore), 0) FROM transmission_members m "
+    "JOIN items i ON i.id = m.item_id WHERE m.transmission_id = t.id), t.meta"
+)
+_ITEM_COLUMNS = (
+    "i.id, i.transmission_id, i.counterpart, i.business_key, i.amount_ore, i.seq, "
+    "i.fingerprint, i.state, e.at, i.updated_at, i.data, i.lookup"
+)
+
+
+def _item(row: Sequence[Any]) -> Item:
+    data = row[10]
+    return Item(
+        id=row[0],
+        transmission_id=row[1],
+        counterpart=row[2],
+        business_key=row[3],
+        amount_ore=row[4],
+        seq=row[5],
+        fingerprint=row[6],
+        state=row[7],
+        created_at=row[8],
+        updated_at=row[9],
+        data=json.loads(data) if data is not None else None,
+        lookup=row[11],
+    )
+
+
+_REF_SELECT = (
+    "SELECT i.business_key, i.id, i.transmission_id, t.file_name, i.seq, e.at "
+    "FROM items i JOIN transmissions t ON t.id = i.transmission_id "
+    "JOIN events e ON e.id = i.created_event "
+)
+
+
+def now() -> str:
+    """UTC, ISO 8601 with microseconds: sorts as text, reads as time."""
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def _chunks(values: Sequence[_T], size: int = _LOOKUP_CHUNK) -> Iterator[Sequence[_T]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+class SqliteJournal:
+    """The :class:`~toekgw.gateway.journal.base.Journal` on one SQLite file."""
+
+    def __init__(self, path: str | Path, *, busy_timeout: float = 30.0) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = sqlite3.connect(str(self.path), timeout=busy_timeout, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise JournalError(f"cannot open the journal {self.path}: {exc}") from exc
+        self._depth = 0
+        self._kinds: dict[str, KindSpec] = {}
+        db = self._db
+        db.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+        mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise JournalError(f"the journal {self.path} cannot use WAL mode (got {mode})")
+        db.execute("PRAGMA foreign_keys = ON")
+        db.execute("PRAGMA synchronous = NORMAL")
+        db.execute("PRAGMA cache_size = -65536")
+        self._migrate()
+
+    # -- schema ---------------------------------------------------------------------------
+
+    def _migrate(self) -> None:
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+            )
+            current = db.execute("SELECT max(version) FROM schema_migrations").fetchone()[0] or 0
+            if current > LATEST:
+                raise JournalError(
+                    f"the journal {self.path} has schema version {current}, newer than this "
+                    f"toekgw knows ({LATEST})",
+                    hint="upgrade toek-gateway",
+                )
+            for version, name, sql in MIGRATIONS:
+                if version <= current:
+                    continue
+                for statement in _statements(sql):
+                    db.execute(statement)
+                db.execute(
+                    "INSERT INTO schema_migrations(version, name, applied_at) VALUES (?, ?, ?)",
+                    (version, name, now()),
+                )
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    def schema_version(self) -> int:
+        return int(self._db.execute("SELECT max(version) FROM schema_migrations").fetchone()[0])
+
+    # -- transactions ---------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self, *, durable: bool = False) -> Iterator[None]:
+        db = self._db
+        if self._depth == 0:
+            # SQLite fixes the safety level outside a transaction only.
+            if durable:
+                db.execute("PRAGMA synchronous = FULL")
+            try:
+                db.execute("BEGIN IMMEDIATE")
+                self._depth = 1
+                try:
+                    yield
+                except BaseException:
+                    db.execute("ROLLBACK")
+                    raise
+                finally:
+                    self._depth = 0
+                db.execute("COMMIT")
+            finally:
+                if durable:
+                    db.execute("PRAGMA synchronous = NORMAL")
+            return
+        if durable and not self._durable_outer():
+            raise JournalError(
+                "a durable transaction cannot be nested in a non-durable one: "
+                "open the outermost transaction with durable=True"
+            )
+        # Nested: a savepoint, so a caller can catch a refusal and carry on.
+        name = f"sp{self._depth}"
+        db.execute(f"SAVEPOINT {name}")
+        self._depth += 1
+        try:
+            yield
+        except BaseException:
+            db.execute(f"ROLLBACK TO {name}")
+            db.execute(f"RELEASE {name}")
+            raise
+        finally:
+            self._depth -= 1
+        db.execute(f"RELEASE {name}")
+
+    def _durable_outer(self) -> bool:
+        return int(self._db.execute("PRAGMA synchronous").fetchone()[0]) >= 2
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> SqliteJournal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- kinds ----------------------------------------------------------------------------
+
+    def define_kind(self, kind: KindSpec) -> None:
+        definition = json.dumps(
+            {
+                "transmission": kind.transmission.as_dict(),
+                "item": kind.item.as_dict() if kind.item else None,
+            },
+            sort_keys=True,
+        )
+        with self.transaction():
+            self._db.execute(
+                "INSERT INTO kinds(name, direction, definition) VALUES (?, ?, ?) "
+                "ON CONFLICT(name) DO UPDATE SET direction = excluded.direction, "
+                "definition = excluded.definition",
+                (kind.name, kind.direction.value, definition),
+            )
+        self._kinds[kind.name] = kind
+
+    def kind(self, name: str) -> KindSpec:
+        cached = self._kinds.get(name)
+        if cached is not None:
+            return cached
+        row = self._db.execute(
+            "SELECT direction, definition FROM kinds WHERE name = ?", (name,)
+        ).fetchone()
+        if row is None:
+            raise JournalError(f"unknown transmission kind {name!r}: define_kind() it first")
+        data = json.loads(row[1])
+        spec = KindSpec(
+            name,
+            Direction(row[0]),
+            Lifecycle.from_dict(data["transmission"]),
+            Lifecycle.from_dict(data["item"]) if data["item"] else None,
+        )
+        self._kinds[name] = spec
+        return spec
+
+    # -- transmissions --------------------------------------------------------------------
+
+    def create_transmission(self, new: NewTransmission) -> Transmission:
+        kind = self.kind(new.kind)
+        if new.state not in kind.transmission.initial:
+            raise StateError(
+                f"a {new.kind} transmission cannot start in state {new.state!r} "
+                f"(allowed: {', '.join(kind.transmission.initial)})"
+            )
+        ref = new.ref or str(uuid.uuid4())
+        stamp = now()
+        with self.transaction():
+            self._refuse_duplicate(new, kind.direction)
+            try:
+                cur = self._db.execute(
+                    "INSERT INTO transmissions(ref, counterpart, kind, direction, state, "
+                    "file_name, size, sha256, transfer_id, delivery_key, remote_path, "
+                    "local_path, meta, created_at, updated_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        ref,
+                        new.counterpart,
+                        new.kind,
+                        kind.direction.value,
+                        new.state,
+                        new.file_name,
+                        new.size,
+                        new.sha256,
+                        new.transfer_id,
+                        new.delivery_key,
+                        new.remote_path,
+                        new.local_path,
+                        json.dumps(dict(new.meta), sort_keys=True),
+                        stamp,
+                        stamp,
+                    ),
+                )
+            except sqlite3.IntegrityError:
+                # Lost a race with another process: name the winner.
+                self._refuse_duplicate(new, kind.direction)
+                raise
+            tid = int(cur.lastrowid or 0)
+            self._event(tid, None, "transmission", None, new.state, None, new.reason, stamp)
+        return self.get_transmission(tid)
+
+    def _refuse_duplicate(self, new: NewTransmission, direction: Direction) -> None:
+        if new.sha256:
+            first = self.find_transmission(sha256=new.sha256, direction=direction)
+            if first:
+                raise DuplicateTransmission(
+                    f"file {new.file_name!r} (SHA-256 {new.sha256[:16]}…)", first
+                )
+        if new.transfer_id:
+            first = self.find_transmission(transfer_id=new.transfer_id)
+            if first:
+                raise DuplicateTransmission(f"transfer {new.transfer_id}", first)
+        if new.delivery_key:
+            first = self.find_transmission(
+                counterpart=new.counterpart, delivery_key=new.delivery_key
+            )
+            if first:
+                raise DuplicateTransmission(
+                    f"delivery {new.delivery_key!r} of {new.counterpart}", first
+                )
+        if new.ref:
+            first = self.find_transmission(ref=new.ref)
+            if first:
+                raise DuplicateTransmission(f"transmission id {new.ref!r}", first)
+
+    def get_transmission(self, transmission_id: int) -> Transmission:
+        row = self._db.execute(
+            f"SELECT {_TX_COLUMNS} FROM transmissions t WHERE t.id = ?", (transmission_id,)
+        ).fetchone()
+        if row is None:
+            raise JournalError(f"no transmission #{transmission_id} in the journal")
+        return _transmission(row)
+
+    def find_transmission(
+        self,
+        *,
+        ref: str | None = None,
+        sha256: str | None = None,
+        direction: Direction | None = None,
+        transfer_id: str | None = None,
+        counterpart: str | None = None,
+        delivery_key: str | None = None,
+    ) -> Transmission | None:
+        where: list[str] = []
+        args: list[Any] = []
+        for column, value in (
+            ("ref", ref),
+            ("sha256", sha256),
+            ("direction", direction.value if direction else None),
+            ("transfer_id", transfer_id),
+            ("counterpart", counterpart),
+            ("delivery_key", delivery_key),
+        ):
+            if value is not None:
+                where.append(f"t.{column} = ?")
+                args.append(value)
+        if not where:
+            raise ValueError("find_transmission needs at least one criterion")
+        row = self._db.execute(
+            f"SELECT {_TX_COLUMNS} FROM transmissions t WHERE {' AND '.join(where)} "
+            "ORDER BY t.id LIMIT 1",
+            args,
+        ).fetchone()
+        return _transmission(row) if row else None
+
+    def transmissions(
+        self,
+        *,
+        counterpart: str | None = None,
+        kind: str | None = None,
+        states: Sequence[str] | None = None,
+        limit: int | None = None,
+    ) -> list[Transmission]:
+        where = ["1 = 1"]
+        args: list[Any] = []
+        if counterpart is not None:
+            where.append("t.counterpart = ?")
+            args.append(counterpart)
+        if kind is not None:
+            where.append("t.kind = ?")
+            args.append(kind)
+        if states is not None:
+            where.append(f"t.state IN ({', '.join('?' * len(states))})")
+            args.extend(states)
+        sql = f"SELECT {_TX_COLUMNS} FROM transmissions t WHERE {' AND '.join(where)} "
+        sql += "ORDER BY t.id DESC" if limit else "ORDER BY t.id"
+        if limit:
+            sql += f" LIMIT {int(limit)}"
+        rows = self._db.execute(sql, args).fetchall()
+        result = [_transmission(r) for r in rows]
+        return sorted(result, key=lambda t: t.id)
+
+    def set_state(
+        self, transmission_id: int, to_state: str, *, reason: str, expect: str | None = None
+    ) -> Transmission:
+        with self.transaction():
+            current = self.get_transmission(transmission_id)
+            if expect is not None and current.state != expect:
+                raise StateError(
+                    f"{current.describe()} is in state {current.state!r}, not {expect!r}"
+                )
+            lifecycle = self.kind(current.kind).transmission
+            if not lifecycle.allows(current.state, to_state):
+                raise StateError(
+                    f"{current.describe()}: a {current.kind} cannot move from "
+                    f"{current.state!r} to {to_state!r}"
+                )
+            stamp = now()
+            self._db.execute(
+                "UPDATE transmissions SET state = ?, updated_at = ? WHERE id = ? AND state = ?",
+                (to_state, stamp, transmission_id, current.state),
+            )
+            self._event(
+                transmission_id, None, "transmission", current.state, to_state, None, reason, stamp
+            )
+        return self.get_transmission(transmission_id)
+
+    def update_transmission(
+        self,
+        transmission_id: int,
+        *,
+        reason: str,
+        transfer_id: str | None = None,
+        local_path: str | None = None,
+        delivery_key: str | None = None,
+        meta: dict[str, object] | None = None,
+    ) -> Transmission:
+        with self.transaction():
+            current = self.get_transmission(transmission_id)
+            if transfer_id is not None:
+                first = self.find_transmission(transfer_id=transfer_id)
+                if first and first.id != transmission_id:
+                    raise DuplicateTransmission(f"transfer {transfer_id}", first)
+            if delivery_key is not None:
+                first = self.find_transmission(
+                    counterpart=current.counterpart, delivery_key=delivery_key
+                )
+                if first and first.id != transmission_id:
+                    raise DuplicateTransmission(
+                        f"delivery {delivery_key!r} of {current.counterpart}", first
+                    )
+            merged = dict(current.meta)
+            merged.update(meta or {})
+            stamp = now()
+            self._db.execute(
+                "UPDATE transmissions SET transfer_id = coalesce(?, transfer_id), "
+                "local_path = coalesce(?, local_path), "
+                "delivery_key = coalesce(?, delivery_key), meta = ?, updated_at = ? "
+                "WHERE id = ?",
+                (
+                    transfer_id,
+                    local_path,
+                    delivery_key,
+                    json.dumps(merged, sort_keys=True),
+                    stamp,
+                    transmission_id,
+                ),
+            )
+            self._event(transmission_id, None, "transmission", None, None, None, reason, stamp)
+        return self.get_transmission(transmission_id)
+
+    def note(self, transmission_id: int, reason: str, *, at: str | None = None) -> None:
+        with self.transaction():
+            self._event(transmission_id, None, "transmission", None, None, None, reason, at)
+
+    def _event(
+        self,
+        transmission_id: int,
+        item_id: int | None,
+        scope: str,
+        from_state: str | None,
+        to_state: str | None,
+        count: int | None,
+        reason: str,
+        at: str | None,
+    ) -> int:
+        cur = self._db.execute(
+            "INSERT INTO events(at, transmission_id, item_id, scope, from_state, to_state, "
+            "count, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (at or now(), transmission_id, item_id, scope, from_state, to_state, count, reason),
+        )
+        return int(cur.lastrowid or 0)
+
+    def events(self, transmission_id: int) -> list[Event]:
+        rows = self._db.execute(
+            "SELECT id, at, transmission_id, item_id, scope, from_state, to_state, count, "
+            "reason FROM events WHERE transmission_id = ? ORDER BY at, id",
+            (transmission_id,),
+        ).fetchall()
+        return [Event(*r) for r in rows]
+
+    # -- items ----------------------------------------------------------------------------
+
+    def add_items(
+        self, transmission_id: int, items: Iterable[NewItem], *, state: str, reason: str
+    ) -> AddedItems:
+        tx = self.get_transmission(transmission_id)
+        lifecycle = self.kind(tx.kind).item
+        if lifecycle is None:
+            raise JournalError(f"a {tx.kind} transmission has no items")
+        if state not in lifecycle.initial:
+            raise StateError(
+                f"a {tx.kind} item cannot start in state {state!r} "
+                f"(allowed: {', '.join(lifecycle.initial)})"
+            )
+        db = self._db
+        count = 0
+        total = 0
+        stamp = now()
+        with self.transaction():
+            event_id = self._event(transmission_id, None, "items", None, state, None, reason, stamp)
+            iterator = iter(items)
+            while batch := [
+                (
+                    transmission_id,
+                    tx.counterpart,
+                    it.business_key,
+                    it.amount_ore,
+                    it.seq,
+                    it.fingerprint,
+                    state,
+                    event_id,
+                    stamp,
+                    None if it.data is None else json.dumps(it.data, ensure_ascii=False),
+                    it.lookup,
+                )
+                for it in islice(iterator, BATCH)
+            ]:
+                try:
+                    db.executemany(
+                        "INSERT INTO items(transmission_id, counterpart, business_key, amount_ore, "
+                        "seq, fingerprint, state, created_event, updated_at, data, lookup) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        batch,
+                    )
+                except sqlite3.IntegrityError as exc:
+                    raise self._first_duplicate(tx, event_id, count, batch) from exc
+                count += len(batch)
+                total += sum(row[3] for row in batch)
+            # The count is known only now; it goes in a second line, as events never change.
+            self._event(
+                transmission_id,
+                None,
+                "transmission",
+                None,
+                None,
+                None,
+                f"{count} items journaled, total {total} øre",
+                None,
+            )
+            matches = self._duplicate_payments(transmission_id, tx.counterpart)
+        return AddedItems(count, total, matches)
+
+    def _first_duplicate(
+        self, tx: Transmission, event_id: int, before: int, batch: list[tuple[Any, ...]]
+    ) -> DuplicateItem:
+        # executemany stops at the first failing row, keeping those before it: their count
+        # says which row failed. Only the failure path comes here.
+        inserted = self._db.execute(
+            "SELECT count(*) FROM items WHERE created_event = ?", (event_id,)
+        ).fetchone()[0]
+        row = batch[inserted - before]
+        key, seq = row[2], row[4]
+        first = self._db.execute(
+            _REF_SELECT + "WHERE i.counterpart = ? AND i.business_key = ?",
+            (tx.counterpart, key),
+        ).fetchone()
+        if first is None:
+            return DuplicateItem(key, None)
+        ref = ItemRef(*first)
+        if ref.transmission_id == tx.id:
+            return DuplicateItem(key, None, same_transmission=(ref.seq, seq))
+        return DuplicateItem(key, ref)
+
+    def _refs(self, sql: str, counterpart: str, keys: Sequence[str]) -> dict[str, ItemRef]:
+        found: dict[str, ItemRef] = {}
+        unique = list(dict.fromkeys(keys))
+        for chunk in _chunks(unique):
+            rows = self._db.execute(
+                sql.format(", ".join("?" * len(chunk))) + " ORDER BY i.id",
+                (counterpart, *chunk),
+            ).fetchall()
+            for row in rows:
+                found.setdefault(row[0], ItemRef(*row))
+        return found
+
+    def _duplicate_payments(
+        self, transmission_id: int, counterpart: str
+    ) -> tuple[FingerprintMatch, ...]:
+        rows = self._db.execute(
+            "SELECT n.id, min(o.id) FROM items n JOIN items o "
+            "ON o.counterpart = n.counterpart AND o.fingerprint = n.fingerprint AND o.id < n.id "
+            "WHERE n.transmission_id = ? AND n.fingerprint IS NOT NULL "
+            "AND n.counterpart = ? GROUP BY n.id ORDER BY n.id",
+            (transmission_id, counterpart),
+        ).fetchall()
+        return tuple(FingerprintMatch(self._ref(new), self._ref(old)) for new, old in rows)
+
+    def _ref(self, item_id: int) -> ItemRef:
+        row = self._db.execute(
+            "SELECT i.business_key, i.id, i.transmission_id, t.file_name, i.seq, e.at "
+            "FROM items i JOIN transmissions t ON t.id = i.transmission_id "
+            "JOIN events e ON e.id = i.created_event WHERE i.id = ?",
+            (item_id,),
+        ).fetchone()
+        return ItemRef(*row)
+
+    def existing_items(self, counterpart: str, business_keys: Iterable[str]) -> dict[str, ItemRef]:
+        return self._refs(
+            _REF_SELECT + "WHERE i.counterpart = ? AND i.business_key IN ({})",
+            counterpart,
+            list(business_keys),
+        )
+
+    def earlier_fingerprints(
+        self, counterpart: str, fingerprints: Iterable[str]
+    ) -> dict[str, ItemRef]:
+        found: dict[str, ItemRef] = {}
+        unique = list(dict.fromkeys(fingerprints))
+        for chunk in _chunks(unique):
+            rows = self._db.execute(
+                "SELECT i.fingerprint, i.business_key, i.id, i.transmission_id, t.file_name, "
+                "i.seq, e.at FROM items i JOIN transmissions t ON t.id = i.transmission_id "
+                "JOIN events e ON e.id = i.created_event "
+                f"WHERE i.counterpart = ? AND i.fingerprint IN ({', '.join('?' * len(chunk))}) "
+                "ORDER BY i.id",
+                (counterpart, *chunk),
+            ).fetchall()
+            for row in rows:
+                found.setdefault(row[0], ItemRef(*row[1:]))
+        return found
+
+    def items(self, transmission_id: int, *, state: str | None = None) -> Iterator[Item]:
+        sql = (
+            f"SELECT {_ITEM_COLUMNS} FROM items i JOIN events e ON e.id = i.created_event "
+            "WHERE i.transmission_id = ?"
+        )
+        args: list[Any] = [transmission_id]
+        if state is not None:
+            sql += " AND i.state = ?"
+            args.append(state)
+        for row in self._db.execute(sql + " ORDER BY i.id", args):
+            yield _item(row)
+
+    def find_items(self, business_key: str, counterpart: str | None = None) -> list[Item]:
+        sql = (
+            f"SELECT {_ITEM_COLUMNS} FROM items i JOIN events e ON e.id = i.created_event "
+            "WHERE i.business_key = ?"
+        )
+        args: list[Any] = [business_key]
+        if counterpart is not None:
+            sql += " AND i.counterpart = ?"
+            args.append(counterpart)
+        return [_item(r) for r in self._db.execute(sql + " ORDER BY i.id", args)]
+
+    def items_by_lookup(self, counterpart: str, lookup: str) -> list[Item]:
+        rows = self._db.execute(
+            f"SELECT {_ITEM_COLUMNS} FROM items i JOIN events e ON e.id = i.created_event "
+            "WHERE i.counterpart = ? AND i.lookup = ? ORDER BY i.id",
+            (counterpart, lookup),
+        )
+        return [_item(r) for r in rows]
+
+    def get_item(self, item_id: int) -> Item:
+        row = self._db.execute(
+            f"SELECT {_ITEM_COLUMNS} FROM items i JOIN events e ON e.id = i.created_event "
+            "WHERE i.id = ?",
+            (item_id,),
+        ).fetchone()
+        if row is None:
+            raise JournalError(f"no item #{item_id} in the journal")
+        return _item(row)
+
+    def move_items(
+        self, transmission_id: int, from_state: str, to_state: str, *, reason: str
+    ) -> int:
+        tx = self.get_transmission(transmission_id)
+        lifecycle = self.kind(tx.kind).item
+        if lifecycle is None or not lifecycle.allows(from_state, to_state):
+            raise StateError(
+                f"{tx.describe()}: a {tx.kind} item cannot move from {from_state!r} to {to_state!r}"
+            )
+        stamp = now()
+        with self.transaction():
+            moved = self._db.execute(
+                "UPDATE items SET state = ?, updated_at = ? "
+                "WHERE transmission_id = ? AND state = ?",
+                (to_state, stamp, transmission_id, from_state),
+            ).rowcount
+            if moved:
+                self._event(
+                    transmission_id, None, "items", from_state, to_state, moved, reason, stamp
+                )
+        return int(moved)
+
+    def set_item_state(
+        self, item_id: int, to_state: str, *, reason: str, expect: str | None = None
+    ) -> Item:
+        with self.transaction():
+            item = self.get_item(item_id)
+            tx = self.get_transmission(item.transmission_id)
+            if expect is not None and item.state != expect:
+                raise StateError(
+                    f"item {item.business_key!r} is in state {item.state!r}, not {expect!r}"
+                )
+            lifecycle = self.kind(tx.kind).item
+            if lifecycle is None or not lifecycle.allows(item.state, to_state):
+                raise StateError(
+                    f"item {item.business_key!r}: a {tx.kind} item cannot move from "
+                    f"{item.state!r} to {to_state!r}"
+                )
+            stamp = now()
+            self._db.execute(
+                "UPDATE items SET state = ?, updated_at = ? WHERE id = ?",
+                (to_state, stamp, item_id),
+            )
+            self._event(
+                item.transmission_id, item_id, "item", item.state, to_state, None, reason, stamp
+            )
+        return self.get_item(item_id)
+
+    def set_items_state(
+        self,
+        item_ids: Iterable[int],
+        from_state: str,
+        to_state: str,
+        *,
+        reason: str | Mapping[int, str],
+    ) -> list[int]:
+        """Move those of ``item_ids`` that are in ``from_state``; one event per item (a subset
+        of a transmission's items cannot share an ``items`` event). Returns the moved ids."""
+        ids = list(dict.fromkeys(item_ids))
+        moved: list[int] = []
+        stamp = now()
+        db = self._db
+        with self.transaction():
+            for chunk in _chunks(ids):
+                rows = db.execute(
+                    "SELECT i.id, i.transmission_id, t.kind FROM items i "
+                    "JOIN transmissions t ON t.id = i.transmission_id "
+                    f"WHERE i.state = ? AND i.id IN ({', '.join('?' * len(chunk))}) ORDER BY i.id",
+                    (from_state, *chunk),
+                ).fetchall()
+                for kind in {r[2] for r in rows}:
+                    lifecycle = self.kind(kind).item
+                    if lifecycle is None or not lifecycle.allows(from_state, to_state):
+                        raise StateError(
+                            f"a {kind} item cannot move from {from_state!r} to {to_state!r}"
+                        )
+                db.executemany(
+                    "UPDATE items SET state = ?, updated_at = ? WHERE id = ?",
+                    [(to_state, stamp, r[0]) for r in rows],
+                )
+                db.executemany(
+                    "INSERT INTO events(at, transmission_id, item_id, scope, from_state, "
+                    "to_state, count, reason) VALUES (?, ?, ?, 'item', ?, ?, NULL, ?)",
+                    [
+                        (
+                            stamp,
+                            r[1],
+                            r[0],
+                            from_state,
+                            to_state,
+                            reason if isinstance(reason, str) else reason.get(r[0], ""),
+                        )
+                        for r in rows
+                    ],
+                )
+                moved.extend(r[0] for r in rows)
+        return moved
+
+    def items_of_kind(self, kind: str, state: str) -> Iterator[Item]:
+        """Every item in ``state`` of every transmission of ``kind``, oldest first."""
+        rows = self._db.execute(
+            f"SELECT {_ITEM_COLUMNS} FROM items i JOIN events e ON e.id = i.created_event "
+            "JOIN transmissions t ON t.id = i.transmission_id "
+            "WHERE t.kind = ? AND i.state = ? ORDER BY i.id",
+            (kind, state),
+        ).fetchall()
+        for row in rows:
+            yield _item(row)
+
+    # -- members: items an outbound transmission carries --------------------------------
+
+    def add_members(self, transmission_id: int, members: Iterable[tuple[int, str]]) -> int:
+        """Make the items ``(item_id, member_key)`` members of the transmission, in order."""
+        with self.transaction():
+            start = self._db.execute(
+                "SELECT coalesce(max(seq), 0) FROM transmission_members WHERE transmission_id = ?",
+                (transmission_id,),
+            ).fetchone()[0]
+            rows = [
+                (transmission_id, item_id, start + n, key)
+                for n, (item_id, key) in enumerate(members, 1)
+            ]
+            try:
+                self._db.executemany(
+                    "INSERT INTO transmission_members(transmission_id, item_id, seq, member_key) "
+                    "VALUES (?, ?, ?, ?)",
+                    rows,
+                )
+            except sqlite3.IntegrityError as exc:
+                raise JournalError(
+                    f"transmission #{transmission_id}: a member appears twice ({exc})"
+                ) from exc
+        return len(rows)
+
+    def members(self, transmission_id: int, *, current_only: bool = False) -> Iterator[Item]:
+        """The transmission's member items in order. ``current_only``: only those whose latest
+        membership is this transmission (not since carried by a later one)."""
+        sql = (
+            f"SELECT {_ITEM_COLUMNS} FROM transmission_members m "
+            "JOIN items i ON i.id = m.item_id JOIN events e ON e.id = i.created_event "
+            "WHERE m.transmission_id = ?"
+        )
+        if current_only:
+            sql += (
+                " AND m.transmission_id = (SELECT max(m2.transmission_id) "
+                "FROM transmission_members m2 WHERE m2.item_id = m.item_id)"
+            )
+        for row in self._db.execute(sql + " ORDER BY m.seq", (transmission_id,)).fetchall():
+            yield _item(row)
+
+    def member(self, transmission_id: int, member_key: str) -> Item | None:
+        row = self._db.execute(
+            f"SELECT {_ITEM_COLUMNS} FROM transmission_members m "
+            "JOIN items i ON i.id = m.item_id JOIN events e ON e.id = i.created_event "
+            "WHERE m.transmission_id = ? AND m.member_key = ?",
+            (transmission_id, member_key),
+        ).fetchone()
+        return _item(row) if row else None
+
+    def memberships(self, item_ids: Iterable[int]) -> dict[int, list[int]]:
+        """item id -> the transmissions that carried it, oldest first."""
+        found: dict[int, list[int]] = {}
+        ids = list(dict.fromkeys(item_ids))
+        for chunk in _chunks(ids):
+            rows = self._db.execute(
+                "SELECT item_id, transmission_id FROM transmission_members "
+                f"WHERE item_id IN ({', '.join('?' * len(chunk))}) "
+                "ORDER BY item_id, transmission_id",
+                chunk,
+            ).fetchall()
+            for item_id, tid in rows:
+                found.setdefault(item_id, []).append(tid)
+        return found
+
+    def item_history(self, item_id: int) -> ItemHistory:
+        """The item's whole story: its file's events up to its creation, then every move
+        that touched it (its own, and the bulk moves of its transmission that applied to it)."""
+        item = self.get_item(item_id)
+        tx = self.get_transmission(item.transmission_id)
+        created = int(
+            self._db.execute("SELECT created_event FROM items WHERE id = ?", (item_id,)).fetchone()[
+                0
+            ]
+        )
+        rows = self._db.execute(
+            "SELECT id, at, transmission_id, item_id, scope, from_state, to_state, count, "
+            "reason FROM events WHERE transmission_id = ? AND (item_id IS NULL OR item_id = ?) "
+            "ORDER BY id",
+            (item.transmission_id, item_id),
+        ).fetchall()
+        story: list[Event] = []
+        state: str | None = None
+        for row in rows:
+            event = Event(*row)
+            if event.scope == "transmission":
+                story.append(event)
+            elif event.scope == "items":
+                if event.id == created or (state is not None and event.from_state == state):
+                    story.append(event)
+                    state = event.to_state
+            elif event.scope == "item":
+                story.append(event)
+                state = event.to_state
+        # Replayed in log order; told in time order (a receive journals, in its one
+        # transaction, the earlier moments it downloaded and checked the file).
+        return ItemHistory(item, tx, tuple(sorted(story, key=lambda e: (e.at, e.id))))
+
+    # -- the error list -------------------------------------------------------------------
+
+    def add_error(
+        self,
+        *,
+        counterpart: str,
+        subject: str,
+        findings: Sequence[Finding],
+        transmission_id: int | None = None,
+        file_name: str | None = None,
+        business_key: str | None = None,
+    ) -> int:
+        with self.transaction():
+            cur = self._db.execute(
+                "INSERT INTO error_entries(at, counterpart, transmission_id, file_name, subject, "
+                "business_key) VALUES (?, ?, ?, ?, ?, ?)",
+                (now(), counterpart, transmission_id, file_name, subject, business_key),
+            )
+            entry = int(cur.lastrowid or 0)
+            self._db.executemany(
+                "INSERT INTO error_findings(entry_id, code, severity, message, line, columns, "
+                "field, expected, found, path) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    (
+                        entry,
+                        f.code,
+                        f.severity.value,
+                        f.message,
+                        f.line,
+                        f.columns_text or None,
+                        f.field,
+                        f.expected,
+                        f.found,
+                        f.path,
+                    )
+                    for f in findings
+                ),
+            )
+        return entry
+
+    def resolve_error(self, entry_id: int, resolution: str) -> None:
+        with self.transaction():
+            done = self._db.execute(
+                "UPDATE error_entries SET state = 'resolved', resolution = ?, resolved_at = ? "
+                "WHERE id = ? AND state = 'open'",
+                (resolution, now(), entry_id),
+            ).rowcount
+            if not done:
+                raise JournalError(f"no open error-list entry #{entry_id}")
+
+    def errors(
+        self, *, include_resolved: bool = False, counterpart: str | None = None
+    ) -> list[ErrorEntry]:
+        where = ["1 = 1"]
+        args: list[Any] = []
+        if not include_resolved:
+            where.append("state = 'open'")
+        if counterpart is not None:
+            where.append("counterpart = ?")
+            args.append(counterpart)
+        entries = self._db.execute(
+            "SELECT id, at, counterpart, transmission_id, file_name, subject, business_key, "
+            f"state, resolution FROM error_entries WHERE {' AND '.join(where)} ORDER BY id",
+            args,
+        ).fetchall()
+        result = []
+        for row in entries:
+            found = self._db.execute(
+                "SELECT code, severity, message, line, columns, field, expected, found, path "
+                "FROM error_findings WHERE entry_id = ? ORDER BY id",
+                (row[0],),
+            ).fetchall()
+            findings = tuple(
+                Finding(
+                    code=f[0],
+                    severity=Severity(f[1]),
+                    message=f[2],
+                    line=f[3],
+                    columns=_columns(f[4]),
+                    field=f[5],
+                    expected=f[6],
+                    found=f[7],
+                    path=f[8],
+                    file=row[4],
+                )
+                for f in found
+            )
+            result.append(
+                ErrorEntry(
+                    id=row[0],
+                    at=row[1],
+                    counterpart=row[2],
+                    transmission_id=row[3],
+                    file_name=row[4],
+                    subject=row[5],
+                    business_key=row[6],
+                    state=row[7],
+                    resolution=row[8],
+                    findings=findings,
+                )
+            )
+        return result
+
+
+def _columns(text: str | None) -> tuple[int, int] | None:
+    if not text:
+        return None
+    start, _, end = text.partition("-")
+    return int(start), int(end or start)
+
+
+def _transmission(row: Sequence[Any]) -> Transmission:
+    return Transmission(
+        id=row[0],
+        ref=row[1],
+        counterpart=row[2],
+        kind=row[3],
+        direction=Direction(row[4]),
+        state=row[5],
+        file_name=row[6],
+        size=row[7],
+        sha256=row[8],
+        transfer_id=row[9],
+        delivery_key=row[10],
+        remote_path=row[11],
+        local_path=row[12],
+        created_at=row[13],
+        updated_at=row[14],
+        item_count=row[15],
+        total_ore=row[16],
+        meta=json.loads(row[17]),
+    )
+
+
+def _statements(sql: str) -> Iterator[str]:
+    # Triggers hold ';' inside BEGIN ... END: complete_statement knows where they end.
+    buffer = ""
+    for line in sql.splitlines(keepends=True):
+        if line.strip().startswith("--") and not buffer.strip():
+            continue
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip():
+                yield buffer.strip()
+            buffer = ""
+    if buffer.strip():
+        yield buffer.strip()

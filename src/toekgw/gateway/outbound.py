@@ -1,0 +1,271 @@
+"""Sending a file over Serviceplatformen: journal, upload, trigger, technical receipt.
+
+1. The transmission is journaled (durably) before anything is uploaded: its ``ref`` is our
+   stable id and goes into the trigger as ``SendersFileId``.
+2. The file is uploaded to ``OUT/<name>`` (temporary name, then rename), then its trigger to
+   ``OUT/<name>.trigger``: the platform takes nothing before the trigger is complete.
+3. The technical receipt ``IN/<name>.sftpreceipt`` is matched to the transmission by
+   ``SendersFileId``; its ``FileTransferUUID`` is journaled, the transmission is ``receipted``
+   (or ``failed`` with the platform's error messages on the error list), and only then is the
+   receipt removed.
+
+Sending the same file again (same SHA-256) resumes an unfinished send and refuses a finished
+one. A crash after the upload and before the journal knows it re-uploads under the same
+``SendersFileId``: delivery is at least once, with a stable id for the receiver to drop the
+second copy.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from toekgw.formats.findings import Finding, Severity
+from toekgw.formats.serviceplatform import (
+    RECEIPT_SUFFIX,
+    TRIGGER_SUFFIX,
+    FileContent,
+    FileDescriptor,
+    TechnicalReceipt,
+    Trigger,
+    XmlDocumentError,
+    build_trigger,
+    parse_technical_receipt,
+)
+from toekgw.gateway.errors import InputError
+from toekgw.gateway.faults import crash_point
+from toekgw.gateway.journal import (
+    Direction,
+    DuplicateTransmission,
+    Journal,
+    KindSpec,
+    Lifecycle,
+    NewTransmission,
+    Transmission,
+)
+from toekgw.gateway.transport.files import FileTransport, check_remote_name, remote_join
+
+__all__ = ["OUTBOUND_FILE", "ReceiptOutcome", "SendOutcome", "collect_receipts", "send_file"]
+
+RECEIPT_LIMIT = 1 << 20
+
+OUTBOUND_FILE = Lifecycle(
+    initial=("prepared",),
+    transitions={
+        "prepared": ("uploaded",),
+        "uploaded": ("receipted", "failed", "prepared"),
+        "failed": ("prepared",),
+    },
+    descriptions={
+        "prepared": "journaled; not yet (completely) uploaded",
+        "uploaded": "file and trigger uploaded; waiting for the technical receipt",
+        "receipted": "the platform's technical receipt says it took the file",
+        "failed": "the platform's receipt reports errors (see toekgw errors)",
+    },
+)
+
+
+def outbound_kind(name: str = "serviceplatform-file") -> KindSpec:
+    return KindSpec(name, Direction.OUT, OUTBOUND_FILE, None)
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptOutcome:
+    name: str
+    transmission_id: int | None
+    receipt: TechnicalReceipt | None
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class SendOutcome:
+    transmission: Transmission
+    message: str
+
+    @property
+    def done(self) -> bool:
+        return self.transmission.state in ("receipted", "failed")
+
+
+def _digest(path: Path) -> tuple[int, str]:
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+    return size, digest.hexdigest()
+
+
+def send_file(
+    journal: Journal,
+    transport: FileTransport,
+    local: Path,
+    *,
+    recipients: Sequence[str],
+    sender: str,
+    counterpart: str = "serviceplatform",
+    kind: KindSpec | None = None,
+    out_dir: str = "OUT",
+    in_dir: str = "IN",
+    receipt_timeout: float = 120.0,
+    poll: float = 0.5,
+    content: FileContent | None = None,
+) -> SendOutcome:
+    """Send ``local`` to ``recipients``; wait up to ``receipt_timeout`` for the receipt."""
+    if not local.is_file():
+        raise InputError(f"no file {local} to send")
+    name = check_remote_name(local.name)
+    if not recipients:
+        raise InputError("no recipient given")
+    spec = kind or outbound_kind()
+    journal.define_kind(spec)
+    size, sha = _digest(local)
+
+    existing = journal.find_transmission(sha256=sha, direction=Direction.OUT)
+    if existing is not None and existing.state == "receipted":
+        raise DuplicateTransmission(f"file {name!r} (SHA-256 {sha[:16]}…)", existing)
+    with journal.transaction(durable=True):
+        if existing is None:
+            tx = journal.create_transmission(
+                NewTransmission(
+                    counterpart=counterpart,
+                    kind=spec.name,
+                    state="prepared",
+                    file_name=name,
+                    size=size,
+                    sha256=sha,
+                    remote_path=remote_join(out_dir, name),
+                    local_path=str(local.resolve()),
+                    meta={"recipients": list(recipients), "sender": sender},
+                    reason=f"to send to {', '.join(recipients)}",
+                )
+            )
+        elif existing.state == "failed":
+            journal.update_transmission(
+                existing.id,
+                meta={"recipients": list(recipients), "sender": sender},
+                reason=f"to send again, to {', '.join(recipients)}",
+            )
+            tx = journal.set_state(
+                existing.id, "prepared", expect="failed", reason="sent again after an error receipt"
+            )
+        else:
+            tx = existing
+            journal.note(tx.id, f"send resumed in state {tx.state}")
+    crash_point("outbound.after_journal")
+
+    collect_receipts(journal, transport, in_dir=in_dir)
+    tx = journal.get_transmission(tx.id)
+    if tx.state == "prepared":
+        trigger = Trigger(
+            FileDescriptor(name, size, sender, tuple(recipients), senders_file_id=tx.ref),
+            content or FileContent(),
+        )
+        transport.put(local, remote_join(out_dir, name))
+        transport.put_bytes(build_trigger(trigger), remote_join(out_dir, name + TRIGGER_SUFFIX))
+        crash_point("outbound.after_upload")
+        tx = journal.set_state(
+            tx.id,
+            "uploaded",
+            expect="prepared",
+            reason=f"uploaded {remote_join(out_dir, name)} and its trigger "
+            f"(SendersFileId {tx.ref})",
+        )
+
+    deadline = time.monotonic() + receipt_timeout
+    while tx.state == "uploaded" and time.monotonic() < deadline:
+        time.sleep(poll)
+        collect_receipts(journal, transport, in_dir=in_dir)
+        tx = journal.get_transmission(tx.id)
+    if tx.state == "receipted":
+        message = f"sent; the platform took it as transfer {tx.transfer_id}"
+    elif tx.state == "failed":
+        message = "the platform refused it (see toekgw errors)"
+    else:
+        message = (
+            f"uploaded; no technical receipt within {receipt_timeout:g} s "
+            "(run the same send again to collect it)"
+        )
+    return SendOutcome(tx, message)
+
+
+def collect_receipts(
+    journal: Journal, transport: FileTransport, *, in_dir: str = "IN"
+) -> list[ReceiptOutcome]:
+    """Journal every technical receipt in IN/ that answers one of our uploads, then remove
+    it. A receipt that answers nothing of ours is left in place and reported."""
+    outcomes = []
+    for remote in transport.list(in_dir):
+        if not remote.name.endswith(RECEIPT_SUFFIX) or remote.name.startswith("."):
+            continue
+        path = remote_join(in_dir, remote.name)
+        try:
+            receipt = parse_technical_receipt(
+                transport.read_bytes(path, limit=RECEIPT_LIMIT), name=path
+            )
+        except FileNotFoundError:
+            continue
+        except XmlDocumentError as exc:
+            outcomes.append(ReceiptOutcome(remote.name, None, None, f"left in place: {exc}"))
+            continue
+        tx = journal.find_transmission(ref=receipt.senders_file_id or "")
+        if tx is None or tx.direction is not Direction.OUT:
+            outcomes.append(
+                ReceiptOutcome(
+                    remote.name, None, receipt, "left in place: answers no upload of ours"
+                )
+            )
+            continue
+        if tx.state in ("uploaded", "prepared"):
+            _record(journal, tx, receipt, remote.name)
+        with contextlib.suppress(FileNotFoundError):
+            transport.remove(path)
+        outcomes.append(ReceiptOutcome(remote.name, tx.id, receipt, "journaled"))
+    return outcomes
+
+
+def _record(journal: Journal, tx: Transmission, receipt: TechnicalReceipt, name: str) -> None:
+    with journal.transaction(durable=True):
+        if tx.state == "prepared":
+            # The upload finished before a crash let us say so.
+            tx = journal.set_state(
+                tx.id, "uploaded", expect="prepared", reason="upload confirmed by its receipt"
+            )
+        journal.update_transmission(
+            tx.id, transfer_id=receipt.transfer_uuid, reason=f"technical receipt {name} read"
+        )
+        if receipt.ok:
+            journal.set_state(
+                tx.id,
+                "receipted",
+                expect="uploaded",
+                reason=f"technical receipt: {receipt.message or 'OK'} "
+                f"(transfer {receipt.transfer_uuid})",
+            )
+            return
+        journal.set_state(
+            tx.id,
+            "failed",
+            expect="uploaded",
+            reason=f"technical receipt with {len(receipt.errors)} error(s)",
+        )
+        journal.add_error(
+            counterpart=tx.counterpart,
+            subject="upload",
+            transmission_id=tx.id,
+            file_name=tx.file_name,
+            findings=[
+                Finding(
+                    f"SP-RECEIPT-{e.code}",
+                    Severity.ERROR,
+                    f"{e.code_description}: {e.description}",
+                    file=tx.file_name,
+                )
+                for e in receipt.errors
+            ],
+        )

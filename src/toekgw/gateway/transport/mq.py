@@ -1,0 +1,362 @@
+"""Message queues with MQ syncpoint semantics: the protocol and its embedded SQLite twin.
+
+The protocol is IBM MQ's unit of work, reduced to what the gateway uses. A session (one
+connection to a queue manager) puts and gets under syncpoint across any number of queues:
+
+- a put is invisible to everyone until ``commit``; ``backout`` discards it;
+- a got message is hidden from everyone until ``commit`` removes it; ``backout`` - or the death
+  of the getting process before it commits - puts it back where it was, with its backout count
+  one higher;
+- a message whose backout count reaches the threshold is moved to the error (backout) queue
+  instead of coming back, so a poison message cannot loop.
+
+:class:`SqliteQueue` is the embedded default: a durable queue in one SQLite file (WAL,
+``synchronous=FULL``), shared by any number of processes on one host.
+
+How a crash is detected: every session holds an exclusive ``flock`` on a lock file of its own
+for its whole life, and marks the messages it got (and its uncommitted puts) with its owner
+token. The kernel releases a flock when the process dies, however it dies (SIGKILL included),
+and never while it lives. Any session that finds an owner in the table whose lock it can take
+knows that owner is dead and rolls its work back: its gets come back with the backout count
+raised, its uncommitted puts vanish. A pid-based lease would be wrong under pid reuse, and a
+time-based lease wrong for a slow but live process; holding the unit of work as an open SQLite
+write transaction would lock every other process out of the database until commit. The lock
+files live in ``<db>.owners/`` beside the database and need a local file system (flock is not
+reliable on NFS).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import fcntl
+import hashlib
+import os
+import sqlite3
+import time
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+from toekgw.gateway.errors import GatewayError
+from toekgw.gateway.sqlite import connect, write
+
+__all__ = [
+    "DEFAULT_BACKOUT_THRESHOLD",
+    "ID_LENGTH",
+    "Message",
+    "MessageQueue",
+    "QueueError",
+    "SqliteQueue",
+    "UnitOfWorkLost",
+    "backout_queue_name",
+    "message_id",
+]
+
+ID_LENGTH = 24  # MQ's MsgId and CorrelId are 24 bytes.
+DEFAULT_BACKOUT_THRESHOLD = 3
+
+
+class QueueError(GatewayError):
+    """The queue manager refused or failed an operation (a clear reason in the message)."""
+
+
+class UnitOfWorkLost(QueueError):
+    """The connection broke with work uncommitted: the queue manager has backed it out.
+
+    Nothing is lost - got messages come back, uncommitted puts never happened - but the caller
+    must redo its whole unit of work from the first get.
+    """
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Message:
+    """A message as got from a queue. ``backout_count`` counts earlier deliveries that were
+    backed out (explicitly or by a crash); ``put_at`` is the UNIX time of the put."""
+
+    msg_id: bytes
+    correl_id: bytes | None
+    body: bytes
+    backout_count: int
+    put_at: float
+
+
+@runtime_checkable
+class MessageQueue(Protocol):
+    """One session with a queue manager; its puts and gets form one unit of work.
+
+    A session belongs to one thread. ``close`` backs out what is uncommitted (deliberately:
+    a program that stops without committing must not have consumed a message).
+    """
+
+    def put(
+        self,
+        queue: str,
+        body: bytes,
+        *,
+        msg_id: bytes | None = None,
+        correl_id: bytes | None = None,
+    ) -> bytes:
+        """Put under syncpoint; returns the message id (a new random one unless given)."""
+        ...
+
+    def get(self, queue: str, *, wait: float = 0.0) -> Message | None:
+        """Get the oldest message under syncpoint, waiting up to ``wait`` seconds; ``None``
+        when there is none."""
+        ...
+
+    def commit(self) -> None: ...
+
+    def backout(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def message_id(text: str) -> bytes:
+    """A stable 24-byte message id derived from ``text`` (e.g. a bundle id), so that a re-sent
+    message carries the id of the first send."""
+    return hashlib.sha256(text.encode("utf-8")).digest()[:ID_LENGTH]
+
+
+def backout_queue_name(queue: str) -> str:
+    """The default error queue of ``queue``."""
+    return f"{queue}.BACKOUT"
+
+
+def _check_id(name: str, value: bytes | None) -> None:
+    if value is not None and (not isinstance(value, bytes) or len(value) != ID_LENGTH):
+        raise ValueError(f"{name} must be {ID_LENGTH} bytes")
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS message (
+    seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+    queue         TEXT NOT NULL,
+    msg_id        BLOB NOT NULL,
+    correl_id     BLOB,
+    body          BLOB NOT NULL,
+    put_at        REAL NOT NULL,
+    backout_count INTEGER NOT NULL DEFAULT 0,
+    -- 'ready': visible; 'put': put but not committed; 'got': got but not committed.
+    state         TEXT NOT NULL CHECK (state IN ('ready', 'put', 'got')),
+    owner         TEXT
+);
+CREATE INDEX IF NOT EXISTS message_ready ON message (queue, state, seq);
+CREATE INDEX IF NOT EXISTS message_owner ON message (owner);
+CREATE TABLE IF NOT EXISTS owner (
+    token      TEXT PRIMARY KEY,
+    pid        INTEGER NOT NULL,
+    started_at REAL NOT NULL
+);
+"""
+
+
+class SqliteQueue:
+    """A session with the embedded queue manager in the SQLite file ``path``.
+
+    ``backout_threshold``: a message backed out this many times goes to its error queue
+    (``backout_queues[queue]`` or ``<queue>.BACKOUT``). ``poll_interval`` bounds the latency
+    of a waiting get.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        backout_threshold: int = DEFAULT_BACKOUT_THRESHOLD,
+        backout_queues: Mapping[str, str] | None = None,
+        poll_interval: float = 0.05,
+        busy_timeout: float = 30.0,
+    ) -> None:
+        if backout_threshold < 1:
+            raise ValueError("backout_threshold must be at least 1")
+        self.path = Path(path)
+        self.backout_threshold = backout_threshold
+        self.backout_queues = dict(backout_queues or {})
+        self.poll_interval = poll_interval
+        self.token = uuid.uuid4().hex
+        self._owners_dir = self.path.with_name(self.path.name + ".owners")
+        self._owners_dir.mkdir(parents=True, exist_ok=True)
+        # Take the life lock before the owner row exists: whoever sees the row sees it held.
+        self._lock_fd = os.open(self._lock_path(self.token), os.O_CREAT | os.O_RDWR, 0o600)
+        fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+        self._db = connect(self.path, _SCHEMA, busy_timeout=busy_timeout)
+        with write(self._db) as db:
+            db.execute(
+                "INSERT INTO owner (token, pid, started_at) VALUES (?, ?, ?)",
+                (self.token, os.getpid(), time.time()),
+            )
+        self._closed = False
+        self.recover()
+
+    # -- the protocol ------------------------------------------------------------------
+
+    def put(
+        self,
+        queue: str,
+        body: bytes,
+        *,
+        msg_id: bytes | None = None,
+        correl_id: bytes | None = None,
+    ) -> bytes:
+        self._check_open()
+        _check_id("msg_id", msg_id)
+        _check_id("correl_id", correl_id)
+        mid = msg_id if msg_id is not None else os.urandom(ID_LENGTH)
+        with write(self._db) as db:
+            db.execute(
+                "INSERT INTO message (queue, msg_id, correl_id, body, put_at, state, owner)"
+                " VALUES (?, ?, ?, ?, ?, 'put', ?)",
+                (queue, mid, correl_id, bytes(body), time.time(), self.token),
+            )
+        return mid
+
+    def get(self, queue: str, *, wait: float = 0.0) -> Message | None:
+        self._check_open()
+        deadline = time.monotonic() + max(wait, 0.0)
+        while True:
+            self.recover()
+            message = self._get_once(queue)
+            if message is not None:
+                return message
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            time.sleep(min(self.poll_interval, remaining))
+
+    def commit(self) -> None:
+        self._check_open()
+        with write(self._db) as db:
+            db.execute("DELETE FROM message WHERE owner = ? AND state = 'got'", (self.token,))
+            db.execute(
+                "UPDATE message SET state = 'ready', owner = NULL"
+                " WHERE owner = ? AND state = 'put'",
+                (self.token,),
+            )
+
+    def backout(self) -> None:
+        self._check_open()
+        with write(self._db) as db:
+            self._roll_back(db, self.token)
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        with write(self._db) as db:
+            self._roll_back(db, self.token)
+            db.execute("DELETE FROM owner WHERE token = ?", (self.token,))
+        self._closed = True
+        self._db.close()
+        with contextlib.suppress(FileNotFoundError):
+            self._lock_path(self.token).unlink()
+        os.close(self._lock_fd)
+
+    def __enter__(self) -> SqliteQueue:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- inspection, for operators and tests --------------------------------------------
+
+    def depth(self, queue: str) -> int:
+        """Committed messages on ``queue`` that are not held by an uncommitted get."""
+        row = self._db.execute(
+            "SELECT count(*) FROM message WHERE queue = ? AND state = 'ready'", (queue,)
+        ).fetchone()
+        return int(row[0])
+
+    def browse(self, queue: str) -> list[Message]:
+        """The committed messages on ``queue`` (held ones included), oldest first, without
+        getting them."""
+        rows = self._db.execute(
+            "SELECT msg_id, correl_id, body, backout_count, put_at FROM message"
+            " WHERE queue = ? AND state IN ('ready', 'got') ORDER BY seq",
+            (queue,),
+        ).fetchall()
+        return [Message(*row) for row in rows]
+
+    def error_queue(self, queue: str) -> str:
+        return self.backout_queues.get(queue, backout_queue_name(queue))
+
+    def recover(self) -> int:
+        """Roll back the work of every dead session; returns how many sessions were dead."""
+        owners = [
+            token
+            for (token,) in self._db.execute(
+                "SELECT token FROM owner WHERE token != ?", (self.token,)
+            ).fetchall()
+        ]
+        dead = 0
+        for token in owners:
+            if self._roll_back_if_dead(token):
+                dead += 1
+        return dead
+
+    # -- internals ------------------------------------------------------------------------
+
+    def _lock_path(self, token: str) -> Path:
+        return self._owners_dir / f"{token}.lock"
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise QueueError(f"the queue session on {self.path} is closed")
+
+    def _get_once(self, queue: str) -> Message | None:
+        # A plain read first: polling an empty queue must not take the write lock.
+        if not self._db.execute(
+            "SELECT 1 FROM message WHERE queue = ? AND state = 'ready' LIMIT 1", (queue,)
+        ).fetchone():
+            return None
+        with write(self._db) as db:
+            row = db.execute(
+                "SELECT seq, msg_id, correl_id, body, backout_count, put_at FROM message"
+                " WHERE queue = ? AND state = 'ready' ORDER BY seq LIMIT 1",
+                (queue,),
+            ).fetchone()
+            if row is None:
+                return None
+            db.execute(
+                "UPDATE message SET state = 'got', owner = ? WHERE seq = ?", (self.token, row[0])
+            )
+        return Message(row[1], row[2], row[3], row[4], row[5])
+
+    def _roll_back(self, db: sqlite3.Connection, token: str) -> None:
+        db.execute("DELETE FROM message WHERE owner = ? AND state = 'put'", (token,))
+        got = db.execute(
+            "SELECT seq, queue, backout_count FROM message WHERE owner = ? AND state = 'got'",
+            (token,),
+        ).fetchall()
+        for seq, queue, count in got:
+            count += 1
+            target = self.error_queue(queue) if count >= self.backout_threshold else queue
+            # A message keeps its place (seq) when it comes back; a poison message moves on.
+            db.execute(
+                "UPDATE message SET state = 'ready', owner = NULL, backout_count = ?, queue = ?"
+                " WHERE seq = ?",
+                (count, target, seq),
+            )
+
+    def _roll_back_if_dead(self, token: str) -> bool:
+        try:
+            fd = os.open(self._lock_path(token), os.O_RDWR)
+        except FileNotFoundError:
+            fd = None  # its lock file is gone: the owner died while being cleaned up
+        try:
+            if fd is not None:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    return False  # alive
+            with write(self._db) as db:
+                # Only the one recoverer that deletes the owner row rolls its work back.
+                if db.execute("DELETE FROM owner WHERE token = ?", (token,)).rowcount != 1:
+                    return False
+                self._roll_back(db, token)
+            with contextlib.suppress(FileNotFoundError):
+                self._lock_path(token).unlink()
+            return True
+        finally:
+            if fd is not None:
+                os.close(fd)

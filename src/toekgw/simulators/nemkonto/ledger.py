@@ -1,0 +1,206 @@
+"""The simulator's ledger: which bundles NemKonto received and which payments it paid.
+
+A durable SQLite file of its own (WAL, ``synchronous=FULL``). Recording a bundle is one
+transaction and idempotent by bundle id, so the simulator may be killed anywhere and handed the
+same bundle again: it then answers from the ledger and pays nothing twice. ``paid`` has the
+payment id as its primary key - the proof that no payment is paid twice.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from toekgw.formats.nemkonto import PaymentBundle, PaymentOrder, PaymentState
+from toekgw.gateway.sqlite import connect, write
+
+__all__ = ["Decision", "Ledger", "PaymentOutcome", "RecordedBundle"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS bundle (
+    bundle_id   TEXT PRIMARY KEY,
+    received_at REAL NOT NULL,
+    payments    INTEGER NOT NULL,
+    control_sum INTEGER NOT NULL,
+    deliveries  INTEGER NOT NULL DEFAULT 1
+);
+CREATE TABLE IF NOT EXISTS outcome (
+    bundle_id         TEXT NOT NULL,
+    seq               INTEGER NOT NULL,
+    payment_id        TEXT NOT NULL,
+    amount_ore        INTEGER NOT NULL,
+    control_status    TEXT NOT NULL,
+    control_code      TEXT,
+    control_text      TEXT,
+    completion_status TEXT,
+    completion_code   TEXT,
+    completion_text   TEXT,
+    PRIMARY KEY (bundle_id, seq)
+);
+CREATE TABLE IF NOT EXISTS paid (
+    payment_id    TEXT PRIMARY KEY,
+    bundle_id     TEXT NOT NULL,
+    amount_ore    INTEGER NOT NULL,
+    status        TEXT NOT NULL,
+    bank_due      REAL,
+    bank_answered INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS paid_bank ON paid (bank_answered, bank_due);
+"""
+
+# Outcomes after which money has left: to the recipient's bank, as a cheque, or to the
+# municipality's error account.
+_PAID_STATES = frozenset({PaymentState.ACCEPTED, PaymentState.CHEQUE, PaymentState.ERROR_ACCOUNT})
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What NemKonto does with one payment: receive control (Retursvar 2) and, for an
+    accepted payment, a failed completion (Retursvar 7) or none."""
+
+    control: PaymentState
+    control_code: str | None = None
+    control_text: str | None = None
+    completion: PaymentState | None = None
+    completion_code: str | None = None
+    completion_text: str | None = None
+
+    @property
+    def final(self) -> PaymentState:
+        return self.completion or self.control
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentOutcome:
+    payment_id: str
+    amount_ore: int
+    decision: Decision
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedBundle:
+    bundle_id: str
+    outcomes: tuple[PaymentOutcome, ...]
+    duplicate: bool
+
+
+class Ledger:
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self._db = connect(path, _SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def record(
+        self,
+        bundle: PaymentBundle,
+        decide: Callable[[PaymentOrder], Decision],
+        *,
+        now: float,
+        bank_delay: float,
+    ) -> RecordedBundle:
+        """Record ``bundle`` once: a bundle id seen before returns its first outcomes."""
+        with write(self._db) as db:
+            if db.execute(
+                "UPDATE bundle SET deliveries = deliveries + 1 WHERE bundle_id = ?",
+                (bundle.bundle_id,),
+            ).rowcount:
+                return RecordedBundle(bundle.bundle_id, self._outcomes(bundle.bundle_id), True)
+            db.execute(
+                "INSERT INTO bundle (bundle_id, received_at, payments, control_sum)"
+                " VALUES (?, ?, ?, ?)",
+                (bundle.bundle_id, now, bundle.number_of_payments, bundle.control_sum_ore),
+            )
+            outcomes = []
+            for seq, p in enumerate(bundle.payments):
+                paid_before = db.execute(
+                    "SELECT 1 FROM paid WHERE payment_id = ?", (p.payment_id,)
+                ).fetchone()
+                if paid_before:
+                    decision = Decision(
+                        PaymentState.REJECTED,
+                        "DUPLICATE_PAYMENT",
+                        "the payment id was paid in an earlier bundle",
+                    )
+                else:
+                    decision = decide(p)
+                outcomes.append(PaymentOutcome(p.payment_id, p.amount_ore, decision))
+                db.execute(
+                    "INSERT INTO outcome VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        bundle.bundle_id,
+                        seq,
+                        p.payment_id,
+                        p.amount_ore,
+                        decision.control.value,
+                        decision.control_code,
+                        decision.control_text,
+                        decision.completion.value if decision.completion else None,
+                        decision.completion_code,
+                        decision.completion_text,
+                    ),
+                )
+                if decision.final in _PAID_STATES:
+                    # Only a payment that reached a bank gets Retursvar 8.
+                    due = now + bank_delay if decision.final is PaymentState.ACCEPTED else None
+                    db.execute(
+                        "INSERT INTO paid (payment_id, bundle_id, amount_ore, status, bank_due)"
+                        " VALUES (?, ?, ?, ?, ?)",
+                        (p.payment_id, bundle.bundle_id, p.amount_ore, decision.final.value, due),
+                    )
+            return RecordedBundle(bundle.bundle_id, tuple(outcomes), False)
+
+    def _outcomes(self, bundle_id: str) -> tuple[PaymentOutcome, ...]:
+        rows = self._db.execute(
+            "SELECT payment_id, amount_ore, control_status, control_code, control_text,"
+            " completion_status, completion_code, completion_text"
+            " FROM outcome WHERE bundle_id = ? ORDER BY seq",
+            (bundle_id,),
+        ).fetchall()
+        return tuple(
+            PaymentOutcome(
+                r[0],
+                r[1],
+                Decision(
+                    PaymentState(r[2]),
+                    r[3],
+                    r[4],
+                    PaymentState(r[5]) if r[5] else None,
+                    r[6],
+                    r[7],
+                ),
+            )
+            for r in rows
+        )
+
+    def bank_due(self, now: float) -> dict[str, list[str]]:
+        """Payments at the bank whose Retursvar 8 is due, per bundle, in payment id order."""
+        rows = self._db.execute(
+            "SELECT bundle_id, payment_id FROM paid WHERE bank_answered = 0"
+            " AND bank_due IS NOT NULL AND bank_due <= ? ORDER BY bundle_id, payment_id",
+            (now,),
+        ).fetchall()
+        out: dict[str, list[str]] = {}
+        for bundle_id, payment_id in rows:
+            out.setdefault(bundle_id, []).append(payment_id)
+        return out
+
+    def mark_bank_answered(self, payment_ids: Sequence[str]) -> None:
+        with write(self._db) as db:
+            db.executemany(
+                "UPDATE paid SET bank_answered = 1 WHERE payment_id = ?",
+                [(p,) for p in payment_ids],
+            )
+
+    # -- for tests and operators ---------------------------------------------------------
+
+    def paid(self) -> dict[str, tuple[int, str]]:
+        """payment id -> (amount in øre, status) of every payment that was paid out."""
+        rows = self._db.execute("SELECT payment_id, amount_ore, status FROM paid").fetchall()
+        return {r[0]: (r[1], r[2]) for r in rows}
+
+    def deliveries(self) -> dict[str, int]:
+        """bundle id -> how many times the bundle was delivered (duplicates included)."""
+        rows = self._db.execute("SELECT bundle_id, deliveries FROM bundle").fetchall()
+        return {r[0]: r[1] for r in rows}
