@@ -13,14 +13,11 @@ import json
 import sqlite3
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from datetime import UTC, datetime
 from itertools import islice
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from toekgw.formats.findings import Finding, Severity
-from toekgw.gateway.journal.migrations import LATEST, MIGRATIONS
+from toekgw.gateway.journal._sqlite_connection import JournalConnection, chunks, now
 from toekgw.gateway.journal.model import (
     AddedItems,
     Direction,
@@ -44,8 +41,6 @@ from toekgw.gateway.journal.model import (
 __all__ = ["SqliteJournal", "now"]
 
 BATCH = 10_000
-_T = TypeVar("_T")
-_LOOKUP_CHUNK = 500  # stays under SQLite's bound-parameter limit
 
 _TX_COLUMNS = (
     "t.id, t.ref, t.counterpart, t.kind, t.direction, t.state, t.file_name, t.size, t.sha256, "
@@ -88,126 +83,8 @@ _REF_SELECT = (
 )
 
 
-def now() -> str:
-    """UTC, ISO 8601 with microseconds: sorts as text, reads as time."""
-    return datetime.now(UTC).isoformat(timespec="microseconds")
-
-
-def _chunks(values: Sequence[_T], size: int = _LOOKUP_CHUNK) -> Iterator[Sequence[_T]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
-
-
-class SqliteJournal:
+class SqliteJournal(JournalConnection):
     """The :class:`~toekgw.gateway.journal.base.Journal` on one SQLite file."""
-
-    def __init__(self, path: str | Path, *, busy_timeout: float = 30.0) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self._db = sqlite3.connect(str(self.path), timeout=busy_timeout, isolation_level=None)
-        except sqlite3.Error as exc:
-            raise JournalError(f"cannot open the journal {self.path}: {exc}") from exc
-        self._depth = 0
-        self._kinds: dict[str, KindSpec] = {}
-        db = self._db
-        db.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
-        mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-        if str(mode).lower() != "wal":
-            raise JournalError(f"the journal {self.path} cannot use WAL mode (got {mode})")
-        db.execute("PRAGMA foreign_keys = ON")
-        db.execute("PRAGMA synchronous = NORMAL")
-        db.execute("PRAGMA cache_size = -65536")
-        self._migrate()
-
-    # -- schema ---------------------------------------------------------------------------
-
-    def _migrate(self) -> None:
-        db = self._db
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
-            )
-            current = db.execute("SELECT max(version) FROM schema_migrations").fetchone()[0] or 0
-            if current > LATEST:
-                raise JournalError(
-                    f"the journal {self.path} has schema version {current}, newer than this "
-                    f"toekgw knows ({LATEST})",
-                    hint="upgrade toek-gateway",
-                )
-            for version, name, sql in MIGRATIONS:
-                if version <= current:
-                    continue
-                for statement in _statements(sql):
-                    db.execute(statement)
-                db.execute(
-                    "INSERT INTO schema_migrations(version, name, applied_at) VALUES (?, ?, ?)",
-                    (version, name, now()),
-                )
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-
-    def schema_version(self) -> int:
-        return int(self._db.execute("SELECT max(version) FROM schema_migrations").fetchone()[0])
-
-    # -- transactions ---------------------------------------------------------------------
-
-    @contextmanager
-    def transaction(self, *, durable: bool = False) -> Iterator[None]:
-        db = self._db
-        if self._depth == 0:
-            # SQLite fixes the safety level outside a transaction only.
-            if durable:
-                db.execute("PRAGMA synchronous = FULL")
-            try:
-                db.execute("BEGIN IMMEDIATE")
-                self._depth = 1
-                try:
-                    yield
-                except BaseException:
-                    db.execute("ROLLBACK")
-                    raise
-                finally:
-                    self._depth = 0
-                db.execute("COMMIT")
-            finally:
-                if durable:
-                    db.execute("PRAGMA synchronous = NORMAL")
-            return
-        if durable and not self._durable_outer():
-            raise JournalError(
-                "a durable transaction cannot be nested in a non-durable one: "
-                "open the outermost transaction with durable=True"
-            )
-        # Nested: a savepoint, so a caller can catch a refusal and carry on.
-        name = f"sp{self._depth}"
-        db.execute(f"SAVEPOINT {name}")
-        self._depth += 1
-        try:
-            yield
-        except BaseException:
-            db.execute(f"ROLLBACK TO {name}")
-            db.execute(f"RELEASE {name}")
-            raise
-        finally:
-            self._depth -= 1
-        db.execute(f"RELEASE {name}")
-
-    def _durable_outer(self) -> bool:
-        return int(self._db.execute("PRAGMA synchronous").fetchone()[0]) >= 2
-
-    def close(self) -> None:
-        self._db.close()
-
-    def __enter__(self) -> SqliteJournal:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # -- kinds ----------------------------------------------------------------------------
 
@@ -568,7 +445,7 @@ class SqliteJournal:
     def _refs(self, sql: str, counterpart: str, keys: Sequence[str]) -> dict[str, ItemRef]:
         found: dict[str, ItemRef] = {}
         unique = list(dict.fromkeys(keys))
-        for chunk in _chunks(unique):
+        for chunk in chunks(unique):
             rows = self._db.execute(
                 sql.format(", ".join("?" * len(chunk))) + " ORDER BY i.id",
                 (counterpart, *chunk),
@@ -610,7 +487,7 @@ class SqliteJournal:
     ) -> dict[str, ItemRef]:
         found: dict[str, ItemRef] = {}
         unique = list(dict.fromkeys(fingerprints))
-        for chunk in _chunks(unique):
+        for chunk in chunks(unique):
             rows = self._db.execute(
                 "SELECT i.fingerprint, i.business_key, i.id, i.transmission_id, t.file_name, "
                 "i.seq, e.at FROM items i JOIN transmissions t ON t.id = i.transmission_id "
@@ -727,7 +604,7 @@ class SqliteJournal:
         stamp = now()
         db = self._db
         with self.transaction():
-            for chunk in _chunks(ids):
+            for chunk in chunks(ids):
                 rows = db.execute(
                     "SELECT i.id, i.transmission_id, t.kind FROM items i "
                     "JOIN transmissions t ON t.id = i.transmission_id "
@@ -827,7 +704,7 @@ class SqliteJournal:
         """item id -> the transmissions that carried it, oldest first."""
         found: dict[int, list[int]] = {}
         ids = list(dict.fromkeys(item_ids))
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids):
             rows = self._db.execute(
                 "SELECT item_id, transmission_id FROM transmission_members "
                 f"WHERE item_id IN ({', '.join('?' * len(chunk))}) "
@@ -1003,18 +880,3 @@ def _transmission(row: Sequence[Any]) -> Transmission:
         total_ore=row[16],
         meta=json.loads(row[17]),
     )
-
-
-def _statements(sql: str) -> Iterator[str]:
-    # Triggers hold ';' inside BEGIN ... END: complete_statement knows where they end.
-    buffer = ""
-    for line in sql.splitlines(keepends=True):
-        if line.strip().startswith("--") and not buffer.strip():
-            continue
-        buffer += line
-        if sqlite3.complete_statement(buffer):
-            if buffer.strip():
-                yield buffer.strip()
-            buffer = ""
-    if buffer.strip():
-        yield buffer.strip()

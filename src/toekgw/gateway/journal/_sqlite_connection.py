@@ -1,0 +1,160 @@
+"""The journal's database file: opening it, bringing its schema up to date, and transactions.
+
+The journal is the outbox, audit trail and idempotency guard of every transmission; everything
+it records goes through the one connection opened here. Opening sets WAL mode and the pragmas
+that let several gateway processes share the file, then applies the numbered migrations of
+:mod:`toekgw.gateway.journal.migrations` that the file lacks. After that every write runs in
+:meth:`JournalConnection.transaction`: ``BEGIN IMMEDIATE`` at the outermost level (durable ones
+at ``synchronous=FULL``), a savepoint when nested.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Self, TypeVar
+
+from toekgw.gateway.journal.migrations import LATEST, MIGRATIONS
+from toekgw.gateway.journal.model import JournalError, KindSpec
+
+__all__ = ["JournalConnection", "chunks", "now"]
+
+_T = TypeVar("_T")
+_LOOKUP_CHUNK = 500  # stays under SQLite's bound-parameter limit
+
+
+def now() -> str:
+    """UTC, ISO 8601 with microseconds: sorts as text, reads as time."""
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def chunks(values: Sequence[_T], size: int = _LOOKUP_CHUNK) -> Iterator[Sequence[_T]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+class JournalConnection:
+    """The connection, schema and transactions that the rest of
+    :class:`~toekgw.gateway.journal.sqlite.SqliteJournal` is built on."""
+
+    def __init__(self, path: str | Path, *, busy_timeout: float = 30.0) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = sqlite3.connect(str(self.path), timeout=busy_timeout, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise JournalError(f"cannot open the journal {self.path}: {exc}") from exc
+        self._depth = 0
+        self._kinds: dict[str, KindSpec] = {}  # read once per connection (Transmissions.kind)
+        db = self._db
+        db.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+        mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise JournalError(f"the journal {self.path} cannot use WAL mode (got {mode})")
+        db.execute("PRAGMA foreign_keys = ON")
+        db.execute("PRAGMA synchronous = NORMAL")
+        db.execute("PRAGMA cache_size = -65536")
+        self._migrate()
+
+    def _migrate(self) -> None:
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+            )
+            current = db.execute("SELECT max(version) FROM schema_migrations").fetchone()[0] or 0
+            if current > LATEST:
+                raise JournalError(
+                    f"the journal {self.path} has schema version {current}, newer than this "
+                    f"toekgw knows ({LATEST})",
+                    hint="upgrade toek-gateway",
+                )
+            for version, name, sql in MIGRATIONS:
+                if version <= current:
+                    continue
+                for statement in _statements(sql):
+                    db.execute(statement)
+                db.execute(
+                    "INSERT INTO schema_migrations(version, name, applied_at) VALUES (?, ?, ?)",
+                    (version, name, now()),
+                )
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    def schema_version(self) -> int:
+        return int(self._db.execute("SELECT max(version) FROM schema_migrations").fetchone()[0])
+
+    @contextmanager
+    def transaction(self, *, durable: bool = False) -> Iterator[None]:
+        db = self._db
+        if self._depth == 0:
+            # SQLite fixes the safety level outside a transaction only.
+            if durable:
+                db.execute("PRAGMA synchronous = FULL")
+            try:
+                db.execute("BEGIN IMMEDIATE")
+                self._depth = 1
+                try:
+                    yield
+                except BaseException:
+                    db.execute("ROLLBACK")
+                    raise
+                finally:
+                    self._depth = 0
+                db.execute("COMMIT")
+            finally:
+                if durable:
+                    db.execute("PRAGMA synchronous = NORMAL")
+            return
+        if durable and not self._durable_outer():
+            raise JournalError(
+                "a durable transaction cannot be nested in a non-durable one: "
+                "open the outermost transaction with durable=True"
+            )
+        # Nested: a savepoint, so a caller can catch a refusal and carry on.
+        name = f"sp{self._depth}"
+        db.execute(f"SAVEPOINT {name}")
+        self._depth += 1
+        try:
+            yield
+        except BaseException:
+            db.execute(f"ROLLBACK TO {name}")
+            db.execute(f"RELEASE {name}")
+            raise
+        finally:
+            self._depth -= 1
+        db.execute(f"RELEASE {name}")
+
+    def _durable_outer(self) -> bool:
+        return int(self._db.execute("PRAGMA synchronous").fetchone()[0]) >= 2
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _statements(sql: str) -> Iterator[str]:
+    # Triggers hold ';' inside BEGIN ... END: complete_statement knows where they end.
+    buffer = ""
+    for line in sql.splitlines(keepends=True):
+        if line.strip().startswith("--") and not buffer.strip():
+            continue
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip():
+                yield buffer.strip()
+            buffer = ""
+    if buffer.strip():
+        yield buffer.strip()
