@@ -16,14 +16,13 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import islice
 from typing import Any
 
-from toekgw.formats.findings import Finding, Severity
-from toekgw.gateway.journal._sqlite_connection import JournalConnection, chunks, now
+from toekgw.gateway.journal._sqlite_connection import chunks, now
+from toekgw.gateway.journal._sqlite_errors import ErrorList
 from toekgw.gateway.journal.model import (
     AddedItems,
     Direction,
     DuplicateItem,
     DuplicateTransmission,
-    ErrorEntry,
     Event,
     FingerprintMatch,
     Item,
@@ -83,7 +82,7 @@ _REF_SELECT = (
 )
 
 
-class SqliteJournal(JournalConnection):
+class SqliteJournal(ErrorList):
     """The :class:`~toekgw.gateway.journal.base.Journal` on one SQLite file."""
 
     # -- kinds ----------------------------------------------------------------------------
@@ -747,116 +746,6 @@ class SqliteJournal(JournalConnection):
         # Replayed in log order; told in time order (a receive journals, in its one
         # transaction, the earlier moments it downloaded and checked the file).
         return ItemHistory(item, tx, tuple(sorted(story, key=lambda e: (e.at, e.id))))
-
-    # -- the error list -------------------------------------------------------------------
-
-    def add_error(
-        self,
-        *,
-        counterpart: str,
-        subject: str,
-        findings: Sequence[Finding],
-        transmission_id: int | None = None,
-        file_name: str | None = None,
-        business_key: str | None = None,
-    ) -> int:
-        with self.transaction():
-            cur = self._db.execute(
-                "INSERT INTO error_entries(at, counterpart, transmission_id, file_name, subject, "
-                "business_key) VALUES (?, ?, ?, ?, ?, ?)",
-                (now(), counterpart, transmission_id, file_name, subject, business_key),
-            )
-            entry = int(cur.lastrowid or 0)
-            self._db.executemany(
-                "INSERT INTO error_findings(entry_id, code, severity, message, line, columns, "
-                "field, expected, found, path) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    (
-                        entry,
-                        f.code,
-                        f.severity.value,
-                        f.message,
-                        f.line,
-                        f.columns_text or None,
-                        f.field,
-                        f.expected,
-                        f.found,
-                        f.path,
-                    )
-                    for f in findings
-                ),
-            )
-        return entry
-
-    def resolve_error(self, entry_id: int, resolution: str) -> None:
-        with self.transaction():
-            done = self._db.execute(
-                "UPDATE error_entries SET state = 'resolved', resolution = ?, resolved_at = ? "
-                "WHERE id = ? AND state = 'open'",
-                (resolution, now(), entry_id),
-            ).rowcount
-            if not done:
-                raise JournalError(f"no open error-list entry #{entry_id}")
-
-    def errors(
-        self, *, include_resolved: bool = False, counterpart: str | None = None
-    ) -> list[ErrorEntry]:
-        where = ["1 = 1"]
-        args: list[Any] = []
-        if not include_resolved:
-            where.append("state = 'open'")
-        if counterpart is not None:
-            where.append("counterpart = ?")
-            args.append(counterpart)
-        entries = self._db.execute(
-            "SELECT id, at, counterpart, transmission_id, file_name, subject, business_key, "
-            f"state, resolution FROM error_entries WHERE {' AND '.join(where)} ORDER BY id",
-            args,
-        ).fetchall()
-        result = []
-        for row in entries:
-            found = self._db.execute(
-                "SELECT code, severity, message, line, columns, field, expected, found, path "
-                "FROM error_findings WHERE entry_id = ? ORDER BY id",
-                (row[0],),
-            ).fetchall()
-            findings = tuple(
-                Finding(
-                    code=f[0],
-                    severity=Severity(f[1]),
-                    message=f[2],
-                    line=f[3],
-                    columns=_columns(f[4]),
-                    field=f[5],
-                    expected=f[6],
-                    found=f[7],
-                    path=f[8],
-                    file=row[4],
-                )
-                for f in found
-            )
-            result.append(
-                ErrorEntry(
-                    id=row[0],
-                    at=row[1],
-                    counterpart=row[2],
-                    transmission_id=row[3],
-                    file_name=row[4],
-                    subject=row[5],
-                    business_key=row[6],
-                    state=row[7],
-                    resolution=row[8],
-                    findings=findings,
-                )
-            )
-        return result
-
-
-def _columns(text: str | None) -> tuple[int, int] | None:
-    if not text:
-        return None
-    start, _, end = text.partition("-")
-    return int(start), int(end or start)
 
 
 def _transmission(row: Sequence[Any]) -> Transmission:
