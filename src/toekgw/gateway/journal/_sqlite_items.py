@@ -1,0 +1,358 @@
+"""Items in the journal: the payments and records a transmission holds, one row each.
+
+Items are journaled in batches with their transmission, all or none, and are the idempotency
+guard for single payments: a business key journaled before for the same counterpart is refused
+(:class:`~toekgw.gateway.journal.model.DuplicateItem` names the first), and a fingerprint seen
+before is reported as a possible duplicate payment. Each item then follows its kind's item
+lifecycle, moved in bulk per transmission or one by one, every move an event.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from itertools import islice
+from typing import Any
+
+from toekgw.gateway.journal._sqlite_connection import chunks, now
+from toekgw.gateway.journal._sqlite_transmissions import Transmissions
+from toekgw.gateway.journal.model import (
+    AddedItems,
+    DuplicateItem,
+    FingerprintMatch,
+    Item,
+    ItemRef,
+    JournalError,
+    NewItem,
+    StateError,
+    Transmission,
+)
+
+__all__ = ["BATCH", "ITEM_COLUMNS", "Items", "item_from_row"]
+
+BATCH = 10_000
+
+ITEM_COLUMNS = (
+    "i.id, i.transmission_id, i.counterpart, i.business_key, i.amount_ore, i.seq, "
+    "i.fingerprint, i.state, e.at, i.updated_at, i.data, i.lookup"
+)
+
+
+def item_from_row(row: Sequence[Any]) -> Item:
+    data = row[10]
+    return Item(
+        id=row[0],
+        transmission_id=row[1],
+        counterpart=row[2],
+        business_key=row[3],
+        amount_ore=row[4],
+        seq=row[5],
+        fingerprint=row[6],
+        state=row[7],
+        created_at=row[8],
+        updated_at=row[9],
+        data=json.loads(data) if data is not None else None,
+        lookup=row[11],
+    )
+
+
+_REF_SELECT = (
+    "SELECT i.business_key, i.id, i.transmission_id, t.file_name, i.seq, e.at "
+    "FROM items i JOIN transmissions t ON t.id = i.transmission_id "
+    "JOIN events e ON e.id = i.created_event "
+)
+
+
+class Items(Transmissions):
+    """Journaling, finding and moving items: the part of
+    :class:`~toekgw.gateway.journal.sqlite.SqliteJournal` that keeps single payments."""
+
+    def add_items(
+        self, transmission_id: int, items: Iterable[NewItem], *, state: str, reason: str
+    ) -> AddedItems:
+        tx = self.get_transmission(transmission_id)
+        lifecycle = self.kind(tx.kind).item
+        if lifecycle is None:
+            raise JournalError(f"a {tx.kind} transmission has no items")
+        if state not in lifecycle.initial:
+            raise StateError(
+                f"a {tx.kind} item cannot start in state {state!r} "
+                f"(allowed: {', '.join(lifecycle.initial)})"
+            )
+        db = self._db
+        count = 0
+        total = 0
+        stamp = now()
+        with self.transaction():
+            event_id = self._event(transmission_id, None, "items", None, state, None, reason, stamp)
+            iterator = iter(items)
+            while batch := [
+                (
+                    transmission_id,
+                    tx.counterpart,
+                    it.business_key,
+                    it.amount_ore,
+                    it.seq,
+                    it.fingerprint,
+                    state,
+                    event_id,
+                    stamp,
+                    None if it.data is None else json.dumps(it.data, ensure_ascii=False),
+                    it.lookup,
+                )
+                for it in islice(iterator, BATCH)
+            ]:
+                try:
+                    db.executemany(
+                        "INSERT INTO items(transmission_id, counterpart, business_key, amount_ore, "
+                        "seq, fingerprint, state, created_event, updated_at, data, lookup) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        batch,
+                    )
+                except sqlite3.IntegrityError as exc:
+                    raise self._first_duplicate(tx, event_id, count, batch) from exc
+                count += len(batch)
+                total += sum(row[3] for row in batch)
+            # The count is known only now; it goes in a second line, as events never change.
+            self._event(
+                transmission_id,
+                None,
+                "transmission",
+                None,
+                None,
+                None,
+                f"{count} items journaled, total {total} øre",
+                None,
+            )
+            matches = self._duplicate_payments(transmission_id, tx.counterpart)
+        return AddedItems(count, total, matches)
+
+    def _first_duplicate(
+        self, tx: Transmission, event_id: int, before: int, batch: list[tuple[Any, ...]]
+    ) -> DuplicateItem:
+        # executemany stops at the first failing row, keeping those before it: their count
+        # says which row failed. Only the failure path comes here.
+        inserted = self._db.execute(
+            "SELECT count(*) FROM items WHERE created_event = ?", (event_id,)
+        ).fetchone()[0]
+        row = batch[inserted - before]
+        key, seq = row[2], row[4]
+        first = self._db.execute(
+            _REF_SELECT + "WHERE i.counterpart = ? AND i.business_key = ?",
+            (tx.counterpart, key),
+        ).fetchone()
+        if first is None:
+            return DuplicateItem(key, None)
+        ref = ItemRef(*first)
+        if ref.transmission_id == tx.id:
+            return DuplicateItem(key, None, same_transmission=(ref.seq, seq))
+        return DuplicateItem(key, ref)
+
+    def _refs(self, sql: str, counterpart: str, keys: Sequence[str]) -> dict[str, ItemRef]:
+        found: dict[str, ItemRef] = {}
+        unique = list(dict.fromkeys(keys))
+        for chunk in chunks(unique):
+            rows = self._db.execute(
+                sql.format(", ".join("?" * len(chunk))) + " ORDER BY i.id",
+                (counterpart, *chunk),
+            ).fetchall()
+            for row in rows:
+                found.setdefault(row[0], ItemRef(*row))
+        return found
+
+    def _duplicate_payments(
+        self, transmission_id: int, counterpart: str
+    ) -> tuple[FingerprintMatch, ...]:
+        rows = self._db.execute(
+            "SELECT n.id, min(o.id) FROM items n JOIN items o "
+            "ON o.counterpart = n.counterpart AND o.fingerprint = n.fingerprint AND o.id < n.id "
+            "WHERE n.transmission_id = ? AND n.fingerprint IS NOT NULL "
+            "AND n.counterpart = ? GROUP BY n.id ORDER BY n.id",
+            (transmission_id, counterpart),
+        ).fetchall()
+        return tuple(FingerprintMatch(self._ref(new), self._ref(old)) for new, old in rows)
+
+    def _ref(self, item_id: int) -> ItemRef:
+        row = self._db.execute(
+            "SELECT i.business_key, i.id, i.transmission_id, t.file_name, i.seq, e.at "
+            "FROM items i JOIN transmissions t ON t.id = i.transmission_id "
+            "JOIN events e ON e.id = i.created_event WHERE i.id = ?",
+            (item_id,),
+        ).fetchone()
+        return ItemRef(*row)
+
+    def existing_items(self, counterpart: str, business_keys: Iterable[str]) -> dict[str, ItemRef]:
+        return self._refs(
+            _REF_SELECT + "WHERE i.counterpart = ? AND i.business_key IN ({})",
+            counterpart,
+            list(business_keys),
+        )
+
+    def earlier_fingerprints(
+        self, counterpart: str, fingerprints: Iterable[str]
+    ) -> dict[str, ItemRef]:
+        found: dict[str, ItemRef] = {}
+        unique = list(dict.fromkeys(fingerprints))
+        for chunk in chunks(unique):
+            rows = self._db.execute(
+                "SELECT i.fingerprint, i.business_key, i.id, i.transmission_id, t.file_name, "
+                "i.seq, e.at FROM items i JOIN transmissions t ON t.id = i.transmission_id "
+                "JOIN events e ON e.id = i.created_event "
+                f"WHERE i.counterpart = ? AND i.fingerprint IN ({', '.join('?' * len(chunk))}) "
+                "ORDER BY i.id",
+                (counterpart, *chunk),
+            ).fetchall()
+            for row in rows:
+                found.setdefault(row[0], ItemRef(*row[1:]))
+        return found
+
+    def items(self, transmission_id: int, *, state: str | None = None) -> Iterator[Item]:
+        sql = (
+            f"SELECT {ITEM_COLUMNS} FROM items i JOIN events e ON e.id = i.created_event "
+            "WHERE i.transmission_id = ?"
+        )
+        args: list[Any] = [transmission_id]
+        if state is not None:
+            sql += " AND i.state = ?"
+            args.append(state)
+        for row in self._db.execute(sql + " ORDER BY i.id", args):
+            yield item_from_row(row)
+
+    def find_items(self, business_key: str, counterpart: str | None = None) -> list[Item]:
+        sql = (
+            f"SELECT {ITEM_COLUMNS} FROM items i JOIN events e ON e.id = i.created_event "
+            "WHERE i.business_key = ?"
+        )
+        args: list[Any] = [business_key]
+        if counterpart is not None:
+            sql += " AND i.counterpart = ?"
+            args.append(counterpart)
+        return [item_from_row(r) for r in self._db.execute(sql + " ORDER BY i.id", args)]
+
+    def items_by_lookup(self, counterpart: str, lookup: str) -> list[Item]:
+        rows = self._db.execute(
+            f"SELECT {ITEM_COLUMNS} FROM items i JOIN events e ON e.id = i.created_event "
+            "WHERE i.counterpart = ? AND i.lookup = ? ORDER BY i.id",
+            (counterpart, lookup),
+        )
+        return [item_from_row(r) for r in rows]
+
+    def get_item(self, item_id: int) -> Item:
+        row = self._db.execute(
+            f"SELECT {ITEM_COLUMNS} FROM items i JOIN events e ON e.id = i.created_event "
+            "WHERE i.id = ?",
+            (item_id,),
+        ).fetchone()
+        if row is None:
+            raise JournalError(f"no item #{item_id} in the journal")
+        return item_from_row(row)
+
+    def move_items(
+        self, transmission_id: int, from_state: str, to_state: str, *, reason: str
+    ) -> int:
+        tx = self.get_transmission(transmission_id)
+        lifecycle = self.kind(tx.kind).item
+        if lifecycle is None or not lifecycle.allows(from_state, to_state):
+            raise StateError(
+                f"{tx.describe()}: a {tx.kind} item cannot move from {from_state!r} to {to_state!r}"
+            )
+        stamp = now()
+        with self.transaction():
+            moved = self._db.execute(
+                "UPDATE items SET state = ?, updated_at = ? "
+                "WHERE transmission_id = ? AND state = ?",
+                (to_state, stamp, transmission_id, from_state),
+            ).rowcount
+            if moved:
+                self._event(
+                    transmission_id, None, "items", from_state, to_state, moved, reason, stamp
+                )
+        return int(moved)
+
+    def set_item_state(
+        self, item_id: int, to_state: str, *, reason: str, expect: str | None = None
+    ) -> Item:
+        with self.transaction():
+            item = self.get_item(item_id)
+            tx = self.get_transmission(item.transmission_id)
+            if expect is not None and item.state != expect:
+                raise StateError(
+                    f"item {item.business_key!r} is in state {item.state!r}, not {expect!r}"
+                )
+            lifecycle = self.kind(tx.kind).item
+            if lifecycle is None or not lifecycle.allows(item.state, to_state):
+                raise StateError(
+                    f"item {item.business_key!r}: a {tx.kind} item cannot move from "
+                    f"{item.state!r} to {to_state!r}"
+                )
+            stamp = now()
+            self._db.execute(
+                "UPDATE items SET state = ?, updated_at = ? WHERE id = ?",
+                (to_state, stamp, item_id),
+            )
+            self._event(
+                item.transmission_id, item_id, "item", item.state, to_state, None, reason, stamp
+            )
+        return self.get_item(item_id)
+
+    def set_items_state(
+        self,
+        item_ids: Iterable[int],
+        from_state: str,
+        to_state: str,
+        *,
+        reason: str | Mapping[int, str],
+    ) -> list[int]:
+        """Move those of ``item_ids`` that are in ``from_state``; one event per item (a subset
+        of a transmission's items cannot share an ``items`` event). Returns the moved ids."""
+        ids = list(dict.fromkeys(item_ids))
+        moved: list[int] = []
+        stamp = now()
+        db = self._db
+        with self.transaction():
+            for chunk in chunks(ids):
+                rows = db.execute(
+                    "SELECT i.id, i.transmission_id, t.kind FROM items i "
+                    "JOIN transmissions t ON t.id = i.transmission_id "
+                    f"WHERE i.state = ? AND i.id IN ({', '.join('?' * len(chunk))}) ORDER BY i.id",
+                    (from_state, *chunk),
+                ).fetchall()
+                for kind in {r[2] for r in rows}:
+                    lifecycle = self.kind(kind).item
+                    if lifecycle is None or not lifecycle.allows(from_state, to_state):
+                        raise StateError(
+                            f"a {kind} item cannot move from {from_state!r} to {to_state!r}"
+                        )
+                db.executemany(
+                    "UPDATE items SET state = ?, updated_at = ? WHERE id = ?",
+                    [(to_state, stamp, r[0]) for r in rows],
+                )
+                db.executemany(
+                    "INSERT INTO events(at, transmission_id, item_id, scope, from_state, "
+                    "to_state, count, reason) VALUES (?, ?, ?, 'item', ?, ?, NULL, ?)",
+                    [
+                        (
+                            stamp,
+                            r[1],
+                            r[0],
+                            from_state,
+                            to_state,
+                            reason if isinstance(reason, str) else reason.get(r[0], ""),
+                        )
+                        for r in rows
+                    ],
+                )
+                moved.extend(r[0] for r in rows)
+        return moved
+
+    def items_of_kind(self, kind: str, state: str) -> Iterator[Item]:
+        """Every item in ``state`` of every transmission of ``kind``, oldest first."""
+        rows = self._db.execute(
+            f"SELECT {ITEM_COLUMNS} FROM items i JOIN events e ON e.id = i.created_event "
+            "JOIN transmissions t ON t.id = i.transmission_id "
+            "WHERE t.kind = ? AND i.state = ? ORDER BY i.id",
+            (kind, state),
+        ).fetchall()
+        for row in rows:
+            yield item_from_row(row)
