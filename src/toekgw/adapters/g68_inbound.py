@@ -34,11 +34,12 @@ from typing import Any
 
 from toekgw.adapters.g68 import G68Config, G68Reader, G68Validation
 from toekgw.adapters.payments import PAYMENT_ITEM, PaymentInstruction
+from toekgw.adapters.serviceplatform import ReceiveSettings
 from toekgw.formats.findings import Finding, Severity
 from toekgw.formats.fixed import iter_lines
 from toekgw.formats.g68 import G68Form, G68Header, decode_header, payment_codec
 from toekgw.formats.g68.rules import DEFAULT_DAGPENGE_UNITS, DEFAULT_MAX_AGE_DAYS
-from toekgw.gateway.config import ConfigError, ReceiveSettings
+from toekgw.gateway.config import ConfigError
 from toekgw.gateway.inbound import Candidate, Processed, StagedFile, inbound_kind
 from toekgw.gateway.journal import JournalReader, NewItem
 
