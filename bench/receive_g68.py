@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from toekgw.adapters.g68_inbound import G68Processor  # noqa: E402
+from toekgw.adapters.g68 import G68Processor  # noqa: E402
 from toekgw.adapters.serviceplatform import ReceiveSettings, receive_pipeline  # noqa: E402
 from toekgw.formats.serviceplatform import FileDescriptor, Trigger, build_trigger  # noqa: E402
 from toekgw.gateway.journal import open_journal  # noqa: E402

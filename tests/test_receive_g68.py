@@ -23,7 +23,7 @@ from tests.g68_receive_helpers import (
     generate,
     receive,
 )
-from toekgw.adapters.payments import PaymentInstruction
+from toekgw.adapters.g68 import PaymentInstruction
 from toekgw.adapters.serviceplatform import receive_pipeline, receive_profile
 from toekgw.cli.main import cli
 from toekgw.formats.g68 import G68Delivery, G68Form, encode_delivery
@@ -271,7 +271,7 @@ def test_hostile_input_is_refused_and_changes_nothing(grig: Rig, tmp_path: Path)
 def test_receive_on_a_local_directory(tmp_path: Path, grig: Rig) -> None:
     from functools import partial
 
-    from toekgw.adapters.g68_inbound import G68Processor
+    from toekgw.adapters.g68 import G68Processor
 
     data, expected = generate(tmp_path, "e.g68", count=40, error_rate=0.1, seed=9)
     grig.deliver("G68_LOCAL.txt", data)
@@ -299,7 +299,7 @@ def test_receive_on_a_local_directory(tmp_path: Path, grig: Rig) -> None:
 
 
 def test_priority_by_name_marker_or_a_peek_at_the_start(tmp_path: Path) -> None:
-    from toekgw.adapters.g68_inbound import G68Processor
+    from toekgw.adapters.g68 import G68Processor
     from toekgw.adapters.serviceplatform import ReceiveSettings
     from toekgw.formats.serviceplatform import FileDescriptor, FileMetadata
     from toekgw.gateway.inbound import Candidate
@@ -337,7 +337,7 @@ def test_priority_by_name_marker_or_a_peek_at_the_start(tmp_path: Path) -> None:
     ],
 )
 def test_bad_profile_options_are_named(options: dict[str, object], message: str) -> None:
-    from toekgw.adapters.g68_inbound import G68Processor
+    from toekgw.adapters.g68 import G68Processor
     from toekgw.adapters.serviceplatform import ReceiveSettings
     from toekgw.gateway.config import ConfigError
 

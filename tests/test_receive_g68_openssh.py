@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tests.g68_receive_helpers import TODAY, excluded_lines, generate
 from tests.test_transport_openssh import Sshd, sshd  # noqa: F401  (the module's fixture)
-from toekgw.adapters.g68_inbound import G68Processor
+from toekgw.adapters.g68 import G68Processor
 from toekgw.adapters.serviceplatform import ReceiveSettings, receive_pipeline
 from toekgw.formats.serviceplatform import FileDescriptor, Trigger, build_trigger
 from toekgw.gateway.journal import open_journal

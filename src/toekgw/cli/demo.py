@@ -26,8 +26,8 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from toekgw.adapters.eindkomst.demo import PaidBenefit, render_summary, report_paid_benefits
-from toekgw.adapters.g68_inbound import G68Processor
+from toekgw.adapters.eindkomst import PaidBenefit, render_summary, report_paid_benefits
+from toekgw.adapters.g68 import PAYMENT_ITEM, G68Processor, PaymentInstruction
 from toekgw.adapters.nemkonto import (
     Authority,
     FlowSettings,
@@ -37,7 +37,6 @@ from toekgw.adapters.nemkonto import (
     render_bundles,
     send_bundles,
 )
-from toekgw.adapters.payments import PAYMENT_ITEM, PaymentInstruction
 from toekgw.adapters.serviceplatform import ReceiveSettings, receive_pipeline, send_file
 from toekgw.formats.eindkomst import Sender
 from toekgw.formats.g68 import G68Form

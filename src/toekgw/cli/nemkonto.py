@@ -13,16 +13,17 @@ import click
 
 from toekgw.adapters.config import load_settings
 from toekgw.adapters.nemkonto import (
+    MANUAL_SUBJECT,
+    NEMKONTO_SECTION,
     FlowSettings,
     block_recipient,
     blocks,
+    flow_settings,
     lift_block,
     recipient,
     release,
     send_bundles,
 )
-from toekgw.adapters.nemkonto.answers import MANUAL_SUBJECT
-from toekgw.adapters.nemkonto.settings import NEMKONTO_SECTION, flow_settings
 from toekgw.cli.options import config_option
 from toekgw.formats.findings import mask_cpr_in_text
 from toekgw.gateway.config import Settings

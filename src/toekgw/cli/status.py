@@ -15,10 +15,14 @@ from rich.console import Console
 from rich.table import Table
 
 from toekgw.adapters.config import load_settings
-from toekgw.adapters.eindkomst import period_reconciliation, report_lines, reports_dict
-from toekgw.adapters.eindkomst.reconcile import ReportLine
-from toekgw.adapters.eindkomst.runtime import overdue_after
-from toekgw.adapters.payments import PaymentInstruction
+from toekgw.adapters.eindkomst import (
+    ReportLine,
+    overdue_after,
+    period_reconciliation,
+    report_lines,
+    reports_dict,
+)
+from toekgw.adapters.g68 import PaymentInstruction
 from toekgw.cli.options import config_option
 from toekgw.formats.findings import mask_cpr, mask_cpr_in_text
 from toekgw.gateway.errors import InputError

@@ -43,7 +43,7 @@ __all__ = [
 
 DEFAULT_REQUEST_QUEUE = "NKS.PAYMENT.REQUEST"
 DEFAULT_REPLY_QUEUE = "NKS.PAYMENT.REPLY"
-#: The journal kind whose items are payments (:data:`toekgw.adapters.payments.PAYMENT_ITEM`).
+#: The journal kind whose items are payments (:data:`toekgw.adapters.g68.payments.PAYMENT_ITEM`).
 PAYMENT_KIND = "g68-delivery"
 
 # A bundle's states in the order answers move it; an answer that overtakes another may skip

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import click
 
-from toekgw.adapters.nemkonto import receive_answers
-from toekgw.adapters.nemkonto.settings import NEMKONTO_SECTION
+from toekgw.adapters.nemkonto import NEMKONTO_SECTION, receive_answers
 from toekgw.cli.nemkonto import opened
 from toekgw.cli.options import config_option
 from toekgw.gateway.transport.config import open_queue
