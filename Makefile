@@ -5,6 +5,8 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 DEMO_DIR ?= demo-run
+# The suite runs on both cores (pytest-xdist); PYTEST_ARGS= runs it in one process.
+PYTEST_ARGS ?= -n 2
 
 .PHONY: venv demo test lint typecheck pytest bench clean
 
@@ -20,6 +22,7 @@ $(STAMP): pyproject.toml
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 typecheck: venv
 	$(VENV)/bin/mypy

@@ -15,6 +15,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.crashkit import LineProcessor, delivery_bytes
+from toekgw.adapters.serviceplatform import receive_pipeline
 from toekgw.gateway.inbound import InboundPipeline
 from toekgw.gateway.journal import (
     Direction,
@@ -64,7 +65,7 @@ def test_receive_99999_payments_localdir(benchmark: Any, tmp_path: Path) -> None
         trigger = Trigger(FileDescriptor("BIG.txt", len(data), "ksd", ("toek",)))
         (out / "BIG.txt.trigger").write_bytes(build_trigger(trigger))
         platform.scan()
-        pipeline = InboundPipeline(
+        pipeline = receive_pipeline(
             open_journal(base / "j.sqlite"),
             LocalDirTransport(platform.party_dir("toek")),
             LineProcessor(),

@@ -26,10 +26,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from toekgw.adapters.g68_inbound import G68Processor  # noqa: E402
+from toekgw.adapters.g68 import G68Processor  # noqa: E402
+from toekgw.adapters.serviceplatform import ReceiveSettings, receive_pipeline  # noqa: E402
 from toekgw.formats.serviceplatform import FileDescriptor, Trigger, build_trigger  # noqa: E402
-from toekgw.gateway.config import ReceiveSettings  # noqa: E402
-from toekgw.gateway.inbound import InboundPipeline  # noqa: E402
 from toekgw.gateway.journal import open_journal  # noqa: E402
 from toekgw.gateway.transport import LocalDirTransport  # noqa: E402
 from toekgw.simulators.ksd import GeneratorSettings, write_delivery  # noqa: E402
@@ -42,7 +41,7 @@ RESULTS = ROOT / "bench" / "results"
 def child(base: Path) -> None:
     """One receive; prints seconds, items and peak RSS (KiB) as JSON."""
     journal = open_journal(base / "journal.sqlite")
-    pipeline = InboundPipeline(
+    pipeline = receive_pipeline(
         journal,
         LocalDirTransport(base / "platform" / "parties" / "toek"),
         G68Processor(ReceiveSettings("g68", ("ksd",), "ksd"), today=TODAY),

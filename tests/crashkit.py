@@ -25,9 +25,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from toekgw.adapters.config import Settings, load_settings
+from toekgw.adapters.serviceplatform import ReceiveSettings, serviceplatform_settings
 from toekgw.formats.findings import Finding, Severity
 from toekgw.formats.serviceplatform import FileDescriptor, Trigger, build_trigger
-from toekgw.gateway.config import ReceiveSettings, Settings, load_settings
 from toekgw.gateway.inbound import Candidate, Processed, StagedFile, inbound_kind
 from toekgw.gateway.journal import JournalReader, Lifecycle, NewItem
 from toekgw.simulators.serviceplatform import Faults, ServiceplatformSimulator, ensure_key
@@ -238,10 +239,9 @@ def killed(result: subprocess.CompletedProcess[str]) -> bool:
 def _main(argv: list[str]) -> int:
     import argparse
 
+    from toekgw.adapters.serviceplatform import open_transport, send_file
     from toekgw.cli.receive._common import receive_once
-    from toekgw.gateway.config import open_transport
     from toekgw.gateway.journal import open_journal
-    from toekgw.gateway.outbound import send_file
 
     parser = argparse.ArgumentParser(prog="tests.crashkit")
     parser.add_argument("--config", required=True)
@@ -267,7 +267,7 @@ def _main(argv: list[str]) -> int:
                 )
             )
         return 0
-    sp = settings.serviceplatform
+    sp = serviceplatform_settings(settings)
     journal = open_journal(settings.journal)
     with open_transport(sp) as transport:
         result = send_file(

@@ -10,7 +10,7 @@ from collections import Counter
 from pathlib import Path
 
 from tests.crashkit import Rig
-from toekgw.adapters.g68_inbound import G68Processor
+from toekgw.adapters.g68 import G68Processor
 from toekgw.cli.receive._common import receive_once
 from toekgw.formats.fixed import iter_lines
 from toekgw.formats.g68 import G68Form, payment_codec
@@ -19,7 +19,7 @@ from toekgw.simulators.ksd import GeneratorSettings, write_delivery
 
 TODAY = dt.date(2026, 11, 23)
 PROFILE = '\n[receive.g68]\nsenders = ["ksd"]\ncounterpart = "ksd"\n'
-PROCESSOR = ["--profile", "g68", "--processor", "toekgw.adapters.g68_inbound:G68Processor"]
+PROCESSOR = ["--profile", "g68", "--processor", "toekgw.adapters.g68:G68Processor"]
 
 
 def g68_rig(base: Path) -> Rig:

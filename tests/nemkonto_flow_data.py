@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from tests.nemkonto_data import AUTHORITY_CVR, cpr
+from toekgw.adapters.g68 import PAYMENT_ITEM, PaymentInstruction
 from toekgw.adapters.nemkonto import Authority, FlowSettings
-from toekgw.adapters.payments import PAYMENT_ITEM, PaymentInstruction
 from toekgw.formats.nemkonto import Account
 from toekgw.gateway.inbound import inbound_kind
 from toekgw.gateway.journal import NewItem, NewTransmission, SqliteJournal, open_journal

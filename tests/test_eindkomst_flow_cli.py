@@ -12,8 +12,10 @@ from click.testing import CliRunner
 from tests.eik_config import write_config, write_request
 from tests.eik_helpers import SE, cpr
 from tests.fakes import pymqi as fake
+from toekgw.adapters.config import ConfigError, load_settings
+from toekgw.adapters.eindkomst.settings import EINDKOMST_SECTION
 from toekgw.cli.main import cli
-from toekgw.gateway.config import EINDKOMST_REQUEST_QUEUE, ConfigError, load_settings
+from toekgw.formats.eindkomst import REQUEST_QUEUE as EINDKOMST_REQUEST_QUEUE
 from toekgw.gateway.transport.mq import SqliteQueue
 from toekgw.simulators.eindkomst import EindkomstSimulator, SimulatorScript
 
@@ -98,10 +100,10 @@ def test_withholding_without_a_card_is_55_percent(tmp_path: Path) -> None:
 def test_eindkomst_configuration_defaults_and_errors(tmp_path: Path) -> None:
     import pytest
 
-    from toekgw.gateway.config import ConfigError, load_settings
+    from toekgw.adapters.config import ConfigError, load_settings
 
     example = Path(__file__).resolve().parent.parent / "examples" / "toekgw.toml"
-    eik = load_settings(example).eindkomst
+    eik = load_settings(example).section(EINDKOMST_SECTION)
     assert eik is not None and eik.request_queue == "SKAT.EINDKOMST.REQUEST"
     assert eik.max_message_bytes == 4 * 1024 * 1024 and eik.companies == ("12345674",)
     config = write_config(tmp_path)
@@ -161,7 +163,7 @@ password_env = "TEST_TOEKGW_MQ_PASSWORD"
 
 def test_eindkomst_mq_pymqi_is_honoured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     config = write_config(tmp_path)
-    short = load_settings(config).eindkomst
+    short = load_settings(config).section(EINDKOMST_SECTION)
     assert short is not None and short.mq.transport == "sqlite"
     assert short.mq.queue_db == tmp_path / "var" / "queues.sqlite"
 
@@ -170,7 +172,7 @@ def test_eindkomst_mq_pymqi_is_honoured(tmp_path: Path, monkeypatch: pytest.Monk
     broker.define(EINDKOMST_REQUEST_QUEUE)
     text = config.read_text(encoding="utf-8").replace('queue_db = "var/queues.sqlite"\n', "")
     config.write_text(text + PYMQI, encoding="utf-8")
-    settings = load_settings(config).eindkomst
+    settings = load_settings(config).section(EINDKOMST_SECTION)
     assert settings is not None and settings.mq.transport == "pymqi"
     assert (settings.mq.queue_manager, settings.mq.conn_name) == ("QM1", "127.0.0.1(1414)")
     monkeypatch.setenv("TEST_TOEKGW_MQ_PASSWORD", "secret")

@@ -14,9 +14,9 @@ import pytest
 
 from tests.eik_config import write_config, write_request
 from tests.eik_helpers import cpr
+from toekgw.adapters.config import load_settings
 from toekgw.adapters.eindkomst import COUNTERPART, DELIVERY, RECEIPTS
 from toekgw.adapters.eindkomst.runtime import open_eindkomst
-from toekgw.gateway.config import load_settings
 from toekgw.gateway.journal import open_journal
 from toekgw.gateway.transport.mq import SqliteQueue
 from toekgw.simulators.eindkomst import DEFAULT_REQUEST_QUEUE, EindkomstSimulator

@@ -6,9 +6,14 @@ import sqlite3
 from pathlib import Path
 
 from tests.crashkit import LineProcessor, Rig, delivery_bytes
+from toekgw.adapters.serviceplatform import (
+    open_transport,
+    receive_pipeline,
+    receive_profile,
+    serviceplatform_settings,
+)
 from toekgw.formats.findings import Severity
 from toekgw.formats.serviceplatform import NS
-from toekgw.gateway.config import open_transport
 from toekgw.gateway.inbound import InboundPipeline, Outcome
 from toekgw.gateway.journal import SqliteJournal, open_journal
 from toekgw.gateway.transport import LocalDirTransport
@@ -16,10 +21,10 @@ from toekgw.gateway.transport import LocalDirTransport
 
 def _pipeline(rig: Rig, journal: SqliteJournal) -> InboundPipeline:
     settings = rig.settings
-    return InboundPipeline(
+    return receive_pipeline(
         journal,
-        open_transport(settings.serviceplatform),
-        LineProcessor(settings.receive["lines"]),
+        open_transport(serviceplatform_settings(settings)),
+        LineProcessor(receive_profile(settings, "lines")),
         party="toek",
         senders=["ksd"],
         staging=settings.staging,
@@ -194,7 +199,7 @@ def test_dropped_connection_mid_transfer_is_retried(tmp_path: Path) -> None:
 def test_pipeline_runs_on_a_local_directory_too(tmp_path: Path, rig: Rig) -> None:
     rig.deliver("LOCAL.txt", delivery_bytes("S1/00040", 3))
     journal = open_journal(tmp_path / "j.sqlite")
-    pipeline = InboundPipeline(
+    pipeline = receive_pipeline(
         journal,
         LocalDirTransport(rig.sim.platform.party_dir("toek")),
         LineProcessor(),

@@ -13,10 +13,12 @@ from click.testing import CliRunner, Result
 from tests.fakes import pymqi as fake
 from tests.nemkonto_data import cpr
 from tests.nemkonto_flow_data import instruction, journal_delivery
+from toekgw.adapters.config import ConfigError, load_settings
+from toekgw.adapters.nemkonto.settings import NEMKONTO_SECTION
 from toekgw.cli.main import cli
 from toekgw.formats.nemkonto import parse_bundle
-from toekgw.gateway.config import ConfigError, load_settings, open_queue
 from toekgw.gateway.journal import open_journal
+from toekgw.gateway.transport.config import open_queue
 from toekgw.gateway.transport.mq import SqliteQueue
 from toekgw.simulators.nemkonto import NemKontoSimulator, SimulatorScript
 
@@ -145,10 +147,11 @@ def test_the_pymqi_transport_is_chosen_by_configuration(
     text = CONFIG.replace('[nemkonto.mq]\nqueue_db = "var/queues.sqlite"\n', PYMQI)
     config.write_text(text, encoding="utf-8")
     settings = load_settings(config)
-    assert settings.nemkonto is not None
+    nemkonto = settings.section(NEMKONTO_SECTION)
+    assert nemkonto is not None
     monkeypatch.delenv("TEST_TOEKGW_MQ_PASSWORD", raising=False)
     with pytest.raises(ConfigError, match="TEST_TOEKGW_MQ_PASSWORD"):
-        open_queue(settings.nemkonto.mq)
+        open_queue(nemkonto.mq)
     monkeypatch.setenv("TEST_TOEKGW_MQ_PASSWORD", "secret")
     journal = open_journal(tmp_path / "var" / "journal.sqlite")
     journal_delivery(journal, [instruction(1)])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from toekgw.adapters.payments import FINAL_STATES, PAYMENT_ITEM, PaymentInstruction
+from toekgw.adapters.g68 import FINAL_STATES, PAYMENT_ITEM, PaymentInstruction
 from toekgw.formats.g68 import G68Form, G68Header, G68Payment
 
 HEADER = G68Header("12345678", dt.date(2026, 11, 23), dt.time(8, 0), 17, G68Form.FAST)

@@ -23,11 +23,11 @@ from tests.g68_receive_helpers import (
     generate,
     receive,
 )
-from toekgw.adapters.payments import PaymentInstruction
+from toekgw.adapters.g68 import PaymentInstruction
+from toekgw.adapters.serviceplatform import receive_pipeline, receive_profile
 from toekgw.cli.main import cli
 from toekgw.formats.g68 import G68Delivery, G68Form, encode_delivery
 from toekgw.formats.serviceplatform import NS
-from toekgw.gateway.inbound import InboundPipeline
 from toekgw.gateway.journal import open_journal
 from toekgw.gateway.transport import LocalDirTransport
 
@@ -271,19 +271,19 @@ def test_hostile_input_is_refused_and_changes_nothing(grig: Rig, tmp_path: Path)
 def test_receive_on_a_local_directory(tmp_path: Path, grig: Rig) -> None:
     from functools import partial
 
-    from toekgw.adapters.g68_inbound import G68Processor
+    from toekgw.adapters.g68 import G68Processor
 
     data, expected = generate(tmp_path, "e.g68", count=40, error_rate=0.1, seed=9)
     grig.deliver("G68_LOCAL.txt", data)
     journal = open_journal(tmp_path / "local.sqlite")
-    settings = grig.settings.receive["g68"]
+    settings = receive_profile(grig.settings, "g68")
     seen: list[tuple[Path, int]] = []
 
     @contextmanager
     def progress(path: Path) -> Iterator[Callable[[int], None]]:
         yield lambda done: seen.append((path, done))
 
-    pipeline = InboundPipeline(
+    pipeline = receive_pipeline(
         journal,
         LocalDirTransport(grig.sim.platform.party_dir("toek")),
         partial(G68Processor, today=TODAY, progress=progress)(settings),
@@ -299,9 +299,9 @@ def test_receive_on_a_local_directory(tmp_path: Path, grig: Rig) -> None:
 
 
 def test_priority_by_name_marker_or_a_peek_at_the_start(tmp_path: Path) -> None:
-    from toekgw.adapters.g68_inbound import G68Processor
+    from toekgw.adapters.g68 import G68Processor
+    from toekgw.adapters.serviceplatform import ReceiveSettings
     from toekgw.formats.serviceplatform import FileDescriptor, FileMetadata
-    from toekgw.gateway.config import ReceiveSettings
     from toekgw.gateway.inbound import Candidate
 
     straks, _ = generate(tmp_path, "s.g68", count=5, straks=True, seed=4)
@@ -337,8 +337,9 @@ def test_priority_by_name_marker_or_a_peek_at_the_start(tmp_path: Path) -> None:
     ],
 )
 def test_bad_profile_options_are_named(options: dict[str, object], message: str) -> None:
-    from toekgw.adapters.g68_inbound import G68Processor
-    from toekgw.gateway.config import ConfigError, ReceiveSettings
+    from toekgw.adapters.g68 import G68Processor
+    from toekgw.adapters.serviceplatform import ReceiveSettings
+    from toekgw.gateway.config import ConfigError
 
     with pytest.raises(ConfigError, match=r"\[receive\.g68\]") as caught:
         G68Processor(ReceiveSettings("g68", ("ksd",), "ksd", options))

@@ -8,10 +8,9 @@ from pathlib import Path
 
 from tests.g68_receive_helpers import TODAY, excluded_lines, generate
 from tests.test_transport_openssh import Sshd, sshd  # noqa: F401  (the module's fixture)
-from toekgw.adapters.g68_inbound import G68Processor
+from toekgw.adapters.g68 import G68Processor
+from toekgw.adapters.serviceplatform import ReceiveSettings, receive_pipeline
 from toekgw.formats.serviceplatform import FileDescriptor, Trigger, build_trigger
-from toekgw.gateway.config import ReceiveSettings
-from toekgw.gateway.inbound import InboundPipeline
 from toekgw.gateway.journal import open_journal
 from toekgw.gateway.transport import SftpTransport
 from toekgw.simulators.serviceplatform import Platform
@@ -32,7 +31,7 @@ def test_receive_g68_over_openssh(sshd: Sshd, tmp_path: Path) -> None:  # noqa: 
     journal = open_journal(tmp_path / "journal.sqlite")
     processor = partial(G68Processor, today=TODAY)(ReceiveSettings("g68", ("ksd",), "ksd"))
     with SftpTransport(sshd.settings) as transport:
-        pipeline = InboundPipeline(
+        pipeline = receive_pipeline(
             journal,
             transport,
             processor,

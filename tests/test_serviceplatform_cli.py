@@ -9,9 +9,10 @@ import pytest
 from click.testing import CliRunner, Result
 
 from tests.crashkit import LineProcessor, Rig, delivery_bytes
+from toekgw.adapters.config import ConfigError, load_settings
+from toekgw.adapters.serviceplatform import receive_profile, serviceplatform_settings
 from toekgw.cli.main import cli
 from toekgw.cli.receive._common import receive_once
-from toekgw.gateway.config import ConfigError, load_settings
 
 
 def _run(rig: Rig, *args: str) -> Result:
@@ -132,9 +133,10 @@ def test_configuration_errors_name_the_key(rig: Rig, change: tuple[str, str], me
 def test_example_configuration_loads() -> None:
     example = Path(__file__).resolve().parent.parent / "examples" / "toekgw.toml"
     settings = load_settings(example)
-    assert settings.serviceplatform.sftp is not None
-    assert settings.serviceplatform.sftp.host == "sftp.serviceplatformen.dk"
-    assert settings.receive["g68"].senders
+    sp = serviceplatform_settings(settings)
+    assert sp.sftp is not None
+    assert sp.sftp.host == "sftp.serviceplatformen.dk"
+    assert receive_profile(settings, "g68").senders
 
 
 def test_status_never_shows_a_cpr_number_in_clear(rig: Rig) -> None:

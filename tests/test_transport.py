@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.crashkit import Rig
+from toekgw.adapters.serviceplatform import serviceplatform_settings
 from toekgw.gateway.transport import (
     FileTransport,
     HostKeyError,
@@ -23,7 +24,7 @@ from toekgw.simulators.serviceplatform import ensure_key
 
 
 def _sftp(rig: Rig, **changes: object) -> SftpTransport:
-    sftp = rig.settings.serviceplatform.sftp
+    sftp = serviceplatform_settings(rig.settings).sftp
     assert sftp is not None
     return SftpTransport(replace(sftp, retry_wait=0.05, **changes))  # type: ignore[arg-type]
 

@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 
 from tests.crashkit import LineProcessor, delivery_bytes
+from toekgw.adapters.serviceplatform import receive_pipeline
 from toekgw.formats.serviceplatform import FileDescriptor, Trigger, build_trigger
-from toekgw.gateway.inbound import InboundPipeline
 from toekgw.gateway.journal import open_journal
 from toekgw.gateway.transport import HostKeyError, SftpSettings, SftpTransport
 from toekgw.simulators.serviceplatform import Platform, ensure_key
@@ -155,7 +155,7 @@ def test_inbound_pipeline_over_openssh(sshd: Sshd, tmp_path: Path) -> None:
     assert platform.scan() == 1
     journal = open_journal(tmp_path / "journal.sqlite")
     with SftpTransport(sshd.settings) as transport:
-        pipeline = InboundPipeline(
+        pipeline = receive_pipeline(
             journal,
             transport,
             LineProcessor(),

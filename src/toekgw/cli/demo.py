@@ -26,8 +26,8 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from toekgw.adapters.eindkomst.demo import PaidBenefit, render_summary, report_paid_benefits
-from toekgw.adapters.g68_inbound import G68Processor
+from toekgw.adapters.eindkomst import PaidBenefit, render_summary, report_paid_benefits
+from toekgw.adapters.g68 import PAYMENT_ITEM, G68Processor, PaymentInstruction
 from toekgw.adapters.nemkonto import (
     Authority,
     FlowSettings,
@@ -37,16 +37,13 @@ from toekgw.adapters.nemkonto import (
     render_bundles,
     send_bundles,
 )
-from toekgw.adapters.payments import PAYMENT_ITEM, PaymentInstruction
+from toekgw.adapters.serviceplatform import ReceiveSettings, receive_pipeline, send_file
 from toekgw.formats.eindkomst import Sender
 from toekgw.formats.g68 import G68Form
 from toekgw.formats.nemkonto import Account
-from toekgw.gateway.config import ReceiveSettings
 from toekgw.gateway.errors import UsageError
-from toekgw.gateway.inbound import InboundPipeline
 from toekgw.gateway.journal import Journal, open_journal
 from toekgw.gateway.money import kroner
-from toekgw.gateway.outbound import send_file
 from toekgw.gateway.transport import SftpSettings, SftpTransport
 from toekgw.gateway.transport.mq import SqliteQueue
 from toekgw.simulators.eindkomst import EindkomstSimulator
@@ -242,7 +239,7 @@ def run_demo(
         # 2. We receive it: metadata, staging, SHA-256, validation, journal, remote removal.
         processor = G68Processor(ReceiveSettings("g68", ("ksd",), "ksd"), today=today)
         with _sftp(sim, "toek", key, known) as toek:
-            pipeline = InboundPipeline(
+            pipeline = receive_pipeline(
                 journal,
                 toek,
                 processor,

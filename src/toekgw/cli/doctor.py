@@ -8,8 +8,9 @@ from pathlib import Path
 
 import click
 
+from toekgw.adapters.config import load_settings
+from toekgw.adapters.serviceplatform import open_transport, serviceplatform_settings
 from toekgw.cli.options import config_option
-from toekgw.gateway.config import load_settings, open_transport
 from toekgw.gateway.errors import GatewayError
 from toekgw.gateway.journal import open_journal
 from toekgw.gateway.transport.sftp import (
@@ -45,7 +46,7 @@ def doctor(config_path: Path | None) -> None:
     except OSError as exc:
         report(False, f"staging directory {settings.staging}: {exc.strerror}")
 
-    sp = settings.serviceplatform
+    sp = serviceplatform_settings(settings)
     if sp.sftp is not None and sp.transport == "sftp":
         s = sp.sftp
         try:

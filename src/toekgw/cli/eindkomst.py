@@ -9,13 +9,11 @@ from pathlib import Path
 
 import click
 
-from toekgw.adapters.eindkomst import SendRefused, SendResult
-from toekgw.adapters.eindkomst.request import load_request
-from toekgw.adapters.eindkomst.runtime import open_eindkomst
+from toekgw.adapters.config import load_settings
+from toekgw.adapters.eindkomst import SendRefused, SendResult, load_request, open_eindkomst
 from toekgw.cli.options import config_option
 from toekgw.formats.findings import mask_cpr
 from toekgw.formats.idents import cpr_problem
-from toekgw.gateway.config import load_settings
 from toekgw.gateway.errors import InputError, UsageError
 from toekgw.gateway.findings import render
 

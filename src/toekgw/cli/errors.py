@@ -9,8 +9,8 @@ from pathlib import Path
 
 import click
 
+from toekgw.adapters.config import load_settings
 from toekgw.cli.options import config_option
-from toekgw.gateway.config import load_settings
 from toekgw.gateway.findings import CSV_COLUMNS, render_text
 from toekgw.gateway.journal import open_journal
 

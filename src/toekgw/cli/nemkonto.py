@@ -11,35 +11,29 @@ from pathlib import Path
 
 import click
 
+from toekgw.adapters.config import load_settings
 from toekgw.adapters.nemkonto import (
+    MANUAL_SUBJECT,
+    NEMKONTO_SECTION,
     FlowSettings,
     block_recipient,
     blocks,
+    flow_settings,
     lift_block,
     recipient,
     release,
     send_bundles,
 )
-from toekgw.adapters.nemkonto.answers import MANUAL_SUBJECT
 from toekgw.cli.options import config_option
 from toekgw.formats.findings import mask_cpr_in_text
-from toekgw.gateway.config import ConfigError, Settings, load_settings, open_queue
+from toekgw.gateway.config import Settings
 from toekgw.gateway.journal import SqliteJournal, open_journal
 from toekgw.gateway.money import kroner
+from toekgw.gateway.transport.config import open_queue
 
 __all__ = ["flow_settings", "nemkonto", "opened"]
 
 _KINDS = click.Choice(["cpr", "cvr", "se", "pnumber", "account"], case_sensitive=False)
-
-
-def flow_settings(settings: Settings) -> FlowSettings:
-    if settings.nemkonto is None:
-        raise ConfigError(
-            f"{settings.path}: no [nemkonto] table",
-            hint="it names the queues and the municipalities' agreements; see "
-            "docs/configuration.md",
-        )
-    return FlowSettings.from_config(settings.nemkonto)
 
 
 @contextmanager
@@ -102,8 +96,7 @@ def release_command(today: dt.datetime | None, as_json: bool, config_path: Path 
 def send_command(as_json: bool, config_path: Path | None) -> None:
     """Put every prepared bundle on the NemKonto request queue."""
     with opened(config_path) as (settings, flow, journal):
-        assert settings.nemkonto is not None
-        queue = open_queue(settings.nemkonto.mq)
+        queue = open_queue(settings.require(NEMKONTO_SECTION).mq)
         try:
             sent = send_bundles(journal, queue, flow)
         finally:

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import click
 
+from toekgw.adapters.config import load_settings
+from toekgw.adapters.serviceplatform import open_transport, send_file, serviceplatform_settings
 from toekgw.cli.options import config_option
-from toekgw.gateway.config import load_settings, open_transport
 from toekgw.gateway.journal import open_journal
-from toekgw.gateway.outbound import send_file
 
 
 @click.command()
@@ -35,7 +35,7 @@ def send(
     Exit 0 when receipted, 1 when refused or no receipt came in time.
     """
     settings = load_settings(config_path)
-    sp = settings.serviceplatform
+    sp = serviceplatform_settings(settings)
     journal = open_journal(settings.journal)
     try:
         with open_transport(sp) as transport:

@@ -14,13 +14,17 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from toekgw.adapters.eindkomst import period_reconciliation, report_lines, reports_dict
-from toekgw.adapters.eindkomst.reconcile import ReportLine
-from toekgw.adapters.eindkomst.runtime import overdue_after
-from toekgw.adapters.payments import PaymentInstruction
+from toekgw.adapters.config import load_settings
+from toekgw.adapters.eindkomst import (
+    ReportLine,
+    overdue_after,
+    period_reconciliation,
+    report_lines,
+    reports_dict,
+)
+from toekgw.adapters.g68 import PaymentInstruction
 from toekgw.cli.options import config_option
 from toekgw.formats.findings import mask_cpr, mask_cpr_in_text
-from toekgw.gateway.config import load_settings
 from toekgw.gateway.errors import InputError
 from toekgw.gateway.journal import ItemHistory, Transmission, open_journal
 from toekgw.gateway.money import kroner

@@ -10,9 +10,13 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from toekgw.adapters.nemkonto import overdue_payments, reconcile_bundles, render_bundles
-from toekgw.adapters.payments import PAYMENT_ITEM
-from toekgw.cli.nemkonto import flow_settings
+from toekgw.adapters.g68 import PAYMENT_ITEM
+from toekgw.adapters.nemkonto import (
+    flow_settings,
+    overdue_payments,
+    reconcile_bundles,
+    render_bundles,
+)
 from toekgw.gateway.config import Settings
 from toekgw.gateway.journal import SqliteJournal
 from toekgw.gateway.money import kroner

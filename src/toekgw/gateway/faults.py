@@ -4,6 +4,9 @@
 reaches that point (``name:3`` the third time). Unset, a crash point costs one dict lookup. It
 exists so that the tests can stop the gateway at exactly the step they mean to, instead of
 racing a timer; nothing else should set it.
+
+:data:`POINTS` lists the core's own points; an adapter names its points
+``<counterpart>.<flow>.<step>`` where it calls :func:`crash_point` (``nemkonto.send.after_put``).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import signal
 
 __all__ = ["POINTS", "crash_point"]
 
+#: The core's crash points (the adapters' are named where they are reached).
 POINTS = (
     "inbound.after_download",
     "inbound.after_commit",
@@ -20,13 +24,6 @@ POINTS = (
     "outbound.after_journal",
     "outbound.after_upload",
     "transport.put.mid",
-    "eindkomst.send.after_journal",
-    "eindkomst.send.after_put",
-    "eindkomst.send.after_mq_commit",
-    "eindkomst.receive.after_journal",
-    "nemkonto.send.after_put",
-    "nemkonto.send.after_commit",
-    "nemkonto.answers.after_journal",
 )
 
 _counts: dict[str, int] = {}

@@ -1,8 +1,10 @@
 """Receiving files over a file transport, crash-safely: the generic pipeline.
 
-For each ``IN/<name>`` that has its ``IN/<name>.metadata``:
+The platform's own documents around a file are its :class:`~toekgw.gateway.exchange.FileExchange`'s
+(on Serviceplatformen ``IN/<name>`` is completed by ``IN/<name>.metadata``). For each file in IN/
+that has its description:
 
-1. read and check the metadata (schema, the sender is one we expect, we are a recipient);
+1. read and check the description (its document, the sender is one we expect, we are a recipient);
 2. download to local staging (a temporary name, fsync, rename) and check size and SHA-256;
 3. refuse a file already journaled (same transfer UUID or SHA-256) before processing it;
 4. let the format's :class:`InboundProcessor` validate it (read-only: it may consult the
@@ -14,7 +16,7 @@ For each ``IN/<name>`` that has its ``IN/<name>.metadata``:
 A crash anywhere leaves a state from which :meth:`InboundPipeline.poll_once` continues
 deterministically: before step 5 nothing is journaled and the remote file is still there, so it
 is fetched again; after step 5 the transmission is in ``journaled`` or ``rejected`` and only the
-remote clean-up of step 6 is repeated (after checking, by its metadata's transfer UUID, that
+remote clean-up of step 6 is repeated (after checking, by its description's transfer id, that
 the remote file is still the one we journaled).
 """
 
@@ -30,15 +32,8 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 from toekgw.formats.findings import Finding, Severity
-from toekgw.formats.serviceplatform import (
-    METADATA_SUFFIX,
-    ROUTING_RECIPIENT,
-    FileMetadata,
-    XmlDocumentError,
-    is_control_file,
-    parse_metadata,
-)
 from toekgw.gateway.errors import GatewayError
+from toekgw.gateway.exchange import Envelope, EnvelopeError, FileExchange
 from toekgw.gateway.faults import crash_point
 from toekgw.gateway.journal import (
     Direction,
@@ -102,13 +97,13 @@ def inbound_kind(name: str, items: Lifecycle, transmission: Lifecycle = INBOUND_
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
-    """A complete file in IN/: its name, size and (checked) metadata. Nothing fetched yet;
+    """A complete file in IN/: its name, size and (checked) envelope. Nothing fetched yet;
     :meth:`head` reads the start of the remote file, for a processor's ``priority``."""
 
     name: str
     remote_path: str
     size: int
-    metadata: FileMetadata
+    envelope: Envelope
     reader: Callable[[str, int], bytes] | None = field(default=None, repr=False, compare=False)
 
     def head(self, size: int) -> bytes:
@@ -130,7 +125,7 @@ class StagedFile:
     name: str
     size: int
     sha256: str
-    metadata: FileMetadata
+    envelope: Envelope
 
 
 @dataclass(slots=True)
@@ -198,6 +193,7 @@ class InboundPipeline:
         transport: FileTransport,
         processor: InboundProcessor,
         *,
+        exchange: FileExchange,
         party: str,
         senders: Collection[str],
         staging: Path,
@@ -208,6 +204,7 @@ class InboundPipeline:
         self.journal = journal
         self.transport = transport
         self.processor = processor
+        self.exchange = exchange
         self.party = party
         self.senders = frozenset(senders)
         self.in_dir = in_dir
@@ -270,12 +267,12 @@ class InboundPipeline:
             except RemoteNameError as exc:
                 outcomes.append(Outcome(repr(name), "refused", f"left in place: {exc}"))
                 continue
-            if is_control_file(name) or name.startswith("."):
+            if self.exchange.is_control_file(name) or name.startswith("."):
                 continue
-            if name + METADATA_SUFFIX not in names:
+            if self.exchange.envelope_name(name) not in names:
                 outcomes.append(Outcome(name, "waiting", "no metadata yet (not complete)"))
                 continue
-            checked = self._check_metadata(name)
+            checked = self._check_envelope(name)
             if isinstance(checked, Outcome):
                 if checked.status != "waiting":
                     outcomes.append(checked)
@@ -291,37 +288,38 @@ class InboundPipeline:
             )
         return candidates, outcomes
 
-    def _check_metadata(self, name: str) -> FileMetadata | Outcome:
-        where = remote_join(self.in_dir, name + METADATA_SUFFIX)
+    def _check_envelope(self, name: str) -> Envelope | Outcome:
+        where = remote_join(self.in_dir, self.exchange.envelope_name(name))
         try:
             data = self.transport.read_bytes(where, limit=METADATA_LIMIT)
-            metadata = parse_metadata(data, name=where)
-        except XmlDocumentError as exc:
+            envelope = self.exchange.read_envelope(data, name=where)
+        except EnvelopeError as exc:
             return Outcome(name, "refused", f"left in place: {exc}")
         except FileNotFoundError:
             return Outcome(name, "waiting", "metadata vanished")
-        fd = metadata.file
-        if fd.file_name != name:
-            return Outcome(
-                name, "refused", f"left in place: {where} describes {fd.file_name!r}, not {name!r}"
-            )
-        if fd.sender not in self.senders:
-            # Another kind of file for another receiver: not ours to touch.
-            return Outcome(name, "waiting", f"from {fd.sender!r}, not an expected sender")
-        if self.party not in fd.recipients and ROUTING_RECIPIENT not in fd.recipients:
+        if envelope.file_name != name:
             return Outcome(
                 name,
                 "refused",
-                f"left in place: {where} names recipients {', '.join(fd.recipients)}, "
+                f"left in place: {where} describes {envelope.file_name!r}, not {name!r}",
+            )
+        if envelope.sender not in self.senders:
+            # Another kind of file for another receiver: not ours to touch.
+            return Outcome(name, "waiting", f"from {envelope.sender!r}, not an expected sender")
+        if not self.exchange.addressed_to(envelope, self.party):
+            return Outcome(
+                name,
+                "refused",
+                f"left in place: {where} names recipients {', '.join(envelope.recipients)}, "
                 f"not us ({self.party})",
             )
-        return metadata
+        return envelope
 
     # -- one file -------------------------------------------------------------------------
 
     def receive(self, candidate: Candidate) -> Outcome:
-        name, metadata = candidate.name, candidate.metadata
-        uuid = metadata.transfer_uuid
+        name, envelope = candidate.name, candidate.envelope
+        uuid = envelope.transfer_id
         read_at = now()
         incoming = self.root / "incoming"
         part = incoming / f"{uuid}.part"
@@ -339,16 +337,16 @@ class InboundPipeline:
             raise TransportError(f"{name}: the staged copy does not match what was downloaded")
         fetched_at = now()
         crash_point("inbound.after_download")
-        staged = StagedFile(staged_path, name, fetched.size, fetched.sha256, metadata)
+        staged = StagedFile(staged_path, name, fetched.size, fetched.sha256, envelope)
 
         # Duplicates are refused only once a local copy exists: what is refused is kept.
         first = self.journal.find_transmission(transfer_id=uuid) or self.journal.find_transmission(
             sha256=fetched.sha256, direction=Direction.IN
         )
         if first is not None:
-            return self._refuse_duplicate(name, metadata, first, staged_path)
+            return self._refuse_duplicate(name, envelope, first, staged_path)
 
-        if fetched.size != metadata.file.size:
+        if fetched.size != envelope.size:
             processed = Processed(
                 accepted=False,
                 subject="file",
@@ -357,7 +355,7 @@ class InboundPipeline:
                         "INBOUND-SIZE",
                         Severity.ERROR,
                         "the file is not the size its metadata gives: damaged or cut short",
-                        expected=str(metadata.file.size),
+                        expected=str(envelope.size),
                         found=str(fetched.size),
                         file=name,
                     )
@@ -369,8 +367,8 @@ class InboundPipeline:
         events = [
             (
                 read_at,
-                f"metadata {name}{METADATA_SUFFIX} read: transfer {uuid}, "
-                f"sender {metadata.file.sender}",
+                f"metadata {self.exchange.envelope_name(name)} read: transfer {uuid}, "
+                f"sender {envelope.sender}",
             ),
             (
                 fetched_at,
@@ -381,7 +379,7 @@ class InboundPipeline:
         try:
             tx = self._journal(staged, candidate, processed, events)
         except DuplicateTransmission as dup:
-            return self._refuse_duplicate(name, metadata, dup.first, staged_path, str(dup))
+            return self._refuse_duplicate(name, envelope, dup.first, staged_path, str(dup))
         except DuplicateItem as dup:
             refused = Processed(
                 accepted=False,
@@ -405,13 +403,13 @@ class InboundPipeline:
         events: list[tuple[str, str]],
     ) -> Transmission:
         journal = self.journal
-        fd = staged.metadata.file
+        envelope = staged.envelope
         state = "journaled" if processed.accepted else "rejected"
         keep = self.root / ("received" if processed.accepted else "rejected")
         meta: dict[str, object] = {
-            "sender": fd.sender,
-            "recipients": list(fd.recipients),
-            "senders_file_id": fd.senders_file_id,
+            "sender": envelope.sender,
+            "recipients": list(envelope.recipients),
+            "senders_file_id": envelope.senders_file_id,
             "summary": processed.summary,
             **processed.meta,
         }
@@ -426,10 +424,10 @@ class InboundPipeline:
                     file_name=staged.name,
                     size=staged.size,
                     sha256=staged.sha256,
-                    transfer_id=staged.metadata.transfer_uuid,
+                    transfer_id=envelope.transfer_id,
                     delivery_key=processed.delivery_key if processed.accepted else None,
                     remote_path=candidate.remote_path,
-                    local_path=str(keep / f"{staged.metadata.transfer_uuid}-{staged.name}"),
+                    local_path=str(keep / f"{envelope.transfer_id}-{staged.name}"),
                     meta=meta,
                     reason=(
                         f"validated: {processed.summary or 'accepted'}"
@@ -496,8 +494,8 @@ class InboundPipeline:
         if self._still_ours(remote, uuid):
             self._drop_remote(remote)
             crash_point("inbound.after_remote_dispose")
-        meta_path = remote + METADATA_SUFFIX
-        if self._metadata_uuid(meta_path) == uuid:
+        meta_path = self.exchange.envelope_name(remote)
+        if self._envelope_id(meta_path) == uuid:
             self._drop_remote(meta_path)
         done = "received" if tx.state == "journaled" else "error-listed"
         how = "archived" if self.after_receive == "archive" else "removed"
@@ -519,16 +517,16 @@ class InboundPipeline:
         # another transfer (or has none) is a new file of the same name: leave it alone.
         if self.transport.stat(remote) is None:
             return False
-        return self._metadata_uuid(remote + METADATA_SUFFIX) == uuid
+        return self._envelope_id(self.exchange.envelope_name(remote)) == uuid
 
-    def _metadata_uuid(self, path: str) -> str | None:
+    def _envelope_id(self, path: str) -> str | None:
         try:
             data = self.transport.read_bytes(path, limit=METADATA_LIMIT)
         except FileNotFoundError:
             return None
         try:
-            return parse_metadata(data, name=path).transfer_uuid
-        except XmlDocumentError:
+            return self.exchange.read_envelope(data, name=path).transfer_id
+        except EnvelopeError:
             return None
 
     def _drop_remote(self, remote: str) -> None:
@@ -544,7 +542,7 @@ class InboundPipeline:
     def _refuse_duplicate(
         self,
         name: str,
-        metadata: FileMetadata,
+        envelope: Envelope,
         first: Transmission,
         staged: Path,
         text: str | None = None,
@@ -553,22 +551,22 @@ class InboundPipeline:
         the local copy is kept, so it is not reported again on every poll; the refusal is
         noted on the first transmission's audit trail."""
         message = text or (
-            f"duplicate refused: transfer {metadata.transfer_uuid} was already received as "
+            f"duplicate refused: transfer {envelope.transfer_id} was already received as "
             f"{first.describe()}"
-            if first.transfer_id == metadata.transfer_uuid
+            if first.transfer_id == envelope.transfer_id
             else f"duplicate refused: the same file was already received as {first.describe()}"
         )
-        kept = self.root / "duplicates" / f"{metadata.transfer_uuid}-{name}"
+        kept = self.root / "duplicates" / f"{envelope.transfer_id}-{name}"
         staged.replace(kept)
         fsync_dir(kept.parent)
         self.journal.note(
             first.id,
             f"{message.replace('duplicate refused: ', 'refused a duplicate: ')}"
-            f" (arrived as {name}, transfer {metadata.transfer_uuid}; kept as {kept})",
+            f" (arrived as {name}, transfer {envelope.transfer_id}; kept as {kept})",
         )
         remote = remote_join(self.in_dir, name)
         self._drop_remote(remote)
-        self._drop_remote(remote + METADATA_SUFFIX)
+        self._drop_remote(self.exchange.envelope_name(remote))
         return Outcome(name, "duplicate", message, first.id)
 
 

@@ -1,4 +1,7 @@
-"""Sending a file over Serviceplatformen: journal, upload, trigger, technical receipt.
+"""Sending a file over a file exchange: journal, upload, trigger, technical receipt.
+
+The names and documents are the exchange's (:class:`~toekgw.gateway.exchange.FileExchange`; on
+Serviceplatformen ``<name>.trigger`` and ``<name>.sftpreceipt``):
 
 1. The transmission is journaled (durably) before anything is uploaded: its ``ref`` is our
    stable id and goes into the trigger as ``SendersFileId``.
@@ -25,18 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from toekgw.formats.findings import Finding, Severity
-from toekgw.formats.serviceplatform import (
-    RECEIPT_SUFFIX,
-    TRIGGER_SUFFIX,
-    FileContent,
-    FileDescriptor,
-    TechnicalReceipt,
-    Trigger,
-    XmlDocumentError,
-    build_trigger,
-    parse_technical_receipt,
-)
 from toekgw.gateway.errors import InputError
+from toekgw.gateway.exchange import EnvelopeError, FileExchange, Receipt
 from toekgw.gateway.faults import crash_point
 from toekgw.gateway.journal import (
     Direction,
@@ -69,7 +62,8 @@ OUTBOUND_FILE = Lifecycle(
 )
 
 
-def outbound_kind(name: str = "serviceplatform-file") -> KindSpec:
+def outbound_kind(name: str) -> KindSpec:
+    """The journal kind of files sent over an exchange (``"<counterpart>-file"`` by default)."""
     return KindSpec(name, Direction.OUT, OUTBOUND_FILE, None)
 
 
@@ -77,7 +71,7 @@ def outbound_kind(name: str = "serviceplatform-file") -> KindSpec:
 class ReceiptOutcome:
     name: str
     transmission_id: int | None
-    receipt: TechnicalReceipt | None
+    receipt: Receipt | None
     message: str
 
 
@@ -106,15 +100,15 @@ def send_file(
     transport: FileTransport,
     local: Path,
     *,
+    exchange: FileExchange,
     recipients: Sequence[str],
     sender: str,
-    counterpart: str = "serviceplatform",
+    counterpart: str,
     kind: KindSpec | None = None,
     out_dir: str = "OUT",
     in_dir: str = "IN",
     receipt_timeout: float = 120.0,
     poll: float = 0.5,
-    content: FileContent | None = None,
 ) -> SendOutcome:
     """Send ``local`` to ``recipients``; wait up to ``receipt_timeout`` for the receipt."""
     if not local.is_file():
@@ -122,7 +116,7 @@ def send_file(
     name = check_remote_name(local.name)
     if not recipients:
         raise InputError("no recipient given")
-    spec = kind or outbound_kind()
+    spec = kind or outbound_kind(f"{counterpart}-file")
     journal.define_kind(spec)
     size, sha = _digest(local)
 
@@ -159,15 +153,18 @@ def send_file(
             journal.note(tx.id, f"send resumed in state {tx.state}")
     crash_point("outbound.after_journal")
 
-    collect_receipts(journal, transport, in_dir=in_dir)
+    collect_receipts(journal, transport, exchange=exchange, in_dir=in_dir)
     tx = journal.get_transmission(tx.id)
     if tx.state == "prepared":
-        trigger = Trigger(
-            FileDescriptor(name, size, sender, tuple(recipients), senders_file_id=tx.ref),
-            content or FileContent(),
+        trigger = exchange.build_trigger(
+            file_name=name,
+            size=size,
+            sender=sender,
+            recipients=recipients,
+            senders_file_id=tx.ref,
         )
         transport.put(local, remote_join(out_dir, name))
-        transport.put_bytes(build_trigger(trigger), remote_join(out_dir, name + TRIGGER_SUFFIX))
+        transport.put_bytes(trigger, remote_join(out_dir, exchange.trigger_name(name)))
         crash_point("outbound.after_upload")
         tx = journal.set_state(
             tx.id,
@@ -180,7 +177,7 @@ def send_file(
     deadline = time.monotonic() + receipt_timeout
     while tx.state == "uploaded" and time.monotonic() < deadline:
         time.sleep(poll)
-        collect_receipts(journal, transport, in_dir=in_dir)
+        collect_receipts(journal, transport, exchange=exchange, in_dir=in_dir)
         tx = journal.get_transmission(tx.id)
     if tx.state == "receipted":
         message = f"sent; the platform took it as transfer {tx.transfer_id}"
@@ -195,22 +192,22 @@ def send_file(
 
 
 def collect_receipts(
-    journal: Journal, transport: FileTransport, *, in_dir: str = "IN"
+    journal: Journal, transport: FileTransport, *, exchange: FileExchange, in_dir: str = "IN"
 ) -> list[ReceiptOutcome]:
     """Journal every technical receipt in IN/ that answers one of our uploads, then remove
     it. A receipt that answers nothing of ours is left in place and reported."""
     outcomes = []
     for remote in transport.list(in_dir):
-        if not remote.name.endswith(RECEIPT_SUFFIX) or remote.name.startswith("."):
+        if not exchange.is_receipt(remote.name) or remote.name.startswith("."):
             continue
         path = remote_join(in_dir, remote.name)
         try:
-            receipt = parse_technical_receipt(
+            receipt = exchange.read_receipt(
                 transport.read_bytes(path, limit=RECEIPT_LIMIT), name=path
             )
         except FileNotFoundError:
             continue
-        except XmlDocumentError as exc:
+        except EnvelopeError as exc:
             outcomes.append(ReceiptOutcome(remote.name, None, None, f"left in place: {exc}"))
             continue
         tx = journal.find_transmission(ref=receipt.senders_file_id or "")
@@ -229,7 +226,7 @@ def collect_receipts(
     return outcomes
 
 
-def _record(journal: Journal, tx: Transmission, receipt: TechnicalReceipt, name: str) -> None:
+def _record(journal: Journal, tx: Transmission, receipt: Receipt, name: str) -> None:
     with journal.transaction(durable=True):
         if tx.state == "prepared":
             # The upload finished before a crash let us say so.
@@ -237,7 +234,7 @@ def _record(journal: Journal, tx: Transmission, receipt: TechnicalReceipt, name:
                 tx.id, "uploaded", expect="prepared", reason="upload confirmed by its receipt"
             )
         journal.update_transmission(
-            tx.id, transfer_id=receipt.transfer_uuid, reason=f"technical receipt {name} read"
+            tx.id, transfer_id=receipt.transfer_id, reason=f"technical receipt {name} read"
         )
         if receipt.ok:
             journal.set_state(
@@ -245,7 +242,7 @@ def _record(journal: Journal, tx: Transmission, receipt: TechnicalReceipt, name:
                 "receipted",
                 expect="uploaded",
                 reason=f"technical receipt: {receipt.message or 'OK'} "
-                f"(transfer {receipt.transfer_uuid})",
+                f"(transfer {receipt.transfer_id})",
             )
             return
         journal.set_state(
@@ -260,12 +257,6 @@ def _record(journal: Journal, tx: Transmission, receipt: TechnicalReceipt, name:
             transmission_id=tx.id,
             file_name=tx.file_name,
             findings=[
-                Finding(
-                    f"SP-RECEIPT-{e.code}",
-                    Severity.ERROR,
-                    f"{e.code_description}: {e.description}",
-                    file=tx.file_name,
-                )
-                for e in receipt.errors
+                Finding(e.code, Severity.ERROR, e.text, file=tx.file_name) for e in receipt.errors
             ],
         )

@@ -27,9 +27,10 @@ from rich.text import Text
 from toekgw.adapters.eindkomst.flow import EindkomstGateway
 from toekgw.adapters.eindkomst.reconcile import ReportLine, period_reconciliation, report_lines
 from toekgw.adapters.eindkomst.views import JournalCardStore
+from toekgw.formats.eindkomst import REPLY_QUEUE as EINDKOMST_REPLY_QUEUE
+from toekgw.formats.eindkomst import REQUEST_QUEUE as EINDKOMST_REQUEST_QUEUE
 from toekgw.formats.eindkomst import IncomeReport, Recipient, Sender
 from toekgw.formats.eindkomst.taxcards import withholding
-from toekgw.gateway.config import EINDKOMST_REPLY_QUEUE, EINDKOMST_REQUEST_QUEUE
 from toekgw.gateway.journal import Journal
 from toekgw.gateway.money import kroner
 from toekgw.gateway.reconcile import Reconciliation

@@ -7,24 +7,22 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from toekgw.adapters.eindkomst.flow import EindkomstGateway
+from toekgw.adapters.eindkomst.settings import EINDKOMST_SECTION, EindkomstSettings
 from toekgw.formats.eindkomst import Sender
-from toekgw.gateway.config import ConfigError, EindkomstSettings, Settings, open_queue
+from toekgw.gateway.config import Settings
 from toekgw.gateway.journal import open_journal
+from toekgw.gateway.transport.config import open_queue
 
 __all__ = ["eindkomst_settings", "open_eindkomst", "overdue_after"]
 
 
 def eindkomst_settings(settings: Settings) -> EindkomstSettings:
-    if settings.eindkomst is None:
-        raise ConfigError(
-            f"{settings.path}: no [eindkomst] table",
-            hint="add one with at least sender_se; see docs/configuration.md",
-        )
-    return settings.eindkomst
+    return settings.require(EINDKOMST_SECTION)
 
 
 def overdue_after(settings: Settings) -> dt.timedelta:
-    hours = settings.eindkomst.overdue_hours if settings.eindkomst else 24.0
+    eik = settings.section(EINDKOMST_SECTION)
+    hours = eik.overdue_hours if eik else 24.0
     return dt.timedelta(hours=hours)
 
 

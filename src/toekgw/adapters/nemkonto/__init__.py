@@ -10,7 +10,7 @@ The flow, each step crash-safe on its own::
 See ``docs/nemkonto.md`` and ``docs/developers.md``.
 """
 
-from toekgw.adapters.nemkonto.answers import AnswerSummary, receive_answers
+from toekgw.adapters.nemkonto.answers import MANUAL_SUBJECT, AnswerSummary, receive_answers
 from toekgw.adapters.nemkonto.blocks import Block, block_recipient, blocks, lift_block, recipient
 from toekgw.adapters.nemkonto.bundling import (
     BUNDLE_NAMESPACE,
@@ -31,18 +31,29 @@ from toekgw.adapters.nemkonto.reconcile import (
 )
 from toekgw.adapters.nemkonto.release import PreparedBundle, ReleaseResult, release
 from toekgw.adapters.nemkonto.send import SentBundle, send_bundles
-from toekgw.adapters.nemkonto.settings import BUNDLE_KIND, FlowSettings
+from toekgw.adapters.nemkonto.settings import (
+    BUNDLE_KIND,
+    NEMKONTO_SECTION,
+    FlowSettings,
+    NemKontoAuthoritySettings,
+    NemKontoSettings,
+    flow_settings,
+)
 
 __all__ = [
     "BUNDLE_KIND",
     "BUNDLE_NAMESPACE",
     "DEFAULT_MAX_BYTES",
     "DEFAULT_MAX_PAYMENTS",
+    "MANUAL_SUBJECT",
+    "NEMKONTO_SECTION",
     "AnswerSummary",
     "Authority",
     "Block",
     "BundleReconciliation",
     "FlowSettings",
+    "NemKontoAuthoritySettings",
+    "NemKontoSettings",
     "OverduePayment",
     "PreparedBundle",
     "ReconciliationRow",
@@ -52,6 +63,7 @@ __all__ = [
     "attempt_namespace",
     "block_recipient",
     "blocks",
+    "flow_settings",
     "lift_block",
     "make_bundles",
     "overdue_payments",

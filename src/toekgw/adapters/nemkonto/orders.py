@@ -1,4 +1,4 @@
-"""A journaled payment (:class:`~toekgw.adapters.payments.PaymentInstruction`) as a NemKonto
+"""A journaled payment (:class:`~toekgw.adapters.g68.payments.PaymentInstruction`) as a NemKonto
 payment order, and the recipient it goes to.
 
 Ours, in this one place: the payment id is the payment's journal business key (data supplier
@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import textwrap
 
+from toekgw.adapters.g68.payments import PaymentInstruction
 from toekgw.adapters.nemkonto.bundling import Authority
-from toekgw.adapters.payments import PaymentInstruction
 from toekgw.formats.nemkonto import Account, PaymentOrder, RecipientId, RecipientKind
 from toekgw.gateway.errors import GatewayError
 from toekgw.gateway.journal import Item
@@ -39,7 +39,7 @@ def instruction_of(item: Item) -> PaymentInstruction:
         raise GatewayError(
             f"item {item.business_key!r} of transmission #{item.transmission_id} carries no "
             "payment (no data): it cannot go to NemKonto",
-            hint="payments must be journaled with a PaymentInstruction (toekgw.adapters.payments)",
+            hint="payments must be journaled with a PaymentInstruction (toekgw.adapters.g68)",
         )
     try:
         return PaymentInstruction.from_data(item.data)

@@ -25,10 +25,10 @@ import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from toekgw.adapters.g68.payments import PAYMENT_ITEM, PaymentInstruction
 from toekgw.adapters.nemkonto.bundling import ReleasedPayment, attempt_namespace, make_bundles
 from toekgw.adapters.nemkonto.orders import instruction_of, payment_order, recipient_key
 from toekgw.adapters.nemkonto.settings import BLOCKS_KIND, BUNDLE_KIND, FlowSettings
-from toekgw.adapters.payments import PAYMENT_ITEM, PaymentInstruction
 from toekgw.formats.findings import Finding, Severity
 from toekgw.formats.nemkonto import PaymentBundle, build_bundle
 from toekgw.gateway.banking_days import is_due_for_release
@@ -87,8 +87,8 @@ class ReleaseResult:
 
 def define_kinds(journal: Journal, settings: FlowSettings | None = None) -> None:
     """Define the flow's kinds, and make sure the payments' kind allows every move of
-    :data:`~toekgw.adapters.payments.PAYMENT_ITEM` (a journal written by an older receiver may hold
-    fewer)."""
+    :data:`~toekgw.adapters.g68.PAYMENT_ITEM` (a journal written by an older receiver may
+    hold fewer)."""
     journal.define_kind(BUNDLE_KIND)
     journal.define_kind(BLOCKS_KIND)
     if settings is None:

@@ -2,6 +2,9 @@
 
 :class:`FlowSettings` is plain data, built from the ``[nemkonto]`` table of the configuration
 (:meth:`FlowSettings.from_config`) or directly by a caller (a test, the month-end demo).
+``[nemkonto]`` holds the queue manager (``[nemkonto.mq]``), the queue names, the release and
+bundle limits, and one ``[nemkonto.authorities.<municipality>]`` table per municipality: its
+CVR, NemKonto agreement number and the debtor account its payments are drawn on.
 """
 
 from __future__ import annotations
@@ -13,8 +16,16 @@ from dataclasses import dataclass, field
 from toekgw.adapters.nemkonto.bundling import DEFAULT_MAX_BYTES, DEFAULT_MAX_PAYMENTS, Authority
 from toekgw.formats.nemkonto import Account
 from toekgw.gateway.banking_days import DEFAULT_BANKING_DAYS_BEFORE
-from toekgw.gateway.config import NemKontoSettings
+from toekgw.gateway.config import (
+    ConfigError,
+    CoreSettings,
+    Section,
+    Settings,
+    Table,
+    register_section,
+)
 from toekgw.gateway.journal import Direction, KindSpec, Lifecycle
+from toekgw.gateway.transport.config import MqSettings, parse_mq
 
 __all__ = [
     "BLOCKS_KIND",
@@ -22,13 +33,17 @@ __all__ = [
     "BUNDLE_STATES",
     "DEFAULT_REPLY_QUEUE",
     "DEFAULT_REQUEST_QUEUE",
+    "NEMKONTO_SECTION",
     "PAYMENT_KIND",
     "FlowSettings",
+    "NemKontoAuthoritySettings",
+    "NemKontoSettings",
+    "flow_settings",
 ]
 
 DEFAULT_REQUEST_QUEUE = "NKS.PAYMENT.REQUEST"
 DEFAULT_REPLY_QUEUE = "NKS.PAYMENT.REPLY"
-#: The journal kind whose items are payments (:data:`toekgw.adapters.payments.PAYMENT_ITEM`).
+#: The journal kind whose items are payments (:data:`toekgw.adapters.g68.payments.PAYMENT_ITEM`).
 PAYMENT_KIND = "g68-delivery"
 
 # A bundle's states in the order answers move it; an answer that overtakes another may skip
@@ -108,3 +123,73 @@ class FlowSettings:
             max_bytes=nk.max_bytes,
             overdue=dt.timedelta(hours=nk.overdue_hours),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class NemKontoAuthoritySettings:
+    """``[nemkonto.authorities.<municipality>]``: the municipality's NemKonto agreement."""
+
+    municipality: str
+    cvr: str
+    agreement_number: str
+    debtor_registration: str
+    debtor_account: str
+
+
+@dataclass(frozen=True, slots=True)
+class NemKontoSettings:
+    mq: MqSettings
+    request_queue: str
+    reply_queue: str
+    counterpart: str
+    banking_days_before: int
+    max_payments: int
+    max_bytes: int
+    overdue_hours: int
+    authorities: Mapping[str, NemKontoAuthoritySettings]
+
+
+def _nemkonto(nk: Table, core: CoreSettings) -> NemKontoSettings:
+    mq = parse_mq(nk.required_table("mq"))
+    authorities: dict[str, NemKontoAuthoritySettings] = {}
+    for municipality, one in nk.required_table("authorities").subtables():
+        if not municipality.isdigit():
+            raise ConfigError(
+                f"{nk.file}: [nemkonto.authorities.{municipality}]: the key is the "
+                "municipality's registration place (digits, as in the G68 records)"
+            )
+        authorities[municipality] = NemKontoAuthoritySettings(
+            municipality=municipality,
+            cvr=one.digits("cvr", 8, 8),
+            agreement_number=one.digits("agreement_number", 1, 15),
+            debtor_registration=one.digits("debtor_registration", 4, 4),
+            debtor_account=one.digits("debtor_account", 1, 10),
+        )
+        one.finish()
+    settings = NemKontoSettings(
+        mq=mq,
+        request_queue=nk.text("request_queue", DEFAULT_REQUEST_QUEUE),
+        reply_queue=nk.text("reply_queue", DEFAULT_REPLY_QUEUE),
+        counterpart=nk.text("counterpart", "nemkonto"),
+        banking_days_before=nk.integer("banking_days_before", 2, 0, 30),
+        max_payments=nk.integer("max_payments", 10_000, 1, 10_000),
+        max_bytes=nk.integer("max_bytes", 100 * 1024 * 1024, 64 * 1024, 100 * 1024 * 1024),
+        overdue_hours=nk.integer("overdue_hours", 48, 1, 24 * 60),
+        authorities=authorities,
+    )
+    nk.finish()
+    return settings
+
+
+NEMKONTO_SECTION = register_section(
+    Section(
+        "nemkonto",
+        _nemkonto,
+        hint="it names the queues and the municipalities' agreements; see docs/configuration.md",
+    )
+)
+
+
+def flow_settings(settings: Settings) -> FlowSettings:
+    """The flow's settings from the ``[nemkonto]`` table (a :class:`ConfigError` without one)."""
+    return FlowSettings.from_config(settings.require(NEMKONTO_SECTION))

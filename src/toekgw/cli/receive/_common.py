@@ -20,15 +20,17 @@ from typing import Any
 
 import click
 
-from toekgw.cli.options import config_option
-from toekgw.gateway.config import (
-    ConfigError,
+from toekgw.adapters.config import load_settings
+from toekgw.adapters.serviceplatform import (
     ReceiveSettings,
-    Settings,
-    load_settings,
     open_transport,
+    receive_pipeline,
+    receive_profile,
+    serviceplatform_settings,
 )
-from toekgw.gateway.inbound import InboundPipeline, InboundProcessor, Outcome
+from toekgw.cli.options import config_option
+from toekgw.gateway.config import Settings
+from toekgw.gateway.inbound import InboundProcessor, Outcome
 from toekgw.gateway.journal import open_journal
 
 __all__ = ["ProcessorFactory", "exit_code", "receive_command", "receive_once"]
@@ -40,18 +42,13 @@ _PROBLEMS = ("rejected", "duplicate", "refused")
 
 def receive_once(settings: Settings, profile: str, factory: ProcessorFactory) -> list[Outcome]:
     """One poll of IN/ for the ``[receive.<profile>]`` files."""
-    chosen = settings.receive.get(profile)
-    if chosen is None:
-        raise ConfigError(
-            f"{settings.path}: no [receive.{profile}] table",
-            hint="it names the expected senders; see docs/configuration.md",
-        )
+    chosen = receive_profile(settings, profile)
     processor = factory(chosen)
-    sp = settings.serviceplatform
+    sp = serviceplatform_settings(settings)
     journal = open_journal(settings.journal)
     try:
         with open_transport(sp) as transport:
-            pipeline = InboundPipeline(
+            pipeline = receive_pipeline(
                 journal,
                 transport,
                 processor,
@@ -105,7 +102,7 @@ def receive_command(
             code = max(code, exit_code(outcomes))
             if not watch:
                 break
-            time.sleep(settings.serviceplatform.poll_interval)
+            time.sleep(serviceplatform_settings(settings).poll_interval)
         raise SystemExit(code)
 
     decorated: Callable[..., Any] = command

@@ -7,10 +7,10 @@ from typing import Any
 
 import click
 
-from toekgw.adapters.g68_inbound import G68Processor
+from toekgw.adapters.g68 import G68Processor
+from toekgw.adapters.serviceplatform import ReceiveSettings
 from toekgw.cli.receive._common import receive_command
 from toekgw.cli.validate.g68 import progress_bar
-from toekgw.gateway.config import ReceiveSettings
 
 
 def _processor(profile: ReceiveSettings, *, today: dt.datetime | None) -> G68Processor:

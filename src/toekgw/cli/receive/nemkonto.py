@@ -7,10 +7,10 @@ from pathlib import Path
 
 import click
 
-from toekgw.adapters.nemkonto import receive_answers
+from toekgw.adapters.nemkonto import NEMKONTO_SECTION, receive_answers
 from toekgw.cli.nemkonto import opened
 from toekgw.cli.options import config_option
-from toekgw.gateway.config import open_queue
+from toekgw.gateway.transport.config import open_queue
 
 
 @click.command("nemkonto")
@@ -26,8 +26,7 @@ from toekgw.gateway.config import open_queue
 def nemkonto(wait: float, as_json: bool, config_path: Path | None) -> None:
     """Journal every answer waiting on the NemKonto reply queue, then commit its get."""
     with opened(config_path) as (settings, flow, journal):
-        assert settings.nemkonto is not None
-        queue = open_queue(settings.nemkonto.mq)
+        queue = open_queue(settings.require(NEMKONTO_SECTION).mq)
         try:
             summary = receive_answers(journal, queue, flow, wait=wait)
         finally:

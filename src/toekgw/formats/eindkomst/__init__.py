@@ -38,7 +38,14 @@ from toekgw.formats.eindkomst.taxcards import (
     withholding,
 )
 
+#: eIndkomst's queues (ours: the names SKAT gives a reporter are in its agreement), here once:
+#: the adapter's defaults and the simulator's take them from here.
+REQUEST_QUEUE = "SKAT.EINDKOMST.REQUEST"
+REPLY_QUEUE = "SKAT.EINDKOMST.REPLY"
+
 __all__ = [
+    "REPLY_QUEUE",
+    "REQUEST_QUEUE",
     "Abroad",
     "CardStore",
     "Delivery",

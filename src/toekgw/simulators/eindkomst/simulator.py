@@ -35,6 +35,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from toekgw.formats.eindkomst import REPLY_QUEUE as EINDKOMST_REPLY_QUEUE
+from toekgw.formats.eindkomst import REQUEST_QUEUE as EINDKOMST_REQUEST_QUEUE
 from toekgw.formats.eindkomst import MemoryHistory, build_tax_cards, validate_delivery
 from toekgw.formats.eindkomst.codec import Entry, decode_records, encode_record
 from toekgw.formats.eindkomst.records import (
@@ -51,7 +53,6 @@ from toekgw.formats.eindkomst.records import (
 from toekgw.formats.eindkomst.taxcards import CardType, TaxCard
 from toekgw.formats.findings import Finding
 from toekgw.formats.fixed import ENCODING
-from toekgw.gateway.config import EINDKOMST_REPLY_QUEUE, EINDKOMST_REQUEST_QUEUE
 from toekgw.gateway.transport.mq import Message, MessageQueue, message_id
 from toekgw.simulators._queue_loop import QueueSimulator, utc_now
 from toekgw.simulators.eindkomst.ledger import Decided, Ledger, Recorded

@@ -3,7 +3,7 @@ payments as they stream.
 
 This is the public API for the CLI and the SFTP receiver::
 
-    from toekgw.adapters.g68 import G68Config, read_delivery
+    from toekgw.adapters.g68.reader import G68Config, read_delivery
 
     result = read_delivery("delivery.g68", G68Config(today=date.today()),
                            on_payments=journal.add_batch, batch_size=1000)

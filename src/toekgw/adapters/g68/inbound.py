@@ -10,7 +10,7 @@ batches and memory stays flat.
   finding; nothing of it is journaled as a payment.
 - Otherwise every readable payment without an error is journaled as one item:
   ``business_key``/``fingerprint``/``data`` from
-  :class:`toekgw.adapters.payments.PaymentInstruction`,
+  :class:`toekgw.adapters.g68.payments.PaymentInstruction`,
   ``seq`` = its line, in state ``pending`` (a ``-`` record: ``recall-requested``).
   ``amount_ore`` is **signed** (a recall counts negative), so a transmission's journaled total
   is SLUTD's net sum less what went to the error list; the payload keeps G68's unsigned
@@ -32,13 +32,14 @@ from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
-from toekgw.adapters.g68 import G68Config, G68Reader, G68Validation
-from toekgw.adapters.payments import PAYMENT_ITEM, PaymentInstruction
+from toekgw.adapters.g68.payments import PAYMENT_ITEM, PaymentInstruction
+from toekgw.adapters.g68.reader import G68Config, G68Reader, G68Validation
+from toekgw.adapters.serviceplatform import ReceiveSettings
 from toekgw.formats.findings import Finding, Severity
 from toekgw.formats.fixed import iter_lines
 from toekgw.formats.g68 import G68Form, G68Header, decode_header, payment_codec
 from toekgw.formats.g68.rules import DEFAULT_DAGPENGE_UNITS, DEFAULT_MAX_AGE_DAYS
-from toekgw.gateway.config import ConfigError, ReceiveSettings
+from toekgw.gateway.config import ConfigError
 from toekgw.gateway.inbound import Candidate, Processed, StagedFile, inbound_kind
 from toekgw.gateway.journal import JournalReader, NewItem
 

@@ -1,0 +1,28 @@
+"""The configuration file with every built-in adapter's section known.
+
+:func:`toekgw.gateway.config.load_settings` reads ``[journal]``, ``[staging]`` and whatever
+sections are registered; importing this module registers the built-in ones (in the order their
+tables are read): ``[serviceplatform]``, ``[receive.*]``, ``[eindkomst]``, ``[nemkonto]``.
+An embedding application with an adapter of its own registers its section
+(:func:`toekgw.gateway.config.register_section`) before it loads the file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from toekgw.adapters.eindkomst.settings import EINDKOMST_SECTION
+from toekgw.adapters.nemkonto.settings import NEMKONTO_SECTION
+from toekgw.adapters.serviceplatform.settings import RECEIVE, SERVICEPLATFORM_SECTION
+from toekgw.gateway.config import ConfigError, Settings
+from toekgw.gateway.config import load_settings as _load
+
+__all__ = ["BUILTIN_SECTIONS", "ConfigError", "Settings", "load_settings"]
+
+BUILTIN_SECTIONS = (SERVICEPLATFORM_SECTION, RECEIVE, EINDKOMST_SECTION, NEMKONTO_SECTION)
+
+
+def load_settings(path: str | Path | None = None) -> Settings:
+    """``path`` (else ``$TOEKGW_CONFIG``, else ``./toekgw.toml``) with every registered
+    section: the built-in adapters' and any an application registered."""
+    return _load(path)

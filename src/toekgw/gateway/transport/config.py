@@ -1,0 +1,118 @@
+"""Reading a transport's settings from an adapter's configuration table, and opening it.
+
+The transports are the core's; which one a counterpart uses is the adapter's table:
+``[<counterpart>.mq]`` for a queue manager, ``[<counterpart>.sftp]`` or
+``[<counterpart>.localdir]`` for a file transport.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from toekgw.gateway.config import REQUIRED, ConfigError, Table
+from toekgw.gateway.transport.files import FileTransport
+from toekgw.gateway.transport.localdir import LocalDirTransport
+from toekgw.gateway.transport.mq import DEFAULT_BACKOUT_THRESHOLD, MessageQueue, SqliteQueue
+from toekgw.gateway.transport.sftp import SftpSettings, SftpTransport
+
+__all__ = [
+    "MqSettings",
+    "open_file_transport",
+    "open_queue",
+    "parse_localdir",
+    "parse_mq",
+    "parse_sftp",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class MqSettings:
+    """How to reach a queue manager: the embedded SQLite queue or IBM MQ (pymqi)."""
+
+    transport: Literal["sqlite", "pymqi"]
+    queue_db: Path | None
+    queue_manager: str | None = None
+    channel: str | None = None
+    conn_name: str | None = None
+    user: str | None = None
+    password_env: str | None = None
+    backout_threshold: int = DEFAULT_BACKOUT_THRESHOLD
+
+
+def parse_mq(t: Table) -> MqSettings:
+    """``[<counterpart>.mq]``: the embedded SQLite queue or IBM MQ (pymqi)."""
+    transport = t.choice("transport", ("sqlite", "pymqi"), "sqlite")
+    mq = MqSettings(
+        transport=transport,
+        queue_db=t.path("queue_db", REQUIRED if transport == "sqlite" else None),
+        queue_manager=t.text("queue_manager", REQUIRED if transport == "pymqi" else None),
+        channel=t.text("channel", REQUIRED if transport == "pymqi" else None),
+        conn_name=t.text("conn_name", REQUIRED if transport == "pymqi" else None),
+        user=t.text("user"),
+        password_env=t.text("password_env"),
+        backout_threshold=t.integer("backout_threshold", DEFAULT_BACKOUT_THRESHOLD, 1, 99),
+    )
+    t.finish()
+    return mq
+
+
+def parse_sftp(t: Table) -> SftpSettings:
+    """``[<counterpart>.sftp]``: host, port, user, key, known_hosts, timeouts, retries."""
+    sftp = SftpSettings(
+        host=t.text("host", REQUIRED),
+        port=t.integer("port", 22, 1, 65535),
+        user=t.text("user", REQUIRED),
+        key=t.required_path("key"),
+        known_hosts=t.required_path("known_hosts"),
+        connect_timeout=t.seconds("connect_timeout", 30),
+        timeout=t.seconds("timeout", 60),
+        retries=t.integer("retries", 3, 0, 20),
+    )
+    t.finish()
+    return sftp
+
+
+def parse_localdir(t: Table) -> Path:
+    """``[<counterpart>.localdir]``: a plain directory standing in for the SFTP server."""
+    root = t.required_path("root")
+    t.finish()
+    return root
+
+
+def open_file_transport(
+    kind: Literal["sftp", "localdir"], sftp: SftpSettings | None, localdir: Path | None
+) -> FileTransport:
+    """The configured file transport (not yet connected: SFTP connects on first use)."""
+    if kind == "sftp":
+        assert sftp is not None
+        return SftpTransport(sftp)
+    assert localdir is not None
+    return LocalDirTransport(localdir)
+
+
+def open_queue(settings: MqSettings) -> MessageQueue:
+    """A session with the configured queue manager (the caller closes it)."""
+    if settings.transport == "sqlite":
+        assert settings.queue_db is not None
+        return SqliteQueue(settings.queue_db, backout_threshold=settings.backout_threshold)
+    from toekgw.gateway.transport.pymqi_queue import PymqiQueue
+
+    password = None
+    if settings.password_env:
+        password = os.environ.get(settings.password_env)
+        if password is None:
+            raise ConfigError(
+                f"the environment variable {settings.password_env} (password_env) is not set"
+            )
+    assert settings.queue_manager and settings.channel and settings.conn_name
+    return PymqiQueue(
+        settings.queue_manager,
+        settings.channel,
+        settings.conn_name,
+        user=settings.user,
+        password=password,
+        backout_threshold=settings.backout_threshold,
+    )
