@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from tests.eik_helpers import DISPOSITION, OTHER_SE, PERIOD, SE, as_file, build_bytes, cpr, report
 from toekgw.formats.eindkomst.codec import decode_records
 from toekgw.formats.eindkomst.history import MemoryHistory
+from toekgw.formats.eindkomst.history_rules import check_entries
 from toekgw.formats.eindkomst.monthclose import nil_reports_due
 from toekgw.formats.eindkomst.report import (
     Abroad,
@@ -18,7 +19,7 @@ from toekgw.formats.eindkomst.report import (
     Recipient,
     ReversalRequest,
 )
-from toekgw.formats.eindkomst.rules import check_entries, validate_delivery
+from toekgw.formats.eindkomst.rules import validate_delivery
 from toekgw.formats.findings import Finding
 
 TODAY = dt.date(2026, 11, 23)

@@ -12,8 +12,8 @@ import datetime as dt
 from collections.abc import Iterable
 
 from toekgw.formats.eindkomst.history import History, month_of
+from toekgw.formats.eindkomst.history_rules import NIL_MAX_MONTHS_BACK
 from toekgw.formats.eindkomst.report import NilReport
-from toekgw.formats.eindkomst.rules import NIL_MAX_MONTHS_BACK
 
 __all__ = ["nil_reports_due"]
 

@@ -4,7 +4,8 @@
 (via the layout tables), nesting and order, running line numbers, the 9999 count, the limit of
 10,000 records of the 6000 group under one 5000, identifiers, dates, income types, the field
 number's record type, and recipients abroad (8001, TIN). Given a :class:`History` it also
-applies the rules that need earlier reports (:class:`HistoryRules`).
+applies the rules that need earlier reports
+(:class:`~toekgw.formats.eindkomst.history_rules.HistoryRules`).
 
 Finding codes are stable (``eik.*``) and listed in ``docs/eindkomst.md``. No finding shows a
 CPR number in clear.
@@ -17,20 +18,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from toekgw.formats.eindkomst.codec import Entry
-from toekgw.formats.eindkomst.fieldnumbers import FIELDS, WITHHOLDING_FIELDS, ValueKind
-from toekgw.formats.eindkomst.history import History, month_of, recipient_key
+from toekgw.formats.eindkomst.fieldnumbers import FIELDS, ValueKind
+from toekgw.formats.eindkomst.history import History
+from toekgw.formats.eindkomst.history_rules import HistoryRules
 from toekgw.formats.eindkomst.layouts import CODECS, REPORT_TYPES
 from toekgw.formats.eindkomst.records import (
-    AmountField,
-    CodeField,
-    Company,
-    CompanyLine,
-    RecipientRecord,
-    ReportHeader,
-    Reversal,
-    TextField,
-    TickField,
     record_class,
 )
 from toekgw.formats.eindkomst.report import MAX_GROUP_RECORDS, last_of_month
@@ -41,13 +33,11 @@ from toekgw.formats.idents import cpr_problem, cvr_problem, pnumber_problem
 __all__ = [
     "TIN_REQUIRED_FROM",
     "DeliveryCheck",
-    "HistoryRules",
     "ReportSummary",
     "validate_delivery",
 ]
 
 TIN_REQUIRED_FROM = dt.date(2024, 1, 1)  # pay periods ending on or after this need a TIN
-NIL_MAX_MONTHS_BACK = 36  # no nil report for months three or more years back
 
 _ERROR = Severity.ERROR
 _WARNING = Severity.WARNING
@@ -561,186 +551,3 @@ def validate_delivery(
         check.finding("eik.structure.empty", "the file is empty", 1, expected="1000 … 9999")
         return check.out
     return check.finish(last)
-
-
-# -- the rules that need earlier reports ------------------------------------------------------
-
-
-class HistoryRules:
-    """Corrections, reversals and nil reports, checked against a :class:`History`.
-
-    Fed the delivery's typed records in order; ``finish`` returns the findings. It keeps one
-    integer per (company, person, amount field, month) the delivery touches.
-    """
-
-    def __init__(self, history: History, today: dt.date) -> None:
-        self.history = history
-        self.today = today
-        self.findings: list[Finding] = []
-        self.se = ""
-        self.month = ""
-        self.report = ""
-        self.person = ""
-        self.deltas: dict[tuple[str, str, str, str], list[int]] = {}  # [sum, last line]
-        self.reversed: set[tuple[str, str]] = set()  # (se, report id)
-        self.reversed_for: set[tuple[str, str, str]] = set()  # (se, report id, cpr)
-        self.nil: dict[tuple[str, str], int] = {}
-        self.withholding: set[tuple[str, str]] = set()
-        # After an unreadable 2001/5000 or 6000 the company, month or person is unknown.
-        self.blind_group = False
-        self.blind_person = False
-
-    def unreadable(self, rtype: str) -> None:
-        """A record with findings: whatever depends on it cannot be judged against history."""
-        if rtype in ("2001", "5000"):
-            self.blind_group = True
-        elif rtype == "6000":
-            self.blind_person = True
-
-    def feed(self, line: int, rec: object) -> None:
-        if self.blind_group or self.blind_person:
-            if isinstance(rec, Company | ReportHeader):
-                self.blind_group = self.blind_person = False
-            elif isinstance(rec, RecipientRecord):
-                self.blind_person = False
-            elif isinstance(rec, AmountField | CodeField | TickField | TextField):
-                return
-        if isinstance(rec, AmountField):
-            key = (self.se, self.person, rec.field_number, self.month)
-            slot = self.deltas.get(key)
-            if slot is None:
-                self.deltas[key] = [rec.signed, line]
-            else:
-                slot[0] += rec.signed
-                slot[1] = line
-            if rec.field_number in WITHHOLDING_FIELDS and rec.amount:
-                self.withholding.add((self.se, self.month))
-        elif isinstance(rec, RecipientRecord):
-            self.person = recipient_key(rec)
-        elif isinstance(rec, CodeField | TickField | TextField):
-            self.value_field(line, rec)
-        elif isinstance(rec, ReportHeader):
-            self.month = month_of(rec.disposition_date)
-            self.report = rec.report_id
-        elif isinstance(rec, Company):
-            self.se = rec.company_se
-        elif isinstance(rec, Reversal):
-            if rec.cpr:
-                self.reversed_for.add((self.se, rec.report_id, rec.cpr))
-            else:
-                self.reversed.add((self.se, rec.report_id))
-        elif isinstance(rec, CompanyLine) and rec.nil_mark == "N":
-            self.nil_report(line, rec)
-
-    def excluded(self, person: str, reports: Iterable[str]) -> frozenset[str]:
-        return frozenset(
-            r
-            for r in reports
-            if (self.se, r) in self.reversed or (self.se, r, person) in self.reversed_for
-        )
-
-    def value_field(self, line: int, rec: CodeField | TickField | TextField) -> None:
-        earlier = self.history.reports_with_value(
-            self.se, self.person, rec.field_number, self.month
-        )
-        if earlier and not earlier <= self.excluded(self.person, earlier):
-            d = FIELDS.get(rec.field_number)
-            what = d.meaning if d else "a code, tick or text"
-            self.findings.append(
-                Finding(
-                    code="eik.correction.not_reversed",
-                    severity=_ERROR,
-                    message=f"field {rec.field_number} ({what}) was already reported for "
-                    f"{self.month}; codes, ticks and texts are reversed (4101), not corrected",
-                    line=line,
-                    columns=(12, 15),
-                    field="field_number",
-                    expected="a 4101 reversal of report " + ", ".join(sorted(earlier)),
-                )
-            )
-
-    def nil_report(self, line: int, rec: CompanyLine) -> None:
-        month = month_of(rec.period_start)
-        key = (self.se, month)
-        if key in self.nil or self.history.nil_report_exists(self.se, month):
-            self.findings.append(
-                Finding(
-                    code="eik.nil.duplicate",
-                    severity=_ERROR,
-                    message=f"a nil report for {month} was already sent for this company",
-                    line=line,
-                    columns=(45, 61),
-                    expected="one nil report per month",
-                )
-            )
-        self.nil.setdefault(key, line)
-        back = (self.today.year * 12 + self.today.month) - (
-            rec.period_start.year * 12 + rec.period_start.month
-        )
-        if back >= NIL_MAX_MONTHS_BACK:
-            self.findings.append(
-                Finding(
-                    code="eik.nil.too_old",
-                    severity=_ERROR,
-                    message=f"no nil report for {month}: three or more years back",
-                    line=line,
-                    columns=(45, 52),
-                    field="period_start",
-                    expected=f"a month less than {NIL_MAX_MONTHS_BACK} months back",
-                    found=month,
-                )
-            )
-        if self.history.withholding_reported(self.se, month):
-            self.findings.append(self.nil_with_tax(line, month))
-
-    @staticmethod
-    def nil_with_tax(line: int, month: str) -> Finding:
-        return Finding(
-            code="eik.nil.has_withholding",
-            severity=_ERROR,
-            message=f"nil report for {month}, but A-tax or AM-contribution is reported for it",
-            line=line,
-            columns=(45, 61),
-        )
-
-    def finish(self) -> list[Finding]:
-        out = self.findings
-        for (se, month), line in self.nil.items():
-            if (se, month) in self.withholding:
-                out.append(self.nil_with_tax(line, month))
-        for (se, person, number, month), (delta, line) in self.deltas.items():
-            if delta >= 0:
-                continue  # adding never makes a total negative
-            before = self.history.monthly_total(
-                se, person, number, month, excluding=self.excluded_for(se, person)
-            )
-            if before + delta < 0:
-                out.append(
-                    Finding(
-                        code="eik.correction.negative_total",
-                        severity=_ERROR,
-                        message=f"field {number} for {month} would total {before + delta} øre "
-                        f"for this recipient ({before} reported before, {delta} now)",
-                        line=line,
-                        columns=(16, 32),
-                        field="amount",
-                        expected="a monthly total of 0 or more",
-                        found=str(before + delta),
-                    )
-                )
-        out.sort(key=lambda f: f.line or 0)
-        return out
-
-    def excluded_for(self, se: str, person: str) -> frozenset[str]:
-        return frozenset(r for s, r in self.reversed if s == se) | frozenset(
-            r for s, r, p in self.reversed_for if s == se and p == person
-        )
-
-
-def check_entries(entries: Iterable[Entry], history: History, today: dt.date) -> list[Finding]:
-    """The history rules alone, over already decoded entries (e.g. a delivery in the journal)."""
-    rules = HistoryRules(history, today)
-    for e in entries:
-        if e.record is not None:
-            rules.feed(e.line, e.record)
-    return rules.finish()
