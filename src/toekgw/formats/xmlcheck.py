@@ -135,6 +135,36 @@ def _mask_values(message: str) -> str:
     return _QUOTED.sub(lambda m: f"'{mask_cpr(m.group(1))}'", message)
 
 
+class _Locator:
+    """The element a schema error names, found without evaluating the error's path.
+
+    libxml2 reports the path with the document's own prefixes (``/Root/x:note``); evaluating
+    that as XPath fails on a prefix the document declares only locally, and would evaluate
+    whatever a counterpart put there. Instead the elements on the error's line are compared
+    with the path as text (:meth:`getpath`), built once per document on the first error.
+    """
+
+    def __init__(self, root: etree._Element) -> None:
+        self._root = root
+        self._by_line: dict[int, list[etree._Element]] | None = None
+
+    def __call__(self, path: str | None, line: int | None) -> etree._Element | None:
+        if not path or not line:
+            return None
+        if self._by_line is None:
+            self._by_line = {}
+            for element in self._root.iter(tag=etree.Element):
+                at = source_line(element)
+                if at is not None:
+                    self._by_line.setdefault(at, []).append(element)
+        candidates = self._by_line.get(line, [])
+        tree = self._root.getroottree()
+        for element in candidates:
+            if tree.getpath(element) == path:
+                return element
+        return candidates[-1] if candidates else None
+
+
 def schema_findings(
     schema: etree.XMLSchema,
     root: etree._Element,
@@ -146,7 +176,7 @@ def schema_findings(
     if schema.validate(root):
         return []
     findings: list[Finding] = []
-    tree = root.getroottree()
+    locate = _Locator(root)
     for entry in cast(Iterable[Any], schema.error_log):
         if len(findings) >= max_findings:
             findings.append(
@@ -160,11 +190,10 @@ def schema_findings(
         message = _NS.sub("", entry.message)
         path = None
         field = None
-        if entry.path:
-            hits = tree.xpath(entry.path)
-            if isinstance(hits, list) and hits and isinstance(hits[0], etree._Element):
-                path = element_path(hits[0])
-                field = etree.QName(hits[0]).localname
+        element = locate(entry.path, entry.line)
+        if element is not None:
+            path = element_path(element)
+            field = etree.QName(element).localname
         if field in PERSONAL_ELEMENTS:
             message = _mask_values(message)
         message = message.removeprefix(f"Element '{field}': ") if field else message
