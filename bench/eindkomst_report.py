@@ -127,7 +127,7 @@ def child(n: int) -> dict[str, object]:
         errors = 0
         for path in paths:
             with path.open("rb") as fh:
-                check = validate_delivery(fh)
+                check = validate_delivery(fh, today=dt.date(2026, 11, 30))
             groups += len(check.reports)
             errors += sum(1 for f in check.findings if f.is_error)
         validate_s = time.perf_counter() - t

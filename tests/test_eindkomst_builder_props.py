@@ -3,6 +3,8 @@ order, within the limits, and validate clean."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -11,6 +13,8 @@ from toekgw.formats.eindkomst.codec import decode_records
 from toekgw.formats.eindkomst.records import AmountField, CountField, RecipientRecord
 from toekgw.formats.eindkomst.report import IncomeReport, Recipient
 from toekgw.formats.eindkomst.rules import validate_delivery
+
+TODAY = dt.date(2026, 11, 30)  # the date the rules take as today
 
 recipient = st.builds(
     lambda i, amounts, counts: Recipient(cpr=cpr(i), amounts=amounts, counts=counts),
@@ -39,7 +43,7 @@ def test_deliveries_carry_exactly_the_input_within_the_limits(
     for d in builder(max_group_records=max_group, max_message_bytes=max_bytes).deliveries([rep]):
         data = d.to_bytes()
         assert len(data) <= max_bytes
-        check = validate_delivery(as_file(data), max_group_records=max_group)
+        check = validate_delivery(as_file(data), max_group_records=max_group, today=TODAY)
         assert check.findings == []
         assert all(g.group_records <= max_group for g in check.reports)
         sent_sum += sum(s.amount_sum for s in d.reports)

@@ -45,7 +45,7 @@ def renumber(lines: list[str]) -> list[str]:
 
 def test_10001_records_under_one_5000_is_a_finding() -> None:
     data = build_bytes(report(5_001), max_group_records=20_000)[0]
-    check = validate_delivery(as_file(data))
+    check = validate_delivery(as_file(data), today=TODAY)
     assert codes(check.findings) == ["eik.group.limit"]
     f = check.findings[0]
     assert f.line == 3 + 10_001  # 1000, 2001, 5000, then the 10,001st record of the group
@@ -57,7 +57,7 @@ def test_line_number_out_of_sequence_and_wrong_count() -> None:
     lines = lines_of(build_bytes(report(3))[0])
     lines[4] = "0000009" + lines[4][7:]
     lines[-1] = lines[-1][:11] + "0000099"
-    check = validate_delivery(as_file(join(lines)))
+    check = validate_delivery(as_file(join(lines)), today=TODAY)
     assert codes(check.findings) == ["eik.line.sequence", "eik.line.sequence", "eik.count.mismatch"]
     seq = check.findings[0]
     assert (seq.line, seq.columns, seq.expected, seq.found) == (5, (1, 7), "0000005", "0000009")
@@ -69,21 +69,25 @@ def test_nesting_order_start_and_end() -> None:
     lines = lines_of(build_bytes(report(2))[0])
     # Move the first 6001 before its 6000, drop the 9999.
     broken = [lines[0], lines[1], lines[2], lines[4], lines[3], *lines[5:-1]]
-    check = validate_delivery(as_file(join(renumber([*broken, "x"])[:-1])))
+    check = validate_delivery(as_file(join(renumber([*broken, "x"])[:-1])), today=TODAY)
     assert "eik.structure.nesting" in codes(check.findings)
     assert codes(check.findings)[-1] == "eik.structure.end"
     # No 1000 first; records after the 9999.
     tail = renumber(lines[1:])
-    check = validate_delivery(as_file(join([*tail, f"{len(tail) + 1:07d}" + lines[1][7:]])))
+    check = validate_delivery(
+        as_file(join([*tail, f"{len(tail) + 1:07d}" + lines[1][7:]])), today=TODAY
+    )
     assert codes(check.findings) == ["eik.structure.start", "eik.structure.after_end"]
 
 
 def test_empty_group_empty_file_blank_line_and_unknown_type() -> None:
     lines = lines_of(build_bytes(report(1))[0])
-    check = validate_delivery(as_file(join(renumber([*lines[:3], *lines[5:]]))))
+    check = validate_delivery(as_file(join(renumber([*lines[:3], *lines[5:]]))), today=TODAY)
     assert codes(check.findings) == ["eik.group.empty"]
-    assert codes(validate_delivery(as_file(b"")).findings) == ["eik.structure.empty"]
-    check = validate_delivery(as_file(join([*lines[:2], "", "0000004ABCD", *lines[4:]])))
+    assert codes(validate_delivery(as_file(b""), today=TODAY).findings) == ["eik.structure.empty"]
+    check = validate_delivery(
+        as_file(join([*lines[:2], "", "0000004ABCD", *lines[4:]])), today=TODAY
+    )
     assert codes(check.findings) == ["eik.record.empty", "eik.record.type", "eik.structure.nesting"]
 
 
@@ -98,7 +102,7 @@ def test_identifiers_are_checked_and_never_shown_in_clear() -> None:
     )
     lines = lines_of(build_bytes(rep)[0])
     lines[1] = lines[1][:27] + "12345678" + lines[1][35:]  # company SE fails mod-11
-    check = validate_delivery(as_file(join(lines)))
+    check = validate_delivery(as_file(join(lines)), today=TODAY)
     assert codes(check.findings) == ["eik.ident.cvr", "eik.ident.cpr", "eik.ident.cvr"]
     text = repr(check.findings)
     assert bad_cpr not in text and "310280-****" in text
@@ -107,12 +111,12 @@ def test_identifiers_are_checked_and_never_shown_in_clear() -> None:
 def test_the_same_recipient_twice_in_one_report_is_a_warning() -> None:
     twice = [Recipient(cpr=cpr(1), amounts={"0013": 1})] * 2
     rep = IncomeReport(SE, *PERIOD, DISPOSITION, "00", twice)
-    check = validate_delivery(as_file(build_bytes(rep)[0]))
+    check = validate_delivery(as_file(build_bytes(rep)[0]), today=TODAY)
     assert codes(check.findings) == ["eik.recipient.duplicate"]
     assert check.ok and check.findings[0].line == 6
     kinds = [Recipient(cpr=cpr(1), income_kind=k, amounts={"0013": 1}) for k in ("0001", "0002")]
     rep = IncomeReport(SE, *PERIOD, DISPOSITION, "00", kinds)
-    assert validate_delivery(as_file(build_bytes(rep)[0])).findings == []
+    assert validate_delivery(as_file(build_bytes(rep)[0]), today=TODAY).findings == []
 
 
 def test_field_number_with_the_wrong_record_type_and_unknown_numbers() -> None:
@@ -126,7 +130,7 @@ def test_field_number_with_the_wrong_record_type_and_unknown_numbers() -> None:
     lines = lines_of(build_bytes(rep)[0])
     # A 6002 written as if 0013 were a code.
     lines.insert(-1, "0000000" + "6002" + "0013" + "A".ljust(10))
-    check = validate_delivery(as_file(join(renumber(lines))))
+    check = validate_delivery(as_file(join(renumber(lines))), today=TODAY)
     by_code = {f.code: f for f in check.findings}
     assert set(by_code) == {"eik.field.unknown", "eik.field.code_value", "eik.field.record_type"}
     assert by_code["eik.field.unknown"].severity.value == "warning"
@@ -137,14 +141,14 @@ def test_recipients_abroad_need_8001_and_a_tin_from_2024() -> None:
     abroad = Abroad(dt.date(1970, 1, 1), "1", "DE", "Müller, Hans", tin="DE123", tin_country="DE")
     ok = Recipient(amounts={"0014": 1}, abroad=abroad)
     lines = lines_of(build_bytes(IncomeReport(SE, *PERIOD, DISPOSITION, "00", [ok]))[0])
-    assert validate_delivery(as_file(join(lines))).findings == []
+    assert validate_delivery(as_file(join(lines)), today=TODAY).findings == []
     without_8001 = renumber([ln for ln in lines if ln[7:11] != "8001"])
-    assert codes(validate_delivery(as_file(join(without_8001))).findings) == [
+    assert codes(validate_delivery(as_file(join(without_8001)), today=TODAY).findings) == [
         "eik.abroad.person_data"
     ]
     no_tin = Abroad(dt.date(1970, 1, 1), "1", "DE", "Müller, Hans")
     rep_2024 = IncomeReport(SE, *PERIOD, DISPOSITION, "00", [Recipient(cpr=cpr(2), abroad=no_tin)])
-    assert codes(validate_delivery(as_file(build_bytes(rep_2024)[0])).findings) == [
+    assert codes(validate_delivery(as_file(build_bytes(rep_2024)[0]), today=TODAY).findings) == [
         "eik.abroad.tin"
     ]
     rep_2023 = IncomeReport(
@@ -155,7 +159,7 @@ def test_recipients_abroad_need_8001_and_a_tin_from_2024() -> None:
         "00",
         [Recipient(cpr=cpr(2), abroad=no_tin)],
     )
-    assert validate_delivery(as_file(build_bytes(rep_2023)[0])).findings == []
+    assert validate_delivery(as_file(build_bytes(rep_2023)[0]), today=TODAY).findings == []
 
 
 def test_truncated_record_and_bad_dates_are_findings_not_tracebacks() -> None:
@@ -163,7 +167,7 @@ def test_truncated_record_and_bad_dates_are_findings_not_tracebacks() -> None:
     lines[2] = lines[2][:50]  # 5000 cut short
     lines[3] = lines[3][:19] + "0000000000" + lines[3][29:]  # CPR of zeros
     lines[4] = lines[4][:13] + "x" + lines[4][14:]  # field number of a 6001
-    check = validate_delivery(as_file(join(lines)))
+    check = validate_delivery(as_file(join(lines)), today=TODAY)
     assert "eik.record.length" in codes(check.findings)
     assert "eik.ident.cpr" in codes(check.findings)
     assert "eik.field.digits" in codes(check.findings)
@@ -200,7 +204,7 @@ def test_a_correction_may_not_make_a_monthly_total_negative() -> None:
 
 def test_codes_ticks_and_texts_are_reversed_not_corrected() -> None:
     sent = build_bytes(one(1, codes={"0045": "A"}))[0]
-    report_id = validate_delivery(as_file(sent)).reports[0].report_id
+    report_id = validate_delivery(as_file(sent), today=TODAY).reports[0].report_id
     assert report_id is not None
     history = history_of(sent)
     again = build_bytes(one(1, codes={"0045": "B"}))[0]
@@ -265,7 +269,7 @@ def test_month_close_owes_nil_reports_only_where_nothing_was_withheld() -> None:
 def test_an_unreadable_6000_gives_its_field_finding_only() -> None:
     lines = lines_of(build_bytes(report(1))[0])
     lines[3] = lines[3][:20] + "x" + lines[3][21:]
-    check = validate_delivery(as_file(join(lines)))
+    check = validate_delivery(as_file(join(lines)), today=TODAY)
     assert codes(check.findings) == ["eik.field.digits"]
     assert check.findings[0].found == "0x0150-****"
 
@@ -323,7 +327,7 @@ def test_exactly_10000_is_fine_and_10001_is_not() -> None:
         rep = IncomeReport(SE, *PERIOD, DISPOSITION, "00", people)
         return build_bytes(rep, max_group_records=20_000)[0]
 
-    assert validate_delivery(as_file(bare(10_000))).findings == []
-    check = validate_delivery(as_file(bare(10_001)))
+    assert validate_delivery(as_file(bare(10_000)), today=TODAY).findings == []
+    check = validate_delivery(as_file(bare(10_001)), today=TODAY)
     assert codes(check.findings) == ["eik.group.limit"]
     assert check.reports[0].group_records == 10_001

@@ -35,6 +35,8 @@ from toekgw.formats.nemkonto import (
     validate_bundle,
 )
 
+TODAY = dt.date(2026, 11, 30)  # the date the rules take as today
+
 TEXT = st.text(alphabet="abcæøåÆØÅ XYZ019&<>'\"-./é\r", min_size=1)
 DIGITS = "0123456789"
 
@@ -245,7 +247,7 @@ def test_identifier_rules_per_payment() -> None:
     ok = payment(1)
     bad_cpr = payment(2, cpr_number="3113001234")
     bad_cvr = PaymentOrder("P3", 100, RecipientId(RecipientKind.CVR, "12345678"))
-    findings = payment_findings([ok, bad_cpr, bad_cvr])
+    findings = payment_findings([ok, bad_cpr, bad_cvr], TODAY)
     assert set(findings) == {"P0000000002", "P3"}
     assert findings["P0000000002"][0].path == (
         "/NKSPayment/PaymentInformation/PaymentTransaction[2]/Recipient/CPR"

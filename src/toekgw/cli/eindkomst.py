@@ -104,13 +104,13 @@ def receive(wait: float, config_path: Path | None) -> None:
 @config_option
 def withholding(cpr: str, day: str, as_json: bool, config_path: Path | None) -> None:
     """Which tax card applies to CPR on DATE, and the withholding rate (no card: 55 %)."""
-    problem = cpr_problem(cpr)
-    if problem:
-        raise UsageError(f"--cpr {mask_cpr(cpr)}: {problem}")
     try:
         on = dt.date.fromisoformat(day)
     except ValueError:
         raise UsageError(f"--date {day!r}: expected YYYY-MM-DD") from None
+    problem = cpr_problem(cpr, on)
+    if problem:
+        raise UsageError(f"--cpr {mask_cpr(cpr)}: {problem}")
     settings = load_settings(config_path)
     with open_eindkomst(settings) as gw:
         w = gw.withholding(cpr, on)

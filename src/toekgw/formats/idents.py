@@ -40,14 +40,13 @@ CENTURY_RULE_INDEX = tuple(_RULES.index(rule) for rule in CENTURY_RULE)
 
 
 @lru_cache(maxsize=1 << 17)
-def _birth_date_problem(date_part: str) -> str | None:
+def _birth_date(date_part: str) -> dt.date | None:
     # The birth date depends on DDMMYY and the century rule only; caching on them (at most
     # 36,525 dates x 3 rules) keeps a million-record validation cheap.
     try:
-        _cpr.validate(date_part + "000")
+        return _cpr.get_birth_date(date_part + "000")
     except ValidationError:
-        return "the first six digits are not a valid birth date (DDMMYY)"
-    return None
+        return None
 
 
 def birth_date_table(today: dt.date) -> npt.NDArray[np.bool_]:
@@ -56,8 +55,8 @@ def birth_date_table(today: dt.date) -> npt.NDArray[np.bool_]:
     :data:`CENTURY_RULE_INDEX` of the 7th digit.
 
     For checking whole columns at once (numpy). It restates python-stdnum's
-    ``dk.cpr.get_birth_date`` (a real date, not after today); a test holds the two equal on
-    every date.
+    ``dk.cpr.get_birth_date`` (a real date) and :func:`cpr_problem` (not after ``today``); a
+    test holds the two equal on every date.
     """
     # Only DD 01-31 and MM 01-12 can be dates: the rest of the table stays False.
     day, month, yy = (
@@ -81,10 +80,18 @@ def birth_date_table(today: dt.date) -> npt.NDArray[np.bool_]:
     return table
 
 
-def cpr_problem(number: str) -> str | None:
+def cpr_problem(number: str, today: dt.date) -> str | None:
+    """Why ``number`` is not a CPR number on ``today`` (the configured date, never the real
+    clock), or ``None``. A valid birth date after ``today`` is its own reason: the date is
+    fine, the person is not yet born."""
     if len(number) != 10 or not number.isdigit() or not number.isascii():
         return "a CPR number is 10 digits"
-    return _birth_date_problem(number[:6] + number[6].translate(_CENTURY_CLASS))
+    born = _birth_date(number[:6] + number[6].translate(_CENTURY_CLASS))
+    if born is None:
+        return "the first six digits are not a valid birth date (DDMMYY)"
+    if born > today:
+        return f"the birth date is after {today.isoformat()}: the person is not yet born"
+    return None
 
 
 # Small on purpose: a validator keeps its own per-delivery verdicts; this only spares

@@ -9,6 +9,7 @@ block is lifted. A payment already released is not affected: it has gone to NemK
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -22,8 +23,9 @@ from toekgw.gateway.journal import Journal, NewItem, NewTransmission, Transmissi
 __all__ = ["Block", "block_recipient", "blocks", "lift_block", "recipient"]
 
 _WIDTH = {kind.value.upper(): (kind.value, width) for kind, width in IDENT_KINDS.values()}
+# A block may be placed ahead of time: any real birth date will do for a CPR number.
 _CHECK: dict[str, Callable[[str], str | None]] = {
-    "CPR": cpr_problem,
+    "CPR": lambda number: cpr_problem(number, dt.date.max),
     "CVR": cvr_problem,
     "SE": se_problem,
     "PNUMBER": pnumber_problem,

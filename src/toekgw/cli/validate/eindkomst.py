@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from functools import partial
 from pathlib import Path
 
 import click
@@ -12,10 +14,10 @@ from toekgw.gateway.errors import InputError
 from toekgw.gateway.findings import summary
 
 
-def _check(path: Path) -> Checked:
+def _check(today: dt.date, path: Path) -> Checked:
     try:
         with path.open("rb") as fh:
-            check = validate_delivery(fh)
+            check = validate_delivery(fh, today=today)
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror or exc}") from exc
     counts = summary(check.findings)["severity"]
@@ -29,8 +31,13 @@ def _check(path: Path) -> Checked:
 
 @click.command("eindkomst")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="The date the rules take as today (default: the real today).",
+)
 @format_option
-def command(files: tuple[Path, ...], fmt: str) -> None:
+def command(files: tuple[Path, ...], today: dt.datetime | None, fmt: str) -> None:
     """Validate eIndkomst report files (1000 … 9999): layout, nesting and order, running line
     numbers, the 9999 count, at most 10,000 records of the 6000 group per 5000, CPR/SE/CVR,
     dates, income types, field numbers, recipients abroad.
@@ -39,6 +46,11 @@ def command(files: tuple[Path, ...], fmt: str) -> None:
     Exit 0 when no file has an error, 1 when any has, 2 when a file could not be read.
     """
     # "cannot read": the wording this command has always given operators for a missing file.
+    on = today.date() if today else dt.date.today()
     validate_files(
-        files, fmt, _check, kind="an eIndkomst file", wording="cannot read {path}: {problem}"
+        files,
+        fmt,
+        partial(_check, on),
+        kind="an eIndkomst file",
+        wording="cannot read {path}: {problem}",
     )

@@ -86,7 +86,10 @@ class _Recipient:
 class _Check:
     """The state of one streaming validation."""
 
-    def __init__(self, max_group_records: int, history: HistoryRules | None) -> None:
+    def __init__(
+        self, max_group_records: int, history: HistoryRules | None, today: dt.date
+    ) -> None:
+        self.today = today
         self.out = DeliveryCheck()
         self.add = self.out.findings.append
         self.max_group = max_group_records
@@ -478,7 +481,7 @@ class _Check:
         """A CPR field: a finding (the number masked) unless it is a valid CPR number."""
         if value is None:
             return
-        problem = cpr_problem(value)
+        problem = cpr_problem(value, self.today)
         if problem:
             self.finding(
                 "eik.ident.cpr",
@@ -530,14 +533,15 @@ _REPORT_CODECS = {t: CODECS[t] for t in REPORT_TYPES}
 def validate_delivery(
     chunks: Iterable[bytes],
     *,
+    today: dt.date,
     history: History | None = None,
-    today: dt.date | None = None,
     max_group_records: int = MAX_GROUP_RECORDS,
 ) -> DeliveryCheck:
     """Every finding of one delivery (a binary file object, or any iterable of lines as
-    bytes). ``history`` adds the rules that need earlier reports; ``today`` dates them."""
-    rules = HistoryRules(history, today or dt.date.today()) if history is not None else None
-    check = _Check(max_group_records, rules)
+    bytes) as on ``today`` (a CPR number's birth date must not be after it). ``history`` adds
+    the rules that need earlier reports, dated by ``today`` too."""
+    rules = HistoryRules(history, today) if history is not None else None
+    check = _Check(max_group_records, rules, today)
     last = 0
     for ln in iter_lines(chunks):
         last = ln.number

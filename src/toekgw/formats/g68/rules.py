@@ -99,11 +99,13 @@ def _error(
 
 
 # (code suffix, leading zeros in the 14-digit field, check, what the number is)
-_IDENT_RULES: dict[str, tuple[str, int, Callable[[str], str | None], str]] = {
+# A check takes the number and the date the rules take as today (only a CPR's birth date
+# depends on it).
+_IDENT_RULES: dict[str, tuple[str, int, Callable[[str, dt.date], str | None], str]] = {
     "02": ("ident.cpr", 4, cpr_problem, "a CPR number (10 digits, DDMMYY valid)"),
-    "11": ("ident.cvr", 6, cvr_problem, "a CVR number (8 digits, mod-11)"),
-    "03": ("ident.se", 6, se_problem, "an SE number (8 digits, mod-11)"),
-    "12": ("ident.pnumber", 4, pnumber_problem, "a P-number (10 digits)"),
+    "11": ("ident.cvr", 6, lambda n, _: cvr_problem(n), "a CVR number (8 digits, mod-11)"),
+    "03": ("ident.se", 6, lambda n, _: se_problem(n), "an SE number (8 digits, mod-11)"),
+    "12": ("ident.pnumber", 4, lambda n, _: pnumber_problem(n), "a P-number (10 digits)"),
 }
 
 
@@ -115,9 +117,9 @@ def _account_problem(number: str) -> str | None:
     return None
 
 
-def ident_problem(code: str, number: str) -> tuple[str, str, str] | None:
+def ident_problem(code: str, number: str, today: dt.date) -> tuple[str, str, str] | None:
     """``(code suffix, expected, reason)`` when the 14-digit beneficiary field does not fit its
-    ident code, else ``None``. The reason never repeats the number."""
+    ident code on ``today``, else ``None``. The reason never repeats the number."""
     rule = _IDENT_RULES.get(code)
     if rule is None:
         if code == "01":
@@ -128,7 +130,7 @@ def ident_problem(code: str, number: str) -> tuple[str, str, str] | None:
     what, zeros, check, expected = rule
     if number[:zeros].strip("0"):
         return what, expected, f"only {14 - zeros} significant digits are allowed for code {code}"
-    reason = check(number[zeros:])
+    reason = check(number[zeros:], today)
     if reason:
         return what, expected, reason
     return None
@@ -154,7 +156,7 @@ def check_payment(
             _error("amount.zero", "amount must be greater than zero", lineno, "amount", "> 0", "0")
         )
     if ident_code is not None and beneficiary is not None:
-        problem = ident_problem(ident_code, beneficiary)
+        problem = ident_problem(ident_code, beneficiary, config.today)
         if problem is not None:
             what, expected, reason = problem
             shown = mask_cpr(beneficiary) if ident_code == "02" else beneficiary
@@ -251,16 +253,16 @@ def payment_checker(config: G68Config) -> Callable[[int, G68Payment], list[Findi
             if ok is None:
                 if len(birth_dates) > 1 << 17:
                     birth_dates.clear()
-                ok = birth_dates[part] = cpr_problem(ben[4:]) is None
+                ok = birth_dates[part] = cpr_problem(ben[4:], config.today) is None
             return ok
         if code == "11" or code == "03":
             ok = organisations.get(ben)
             if ok is None:
                 if len(organisations) > 1 << 17:
                     organisations.clear()
-                ok = organisations[ben] = ident_problem(code, ben) is None
+                ok = organisations[ben] = ident_problem(code, ben, config.today) is None
             return ok
-        return ident_problem(code, ben) is None
+        return ident_problem(code, ben, config.today) is None
 
     def check(lineno: int, p: G68Payment) -> list[Finding] | None:
         code = p.ident_code

@@ -441,23 +441,24 @@ def _duplicate_findings(payment_ids: list[str]) -> list[Finding]:
     return findings
 
 
-def _identifier_problem(recipient: RecipientId) -> str | None:
+def _identifier_problem(recipient: RecipientId, today: dt.date) -> str | None:
     if recipient.kind is RecipientKind.CPR:
-        return cpr_problem(recipient.number)
+        return cpr_problem(recipient.number, today)
     if recipient.kind is RecipientKind.PNUMBER:
         return pnumber_problem(recipient.number)
     return cvr_problem(recipient.number)
 
 
-def payment_findings(payments: Iterable[PaymentOrder]) -> dict[str, list[Finding]]:
-    """The rule findings per payment id (identifier checks the schema cannot make).
+def payment_findings(payments: Iterable[PaymentOrder], today: dt.date) -> dict[str, list[Finding]]:
+    """The rule findings per payment id (identifier checks the schema cannot make) as on
+    ``today``.
 
     NemKonto rejects such a payment on its own in Retursvar 2, not the whole bundle, so these
     are kept apart from :func:`validate_bundle`.
     """
     out: dict[str, list[Finding]] = {}
     for index, p in enumerate(payments, start=1):
-        problem = _identifier_problem(p.recipient)
+        problem = _identifier_problem(p.recipient, today)
         if problem is not None:
             out.setdefault(p.payment_id, []).append(
                 Finding(

@@ -208,7 +208,7 @@ class NemKontoSimulator(QueueSimulator):
         self._put_answers([(answer, message_id(f"unreadable:{key}"))], message.msg_id)
 
     def _decider(self, bundle: PaymentBundle) -> Callable[[PaymentOrder], Decision]:
-        problems = payment_findings(bundle.payments)
+        problems = payment_findings(bundle.payments, self.clock().date())
         script = self.script
         completion = NO_ACCOUNT_ACTIONS[script.no_account_action]
 
