@@ -29,6 +29,20 @@ class Severity(enum.StrEnum):
 _CPR_IN_TEXT = re.compile(
     r"(?<![0-9])((?:0[1-9]|[12][0-9]|3[01])(?:0[1-9]|1[0-2])[0-9]{2})-?[0-9]{4}(?![0-9])"
 )
+# A CPR number can also sit inside a longer run of digits: a field's raw value read together
+# with the next field's when the tag between them is damaged, or a zero-padded identifier.
+_LONG_RUN = re.compile(r"[0-9]{11,}")
+_DDMMYY = re.compile(r"(?:0[1-9]|[12][0-9]|3[01])(?:0[1-9]|1[0-2])[0-9]{2}")
+
+
+def _mask_long_run(match: re.Match[str]) -> str:
+    """Every 10-digit window of the run that starts with a plausible DDMMYY loses its last
+    four digits: ``00002302782711`` -> ``0000230278****``."""
+    run = list(match.group(0))
+    for start in range(len(run) - 9):
+        if _DDMMYY.fullmatch(match.group(0), start, start + 6):
+            run[start + 6 : start + 10] = "****"
+    return "".join(run)
 
 
 def mask_cpr(value: str) -> str:
@@ -48,8 +62,13 @@ def mask_cpr(value: str) -> str:
 
 
 def mask_cpr_in_text(text: str) -> str:
-    """Mask everything in ``text`` that could be a CPR number."""
-    return _CPR_IN_TEXT.sub(r"\1-****", text)
+    """Mask everything in ``text`` that could be a CPR number, also inside a longer run of
+    digits.
+
+    >>> mask_cpr_in_text("found 0101011234 and 02O1100002302782711")
+    'found 010101-**** and 02O110000230278****'
+    """
+    return _LONG_RUN.sub(_mask_long_run, _CPR_IN_TEXT.sub(r"\1-****", text))
 
 
 @dataclass(frozen=True, slots=True)

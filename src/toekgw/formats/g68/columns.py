@@ -205,7 +205,8 @@ def split_lines(data: Bytes) -> Lines:
 
 class _BirthDates:
     """Which CPR birth dates :func:`toekgw.formats.idents.cpr_problem` accepts, as a table of every
-    DDMMYY under each century rule (of the 7th digit); made anew when the day changes."""
+    DDMMYY under each century rule (of the 7th digit) on the configured day; made anew when
+    that day changes."""
 
     def __init__(self) -> None:
         self._rule = np.array(CENTURY_RULE_INDEX, np.int64)
@@ -213,8 +214,7 @@ class _BirthDates:
         self._day: dt.date | None = None
         self._table: Mask = np.zeros(0, np.bool_)
 
-    def valid(self, ddmmyy: Ints, seventh: Ints) -> Mask:
-        today = dt.date.today()
+    def valid(self, ddmmyy: Ints, seventh: Ints, today: dt.date) -> Mask:
         if today != self._day:
             self._table = birth_date_table(today)
             self._day = today
@@ -231,6 +231,7 @@ class ScreenRules:
     """The settings of :class:`G68Config` that the screen needs, as numbers."""
 
     form: str
+    today: dt.date  # the date the rules take as today (a CPR's birth date is not after it)
     oldest: int  # YYYYMMDD
     dagpenge: Ints  # paying units (as numbers) where a P-number is refused
     recalls: bool  # a recall can be clean: nobody asks whether its payment was paid
@@ -243,6 +244,7 @@ class ScreenRules:
         )
         return cls(
             form.value,
+            config.today,
             ymd(config.oldest_date),
             np.array(units, np.int64),
             recalls=config.recall_known is None,
@@ -539,7 +541,9 @@ def _check(prefix: Bytes, fields: Bytes, ok: Mask, rules: ScreenRules) -> Paymen
     cpr = np.flatnonzero(ok & (code == _IDENT["02"]) & lead4)
     if len(cpr):
         part = ben[cpr]
-        ident_ok[cpr] = _BIRTH_DATES.valid(_number(part[:, 4:10]), part[:, 10].astype(np.int64))
+        ident_ok[cpr] = _BIRTH_DATES.valid(
+            _number(part[:, 4:10]), part[:, 10].astype(np.int64), rules.today
+        )
     organisation = ok & ((code == _IDENT["11"]) | (code == _IDENT["03"])) & lead6
     checksum = (ben[:, 6:14].astype(np.int64) @ _CVR_WEIGHTS) % 11
     ident_ok |= organisation & (ben[:, 6] != 0) & (checksum == 0)
