@@ -4,6 +4,7 @@ print the server's host-key fingerprint for the operator to pin."""
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import click
@@ -36,8 +37,26 @@ def doctor(config_path: Path | None) -> None:
     report(True, f"configuration {settings.path}")
     try:
         journal = open_journal(settings.journal)
-        report(True, f"journal {settings.journal} (schema version {journal.schema_version()})")
-        journal.close()
+        try:
+            started = time.monotonic()
+            problems_found = journal.integrity_problems()
+            took = time.monotonic() - started
+            version = journal.schema_version()
+        finally:
+            journal.close()
+        if problems_found:
+            more = f" (and {len(problems_found) - 1} more)" if len(problems_found) > 1 else ""
+            report(
+                False,
+                f"journal {settings.journal} fails its integrity check in {took:.1f} s: "
+                f"{problems_found[0]}{more}; release, send and receive refuse to run on it",
+            )
+        else:
+            report(
+                True,
+                f"journal {settings.journal} (schema version {version}; integrity check "
+                f"passed in {took:.1f} s)",
+            )
     except GatewayError as exc:
         report(False, f"journal: {exc}")
     try:

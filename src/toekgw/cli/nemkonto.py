@@ -37,10 +37,14 @@ _KINDS = click.Choice(["cpr", "cvr", "se", "pnumber", "account"], case_sensitive
 
 
 @contextmanager
-def opened(config_path: Path | None) -> Iterator[tuple[Settings, FlowSettings, SqliteJournal]]:
+def opened(
+    config_path: Path | None, *, moves_money: bool = False
+) -> Iterator[tuple[Settings, FlowSettings, SqliteJournal]]:
+    """The settings and the journal; ``moves_money``: the journal must pass its integrity
+    check first."""
     settings = load_settings(config_path)
     flow = flow_settings(settings)
-    journal = open_journal(settings.journal)
+    journal = open_journal(settings.journal, verify=moves_money)
     try:
         yield settings, flow, journal
     finally:
@@ -64,7 +68,7 @@ def nemkonto() -> None:
 def release_command(today: dt.datetime | None, as_json: bool, config_path: Path | None) -> None:
     """Apply recalls and blocks, then bundle and journal every payment that is due."""
     day = today.date() if today else dt.date.today()
-    with opened(config_path) as (_settings, flow, journal):
+    with opened(config_path, moves_money=True) as (_settings, flow, journal):
         result = release(journal, flow, day)
     if as_json:
         click.echo(json.dumps(result.as_dict(), indent=2))
@@ -95,7 +99,7 @@ def release_command(today: dt.datetime | None, as_json: bool, config_path: Path 
 @config_option
 def send_command(as_json: bool, config_path: Path | None) -> None:
     """Put every prepared bundle on the NemKonto request queue."""
-    with opened(config_path) as (settings, flow, journal):
+    with opened(config_path, moves_money=True) as (settings, flow, journal):
         queue = open_queue(settings.require(NEMKONTO_SECTION).mq)
         try:
             sent = send_bundles(journal, queue, flow)

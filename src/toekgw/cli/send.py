@@ -36,7 +36,7 @@ def send(
     """
     settings = load_settings(config_path)
     sp = serviceplatform_settings(settings)
-    journal = open_journal(settings.journal)
+    journal = open_journal(settings.journal, verify=True)
     try:
         with open_transport(sp) as transport:
             outcome = send_file(

@@ -27,9 +27,11 @@ def overdue_after(settings: Settings) -> dt.timedelta:
 
 
 @contextmanager
-def open_eindkomst(settings: Settings) -> Iterator[EindkomstGateway]:
+def open_eindkomst(settings: Settings, *, verify: bool = True) -> Iterator[EindkomstGateway]:
+    """The eIndkomst flow on the configured journal and queue; ``verify`` (the default, since
+    its commands send reports and take receipts): the journal passes its integrity check."""
     eik = eindkomst_settings(settings)
-    journal = open_journal(settings.journal)
+    journal = open_journal(settings.journal, verify=verify)
     try:
         queue = open_queue(eik.mq)
         try:

@@ -45,7 +45,7 @@ def receive_once(settings: Settings, profile: str, factory: ProcessorFactory) ->
     chosen = receive_profile(settings, profile)
     processor = factory(chosen)
     sp = serviceplatform_settings(settings)
-    journal = open_journal(settings.journal)
+    journal = open_journal(settings.journal, verify=True)
     try:
         with open_transport(sp) as transport:
             pipeline = receive_pipeline(

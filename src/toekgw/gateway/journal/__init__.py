@@ -57,6 +57,17 @@ __all__ = [
 ]
 
 
-def open_journal(path: str | Path) -> SqliteJournal:
-    """The embedded journal at ``path`` (created and migrated when needed)."""
-    return SqliteJournal(path)
+def open_journal(path: str | Path, *, verify: bool = False) -> SqliteJournal:
+    """The embedded journal at ``path`` (created where no file is, migrated when needed).
+
+    ``verify``: refuse a journal that fails its integrity check (``PRAGMA quick_check``), as
+    every command that moves money does before it starts.
+    """
+    journal = SqliteJournal(path)
+    if verify:
+        try:
+            journal.require_sound()
+        except BaseException:
+            journal.close()
+            raise
+    return journal

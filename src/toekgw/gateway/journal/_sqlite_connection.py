@@ -42,14 +42,26 @@ class JournalConnection:
 
     def __init__(self, path: str | Path, *, busy_timeout: float = 30.0) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        _refuse_unusable_file(self.path)
         try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(str(self.path), timeout=busy_timeout, isolation_level=None)
-        except sqlite3.Error as exc:
-            raise JournalError(f"cannot open the journal {self.path}: {exc}") from exc
+        except (OSError, sqlite3.Error) as exc:
+            raise JournalError(f"cannot open the journal {self.path}: {_reason(exc)}") from exc
+        try:
+            self._setup(busy_timeout)
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            raise JournalError(
+                f"the journal {self.path} is damaged: {exc}",
+                hint="restore it from a backup; do not start a new one in its place",
+            ) from exc
+
+    def _setup(self, busy_timeout: float) -> None:
         self._depth = 0
         self._kinds: dict[str, KindSpec] = {}  # read once per connection (Transmissions.kind)
         db = self._db
+        _refuse_foreign_database(db, self.path)
         db.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
         mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         if str(mode).lower() != "wal":
@@ -87,6 +99,27 @@ class JournalConnection:
         except BaseException:
             db.execute("ROLLBACK")
             raise
+
+    def integrity_problems(self) -> list[str]:
+        """What SQLite's ``PRAGMA quick_check`` finds wrong with the file (empty: sound)."""
+        try:
+            rows = self._db.execute("PRAGMA quick_check").fetchall()
+        except sqlite3.DatabaseError as exc:
+            return [str(exc)]
+        problems = [str(r[0]) for r in rows]
+        return [] if problems == ["ok"] else problems
+
+    def require_sound(self) -> None:
+        """Refuse to go on with a journal that fails its integrity check: money is never moved
+        on the strength of a damaged journal."""
+        problems = self.integrity_problems()
+        if problems:
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            raise JournalError(
+                f"the journal {self.path} fails its integrity check: {problems[0]}{more}; "
+                "nothing was done",
+                hint="restore it from a backup; `toekgw doctor` runs the check",
+            )
 
     def schema_version(self) -> int:
         return int(self._db.execute("SELECT max(version) FROM schema_migrations").fetchone()[0])
@@ -143,6 +176,52 @@ class JournalConnection:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _reason(exc: BaseException) -> str:
+    return exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+
+
+def _refuse_unusable_file(path: Path) -> None:
+    """A journal is created only where no file is: an existing empty or foreign file is not
+    taken for a fresh install (every duplicate protection would start from nothing)."""
+    try:
+        if not path.exists():
+            return
+        if not path.is_file():
+            raise JournalError(f"the journal {path} is not a regular file")
+        if path.stat().st_size == 0:
+            # SQLite writes the header when it turns WAL on, before any table: a journal this
+            # code made is never 0 bytes.
+            raise JournalError(
+                f"the journal {path} is an empty file (0 bytes), not a journal: taking it for a "
+                "new one would forget every delivery, file and payment already journaled",
+                hint="restore it from a backup, or remove the file to start a new journal",
+            )
+        with path.open("rb") as fh:
+            header = fh.read(len(_SQLITE_HEADER))
+    except OSError as exc:
+        raise JournalError(f"cannot open the journal {path}: {_reason(exc)}") from exc
+    if header != _SQLITE_HEADER:
+        raise JournalError(
+            f"the journal {path} is not a SQLite database (its first bytes are not "
+            "'SQLite format 3')",
+            hint="check [journal] path in the configuration",
+        )
+
+
+def _refuse_foreign_database(db: sqlite3.Connection, path: Path) -> None:
+    """A SQLite file with tables but without ours is somebody else's database."""
+    names = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if names and "schema_migrations" not in names:
+        raise JournalError(
+            f"the journal {path} is a SQLite database but not a toekgw journal "
+            f"(it has tables {', '.join(sorted(names)[:3])}, no schema_migrations)",
+            hint="check [journal] path in the configuration",
+        )
 
 
 def _statements(sql: str) -> Iterator[str]:
