@@ -109,6 +109,10 @@ def test_somebody_elses_sqlite_database_is_refused(tmp_path: Path) -> None:
 def test_a_journal_path_under_a_file_is_one_clear_line(config: Path) -> None:
     blocker = config.parent / "var"
     blocker.write_text("not a directory")
-    result = _run(config, "nemkonto", "release", "--today", "2026-11-23")
-    assert result.exit_code == 2
-    assert "cannot open the journal" in result.stderr and "Traceback" not in result.stderr
+    status = _run(config, "status")
+    assert status.exit_code == 2
+    assert "cannot open the journal" in status.stderr and "var is a file, not a directory" in status.stderr
+    release = _run(config, "nemkonto", "release", "--today", "2026-11-23")
+    assert release.exit_code == 2 and "var is a file, not a directory" in release.stderr
+    for result in (status, release):
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr

@@ -16,6 +16,7 @@ from toekgw.formats.findings import mask_cpr
 from toekgw.formats.idents import cpr_problem
 from toekgw.gateway.errors import InputError, UsageError
 from toekgw.gateway.findings import render
+from toekgw.gateway.flowlock import flow_lock, lock_path
 
 
 @click.group()
@@ -44,7 +45,8 @@ def send(file: Path, config_path: Path | None) -> None:
     Nothing is journaled or sent if any delivery has an error (exit 1, every finding shown).
     """
     settings = load_settings(config_path)
-    with open_eindkomst(settings) as gw:
+    lock = flow_lock(lock_path(settings.staging, "eindkomst-send"), "eindkomst send")
+    with lock, open_eindkomst(settings) as gw:
         try:
             if file.suffix.lower() == ".json":
                 request = load_request(file)

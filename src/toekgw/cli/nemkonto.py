@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, closing, contextmanager
 from pathlib import Path
 
 import click
@@ -27,6 +27,7 @@ from toekgw.adapters.nemkonto import (
 from toekgw.cli.options import config_option
 from toekgw.formats.findings import mask_cpr_in_text
 from toekgw.gateway.config import Settings
+from toekgw.gateway.flowlock import flow_lock, lock_path
 from toekgw.gateway.journal import SqliteJournal, open_journal
 from toekgw.gateway.money import kroner
 from toekgw.gateway.transport.config import open_queue
@@ -38,17 +39,19 @@ _KINDS = click.Choice(["cpr", "cvr", "se", "pnumber", "account"], case_sensitive
 
 @contextmanager
 def opened(
-    config_path: Path | None, *, moves_money: bool = False
+    config_path: Path | None, *, moves_money: str | None = None
 ) -> Iterator[tuple[Settings, FlowSettings, SqliteJournal]]:
-    """The settings and the journal; ``moves_money``: the journal must pass its integrity
-    check first."""
+    """The settings and the journal. ``moves_money`` names a flow (``"nemkonto-send"``) that
+    runs single-flight under its lock, on a journal that passes its integrity check."""
     settings = load_settings(config_path)
     flow = flow_settings(settings)
-    journal = open_journal(settings.journal, verify=moves_money)
-    try:
+    with ExitStack() as stack:
+        if moves_money:
+            what = moves_money.replace("-", " ")
+            stack.enter_context(flow_lock(lock_path(settings.staging, moves_money), what))
+        journal = open_journal(settings.journal, verify=bool(moves_money))
+        stack.enter_context(closing(journal))
         yield settings, flow, journal
-    finally:
-        journal.close()
 
 
 @click.group()
@@ -68,7 +71,7 @@ def nemkonto() -> None:
 def release_command(today: dt.datetime | None, as_json: bool, config_path: Path | None) -> None:
     """Apply recalls and blocks, then bundle and journal every payment that is due."""
     day = today.date() if today else dt.date.today()
-    with opened(config_path, moves_money=True) as (_settings, flow, journal):
+    with opened(config_path, moves_money="nemkonto-release") as (_settings, flow, journal):
         result = release(journal, flow, day)
     if as_json:
         click.echo(json.dumps(result.as_dict(), indent=2))
@@ -99,7 +102,7 @@ def release_command(today: dt.datetime | None, as_json: bool, config_path: Path 
 @config_option
 def send_command(as_json: bool, config_path: Path | None) -> None:
     """Put every prepared bundle on the NemKonto request queue."""
-    with opened(config_path, moves_money=True) as (settings, flow, journal):
+    with opened(config_path, moves_money="nemkonto-send") as (settings, flow, journal):
         queue = open_queue(settings.require(NEMKONTO_SECTION).mq)
         try:
             sent = send_bundles(journal, queue, flow)

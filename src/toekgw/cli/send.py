@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import closing
 from pathlib import Path
 
 import click
@@ -9,6 +10,7 @@ import click
 from toekgw.adapters.config import load_settings
 from toekgw.adapters.serviceplatform import open_transport, send_file, serviceplatform_settings
 from toekgw.cli.options import config_option
+from toekgw.gateway.flowlock import flow_lock, lock_path
 from toekgw.gateway.journal import open_journal
 
 
@@ -36,21 +38,22 @@ def send(
     """
     settings = load_settings(config_path)
     sp = serviceplatform_settings(settings)
-    journal = open_journal(settings.journal, verify=True)
-    try:
-        with open_transport(sp) as transport:
-            outcome = send_file(
-                journal,
-                transport,
-                file,
-                recipients=recipients,
-                sender=sp.party,
-                out_dir=sp.out_dir,
-                in_dir=sp.in_dir,
-                receipt_timeout=sp.receipt_timeout if wait is None else wait,
-            )
-    finally:
-        journal.close()
+    lock = flow_lock(lock_path(settings.staging, "serviceplatform-send"), "serviceplatform send")
+    with (
+        lock,
+        closing(open_journal(settings.journal, verify=True)) as journal,
+        open_transport(sp) as transport,
+    ):
+        outcome = send_file(
+            journal,
+            transport,
+            file,
+            recipients=recipients,
+            sender=sp.party,
+            out_dir=sp.out_dir,
+            in_dir=sp.in_dir,
+            receipt_timeout=sp.receipt_timeout if wait is None else wait,
+        )
     tx = outcome.transmission
     click.echo(f"{file.name}: transmission #{tx.id} ({tx.ref}): {tx.state}: {outcome.message}")
     raise SystemExit(0 if tx.state == "receipted" else 1)

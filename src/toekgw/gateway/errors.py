@@ -7,9 +7,30 @@ can forget to.
 
 from __future__ import annotations
 
+import errno
+from pathlib import Path
+
 from toekgw.formats.findings import mask_cpr_in_text
 
-__all__ = ["GatewayError", "InputError", "UsageError"]
+__all__ = ["GatewayError", "InputError", "UsageError", "os_problem"]
+
+#: Errors of the environment that no retry mends: the disk or quota is full, the file system
+#: is read-only.
+FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS})
+
+
+def os_problem(path: Path, exc: OSError) -> str:
+    """What went wrong with ``path``, in words an operator can act on: which part of the path
+    is a file where a directory must be, a full disk, else the system's own words."""
+    if exc.errno in (errno.ENOTDIR, errno.EEXIST):
+        for part in reversed(path.parents):
+            if part.exists() and not part.is_dir():
+                return f"{part} is a file, not a directory"
+    if exc.errno == errno.ENOSPC:
+        return "no space left on the device (the disk is full)"
+    if exc.errno == errno.EDQUOT:
+        return "the disk quota is exhausted"
+    return exc.strerror or str(exc)
 
 
 class GatewayError(Exception):

@@ -3,7 +3,9 @@
 ``TOEKGW_CRASH_AT=inbound.after_download`` makes the process SIGKILL itself the first time it
 reaches that point (``name:3`` the third time). Unset, a crash point costs one dict lookup. It
 exists so that the tests can stop the gateway at exactly the step they mean to, instead of
-racing a timer; nothing else should set it.
+racing a timer; nothing else should set it. ``TOEKGW_PAUSE_AT`` (same syntax) makes the process
+SIGSTOP itself there instead, so that a test can run a second process against the first one
+held mid-step, then SIGCONT it.
 
 :data:`POINTS` lists the core's own points; an adapter names its points
 ``<counterpart>.<flow>.<step>`` where it calls :func:`crash_point` (``nemkonto.send.after_put``).
@@ -30,12 +32,17 @@ _counts: dict[str, int] = {}
 
 
 def crash_point(name: str) -> None:
-    spec = os.environ.get("TOEKGW_CRASH_AT")
-    if not spec:
-        return
-    target, _, nth = spec.partition(":")
-    if target != name:
-        return
-    _counts[name] = _counts.get(name, 0) + 1
-    if _counts[name] >= int(nth or 1):
-        os.kill(os.getpid(), signal.SIGKILL)
+    for variable, action in (
+        ("TOEKGW_CRASH_AT", signal.SIGKILL),
+        ("TOEKGW_PAUSE_AT", signal.SIGSTOP),
+    ):
+        spec = os.environ.get(variable)
+        if not spec:
+            continue
+        target, _, nth = spec.partition(":")
+        if target != name:
+            continue
+        key = f"{variable}:{name}"
+        _counts[key] = _counts.get(key, 0) + 1
+        if _counts[key] == int(nth or 1):
+            os.kill(os.getpid(), action)

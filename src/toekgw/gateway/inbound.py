@@ -22,19 +22,18 @@ the remote file is still the one we journaled).
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import logging
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
 
 from toekgw.formats.findings import Finding, Severity
-from toekgw.gateway.errors import GatewayError
 from toekgw.gateway.exchange import Envelope, EnvelopeError, FileExchange
 from toekgw.gateway.faults import crash_point
+from toekgw.gateway.flowlock import flow_lock
 from toekgw.gateway.journal import (
     Direction,
     DuplicateItem,
@@ -231,22 +230,9 @@ class InboundPipeline:
                 outcomes.append(self.receive(candidate))
             return outcomes
 
-    @contextmanager
-    def _exclusive(self) -> Iterator[None]:
-        # Two receivers of one counterpart would download into the same staging names; the
-        # kernel drops the lock when a process dies, so a killed receive never blocks the next.
-        with (self.root / ".lock").open("a") as handle:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise GatewayError(
-                    f"another receive for {self.processor.counterpart} is running "
-                    f"(it holds {self.root / '.lock'})"
-                ) from None
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+    def _exclusive(self) -> AbstractContextManager[None]:
+        # Two receivers of one counterpart would download into the same staging names.
+        return flow_lock(self.root / ".lock", f"receive for {self.processor.counterpart}")
 
     def resume(self) -> list[Outcome]:
         pending = self.journal.transmissions(

@@ -25,7 +25,7 @@ from toekgw.gateway.transport.config import open_queue
 @config_option
 def nemkonto(wait: float, as_json: bool, config_path: Path | None) -> None:
     """Journal every answer waiting on the NemKonto reply queue, then commit its get."""
-    with opened(config_path, moves_money=True) as (settings, flow, journal):
+    with opened(config_path, moves_money="receive-nemkonto") as (settings, flow, journal):
         queue = open_queue(settings.require(NEMKONTO_SECTION).mq)
         try:
             summary = receive_answers(journal, queue, flow, wait=wait)

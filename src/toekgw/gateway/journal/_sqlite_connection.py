@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Self, TypeVar
 
+from toekgw.gateway.errors import os_problem
 from toekgw.gateway.journal.migrations import LATEST, MIGRATIONS
 from toekgw.gateway.journal.model import JournalError, KindSpec
 
@@ -47,7 +48,9 @@ class JournalConnection:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(str(self.path), timeout=busy_timeout, isolation_level=None)
         except (OSError, sqlite3.Error) as exc:
-            raise JournalError(f"cannot open the journal {self.path}: {_reason(exc)}") from exc
+            raise JournalError(
+                f"cannot open the journal {self.path}: {_reason(exc, self.path)}"
+            ) from exc
         try:
             self._setup(busy_timeout)
         except sqlite3.DatabaseError as exc:
@@ -181,8 +184,8 @@ class JournalConnection:
 _SQLITE_HEADER = b"SQLite format 3\x00"
 
 
-def _reason(exc: BaseException) -> str:
-    return exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+def _reason(exc: BaseException, path: Path) -> str:
+    return os_problem(path, exc) if isinstance(exc, OSError) else str(exc)
 
 
 def _refuse_unusable_file(path: Path) -> None:
@@ -204,7 +207,7 @@ def _refuse_unusable_file(path: Path) -> None:
         with path.open("rb") as fh:
             header = fh.read(len(_SQLITE_HEADER))
     except OSError as exc:
-        raise JournalError(f"cannot open the journal {path}: {_reason(exc)}") from exc
+        raise JournalError(f"cannot open the journal {path}: {os_problem(path, exc)}") from exc
     if header != _SQLITE_HEADER:
         raise JournalError(
             f"the journal {path} is not a SQLite database (its first bytes are not "
