@@ -111,7 +111,8 @@ def test_a_journal_path_under_a_file_is_one_clear_line(config: Path) -> None:
     blocker.write_text("not a directory")
     status = _run(config, "status")
     assert status.exit_code == 2
-    assert "cannot open the journal" in status.stderr and "var is a file, not a directory" in status.stderr
+    assert "cannot open the journal" in status.stderr
+    assert "var is a file, not a directory" in status.stderr
     release = _run(config, "nemkonto", "release", "--today", "2026-11-23")
     assert release.exit_code == 2 and "var is a file, not a directory" in release.stderr
     for result in (status, release):
