@@ -21,6 +21,9 @@ EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_CANNOT_RUN = 2
 
+#: Third-party loggers that stay silent unless --debug.
+QUIET_LIBRARIES = ("paramiko", "asyncssh", "pika", "zeep", "urllib3")
+
 
 class ToekGroup(click.Group):
     """Turns exceptions into one masked line and an exit code, unless ``--debug``."""
@@ -84,6 +87,11 @@ def cli(ctx: click.Context, debug: bool) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    if not debug:
+        # The SSH libraries log a failed handshake from their own threads, traceback and all;
+        # the command says what failed in one line, so theirs is only for --debug.
+        for name in QUIET_LIBRARIES:
+            logging.getLogger(name).setLevel(logging.CRITICAL + 1)
     logsafe.install()
 
 
