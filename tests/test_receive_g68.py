@@ -257,7 +257,8 @@ def test_hostile_input_is_refused_and_changes_nothing(grig: Rig, tmp_path: Path)
     assert "EVIL.txt: refused: left in place" in result.output
     assert "DOCTYPE is not allowed" in result.output
     assert "refused remote file name" in result.output and "contains a '\\'" in result.output
-    assert _counts(grig) == (0, 0, 0) and len(list(inbox.iterdir())) == 4
+    # Nothing journaled or moved; the three refused names are on the error list.
+    assert _counts(grig) == (0, 0, 3) and len(list(inbox.iterdir())) == 4
     # An unknown host key: one clear line, exit 2, nothing fetched.
     (grig.base / "keys" / "known_hosts").write_text("")
     grig.deliver("G68_OK.txt", generate(tmp_path, "d.g68", count=3)[0])
@@ -265,7 +266,7 @@ def test_hostile_input_is_refused_and_changes_nothing(grig: Rig, tmp_path: Path)
     assert refused.exit_code == 2
     assert "host key" in refused.stderr and "is not in" in refused.stderr
     assert len(refused.stderr.strip().splitlines()) == 1
-    assert _counts(grig) == (0, 0, 0) and (inbox / "G68_OK.txt").exists()
+    assert _counts(grig) == (0, 0, 3) and (inbox / "G68_OK.txt").exists()
 
 
 def test_receive_on_a_local_directory(tmp_path: Path, grig: Rig) -> None:

@@ -48,9 +48,11 @@ from toekgw.gateway.journal import (
 )
 from toekgw.gateway.journal.sqlite import now
 from toekgw.gateway.money import kroner
+from toekgw.gateway.refusals import list_refusal
 from toekgw.gateway.transport.files import (
     FileTransport,
     RemoteNameError,
+    TooLarge,
     TransportError,
     check_remote_name,
     fsync_dir,
@@ -243,7 +245,9 @@ class InboundPipeline:
         return [self._dispose(t, resumed=True) for t in pending]
 
     def scan(self) -> tuple[list[Candidate], list[Outcome]]:
-        """The complete files in IN/ that are for us from an expected sender."""
+        """The complete files in IN/ that are for us from an expected sender. One that cannot
+        be taken (an unsafe name, not a regular file, an unusable description) is refused
+        alone, left in place and put on the error list; the rest of the poll goes on."""
         names = {f.name: f for f in self.transport.list(self.in_dir)}
         candidates: list[Candidate] = []
         outcomes: list[Outcome] = []
@@ -251,12 +255,20 @@ class InboundPipeline:
             try:
                 check_remote_name(name)
             except RemoteNameError as exc:
-                outcomes.append(Outcome(repr(name), "refused", f"left in place: {exc}"))
+                outcomes.append(self._refuse(repr(name), str(exc)))
                 continue
             if self.exchange.is_control_file(name) or name.startswith("."):
                 continue
-            if self.exchange.envelope_name(name) not in names:
+            envelope = names.get(self.exchange.envelope_name(name))
+            if envelope is None:
                 outcomes.append(Outcome(name, "waiting", "no metadata yet (not complete)"))
+                continue
+            if remote.kind != "file" or envelope.kind != "file":
+                which = name if remote.kind != "file" else envelope.name
+                kind = "a symbolic link" if "link" in (remote.kind, envelope.kind) else "special"
+                outcomes.append(
+                    self._refuse(name, f"{which} is {kind}, not a regular file; not followed")
+                )
                 continue
             checked = self._check_envelope(name)
             if isinstance(checked, Outcome):
@@ -274,30 +286,29 @@ class InboundPipeline:
             )
         return candidates, outcomes
 
+    def _refuse(self, name: str, reason: str) -> Outcome:
+        """Leave the file in place and put it on the error list."""
+        list_refusal(self.journal, self.processor.counterpart, name, reason)
+        return Outcome(name, "refused", f"left in place: {reason}")
+
     def _check_envelope(self, name: str) -> Envelope | Outcome:
         where = remote_join(self.in_dir, self.exchange.envelope_name(name))
         try:
             data = self.transport.read_bytes(where, limit=METADATA_LIMIT)
             envelope = self.exchange.read_envelope(data, name=where)
-        except EnvelopeError as exc:
-            return Outcome(name, "refused", f"left in place: {exc}")
+        except (EnvelopeError, TooLarge) as exc:
+            return self._refuse(name, str(exc))
         except FileNotFoundError:
             return Outcome(name, "waiting", "metadata vanished")
         if envelope.file_name != name:
-            return Outcome(
-                name,
-                "refused",
-                f"left in place: {where} describes {envelope.file_name!r}, not {name!r}",
-            )
+            return self._refuse(name, f"{where} describes {envelope.file_name!r}, not {name!r}")
         if envelope.sender not in self.senders:
             # Another kind of file for another receiver: not ours to touch.
             return Outcome(name, "waiting", f"from {envelope.sender!r}, not an expected sender")
         if not self.exchange.addressed_to(envelope, self.party):
-            return Outcome(
+            return self._refuse(
                 name,
-                "refused",
-                f"left in place: {where} names recipients {', '.join(envelope.recipients)}, "
-                f"not us ({self.party})",
+                f"{where} names recipients {', '.join(envelope.recipients)}, not us ({self.party})",
             )
         return envelope
 

@@ -40,7 +40,14 @@ from toekgw.gateway.journal import (
     NewTransmission,
     Transmission,
 )
-from toekgw.gateway.transport.files import FileTransport, check_remote_name, remote_join
+from toekgw.gateway.refusals import list_refusal
+from toekgw.gateway.transport.files import (
+    FileTransport,
+    RemoteNameError,
+    TooLarge,
+    check_remote_name,
+    remote_join,
+)
 
 __all__ = ["OUTBOUND_FILE", "ReceiptOutcome", "SendOutcome", "collect_receipts", "send_file"]
 
@@ -153,7 +160,7 @@ def send_file(
             journal.note(tx.id, f"send resumed in state {tx.state}")
     crash_point("outbound.after_journal")
 
-    collect_receipts(journal, transport, exchange=exchange, in_dir=in_dir)
+    collect_receipts(journal, transport, exchange=exchange, in_dir=in_dir, counterpart=counterpart)
     tx = journal.get_transmission(tx.id)
     if tx.state == "prepared":
         trigger = exchange.build_trigger(
@@ -177,7 +184,9 @@ def send_file(
     deadline = time.monotonic() + receipt_timeout
     while tx.state == "uploaded" and time.monotonic() < deadline:
         time.sleep(poll)
-        collect_receipts(journal, transport, exchange=exchange, in_dir=in_dir)
+        collect_receipts(
+            journal, transport, exchange=exchange, in_dir=in_dir, counterpart=counterpart
+        )
         tx = journal.get_transmission(tx.id)
     if tx.state == "receipted":
         message = f"sent; the platform took it as transfer {tx.transfer_id}"
@@ -192,13 +201,34 @@ def send_file(
 
 
 def collect_receipts(
-    journal: Journal, transport: FileTransport, *, exchange: FileExchange, in_dir: str = "IN"
+    journal: Journal,
+    transport: FileTransport,
+    *,
+    exchange: FileExchange,
+    in_dir: str = "IN",
+    counterpart: str | None = None,
 ) -> list[ReceiptOutcome]:
     """Journal every technical receipt in IN/ that answers one of our uploads, then remove
-    it. A receipt that answers nothing of ours is left in place and reported."""
+    it. A receipt that answers nothing of ours is left in place and reported; one that cannot
+    be read (an unsafe name, a link, too large, not valid) is left in place and, given the
+    ``counterpart``, put on its error list. The other receipts are taken all the same."""
     outcomes = []
+
+    def refuse(name: str, reason: str) -> None:
+        if counterpart is not None:
+            list_refusal(journal, counterpart, name, reason)
+        outcomes.append(ReceiptOutcome(name, None, None, f"left in place: {reason}"))
+
     for remote in transport.list(in_dir):
         if not exchange.is_receipt(remote.name) or remote.name.startswith("."):
+            continue
+        try:
+            check_remote_name(remote.name)
+        except RemoteNameError as exc:
+            refuse(repr(remote.name), str(exc))
+            continue
+        if remote.kind != "file":
+            refuse(remote.name, f"{remote.name} is not a regular file; not followed")
             continue
         path = remote_join(in_dir, remote.name)
         try:
@@ -207,8 +237,8 @@ def collect_receipts(
             )
         except FileNotFoundError:
             continue
-        except EnvelopeError as exc:
-            outcomes.append(ReceiptOutcome(remote.name, None, None, f"left in place: {exc}"))
+        except (EnvelopeError, TooLarge) as exc:
+            refuse(remote.name, str(exc))
             continue
         tx = journal.find_transmission(ref=receipt.senders_file_id or "")
         if tx is None or tx.direction is not Direction.OUT:

@@ -12,11 +12,13 @@ from __future__ import annotations
 import hashlib
 import os
 import posixpath
+import stat as statmod
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, Literal, Protocol
 
 from toekgw.gateway.errors import GatewayError
 
@@ -25,11 +27,14 @@ __all__ = [
     "Fetched",
     "FileTransport",
     "RemoteFile",
+    "RemoteKind",
     "RemoteNameError",
+    "TooLarge",
     "TransportError",
     "check_remote_name",
     "check_remote_path",
     "copy_stream",
+    "entry_kind",
     "fsync_dir",
     "remote_join",
     "temp_name",
@@ -48,11 +53,35 @@ class RemoteNameError(TransportError):
     """A remote file name that cannot be used safely (``..``, ``/``, NUL, control chars)."""
 
 
+class TooLarge(TransportError):
+    """A small document (metadata, receipt) is larger than the limit it is read with."""
+
+
+#: What a directory entry is: a plain file, a symbolic link, or anything else (a FIFO, a
+#: socket, a device). Directories are not listed.
+RemoteKind = Literal["file", "link", "other"]
+
+
 @dataclass(frozen=True, slots=True)
 class RemoteFile:
+    """A directory entry. ``name`` is as the remote side gave it: bytes that are not UTF-8
+    arrive as surrogate escapes, which :func:`check_remote_name` refuses."""
+
     name: str
     size: int
     mtime: float
+    kind: RemoteKind = "file"
+
+
+def entry_kind(mode: int | None) -> RemoteKind | None:
+    """The kind of a directory entry from its ``st_mode`` (``None``: a directory, not listed)."""
+    if mode is None:
+        return "other"
+    if statmod.S_ISDIR(mode):
+        return None
+    if statmod.S_ISREG(mode):
+        return "file"
+    return "link" if statmod.S_ISLNK(mode) else "other"
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,8 +101,16 @@ def check_remote_name(name: str) -> str:
     for bad, why in (("\x00", "a NUL byte"), ("/", "a '/'"), ("\\", "a '\\'")):
         if bad in name:
             raise RemoteNameError(f"refused remote file name {name!r}: it contains {why}")
-    if any(ord(c) < 32 or ord(c) == 127 for c in name):
+    if any(ord(c) < 32 or 127 <= ord(c) < 160 for c in name):
         raise RemoteNameError(f"refused remote file name {name!r}: it contains a control char")
+    if any("\udc80" <= c <= "\udcff" for c in name):
+        raise RemoteNameError(f"refused remote file name {name!r}: it is not valid UTF-8")
+    if any(unicodedata.category(c) == "Cf" for c in name):
+        # Right-to-left overrides and other invisible format characters make a name read
+        # differently from what it is (``G68\u202etxt.exe``).
+        raise RemoteNameError(
+            f"refused remote file name {name!r}: it contains an invisible format character"
+        )
     if len(name.encode("utf-8", "surrogateescape")) > 255:
         raise RemoteNameError(f"refused remote file name {name[:40]!r}…: longer than 255 bytes")
     return name
@@ -138,15 +175,18 @@ class FileTransport(Protocol):
     description: str
 
     def list(self, directory: str) -> list[RemoteFile]:
-        """The plain files in ``directory`` (no directories, no links). The names are as the
-        remote side gave them: check each with :func:`check_remote_name` before use (every
-        path-taking method here does so too, via :func:`remote_join`)."""
+        """The entries of ``directory`` but its subdirectories: plain files, and links and
+        other non-regular entries marked by :attr:`RemoteFile.kind` so that a caller can
+        refuse them aloud. The names are as the remote side gave them: check each with
+        :func:`check_remote_name` before use (every path-taking method here does so too, via
+        :func:`remote_join`)."""
         ...
 
     def stat(self, path: str) -> RemoteFile | None: ...
 
     def read_bytes(self, path: str, *, limit: int) -> bytes:
-        """A small file whole (metadata, receipts); refuses one larger than ``limit``."""
+        """A small file whole (metadata, receipts); :class:`TooLarge` for one larger than
+        ``limit``."""
         ...
 
     def read_head(self, path: str, size: int) -> bytes:

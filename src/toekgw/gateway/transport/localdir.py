@@ -13,9 +13,11 @@ from toekgw.gateway.transport.files import (
     Fetched,
     Progress,
     RemoteFile,
+    TooLarge,
     TransportError,
     check_remote_name,
     copy_stream,
+    entry_kind,
     fsync_dir,
     temp_name,
 )
@@ -46,8 +48,9 @@ class LocalDirTransport:
         files = []
         for entry in entries:
             st = entry.stat(follow_symlinks=False)
-            if statmod.S_ISREG(st.st_mode):
-                files.append(RemoteFile(entry.name, st.st_size, st.st_mtime))
+            kind = entry_kind(st.st_mode)
+            if kind is not None:
+                files.append(RemoteFile(entry.name, st.st_size, st.st_mtime, kind))
         return sorted(files, key=lambda f: f.name)
 
     def stat(self, path: str) -> RemoteFile | None:
@@ -65,7 +68,7 @@ class LocalDirTransport:
         with local.open("rb") as handle:
             data = handle.read(limit + 1)
         if len(data) > limit:
-            raise TransportError(f"{path!r} is larger than {limit} bytes; refused")
+            raise TooLarge(f"{path!r} is larger than {limit} bytes; refused")
         return data
 
     def read_head(self, path: str, size: int) -> bytes:

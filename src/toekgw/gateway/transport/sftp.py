@@ -22,9 +22,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import paramiko
+from paramiko.sftp import CMD_CLOSE, CMD_HANDLE, CMD_NAME, CMD_OPENDIR, CMD_READDIR, SFTPError
+from paramiko.sftp_attr import SFTPAttributes
 from tenacity import (
     Retrying,
     retry_if_exception,
@@ -38,9 +40,11 @@ from toekgw.gateway.transport.files import (
     Progress,
     RemoteFile,
     RemoteNameError,
+    TooLarge,
     TransportError,
     check_remote_path,
     copy_stream,
+    entry_kind,
     temp_name,
 )
 
@@ -284,11 +288,12 @@ class SftpTransport:
         check_remote_path(directory)
 
         def op(sftp: paramiko.SFTPClient) -> list[RemoteFile]:
-            return [
-                RemoteFile(a.filename, a.st_size or 0, float(a.st_mtime or 0))
-                for a in sftp.listdir_attr(directory)
-                if a.st_mode is not None and statmod.S_ISREG(a.st_mode)
-            ]
+            found = []
+            for name, a in _list_raw(sftp, directory):
+                kind = entry_kind(a.st_mode)
+                if kind is not None:
+                    found.append(RemoteFile(name, a.st_size or 0, float(a.st_mtime or 0), kind))
+            return found
 
         return sorted(self._run(f"list {directory!r}", op), key=lambda f: f.name)
 
@@ -313,7 +318,7 @@ class SftpTransport:
             with sftp.open(path, "rb") as handle:
                 data = handle.read(limit + 1)
             if len(data) > limit:
-                raise TransportError(f"{path!r} is larger than {limit} bytes; refused")
+                raise TooLarge(f"{path!r} is larger than {limit} bytes; refused")
             return bytes(data)
 
         return self._run(f"read {path!r}", op)
@@ -393,3 +398,37 @@ class SftpTransport:
         check_remote_path(source)
         check_remote_path(target)
         self._run(f"rename {source!r}", lambda sftp: self._replace(sftp, source, target))
+
+
+def _list_raw(sftp: paramiko.SFTPClient, directory: str) -> list[tuple[str, SFTPAttributes]]:
+    """``listdir_attr`` that survives a name that is not UTF-8.
+
+    paramiko decodes each name strictly, so one such name in IN/ made every listing fail.
+    Here names are decoded with ``surrogateescape``: the entry is listed, and
+    :func:`check_remote_name` refuses it by name. (paramiko's request API, as its own
+    ``listdir_attr`` uses it.)
+    """
+    client: Any = sftp  # the request API is not in paramiko's type stubs
+    attributes: Any = SFTPAttributes
+    kind, msg = client._request(CMD_OPENDIR, directory)
+    if kind != CMD_HANDLE:
+        raise SFTPError("Expected handle")
+    handle = msg.get_binary()
+    entries = []
+    try:
+        while True:
+            try:
+                kind, msg = client._request(CMD_READDIR, handle)
+            except EOFError:
+                break
+            if kind != CMD_NAME:
+                raise SFTPError("Expected name response")
+            for _ in range(msg.get_int()):
+                name = msg.get_string().decode("utf-8", "surrogateescape")
+                longname = msg.get_string().decode("utf-8", "replace")
+                attrs = attributes._from_msg(msg, name, longname)
+                if name not in (".", ".."):
+                    entries.append((name, attrs))
+    finally:
+        client._request(CMD_CLOSE, handle)
+    return entries
