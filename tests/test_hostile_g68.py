@@ -7,6 +7,7 @@ beneficiary's CPR inside it; the CPR check read the real clock.
 
 from __future__ import annotations
 
+import json
 import random
 from pathlib import Path
 
@@ -106,3 +107,27 @@ def test_an_unborn_beneficiary_is_named_so_on_the_configured_date(tmp_path: Path
     code, out = validate("2026-11-30")
     assert code == 1 and "not yet born" in out and "not a valid birth date" not in out
     assert validate("2026-12-01")[0] == 0
+
+
+def test_text_in_another_encoding_is_a_warning_and_kept_as_written(tmp_path: Path) -> None:
+    utf8 = "Kontanthjælp".encode().decode("iso-8859-1")  # 'KontanthjÃ¦lp'
+    cp1252 = "Betaling \x96 november"  # an en dash in Windows-1252
+    for form in (G68Form.FAST, G68Form.FLOATING):
+        payments = [payment(1, texts=(utf8,)), payment(2, texts=(cp1252,)), payment(3)]
+        path = tmp_path / f"{form.value}.g68"
+        data = ("\r\n".join(delivery_lines(form, payments)) + "\r\n").encode("iso-8859-1")
+        path.write_bytes(data)
+        result = CliRunner().invoke(
+            cli,
+            ["validate", "g68", "--today", DAY, "--format", "json", str(path)],
+            obj={"debug": False},
+        )
+        assert result.exit_code == 0, result.output
+        found = json.loads(result.stdout)
+        assert [(f["line"], f["code"], f["severity"]) for f in found] == [
+            (2, "g68.text.encoding", "warning"),
+            (3, "g68.text.encoding", "warning"),
+        ]
+        assert "UTF-8 for 'æ'" in found[0]["message"] and "'–'" in found[1]["message"]
+        texts = [p.texts for p in decode_delivery(data.decode("iso-8859-1").splitlines()).payments]
+        assert texts[:2] == [(utf8,), (cp1252,)]  # never altered

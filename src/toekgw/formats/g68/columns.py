@@ -137,6 +137,13 @@ del _c
 _BANNED_ABOVE_CONTROL = {
     form: [int(b) for b in np.flatnonzero(table[32:]) + 32] for form, table in _BANNED.items()
 }
+# Bytes 0x80-0xBF are no Danish letter in ISO-8859-1, but every UTF-8 continuation byte and
+# every Windows-1252 typographic character is one of them: a row holding one goes the exact
+# way, whose text check warns (g68.text.encoding).
+_SUSPECT_LO, _SUSPECT_HI = 0x80, 0xBF
+for _table in _BANNED.values():
+    _table[_SUSPECT_LO : _SUSPECT_HI + 1] = True
+del _table
 
 # What str.rstrip() takes away in ISO-8859-1: a required text of only these is blank.
 _WHITESPACE = np.zeros(256, np.bool_)
@@ -325,7 +332,8 @@ class Screen:
         return _check(prefix, fields, ok & ~self._banned_rows(lines), self.rules)
 
     def _banned_rows(self, lines: Lines) -> Mask:
-        """Rows holding a control character (other than their line end) or a forbidden one."""
+        """Rows holding a control character (other than their line end), a forbidden one, or a
+        byte that suggests another encoding (0x80-0xBF)."""
         data, starts, ends = lines.data, lines.starts, lines.ends
         banned = _BANNED[self.rules.form]
         out = np.zeros(len(starts), np.bool_)
@@ -336,6 +344,7 @@ class Screen:
         terminated = ends[ends < len(data)]
         line_ends = len(terminated) + int(np.count_nonzero(data[terminated] == _CR))
         found = int(np.count_nonzero(data < 32))
+        found += int(np.count_nonzero((data >= _SUSPECT_LO) & (data <= _SUSPECT_HI)))
         for byte in _BANNED_ABOVE_CONTROL[self.rules.form]:
             found += int(np.count_nonzero(data == byte))
         if found == line_ends:

@@ -8,6 +8,7 @@ The rules get their settings from :class:`G68Config`, never from globals.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -230,6 +231,61 @@ def check_payment(
     return out
 
 
+# Text read in the wrong encoding. UTF-8 read as ISO-8859-1 turns 'æ' into 'Ã¦' (a lead byte
+# 0xC2-0xF4 and continuation bytes 0x80-0xBF); Windows-1252 puts its typographic characters
+# (– ’ €) on 0x80-0x9F, the C1 controls of ISO-8859-1. No Danish letter of ISO-8859-1 is in
+# 0x80-0xBF, so that range alone decides whether a text is looked at more closely.
+_SUSPECT = re.compile("[\x80-\xbf]")
+_UTF8_SEQUENCE = re.compile("[\xc2-\xf4][\x80-\xbf]+")
+_C1 = re.compile("[\x80-\x9f]")
+
+
+def _encoding_problem(text: str) -> tuple[str, str] | None:
+    """``(found, explanation)`` when ``text`` looks mis-decoded, else ``None``."""
+    if not _SUSPECT.search(text):
+        return None
+    for match in _UTF8_SEQUENCE.finditer(text):
+        try:
+            meant = match.group().encode("iso-8859-1").decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        return match.group(), f"which is UTF-8 for {meant!r}"
+    c1 = _C1.search(text)
+    if c1:
+        byte = c1.group().encode("iso-8859-1")
+        try:
+            meant = f"; in Windows-1252 it is {byte.decode('cp1252')!r}"
+        except UnicodeDecodeError:
+            meant = ""
+        return c1.group(), f"a C1 control character (0x{byte.hex().upper()}){meant}"
+    return None
+
+
+def text_findings(lineno: int, payment: G68Payment) -> list[Finding]:
+    """Warnings for text that looks written in another encoding than ISO-8859-1. The text is
+    kept exactly as written: the operator decides."""
+    out = []
+    fields = [("posting_reference", payment.posting_reference)]
+    fields += [(f"text_{n:02d}", t) for n, t in enumerate(payment.texts, 1)]
+    for name, text in fields:
+        problem = _encoding_problem(text)
+        if problem is not None:
+            found, why = problem
+            out.append(
+                _error(
+                    "text.encoding",
+                    f"{name} holds {found!r}, {why}: the file may not be ISO-8859-1; the text "
+                    "is kept as written",
+                    lineno,
+                    name,
+                    "ISO-8859-1 text",
+                    found,
+                    Severity.WARNING,
+                )
+            )
+    return out
+
+
 def payment_checker(config: G68Config) -> Callable[[int, G68Payment], list[Finding] | None]:
     """``check(lineno, payment)``: the findings of :func:`check_payment`, or ``None`` when
     there are none.
@@ -265,6 +321,12 @@ def payment_checker(config: G68Config) -> Callable[[int, G68Payment], list[Findi
         return ident_problem(code, ben, config.today) is None
 
     def check(lineno: int, p: G68Payment) -> list[Finding] | None:
+        texts = text_findings(lineno, p)
+        if texts:
+            return [*texts, *(rules(lineno, p) or [])]
+        return rules(lineno, p)
+
+    def rules(lineno: int, p: G68Payment) -> list[Finding] | None:
         code = p.ident_code
         date = p.payment_date
         if (
