@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from toekgw.gateway.errors import UsageError
+from toekgw.gateway.errors import UsageError, os_problem
 
 __all__ = [
     "DEFAULT_CONFIG",
@@ -255,11 +255,17 @@ def load_settings(
     (or exactly ``sections``). Any table or key nobody reads is an error."""
     file = find_config(path).resolve()
     try:
-        data = tomllib.loads(file.read_text(encoding="utf-8"))
+        raw = file.read_bytes()
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{file}: not a text file in UTF-8 (byte 0x{raw[exc.start]:02X} at offset "
+            f"{exc.start}); the configuration is TOML"
+        ) from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{file}: not valid TOML: {exc}") from exc
     except OSError as exc:
-        raise ConfigError(f"{file}: cannot read: {exc.strerror}") from exc
+        raise ConfigError(f"{file}: cannot read: {os_problem(file, exc)}") from exc
     top = Table(file, "", data)
 
     journal = top.required_table("journal")

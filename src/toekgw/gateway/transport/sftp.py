@@ -34,6 +34,7 @@ from tenacity import (
     wait_exponential,
 )
 
+from toekgw.gateway.errors import os_problem
 from toekgw.gateway.faults import crash_point
 from toekgw.gateway.transport.files import (
     Fetched,
@@ -101,11 +102,59 @@ def known_hosts_line(host: str, port: int, key: paramiko.PKey) -> str:
     return f"{host_entry(host, port)} {key.get_name()} {key.get_base64()}"
 
 
+def read_known_hosts(path: Path) -> list[tuple[str, paramiko.PKey]]:
+    """The pinned ``(host, key)`` pairs of an OpenSSH known_hosts file, each line checked.
+
+    A file that is not text, a line that is not ``host key-type base64-key`` or carries a
+    marker (``@revoked``, ``@cert-authority``, which toekgw does not apply) is one clear error
+    naming the line, never a key silently skipped."""
+    try:
+        raw = path.read_bytes()
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise HostKeyError(
+            f"known_hosts {path}: not a text file (byte 0x{raw[exc.start]:02X} at offset "
+            f"{exc.start})",
+            hint="it holds lines `host key-type base64-key`; `toekgw doctor` prints the one to add",
+        ) from exc
+    except OSError as exc:
+        raise HostKeyError(f"cannot read known_hosts {path}: {os_problem(path, exc)}") from exc
+    pairs = []
+    for number, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("@"):
+            raise HostKeyError(
+                f"known_hosts {path} line {number}: the marker {line.split()[0]} is not supported",
+                hint="pin the server's own host key; delete the line of a revoked key",
+            )
+        try:
+            entry = paramiko.hostkeys.HostKeyEntry.from_line(line, number)
+        except Exception as exc:  # paramiko raises several kinds for a damaged key
+            entry = None
+            why = f" ({type(exc).__name__})"
+        else:
+            why = ""
+        if entry is None or entry.key is None:
+            raise HostKeyError(
+                f"known_hosts {path} line {number}: not a host key line{why}",
+                hint="expected `host key-type base64-key`",
+            )
+        pairs += [(name, entry.key) for name in entry.hostnames]
+    return pairs
+
+
+def _host_keys(pairs: list[tuple[str, paramiko.PKey]], into: paramiko.HostKeys) -> None:
+    for name, key in pairs:
+        into.add(name, key.get_name(), key)
+
+
 def known_hosts_status(known_hosts: Path, host: str, port: int, key: paramiko.PKey) -> str:
     """``"pinned"``, ``"unknown"`` or ``"changed"``: what known_hosts says about ``key``."""
     keys = paramiko.HostKeys()
     if known_hosts.exists():
-        keys.load(str(known_hosts))
+        _host_keys(read_known_hosts(known_hosts), keys)
     entry = keys.lookup(host_entry(host, port))
     if not entry:
         return "unknown"
@@ -189,7 +238,7 @@ class SftpTransport:
         if not s.key.is_file():
             raise LoginError(f"no private key {s.key} for {self.description}")
         client = paramiko.SSHClient()
-        client.load_host_keys(str(s.known_hosts))
+        _host_keys(read_known_hosts(s.known_hosts), client.get_host_keys())
         client.set_missing_host_key_policy(_RefuseUnknown(s))
         try:
             client.connect(
