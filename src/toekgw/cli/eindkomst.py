@@ -96,7 +96,10 @@ def receive(wait: float, config_path: Path | None) -> None:
         f"{r.messages} message(s): {r.sum_receipts} sum receipt(s), {r.error_receipts} "
         f"error/advice receipt(s), {r.tax_cards} tax card(s), {r.duplicates} duplicate(s), "
         f"{r.unreadable} unreadable"
+        + (f", {r.failed} failed (see the error list)" if r.failed else "")
     )
+    if r.failed:
+        raise SystemExit(1)
 
 
 @eindkomst.command("withholding")

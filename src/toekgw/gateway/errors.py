@@ -8,11 +8,12 @@ can forget to.
 from __future__ import annotations
 
 import errno
+import sqlite3
 from pathlib import Path
 
 from toekgw.formats.findings import mask_cpr_in_text
 
-__all__ = ["GatewayError", "InputError", "UsageError", "os_problem"]
+__all__ = ["GatewayError", "InputError", "UsageError", "is_environmental", "os_problem"]
 
 #: Errors of the environment that no retry mends: the disk or quota is full, the file system
 #: is read-only.
@@ -53,3 +54,10 @@ class InputError(GatewayError):
 
 class UsageError(GatewayError):
     """The command was called with arguments or configuration that cannot work."""
+
+
+def is_environmental(error: BaseException) -> bool:
+    """Whether ``error`` comes from the environment (disk, database, network, configuration)
+    rather than from the one message or file being processed: such an error stops the run,
+    where a bad item is set aside and the run goes on."""
+    return isinstance(error, (OSError, MemoryError, GatewayError, sqlite3.Error))

@@ -1,19 +1,36 @@
-"""A remote file refused and left in place goes on the error list, once.
+"""What a flow could not take goes on the error list, once.
 
 A file that cannot be taken (an unsafe name, a link, a document too large or not valid) stays
 where it is for the counterpart's operator to see, and the next poll meets it again: it is
-listed once while its entry is open, not once per poll.
+listed once while its entry is open, not once per poll. A queued message whose processing
+failed is backed out and retried; the queue moves it to its error (backout) queue after a few
+attempts, and by then the operator has long been told: its first failure is listed.
 """
 
 from __future__ import annotations
 
+import logging
+
 from toekgw.formats.findings import Finding, Severity
 from toekgw.gateway.journal import Journal
 
-__all__ = ["REFUSED", "list_refusal"]
+__all__ = [
+    "FAILED_MESSAGE",
+    "MAX_ATTEMPTS_PER_RUN",
+    "REFUSED",
+    "list_failed_message",
+    "list_refusal",
+]
 
 #: The finding code of a remote file refused and left in place.
 REFUSED = "remote.refused"
+#: The finding code of a queued message whose processing failed.
+FAILED_MESSAGE = "queue.message_failed"
+#: How often one message may fail in one run before the run stops (a queue whose backout
+#: threshold is higher than this does not move it aside by itself).
+MAX_ATTEMPTS_PER_RUN = 10
+
+_log = logging.getLogger(__name__)
 
 
 def list_refusal(journal: Journal, counterpart: str, name: str, reason: str) -> None:
@@ -30,3 +47,29 @@ def list_refusal(journal: Journal, counterpart: str, name: str, reason: str) -> 
         file_name=name,
         findings=[Finding(REFUSED, Severity.ERROR, reason)],
     )
+
+
+def list_failed_message(
+    journal: Journal, counterpart: str, queue: str, msg_id: bytes, error: BaseException
+) -> None:
+    """Put the message ``msg_id`` of ``queue``, whose processing raised ``error``, on the error
+    list (once while its entry is open). Called after the failed unit of work was rolled
+    back; if the journal cannot take it either, the failure is logged and the caller's own
+    error goes on."""
+    name = f"{queue} MsgId {msg_id.hex()}"
+    reason = (
+        f"processing failed ({type(error).__name__}: {error}); the message is backed out and "
+        "retried, and after the queue's backout threshold it is moved to the error queue"
+    )
+    try:
+        for entry in journal.errors(counterpart=counterpart):
+            if entry.file_name == name and any(f.code == FAILED_MESSAGE for f in entry.findings):
+                return
+        journal.add_error(
+            counterpart=counterpart,
+            subject="message",
+            file_name=name,
+            findings=[Finding(FAILED_MESSAGE, Severity.ERROR, reason)],
+        )
+    except Exception as exc:  # the journal itself may be what failed (a full disk)
+        _log.error("could not put %s on the error list: %s", name, exc)

@@ -69,7 +69,7 @@ from toekgw.formats.eindkomst.records import ErrorReceipt, SumReceipt
 from toekgw.formats.eindkomst.report import DEFAULT_MAX_MESSAGE_BYTES
 from toekgw.formats.eindkomst.taxcards import Withholding, withholding
 from toekgw.formats.findings import Finding, Severity
-from toekgw.gateway.errors import InputError
+from toekgw.gateway.errors import InputError, is_environmental
 from toekgw.gateway.faults import crash_point
 from toekgw.gateway.journal import (
     DuplicateTransmission,
@@ -78,6 +78,7 @@ from toekgw.gateway.journal import (
     NewTransmission,
     Transmission,
 )
+from toekgw.gateway.refusals import MAX_ATTEMPTS_PER_RUN, list_failed_message
 from toekgw.gateway.transport.mq import MessageQueue, message_id
 
 __all__ = ["EindkomstGateway", "ReceiveResult", "SendRefused", "SendResult"]
@@ -114,6 +115,7 @@ class ReceiveResult:
     tax_cards: int = 0
     unreadable: int = 0
     repeated_records: int = 0
+    failed: int = 0  # attempts that raised: listed, backed out, retried or moved aside
 
 
 def _utc_now() -> dt.datetime:
@@ -284,6 +286,7 @@ class EindkomstGateway:
         """Take every answer waiting on the reply queue (the first waits up to ``wait``)."""
         self.send_pending()
         result = ReceiveResult()
+        failures: dict[bytes, int] = {}
         while max_messages is None or result.messages < max_messages:
             message = self.queue.get(self.reply_queue, wait=wait if not result.messages else 0)
             if message is None:
@@ -292,6 +295,20 @@ class EindkomstGateway:
             try:
                 with self.journal.transaction(durable=True):
                     self._journal_answer(message.body, result)
+            except Exception as exc:
+                self.queue.backout()
+                if is_environmental(exc):
+                    raise
+                # This message breaks the reader: list it, go on with the others (the queue
+                # moves it to its error queue at its backout threshold).
+                list_failed_message(
+                    self.journal, COUNTERPART, self.reply_queue, message.msg_id, exc
+                )
+                result.failed += 1
+                failures[message.msg_id] = failures.get(message.msg_id, 0) + 1
+                if failures[message.msg_id] > MAX_ATTEMPTS_PER_RUN:
+                    raise
+                continue
             except BaseException:
                 self.queue.backout()
                 raise

@@ -28,8 +28,10 @@ from toekgw.adapters.nemkonto.send import mark_sent
 from toekgw.adapters.nemkonto.settings import BUNDLE_KIND, BUNDLE_STATES, FlowSettings
 from toekgw.formats.findings import Finding, Severity
 from toekgw.formats.nemkonto import AnswerType, BundleAnswer, PaymentState, read_answer
+from toekgw.gateway.errors import is_environmental
 from toekgw.gateway.faults import crash_point
 from toekgw.gateway.journal import Item, Journal, Transmission
+from toekgw.gateway.refusals import MAX_ATTEMPTS_PER_RUN, list_failed_message
 from toekgw.gateway.transport.mq import Message, MessageQueue
 
 __all__ = [
@@ -92,6 +94,7 @@ class AnswerSummary:
     applied: int = 0
     duplicates: int = 0
     unusable: int = 0  # to the error list and the error queue
+    failed: int = 0  # attempts that raised: listed, backed out, retried or moved aside
     moved: dict[str, int] = field(default_factory=dict)  # payment state -> payments moved to it
     unchanged: int = 0  # payment answers that changed nothing (already there or further)
     returned_bundles: list[str] = field(default_factory=list)
@@ -103,6 +106,7 @@ class AnswerSummary:
             "applied": self.applied,
             "duplicates": self.duplicates,
             "unusable": self.unusable,
+            "failed": self.failed,
             "moved": dict(sorted(self.moved.items())),
             "unchanged": self.unchanged,
             "returned_bundles": list(self.returned_bundles),
@@ -122,6 +126,7 @@ def receive_answers(
     first); journal each, then commit its get."""
     define_kinds(journal, settings)
     summary = AnswerSummary()
+    failures: dict[bytes, int] = {}
     first = True
     while max_messages is None or summary.messages < max_messages:
         message = queue.get(settings.reply_queue, wait=wait if first else 0.0)
@@ -138,6 +143,20 @@ def receive_answers(
                     msg_id=message.msg_id,
                     correl_id=message.correl_id,
                 )
+        except Exception as exc:
+            queue.backout()
+            if is_environmental(exc):
+                raise
+            # This message breaks the reader: list it, and go on with the others. The queue
+            # gives it back (counting) and moves it to its error queue at its threshold.
+            list_failed_message(
+                journal, settings.counterpart, settings.reply_queue, message.msg_id, exc
+            )
+            summary.failed += 1
+            failures[message.msg_id] = failures.get(message.msg_id, 0) + 1
+            if failures[message.msg_id] > MAX_ATTEMPTS_PER_RUN:
+                raise
+            continue
         except BaseException:
             queue.backout()
             raise

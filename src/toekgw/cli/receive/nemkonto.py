@@ -40,8 +40,9 @@ def nemkonto(wait: float, as_json: bool, config_path: Path | None) -> None:
             f"duplicates, {summary.unusable} to the error queue; payments moved: "
             f"{moved or 'none'}; {summary.unchanged} answers changed nothing; "
             f"{summary.manual} to the manual-handling list"
+            + (f"; {summary.failed} failed (see the error list)" if summary.failed else "")
         )
         for bundle_id in summary.returned_bundles:
             click.echo(f"  bundle {bundle_id} could not be read (answer 0): payments pending")
-    if summary.unusable or summary.returned_bundles:
+    if summary.unusable or summary.returned_bundles or summary.failed:
         raise SystemExit(1)
