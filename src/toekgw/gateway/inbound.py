@@ -331,10 +331,26 @@ class InboundPipeline:
         fsync_dir(incoming)
         if _sha256(staged_path) != fetched.sha256:
             # The bytes on our disk are not the bytes that arrived: try again next poll.
+            staged_path.unlink(missing_ok=True)
             raise TransportError(f"{name}: the staged copy does not match what was downloaded")
         fetched_at = now()
         crash_point("inbound.after_download")
         staged = StagedFile(staged_path, name, fetched.size, fetched.sha256, envelope)
+        try:
+            return self._take(candidate, staged, read_at, fetched_at)
+        except Exception:
+            # Nothing journaled (a full disk, a broken processor): the staged copy goes, so a
+            # failed run leaves no file behind; the remote file is still there for the next.
+            if self.journal.find_transmission(transfer_id=uuid) is None:
+                staged_path.unlink(missing_ok=True)
+            raise
+
+    def _take(
+        self, candidate: Candidate, staged: StagedFile, read_at: str, fetched_at: str
+    ) -> Outcome:
+        """Refuse a duplicate, let the processor judge the staged file, journal it, dispose."""
+        name, envelope, fetched = candidate.name, staged.envelope, staged
+        uuid, staged_path = envelope.transfer_id, staged.path
 
         # Duplicates are refused only once a local copy exists: what is refused is kept.
         first = self.journal.find_transmission(transfer_id=uuid) or self.journal.find_transmission(

@@ -10,6 +10,7 @@ at ``synchronous=FULL``), a savepoint when nested.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -139,12 +140,20 @@ class JournalConnection:
                 self._depth = 1
                 try:
                     yield
-                except BaseException:
-                    db.execute("ROLLBACK")
+                    db.execute("COMMIT")
+                except BaseException as exc:
+                    if db.in_transaction:
+                        db.execute("ROLLBACK")
+                    if isinstance(exc, sqlite3.OperationalError) and _is_full(exc):
+                        self._shrink_wal()
+                        raise JournalError(
+                            f"the journal {self.path} cannot be written: no space left on the "
+                            "device (the disk is full); nothing of this step was journaled",
+                            hint="free space, then run the command again",
+                        ) from exc
                     raise
                 finally:
                     self._depth = 0
-                db.execute("COMMIT")
             finally:
                 if durable:
                     db.execute("PRAGMA synchronous = NORMAL")
@@ -168,6 +177,11 @@ class JournalConnection:
             self._depth -= 1
         db.execute(f"RELEASE {name}")
 
+    def _shrink_wal(self) -> None:
+        """After a failed write on a full disk: give back what the WAL took, if SQLite can."""
+        with contextlib.suppress(sqlite3.Error):
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
     def _durable_outer(self) -> bool:
         return int(self._db.execute("PRAGMA synchronous").fetchone()[0]) >= 2
 
@@ -182,6 +196,11 @@ class JournalConnection:
 
 
 _SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _is_full(exc: sqlite3.OperationalError) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code == sqlite3.SQLITE_FULL or "full" in str(exc).lower()
 
 
 def _reason(exc: BaseException, path: Path) -> str:

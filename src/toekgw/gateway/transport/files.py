@@ -20,12 +20,13 @@ from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO, Literal, Protocol
 
-from toekgw.gateway.errors import GatewayError
+from toekgw.gateway.errors import GatewayError, os_problem
 
 __all__ = [
     "CHUNK",
     "Fetched",
     "FileTransport",
+    "LocalDiskError",
     "RemoteFile",
     "RemoteKind",
     "RemoteNameError",
@@ -35,6 +36,7 @@ __all__ = [
     "check_remote_path",
     "copy_stream",
     "entry_kind",
+    "fetch_into",
     "fsync_dir",
     "remote_join",
     "temp_name",
@@ -51,6 +53,11 @@ class TransportError(GatewayError):
 
 class RemoteNameError(TransportError):
     """A remote file name that cannot be used safely (``..``, ``/``, NUL, control chars)."""
+
+
+class LocalDiskError(GatewayError):
+    """Our own disk failed while a remote file was written to it (full, read-only, gone): no
+    retry mends that, so it is never retried as a transient fault of the connection."""
 
 
 class TooLarge(TransportError):
@@ -157,6 +164,40 @@ def copy_stream(
         if progress is not None:
             progress(size)
     return Fetched(size, digest.hexdigest())
+
+
+def fetch_into(source: BinaryIO, local: Path, *, progress: Progress | None = None) -> Fetched:
+    """Copy ``source`` into the new file ``local`` and fsync it. A failure of our own disk is a
+    :class:`LocalDiskError` naming the path and the cause, and the partial file is removed;
+    a failure reading ``source`` propagates as it is (the connection's, maybe transient)."""
+
+    class _Local:
+        def __init__(self, handle: BinaryIO) -> None:
+            self.handle = handle
+
+        def write(self, data: bytes) -> int:
+            try:
+                return self.handle.write(data)
+            except OSError as exc:
+                raise LocalDiskError(f"cannot write {local}: {os_problem(local, exc)}") from exc
+
+    try:
+        with local.open("wb") as dst:
+            fetched = copy_stream(source, _Local(dst), progress=progress)  # type: ignore[arg-type]
+            try:
+                dst.flush()
+                os.fsync(dst.fileno())
+            except OSError as exc:
+                raise LocalDiskError(f"cannot write {local}: {os_problem(local, exc)}") from exc
+    except OSError as exc:
+        local.unlink(missing_ok=True)
+        if exc.filename is not None and Path(exc.filename) == local:
+            raise LocalDiskError(f"cannot write {local}: {os_problem(local, exc)}") from exc
+        raise
+    except BaseException:
+        local.unlink(missing_ok=True)
+        raise
+    return fetched
 
 
 def fsync_dir(path: Path) -> None:

@@ -18,6 +18,7 @@ from toekgw.gateway.transport.files import (
     check_remote_name,
     copy_stream,
     entry_kind,
+    fetch_into,
     fsync_dir,
     temp_name,
 )
@@ -77,11 +78,8 @@ class LocalDirTransport:
 
     def fetch(self, path: str, local: Path, *, progress: Progress | None = None) -> Fetched:
         source = self._path(path)
-        with source.open("rb") as src, local.open("wb") as dst:
-            fetched = copy_stream(src, dst, progress=progress)
-            dst.flush()
-            os.fsync(dst.fileno())
-        return fetched
+        with source.open("rb") as src:
+            return fetch_into(src, local, progress=progress)
 
     def put(self, local: Path, path: str, *, progress: Progress | None = None) -> None:
         target = self._path(path)

@@ -15,7 +15,6 @@ import base64
 import contextlib
 import hashlib
 import logging
-import os
 import socket
 import stat as statmod
 from collections.abc import Callable
@@ -34,18 +33,19 @@ from tenacity import (
     wait_exponential,
 )
 
-from toekgw.gateway.errors import os_problem
+from toekgw.gateway.errors import FULL, os_problem
 from toekgw.gateway.faults import crash_point
 from toekgw.gateway.transport.files import (
     Fetched,
+    LocalDiskError,
     Progress,
     RemoteFile,
     RemoteNameError,
     TooLarge,
     TransportError,
     check_remote_path,
-    copy_stream,
     entry_kind,
+    fetch_into,
     temp_name,
 )
 
@@ -212,6 +212,8 @@ def _is_transient(exc: BaseException) -> bool:
         | NotADirectoryError,
     ):
         return False
+    if isinstance(exc, OSError) and exc.errno in FULL:
+        return False  # a full or read-only disk is not mended by reconnecting
     return isinstance(exc, paramiko.SSHException | EOFError | OSError)
 
 
@@ -321,7 +323,7 @@ class SftpTransport:
         )
         try:
             return retrying(attempt)
-        except (TransportError, FileNotFoundError):
+        except (TransportError, LocalDiskError, FileNotFoundError):
             raise
         except PermissionError as exc:
             raise TransportError(f"{self.description}: {what}: permission denied") from exc
@@ -385,14 +387,11 @@ class SftpTransport:
         check_remote_path(path)
 
         def op(sftp: paramiko.SFTPClient) -> Fetched:
-            with sftp.open(path, "rb") as src, local.open("wb") as dst:
+            with sftp.open(path, "rb") as src:
                 # Read-ahead with a bounded number of requests in flight (fast on a long link;
                 # we write each chunk out as it comes, so the buffer stays small).
                 src.prefetch(max_concurrent_requests=PREFETCH_REQUESTS)
-                fetched = copy_stream(src, dst, progress=progress)  # type: ignore[arg-type]
-                dst.flush()
-                os.fsync(dst.fileno())
-            return fetched
+                return fetch_into(src, local, progress=progress)  # type: ignore[arg-type]
 
         return self._run(f"fetch {path!r}", op)
 
