@@ -8,7 +8,7 @@ DEMO_DIR ?= demo-run
 # The suite runs on both cores (pytest-xdist); PYTEST_ARGS= runs it in one process.
 PYTEST_ARGS ?= -n 2
 
-.PHONY: venv demo test lint typecheck pytest bench clean
+.PHONY: venv demo test lint typecheck pytest bench chaos clean
 
 venv: $(STAMP)
 
@@ -45,6 +45,12 @@ bench: venv
 	$(PY) bench/eindkomst_report.py
 	$(PY) -m pytest -q -p no:cacheprovider bench/bench_journal.py --benchmark-only \
 		--benchmark-json bench/results/journal.json
+
+# Random SIGKILLs over the payment flows for CHAOS_MINUTES, then an independent check (not in
+# `make test`): bench/chaos.py; the figures go to bench/results/chaos.json.
+CHAOS_MINUTES ?= 10
+chaos: venv
+	$(PY) bench/chaos.py --minutes $(CHAOS_MINUTES)
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache build *.egg-info

@@ -26,8 +26,8 @@ __all__ = [
 REFUSED = "remote.refused"
 #: The finding code of a queued message whose processing failed.
 FAILED_MESSAGE = "queue.message_failed"
-#: How often one message may fail in one run before the run stops (a queue whose backout
-#: threshold is higher than this does not move it aside by itself).
+#: How often one message may fail in one run before the run stops, so that a queue that moves
+#: nothing aside (a backout threshold of 0 or a very high one) cannot keep a run busy forever.
 MAX_ATTEMPTS_PER_RUN = 10
 
 _log = logging.getLogger(__name__)
