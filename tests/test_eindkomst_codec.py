@@ -60,7 +60,8 @@ def test_field_sources_follow_the_format_facts() -> None:
     assert LAYOUTS["6000"].field_source("tin") == "ours"
     assert LAYOUTS["5000"].field_source("income_type") == "confirmed"
     assert LAYOUTS["5000"].field_source("report_id") == "public-impl"
-    assert LAYOUTS["6001"].field_source("amount") == "ours"
+    assert LAYOUTS["6001"].field_source("amount") == "public-impl"
+    assert LAYOUTS["3101"].field_source("amount") == "public-impl"
     assert LAYOUTS["6001"].field_source("field_number") == "public-impl"
     assert LAYOUTS["7200"].field_source("text") == "ours"
 
@@ -101,7 +102,7 @@ def _value(f: Field) -> st.SearchStrategy[Any]:
     if f.kind is Kind.DIGITS:
         s = st.from_regex(rf"[0-9]{{{n}}}", fullmatch=True)
     elif f.kind in (Kind.NUMBER, Kind.AMOUNT):
-        s = st.integers(0, 10**n - 1)
+        s = st.integers(0, 10**n // f.scale - 1)
     elif f.kind is Kind.DATE:
         s = st.dates(dt.date(1000, 1, 1), dt.date(9999, 12, 31))
     elif f.kind is Kind.TIME:
@@ -144,3 +145,21 @@ def test_roundtrip_whole_delivery(records: list[Record]) -> None:
     assert [e.record for e in entries] == records
     assert [e.number for e in entries] == list(range(1, len(records) + 1))
     assert all(not e.findings for e in entries)
+
+
+def test_an_amount_as_skat_writes_it() -> None:
+    """1,234.50 kr is ``0000001234500000+``: 10 integer digits, 6 decimals, the sign (two
+    public implementations agree); a hand-written line, not one of ours."""
+    line = "0000017" + "6001" + "0013" + "0000001234500000" + "+"
+    (entry,) = decode_records([line.encode("iso-8859-1") + b"\r\n"])
+    assert entry.findings == [] and isinstance(entry.record, AmountField)
+    assert entry.record.amount == 123_450 and entry.record.sign == "+"
+    (again,) = encode_delivery([entry.record])
+    assert again.decode("iso-8859-1").rstrip("\r\n")[11:] == line[11:]
+
+
+def test_an_amount_more_precise_than_ore_is_a_finding() -> None:
+    line = "0000017" + "6001" + "0013" + "0000001234501000" + "-"
+    (entry,) = decode_records([line.encode("iso-8859-1") + b"\r\n"])
+    assert [f.code for f in entry.findings] == ["eik.field.precision"]
+    assert entry.findings[0].columns == (16, 31)

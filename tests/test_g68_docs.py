@@ -13,6 +13,13 @@ from toekgw.simulators.ksd import ERROR_KINDS
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
+G68_LAYOUTS = [
+    layouts.Z300_FAST,
+    layouts.SLUTD_FAST,
+    layouts.G68_FLOATING_PREFIX,
+    layouts.G68_FAST,
+    layouts.G68_TAG_FIELDS,
+]
 
 
 def emitted_codes() -> set[str]:
@@ -33,8 +40,10 @@ def emitted_codes() -> set[str]:
     engine = (ROOT / "src" / "toekgw" / "formats" / "fixed" / "codec.py").read_text(
         encoding="utf-8"
     )
+    scaled = any(f.scale != 1 for layout in G68_LAYOUTS for f in layout.fields)
     for what in re.findall(r'"((?:record|field)\.[a-z_]+)"', engine):
-        codes.add(f"g68.{what}")
+        if what != "field.precision" or scaled:  # only a scaled amount can be too precise
+            codes.add(f"g68.{what}")
     codes |= {"g68.field.date", "g68.field.time", "g68.slutd.count", "g68.slutd.sum"}
     return codes
 

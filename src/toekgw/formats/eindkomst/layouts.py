@@ -25,6 +25,11 @@ __all__ = [
 
 CODE_PREFIX = "eik"
 
+# Amounts (6001, 3101): 16 characters, kroner as 10 integer digits + 6 decimal digits, the sign
+# in the next column: 1,234.50 kr is ``0000001234500000+``. Two independent public
+# implementations agree (public-impl). In øre that is the øre value x 10,000.
+KRONER_6 = 10_000
+
 # Income types (5000 pos 74): confirmed.
 INCOME_TYPES: dict[str, str] = {
     "00": "A-income",
@@ -162,7 +167,15 @@ L3101 = Layout(
         Field("period_end", 53, 8, Kind.DATE, doc="last of the month"),
         Field("nil_mark", 61, 1, Kind.CODE, codes=_codes("N"), required=False),
         Field("field_number", 62, 4, Kind.DIGITS, required=False),
-        Field("amount", 66, 16, Kind.AMOUNT, required=False, doc="øre; encoding ours"),
+        Field(
+            "amount",
+            66,
+            16,
+            Kind.AMOUNT,
+            required=False,
+            scale=KRONER_6,
+            doc="kroner: 10 integer + 6 decimal digits",
+        ),
         Field("sign", 82, 1, Kind.SIGN, required=False),
     ],
     source="public-impl",
@@ -249,11 +262,11 @@ L6001 = Layout(
     [
         *_head("6001"),
         _FIELD_NUMBER,
-        Field("amount", 16, 16, Kind.AMOUNT, doc="øre, zero-padded", source="ours"),
+        Field("amount", 16, 16, Kind.AMOUNT, scale=KRONER_6, doc="kroner: 10 + 6 decimal digits"),
         Field("sign", 32, 1, Kind.SIGN, blank_sign="+", doc="blank reads as +", source="ours"),
     ],
     source="public-impl",
-    doc="amount field (field layout public-impl, encoding ours)",
+    doc="amount field: 1,234.50 kr is 0000001234500000+ (two public implementations agree)",
 )
 
 L6002 = Layout(

@@ -95,6 +95,18 @@ def _converter(f: Field) -> Callable[[str], Any]:
                     raise ValueError
                 return v
 
+    elif kind is Kind.AMOUNT and f.scale != 1:
+        scale = f.scale
+
+        def conv(raw: str) -> int:
+            v = _unpad(f, raw)
+            if not v.isdigit():
+                raise ValueError
+            whole, rest = divmod(int(v), scale)
+            if rest:
+                raise ValueError  # more precise than whole øre
+            return whole
+
     elif kind in (Kind.NUMBER, Kind.AMOUNT):
         if f.alignment is Align.RIGHT and pad == "0":
             conv = int
@@ -180,7 +192,7 @@ def _inline(f: Field, i: int, namespace: dict[str, Any]) -> str:
     zero_right = f.alignment is Align.RIGHT and f.padding == "0"
     if kind is Kind.DIGITS and zero_right:
         expr = g
-    elif kind in (Kind.NUMBER, Kind.AMOUNT) and zero_right:
+    elif kind in (Kind.NUMBER, Kind.AMOUNT) and zero_right and f.scale == 1:
         expr = f"int({g})"
     elif kind is Kind.DATE:
         expr = f"fromiso({g})"
@@ -372,6 +384,13 @@ class RecordCodec:
             core = _unpad(f, raw) if not (f.alignment is Align.RIGHT and f.padding == "0") else raw
             if not (core.isdigit() and core.isascii()) or len(raw) != f.length:
                 return bad("field.digits", f"{f.length} digits", "expected digits only")
+            if f.kind is Kind.AMOUNT and int(core) % f.scale:
+                zeros = len(str(f.scale)) - 1
+                return bad(
+                    "field.precision",
+                    f"whole øre (the last {zeros} digits 0)",
+                    "more precise than whole øre",
+                )
         if f.kind in (Kind.DATE, Kind.TIME):
             fmt = "YYYYMMDD" if f.kind is Kind.DATE else "HHMMSS"
             if not (raw.isdigit() and raw.isascii()) or len(raw) != f.length:
@@ -433,7 +452,7 @@ class RecordCodec:
                     raise refuse(f"expected an integer, got {type(value).__name__}")
                 if value < 0:
                     raise refuse("must not be negative (the sign is a field of its own)")
-                text = str(value)
+                text = str(value * f.scale) if kind is Kind.AMOUNT else str(value)
             elif kind is Kind.DIGITS:
                 if not isinstance(value, str) or not (value.isdigit() and value.isascii()):
                     raise refuse("expected a string of digits")
@@ -474,11 +493,12 @@ class RecordCodec:
         kind = f.kind
         right_zero = f.alignment is Align.RIGHT and f.padding == "0"
         if kind in (Kind.NUMBER, Kind.AMOUNT) and right_zero:
-            limit = 10**n
+            scale = f.scale if kind is Kind.AMOUNT else 1
+            limit = 10**n // scale
 
             def number(v: Any) -> str | None:
                 if type(v) is int and 0 <= v < limit:
-                    return str(v).zfill(n)
+                    return str(v * scale).zfill(n)
                 return None
 
             return number

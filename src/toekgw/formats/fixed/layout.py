@@ -65,6 +65,10 @@ class Field:
     forbidden: str = ""  # characters a TEXT field must not hold
     personal: bool = False  # holds a CPR number: masked in every finding
     blank_sign: str | None = None  # SIGN: a blank reads as this sign (e.g. "+")
+    # AMOUNT: the text holds the value in øre times this. eIndkomst writes kroner with six
+    # decimals (10 integer + 6 decimal digits): øre x 10,000. A text with more precision than
+    # whole øre is a finding, never rounded.
+    scale: int = 1
     doc: str = ""
     source: str | None = None  # where this field comes from, when it differs from its layout
 
@@ -123,6 +127,8 @@ class Field:
             out.append(f"{self.name}: a TIME is 6 characters (HHMMSS)")
         if self.kind is Kind.SIGN and self.length != 1:
             out.append(f"{self.name}: a SIGN is 1 character")
+        if self.scale != 1 and (self.kind is not Kind.AMOUNT or self.scale < 1):
+            out.append(f"{self.name}: only an AMOUNT has a scale, and it is positive")
         return out
 
 
