@@ -16,7 +16,8 @@ def validate() -> None:
 
 def register_all() -> None:
     # One line per format module: ``from toekgw.cli.validate import X`` then add_command.
-    from toekgw.cli.validate import eindkomst, g68
+    from toekgw.cli.validate import eindkomst, g68, nemkonto
 
     validate.add_command(eindkomst.command)
     validate.add_command(g68.g68)
+    validate.add_command(nemkonto.command)
