@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.eik_helpers import cpr
 from toekgw.formats.eindkomst.codec import (
     decode_line,
     decode_records,
@@ -18,7 +19,13 @@ from toekgw.formats.eindkomst.codec import (
 )
 from toekgw.formats.eindkomst.fieldnumbers import FIELDS, ValueKind
 from toekgw.formats.eindkomst.layouts import CODECS, LAYOUTS, RECEIPT_TYPES, REPORT_TYPES
-from toekgw.formats.eindkomst.records import AmountField, RecipientRecord, Record, record_class
+from toekgw.formats.eindkomst.records import (
+    AmountField,
+    RecipientRecord,
+    Record,
+    Reversal,
+    record_class,
+)
 from toekgw.formats.fixed import Field, Kind
 
 
@@ -163,3 +170,15 @@ def test_an_amount_more_precise_than_ore_is_a_finding() -> None:
     (entry,) = decode_records([line.encode("iso-8859-1") + b"\r\n"])
     assert [f.code for f in entry.findings] == ["eik.field.precision"]
     assert entry.findings[0].columns == (16, 31)
+
+
+def test_a_reversal_as_the_public_implementations_write_it() -> None:
+    """4101 45/1 "Tilbagefør SE": J the whole report at SE level, N for the CPR at 46."""
+    report = "0123456789ABCDEF"
+    whole = "0000005" + "4101" + report + " " * 16 + " " + "J" + " " * 10
+    one = "0000006" + "4101" + report + " " * 16 + " " + "N" + cpr(7)
+    entries = list(decode_records([(line + "\r\n").encode("iso-8859-1") for line in (whole, one)]))
+    assert [e.findings for e in entries] == [[], []]
+    first, second = (e.record for e in entries)
+    assert isinstance(first, Reversal) and (first.se_level, first.cpr) == ("J", None)
+    assert isinstance(second, Reversal) and (second.se_level, second.cpr) == ("N", cpr(7))

@@ -152,7 +152,7 @@ def test_all_record_kinds_abroad_orders_nil_and_reversals() -> None:
     assert isinstance(records[3], CompanyLine)
     assert records[3].period_start == dt.date(2026, 10, 1)
     assert records[3].period_end == dt.date(2026, 10, 31)
-    assert isinstance(records[4], Reversal) and records[4].by_cpr == "J"
+    assert isinstance(records[4], Reversal) and records[4].se_level == "N"  # for one CPR
     assert isinstance(records[5], ReportHeader) and records[5].correction == "R"
     assert records[9] == AmountField("0016", 400, "-")
     assert records[10] == CodeField("0045", "A")

@@ -115,7 +115,7 @@ def test_tax_card_orders_are_2101_records() -> None:
         (cpr(0), "1", None),
         (cpr(1), "2", None),
         (cpr(2), "6", None),
-        (cpr(3), "7", "J"),
+        (cpr(3), "7", "R"),  # re-order: R at 144 (public-impl)
     ]
 
 

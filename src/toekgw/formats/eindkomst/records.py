@@ -93,12 +93,13 @@ class CompanyLine:
 
 @dataclass(slots=True)
 class Reversal:
-    """4101: reversal of an earlier report, whole or for one CPR."""
+    """4101: reversal of an earlier report, at SE level (``se_level`` J: the whole report)
+    or for one CPR (N, the CPR in ``cpr``)."""
 
     RECORD_TYPE: ClassVar[str] = "4101"
     report_id: str
     reference_id: str | None
-    by_cpr: str | None
+    se_level: str
     cpr: str | None
 
 

@@ -397,7 +397,7 @@ class ReportBuilder:
                             o.order_type,
                             o.valid_from,
                             o.extra_reference,
-                            "J" if o.reorder else None,
+                            "R" if o.reorder else None,
                         )
                     )[7:]
                 )
@@ -413,7 +413,7 @@ class ReportBuilder:
             for v in reversals:
                 tails.append(
                     CODECS["4101"].encode(
-                        (0, v.report_id, v.reference_id, "J" if v.cpr else None, v.cpr)
+                        (0, v.report_id, v.reference_id, "N" if v.cpr else "J", v.cpr)
                     )[7:]
                 )
         except EncodeError as exc:

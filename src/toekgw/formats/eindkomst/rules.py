@@ -453,14 +453,20 @@ class _Check:
                 )
         elif rtype == "4101":
             self.close_group()
-            by_cpr, cpr = v[3], v[4]
-            if by_cpr == "J" and cpr is None:
+            se_level, cpr = v[3], v[4]
+            if se_level == "N" and cpr is None:
                 self.finding(
-                    "eik.reversal.cpr", "reversal by CPR (J) without a CPR", line, columns=(45, 55)
+                    "eik.reversal.cpr",
+                    "a reversal for one CPR (N) without a CPR",
+                    line,
+                    columns=(45, 55),
                 )
-            elif by_cpr is None and cpr is not None:
+            elif se_level == "J" and cpr is not None:
                 self.finding(
-                    "eik.reversal.cpr", "a CPR without the by-CPR mark J", line, columns=(45, 55)
+                    "eik.reversal.cpr",
+                    "a reversal at SE level (J) names a CPR",
+                    line,
+                    columns=(45, 55),
                 )
             self.cpr(cpr, (46, 55), line)
         else:  # 2101
