@@ -331,3 +331,30 @@ def test_exactly_10000_is_fine_and_10001_is_not() -> None:
     check = validate_delivery(as_file(bare(10_001)), today=TODAY)
     assert codes(check.findings) == ["eik.group.limit"]
     assert check.reports[0].group_records == 10_001
+
+
+def test_a_company_line_is_a_nil_report_or_an_amount_of_0059_or_0400() -> None:
+    nil = lines_of(build_bytes(nil_reports=[NilReport(SE, dt.date(2026, 10, 1))])[0])
+    (at,) = [i for i, line in enumerate(nil) if line[7:11] == "3101"]
+    assert nil[at][60:65] == "N0000"  # the nil mark and field 0000 (public-impl)
+    assert validate_delivery(as_file(join(nil)), today=TODAY).findings == []
+
+    def with_tail(tail: str) -> list[str]:
+        out = list(nil)
+        out[at] = nil[at][:60] + tail
+        return out
+
+    amount = "0000000150000000+"  # 150.00 kr
+    cases = {
+        " 0059" + amount: [],
+        " 0400" + amount: [],
+        "N0059" + " " * 17: ["eik.nil.mixed"],
+        "N0000" + amount: ["eik.nil.mixed"],
+        " 0000" + " " * 17: ["eik.nil.empty"],
+        " 0059" + " " * 17: ["eik.nil.empty"],
+        # a field number a company line cannot carry (it is not read, so the line has none)
+        " 0013" + amount: ["eik.field.code", "eik.nil.empty"],
+    }
+    for tail, expected in cases.items():
+        found = validate_delivery(as_file(join(with_tail(tail))), today=TODAY).findings
+        assert codes(found) == expected, (tail, found)

@@ -25,6 +25,12 @@ __all__ = [
 
 CODE_PREFIX = "eik"
 
+# The field numbers a 3101 company line may carry (public-impl): 0000 with the nil mark, or an
+# amount of 0059 (provisional A-tax on employer-administered age savings) or 0400 (AM
+# contribution of special pension schemes).
+NIL_FIELD = "0000"
+COMPANY_LINE_FIELDS = (NIL_FIELD, "0059", "0400")
+
 # Amounts (6001, 3101): 16 characters, kroner as 10 integer digits + 6 decimal digits, the sign
 # in the next column: 1,234.50 kr is ``0000001234500000+``. Two independent public
 # implementations agree (public-impl). In øre that is the øre value x 10,000.
@@ -165,8 +171,19 @@ L3101 = Layout(
         Field("reference_id", 29, 16, Kind.TEXT, required=False),
         Field("period_start", 45, 8, Kind.DATE, doc="1st of the month"),
         Field("period_end", 53, 8, Kind.DATE, doc="last of the month"),
-        Field("nil_mark", 61, 1, Kind.CODE, codes=_codes("N"), required=False),
-        Field("field_number", 62, 4, Kind.DIGITS, required=False),
+        Field(
+            "nil_mark", 61, 1, Kind.CODE, codes=_codes("N"), required=False, doc="N = nil report"
+        ),
+        Field(
+            "field_number",
+            62,
+            4,
+            Kind.CODE,
+            codes=_codes(*COMPANY_LINE_FIELDS),
+            required=False,
+            doc="0000 nil report, 0059 provisional A-tax on age savings, 0400 AM contribution "
+            "of special pension schemes",
+        ),
         Field(
             "amount",
             66,

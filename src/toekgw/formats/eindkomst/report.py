@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from toekgw.formats.eindkomst.codec import MAX_LINE_NUMBER
 from toekgw.formats.eindkomst.fieldnumbers import FIELDS, ValueKind
-from toekgw.formats.eindkomst.layouts import CODECS, LAYOUTS
+from toekgw.formats.eindkomst.layouts import CODECS, LAYOUTS, NIL_FIELD
 from toekgw.formats.findings import mask_cpr_in_text
 from toekgw.formats.fixed import ENCODING, EncodeError
 
@@ -179,9 +179,6 @@ class SentReport:
     delivery: int = 0  # index of the delivery (1-based) it went in
     first_line: int = 0
     last_line: int = 0
-
-
-_NO_AMOUNT = (None, None, None)  # 3101 field number, amount and sign: blank in a nil report
 
 
 def _digest(*parts: str) -> str:
@@ -407,7 +404,7 @@ class ReportBuilder:
                 sent.append((len(tails), SentReport(n.report_id, se, "nil", 0, 0)))
                 tails.append(
                     CODECS["3101"].encode(
-                        (0, n.pay_kind, n.report_id, None, first, end, "N", *_NO_AMOUNT)
+                        (0, n.pay_kind, n.report_id, None, first, end, "N", NIL_FIELD, None, None)
                     )[7:]
                 )
             for v in reversals:

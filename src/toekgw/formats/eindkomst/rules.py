@@ -21,7 +21,7 @@ from typing import Any
 from toekgw.formats.eindkomst.fieldnumbers import FIELDS, ValueKind
 from toekgw.formats.eindkomst.history import History
 from toekgw.formats.eindkomst.history_rules import HistoryRules
-from toekgw.formats.eindkomst.layouts import CODECS, REPORT_TYPES
+from toekgw.formats.eindkomst.layouts import CODECS, NIL_FIELD, REPORT_TYPES
 from toekgw.formats.eindkomst.records import (
     record_class,
 )
@@ -444,13 +444,7 @@ class _Check:
                     expected=f"{start.replace(day=1):%Y%m%d}{last_of_month(start):%Y%m%d}",
                     found=f"{start:%Y%m%d}{end:%Y%m%d}" if end else None,
                 )
-            if v[6] is None and v[7] is None:
-                self.finding(
-                    "eik.nil.empty",
-                    "a 3101 holds either the nil mark N or a field number and amount",
-                    line,
-                    columns=(61, 65),
-                )
+            self.nil_or_amount(v[6], v[7], v[8], line)
         elif rtype == "4101":
             self.close_group()
             se_level, cpr = v[3], v[4]
@@ -482,6 +476,29 @@ class _Check:
                     columns=(45, 60),
                     fld="employment_end",
                 )
+
+    def nil_or_amount(
+        self, nil_mark: str | None, field_number: str | None, amount: int | None, line: int
+    ) -> None:
+        """A 3101 is a nil report (N and field 0000, or N alone) or an amount of 0059/0400."""
+        if nil_mark == "N":
+            if field_number not in (None, NIL_FIELD) or amount:
+                self.finding(
+                    "eik.nil.mixed",
+                    f"a nil report (N) carries field {NIL_FIELD} and no amount",
+                    line,
+                    columns=(61, 82),
+                    expected=f"N {NIL_FIELD}",
+                    found=f"N {field_number or '    '}",
+                )
+        elif field_number is None or field_number == NIL_FIELD or amount is None:
+            self.finding(
+                "eik.nil.empty",
+                f"a 3101 holds either the nil mark N (field {NIL_FIELD}) or a field number "
+                "0059/0400 and an amount",
+                line,
+                columns=(61, 82),
+            )
 
     def cpr(self, value: str | None, columns: tuple[int, int], line: int) -> None:
         """A CPR field: a finding (the number masked) unless it is a valid CPR number."""
