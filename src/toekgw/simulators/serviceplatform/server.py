@@ -165,11 +165,14 @@ class ServiceplatformSimulator:
 
     async def _scan_forever(self) -> None:
         assert self._wake is not None
-        while True:
+        # A flag, not only cancellation: Python 3.11's wait_for can lose a cancel that lands
+        # as the event is set (a kick at shutdown), and the loop would then run on forever.
+        while not self._stopping:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.scan_interval)
             self._wake.clear()
-            self.platform.scan()
+            if not self._stopping:
+                self.platform.scan()
 
     def start(self) -> ServiceplatformSimulator:
         loop = asyncio.new_event_loop()
@@ -177,6 +180,7 @@ class ServiceplatformSimulator:
         box: dict[str, Any] = {}
 
         async def boot() -> None:
+            self._stopping = False
             self._wake = asyncio.Event()
             box["server"] = await asyncssh.create_server(
                 lambda: _SshServer(self),
@@ -217,13 +221,17 @@ class ServiceplatformSimulator:
         self._running = None
 
         async def shutdown() -> None:
+            self._stopping = True
+            if self._wake is not None:
+                self._wake.set()
             running.scanner.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await running.scanner
             running.server.close()
-            await running.server.wait_closed()
+            # Abort the sessions first: waiting for the server to close can wait for them.
             for conn in list(self.connections):
                 conn.abort()
+            await running.server.wait_closed()
             # Let the aborted sessions' handlers finish before the loop goes away.
             others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
             for task in others:
