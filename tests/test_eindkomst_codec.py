@@ -64,7 +64,7 @@ def test_documented_lengths() -> None:
 def test_field_sources_follow_the_format_facts() -> None:
     assert all(LAYOUTS[t].field_source("line") == "confirmed" for t in LAYOUTS)
     assert LAYOUTS["6000"].field_source("cpr") == "confirmed"
-    assert LAYOUTS["6000"].field_source("tin") == "ours"
+    assert LAYOUTS["6000"].field_source("tin") == "public-impl"
     assert LAYOUTS["5000"].field_source("income_type") == "confirmed"
     assert LAYOUTS["5000"].field_source("report_id") == "public-impl"
     assert LAYOUTS["6001"].field_source("amount") == "public-impl"

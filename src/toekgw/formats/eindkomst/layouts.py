@@ -269,13 +269,14 @@ L6000 = Layout(
             "cvr_se", 30, 8, Kind.DIGITS, required=False, doc="instead of CPR", source="confirmed"
         ),
         Field("employee_no", 38, 15, Kind.TEXT, required=False, source="confirmed"),
-        Field("tin", 53, 27, Kind.TEXT, required=False, doc="foreign TIN"),
+        Field("tin", 53, 27, Kind.TEXT, required=False, doc="foreign TIN, since the TIN change"),
         Field("tin_country", 80, 2, Kind.TEXT, required=False),
-        Field("income_kind", 82, 4, Kind.DIGITS, required=False, doc="kode 68"),
+        Field("income_kind", 82, 4, Kind.DIGITS, required=False, doc="indtægtsart, kode 68"),
         Field("p_number", 86, 10, Kind.DIGITS, required=False),
     ],
-    source="ours",
-    doc="income recipient: fields to pos 52 confirmed, the rest ours",
+    source="public-impl",
+    doc="income recipient: fields to pos 52 confirmed; TIN 53/27, TIN country 80/2, income "
+    "kind 82/4, P-number 86/10 and the length 95 from two public implementations",
 )
 
 _FIELD_NUMBER = Field("field_number", 12, 4, Kind.DIGITS, source="public-impl")
