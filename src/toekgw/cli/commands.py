@@ -7,6 +7,7 @@ import click
 
 def register(root: click.Group) -> None:
     from toekgw.cli import demo, generate, receive, simulate, validate
+    from toekgw.cli.backup import backup, restore
     from toekgw.cli.doctor import doctor
     from toekgw.cli.eindkomst import eindkomst
     from toekgw.cli.errors import errors
@@ -24,6 +25,8 @@ def register(root: click.Group) -> None:
     root.add_command(status)
     root.add_command(errors)
     root.add_command(doctor)
+    root.add_command(backup)
+    root.add_command(restore)
     root.add_command(generate.generate)
     root.add_command(demo.demo)
     root.add_command(eindkomst)

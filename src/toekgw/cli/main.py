@@ -16,6 +16,7 @@ import click
 from toekgw.formats.findings import mask_cpr_in_text
 from toekgw.gateway import logsafe
 from toekgw.gateway.errors import GatewayError
+from toekgw.gateway.jsonlog import JsonFormatter
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -72,8 +73,16 @@ def _debug(ctx: click.Context) -> bool:
     envvar="TOEKGW_DEBUG",
     help="Show tracebacks and debug logging (CPR numbers stay masked).",
 )
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    envvar="TOEKGW_LOG_FORMAT",
+    show_default=True,
+    help="Log lines on stderr as text, or as one JSON object per line for central logging.",
+)
 @click.pass_context
-def cli(ctx: click.Context, debug: bool) -> None:
+def cli(ctx: click.Context, debug: bool, log_format: str) -> None:
     """toek-gateway: move municipal benefit payments between KSD/KY/KP/TØK and the state's
     and the municipality's economy systems, without losing, doubling or altering one.
 
@@ -82,11 +91,14 @@ def cli(ctx: click.Context, debug: bool) -> None:
     """
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
-    logging.basicConfig(
-        level=logging.DEBUG if debug else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    handler = logging.StreamHandler(sys.stderr)
+    if log_format == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(
+            logsafe.MaskingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+        )
+    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, handlers=[handler])
     if not debug:
         # The SSH libraries log a failed handshake from their own threads, traceback and all;
         # the command says what failed in one line, so theirs is only for --debug.

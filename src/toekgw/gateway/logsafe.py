@@ -6,7 +6,7 @@ import logging
 
 from toekgw.formats.findings import mask_cpr_in_text
 
-__all__ = ["CprMaskingFilter", "install"]
+__all__ = ["CprMaskingFilter", "MaskingFormatter", "install"]
 
 
 class CprMaskingFilter(logging.Filter):
@@ -17,6 +17,14 @@ class CprMaskingFilter(logging.Filter):
             record.msg = masked
             record.args = None
         return True
+
+
+class MaskingFormatter(logging.Formatter):
+    """The text log format, with CPR numbers masked in tracebacks too (the filter sees only
+    the message)."""
+
+    def formatException(self, ei: logging._SysExcInfoType) -> str:
+        return mask_cpr_in_text(super().formatException(ei))
 
 
 def install(logger: logging.Logger | None = None) -> None:

@@ -1,0 +1,33 @@
+"""``toekgw backup`` and ``toekgw restore``: a consistent copy of the journal, taken while the
+gateway runs, and putting one back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from toekgw.adapters.config import load_settings
+from toekgw.cli.options import config_option
+from toekgw.gateway.journal.backup import backup_journal, restore_journal
+
+
+@click.command()
+@config_option
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+def backup(config_path: Path | None, target: Path) -> None:
+    """Write a consistent copy of the journal to TARGET (a new file), safe while flows run."""
+    settings = load_settings(config_path)
+    version = backup_journal(Path(settings.journal), target)
+    click.echo(f"backed up {settings.journal} to {target} (schema version {version}; checked)")
+
+
+@click.command()
+@config_option
+@click.option("--force", is_flag=True, help="Replace an existing journal.")
+@click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
+def restore(config_path: Path | None, force: bool, source: Path) -> None:
+    """Put the backup SOURCE in place as the configured journal. Stop `toekgw` first."""
+    settings = load_settings(config_path)
+    version = restore_journal(source, Path(settings.journal), force=force)
+    click.echo(f"restored {settings.journal} from {source} (schema version {version}; checked)")

@@ -1,0 +1,87 @@
+"""Backing up and restoring the embedded (SQLite) journal while the gateway runs.
+
+A backup is taken with SQLite's online backup API (:meth:`sqlite3.Connection.backup`): the copy
+is one consistent snapshot of the journal, committed transactions only, taken page by page
+while other processes keep writing (WAL mode). A file copy of a live journal is not: it can
+miss the write-ahead log or catch a page half-written.
+
+Both directions check the copy with ``PRAGMA quick_check`` and refuse to overwrite an existing
+file, so a backup never replaces a journal by mistake; ``restore`` with ``force`` replaces it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from toekgw.gateway.journal.model import JournalError
+
+
+def backup_journal(journal: Path, target: Path) -> int:
+    """Write a consistent copy of ``journal`` to ``target`` (which must not exist).
+
+    Returns the copy's schema version. Raises :class:`JournalError` for a missing journal, an
+    existing target, or a copy that fails its integrity check (the copy is then removed)."""
+    if not journal.is_file():
+        raise JournalError(f"the journal {journal} does not exist; nothing was backed up")
+    _refuse_existing(target, "the backup")
+    return _copy(journal, target, what=f"the backup {target}")
+
+
+def restore_journal(backup: Path, journal: Path, *, force: bool = False) -> int:
+    """Put the journal backup ``backup`` in place at ``journal``; returns its schema version.
+
+    Refuses to replace an existing journal unless ``force``; the gateway must not be running
+    (the restore takes the journal's write lock while it copies, so a running writer waits or
+    fails, never interleaves)."""
+    if not backup.is_file():
+        raise JournalError(f"the backup {backup} does not exist; nothing was restored")
+    _check(backup, what=f"the backup {backup}")
+    if not force:
+        _refuse_existing(journal, "the journal")
+    return _copy(backup, journal, what=f"the restored journal {journal}")
+
+
+def _refuse_existing(path: Path, what: str) -> None:
+    if path.exists():
+        raise JournalError(
+            f"{what} {path} already exists; nothing was written",
+            hint="choose a new file name" if what == "the backup" else "pass --force to replace it",
+        )
+
+
+def _copy(source: Path, target: Path, *, what: str) -> int:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+        try:
+            dst = sqlite3.connect(str(target))
+            try:
+                src.backup(dst)
+            finally:
+                dst.close()
+        finally:
+            src.close()
+    except sqlite3.DatabaseError as exc:
+        raise JournalError(
+            f"copying {source} to {target} failed: {exc}; nothing usable was written"
+        ) from exc
+    return _check(target, what=what)
+
+
+def _check(path: Path, *, what: str) -> int:
+    """The schema version of the journal file at ``path``, after ``PRAGMA quick_check``."""
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            rows = [str(r[0]) for r in db.execute("PRAGMA quick_check").fetchall()]
+            if rows != ["ok"]:
+                raise JournalError(f"{what} fails its integrity check: {rows[0]}")
+            version = db.execute("SELECT max(version) FROM schema_migrations").fetchone()[0]
+        finally:
+            db.close()
+    except sqlite3.DatabaseError as exc:
+        raise JournalError(f"{what} is not a toekgw journal: {exc}") from exc
+    if version is None:
+        raise JournalError(f"{what} is not a toekgw journal: it holds no schema version")
+    return int(version)

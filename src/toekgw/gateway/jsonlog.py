@@ -1,0 +1,39 @@
+"""Structured logs for central logging: one JSON object per line, CPR numbers masked.
+
+Each line holds ``ts`` (UTC, ISO 8601 with milliseconds), ``level``, ``logger`` and
+``message``; a record logged with ``extra={"correlation_id": ...}`` (the transmission it
+concerns) carries it as ``correlation_id``, and a record with an exception carries the
+formatted traceback as ``exc``. The message and the traceback pass
+:func:`~toekgw.formats.findings.mask_cpr_in_text` here, whatever filters the handler has.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime
+
+from toekgw.formats.findings import mask_cpr_in_text
+
+__all__ = ["CORRELATION_FIELD", "JsonFormatter"]
+
+#: The ``extra`` key that ties a log line to a transmission.
+CORRELATION_FIELD = "correlation_id"
+
+
+class JsonFormatter(logging.Formatter):
+    """Formats a record as one line of JSON (no newline inside: ``ensure_ascii`` escapes)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": mask_cpr_in_text(record.getMessage()),
+        }
+        correlation = getattr(record, CORRELATION_FIELD, None)
+        if correlation is not None:
+            entry[CORRELATION_FIELD] = mask_cpr_in_text(str(correlation))
+        if record.exc_info:
+            entry["exc"] = mask_cpr_in_text(self.formatException(record.exc_info))
+        return json.dumps(entry, ensure_ascii=True)

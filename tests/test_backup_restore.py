@@ -1,0 +1,104 @@
+"""``toekgw backup`` / ``toekgw restore``: a consistent copy of a journal in use, checked, and
+put back; existing files are never overwritten by mistake."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner, Result
+
+from toekgw.cli.main import cli
+from toekgw.formats.findings import Finding, Severity
+from toekgw.gateway.journal import SqliteJournal, open_journal
+
+CONFIG = """
+[journal]
+path = "var/journal.sqlite"
+
+[staging]
+dir = "var/staging"
+
+[serviceplatform]
+party = "toek"
+transport = "localdir"
+
+[serviceplatform.localdir]
+root = "var/sp"
+"""
+
+
+def _run(config: Path, *args: str) -> Result:
+    return CliRunner().invoke(cli, [*args, "--config", str(config)])
+
+
+def _add_errors(journal: SqliteJournal, n: int, start: int = 0) -> None:
+    for i in range(start, start + n):
+        journal.add_error(
+            counterpart="g68",
+            subject=f"delivery {i}",
+            findings=[Finding("g68.test", Severity.ERROR, f"finding {i}")],
+        )
+
+
+def _subjects(path: Path) -> list[str]:
+    journal = open_journal(path)
+    try:
+        return [e.subject for e in journal.errors(include_resolved=True)]
+    finally:
+        journal.close()
+
+
+def test_backup_of_a_journal_in_use_then_restore(tmp_path: Path) -> None:
+    config = tmp_path / "toekgw.toml"
+    config.write_text(CONFIG, encoding="utf-8")
+    journal_path = tmp_path / "var" / "journal.sqlite"
+    live = open_journal(journal_path)
+    try:
+        _add_errors(live, 50)  # committed, still in the write-ahead log: the copy must hold it
+        copy = tmp_path / "backups" / "journal-1.sqlite"
+        result = _run(config, "backup", str(copy))
+        assert result.exit_code == 0, result.output
+        assert "checked" in result.output
+        _add_errors(live, 5, start=50)  # after the backup: not in the copy
+    finally:
+        live.close()
+    assert _subjects(copy) == [f"delivery {i}" for i in range(50)]
+
+    again = _run(config, "backup", str(copy))
+    assert again.exit_code == 2
+    assert "already exists; nothing was written" in again.output
+
+    refused = _run(config, "restore", str(copy))
+    assert refused.exit_code == 2
+    assert "--force" in refused.output
+    assert len(_subjects(journal_path)) == 55
+
+    restored = _run(config, "restore", "--force", str(copy))
+    assert restored.exit_code == 0, restored.output
+    assert _subjects(journal_path) == [f"delivery {i}" for i in range(50)]
+    reopened = open_journal(journal_path, verify=True)  # sound and usable after the restore
+    try:
+        _add_errors(reopened, 1, start=99)
+    finally:
+        reopened.close()
+
+
+def test_restore_refuses_a_file_that_is_not_a_sound_journal(tmp_path: Path) -> None:
+    config = tmp_path / "toekgw.toml"
+    config.write_text(CONFIG, encoding="utf-8")
+    garbage = tmp_path / "not-a-journal.sqlite"
+    garbage.write_bytes(b"this is not an SQLite file" * 200)
+    result = _run(config, "restore", str(garbage))
+    assert result.exit_code == 2
+    assert "is not a toekgw journal" in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "var" / "journal.sqlite").exists()
+
+
+def test_backup_without_a_journal_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    config = tmp_path / "toekgw.toml"
+    config.write_text(CONFIG, encoding="utf-8")
+    result = _run(config, "backup", str(tmp_path / "b.sqlite"))
+    assert result.exit_code == 2
+    assert result.output.strip().endswith("does not exist; nothing was backed up")
+    assert not (tmp_path / "b.sqlite").exists()
