@@ -36,17 +36,7 @@ _log = logging.getLogger(__name__)
 def list_refusal(journal: Journal, counterpart: str, name: str, reason: str) -> None:
     """Put ``name`` (refused for ``reason``) on ``counterpart``'s error list unless an open
     entry already says the same."""
-    for entry in journal.errors(counterpart=counterpart):
-        if entry.file_name == name and any(
-            f.code == REFUSED and f.message == reason for f in entry.findings
-        ):
-            return
-    journal.add_error(
-        counterpart=counterpart,
-        subject="file",
-        file_name=name,
-        findings=[Finding(REFUSED, Severity.ERROR, reason)],
-    )
+    _list_once(journal, counterpart, name, "file", Finding(REFUSED, Severity.ERROR, reason))
 
 
 def list_failed_message(
@@ -61,15 +51,28 @@ def list_failed_message(
         f"processing failed ({type(error).__name__}: {error}); the message is backed out and "
         "retried, and after the queue's backout threshold it is moved to the error queue"
     )
+    finding = Finding(FAILED_MESSAGE, Severity.ERROR, reason)
     try:
-        for entry in journal.errors(counterpart=counterpart):
-            if entry.file_name == name and any(f.code == FAILED_MESSAGE for f in entry.findings):
-                return
-        journal.add_error(
-            counterpart=counterpart,
-            subject="message",
-            file_name=name,
-            findings=[Finding(FAILED_MESSAGE, Severity.ERROR, reason)],
-        )
+        _list_once(journal, counterpart, name, "message", finding, same_code_is_enough=True)
     except Exception as exc:  # the journal itself may be what failed (a full disk)
         _log.error("could not put %s on the error list: %s", name, exc)
+
+
+def _list_once(
+    journal: Journal,
+    counterpart: str,
+    name: str,
+    subject: str,
+    finding: Finding,
+    *,
+    same_code_is_enough: bool = False,
+) -> None:
+    """Add an entry for ``name`` with ``finding`` unless an open one already has it (its code
+    and message; or only its code, when ``same_code_is_enough``)."""
+    for entry in journal.errors(counterpart=counterpart):
+        if entry.file_name == name and any(
+            f.code == finding.code and (same_code_is_enough or f.message == finding.message)
+            for f in entry.findings
+        ):
+            return
+    journal.add_error(counterpart=counterpart, subject=subject, file_name=name, findings=[finding])

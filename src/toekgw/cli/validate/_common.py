@@ -15,7 +15,7 @@ from toekgw.formats.findings import Finding
 from toekgw.gateway.errors import InputError
 from toekgw.gateway.findings import FORMATS, render
 
-__all__ = ["Checked", "FindingsOut", "format_option", "validate_files"]
+__all__ = ["Checked", "FindingsOut", "format_option", "today_option", "validate_files"]
 
 format_option = click.option(
     "--format",
@@ -24,6 +24,13 @@ format_option = click.option(
     default="text",
     show_default=True,
     help="How to print the findings.",
+)
+
+
+today_option = click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="The date the rules take as today (default: the real today).",
 )
 
 

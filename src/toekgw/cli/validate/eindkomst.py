@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from toekgw.cli.validate._common import Checked, format_option, validate_files
+from toekgw.cli.validate._common import Checked, format_option, today_option, validate_files
 from toekgw.formats.eindkomst.rules import validate_delivery
 from toekgw.gateway.errors import InputError
 from toekgw.gateway.findings import summary
@@ -31,11 +31,7 @@ def _check(today: dt.date, path: Path) -> Checked:
 
 @click.command("eindkomst")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option(
-    "--today",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    help="The date the rules take as today (default: the real today).",
-)
+@today_option
 @format_option
 def command(files: tuple[Path, ...], today: dt.datetime | None, fmt: str) -> None:
     """Validate eIndkomst report files (1000 … 9999): layout, nesting and order, running line

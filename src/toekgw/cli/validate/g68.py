@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from toekgw.adapters.g68 import G68Config, G68Validation, read_delivery
-from toekgw.cli.validate._common import Checked, format_option, validate_files
+from toekgw.cli.validate._common import Checked, format_option, today_option, validate_files
 from toekgw.formats.g68.rules import DEFAULT_DAGPENGE_UNITS, DEFAULT_MAX_AGE_DAYS
 
 # Below this size a file is read before a progress bar could be drawn.
@@ -22,11 +22,7 @@ def config_options(command: Callable[..., None]) -> Callable[..., None]:
     """The rule settings, shared by the commands that validate G68."""
     for option in reversed(
         [
-            click.option(
-                "--today",
-                type=click.DateTime(formats=["%Y-%m-%d"]),
-                help="The date the rules take as today (default: the real today).",
-            ),
+            today_option,
             click.option(
                 "--max-age-days",
                 type=click.IntRange(min=0),

@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 from lxml import etree
 
-from toekgw.cli.validate._common import Checked, format_option, validate_files
+from toekgw.cli.validate._common import Checked, format_option, today_option, validate_files
 from toekgw.formats.findings import Finding
 from toekgw.formats.nemkonto import payment_findings, read_answer, read_bundle
 from toekgw.gateway.errors import InputError
@@ -71,11 +71,7 @@ def _check(today: dt.date, path: Path) -> Checked:
 
 @click.command("nemkonto")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option(
-    "--today",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    help="The date the rules take as today (default: the real today).",
-)
+@today_option
 @format_option
 def command(files: tuple[Path, ...], today: dt.datetime | None, fmt: str) -> None:
     """Validate NemKonto documents: payment bundles (NKSPayment) and answers (NKSAnswer), the
