@@ -46,7 +46,7 @@ bench: venv
 	$(PY) -m pytest -q -p no:cacheprovider bench/bench_journal.py --benchmark-only \
 		--benchmark-json bench/results/journal.json
 
-# Random SIGKILLs over the payment flows for CHAOS_MINUTES, then an independent check (not in
+# Random SIGKILLs over every flow for CHAOS_MINUTES, then an independent check (not in
 # `make test`): bench/chaos.py; the figures go to bench/results/chaos.json.
 CHAOS_MINUTES ?= 10
 chaos: venv

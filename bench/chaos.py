@@ -1,25 +1,30 @@
-"""``make chaos``: random SIGKILLs over the payment flows for N minutes, then an independent
-check that nothing was lost, doubled or left stuck.
+"""``make chaos``: random SIGKILLs over every flow for N minutes, then an independent check
+that nothing was lost, doubled or left stuck.
 
 Each round starts from nothing: a Serviceplatformen simulator (asyncssh on 127.0.0.1), KSD's
-G68 deliveries on it (1-3, up to 400 payments each, a few planted errors), and the gateway's
-configuration. The gateway's commands run as separate processes, as an operator runs them:
-``receive g68``, ``nemkonto release``, ``nemkonto send``, ``receive nemkonto``; between send and
-receive the NemKonto simulator answers. Any run may be killed (SIGKILL) at a random named crash
-point (``TOEKGW_CRASH_AT``) or after a random delay; a killed run is simply run again, as an
-operator or ``toekgw run`` would. A round ends with one clean pass of every step.
+G68 deliveries on it (1-3, up to 400 payments each, a few planted errors), an eIndkomst report
+request (5-60 recipients), a file of up to 3 MB for the ERP, and the gateway's configuration.
+The gateway's commands run as separate processes, as an operator runs them: ``receive g68``,
+``nemkonto release``, ``nemkonto send``, ``receive nemkonto``, ``eindkomst send``, ``eindkomst
+receive`` and ``send FILE --to erp``; between them the NemKonto and eIndkomst simulators answer.
+Any run may be killed (SIGKILL) at a random named crash point (``TOEKGW_CRASH_AT``) or after a
+random delay; a killed run is simply run again, as an operator or ``toekgw run`` would. A
+round ends with one clean pass of every step.
 
-The check reads only what the counterparts hold - the delivery files with their generator
-manifests (what KSD sent) and the NemKonto simulator's ledger (what the bank side saw) - plus
-the journal's payment states for "stuck":
+The check reads what the counterparts hold - the delivery files with their generator manifests
+(what KSD sent), the NemKonto and eIndkomst simulators' ledgers, the platform's delivery ledger
+- plus the journal's states for "stuck":
 
-- lost: a valid payment of a delivery that NemKonto never saw;
-- doubled: a payment NemKonto saw in two bundles (its outcome ``DUPLICATE_PAYMENT``), or a
-  payment NemKonto saw that KSD never sent validly;
-- stuck: a payment item in a state that is not final, or a delivery still in IN/.
+- lost: a valid payment NemKonto never saw; the eIndkomst report SKAT never got, or got with
+  other recipients or amounts; the file the ERP never got whole;
+- doubled: a payment NemKonto saw in two bundles (``DUPLICATE_PAYMENT``) or never validly
+  sent; a second eIndkomst report for the same request; the file delivered twice;
+- stuck: a payment item not in a final state, a delivery still in IN/, an eIndkomst delivery
+  not receipted, an upload not receipted.
 
-Bundles put twice (a kill between the queue commit and the journal's "sent") are counted and
-reported: NemKonto takes a bundle once by its id, so a re-put is not a double payment.
+Bundles and eIndkomst deliveries put twice (a kill between the queue commit and the journal)
+are counted and reported: the counterpart takes each once by its id, so a re-put is not a
+double payment or a double report.
 
     python bench/chaos.py --minutes 10 [--seed 1] [--json bench/results/chaos.json]
 """
@@ -28,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import json
 import os
 import random
@@ -48,6 +54,7 @@ from tests.crashkit import Rig  # noqa: E402
 from toekgw.formats.g68 import G68Form  # noqa: E402
 from toekgw.formats.g68.codec import decode_delivery  # noqa: E402
 from toekgw.gateway.transport.mq import SqliteQueue  # noqa: E402
+from toekgw.simulators.eindkomst import EindkomstSimulator  # noqa: E402
 from toekgw.simulators.ksd import GeneratorSettings, write_delivery  # noqa: E402
 from toekgw.simulators.ksd.g68 import manifest_path  # noqa: E402
 from toekgw.simulators.nemkonto import NemKontoSimulator, SimulatorScript  # noqa: E402
@@ -56,18 +63,29 @@ TODAY = dt.date(2026, 11, 23)
 RELEASE_DAY = TODAY + dt.timedelta(days=45)  # every payment is due by then
 SUPPLIER = "29189846"
 MUNICIPALITY = "101"
+EIK_SE = "12345674"  # passes mod-11
 FINAL = {"at-bank", "rejected", "cheque", "error-account", "stopped", "bank-error", "recalled"}
 POINTS = {
     "receive": ["inbound.after_download", "inbound.after_commit", "inbound.after_remote_dispose"],
     "release": [],
     "send": ["nemkonto.send.after_put", "nemkonto.send.after_commit"],
     "answers": ["nemkonto.answers.after_journal"],
+    "eik-send": [
+        "eindkomst.send.after_journal",
+        "eindkomst.send.after_put",
+        "eindkomst.send.after_mq_commit",
+    ],
+    "eik-receive": ["eindkomst.receive.after_journal"],
+    "sp-send": ["outbound.after_journal", "outbound.after_upload", "transport.put.mid"],
 }
 STEPS = {
     "receive": ["receive", "g68", "--today", TODAY.isoformat()],
     "release": ["nemkonto", "release", "--today", RELEASE_DAY.isoformat()],
     "send": ["nemkonto", "send"],
     "answers": ["receive", "nemkonto"],
+    "eik-send": ["eindkomst", "send", "var/eindkomst-request.json"],
+    "eik-receive": ["eindkomst", "receive"],
+    "sp-send": ["send", "var/outgoing/VOUCHERS.txt", "--to", "erp", "--wait", "10"],
 }
 EXTRA_CONFIG = f"""
 [receive.g68]
@@ -83,6 +101,11 @@ cvr = "{SUPPLIER}"
 agreement_number = "4711"
 debtor_registration = "1234"
 debtor_account = "0001234567"
+
+[eindkomst]
+sender_se = "{EIK_SE}"
+companies = ["{EIK_SE}"]
+queue_db = "var/queues.sqlite"
 """
 
 
@@ -96,6 +119,9 @@ class Tally:
     doubled: int = 0
     stuck: int = 0
     bundles_put_again: int = 0
+    eindkomst_reports: int = 0
+    eindkomst_deliveries_put_again: int = 0
+    files_sent: int = 0
     problems: list[str] = field(default_factory=list)
 
 
@@ -111,6 +137,7 @@ def _run_step(config: Path, step: str, rng: random.Random, tally: Tally, *, clea
         process = subprocess.Popen(
             [sys.executable, "-m", "toekgw", *STEPS[step], "--config", str(config)],
             env=env,
+            cwd=config.parent,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
@@ -136,6 +163,96 @@ def _nemkonto_answers(var: Path) -> None:
         simulator.drain()
         simulator.send_bank_answers()
         simulator.ledger.close()
+
+
+def _eindkomst_answers(var: Path) -> None:
+    with SqliteQueue(var / "queues.sqlite") as queue:
+        simulator = EindkomstSimulator(queue, var / "eindkomst-ledger.sqlite")
+        simulator.drain()
+        simulator.ledger.close()
+
+
+def _eindkomst_request(var: Path, rng: random.Random) -> tuple[int, int]:
+    """One month's income report of 5-60 recipients; returns (recipients, sum of amounts)."""
+    people = {
+        f"{rng.randint(1, 28):02d}{rng.randint(1, 12):02d}{rng.randint(50, 99):02d}"
+        f"{rng.randint(0, 3)}{n:03d}": rng.randint(100_00, 30_000_00)
+        for n in range(rng.randint(5, 60))
+    }
+    request = {
+        "reports": [
+            {
+                "company_se": EIK_SE,
+                "period_start": "2026-11-01",
+                "period_end": "2026-11-30",
+                "disposition_date": "2026-11-27",
+                "income_type": "06",
+                "recipients": [{"cpr": c, "amounts": {"0014": a}} for c, a in people.items()],
+            }
+        ]
+    }
+    var.mkdir(parents=True, exist_ok=True)
+    (var / "eindkomst-request.json").write_text(json.dumps(request), encoding="utf-8")
+    return len(people), sum(people.values())
+
+
+def _check_eindkomst(var: Path, expected: tuple[int, int], tally: Tally) -> None:
+    """SKAT's simulator holds exactly one report with every recipient and the whole sum, and
+    the journal has its delivery receipted (not stuck in journaled/sent)."""
+    ledger = sqlite3.connect(var / "eindkomst-ledger.sqlite")
+    reports = ledger.execute("SELECT count_6000, amount_sum, status FROM report").fetchall()
+    tally.eindkomst_deliveries_put_again += ledger.execute(
+        "SELECT coalesce(sum(deliveries - 1), 0) FROM delivery"
+    ).fetchone()[0]
+    ledger.close()
+    tally.eindkomst_reports += 1
+    if not reports:
+        tally.lost += 1
+        tally.problems.append(f"round {tally.rounds}: eIndkomst report never reached SKAT")
+    elif len(reports) > 1:
+        tally.doubled += len(reports) - 1
+        tally.problems.append(f"round {tally.rounds}: eIndkomst reports {reports}")
+    elif reports[0][:2] != expected:
+        tally.problems.append(f"round {tally.rounds}: eIndkomst {reports[0]} != {expected}")
+    journal = sqlite3.connect(var / "journal.sqlite")
+    stuck = journal.execute(
+        "SELECT count(*) FROM transmissions WHERE kind = 'eindkomst-delivery' "
+        "AND state != 'receipted'"
+    ).fetchone()[0]
+    journal.close()
+    if stuck:
+        tally.stuck += stuck
+        tally.problems.append(f"round {tally.rounds}: {stuck} eIndkomst deliveries not receipted")
+
+
+def _outgoing_file(var: Path, rng: random.Random) -> str:
+    """A file for the ERP over Serviceplatformen's send; returns its SHA-256."""
+    path = var / "outgoing" / "VOUCHERS.txt"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(rng.randbytes(rng.randint(1_000, 3_000_000)))
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _check_sent_file(rig: Rig, sha256: str, tally: Tally) -> None:
+    """The platform delivered the file to the ERP exactly once, whole, and the journal has
+    its send receipted."""
+    delivered = [d for d in rig.sim.platform.deliveries() if d.recipients == ("erp",)]
+    whole = [d for d in delivered if d.sha256 == sha256]
+    tally.files_sent += 1
+    if not whole:
+        tally.lost += 1
+        tally.problems.append(f"round {tally.rounds}: the file never reached the ERP whole")
+    if len(delivered) > 1:
+        tally.doubled += len(delivered) - 1
+        tally.problems.append(f"round {tally.rounds}: the file reached the ERP {len(delivered)}x")
+    journal = sqlite3.connect(rig.base / "var" / "journal.sqlite")
+    states = journal.execute(
+        "SELECT state FROM transmissions WHERE kind = 'serviceplatform-file'"
+    ).fetchall()
+    journal.close()
+    if states != [("receipted",)]:
+        tally.stuck += 1
+        tally.problems.append(f"round {tally.rounds}: the send's journal states {states}")
 
 
 def _sent_by_ksd(files: list[Path]) -> dict[str, int]:
@@ -220,14 +337,22 @@ def _round(base: Path, rng: random.Random, tally: Tally) -> None:
             )
             rig.deliver(path.name, path.read_bytes())
             files.append(path)
+        expected = _eindkomst_request(base / "var", rng)
+        sha256 = _outgoing_file(base / "var", rng)
         for clean in (False, False, True):
             for step in STEPS:
                 if step == "answers":
                     _nemkonto_answers(base / "var")
+                if step == "eik-receive":
+                    _eindkomst_answers(base / "var")
                 _run_step(rig.config, step, rng, tally, clean=clean)
         _nemkonto_answers(base / "var")
         _run_step(rig.config, "answers", rng, tally, clean=True)
+        _eindkomst_answers(base / "var")
+        _run_step(rig.config, "eik-receive", rng, tally, clean=True)
         _check(rig, files, tally)
+        _check_eindkomst(base / "var", expected, tally)
+        _check_sent_file(rig, sha256, tally)
     finally:
         rig.stop()
 
