@@ -31,7 +31,6 @@ from toekgw.adapters.nemkonto.orders import instruction_of, payment_order, recip
 from toekgw.adapters.nemkonto.settings import BLOCKS_KIND, BUNDLE_KIND, FlowSettings
 from toekgw.formats.findings import Finding, Severity
 from toekgw.formats.nemkonto import PaymentBundle, build_bundle
-from toekgw.gateway.banking_days import is_due_for_release
 from toekgw.gateway.journal import Item, Journal, JournalError, NewTransmission
 
 __all__ = ["PreparedBundle", "ReleaseResult", "active_blocks", "define_kinds", "release"]
@@ -124,7 +123,7 @@ def release(
         due: list[tuple[Item, PaymentInstruction]] = []
         for item, instr in pending:
             date = instr.disposition_date or today
-            if not is_due_for_release(
+            if not settings.calendar.is_due_for_release(
                 date,
                 today,
                 banking_days_before=settings.banking_days_before,
