@@ -1,4 +1,5 @@
-"""NKSPayment and NKSAnswer: round trips (hypothesis), schema findings, safe parsing, masking."""
+"""NKSPayment and the answers (NKSReceipt0/1, NKSResponse2/5/7/8/9): round trips
+(hypothesis), schema findings, safe parsing, masking."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from toekgw.formats.nemkonto import (
     AnswerType,
     BundleAnswer,
     NemKontoFormatError,
+    OriginalTransaction,
     PaymentBundle,
     PaymentOrder,
     PaymentState,
@@ -34,6 +36,7 @@ from toekgw.formats.nemkonto import (
     read_bundle,
     validate_bundle,
 )
+from toekgw.formats.nemkonto.answer import DOCUMENTS, STATUS
 
 TODAY = dt.date(2026, 11, 30)  # the date the rules take as today
 
@@ -109,18 +112,42 @@ def test_bundle_round_trip(b: PaymentBundle) -> None:
     assert size <= bundle_overhead() + fragments
 
 
-statuses = st.builds(
-    PaymentStatus,
-    _text(35),
-    st.sampled_from(list(PaymentState)),
-    st.one_of(st.none(), _text(35)),
-    st.one_of(st.none(), _text(250)),
+originals = st.builds(
+    OriginalTransaction,
+    st.integers(1, 10**12),
+    st.booleans(),
+    st.one_of(st.none(), recipients),
+    st.one_of(st.none(), accounts),
 )
+
+
+def statuses(kind: AnswerType) -> st.SearchStrategy[PaymentStatus]:
+    """A payment status this kind of answer can carry (the codec's status table)."""
+    states = [state for (k, state) in STATUS if k is kind]
+
+    @st.composite
+    def one(draw: st.DrawFn) -> PaymentStatus:
+        state = draw(st.sampled_from(states))
+        marked = STATUS[(kind, state)][1] is not None
+        payment_id = draw(_text(35))
+        instruction_id = draw(st.one_of(st.none(), _text(35)))
+        return PaymentStatus(
+            payment_id,
+            state,
+            None if marked else draw(st.one_of(st.none(), _text(35))),
+            draw(st.one_of(st.none(), _text(250))),
+            draw(st.one_of(st.none(), originals)),
+            None if instruction_id == payment_id else instruction_id,
+        )
+
+    return one()
 
 
 @st.composite
 def answers(draw: st.DrawFn) -> BundleAnswer:
     kind = draw(st.sampled_from(list(AnswerType)))
+    rejected = kind.bundle_level and draw(st.booleans())
+    listed = kind.about_payments and not (rejected and draw(st.booleans()))
     return BundleAnswer(
         answer_type=kind,
         bundle_id=draw(
@@ -129,13 +156,12 @@ def answers(draw: st.DrawFn) -> BundleAnswer:
             else st.one_of(st.none(), st.text(alphabet="abc019-", min_size=1, max_size=36))
         ),
         processed_at=draw(aware),
-        received_count=draw(st.one_of(st.none(), st.integers(0, 10_000))),
-        accepted_count=draw(st.one_of(st.none(), st.integers(0, 10_000))),
         error_code=draw(st.one_of(st.none(), _text(35))),
         error_text=draw(st.one_of(st.none(), _text(250))),
-        payments=tuple(draw(st.lists(statuses, min_size=1, max_size=4)))
-        if kind.about_payments
-        else (),
+        payments=tuple(draw(st.lists(statuses(kind), min_size=1, max_size=4))) if listed else (),
+        bundle_rejected=rejected,
+        message_id=draw(st.one_of(st.none(), _text(70))),
+        ref_to_message_id=draw(st.one_of(st.none(), _text(70))) if DOCUMENTS[kind].header else None,
     )
 
 
@@ -272,7 +298,7 @@ def test_doctype_and_entities_are_refused(data: bytes) -> None:
 def test_not_xml_at_all() -> None:
     b, findings = read_bundle(b"\x00\x01garbage")
     assert b is None and findings[0].code == "nemkonto.bundle.xml.syntax"
-    a, afindings = read_answer(b"<NKSAnswer")
+    a, afindings = read_answer(b"<NKSReceipt1")
     assert a is None and afindings[0].code == "nemkonto.answer.xml.syntax"
 
 
@@ -282,12 +308,35 @@ def test_answer_consistency() -> None:
         BundleAnswer(AnswerType.RECEIVE_CONTROL, "B1", now)
     with pytest.raises(ValueError, match="only a type 0"):
         BundleAnswer(AnswerType.RECEIVED, None, now)
-    data = build_answer(
-        BundleAnswer(AnswerType.RECEIVED, "B1", now, received_count=2), validate=True
-    )
-    inconsistent = data.replace(b"<AnswerType>1<", b"<AnswerType>2<")
+    with pytest.raises(ValueError, match="cannot reject a bundle"):
+        BundleAnswer(AnswerType.RECEIVED_BY_BANK, "B1", now, bundle_rejected=True)
+    data = build_answer(BundleAnswer(AnswerType.RECEIVED, "B1", now), validate=True)
+    # A Retursvar 2 that neither lists payments nor rejects the bundle says nothing.
+    inconsistent = data.replace(b"NKSReceipt1", b"NKSResponse2")
     a, findings = read_answer(inconsistent)
     assert a is None and findings[0].code == "nemkonto.answer.inconsistent"
+    # A Retursvar 8 cannot reject a payment.
+    bank = BundleAnswer(
+        AnswerType.RECEIVED_BY_BANK,
+        "B1",
+        now,
+        payments=(PaymentStatus("P1", PaymentState.RECEIVED_BY_BANK),),
+    )
+    a, findings = read_answer(build_answer(bank).replace(b">ACPT<", b">RJCT<"))
+    assert a is None and "TxSts RJCT: expected ACPT" in findings[0].message
+    with pytest.raises(NemKontoFormatError, match="cannot say REJECTED"):
+        build_answer(
+            BundleAnswer(
+                AnswerType.RECEIVED_BY_BANK,
+                "B1",
+                now,
+                payments=(PaymentStatus("P1", PaymentState.REJECTED),),
+            )
+        )
+    # An unknown root is one finding that names the roots expected.
+    a, findings = read_answer(data.replace(b"NKSReceipt1", b"NKSAnswer"))
+    assert a is None and findings[0].code == "nemkonto.answer.root"
+    assert "nks:NKSResponse9" in (findings[0].expected or "")
 
 
 def test_values_the_codec_cannot_represent_are_findings() -> None:

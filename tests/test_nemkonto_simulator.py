@@ -90,7 +90,8 @@ def test_answers_1_then_2_then_7_with_decisions(queue: SqliteQueue, tmp_path: Pa
     ]
     assert all(correl == mid for _, _, correl in got)
     received, control, failed = (a for a, _, _ in got)
-    assert received.bundle_id == "B-0001" and received.received_count == 5
+    assert received.bundle_id == "B-0001" and not received.bundle_rejected
+    assert received.ref_to_message_id == control.ref_to_message_id == "B-0001"
     statuses = {p.payment_id: (p.status, p.error_code) for p in control.payments}
     assert statuses == {
         "P0000000001": (PaymentState.ACCEPTED, None),
@@ -99,7 +100,11 @@ def test_answers_1_then_2_then_7_with_decisions(queue: SqliteQueue, tmp_path: Pa
         "P0000000004": (PaymentState.REJECTED, "INVALID_RECIPIENT"),
         "C1": (PaymentState.ACCEPTED, None),  # complete: has an account, no 7
     }
-    assert control.accepted_count == 3
+    # Each payment status repeats the payment (OrgnlTxInf): amount, recipient, completeness.
+    originals = {p.payment_id: p.original for p in control.payments}
+    assert all(o is not None and o.amount_ore > 0 for o in originals.values())
+    c1 = originals["C1"]
+    assert c1 is not None and not c1.incomplete and c1.account is not None
     assert [(p.payment_id, p.status) for p in failed.payments] == [
         ("P0000000003", PaymentState.CHEQUE)
     ]

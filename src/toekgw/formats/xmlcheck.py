@@ -48,7 +48,7 @@ _FACETS: tuple[tuple[re.Pattern[str], str], ...] = (
 _QUOTED = re.compile(r"'([^']*)'")
 
 # Elements whose values are personal: a finding shows them masked, whatever they look like.
-PERSONAL_ELEMENTS = frozenset({"CPR"})
+PERSONAL_ELEMENTS = frozenset({"CPR", "SclSctyNb"})
 
 
 def safe_parser() -> etree.XMLParser:
