@@ -1,8 +1,9 @@
-"""NKSPayment and the answers (NKSReceipt0/1, NKSResponse2/5/7/8/9): round trips
+"""NKSBetaling and the answers (NKSReceipt0/1, NKSResponse2/5/7/8/9): round trips
 (hypothesis), schema findings, safe parsing, masking."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -203,8 +204,8 @@ def test_complete_and_incomplete_payments() -> None:
 
 def test_header_count_and_sum_are_checked() -> None:
     data = build_bundle(bundle([payment(1), payment(2)]))
-    bad = data.replace(b"<NumberOfPayments>2<", b"<NumberOfPayments>3<").replace(
-        b"<ControlSum>200.03<", b"<ControlSum>200.04<"
+    bad = data.replace(b"<swift:NbOfTxs>2<", b"<swift:NbOfTxs>3<").replace(
+        b"<swift:CtrlSum>200.03<", b"<swift:CtrlSum>200.04<"
     )
     assert bad != data
     b, findings = read_bundle(bad)
@@ -212,7 +213,7 @@ def test_header_count_and_sum_are_checked() -> None:
     by_code = {f.code: f for f in findings}
     count = by_code["nemkonto.bundle.header.count"]
     assert (count.expected, count.found, count.line) == ("2", "3", 3)
-    assert count.path == "/NKSPayment/GroupHeader/NumberOfPayments"
+    assert count.path == "/NKSBetaling/GrpHdr/NbOfTxs"
     total = by_code["nemkonto.bundle.header.control_sum"]
     assert (total.expected, total.found) == ("200.03", "200.04")
     assert validate_bundle(bad) == findings  # the same checks without decoding
@@ -233,17 +234,20 @@ def test_duplicate_payment_ids_in_a_bundle() -> None:
 def test_schema_findings_name_line_xpath_and_expectation() -> None:
     data = build_bundle(bundle([payment(1), payment(2), payment(3)]))
     text = data.decode()
-    text = text.replace("<Amount>100.02</Amount>", "<Amount>100.021</Amount>")
-    text = text.replace(f"<CPR>{cpr(3)}</CPR>", "<CPX>1</CPX>")
+    text = text.replace(">100.02</swift:InstdAmt>", ">100.021</swift:InstdAmt>")
+    text = text.replace(
+        f"<swift:PrvtId><swift:SclSctyNb>{cpr(3)}</swift:SclSctyNb></swift:PrvtId>",
+        "<swift:CPX>1</swift:CPX>",
+    )
     findings = validate_bundle(text.encode())
     assert len(findings) == 2
     amount, recipient = findings
-    assert amount.path == "/NKSPayment/PaymentInformation/PaymentTransaction[2]/Amount"
-    assert amount.field == "Amount"
+    assert amount.path == "/NKSBetaling/PmtInf/CdtTrfTxInf[2]/Amt/InstdAmt"
+    assert amount.field == "InstdAmt"
     assert amount.line == 6
     assert amount.expected == "at most 2 decimals"
-    assert recipient.path == "/NKSPayment/PaymentInformation/PaymentTransaction[3]/Recipient/CPX"
-    assert recipient.expected == "CPR or CVR or SE or PNumber"
+    assert recipient.path == "/NKSBetaling/PmtInf/CdtTrfTxInf[3]/Cdtr/CPX"
+    assert recipient.expected == "PstlAdr or PrvtId or OrgId"
     assert recipient.code == "nemkonto.bundle.xsd.element_content"
 
 
@@ -251,9 +255,9 @@ def test_cpr_never_in_clear_in_findings_or_errors() -> None:
     secret = "0101011234"
     text = build_bundle(bundle([payment(1, cpr_number=secret)])).decode()
     for bad in (secret + "5", secret[:9], "0101011234x"):
-        data = text.replace(f"<CPR>{secret}</CPR>", f"<CPR>{bad}</CPR>").encode()
+        data = text.replace(f">{secret}</swift:SclSctyNb>", f">{bad}</swift:SclSctyNb>").encode()
         findings = validate_bundle(data)
-        assert findings and findings[0].field == "CPR"
+        assert findings and findings[0].field == "SclSctyNb"
         rendered = " ".join(f"{f.message} {f.expected} {f.found}" for f in findings)
         assert secret not in rendered and "010101123" not in rendered
         with pytest.raises(NemKontoFormatError) as info:
@@ -266,7 +270,7 @@ def test_cpr_never_in_clear_in_findings_or_errors() -> None:
     with pytest.raises(NemKontoFormatError) as info:
         build_bundle(bundle([too_long_name]))
     assert secret not in str(info.value)
-    assert "PaymentId" in str(info.value)
+    assert "PmtId/EndToEndId" in str(info.value)
 
 
 def test_identifier_rules_per_payment() -> None:
@@ -276,7 +280,7 @@ def test_identifier_rules_per_payment() -> None:
     findings = payment_findings([ok, bad_cpr, bad_cvr], TODAY)
     assert set(findings) == {"P0000000002", "P3"}
     assert findings["P0000000002"][0].path == (
-        "/NKSPayment/PaymentInformation/PaymentTransaction[2]/Recipient/CPR"
+        "/NKSBetaling/PmtInf/CdtTrfTxInf[2]/Cdtr/PrvtId/SclSctyNb"
     )
     assert "3113001234" not in findings["P0000000002"][0].message
 
@@ -341,17 +345,17 @@ def test_answer_consistency() -> None:
 
 def test_values_the_codec_cannot_represent_are_findings() -> None:
     data = build_bundle(bundle([payment(1)]))
-    with_zone = data.replace(b"<DispositionDate>2026-12-01<", b"<DispositionDate>2026-12-01Z<")
+    with_zone = data.replace(b"<swift:ReqdExctnDt>2026-12-01<", b"<swift:ReqdExctnDt>2026-12-01Z<")
     b, findings = read_bundle(with_zone)
     assert b is None
     (f,) = findings
     assert f.code == "nemkonto.bundle.value.unreadable"
-    assert f.path == "/NKSPayment/PaymentInformation/DispositionDate"
+    assert f.path == "/NKSBetaling/PmtInf/ReqdExctnDt"
     assert (f.line, f.found) == (4, "2026-12-01Z")
     assert validate_bundle(with_zone) == findings
     midnight = data.replace(b"10:00:00+00:00<", b"24:00:00+00:00<")  # valid xs:dateTime
     assert midnight != data
-    assert [f.field for f in validate_bundle(midnight)] == ["CreationDateTime"]
+    assert [f.field for f in validate_bundle(midnight)] == ["CreDtTm"]
     assert read_bundle(midnight)[1] == validate_bundle(midnight)
 
 
@@ -362,3 +366,18 @@ def test_text_that_cannot_be_xml_is_refused_by_the_builder() -> None:
     surrogate = PaymentOrder("P1", 100, RecipientId(RecipientKind.CVR, "29189846"), name="\ud800")
     with pytest.raises(NemKontoFormatError, match="UTF-8 cannot encode"):
         build_bundle(bundle([surrogate]))
+
+
+def test_the_incomplete_payment_indicator_must_match_the_account() -> None:
+    incomplete = payment(1)
+    complete = dataclasses.replace(payment(2), account=Account("9999", "12345"))
+    data = build_bundle(bundle([incomplete, complete]))
+    assert data.count(b"<swift:IncompletePaymentIndicator>1<") == 1
+    assert b"<swift:BBAN>99990000012345</swift:BBAN>" in data  # 4 + 10 digits
+    lying = data.replace(
+        b"<swift:IncompletePaymentIndicator>1<", b"<swift:IncompletePaymentIndicator>0<"
+    )
+    (f,) = validate_bundle(lying)
+    assert (f.code, f.field) == ("nemkonto.bundle.value.unreadable", "IncompletePaymentIndicator")
+    assert f.path == "/NKSBetaling/PmtInf/CdtTrfTxInf[1]/IncompletePaymentIndicator"
+    assert read_bundle(lying) == (None, [f])

@@ -117,7 +117,7 @@ def test_unreadable_bundle_gets_answer_0_and_nothing_is_paid(
     queue: SqliteQueue, tmp_path: Path
 ) -> None:
     good = build_bundle(bundle([payment(1)], bundle_id="B-X"))
-    bad_sum = good.replace(b"<ControlSum>100.01<", b"<ControlSum>100.02<")
+    bad_sum = good.replace(b"<swift:CtrlSum>100.01<", b"<swift:CtrlSum>100.02<")
     mid1 = send(queue, bad_sum, "bad-sum")
     send(queue, b"this is not XML", "garbage")
     sim = make_sim(queue, tmp_path)
@@ -125,7 +125,7 @@ def test_unreadable_bundle_gets_answer_0_and_nothing_is_paid(
     (a1, _, c1), (a2, _, _) = answers(queue)
     assert a1.answer_type is AnswerType.UNREADABLE and a1.bundle_id == "B-X" and c1 == mid1
     assert a1.error_code == "nemkonto.bundle.header.control_sum"
-    assert "ControlSum" in (a1.error_text or "")
+    assert "CtrlSum" in (a1.error_text or "")
     assert a2.answer_type is AnswerType.UNREADABLE and a2.bundle_id is None
     assert sim.ledger.paid() == {} and sim.stats.unreadable == 2
 

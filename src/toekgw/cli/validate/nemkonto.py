@@ -1,6 +1,6 @@
 """``toekgw validate nemkonto FILE...``: every finding of NemKonto documents.
 
-A file is a payment bundle (root ``NKSPayment``: what we put on the request queue) or an
+A file is a payment bundle (root ``NKSBetaling``: what we put on the request queue) or an
 answer (roots ``NKSReceipt0/1``, ``NKSResponse2/5/7/8/9``: what NemKonto puts on the reply
 queue); the root decides. So an
 operator can check a document a counterpart sent, or one of ours, the way the flows read it.
@@ -59,7 +59,7 @@ def _check(today: dt.date, path: Path) -> Checked:
         )
     else:
         bundle, findings = read_bundle(data)
-        what = "bundle (NKSPayment)"
+        what = "bundle (NKSBetaling)"
         if bundle is not None:
             per_payment = payment_findings(bundle.payments, today)
             findings = [f for listed in per_payment.values() for f in listed]
@@ -80,7 +80,7 @@ def _check(today: dt.date, path: Path) -> Checked:
 @today_option
 @format_option
 def command(files: tuple[Path, ...], today: dt.datetime | None, fmt: str) -> None:
-    """Validate NemKonto documents: payment bundles (NKSPayment) and answers (NKSReceipt0/1,
+    """Validate NemKonto documents: payment bundles (NKSBetaling) and answers (NKSReceipt0/1,
     NKSResponse2/5/7/8/9), the root decides. Syntax (no DOCTYPE, no entities), the schema of
     the root, the header's count and control sum, duplicate payment ids, each payment's
     recipient (CPR birth date, CVR/SE mod-11), and an answer's statuses per its kind.

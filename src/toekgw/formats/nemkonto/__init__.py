@@ -1,4 +1,4 @@
-"""NemKonto payment bundles (NKSPayment) and answers (Kvitteringssvar 0/1, Retursvar
+"""NemKonto payment bundles (NKSBetaling) and answers (Kvitteringssvar 0/1, Retursvar
 2/5/7/8/9 in their 2006 ``nks``/``ebms``/``swift`` documents): typed records, builders, parsers
 and validation. What each schema holds is marked confirmed / public-impl / ours in its header
 (see ``xsd/nemkonto``)."""

@@ -21,26 +21,33 @@ from dataclasses import dataclass
 from lxml import etree
 
 from toekgw.formats.findings import Finding, Severity
-from toekgw.formats.nemkonto.bundle import format_amount, parse_amount
 from toekgw.formats.nemkonto.errors import NemKontoFormatError
 from toekgw.formats.nemkonto.model import (
-    Account,
     AnswerType,
     BundleAnswer,
     OriginalTransaction,
     PaymentState,
     PaymentStatus,
-    RecipientId,
-    RecipientKind,
+)
+from toekgw.formats.nemkonto.swift import (
+    EBMS,
+    NKS,
+    SWIFT,
+    account_xml,
+    element,
+    escape,
+    format_amount,
+    parse_amount,
+    party_xml,
+    read_account,
+    read_recipient,
+    text_at,
 )
 from toekgw.formats.xmlcheck import load_schema, parse_safely, schema_findings
 
 __all__ = [
     "DOCUMENTS",
-    "EBMS",
-    "NKS",
     "STATUS",
-    "SWIFT",
     "AnswerDocument",
     "answer_document",
     "build_answer",
@@ -48,9 +55,6 @@ __all__ = [
     "read_answer",
 ]
 
-NKS = "http://rep.oio.dk/oes.dk/nemkonto/xml/schemas/2006/05/01/"
-EBMS = "http://rep.oio.dk/oes.dk/nemkonto.ebms/xml/schemas/2006/05/01/"
-SWIFT = "http://rep.oio.dk/oes.dk/nemkonto.swift/xml/schemas/2006/05/01/"
 CODE = "nemkonto.answer"
 ORIGINAL_MESSAGE_TYPE = "NKSBetaling"
 _N = f"{{{NKS}}}"
@@ -105,8 +109,6 @@ STATUS: dict[tuple[AnswerType, PaymentState], tuple[str, str | None]] = {
     (AnswerType.BANK_ERROR, PaymentState.BANK_ERROR): ("RJCT", None),
 }
 _MARKERS = {marker for _sts, marker in STATUS.values() if marker}
-_ISSUER = {RecipientKind.CVR: "CVR", RecipientKind.SE: "SE", RecipientKind.PNUMBER: "P"}
-_KIND_OF_ISSUER = {v: k for k, v in _ISSUER.items()}
 
 
 def answer_document(root: etree._Element) -> AnswerDocument | None:
@@ -117,52 +119,19 @@ def answer_document(root: etree._Element) -> AnswerDocument | None:
 # -- building -----------------------------------------------------------------------------
 
 
-def _x(text: str) -> str:
-    return (
-        text.replace("&", "&amp;")
-        .replace("<", "&lt;")
-        .replace(">", "&gt;")
-        .replace('"', "&quot;")
-        .replace("\r", "&#13;")
-    )
-
-
-def _el(prefix: str, tag: str, value: object | None) -> str:
-    if value is None:
-        return ""
-    return f"<{prefix}:{tag}>{_x(str(value))}</{prefix}:{tag}>"
-
-
 def _header(a: BundleAnswer, sender: str, receiver: str) -> str:
     action = "RJCT" if a.bundle_rejected else "ACPT"
-    mid = _x(str(a.message_id))
+    mid = escape(str(a.message_id))
     return (
         f'<nks:MessageHeader ebms:id="{mid}" ebms:version="2.0">'
-        f"<ebms:From><ebms:PartyId>{_x(sender)}</ebms:PartyId></ebms:From>"
-        f"<ebms:To><ebms:PartyId>{_x(receiver)}</ebms:PartyId></ebms:To>"
+        f"<ebms:From><ebms:PartyId>{escape(sender)}</ebms:PartyId></ebms:From>"
+        f"<ebms:To><ebms:PartyId>{escape(receiver)}</ebms:PartyId></ebms:To>"
         f"<ebms:Action>{action}</ebms:Action><ebms:MessageData>"
         f"<ebms:MessageId>{mid}</ebms:MessageId>"
         f"<ebms:Timestamp>{a.processed_at.isoformat()}</ebms:Timestamp>"
-        f"{_el('ebms', 'RefToMessageId', a.ref_to_message_id)}"
+        f"{element('ebms', 'RefToMessageId', a.ref_to_message_id)}"
         "</ebms:MessageData></nks:MessageHeader>\n"
     )
-
-
-def _party(tag: str, recipient: RecipientId | None) -> str:
-    if recipient is None:
-        inner = ""
-    elif recipient.kind is RecipientKind.CPR:
-        inner = f"<swift:PrvtId>{_el('swift', 'SclSctyNb', recipient.number)}</swift:PrvtId>"
-    else:
-        inner = (
-            f"<swift:OrgId><swift:PrtryId>{_el('swift', 'Id', recipient.number)}"
-            f"<swift:Issr>{_ISSUER[recipient.kind]}</swift:Issr></swift:PrtryId></swift:OrgId>"
-        )
-    return f"<swift:{tag}>{inner}</swift:{tag}>"
-
-
-def _account(tag: str, account: Account) -> str:
-    return f"<swift:{tag}><swift:Id>{_el('swift', 'BBAN', account.bban)}</swift:Id></swift:{tag}>"
 
 
 def _transaction(kind: AnswerType, p: PaymentStatus) -> str:
@@ -174,11 +143,11 @@ def _transaction(kind: AnswerType, p: PaymentStatus) -> str:
         raise ValueError(f"{p.status.value} is marked by StsRsn {marker}: no error code")
     parts = [
         "<swift:OrgnlTxRefInfAndSts><swift:PmtId>",
-        _el("swift", "InstrId", p.instruction_id or p.payment_id),
-        _el("swift", "EndToEndId", p.payment_id),
+        element("swift", "InstrId", p.instruction_id or p.payment_id),
+        element("swift", "EndToEndId", p.payment_id),
         f"</swift:PmtId><swift:TxSts>{tx_status}</swift:TxSts>",
-        _el("swift", "StsRsn", marker or p.error_code),
-        _el("swift", "AddtlInf", p.error_text),
+        element("swift", "StsRsn", marker or p.error_code),
+        element("swift", "AddtlInf", p.error_text),
     ]
     o = p.original
     if o is not None:
@@ -186,9 +155,9 @@ def _transaction(kind: AnswerType, p: PaymentStatus) -> str:
             "<swift:OrgnlTxInf><swift:Amt>",
             f'<swift:InstdAmt Ccy="DKK">{format_amount(o.amount_ore)}</swift:InstdAmt>',
             "</swift:Amt>",
-            _el("swift", "IncompletePaymentIndicator", 1 if o.incomplete else 0),
-            _party("Cdtr", o.recipient),
-            _account("CdtrAcct", o.account) if o.account is not None else "",
+            element("swift", "IncompletePaymentIndicator", 1 if o.incomplete else 0),
+            f"<swift:Cdtr>{party_xml(o.recipient)}</swift:Cdtr>",
+            account_xml("CdtrAcct", o.account) if o.account is not None else "",
             "</swift:OrgnlTxInf>",
         )
     parts.append("</swift:OrgnlTxRefInfAndSts>\n")
@@ -211,14 +180,14 @@ def _document(a: BundleAnswer, sender: str, receiver: str) -> str:
         f'xmlns:ebms="{EBMS}" xmlns:swift="{SWIFT}">\n',
         _header(a, sender, receiver) if doc.header else "",
         "<nks:GnlInf>",
-        _el("swift", "PmtInitnStsId", a.message_id),
-        _el("swift", "CreDtTm", a.processed_at.isoformat()),
+        element("swift", "PmtInitnStsId", a.message_id),
+        element("swift", "CreDtTm", a.processed_at.isoformat()),
         "</nks:GnlInf>\n<nks:OrgnlGrpRefInfAndSts>",
-        _el("swift", "GrpId", a.bundle_id),
-        _el("swift", "OrgnlMsgTp", ORIGINAL_MESSAGE_TYPE),
-        _el("swift", "GrpSts", _group_status(a)),
-        _el("swift", "StsRsn", a.error_code),
-        _el("swift", "AddtlInf", a.error_text),
+        element("swift", "GrpId", a.bundle_id),
+        element("swift", "OrgnlMsgTp", ORIGINAL_MESSAGE_TYPE),
+        element("swift", "GrpSts", _group_status(a)),
+        element("swift", "StsRsn", a.error_code),
+        element("swift", "AddtlInf", a.error_text),
         "</nks:OrgnlGrpRefInfAndSts>\n",
     ]
     if a.payments:
@@ -305,11 +274,6 @@ def parse_answer(data: bytes) -> BundleAnswer:
     return answer
 
 
-def _text(el: etree._Element | None, path: str) -> str | None:
-    child = None if el is None else el.find(path)
-    return None if child is None else (child.text or "")
-
-
 def _datetime(text: str | None) -> dt.datetime:
     value = dt.datetime.fromisoformat(text or "")
     return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
@@ -319,7 +283,7 @@ def _decode(doc: AnswerDocument, root: etree._Element) -> BundleAnswer:
     info = root.find(_N + "GnlInf")
     group = root.find(_N + "OrgnlGrpRefInfAndSts")
     kind = doc.kind
-    rejected = _text(group, _S + "GrpSts") == "RJCT"
+    rejected = text_at(group, _S + "GrpSts") == "RJCT"
     if kind is AnswerType.UNREADABLE and not rejected:
         raise ValueError("a Kvitteringssvar 0 rejects the bundle: GrpSts must be RJCT")
     payments = tuple(
@@ -328,15 +292,15 @@ def _decode(doc: AnswerDocument, root: etree._Element) -> BundleAnswer:
     )
     return BundleAnswer(
         answer_type=kind,
-        bundle_id=_text(group, _S + "GrpId"),
-        processed_at=_datetime(_text(info, _S + "CreDtTm")),
-        error_code=_text(group, _S + "StsRsn"),
-        error_text=_text(group, _S + "AddtlInf"),
+        bundle_id=text_at(group, _S + "GrpId"),
+        processed_at=_datetime(text_at(info, _S + "CreDtTm")),
+        error_code=text_at(group, _S + "StsRsn"),
+        error_text=text_at(group, _S + "AddtlInf"),
         payments=payments,
         # 7, 8 and 9 answer about payments: their group status only summarises them.
         bundle_rejected=rejected and kind.bundle_level,
-        message_id=_text(info, _S + "PmtInitnStsId"),
-        ref_to_message_id=_text(root, f"{_N}MessageHeader/{_E}MessageData/{_E}RefToMessageId"),
+        message_id=text_at(info, _S + "PmtInitnStsId"),
+        ref_to_message_id=text_at(root, f"{_N}MessageHeader/{_E}MessageData/{_E}RefToMessageId"),
     )
 
 
@@ -359,16 +323,16 @@ def _state(kind: AnswerType, tx_status: str, reason: str | None) -> PaymentState
 
 
 def _decode_transaction(kind: AnswerType, tx: etree._Element) -> PaymentStatus:
-    tx_status = _text(tx, _S + "TxSts") or ""
-    reason = _text(tx, _S + "StsRsn")
+    tx_status = text_at(tx, _S + "TxSts") or ""
+    reason = text_at(tx, _S + "StsRsn")
     state = _state(kind, tx_status, reason)
-    end_to_end = _text(tx, f"{_S}PmtId/{_S}EndToEndId") or ""
-    instruction = _text(tx, f"{_S}PmtId/{_S}InstrId")
+    end_to_end = text_at(tx, f"{_S}PmtId/{_S}EndToEndId") or ""
+    instruction = text_at(tx, f"{_S}PmtId/{_S}InstrId")
     return PaymentStatus(
         payment_id=end_to_end,
         status=state,
         error_code=None if STATUS[(kind, state)][1] else reason,
-        error_text=_text(tx, _S + "AddtlInf"),
+        error_text=text_at(tx, _S + "AddtlInf"),
         original=_decode_original(tx.find(_S + "OrgnlTxInf")),
         instruction_id=instruction if instruction != end_to_end else None,
     )
@@ -377,21 +341,9 @@ def _decode_transaction(kind: AnswerType, tx: etree._Element) -> PaymentStatus:
 def _decode_original(el: etree._Element | None) -> OriginalTransaction | None:
     if el is None:
         return None
-    bban = _text(el, f"{_S}CdtrAcct/{_S}Id/{_S}BBAN")
     return OriginalTransaction(
-        amount_ore=parse_amount(_text(el, f"{_S}Amt/{_S}InstdAmt") or ""),
-        incomplete=_text(el, _S + "IncompletePaymentIndicator") == "1",
-        recipient=_decode_recipient(el.find(_S + "Cdtr")),
-        account=Account.from_bban(bban) if bban else None,
+        amount_ore=parse_amount(text_at(el, f"{_S}Amt/{_S}InstdAmt") or ""),
+        incomplete=text_at(el, _S + "IncompletePaymentIndicator") == "1",
+        recipient=read_recipient(el.find(_S + "Cdtr")),
+        account=read_account(el.find(_S + "CdtrAcct")),
     )
-
-
-def _decode_recipient(party: etree._Element | None) -> RecipientId | None:
-    cpr = _text(party, f"{_S}PrvtId/{_S}SclSctyNb")
-    if cpr is not None:
-        return RecipientId(RecipientKind.CPR, cpr)
-    number = _text(party, f"{_S}OrgId/{_S}PrtryId/{_S}Id")
-    issuer = _text(party, f"{_S}OrgId/{_S}PrtryId/{_S}Issr")
-    if number is None or issuer is None:
-        return None
-    return RecipientId(_KIND_OF_ISSUER[issuer], number)

@@ -102,8 +102,8 @@ class PaymentOrder:
 
 @dataclass(frozen=True, slots=True)
 class PaymentBundle:
-    """One NKSPayment message: one municipality, one disposition date, up to the cap of
-    payments. The header's count and control sum are derived, never stored."""
+    """One NKSBetaling message (the payment bundle): one municipality, one disposition date,
+    up to the cap of payments. The header's count and control sum are derived, never stored."""
 
     bundle_id: str
     created_at: dt.datetime

@@ -2,7 +2,7 @@
 
 For each message on the request queue, under one MQ unit of work:
 
-1. validate the XML against the NKSPayment schema, the header's count and control sum, the
+1. validate the XML against the NKSBetaling schema, the header's count and control sum, the
    bundle cap; an invalid message gets Kvitteringssvar 0 and nothing else;
 2. record the bundle in the ledger (one SQLite transaction, idempotent by bundle id: a bundle
    seen before is answered again from the ledger and paid once);
@@ -333,12 +333,12 @@ def _cap_finding(cap: int) -> Finding:
         "nemkonto.bundle.too_many_payments",
         Severity.ERROR,
         f"the bundle holds more than {cap} payments",
-        path="/NKSPayment/GroupHeader/NumberOfPayments",
+        path="/NKSBetaling/GrpHdr/NbOfTxs",
         expected=f"at most {cap} payments",
     )
 
 
-_BUNDLE_ID = re.compile(rb"<(?:\w+:)?BundleId>([0-9A-Za-z\-]{1,36})</(?:\w+:)?BundleId>")
+_BUNDLE_ID = re.compile(rb"<(?:\w+:)?GrpId>([0-9A-Za-z\-]{1,36})</(?:\w+:)?GrpId>")
 
 
 def _bundle_id_of(body: bytes) -> str | None:
