@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from toekgw.adapters.g68.payments import HANDLED_STATES
 from toekgw.adapters.nemkonto.release import define_kinds
 from toekgw.adapters.nemkonto.send import mark_sent
 from toekgw.adapters.nemkonto.settings import BUNDLE_KIND, BUNDLE_STATES, FlowSettings
@@ -69,6 +70,9 @@ RANK = {
     "rejected": 5,
     "stopped": 5,
     "bank-error": 5,
+    # handled by an operator after the answer (toekgw payments): no answer moves them back
+    **dict.fromkeys(("recalled", "awaiting-approval", "fail-requested", *HANDLED_STATES), 5),
+    "failed-after-bank": 5,
 }
 FINAL_PAYMENT_STATES = frozenset(s for s, r in RANK.items() if r == 5)
 ACCEPTED_STATES = frozenset({"accepted", "at-bank", "cheque", "error-account"})
