@@ -332,6 +332,12 @@ def test_items_by_lookup_finds_earlier_items_across_transmissions(journal: Sqlit
     assert [(i.business_key, i.lookup) for i in found] == [("A1", "p|2026-11"), ("B1", "p|2026-11")]
     assert journal.items_by_lookup("other", "p|2026-11") == []
     assert journal.items_by_lookup("ksd", "none") == []
+    many = journal.items_by_lookups("ksd", ["p|2026-11", "q|2026-11", "none", "p|2026-11"])
+    assert {k: [i.business_key for i in v] for k, v in many.items()} == {
+        "p|2026-11": ["A1", "B1"],
+        "q|2026-11": ["A2"],
+    }
+    assert journal.items_by_lookups("other", ["p|2026-11"]) == {}
     plan = journal._db.execute(
         "EXPLAIN QUERY PLAN SELECT id FROM items WHERE counterpart = ? AND lookup = ?",
         ("ksd", "p"),

@@ -221,6 +221,7 @@ class _FirstPass:
         self.paid: dict[str, int] = {}  # payment ident -> line, payments of this delivery
         self.controlled: dict[str, int] = {}  # control key -> line, payments of this delivery
         self.suspects: list[Finding] = []
+        self.to_control: dict[str, tuple[int, str]] = {}  # control key -> line, ident
 
     def recall_known(self, ident: str) -> bool:
         if ident in self.paid:
@@ -253,7 +254,9 @@ class _FirstPass:
                     self._lookup(pending)
                     pending = {}
         self._lookup(pending)
+        self._control_lookup()
         # A line refused for its reused ident is not journaled: no suspect to hold.
+        self.suspects.sort(key=lambda f: f.line or 0)
         self.findings.extend(f for f in self.suspects if f.line not in self.excluded)
 
     def _lookup(self, pending: Mapping[str, int]) -> None:
@@ -265,32 +268,43 @@ class _FirstPass:
     def _control(self, line: int, payment: G68Payment) -> None:
         """The duplicate-payment control at receive: same paying unit, beneficiary, amount
         and date as a payment under another ident, in this delivery or journaled before (not
-        recalled, not failed). A warning: the payment is journaled, and release holds it."""
+        recalled, not failed). A warning: the payment is journaled, and release holds it.
+        The journal is asked in batches (:meth:`_control_lookup`)."""
         key = control_key(
             payment.paying_unit, payment.ident_code, payment.beneficiary, payment.amount,
             payment.payment_date,
         )  # fmt: skip
-        same_ident = f"{self.supplier}:{payment.payment_ident}"
-        for earlier in self.journal.items_by_lookup(self.counterpart, key):
-            # the same ident is the ident-reuse error, found apart
-            if earlier.state not in NOT_PAID_STATES and earlier.business_key != same_ident:
-                self._suspect(line, payment, f"payment {earlier.business_key} ({earlier.state})")
-                return
         first = self.controlled.setdefault(key, line)
         if first != line:
-            self._suspect(line, payment, f"line {first} of this delivery")
+            self._suspect(line, payment.payment_ident, f"line {first} of this delivery")
+            return
+        self.to_control[key] = (line, payment.payment_ident)
+        if len(self.to_control) >= _LOOKUP_BATCH:
+            self._control_lookup()
 
-    def _suspect(self, line: int, payment: G68Payment, where: str) -> None:
+    def _control_lookup(self) -> None:
+        pending, self.to_control = self.to_control, {}
+        if not pending:
+            return
+        for key, earlier in self.journal.items_by_lookups(self.counterpart, pending).items():
+            line, ident = pending[key]
+            same_ident = f"{self.supplier}:{ident}"  # the ident-reuse error, found apart
+            for item in earlier:
+                if item.state not in NOT_PAID_STATES and item.business_key != same_ident:
+                    self._suspect(line, ident, f"payment {item.business_key} ({item.state})")
+                    break
+
+    def _suspect(self, line: int, ident: str, where: str) -> None:
         self.suspects.append(
             Finding(
                 "g68.payment.suspected_duplicate",
                 Severity.WARNING,
-                f"payment {payment.payment_ident} has the paying unit, beneficiary, amount and "
-                f"date of {where}: journaled, and held as a suspected duplicate at release",
+                f"payment {ident} has the paying unit, beneficiary, amount and date of {where}: "
+                "journaled, and held as a suspected duplicate at release",
                 line=line,
                 field="payment_ident",
                 expected="one payment per paying unit, beneficiary, amount and date",
-                found=payment.payment_ident,
+                found=ident,
             )
         )
 

@@ -19,7 +19,7 @@ keep the amount the operator chose: only their account is chosen here.
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from toekgw.adapters.g68.payments import NOT_PAID_STATES, PaymentInstruction
@@ -56,8 +56,9 @@ class PaymentControls:
     ) -> tuple[Pending, dict[str, int]]:
         moved: Counter[str] = Counter()
         remaining: Pending = []
+        same = _same_keys(journal, pending)
         for item, instr in pending:
-            target = self._check(journal, item, instr)
+            target = self._check(journal, item, instr, same.get((item.counterpart, item.lookup)))
             if target is None:
                 remaining.append((item, instr))
             else:
@@ -68,10 +69,12 @@ class PaymentControls:
         benefit = self.settings.policy(instr.municipality).benefit_type(instr.paying_unit)
         return benefit.debtor_account if benefit else None
 
-    def _check(self, journal: Journal, item: Item, instr: PaymentInstruction) -> str | None:
+    def _check(
+        self, journal: Journal, item: Item, instr: PaymentInstruction, same: list[Item] | None
+    ) -> str | None:
         if instr.follows:
             return None
-        earlier = _earlier_same(journal, item, instr)
+        earlier = _earlier_same(item, same or [])
         if earlier is not None and not cleared(journal, item, "suspected-duplicate"):
             why = (
                 f"the paying unit, beneficiary, amount and date of payment "
@@ -133,8 +136,24 @@ def posting_data(
     }
 
 
-def _earlier_same(journal: JournalReader, item: Item, instr: PaymentInstruction) -> Item | None:
-    for other in journal.items_by_lookup(item.counterpart, instr.control_key):
+def _same_keys(
+    journal: JournalReader, pending: Pending
+) -> dict[tuple[str, str | None], list[Item]]:
+    """The journaled payments sharing a control key with a pending one, asked in one batch
+    per counterpart (the receiver journals the key as the item's lookup)."""
+    keys: dict[str, set[str]] = defaultdict(set)
+    for item, instr in pending:
+        if item.lookup and not instr.follows:
+            keys[item.counterpart].add(item.lookup)
+    return {
+        (counterpart, lookup): items
+        for counterpart, lookups in keys.items()
+        for lookup, items in journal.items_by_lookups(counterpart, lookups).items()
+    }
+
+
+def _earlier_same(item: Item, same: list[Item]) -> Item | None:
+    for other in same:
         if other.id >= item.id:
             break
         if other.state not in NOT_PAID_STATES and not (other.data or {}).get("recall"):

@@ -238,6 +238,20 @@ class Items(Transmissions):
         )
         return [item_from_row(r) for r in rows]
 
+    def items_by_lookups(self, counterpart: str, lookups: Iterable[str]) -> dict[str, list[Item]]:
+        found: dict[str, list[Item]] = {}
+        for chunk in chunks(list(dict.fromkeys(lookups))):
+            rows = self._db.execute(
+                f"SELECT {ITEM_COLUMNS} FROM items i JOIN events e ON e.id = i.created_event "
+                f"WHERE i.counterpart = ? AND i.lookup IN ({', '.join('?' * len(chunk))}) "
+                "ORDER BY i.id",
+                (counterpart, *chunk),
+            )
+            for row in rows:
+                item = item_from_row(row)
+                found.setdefault(str(item.lookup), []).append(item)
+        return found
+
     def get_item(self, item_id: int) -> Item:
         row = self._db.execute(
             f"SELECT {ITEM_COLUMNS} FROM items i JOIN events e ON e.id = i.created_event "
