@@ -3,7 +3,9 @@ payment order, and the recipient it goes to.
 
 Ours, in this one place: the payment id is the payment's journal business key (data supplier
 and payment ident, ``12345678:000000000000004711``), so that every answer leads straight back
-to the G68 line. Ident code 02 is a CPR, 11 a CVR, 03 an SE and 12 a P-number (the last 10, 8,
+to the G68 line; a follow-up payment (``toekgw payments resend`` / ``pay-alternative``) has the
+original's id with ``:r<n>`` (``12345678:000000000000004711:r1``), at most 35 characters as the
+schema allows. Ident code 02 is a CPR, 11 a CVR, 03 an SE and 12 a P-number (the last 10, 8,
 8 and 10 digits of the 14-digit field); 01 is a complete payment to the account in the field
 (registration number, then a 10-digit account number). Our schema needs a recipient id even
 for a complete payment: it carries the paying authority's CVR. The G68 text lines become the
