@@ -12,7 +12,9 @@ def register(root: click.Group) -> None:
     from toekgw.cli.eindkomst import eindkomst
     from toekgw.cli.errors import errors
     from toekgw.cli.nemkonto import nemkonto
+    from toekgw.cli.oir import oir
     from toekgw.cli.send import send
+    from toekgw.cli.sortiment import sortiment
     from toekgw.cli.status import status
 
     validate.register_all()
@@ -31,3 +33,5 @@ def register(root: click.Group) -> None:
     root.add_command(demo.demo)
     root.add_command(eindkomst)
     root.add_command(nemkonto)
+    root.add_command(oir)
+    root.add_command(sortiment)
