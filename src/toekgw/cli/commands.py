@@ -13,6 +13,7 @@ def register(root: click.Group) -> None:
     from toekgw.cli.errors import errors
     from toekgw.cli.nemkonto import nemkonto
     from toekgw.cli.oir import oir
+    from toekgw.cli.run import run
     from toekgw.cli.send import send
     from toekgw.cli.sortiment import sortiment
     from toekgw.cli.status import status
@@ -35,3 +36,4 @@ def register(root: click.Group) -> None:
     root.add_command(nemkonto)
     root.add_command(oir)
     root.add_command(sortiment)
+    root.add_command(run)
