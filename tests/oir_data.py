@@ -17,6 +17,8 @@ EXPENSE_NEW = "5.57.73/1/5.2"
 INTERMEDIATE = "9.52.59/0/9.1"
 BANK = "9.22.05/0/9.1"
 TRIVIAL = "9.52.56/0/9.1"
+CASH = "9.22.01/0/9.1"
+OWN_ACCOUNT = "9.22.05/0/9.2"
 START = dt.date(2026, 1, 1)
 
 
@@ -34,6 +36,8 @@ def settings(**changes: object) -> OirSettings:
             "intermediate": Account.parse(INTERMEDIATE),
             "bank": Account.parse(BANK),
             "trivial": Account.parse(TRIVIAL),
+            "cash": Account.parse(CASH),
+            "own_account": Account.parse(OWN_ACCOUNT),
         },
         expense_by_category={},
         municipalities={"101": MunicipalityBooks("101", "29189846")},
@@ -53,7 +57,7 @@ def full_sortiment(version: int = 1) -> SortimentDelivery:
         START,
         version,
         Delivery.FULL,
-        tuple(klasse(c) for c in (EXPENSE, INTERMEDIATE, BANK, TRIVIAL)),
+        tuple(klasse(c) for c in (EXPENSE, INTERMEDIATE, BANK, TRIVIAL, CASH, OWN_ACCOUNT)),
     )
 
 

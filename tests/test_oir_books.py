@@ -7,6 +7,7 @@ import dataclasses
 import datetime as dt
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
@@ -24,11 +25,12 @@ from tests.oir_data import (
     settings,
 )
 from toekgw.adapters.g68 import PAYMENT_ITEM
+from toekgw.adapters.oir import EVENT_SOURCES, current_chart, plan_vouchers
 from toekgw.adapters.oir.balance import BOOKED_STATES, konteringskontrol
 from toekgw.adapters.oir.replica import apply_delivery, diff
 from toekgw.adapters.oir.vouchers import RegenerateError, build_vouchers, regenerate
 from toekgw.formats.oir import Account, Delivery, SortimentDelivery
-from toekgw.gateway.journal import SqliteJournal, open_journal
+from toekgw.gateway.journal import JournalError, SqliteJournal, open_journal
 
 
 def _payment_ids(journal: SqliteJournal) -> list[int]:
@@ -203,3 +205,24 @@ def test_sortiment_versions_never_go_back_and_diff_names_the_change(tmp_path: Pa
 def test_a_delta_without_a_full_delivery_is_refused(tmp_path: Path) -> None:
     journal = open_journal(tmp_path / "journal.sqlite")
     assert apply_delivery(journal, _close_expense(2, dt.date(2026, 11, 30))).status == "refused"
+
+
+def test_an_event_is_never_put_on_two_vouchers(tmp_path: Path) -> None:
+    journal = _journal(tmp_path)
+    conf = settings()
+    journal_delivery(journal, [instruction(1, amount=300)])
+    for source in EVENT_SOURCES:
+        journal.collect_events(source, zone=conf.time_zone)
+    # Two builders read the same open events; the second to store its voucher loses whole.
+    planned = list(plan_vouchers(journal.open_events(100), conf, current_chart(journal, SORTIMENT)))
+    assert build_vouchers(journal, conf).built == 1
+    with pytest.raises(JournalError, match="already on another voucher"):
+        journal.add_voucher(
+            voucher_id="00000000-0000-4000-8000-000000000099",
+            group="101",
+            day=planned[0].voucher.date,
+            kind="journaled",
+            state="built",
+            postings=planned[0].rows,
+        )
+    assert len(journal.vouchers()) == 1

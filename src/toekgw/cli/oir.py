@@ -21,22 +21,16 @@ import click
 from toekgw.adapters.config import load_settings
 from toekgw.adapters.oir import (
     OirSettings,
-    build_vouchers,
+    add_manual_voucher,
+    flows,
     konteringskontrol,
     oir_settings,
+    read_manual_file,
     regenerate,
-)
-from toekgw.adapters.oir.export import write_month
-from toekgw.adapters.oir.intake import STATUS_KIND, StatusProcessor, apply_received
-from toekgw.adapters.oir.manual import add_manual_voucher, read_manual_file
-from toekgw.adapters.oir.send import send_batches
-from toekgw.adapters.serviceplatform import (
-    open_transport,
-    receive_profile,
-    serviceplatform_settings,
+    write_month,
 )
 from toekgw.cli.options import config_option
-from toekgw.cli.receive._common import exit_code, receive_once
+from toekgw.cli.receive._common import exit_code
 from toekgw.gateway.config import Settings
 from toekgw.gateway.flowlock import flow_lock, lock_path
 from toekgw.gateway.journal import SqliteJournal, open_journal
@@ -78,8 +72,7 @@ def oir() -> None:
 @config_option
 def build_command(as_json: bool, config_path: Path | None) -> None:
     """Book every payment event not yet on a voucher (held vouchers: exit 1)."""
-    with opened(config_path, flow="oir-build") as (_s, books, journal):
-        summary = build_vouchers(journal, books)
+    summary = flows.build(load_settings(config_path))
     _echo(
         as_json,
         summary.as_dict(),
@@ -96,21 +89,12 @@ def build_command(as_json: bool, config_path: Path | None) -> None:
 @config_option
 def send_command(retry_failed: bool, watch: bool, as_json: bool, config_path: Path | None) -> None:
     """Send the built vouchers in batches (file + trigger + technical receipt)."""
+    settings = load_settings(config_path)
     code = 0
     while True:
-        with opened(config_path, flow="oir-send") as (settings, books, journal):
-            if watch:
-                build_vouchers(journal, books)
-            sp = serviceplatform_settings(settings)
-            with open_transport(sp) as transport:
-                sent = send_batches(
-                    journal,
-                    transport,
-                    books,
-                    sp,
-                    settings.staging / "erp" / "outgoing",
-                    retry_failed=retry_failed,
-                )
+        if watch:
+            flows.build(settings)
+        sent = flows.send(settings, retry_failed=retry_failed)
         for batch in sent:
             if as_json:
                 click.echo(json.dumps(batch.as_dict(), ensure_ascii=False))
@@ -121,7 +105,7 @@ def send_command(retry_failed: bool, watch: bool, as_json: bool, config_path: Pa
             click.echo("no vouchers to send")
         if not watch:
             break
-        time.sleep(books.send_interval)
+        time.sleep(oir_settings(settings).send_interval)
     raise SystemExit(code)
 
 
@@ -130,22 +114,19 @@ def send_command(retry_failed: bool, watch: bool, as_json: bool, config_path: Pa
 @config_option
 def receive_command(as_json: bool, config_path: Path | None) -> None:
     """Take the ERP's status files ([receive.erp]) and apply them to the vouchers."""
-    settings = load_settings(config_path)
-    profile = receive_profile(settings, "erp")
-    outcomes = receive_once(settings, "erp", StatusProcessor)
-    with opened(config_path, flow="oir-receive") as (_s, _b, journal):
-        intake = apply_received(journal, STATUS_KIND, profile.counterpart)
-    for outcome in outcomes:
-        if not as_json:
+    received = flows.receive(load_settings(config_path), "erp")
+    intake = received.intake
+    if not as_json:
+        for outcome in received.outcomes:
             click.echo(str(outcome))
     _echo(
         as_json,
-        {"files": [str(o) for o in outcomes], **intake.as_dict()},
+        {"files": [str(o) for o in received.outcomes], **intake.as_dict()},
         f"{intake.files} answers applied: {intake.accepted} accepted, {intake.rejected} "
         f"rejected, {intake.unchanged} unchanged, {intake.unknown} about unknown vouchers",
     )
     bad = intake.rejected or intake.unknown
-    raise SystemExit(max(exit_code(outcomes), 1 if bad else 0))
+    raise SystemExit(max(exit_code(received.outcomes), 1 if bad else 0))
 
 
 @oir.command("regenerate")

@@ -10,12 +10,9 @@ from pathlib import Path
 import click
 
 from toekgw.adapters.config import load_settings
-from toekgw.adapters.oir import diff, find_classes, oir_settings
-from toekgw.adapters.oir.intake import SORTIMENT_KIND, SortimentProcessor, apply_received
-from toekgw.adapters.serviceplatform import receive_profile
+from toekgw.adapters.oir import diff, find_classes, flows, oir_settings
 from toekgw.cli.options import config_option
-from toekgw.cli.receive._common import exit_code, receive_once
-from toekgw.gateway.flowlock import flow_lock, lock_path
+from toekgw.cli.receive._common import exit_code
 from toekgw.gateway.journal import open_journal
 from toekgw.gateway.journal.books import ClassRow
 
@@ -36,20 +33,12 @@ def sortiment() -> None:
 def receive_command(config_path: Path | None) -> None:
     """Take Klassifikation's deliveries ([receive.sortiment]) and apply them to the replica
     (an older delivery never overwrites a newer version)."""
-    settings = load_settings(config_path)
-    profile = receive_profile(settings, "sortiment")
-    outcomes = receive_once(settings, "sortiment", SortimentProcessor)
-    for outcome in outcomes:
+    received = flows.receive(load_settings(config_path), "sortiment")
+    for outcome in received.outcomes:
         click.echo(str(outcome))
-    with flow_lock(lock_path(settings.staging, "sortiment"), "sortiment receive"):
-        journal = open_journal(settings.journal, verify=True)
-        try:
-            intake = apply_received(journal, SORTIMENT_KIND, profile.counterpart)
-        finally:
-            journal.close()
-    for message in intake.messages:
+    for message in received.intake.messages:
         click.echo(message)
-    raise SystemExit(exit_code(outcomes))
+    raise SystemExit(exit_code(received.outcomes))
 
 
 @sortiment.command("status")

@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import time
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,14 +32,8 @@ from toekgw.formats.oir import (
     read_batch,
     read_batch_header,
 )
-from toekgw.formats.serviceplatform import (
-    METADATA_SUFFIX,
-    FileDescriptor,
-    Trigger,
-    XmlDocumentError,
-    build_trigger,
-    parse_metadata,
-)
+from toekgw.formats.serviceplatform import METADATA_SUFFIX, XmlDocumentError, parse_metadata
+from toekgw.simulators._upload import upload
 
 __all__ = ["ErpFaults", "ErpLedger", "ErpSimulator"]
 
@@ -193,7 +186,7 @@ class ErpSimulator:
             time.sleep(self.faults.delay)
         data = build_status(header.batch_id, answers)
         name = f"FINANSBILAGSTATUS_{header.batch_id}_{int(time.time() * 1e6)}.xml"
-        self._put(name, data, sender)
+        upload(self.home / "OUT", name, data, sender=self.party, recipients=(sender,))
         return True
 
     def _book(self, batch_id: str, voucher: Voucher) -> VoucherAnswer:
@@ -220,23 +213,3 @@ class ErpSimulator:
                 yield VoucherError(
                     "PERIODE", f"perioden er lukket til og med {closed}", p.posting_id
                 )
-
-    def _put(self, name: str, data: bytes, recipient: str) -> None:
-        out = self.home / "OUT"
-        tmp = out / f".{name}.tmp"
-        tmp.write_bytes(data)
-        tmp.replace(out / name)
-        trigger = build_trigger(
-            Trigger(
-                FileDescriptor(
-                    name,
-                    len(data),
-                    self.party,
-                    (recipient,),
-                    senders_file_id=str(uuid.uuid4()),
-                )
-            )
-        )
-        tmp = out / f".{name}.trigger.tmp"
-        tmp.write_bytes(trigger)
-        tmp.replace(out / f"{name}.trigger")

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from toekgw.formats.oir import Delivery, Klasse, SortimentDelivery, build_sortiment
-from toekgw.formats.serviceplatform import FileDescriptor, Trigger, build_trigger
+from toekgw.simulators._upload import upload
 
 __all__ = ["KlassifikationSimulator", "klasse_id", "month_of_deliveries"]
 
@@ -74,22 +74,5 @@ class KlassifikationSimulator:
         """Put the delivery and its trigger in OUT/; the file name."""
         data = build_sortiment(delivery)
         name = f"SORTIMENT_{delivery.sortiment_id}_{delivery.version:06d}.xml"
-        out = self.home / "OUT"
-        tmp = out / f".{name}.tmp"
-        tmp.write_bytes(data)
-        tmp.replace(out / name)
-        trigger = build_trigger(
-            Trigger(
-                FileDescriptor(
-                    name,
-                    len(data),
-                    self.party,
-                    (self.subscriber,),
-                    senders_file_id=str(uuid.uuid4()),
-                )
-            )
-        )
-        tmp = out / f".{name}.trigger.tmp"
-        tmp.write_bytes(trigger)
-        tmp.replace(out / f"{name}.trigger")
+        upload(self.home / "OUT", name, data, sender=self.party, recipients=(self.subscriber,))
         return name

@@ -13,6 +13,7 @@ The flow, each step crash-safe on its own::
 See ``docs/oir.md``.
 """
 
+from toekgw.adapters.oir import flows
 from toekgw.adapters.oir.balance import (
     BOOKED_STATES,
     Difference,
@@ -79,6 +80,7 @@ __all__ = [
     "current_chart",
     "diff",
     "find_classes",
+    "flows",
     "konteringskontrol",
     "oir_settings",
     "plan_vouchers",

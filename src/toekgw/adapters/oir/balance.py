@@ -11,16 +11,12 @@ payment where they differ (a held or rejected voucher shows here until it is reg
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections import defaultdict
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from toekgw.adapters.oir.model import (
-    CANCELLED_STATES,
-    EFFECTUATED_STATES,
-    EVENT_SOURCES,
-    OUTSTANDING_STATES,
-)
+from toekgw.adapters.oir.model import CLOSED_STATES, OUTSTANDING_STATES, PAYMENT_KINDS
 from toekgw.adapters.oir.settings import OirSettings
 from toekgw.adapters.oir.store import BooksJournal
 
@@ -84,17 +80,20 @@ def konteringskontrol(
     """Both sides as of the end of ``as_of`` (now when None), and every difference."""
     accounts = sorted(
         {settings.accounts["intermediate"].code}
-        | {settings.account("intermediate", m).code for m in settings.municipalities}
+        | {
+            own.code
+            for m in settings.municipalities
+            if (own := settings.account("intermediate", m)) is not None
+        }
     )
     booked: dict[str, int] = defaultdict(int)
-    for account in accounts:
-        for key, signed in journal.account_lines(account, states=BOOKED_STATES, until=as_of):
+    for code in accounts:
+        for key, signed in journal.account_lines(code, states=BOOKED_STATES, until=as_of):
             booked[key or ""] -= signed  # credit balance: what the municipality owes
     zone = ZoneInfo(settings.time_zone)
-    kind = EVENT_SOURCES[0].kind
     outstanding: dict[str, int] = {}
-    later_final = () if as_of is None else EFFECTUATED_STATES + CANCELLED_STATES
-    for state in OUTSTANDING_STATES + later_final:
+    later_final = () if as_of is None else CLOSED_STATES
+    for kind, state in itertools.product(PAYMENT_KINDS, OUTSTANDING_STATES + later_final):
         for item in journal.items_of_kind(kind, state):
             if item.amount_ore <= 0:
                 continue

@@ -5,21 +5,29 @@ Every bookable event of a payment is one :class:`PostingRule`: a debit and a cre
 payment's amount on two account *roles* (resolved per municipality by ``[oir]``). So every
 event balances on its own, and every voucher, made of whole events, balances too.
 
-=============  ========================================  ==========  =============
-event          when (the payment's state in the journal)  debit       credit
-=============  ========================================  ==========  =============
-journaled      journaled from its G68 delivery            expense     intermediate
-effectuated    at-bank (Retursvar 8); cheque or error     intermediate bank
-               account (Retursvar 7: paid, not to a
-               NemKonto account)
-cancelled      recalled before release; stopped (5)       intermediate expense
-=============  ========================================  ==========  =============
+===============  ============================================  ============  ============
+event            when (the payment's state in the journal)      debit         credit
+===============  ============================================  ============  ============
+journaled        journaled (from a G68 delivery, or a follow-up  expense       intermediate
+                 payment: resent, or to another account)
+effectuated      at-bank (Retursvar 8, also while a failure      intermediate  bank
+                 awaits approval); cheque or error account (7)
+reversed         failed after the bank (approved), after it      bank          intermediate
+                 was booked effectuated
+cancelled        recalled; resent or redirected (the follow-up   intermediate  expense
+                 payment carries the debt from then on)
+cash             paid by cash voucher (kontantbilag)             intermediate  cash
+own-account      paid to the municipality's own account          intermediate  own_account
+trivial          below its benefit's lower limit                 intermediate  trivial
+===============  ============================================  ============  ============
 
-So at any moment the intermediate account holds exactly the payments journaled and neither
-paid nor cancelled: the **outstanding** payments (:data:`OUTSTANDING_STATES`), including those
-rejected by NemKonto or the bank and waiting for manual handling. A new payment event (a
-failure after the bank, a cash voucher, a trivial amount) is one more :class:`PostingRule`
-and one more :class:`~toekgw.gateway.journal.books.EventSource` here, nothing else.
+So the intermediate account holds exactly the payments journaled and not yet paid, cancelled
+or moved elsewhere: the **outstanding** payments (:data:`OUTSTANDING_STATES`), including those
+rejected, stopped or failed and waiting for handling. Events are found by the payments' states
+(:data:`EVENT_SOURCES`), each recorded once per payment; ``reversed`` only for a payment whose
+``effectuated`` was booked, so the books hold whichever path the payment took. A new payment
+event is one more :class:`PostingRule` and one more
+:class:`~toekgw.gateway.journal.books.EventSource` here, nothing else.
 """
 
 from __future__ import annotations
@@ -29,15 +37,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from toekgw.adapters.g68.inbound import G68_DELIVERY
-from toekgw.adapters.g68.payments import PAYMENT_ITEM
+from toekgw.adapters.g68.payments import FOLLOW_UP_KIND, PAYMENT_ITEM
 from toekgw.gateway.journal.books import EventSource
 
 __all__ = [
-    "CANCELLED_STATES",
+    "CLOSED_STATES",
     "EFFECTUATED_STATES",
     "EVENT_SOURCES",
     "OIR_NAMESPACE",
     "OUTSTANDING_STATES",
+    "PAYMENT_KINDS",
     "PAYMENT_STATES",
     "RULES",
     "PostingRule",
@@ -60,27 +69,51 @@ RULES: Mapping[str, PostingRule] = {
     for rule in (
         PostingRule("journaled", "expense", "intermediate", "Udbetaling registreret"),
         PostingRule("effectuated", "intermediate", "bank", "Udbetaling effektueret"),
+        PostingRule("reversed", "bank", "intermediate", "Udbetaling fejlet efter banken"),
         PostingRule("cancelled", "intermediate", "expense", "Udbetaling annulleret"),
+        PostingRule("cash", "intermediate", "cash", "Udbetalt ved kontantbilag"),
+        PostingRule("own-account", "intermediate", "own_account", "Udbetalt til egen konto"),
+        PostingRule("trivial", "intermediate", "trivial", "Bagatelbeløb"),
     )
 }
 
-#: Every state of a payment (not of a recall request) of a G68 delivery.
+#: The journal kinds whose items are payments: from G68 deliveries, and their follow-ups.
+PAYMENT_KINDS = (G68_DELIVERY.name, FOLLOW_UP_KIND)
+#: Every state of a payment (not of a recall request).
 PAYMENT_STATES = tuple(s for s in PAYMENT_ITEM.descriptions if not s.startswith("recall-"))
-EFFECTUATED_STATES = ("at-bank", "cheque", "error-account")
-CANCELLED_STATES = ("recalled", "stopped")
-OUTSTANDING_STATES = tuple(
-    s for s in PAYMENT_STATES if s not in EFFECTUATED_STATES and s not in CANCELLED_STATES
+EFFECTUATED_STATES = ("at-bank", "fail-requested", "cheque", "error-account")
+_AFTER_FAILURE = (
+    "failed-after-bank",
+    "awaiting-approval",
+    "resent",
+    "redirected",
+    "cash-voucher",
+    "own-account",
+    "recalled",
 )
+_ENDS = {
+    "cancelled": ("recalled", "resent", "redirected"),
+    "cash": ("cash-voucher",),
+    "own-account": ("own-account",),
+    "trivial": ("trivial-amount",),
+}
+#: Where a payment's debt has left the intermediate account: paid, cancelled or moved.
+CLOSED_STATES = EFFECTUATED_STATES + tuple(s for states in _ENDS.values() for s in states)
+OUTSTANDING_STATES = tuple(s for s in PAYMENT_STATES if s not in CLOSED_STATES)
 
 
-def _source(event: str, states: tuple[str, ...], dated_by: str) -> EventSource:
+def _source(
+    event: str, states: tuple[str, ...], dated_by: str, requires: str | None = None
+) -> EventSource:
+    assert set(states) <= set(PAYMENT_STATES), set(states) - set(PAYMENT_STATES)
     return EventSource(
         event,
-        G68_DELIVERY.name,
+        PAYMENT_KINDS,
         states,
         dated_by,
         group="municipality",
         category="transaction_type",
+        requires=requires,
     )
 
 
@@ -88,6 +121,7 @@ def _source(event: str, states: tuple[str, ...], dated_by: str) -> EventSource:
 EVENT_SOURCES = (
     _source("journaled", PAYMENT_STATES, "created"),
     _source("effectuated", EFFECTUATED_STATES, "updated"),
-    _source("cancelled", CANCELLED_STATES, "updated"),
+    _source("reversed", _AFTER_FAILURE, "updated", requires="effectuated"),
+    *(_source(event, states, "updated") for event, states in _ENDS.items()),
 )
 assert {s.event for s in EVENT_SOURCES} == set(RULES)

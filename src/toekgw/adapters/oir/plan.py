@@ -21,13 +21,15 @@ from dataclasses import dataclass, field
 from toekgw.adapters.oir.chart import Chart
 from toekgw.adapters.oir.model import OIR_NAMESPACE, RULES
 from toekgw.adapters.oir.settings import OirSettings
-from toekgw.formats.findings import Finding
+from toekgw.formats.findings import Finding, Severity
 from toekgw.formats.oir import Account, Posting, Side, Voucher
-from toekgw.gateway.journal.books import BookingEvent, PostingRow
+from toekgw.gateway.journal.books import BookingEvent, ClassRow, PostingRow
 
 __all__ = ["PlannedVoucher", "plan_vouchers", "postings_for", "voucher_of"]
 
 _account = functools.lru_cache(maxsize=4096)(Account.parse)
+#: Stands for an account the configuration does not name, on a voucher held for it.
+UNKNOWN_ACCOUNT = Account("0.00.00", "0", "0")
 
 
 @dataclass(slots=True)
@@ -52,7 +54,18 @@ def postings_for(
     rows = []
     for n, (side, role) in enumerate(((Side.DEBIT, rule.debit), (Side.CREDIT, rule.credit))):
         account = settings.account(role, event.group, event.category)
-        found = chart.find(account, day)
+        if account is None:
+            found: ClassRow | Finding = Finding(
+                "oir.account.missing",
+                Severity.ERROR,
+                f"a {event.event} event posts to the {role} account, and [oir.accounts] "
+                f"names no {role}",
+                field=role,
+                expected=f'[oir.accounts] {role} = "<funktion>/<dranst>/<art>"',
+            )
+            account = UNKNOWN_ACCOUNT
+        else:
+            found = chart.find(account, day)
         class_id = None
         if isinstance(found, Finding):
             if found not in findings:

@@ -22,10 +22,19 @@ from toekgw.gateway.config import (
     register_section,
 )
 
-__all__ = ["OIR_SECTION", "ROLES", "MunicipalityBooks", "OirSettings", "oir_settings"]
+__all__ = [
+    "OIR_SECTION",
+    "REQUIRED_ROLES",
+    "ROLES",
+    "MunicipalityBooks",
+    "OirSettings",
+    "oir_settings",
+]
 
 #: The accounts a posting rule may name; ``expense`` may be refined per payment category.
-ROLES = ("expense", "intermediate", "bank", "trivial")
+ROLES = ("expense", "intermediate", "bank", "trivial", "cash", "own_account")
+#: Those every configuration must name (the others only where their events occur).
+REQUIRED_ROLES = ("expense", "intermediate", "bank")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,14 +62,15 @@ class OirSettings:
     send_interval: float = 3600.0
     manual_group: str | None = None
 
-    def account(self, role: str, municipality: str, category: str | None = None) -> Account:
-        """The account ``role`` posts to for ``municipality`` (and the payment's category)."""
+    def account(self, role: str, municipality: str, category: str | None = None) -> Account | None:
+        """The account ``role`` posts to for ``municipality`` (and the payment's category);
+        None when the configuration names none."""
         own = self.municipalities.get(municipality)
         if own is not None and role in own.accounts:
             return own.accounts[role]
         if role == "expense" and category is not None and category in self.expense_by_category:
             return self.expense_by_category[category]
-        return self.accounts[role]
+        return self.accounts.get(role)
 
 
 def _account(table: Table, key: str, default: object = REQUIRED) -> Account | None:
@@ -76,7 +86,7 @@ def _account(table: Table, key: str, default: object = REQUIRED) -> Account | No
 def _accounts(table: Table, *, required: bool) -> dict[str, Account]:
     found: dict[str, Account] = {}
     for role in ROLES:
-        account = _account(table, role, REQUIRED if required else None)
+        account = _account(table, role, REQUIRED if required and role in REQUIRED_ROLES else None)
         if account is not None:
             found[role] = account
     table.finish()

@@ -16,6 +16,7 @@ from toekgw.gateway.journal.books import (
     PostingRow,
     VoucherRow,
 )
+from toekgw.gateway.journal.model import JournalError
 
 __all__ = ["SqliteBooks"]
 
@@ -157,10 +158,21 @@ class SqliteBooks(JournalConnection):
             f"{_LATEST_MEMBER.format(col='b.ref')}, {_LATEST_MEMBER.format(col='m.member_key')} "
             "FROM items i JOIN transmissions t ON t.id = i.transmission_id "
             "JOIN events e ON e.id = i.created_event "
-            f"WHERE t.kind = ? AND i.state IN ({_placeholders(source.states)}) "
+            f"WHERE t.kind IN ({_placeholders(source.kinds)}) "
+            f"AND i.state IN ({_placeholders(source.states)}) "
             "AND i.amount_ore > 0 AND NOT EXISTS (SELECT 1 FROM booking_events x "
-            "WHERE x.item_id = i.id AND x.event = ?) ORDER BY i.id",
-            (source.group, source.category, source.kind, *source.states, source.event),
+            "WHERE x.item_id = i.id AND x.event = ?) "
+            "AND (? IS NULL OR EXISTS (SELECT 1 FROM booking_events r "
+            "WHERE r.item_id = i.id AND r.event = ?)) ORDER BY i.id",
+            (
+                source.group,
+                source.category,
+                *source.kinds,
+                *source.states,
+                source.event,
+                source.requires,
+                source.requires,
+            ),
         )
         rows = []
         while batch := cursor.fetchmany(_FETCH):
@@ -251,10 +263,20 @@ class SqliteBooks(JournalConnection):
                 ],
             )
             events = sorted({p.event_row for p in postings if p.event_row is not None})
-            self._db.executemany(
-                "UPDATE booking_events SET voucher_row = ? WHERE id = ?",
-                [(row, e) for e in events],
-            )
+            claimed = 0
+            for event in events:
+                claimed += self._db.execute(
+                    "UPDATE booking_events SET voucher_row = ? WHERE id = ? "
+                    "AND (voucher_row IS NULL OR voucher_row IS ?)",
+                    (row, event, replaces),
+                ).rowcount
+            if claimed != len(events):
+                # Another process put one of these events on a voucher first: nothing of this
+                # one is kept, so an event is never on two vouchers.
+                raise JournalError(
+                    f"voucher {voucher_id}: {len(events) - claimed} of its events are already "
+                    "on another voucher"
+                )
         return row
 
     def voucher(self, voucher_id: str) -> VoucherRow | None:

@@ -58,16 +58,18 @@ class ClassVersion:
 
 @dataclass(frozen=True, slots=True)
 class EventSource:
-    """Which journaled items make booking event ``event``: items of transmissions of
-    ``kind`` in one of ``states``, dated by their creation (``dated_by="created"``) or their
-    last change (``"updated"``); ``group`` and ``category`` are fields of the item's data."""
+    """Which journaled items make booking event ``event``: items of transmissions of one of
+    ``kinds`` in one of ``states``, dated by their creation (``dated_by="created"``) or their
+    last change (``"updated"``); ``group`` and ``category`` are fields of the item's data.
+    ``requires``: only items whose event of that name is already recorded."""
 
     event: str
-    kind: str
+    kinds: tuple[str, ...]
     states: tuple[str, ...]
     dated_by: str
     group: str
     category: str
+    requires: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,7 +172,9 @@ class Books(Protocol):
         reason: str | None = None,
         replaces: int | None = None,
     ) -> int:
-        """Store a voucher; its postings' events are then on it."""
+        """Store a voucher; its postings' events are then on it. An event already on another
+        voucher (but the one this ``replaces``) raises :class:`JournalError` and nothing is
+        kept: an event is on one voucher at a time."""
         ...
 
     def voucher(self, voucher_id: str) -> VoucherRow | None: ...
