@@ -3,7 +3,7 @@
 :func:`toekgw.gateway.config.load_settings` reads ``[journal]``, ``[staging]`` and whatever
 sections are registered; importing this module registers the built-in ones (in the order their
 tables are read): ``[serviceplatform]``, ``[receive.*]``, ``[eindkomst]``, ``[nemkonto]``,
-``[payments]``, and the service's ``[run]``.
+``[payments]``, ``[oir]``, and the service's ``[run]``.
 An embedding application with an adapter of its own registers its section
 (:func:`toekgw.gateway.config.register_section`) before it loads the file.
 """
@@ -14,6 +14,7 @@ from pathlib import Path
 
 from toekgw.adapters.eindkomst.settings import EINDKOMST_SECTION
 from toekgw.adapters.nemkonto.settings import NEMKONTO_SECTION
+from toekgw.adapters.oir.settings import OIR_SECTION
 from toekgw.adapters.payments.settings import PAYMENTS_SECTION
 from toekgw.adapters.serviceplatform.settings import RECEIVE, SERVICEPLATFORM_SECTION
 from toekgw.gateway.config import ConfigError, Settings
@@ -28,6 +29,7 @@ BUILTIN_SECTIONS = (
     EINDKOMST_SECTION,
     NEMKONTO_SECTION,
     PAYMENTS_SECTION,
+    OIR_SECTION,
     RUN_SECTION,
 )
 

@@ -16,9 +16,11 @@ def simulate() -> None:
 
 def register_all() -> None:
     # One line per simulator module: ``from toekgw.cli.simulate import X`` then add_command.
-    from toekgw.cli.simulate import eindkomst, nemkonto
+    from toekgw.cli.simulate import eindkomst, nemkonto, oir
     from toekgw.cli.simulate.serviceplatform import serviceplatform
 
     simulate.add_command(eindkomst.eindkomst)
     simulate.add_command(nemkonto.nemkonto)
     simulate.add_command(serviceplatform)
+    simulate.add_command(oir.erp)
+    simulate.add_command(oir.klassifikation)

@@ -9,6 +9,7 @@ cannot be undone.
 
 from __future__ import annotations
 
+from toekgw.gateway.journal._sqlite_books import SqliteBooks
 from toekgw.gateway.journal._sqlite_connection import now
 from toekgw.gateway.journal._sqlite_errors import ErrorList
 from toekgw.gateway.journal._sqlite_items import BATCH as BATCH
@@ -22,8 +23,9 @@ from toekgw.gateway.journal.model import (
 __all__ = ["SqliteJournal", "now"]
 
 
-class SqliteJournal(Items, Members, ErrorList):
-    """The :class:`~toekgw.gateway.journal.base.Journal` on one SQLite file."""
+class SqliteJournal(Items, Members, ErrorList, SqliteBooks):
+    """The :class:`~toekgw.gateway.journal.base.Journal` (and its
+    :class:`~toekgw.gateway.journal.books.Books`) on one SQLite file."""
 
     def events(self, transmission_id: int) -> list[Event]:
         rows = self._db.execute(
