@@ -2,7 +2,8 @@
 
 :func:`toekgw.gateway.config.load_settings` reads ``[journal]``, ``[staging]`` and whatever
 sections are registered; importing this module registers the built-in ones (in the order their
-tables are read): ``[serviceplatform]``, ``[receive.*]``, ``[eindkomst]``, ``[nemkonto]``.
+tables are read): ``[serviceplatform]``, ``[receive.*]``, ``[eindkomst]``, ``[nemkonto]``,
+``[kombit]``, ``[beskedfordeler]``, ``[debitor]``.
 An embedding application with an adapter of its own registers its section
 (:func:`toekgw.gateway.config.register_section`) before it loads the file.
 """
@@ -11,15 +12,26 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from toekgw.adapters.beskedfordeler.settings import BESKEDFORDELER_SECTION
 from toekgw.adapters.eindkomst.settings import EINDKOMST_SECTION
+from toekgw.adapters.kombit.settings import KOMBIT_SECTION
 from toekgw.adapters.nemkonto.settings import NEMKONTO_SECTION
+from toekgw.adapters.oir.settings import DEBITOR_SECTION
 from toekgw.adapters.serviceplatform.settings import RECEIVE, SERVICEPLATFORM_SECTION
 from toekgw.gateway.config import ConfigError, Settings
 from toekgw.gateway.config import load_settings as _load
 
 __all__ = ["BUILTIN_SECTIONS", "ConfigError", "Settings", "load_settings"]
 
-BUILTIN_SECTIONS = (SERVICEPLATFORM_SECTION, RECEIVE, EINDKOMST_SECTION, NEMKONTO_SECTION)
+BUILTIN_SECTIONS = (
+    SERVICEPLATFORM_SECTION,
+    RECEIVE,
+    EINDKOMST_SECTION,
+    NEMKONTO_SECTION,
+    KOMBIT_SECTION,
+    BESKEDFORDELER_SECTION,
+    DEBITOR_SECTION,
+)
 
 
 def load_settings(path: str | Path | None = None) -> Settings:

@@ -13,7 +13,9 @@ def register(root: click.Group) -> None:
     from toekgw.cli.errors import errors
     from toekgw.cli.nemkonto import nemkonto
     from toekgw.cli.send import send
+    from toekgw.cli.serve import serve
     from toekgw.cli.status import status
+    from toekgw.cli.token import token
 
     validate.register_all()
     receive.register_all()
@@ -31,3 +33,5 @@ def register(root: click.Group) -> None:
     root.add_command(demo.demo)
     root.add_command(eindkomst)
     root.add_command(nemkonto)
+    root.add_command(token)
+    root.add_command(serve)
