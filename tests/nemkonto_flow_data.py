@@ -66,6 +66,7 @@ def journal_delivery(
             seq=p.line,
             fingerprint=p.fingerprint,
             data=p.to_data(),
+            lookup=None if p.recall else p.control_key,
         )
         for p in payments
     ]

@@ -4,6 +4,7 @@
 sections are registered; importing this module registers the built-in ones (in the order their
 tables are read): ``[serviceplatform]``, ``[receive.*]``, ``[eindkomst]``, ``[nemkonto]``,
 ``[kombit]``, ``[beskedfordeler]``, ``[debitor]``.
+``[payments]``, and the service's ``[run]``.
 An embedding application with an adapter of its own registers its section
 (:func:`toekgw.gateway.config.register_section`) before it loads the file.
 """
@@ -17,9 +18,11 @@ from toekgw.adapters.eindkomst.settings import EINDKOMST_SECTION
 from toekgw.adapters.kombit.settings import KOMBIT_SECTION
 from toekgw.adapters.nemkonto.settings import NEMKONTO_SECTION
 from toekgw.adapters.oir.settings import DEBITOR_SECTION
+from toekgw.adapters.payments.settings import PAYMENTS_SECTION
 from toekgw.adapters.serviceplatform.settings import RECEIVE, SERVICEPLATFORM_SECTION
 from toekgw.gateway.config import ConfigError, Settings
 from toekgw.gateway.config import load_settings as _load
+from toekgw.gateway.service_config import RUN_SECTION
 
 __all__ = ["BUILTIN_SECTIONS", "ConfigError", "Settings", "load_settings"]
 
@@ -31,6 +34,8 @@ BUILTIN_SECTIONS = (
     KOMBIT_SECTION,
     BESKEDFORDELER_SECTION,
     DEBITOR_SECTION,
+    PAYMENTS_SECTION,
+    RUN_SECTION,
 )
 
 

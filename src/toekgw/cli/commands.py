@@ -12,6 +12,7 @@ def register(root: click.Group) -> None:
     from toekgw.cli.eindkomst import eindkomst
     from toekgw.cli.errors import errors
     from toekgw.cli.nemkonto import nemkonto
+    from toekgw.cli.run import run
     from toekgw.cli.send import send
     from toekgw.cli.serve import serve
     from toekgw.cli.status import status
@@ -35,3 +36,4 @@ def register(root: click.Group) -> None:
     root.add_command(nemkonto)
     root.add_command(token)
     root.add_command(serve)
+    root.add_command(run)

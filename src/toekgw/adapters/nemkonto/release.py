@@ -6,7 +6,9 @@ In one durable journal transaction:
    (payment -> ``recalled``, recall -> ``recall-applied``); a recall of a payment already
    released is refused (``recall-refused``) and goes on the error list;
 2. payments to a blocked recipient are held (``blocked``); held payments whose block was
-   lifted are pending again;
+   lifted are pending again; then the payment ``controls``, when given
+   (:mod:`toekgw.adapters.payments`), hold suspected duplicates, route amounts outside their
+   limits and choose each payment's debtor account;
 3. pending payments that are due (straks, or from ``banking_days_before`` banking days before
    their disposition date) are bundled per municipality and disposition date, each bundle is
    journaled (``prepared``, with its members, its SHA-256 and everything needed to build it
@@ -24,17 +26,41 @@ import datetime as dt
 import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Protocol
 
-from toekgw.adapters.g68.payments import PAYMENT_ITEM, PaymentInstruction
+from toekgw.adapters.g68.payments import FOLLOW_UP_KIND, PAYMENT_ITEM, PaymentInstruction
 from toekgw.adapters.nemkonto.bundling import ReleasedPayment, attempt_namespace, make_bundles
 from toekgw.adapters.nemkonto.orders import instruction_of, payment_order, recipient_key
 from toekgw.adapters.nemkonto.settings import BLOCKS_KIND, BUNDLE_KIND, FlowSettings
 from toekgw.formats.findings import Finding, Severity
-from toekgw.formats.nemkonto import PaymentBundle, build_bundle
-from toekgw.gateway.banking_days import is_due_for_release
+from toekgw.formats.nemkonto import Account, PaymentBundle, build_bundle
 from toekgw.gateway.journal import Item, Journal, JournalError, NewTransmission
 
-__all__ = ["PreparedBundle", "ReleaseResult", "active_blocks", "define_kinds", "release"]
+__all__ = [
+    "PreparedBundle",
+    "ReleaseControls",
+    "ReleaseResult",
+    "active_blocks",
+    "define_kinds",
+    "release",
+]
+
+Pending = list[tuple[Item, PaymentInstruction]]
+
+
+class ReleaseControls(Protocol):
+    """The payment controls a release runs before it bundles (``toekgw.adapters.payments``):
+    which pending payments to hold or route elsewhere, and which debtor account pays each."""
+
+    def hold(
+        self, journal: Journal, pending: Pending, today: dt.date
+    ) -> tuple[Pending, dict[str, int]]:
+        """The payments that go on, and how many moved to each other state."""
+        ...
+
+    def debtor_account(self, instr: PaymentInstruction) -> Account | None:
+        """The account that pays ``instr``; None: the municipality's agreement's account."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +84,7 @@ class ReleaseResult:
     blocked: int = 0
     unblocked: int = 0
     waiting: int = 0  # pending, not yet due
+    held: dict[str, int] = field(default_factory=dict)  # by the payment controls, per state
     # pending and due, but no NemKonto agreement is configured for the municipality
     no_agreement: dict[str, int] = field(default_factory=dict)
 
@@ -70,6 +97,7 @@ class ReleaseResult:
             "blocked": self.blocked,
             "unblocked": self.unblocked,
             "waiting": self.waiting,
+            "held": dict(sorted(self.held.items())),
             "no_agreement": dict(sorted(self.no_agreement.items())),
             "bundles": [
                 {
@@ -113,18 +141,22 @@ def release(
     today: dt.date,
     *,
     now: dt.datetime | None = None,
+    controls: ReleaseControls | None = None,
 ) -> ReleaseResult:
-    """Apply recalls and blocks, then bundle and journal every payment due on ``today``."""
+    """Apply recalls and blocks, then the payment ``controls`` (holds, limits, accounts), then
+    bundle and journal every payment due on ``today``."""
     created_at = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(microsecond=0)
     define_kinds(journal, settings)
     result = ReleaseResult(today)
     with journal.transaction(durable=True):
         _apply_recalls(journal, settings, result)
         pending = _apply_blocks(journal, settings, result)
+        if controls is not None:
+            pending, result.held = controls.hold(journal, pending, today)
         due: list[tuple[Item, PaymentInstruction]] = []
         for item, instr in pending:
             date = instr.disposition_date or today
-            if not is_due_for_release(
+            if not settings.calendar.is_due_for_release(
                 date,
                 today,
                 banking_days_before=settings.banking_days_before,
@@ -137,7 +169,7 @@ def release(
                 )
             else:
                 due.append((item, instr))
-        _bundle(journal, settings, due, today, created_at, result)
+        _bundle(journal, settings, due, today, created_at, result, controls)
     return result
 
 
@@ -204,9 +236,11 @@ def _apply_blocks(
     journal: Journal, settings: FlowSettings, result: ReleaseResult
 ) -> list[tuple[Item, PaymentInstruction]]:
     blocked = active_blocks(journal, settings)
+    kinds = (settings.payment_kind, FOLLOW_UP_KIND)
     lifted = [
         i.id
-        for i in journal.items_of_kind(settings.payment_kind, "blocked")
+        for kind in kinds
+        for i in journal.items_of_kind(kind, "blocked")
         if recipient_key(instruction_of(i)) not in blocked
     ]
     result.unblocked = len(
@@ -214,7 +248,7 @@ def _apply_blocks(
     )
     pending: list[tuple[Item, PaymentInstruction]] = []
     hold: list[int] = []
-    for item in journal.items_of_kind(settings.payment_kind, "pending"):
+    for item in (i for kind in kinds for i in journal.items_of_kind(kind, "pending")):
         instr = instruction_of(item)
         if blocked and recipient_key(instr) in blocked:
             hold.append(item.id)
@@ -233,6 +267,7 @@ def _bundle(
     today: dt.date,
     created_at: dt.datetime,
     result: ReleaseResult,
+    controls: ReleaseControls | None,
 ) -> None:
     if not due:
         return
@@ -243,8 +278,9 @@ def _bundle(
     for item, instr in due:
         authority = settings.authorities[instr.municipality]
         date = max(instr.disposition_date or today, today)
+        account = controls.debtor_account(instr) if controls is not None else None
         by_attempt[len(attempts.get(item.id, []))].append(
-            ReleasedPayment(instr.municipality, date, payment_order(instr, authority))
+            ReleasedPayment(instr.municipality, date, payment_order(instr, authority), account)
         )
         item_of[instr.business_key] = item
     reasons: dict[int, str] = {}
@@ -297,7 +333,7 @@ def _journal_bundle(
             kind=BUNDLE_KIND.name,
             state="prepared",
             ref=bundle.bundle_id,
-            file_name=f"NKSPayment-{bundle.bundle_id}.xml",
+            file_name=f"NKSBetaling-{bundle.bundle_id}.xml",
             size=len(body),
             sha256=hashlib.sha256(body).hexdigest(),
             meta={
