@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 from functools import lru_cache
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
+
+from toekgw.simulators.sts.identity import self_signed
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,18 +37,5 @@ class Identity:
 @lru_cache(maxsize=16)
 def identity(common_name: str) -> Identity:
     """A self-signed RSA-2048 identity (cached per name within a test process)."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    now = dt.datetime.now(dt.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=30))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
-        .sign(key, hashes.SHA256())
-    )
+    key, certificate = self_signed(common_name, days=30)
     return Identity(key, certificate)

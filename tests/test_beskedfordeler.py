@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.configs import write_config
 from tests.conftest import Opener
 from toekgw.adapters.beskedfordeler.consumer import BeskedConsumer
 from toekgw.adapters.oir.debitorkonti import DEBITORKONTO_SLETTET, is_deleted
@@ -194,24 +195,14 @@ def test_base64_payload_decodes_to_the_account() -> None:
 
 
 def _config(tmp_path: Path, queue: str, broker_toml: str) -> Path:
-    config = tmp_path / "toekgw.toml"
-    config.write_text(
-        f"""
-[journal]
-path = "journal.sqlite"
-[staging]
-dir = "staging"
-[serviceplatform]
-party = "toek"
-transport = "localdir"
-[serviceplatform.localdir]
-root = "sp"
-[beskedfordeler]
+    config = write_config(
+        tmp_path,
+        f"""[beskedfordeler]
 queue = "{queue}"
 {broker_toml}
 [beskedfordeler.routes]
 "{DELETED}" = "oir.debitorkonto-slettet"
-"""
+""",
     )
     return config
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from tests.configs import write_config
 from tests.pki import identity
 from toekgw.adapters.kombit.settings import Credentials, KombitSettings
 from toekgw.adapters.kombit.tokens import TokenClient, TokenError, TokenRejected
@@ -188,24 +189,14 @@ def test_concurrent_callers_share_one_fetch_even_when_slow(
 
 def _config(tmp_path: Path, server: AsgiServer) -> Path:
     cert, key = identity("toek-gateway").write_pem(tmp_path / "keys", "toek")
-    config = tmp_path / "toekgw.toml"
-    config.write_text(
-        f"""
-[journal]
-path = "journal.sqlite"
-[staging]
-dir = "staging"
-[serviceplatform]
-party = "toek"
-transport = "localdir"
-[serviceplatform.localdir]
-root = "sp"
-[kombit]
+    config = write_config(
+        tmp_path,
+        f"""[kombit]
 sts_url = "{server.url}{STS_PATH}"
 exchange_url = "{server.url}{EXCHANGE_PATH}"
 certificate = "keys/toek.crt"
 key = "keys/toek.key"
-"""
+""",
     )
     assert cert.exists() and key.exists()
     return config

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.configs import write_config
 from tests.pki import identity
 from toekgw.adapters.oir.callback import (
     CALLBACK_PATH,
@@ -199,25 +200,15 @@ def test_sigkill_between_journal_and_answer_applies_each_covering_once(
     from tests.servers import free_port
 
     sts_cert, _ = identity("sts").write_pem(tmp_path / "sts", "sts")
-    config = tmp_path / "toekgw.toml"
-    config.write_text(
-        f"""
-[journal]
-path = "journal.sqlite"
-[staging]
-dir = "staging"
-[serviceplatform]
-party = "toek"
-transport = "localdir"
-[serviceplatform.localdir]
-root = "sp"
-[debitor.callback]
+    config = write_config(
+        tmp_path,
+        f"""[debitor.callback]
 certificate = "{tls.certificate}"
 key = "{tls.key}"
 trusted_sts = ["{sts_cert}"]
 issuer = "{ISSUER}"
 audience = "{AUDIENCE}"
-"""
+""",
     )
     port = free_port()
     url = f"https://localhost:{port}{CALLBACK_PATH}"
@@ -242,3 +233,34 @@ audience = "{AUDIENCE}"
             server.kill()
             raise AssertionError(server.communicate()) from None
     assert sorted(items(tmp_path / "journal.sqlite")) == [800, 4_200]
+
+
+def test_many_concurrent_messages_are_each_journaled_once(
+    service: tuple[str, Path], tls: TlsFiles
+) -> None:
+    """Group commit: concurrent messages share commits, each still answered after its own."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    url, journal = service
+    bodies = [build_request(message(100 + n), token()) for n in range(40)]
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda body: post(url, body, tls.certificate), bodies * 2))
+    assert all(a.status_code == 200 and b"StatusKode>20<" in a.content for a in answers)
+    assert sorted(items(journal)) == [100 + n for n in range(40)]
+
+
+def test_a_remembered_token_is_still_refused_once_it_expires(tmp_path: Path, tls: TlsFiles) -> None:
+    now = [dt.datetime.now(dt.UTC)]
+    settings = CallbackSettings(
+        trusted=[identity("sts").certificate], issuer=ISSUER, audience=AUDIENCE
+    )
+    app = CallbackService(tmp_path / "journal.sqlite", settings, clock=lambda: now[0])
+    one_hour = token(hours=1)
+    with AsgiServer(app, tls=tls) as server:
+        url = server.url.replace("127.0.0.1", "localhost") + CALLBACK_PATH
+        assert post(url, build_request(message(1), one_hour), tls.certificate).status_code == 200
+        now[0] += dt.timedelta(hours=2)
+        late = post(url, build_request(message(2), one_hour), tls.certificate)
+        assert late.status_code == 500 and b"valid" in late.content
+    app.close()
+    assert items(tmp_path / "journal.sqlite") == [1]

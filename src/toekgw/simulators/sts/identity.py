@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-__all__ = ["ensure_identity"]
+__all__ = ["ensure_identity", "self_signed"]
 
 
 def ensure_identity(
@@ -22,20 +22,7 @@ def ensure_identity(
         if not isinstance(loaded, rsa.RSAPrivateKey):
             raise ValueError(f"{key} is not an RSA key")
         return loaded, x509.load_pem_x509_certificate(certificate.read_bytes())
-    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    now = dt.datetime.now(dt.UTC)
-    made = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(private.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=730))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
-        .sign(private, hashes.SHA256())
-    )
+    private, made = self_signed(common_name, days=730)
     certificate.parent.mkdir(parents=True, exist_ok=True)
     key.touch(mode=0o600)
     key.write_bytes(
@@ -46,4 +33,23 @@ def ensure_identity(
         )
     )
     certificate.write_bytes(made.public_bytes(serialization.Encoding.PEM))
+    return private, made
+
+
+def self_signed(common_name: str, *, days: int) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
+    """A new RSA-2048 key and a self-signed certificate for it (SAN ``localhost``)."""
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    now = dt.datetime.now(dt.UTC)
+    made = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(private.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=days))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+        .sign(private, hashes.SHA256())
+    )
     return private, made
