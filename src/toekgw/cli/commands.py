@@ -16,8 +16,10 @@ def register(root: click.Group) -> None:
     from toekgw.cli.payments import payments
     from toekgw.cli.run import run
     from toekgw.cli.send import send
+    from toekgw.cli.serve import serve
     from toekgw.cli.sortiment import sortiment
     from toekgw.cli.status import status
+    from toekgw.cli.token import token
 
     validate.register_all()
     receive.register_all()
@@ -38,4 +40,6 @@ def register(root: click.Group) -> None:
     root.add_command(payments)
     root.add_command(oir)
     root.add_command(sortiment)
+    root.add_command(token)
+    root.add_command(serve)
     root.add_command(run)
