@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.crashkit import Rig
 from tests.servers import RabbitNode, start_rabbitmq
+from toekgw.gateway.transport.amqp import MessageBroker
+from toekgw.gateway.transport.amqp_pika import PikaBroker
+from toekgw.gateway.transport.amqp_sqlite import SqliteBroker
 
 
 @pytest.fixture
@@ -27,3 +30,28 @@ def rabbitmq(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RabbitNode]:
     rabbitmq-server is not installed unless TOEKGW_REQUIRE_RABBITMQ=1."""
     with start_rabbitmq(tmp_path_factory.mktemp("rabbitmq")) as node:
         yield node
+
+
+@pytest.fixture(params=["sqlite", "rabbitmq"])
+def broker_factory(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[Callable[[], MessageBroker]]:
+    """Opens sessions on one broker, the embedded twin or the session's RabbitMQ node (each
+    test runs against both); every session is closed after the test."""
+    sessions: list[MessageBroker] = []
+    if request.param == "sqlite":
+
+        def opener() -> MessageBroker:
+            sessions.append(SqliteBroker(tmp_path / "broker.sqlite"))
+            return sessions[-1]
+
+    else:
+        node = request.getfixturevalue("rabbitmq")
+
+        def opener() -> MessageBroker:
+            sessions.append(PikaBroker(node.settings))
+            return sessions[-1]
+
+    yield opener
+    for session in sessions:
+        session.close()

@@ -16,9 +16,10 @@ def simulate() -> None:
 
 def register_all() -> None:
     # One line per simulator module: ``from toekgw.cli.simulate import X`` then add_command.
-    from toekgw.cli.simulate import eindkomst, nemkonto
+    from toekgw.cli.simulate import eindkomst, fagsystem, nemkonto
     from toekgw.cli.simulate.serviceplatform import serviceplatform
 
     simulate.add_command(eindkomst.eindkomst)
+    simulate.add_command(fagsystem.fagsystem)
     simulate.add_command(nemkonto.nemkonto)
     simulate.add_command(serviceplatform)

@@ -14,6 +14,7 @@ from toekgw.gateway.journal._sqlite_errors import ErrorList
 from toekgw.gateway.journal._sqlite_items import BATCH as BATCH
 from toekgw.gateway.journal._sqlite_items import Items
 from toekgw.gateway.journal._sqlite_members import Members
+from toekgw.gateway.journal._sqlite_outbox import Outbox
 from toekgw.gateway.journal.model import (
     Event,
     ItemHistory,
@@ -22,8 +23,9 @@ from toekgw.gateway.journal.model import (
 __all__ = ["SqliteJournal", "now"]
 
 
-class SqliteJournal(Items, Members, ErrorList):
-    """The :class:`~toekgw.gateway.journal.base.Journal` on one SQLite file."""
+class SqliteJournal(Items, Members, ErrorList, Outbox):
+    """The :class:`~toekgw.gateway.journal.base.Journal` (and the
+    :class:`~toekgw.gateway.journal.outbox.StatusOutbox`) on one SQLite file."""
 
     def events(self, transmission_id: int) -> list[Event]:
         rows = self._db.execute(
