@@ -8,7 +8,10 @@ out-of-order answers never move a payment twice or back.
 
 - 0: the bundle could not be read. Its payments go back to ``pending`` (a new bundle, with a
   new id, at the next release) and the bundle goes on the error list.
-- 1: the bundle's payments are ``received``.
+- 1: the bundle's payments are ``received``; a Kvitteringssvar 1 that rejects the bundle
+  (``GrpSts`` RJCT, "Bundt afvist") makes them all ``rejected`` (manual handling).
+- A bundle-level Retursvar 2 reject or Retursvar 5 stop that names no payment is about every
+  payment of the bundle: ``rejected`` (manual handling) or ``stopped``.
 - 2, 5, 7, 8, 9: per payment ``accepted``, ``rejected``, ``stopped``, ``cheque``,
   ``error-account``, ``at-bank`` or ``bank-error``. A rejected payment (2, 7) and a bank
   error (9) go on the manual-handling list (error list, subject ``manual-handling``): nothing
@@ -28,7 +31,13 @@ from toekgw.adapters.nemkonto.release import define_kinds
 from toekgw.adapters.nemkonto.send import mark_sent
 from toekgw.adapters.nemkonto.settings import BUNDLE_KIND, BUNDLE_STATES, FlowSettings
 from toekgw.formats.findings import Finding, Severity
-from toekgw.formats.nemkonto import AnswerType, BundleAnswer, PaymentState, read_answer
+from toekgw.formats.nemkonto import (
+    AnswerType,
+    BundleAnswer,
+    PaymentState,
+    PaymentStatus,
+    read_answer,
+)
 from toekgw.gateway.faults import crash_point
 from toekgw.gateway.journal import Item, Journal, Transmission
 from toekgw.gateway.refusals import FailedMessages
@@ -70,6 +79,7 @@ ACCEPTED_STATES = frozenset({"accepted", "at-bank", "cheque", "error-account"})
 MANUAL_STATES = frozenset({"rejected", "bank-error"})
 
 _TARGET: dict[tuple[AnswerType, PaymentState], str] = {
+    (AnswerType.RECEIVED, PaymentState.REJECTED): "rejected",
     (AnswerType.RECEIVE_CONTROL, PaymentState.ACCEPTED): "accepted",
     (AnswerType.RECEIVE_CONTROL, PaymentState.REJECTED): "rejected",
     (AnswerType.COMPLETION_FAILED, PaymentState.CHEQUE): "cheque",
@@ -78,6 +88,12 @@ _TARGET: dict[tuple[AnswerType, PaymentState], str] = {
     (AnswerType.STOPPED, PaymentState.STOPPED): "stopped",
     (AnswerType.RECEIVED_BY_BANK, PaymentState.RECEIVED_BY_BANK): "at-bank",
     (AnswerType.BANK_ERROR, PaymentState.BANK_ERROR): "bank-error",
+}
+# What a bundle-level answer naming no payment does to each payment of the bundle.
+_WHOLE_BUNDLE = {
+    AnswerType.RECEIVED: PaymentState.REJECTED,
+    AnswerType.RECEIVE_CONTROL: PaymentState.REJECTED,
+    AnswerType.STOPPED: PaymentState.STOPPED,
 }
 _BUNDLERANK = {s: n for n, s in enumerate(BUNDLE_STATES)}
 _ANSWER_NAME = {
@@ -168,7 +184,7 @@ def _journal_answer(
     answer, findings = read_answer(message.body)
     with journal.transaction(durable=True):
         if answer is None:
-            _unusable(journal, settings, mid, "the answer is not a valid NKSAnswer", findings)
+            _unusable(journal, settings, mid, "the answer is not a valid NemKonto answer", findings)
             summary.unusable += 1
             return False
         tx = (
@@ -261,14 +277,20 @@ def _apply(
     moves: dict[tuple[str, str], list[int]] = defaultdict(list)
     reasons: dict[int, str] = {}
     manual: list[tuple[Item, str, str]] = []
-    if answer.answer_type is AnswerType.RECEIVED:
+    statuses = answer.payments
+    if answer.whole_bundle:
+        state = _WHOLE_BUNDLE[answer.answer_type]
+        statuses = tuple(
+            PaymentStatus(key, state, answer.error_code, answer.error_text) for key in members
+        )
+    elif answer.answer_type is AnswerType.RECEIVED:
         for member in members.values():
             if RANK[member.state] < RANK["received"]:
                 moves[(member.state, "received")].append(member.id)
                 reasons[member.id] = f"{name}: NemKonto received the bundle"
             else:
                 summary.unchanged += 1
-    for status in answer.payments:
+    for status in statuses:
         target = _TARGET.get((answer.answer_type, status.status))
         item = members.get(status.payment_id)
         if item is None or target is None:
