@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from toekgw.adapters.tok.kinds import COUNTERPART, KINDS, REFUSED
 from toekgw.adapters.tok.orders import apply_order_message
@@ -52,6 +52,10 @@ from toekgw.gateway.transport.amqp import Delivery, MessageBroker, QueueSpec
 __all__ = ["DEFAULT_QUEUES", "MAX_PRIORITY", "Intake", "IntakeResult"]
 
 MAX_PRIORITY = 9
+#: Seconds a get waits before a queue counts as empty for the rest of a run: a broker pushes
+#: the next message only after the last one's ack. A message that comes later waits for the
+#: next run; nothing is lost, only later.
+GRACE = 0.5
 DEFAULT_QUEUES: Mapping[Interface, str] = {
     Interface.PAYMENTS: "tok.payments",
     Interface.CLAIMS: "tok.claims",
@@ -65,7 +69,6 @@ class IntakeResult:
     repeated: int = 0  # delivered again: acknowledged, no second effect
     refused: int = 0  # failed validation: answered, dead-lettered, listed
     failed: int = 0  # broke the reader: put back (dead-lettered after repeated attempts)
-    order: list[str] = field(default_factory=list)  # business keys taken, in intake order
 
     @property
     def messages(self) -> int:
@@ -87,12 +90,14 @@ class Intake:
         registration_places: Mapping[str, str],
         now: Callable[[], dt.datetime],
         queues: Mapping[Interface, str] = DEFAULT_QUEUES,
+        grace: float = GRACE,
     ) -> None:
         self.journal = journal
         self.broker = broker
         self.registration_places = registration_places
         self.now = now
         self.queues = dict(queues)
+        self.grace = grace
         for kind in (*KINDS.values(), REFUSED):
             journal.define_kind(kind)
         for queue in self.queues.values():
@@ -100,22 +105,22 @@ class Intake:
         self._attempts: dict[str, int] = {}
 
     def take(self, *, max_messages: int | None = None, wait: float = 0.0) -> IntakeResult:
-        """Take what waits on the queues (one from each in turn), up to ``max_messages``; the
-        first get waits up to ``wait`` seconds."""
+        """Take what waits on the queues, one from each in turn (a queue found empty is not
+        asked again in this run), up to ``max_messages``; the first get waits up to ``wait``
+        seconds, the others ``grace`` (:data:`GRACE`)."""
         result = IntakeResult()
+        active = list(self.queues.items())
         first = True
-        while max_messages is None or result.messages < max_messages:
-            took = False
-            for interface, queue in self.queues.items():
+        while active and (max_messages is None or result.messages < max_messages):
+            for interface, queue in list(active):
                 if max_messages is not None and result.messages >= max_messages:
                     break
-                delivery = self.broker.get(queue, wait=wait if first else 0.0)
+                delivery = self.broker.get(queue, wait=wait if first else self.grace)
                 first = False
-                if delivery is not None:
-                    took = True
+                if delivery is None:
+                    active.remove((interface, queue))
+                else:
                     self._take_one(interface, delivery, result)
-            if not took:
-                break
         return result
 
     def _take_one(self, interface: Interface, delivery: Delivery, result: IntakeResult) -> None:
@@ -194,7 +199,6 @@ class Intake:
             result.refused += 1
             return "refused"
         result.taken += 1
-        result.order.append(message.business_key)
         return "taken"
 
     def _apply(self, tx: Transmission, message: TokMessage) -> None:
