@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from tests.crashkit import Rig
 from tests.servers import RabbitNode, start_rabbitmq
@@ -14,6 +15,12 @@ from toekgw.gateway.transport.amqp_pika import PikaBroker
 from toekgw.gateway.transport.amqp_sqlite import SqliteBroker
 
 Opener = Callable[[], MessageBroker]
+
+# How fast Hypothesis generates inputs is not under test, and a loaded CI machine (or one
+# running other suites) makes the too_slow health check fail at random: every property test
+# keeps its own examples and deadlines, without that check.
+settings.register_profile("toekgw", suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("toekgw")
 
 
 @pytest.fixture

@@ -15,7 +15,9 @@ def register_all() -> None:
     from toekgw.cli.receive.beskedfordeler import beskedfordeler
     from toekgw.cli.receive.g68 import g68
     from toekgw.cli.receive.nemkonto import nemkonto
+    from toekgw.cli.receive.tok import tok
 
     receive.add_command(g68)
     receive.add_command(nemkonto)
     receive.add_command(beskedfordeler)
+    receive.add_command(tok)
