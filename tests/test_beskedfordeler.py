@@ -285,3 +285,25 @@ def test_the_developers_guide_example_runs() -> None:
     with contextlib.redirect_stdout(out):
         exec(compile(code.group(1), str(doc), "exec"), {"__name__": "example"})
     assert out.getvalue().splitlines() == ["2 taken, 1 duplicate", "D-1 deleted: True"]
+
+
+def test_a_journal_failure_puts_the_message_back_and_stops(
+    open_broker: Opener, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    queue = f"dueslag.{uuid.uuid4()}"
+    consumer, _ = _consumer(open_broker, tmp_path, queue)
+    publisher = open_broker()
+    publisher.publish(queue, _message("D-5"), message_id="m-5")
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(consumer.journal, "create_transmission", broken)
+    with pytest.raises(sqlite3.OperationalError):
+        consumer.run(wait=1.0)
+    monkeypatch.undo()
+    again = consumer.run(wait=1.0)  # the message came back; now it is taken
+    assert (again.taken, again.dead_lettered) == (1, 0)
+    assert is_deleted(consumer.journal, CVR, "D-5")

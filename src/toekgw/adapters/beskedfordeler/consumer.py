@@ -12,6 +12,7 @@ An error of the environment (journal, disk, broker) puts the message back and st
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections.abc import Callable, Mapping
 
@@ -27,7 +28,7 @@ from toekgw.gateway.journal import (
     Transmission,
 )
 from toekgw.gateway.refusals import list_dead_letter
-from toekgw.gateway.transport.amqp import Delivery, MessageBroker
+from toekgw.gateway.transport.amqp import BrokerError, Delivery, MessageBroker
 
 __all__ = ["BESKED_KIND", "BeskedConsumer", "Component", "ConsumeResult", "UnknownType"]
 
@@ -91,7 +92,10 @@ class BeskedConsumer:
             try:
                 self._one(delivery, result)
             except BaseException:
-                self.broker.requeue(delivery)
+                # Back for a later run; already settled (the ack itself failed) or the broker
+                # gone: it comes back by itself, and the original error is what to report.
+                with contextlib.suppress(BrokerError):
+                    self.broker.requeue(delivery)
                 raise
         return result
 

@@ -117,7 +117,8 @@ class TokenClient:
         except sts.StsFault as exc:
             raise TokenError(f"the STS refused a token for {service}, CVR {cvr}: {exc}") from exc
         except (TokenRefused, etree.XMLSyntaxError) as exc:
-            raise TokenError(f"the STS answered something unusable: {exc}") from exc
+            # Not the STS's own answer (a proxy's error page, a broken response): retry later.
+            raise StsUnavailable(f"the STS answered something unusable: {exc}") from exc
         return Expiring(issued.assertion, issued.expires)
 
     def _exchange(self, service: str, cvr: str) -> Expiring[str]:
