@@ -32,6 +32,12 @@ def test_month_end_demo_reconciles_and_pays_each_payment_once(tmp_path: Path) ->
     # The planted errors reached the error list; the paid benefits were reported and reconciled.
     assert run["error_list"]["findings"] > 0
     assert run["eindkomst"]["reconciliation"]["category"] == 1
+    # ØiR: every payment booked; intermediate account = outstanding; the ERP's ledger agrees.
+    books = run["oir"]
+    assert books["vouchers"]["held"] == 0 and books["vouchers"]["built"] > 0
+    assert books["erp_answers"]["accepted"] == books["vouchers"]["built"]
+    assert books["konteringskontrol"]["agrees"] and books["intermediate_equals_outstanding"]
+    assert books["erp_agrees"]
     assert CPR_IN_CLEAR.search(result.output) is None
     # Payment operations: one rejected payment resent and paid, one paid by cash voucher, one
     # suspected duplicate held and released (and paid), one payment below the lower limit.

@@ -3,8 +3,10 @@
 KSD's G68 delivery (with planted errors) travels over the Serviceplatformen simulator (a real
 SFTP server on 127.0.0.1), is received, validated and journaled; the payments due are released
 and bundled to the NemKonto simulator over the embedded queue; the answers move each payment to
-its state; the paid benefits are reported to the eIndkomst simulator; and everything is
-reconciled. Every file, journal and queue stays in WORKDIR to look at afterwards
+its state; the paid benefits are reported to the eIndkomst simulator; every payment event is
+booked as vouchers in the ERP simulator (ØiR), with the intermediate account equal to the
+outstanding payments and the ERP's ledger agreeing; and everything is reconciled. Every file,
+journal and queue stays in WORKDIR to look at afterwards
 (``toekgw status --bundles --config WORKDIR/toekgw.toml`` …).
 """
 
@@ -40,6 +42,7 @@ from toekgw.adapters.nemkonto import (
 )
 from toekgw.adapters.payments import PaymentControls, payments_settings
 from toekgw.adapters.serviceplatform import ReceiveSettings, receive_pipeline, send_file
+from toekgw.cli.demo_oir import OIR_CONFIG, PARTIES, book_in_erp
 from toekgw.cli.demo_payments import POLICY_TOML, operate, write_second_delivery
 from toekgw.formats.eindkomst import Sender
 from toekgw.formats.g68 import G68Form
@@ -129,7 +132,7 @@ def _platform(workdir: Path) -> Iterator[tuple[ServiceplatformSimulator, Path, P
     key = workdir / "keys" / "id_ed25519"
     ensure_key(key)
     sim = ServiceplatformSimulator(
-        workdir / "platform", parties=("ksd", "toek"), authorized_keys=Path(f"{key}.pub")
+        workdir / "platform", parties=("ksd", "toek", *PARTIES), authorized_keys=Path(f"{key}.pub")
     )
     with sim:
         known = workdir / "keys" / "known_hosts"
@@ -223,7 +226,8 @@ def run_demo(
                 registration=DEBTOR.registration,
                 account=DEBTOR.number,
             )
-            + POLICY_TOML.format(municipality=MUNICIPALITY),
+            + POLICY_TOML.format(municipality=MUNICIPALITY)
+            + OIR_CONFIG.format(municipality=MUNICIPALITY, cvr=SUPPLIER),
             encoding="utf-8",
         )
         journal = open_journal(var / "journal.sqlite")
@@ -348,6 +352,19 @@ def run_demo(
         run.step("eIndkomst receives the income of the paid benefits", **income.as_dict())
         shown.append(render_summary(income))
 
+        # 5. ØiR: every payment event booked in the ERP; the books agree.
+        books = book_in_erp(journal, sim, workdir, today)
+        control = books["konteringskontrol"]
+        run.step(
+            "the ERP books every payment (ØiR)",
+            vouchers_built=books["vouchers"]["built"],
+            vouchers_accepted=books["erp_answers"]["accepted"],
+            intermediate_account=kroner(control["intermediate_balance_ore"]),
+            outstanding_payments=kroner(control["outstanding_ore"]),
+            intermediate_equals_outstanding=books["intermediate_equals_outstanding"],
+            erp_ledger_agrees=books["erp_agrees"],
+        )
+
         run.result = {
             "payments_by_state": states,
             "payments": reconciliation.as_dict(),
@@ -360,6 +377,7 @@ def run_demo(
             },
             "eindkomst": income.as_dict(),
             "payment_operations": operations,
+            "oir": books,
             "nemkonto_ledger": {
                 "paid_payments": len(nemkonto.ledger.paid()),
                 "paid_ore": sum(amount for amount, _status in nemkonto.ledger.paid().values()),
@@ -415,9 +433,9 @@ def demo(
     KSD sends a G68 delivery with planted errors over the Serviceplatformen simulator (SFTP on
     127.0.0.1); the gateway receives, validates and journals it (bad records to the error
     list); releases the payments due, bundles them to the NemKonto simulator over the embedded
-    queue and takes the answers; reports the paid benefits to the eIndkomst simulator; and
-    prints the reconciliation: per bundle and disposition date, received = accepted + rejected
-    + outstanding, in count and sum.
+    queue and takes the answers; reports the paid benefits to the eIndkomst simulator; books
+    every payment in the ERP simulator (ØiR); and prints the reconciliation: per bundle and
+    disposition date, received = accepted + rejected + outstanding, in count and sum.
     """
     day = today.date() if today else dt.date.today()
     run, shown = run_demo(
