@@ -45,6 +45,8 @@ ACCOUNTS = {
     "intermediate": "9.52.59/0/9.1",
     "bank": "9.22.05/0/9.1",
     "trivial": "9.52.56/0/9.1",
+    "cash": "9.22.01/0/9.1",  # kontante beholdninger: what a cash voucher pays out of
+    "own_account": "9.22.05/0/9.2",  # the municipality's own account
 }
 OIR_CONFIG = f"""
 [receive.erp]

@@ -245,6 +245,23 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         );
         """,
     ),
+    (
+        6,
+        "status outbox: the last state of each item told to whoever asked for status",
+        """
+        -- An item whose state differs from its published_state has a status to publish.
+        -- sequence counts the statuses published for the item: the next one's event id is
+        -- (item, sequence + 1), the same again if a crash comes between publish and this row,
+        -- so the receiver drops the second copy by its id.
+        CREATE TABLE status_outbox (
+            item_id         INTEGER PRIMARY KEY REFERENCES items(id),
+            published_state TEXT NOT NULL,
+            sequence        INTEGER NOT NULL CHECK (sequence > 0),
+            published_at    TEXT NOT NULL
+        );
+        CREATE INDEX transmissions_kind ON transmissions(kind, id);
+        """,
+    ),
 )
 
 LATEST = MIGRATIONS[-1][0]

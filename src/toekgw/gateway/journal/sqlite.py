@@ -15,6 +15,7 @@ from toekgw.gateway.journal._sqlite_errors import ErrorList
 from toekgw.gateway.journal._sqlite_items import BATCH as BATCH
 from toekgw.gateway.journal._sqlite_items import Items
 from toekgw.gateway.journal._sqlite_members import Members
+from toekgw.gateway.journal._sqlite_outbox import Outbox
 from toekgw.gateway.journal.model import (
     Event,
     ItemHistory,
@@ -23,9 +24,10 @@ from toekgw.gateway.journal.model import (
 __all__ = ["SqliteJournal", "now"]
 
 
-class SqliteJournal(Items, Members, ErrorList, SqliteBooks):
-    """The :class:`~toekgw.gateway.journal.base.Journal` (and its
-    :class:`~toekgw.gateway.journal.books.Books`) on one SQLite file."""
+class SqliteJournal(Items, Members, ErrorList, SqliteBooks, Outbox):
+    """The :class:`~toekgw.gateway.journal.base.Journal` (with its
+    :class:`~toekgw.gateway.journal.books.Books` and its
+    :class:`~toekgw.gateway.journal.outbox.StatusOutbox`) on one SQLite file."""
 
     def events(self, transmission_id: int) -> list[Event]:
         rows = self._db.execute(
