@@ -101,3 +101,30 @@ def test_sortiment_commands(tmp_path: Path) -> None:
     assert f"changed  {EXPENSE}  valid 2026-01-01.. -> 2026-01-01..2026-11-14" in changed.output
     assert f"added    {EXPENSE_NEW}" in changed.output
     assert rig.run("sortiment", "show", "1.11.11/1/1").exit_code == 1
+
+
+def test_a_closed_account_is_a_finding_before_sending_and_the_re_send_books_the_replacement(
+    tmp_path: Path,
+) -> None:
+    rig = OirRig(tmp_path)
+    today = dt.date.today()
+    rig.publish_sortiment(closed_on=today - dt.timedelta(days=2))  # the delta closes EXPENSE
+    assert rig.run("sortiment", "receive").exit_code == 0
+    _payments(rig, 1, paid=0)
+    built = rig.run("oir", "build")
+    assert built.exit_code == 1 and "1 held" in built.output, built.output
+    assert "no vouchers to send" in rig.run("oir", "send").output  # held: never sent
+    assert "5.57.72/1/5.2: not valid on" in rig.run("errors").output
+    journal = rig.journal()
+    (held,) = journal.vouchers(states=["held"])
+    journal.close()
+    text = rig.config.read_text().replace(f'expense = "{EXPENSE}"', f'expense = "{EXPENSE_NEW}"')
+    rig.config.write_text(text)
+    later = today + dt.timedelta(days=3)
+    assert rig.run("oir", "regenerate", held.voucher_id, "--date", later.isoformat()).exit_code == 0
+    rig.run("oir", "send")
+    rig.exchange()
+    rig.run("oir", "send")
+    assert rig.run("oir", "receive").exit_code == 0
+    assert rig.ledger.balances() == {EXPENSE_NEW: 1_000, INTERMEDIATE: -1_000}
+    assert rig.ledger.booked_days() == [later.isoformat()]

@@ -136,14 +136,14 @@ class ErpLedger:
             args = (status.value,)
         return [r[0] for r in self._db.execute(sql + " ORDER BY voucher_id", args)]
 
-    def lines_per_business_key(self, account: str) -> dict[str, int]:
-        return dict(
-            self._db.execute(
-                "SELECT business_key, sum(signed_ore) FROM lines WHERE account = ? "
-                "GROUP BY business_key",
-                (account,),
-            ).fetchall()
-        )
+    def booked_days(self) -> list[str]:
+        """The posting dates of the vouchers booked (accepted), in voucher id order."""
+        return [
+            r[0]
+            for r in self._db.execute(
+                "SELECT day FROM booked WHERE status = 'ACCEPTED' ORDER BY voucher_id"
+            )
+        ]
 
 
 class ErpSimulator:

@@ -8,8 +8,9 @@ A manual voucher comes from a CSV file, one posting per line::
 
 (``side`` ``D`` or ``K``, ``amount`` in kroner with at most two decimals, every line the same
 date). It is refused whole, with every reason, unless it balances and every account is a class
-of TØK's sortiment valid on its date; and only a member of ``[oir] manual_group`` (the OS
-group, until the gateway has its own access control) may add one.
+of TØK's sortiment valid on its date; and only a member of ``[oir] manual_group`` may add one
+(an OS group, checked for the acting identity of :mod:`toekgw.gateway.identity`, until the
+gateway has its own access control).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from toekgw.adapters.oir.store import BooksJournal
 from toekgw.formats.findings import Finding
 from toekgw.formats.oir import Account, OirFormatError, UnbalancedVoucher, parse_amount
 from toekgw.gateway.errors import GatewayError
+from toekgw.gateway.identity import acting_identity
 from toekgw.gateway.journal.books import PostingRow, VoucherRow
 
 __all__ = ["ManualLine", "VoucherRefused", "add_manual_voucher", "read_manual_file"]
@@ -94,28 +96,35 @@ def read_manual_file(path: Path) -> list[ManualLine]:
     return lines
 
 
-def _user_groups() -> tuple[str, set[str]]:
-    user = pwd.getpwuid(os.getuid()).pw_name
-    names = set()
-    for gid in {os.getgid(), *os.getgroups()}:
-        try:
-            names.add(grp.getgrgid(gid).gr_name)
-        except KeyError:
-            continue
-    return user, names
+def _in_group(user: str, group: str) -> bool:
+    """Whether ``user`` is a member of the OS group ``group`` (listed in it, or its primary
+    group; the process's own groups when ``user`` is the process's user)."""
+    try:
+        entry = grp.getgrnam(group)
+    except KeyError:
+        return False
+    if user in entry.gr_mem:
+        return True
+    try:
+        if pwd.getpwnam(user).pw_gid == entry.gr_gid:
+            return True
+    except KeyError:
+        return False
+    own = pwd.getpwuid(os.getuid()).pw_name
+    return user == own and entry.gr_gid in {os.getgid(), *os.getgroups()}
 
 
 def add_manual_voucher(
     journal: BooksJournal, settings: OirSettings, municipality: str, lines: list[ManualLine]
 ) -> VoucherRow:
     """Check and keep a manual voucher for ``municipality`` (``built``: sent with the rest)."""
-    if settings.manual_group is not None:
-        user, groups = _user_groups()
-        if settings.manual_group not in groups:
-            raise VoucherRefused(
-                f"user {user} is not in the group {settings.manual_group} "
-                "([oir] manual_group) that may add manual vouchers"
-            )
+    user = acting_identity()
+    group = settings.manual_group
+    if group is not None and not _in_group(user, group):
+        raise VoucherRefused(
+            f"user {user} is not in the group {group} ([oir] manual_group) that may add "
+            "manual vouchers"
+        )
     if municipality not in settings.municipalities:
         raise VoucherRefused(f"municipality {municipality} has no [oir.municipalities] table")
     days = {line.day for line in lines}
@@ -165,7 +174,7 @@ def add_manual_voucher(
             kind="manual",
             state="built",
             postings=rows,
-            reason=f"manual voucher by {_user_groups()[0]}",
+            reason=f"manual voucher by {user}",
         )
     found_row = journal.voucher(voucher_id)
     assert found_row is not None
