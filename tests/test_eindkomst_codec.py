@@ -18,7 +18,13 @@ from toekgw.formats.eindkomst.codec import (
     encode_record,
 )
 from toekgw.formats.eindkomst.fieldnumbers import FIELDS, ValueKind
-from toekgw.formats.eindkomst.layouts import CODECS, LAYOUTS, RECEIPT_TYPES, REPORT_TYPES
+from toekgw.formats.eindkomst.layouts import (
+    ADVICE_LAYOUTS,
+    CODECS,
+    LAYOUTS,
+    RECEIPT_TYPES,
+    REPORT_TYPES,
+)
 from toekgw.formats.eindkomst.records import (
     AmountField,
     RecipientRecord,
@@ -57,8 +63,10 @@ def test_documented_lengths() -> None:
         "8001": 146,
         "9999": 18,
         "7100": 60,
-        "7200": 123,
     }
+    assert {k: layout.length for k, layout in ADVICE_LAYOUTS.items()} == dict.fromkeys(
+        ("0001", "0002", "0003", "9999"), 361
+    )
 
 
 def test_field_sources_follow_the_format_facts() -> None:
@@ -70,7 +78,10 @@ def test_field_sources_follow_the_format_facts() -> None:
     assert LAYOUTS["6001"].field_source("amount") == "public-impl"
     assert LAYOUTS["3101"].field_source("amount") == "public-impl"
     assert LAYOUTS["6001"].field_source("field_number") == "public-impl"
-    assert LAYOUTS["7200"].field_source("text") == "ours"
+    assert LAYOUTS["7100"].field_source("amount_sum") == "ours"
+    assert "7200" not in LAYOUTS  # retired: SKAT's error/advice file replaced it
+    assert ADVICE_LAYOUTS["0002"].field_source("cpr") == "public-impl"
+    assert ADVICE_LAYOUTS["0001"].field_source("rest") == "ours"
 
 
 def test_field_number_table_points_at_sub_record_types() -> None:

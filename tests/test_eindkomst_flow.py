@@ -43,7 +43,9 @@ def test_reports_sent_receipts_back_sums_reconciled(tmp_path: Path) -> None:
         assert r.sim.ledger.reports()[sent.report_ids[0]][0] == "G"
 
 
-def test_scripted_rejection_is_a_7200_finding_on_the_right_recipient(tmp_path: Path) -> None:
+def test_scripted_rejection_in_the_error_file_is_a_finding_on_its_recipient(
+    tmp_path: Path,
+) -> None:
     bad = cpr(3)
     with rig(tmp_path, SimulatorScript(reject_cprs=frozenset({bad}))) as r:
         people = {cpr(i): {"0014": 500_000} for i in range(6)}

@@ -8,6 +8,7 @@ from pathlib import Path
 from tests.eik_flow_helpers import NOW, income
 from tests.eik_helpers import builder, cpr
 from toekgw.formats.eindkomst import decode_receipts
+from toekgw.formats.eindkomst.receipts import Receipts
 from toekgw.gateway.transport.mq import SqliteQueue
 from toekgw.simulators.eindkomst import (
     DEFAULT_REPLY_QUEUE,
@@ -27,6 +28,11 @@ def _answers(q: SqliteQueue) -> list[bytes]:
     return [m.body for m in q.browse(DEFAULT_REPLY_QUEUE)]
 
 
+def _decoded(q: SqliteQueue) -> list[Receipts]:
+    """Every answer read: per delivery its 7100 sum receipts, then its error/advice file."""
+    return [decode_receipts(io.BytesIO(a)) for a in _answers(q)]
+
+
 def _build(*reports: object) -> bytes:
     bodies = [d.to_bytes() for d in builder().deliveries(list(reports))]  # type: ignore[arg-type]
     assert len(bodies) == 1
@@ -44,20 +50,21 @@ def test_a_correction_that_makes_a_total_negative_is_rejected_by_skat(tmp_path: 
             _build(income({person: {"0014": -150_000}}, key="corr")),
         )
         assert sim.drain() == 2
-        first, second = (decode_receipts(io.BytesIO(a)) for a in _answers(q))
-        assert [s.status for s in first.sums] == ["G"]
+        first, second, second_errors = _decoded(q)
+        assert [s.status for s in first.sums] == ["G"] and first.errors == []
         assert [s.status for s in second.sums] == ["A"]
-        (error,) = second.errors
-        assert error.error_code == "1001" and "negative_total" in (error.text or "")
+        (error,) = second_errors.errors  # SKAT's error/advice file, a message of its own
+        assert error.error_code == "001001" and "negative_total" in (error.text or "")
+        assert error.is_error and error.se is not None
         sim.ledger.close()
         # After a restart the history is rebuilt from the ledger: the same rule holds.
         again = EindkomstSimulator(q, tmp_path / "ledger.sqlite", clock=lambda: NOW)
         _deliver(q, _build(income({person: {"0014": -150_000}}, key="corr-2")))
         again.drain()
-        assert [s.status for s in decode_receipts(io.BytesIO(_answers(q)[-1])).sums] == ["A"]
+        assert [s.status for s in _decoded(q)[-2].sums] == ["A"]  # then its error file
         _deliver(q, _build(income({person: {"0014": -100_000}}, key="corr-3")))
         again.drain()
-        assert [s.status for s in decode_receipts(io.BytesIO(_answers(q)[-1])).sums] == ["G"]
+        assert [s.status for s in _decoded(q)[-1].sums] == ["G"]
         again.ledger.close()
 
 
@@ -71,12 +78,15 @@ def test_random_share_is_seeded_and_advice_keeps_a_report_accepted(tmp_path: Pat
             sim = EindkomstSimulator(q, tmp_path / f"ledger{run}.sqlite", script, clock=lambda: NOW)
             _deliver(q, _build(income(people)), _build(income({advised: {"0014": 5}}, key="x")))
             sim.drain()
-            rejected, advice = (decode_receipts(io.BytesIO(a)) for a in _answers(q))
-            decisions.append([e.line_number for e in rejected.errors])
-            assert all(e.error_code == "2002" for e in rejected.errors)
+            rejected, rejected_errors, advised_sums, advice = _decoded(q)
+            decisions.append([e.line_number for e in rejected_errors.errors])
+            assert all(e.error_code == "002002" for e in rejected_errors.errors)
+            assert all(e.cpr is not None for e in rejected_errors.errors)
             assert [s.status for s in rejected.sums] == ["A"]
-            assert [s.status for s in advice.sums] == ["G"]
-            assert [(e.error_code, e.severity) for e in advice.errors] == [("3001", "A")]
+            assert [s.status for s in advised_sums.sums] == ["G"]
+            assert [(e.error_code, e.is_error, e.cpr) for e in advice.errors] == [
+                ("003001", False, advised)
+            ]
             sim.ledger.close()
     assert decisions[0] == decisions[1] and 0 < len(decisions[0]) < 40
 
@@ -91,6 +101,6 @@ def test_duplicate_answers_and_garbage(tmp_path: Path) -> None:
         assert len(answers) == 4 and answers[0] == answers[1]
         garbage = decode_receipts(io.BytesIO(answers[2]))
         assert not garbage.findings and garbage.sums == []
-        assert {e.error_code for e in garbage.errors} == {"1001"}
+        assert {e.error_code for e in garbage.errors} == {"001001"}
         assert sim.stats.deliveries == 2 and sim.stats.answers == 4
         sim.ledger.close()

@@ -1,18 +1,21 @@
-"""Receipts: decode 7100/7200, reconcile each report, map errors back to the recipient."""
+"""Receipts: decode 7100 and SKAT's error/advice file, reconcile each report, map errors back
+to the recipient."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from tests.eik_helpers import SE, as_file, builder, cpr, report
+from toekgw.formats.eindkomst.advice import ADVICE, ERROR, ErrorReceipt, encode_advice_file
 from toekgw.formats.eindkomst.codec import encode_delivery
 from toekgw.formats.eindkomst.receipts import (
     DeliveryIndex,
+    Receipts,
     ReportStatus,
     decode_receipts,
     reconcile_reports,
 )
-from toekgw.formats.eindkomst.records import ErrorReceipt, SumReceipt
+from toekgw.formats.eindkomst.records import SumReceipt
 from toekgw.formats.eindkomst.report import NilReport
 
 SENT_AT = dt.datetime(2026, 11, 23, 12, 0)
@@ -33,8 +36,20 @@ def sent_deliveries(n: int) -> tuple[list[bytes], list, DeliveryIndex]:  # type:
     return datas, sent, index
 
 
-def receipt_bytes(*records: SumReceipt | ErrorReceipt) -> bytes:
+def receipt_bytes(*records: SumReceipt) -> bytes:
     return b"".join(encode_delivery(list(records)))
+
+
+def error_file(*entries: ErrorReceipt) -> bytes:
+    return b"".join(encode_advice_file(entries))
+
+
+def both(sums: bytes, errors: bytes) -> Receipts:
+    """The two messages SKAT sends, read as the flow reads them."""
+    out = decode_receipts(as_file(sums))
+    other = decode_receipts(as_file(errors))
+    out.errors, out.findings = other.errors, out.findings + other.findings
+    return out
 
 
 def test_reconciliation_accepted_rejected_difference_awaiting_overdue() -> None:
@@ -46,11 +61,15 @@ def test_reconciliation_accepted_rejected_difference_awaiting_overdue() -> None:
         SumReceipt(nil.report_id, STATUS_DAY, "G", 0, 0, "+"),
         SumReceipt(g1.report_id, STATUS_DAY, "G", 5, 500_000, "+"),
         SumReceipt(g2.report_id, STATUS_DAY, "A", 5, 500_000, "+"),
-        ErrorReceipt(g2.report_id, recipient_line, "0013", "1234", "F", "beløb for stort"),
         SumReceipt(g3.report_id, STATUS_DAY, "G", 1, 100_000, "-"),
         SumReceipt("FFFFFFFFFFFFFFFF", STATUS_DAY, "G", 1, 1, "+"),
     )
-    receipts = decode_receipts(as_file(data))
+    errors = error_file(
+        ErrorReceipt(
+            ERROR, recipient_line, "03", g2.report_id, SE, "001234", "beløb for stort", cpr(6)
+        )
+    )
+    receipts = both(data, errors)
     assert receipts.findings == []
     result, stray = reconcile_reports(
         sent, receipts, index, now=SENT_AT + dt.timedelta(hours=1), sent_at=SENT_AT
@@ -91,7 +110,7 @@ def test_reconciliation_accepted_rejected_difference_awaiting_overdue() -> None:
 def test_error_receipt_on_a_line_without_an_item_and_bad_receipt_lines() -> None:
     _datas, sent, index = sent_deliveries(2)
     g = sent[1]
-    data = receipt_bytes(ErrorReceipt(g.report_id, 1, None, "0001", "A", None))
+    data = error_file(ErrorReceipt(ADVICE, 1, None, g.report_id, SE, "000001", None))
     result, _ = reconcile_reports(
         sent, decode_receipts(as_file(data)), index, now=SENT_AT, sent_at=SENT_AT
     )
@@ -99,7 +118,8 @@ def test_error_receipt_on_a_line_without_an_item_and_bad_receipt_lines() -> None
         "eik.receipt.advice",
         "eik.receipt.unknown_line",
     ]
-    broken = data.replace(b"7200", b"7300", 1) + b"0000003" + b"7100" + b"x" * 5 + b"\r\n"
+    sums = receipt_bytes(SumReceipt(g.report_id, STATUS_DAY, "G", 1, 1, "+"))
+    broken = sums.replace(b"7100", b"7300", 1) + b"0000003" + b"7100" + b"x" * 5 + b"\r\n"
     receipts = decode_receipts(as_file(broken))
     assert [f.code for f in receipts.findings] == [
         "eik.record.type",

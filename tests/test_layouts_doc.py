@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from toekgw.formats.eindkomst.layouts import LAYOUTS
+from toekgw.formats.eindkomst.layouts import ADVICE_LAYOUTS, LAYOUTS
 from toekgw.formats.fixed import Field, Kind, Layout
 from toekgw.formats.fixed.doc import markdown_table
 
@@ -17,6 +17,11 @@ XSD = Path(__file__).resolve().parent.parent / "src" / "toekgw" / "xsd"
 @pytest.mark.parametrize("key", sorted(LAYOUTS))
 def test_every_eindkomst_layout_is_documented_as_the_code_has_it(key: str) -> None:
     assert markdown_table(LAYOUTS[key]) in DOC.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("key", sorted(ADVICE_LAYOUTS))
+def test_skats_error_and_advice_file_is_documented_as_the_code_has_it(key: str) -> None:
+    assert markdown_table(ADVICE_LAYOUTS[key]) in DOC.read_text(encoding="utf-8")
 
 
 def test_every_schema_is_listed() -> None:

@@ -62,3 +62,22 @@ def test_a_hostile_or_broken_document_is_findings_not_a_crash(tmp_path: Path) ->
     assert "xml.syntax" in result.stdout
     missing = _run(str(tmp_path / "nothing.xml"))
     assert missing.exit_code == 2 and "no such file" in missing.stderr
+
+
+def test_real_shaped_answers_from_nemkonto_validate_and_a_damaged_one_is_exit_1(
+    tmp_path: Path,
+) -> None:
+    folder = Path(__file__).parent / "samples" / "nemkonto"
+    samples = sorted(folder.glob("*.xml"))
+    result = _run("--today", DAY, *map(str, samples))
+    assert result.exit_code == 0, result.output
+    by_file = dict(line.split(": ", 1) for line in result.stdout.splitlines())
+    assert len(by_file) == len(samples) == 8
+    stop = by_file[str(folder / "response5.xml")]
+    assert stop.startswith("answer type 5 for bundle B-20261201-0001 (bundle rejected), 1 payment")
+    damaged = tmp_path / "response9.xml"
+    text = (folder / "response9.xml").read_text(encoding="utf-8")
+    damaged.write_text(text.replace(">RJCT</swift:TxSts>", ">ACPT</swift:TxSts>"), "utf-8")
+    bad = _run("--today", DAY, str(damaged))
+    assert bad.exit_code == 1
+    assert "nemkonto.answer.inconsistent" in bad.stdout and "TxSts ACPT" in bad.stdout

@@ -88,7 +88,8 @@ def close_month(month: str, config_path: Path | None) -> None:
 @click.option("--wait", type=float, default=0.0, show_default=True, help="Seconds to wait.")
 @config_option
 def receive(wait: float, config_path: Path | None) -> None:
-    """Take SKAT's answers from the reply queue: 7100/7200 receipts and tax cards."""
+    """Take SKAT's answers from the reply queue: 7100 receipts, SKAT's error/advice
+    file and tax cards."""
     settings = load_settings(config_path)
     with open_eindkomst(settings) as gw:
         r = gw.receive(wait=wait)

@@ -18,9 +18,10 @@ the journal knows, it is put again with the same message id and report ids: SKAT
 simulator) drop the duplicate by report id and answer again, and the answer changes nothing
 twice.
 
-Receive (:meth:`EindkomstGateway.receive`): get under syncpoint, journal the message (7100/7200
-receipts or tax-card XML) and apply it (report accepted/rejected, a 7200 error on its
-recipient and in the error list), commit the journal durably, and only then commit the get.
+Receive (:meth:`EindkomstGateway.receive`): get under syncpoint, journal the message (7100 sum
+receipts, SKAT's error/advice file or tax-card XML) and apply it (report accepted/rejected, an
+error or advice on its recipient and in the error list), commit the journal durably, and only
+then commit the get.
 The same answer again (same SHA-256) is dropped; a repeated receipt record applies once.
 """
 
@@ -63,9 +64,10 @@ from toekgw.formats.eindkomst import (
     parse_tax_cards,
     validate_delivery,
 )
+from toekgw.formats.eindkomst.advice import ErrorReceipt
 from toekgw.formats.eindkomst.codec import record_values
 from toekgw.formats.eindkomst.receipts import receipt_finding
-from toekgw.formats.eindkomst.records import ErrorReceipt, SumReceipt
+from toekgw.formats.eindkomst.records import SumReceipt
 from toekgw.formats.eindkomst.report import DEFAULT_MAX_MESSAGE_BYTES
 from toekgw.formats.eindkomst.taxcards import Withholding, withholding
 from toekgw.formats.findings import Finding, Severity
@@ -453,7 +455,7 @@ class EindkomstGateway:
         item = locator.item_for(rec.report_id, rec.line_number)
         finding = receipt_finding(rec, locator.item_at(rec.report_id, rec.line_number))
         if item is not None and rec.is_error and item.state == "sent":
-            self.journal.set_item_state(item.id, "error", reason=f"7200 {rec.error_code}")
+            self.journal.set_item_state(item.id, "error", reason=f"SKAT error {rec.error_code}")
         self.journal.add_error(
             counterpart=COUNTERPART,
             subject="receipt",
@@ -480,6 +482,8 @@ class EindkomstGateway:
 
 
 def _receipt_data(rec: SumReceipt | ErrorReceipt) -> dict[str, object]:
+    if isinstance(rec, ErrorReceipt):
+        return {"type": rec.record_type, "values": list(rec.values())}
     values = [v.isoformat() if isinstance(v, dt.date) else v for v in record_values(rec)]
     return {"type": rec.RECORD_TYPE, "values": values}
 

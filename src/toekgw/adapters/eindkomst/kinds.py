@@ -5,7 +5,8 @@ by ``data["type"]``:
 
 - ``5000`` / ``3101``: one per report (business key = the report id): what its 7100 confirms;
 - ``6000``: one per recipient (business key ``<report id>:<line>``, amount = the sum of its
-  6001 amounts, ``seq`` its line): what a 7200 points at, and what the history rules sum;
+  6001 amounts, ``seq`` its line): what an error or advice points at, and what the history
+  rules sum;
 - ``4101``: a reversal; ``2101``: a tax-card order.
 
 Receipts and tax cards are inbound transmissions; their records are items too, found by
@@ -54,7 +55,7 @@ DELIVERY = KindSpec(
             "sent": "sent; no receipt yet",
             "accepted": "report: 7100 status G (accepted)",
             "rejected": "report: 7100 status A (rejected); it does not count with SKAT",
-            "error": "recipient: a 7200 error receipt names it (see toekgw errors)",
+            "error": "recipient: an error in SKAT's error/advice file names it (see toekgw errors)",
         },
     ),
 )
@@ -72,7 +73,7 @@ RECEIPTS = KindSpec(
     "eindkomst-receipts",
     Direction.IN,
     _RECEIVED,
-    Lifecycle(("received",), {}, {"received": "a 7100 or 7200 record as received"}),
+    Lifecycle(("received",), {}, {"received": "a 7100 or error/advice record as received"}),
 )
 
 TAXCARDS = KindSpec(

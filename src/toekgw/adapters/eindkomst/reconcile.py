@@ -1,8 +1,9 @@
 """Per report: what we sent against SKAT's receipts; per period: the three categories.
 
 Per report (:func:`report_lines`): the number of 6000 records and the sum of amounts sent,
-against its 7100 (:func:`toekgw.formats.eindkomst.receipts.reconcile_reports`), every 7200 mapped to
-its recipient (masked), and ``overdue`` when no 7100 came within the configured time.
+against its 7100 (:func:`toekgw.formats.eindkomst.receipts.reconcile_reports`), every error and
+advice of SKAT's error/advice file mapped to its recipient (masked), and ``overdue`` when no
+7100 came within the configured time.
 
 Per period (:func:`period_reconciliation`, :mod:`toekgw.gateway.reconcile`): an accepted report with
 the sum as sent is settled (category 1); a rejected report, or one still within its time, is
@@ -16,16 +17,18 @@ import datetime as dt
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from toekgw.adapters.eindkomst.kinds import COUNTERPART, DELIVERY, receipt_lookup
 from toekgw.adapters.eindkomst.views import JournalLocator
+from toekgw.formats.eindkomst.advice import ADVICE, ERROR, ErrorReceipt
 from toekgw.formats.eindkomst.receipts import (
     Receipts,
     ReportReconciliation,
     ReportStatus,
     reconcile_reports,
 )
-from toekgw.formats.eindkomst.records import ErrorReceipt, SumReceipt
+from toekgw.formats.eindkomst.records import SumReceipt
 from toekgw.formats.eindkomst.report import SentReport
 from toekgw.formats.findings import Finding
 from toekgw.gateway.journal import JournalReader
@@ -91,9 +94,23 @@ def _receipts(journal: JournalReader, report_ids: list[str]) -> Receipts:
             if data["type"] == "7100":
                 values[1] = dt.date.fromisoformat(values[1])
                 out.sums.append(SumReceipt(*values))
+            elif data["type"] == _LEGACY_7200:
+                out.errors.append(_from_7200(values))
             else:
-                out.errors.append(ErrorReceipt(*values))
+                out.errors.append(ErrorReceipt.from_values(str(data["type"]), values))
     return out
+
+
+# Journaled before SKAT's error/advice file replaced our 7200: report id, line, field number,
+# error code, F/A, text.
+_LEGACY_7200 = "7200"
+
+
+def _from_7200(values: list[Any]) -> ErrorReceipt:
+    report_id, line, _field_number, code, severity, text = values
+    return ErrorReceipt(
+        ERROR if severity == "F" else ADVICE, line, None, report_id, None, code, text
+    )
 
 
 def report_lines(

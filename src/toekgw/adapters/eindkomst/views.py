@@ -1,5 +1,6 @@
 """The journal seen through eIndkomst's protocols: :class:`History` for the rules,
-:class:`ItemLocator` for the 7200 receipts, :class:`CardStore` for withholding.
+:class:`ItemLocator` for the errors and advice of SKAT's error/advice file,
+:class:`CardStore` for withholding.
 
 A report counts in the history unless SKAT rejected it, or a reversal (4101) that SKAT did not
 reject takes it back (whole, or for one CPR).

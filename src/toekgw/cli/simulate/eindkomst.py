@@ -30,9 +30,9 @@ LEDGER_SUFFIX = ".eindkomst-ledger"
     request_queue=DEFAULT_REQUEST_QUEUE,
     reply_queue=DEFAULT_REPLY_QUEUE,
 )
-@click.option("--reject-cpr", multiple=True, help="Reject reports with this CPR (7200 on it).")
+@click.option("--reject-cpr", multiple=True, help="Reject reports with this CPR (an error on it).")
 @click.option("--reject-share", type=click.FloatRange(0, 1), default=0.0, show_default=True)
-@click.option("--advice-cpr", multiple=True, help="A 7200 advice on this CPR (accepted).")
+@click.option("--advice-cpr", multiple=True, help="An advice on this CPR (accepted).")
 @click.option(
     "--wrong-sum-share",
     type=click.FloatRange(0, 1),
@@ -63,9 +63,9 @@ def eindkomst(
     backout_threshold: int,
     max_seconds: float | None,
 ) -> None:
-    """Answer income-report deliveries like SKAT: 7100 sum receipts (G/A), 7200 error and
-    advice receipts, and tax cards for 2101 orders. Duplicate deliveries (by report id) are
-    answered again and registered once.
+    """Answer income-report deliveries like SKAT: 7100 sum receipts (G/A), SKAT's
+    error/advice file (0001/0002/0003/9999), and tax cards for 2101 orders. Duplicate
+    deliveries (by report id) are answered again and registered once.
 
     Runs until Ctrl-C, SIGTERM or --max-seconds, then prints what it did.
     """

@@ -14,6 +14,10 @@ from __future__ import annotations
 from toekgw.formats.fixed import Field, Kind, Layout, RecordCodec, compile_layout
 
 __all__ = [
+    "ADVICE_CODECS",
+    "ADVICE_END",
+    "ADVICE_LAYOUTS",
+    "ADVICE_START",
     "CODECS",
     "INCOME_TYPES",
     "LAYOUTS",
@@ -359,7 +363,8 @@ L9999 = Layout(
     doc="end of delivery",
 )
 
-# Receipts: that 7100 is a receipt record is confirmed; both layouts are ours.
+# Receipts: that 7100 is a receipt record is confirmed; its layout is ours. Errors and advice
+# come in SKAT's error/advice file (ADVICE_LAYOUTS below), which replaced our invented 7200.
 L7100 = Layout(
     "7100",
     60,
@@ -374,22 +379,6 @@ L7100 = Layout(
     ],
     source="ours",
     doc="sum receipt per report",
-)
-
-L7200 = Layout(
-    "7200",
-    123,
-    [
-        *_head("7200"),
-        Field("report_id", 12, 16, Kind.TEXT),
-        Field("line_number", 28, 7, Kind.NUMBER, doc="line in the delivery"),
-        Field("field_number", 35, 4, Kind.DIGITS, required=False),
-        Field("error_code", 39, 4, Kind.DIGITS),
-        Field("severity", 43, 1, Kind.CODE, codes=_codes("F", "A"), doc="F error, A advice"),
-        Field("text", 44, 80, Kind.TEXT, required=False),
-    ],
-    source="ours",
-    doc="error / advice receipt",
 )
 
 REPORT_TYPES = (
@@ -408,7 +397,7 @@ REPORT_TYPES = (
     "8001",
     "9999",
 )
-RECEIPT_TYPES = ("7100", "7200")
+RECEIPT_TYPES = ("7100",)
 
 LAYOUTS: dict[str, Layout] = {
     layout.key: layout
@@ -428,12 +417,68 @@ LAYOUTS: dict[str, Layout] = {
         L8001,
         L9999,
         L7100,
-        L7200,
     )
 }
 
 CODECS: dict[str, RecordCodec] = {
     key: compile_layout(layout, CODE_PREFIX) for key, layout in LAYOUTS.items()
+}
+
+
+# SKAT's error and advice file (fejl- og advisfil): public-impl (one source). Records of 361
+# characters with the record type at 1/4 - no running line number. Start and end hold nothing
+# we read beyond their type (ours: not public).
+ADVICE_START = "0001"
+ADVICE_END = "9999"
+ADVICE_LENGTH = 361
+
+
+def _advice_entry(rtype: str, doc: str) -> Layout:
+    return Layout(
+        rtype,
+        ADVICE_LENGTH,
+        [
+            Field("rtype", 1, 4, Kind.LITERAL, literal=rtype, doc="record type"),
+            Field("line_number", 5, 7, Kind.NUMBER, doc="line in the submitted file"),
+            Field(
+                "field_index", 12, 2, Kind.DIGITS, required=False, doc="field no. in that record"
+            ),
+            Field("report_id", 14, 16, Kind.TEXT, required=False),
+            Field("se", 30, 8, Kind.DIGITS, required=False),
+            Field("number", 38, 6, Kind.DIGITS, doc="error / advice number"),
+            Field("text", 44, 300, Kind.TEXT, required=False),
+            Field("cpr", 344, 10, Kind.DIGITS, required=False, personal=True),
+            Field("se_person", 354, 8, Kind.TEXT, required=False, doc="SE person number"),
+        ],
+        source="public-impl",
+        doc=doc,
+    )
+
+
+def _advice_frame(rtype: str, doc: str) -> Layout:
+    return Layout(
+        rtype,
+        ADVICE_LENGTH,
+        [
+            Field("rtype", 1, 4, Kind.LITERAL, literal=rtype, doc="record type"),
+            Field("rest", 5, ADVICE_LENGTH - 4, Kind.TEXT, required=False, source="ours"),
+        ],
+        source="public-impl",
+        doc=doc,
+    )
+
+
+ADVICE_LAYOUTS: dict[str, Layout] = {
+    layout.key: layout
+    for layout in (
+        _advice_frame(ADVICE_START, "error/advice file: start (content not public)"),
+        _advice_entry("0002", "error/advice file: an error on a line of the delivery"),
+        _advice_entry("0003", "error/advice file: an advice on a line of the delivery"),
+        _advice_frame(ADVICE_END, "error/advice file: end (content not public)"),
+    )
+}
+ADVICE_CODECS: dict[str, RecordCodec] = {
+    key: compile_layout(layout, f"{CODE_PREFIX}.advice") for key, layout in ADVICE_LAYOUTS.items()
 }
 
 

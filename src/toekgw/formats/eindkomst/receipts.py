@@ -1,5 +1,6 @@
-"""SKAT's receipts (7100 sum, 7200 error/advice; layouts ours) and the reconciliation of each
-report we sent against them.
+"""SKAT's receipts - the 7100 sum receipts (layout ours) and the error/advice file (records
+0001/0002/0003/9999, public-impl: :mod:`toekgw.formats.eindkomst.advice`) - and the
+reconciliation of each report we sent against them.
 
 Reconciliation is pure: it takes what was sent
 (:class:`~toekgw.formats.eindkomst.report.SentReport`), the decoded receipts, a way to find the item
@@ -11,21 +12,23 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from toekgw.formats.eindkomst.codec import decode_records
+from toekgw.formats.eindkomst.advice import ErrorReceipt, decode_advice_file
+from toekgw.formats.eindkomst.codec import decode_line, decode_records
 from toekgw.formats.eindkomst.history import recipient_key
-from toekgw.formats.eindkomst.layouts import RECEIPT_TYPES
+from toekgw.formats.eindkomst.layouts import ADVICE_START, RECEIPT_TYPES
 from toekgw.formats.eindkomst.records import (
-    ErrorReceipt,
     RecipientRecord,
     ReportHeader,
     SumReceipt,
 )
 from toekgw.formats.eindkomst.report import SentReport
 from toekgw.formats.findings import Finding, Severity, mask_cpr
+from toekgw.formats.fixed import Line, iter_lines
 
 __all__ = [
     "DEFAULT_OVERDUE_AFTER",
@@ -51,10 +54,24 @@ class Receipts:
 
 
 def decode_receipts(chunks: Iterable[bytes]) -> Receipts:
-    """The 7100 and 7200 records of a receipt message; anything unreadable is a finding."""
+    """One receipt message: SKAT's error/advice file (it starts with its ``0001`` record) or
+    7100 sum receipts; anything unreadable is a finding."""
+    lines = iter_lines(chunks)
+    first = next(lines, None)
+    if first is None:
+        return Receipts()
+    if first.text[:4] == ADVICE_START:
+        out = Receipts()
+        out.errors, out.findings = decode_advice_file(itertools.chain((first,), lines))
+        return out
+    return _decode_sums(itertools.chain((first,), lines))
+
+
+def _decode_sums(lines: Iterable[Line]) -> Receipts:
     out = Receipts()
     expected = 1
-    for e in decode_records(chunks, RECEIPT_TYPES):
+    for ln in lines:
+        e = decode_line(ln.text, ln.number, RECEIPT_TYPES)
         out.findings.extend(e.findings)
         if e.number is not None and e.number != expected:
             out.findings.append(
@@ -71,8 +88,6 @@ def decode_receipts(chunks: Iterable[bytes]) -> Receipts:
         expected = (e.number or expected) + 1
         if isinstance(e.record, SumReceipt):
             out.sums.append(e.record)
-        elif isinstance(e.record, ErrorReceipt):
-            out.errors.append(e.record)
     return out
 
 
@@ -148,16 +163,16 @@ class ReportReconciliation:
 
 
 def receipt_finding(r: ErrorReceipt, item: SentItem | None) -> Finding:
-    """A 7200 as a finding on the recipient behind its line (masked)."""
+    """An error or advice as a finding on the recipient behind its line (masked)."""
     who = f" for recipient {item.recipient} (record {item.record_type})" if item else ""
-    field_text = f" field {r.field_number}" if r.field_number else ""
+    field_text = f" field no. {r.field_index}" if r.field_index else ""
     return Finding(
         code="eik.receipt.error" if r.is_error else "eik.receipt.advice",
         severity=Severity.ERROR if r.is_error else Severity.WARNING,
         message=f"SKAT {'error' if r.is_error else 'advice'} {r.error_code} on report "
         f"{r.report_id}{field_text}{who}: {r.text or ''}".rstrip(": "),
         line=r.line_number,
-        field=r.field_number,
+        field=r.field_index,
         found=r.error_code,
     )
 
@@ -192,7 +207,8 @@ def reconcile_reports(
                     Finding(
                         code="eik.receipt.unknown_line",
                         severity=Severity.ERROR,
-                        message=f"7200 for report {s.report_id} names line {e.line_number}, "
+                        message=f"SKAT's {'error' if e.is_error else 'advice'} for report "
+                        f"{s.report_id} names line {e.line_number}, "
                         "which holds no item of that report",
                         line=e.line_number,
                     )

@@ -17,7 +17,6 @@ __all__ = [
     "CompanyLine",
     "CountField",
     "End",
-    "ErrorReceipt",
     "PersonData",
     "RecipientRecord",
     "Record",
@@ -226,23 +225,6 @@ class SumReceipt:
         return -self.amount_sum if self.sign == "-" else self.amount_sum
 
 
-@dataclass(slots=True)
-class ErrorReceipt:
-    """7200 (layout ours): an error (``F``) or advice (``A``) on one line of a delivery."""
-
-    RECORD_TYPE: ClassVar[str] = "7200"
-    report_id: str
-    line_number: int
-    field_number: str | None
-    error_code: str
-    severity: str
-    text: str | None
-
-    @property
-    def is_error(self) -> bool:
-        return self.severity == "F"
-
-
 Record = (
     Start
     | Company
@@ -259,7 +241,6 @@ Record = (
     | PersonData
     | End
     | SumReceipt
-    | ErrorReceipt
 )
 
 _CLASSES: dict[str, type[Record]] = {
@@ -280,7 +261,6 @@ _CLASSES: dict[str, type[Record]] = {
         PersonData,
         End,
         SumReceipt,
-        ErrorReceipt,
     )
 }
 

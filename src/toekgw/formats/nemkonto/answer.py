@@ -108,7 +108,6 @@ STATUS: dict[tuple[AnswerType, PaymentState], tuple[str, str | None]] = {
     (AnswerType.RECEIVED_BY_BANK, PaymentState.RECEIVED_BY_BANK): ("ACPT", None),
     (AnswerType.BANK_ERROR, PaymentState.BANK_ERROR): ("RJCT", None),
 }
-_MARKERS = {marker for _sts, marker in STATUS.values() if marker}
 
 
 def answer_document(root: etree._Element) -> AnswerDocument | None:

@@ -1,4 +1,5 @@
-"""The eIndkomst simulator: deliveries in over MQ, receipts (7100/7200) and tax cards out."""
+"""The eIndkomst simulator: deliveries in over MQ, receipts (7100, the error/advice
+file) and tax cards out."""
 
 from toekgw.simulators.eindkomst.ledger import Decided, Ledger, Recorded
 from toekgw.simulators.eindkomst.simulator import (

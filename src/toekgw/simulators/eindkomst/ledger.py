@@ -19,14 +19,17 @@ from toekgw.gateway.sqlite import connect, write
 
 __all__ = ["Decided", "Ledger", "Recorded"]
 
+_SELECT = "SELECT main_id, answer, cards, rejected, advice FROM delivery WHERE main_id = ?"
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS delivery (
     main_id     TEXT PRIMARY KEY,
     received_at REAL NOT NULL,
     deliveries  INTEGER NOT NULL DEFAULT 1,
     body        BLOB NOT NULL,
-    answer      BLOB NOT NULL,
+    answer      BLOB NOT NULL,             -- the sum receipts (7100)
     cards       BLOB,
+    advice      BLOB,                      -- the error/advice file, when there is one
     rejected    TEXT NOT NULL              -- JSON: report ids SKAT rejected
 );
 CREATE TABLE IF NOT EXISTS report (
@@ -48,6 +51,7 @@ class Decided:
     cards: bytes | None
     reports: tuple[tuple[str, str, int, int], ...]  # report id, status, count, sum
     rejected: frozenset[str] = field(default_factory=frozenset)
+    advice: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,11 +61,16 @@ class Recorded:
     cards: bytes | None
     duplicate: bool
     rejected: frozenset[str]
+    advice: bytes | None = None
 
 
 class Ledger:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self._db = connect(path, _SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(delivery)")}
+        if "advice" not in columns:  # a ledger from before the error/advice file
+            with write(self._db) as db:
+                db.execute("ALTER TABLE delivery ADD COLUMN advice BLOB")
 
     def close(self) -> None:
         self._db.close()
@@ -79,7 +88,7 @@ class Ledger:
         answered from the ledger."""
         with write(self._db) as db:
             row = db.execute(
-                "SELECT main_id, answer, cards, rejected FROM delivery WHERE main_id = ?",
+                _SELECT,
                 (main_id,),
             ).fetchone()
             if row is None and report_ids:
@@ -91,7 +100,7 @@ class Ledger:
                     owners.add(owner[0] if owner else None)
                 if len(owners) == 1 and None not in owners:
                     row = db.execute(
-                        "SELECT main_id, answer, cards, rejected FROM delivery WHERE main_id = ?",
+                        _SELECT,
                         (owners.pop(),),
                     ).fetchone()
             if row is not None:
@@ -101,11 +110,12 @@ class Ledger:
                 db.execute(
                     "UPDATE report SET deliveries = deliveries + 1 WHERE main_id = ?", (row[0],)
                 )
-                return Recorded(row[0], row[1], row[2], True, frozenset(json.loads(row[3])))
+                rejected = frozenset(json.loads(row[3]))
+                return Recorded(row[0], row[1], row[2], True, rejected, row[4])
             decided = decide()
             db.execute(
-                "INSERT INTO delivery (main_id, received_at, body, answer, cards, rejected) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO delivery (main_id, received_at, body, answer, cards, rejected, advice)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
                     main_id,
                     now,
@@ -113,6 +123,7 @@ class Ledger:
                     decided.answer,
                     decided.cards,
                     json.dumps(sorted(decided.rejected)),
+                    decided.advice,
                 ),
             )
             db.executemany(
@@ -120,7 +131,9 @@ class Ledger:
                 "VALUES (?, ?, ?, ?, ?)",
                 [(rid, main_id, status, n, s) for rid, status, n, s in decided.reports],
             )
-            return Recorded(main_id, decided.answer, decided.cards, False, decided.rejected)
+            return Recorded(
+                main_id, decided.answer, decided.cards, False, decided.rejected, decided.advice
+            )
 
     def accepted_deliveries(self) -> Iterator[tuple[bytes, frozenset[str]]]:
         """Every registered delivery (oldest first) with the ids of its rejected reports."""

@@ -7,20 +7,22 @@ For each delivery on the request queue, under one MQ unit of work:
    negative is rejected, as is a second nil report for a month);
 2. record it in the ledger (one SQLite transaction, idempotent by report id: a delivery seen
    before is answered again from the ledger and registered once);
-3. put the receipt message - a 7100 per report (``G`` accepted / ``A`` rejected) and a 7200 per
-   error or advice - and, for 2101 orders, a tax-card document, correlated to the request;
+3. put the receipt message - a 7100 per report (``G`` accepted / ``A`` rejected) - then, when
+   SKAT found anything, its error and advice file (``0001``, a ``0002`` error or ``0003`` advice
+   per finding, ``9999``) and, for 2101 orders, a tax-card document, correlated to the request;
 4. commit the get and the puts together.
 
 A SIGKILL before 2 leaves the delivery on the queue; between 2 and 4 it comes back and is
 answered from the ledger (the same bytes); after 4 it is done.
 
-Scripted faults, all deterministic (a replay decides the same): reject given CPRs (7200 on the
-recipient's 6000 line, report rejected), reject a seeded share of recipients, give advice
-(7200 ``A``, report accepted) for given CPRs, count a seeded share of reports with a wrong sum,
+Scripted faults, all deterministic (a replay decides the same): reject given CPRs (an error on
+the recipient's 6000 line, report rejected), reject a seeded share of recipients, give advice
+(``0003``, report accepted) for given CPRs, count a seeded share of reports with a wrong sum,
 answer every message twice, wait before answering, and answer "no tax card" for given CPRs.
 
-Error codes in 7200 (ours): 1001 the delivery fails validation, 2001 recipient rejected by
-script, 2002 recipient rejected at random, 3001 advice.
+Error and advice numbers (ours; SKAT's list is not public): 001001 the delivery fails
+validation, 002001 recipient rejected by script, 002002 recipient rejected at random, 003001
+advice.
 """
 
 from __future__ import annotations
@@ -38,12 +40,12 @@ from pathlib import Path
 from toekgw.formats.eindkomst import REPLY_QUEUE as EINDKOMST_REPLY_QUEUE
 from toekgw.formats.eindkomst import REQUEST_QUEUE as EINDKOMST_REQUEST_QUEUE
 from toekgw.formats.eindkomst import MemoryHistory, build_tax_cards, validate_delivery
+from toekgw.formats.eindkomst.advice import ADVICE, ERROR, ErrorReceipt, encode_advice_file
 from toekgw.formats.eindkomst.codec import Entry, decode_records, encode_record
 from toekgw.formats.eindkomst.records import (
     AmountField,
     Company,
     CompanyLine,
-    ErrorReceipt,
     RecipientRecord,
     ReportHeader,
     Start,
@@ -113,6 +115,7 @@ class _Report:
     report_id: str
     first: int
     last: int
+    se: str | None = None
     recipients: int = 0
     amount_sum: int = 0
     people: list[tuple[int, str | None]] = dataclasses.field(default_factory=list)
@@ -143,7 +146,7 @@ def _read(body: bytes) -> _Read:
         if isinstance(rec, Start):
             main_id = rec.main_report_id
         if isinstance(rec, ReportHeader):
-            current = _Report(rec.report_id, e.line, e.line)
+            current = _Report(rec.report_id, e.line, e.line, se or None)
             reports.append(current)
             continue
         if e.record_type[0] in "68" and current is not None:
@@ -160,7 +163,7 @@ def _read(body: bytes) -> _Read:
         if isinstance(rec, Company):
             se = rec.company_se
         elif isinstance(rec, CompanyLine):
-            reports.append(_Report(rec.report_id, e.line, e.line))
+            reports.append(_Report(rec.report_id, e.line, e.line, se or None))
         elif isinstance(rec, TaxCardOrderRecord):
             orders.append((se, rec.cpr, rec.order_type, rec.valid_from))
     if not main_id:
@@ -169,9 +172,9 @@ def _read(body: bytes) -> _Read:
 
 
 def _text(message: str) -> str:
-    # The 7200 text is 80 ISO-8859-1 characters: what does not fit is replaced, not refused.
+    # The text is 300 ISO-8859-1 characters: what does not fit is replaced, not refused.
     printable = "".join(c if c.isprintable() else " " for c in message)
-    return printable.encode(ENCODING, "replace").decode(ENCODING)[:80].rstrip()
+    return printable.encode(ENCODING, "replace").decode(ENCODING)[:300].rstrip()
 
 
 class EindkomstSimulator(QueueSimulator):
@@ -228,30 +231,34 @@ class EindkomstSimulator(QueueSimulator):
     def _decide(self, read: _Read, body: bytes) -> Decided:
         today = self.clock().date()
         check = validate_delivery(io.BytesIO(body), history=self.history, today=today)
-        errors: list[tuple[str, int, str | None, str, str, str]] = []  # rid, line, fld, code…
+        errors: list[ErrorReceipt] = []
         rejected: set[str] = set()
         by_line = {line: r for r in read.reports for line in range(r.first, r.last + 1)}
+
+        def remark(
+            kind: str, r: _Report | None, line: int, number: str, text: str, cpr: str | None = None
+        ) -> None:
+            rid = r.report_id if r is not None else read.main_id  # the delivery as a whole
+            se = r.se if r is not None else None
+            errors.append(ErrorReceipt(kind, line, None, rid, se, number, text, cpr))
+
         for f in check.findings:
             if not f.is_error:
                 continue
             report = by_line.get(f.line or 0)
-            if report is None:
-                rejected.add(_ALL)
-                errors.append((read.main_id, f.line or 0, None, "1001", "F", _finding_text(f)))
-            else:
-                rejected.add(report.report_id)
-                errors.append((report.report_id, f.line or 0, None, "1001", "F", _finding_text(f)))
+            rejected.add(_ALL if report is None else report.report_id)
+            remark(ERROR, report, f.line or 0, "001001", _finding_text(f))
         s = self.script
         for r in read.reports:
             for line, cpr in r.people:
                 if cpr is not None and cpr in s.reject_cprs:
                     rejected.add(r.report_id)
-                    errors.append((r.report_id, line, None, "2001", "F", "recipient rejected"))
+                    remark(ERROR, r, line, "002001", "recipient rejected", cpr)
                 elif s.reject_share and _draw(s.seed, r.report_id, line) < s.reject_share:
                     rejected.add(r.report_id)
-                    errors.append((r.report_id, line, None, "2002", "F", "rejected at random"))
+                    remark(ERROR, r, line, "002002", "rejected at random", cpr)
                 elif cpr is not None and cpr in s.advice_cprs:
-                    errors.append((r.report_id, line, None, "3001", "A", "advice for recipient"))
+                    remark(ADVICE, r, line, "003001", "advice for recipient", cpr)
         if _ALL in rejected:
             rejected.update(r.report_id for r in read.reports)
         sums: list[SumReceipt] = []
@@ -276,19 +283,14 @@ class EindkomstSimulator(QueueSimulator):
                 )
             )
             outcomes.append((r.report_id, status, r.recipients, counted))
-        records: list[SumReceipt | ErrorReceipt] = [*sums]
-        records += [
-            ErrorReceipt(rid, line, fld, code, sev, txt)
-            for rid, line, fld, code, sev, txt in errors
-        ]
         answer = b"".join(
-            (encode_record(rec, n) + "\r\n").encode(ENCODING)
-            for n, rec in enumerate(records, start=1)
+            (encode_record(rec, n) + "\r\n").encode(ENCODING) for n, rec in enumerate(sums, start=1)
         )
+        advice = b"".join(encode_advice_file(errors)) if errors else None
         cards = None
         if read.orders and _ALL not in rejected:
             cards = build_tax_cards(self._card(*order) for order in read.orders)
-        return Decided(answer, cards, tuple(outcomes), frozenset(rejected))
+        return Decided(answer, cards, tuple(outcomes), frozenset(rejected), advice)
 
     def _card(self, se: str, cpr: str, order_type: str, valid_from: dt.date) -> TaxCard:
         if cpr in self.script.no_card_cprs:
@@ -304,6 +306,8 @@ class EindkomstSimulator(QueueSimulator):
         out = []
         if recorded.answer:  # a delivery of tax-card orders only has no receipt records
             out.append((recorded.answer, message_id(f"eik-receipt:{recorded.main_id}")))
+        if recorded.advice is not None:
+            out.append((recorded.advice, message_id(f"eik-advice:{recorded.main_id}")))
         if recorded.cards is not None:
             out.append((recorded.cards, message_id(f"eik-cards:{recorded.main_id}")))
         for body, mid in out:
@@ -315,11 +319,14 @@ class EindkomstSimulator(QueueSimulator):
             accepted = sum(1 for line in sums if line[35:36] == b"G")
             self.stats.reports_accepted += accepted
             self.stats.reports_rejected += len(sums) - accepted
-            self.stats.error_receipts += sum(
-                1 for line in recorded.answer.split(b"\r\n") if line[7:11] == b"7200"
-            )
+            if recorded.advice is not None:
+                lines = recorded.advice.split(b"\r\n")
+                self.stats.error_receipts += sum(1 for line in lines if line[:4] in _REMARKS)
             if recorded.cards is not None:
                 self.stats.tax_cards += recorded.cards.count(b"<Skattekort>")
+
+
+_REMARKS = (ERROR.encode(), ADVICE.encode())
 
 
 def _finding_text(f: Finding) -> str:
