@@ -12,12 +12,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.fakeclock import FakeClock
 from tests.service_world import World
 from toekgw.adapters.config import load_settings
 from toekgw.adapters.service import build_jobs, run_settings
 from toekgw.gateway.config import ConfigError
+from toekgw.gateway.metrics import Figures, ServiceCollector
 from toekgw.gateway.scheduler import Scheduler
 
 START = dt.datetime(2026, 11, 2, tzinfo=dt.UTC)  # a Monday
@@ -41,6 +44,9 @@ interval = 3600
 interval = 3600
 
 [run.jobs.eindkomst-receive]
+interval = 21600
+
+[run.jobs.journal-figures]
 interval = 21600
 """
 
@@ -77,6 +83,7 @@ def test_a_month_runs_itself(fast_path: Path) -> None:
     outage = (_at(14, 9), _at(14, 10))
     stop = threading.Event()
     mq = world.var / "mq"
+    during: dict[tuple[str, tuple[tuple[str, str], ...]], float] = {}
 
     def on_advance(now: dt.datetime) -> None:
         down = outage[0] <= now < outage[1]
@@ -88,10 +95,13 @@ def test_a_month_runs_itself(fast_path: Path) -> None:
             (world.var / "mq.down").rename(mq)
         world.nemkonto_down = down
         world.arrive(now)
+        if down and now >= outage[0] + dt.timedelta(minutes=30) and not during:
+            during.update(_scrape(registry))
 
     clock = FakeClock(START, until=END, stop=stop, on_advance=on_advance, on_wait=world.act)
     run = run_settings(settings)
-    jobs = build_jobs(settings)
+    figures = Figures()
+    jobs = build_jobs(settings, figures)
     assert [j.name for j in jobs] == [
         "receive-g68",
         "nemkonto-release",
@@ -100,8 +110,11 @@ def test_a_month_runs_itself(fast_path: Path) -> None:
         "eindkomst-receive",
         "eindkomst-send",
         "eindkomst-close-month",
+        "journal-figures",
     ]
     scheduler = Scheduler(jobs, clock, backoff_base=run.backoff_base, backoff_max=run.backoff_max)
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(ServiceCollector(scheduler.status, figures, clock.now, run.overdue_after))
     world.arrive(START)
     scheduler.run(stop)
     world.act(clock.now())
@@ -132,6 +145,26 @@ def test_a_month_runs_itself(fast_path: Path) -> None:
         assert status[name].failures >= 1 and status[name].consecutive_failures == 0
     for name in ("receive-g68", "nemkonto-release", "eindkomst-close-month"):
         assert status[name].failures == 0, status[name].last_error
+    # ... and the metrics showed it while it lasted.
+    failing = "toekgw_job_consecutive_failures"
+    assert during[(failing, (("job", "nemkonto-send"),))] >= 1
+    assert during[(failing, (("job", "receive-g68"),))] == 0
+    after = _scrape(registry)
+    assert after[(failing, (("job", "nemkonto-send"),))] == 0
+    for state, count in world.payment_states().items():
+        assert after[("toekgw_items", (("kind", "g68-delivery"), ("state", state)))] == count
+    assert world.payment_states()["at-bank"] > 100
+    assert after[("toekgw_queue_depth", (("queue", "NKS.PAYMENT.REQUEST"),))] == 0
+
+
+def _scrape(registry: CollectorRegistry) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """Every sample of a scrape, by name and sorted labels, read back with Prometheus' parser."""
+    text = generate_latest(registry).decode()
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
 
 
 def test_a_job_table_that_is_no_job_is_refused(tmp_path: Path) -> None:
