@@ -33,11 +33,23 @@ def test_month_end_demo_reconciles_and_pays_each_payment_once(tmp_path: Path) ->
     assert run["error_list"]["findings"] > 0
     assert run["eindkomst"]["reconciliation"]["category"] == 1
     assert CPR_IN_CLEAR.search(result.output) is None
+    # It ends with the month-end report: HTML, XLSX and one CSV per section, no CPR in clear.
+    html, xlsx, *csvs = (Path(p) for p in run["month_report"])
+    assert html.name == "toekgw-2026-11.html" and xlsx.exists() and len(csvs) == 9
+    page = html.read_text(encoding="utf-8")
+    november = sum(
+        d["sent"]["count"]
+        for d in run["payments"]["dates"]
+        if d["disposition_date"].startswith("2026-11")
+    )
+    assert november > 0 and f'id="total-count">{november}<' in page
+    assert CPR_IN_CLEAR.search(page) is None
 
     # The plain rendering runs again in the same workdir (a demo wipes its own run only).
     again = CliRunner().invoke(cli, args)
     assert again.exit_code == 0, again.output
     assert "received" in again.output and "category" in again.output
+    assert f"report: {html}" in again.output
     assert CPR_IN_CLEAR.search(again.output) is None
 
 

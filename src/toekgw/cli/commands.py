@@ -12,6 +12,7 @@ def register(root: click.Group) -> None:
     from toekgw.cli.eindkomst import eindkomst
     from toekgw.cli.errors import errors
     from toekgw.cli.nemkonto import nemkonto
+    from toekgw.cli.reconcile import reconcile
     from toekgw.cli.run import run
     from toekgw.cli.send import send
     from toekgw.cli.status import status
@@ -33,3 +34,4 @@ def register(root: click.Group) -> None:
     root.add_command(eindkomst)
     root.add_command(nemkonto)
     root.add_command(run)
+    root.add_command(reconcile)

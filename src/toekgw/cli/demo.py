@@ -26,8 +26,10 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from toekgw.adapters.config import load_settings
 from toekgw.adapters.eindkomst import PaidBenefit, render_summary, report_paid_benefits
 from toekgw.adapters.g68 import PAYMENT_ITEM, G68Processor, PaymentInstruction
+from toekgw.adapters.monthreport import month
 from toekgw.adapters.nemkonto import (
     Authority,
     FlowSettings,
@@ -38,6 +40,7 @@ from toekgw.adapters.nemkonto import (
     send_bundles,
 )
 from toekgw.adapters.serviceplatform import ReceiveSettings, receive_pipeline, send_file
+from toekgw.cli.reconcile import print_where, write_month_report
 from toekgw.formats.eindkomst import Sender
 from toekgw.formats.g68 import G68Form
 from toekgw.formats.nemkonto import Account
@@ -391,6 +394,10 @@ def demo(
         workdir, today=day, count=count, seed=seed, error_rate=error_rate,
         reject_share=reject_share,
     )  # fmt: skip
+    # The run ends as a month does: with the month-end report an auditor signs.
+    first, last = month(f"{day:%Y-%m}")
+    settings = load_settings(workdir / "toekgw.toml")
+    _report, report_files = write_month_report(settings, first, last, workdir / "reports")
     if as_json:
         click.echo(
             json.dumps(
@@ -399,6 +406,7 @@ def demo(
                     "today": day.isoformat(),
                     "steps": run.steps,
                     **run.result,
+                    "month_report": [str(path) for path in report_files],
                 },
                 ensure_ascii=False,
                 indent=2,
@@ -424,3 +432,5 @@ def demo(
         f"NemKonto's ledger: {ledger['paid_payments']} payments paid once each; "
         f"look around with: toekgw status --bundles --config {workdir / 'toekgw.toml'}"
     )
+    console.print(f"The month-end report for {first:%Y-%m}:")
+    print_where(report_files)

@@ -151,6 +151,30 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         CREATE INDEX transmission_members_item ON transmission_members(item_id, transmission_id);
         """,
     ),
+    (
+        5,
+        "the reconciliation's action plan",
+        """
+        -- One entry per difference that needs an action plan (>= 1,000 kr gross), raised in a
+        -- month (YYYY-MM) and kept on every later month's report until it is done; who made
+        -- each change is recorded (the acting identity).
+        CREATE TABLE action_plan (
+            id           INTEGER PRIMARY KEY,
+            month        TEXT NOT NULL CHECK (length(month) = 7),
+            difference   TEXT NOT NULL,
+            amount_oere  INTEGER NOT NULL,
+            cause        TEXT NOT NULL,
+            owner        TEXT NOT NULL,
+            deadline     TEXT NOT NULL,
+            status       TEXT NOT NULL CHECK (status IN ('open', 'in-progress', 'done')),
+            created_at   TEXT NOT NULL,
+            created_by   TEXT NOT NULL,
+            updated_at   TEXT NOT NULL,
+            updated_by   TEXT NOT NULL
+        );
+        CREATE INDEX action_plan_month ON action_plan(month, status);
+        """,
+    ),
 )
 
 LATEST = MIGRATIONS[-1][0]

@@ -9,6 +9,7 @@ cannot be undone.
 
 from __future__ import annotations
 
+from toekgw.gateway.journal._sqlite_actions import ActionPlan
 from toekgw.gateway.journal._sqlite_connection import now
 from toekgw.gateway.journal._sqlite_errors import ErrorList
 from toekgw.gateway.journal._sqlite_items import BATCH as BATCH
@@ -22,7 +23,7 @@ from toekgw.gateway.journal.model import (
 __all__ = ["SqliteJournal", "now"]
 
 
-class SqliteJournal(Items, Members, ErrorList):
+class SqliteJournal(Items, Members, ErrorList, ActionPlan):
     """The :class:`~toekgw.gateway.journal.base.Journal` on one SQLite file."""
 
     def events(self, transmission_id: int) -> list[Event]:
