@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 from http.server import ThreadingHTTPServer
@@ -15,6 +16,7 @@ from toekgw.adapters.config import load_settings
 from toekgw.adapters.service import build_jobs, run_settings
 from toekgw.cli.options import config_option
 from toekgw.gateway.errors import UsageError
+from toekgw.gateway.identity import USER_ENV
 from toekgw.gateway.metrics import Figures, ServiceCollector, start_server
 from toekgw.gateway.scheduler import Clock, Scheduler, SystemClock, parse_clock
 
@@ -50,6 +52,9 @@ def run(once: bool, clock_spec: str | None, config_path: Path | None) -> None:
             "table, or every job disabled in [run.jobs])"
         )
     service = run_settings(settings)
+    if service.identity:
+        # Every journal event of this process names the service (gateway.identity).
+        os.environ[USER_ENV] = service.identity
     clock: Clock = SystemClock()
     if clock_spec:
         try:

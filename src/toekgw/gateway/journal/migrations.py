@@ -175,6 +175,15 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         CREATE INDEX action_plan_month ON action_plan(month, status);
         """,
     ),
+    (
+        6,
+        "who: the acting identity on every event",
+        """
+        -- The OS user or $TOEKGW_USER, or the service's identity ([run] identity) for what
+        -- toekgw run does; NULL on events written before this migration.
+        ALTER TABLE events ADD COLUMN actor TEXT;
+        """,
+    ),
 )
 
 LATEST = MIGRATIONS[-1][0]

@@ -29,7 +29,7 @@ class SqliteJournal(Items, Members, ErrorList, ActionPlan):
     def events(self, transmission_id: int) -> list[Event]:
         rows = self._db.execute(
             "SELECT id, at, transmission_id, item_id, scope, from_state, to_state, count, "
-            "reason FROM events WHERE transmission_id = ? ORDER BY at, id",
+            "reason, actor FROM events WHERE transmission_id = ? ORDER BY at, id",
             (transmission_id,),
         ).fetchall()
         return [Event(*r) for r in rows]
@@ -46,7 +46,8 @@ class SqliteJournal(Items, Members, ErrorList, ActionPlan):
         )
         rows = self._db.execute(
             "SELECT id, at, transmission_id, item_id, scope, from_state, to_state, count, "
-            "reason FROM events WHERE transmission_id = ? AND (item_id IS NULL OR item_id = ?) "
+            "reason, actor FROM events WHERE transmission_id = ? "
+            "AND (item_id IS NULL OR item_id = ?) "
             "ORDER BY id",
             (item.transmission_id, item_id),
         ).fetchall()
