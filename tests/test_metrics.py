@@ -5,25 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import urllib.error
-import urllib.request
-
-from prometheus_client.parser import text_string_to_metric_families
 
 from tests.fakeclock import FakeClock
+from tests.httpcheck import http_get, samples
 from toekgw.gateway.errors import GatewayError
 from toekgw.gateway.metrics import Figure, Figures, ServiceCollector, start_server
 from toekgw.gateway.scheduler import Job, JobReport, Scheduler
 
 START = dt.datetime(2026, 11, 2, tzinfo=dt.UTC)
-
-
-def _get(port: int, path: str) -> tuple[int, bytes]:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as answer:
-            return answer.status, answer.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read()
 
 
 def test_health_and_metrics_over_http() -> None:
@@ -47,36 +36,30 @@ def test_health_and_metrics_over_http() -> None:
     port = server.server_address[1]
     try:
         scheduler.run_due()
-        code, body = _get(port, "/healthz")
+        code, body = http_get(port, "/healthz")
         assert code == 200 and json.loads(body)["status"] == "ok"
 
         up["nemkonto"] = False
         for _ in range(10):  # 16 minutes of failures at 5-minute backoff
             clock.advance(100)
             scheduler.run_due()
-        code, body = _get(port, "/healthz")
+        code, body = http_get(port, "/healthz")
         health = json.loads(body)
         assert code == 503 and health["overdue"] == ["nemkonto-send"]
         assert "queue manager" in health["jobs"]["nemkonto-send"]["last_error"]
 
-        code, text = _get(port, "/metrics")
+        code, text = http_get(port, "/metrics")
         assert code == 200
-        samples = {
-            (s.name, tuple(sorted(s.labels.items()))): s.value
-            for family in text_string_to_metric_families(text.decode())
-            for s in family.samples
-        }
+        found = samples(text.decode())
         send_job = (("job", "nemkonto-send"),)
-        assert samples[("toekgw_job_overdue", send_job)] == 1
-        assert samples[("toekgw_job_overdue", (("job", "receive-g68"),))] == 0
-        assert samples[("toekgw_job_consecutive_failures", send_job)] >= 3
-        assert samples[("toekgw_job_failures_total", send_job)] >= 3
-        assert samples[("toekgw_job_last_success_timestamp_seconds", send_job)] == (
-            START.timestamp()
-        )
-        assert samples[("toekgw_items", (("kind", "g68"), ("state", "at-bank")))] == 7
-        assert samples[("toekgw_figures_timestamp_seconds", ())] == START.timestamp()
-        assert _get(port, "/nothing")[0] == 404
+        assert found[("toekgw_job_overdue", send_job)] == 1
+        assert found[("toekgw_job_overdue", (("job", "receive-g68"),))] == 0
+        assert found[("toekgw_job_consecutive_failures", send_job)] >= 3
+        assert found[("toekgw_job_failures_total", send_job)] >= 3
+        assert found[("toekgw_job_last_success_timestamp_seconds", send_job)] == (START.timestamp())
+        assert found[("toekgw_items", (("kind", "g68"), ("state", "at-bank")))] == 7
+        assert found[("toekgw_figures_timestamp_seconds", ())] == START.timestamp()
+        assert http_get(port, "/nothing")[0] == 404
     finally:
         server.shutdown()
         server.server_close()

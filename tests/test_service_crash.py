@@ -19,13 +19,10 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections import Counter
 from pathlib import Path
 
-from prometheus_client.parser import text_string_to_metric_families
-
+from tests.httpcheck import http_get, samples
 from tests.service_world import World
 from toekgw.cli.main import EXIT_OK
 
@@ -113,21 +110,9 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _get(port: int, path: str) -> tuple[int, bytes]:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as answer:
-            return answer.status, answer.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read()
-
-
 def _at_bank(port: int) -> float | None:
-    text = _get(port, "/metrics")[1].decode()
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            if sample.name == "toekgw_items" and sample.labels.get("state") == "at-bank":
-                return sample.value
-    return None
+    found = samples(http_get(port, "/metrics")[1].decode())
+    return found.get(("toekgw_items", (("kind", "g68-delivery"), ("state", "at-bank"))))
 
 
 def test_sigkill_through_a_month_loses_and_doubles_nothing(tmp_path: Path) -> None:
@@ -163,7 +148,7 @@ def test_sigkill_through_a_month_loses_and_doubles_nothing(tmp_path: Path) -> No
         if set(world.nemkonto_payments()) >= set(sent) and set(states) <= FINAL:
             break
     # The running service answers its health check and shows the journal's figures.
-    code, health = _get(port, "/healthz")
+    code, health = http_get(port, "/healthz")
     assert code == 200 and json.loads(health)["status"] == "ok", health
     deadline = time.monotonic() + 10
     while _at_bank(port) != world.payment_states()["at-bank"]:

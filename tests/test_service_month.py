@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.parser import text_string_to_metric_families
 
 from tests.fakeclock import FakeClock
+from tests.httpcheck import Samples, samples
 from tests.service_world import World
 from toekgw.adapters.config import load_settings
 from toekgw.adapters.service import build_jobs, run_settings
@@ -83,7 +83,7 @@ def test_a_month_runs_itself(fast_path: Path) -> None:
     outage = (_at(14, 9), _at(14, 10))
     stop = threading.Event()
     mq = world.var / "mq"
-    during: dict[tuple[str, tuple[tuple[str, str], ...]], float] = {}
+    during: Samples = {}
 
     def on_advance(now: dt.datetime) -> None:
         down = outage[0] <= now < outage[1]
@@ -96,7 +96,7 @@ def test_a_month_runs_itself(fast_path: Path) -> None:
         world.nemkonto_down = down
         world.arrive(now)
         if down and now >= outage[0] + dt.timedelta(minutes=30) and not during:
-            during.update(_scrape(registry))
+            during.update(samples(generate_latest(registry).decode()))
 
     clock = FakeClock(START, until=END, stop=stop, on_advance=on_advance, on_wait=world.act)
     run = run_settings(settings)
@@ -149,22 +149,12 @@ def test_a_month_runs_itself(fast_path: Path) -> None:
     failing = "toekgw_job_consecutive_failures"
     assert during[(failing, (("job", "nemkonto-send"),))] >= 1
     assert during[(failing, (("job", "receive-g68"),))] == 0
-    after = _scrape(registry)
+    after = samples(generate_latest(registry).decode())
     assert after[(failing, (("job", "nemkonto-send"),))] == 0
     for state, count in world.payment_states().items():
         assert after[("toekgw_items", (("kind", "g68-delivery"), ("state", state)))] == count
     assert world.payment_states()["at-bank"] > 100
     assert after[("toekgw_queue_depth", (("queue", "NKS.PAYMENT.REQUEST"),))] == 0
-
-
-def _scrape(registry: CollectorRegistry) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    """Every sample of a scrape, by name and sorted labels, read back with Prometheus' parser."""
-    text = generate_latest(registry).decode()
-    return {
-        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
-    }
 
 
 def test_a_job_table_that_is_no_job_is_refused(tmp_path: Path) -> None:
