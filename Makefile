@@ -43,6 +43,8 @@ bench: venv
 	$(PY) bench/run.py
 	$(PY) bench/nemkonto_bundle.py
 	$(PY) bench/eindkomst_report.py
+	$(PY) bench/oir_vouchers.py
+	$(PY) bench/oir_callback.py
 	$(PY) -m pytest -q -p no:cacheprovider bench/bench_journal.py --benchmark-only \
 		--benchmark-json bench/results/journal.json
 

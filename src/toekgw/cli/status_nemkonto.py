@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from toekgw.adapters.g68 import PAYMENT_ITEM
+from toekgw.adapters.g68.payments import FOLLOW_UP_KIND
 from toekgw.adapters.nemkonto import (
     flow_settings,
     overdue_payments,
@@ -47,8 +48,8 @@ def show_payments(
     flow = flow_settings(settings)
     count: Counter[str] = Counter()
     total: Counter[str] = Counter()
-    for tx in journal.transmissions(kind=flow.payment_kind):
-        for item in journal.items(tx.id):
+    for kind in (flow.payment_kind, FOLLOW_UP_KIND):  # received and follow-up payments
+        for item in (i for tx in journal.transmissions(kind=kind) for i in journal.items(tx.id)):
             count[item.state] += 1
             total[item.state] += item.amount_ore
     late = overdue_payments(journal, flow, dt.datetime.now(dt.UTC))

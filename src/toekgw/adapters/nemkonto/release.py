@@ -32,6 +32,7 @@ from toekgw.adapters.g68.payments import FOLLOW_UP_KIND, PAYMENT_ITEM, PaymentIn
 from toekgw.adapters.nemkonto.bundling import ReleasedPayment, attempt_namespace, make_bundles
 from toekgw.adapters.nemkonto.orders import instruction_of, payment_order, recipient_key
 from toekgw.adapters.nemkonto.settings import BLOCKS_KIND, BUNDLE_KIND, FlowSettings
+from toekgw.adapters.tok.kinds import TOK_PAYMENTS
 from toekgw.formats.findings import Finding, Severity
 from toekgw.formats.nemkonto import Account, PaymentBundle, build_bundle
 from toekgw.gateway.journal import Item, Journal, JournalError, NewTransmission
@@ -236,7 +237,8 @@ def _apply_blocks(
     journal: Journal, settings: FlowSettings, result: ReleaseResult
 ) -> list[tuple[Item, PaymentInstruction]]:
     blocked = active_blocks(journal, settings)
-    kinds = (settings.payment_kind, FOLLOW_UP_KIND)
+    # G68's payments, their follow-ups, and those ordered over TØK's payments interface.
+    kinds = (settings.payment_kind, FOLLOW_UP_KIND, TOK_PAYMENTS)
     lifted = [
         i.id
         for kind in kinds
