@@ -148,6 +148,20 @@ class World:
         finally:
             ledger.close()
 
+    def payment_states(self) -> Counter[str]:
+        """The journal's G68 payments per state, read with SQL of our own."""
+        journal = sqlite3.connect(self.var / "journal.sqlite")
+        try:
+            return Counter(
+                row[0]
+                for row in journal.execute(
+                    "SELECT i.state FROM items i JOIN transmissions t "
+                    "ON t.id = i.transmission_id WHERE t.kind = 'g68-delivery'"
+                )
+            )
+        finally:
+            journal.close()
+
     def sent_by_ksd(self, name: str) -> dict[str, int]:
         """payment key -> amount of each valid, unrecalled payment in delivery ``name``."""
         path = self.base / "ksd" / name

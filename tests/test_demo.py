@@ -39,6 +39,17 @@ def test_month_end_demo_reconciles_and_pays_each_payment_once(tmp_path: Path) ->
     assert books["konteringskontrol"]["agrees"] and books["intermediate_equals_outstanding"]
     assert books["erp_agrees"]
     assert CPR_IN_CLEAR.search(result.output) is None
+    # It ends with the month-end report: HTML, XLSX and one CSV per section, no CPR in clear.
+    html, xlsx, *csvs = (Path(p) for p in run["month_report"])
+    assert html.name == "toekgw-2026-11.html" and xlsx.exists() and len(csvs) == 9
+    page = html.read_text(encoding="utf-8")
+    november = sum(
+        d["sent"]["count"]
+        for d in run["payments"]["dates"]
+        if d["disposition_date"].startswith("2026-11")
+    )
+    assert november > 0 and f'id="total-count">{november}<' in page
+    assert CPR_IN_CLEAR.search(page) is None
     # Payment operations: one rejected payment resent and paid, one paid by cash voucher, one
     # suspected duplicate held and released (and paid), one payment below the lower limit.
     ops = run["payment_operations"]
@@ -53,6 +64,7 @@ def test_month_end_demo_reconciles_and_pays_each_payment_once(tmp_path: Path) ->
     again = CliRunner().invoke(cli, args)
     assert again.exit_code == 0, again.output
     assert "received" in again.output and "category" in again.output
+    assert f"report: {html}" in again.output
     assert CPR_IN_CLEAR.search(again.output) is None
 
 

@@ -12,17 +12,20 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from prometheus_client import CollectorRegistry, generate_latest
 
 from tests.fakeclock import FakeClock
+from tests.httpcheck import Samples, samples
 from tests.service_world import World
 from toekgw.adapters.config import load_settings
 from toekgw.adapters.service import build_jobs, run_settings
 from toekgw.gateway.config import ConfigError
+from toekgw.gateway.metrics import Figures, ServiceCollector
 from toekgw.gateway.scheduler import Scheduler
 
 START = dt.datetime(2026, 11, 2, tzinfo=dt.UTC)  # a Monday
 END = START + dt.timedelta(days=30)
-POLL = 3600  # receive-g68 every hour
+POLL = 7200  # receive-g68 every two hours
 SCHEDULE = f"""
 [run]
 backoff_base = 60
@@ -41,6 +44,9 @@ interval = 3600
 interval = 3600
 
 [run.jobs.eindkomst-receive]
+interval = 21600
+
+[run.jobs.journal-figures]
 interval = 21600
 """
 
@@ -77,6 +83,7 @@ def test_a_month_runs_itself(fast_path: Path) -> None:
     outage = (_at(14, 9), _at(14, 10))
     stop = threading.Event()
     mq = world.var / "mq"
+    during: Samples = {}
 
     def on_advance(now: dt.datetime) -> None:
         down = outage[0] <= now < outage[1]
@@ -88,10 +95,13 @@ def test_a_month_runs_itself(fast_path: Path) -> None:
             (world.var / "mq.down").rename(mq)
         world.nemkonto_down = down
         world.arrive(now)
+        if down and now >= outage[0] + dt.timedelta(minutes=30) and not during:
+            during.update(samples(generate_latest(registry).decode()))
 
     clock = FakeClock(START, until=END, stop=stop, on_advance=on_advance, on_wait=world.act)
     run = run_settings(settings)
-    jobs = build_jobs(settings)
+    figures = Figures()
+    jobs = build_jobs(settings, figures)
     assert [j.name for j in jobs] == [
         "receive-g68",
         "nemkonto-release",
@@ -100,15 +110,18 @@ def test_a_month_runs_itself(fast_path: Path) -> None:
         "eindkomst-receive",
         "eindkomst-send",
         "eindkomst-close-month",
+        "journal-figures",
     ]
     scheduler = Scheduler(jobs, clock, backoff_base=run.backoff_base, backoff_max=run.backoff_max)
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(ServiceCollector(scheduler.status, figures, clock.now, run.overdue_after))
     world.arrive(START)
     scheduler.run(stop)
     world.act(clock.now())
 
     status = scheduler.status
     # Every flow on its schedule (the outage's retries come on top for NemKonto's).
-    assert status["receive-g68"].successes == 30 * 24
+    assert status["receive-g68"].successes == 30 * 12
     assert status["nemkonto-release"].successes >= 30 * 4
     assert status["eindkomst-receive"].successes == 30 * 4
     assert status["eindkomst-send"].successes == 30
@@ -132,6 +145,16 @@ def test_a_month_runs_itself(fast_path: Path) -> None:
         assert status[name].failures >= 1 and status[name].consecutive_failures == 0
     for name in ("receive-g68", "nemkonto-release", "eindkomst-close-month"):
         assert status[name].failures == 0, status[name].last_error
+    # ... and the metrics showed it while it lasted.
+    failing = "toekgw_job_consecutive_failures"
+    assert during[(failing, (("job", "nemkonto-send"),))] >= 1
+    assert during[(failing, (("job", "receive-g68"),))] == 0
+    after = samples(generate_latest(registry).decode())
+    assert after[(failing, (("job", "nemkonto-send"),))] == 0
+    for state, count in world.payment_states().items():
+        assert after[("toekgw_items", (("kind", "g68-delivery"), ("state", state)))] == count
+    assert world.payment_states()["at-bank"] > 100
+    assert after[("toekgw_queue_depth", (("queue", "NKS.PAYMENT.REQUEST"),))] == 0
 
 
 def test_a_job_table_that_is_no_job_is_refused(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ job                           needs               default every    then at once
 ``eindkomst-send``            ``[eindkomst]``     1 day            (puts deliveries journaled
                                                                    but not yet on the queue)
 ``eindkomst-close-month``     ``[eindkomst]``     1 day            (nil reports for last month)
+``journal-figures``           (always)            1 minute         (the figures for /metrics)
 ``sortiment-receive``         ``[oir]`` and       1 hour           (SF7002 deliveries to the
                               ``[receive.sortiment]``              replica)
 ``oir-send``                  ``[oir]``           ``send_interval`` (builds the vouchers, then
@@ -38,6 +39,7 @@ from dataclasses import dataclass
 
 from toekgw.adapters.eindkomst import open_eindkomst
 from toekgw.adapters.eindkomst.settings import EINDKOMST_SECTION
+from toekgw.adapters.figures import journal_figures
 from toekgw.adapters.g68 import G68Processor
 from toekgw.adapters.nemkonto import (
     NEMKONTO_SECTION,
@@ -63,6 +65,7 @@ from toekgw.adapters.tok.settings import TOK_SECTION
 from toekgw.gateway.config import ConfigError, Settings
 from toekgw.gateway.flowlock import flow_lock, lock_path
 from toekgw.gateway.journal import SqliteJournal, open_journal
+from toekgw.gateway.metrics import Figures
 from toekgw.gateway.scheduler import Job, JobReport
 from toekgw.gateway.service_config import RUN_SECTION, RunSettings
 from toekgw.gateway.transport.config import open_queue
@@ -270,10 +273,22 @@ def _specs(settings: Settings) -> list[_Spec]:
     return specs
 
 
-def build_jobs(settings: Settings) -> list[Job]:
-    """Every job the configuration has the tables for, with ``[run.jobs.*]`` applied."""
+def _figures_spec(settings: Settings, figures: Figures) -> _Spec:
+    def action(now: dt.datetime) -> JobReport:
+        values = journal_figures(settings, now)
+        figures.replace(now, values)
+        return JobReport(f"{len(values)} figures read")
+
+    return _Spec("journal-figures", action, MINUTE, 5 * MINUTE)
+
+
+def build_jobs(settings: Settings, figures: Figures | None = None) -> list[Job]:
+    """Every job the configuration has the tables for, with ``[run.jobs.*]`` applied; with
+    ``figures``, the ``journal-figures`` job that keeps them up to date."""
     run = run_settings(settings)
     specs = _specs(settings)
+    if figures is not None:
+        specs.append(_figures_spec(settings, figures))
     names = {spec.name for spec in specs}
     unknown = sorted(set(run.jobs) - names)
     if unknown:

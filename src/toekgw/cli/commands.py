@@ -14,6 +14,7 @@ def register(root: click.Group) -> None:
     from toekgw.cli.nemkonto import nemkonto
     from toekgw.cli.oir import oir
     from toekgw.cli.payments import payments
+    from toekgw.cli.reconcile import reconcile
     from toekgw.cli.run import run
     from toekgw.cli.send import send
     from toekgw.cli.serve import serve
@@ -43,3 +44,4 @@ def register(root: click.Group) -> None:
     root.add_command(token)
     root.add_command(serve)
     root.add_command(run)
+    root.add_command(reconcile)

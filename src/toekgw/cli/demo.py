@@ -28,9 +28,11 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from toekgw.adapters.config import load_settings
 from toekgw.adapters.eindkomst import PaidBenefit, render_summary, report_paid_benefits
 from toekgw.adapters.g68 import PAYMENT_ITEM, G68Processor, PaymentInstruction
 from toekgw.adapters.g68.payments import FOLLOW_UP_KIND
+from toekgw.adapters.monthreport import month
 from toekgw.adapters.nemkonto import (
     Authority,
     FlowSettings,
@@ -44,10 +46,10 @@ from toekgw.adapters.payments import PaymentControls, payments_settings
 from toekgw.adapters.serviceplatform import ReceiveSettings, receive_pipeline, send_file
 from toekgw.cli.demo_oir import OIR_CONFIG, PARTIES, book_in_erp
 from toekgw.cli.demo_payments import POLICY_TOML, operate, write_second_delivery
+from toekgw.cli.reconcile import print_where, write_month_report
 from toekgw.formats.eindkomst import Sender
 from toekgw.formats.g68 import G68Form
 from toekgw.formats.nemkonto import Account
-from toekgw.gateway.config import load_settings
 from toekgw.gateway.errors import UsageError
 from toekgw.gateway.journal import Journal, open_journal
 from toekgw.gateway.money import kroner
@@ -442,6 +444,10 @@ def demo(
         workdir, today=day, count=count, seed=seed, error_rate=error_rate,
         reject_share=reject_share,
     )  # fmt: skip
+    # The run ends as a month does: with the month-end report an auditor signs.
+    first, last = month(f"{day:%Y-%m}")
+    settings = load_settings(workdir / "toekgw.toml")
+    _report, report_files = write_month_report(settings, first, last, workdir / "reports")
     if as_json:
         click.echo(
             json.dumps(
@@ -450,6 +456,7 @@ def demo(
                     "today": day.isoformat(),
                     "steps": run.steps,
                     **run.result,
+                    "month_report": [str(path) for path in report_files],
                 },
                 ensure_ascii=False,
                 indent=2,
@@ -475,3 +482,5 @@ def demo(
         f"NemKonto's ledger: {ledger['paid_payments']} payments paid once each; "
         f"look around with: toekgw status --bundles --config {workdir / 'toekgw.toml'}"
     )
+    console.print(f"The month-end report for {first:%Y-%m}:")
+    print_where(report_files)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from types import FrameType
 
@@ -14,6 +16,8 @@ from toekgw.adapters.config import load_settings
 from toekgw.adapters.service import build_jobs, run_settings
 from toekgw.cli.options import config_option
 from toekgw.gateway.errors import UsageError
+from toekgw.gateway.identity import USER_ENV
+from toekgw.gateway.metrics import Figures, ServiceCollector, start_server
 from toekgw.gateway.scheduler import Clock, Scheduler, SystemClock, parse_clock
 
 log = logging.getLogger("toekgw.run")
@@ -40,13 +44,17 @@ def run(once: bool, clock_spec: str | None, config_path: Path | None) -> None:
     Logs go to stderr (--log-format json for central logging).
     """
     settings = load_settings(config_path)
-    jobs = build_jobs(settings)
-    if not jobs:
+    figures = Figures()
+    jobs = build_jobs(settings, figures)
+    if len(jobs) == 1:
         raise UsageError(
             f"{settings.path}: no flow to run (no [receive.g68], [nemkonto], [eindkomst] or "
             "[oir] table, or every job disabled in [run.jobs])"
         )
     service = run_settings(settings)
+    if service.identity:
+        # Every journal event of this process names the service (gateway.identity).
+        os.environ[USER_ENV] = service.identity
     clock: Clock = SystemClock()
     if clock_spec:
         try:
@@ -57,6 +65,11 @@ def run(once: bool, clock_spec: str | None, config_path: Path | None) -> None:
         jobs, clock, backoff_base=service.backoff_base, backoff_max=service.backoff_max
     )
     logging.getLogger("toekgw").setLevel(logging.INFO)
+    if service.metrics_port and not once:
+        collector = ServiceCollector(scheduler.status, figures, clock.now, service.overdue_after)
+        server = _serve(service.metrics_host, service.metrics_port, collector)
+        host, port = server.server_address[:2]
+        log.info("metrics on http://%s:%s/metrics, health on /healthz", host, port)
     stop = threading.Event()
     if once:
         scheduler.run_due(stop)
@@ -70,6 +83,16 @@ def run(once: bool, clock_spec: str | None, config_path: Path | None) -> None:
             click.echo(f"{status.name}: {status.last_error or status.last_summary}")
         if failed:
             raise SystemExit(1)
+
+
+def _serve(host: str, port: int, collector: ServiceCollector) -> ThreadingHTTPServer:
+    try:
+        return start_server(host, port, collector)
+    except OSError as exc:
+        raise UsageError(
+            f"cannot serve metrics on {host}:{port}: {exc.strerror or exc}",
+            hint="another process has the port? set [run] metrics_port (0: no metrics)",
+        ) from exc
 
 
 def _on_signals(stop: threading.Event, wake: threading.Event) -> None:

@@ -79,6 +79,7 @@ def _history_dict(h: ItemHistory) -> dict[str, object]:
                 "to": e.to_state,
                 "count": e.count,
                 "reason": _m(e.reason),
+                "by": e.actor,
             }
             for e in h.events
         ],
@@ -215,7 +216,8 @@ def print_history(console: Console, h: ItemHistory) -> None:
         what = {"transmission": "file", "items": "items", "item": "item"}[e.scope]
         move = f"{e.from_state or ''} -> {e.to_state}".lstrip() if e.to_state else ""
         label = f"{what} ({e.count})" if e.count else what
-        click.echo(f"  {e.at[:26]}  {label:<14} {move:<24} {_m(e.reason)}")
+        by = f" (by {e.actor})" if e.actor else ""
+        click.echo(f"  {e.at[:26]}  {label:<14} {move:<24} {_m(e.reason)}{by}")
 
 
 _PAYMENT_FIELDS = frozenset(f.name for f in dataclasses.fields(PaymentInstruction))

@@ -1,7 +1,8 @@
 """Who is acting: the one place that says which person a command runs as.
 
 For now the acting identity is the operating-system user (``getpass.getuser()``), or
-``$TOEKGW_USER`` when set (tests, a shared service account that passes the person's name on).
+``$TOEKGW_USER`` when set (tests, a shared service account that passes the person's name on;
+``toekgw run`` sets it to ``[run] identity``). The journal writes it on every event.
 Issue 16 adds roles from the configuration; they will be looked up here.
 """
 

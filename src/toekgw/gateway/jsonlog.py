@@ -2,7 +2,8 @@
 
 Each line holds ``ts`` (UTC, ISO 8601 with milliseconds), ``level``, ``logger`` and
 ``message``; a record logged with ``extra={"correlation_id": ...}`` (the transmission it
-concerns) carries it as ``correlation_id``, and a record with an exception carries the
+concerns) carries it as ``correlation_id``, one with ``extra={"job": ...}`` (the service's
+job) as ``job``, and a record with an exception carries the
 formatted traceback as ``exc``. The message and the traceback pass
 :func:`~toekgw.formats.findings.mask_cpr_in_text` here, whatever filters the handler has.
 """
@@ -15,10 +16,12 @@ from datetime import UTC, datetime
 
 from toekgw.formats.findings import mask_cpr_in_text
 
-__all__ = ["CORRELATION_FIELD", "JsonFormatter"]
+__all__ = ["CORRELATION_FIELD", "JOB_FIELD", "JsonFormatter"]
 
 #: The ``extra`` key that ties a log line to a transmission.
 CORRELATION_FIELD = "correlation_id"
+#: The ``extra`` key that ties a log line to a job of ``toekgw run``.
+JOB_FIELD = "job"
 
 
 class JsonFormatter(logging.Formatter):
@@ -34,6 +37,9 @@ class JsonFormatter(logging.Formatter):
         correlation = getattr(record, CORRELATION_FIELD, None)
         if correlation is not None:
             entry[CORRELATION_FIELD] = mask_cpr_in_text(str(correlation))
+        job = getattr(record, JOB_FIELD, None)
+        if job is not None:
+            entry[JOB_FIELD] = str(job)
         if record.exc_info:
             entry["exc"] = mask_cpr_in_text(self.formatException(record.exc_info))
         return json.dumps(entry, ensure_ascii=True)

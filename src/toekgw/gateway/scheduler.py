@@ -38,6 +38,7 @@ from typing import Protocol
 
 from toekgw.gateway.errors import is_environmental
 from toekgw.gateway.flowlock import FlowBusy
+from toekgw.gateway.jsonlog import JOB_FIELD
 
 __all__ = [
     "Clock",
@@ -260,7 +261,11 @@ class Scheduler:
         if left is not None and left.thread.is_alive():
             status.busy += 1
             status.next_due = now + dt.timedelta(seconds=job.interval)
-            log.warning("job %s: its last run is still going (past its timeout); skipped", job.name)
+            log.warning(
+                "job %s: its last run is still going (past its timeout); skipped",
+                job.name,
+                extra={JOB_FIELD: job.name},
+            )
             return None
         self._abandoned.pop(job.name, None)
         status.runs += 1
@@ -278,7 +283,7 @@ class Scheduler:
         if isinstance(step.error, FlowBusy):
             status.busy += 1
             status.next_due = now + dt.timedelta(seconds=min(job.interval, self.backoff_base))
-            log.info("job %s: %s", job.name, step.error)
+            log.info("job %s: %s", job.name, step.error, extra={JOB_FIELD: job.name})
             return None
         if step.error is not None:
             kind = "" if is_environmental(step.error) else f"{type(step.error).__name__}: "
@@ -293,7 +298,13 @@ class Scheduler:
         for key, value in report.counts.items():
             status.counts[key] = status.counts.get(key, 0) + value
         status.next_due = now + dt.timedelta(seconds=job.interval)
-        log.info("job %s: %s (%.2f s)", job.name, report.summary, status.last_duration)
+        log.info(
+            "job %s: %s (%.2f s)",
+            job.name,
+            report.summary,
+            status.last_duration,
+            extra={JOB_FIELD: job.name},
+        )
         return report
 
     def _failed(self, job: Job, status: JobStatus, message: str) -> None:
@@ -308,6 +319,7 @@ class Scheduler:
             status.consecutive_failures,
             message,
             delay,
+            extra={JOB_FIELD: job.name},
         )
 
     def close(self, grace: float) -> None:

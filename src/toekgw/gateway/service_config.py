@@ -9,6 +9,7 @@
     backoff_max = 3600           # ... up to this
     overdue_after = 3            # a job with no success for this many intervals is overdue
     stop_grace = 60              # seconds to let a running step finish on SIGTERM
+    identity = "toekgw-service"  # who the journal's events name (default: the OS user)
 
     [run.jobs.nemkonto-send]
     interval = 300               # seconds between runs
@@ -47,6 +48,7 @@ class RunSettings:
     backoff_max: float = 3600.0
     overdue_after: int = 3
     stop_grace: float = 60.0
+    identity: str | None = None
     jobs: Mapping[str, JobSettings] = field(default_factory=dict)
 
 
@@ -66,6 +68,7 @@ def _run(table: Table, core: CoreSettings) -> RunSettings:
         backoff_max=table.seconds("backoff_max", 3600.0),
         overdue_after=table.integer("overdue_after", 3, 1, 1000),
         stop_grace=table.seconds("stop_grace", 60.0),
+        identity=table.text("identity", None),
         jobs={name: _job(sub) for name, sub in _subtables(table)},
     )
     table.finish()

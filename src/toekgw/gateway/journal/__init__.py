@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from toekgw.gateway.journal._sqlite_actions import ACTION_STATUSES, ActionEntry
 from toekgw.gateway.journal.base import Journal, JournalReader
 from toekgw.gateway.journal.model import (
     AddedItems,
@@ -33,6 +34,8 @@ from toekgw.gateway.journal.model import (
 from toekgw.gateway.journal.sqlite import SqliteJournal
 
 __all__ = [
+    "ACTION_STATUSES",
+    "ActionEntry",
     "AddedItems",
     "Direction",
     "DuplicateItem",

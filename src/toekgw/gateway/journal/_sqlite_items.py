@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import islice
 from typing import Any
 
+from toekgw.gateway.identity import acting_identity
 from toekgw.gateway.journal._sqlite_connection import chunks, now
 from toekgw.gateway.journal._sqlite_transmissions import Transmissions
 from toekgw.gateway.journal.model import (
@@ -338,13 +339,14 @@ class Items(Transmissions):
                         raise StateError(
                             f"a {kind} item cannot move from {from_state!r} to {to_state!r}"
                         )
+                actor = acting_identity()
                 db.executemany(
                     "UPDATE items SET state = ?, updated_at = ? WHERE id = ?",
                     [(to_state, stamp, r[0]) for r in rows],
                 )
                 db.executemany(
                     "INSERT INTO events(at, transmission_id, item_id, scope, from_state, "
-                    "to_state, count, reason) VALUES (?, ?, ?, 'item', ?, ?, NULL, ?)",
+                    "to_state, count, reason, actor) VALUES (?, ?, ?, 'item', ?, ?, NULL, ?, ?)",
                     [
                         (
                             stamp,
@@ -353,6 +355,7 @@ class Items(Transmissions):
                             from_state,
                             to_state,
                             reason if isinstance(reason, str) else reason.get(r[0], ""),
+                            actor,
                         )
                         for r in rows
                     ],

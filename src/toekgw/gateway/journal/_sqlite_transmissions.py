@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+from toekgw.gateway.identity import acting_identity
 from toekgw.gateway.journal._sqlite_connection import JournalConnection, now
 from toekgw.gateway.journal.model import (
     Direction,
@@ -306,8 +307,18 @@ class Transmissions(JournalConnection):
     ) -> int:
         cur = self._db.execute(
             "INSERT INTO events(at, transmission_id, item_id, scope, from_state, to_state, "
-            "count, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (at or now(), transmission_id, item_id, scope, from_state, to_state, count, reason),
+            "count, reason, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                at or now(),
+                transmission_id,
+                item_id,
+                scope,
+                from_state,
+                to_state,
+                count,
+                reason,
+                acting_identity(),
+            ),
         )
         return int(cur.lastrowid or 0)
 

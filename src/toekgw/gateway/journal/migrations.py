@@ -262,6 +262,39 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         CREATE INDEX transmissions_kind ON transmissions(kind, id);
         """,
     ),
+    (
+        7,
+        "the reconciliation's action plan",
+        """
+        -- One entry per difference that needs an action plan (>= 1,000 kr gross), raised in a
+        -- month (YYYY-MM) and kept on every later month's report until it is done; who made
+        -- each change is recorded (the acting identity).
+        CREATE TABLE action_plan (
+            id           INTEGER PRIMARY KEY,
+            month        TEXT NOT NULL CHECK (length(month) = 7),
+            difference   TEXT NOT NULL,
+            amount_oere  INTEGER NOT NULL,
+            cause        TEXT NOT NULL,
+            owner        TEXT NOT NULL,
+            deadline     TEXT NOT NULL,
+            status       TEXT NOT NULL CHECK (status IN ('open', 'in-progress', 'done')),
+            created_at   TEXT NOT NULL,
+            created_by   TEXT NOT NULL,
+            updated_at   TEXT NOT NULL,
+            updated_by   TEXT NOT NULL
+        );
+        CREATE INDEX action_plan_month ON action_plan(month, status);
+        """,
+    ),
+    (
+        8,
+        "who: the acting identity on every event",
+        """
+        -- The OS user or $TOEKGW_USER, or the service's identity ([run] identity) for what
+        -- toekgw run does; NULL on events written before this migration.
+        ALTER TABLE events ADD COLUMN actor TEXT;
+        """,
+    ),
 )
 
 LATEST = MIGRATIONS[-1][0]

@@ -229,6 +229,7 @@ class Event:
     to_state: str | None
     count: int | None
     reason: str
+    actor: str | None = None  # who: the acting identity (None before migration 8)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ cannot be undone.
 
 from __future__ import annotations
 
+from toekgw.gateway.journal._sqlite_actions import ActionPlan
 from toekgw.gateway.journal._sqlite_books import SqliteBooks
 from toekgw.gateway.journal._sqlite_connection import now
 from toekgw.gateway.journal._sqlite_errors import ErrorList
@@ -24,7 +25,7 @@ from toekgw.gateway.journal.model import (
 __all__ = ["SqliteJournal", "now"]
 
 
-class SqliteJournal(Items, Members, ErrorList, SqliteBooks, Outbox):
+class SqliteJournal(Items, Members, ErrorList, SqliteBooks, Outbox, ActionPlan):
     """The :class:`~toekgw.gateway.journal.base.Journal` (with its
     :class:`~toekgw.gateway.journal.books.Books` and its
     :class:`~toekgw.gateway.journal.outbox.StatusOutbox`) on one SQLite file."""
@@ -32,7 +33,7 @@ class SqliteJournal(Items, Members, ErrorList, SqliteBooks, Outbox):
     def events(self, transmission_id: int) -> list[Event]:
         rows = self._db.execute(
             "SELECT id, at, transmission_id, item_id, scope, from_state, to_state, count, "
-            "reason FROM events WHERE transmission_id = ? ORDER BY at, id",
+            "reason, actor FROM events WHERE transmission_id = ? ORDER BY at, id",
             (transmission_id,),
         ).fetchall()
         return [Event(*r) for r in rows]
@@ -49,7 +50,8 @@ class SqliteJournal(Items, Members, ErrorList, SqliteBooks, Outbox):
         )
         rows = self._db.execute(
             "SELECT id, at, transmission_id, item_id, scope, from_state, to_state, count, "
-            "reason FROM events WHERE transmission_id = ? AND (item_id IS NULL OR item_id = ?) "
+            "reason, actor FROM events WHERE transmission_id = ? "
+            "AND (item_id IS NULL OR item_id = ?) "
             "ORDER BY id",
             (item.transmission_id, item_id),
         ).fetchall()

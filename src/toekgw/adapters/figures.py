@@ -1,0 +1,86 @@
+"""The journal figures ``/metrics`` shows, read by the service's ``journal-figures`` job.
+
+- ``items{kind,state}``: payments (and every other item kind of a present flow) per state;
+- ``overdue_items{counterpart}``: NemKonto payments with no answer within ``overdue_hours``;
+- ``error_list_entries{counterpart}``: unresolved entries on the error list;
+- ``queue_depth{queue}``: messages waiting on the embedded queue's request and reply queues
+  (a queue manager's own depths are its monitoring's: ``pymqi`` inquiry is not wired here).
+
+One pass over the journal per run (the job's interval, default one minute): a scrape only
+reads the latest figures, however often Prometheus asks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import closing
+
+from toekgw.adapters.eindkomst.settings import EINDKOMST_SECTION
+from toekgw.adapters.nemkonto import NEMKONTO_SECTION, flow_settings, overdue_payments
+from toekgw.gateway.config import Settings
+from toekgw.gateway.journal import JournalReader, open_journal
+from toekgw.gateway.metrics import Figure
+from toekgw.gateway.transport.config import MqSettings, open_queue
+from toekgw.gateway.transport.mq import SqliteQueue
+
+__all__ = ["journal_figures"]
+
+
+def journal_figures(settings: Settings, now: dt.datetime) -> list[Figure]:
+    with closing(open_journal(settings.journal)) as journal:
+        figures = list(_items(journal))
+        figures.extend(_errors(journal))
+        if settings.section(NEMKONTO_SECTION) is not None:
+            late = overdue_payments(journal, flow_settings(settings), now)
+            figures.append(
+                Figure(
+                    "overdue_items",
+                    "Items with no answer within their counterpart's overdue time.",
+                    len(late),
+                    {"counterpart": "nemkonto"},
+                )
+            )
+    figures.extend(_queues(settings))
+    return figures
+
+
+def _items(journal: JournalReader) -> Iterator[Figure]:
+    counts: Counter[tuple[str, str]] = Counter()
+    for tx in journal.transmissions():
+        for item in journal.items(tx.id):
+            counts[(tx.kind, item.state)] += 1
+    for (kind, state), n in sorted(counts.items()):
+        labels = {"kind": kind, "state": state}
+        yield Figure("items", "Journaled items per kind and state.", n, labels)
+
+
+def _errors(journal: JournalReader) -> Iterator[Figure]:
+    counts = Counter(entry.counterpart for entry in journal.errors())
+    for counterpart, n in sorted(counts.items()):
+        yield Figure(
+            "error_list_entries",
+            "Unresolved entries on the error list.",
+            n,
+            {"counterpart": counterpart},
+        )
+
+
+def _queues(settings: Settings) -> Iterator[Figure]:
+    wanted: dict[tuple[str, str], MqSettings] = {}
+    nemkonto = settings.section(NEMKONTO_SECTION)
+    if nemkonto is not None:
+        for name in (nemkonto.request_queue, nemkonto.reply_queue):
+            wanted.setdefault((str(nemkonto.mq.queue_db), name), nemkonto.mq)
+    eindkomst = settings.section(EINDKOMST_SECTION)
+    if eindkomst is not None:
+        for name in (eindkomst.request_queue, eindkomst.reply_queue):
+            wanted.setdefault((str(eindkomst.mq.queue_db), name), eindkomst.mq)
+    for (_db, name), mq in wanted.items():
+        if mq.transport != "sqlite":
+            continue
+        with closing(open_queue(mq)) as queue:
+            assert isinstance(queue, SqliteQueue)
+            depth = queue.depth(name)
+        yield Figure("queue_depth", "Messages waiting on a queue.", depth, {"queue": name})
