@@ -25,9 +25,13 @@ from toekgw.gateway.journal.model import (
     JournalError,
     KindSpec,
     Lifecycle,
+    MemberMove,
+    MemberMoves,
+    MemberTotal,
     NewItem,
     NewTransmission,
     StateError,
+    StateTotal,
     Transmission,
 )
 from toekgw.gateway.journal.sqlite import SqliteJournal
@@ -48,10 +52,14 @@ __all__ = [
     "JournalReader",
     "KindSpec",
     "Lifecycle",
+    "MemberMove",
+    "MemberMoves",
+    "MemberTotal",
     "NewItem",
     "NewTransmission",
     "SqliteJournal",
     "StateError",
+    "StateTotal",
     "Transmission",
     "open_journal",
 ]

@@ -12,7 +12,6 @@ from __future__ import annotations
 from toekgw.gateway.journal._sqlite_connection import now
 from toekgw.gateway.journal._sqlite_errors import ErrorList
 from toekgw.gateway.journal._sqlite_items import BATCH as BATCH
-from toekgw.gateway.journal._sqlite_items import Items
 from toekgw.gateway.journal._sqlite_members import Members
 from toekgw.gateway.journal.model import (
     Event,
@@ -22,7 +21,7 @@ from toekgw.gateway.journal.model import (
 __all__ = ["SqliteJournal", "now"]
 
 
-class SqliteJournal(Items, Members, ErrorList):
+class SqliteJournal(Members, ErrorList):
     """The :class:`~toekgw.gateway.journal.base.Journal` on one SQLite file."""
 
     def events(self, transmission_id: int) -> list[Event]:
