@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections import Counter
 
 import click
 from rich.console import Console
@@ -45,12 +44,9 @@ def show_payments(
     settings: Settings, journal: SqliteJournal, console: Console, *, as_json: bool
 ) -> None:
     flow = flow_settings(settings)
-    count: Counter[str] = Counter()
-    total: Counter[str] = Counter()
-    for tx in journal.transmissions(kind=flow.payment_kind):
-        for item in journal.items(tx.id):
-            count[item.state] += 1
-            total[item.state] += item.amount_ore
+    totals = journal.state_totals(flow.payment_kind)
+    count = {t.state: t.count for t in totals}
+    total = {t.state: t.total_ore for t in totals}
     late = overdue_payments(journal, flow, dt.datetime.now(dt.UTC))
     if as_json:
         click.echo(

@@ -68,17 +68,29 @@ class Members(Items):
             )
         return len(rows)
 
-    def members(self, transmission_id: int, *, current_only: bool = False) -> Iterator[Item]:
+    def members(
+        self,
+        transmission_id: int,
+        *,
+        current_only: bool = False,
+        states: Collection[str] | None = None,
+    ) -> Iterator[Item]:
         """The transmission's member items in order. ``current_only``: only those whose latest
-        membership is this transmission (not since carried by a later one)."""
+        membership is this transmission (not since carried by a later one); ``states``: only
+        those in one of these states."""
         sql = (
             f"SELECT {ITEM_COLUMNS} FROM transmission_members m "
             "JOIN items i ON i.id = m.item_id JOIN events e ON e.id = i.created_event "
             "WHERE m.transmission_id = ?"
         )
+        args: list[object] = [transmission_id]
         if current_only:
             sql += " AND i.carrier_id = m.transmission_id"
-        for row in self._db.execute(sql + " ORDER BY m.seq", (transmission_id,)).fetchall():
+        if states is not None:
+            wanted = list(states)
+            sql += f" AND i.state IN ({_marks(wanted)})"
+            args.extend(wanted)
+        for row in self._db.execute(sql + " ORDER BY m.seq", args).fetchall():
             yield item_from_row(row)
 
     def member(self, transmission_id: int, member_key: str) -> Item | None:

@@ -96,9 +96,15 @@ class JournalReader(Protocol):
         """Every item in ``state`` of every transmission of ``kind``, oldest first."""
         ...
 
-    def members(self, transmission_id: int, *, current_only: bool = False) -> Iterator[Item]:
+    def members(
+        self,
+        transmission_id: int,
+        *,
+        current_only: bool = False,
+        states: Collection[str] | None = None,
+    ) -> Iterator[Item]:
         """The items an outbound transmission carries, in order (``current_only``: not since
-        carried by a later transmission)."""
+        carried by a later transmission; ``states``: only those in one of these states)."""
         ...
 
     def member(self, transmission_id: int, member_key: str) -> Item | None: ...
