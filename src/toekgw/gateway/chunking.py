@@ -15,16 +15,17 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 if TYPE_CHECKING:
     from _typeshed import SupportsRichComparison
 
-__all__ = ["Chunk", "ChunkingError", "canonical_key", "chunk_items"]
+__all__ = ["Chunk", "ChunkingError", "canonical_key", "chunk_items", "chunk_sorted"]
 
 T = TypeVar("T")
 
@@ -112,22 +113,65 @@ def chunk_items(
     return chunks
 
 
+def chunk_sorted(
+    items: Iterable[T],
+    *,
+    group_key: Callable[[T], GroupKey],
+    item_key: Callable[[T], str],
+    max_count: int,
+    namespace: uuid.UUID,
+    max_bytes: int | None = None,
+    size_of: Callable[[T], int] | None = None,
+    overhead: int = 0,
+) -> Iterator[Chunk[T]]:
+    """The chunks :func:`chunk_items` makes of the same items, one at a time, for items that
+    come in its order already (by group key, then by item key): memory holds one chunk,
+    whatever the number of items. Items out of that order are refused (ChunkingError)."""
+    if max_count < 1:
+        raise ValueError("max_count must be at least 1")
+    if max_bytes is not None and size_of is None:
+        raise ValueError("max_bytes needs size_of")
+    previous: GroupKey | None = None
+    for group, members in itertools.groupby(items, key=group_key):
+        if previous is not None and _group_sort_key(group) <= _group_sort_key(previous):
+            raise ChunkingError(f"group {canonical_key(group)!r} comes out of order")
+        previous = group
+        yield from _split(
+            group,
+            _in_order(group, members, item_key),
+            item_key,
+            max_count,
+            max_bytes,
+            size_of,
+            overhead,
+            namespace,
+        )
+
+
+def _in_order(group: GroupKey, members: Iterable[T], item_key: Callable[[T], str]) -> Iterator[T]:
+    last: str | None = None
+    for item in members:
+        key = item_key(item)
+        if last is not None and key <= last:
+            what = "occurs twice" if key == last else "comes out of order"
+            raise ChunkingError(f"item key {key!r} {what} in group {canonical_key(group)!r}")
+        last = key
+        yield item
+
+
 def _split(
     group: GroupKey,
-    members: Sequence[T],
+    members: Iterable[T],
     item_key: Callable[[T], str],
     max_count: int,
     max_bytes: int | None,
     size_of: Callable[[T], int] | None,
     overhead: int,
     namespace: uuid.UUID,
-) -> list[Chunk[T]]:
-    out: list[Chunk[T]] = []
+) -> Iterator[Chunk[T]]:
+    sequence = 0
     current: list[T] = []
     size = overhead
-
-    def close() -> None:
-        out.append(_make_chunk(group, len(out) + 1, current, size, item_key, namespace))
 
     for item in members:
         item_size = size_of(item) if size_of is not None else 0
@@ -139,14 +183,14 @@ def _split(
         too_many = len(current) >= max_count
         too_big = max_bytes is not None and size + item_size > max_bytes
         if current and (too_many or too_big):
-            close()
+            sequence += 1
+            yield _make_chunk(group, sequence, current, size, item_key, namespace)
             current = []
             size = overhead
         current.append(item)
         size += item_size
     if current:
-        close()
-    return out
+        yield _make_chunk(group, sequence + 1, current, size, item_key, namespace)
 
 
 def _make_chunk(

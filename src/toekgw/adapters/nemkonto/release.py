@@ -10,7 +10,9 @@ In one durable journal transaction:
 3. pending payments that are due (straks, or from ``banking_days_before`` banking days before
    their disposition date) are bundled per municipality and disposition date, each bundle is
    journaled (``prepared``, with its members, its SHA-256 and everything needed to build it
-   again byte for byte), and the payments move to ``released``.
+   again byte for byte), and the payments move to ``released``. The journal streams the
+   pending payments in bundle order and each bundle is journaled as soon as it is full, so
+   memory holds one bundle however many payments the month has.
 
 Nothing is put on a queue here: :func:`toekgw.adapters.nemkonto.send.send_bundles` does that.
 A crash before the commit leaves everything as it was, and a re-run makes the same bundles with the
@@ -22,17 +24,18 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
-from collections import defaultdict
+import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from toekgw.adapters.g68.payments import PAYMENT_ITEM, PaymentInstruction
-from toekgw.adapters.nemkonto.bundling import ReleasedPayment, attempt_namespace, make_bundles
+from toekgw.adapters.g68.payments import PAYMENT_ITEM
+from toekgw.adapters.nemkonto.bundling import ReleasedPayment, attempt_namespace, stream_bundles
 from toekgw.adapters.nemkonto.orders import instruction_of, payment_order, recipient_key
 from toekgw.adapters.nemkonto.settings import BLOCKS_KIND, BUNDLE_KIND, FlowSettings
 from toekgw.formats.findings import Finding, Severity
 from toekgw.formats.nemkonto import PaymentBundle, build_bundle
 from toekgw.gateway.banking_days import is_due_for_release
-from toekgw.gateway.journal import Item, Journal, JournalError, NewTransmission
+from toekgw.gateway.journal import Journal, JournalError, NewTransmission
 
 __all__ = ["PreparedBundle", "ReleaseResult", "active_blocks", "define_kinds", "release"]
 
@@ -114,30 +117,32 @@ def release(
     *,
     now: dt.datetime | None = None,
 ) -> ReleaseResult:
-    """Apply recalls and blocks, then bundle and journal every payment due on ``today``."""
+    """Apply recalls and blocks, then bundle and journal every payment due on ``today``: the
+    pending payments are streamed from the journal in bundle order, and each bundle is
+    journaled as soon as it is full, so memory holds one bundle."""
     created_at = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(microsecond=0)
     define_kinds(journal, settings)
     result = ReleaseResult(today)
     with journal.transaction(durable=True):
         _apply_recalls(journal, settings, result)
-        pending = _apply_blocks(journal, settings, result)
-        due: list[tuple[Item, PaymentInstruction]] = []
-        for item, instr in pending:
-            date = instr.disposition_date or today
-            if not is_due_for_release(
-                date,
-                today,
-                banking_days_before=settings.banking_days_before,
-                immediate=instr.straks,
+        blocked = _lift_blocks(journal, settings, result)
+        hold: list[int] = []
+        # payment id -> item id and municipality, for the bundle being filled
+        item_of: dict[str, tuple[int, str]] = {}
+        due = _due(journal, settings, today, blocked, hold, item_of, result)
+        for attempt, payments in itertools.groupby(due, key=lambda d: d[0]):
+            for bundle in stream_bundles(
+                (p for _, p in payments),
+                settings.authorities,
+                created_at=created_at,
+                max_payments=settings.max_payments,
+                max_bytes=settings.max_bytes,
+                namespace=attempt_namespace(attempt),
             ):
-                result.waiting += 1
-            elif instr.municipality not in settings.authorities:
-                result.no_agreement[instr.municipality] = (
-                    result.no_agreement.get(instr.municipality, 0) + 1
-                )
-            else:
-                due.append((item, instr))
-        _bundle(journal, settings, due, today, created_at, result)
+                _journal_bundle(journal, settings, bundle, attempt, item_of, result)
+        result.blocked = len(
+            journal.set_items_state(hold, "pending", "blocked", reason="the recipient is blocked")
+        )
     return result
 
 
@@ -200,9 +205,9 @@ def _blocks_ref(settings: FlowSettings) -> str:
     return f"{settings.counterpart}:recipient-blocks"
 
 
-def _apply_blocks(
-    journal: Journal, settings: FlowSettings, result: ReleaseResult
-) -> list[tuple[Item, PaymentInstruction]]:
+def _lift_blocks(journal: Journal, settings: FlowSettings, result: ReleaseResult) -> set[str]:
+    """Held payments whose recipient's block was lifted are pending again; the keys of the
+    recipients blocked now."""
     blocked = active_blocks(journal, settings)
     lifted = [
         i.id
@@ -212,84 +217,59 @@ def _apply_blocks(
     result.unblocked = len(
         journal.set_items_state(lifted, "blocked", "pending", reason="the recipient's block lifted")
     )
-    pending: list[tuple[Item, PaymentInstruction]] = []
-    hold: list[int] = []
-    for item in journal.items_of_kind(settings.payment_kind, "pending"):
+    return blocked
+
+
+def _due(
+    journal: Journal,
+    settings: FlowSettings,
+    today: dt.date,
+    blocked: set[str],
+    hold: list[int],
+    item_of: dict[str, tuple[int, str]],
+    result: ReleaseResult,
+) -> Iterator[tuple[int, ReleasedPayment]]:
+    """``(attempt, payment)`` for each pending payment due today, in bundle order; those
+    waiting and those without an agreement are counted, those to a blocked recipient held."""
+    due_on: dict[tuple[dt.date, bool], bool] = {}
+    for attempt, item in journal.items_to_carry(settings.payment_kind, "pending", floor=today):
         instr = instruction_of(item)
         if blocked and recipient_key(instr) in blocked:
             hold.append(item.id)
+            continue
+        date = instr.disposition_date or today
+        key = (date, instr.straks)
+        if key not in due_on:
+            due_on[key] = is_due_for_release(
+                date,
+                today,
+                banking_days_before=settings.banking_days_before,
+                immediate=instr.straks,
+            )
+        if not due_on[key]:
+            result.waiting += 1
+        elif instr.municipality not in settings.authorities:
+            result.no_agreement[instr.municipality] = (
+                result.no_agreement.get(instr.municipality, 0) + 1
+            )
         else:
-            pending.append((item, instr))
-    result.blocked = len(
-        journal.set_items_state(hold, "pending", "blocked", reason="the recipient is blocked")
-    )
-    return pending
-
-
-def _bundle(
-    journal: Journal,
-    settings: FlowSettings,
-    due: list[tuple[Item, PaymentInstruction]],
-    today: dt.date,
-    created_at: dt.datetime,
-    result: ReleaseResult,
-) -> None:
-    if not due:
-        return
-    # A payment whose earlier bundle NemKonto could not read is bundled under a new id.
-    attempts = journal.memberships(item.id for item, _ in due)
-    by_attempt: dict[int, list[ReleasedPayment]] = defaultdict(list)
-    item_of: dict[str, Item] = {}
-    for item, instr in due:
-        authority = settings.authorities[instr.municipality]
-        date = max(instr.disposition_date or today, today)
-        by_attempt[len(attempts.get(item.id, []))].append(
-            ReleasedPayment(instr.municipality, date, payment_order(instr, authority))
-        )
-        item_of[instr.business_key] = item
-    reasons: dict[int, str] = {}
-    for attempt in sorted(by_attempt):
-        bundles = make_bundles(
-            by_attempt[attempt],
-            settings.authorities,
-            created_at=created_at,
-            max_payments=settings.max_payments,
-            max_bytes=settings.max_bytes,
-            namespace=attempt_namespace(attempt),
-        )
-        municipality_of = {p.order.payment_id: p.municipality for p in by_attempt[attempt]}
-        for bundle in bundles:
-            municipality = municipality_of[bundle.payments[0].payment_id]
-            tid = _journal_bundle(journal, settings, bundle, municipality, attempt)
-            journal.add_members(
-                tid, ((item_of[p.payment_id].id, p.payment_id) for p in bundle.payments)
-            )
-            for p in bundle.payments:
-                reasons[item_of[p.payment_id].id] = (
-                    f"released in NemKonto bundle {bundle.bundle_id}"
-                )
-            result.bundles.append(
-                PreparedBundle(
-                    tid,
-                    bundle.bundle_id,
-                    municipality,
-                    bundle.disposition_date,
-                    bundle.number_of_payments,
-                    bundle.control_sum_ore,
-                )
-            )
-            result.released += bundle.number_of_payments
-            result.released_ore += bundle.control_sum_ore
-    journal.set_items_state(list(reasons), "pending", "released", reason=reasons)
+            authority = settings.authorities[instr.municipality]
+            item_of[instr.business_key] = (item.id, instr.municipality)
+            order = payment_order(instr, authority)
+            yield attempt, ReleasedPayment(instr.municipality, max(date, today), order)
 
 
 def _journal_bundle(
     journal: Journal,
     settings: FlowSettings,
     bundle: PaymentBundle,
-    municipality: str,
     attempt: int,
-) -> int:
+    item_of: dict[str, tuple[int, str]],
+    result: ReleaseResult,
+) -> None:
+    """Journal one bundle (``prepared``, with its SHA-256 and everything needed to build it
+    again byte for byte), make its payments its members and move them to ``released``."""
+    municipality = item_of[bundle.payments[0].payment_id][1]
     body = build_bundle(bundle)
     tx = journal.create_transmission(
         NewTransmission(
@@ -320,4 +300,21 @@ def _journal_bundle(
             ),
         )
     )
-    return tx.id
+    journal.add_members(
+        tx.id, ((item_of.pop(p.payment_id)[0], p.payment_id) for p in bundle.payments)
+    )
+    journal.move_members(
+        tx.id, "pending", "released", reason=f"released in NemKonto bundle {bundle.bundle_id}"
+    )
+    result.bundles.append(
+        PreparedBundle(
+            tx.id,
+            bundle.bundle_id,
+            municipality,
+            bundle.disposition_date,
+            bundle.number_of_payments,
+            bundle.control_sum_ore,
+        )
+    )
+    result.released += bundle.number_of_payments
+    result.released_ore += bundle.control_sum_ore

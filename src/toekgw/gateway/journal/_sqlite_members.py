@@ -8,6 +8,7 @@ which transmissions carried an item and which one carries it now.
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from itertools import islice
@@ -28,6 +29,9 @@ __all__ = ["Members"]
 _MOVE_EVENTS = (
     "INSERT INTO events(at, transmission_id, item_id, scope, from_state, to_state, count, reason) "
 )
+
+
+_PAGE = 2_000
 
 
 def _marks(values: Sequence[object]) -> str:
@@ -264,3 +268,45 @@ class Members(Items):
         )
         db.execute("DELETE FROM member_moves")
         return MemberMoves(moved, int(unchanged), unknown, reported)
+
+    def items_to_carry(
+        self, kind: str, state: str, *, floor: dt.date
+    ) -> Iterator[tuple[int, Item]]:
+        """``(carried before, item)`` for every item in ``state`` of the transmissions of
+        ``kind``, ordered by how many transmissions carried it before, municipality,
+        disposition date (none or earlier than ``floor``: ``floor``) and business key.
+
+        The order is fixed at the call in a scratch table and read back a page at a time, so
+        memory holds one page and the caller may move the items it was given meanwhile (an
+        item no longer in ``state`` when its page is read is left out)."""
+        db = self._db
+        day = floor.isoformat()
+        with self.transaction():
+            db.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS carry_order "
+                "(n INTEGER PRIMARY KEY, item_id INTEGER NOT NULL, carried INTEGER NOT NULL)"
+            )
+            db.execute("DELETE FROM carry_order")
+            db.execute(
+                "INSERT INTO carry_order(item_id, carried) SELECT i.id, "
+                "(SELECT count(*) FROM transmission_members m WHERE m.item_id = i.id) AS carried "
+                "FROM items i JOIN transmissions t ON t.id = i.transmission_id "
+                "WHERE t.kind = ? AND i.state = ? ORDER BY carried, i.municipality, "
+                "max(coalesce(i.disposition_date, ?3), ?3), i.business_key",
+                (kind, state, day),
+            )
+        last = 0
+        while True:
+            rows = db.execute(
+                f"SELECT o.n, o.carried, {ITEM_COLUMNS} FROM carry_order o "
+                "JOIN items i ON i.id = o.item_id JOIN events e ON e.id = i.created_event "
+                "WHERE o.n > ? ORDER BY o.n LIMIT ?",
+                (last, _PAGE),
+            ).fetchall()
+            if not rows:
+                return
+            last = rows[-1][0]
+            for row in rows:
+                item = item_from_row(row[2:])
+                if item.state == state:
+                    yield int(row[1]), item

@@ -11,6 +11,7 @@ before the call returns.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Protocol
@@ -110,6 +111,16 @@ class JournalReader(Protocol):
     def member(self, transmission_id: int, member_key: str) -> Item | None: ...
 
     def memberships(self, item_ids: Iterable[int]) -> dict[int, list[int]]: ...
+
+    def items_to_carry(
+        self, kind: str, state: str, *, floor: dt.date
+    ) -> Iterator[tuple[int, Item]]:
+        """``(carried before, item)`` for every item in ``state`` of the transmissions of
+        ``kind``, ordered by how many transmissions carried it before, municipality,
+        disposition date (none or earlier than ``floor``: ``floor``) and business key; fixed
+        at the call and streamed (memory holds a page), so the caller may move the items it
+        was given while it reads on (an item no longer in ``state`` is left out)."""
+        ...
 
     def member_totals(
         self, counterpart: str, kind: str, *, transmission_id: int | None = None
