@@ -193,3 +193,37 @@ def test_migration_5_fills_the_columns_of_an_older_journal(
     assert (three.municipality, three.carrier_id) == (None, None)
     assert [i.business_key for i in journal.members(bundle.id, current_only=True)] == ["p2"]
     assert journal.move_members(later.id, "pending", "released", reason="bundled") == 1
+
+
+def test_items_to_carry_orders_by_attempt_municipality_date_and_key(tmp_path: Path) -> None:
+    journal = open_journal(tmp_path / "j.sqlite")
+    journal.define_kind(IN)
+    journal.define_kind(OUT)
+    source = journal.create_transmission(NewTransmission("ksd", "in", "journaled"))
+    early, late = DAY - dt.timedelta(days=5), DAY + dt.timedelta(days=1)
+    given = [
+        ("k5", "851", DAY),
+        ("k4", "101", late),
+        ("k3", "101", None),
+        ("k2", "101", early),
+        ("k1", "101", DAY),
+        ("k0", "101", late),
+    ]
+    journal.add_items(
+        source.id,
+        [NewItem(k, 1, municipality=m, disposition_date=d) for k, m, d in given],
+        state="pending",
+        reason="in",
+    )
+    ids = {i.business_key: i.id for i in journal.items(source.id)}
+    carried = journal.create_transmission(NewTransmission("nk", "out", "prepared", ref="B0"))
+    journal.add_members(carried.id, [(ids["k1"], "k1")])  # carried once before: goes last
+    order = []
+    with journal.transaction():
+        for attempt, item in journal.items_to_carry("in", "pending", floor=DAY):
+            order.append((attempt, item.business_key))
+            # moving what was read does not disturb the rest
+            journal.set_item_state(item.id, "released", reason="bundled")
+    # none and early count as the floor: k2, k3 (by key) on DAY, then k0, k4 on late
+    assert order == [(0, "k2"), (0, "k3"), (0, "k0"), (0, "k4"), (0, "k5"), (1, "k1")]
+    assert list(journal.items_to_carry("in", "pending", floor=DAY)) == []
