@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.crashkit import Rig
+from tests.servers import RabbitNode, start_rabbitmq
 
 
 @pytest.fixture
@@ -18,3 +19,11 @@ def rig(tmp_path: Path) -> Iterator[Rig]:
         yield started
     finally:
         started.stop()
+
+
+@pytest.fixture(scope="session")
+def rabbitmq(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RabbitNode]:
+    """A private RabbitMQ node for the whole session (tests/servers.py), skipped where
+    rabbitmq-server is not installed unless TOEKGW_REQUIRE_RABBITMQ=1."""
+    with start_rabbitmq(tmp_path_factory.mktemp("rabbitmq")) as node:
+        yield node

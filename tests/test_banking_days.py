@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
 from toekgw.gateway.banking_days import (
+    BankCalendar,
     add_banking_days,
+    easter_sunday,
     is_banking_day,
     is_due_for_release,
     next_banking_day,
@@ -89,3 +92,67 @@ def test_due_for_release() -> None:
     assert is_due_for_release(disposition, D(2026, 11, 1), immediate=True)
     assert is_due_for_release(disposition, D(2026, 11, 25), banking_days_before=1)
     assert not is_due_for_release(disposition, D(2026, 11, 24), banking_days_before=1)
+
+
+@pytest.mark.parametrize(
+    ("day", "expected"),
+    [
+        (D(2026, 5, 15), False),  # the Friday after Ascension Day 2026 (14 May)
+        (D(2027, 5, 7), False),  # the Friday after Ascension Day 2027 (6 May)
+        (D(2025, 5, 30), False),  # the Friday after Ascension Day 2025 (29 May)
+        (D(2026, 5, 13), True),
+        (D(2026, 5, 18), True),
+        (D(2027, 5, 10), True),
+    ],
+)
+def test_the_friday_after_ascension_is_a_closing_day(day: dt.date, expected: bool) -> None:
+    assert is_banking_day(day) is expected
+
+
+def test_release_in_the_ascension_week_2026() -> None:
+    # Monday 18 May 2026: Fri 15 (closing day), Thu 14 (Ascension) -> Wed 13 (1), Tue 12 (2).
+    assert release_date(D(2026, 5, 18)) == D(2026, 5, 12)
+    assert not is_due_for_release(D(2026, 5, 18), D(2026, 5, 11))
+    assert is_due_for_release(D(2026, 5, 18), D(2026, 5, 12))
+
+
+def test_release_in_the_ascension_week_2027() -> None:
+    # Monday 10 May 2027: Fri 7 (closing day), Thu 6 (Ascension) -> Wed 5 (1), Tue 4 (2).
+    assert release_date(D(2027, 5, 10)) == D(2027, 5, 4)
+    assert add_banking_days(D(2027, 5, 5), 1) == D(2027, 5, 10)
+
+
+def test_easter_sunday_matches_the_holidays_package() -> None:
+    import holidays
+
+    for year in range(2020, 2040):
+        public = holidays.country_holidays("DK", years=year, categories=("public",))
+        assert public.get(easter_sunday(year)) is not None, year
+
+
+def test_extra_closing_days_from_configuration() -> None:
+    calendar = BankCalendar.with_extra([D(2026, 11, 23)])
+    assert not calendar.is_banking_day(D(2026, 11, 23))
+    assert is_banking_day(D(2026, 11, 23))  # the standard calendar is unchanged
+    # Wednesday 25 Nov 2026: Tue 24 (1), Mon 23 closed, Fri 20 (2).
+    assert calendar.release_date(D(2026, 11, 25)) == D(2026, 11, 20)
+    assert release_date(D(2026, 11, 25)) == D(2026, 11, 23)
+
+
+def test_extra_closing_days_are_read_from_the_nemkonto_table(tmp_path: Path) -> None:
+    from toekgw.adapters.nemkonto.settings import NEMKONTO_SECTION, NemKontoSettings
+    from toekgw.gateway.config import ConfigError, CoreSettings, Table
+
+    core = CoreSettings(tmp_path / "c.toml", tmp_path / "j.sqlite", tmp_path)
+
+    def parse(extra: object) -> NemKontoSettings:
+        data = {
+            "mq": {"transport": "sqlite", "queue_db": "q.sqlite"},
+            "authorities": {},
+            "extra_closing_days": extra,
+        }
+        return NEMKONTO_SECTION.parse(Table(tmp_path / "c.toml", "nemkonto", data), core)
+
+    assert parse([D(2027, 6, 4)]).extra_closing_days == (D(2027, 6, 4),)
+    with pytest.raises(ConfigError, match=r"extra_closing_days: expected a list of dates"):
+        parse(["2027-06-04"])

@@ -220,10 +220,10 @@ def test_items_to_carry_orders_by_attempt_municipality_date_and_key(tmp_path: Pa
     journal.add_members(carried.id, [(ids["k1"], "k1")])  # carried once before: goes last
     order = []
     with journal.transaction():
-        for attempt, item in journal.items_to_carry("in", "pending", floor=DAY):
+        for attempt, item in journal.items_to_carry(["in"], "pending", floor=DAY):
             order.append((attempt, item.business_key))
             # moving what was read does not disturb the rest
             journal.set_item_state(item.id, "released", reason="bundled")
     # none and early count as the floor: k2, k3 (by key) on DAY, then k0, k4 on late
     assert order == [(0, "k2"), (0, "k3"), (0, "k0"), (0, "k4"), (0, "k5"), (1, "k1")]
-    assert list(journal.items_to_carry("in", "pending", floor=DAY)) == []
+    assert list(journal.items_to_carry(["in"], "pending", floor=DAY)) == []

@@ -173,7 +173,8 @@ def test_payment_idents_and_recalls_are_matched_against_the_journal(grig: Rig) -
         "G68_1.txt", _lines(list(encode_delivery(G68Delivery(header(G68Form.FAST), paid))))
     )
     assert [o.status for o in receive(grig)] == ["received"]
-    # Delivery 18: payment 1 again (same ident), a recall of payment 2, a recall of nothing.
+    # Delivery 18: payment 1 again (same ident), a recall of payment 2, a recall of nothing,
+    # and payment 1's paying unit, beneficiary, amount and date under a new ident (a suspect).
     again = [
         payment(1),
         payment(2, sign="-", payment_ident=paid[1].payment_ident),
@@ -196,6 +197,7 @@ def test_payment_idents_and_recalls_are_matched_against_the_journal(grig: Rig) -
     assert [(f.line, f.code) for f in entry.findings] == [
         (2, "g68.payment.ident_reused"),
         (4, "g68.recall.unmatched"),
+        (5, "g68.payment.suspected_duplicate"),
     ]
     assert "already used by item '29189846:000000000000000001' of transmission #1" in (
         entry.findings[0].message

@@ -2,7 +2,8 @@
 
 :func:`toekgw.gateway.config.load_settings` reads ``[journal]``, ``[staging]`` and whatever
 sections are registered; importing this module registers the built-in ones (in the order their
-tables are read): ``[serviceplatform]``, ``[receive.*]``, ``[eindkomst]``, ``[nemkonto]``.
+tables are read): ``[serviceplatform]``, ``[receive.*]``, ``[eindkomst]``, ``[nemkonto]``,
+``[payments]``, and the service's ``[run]``.
 An embedding application with an adapter of its own registers its section
 (:func:`toekgw.gateway.config.register_section`) before it loads the file.
 """
@@ -13,13 +14,22 @@ from pathlib import Path
 
 from toekgw.adapters.eindkomst.settings import EINDKOMST_SECTION
 from toekgw.adapters.nemkonto.settings import NEMKONTO_SECTION
+from toekgw.adapters.payments.settings import PAYMENTS_SECTION
 from toekgw.adapters.serviceplatform.settings import RECEIVE, SERVICEPLATFORM_SECTION
 from toekgw.gateway.config import ConfigError, Settings
 from toekgw.gateway.config import load_settings as _load
+from toekgw.gateway.service_config import RUN_SECTION
 
 __all__ = ["BUILTIN_SECTIONS", "ConfigError", "Settings", "load_settings"]
 
-BUILTIN_SECTIONS = (SERVICEPLATFORM_SECTION, RECEIVE, EINDKOMST_SECTION, NEMKONTO_SECTION)
+BUILTIN_SECTIONS = (
+    SERVICEPLATFORM_SECTION,
+    RECEIVE,
+    EINDKOMST_SECTION,
+    NEMKONTO_SECTION,
+    PAYMENTS_SECTION,
+    RUN_SECTION,
+)
 
 
 def load_settings(path: str | Path | None = None) -> Settings:

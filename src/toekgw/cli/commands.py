@@ -12,6 +12,7 @@ def register(root: click.Group) -> None:
     from toekgw.cli.eindkomst import eindkomst
     from toekgw.cli.errors import errors
     from toekgw.cli.nemkonto import nemkonto
+    from toekgw.cli.run import run
     from toekgw.cli.send import send
     from toekgw.cli.status import status
 
@@ -31,3 +32,4 @@ def register(root: click.Group) -> None:
     root.add_command(demo.demo)
     root.add_command(eindkomst)
     root.add_command(nemkonto)
+    root.add_command(run)

@@ -12,6 +12,7 @@ import click
 from toekgw.adapters.config import load_settings
 from toekgw.adapters.serviceplatform import open_transport, serviceplatform_settings
 from toekgw.cli.options import config_option
+from toekgw.formats.findings import first_and_more
 from toekgw.gateway.errors import GatewayError
 from toekgw.gateway.journal import open_journal
 from toekgw.gateway.transport.sftp import (
@@ -45,11 +46,10 @@ def doctor(config_path: Path | None) -> None:
         finally:
             journal.close()
         if problems_found:
-            more = f" (and {len(problems_found) - 1} more)" if len(problems_found) > 1 else ""
             report(
                 False,
                 f"journal {settings.journal} fails its integrity check in {took:.1f} s: "
-                f"{problems_found[0]}{more}; release, send and receive refuse to run on it",
+                f"{first_and_more(problems_found)}; release, send and receive refuse to run on it",
             )
         else:
             report(

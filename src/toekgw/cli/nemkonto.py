@@ -24,6 +24,7 @@ from toekgw.adapters.nemkonto import (
     release,
     send_bundles,
 )
+from toekgw.adapters.payments import PaymentControls, payments_settings
 from toekgw.cli.options import config_option
 from toekgw.formats.findings import mask_cpr_in_text
 from toekgw.gateway.config import Settings
@@ -69,10 +70,12 @@ def nemkonto() -> None:
 @click.option("--json", "as_json", is_flag=True, help="JSON instead of text.")
 @config_option
 def release_command(today: dt.datetime | None, as_json: bool, config_path: Path | None) -> None:
-    """Apply recalls and blocks, then bundle and journal every payment that is due."""
+    """Apply recalls, blocks and the payment controls (duplicates, amount limits, accounts),
+    then bundle and journal every payment that is due."""
     day = today.date() if today else dt.date.today()
-    with opened(config_path, moves_money="nemkonto-release") as (_settings, flow, journal):
-        result = release(journal, flow, day)
+    with opened(config_path, moves_money="nemkonto-release") as (settings, flow, journal):
+        controls = PaymentControls(payments_settings(settings), dt.datetime.now(dt.UTC))
+        result = release(journal, flow, day, controls=controls)
     if as_json:
         click.echo(json.dumps(result.as_dict(), indent=2))
         return
@@ -82,6 +85,9 @@ def release_command(today: dt.datetime | None, as_json: bool, config_path: Path 
         f"{result.blocked} newly blocked, {result.unblocked} unblocked, {result.recalled} "
         f"recalled, {result.recalls_refused} recalls refused"
     )
+    for state, n in sorted(result.held.items()):
+        click.echo(f"  payment controls: {n} payments moved to {state} (toekgw payments find "
+                   f"--state {state})")  # fmt: skip
     for b in result.bundles:
         click.echo(
             f"  bundle {b.bundle_id}: {b.count} payments, {kroner(b.total_ore)} kr, "
@@ -93,7 +99,8 @@ def release_command(today: dt.datetime | None, as_json: bool, config_path: Path 
             "[nemkonto.authorities]",
             err=True,
         )
-    if result.recalls_refused or result.no_agreement:
+    findings = set(result.held) & {"suspected-duplicate", "over-limit"}
+    if result.recalls_refused or result.no_agreement or findings:
         raise SystemExit(1)
 
 

@@ -219,16 +219,19 @@ def _print_history(console: Console, h: ItemHistory) -> None:
 
 
 _PAYMENT_FIELDS = frozenset(f.name for f in dataclasses.fields(PaymentInstruction))
+_FOLLOW_UP_FIELDS = frozenset({"follow_up_key", "follows"})
 
 
 def _payment(h: ItemHistory) -> str | None:
     """What the payload of a payment says, the beneficiary's CPR masked."""
     data = h.item.data
-    if not data or set(data) != _PAYMENT_FIELDS:
+    if not data or not _PAYMENT_FIELDS - _FOLLOW_UP_FIELDS <= set(data) <= _PAYMENT_FIELDS:
         return None
     p = PaymentInstruction.from_data(data)
     beneficiary = mask_cpr(p.beneficiary) if p.ident_code == "02" else p.beneficiary
     what = "recall of payment" if p.recall else "payment"
+    if p.follows:
+        what = f"follow-up of payment {p.follows}: payment"
     date = p.disposition_date.isoformat() if p.disposition_date else "-"
     return (
         f"{what} {p.payment_ident} of supplier {p.supplier_id} delivery {p.delivery_number}: "

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 __all__ = [
     "Finding",
     "Severity",
+    "first_and_more",
     "mask_cpr",
     "mask_cpr_in_text",
 ]
@@ -69,6 +70,16 @@ def mask_cpr_in_text(text: str) -> str:
     'found 010101-**** and 02O110000230278****'
     """
     return _LONG_RUN.sub(_mask_long_run, _CPR_IN_TEXT.sub(r"\1-****", text))
+
+
+def first_and_more(texts: list[str], shown: int = 1, sep: str = "; ") -> str:
+    """The first ``shown`` of ``texts`` and how many more there are: a one-line summary.
+
+    >>> first_and_more(["page 3 is damaged", "page 4 is damaged"])
+    'page 3 is damaged (and 1 more)'
+    """
+    more = f" (and {len(texts) - shown} more)" if len(texts) > shown else ""
+    return sep.join(texts[:shown]) + more
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,7 +32,7 @@ __all__ = [
 
 DEFAULT_MAX_FINDINGS = 100
 
-_NS = re.compile(r"\{[^}]*\}")
+_NS = re.compile(r"\{[^}'\s]+\}")  # a namespace URI, not an enumeration's value set
 _EXPECTED = re.compile(r"Expected is (?:one of )?\( ?(.+?) ?\)")
 _FACETS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"accepted by the pattern '(.*)'"), "a value matching {0}"),

@@ -14,6 +14,7 @@ configuration and its keys and journal can move together.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import os
 import tomllib
@@ -141,6 +142,18 @@ class Table:
         ):
             raise ConfigError(
                 f"{self.where(key)}: expected a non-empty list of names, found {value!r}"
+            )
+        return tuple(value)
+
+    def dates(self, key: str) -> tuple[dt.date, ...]:
+        """A list of TOML dates (``[2026-11-23]``), empty when the key is absent."""
+        value = self._get(key, [])
+        if not isinstance(value, list) or not all(
+            isinstance(v, dt.date) and not isinstance(v, dt.datetime) for v in value
+        ):
+            raise ConfigError(
+                f"{self.where(key)}: expected a list of dates (YYYY-MM-DD, unquoted), "
+                f"found {value!r}"
             )
         return tuple(value)
 

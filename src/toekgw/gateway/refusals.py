@@ -12,12 +12,14 @@ from __future__ import annotations
 import logging
 
 from toekgw.formats.findings import Finding, Severity
+from toekgw.gateway.errors import is_environmental
 from toekgw.gateway.journal import Journal
 
 __all__ = [
     "FAILED_MESSAGE",
     "MAX_ATTEMPTS_PER_RUN",
     "REFUSED",
+    "FailedMessages",
     "list_failed_message",
     "list_refusal",
 ]
@@ -56,6 +58,31 @@ def list_failed_message(
         _list_once(journal, counterpart, name, "message", finding, same_code_is_enough=True)
     except Exception as exc:  # the journal itself may be what failed (a full disk)
         _log.error("could not put %s on the error list: %s", name, exc)
+
+
+class FailedMessages:
+    """One run's messages that broke their reader, for a flow that takes a queue.
+
+    After the caller has backed out the message's unit of work, :meth:`set_aside` decides:
+    an error of the environment (:func:`~toekgw.gateway.errors.is_environmental`) stops the run;
+    otherwise the message is listed and the run goes on with the next one - unless the same
+    message has failed :data:`MAX_ATTEMPTS_PER_RUN` times already.
+    """
+
+    def __init__(self, journal: Journal, counterpart: str, queue: str) -> None:
+        self.journal = journal
+        self.counterpart = counterpart
+        self.queue = queue
+        self._attempts: dict[bytes, int] = {}
+
+    def set_aside(self, msg_id: bytes, error: Exception) -> None:
+        """Return to go on with the next message; raise ``error`` to stop the run."""
+        if is_environmental(error):
+            raise error
+        list_failed_message(self.journal, self.counterpart, self.queue, msg_id, error)
+        self._attempts[msg_id] = self._attempts.get(msg_id, 0) + 1
+        if self._attempts[msg_id] > MAX_ATTEMPTS_PER_RUN:
+            raise error
 
 
 def _list_once(

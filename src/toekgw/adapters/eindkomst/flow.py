@@ -69,7 +69,7 @@ from toekgw.formats.eindkomst.records import ErrorReceipt, SumReceipt
 from toekgw.formats.eindkomst.report import DEFAULT_MAX_MESSAGE_BYTES
 from toekgw.formats.eindkomst.taxcards import Withholding, withholding
 from toekgw.formats.findings import Finding, Severity
-from toekgw.gateway.errors import InputError, is_environmental
+from toekgw.gateway.errors import InputError
 from toekgw.gateway.faults import crash_point
 from toekgw.gateway.journal import (
     DuplicateTransmission,
@@ -78,7 +78,7 @@ from toekgw.gateway.journal import (
     NewTransmission,
     Transmission,
 )
-from toekgw.gateway.refusals import MAX_ATTEMPTS_PER_RUN, list_failed_message
+from toekgw.gateway.refusals import FailedMessages
 from toekgw.gateway.transport.mq import MessageQueue, message_id
 
 __all__ = ["EindkomstGateway", "ReceiveResult", "SendRefused", "SendResult"]
@@ -286,7 +286,7 @@ class EindkomstGateway:
         """Take every answer waiting on the reply queue (the first waits up to ``wait``)."""
         self.send_pending()
         result = ReceiveResult()
-        failures: dict[bytes, int] = {}
+        failed = FailedMessages(self.journal, COUNTERPART, self.reply_queue)
         while max_messages is None or result.messages < max_messages:
             message = self.queue.get(self.reply_queue, wait=wait if not result.messages else 0)
             if message is None:
@@ -297,17 +297,10 @@ class EindkomstGateway:
                     self._journal_answer(message.body, result)
             except Exception as exc:
                 self.queue.backout()
-                if is_environmental(exc):
-                    raise
-                # This message breaks the reader: list it, go on with the others (the queue
+                # A message that breaks the reader is listed and the others go on (the queue
                 # moves it to its error queue at its backout threshold).
-                list_failed_message(
-                    self.journal, COUNTERPART, self.reply_queue, message.msg_id, exc
-                )
+                failed.set_aside(message.msg_id, exc)
                 result.failed += 1
-                failures[message.msg_id] = failures.get(message.msg_id, 0) + 1
-                if failures[message.msg_id] > MAX_ATTEMPTS_PER_RUN:
-                    raise
                 continue
             except BaseException:
                 self.queue.backout()

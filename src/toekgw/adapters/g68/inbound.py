@@ -32,12 +32,17 @@ from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
-from toekgw.adapters.g68.payments import PAYMENT_ITEM, PaymentInstruction
+from toekgw.adapters.g68.payments import (
+    NOT_PAID_STATES,
+    PAYMENT_ITEM,
+    PaymentInstruction,
+    control_key,
+)
 from toekgw.adapters.g68.reader import G68Config, G68Reader, G68Validation
 from toekgw.adapters.serviceplatform import ReceiveSettings
 from toekgw.formats.findings import Finding, Severity
 from toekgw.formats.fixed import iter_lines
-from toekgw.formats.g68 import G68Form, G68Header, decode_header, payment_codec
+from toekgw.formats.g68 import G68Form, G68Header, G68Payment, decode_header, payment_codec
 from toekgw.formats.g68.rules import DEFAULT_DAGPENGE_UNITS, DEFAULT_MAX_AGE_DAYS
 from toekgw.gateway.config import ConfigError
 from toekgw.gateway.inbound import Candidate, Processed, StagedFile, inbound_kind
@@ -206,6 +211,8 @@ class _FirstPass:
         self.findings: list[Finding] = []
         self.recalls = 0
         self.paid: dict[str, int] = {}  # payment ident -> line, payments of this delivery
+        self.controlled: dict[str, int] = {}  # control key -> line, payments of this delivery
+        self.suspects: list[Finding] = []
 
     def recall_known(self, ident: str) -> bool:
         if ident in self.paid:
@@ -231,18 +238,53 @@ class _FirstPass:
                 self._reused(line, ident, f"line {first} of this delivery")
                 continue
             self.paid[ident] = line
+            self._control(line, payment)
             if self.supplier is not None:
                 pending[f"{self.supplier}:{ident}"] = line
                 if len(pending) >= _LOOKUP_BATCH:
                     self._lookup(pending)
                     pending = {}
         self._lookup(pending)
+        # A line refused for its reused ident is not journaled: no suspect to hold.
+        self.findings.extend(f for f in self.suspects if f.line not in self.excluded)
 
     def _lookup(self, pending: Mapping[str, int]) -> None:
         if not pending:
             return
         for key, ref in self.journal.existing_items(self.counterpart, pending).items():
             self._reused(pending[key], key.partition(":")[2], ref.describe())
+
+    def _control(self, line: int, payment: G68Payment) -> None:
+        """The duplicate-payment control at receive: same paying unit, beneficiary, amount
+        and date as a payment under another ident, in this delivery or journaled before (not
+        recalled, not failed). A warning: the payment is journaled, and release holds it."""
+        key = control_key(
+            payment.paying_unit, payment.ident_code, payment.beneficiary, payment.amount,
+            payment.payment_date,
+        )  # fmt: skip
+        same_ident = f"{self.supplier}:{payment.payment_ident}"
+        for earlier in self.journal.items_by_lookup(self.counterpart, key):
+            # the same ident is the ident-reuse error, found apart
+            if earlier.state not in NOT_PAID_STATES and earlier.business_key != same_ident:
+                self._suspect(line, payment, f"payment {earlier.business_key} ({earlier.state})")
+                return
+        first = self.controlled.setdefault(key, line)
+        if first != line:
+            self._suspect(line, payment, f"line {first} of this delivery")
+
+    def _suspect(self, line: int, payment: G68Payment, where: str) -> None:
+        self.suspects.append(
+            Finding(
+                "g68.payment.suspected_duplicate",
+                Severity.WARNING,
+                f"payment {payment.payment_ident} has the paying unit, beneficiary, amount and "
+                f"date of {where}: journaled, and held as a suspected duplicate at release",
+                line=line,
+                field="payment_ident",
+                expected="one payment per paying unit, beneficiary, amount and date",
+                found=payment.payment_ident,
+            )
+        )
 
     def _reused(self, line: int, ident: str, where: str) -> None:
         self.excluded.add(line)

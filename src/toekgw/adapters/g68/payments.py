@@ -15,13 +15,48 @@ from dataclasses import dataclass, fields
 from toekgw.formats.g68 import G68Header, G68Payment
 from toekgw.gateway.journal import Lifecycle, NewItem
 
-__all__ = ["FINAL_STATES", "PAYMENT_ITEM", "PaymentInstruction"]
+__all__ = [
+    "FAILED_STATES",
+    "FINAL_STATES",
+    "FOLLOW_UP_KIND",
+    "HANDLED_STATES",
+    "HOLD_STATES",
+    "NOT_PAID_STATES",
+    "PAYMENT_ITEM",
+    "PaymentInstruction",
+    "control_key",
+]
+
+#: The journal kind of follow-up payments (``toekgw payments resend`` / ``pay-alternative``):
+#: released, bundled and answered like the payments received from a sender.
+FOLLOW_UP_KIND = "payment-follow-up"
+
+# Held before release by an operator or a payment control (``toekgw payments``).
+HOLD_STATES = ("held", "suspected-duplicate", "over-limit")
+# Not paid after NemKonto or the bank answered: each may be handled (``toekgw payments``).
+FAILED_STATES = ("rejected", "bank-error", "stopped", "failed-after-bank")
+# Where a handled payment ends: each is an explicit, journaled event with who and why.
+HANDLED_STATES = ("resent", "redirected", "cash-voucher", "own-account", "trivial-amount")
+# Ended unpaid (recalled, or failed and not yet handled): a payment like it is no duplicate.
+NOT_PAID_STATES = frozenset({"recalled", *FAILED_STATES})
+_OUT_OF_NEMKONTO = ("recalled", "own-account")
+_HANDLING = ("resent", "awaiting-approval", "redirected", "cash-voucher", *_OUT_OF_NEMKONTO)
 
 PAYMENT_ITEM = Lifecycle(
     initial=("pending", "recall-requested"),
     transitions={
-        "pending": ("released", "recalled", "blocked"),
-        "blocked": ("pending", "recalled"),
+        "pending": (
+            "released",
+            "recalled",
+            "blocked",
+            *HOLD_STATES,
+            "trivial-amount",
+            "own-account",
+        ),
+        "blocked": ("pending", "recalled", "held", "own-account"),
+        "held": ("pending", *_OUT_OF_NEMKONTO),
+        "suspected-duplicate": ("pending", "held", *_OUT_OF_NEMKONTO),
+        "over-limit": ("pending", "held", *_OUT_OF_NEMKONTO),
         "released": ("sent",),
         # Answers may arrive out of order (a Retursvar 2 before the Kvitteringssvar 1), so a
         # sent payment may move straight to any answered state; answer 0 returns it to pending.
@@ -49,6 +84,10 @@ PAYMENT_ITEM = Lifecycle(
         ),
         "accepted": ("at-bank", "stopped", "bank-error", "cheque", "error-account", "rejected"),
         "recall-requested": ("recall-applied", "recall-refused"),
+        **{state: _HANDLING for state in FAILED_STATES},
+        "awaiting-approval": ("redirected", *FAILED_STATES),
+        "at-bank": ("fail-requested",),
+        "fail-requested": ("failed-after-bank", "at-bank"),
     },
     descriptions={
         "pending": "journaled; waits for its release date (or is straks)",
@@ -67,14 +106,31 @@ PAYMENT_ITEM = Lifecycle(
         "recall-requested": "a G68 '-' record asking to recall the payment with its ident",
         "recall-applied": "the recall stopped the payment before release (final)",
         "recall-refused": "the payment was already released: recall refused (final)",
+        "held": "held by an operator (toekgw payments block) until unblocked",
+        "suspected-duplicate": "held by the duplicate-payment control until released or recalled",
+        "over-limit": "above its benefit type's upper amount limit: held for manual handling",
+        "trivial-amount": "below the lower amount limit: moved to the trivial-amounts account "
+        "(final)",
+        "own-account": "paid to the municipality's own account, never to NemKonto (final)",
+        "resent": "handled: paid again by a new payment to NemKonto, linked (final)",
+        "awaiting-approval": "an alternative account is requested: waits for a second person",
+        "redirected": "handled: paid to an alternative account by a new linked payment (final)",
+        "cash-voucher": "handled: paid outside NemKonto by cash voucher (kontantbilag) (final)",
+        "fail-requested": "registered as failed after the bank: waits for a second person",
+        "failed-after-bank": "failed after the bank (approved): to be handled",
     },
 )
 
 FINAL_STATES = frozenset(
-    state
-    for state in PAYMENT_ITEM.descriptions
-    if state not in PAYMENT_ITEM.transitions and state not in PAYMENT_ITEM.initial
+    {
+        state
+        for state in PAYMENT_ITEM.descriptions
+        if state not in PAYMENT_ITEM.transitions and state not in PAYMENT_ITEM.initial
+    }
+    | {"at-bank", *FAILED_STATES}
 )
+"""Where NemKonto's flow ends a payment: no answer moves it on. A failed one (and one at the
+bank, once registered as failed) leaves only by an explicit handling event."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,14 +158,30 @@ class PaymentInstruction:
     posting_reference: str
     texts: tuple[str, ...]
     straks: bool
+    # A follow-up payment (``toekgw payments resend`` / ``pay-alternative``): its own key
+    # (the original's with ``:r<n>``) and the key of the payment it pays again.
+    follow_up_key: str | None = None
+    follows: str | None = None
 
     @property
     def business_key(self) -> str:
         """Unique per payment; a recall is its own item, keyed by where it was asked for."""
+        if self.follow_up_key:
+            return self.follow_up_key
         key = f"{self.supplier_id}:{self.payment_ident}"
         if self.recall:
             return f"{key}:recall:{self.delivery_number}:{self.line}"
         return key
+
+    @property
+    def control_key(self) -> str:
+        """The duplicate-payment control's key (state payroll-control guidance): paying unit,
+        beneficiary, amount and disposition date. Not the payment ident: a reused ident is a
+        different error, found at receive."""
+        return control_key(
+            self.paying_unit, self.ident_code, self.beneficiary, self.amount_ore,
+            self.disposition_date,
+        )  # fmt: skip
 
     @property
     def fingerprint(self) -> str:
@@ -158,6 +230,7 @@ class PaymentInstruction:
             seq=self.line,
             fingerprint=self.fingerprint,
             data=self.to_data(),
+            lookup=None if self.recall else self.control_key,
             municipality=self.municipality,
             disposition_date=self.disposition_date,
         )
@@ -166,6 +239,8 @@ class PaymentInstruction:
         # The fields as they are (all plain values), not dataclasses.asdict: that deep-copies
         # each value and costs more than the rest of a receive of 99,999 payments.
         data: dict[str, object] = {name: getattr(self, name) for name in _FIELDS}
+        if self.follow_up_key is None:
+            del data["follow_up_key"], data["follows"]
         data["disposition_date"] = (
             self.disposition_date.isoformat() if self.disposition_date else None
         )
@@ -181,6 +256,18 @@ class PaymentInstruction:
         assert isinstance(texts, list)
         values["texts"] = tuple(str(t) for t in texts)
         return cls(**values)  # type: ignore[arg-type]
+
+
+def control_key(
+    paying_unit: str | None,
+    ident_code: str,
+    beneficiary: str,
+    amount_ore: int,
+    disposition_date: dt.date | None,
+) -> str:
+    """See :attr:`PaymentInstruction.control_key`."""
+    date = disposition_date.isoformat() if disposition_date else ""
+    return f"{paying_unit or ''}|{ident_code}|{beneficiary}|{amount_ore}|{date}"
 
 
 _FIELDS = tuple(f.name for f in fields(PaymentInstruction))

@@ -29,7 +29,12 @@ from toekgw.adapters.nemkonto.reconcile import (
     reconcile_bundles,
     render_bundles,
 )
-from toekgw.adapters.nemkonto.release import PreparedBundle, ReleaseResult, release
+from toekgw.adapters.nemkonto.release import (
+    PreparedBundle,
+    ReleaseControls,
+    ReleaseResult,
+    release,
+)
 from toekgw.adapters.nemkonto.send import SentBundle, send_bundles
 from toekgw.adapters.nemkonto.settings import (
     BUNDLE_KIND,
@@ -57,6 +62,7 @@ __all__ = [
     "OverduePayment",
     "PreparedBundle",
     "ReconciliationRow",
+    "ReleaseControls",
     "ReleaseResult",
     "ReleasedPayment",
     "SentBundle",

@@ -23,15 +23,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from toekgw.adapters.g68.payments import HANDLED_STATES
 from toekgw.adapters.nemkonto.release import define_kinds
 from toekgw.adapters.nemkonto.send import mark_sent
 from toekgw.adapters.nemkonto.settings import BUNDLE_KIND, BUNDLE_STATES, FlowSettings
 from toekgw.formats.findings import Finding, Severity
 from toekgw.formats.nemkonto import AnswerType, BundleAnswer, PaymentState, read_answer
-from toekgw.gateway.errors import is_environmental
 from toekgw.gateway.faults import crash_point
 from toekgw.gateway.journal import Item, Journal, MemberMove, MemberTotal, Transmission
-from toekgw.gateway.refusals import MAX_ATTEMPTS_PER_RUN, list_failed_message
+from toekgw.gateway.refusals import FailedMessages
 from toekgw.gateway.transport.mq import Message, MessageQueue
 
 __all__ = [
@@ -61,6 +61,9 @@ RANK = {
     "rejected": 5,
     "stopped": 5,
     "bank-error": 5,
+    # handled by an operator after the answer (toekgw payments): no answer moves them back
+    **dict.fromkeys(("recalled", "awaiting-approval", "fail-requested", *HANDLED_STATES), 5),
+    "failed-after-bank": 5,
 }
 FINAL_PAYMENT_STATES = frozenset(s for s, r in RANK.items() if r == 5)
 ACCEPTED_STATES = frozenset({"accepted", "at-bank", "cheque", "error-account"})
@@ -126,7 +129,7 @@ def receive_answers(
     first); journal each, then commit its get."""
     define_kinds(journal, settings)
     summary = AnswerSummary()
-    failures: dict[bytes, int] = {}
+    failed = FailedMessages(journal, settings.counterpart, settings.reply_queue)
     first = True
     while max_messages is None or summary.messages < max_messages:
         message = queue.get(settings.reply_queue, wait=wait if first else 0.0)
@@ -145,17 +148,10 @@ def receive_answers(
                 )
         except Exception as exc:
             queue.backout()
-            if is_environmental(exc):
-                raise
-            # This message breaks the reader: list it, and go on with the others. The queue
-            # gives it back (counting) and moves it to its error queue at its threshold.
-            list_failed_message(
-                journal, settings.counterpart, settings.reply_queue, message.msg_id, exc
-            )
+            # A message that breaks the reader is listed and the others go on; the queue gives
+            # it back (counting) and moves it to its error queue at its threshold.
+            failed.set_aside(message.msg_id, exc)
             summary.failed += 1
-            failures[message.msg_id] = failures.get(message.msg_id, 0) + 1
-            if failures[message.msg_id] > MAX_ATTEMPTS_PER_RUN:
-                raise
             continue
         except BaseException:
             queue.backout()

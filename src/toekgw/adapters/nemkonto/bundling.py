@@ -1,11 +1,11 @@
 """NemKonto bundling: released payments -> deterministic payment bundles.
 
-One bundle per municipality and disposition date, at most ``max_payments`` payments (10,000,
-confirmed for the private-payer variant) and ``max_bytes`` bytes (the request queue's MAXMSGL;
-100 MiB is IBM MQ's largest) each. Sizes are exact: each payment's XML fragment is measured
-and the header's largest possible size added. Bundle ids come from the core chunker (UUIDv5
-of group, sequence and content), so the same released payments give the same bundles with
-the same ids after a crash.
+One bundle per municipality, disposition date and debtor account, at most ``max_payments``
+payments (10,000, confirmed for the private-payer variant) and ``max_bytes`` bytes (the request
+queue's MAXMSGL; 100 MiB is IBM MQ's largest) each. Sizes are exact: each payment's XML fragment
+is measured and the header's largest possible size added. Bundle ids come from the core chunker
+(UUIDv5 of group, sequence and content), so the same released payments give the same bundles
+with the same ids after a crash.
 """
 
 from __future__ import annotations
@@ -57,11 +57,22 @@ class ReleasedPayment:
     municipality: str
     disposition_date: dt.date
     order: PaymentOrder
+    # The debtor account when the municipality has several (chosen per benefit type or
+    # paying unit); None: its agreement's account.
+    debtor_account: Account | None = None
 
 
 def attempt_namespace(attempt: int) -> uuid.UUID:
     """The bundle-id namespace for payments bundled for the ``attempt``-th time (0: first)."""
     return BUNDLE_NAMESPACE if attempt == 0 else uuid.uuid5(BUNDLE_NAMESPACE, f"attempt:{attempt}")
+
+
+def _group(p: ReleasedPayment) -> tuple[str | dt.date, ...]:
+    # A payment drawn on another account than the agreement's goes in a bundle of its own.
+    account = p.debtor_account
+    if account is None:
+        return (p.municipality, p.disposition_date)
+    return (p.municipality, p.disposition_date, f"{account.registration}-{account.number}")
 
 
 def make_bundles(
@@ -108,9 +119,12 @@ def stream_bundles(
 ) -> Iterator[PaymentBundle]:
     """The bundles :func:`make_bundles` makes, one at a time, of payments that come ordered by
     municipality, disposition date and payment id (as the journal streams them): memory
-    holds one bundle. Every municipality must have its authority."""
+    holds one open bundle per debtor account of the municipality and date. A bundle is given
+    when it is full, the last ones of a municipality and date at its end (with one account,
+    in :func:`make_bundles`' order). Every municipality must have its authority."""
     chunks = chunk_sorted(
         payments,
+        segment_key=lambda p: (p.municipality, p.disposition_date),
         group_key=_group,
         item_key=_payment_id,
         max_count=max_payments,
@@ -121,10 +135,6 @@ def stream_bundles(
     )
     for chunk in chunks:
         yield _bundle(chunk, authorities, created_at)
-
-
-def _group(p: ReleasedPayment) -> tuple[str, dt.date]:
-    return (p.municipality, p.disposition_date)
 
 
 def _payment_id(p: ReleasedPayment) -> str:
@@ -147,6 +157,6 @@ def _bundle(
         agreement_number=authority.agreement_number,
         payment_information_id="PI" + chunk.chunk_id.replace("-", ""),
         disposition_date=first.disposition_date,
-        debtor_account=authority.debtor_account,
+        debtor_account=first.debtor_account or authority.debtor_account,
         payments=tuple(p.order for p in chunk.items),
     )

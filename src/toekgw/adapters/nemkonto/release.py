@@ -6,7 +6,9 @@ In one durable journal transaction:
    (payment -> ``recalled``, recall -> ``recall-applied``); a recall of a payment already
    released is refused (``recall-refused``) and goes on the error list;
 2. payments to a blocked recipient are held (``blocked``); held payments whose block was
-   lifted are pending again;
+   lifted are pending again; then the payment ``controls``, when given
+   (:mod:`toekgw.adapters.payments`), hold suspected duplicates, route amounts outside their
+   limits and choose each payment's debtor account;
 3. pending payments that are due (straks, or from ``banking_days_before`` banking days before
    their disposition date) are bundled per municipality and disposition date, each bundle is
    journaled (``prepared``, with its members, its SHA-256 and everything needed to build it
@@ -27,17 +29,41 @@ import hashlib
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Protocol
 
-from toekgw.adapters.g68.payments import PAYMENT_ITEM
+from toekgw.adapters.g68.payments import FOLLOW_UP_KIND, PAYMENT_ITEM, PaymentInstruction
 from toekgw.adapters.nemkonto.bundling import ReleasedPayment, attempt_namespace, stream_bundles
 from toekgw.adapters.nemkonto.orders import instruction_of, payment_order, recipient_key
 from toekgw.adapters.nemkonto.settings import BLOCKS_KIND, BUNDLE_KIND, FlowSettings
 from toekgw.formats.findings import Finding, Severity
-from toekgw.formats.nemkonto import PaymentBundle, build_bundle
-from toekgw.gateway.banking_days import is_due_for_release
-from toekgw.gateway.journal import Journal, JournalError, NewTransmission
+from toekgw.formats.nemkonto import Account, PaymentBundle, build_bundle
+from toekgw.gateway.journal import Item, Journal, JournalError, NewTransmission
 
-__all__ = ["PreparedBundle", "ReleaseResult", "active_blocks", "define_kinds", "release"]
+__all__ = [
+    "PreparedBundle",
+    "ReleaseControls",
+    "ReleaseResult",
+    "active_blocks",
+    "define_kinds",
+    "release",
+]
+
+Pending = list[tuple[Item, PaymentInstruction]]
+
+
+class ReleaseControls(Protocol):
+    """The payment controls a release runs before it bundles (``toekgw.adapters.payments``):
+    which pending payments to hold or route elsewhere, and which debtor account pays each."""
+
+    def hold(
+        self, journal: Journal, pending: Pending, today: dt.date
+    ) -> tuple[Pending, dict[str, int]]:
+        """The payments that go on, and how many moved to each other state."""
+        ...
+
+    def debtor_account(self, instr: PaymentInstruction) -> Account | None:
+        """The account that pays ``instr``; None: the municipality's agreement's account."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +87,7 @@ class ReleaseResult:
     blocked: int = 0
     unblocked: int = 0
     waiting: int = 0  # pending, not yet due
+    held: dict[str, int] = field(default_factory=dict)  # by the payment controls, per state
     # pending and due, but no NemKonto agreement is configured for the municipality
     no_agreement: dict[str, int] = field(default_factory=dict)
 
@@ -73,6 +100,7 @@ class ReleaseResult:
             "blocked": self.blocked,
             "unblocked": self.unblocked,
             "waiting": self.waiting,
+            "held": dict(sorted(self.held.items())),
             "no_agreement": dict(sorted(self.no_agreement.items())),
             "bundles": [
                 {
@@ -116,20 +144,21 @@ def release(
     today: dt.date,
     *,
     now: dt.datetime | None = None,
+    controls: ReleaseControls | None = None,
 ) -> ReleaseResult:
-    """Apply recalls and blocks, then bundle and journal every payment due on ``today``: the
-    pending payments are streamed from the journal in bundle order, and each bundle is
-    journaled as soon as it is full, so memory holds one bundle."""
+    """Apply recalls and blocks, then the payment ``controls`` (holds, limits, accounts), then
+    bundle and journal every payment due on ``today``: the pending payments are streamed from
+    the journal in bundle order, and each bundle is journaled as soon as it is full."""
     created_at = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(microsecond=0)
     define_kinds(journal, settings)
     result = ReleaseResult(today)
+    kinds = (settings.payment_kind, FOLLOW_UP_KIND)
     with journal.transaction(durable=True):
         _apply_recalls(journal, settings, result)
-        blocked = _lift_blocks(journal, settings, result)
-        hold: list[int] = []
-        # payment id -> item id and municipality, for the bundle being filled
+        _apply_blocks(journal, settings, kinds, today, controls, result)
+        # payment id -> item id and municipality, for the bundles being filled
         item_of: dict[str, tuple[int, str]] = {}
-        due = _due(journal, settings, today, blocked, hold, item_of, result)
+        due = _due(journal, settings, kinds, today, controls, item_of, result)
         for attempt, payments in itertools.groupby(due, key=lambda d: d[0]):
             for bundle in stream_bundles(
                 (p for _, p in payments),
@@ -140,9 +169,6 @@ def release(
                 namespace=attempt_namespace(attempt),
             ):
                 _journal_bundle(journal, settings, bundle, attempt, item_of, result)
-        result.blocked = len(
-            journal.set_items_state(hold, "pending", "blocked", reason="the recipient is blocked")
-        )
     return result
 
 
@@ -205,42 +231,68 @@ def _blocks_ref(settings: FlowSettings) -> str:
     return f"{settings.counterpart}:recipient-blocks"
 
 
-def _lift_blocks(journal: Journal, settings: FlowSettings, result: ReleaseResult) -> set[str]:
-    """Held payments whose recipient's block was lifted are pending again; the keys of the
-    recipients blocked now."""
+def _apply_blocks(
+    journal: Journal,
+    settings: FlowSettings,
+    kinds: tuple[str, ...],
+    today: dt.date,
+    controls: ReleaseControls | None,
+    result: ReleaseResult,
+) -> None:
+    """Lift and apply recipient blocks, then run the payment controls over what is pending,
+    oldest first, a page at a time."""
     blocked = active_blocks(journal, settings)
     lifted = [
         i.id
-        for i in journal.items_of_kind(settings.payment_kind, "blocked")
+        for kind in kinds
+        for i in journal.items_of_kind(kind, "blocked")
         if recipient_key(instruction_of(i)) not in blocked
     ]
     result.unblocked = len(
         journal.set_items_state(lifted, "blocked", "pending", reason="the recipient's block lifted")
     )
-    return blocked
+    if not blocked and controls is None:
+        return
+    hold: list[int] = []
+    pending = (i for kind in kinds for i in journal.items_of_kind(kind, "pending"))
+    while page := list(itertools.islice(pending, _PAGE)):
+        free: Pending = []
+        for item in page:
+            instr = instruction_of(item)
+            if blocked and recipient_key(instr) in blocked:
+                hold.append(item.id)
+            else:
+                free.append((item, instr))
+        if controls is not None:
+            _, held = controls.hold(journal, free, today)
+            for state, count in held.items():
+                result.held[state] = result.held.get(state, 0) + count
+    result.blocked = len(
+        journal.set_items_state(hold, "pending", "blocked", reason="the recipient is blocked")
+    )
+
+
+_PAGE = 2_000
 
 
 def _due(
     journal: Journal,
     settings: FlowSettings,
+    kinds: tuple[str, ...],
     today: dt.date,
-    blocked: set[str],
-    hold: list[int],
+    controls: ReleaseControls | None,
     item_of: dict[str, tuple[int, str]],
     result: ReleaseResult,
 ) -> Iterator[tuple[int, ReleasedPayment]]:
     """``(attempt, payment)`` for each pending payment due today, in bundle order; those
-    waiting and those without an agreement are counted, those to a blocked recipient held."""
+    waiting and those without an agreement are counted."""
     due_on: dict[tuple[dt.date, bool], bool] = {}
-    for attempt, item in journal.items_to_carry(settings.payment_kind, "pending", floor=today):
+    for attempt, item in journal.items_to_carry(kinds, "pending", floor=today):
         instr = instruction_of(item)
-        if blocked and recipient_key(instr) in blocked:
-            hold.append(item.id)
-            continue
         date = instr.disposition_date or today
         key = (date, instr.straks)
         if key not in due_on:
-            due_on[key] = is_due_for_release(
+            due_on[key] = settings.calendar.is_due_for_release(
                 date,
                 today,
                 banking_days_before=settings.banking_days_before,
@@ -254,9 +306,10 @@ def _due(
             )
         else:
             authority = settings.authorities[instr.municipality]
+            account = controls.debtor_account(instr) if controls is not None else None
             item_of[instr.business_key] = (item.id, instr.municipality)
             order = payment_order(instr, authority)
-            yield attempt, ReleasedPayment(instr.municipality, max(date, today), order)
+            yield attempt, ReleasedPayment(instr.municipality, max(date, today), order, account)
 
 
 def _journal_bundle(

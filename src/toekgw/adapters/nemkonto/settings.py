@@ -3,8 +3,10 @@
 :class:`FlowSettings` is plain data, built from the ``[nemkonto]`` table of the configuration
 (:meth:`FlowSettings.from_config`) or directly by a caller (a test, the month-end demo).
 ``[nemkonto]`` holds the queue manager (``[nemkonto.mq]``), the queue names, the release and
-bundle limits, and one ``[nemkonto.authorities.<municipality>]`` table per municipality: its
-CVR, NemKonto agreement number and the debtor account its payments are drawn on.
+bundle limits, the banks' extra closing days (``extra_closing_days``, on top of
+:mod:`toekgw.gateway.banking_days`), and one ``[nemkonto.authorities.<municipality>]``
+table per municipality: its CVR, NemKonto agreement number and the debtor account its payments
+are drawn on.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from dataclasses import dataclass, field
 
 from toekgw.adapters.nemkonto.bundling import DEFAULT_MAX_BYTES, DEFAULT_MAX_PAYMENTS, Authority
 from toekgw.formats.nemkonto import Account
-from toekgw.gateway.banking_days import DEFAULT_BANKING_DAYS_BEFORE
+from toekgw.gateway.banking_days import DEFAULT_BANKING_DAYS_BEFORE, STANDARD, BankCalendar
 from toekgw.gateway.config import (
     ConfigError,
     CoreSettings,
@@ -100,6 +102,7 @@ class FlowSettings:
     max_bytes: int = DEFAULT_MAX_BYTES
     overdue: dt.timedelta = field(default=dt.timedelta(hours=48))
     payment_kind: str = PAYMENT_KIND
+    calendar: BankCalendar = STANDARD
 
     @property
     def error_queue(self) -> str:
@@ -122,6 +125,7 @@ class FlowSettings:
             max_payments=nk.max_payments,
             max_bytes=nk.max_bytes,
             overdue=dt.timedelta(hours=nk.overdue_hours),
+            calendar=BankCalendar.with_extra(nk.extra_closing_days),
         )
 
 
@@ -146,6 +150,7 @@ class NemKontoSettings:
     max_payments: int
     max_bytes: int
     overdue_hours: int
+    extra_closing_days: tuple[dt.date, ...]
     authorities: Mapping[str, NemKontoAuthoritySettings]
 
 
@@ -175,6 +180,7 @@ def _nemkonto(nk: Table, core: CoreSettings) -> NemKontoSettings:
         max_payments=nk.integer("max_payments", 10_000, 1, 10_000),
         max_bytes=nk.integer("max_bytes", 100 * 1024 * 1024, 64 * 1024, 100 * 1024 * 1024),
         overdue_hours=nk.integer("overdue_hours", 48, 1, 24 * 60),
+        extra_closing_days=nk.dates("extra_closing_days"),
         authorities=authorities,
     )
     nk.finish()

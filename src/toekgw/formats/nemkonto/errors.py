@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from toekgw.formats.findings import Finding, mask_cpr_in_text
+from toekgw.formats.findings import Finding, first_and_more, mask_cpr_in_text
 
 __all__ = ["NemKontoFormatError"]
 
@@ -14,7 +14,6 @@ class NemKontoFormatError(ValueError):
 
     def __init__(self, message: str, findings: Sequence[Finding]) -> None:
         self.findings = tuple(findings)
-        shown = "; ".join(f"{f.where() or '-'}: {f.message}" for f in self.findings[:3])
-        more = f" (and {len(self.findings) - 3} more)" if len(self.findings) > 3 else ""
-        text = f"{message}: {shown}{more}" if shown else message
+        shown = first_and_more([f"{f.where() or '-'}: {f.message}" for f in self.findings], 3)
+        text = f"{message}: {shown}" if shown else message
         super().__init__(mask_cpr_in_text(text))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from toekgw.formats.findings import Finding, Severity
+from toekgw.formats.findings import Finding, Severity, first_and_more
 from toekgw.formats.xmlcheck import load_schema, parse_safely, safe_parser, schema_findings
 
 __all__ = ["MAX_DOCUMENT", "XmlDocumentError", "parse_validated", "safe_parser", "schema"]
@@ -23,12 +23,13 @@ class XmlDocumentError(ValueError):
 
     def __init__(self, what: str, findings: list[Finding]) -> None:
         self.findings = findings
-        first = findings[0]
-        more = f" (and {len(findings) - 1} more)" if len(findings) > 1 else ""
-        place = ", ".join(
-            p for p in (f"line {first.line}" if first.line else "", first.path or "") if p
-        )
-        super().__init__(f"{what}: {place + ': ' if place else ''}{first.message}{more}")
+        texts = []
+        for finding in findings:
+            place = ", ".join(
+                p for p in (f"line {finding.line}" if finding.line else "", finding.path or "") if p
+            )
+            texts.append(f"{place + ': ' if place else ''}{finding.message}")
+        super().__init__(f"{what}: {first_and_more(texts)}")
 
 
 def schema(name: str) -> etree.XMLSchema:

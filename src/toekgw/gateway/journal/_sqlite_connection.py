@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Self, TypeVar
 
+from toekgw.formats.findings import first_and_more
 from toekgw.gateway.errors import os_problem
 from toekgw.gateway.journal.migrations import LATEST, MIGRATIONS
 from toekgw.gateway.journal.model import JournalError, KindSpec
@@ -36,6 +37,13 @@ def now() -> str:
 def chunks(values: Sequence[_T], size: int = _LOOKUP_CHUNK) -> Iterator[Sequence[_T]]:
     for start in range(0, len(values), size):
         yield values[start : start + size]
+
+
+def quick_check(db: sqlite3.Connection) -> list[str]:
+    """What SQLite's ``PRAGMA quick_check`` finds wrong with the open file (empty: sound);
+    :class:`sqlite3.DatabaseError` for a file SQLite cannot read as a database at all."""
+    problems = [str(r[0]) for r in db.execute("PRAGMA quick_check").fetchall()]
+    return [] if problems == ["ok"] else problems
 
 
 class JournalConnection:
@@ -107,20 +115,17 @@ class JournalConnection:
     def integrity_problems(self) -> list[str]:
         """What SQLite's ``PRAGMA quick_check`` finds wrong with the file (empty: sound)."""
         try:
-            rows = self._db.execute("PRAGMA quick_check").fetchall()
+            return quick_check(self._db)
         except sqlite3.DatabaseError as exc:
             return [str(exc)]
-        problems = [str(r[0]) for r in rows]
-        return [] if problems == ["ok"] else problems
 
     def require_sound(self) -> None:
         """Refuse to go on with a journal that fails its integrity check: money is never moved
         on the strength of a damaged journal."""
         problems = self.integrity_problems()
         if problems:
-            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
             raise JournalError(
-                f"the journal {self.path} fails its integrity check: {problems[0]}{more}; "
+                f"the journal {self.path} fails its integrity check: {first_and_more(problems)}; "
                 "nothing was done",
                 hint="restore it from a backup; `toekgw doctor` runs the check",
             )

@@ -365,12 +365,15 @@ class Items(Transmissions):
         return [StateTotal(*r) for r in rows]
 
     def items_of_kind(self, kind: str, state: str) -> Iterator[Item]:
-        """Every item in ``state`` of every transmission of ``kind``, oldest first."""
-        rows = self._db.execute(
+        """Every item in ``state`` of every transmission of ``kind``, oldest first, read a page
+        at a time (an item moved out of ``state`` before its page is read is left out)."""
+        last = 0
+        while rows := self._db.execute(
             f"SELECT {ITEM_COLUMNS} FROM items i JOIN events e ON e.id = i.created_event "
             "JOIN transmissions t ON t.id = i.transmission_id "
-            "WHERE t.kind = ? AND i.state = ? ORDER BY i.id",
-            (kind, state),
-        ).fetchall()
-        for row in rows:
-            yield item_from_row(row)
+            "WHERE t.kind = ? AND i.state = ? AND i.id > ? ORDER BY i.id LIMIT ?",
+            (kind, state, last, BATCH),
+        ).fetchall():
+            last = rows[-1][0]
+            for row in rows:
+                yield item_from_row(row)

@@ -34,8 +34,11 @@ _MOVE_EVENTS = (
 _PAGE = 2_000
 
 
-def _marks(values: Sequence[object]) -> str:
-    return ", ".join("?" * len(values))
+def _marks(values: Sequence[object], *, start: int | None = None) -> str:
+    """Placeholders for ``values``: ``?, ?`` (or numbered from ``start``: ``?3, ?4``)."""
+    if start is None:
+        return ", ".join("?" * len(values))
+    return ", ".join(f"?{n}" for n in range(start, start + len(values)))
 
 
 class Members(Items):
@@ -270,10 +273,10 @@ class Members(Items):
         return MemberMoves(moved, int(unchanged), unknown, reported)
 
     def items_to_carry(
-        self, kind: str, state: str, *, floor: dt.date
+        self, kinds: Collection[str], state: str, *, floor: dt.date
     ) -> Iterator[tuple[int, Item]]:
         """``(carried before, item)`` for every item in ``state`` of the transmissions of
-        ``kind``, ordered by how many transmissions carried it before, municipality,
+        ``kinds``, ordered by how many transmissions carried it before, municipality,
         disposition date (none or earlier than ``floor``: ``floor``) and business key.
 
         The order is fixed at the call in a scratch table and read back a page at a time, so
@@ -281,6 +284,7 @@ class Members(Items):
         item no longer in ``state`` when its page is read is left out)."""
         db = self._db
         day = floor.isoformat()
+        wanted = list(kinds)
         with self.transaction():
             db.execute(
                 "CREATE TEMP TABLE IF NOT EXISTS carry_order "
@@ -291,9 +295,10 @@ class Members(Items):
                 "INSERT INTO carry_order(item_id, carried) SELECT i.id, "
                 "(SELECT count(*) FROM transmission_members m WHERE m.item_id = i.id) AS carried "
                 "FROM items i JOIN transmissions t ON t.id = i.transmission_id "
-                "WHERE t.kind = ? AND i.state = ? ORDER BY carried, i.municipality, "
-                "max(coalesce(i.disposition_date, ?3), ?3), i.business_key",
-                (kind, state, day),
+                f"WHERE i.state = ?1 AND t.kind IN ({_marks(wanted, start=3)}) "
+                "ORDER BY carried, i.municipality, "
+                "max(coalesce(i.disposition_date, ?2), ?2), i.business_key",
+                (state, day, *wanted),
             )
         last = 0
         while True:

@@ -14,6 +14,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from toekgw.formats.findings import first_and_more
+from toekgw.gateway.journal._sqlite_connection import quick_check
 from toekgw.gateway.journal.model import JournalError
 
 
@@ -74,9 +76,9 @@ def _check(path: Path, *, what: str) -> int:
     try:
         db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
-            rows = [str(r[0]) for r in db.execute("PRAGMA quick_check").fetchall()]
-            if rows != ["ok"]:
-                raise JournalError(f"{what} fails its integrity check: {rows[0]}")
+            problems = quick_check(db)
+            if problems:
+                raise JournalError(f"{what} fails its integrity check: {first_and_more(problems)}")
             version = db.execute("SELECT max(version) FROM schema_migrations").fetchone()[0]
         finally:
             db.close()

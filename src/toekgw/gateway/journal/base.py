@@ -113,10 +113,10 @@ class JournalReader(Protocol):
     def memberships(self, item_ids: Iterable[int]) -> dict[int, list[int]]: ...
 
     def items_to_carry(
-        self, kind: str, state: str, *, floor: dt.date
+        self, kinds: Collection[str], state: str, *, floor: dt.date
     ) -> Iterator[tuple[int, Item]]:
         """``(carried before, item)`` for every item in ``state`` of the transmissions of
-        ``kind``, ordered by how many transmissions carried it before, municipality,
+        ``kinds``, ordered by how many transmissions carried it before, municipality,
         disposition date (none or earlier than ``floor``: ``floor``) and business key; fixed
         at the call and streamed (memory holds a page), so the caller may move the items it
         was given while it reads on (an item no longer in ``state`` is left out)."""

@@ -171,6 +171,9 @@ def fetch_into(source: BinaryIO, local: Path, *, progress: Progress | None = Non
     :class:`LocalDiskError` naming the path and the cause, and the partial file is removed;
     a failure reading ``source`` propagates as it is (the connection's, maybe transient)."""
 
+    def disk(exc: OSError) -> LocalDiskError:
+        return LocalDiskError(f"cannot write {local}: {os_problem(local, exc)}")
+
     class _Local:
         def __init__(self, handle: BinaryIO) -> None:
             self.handle = handle
@@ -179,21 +182,20 @@ def fetch_into(source: BinaryIO, local: Path, *, progress: Progress | None = Non
             try:
                 return self.handle.write(data)
             except OSError as exc:
-                raise LocalDiskError(f"cannot write {local}: {os_problem(local, exc)}") from exc
+                raise disk(exc) from exc
 
     try:
-        with local.open("wb") as dst:
+        dst = local.open("wb")
+    except OSError as exc:
+        raise disk(exc) from exc
+    try:
+        with dst:
             fetched = copy_stream(source, _Local(dst), progress=progress)  # type: ignore[arg-type]
             try:
                 dst.flush()
                 os.fsync(dst.fileno())
             except OSError as exc:
-                raise LocalDiskError(f"cannot write {local}: {os_problem(local, exc)}") from exc
-    except OSError as exc:
-        local.unlink(missing_ok=True)
-        if exc.filename is not None and Path(exc.filename) == local:
-            raise LocalDiskError(f"cannot write {local}: {os_problem(local, exc)}") from exc
-        raise
+                raise disk(exc) from exc
     except BaseException:
         local.unlink(missing_ok=True)
         raise

@@ -7,6 +7,7 @@ connection to a queue manager) puts and gets under syncpoint across any number o
 - a got message is hidden from everyone until ``commit`` removes it; ``backout`` - or the death
   of the getting process before it commits - puts it back where it was, with its backout count
   one higher;
+- a get takes the message of the highest priority first, the oldest among equals;
 - a message whose backout count reaches the threshold is moved to the error (backout) queue
   instead of coming back, so a poison message cannot loop.
 
@@ -31,6 +32,7 @@ import contextlib
 import dataclasses
 import fcntl
 import hashlib
+import json
 import os
 import sqlite3
 import time
@@ -73,13 +75,16 @@ class UnitOfWorkLost(QueueError):
 @dataclasses.dataclass(frozen=True, slots=True)
 class Message:
     """A message as got from a queue. ``backout_count`` counts earlier deliveries that were
-    backed out (explicitly or by a crash); ``put_at`` is the UNIX time of the put."""
+    backed out (explicitly or by a crash); ``put_at`` is the UNIX time of the put;
+    ``priority`` and ``properties`` (string pairs) are as given to the put."""
 
     msg_id: bytes
     correl_id: bytes | None
     body: bytes
     backout_count: int
     put_at: float
+    priority: int = 0
+    properties: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 
 @runtime_checkable
@@ -140,7 +145,9 @@ CREATE TABLE IF NOT EXISTS message (
     backout_count INTEGER NOT NULL DEFAULT 0,
     -- 'ready': visible; 'put': put but not committed; 'got': got but not committed.
     state         TEXT NOT NULL CHECK (state IN ('ready', 'put', 'got')),
-    owner         TEXT
+    owner         TEXT,
+    priority      INTEGER NOT NULL DEFAULT 0,
+    properties    TEXT
 );
 CREATE INDEX IF NOT EXISTS message_ready ON message (queue, state, seq);
 CREATE INDEX IF NOT EXISTS message_owner ON message (owner);
@@ -182,6 +189,7 @@ class SqliteQueue:
         self._lock_fd = os.open(self._lock_path(self.token), os.O_CREAT | os.O_RDWR, 0o600)
         fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
         self._db = connect(self.path, _SCHEMA, busy_timeout=busy_timeout)
+        _add_columns(self._db)
         with write(self._db) as db:
             db.execute(
                 "INSERT INTO owner (token, pid, started_at) VALUES (?, ?, ?)",
@@ -199,16 +207,21 @@ class SqliteQueue:
         *,
         msg_id: bytes | None = None,
         correl_id: bytes | None = None,
+        priority: int = 0,
+        properties: Mapping[str, str] | None = None,
     ) -> bytes:
+        """Put under syncpoint (see :class:`MessageQueue`); ``priority`` orders the gets
+        (higher first) and ``properties`` travel with the message."""
         self._check_open()
         _check_id("msg_id", msg_id)
         _check_id("correl_id", correl_id)
         mid = msg_id if msg_id is not None else os.urandom(ID_LENGTH)
+        props = json.dumps(dict(properties), sort_keys=True) if properties else None
         with write(self._db) as db:
             db.execute(
-                "INSERT INTO message (queue, msg_id, correl_id, body, put_at, state, owner)"
-                " VALUES (?, ?, ?, ?, ?, 'put', ?)",
-                (queue, mid, correl_id, bytes(body), time.time(), self.token),
+                "INSERT INTO message (queue, msg_id, correl_id, body, put_at, state, owner,"
+                " priority, properties) VALUES (?, ?, ?, ?, ?, 'put', ?, ?, ?)",
+                (queue, mid, correl_id, bytes(body), time.time(), self.token, priority, props),
             )
         return mid
 
@@ -271,11 +284,11 @@ class SqliteQueue:
         """The committed messages on ``queue`` (held ones included), oldest first, without
         getting them."""
         rows = self._db.execute(
-            "SELECT msg_id, correl_id, body, backout_count, put_at FROM message"
+            f"SELECT {_MESSAGE_COLUMNS} FROM message"  # noqa: S608 (constant columns)
             " WHERE queue = ? AND state IN ('ready', 'got') ORDER BY seq",
             (queue,),
         ).fetchall()
-        return [Message(*row) for row in rows]
+        return [_message(row) for row in rows]
 
     def error_queue(self, queue: str) -> str:
         return self.backout_queues.get(queue, backout_queue_name(queue))
@@ -311,8 +324,8 @@ class SqliteQueue:
             return None
         with write(self._db) as db:
             row = db.execute(
-                "SELECT seq, msg_id, correl_id, body, backout_count, put_at FROM message"
-                " WHERE queue = ? AND state = 'ready' ORDER BY seq LIMIT 1",
+                f"SELECT seq, {_MESSAGE_COLUMNS} FROM message"  # noqa: S608 (constant columns)
+                " WHERE queue = ? AND state = 'ready' ORDER BY priority DESC, seq LIMIT 1",
                 (queue,),
             ).fetchone()
             if row is None:
@@ -320,7 +333,7 @@ class SqliteQueue:
             db.execute(
                 "UPDATE message SET state = 'got', owner = ? WHERE seq = ?", (self.token, row[0])
             )
-        return Message(row[1], row[2], row[3], row[4], row[5])
+        return _message(row[1:])
 
     def _roll_back(self, db: sqlite3.Connection, token: str) -> None:
         db.execute("DELETE FROM message WHERE owner = ? AND state = 'put'", (token,))
@@ -360,3 +373,27 @@ class SqliteQueue:
         finally:
             if fd is not None:
                 os.close(fd)
+
+
+_MESSAGE_COLUMNS = "msg_id, correl_id, body, backout_count, put_at, priority, properties"
+
+
+def _message(row: tuple[object, ...]) -> Message:
+    mid, correl, body, count, put_at, priority, props = row
+    properties = json.loads(str(props)) if props else {}
+    return Message(mid, correl, body, count, put_at, priority, properties)  # type: ignore[arg-type]
+
+
+def _add_columns(db: sqlite3.Connection) -> None:
+    """Bring a queue file made by an older version up to date (the columns it lacks)."""
+    have = {row[1] for row in db.execute("PRAGMA table_info(message)")}
+    for column, ddl in (
+        ("priority", "priority INTEGER NOT NULL DEFAULT 0"),
+        ("properties", "properties TEXT"),
+    ):
+        if column not in have:
+            with contextlib.suppress(sqlite3.OperationalError):  # a concurrent opener added it
+                db.execute(f"ALTER TABLE message ADD COLUMN {ddl}")
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS message_next ON message (queue, state, priority DESC, seq)"
+    )

@@ -1,0 +1,225 @@
+"""The flows ``toekgw run`` schedules, built from the configuration.
+
+Each job is the body of an operator's command, under the same single-flight lock:
+
+============================  ==================  ===============  ==============================
+job                           needs               default every    then at once
+============================  ==================  ===============  ==============================
+``receive-g68``               ``[receive.g68]``   1 minute         release and send, when a
+                                                                   delivery came in (straks)
+``nemkonto-release``          ``[nemkonto]``      1 hour           send, when it bundled any
+``nemkonto-send``             ``[nemkonto]``      5 minutes
+``nemkonto-answers``          ``[nemkonto]``      5 minutes
+``eindkomst-receive``         ``[eindkomst]``     15 minutes       (receipts and tax cards)
+``eindkomst-send``            ``[eindkomst]``     1 day            (puts deliveries journaled
+                                                                   but not yet on the queue)
+``eindkomst-close-month``     ``[eindkomst]``     1 day            (nil reports for last month)
+============================  ==================  ===============  ==============================
+
+Release bundles only what is due, so triggering it when any delivery arrives sends a straks
+payment at once and leaves the rest for its date. ``[run.jobs.<name>]`` changes a job's
+interval and timeout or disables it; a name that is no job here is refused.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+
+from toekgw.adapters.eindkomst import open_eindkomst
+from toekgw.adapters.eindkomst.settings import EINDKOMST_SECTION
+from toekgw.adapters.g68 import G68Processor
+from toekgw.adapters.nemkonto import (
+    NEMKONTO_SECTION,
+    FlowSettings,
+    flow_settings,
+    receive_answers,
+    release,
+    send_bundles,
+)
+from toekgw.adapters.serviceplatform import (
+    RECEIVE,
+    open_transport,
+    receive_pipeline,
+    receive_profile,
+    serviceplatform_settings,
+)
+from toekgw.gateway.config import ConfigError, Settings
+from toekgw.gateway.flowlock import flow_lock, lock_path
+from toekgw.gateway.journal import SqliteJournal, open_journal
+from toekgw.gateway.scheduler import Job, JobReport
+from toekgw.gateway.service_config import RUN_SECTION, RunSettings
+from toekgw.gateway.transport.config import open_queue
+
+__all__ = ["build_jobs", "run_settings"]
+
+MINUTE, HOUR, DAY = 60.0, 3600.0, 86_400.0
+
+
+@dataclass(frozen=True)
+class _Spec:
+    name: str
+    action: Callable[[dt.datetime], JobReport]
+    interval: float
+    timeout: float
+    then: tuple[str, ...] = ()
+
+
+def run_settings(settings: Settings) -> RunSettings:
+    return settings.section(RUN_SECTION) or RunSettings()
+
+
+@contextmanager
+def _flow(settings: Settings, flow: str) -> Iterator[SqliteJournal]:
+    """The flow's lock (the command's own) and a verified journal."""
+    with (
+        flow_lock(lock_path(settings.staging, flow), flow.replace("-", " ")),
+        closing(open_journal(settings.journal, verify=True)) as journal,
+    ):
+        yield journal
+
+
+def _receive_g68(settings: Settings) -> Callable[[dt.datetime], JobReport]:
+    profile = receive_profile(settings, "g68")
+    sp = serviceplatform_settings(settings)
+
+    def action(now: dt.datetime) -> JobReport:
+        journal = open_journal(settings.journal, verify=True)
+        with closing(journal), open_transport(sp) as transport:
+            outcomes = receive_pipeline(
+                journal,
+                transport,
+                G68Processor(profile, today=now.date()),
+                party=sp.party,
+                senders=profile.senders,
+                staging=settings.staging,
+                in_dir=sp.in_dir,
+                after_receive=sp.after_receive,
+                archive_dir=sp.archive_dir,
+            ).poll_once()
+        counts: dict[str, int] = {}
+        for outcome in outcomes:
+            counts[outcome.status] = counts.get(outcome.status, 0) + 1
+        arrived = counts.get("received", 0) + counts.get("resumed", 0)
+        text = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+        return JobReport(text or "nothing waiting", counts, trigger=arrived > 0)
+
+    return action
+
+
+def _nemkonto(settings: Settings) -> list[_Spec]:
+    flow: FlowSettings = flow_settings(settings)
+    mq = settings.require(NEMKONTO_SECTION).mq
+
+    def do_release(now: dt.datetime) -> JobReport:
+        with _flow(settings, "nemkonto-release") as journal:
+            result = release(journal, flow, now.date(), now=now)
+        return JobReport(
+            f"released {result.released} payments in {len(result.bundles)} bundles; "
+            f"{result.waiting} waiting",
+            {"released": result.released, "bundles": len(result.bundles)},
+            trigger=bool(result.bundles),
+        )
+
+    def do_send(now: dt.datetime) -> JobReport:
+        with _flow(settings, "nemkonto-send") as journal, closing(open_queue(mq)) as queue:
+            sent = send_bundles(journal, queue, flow)
+        return JobReport(f"sent {len(sent)} bundles", {"bundles": len(sent)})
+
+    def do_answers(now: dt.datetime) -> JobReport:
+        with _flow(settings, "receive-nemkonto") as journal, closing(open_queue(mq)) as queue:
+            summary = receive_answers(journal, queue, flow)
+        return JobReport(
+            f"{summary.messages} answers, {summary.applied} applied",
+            {"answers": summary.messages, "failed": summary.failed},
+        )
+
+    return [
+        _Spec("nemkonto-release", do_release, HOUR, 10 * MINUTE, then=("nemkonto-send",)),
+        _Spec("nemkonto-send", do_send, 5 * MINUTE, 10 * MINUTE),
+        _Spec("nemkonto-answers", do_answers, 5 * MINUTE, 10 * MINUTE),
+    ]
+
+
+def _eindkomst(settings: Settings) -> list[_Spec]:
+    def do_receive(now: dt.datetime) -> JobReport:
+        with (
+            flow_lock(lock_path(settings.staging, "eindkomst-receive"), "eindkomst receive"),
+            open_eindkomst(settings) as gw,
+        ):
+            r = gw.receive()
+        return JobReport(
+            f"{r.messages} messages: {r.sum_receipts} receipts, {r.tax_cards} tax cards",
+            {"messages": r.messages, "failed": r.failed},
+        )
+
+    def do_send(now: dt.datetime) -> JobReport:
+        with (
+            flow_lock(lock_path(settings.staging, "eindkomst-send"), "eindkomst send"),
+            open_eindkomst(settings) as gw,
+        ):
+            put = gw.send_pending()
+        return JobReport(f"{put} pending deliveries put", {"put": put})
+
+    def do_close(now: dt.datetime) -> JobReport:
+        last_month = now.date().replace(day=1) - dt.timedelta(days=1)
+        with (
+            flow_lock(lock_path(settings.staging, "eindkomst-send"), "eindkomst send"),
+            open_eindkomst(settings) as gw,
+        ):
+            result = gw.close_month(last_month.replace(day=1), today=now.date())
+        return JobReport(
+            f"{last_month:%Y-%m}: {len(result.report_ids)} nil reports",
+            {"nil_reports": len(result.report_ids)},
+        )
+
+    return [
+        _Spec("eindkomst-receive", do_receive, 15 * MINUTE, 10 * MINUTE),
+        _Spec("eindkomst-send", do_send, DAY, 30 * MINUTE),
+        _Spec("eindkomst-close-month", do_close, DAY, 30 * MINUTE),
+    ]
+
+
+def _specs(settings: Settings) -> list[_Spec]:
+    specs: list[_Spec] = []
+    release_and_send = ("nemkonto-release", "nemkonto-send")
+    has_nemkonto = settings.section(NEMKONTO_SECTION) is not None
+    if "g68" in (settings.section(RECEIVE) or {}):
+        then = release_and_send if has_nemkonto else ()
+        specs.append(_Spec("receive-g68", _receive_g68(settings), MINUTE, 30 * MINUTE, then))
+    if has_nemkonto:
+        specs.extend(_nemkonto(settings))
+    if settings.section(EINDKOMST_SECTION) is not None:
+        specs.extend(_eindkomst(settings))
+    return specs
+
+
+def build_jobs(settings: Settings) -> list[Job]:
+    """Every job the configuration has the tables for, with ``[run.jobs.*]`` applied."""
+    run = run_settings(settings)
+    specs = _specs(settings)
+    names = {spec.name for spec in specs}
+    unknown = sorted(set(run.jobs) - names)
+    if unknown:
+        raise ConfigError(
+            f"{settings.path}: [run.jobs.{unknown[0]}]: no such job here "
+            f"(the jobs of this configuration: {', '.join(sorted(names)) or 'none'})"
+        )
+    jobs = []
+    enabled = {name for name in names if run.jobs.get(name) is None or run.jobs[name].enabled}
+    for spec in specs:
+        if spec.name not in enabled:
+            continue
+        own = run.jobs.get(spec.name)
+        jobs.append(
+            Job(
+                spec.name,
+                spec.action,
+                (own and own.interval) or spec.interval,
+                (own and own.timeout) or spec.timeout,
+                tuple(name for name in spec.then if name in enabled),
+            )
+        )
+    return jobs

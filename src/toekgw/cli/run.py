@@ -1,0 +1,82 @@
+"""``toekgw run``: the gateway as a service - every flow on its schedule, until SIGTERM."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from pathlib import Path
+from types import FrameType
+
+import click
+
+from toekgw.adapters.config import load_settings
+from toekgw.adapters.service import build_jobs, run_settings
+from toekgw.cli.options import config_option
+from toekgw.gateway.errors import UsageError
+from toekgw.gateway.scheduler import Clock, Scheduler, SystemClock, parse_clock
+
+log = logging.getLogger("toekgw.run")
+
+
+@click.command("run")
+@click.option("--once", is_flag=True, help="Run every job once, then exit (a smoke test).")
+@click.option(
+    "--clock",
+    "clock_spec",
+    default=None,
+    metavar="START[@SPEED]",
+    help="Rehearse on a simulated clock: start at START (ISO time with offset), SPEED times "
+    "faster than real time (e.g. 2026-11-02T00:00:00+00:00@3600). Not for production.",
+)
+@config_option
+def run(once: bool, clock_spec: str | None, config_path: Path | None) -> None:
+    """Run the gateway as a service: poll, receive, release, send and take answers on the
+    schedules in [run.jobs.*] (see docs/operations.md), with no command typed.
+
+    Each job takes the same lock as its command, backs off when its counterpart fails (the
+    other jobs go on) and is abandoned past its timeout. A delivery that arrives triggers
+    release and send at once. SIGTERM or Ctrl-C: the running step finishes, exit 0.
+    Logs go to stderr (--log-format json for central logging).
+    """
+    settings = load_settings(config_path)
+    jobs = build_jobs(settings)
+    if not jobs:
+        raise UsageError(
+            f"{settings.path}: no flow to run (no [receive.g68], [nemkonto] or [eindkomst] "
+            "table, or every job disabled in [run.jobs])"
+        )
+    service = run_settings(settings)
+    clock: Clock = SystemClock()
+    if clock_spec:
+        try:
+            clock = parse_clock(clock_spec)
+        except ValueError as exc:
+            raise UsageError(f"--clock {exc}") from None
+    scheduler = Scheduler(
+        jobs, clock, backoff_base=service.backoff_base, backoff_max=service.backoff_max
+    )
+    logging.getLogger("toekgw").setLevel(logging.INFO)
+    stop = threading.Event()
+    if once:
+        scheduler.run_due(stop)
+    else:
+        _on_signals(stop, scheduler.wake)
+        scheduler.run(stop)
+    scheduler.close(service.stop_grace)
+    failed = [s.name for s in scheduler.status.values() if s.consecutive_failures]
+    if once:
+        for status in scheduler.status.values():
+            click.echo(f"{status.name}: {status.last_error or status.last_summary}")
+        if failed:
+            raise SystemExit(1)
+
+
+def _on_signals(stop: threading.Event, wake: threading.Event) -> None:
+    def handle(signum: int, frame: FrameType | None) -> None:
+        log.info("signal %s: stopping after the running step", signal.Signals(signum).name)
+        stop.set()
+        wake.set()
+
+    signal.signal(signal.SIGTERM, handle)
+    signal.signal(signal.SIGINT, handle)

@@ -1,0 +1,21 @@
+"""Who is acting: the one place that says which person a command runs as.
+
+For now the acting identity is the operating-system user (``getpass.getuser()``), or
+``$TOEKGW_USER`` when set (tests, a shared service account that passes the person's name on).
+Issue 16 adds roles from the configuration; they will be looked up here.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+
+__all__ = ["USER_ENV", "acting_identity"]
+
+USER_ENV = "TOEKGW_USER"
+
+
+def acting_identity(override: str | None = None) -> str:
+    """``override`` (a command's ``--as`` option), else ``$TOEKGW_USER``, else the OS user."""
+    name = override or os.environ.get(USER_ENV) or getpass.getuser()
+    return name.strip()

@@ -1,0 +1,150 @@
+"""Real servers for tests, each private to the test session: RabbitMQ.
+
+:func:`start_rabbitmq` starts a RabbitMQ node of its own in a temporary directory, on free
+loopback ports, with its own Erlang cookie (``HOME``), node name, database, logs, config and
+(empty) plugin list, so it touches nothing of a system broker and several test sessions can
+run side by side. Where ``rabbitmq-server`` is not installed the tests that need it are
+skipped, unless ``TOEKGW_REQUIRE_RABBITMQ=1`` (set by ``.ci/run``) makes that a failure.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from toekgw.gateway.transport.amqp_pika import BrokerSettings
+
+# The server script itself: Debian's /usr/sbin/rabbitmq-server is a wrapper that switches to
+# the rabbitmq user, who cannot write a test's private directory.
+RABBITMQ_SERVER = next(
+    (
+        path
+        for path in ("/usr/lib/rabbitmq/bin/rabbitmq-server", shutil.which("rabbitmq-server"))
+        if path and Path(path).exists()
+    ),
+    None,
+)
+START_TIMEOUT = 120.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclasses.dataclass
+class RabbitNode:
+    """A running private node: connect with :attr:`settings`."""
+
+    base: Path
+    port: int
+    process: subprocess.Popen[bytes]
+
+    @property
+    def settings(self) -> BrokerSettings:
+        return BrokerSettings(host="127.0.0.1", port=self.port)
+
+    def log_tail(self) -> str:
+        logs = sorted((self.base / "log").glob("*.log"))
+        text = (self.base / "stdout.log").read_text(errors="replace")
+        for log in logs:
+            text += log.read_text(errors="replace")
+        return text[-3000:]
+
+
+def require_rabbitmq() -> str:
+    """The ``rabbitmq-server`` script, or skip (fail under ``TOEKGW_REQUIRE_RABBITMQ=1``)."""
+    if RABBITMQ_SERVER is None:
+        if os.environ.get("TOEKGW_REQUIRE_RABBITMQ") == "1":
+            pytest.fail("TOEKGW_REQUIRE_RABBITMQ=1 but rabbitmq-server is not installed")
+        pytest.skip("rabbitmq-server is not installed (TOEKGW_REQUIRE_RABBITMQ=1 makes it fail)")
+    return RABBITMQ_SERVER
+
+
+def _environment(base: Path, port: int) -> dict[str, str]:
+    (base / "enabled_plugins").write_text("[].\n")
+    (base / "rabbitmq.conf").write_text(
+        f"listeners.tcp.default = 127.0.0.1:{port}\n"
+        "log.console = false\nlog.file.level = warning\n"
+        "disk_free_limit.absolute = 10MB\n"
+    )
+    (base / "advanced.config").write_text("[].\n")
+    cookie = base / ".erlang.cookie"
+    cookie.write_text(uuid.uuid4().hex)
+    cookie.chmod(0o400)
+    return {
+        **os.environ,
+        "HOME": str(base),
+        "RABBITMQ_NODENAME": f"toekgw-{uuid.uuid4().hex[:12]}@localhost",
+        "RABBITMQ_NODE_IP_ADDRESS": "127.0.0.1",
+        "RABBITMQ_NODE_PORT": str(port),
+        "RABBITMQ_DIST_PORT": str(free_port()),
+        "RABBITMQ_MNESIA_BASE": str(base / "mnesia"),
+        "RABBITMQ_LOG_BASE": str(base / "log"),
+        "RABBITMQ_CONFIG_FILE": str(base / "rabbitmq.conf"),
+        "RABBITMQ_ADVANCED_CONFIG_FILE": str(base / "advanced.config"),
+        "RABBITMQ_ENABLED_PLUGINS_FILE": str(base / "enabled_plugins"),
+        "RABBITMQ_PLUGINS_EXPAND_DIR": str(base / "plugins-expand"),
+        "RABBITMQ_PID_FILE": str(base / "rabbitmq.pid"),
+        "RABBITMQ_CONF_ENV_FILE": str(base / "rabbitmq-env.conf"),
+    }
+
+
+def _answers(port: int) -> bool:
+    import pika
+
+    try:
+        connection = pika.BlockingConnection(
+            pika.ConnectionParameters("127.0.0.1", port, socket_timeout=2, connection_attempts=1)
+        )
+    except Exception:
+        return False
+    connection.close()
+    return True
+
+
+@contextlib.contextmanager
+def start_rabbitmq(base: Path) -> Iterator[RabbitNode]:
+    """A private RabbitMQ node under ``base``, stopped (its process group) on exit."""
+    server = require_rabbitmq()
+    base.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    env = _environment(base, port)
+    (base / "rabbitmq-env.conf").write_text("")
+    with (base / "stdout.log").open("wb") as out:
+        process = subprocess.Popen(
+            [server], env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    node = RabbitNode(base, port, process)
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while not _answers(port):
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"RabbitMQ did not start on port {port}:\n{node.log_tail()}")
+            time.sleep(0.5)
+        yield node
+    finally:
+        _stop(process)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
