@@ -31,6 +31,7 @@ from toekgw.formats.nemkonto import (  # noqa: E402
     RecipientKind,
     build_bundle,
 )
+from toekgw.formats.nemkonto.bundle import SCHEMA as BUNDLE_SCHEMA  # noqa: E402
 from toekgw.formats.xmlcheck import load_schema  # noqa: E402
 
 
@@ -82,7 +83,7 @@ def main() -> None:
     args = parser.parse_args()
 
     bundle = make_bundle(args.payments)
-    schema = load_schema("nemkonto/NKSPayment.xsd")
+    schema = load_schema(BUNDLE_SCHEMA)
     data = build_bundle(bundle)  # warm up, and the document the baseline parses
     xml_parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
 

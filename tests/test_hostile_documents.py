@@ -68,7 +68,7 @@ def _receipt() -> list[Finding]:
 
 
 def _answer() -> list[Finding]:
-    doc = build_answer(BundleAnswer(AnswerType.RECEIVED, "B1", NOW, received_count=2))
+    doc = build_answer(BundleAnswer(AnswerType.RECEIVED, "B1", NOW))
     answer, findings = read_answer(_plant(doc))
     assert answer is None
     return findings

@@ -1,7 +1,9 @@
-"""NKSPayment and NKSAnswer: round trips (hypothesis), schema findings, safe parsing, masking."""
+"""NKSBetaling and the answers (NKSReceipt0/1, NKSResponse2/5/7/8/9): round trips
+(hypothesis), schema findings, safe parsing, masking."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -15,6 +17,7 @@ from toekgw.formats.nemkonto import (
     AnswerType,
     BundleAnswer,
     NemKontoFormatError,
+    OriginalTransaction,
     PaymentBundle,
     PaymentOrder,
     PaymentState,
@@ -34,6 +37,7 @@ from toekgw.formats.nemkonto import (
     read_bundle,
     validate_bundle,
 )
+from toekgw.formats.nemkonto.answer import DOCUMENTS, STATUS
 
 TODAY = dt.date(2026, 11, 30)  # the date the rules take as today
 
@@ -109,18 +113,42 @@ def test_bundle_round_trip(b: PaymentBundle) -> None:
     assert size <= bundle_overhead() + fragments
 
 
-statuses = st.builds(
-    PaymentStatus,
-    _text(35),
-    st.sampled_from(list(PaymentState)),
-    st.one_of(st.none(), _text(35)),
-    st.one_of(st.none(), _text(250)),
+originals = st.builds(
+    OriginalTransaction,
+    st.integers(1, 10**12),
+    st.booleans(),
+    st.one_of(st.none(), recipients),
+    st.one_of(st.none(), accounts),
 )
+
+
+def statuses(kind: AnswerType) -> st.SearchStrategy[PaymentStatus]:
+    """A payment status this kind of answer can carry (the codec's status table)."""
+    states = [state for (k, state) in STATUS if k is kind]
+
+    @st.composite
+    def one(draw: st.DrawFn) -> PaymentStatus:
+        state = draw(st.sampled_from(states))
+        marked = STATUS[(kind, state)][1] is not None
+        payment_id = draw(_text(35))
+        instruction_id = draw(st.one_of(st.none(), _text(35)))
+        return PaymentStatus(
+            payment_id,
+            state,
+            None if marked else draw(st.one_of(st.none(), _text(35))),
+            draw(st.one_of(st.none(), _text(250))),
+            draw(st.one_of(st.none(), originals)),
+            None if instruction_id == payment_id else instruction_id,
+        )
+
+    return one()
 
 
 @st.composite
 def answers(draw: st.DrawFn) -> BundleAnswer:
     kind = draw(st.sampled_from(list(AnswerType)))
+    rejected = kind.bundle_level and draw(st.booleans())
+    listed = kind.about_payments and not (rejected and draw(st.booleans()))
     return BundleAnswer(
         answer_type=kind,
         bundle_id=draw(
@@ -129,13 +157,12 @@ def answers(draw: st.DrawFn) -> BundleAnswer:
             else st.one_of(st.none(), st.text(alphabet="abc019-", min_size=1, max_size=36))
         ),
         processed_at=draw(aware),
-        received_count=draw(st.one_of(st.none(), st.integers(0, 10_000))),
-        accepted_count=draw(st.one_of(st.none(), st.integers(0, 10_000))),
         error_code=draw(st.one_of(st.none(), _text(35))),
         error_text=draw(st.one_of(st.none(), _text(250))),
-        payments=tuple(draw(st.lists(statuses, min_size=1, max_size=4)))
-        if kind.about_payments
-        else (),
+        payments=tuple(draw(st.lists(statuses(kind), min_size=1, max_size=4))) if listed else (),
+        bundle_rejected=rejected,
+        message_id=draw(st.one_of(st.none(), _text(70))),
+        ref_to_message_id=draw(st.one_of(st.none(), _text(70))) if DOCUMENTS[kind].header else None,
     )
 
 
@@ -177,8 +204,8 @@ def test_complete_and_incomplete_payments() -> None:
 
 def test_header_count_and_sum_are_checked() -> None:
     data = build_bundle(bundle([payment(1), payment(2)]))
-    bad = data.replace(b"<NumberOfPayments>2<", b"<NumberOfPayments>3<").replace(
-        b"<ControlSum>200.03<", b"<ControlSum>200.04<"
+    bad = data.replace(b"<swift:NbOfTxs>2<", b"<swift:NbOfTxs>3<").replace(
+        b"<swift:CtrlSum>200.03<", b"<swift:CtrlSum>200.04<"
     )
     assert bad != data
     b, findings = read_bundle(bad)
@@ -186,7 +213,7 @@ def test_header_count_and_sum_are_checked() -> None:
     by_code = {f.code: f for f in findings}
     count = by_code["nemkonto.bundle.header.count"]
     assert (count.expected, count.found, count.line) == ("2", "3", 3)
-    assert count.path == "/NKSPayment/GroupHeader/NumberOfPayments"
+    assert count.path == "/NKSBetaling/GrpHdr/NbOfTxs"
     total = by_code["nemkonto.bundle.header.control_sum"]
     assert (total.expected, total.found) == ("200.03", "200.04")
     assert validate_bundle(bad) == findings  # the same checks without decoding
@@ -207,17 +234,20 @@ def test_duplicate_payment_ids_in_a_bundle() -> None:
 def test_schema_findings_name_line_xpath_and_expectation() -> None:
     data = build_bundle(bundle([payment(1), payment(2), payment(3)]))
     text = data.decode()
-    text = text.replace("<Amount>100.02</Amount>", "<Amount>100.021</Amount>")
-    text = text.replace(f"<CPR>{cpr(3)}</CPR>", "<CPX>1</CPX>")
+    text = text.replace(">100.02</swift:InstdAmt>", ">100.021</swift:InstdAmt>")
+    text = text.replace(
+        f"<swift:PrvtId><swift:SclSctyNb>{cpr(3)}</swift:SclSctyNb></swift:PrvtId>",
+        "<swift:CPX>1</swift:CPX>",
+    )
     findings = validate_bundle(text.encode())
     assert len(findings) == 2
     amount, recipient = findings
-    assert amount.path == "/NKSPayment/PaymentInformation/PaymentTransaction[2]/Amount"
-    assert amount.field == "Amount"
+    assert amount.path == "/NKSBetaling/PmtInf/CdtTrfTxInf[2]/Amt/InstdAmt"
+    assert amount.field == "InstdAmt"
     assert amount.line == 6
     assert amount.expected == "at most 2 decimals"
-    assert recipient.path == "/NKSPayment/PaymentInformation/PaymentTransaction[3]/Recipient/CPX"
-    assert recipient.expected == "CPR or CVR or SE or PNumber"
+    assert recipient.path == "/NKSBetaling/PmtInf/CdtTrfTxInf[3]/Cdtr/CPX"
+    assert recipient.expected == "PstlAdr or PrvtId or OrgId"
     assert recipient.code == "nemkonto.bundle.xsd.element_content"
 
 
@@ -225,9 +255,9 @@ def test_cpr_never_in_clear_in_findings_or_errors() -> None:
     secret = "0101011234"
     text = build_bundle(bundle([payment(1, cpr_number=secret)])).decode()
     for bad in (secret + "5", secret[:9], "0101011234x"):
-        data = text.replace(f"<CPR>{secret}</CPR>", f"<CPR>{bad}</CPR>").encode()
+        data = text.replace(f">{secret}</swift:SclSctyNb>", f">{bad}</swift:SclSctyNb>").encode()
         findings = validate_bundle(data)
-        assert findings and findings[0].field == "CPR"
+        assert findings and findings[0].field == "SclSctyNb"
         rendered = " ".join(f"{f.message} {f.expected} {f.found}" for f in findings)
         assert secret not in rendered and "010101123" not in rendered
         with pytest.raises(NemKontoFormatError) as info:
@@ -240,7 +270,7 @@ def test_cpr_never_in_clear_in_findings_or_errors() -> None:
     with pytest.raises(NemKontoFormatError) as info:
         build_bundle(bundle([too_long_name]))
     assert secret not in str(info.value)
-    assert "PaymentId" in str(info.value)
+    assert "PmtId/EndToEndId" in str(info.value)
 
 
 def test_identifier_rules_per_payment() -> None:
@@ -250,7 +280,7 @@ def test_identifier_rules_per_payment() -> None:
     findings = payment_findings([ok, bad_cpr, bad_cvr], TODAY)
     assert set(findings) == {"P0000000002", "P3"}
     assert findings["P0000000002"][0].path == (
-        "/NKSPayment/PaymentInformation/PaymentTransaction[2]/Recipient/CPR"
+        "/NKSBetaling/PmtInf/CdtTrfTxInf[2]/Cdtr/PrvtId/SclSctyNb"
     )
     assert "3113001234" not in findings["P0000000002"][0].message
 
@@ -272,7 +302,7 @@ def test_doctype_and_entities_are_refused(data: bytes) -> None:
 def test_not_xml_at_all() -> None:
     b, findings = read_bundle(b"\x00\x01garbage")
     assert b is None and findings[0].code == "nemkonto.bundle.xml.syntax"
-    a, afindings = read_answer(b"<NKSAnswer")
+    a, afindings = read_answer(b"<NKSReceipt1")
     assert a is None and afindings[0].code == "nemkonto.answer.xml.syntax"
 
 
@@ -282,27 +312,50 @@ def test_answer_consistency() -> None:
         BundleAnswer(AnswerType.RECEIVE_CONTROL, "B1", now)
     with pytest.raises(ValueError, match="only a type 0"):
         BundleAnswer(AnswerType.RECEIVED, None, now)
-    data = build_answer(
-        BundleAnswer(AnswerType.RECEIVED, "B1", now, received_count=2), validate=True
-    )
-    inconsistent = data.replace(b"<AnswerType>1<", b"<AnswerType>2<")
+    with pytest.raises(ValueError, match="cannot reject a bundle"):
+        BundleAnswer(AnswerType.RECEIVED_BY_BANK, "B1", now, bundle_rejected=True)
+    data = build_answer(BundleAnswer(AnswerType.RECEIVED, "B1", now), validate=True)
+    # A Retursvar 2 that neither lists payments nor rejects the bundle says nothing.
+    inconsistent = data.replace(b"NKSReceipt1", b"NKSResponse2")
     a, findings = read_answer(inconsistent)
     assert a is None and findings[0].code == "nemkonto.answer.inconsistent"
+    # A Retursvar 8 cannot reject a payment.
+    bank = BundleAnswer(
+        AnswerType.RECEIVED_BY_BANK,
+        "B1",
+        now,
+        payments=(PaymentStatus("P1", PaymentState.RECEIVED_BY_BANK),),
+    )
+    a, findings = read_answer(build_answer(bank).replace(b">ACPT<", b">RJCT<"))
+    assert a is None and "TxSts RJCT: expected ACPT" in findings[0].message
+    with pytest.raises(NemKontoFormatError, match="cannot say REJECTED"):
+        build_answer(
+            BundleAnswer(
+                AnswerType.RECEIVED_BY_BANK,
+                "B1",
+                now,
+                payments=(PaymentStatus("P1", PaymentState.REJECTED),),
+            )
+        )
+    # An unknown root is one finding that names the roots expected.
+    a, findings = read_answer(data.replace(b"NKSReceipt1", b"NKSAnswer"))
+    assert a is None and findings[0].code == "nemkonto.answer.root"
+    assert "nks:NKSResponse9" in (findings[0].expected or "")
 
 
 def test_values_the_codec_cannot_represent_are_findings() -> None:
     data = build_bundle(bundle([payment(1)]))
-    with_zone = data.replace(b"<DispositionDate>2026-12-01<", b"<DispositionDate>2026-12-01Z<")
+    with_zone = data.replace(b"<swift:ReqdExctnDt>2026-12-01<", b"<swift:ReqdExctnDt>2026-12-01Z<")
     b, findings = read_bundle(with_zone)
     assert b is None
     (f,) = findings
     assert f.code == "nemkonto.bundle.value.unreadable"
-    assert f.path == "/NKSPayment/PaymentInformation/DispositionDate"
+    assert f.path == "/NKSBetaling/PmtInf/ReqdExctnDt"
     assert (f.line, f.found) == (4, "2026-12-01Z")
     assert validate_bundle(with_zone) == findings
     midnight = data.replace(b"10:00:00+00:00<", b"24:00:00+00:00<")  # valid xs:dateTime
     assert midnight != data
-    assert [f.field for f in validate_bundle(midnight)] == ["CreationDateTime"]
+    assert [f.field for f in validate_bundle(midnight)] == ["CreDtTm"]
     assert read_bundle(midnight)[1] == validate_bundle(midnight)
 
 
@@ -313,3 +366,18 @@ def test_text_that_cannot_be_xml_is_refused_by_the_builder() -> None:
     surrogate = PaymentOrder("P1", 100, RecipientId(RecipientKind.CVR, "29189846"), name="\ud800")
     with pytest.raises(NemKontoFormatError, match="UTF-8 cannot encode"):
         build_bundle(bundle([surrogate]))
+
+
+def test_the_incomplete_payment_indicator_must_match_the_account() -> None:
+    incomplete = payment(1)
+    complete = dataclasses.replace(payment(2), account=Account("9999", "12345"))
+    data = build_bundle(bundle([incomplete, complete]))
+    assert data.count(b"<swift:IncompletePaymentIndicator>1<") == 1
+    assert b"<swift:BBAN>99990000012345</swift:BBAN>" in data  # 4 + 10 digits
+    lying = data.replace(
+        b"<swift:IncompletePaymentIndicator>1<", b"<swift:IncompletePaymentIndicator>0<"
+    )
+    (f,) = validate_bundle(lying)
+    assert (f.code, f.field) == ("nemkonto.bundle.value.unreadable", "IncompletePaymentIndicator")
+    assert f.path == "/NKSBetaling/PmtInf/CdtTrfTxInf[1]/IncompletePaymentIndicator"
+    assert read_bundle(lying) == (None, [f])

@@ -270,7 +270,7 @@ def test_answer_0_returns_the_bundle_to_pending_and_a_new_bundle_goes(
     (entry,) = journal.errors(counterpart="nemkonto")
     assert entry.subject == "bundle" and "pending again" in entry.findings[0].message
     # A late answer about the returned bundle touches none of its payments.
-    late = BundleAnswer(AnswerType.RECEIVED, first.bundle_id, answer.processed_at, received_count=2)
+    late = BundleAnswer(AnswerType.RECEIVED, first.bundle_id, answer.processed_at)
     queue.put(SETTINGS.reply_queue, build_answer(late), msg_id=message_id("late-1"))
     queue.commit()
     assert receive_answers(journal, queue, SETTINGS).unchanged == 1
@@ -351,8 +351,6 @@ def test_an_answer_about_a_payment_not_in_the_bundle_is_not_reconciled(
         AnswerType.RECEIVE_CONTROL,
         sent.bundle_id,
         dt.datetime(2026, 11, 23, 12, tzinfo=dt.UTC),
-        received_count=2,
-        accepted_count=2,
         payments=(
             PaymentStatus(_key(1), PaymentState.ACCEPTED),
             PaymentStatus("99999999:1", PaymentState.ACCEPTED),
@@ -458,3 +456,76 @@ def test_an_older_payment_lifecycle_in_the_journal_is_extended(
     script = SimulatorScript(no_account=frozenset({cpr(2)}), no_account_action="reject")
     _round(journal, queue, tmp_path / "ledger.sqlite", script)
     assert states(journal) == {_key(1): "at-bank", _key(2): "rejected"}  # a 7 after the 2
+
+
+def _answer_from_nemkonto(queue: SqliteQueue, answer: BundleAnswer, name: str) -> None:
+    queue.put(SETTINGS.reply_queue, build_answer(answer), msg_id=message_id(name))
+    queue.commit()
+
+
+def test_kvitteringssvar_1_rejecting_a_bundle_rejects_its_payments_for_manual_handling(
+    journal: SqliteJournal, queue: SqliteQueue
+) -> None:
+    journal_delivery(journal, [instruction(1), instruction(2)])
+    release(journal, SETTINGS, TODAY)
+    (sent,) = send_bundles(journal, queue, SETTINGS)
+    when = dt.datetime(2026, 11, 23, 12, tzinfo=dt.UTC)
+    rejected = BundleAnswer(
+        AnswerType.RECEIVED,
+        sent.bundle_id,
+        when,
+        error_code="0003",
+        error_text="BUNDT AFVIST",
+        bundle_rejected=True,
+    )
+    _answer_from_nemkonto(queue, rejected, "receipt-1-reject")
+    summary = receive_answers(journal, queue, SETTINGS)
+    assert summary.moved == {"rejected": 2} and summary.manual == 2
+    assert set(states(journal).values()) == {"rejected"}  # nothing goes again by itself
+    manual = journal.errors(counterpart="nemkonto")
+    assert {e.business_key for e in manual} == {_key(1), _key(2)}
+    assert all("BUNDT AFVIST" in e.findings[0].message for e in manual)
+    (bundle,) = journal.transmissions(kind="nemkonto-bundle")
+    assert bundle.state == "settled"
+
+
+def test_retursvar_5_stops_the_payments_it_names_or_the_whole_bundle(
+    journal: SqliteJournal, queue: SqliteQueue
+) -> None:
+    from toekgw.formats.nemkonto import PaymentState, PaymentStatus
+
+    journal_delivery(journal, [instruction(n) for n in (1, 2, 3)])
+    release(journal, SETTINGS, TODAY)
+    (sent,) = send_bundles(journal, queue, SETTINGS)
+    when = dt.datetime(2026, 11, 23, 12, tzinfo=dt.UTC)
+    bank = BundleAnswer(
+        AnswerType.RECEIVED_BY_BANK,
+        sent.bundle_id,
+        when,
+        payments=(PaymentStatus(_key(3), PaymentState.RECEIVED_BY_BANK),),
+    )
+    one = BundleAnswer(
+        AnswerType.STOPPED,
+        sent.bundle_id,
+        when,
+        error_text="BETALING(ER) STANDSET",
+        payments=(PaymentStatus(_key(1), PaymentState.STOPPED),),
+        bundle_rejected=True,
+    )
+    _answer_from_nemkonto(queue, bank, "8")
+    _answer_from_nemkonto(queue, one, "5-one")
+    receive_answers(journal, queue, SETTINGS)
+    assert states(journal) == {_key(1): "stopped", _key(2): "sent", _key(3): "at-bank"}
+    everything = BundleAnswer(
+        AnswerType.STOPPED,
+        sent.bundle_id,
+        when,
+        error_text="BETALING(ER) STANDSET",
+        bundle_rejected=True,
+    )
+    _answer_from_nemkonto(queue, everything, "5-all")
+    summary = receive_answers(journal, queue, SETTINGS)
+    # Stopped is final; a payment already at the bank is not stopped after the fact.
+    assert summary.moved == {"stopped": 1}
+    assert states(journal) == {_key(1): "stopped", _key(2): "stopped", _key(3): "at-bank"}
+    assert journal.errors(counterpart="nemkonto") == []  # a stop is no error

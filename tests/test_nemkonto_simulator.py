@@ -90,7 +90,8 @@ def test_answers_1_then_2_then_7_with_decisions(queue: SqliteQueue, tmp_path: Pa
     ]
     assert all(correl == mid for _, _, correl in got)
     received, control, failed = (a for a, _, _ in got)
-    assert received.bundle_id == "B-0001" and received.received_count == 5
+    assert received.bundle_id == "B-0001" and not received.bundle_rejected
+    assert received.ref_to_message_id == control.ref_to_message_id == "B-0001"
     statuses = {p.payment_id: (p.status, p.error_code) for p in control.payments}
     assert statuses == {
         "P0000000001": (PaymentState.ACCEPTED, None),
@@ -99,7 +100,11 @@ def test_answers_1_then_2_then_7_with_decisions(queue: SqliteQueue, tmp_path: Pa
         "P0000000004": (PaymentState.REJECTED, "INVALID_RECIPIENT"),
         "C1": (PaymentState.ACCEPTED, None),  # complete: has an account, no 7
     }
-    assert control.accepted_count == 3
+    # Each payment status repeats the payment (OrgnlTxInf): amount, recipient, completeness.
+    originals = {p.payment_id: p.original for p in control.payments}
+    assert all(o is not None and o.amount_ore > 0 for o in originals.values())
+    c1 = originals["C1"]
+    assert c1 is not None and not c1.incomplete and c1.account is not None
     assert [(p.payment_id, p.status) for p in failed.payments] == [
         ("P0000000003", PaymentState.CHEQUE)
     ]
@@ -112,7 +117,7 @@ def test_unreadable_bundle_gets_answer_0_and_nothing_is_paid(
     queue: SqliteQueue, tmp_path: Path
 ) -> None:
     good = build_bundle(bundle([payment(1)], bundle_id="B-X"))
-    bad_sum = good.replace(b"<ControlSum>100.01<", b"<ControlSum>100.02<")
+    bad_sum = good.replace(b"<swift:CtrlSum>100.01<", b"<swift:CtrlSum>100.02<")
     mid1 = send(queue, bad_sum, "bad-sum")
     send(queue, b"this is not XML", "garbage")
     sim = make_sim(queue, tmp_path)
@@ -120,7 +125,7 @@ def test_unreadable_bundle_gets_answer_0_and_nothing_is_paid(
     (a1, _, c1), (a2, _, _) = answers(queue)
     assert a1.answer_type is AnswerType.UNREADABLE and a1.bundle_id == "B-X" and c1 == mid1
     assert a1.error_code == "nemkonto.bundle.header.control_sum"
-    assert "ControlSum" in (a1.error_text or "")
+    assert "CtrlSum" in (a1.error_text or "")
     assert a2.answer_type is AnswerType.UNREADABLE and a2.bundle_id is None
     assert sim.ledger.paid() == {} and sim.stats.unreadable == 2
 

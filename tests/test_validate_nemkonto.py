@@ -25,9 +25,7 @@ def test_a_valid_bundle_and_an_answer_exit_0_with_a_summary_each(tmp_path: Path)
     ours.write_bytes(build_bundle(bundle([payment(n) for n in range(1, 4)])))
     answer = tmp_path / "answer.xml"
     processed = dt.datetime(2026, 11, 30, 9, 0, tzinfo=dt.UTC)
-    answer.write_bytes(
-        build_answer(BundleAnswer(AnswerType.RECEIVED, "B-0001", processed, received_count=3))
-    )
+    answer.write_bytes(build_answer(BundleAnswer(AnswerType.RECEIVED, "B-0001", processed)))
     result = _run("--today", DAY, str(ours), str(answer))
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()

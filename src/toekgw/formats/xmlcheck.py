@@ -3,7 +3,7 @@
 Parsing never resolves entities, never touches the network, never loads a DTD, and refuses a
 document that has a DOCTYPE at all. Validation is lxml's (libxml2) XMLSchema - the fast path;
 each error becomes a :class:`Finding` with the line, a readable XPath built from local names
-(``/NKSPayment/PaymentInformation/PaymentTransaction[3]/Amount``), the element, and what the
+(``/NKSBetaling/PmtInf/CdtTrfTxInf[3]/Amt/InstdAmt``), the element, and what the
 schema expected. lxml slows down sharply on a large document with many errors, so collecting
 stops after ``max_findings`` and says so.
 """
@@ -48,7 +48,7 @@ _FACETS: tuple[tuple[re.Pattern[str], str], ...] = (
 _QUOTED = re.compile(r"'([^']*)'")
 
 # Elements whose values are personal: a finding shows them masked, whatever they look like.
-PERSONAL_ELEMENTS = frozenset({"CPR"})
+PERSONAL_ELEMENTS = frozenset({"CPR", "SclSctyNb"})
 
 
 def safe_parser() -> etree.XMLParser:

@@ -8,7 +8,10 @@ out-of-order answers never move a payment twice or back.
 
 - 0: the bundle could not be read. Its payments go back to ``pending`` (a new bundle, with a
   new id, at the next release) and the bundle goes on the error list.
-- 1: the bundle's payments are ``received``.
+- 1: the bundle's payments are ``received``; a Kvitteringssvar 1 that rejects the bundle
+  (``GrpSts`` RJCT, "Bundt afvist") makes them all ``rejected`` (manual handling).
+- A bundle-level Retursvar 2 reject or Retursvar 5 stop that names no payment is about every
+  payment of the bundle: ``rejected`` (manual handling) or ``stopped``.
 - 2, 5, 7, 8, 9: per payment ``accepted``, ``rejected``, ``stopped``, ``cheque``,
   ``error-account``, ``at-bank`` or ``bank-error``. A rejected payment (2, 7) and a bank
   error (9) go on the manual-handling list (error list, subject ``manual-handling``): nothing
@@ -20,7 +23,7 @@ to the error queue (``<reply queue>.BACKOUT``), so nothing is lost.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from toekgw.adapters.g68.payments import HANDLED_STATES
@@ -28,7 +31,13 @@ from toekgw.adapters.nemkonto.release import define_kinds
 from toekgw.adapters.nemkonto.send import mark_sent
 from toekgw.adapters.nemkonto.settings import BUNDLE_KIND, BUNDLE_STATES, FlowSettings
 from toekgw.formats.findings import Finding, Severity
-from toekgw.formats.nemkonto import AnswerType, BundleAnswer, PaymentState, read_answer
+from toekgw.formats.nemkonto import (
+    AnswerType,
+    BundleAnswer,
+    PaymentState,
+    PaymentStatus,
+    read_answer,
+)
 from toekgw.gateway.faults import crash_point
 from toekgw.gateway.journal import Item, Journal, MemberMove, MemberTotal, Transmission
 from toekgw.gateway.refusals import FailedMessages
@@ -70,6 +79,7 @@ ACCEPTED_STATES = frozenset({"accepted", "at-bank", "cheque", "error-account"})
 MANUAL_STATES = frozenset({"rejected", "bank-error"})
 
 _TARGET: dict[tuple[AnswerType, PaymentState], str] = {
+    (AnswerType.RECEIVED, PaymentState.REJECTED): "rejected",
     (AnswerType.RECEIVE_CONTROL, PaymentState.ACCEPTED): "accepted",
     (AnswerType.RECEIVE_CONTROL, PaymentState.REJECTED): "rejected",
     (AnswerType.COMPLETION_FAILED, PaymentState.CHEQUE): "cheque",
@@ -78,6 +88,12 @@ _TARGET: dict[tuple[AnswerType, PaymentState], str] = {
     (AnswerType.STOPPED, PaymentState.STOPPED): "stopped",
     (AnswerType.RECEIVED_BY_BANK, PaymentState.RECEIVED_BY_BANK): "at-bank",
     (AnswerType.BANK_ERROR, PaymentState.BANK_ERROR): "bank-error",
+}
+# What a bundle-level answer naming no payment does to each payment of the bundle.
+_WHOLE_BUNDLE = {
+    AnswerType.RECEIVED: PaymentState.REJECTED,
+    AnswerType.RECEIVE_CONTROL: PaymentState.REJECTED,
+    AnswerType.STOPPED: PaymentState.STOPPED,
 }
 _BUNDLERANK = {s: n for n, s in enumerate(BUNDLE_STATES)}
 _ANSWER_NAME = {
@@ -168,7 +184,7 @@ def _journal_answer(
     answer, findings = read_answer(message.body)
     with journal.transaction(durable=True):
         if answer is None:
-            _unusable(journal, settings, mid, "the answer is not a valid NKSAnswer", findings)
+            _unusable(journal, settings, mid, "the answer is not a valid NemKonto answer", findings)
             summary.unusable += 1
             return False
         tx = (
@@ -250,7 +266,15 @@ def _apply(
     if answer.answer_type is AnswerType.UNREADABLE:
         _returned(journal, settings, tx, answer, name, summary)
         return
-    if answer.answer_type is AnswerType.RECEIVED:
+    statuses = answer.payments
+    if answer.whole_bundle:
+        # about every payment of the bundle on its way
+        state = _WHOLE_BUNDLE[answer.answer_type]
+        statuses = tuple(
+            PaymentStatus(i.business_key, state, answer.error_code, answer.error_text)
+            for i in journal.members(tx.id, current_only=True, states=_ON_THEIR_WAY)
+        )
+    elif answer.answer_type is AnswerType.RECEIVED:
         # Only payments on their way: one returned to pending, or not yet marked sent, is not
         # moved by an answer.
         on_their_way = sum(
@@ -265,13 +289,13 @@ def _apply(
     manual: dict[str, str] = {}  # payment id -> why, for those that go to manual handling
     result = journal.apply_member_moves(
         tx.id,
-        _member_moves(answer, name, manual),
+        _member_moves(answer.answer_type, statuses, name, manual),
         eligible=_ON_THEIR_WAY,
         sources=_SOURCES,
         report=MANUAL_STATES,
     )
     unknown = set(result.unknown)
-    for status in answer.payments:
+    for status in statuses:
         target = _TARGET.get((answer.answer_type, status.status))
         if target is None:
             item = journal.member(tx.id, status.payment_id)
@@ -298,9 +322,14 @@ _SOURCES = {
 }
 
 
-def _member_moves(answer: BundleAnswer, name: str, manual: dict[str, str]) -> Iterator[MemberMove]:
-    for status in answer.payments:
-        target = _TARGET.get((answer.answer_type, status.status))
+def _member_moves(
+    answer_type: AnswerType,
+    statuses: Iterable[PaymentStatus],
+    name: str,
+    manual: dict[str, str],
+) -> Iterator[MemberMove]:
+    for status in statuses:
+        target = _TARGET.get((answer_type, status.status))
         if target is None:
             continue
         code = f" {status.error_code}" if status.error_code else ""

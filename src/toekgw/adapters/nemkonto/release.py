@@ -330,7 +330,7 @@ def _journal_bundle(
             kind=BUNDLE_KIND.name,
             state="prepared",
             ref=bundle.bundle_id,
-            file_name=f"NKSPayment-{bundle.bundle_id}.xml",
+            file_name=f"NKSBetaling-{bundle.bundle_id}.xml",
             size=len(body),
             sha256=hashlib.sha256(body).hexdigest(),
             meta={

@@ -1,7 +1,8 @@
 """``toekgw validate nemkonto FILE...``: every finding of NemKonto documents.
 
-A file is a payment bundle (root ``NKSPayment``: what we put on the request queue) or an
-answer (root ``NKSAnswer``: what NemKonto puts on the reply queue); the root decides. So an
+A file is a payment bundle (root ``NKSBetaling``: what we put on the request queue) or an
+answer (roots ``NKSReceipt0/1``, ``NKSResponse2/5/7/8/9``: what NemKonto puts on the reply
+queue); the root decides. So an
 operator can check a document a counterpart sent, or one of ours, the way the flows read it.
 """
 
@@ -17,6 +18,7 @@ from lxml import etree
 from toekgw.cli.validate._common import Checked, format_option, today_option, validate_files
 from toekgw.formats.findings import Finding
 from toekgw.formats.nemkonto import payment_findings, read_answer, read_bundle
+from toekgw.formats.nemkonto.answer import DOCUMENTS
 from toekgw.gateway.errors import InputError
 from toekgw.gateway.findings import summary
 from toekgw.gateway.money import kroner
@@ -37,23 +39,27 @@ def _root_name(path: Path) -> str | None:
     return None
 
 
+_ANSWER_ROOTS = frozenset(d.root for d in DOCUMENTS.values())
+
+
 def _check(today: dt.date, path: Path) -> Checked:
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from exc
     findings: list[Finding]
-    if _root_name(path) == "NKSAnswer":
+    if _root_name(path) in _ANSWER_ROOTS:
         answer, findings = read_answer(data)
         what = (
-            f"answer type {answer.answer_type.value} for bundle {answer.bundle_id}, "
+            f"answer type {answer.answer_type.value} for bundle {answer.bundle_id}"
+            f"{' (bundle rejected)' if answer.bundle_rejected else ''}, "
             f"{len(answer.payments)} payment statuses"
             if answer is not None
-            else "answer (NKSAnswer)"
+            else "answer"
         )
     else:
         bundle, findings = read_bundle(data)
-        what = "bundle (NKSPayment)"
+        what = "bundle (NKSBetaling)"
         if bundle is not None:
             per_payment = payment_findings(bundle.payments, today)
             findings = [f for listed in per_payment.values() for f in listed]
@@ -74,9 +80,10 @@ def _check(today: dt.date, path: Path) -> Checked:
 @today_option
 @format_option
 def command(files: tuple[Path, ...], today: dt.datetime | None, fmt: str) -> None:
-    """Validate NemKonto documents: payment bundles (NKSPayment) and answers (NKSAnswer), the
-    root decides. Syntax (no DOCTYPE, no entities), the schema, the header's count and control
-    sum, duplicate payment ids, and each payment's recipient (CPR birth date, CVR/SE mod-11).
+    """Validate NemKonto documents: payment bundles (NKSBetaling) and answers (NKSReceipt0/1,
+    NKSResponse2/5/7/8/9), the root decides. Syntax (no DOCTYPE, no entities), the schema of
+    the root, the header's count and control sum, duplicate payment ids, each payment's
+    recipient (CPR birth date, CVR/SE mod-11), and an answer's statuses per its kind.
 
     Prints every finding; with --format text, one summary line per file follows.
     Exit 0 when no file has an error, 1 when any has, 2 when a file could not be read.

@@ -1,5 +1,7 @@
-"""NemKonto payment bundles (NKSPayment) and answers (NKSAnswer): typed records, builders,
-parsers and validation. The schemas are ours (see ``xsd/nemkonto``)."""
+"""NemKonto payment bundles (NKSBetaling) and answers (Kvitteringssvar 0/1, Retursvar
+2/5/7/8/9 in their 2006 ``nks``/``ebms``/``swift`` documents): typed records, builders, parsers
+and validation. What each schema holds is marked confirmed / public-impl / ours in its header
+(see ``xsd/nemkonto``)."""
 
 from toekgw.formats.nemkonto.answer import build_answer, parse_answer, read_answer
 from toekgw.formats.nemkonto.bundle import (
@@ -19,6 +21,7 @@ from toekgw.formats.nemkonto.model import (
     Address,
     AnswerType,
     BundleAnswer,
+    OriginalTransaction,
     PaymentBundle,
     PaymentOrder,
     PaymentState,
@@ -33,6 +36,7 @@ __all__ = [
     "AnswerType",
     "BundleAnswer",
     "NemKontoFormatError",
+    "OriginalTransaction",
     "PaymentBundle",
     "PaymentOrder",
     "PaymentState",

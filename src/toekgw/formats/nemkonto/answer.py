@@ -1,59 +1,215 @@
-"""NKSAnswer: build and parse NemKonto's answers (schema ``nemkonto/NKSAnswer.xsd``)."""
+"""NemKonto's answers: Kvitteringssvar 0/1 and Retursvar 2/5/7/8/9 in their 2006 documents.
+
+Each kind is its own document with its own root and schema (``xsd/nemkonto/NKS_*.xsd``):
+``nks:NKSReceipt1``, ``nks:NKSResponse2/5/7/8/9`` (public-impl) and ``nks:NKSReceipt0`` (ours,
+Kvitteringssvar 0's document is not public). The body is ISO 20022 payment-status style:
+``GnlInf`` (the answer's id and time), ``OrgnlGrpRefInfAndSts`` (the bundle id in ``GrpId``, the
+bundle-level ``GrpSts`` ACPT/RJCT with ``StsRsn``/``AddtlInf``) and ``OrgnlPmtInf`` holding one
+``OrgnlTxRefInfAndSts`` per payment (``PmtId``, ``TxSts``, ``StsRsn``, ``AddtlInf`` and what
+``OrgnlTxInf`` repeats of the payment: amount, ``IncompletePaymentIndicator``, the recipient's
+CPR in ``SclSctyNb`` or CVR in ``PrtryId``, the account as a 14-digit BBAN).
+
+A payment's state is read from the kind and its ``TxSts`` through one table (:data:`STATUS`);
+the cheque and error-account outcomes of Retursvar 7 are marked by ``StsRsn`` values of ours.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from lxml import etree
 
 from toekgw.formats.findings import Finding, Severity
 from toekgw.formats.nemkonto.errors import NemKontoFormatError
-from toekgw.formats.nemkonto.model import AnswerType, BundleAnswer, PaymentState, PaymentStatus
+from toekgw.formats.nemkonto.model import (
+    AnswerType,
+    BundleAnswer,
+    OriginalTransaction,
+    PaymentState,
+    PaymentStatus,
+)
+from toekgw.formats.nemkonto.swift import (
+    EBMS,
+    NKS,
+    SWIFT,
+    account_xml,
+    element,
+    escape,
+    format_amount,
+    parse_amount,
+    party_xml,
+    read_account,
+    read_recipient,
+    text_at,
+)
 from toekgw.formats.xmlcheck import load_schema, parse_safely, schema_findings
 
-__all__ = ["NAMESPACE", "SCHEMA", "build_answer", "parse_answer", "read_answer"]
+__all__ = [
+    "DOCUMENTS",
+    "STATUS",
+    "AnswerDocument",
+    "answer_document",
+    "build_answer",
+    "parse_answer",
+    "read_answer",
+]
 
-SCHEMA = "nemkonto/NKSAnswer.xsd"
-NAMESPACE = "urn:toek-gateway:nemkonto:NKSAnswer:1"
 CODE = "nemkonto.answer"
-_N = f"{{{NAMESPACE}}}"
+ORIGINAL_MESSAGE_TYPE = "NKSBetaling"
+_N = f"{{{NKS}}}"
+_S = f"{{{SWIFT}}}"
+_E = f"{{{EBMS}}}"
 
 
-def _x(text: str) -> str:
+@dataclass(frozen=True, slots=True)
+class AnswerDocument:
+    """The document of one answer kind: its root element, schema and whether it has the ebms
+    header (Receipt1, Response2 and Response5 do in the samples; 7, 8 and 9 do not)."""
+
+    kind: AnswerType
+    root: str
+    schema: str
+    header: bool
+
+
+DOCUMENTS: dict[AnswerType, AnswerDocument] = {
+    d.kind: d
+    for d in (
+        AnswerDocument(AnswerType.UNREADABLE, "NKSReceipt0", "nemkonto/NKS_NKSReceipt0.xsd", True),
+        AnswerDocument(AnswerType.RECEIVED, "NKSReceipt1", "nemkonto/NKS_NKSReceipt1.xsd", True),
+        AnswerDocument(
+            AnswerType.RECEIVE_CONTROL, "NKSResponse2", "nemkonto/NKS_NKSResponse2.xsd", True
+        ),
+        AnswerDocument(AnswerType.STOPPED, "NKSResponse5", "nemkonto/NKS_NKSResponse5.xsd", True),
+        AnswerDocument(
+            AnswerType.COMPLETION_FAILED, "NKSResponse7", "nemkonto/NKS_NKSResponse7.xsd", False
+        ),
+        AnswerDocument(
+            AnswerType.RECEIVED_BY_BANK, "NKSResponse8", "nemkonto/NKS_NKSResponse8.xsd", False
+        ),
+        AnswerDocument(
+            AnswerType.BANK_ERROR, "NKSResponse9", "nemkonto/NKS_NKSResponse9.xsd", False
+        ),
+    )
+}
+_BY_ROOT = {_N + d.root: d for d in DOCUMENTS.values()}
+
+# (kind, state) -> (TxSts, the StsRsn that marks the state or None). Public-impl: 2 ACPT/RJCT,
+# 5 RJCT (stopped), 7 RJCT (no account: rejected), 8 ACPT, 9 RJCT. Ours: 7's cheque and
+# error-account outcomes as TxSts ACPT with the StsRsn CHEK / FEJLKONTO.
+STATUS: dict[tuple[AnswerType, PaymentState], tuple[str, str | None]] = {
+    (AnswerType.RECEIVE_CONTROL, PaymentState.ACCEPTED): ("ACPT", None),
+    (AnswerType.RECEIVE_CONTROL, PaymentState.REJECTED): ("RJCT", None),
+    (AnswerType.STOPPED, PaymentState.STOPPED): ("RJCT", None),
+    (AnswerType.COMPLETION_FAILED, PaymentState.REJECTED): ("RJCT", None),
+    (AnswerType.COMPLETION_FAILED, PaymentState.CHEQUE): ("ACPT", "CHEK"),
+    (AnswerType.COMPLETION_FAILED, PaymentState.ERROR_ACCOUNT): ("ACPT", "FEJLKONTO"),
+    (AnswerType.RECEIVED_BY_BANK, PaymentState.RECEIVED_BY_BANK): ("ACPT", None),
+    (AnswerType.BANK_ERROR, PaymentState.BANK_ERROR): ("RJCT", None),
+}
+_MARKERS = {marker for _sts, marker in STATUS.values() if marker}
+
+
+def answer_document(root: etree._Element) -> AnswerDocument | None:
+    """The answer kind whose root ``root`` is, or ``None``."""
+    return _BY_ROOT.get(root.tag) if isinstance(root.tag, str) else None
+
+
+# -- building -----------------------------------------------------------------------------
+
+
+def _header(a: BundleAnswer, sender: str, receiver: str) -> str:
+    action = "RJCT" if a.bundle_rejected else "ACPT"
+    mid = escape(str(a.message_id))
     return (
-        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+        f'<nks:MessageHeader ebms:id="{mid}" ebms:version="2.0">'
+        f"<ebms:From><ebms:PartyId>{escape(sender)}</ebms:PartyId></ebms:From>"
+        f"<ebms:To><ebms:PartyId>{escape(receiver)}</ebms:PartyId></ebms:To>"
+        f"<ebms:Action>{action}</ebms:Action><ebms:MessageData>"
+        f"<ebms:MessageId>{mid}</ebms:MessageId>"
+        f"<ebms:Timestamp>{a.processed_at.isoformat()}</ebms:Timestamp>"
+        f"{element('ebms', 'RefToMessageId', a.ref_to_message_id)}"
+        "</ebms:MessageData></nks:MessageHeader>\n"
     )
 
 
-def _opt(tag: str, value: object | None) -> str:
-    return "" if value is None else f"<{tag}>{_x(str(value))}</{tag}>"
-
-
-def build_answer(answer: BundleAnswer, *, validate: bool = True) -> bytes:
-    """The NKSAnswer document of ``answer``; raises :class:`NemKontoFormatError` if invalid."""
+def _transaction(kind: AnswerType, p: PaymentStatus) -> str:
+    key = (kind, p.status)
+    if key not in STATUS:
+        raise ValueError(f"a {DOCUMENTS[kind].root} cannot say {p.status.value}")
+    tx_status, marker = STATUS[key]
+    if marker is not None and p.error_code is not None:
+        raise ValueError(f"{p.status.value} is marked by StsRsn {marker}: no error code")
     parts = [
-        f'<?xml version="1.0" encoding="UTF-8"?>\n<NKSAnswer xmlns="{NAMESPACE}">',
-        f"<AnswerType>{int(answer.answer_type)}</AnswerType>",
-        _opt("BundleId", answer.bundle_id),
-        f"<ProcessedAt>{answer.processed_at.isoformat()}</ProcessedAt>",
-        _opt("ReceivedCount", answer.received_count),
-        _opt("AcceptedCount", answer.accepted_count),
-        _opt("ErrorCode", answer.error_code),
-        _opt("ErrorText", answer.error_text),
-        "\n",
+        "<swift:OrgnlTxRefInfAndSts><swift:PmtId>",
+        element("swift", "InstrId", p.instruction_id or p.payment_id),
+        element("swift", "EndToEndId", p.payment_id),
+        f"</swift:PmtId><swift:TxSts>{tx_status}</swift:TxSts>",
+        element("swift", "StsRsn", marker or p.error_code),
+        element("swift", "AddtlInf", p.error_text),
     ]
-    for p in answer.payments:
+    o = p.original
+    if o is not None:
         parts += (
-            "<Payment>",
-            _opt("PaymentId", p.payment_id),
-            _opt("Status", p.status.value),
-            _opt("ErrorCode", p.error_code),
-            _opt("ErrorText", p.error_text),
-            "</Payment>\n",
+            "<swift:OrgnlTxInf><swift:Amt>",
+            f'<swift:InstdAmt Ccy="DKK">{format_amount(o.amount_ore)}</swift:InstdAmt>',
+            "</swift:Amt>",
+            element("swift", "IncompletePaymentIndicator", 1 if o.incomplete else 0),
+            f"<swift:Cdtr>{party_xml(o.recipient)}</swift:Cdtr>",
+            account_xml("CdtrAcct", o.account) if o.account is not None else "",
+            "</swift:OrgnlTxInf>",
         )
-    parts.append("</NKSAnswer>\n")
+    parts.append("</swift:OrgnlTxRefInfAndSts>\n")
+    return "".join(parts)
+
+
+def _group_status(a: BundleAnswer) -> str:
+    if a.answer_type.bundle_level:
+        return "RJCT" if a.bundle_rejected else "ACPT"
+    # 7, 8, 9: the group status only summarises the payments' (ours).
+    statuses = (STATUS.get((a.answer_type, p.status), ("ACPT", None))[0] for p in a.payments)
+    rejected = all(sts == "RJCT" for sts in statuses)
+    return "RJCT" if rejected else "ACPT"
+
+
+def _document(a: BundleAnswer, sender: str, receiver: str) -> str:
+    doc = DOCUMENTS[a.answer_type]
+    parts = [
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<nks:{doc.root} xmlns:nks="{NKS}" '
+        f'xmlns:ebms="{EBMS}" xmlns:swift="{SWIFT}">\n',
+        _header(a, sender, receiver) if doc.header else "",
+        "<nks:GnlInf>",
+        element("swift", "PmtInitnStsId", a.message_id),
+        element("swift", "CreDtTm", a.processed_at.isoformat()),
+        "</nks:GnlInf>\n<nks:OrgnlGrpRefInfAndSts>",
+        element("swift", "GrpId", a.bundle_id),
+        element("swift", "OrgnlMsgTp", ORIGINAL_MESSAGE_TYPE),
+        element("swift", "GrpSts", _group_status(a)),
+        element("swift", "StsRsn", a.error_code),
+        element("swift", "AddtlInf", a.error_text),
+        "</nks:OrgnlGrpRefInfAndSts>\n",
+    ]
+    if a.payments:
+        parts.append("<nks:OrgnlPmtInf>\n")
+        parts.extend(_transaction(a.answer_type, p) for p in a.payments)
+        parts.append("</nks:OrgnlPmtInf>\n")
+    parts.append(f"</nks:{doc.root}>\n")
+    return "".join(parts)
+
+
+def build_answer(
+    answer: BundleAnswer,
+    *,
+    validate: bool = True,
+    sender: str = "NemKonto",
+    receiver: str = "NemKonto-kunde",
+) -> bytes:
+    """The document of ``answer`` (its kind decides the root); raises
+    :class:`NemKontoFormatError` if it is not valid. ``sender``/``receiver`` are the header's
+    ``From``/``To`` party ids (kinds with a header only)."""
     try:
-        data = "".join(parts).encode("utf-8")
+        data = _document(answer, sender, receiver).encode("utf-8")
     except UnicodeEncodeError as exc:
         finding = Finding(
             f"{CODE}.text.encoding",
@@ -62,28 +218,52 @@ def build_answer(answer: BundleAnswer, *, validate: bool = True) -> bytes:
             expected="characters XML 1.0 allows",
         )
         raise NemKontoFormatError("the answer is not valid", [finding]) from None
+    except ValueError as exc:
+        finding = Finding(f"{CODE}.inconsistent", Severity.ERROR, str(exc))
+        raise NemKontoFormatError("the answer is not valid", [finding]) from None
     if validate:
         root, findings = parse_safely(data, CODE)
         if root is not None:
-            findings = schema_findings(load_schema(SCHEMA), root, CODE)
+            findings = schema_findings(
+                load_schema(DOCUMENTS[answer.answer_type].schema), root, CODE
+            )
         if findings:
             raise NemKontoFormatError("the answer is not valid", findings)
     return data
 
 
+# -- reading ------------------------------------------------------------------------------
+
+
 def read_answer(data: bytes) -> tuple[BundleAnswer | None, list[Finding]]:
-    """Parse, validate and decode: the answer (``None`` on any error) and all findings."""
+    """Parse, validate against the schema of its root, and decode: the answer (``None`` on any
+    error) and all findings."""
     root, findings = parse_safely(data, CODE)
     if root is None:
         return None, findings
-    findings = schema_findings(load_schema(SCHEMA), root, CODE)
+    doc = answer_document(root)
+    if doc is None:
+        roots = ", ".join(f"nks:{d.root}" for d in DOCUMENTS.values())
+        found = etree.QName(root).text if isinstance(root.tag, str) else None
+        return None, [
+            Finding(
+                f"{CODE}.root",
+                Severity.ERROR,
+                "not a NemKonto answer: unknown root element",
+                line=1,
+                expected=f"one of {roots} (namespace {NKS})",
+                found=found,
+            )
+        ]
+    findings = schema_findings(load_schema(doc.schema), root, CODE)
     if findings:
         return None, findings
     try:
-        return _decode(root), []
+        return _decode(doc, root), []
     except ValueError as exc:
-        # Schema-valid but inconsistent (e.g. a type 2 answer without payments).
-        return None, [Finding(f"{CODE}.inconsistent", Severity.ERROR, str(exc), path="/NKSAnswer")]
+        # Schema-valid but inconsistent (e.g. a Retursvar 2 with neither payments nor RJCT).
+        where = f"/{doc.root}"
+        return None, [Finding(f"{CODE}.inconsistent", Severity.ERROR, str(exc), path=where)]
 
 
 def parse_answer(data: bytes) -> BundleAnswer:
@@ -94,36 +274,76 @@ def parse_answer(data: bytes) -> BundleAnswer:
     return answer
 
 
-def _child_text(el: etree._Element, tag: str) -> str | None:
-    child = el.find(_N + tag)
-    return None if child is None else (child.text or "")
+def _datetime(text: str | None) -> dt.datetime:
+    value = dt.datetime.fromisoformat(text or "")
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
 
 
-def _int(el: etree._Element, tag: str) -> int | None:
-    text = _child_text(el, tag)
-    return None if text is None else int(text)
-
-
-def _decode(root: etree._Element) -> BundleAnswer:
-    processed = dt.datetime.fromisoformat(_child_text(root, "ProcessedAt") or "")
-    if processed.tzinfo is None:
-        processed = processed.replace(tzinfo=dt.UTC)
+def _decode(doc: AnswerDocument, root: etree._Element) -> BundleAnswer:
+    info = root.find(_N + "GnlInf")
+    group = root.find(_N + "OrgnlGrpRefInfAndSts")
+    kind = doc.kind
+    rejected = text_at(group, _S + "GrpSts") == "RJCT"
+    if kind is AnswerType.UNREADABLE and not rejected:
+        raise ValueError("a Kvitteringssvar 0 rejects the bundle: GrpSts must be RJCT")
     payments = tuple(
-        PaymentStatus(
-            payment_id=_child_text(p, "PaymentId") or "",
-            status=PaymentState(_child_text(p, "Status") or ""),
-            error_code=_child_text(p, "ErrorCode"),
-            error_text=_child_text(p, "ErrorText"),
-        )
-        for p in root.iterfind(_N + "Payment")
+        _decode_transaction(kind, tx)
+        for tx in root.iterfind(f"{_N}OrgnlPmtInf/{_S}OrgnlTxRefInfAndSts")
     )
     return BundleAnswer(
-        answer_type=AnswerType(int(_child_text(root, "AnswerType") or "")),
-        bundle_id=_child_text(root, "BundleId"),
-        processed_at=processed,
-        received_count=_int(root, "ReceivedCount"),
-        accepted_count=_int(root, "AcceptedCount"),
-        error_code=_child_text(root, "ErrorCode"),
-        error_text=_child_text(root, "ErrorText"),
+        answer_type=kind,
+        bundle_id=text_at(group, _S + "GrpId"),
+        processed_at=_datetime(text_at(info, _S + "CreDtTm")),
+        error_code=text_at(group, _S + "StsRsn"),
+        error_text=text_at(group, _S + "AddtlInf"),
         payments=payments,
+        # 7, 8 and 9 answer about payments: their group status only summarises them.
+        bundle_rejected=rejected and kind.bundle_level,
+        message_id=text_at(info, _S + "PmtInitnStsId"),
+        ref_to_message_id=text_at(root, f"{_N}MessageHeader/{_E}MessageData/{_E}RefToMessageId"),
+    )
+
+
+def _state(kind: AnswerType, tx_status: str, reason: str | None) -> PaymentState:
+    plain = None
+    for (k, state), (sts, marker) in STATUS.items():
+        if k is kind and sts == tx_status:
+            if marker is not None and marker == reason:
+                return state
+            if marker is None:
+                plain = state
+    if plain is None:
+        want = " or ".join(
+            f"{sts}{f' with StsRsn {m}' if m else ''}"
+            for (k, _), (sts, m) in STATUS.items()
+            if k is kind
+        )
+        raise ValueError(f"TxSts {tx_status}{f' {reason}' if reason else ''}: expected {want}")
+    return plain
+
+
+def _decode_transaction(kind: AnswerType, tx: etree._Element) -> PaymentStatus:
+    tx_status = text_at(tx, _S + "TxSts") or ""
+    reason = text_at(tx, _S + "StsRsn")
+    state = _state(kind, tx_status, reason)
+    end_to_end = text_at(tx, f"{_S}PmtId/{_S}EndToEndId") or ""
+    instruction = text_at(tx, f"{_S}PmtId/{_S}InstrId")
+    return PaymentStatus(
+        payment_id=end_to_end,
+        status=state,
+        error_code=None if STATUS[(kind, state)][1] else reason,
+        error_text=text_at(tx, _S + "AddtlInf"),
+        original=_decode_original(tx.find(_S + "OrgnlTxInf")),
+        instruction_id=instruction if instruction != end_to_end else None,
+    )
+
+
+def _decode_original(el: etree._Element | None) -> OriginalTransaction | None:
+    if el is None:
+        return None
+    return OriginalTransaction(
+        amount_ore=parse_amount(text_at(el, f"{_S}Amt/{_S}InstdAmt") or ""),
+        incomplete=text_at(el, _S + "IncompletePaymentIndicator") == "1",
+        recipient=read_recipient(el.find(_S + "Cdtr")),
+        account=read_account(el.find(_S + "CdtrAcct")),
     )

@@ -1,4 +1,12 @@
-"""NKSPayment: build, validate and parse a payment bundle (schema ``nemkonto/NKSPayment.xsd``).
+"""NKSBetaling: build, validate and parse a payment bundle (``nemkonto/NKS_NKSBetaling.xsd``).
+
+The message keeps its three levels - the bundle (``nks:GrpHdr``), the paying authority and
+disposition date (``nks:PmtInf``) and one ``swift:CdtTrfTxInf`` per payment - under the 2006
+``swift`` names NemKonto's answers echo (inferred: the message's own schema is not public):
+``GrpId``, ``CreDtTm``, ``NbOfTxs``, ``CtrlSum``, ``InitgPty``, ``PmtInfId``, ``ReqdExctnDt``,
+``DbtrAcct/Id/BBAN``, ``PmtId/{InstrId, EndToEndId}`` (both the payment id),
+``Amt/InstdAmt @Ccy="DKK"``, ``IncompletePaymentIndicator``, ``Cdtr`` (``Nm``, ``PstlAdr``,
+``PrvtId/SclSctyNb`` or ``OrgId/PrtryId``), ``CdtrAcct``, ``RmtInf/Ustrd``, ``Purp/Prtry``.
 
 The builder writes the XML text directly (escaping every value) and then parses and validates
 those exact bytes with lxml: what is validated is byte for byte what is sent, and this is
@@ -11,7 +19,6 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Iterable
-from decimal import Decimal, InvalidOperation
 
 from lxml import etree
 
@@ -26,6 +33,19 @@ from toekgw.formats.nemkonto.model import (
     RecipientId,
     RecipientKind,
 )
+from toekgw.formats.nemkonto.swift import (
+    NKS,
+    SWIFT,
+    account_xml,
+    element,
+    escape,
+    format_amount,
+    parse_amount,
+    party_xml,
+    read_account,
+    read_recipient,
+    text_at,
+)
 from toekgw.formats.xmlcheck import (
     DEFAULT_MAX_FINDINGS,
     element_path,
@@ -36,7 +56,7 @@ from toekgw.formats.xmlcheck import (
 )
 
 __all__ = [
-    "NAMESPACE",
+    "ROOT",
     "SCHEMA",
     "build_bundle",
     "bundle_overhead",
@@ -49,96 +69,71 @@ __all__ = [
     "validate_bundle",
 ]
 
-SCHEMA = "nemkonto/NKSPayment.xsd"
-NAMESPACE = "urn:toek-gateway:nemkonto:NKSPayment:1"
+SCHEMA = "nemkonto/NKS_NKSBetaling.xsd"
+ROOT = "NKSBetaling"
 CODE = "nemkonto.bundle"
-_N = f"{{{NAMESPACE}}}"
+_N = f"{{{NKS}}}"
+_S = f"{{{SWIFT}}}"
+_TX = f"{_N}PmtInf/{_S}CdtTrfTxInf"
 
 
-def format_amount(ore: int) -> str:
-    """Integer øre as DKK with two decimals: 12345 -> ``'123.45'``."""
-    sign = "-" if ore < 0 else ""
-    whole, cents = divmod(abs(ore), 100)
-    return f"{sign}{whole}.{cents:02d}"
-
-
-def parse_amount(text: str) -> int:
-    """DKK with at most two decimals as integer øre, exactly (no float on the way)."""
-    try:
-        value = Decimal(text.strip()) * 100
-    except InvalidOperation:
-        raise ValueError(f"not an amount: {text!r}") from None
-    if value != value.to_integral_value():
-        raise ValueError(f"more than two decimals: {text!r}")
-    return int(value)
-
-
-def _x(text: str) -> str:
-    # Text content only (we write no attributes but xmlns). \r would be normalised away by
-    # any XML parser, so it is written as a character reference.
-    return (
-        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
-    )
-
-
-def _account(tag: str, account: Account) -> str:
-    return (
-        f"<{tag}><RegistrationNumber>{_x(account.registration)}</RegistrationNumber>"
-        f"<AccountNumber>{_x(account.number)}</AccountNumber></{tag}>"
-    )
+def _creditor(p: PaymentOrder) -> str:
+    parts = ["<swift:Cdtr>", element("swift", "Nm", p.name)]
+    if p.address is not None:
+        a = p.address
+        parts.append("<swift:PstlAdr>")
+        parts.extend(element("swift", "AdrLine", line) for line in a.lines)
+        parts += (element("swift", "PstCd", a.post_code), element("swift", "TwnNm", a.city))
+        parts += (element("swift", "Ctry", a.country), "</swift:PstlAdr>")
+    parts += (party_xml(p.recipient), "</swift:Cdtr>")
+    return "".join(parts)
 
 
 def payment_fragment(p: PaymentOrder) -> str:
-    """The ``PaymentTransaction`` element of one payment, as XML text."""
+    """The ``swift:CdtTrfTxInf`` element of one payment, as XML text."""
+    pid = escape(p.payment_id)
     parts = [
-        "<PaymentTransaction><PaymentId>",
-        _x(p.payment_id),
-        "</PaymentId><Amount>",
-        format_amount(p.amount_ore),
-        "</Amount><Recipient><",
-        p.recipient.kind.value,
-        ">",
-        _x(p.recipient.number),
-        "</",
-        p.recipient.kind.value,
-        "></Recipient>",
+        f"<swift:CdtTrfTxInf><swift:PmtId><swift:InstrId>{pid}</swift:InstrId>",
+        f"<swift:EndToEndId>{pid}</swift:EndToEndId></swift:PmtId>",
+        f'<swift:Amt><swift:InstdAmt Ccy="DKK">{format_amount(p.amount_ore)}</swift:InstdAmt>',
+        "</swift:Amt><swift:IncompletePaymentIndicator>",
+        "0" if p.complete else "1",
+        "</swift:IncompletePaymentIndicator>",
+        _creditor(p),
     ]
     if p.account is not None:
-        parts.append(_account("RecipientAccount", p.account))
-    if p.name is not None:
-        parts += ("<RecipientName>", _x(p.name), "</RecipientName>")
-    if p.address is not None:
-        a = p.address
-        parts.append("<RecipientAddress>")
-        parts.extend(f"<AddressLine>{_x(line)}</AddressLine>" for line in a.lines)
-        parts += ("<PostCode>", _x(a.post_code), "</PostCode><City>", _x(a.city), "</City>")
-        if a.country is not None:
-            parts += ("<CountryCode>", _x(a.country), "</CountryCode>")
-        parts.append("</RecipientAddress>")
-    parts.extend(f"<NotificationText>{_x(t)}</NotificationText>" for t in p.notification)
+        parts.append(account_xml("CdtrAcct", p.account))
+    if p.notification:
+        parts.append("<swift:RmtInf>")
+        parts.extend(element("swift", "Ustrd", t) for t in p.notification)
+        parts.append("</swift:RmtInf>")
     if p.benefit_kind is not None:
-        parts += ("<BenefitKind>", _x(p.benefit_kind), "</BenefitKind>")
-    parts.append("</PaymentTransaction>\n")
+        parts.append(f"<swift:Purp>{element('swift', 'Prtry', p.benefit_kind)}</swift:Purp>")
+    parts.append("</swift:CdtTrfTxInf>\n")
     return "".join(parts)
 
 
 def _head(b: PaymentBundle, count: int, control_sum_ore: int) -> str:
+    initiating = (
+        f"<swift:OrgId>{element('swift', 'BkPtyId', b.agreement_number)}"
+        f"<swift:PrtryId>{element('swift', 'Id', b.authority_cvr)}"
+        "<swift:Issr>CVR</swift:Issr></swift:PrtryId></swift:OrgId>"
+    )
     return (
-        f'<?xml version="1.0" encoding="UTF-8"?>\n<NKSPayment xmlns="{NAMESPACE}">\n'
-        f"<GroupHeader><BundleId>{_x(b.bundle_id)}</BundleId>"
-        f"<CreationDateTime>{b.created_at.isoformat()}</CreationDateTime>"
-        f"<NumberOfPayments>{count}</NumberOfPayments>"
-        f"<ControlSum>{format_amount(control_sum_ore)}</ControlSum>"
-        f"<InitiatingAuthority><CVR>{_x(b.authority_cvr)}</CVR>"
-        f"<AgreementNumber>{_x(b.agreement_number)}</AgreementNumber></InitiatingAuthority>"
-        "</GroupHeader>\n<PaymentInformation>"
-        f"<PaymentInformationId>{_x(b.payment_information_id)}</PaymentInformationId>"
-        f"<DispositionDate>{b.disposition_date.isoformat()}</DispositionDate>"
-        f"{_account('DebtorAccount', b.debtor_account)}\n"
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<nks:{ROOT} xmlns:nks="{NKS}" '
+        f'xmlns:swift="{SWIFT}">\n'
+        f"<nks:GrpHdr>{element('swift', 'GrpId', b.bundle_id)}"
+        f"<swift:CreDtTm>{b.created_at.isoformat()}</swift:CreDtTm>"
+        f"<swift:NbOfTxs>{count}</swift:NbOfTxs>"
+        f"<swift:CtrlSum>{format_amount(control_sum_ore)}</swift:CtrlSum>"
+        f"<swift:InitgPty>{initiating}</swift:InitgPty></nks:GrpHdr>\n<nks:PmtInf>"
+        f"{element('swift', 'PmtInfId', b.payment_information_id)}"
+        f"<swift:ReqdExctnDt>{b.disposition_date.isoformat()}</swift:ReqdExctnDt>"
+        f"{account_xml('DbtrAcct', b.debtor_account)}\n"
     )
 
 
-_TAIL = "</PaymentInformation>\n</NKSPayment>\n"
+_TAIL = f"</nks:PmtInf>\n</nks:{ROOT}>\n"
 
 
 def bundle_overhead() -> int:
@@ -159,7 +154,7 @@ def bundle_overhead() -> int:
 
 
 def build_bundle(bundle: PaymentBundle, *, validate: bool = True) -> bytes:
-    """The NKSPayment document of ``bundle``; validated against the schema unless told not to.
+    """The NKSBetaling document of ``bundle``; validated against the schema unless told not to.
 
     Raises :class:`NemKontoFormatError` with every finding when the result is not valid (a
     value too long, a bad identifier pattern...): nothing invalid leaves the builder.
@@ -197,7 +192,7 @@ def build_bundle(bundle: PaymentBundle, *, validate: bool = True) -> bytes:
 
 
 def validate_bundle(data: bytes, *, max_findings: int = DEFAULT_MAX_FINDINGS) -> list[Finding]:
-    """Every finding of an NKSPayment document (empty when it is valid): syntax, schema,
+    """Every finding of an NKSBetaling document (empty when it is valid): syntax, schema,
     header count and control sum, duplicate payment ids. Decodes nothing."""
     root, findings = parse_safely(data, CODE)
     if root is None:
@@ -205,15 +200,13 @@ def validate_bundle(data: bytes, *, max_findings: int = DEFAULT_MAX_FINDINGS) ->
     findings = schema_findings(load_schema(SCHEMA), root, CODE, max_findings=max_findings)
     if findings:
         return findings
-    ids = [
-        el.text or ""
-        for el in root.iterfind(f"{_N}PaymentInformation/{_N}PaymentTransaction/{_N}PaymentId")
-    ]
-    amounts = root.iterfind(f"{_N}PaymentInformation/{_N}PaymentTransaction/{_N}Amount")
-    total = sum(parse_amount(el.text or "") for el in amounts)
+    ids = [el.text or "" for el in root.iterfind(f"{_TX}/{_S}PmtId/{_S}EndToEndId")]
+    total = sum(parse_amount(el.text or "") for el in root.iterfind(f"{_TX}/{_S}Amt/{_S}InstdAmt"))
     try:
-        _datetime(_child(_child(root, "GroupHeader"), "CreationDateTime"))
-        _date(_child(_child(root, "PaymentInformation"), "DispositionDate"))
+        _datetime(_child(root, f"{_N}GrpHdr/{_S}CreDtTm"))
+        _date(_child(root, f"{_N}PmtInf/{_S}ReqdExctnDt"))
+        for tx in root.iterfind(_TX):
+            _completeness(tx)
     except _Unreadable as exc:
         return [exc.finding()]
     return _header_findings(root, len(ids), total) + _duplicate_findings(ids)
@@ -248,95 +241,60 @@ def read_bundle(
     return (None if findings else bundle), findings
 
 
-def _text(el: etree._Element, tag: str) -> str:
-    child = el.find(_N + tag)
-    assert child is not None  # the schema has required it
-    return child.text or ""
+def _text(el: etree._Element, path: str) -> str:
+    text = text_at(el, path)
+    assert text is not None  # the schema has required it
+    return text
 
 
-def _opt(el: etree._Element, tag: str) -> str | None:
-    child = el.find(_N + tag)
-    return None if child is None else (child.text or "")
-
-
-def _decode_account(el: etree._Element | None) -> Account | None:
-    if el is None:
-        return None
-    return Account(_text(el, "RegistrationNumber"), _text(el, "AccountNumber"))
+def _completeness(tx: etree._Element) -> Account | None:
+    """The recipient's account; the indicator must say complete exactly when there is one."""
+    account = read_account(tx.find(_S + "CdtrAcct"))
+    indicator = _child(tx, _S + "IncompletePaymentIndicator")
+    if (indicator.text == "0") != (account is not None):
+        raise _Unreadable(indicator, "1 without CdtrAcct (incomplete), 0 with it (complete)")
+    return account
 
 
 def _decode_payment(tx: etree._Element) -> PaymentOrder:
-    # One pass over the children: the schema has fixed their order and cardinality.
-    payment_id = amount = ""
-    recipient: RecipientId | None = None
-    account = address = None
-    name = benefit_kind = None
-    notification: list[str] = []
-    for child in tx:
-        tag = child.tag
-        if tag == _PAYMENT_ID:
-            payment_id = child.text or ""
-        elif tag == _AMOUNT:
-            amount = child.text or ""
-        elif tag == _RECIPIENT:
-            id_el = next(c for c in child if isinstance(c.tag, str))
-            recipient = RecipientId(_KINDS[id_el.tag], id_el.text or "")
-        elif tag == _NOTIFICATION:
-            notification.append(child.text or "")
-        elif tag == _NAME:
-            name = child.text or ""
-        elif tag == _BENEFIT_KIND:
-            benefit_kind = child.text or ""
-        elif tag == _RECIPIENT_ACCOUNT:
-            account = _decode_account(child)
-        elif tag == _ADDRESS:
-            address = Address(
-                tuple(line.text or "" for line in child.iterfind(_N + "AddressLine")),
-                _text(child, "PostCode"),
-                _text(child, "City"),
-                _opt(child, "CountryCode"),
-            )
-    assert recipient is not None
+    creditor = _child(tx, _S + "Cdtr")
+    address = creditor.find(_S + "PstlAdr")
+    recipient = read_recipient(creditor)
+    assert recipient is not None  # the schema has required one
     return PaymentOrder(
-        payment_id=payment_id,
-        amount_ore=parse_amount(amount),
+        payment_id=_text(tx, f"{_S}PmtId/{_S}EndToEndId"),
+        amount_ore=parse_amount(_text(tx, f"{_S}Amt/{_S}InstdAmt")),
         recipient=recipient,
-        account=account,
-        name=name,
-        address=address,
-        notification=tuple(notification),
-        benefit_kind=benefit_kind,
+        account=_completeness(tx),
+        name=text_at(creditor, _S + "Nm"),
+        address=None
+        if address is None
+        else Address(
+            tuple(line.text or "" for line in address.iterfind(_S + "AdrLine")),
+            _text(address, _S + "PstCd"),
+            _text(address, _S + "TwnNm"),
+            text_at(address, _S + "Ctry"),
+        ),
+        notification=tuple(u.text or "" for u in tx.iterfind(f"{_S}RmtInf/{_S}Ustrd")),
+        benefit_kind=text_at(tx, f"{_S}Purp/{_S}Prtry"),
     )
 
 
-_PAYMENT_ID = _N + "PaymentId"
-_AMOUNT = _N + "Amount"
-_RECIPIENT = _N + "Recipient"
-_RECIPIENT_ACCOUNT = _N + "RecipientAccount"
-_NAME = _N + "RecipientName"
-_ADDRESS = _N + "RecipientAddress"
-_NOTIFICATION = _N + "NotificationText"
-_BENEFIT_KIND = _N + "BenefitKind"
-_KINDS = {_N + kind.value: kind for kind in RecipientKind}
-
-
 def _decode(root: etree._Element) -> PaymentBundle:
-    header = root.find(_N + "GroupHeader")
-    info = root.find(_N + "PaymentInformation")
-    assert header is not None and info is not None
-    authority = header.find(_N + "InitiatingAuthority")
-    assert authority is not None
-    debtor = _decode_account(info.find(_N + "DebtorAccount"))
+    header = _child(root, _N + "GrpHdr")
+    info = _child(root, _N + "PmtInf")
+    initiating = f"{_S}InitgPty/{_S}OrgId"
+    debtor = read_account(info.find(_S + "DbtrAcct"))
     assert debtor is not None
     return PaymentBundle(
-        bundle_id=_text(header, "BundleId"),
-        created_at=_datetime(_child(header, "CreationDateTime")),
-        authority_cvr=_text(authority, "CVR"),
-        agreement_number=_text(authority, "AgreementNumber"),
-        payment_information_id=_text(info, "PaymentInformationId"),
-        disposition_date=_date(_child(info, "DispositionDate")),
+        bundle_id=_text(header, _S + "GrpId"),
+        created_at=_datetime(_child(header, _S + "CreDtTm")),
+        authority_cvr=_text(header, f"{initiating}/{_S}PrtryId/{_S}Id"),
+        agreement_number=_text(header, f"{initiating}/{_S}BkPtyId"),
+        payment_information_id=_text(info, _S + "PmtInfId"),
+        disposition_date=_date(_child(info, _S + "ReqdExctnDt")),
         debtor_account=debtor,
-        payments=tuple(_decode_payment(tx) for tx in info.iterfind(_N + "PaymentTransaction")),
+        payments=tuple(_decode_payment(tx) for tx in info.iterfind(_S + "CdtTrfTxInf")),
     )
 
 
@@ -362,8 +320,8 @@ class _Unreadable(ValueError):
         )
 
 
-def _child(el: etree._Element, tag: str) -> etree._Element:
-    child = el.find(_N + tag)
+def _child(el: etree._Element, path: str) -> etree._Element:
+    child = el.find(path)
     assert child is not None  # the schema has required it
     return child
 
@@ -386,20 +344,17 @@ def _date(el: etree._Element) -> dt.date:
 
 def _header_findings(root: etree._Element, count: int, control_sum_ore: int) -> list[Finding]:
     findings = []
-    header = root.find(_N + "GroupHeader")
-    assert header is not None
-    count_el = header.find(_N + "NumberOfPayments")
-    sum_el = header.find(_N + "ControlSum")
-    assert count_el is not None and sum_el is not None
+    count_el = _child(root, f"{_N}GrpHdr/{_S}NbOfTxs")
+    sum_el = _child(root, f"{_N}GrpHdr/{_S}CtrlSum")
     stated_count = int(count_el.text or "0")
     if stated_count != count:
         findings.append(
             Finding(
                 f"{CODE}.header.count",
                 Severity.ERROR,
-                "NumberOfPayments does not match the payments in the bundle",
+                "NbOfTxs does not match the payments in the bundle",
                 line=source_line(count_el),
-                field="NumberOfPayments",
+                field="NbOfTxs",
                 expected=str(count),
                 found=str(stated_count),
                 path=element_path(count_el),
@@ -411,9 +366,9 @@ def _header_findings(root: etree._Element, count: int, control_sum_ore: int) -> 
             Finding(
                 f"{CODE}.header.control_sum",
                 Severity.ERROR,
-                "ControlSum does not match the sum of the payments' amounts",
+                "CtrlSum does not match the sum of the payments' amounts",
                 line=source_line(sum_el),
-                field="ControlSum",
+                field="CtrlSum",
                 expected=format_amount(control_sum_ore),
                 found=format_amount(stated_sum),
                 path=element_path(sum_el),
@@ -433,7 +388,7 @@ def _duplicate_findings(payment_ids: list[str]) -> list[Finding]:
                     f"{CODE}.payment.duplicate_id",
                     Severity.ERROR,
                     f"payment id {payment_id!r} occurs {n} times in the bundle",
-                    field="PaymentId",
+                    field="EndToEndId",
                     expected="a payment id unique in the bundle",
                     found=payment_id,
                 )
@@ -447,6 +402,14 @@ def _identifier_problem(recipient: RecipientId, today: dt.date) -> str | None:
     if recipient.kind is RecipientKind.PNUMBER:
         return pnumber_problem(recipient.number)
     return cvr_problem(recipient.number)
+
+
+_ID_PATH = {
+    RecipientKind.CPR: "PrvtId/SclSctyNb",
+    RecipientKind.CVR: "OrgId/PrtryId/Id",
+    RecipientKind.SE: "OrgId/PrtryId/Id",
+    RecipientKind.PNUMBER: "OrgId/PrtryId/Id",
+}
 
 
 def payment_findings(payments: Iterable[PaymentOrder], today: dt.date) -> dict[str, list[Finding]]:
@@ -466,10 +429,7 @@ def payment_findings(payments: Iterable[PaymentOrder], today: dt.date) -> dict[s
                     Severity.ERROR,
                     f"payment {p.payment_id!r}: {problem}",
                     field=p.recipient.kind.value,
-                    path=(
-                        "/NKSPayment/PaymentInformation/"
-                        f"PaymentTransaction[{index}]/Recipient/{p.recipient.kind.value}"
-                    ),
+                    path=f"/{ROOT}/PmtInf/CdtTrfTxInf[{index}]/Cdtr/{_ID_PATH[p.recipient.kind]}",
                 )
             )
     return out

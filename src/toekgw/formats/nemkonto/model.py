@@ -13,6 +13,7 @@ __all__ = [
     "Address",
     "AnswerType",
     "BundleAnswer",
+    "OriginalTransaction",
     "PaymentBundle",
     "PaymentOrder",
     "PaymentState",
@@ -46,10 +47,24 @@ class RecipientId:
 
 @dataclass(frozen=True, slots=True)
 class Account:
-    """A Danish bank account: 4-digit registration number and an account number."""
+    """A Danish bank account: 4-digit registration number and an account number of up to 10
+    digits, kept zero-padded to 10 as in the BBAN (``registration + number``, 14 digits)."""
 
     registration: str
     number: str
+
+    def __post_init__(self) -> None:
+        if self.number.isdigit() and len(self.number) < 10:
+            object.__setattr__(self, "number", self.number.zfill(10))
+
+    @property
+    def bban(self) -> str:
+        return self.registration + self.number
+
+    @classmethod
+    def from_bban(cls, bban: str) -> Account:
+        """The account of a 14-digit BBAN: 4-digit registration, 10-digit account."""
+        return cls(bban[:4], bban[4:])
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,8 +102,8 @@ class PaymentOrder:
 
 @dataclass(frozen=True, slots=True)
 class PaymentBundle:
-    """One NKSPayment message: one municipality, one disposition date, up to the cap of
-    payments. The header's count and control sum are derived, never stored."""
+    """One NKSBetaling message (the payment bundle): one municipality, one disposition date,
+    up to the cap of payments. The header's count and control sum are derived, never stored."""
 
     bundle_id: str
     created_at: dt.datetime
@@ -129,6 +144,16 @@ class AnswerType(enum.IntEnum):
     def about_payments(self) -> bool:
         return self not in (AnswerType.UNREADABLE, AnswerType.RECEIVED)
 
+    @property
+    def bundle_level(self) -> bool:
+        """Whether this kind can reject (5: stop) a whole bundle; 7, 8 and 9 cannot."""
+        return self in (
+            AnswerType.UNREADABLE,
+            AnswerType.RECEIVED,
+            AnswerType.RECEIVE_CONTROL,
+            AnswerType.STOPPED,
+        )
+
 
 class PaymentState(enum.StrEnum):
     ACCEPTED = "ACCEPTED"
@@ -141,33 +166,72 @@ class PaymentState(enum.StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class OriginalTransaction:
+    """What an answer repeats of the payment it is about (``OrgnlTxInf``): the amount, whether
+    it was incomplete (NemKonto found the account), the recipient and, when known, the
+    account the money went to."""
+
+    amount_ore: int
+    incomplete: bool
+    recipient: RecipientId | None = None
+    account: Account | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class PaymentStatus:
+    """One payment in an answer. ``payment_id`` is the echoed ``EndToEndId``;
+    ``instruction_id`` the echoed ``InstrId`` when it differs (we send both the same)."""
+
     payment_id: str
     status: PaymentState
     error_code: str | None = None
     error_text: str | None = None
+    original: OriginalTransaction | None = None
+    instruction_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class BundleAnswer:
     """One answer on the reply queue. ``bundle_id`` is ``None`` only in a type 0 answer to a
-    message whose bundle id could not be read."""
+    message whose bundle id could not be read.
+
+    ``bundle_rejected`` is the bundle-level status (``GrpSts`` RJCT): always so in a
+    Kvitteringssvar 0; a Kvitteringssvar 1 or Retursvar 2 that rejects the whole bundle; a
+    Retursvar 5 (payments stopped). A bundle-level answer that lists no payments is about
+    every payment of the bundle. ``error_code``/``error_text`` are the bundle-level
+    ``StsRsn``/``AddtlInf``; ``message_id`` the answer's own id and ``ref_to_message_id`` the
+    id of the message it answers (the header's ``RefToMessageId``), when the document has them.
+    """
 
     answer_type: AnswerType
     bundle_id: str | None
     processed_at: dt.datetime
-    received_count: int | None = None
-    accepted_count: int | None = None
     error_code: str | None = None
     error_text: str | None = None
     payments: tuple[PaymentStatus, ...] = field(default=())
+    bundle_rejected: bool = False
+    message_id: str | None = None
+    ref_to_message_id: str | None = None
 
     def __post_init__(self) -> None:
         if self.processed_at.tzinfo is None:
             raise ValueError("processed_at must carry a time zone")
         if self.bundle_id is None and self.answer_type is not AnswerType.UNREADABLE:
             raise ValueError("only a type 0 answer may lack the bundle id")
-        if self.answer_type.about_payments and not self.payments:
+        if self.answer_type is AnswerType.UNREADABLE:
+            object.__setattr__(self, "bundle_rejected", True)
+        if self.message_id is None:
+            # Every answer document has an id (PmtInitnStsId); ours is derived when not given.
+            mid = f"{self.bundle_id or 'unread'}-{int(self.answer_type)}"
+            object.__setattr__(self, "message_id", mid)
+        if self.bundle_rejected and not self.answer_type.bundle_level:
+            raise ValueError(f"answer type {int(self.answer_type)} cannot reject a bundle")
+        if self.answer_type.about_payments and not self.payments and not self.bundle_rejected:
             raise ValueError(f"answer type {int(self.answer_type)} names at least one payment")
         if not self.answer_type.about_payments and self.payments:
             raise ValueError(f"answer type {int(self.answer_type)} names no payments")
+
+    @property
+    def whole_bundle(self) -> bool:
+        """A bundle-level reject or stop that names no payment: it is about them all."""
+        return self.bundle_rejected and not self.payments

@@ -2,7 +2,7 @@
 
 For each message on the request queue, under one MQ unit of work:
 
-1. validate the XML against the NKSPayment schema, the header's count and control sum, the
+1. validate the XML against the NKSBetaling schema, the header's count and control sum, the
    bundle cap; an invalid message gets Kvitteringssvar 0 and nothing else;
 2. record the bundle in the ledger (one SQLite transaction, idempotent by bundle id: a bundle
    seen before is answered again from the ledger and paid once);
@@ -37,6 +37,7 @@ from toekgw.formats.findings import Finding, Severity
 from toekgw.formats.nemkonto import (
     AnswerType,
     BundleAnswer,
+    OriginalTransaction,
     PaymentBundle,
     PaymentOrder,
     PaymentState,
@@ -197,10 +198,12 @@ class NemKontoSimulator(QueueSimulator):
         text = "the bundle could not be read"
         if first is not None:
             text = f"{first.where() or '-'}: {first.message}"[:250]
+        bundle_id = _bundle_id_of(message.body)
         answer = BundleAnswer(
             AnswerType.UNREADABLE,
-            _bundle_id_of(message.body),
+            bundle_id,
             self.clock(),
+            ref_to_message_id=bundle_id,
             error_code=first.code[:35] if first else "UNREADABLE",
             error_text=text,
         )
@@ -227,7 +230,8 @@ class NemKontoSimulator(QueueSimulator):
                 return Decision(
                     PaymentState.ACCEPTED,
                     completion=completion,
-                    completion_code="NO_NEMKONTO",
+                    # Cheque and error account are marked by their own StsRsn in Retursvar 7.
+                    completion_code="NO_NEMKONTO" if completion is PaymentState.REJECTED else None,
                     completion_text="the recipient has no NemKonto account",
                 )
             return Decision(PaymentState.ACCEPTED)
@@ -238,12 +242,17 @@ class NemKontoSimulator(QueueSimulator):
         self, bundle: PaymentBundle, recorded: RecordedBundle
     ) -> list[tuple[BundleAnswer, bytes]]:
         now = self.clock()
-        outcomes = recorded.outcomes
-        accepted = sum(o.decision.control is PaymentState.ACCEPTED for o in outcomes)
         bid = bundle.bundle_id
+        originals = {p.payment_id: _original(p) for p in bundle.payments}
+
+        def status(
+            payment_id: str, state: PaymentState, code: str | None, text: str | None
+        ) -> PaymentStatus:
+            return PaymentStatus(payment_id, state, code, text, originals.get(payment_id))
+
         answers = [
             (
-                BundleAnswer(AnswerType.RECEIVED, bid, now, received_count=len(outcomes)),
+                BundleAnswer(AnswerType.RECEIVED, bid, now, ref_to_message_id=bid),
                 message_id(f"{bid}:1"),
             ),
             (
@@ -251,29 +260,28 @@ class NemKontoSimulator(QueueSimulator):
                     AnswerType.RECEIVE_CONTROL,
                     bid,
                     now,
-                    received_count=len(outcomes),
-                    accepted_count=accepted,
+                    ref_to_message_id=bid,
                     payments=tuple(
-                        PaymentStatus(
+                        status(
                             o.payment_id,
                             o.decision.control,
                             o.decision.control_code,
                             o.decision.control_text,
                         )
-                        for o in outcomes
+                        for o in recorded.outcomes
                     ),
                 ),
                 message_id(f"{bid}:2"),
             ),
         ]
         failed = tuple(
-            PaymentStatus(
+            status(
                 o.payment_id,
                 o.decision.completion,
                 o.decision.completion_code,
                 o.decision.completion_text,
             )
-            for o in outcomes
+            for o in recorded.outcomes
             if o.decision.completion is not None
         )
         if failed:
@@ -311,6 +319,10 @@ class NemKontoSimulator(QueueSimulator):
                 self.stats.completion_failed += 1
 
 
+def _original(p: PaymentOrder) -> OriginalTransaction:
+    return OriginalTransaction(p.amount_ore, not p.complete, p.recipient, p.account)
+
+
 def _draw(seed: int, payment_id: str) -> float:
     # Per payment, not a sequence: a replay after a crash draws the same number.
     return random.Random(f"{seed}:{payment_id}").random()
@@ -321,12 +333,12 @@ def _cap_finding(cap: int) -> Finding:
         "nemkonto.bundle.too_many_payments",
         Severity.ERROR,
         f"the bundle holds more than {cap} payments",
-        path="/NKSPayment/GroupHeader/NumberOfPayments",
+        path="/NKSBetaling/GrpHdr/NbOfTxs",
         expected=f"at most {cap} payments",
     )
 
 
-_BUNDLE_ID = re.compile(rb"<(?:\w+:)?BundleId>([0-9A-Za-z\-]{1,36})</(?:\w+:)?BundleId>")
+_BUNDLE_ID = re.compile(rb"<(?:\w+:)?GrpId>([0-9A-Za-z\-]{1,36})</(?:\w+:)?GrpId>")
 
 
 def _bundle_id_of(body: bytes) -> str | None:
