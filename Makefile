@@ -46,6 +46,8 @@ bench: venv
 	$(PY) bench/nemkonto_bundle.py
 	$(PY) bench/eindkomst_report.py
 	$(PY) bench/month_end.py --sizes $(MONTH_END_SIZES)
+	$(PY) bench/oir_vouchers.py
+	$(PY) bench/oir_callback.py
 	$(PY) -m pytest -q -p no:cacheprovider bench/bench_journal.py --benchmark-only \
 		--benchmark-json bench/results/journal.json
 

@@ -7,11 +7,10 @@ Each test runs against both; the RabbitMQ node is a private one started for the 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 
+from tests.conftest import Opener
 from toekgw.gateway.transport.amqp import (
     BrokerError,
     DeliveryStateError,
@@ -20,33 +19,8 @@ from toekgw.gateway.transport.amqp import (
     QueueSpec,
     dead_letter_name,
 )
-from toekgw.gateway.transport.amqp_pika import PikaBroker
-from toekgw.gateway.transport.amqp_sqlite import SqliteBroker
 
-Opener = Callable[[], MessageBroker]
 WAIT = 5.0
-
-
-@pytest.fixture(params=["sqlite", "rabbitmq"])
-def open_broker(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Opener]:
-    """Opens sessions on one broker; all are closed after the test."""
-    sessions: list[MessageBroker] = []
-    if request.param == "sqlite":
-
-        def opener() -> MessageBroker:
-            sessions.append(SqliteBroker(tmp_path / "broker.sqlite"))
-            return sessions[-1]
-
-    else:
-        node = request.getfixturevalue("rabbitmq")
-
-        def opener() -> MessageBroker:
-            sessions.append(PikaBroker(node.settings))
-            return sessions[-1]
-
-    yield opener
-    for session in sessions:
-        session.close()
 
 
 @pytest.fixture

@@ -32,7 +32,22 @@ def test_month_end_demo_reconciles_and_pays_each_payment_once(tmp_path: Path) ->
     # The planted errors reached the error list; the paid benefits were reported and reconciled.
     assert run["error_list"]["findings"] > 0
     assert run["eindkomst"]["reconciliation"]["category"] == 1
+    # ØiR: every payment booked; intermediate account = outstanding; the ERP's ledger agrees.
+    books = run["oir"]
+    assert books["vouchers"]["held"] == 0 and books["vouchers"]["built"] > 0
+    assert books["erp_answers"]["accepted"] == books["vouchers"]["built"]
+    assert books["konteringskontrol"]["agrees"] and books["intermediate_equals_outstanding"]
+    assert books["erp_agrees"]
     assert CPR_IN_CLEAR.search(result.output) is None
+    # Payment operations: one rejected payment resent and paid, one paid by cash voucher, one
+    # suspected duplicate held and released (and paid), one payment below the lower limit.
+    ops = run["payment_operations"]
+    assert ops["resent"]["state"] == "at-bank" and ops["resent"]["as"].endswith(":r1")
+    assert ops["cash_voucher"]["state"] == "cash-voucher"
+    assert ops["suspected_duplicate"]["held_as"] == "suspected-duplicate"
+    assert ops["suspected_duplicate"]["state"] == "at-bank"
+    assert ops["below_lower_limit"]["state"] == "trivial-amount"
+    assert ops["reconciliation"]["balanced"] and ops["reconciliation"]["follow_ups"] == 1
 
     # The plain rendering runs again in the same workdir (a demo wipes its own run only).
     again = CliRunner().invoke(cli, args)

@@ -1,4 +1,4 @@
-"""Migration 5: typed item columns (municipality, disposition date, carrier), set-based moves
+"""Migration 7: typed item columns (municipality, disposition date, carrier), set-based moves
 of a transmission's members, and totals aggregated by the store."""
 
 from __future__ import annotations
@@ -139,7 +139,7 @@ def test_totals_are_aggregated(tmp_path: Path) -> None:
     assert journal.state_totals("in") == [StateTotal("released", 6, 615)]
 
 
-def test_migration_5_fills_the_columns_of_an_older_journal(
+def test_migration_7_fills_the_columns_of_an_older_journal(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "old.sqlite"
@@ -169,7 +169,7 @@ def test_migration_5_fills_the_columns_of_an_older_journal(
         ids = [r[0] for r in db.execute("SELECT id FROM items ORDER BY id")]
         bundle = old.create_transmission(NewTransmission("nk", "out", "prepared", ref="B1"))
         later = old.create_transmission(NewTransmission("nk", "out", "prepared", ref="B2"))
-        # What add_members wrote before migration 5: membership rows only.
+        # What add_members wrote before migration 7: membership rows only.
         db.executemany(
             "INSERT INTO transmission_members(transmission_id, item_id, seq, member_key) "
             "VALUES (?, ?, ?, ?)",

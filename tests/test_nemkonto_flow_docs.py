@@ -22,3 +22,20 @@ def test_developers_nemkonto_example_runs(capsys: pytest.CaptureFixture[str]) ->
         "received 3 = 2 accepted + 1 rejected + 0 outstanding",
         "category 2",
     ]
+
+
+def test_developers_payments_example_continues_it(capsys: pytest.CaptureFixture[str]) -> None:
+    doc = (DOCS / "developers.md").read_text(encoding="utf-8")
+    examples = [
+        re.search(rf"### A runnable {name} example.*?```python\n(.*?)```", doc, re.S)
+        for name in ("NemKonto", "payment-operations")
+    ]
+    namespace: dict[str, object] = {"__name__": "example"}
+    for match in examples:
+        assert match is not None
+        exec(compile(match.group(1), "developers.md", "exec"), namespace)
+    out = capsys.readouterr().out.splitlines()
+    assert out[4:] == [
+        "12345678:000000000000000002:r1 at-bank",
+        "{'received': 3, 'paid': 3, 'handled': 0, 'outstanding': 0} True",
+    ]

@@ -10,7 +10,17 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-ADAPTERS = ("g68", "serviceplatform", "nemkonto", "eindkomst")
+ADAPTERS = (
+    "g68",
+    "serviceplatform",
+    "nemkonto",
+    "eindkomst",
+    "payments",
+    "oir",
+    "kombit",
+    "beskedfordeler",
+    "debitor",
+)
 GUIDES = [ROOT / "docs" / "developers.md", *sorted((ROOT / "examples").glob("*.py"))]
 
 

@@ -62,7 +62,7 @@ HAND_WRITTEN_ORDER = b"""<?xml version="1.0" encoding="UTF-8"?>
     <f:Priority>straks</f:Priority>
     <f:Created>2026-12-04T10:15:00+01:00</f:Created>
   </bet:Header>
-  <bet:PaymentId>KP-2026-000417</bet:PaymentId>
+  <bet:PaymentId>KP-2026-417</bet:PaymentId>
   <bet:Recipient><f:CPR>0101901234</f:CPR></bet:Recipient>
   <bet:Amount>1234.5</bet:Amount>
   <bet:DispositionDate>2026-12-04</bet:DispositionDate>
@@ -89,7 +89,7 @@ def test_a_hand_written_order_is_read_into_the_payment_it_describes() -> None:
             Priority.STRAKS,
             dt.datetime(2026, 12, 4, 10, 15, tzinfo=dt.timezone(dt.timedelta(hours=1))),
         ),
-        "KP-2026-000417",
+        "KP-2026-417",
         Party(PartyKind.CPR, CPR),
         123450,
         dt.date(2026, 12, 4),
@@ -187,7 +187,7 @@ def test_a_status_is_written_and_read_as_the_case_system_reads_it() -> None:
         HEADER.message_id,
         Interface.PAYMENTS,
         MUNICIPALITY,
-        "KP-2026-000417",
+        "KP-2026-417",
         "rejected",
         dt.datetime(2026, 12, 4, 9, 31, tzinfo=dt.UTC),
         (StatusFinding("tok.cpr", "/PaymentOrder/Recipient/CPR", "not a CPR number"),),
@@ -201,7 +201,7 @@ def test_a_status_is_written_and_read_as_the_case_system_reads_it() -> None:
 
 # -- every message kind survives build and read unchanged ----------------------------------
 
-keys = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._:\-]{0,35}", fullmatch=True)
+keys = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._\-]{0,19}", fullmatch=True)
 codes = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._\-]{0,19}", fullmatch=True)
 ore = st.integers(min_value=1, max_value=10**13 - 1)
 dates = st.dates(dt.date(2000, 1, 1), dt.date(2040, 12, 31))
@@ -218,7 +218,7 @@ parties = st.sampled_from(
 headers = st.builds(
     Header,
     st.uuids().map(str),
-    st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._\-]{0,39}", fullmatch=True),
+    st.from_regex(r"[A-Za-z][A-Za-z0-9._\-]{0,9}", fullmatch=True),
     st.just(MUNICIPALITY),
     st.sampled_from(Priority),
     st.datetimes(timezones=st.just(dt.UTC)),

@@ -3,7 +3,8 @@
 :func:`toekgw.gateway.config.load_settings` reads ``[journal]``, ``[staging]`` and whatever
 sections are registered; importing this module registers the built-in ones (in the order their
 tables are read): ``[serviceplatform]``, ``[receive.*]``, ``[eindkomst]``, ``[nemkonto]``,
-``[payments]``, and the service's ``[run]``.
+``[kombit]``, ``[beskedfordeler]``, ``[debitor]``, ``[payments]``, ``[oir]``, ``[tok]``, and the
+service's ``[run]``.
 An embedding application with an adapter of its own registers its section
 (:func:`toekgw.gateway.config.register_section`) before it loads the file.
 """
@@ -12,10 +13,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from toekgw.adapters.beskedfordeler.settings import BESKEDFORDELER_SECTION
+from toekgw.adapters.debitor.settings import DEBITOR_SECTION
 from toekgw.adapters.eindkomst.settings import EINDKOMST_SECTION
+from toekgw.adapters.kombit.settings import KOMBIT_SECTION
 from toekgw.adapters.nemkonto.settings import NEMKONTO_SECTION
+from toekgw.adapters.oir.settings import OIR_SECTION
 from toekgw.adapters.payments.settings import PAYMENTS_SECTION
 from toekgw.adapters.serviceplatform.settings import RECEIVE, SERVICEPLATFORM_SECTION
+from toekgw.adapters.tok.settings import TOK_SECTION
 from toekgw.gateway.config import ConfigError, Settings
 from toekgw.gateway.config import load_settings as _load
 from toekgw.gateway.service_config import RUN_SECTION
@@ -27,7 +33,12 @@ BUILTIN_SECTIONS = (
     RECEIVE,
     EINDKOMST_SECTION,
     NEMKONTO_SECTION,
+    KOMBIT_SECTION,
+    BESKEDFORDELER_SECTION,
+    DEBITOR_SECTION,
     PAYMENTS_SECTION,
+    OIR_SECTION,
+    TOK_SECTION,
     RUN_SECTION,
 )
 

@@ -14,6 +14,14 @@ job                           needs               default every    then at once
 ``eindkomst-send``            ``[eindkomst]``     1 day            (puts deliveries journaled
                                                                    but not yet on the queue)
 ``eindkomst-close-month``     ``[eindkomst]``     1 day            (nil reports for last month)
+``sortiment-receive``         ``[oir]`` and       1 hour           (SF7002 deliveries to the
+                              ``[receive.sortiment]``              replica)
+``oir-send``                  ``[oir]``           ``send_interval`` (builds the vouchers, then
+                                                                   sends them in batches)
+``oir-receive``               ``[oir]`` and       5 minutes        (the ERP's voucher status)
+                              ``[receive.erp]``
+``tok-intake``                ``[tok]``           10 seconds       release and send, when a
+                                                                   payment came in (straks)
 ============================  ==================  ===============  ==============================
 
 Release bundles only what is due, so triggering it when any delivery arrives sends a straks
@@ -39,6 +47,9 @@ from toekgw.adapters.nemkonto import (
     release,
     send_bundles,
 )
+from toekgw.adapters.oir import OIR_SECTION, oir_settings
+from toekgw.adapters.oir import flows as oir_flows
+from toekgw.adapters.payments import PaymentControls, payments_settings
 from toekgw.adapters.serviceplatform import (
     RECEIVE,
     open_transport,
@@ -46,6 +57,9 @@ from toekgw.adapters.serviceplatform import (
     receive_profile,
     serviceplatform_settings,
 )
+from toekgw.adapters.tok.flow import FLOW as TOK_FLOW
+from toekgw.adapters.tok.flow import registration_places, take_and_tell
+from toekgw.adapters.tok.settings import TOK_SECTION
 from toekgw.gateway.config import ConfigError, Settings
 from toekgw.gateway.flowlock import flow_lock, lock_path
 from toekgw.gateway.journal import SqliteJournal, open_journal
@@ -115,11 +129,13 @@ def _nemkonto(settings: Settings) -> list[_Spec]:
 
     def do_release(now: dt.datetime) -> JobReport:
         with _flow(settings, "nemkonto-release") as journal:
-            result = release(journal, flow, now.date(), now=now)
+            controls = PaymentControls(payments_settings(settings), now)
+            result = release(journal, flow, now.date(), now=now, controls=controls)
+        held = "".join(f", {n} {state}" for state, n in sorted(result.held.items()))
         return JobReport(
             f"released {result.released} payments in {len(result.bundles)} bundles; "
-            f"{result.waiting} waiting",
-            {"released": result.released, "bundles": len(result.bundles)},
+            f"{result.waiting} waiting{held}",
+            {"released": result.released, "bundles": len(result.bundles), **result.held},
             trigger=bool(result.bundles),
         )
 
@@ -182,6 +198,59 @@ def _eindkomst(settings: Settings) -> list[_Spec]:
     ]
 
 
+def _oir(settings: Settings) -> list[_Spec]:
+    def do_sortiment(now: dt.datetime) -> JobReport:
+        received = oir_flows.receive(settings, "sortiment")
+        return JobReport(
+            "; ".join(received.intake.messages) or "no sortiment delivery",
+            {"files": received.intake.files},
+        )
+
+    def do_send(now: dt.datetime) -> JobReport:
+        built = oir_flows.build(settings)
+        sent = oir_flows.send(settings)
+        return JobReport(
+            f"{built.built} vouchers built, {built.held} held; {len(sent)} batches sent",
+            {"built": built.built, "held": built.held, "batches": len(sent)},
+        )
+
+    def do_receive(now: dt.datetime) -> JobReport:
+        intake = oir_flows.receive(settings, "erp").intake
+        return JobReport(
+            f"{intake.files} answers: {intake.accepted} accepted, {intake.rejected} rejected",
+            {"answers": intake.files, "rejected": intake.rejected},
+        )
+
+    profiles = settings.section(RECEIVE) or {}
+    specs = []
+    if "sortiment" in profiles:
+        specs.append(_Spec("sortiment-receive", do_sortiment, HOUR, 10 * MINUTE))
+    interval = oir_settings(settings).send_interval
+    specs.append(_Spec("oir-send", do_send, interval, 30 * MINUTE))
+    if "erp" in profiles:
+        specs.append(_Spec("oir-receive", do_receive, 5 * MINUTE, 10 * MINUTE))
+    return specs
+
+
+def _tok(settings: Settings) -> Callable[[dt.datetime], JobReport]:
+    tok = settings.require(TOK_SECTION)
+    places = registration_places(flow_settings(settings))
+
+    def action(now: dt.datetime) -> JobReport:
+        with _flow(settings, TOK_FLOW) as journal:
+            run = take_and_tell(journal, tok, places, lambda: now)
+        taken = run.intake
+        return JobReport(
+            f"{taken.messages} messages ({taken.taken} taken, {taken.refused} refused), "
+            f"{run.statuses.published} statuses",
+            {"taken": taken.taken, "refused": taken.refused, "failed": taken.failed,
+             "statuses": run.statuses.published},
+            trigger=taken.taken > 0,
+        )  # fmt: skip
+
+    return action
+
+
 def _specs(settings: Settings) -> list[_Spec]:
     specs: list[_Spec] = []
     release_and_send = ("nemkonto-release", "nemkonto-send")
@@ -193,6 +262,11 @@ def _specs(settings: Settings) -> list[_Spec]:
         specs.extend(_nemkonto(settings))
     if settings.section(EINDKOMST_SECTION) is not None:
         specs.extend(_eindkomst(settings))
+    if settings.section(OIR_SECTION) is not None:
+        specs.extend(_oir(settings))
+    if settings.section(TOK_SECTION) is not None:
+        then = release_and_send if has_nemkonto else ()
+        specs.append(_Spec("tok-intake", _tok(settings), 10.0, 10 * MINUTE, then))
     return specs
 
 

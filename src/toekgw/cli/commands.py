@@ -12,9 +12,14 @@ def register(root: click.Group) -> None:
     from toekgw.cli.eindkomst import eindkomst
     from toekgw.cli.errors import errors
     from toekgw.cli.nemkonto import nemkonto
+    from toekgw.cli.oir import oir
+    from toekgw.cli.payments import payments
     from toekgw.cli.run import run
     from toekgw.cli.send import send
+    from toekgw.cli.serve import serve
+    from toekgw.cli.sortiment import sortiment
     from toekgw.cli.status import status
+    from toekgw.cli.token import token
 
     validate.register_all()
     receive.register_all()
@@ -32,4 +37,9 @@ def register(root: click.Group) -> None:
     root.add_command(demo.demo)
     root.add_command(eindkomst)
     root.add_command(nemkonto)
+    root.add_command(payments)
+    root.add_command(oir)
+    root.add_command(sortiment)
+    root.add_command(token)
+    root.add_command(serve)
     root.add_command(run)

@@ -3,8 +3,10 @@
 KSD's G68 delivery (with planted errors) travels over the Serviceplatformen simulator (a real
 SFTP server on 127.0.0.1), is received, validated and journaled; the payments due are released
 and bundled to the NemKonto simulator over the embedded queue; the answers move each payment to
-its state; the paid benefits are reported to the eIndkomst simulator; and everything is
-reconciled. Every file, journal and queue stays in WORKDIR to look at afterwards
+its state; the paid benefits are reported to the eIndkomst simulator; every payment event is
+booked as vouchers in the ERP simulator (ØiR), with the intermediate account equal to the
+outstanding payments and the ERP's ledger agreeing; and everything is reconciled. Every file,
+journal and queue stays in WORKDIR to look at afterwards
 (``toekgw status --bundles --config WORKDIR/toekgw.toml`` …).
 """
 
@@ -28,6 +30,7 @@ from rich.table import Table
 
 from toekgw.adapters.eindkomst import PaidBenefit, render_summary, report_paid_benefits
 from toekgw.adapters.g68 import PAYMENT_ITEM, G68Processor, PaymentInstruction
+from toekgw.adapters.g68.payments import FOLLOW_UP_KIND
 from toekgw.adapters.nemkonto import (
     Authority,
     FlowSettings,
@@ -37,10 +40,14 @@ from toekgw.adapters.nemkonto import (
     render_bundles,
     send_bundles,
 )
+from toekgw.adapters.payments import PaymentControls, payments_settings
 from toekgw.adapters.serviceplatform import ReceiveSettings, receive_pipeline, send_file
+from toekgw.cli.demo_oir import OIR_CONFIG, PARTIES, book_in_erp
+from toekgw.cli.demo_payments import POLICY_TOML, operate, write_second_delivery
 from toekgw.formats.eindkomst import Sender
 from toekgw.formats.g68 import G68Form
 from toekgw.formats.nemkonto import Account
+from toekgw.gateway.config import load_settings
 from toekgw.gateway.errors import UsageError
 from toekgw.gateway.journal import Journal, open_journal
 from toekgw.gateway.money import kroner
@@ -125,7 +132,7 @@ def _platform(workdir: Path) -> Iterator[tuple[ServiceplatformSimulator, Path, P
     key = workdir / "keys" / "id_ed25519"
     ensure_key(key)
     sim = ServiceplatformSimulator(
-        workdir / "platform", parties=("ksd", "toek"), authorized_keys=Path(f"{key}.pub")
+        workdir / "platform", parties=("ksd", "toek", *PARTIES), authorized_keys=Path(f"{key}.pub")
     )
     with sim:
         known = workdir / "keys" / "known_hosts"
@@ -139,6 +146,18 @@ def _sftp(sim: ServiceplatformSimulator, user: str, key: Path, known: Path) -> S
     )
 
 
+def _receive(
+    transport: SftpTransport, journal: Journal, processor: G68Processor, var: Path
+) -> list[Any]:
+    """What the gateway's receiver finds on Serviceplatformen, received and journaled."""
+    with transport as toek:
+        pipeline = receive_pipeline(
+            journal, toek, processor, party="toek", senders=("ksd",),
+            staging=var / "staging" / "ksd",
+        )  # fmt: skip
+        return list(pipeline.poll_once())
+
+
 def _month(today: dt.date) -> tuple[dt.date, dt.date]:
     last = calendar.monthrange(today.year, today.month)[1]
     return today.replace(day=1), today.replace(day=last)
@@ -147,7 +166,8 @@ def _month(today: dt.date) -> tuple[dt.date, dt.date]:
 def _paid_benefits(journal: Journal, settings: FlowSettings) -> list[PaidBenefit]:
     """The payments the bank has received that went to a person (ident code 02, CPR)."""
     paid = []
-    for item in journal.items_of_kind(settings.payment_kind, state="at-bank"):
+    kinds = (settings.payment_kind, FOLLOW_UP_KIND)
+    for item in (i for k in kinds for i in journal.items_of_kind(k, state="at-bank")):
         if item.data is None:
             continue
         instr = PaymentInstruction.from_data(item.data)
@@ -162,7 +182,11 @@ def _payments_by_state(journal: Journal, settings: FlowSettings) -> dict[str, di
     """Count and sum of the journaled payments in each state, in the lifecycle's order."""
     out: dict[str, dict[str, int]] = {}
     for state in PAYMENT_ITEM.descriptions:
-        items = list(journal.items_of_kind(settings.payment_kind, state=state))
+        items = [
+            i
+            for kind in (settings.payment_kind, FOLLOW_UP_KIND)
+            for i in journal.items_of_kind(kind, state=state)
+        ]
         if items:
             out[state] = {"count": len(items), "oere": sum(i.amount_ore for i in items)}
     return out
@@ -201,7 +225,9 @@ def run_demo(
                 agreement=AGREEMENT,
                 registration=DEBTOR.registration,
                 account=DEBTOR.number,
-            ),
+            )
+            + POLICY_TOML.format(municipality=MUNICIPALITY)
+            + OIR_CONFIG.format(municipality=MUNICIPALITY, cvr=SUPPLIER),
             encoding="utf-8",
         )
         journal = open_journal(var / "journal.sqlite")
@@ -238,16 +264,7 @@ def run_demo(
 
         # 2. We receive it: metadata, staging, SHA-256, validation, journal, remote removal.
         processor = G68Processor(ReceiveSettings("g68", ("ksd",), "ksd"), today=today)
-        with _sftp(sim, "toek", key, known) as toek:
-            pipeline = receive_pipeline(
-                journal,
-                toek,
-                processor,
-                party="toek",
-                senders=("ksd",),
-                staging=var / "staging" / "ksd",
-            )
-            outcomes = pipeline.poll_once()
+        outcomes = _receive(_sftp(sim, "toek", key, known), journal, processor, var)
         errors = journal.errors(counterpart="ksd")
         by_code = Counter(f.code for entry in errors for f in entry.findings)
         # Every error KSD's generator planted must be on the error list, at its line.
@@ -264,9 +281,22 @@ def run_demo(
             findings_by_code=dict(sorted(by_code.items())),
         )
 
-        # 3. NemKonto: release what is due, bundle, put, let NemKonto answer, take the answers.
+        # 2b. KSD's second delivery: a suspected duplicate and an amount below the lower limit.
         settings = FlowSettings(authorities={MUNICIPALITY: Authority(SUPPLIER, AGREEMENT, DEBTOR)})
-        released = release(journal, settings, today)
+        second_path = delivery.with_name(f"G68_{SUPPLIER}_00002.g68")
+        second = write_second_delivery(journal, settings, today, second_path, SUPPLIER)
+        with _sftp(sim, "ksd", key, known) as ksd:
+            send_file(ksd_journal, ksd, second_path, recipients=("toek",), sender="ksd",
+                      receipt_timeout=30)  # fmt: skip
+        second_outcomes = _receive(_sftp(sim, "toek", key, known), journal, processor, var)
+        run.step("KSD sends a second delivery", outcomes=[str(o) for o in second_outcomes],
+                 **second)  # fmt: skip
+
+        # 3. NemKonto: the payment controls, release what is due, bundle, put, let NemKonto
+        # answer, take the answers.
+        policy = payments_settings(load_settings(workdir / "toekgw.toml"))
+        now = dt.datetime.combine(today, dt.time(12), dt.UTC)
+        released = release(journal, settings, today, controls=PaymentControls(policy, now))
         gateway_queue = SqliteQueue(var / "queues.sqlite")
         sim_queue = SqliteQueue(var / "queues.sqlite")
         stack.callback(gateway_queue.close)
@@ -282,7 +312,6 @@ def run_demo(
         nemkonto.drain()
         nemkonto.send_bank_answers()
         answers = receive_answers(journal, gateway_queue, settings)
-        reconciliation = reconcile_bundles(journal, settings, today)
         released_facts = released.as_dict()
         answer_facts = answers.as_dict()
         run.step(
@@ -295,6 +324,13 @@ def run_demo(
             released=released_facts,
             answers=answer_facts,
         )
+        # 3b. Operators handle payments; NemKonto pays the second round.
+        operations = operate(
+            journal, settings, policy, (gateway_queue, sim_queue), var / "nemkonto-ledger.sqlite",
+            today=today, now=now, second=second,
+        )  # fmt: skip
+        run.step("operators handle payments (toekgw payments)", **operations)
+        reconciliation = reconcile_bundles(journal, settings, today)
         states = _payments_by_state(journal, settings)
         shown.append(_state_table(states))
         shown.extend(render_bundles(reconciliation))
@@ -316,6 +352,19 @@ def run_demo(
         run.step("eIndkomst receives the income of the paid benefits", **income.as_dict())
         shown.append(render_summary(income))
 
+        # 5. ØiR: every payment event booked in the ERP; the books agree.
+        books = book_in_erp(journal, sim, workdir, today)
+        control = books["konteringskontrol"]
+        run.step(
+            "the ERP books every payment (ØiR)",
+            vouchers_built=books["vouchers"]["built"],
+            vouchers_accepted=books["erp_answers"]["accepted"],
+            intermediate_account=kroner(control["intermediate_balance_ore"]),
+            outstanding_payments=kroner(control["outstanding_ore"]),
+            intermediate_equals_outstanding=books["intermediate_equals_outstanding"],
+            erp_ledger_agrees=books["erp_agrees"],
+        )
+
         run.result = {
             "payments_by_state": states,
             "payments": reconciliation.as_dict(),
@@ -327,6 +376,8 @@ def run_demo(
                 "by_code": dict(sorted(by_code.items())),
             },
             "eindkomst": income.as_dict(),
+            "payment_operations": operations,
+            "oir": books,
             "nemkonto_ledger": {
                 "paid_payments": len(nemkonto.ledger.paid()),
                 "paid_ore": sum(amount for amount, _status in nemkonto.ledger.paid().values()),
@@ -382,9 +433,9 @@ def demo(
     KSD sends a G68 delivery with planted errors over the Serviceplatformen simulator (SFTP on
     127.0.0.1); the gateway receives, validates and journals it (bad records to the error
     list); releases the payments due, bundles them to the NemKonto simulator over the embedded
-    queue and takes the answers; reports the paid benefits to the eIndkomst simulator; and
-    prints the reconciliation: per bundle and disposition date, received = accepted + rejected
-    + outstanding, in count and sum.
+    queue and takes the answers; reports the paid benefits to the eIndkomst simulator; books
+    every payment in the ERP simulator (ØiR); and prints the reconciliation: per bundle and
+    disposition date, received = accepted + rejected + outstanding, in count and sum.
     """
     day = today.date() if today else dt.date.today()
     run, shown = run_demo(
@@ -414,8 +465,8 @@ def demo(
         for key, value in step.items():
             if key != "step" and not isinstance(value, dict | list):
                 console.print(f"  {key}: {value}")
-        for outcome in step.get("outcomes", []):
-            console.print(f"  {outcome}")
+        for line in (*step.get("outcomes", []), *step.get("summary", [])):
+            console.print(f"  {line}")
     console.print(_error_table(run))
     for renderable in shown:
         console.print(renderable)

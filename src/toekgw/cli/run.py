@@ -43,8 +43,8 @@ def run(once: bool, clock_spec: str | None, config_path: Path | None) -> None:
     jobs = build_jobs(settings)
     if not jobs:
         raise UsageError(
-            f"{settings.path}: no flow to run (no [receive.g68], [nemkonto] or [eindkomst] "
-            "table, or every job disabled in [run.jobs])"
+            f"{settings.path}: no flow to run (no [receive.g68], [nemkonto], [eindkomst] or "
+            "[oir] table, or every job disabled in [run.jobs])"
         )
     service = run_settings(settings)
     clock: Clock = SystemClock()

@@ -152,7 +152,7 @@ def status(
                 click.echo(json.dumps([_history_dict(h) for h in histories], indent=2))
                 return
             for h in histories:
-                _print_history(console, h)
+                print_history(console, h)
             return
         found = journal.transmissions(
             counterpart=counterpart, states=list(states) or None, limit=limit
@@ -195,7 +195,7 @@ def status(
         journal.close()
 
 
-def _print_history(console: Console, h: ItemHistory) -> None:
+def print_history(console: Console, h: ItemHistory) -> None:
     # Plain lines, not a table: an operator greps them and pastes them into a case.
     t, i = h.transmission, h.item
     click.echo(

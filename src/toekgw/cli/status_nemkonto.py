@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections import Counter
 
 import click
 from rich.console import Console
 from rich.table import Table
 
 from toekgw.adapters.g68 import PAYMENT_ITEM
+from toekgw.adapters.g68.payments import FOLLOW_UP_KIND
 from toekgw.adapters.nemkonto import (
     flow_settings,
     overdue_payments,
@@ -44,9 +46,12 @@ def show_payments(
     settings: Settings, journal: SqliteJournal, console: Console, *, as_json: bool
 ) -> None:
     flow = flow_settings(settings)
-    totals = journal.state_totals(flow.payment_kind)
-    count = {t.state: t.count for t in totals}
-    total = {t.state: t.total_ore for t in totals}
+    count: Counter[str] = Counter()
+    total: Counter[str] = Counter()
+    for kind in (flow.payment_kind, FOLLOW_UP_KIND):  # received and follow-up payments
+        for t in journal.state_totals(kind):
+            count[t.state] += t.count
+            total[t.state] += t.total_ore
     late = overdue_payments(journal, flow, dt.datetime.now(dt.UTC))
     if as_json:
         click.echo(

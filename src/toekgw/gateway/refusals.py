@@ -16,10 +16,12 @@ from toekgw.gateway.errors import is_environmental
 from toekgw.gateway.journal import Journal
 
 __all__ = [
+    "DEAD_LETTER",
     "FAILED_MESSAGE",
     "MAX_ATTEMPTS_PER_RUN",
     "REFUSED",
     "FailedMessages",
+    "list_dead_letter",
     "list_failed_message",
     "list_refusal",
 ]
@@ -28,6 +30,9 @@ __all__ = [
 REFUSED = "remote.refused"
 #: The finding code of a queued message whose processing failed.
 FAILED_MESSAGE = "queue.message_failed"
+#: The finding code of a broker message dead-lettered because it cannot be used.
+DEAD_LETTER = "queue.dead_lettered"
+
 #: How often one message may fail in one run before the run stops, so that a queue that moves
 #: nothing aside (a backout threshold of 0 or a very high one) cannot keep a run busy forever.
 MAX_ATTEMPTS_PER_RUN = 10
@@ -58,6 +63,18 @@ def list_failed_message(
         _list_once(journal, counterpart, name, "message", finding, same_code_is_enough=True)
     except Exception as exc:  # the journal itself may be what failed (a full disk)
         _log.error("could not put %s on the error list: %s", name, exc)
+
+
+def list_dead_letter(
+    journal: Journal, counterpart: str, queue: str, message: str, reason: str
+) -> None:
+    """Put ``message`` (an id or tag) of ``queue``, dead-lettered for ``reason``, on the error
+    list - once while its entry is open, so a redelivery after a crash is not listed twice.
+    Called before the broker is told to dead-letter it."""
+    finding = Finding(
+        DEAD_LETTER, Severity.ERROR, f"{reason}; moved to the dead-letter queue of {queue}"
+    )
+    _list_once(journal, counterpart, f"{queue} message {message}", "message", finding)
 
 
 class FailedMessages:

@@ -7,7 +7,8 @@ Columns (each a count and a sum in øre):
 - ``received``: NemKonto acknowledged them (1, or any later answer);
 - ``accepted``: passed receive control and not rejected since (``accepted``, ``at-bank``,
   ``cheque``, ``error-account``); ``at_bank``: Retursvar 8;
-- ``rejected``: rejected (2 or 7), stopped (5) or a bank error (9): not paid;
+- ``rejected``: rejected (2 or 7), stopped (5), a bank error (9) or failed after the bank:
+  not paid by this bundle (handled ones, ``toekgw payments``, count here and are settled);
 - ``outstanding``: received, receive control not yet answered.
 
 So ``received = accepted + rejected + outstanding`` always, and ``sent = received +
@@ -56,9 +57,18 @@ COLUMNS = (
     "at_bank",
     "returned",
 )
-SETTLED = frozenset({"at-bank", "cheque", "error-account"})
-_REJECTED = frozenset({"rejected", "stopped", "bank-error"})
-_RECEIVED = ACCEPTED_STATES | _REJECTED | {"received"}
+# Handled by an operator after NemKonto or the bank failed it (toekgw payments): settled here,
+# its follow-up payment (if any) is in a bundle of its own.
+_HANDLED = frozenset({"resent", "redirected", "cash-voucher", "own-account", "recalled"})
+# A failure registered at the bank and not yet approved is still at the bank.
+_ACCEPTED = ACCEPTED_STATES | {"fail-requested"}
+SETTLED = frozenset({"at-bank", "cheque", "error-account", "fail-requested"}) | _HANDLED
+_REJECTED = (
+    frozenset({"rejected", "stopped", "bank-error", "failed-after-bank"})
+    | _HANDLED
+    | {"awaiting-approval"}
+)
+_RECEIVED = _ACCEPTED | _REJECTED | {"received"}
 
 _EXPLAIN = {
     "sent": "no answer yet",
@@ -69,6 +79,8 @@ _EXPLAIN = {
     "stopped": "stopped on request (Retursvar 5)",
     "bank-error": "error in the bank (Retursvar 9): on the manual-handling list",
     "returned": "bundle answered 0: bundled again",
+    "failed-after-bank": "failed after the bank (approved): on the manual-handling list",
+    "awaiting-approval": "rejected; an alternative account waits for a second person",
 }
 
 
@@ -106,7 +118,7 @@ class ReconciliationRow:
             columns.append("unanswered")
         if state in _RECEIVED:
             columns.append("received")
-        if state in ACCEPTED_STATES:
+        if state in _ACCEPTED:
             columns.append("accepted")
         if state in _REJECTED:
             columns.append("rejected")

@@ -35,6 +35,7 @@ from toekgw.adapters.g68.payments import FOLLOW_UP_KIND, PAYMENT_ITEM, PaymentIn
 from toekgw.adapters.nemkonto.bundling import ReleasedPayment, attempt_namespace, stream_bundles
 from toekgw.adapters.nemkonto.orders import instruction_of, payment_order, recipient_key
 from toekgw.adapters.nemkonto.settings import BLOCKS_KIND, BUNDLE_KIND, FlowSettings
+from toekgw.adapters.tok.kinds import TOK_PAYMENTS
 from toekgw.formats.findings import Finding, Severity
 from toekgw.formats.nemkonto import Account, PaymentBundle, build_bundle
 from toekgw.gateway.journal import Item, Journal, JournalError, NewTransmission
@@ -152,7 +153,8 @@ def release(
     created_at = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(microsecond=0)
     define_kinds(journal, settings)
     result = ReleaseResult(today)
-    kinds = (settings.payment_kind, FOLLOW_UP_KIND)
+    # G68's payments, their follow-ups, and those ordered over TØK's payments interface.
+    kinds = (settings.payment_kind, FOLLOW_UP_KIND, TOK_PAYMENTS)
     with journal.transaction(durable=True):
         _apply_recalls(journal, settings, result)
         _apply_blocks(journal, settings, kinds, today, controls, result)

@@ -45,6 +45,7 @@ from toekgw.adapters.payments.records import (
 from toekgw.adapters.payments.settings import PaymentsSettings
 from toekgw.formats.findings import Finding, Severity, mask_cpr_in_text
 from toekgw.gateway.errors import GatewayError
+from toekgw.gateway.faults import crash_point
 from toekgw.gateway.journal import Item, Journal, NewItem
 
 __all__ = ["ActionRefused", "PaymentDesk"]
@@ -103,6 +104,8 @@ class PaymentDesk:
             self._require(item, FAILED_STATES, "resend")
             new = self._follow_up(item, instruction_of(item))
             self._move(item, "resent", self._why("resent", f"{reason}; new payment {new}"))
+            crash_point("payments.resend.before_commit")
+        crash_point("payments.resend.after_commit")
         return new
 
     def pay_alternative(self, key: str, registration: str, account: str, reason: str) -> str:

@@ -134,7 +134,7 @@ def add_record(
 ) -> Item:
     """Journal one record of ``type_`` about ``subject`` (a payment key or a control name)."""
     tx = _records_tx(journal)
-    number = sum(1 for _ in journal.items(tx.id)) + 1
+    number = tx.item_count + 1
     key = f"{type_}:{number}:{subject}"
     state = "awaiting-approval" if awaiting else "recorded"
     payload = {"type": type_, "subject": subject, "at": at.isoformat(), **data}

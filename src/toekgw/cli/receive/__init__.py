@@ -12,8 +12,12 @@ def receive() -> None:
 
 def register_all() -> None:
     # One line per counterpart module: ``from toekgw.cli.receive import X`` then add_command.
+    from toekgw.cli.receive.beskedfordeler import beskedfordeler
     from toekgw.cli.receive.g68 import g68
     from toekgw.cli.receive.nemkonto import nemkonto
+    from toekgw.cli.receive.tok import tok
 
     receive.add_command(g68)
     receive.add_command(nemkonto)
+    receive.add_command(beskedfordeler)
+    receive.add_command(tok)

@@ -16,9 +16,16 @@ def simulate() -> None:
 
 def register_all() -> None:
     # One line per simulator module: ``from toekgw.cli.simulate import X`` then add_command.
-    from toekgw.cli.simulate import eindkomst, nemkonto
+    from toekgw.cli.simulate import eindkomst, fagsystem, nemkonto, oir
+    from toekgw.cli.simulate.beskedfordeler import beskedfordeler
     from toekgw.cli.simulate.serviceplatform import serviceplatform
+    from toekgw.cli.simulate.sts import sts
 
     simulate.add_command(eindkomst.eindkomst)
+    simulate.add_command(fagsystem.fagsystem)
     simulate.add_command(nemkonto.nemkonto)
     simulate.add_command(serviceplatform)
+    simulate.add_command(oir.erp)
+    simulate.add_command(oir.klassifikation)
+    simulate.add_command(sts)
+    simulate.add_command(beskedfordeler)

@@ -51,7 +51,7 @@ __all__ = ["CODE_PREFIX", "MAX_MESSAGE_BYTES", "TokMessageError", "read_message"
 
 CODE_PREFIX = "tok"
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-]{0,39}")
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9._\-]{0,9}")
 _CVR = re.compile(r"[0-9]{8}")
 MAX_MESSAGE_BYTES = 1 << 20
 

@@ -153,6 +153,117 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     ),
     (
         5,
+        "books: a classification replica, booking events, vouchers, postings, batches",
+        """
+        -- Additive: new tables only. A classification (an SF7002 sortiment, say) is kept as
+        -- whole versions: a delta delivery is stored as the full set it makes, so any version
+        -- reads alone and two versions compare row by row.
+        CREATE TABLE class_versions (
+            id              INTEGER PRIMARY KEY,
+            scheme          TEXT NOT NULL,       -- the classification's id (sortiment UUID)
+            version         INTEGER NOT NULL,
+            delivery        TEXT NOT NULL,       -- the counterpart's word: full or delta
+            name            TEXT NOT NULL,
+            valid_from      TEXT NOT NULL,
+            received_at     TEXT NOT NULL,
+            transmission_id INTEGER REFERENCES transmissions(id),
+            UNIQUE (scheme, version)
+        );
+        CREATE TABLE class_members (
+            version_id  INTEGER NOT NULL REFERENCES class_versions(id),
+            class_id    TEXT NOT NULL,
+            code        TEXT NOT NULL,
+            title       TEXT NOT NULL,
+            valid_from  TEXT NOT NULL,
+            valid_to    TEXT,
+            PRIMARY KEY (version_id, class_id)
+        );
+        CREATE INDEX class_members_code ON class_members(version_id, code);
+
+        -- One row per journaled item and bookable event (journaled, effectuated, ...): the
+        -- unique pair is what makes booking exactly once.
+        CREATE TABLE booking_events (
+            id           INTEGER PRIMARY KEY,
+            item_id      INTEGER NOT NULL REFERENCES items(id),
+            event        TEXT NOT NULL,
+            grp          TEXT NOT NULL,          -- who books it (the municipality)
+            day          TEXT NOT NULL,          -- the posting date
+            amount_ore   INTEGER NOT NULL CHECK (amount_ore > 0),
+            business_key TEXT NOT NULL,
+            category     TEXT,                   -- what decides the expense account
+            bundle_ref   TEXT,
+            member_key   TEXT,
+            voucher_row  INTEGER REFERENCES vouchers(id),
+            UNIQUE (item_id, event)
+        );
+        CREATE INDEX booking_events_open ON booking_events(grp, day, event, id)
+            WHERE voucher_row IS NULL;
+
+        CREATE TABLE vouchers (
+            id          INTEGER PRIMARY KEY,
+            voucher_id  TEXT NOT NULL UNIQUE,    -- stable: a re-send is recognised by it
+            grp         TEXT NOT NULL,
+            day         TEXT NOT NULL,
+            kind        TEXT NOT NULL,
+            state       TEXT NOT NULL,
+            batch_id    TEXT REFERENCES voucher_batches(batch_id),
+            replaces    INTEGER REFERENCES vouchers(id),
+            reason      TEXT,
+            created_at  TEXT NOT NULL,
+            updated_at  TEXT NOT NULL
+        );
+        CREATE INDEX vouchers_state ON vouchers(state, grp, id);
+        CREATE TABLE voucher_postings (
+            id           INTEGER PRIMARY KEY,
+            voucher_row  INTEGER NOT NULL REFERENCES vouchers(id),
+            seq          INTEGER NOT NULL,
+            side         TEXT NOT NULL CHECK (side IN ('D', 'K')),
+            amount_ore   INTEGER NOT NULL CHECK (amount_ore > 0),
+            account      TEXT NOT NULL,
+            class_id     TEXT,
+            text         TEXT,
+            bundle_ref   TEXT,
+            member_key   TEXT,
+            business_key TEXT,
+            event_row    INTEGER REFERENCES booking_events(id),
+            UNIQUE (voucher_row, seq)
+        );
+        CREATE INDEX voucher_postings_account ON voucher_postings(account, business_key);
+        CREATE TABLE voucher_batches (
+            batch_id        TEXT PRIMARY KEY,
+            grp             TEXT NOT NULL,
+            state           TEXT NOT NULL,
+            file_name       TEXT NOT NULL,
+            created_at      TEXT NOT NULL,
+            updated_at      TEXT NOT NULL,
+            transmission_id INTEGER REFERENCES transmissions(id)
+        );
+        -- Received files applied to the books (an answer, a sortiment): each applied once.
+        CREATE TABLE applied_files (
+            transmission_id INTEGER PRIMARY KEY REFERENCES transmissions(id),
+            at              TEXT NOT NULL
+        );
+        """,
+    ),
+    (
+        6,
+        "status outbox: the last state of each item told to whoever asked for status",
+        """
+        -- An item whose state differs from its published_state has a status to publish.
+        -- sequence counts the statuses published for the item: the next one's event id is
+        -- (item, sequence + 1), the same again if a crash comes between publish and this row,
+        -- so the receiver drops the second copy by its id.
+        CREATE TABLE status_outbox (
+            item_id         INTEGER PRIMARY KEY REFERENCES items(id),
+            published_state TEXT NOT NULL,
+            sequence        INTEGER NOT NULL CHECK (sequence > 0),
+            published_at    TEXT NOT NULL
+        );
+        CREATE INDEX transmissions_kind ON transmissions(kind, id);
+        """,
+    ),
+    (
+        7,
         "typed item columns: municipality, disposition date, the carrying transmission",
         """
         -- What the flows filter, group and sum on, as typed and indexed columns instead of

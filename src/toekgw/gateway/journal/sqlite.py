@@ -9,10 +9,12 @@ cannot be undone.
 
 from __future__ import annotations
 
+from toekgw.gateway.journal._sqlite_books import SqliteBooks
 from toekgw.gateway.journal._sqlite_connection import now
 from toekgw.gateway.journal._sqlite_errors import ErrorList
 from toekgw.gateway.journal._sqlite_items import BATCH as BATCH
 from toekgw.gateway.journal._sqlite_members import Members
+from toekgw.gateway.journal._sqlite_outbox import Outbox
 from toekgw.gateway.journal.model import (
     Event,
     ItemHistory,
@@ -21,8 +23,10 @@ from toekgw.gateway.journal.model import (
 __all__ = ["SqliteJournal", "now"]
 
 
-class SqliteJournal(Members, ErrorList):
-    """The :class:`~toekgw.gateway.journal.base.Journal` on one SQLite file."""
+class SqliteJournal(Members, ErrorList, SqliteBooks, Outbox):
+    """The :class:`~toekgw.gateway.journal.base.Journal` (with its
+    :class:`~toekgw.gateway.journal.books.Books` and its
+    :class:`~toekgw.gateway.journal.outbox.StatusOutbox`) on one SQLite file."""
 
     def events(self, transmission_id: int) -> list[Event]:
         rows = self._db.execute(

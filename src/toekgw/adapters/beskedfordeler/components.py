@@ -1,0 +1,10 @@
+"""The components a Beskedfordeler message type can be routed to, by name."""
+
+from __future__ import annotations
+
+from toekgw.adapters.beskedfordeler.consumer import Component
+from toekgw.adapters.debitor.debitorkonti import DEBITORKONTO_SLETTET
+
+__all__ = ["COMPONENTS"]
+
+COMPONENTS: dict[str, Component] = {c.name: c for c in (DEBITORKONTO_SLETTET,)}

@@ -1,0 +1,145 @@
+"""Consuming TØK's Beskedfordeler mailbox: journal first, ack after, route by message type.
+
+For each delivery: read the envelope (:mod:`toekgw.formats.kombit.besked`); find the
+component configured for its ``Beskedtype``; in one durable journal transaction record the
+message as an inbound transmission keyed by its ``BeskedId`` and let the component record its
+effect; then ack. A crash before the commit redelivers the message and nothing was recorded; a
+crash after it redelivers a message the journal already holds, which is acked without a second
+effect. A message that cannot be read, or whose type no component takes, or whose payload its
+component refuses, is put on the error list and then dead-lettered: it never blocks the next.
+An error of the environment (journal, disk, broker) puts the message back and stops the run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from collections.abc import Callable, Mapping
+
+from toekgw.formats.kombit.besked import BeskedError, Haendelsesbesked, read_besked
+from toekgw.gateway.faults import crash_point
+from toekgw.gateway.journal import (
+    Direction,
+    DuplicateTransmission,
+    Journal,
+    KindSpec,
+    Lifecycle,
+    NewTransmission,
+    Transmission,
+)
+from toekgw.gateway.refusals import list_dead_letter
+from toekgw.gateway.transport.amqp import BrokerError, Delivery, MessageBroker
+
+__all__ = ["BESKED_KIND", "BeskedConsumer", "Component", "ConsumeResult", "UnknownType"]
+
+BESKED_KIND = KindSpec(
+    "beskedfordeler-besked",
+    Direction.IN,
+    Lifecycle(("received",), {}, {"received": "journaled, its component's effect recorded"}),
+    Lifecycle(("recorded",), {}, {"recorded": "an effect of a message (per component)"}),
+)
+
+
+class UnknownType(BeskedError):
+    """No component is configured for the message's type."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Component:
+    """What a message type is routed to: ``handle(journal, transmission, message)`` records
+    the message's effect inside the caller's transaction and returns a one-line summary; it
+    raises :class:`~toekgw.formats.kombit.besked.BeskedError` for a payload it cannot use."""
+
+    name: str
+    handle: Callable[[Journal, Transmission, Haendelsesbesked], str]
+
+
+@dataclasses.dataclass
+class ConsumeResult:
+    taken: int = 0
+    duplicates: int = 0
+    dead_lettered: int = 0
+    lines: list[str] = dataclasses.field(default_factory=list)
+
+
+class BeskedConsumer:
+    """``routes``: message type (UUID) -> component."""
+
+    def __init__(
+        self,
+        broker: MessageBroker,
+        journal: Journal,
+        *,
+        queue: str,
+        routes: Mapping[str, Component],
+        counterpart: str = "beskedfordeler",
+    ) -> None:
+        self.broker = broker
+        self.journal = journal
+        self.queue = queue
+        self.routes = {key.lower(): value for key, value in routes.items()}
+        self.counterpart = counterpart
+        journal.define_kind(BESKED_KIND)
+
+    def run(self, *, max_messages: int | None = None, wait: float = 0.0) -> ConsumeResult:
+        """Take messages until the queue is empty for ``wait`` seconds (or ``max_messages``)."""
+        result = ConsumeResult()
+        while max_messages is None or result.taken < max_messages:
+            delivery = self.broker.get(self.queue, wait=wait)
+            if delivery is None:
+                break
+            result.taken += 1
+            try:
+                self._one(delivery, result)
+            except BaseException:
+                # Back for a later run; already settled (the ack itself failed) or the broker
+                # gone: it comes back by itself, and the original error is what to report.
+                with contextlib.suppress(BrokerError):
+                    self.broker.requeue(delivery)
+                raise
+        return result
+
+    def _one(self, delivery: Delivery, result: ConsumeResult) -> None:
+        try:
+            message = read_besked(delivery.body)
+            component = self.routes.get(message.besked_type)
+            if component is None:
+                raise UnknownType(f"no component takes message type {message.besked_type}")
+            line = self._record(delivery, message, component)
+        except BeskedError as exc:
+            key = delivery.message_id or f"#{delivery.tag}"
+            list_dead_letter(self.journal, self.counterpart, self.queue, key, str(exc))
+            crash_point("beskedfordeler.consume.after_listing")
+            self.broker.reject(delivery)
+            result.dead_lettered += 1
+            result.lines.append(f"message {key}: dead-lettered: {exc}")
+            return
+        crash_point("beskedfordeler.consume.after_commit")
+        self.broker.ack(delivery)
+        if line is None:
+            result.duplicates += 1
+            result.lines.append(f"message {message.besked_id}: a duplicate, acked again")
+        else:
+            result.lines.append(f"message {message.besked_id}: {line}")
+
+    def _record(
+        self, delivery: Delivery, message: Haendelsesbesked, component: Component
+    ) -> str | None:
+        """Journal the message and its effect; ``None`` when the journal has it already."""
+        with self.journal.transaction(durable=True):
+            try:
+                transmission = self.journal.create_transmission(
+                    NewTransmission(
+                        counterpart=self.counterpart,
+                        kind=BESKED_KIND.name,
+                        state="received",
+                        size=len(delivery.body),
+                        delivery_key=message.besked_id,
+                        remote_path=self.queue,
+                        meta={"type": message.besked_type, "component": component.name},
+                        reason=f"received from {self.queue}",
+                    )
+                )
+            except DuplicateTransmission:
+                return None
+            return component.handle(self.journal, transmission, message)

@@ -1,0 +1,172 @@
+"""Manual vouchers (solution description 1.5.1): an operator's correcting voucher.
+
+A manual voucher comes from a CSV file, one posting per line::
+
+    date,account,side,amount,text
+    2026-12-04,5.57.72/1/5.2,D,125.00,Correction of case 4711
+    2026-12-04,9.52.59/0/9.1,K,125.00,Correction of case 4711
+
+(``side`` ``D`` or ``K``, ``amount`` in kroner with at most two decimals, every line the same
+date). It is refused whole, with every reason, unless it balances and every account is a class
+of TØK's sortiment valid on its date; and only a member of ``[oir] manual_group`` (the OS
+group, until the gateway has its own access control) may add one.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import grp
+import os
+import pwd
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from toekgw.adapters.oir.chart import current_chart
+from toekgw.adapters.oir.model import OIR_NAMESPACE
+from toekgw.adapters.oir.plan import voucher_of
+from toekgw.adapters.oir.settings import OirSettings
+from toekgw.adapters.oir.store import BooksJournal
+from toekgw.formats.findings import Finding
+from toekgw.formats.oir import Account, OirFormatError, UnbalancedVoucher, parse_amount
+from toekgw.gateway.errors import GatewayError
+from toekgw.gateway.journal.books import PostingRow, VoucherRow
+
+__all__ = ["ManualLine", "VoucherRefused", "add_manual_voucher", "read_manual_file"]
+
+_COLUMNS = ["date", "account", "side", "amount", "text"]
+
+
+class VoucherRefused(GatewayError):
+    """A voucher that must not be built (unbalanced, an invalid account, not allowed)."""
+
+    exit_code = 1
+
+
+@dataclass(frozen=True, slots=True)
+class ManualLine:
+    line: int
+    day: dt.date
+    account: Account
+    side: str
+    amount_ore: int
+    text: str
+
+
+def read_manual_file(path: Path) -> list[ManualLine]:
+    """The lines of a manual-voucher CSV; :class:`VoucherRefused` names every bad line."""
+    lines: list[ManualLine] = []
+    problems: list[str] = []
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.reader(handle)
+        header = next(reader, None)
+        if header is None or [h.strip().lower() for h in header] != _COLUMNS:
+            raise VoucherRefused(f"{path}:1: expected the header {','.join(_COLUMNS)}")
+        for number, row in enumerate(reader, 2):
+            if not any(cell.strip() for cell in row):
+                continue
+            try:
+                if len(row) != len(_COLUMNS):
+                    raise ValueError(f"expected {len(_COLUMNS)} columns, found {len(row)}")
+                side = row[2].strip().upper()
+                if side not in ("D", "K"):
+                    raise ValueError(f"side: expected D or K, found {row[2]!r}")
+                amount = parse_amount(row[3])
+                if amount <= 0:
+                    raise ValueError("amount: expected more than 0")
+                lines.append(
+                    ManualLine(
+                        number,
+                        dt.date.fromisoformat(row[0].strip()),
+                        Account.parse(row[1]),
+                        side,
+                        amount,
+                        row[4].strip(),
+                    )
+                )
+            except (ValueError, OirFormatError) as exc:
+                problems.append(f"{path}:{number}: {exc}")
+    if problems:
+        raise VoucherRefused("; ".join(problems))
+    if not lines:
+        raise VoucherRefused(f"{path}: no postings")
+    return lines
+
+
+def _user_groups() -> tuple[str, set[str]]:
+    user = pwd.getpwuid(os.getuid()).pw_name
+    names = set()
+    for gid in {os.getgid(), *os.getgroups()}:
+        try:
+            names.add(grp.getgrgid(gid).gr_name)
+        except KeyError:
+            continue
+    return user, names
+
+
+def add_manual_voucher(
+    journal: BooksJournal, settings: OirSettings, municipality: str, lines: list[ManualLine]
+) -> VoucherRow:
+    """Check and keep a manual voucher for ``municipality`` (``built``: sent with the rest)."""
+    if settings.manual_group is not None:
+        user, groups = _user_groups()
+        if settings.manual_group not in groups:
+            raise VoucherRefused(
+                f"user {user} is not in the group {settings.manual_group} "
+                "([oir] manual_group) that may add manual vouchers"
+            )
+    if municipality not in settings.municipalities:
+        raise VoucherRefused(f"municipality {municipality} has no [oir.municipalities] table")
+    days = {line.day for line in lines}
+    if len(days) != 1:
+        raise VoucherRefused(
+            f"a voucher has one date; the file has {', '.join(sorted(map(str, days)))}"
+        )
+    (day,) = days
+    chart = current_chart(journal, settings.sortiment)
+    rows: list[PostingRow] = []
+    problems: list[str] = []
+    for seq, line in enumerate(lines, 1):
+        found = chart.find(line.account, day)
+        if isinstance(found, Finding):
+            problems.append(f"line {line.line}: {found.message}")
+            class_id = None
+        else:
+            class_id = found.class_id
+        rows.append(
+            PostingRow(
+                seq,
+                line.side,
+                line.amount_ore,
+                line.account.code,
+                class_id,
+                line.text or None,
+                None,
+                None,
+                None,
+                None,
+            )
+        )
+    digest = uuid.uuid4()  # every manual voucher is new, even one with the same lines
+    voucher_id = str(uuid.uuid5(OIR_NAMESPACE, f"manual|{municipality}|{day}|{digest}"))
+    voucher = voucher_of(voucher_id, day, f"TOEK-MAN-{municipality}-{day:%Y%m%d}", rows)
+    try:
+        voucher.require_balanced()
+    except UnbalancedVoucher as exc:
+        problems.insert(0, str(exc))
+    if problems:
+        raise VoucherRefused("manual voucher refused: " + "; ".join(problems))
+    with journal.transaction(durable=True):
+        journal.add_voucher(
+            voucher_id=voucher_id,
+            group=municipality,
+            day=day,
+            kind="manual",
+            state="built",
+            postings=rows,
+            reason=f"manual voucher by {_user_groups()[0]}",
+        )
+    found_row = journal.voucher(voucher_id)
+    assert found_row is not None
+    return found_row

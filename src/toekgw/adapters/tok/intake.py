@@ -1,0 +1,273 @@
+"""Taking messages of TØK's interfaces from their queues into the journal.
+
+Each interface has its own queue (declared with priorities: a ``straks`` message overtakes
+``normal`` ones). For each delivery, in this order:
+
+1. read it (:func:`toekgw.formats.tok.read_message`: schema and rules);
+2. journal it in one durable transaction: a transmission keyed by sender and message id
+   (the idempotency key) and the item(s) it orders;
+3. acknowledge it to the broker - only after the commit, so a crash in between delivers it
+   again and step 2 finds the message id journaled: acknowledged again, no second effect.
+
+A message that fails validation is journaled as refused (when its sender can be read, so
+that the status outbox answers it with ``rejected`` and the findings), put on the error list,
+and dead-lettered. A message that breaks the reader is put back and listed; after
+:data:`~toekgw.gateway.refusals.MAX_ATTEMPTS_PER_RUN` attempts in one run it is
+dead-lettered too. An error of the environment (the journal's disk) stops the run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from toekgw.adapters.tok.kinds import COUNTERPART, KINDS, REFUSED
+from toekgw.adapters.tok.orders import apply_order_message
+from toekgw.adapters.tok.payments import UnknownMunicipality, apply_payment_message
+from toekgw.formats.findings import Finding, Severity
+from toekgw.formats.tok import (
+    Interface,
+    PaymentChange,
+    PaymentOrder,
+    PaymentRecall,
+    TokMessage,
+    TokMessageError,
+    read_message,
+)
+from toekgw.formats.tok.model import Origin
+from toekgw.gateway.errors import is_environmental
+from toekgw.gateway.faults import crash_point
+from toekgw.gateway.journal import (
+    DuplicateTransmission,
+    Journal,
+    NewItem,
+    NewTransmission,
+    Transmission,
+)
+from toekgw.gateway.refusals import MAX_ATTEMPTS_PER_RUN, list_failed_message
+from toekgw.gateway.transport.amqp import Delivery, MessageBroker, QueueSpec
+
+__all__ = ["DEFAULT_QUEUES", "MAX_PRIORITY", "Intake", "IntakeResult"]
+
+MAX_PRIORITY = 9
+#: Seconds a get waits before a queue counts as empty for the rest of a run: a broker pushes
+#: the next message only after the last one's ack. A message that comes later waits for the
+#: next run; nothing is lost, only later.
+GRACE = 0.5
+DEFAULT_QUEUES: Mapping[Interface, str] = {
+    Interface.PAYMENTS: "tok.payments",
+    Interface.CLAIMS: "tok.claims",
+    Interface.EFFECTUATIONS: "tok.effectuations",
+}
+
+
+@dataclass
+class IntakeResult:
+    taken: int = 0  # journaled for the first time
+    repeated: int = 0  # delivered again: acknowledged, no second effect
+    refused: int = 0  # failed validation: answered, dead-lettered, listed
+    failed: int = 0  # broke the reader: put back (dead-lettered after repeated attempts)
+
+    @property
+    def messages(self) -> int:
+        return self.taken + self.repeated + self.refused + self.failed
+
+
+class Intake:
+    """The intake of TØK's interfaces from one broker session into one journal.
+
+    ``registration_places`` maps a municipality's CVR to the registration place its NemKonto
+    agreement is configured under; ``now`` is the clock (its date is the one a CPR number is
+    checked against)."""
+
+    def __init__(
+        self,
+        journal: Journal,
+        broker: MessageBroker,
+        *,
+        registration_places: Mapping[str, str],
+        now: Callable[[], dt.datetime],
+        queues: Mapping[Interface, str] = DEFAULT_QUEUES,
+        grace: float = GRACE,
+    ) -> None:
+        self.journal = journal
+        self.broker = broker
+        self.registration_places = registration_places
+        self.now = now
+        self.queues = dict(queues)
+        self.grace = grace
+        for kind in (*KINDS.values(), REFUSED):
+            journal.define_kind(kind)
+        for queue in self.queues.values():
+            broker.declare(QueueSpec(queue, max_priority=MAX_PRIORITY))
+        self._attempts: dict[str, int] = {}
+
+    def take(self, *, max_messages: int | None = None, wait: float = 0.0) -> IntakeResult:
+        """Take what waits on the queues, one from each in turn (a queue found empty is not
+        asked again in this run), up to ``max_messages``; the first get waits up to ``wait``
+        seconds, the others ``grace`` (:data:`GRACE`)."""
+        result = IntakeResult()
+        active = list(self.queues.items())
+        first = True
+        while active and (max_messages is None or result.messages < max_messages):
+            for interface, queue in list(active):
+                if max_messages is not None and result.messages >= max_messages:
+                    break
+                delivery = self.broker.get(queue, wait=wait if first else self.grace)
+                first = False
+                if delivery is None:
+                    active.remove((interface, queue))
+                else:
+                    self._take_one(interface, delivery, result)
+        return result
+
+    def _take_one(self, interface: Interface, delivery: Delivery, result: IntakeResult) -> None:
+        try:
+            outcome = self._journal(interface, delivery, result)
+        except Exception as exc:
+            if is_environmental(exc):
+                self.broker.requeue(delivery)
+                raise
+            self._set_aside(delivery, exc, result)
+            return
+        crash_point("tok.intake.after_commit")
+        if outcome == "refused":
+            self.broker.reject(delivery)
+        else:
+            self.broker.ack(delivery)
+
+    def _set_aside(self, delivery: Delivery, exc: Exception, result: IntakeResult) -> None:
+        msg_id = delivery.message_id or hashlib.sha256(delivery.body).hexdigest()[:32]
+        list_failed_message(
+            self.journal, COUNTERPART, delivery.queue, msg_id.encode("utf-8", "replace"), exc
+        )
+        result.failed += 1
+        self._attempts[msg_id] = self._attempts.get(msg_id, 0) + 1
+        if self._attempts[msg_id] >= MAX_ATTEMPTS_PER_RUN:
+            self.broker.reject(delivery)
+        else:
+            self.broker.requeue(delivery)
+
+    def _journal(self, interface: Interface, delivery: Delivery, result: IntakeResult) -> str:
+        body = delivery.body
+        try:
+            message = read_message(body, today=self.now().date())
+            if message.interface is not interface:
+                raise TokMessageError(
+                    [_wrong_queue(delivery.queue, message, interface)],
+                    Origin(message.header.message_id, message.header.sender_system,
+                           message.header.municipality),
+                )  # fmt: skip
+        except TokMessageError as exc:
+            self._refuse(interface, delivery, exc.findings, exc.origin)
+            result.refused += 1
+            return "refused"
+        header = message.header
+        digest = hashlib.sha256(body).hexdigest()
+        try:
+            with self.journal.transaction(durable=True):
+                tx = self.journal.create_transmission(
+                    NewTransmission(
+                        counterpart=COUNTERPART,
+                        kind=KINDS[interface].name,
+                        state="taken",
+                        sha256=digest,
+                        delivery_key=f"{header.sender_system}:{header.message_id}",
+                        ref=f"tok:{header.sender_system}:{header.message_id}",
+                        file_name=f"{delivery.queue} {type(message).__name__}",
+                        size=len(body),
+                        meta=_meta(interface, Origin(header.message_id, header.sender_system,
+                                                     header.municipality)),
+                    )
+                )  # fmt: skip
+                self._apply(tx, message)
+        except DuplicateTransmission:
+            result.repeated += 1
+            return "repeated"
+        except UnknownMunicipality as exc:
+            finding = Finding(
+                "tok.municipality.agreement",
+                Severity.ERROR,
+                str(exc),
+                field="Municipality",
+                expected="a municipality with an agreement",
+            )
+            origin = Origin(header.message_id, header.sender_system, header.municipality)
+            self._refuse(interface, delivery, [finding], origin)  # fmt: skip
+            result.refused += 1
+            return "refused"
+        result.taken += 1
+        return "taken"
+
+    def _apply(self, tx: Transmission, message: TokMessage) -> None:
+        if isinstance(message, PaymentOrder | PaymentChange | PaymentRecall):
+            apply_payment_message(self.journal, tx, message, self.registration_places)
+        else:
+            apply_order_message(self.journal, tx, message)
+
+    def _refuse(
+        self,
+        interface: Interface,
+        delivery: Delivery,
+        findings: list[Finding],
+        origin: Origin | None,
+    ) -> None:
+        where = f"{delivery.queue} message {origin.message_id if origin else delivery.message_id}"
+        located = [f.in_file(where) for f in findings]
+        with self.journal.transaction(durable=True):
+            tx_id = None
+            if origin is not None:
+                try:
+                    tx = self.journal.create_transmission(
+                        NewTransmission(
+                            counterpart=COUNTERPART,
+                            kind=REFUSED.name,
+                            state="refused",
+                            delivery_key=f"{origin.sender_system}:{origin.message_id}",
+                            file_name=where,
+                            size=len(delivery.body),
+                            meta={**_meta(interface, origin),
+                                  "findings": [_finding_data(f) for f in located]},
+                        )
+                    )  # fmt: skip
+                except DuplicateTransmission:
+                    return  # refused (or taken) before: listed then
+                tx_id = tx.id
+                self.journal.add_items(
+                    tx.id,
+                    [NewItem(f"refused:{origin.sender_system}:{origin.message_id}", 0, seq=1)],
+                    state="rejected",
+                    reason="the message failed validation",
+                )
+            self.journal.add_error(
+                counterpart=COUNTERPART,
+                subject="message",
+                findings=located,
+                transmission_id=tx_id,
+                file_name=where,
+            )
+
+
+def _meta(interface: Interface, origin: Origin) -> dict[str, object]:
+    return {
+        "interface": interface.value,
+        "sender": origin.sender_system,
+        "message_id": origin.message_id,
+        "municipality": origin.municipality,
+    }
+
+
+def _finding_data(finding: Finding) -> dict[str, str | None]:
+    return {"code": finding.code, "where": finding.where() or None, "message": finding.message}
+
+
+def _wrong_queue(queue: str, message: TokMessage, interface: Interface) -> Finding:
+    return Finding(
+        "tok.queue",
+        Severity.ERROR,
+        f"a {type(message).__name__} of the {message.interface.value} interface arrived on "
+        f"{queue}, the {interface.value} interface's queue",
+        expected=f"a message of the {interface.value} interface",
+    )

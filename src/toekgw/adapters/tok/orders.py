@@ -1,0 +1,115 @@
+"""The claims and effectuation interfaces into the journal.
+
+Claims (create, write up/down, change, release for collection) and effectuation orders are
+journaled as items of their sender (``KY:claim:<claim id>``, ...) in state ``received``: the
+municipality's debtor system takes them over SF1590_B, which is not wired yet.
+
+A set-off (modregning) reduces a payment that has not been released: the payment is replaced
+by its next version with the amount less the set-off (a ``change`` replaces the set-off's
+earlier amount). A set-off that would leave nothing to pay, or whose payment has gone, is
+refused, and the status says why.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from toekgw.adapters.g68.payments import PaymentInstruction
+from toekgw.adapters.tok.payments import UNRELEASED, current_version, new_payment, payment_key
+from toekgw.formats.tok import (
+    CaseReport,
+    ClaimAdjustment,
+    ClaimChange,
+    ClaimCreate,
+    CollectionRelease,
+    EffectuationOrder,
+    SetOff,
+)
+from toekgw.gateway.journal import Journal, NewItem, Transmission
+
+__all__ = ["apply_order_message"]
+
+OrderMessage = (
+    ClaimCreate
+    | ClaimAdjustment
+    | ClaimChange
+    | CollectionRelease
+    | EffectuationOrder
+    | SetOff
+    | CaseReport
+)
+
+_PREFIX = {
+    ClaimCreate: "claim",
+    ClaimAdjustment: "claim",
+    ClaimChange: "claim",
+    CollectionRelease: "claim",
+    EffectuationOrder: "effectuation",
+    SetOff: "set-off",
+    CaseReport: "case",
+}
+
+
+def apply_order_message(journal: Journal, tx: Transmission, message: OrderMessage) -> str:
+    """Journal ``message`` under ``tx`` (in the caller's transaction); its item's state."""
+    sender = message.header.sender_system
+    base = f"{sender}:{_PREFIX[type(message)]}:{message.business_key}"
+    # A claim or an effectuation is created once; the other messages are each one of several
+    # about their claim, set-off or case, all found again by the base key (the lookup).
+    key = base if isinstance(message, ClaimCreate | EffectuationOrder) else f"{base}@{tx.id}"
+    amount = getattr(message, "amount_ore", 0)
+    journal.add_items(
+        tx.id,
+        [NewItem(key, amount, seq=1, lookup=base)],
+        state="received",
+        reason=type(message).__name__,
+    )
+    if not isinstance(message, SetOff):
+        return "received"
+    item = journal.find_items(key, tx.counterpart)[0]
+    state, why = _set_off(journal, tx, message)
+    journal.set_item_state(item.id, state, reason=why)
+    return state
+
+
+def _set_off(journal: Journal, tx: Transmission, message: SetOff) -> tuple[str, str]:
+    sender = message.header.sender_system
+    payment = current_version(journal, tx.counterpart, payment_key(sender, message.payment_id))
+    if payment is None or payment.data is None:
+        return "rejected", f"no payment {message.payment_id} from {sender}"
+    if payment.state not in UNRELEASED:
+        return "rejected", f"payment {message.payment_id} is already {payment.state}"
+    earlier = 0
+    if message.action == "change":
+        applied = _applied_amount(journal, tx.counterpart, sender, message.set_off_id)
+        if applied is None:
+            return "rejected", f"no set-off {message.set_off_id} to change"
+        earlier = applied
+    old = PaymentInstruction.from_data(payment.data)
+    remaining = old.amount_ore + earlier - message.amount_ore
+    if remaining <= 0:
+        return "rejected", (
+            f"the set-off of {message.amount_ore} øre leaves nothing of payment "
+            f"{message.payment_id} ({old.amount_ore + earlier} øre before it)"
+        )
+    base = payment.business_key.split("~", 1)[0]
+    version = 2 if payment.business_key == base else int(payment.business_key.rsplit("~")[1]) + 1
+    ident = old.payment_ident.split("~", 1)[0]
+    reduced = dataclasses.replace(old, payment_ident=f"{ident}~{version}", amount_ore=remaining)
+    why = f"replaced by version {version}: set-off {message.set_off_id}"
+    journal.set_item_state(payment.id, "recalled", reason=why, expect=payment.state)
+    # The next version belongs with the payment's own order (a payment transmission).
+    journal.add_items(
+        payment.transmission_id,
+        [new_payment(reduced, seq=2)],
+        state="pending",
+        reason=f"version {version} of {base}: less set-off {message.set_off_id}",
+    )
+    return "applied", f"payment {message.payment_id} reduced to {remaining} øre"
+
+
+def _applied_amount(journal: Journal, counterpart: str, sender: str, set_off_id: str) -> int | None:
+    """The amount of the last applied set-off ``set_off_id`` (``None``: none applied)."""
+    base = f"{sender}:set-off:{set_off_id}"
+    found = [i for i in journal.items_by_lookup(counterpart, base) if i.state == "applied"]
+    return found[-1].amount_ore if found else None

@@ -1,0 +1,61 @@
+"""``toekgw receive beskedfordeler``: TØK's Beskedfordeler mailbox into the journal."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from toekgw.adapters.beskedfordeler.broker import open_broker
+from toekgw.adapters.beskedfordeler.components import COMPONENTS
+from toekgw.adapters.beskedfordeler.consumer import BeskedConsumer
+from toekgw.adapters.beskedfordeler.settings import BESKEDFORDELER_SECTION
+from toekgw.adapters.config import load_settings
+from toekgw.adapters.kombit.settings import KOMBIT_SECTION
+from toekgw.cli.options import config_option
+from toekgw.gateway.journal import open_journal
+
+
+@click.command("beskedfordeler")
+@click.option(
+    "--wait",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="Stop when no message has come for this many seconds.",
+)
+@click.option("--max", "max_messages", type=int, default=None, help="Take at most N messages.")
+@config_option
+def beskedfordeler(wait: float, max_messages: int | None, config_path: Path | None) -> None:
+    """Journal each waiting message and route it by type, then ack it.
+
+    A message that cannot be read or whose type no component takes goes on the error list and
+    to the dead-letter queue (exit 1); a message the journal already has is acked again.
+    """
+    settings = load_settings(config_path)
+    section = settings.require(BESKEDFORDELER_SECTION)
+    routes = {kind: COMPONENTS[name] for kind, name in section.routes.items()}
+    journal = open_journal(settings.journal)
+    try:
+        broker = open_broker(section, kombit=settings.section(KOMBIT_SECTION))
+        try:
+            consumer = BeskedConsumer(
+                broker,
+                journal,
+                queue=section.queue,
+                routes=routes,
+                counterpart=section.counterpart,
+            )
+            result = consumer.run(max_messages=max_messages, wait=wait)
+        finally:
+            broker.close()
+    finally:
+        journal.close()
+    for line in result.lines:
+        click.echo(line)
+    click.echo(
+        f"{result.taken} messages: {result.taken - result.duplicates - result.dead_lettered} "
+        f"journaled, {result.duplicates} duplicates, {result.dead_lettered} dead-lettered"
+    )
+    if result.dead_lettered:
+        raise SystemExit(1)

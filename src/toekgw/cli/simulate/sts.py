@@ -1,0 +1,78 @@
+"""``toekgw simulate sts``: KOMBIT's security token service and token exchange, locally."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from pathlib import Path
+
+import click
+from cryptography import x509
+
+from toekgw.gateway.httpserver import AsgiServer
+from toekgw.simulators.sts import EXCHANGE_PATH, STS_PATH, StsSimulator
+from toekgw.simulators.sts.identity import ensure_identity
+
+
+@click.command()
+@click.option("--port", type=int, default=8443, show_default=True, help="Port on 127.0.0.1.")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Where the STS keeps its signing certificate (sts.crt, sts.key; made if missing).",
+)
+@click.option(
+    "--trust",
+    "trusted",
+    multiple=True,
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A client certificate (PEM) registered with the STS (repeat for more).",
+)
+@click.option("--cvr", "cvrs", multiple=True, required=True, help="A municipality's CVR.")
+@click.option("--service", "services", multiple=True, help="An entity id (default: any).")
+@click.option("--saml-hours", type=float, default=8.0, show_default=True)
+@click.option("--access-seconds", type=int, default=3600, show_default=True)
+@click.option("--max-seconds", type=float, default=None, help="Stop after this many seconds.")
+def sts(
+    port: int,
+    directory: Path,
+    trusted: tuple[Path, ...],
+    cvrs: tuple[str, ...],
+    services: tuple[str, ...],
+    saml_hours: float,
+    access_seconds: int,
+    max_seconds: float | None,
+) -> None:
+    """Issue SAML tokens (SF1514) and access tokens (SF1516) to registered certificates.
+
+    Refuses a wrong or insufficient signature, an unregistered certificate, an unknown CVR
+    or service, and an expired request, with the SOAP fault the real STS sends.
+    """
+    key, certificate = ensure_identity(
+        directory / "sts.crt", directory / "sts.key", "toekgw STS simulator"
+    )
+    simulator = StsSimulator(
+        identity_key=key,
+        identity_certificate=certificate,
+        trusted=[x509.load_pem_x509_certificate(p.read_bytes()) for p in trusted],
+        cvrs=frozenset(cvrs),
+        services=frozenset(services) or None,
+        saml_lifetime=dt.timedelta(hours=saml_hours),
+        access_lifetime=dt.timedelta(seconds=access_seconds),
+    )
+    server = AsgiServer(simulator.app(), port=port)
+    if max_seconds is not None:
+        threading.Timer(max_seconds, lambda: setattr(server.server, "should_exit", True)).start()
+    click.echo(
+        f"STS simulator on http://127.0.0.1:{port}{STS_PATH} (exchange {EXCHANGE_PATH}); "
+        f"its signing certificate: {directory / 'sts.crt'}",
+        err=True,
+    )
+    server.run()
+    click.echo(
+        f"issued {simulator.issued}, exchanged {simulator.exchanged}, refused {simulator.refused}",
+        err=True,
+    )

@@ -1,0 +1,163 @@
+"""SF1590_B's callback ``DaekningAfskrivningRegistreringAfsend``: coverings and write-offs.
+
+The debtor system calls TØK with coverings (dækninger), write-offs (afskrivninger) and their
+reversals on TØK's claims. The operation is confirmed; the schema is **ours**
+(``xsd/oir/DaekningAfskrivning.xsd``, namespace ``urn:toekgw:oir:debitor:1``). The request is
+a SOAP 1.1 envelope whose ``wsse:Security`` header carries the caller's SAML token (the
+assertion itself, as Serviceplatformen forwards it); the answer is
+``DaekningAfskrivningRegistreringAfsend_O/StatusKode`` 20 (taken) or a SOAP fault.
+
+Amounts are kroner with two decimals in the XML and integer øre in the records.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from lxml import etree
+
+from toekgw.formats.kombit.saml import SAML
+from toekgw.formats.xmlcheck import load_schema, parse_safely
+
+__all__ = [
+    "NS",
+    "BadRequest",
+    "DaekningBesked",
+    "NoToken",
+    "Registrering",
+    "build_fault",
+    "build_ok",
+    "build_request",
+    "read_request",
+]
+
+NS = "urn:toekgw:oir:debitor:1"
+SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
+WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
+SCHEMA = "oir/DaekningAfskrivning.xsd"
+REGISTRATION_TYPES = (
+    "DAEKNING",
+    "AFSKRIVNING",
+    "DAEKNING_TILBAGEFOERT",
+    "AFSKRIVNING_TILBAGEFOERT",
+)
+_S, _N = f"{{{SOAP11}}}", f"{{{NS}}}"
+
+
+class BadRequest(ValueError):
+    """The request is not a well-formed, valid DaekningAfskrivningRegistreringAfsend_I."""
+
+
+class NoToken(BadRequest):
+    """The request carries no SAML assertion in its wsse:Security header."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Registrering:
+    registrering_id: str
+    fordring_id: str
+    type: str
+    beloeb_ore: int
+    dato: dt.date
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class DaekningBesked:
+    besked_id: str
+    cvr: str
+    registreringer: tuple[Registrering, ...]
+
+
+def read_request(data: bytes) -> tuple[etree._Element, DaekningBesked]:
+    """The caller's assertion (unchecked: the receiver checks it) and the message."""
+    root, findings = parse_safely(data, "daekning")
+    if root is None:
+        raise BadRequest(findings[0].message)
+    if root.tag != _S + "Envelope":
+        raise BadRequest("not a SOAP 1.1 envelope")
+    assertion = root.find(f"{_S}Header/{{{WSSE}}}Security/{{{SAML}}}Assertion")
+    if assertion is None:
+        raise NoToken("no SAML token in the wsse:Security header")
+    body = root.find(_S + "Body")
+    message = body[0] if body is not None and len(body) == 1 else None
+    if message is None or message.tag != _N + "DaekningAfskrivningRegistreringAfsend_I":
+        raise BadRequest("the body is not one DaekningAfskrivningRegistreringAfsend_I")
+    schema = load_schema(SCHEMA)
+    if not schema.validate(etree.ElementTree(_detached(message))):
+        log: Any = schema.error_log
+        error = log.last_error
+        raise BadRequest(f"invalid against the schema: line {error.line}: {error.message}")
+    return assertion, _besked(message)
+
+
+def _detached(element: etree._Element) -> etree._Element:
+    return etree.fromstring(etree.tostring(element))
+
+
+def _besked(message: etree._Element) -> DaekningBesked:
+    registreringer = tuple(
+        Registrering(
+            registrering_id=(r.findtext(_N + "RegistreringId") or "").lower(),
+            fordring_id=r.findtext(_N + "FordringId") or "",
+            type=r.findtext(_N + "Type") or "",
+            beloeb_ore=int(Decimal(r.findtext(_N + "Beloeb") or "0") * 100),
+            dato=dt.date.fromisoformat(r.findtext(_N + "Dato") or ""),
+        )
+        for r in message.iterfind(_N + "Registrering")
+    )
+    return DaekningBesked(
+        besked_id=(message.findtext(_N + "BeskedId") or "").lower(),
+        cvr=message.findtext(_N + "MyndighedCVR") or "",
+        registreringer=registreringer,
+    )
+
+
+def build_request(message: DaekningBesked, assertion: bytes) -> bytes:
+    """The debtor system's call (what the simulator and the bench send)."""
+    envelope = etree.Element(_S + "Envelope", nsmap={"soap": SOAP11})
+    security = etree.SubElement(
+        etree.SubElement(envelope, _S + "Header"), f"{{{WSSE}}}Security", nsmap={"wsse": WSSE}
+    )
+    security.append(etree.fromstring(assertion))
+    body = etree.SubElement(envelope, _S + "Body")
+    root = etree.SubElement(body, _N + "DaekningAfskrivningRegistreringAfsend_I", nsmap={"d": NS})
+    etree.SubElement(root, _N + "BeskedId").text = message.besked_id
+    etree.SubElement(root, _N + "MyndighedCVR").text = message.cvr
+    for r in message.registreringer:
+        element = etree.SubElement(root, _N + "Registrering")
+        etree.SubElement(element, _N + "RegistreringId").text = r.registrering_id
+        etree.SubElement(element, _N + "FordringId").text = r.fordring_id
+        etree.SubElement(element, _N + "Type").text = r.type
+        kroner, ore = divmod(r.beloeb_ore, 100)
+        etree.SubElement(element, _N + "Beloeb").text = f"{kroner}.{ore:02d}"
+        etree.SubElement(element, _N + "Dato").text = r.dato.isoformat()
+    return bytes(etree.tostring(envelope, xml_declaration=True, encoding="utf-8"))
+
+
+def build_ok() -> bytes:
+    envelope = etree.Element(_S + "Envelope", nsmap={"soap": SOAP11})
+    body = etree.SubElement(envelope, _S + "Body")
+    answer = etree.SubElement(body, _N + "DaekningAfskrivningRegistreringAfsend_O", nsmap={"d": NS})
+    etree.SubElement(answer, _N + "StatusKode").text = "20"
+    return bytes(etree.tostring(envelope, xml_declaration=True, encoding="utf-8"))
+
+
+def build_fault(code: str, text: str, *, errors: Sequence[tuple[str, str]] = ()) -> bytes:
+    """A SOAP 1.1 fault (``soap:Client`` or ``soap:Server``) with the Serviceplatformen-style
+    detail ``ServiceplatformFault/ErrorList/Error{ErrorCode, ErrorText}``."""
+    envelope = etree.Element(_S + "Envelope", nsmap={"soap": SOAP11})
+    fault = etree.SubElement(etree.SubElement(envelope, _S + "Body"), _S + "Fault")
+    etree.SubElement(fault, "faultcode").text = f"soap:{code}"
+    etree.SubElement(fault, "faultstring").text = text
+    if errors:
+        detail = etree.SubElement(etree.SubElement(fault, "detail"), _N + "ServiceplatformFault")
+        error_list = etree.SubElement(detail, _N + "ErrorList")
+        for error_code, error_text in errors:
+            error = etree.SubElement(error_list, _N + "Error")
+            etree.SubElement(error, _N + "ErrorCode").text = error_code
+            etree.SubElement(error, _N + "ErrorText").text = error_text
+    return bytes(etree.tostring(envelope, xml_declaration=True, encoding="utf-8"))

@@ -1,0 +1,178 @@
+"""WS-Security 1.0 message signatures (OASIS WSS X.509 token profile) as KOMBIT uses them.
+
+A signed request carries, in ``soap:Header/wsse:Security``, a ``wsu:Timestamp``, the signer's
+certificate as a ``wsse:BinarySecurityToken`` and one detached XML-DSig ``ds:Signature``
+(RSA-SHA256, SHA-256 digests, exclusive c14n) whose references name, by ``wsu:Id``, every part
+the signer vouches for (the timestamp, the body, the WS-Addressing headers, the token). The
+signature's ``KeyInfo`` points at the token with a ``wsse:SecurityTokenReference``. Signing
+and verifying are ``signxml``'s; what this module adds is the WS-Security framing and the
+checks a receiver must make beyond a valid signature: that the parts it relies on are among
+the signed references (a valid signature over other parts - signature wrapping - is refused).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import uuid
+from collections.abc import Iterable
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from lxml import etree
+from signxml.algorithms import (
+    CanonicalizationMethod,
+    DigestAlgorithm,
+    SignatureConstructionMethod,
+    SignatureMethod,
+)
+from signxml.exceptions import InvalidInput, InvalidSignature
+from signxml.signer import XMLSigner
+from signxml.verifier import SignatureConfiguration, XMLVerifier
+
+__all__ = [
+    "NS",
+    "SIGNATURE_CONFIG",
+    "WSU_ID",
+    "SignatureRefused",
+    "add_security",
+    "certificate_of",
+    "sign_parts",
+    "verify_parts",
+    "wsu_id",
+]
+
+NS = {
+    "soap12": "http://www.w3.org/2003/05/soap-envelope",
+    "soap11": "http://schemas.xmlsoap.org/soap/envelope/",
+    "wsse": "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd",
+    "wsu": "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd",
+    "wsa": "http://www.w3.org/2005/08/addressing",
+    "ds": "http://www.w3.org/2000/09/xmldsig#",
+}
+WSU_ID = f"{{{NS['wsu']}}}Id"
+# What a verifier accepts: RSA-SHA256 over SHA-256 digests, nothing weaker.
+SIGNATURE_CONFIG = SignatureConfiguration(
+    require_x509=False,
+    signature_methods=frozenset({SignatureMethod.RSA_SHA256}),
+    digest_algorithms=frozenset({DigestAlgorithm.SHA256}),
+)
+_X509V3 = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-profile-1.0#X509v3"
+_BASE64 = (
+    "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-soap-message-security-1.0#Base64Binary"
+)
+
+
+class SignatureRefused(ValueError):
+    """The message's signature is missing, invalid, or does not cover what it must."""
+
+
+def wsu_id(element: etree._Element, prefix: str) -> str:
+    """The ``wsu:Id`` of ``element``, given a fresh one if it has none."""
+    value = element.get(WSU_ID)
+    if value is None:
+        value = f"{prefix}-{uuid.uuid4()}"
+        element.set(WSU_ID, value)
+    return value
+
+
+def _stamp(when: dt.datetime) -> str:
+    return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def add_security(
+    header: etree._Element,
+    certificate: x509.Certificate,
+    *,
+    created: dt.datetime,
+    lifetime: dt.timedelta = dt.timedelta(minutes=5),
+) -> etree._Element:
+    """Add ``wsse:Security`` with a timestamp and the certificate token to ``header``."""
+    security = etree.SubElement(header, f"{{{NS['wsse']}}}Security", nsmap={"wsse": NS["wsse"]})
+    stamp = etree.SubElement(security, f"{{{NS['wsu']}}}Timestamp", nsmap={"wsu": NS["wsu"]})
+    wsu_id(stamp, "TS")
+    etree.SubElement(stamp, f"{{{NS['wsu']}}}Created").text = _stamp(created)
+    etree.SubElement(stamp, f"{{{NS['wsu']}}}Expires").text = _stamp(created + lifetime)
+    token = etree.SubElement(security, f"{{{NS['wsse']}}}BinarySecurityToken")
+    token.set("ValueType", _X509V3)
+    token.set("EncodingType", _BASE64)
+    wsu_id(token, "X509")
+    token.text = base64.b64encode(certificate.public_bytes(serialization.Encoding.DER)).decode()
+    return security
+
+
+def sign_parts(
+    envelope: etree._Element,
+    parts: Iterable[etree._Element],
+    key: rsa.RSAPrivateKey,
+    certificate: x509.Certificate,
+) -> None:
+    """Sign ``parts`` of ``envelope`` (each gets a ``wsu:Id``) with a detached signature
+    appended to its ``wsse:Security`` header, which must exist (:func:`add_security`)."""
+    security = _security(envelope)
+    token = security.find(f"{{{NS['wsse']}}}BinarySecurityToken")
+    if token is None:
+        raise ValueError("wsse:Security has no BinarySecurityToken to sign with")
+    uris = [f"#{wsu_id(part, 'id')}" for part in parts]
+    key_info = etree.Element(f"{{{NS['ds']}}}KeyInfo", nsmap={"ds": NS["ds"]})
+    reference = etree.SubElement(key_info, f"{{{NS['wsse']}}}SecurityTokenReference")
+    ref = etree.SubElement(reference, f"{{{NS['wsse']}}}Reference")
+    ref.set("URI", f"#{token.get(WSU_ID)}")
+    ref.set("ValueType", _X509V3)
+    signer = XMLSigner(
+        method=SignatureConstructionMethod.detached,
+        signature_algorithm=SignatureMethod.RSA_SHA256,
+        digest_algorithm=DigestAlgorithm.SHA256,
+        c14n_algorithm=CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0,
+    )
+    pem = certificate.public_bytes(serialization.Encoding.PEM).decode()
+    signature = signer.sign(envelope, key=key, cert=pem, reference_uri=uris, key_info=key_info)
+    security.append(signature)
+
+
+def certificate_of(envelope: etree._Element) -> x509.Certificate:
+    """The certificate in the envelope's ``wsse:BinarySecurityToken``."""
+    token = _security(envelope).find(f"{{{NS['wsse']}}}BinarySecurityToken")
+    if token is None or not (token.text or "").strip():
+        raise SignatureRefused("no BinarySecurityToken with the signer's certificate")
+    try:
+        return x509.load_der_x509_certificate(base64.b64decode(token.text or "", validate=True))
+    except ValueError as exc:
+        raise SignatureRefused("the BinarySecurityToken is not an X.509 certificate") from exc
+
+
+def verify_parts(envelope: etree._Element, required: Iterable[etree._Element]) -> x509.Certificate:
+    """Verify the envelope's signature with the certificate it carries and check that every
+    element in ``required`` is covered; returns that certificate (the caller decides whether
+    it trusts it)."""
+    certificate = certificate_of(envelope)
+    signature = _security(envelope).find(f"{{{NS['ds']}}}Signature")
+    if signature is None:
+        raise SignatureRefused("the message is not signed")
+    count = len(signature.findall(f"{{{NS['ds']}}}SignedInfo/{{{NS['ds']}}}Reference"))
+    pem = certificate.public_bytes(serialization.Encoding.PEM).decode()
+    try:
+        XMLVerifier().verify(
+            envelope,
+            x509_cert=pem,
+            expect_references=count,
+            expect_config=SIGNATURE_CONFIG,
+        )
+    except (InvalidSignature, InvalidInput) as exc:
+        raise SignatureRefused(f"the signature does not verify: {exc}") from exc
+    signed = {
+        (ref.get("URI") or "").removeprefix("#")
+        for ref in signature.iterfind(f"{{{NS['ds']}}}SignedInfo/{{{NS['ds']}}}Reference")
+    }
+    for element in required:
+        if element.get(WSU_ID) not in signed:
+            raise SignatureRefused(f"{etree.QName(element).localname} is not signed")
+    return certificate
+
+
+def _security(envelope: etree._Element) -> etree._Element:
+    found = envelope.find(f".//{{{NS['wsse']}}}Security")
+    if found is None:
+        raise SignatureRefused("no wsse:Security header")
+    return found

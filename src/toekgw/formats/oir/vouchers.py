@@ -1,0 +1,218 @@
+"""SF1590_A finance vouchers as ``FinansbilagBatch`` files (XML, schema ``xsd/oir``, ours).
+
+A batch file is written as a stream: :func:`batch_head`, then one :func:`voucher_xml` per
+voucher (each checked to balance first: an unbalanced voucher raises
+:class:`~toekgw.formats.oir.model.UnbalancedVoucher` and is never written), then
+:data:`BATCH_TAIL`. That lets a caller cap a file by vouchers and bytes without building it
+twice, and keeps memory flat however many vouchers a run makes. :func:`validate_batch`
+checks a written file against the schema while streaming it; :func:`read_batch` yields the
+vouchers of a file (what the ERP does with it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from lxml import etree
+
+from toekgw.formats.findings import Finding, Severity
+from toekgw.formats.oir._xml import (
+    BATCH_NS,
+    CODE_PREFIX,
+    OirDocumentError,
+    format_amount,
+    parse_amount,
+    schema,
+)
+from toekgw.formats.oir.model import Account, Party, Posting, Side, Voucher
+
+__all__ = [
+    "BATCH_TAIL",
+    "BatchHeader",
+    "batch_head",
+    "read_batch",
+    "read_batch_header",
+    "validate_batch",
+    "voucher_xml",
+]
+
+_Q = "{" + BATCH_NS + "}"
+BATCH_TAIL = b"</FinansbilagBatch>\n"
+
+
+@dataclass(frozen=True, slots=True)
+class BatchHeader:
+    batch_id: str
+    created_at: dt.datetime
+    sender_system: str
+    authority: str
+
+
+def batch_head(header: BatchHeader) -> bytes:
+    """The start of a batch file, up to its first voucher."""
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<FinansbilagBatch xmlns="{BATCH_NS}">'
+        f"<BatchId>{escape(header.batch_id)}</BatchId>"
+        f"<CreatedAt>{header.created_at.isoformat()}</CreatedAt>"
+        f"<SenderSystem>{escape(header.sender_system)}</SenderSystem>"
+        f"<Authority>{escape(header.authority)}</Authority>\n"
+    ).encode()
+
+
+def _text(tag: str, value: str | None) -> str:
+    return "" if value is None else f"<{tag}>{escape(value)}</{tag}>"
+
+
+def _posting(p: Posting) -> str:
+    account = p.account
+    party = ""
+    if p.party is not None:
+        party = f"<Part><{p.party.kind}>{escape(p.party.number)}</{p.party.kind}></Part>"
+    return (
+        f"<Postering><PosteringId>{escape(p.posting_id)}</PosteringId>"
+        f"<PosteringDato>{p.date.isoformat()}</PosteringDato>"
+        f"<Beloeb>{format_amount(p.amount_ore)}</Beloeb>"
+        f"<DebetKredit>{p.side.value}</DebetKredit>"
+        f"<Konto><Funktion>{account.funktion}</Funktion><Dranst>{account.dranst}</Dranst>"
+        f"<Art>{account.art}</Art>{_text('SortimentKlasse', p.class_id)}</Konto>"
+        f"{party}{_text('Tekst', p.text)}{_text('BundtId', p.bundle_id)}"
+        f"{_text('BetalingId', p.payment_id)}{_text('Forretningsnoegle', p.business_key)}"
+        "</Postering>"
+    )
+
+
+def voucher_xml(voucher: Voucher) -> bytes:
+    """One ``Finansbilag`` element (a line of its own in the file). Raises
+    :class:`~toekgw.formats.oir.model.UnbalancedVoucher` unless debit equals credit."""
+    voucher.require_balanced()
+    parts = [
+        f"<Finansbilag><BilagId>{escape(voucher.voucher_id)}</BilagId>"
+        f"<BilagNummer>{escape(voucher.number)}</BilagNummer>"
+        f"<BilagDato>{voucher.date.isoformat()}</BilagDato>"
+        f"{_text('Tekst', voucher.text)}{_text('Reference', voucher.reference)}"
+    ]
+    parts.extend(_posting(p) for p in voucher.postings)
+    parts.append("</Finansbilag>\n")
+    return "".join(parts).encode()
+
+
+def validate_batch(path: Path, *, max_findings: int = 1) -> list[Finding]:
+    """Stream ``path`` through the schema (memory flat in its size); the first error as a
+    finding (libxml2 stops a streaming validation at the first error)."""
+    try:
+        for _, element in etree.iterparse(
+            str(path),
+            events=("end",),
+            schema=schema("Finansbilag"),
+            resolve_entities=False,
+            no_network=True,
+            load_dtd=False,
+            huge_tree=True,
+        ):
+            if element.tag == _Q + "Finansbilag":
+                _release(element)
+    except etree.XMLSyntaxError as exc:
+        return [
+            Finding(
+                f"{CODE_PREFIX}.xsd.batch",
+                Severity.ERROR,
+                str(exc.msg),
+                line=exc.lineno or None,
+                file=path.name,
+            )
+        ][:max_findings]
+    return []
+
+
+def _release(element: etree._Element) -> None:
+    element.clear()
+    parent = element.getparent()
+    if parent is not None:
+        while element.getprevious() is not None:
+            del parent[0]
+
+
+def read_batch_header(path: Path) -> BatchHeader:
+    """The envelope of a (valid) batch file, read without reading its vouchers."""
+    values: dict[str, str] = {}
+    for _, element in etree.iterparse(
+        str(path), events=("end",), resolve_entities=False, no_network=True, load_dtd=False
+    ):
+        name = etree.QName(element).localname
+        if name in ("BatchId", "CreatedAt", "SenderSystem", "Authority"):
+            values[name] = element.text or ""
+        if name == "Authority":
+            break
+    return BatchHeader(
+        values["BatchId"],
+        dt.datetime.fromisoformat(values["CreatedAt"]),
+        values["SenderSystem"],
+        values["Authority"],
+    )
+
+
+def read_batch(path: Path) -> Iterator[Voucher]:
+    """The vouchers of a batch file, streamed after the whole file passed the schema
+    (:class:`~toekgw.formats.oir._xml.OirDocumentError` names the first problem)."""
+    findings = validate_batch(path)
+    if findings:
+        raise OirDocumentError(path.name, findings)
+    for _, element in etree.iterparse(
+        str(path),
+        events=("end",),
+        tag=_Q + "Finansbilag",
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=True,
+    ):
+        yield _voucher(element)
+        _release(element)
+
+
+def _child(element: etree._Element, name: str) -> str | None:
+    found = element.find(_Q + name)
+    return None if found is None else (found.text or "")
+
+
+def _voucher(element: etree._Element) -> Voucher:
+    postings = []
+    for p in element.iterfind(_Q + "Postering"):
+        konto = p.find(_Q + "Konto")
+        assert konto is not None
+        part = p.find(_Q + "Part")
+        party = None
+        if part is not None and len(part):
+            party = Party(etree.QName(part[0]).localname, part[0].text or "")
+        postings.append(
+            Posting(
+                posting_id=_child(p, "PosteringId") or "",
+                date=dt.date.fromisoformat(_child(p, "PosteringDato") or ""),
+                amount_ore=parse_amount(_child(p, "Beloeb") or ""),
+                side=Side(_child(p, "DebetKredit") or ""),
+                account=Account(
+                    _child(konto, "Funktion") or "",
+                    _child(konto, "Dranst") or "",
+                    _child(konto, "Art") or "",
+                ),
+                class_id=_child(konto, "SortimentKlasse"),
+                text=_child(p, "Tekst"),
+                bundle_id=_child(p, "BundtId"),
+                payment_id=_child(p, "BetalingId"),
+                business_key=_child(p, "Forretningsnoegle"),
+                party=party,
+            )
+        )
+    return Voucher(
+        voucher_id=_child(element, "BilagId") or "",
+        number=_child(element, "BilagNummer") or "",
+        date=dt.date.fromisoformat(_child(element, "BilagDato") or ""),
+        postings=postings,
+        text=_child(element, "Tekst"),
+        reference=_child(element, "Reference"),
+    )

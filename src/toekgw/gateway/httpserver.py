@@ -1,0 +1,130 @@
+"""Serving an ASGI application with ``uvicorn``: TØK's callback endpoint and the simulators.
+
+:class:`AsgiServer` runs an app on a host and port (port 0: a free one, read back after
+``start``), with TLS when given a certificate and key, either in a background thread
+(``start``/``stop``, for tests and embedding) or in the foreground until interrupted
+(``run``, for ``toekgw serve`` and ``toekgw simulate``). Bodies are bounded by the app
+itself (:func:`read_body`), since uvicorn sets no limit of its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from toekgw.gateway.errors import GatewayError
+
+__all__ = ["AsgiServer", "BodyTooLarge", "TlsFiles", "read_body"]
+
+
+class BodyTooLarge(GatewayError):
+    """A request body exceeded the endpoint's limit (it was not read further)."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class TlsFiles:
+    """The server's certificate (chain) and key as PEM files; ``client_ca``: require client
+    certificates signed by it (mutual TLS)."""
+
+    certificate: Path
+    key: Path
+    client_ca: Path | None = None
+
+
+async def read_body(receive: Any, limit: int) -> bytes:
+    """The whole request body from an ASGI ``receive``, refusing more than ``limit`` bytes."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge(f"the request body exceeds {limit} bytes")
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+class AsgiServer:
+    """One uvicorn server for ``app`` on ``host:port``."""
+
+    def __init__(
+        self,
+        app: Any,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        tls: TlsFiles | None = None,
+        limit_concurrency: int | None = 200,
+        log_level: str = "warning",
+    ) -> None:
+        options: dict[str, Any] = {}
+        if tls is not None:
+            options.update(ssl_certfile=str(tls.certificate), ssl_keyfile=str(tls.key))
+            if tls.client_ca is not None:
+                import ssl
+
+                options.update(ssl_ca_certs=str(tls.client_ca), ssl_cert_reqs=ssl.CERT_REQUIRED)
+        self.tls = tls
+        self.config = uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_level=log_level,
+            access_log=False,
+            lifespan="off",
+            limit_concurrency=limit_concurrency,
+            timeout_keep_alive=5,
+            **options,
+        )
+        self.server = uvicorn.Server(self.config)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        servers = getattr(self.server, "servers", None) or []
+        for server in servers:
+            for sock in server.sockets:
+                return int(sock.getsockname()[1])
+        return int(self.config.port)
+
+    @property
+    def url(self) -> str:
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://{self.config.host}:{self.port}"
+
+    def start(self, timeout: float = 20.0) -> AsgiServer:
+        """Serve in a background thread; returns once it listens."""
+        self._thread = threading.Thread(target=self.server.run, name="asgi-server", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self.server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise GatewayError(f"the HTTP server on {self.config.host} did not start")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def run(self) -> None:
+        """Serve in the foreground until interrupted (SIGINT/SIGTERM)."""
+        asyncio.run(self.server.serve())
+
+    def __enter__(self) -> AsgiServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

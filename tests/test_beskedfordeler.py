@@ -1,0 +1,309 @@
+"""The Beskedfordeler: its envelope read as KOMBIT and real deliveries write it, and TØK's
+mailbox consumer (journal first, ack after, route by type, dead-letter what cannot be used)
+against the embedded broker and a real RabbitMQ."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.configs import write_config
+from tests.conftest import Opener
+from toekgw.adapters.beskedfordeler.consumer import BeskedConsumer
+from toekgw.adapters.debitor.debitorkonti import DEBITORKONTO_SLETTET, is_deleted
+from toekgw.formats.debitor.besked import DebitorkontoSlettet, build_debitorkonto_slettet
+from toekgw.formats.kombit import besked
+from toekgw.gateway.journal import open_journal
+from toekgw.gateway.transport.amqp import QueueSpec, dead_letter_name
+from toekgw.gateway.transport.amqp_sqlite import SqliteBroker
+
+DELETED = "5d0f6a4e-7c1b-4f51-9a0e-3c4f1e2d9b70"  # ours: the ØiR type is not public
+CVR = "29189846"
+NOW = dt.datetime(2026, 12, 4, 9, 0, tzinfo=dt.UTC)
+
+# The shape of KOMBIT's sample (raw XML payload, cvr-nr URNs), written by us.
+RAW_SAMPLE = b"""<?xml version="1.0" encoding="UTF-8"?>
+<k:Haendelsesbesked xmlns="urn:oio:sagdok:3.0.0" xmlns:k="urn:oio:besked:kuvert:1.0">
+  <k:BeskedId><UUIDIdentifikator>0f6a1b2c-3d4e-4f50-8a6b-7c8d9e0f1a2b</UUIDIdentifikator></k:BeskedId>
+  <k:BeskedVersion>1.0</k:BeskedVersion>
+  <k:Beskedkuvert>
+    <k:Filtreringsdata>
+      <k:Beskedtype><UUIDIdentifikator>11111111-2222-4333-8444-555555555555</UUIDIdentifikator></k:Beskedtype>
+      <k:TilladtModtager><URNIdentifikator>urn:oio:cvr-nr:12345678</URNIdentifikator></k:TilladtModtager>
+    </k:Filtreringsdata>
+    <k:Leveranceinformation>
+      <k:Dannelsestidspunkt><TidsstempelDatoTid>2026-02-13T08:00:00</TidsstempelDatoTid></k:Dannelsestidspunkt>
+    </k:Leveranceinformation>
+  </k:Beskedkuvert>
+  <k:Beskeddata><t:Data xmlns:t="urn:example:test">hello</t:Data></k:Beskeddata>
+</k:Haendelsesbesked>"""
+
+
+def _message(account: str, besked_id: str | None = None, kind: str = DELETED) -> bytes:
+    payload = build_debitorkonto_slettet(DebitorkontoSlettet(account, CVR, NOW))
+    return besked.build_besked(
+        besked_type=kind, payload=payload, recipient_cvr=CVR, created=NOW, besked_id=besked_id
+    )
+
+
+def test_reads_our_envelope_with_a_base64_payload() -> None:
+    message = besked.read_besked(_message("D-1", besked_id="8d3c1d5e-0b7a-4c2f-9e61-5a4b3c2d1e0f"))
+    assert message.besked_id == "8d3c1d5e-0b7a-4c2f-9e61-5a4b3c2d1e0f"
+    assert (message.besked_type, message.recipients, message.created) == (DELETED, (CVR,), NOW)
+    assert message.payload is not None and b"<DebitorkontoId>D-1<" in message.payload
+
+
+def test_reads_the_sample_shape_raw_payload_and_push_wrapper() -> None:
+    message = besked.read_besked(RAW_SAMPLE)
+    assert message.recipients == ("12345678",)
+    assert message.payload is not None and b"hello" in message.payload
+    assert message.created == dt.datetime(2026, 2, 13, 8, 0, tzinfo=dt.UTC)
+    inner = RAW_SAMPLE.split(b"?>", 1)[1]
+    wrapped = (
+        b'<s:ModtagBeskedInput xmlns:s="urn:oio:sts:1.0.0">' + inner + b"</s:ModtagBeskedInput>"
+    )
+    assert besked.read_besked(wrapped).besked_id == message.besked_id
+
+
+MIRRORS = Path("/work/.mirror")
+PUBLIC = [
+    (
+        "kombit+bfo_infrastructureSamples-java",
+        "bf-client-example-app/src/main/resources/example_messages/externTestBesked.xml",
+    ),
+    (
+        "itk-dev+beskedfordeler-drupal",
+        "resources/messages/sf1601/PostStatusBeskedModtag.success.xml",
+    ),
+    ("itk-dev+beskedfordeler-drupal", "resources/messages/sf1601/PostStatusBeskedModtag.error.xml"),
+]
+
+
+@pytest.mark.parametrize(("repo", "path"), PUBLIC)
+def test_reads_the_public_samples(repo: str, path: str) -> None:
+    """KOMBIT's sample and two real deliveries, read from the fetched repositories (not
+    committed here); skipped where they have not been fetched."""
+    git = MIRRORS / repo / "repo"
+    if not git.exists():
+        pytest.skip(f"{repo} has not been fetched here")
+    data = subprocess.run(
+        ["git", "-C", str(git), "show", f"HEAD:{path}"], capture_output=True, check=True
+    ).stdout
+    message = besked.read_besked(data)
+    uuid.UUID(message.besked_id)
+    assert message.recipients and message.payload
+
+
+@pytest.mark.parametrize(
+    ("data", "error"),
+    [
+        (b"<x", besked.NotAnEnvelope),
+        (
+            b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>',
+            besked.NotAnEnvelope,
+        ),
+        (b"<Other/>", besked.NotAnEnvelope),
+        (
+            RAW_SAMPLE.replace(b"0f6a1b2c-3d4e-4f50-8a6b-7c8d9e0f1a2b", b"not-a-uuid"),
+            besked.MissingField,
+        ),
+        (
+            RAW_SAMPLE.replace(
+                b'<t:Data xmlns:t="urn:example:test">hello</t:Data>',
+                b'<Base64 xmlns="urn:besked:kuvert:1.0">!!!</Base64>',
+            ),
+            besked.BadPayload,
+        ),
+    ],
+)
+def test_refusals_are_precise(data: bytes, error: type[Exception]) -> None:
+    with pytest.raises(error):
+        besked.read_besked(data)
+
+
+def _consumer(open_broker: Opener, tmp_path: Path, queue: str) -> tuple[BeskedConsumer, object]:
+    broker = open_broker()
+    broker.declare(QueueSpec(queue))
+    journal = open_journal(tmp_path / "journal.sqlite")
+    consumer = BeskedConsumer(broker, journal, queue=queue, routes={DELETED: DEBITORKONTO_SLETTET})
+    return consumer, journal
+
+
+def test_deleted_accounts_are_journaled_once_and_acked(open_broker: Opener, tmp_path: Path) -> None:
+    queue = f"dueslag.{uuid.uuid4()}"
+    consumer, _ = _consumer(open_broker, tmp_path, queue)
+    publisher = open_broker()
+    same_id = str(uuid.uuid4())
+    publisher.publish(queue, _message("D-1", besked_id=same_id))
+    publisher.publish(queue, _message("D-1", besked_id=same_id))  # the broker delivers twice
+    publisher.publish(queue, _message("D-2"))
+    publisher.publish(queue, _message("D-2"))  # another message on the same account
+    result = consumer.run(wait=1.0)
+    assert (result.taken, result.duplicates, result.dead_lettered) == (4, 1, 0)
+    journal = consumer.journal
+    assert is_deleted(journal, CVR, "D-1") and is_deleted(journal, CVR, "D-2")
+    assert not is_deleted(journal, CVR, "D-3")
+    assert len(journal.items_by_lookup("beskedfordeler", f"debitorkonto:{CVR}:D-2")) == 1
+    assert consumer.broker.get(queue, wait=0.3) is None
+
+
+def test_unusable_messages_are_listed_and_dead_lettered(
+    open_broker: Opener, tmp_path: Path
+) -> None:
+    queue = f"dueslag.{uuid.uuid4()}"
+    consumer, _ = _consumer(open_broker, tmp_path, queue)
+    publisher = open_broker()
+    publisher.publish(queue, b"<garbage", message_id="m-garbage")
+    publisher.publish(queue, _message("D-9", kind=str(uuid.uuid4())), message_id="m-unknown")
+    bad_payload = besked.build_besked(
+        besked_type=DELETED,
+        payload=b'<DebitorkontoSlettet xmlns="urn:toekgw:oir:besked:1"/>',
+        recipient_cvr=CVR,
+        created=NOW,
+    )
+    publisher.publish(queue, bad_payload, message_id="m-bad-payload")
+    publisher.publish(queue, _message("D-10"), message_id="m-good")
+    result = consumer.run(wait=1.0)
+    assert (result.taken, result.dead_lettered) == (4, 3)
+    journal = consumer.journal
+    assert is_deleted(journal, CVR, "D-10") and not is_deleted(journal, CVR, "D-9")
+    listed = {
+        e.file_name: e.findings[0].message for e in journal.errors(counterpart="beskedfordeler")
+    }
+    assert set(listed) == {f"{queue} message m-{n}" for n in ("garbage", "unknown", "bad-payload")}
+    assert "no component takes message type" in listed[f"{queue} message m-unknown"]
+    assert "DebitorkontoId" in listed[f"{queue} message m-bad-payload"]
+    assert len(journal.transmissions(counterpart="beskedfordeler")) == 1  # only the good one
+    dead = []
+    while (got := publisher.get(dead_letter_name(queue), wait=1.0)) is not None:
+        dead.append(got.message_id)
+        publisher.ack(got)
+    assert sorted(dead) == ["m-bad-payload", "m-garbage", "m-unknown"]
+
+
+def test_base64_payload_decodes_to_the_account() -> None:
+    body = _message("D-77")
+    text = body.split(b"<Base64", 1)[1].split(b">", 1)[1].split(b"<", 1)[0]
+    assert b"D-77" in base64.b64decode(text)
+
+
+def _config(tmp_path: Path, queue: str, broker_toml: str) -> Path:
+    config = write_config(
+        tmp_path,
+        f"""[beskedfordeler]
+queue = "{queue}"
+{broker_toml}
+[beskedfordeler.routes]
+"{DELETED}" = "oir.debitorkonto-slettet"
+""",
+    )
+    return config
+
+
+def _receive(config: Path, crash_at: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "TOEKGW_CRASH_AT"}
+    env["TOEKGW_TEST_RABBIT_PASSWORD"] = "guest"
+    if crash_at:
+        env["TOEKGW_CRASH_AT"] = crash_at
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "toekgw",
+            "receive",
+            "beskedfordeler",
+            "--config",
+            str(config),
+            "--wait",
+            "0.5",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    "point", ["beskedfordeler.consume.after_commit", "beskedfordeler.consume.after_listing"]
+)
+def test_sigkill_between_journal_and_ack_loses_and_doubles_nothing(
+    open_broker: Opener, tmp_path: Path, request: pytest.FixtureRequest, point: str
+) -> None:
+    queue = f"dueslag.{uuid.uuid4()}"
+    publisher = open_broker()
+    publisher.declare(QueueSpec(queue))
+    if isinstance(publisher, SqliteBroker):
+        broker_toml = f'transport = "sqlite"\nqueue_db = "{publisher.path}"'
+    else:
+        node = request.getfixturevalue("rabbitmq")
+        broker_toml = (
+            'transport = "rabbitmq"\n[beskedfordeler.rabbitmq]\nhost = "127.0.0.1"\n'
+            f'port = {node.port}\nvirtual_host = "/"\nlogin = "password"\ntls = false\n'
+            'username = "guest"\npassword_env = "TOEKGW_TEST_RABBIT_PASSWORD"'
+        )
+    config = _config(tmp_path, queue, broker_toml)
+    publisher.publish(queue, b"<garbage", message_id="m-garbage")
+    for account in ("D-1", "D-2", "D-3"):
+        publisher.publish(queue, _message(account), message_id=account)
+    killed = _receive(config, crash_at=point)
+    assert killed.returncode == -9, killed.stderr
+    done = _receive(config)
+    # Killed after listing the garbage message: the restart dead-letters it (exit 1); killed
+    # after the first commit: the garbage was dead-lettered before the kill (exit 0).
+    assert done.returncode == (1 if point.endswith("after_listing") else 0), done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+    journal = open_journal(tmp_path / "journal.sqlite")
+    for account in ("D-1", "D-2", "D-3"):
+        assert len(journal.items_by_lookup("beskedfordeler", f"debitorkonto:{CVR}:{account}")) == 1
+    assert len(journal.transmissions(counterpart="beskedfordeler")) == 3
+    assert len(journal.errors(counterpart="beskedfordeler")) == 1  # listed once
+    assert publisher.get(queue, wait=0.5) is None
+    dead = publisher.get(dead_letter_name(queue), wait=2.0)
+    assert dead is not None and dead.message_id == "m-garbage"
+    publisher.ack(dead)
+    assert publisher.get(dead_letter_name(queue), wait=0.3) is None
+
+
+def test_the_developers_guide_example_runs() -> None:
+    import contextlib
+    import io
+    import re
+
+    doc = Path(__file__).resolve().parent.parent / "docs" / "developers.md"
+    section = doc.read_text(encoding="utf-8").split("### A runnable Beskedfordeler example", 1)[1]
+    code = re.search(r"```python\n(.*?)```", section, re.S)
+    assert code is not None
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(code.group(1), str(doc), "exec"), {"__name__": "example"})
+    assert out.getvalue().splitlines() == ["2 taken, 1 duplicate", "D-1 deleted: True"]
+
+
+def test_a_journal_failure_puts_the_message_back_and_stops(
+    open_broker: Opener, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    queue = f"dueslag.{uuid.uuid4()}"
+    consumer, _ = _consumer(open_broker, tmp_path, queue)
+    publisher = open_broker()
+    publisher.publish(queue, _message("D-5"), message_id="m-5")
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(consumer.journal, "create_transmission", broken)
+    with pytest.raises(sqlite3.OperationalError):
+        consumer.run(wait=1.0)
+    monkeypatch.undo()
+    again = consumer.run(wait=1.0)  # the message came back; now it is taken
+    assert (again.taken, again.dead_lettered) == (1, 0)
+    assert is_deleted(consumer.journal, CVR, "D-5")

@@ -1,0 +1,266 @@
+"""TØK's SF1590_B callback service over HTTPS (uvicorn): journaled before OK, once; hostile
+requests get a SOAP fault and change nothing; a SIGKILL between journal and answer."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.configs import write_config
+from tests.pki import identity
+from toekgw.adapters.debitor.callback import (
+    CALLBACK_PATH,
+    CallbackService,
+    CallbackSettings,
+    claim_key,
+)
+from toekgw.formats.debitor.daekning import DaekningBesked, Registrering, build_request
+from toekgw.formats.kombit import saml
+from toekgw.gateway.httpserver import AsgiServer, TlsFiles
+from toekgw.gateway.journal import open_journal
+
+ISSUER = "https://sts.test"
+AUDIENCE = "http://entityid.kombit.dk/service/daekningafskrivningregistreringafsend/1"
+CVR = "29189846"
+
+
+def token(
+    *, audience: str = AUDIENCE, signer: str = "sts", cvr: str = CVR, hours: float = 8
+) -> bytes:
+    now = dt.datetime.now(dt.UTC)
+    return saml.build_assertion(
+        issuer=ISSUER,
+        audience=audience,
+        cvr=cvr,
+        holder=identity("debtor-system").certificate,
+        not_before=now - dt.timedelta(minutes=1),
+        not_on_or_after=now + dt.timedelta(hours=hours),
+        key=identity(signer).key,
+        certificate=identity(signer).certificate,
+    )
+
+
+def message(
+    *amounts: int, besked_id: str | None = None, registration_ids: list[str] | None = None
+) -> DaekningBesked:
+    ids = registration_ids or [str(uuid.uuid4()) for _ in amounts]
+    return DaekningBesked(
+        besked_id=besked_id or str(uuid.uuid4()),
+        cvr=CVR,
+        registreringer=tuple(
+            Registrering(rid, "F-1", "DAEKNING", amount, dt.date(2026, 12, 3))
+            for rid, amount in zip(ids, amounts, strict=True)
+        ),
+    )
+
+
+@pytest.fixture
+def tls(tmp_path: Path) -> TlsFiles:
+    cert, key = identity("localhost-callback").write_pem(tmp_path / "tls", "server")
+    return TlsFiles(cert, key)
+
+
+@pytest.fixture
+def service(tmp_path: Path, tls: TlsFiles) -> Iterator[tuple[str, Path]]:
+    settings = CallbackSettings(
+        trusted=[identity("sts").certificate], issuer=ISSUER, audience=AUDIENCE, max_body=256 * 1024
+    )
+    journal = tmp_path / "journal.sqlite"
+    app = CallbackService(journal, settings)
+    with AsgiServer(app, tls=tls) as server:
+        yield server.url.replace("127.0.0.1", "localhost") + CALLBACK_PATH, journal
+    app.close()
+
+
+def post(url: str, body: bytes, tls_cert: Path) -> requests.Response:
+    return requests.post(
+        url,
+        data=body,
+        timeout=20,
+        verify=str(tls_cert),
+        headers={"Content-Type": "text/xml; charset=utf-8"},
+    )
+
+
+def items(journal_path: Path) -> list[int]:
+    journal = open_journal(journal_path)
+    try:
+        return [i.amount_ore for i in journal.items_by_lookup("debitor", claim_key(CVR, "F-1"))]
+    finally:
+        journal.close()
+
+
+def test_a_covering_is_journaled_then_answered_and_once_only(
+    service: tuple[str, Path], tls: TlsFiles
+) -> None:
+    url, journal = service
+    first = message(12_345, 100)
+    body = build_request(first, token())
+    answer = post(url, body, tls.certificate)
+    assert answer.status_code == 200 and b"<d:StatusKode>20</d:StatusKode>" in answer.content
+    assert sorted(items(journal)) == [100, 12_345]
+    again = post(url, body, tls.certificate)  # re-delivered: OK again, no second effect
+    assert again.status_code == 200 and sorted(items(journal)) == [100, 12_345]
+    ids = [r.registrering_id for r in first.registreringer]
+    overlap = message(12_345, 100, 7, registration_ids=[*ids, str(uuid.uuid4())])
+    assert post(url, build_request(overlap, token()), tls.certificate).status_code == 200
+    assert sorted(items(journal)) == [7, 100, 12_345]
+
+
+XXE = b"""<?xml version="1.0"?>
+<!DOCTYPE e [<!ENTITY x SYSTEM "file:///etc/passwd">]>
+<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>&x;</soap:Body></soap:Envelope>"""
+LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]><lolz>&lol3;</lolz>"""
+
+
+def _hostile() -> dict[str, bytes]:
+    good = message(500)
+    no_token = build_request(good, token()).replace(b"saml:Assertion", b"saml:Other")
+    negative = build_request(good, token()).replace(b"<d:Beloeb>5.00<", b"<d:Beloeb>-5.00<")
+    return {
+        "xxe": XXE,
+        "billion laughs": LAUGHS,
+        "huge body": b"<a>" + b"x" * (300 * 1024) + b"</a>",
+        "not xml": b"\x00\xff garbage",
+        "missing token": no_token,
+        "forged token": build_request(good, token(signer="forger")),
+        "wrong audience": build_request(good, token(audience="http://other/service")),
+        "expired token": build_request(good, token(hours=-1)),
+        "token for another CVR": build_request(good, token(cvr="11111111")),
+        "invalid against the schema": negative,
+    }
+
+
+def test_hostile_requests_get_a_fault_and_change_nothing(
+    service: tuple[str, Path], tls: TlsFiles
+) -> None:
+    url, journal = service
+    for name, body in _hostile().items():
+        answer = post(url, body, tls.certificate)
+        assert answer.status_code in (413, 500), name
+        assert b"<soap:Fault>" in answer.content and b"faultstring" in answer.content, name
+        assert b"Traceback" not in answer.content and b"StatusKode" not in answer.content, name
+    opened = open_journal(journal)
+    try:
+        assert opened.transmissions(counterpart="debitor") == []
+    finally:
+        opened.close()
+
+
+def _serve(config: Path, port: int, crash_at: str | None) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if k != "TOEKGW_CRASH_AT"}
+    if crash_at:
+        env["TOEKGW_CRASH_AT"] = crash_at
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "toekgw",
+            "serve",
+            "debitor",
+            "--config",
+            str(config),
+            "--port",
+            str(port),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+def _wait_listening(port: int, proc: subprocess.Popen[bytes]) -> None:
+    import socket
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.communicate()
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise AssertionError("the callback server did not start")
+
+
+def test_sigkill_between_journal_and_answer_applies_each_covering_once(
+    tmp_path: Path, tls: TlsFiles
+) -> None:
+    from tests.servers import free_port
+
+    sts_cert, _ = identity("sts").write_pem(tmp_path / "sts", "sts")
+    config = write_config(
+        tmp_path,
+        f"""[debitor.callback]
+certificate = "{tls.certificate}"
+key = "{tls.key}"
+trusted_sts = ["{sts_cert}"]
+issuer = "{ISSUER}"
+audience = "{AUDIENCE}"
+""",
+    )
+    port = free_port()
+    url = f"https://localhost:{port}{CALLBACK_PATH}"
+    body = build_request(message(4_200, 800), token())
+    killed = _serve(config, port, "oir.callback.after_commit")
+    _wait_listening(port, killed)
+    with pytest.raises(requests.ConnectionError):
+        post(url, body, tls.certificate)
+    assert killed.wait(timeout=60) == -signal.SIGKILL
+    assert sorted(items(tmp_path / "journal.sqlite")) == [800, 4_200]  # journaled, not answered
+
+    server = _serve(config, port, None)
+    try:
+        _wait_listening(port, server)
+        answer = post(url, body, tls.certificate)  # the debtor system delivers again
+        assert answer.status_code == 200 and b"StatusKode>20<" in answer.content
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            raise AssertionError(server.communicate()) from None
+    assert sorted(items(tmp_path / "journal.sqlite")) == [800, 4_200]
+
+
+def test_many_concurrent_messages_are_each_journaled_once(
+    service: tuple[str, Path], tls: TlsFiles
+) -> None:
+    """Group commit: concurrent messages share commits, each still answered after its own."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    url, journal = service
+    bodies = [build_request(message(100 + n), token()) for n in range(40)]
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda body: post(url, body, tls.certificate), bodies * 2))
+    assert all(a.status_code == 200 and b"StatusKode>20<" in a.content for a in answers)
+    assert sorted(items(journal)) == [100 + n for n in range(40)]
+
+
+def test_a_remembered_token_is_still_refused_once_it_expires(tmp_path: Path, tls: TlsFiles) -> None:
+    now = [dt.datetime.now(dt.UTC)]
+    settings = CallbackSettings(
+        trusted=[identity("sts").certificate], issuer=ISSUER, audience=AUDIENCE
+    )
+    app = CallbackService(tmp_path / "journal.sqlite", settings, clock=lambda: now[0])
+    one_hour = token(hours=1)
+    with AsgiServer(app, tls=tls) as server:
+        url = server.url.replace("127.0.0.1", "localhost") + CALLBACK_PATH
+        assert post(url, build_request(message(1), one_hour), tls.certificate).status_code == 200
+        now[0] += dt.timedelta(hours=2)
+        late = post(url, build_request(message(2), one_hour), tls.certificate)
+        assert late.status_code == 500 and b"valid" in late.content
+    app.close()
+    assert items(tmp_path / "journal.sqlite") == [1]

@@ -1,0 +1,125 @@
+"""``toekgw payments …``: each command once on a configured journal; a refused action is one
+line, exit 1, nothing changed; CPR numbers masked."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from tests.nemkonto_data import cpr
+from tests.nemkonto_flow_data import instruction, journal_delivery
+from tests.test_nemkonto_flow_cli import CONFIG
+from toekgw.cli.main import cli
+from toekgw.gateway.journal import Item, SqliteJournal, open_journal
+from toekgw.gateway.transport.mq import SqliteQueue
+from toekgw.simulators.nemkonto import NemKontoSimulator, SimulatorScript
+
+POLICY = """
+[payments.municipalities.101]
+alternative_account = "approval"
+own_registration = "1234"
+own_account = "7654321"
+trivial_account = "9.99.99.99"
+
+[payments.municipalities.101.benefit_types.kontanthjaelp]
+paying_units = ["1234"]
+lower_ore = 1000
+upper_ore = 5000000
+"""
+K = {n: instruction(n).business_key for n in range(1, 9)}
+
+
+def _run(config: Path, *args: str, who: str = "anna") -> Result:
+    return CliRunner(env={"TOEKGW_USER": who}).invoke(cli, [*args, "--config", str(config)])
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    path = tmp_path / "toekgw.toml"
+    path.write_text(CONFIG + POLICY, encoding="utf-8")
+    journal = open_journal(tmp_path / "var" / "journal.sqlite")
+    journal_delivery(journal, [instruction(n) for n in range(1, 8)] + [instruction(8, amount=5)])
+    journal.close()
+    return path
+
+
+def _answer(tmp_path: Path, rejected: tuple[int, ...]) -> None:
+    with SqliteQueue(tmp_path / "var" / "queues.sqlite") as queue:
+        script = SimulatorScript(reject_cprs=frozenset(cpr(n) for n in rejected))
+        sim = NemKontoSimulator(queue, tmp_path / "ledger.sqlite", script)
+        sim.drain()
+        sim.ledger.close()
+
+
+def _cycle(config: Path, tmp_path: Path, rejected: tuple[int, ...] = ()) -> None:
+    _run(config, "nemkonto", "release", "--today", "2026-11-23")
+    assert _run(config, "nemkonto", "send").exit_code == 0
+    _answer(tmp_path, rejected)
+    assert _run(config, "receive", "nemkonto").exit_code == 0
+
+
+def test_every_command_once(config: Path, tmp_path: Path) -> None:
+    def ok(*args: str, who: str = "anna") -> str:
+        result = _run(config, "payments", *args, who=who)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    ok("block", K[7], "--reason", "the caseworker asked")
+    ok("own-account", K[6], "--reason", "the recipient died")
+    _cycle(config, tmp_path, rejected=(1, 2, 3, 4))
+    assert "trivial-amount" in ok("find", "--state", "trivial-amount")
+    ok("resend", K[1], "--reason", "account registered")
+    assert "waits for a second person" in ok(
+        "pay-alternative", K[2], "--registration", "5678", "--account", "123456", "--reason", "g"
+    )
+    ok("approve", K[2], "--reason", "checked", who="bo")
+    ok("cash", K[3], "--voucher", "KB-7", "--reason", "paid at the desk")
+    ok("recall", K[4], "--reason", "case closed")
+    ok("unblock", K[7], "--reason", "cleared")
+    ok("fail", K[5], "--reason", "the bank phoned")
+    ok("approve", K[5], "--reason", "confirmed", who="bo")
+    _cycle(config, tmp_path)
+    found = ok("find", "--recipient", f"cpr:{cpr(1)}")
+    assert f"{K[1]}:r1  at-bank" in found and cpr(1) not in found
+    assert f"{cpr(1)[:6]}-****" in found
+    shown = ok("show", K[1])
+    assert f"follow-up {K[1]}:r1" in shown and "resent by anna: account registered" in shown
+    assert "record cash-voucher" in ok("show", K[3])
+    lines = [json.loads(x) for x in ok("find", "--min-amount", "100.03", "--json").splitlines()]
+    assert {x["oere"] for x in lines} >= {10_003} and min(x["oere"] for x in lines) >= 10_003
+    report = ok("outside-nemkonto", "--csv", str(tmp_path / "outside.csv"))
+    assert "2 payments, 0 on an account with several beneficiaries; signed" in report
+    rows = (tmp_path / "outside.csv").read_text().splitlines()
+    assert rows[0].startswith("registration,account,payment,kind")
+    assert rows[1].startswith(f"1234,0007654321,{K[6]},own account,")
+    assert rows[2].startswith(f"5678,0000123456,{K[2]}:r1,alternative account,at-bank")
+    rec = json.loads(ok("reconcile", "--json"))
+    assert rec["balanced"] and rec["received"]["count"] == 8
+    assert "outside-nemkonto" in ok("controls") and "by anna" in ok("controls")
+
+
+def test_refused_actions_are_one_line_exit_1_and_change_nothing(config: Path) -> None:
+    journal = open_journal(config.parent / "var" / "journal.sqlite")
+    before = journal.integrity_problems(), [(i.business_key, i.state) for i in _items(journal)]
+    journal.close()
+    cases = [
+        (("resend", "12345678:1", "--reason", "x"), "no payment '12345678:1'"),
+        (("resend", K[1], "--reason", "x"), "is pending: resend needs"),
+        (("approve", K[1], "--reason", "x"), "has no request waiting for approval"),
+        (("stop", K[1], "--reason", "x"), "is pending: stop needs"),
+    ]
+    for args, message in cases:
+        result = _run(config, "payments", *args)
+        assert result.exit_code == 1, result.output
+        assert message in result.output and len(result.output.strip().splitlines()) == 1
+    journal = open_journal(config.parent / "var" / "journal.sqlite")
+    after = journal.integrity_problems(), [(i.business_key, i.state) for i in _items(journal)]
+    assert after == before
+    journal.close()
+
+
+def _items(journal: SqliteJournal) -> list[Item]:
+    return [i for tx in journal.transmissions() for i in journal.items(tx.id)]

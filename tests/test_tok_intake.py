@@ -1,0 +1,222 @@
+"""TØK's interfaces end to end over a broker: intake into the journal, status back.
+
+Every test runs against the embedded broker and a real RabbitMQ node."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+import toekgw.adapters.tok.intake as intake_module
+from tests.tok_helpers import CPR, PLACES, Names, clock, header, order, send, statuses
+from toekgw.adapters.tok import Intake, StatusPublisher
+from toekgw.formats.tok import (
+    ClaimCreate,
+    Party,
+    PartyKind,
+    PaymentChange,
+    PaymentRecall,
+    Priority,
+    SetOff,
+    SubClaim,
+    build_message,
+)
+from toekgw.gateway.journal import open_journal
+from toekgw.gateway.refusals import MAX_ATTEMPTS_PER_RUN
+from toekgw.gateway.transport.amqp import MessageBroker, QueueSpec
+
+Factory = Callable[[], MessageBroker]
+
+
+def rig(tmp_path: Path, broker: MessageBroker, names: Names) -> tuple[Intake, StatusPublisher]:
+    journal = open_journal(tmp_path / "journal.sqlite")
+    intake = Intake(journal, broker, registration_places=PLACES, now=clock, queues=names.queues)
+    publisher = StatusPublisher(journal, journal, broker, now=clock, reply_queue=names.reply)
+    return intake, publisher
+
+
+def test_orders_changes_recalls_and_set_offs_reach_the_journal_and_every_change_is_told(
+    tmp_path: Path, open_broker: Factory
+) -> None:
+    names = Names()
+    broker = open_broker()
+    intake, publisher = rig(tmp_path, broker, names)
+    payments = names.queues[next(iter(names.queues))]
+    first, second, third = order("P-1", 500_00), order("P-2", 300_00), order("P-3", 200_00)
+    for message in (first, second, third):
+        send(broker, payments, message)
+    assert intake.take().taken == 3
+    assert publisher.publish_due().published == 3  # the receipts
+    receipts = {s.in_reply_to: s.state for s in statuses(broker, names.reply_of("KY"))}
+    assert receipts == {m.header.message_id: "pending" for m in (first, second, third)}
+
+    change = PaymentChange(header(), "P-1", 450_00, None)
+    recall, stray = (
+        PaymentRecall(header(), "P-2", "wrong person"),
+        PaymentRecall(header(), "P-9", "?"),
+    )
+    for message in (change, recall, stray):
+        send(broker, payments, message)
+    assert intake.take().taken == 3
+    # A set-off comes on its own queue; it reduces a payment journaled before it.
+    set_off = SetOff(header(), "S-1", "create", "P-3", "C-1", 50_00)
+    send(broker, names.queues[list(names.queues)[2]], set_off)
+    assert intake.take().taken == 1
+
+    journal = intake.journal
+    assert [i.state for i in journal.find_items("KY:P-1", "tok")] == ["recalled"]
+    (changed,) = journal.find_items("KY:P-1~2", "tok")
+    assert (changed.state, changed.amount_ore) == ("pending", 450_00)
+    assert journal.find_items("KY:P-2", "tok")[0].state == "recalled"
+    (reduced,) = journal.find_items("KY:P-3~2", "tok")
+    assert (reduced.state, reduced.amount_ore) == ("pending", 150_00)
+
+    # 4 receipts, 3 originals recalled or replaced, 2 next versions.
+    assert publisher.publish_due().published == 9
+    told = statuses(broker, names.reply_of("KY"))
+    receipts = {s.in_reply_to: s.state for s in told if s.in_reply_to}
+    assert receipts == {
+        change.header.message_id: "change-applied",
+        recall.header.message_id: "recall-applied",
+        stray.header.message_id: "recall-refused",
+        set_off.header.message_id: "applied",
+    }
+    later = sorted((s.business_key, s.state) for s in told if s.in_reply_to is None)
+    assert later == [
+        ("P-1", "pending"),  # version 2
+        ("P-1", "recalled"),
+        ("P-2", "recalled"),
+        ("P-3", "pending"),  # version 2
+        ("P-3", "recalled"),
+    ]
+    assert len({s.event_id for s in told}) == 9
+    assert publisher.publish_due().published == 0  # nothing is told twice
+
+
+def test_a_refused_message_is_answered_dead_lettered_and_listed_and_the_rest_goes_on(
+    tmp_path: Path, open_broker: Factory
+) -> None:
+    names = Names()
+    broker = open_broker()
+    intake, publisher = rig(tmp_path, broker, names)
+    payments = names.queues[next(iter(names.queues))]
+    bad = order("P-1")
+    body = build_message(bad).replace(CPR.encode(), b"3213901234")  # no such birth date
+    broker.declare(QueueSpec(payments, max_priority=9))
+    broker.publish(payments, body, message_id=bad.header.message_id)
+    broker.publish(payments, b"<not xml", message_id="junk")
+    send(broker, payments, order("P-2"))
+
+    result = intake.take()
+    assert (result.taken, result.refused) == (1, 2)
+    publisher.publish_due()
+    (rejected,) = [s for s in statuses(broker, names.reply_of("KY")) if s.state == "rejected"]
+    assert rejected.in_reply_to == bad.header.message_id
+    assert rejected.findings and "3213901234" not in repr(rejected)
+    assert "/PaymentOrder/Recipient/CPR" in (rejected.findings[0].where or "")
+    dead = broker.get(f"{payments}.dead", wait=2.0)
+    assert dead is not None
+    broker.ack(dead)
+    dead2 = broker.get(f"{payments}.dead", wait=2.0)
+    assert dead2 is not None and {dead.body, dead2.body} == {body, b"<not xml"}
+    broker.ack(dead2)
+    listed = intake.journal.errors()
+    assert len(listed) == 2 and all("3213901234" not in repr(e) for e in listed)
+
+
+def test_a_message_delivered_again_has_no_second_effect(
+    tmp_path: Path, open_broker: Factory
+) -> None:
+    names = Names()
+    broker = open_broker()
+    intake, publisher = rig(tmp_path, broker, names)
+    payments = names.queues[next(iter(names.queues))]
+    message = order("P-1")
+    send(broker, payments, message)
+    send(broker, payments, message)  # the sender published it twice (same message id)
+    result = intake.take()
+    assert (result.taken, result.repeated) == (1, 1)
+    assert len(intake.journal.find_items("KY:P-1", "tok")) == 1
+    assert publisher.publish_due().published == 1
+
+
+def test_a_straks_message_overtakes_a_flood_of_normal_ones(
+    tmp_path: Path, open_broker: Factory
+) -> None:
+    names = Names()
+    broker = open_broker()
+    intake, _ = rig(tmp_path, broker, names)
+    payments = names.queues[next(iter(names.queues))]
+    for n in range(300):
+        send(broker, payments, order(f"N-{n}"))
+    straks = order("STRAKS-1", priority=Priority.STRAKS)
+    send(broker, payments, straks)
+    assert intake.take(max_messages=5).taken == 5
+    taken = intake.journal.transmissions(kind="tok-payments")
+    first = min(taken, key=lambda tx: tx.id)
+    assert first.meta["message_id"] == straks.header.message_id
+    assert len(taken) == 5
+
+
+def test_claims_and_effectuations_are_journaled_and_answered(
+    tmp_path: Path, open_broker: Factory
+) -> None:
+    names = Names()
+    broker = open_broker()
+    intake, publisher = rig(tmp_path, broker, names)
+    claims = names.queues[list(names.queues)[1]]
+    claim = ClaimCreate(
+        header(sender="KP"),
+        "C-7",
+        Party(PartyKind.CPR, CPR),
+        "TILBAGEBET",
+        1_000_00,
+        order("x").disposition_date.replace(month=1),
+        order("x").disposition_date,
+        order("x").disposition_date,
+        order("x").disposition_date.replace(year=2027),
+        (SubClaim("C-7a", "A", 600_00), SubClaim("C-7b", "B", 400_00)),
+    )
+    send(broker, claims, claim)
+    # A claim sent to the payments queue is refused: each queue carries its own interface.
+    wrong = dataclasses.replace(claim, header=header(sender="KP"))
+    send(broker, names.queues[next(iter(names.queues))], wrong)
+    result = intake.take()
+    assert (result.taken, result.refused) == (1, 1)
+    (item,) = intake.journal.find_items("KP:claim:C-7", "tok")
+    assert (item.state, item.amount_ore) == ("received", 1_000_00)
+    publisher.publish_due()
+    told = {s.in_reply_to: s for s in statuses(broker, names.reply_of("KP"))}
+    assert told[claim.header.message_id].state == "received"
+    assert told[wrong.header.message_id].state == "rejected"
+    assert told[wrong.header.message_id].findings[0].code == "tok.queue"
+
+
+def test_a_message_that_breaks_the_reader_is_listed_then_dead_lettered_and_the_rest_goes_on(
+    tmp_path: Path, open_broker: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    names = Names()
+    broker = open_broker()
+    intake, _ = rig(tmp_path, broker, names)
+    payments = names.queues[next(iter(names.queues))]
+    real = intake_module.apply_payment_message
+
+    def breaks_on_p1(journal, tx, message, places):  # type: ignore[no-untyped-def]
+        if message.payment_id == "P-1":
+            raise ValueError("a bug meets P-1")
+        return real(journal, tx, message, places)
+
+    monkeypatch.setattr(intake_module, "apply_payment_message", breaks_on_p1)
+    send(broker, payments, order("P-1"))
+    send(broker, payments, order("P-2"))
+    result = intake.take()
+    assert (result.taken, result.failed) == (1, MAX_ATTEMPTS_PER_RUN)
+    assert intake.journal.find_items("KY:P-1", "tok") == []
+    (listed,) = intake.journal.errors()
+    assert "a bug meets P-1" in listed.findings[0].message
+    dead = broker.get(f"{payments}.dead", wait=2.0)
+    assert dead is not None and b"P-1" in dead.body
+    broker.ack(dead)
