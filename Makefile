@@ -39,12 +39,16 @@ demo: venv
 	$(VENV)/bin/toekgw demo --workdir $(DEMO_DIR)
 
 # Benchmarks print ratios to baselines measured in the same run and write bench/results/*.json.
+# The month-end (bench/month_end.py) runs the whole month through the simulators per size.
+MONTH_END_SIZES ?= 100000,1000000
 bench: venv
 	$(PY) bench/run.py
 	$(PY) bench/nemkonto_bundle.py
 	$(PY) bench/eindkomst_report.py
+	$(PY) bench/month_end.py --sizes $(MONTH_END_SIZES)
 	$(PY) bench/oir_vouchers.py
 	$(PY) bench/oir_callback.py
+	$(PY) bench/tok_intake.py
 	$(PY) -m pytest -q -p no:cacheprovider bench/bench_journal.py --benchmark-only \
 		--benchmark-json bench/results/journal.json
 

@@ -11,7 +11,7 @@ from toekgw.adapters.g68 import PAYMENT_ITEM, PaymentInstruction
 from toekgw.adapters.nemkonto import Authority, FlowSettings
 from toekgw.formats.nemkonto import Account
 from toekgw.gateway.inbound import inbound_kind
-from toekgw.gateway.journal import NewItem, NewTransmission, SqliteJournal, open_journal
+from toekgw.gateway.journal import NewTransmission, SqliteJournal, open_journal
 
 MUNICIPALITY = "101"
 SUPPLIER = "12345678"
@@ -59,17 +59,7 @@ def journal_delivery(
 ) -> int:
     """One G68 delivery: a transmission of kind g68-delivery with PAYMENT_ITEM items."""
     journal.define_kind(G68_KIND)
-    items = [
-        NewItem(
-            p.business_key,
-            p.amount_ore,
-            seq=p.line,
-            fingerprint=p.fingerprint,
-            data=p.to_data(),
-            lookup=None if p.recall else p.control_key,
-        )
-        for p in payments
-    ]
+    items = [p.new_item() for p in payments]
     with journal.transaction(durable=True):
         tx = journal.create_transmission(
             NewTransmission(

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from toekgw.gateway.chunking import ChunkingError, chunk_items
+from toekgw.gateway.chunking import ChunkingError, chunk_items, chunk_sorted
 
 NS = uuid.UUID("6f1c1c9e-7c55-4b0e-9d63-4c1d3a0e0001")
 
@@ -124,3 +124,47 @@ def test_chunks_partition_the_input_deterministically(
     assert [c.chunk_id for c in _chunk(shuffled, max_count=max_count)] == [
         c.chunk_id for c in chunks
     ]
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["0101", "0851"]), st.integers(0, 3), st.integers(1, 40)),
+        max_size=60,
+    ),
+    st.integers(1, 7),
+)
+def test_chunk_sorted_streams_the_chunks_chunk_items_makes(
+    raw: list[tuple[str, int, int]], max_count: int
+) -> None:
+    day = dt.date(2026, 12, 1)
+    items = [Item(f"P{n:04d}", g, day + dt.timedelta(days=d), s) for n, (g, d, s) in enumerate(raw)]
+    kw: dict[str, object] = {
+        "group_key": lambda i: (i.group, i.day),
+        "item_key": lambda i: i.key,
+        "max_count": max_count,
+        "namespace": NS,
+        "max_bytes": 100,
+        "size_of": lambda i: i.size,
+        "overhead": 20,
+    }
+    ordered = sorted(items, key=lambda i: (i.group, i.day, i.key))
+    assert list(chunk_sorted(ordered, **kw)) == chunk_items(items, **kw)  # type: ignore[arg-type]
+
+
+def test_chunk_sorted_refuses_items_out_of_order() -> None:
+    day = dt.date(2026, 12, 1)
+    kw: dict[str, object] = {
+        "group_key": lambda i: (i.group, i.day),
+        "item_key": lambda i: i.key,
+        "max_count": 10,
+        "namespace": NS,
+    }
+    twice = [Item("P1", "0101", day), Item("P1", "0101", day)]
+    with pytest.raises(ChunkingError, match="occurs twice"):
+        list(chunk_sorted(twice, **kw))  # type: ignore[arg-type]
+    backwards = [Item("P2", "0101", day), Item("P1", "0101", day)]
+    with pytest.raises(ChunkingError, match="out of order"):
+        list(chunk_sorted(backwards, **kw))  # type: ignore[arg-type]
+    groups = [Item("P1", "0851", day), Item("P2", "0101", day)]
+    with pytest.raises(ChunkingError, match="group"):
+        list(chunk_sorted(groups, **kw))  # type: ignore[arg-type]

@@ -49,9 +49,9 @@ def show_payments(
     count: Counter[str] = Counter()
     total: Counter[str] = Counter()
     for kind in (flow.payment_kind, FOLLOW_UP_KIND):  # received and follow-up payments
-        for item in (i for tx in journal.transmissions(kind=kind) for i in journal.items(tx.id)):
-            count[item.state] += 1
-            total[item.state] += item.amount_ore
+        for t in journal.state_totals(kind):
+            count[t.state] += t.count
+            total[t.state] += t.total_ore
     late = overdue_payments(journal, flow, dt.datetime.now(dt.UTC))
     if as_json:
         click.echo(

@@ -15,16 +15,17 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 if TYPE_CHECKING:
     from _typeshed import SupportsRichComparison
 
-__all__ = ["Chunk", "ChunkingError", "canonical_key", "chunk_items"]
+__all__ = ["Chunk", "ChunkingError", "canonical_key", "chunk_items", "chunk_sorted"]
 
 T = TypeVar("T")
 
@@ -91,6 +92,7 @@ def chunk_items(
         raise ValueError("max_count must be at least 1")
     if max_bytes is not None and size_of is None:
         raise ValueError("max_bytes needs size_of")
+    caps = _Caps(item_key, max_count, max_bytes, size_of, overhead, namespace)
     groups: dict[GroupKey, list[T]] = {}
     for item in items:
         groups.setdefault(group_key(item), []).append(item)
@@ -106,47 +108,117 @@ def chunk_items(
         if order_key is not None:
             # A stable sort on top of the key order: ties in order_key stay deterministic.
             members.sort(key=order_key)
-        chunks.extend(
-            _split(group, members, item_key, max_count, max_bytes, size_of, overhead, namespace)
-        )
+        current: _Open[T] = _Open(group, ordered=order_key is None)
+        for item in members:
+            full = current.add(item, caps)
+            if full is not None:
+                chunks.append(full)
+        last = current.close(caps)
+        if last is not None:
+            chunks.append(last)
     return chunks
 
 
-def _split(
-    group: GroupKey,
-    members: Sequence[T],
+def chunk_sorted(
+    items: Iterable[T],
+    *,
+    group_key: Callable[[T], GroupKey],
     item_key: Callable[[T], str],
     max_count: int,
-    max_bytes: int | None,
-    size_of: Callable[[T], int] | None,
-    overhead: int,
     namespace: uuid.UUID,
-) -> list[Chunk[T]]:
-    out: list[Chunk[T]] = []
-    current: list[T] = []
-    size = overhead
+    max_bytes: int | None = None,
+    size_of: Callable[[T], int] | None = None,
+    overhead: int = 0,
+    segment_key: Callable[[T], GroupKey] | None = None,
+) -> Iterator[Chunk[T]]:
+    """The chunks :func:`chunk_items` makes of the same items, one at a time, for items that
+    come in its order already (by group key, then by item key): memory holds one chunk,
+    whatever the number of items. Items out of that order are refused (ChunkingError).
 
-    def close() -> None:
-        out.append(_make_chunk(group, len(out) + 1, current, size, item_key, namespace))
+    ``segment_key``: the items come ordered by segment (a prefix of the group) and the groups
+    of one segment may interleave, each still in item-key order: a chunk is given when it is
+    full and the open ones at the segment's end, in group order, so memory holds one open
+    chunk per group of the segment."""
+    if max_count < 1:
+        raise ValueError("max_count must be at least 1")
+    if max_bytes is not None and size_of is None:
+        raise ValueError("max_bytes needs size_of")
+    caps = _Caps(item_key, max_count, max_bytes, size_of, overhead, namespace)
+    segment_of = segment_key or group_key
+    previous: GroupKey | None = None
+    for segment, members in itertools.groupby(items, key=segment_of):
+        if previous is not None and _group_sort_key(segment) <= _group_sort_key(previous):
+            raise ChunkingError(f"group {canonical_key(segment)!r} comes out of order")
+        previous = segment
+        open_chunks: dict[GroupKey, _Open[T]] = {}
+        for item in members:
+            group = group_key(item)
+            current = open_chunks.get(group)
+            if current is None:
+                current = open_chunks[group] = _Open(group)
+            full = current.add(item, caps)
+            if full is not None:
+                yield full
+        for group in sorted(open_chunks, key=_group_sort_key):
+            last = open_chunks[group].close(caps)
+            if last is not None:
+                yield last
 
-    for item in members:
-        item_size = size_of(item) if size_of is not None else 0
-        if max_bytes is not None and overhead + item_size > max_bytes:
+
+@dataclass(frozen=True, slots=True)
+class _Caps(Generic[T]):
+    item_key: Callable[[T], str]
+    max_count: int
+    max_bytes: int | None
+    size_of: Callable[[T], int] | None
+    overhead: int
+    namespace: uuid.UUID
+
+
+class _Open(Generic[T]):
+    """The chunk being filled for one group, and the last item key it took."""
+
+    def __init__(self, group: GroupKey, *, ordered: bool = True) -> None:
+        self.group = group
+        self.ordered = ordered  # refuse an item key not above the last one
+        self.sequence = 0
+        self.items: list[T] = []
+        self.size = 0
+        self.last: str | None = None
+
+    def add(self, item: T, caps: _Caps[T]) -> Chunk[T] | None:
+        """Take ``item``; the chunk it closed, if it did not fit."""
+        key = caps.item_key(item)
+        if self.ordered and self.last is not None and key <= self.last:
+            what = "occurs twice" if key == self.last else "comes out of order"
+            raise ChunkingError(f"item key {key!r} {what} in group {canonical_key(self.group)!r}")
+        self.last = key
+        item_size = caps.size_of(item) if caps.size_of is not None else 0
+        if caps.max_bytes is not None and caps.overhead + item_size > caps.max_bytes:
             raise ChunkingError(
-                f"item {item_key(item)!r} needs {overhead + item_size} bytes in a chunk of its "
-                f"own, more than the cap of {max_bytes}"
+                f"item {key!r} needs {caps.overhead + item_size} bytes in a chunk of its "
+                f"own, more than the cap of {caps.max_bytes}"
             )
-        too_many = len(current) >= max_count
-        too_big = max_bytes is not None and size + item_size > max_bytes
-        if current and (too_many or too_big):
-            close()
-            current = []
-            size = overhead
-        current.append(item)
-        size += item_size
-    if current:
-        close()
-    return out
+        closed = None
+        too_many = len(self.items) >= caps.max_count
+        too_big = caps.max_bytes is not None and self.size + item_size > caps.max_bytes
+        if self.items and (too_many or too_big):
+            closed = self.close(caps)
+        if not self.items:
+            self.size = caps.overhead
+        self.items.append(item)
+        self.size += item_size
+        return closed
+
+    def close(self, caps: _Caps[T]) -> Chunk[T] | None:
+        if not self.items:
+            return None
+        self.sequence += 1
+        chunk = _make_chunk(
+            self.group, self.sequence, self.items, self.size, caps.item_key, caps.namespace
+        )
+        self.items = []
+        return chunk
 
 
 def _make_chunk(

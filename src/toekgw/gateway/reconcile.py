@@ -27,7 +27,9 @@ __all__ = [
     "Expected",
     "ItemClass",
     "Reconciliation",
+    "Tally",
     "reconcile",
+    "reconcile_tallies",
 ]
 
 ONE_YEAR = dt.timedelta(days=365)
@@ -70,6 +72,16 @@ class Answer:
     key: str
     state: str
     amount_oere: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """``count`` items sent for ``on``, in ``state`` now, summing ``amount_oere``."""
+
+    state: str
+    count: int
+    amount_oere: int
+    on: dt.date
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,30 +181,58 @@ def reconcile(
         result.sent_oere += item.amount_oere
         answer = latest.pop(item.key) if item.key in latest else None
         state = answer.state if answer else no_answer_state
-        result.by_state[state] += 1
-        result.oere_by_state[state] += item.amount_oere
         if answer is not None and answer.amount_oere is not None:
             delta = answer.amount_oere - item.amount_oere
             if delta:
                 result.unexplained.append(
                     Difference(item.key, "answered amount differs from the amount sent", delta)
                 )
-        if classify(state) is ItemClass.SETTLED:
-            result.settled_count += 1
-            result.settled_oere += item.amount_oere
-        else:
-            result.follow_up_count += 1
-            result.follow_up_oere += item.amount_oere
-            if as_of - item.on > ONE_YEAR:
-                result.follow_up_older_oere += item.amount_oere
-            else:
-                result.follow_up_younger_oere += item.amount_oere
+        _tally(result, Tally(state, 1, item.amount_oere, item.on), classify)
     for key, stray in latest.items():
-        result.unexplained.append(
-            Difference(
-                key,
-                f"answer ({stray.state}) for an item that was never sent",
-                stray.amount_oere or 0,
-            )
-        )
+        result.unexplained.append(_never_sent(key, stray.state, stray.amount_oere or 0))
+    return result
+
+
+def _never_sent(key: str, state: str, amount_oere: int) -> Difference:
+    return Difference(key, f"answer ({state}) for an item that was never sent", amount_oere)
+
+
+def _tally(result: Reconciliation, tally: Tally, classify: Callable[[str], ItemClass]) -> None:
+    result.by_state[tally.state] += tally.count
+    result.oere_by_state[tally.state] += tally.amount_oere
+    if classify(tally.state) is ItemClass.SETTLED:
+        result.settled_count += tally.count
+        result.settled_oere += tally.amount_oere
+    else:
+        result.follow_up_count += tally.count
+        result.follow_up_oere += tally.amount_oere
+        if result.as_of - tally.on > ONE_YEAR:
+            result.follow_up_older_oere += tally.amount_oere
+        else:
+            result.follow_up_younger_oere += tally.amount_oere
+
+
+def reconcile_tallies(
+    tallies: Iterable[Tally],
+    strays: Iterable[Answer],
+    classify: Callable[[str], ItemClass],
+    *,
+    as_of: dt.date,
+    threshold_oere: int = DEFAULT_THRESHOLD_OERE,
+    tolerance_oere: int = DEFAULT_OERE_TOLERANCE,
+) -> Reconciliation:
+    """:func:`reconcile` from totals the store aggregated: per state and date, how many items
+    were sent and their sum, where every answer carries no amount of its own. ``strays`` are
+    answers about items that were never sent (one difference per key)."""
+    result = Reconciliation(
+        as_of=as_of, threshold_oere=threshold_oere, tolerance_oere=tolerance_oere
+    )
+    for tally in tallies:
+        result.sent_count += tally.count
+        result.sent_oere += tally.amount_oere
+        _tally(result, tally, classify)
+    latest = {stray.key: stray for stray in strays}
+    result.unexplained.extend(
+        _never_sent(key, stray.state, stray.amount_oere or 0) for key, stray in latest.items()
+    )
     return result

@@ -197,15 +197,7 @@ class G68Processor:
                 assert payment is not None, f"line {number} read in the first pass"
                 if payment.is_recall != recalls:
                     continue
-                instruction = PaymentInstruction.from_g68(payment, header, number, straks=straks)
-                yield NewItem(
-                    instruction.business_key,
-                    payment.signed_amount,
-                    seq=number,
-                    fingerprint=instruction.fingerprint,
-                    data=instruction.to_data(),
-                    lookup=None if recalls else instruction.control_key,
-                )
+                yield PaymentInstruction.from_g68(payment, header, number, straks=straks).new_item()
 
 
 class _FirstPass:

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
 from toekgw.formats.g68 import G68Header, G68Payment
-from toekgw.gateway.journal import Lifecycle
+from toekgw.gateway.journal import Lifecycle, NewItem
 
 __all__ = [
     "FAILED_STATES",
@@ -219,6 +219,20 @@ class PaymentInstruction:
             posting_reference=payment.posting_reference,
             texts=tuple(payment.texts),
             straks=straks,
+        )
+
+    def new_item(self) -> NewItem:
+        """The payment as a journal item: its payload, and the typed columns release and
+        status group and sum on (a recall's amount is negative)."""
+        return NewItem(
+            self.business_key,
+            -self.amount_ore if self.recall else self.amount_ore,
+            seq=self.line,
+            fingerprint=self.fingerprint,
+            data=self.to_data(),
+            lookup=None if self.recall else self.control_key,
+            municipality=self.municipality,
+            disposition_date=self.disposition_date,
         )
 
     def to_data(self) -> dict[str, object]:

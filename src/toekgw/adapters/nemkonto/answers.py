@@ -23,7 +23,7 @@ to the error queue (``<reply queue>.BACKOUT``), so nothing is lost.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from toekgw.adapters.g68.payments import HANDLED_STATES
@@ -39,7 +39,7 @@ from toekgw.formats.nemkonto import (
     read_answer,
 )
 from toekgw.gateway.faults import crash_point
-from toekgw.gateway.journal import Item, Journal, Transmission
+from toekgw.gateway.journal import Item, Journal, MemberMove, MemberTotal, Transmission
 from toekgw.gateway.refusals import FailedMessages
 from toekgw.gateway.transport.mq import Message, MessageQueue
 
@@ -263,72 +263,116 @@ def _apply(
         journal.note(tx.id, f"{name} on a bundle already returned: changes nothing")
         summary.unchanged += 1
         return
-    # Only payments on their way: one returned to pending, or not yet marked sent, is not
-    # moved by an answer.
-    members = {
-        i.business_key: i
-        for i in journal.members(tx.id, current_only=True)
-        if RANK.get(i.state, 0) >= RANK["sent"]
-    }
     if answer.answer_type is AnswerType.UNREADABLE:
-        _returned(journal, settings, tx, answer, name, members, summary)
+        _returned(journal, settings, tx, answer, name, summary)
         return
-    # (from state, to state) -> item ids, with a reason per item
-    moves: dict[tuple[str, str], list[int]] = defaultdict(list)
-    reasons: dict[int, str] = {}
-    manual: list[tuple[Item, str, str]] = []
     statuses = answer.payments
     if answer.whole_bundle:
+        # about every payment of the bundle on its way
         state = _WHOLE_BUNDLE[answer.answer_type]
         statuses = tuple(
-            PaymentStatus(key, state, answer.error_code, answer.error_text) for key in members
+            PaymentStatus(i.business_key, state, answer.error_code, answer.error_text)
+            for i in journal.members(tx.id, current_only=True, states=_ON_THEIR_WAY)
         )
     elif answer.answer_type is AnswerType.RECEIVED:
-        for member in members.values():
-            if RANK[member.state] < RANK["received"]:
-                moves[(member.state, "received")].append(member.id)
-                reasons[member.id] = f"{name}: NemKonto received the bundle"
-            else:
-                summary.unchanged += 1
+        # Only payments on their way: one returned to pending, or not yet marked sent, is not
+        # moved by an answer.
+        on_their_way = sum(
+            t.count for t in _current_totals(journal, settings, tx) if t.state in _ON_THEIR_WAY
+        )
+        moved = journal.move_members(
+            tx.id, "sent", "received", reason=f"{name}: NemKonto received the bundle"
+        )
+        if moved:
+            summary.moved["received"] = summary.moved.get("received", 0) + moved
+        summary.unchanged += on_their_way - moved
+    manual: dict[str, str] = {}  # payment id -> why, for those that go to manual handling
+    result = journal.apply_member_moves(
+        tx.id,
+        _member_moves(answer.answer_type, statuses, name, manual),
+        eligible=_ON_THEIR_WAY,
+        sources=_SOURCES,
+        report=MANUAL_STATES,
+    )
+    unknown = set(result.unknown)
     for status in statuses:
         target = _TARGET.get((answer.answer_type, status.status))
-        item = members.get(status.payment_id)
-        if item is None or target is None:
-            why = "is not in the bundle" if item is None else f"cannot be {status.status.value}"
+        if target is None:
+            item = journal.member(tx.id, status.payment_id)
+            known = item is not None and item.carrier_id == tx.id and item.state in _ON_THEIR_WAY
+            why = f"cannot be {status.status.value}" if known else "is not in the bundle"
             _stray(journal, settings, tx, name, status.payment_id, why)
-            continue
-        if RANK.get(item.state, 9) >= RANK[target]:
-            summary.unchanged += 1  # already there or further along: a duplicate or a late one
+        elif status.payment_id in unknown:
+            _stray(journal, settings, tx, name, status.payment_id, "is not in the bundle")
+    for target, count in result.moved.items():
+        summary.moved[target] = summary.moved.get(target, 0) + count
+    summary.unchanged += result.unchanged
+    for item, _reason in result.reported:
+        _manual(journal, settings, tx, name, item, manual[item.business_key])
+        summary.manual += 1
+    _advance_bundle(journal, settings, tx, answer, name)
+
+
+# Payments an answer may move: those sent, and not yet in a final state.
+_ON_THEIR_WAY = frozenset(s for s, r in RANK.items() if r >= RANK["sent"])
+# target state -> the states a payment may reach it from (an answer never moves one back)
+_SOURCES = {
+    target: frozenset(s for s in _ON_THEIR_WAY if RANK[s] < RANK[target])
+    for target in set(_TARGET.values())
+}
+
+
+def _member_moves(
+    answer_type: AnswerType,
+    statuses: Iterable[PaymentStatus],
+    name: str,
+    manual: dict[str, str],
+) -> Iterator[MemberMove]:
+    for status in statuses:
+        target = _TARGET.get((answer_type, status.status))
+        if target is None:
             continue
         code = f" {status.error_code}" if status.error_code else ""
         text = f": {status.error_text}" if status.error_text else ""
-        moves[(item.state, target)].append(item.id)
-        reasons[item.id] = f"{name}: {status.status.value}{code}{text}"
+        why = f"{status.status.value}{code}{text}"
         if target in MANUAL_STATES:
-            manual.append((item, target, f"{status.status.value}{code}{text}"))
-    for (source, target), ids in moves.items():
-        moved = journal.set_items_state(ids, source, target, reason=reasons)
-        summary.moved[target] = summary.moved.get(target, 0) + len(moved)
-    for item, target, why in manual:
-        journal.add_error(
-            counterpart=settings.counterpart,
-            subject=MANUAL_SUBJECT,
-            transmission_id=tx.id,
-            business_key=item.business_key,
-            findings=[
-                Finding(
-                    f"nemkonto.payment.{target}",
-                    Severity.ERROR,
-                    f"payment {item.business_key} of {item.amount_ore} øre in bundle {tx.ref}: "
-                    f"{name} says {why}; handle it by hand (pay again, cash voucher or the "
-                    "municipality's own account): it is not sent again by itself",
-                    field="PaymentId",
-                    found=item.business_key,
-                )
-            ],
+            manual.setdefault(status.payment_id, why)
+        yield MemberMove(status.payment_id, target, f"{name}: {why}")
+
+
+def _manual(
+    journal: Journal, settings: FlowSettings, tx: Transmission, name: str, item: Item, why: str
+) -> None:
+    target = item.state
+    journal.add_error(
+        counterpart=settings.counterpart,
+        subject=MANUAL_SUBJECT,
+        transmission_id=tx.id,
+        business_key=item.business_key,
+        findings=[
+            Finding(
+                f"nemkonto.payment.{target}",
+                Severity.ERROR,
+                f"payment {item.business_key} of {item.amount_ore} øre in bundle {tx.ref}: "
+                f"{name} says {why}; handle it by hand (pay again, cash voucher or the "
+                "municipality's own account): it is not sent again by itself",
+                field="PaymentId",
+                found=item.business_key,
+            )
+        ],
+    )
+
+
+def _current_totals(
+    journal: Journal, settings: FlowSettings, tx: Transmission
+) -> list[MemberTotal]:
+    return [
+        t
+        for t in journal.member_totals(
+            settings.counterpart, BUNDLE_KIND.name, transmission_id=tx.id
         )
-        summary.manual += 1
-    _advance_bundle(journal, tx, answer, name)
+        if t.current
+    ]
 
 
 def _returned(
@@ -337,7 +381,6 @@ def _returned(
     tx: Transmission,
     answer: BundleAnswer,
     name: str,
-    members: dict[str, Item],
     summary: AnswerSummary,
 ) -> None:
     if tx.state not in ("sent", "received"):
@@ -345,8 +388,8 @@ def _returned(
         summary.unchanged += 1
         return
     why = f"{answer.error_code or '-'}: {answer.error_text or 'the bundle could not be read'}"
-    moved = journal.set_items_state(
-        [i.id for i in members.values()],
+    moved = journal.move_members(
+        tx.id,
         "sent",
         "pending",
         reason=f"{name}: NemKonto could not read bundle {tx.ref}; pending again",
@@ -361,13 +404,13 @@ def _returned(
             Finding(
                 "nemkonto.bundle.unreadable",
                 Severity.ERROR,
-                f"NemKonto could not read bundle {tx.ref} ({why}); its {len(moved)} payments "
+                f"NemKonto could not read bundle {tx.ref} ({why}); its {moved} payments "
                 "are pending again and go in a new bundle at the next release",
                 found=answer.error_code,
             )
         ],
     )
-    summary.moved["pending"] = summary.moved.get("pending", 0) + len(moved)
+    summary.moved["pending"] = summary.moved.get("pending", 0) + moved
     summary.returned_bundles.append(tx.ref)
 
 
@@ -396,11 +439,13 @@ def _stray(
     )
 
 
-def _advance_bundle(journal: Journal, tx: Transmission, answer: BundleAnswer, name: str) -> None:
+def _advance_bundle(
+    journal: Journal, settings: FlowSettings, tx: Transmission, answer: BundleAnswer, name: str
+) -> None:
     current = journal.get_transmission(tx.id)
     if current.state not in _BUNDLERANK:
         return
-    states = [i.state for i in journal.members(tx.id, current_only=True)]
+    states = [t.state for t in _current_totals(journal, settings, tx)]
     if states and all(s in FINAL_PAYMENT_STATES for s in states):
         target = "settled"
     elif answer.answer_type is AnswerType.RECEIVED:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from toekgw.formats.nemkonto import (
@@ -22,7 +22,7 @@ from toekgw.formats.nemkonto import (
     bundle_overhead,
     payment_fragment,
 )
-from toekgw.gateway.chunking import chunk_items
+from toekgw.gateway.chunking import Chunk, chunk_items, chunk_sorted
 from toekgw.gateway.errors import UsageError
 
 __all__ = [
@@ -33,6 +33,7 @@ __all__ = [
     "ReleasedPayment",
     "attempt_namespace",
     "make_bundles",
+    "stream_bundles",
 ]
 
 BUNDLE_NAMESPACE = uuid.UUID("5b0f3f8e-2d7a-5c1e-9a55-6e656d6b6f6e")
@@ -97,27 +98,65 @@ def make_bundles(
     chunks = chunk_items(
         items,
         group_key=_group,
-        item_key=lambda p: p.order.payment_id,
+        item_key=_payment_id,
         max_count=max_payments,
         max_bytes=max_bytes,
-        size_of=lambda p: len(payment_fragment(p.order).encode("utf-8")),
+        size_of=_size,
         overhead=bundle_overhead(),
         namespace=namespace,
     )
-    bundles = []
+    return [_bundle(chunk, authorities, created_at) for chunk in chunks]
+
+
+def stream_bundles(
+    payments: Iterable[ReleasedPayment],
+    authorities: Mapping[str, Authority],
+    *,
+    created_at: dt.datetime,
+    max_payments: int = DEFAULT_MAX_PAYMENTS,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    namespace: uuid.UUID = BUNDLE_NAMESPACE,
+) -> Iterator[PaymentBundle]:
+    """The bundles :func:`make_bundles` makes, one at a time, of payments that come ordered by
+    municipality, disposition date and payment id (as the journal streams them): memory
+    holds one open bundle per debtor account of the municipality and date. A bundle is given
+    when it is full, the last ones of a municipality and date at its end (with one account,
+    in :func:`make_bundles`' order). Every municipality must have its authority."""
+    chunks = chunk_sorted(
+        payments,
+        segment_key=lambda p: (p.municipality, p.disposition_date),
+        group_key=_group,
+        item_key=_payment_id,
+        max_count=max_payments,
+        max_bytes=max_bytes,
+        size_of=_size,
+        overhead=bundle_overhead(),
+        namespace=namespace,
+    )
     for chunk in chunks:
-        first = chunk.items[0]
-        authority = authorities[first.municipality]
-        bundles.append(
-            PaymentBundle(
-                bundle_id=chunk.chunk_id,
-                created_at=created_at,
-                authority_cvr=authority.cvr,
-                agreement_number=authority.agreement_number,
-                payment_information_id="PI" + chunk.chunk_id.replace("-", ""),
-                disposition_date=first.disposition_date,
-                debtor_account=first.debtor_account or authority.debtor_account,
-                payments=tuple(p.order for p in chunk.items),
-            )
-        )
-    return bundles
+        yield _bundle(chunk, authorities, created_at)
+
+
+def _payment_id(p: ReleasedPayment) -> str:
+    return p.order.payment_id
+
+
+def _size(p: ReleasedPayment) -> int:
+    return len(payment_fragment(p.order).encode("utf-8"))
+
+
+def _bundle(
+    chunk: Chunk[ReleasedPayment], authorities: Mapping[str, Authority], created_at: dt.datetime
+) -> PaymentBundle:
+    first = chunk.items[0]
+    authority = authorities[first.municipality]
+    return PaymentBundle(
+        bundle_id=chunk.chunk_id,
+        created_at=created_at,
+        authority_cvr=authority.cvr,
+        agreement_number=authority.agreement_number,
+        payment_information_id="PI" + chunk.chunk_id.replace("-", ""),
+        disposition_date=first.disposition_date,
+        debtor_account=first.debtor_account or authority.debtor_account,
+        payments=tuple(p.order for p in chunk.items),
+    )

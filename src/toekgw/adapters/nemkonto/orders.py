@@ -62,11 +62,20 @@ def recipient_key(instr: PaymentInstruction) -> str:
     return f"{kind.value}:{instr.beneficiary[-width:]}"
 
 
+# Whitespace textwrap rewrites; a text free of it that fits one line is what wrap() returns.
+_REFLOWED = frozenset("\t\n\x0b\x0c\r")
+
+
 def _notification(texts: tuple[str, ...]) -> tuple[str, ...]:
     lines: list[str] = []
     for text in texts:
-        if text.strip():
-            lines.extend(textwrap.wrap(text.strip(), NOTIFICATION_WIDTH))
+        line = text.strip()
+        if not line:
+            continue
+        if len(line) <= NOTIFICATION_WIDTH and _REFLOWED.isdisjoint(line):
+            lines.append(line)  # the usual case, without textwrap's cost per payment
+        else:
+            lines.extend(textwrap.wrap(line, NOTIFICATION_WIDTH))
     return tuple(lines[:NOTIFICATION_LINES])
 
 

@@ -26,16 +26,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from rich.table import Table
 
 from toekgw.adapters.nemkonto.answers import ACCEPTED_STATES, STRAY_SUBJECT
 from toekgw.adapters.nemkonto.settings import BUNDLE_KIND, FlowSettings
-from toekgw.gateway.journal import Item, JournalReader, Transmission
+from toekgw.gateway.journal import Item, JournalReader, MemberTotal, Transmission
 from toekgw.gateway.money import kroner
-from toekgw.gateway.reconcile import Answer, Expected, ItemClass, Reconciliation, reconcile
+from toekgw.gateway.reconcile import Answer, ItemClass, Reconciliation, Tally, reconcile_tallies
 
 __all__ = [
     "COLUMNS",
@@ -110,7 +110,7 @@ class ReconciliationRow:
     sums: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COLUMNS, 0))
     reconciliation: Reconciliation | None = None
 
-    def add(self, state: str, amount: int) -> None:
+    def add(self, state: str, amount: int, count: int = 1) -> None:
         columns = ["sent"]
         if state == "returned":
             columns.append("returned")
@@ -127,7 +127,7 @@ class ReconciliationRow:
         if state == "at-bank":
             columns.append("at_bank")
         for c in columns:
-            self.counts[c] += 1
+            self.counts[c] += count
             self.sums[c] += amount
 
     @property
@@ -225,13 +225,16 @@ def overdue_payments(
     for tx in _bundles(journal, settings):
         if tx.state in ("prepared", "settled", "returned"):
             continue
-        for item in journal.members(tx.id, current_only=True):
+        for item in journal.members(tx.id, current_only=True, states=_AWAITING):
             deadline = _deadline(tx, item, settings.overdue)
             if deadline is not None and now > deadline:
                 found.append(
                     OverduePayment(tx.ref, item.business_key, item.state, item.amount_ore, deadline)
                 )
     return found
+
+
+_AWAITING = ("sent", "received", "accepted")  # an answer about them is still to come
 
 
 def reconcile_bundles(
@@ -241,72 +244,123 @@ def reconcile_bundles(
     *,
     now: dt.datetime | None = None,
 ) -> BundleReconciliation:
-    """Reconcile every bundle, every disposition date and the whole, as of ``as_of``."""
+    """Reconcile every bundle, every disposition date and the whole, as of ``as_of``: from
+    the journal's totals per bundle and state; only the payments that are not settled are
+    read one by one (to list them)."""
     now = now or dt.datetime.now(dt.UTC)
     overdue = {(o.bundle_id, o.payment) for o in overdue_payments(journal, settings, now)}
     stray_by_bundle: dict[int, list[str]] = defaultdict(list)
     for e in journal.errors(counterpart=settings.counterpart):
         if e.subject == STRAY_SUBJECT and e.transmission_id is not None and e.business_key:
             stray_by_bundle[e.transmission_id].append(e.business_key)
+    totals: dict[int, list[MemberTotal]] = defaultdict(list)
+    for t in journal.member_totals(settings.counterpart, BUNDLE_KIND.name):
+        totals[t.transmission_id].append(t)
+    bundles = _bundles(journal, settings)
     rows: list[ReconciliationRow] = []
-    by_date: dict[dt.date, ReconciliationRow] = {}
-    date_items: dict[dt.date, list[tuple[Item, str]]] = defaultdict(list)
+    date_tallies: dict[dt.date, list[Tally]] = defaultdict(list)
     differences: list[Difference] = []
     unexplained: list[str] = []
-    all_items: list[tuple[Item, str, dt.date]] = []
-    for tx in _bundles(journal, settings):
+    for tx in bundles:
         day = dt.date.fromisoformat(str(tx.meta["disposition_date"]))
         row = ReconciliationRow(day, str(tx.meta.get("municipality")), tx.ref, tx.state)
-        members: list[tuple[Item, str]] = []
         if tx.state == "returned":
-            members = [(i, "returned") for i in journal.members(tx.id)]
+            tallies = [Tally("returned", t.count, t.total_ore, day) for t in totals[tx.id]]
         else:
-            members = [(i, i.state) for i in journal.members(tx.id, current_only=True)]
-            date_items[day].extend(members)
-            all_items.extend((i, s, day) for i, s in members)
-        for item, state in members:
-            row.add(state, item.amount_ore)
-            if state not in SETTLED and state != "returned":
-                late = (tx.ref, item.business_key) in overdue
-                reason = _EXPLAIN.get(state, state) + ("; OVERDUE" if late else "")
-                differences.append(
-                    Difference(tx.ref, item.business_key, state, item.amount_ore, reason, late)
-                )
+            tallies = [
+                Tally(t.state, t.count, t.total_ore, day) for t in totals[tx.id] if t.current
+            ]
+            date_tallies[day].extend(tallies)
+            differences.extend(_differences(journal, tx, tallies, overdue))
+        for tally in tallies:
+            row.add(tally.state, tally.amount_oere, tally.count)
         strays = stray_by_bundle.get(tx.id, [])
-        row.reconciliation = _reconcile(members, day, as_of, strays)
+        row.reconciliation = _reconcile(tallies, strays, _carried(journal, tx, strays, day), as_of)
         unexplained.extend(f"bundle {tx.ref}: answer about payment {k}, not in it" for k in strays)
         rows.append(row)
-    for day in sorted(date_items):
+    by_date = []
+    for day in sorted(date_tallies):
         drow = ReconciliationRow(day, None, None, None)
-        for item, state in date_items[day]:
-            drow.add(state, item.amount_ore)
-        drow.reconciliation = _reconcile(date_items[day], day, as_of, [])
-        by_date[day] = drow
+        for tally in date_tallies[day]:
+            drow.add(tally.state, tally.amount_oere, tally.count)
+        drow.reconciliation = _reconcile(date_tallies[day], [], {}, as_of)
+        by_date.append(drow)
     total = ReconciliationRow(None, None, None, None)
-    for item, state, _day in all_items:
-        total.add(state, item.amount_ore)
+    all_tallies = [t for day in sorted(date_tallies) for t in date_tallies[day]]
+    for tally in all_tallies:
+        total.add(tally.state, tally.amount_oere, tally.count)
     strays_all = [k for keys in stray_by_bundle.values() for k in keys]
-    total.reconciliation = reconcile(
-        (Expected(i.business_key, i.amount_ore, d) for i, _s, d in all_items),
-        [
-            *(Answer(i.business_key, s) for i, s, _d in all_items),
-            *(Answer(k, "stray") for k in strays_all),
-        ],
-        _classify,
-        as_of=as_of,
-    )
-    return BundleReconciliation(
-        as_of, rows, [by_date[d] for d in sorted(by_date)], total, differences, unexplained
-    )
+    carried = _carried_anywhere(journal, bundles, strays_all)
+    total.reconciliation = _reconcile(all_tallies, strays_all, carried, as_of)
+    return BundleReconciliation(as_of, rows, by_date, total, differences, unexplained)
+
+
+def _differences(
+    journal: JournalReader,
+    tx: Transmission,
+    tallies: list[Tally],
+    overdue: set[tuple[str, str]],
+) -> Iterator[Difference]:
+    """Every payment of the bundle that is not settled, with why."""
+    unsettled = {t.state for t in tallies} - SETTLED
+    if not unsettled:
+        return
+    for item in journal.members(tx.id, current_only=True, states=unsettled):
+        late = (tx.ref, item.business_key) in overdue
+        reason = _EXPLAIN.get(item.state, item.state) + ("; OVERDUE" if late else "")
+        yield Difference(tx.ref, item.business_key, item.state, item.amount_ore, reason, late)
+
+
+def _carried(
+    journal: JournalReader, tx: Transmission, keys: list[str], day: dt.date
+) -> dict[str, Tally]:
+    """The stray keys that name a payment this bundle's reconciliation counts."""
+    found = {}
+    for key in dict.fromkeys(keys):
+        item = journal.member(tx.id, key)
+        if item is None:
+            continue
+        if tx.state == "returned":
+            found[key] = Tally("returned", 1, item.amount_ore, day)
+        elif item.carrier_id == tx.id:
+            found[key] = Tally(item.state, 1, item.amount_ore, day)
+    return found
+
+
+def _carried_anywhere(
+    journal: JournalReader, bundles: list[Transmission], keys: list[str]
+) -> dict[str, Tally]:
+    """The stray keys that a bundle not returned carries now, as tallies on its date."""
+    live = {
+        tx.id: dt.date.fromisoformat(str(tx.meta["disposition_date"]))
+        for tx in bundles
+        if tx.state != "returned"
+    }
+    found = {}
+    for key in dict.fromkeys(keys):
+        for item in journal.find_items(key):
+            if item.carrier_id in live:
+                found[key] = Tally(item.state, 1, item.amount_ore, live[item.carrier_id])
+    return found
 
 
 def _reconcile(
-    members: Iterable[tuple[Item, str]], day: dt.date, as_of: dt.date, strays: list[str]
+    tallies: list[Tally], strays: list[str], carried: dict[str, Tally], as_of: dt.date
 ) -> Reconciliation:
-    members = list(members)
-    return reconcile(
-        (Expected(i.business_key, i.amount_ore, day) for i, _s in members),
-        [*(Answer(i.business_key, s) for i, s in members), *(Answer(k, "stray") for k in strays)],
+    """A stray answer about a payment that is counted here overrides that payment's state
+    (the last answer wins); any other stray answer is an unexplained difference."""
+    sums: dict[tuple[str, dt.date], list[int]] = {}
+    for tally, sign in (
+        *((t, 1) for t in tallies),
+        *((t, -1) for t in carried.values()),
+        *((Tally("stray", 1, t.amount_oere, t.on), 1) for t in carried.values()),
+    ):
+        acc = sums.setdefault((tally.state, tally.on), [0, 0])
+        acc[0] += sign * tally.count
+        acc[1] += sign * tally.amount_oere
+    return reconcile_tallies(
+        [Tally(state, n, oere, on) for (state, on), (n, oere) in sums.items() if n],
+        [Answer(k, "stray") for k in strays if k not in carried],
         _classify,
         as_of=as_of,
     )

@@ -12,7 +12,9 @@ In one durable journal transaction:
 3. pending payments that are due (straks, or from ``banking_days_before`` banking days before
    their disposition date) are bundled per municipality and disposition date, each bundle is
    journaled (``prepared``, with its members, its SHA-256 and everything needed to build it
-   again byte for byte), and the payments move to ``released``.
+   again byte for byte), and the payments move to ``released``. The journal streams the
+   pending payments in bundle order and each bundle is journaled as soon as it is full, so
+   memory holds one bundle however many payments the month has.
 
 Nothing is put on a queue here: :func:`toekgw.adapters.nemkonto.send.send_bundles` does that.
 A crash before the commit leaves everything as it was, and a re-run makes the same bundles with the
@@ -24,12 +26,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
-from collections import defaultdict
+import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from toekgw.adapters.g68.payments import FOLLOW_UP_KIND, PAYMENT_ITEM, PaymentInstruction
-from toekgw.adapters.nemkonto.bundling import ReleasedPayment, attempt_namespace, make_bundles
+from toekgw.adapters.nemkonto.bundling import ReleasedPayment, attempt_namespace, stream_bundles
 from toekgw.adapters.nemkonto.orders import instruction_of, payment_order, recipient_key
 from toekgw.adapters.nemkonto.settings import BLOCKS_KIND, BUNDLE_KIND, FlowSettings
 from toekgw.adapters.tok.kinds import TOK_PAYMENTS
@@ -145,32 +148,29 @@ def release(
     controls: ReleaseControls | None = None,
 ) -> ReleaseResult:
     """Apply recalls and blocks, then the payment ``controls`` (holds, limits, accounts), then
-    bundle and journal every payment due on ``today``."""
+    bundle and journal every payment due on ``today``: the pending payments are streamed from
+    the journal in bundle order, and each bundle is journaled as soon as it is full."""
     created_at = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(microsecond=0)
     define_kinds(journal, settings)
     result = ReleaseResult(today)
+    # G68's payments, their follow-ups, and those ordered over TØK's payments interface.
+    kinds = (settings.payment_kind, FOLLOW_UP_KIND, TOK_PAYMENTS)
     with journal.transaction(durable=True):
         _apply_recalls(journal, settings, result)
-        pending = _apply_blocks(journal, settings, result)
-        if controls is not None:
-            pending, result.held = controls.hold(journal, pending, today)
-        due: list[tuple[Item, PaymentInstruction]] = []
-        for item, instr in pending:
-            date = instr.disposition_date or today
-            if not settings.calendar.is_due_for_release(
-                date,
-                today,
-                banking_days_before=settings.banking_days_before,
-                immediate=instr.straks,
+        _apply_blocks(journal, settings, kinds, today, controls, result)
+        # payment id -> item id and municipality, for the bundles being filled
+        item_of: dict[str, tuple[int, str]] = {}
+        due = _due(journal, settings, kinds, today, controls, item_of, result)
+        for attempt, payments in itertools.groupby(due, key=lambda d: d[0]):
+            for bundle in stream_bundles(
+                (p for _, p in payments),
+                settings.authorities,
+                created_at=created_at,
+                max_payments=settings.max_payments,
+                max_bytes=settings.max_bytes,
+                namespace=attempt_namespace(attempt),
             ):
-                result.waiting += 1
-            elif instr.municipality not in settings.authorities:
-                result.no_agreement[instr.municipality] = (
-                    result.no_agreement.get(instr.municipality, 0) + 1
-                )
-            else:
-                due.append((item, instr))
-        _bundle(journal, settings, due, today, created_at, result, controls)
+                _journal_bundle(journal, settings, bundle, attempt, item_of, result)
     return result
 
 
@@ -234,11 +234,16 @@ def _blocks_ref(settings: FlowSettings) -> str:
 
 
 def _apply_blocks(
-    journal: Journal, settings: FlowSettings, result: ReleaseResult
-) -> list[tuple[Item, PaymentInstruction]]:
+    journal: Journal,
+    settings: FlowSettings,
+    kinds: tuple[str, ...],
+    today: dt.date,
+    controls: ReleaseControls | None,
+    result: ReleaseResult,
+) -> None:
+    """Lift and apply recipient blocks, then run the payment controls over what is pending,
+    oldest first, a page at a time."""
     blocked = active_blocks(journal, settings)
-    # G68's payments, their follow-ups, and those ordered over TØK's payments interface.
-    kinds = (settings.payment_kind, FOLLOW_UP_KIND, TOK_PAYMENTS)
     lifted = [
         i.id
         for kind in kinds
@@ -248,86 +253,78 @@ def _apply_blocks(
     result.unblocked = len(
         journal.set_items_state(lifted, "blocked", "pending", reason="the recipient's block lifted")
     )
-    pending: list[tuple[Item, PaymentInstruction]] = []
+    if not blocked and controls is None:
+        return
     hold: list[int] = []
-    for item in (i for kind in kinds for i in journal.items_of_kind(kind, "pending")):
-        instr = instruction_of(item)
-        if blocked and recipient_key(instr) in blocked:
-            hold.append(item.id)
-        else:
-            pending.append((item, instr))
+    pending = (i for kind in kinds for i in journal.items_of_kind(kind, "pending"))
+    while page := list(itertools.islice(pending, _PAGE)):
+        free: Pending = []
+        for item in page:
+            instr = instruction_of(item)
+            if blocked and recipient_key(instr) in blocked:
+                hold.append(item.id)
+            else:
+                free.append((item, instr))
+        if controls is not None:
+            _, held = controls.hold(journal, free, today)
+            for state, count in held.items():
+                result.held[state] = result.held.get(state, 0) + count
     result.blocked = len(
         journal.set_items_state(hold, "pending", "blocked", reason="the recipient is blocked")
     )
-    return pending
 
 
-def _bundle(
+_PAGE = 2_000
+
+
+def _due(
     journal: Journal,
     settings: FlowSettings,
-    due: list[tuple[Item, PaymentInstruction]],
+    kinds: tuple[str, ...],
     today: dt.date,
-    created_at: dt.datetime,
-    result: ReleaseResult,
     controls: ReleaseControls | None,
-) -> None:
-    if not due:
-        return
-    # A payment whose earlier bundle NemKonto could not read is bundled under a new id.
-    attempts = journal.memberships(item.id for item, _ in due)
-    by_attempt: dict[int, list[ReleasedPayment]] = defaultdict(list)
-    item_of: dict[str, Item] = {}
-    for item, instr in due:
-        authority = settings.authorities[instr.municipality]
-        date = max(instr.disposition_date or today, today)
-        account = controls.debtor_account(instr) if controls is not None else None
-        by_attempt[len(attempts.get(item.id, []))].append(
-            ReleasedPayment(instr.municipality, date, payment_order(instr, authority), account)
-        )
-        item_of[instr.business_key] = item
-    reasons: dict[int, str] = {}
-    for attempt in sorted(by_attempt):
-        bundles = make_bundles(
-            by_attempt[attempt],
-            settings.authorities,
-            created_at=created_at,
-            max_payments=settings.max_payments,
-            max_bytes=settings.max_bytes,
-            namespace=attempt_namespace(attempt),
-        )
-        municipality_of = {p.order.payment_id: p.municipality for p in by_attempt[attempt]}
-        for bundle in bundles:
-            municipality = municipality_of[bundle.payments[0].payment_id]
-            tid = _journal_bundle(journal, settings, bundle, municipality, attempt)
-            journal.add_members(
-                tid, ((item_of[p.payment_id].id, p.payment_id) for p in bundle.payments)
+    item_of: dict[str, tuple[int, str]],
+    result: ReleaseResult,
+) -> Iterator[tuple[int, ReleasedPayment]]:
+    """``(attempt, payment)`` for each pending payment due today, in bundle order; those
+    waiting and those without an agreement are counted."""
+    due_on: dict[tuple[dt.date, bool], bool] = {}
+    for attempt, item in journal.items_to_carry(kinds, "pending", floor=today):
+        instr = instruction_of(item)
+        date = instr.disposition_date or today
+        key = (date, instr.straks)
+        if key not in due_on:
+            due_on[key] = settings.calendar.is_due_for_release(
+                date,
+                today,
+                banking_days_before=settings.banking_days_before,
+                immediate=instr.straks,
             )
-            for p in bundle.payments:
-                reasons[item_of[p.payment_id].id] = (
-                    f"released in NemKonto bundle {bundle.bundle_id}"
-                )
-            result.bundles.append(
-                PreparedBundle(
-                    tid,
-                    bundle.bundle_id,
-                    municipality,
-                    bundle.disposition_date,
-                    bundle.number_of_payments,
-                    bundle.control_sum_ore,
-                )
+        if not due_on[key]:
+            result.waiting += 1
+        elif instr.municipality not in settings.authorities:
+            result.no_agreement[instr.municipality] = (
+                result.no_agreement.get(instr.municipality, 0) + 1
             )
-            result.released += bundle.number_of_payments
-            result.released_ore += bundle.control_sum_ore
-    journal.set_items_state(list(reasons), "pending", "released", reason=reasons)
+        else:
+            authority = settings.authorities[instr.municipality]
+            account = controls.debtor_account(instr) if controls is not None else None
+            item_of[instr.business_key] = (item.id, instr.municipality)
+            order = payment_order(instr, authority)
+            yield attempt, ReleasedPayment(instr.municipality, max(date, today), order, account)
 
 
 def _journal_bundle(
     journal: Journal,
     settings: FlowSettings,
     bundle: PaymentBundle,
-    municipality: str,
     attempt: int,
-) -> int:
+    item_of: dict[str, tuple[int, str]],
+    result: ReleaseResult,
+) -> None:
+    """Journal one bundle (``prepared``, with its SHA-256 and everything needed to build it
+    again byte for byte), make its payments its members and move them to ``released``."""
+    municipality = item_of[bundle.payments[0].payment_id][1]
     body = build_bundle(bundle)
     tx = journal.create_transmission(
         NewTransmission(
@@ -358,4 +355,21 @@ def _journal_bundle(
             ),
         )
     )
-    return tx.id
+    journal.add_members(
+        tx.id, ((item_of.pop(p.payment_id)[0], p.payment_id) for p in bundle.payments)
+    )
+    journal.move_members(
+        tx.id, "pending", "released", reason=f"released in NemKonto bundle {bundle.bundle_id}"
+    )
+    result.bundles.append(
+        PreparedBundle(
+            tx.id,
+            bundle.bundle_id,
+            municipality,
+            bundle.disposition_date,
+            bundle.number_of_payments,
+            bundle.control_sum_ore,
+        )
+    )
+    result.released += bundle.number_of_payments
+    result.released_ore += bundle.control_sum_ore

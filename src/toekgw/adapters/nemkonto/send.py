@@ -67,11 +67,8 @@ def mark_sent(journal: Journal, tx: Transmission, reason: str, *, at: str | None
             reason="send time recorded",
             meta={"sent_at": at or dt.datetime.now(dt.UTC).isoformat()},
         )
-        journal.set_items_state(
-            [i.id for i in journal.members(tx.id)],
-            "released",
-            "sent",
-            reason=f"in NemKonto bundle {tx.ref} on the request queue",
+        journal.move_members(
+            tx.id, "released", "sent", reason=f"in NemKonto bundle {tx.ref} on the request queue"
         )
 
 

@@ -311,7 +311,15 @@ class PaymentDesk:
         tx = follow_up_transmission(self.journal, item.counterpart)
         self.journal.add_items(
             tx.id,
-            [NewItem(key, new.amount_ore, data=new.to_data())],
+            [
+                NewItem(
+                    key,
+                    new.amount_ore,
+                    data=new.to_data(),
+                    municipality=new.municipality,
+                    disposition_date=new.disposition_date,
+                )
+            ],
             state="pending",
             reason=self._why("follow-up", f"pays {item.business_key} again"),
         )

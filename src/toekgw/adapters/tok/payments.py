@@ -88,6 +88,8 @@ def new_payment(instruction: PaymentInstruction, *, seq: int = 1) -> NewItem:
         fingerprint=instruction.fingerprint,
         data=instruction.to_data(),
         lookup=instruction.control_key,
+        municipality=instruction.municipality,
+        disposition_date=instruction.disposition_date,
     )
 
 

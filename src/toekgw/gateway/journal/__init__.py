@@ -26,9 +26,13 @@ from toekgw.gateway.journal.model import (
     JournalError,
     KindSpec,
     Lifecycle,
+    MemberMove,
+    MemberMoves,
+    MemberTotal,
     NewItem,
     NewTransmission,
     StateError,
+    StateTotal,
     Transmission,
 )
 from toekgw.gateway.journal.sqlite import SqliteJournal
@@ -51,10 +55,14 @@ __all__ = [
     "JournalReader",
     "KindSpec",
     "Lifecycle",
+    "MemberMove",
+    "MemberMoves",
+    "MemberTotal",
     "NewItem",
     "NewTransmission",
     "SqliteJournal",
     "StateError",
+    "StateTotal",
     "Transmission",
     "open_journal",
 ]

@@ -9,6 +9,7 @@ lifecycle, moved in bulk per transmission or one by one, every move an event.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -27,6 +28,7 @@ from toekgw.gateway.journal.model import (
     JournalError,
     NewItem,
     StateError,
+    StateTotal,
     Transmission,
 )
 
@@ -36,7 +38,8 @@ BATCH = 10_000
 
 ITEM_COLUMNS = (
     "i.id, i.transmission_id, i.counterpart, i.business_key, i.amount_ore, i.seq, "
-    "i.fingerprint, i.state, e.at, i.updated_at, i.data, i.lookup"
+    "i.fingerprint, i.state, e.at, i.updated_at, i.data, i.lookup, i.municipality, "
+    "i.disposition_date, i.carrier_id"
 )
 
 
@@ -55,6 +58,9 @@ def item_from_row(row: Sequence[Any]) -> Item:
         updated_at=row[9],
         data=json.loads(data) if data is not None else None,
         lookup=row[11],
+        municipality=row[12],
+        disposition_date=dt.date.fromisoformat(row[13]) if row[13] is not None else None,
+        carrier_id=row[14],
     )
 
 
@@ -101,14 +107,17 @@ class Items(Transmissions):
                     stamp,
                     None if it.data is None else json.dumps(it.data, ensure_ascii=False),
                     it.lookup,
+                    it.municipality,
+                    None if it.disposition_date is None else it.disposition_date.isoformat(),
                 )
                 for it in islice(iterator, BATCH)
             ]:
                 try:
                     db.executemany(
                         "INSERT INTO items(transmission_id, counterpart, business_key, amount_ore, "
-                        "seq, fingerprint, state, created_event, updated_at, data, lookup) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        "seq, fingerprint, state, created_event, updated_at, data, lookup, "
+                        "municipality, disposition_date) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         batch,
                     )
                 except sqlite3.IntegrityError as exc:
@@ -363,13 +372,25 @@ class Items(Transmissions):
                 moved.extend(r[0] for r in rows)
         return moved
 
-    def items_of_kind(self, kind: str, state: str) -> Iterator[Item]:
-        """Every item in ``state`` of every transmission of ``kind``, oldest first."""
+    def state_totals(self, kind: str) -> list[StateTotal]:
         rows = self._db.execute(
+            "SELECT i.state, count(*), sum(i.amount_ore) FROM items i "
+            "JOIN transmissions t ON t.id = i.transmission_id WHERE t.kind = ? "
+            "GROUP BY i.state ORDER BY i.state",
+            (kind,),
+        ).fetchall()
+        return [StateTotal(*r) for r in rows]
+
+    def items_of_kind(self, kind: str, state: str) -> Iterator[Item]:
+        """Every item in ``state`` of every transmission of ``kind``, oldest first, read a page
+        at a time (an item moved out of ``state`` before its page is read is left out)."""
+        last = 0
+        while rows := self._db.execute(
             f"SELECT {ITEM_COLUMNS} FROM items i JOIN events e ON e.id = i.created_event "
             "JOIN transmissions t ON t.id = i.transmission_id "
-            "WHERE t.kind = ? AND i.state = ? ORDER BY i.id",
-            (kind, state),
-        ).fetchall()
-        for row in rows:
-            yield item_from_row(row)
+            "WHERE t.kind = ? AND i.state = ? AND i.id > ? ORDER BY i.id LIMIT ?",
+            (kind, state, last, BATCH),
+        ).fetchall():
+            last = rows[-1][0]
+            for row in rows:
+                yield item_from_row(row)

@@ -8,17 +8,42 @@ which transmissions carried an item and which one carries it now.
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from itertools import islice
 
-from toekgw.gateway.journal._sqlite_connection import JournalConnection, chunks
-from toekgw.gateway.journal._sqlite_items import ITEM_COLUMNS, item_from_row
-from toekgw.gateway.journal.model import Item, JournalError
+from toekgw.gateway.identity import acting_identity
+from toekgw.gateway.journal._sqlite_connection import chunks, now
+from toekgw.gateway.journal._sqlite_items import BATCH, ITEM_COLUMNS, Items, item_from_row
+from toekgw.gateway.journal.model import (
+    Item,
+    JournalError,
+    MemberMove,
+    MemberMoves,
+    MemberTotal,
+    StateError,
+)
 
 __all__ = ["Members"]
 
+_MOVE_EVENTS = (
+    "INSERT INTO events(at, transmission_id, item_id, scope, from_state, to_state, count, reason, "
+    "actor) "
+)
 
-class Members(JournalConnection):
+
+_PAGE = 2_000
+
+
+def _marks(values: Sequence[object], *, start: int | None = None) -> str:
+    """Placeholders for ``values``: ``?, ?`` (or numbered from ``start``: ``?3, ?4``)."""
+    if start is None:
+        return ", ".join("?" * len(values))
+    return ", ".join(f"?{n}" for n in range(start, start + len(values)))
+
+
+class Members(Items):
     """The items an outbound transmission carries: the membership part of
     :class:`~toekgw.gateway.journal.sqlite.SqliteJournal`."""
 
@@ -43,22 +68,38 @@ class Members(JournalConnection):
                 raise JournalError(
                     f"transmission #{transmission_id}: a member appears twice ({exc})"
                 ) from exc
+            # The latest membership carries the item (transmission ids only grow).
+            self._db.execute(
+                "UPDATE items SET carrier_id = ?1 WHERE id IN (SELECT item_id FROM "
+                "transmission_members WHERE transmission_id = ?1 AND seq > ?2) "
+                "AND (carrier_id IS NULL OR carrier_id < ?1)",
+                (transmission_id, start),
+            )
         return len(rows)
 
-    def members(self, transmission_id: int, *, current_only: bool = False) -> Iterator[Item]:
+    def members(
+        self,
+        transmission_id: int,
+        *,
+        current_only: bool = False,
+        states: Collection[str] | None = None,
+    ) -> Iterator[Item]:
         """The transmission's member items in order. ``current_only``: only those whose latest
-        membership is this transmission (not since carried by a later one)."""
+        membership is this transmission (not since carried by a later one); ``states``: only
+        those in one of these states."""
         sql = (
             f"SELECT {ITEM_COLUMNS} FROM transmission_members m "
             "JOIN items i ON i.id = m.item_id JOIN events e ON e.id = i.created_event "
             "WHERE m.transmission_id = ?"
         )
+        args: list[object] = [transmission_id]
         if current_only:
-            sql += (
-                " AND m.transmission_id = (SELECT max(m2.transmission_id) "
-                "FROM transmission_members m2 WHERE m2.item_id = m.item_id)"
-            )
-        for row in self._db.execute(sql + " ORDER BY m.seq", (transmission_id,)).fetchall():
+            sql += " AND i.carrier_id = m.transmission_id"
+        if states is not None:
+            wanted = list(states)
+            sql += f" AND i.state IN ({_marks(wanted)})"
+            args.extend(wanted)
+        for row in self._db.execute(sql + " ORDER BY m.seq", args).fetchall():
             yield item_from_row(row)
 
     def member(self, transmission_id: int, member_key: str) -> Item | None:
@@ -84,3 +125,195 @@ class Members(JournalConnection):
             for item_id, tid in rows:
                 found.setdefault(item_id, []).append(tid)
         return found
+
+    def member_totals(
+        self, counterpart: str, kind: str, *, transmission_id: int | None = None
+    ) -> list[MemberTotal]:
+        """Per transmission of ``kind`` and per state of its members: count and sum."""
+        sql = (
+            "SELECT m.transmission_id, i.state, i.carrier_id = m.transmission_id, count(*), "
+            "sum(i.amount_ore) FROM transmissions t "
+            "JOIN transmission_members m ON m.transmission_id = t.id "
+            "JOIN items i ON i.id = m.item_id WHERE t.counterpart = ? AND t.kind = ?"
+        )
+        args: list[object] = [counterpart, kind]
+        if transmission_id is not None:
+            sql += " AND t.id = ?"
+            args.append(transmission_id)
+        rows = self._db.execute(sql + " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3", args).fetchall()
+        return [MemberTotal(r[0], r[1], bool(r[2]), r[3], r[4]) for r in rows]
+
+    def _check_member_kinds(
+        self, where: str, args: Sequence[object], pairs: Iterable[tuple[str, str]]
+    ) -> None:
+        kinds = self._db.execute(
+            "SELECT DISTINCT t.kind FROM items i JOIN transmissions t ON t.id = i.transmission_id "
+            f"WHERE {where}",
+            args,
+        ).fetchall()
+        pairs = list(pairs)
+        for (kind,) in kinds:
+            lifecycle = self.kind(kind).item
+            for source, target in pairs:
+                if lifecycle is None or not lifecycle.allows(source, target):
+                    raise StateError(f"a {kind} item cannot move from {source!r} to {target!r}")
+
+    def move_members(
+        self, transmission_id: int, from_state: str, to_state: str, *, reason: str
+    ) -> int:
+        """Move the items the transmission carries now that are in ``from_state``: two
+        statements, one event per item."""
+        where = "i.carrier_id = ? AND i.state = ?"
+        args = (transmission_id, from_state)
+        stamp = now()
+        with self.transaction():
+            self._check_member_kinds(where, args, [(from_state, to_state)])
+            self._db.execute(
+                _MOVE_EVENTS + "SELECT ?, i.transmission_id, i.id, 'item', i.state, ?, NULL, ?, ? "
+                f"FROM items i WHERE {where} ORDER BY i.id",
+                (stamp, to_state, reason, acting_identity(), *args),
+            )
+            moved = self._db.execute(
+                "UPDATE items SET state = ?, updated_at = ? WHERE carrier_id = ? AND state = ?",
+                (to_state, stamp, *args),
+            ).rowcount
+        return int(moved)
+
+    def apply_member_moves(
+        self,
+        transmission_id: int,
+        moves: Iterable[MemberMove],
+        *,
+        eligible: Collection[str],
+        sources: Mapping[str, Collection[str]],
+        report: Collection[str] = (),
+    ) -> MemberMoves:
+        """Move members by their member keys, set-wise: the moves go to a scratch table, are
+        matched with the transmission's current members in one statement, and each target
+        state is one insert of events and one update."""
+        db = self._db
+        stamp = now()
+        with self.transaction():
+            self._stage_member_moves(transmission_id, moves, list(eligible))
+            moved: dict[str, int] = {}
+            for (target,) in db.execute("SELECT DISTINCT to_state FROM member_moves").fetchall():
+                if target not in sources:
+                    raise JournalError(f"no source states given for moves to {target!r}")
+                allowed = list(sources[target])
+                db.execute(
+                    "UPDATE member_moves SET moved = 1 WHERE to_state = ? "
+                    f"AND from_state IN ({_marks(allowed)})",
+                    (target, *allowed),
+                )
+                chosen = "SELECT item_id FROM member_moves WHERE moved = 1 AND to_state = ?"
+                pairs = db.execute(
+                    "SELECT DISTINCT from_state, to_state FROM member_moves "
+                    "WHERE moved = 1 AND to_state = ?",
+                    (target,),
+                ).fetchall()
+                self._check_member_kinds(f"i.id IN ({chosen})", (target,), pairs)
+                db.execute(
+                    _MOVE_EVENTS + "SELECT ?, i.transmission_id, i.id, 'item', x.from_state, "
+                    "x.to_state, NULL, x.reason, ? FROM member_moves x JOIN items i "
+                    "ON i.id = x.item_id WHERE x.moved = 1 AND x.to_state = ? ORDER BY x.n",
+                    (stamp, acting_identity(), target),
+                )
+                count = db.execute(
+                    f"UPDATE items SET state = ?, updated_at = ? WHERE id IN ({chosen})",
+                    (target, stamp, target),
+                ).rowcount
+                if count:
+                    moved[target] = count
+            return self._member_moves_result(moved, list(report))
+
+    def _stage_member_moves(
+        self, transmission_id: int, moves: Iterable[MemberMove], eligible: list[str]
+    ) -> None:
+        db = self._db
+        db.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS member_moves (n INTEGER PRIMARY KEY, "
+            "member_key TEXT NOT NULL UNIQUE, to_state TEXT NOT NULL, reason TEXT NOT NULL, "
+            "item_id INTEGER, from_state TEXT, moved INTEGER)"
+        )
+        db.execute("DELETE FROM member_moves")
+        iterator = iter(moves)
+        while batch := [(m.member_key, m.to_state, m.reason) for m in islice(iterator, BATCH)]:
+            # A member named twice: the first move counts, as it would applied in order.
+            db.executemany(
+                "INSERT OR IGNORE INTO member_moves(member_key, to_state, reason) VALUES (?, ?, ?)",
+                batch,
+            )
+        db.execute(
+            "UPDATE member_moves SET (item_id, from_state) = (SELECT i.id, i.state FROM "
+            "transmission_members m JOIN items i ON i.id = m.item_id "
+            "WHERE m.transmission_id = ? AND m.member_key = member_moves.member_key "
+            f"AND i.carrier_id = m.transmission_id AND i.state IN ({_marks(eligible)}))",
+            (transmission_id, *eligible),
+        )
+
+    def _member_moves_result(self, moved: dict[str, int], report: list[str]) -> MemberMoves:
+        db = self._db
+        unknown = tuple(
+            str(r[0])
+            for r in db.execute(
+                "SELECT member_key FROM member_moves WHERE from_state IS NULL ORDER BY n"
+            )
+        )
+        unchanged = db.execute(
+            "SELECT count(*) FROM member_moves WHERE from_state IS NOT NULL AND moved IS NULL"
+        ).fetchone()[0]
+        reported = tuple(
+            (item_from_row(r[:-1]), str(r[-1]))
+            for r in db.execute(
+                f"SELECT {ITEM_COLUMNS}, x.reason FROM member_moves x "
+                "JOIN items i ON i.id = x.item_id JOIN events e ON e.id = i.created_event "
+                f"WHERE x.moved = 1 AND x.to_state IN ({_marks(report)}) ORDER BY x.n",
+                report,
+            )
+        )
+        db.execute("DELETE FROM member_moves")
+        return MemberMoves(moved, int(unchanged), unknown, reported)
+
+    def items_to_carry(
+        self, kinds: Collection[str], state: str, *, floor: dt.date
+    ) -> Iterator[tuple[int, Item]]:
+        """``(carried before, item)`` for every item in ``state`` of the transmissions of
+        ``kinds``, ordered by how many transmissions carried it before, municipality,
+        disposition date (none or earlier than ``floor``: ``floor``) and business key.
+
+        The order is fixed at the call in a scratch table and read back a page at a time, so
+        memory holds one page and the caller may move the items it was given meanwhile (an
+        item no longer in ``state`` when its page is read is left out)."""
+        db = self._db
+        day = floor.isoformat()
+        wanted = list(kinds)
+        with self.transaction():
+            db.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS carry_order "
+                "(n INTEGER PRIMARY KEY, item_id INTEGER NOT NULL, carried INTEGER NOT NULL)"
+            )
+            db.execute("DELETE FROM carry_order")
+            db.execute(
+                "INSERT INTO carry_order(item_id, carried) SELECT i.id, "
+                "(SELECT count(*) FROM transmission_members m WHERE m.item_id = i.id) AS carried "
+                "FROM items i JOIN transmissions t ON t.id = i.transmission_id "
+                f"WHERE i.state = ?1 AND t.kind IN ({_marks(wanted, start=3)}) "
+                "ORDER BY carried, i.municipality, "
+                "max(coalesce(i.disposition_date, ?2), ?2), i.business_key",
+                (state, day, *wanted),
+            )
+        last = 0
+        while True:
+            rows = db.execute(
+                f"SELECT o.n, o.carried, {ITEM_COLUMNS} FROM carry_order o "
+                "JOIN items i ON i.id = o.item_id JOIN events e ON e.id = i.created_event "
+                "WHERE o.n > ? ORDER BY o.n LIMIT ?",
+                (last, _PAGE),
+            ).fetchall()
+            if not rows:
+                return
+            last = rows[-1][0]
+            for row in rows:
+                item = item_from_row(row[2:])
+                if item.state == state:
+                    yield int(row[1]), item

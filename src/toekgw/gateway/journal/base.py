@@ -11,7 +11,8 @@ before the call returns.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import datetime as dt
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Protocol
 
@@ -25,8 +26,12 @@ from toekgw.gateway.journal.model import (
     ItemHistory,
     ItemRef,
     KindSpec,
+    MemberMove,
+    MemberMoves,
+    MemberTotal,
     NewItem,
     NewTransmission,
+    StateTotal,
     Transmission,
 )
 
@@ -97,14 +102,42 @@ class JournalReader(Protocol):
         """Every item in ``state`` of every transmission of ``kind``, oldest first."""
         ...
 
-    def members(self, transmission_id: int, *, current_only: bool = False) -> Iterator[Item]:
+    def members(
+        self,
+        transmission_id: int,
+        *,
+        current_only: bool = False,
+        states: Collection[str] | None = None,
+    ) -> Iterator[Item]:
         """The items an outbound transmission carries, in order (``current_only``: not since
-        carried by a later transmission)."""
+        carried by a later transmission; ``states``: only those in one of these states)."""
         ...
 
     def member(self, transmission_id: int, member_key: str) -> Item | None: ...
 
     def memberships(self, item_ids: Iterable[int]) -> dict[int, list[int]]: ...
+
+    def items_to_carry(
+        self, kinds: Collection[str], state: str, *, floor: dt.date
+    ) -> Iterator[tuple[int, Item]]:
+        """``(carried before, item)`` for every item in ``state`` of the transmissions of
+        ``kinds``, ordered by how many transmissions carried it before, municipality,
+        disposition date (none or earlier than ``floor``: ``floor``) and business key; fixed
+        at the call and streamed (memory holds a page), so the caller may move the items it
+        was given while it reads on (an item no longer in ``state`` is left out)."""
+        ...
+
+    def member_totals(
+        self, counterpart: str, kind: str, *, transmission_id: int | None = None
+    ) -> list[MemberTotal]:
+        """Per outbound transmission of ``kind`` (or only ``transmission_id``) and per state
+        of its members: how many and their sum, aggregated by the store (nothing is loaded
+        item by item)."""
+        ...
+
+    def state_totals(self, kind: str) -> list[StateTotal]:
+        """Per state, the items of every transmission of ``kind``: how many and their sum."""
+        ...
 
 
 class Journal(JournalReader, Protocol):
@@ -168,7 +201,30 @@ class Journal(JournalReader, Protocol):
         ...
 
     def add_members(self, transmission_id: int, members: Iterable[tuple[int, str]]) -> int:
-        """Journal ``(item_id, member_key)`` pairs as members of an outbound transmission."""
+        """Journal ``(item_id, member_key)`` pairs as members of an outbound transmission,
+        which carries them from now on (``Item.carrier_id``)."""
+        ...
+
+    def move_members(
+        self, transmission_id: int, from_state: str, to_state: str, *, reason: str
+    ) -> int:
+        """Move every item the transmission carries now that is in ``from_state``, set-wise,
+        one event each; how many moved."""
+        ...
+
+    def apply_member_moves(
+        self,
+        transmission_id: int,
+        moves: Iterable[MemberMove],
+        *,
+        eligible: Collection[str],
+        sources: Mapping[str, Collection[str]],
+        report: Collection[str] = (),
+    ) -> MemberMoves:
+        """Move members named by their member key, set-wise, one event each. A key names a
+        member only if the transmission carries it now in one of the ``eligible`` states; it
+        moves to its target if it is in one of ``sources[target]``. The first move of a key
+        counts. ``report``: target states whose moved members are returned."""
         ...
 
     def add_error(

@@ -295,6 +295,31 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         ALTER TABLE events ADD COLUMN actor TEXT;
         """,
     ),
+    (
+        9,
+        "typed item columns: municipality, disposition date, the carrying transmission",
+        """
+        -- What the flows filter, group and sum on, as typed and indexed columns instead of
+        -- fields of the JSON payload: a release groups pending payments by municipality and
+        -- disposition date, an answer moves the payments its bundle carries, and status sums
+        -- per bundle and per date, all in set-based statements over an index.
+        ALTER TABLE items ADD COLUMN municipality TEXT;
+        ALTER TABLE items ADD COLUMN disposition_date TEXT   -- ISO 8601 date
+            CHECK (disposition_date IS NULL OR date(disposition_date) = disposition_date);
+        -- The transmission that carries the item now: its latest membership (an item returned
+        -- by an answer 0 keeps it until a new bundle carries it).
+        ALTER TABLE items ADD COLUMN carrier_id INTEGER REFERENCES transmissions(id);
+        -- Payments journaled before this migration have both in their payload.
+        UPDATE items SET municipality = json_extract(data, '$.municipality'),
+                         disposition_date = json_extract(data, '$.disposition_date')
+            WHERE json_valid(data) AND json_type(data, '$.municipality') = 'text';
+        UPDATE items SET carrier_id = (SELECT max(m.transmission_id) FROM transmission_members m
+                                       WHERE m.item_id = items.id)
+            WHERE id IN (SELECT item_id FROM transmission_members);
+        CREATE INDEX items_state ON items(counterpart, state, municipality, disposition_date);
+        CREATE INDEX items_carrier ON items(carrier_id, state) WHERE carrier_id IS NOT NULL;
+        """,
+    ),
 )
 
 LATEST = MIGRATIONS[-1][0]

@@ -8,6 +8,7 @@ audit reader can see both what happened and what could have happened.
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,9 +30,13 @@ __all__ = [
     "JournalError",
     "KindSpec",
     "Lifecycle",
+    "MemberMove",
+    "MemberMoves",
+    "MemberTotal",
     "NewItem",
     "NewTransmission",
     "StateError",
+    "StateTotal",
     "Transmission",
 ]
 
@@ -165,6 +170,9 @@ class NewItem:
     fingerprint: str | None = None
     data: Mapping[str, object] | None = None  # adapter payload, stored as JSON
     lookup: str | None = None  # adapter-defined, not unique: see JournalReader.items_by_lookup
+    # What flows group and sum payments on, kept as typed columns beside the payload.
+    municipality: str | None = None
+    disposition_date: dt.date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +206,55 @@ class Item:
     updated_at: str
     data: Mapping[str, object] | None = None
     lookup: str | None = None
+    municipality: str | None = None
+    disposition_date: dt.date | None = None
+    carrier_id: int | None = None  # the transmission that carries it now (latest membership)
+
+
+@dataclass(frozen=True, slots=True)
+class MemberMove:
+    """Move the member an outbound transmission knows as ``member_key`` to ``to_state``."""
+
+    member_key: str
+    to_state: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class MemberMoves:
+    """What :meth:`~toekgw.gateway.journal.base.Journal.apply_member_moves` did.
+
+    ``moved``: target state -> members moved there; ``unchanged``: members asked for that were
+    not in a state they may move from (already there, or further along); ``unknown``: keys
+    that name no current member in an eligible state, in the order asked; ``reported``: the
+    moved members whose target state was asked to be reported, with their move's reason.
+    """
+
+    moved: Mapping[str, int]
+    unchanged: int
+    unknown: tuple[str, ...]
+    reported: tuple[tuple[Item, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StateTotal:
+    """How many items are in ``state``, and their sum in øre."""
+
+    state: str
+    count: int
+    total_ore: int
+
+
+@dataclass(frozen=True, slots=True)
+class MemberTotal:
+    """Members of one outbound transmission in one state: ``current`` False for members
+    since carried by a later transmission."""
+
+    transmission_id: int
+    state: str
+    current: bool
+    count: int
+    total_ore: int
 
 
 @dataclass(frozen=True, slots=True)

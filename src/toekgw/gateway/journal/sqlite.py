@@ -14,7 +14,6 @@ from toekgw.gateway.journal._sqlite_books import SqliteBooks
 from toekgw.gateway.journal._sqlite_connection import now
 from toekgw.gateway.journal._sqlite_errors import ErrorList
 from toekgw.gateway.journal._sqlite_items import BATCH as BATCH
-from toekgw.gateway.journal._sqlite_items import Items
 from toekgw.gateway.journal._sqlite_members import Members
 from toekgw.gateway.journal._sqlite_outbox import Outbox
 from toekgw.gateway.journal.model import (
@@ -25,7 +24,7 @@ from toekgw.gateway.journal.model import (
 __all__ = ["SqliteJournal", "now"]
 
 
-class SqliteJournal(Items, Members, ErrorList, SqliteBooks, Outbox, ActionPlan):
+class SqliteJournal(Members, ErrorList, SqliteBooks, Outbox, ActionPlan):
     """The :class:`~toekgw.gateway.journal.base.Journal` (with its
     :class:`~toekgw.gateway.journal.books.Books` and its
     :class:`~toekgw.gateway.journal.outbox.StatusOutbox`) on one SQLite file."""

@@ -1,0 +1,229 @@
+"""Migration 7: typed item columns (municipality, disposition date, carrier), set-based moves
+of a transmission's members, and totals aggregated by the store."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from toekgw.gateway.journal import (
+    Direction,
+    JournalError,
+    KindSpec,
+    Lifecycle,
+    MemberMove,
+    MemberTotal,
+    NewItem,
+    NewTransmission,
+    StateError,
+    StateTotal,
+    open_journal,
+)
+from toekgw.gateway.journal import _sqlite_connection as connection
+from toekgw.gateway.journal.migrations import LATEST, MIGRATIONS
+
+ITEMS = Lifecycle(
+    ("pending",),
+    {
+        "pending": ("released",),
+        "released": ("sent",),
+        "sent": ("received", "accepted", "rejected", "pending"),
+        "received": ("accepted", "rejected"),
+    },
+)
+IN = KindSpec("in", Direction.IN, Lifecycle(("journaled",), {}), ITEMS)
+OUT = KindSpec("out", Direction.OUT, Lifecycle(("prepared",), {}), None)
+DAY = dt.date(2026, 11, 30)
+
+
+def _bundle(tmp_path: Path, count: int = 6):  # type: ignore[no-untyped-def]
+    journal = open_journal(tmp_path / "j.sqlite")
+    journal.define_kind(IN)
+    journal.define_kind(OUT)
+    source = journal.create_transmission(NewTransmission("ksd", "in", "journaled"))
+    journal.add_items(
+        source.id,
+        [NewItem(f"k{n}", 100 + n, municipality="101", disposition_date=DAY) for n in range(count)],
+        state="pending",
+        reason="in",
+    )
+    items = list(journal.items(source.id))
+    out = journal.create_transmission(NewTransmission("nk", "out", "prepared", ref="B1"))
+    journal.add_members(out.id, [(i.id, i.business_key) for i in items])
+    return journal, out, items
+
+
+def test_typed_columns_and_carrier(tmp_path: Path) -> None:
+    journal, out, items = _bundle(tmp_path)
+    assert journal.schema_version() == LATEST
+    assert (items[0].municipality, items[0].disposition_date) == ("101", DAY)
+    assert all(i.carrier_id == out.id for i in journal.members(out.id))
+    later = journal.create_transmission(NewTransmission("nk", "out", "prepared", ref="B2"))
+    journal.add_members(later.id, [(items[0].id, "k0")])
+    assert journal.get_item(items[0].id).carrier_id == later.id
+    assert [i.business_key for i in journal.members(out.id, current_only=True)][:2] == ["k1", "k2"]
+
+
+def test_move_members_is_set_based_with_one_event_per_item(tmp_path: Path) -> None:
+    journal, out, items = _bundle(tmp_path)
+    assert journal.move_members(out.id, "pending", "released", reason="bundled") == 6
+    assert journal.move_members(out.id, "pending", "released", reason="again") == 0
+    with pytest.raises(StateError):
+        journal.move_members(out.id, "released", "accepted", reason="not allowed")
+    assert {i.state for i in journal.members(out.id)} == {"released"}
+    history = journal.item_history(items[3].id)
+    assert [(e.scope, e.to_state, e.reason) for e in history.events][-1] == (
+        "item",
+        "released",
+        "bundled",
+    )
+
+
+def test_apply_member_moves(tmp_path: Path) -> None:
+    journal, out, items = _bundle(tmp_path)
+    journal.move_members(out.id, "pending", "released", reason="bundled")
+    journal.move_members(out.id, "released", "sent", reason="put")
+    journal.set_item_state(items[5].id, "received", reason="1")
+    journal.set_item_state(items[5].id, "accepted", reason="2")
+    rank = {"sent": 0, "received": 1, "accepted": 2, "rejected": 2}
+    sources = {t: [s for s in rank if rank[s] < rank[t]] for t in ("accepted", "rejected")}
+    result = journal.apply_member_moves(
+        out.id,
+        [
+            MemberMove("k0", "accepted", "ok"),
+            MemberMove("k1", "rejected", "no account"),
+            MemberMove("k0", "rejected", "a second answer: the first counts"),
+            MemberMove("nope", "accepted", "not in the bundle"),
+            MemberMove("k5", "accepted", "already there"),
+        ],
+        eligible=rank,
+        sources=sources,
+        report=["rejected"],
+    )
+    assert dict(result.moved) == {"accepted": 1, "rejected": 1}
+    assert (result.unchanged, result.unknown) == (1, ("nope",))
+    assert [(i.business_key, i.state, why) for i, why in result.reported] == [
+        ("k1", "rejected", "no account")
+    ]
+    assert journal.get_item(items[0].id).state == "accepted"
+    assert journal.item_history(items[1].id).events[-1].reason == "no account"
+    with pytest.raises(JournalError):
+        journal.apply_member_moves(
+            out.id, [MemberMove("k2", "gone", "x")], eligible=rank, sources=sources
+        )
+    assert journal.get_item(items[2].id).state == "sent"  # nothing of a refused call stays
+    bad = {"accepted": ["pending", "sent"]}
+    journal.move_members(out.id, "sent", "pending", reason="answer 0")
+    with pytest.raises(StateError):
+        journal.apply_member_moves(
+            out.id, [MemberMove("k2", "accepted", "x")], eligible=["pending"], sources=bad
+        )
+
+
+def test_totals_are_aggregated(tmp_path: Path) -> None:
+    journal, out, items = _bundle(tmp_path)
+    journal.move_members(out.id, "pending", "released", reason="bundled")
+    later = journal.create_transmission(NewTransmission("nk", "out", "prepared", ref="B2"))
+    journal.add_members(later.id, [(items[0].id, "k0")])
+    assert journal.member_totals("nk", "out") == [
+        MemberTotal(out.id, "released", False, 1, 100),
+        MemberTotal(out.id, "released", True, 5, 515),
+        MemberTotal(later.id, "released", True, 1, 100),
+    ]
+    assert journal.member_totals("nk", "out", transmission_id=later.id) == [
+        MemberTotal(later.id, "released", True, 1, 100)
+    ]
+    assert journal.state_totals("in") == [StateTotal("released", 6, 615)]
+
+
+def test_migration_7_fills_the_columns_of_an_older_journal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "old.sqlite"
+    with monkeypatch.context() as patch:
+        patch.setattr(connection, "MIGRATIONS", MIGRATIONS[:4])
+        patch.setattr(connection, "LATEST", 4)
+        old = open_journal(path)
+        assert old.schema_version() == 4
+        old.define_kind(IN)
+        old.define_kind(OUT)
+        source = old.create_transmission(NewTransmission("ksd", "in", "journaled"))
+        db = old._db
+        db.execute("BEGIN")
+        event = db.execute(
+            "INSERT INTO events(at, transmission_id, scope, to_state, reason) "
+            "VALUES ('2026-11-01T00:00:00', ?, 'items', 'pending', 'in')",
+            (source.id,),
+        ).lastrowid
+        payload = {"municipality": "851", "disposition_date": "2026-12-01", "amount_ore": 5}
+        for key, data in (("p1", json.dumps(payload)), ("p2", None), ("p3", '{"other": 1}')):
+            db.execute(
+                "INSERT INTO items(transmission_id, counterpart, business_key, amount_ore, state, "
+                "created_event, updated_at, data) VALUES (?, 'ksd', ?, 5, 'pending', ?, 'x', ?)",
+                (source.id, key, event, data),
+            )
+        db.execute("COMMIT")
+        ids = [r[0] for r in db.execute("SELECT id FROM items ORDER BY id")]
+        bundle = old.create_transmission(NewTransmission("nk", "out", "prepared", ref="B1"))
+        later = old.create_transmission(NewTransmission("nk", "out", "prepared", ref="B2"))
+        # What add_members wrote before migration 7: membership rows only.
+        db.executemany(
+            "INSERT INTO transmission_members(transmission_id, item_id, seq, member_key) "
+            "VALUES (?, ?, ?, ?)",
+            [
+                (bundle.id, ids[0], 1, "p1"),
+                (bundle.id, ids[1], 2, "p2"),
+                (later.id, ids[0], 1, "p1"),
+            ],
+        )
+        db.commit()
+        old.close()
+    journal = open_journal(path)
+    assert journal.schema_version() == LATEST
+    one, two, three = journal.items(source.id)
+    assert (one.municipality, one.disposition_date, one.carrier_id) == (
+        "851",
+        dt.date(2026, 12, 1),
+        later.id,
+    )
+    assert (two.municipality, two.disposition_date, two.carrier_id) == (None, None, bundle.id)
+    assert (three.municipality, three.carrier_id) == (None, None)
+    assert [i.business_key for i in journal.members(bundle.id, current_only=True)] == ["p2"]
+    assert journal.move_members(later.id, "pending", "released", reason="bundled") == 1
+
+
+def test_items_to_carry_orders_by_attempt_municipality_date_and_key(tmp_path: Path) -> None:
+    journal = open_journal(tmp_path / "j.sqlite")
+    journal.define_kind(IN)
+    journal.define_kind(OUT)
+    source = journal.create_transmission(NewTransmission("ksd", "in", "journaled"))
+    early, late = DAY - dt.timedelta(days=5), DAY + dt.timedelta(days=1)
+    given = [
+        ("k5", "851", DAY),
+        ("k4", "101", late),
+        ("k3", "101", None),
+        ("k2", "101", early),
+        ("k1", "101", DAY),
+        ("k0", "101", late),
+    ]
+    journal.add_items(
+        source.id,
+        [NewItem(k, 1, municipality=m, disposition_date=d) for k, m, d in given],
+        state="pending",
+        reason="in",
+    )
+    ids = {i.business_key: i.id for i in journal.items(source.id)}
+    carried = journal.create_transmission(NewTransmission("nk", "out", "prepared", ref="B0"))
+    journal.add_members(carried.id, [(ids["k1"], "k1")])  # carried once before: goes last
+    order = []
+    with journal.transaction():
+        for attempt, item in journal.items_to_carry(["in"], "pending", floor=DAY):
+            order.append((attempt, item.business_key))
+            # moving what was read does not disturb the rest
+            journal.set_item_state(item.id, "released", reason="bundled")
+    # none and early count as the floor: k2, k3 (by key) on DAY, then k0, k4 on late
+    assert order == [(0, "k2"), (0, "k3"), (0, "k0"), (0, "k4"), (0, "k5"), (1, "k1")]
+    assert list(journal.items_to_carry(["in"], "pending", floor=DAY)) == []
