@@ -1,5 +1,5 @@
-"""Migration 7: typed item columns (municipality, disposition date, carrier), set-based moves
-of a transmission's members, and totals aggregated by the store."""
+"""The typed item columns (migration 9: municipality, disposition date, carrier), set-based
+moves of a transmission's members, and totals aggregated by the store."""
 
 from __future__ import annotations
 
@@ -139,15 +139,18 @@ def test_totals_are_aggregated(tmp_path: Path) -> None:
     assert journal.state_totals("in") == [StateTotal("released", 6, 615)]
 
 
-def test_migration_7_fills_the_columns_of_an_older_journal(
+def test_the_item_columns_migration_fills_the_columns_of_an_older_journal(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "old.sqlite"
     with monkeypatch.context() as patch:
-        patch.setattr(connection, "MIGRATIONS", MIGRATIONS[:4])
-        patch.setattr(connection, "LATEST", 4)
+        # The journal as it was the migration before the item columns (the actor on events and
+        # everything else already there).
+        before = next(n for n, name, _ in MIGRATIONS if name.startswith("typed item columns")) - 1
+        patch.setattr(connection, "MIGRATIONS", MIGRATIONS[:before])
+        patch.setattr(connection, "LATEST", before)
         old = open_journal(path)
-        assert old.schema_version() == 4
+        assert old.schema_version() == before
         old.define_kind(IN)
         old.define_kind(OUT)
         source = old.create_transmission(NewTransmission("ksd", "in", "journaled"))
@@ -169,7 +172,7 @@ def test_migration_7_fills_the_columns_of_an_older_journal(
         ids = [r[0] for r in db.execute("SELECT id FROM items ORDER BY id")]
         bundle = old.create_transmission(NewTransmission("nk", "out", "prepared", ref="B1"))
         later = old.create_transmission(NewTransmission("nk", "out", "prepared", ref="B2"))
-        # What add_members wrote before migration 7: membership rows only.
+        # What add_members wrote before the item columns: membership rows only.
         db.executemany(
             "INSERT INTO transmission_members(transmission_id, item_id, seq, member_key) "
             "VALUES (?, ?, ?, ?)",
