@@ -18,6 +18,7 @@ dead-lettered too. An error of the environment (the journal's disk) stops the ru
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 from collections.abc import Callable, Mapping
@@ -47,7 +48,7 @@ from toekgw.gateway.journal import (
     Transmission,
 )
 from toekgw.gateway.refusals import MAX_ATTEMPTS_PER_RUN, list_failed_message
-from toekgw.gateway.transport.amqp import Delivery, MessageBroker, QueueSpec
+from toekgw.gateway.transport.amqp import BrokerError, Delivery, MessageBroker, QueueSpec
 
 __all__ = ["DEFAULT_QUEUES", "MAX_PRIORITY", "Intake", "IntakeResult"]
 
@@ -128,7 +129,10 @@ class Intake:
             outcome = self._journal(interface, delivery, result)
         except Exception as exc:
             if is_environmental(exc):
-                self.broker.requeue(delivery)
+                # Best effort: a broker that is gone puts the unacknowledged message back by
+                # itself, and its error must not hide this one.
+                with contextlib.suppress(BrokerError):
+                    self.broker.requeue(delivery)
                 raise
             self._set_aside(delivery, exc, result)
             return
