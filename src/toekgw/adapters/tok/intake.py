@@ -161,8 +161,7 @@ class Intake:
             if message.interface is not interface:
                 raise TokMessageError(
                     [_wrong_queue(delivery.queue, message, interface)],
-                    Origin(message.header.message_id, message.header.sender_system,
-                           message.header.municipality),
+                    message.header.origin,
                 )  # fmt: skip
         except TokMessageError as exc:
             self._refuse(interface, delivery, exc.findings, exc.origin)
@@ -182,8 +181,7 @@ class Intake:
                         ref=f"tok:{header.sender_system}:{header.message_id}",
                         file_name=f"{delivery.queue} {type(message).__name__}",
                         size=len(body),
-                        meta=_meta(interface, Origin(header.message_id, header.sender_system,
-                                                     header.municipality)),
+                        meta=_meta(interface, header.origin),
                     )
                 )  # fmt: skip
                 self._apply(tx, message)
@@ -198,8 +196,7 @@ class Intake:
                 field="Municipality",
                 expected="a municipality with an agreement",
             )
-            origin = Origin(header.message_id, header.sender_system, header.municipality)
-            self._refuse(interface, delivery, [finding], origin)  # fmt: skip
+            self._refuse(interface, delivery, [finding], header.origin)  # fmt: skip
             result.refused += 1
             return "refused"
         result.taken += 1

@@ -24,7 +24,6 @@ __all__ = [
     "REFUSED",
     "STATUS_KINDS",
     "TOK_PAYMENTS",
-    "kind_of",
 ]
 
 COUNTERPART = "tok"
@@ -91,7 +90,3 @@ REFUSED = KindSpec("tok-refused", Direction.IN, MESSAGE, _REFUSAL_ITEM)
 
 #: The kinds whose items' changes are told to their senders.
 STATUS_KINDS = (*(k.name for k in KINDS.values()), REFUSED.name)
-
-
-def kind_of(interface: Interface) -> KindSpec:
-    return KINDS[interface]

@@ -12,10 +12,13 @@ refused, and the status says why.
 
 from __future__ import annotations
 
-import dataclasses
-
 from toekgw.adapters.g68.payments import PaymentInstruction
-from toekgw.adapters.tok.payments import UNRELEASED, current_version, new_payment, payment_key
+from toekgw.adapters.tok.payments import (
+    UNRELEASED,
+    current_version,
+    payment_key,
+    replace_with_next_version,
+)
 from toekgw.formats.tok import (
     CaseReport,
     ClaimAdjustment,
@@ -92,18 +95,13 @@ def _set_off(journal: Journal, tx: Transmission, message: SetOff) -> tuple[str, 
             f"the set-off of {message.amount_ore} øre leaves nothing of payment "
             f"{message.payment_id} ({old.amount_ore + earlier} øre before it)"
         )
-    base = payment.business_key.split("~", 1)[0]
-    version = 2 if payment.business_key == base else int(payment.business_key.rsplit("~")[1]) + 1
-    ident = old.payment_ident.split("~", 1)[0]
-    reduced = dataclasses.replace(old, payment_ident=f"{ident}~{version}", amount_ore=remaining)
-    why = f"replaced by version {version}: set-off {message.set_off_id}"
-    journal.set_item_state(payment.id, "recalled", reason=why, expect=payment.state)
     # The next version belongs with the payment's own order (a payment transmission).
-    journal.add_items(
+    replace_with_next_version(
+        journal,
+        payment,
         payment.transmission_id,
-        [new_payment(reduced, seq=2)],
-        state="pending",
-        reason=f"version {version} of {base}: less set-off {message.set_off_id}",
+        f"less set-off {message.set_off_id}",
+        amount_ore=remaining,
     )
     return "applied", f"payment {message.payment_id} reduced to {remaining} øre"
 

@@ -29,6 +29,7 @@ __all__ = [
     "current_version",
     "new_payment",
     "payment_key",
+    "replace_with_next_version",
 ]
 
 UNRELEASED = ("pending", "blocked")
@@ -93,6 +94,29 @@ def new_payment(instruction: PaymentInstruction, *, seq: int = 1) -> NewItem:
     )
 
 
+def replace_with_next_version(
+    journal: Journal, payment: Item, transmission_id: int, why: str, **changes: object
+) -> int:
+    """Recall the unreleased ``payment`` and journal, under ``transmission_id``, its next
+    version (``KY:<payment id>~<n>``) with ``changes``; the new version's number."""
+    assert payment.data is not None
+    old = PaymentInstruction.from_data(payment.data)
+    base, _, number = payment.business_key.partition("~")
+    version = int(number or 1) + 1
+    ident = old.payment_ident.split("~", 1)[0]
+    new = dataclasses.replace(old, payment_ident=f"{ident}~{version}", **changes)  # type: ignore[arg-type]
+    journal.set_item_state(
+        payment.id, "recalled", reason=f"replaced by version {version}: {why}", expect=payment.state
+    )
+    journal.add_items(
+        transmission_id,
+        [new_payment(new, seq=2)],
+        state="pending",
+        reason=f"version {version} of {base}: {why}",
+    )
+    return version
+
+
 def apply_payment_message(
     journal: Journal,
     tx: Transmission,
@@ -155,20 +179,14 @@ def _change(
         journal.set_item_state(request.id, "change-refused", reason=f"change refused: {why}")
         return "change-refused"
     old = PaymentInstruction.from_data(target.data)
-    version = 2 if target.business_key == key else int(target.business_key.rsplit("~", 1)[1]) + 1
-    changed = dataclasses.replace(
-        old,
-        payment_ident=f"{message.payment_id}~{version}",
+    version = replace_with_next_version(
+        journal,
+        target,
+        tx.id,
+        "a change from its sender",
         amount_ore=old.amount_ore if message.amount_ore is None else message.amount_ore,
         disposition_date=message.disposition_date or old.disposition_date,
         straks=old.straks or message.header.priority is Priority.STRAKS,
-    )
-    journal.set_item_state(
-        target.id, "recalled", reason=f"replaced by version {version} (a change from its sender)",
-        expect=target.state,
-    )  # fmt: skip
-    journal.add_items(
-        tx.id, [new_payment(changed, seq=2)], state="pending", reason=f"version {version} of {key}"
     )
     journal.set_item_state(request.id, "change-applied", reason=f"{key} is now version {version}")
     return "change-applied"

@@ -75,15 +75,6 @@ class Party:
 
 
 @dataclass(frozen=True, slots=True)
-class Header:
-    message_id: str
-    sender_system: str
-    municipality: str
-    priority: Priority
-    created: dt.datetime
-
-
-@dataclass(frozen=True, slots=True)
 class Origin:
     """Who sent a message and under which id: enough to answer it, also when the rest of the
     message (even the rest of its header) cannot be read. ``municipality`` is ``None`` when
@@ -92,6 +83,19 @@ class Origin:
     message_id: str
     sender_system: str
     municipality: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Header:
+    message_id: str
+    sender_system: str
+    municipality: str
+    priority: Priority
+    created: dt.datetime
+
+    @property
+    def origin(self) -> Origin:
+        return Origin(self.message_id, self.sender_system, self.municipality)
 
 
 @dataclass(frozen=True, slots=True)

@@ -304,8 +304,7 @@ def read_message(data: bytes, *, today: dt.date) -> TokMessage:
     message = READERS[qname.localname](body, _header(body))
     findings = rule_findings(message, root, today)
     if findings:
-        h = message.header
-        raise TokMessageError(findings, Origin(h.message_id, h.sender_system, h.municipality))
+        raise TokMessageError(findings, message.header.origin)
     return message
 
 
