@@ -90,12 +90,12 @@ def main() -> None:
         publish(settings, baseline_queue, count)
         bare_s = bare(settings, baseline_queue, count)
         names = Names()
-        payments = names.queues[next(iter(names.queues))]
+        payments = names.payments
         publish(settings, payments, count)
         intake_s, peak = intake(settings, names, count, Path(tmp))
         small = max(count // 4, 100)
         names = Names()
-        publish(settings, names.queues[next(iter(names.queues))], small)
+        publish(settings, names.payments, small)
         _, peak_small = intake(settings, names, small, Path(tmp))
     figures = {
         "date": dt.date.today().isoformat(),

@@ -49,7 +49,7 @@ def test_a_killed_intake_or_publisher_loses_and_doubles_nothing(
 ) -> None:
     names = Names()
     broker = SqliteBroker(tmp_path / "broker.sqlite")
-    payments = names.queues[next(iter(names.queues))]
+    payments = names.payments
     ordered = [order(f"P-{n}") for n in range(5)]
     for message in ordered:
         send(broker, payments, message)

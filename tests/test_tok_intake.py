@@ -44,7 +44,7 @@ def test_orders_changes_recalls_and_set_offs_reach_the_journal_and_every_change_
     names = Names()
     broker = open_broker()
     intake, publisher = rig(tmp_path, broker, names)
-    payments = names.queues[next(iter(names.queues))]
+    payments = names.payments
     first, second, third = order("P-1", 500_00), order("P-2", 300_00), order("P-3", 200_00)
     for message in (first, second, third):
         send(broker, payments, message)
@@ -63,7 +63,7 @@ def test_orders_changes_recalls_and_set_offs_reach_the_journal_and_every_change_
     assert intake.take().taken == 3
     # A set-off comes on its own queue; it reduces a payment journaled before it.
     set_off = SetOff(header(), "S-1", "create", "P-3", "C-1", 50_00)
-    send(broker, names.queues[list(names.queues)[2]], set_off)
+    send(broker, names.effectuations, set_off)
     assert intake.take().taken == 1
 
     journal = intake.journal
@@ -102,7 +102,7 @@ def test_a_refused_message_is_answered_dead_lettered_and_listed_and_the_rest_goe
     names = Names()
     broker = open_broker()
     intake, publisher = rig(tmp_path, broker, names)
-    payments = names.queues[next(iter(names.queues))]
+    payments = names.payments
     bad = order("P-1")
     body = build_message(bad).replace(CPR.encode(), b"3213901234")  # no such birth date
     broker.declare(QueueSpec(payments, max_priority=9))
@@ -133,7 +133,7 @@ def test_a_message_delivered_again_has_no_second_effect(
     names = Names()
     broker = open_broker()
     intake, publisher = rig(tmp_path, broker, names)
-    payments = names.queues[next(iter(names.queues))]
+    payments = names.payments
     message = order("P-1")
     send(broker, payments, message)
     send(broker, payments, message)  # the sender published it twice (same message id)
@@ -149,7 +149,7 @@ def test_a_straks_message_overtakes_a_flood_of_normal_ones(
     names = Names()
     broker = open_broker()
     intake, _ = rig(tmp_path, broker, names)
-    payments = names.queues[next(iter(names.queues))]
+    payments = names.payments
     for n in range(300):
         send(broker, payments, order(f"N-{n}"))
     straks = order("STRAKS-1", priority=Priority.STRAKS)
@@ -167,7 +167,7 @@ def test_claims_and_effectuations_are_journaled_and_answered(
     names = Names()
     broker = open_broker()
     intake, publisher = rig(tmp_path, broker, names)
-    claims = names.queues[list(names.queues)[1]]
+    claims = names.claims
     claim = ClaimCreate(
         header(sender="KP"),
         "C-7",
@@ -183,7 +183,7 @@ def test_claims_and_effectuations_are_journaled_and_answered(
     send(broker, claims, claim)
     # A claim sent to the payments queue is refused: each queue carries its own interface.
     wrong = dataclasses.replace(claim, header=header(sender="KP"))
-    send(broker, names.queues[next(iter(names.queues))], wrong)
+    send(broker, names.payments, wrong)
     result = intake.take()
     assert (result.taken, result.refused) == (1, 1)
     (item,) = intake.journal.find_items("KP:claim:C-7", "tok")
@@ -201,7 +201,7 @@ def test_a_message_that_breaks_the_reader_is_listed_then_dead_lettered_and_the_r
     names = Names()
     broker = open_broker()
     intake, _ = rig(tmp_path, broker, names)
-    payments = names.queues[next(iter(names.queues))]
+    payments = names.payments
     real = intake_module.apply_payment_message
 
     def breaks_on_p1(journal, tx, message, places):  # type: ignore[no-untyped-def]

@@ -31,7 +31,7 @@ def test_an_ordered_payment_is_released_sent_answered_and_each_step_told(tmp_pat
         queues=names.queues,
     )  # fmt: skip
     publisher = StatusPublisher(journal, journal, broker, now=lambda: NOW, reply_queue=names.reply)
-    payments = names.queues[next(iter(names.queues))]
+    payments = names.payments
     ordered = [
         PaymentOrder(
             dataclasses.replace(

@@ -56,6 +56,18 @@ class Names:
         return {i: f"{self.tag}.tok.{i.value}" for i in Interface}
 
     @property
+    def payments(self) -> str:
+        return self.queues[Interface.PAYMENTS]
+
+    @property
+    def claims(self) -> str:
+        return self.queues[Interface.CLAIMS]
+
+    @property
+    def effectuations(self) -> str:
+        return self.queues[Interface.EFFECTUATIONS]
+
+    @property
     def reply(self) -> str:
         return f"{self.tag}.{{sender}}.status"
 
