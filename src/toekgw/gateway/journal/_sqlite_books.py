@@ -153,8 +153,8 @@ class SqliteBooks(JournalConnection):
         tz = ZoneInfo(zone)
         stamp = "e.at" if source.dated_by == "created" else "i.updated_at"
         cursor = self._db.execute(
-            f"SELECT i.id, json_extract(i.data, '$.' || ?), {stamp}, i.amount_ore, "
-            "i.business_key, json_extract(i.data, '$.' || ?), "
+            f"SELECT i.id, {self._dialect.json_text('i.data', '?')}, {stamp}, i.amount_ore, "
+            f"i.business_key, {self._dialect.json_text('i.data', '?')}, "
             f"{_LATEST_MEMBER.format(col='b.ref')}, {_LATEST_MEMBER.format(col='m.member_key')} "
             "FROM items i JOIN transmissions t ON t.id = i.transmission_id "
             "JOIN events e ON e.id = i.created_event "

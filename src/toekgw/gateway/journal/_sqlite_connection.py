@@ -20,10 +20,11 @@ from typing import Self, TypeVar
 
 from toekgw.formats.findings import first_and_more
 from toekgw.gateway.errors import os_problem
+from toekgw.gateway.journal._sql import SQLITE, Database, Dialect
 from toekgw.gateway.journal.migrations import LATEST, MIGRATIONS
 from toekgw.gateway.journal.model import JournalError, KindSpec
 
-__all__ = ["JournalConnection", "chunks", "now"]
+__all__ = ["JournalConnection", "chunks", "now", "statements"]
 
 _T = TypeVar("_T")
 _LOOKUP_CHUNK = 500  # stays under SQLite's bound-parameter limit
@@ -50,12 +51,17 @@ class JournalConnection:
     """The connection, schema and transactions that the rest of
     :class:`~toekgw.gateway.journal.sqlite.SqliteJournal` is built on."""
 
+    _db: Database  # what the journal's SQL runs on (toekgw.gateway.journal._sql)
+    _dialect: Dialect = SQLITE
+
     def __init__(self, path: str | Path, *, busy_timeout: float = 30.0) -> None:
         self.path = Path(path)
         _refuse_unusable_file(self.path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(str(self.path), timeout=busy_timeout, isolation_level=None)
+            self._sqlite = sqlite3.connect(
+                str(self.path), timeout=busy_timeout, isolation_level=None
+            )
         except (OSError, sqlite3.Error) as exc:
             raise JournalError(
                 f"cannot open the journal {self.path}: {_reason(exc, self.path)}"
@@ -63,7 +69,7 @@ class JournalConnection:
         try:
             self._setup(busy_timeout)
         except sqlite3.DatabaseError as exc:
-            self._db.close()
+            self._sqlite.close()
             raise JournalError(
                 f"the journal {self.path} is damaged: {exc}",
                 hint="restore it from a backup; do not start a new one in its place",
@@ -72,7 +78,7 @@ class JournalConnection:
     def _setup(self, busy_timeout: float) -> None:
         self._depth = 0
         self._kinds: dict[str, KindSpec] = {}  # read once per connection (Transmissions.kind)
-        db = self._db
+        self._db = db = self._sqlite
         _refuse_foreign_database(db, self.path)
         db.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
         mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
@@ -84,7 +90,7 @@ class JournalConnection:
         self._migrate()
 
     def _migrate(self) -> None:
-        db = self._db
+        db = self._sqlite
         db.execute("BEGIN IMMEDIATE")
         try:
             db.execute(
@@ -101,7 +107,7 @@ class JournalConnection:
             for version, name, sql in MIGRATIONS:
                 if version <= current:
                     continue
-                for statement in _statements(sql):
+                for statement in statements(sql):
                     db.execute(statement)
                 db.execute(
                     "INSERT INTO schema_migrations(version, name, applied_at) VALUES (?, ?, ?)",
@@ -115,7 +121,7 @@ class JournalConnection:
     def integrity_problems(self) -> list[str]:
         """What SQLite's ``PRAGMA quick_check`` finds wrong with the file (empty: sound)."""
         try:
-            return quick_check(self._db)
+            return quick_check(self._sqlite)
         except sqlite3.DatabaseError as exc:
             return [str(exc)]
 
@@ -135,7 +141,7 @@ class JournalConnection:
 
     @contextmanager
     def transaction(self, *, durable: bool = False) -> Iterator[None]:
-        db = self._db
+        db = self._sqlite
         if self._depth == 0:
             # SQLite fixes the safety level outside a transaction only.
             if durable:
@@ -185,13 +191,13 @@ class JournalConnection:
     def _shrink_wal(self) -> None:
         """After a failed write on a full disk: give back what the WAL took, if SQLite can."""
         with contextlib.suppress(sqlite3.Error):
-            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._sqlite.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def _durable_outer(self) -> bool:
-        return int(self._db.execute("PRAGMA synchronous").fetchone()[0]) >= 2
+        return int(self._sqlite.execute("PRAGMA synchronous").fetchone()[0]) >= 2
 
     def close(self) -> None:
-        self._db.close()
+        self._sqlite.close()
 
     def __enter__(self) -> Self:
         return self
@@ -251,7 +257,8 @@ def _refuse_foreign_database(db: sqlite3.Connection, path: Path) -> None:
         )
 
 
-def _statements(sql: str) -> Iterator[str]:
+def statements(sql: str) -> Iterator[str]:
+    """The statements of a migration script, one by one."""
     # Triggers hold ';' inside BEGIN ... END: complete_statement knows where they end.
     buffer = ""
     for line in sql.splitlines(keepends=True):

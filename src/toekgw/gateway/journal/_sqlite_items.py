@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import islice
 from typing import Any
@@ -113,14 +112,15 @@ class Items(Transmissions):
                 for it in islice(iterator, BATCH)
             ]:
                 try:
-                    db.executemany(
-                        "INSERT INTO items(transmission_id, counterpart, business_key, amount_ore, "
-                        "seq, fingerprint, state, created_event, updated_at, data, lookup, "
-                        "municipality, disposition_date) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        batch,
-                    )
-                except sqlite3.IntegrityError as exc:
+                    with self._dialect.guard(db):
+                        db.executemany(
+                            "INSERT INTO items(transmission_id, counterpart, business_key, "
+                            "amount_ore, seq, fingerprint, state, created_event, updated_at, "
+                            "data, lookup, municipality, disposition_date) "
+                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                            batch,
+                        )
+                except self._dialect.integrity_error as exc:
                     raise self._first_duplicate(tx, event_id, count, batch) from exc
                 count += len(batch)
                 total += sum(row[3] for row in batch)
@@ -141,23 +141,30 @@ class Items(Transmissions):
     def _first_duplicate(
         self, tx: Transmission, event_id: int, before: int, batch: list[tuple[Any, ...]]
     ) -> DuplicateItem:
-        # executemany stops at the first failing row, keeping those before it: their count
-        # says which row failed. Only the failure path comes here.
-        inserted = self._db.execute(
-            "SELECT count(*) FROM items WHERE created_event = ?", (event_id,)
-        ).fetchone()[0]
-        row = batch[inserted - before]
-        key, seq = row[2], row[4]
-        first = self._db.execute(
-            _REF_SELECT + "WHERE i.counterpart = ? AND i.business_key = ?",
-            (tx.counterpart, key),
-        ).fetchone()
-        if first is None:
-            return DuplicateItem(key, None)
-        ref = ItemRef(*first)
-        if ref.transmission_id == tx.id:
-            return DuplicateItem(key, None, same_transmission=(ref.seq, seq))
-        return DuplicateItem(key, ref)
+        # SQLite's executemany keeps the rows before the failing one (their count says which
+        # row failed); PostgreSQL keeps none. Only the failure path comes here.
+        kept = (
+            int(
+                self._db.execute(
+                    "SELECT count(*) FROM items WHERE created_event = ?", (event_id,)
+                ).fetchone()[0]
+            )
+            - before
+        )
+        seen: dict[str, int | None] = {row[2]: row[4] for row in batch[:kept]}
+        rest = batch[kept:]
+        known = self.existing_items(tx.counterpart, [row[2] for row in rest])
+        for row in rest:
+            key, seq = row[2], row[4]
+            if key in seen:
+                return DuplicateItem(key, None, same_transmission=(seen[key], seq))
+            ref = known.get(key)
+            if ref is not None:
+                if ref.transmission_id == tx.id:
+                    return DuplicateItem(key, None, same_transmission=(ref.seq, seq))
+                return DuplicateItem(key, ref)
+            seen[key] = seq
+        return DuplicateItem(str(rest[0][2]) if rest else "?", None)
 
     def _refs(self, sql: str, counterpart: str, keys: Sequence[str]) -> dict[str, ItemRef]:
         found: dict[str, ItemRef] = {}

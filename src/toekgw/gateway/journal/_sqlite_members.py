@@ -9,7 +9,6 @@ which transmissions carried an item and which one carries it now.
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from itertools import islice
 
@@ -64,7 +63,7 @@ class Members(Items):
                     "VALUES (?, ?, ?, ?)",
                     rows,
                 )
-            except sqlite3.IntegrityError as exc:
+            except self._dialect.integrity_error as exc:
                 raise JournalError(
                     f"transmission #{transmission_id}: a member appears twice ({exc})"
                 ) from exc
@@ -299,7 +298,8 @@ class Members(Items):
                 "FROM items i JOIN transmissions t ON t.id = i.transmission_id "
                 f"WHERE i.state = ?1 AND t.kind IN ({_marks(wanted, start=3)}) "
                 "ORDER BY carried, i.municipality, "
-                "max(coalesce(i.disposition_date, ?2), ?2), i.business_key",
+                f"{self._dialect.greatest('coalesce(i.disposition_date, ?2)', '?2')}, "
+                "i.business_key",
                 (state, day, *wanted),
             )
         last = 0

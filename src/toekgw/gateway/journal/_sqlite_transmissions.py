@@ -11,7 +11,6 @@ transfer id, (counterpart, delivery key) or reference is refused with
 from __future__ import annotations
 
 import json
-import sqlite3
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -99,30 +98,31 @@ class Transmissions(JournalConnection):
         with self.transaction():
             self._refuse_duplicate(new, kind.direction)
             try:
-                cur = self._db.execute(
-                    "INSERT INTO transmissions(ref, counterpart, kind, direction, state, "
-                    "file_name, size, sha256, transfer_id, delivery_key, remote_path, "
-                    "local_path, meta, created_at, updated_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        ref,
-                        new.counterpart,
-                        new.kind,
-                        kind.direction.value,
-                        new.state,
-                        new.file_name,
-                        new.size,
-                        new.sha256,
-                        new.transfer_id,
-                        new.delivery_key,
-                        new.remote_path,
-                        new.local_path,
-                        json.dumps(dict(new.meta), sort_keys=True),
-                        stamp,
-                        stamp,
-                    ),
-                )
-            except sqlite3.IntegrityError:
+                with self._dialect.guard(self._db):
+                    cur = self._db.execute(
+                        "INSERT INTO transmissions(ref, counterpart, kind, direction, state, "
+                        "file_name, size, sha256, transfer_id, delivery_key, remote_path, "
+                        "local_path, meta, created_at, updated_at) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (
+                            ref,
+                            new.counterpart,
+                            new.kind,
+                            kind.direction.value,
+                            new.state,
+                            new.file_name,
+                            new.size,
+                            new.sha256,
+                            new.transfer_id,
+                            new.delivery_key,
+                            new.remote_path,
+                            new.local_path,
+                            json.dumps(dict(new.meta), sort_keys=True),
+                            stamp,
+                            stamp,
+                        ),
+                    )
+            except self._dialect.integrity_error:
                 # Lost a race with another process: name the winner.
                 self._refuse_duplicate(new, kind.direction)
                 raise

@@ -2,6 +2,12 @@
 
 A migration is never edited once released: change the schema by appending one. A journal
 written by a newer version (a migration number we do not know) is refused rather than guessed at.
+
+One list serves both stores. Each migration is written in SQLite's dialect; PostgreSQL runs the
+same text through :func:`toekgw.gateway.journal._postgres_schema.postgres_migration`, which
+translates the types mechanically, and takes from :data:`POSTGRES` what cannot be translated
+(the append-only triggers, the JSON of migration 9). A new migration whose SQL the translation
+does not cover adds its PostgreSQL text here, beside the SQLite one.
 """
 
 from __future__ import annotations
@@ -323,3 +329,37 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
 )
 
 LATEST = MIGRATIONS[-1][0]
+
+# PostgreSQL's text for the statements the translation cannot carry over, per migration: the
+# SQLite statement (named by its first words) is replaced in place by this text ("" drops it).
+POSTGRES: dict[int, dict[str, str]] = {
+    1: {
+        "CREATE TRIGGER events_no_update": """
+            CREATE FUNCTION events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                RAISE EXCEPTION 'the event log is append-only'
+                    USING ERRCODE = 'integrity_constraint_violation';
+            END $$;
+            CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+                FOR EACH ROW EXECUTE FUNCTION events_append_only();
+            CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON events
+                FOR EACH STATEMENT EXECUTE FUNCTION events_append_only()
+            """,
+        "CREATE TRIGGER events_no_delete": """
+            CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+                FOR EACH ROW EXECUTE FUNCTION events_append_only()
+            """,
+    },
+    9: {
+        "ALTER TABLE items ADD COLUMN disposition_date": """
+            ALTER TABLE items ADD COLUMN disposition_date TEXT COLLATE "C"
+                CHECK (disposition_date IS NULL OR to_char(to_date(disposition_date,
+                       'YYYY-MM-DD'), 'YYYY-MM-DD') = disposition_date)
+            """,
+        "UPDATE items SET municipality": """
+            UPDATE items SET municipality = data::jsonb ->> 'municipality',
+                             disposition_date = data::jsonb ->> 'disposition_date'
+                WHERE data IS NOT NULL AND jsonb_typeof(data::jsonb -> 'municipality') = 'string'
+            """,
+    },
+}

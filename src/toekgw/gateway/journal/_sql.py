@@ -1,0 +1,64 @@
+"""The seam between the journal's SQL and the database behind it.
+
+The journal's statements (in ``_sqlite_*.py``) are written once, in SQLite's dialect, against
+the small DB-API surface below: ``execute``/``executemany`` with ``?`` placeholders (``?N``
+numbered), cursors with ``fetchone``/``fetchall``/``fetchmany``, ``rowcount`` and
+``lastrowid``. :class:`sqlite3.Connection` is one; :class:`~toekgw.gateway.journal.
+_postgres_sql.PostgresDb` translates the same statements for PostgreSQL. The few places where
+the dialects differ in more than spelling go through :class:`Dialect`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any, Protocol
+
+__all__ = ["SQLITE", "Cursor", "Database", "Dialect"]
+
+
+class Cursor(Protocol):
+    @property
+    def rowcount(self) -> int: ...
+
+    @property
+    def lastrowid(self) -> int | None: ...
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+    def fetchmany(self, size: int = ...) -> list[Any]: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class Database(Protocol):
+    def execute(self, sql: str, parameters: Sequence[Any] = ..., /) -> Cursor: ...
+
+    def executemany(self, sql: str, parameters: Iterable[Sequence[Any]], /) -> Cursor: ...
+
+
+class Dialect:
+    """SQLite's spelling of what the dialects spell differently (PostgreSQL's overrides)."""
+
+    name = "sqlite"
+    integrity_error: type[Exception] = sqlite3.IntegrityError
+
+    def json_text(self, column: str, key: str) -> str:
+        """The text of the top-level field named by the SQL expression ``key`` in the JSON
+        column ``column``."""
+        return f"json_extract({column}, '$.' || {key})"
+
+    def greatest(self, left: str, right: str) -> str:
+        return f"max({left}, {right})"
+
+    def guard(self, db: Database) -> AbstractContextManager[None]:
+        """Around a statement whose constraint error the caller handles and then reads on:
+        PostgreSQL needs a savepoint for that (its failed statement aborts the transaction),
+        SQLite nothing."""
+        return nullcontext()
+
+
+SQLITE = Dialect()
