@@ -9,7 +9,8 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from tests.crashkit import Rig
-from tests.servers import RabbitNode, start_rabbitmq
+from tests.servers import PostgresServer, RabbitNode, start_postgresql, start_rabbitmq
+from toekgw.gateway.journal import JournalLocation, JournalUrl
 from toekgw.gateway.transport.amqp import MessageBroker
 from toekgw.gateway.transport.amqp_pika import PikaBroker
 from toekgw.gateway.transport.amqp_sqlite import SqliteBroker
@@ -61,3 +62,24 @@ def open_broker(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Open
     yield opener
     for session in sessions:
         session.close()
+
+
+@pytest.fixture(scope="session")
+def postgresql() -> Iterator[PostgresServer]:
+    """A private PostgreSQL server for the whole session (tests/servers.py), skipped where
+    PostgreSQL is not installed unless TOEKGW_REQUIRE_POSTGRESQL=1."""
+    with start_postgresql() as server:
+        yield server
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def journal_at(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[JournalLocation]:
+    """Where a test's own journal is, once per back end: a new SQLite file, or a new
+    PostgreSQL database with the journal's schema (dropped after the test)."""
+    if request.param == "sqlite":
+        yield tmp_path / "journal.sqlite"
+        return
+    server: PostgresServer = request.getfixturevalue("postgresql")
+    url = server.fresh()
+    yield JournalUrl(url)
+    server.drop(url)

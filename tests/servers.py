@@ -1,21 +1,29 @@
-"""Real servers for tests, each private to the test session: RabbitMQ.
+"""Real servers for tests, each private to the test session: RabbitMQ and PostgreSQL.
 
 :func:`start_rabbitmq` starts a RabbitMQ node of its own in a temporary directory, on free
 loopback ports, with its own Erlang cookie (``HOME``), node name, database, logs, config and
 (empty) plugin list, so it touches nothing of a system broker and several test sessions can
 run side by side. Where ``rabbitmq-server`` is not installed the tests that need it are
 skipped, unless ``TOEKGW_REQUIRE_RABBITMQ=1`` (set by ``.ci/run``) makes that a failure.
+
+:func:`start_postgresql` does the same for PostgreSQL: ``initdb`` and ``pg_ctl`` from
+``/usr/lib/postgresql/*/bin`` in a directory of its own, on a free loopback port, as the
+``postgres`` user when the tests run as root (the server refuses root). A template database
+carries the migrated journal, so a test's fresh database is one ``CREATE DATABASE ... TEMPLATE``.
+Missing: skipped, unless ``TOEKGW_REQUIRE_POSTGRESQL=1``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import os
 import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -148,3 +156,132 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
+
+
+# -- PostgreSQL -------------------------------------------------------------------------------
+
+POSTGRES_BIN = next(
+    (
+        path
+        for path in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
+        if (path / "initdb").exists() and (path / "pg_ctl").exists()
+    ),
+    None,
+)
+_TEMPLATE = "toekgw_template"
+
+
+@dataclasses.dataclass
+class PostgresServer:
+    """A running private server: :meth:`fresh` makes a database with the journal's schema."""
+
+    base: Path
+    port: int
+    user: str = "toekgw"
+
+    def url(self, database: str) -> str:
+        return f"postgresql://{self.user}@127.0.0.1:{self.port}/{database}"
+
+    def admin(self, sql: str) -> None:
+        import psycopg
+
+        with psycopg.connect(self.url("postgres"), autocommit=True) as connection:
+            connection.execute(sql.encode())
+
+    def fresh(self, *, migrated: bool = True) -> str:
+        """A new database (a copy of the migrated template, or empty): its URL."""
+        name = f"t_{uuid.uuid4().hex[:16]}"
+        template = _TEMPLATE if migrated else "template0"
+        self.admin(f"CREATE DATABASE {name} TEMPLATE {template} STRATEGY FILE_COPY")
+        return self.url(name)
+
+    def drop(self, url: str) -> None:
+        from toekgw.gateway.journal.postgres import close_pool
+
+        close_pool(url)
+        self.admin(f"DROP DATABASE IF EXISTS {url.rsplit('/', 1)[1]} WITH (FORCE)")
+
+    def log_tail(self) -> str:
+        log = self.base / "server.log"
+        return log.read_text(errors="replace")[-3000:] if log.exists() else ""
+
+
+def require_postgresql() -> Path:
+    """PostgreSQL's bin directory, or skip (fail under ``TOEKGW_REQUIRE_POSTGRESQL=1``)."""
+    if POSTGRES_BIN is None:
+        if os.environ.get("TOEKGW_REQUIRE_POSTGRESQL") == "1":
+            pytest.fail("TOEKGW_REQUIRE_POSTGRESQL=1 but PostgreSQL is not installed")
+        pytest.skip("PostgreSQL is not installed (TOEKGW_REQUIRE_POSTGRESQL=1 makes it fail)")
+    return POSTGRES_BIN
+
+
+def _as_server_user(command: list[str]) -> list[str]:
+    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
+
+
+@contextlib.contextmanager
+def start_postgresql() -> Iterator[PostgresServer]:
+    """A private PostgreSQL server in a new directory under /tmp (the server's user must be
+    able to enter it), stopped and removed on exit."""
+    bin_dir = require_postgresql()
+    base = Path(tempfile.mkdtemp(prefix="toekgw-pg-"))
+    if os.geteuid() == 0:
+        shutil.chown(base, "postgres")
+    data, port = base / "data", free_port()
+    server = PostgresServer(base, port)
+    run = functools.partial(subprocess.run, check=True, capture_output=True)
+    try:
+        run(
+            _as_server_user(
+                [
+                    str(bin_dir / "initdb"),
+                    "-D",
+                    str(data),
+                    "-A",
+                    "trust",
+                    "-U",
+                    server.user,
+                    "--no-sync",
+                    "-E",
+                    "UTF8",
+                    "--locale=C.UTF-8",
+                ]
+            )
+        )
+        options = (
+            f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+        )
+        run(
+            _as_server_user(
+                [
+                    str(bin_dir / "pg_ctl"),
+                    "-D",
+                    str(data),
+                    "-o",
+                    options,
+                    "-l",
+                    str(base / "server.log"),
+                    "-w",
+                    "-t",
+                    "60",
+                    "start",
+                ]
+            )
+        )
+    except subprocess.CalledProcessError as exc:
+        pytest.fail(f"PostgreSQL did not start: {exc.stderr.decode()}\n{server.log_tail()}")
+    try:
+        server.admin(f"CREATE DATABASE {_TEMPLATE}")
+        from toekgw.gateway.journal.postgres import PostgresJournal, close_pool
+
+        PostgresJournal(server.url(_TEMPLATE)).close()
+        close_pool(server.url(_TEMPLATE))
+        yield server
+    finally:
+        subprocess.run(
+            _as_server_user([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]),
+            capture_output=True,
+            check=False,
+        )
+        shutil.rmtree(base, ignore_errors=True)

@@ -12,6 +12,7 @@ import pytest
 from toekgw.gateway.journal import (
     Direction,
     JournalError,
+    JournalLocation,
     KindSpec,
     Lifecycle,
     MemberMove,
@@ -39,8 +40,8 @@ OUT = KindSpec("out", Direction.OUT, Lifecycle(("prepared",), {}), None)
 DAY = dt.date(2026, 11, 30)
 
 
-def _bundle(tmp_path: Path, count: int = 6):  # type: ignore[no-untyped-def]
-    journal = open_journal(tmp_path / "j.sqlite")
+def _bundle(journal_at: JournalLocation, count: int = 6):  # type: ignore[no-untyped-def]
+    journal = open_journal(journal_at)
     journal.define_kind(IN)
     journal.define_kind(OUT)
     source = journal.create_transmission(NewTransmission("ksd", "in", "journaled"))
@@ -56,8 +57,8 @@ def _bundle(tmp_path: Path, count: int = 6):  # type: ignore[no-untyped-def]
     return journal, out, items
 
 
-def test_typed_columns_and_carrier(tmp_path: Path) -> None:
-    journal, out, items = _bundle(tmp_path)
+def test_typed_columns_and_carrier(journal_at: JournalLocation) -> None:
+    journal, out, items = _bundle(journal_at)
     assert journal.schema_version() == LATEST
     assert (items[0].municipality, items[0].disposition_date) == ("101", DAY)
     assert all(i.carrier_id == out.id for i in journal.members(out.id))
@@ -67,8 +68,8 @@ def test_typed_columns_and_carrier(tmp_path: Path) -> None:
     assert [i.business_key for i in journal.members(out.id, current_only=True)][:2] == ["k1", "k2"]
 
 
-def test_move_members_is_set_based_with_one_event_per_item(tmp_path: Path) -> None:
-    journal, out, items = _bundle(tmp_path)
+def test_move_members_is_set_based_with_one_event_per_item(journal_at: JournalLocation) -> None:
+    journal, out, items = _bundle(journal_at)
     assert journal.move_members(out.id, "pending", "released", reason="bundled") == 6
     assert journal.move_members(out.id, "pending", "released", reason="again") == 0
     with pytest.raises(StateError):
@@ -82,8 +83,8 @@ def test_move_members_is_set_based_with_one_event_per_item(tmp_path: Path) -> No
     )
 
 
-def test_apply_member_moves(tmp_path: Path) -> None:
-    journal, out, items = _bundle(tmp_path)
+def test_apply_member_moves(journal_at: JournalLocation) -> None:
+    journal, out, items = _bundle(journal_at)
     journal.move_members(out.id, "pending", "released", reason="bundled")
     journal.move_members(out.id, "released", "sent", reason="put")
     journal.set_item_state(items[5].id, "received", reason="1")
@@ -123,8 +124,8 @@ def test_apply_member_moves(tmp_path: Path) -> None:
         )
 
 
-def test_totals_are_aggregated(tmp_path: Path) -> None:
-    journal, out, items = _bundle(tmp_path)
+def test_totals_are_aggregated(journal_at: JournalLocation) -> None:
+    journal, out, items = _bundle(journal_at)
     journal.move_members(out.id, "pending", "released", reason="bundled")
     later = journal.create_transmission(NewTransmission("nk", "out", "prepared", ref="B2"))
     journal.add_members(later.id, [(items[0].id, "k0")])
@@ -198,8 +199,10 @@ def test_the_item_columns_migration_fills_the_columns_of_an_older_journal(
     assert journal.move_members(later.id, "pending", "released", reason="bundled") == 1
 
 
-def test_items_to_carry_orders_by_attempt_municipality_date_and_key(tmp_path: Path) -> None:
-    journal = open_journal(tmp_path / "j.sqlite")
+def test_items_to_carry_orders_by_attempt_municipality_date_and_key(
+    journal_at: JournalLocation,
+) -> None:
+    journal = open_journal(journal_at)
     journal.define_kind(IN)
     journal.define_kind(OUT)
     source = journal.create_transmission(NewTransmission("ksd", "in", "journaled"))

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from toekgw.gateway.journal import (
     Direction,
     JournalError,
+    JournalLocation,
     KindSpec,
     Lifecycle,
     NewItem,
@@ -22,8 +21,8 @@ IN = KindSpec("in", Direction.IN, Lifecycle(("journaled",), {}), ITEMS)
 OUT = KindSpec("out", Direction.OUT, Lifecycle(("prepared",), {}), None)
 
 
-def test_members_memberships_and_set_moves(tmp_path: Path) -> None:
-    journal = open_journal(tmp_path / "j.sqlite")
+def test_members_memberships_and_set_moves(journal_at: JournalLocation) -> None:
+    journal = open_journal(journal_at)
     assert journal.schema_version() >= 3
     journal.define_kind(IN)
     journal.define_kind(OUT)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given
@@ -24,13 +23,14 @@ from tests.oir_data import (
     load_sortiment,
     settings,
 )
+from tests.servers import PostgresServer
 from toekgw.adapters.g68 import PAYMENT_ITEM
 from toekgw.adapters.oir import EVENT_SOURCES, current_chart, plan_vouchers
 from toekgw.adapters.oir.balance import BOOKED_STATES, konteringskontrol
 from toekgw.adapters.oir.replica import apply_delivery, diff
 from toekgw.adapters.oir.vouchers import RegenerateError, build_vouchers, regenerate
 from toekgw.formats.oir import Account, Delivery, SortimentDelivery
-from toekgw.gateway.journal import JournalError, SqliteJournal, open_journal
+from toekgw.gateway.journal import JournalError, JournalLocation, SqliteJournal, open_journal
 
 
 def _payment_ids(journal: SqliteJournal) -> list[int]:
@@ -69,10 +69,35 @@ steps = st.lists(
 )
 @given(history=steps, max_postings=st.sampled_from([2, 4, 1000]))
 def test_random_payment_histories_book_balanced_and_agree(
-    tmp_path_factory: object, history: list[tuple[str, int, int]], max_postings: int
+    tmp_path_factory: pytest.TempPathFactory,
+    history: list[tuple[str, int, int]],
+    max_postings: int,
 ) -> None:
-    path = tmp_path_factory.mktemp("oir") / "journal.sqlite"  # type: ignore[attr-defined]
-    journal = open_journal(path)
+    _random_history(
+        open_journal(tmp_path_factory.mktemp("oir") / "journal.sqlite"), history, max_postings
+    )
+
+
+# Fewer examples on PostgreSQL: each is a database of its own and every statement a round trip.
+@hsettings(
+    max_examples=6,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(history=steps, max_postings=st.sampled_from([2, 4, 1000]))
+def test_random_payment_histories_book_balanced_and_agree_on_postgresql(
+    postgresql: PostgresServer, history: list[tuple[str, int, int]], max_postings: int
+) -> None:
+    url = postgresql.fresh()
+    try:
+        _random_history(open_journal(url), history, max_postings)
+    finally:
+        postgresql.drop(url)
+
+
+def _random_history(
+    journal: SqliteJournal, history: list[tuple[str, int, int]], max_postings: int
+) -> None:
     conf = settings(max_postings_per_voucher=max_postings)
     load_sortiment(journal)
     delivery = 0
@@ -104,14 +129,14 @@ def test_random_payment_histories_book_balanced_and_agree(
     journal.close()
 
 
-def _journal(tmp_path: Path) -> SqliteJournal:
-    journal = open_journal(tmp_path / "journal.sqlite")
+def _journal(journal_at: JournalLocation) -> SqliteJournal:
+    journal = open_journal(journal_at)
     load_sortiment(journal)
     return journal
 
 
-def test_the_model_books_expense_intermediate_and_bank(tmp_path: Path) -> None:
-    journal = _journal(tmp_path)
+def test_the_model_books_expense_intermediate_and_bank(journal_at: JournalLocation) -> None:
+    journal = _journal(journal_at)
     conf = settings()
     journal_delivery(journal, [instruction(1, amount=12_345), instruction(2, amount=500)])
     ids = _payment_ids(journal)
@@ -132,8 +157,8 @@ def test_the_model_books_expense_intermediate_and_bank(tmp_path: Path) -> None:
     assert control.agrees and control.outstanding_ore == 0
 
 
-def test_balance_lists_a_payment_not_yet_booked(tmp_path: Path) -> None:
-    journal = _journal(tmp_path)
+def test_balance_lists_a_payment_not_yet_booked(journal_at: JournalLocation) -> None:
+    journal = _journal(journal_at)
     conf = settings()
     journal_delivery(journal, [instruction(1, amount=700)])
     control = konteringskontrol(journal, conf)
@@ -155,9 +180,9 @@ def _close_expense(version: int, closed: dt.date) -> SortimentDelivery:
 
 
 def test_a_closed_account_holds_the_voucher_and_regeneration_books_the_replacement(
-    tmp_path: Path,
+    journal_at: JournalLocation,
 ) -> None:
-    journal = _journal(tmp_path)
+    journal = _journal(journal_at)
     today = dt.datetime.now(dt.UTC).date()
     applied = apply_delivery(journal, _close_expense(2, today - dt.timedelta(days=3)))
     assert applied.status == "applied"
@@ -189,8 +214,10 @@ def test_a_closed_account_holds_the_voucher_and_regeneration_books_the_replaceme
     assert konteringskontrol(journal, conf).agrees
 
 
-def test_sortiment_versions_never_go_back_and_diff_names_the_change(tmp_path: Path) -> None:
-    journal = _journal(tmp_path)
+def test_sortiment_versions_never_go_back_and_diff_names_the_change(
+    journal_at: JournalLocation,
+) -> None:
+    journal = _journal(journal_at)
     closed = dt.date(2026, 11, 30)
     assert apply_delivery(journal, _close_expense(3, closed)).status == "applied"
     stale = apply_delivery(journal, full_sortiment(2))
@@ -202,13 +229,13 @@ def test_sortiment_versions_never_go_back_and_diff_names_the_change(tmp_path: Pa
     assert kinds == {("changed", EXPENSE), ("added", EXPENSE_NEW)}
 
 
-def test_a_delta_without_a_full_delivery_is_refused(tmp_path: Path) -> None:
-    journal = open_journal(tmp_path / "journal.sqlite")
+def test_a_delta_without_a_full_delivery_is_refused(journal_at: JournalLocation) -> None:
+    journal = open_journal(journal_at)
     assert apply_delivery(journal, _close_expense(2, dt.date(2026, 11, 30))).status == "refused"
 
 
-def test_an_event_is_never_put_on_two_vouchers(tmp_path: Path) -> None:
-    journal = _journal(tmp_path)
+def test_an_event_is_never_put_on_two_vouchers(journal_at: JournalLocation) -> None:
+    journal = _journal(journal_at)
     conf = settings()
     journal_delivery(journal, [instruction(1, amount=300)])
     for source in EVENT_SOURCES:

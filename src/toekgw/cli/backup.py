@@ -9,7 +9,19 @@ import click
 
 from toekgw.adapters.config import load_settings
 from toekgw.cli.options import config_option
+from toekgw.gateway.errors import UsageError
+from toekgw.gateway.journal import JournalLocation
 from toekgw.gateway.journal.backup import backup_journal, restore_journal
+
+
+def _sqlite_file(journal: JournalLocation) -> Path:
+    if not isinstance(journal, Path):
+        raise UsageError(
+            f"the journal {journal} is a PostgreSQL database: back it up with the server's "
+            "tools (pg_dump, pg_basebackup); toekgw backup and restore copy a SQLite journal",
+            hint="see docs/scaling.md",
+        )
+    return journal
 
 
 @click.command()
@@ -18,7 +30,7 @@ from toekgw.gateway.journal.backup import backup_journal, restore_journal
 def backup(config_path: Path | None, target: Path) -> None:
     """Write a consistent copy of the journal to TARGET (a new file), safe while flows run."""
     settings = load_settings(config_path)
-    version = backup_journal(Path(settings.journal), target)
+    version = backup_journal(_sqlite_file(settings.journal), target)
     click.echo(f"backed up {settings.journal} to {target} (schema version {version}; checked)")
 
 
@@ -29,5 +41,5 @@ def backup(config_path: Path | None, target: Path) -> None:
 def restore(config_path: Path | None, force: bool, source: Path) -> None:
     """Put the backup SOURCE in place as the configured journal. Stop `toekgw` first."""
     settings = load_settings(config_path)
-    version = restore_journal(source, Path(settings.journal), force=force)
+    version = restore_journal(source, _sqlite_file(settings.journal), force=force)
     click.echo(f"restored {settings.journal} from {source} (schema version {version}; checked)")

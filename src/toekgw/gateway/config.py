@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from toekgw.gateway.errors import UsageError, os_problem
+from toekgw.gateway.journal.location import SCHEMES, JournalLocation, JournalUrl
 
 __all__ = [
     "DEFAULT_CONFIG",
@@ -193,7 +194,7 @@ class CoreSettings:
     """What the core itself reads: the configuration file, the journal and staging."""
 
     path: Path
-    journal: Path
+    journal: JournalLocation
     staging: Path
 
 
@@ -216,7 +217,7 @@ class Settings:
     """A loaded configuration: the core's settings and each present section's parsed value."""
 
     path: Path
-    journal: Path
+    journal: JournalLocation
     staging: Path
     sections: Mapping[str, object] = field(default_factory=dict)
 
@@ -250,6 +251,24 @@ def registered_sections() -> tuple[Section[Any], ...]:
     return tuple(_REGISTRY.values())
 
 
+def _journal(table: Table) -> JournalLocation:
+    """``[journal] path`` (a SQLite file) or ``[journal] url`` (PostgreSQL), exactly one."""
+    url = table.text("url")
+    if url is not None and "path" in table.data:
+        raise ConfigError(f"{table.where('url')}: give either path or url, not both")
+    if url is None:
+        path = table.required_path("path")
+        table.finish()
+        return path
+    table.finish()
+    if not url.startswith(SCHEMES):
+        raise ConfigError(
+            f"{table.where('url')}: expected a PostgreSQL URL (postgresql://user@host/db), "
+            f"found one starting {url.split(':', 1)[0]!r}"
+        )
+    return JournalUrl(url)
+
+
 def find_config(path: str | Path | None) -> Path:
     """``path``, else ``$TOEKGW_CONFIG``, else ``./toekgw.toml``."""
     chosen = Path(path or os.environ.get("TOEKGW_CONFIG") or DEFAULT_CONFIG)
@@ -281,9 +300,7 @@ def load_settings(
         raise ConfigError(f"{file}: cannot read: {os_problem(file, exc)}") from exc
     top = Table(file, "", data)
 
-    journal = top.required_table("journal")
-    journal_path = journal.required_path("path")
-    journal.finish()
+    journal_path = _journal(top.required_table("journal"))
     staging = top.required_table("staging")
     staging_dir = staging.required_path("dir")
     staging.finish()

@@ -38,7 +38,6 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from pathlib import Path
 from typing import Any
 
 from cryptography import x509
@@ -58,6 +57,7 @@ from toekgw.gateway.journal import (
     Direction,
     DuplicateTransmission,
     Journal,
+    JournalLocation,
     KindSpec,
     Lifecycle,
     NewItem,
@@ -104,7 +104,7 @@ class CallbackService:
 
     def __init__(
         self,
-        journal_path: Path,
+        journal_path: JournalLocation,
         settings: CallbackSettings,
         *,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),

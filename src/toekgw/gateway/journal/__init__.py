@@ -2,16 +2,16 @@
 
 >>> from toekgw.gateway.journal import open_journal
 >>> journal = open_journal(path)          # SQLite in WAL mode, migrated on open
+>>> journal = open_journal(JournalUrl("postgresql://toekgw@db/journal"))  # PostgreSQL
 
 See ``docs/developers.md`` ("Journal and file transports") for the API in use.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from toekgw.gateway.journal._sqlite_actions import ACTION_STATUSES, ActionEntry
 from toekgw.gateway.journal.base import Journal, JournalReader
+from toekgw.gateway.journal.location import SCHEMES, JournalLocation, JournalUrl
 from toekgw.gateway.journal.model import (
     AddedItems,
     Direction,
@@ -52,7 +52,9 @@ __all__ = [
     "ItemRef",
     "Journal",
     "JournalError",
+    "JournalLocation",
     "JournalReader",
+    "JournalUrl",
     "KindSpec",
     "Lifecycle",
     "MemberMove",
@@ -68,13 +70,22 @@ __all__ = [
 ]
 
 
-def open_journal(path: str | Path, *, verify: bool = False) -> SqliteJournal:
-    """The embedded journal at ``path`` (created where no file is, migrated when needed).
+def open_journal(where: str | JournalLocation, *, verify: bool = False) -> SqliteJournal:
+    """The journal at ``where``: a SQLite file (created where no file is) or, for a
+    :class:`JournalUrl` or a ``postgresql://`` string, a PostgreSQL database; migrated when
+    needed.
 
-    ``verify``: refuse a journal that fails its integrity check (``PRAGMA quick_check``), as
-    every command that moves money does before it starts.
+    ``verify``: refuse a journal that fails its integrity check (``PRAGMA quick_check``; on
+    PostgreSQL, its schema), as every command that moves money does before it starts.
     """
-    journal = SqliteJournal(path)
+    if isinstance(where, str) and where.startswith(SCHEMES):
+        where = JournalUrl(where)
+    if isinstance(where, JournalUrl):
+        from toekgw.gateway.journal.postgres import PostgresJournal  # psycopg: extra "postgres"
+
+        journal: SqliteJournal = PostgresJournal(where.url)
+    else:
+        journal = SqliteJournal(where)
     if verify:
         try:
             journal.require_sound()

@@ -8,7 +8,9 @@ translation here is mechanical and small:
 - ``TEXT`` columns collate ``"C"``, so that text sorts byte-wise as in SQLite whatever the
   database's locale (the journal orders by business keys, municipalities and ISO dates);
 - a column's ``REFERENCES`` becomes a foreign key added at the end of its migration, since
-  SQLite accepts a reference to a table created later in the same script and PostgreSQL does not.
+  SQLite accepts a reference to a table created later in the same script and PostgreSQL does
+  not; ``DEFERRABLE`` (checked at once, as in SQLite, unless a transaction defers it: the
+  copy of a SQLite journal does, as items and events refer to each other).
 
 What cannot be translated (triggers, JSON functions) is replaced statement by statement from
 :data:`~toekgw.gateway.journal.migrations.POSTGRES`.
@@ -51,7 +53,7 @@ def translate_ddl(statement: str) -> tuple[str, list[str]]:
         if reference and not column.upper().startswith(("PRIMARY", "UNIQUE", "FOREIGN")):
             keys.append(
                 f"ALTER TABLE {table.group(1)} ADD FOREIGN KEY ({column}) "
-                f"REFERENCES {reference.group(1)}({reference.group(2)})"
+                f"REFERENCES {reference.group(1)}({reference.group(2)}) DEFERRABLE"
             )
             line = line[: reference.start()].rstrip() + line[reference.end() :]
         lines.append(line)

@@ -162,7 +162,7 @@ class SqliteBooks(JournalConnection):
             f"AND i.state IN ({_placeholders(source.states)}) "
             "AND i.amount_ore > 0 AND NOT EXISTS (SELECT 1 FROM booking_events x "
             "WHERE x.item_id = i.id AND x.event = ?) "
-            "AND (? IS NULL OR EXISTS (SELECT 1 FROM booking_events r "
+            "AND (CAST(? AS TEXT) IS NULL OR EXISTS (SELECT 1 FROM booking_events r "
             "WHERE r.item_id = i.id AND r.event = ?)) ORDER BY i.id",
             (
                 source.group,

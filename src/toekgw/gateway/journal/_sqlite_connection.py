@@ -21,6 +21,7 @@ from typing import Self, TypeVar
 from toekgw.formats.findings import first_and_more
 from toekgw.gateway.errors import os_problem
 from toekgw.gateway.journal._sql import SQLITE, Database, Dialect
+from toekgw.gateway.journal.location import JournalLocation
 from toekgw.gateway.journal.migrations import LATEST, MIGRATIONS
 from toekgw.gateway.journal.model import JournalError, KindSpec
 
@@ -135,6 +136,11 @@ class JournalConnection:
                 "nothing was done",
                 hint="restore it from a backup; `toekgw doctor` runs the check",
             )
+
+    @property
+    def location(self) -> JournalLocation:
+        """Where the journal is (what :func:`~toekgw.gateway.journal.open_journal` opens)."""
+        return self.path
 
     def schema_version(self) -> int:
         return int(self._db.execute("SELECT max(version) FROM schema_migrations").fetchone()[0])

@@ -1,0 +1,217 @@
+"""The journal on a PostgreSQL server: connections from a pool, the schema, transactions.
+
+A :class:`PostgresConnection` takes one connection from a process-wide pool per URL (psycopg
+3 and ``psycopg_pool``) for its lifetime and gives it back on :meth:`close`, so the commands and
+jobs that open and close the journal over and over do not log in each time. Opening applies the
+migrations the database lacks, under an advisory lock, so two workers starting together do not
+both migrate.
+
+Transactions keep SQLite's semantics. The outermost one is ``BEGIN`` followed by the journal's
+writer lock (a transaction-level advisory lock): writers take turns as they do on SQLite's
+``BEGIN IMMEDIATE``, so every read-check-write of the journal's SQL holds as written, across
+processes and machines; readers are never blocked. Nested ones are savepoints. Every commit is
+durable (``synchronous_commit`` is the server's, ``on`` by default), so ``durable=True`` needs
+nothing more than it does on SQLite with ``synchronous=FULL``.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+from psycopg_pool import ConnectionPool
+
+from toekgw.gateway.journal._postgres_schema import postgres_migration
+from toekgw.gateway.journal._postgres_sql import POSTGRES, PostgresDb
+from toekgw.gateway.journal._sqlite_connection import JournalConnection, now
+from toekgw.gateway.journal.location import JournalLocation, JournalUrl, redact
+from toekgw.gateway.journal.migrations import LATEST, MIGRATIONS
+from toekgw.gateway.journal.model import JournalError, KindSpec
+
+__all__ = ["PostgresConnection", "close_pool"]
+
+# pg_advisory_xact_lock keys: the journal's writer lock and its migration lock.
+WRITER_LOCK = 0x746F656B_0001
+MIGRATION_LOCK = 0x746F656B_0002
+_EXPECTED_TABLES = ("schema_migrations", "kinds", "transmissions", "items", "events")
+
+_pools: dict[str, ConnectionPool[psycopg.Connection[Any]]] = {}
+_pools_lock = threading.Lock()
+
+
+def _pool(url: str) -> ConnectionPool[psycopg.Connection[Any]]:
+    with _pools_lock:
+        pool = _pools.get(url)
+        if pool is None:
+            pool = ConnectionPool(
+                url,
+                min_size=1,
+                max_size=8,
+                max_idle=60.0,
+                kwargs={"autocommit": True},
+                open=True,
+                name=redact(url),
+            )
+            _pools[url] = pool
+        return pool
+
+
+def close_pool(url: str) -> None:
+    """Close the pool of ``url`` (its idle connections end; the next open makes a new one)."""
+    with _pools_lock:
+        pool = _pools.pop(url, None)
+    if pool is not None:
+        pool.close()
+
+
+@atexit.register
+def _close_pools() -> None:
+    for url in list(_pools):
+        close_pool(url)
+
+
+class PostgresConnection(JournalConnection):
+    """What :class:`~toekgw.gateway.journal.postgres.PostgresJournal` runs the journal's SQL
+    on: the connection, its schema and its transactions."""
+
+    _dialect = POSTGRES
+
+    def __init__(self, url: str, *, connect_timeout: float = 30.0) -> None:
+        self.url = url
+        self.where = redact(url)
+        self._depth = 0
+        self._durable = False
+        self._kinds: dict[str, KindSpec] = {}
+        self._pool = _pool(url)
+        try:
+            self._connection = self._pool.getconn(timeout=connect_timeout)
+        except Exception as exc:
+            raise JournalError(
+                f"cannot open the journal {self.where}: {_first_line(exc)}",
+                hint="check [journal] url, that the server runs and that the user may log in",
+            ) from exc
+        self._pg = PostgresDb(self._connection)
+        self._db = self._pg
+        try:
+            self._migrate()
+        except BaseException:
+            self.close()
+            raise
+
+    def _migrate(self) -> None:
+        with self._connection.transaction():
+            raw = self._connection
+            raw.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+            raw.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, "
+                'name TEXT COLLATE "C" NOT NULL, applied_at TEXT COLLATE "C" NOT NULL)'
+            )
+            row = raw.execute("SELECT max(version) FROM schema_migrations").fetchone()
+            current = int(row[0] or 0) if row else 0
+            if current > LATEST:
+                raise JournalError(
+                    f"the journal {self.where} has schema version {current}, newer than this "
+                    f"toekgw knows ({LATEST})",
+                    hint="upgrade toek-gateway",
+                )
+            for version, name, sql in MIGRATIONS:
+                if version <= current:
+                    continue
+                for statement in postgres_migration(version, sql):
+                    raw.execute(statement)
+                raw.execute(
+                    "INSERT INTO schema_migrations(version, name, applied_at) VALUES (%s, %s, %s)",
+                    (version, name, now()),
+                )
+
+    @property
+    def location(self) -> JournalLocation:
+        return JournalUrl(self.url)
+
+    def integrity_problems(self) -> list[str]:
+        """What is missing of the schema, and the server's word if it cannot be read."""
+        try:
+            rows = self._connection.execute(
+                "SELECT table_name FROM information_schema.tables "
+                "WHERE table_schema = current_schema()"
+            ).fetchall()
+            triggers = self._connection.execute(
+                "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'events'::regclass "
+                "AND NOT tgisinternal"
+            ).fetchone()
+        except psycopg.Error as exc:
+            return [_first_line(exc)]
+        have = {r[0] for r in rows}
+        problems = [f"table {name} is missing" for name in _EXPECTED_TABLES if name not in have]
+        if not triggers or int(triggers[0]) < 3:
+            problems.append("the event log's append-only triggers are missing")
+        return problems
+
+    def require_sound(self) -> None:
+        problems = self.integrity_problems()
+        if problems:
+            raise JournalError(
+                f"the journal {self.where} fails its check: {'; '.join(problems)}; "
+                "nothing was done",
+                hint="`toekgw doctor` runs the check",
+            )
+
+    @contextmanager
+    def transaction(self, *, durable: bool = False) -> Iterator[None]:
+        raw = self._connection
+        if self._depth == 0:
+            # One round trip: the transaction and the writer lock.
+            raw.execute(f"BEGIN; SELECT pg_advisory_xact_lock({WRITER_LOCK})".encode())
+            self._depth = 1
+            self._durable = durable
+            try:
+                yield
+                raw.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(psycopg.Error):
+                    raw.execute("ROLLBACK")
+                raise
+            finally:
+                self._depth = 0
+                self._durable = False
+            return
+        if durable and not self._durable:
+            raise JournalError(
+                "a durable transaction cannot be nested in a non-durable one: "
+                "open the outermost transaction with durable=True"
+            )
+        name = f"sp{self._depth}"
+        raw.execute(f"SAVEPOINT {name}")
+        self._depth += 1
+        try:
+            yield
+        except BaseException:
+            raw.execute(f"ROLLBACK TO SAVEPOINT {name}")
+            raw.execute(f"RELEASE SAVEPOINT {name}")
+            raise
+        finally:
+            self._depth -= 1
+        raw.execute(f"RELEASE SAVEPOINT {name}")
+
+    def __del__(self) -> None:
+        # A journal dropped without close() gives its connection back (as SQLite's closes).
+        with contextlib.suppress(Exception):
+            self.close()
+
+    def close(self) -> None:
+        connection = getattr(self, "_connection", None)
+        if connection is None:
+            return
+        self._connection = None  # type: ignore[assignment]
+        if connection.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            connection.close()  # broken or mid-transaction: the pool replaces it
+        self._pool.putconn(connection)
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
