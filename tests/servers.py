@@ -220,9 +220,10 @@ def _as_server_user(command: list[str]) -> list[str]:
 
 
 @contextlib.contextmanager
-def start_postgresql() -> Iterator[PostgresServer]:
+def start_postgresql(*, durable: bool = False) -> Iterator[PostgresServer]:
     """A private PostgreSQL server in a new directory under /tmp (the server's user must be
-    able to enter it), stopped and removed on exit."""
+    able to enter it), stopped and removed on exit. Tests run it without flushing to disk;
+    ``durable`` (benchmarks) keeps the server's defaults (fsync, synchronous commits)."""
     bin_dir = require_postgresql()
     base = Path(tempfile.mkdtemp(prefix="toekgw-pg-"))
     if os.geteuid() == 0:
@@ -248,10 +249,9 @@ def start_postgresql() -> Iterator[PostgresServer]:
                 ]
             )
         )
-        options = (
-            f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-        )
+        options = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c max_connections=200"
+        if not durable:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         run(
             _as_server_user(
                 [

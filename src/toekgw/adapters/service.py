@@ -92,7 +92,9 @@ def run_settings(settings: Settings) -> RunSettings:
 def _flow(settings: Settings, flow: str) -> Iterator[SqliteJournal]:
     """The flow's lock (the command's own) and a verified journal."""
     with (
-        flow_lock(lock_path(settings.staging, flow), flow.replace("-", " ")),
+        flow_lock(
+            lock_path(settings.staging, flow), flow.replace("-", " "), journal=settings.journal
+        ),
         closing(open_journal(settings.journal, verify=True)) as journal,
     ):
         yield journal
@@ -165,7 +167,11 @@ def _nemkonto(settings: Settings) -> list[_Spec]:
 def _eindkomst(settings: Settings) -> list[_Spec]:
     def do_receive(now: dt.datetime) -> JobReport:
         with (
-            flow_lock(lock_path(settings.staging, "eindkomst-receive"), "eindkomst receive"),
+            flow_lock(
+                lock_path(settings.staging, "eindkomst-receive"),
+                "eindkomst receive",
+                journal=settings.journal,
+            ),
             open_eindkomst(settings) as gw,
         ):
             r = gw.receive()
@@ -176,7 +182,11 @@ def _eindkomst(settings: Settings) -> list[_Spec]:
 
     def do_send(now: dt.datetime) -> JobReport:
         with (
-            flow_lock(lock_path(settings.staging, "eindkomst-send"), "eindkomst send"),
+            flow_lock(
+                lock_path(settings.staging, "eindkomst-send"),
+                "eindkomst send",
+                journal=settings.journal,
+            ),
             open_eindkomst(settings) as gw,
         ):
             put = gw.send_pending()
@@ -185,7 +195,11 @@ def _eindkomst(settings: Settings) -> list[_Spec]:
     def do_close(now: dt.datetime) -> JobReport:
         last_month = now.date().replace(day=1) - dt.timedelta(days=1)
         with (
-            flow_lock(lock_path(settings.staging, "eindkomst-send"), "eindkomst send"),
+            flow_lock(
+                lock_path(settings.staging, "eindkomst-send"),
+                "eindkomst send",
+                journal=settings.journal,
+            ),
             open_eindkomst(settings) as gw,
         ):
             result = gw.close_month(last_month.replace(day=1), today=now.date())

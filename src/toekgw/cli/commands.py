@@ -11,6 +11,7 @@ def register(root: click.Group) -> None:
     from toekgw.cli.doctor import doctor
     from toekgw.cli.eindkomst import eindkomst
     from toekgw.cli.errors import errors
+    from toekgw.cli.journal import journal
     from toekgw.cli.nemkonto import nemkonto
     from toekgw.cli.oir import oir
     from toekgw.cli.payments import payments
@@ -34,6 +35,7 @@ def register(root: click.Group) -> None:
     root.add_command(doctor)
     root.add_command(backup)
     root.add_command(restore)
+    root.add_command(journal)
     root.add_command(generate.generate)
     root.add_command(demo.demo)
     root.add_command(eindkomst)

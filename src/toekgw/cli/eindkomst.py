@@ -45,7 +45,9 @@ def send(file: Path, config_path: Path | None) -> None:
     Nothing is journaled or sent if any delivery has an error (exit 1, every finding shown).
     """
     settings = load_settings(config_path)
-    lock = flow_lock(lock_path(settings.staging, "eindkomst-send"), "eindkomst send")
+    lock = flow_lock(
+        lock_path(settings.staging, "eindkomst-send"), "eindkomst send", journal=settings.journal
+    )
     with lock, open_eindkomst(settings) as gw:
         try:
             if file.suffix.lower() == ".json":

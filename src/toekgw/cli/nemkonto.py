@@ -49,7 +49,9 @@ def opened(
     with ExitStack() as stack:
         if moves_money:
             what = moves_money.replace("-", " ")
-            stack.enter_context(flow_lock(lock_path(settings.staging, moves_money), what))
+            stack.enter_context(
+                flow_lock(lock_path(settings.staging, moves_money), what, journal=settings.journal)
+            )
         journal = open_journal(settings.journal, verify=bool(moves_money))
         stack.enter_context(closing(journal))
         yield settings, flow, journal

@@ -51,7 +51,11 @@ def opened(
     with ExitStack() as stack:
         if flow:
             stack.enter_context(
-                flow_lock(lock_path(settings.staging, flow), flow.replace("-", " "))
+                flow_lock(
+                    lock_path(settings.staging, flow),
+                    flow.replace("-", " "),
+                    journal=settings.journal,
+                )
             )
         journal = open_journal(settings.journal, verify=bool(flow))
         stack.enter_context(closing(journal))

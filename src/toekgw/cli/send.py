@@ -38,7 +38,11 @@ def send(
     """
     settings = load_settings(config_path)
     sp = serviceplatform_settings(settings)
-    lock = flow_lock(lock_path(settings.staging, "serviceplatform-send"), "serviceplatform send")
+    lock = flow_lock(
+        lock_path(settings.staging, "serviceplatform-send"),
+        "serviceplatform send",
+        journal=settings.journal,
+    )
     with (
         lock,
         closing(open_journal(settings.journal, verify=True)) as journal,

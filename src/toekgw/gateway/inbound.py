@@ -234,7 +234,11 @@ class InboundPipeline:
 
     def _exclusive(self) -> AbstractContextManager[None]:
         # Two receivers of one counterpart would download into the same staging names.
-        return flow_lock(self.root / ".lock", f"receive for {self.processor.counterpart}")
+        return flow_lock(
+            self.root / ".lock",
+            f"receive for {self.processor.counterpart}",
+            journal=self.journal.location,
+        )
 
     def resume(self) -> list[Outcome]:
         pending = self.journal.transmissions(

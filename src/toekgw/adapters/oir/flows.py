@@ -42,7 +42,9 @@ _PROFILES = {
 @contextmanager
 def _flow(settings: Settings, flow: str) -> Iterator[SqliteJournal]:
     with (
-        flow_lock(lock_path(settings.staging, flow), flow.replace("-", " ")),
+        flow_lock(
+            lock_path(settings.staging, flow), flow.replace("-", " "), journal=settings.journal
+        ),
         closing(open_journal(settings.journal, verify=True)) as journal,
     ):
         yield journal

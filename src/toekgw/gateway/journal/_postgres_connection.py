@@ -19,11 +19,12 @@ from __future__ import annotations
 import atexit
 import contextlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 import psycopg
+from psycopg import sql
 from psycopg_pool import ConnectionPool
 
 from toekgw.gateway.journal._postgres_schema import postgres_migration
@@ -128,6 +129,16 @@ class PostgresConnection(JournalConnection):
                     "INSERT INTO schema_migrations(version, name, applied_at) VALUES (%s, %s, %s)",
                     (version, name, now()),
                 )
+
+    def _insert_rows(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[object]]
+    ) -> None:
+        statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+            sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns))
+        )
+        with self._connection.cursor().copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
 
     @property
     def location(self) -> JournalLocation:

@@ -137,6 +137,16 @@ class JournalConnection:
                 hint="restore it from a backup; `toekgw doctor` runs the check",
             )
 
+    def _insert_rows(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[object]]
+    ) -> None:
+        """Insert many rows at once (PostgreSQL streams them with ``COPY``)."""
+        marks = ", ".join("?" * len(columns))
+        self._db.executemany(
+            f"INSERT INTO {table}({', '.join(columns)}) VALUES ({marks})",  # noqa: S608
+            rows,
+        )
+
     @property
     def location(self) -> JournalLocation:
         """Where the journal is (what :func:`~toekgw.gateway.journal.open_journal` opens)."""

@@ -63,6 +63,22 @@ def item_from_row(row: Sequence[Any]) -> Item:
     )
 
 
+_NEW_ITEM_COLUMNS = (
+    "transmission_id",
+    "counterpart",
+    "business_key",
+    "amount_ore",
+    "seq",
+    "fingerprint",
+    "state",
+    "created_event",
+    "updated_at",
+    "data",
+    "lookup",
+    "municipality",
+    "disposition_date",
+)
+
 _REF_SELECT = (
     "SELECT i.business_key, i.id, i.transmission_id, t.file_name, i.seq, e.at "
     "FROM items i JOIN transmissions t ON t.id = i.transmission_id "
@@ -113,13 +129,7 @@ class Items(Transmissions):
             ]:
                 try:
                     with self._dialect.guard(db):
-                        db.executemany(
-                            "INSERT INTO items(transmission_id, counterpart, business_key, "
-                            "amount_ore, seq, fingerprint, state, created_event, updated_at, "
-                            "data, lookup, municipality, disposition_date) "
-                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                            batch,
-                        )
+                        self._insert_rows("items", _NEW_ITEM_COLUMNS, batch)
                 except self._dialect.integrity_error as exc:
                     raise self._first_duplicate(tx, event_id, count, batch) from exc
                 count += len(batch)

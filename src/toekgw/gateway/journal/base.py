@@ -17,6 +17,7 @@ from contextlib import AbstractContextManager
 from typing import Protocol
 
 from toekgw.formats.findings import Finding
+from toekgw.gateway.journal.location import JournalLocation
 from toekgw.gateway.journal.model import (
     AddedItems,
     Direction,
@@ -141,6 +142,11 @@ class JournalReader(Protocol):
 
 
 class Journal(JournalReader, Protocol):
+    @property
+    def location(self) -> JournalLocation:
+        """Where the journal is: its SQLite file or its PostgreSQL URL."""
+        ...
+
     def transaction(self, *, durable: bool = False) -> AbstractContextManager[None]: ...
 
     def define_kind(self, kind: KindSpec) -> None:

@@ -1,0 +1,152 @@
+"""Moving a SQLite journal into PostgreSQL (``toekgw journal migrate-to``), verified.
+
+The SQLite file is brought to the newest schema and checked (``quick_check``), the PostgreSQL
+database is migrated to the same schema and must hold nothing yet. Every table is then streamed
+across with ``COPY ... FROM STDIN`` in batches (memory holds one batch, whatever the size of
+the journal), all in one transaction with the foreign keys checked at its end (items and
+events refer to each other). Before it commits, each table's row count and the sum of each
+of its integer columns (ids, øre amounts, sequences) are compared between the two: any
+difference rolls the whole copy back. The identity counters then continue after the copied ids.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from toekgw.gateway.journal import open_journal
+from toekgw.gateway.journal.location import JournalUrl
+from toekgw.gateway.journal.model import JournalError
+from toekgw.gateway.journal.postgres import PostgresJournal
+
+__all__ = ["TableCopy", "copy_to_postgres"]
+
+BATCH = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class TableCopy:
+    """One table copied: its rows and the sums of its integer columns (equal on both sides)."""
+
+    table: str
+    rows: int
+    sums: dict[str, int]
+
+
+def _tables(db: sqlite3.Connection) -> list[str]:
+    # In creation order: a table comes after those its plain (not deferrable) keys name.
+    rows = db.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+        "AND name <> 'schema_migrations' ORDER BY rowid"
+    ).fetchall()
+    return [str(r[0]) for r in rows]
+
+
+def _columns(db: sqlite3.Connection, table: str) -> list[tuple[str, bool]]:
+    """``(column, is integer)`` in table order."""
+    info = db.execute(f"PRAGMA table_info({table})").fetchall()
+    return [(str(r[1]), "INT" in str(r[2]).upper()) for r in info]
+
+
+def _totals_sql(table: str, integers: list[str]) -> str:
+    sums = "".join(f", coalesce(sum({c}), 0)" for c in integers)
+    return f"SELECT count(*){sums} FROM {table}"  # noqa: S608 (names from the schema)
+
+
+def _rows(db: sqlite3.Connection, table: str, columns: list[str]) -> Iterator[tuple[object, ...]]:
+    cursor = db.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY rowid")  # noqa: S608
+    while batch := cursor.fetchmany(BATCH):
+        yield from batch
+
+
+def copy_to_postgres(
+    source: Path, target: JournalUrl, *, progress: Callable[[str, int], None] | None = None
+) -> list[TableCopy]:
+    """Copy the SQLite journal ``source`` into the empty PostgreSQL journal ``target``;
+    what was copied, per table. :class:`JournalError` (nothing committed) for a target that is
+    not empty or a copy whose counts or sums differ."""
+    open_journal(source, verify=True).close()  # the newest schema, and sound
+    db = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    journal = PostgresJournal(target.url)
+    try:
+        tables = _tables(db)
+        _refuse_filled(journal, tables)
+        connection = journal._connection
+        copied: list[TableCopy] = []
+        with connection.transaction():
+            connection.execute("SET CONSTRAINTS ALL DEFERRED")
+            for table in tables:
+                copied.append(_copy_table(db, connection, table, target, progress))
+            _continue_identities(connection, tables)
+        return copied
+    finally:
+        db.close()
+        journal.close()
+
+
+def _refuse_filled(journal: PostgresJournal, tables: list[str]) -> None:
+    for table in tables:
+        if journal._db.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone():  # noqa: S608
+            raise JournalError(
+                f"the journal {journal.where} is not empty (table {table} has rows): "
+                "toekgw copies a journal only into a new database; nothing was copied",
+                hint="create an empty database for it (createdb), or drop the tables",
+            )
+
+
+def _copy_table(
+    db: sqlite3.Connection,
+    connection: psycopg.Connection[Any],
+    table: str,
+    target: JournalUrl,
+    progress: Callable[[str, int], None] | None,
+) -> TableCopy:
+    described = _columns(db, table)
+    columns = [c for c, _ in described]
+    integers = [c for c, is_int in described if is_int]
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns))
+    )
+    count = 0
+    with connection.cursor().copy(statement) as copy:
+        for row in _rows(db, table, columns):
+            copy.write_row(row)
+            count += 1
+            if progress is not None and count % BATCH == 0:
+                progress(table, count)
+    if progress is not None:
+        progress(table, count)
+    want = [int(v) for v in db.execute(_totals_sql(table, integers)).fetchone()]
+    got = [
+        int(v) for v in connection.execute(_totals_sql(table, integers).encode()).fetchone() or ()
+    ]
+    if want != got:
+        raise JournalError(
+            f"the copy of table {table} into {target} does not add up "
+            f"(rows and sums of {', '.join(integers) or 'nothing'}: SQLite {want}, "
+            f"PostgreSQL {got}); nothing was copied"
+        )
+    return TableCopy(
+        table, int(want[0]), {c: int(v) for c, v in zip(integers, want[1:], strict=True)}
+    )
+
+
+def _continue_identities(connection: psycopg.Connection[Any], tables: list[str]) -> None:
+    rows = connection.execute(
+        "SELECT table_name, pg_get_serial_sequence(quote_ident(table_name), 'id') "
+        "FROM information_schema.columns WHERE table_schema = current_schema() "
+        "AND column_name = 'id' AND is_identity = 'YES'"
+    ).fetchall()
+    for table, sequence in rows:
+        if table in tables:
+            connection.execute(
+                sql.SQL(
+                    "SELECT setval({}, coalesce((SELECT max(id) FROM {}), 0) + 1, false)"
+                ).format(sql.Literal(sequence), sql.Identifier(table))
+            )

@@ -1,0 +1,100 @@
+"""The status outbox (migration 6) and the action plan (migration 7), on every back end."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import pytest
+
+from toekgw.gateway.journal import (
+    Direction,
+    JournalError,
+    JournalLocation,
+    KindSpec,
+    Lifecycle,
+    NewItem,
+    NewTransmission,
+    SqliteJournal,
+    open_journal,
+)
+
+ORDERS = KindSpec(
+    "orders",
+    Direction.IN,
+    Lifecycle(("journaled",), {}),
+    Lifecycle(("received",), {"received": ("sent",), "sent": ("paid",)}),
+)
+
+
+@pytest.fixture
+def journal(journal_at: JournalLocation) -> Iterator[SqliteJournal]:
+    j = open_journal(journal_at)
+    j.define_kind(ORDERS)
+    yield j
+    j.close()
+
+
+def _orders(journal: SqliteJournal, *keys: str) -> list[int]:
+    tx = journal.create_transmission(NewTransmission("ky", "orders", "journaled"))
+    journal.add_items(
+        tx.id, [NewItem(k, 100, seq=n) for n, k in enumerate(keys, 1)], state="received", reason="x"
+    )
+    return [i.id for i in journal.items(tx.id)]
+
+
+def test_every_state_is_due_once_and_in_order(journal: SqliteJournal) -> None:
+    a, b = _orders(journal, "A", "B")
+    due = journal.due_statuses(["orders"])
+    assert [(d.business_key, d.state, d.sequence, d.seq) for d in due] == [
+        ("A", "received", 1, 1),
+        ("B", "received", 1, 2),
+    ]
+    assert journal.due_statuses(["other"]) == [] and journal.due_statuses([]) == []
+    assert len(journal.due_statuses(["orders"], limit=1)) == 1
+    for d in due:
+        journal.mark_published(d)
+    assert journal.due_statuses(["orders"]) == []
+    journal.set_item_state(a, "sent", reason="bundled")
+    journal.set_item_state(a, "paid", reason="answered")  # two moves between runs: the last
+    (again,) = journal.due_statuses(["orders"])
+    assert (again.item_id, again.state, again.sequence, again.event_id) == (a, "paid", 2, f"{a}.2")
+    journal.mark_published(again)
+    journal.mark_published(due[0])  # a late duplicate record does not go back
+    assert journal.due_statuses(["orders"]) == []
+    assert b not in {d.item_id for d in journal.due_statuses(["orders"])}
+
+
+def test_the_action_plan_keeps_who_changed_what(journal: SqliteJournal) -> None:
+    entry = journal.add_action(
+        month="2026-11",
+        difference="bank vs journal",
+        amount_oere=250_000,
+        cause="unknown",
+        owner="økonomi",
+        deadline=dt.date(2026, 12, 15),
+        by="anna",
+    )
+    changed = journal.update_action(entry, by="bo", status="in-progress", cause="late answer")
+    assert (
+        changed.status,
+        changed.cause,
+        changed.owner,
+        changed.created_by,
+        changed.updated_by,
+    ) == (
+        "in-progress",
+        "late answer",
+        "økonomi",
+        "anna",
+        "bo",
+    )
+    assert changed.deadline == dt.date(2026, 12, 15)
+    assert [a.id for a in journal.actions(month="2026-12")] == [entry]  # not done: carried on
+    journal.update_action(entry, by="bo", status="done")
+    assert [a.id for a in journal.actions(month="2026-11")] == [entry]
+    assert [a.id for a in journal.actions()] == [entry]
+    with pytest.raises(JournalError, match="expected one of"):
+        journal.update_action(entry, by="bo", status="forgotten")
+    with pytest.raises(JournalError, match="no action-plan entry"):
+        journal.action(entry + 1)
