@@ -360,3 +360,12 @@ def test_items_by_lookup_finds_earlier_items_across_transmissions(journal: Sqlit
     else:
         plan = journal._db.execute("EXPLAIN QUERY PLAN " + query, ("ksd", "p")).fetchall()
     assert any("items_lookup" in str(row) for row in plan)
+
+
+def test_a_postgresql_journal_that_cannot_be_reached_is_one_line_without_the_password() -> None:
+    from tests.servers import free_port
+
+    url = f"postgresql://toekgw:hemmeligt@127.0.0.1:{free_port()}/journal"
+    with pytest.raises(JournalError, match="cannot open the journal") as info:
+        open_journal(url)
+    assert "hemmeligt" not in str(info.value) and "toekgw:***@127.0.0.1" in str(info.value)

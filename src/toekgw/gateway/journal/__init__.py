@@ -81,7 +81,14 @@ def open_journal(where: str | JournalLocation, *, verify: bool = False) -> Sqlit
     if isinstance(where, str) and where.startswith(SCHEMES):
         where = JournalUrl(where)
     if isinstance(where, JournalUrl):
-        from toekgw.gateway.journal.postgres import PostgresJournal  # psycopg: extra "postgres"
+        try:
+            from toekgw.gateway.journal.postgres import PostgresJournal
+        except ImportError as exc:
+            raise JournalError(
+                f"the journal {where} is a PostgreSQL database, and this installation lacks "
+                f"its driver ({exc.name})",
+                hint="pip install 'toek-gateway[postgres]'",
+            ) from exc
 
         journal: SqliteJournal = PostgresJournal(where.url)
     else:

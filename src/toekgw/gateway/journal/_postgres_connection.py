@@ -49,6 +49,15 @@ def _pool(url: str) -> ConnectionPool[psycopg.Connection[Any]]:
     with _pools_lock:
         pool = _pools.get(url)
         if pool is None:
+            # Once per process: the server's own word when it cannot be reached or refuses
+            # the login (a pool would only say that it timed out).
+            try:
+                psycopg.connect(url, connect_timeout=10).close()
+            except psycopg.Error as exc:
+                raise JournalError(
+                    f"cannot open the journal {redact(url)}: {_first_line(exc)}",
+                    hint="check [journal] url, that the server runs and that the user may log in",
+                ) from exc
             pool = ConnectionPool(
                 url,
                 min_size=1,
@@ -96,8 +105,7 @@ class PostgresConnection(JournalConnection):
                 f"cannot open the journal {self.where}: {_first_line(exc)}",
                 hint="check [journal] url, that the server runs and that the user may log in",
             ) from exc
-        self._pg = PostgresDb(self._connection)
-        self._db = self._pg
+        self._db = PostgresDb(self._connection)
         try:
             self._migrate()
         except BaseException:
