@@ -147,11 +147,12 @@ def test_a_message_delivered_again_has_no_second_effect(
     assert publisher.publish_due().published == 1
 
 
+@PREFETCH
 def test_a_straks_message_overtakes_a_flood_of_normal_ones(
-    tmp_path: Path, open_broker: Opener
+    tmp_path: Path, open_broker: Opener, prefetch: int
 ) -> None:
     names = Names()
-    broker = open_broker()
+    broker = open_broker(prefetch=prefetch)
     intake, _ = rig(tmp_path, broker, names)
     payments = names.payments
     for n in range(300):
