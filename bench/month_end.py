@@ -77,6 +77,7 @@ SETTINGS = FlowSettings(
     authorities={MUNICIPALITY: Authority("29189846", "4711", Account("1234", "0001234567"))}
 )
 RESULTS = ROOT / "bench" / "results"
+STATUS_LIMIT = 50  # `toekgw status --bundles` lists the first --limit (50) differences
 STAGES = (  # from the first send to the status printed
     "send",
     "receive g68",
@@ -163,7 +164,7 @@ def stage_receive_nemkonto(work: Path) -> int:
 def stage_status(work: Path) -> int:
     rec = reconcile_bundles(_journal(work), SETTINGS, RELEASE_DAY)
     console = Console(file=io.StringIO(), width=200)
-    for table in render_bundles(rec):
+    for table in render_bundles(rec, differences=STATUS_LIMIT):
         console.print(table)
     return rec.total.counts["sent"]
 
