@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sqlite3
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -138,6 +140,9 @@ def test_totals_are_aggregated(journal_at: JournalLocation) -> None:
         MemberTotal(later.id, "released", True, 1, 100)
     ]
     assert journal.state_totals("in") == [StateTotal("released", 6, 615)]
+    # kept as items and members are added, in the transaction that adds them
+    counted = [journal.get_transmission(t) for t in (items[0].transmission_id, out.id, later.id)]
+    assert [(t.item_count, t.total_ore) for t in counted] == [(6, 615), (6, 615), (1, 100)]
 
 
 def test_the_item_columns_migration_fills_the_columns_of_an_older_journal(
@@ -154,8 +159,8 @@ def test_the_item_columns_migration_fills_the_columns_of_an_older_journal(
         assert old.schema_version() == before
         old.define_kind(IN)
         old.define_kind(OUT)
-        source = old.create_transmission(NewTransmission("ksd", "in", "journaled"))
         db = old._db
+        source = _old_transmission(db, "ksd", IN, "journaled", "S1")
         db.execute("BEGIN")
         event = db.execute(
             "INSERT INTO events(at, transmission_id, scope, to_state, reason) "
@@ -171,8 +176,8 @@ def test_the_item_columns_migration_fills_the_columns_of_an_older_journal(
             )
         db.execute("COMMIT")
         ids = [r[0] for r in db.execute("SELECT id FROM items ORDER BY id")]
-        bundle = old.create_transmission(NewTransmission("nk", "out", "prepared", ref="B1"))
-        later = old.create_transmission(NewTransmission("nk", "out", "prepared", ref="B2"))
+        bundle = _old_transmission(db, "nk", OUT, "prepared", "B1")
+        later = _old_transmission(db, "nk", OUT, "prepared", "B2")
         # What add_members wrote before the item columns: membership rows only.
         db.executemany(
             "INSERT INTO transmission_members(transmission_id, item_id, seq, member_key) "
@@ -197,6 +202,22 @@ def test_the_item_columns_migration_fills_the_columns_of_an_older_journal(
     assert (three.municipality, three.carrier_id) == (None, None)
     assert [i.business_key for i in journal.members(bundle.id, current_only=True)] == ["p2"]
     assert journal.move_members(later.id, "pending", "released", reason="bundled") == 1
+    # migration 10: each transmission's count and sum, of its own items and its members
+    counted = {t.ref: (t.item_count, t.total_ore) for t in journal.transmissions()}
+    assert counted == {"S1": (3, 15), "B1": (2, 10), "B2": (1, 5)}
+
+
+def _old_transmission(
+    db: sqlite3.Connection, counterpart: str, kind: KindSpec, state: str, ref: str
+):  # type: ignore[no-untyped-def]
+    """A transmission row as the journal of that version wrote it (the code of this one reads
+    columns it did not have yet)."""
+    tid = db.execute(
+        "INSERT INTO transmissions(ref, counterpart, kind, direction, state, created_at, "
+        "updated_at) VALUES (?, ?, ?, ?, ?, 'x', 'x')",
+        (ref, counterpart, kind.name, kind.direction.value, state),
+    ).lastrowid
+    return SimpleNamespace(id=tid)
 
 
 def test_items_to_carry_orders_by_attempt_municipality_date_and_key(

@@ -27,6 +27,7 @@ from toekgw.adapters.nemkonto import (
     recipient,
     reconcile_bundles,
     release,
+    render_bundles,
     send_bundles,
 )
 from toekgw.adapters.nemkonto.answers import RANK
@@ -301,6 +302,21 @@ def test_a_payment_without_an_answer_is_overdue(journal: SqliteJournal, queue: S
     assert late.payment == _key(1) and late.state == "sent"
     rec = reconcile_bundles(journal, SETTINGS, TODAY, now=now + dt.timedelta(hours=49))
     assert rec.differences[0].overdue and "OVERDUE" in rec.differences[0].reason
+
+
+def test_the_differences_table_lists_the_first_ones_and_says_how_many(
+    journal: SqliteJournal, queue: SqliteQueue
+) -> None:
+    journal_delivery(journal, [instruction(n) for n in range(1, 4)])
+    release(journal, SETTINGS, TODAY)
+    send_bundles(journal, queue, SETTINGS)
+    rec = reconcile_bundles(journal, SETTINGS, TODAY)
+    assert [d.state for d in rec.differences] == ["sent"] * 3
+    *_, capped = render_bundles(rec, differences=2)
+    assert capped.row_count == 2
+    assert capped.caption == "the first 2 of 3 payments (--json lists all)"
+    *_, whole = render_bundles(rec)
+    assert whole.row_count == 3 and whole.caption is None
 
 
 def test_reconciliation_received_is_accepted_plus_rejected_plus_outstanding(

@@ -100,7 +100,13 @@ def _history_dict(h: ItemHistory) -> dict[str, object]:
 @click.option("--payments", is_flag=True, help="Payments per state, and the overdue ones.")
 @click.option("--counterpart", default=None, help="Only this counterpart's transmissions.")
 @click.option("--state", "states", multiple=True, help="Only transmissions in this state.")
-@click.option("--limit", type=int, default=50, show_default=True, help="The newest N only.")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=50,
+    show_default=True,
+    help="The newest N only (with --bundles: the first N differences; --json lists all).",
+)
 @click.option("--json", "as_json", is_flag=True, help="JSON instead of a table.")
 @config_option
 def status(
@@ -140,7 +146,7 @@ def status(
             from toekgw.cli.status_nemkonto import show_bundles, show_payments
 
             if bundles:
-                show_bundles(settings, journal, console, as_json=as_json)
+                show_bundles(settings, journal, console, as_json=as_json, limit=limit)
             if payments:
                 show_payments(settings, journal, console, as_json=as_json)
             return

@@ -26,14 +26,14 @@ __all__ = ["show_bundles", "show_payments"]
 
 
 def show_bundles(
-    settings: Settings, journal: SqliteJournal, console: Console, *, as_json: bool
+    settings: Settings, journal: SqliteJournal, console: Console, *, as_json: bool, limit: int
 ) -> None:
     flow = flow_settings(settings)
     rec = reconcile_bundles(journal, flow, dt.date.today())
     if as_json:
         click.echo(json.dumps(rec.as_dict(), indent=2, ensure_ascii=False))
         return
-    for table in render_bundles(rec):
+    for table in render_bundles(rec, differences=limit):
         console.print(table)
     total = rec.total
     if total.reconciliation is not None:

@@ -2,9 +2,10 @@
 
 :class:`G68Processor` plugs into :class:`toekgw.gateway.inbound.InboundPipeline` (``toekgw receive
 g68``). For each staged delivery it reads and validates the whole file with the G68 reader
-(first pass, streaming), then hands the pipeline the clean payments as a generator that reads
-the file once more (second pass, decode only), so a 99,999-payment delivery is journaled in
-batches and memory stays flat.
+(first pass, streaming: the clean records checked a block at a time as columns, every other
+record the exact way, as ``toekgw validate`` does), then hands the pipeline the clean payments
+as a generator that reads the file once more (second pass, decode only), so a 99,999-payment
+delivery is journaled in batches and memory stays flat.
 
 - A refused delivery (control totals, structure) goes whole to the error list with every
   finding; nothing of it is journaled as a payment.
@@ -42,7 +43,8 @@ from toekgw.adapters.g68.reader import G68Config, G68Reader, G68Validation
 from toekgw.adapters.serviceplatform import ReceiveSettings
 from toekgw.formats.findings import Finding, Severity
 from toekgw.formats.fixed import iter_lines
-from toekgw.formats.g68 import G68Form, G68Header, G68Payment, decode_header, payment_codec
+from toekgw.formats.g68 import G68Form, G68Header, decode_header, payment_codec
+from toekgw.formats.g68.columns import PaymentColumns
 from toekgw.formats.g68.rules import DEFAULT_DAGPENGE_UNITS, DEFAULT_MAX_AGE_DAYS
 from toekgw.gateway.config import ConfigError
 from toekgw.gateway.inbound import Candidate, Processed, StagedFile, inbound_kind
@@ -134,7 +136,9 @@ class G68Processor:
         )
         progress = self._progress(staged.path) if self._progress else nullcontext(None)
         with progress as update:
-            reader = G68Reader(staged.path, config, name=staged.name, progress=update)
+            reader = G68Reader(
+                staged.path, config, name=staged.name, progress=update, on_clean=scan.clean
+            )
             scan.run(reader)
         result = reader.result()
         findings = [*result.findings, *scan.findings]
@@ -214,6 +218,9 @@ class _FirstPass:
         self.controlled: dict[str, int] = {}  # control key -> line, payments of this delivery
         self.suspects: list[Finding] = []
         self.to_control: dict[str, tuple[int, str]] = {}  # control key -> line, ident
+        self.pending: dict[str, int] = {}  # business key -> line, to look up in the journal
+        self._block: PaymentColumns | None = None  # the block of the last clean run
+        self._values: list[tuple[str, str]] = []  # its payment idents and control keys
 
     def recall_known(self, ident: str) -> bool:
         if ident in self.paid:
@@ -224,7 +231,8 @@ class _FirstPass:
         return bool(self.journal.existing_items(self.counterpart, [key]))
 
     def run(self, reader: G68Reader) -> None:
-        pending: dict[str, int] = {}  # business key -> line, to look up in the journal
+        """Read the delivery: the clean runs come column-wise to :meth:`clean` as they are
+        read, every other record here, in file order."""
         for entry in reader:
             line, payment = entry.line, entry.payment
             if payment is None or entry.has_errors:
@@ -233,44 +241,54 @@ class _FirstPass:
             if payment.is_recall:
                 self.recalls += 1
                 continue
-            ident = payment.payment_ident
-            first = self.paid.get(ident)
-            if first is not None:
-                self._reused(line, ident, f"line {first} of this delivery")
-                continue
-            self.paid[ident] = line
-            self._control(line, payment)
-            if self.supplier is not None:
-                pending[f"{self.supplier}:{ident}"] = line
-                if len(pending) >= _LOOKUP_BATCH:
-                    self._lookup(pending)
-                    pending = {}
-        self._lookup(pending)
+            key = control_key(
+                payment.paying_unit, payment.ident_code, payment.beneficiary, payment.amount,
+                payment.payment_date,
+            )  # fmt: skip
+            self._payment(line, payment.payment_ident, key)
+        self._lookup()
         self._control_lookup()
         # A line refused for its reused ident is not journaled: no suspect to hold.
         self.suspects.sort(key=lambda f: f.line or 0)
         self.findings.extend(f for f in self.suspects if f.line not in self.excluded)
 
-    def _lookup(self, pending: Mapping[str, int]) -> None:
-        if not pending:
+    def clean(self, first_line: int, columns: PaymentColumns, rows: slice) -> None:
+        """A run of clean payments, as columns (never a recall: each goes the exact way)."""
+        if columns is not self._block:  # a block's values are read out once, for all its runs
+            self._block = columns
+            self._values = _idents_and_keys(columns)
+        for n, (ident, key) in enumerate(self._values[rows]):
+            self._payment(first_line + n, ident, key)
+
+    def _payment(self, line: int, ident: str, key: str) -> None:
+        """A readable payment without errors: its ident is not used before, and the
+        duplicate-payment control is asked (both in batches)."""
+        first = self.paid.get(ident)
+        if first is not None:
+            self._reused(line, ident, f"line {first} of this delivery")
             return
+        self.paid[ident] = line
+        self._control(line, ident, key)
+        if self.supplier is not None:
+            self.pending[f"{self.supplier}:{ident}"] = line
+            if len(self.pending) >= _LOOKUP_BATCH:
+                self._lookup()
+
+    def _lookup(self) -> None:
+        pending, self.pending = self.pending, {}
         for key, ref in self.journal.existing_items(self.counterpart, pending).items():
             self._reused(pending[key], key.partition(":")[2], ref.describe())
 
-    def _control(self, line: int, payment: G68Payment) -> None:
+    def _control(self, line: int, ident: str, key: str) -> None:
         """The duplicate-payment control at receive: same paying unit, beneficiary, amount
         and date as a payment under another ident, in this delivery or journaled before (not
         recalled, not failed). A warning: the payment is journaled, and release holds it.
         The journal is asked in batches (:meth:`_control_lookup`)."""
-        key = control_key(
-            payment.paying_unit, payment.ident_code, payment.beneficiary, payment.amount,
-            payment.payment_date,
-        )  # fmt: skip
         first = self.controlled.setdefault(key, line)
         if first != line:
-            self._suspect(line, payment.payment_ident, f"line {first} of this delivery")
+            self._suspect(line, ident, f"line {first} of this delivery")
             return
-        self.to_control[key] = (line, payment.payment_ident)
+        self.to_control[key] = (line, ident)
         if len(self.to_control) >= _LOOKUP_BATCH:
             self._control_lookup()
 
@@ -313,6 +331,26 @@ class _FirstPass:
                 found=ident,
             )
         )
+
+
+def _idents_and_keys(columns: PaymentColumns) -> list[tuple[str, str]]:
+    """Each row's payment ident and :func:`control_key` text (a blank paying unit is none).
+    Only the clean rows' values are used; the others' may hold any byte (hence latin-1)."""
+    out = []
+    for ident, unit, code, beneficiary, amount, ymd in zip(
+        columns.column("payment_ident").tolist(),
+        columns.column("paying_unit").tolist(),
+        columns.ident_code.tolist(),
+        columns.column("beneficiary").tolist(),
+        columns.amount.tolist(),
+        columns.payment_date.tolist(),
+        strict=True,
+    ):
+        date = f"{ymd // 10000:04d}-{ymd // 100 % 100:02d}-{ymd % 100:02d}" if ymd else ""
+        unit_text, code_text = unit.strip().decode("latin-1"), code.decode("latin-1")
+        key = f"{unit_text}|{code_text}|{beneficiary.decode('latin-1')}|{amount}|{date}"
+        out.append((ident.decode("latin-1"), key))
+    return out
 
 
 def looks_straks(head: bytes, today: dt.date) -> bool:

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from toekgw.formats.g68 import DeliveryScan, G68Config, G68Validation, PaymentEntry
+from toekgw.formats.g68.delivery import CleanRun
 from toekgw.gateway.errors import InputError
 
 __all__ = [
@@ -49,7 +50,9 @@ class G68Reader:
     ``progress(bytes_read)`` is called after each block read, for a progress bar.
     With ``payments=False`` the reader only validates: it yields just the records with
     findings, and checks the clean ones column-wise, several times faster (the findings and
-    :meth:`result` are the same).
+    :meth:`result` are the same). Adding ``on_clean`` reads every payment that way: each run
+    of clean records goes to ``on_clean`` as columns, and every other record is yielded (see
+    :meth:`toekgw.formats.g68.DeliveryScan.check_stream`).
     """
 
     def __init__(
@@ -60,9 +63,11 @@ class G68Reader:
         name: str | None = None,
         progress: Callable[[int], None] | None = None,
         payments: bool = True,
+        on_clean: CleanRun | None = None,
     ) -> None:
         self._source = source
-        self._payments = payments
+        self._payments = payments and on_clean is None
+        self._on_clean = on_clean
         if name is None:
             name = str(source) if isinstance(source, str | os.PathLike) else None
         self.name = name
@@ -80,7 +85,9 @@ class G68Reader:
                 if self._payments:
                     yield from self._scan.scan_stream(stream, progress=self._progress)
                 else:
-                    yield from self._scan.check_stream(stream, progress=self._progress)
+                    yield from self._scan.check_stream(
+                        stream, progress=self._progress, on_clean=self._on_clean
+                    )
             except OSError as exc:
                 raise InputError(f"{self.name or 'G68 stream'}: reading failed ({exc})") from exc
 

@@ -366,13 +366,9 @@ def _manual(
 def _current_totals(
     journal: Journal, settings: FlowSettings, tx: Transmission
 ) -> list[MemberTotal]:
-    return [
-        t
-        for t in journal.member_totals(
-            settings.counterpart, BUNDLE_KIND.name, transmission_id=tx.id
-        )
-        if t.current
-    ]
+    return journal.member_totals(
+        settings.counterpart, BUNDLE_KIND.name, transmission_id=tx.id, current_only=True
+    )
 
 
 def _returned(

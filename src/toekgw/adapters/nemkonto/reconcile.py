@@ -250,11 +250,11 @@ def reconcile_bundles(
     now = now or dt.datetime.now(dt.UTC)
     overdue = {(o.bundle_id, o.payment) for o in overdue_payments(journal, settings, now)}
     stray_by_bundle: dict[int, list[str]] = defaultdict(list)
-    for e in journal.errors(counterpart=settings.counterpart):
-        if e.subject == STRAY_SUBJECT and e.transmission_id is not None and e.business_key:
+    for e in journal.errors(counterpart=settings.counterpart, subject=STRAY_SUBJECT):
+        if e.transmission_id is not None and e.business_key:
             stray_by_bundle[e.transmission_id].append(e.business_key)
     totals: dict[int, list[MemberTotal]] = defaultdict(list)
-    for t in journal.member_totals(settings.counterpart, BUNDLE_KIND.name):
+    for t in journal.member_totals(settings.counterpart, BUNDLE_KIND.name, current_only=True):
         totals[t.transmission_id].append(t)
     bundles = _bundles(journal, settings)
     rows: list[ReconciliationRow] = []
@@ -264,12 +264,10 @@ def reconcile_bundles(
     for tx in bundles:
         day = dt.date.fromisoformat(str(tx.meta["disposition_date"]))
         row = ReconciliationRow(day, str(tx.meta.get("municipality")), tx.ref, tx.state)
-        if tx.state == "returned":
-            tallies = [Tally("returned", t.count, t.total_ore, day) for t in totals[tx.id]]
+        if tx.state == "returned":  # every payment it carried: bundled again since
+            tallies = [Tally("returned", tx.item_count, tx.total_ore, day)] if tx.item_count else []
         else:
-            tallies = [
-                Tally(t.state, t.count, t.total_ore, day) for t in totals[tx.id] if t.current
-            ]
+            tallies = [Tally(t.state, t.count, t.total_ore, day) for t in totals[tx.id]]
             date_tallies[day].extend(tallies)
             differences.extend(_differences(journal, tx, tallies, overdue))
         for tally in tallies:
@@ -366,8 +364,10 @@ def _reconcile(
     )
 
 
-def render_bundles(rec: BundleReconciliation) -> list[Table]:
-    """Rich tables: per bundle, per disposition date (with the total), and the differences."""
+def render_bundles(rec: BundleReconciliation, *, differences: int | None = None) -> list[Table]:
+    """Rich tables: per bundle, per disposition date (with the total), and the differences
+    (the first ``differences`` of them, when given: a month of a million payments may have
+    tens of thousands, which ``as_dict`` and the month report list whole)."""
     tables = []
     for title, rows in (
         (f"NemKonto bundles as of {rec.as_of.isoformat()}", rec.bundles),
@@ -389,12 +389,23 @@ def render_bundles(rec: BundleReconciliation) -> list[Table]:
             table.add_row(label, row.state or "", *cells, category)
         tables.append(table)
     if rec.differences or rec.unexplained:
-        diff = Table(title="Differences")
-        for column in ("bundle", "payment", "state", "kr", "why"):
-            diff.add_column(column, justify="right" if column == "kr" else "left")
-        for d in rec.differences:
-            diff.add_row(d.bundle_id[:8] + "…", d.payment, d.state, kroner(d.amount_ore), d.reason)
-        for text in rec.unexplained:
-            diff.add_row("", "", "unexplained", "", text)
-        tables.append(diff)
+        tables.append(_differences_table(rec, differences))
     return tables
+
+
+def _differences_table(rec: BundleReconciliation, limit: int | None) -> Table:
+    """The unsettled payments (the first ``limit``), then every unexplained difference."""
+    shown = rec.differences if limit is None else rec.differences[:limit]
+    caption = None
+    if len(shown) < len(rec.differences):
+        caption = (
+            f"the first {len(shown):,} of {len(rec.differences):,} payments (--json lists all)"
+        )
+    diff = Table(title="Differences", caption=caption)
+    for column in ("bundle", "payment", "state", "kr", "why"):
+        diff.add_column(column, justify="right" if column == "kr" else "left")
+    for d in shown:
+        diff.add_row(d.bundle_id[:8] + "…", d.payment, d.state, kroner(d.amount_ore), d.reason)
+    for text in rec.unexplained:
+        diff.add_row("", "", "unexplained", "", text)
+    return diff

@@ -25,7 +25,13 @@ from toekgw.formats.findings import Finding, Severity
 from toekgw.formats.fixed import ENCODING, Line
 from toekgw.formats.g68.codec import FastCodec, FloatingCodec, decode_header, decode_trailer
 from toekgw.formats.g68.codec import payment_codec as _payment_codec
-from toekgw.formats.g68.columns import Lines, Screen, ScreenRules, split_lines
+from toekgw.formats.g68.columns import (
+    Lines,
+    PaymentColumns,
+    Screen,
+    ScreenRules,
+    split_lines,
+)
 from toekgw.formats.g68.layouts import (
     CODE_PREFIX,
     FAST_LENGTH,
@@ -42,7 +48,11 @@ from toekgw.formats.g68.rules import (
     payment_checker,
 )
 
-__all__ = ["DeliveryScan", "G68Validation", "PaymentEntry"]
+__all__ = ["CleanRun", "DeliveryScan", "G68Validation", "PaymentEntry"]
+
+#: ``on_clean(first_line, columns, rows)``: a run of clean records, the ``rows`` of ``columns``
+#: on the lines from ``first_line`` on (see :meth:`DeliveryScan.check_stream`).
+CleanRun = Callable[[int, PaymentColumns, slice], None]
 
 _TRAILER_COLUMNS = {f.name: f.columns for f in SLUTD.fields}
 
@@ -334,6 +344,7 @@ class DeliveryScan:
         *,
         block_size: int = 1 << 22,
         progress: Callable[[int], None] | None = None,
+        on_clean: CleanRun | None = None,
     ) -> Iterator[PaymentEntry]:
         """Read and check a delivery from a binary stream like :meth:`scan_stream`, with the
         same findings and :meth:`result`, but hand out only the records *with* findings.
@@ -342,14 +353,25 @@ class DeliveryScan:
         (:mod:`toekgw.formats.g68.columns`), several times faster than one record at a time: the
         way to validate a delivery when nobody needs its payments as objects. Every record
         the columns cannot vouch for goes the exact way of :meth:`scan_stream`.
+
+        With ``on_clean``, every record is accounted for, in file order: each run of clean
+        records is given to ``on_clean(first_line, columns, rows)`` (the rows of ``columns``
+        on the lines from ``first_line`` on) as it is counted, and every record that went the
+        exact way is handed out, with findings or without (a recall, an unusual but valid
+        record): the way for a receiver to read every payment without an object per record.
         """
+        every = on_clean is not None
         if self.config.earlier_payment is not None:
             # Every payment is looked up in the receiver's journal: one at a time anyway.
-            return (e for e in self.scan_stream(stream, progress=progress) if e.findings)
-        return self._check_blocks(stream, block_size, progress)
+            return (e for e in self.scan_stream(stream, progress=progress) if e.findings or every)
+        return self._check_blocks(stream, block_size, progress, on_clean)
 
     def _check_blocks(
-        self, stream: BinaryIO, block_size: int, progress: Callable[[int], None] | None
+        self,
+        stream: BinaryIO,
+        block_size: int,
+        progress: Callable[[int], None] | None,
+        on_clean: CleanRun | None,
     ) -> Iterator[PaymentEntry]:
         pending: list[bytes] = []  # a line not yet ended, in pieces (joined once)
         while True:
@@ -366,14 +388,17 @@ class DeliveryScan:
                 data = b"".join(pending)  # the end: a last line without its line end too
                 cut = len(data)
             if cut:
-                yield from self._check_block(np.frombuffer(data, np.uint8, count=cut))
+                block = np.frombuffer(data, np.uint8, count=cut)
+                yield from self._check_block(block, on_clean)
             if progress is not None:
                 progress(stream.tell())
             if not chunk:
                 break
         self._finish()
 
-    def _check_block(self, data: npt.NDArray[np.uint8]) -> Iterator[PaymentEntry]:
+    def _check_block(
+        self, data: npt.NDArray[np.uint8], on_clean: CleanRun | None
+    ) -> Iterator[PaymentEntry]:
         lines = split_lines(data)
         n = len(lines)
         if lines.unterminated:
@@ -387,7 +412,7 @@ class DeliveryScan:
         while i < n and not self._in_body:  # the start record sets the form
             entry = feed(text(i))
             i += 1
-            if entry is not None and entry.findings:
+            if entry is not None and (entry.findings or on_clean is not None):
                 yield entry
         if i >= n:
             return
@@ -417,6 +442,8 @@ class DeliveryScan:
                     columns.payment_date[done:stop],
                     keys[done:stop],
                 )
+                if take and on_clean is not None:
+                    on_clean(self._number + 1, columns, slice(done, done + take))
                 self._number += take
                 done += take
                 if take:
@@ -424,7 +451,7 @@ class DeliveryScan:
             # An unclean row, or one the totals have something to say on: the exact way.
             entry = feed(text(i + done))
             done += 1
-            if entry is not None and entry.findings:
+            if entry is not None and (entry.findings or on_clean is not None):
                 yield entry
 
     def _entry(

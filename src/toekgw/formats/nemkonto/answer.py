@@ -34,6 +34,7 @@ from toekgw.formats.nemkonto.swift import (
     NKS,
     SWIFT,
     account_xml,
+    children,
     element,
     escape,
     format_amount,
@@ -42,6 +43,7 @@ from toekgw.formats.nemkonto.swift import (
     read_account,
     read_recipient,
     text_at,
+    text_of,
 )
 from toekgw.formats.xmlcheck import load_schema, parse_safely, schema_findings
 
@@ -304,6 +306,18 @@ def _decode(doc: AnswerDocument, root: etree._Element) -> BundleAnswer:
 
 
 def _state(kind: AnswerType, tx_status: str, reason: str | None) -> PaymentState:
+    key = (kind, tx_status, reason)
+    state = _STATES.get(key)
+    if state is None:
+        state = _STATES[key] = _find_state(kind, tx_status, reason)
+    return state
+
+
+# (kind, TxSts, StsRsn) -> state, filled as read: a few keys, ~10,000 payments per answer.
+_STATES: dict[tuple[AnswerType, str, str | None], PaymentState] = {}
+
+
+def _find_state(kind: AnswerType, tx_status: str, reason: str | None) -> PaymentState:
     plain = None
     for (k, state), (sts, marker) in STATUS.items():
         if k is kind and sts == tx_status:
@@ -322,17 +336,19 @@ def _state(kind: AnswerType, tx_status: str, reason: str | None) -> PaymentState
 
 
 def _decode_transaction(kind: AnswerType, tx: etree._Element) -> PaymentStatus:
-    tx_status = text_at(tx, _S + "TxSts") or ""
-    reason = text_at(tx, _S + "StsRsn")
-    state = _state(kind, tx_status, reason)
-    end_to_end = text_at(tx, f"{_S}PmtId/{_S}EndToEndId") or ""
-    instruction = text_at(tx, f"{_S}PmtId/{_S}InstrId")
+    # The schema has passed: each value is read from its parent's children in one pass.
+    kids = children(tx)
+    reason = text_of(kids, _S + "StsRsn")
+    state = _state(kind, text_of(kids, _S + "TxSts") or "", reason)
+    ids = children(kids.get(_S + "PmtId"))
+    end_to_end = text_of(ids, _S + "EndToEndId") or ""
+    instruction = text_of(ids, _S + "InstrId")
     return PaymentStatus(
         payment_id=end_to_end,
         status=state,
         error_code=None if STATUS[(kind, state)][1] else reason,
-        error_text=text_at(tx, _S + "AddtlInf"),
-        original=_decode_original(tx.find(_S + "OrgnlTxInf")),
+        error_text=text_of(kids, _S + "AddtlInf"),
+        original=_decode_original(kids.get(_S + "OrgnlTxInf")),
         instruction_id=instruction if instruction != end_to_end else None,
     )
 
@@ -340,9 +356,10 @@ def _decode_transaction(kind: AnswerType, tx: etree._Element) -> PaymentStatus:
 def _decode_original(el: etree._Element | None) -> OriginalTransaction | None:
     if el is None:
         return None
+    kids = children(el)
     return OriginalTransaction(
-        amount_ore=parse_amount(text_at(el, f"{_S}Amt/{_S}InstdAmt") or ""),
-        incomplete=text_at(el, _S + "IncompletePaymentIndicator") == "1",
-        recipient=read_recipient(el.find(_S + "Cdtr")),
-        account=read_account(el.find(_S + "CdtrAcct")),
+        amount_ore=parse_amount(text_of(children(kids.get(_S + "Amt")), _S + "InstdAmt") or ""),
+        incomplete=text_of(kids, _S + "IncompletePaymentIndicator") == "1",
+        recipient=read_recipient(kids.get(_S + "Cdtr")),
+        account=read_account(kids.get(_S + "CdtrAcct")),
     )

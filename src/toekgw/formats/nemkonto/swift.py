@@ -9,6 +9,7 @@ public-impl; ``SE`` and ``P`` ours); an account a 14-digit ``Id/BBAN``.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 
 from lxml import etree
@@ -20,6 +21,7 @@ __all__ = [
     "NKS",
     "SWIFT",
     "account_xml",
+    "children",
     "element",
     "escape",
     "format_amount",
@@ -27,6 +29,7 @@ __all__ = [
     "party_xml",
     "read_recipient",
     "text_at",
+    "text_of",
 ]
 
 NKS = "http://rep.oio.dk/oes.dk/nemkonto/xml/schemas/2006/05/01/"
@@ -35,6 +38,7 @@ SWIFT = "http://rep.oio.dk/oes.dk/nemkonto.swift/xml/schemas/2006/05/01/"
 ISSUER = {RecipientKind.CVR: "CVR", RecipientKind.SE: "SE", RecipientKind.PNUMBER: "P"}
 _KIND_OF_ISSUER = {v: k for k, v in ISSUER.items()}
 _S = f"{{{SWIFT}}}"
+_SPECIAL = re.compile('[&<>"\r]')
 
 
 def format_amount(ore: int) -> str:
@@ -58,6 +62,8 @@ def parse_amount(text: str) -> int:
 def escape(text: str) -> str:
     """Text content or an attribute value. ``\\r`` would be normalised away by any XML parser,
     so it is written as a character reference."""
+    if _SPECIAL.search(text) is None:  # nearly every value: one scan instead of five
+        return text
     return (
         text.replace("&", "&amp;")
         .replace("<", "&lt;")
@@ -98,13 +104,32 @@ def text_at(el: etree._Element | None, path: str) -> str | None:
     return None if child is None else (child.text or "")
 
 
+def children(el: etree._Element | None) -> dict[object, etree._Element]:
+    """``el``'s children by tag, the first of each (none when ``el`` is ``None``).
+
+    One pass over the children instead of a path search per value: the way to read the many
+    small, schema-valid elements of a bundle or an answer (a path search costs several times
+    more per value, and an answer of 10,000 payments asks for ~70,000 values)."""
+    if el is None:
+        return {}
+    return {child.tag: child for child in reversed(el)}
+
+
+def text_of(kids: dict[object, etree._Element], tag: str) -> str | None:
+    """The text of the child ``tag`` among ``kids`` (:func:`children`); ``None`` when absent."""
+    child = kids.get(tag)
+    return None if child is None else (child.text or "")
+
+
 def read_recipient(party: etree._Element | None) -> RecipientId | None:
     """The recipient a ``Cdtr`` names, or ``None`` when it names none."""
-    cpr = text_at(party, f"{_S}PrvtId/{_S}SclSctyNb")
+    kids = children(party)
+    cpr = text_of(children(kids.get(_S + "PrvtId")), _S + "SclSctyNb")
     if cpr is not None:
         return RecipientId(RecipientKind.CPR, cpr)
-    number = text_at(party, f"{_S}OrgId/{_S}PrtryId/{_S}Id")
-    issuer = text_at(party, f"{_S}OrgId/{_S}PrtryId/{_S}Issr")
+    proprietary = children(children(kids.get(_S + "OrgId")).get(_S + "PrtryId"))
+    number = text_of(proprietary, _S + "Id")
+    issuer = text_of(proprietary, _S + "Issr")
     if number is None or issuer is None:
         return None
     return RecipientId(_KIND_OF_ISSUER[issuer], number)
@@ -112,5 +137,5 @@ def read_recipient(party: etree._Element | None) -> RecipientId | None:
 
 def read_account(el: etree._Element | None) -> Account | None:
     """The account of a ``DbtrAcct``/``CdtrAcct``, or ``None`` when absent."""
-    bban = text_at(el, f"{_S}Id/{_S}BBAN")
+    bban = text_of(children(children(el).get(_S + "Id")), _S + "BBAN")
     return None if bban is None else Account.from_bban(bban)

@@ -70,15 +70,20 @@ class ErrorList(JournalConnection):
                 raise JournalError(f"no open error-list entry #{entry_id}")
 
     def errors(
-        self, *, include_resolved: bool = False, counterpart: str | None = None
+        self,
+        *,
+        include_resolved: bool = False,
+        counterpart: str | None = None,
+        subject: str | None = None,
     ) -> list[ErrorEntry]:
         where = ["1 = 1"]
         args: list[Any] = []
         if not include_resolved:
             where.append("state = 'open'")
-        if counterpart is not None:
-            where.append("counterpart = ?")
-            args.append(counterpart)
+        for column, value in (("counterpart", counterpart), ("subject", subject)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                args.append(value)
         entries = self._db.execute(
             "SELECT id, at, counterpart, transmission_id, file_name, subject, business_key, "
             f"state, resolution FROM error_entries WHERE {' AND '.join(where)} ORDER BY id",

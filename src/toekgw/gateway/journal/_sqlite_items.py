@@ -134,6 +134,11 @@ class Items(Transmissions):
                     raise self._first_duplicate(tx, event_id, count, batch) from exc
                 count += len(batch)
                 total += sum(row[3] for row in batch)
+            db.execute(
+                "UPDATE transmissions SET item_count = item_count + ?, total_ore = total_ore + ? "
+                "WHERE id = ?",
+                (count, total, transmission_id),
+            )
             # The count is known only now; it goes in a second line, as events never change.
             self._event(
                 transmission_id,

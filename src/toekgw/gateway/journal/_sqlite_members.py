@@ -74,6 +74,12 @@ class Members(Items):
                 "AND (carrier_id IS NULL OR carrier_id < ?1)",
                 (transmission_id, start),
             )
+            self._db.execute(
+                "UPDATE transmissions SET item_count = item_count + ?3, total_ore = total_ore + "
+                "(SELECT coalesce(sum(i.amount_ore), 0) FROM transmission_members m JOIN items i "
+                "ON i.id = m.item_id WHERE m.transmission_id = ?1 AND m.seq > ?2) WHERE id = ?1",
+                (transmission_id, start, len(rows)),
+            )
         return len(rows)
 
     def members(
@@ -89,11 +95,11 @@ class Members(Items):
         sql = (
             f"SELECT {ITEM_COLUMNS} FROM transmission_members m "
             "JOIN items i ON i.id = m.item_id JOIN events e ON e.id = i.created_event "
-            "WHERE m.transmission_id = ?"
+            "WHERE m.transmission_id = ?1"
         )
         args: list[object] = [transmission_id]
-        if current_only:
-            sql += " AND i.carrier_id = m.transmission_id"
+        if current_only:  # found through the carrier index: a few of a bundle's many members
+            sql += " AND i.carrier_id = ?1"
         if states is not None:
             wanted = list(states)
             sql += f" AND i.state IN ({_marks(wanted)})"
@@ -126,15 +132,28 @@ class Members(Items):
         return found
 
     def member_totals(
-        self, counterpart: str, kind: str, *, transmission_id: int | None = None
+        self,
+        counterpart: str,
+        kind: str,
+        *,
+        transmission_id: int | None = None,
+        current_only: bool = False,
     ) -> list[MemberTotal]:
-        """Per transmission of ``kind`` and per state of its members: count and sum."""
-        sql = (
-            "SELECT m.transmission_id, i.state, i.carrier_id = m.transmission_id, count(*), "
-            "sum(i.amount_ore) FROM transmissions t "
-            "JOIN transmission_members m ON m.transmission_id = t.id "
-            "JOIN items i ON i.id = m.item_id WHERE t.counterpart = ? AND t.kind = ?"
-        )
+        """Per transmission of ``kind`` and per state of its members: count and sum (the
+        current members' from the carrier index alone, without the memberships)."""
+        if current_only:
+            sql = (
+                "SELECT i.carrier_id, i.state, 1, count(*), sum(i.amount_ore) "
+                "FROM transmissions t JOIN items i ON i.carrier_id = t.id "
+                "WHERE t.counterpart = ? AND t.kind = ?"
+            )
+        else:
+            sql = (
+                "SELECT m.transmission_id, i.state, i.carrier_id = m.transmission_id, count(*), "
+                "sum(i.amount_ore) FROM transmissions t "
+                "JOIN transmission_members m ON m.transmission_id = t.id "
+                "JOIN items i ON i.id = m.item_id WHERE t.counterpart = ? AND t.kind = ?"
+            )
         args: list[object] = [counterpart, kind]
         if transmission_id is not None:
             sql += " AND t.id = ?"

@@ -33,12 +33,9 @@ __all__ = ["Transmissions"]
 _TX_COLUMNS = (
     "t.id, t.ref, t.counterpart, t.kind, t.direction, t.state, t.file_name, t.size, t.sha256, "
     "t.transfer_id, t.delivery_key, t.remote_path, t.local_path, t.created_at, t.updated_at, "
-    # A transmission's items are its own and its members (the payments a bundle carries).
-    "(SELECT count(*) FROM items i WHERE i.transmission_id = t.id) + "
-    "(SELECT count(*) FROM transmission_members m WHERE m.transmission_id = t.id), "
-    "(SELECT coalesce(sum(amount_ore), 0) FROM items i WHERE i.transmission_id = t.id) + "
-    "(SELECT coalesce(sum(i.amount_ore), 0) FROM transmission_members m "
-    "JOIN items i ON i.id = m.item_id WHERE m.transmission_id = t.id), t.meta"
+    # A transmission's items are its own and its members (the payments a bundle carries),
+    # counted and summed as they are added (migration 10).
+    "t.item_count, t.total_ore, t.meta"
 )
 
 

@@ -92,7 +92,11 @@ class JournalReader(Protocol):
     def events(self, transmission_id: int) -> list[Event]: ...
 
     def errors(
-        self, *, include_resolved: bool = False, counterpart: str | None = None
+        self,
+        *,
+        include_resolved: bool = False,
+        counterpart: str | None = None,
+        subject: str | None = None,
     ) -> list[ErrorEntry]: ...
 
     def kind(self, name: str) -> KindSpec: ...
@@ -129,11 +133,17 @@ class JournalReader(Protocol):
         ...
 
     def member_totals(
-        self, counterpart: str, kind: str, *, transmission_id: int | None = None
+        self,
+        counterpart: str,
+        kind: str,
+        *,
+        transmission_id: int | None = None,
+        current_only: bool = False,
     ) -> list[MemberTotal]:
         """Per outbound transmission of ``kind`` (or only ``transmission_id``) and per state
         of its members: how many and their sum, aggregated by the store (nothing is loaded
-        item by item)."""
+        item by item). ``current_only``: only the members it carries now (``current``), which
+        the store sums from the items alone."""
         ...
 
     def state_totals(self, kind: str) -> list[StateTotal]:

@@ -326,6 +326,29 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         CREATE INDEX items_carrier ON items(carrier_id, state) WHERE carrier_id IS NOT NULL;
         """,
     ),
+    (
+        10,
+        "each transmission's item count and sum kept with it; the carrier index covers amounts",
+        """
+        -- A transmission's items are its own and its members. Items and memberships are only
+        -- ever added (and an item's amount never changes), so the count and the sum are kept
+        -- as they are added, in the same transaction, instead of summed at every read.
+        ALTER TABLE transmissions ADD COLUMN item_count INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE transmissions ADD COLUMN total_ore INTEGER NOT NULL DEFAULT 0;
+        UPDATE transmissions SET
+            item_count = (SELECT count(*) FROM items i WHERE i.transmission_id = transmissions.id)
+                + (SELECT count(*) FROM transmission_members m
+                   WHERE m.transmission_id = transmissions.id),
+            total_ore = (SELECT coalesce(sum(i.amount_ore), 0) FROM items i
+                         WHERE i.transmission_id = transmissions.id)
+                + (SELECT coalesce(sum(i.amount_ore), 0) FROM transmission_members m
+                   JOIN items i ON i.id = m.item_id WHERE m.transmission_id = transmissions.id);
+        -- Per bundle and state, count and sum from the index alone (status, reconciliation).
+        DROP INDEX items_carrier;
+        CREATE INDEX items_carrier ON items(carrier_id, state, amount_ore)
+            WHERE carrier_id IS NOT NULL;
+        """,
+    ),
 )
 
 LATEST = MIGRATIONS[-1][0]
