@@ -3,12 +3,16 @@ HTTP with a real SF1514 token, coverings called back, the claim ledger right; fa
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import io
+import re
 import time
 import uuid
 from pathlib import Path
 
 import pytest
+import requests
 
 from tests.debitor_rig import CVR, Rig, claim, debtor_rig
 from tests.tok_helpers import CPR, clock, header, order
@@ -27,7 +31,7 @@ from toekgw.formats.kombit import besked
 from toekgw.formats.tok import ClaimAdjustment, ClaimChange, CollectionRelease, SetOff
 from toekgw.gateway.journal import open_journal
 from toekgw.gateway.transport.amqp import QueueSpec
-from toekgw.simulators.debitor import Faults, ScriptStep
+from toekgw.simulators.debitor import REGISTRERING_PATH, Faults, ScriptStep
 
 DELETED = "5d0f6a4e-7c1b-4f51-9a0e-3c4f1e2d9b70"  # ours: the ØiR message type is not public
 
@@ -222,3 +226,25 @@ def test_a_deleted_account_tells_each_claim_with_debt_left(rig: Rig) -> None:
         assert rig.system.claim(CVR, fordring_id("KP", "C-11")) is None
     finally:
         journal.close()
+
+
+def test_the_developers_guide_example_runs() -> None:
+    doc = Path(__file__).resolve().parent.parent / "docs" / "developers.md"
+    section = doc.read_text(encoding="utf-8").split("### A runnable ØiR Debitor example", 1)[1]
+    code = re.search(r"```python\n(.*?)```", section, re.S)
+    assert code is not None
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(code.group(1), str(doc), "exec"), {"__name__": "example"})
+    assert out.getvalue().splitlines() == ["answered", "100000", "100000"]
+
+
+def test_the_simulator_refuses_a_call_without_token_or_valid_message(rig: Rig) -> None:
+    url = rig.debtor_url + REGISTRERING_PATH
+    no_token = b"""<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body/></s:Envelope>"""
+    answer = requests.post(url, data=no_token, timeout=10)
+    assert answer.status_code == 500 and b"DEB-400" in answer.content
+    assert b"no SAML token" in answer.content
+    xxe = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>'
+    assert b"DEB-400" in requests.post(url, data=xxe, timeout=10).content
+    assert rig.system.applied == 0
