@@ -36,6 +36,7 @@ from toekgw.formats.debitor.registrering import (
     operation_from_data,
     operation_to_data,
 )
+from toekgw.formats.findings import mask_cpr_in_text
 from toekgw.gateway.faults import crash_point
 from toekgw.gateway.findings import Finding, Severity
 from toekgw.gateway.journal import (
@@ -153,7 +154,11 @@ def make_call(
     except DebitorRejected as fault:
         state, why = "rejected", str(fault)
         findings = [
-            Finding(f"debitor.fault.{code or fault.code}", Severity.ERROR, text or fault.text)
+            Finding(
+                f"debitor.fault.{code or fault.code}",
+                Severity.ERROR,
+                mask_cpr_in_text(text or fault.text),  # the counterpart's text may name one
+            )
             for code, text in (fault.errors or [("", "")])
         ]
     crash_point("debitor.afsend.after_call")
