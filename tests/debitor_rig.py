@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
+from tests.configs import write_config
 from tests.pki import identity
 from tests.tok_helpers import CPR, PLACES, Names, clock, header, send, statuses
 from toekgw.adapters.debitor import (
@@ -114,6 +115,24 @@ class Rig:
             **endpoints,  # type: ignore[arg-type]
         )
         return DebitorClient(settings, tokens, sleep=lambda _: None)
+
+    def write_config(self) -> Path:
+        """A ``toekgw.toml`` in the rig's directory: its journal, the STS and the debtor system."""
+        cert, key = identity("toek-gateway").write_pem(self.tmp / "pki", "gateway")
+        return write_config(
+            self.tmp,
+            f"""
+[kombit]
+sts_url = "{self.sts_url}{STS_PATH}"
+certificate = "{cert}"
+key = "{key}"
+[debitor.afsend]
+registrering_url = "{self.debtor_url}{REGISTRERING_PATH}"
+indbetaling_url = "{self.debtor_url}{INDBETALING_PATH}"
+timeout_seconds = 10
+backoff_seconds = 0.05
+""",
+        )
 
     def sender(self, journal: SqliteJournal, **endpoints: object) -> ClaimSender:
         return ClaimSender(journal, self.client(**endpoints), now=lambda: dt.datetime.now(dt.UTC))

@@ -11,32 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.configs import write_config
-from tests.debitor_rig import CVR, Rig, claim, debtor_rig
-from tests.pki import identity
+from tests.debitor_rig import CVR, claim, debtor_rig
 from toekgw.adapters.debitor import claim_ledger
 from toekgw.adapters.debitor.claims import fordring_id
 from toekgw.gateway.journal import open_journal
-from toekgw.simulators.debitor import INDBETALING_PATH, REGISTRERING_PATH, ScriptStep
-from toekgw.simulators.sts import STS_PATH
-
-
-def _config(rig: Rig) -> Path:
-    cert, key = identity("toek-gateway").write_pem(rig.tmp / "pki", "gateway")
-    return write_config(
-        rig.tmp,
-        f"""
-[kombit]
-sts_url = "{rig.sts_url}{STS_PATH}"
-certificate = "{cert}"
-key = "{key}"
-[debitor.afsend]
-registrering_url = "{rig.debtor_url}{REGISTRERING_PATH}"
-indbetaling_url = "{rig.debtor_url}{INDBETALING_PATH}"
-timeout_seconds = 10
-backoff_seconds = 0.05
-""",
-    )
+from toekgw.simulators.debitor import ScriptStep
 
 
 def _send(config: Path, crash_at: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -61,7 +40,7 @@ def test_sigkill_between_journal_and_answer_creates_each_claim_once(
 ) -> None:
     with debtor_rig(tmp_path) as rig:
         rig.send_tok(claim("C-1", 700_00), claim("C-2", 300_00))
-        config = _config(rig)
+        config = rig.write_config()
         killed = _send(config, crash_at=point)
         assert killed.returncode == -signal.SIGKILL, killed.stderr
         done = _send(config)

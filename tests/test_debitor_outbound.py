@@ -3,10 +3,7 @@ HTTP with a real SF1514 token, coverings called back, the claim ledger right; fa
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import io
-import re
 import time
 import uuid
 from pathlib import Path
@@ -15,6 +12,7 @@ import pytest
 import requests
 
 from tests.debitor_rig import CVR, Rig, claim, debtor_rig
+from tests.docexample import run_example
 from tests.tok_helpers import CPR, clock, header, order
 from toekgw.adapters.beskedfordeler import BeskedConsumer
 from toekgw.adapters.debitor import (
@@ -229,14 +227,7 @@ def test_a_deleted_account_tells_each_claim_with_debt_left(rig: Rig) -> None:
 
 
 def test_the_developers_guide_example_runs() -> None:
-    doc = Path(__file__).resolve().parent.parent / "docs" / "developers.md"
-    section = doc.read_text(encoding="utf-8").split("### A runnable ØiR Debitor example", 1)[1]
-    code = re.search(r"```python\n(.*?)```", section, re.S)
-    assert code is not None
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        exec(compile(code.group(1), str(doc), "exec"), {"__name__": "example"})
-    assert out.getvalue().splitlines() == ["answered", "100000", "100000"]
+    assert run_example("A runnable ØiR Debitor example") == ["answered", "100000", "100000"]
 
 
 def test_the_simulator_refuses_a_call_without_token_or_valid_message(rig: Rig) -> None:

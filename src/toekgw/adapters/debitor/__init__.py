@@ -13,7 +13,7 @@ per registration, looked up per claim (:func:`claim_key`). ``[debitor]``
 (:data:`DEBITOR_SECTION`) configures it. See docs/kombit.md.
 """
 
-from toekgw.adapters.debitor.afsend import AFSEND_KIND
+from toekgw.adapters.debitor.afsend import AFSEND_KIND, B01, B03, Call, claim_call, make_call
 from toekgw.adapters.debitor.callback import (
     CALLBACK_KIND,
     CALLBACK_PATH,
@@ -35,10 +35,13 @@ from toekgw.adapters.debitor.settings import DEBITOR_SECTION, load_trusted
 
 __all__ = [
     "AFSEND_KIND",
+    "B01",
+    "B03",
     "CALLBACK_KIND",
     "CALLBACK_PATH",
     "DEBITORKONTO_SLETTET",
     "DEBITOR_SECTION",
+    "Call",
     "CallbackService",
     "CallbackSettings",
     "ClaimLedger",
@@ -50,10 +53,12 @@ __all__ = [
     "Endpoints",
     "SendResult",
     "account_key",
+    "claim_call",
     "claim_key",
     "claim_ledger",
     "is_deleted",
     "ledgers",
     "load_trusted",
+    "make_call",
     "reconcile_claims",
 ]

@@ -228,6 +228,8 @@ class ClaimSender:
         fid: str,
         version: int,
     ) -> Call:
+        if not data.get("claim_type") and not data.get("founding_date"):
+            raise Refused(f"the change of claim {data['claim_id']} changes nothing")
         ledger = claim_ledger(self.journal, cvr, fid, counterpart=self.counterpart)
         remaining = ledger.remaining_ore if ledger else 0
         if remaining <= 0:

@@ -196,7 +196,10 @@ def operation_from_data(data: Mapping[str, Any]) -> Operation:
     return kind(**values)
 
 
-def _validated(element: etree._Element) -> etree._Element:
+def _validated(element: etree._Element, name: str) -> etree._Element:
+    """``element`` as the message ``name``, detached and valid against the schema."""
+    if element.tag != _N + name:
+        raise BadMessage(f"expected {name} in {NS}, found {element.tag}")
     detached = etree.fromstring(etree.tostring(element))
     schema = load_schema(SCHEMA)
     if not schema.validate(etree.ElementTree(detached)):
@@ -253,9 +256,7 @@ def _operation(element: etree._Element) -> Operation:
 
 def read_registrering(element: etree._Element) -> Registrering:
     """A ``DebitorRegistreringAfsend_I`` (the body's child), validated against the schema."""
-    if element.tag != _N + "DebitorRegistreringAfsend_I":
-        raise BadMessage(f"expected DebitorRegistreringAfsend_I in {NS}, found {element.tag}")
-    root = _validated(element)
+    root = _validated(element, "DebitorRegistreringAfsend_I")
     return Registrering(
         besked_id=_text(root, "BeskedId").lower(),
         cvr=_text(root, "MyndighedCVR"),
@@ -265,9 +266,7 @@ def read_registrering(element: etree._Element) -> Registrering:
 
 def read_indbetaling(element: etree._Element) -> IndbetalingBesked:
     """A ``DebitorIndbetalingAfsend_I`` (the body's child), validated against the schema."""
-    if element.tag != _N + "DebitorIndbetalingAfsend_I":
-        raise BadMessage(f"expected DebitorIndbetalingAfsend_I in {NS}, found {element.tag}")
-    root = _validated(element)
+    root = _validated(element, "DebitorIndbetalingAfsend_I")
     return IndbetalingBesked(
         besked_id=_text(root, "BeskedId").lower(),
         cvr=_text(root, "MyndighedCVR"),

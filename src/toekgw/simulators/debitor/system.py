@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import threading
+from collections.abc import Callable
 
 from toekgw.formats.debitor.daekning import Registrering as Daekning
 from toekgw.formats.debitor.registrering import (
@@ -75,48 +76,32 @@ class DebtorSystem:
 
     def registrer(self, message: Registrering) -> None:
         """Apply a B_01 message (or raise :class:`Refusal`); a repeat is answered as before."""
-        with self._lock:
-            if self._repeat(message.besked_id):
-                return
-            books = copy.deepcopy(self._books)
-            try:
-                for op in message.operationer:
-                    _apply(books, message.cvr, op)
-            except Refusal as refusal:
-                self._answers[message.besked_id] = refusal
-                raise
-            self._books = books
-            self._answers[message.besked_id] = None
-            self.applied += 1
+
+        def apply(books: _Books) -> None:
+            for op in message.operationer:
+                _apply(books, message.cvr, op)
+
+        self._all_or_none(message.besked_id, apply)
 
     def indbetal(self, message: IndbetalingBesked) -> list[Daekning]:
         """Apply a B_03 message: each payment covers its claim; the coverings to tell."""
-        with self._lock:
-            if self._repeat(message.besked_id):
-                return []
-            covered = []
-            books = copy.deepcopy(self._books)
-            try:
-                for payment in message.indbetalinger:
-                    claim = _claim(books, message.cvr, payment.fordring_id)
-                    if payment.beloeb_ore > claim.remaining_ore:
-                        raise Refusal(
-                            "DEB-130", f"payment above the remaining debt of {claim.fordring_id}"
-                        )
-                    claim.remaining_ore -= payment.beloeb_ore
-                    books.payments[payment.indbetaling_id] = payment.beloeb_ore
-                    covered.append(
-                        Daekning(
-                            "", payment.fordring_id, "DAEKNING", payment.beloeb_ore, payment.dato
-                        )
+        covered: list[Daekning] = []
+
+        def apply(books: _Books) -> None:
+            for payment in message.indbetalinger:
+                claim = _claim(books, message.cvr, payment.fordring_id)
+                if payment.beloeb_ore > claim.remaining_ore:
+                    raise Refusal(
+                        "DEB-130", f"payment above the remaining debt of {claim.fordring_id}"
                     )
-            except Refusal as refusal:
-                self._answers[message.besked_id] = refusal
-                raise
-            self._books = books
-            self._answers[message.besked_id] = None
-            self.applied += 1
-            return covered
+                claim.remaining_ore -= payment.beloeb_ore
+                books.payments[payment.indbetaling_id] = payment.beloeb_ore
+                covered.append(
+                    Daekning("", payment.fordring_id, "DAEKNING", payment.beloeb_ore, payment.dato)
+                )
+
+        self._all_or_none(message.besked_id, apply)
+        return covered
 
     def register(self, cvr: str, registrering: Daekning) -> bool:
         """Book a covering, write-off or reversal the debtor system made itself; ``False``
@@ -132,14 +117,25 @@ class DebtorSystem:
             claim.remaining_ore = after
             return True
 
-    def _repeat(self, besked_id: str) -> bool:
-        if besked_id not in self._answers:
-            return False
-        self.repeats += 1
-        first = self._answers[besked_id]
-        if first is not None:
-            raise first
-        return True
+    def _all_or_none(self, besked_id: str, apply: Callable[[_Books], None]) -> None:
+        """``apply`` to a copy of the books and keep it, or keep nothing and raise its
+        :class:`Refusal`; a repeated ``besked_id`` gets the first answer, nothing applied."""
+        with self._lock:
+            if besked_id in self._answers:
+                self.repeats += 1
+                first = self._answers[besked_id]
+                if first is not None:
+                    raise first
+                return
+            books = copy.deepcopy(self._books)
+            try:
+                apply(books)
+            except Refusal as refusal:
+                self._answers[besked_id] = refusal
+                raise
+            self._books = books
+            self._answers[besked_id] = None
+            self.applied += 1
 
 
 def _claim(books: _Books, cvr: str, fordring_id: str) -> Claim:
