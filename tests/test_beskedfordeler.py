@@ -16,6 +16,7 @@ import pytest
 
 from tests.configs import write_config
 from tests.conftest import Opener
+from tests.docexample import run_example
 from toekgw.adapters.beskedfordeler.consumer import BeskedConsumer
 from toekgw.adapters.debitor.debitorkonti import DEBITORKONTO_SLETTET, is_deleted
 from toekgw.formats.debitor.besked import DebitorkontoSlettet, build_debitorkonto_slettet
@@ -273,18 +274,8 @@ def test_sigkill_between_journal_and_ack_loses_and_doubles_nothing(
 
 
 def test_the_developers_guide_example_runs() -> None:
-    import contextlib
-    import io
-    import re
-
-    doc = Path(__file__).resolve().parent.parent / "docs" / "developers.md"
-    section = doc.read_text(encoding="utf-8").split("### A runnable Beskedfordeler example", 1)[1]
-    code = re.search(r"```python\n(.*?)```", section, re.S)
-    assert code is not None
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        exec(compile(code.group(1), str(doc), "exec"), {"__name__": "example"})
-    assert out.getvalue().splitlines() == ["2 taken, 1 duplicate", "D-1 deleted: True"]
+    printed = run_example("A runnable Beskedfordeler example")
+    assert printed == ["2 taken, 1 duplicate", "D-1 deleted: True"]
 
 
 def test_a_journal_failure_puts_the_message_back_and_stops(

@@ -23,6 +23,8 @@ job                           needs               default every    then at once
                               ``[receive.erp]``
 ``tok-intake``                ``[tok]``           10 seconds       release and send, when a
                                                                    payment came in (straks)
+``debitor-send``              ``[debitor.afsend]`` 1 minute        (claims and set-offs to the
+                                                                   debtor system, SF1590_B)
 ============================  ==================  ===============  ==============================
 
 Release bundles only what is due, so triggering it when any delivery arrives sends a straks
@@ -37,6 +39,9 @@ from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 
+from toekgw.adapters.debitor.flow import FLOW as DEBITOR_FLOW
+from toekgw.adapters.debitor.flow import open_client, send_claims
+from toekgw.adapters.debitor.settings import DEBITOR_SECTION
 from toekgw.adapters.eindkomst import open_eindkomst
 from toekgw.adapters.eindkomst.settings import EINDKOMST_SECTION
 from toekgw.adapters.figures import journal_figures
@@ -268,6 +273,21 @@ def _tok(settings: Settings) -> Callable[[dt.datetime], JobReport]:
     return action
 
 
+def _debitor(settings: Settings) -> Callable[[dt.datetime], JobReport]:
+    client = open_client(settings)  # one per service: its tokens are cached across runs
+
+    def action(now: dt.datetime) -> JobReport:
+        with _flow(settings, DEBITOR_FLOW) as journal:
+            result = send_claims(journal, settings, lambda: now, client=client)
+        return JobReport(
+            f"{result.sent} calls taken, {result.rejected} refused by the debtor system, "
+            f"{result.refused} claims refused here",
+            {"sent": result.sent, "rejected": result.rejected, "refused": result.refused},
+        )
+
+    return action
+
+
 def _specs(settings: Settings) -> list[_Spec]:
     specs: list[_Spec] = []
     release_and_send = ("nemkonto-release", "nemkonto-send")
@@ -284,6 +304,9 @@ def _specs(settings: Settings) -> list[_Spec]:
     if settings.section(TOK_SECTION) is not None:
         then = release_and_send if has_nemkonto else ()
         specs.append(_Spec("tok-intake", _tok(settings), 10.0, 10 * MINUTE, then))
+    debitor = settings.section(DEBITOR_SECTION)
+    if debitor is not None and debitor.afsend is not None:
+        specs.append(_Spec("debitor-send", _debitor(settings), MINUTE, 30 * MINUTE, ()))
     return specs
 
 

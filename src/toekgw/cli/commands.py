@@ -8,6 +8,7 @@ import click
 def register(root: click.Group) -> None:
     from toekgw.cli import demo, generate, receive, simulate, validate
     from toekgw.cli.backup import backup, restore
+    from toekgw.cli.debitor import debitor
     from toekgw.cli.doctor import doctor
     from toekgw.cli.eindkomst import eindkomst
     from toekgw.cli.errors import errors
@@ -42,6 +43,7 @@ def register(root: click.Group) -> None:
     root.add_command(nemkonto)
     root.add_command(payments)
     root.add_command(oir)
+    root.add_command(debitor)
     root.add_command(sortiment)
     root.add_command(token)
     root.add_command(serve)

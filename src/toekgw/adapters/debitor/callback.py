@@ -43,6 +43,7 @@ from typing import Any
 from cryptography import x509
 from lxml import etree
 
+from toekgw.adapters.debitor.keys import claim_key
 from toekgw.formats.debitor.daekning import (
     BadRequest,
     DaekningBesked,
@@ -80,11 +81,6 @@ TOKEN_CACHE = 1024
 #: At most this many messages share one durable commit.
 MAX_BATCH = 64
 _XML = [(b"content-type", b"text/xml; charset=utf-8")]
-
-
-def claim_key(cvr: str, fordring_id: str) -> str:
-    """The journal lookup of one claim's registrations."""
-    return f"fordring:{cvr}:{fordring_id}"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -9,15 +9,13 @@ account announced twice (two messages) is recorded once; the second message is n
 from __future__ import annotations
 
 from toekgw.adapters.beskedfordeler.consumer import Component
+from toekgw.adapters.debitor.keys import account_key
+from toekgw.adapters.debitor.ledger import claim_ledger
 from toekgw.formats.debitor.besked import read_debitorkonto_slettet
 from toekgw.formats.kombit.besked import Haendelsesbesked
 from toekgw.gateway.journal import Journal, JournalReader, NewItem, Transmission
 
 __all__ = ["DEBITORKONTO_SLETTET", "account_key", "is_deleted"]
-
-
-def account_key(cvr: str, account_id: str) -> str:
-    return f"debitorkonto:{cvr}:{account_id}"
 
 
 def is_deleted(
@@ -51,7 +49,36 @@ def _record(journal: Journal, transmission: Transmission, message: Haendelsesbes
         state="recorded",
         reason="the debtor system deleted the account: no new claims on it",
     )
-    return f"{what} deleted: no new claims on it"
+    told = _claims_left_on(journal, deleted.myndighed, deleted.debitorkonto_id)
+    return f"{what} deleted: no new claims on it" + (
+        f"; {told} claim(s) on it with debt left told to their senders" if told else ""
+    )
+
+
+def _claims_left_on(
+    journal: Journal, cvr: str, account_id: str, counterpart: str = "debitor"
+) -> int:
+    """Move each TØK claim on the account whose remaining debt is not 0 to
+    ``account-deleted`` (its sender is told through TØK's status outbox); how many."""
+    told = 0
+    for entry in journal.items_by_lookup(counterpart, account_key(cvr, account_id)):
+        data = entry.data or {}
+        if data.get("op") != "KontoFordring" or entry.state != "accepted":
+            continue
+        ledger = claim_ledger(journal, cvr, str(data["fordring"]), counterpart=counterpart)
+        claim_item = data.get("claim_item")
+        if ledger is None or ledger.remaining_ore == 0 or claim_item is None:
+            continue
+        claim = journal.get_item(int(str(claim_item)))
+        if claim.state == "sent":
+            journal.set_item_state(
+                claim.id,
+                "account-deleted",
+                reason=f"the debtor account was deleted with {ledger.remaining_ore} øre left "
+                f"on claim {ledger.fordring_id}",
+            )
+            told += 1
+    return told
 
 
 DEBITORKONTO_SLETTET = Component("oir.debitorkonto-slettet", _record)

@@ -1,4 +1,11 @@
-"""``[debitor]``: TØK's side of SF1590_B; ``[debitor.callback]`` is the callback service.
+"""``[debitor]``: TØK's side of SF1590_B; ``[debitor.afsend]`` the outbound calls (B_01, B_03),
+``[debitor.callback]`` the callback service.
+
+``[debitor.afsend]``: ``registrering_url`` and ``indbetaling_url`` (the B_01 and B_03
+endpoints; default Serviceplatformen's test endpoints), ``ca`` (verify their TLS with this CA;
+default: the system's trust store), ``timeout_seconds`` (30), ``attempts`` (4 in all, on
+transport faults), ``backoff_seconds`` (1, doubling) up to ``backoff_max_seconds`` (30). The
+token comes from ``[kombit]``.
 
 ``[debitor.callback]``: ``host``/``port`` to listen on, the TLS ``certificate`` and ``key``
 (PEM; required: the service is HTTPS only), ``client_ca`` (require client certificates
@@ -15,8 +22,15 @@ from cryptography import x509
 
 from toekgw.gateway.config import ConfigError, CoreSettings, Section, Table, register_section
 
-__all__ = ["DEBITOR_SECTION", "CallbackServerSettings", "DebitorSettings", "load_trusted"]
+__all__ = [
+    "DEBITOR_SECTION",
+    "AfsendSettings",
+    "CallbackServerSettings",
+    "DebitorSettings",
+    "load_trusted",
+]
 
+_PLATFORM = "https://exttest.serviceplatformen.dk/service/OIR"
 DEFAULT_AUDIENCE = "http://entityid.kombit.dk/service/daekningafskrivningregistreringafsend/1"
 
 
@@ -34,9 +48,21 @@ class CallbackServerSettings:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class AfsendSettings:
+    registrering_url: str = f"{_PLATFORM}/DebitorRegistreringAfsend/1"
+    indbetaling_url: str = f"{_PLATFORM}/DebitorIndbetalingAfsend/1"
+    ca: Path | None = None
+    timeout_seconds: float = 30
+    attempts: int = 4
+    backoff_seconds: float = 1
+    backoff_max_seconds: float = 30
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class DebitorSettings:
     counterpart: str
     callback: CallbackServerSettings | None
+    afsend: AfsendSettings | None = None
 
 
 def load_trusted(paths: tuple[Path, ...]) -> list[x509.Certificate]:
@@ -72,11 +98,28 @@ def _callback(table: Table) -> CallbackServerSettings:
     return settings
 
 
+def _afsend(table: Table) -> AfsendSettings:
+    default = AfsendSettings()
+    settings = AfsendSettings(
+        registrering_url=table.text("registrering_url", default.registrering_url),
+        indbetaling_url=table.text("indbetaling_url", default.indbetaling_url),
+        ca=table.path("ca"),
+        timeout_seconds=table.seconds("timeout_seconds", default.timeout_seconds),
+        attempts=table.integer("attempts", default.attempts, 1, 20),
+        backoff_seconds=table.seconds("backoff_seconds", default.backoff_seconds),
+        backoff_max_seconds=table.seconds("backoff_max_seconds", default.backoff_max_seconds),
+    )
+    table.finish()
+    return settings
+
+
 def _parse(table: Table, core: CoreSettings) -> DebitorSettings:
     callback = table.table("callback")
+    afsend = table.table("afsend")
     settings = DebitorSettings(
         counterpart=table.text("counterpart", "debitor"),
         callback=_callback(callback) if callback is not None else None,
+        afsend=_afsend(afsend) if afsend is not None else None,
     )
     table.finish()
     return settings

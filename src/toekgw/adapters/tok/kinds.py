@@ -2,8 +2,9 @@
 
 A payment ordered over the payments interface is an item of the same lifecycle as a payment
 from a G68 delivery (:data:`~toekgw.adapters.g68.payments.PAYMENT_ITEM`), so the NemKonto
-release, send and answers treat both alike. Claims and effectuation orders are journaled
-here until the debtor system's route (SF1590_B) takes them on. A refused message with a
+release, send and answers treat both alike. Claims are journaled here until the debtor
+system's route (SF1590_B) takes them on, and their items follow what the debtor system
+answers; effectuation orders are journaled here. A refused message with a
 readable sender is journaled too (one item, ``rejected``), so that its rejection reaches the
 sender through the same status outbox as every other change.
 """
@@ -39,11 +40,12 @@ MESSAGE = Lifecycle(
 
 CLAIM_ITEM = Lifecycle(
     initial=("received", "rejected"),
-    transitions={"received": ("sent", "rejected")},
+    transitions={"received": ("sent", "rejected"), "sent": ("account-deleted",)},
     descriptions={
         "received": "journaled; waits for the debtor system's route (SF1590_B)",
-        "sent": "handed to the municipality's debtor system (final)",
-        "rejected": "refused (final)",
+        "sent": "taken by the municipality's debtor system",
+        "rejected": "refused by the gateway or the debtor system: the status says why (final)",
+        "account-deleted": "the debtor account was deleted with debt left on the claim (final)",
     },
 )
 

@@ -1,8 +1,9 @@
 """The claims and effectuation interfaces into the journal.
 
 Claims (create, write up/down, change, release for collection) and effectuation orders are
-journaled as items of their sender (``KY:claim:<claim id>``, ...) in state ``received``: the
-municipality's debtor system takes them over SF1590_B, which is not wired yet.
+journaled as items of their sender (``KY:claim:<claim id>``, ...) in state ``received``; a
+claim message's fields are kept with its item (:func:`message_data`), from which the debtor
+system's route (:mod:`toekgw.adapters.debitor.claims`, SF1590_B) sends it on.
 
 A set-off (modregning) reduces a payment that has not been released: the payment is replaced
 by its next version with the amount less the set-off (a ``change`` replaces the set-off's
@@ -11,6 +12,9 @@ refused, and the status says why.
 """
 
 from __future__ import annotations
+
+import dataclasses
+import datetime as dt
 
 from toekgw.adapters.g68.payments import PaymentInstruction
 from toekgw.adapters.tok.payments import (
@@ -26,11 +30,12 @@ from toekgw.formats.tok import (
     ClaimCreate,
     CollectionRelease,
     EffectuationOrder,
+    Party,
     SetOff,
 )
 from toekgw.gateway.journal import Journal, NewItem, Transmission
 
-__all__ = ["apply_order_message"]
+__all__ = ["apply_order_message", "message_data"]
 
 OrderMessage = (
     ClaimCreate
@@ -41,6 +46,9 @@ OrderMessage = (
     | SetOff
     | CaseReport
 )
+
+# The messages whose fields are kept with their item: the debtor system's route sends them on.
+_SENT_ON = (ClaimCreate, ClaimAdjustment, ClaimChange, CollectionRelease, SetOff)
 
 _PREFIX = {
     ClaimCreate: "claim",
@@ -61,9 +69,10 @@ def apply_order_message(journal: Journal, tx: Transmission, message: OrderMessag
     # about their claim, set-off or case, all found again by the base key (the lookup).
     key = base if isinstance(message, ClaimCreate | EffectuationOrder) else f"{base}@{tx.id}"
     amount = getattr(message, "amount_ore", 0)
+    data = message_data(message) if isinstance(message, _SENT_ON) else None
     journal.add_items(
         tx.id,
-        [NewItem(key, amount, seq=1, lookup=base)],
+        [NewItem(key, amount, seq=1, lookup=base, data=data)],
         state="received",
         reason=type(message).__name__,
     )
@@ -73,6 +82,24 @@ def apply_order_message(journal: Journal, tx: Transmission, message: OrderMessag
     state, why = _set_off(journal, tx, message)
     journal.set_item_state(item.id, state, reason=why)
     return state
+
+
+def message_data(message: OrderMessage) -> dict[str, object]:
+    """A claim's or a set-off's message fields as plain data (what the debtor system's route
+    sends on): ``message`` names its kind, dates are ISO, a party is ``{kind, number}``."""
+    data: dict[str, object] = {"message": type(message).__name__}
+    for field in dataclasses.fields(message):
+        value = getattr(message, field.name)
+        if field.name == "header":
+            continue
+        if isinstance(value, dt.date):
+            value = value.isoformat()
+        elif isinstance(value, Party):
+            value = {"kind": value.kind.value, "number": value.number}
+        elif field.name == "sub_claims":
+            value = [dataclasses.asdict(s) for s in value]
+        data[field.name] = value
+    return data
 
 
 def _set_off(journal: Journal, tx: Transmission, message: SetOff) -> tuple[str, str]:

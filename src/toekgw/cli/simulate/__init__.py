@@ -18,6 +18,7 @@ def register_all() -> None:
     # One line per simulator module: ``from toekgw.cli.simulate import X`` then add_command.
     from toekgw.cli.simulate import eindkomst, fagsystem, nemkonto, oir
     from toekgw.cli.simulate.beskedfordeler import beskedfordeler
+    from toekgw.cli.simulate.debitor import debitor
     from toekgw.cli.simulate.serviceplatform import serviceplatform
     from toekgw.cli.simulate.sts import sts
 
@@ -29,3 +30,4 @@ def register_all() -> None:
     simulate.add_command(oir.klassifikation)
     simulate.add_command(sts)
     simulate.add_command(beskedfordeler)
+    simulate.add_command(debitor)

@@ -146,18 +146,22 @@ def build_ok() -> bytes:
     return bytes(etree.tostring(envelope, xml_declaration=True, encoding="utf-8"))
 
 
-def build_fault(code: str, text: str, *, errors: Sequence[tuple[str, str]] = ()) -> bytes:
+def build_fault(
+    code: str, text: str, *, errors: Sequence[tuple[str, str]] = (), namespace: str = NS
+) -> bytes:
     """A SOAP 1.1 fault (``soap:Client`` or ``soap:Server``) with the Serviceplatformen-style
-    detail ``ServiceplatformFault/ErrorList/Error{ErrorCode, ErrorText}``."""
+    detail ``ServiceplatformFault/ErrorList/Error{ErrorCode, ErrorText}`` (in ``namespace``:
+    each of our schemas has its own)."""
+    n = f"{{{namespace}}}"
     envelope = etree.Element(_S + "Envelope", nsmap={"soap": SOAP11})
     fault = etree.SubElement(etree.SubElement(envelope, _S + "Body"), _S + "Fault")
     etree.SubElement(fault, "faultcode").text = f"soap:{code}"
     etree.SubElement(fault, "faultstring").text = text
     if errors:
-        detail = etree.SubElement(etree.SubElement(fault, "detail"), _N + "ServiceplatformFault")
-        error_list = etree.SubElement(detail, _N + "ErrorList")
+        detail = etree.SubElement(etree.SubElement(fault, "detail"), n + "ServiceplatformFault")
+        error_list = etree.SubElement(detail, n + "ErrorList")
         for error_code, error_text in errors:
-            error = etree.SubElement(error_list, _N + "Error")
-            etree.SubElement(error, _N + "ErrorCode").text = error_code
-            etree.SubElement(error, _N + "ErrorText").text = error_text
+            error = etree.SubElement(error_list, n + "Error")
+            etree.SubElement(error, n + "ErrorCode").text = error_code
+            etree.SubElement(error, n + "ErrorText").text = error_text
     return bytes(etree.tostring(envelope, xml_declaration=True, encoding="utf-8"))
