@@ -3,6 +3,7 @@ idempotency, lifecycles, audit trail."""
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.journals import INTEGRITY_ERRORS, raw_execute
+from tests.journal_clock import JournalClock
 from toekgw.formats.findings import Finding, Severity
 from toekgw.gateway.journal import (
     Direction,
@@ -369,3 +371,35 @@ def test_a_postgresql_journal_that_cannot_be_reached_is_one_line_without_the_pas
     with pytest.raises(JournalError, match="cannot open the journal") as info:
         open_journal(url)
     assert "hemmeligt" not in str(info.value) and "toekgw:***@127.0.0.1" in str(info.value)
+
+
+def test_item_amounts_at_an_instant_replay_single_and_bulk_moves(
+    journal: SqliteJournal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    day = dt.datetime(2026, 11, 2, 9, tzinfo=dt.UTC)
+    clock = JournalClock(monkeypatch, day)
+    tx = journal.create_transmission(NewTransmission("nemkonto", "test-bundle", "prepared"))
+    journal.add_items(tx.id, [NewItem("B1", 100), NewItem("B2", 200)], state="pending", reason="x")
+    clock.at(day + dt.timedelta(days=1))
+    journal.move_items(tx.id, "pending", "released", reason="released")
+    journal.move_items(tx.id, "released", "sent", reason="bundle put")
+    clock.at(day + dt.timedelta(days=2))
+    journal.set_item_state(journal.find_items("B1")[0].id, "rejected", reason="no account")
+    clock.at(day + dt.timedelta(days=3))
+    assert journal.move_items(tx.id, "sent", "received", reason="bank took it") == 1
+
+    def amounts(states: tuple[str, ...], days: int | None) -> list[tuple[str, int]]:
+        before = None
+        if days is not None:
+            before = (day + dt.timedelta(days=days, hours=1)).isoformat(timespec="microseconds")
+        return list(journal.item_amounts(["test-bundle"], states, before=before))
+
+    assert amounts(("pending",), -1) == []  # not journaled yet
+    assert amounts(("pending",), 0) == [("B1", 100), ("B2", 200)]
+    assert amounts(("sent",), 1) == [("B1", 100), ("B2", 200)]
+    assert amounts(("sent",), 2) == [("B2", 200)]
+    assert amounts(("rejected",), 2) == [("B1", 100)]
+    # B1's own move came after the bulk moves it was in; the later bulk move skips it.
+    assert amounts(("received", "rejected"), 3) == [("B1", 100), ("B2", 200)]
+    assert amounts(("sent",), 3) == []
+    assert amounts(("received",), None) == [("B2", 200)]

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import tracemalloc
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
+from tests.journal_clock import JournalClock
 from tests.nemkonto_flow_data import instruction, journal_delivery
 from tests.oir_data import (
     BANK,
@@ -18,6 +21,7 @@ from tests.oir_data import (
     EXPENSE_NEW,
     INTERMEDIATE,
     SORTIMENT,
+    TRIVIAL,
     full_sortiment,
     klasse,
     load_sortiment,
@@ -27,10 +31,24 @@ from tests.servers import PostgresServer
 from toekgw.adapters.g68 import PAYMENT_ITEM
 from toekgw.adapters.oir import EVENT_SOURCES, current_chart, plan_vouchers
 from toekgw.adapters.oir.balance import BOOKED_STATES, konteringskontrol
-from toekgw.adapters.oir.replica import apply_delivery, diff
+from toekgw.adapters.oir.replica import apply_delivery, diff, find_classes
 from toekgw.adapters.oir.vouchers import RegenerateError, build_vouchers, regenerate
-from toekgw.formats.oir import Account, Delivery, SortimentDelivery
-from toekgw.gateway.journal import JournalError, JournalLocation, SqliteJournal, open_journal
+from toekgw.formats.oir import (
+    Account,
+    Delivery,
+    RemovedKlasse,
+    SortimentDelivery,
+    build_sortiment,
+    read_sortiment,
+)
+from toekgw.gateway.journal import (
+    JournalError,
+    JournalLocation,
+    SqliteJournal,
+    _sqlite_asof,
+    _sqlite_books,
+    open_journal,
+)
 
 
 def _payment_ids(journal: SqliteJournal) -> list[int]:
@@ -253,3 +271,127 @@ def test_an_event_is_never_put_on_two_vouchers(journal_at: JournalLocation) -> N
             postings=planned[0].rows,
         )
     assert len(journal.vouchers()) == 1
+
+
+def _walk(journal: SqliteJournal, item_id: int, *states: str) -> None:
+    for state in states:
+        journal.set_item_state(item_id, state, reason="test")
+
+
+def test_balance_on_a_past_date_counts_each_payment_by_its_state_then(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    day = dt.datetime(2026, 11, 2, 10, tzinfo=dt.UTC)
+    clock = JournalClock(monkeypatch, day)
+    journal = _journal(tmp_path)
+    conf = settings()
+    amounts = (1_000, 2_000, 3_000)
+    journal_delivery(journal, [instruction(n, amount=a) for n, a in enumerate(amounts)])
+    a, b, c = _payment_ids(journal)
+    build_vouchers(journal, conf)
+    clock.at(day + dt.timedelta(days=1))
+    _walk(journal, a, "released", "sent", "accepted", "at-bank")
+    _walk(journal, c, "recalled")
+    build_vouchers(journal, conf)
+    clock.at(day + dt.timedelta(days=2))
+    _walk(journal, b, "released", "sent", "accepted", "at-bank")
+    _walk(journal, a, "fail-requested", "failed-after-bank")  # back: outstanding again
+    build_vouchers(journal, conf)
+
+    def on(days: int) -> tuple[int, int, bool]:
+        control = konteringskontrol(journal, conf, as_of=(day + dt.timedelta(days=days)).date())
+        return control.outstanding_ore, control.outstanding_count, control.agrees
+
+    assert on(-1) == (0, 0, True)
+    assert on(0) == (6_000, 3, True)
+    # a was at the bank then, though it has failed since; b was still outstanding.
+    assert on(1) == (2_000, 1, True)
+    assert on(2) == (1_000, 1, True)
+    now = konteringskontrol(journal, conf)
+    assert (now.outstanding_ore, now.agrees) == (1_000, True)
+
+
+def test_the_balance_check_streams_its_memory_does_not_grow_with_the_journal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Small pages, so that both sizes are many pages: what is left to grow is the check's own.
+    monkeypatch.setattr(_sqlite_asof, "_FETCH", 200)
+    monkeypatch.setattr(_sqlite_books, "_FETCH", 200)
+    conf = settings()
+    peaks = []
+    for n in (1_500, 6_000):
+        journal = open_journal(tmp_path / f"{n}.sqlite")
+        load_sortiment(journal)
+        journal_delivery(journal, [instruction(i, amount=100 + i) for i in range(n)])
+        build_vouchers(journal, conf)  # booked: n payments agree
+        later = [instruction(n + i, amount=100 + i) for i in range(n)]
+        journal_delivery(journal, later, delivery=2)  # not booked: n differences
+        seen = 0
+
+        def count(_: object) -> None:
+            nonlocal seen
+            seen += 1
+
+        tracemalloc.start()
+        control = konteringskontrol(journal, conf, as_of=None, keep=0, on_difference=count)
+        past = konteringskontrol(
+            journal, conf, as_of=dt.date.today() + dt.timedelta(days=1), keep=0
+        )
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+        assert (control.outstanding_count, control.difference_count, seen) == (2 * n, n, n)
+        assert (past.outstanding_count, past.difference_count) == (2 * n, n)
+        journal.close()
+    assert peaks[1] < peaks[0] * 1.25, peaks  # four times the journal, not more memory
+
+
+def test_a_delta_removing_a_class_keeps_it_for_history_and_holds_new_vouchers_on_it(
+    tmp_path: Path,
+) -> None:
+    journal = _journal(tmp_path)
+    conf = settings()
+    journal_delivery(journal, [instruction(1, amount=1_000)])
+    assert build_vouchers(journal, conf).built == 1  # booked on EXPENSE while it was there
+    gone = klasse(EXPENSE)
+    stranger = RemovedKlasse("00000000-0000-4000-8000-000000000001", "1.11.11/1/1.1")
+    delta = SortimentDelivery(
+        SORTIMENT,
+        "TØK konti",
+        dt.date(2026, 11, 1),
+        2,
+        Delivery.DELTA,
+        (klasse(EXPENSE_NEW, since=dt.date(2026, 11, 1)),),
+        (RemovedKlasse(gone.class_id, gone.code), stranger),
+    )
+    applied = apply_delivery(journal, read_sortiment(build_sortiment(delta)))
+    assert applied.status == "applied" and "1 removed" in applied.message
+    assert stranger.class_id in applied.message  # a removal of a class it never held: said
+    # Known for history, marked; not counted as a class of the sortiment; diff says removed.
+    (row,) = find_classes(journal, SORTIMENT, EXPENSE)
+    assert (row.class_id, row.removed_in) == (gone.class_id, 2)
+    assert journal.class_version(SORTIMENT).classes == 6  # type: ignore[union-attr]
+    _, _, changes = diff(journal, SORTIMENT)
+    assert {(c.kind, (c.after or c.before).code) for c in changes} == {  # type: ignore[union-attr]
+        ("removed", EXPENSE),
+        ("added", EXPENSE_NEW),
+    }
+    # The voucher booked before stays; a new one on the removed account is held with a finding.
+    journal_delivery(journal, [instruction(2, amount=2_000)], delivery=2)
+    summary = build_vouchers(journal, conf)
+    assert (summary.built, summary.held) == (0, 1)
+    (held,) = journal.vouchers(states=["held"])
+    message = journal.errors(counterpart="erp")[0].findings[0].message
+    assert EXPENSE in message and "removed from sortiment" in message and "version 2" in message
+    with pytest.raises(RegenerateError):
+        regenerate(journal, conf, held.voucher_id, dt.date.today())
+    moved = dataclasses.replace(
+        conf, accounts=dict(conf.accounts, expense=Account.parse(EXPENSE_NEW))
+    )
+    new, _ = regenerate(journal, moved, held.voucher_id, dt.date.today())
+    assert {r.account for r in journal.postings(new.id)} == {EXPENSE_NEW, INTERMEDIATE}
+    # A full delivery no longer listing a class removes it too; the earlier removal stays.
+    listed = tuple(k for k in full_sortiment(3).classes if k.code not in (EXPENSE, TRIVIAL))
+    full = dataclasses.replace(full_sortiment(3), classes=(*listed, klasse(EXPENSE_NEW)))
+    assert apply_delivery(journal, full).status == "applied"
+    removed = {c.code: c.removed_in for c in journal.classes(journal.class_version(SORTIMENT).id)}  # type: ignore[union-attr]
+    assert (removed[EXPENSE], removed[TRIVIAL], removed[INTERMEDIATE]) == (2, 3, None)

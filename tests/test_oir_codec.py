@@ -3,6 +3,7 @@ the way the counterpart would (schema first), and refused whole when they cannot
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 
@@ -13,10 +14,12 @@ from toekgw.formats.oir import (
     BATCH_TAIL,
     Account,
     BatchHeader,
+    Delivery,
     OirDocumentError,
     OirFormatError,
     Party,
     Posting,
+    RemovedKlasse,
     Side,
     UnbalancedVoucher,
     Voucher,
@@ -158,3 +161,27 @@ def test_a_doctype_is_refused() -> None:
     data = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e "x">]><Sortiment/>'
     with pytest.raises(OirDocumentError, match="DOCTYPE"):
         read_sortiment(data)
+
+
+def test_a_voucher_id_twice_in_one_batch_is_refused(tmp_path: Path) -> None:
+    path = _write(tmp_path / "batch.xml", [_voucher(1), _voucher(1, 500)])
+    (finding,) = validate_batch(path)
+    assert "UniqueBilagId" in finding.message
+
+
+def test_a_removed_class_round_trips_and_a_class_both_listed_and_removed_is_refused() -> None:
+    delivery = full_sortiment(5)
+    gone = delivery.classes[0]
+    delta = dataclasses.replace(
+        delivery,
+        delivery=Delivery.DELTA,
+        classes=delivery.classes[1:2],
+        removed=(RemovedKlasse(gone.class_id, gone.code),),
+    )
+    assert read_sortiment(build_sortiment(delta)) == delta
+    both = dataclasses.replace(delta, classes=(gone,))
+    with pytest.raises(OirDocumentError, match="UniqueKlasseId"):
+        read_sortiment(build_sortiment(both))
+    twice = dataclasses.replace(delivery, classes=(gone, gone))
+    with pytest.raises(OirDocumentError, match="UniqueKlasseId"):
+        read_sortiment(build_sortiment(twice))

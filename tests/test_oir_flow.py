@@ -7,9 +7,12 @@ import datetime as dt
 import json
 from pathlib import Path
 
+from click.testing import CliRunner
+
 from tests.nemkonto_flow_data import instruction, journal_delivery
-from tests.oir_data import EXPENSE, EXPENSE_NEW, INTERMEDIATE
+from tests.oir_data import BANK, EXPENSE, EXPENSE_NEW, INTERMEDIATE, SORTIMENT, TRIVIAL
 from tests.oir_rig import OirRig
+from toekgw.cli.main import cli
 from toekgw.formats.oir import VoucherStatus
 
 
@@ -128,3 +131,42 @@ def test_a_closed_account_is_a_finding_before_sending_and_the_re_send_books_the_
     assert rig.run("oir", "receive").exit_code == 0
     assert rig.ledger.balances() == {EXPENSE_NEW: 1_000, INTERMEDIATE: -1_000}
     assert rig.ledger.booked_days() == [later.isoformat()]
+
+
+def test_the_simulator_removes_a_class_and_the_commands_say_so(tmp_path: Path) -> None:
+    rig = OirRig(tmp_path)
+    published = CliRunner().invoke(cli, [
+        "simulate", "klassifikation", "--root", str(tmp_path / "platform"),
+        "--sortiment", SORTIMENT, "--start", "2026-01-01",
+        "--code", EXPENSE, "--code", INTERMEDIATE, "--code", BANK, "--code", TRIVIAL,
+        "--close", EXPENSE, "--replacement", EXPENSE_NEW, "--closed-on", "2026-11-15",
+        "--remove", EXPENSE_NEW,
+    ])  # fmt: skip
+    assert published.exit_code == 0 and published.output.count("published") == 3
+    rig.platform.scan()
+    received = rig.run("sortiment", "receive")
+    assert received.exit_code == 0 and "1 removed" in received.output, received.output
+    assert "REMOVED in version 3" in rig.run("sortiment", "show", EXPENSE_NEW).output
+    assert f"removed  {EXPENSE_NEW}" in rig.run("sortiment", "diff").output
+    bad = CliRunner().invoke(cli, ["simulate", "klassifikation", "--root",
+                                   str(tmp_path / "platform"), "--sortiment", SORTIMENT,
+                                   "--start", "2026-01-01", "--code", EXPENSE,
+                                   "--remove", "1.11.11/1/1"])  # fmt: skip
+    assert bad.exit_code == 2 and "not a code of the sortiment: 1.11.11/1/1" in bad.output
+
+
+def test_balance_lists_every_difference_as_it_streams_them(tmp_path: Path) -> None:
+    rig = OirRig(tmp_path)
+    rig.publish_sortiment()
+    assert rig.run("sortiment", "receive").exit_code == 0
+    keys = _payments(rig, 3, paid=0)  # journaled, not yet booked: three differences
+    as_json = rig.run("oir", "balance", "--json")
+    assert as_json.exit_code == 1
+    control = json.loads(as_json.output)
+    assert control["difference_count"] == 3 and not control["agrees"]
+    assert sorted(d["business_key"] for d in control["differences"]) == sorted(keys)
+    assert control["outstanding_ore"] == 1_000 + 2_000 + 3_000
+    tomorrow = (dt.date.today() + dt.timedelta(days=1)).isoformat()
+    text = rig.run("oir", "balance", "--date", tomorrow)
+    assert text.exit_code == 1 and "3 differences" in text.output
+    assert all(f"{key}: booked 0.00" in text.output for key in keys), text.output

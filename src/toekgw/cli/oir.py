@@ -20,6 +20,7 @@ import click
 
 from toekgw.adapters.config import load_settings
 from toekgw.adapters.oir import (
+    Difference,
     OirSettings,
     add_manual_voucher,
     flows,
@@ -141,11 +142,13 @@ def regenerate_command(
     voucher_id: str, posting_date: dt.datetime, config_path: Path | None
 ) -> None:
     """Re-make a held or rejected voucher from the current sortiment and [oir] accounts, with
-    a new posting date, linked to the original (send it with `toekgw oir send`)."""
+    a new posting date, linked to the original (send it with `toekgw oir send`). Run again
+    with the same date, it finds the voucher made before and changes nothing."""
     with opened(config_path, flow="oir-build") as (_s, books, journal):
-        new, _ = regenerate(journal, books, voucher_id, posting_date.date())
+        new, summary = regenerate(journal, books, voucher_id, posting_date.date())
+    again = "" if summary.built else " before (nothing new)"
     click.echo(
-        f"voucher {voucher_id} regenerated as {new.voucher_id} dated {new.day} ({new.state})"
+        f"voucher {voucher_id} regenerated{again} as {new.voucher_id} dated {new.day} ({new.state})"
     )
 
 
@@ -156,10 +159,17 @@ def regenerate_command(
 def manual_command(file: Path, municipality: str, config_path: Path | None) -> None:
     """Add a correcting voucher from FILE (CSV: date,account,D|K,amount,text). It must
     balance and use only sortiment accounts valid on its date; only members of the
-    configured manual_group may add one."""
+    configured manual_group may add one. The same lines again add nothing (a re-run after a
+    crash); two identical corrections need different texts."""
     with opened(config_path, flow="oir-build") as (_s, books, journal):
-        voucher = add_manual_voucher(journal, books, municipality, read_manual_file(file))
-    click.echo(f"manual voucher {voucher.voucher_id} dated {voucher.day} built")
+        voucher, new = add_manual_voucher(journal, books, municipality, read_manual_file(file))
+    if new:
+        click.echo(f"manual voucher {voucher.voucher_id} dated {voucher.day} built")
+    else:
+        click.echo(
+            f"manual voucher {voucher.voucher_id} dated {voucher.day} was added before "
+            f"({voucher.state}): nothing new (two identical corrections need different texts)"
+        )
 
 
 @oir.command("balance")
@@ -168,25 +178,42 @@ def manual_command(file: Path, municipality: str, config_path: Path | None) -> N
 @config_option
 def balance_command(as_of: dt.datetime | None, as_json: bool, config_path: Path | None) -> None:
     """Konteringskontrol: the intermediate account against the outstanding payments, with
-    every difference payment by payment (exit 1 when they differ)."""
-    with opened(config_path) as (_s, books, journal):
-        control = konteringskontrol(journal, books, as_of=as_of.date() if as_of else None)
+    every difference payment by payment (exit 1 when they differ). With --date, each payment
+    counts by the state it had at the end of that day."""
+    day = as_of.date() if as_of else None
     if as_json:
-        click.echo(json.dumps(control.as_dict(), indent=2))
+        # Streamed: the differences as they are found, the totals after them.
+        first = True
+
+        def show(d: Difference) -> None:
+            nonlocal first
+            click.echo(("" if first else ",\n") + "    " + json.dumps(d.as_dict()), nl=False)
+            first = False
+
+        click.echo('{\n  "differences": [')
     else:
-        when = f"as of {control.as_of}" if control.as_of else "now"
-        click.echo(f"Konteringskontrol {when} ({', '.join(control.accounts)})")
+        when = f"as of {day}" if day else "now"
+        click.echo(f"Konteringskontrol {when}")
+
+        def show(d: Difference) -> None:
+            click.echo(
+                f"    {d.business_key}: booked {kroner(d.booked_ore)}, outstanding "
+                f"{kroner(d.outstanding_ore)}, difference {kroner(d.difference_ore)}"
+            )
+
+    with opened(config_path) as (_s, books, journal):
+        control = konteringskontrol(journal, books, as_of=day, keep=0, on_difference=show)
+    if as_json:
+        totals = json.dumps({k: v for k, v in control.as_dict().items() if k != "differences"})
+        click.echo(f"\n  ],\n  {totals[1:-1]}\n}}")
+    else:
+        click.echo(f"  intermediate accounts ({', '.join(control.accounts)})")
         click.echo(f"  intermediate account balance  {kroner(control.balance_ore):>18} kr")
         click.echo(
             f"  outstanding payments ({control.outstanding_count:>6}) "
             f"{kroner(control.outstanding_ore):>18} kr"
         )
-        click.echo("  agrees" if control.agrees else f"  {len(control.differences)} differences:")
-        for d in control.differences:
-            click.echo(
-                f"    {d.business_key}: booked {kroner(d.booked_ore)}, outstanding "
-                f"{kroner(d.outstanding_ore)}, difference {kroner(d.difference_ore)}"
-            )
+        click.echo("  agrees" if control.agrees else f"  {control.difference_count} differences")
     raise SystemExit(0 if control.agrees else 1)
 
 

@@ -92,7 +92,8 @@ def status_command(as_json: bool, config_path: Path | None) -> None:
 )
 @config_option
 def show_command(code: str, on: dt.datetime | None, config_path: Path | None) -> None:
-    """The classes of account CODE (<funktion>/<dranst>/<art>) in the newest version."""
+    """The classes of account CODE (<funktion>/<dranst>/<art>) in the newest version, those
+    removed from the sortiment marked (known for history, no new postings)."""
     settings = load_settings(config_path)
     books = oir_settings(settings)
     journal = open_journal(settings.journal)
@@ -106,7 +107,8 @@ def show_command(code: str, on: dt.datetime | None, config_path: Path | None) ->
         click.echo(f"{code}: not in sortiment {books.sortiment}")
         raise SystemExit(1)
     for row in rows:
-        click.echo(f"{row.code}  {row.title}  valid {_span(row)}  class {row.class_id}")
+        removed = f"  REMOVED in version {row.removed_in}" if row.removed_in else ""
+        click.echo(f"{row.code}  {row.title}  valid {_span(row)}  class {row.class_id}{removed}")
 
 
 @sortiment.command("diff")

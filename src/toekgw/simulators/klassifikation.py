@@ -3,7 +3,7 @@
 :meth:`KlassifikationSimulator.publish` puts one ``Sortiment`` file in the party's ``OUT/`` with
 its trigger to the subscriber, for the platform to deliver. :func:`month_of_deliveries` is the
 usual story: a full delivery, then a delta that closes one class in the middle of the month and
-opens its replacement.
+opens its replacement; :func:`removal` a delta that takes classes out of the sortiment.
 """
 
 from __future__ import annotations
@@ -13,10 +13,16 @@ import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
-from toekgw.formats.oir import Delivery, Klasse, SortimentDelivery, build_sortiment
+from toekgw.formats.oir import (
+    Delivery,
+    Klasse,
+    RemovedKlasse,
+    SortimentDelivery,
+    build_sortiment,
+)
 from toekgw.simulators._upload import upload
 
-__all__ = ["KlassifikationSimulator", "klasse_id", "month_of_deliveries"]
+__all__ = ["KlassifikationSimulator", "klasse_id", "month_of_deliveries", "removal"]
 
 _NS = uuid.UUID("2d3f6a51-64a2-5a8c-a0a4-0f3b5d2c9e77")
 
@@ -61,6 +67,19 @@ def month_of_deliveries(
         ),
     )
     return [full, delta]
+
+
+def removal(last: SortimentDelivery, codes: Sequence[str], *, on: dt.date) -> SortimentDelivery:
+    """The delta after ``last`` (from ``on``) that takes the classes of ``codes`` out of the
+    sortiment; :class:`LookupError` for a code no earlier delivery had."""
+    classes = {k.code: k for k in last.classes}
+    missing = [c for c in codes if c not in classes]
+    if missing:
+        raise LookupError(f"not a code of the sortiment: {', '.join(missing)}")
+    removed = tuple(RemovedKlasse(classes[c].class_id, c) for c in codes)
+    return SortimentDelivery(
+        last.sortiment_id, last.name, on, last.version + 1, Delivery.DELTA, (), removed
+    )
 
 
 class KlassifikationSimulator:

@@ -23,13 +23,21 @@ class Chart:
             self._by_code[c.code].append(c)
 
     def find(self, account: Account, day: dt.date) -> ClassRow | Finding:
-        """The class of ``account`` valid on ``day``, or a finding saying why there is none."""
-        rows = self._by_code.get(account.code, [])
+        """The class of ``account`` valid on ``day``, or a finding saying why there is none.
+        A class removed from the sortiment is never valid: it is known only for history."""
+        known = self._by_code.get(account.code, [])
+        rows = [r for r in known if r.removed_in is None]
         for row in rows:
             if row.valid_on(day):
                 return row
         if self.version is None:
             why = f"no sortiment {self.sortiment} has been received"
+        elif known and not rows:
+            removed = max(r.removed_in or 0 for r in known)
+            why = (
+                f"removed from sortiment {self.sortiment} in version {removed} (known for "
+                "what was posted on it before; nothing new may be)"
+            )
         elif rows:
             spans = ", ".join(
                 f"{r.valid_from}..{r.valid_to or ''}"

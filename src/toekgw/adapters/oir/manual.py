@@ -11,6 +11,10 @@ date). It is refused whole, with every reason, unless it balances and every acco
 of TØK's sortiment valid on its date; and only a member of ``[oir] manual_group`` may add one
 (an OS group, checked for the acting identity of :mod:`toekgw.gateway.identity`, until the
 gateway has its own access control).
+
+The voucher's id follows from its municipality and lines, so adding the same file again (after
+a crash that hid whether it was kept) finds the voucher and adds nothing: a voucher is booked
+once. Two identical corrections are two files whose texts differ.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import grp
+import hashlib
 import os
 import pwd
 import uuid
@@ -32,6 +37,7 @@ from toekgw.adapters.oir.store import BooksJournal
 from toekgw.formats.findings import Finding
 from toekgw.formats.oir import Account, OirFormatError, UnbalancedVoucher, parse_amount
 from toekgw.gateway.errors import GatewayError
+from toekgw.gateway.faults import crash_point
 from toekgw.gateway.identity import acting_identity
 from toekgw.gateway.journal.books import PostingRow, VoucherRow
 
@@ -114,10 +120,17 @@ def _in_group(user: str, group: str) -> bool:
     return user == own and entry.gr_gid in {os.getgid(), *os.getgroups()}
 
 
+def _manual_id(municipality: str, lines: list[ManualLine]) -> str:
+    content = "\n".join(f"{x.day}|{x.account.code}|{x.side}|{x.amount_ore}|{x.text}" for x in lines)
+    digest = hashlib.sha256(content.encode()).hexdigest()
+    return str(uuid.uuid5(OIR_NAMESPACE, f"manual|{municipality}|{digest}"))
+
+
 def add_manual_voucher(
     journal: BooksJournal, settings: OirSettings, municipality: str, lines: list[ManualLine]
-) -> VoucherRow:
-    """Check and keep a manual voucher for ``municipality`` (``built``: sent with the rest)."""
+) -> tuple[VoucherRow, bool]:
+    """Check and keep a manual voucher for ``municipality`` (``built``: sent with the rest);
+    the voucher and whether it is new (False: these lines were added before)."""
     user = acting_identity()
     group = settings.manual_group
     if group is not None and not _in_group(user, group):
@@ -157,8 +170,10 @@ def add_manual_voucher(
                 None,
             )
         )
-    digest = uuid.uuid4()  # every manual voucher is new, even one with the same lines
-    voucher_id = str(uuid.uuid5(OIR_NAMESPACE, f"manual|{municipality}|{day}|{digest}"))
+    voucher_id = _manual_id(municipality, lines)
+    earlier = journal.voucher(voucher_id)
+    if earlier is not None:
+        return earlier, False
     voucher = voucher_of(voucher_id, day, f"TOEK-MAN-{municipality}-{day:%Y%m%d}", rows)
     try:
         voucher.require_balanced()
@@ -176,6 +191,8 @@ def add_manual_voucher(
             postings=rows,
             reason=f"manual voucher by {user}",
         )
+        crash_point("oir.manual.before_commit")
+    crash_point("oir.manual.after_commit")
     found_row = journal.voucher(voucher_id)
     assert found_row is not None
-    return found_row
+    return found_row, True

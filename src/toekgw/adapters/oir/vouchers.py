@@ -8,7 +8,9 @@ never sent). An event is on exactly one voucher, so it is booked once.
 
 A held or rejected voucher is **regenerated** (:func:`regenerate`) from its events with the
 current sortiment and ``[oir]`` accounts, dated ``posting_date``; the new voucher names the
-original (``replaces``), which becomes ``superseded``.
+original (``replaces``), which becomes ``superseded``, in one transaction. The new voucher's id
+follows from the original's and the date, so running the same regeneration again (after a
+crash that hid whether it was kept) finds it and changes nothing.
 """
 
 from __future__ import annotations
@@ -119,6 +121,9 @@ def regenerate(
     original = journal.voucher(voucher_id)
     if original is None:
         raise RegenerateError(f"no voucher {voucher_id} in the journal")
+    done = journal.voucher(_regenerated_id(original, posting_date))
+    if done is not None and done.replaces == original.id:
+        return done, BuildSummary()  # regenerated before: the same again, nothing new
     if original.state not in ("held", "rejected"):
         raise RegenerateError(
             f"voucher {voucher_id} is {original.state}: only a held or rejected voucher is "
@@ -142,9 +147,15 @@ def regenerate(
         ):
             raise RegenerateError(f"voucher {voucher_id} changed while it was regenerated")
         _keep(journal, planned, summary, replaces=original.id)
+        crash_point("oir.regenerate.before_commit")
+    crash_point("oir.regenerate.after_commit")
     new = journal.voucher(planned.voucher.voucher_id)
     assert new is not None
     return new, summary
+
+
+def _regenerated_id(original: VoucherRow, day: dt.date) -> str:
+    return str(uuid.uuid5(OIR_NAMESPACE, f"{original.voucher_id}|regenerated|{day}"))
 
 
 def _replan(
@@ -154,7 +165,7 @@ def _replan(
     original: VoucherRow,
     day: dt.date,
 ) -> PlannedVoucher:
-    voucher_id = str(uuid.uuid5(OIR_NAMESPACE, f"{original.voucher_id}|regenerated|{day}"))
+    voucher_id = _regenerated_id(original, day)
     findings: list[Finding] = []
     rows: list[PostingRow] = []
     events = journal.voucher_events(original.id)

@@ -3,6 +3,7 @@ parties of a local Serviceplatformen (``toekgw simulate serviceplatform --root R
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import time
 from pathlib import Path
@@ -10,7 +11,11 @@ from pathlib import Path
 import click
 
 from toekgw.simulators.erp import ErpFaults, ErpLedger, ErpSimulator
-from toekgw.simulators.klassifikation import KlassifikationSimulator, month_of_deliveries
+from toekgw.simulators.klassifikation import (
+    KlassifikationSimulator,
+    month_of_deliveries,
+    removal,
+)
 
 _ROOT = click.option(
     "--root",
@@ -73,6 +78,12 @@ def erp(
 @click.option("--close", default=None, help="A code the delta closes (then --replacement).")
 @click.option("--replacement", default=None, help="The code that replaces it.")
 @click.option("--closed-on", type=_DATE, default=None, help="The day the replacement starts.")
+@click.option(
+    "--remove",
+    "removed",
+    multiple=True,
+    help="A code a last delta takes out of the sortiment (repeat).",
+)
 def klassifikation(
     root: Path,
     party: str,
@@ -83,9 +94,11 @@ def klassifikation(
     close: str | None,
     replacement: str | None,
     closed_on: dt.datetime | None,
+    removed: tuple[str, ...],
 ) -> None:
     """Klassifikation (SF7002): publish a full sortiment delivery, then (with --close) a delta
-    that closes one class mid-month and opens its replacement."""
+    that closes one class mid-month and opens its replacement, then (with --remove) a delta
+    that takes classes out of the sortiment."""
     sim = KlassifikationSimulator(root / "parties" / party, party=party, subscriber=subscriber)
     if close and not (replacement and closed_on):
         raise click.UsageError("--close needs --replacement and --closed-on")
@@ -97,5 +110,15 @@ def klassifikation(
         replacement=replacement or codes[0],
         closed_on=(closed_on or start).date(),
     )
-    for delivery in deliveries if close else deliveries[:1]:
+    deliveries = deliveries if close else deliveries[:1]
+    if removed:
+        # Removal names a class by its id: the newest of each code the deliveries made.
+        latest = dataclasses.replace(
+            deliveries[-1], classes=tuple(k for d in deliveries for k in d.classes)
+        )
+        try:
+            deliveries.append(removal(latest, removed, on=(closed_on or start).date()))
+        except LookupError as exc:
+            raise click.UsageError(f"--remove: {exc}") from None
+    for delivery in deliveries:
         click.echo(f"published {sim.publish(delivery)}")

@@ -24,6 +24,7 @@ __all__ = [
     "OirFormatError",
     "Party",
     "Posting",
+    "RemovedKlasse",
     "Side",
     "SortimentDelivery",
     "UnbalancedVoucher",
@@ -177,6 +178,14 @@ class Klasse:
 
 
 @dataclass(frozen=True, slots=True)
+class RemovedKlasse:
+    """A class taken out of the sortiment (``FjernetKlasse``): no longer to be posted to."""
+
+    class_id: str
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
 class SortimentDelivery:
     sortiment_id: str
     name: str
@@ -184,3 +193,4 @@ class SortimentDelivery:
     version: int
     delivery: Delivery
     classes: tuple[Klasse, ...]
+    removed: tuple[RemovedKlasse, ...] = ()

@@ -1,7 +1,8 @@
 """SF7002 sortiment deliveries: ``Sortiment`` (XML, schema ``xsd/oir/Sortiment.xsd``, ours).
 
 A delivery is ``FULD`` (the whole sortiment: a class it does not list is no longer in it) or
-``DELTA`` (only the classes that changed: new ones, new titles, a closing date). ``Version``
+``DELTA`` (only the classes that changed: new ones, new titles, a closing date, and as
+``FjernetKlasse`` the classes taken out of the sortiment). ``Version``
 grows with every delivery, so an older delivery arriving late is recognised as older. Each
 class is an account of the municipal chart (``Kode`` = ``<funktion>/<dranst>/<art>``) with
 its UUID, title and validity interval.
@@ -14,7 +15,7 @@ from collections.abc import Iterable
 from xml.sax.saxutils import escape
 
 from toekgw.formats.oir._xml import SORTIMENT_NS, parse_validated
-from toekgw.formats.oir.model import Delivery, Klasse, SortimentDelivery
+from toekgw.formats.oir.model import Delivery, Klasse, RemovedKlasse, SortimentDelivery
 
 __all__ = ["build_sortiment", "read_sortiment"]
 
@@ -51,6 +52,10 @@ def read_sortiment(data: bytes, *, name: str = "sortiment") -> SortimentDelivery
         int(root.findtext(_Q + "Version") or "0"),
         Delivery(root.findtext(_Q + "Leverance") or ""),
         tuple(classes),
+        tuple(
+            RemovedKlasse(k.findtext(_Q + "KlasseId") or "", k.findtext(_Q + "Kode") or "")
+            for k in root.iterfind(_Q + "FjernetKlasse")
+        ),
     )
 
 
@@ -65,6 +70,11 @@ def build_sortiment(delivery: SortimentDelivery) -> bytes:
             f"<Version>{delivery.version}</Version>",
             f"<Leverance>{delivery.delivery}</Leverance>\n",
             *_classes(delivery.classes),
+            *(
+                f"<FjernetKlasse><KlasseId>{r.class_id}</KlasseId>"
+                f"<Kode>{escape(r.code)}</Kode></FjernetKlasse>\n"
+                for r in delivery.removed
+            ),
             "</Sortiment>\n",
         ]
     ).encode()

@@ -67,7 +67,8 @@ class SqliteBooks(JournalConnection):
     def class_version(self, scheme: str, version: int | None = None) -> ClassVersion | None:
         sql = (
             "SELECT v.id, v.scheme, v.version, v.delivery, v.name, v.valid_from, v.received_at, "
-            "(SELECT count(*) FROM class_members c WHERE c.version_id = v.id) "
+            "(SELECT count(*) FROM class_members c "
+            "WHERE c.version_id = v.id AND c.removed_in IS NULL) "
             "FROM class_versions v WHERE v.scheme = ?"
         )
         args: tuple[object, ...] = (scheme,)
@@ -94,7 +95,8 @@ class SqliteBooks(JournalConnection):
     def class_versions(self, scheme: str | None = None) -> list[ClassVersion]:
         sql = (
             "SELECT v.id, v.scheme, v.version, v.delivery, v.name, v.valid_from, v.received_at, "
-            "(SELECT count(*) FROM class_members c WHERE c.version_id = v.id) "
+            "(SELECT count(*) FROM class_members c "
+            "WHERE c.version_id = v.id AND c.removed_in IS NULL) "
             "FROM class_versions v"
         )
         args: tuple[object, ...] = ()
@@ -106,11 +108,13 @@ class SqliteBooks(JournalConnection):
 
     def classes(self, version_id: int) -> list[ClassRow]:
         rows = self._db.execute(
-            "SELECT class_id, code, title, valid_from, valid_to FROM class_members "
+            "SELECT class_id, code, title, valid_from, valid_to, removed_in FROM class_members "
             "WHERE version_id = ? ORDER BY code, valid_from, class_id",
             (version_id,),
         ).fetchall()
-        return [ClassRow(r[0], r[1], r[2], dt.date.fromisoformat(r[3]), _day(r[4])) for r in rows]
+        return [
+            ClassRow(r[0], r[1], r[2], dt.date.fromisoformat(r[3]), _day(r[4]), r[5]) for r in rows
+        ]
 
     def add_class_version(
         self,
@@ -132,7 +136,7 @@ class SqliteBooks(JournalConnection):
             vid = int(cur.lastrowid or 0)
             self._db.executemany(
                 "INSERT INTO class_members(version_id, class_id, code, title, valid_from, "
-                "valid_to) VALUES (?, ?, ?, ?, ?, ?)",
+                "valid_to, removed_in) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
                     (
                         vid,
@@ -141,6 +145,7 @@ class SqliteBooks(JournalConnection):
                         c.title,
                         c.valid_from.isoformat(),
                         c.valid_to.isoformat() if c.valid_to else None,
+                        c.removed_in,
                     )
                     for c in classes
                 ),
@@ -376,6 +381,23 @@ class SqliteBooks(JournalConnection):
             sql += " AND v.day <= ?"
             args.append(until.isoformat())
         cursor = self._db.execute(sql, args)
+        while batch := cursor.fetchmany(_FETCH):
+            yield from batch
+
+    def account_balances(
+        self, accounts: Sequence[str], *, states: Sequence[str], until: dt.date | None = None
+    ) -> Iterator[tuple[str, int]]:
+        sql = (
+            "SELECT coalesce(p.business_key, ''), sum(CASE p.side WHEN 'D' THEN p.amount_ore "
+            "ELSE -p.amount_ore END) FROM voucher_postings p JOIN vouchers v "
+            f"ON v.id = p.voucher_row WHERE p.account IN ({_placeholders(accounts)}) "
+            f"AND v.state IN ({_placeholders(states)})"
+        )
+        args: list[object] = [*accounts, *states]
+        if until is not None:
+            sql += " AND v.day <= ?"
+            args.append(until.isoformat())
+        cursor = self._db.execute(sql + " GROUP BY 1 ORDER BY 1", args)
         while batch := cursor.fetchmany(_FETCH):
             yield from batch
 

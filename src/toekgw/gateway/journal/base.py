@@ -118,6 +118,14 @@ class JournalReader(Protocol):
         carried by a later transmission; ``states``: only those in one of these states)."""
         ...
 
+    def item_amounts(
+        self, kinds: Collection[str], states: Collection[str], *, before: str | None = None
+    ) -> Iterator[tuple[str, int]]:
+        """``(business_key, amount_ore)`` of the items of ``kinds`` in one of ``states`` (with
+        ``before``, a journal instant: in one of them then, by the event log), ordered by
+        business key, streamed."""
+        ...
+
     def member(self, transmission_id: int, member_key: str) -> Item | None: ...
 
     def memberships(self, item_ids: Iterable[int]) -> dict[int, list[int]]: ...

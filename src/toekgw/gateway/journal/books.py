@@ -34,11 +34,15 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class ClassRow:
+    """One class of a classification version. ``removed_in``: the version that took it out
+    of the classification (kept so that what was posted on it stays known), else None."""
+
     class_id: str
     code: str
     title: str
     valid_from: dt.date
     valid_to: dt.date | None
+    removed_in: int | None = None
 
     def valid_on(self, day: dt.date) -> bool:
         return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
@@ -213,6 +217,14 @@ class Books(Protocol):
     ) -> Iterator[tuple[str | None, int]]:
         """``(business_key, signed øre: debit +, credit -)`` of every posting on ``account``
         in vouchers in ``states`` dated up to ``until``."""
+        ...
+
+    def account_balances(
+        self, accounts: Sequence[str], *, states: Sequence[str], until: dt.date | None = None
+    ) -> Iterator[tuple[str, int]]:
+        """``(business_key or "", signed øre: debit +, credit -)`` summed per business key over
+        the postings on any of ``accounts`` in vouchers in ``states`` dated up to ``until``,
+        ordered by business key and read as a stream."""
         ...
 
     def month_postings(

@@ -349,6 +349,17 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
             WHERE carrier_id IS NOT NULL;
         """,
     ),
+    (
+        11,
+        "books: a class removed from its classification stays known",
+        """
+        -- A class taken out of a classification (an SF7002 sortiment delta removing it, or a
+        -- full delivery no longer listing it) is kept in every later version, marked with the
+        -- version that removed it: postings made on it stay explained, new ones are refused.
+        -- NULL: in the classification. Versions stored before this migration never kept one.
+        ALTER TABLE class_members ADD COLUMN removed_in INTEGER;
+        """,
+    ),
 )
 
 LATEST = MIGRATIONS[-1][0]

@@ -10,6 +10,7 @@ cannot be undone.
 from __future__ import annotations
 
 from toekgw.gateway.journal._sqlite_actions import ActionPlan
+from toekgw.gateway.journal._sqlite_asof import ItemsAsOf
 from toekgw.gateway.journal._sqlite_books import SqliteBooks
 from toekgw.gateway.journal._sqlite_connection import now
 from toekgw.gateway.journal._sqlite_errors import ErrorList
@@ -24,7 +25,7 @@ from toekgw.gateway.journal.model import (
 __all__ = ["SqliteJournal", "now"]
 
 
-class SqliteJournal(Members, ErrorList, SqliteBooks, Outbox, ActionPlan):
+class SqliteJournal(Members, ItemsAsOf, ErrorList, SqliteBooks, Outbox, ActionPlan):
     """The :class:`~toekgw.gateway.journal.base.Journal` (with its
     :class:`~toekgw.gateway.journal.books.Books` and its
     :class:`~toekgw.gateway.journal.outbox.StatusOutbox`) on one SQLite file."""
