@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.journals import INTEGRITY_ERRORS, raw_execute
 from tests.journal_clock import JournalClock
+from tests.journals import INTEGRITY_ERRORS, raw_execute
 from toekgw.formats.findings import Finding, Severity
 from toekgw.gateway.journal import (
     Direction,

@@ -279,11 +279,11 @@ def _walk(journal: SqliteJournal, item_id: int, *states: str) -> None:
 
 
 def test_balance_on_a_past_date_counts_each_payment_by_its_state_then(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    journal_at: JournalLocation, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     day = dt.datetime(2026, 11, 2, 10, tzinfo=dt.UTC)
     clock = JournalClock(monkeypatch, day)
-    journal = _journal(tmp_path)
+    journal = _journal(journal_at)
     conf = settings()
     amounts = (1_000, 2_000, 3_000)
     journal_delivery(journal, [instruction(n, amount=a) for n, a in enumerate(amounts)])
@@ -346,9 +346,9 @@ def test_the_balance_check_streams_its_memory_does_not_grow_with_the_journal(
 
 
 def test_a_delta_removing_a_class_keeps_it_for_history_and_holds_new_vouchers_on_it(
-    tmp_path: Path,
+    journal_at: JournalLocation,
 ) -> None:
-    journal = _journal(tmp_path)
+    journal = _journal(journal_at)
     conf = settings()
     journal_delivery(journal, [instruction(1, amount=1_000)])
     assert build_vouchers(journal, conf).built == 1  # booked on EXPENSE while it was there
