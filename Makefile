@@ -41,6 +41,8 @@ demo: venv
 # Benchmarks print ratios to baselines measured in the same run and write bench/results/*.json.
 # The month-end (bench/month_end.py) runs the whole month through the simulators per size.
 MONTH_END_SIZES ?= 100000,1000000
+# PostgreSQL journal vs bare COPY (bench/pg_journal.py): the issue's size is 1,000,000.
+PG_JOURNAL_COUNT ?= 100000
 bench: venv
 	$(PY) bench/run.py
 	$(PY) bench/nemkonto_bundle.py
@@ -49,6 +51,7 @@ bench: venv
 	$(PY) bench/oir_vouchers.py
 	$(PY) bench/oir_callback.py
 	$(PY) bench/tok_intake.py
+	$(PY) bench/pg_journal.py --count $(PG_JOURNAL_COUNT)
 	$(PY) -m pytest -q -p no:cacheprovider bench/bench_journal.py --benchmark-only \
 		--benchmark-json bench/results/journal.json
 
