@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from toekgw.adapters.g68.payments import FAILED_STATES, PaymentInstruction
@@ -90,22 +91,26 @@ class PaymentDesk:
     def _why(self, action: str, reason: str) -> str:
         return mask_cpr_in_text(f"{action} by {self.actor}: {reason}")
 
-    def _begin(self) -> None:
-        define_flow_kinds(self.journal, self.flow)
-        define_kinds(self.journal)
+    @contextmanager
+    def _acting(self, action: str) -> Iterator[None]:
+        """One action: one durable journal transaction, with the crash points the SIGKILL
+        tests stop it at (``payments.<action>.before_commit`` / ``.after_commit``)."""
+        with self.journal.transaction(durable=True):
+            define_flow_kinds(self.journal, self.flow)
+            define_kinds(self.journal)
+            yield
+            crash_point(f"payments.{action}.before_commit")
+        crash_point(f"payments.{action}.after_commit")
 
     # -- the actions ----------------------------------------------------------------------
 
     def resend(self, key: str, reason: str) -> str:
         """Pay a failed payment again to NemKonto; the new payment's id."""
-        with self.journal.transaction(durable=True):
-            self._begin()
+        with self._acting("resend"):
             item = self.payment(key)
             self._require(item, FAILED_STATES, "resend")
             new = self._follow_up(item, instruction_of(item))
             self._move(item, "resent", self._why("resent", f"{reason}; new payment {new}"))
-            crash_point("payments.resend.before_commit")
-        crash_point("payments.resend.after_commit")
         return new
 
     def pay_alternative(self, key: str, registration: str, account: str, reason: str) -> str:
@@ -116,8 +121,7 @@ class PaymentDesk:
         if not (account.isdigit() and 1 <= len(account) <= 10):
             raise ActionRefused(f"account number {account!r}: expected 1 to 10 digits")
         target = f"{registration}{account.zfill(10)}"
-        with self.journal.transaction(durable=True):
-            self._begin()
+        with self._acting("pay-alternative"):
             item = self.payment(key)
             self._require(item, FAILED_STATES, "pay-alternative")
             instr = instruction_of(item)
@@ -133,8 +137,7 @@ class PaymentDesk:
 
     def approve(self, key: str, reason: str) -> str:
         """Approve the request waiting on payment ``key``; what was done."""
-        with self.journal.transaction(durable=True):
-            self._begin()
+        with self._acting("approve"):
             item = self.payment(key)
             request = self._request(item)
             why = self._why("approved", reason)
@@ -149,8 +152,7 @@ class PaymentDesk:
 
     def deny(self, key: str, reason: str) -> None:
         """Deny the request waiting on payment ``key``: the payment is back where it was."""
-        with self.journal.transaction(durable=True):
-            self._begin()
+        with self._acting("deny"):
             item = self.payment(key)
             request = self._request(item)
             why = self._why("denied", reason)
@@ -160,8 +162,7 @@ class PaymentDesk:
 
     def cash(self, key: str, voucher: str, reason: str) -> None:
         """Record a failed payment as paid by cash voucher ``voucher``."""
-        with self.journal.transaction(durable=True):
-            self._begin()
+        with self._acting("cash"):
             item = self.payment(key)
             self._require(item, FAILED_STATES, "cash")
             instr = instruction_of(item)
@@ -173,8 +174,7 @@ class PaymentDesk:
 
     def own_account(self, key: str, reason: str) -> None:
         """Pay the payment to the municipality's own account (never to NemKonto)."""
-        with self.journal.transaction(durable=True):
-            self._begin()
+        with self._acting("own-account"):
             item = self.payment(key)
             self._require(item, (*_BEFORE_RELEASE, *FAILED_STATES), "own-account")
             instr = instruction_of(item)
@@ -192,8 +192,7 @@ class PaymentDesk:
             self._resolve(item, f"paid to the municipality's own account {account}")
 
     def recall(self, key: str, reason: str) -> None:
-        with self.journal.transaction(durable=True):
-            self._begin()
+        with self._acting("recall"):
             item = self.payment(key)
             if item.state in ("released", *_STOPPABLE):
                 raise ActionRefused(
@@ -205,8 +204,7 @@ class PaymentDesk:
             self._resolve(item, "recalled")
 
     def block(self, key: str, reason: str) -> None:
-        with self.journal.transaction(durable=True):
-            self._begin()
+        with self._acting("block"):
             item = self.payment(key)
             if item.state == "released":
                 raise ActionRefused(
@@ -217,16 +215,14 @@ class PaymentDesk:
             self._move(item, "held", self._why("blocked", reason))
 
     def unblock(self, key: str, reason: str) -> None:
-        with self.journal.transaction(durable=True):
-            self._begin()
+        with self._acting("unblock"):
             item = self.payment(key)
             self._require(item, ("held",), "unblock")
             self._move(item, "pending", self._why("unblocked", reason))
 
     def clear(self, key: str, reason: str) -> None:
         """Release a payment the controls held: it goes with the next release."""
-        with self.journal.transaction(durable=True):
-            self._begin()
+        with self._acting("clear"):
             item = self.payment(key)
             self._require(item, ("suspected-duplicate", "over-limit"), "clear")
             self._move(item, "pending", self._why(f"released from {item.state}", reason))
@@ -234,8 +230,7 @@ class PaymentDesk:
 
     def fail(self, key: str, reason: str) -> None:
         """Register a payment at the bank as failed; a second person approves it."""
-        with self.journal.transaction(durable=True):
-            self._begin()
+        with self._acting("fail"):
             item = self.payment(key)
             self._require(item, ("at-bank",), "fail")
             instr = instruction_of(item)
@@ -247,8 +242,7 @@ class PaymentDesk:
     def stop(self, key: str, reason: str) -> Record:
         """Record a request to stop a payment already sent. NemKonto's answer (Retursvar 5)
         then moves the payment to ``stopped``."""
-        with self.journal.transaction(durable=True):
-            self._begin()
+        with self._acting("stop"):
             item = self.payment(key)
             self._require(item, _STOPPABLE, "stop")
             instr = instruction_of(item)
