@@ -22,6 +22,7 @@ import pytest
 from tests.nemkonto_data import cpr
 from tests.nemkonto_flow_data import MUNICIPALITY, instruction, journal_delivery, new_journal
 from tests.payments_helpers import controlled_release, desk, flow_round, state_of
+from toekgw.adapters.nemkonto.stops import STOP_KIND
 from toekgw.adapters.payments import ActionRefused, MunicipalityPolicy, PaymentsSettings, records
 from toekgw.formats.nemkonto import Account
 from toekgw.gateway.journal import SqliteJournal
@@ -75,6 +76,11 @@ def _fail_requested(rig: Rig) -> None:
     desk(rig.journal, "anna", POLICY).fail(K1, "the bank phoned: account closed")
 
 
+def _accepted(rig: Rig) -> None:
+    journal_delivery(rig.journal, [instruction(1)])
+    rig.round(SimulatorScript(bank_delay=30 * 24 * 3600))  # the bank has not answered
+
+
 def _pending(rig: Rig) -> None:
     journal_delivery(rig.journal, [instruction(1)])
 
@@ -124,6 +130,8 @@ CASES = [
          record="failed-after-bank", paid=frozenset({K1})),
     Case("approve", _fail_requested, ("confirmed with the bank",), "fail-requested",
          "failed-after-bank", who="bo", record="failed-after-bank", paid=frozenset({K1})),
+    Case("stop", _accepted, ("paid twice",), "accepted", "accepted", record="stop-request",
+         paid=frozenset({K1})),  # the simulator's clock is past the date: too late
     Case("block", _pending, ("the caseworker asked",), "pending", "held"),
     Case("unblock", _held, ("cleared",), "held", "pending", paid=frozenset({K1})),
     Case("clear", _suspect, ("a second payment was due",), "suspected-duplicate", "pending",
@@ -182,5 +190,6 @@ def test_action_killed_then_restarted_is_done_once(tmp_path: Path, case: Case, s
         assert _records_of(rig.journal, case) == expected  # one record, approved once
     rig.round()
     assert not rig.journal.find_items(f"{K1}:r2")
+    assert len(rig.journal.transmissions(kind=STOP_KIND.name)) == (case.action == "stop")
     assert rig.paid() == case.paid  # each once: the ledger's key is the payment id
     rig.queue.close()

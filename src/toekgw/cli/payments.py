@@ -248,8 +248,12 @@ _simple(
     "registered as failed after the bank: waits for a second person",
     "Register a payment at the bank as failed (the bank told the municipality).",
 )
-_simple("stop", "stop", "stop request recorded",
-        "Record a request to stop a payment already sent.")  # fmt: skip
+_simple(
+    "stop",
+    "stop",
+    "stop request journaled: the next 'toekgw nemkonto send' puts it to NemKonto",
+    "Ask NemKonto to stop a payment already sent (before its disposition date).",
+)
 
 
 @payments.command("outside-nemkonto")

@@ -17,7 +17,8 @@ allowed raises :class:`ActionRefused` (exit 1) and changes nothing.
 - ``recall``: any payment not sent, or sent and failed;
 - ``fail``: a payment at the bank registered as failed (the bank told the municipality by
   hand); it leaves ``at-bank`` only when a second person approves;
-- ``stop``: a request to stop a payment already sent, recorded and shown;
+- ``stop``: a request to stop a payment already sent, journaled and put on NemKonto's request
+  queue by the next send (:mod:`toekgw.adapters.nemkonto.stops`);
 - ``block`` / ``unblock``: hold one payment before release; ``clear``: release a payment the
   controls held.
 """
@@ -35,6 +36,7 @@ from toekgw.adapters.nemkonto.answers import MANUAL_SUBJECT
 from toekgw.adapters.nemkonto.orders import instruction_of, recipient_key
 from toekgw.adapters.nemkonto.release import define_kinds as define_flow_kinds
 from toekgw.adapters.nemkonto.settings import FlowSettings
+from toekgw.adapters.nemkonto.stops import StopRefused, request_stop
 from toekgw.adapters.payments.controls import CONTROL_SUBJECT, posting_data
 from toekgw.adapters.payments.records import (
     Record,
@@ -240,15 +242,22 @@ class PaymentDesk:
             self._record("failed-after-bank", instr, data, why, awaiting=True)
 
     def stop(self, key: str, reason: str) -> Record:
-        """Record a request to stop a payment already sent. NemKonto's answer (Retursvar 5)
-        then moves the payment to ``stopped``."""
+        """Ask NemKonto to stop a payment already sent: the stop request is journaled here
+        and put by the next send (``toekgw nemkonto send``); NemKonto's Retursvar 5 then
+        moves the payment to ``stopped``, or says it came too late."""
         with self._acting("stop"):
             item = self.payment(key)
             self._require(item, _STOPPABLE, "stop")
             instr = instruction_of(item)
             why = self._why("stop requested", reason)
-            data = self._posting(instr, account=None) | {"reason": reason, "sent": False}
-            return self._record("stop-request", instr, data, why)
+            try:
+                stop = request_stop(
+                    self.journal, self.flow, item, mask_cpr_in_text(reason), self.now
+                )
+            except StopRefused as exc:
+                raise ActionRefused(str(exc)) from None
+            data = self._posting(instr, account=None) | {"reason": reason, "stop": stop.ref}
+            return self._record("stop-request", instr, data, f"{why}; stop request {stop.ref}")
 
     # -- the parts ------------------------------------------------------------------------
 
