@@ -85,6 +85,11 @@ def _pending(rig: Rig) -> None:
     journal_delivery(rig.journal, [instruction(1)])
 
 
+def _released(rig: Rig) -> None:
+    journal_delivery(rig.journal, [instruction(1), instruction(2)])
+    controlled_release(rig.journal, POLICY)
+
+
 def _held(rig: Rig) -> None:
     _pending(rig)
     desk(rig.journal, "anna", POLICY).block(K1, "the caseworker asked")
@@ -133,6 +138,8 @@ CASES = [
     Case("stop", _accepted, ("paid twice",), "accepted", "accepted", record="stop-request",
          paid=frozenset({K1})),  # the simulator's clock is past the date: too late
     Case("block", _pending, ("the caseworker asked",), "pending", "held"),
+    Case("block", _released, ("the caseworker asked",), "released", "held",
+         paid=frozenset({K2})),  # its bundle withdrawn, K2 bundled again and paid once
     Case("unblock", _held, ("cleared",), "held", "pending", paid=frozenset({K1})),
     Case("clear", _suspect, ("a second payment was due",), "suspected-duplicate", "pending",
          key=DUPLICATE.business_key, paid=frozenset({K1, DUPLICATE.business_key})),

@@ -19,8 +19,9 @@ allowed raises :class:`ActionRefused` (exit 1) and changes nothing.
   hand); it leaves ``at-bank`` only when a second person approves;
 - ``stop``: a request to stop a payment already sent, journaled and put on NemKonto's request
   queue by the next send (:mod:`toekgw.adapters.nemkonto.stops`);
-- ``block`` / ``unblock``: hold one payment before release; ``clear``: release a payment the
-  controls held.
+- ``block`` / ``unblock``: hold one payment before release, or after release until its bundle
+  is sent (the bundle is withdrawn and the others bundled again); ``clear``: release a
+  payment the controls held.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from toekgw.adapters.nemkonto.orders import instruction_of, recipient_key
 from toekgw.adapters.nemkonto.release import define_kinds as define_flow_kinds
 from toekgw.adapters.nemkonto.settings import FlowSettings
 from toekgw.adapters.nemkonto.stops import StopRefused, request_stop
+from toekgw.adapters.nemkonto.withdraw import NotWithdrawable, withdraw_payment
 from toekgw.adapters.payments.controls import CONTROL_SUBJECT, posting_data
 from toekgw.adapters.payments.records import (
     Record,
@@ -88,6 +90,14 @@ class PaymentDesk:
             raise ActionRefused(
                 f"payment {item.business_key} is {item.state}: {action} needs a payment that "
                 f"is {' or '.join(allowed)}"
+            )
+
+    def _not_gone(self, item: Item, *also: str) -> None:
+        """Refuse an action on a payment sent to NemKonto (or in ``also``)."""
+        if item.state in (*also, *_STOPPABLE):
+            raise ActionRefused(
+                f"payment {item.business_key} is {item.state}: it has gone (or is going) to "
+                "NemKonto; ask NemKonto to stop it (toekgw payments stop)"
             )
 
     def _why(self, action: str, reason: str) -> str:
@@ -196,25 +206,34 @@ class PaymentDesk:
     def recall(self, key: str, reason: str) -> None:
         with self._acting("recall"):
             item = self.payment(key)
-            if item.state in ("released", *_STOPPABLE):
-                raise ActionRefused(
-                    f"payment {key} is {item.state}: it has gone (or is going) to NemKonto; "
-                    "ask NemKonto to stop it (toekgw payments stop)"
-                )
+            self._not_gone(item, "released")
             self._require(item, (*_BEFORE_RELEASE, *FAILED_STATES), "recall")
             self._move(item, "recalled", self._why("recalled", reason))
             self._resolve(item, "recalled")
 
-    def block(self, key: str, reason: str) -> None:
+    def block(self, key: str, reason: str) -> str:
+        """Hold one payment until unblocked; what was done. A released payment is taken out
+        of its bundle before the send (the caller holds the send's flow lock): the bundle is
+        withdrawn and its other payments bundled again (:mod:`~toekgw.adapters.nemkonto.
+        withdraw`)."""
         with self._acting("block"):
             item = self.payment(key)
-            if item.state == "released":
-                raise ActionRefused(
-                    f"payment {key} is released in a bundle that is about to be sent: block "
-                    "it before release, or stop it once sent (toekgw payments stop)"
-                )
-            self._require(item, ("pending", "blocked"), "block")
-            self._move(item, "held", self._why("blocked", reason))
+            why = self._why("blocked", reason)
+            if item.state != "released":
+                self._not_gone(item)
+                self._require(item, ("pending", "blocked", "released"), "block")
+                self._move(item, "held", why)
+                return "held until unblocked"
+            try:
+                again = withdraw_payment(self.journal, self.flow, item, "held", why, self.now)
+            except NotWithdrawable as exc:
+                raise ActionRefused(f"{exc}; stop it once sent (toekgw payments stop)") from None
+        old = self.journal.get_transmission(item.carrier_id or 0).ref
+        new = ", ".join(b.bundle_id for b in again.bundles) or "none (it was the only one)"
+        return (
+            f"held until unblocked; taken out of bundle {old} (withdrawn, never sent); "
+            f"its other payments bundled again in {new}"
+        )
 
     def unblock(self, key: str, reason: str) -> None:
         with self._acting("unblock"):
