@@ -320,6 +320,30 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         CREATE INDEX items_carrier ON items(carrier_id, state) WHERE carrier_id IS NOT NULL;
         """,
     ),
+    (
+        10,
+        "the duplicate-payment control's key for payments journaled before it existed",
+        """
+        -- The payment controls find earlier payments with the same paying unit, beneficiary,
+        -- amount and disposition date by the item's lookup key, which the receivers journal
+        -- since the control exists: 'paying unit|ident code|beneficiary|amount in øre|date'
+        -- (unit and date empty when absent). Payments journaled before have it in their
+        -- payload; recalls and follow-up payments get none (they are no duplicates).
+        UPDATE items SET lookup =
+                coalesce(json_extract(data, '$.paying_unit'), '') || '|'
+                || json_extract(data, '$.ident_code') || '|'
+                || json_extract(data, '$.beneficiary') || '|'
+                || json_extract(data, '$.amount_ore') || '|'
+                || coalesce(json_extract(data, '$.disposition_date'), '')
+            WHERE lookup IS NULL AND json_valid(data)
+              AND json_type(data, '$.payment_ident') = 'text'
+              AND json_type(data, '$.ident_code') = 'text'
+              AND json_type(data, '$.beneficiary') = 'text'
+              AND json_type(data, '$.amount_ore') = 'integer'
+              AND json_type(data, '$.recall') = 'false'
+              AND coalesce(json_type(data, '$.follows'), 'null') = 'null';
+        """,
+    ),
 )
 
 LATEST = MIGRATIONS[-1][0]
