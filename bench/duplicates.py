@@ -1,0 +1,151 @@
+"""Bench: what the duplicate-payment control costs at receive and at release, as ratios to the
+same work without the controls, in the same run.
+
+    .venv/bin/python bench/duplicates.py [--payments 100000] [--runs 1]
+
+A journal holds last run's delivery of N payments (received once, copied for every
+measurement). Then, each in a fresh process on its own copy:
+
+- **receive**: a second G68 delivery of N payments (``toekgw receive g68`` without the network),
+  with the control (every payment's key looked up in the journal in batches) and without it
+  (the control's two steps replaced by no-ops in that process only);
+- **release**: every pending payment (2N) released and bundled, with ``PaymentControls`` (the
+  duplicate scan, the limits and accounts of an empty ``[payments]``) and with none.
+
+Prints each ratio (with / without; 1.0 = free) and writes bench/results/duplicates.json. No
+assertion on time: the figures are for reading. Never part of ``make test``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from receive_g68 import TODAY, prepare  # noqa: E402
+
+from toekgw.adapters.g68 import G68Processor  # noqa: E402
+from toekgw.adapters.g68 import inbound as g68_inbound  # noqa: E402
+from toekgw.adapters.nemkonto import Authority, FlowSettings, release  # noqa: E402
+from toekgw.adapters.payments import PaymentControls, PaymentsSettings  # noqa: E402
+from toekgw.adapters.serviceplatform import ReceiveSettings, receive_pipeline  # noqa: E402
+from toekgw.formats.nemkonto import Account  # noqa: E402
+from toekgw.gateway.journal import open_journal  # noqa: E402
+from toekgw.gateway.transport import LocalDirTransport  # noqa: E402
+from toekgw.simulators.ksd import GeneratorSettings, write_delivery  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results"
+FLOW = FlowSettings(authorities={"101": Authority("29189846", "4711", Account("1234", "1"))})
+NOW = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
+
+
+def receive(base: Path) -> float:
+    journal = open_journal(base / "journal.sqlite")
+    pipeline = receive_pipeline(
+        journal,
+        LocalDirTransport(base / "platform" / "parties" / "toek"),
+        G68Processor(ReceiveSettings("g68", ("ksd",), "ksd"), today=TODAY),
+        party="toek",
+        senders=["ksd"],
+        staging=base / "staging",
+    )
+    start = time.perf_counter()
+    (outcome,) = pipeline.poll_once()
+    seconds = time.perf_counter() - start
+    assert outcome.status == "received", outcome
+    journal.close()
+    return seconds
+
+
+def child(step: str, base: Path, controls: bool) -> None:
+    """One measured step in this process; prints its seconds as JSON."""
+    if step == "receive":
+        if not controls:  # the same receive, without the duplicate-payment control
+            g68_inbound._FirstPass._control = lambda self, line, payment: None  # type: ignore
+            g68_inbound._FirstPass._control_lookup = lambda self: None  # type: ignore
+        seconds = receive(base)
+    else:
+        journal = open_journal(base / "journal.sqlite")
+        checks = PaymentControls(PaymentsSettings(), NOW) if controls else None
+        start = time.perf_counter()
+        result = release(journal, FLOW, TODAY + dt.timedelta(days=60), now=NOW, controls=checks)
+        seconds = time.perf_counter() - start
+        assert result.released > 0, result
+        journal.close()
+    print(json.dumps({"seconds": seconds}))
+
+
+def measure(step: str, source: Path, base: Path, controls: bool) -> float:
+    shutil.rmtree(base, ignore_errors=True)
+    shutil.copytree(source, base)
+    done = subprocess.run(
+        [sys.executable, __file__, "--child", step, str(base), "--controls", str(int(controls))],
+        check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    return float(json.loads(done.stdout)["seconds"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--payments", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--controls", type=int, default=1, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child[0], Path(args.child[1]), bool(args.controls))
+        return
+    work = Path(tempfile.mkdtemp(prefix="bench-duplicates-"))
+    first, second = work / "first.g68", work / "second.g68"
+    for path, number, seed in ((first, 1, 68), (second, 2, 69)):
+        write_delivery(
+            path,
+            GeneratorSettings(count=args.payments, seed=seed, today=TODAY, delivery_number=number),
+        )
+    # The journal with last run's delivery, and the second delivery waiting in our IN/.
+    last_run = work / "last-run"
+    prepare(last_run, first)
+    receive(last_run)
+    shutil.rmtree(last_run / "platform")
+    shutil.rmtree(last_run / "staging", ignore_errors=True)
+    prepare(last_run, second)
+    figures: dict[str, dict[str, float]] = {}
+    received = work / "received"  # both deliveries journaled: what a release meets
+    shutil.copytree(last_run, received)
+    receive(received)
+    for step, source in (("receive", last_run), ("release", received)):
+        with_, without = [], []
+        for n in range(args.runs):
+            without.append(measure(step, source, work / f"{step}-without-{n}", False))
+            with_.append(measure(step, source, work / f"{step}-with-{n}", True))
+        a, b = statistics.median(with_), statistics.median(without)
+        figures[step] = {"with_s": round(a, 3), "without_s": round(b, 3), "ratio": round(a / b, 2)}
+        print(f"{step}: with the controls {a:.2f} s, without {b:.2f} s: ratio {a / b:.2f}")
+    result = {
+        "bench": "duplicates",
+        "payments_per_delivery": args.payments,
+        "runs": args.runs,
+        **figures,
+        "python": platform.python_version(),
+        "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "duplicates.json").write_text(json.dumps(result, indent=2) + "\n")
+    shutil.rmtree(work, ignore_errors=True)
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
