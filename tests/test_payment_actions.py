@@ -10,7 +10,13 @@ import pytest
 from tests.nemkonto_data import cpr
 from tests.nemkonto_flow_data import instruction, journal_delivery, new_journal
 from tests.payments_helpers import controlled_release, desk, flow_round, state_of
-from toekgw.adapters.nemkonto import MANUAL_SUBJECT, block_recipient, lift_block, recipient
+from toekgw.adapters.nemkonto import (
+    MANUAL_SUBJECT,
+    block_recipient,
+    lift_block,
+    recipient,
+    send_bundles,
+)
 from toekgw.adapters.payments import (
     ActionRefused,
     MunicipalityPolicy,
@@ -151,9 +157,12 @@ def test_recall_of_a_rejected_payment_and_refusal_once_sent(
     journal_delivery(journal, [instruction(3)], delivery=2)
     controlled_release(journal)
     k3 = instruction(3).business_key
-    with pytest.raises(ActionRefused, match=r"released: it has gone .* payments stop"):
+    with pytest.raises(ActionRefused, match=r"released in a bundle not yet sent: block it"):
         desk(journal, "anna").recall(k3, "too late")
     assert state_of(journal, k3) == "released"
+    send_bundles(journal, queue, desk(journal, "anna").flow)
+    with pytest.raises(ActionRefused, match=r"is sent: it has gone to NemKonto; .* stop\)"):
+        desk(journal, "anna").recall(k3, "too late")
 
 
 def test_failed_after_the_bank_needs_an_approval_then_can_be_resent(
@@ -177,8 +186,6 @@ def test_stop_after_send_is_recorded(journal: SqliteJournal, queue: SqliteQueue)
     journal_delivery(journal, [instruction(1)])
     with pytest.raises(ActionRefused, match="is pending: stop needs"):
         desk(journal, "anna").stop(K1, "x")
-    from toekgw.adapters.nemkonto import send_bundles
-
     controlled_release(journal)
     send_bundles(journal, queue, desk(journal, "anna").flow)
     record = desk(journal, "anna").stop(K1, "paid twice by mistake")

@@ -93,11 +93,17 @@ class PaymentDesk:
             )
 
     def _not_gone(self, item: Item, *also: str) -> None:
-        """Refuse an action on a payment sent to NemKonto (or in ``also``)."""
-        if item.state in (*also, *_STOPPABLE):
+        """Refuse an action on a payment sent to NemKonto (or in ``also``), saying what does
+        apply to it."""
+        if item.state == "released" and item.state in also:
             raise ActionRefused(
-                f"payment {item.business_key} is {item.state}: it has gone (or is going) to "
-                "NemKonto; ask NemKonto to stop it (toekgw payments stop)"
+                f"payment {item.business_key} is released in a bundle not yet sent: block it "
+                "to take it out of the bundle (toekgw payments block), or stop it once sent"
+            )
+        if item.state in _STOPPABLE:
+            raise ActionRefused(
+                f"payment {item.business_key} is {item.state}: it has gone to NemKonto; ask "
+                "NemKonto to stop it (toekgw payments stop)"
             )
 
     def _why(self, action: str, reason: str) -> str:
