@@ -1,9 +1,10 @@
 """Bench: what the duplicate-payment control costs at receive and at release, as ratios to the
 same work without the controls, in the same run.
 
-    .venv/bin/python bench/duplicates.py [--payments 100000] [--runs 1]
+    .venv/bin/python bench/duplicates.py [--payments 99999] [--runs 1]
 
-A journal holds last run's delivery of N payments (received once, copied for every
+N defaults to 99,999 (the most one G68 delivery holds: about 100k payments a run). A journal
+holds last run's delivery of N payments (received once, copied for every
 measurement). Then, each in a fresh process on its own copy:
 
 - **receive**: a second G68 delivery of N payments (``toekgw receive g68`` without the network),
@@ -34,39 +35,18 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from receive_g68 import TODAY, prepare  # noqa: E402
+from receive_g68 import TODAY, prepare, timed_receive  # noqa: E402
 
-from toekgw.adapters.g68 import G68Processor  # noqa: E402
 from toekgw.adapters.g68 import inbound as g68_inbound  # noqa: E402
 from toekgw.adapters.nemkonto import Authority, FlowSettings, release  # noqa: E402
 from toekgw.adapters.payments import PaymentControls, PaymentsSettings  # noqa: E402
-from toekgw.adapters.serviceplatform import ReceiveSettings, receive_pipeline  # noqa: E402
 from toekgw.formats.nemkonto import Account  # noqa: E402
 from toekgw.gateway.journal import open_journal  # noqa: E402
-from toekgw.gateway.transport import LocalDirTransport  # noqa: E402
 from toekgw.simulators.ksd import GeneratorSettings, write_delivery  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 FLOW = FlowSettings(authorities={"101": Authority("29189846", "4711", Account("1234", "1"))})
 NOW = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
-
-
-def receive(base: Path) -> float:
-    journal = open_journal(base / "journal.sqlite")
-    pipeline = receive_pipeline(
-        journal,
-        LocalDirTransport(base / "platform" / "parties" / "toek"),
-        G68Processor(ReceiveSettings("g68", ("ksd",), "ksd"), today=TODAY),
-        party="toek",
-        senders=["ksd"],
-        staging=base / "staging",
-    )
-    start = time.perf_counter()
-    (outcome,) = pipeline.poll_once()
-    seconds = time.perf_counter() - start
-    assert outcome.status == "received", outcome
-    journal.close()
-    return seconds
 
 
 def child(step: str, base: Path, controls: bool) -> None:
@@ -75,7 +55,7 @@ def child(step: str, base: Path, controls: bool) -> None:
         if not controls:  # the same receive, without the duplicate-payment control
             g68_inbound._FirstPass._control = lambda self, line, payment: None  # type: ignore
             g68_inbound._FirstPass._control_lookup = lambda self: None  # type: ignore
-        seconds = receive(base)
+        seconds, _ = timed_receive(base)
     else:
         journal = open_journal(base / "journal.sqlite")
         checks = PaymentControls(PaymentsSettings(), NOW) if controls else None
@@ -99,7 +79,7 @@ def measure(step: str, source: Path, base: Path, controls: bool) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--payments", type=int, default=100_000)
+    parser.add_argument("--payments", type=int, default=99_999)
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--controls", type=int, default=1, help=argparse.SUPPRESS)
@@ -117,14 +97,14 @@ def main() -> None:
     # The journal with last run's delivery, and the second delivery waiting in our IN/.
     last_run = work / "last-run"
     prepare(last_run, first)
-    receive(last_run)
+    timed_receive(last_run)
     shutil.rmtree(last_run / "platform")
     shutil.rmtree(last_run / "staging", ignore_errors=True)
     prepare(last_run, second)
     figures: dict[str, dict[str, float]] = {}
     received = work / "received"  # both deliveries journaled: what a release meets
     shutil.copytree(last_run, received)
-    receive(received)
+    timed_receive(received)
     for step, source in (("receive", last_run), ("release", received)):
         with_, without = [], []
         for n in range(args.runs):
