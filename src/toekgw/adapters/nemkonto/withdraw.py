@@ -70,7 +70,7 @@ def withdraw_payment(
         )
         for o in others
     ]
-    result = ReleaseResult(date)
+    result = ReleaseResult(now.date())
     for new in make_bundles(
         payments,
         settings.authorities,
