@@ -13,8 +13,10 @@ measurement). Then, each in a fresh process on its own copy:
 - **release**: every pending payment (2N) released and bundled, with ``PaymentControls`` (the
   duplicate scan, the limits and accounts of an empty ``[payments]``) and with none.
 
-Prints each ratio (with / without; 1.0 = free) and writes bench/results/duplicates.json. No
-assertion on time: the figures are for reading. Never part of ``make test``.
+Prints each ratio (with / without; 1.0 = free), of wall time and of the process's CPU time
+(the steadier figure on a shared machine; both count from the step's start, the journal's opening
+included), and writes bench/results/duplicates.json. No assertion on time: the figures
+are for reading. Never part of ``make test``.
 """
 
 from __future__ import annotations
@@ -50,7 +52,8 @@ NOW = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
 
 
 def child(step: str, base: Path, controls: bool) -> None:
-    """One measured step in this process; prints its seconds as JSON."""
+    """One measured step in this process; prints its wall and CPU seconds as JSON."""
+    cpu = time.process_time()
     if step == "receive":
         if not controls:  # the same receive, without the duplicate-payment control
             g68_inbound._FirstPass._control = lambda self, line, payment: None  # type: ignore
@@ -64,17 +67,18 @@ def child(step: str, base: Path, controls: bool) -> None:
         seconds = time.perf_counter() - start
         assert result.released > 0, result
         journal.close()
-    print(json.dumps({"seconds": seconds}))
+    print(json.dumps({"seconds": seconds, "cpu": time.process_time() - cpu}))
 
 
-def measure(step: str, source: Path, base: Path, controls: bool) -> float:
+def measure(step: str, source: Path, base: Path, controls: bool) -> dict[str, float]:
     shutil.rmtree(base, ignore_errors=True)
     shutil.copytree(source, base)
     done = subprocess.run(
         [sys.executable, __file__, "--child", step, str(base), "--controls", str(int(controls))],
         check=True, capture_output=True, text=True,
     )  # fmt: skip
-    return float(json.loads(done.stdout)["seconds"])
+    figures: dict[str, float] = json.loads(done.stdout)
+    return figures
 
 
 def main() -> None:
@@ -110,9 +114,17 @@ def main() -> None:
         for n in range(args.runs):
             without.append(measure(step, source, work / f"{step}-without-{n}", False))
             with_.append(measure(step, source, work / f"{step}-with-{n}", True))
-        a, b = statistics.median(with_), statistics.median(without)
-        figures[step] = {"with_s": round(a, 3), "without_s": round(b, 3), "ratio": round(a / b, 2)}
-        print(f"{step}: with the controls {a:.2f} s, without {b:.2f} s: ratio {a / b:.2f}")
+        figures[step] = {}
+        for name, unit in (("seconds", "wall"), ("cpu", "cpu")):
+            a = statistics.median(r[name] for r in with_)
+            b = statistics.median(r[name] for r in without)
+            figures[step] |= {
+                f"with_{unit}_s": round(a, 3),
+                f"without_{unit}_s": round(b, 3),
+                f"{unit}_ratio": round(a / b, 2),
+            }
+            print(f"{step} ({unit}): with the controls {a:.2f} s, without {b:.2f} s: "
+                  f"ratio {a / b:.2f}")  # fmt: skip
     result = {
         "bench": "duplicates",
         "payments_per_delivery": args.payments,
