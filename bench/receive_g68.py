@@ -38,8 +38,9 @@ TODAY = dt.date(2026, 11, 23)
 RESULTS = ROOT / "bench" / "results"
 
 
-def child(base: Path) -> None:
-    """One receive; prints seconds, items and peak RSS (KiB) as JSON."""
+def timed_receive(base: Path) -> tuple[float, int]:
+    """One receive of what waits in ``base``'s IN/ into ``base``'s journal: its seconds, and
+    how many payments the journal then holds."""
     journal = open_journal(base / "journal.sqlite")
     pipeline = receive_pipeline(
         journal,
@@ -53,7 +54,14 @@ def child(base: Path) -> None:
     (outcome,) = pipeline.poll_once()
     seconds = time.perf_counter() - start
     assert outcome.status == "received", outcome
-    items = journal.transmissions()[0].item_count
+    items = journal.transmissions()[-1].item_count
+    journal.close()
+    return seconds, items
+
+
+def child(base: Path) -> None:
+    """One receive; prints seconds, items and peak RSS (KiB) as JSON."""
+    seconds, items = timed_receive(base)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps({"seconds": seconds, "items": items, "peak_rss_kib": peak}))
 

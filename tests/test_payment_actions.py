@@ -10,7 +10,13 @@ import pytest
 from tests.nemkonto_data import cpr
 from tests.nemkonto_flow_data import instruction, journal_delivery, new_journal
 from tests.payments_helpers import controlled_release, desk, flow_round, state_of
-from toekgw.adapters.nemkonto import MANUAL_SUBJECT, block_recipient, lift_block, recipient
+from toekgw.adapters.nemkonto import (
+    MANUAL_SUBJECT,
+    block_recipient,
+    lift_block,
+    recipient,
+    send_bundles,
+)
 from toekgw.adapters.payments import (
     ActionRefused,
     MunicipalityPolicy,
@@ -151,9 +157,12 @@ def test_recall_of_a_rejected_payment_and_refusal_once_sent(
     journal_delivery(journal, [instruction(3)], delivery=2)
     controlled_release(journal)
     k3 = instruction(3).business_key
-    with pytest.raises(ActionRefused, match=r"released: it has gone .* payments stop"):
+    with pytest.raises(ActionRefused, match=r"released in a bundle not yet sent: block it"):
         desk(journal, "anna").recall(k3, "too late")
     assert state_of(journal, k3) == "released"
+    send_bundles(journal, queue, desk(journal, "anna").flow)
+    with pytest.raises(ActionRefused, match=r"is sent: it has gone to NemKonto; .* stop\)"):
+        desk(journal, "anna").recall(k3, "too late")
 
 
 def test_failed_after_the_bank_needs_an_approval_then_can_be_resent(
@@ -177,8 +186,6 @@ def test_stop_after_send_is_recorded(journal: SqliteJournal, queue: SqliteQueue)
     journal_delivery(journal, [instruction(1)])
     with pytest.raises(ActionRefused, match="is pending: stop needs"):
         desk(journal, "anna").stop(K1, "x")
-    from toekgw.adapters.nemkonto import send_bundles
-
     controlled_release(journal)
     send_bundles(journal, queue, desk(journal, "anna").flow)
     record = desk(journal, "anna").stop(K1, "paid twice by mistake")
@@ -202,8 +209,9 @@ def test_block_one_payment_until_unblocked_whatever_the_recipient_blocks_do(
     desk(journal, "anna").unblock(K1, "cleared by the caseworker")
     assert controlled_release(journal).released == 1
     assert state_of(journal, K1) == "released"
-    with pytest.raises(ActionRefused, match="released in a bundle"):
-        desk(journal, "anna").block(K1, "too late")
+    # Released, not sent: taken out of its bundle (see test_payment_withdraw.py).
+    assert "taken out of bundle" in desk(journal, "anna").block(K1, "after all")
+    assert state_of(journal, K1) == "held"
 
 
 def test_unknown_payment_and_wrong_state_change_nothing(journal: SqliteJournal) -> None:

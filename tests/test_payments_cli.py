@@ -123,3 +123,25 @@ def test_refused_actions_are_one_line_exit_1_and_change_nothing(config: Path) ->
 
 def _items(journal: SqliteJournal) -> list[Item]:
     return [i for tx in journal.transmissions() for i in journal.items(tx.id)]
+
+
+def test_block_after_release_and_stop_after_send(config: Path, tmp_path: Path) -> None:
+    from toekgw.gateway.flowlock import flow_lock, lock_path
+
+    assert _run(config, "nemkonto", "release", "--today", "2026-11-23").exit_code == 0
+    with flow_lock(lock_path(tmp_path / "var" / "staging", "nemkonto-send"), "nemkonto send"):
+        busy = _run(config, "payments", "block", K[7], "--reason", "hold it")
+    assert busy.exit_code == 2 and "another nemkonto send is running" in busy.output
+    blocked = _run(config, "payments", "block", K[7], "--reason", "hold it")
+    assert blocked.exit_code == 0 and "taken out of bundle" in blocked.output
+    assert _run(config, "nemkonto", "send").exit_code == 0
+    stop = _run(config, "payments", "stop", K[1], "--reason", "paid twice")
+    assert stop.exit_code == 0 and "stop request journaled" in stop.output
+    assert _run(config, "nemkonto", "send").exit_code == 0
+    with SqliteQueue(tmp_path / "var" / "queues.sqlite") as queue:
+        sim = NemKontoSimulator(queue, tmp_path / "ledger.sqlite")
+        assert sim.drain() == 2 and sim.stats.stops_too_late == 1  # its date has passed
+        sim.ledger.close()
+    assert _run(config, "receive", "nemkonto").exit_code == 0
+    shown = _run(config, "payments", "show", K[7]).output
+    assert "released -> held" in shown and "taken out of bundle" in shown

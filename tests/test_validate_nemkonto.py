@@ -81,3 +81,23 @@ def test_real_shaped_answers_from_nemkonto_validate_and_a_damaged_one_is_exit_1(
     bad = _run("--today", DAY, str(damaged))
     assert bad.exit_code == 1
     assert "nemkonto.answer.inconsistent" in bad.stdout and "TxSts ACPT" in bad.stdout
+
+
+def test_a_stop_request_is_validated_by_its_own_schema(tmp_path: Path) -> None:
+    from toekgw.formats.nemkonto import StopRequest, build_stop
+
+    stop = tmp_path / "stop.xml"
+    at = dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.UTC)
+    request = StopRequest("STOP-1", at, "29189846", "4711", "B-0001", dt.date(2026, 11, 27),
+                          (("12345678:1", 100),), "paid twice")  # fmt: skip
+    stop.write_bytes(build_stop(request))
+    broken = tmp_path / "broken.xml"
+    broken.write_bytes(stop.read_bytes().replace(b"<nks:GrpId>B-0001</nks:GrpId>", b""))
+    result = _run(str(stop), str(broken))
+    assert result.exit_code == 1, result.output
+    lines = result.stdout.splitlines()
+    assert f"{stop}: stop request STOP-1 for bundle B-0001, 1 payments, 0 errors, 0 warnings" in (
+        lines
+    )
+    assert any(line.startswith(f"{broken}: stop request (NKSStop), 1 errors") for line in lines)
+    assert "/NKSStop/ReqdExctnDt" in result.stdout and "GrpId" in result.stdout

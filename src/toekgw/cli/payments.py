@@ -62,8 +62,11 @@ def _acting(func: F) -> F:
 
 
 @contextmanager
-def _desk(config_path: Path | None, actor: str | None) -> Iterator[PaymentDesk]:
-    with opened(config_path) as (settings, flow, journal):
+def _desk(
+    config_path: Path | None, actor: str | None, *, lock: str | None = None
+) -> Iterator[PaymentDesk]:
+    """A desk for the acting person; ``lock``: under that flow's single-flight lock."""
+    with opened(config_path, moves_money=lock) as (settings, flow, journal):
         who = acting_identity(actor)
         yield PaymentDesk(journal, flow, payments_settings(settings), who, dt.datetime.now(dt.UTC))
 
@@ -234,7 +237,19 @@ _simple(
     "Pay to the municipality's own account (deaths, bankruptcies, refunds): never sent.",
 )
 _simple("recall", "recall", "recalled", "Recall a payment not sent, or one rejected or failed.")
-_simple("block", "block", "blocked (held until unblocked)", "Hold one payment before release.")
+
+
+@payments.command("block")
+@_acting
+def block_command(payment: str, reason: str, actor: str | None, config_path: Path | None) -> None:
+    """Hold one payment until unblocked: before release, or after release until its bundle is
+    sent (the bundle is withdrawn, never sent, and its other payments bundled again). Takes
+    the send's lock: refused while a send runs."""
+    with _desk(config_path, actor, lock="nemkonto-send") as desk:
+        done = desk.block(payment, reason)
+    _done(f"{payment}: {done}")
+
+
 _simple("unblock", "unblock", "unblocked: goes with the next release", "Let a held payment go.")
 _simple(
     "clear",
@@ -248,8 +263,12 @@ _simple(
     "registered as failed after the bank: waits for a second person",
     "Register a payment at the bank as failed (the bank told the municipality).",
 )
-_simple("stop", "stop", "stop request recorded",
-        "Record a request to stop a payment already sent.")  # fmt: skip
+_simple(
+    "stop",
+    "stop",
+    "stop request journaled: the next 'toekgw nemkonto send' puts it to NemKonto",
+    "Ask NemKonto to stop a payment already sent (before its disposition date).",
+)
 
 
 @payments.command("outside-nemkonto")

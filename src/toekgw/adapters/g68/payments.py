@@ -57,7 +57,9 @@ PAYMENT_ITEM = Lifecycle(
         "held": ("pending", *_OUT_OF_NEMKONTO),
         "suspected-duplicate": ("pending", "held", *_OUT_OF_NEMKONTO),
         "over-limit": ("pending", "held", *_OUT_OF_NEMKONTO),
-        "released": ("sent",),
+        # Blocked after release, before the send: its bundle is withdrawn, the others of the
+        # bundle are bundled again (toekgw.adapters.nemkonto.withdraw).
+        "released": ("sent", "held", "pending"),
         # Answers may arrive out of order (a Retursvar 2 before the Kvitteringssvar 1), so a
         # sent payment may move straight to any answered state; answer 0 returns it to pending.
         # Any later answer may overtake an earlier one (an 8 before its 2), so each state may

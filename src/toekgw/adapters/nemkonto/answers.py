@@ -12,6 +12,9 @@ out-of-order answers never move a payment twice or back.
   (``GrpSts`` RJCT, "Bundt afvist") makes them all ``rejected`` (manual handling).
 - A bundle-level Retursvar 2 reject or Retursvar 5 stop that names no payment is about every
   payment of the bundle: ``rejected`` (manual handling) or ``stopped``.
+- 5 answering a stop request (:mod:`.stops`): the payment ``stopped``, or the request was too
+  late (``TxSts`` ACPT, ``StsRsn`` FORSENT, ours) and the payment goes on; either way the stop
+  request is settled.
 - 2, 5, 7, 8, 9: per payment ``accepted``, ``rejected``, ``stopped``, ``cheque``,
   ``error-account``, ``at-bank`` or ``bank-error``. A rejected payment (2, 7) and a bank
   error (9) go on the manual-handling list (error list, subject ``manual-handling``): nothing
@@ -30,6 +33,7 @@ from toekgw.adapters.g68.payments import HANDLED_STATES
 from toekgw.adapters.nemkonto.release import define_kinds
 from toekgw.adapters.nemkonto.send import mark_sent
 from toekgw.adapters.nemkonto.settings import BUNDLE_KIND, BUNDLE_STATES, FlowSettings
+from toekgw.adapters.nemkonto.stops import settle_stop
 from toekgw.formats.findings import Finding, Severity
 from toekgw.formats.nemkonto import (
     AnswerType,
@@ -297,6 +301,10 @@ def _apply(
     unknown = set(result.unknown)
     for status in statuses:
         target = _TARGET.get((answer.answer_type, status.status))
+        if answer.answer_type is AnswerType.STOPPED:
+            settle_stop(journal, settings, status, name)
+            if status.status is PaymentState.STOP_REFUSED:
+                continue  # too late: the payment goes on, the stop request says so
         if target is None:
             item = journal.member(tx.id, status.payment_id)
             known = item is not None and item.carrier_id == tx.id and item.state in _ON_THEIR_WAY

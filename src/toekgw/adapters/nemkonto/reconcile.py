@@ -13,7 +13,8 @@ Columns (each a count and a sum in øre):
 
 So ``received = accepted + rejected + outstanding`` always, and ``sent = received +
 unanswered`` for a bundle NemKonto could read (``returned`` counts the payments of a bundle
-answered 0: they were bundled again).
+answered 0, or withdrawn before the send when a payment was blocked: they were bundled again,
+or held).
 
 The category (``toekgw.gateway.reconcile``): settled are ``at-bank`` and, by our reading of the
 municipalities' practice, ``cheque`` and ``error-account`` (the money has left the NemKonto
@@ -78,7 +79,7 @@ _EXPLAIN = {
     "rejected": "rejected: on the manual-handling list",
     "stopped": "stopped on request (Retursvar 5)",
     "bank-error": "error in the bank (Retursvar 9): on the manual-handling list",
-    "returned": "bundle answered 0: bundled again",
+    "returned": "bundle answered 0 or withdrawn: bundled again",
     "failed-after-bank": "failed after the bank (approved): on the manual-handling list",
     "awaiting-approval": "rejected; an alternative account waits for a second person",
 }
@@ -223,7 +224,7 @@ def overdue_payments(
     """Payments whose next answer is later than ``settings.overdue``."""
     found = []
     for tx in _bundles(journal, settings):
-        if tx.state in ("prepared", "settled", "returned"):
+        if tx.state in ("prepared", "settled", *_NOT_CARRIED):
             continue
         for item in journal.members(tx.id, current_only=True, states=_AWAITING):
             deadline = _deadline(tx, item, settings.overdue)
@@ -235,6 +236,8 @@ def overdue_payments(
 
 
 _AWAITING = ("sent", "received", "accepted")  # an answer about them is still to come
+# Bundles whose payments went on in other bundles (answer 0), or were held (withdrawn).
+_NOT_CARRIED = ("returned", "withdrawn")
 
 
 def reconcile_bundles(
@@ -264,7 +267,7 @@ def reconcile_bundles(
     for tx in bundles:
         day = dt.date.fromisoformat(str(tx.meta["disposition_date"]))
         row = ReconciliationRow(day, str(tx.meta.get("municipality")), tx.ref, tx.state)
-        if tx.state == "returned":  # every payment it carried: bundled again since
+        if tx.state in _NOT_CARRIED:  # every payment it carried: bundled again since
             tallies = [Tally("returned", tx.item_count, tx.total_ore, day)] if tx.item_count else []
         else:
             tallies = [Tally(t.state, t.count, t.total_ore, day) for t in totals[tx.id]]
@@ -318,7 +321,7 @@ def _carried(
         item = journal.member(tx.id, key)
         if item is None:
             continue
-        if tx.state == "returned":
+        if tx.state in _NOT_CARRIED:
             found[key] = Tally("returned", 1, item.amount_ore, day)
         elif item.carrier_id == tx.id:
             found[key] = Tally(item.state, 1, item.amount_ore, day)
@@ -332,7 +335,7 @@ def _carried_anywhere(
     live = {
         tx.id: dt.date.fromisoformat(str(tx.meta["disposition_date"]))
         for tx in bundles
-        if tx.state != "returned"
+        if tx.state not in _NOT_CARRIED
     }
     found = {}
     for key in dict.fromkeys(keys):

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from toekgw.adapters.nemkonto.bundling import Authority
 from toekgw.adapters.nemkonto.orders import instruction_of, payment_order
 from toekgw.adapters.nemkonto.settings import BUNDLE_KIND, FlowSettings
+from toekgw.adapters.nemkonto.stops import send_stops
 from toekgw.formats.nemkonto import Account, PaymentBundle, build_bundle
 from toekgw.gateway.errors import GatewayError
 from toekgw.gateway.faults import crash_point
@@ -73,7 +74,9 @@ def mark_sent(journal: Journal, tx: Transmission, reason: str, *, at: str | None
 
 
 def send_bundles(journal: Journal, queue: MessageQueue, settings: FlowSettings) -> list[SentBundle]:
-    """Put every ``prepared`` bundle, oldest first; one unit of work per bundle."""
+    """Put every ``prepared`` bundle, oldest first; one unit of work per bundle. Then every
+    prepared stop request (:func:`~toekgw.adapters.nemkonto.stops.send_stops`): after the
+    bundles, so NemKonto never gets a stop before the payment it names."""
     journal.define_kind(BUNDLE_KIND)
     sent = []
     for tx in journal.transmissions(
@@ -108,4 +111,5 @@ def send_bundles(journal: Journal, queue: MessageQueue, settings: FlowSettings) 
         sent.append(
             SentBundle(tx.id, tx.ref, bundle.number_of_payments, bundle.control_sum_ore, mid.hex())
         )
+    send_stops(journal, queue, settings)
     return sent

@@ -54,7 +54,7 @@ BUNDLE_STATES = ("prepared", "sent", "received", "controlled", "settled")
 BUNDLE_LIFECYCLE = Lifecycle(
     initial=("prepared",),
     transitions={
-        "prepared": ("sent",),
+        "prepared": ("sent", "withdrawn"),
         "sent": ("received", "controlled", "settled", "returned"),
         "received": ("controlled", "settled", "returned"),
         "controlled": ("settled",),
@@ -66,6 +66,8 @@ BUNDLE_LIFECYCLE = Lifecycle(
         "controlled": "NemKonto's receive control answered (Retursvar 2)",
         "settled": "every payment of the bundle has a final state",
         "returned": "NemKonto could not read it (Kvitteringssvar 0): payments back to pending",
+        "withdrawn": "never sent: a payment was taken out (blocked) and the others bundled "
+        "again in new bundles",
     },
 )
 BUNDLE_KIND = KindSpec("nemkonto-bundle", Direction.OUT, BUNDLE_LIFECYCLE, None)

@@ -17,16 +17,19 @@ allowed raises :class:`ActionRefused` (exit 1) and changes nothing.
 - ``recall``: any payment not sent, or sent and failed;
 - ``fail``: a payment at the bank registered as failed (the bank told the municipality by
   hand); it leaves ``at-bank`` only when a second person approves;
-- ``stop``: a request to stop a payment already sent, recorded and shown;
-- ``block`` / ``unblock``: hold one payment before release; ``clear``: release a payment the
-  controls held.
+- ``stop``: a request to stop a payment already sent, journaled and put on NemKonto's request
+  queue by the next send (:mod:`toekgw.adapters.nemkonto.stops`);
+- ``block`` / ``unblock``: hold one payment before release, or after release until its bundle
+  is sent (the bundle is withdrawn and the others bundled again); ``clear``: release a
+  payment the controls held.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from toekgw.adapters.g68.payments import FAILED_STATES, PaymentInstruction
@@ -34,6 +37,8 @@ from toekgw.adapters.nemkonto.answers import MANUAL_SUBJECT
 from toekgw.adapters.nemkonto.orders import instruction_of, recipient_key
 from toekgw.adapters.nemkonto.release import define_kinds as define_flow_kinds
 from toekgw.adapters.nemkonto.settings import FlowSettings
+from toekgw.adapters.nemkonto.stops import StopRefused, request_stop
+from toekgw.adapters.nemkonto.withdraw import NotWithdrawable, withdraw_payment
 from toekgw.adapters.payments.controls import CONTROL_SUBJECT, posting_data
 from toekgw.adapters.payments.records import (
     Record,
@@ -87,25 +92,43 @@ class PaymentDesk:
                 f"is {' or '.join(allowed)}"
             )
 
+    def _not_gone(self, item: Item, *also: str) -> None:
+        """Refuse an action on a payment sent to NemKonto (or in ``also``), saying what does
+        apply to it."""
+        if item.state == "released" and item.state in also:
+            raise ActionRefused(
+                f"payment {item.business_key} is released in a bundle not yet sent: block it "
+                "to take it out of the bundle (toekgw payments block), or stop it once sent"
+            )
+        if item.state in _STOPPABLE:
+            raise ActionRefused(
+                f"payment {item.business_key} is {item.state}: it has gone to NemKonto; ask "
+                "NemKonto to stop it (toekgw payments stop)"
+            )
+
     def _why(self, action: str, reason: str) -> str:
         return mask_cpr_in_text(f"{action} by {self.actor}: {reason}")
 
-    def _begin(self) -> None:
-        define_flow_kinds(self.journal, self.flow)
-        define_kinds(self.journal)
+    @contextmanager
+    def _acting(self, action: str) -> Iterator[None]:
+        """One action: one durable journal transaction, with the crash points the SIGKILL
+        tests stop it at (``payments.<action>.before_commit`` / ``.after_commit``)."""
+        with self.journal.transaction(durable=True):
+            define_flow_kinds(self.journal, self.flow)
+            define_kinds(self.journal)
+            yield
+            crash_point(f"payments.{action}.before_commit")
+        crash_point(f"payments.{action}.after_commit")
 
     # -- the actions ----------------------------------------------------------------------
 
     def resend(self, key: str, reason: str) -> str:
         """Pay a failed payment again to NemKonto; the new payment's id."""
-        with self.journal.transaction(durable=True):
-            self._begin()
+        with self._acting("resend"):
             item = self.payment(key)
             self._require(item, FAILED_STATES, "resend")
             new = self._follow_up(item, instruction_of(item))
             self._move(item, "resent", self._why("resent", f"{reason}; new payment {new}"))
-            crash_point("payments.resend.before_commit")
-        crash_point("payments.resend.after_commit")
         return new
 
     def pay_alternative(self, key: str, registration: str, account: str, reason: str) -> str:
@@ -116,8 +139,7 @@ class PaymentDesk:
         if not (account.isdigit() and 1 <= len(account) <= 10):
             raise ActionRefused(f"account number {account!r}: expected 1 to 10 digits")
         target = f"{registration}{account.zfill(10)}"
-        with self.journal.transaction(durable=True):
-            self._begin()
+        with self._acting("pay-alternative"):
             item = self.payment(key)
             self._require(item, FAILED_STATES, "pay-alternative")
             instr = instruction_of(item)
@@ -133,8 +155,7 @@ class PaymentDesk:
 
     def approve(self, key: str, reason: str) -> str:
         """Approve the request waiting on payment ``key``; what was done."""
-        with self.journal.transaction(durable=True):
-            self._begin()
+        with self._acting("approve"):
             item = self.payment(key)
             request = self._request(item)
             why = self._why("approved", reason)
@@ -149,8 +170,7 @@ class PaymentDesk:
 
     def deny(self, key: str, reason: str) -> None:
         """Deny the request waiting on payment ``key``: the payment is back where it was."""
-        with self.journal.transaction(durable=True):
-            self._begin()
+        with self._acting("deny"):
             item = self.payment(key)
             request = self._request(item)
             why = self._why("denied", reason)
@@ -160,8 +180,7 @@ class PaymentDesk:
 
     def cash(self, key: str, voucher: str, reason: str) -> None:
         """Record a failed payment as paid by cash voucher ``voucher``."""
-        with self.journal.transaction(durable=True):
-            self._begin()
+        with self._acting("cash"):
             item = self.payment(key)
             self._require(item, FAILED_STATES, "cash")
             instr = instruction_of(item)
@@ -173,8 +192,7 @@ class PaymentDesk:
 
     def own_account(self, key: str, reason: str) -> None:
         """Pay the payment to the municipality's own account (never to NemKonto)."""
-        with self.journal.transaction(durable=True):
-            self._begin()
+        with self._acting("own-account"):
             item = self.payment(key)
             self._require(item, (*_BEFORE_RELEASE, *FAILED_STATES), "own-account")
             instr = instruction_of(item)
@@ -192,41 +210,46 @@ class PaymentDesk:
             self._resolve(item, f"paid to the municipality's own account {account}")
 
     def recall(self, key: str, reason: str) -> None:
-        with self.journal.transaction(durable=True):
-            self._begin()
+        with self._acting("recall"):
             item = self.payment(key)
-            if item.state in ("released", *_STOPPABLE):
-                raise ActionRefused(
-                    f"payment {key} is {item.state}: it has gone (or is going) to NemKonto; "
-                    "ask NemKonto to stop it (toekgw payments stop)"
-                )
+            self._not_gone(item, "released")
             self._require(item, (*_BEFORE_RELEASE, *FAILED_STATES), "recall")
             self._move(item, "recalled", self._why("recalled", reason))
             self._resolve(item, "recalled")
 
-    def block(self, key: str, reason: str) -> None:
-        with self.journal.transaction(durable=True):
-            self._begin()
+    def block(self, key: str, reason: str) -> str:
+        """Hold one payment until unblocked; what was done. A released payment is taken out
+        of its bundle before the send (the caller holds the send's flow lock): the bundle is
+        withdrawn and its other payments bundled again (:mod:`~toekgw.adapters.nemkonto.
+        withdraw`)."""
+        with self._acting("block"):
             item = self.payment(key)
-            if item.state == "released":
-                raise ActionRefused(
-                    f"payment {key} is released in a bundle that is about to be sent: block "
-                    "it before release, or stop it once sent (toekgw payments stop)"
-                )
-            self._require(item, ("pending", "blocked"), "block")
-            self._move(item, "held", self._why("blocked", reason))
+            why = self._why("blocked", reason)
+            if item.state != "released":
+                self._not_gone(item)
+                self._require(item, ("pending", "blocked", "released"), "block")
+                self._move(item, "held", why)
+                return "held until unblocked"
+            try:
+                again = withdraw_payment(self.journal, self.flow, item, "held", why, self.now)
+            except NotWithdrawable as exc:
+                raise ActionRefused(f"{exc}; stop it once sent (toekgw payments stop)") from None
+        old = self.journal.get_transmission(item.carrier_id or 0).ref
+        new = ", ".join(b.bundle_id for b in again.bundles) or "none (it was the only one)"
+        return (
+            f"held until unblocked; taken out of bundle {old} (withdrawn, never sent); "
+            f"its other payments bundled again in {new}"
+        )
 
     def unblock(self, key: str, reason: str) -> None:
-        with self.journal.transaction(durable=True):
-            self._begin()
+        with self._acting("unblock"):
             item = self.payment(key)
             self._require(item, ("held",), "unblock")
             self._move(item, "pending", self._why("unblocked", reason))
 
     def clear(self, key: str, reason: str) -> None:
         """Release a payment the controls held: it goes with the next release."""
-        with self.journal.transaction(durable=True):
-            self._begin()
+        with self._acting("clear"):
             item = self.payment(key)
             self._require(item, ("suspected-duplicate", "over-limit"), "clear")
             self._move(item, "pending", self._why(f"released from {item.state}", reason))
@@ -234,8 +257,7 @@ class PaymentDesk:
 
     def fail(self, key: str, reason: str) -> None:
         """Register a payment at the bank as failed; a second person approves it."""
-        with self.journal.transaction(durable=True):
-            self._begin()
+        with self._acting("fail"):
             item = self.payment(key)
             self._require(item, ("at-bank",), "fail")
             instr = instruction_of(item)
@@ -245,16 +267,22 @@ class PaymentDesk:
             self._record("failed-after-bank", instr, data, why, awaiting=True)
 
     def stop(self, key: str, reason: str) -> Record:
-        """Record a request to stop a payment already sent. NemKonto's answer (Retursvar 5)
-        then moves the payment to ``stopped``."""
-        with self.journal.transaction(durable=True):
-            self._begin()
+        """Ask NemKonto to stop a payment already sent: the stop request is journaled here
+        and put by the next send (``toekgw nemkonto send``); NemKonto's Retursvar 5 then
+        moves the payment to ``stopped``, or says it came too late."""
+        with self._acting("stop"):
             item = self.payment(key)
             self._require(item, _STOPPABLE, "stop")
             instr = instruction_of(item)
             why = self._why("stop requested", reason)
-            data = self._posting(instr, account=None) | {"reason": reason, "sent": False}
-            return self._record("stop-request", instr, data, why)
+            try:
+                stop = request_stop(
+                    self.journal, self.flow, item, mask_cpr_in_text(reason), self.now
+                )
+            except StopRefused as exc:
+                raise ActionRefused(str(exc)) from None
+            data = self._posting(instr, account=None) | {"reason": reason, "stop": stop.ref}
+            return self._record("stop-request", instr, data, f"{why}; stop request {stop.ref}")
 
     # -- the parts ------------------------------------------------------------------------
 

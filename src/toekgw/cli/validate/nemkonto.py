@@ -1,9 +1,10 @@
 """``toekgw validate nemkonto FILE...``: every finding of NemKonto documents.
 
-A file is a payment bundle (root ``NKSBetaling``: what we put on the request queue) or an
-answer (roots ``NKSReceipt0/1``, ``NKSResponse2/5/7/8/9``: what NemKonto puts on the reply
-queue); the root decides. So an
-operator can check a document a counterpart sent, or one of ours, the way the flows read it.
+A file is a payment bundle (root ``NKSBetaling``: what we put on the request queue), a stop
+request (``NKSStop``, ours: also put on the request queue) or an answer (roots
+``NKSReceipt0/1``, ``NKSResponse2/5/7/8/9``: what NemKonto puts on the reply queue); the root
+decides. So an operator can check a document a counterpart sent, or one of ours, the way the
+flows read it.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from lxml import etree
 
 from toekgw.cli.validate._common import Checked, format_option, today_option, validate_files
 from toekgw.formats.findings import Finding
-from toekgw.formats.nemkonto import payment_findings, read_answer, read_bundle
+from toekgw.formats.nemkonto import payment_findings, read_answer, read_bundle, read_stop
 from toekgw.formats.nemkonto.answer import DOCUMENTS
 from toekgw.gateway.errors import InputError
 from toekgw.gateway.findings import summary
@@ -48,7 +49,16 @@ def _check(today: dt.date, path: Path) -> Checked:
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from exc
     findings: list[Finding]
-    if _root_name(path) in _ANSWER_ROOTS:
+    root = _root_name(path)
+    if root == "NKSStop":
+        request, findings = read_stop(data)
+        what = (
+            f"stop request {request.stop_id} for bundle {request.bundle_id}, "
+            f"{len(request.payments)} payments"
+            if request is not None
+            else "stop request (NKSStop)"
+        )
+    elif root in _ANSWER_ROOTS:
         answer, findings = read_answer(data)
         what = (
             f"answer type {answer.answer_type.value} for bundle {answer.bundle_id}"
@@ -80,10 +90,11 @@ def _check(today: dt.date, path: Path) -> Checked:
 @today_option
 @format_option
 def command(files: tuple[Path, ...], today: dt.datetime | None, fmt: str) -> None:
-    """Validate NemKonto documents: payment bundles (NKSBetaling) and answers (NKSReceipt0/1,
-    NKSResponse2/5/7/8/9), the root decides. Syntax (no DOCTYPE, no entities), the schema of
-    the root, the header's count and control sum, duplicate payment ids, each payment's
-    recipient (CPR birth date, CVR/SE mod-11), and an answer's statuses per its kind.
+    """Validate NemKonto documents: payment bundles (NKSBetaling), stop requests (NKSStop) and
+    answers (NKSReceipt0/1, NKSResponse2/5/7/8/9), the root decides. Syntax (no DOCTYPE, no
+    entities), the schema of the root, the header's count and control sum, duplicate payment
+    ids, each payment's recipient (CPR birth date, CVR/SE mod-11), and an answer's statuses
+    per its kind.
 
     Prints every finding; with --format text, one summary line per file follows.
     Exit 0 when no file has an error, 1 when any has, 2 when a file could not be read.

@@ -29,6 +29,7 @@ from toekgw.formats.nemkonto.model import (
     RecipientId,
     RecipientKind,
 )
+from toekgw.formats.nemkonto.stop import StopRequest, build_stop, is_stop, read_stop
 
 __all__ = [
     "Account",
@@ -43,10 +44,13 @@ __all__ = [
     "PaymentStatus",
     "RecipientId",
     "RecipientKind",
+    "StopRequest",
     "build_answer",
     "build_bundle",
+    "build_stop",
     "bundle_overhead",
     "format_amount",
+    "is_stop",
     "parse_amount",
     "parse_answer",
     "parse_bundle",
@@ -54,5 +58,6 @@ __all__ = [
     "payment_fragment",
     "read_answer",
     "read_bundle",
+    "read_stop",
     "validate_bundle",
 ]

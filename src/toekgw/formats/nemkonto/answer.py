@@ -99,11 +99,13 @@ _BY_ROOT = {_N + d.root: d for d in DOCUMENTS.values()}
 
 # (kind, state) -> (TxSts, the StsRsn that marks the state or None). Public-impl: 2 ACPT/RJCT,
 # 5 RJCT (stopped), 7 RJCT (no account: rejected), 8 ACPT, 9 RJCT. Ours: 7's cheque and
-# error-account outcomes as TxSts ACPT with the StsRsn CHEK / FEJLKONTO.
+# error-account outcomes as TxSts ACPT with the StsRsn CHEK / FEJLKONTO, and 5's answer to a
+# stop request that came too late (the payment goes ahead) as TxSts ACPT with StsRsn FORSENT.
 STATUS: dict[tuple[AnswerType, PaymentState], tuple[str, str | None]] = {
     (AnswerType.RECEIVE_CONTROL, PaymentState.ACCEPTED): ("ACPT", None),
     (AnswerType.RECEIVE_CONTROL, PaymentState.REJECTED): ("RJCT", None),
     (AnswerType.STOPPED, PaymentState.STOPPED): ("RJCT", None),
+    (AnswerType.STOPPED, PaymentState.STOP_REFUSED): ("ACPT", "FORSENT"),
     (AnswerType.COMPLETION_FAILED, PaymentState.REJECTED): ("RJCT", None),
     (AnswerType.COMPLETION_FAILED, PaymentState.CHEQUE): ("ACPT", "CHEK"),
     (AnswerType.COMPLETION_FAILED, PaymentState.ERROR_ACCOUNT): ("ACPT", "FEJLKONTO"),

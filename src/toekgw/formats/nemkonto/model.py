@@ -161,6 +161,8 @@ class PaymentState(enum.StrEnum):
     CHEQUE = "CHEQUE"
     ERROR_ACCOUNT = "ERROR_ACCOUNT"
     STOPPED = "STOPPED"
+    # ours: a stop request (NKSStop) came too late, the payment goes ahead (Retursvar 5)
+    STOP_REFUSED = "STOP_REFUSED"
     RECEIVED_BY_BANK = "RECEIVED_BY_BANK"
     BANK_ERROR = "BANK_ERROR"
 

@@ -360,6 +360,30 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         ALTER TABLE class_members ADD COLUMN removed_in INTEGER;
         """,
     ),
+    (
+        12,
+        "the duplicate-payment control's key for payments journaled before it existed",
+        """
+        -- The payment controls find earlier payments with the same paying unit, beneficiary,
+        -- amount and disposition date by the item's lookup key, which the receivers journal
+        -- since the control exists: 'paying unit|ident code|beneficiary|amount in øre|date'
+        -- (unit and date empty when absent). Payments journaled before have it in their
+        -- payload; recalls and follow-up payments get none (they are no duplicates).
+        UPDATE items SET lookup =
+                coalesce(json_extract(data, '$.paying_unit'), '') || '|'
+                || json_extract(data, '$.ident_code') || '|'
+                || json_extract(data, '$.beneficiary') || '|'
+                || json_extract(data, '$.amount_ore') || '|'
+                || coalesce(json_extract(data, '$.disposition_date'), '')
+            WHERE lookup IS NULL AND json_valid(data)
+              AND json_type(data, '$.payment_ident') = 'text'
+              AND json_type(data, '$.ident_code') = 'text'
+              AND json_type(data, '$.beneficiary') = 'text'
+              AND json_type(data, '$.amount_ore') = 'integer'
+              AND json_type(data, '$.recall') = 'false'
+              AND coalesce(json_type(data, '$.follows'), 'null') = 'null';
+        """,
+    ),
 )
 
 LATEST = MIGRATIONS[-1][0]
@@ -394,6 +418,23 @@ POSTGRES: dict[int, dict[str, str]] = {
             UPDATE items SET municipality = data::jsonb ->> 'municipality',
                              disposition_date = data::jsonb ->> 'disposition_date'
                 WHERE data IS NOT NULL AND jsonb_typeof(data::jsonb -> 'municipality') = 'string'
+            """,
+    },
+    12: {
+        "UPDATE items SET lookup": """
+            UPDATE items SET lookup =
+                    coalesce(data::jsonb ->> 'paying_unit', '') || '|'
+                    || (data::jsonb ->> 'ident_code') || '|'
+                    || (data::jsonb ->> 'beneficiary') || '|'
+                    || (data::jsonb ->> 'amount_ore') || '|'
+                    || coalesce(data::jsonb ->> 'disposition_date', '')
+                WHERE lookup IS NULL AND data IS NOT NULL
+                  AND jsonb_typeof(data::jsonb -> 'payment_ident') = 'string'
+                  AND jsonb_typeof(data::jsonb -> 'ident_code') = 'string'
+                  AND jsonb_typeof(data::jsonb -> 'beneficiary') = 'string'
+                  AND jsonb_typeof(data::jsonb -> 'amount_ore') = 'number'
+                  AND data::jsonb -> 'recall' = 'false'::jsonb
+                  AND coalesce(jsonb_typeof(data::jsonb -> 'follows'), 'null') = 'null'
             """,
     },
 }

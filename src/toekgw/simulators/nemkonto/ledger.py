@@ -8,14 +8,16 @@ payment id as its primary key - the proof that no payment is paid twice.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from toekgw.formats.nemkonto import PaymentBundle, PaymentOrder, PaymentState
+from toekgw.formats.nemkonto import PaymentBundle, PaymentOrder, PaymentState, StopRequest
 from toekgw.gateway.sqlite import connect, write
 
-__all__ = ["Decision", "Ledger", "PaymentOutcome", "RecordedBundle"]
+__all__ = ["Decision", "Ledger", "PaymentOutcome", "RecordedBundle", "StopOutcome"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS bundle (
@@ -47,6 +49,19 @@ CREATE TABLE IF NOT EXISTS paid (
     bank_answered INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS paid_bank ON paid (bank_answered, bank_due);
+CREATE TABLE IF NOT EXISTS disposition (
+    bundle_id        TEXT PRIMARY KEY,
+    disposition_date TEXT NOT NULL
+);
+-- One row per payment of a stop request, idempotent by its stop id.
+CREATE TABLE IF NOT EXISTS stop (
+    stop_id    TEXT NOT NULL,
+    seq        INTEGER NOT NULL,
+    payment_id TEXT NOT NULL,
+    stopped    INTEGER NOT NULL,
+    text       TEXT NOT NULL,
+    PRIMARY KEY (stop_id, seq)
+);
 """
 
 # Outcomes after which money has left: to the recipient's bank, as a cheque, or to the
@@ -85,6 +100,15 @@ class RecordedBundle:
     duplicate: bool
 
 
+@dataclass(frozen=True, slots=True)
+class StopOutcome:
+    """What NemKonto did with one payment of a stop request, and why."""
+
+    payment_id: str
+    stopped: bool
+    text: str
+
+
 class Ledger:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self._db = connect(path, _SCHEMA)
@@ -111,6 +135,10 @@ class Ledger:
                 "INSERT INTO bundle (bundle_id, received_at, payments, control_sum)"
                 " VALUES (?, ?, ?, ?)",
                 (bundle.bundle_id, now, bundle.number_of_payments, bundle.control_sum_ore),
+            )
+            db.execute(
+                "INSERT INTO disposition VALUES (?, ?)",
+                (bundle.bundle_id, bundle.disposition_date.isoformat()),
             )
             outcomes = []
             for seq, p in enumerate(bundle.payments):
@@ -193,11 +221,61 @@ class Ledger:
                 [(p,) for p in payment_ids],
             )
 
+    def stop(self, request: StopRequest, today: dt.date) -> tuple[StopOutcome, ...]:
+        """Stop the payments of ``request`` that are not paid out yet: accepted, not at the
+        bank, for the amount named, and ``today`` before their disposition date. Once per
+        stop id: a request seen before gets its first outcomes."""
+        with write(self._db) as db:
+            rows = db.execute(
+                "SELECT payment_id, stopped, text FROM stop WHERE stop_id = ? ORDER BY seq",
+                (request.stop_id,),
+            ).fetchall()
+            if rows:
+                return tuple(StopOutcome(r[0], bool(r[1]), r[2]) for r in rows)
+            outcomes = []
+            for seq, (payment_id, amount) in enumerate(request.payments):
+                outcome = self._stop_one(db, request.bundle_id, payment_id, amount, today)
+                db.execute(
+                    "INSERT INTO stop VALUES (?, ?, ?, ?, ?)",
+                    (request.stop_id, seq, payment_id, outcome.stopped, outcome.text),
+                )
+                outcomes.append(outcome)
+            return tuple(outcomes)
+
+    @staticmethod
+    def _stop_one(
+        db: sqlite3.Connection, bundle_id: str, payment_id: str, amount: int, today: dt.date
+    ) -> StopOutcome:
+        row = db.execute(
+            "SELECT p.amount_ore, p.status, p.bank_answered, d.disposition_date FROM paid p"
+            " LEFT JOIN disposition d ON d.bundle_id = p.bundle_id"
+            " WHERE p.payment_id = ? AND p.bundle_id = ?",
+            (payment_id, bundle_id),
+        ).fetchone()
+        if row is None:
+            return StopOutcome(payment_id, False, "no such payment paid in the bundle")
+        paid_amount, status, at_bank, day = row
+        if paid_amount != amount:
+            return StopOutcome(payment_id, False, f"the amount is not the payment's ({amount})")
+        if status != PaymentState.ACCEPTED.value or at_bank:
+            return StopOutcome(payment_id, False, f"too late: already {status.lower()}")
+        if day is None or today >= dt.date.fromisoformat(day):
+            return StopOutcome(payment_id, False, f"too late: the disposition date is {day}")
+        db.execute(
+            "UPDATE paid SET status = ?, bank_due = NULL WHERE payment_id = ?",
+            (PaymentState.STOPPED.value, payment_id),
+        )
+        return StopOutcome(payment_id, True, "BETALING STANDSET")
+
     # -- for tests and operators ---------------------------------------------------------
 
     def paid(self) -> dict[str, tuple[int, str]]:
-        """payment id -> (amount in øre, status) of every payment that was paid out."""
-        rows = self._db.execute("SELECT payment_id, amount_ore, status FROM paid").fetchall()
+        """payment id -> (amount in øre, status) of every payment that was paid out (not
+        stopped)."""
+        rows = self._db.execute(
+            "SELECT payment_id, amount_ore, status FROM paid WHERE status != ?",
+            (PaymentState.STOPPED.value,),
+        ).fetchall()
         return {r[0]: (r[1], r[2]) for r in rows}
 
     def deliveries(self) -> dict[str, int]:

@@ -10,6 +10,10 @@ For each message on the request queue, under one MQ unit of work:
    recipient has no NemKonto account, Retursvar 7 - all correlated to the request's MsgId;
 4. commit the get and the puts together.
 
+A stop request (``NKSStop``) on the same queue stops each payment it names that is accepted,
+not yet at the bank and before its disposition date (by the simulator's clock), and is answered
+with Retursvar 5: stopped, or too late (``StsRsn`` FORSENT). Once per stop id, like bundles.
+
 A SIGKILL before 2 leaves the bundle on the queue (the get is backed out); between 2 and 4 the
 bundle comes back and is answered from the ledger; after 4 it is done. Retursvar 8 follows
 for each payment at the bank once ``bank_delay`` has passed, always after the step's request
@@ -44,8 +48,10 @@ from toekgw.formats.nemkonto import (
     PaymentStatus,
     RecipientKind,
     build_answer,
+    is_stop,
     payment_findings,
     read_bundle,
+    read_stop,
 )
 from toekgw.gateway.transport.mq import Message, MessageQueue, message_id
 from toekgw.simulators._queue_loop import QueueSimulator, utc_now
@@ -111,6 +117,8 @@ class SimulatorStats:
     completion_failed: int = 0
     answers: int = 0
     bank_answers: int = 0
+    stops: int = 0
+    stops_too_late: int = 0
 
 
 class NemKontoSimulator(QueueSimulator):
@@ -173,6 +181,9 @@ class NemKontoSimulator(QueueSimulator):
     # -- one request ---------------------------------------------------------------------
 
     def _handle(self, message: Message) -> None:
+        if is_stop(message.body):
+            self._handle_stop(message)
+            return
         bundle, findings = read_bundle(message.body)
         if bundle is not None and bundle.number_of_payments > self.script.max_payments:
             bundle, findings = None, [_cap_finding(self.script.max_payments)]
@@ -191,6 +202,34 @@ class NemKontoSimulator(QueueSimulator):
             self.sleep(self.script.delay)
         self._count(recorded)
         self._put_answers(self._answers(bundle, recorded), message.msg_id)
+
+    def _handle_stop(self, message: Message) -> None:
+        """A stop request: stop what is not paid out yet, answer Retursvar 5 (once per id)."""
+        request, findings = read_stop(message.body)
+        if request is None:
+            self._answer_unreadable(message, findings)
+            return
+        outcomes = self.ledger.stop(request, self.clock().date())
+        self.stats.stops += sum(o.stopped for o in outcomes)
+        self.stats.stops_too_late += sum(not o.stopped for o in outcomes)
+        stopped = any(o.stopped for o in outcomes)
+        answer = BundleAnswer(
+            AnswerType.STOPPED,
+            request.bundle_id,
+            self.clock(),
+            ref_to_message_id=request.stop_id,
+            bundle_rejected=stopped,
+            error_text="BETALING(ER) STANDSET" if stopped else None,
+            payments=tuple(
+                PaymentStatus(
+                    o.payment_id,
+                    PaymentState.STOPPED if o.stopped else PaymentState.STOP_REFUSED,
+                    error_text=None if o.stopped else o.text,
+                )
+                for o in outcomes
+            ),
+        )
+        self._put_answers([(answer, message_id(f"{request.stop_id}:5"))], message.msg_id)
 
     def _answer_unreadable(self, message: Message, findings: Sequence[Finding]) -> None:
         self.stats.unreadable += 1
