@@ -1,5 +1,5 @@
-"""The control-key migration: payments journaled before the duplicate-payment control get its key, so the
-control finds a duplicate of a payment from before the upgrade."""
+"""The control-key migration: payments journaled before the duplicate-payment control get its
+key, so the control finds a duplicate of a payment from before the upgrade."""
 
 from __future__ import annotations
 
