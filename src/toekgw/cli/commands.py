@@ -6,7 +6,7 @@ import click
 
 
 def register(root: click.Group) -> None:
-    from toekgw.cli import demo, generate, receive, simulate, validate
+    from toekgw.cli import access, demo, generate, receive, simulate, validate
     from toekgw.cli.backup import backup, restore
     from toekgw.cli.doctor import doctor
     from toekgw.cli.eindkomst import eindkomst
@@ -45,3 +45,4 @@ def register(root: click.Group) -> None:
     root.add_command(serve)
     root.add_command(run)
     root.add_command(reconcile)
+    access.guard(root)  # last: every command above checks its role first

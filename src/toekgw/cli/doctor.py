@@ -15,6 +15,7 @@ from toekgw.cli.options import config_option
 from toekgw.formats.findings import first_and_more
 from toekgw.gateway.errors import GatewayError
 from toekgw.gateway.journal import open_journal
+from toekgw.gateway.roles import ROLES_SECTION
 from toekgw.gateway.transport.sftp import (
     fingerprint,
     known_hosts_line,
@@ -36,6 +37,12 @@ def doctor(config_path: Path | None) -> None:
         click.echo(f"{'ok  ' if ok else 'FAIL'} {text}")
 
     report(True, f"configuration {settings.path}")
+    roles = settings.section(ROLES_SECTION)
+    if roles is None:
+        click.echo("warn no [roles] table: every user may run every command (docs/operations.md)")
+    else:
+        named = sorted({name for names in roles.members.values() for name in names})
+        report(True, f"roles for {len(named)} people ({', '.join(named)})")
     try:
         journal = open_journal(settings.journal)
         try:
