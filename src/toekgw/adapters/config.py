@@ -4,7 +4,7 @@
 sections are registered; importing this module registers the built-in ones (in the order their
 tables are read): ``[serviceplatform]``, ``[receive.*]``, ``[eindkomst]``, ``[nemkonto]``,
 ``[kombit]``, ``[beskedfordeler]``, ``[debitor]``, ``[payments]``, ``[oir]``, ``[tok]``, the
-service's ``[run]`` and ``[roles]``.
+service's ``[run]``, ``[roles]`` and ``[retention]``.
 An embedding application with an adapter of its own registers its section
 (:func:`toekgw.gateway.config.register_section`) before it loads the file.
 """
@@ -24,6 +24,7 @@ from toekgw.adapters.serviceplatform.settings import RECEIVE, SERVICEPLATFORM_SE
 from toekgw.adapters.tok.settings import TOK_SECTION
 from toekgw.gateway.config import ConfigError, Settings
 from toekgw.gateway.config import load_settings as _load
+from toekgw.gateway.retention_config import RETENTION_SECTION
 from toekgw.gateway.roles import ROLES_SECTION
 from toekgw.gateway.service_config import RUN_SECTION
 
@@ -42,6 +43,7 @@ BUILTIN_SECTIONS = (
     TOK_SECTION,
     RUN_SECTION,
     ROLES_SECTION,
+    RETENTION_SECTION,
 )
 
 

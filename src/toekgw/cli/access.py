@@ -33,6 +33,7 @@ _ADMIN = frozenset({Role.ADMINISTRATOR})
 _AUDIT = frozenset({Role.AUDITOR})
 
 COMMAND_ROLES: dict[str, frozenset[Role]] = {
+    "audit reads": _AUDIT,
     "backup": _ADMIN,
     "demo": ANYONE,
     "doctor": _ADMIN | _OP,
@@ -82,6 +83,7 @@ COMMAND_ROLES: dict[str, frozenset[Role]] = {
     "reconcile action list": _READ,
     "reconcile action update": _OP,
     "restore": _ADMIN,
+    "retention": _ADMIN,
     "run": _OP,
     "send": _OP,
     "serve debitor": _OP,

@@ -7,6 +7,7 @@ import click
 
 def register(root: click.Group) -> None:
     from toekgw.cli import access, demo, generate, receive, simulate, validate
+    from toekgw.cli.audit import audit
     from toekgw.cli.backup import backup, restore
     from toekgw.cli.doctor import doctor
     from toekgw.cli.eindkomst import eindkomst
@@ -15,6 +16,7 @@ def register(root: click.Group) -> None:
     from toekgw.cli.oir import oir
     from toekgw.cli.payments import payments
     from toekgw.cli.reconcile import reconcile
+    from toekgw.cli.retention import retention
     from toekgw.cli.run import run
     from toekgw.cli.send import send
     from toekgw.cli.serve import serve
@@ -45,4 +47,6 @@ def register(root: click.Group) -> None:
     root.add_command(serve)
     root.add_command(run)
     root.add_command(reconcile)
+    root.add_command(audit)
+    root.add_command(retention)
     access.guard(root)  # last: every command above checks its role first

@@ -43,29 +43,8 @@ def doctor(config_path: Path | None) -> None:
     else:
         named = sorted({name for names in roles.members.values() for name in names})
         report(True, f"roles for {len(named)} people ({', '.join(named)})")
-    try:
-        journal = open_journal(settings.journal)
-        try:
-            started = time.monotonic()
-            problems_found = journal.integrity_problems()
-            took = time.monotonic() - started
-            version = journal.schema_version()
-        finally:
-            journal.close()
-        if problems_found:
-            report(
-                False,
-                f"journal {settings.journal} fails its integrity check in {took:.1f} s: "
-                f"{first_and_more(problems_found)}; release, send and receive refuse to run on it",
-            )
-        else:
-            report(
-                True,
-                f"journal {settings.journal} (schema version {version}; integrity check "
-                f"passed in {took:.1f} s)",
-            )
-    except GatewayError as exc:
-        report(False, f"journal: {exc}")
+    for ok, text in _journal_checks(settings.journal):
+        report(ok, text)
     try:
         settings.staging.mkdir(parents=True, exist_ok=True)
         report(os.access(settings.staging, os.W_OK), f"staging directory {settings.staging}")
@@ -106,3 +85,45 @@ def doctor(config_path: Path | None) -> None:
         except GatewayError as exc:
             report(False, str(exc))
     raise SystemExit(0 if problems == 0 else 2)
+
+
+def _journal_checks(path: Path) -> list[tuple[bool, str]]:
+    """The journal's integrity check, then its hash chain (``ok``, line) each."""
+    try:
+        journal = open_journal(path)
+        try:
+            started = time.monotonic()
+            problems = journal.integrity_problems()
+            took = time.monotonic() - started
+            version = journal.schema_version()
+            started = time.monotonic()
+            chain = None if problems else journal.verify_chain()
+            chain_took = time.monotonic() - started
+        finally:
+            journal.close()
+    except GatewayError as exc:
+        return [(False, f"journal: {exc}")]
+    if problems:
+        return [
+            (
+                False,
+                f"journal {path} fails its integrity check in {took:.1f} s: "
+                f"{first_and_more(problems)}; release, send and receive refuse to run on it",
+            )
+        ]
+    assert chain is not None
+    verdict = (
+        f"BROKEN: {first_and_more(chain.problems)}"
+        if chain.problems
+        else f"verified in {chain_took:.1f} s, head {chain.head[:16]}"
+    )
+    return [
+        (
+            True,
+            f"journal {path} (schema version {version}; integrity check passed in {took:.1f} s)",
+        ),
+        (
+            not chain.problems,
+            f"hash chain: {chain.links} links over {chain.rows} events, items and reads {verdict}",
+        ),
+    ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from toekgw.gateway.journal._sqlite_actions import ACTION_STATUSES, ActionEntry
+from toekgw.gateway.journal._sqlite_reads import ReadEntry
 from toekgw.gateway.journal.base import Journal, JournalReader
 from toekgw.gateway.journal.model import (
     AddedItems,
@@ -60,6 +61,7 @@ __all__ = [
     "MemberTotal",
     "NewItem",
     "NewTransmission",
+    "ReadEntry",
     "SqliteJournal",
     "StateError",
     "StateTotal",

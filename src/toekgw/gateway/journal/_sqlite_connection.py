@@ -20,6 +20,7 @@ from typing import Self, TypeVar
 
 from toekgw.formats.findings import first_and_more
 from toekgw.gateway.errors import os_problem
+from toekgw.gateway.journal._sqlite_chain import ChainReport, has_chain, seal, verify_chain
 from toekgw.gateway.journal.migrations import LATEST, MIGRATIONS
 from toekgw.gateway.journal.model import JournalError, KindSpec
 
@@ -71,6 +72,7 @@ class JournalConnection:
 
     def _setup(self, busy_timeout: float) -> None:
         self._depth = 0
+        self._chained = False  # set by _migrate: the journal has its hash chain
         self._kinds: dict[str, KindSpec] = {}  # read once per connection (Transmissions.kind)
         db = self._db
         _refuse_foreign_database(db, self.path)
@@ -107,6 +109,9 @@ class JournalConnection:
                     "INSERT INTO schema_migrations(version, name, applied_at) VALUES (?, ?, ?)",
                     (version, name, now()),
                 )
+            self._chained = has_chain(db)
+            if self._chained and current < LATEST:
+                seal(db)  # a journal from before the chain: its first link, over its history
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
@@ -118,6 +123,12 @@ class JournalConnection:
             return quick_check(self._db)
         except sqlite3.DatabaseError as exc:
             return [str(exc)]
+
+    def verify_chain(self) -> ChainReport:
+        """Recompute the hash chain over every event, item and read (``toekgw doctor``)."""
+        if not self._chained:
+            return ChainReport(problems=["the journal has no hash chain"])
+        return verify_chain(self._db)
 
     def require_sound(self) -> None:
         """Refuse to go on with a journal that fails its integrity check: money is never moved
@@ -145,6 +156,8 @@ class JournalConnection:
                 self._depth = 1
                 try:
                     yield
+                    if self._chained:
+                        seal(db)
                     db.execute("COMMIT")
                 except BaseException as exc:
                     if db.in_transaction:
