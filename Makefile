@@ -49,6 +49,7 @@ bench: venv
 	$(PY) bench/oir_vouchers.py
 	$(PY) bench/oir_callback.py
 	$(PY) bench/tok_intake.py
+	$(PY) bench/journal_chain.py
 	$(PY) -m pytest -q -p no:cacheprovider bench/bench_journal.py --benchmark-only \
 		--benchmark-json bench/results/journal.json
 
