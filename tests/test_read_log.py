@@ -13,21 +13,14 @@ import pytest
 from click.testing import CliRunner, Result
 
 from tests.nemkonto_data import cpr
-from tests.nemkonto_flow_data import instruction, journal_delivery
-from tests.test_nemkonto_flow_cli import CONFIG
-from tests.test_payments_cli import POLICY, K
+from tests.nemkonto_flow_data import instruction
+from tests.test_payments_cli import K, payments_config
 from toekgw.cli.main import cli
-from toekgw.gateway.journal import open_journal
 
 
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
-    path = tmp_path / "toekgw.toml"
-    path.write_text(CONFIG + POLICY, encoding="utf-8")
-    journal = open_journal(tmp_path / "var" / "journal.sqlite")
-    journal_delivery(journal, [instruction(n) for n in range(1, 4)])
-    journal.close()
-    return path
+    return payments_config(tmp_path, [instruction(n) for n in range(1, 4)])[0]
 
 
 def _run(config: Path, who: str, *args: str) -> Result:

@@ -12,9 +12,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from tests.nemkonto_data import cpr
-from tests.nemkonto_flow_data import instruction, journal_delivery
-from tests.test_nemkonto_flow_cli import CONFIG
-from tests.test_payments_cli import POLICY, K, _cycle
+from tests.nemkonto_flow_data import instruction
+from tests.test_payments_cli import K, _cycle, payments_config
 from toekgw.adapters.config import load_settings
 from toekgw.cli.main import cli
 from toekgw.gateway.journal import open_journal
@@ -36,11 +35,9 @@ REJECTED = 2  # failed and not handled: its recipient is still needed, kept in c
 
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
-    path = tmp_path / "toekgw.toml"
-    path.write_text(CONFIG + POLICY + RETENTION, encoding="utf-8")
+    path, tx = payments_config(tmp_path, [instruction(n) for n in PAYMENTS], RETENTION)
     (tmp_path / "pseudonym.key").write_bytes(b"k" * 48)
     journal = open_journal(tmp_path / "var" / "journal.sqlite")
-    tx = journal_delivery(journal, [instruction(n) for n in PAYMENTS])
     copy = tmp_path / "var" / "staging" / "ksd" / "received" / "G68_0001.txt"
     copy.parent.mkdir(parents=True)
     copy.write_text("".join(f"{cpr(n)}\n" for n in PAYMENTS))

@@ -12,13 +12,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from tests.nemkonto_flow_data import instruction, journal_delivery
-from tests.test_nemkonto_flow_cli import CONFIG
-from tests.test_payments_cli import POLICY, K, _cycle
+from tests.nemkonto_flow_data import instruction
+from tests.test_payments_cli import K, _cycle, payments_config
 from toekgw.cli.access import COMMAND_ROLES, commands_of
 from toekgw.cli.main import cli
 from toekgw.gateway.config import ConfigError, load_settings
-from toekgw.gateway.journal import open_journal
 from toekgw.gateway.roles import ROLES_SECTION
 
 ME = getpass.getuser()
@@ -34,12 +32,7 @@ delegators = ["{ME}"]
 
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
-    path = tmp_path / "toekgw.toml"
-    path.write_text(CONFIG + POLICY, encoding="utf-8")
-    journal = open_journal(tmp_path / "var" / "journal.sqlite")
-    journal_delivery(journal, [instruction(n) for n in range(1, 8)])
-    journal.close()
-    return path
+    return payments_config(tmp_path, [instruction(n) for n in range(1, 8)])[0]
 
 
 def _run(config: Path, *args: str, who: str | None = None) -> Result:

@@ -29,6 +29,8 @@ class Retained(Transmissions):
     ) -> list[ExpiredItem]:
         """Items of ``kind`` in one of ``states``, last changed before ``before``, still in
         clear, with an id above ``after``: one page, in id order."""
+        if not states:
+            return []
         marks = ", ".join("?" * len(states))
         rows = self._db.execute(
             "SELECT i.id, i.transmission_id, i.data, i.lookup, i.fingerprint FROM items i "
@@ -61,6 +63,8 @@ class Retained(Transmissions):
     ) -> list[tuple[int, str]]:
         """``(transmission id, local path)`` of the transmissions of ``kind`` in one of
         ``states``, last changed before ``before``, that still have a staging copy."""
+        if not states:
+            return []
         marks = ", ".join("?" * len(states))
         rows = self._db.execute(
             f"SELECT id, local_path FROM transmissions WHERE kind = ? AND state IN ({marks}) "
