@@ -1,5 +1,6 @@
-"""``toekgw doctor``: check the configuration, the journal, staging and the SFTP server, and
-print the server's host-key fingerprint for the operator to pin."""
+"""``toekgw doctor``: check the configuration and its roles, the journal (its integrity and
+its hash chain), staging and the SFTP server, and print the server's host-key fingerprint for
+the operator to pin."""
 
 from __future__ import annotations
 
@@ -27,7 +28,8 @@ from toekgw.gateway.transport.sftp import (
 @click.command()
 @config_option
 def doctor(config_path: Path | None) -> None:
-    """Check everything `receive` and `send` need, one line per check. Exit 0 if all pass."""
+    """Check the configuration and its roles, the journal (integrity and hash chain), staging
+    and the SFTP server, one line per check. Exit 0 if all pass."""
     settings = load_settings(config_path)
     problems = 0
 
