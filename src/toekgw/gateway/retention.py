@@ -17,7 +17,10 @@ A kind with a period but no registered description of its personal data keeps it
 thousand at a time (memory stays flat), overwrites what it replaces (``secure_delete``) and
 empties the write-ahead log afterwards, so the CPR numbers are gone from the files, not only
 from the tables. It never touches what the hash chain hashes, so the chain verifies after it
-(see :mod:`toekgw.gateway.journal._sqlite_chain`). Running it twice changes nothing more.
+(see :mod:`toekgw.gateway.journal._sqlite_chain`). Running it twice changes nothing more;
+killed at any step (crash points ``retention.after_delete``, ``retention.after_page``), the
+next run finishes the work: a page of items is one transaction, and a staging copy is deleted
+before the journal says so (a copy already gone is forgotten by the next run).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from toekgw.gateway.config import Settings
+from toekgw.gateway.faults import crash_point
 from toekgw.gateway.flowlock import flow_lock, lock_path
 from toekgw.gateway.journal import JournalError, Lifecycle, SqliteJournal, open_journal
 from toekgw.gateway.journal._sqlite_retention import ExpiredItem
@@ -128,6 +132,7 @@ def _pseudonymise(
             for tx, n in counts.items()
         }
         journal.pseudonymise_items(changed, notes)
+        crash_point("retention.after_page")
         done += len(page)
     return done
 
@@ -166,6 +171,7 @@ def _delete_staging(journal: SqliteJournal, kind: str, before: str, lifecycle: L
             raise JournalError(
                 f"retention: cannot delete the staging copy {path}: {exc.strerror or exc}"
             ) from exc
+        crash_point("retention.after_delete")
         journal.forget_staging_copy(
             transmission_id, f"retention: staging copy {path.name} deleted (past its period)"
         )
