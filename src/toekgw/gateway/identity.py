@@ -8,6 +8,7 @@ someone else, and which roles the identity has, is :mod:`toekgw.gateway.roles`.
 
 from __future__ import annotations
 
+import functools
 import getpass
 import os
 
@@ -22,6 +23,8 @@ def acting_identity(override: str | None = None) -> str:
     return name.strip()
 
 
+@functools.cache
 def os_user() -> str:
-    """The operating-system user this process runs as."""
+    """The operating-system user this process runs as (it does not change while the process
+    lives; asked once)."""
     return getpass.getuser()
