@@ -53,6 +53,7 @@ bench: venv
 	$(PY) bench/tok_intake.py
 	$(PY) bench/pg_journal.py --count $(PG_JOURNAL_COUNT)
 	$(PY) bench/duplicates.py
+	$(PY) bench/journal_chain.py
 	$(PY) -m pytest -q -p no:cacheprovider bench/bench_journal.py --benchmark-only \
 		--benchmark-json bench/results/journal.json
 

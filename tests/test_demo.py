@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import re
+import sqlite3
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -42,7 +44,9 @@ def test_month_end_demo_reconciles_and_pays_each_payment_once(tmp_path: Path) ->
     assert CPR_IN_CLEAR.search(result.output) is None
     # It ends with the month-end report: HTML, XLSX and one CSV per section, no CPR in clear.
     html, xlsx, *csvs = (Path(p) for p in run["month_report"])
-    assert html.name == "toekgw-2026-11.html" and xlsx.exists() and len(csvs) == 9
+    assert html.name == "toekgw-2026-11.html" and xlsx.exists() and len(csvs) == 10
+    assert any(p.name.endswith("-oir.csv") for p in csvs)
+    _check_oir_section(workdir, tmp_path / "reports")
     page = html.read_text(encoding="utf-8")
     november = sum(
         d["sent"]["count"]
@@ -67,6 +71,32 @@ def test_month_end_demo_reconciles_and_pays_each_payment_once(tmp_path: Path) ->
     assert "received" in again.output and "category" in again.output
     assert f"report: {html}" in again.output
     assert CPR_IN_CLEAR.search(again.output) is None
+
+
+def _check_oir_section(workdir: Path, out: Path) -> None:
+    """ØiR: booked = accepted + awaiting + rejected + held, and the total booked is the
+    journal's own sum of the month's debit postings (read with SQL). The vouchers carry the
+    day they were booked (today), so the report is of the month they are in."""
+    db = sqlite3.connect(workdir / "var" / "journal.sqlite")
+    (day,) = db.execute("SELECT min(day) FROM vouchers").fetchone()
+    (debits,) = db.execute(
+        "SELECT sum(p.amount_ore) FROM vouchers v JOIN voucher_postings p ON p.voucher_row = v.id "
+        "WHERE substr(v.day, 1, 7) = ? AND v.state != 'superseded' AND p.side = 'D'",
+        (day[:7],),
+    ).fetchone()
+    db.close()
+    config = workdir / "toekgw.toml"
+    args = ["reconcile", "--month", day[:7], "--out", str(out), "--config", str(config)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code in (0, 1), result.output
+    with (out / f"toekgw-{day[:7]}-oir.csv").open(encoding="utf-8") as fh:
+        rows = {row["municipality"]: row for row in csv.DictReader(fh)}
+    total = {k: int(v) for k, v in rows.pop("total").items() if k != "municipality"}
+    for measure in ("count", "øre"):
+        parts = ("accepted", "awaiting", "rejected", "held")
+        assert total[f"booked {measure}"] == sum(total[f"{p} {measure}"] for p in parts)
+    assert total["accepted count"] > 0 and rows
+    assert total["booked øre"] == debits
 
 
 def test_demo_never_wipes_a_directory_it_did_not_make(tmp_path: Path) -> None:

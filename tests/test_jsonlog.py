@@ -59,7 +59,7 @@ def test_json_lines_mask_the_cpr_and_keep_the_correlation_id() -> None:
 def test_text_stays_the_default() -> None:
     stderr = _emit()
     assert CPR not in stderr
-    assert "WARNING toekgw.test: payment to 010170-**** refused" in stderr
+    assert "WARNING toekgw.test: [tx-17] payment to 010170-**** refused" in stderr
     assert not stderr.lstrip().startswith("{")
 
 

@@ -11,16 +11,17 @@ import click
 
 from toekgw.cli.main import cli
 
-DOC = Path(__file__).resolve().parent.parent / "docs" / "operators.md"
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+DOC = DOCS / "operators.md"
 
 
-def _command_lines() -> list[str]:
-    text = DOC.read_text(encoding="utf-8")
+def _command_lines(doc: Path = DOC) -> list[str]:
+    text = doc.read_text(encoding="utf-8")
     blocks = re.findall(r"```sh\n(.*?)```", text, re.S)
     return [
         line.split("#", 1)[0].strip()
         for block in blocks
-        for line in block.splitlines()
+        for line in block.replace("\\\n", " ").splitlines()
         if line.startswith("toekgw ")
     ]
 
@@ -28,11 +29,26 @@ def _command_lines() -> list[str]:
 def test_every_command_and_option_in_the_operators_guide_exists() -> None:
     lines = _command_lines()
     assert len(lines) >= 10
+    seen = _check(lines)
+    assert {"validate g68", "generate g68", "receive g68", "send", "status", "errors"} <= seen
+    assert {"doctor", "simulate serviceplatform"} <= seen
+
+
+def test_every_command_in_the_operations_and_reconciliation_guides_exists() -> None:
+    seen = _check(_command_lines(DOCS / "operations.md"))
+    seen |= _check(_command_lines(DOCS / "reconciliation.md"))
+    assert {"run", "backup", "restore", "audit reads", "reconcile", "reconcile action add"} <= seen
+
+
+def _check(lines: list[str]) -> set[str]:
+    """Each line's command exists and takes each ``--option`` it passes; the commands seen."""
     seen = set()
     for line in lines:
         words = shlex.split(line)[1:]
         command: click.Command = cli
         path = []
+        while words[:1] == ["--log-format"] or words[:1] == ["--debug"]:  # the root's own
+            del words[: 2 if words[0] == "--log-format" else 1]
         while isinstance(command, click.Group) and words and not words[0].startswith("-"):
             sub = command.commands.get(words[0])
             assert sub is not None, f"{line}: no command {' '.join([*path, words[0]])!r}"
@@ -42,5 +58,4 @@ def test_every_command_and_option_in_the_operators_guide_exists() -> None:
             if word.startswith("--"):
                 assert word in options, f"{line}: {' '.join(path)} has no option {word}"
         seen.add(" ".join(path))
-    assert {"validate g68", "generate g68", "receive g68", "send", "status", "errors"} <= seen
-    assert {"doctor", "simulate serviceplatform"} <= seen
+    return seen

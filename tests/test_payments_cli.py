@@ -4,6 +4,7 @@ line, exit 1, nothing changed; CPR numbers masked."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from click.testing import CliRunner, Result
 from tests.nemkonto_data import cpr
 from tests.nemkonto_flow_data import instruction, journal_delivery
 from tests.test_nemkonto_flow_cli import CONFIG
+from toekgw.adapters.g68 import PaymentInstruction
 from toekgw.cli.main import cli
 from toekgw.gateway.journal import Item, SqliteJournal, open_journal
 from toekgw.gateway.transport.mq import SqliteQueue
@@ -36,14 +38,23 @@ def _run(config: Path, *args: str, who: str = "anna") -> Result:
     return CliRunner(env={"TOEKGW_USER": who}).invoke(cli, [*args, "--config", str(config)])
 
 
+def payments_config(
+    tmp_path: Path, payments: Iterable[PaymentInstruction], extra: str = ""
+) -> tuple[Path, int]:
+    """``toekgw.toml`` with NemKonto, the payment policy and ``extra``, and a journal holding
+    one G68 delivery of ``payments``: the file and the delivery's transmission id."""
+    path = tmp_path / "toekgw.toml"
+    path.write_text(CONFIG + POLICY + extra, encoding="utf-8")
+    journal = open_journal(tmp_path / "var" / "journal.sqlite")
+    tx = journal_delivery(journal, payments)
+    journal.close()
+    return path, tx
+
+
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
-    path = tmp_path / "toekgw.toml"
-    path.write_text(CONFIG + POLICY, encoding="utf-8")
-    journal = open_journal(tmp_path / "var" / "journal.sqlite")
-    journal_delivery(journal, [instruction(n) for n in range(1, 8)] + [instruction(8, amount=5)])
-    journal.close()
-    return path
+    payments = [instruction(n) for n in range(1, 8)] + [instruction(8, amount=5)]
+    return payments_config(tmp_path, payments)[0]
 
 
 def _answer(tmp_path: Path, rejected: tuple[int, ...]) -> None:

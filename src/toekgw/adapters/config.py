@@ -3,8 +3,8 @@
 :func:`toekgw.gateway.config.load_settings` reads ``[journal]``, ``[staging]`` and whatever
 sections are registered; importing this module registers the built-in ones (in the order their
 tables are read): ``[serviceplatform]``, ``[receive.*]``, ``[eindkomst]``, ``[nemkonto]``,
-``[kombit]``, ``[beskedfordeler]``, ``[debitor]``, ``[payments]``, ``[oir]``, ``[tok]``, and the
-service's ``[run]``.
+``[kombit]``, ``[beskedfordeler]``, ``[debitor]``, ``[payments]``, ``[oir]``, ``[tok]``, the
+service's ``[run]``, ``[roles]`` and ``[retention]``.
 An embedding application with an adapter of its own registers its section
 (:func:`toekgw.gateway.config.register_section`) before it loads the file.
 """
@@ -24,6 +24,8 @@ from toekgw.adapters.serviceplatform.settings import RECEIVE, SERVICEPLATFORM_SE
 from toekgw.adapters.tok.settings import TOK_SECTION
 from toekgw.gateway.config import ConfigError, Settings
 from toekgw.gateway.config import load_settings as _load
+from toekgw.gateway.retention_config import RETENTION_SECTION
+from toekgw.gateway.roles import ROLES_SECTION
 from toekgw.gateway.service_config import RUN_SECTION
 
 __all__ = ["BUILTIN_SECTIONS", "ConfigError", "Settings", "load_settings"]
@@ -40,6 +42,8 @@ BUILTIN_SECTIONS = (
     OIR_SECTION,
     TOK_SECTION,
     RUN_SECTION,
+    ROLES_SECTION,
+    RETENTION_SECTION,
 )
 
 

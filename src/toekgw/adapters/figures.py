@@ -3,6 +3,10 @@
 - ``items{kind,state}``: payments (and every other item kind of a present flow) per state;
 - ``overdue_items{counterpart}``: NemKonto payments with no answer within ``overdue_hours``;
 - ``error_list_entries{counterpart}``: unresolved entries on the error list;
+- ``category3_bundles``, ``category3_differences``, ``category3_differences_oere`` and
+  ``reconciliation_category`` ``{counterpart}``: NemKonto's reconciliation as of now (the
+  bundles not reconciled, their differences that cannot be specified, and the whole's
+  category 1/2/3);
 - ``queue_depth{queue}``: messages waiting on the embedded queue's request and reply queues
   (a queue manager's own depths are its monitoring's: ``pymqi`` inquiry is not wired here).
 
@@ -18,7 +22,13 @@ from collections.abc import Iterator
 from contextlib import closing
 
 from toekgw.adapters.eindkomst.settings import EINDKOMST_SECTION
-from toekgw.adapters.nemkonto import NEMKONTO_SECTION, flow_settings, overdue_payments
+from toekgw.adapters.nemkonto import (
+    NEMKONTO_SECTION,
+    flow_settings,
+    overdue_payments,
+    reconcile_bundles,
+)
+from toekgw.adapters.nemkonto.reconcile import BundleReconciliation
 from toekgw.gateway.config import Settings
 from toekgw.gateway.journal import JournalReader, open_journal
 from toekgw.gateway.metrics import Figure
@@ -33,7 +43,8 @@ def journal_figures(settings: Settings, now: dt.datetime) -> list[Figure]:
         figures = list(_items(journal))
         figures.extend(_errors(journal))
         if settings.section(NEMKONTO_SECTION) is not None:
-            late = overdue_payments(journal, flow_settings(settings), now)
+            flow = flow_settings(settings)
+            late = overdue_payments(journal, flow, now)
             figures.append(
                 Figure(
                     "overdue_items",
@@ -42,6 +53,7 @@ def journal_figures(settings: Settings, now: dt.datetime) -> list[Figure]:
                     {"counterpart": "nemkonto"},
                 )
             )
+            figures.extend(_category3(reconcile_bundles(journal, flow, now.date(), now=now)))
     figures.extend(_queues(settings))
     return figures
 
@@ -54,6 +66,39 @@ def _items(journal: JournalReader) -> Iterator[Figure]:
     for (kind, state), n in sorted(counts.items()):
         labels = {"kind": kind, "state": state}
         yield Figure("items", "Journaled items per kind and state.", n, labels)
+
+
+def _category3(rec: BundleReconciliation) -> Iterator[Figure]:
+    """The bundles in category 3 (not reconciled) and their differences that cannot be
+    specified, in count and gross øre (the reconciliation guidance's action-plan matter)."""
+    where = {"counterpart": "nemkonto"}
+    worst = [
+        b.reconciliation
+        for b in rec.bundles
+        if b.reconciliation is not None and int(b.reconciliation.category) == 3
+    ]
+    unexplained = [d for r in worst for d in r.unexplained]
+    total = rec.total.reconciliation
+    yield Figure("category3_bundles", "Bundles not reconciled (category 3).", len(worst), where)
+    yield Figure(
+        "category3_differences",
+        "Differences that cannot be specified (category 3), plus answers about payments no "
+        "bundle carried.",
+        len(unexplained) + len(rec.unexplained),
+        where,
+    )
+    yield Figure(
+        "category3_differences_oere",
+        "The gross amount of the category-3 differences, in øre.",
+        sum(abs(d.amount_oere) for d in unexplained),
+        where,
+    )
+    yield Figure(
+        "reconciliation_category",
+        "The whole reconciliation's category as of now: 1, 2 or 3 (0: nothing sent).",
+        int(total.category) if total else 0,
+        where,
+    )
 
 
 def _errors(journal: JournalReader) -> Iterator[Figure]:

@@ -25,6 +25,8 @@ job                           needs               default every    then at once
                                                                    payment came in (straks)
 ``debitor-send``              ``[debitor.afsend]`` 1 minute        (claims and set-offs to the
                                                                    debtor system, SF1590_B)
+``retention``                 ``[retention]``     1 day            (pseudonyms and staging
+                                                                   copies past their period)
 ============================  ==================  ===============  ==============================
 
 Release bundles only what is due, so triggering it when any delivery arrives sends a straks
@@ -71,6 +73,8 @@ from toekgw.gateway.config import ConfigError, Settings
 from toekgw.gateway.flowlock import flow_lock, lock_path
 from toekgw.gateway.journal import SqliteJournal, open_journal
 from toekgw.gateway.metrics import Figures
+from toekgw.gateway.retention import retention_flow
+from toekgw.gateway.retention_config import RETENTION_SECTION
 from toekgw.gateway.scheduler import Job, JobReport
 from toekgw.gateway.service_config import RUN_SECTION, RunSettings
 from toekgw.gateway.transport.config import open_queue
@@ -307,7 +311,19 @@ def _specs(settings: Settings) -> list[_Spec]:
     debitor = settings.section(DEBITOR_SECTION)
     if debitor is not None and debitor.afsend is not None:
         specs.append(_Spec("debitor-send", _debitor(settings), MINUTE, 30 * MINUTE, ()))
+    if settings.section(RETENTION_SECTION) is not None:
+        specs.append(_Spec("retention", _retention(settings), DAY, 2 * HOUR))
     return specs
+
+
+def _retention(settings: Settings) -> Callable[[dt.datetime], JobReport]:
+    def action(now: dt.datetime) -> JobReport:
+        report = retention_flow(settings, now)
+        counts = {"items": report.items, "staging_copies": report.staging_copies,
+                  "reads": report.reads}  # fmt: skip
+        return JobReport(report.summary(), counts)
+
+    return action
 
 
 def _figures_spec(settings: Settings, figures: Figures) -> _Spec:

@@ -6,7 +6,8 @@ import click
 
 
 def register(root: click.Group) -> None:
-    from toekgw.cli import demo, generate, receive, simulate, validate
+    from toekgw.cli import access, demo, generate, receive, simulate, validate
+    from toekgw.cli.audit import audit
     from toekgw.cli.backup import backup, restore
     from toekgw.cli.debitor import debitor
     from toekgw.cli.doctor import doctor
@@ -17,6 +18,7 @@ def register(root: click.Group) -> None:
     from toekgw.cli.oir import oir
     from toekgw.cli.payments import payments
     from toekgw.cli.reconcile import reconcile
+    from toekgw.cli.retention import retention
     from toekgw.cli.run import run
     from toekgw.cli.send import send
     from toekgw.cli.serve import serve
@@ -49,3 +51,6 @@ def register(root: click.Group) -> None:
     root.add_command(serve)
     root.add_command(run)
     root.add_command(reconcile)
+    root.add_command(audit)
+    root.add_command(retention)
+    access.guard(root)  # last: every command above checks its role first

@@ -1,5 +1,6 @@
-"""``toekgw doctor``: check the configuration, the journal, staging and the SFTP server, and
-print the server's host-key fingerprint for the operator to pin."""
+"""``toekgw doctor``: check the configuration and its roles, the journal (its integrity and
+its hash chain), staging and the SFTP server, and print the server's host-key fingerprint for
+the operator to pin."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from toekgw.cli.options import config_option
 from toekgw.formats.findings import first_and_more
 from toekgw.gateway.errors import GatewayError
 from toekgw.gateway.journal import open_journal
+from toekgw.gateway.roles import ROLES_SECTION
 from toekgw.gateway.transport.sftp import (
     fingerprint,
     known_hosts_line,
@@ -26,7 +28,8 @@ from toekgw.gateway.transport.sftp import (
 @click.command()
 @config_option
 def doctor(config_path: Path | None) -> None:
-    """Check everything `receive` and `send` need, one line per check. Exit 0 if all pass."""
+    """Check the configuration and its roles, the journal (integrity and hash chain), staging
+    and the SFTP server, one line per check. Exit 0 if all pass."""
     settings = load_settings(config_path)
     problems = 0
 
@@ -36,29 +39,14 @@ def doctor(config_path: Path | None) -> None:
         click.echo(f"{'ok  ' if ok else 'FAIL'} {text}")
 
     report(True, f"configuration {settings.path}")
-    try:
-        journal = open_journal(settings.journal)
-        try:
-            started = time.monotonic()
-            problems_found = journal.integrity_problems()
-            took = time.monotonic() - started
-            version = journal.schema_version()
-        finally:
-            journal.close()
-        if problems_found:
-            report(
-                False,
-                f"journal {settings.journal} fails its integrity check in {took:.1f} s: "
-                f"{first_and_more(problems_found)}; release, send and receive refuse to run on it",
-            )
-        else:
-            report(
-                True,
-                f"journal {settings.journal} (schema version {version}; integrity check "
-                f"passed in {took:.1f} s)",
-            )
-    except GatewayError as exc:
-        report(False, f"journal: {exc}")
+    roles = settings.section(ROLES_SECTION)
+    if roles is None:
+        click.echo("warn no [roles] table: every user may run every command (docs/operations.md)")
+    else:
+        named = sorted({name for names in roles.members.values() for name in names})
+        report(True, f"roles for {len(named)} people ({', '.join(named)})")
+    for ok, text in _journal_checks(settings.journal):
+        report(ok, text)
     try:
         settings.staging.mkdir(parents=True, exist_ok=True)
         report(os.access(settings.staging, os.W_OK), f"staging directory {settings.staging}")
@@ -99,3 +87,45 @@ def doctor(config_path: Path | None) -> None:
         except GatewayError as exc:
             report(False, str(exc))
     raise SystemExit(0 if problems == 0 else 2)
+
+
+def _journal_checks(path: Path) -> list[tuple[bool, str]]:
+    """The journal's integrity check, then its hash chain (``ok``, line) each."""
+    try:
+        journal = open_journal(path)
+        try:
+            started = time.monotonic()
+            problems = journal.integrity_problems()
+            took = time.monotonic() - started
+            version = journal.schema_version()
+            started = time.monotonic()
+            chain = None if problems else journal.verify_chain()
+            chain_took = time.monotonic() - started
+        finally:
+            journal.close()
+    except GatewayError as exc:
+        return [(False, f"journal: {exc}")]
+    if problems:
+        return [
+            (
+                False,
+                f"journal {path} fails its integrity check in {took:.1f} s: "
+                f"{first_and_more(problems)}; release, send and receive refuse to run on it",
+            )
+        ]
+    assert chain is not None
+    verdict = (
+        f"BROKEN: {first_and_more(chain.problems)}"
+        if chain.problems
+        else f"verified in {chain_took:.1f} s, head {chain.head[:16]}"
+    )
+    return [
+        (
+            True,
+            f"journal {path} (schema version {version}; integrity check passed in {took:.1f} s)",
+        ),
+        (
+            not chain.problems,
+            f"hash chain: {chain.links} links over {chain.rows} events, items and reads {verdict}",
+        ),
+    ]

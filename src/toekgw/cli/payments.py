@@ -7,6 +7,7 @@ an event with who, when and why, and changes nothing when it is refused (one lin
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import json
 import sys
@@ -23,6 +24,7 @@ from rich.table import Table
 from toekgw.adapters.g68 import PAYMENT_ITEM
 from toekgw.adapters.nemkonto import recipient
 from toekgw.adapters.payments import PaymentDesk, payments_settings
+from toekgw.adapters.payments.personal import cpr_of
 from toekgw.adapters.payments.query import (
     PaymentQuery,
     find_payments,
@@ -43,6 +45,7 @@ from toekgw.cli.options import config_option
 from toekgw.cli.status import print_history
 from toekgw.formats.findings import mask_cpr_in_text
 from toekgw.gateway.identity import acting_identity
+from toekgw.gateway.journal import SqliteJournal
 from toekgw.gateway.money import kroner
 
 __all__ = ["payments"]
@@ -125,9 +128,12 @@ def find_command(
         date_from.date() if date_from else None, date_to.date() if date_to else None, state,
     )  # fmt: skip
     count = 0
-    with opened(config_path) as (_settings, flow, journal):
+    seen: set[str] = set()
+    with opened(config_path) as (_settings, flow, journal), _read_logged(journal, "payments find",
+                                                                         query, seen):  # fmt: skip
         for found in find_payments(journal, flow, query):
             count += 1
+            seen.update(cpr_of(found.item.data or {}))
             i, p = found.item, found.instruction
             date = p.disposition_date.isoformat() if p.disposition_date else "-"
             if as_json:
@@ -149,8 +155,11 @@ def show_command(payment: str, config_path: Path | None) -> None:
     """A payment's whole history, its follow-ups and its records."""
     with _desk(config_path, None) as desk:
         item = desk.payment(payment)
+        shown = [*follow_ups(desk.journal, desk.flow, payment)]
+        people = {s for i in (item, *(f.item for f in shown)) for s in cpr_of(i.data or {})}
+        desk.journal.record_read("payments show", f"payment {payment}", people)
         print_history(Console(), desk.journal.item_history(item.id))
-        for found in follow_ups(desk.journal, desk.flow, payment):
+        for found in shown:
             f = found.item
             click.echo(f"  follow-up {f.business_key} (follows {found.instruction.follows}): "
                        f"{f.state}, to {shown_recipient(found.instruction)}")  # fmt: skip
@@ -158,6 +167,19 @@ def show_command(payment: str, config_path: Path | None) -> None:
             r = record.item
             click.echo(f"  record {r.business_key}: {record.type}, {r.state}, by "
                        f"{record.text('by')} at {record.text('at')[:19]}")  # fmt: skip
+
+
+@contextmanager
+def _read_logged(
+    journal: SqliteJournal, action: str, query: PaymentQuery, seen: set[str]
+) -> Iterator[None]:
+    """Log the search in the read log when it ends (also when the reader stops early), with
+    every citizen whose payment it showed."""
+    asked = ", ".join(f"{k}={v}" for k, v in dataclasses.asdict(query).items() if v is not None)
+    try:
+        yield
+    finally:
+        journal.record_read(action, asked or "all payments", seen)
 
 
 def _done(text: str) -> None:

@@ -28,6 +28,7 @@ from toekgw.formats.findings import mask_cpr, mask_cpr_in_text
 from toekgw.gateway.errors import InputError
 from toekgw.gateway.journal import ItemHistory, Transmission, open_journal
 from toekgw.gateway.money import kroner
+from toekgw.gateway.privacy import subjects_of
 from toekgw.gateway.reconcile import Reconciliation
 
 
@@ -155,6 +156,11 @@ def status(
             if not items:
                 raise InputError(f"no item {item_key!r} in the journal {settings.journal}")
             histories = [journal.item_history(i.id) for i in items]
+            journal.record_read(
+                "status --item",
+                f"item {item_key}",
+                (s for h in histories for s in subjects_of(h.transmission.kind, h.item.data)),
+            )
             if as_json:
                 click.echo(json.dumps([_history_dict(h) for h in histories], indent=2))
                 return

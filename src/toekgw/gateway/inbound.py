@@ -47,6 +47,7 @@ from toekgw.gateway.journal import (
     Transmission,
 )
 from toekgw.gateway.journal.sqlite import now
+from toekgw.gateway.jsonlog import correlation
 from toekgw.gateway.money import kroner
 from toekgw.gateway.refusals import list_refusal
 from toekgw.gateway.transport.files import (
@@ -319,6 +320,12 @@ class InboundPipeline:
     # -- one file -------------------------------------------------------------------------
 
     def receive(self, candidate: Candidate) -> Outcome:
+        """Fetch, check, journal and dispose of one file; every line logged meanwhile carries
+        its transfer id (the correlation id)."""
+        with correlation(candidate.envelope.transfer_id):
+            return self._receive(candidate)
+
+    def _receive(self, candidate: Candidate) -> Outcome:
         name, envelope = candidate.name, candidate.envelope
         uuid = envelope.transfer_id
         read_at = now()

@@ -13,6 +13,8 @@ For the month (payments by disposition date, eIndkomst reports by income month):
 - **completeness**: every G68 delivery received in the month in a final state (received or
   on the error list), every bundle of the month accounted for (its state);
 - **eIndkomst**: reports for the month per receipt status (reported → receipted);
+- **ØiR** (where configured): vouchers booked → accepted by the ERP
+  (:mod:`toekgw.adapters.monthreport.oir`);
 - **action plan**: the entries raised up to the month and not done before it.
 """
 
@@ -23,14 +25,18 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from toekgw.adapters.eindkomst import overdue_after, report_lines
 from toekgw.adapters.eindkomst.settings import EINDKOMST_SECTION
+from toekgw.adapters.monthreport.oir import VoucherTally, oir_tallies
 from toekgw.adapters.nemkonto import NEMKONTO_SECTION, flow_settings, reconcile_bundles
 from toekgw.adapters.nemkonto.reconcile import COLUMNS, ReconciliationRow
+from toekgw.adapters.oir.settings import OIR_SECTION
 from toekgw.gateway.config import Settings
 from toekgw.gateway.errors import UsageError
 from toekgw.gateway.journal import ActionEntry, JournalReader
+from toekgw.gateway.journal.books import Books
 from toekgw.gateway.reconcile import DEFAULT_THRESHOLD_OERE, Category
 
 __all__ = ["COLUMNS", "DeliveryLine", "DifferenceLine", "MonthReport", "build_report", "month"]
@@ -91,6 +97,7 @@ class MonthReport:
     deliveries: list[DeliveryLine] = field(default_factory=list)
     eindkomst: Counter[str] = field(default_factory=Counter)
     actions: list[ActionEntry] = field(default_factory=list)
+    oir: dict[str, VoucherTally] | None = None  # None: no [oir]
     threshold_oere: int = DEFAULT_THRESHOLD_OERE
 
     @property
@@ -110,8 +117,12 @@ class MonthReport:
         return all(d.accounted for d in self.deliveries)
 
 
+class ReportJournal(JournalReader, Books, Protocol):
+    """What the report reads: the journal and its books."""
+
+
 def build_report(
-    journal: JournalReader,
+    journal: ReportJournal,
     settings: Settings,
     first: dt.date,
     last: dt.date,
@@ -129,6 +140,8 @@ def build_report(
             journal, now=now, overdue_after=overdue_after(settings), month=report.label
         )
         report.eindkomst.update(line.result.status.value for line in lines)
+    if settings.section(OIR_SECTION) is not None:
+        report.oir = oir_tallies(journal, first, last)
     return report
 
 

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from toekgw.adapters.monthreport.model import MonthReport
+from toekgw.adapters.monthreport.oir import OIR_COLUMNS, VoucherTally
 from toekgw.adapters.nemkonto.reconcile import ReconciliationRow
 from toekgw.gateway.reconcile import Category
 
@@ -49,6 +50,28 @@ def _flow_cells(row: ReconciliationRow) -> list[Cell]:
     cells: list[Cell] = []
     for column, _heading in FLOW:
         cells += [row.counts[column], row.sums[column]]
+    return cells
+
+
+def _oir(report: MonthReport) -> list[Section]:
+    if report.oir is None:
+        return []
+    header = ["municipality"]
+    for column in OIR_COLUMNS:
+        header += [f"{column} count", f"{column} øre"]
+    total = VoucherTally()
+    rows: list[tuple[Cell, ...]] = []
+    for where, tally in sorted(report.oir.items()):
+        total.add(tally)
+        rows.append((where, *_voucher_cells(tally)))
+    rows.append(("total", *_voucher_cells(total)))
+    return [Section("oir", "ØiR: vouchers booked → accepted by the ERP", tuple(header), rows)]
+
+
+def _voucher_cells(tally: VoucherTally) -> list[Cell]:
+    cells: list[Cell] = []
+    for column in OIR_COLUMNS:
+        cells += [tally.counts[column], tally.oere[column]]
     return cells
 
 
@@ -162,4 +185,5 @@ def sections(report: MonthReport) -> list[Section]:
             ("status", "reports"),
             [(status, n) for status, n in sorted(report.eindkomst.items())],
         ),
+        *_oir(report),
     ]

@@ -22,6 +22,7 @@ from toekgw.formats.nemkonto import Account, PaymentBundle, build_bundle
 from toekgw.gateway.errors import GatewayError
 from toekgw.gateway.faults import crash_point
 from toekgw.gateway.journal import Journal, StateError, Transmission
+from toekgw.gateway.jsonlog import correlation
 from toekgw.gateway.transport.mq import MessageQueue, message_id
 
 __all__ = ["SentBundle", "bundle_of", "mark_sent", "send_bundles"]
@@ -82,34 +83,39 @@ def send_bundles(journal: Journal, queue: MessageQueue, settings: FlowSettings) 
     for tx in journal.transmissions(
         counterpart=settings.counterpart, kind=BUNDLE_KIND.name, states=["prepared"]
     ):
-        bundle = bundle_of(journal, tx)
-        # The release validated the bundle before journaling its SHA-256: bytes that hash to
-        # it are those bytes, so they are not validated a second time.
-        body = build_bundle(bundle, validate=False)
-        if hashlib.sha256(body).hexdigest() != tx.sha256:
-            raise GatewayError(
-                f"{tx.describe()}: built again from the journal it is not the bundle that was "
-                "journaled (SHA-256 differs); it is not sent",
-                hint="the payment mapping or the journal changed since the release: investigate",
-            )
-        mid = message_id(tx.ref)
-        queue.put(settings.request_queue, body, msg_id=mid)
-        crash_point("nemkonto.send.after_put")
-        queue.commit()
-        crash_point("nemkonto.send.after_commit")
-        try:
-            mark_sent(
-                journal,
-                tx,
-                f"put on {settings.request_queue} (MsgId {mid.hex()}, {len(body)} bytes) and "
-                "committed",
-            )
-        except StateError:
-            # A receiver got an answer first and marked it sent: the put is known either way.
-            if journal.get_transmission(tx.id).state == "prepared":
-                raise
-        sent.append(
-            SentBundle(tx.id, tx.ref, bundle.number_of_payments, bundle.control_sum_ore, mid.hex())
-        )
+        with correlation(tx.ref):
+            sent.append(_send_one(journal, queue, settings, tx))
     send_stops(journal, queue, settings)
     return sent
+
+
+def _send_one(
+    journal: Journal, queue: MessageQueue, settings: FlowSettings, tx: Transmission
+) -> SentBundle:
+    """Put one prepared bundle and record it sent: one unit of work."""
+    bundle = bundle_of(journal, tx)
+    # The release validated the bundle before journaling its SHA-256: bytes that hash to it
+    # are those bytes, so they are not validated a second time.
+    body = build_bundle(bundle, validate=False)
+    if hashlib.sha256(body).hexdigest() != tx.sha256:
+        raise GatewayError(
+            f"{tx.describe()}: built again from the journal it is not the bundle that was "
+            "journaled (SHA-256 differs); it is not sent",
+            hint="the payment mapping or the journal changed since the release: investigate",
+        )
+    mid = message_id(tx.ref)
+    queue.put(settings.request_queue, body, msg_id=mid)
+    crash_point("nemkonto.send.after_put")
+    queue.commit()
+    crash_point("nemkonto.send.after_commit")
+    try:
+        mark_sent(
+            journal,
+            tx,
+            f"put on {settings.request_queue} (MsgId {mid.hex()}, {len(body)} bytes) and committed",
+        )
+    except StateError:
+        # A receiver got an answer first and marked it sent: the put is known either way.
+        if journal.get_transmission(tx.id).state == "prepared":
+            raise
+    return SentBundle(tx.id, tx.ref, bundle.number_of_payments, bundle.control_sum_ore, mid.hex())

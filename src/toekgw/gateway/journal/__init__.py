@@ -10,6 +10,7 @@ See ``docs/developers.md`` ("Journal and file transports") for the API in use.
 from __future__ import annotations
 
 from toekgw.gateway.journal._sqlite_actions import ACTION_STATUSES, ActionEntry
+from toekgw.gateway.journal._sqlite_reads import ReadEntry
 from toekgw.gateway.journal.base import Journal, JournalReader
 from toekgw.gateway.journal.location import SCHEMES, JournalLocation, JournalUrl
 from toekgw.gateway.journal.model import (
@@ -62,6 +63,7 @@ __all__ = [
     "MemberTotal",
     "NewItem",
     "NewTransmission",
+    "ReadEntry",
     "SqliteJournal",
     "StateError",
     "StateTotal",

@@ -11,6 +11,7 @@ at ``synchronous=FULL``), a savepoint when nested.
 from __future__ import annotations
 
 import contextlib
+import logging
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -21,13 +22,16 @@ from typing import Self, TypeVar
 from toekgw.formats.findings import first_and_more
 from toekgw.gateway.errors import os_problem
 from toekgw.gateway.journal._sql import SQLITE, Database, Dialect
+from toekgw.gateway.journal._sqlite_chain import ChainReport, has_chain, seal, verify_chain
 from toekgw.gateway.journal.location import JournalLocation
 from toekgw.gateway.journal.migrations import LATEST, MIGRATIONS
 from toekgw.gateway.journal.model import JournalError, KindSpec
+from toekgw.gateway.jsonlog import CORRELATION_FIELD
 
 __all__ = ["JournalConnection", "chunks", "now", "statements"]
 
 _T = TypeVar("_T")
+_journal_log = logging.getLogger("toekgw.journal")
 _LOOKUP_CHUNK = 500  # stays under SQLite's bound-parameter limit
 
 
@@ -78,6 +82,8 @@ class JournalConnection:
 
     def _setup(self, busy_timeout: float) -> None:
         self._depth = 0
+        self._chained = False  # set by _migrate: the journal has its hash chain
+        self._told: list[tuple[int, str]] = []  # transmission events to log after the commit
         self._kinds: dict[str, KindSpec] = {}  # read once per connection (Transmissions.kind)
         self._db = db = self._sqlite
         _refuse_foreign_database(db, self.path)
@@ -114,6 +120,9 @@ class JournalConnection:
                     "INSERT INTO schema_migrations(version, name, applied_at) VALUES (?, ?, ?)",
                     (version, name, now()),
                 )
+            self._chained = has_chain(db)
+            if self._chained and current < LATEST:
+                seal(db)  # a journal from before the chain: its first link, over its history
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
@@ -125,6 +134,12 @@ class JournalConnection:
             return quick_check(self._sqlite)
         except sqlite3.DatabaseError as exc:
             return [str(exc)]
+
+    def verify_chain(self) -> ChainReport:
+        """Recompute the hash chain over every event, item and read (``toekgw doctor``)."""
+        if not self._chained:
+            return ChainReport(problems=["the journal has no hash chain"])
+        return verify_chain(self._db)
 
     def require_sound(self) -> None:
         """Refuse to go on with a journal that fails its integrity check: money is never moved
@@ -167,8 +182,11 @@ class JournalConnection:
                 self._depth = 1
                 try:
                     yield
+                    if self._chained:
+                        seal(db)
                     db.execute("COMMIT")
                 except BaseException as exc:
+                    self._told.clear()
                     if db.in_transaction:
                         db.execute("ROLLBACK")
                     if isinstance(exc, sqlite3.OperationalError) and _is_full(exc):
@@ -184,6 +202,7 @@ class JournalConnection:
             finally:
                 if durable:
                     db.execute("PRAGMA synchronous = NORMAL")
+            self._tell()
             return
         if durable and not self._durable_outer():
             raise JournalError(
@@ -194,15 +213,37 @@ class JournalConnection:
         name = f"sp{self._depth}"
         db.execute(f"SAVEPOINT {name}")
         self._depth += 1
+        told = len(self._told)
         try:
             yield
         except BaseException:
+            del self._told[told:]
             db.execute(f"ROLLBACK TO {name}")
             db.execute(f"RELEASE {name}")
             raise
         finally:
             self._depth -= 1
         db.execute(f"RELEASE {name}")
+
+    def _tell(self) -> None:
+        """Log the committed transmission events (``toekgw.journal``, INFO), each with its
+        transmission's correlation id: the id its counterpart knows it by (an inbound file's
+        transfer id, else our ref)."""
+        told, self._told = self._told, []
+        if not told or not _journal_log.isEnabledFor(logging.INFO):
+            return
+        ids = sorted({t for t, _text in told})
+        names: dict[int, tuple[str, str]] = {}
+        for chunk in chunks(ids):
+            for tid, kind, ref, transfer in self._db.execute(
+                "SELECT id, kind, ref, transfer_id FROM transmissions "  # noqa: S608 (only ?s)
+                f"WHERE id IN ({', '.join('?' * len(chunk))})",
+                chunk,
+            ):
+                names[tid] = (kind, transfer or ref)
+        for tid, text in told:
+            kind, ident = names.get(tid, ("transmission", str(tid)))
+            _journal_log.info("%s %s", kind, text, extra={CORRELATION_FIELD: ident})
 
     def _shrink_wal(self) -> None:
         """After a failed write on a full disk: give back what the WAL took, if SQLite can."""

@@ -302,6 +302,8 @@ class Transmissions(JournalConnection):
         reason: str,
         at: str | None,
     ) -> int:
+        if scope != "item":
+            self._told.append((transmission_id, _told(scope, from_state, to_state, count, reason)))
         cur = self._db.execute(
             "INSERT INTO events(at, transmission_id, item_id, scope, from_state, to_state, "
             "count, reason, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -318,6 +320,16 @@ class Transmissions(JournalConnection):
             ),
         )
         return int(cur.lastrowid or 0)
+
+
+def _told(
+    scope: str, from_state: str | None, to_state: str | None, count: int | None, reason: str
+) -> str:
+    """A transmission event as a log line: ``received -> sent: put on ...``."""
+    what = f"{count} items " if scope == "items" and count is not None else ""
+    if to_state is None:
+        return f"{what}{reason}"
+    return f"{what}{from_state or 'new'} -> {to_state}: {reason}"
 
 
 def _transmission(row: Sequence[Any]) -> Transmission:

@@ -264,6 +264,11 @@ class Journal(JournalReader, Protocol):
 
     def resolve_error(self, entry_id: int, resolution: str) -> None: ...
 
+    def record_read(self, action: str, what: str, subjects: Iterable[str]) -> int:
+        """Log that the acting identity read ``what`` with ``action``, showing the personal
+        data of ``subjects`` (CPR numbers): the read log."""
+        ...
+
     def integrity_problems(self) -> list[str]:
         """What the store's own integrity check finds wrong (empty: sound)."""
         ...

@@ -384,6 +384,67 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
               AND coalesce(json_type(data, '$.follows'), 'null') = 'null';
         """,
     ),
+    (
+        13,
+        "the read log: who looked up which citizen's data",
+        """
+        -- One row per read of personal data (an item's history, a payment search or view, the
+        -- error list): who, when, which command and what it asked for (CPR numbers masked).
+        -- read_subjects names the citizens whose data was shown: the CPR number, replaced by
+        -- its keyed pseudonym when retention passes the read's period. Append-only.
+        CREATE TABLE reads (
+            id        INTEGER PRIMARY KEY,
+            at        TEXT NOT NULL,
+            actor     TEXT NOT NULL,
+            action    TEXT NOT NULL,
+            what      TEXT NOT NULL,
+            subjects  INTEGER NOT NULL CHECK (subjects >= 0)
+        );
+        CREATE INDEX reads_at ON reads(at);
+        CREATE TABLE read_subjects (
+            read_id  INTEGER NOT NULL REFERENCES reads(id),
+            subject  TEXT NOT NULL,
+            PRIMARY KEY (read_id, subject)
+        );
+        CREATE INDEX read_subjects_subject ON read_subjects(subject, read_id);
+        CREATE TRIGGER reads_no_update BEFORE UPDATE ON reads
+            BEGIN SELECT RAISE(ABORT, 'the read log is append-only'); END;
+        CREATE TRIGGER reads_no_delete BEFORE DELETE ON reads
+            BEGIN SELECT RAISE(ABORT, 'the read log is append-only'); END;
+        """,
+    ),
+    (
+        14,
+        "the hash chain over events, items and reads",
+        """
+        -- One link per commit: the SHA-256 of the previous link's hash and of every event,
+        -- item (its fixed columns) and read the commit added, up to the ids named here
+        -- (toekgw.gateway.journal._sqlite_chain). The journal's existing rows get their first
+        -- link when this migration is applied. Append-only.
+        CREATE TABLE chain (
+            seq         INTEGER PRIMARY KEY,
+            at          TEXT NOT NULL,
+            last_event  INTEGER NOT NULL,
+            last_item   INTEGER NOT NULL,
+            last_read   INTEGER NOT NULL,
+            prev_hash   TEXT NOT NULL CHECK (length(prev_hash) = 64),
+            hash        TEXT NOT NULL CHECK (length(hash) = 64)
+        );
+        CREATE TRIGGER chain_no_update BEFORE UPDATE ON chain
+            BEGIN SELECT RAISE(ABORT, 'the hash chain is append-only'); END;
+        CREATE TRIGGER chain_no_delete BEFORE DELETE ON chain
+            BEGIN SELECT RAISE(ABORT, 'the hash chain is append-only'); END;
+        """,
+    ),
+    (
+        15,
+        "retention: when an item's personal data was replaced by pseudonyms",
+        """
+        -- Set by the retention run (toekgw.gateway.retention) when it replaced the item's
+        -- personal data (in data, lookup and fingerprint) by keyed pseudonyms; NULL: in clear.
+        ALTER TABLE items ADD COLUMN pseudonymised_at TEXT;
+        """,
+    ),
 )
 
 LATEST = MIGRATIONS[-1][0]
@@ -435,6 +496,36 @@ POSTGRES: dict[int, dict[str, str]] = {
                   AND jsonb_typeof(data::jsonb -> 'amount_ore') = 'number'
                   AND data::jsonb -> 'recall' = 'false'::jsonb
                   AND coalesce(jsonb_typeof(data::jsonb -> 'follows'), 'null') = 'null'
+            """,
+    },
+    13: {
+        "CREATE TRIGGER reads_no_update": """
+            CREATE FUNCTION reads_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                RAISE EXCEPTION 'the read log is append-only'
+                    USING ERRCODE = 'integrity_constraint_violation';
+            END $$;
+            CREATE TRIGGER reads_no_update BEFORE UPDATE ON reads
+                FOR EACH ROW EXECUTE FUNCTION reads_append_only()
+            """,
+        "CREATE TRIGGER reads_no_delete": """
+            CREATE TRIGGER reads_no_delete BEFORE DELETE ON reads
+                FOR EACH ROW EXECUTE FUNCTION reads_append_only()
+            """,
+    },
+    14: {
+        "CREATE TRIGGER chain_no_update": """
+            CREATE FUNCTION chain_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                RAISE EXCEPTION 'the hash chain is append-only'
+                    USING ERRCODE = 'integrity_constraint_violation';
+            END $$;
+            CREATE TRIGGER chain_no_update BEFORE UPDATE ON chain
+                FOR EACH ROW EXECUTE FUNCTION chain_append_only()
+            """,
+        "CREATE TRIGGER chain_no_delete": """
+            CREATE TRIGGER chain_no_delete BEFORE DELETE ON chain
+                FOR EACH ROW EXECUTE FUNCTION chain_append_only()
             """,
     },
 }

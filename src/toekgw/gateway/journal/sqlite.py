@@ -17,6 +17,8 @@ from toekgw.gateway.journal._sqlite_errors import ErrorList
 from toekgw.gateway.journal._sqlite_items import BATCH as BATCH
 from toekgw.gateway.journal._sqlite_members import Members
 from toekgw.gateway.journal._sqlite_outbox import Outbox
+from toekgw.gateway.journal._sqlite_reads import ReadLog
+from toekgw.gateway.journal._sqlite_retention import Retained
 from toekgw.gateway.journal.model import (
     Event,
     ItemHistory,
@@ -25,7 +27,9 @@ from toekgw.gateway.journal.model import (
 __all__ = ["SqliteJournal", "now"]
 
 
-class SqliteJournal(Members, ItemsAsOf, ErrorList, SqliteBooks, Outbox, ActionPlan):
+class SqliteJournal(
+    Members, ItemsAsOf, ErrorList, SqliteBooks, Outbox, ActionPlan, ReadLog, Retained
+):
     """The :class:`~toekgw.gateway.journal.base.Journal` (with its
     :class:`~toekgw.gateway.journal.books.Books` and its
     :class:`~toekgw.gateway.journal.outbox.StatusOutbox`) on one SQLite file."""

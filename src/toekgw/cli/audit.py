@@ -1,0 +1,62 @@
+"""``toekgw audit reads``: who looked up a citizen's data, from the journal's read log."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from contextlib import closing
+from pathlib import Path
+
+import click
+
+from toekgw.adapters.config import load_settings
+from toekgw.adapters.monthreport import month
+from toekgw.cli.options import config_option
+from toekgw.formats.findings import mask_cpr_in_text
+from toekgw.gateway.errors import UsageError
+from toekgw.gateway.journal import open_journal
+from toekgw.gateway.privacy import pseudonym
+from toekgw.gateway.retention_config import RETENTION_SECTION
+
+__all__ = ["audit"]
+
+
+@click.group()
+def audit() -> None:
+    """The audit trail of personal data: the read log."""
+
+
+@audit.command("reads")
+@click.option("--cpr", default=None, help="Only reads that showed this citizen's data.")
+@click.option("--month", "month_text", required=True, help="The month, YYYY-MM (UTC).")
+@click.option("--json", "as_json", is_flag=True, help="JSON lines instead of text.")
+@config_option
+def reads(cpr: str | None, month_text: str, as_json: bool, config_path: Path | None) -> None:
+    """List the reads of personal data in a month: when, who, which command, what it asked
+    for; with --cpr only those that showed that citizen (also after retention replaced the
+    number by its pseudonym). CPR numbers are masked in the output."""
+    first, last = month(month_text)
+    settings = load_settings(config_path)
+    subjects = None
+    if cpr is not None:
+        number = cpr.replace("-", "").strip()
+        if not (number.isdigit() and len(number) == 10):
+            raise UsageError(f"--cpr {mask_cpr_in_text(cpr)!r}: expected 10 digits")
+        subjects = {number}
+        retention = settings.section(RETENTION_SECTION)
+        if retention is not None:
+            subjects.add(pseudonym(retention.key(), number))
+    since = dt.datetime.combine(first, dt.time(), dt.UTC).isoformat()
+    until = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), dt.UTC).isoformat()
+    with closing(open_journal(settings.journal)) as journal:
+        found = journal.reads(since=since, until=until, subjects=subjects)
+    who = f" of {mask_cpr_in_text(cpr.replace('-', ''))}" if cpr else ""
+    for r in found:
+        if as_json:
+            line = {"at": r.at, "by": r.actor, "action": r.action, "what": r.what,
+                    "citizens": r.subjects}  # fmt: skip
+            click.echo(json.dumps(line, ensure_ascii=False))
+        else:
+            click.echo(f"{r.at[:19]}  {r.actor:<16} {r.action:<15} {r.what} "
+                       f"({r.subjects} citizens shown)")  # fmt: skip
+    click.echo(f"{len(found)} reads{who} in {month_text}", err=True)

@@ -1,0 +1,116 @@
+"""The journal's side of retention: finding what is past its period, and replacing it.
+
+The policy (which kinds, which periods, which fields) is :mod:`toekgw.gateway.retention`;
+here are the statements. Every change is a journal event (and so in the hash chain), and
+none touches what the chain hashes: the items' payload columns and ``pseudonymised_at``,
+a transmission's ``local_path``, the subjects of the read log.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+
+from toekgw.gateway.journal._sqlite_connection import now
+from toekgw.gateway.journal._sqlite_transmissions import Transmissions
+
+__all__ = ["ExpiredItem", "Retained"]
+
+#: id, transmission id, data, lookup, fingerprint
+ExpiredItem = tuple[int, int, str | None, str | None, str | None]
+
+
+class Retained(Transmissions):
+    """Retention: the part of :class:`~toekgw.gateway.journal.sqlite.SqliteJournal`."""
+
+    def expired_items(
+        self, kind: str, before: str, states: Collection[str], *, after: int, limit: int
+    ) -> list[ExpiredItem]:
+        """Items of ``kind`` in one of ``states``, last changed before ``before``, still in
+        clear, with an id above ``after``: one page, in id order."""
+        if not states:
+            return []
+        marks = ", ".join("?" * len(states))
+        rows = self._db.execute(
+            "SELECT i.id, i.transmission_id, i.data, i.lookup, i.fingerprint FROM items i "
+            "JOIN transmissions t ON t.id = i.transmission_id "
+            f"WHERE t.kind = ? AND i.state IN ({marks}) AND i.updated_at < ? "
+            "AND i.pseudonymised_at IS NULL AND i.id > ? ORDER BY i.id LIMIT ?",
+            (kind, *states, before, after, limit),
+        ).fetchall()
+        return [(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+
+    def pseudonymise_items(
+        self,
+        changed: Sequence[tuple[int, str | None, str | None, str | None]],
+        notes: Mapping[int, str],
+    ) -> None:
+        """Write ``(id, data, lookup, fingerprint)`` and mark each item pseudonymised; one
+        event per transmission (``notes``: transmission id -> reason). One transaction."""
+        stamp = now()
+        with self.transaction():
+            self._db.executemany(
+                "UPDATE items SET data = ?, lookup = ?, fingerprint = ?, pseudonymised_at = ? "
+                "WHERE id = ?",
+                [(data, lookup, fp, stamp, item_id) for item_id, data, lookup, fp in changed],
+            )
+            for transmission_id, reason in notes.items():
+                self.note(transmission_id, reason, at=stamp)
+
+    def expired_staging_copies(
+        self, kind: str, before: str, states: Collection[str]
+    ) -> list[tuple[int, str]]:
+        """``(transmission id, local path)`` of the transmissions of ``kind`` in one of
+        ``states``, last changed before ``before``, that still have a staging copy."""
+        if not states:
+            return []
+        marks = ", ".join("?" * len(states))
+        rows = self._db.execute(
+            f"SELECT id, local_path FROM transmissions WHERE kind = ? AND state IN ({marks}) "
+            "AND updated_at < ? AND local_path IS NOT NULL ORDER BY id",
+            (kind, *states, before),
+        ).fetchall()
+        return [(int(r[0]), str(r[1])) for r in rows]
+
+    def forget_staging_copy(self, transmission_id: int, reason: str) -> None:
+        """The transmission has no staging copy any more (it was deleted): an event says why."""
+        with self.transaction():
+            self._db.execute(
+                "UPDATE transmissions SET local_path = NULL WHERE id = ?", (transmission_id,)
+            )
+            self.note(transmission_id, reason)
+
+    def pseudonymise_reads(self, before: str, pseudonym: Callable[[str], str]) -> int:
+        """Replace the CPR numbers that reads before ``before`` name by their pseudonyms."""
+        with self.transaction():
+            rows = self._db.execute(
+                "SELECT s.read_id, s.subject FROM read_subjects s JOIN reads r ON r.id = s.read_id "
+                "WHERE r.at < ? AND s.subject NOT LIKE 'ps:%'",
+                (before,),
+            ).fetchall()
+            self._db.executemany(
+                "UPDATE read_subjects SET subject = ? WHERE read_id = ? AND subject = ?",
+                [(pseudonym(subject), read_id, subject) for read_id, subject in rows],
+            )
+        return len(rows)
+
+    @contextmanager
+    def scrubbing(self) -> Iterator[None]:
+        """Overwrite what is deleted or replaced with zeros (SQLite's ``secure_delete``)
+        while the block runs, so that replaced personal data is gone from the file's pages,
+        not only from the tables; then :meth:`truncate_log`."""
+        self._db.execute("PRAGMA secure_delete = ON")
+        try:
+            yield
+        finally:
+            self._db.execute("PRAGMA secure_delete = OFF")
+
+    def truncate_log(self) -> bool:
+        """Copy the write-ahead log into the file and empty it (its older frames still hold
+        what was replaced). False when a reader held it: the next run tries again."""
+        try:
+            busy = self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        except sqlite3.Error:
+            return False
+        return not busy

@@ -1,0 +1,185 @@
+"""Retention: personal data is kept in clear for its period, then replaced by pseudonyms.
+
+For every kind in ``[retention.kinds]`` (:mod:`toekgw.gateway.retention_config`), one run:
+
+1. **items**: an item of the kind in a settled state (its adapter says which:
+   :class:`toekgw.gateway.privacy.PersonalData`), last changed longer ago than the period,
+   has its personal fields replaced by keyed pseudonyms, in its payload and wherever the same
+   values stand in its lookup and fingerprint keys; amounts, dates, states, ids stay. One
+   event per transmission says how many and why;
+2. **staging copies**: a transmission of the kind in a final state, last changed longer ago
+   than the period, has its staging copy (the file as received or sent) deleted; an event
+   says so;
+3. **the read log**: reads older than ``reads`` days name their citizens by pseudonym.
+
+A kind with a period but no registered description of its personal data keeps its payloads
+(the run says so); its staging copies are still deleted. The run pages through the items a
+thousand at a time (memory stays flat), overwrites what it replaces (``secure_delete``) and
+empties the write-ahead log afterwards, so the CPR numbers are gone from the files, not only
+from the tables. It never touches what the hash chain hashes, so the chain verifies after it
+(see :mod:`toekgw.gateway.journal._sqlite_chain`). Running it twice changes nothing more;
+killed at any step (crash points ``retention.after_delete``, ``retention.after_page``), the
+next run finishes the work: a page of items is one transaction, and a staging copy is deleted
+before the journal says so (a copy already gone is forgotten by the next run).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from contextlib import closing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from toekgw.gateway.config import Settings
+from toekgw.gateway.faults import crash_point
+from toekgw.gateway.flowlock import flow_lock, lock_path
+from toekgw.gateway.journal import JournalError, Lifecycle, SqliteJournal, open_journal
+from toekgw.gateway.journal._sqlite_retention import ExpiredItem
+from toekgw.gateway.privacy import PersonalData, personal_data, pseudonym
+from toekgw.gateway.retention_config import RETENTION_SECTION, RetentionSettings
+
+__all__ = ["RETENTION_FLOW", "RetentionReport", "retention_flow", "run_retention"]
+
+#: The lock name: one retention run at a time, whoever starts it (the command, the service).
+RETENTION_FLOW = "retention"
+
+_PAGE = 1_000
+
+
+@dataclass(slots=True)
+class RetentionReport:
+    items: int = 0
+    staging_copies: int = 0
+    reads: int = 0
+    undescribed: list[str] = field(default_factory=list)
+    log_emptied: bool = True
+
+    def summary(self) -> str:
+        text = (
+            f"{self.items} items pseudonymised, {self.staging_copies} staging copies deleted, "
+            f"{self.reads} read-log subjects pseudonymised"
+        )
+        if self.undescribed:
+            text += "; payloads kept (no description of their personal data): " + ", ".join(
+                self.undescribed
+            )
+        if not self.log_emptied:
+            text += "; the write-ahead log was in use and is emptied by the next run"
+        return text
+
+
+def retention_flow(settings: Settings, now: dt.datetime) -> RetentionReport:
+    """One run for the configuration, single-flight, on a journal that passes its check."""
+    retention = settings.require(RETENTION_SECTION)
+    with (
+        flow_lock(lock_path(settings.staging, RETENTION_FLOW), "retention"),
+        closing(open_journal(settings.journal, verify=True)) as journal,
+    ):
+        return run_retention(journal, retention, now)
+
+
+def run_retention(
+    journal: SqliteJournal, settings: RetentionSettings, now: dt.datetime
+) -> RetentionReport:
+    """One retention run as of ``now`` (see the module's description)."""
+    key = settings.key()
+    report = RetentionReport()
+
+    def masked(value: str) -> str:
+        return pseudonym(key, value)
+
+    with journal.scrubbing():
+        for kind, days in sorted(settings.kinds.items()):
+            before = (now - dt.timedelta(days=days)).isoformat()
+            try:
+                spec = journal.kind(kind)
+            except JournalError:
+                continue  # nothing of this kind journaled yet
+            report.staging_copies += _delete_staging(journal, kind, before, spec.transmission)
+            described = personal_data(kind)
+            if described is None:
+                report.undescribed.append(kind)
+                continue
+            report.items += _pseudonymise(journal, kind, before, described, masked, days)
+        if settings.reads_days is not None:
+            before = (now - dt.timedelta(days=settings.reads_days)).isoformat()
+            report.reads = journal.pseudonymise_reads(before, masked)
+    report.log_emptied = journal.truncate_log()
+    return report
+
+
+def _pseudonymise(
+    journal: SqliteJournal,
+    kind: str,
+    before: str,
+    described: PersonalData,
+    masked: Callable[[str], str],
+    days: int,
+) -> int:
+    done, after = 0, 0
+    while page := journal.expired_items(kind, before, described.settled, after=after, limit=_PAGE):
+        after = page[-1][0]
+        changed = [_replaced(row, described, masked) for row in page]
+        counts: dict[int, int] = {}
+        for row in page:
+            counts[row[1]] = counts.get(row[1], 0) + 1
+        notes = {
+            tx: f"retention: personal data of {n} items replaced by pseudonyms (older than "
+            f"{days} days)"
+            for tx, n in counts.items()
+        }
+        journal.pseudonymise_items(changed, notes)
+        crash_point("retention.after_page")
+        done += len(page)
+    return done
+
+
+def _replaced(
+    row: ExpiredItem, described: PersonalData, masked: Callable[[str], str]
+) -> tuple[int, str | None, str | None, str | None]:
+    item_id, _tx, data_text, lookup, fingerprint = row
+    if data_text is None:
+        return item_id, None, lookup, fingerprint
+    data: dict[str, Any] = json.loads(data_text)
+    originals: list[str] = []
+    for name in described.fields:
+        value = data.get(name)
+        if isinstance(value, str) and value:
+            originals.append(value)
+            data[name] = masked(value)
+        elif isinstance(value, list):
+            originals.extend(v for v in value if isinstance(v, str) and v)
+            data[name] = [masked(v) if isinstance(v, str) and v else v for v in value]
+    # The same values in the search keys (longest first, so a value inside another goes last).
+    for value in sorted(set(originals), key=len, reverse=True):
+        lookup = lookup.replace(value, masked(value)) if lookup else lookup
+        fingerprint = fingerprint.replace(value, masked(value)) if fingerprint else fingerprint
+    return item_id, json.dumps(data, ensure_ascii=False), lookup, fingerprint
+
+
+def _delete_staging(journal: SqliteJournal, kind: str, before: str, lifecycle: Lifecycle) -> int:
+    final = _final_states(lifecycle)
+    deleted = 0
+    for transmission_id, local in journal.expired_staging_copies(kind, before, final):
+        path = Path(local)
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as exc:
+            raise JournalError(
+                f"retention: cannot delete the staging copy {path}: {exc.strerror or exc}"
+            ) from exc
+        crash_point("retention.after_delete")
+        journal.forget_staging_copy(
+            transmission_id, f"retention: staging copy {path.name} deleted (past its period)"
+        )
+        deleted += 1
+    return deleted
+
+
+def _final_states(lifecycle: Lifecycle) -> list[str]:
+    states = set(lifecycle.initial) | set(lifecycle.transitions)
+    states |= {t for targets in lifecycle.transitions.values() for t in targets}
+    return sorted(s for s in states if not lifecycle.transitions.get(s))

@@ -1,0 +1,71 @@
+"""``[retention]``: how long personal data is kept in clear, and the pseudonym key.
+
+::
+
+    [retention]
+    key_file = "/etc/toekgw/pseudonym.key"  # the HMAC key (>= 32 bytes); not in the backups
+    reads = 1827                            # days the read log keeps CPR numbers in clear
+
+    [retention.kinds]                       # days after an item's last change, per kind
+    g68-delivery = 1827
+    payment-follow-up = 1827
+
+Past its kind's period an item's personal data (what its adapter registered:
+:mod:`toekgw.gateway.privacy`) is replaced by keyed pseudonyms and its transmission's staging
+copy is deleted; amounts, dates, states and the event chain stay. A kind not listed is kept
+as it is. The retention run: :mod:`toekgw.gateway.retention`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from toekgw.gateway.config import ConfigError, CoreSettings, Section, Table, register_section
+from toekgw.gateway.errors import os_problem
+
+__all__ = ["MIN_KEY_BYTES", "RETENTION_SECTION", "RetentionSettings"]
+
+MIN_KEY_BYTES = 32
+_MAX_DAYS = 36_500
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionSettings:
+    key_file: Path
+    reads_days: int | None = None
+    kinds: Mapping[str, int] = field(default_factory=dict)
+
+    def key(self) -> bytes:
+        """The pseudonym key; a :class:`ConfigError` when it cannot be read or is too short."""
+        try:
+            key = self.key_file.read_bytes().strip()
+        except OSError as exc:
+            raise ConfigError(
+                f"[retention] key_file {self.key_file}: {os_problem(self.key_file, exc)}"
+            ) from exc
+        if len(key) < MIN_KEY_BYTES:
+            raise ConfigError(
+                f"[retention] key_file {self.key_file}: {len(key)} bytes, expected at least "
+                f"{MIN_KEY_BYTES} (e.g. `head -c 48 /dev/urandom | base64 > FILE`)"
+            )
+        return key
+
+
+def _parse(table: Table, core: CoreSettings) -> RetentionSettings:
+    key_file = table.required_path("key_file")
+    reads = table.integer("reads", None, 1, _MAX_DAYS) if "reads" in table.data else None
+    kinds_table = table.table("kinds")
+    kinds: dict[str, int] = {}
+    if kinds_table is not None:
+        for name in list(kinds_table.data):
+            kinds[name] = kinds_table.integer(name, None, 1, _MAX_DAYS)
+        kinds_table.finish()
+    table.finish()
+    return RetentionSettings(key_file, reads, kinds)
+
+
+RETENTION_SECTION = register_section(
+    Section("retention", _parse, hint="see docs/operations.md (retention)")
+)

@@ -1,0 +1,74 @@
+"""The read log: a look-up of a citizen's data (an item's history, a payment search or view,
+the error list) is a journal row naming who and what; `toekgw audit reads --cpr --month`
+lists them, CPR numbers masked; the log is append-only."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from tests.nemkonto_data import cpr
+from tests.nemkonto_flow_data import instruction
+from tests.test_payments_cli import K, payments_config
+from toekgw.cli.main import cli
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    return payments_config(tmp_path, [instruction(n) for n in range(1, 4)])[0]
+
+
+def _run(config: Path, who: str, *args: str) -> Result:
+    result = CliRunner(env={"TOEKGW_USER": who}).invoke(cli, [*args, "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def test_reads_of_a_citizen_are_logged_and_listed_masked(config: Path) -> None:
+    this_month = dt.datetime.now(dt.UTC).strftime("%Y-%m")
+    _run(config, "anna", "status", "--item", K[1])
+    _run(config, "bo", "payments", "find", "--recipient", f"cpr:{cpr(1)}")
+    _run(config, "carl", "payments", "show", K[2])
+    _run(config, "dorte", "errors")
+
+    mine = _run(config, "erik", "audit", "reads", "--cpr", cpr(1), "--month", this_month)
+    lines = mine.stdout.splitlines()
+    assert len(lines) == 2, mine.output
+    assert "anna" in lines[0] and "status --item" in lines[0] and f"item {K[1]}" in lines[0]
+    assert "bo" in lines[1] and "payments find" in lines[1] and f"{cpr(1)[:6]}-****" in lines[1]
+    assert cpr(1) not in mine.output
+    assert f"2 reads of {cpr(1)[:6]}-**** in {this_month}" in mine.output
+
+    every = _run(config, "erik", "audit", "reads", "--month", this_month, "--json")
+    rows = [json.loads(x) for x in every.stdout.splitlines()]
+    assert [(r["by"], r["action"], r["citizens"]) for r in rows] == [
+        ("anna", "status --item", 1),
+        ("bo", "payments find", 1),
+        ("carl", "payments show", 1),
+        ("dorte", "errors", 0),
+    ]
+    other = _run(config, "erik", "audit", "reads", "--cpr", cpr(2), "--month", this_month)
+    assert "carl" in other.stdout and "anna" not in other.stdout
+    earlier = _run(config, "erik", "audit", "reads", "--cpr", cpr(1), "--month", "2001-01")
+    assert earlier.stdout == ""
+
+
+def test_the_read_log_is_append_only(config: Path) -> None:
+    _run(config, "anna", "status", "--item", K[1])
+    db = sqlite3.connect(config.parent / "var" / "journal.sqlite")
+    for statement in ("UPDATE reads SET actor = 'nobody'", "DELETE FROM reads"):
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            db.execute(statement)
+    db.close()
+
+
+def test_a_bad_cpr_is_one_line_exit_2(config: Path) -> None:
+    result = CliRunner().invoke(
+        cli, ["audit", "reads", "--cpr", "12345", "--month", "2026-11", "--config", str(config)]
+    )
+    assert result.exit_code == 2 and "--cpr '12345': expected 10 digits" in result.output
