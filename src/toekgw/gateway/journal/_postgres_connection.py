@@ -96,6 +96,8 @@ class PostgresConnection(JournalConnection):
         self.where = redact(url)
         self._depth = 0
         self._durable = False
+        self._chained = False  # the hash chain is SQLite's only (docs/scaling.md)
+        self._told: list[tuple[int, str]] = []  # transmission events to log after the commit
         self._kinds: dict[str, KindSpec] = {}
         self._pool = _pool(url)
         try:
@@ -192,12 +194,14 @@ class PostgresConnection(JournalConnection):
                 yield
                 raw.execute("COMMIT")
             except BaseException:
+                self._told.clear()
                 with contextlib.suppress(psycopg.Error):
                     raw.execute("ROLLBACK")
                 raise
             finally:
                 self._depth = 0
                 self._durable = False
+            self._tell()
             return
         if durable and not self._durable:
             raise JournalError(
@@ -207,9 +211,11 @@ class PostgresConnection(JournalConnection):
         name = f"sp{self._depth}"
         raw.execute(f"SAVEPOINT {name}")
         self._depth += 1
+        told = len(self._told)
         try:
             yield
         except BaseException:
+            del self._told[told:]
             raw.execute(f"ROLLBACK TO SAVEPOINT {name}")
             raw.execute(f"RELEASE SAVEPOINT {name}")
             raise
