@@ -16,6 +16,7 @@ import pytest
 
 from tests.configs import write_config
 from tests.conftest import Opener
+from tests.guide import run_example
 from toekgw.adapters.beskedfordeler.consumer import BeskedConsumer
 from toekgw.adapters.debitor.debitorkonti import DEBITORKONTO_SLETTET, is_deleted
 from toekgw.formats.debitor.besked import DebitorkontoSlettet, build_debitorkonto_slettet
@@ -72,33 +73,41 @@ def test_reads_the_sample_shape_raw_payload_and_push_wrapper() -> None:
     assert besked.read_besked(wrapped).besked_id == message.besked_id
 
 
-MIRRORS = Path("/work/.mirror")
-PUBLIC = [
-    (
-        "kombit+bfo_infrastructureSamples-java",
-        "bf-client-example-app/src/main/resources/example_messages/externTestBesked.xml",
-    ),
-    (
-        "itk-dev+beskedfordeler-drupal",
-        "resources/messages/sf1601/PostStatusBeskedModtag.success.xml",
-    ),
-    ("itk-dev+beskedfordeler-drupal", "resources/messages/sf1601/PostStatusBeskedModtag.error.xml"),
+PUBLIC = Path(__file__).parent / "data" / "public"
+MIRRORS = Path(os.environ.get("TOEKGW_PUBLIC_MIRRORS", "/work/.mirror"))
+COPIED = [  # committed under tests/data/public (MIT): always read
+    PUBLIC / "itk-dev+beskedfordeler-drupal" / "resources/messages/sf1601" / name
+    for name in ("PostStatusBeskedModtag.success.xml", "PostStatusBeskedModtag.error.xml")
 ]
+KOMBIT_SAMPLE = (  # no licence stated: read from a fetched copy only
+    "kombit+bfo_infrastructureSamples-java",
+    "bf-client-example-app/src/main/resources/example_messages/externTestBesked.xml",
+)
 
 
-@pytest.mark.parametrize(("repo", "path"), PUBLIC)
-def test_reads_the_public_samples(repo: str, path: str) -> None:
-    """KOMBIT's sample and two real deliveries, read from the fetched repositories (not
-    committed here); skipped where they have not been fetched."""
-    git = MIRRORS / repo / "repo"
-    if not git.exists():
-        pytest.skip(f"{repo} has not been fetched here")
-    data = subprocess.run(
-        ["git", "-C", str(git), "show", f"HEAD:{path}"], capture_output=True, check=True
-    ).stdout
+def _check_public(data: bytes) -> None:
     message = besked.read_besked(data)
     uuid.UUID(message.besked_id)
     assert message.recipients and message.payload
+
+
+@pytest.mark.parametrize("path", COPIED, ids=lambda p: p.name)
+def test_reads_real_deliveries(path: Path) -> None:
+    """Two real deliveries from itk-dev/beskedfordeler-drupal (tests/data/public)."""
+    _check_public(path.read_bytes())
+
+
+def test_reads_kombits_sample() -> None:
+    """KOMBIT's sample, from a fetched copy (its licence is not stated, so it is not
+    committed: tests/data/public/kombit+bfo_infrastructureSamples-java/README.md)."""
+    repo, path = KOMBIT_SAMPLE
+    git = MIRRORS / repo / "repo"
+    if not git.exists():
+        pytest.skip(f"{repo} has not been fetched here (see tests/data/public/{repo}/README.md)")
+    data = subprocess.run(
+        ["git", "-C", str(git), "show", f"HEAD:{path}"], capture_output=True, check=True
+    ).stdout
+    _check_public(data)
 
 
 @pytest.mark.parametrize(
@@ -273,18 +282,8 @@ def test_sigkill_between_journal_and_ack_loses_and_doubles_nothing(
 
 
 def test_the_developers_guide_example_runs() -> None:
-    import contextlib
-    import io
-    import re
-
-    doc = Path(__file__).resolve().parent.parent / "docs" / "developers.md"
-    section = doc.read_text(encoding="utf-8").split("### A runnable Beskedfordeler example", 1)[1]
-    code = re.search(r"```python\n(.*?)```", section, re.S)
-    assert code is not None
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        exec(compile(code.group(1), str(doc), "exec"), {"__name__": "example"})
-    assert out.getvalue().splitlines() == ["2 taken, 1 duplicate", "D-1 deleted: True"]
+    printed = run_example("A runnable Beskedfordeler example")
+    assert printed == ["2 taken, 1 duplicate", "D-1 deleted: True"]
 
 
 def test_a_journal_failure_puts_the_message_back_and_stops(

@@ -20,6 +20,7 @@ def register_all() -> None:
     from toekgw.cli.simulate.beskedfordeler import beskedfordeler
     from toekgw.cli.simulate.serviceplatform import serviceplatform
     from toekgw.cli.simulate.sts import sts
+    from toekgw.cli.simulate.ydelsesindeks import ydelsesindeks
 
     simulate.add_command(eindkomst.eindkomst)
     simulate.add_command(fagsystem.fagsystem)
@@ -29,3 +30,4 @@ def register_all() -> None:
     simulate.add_command(oir.klassifikation)
     simulate.add_command(sts)
     simulate.add_command(beskedfordeler)
+    simulate.add_command(ydelsesindeks)
