@@ -8,7 +8,6 @@ import base64
 import datetime as dt
 import os
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import pytest
 
 from tests.configs import write_config
 from tests.conftest import Opener
+from tests.crashkit import toekgw_child
 from tests.guide import run_example
 from toekgw.adapters.beskedfordeler.consumer import BeskedConsumer
 from toekgw.adapters.debitor.debitorkonti import DEBITORKONTO_SLETTET, is_deleted
@@ -217,27 +217,9 @@ queue = "{queue}"
 
 
 def _receive(config: Path, crash_at: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "TOEKGW_CRASH_AT"}
-    env["TOEKGW_TEST_RABBIT_PASSWORD"] = "guest"
-    if crash_at:
-        env["TOEKGW_CRASH_AT"] = crash_at
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "toekgw",
-            "receive",
-            "beskedfordeler",
-            "--config",
-            str(config),
-            "--wait",
-            "0.5",
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
+    args = ["receive", "beskedfordeler", "--wait", "0.5"]
+    password = {"TOEKGW_TEST_RABBIT_PASSWORD": "guest"}
+    return toekgw_child(args, config, crash_at=crash_at, env=password)
 
 
 @pytest.mark.parametrize(

@@ -235,3 +235,16 @@ def test_the_simulator_command_serves_and_reports_what_it_took(tmp_path: Path) -
     assert "benefit index simulator on http://127.0.0.1:0/ydelseindeks/6" in result.output
     assert "calls 0, taken 0, repeats 0, refused 0" in result.output
     assert (tmp_path / "index" / "ledger.sqlite").exists()
+
+
+def test_a_message_whose_timestamp_has_expired_is_refused(tmp_path: Path) -> None:
+    with index_rig(tmp_path) as rig:
+        with rig.journal() as journal:
+            pay(journal, 1)
+        client, tokens = rig.clients()
+        late = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=10)  # Expires = Created + 5 min
+        client._security.clock = lambda: late
+        with rig.journal() as journal:
+            run = report_effectuated(journal, client, tokens, rig.settings, PLACES, sleep=NO_SLEEP)
+        assert run.unreachable == 1 and "MessageExpired" in run.problems[0]
+        assert rig.index.ledger.reported() == []

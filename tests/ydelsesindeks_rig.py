@@ -4,15 +4,14 @@ for the command (in-process or as a child process the crash tests kill)."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.configs import write_config
+from tests.crashkit import toekgw_child
 from tests.nemkonto_flow_data import instruction, journal_delivery
 from tests.pki import identity
 from toekgw.adapters.kombit.settings import Credentials, KombitSettings
@@ -23,7 +22,6 @@ from toekgw.gateway.journal import SqliteJournal, open_journal
 from toekgw.simulators.sts import EXCHANGE_PATH, STS_PATH, StsSimulator
 from toekgw.simulators.ydelsesindeks import INDEX_PATH, IndexFaults, IndexSimulator
 
-ROOT = Path(__file__).resolve().parent.parent
 CVR = "29189846"
 SYSTEM = "3b0c5a52-4f0e-4d8e-9a57-1d2f6e0b7c41"
 ISSUER = "https://sts.simulator.toekgw.local"
@@ -118,19 +116,7 @@ timeout_seconds = 5
         )
 
     def child(self, *args: str, crash_at: str | None = None) -> subprocess.CompletedProcess[str]:
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        env.pop("TOEKGW_CRASH_AT", None)
-        if crash_at:
-            env["TOEKGW_CRASH_AT"] = crash_at
-        return subprocess.run(
-            [sys.executable, "-m", "toekgw", *args, "--config", str(self.config())],
-            cwd=self.root,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        return toekgw_child(list(args), self.config(), cwd=self.root, crash_at=crash_at)
 
     def close(self) -> None:
         self.stack.close()

@@ -8,6 +8,12 @@ signature's ``KeyInfo`` points at the token with a ``wsse:SecurityTokenReference
 and verifying are ``signxml``'s; what this module adds is the WS-Security framing and the
 checks a receiver must make beyond a valid signature: that the parts it relies on are among
 the signed references (a valid signature over other parts - signature wrapping - is refused).
+
+A call with a token (OIO IDWS, as SF1490's policy asks) carries the SAML holder-of-key
+assertion in ``wsse:Security`` instead of the certificate (:func:`add_assertion_security`), is
+signed by the assertion's holder with a ``KeyInfo`` naming the assertion by its ID
+(:func:`sign_with_assertion`), and is verified with the holder's certificate from the
+assertion (:func:`verify_with_holder`: the message's own signature, not the assertion's).
 """
 
 from __future__ import annotations

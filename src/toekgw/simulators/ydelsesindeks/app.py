@@ -5,9 +5,10 @@ thing wrong (nothing is taken then):
 
 1. the body is at most 1 MiB, parses safely (no DTD, no entities) as a SOAP 1.2 envelope;
 2. ``wsse:Security`` holds an assertion signed by a trusted STS, issued by ``issuer`` for this
-   service (``audience``), valid now (``InvalidSecurityToken``; ``MessageExpired`` when too
-   old), and the message is signed by the assertion's holder over the body, the timestamp and
-   the assertion (``FailedAuthentication``);
+   service (``audience``), valid now (``InvalidSecurityToken``; ``MessageExpired`` when the
+   token or the message's timestamp has expired), and the message is signed by the
+   assertion's holder over the body, the timestamp and the assertion
+   (``FailedAuthentication``);
 3. the body is an ``ImporterYdelseIndeksInput`` valid against KOMBIT's schema
    (``InvalidInput``, naming the place), every effectuation for the token's CVR
    (``AuthorizationFailed``).
@@ -156,6 +157,12 @@ class IndexSimulator:
         stamp = envelope.find(f".//{{{wsse.NS['wsse']}}}Security/{{{wsse.NS['wsu']}}}Timestamp")
         if assertion is None or stamp is None:
             raise _Refused("InvalidSecurityToken", "no token and timestamp in wsse:Security")
+        expires = stamp.findtext(f"{{{wsse.NS['wsu']}}}Expires")
+        try:
+            if saml.parse_time(expires) <= self.clock():
+                raise _Refused("MessageExpired", f"the message expired at {expires}")
+        except saml.TokenRefused as exc:
+            raise _Refused("InvalidSecurityToken", f"the timestamp: {exc}") from exc
         try:
             info = saml.read_assertion(
                 assertion,
