@@ -232,6 +232,32 @@ def run_child(
     )
 
 
+def toekgw_child(
+    args: list[str],
+    config: Path,
+    *,
+    cwd: Path = ROOT,
+    crash_at: str | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 120,
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m toekgw ARGS --config CONFIG`` as a child process, killed with SIGKILL
+    at the crash point ``crash_at`` (``TOEKGW_CRASH_AT``); ``env``: variables to add."""
+    environment = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    environment.pop("TOEKGW_CRASH_AT", None)
+    if crash_at:
+        environment["TOEKGW_CRASH_AT"] = crash_at
+    return subprocess.run(
+        [sys.executable, "-m", "toekgw", *args, "--config", str(config)],
+        cwd=cwd,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 def killed(result: subprocess.CompletedProcess[str]) -> bool:
     return result.returncode == -signal.SIGKILL
 

@@ -5,14 +5,13 @@ process (the crash tests kill the child at a named crash point)."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from click.testing import CliRunner, Result
 
+from tests.crashkit import toekgw_child
 from tests.oir_data import (
     BANK,
     ERP,
@@ -28,8 +27,6 @@ from toekgw.gateway.journal import SqliteJournal, open_journal
 from toekgw.simulators.erp import ErpFaults, ErpLedger, ErpSimulator
 from toekgw.simulators.klassifikation import KlassifikationSimulator, month_of_deliveries
 from toekgw.simulators.serviceplatform import Platform
-
-ROOT = Path(__file__).resolve().parent.parent
 
 CONFIG = f"""
 [journal]
@@ -116,16 +113,4 @@ class OirRig:
         return CliRunner().invoke(cli, [*args, "--config", str(self.config)])
 
     def child(self, *args: str, crash_at: str | None = None) -> subprocess.CompletedProcess[str]:
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        env.pop("TOEKGW_CRASH_AT", None)
-        if crash_at:
-            env["TOEKGW_CRASH_AT"] = crash_at
-        return subprocess.run(
-            [sys.executable, "-m", "toekgw", *args, "--config", str(self.config)],
-            cwd=self.root,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        return toekgw_child(list(args), self.config, cwd=self.root, crash_at=crash_at, timeout=60)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import json
 import os
 import shutil
 import signal
@@ -52,13 +53,28 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@dataclasses.dataclass(frozen=True)
+class ExternalLogin:
+    """A node that lets clients in only by SASL ``EXTERNAL`` over TLS with a client
+    certificate signed by ``ca`` (``rabbitmq_auth_mechanism_ssl``; the user is the
+    certificate's common name): ``users`` may use virtual host ``vhost``."""
+
+    ca: Path
+    certificate: Path
+    key: Path
+    users: tuple[str, ...]
+    vhost: str = "BF"
+
+
 @dataclasses.dataclass
 class RabbitNode:
-    """A running private node: connect with :attr:`settings`."""
+    """A running private node: connect with :attr:`settings` (``tls_port``: its TLS
+    listener, for a node started with an :class:`ExternalLogin`)."""
 
     base: Path
     port: int
     process: subprocess.Popen[bytes]
+    tls_port: int | None = None
 
     @property
     def settings(self) -> BrokerSettings:
@@ -81,12 +97,47 @@ def require_rabbitmq() -> str:
     return RABBITMQ_SERVER
 
 
-def _environment(base: Path, port: int) -> dict[str, str]:
+def _external_login(base: Path, tls_port: int, login: ExternalLogin) -> str:
+    """The configuration lines (and the definitions file) of an EXTERNAL-only TLS node."""
+    (base / "enabled_plugins").write_text("[rabbitmq_auth_mechanism_ssl].\n")
+    definitions = {
+        "users": [
+            {"name": user, "password_hash": "", "hashing_algorithm":
+             "rabbit_password_hashing_sha256", "tags": ""}
+            for user in login.users
+        ],
+        "vhosts": [{"name": login.vhost}],
+        "permissions": [
+            {"user": user, "vhost": login.vhost, "configure": ".*", "write": ".*", "read": ".*"}
+            for user in login.users
+        ],
+    }  # fmt: skip
+    (base / "definitions.json").write_text(json.dumps(definitions))
+    return (
+        f"listeners.ssl.default = 127.0.0.1:{tls_port}\n"
+        f"ssl_options.cacertfile = {login.ca}\n"
+        f"ssl_options.certfile = {login.certificate}\n"
+        f"ssl_options.keyfile = {login.key}\n"
+        "ssl_options.verify = verify_peer\n"
+        "ssl_options.fail_if_no_peer_cert = true\n"
+        "auth_mechanisms.1 = EXTERNAL\n"
+        "ssl_cert_login_from = common_name\n"
+        # The EXTERNAL response is a whole SAML assertion (~5 KB): more than the 4096 bytes a
+        # node takes before the connection is tuned, so a broker for token logins raises it.
+        "initial_frame_max = 65536\n"
+        f"load_definitions = {base / 'definitions.json'}\n"
+    )
+
+
+def _environment(
+    base: Path, port: int, tls_port: int | None = None, login: ExternalLogin | None = None
+) -> dict[str, str]:
     (base / "enabled_plugins").write_text("[].\n")
+    extra = _external_login(base, tls_port, login) if tls_port and login else ""
     (base / "rabbitmq.conf").write_text(
         f"listeners.tcp.default = 127.0.0.1:{port}\n"
         "log.console = false\nlog.file.level = warning\n"
-        "disk_free_limit.absolute = 10MB\n"
+        "disk_free_limit.absolute = 10MB\n" + extra
     )
     (base / "advanced.config").write_text("[].\n")
     cookie = base / ".erlang.cookie"
@@ -110,6 +161,12 @@ def _environment(base: Path, port: int) -> dict[str, str]:
     }
 
 
+def _listens(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(2)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
 def _answers(port: int) -> bool:
     import pika
 
@@ -124,21 +181,24 @@ def _answers(port: int) -> bool:
 
 
 @contextlib.contextmanager
-def start_rabbitmq(base: Path) -> Iterator[RabbitNode]:
-    """A private RabbitMQ node under ``base``, stopped (its process group) on exit."""
+def start_rabbitmq(base: Path, login: ExternalLogin | None = None) -> Iterator[RabbitNode]:
+    """A private RabbitMQ node under ``base``, stopped (its process group) on exit; with
+    ``login``, one that takes only EXTERNAL logins over TLS (ready when its TLS port listens)."""
     server = require_rabbitmq()
     base.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    env = _environment(base, port)
+    tls_port = free_port() if login else None
+    env = _environment(base, port, tls_port, login)
     (base / "rabbitmq-env.conf").write_text("")
     with (base / "stdout.log").open("wb") as out:
         process = subprocess.Popen(
             [server], env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
-    node = RabbitNode(base, port, process)
+    node = RabbitNode(base, port, process, tls_port)
+    ready = (lambda: _listens(tls_port)) if tls_port else (lambda: _answers(port))
     try:
         deadline = time.monotonic() + START_TIMEOUT
-        while not _answers(port):
+        while not ready():
             if process.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"RabbitMQ did not start on port {port}:\n{node.log_tail()}")
             time.sleep(0.5)

@@ -8,7 +8,6 @@ import base64
 import datetime as dt
 import os
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 
@@ -16,7 +15,8 @@ import pytest
 
 from tests.configs import write_config
 from tests.conftest import Opener
-from tests.docexample import run_example
+from tests.crashkit import toekgw_child
+from tests.guide import run_example
 from toekgw.adapters.beskedfordeler.consumer import BeskedConsumer
 from toekgw.adapters.debitor.debitorkonti import DEBITORKONTO_SLETTET, is_deleted
 from toekgw.formats.debitor.besked import DebitorkontoSlettet, build_debitorkonto_slettet
@@ -73,33 +73,41 @@ def test_reads_the_sample_shape_raw_payload_and_push_wrapper() -> None:
     assert besked.read_besked(wrapped).besked_id == message.besked_id
 
 
-MIRRORS = Path("/work/.mirror")
-PUBLIC = [
-    (
-        "kombit+bfo_infrastructureSamples-java",
-        "bf-client-example-app/src/main/resources/example_messages/externTestBesked.xml",
-    ),
-    (
-        "itk-dev+beskedfordeler-drupal",
-        "resources/messages/sf1601/PostStatusBeskedModtag.success.xml",
-    ),
-    ("itk-dev+beskedfordeler-drupal", "resources/messages/sf1601/PostStatusBeskedModtag.error.xml"),
+PUBLIC = Path(__file__).parent / "data" / "public"
+MIRRORS = Path(os.environ.get("TOEKGW_PUBLIC_MIRRORS", "/work/.mirror"))
+COPIED = [  # committed under tests/data/public (MIT): always read
+    PUBLIC / "itk-dev+beskedfordeler-drupal" / "resources/messages/sf1601" / name
+    for name in ("PostStatusBeskedModtag.success.xml", "PostStatusBeskedModtag.error.xml")
 ]
+KOMBIT_SAMPLE = (  # no licence stated: read from a fetched copy only
+    "kombit+bfo_infrastructureSamples-java",
+    "bf-client-example-app/src/main/resources/example_messages/externTestBesked.xml",
+)
 
 
-@pytest.mark.parametrize(("repo", "path"), PUBLIC)
-def test_reads_the_public_samples(repo: str, path: str) -> None:
-    """KOMBIT's sample and two real deliveries, read from the fetched repositories (not
-    committed here); skipped where they have not been fetched."""
-    git = MIRRORS / repo / "repo"
-    if not git.exists():
-        pytest.skip(f"{repo} has not been fetched here")
-    data = subprocess.run(
-        ["git", "-C", str(git), "show", f"HEAD:{path}"], capture_output=True, check=True
-    ).stdout
+def _check_public(data: bytes) -> None:
     message = besked.read_besked(data)
     uuid.UUID(message.besked_id)
     assert message.recipients and message.payload
+
+
+@pytest.mark.parametrize("path", COPIED, ids=lambda p: p.name)
+def test_reads_real_deliveries(path: Path) -> None:
+    """Two real deliveries from itk-dev/beskedfordeler-drupal (tests/data/public)."""
+    _check_public(path.read_bytes())
+
+
+def test_reads_kombits_sample() -> None:
+    """KOMBIT's sample, from a fetched copy (its licence is not stated, so it is not
+    committed: tests/data/public/kombit+bfo_infrastructureSamples-java/README.md)."""
+    repo, path = KOMBIT_SAMPLE
+    git = MIRRORS / repo / "repo"
+    if not git.exists():
+        pytest.skip(f"{repo} has not been fetched here (see tests/data/public/{repo}/README.md)")
+    data = subprocess.run(
+        ["git", "-C", str(git), "show", f"HEAD:{path}"], capture_output=True, check=True
+    ).stdout
+    _check_public(data)
 
 
 @pytest.mark.parametrize(
@@ -209,27 +217,9 @@ queue = "{queue}"
 
 
 def _receive(config: Path, crash_at: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "TOEKGW_CRASH_AT"}
-    env["TOEKGW_TEST_RABBIT_PASSWORD"] = "guest"
-    if crash_at:
-        env["TOEKGW_CRASH_AT"] = crash_at
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "toekgw",
-            "receive",
-            "beskedfordeler",
-            "--config",
-            str(config),
-            "--wait",
-            "0.5",
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
+    args = ["receive", "beskedfordeler", "--wait", "0.5"]
+    password = {"TOEKGW_TEST_RABBIT_PASSWORD": "guest"}
+    return toekgw_child(args, config, crash_at=crash_at, env=password)
 
 
 @pytest.mark.parametrize(

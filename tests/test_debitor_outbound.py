@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from tests.debitor_rig import CVR, Rig, claim, debtor_rig
-from tests.docexample import run_example
+from tests.guide import run_example
 from tests.tok_helpers import CPR, clock, header, order
 from toekgw.adapters.beskedfordeler import BeskedConsumer
 from toekgw.adapters.debitor import (

@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import re
-from pathlib import Path
 
-DOC = Path(__file__).resolve().parent.parent / "docs" / "developers.md"
+from tests.guide import example_code, run_example
 
 
 def test_eindkomst_example_runs() -> None:
-    section = DOC.read_text(encoding="utf-8").split("### A runnable eIndkomst example", 1)[1]
-    code = re.search(r"```python\n(.*?)```", section, re.S)
-    assert code is not None
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        exec(compile(code.group(1), str(DOC), "exec"), {"__name__": "example"})
-    printed = out.getvalue().splitlines()
-    promised = [line[2:] for line in code.group(1).splitlines() if line.startswith("# ")]
+    printed = run_example("A runnable eIndkomst example")
+    code = example_code("A runnable eIndkomst example")
+    promised = [line[2:] for line in code.splitlines() if line.startswith("# ")]
     assert len(printed) == len(promised)
     for got, said in zip(printed, promised, strict=True):
         pattern = ".*".join(re.escape(part) for part in said.split("…"))
         assert re.fullmatch(pattern, got), (got, said)
-    assert "0202601234" not in out.getvalue()
+    assert "0202601234" not in "\n".join(printed)

@@ -3,23 +3,15 @@ and prints what the guide says; the operators' commands exist (test_operators_do
 
 from __future__ import annotations
 
-import contextlib
-import io
-import re
 from pathlib import Path
 
+from tests.guide import run_example
+
 ROOT = Path(__file__).resolve().parent.parent
-GUIDE = ROOT / "docs" / "developers.md"
 
 
 def test_the_oir_example_runs_and_prints_what_the_guide_says() -> None:
-    section = GUIDE.read_text(encoding="utf-8").split("### A runnable ØiR example", 1)[1]
-    code = re.search(r"```python\n(.*?)```", section, re.S)
-    assert code is not None
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        exec(compile(code.group(1), str(GUIDE), "exec"), {"__name__": "example"})
-    printed = out.getvalue().splitlines()
+    printed = run_example("A runnable ØiR example")
     assert printed[0].endswith("version 2 (delta, 2 classes) applied")
     assert printed[1:3] == ["built 1, held 1", "agrees: False differences: 2"]
     assert printed[3].startswith("regenerated: built replaces voucher row ")

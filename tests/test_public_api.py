@@ -20,6 +20,7 @@ ADAPTERS = (
     "kombit",
     "beskedfordeler",
     "debitor",
+    "ydelsesindeks",
 )
 GUIDES = [ROOT / "docs" / "developers.md", *sorted((ROOT / "examples").glob("*.py"))]
 

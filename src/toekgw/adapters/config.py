@@ -3,8 +3,8 @@
 :func:`toekgw.gateway.config.load_settings` reads ``[journal]``, ``[staging]`` and whatever
 sections are registered; importing this module registers the built-in ones (in the order their
 tables are read): ``[serviceplatform]``, ``[receive.*]``, ``[eindkomst]``, ``[nemkonto]``,
-``[kombit]``, ``[beskedfordeler]``, ``[debitor]``, ``[payments]``, ``[oir]``, ``[tok]``, the
-service's ``[run]``, ``[roles]`` and ``[retention]``.
+``[kombit]``, ``[beskedfordeler]``, ``[debitor]``, ``[payments]``, ``[oir]``, ``[tok]``,
+``[ydelsesindeks]``, the service's ``[run]``, ``[roles]`` and ``[retention]``.
 An embedding application with an adapter of its own registers its section
 (:func:`toekgw.gateway.config.register_section`) before it loads the file.
 """
@@ -22,6 +22,7 @@ from toekgw.adapters.oir.settings import OIR_SECTION
 from toekgw.adapters.payments.settings import PAYMENTS_SECTION
 from toekgw.adapters.serviceplatform.settings import RECEIVE, SERVICEPLATFORM_SECTION
 from toekgw.adapters.tok.settings import TOK_SECTION
+from toekgw.adapters.ydelsesindeks.settings import YDELSESINDEKS_SECTION
 from toekgw.gateway.config import ConfigError, Settings
 from toekgw.gateway.config import load_settings as _load
 from toekgw.gateway.retention_config import RETENTION_SECTION
@@ -41,6 +42,7 @@ BUILTIN_SECTIONS = (
     PAYMENTS_SECTION,
     OIR_SECTION,
     TOK_SECTION,
+    YDELSESINDEKS_SECTION,
     RUN_SECTION,
     ROLES_SECTION,
     RETENTION_SECTION,

@@ -27,6 +27,8 @@ job                           needs               default every    then at once
                                                                    debtor system, SF1590_B)
 ``retention``                 ``[retention]``     1 day            (pseudonyms and staging
                                                                    copies past their period)
+``ydelsesindeks-report``      ``[ydelsesindeks]``  15 minutes      (each effectuated payment to
+                                                                   SF1490's benefit index, once)
 ============================  ==================  ===============  ==============================
 
 Release bundles only what is due, so triggering it when any delivery arrives sends a straks
@@ -69,6 +71,8 @@ from toekgw.adapters.serviceplatform import (
 from toekgw.adapters.tok.flow import FLOW as TOK_FLOW
 from toekgw.adapters.tok.flow import registration_places, take_and_tell
 from toekgw.adapters.tok.settings import TOK_SECTION
+from toekgw.adapters.ydelsesindeks.flow import Reporting
+from toekgw.adapters.ydelsesindeks.settings import YDELSESINDEKS_SECTION
 from toekgw.gateway.config import ConfigError, Settings
 from toekgw.gateway.flowlock import flow_lock, lock_path
 from toekgw.gateway.journal import SqliteJournal, open_journal
@@ -292,7 +296,24 @@ def _debitor(settings: Settings) -> Callable[[dt.datetime], JobReport]:
     return action
 
 
-def _specs(settings: Settings) -> list[_Spec]:
+def _ydelsesindeks(
+    settings: Settings, figures: Figures | None
+) -> Callable[[dt.datetime], JobReport]:
+    reporting = Reporting.from_settings(settings)  # one token cache for every run
+    if figures is not None:
+        figures.add_live(reporting.tokens.figures)
+
+    def action(now: dt.datetime) -> JobReport:
+        run = reporting.run()
+        return JobReport(
+            run.text(),
+            {"reported": run.reported, "refused": run.refused, "left": run.unreachable},
+        )
+
+    return action
+
+
+def _specs(settings: Settings, figures: Figures | None = None) -> list[_Spec]:
     specs: list[_Spec] = []
     release_and_send = ("nemkonto-release", "nemkonto-send")
     has_nemkonto = settings.section(NEMKONTO_SECTION) is not None
@@ -313,6 +334,9 @@ def _specs(settings: Settings) -> list[_Spec]:
         specs.append(_Spec("debitor-send", _debitor(settings), MINUTE, 30 * MINUTE, ()))
     if settings.section(RETENTION_SECTION) is not None:
         specs.append(_Spec("retention", _retention(settings), DAY, 2 * HOUR))
+    if settings.section(YDELSESINDEKS_SECTION) is not None:
+        report = _ydelsesindeks(settings, figures)
+        specs.append(_Spec("ydelsesindeks-report", report, 15 * MINUTE, 30 * MINUTE))
     return specs
 
 
@@ -339,7 +363,7 @@ def build_jobs(settings: Settings, figures: Figures | None = None) -> list[Job]:
     """Every job the configuration has the tables for, with ``[run.jobs.*]`` applied; with
     ``figures``, the ``journal-figures`` job that keeps them up to date."""
     run = run_settings(settings)
-    specs = _specs(settings)
+    specs = _specs(settings, figures)
     if figures is not None:
         specs.append(_figures_spec(settings, figures))
     names = {spec.name for spec in specs}

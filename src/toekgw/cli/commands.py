@@ -25,6 +25,7 @@ def register(root: click.Group) -> None:
     from toekgw.cli.sortiment import sortiment
     from toekgw.cli.status import status
     from toekgw.cli.token import token
+    from toekgw.cli.ydelsesindeks import ydelsesindeks
 
     validate.register_all()
     receive.register_all()
@@ -48,6 +49,7 @@ def register(root: click.Group) -> None:
     root.add_command(debitor)
     root.add_command(sortiment)
     root.add_command(token)
+    root.add_command(ydelsesindeks)
     root.add_command(serve)
     root.add_command(run)
     root.add_command(reconcile)

@@ -48,8 +48,8 @@ def run(once: bool, clock_spec: str | None, config_path: Path | None) -> None:
     jobs = build_jobs(settings, figures)
     if len(jobs) == 1:
         raise UsageError(
-            f"{settings.path}: no flow to run (no [receive.g68], [nemkonto], [eindkomst] or "
-            "[oir] table, or every job disabled in [run.jobs])"
+            f"{settings.path}: no flow to run (no [receive.g68], [nemkonto], [eindkomst], "
+            "[oir], [tok] or [ydelsesindeks] table, or every job disabled in [run.jobs])"
         )
     service = run_settings(settings)
     if service.identity:

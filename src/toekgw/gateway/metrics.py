@@ -9,7 +9,9 @@ scheduler's job records and the latest journal figures:
   ``overdue_after`` intervals);
 - the figures the ``journal-figures`` job reads from the journal (items per state, overdue
   items, error-list size, queue depths ...), each a gauge with its labels
-  (:class:`Figure`), and ``toekgw_figures_timestamp_seconds`` (when they were read).
+  (:class:`Figure`), and ``toekgw_figures_timestamp_seconds`` (when they were read);
+- the live figures a flow registers (:meth:`Figures.add_live`), read at each scrape: the
+  remaining lifetime of the cached KOMBIT tokens (``toekgw_kombit_token_remaining_seconds``).
 
 ``/healthz`` answers 200 with a JSON summary while every job has succeeded within
 ``overdue_after`` of its intervals, else 503 naming the overdue jobs: a load balancer or
@@ -53,6 +55,12 @@ class Figures:
     at: dt.datetime | None = None
     values: list[Figure] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    live: list[Callable[[], Iterable[Figure]]] = field(default_factory=list)
+
+    def add_live(self, source: Callable[[], Iterable[Figure]]) -> None:
+        """A source read at each scrape (figures a flow keeps in memory, not the journal)."""
+        with self.lock:
+            self.live.append(source)
 
     def replace(self, at: dt.datetime, values: Iterable[Figure]) -> None:
         fresh = list(values)
@@ -62,6 +70,11 @@ class Figures:
     def snapshot(self) -> tuple[dt.datetime | None, list[Figure]]:
         with self.lock:
             return self.at, list(self.values)
+
+    def live_values(self) -> list[Figure]:
+        with self.lock:
+            sources = list(self.live)
+        return [figure for source in sources for figure in source()]
 
 
 class ServiceCollector(Collector):
@@ -80,6 +93,7 @@ class ServiceCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         yield from self._jobs()
         yield from self._figures()
+        yield from _families(self.figures.live_values())
 
     def _jobs(self) -> Iterator[Metric]:
         def gauge(name: str, text: str) -> GaugeMetricFamily:
@@ -117,15 +131,19 @@ class ServiceCollector(Collector):
         )
         stamp.add_metric([], at.timestamp())
         yield stamp
-        families: dict[str, GaugeMetricFamily] = {}
-        for figure in values:
-            family = families.get(figure.name)
-            if family is None:
-                family = families[figure.name] = GaugeMetricFamily(
-                    PREFIX + figure.name, figure.help, labels=sorted(figure.labels)
-                )
-            family.add_metric([figure.labels[k] for k in sorted(figure.labels)], figure.value)
-        yield from families.values()
+        yield from _families(values)
+
+
+def _families(values: Iterable[Figure]) -> Iterator[GaugeMetricFamily]:
+    families: dict[str, GaugeMetricFamily] = {}
+    for figure in values:
+        family = families.get(figure.name)
+        if family is None:
+            family = families[figure.name] = GaugeMetricFamily(
+                PREFIX + figure.name, figure.help, labels=sorted(figure.labels)
+            )
+        family.add_metric([figure.labels[k] for k in sorted(figure.labels)], figure.value)
+    yield from families.values()
 
 
 def health(

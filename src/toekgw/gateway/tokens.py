@@ -55,6 +55,11 @@ class TokenCache(Generic[T]):
             self._tokens[key] = token
             return token
 
+    def expiries(self) -> dict[Hashable, dt.datetime]:
+        """When each cached token expires (for monitoring; nothing is fetched)."""
+        with self._guard:
+            return {key: token.expires for key, token in self._tokens.items()}
+
     def invalidate(self, key: Hashable) -> None:
         with self._guard:
             self._tokens.pop(key, None)

@@ -30,6 +30,7 @@ from toekgw.formats.kombit import sts
 from toekgw.formats.kombit.saml import TokenRefused
 from toekgw.formats.xmlcheck import safe_parser
 from toekgw.gateway.errors import GatewayError
+from toekgw.gateway.metrics import Figure
 from toekgw.gateway.tokens import Clock, Expiring, TokenCache, utc_now
 
 __all__ = ["StsUnavailable", "TokenClient", "TokenError", "TokenRejected"]
@@ -80,6 +81,22 @@ class TokenClient:
 
     def access_token(self, service: str, cvr: str) -> Expiring[str]:
         return self._access.get((service, cvr), lambda: self._exchange(service, cvr))
+
+    def figures(self) -> list[Figure]:
+        """``kombit_token_remaining_seconds{token, service, cvr}``: how long each cached token
+        has left (negative: expired, fetched again at its next use), for ``/metrics``."""
+        now = self.clock()
+        return [
+            Figure(
+                "kombit_token_remaining_seconds",
+                "Seconds left of a cached KOMBIT token (SF1514 saml, SF1516 access).",
+                (expires - now).total_seconds(),
+                {"token": token, "service": str(key[0]), "cvr": str(key[1])},
+            )
+            for token, cache in (("saml", self._saml), ("access", self._access))
+            for key, expires in cache.expiries().items()
+            if isinstance(key, tuple)
+        ]
 
     def call_with_token(self, service: str, cvr: str, call: Callable[[bytes], R]) -> R:
         """``call(assertion)``; on :class:`TokenRejected` once more with a fresh token."""

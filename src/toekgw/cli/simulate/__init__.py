@@ -21,6 +21,7 @@ def register_all() -> None:
     from toekgw.cli.simulate.debitor import debitor
     from toekgw.cli.simulate.serviceplatform import serviceplatform
     from toekgw.cli.simulate.sts import sts
+    from toekgw.cli.simulate.ydelsesindeks import ydelsesindeks
 
     simulate.add_command(eindkomst.eindkomst)
     simulate.add_command(fagsystem.fagsystem)
@@ -31,3 +32,4 @@ def register_all() -> None:
     simulate.add_command(sts)
     simulate.add_command(beskedfordeler)
     simulate.add_command(debitor)
+    simulate.add_command(ydelsesindeks)

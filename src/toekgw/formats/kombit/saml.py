@@ -39,6 +39,7 @@ __all__ = [
     "TokenRefused",
     "WrongAudience",
     "build_assertion",
+    "holder_certificate",
     "parse_time",
     "read_assertion",
 ]
@@ -160,6 +161,19 @@ def read_assertion(
     if not info.not_before <= now < info.not_on_or_after:
         raise TokenExpired(f"the token is valid {info.not_before} to {info.not_on_or_after}")
     return info
+
+
+def holder_certificate(assertion: etree._Element) -> x509.Certificate:
+    """The holder-of-key certificate the assertion names (``SubjectConfirmationData``)."""
+    s, d = f"{{{SAML}}}", f"{{{_DS}}}"
+    text = assertion.findtext(
+        f"{s}Subject/{s}SubjectConfirmation/{s}SubjectConfirmationData/{d}KeyInfo"
+        f"/{d}X509Data/{d}X509Certificate"
+    )
+    try:
+        return x509.load_der_x509_certificate(base64.b64decode(text or "", validate=True))
+    except ValueError as exc:
+        raise TokenRefused("the token names no holder-of-key certificate") from exc
 
 
 def _verified(assertion: etree._Element, trusted: Sequence[x509.Certificate]) -> etree._Element:

@@ -8,11 +8,19 @@ signature's ``KeyInfo`` points at the token with a ``wsse:SecurityTokenReference
 and verifying are ``signxml``'s; what this module adds is the WS-Security framing and the
 checks a receiver must make beyond a valid signature: that the parts it relies on are among
 the signed references (a valid signature over other parts - signature wrapping - is refused).
+
+A call with a token (OIO IDWS, as SF1490's policy asks) carries the SAML holder-of-key
+assertion in ``wsse:Security`` instead of the certificate (:func:`add_assertion_security`), is
+signed by the assertion's holder with a ``KeyInfo`` naming the assertion by its ID
+(:func:`sign_with_assertion`), and is verified with the holder's certificate from the
+assertion (:func:`verify_with_holder`: the message's own signature, not the assertion's).
 """
 
 from __future__ import annotations
 
 import base64
+import copy
+import dataclasses
 import datetime as dt
 import uuid
 from collections.abc import Iterable
@@ -36,10 +44,13 @@ __all__ = [
     "SIGNATURE_CONFIG",
     "WSU_ID",
     "SignatureRefused",
+    "add_assertion_security",
     "add_security",
     "certificate_of",
     "sign_parts",
+    "sign_with_assertion",
     "verify_parts",
+    "verify_with_holder",
     "wsu_id",
 ]
 
@@ -59,6 +70,9 @@ SIGNATURE_CONFIG = SignatureConfiguration(
     digest_algorithms=frozenset({DigestAlgorithm.SHA256}),
 )
 _X509V3 = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-profile-1.0#X509v3"
+_SAMLID = "http://docs.oasis-open.org/wss/oasis-wss-saml-token-profile-1.1#SAMLID"
+_SAML2_TOKEN = "http://docs.oasis-open.org/wss/oasis-wss-saml-token-profile-1.1#SAMLV2.0"  # noqa: S105
+_WSSE11 = "http://docs.oasis-open.org/wss/oasis-wss-wssecurity-secext-1.1.xsd"
 _BASE64 = (
     "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-soap-message-security-1.0#Base64Binary"
 )
@@ -90,16 +104,58 @@ def add_security(
 ) -> etree._Element:
     """Add ``wsse:Security`` with a timestamp and the certificate token to ``header``."""
     security = etree.SubElement(header, f"{{{NS['wsse']}}}Security", nsmap={"wsse": NS["wsse"]})
-    stamp = etree.SubElement(security, f"{{{NS['wsu']}}}Timestamp", nsmap={"wsu": NS["wsu"]})
-    wsu_id(stamp, "TS")
-    etree.SubElement(stamp, f"{{{NS['wsu']}}}Created").text = _stamp(created)
-    etree.SubElement(stamp, f"{{{NS['wsu']}}}Expires").text = _stamp(created + lifetime)
+    _timestamp(security, created, lifetime)
     token = etree.SubElement(security, f"{{{NS['wsse']}}}BinarySecurityToken")
     token.set("ValueType", _X509V3)
     token.set("EncodingType", _BASE64)
     wsu_id(token, "X509")
     token.text = base64.b64encode(certificate.public_bytes(serialization.Encoding.DER)).decode()
     return security
+
+
+def _timestamp(security: etree._Element, created: dt.datetime, lifetime: dt.timedelta) -> None:
+    stamp = etree.SubElement(security, f"{{{NS['wsu']}}}Timestamp", nsmap={"wsu": NS["wsu"]})
+    wsu_id(stamp, "TS")
+    etree.SubElement(stamp, f"{{{NS['wsu']}}}Created").text = _stamp(created)
+    etree.SubElement(stamp, f"{{{NS['wsu']}}}Expires").text = _stamp(created + lifetime)
+
+
+def add_assertion_security(
+    header: etree._Element,
+    assertion: etree._Element,
+    *,
+    created: dt.datetime,
+    lifetime: dt.timedelta = dt.timedelta(minutes=5),
+) -> etree._Element:
+    """Add ``wsse:Security`` with a timestamp and a copy of the holder-of-key ``assertion``
+    (OIO IDWS: the token the caller got from the STS) to ``header``."""
+    security = etree.SubElement(header, f"{{{NS['wsse']}}}Security", nsmap={"wsse": NS["wsse"]})
+    _timestamp(security, created, lifetime)
+    security.append(copy.deepcopy(assertion))
+    return security
+
+
+def sign_with_assertion(
+    envelope: etree._Element,
+    parts: Iterable[etree._Element],
+    key: rsa.RSAPrivateKey,
+    certificate: x509.Certificate,
+) -> None:
+    """Sign ``parts`` (and the assertion) with the holder's key; the signature's ``KeyInfo``
+    names the assertion in ``wsse:Security`` (:func:`add_assertion_security`) by its ID."""
+    security = _security(envelope)
+    assertion = security.find("{urn:oasis:names:tc:SAML:2.0:assertion}Assertion")
+    if assertion is None or not assertion.get("ID"):
+        raise ValueError("wsse:Security holds no assertion to sign with")
+    key_info = etree.Element(f"{{{NS['ds']}}}KeyInfo", nsmap={"ds": NS["ds"]})
+    reference = etree.SubElement(
+        key_info, f"{{{NS['wsse']}}}SecurityTokenReference", nsmap={"wsse11": _WSSE11}
+    )
+    reference.set(f"{{{_WSSE11}}}TokenType", _SAML2_TOKEN)
+    identifier = etree.SubElement(reference, f"{{{NS['wsse']}}}KeyIdentifier")
+    identifier.set("ValueType", _SAMLID)
+    identifier.text = assertion.get("ID")
+    _sign(envelope, [*parts, assertion], key, certificate, key_info)
 
 
 def sign_parts(
@@ -110,16 +166,26 @@ def sign_parts(
 ) -> None:
     """Sign ``parts`` of ``envelope`` (each gets a ``wsu:Id``) with a detached signature
     appended to its ``wsse:Security`` header, which must exist (:func:`add_security`)."""
-    security = _security(envelope)
-    token = security.find(f"{{{NS['wsse']}}}BinarySecurityToken")
+    token = _security(envelope).find(f"{{{NS['wsse']}}}BinarySecurityToken")
     if token is None:
         raise ValueError("wsse:Security has no BinarySecurityToken to sign with")
-    uris = [f"#{wsu_id(part, 'id')}" for part in parts]
     key_info = etree.Element(f"{{{NS['ds']}}}KeyInfo", nsmap={"ds": NS["ds"]})
     reference = etree.SubElement(key_info, f"{{{NS['wsse']}}}SecurityTokenReference")
     ref = etree.SubElement(reference, f"{{{NS['wsse']}}}Reference")
     ref.set("URI", f"#{token.get(WSU_ID)}")
     ref.set("ValueType", _X509V3)
+    _sign(envelope, parts, key, certificate, key_info)
+
+
+def _sign(
+    envelope: etree._Element,
+    parts: Iterable[etree._Element],
+    key: rsa.RSAPrivateKey,
+    certificate: x509.Certificate,
+    key_info: etree._Element,
+) -> None:
+    security = _security(envelope)
+    uris = [f"#{_reference_id(part)}" for part in parts]
     signer = XMLSigner(
         method=SignatureConstructionMethod.detached,
         signature_algorithm=SignatureMethod.RSA_SHA256,
@@ -129,6 +195,13 @@ def sign_parts(
     pem = certificate.public_bytes(serialization.Encoding.PEM).decode()
     signature = signer.sign(envelope, key=key, cert=pem, reference_uri=uris, key_info=key_info)
     security.append(signature)
+
+
+def _reference_id(part: etree._Element) -> str:
+    """How a signature names ``part``: an assertion by its own ``ID``, others by ``wsu:Id``."""
+    if etree.QName(part).localname == "Assertion" and part.get("ID"):
+        return str(part.get("ID"))
+    return wsu_id(part, "id")
 
 
 def certificate_of(envelope: etree._Element) -> x509.Certificate:
@@ -147,18 +220,38 @@ def verify_parts(envelope: etree._Element, required: Iterable[etree._Element]) -
     element in ``required`` is covered; returns that certificate (the caller decides whether
     it trusts it)."""
     certificate = certificate_of(envelope)
-    signature = _security(envelope).find(f"{{{NS['ds']}}}Signature")
+    _verify(envelope, certificate, required)
+    return certificate
+
+
+def verify_with_holder(
+    envelope: etree._Element, holder: x509.Certificate, required: Iterable[etree._Element]
+) -> None:
+    """Verify the envelope's own signature (not the assertion's inside it) with the
+    certificate of the assertion's holder, and check that every part in ``required`` and the
+    assertion are covered (OIO IDWS: the caller proves it holds the token's key)."""
+    security = _security(envelope)
+    assertion = security.find("{urn:oasis:names:tc:SAML:2.0:assertion}Assertion")
+    if assertion is None:
+        raise SignatureRefused("wsse:Security holds no assertion")
+    _verify(envelope, holder, [*required, assertion])
+
+
+def _verify(
+    envelope: etree._Element, certificate: x509.Certificate, required: Iterable[etree._Element]
+) -> None:
+    security = _security(envelope)
+    signature = security.find(f"{{{NS['ds']}}}Signature")
     if signature is None:
         raise SignatureRefused("the message is not signed")
     count = len(signature.findall(f"{{{NS['ds']}}}SignedInfo/{{{NS['ds']}}}Reference"))
     pem = certificate.public_bytes(serialization.Encoding.PEM).decode()
+    parent = security.getparent()
+    where = "" if parent is None else f"{{{etree.QName(parent).namespace}}}Header/"
+    # The signature of wsse:Security itself: an assertion in it carries its own.
+    config = dataclasses.replace(SIGNATURE_CONFIG, location=f"./{where}{{{NS['wsse']}}}Security/")
     try:
-        XMLVerifier().verify(
-            envelope,
-            x509_cert=pem,
-            expect_references=count,
-            expect_config=SIGNATURE_CONFIG,
-        )
+        XMLVerifier().verify(envelope, x509_cert=pem, expect_references=count, expect_config=config)
     except (InvalidSignature, InvalidInput) as exc:
         raise SignatureRefused(f"the signature does not verify: {exc}") from exc
     signed = {
@@ -166,9 +259,8 @@ def verify_parts(envelope: etree._Element, required: Iterable[etree._Element]) -
         for ref in signature.iterfind(f"{{{NS['ds']}}}SignedInfo/{{{NS['ds']}}}Reference")
     }
     for element in required:
-        if element.get(WSU_ID) not in signed:
+        if _reference_id(element) not in signed:
             raise SignatureRefused(f"{etree.QName(element).localname} is not signed")
-    return certificate
 
 
 def _security(envelope: etree._Element) -> etree._Element:

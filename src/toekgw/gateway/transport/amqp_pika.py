@@ -70,14 +70,13 @@ class BrokerSettings:
         )
 
 
-class ExternalCredentials:
-    """SASL ``EXTERNAL`` with a response (pika's own sends an empty one)."""
-
-    TYPE = "EXTERNAL"
+class ExternalCredentials(pika.credentials.ExternalCredentials):  # type: ignore[misc]
+    """SASL ``EXTERNAL`` with a response (pika's own sends an empty one). A subclass of
+    pika's: ``ConnectionParameters`` takes no other kind of credentials."""
 
     def __init__(self, response: bytes) -> None:
+        super().__init__()
         self.response = response
-        self.erase_on_connect = False
 
     def response_for(self, start: Any) -> tuple[str | None, bytes | None]:
         mechanisms = bytes(start.mechanisms).split()
