@@ -4,6 +4,9 @@ Claims (create, write up/down, change, release for collection) and effectuation 
 journaled as items of their sender (``KY:claim:<claim id>``, ...) in state ``received``: the
 municipality's debtor system takes them over SF1590_B, which is not wired yet.
 
+A case report (closed or deleted) keeps the citizen and the day: eIndkomst stops the citizen's
+tax-card subscription from it (:mod:`toekgw.adapters.eindkomst.casestop`).
+
 A set-off (modregning) reduces a payment that has not been released: the payment is replaced
 by its next version with the amount less the set-off (a ``change`` replaces the set-off's
 earlier amount). A set-off that would leave nothing to pay, or whose payment has gone, is
@@ -26,6 +29,7 @@ from toekgw.formats.tok import (
     ClaimCreate,
     CollectionRelease,
     EffectuationOrder,
+    PartyKind,
     SetOff,
 )
 from toekgw.gateway.journal import Journal, NewItem, Transmission
@@ -61,9 +65,10 @@ def apply_order_message(journal: Journal, tx: Transmission, message: OrderMessag
     # about their claim, set-off or case, all found again by the base key (the lookup).
     key = base if isinstance(message, ClaimCreate | EffectuationOrder) else f"{base}@{tx.id}"
     amount = getattr(message, "amount_ore", 0)
+    data = _case_data(message) if isinstance(message, CaseReport) else None
     journal.add_items(
         tx.id,
-        [NewItem(key, amount, seq=1, lookup=base)],
+        [NewItem(key, amount, seq=1, lookup=base, data=data)],
         state="received",
         reason=type(message).__name__,
     )
@@ -73,6 +78,17 @@ def apply_order_message(journal: Journal, tx: Transmission, message: OrderMessag
     state, why = _set_off(journal, tx, message)
     journal.set_item_state(item.id, state, reason=why)
     return state
+
+
+def _case_data(message: CaseReport) -> dict[str, object]:
+    """What eIndkomst needs to stop the citizen's tax-card subscription
+    (:mod:`toekgw.adapters.eindkomst.casestop`)."""
+    citizen = message.citizen
+    return {
+        "event": message.event.value,
+        "event_date": message.event_date.isoformat(),
+        **({"cpr": citizen.number} if citizen.kind is PartyKind.CPR else {}),
+    }
 
 
 def _set_off(journal: Journal, tx: Transmission, message: SetOff) -> tuple[str, str]:

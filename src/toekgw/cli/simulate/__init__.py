@@ -22,6 +22,7 @@ def register_all() -> None:
     from toekgw.cli.simulate.sts import sts
 
     simulate.add_command(eindkomst.eindkomst)
+    simulate.add_command(eindkomst.eindkomst_sf0770)
     simulate.add_command(fagsystem.fagsystem)
     simulate.add_command(nemkonto.nemkonto)
     simulate.add_command(serviceplatform)
