@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
-from tests.eik_config import write_config
+from tests.eik_config import toekgw, write_config
 from tests.eik_flow_helpers import rig
 from tests.eik_helpers import SE, cpr
 from tests.tok_helpers import PLACES, Names, clock, header, send, statuses
@@ -27,8 +24,6 @@ from toekgw.formats.tok import CaseEvent, CaseReport, Party, PartyKind
 from toekgw.gateway.journal import Journal, open_journal
 from toekgw.gateway.transport.amqp_sqlite import SqliteBroker
 
-ROOT = Path(__file__).resolve().parents[1]
-CLI = "import sys; from toekgw.cli.main import main; sys.argv[0] = 'toekgw'; main()"
 START = dt.date(2026, 10, 1)
 
 
@@ -101,19 +96,8 @@ def test_killed_between_the_stop_and_the_case_item_sends_no_second_stop(tmp_path
         gw.send(orders=[TaxCardOrder(SE, person, START, "1", START)])
         with SqliteBroker(tmp_path / "broker.sqlite") as broker:
             _report_cases(gw.journal, broker, names, _case("S-9", person, dt.date(2026, 11, 30)))
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "TOEKGW_CRASH_AT": "eindkomst.casestop.after_send",
-    }
-    killed = subprocess.run(
-        [sys.executable, "-c", CLI, "eindkomst", "stop-cases", "--config", str(config)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    killed = toekgw(
+        "eindkomst", "stop-cases", "--config", str(config), crash_at="eindkomst.casestop.after_send"
     )
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     with open_eindkomst(load_settings(config)) as gw:

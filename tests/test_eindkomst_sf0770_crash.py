@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.eik_config import write_request
+from tests.eik_config import CLI, ROOT, toekgw, write_request
 from tests.eik_helpers import SE, cpr
 from toekgw.adapters.config import load_settings
 from toekgw.adapters.eindkomst import COUNTERPART, DELIVERY, RECEIPTS
@@ -22,8 +22,6 @@ from toekgw.gateway.journal import open_journal
 from toekgw.simulators.eindkomst import EindkomstFileSimulator
 from toekgw.simulators.serviceplatform import Platform
 
-ROOT = Path(__file__).resolve().parents[1]
-CLI = "import sys; from toekgw.cli.main import main; sys.argv[0] = 'toekgw'; main()"
 SKAT = "skat-eindkomst"
 
 
@@ -56,22 +54,6 @@ skat_party = "{SKAT}"
         encoding="utf-8",
     )
     return config
-
-
-def _toekgw(*args: str, crash_at: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    env.pop("TOEKGW_CRASH_AT", None)
-    if crash_at:
-        env["TOEKGW_CRASH_AT"] = crash_at
-    return subprocess.run(
-        [sys.executable, "-c", CLI, *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
 
 
 def _skat_answers(base: Path) -> None:
@@ -117,7 +99,7 @@ def _check_once(base: Path, config: Path) -> None:
         journal.close()
     assert sorted(_registered(base)) == sorted(rids)  # each registered exactly once
     assert not list((base / "platform" / "parties" / "toek" / "IN").iterdir())
-    again = _toekgw("eindkomst", "send", str(base / "request.json"), "--config", str(config))
+    again = toekgw("eindkomst", "send", str(base / "request.json"), "--config", str(config))
     assert again.returncode == 1 and "duplicate refused" in again.stderr
 
 
@@ -132,7 +114,7 @@ def _check_once(base: Path, config: Path) -> None:
 def test_send_killed_at_each_step(tmp_path: Path, point: str, platform_first: bool) -> None:
     config = _config(tmp_path)
     request = write_request(tmp_path, {cpr(i): 100_000 + i for i in range(20)})
-    killed = _toekgw("eindkomst", "send", str(request), "--config", str(config), crash_at=point)
+    killed = toekgw("eindkomst", "send", str(request), "--config", str(config), crash_at=point)
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     if platform_first:
         Platform(tmp_path / "platform").scan()
@@ -144,9 +126,9 @@ def test_send_killed_at_each_step(tmp_path: Path, point: str, platform_first: bo
 def test_receive_killed_between_journal_and_removal(tmp_path: Path) -> None:
     config = _config(tmp_path)
     request = write_request(tmp_path, {cpr(i): 100_000 + i for i in range(5)})
-    assert _toekgw("eindkomst", "send", str(request), "--config", str(config)).returncode == 0
+    assert toekgw("eindkomst", "send", str(request), "--config", str(config)).returncode == 0
     _skat_answers(tmp_path)
-    killed = _toekgw(
+    killed = toekgw(
         "eindkomst", "receive", "--config", str(config), crash_at="eindkomst.receive.after_journal"
     )
     assert killed.returncode == -signal.SIGKILL, killed.stderr
@@ -159,7 +141,7 @@ def test_receive_killed_between_journal_and_removal(tmp_path: Path) -> None:
 def test_skat_killed_between_its_ledger_and_its_answer(tmp_path: Path) -> None:
     config = _config(tmp_path)
     request = write_request(tmp_path, {cpr(i): 100_000 + i for i in range(5)})
-    assert _toekgw("eindkomst", "send", str(request), "--config", str(config)).returncode == 0
+    assert toekgw("eindkomst", "send", str(request), "--config", str(config)).returncode == 0
     Platform(tmp_path / "platform").scan()
     root = str(tmp_path / "platform")
     proc = subprocess.Popen(

@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from toekgw.adapters.eindkomst.answers import ReceiveResult
 from toekgw.adapters.eindkomst.kinds import COUNTERPART, DELIVERY
@@ -179,10 +179,13 @@ class ServiceplatformRoute:
             if files or time.monotonic() >= deadline:
                 break
             self.sleep(min(self.poll, max(0.0, deadline - time.monotonic())))
-        for remote in files[:limit]:
-            result.messages += 1
-            if not self._take_one(journal, apply, remote, result):
-                result.failed += 1
+        for remote in files:
+            if result.messages >= limit:
+                break
+            outcome = self._take_one(journal, apply, remote)
+            if outcome != "other":
+                result.messages += 1
+                result.failed += outcome == "failed"
 
     def _answers(self, journal: Journal) -> list[RemoteFile]:
         """The complete files in IN/ that SKAT sent us, in name order."""
@@ -206,8 +209,9 @@ class ServiceplatformRoute:
         return found
 
     def _take_one(
-        self, journal: Journal, apply: Apply, remote: RemoteFile, result: ReceiveResult
-    ) -> bool:
+        self, journal: Journal, apply: Apply, remote: RemoteFile
+    ) -> Literal["taken", "other", "failed"]:
+        """Take one file: journaled and removed, another flow's (or gone), or left listed."""
         name = remote.name
         path = remote_join(self.in_dir, name)
         described = remote_join(self.in_dir, self.exchange.envelope_name(name))
@@ -216,7 +220,7 @@ class ServiceplatformRoute:
                 self.transport.read_bytes(described, limit=RECEIPT_LIMIT), name=described
             )
             if envelope.sender != self.skat_party:
-                return True  # another flow's file: not ours to touch
+                return "other"  # another flow's file: not ours to touch
             if envelope.file_name != name or not self.exchange.addressed_to(envelope, self.party):
                 raise EnvelopeError(f"{described} does not describe {name!r} for {self.party}")
             body = self.transport.read_bytes(path, limit=ANSWER_LIMIT)
@@ -226,19 +230,19 @@ class ServiceplatformRoute:
                     "damaged or cut short"
                 )
         except FileNotFoundError:
-            return True  # taken by another run meanwhile
+            return "other"  # taken by another run meanwhile
         except (EnvelopeError, TooLarge) as exc:
             list_refusal(journal, COUNTERPART, name, f"left in place: {exc}")
-            return False
+            return "failed"
         try:
             apply(body, "sftp")
         except Exception as exc:
             if is_environmental(exc):
                 raise
             list_refusal(journal, COUNTERPART, name, f"left in place: processing failed: {exc}")
-            return False
+            return "failed"
         crash_point("eindkomst.receive.after_journal")
         for done in (path, described):
             with contextlib.suppress(FileNotFoundError):
                 self.transport.remove(done)
-        return True
+        return "taken"
