@@ -14,7 +14,7 @@ from toekgw.gateway.transport.amqp import MessageBroker
 from toekgw.gateway.transport.amqp_pika import PikaBroker
 from toekgw.gateway.transport.amqp_sqlite import SqliteBroker
 
-Opener = Callable[[], MessageBroker]
+Opener = Callable[..., MessageBroker]  # opener(prefetch=1): a new session
 
 # How fast Hypothesis generates inputs is not under test, and a loaded CI machine (or one
 # running other suites) makes the too_slow health check fail at random: every property test
@@ -47,15 +47,15 @@ def open_broker(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Open
     sessions: list[MessageBroker] = []
     if request.param == "sqlite":
 
-        def opener() -> MessageBroker:
-            sessions.append(SqliteBroker(tmp_path / "broker.sqlite"))
+        def opener(prefetch: int = 1) -> MessageBroker:
+            sessions.append(SqliteBroker(tmp_path / "broker.sqlite", prefetch=prefetch))
             return sessions[-1]
 
     else:
         node = request.getfixturevalue("rabbitmq")
 
-        def opener() -> MessageBroker:
-            sessions.append(PikaBroker(node.settings))
+        def opener(prefetch: int = 1) -> MessageBroker:
+            sessions.append(PikaBroker(node.settings, prefetch=prefetch))
             return sessions[-1]
 
     yield opener

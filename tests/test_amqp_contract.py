@@ -157,6 +157,52 @@ def test_one_unsettled_delivery_at_a_time(open_broker: Opener, queue: str) -> No
     broker.ack(second)
 
 
+def test_a_prefetch_holds_that_many_and_each_is_settled_alone(
+    open_broker: Opener, queue: str
+) -> None:
+    broker = open_broker(prefetch=3)
+    assert broker.prefetch == 3
+    broker.declare(QueueSpec(queue))
+    for body in (b"1", b"2", b"3", b"4"):
+        broker.publish(queue, body)
+    held = [broker.get(queue, wait=WAIT) for _ in range(3)]
+    assert [d.body for d in held if d is not None] == [b"1", b"2", b"3"]
+    with pytest.raises(DeliveryStateError):
+        broker.get(queue)
+    first, second, third = (d for d in held if d is not None)
+    broker.ack(second)  # out of order: each settles alone
+    broker.reject(third)
+    broker.requeue(first)
+    with pytest.raises(DeliveryStateError):
+        broker.ack(second)
+    bodies = []
+    while (got := broker.get(queue, wait=0.5)) is not None:
+        bodies.append((got.body, got.redelivered))
+        broker.ack(got)
+    assert sorted(bodies) == [(b"1", True), (b"4", False)]
+    dead = broker.get(dead_letter_name(queue), wait=WAIT)
+    assert dead is not None and dead.body == b"3"
+    broker.ack(dead)
+
+
+def test_unsettled_deliveries_of_a_prefetch_come_back_when_the_session_ends(
+    open_broker: Opener, queue: str
+) -> None:
+    first = open_broker(prefetch=2)
+    first.declare(QueueSpec(queue))
+    first.publish(queue, b"1")
+    first.publish(queue, b"2")
+    one, two = first.get(queue, wait=WAIT), first.get(queue, wait=WAIT)
+    assert one is not None and two is not None
+    first.ack(one)
+    first.close()
+    second = open_broker()
+    again = second.get(queue, wait=WAIT)
+    assert again is not None and (again.body, again.redelivered) == (b"2", True)
+    second.ack(again)
+    assert second.get(queue, wait=0.2) is None
+
+
 def test_two_consumers_never_share_a_message(open_broker: Opener, queue: str) -> None:
     a, b = open_broker(), open_broker()
     a.declare(QueueSpec(queue))
@@ -180,3 +226,23 @@ def test_redeclare_with_other_arguments_is_refused(open_broker: Opener, queue: s
     got = broker.get(queue, wait=WAIT)
     assert got is not None
     broker.ack(got)
+
+
+def test_ack_many_settles_a_batch_and_leaves_the_rest_held(open_broker: Opener, queue: str) -> None:
+    broker = open_broker(prefetch=4)
+    broker.declare(QueueSpec(queue))
+    for body in (b"1", b"2", b"3", b"4"):
+        broker.publish(queue, body)
+    held = [d for d in (broker.get(queue, wait=WAIT) for _ in range(4)) if d is not None]
+    assert [d.body for d in held] == [b"1", b"2", b"3", b"4"]
+    broker.ack_many([held[0], held[2]])  # not contiguous: 2 stays held
+    broker.ack_many([held[3]])  # a "multiple" ack would take 2 with it
+    with pytest.raises(DeliveryStateError):
+        broker.ack_many([held[1], held[1]])
+    with pytest.raises(DeliveryStateError):
+        broker.ack_many([held[0]])
+    broker.requeue(held[1])
+    again = broker.get(queue, wait=WAIT)
+    assert again is not None and (again.body, again.redelivered) == (b"2", True)
+    broker.ack_many([again])
+    assert broker.get(queue, wait=0.2) is None

@@ -5,12 +5,12 @@ Every test runs against the embedded broker and a real RabbitMQ node."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 import toekgw.adapters.tok.intake as intake_module
+from tests.conftest import Opener
 from tests.tok_helpers import CPR, PLACES, Names, clock, header, order, send, statuses
 from toekgw.adapters.tok import Intake, StatusPublisher
 from toekgw.formats.tok import (
@@ -28,7 +28,8 @@ from toekgw.gateway.journal import open_journal
 from toekgw.gateway.refusals import MAX_ATTEMPTS_PER_RUN
 from toekgw.gateway.transport.amqp import MessageBroker, QueueSpec
 
-Factory = Callable[[], MessageBroker]
+#: One delivery at a time, and batches journaled in one commit each.
+PREFETCH = pytest.mark.parametrize("prefetch", [1, 20])
 
 
 def rig(tmp_path: Path, broker: MessageBroker, names: Names) -> tuple[Intake, StatusPublisher]:
@@ -38,11 +39,12 @@ def rig(tmp_path: Path, broker: MessageBroker, names: Names) -> tuple[Intake, St
     return intake, publisher
 
 
+@PREFETCH
 def test_orders_changes_recalls_and_set_offs_reach_the_journal_and_every_change_is_told(
-    tmp_path: Path, open_broker: Factory
+    tmp_path: Path, open_broker: Opener, prefetch: int
 ) -> None:
     names = Names()
-    broker = open_broker()
+    broker = open_broker(prefetch=prefetch)
     intake, publisher = rig(tmp_path, broker, names)
     payments = names.payments
     first, second, third = order("P-1", 500_00), order("P-2", 300_00), order("P-3", 200_00)
@@ -96,11 +98,12 @@ def test_orders_changes_recalls_and_set_offs_reach_the_journal_and_every_change_
     assert publisher.publish_due().published == 0  # nothing is told twice
 
 
+@PREFETCH
 def test_a_refused_message_is_answered_dead_lettered_and_listed_and_the_rest_goes_on(
-    tmp_path: Path, open_broker: Factory
+    tmp_path: Path, open_broker: Opener, prefetch: int
 ) -> None:
     names = Names()
-    broker = open_broker()
+    broker = open_broker(prefetch=prefetch)
     intake, publisher = rig(tmp_path, broker, names)
     payments = names.payments
     bad = order("P-1")
@@ -127,11 +130,12 @@ def test_a_refused_message_is_answered_dead_lettered_and_listed_and_the_rest_goe
     assert len(listed) == 2 and all("3213901234" not in repr(e) for e in listed)
 
 
+@PREFETCH
 def test_a_message_delivered_again_has_no_second_effect(
-    tmp_path: Path, open_broker: Factory
+    tmp_path: Path, open_broker: Opener, prefetch: int
 ) -> None:
     names = Names()
-    broker = open_broker()
+    broker = open_broker(prefetch=prefetch)
     intake, publisher = rig(tmp_path, broker, names)
     payments = names.payments
     message = order("P-1")
@@ -143,11 +147,12 @@ def test_a_message_delivered_again_has_no_second_effect(
     assert publisher.publish_due().published == 1
 
 
+@PREFETCH
 def test_a_straks_message_overtakes_a_flood_of_normal_ones(
-    tmp_path: Path, open_broker: Factory
+    tmp_path: Path, open_broker: Opener, prefetch: int
 ) -> None:
     names = Names()
-    broker = open_broker()
+    broker = open_broker(prefetch=prefetch)
     intake, _ = rig(tmp_path, broker, names)
     payments = names.payments
     for n in range(300):
@@ -162,7 +167,7 @@ def test_a_straks_message_overtakes_a_flood_of_normal_ones(
 
 
 def test_claims_and_effectuations_are_journaled_and_answered(
-    tmp_path: Path, open_broker: Factory
+    tmp_path: Path, open_broker: Opener
 ) -> None:
     names = Names()
     broker = open_broker()
@@ -195,11 +200,12 @@ def test_claims_and_effectuations_are_journaled_and_answered(
     assert told[wrong.header.message_id].findings[0].code == "tok.queue"
 
 
+@PREFETCH
 def test_a_message_that_breaks_the_reader_is_listed_then_dead_lettered_and_the_rest_goes_on(
-    tmp_path: Path, open_broker: Factory, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, open_broker: Opener, prefetch: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     names = Names()
-    broker = open_broker()
+    broker = open_broker(prefetch=prefetch)
     intake, _ = rig(tmp_path, broker, names)
     payments = names.payments
     real = intake_module.apply_payment_message
@@ -218,5 +224,31 @@ def test_a_message_that_breaks_the_reader_is_listed_then_dead_lettered_and_the_r
     (listed,) = intake.journal.errors()
     assert "a bug meets P-1" in listed.findings[0].message
     dead = broker.get(f"{payments}.dead", wait=2.0)
+    assert dead is not None and b"P-1" in dead.body
+    broker.ack(dead)
+
+
+def test_a_prefetch_journals_several_messages_per_durable_commit(
+    tmp_path: Path, open_broker: Opener, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    names = Names()
+    broker = open_broker(prefetch=20)
+    intake, publisher = rig(tmp_path, broker, names)
+    commits: list[str] = []
+    monkeypatch.setattr(intake_module, "crash_point", commits.append)
+    orders = [order(f"P-{n}") for n in range(12)]
+    for message in orders:
+        send(broker, names.payments, message)
+    send(broker, names.payments, orders[0])  # a copy, in the same batch as its original
+    send(broker, names.payments, order("P-1"))  # P-1 again under a new message id
+    result = intake.take(wait=2.0)
+    assert (result.taken, result.repeated, result.refused) == (12, 1, 1)
+    assert 1 <= len(commits) < 7  # batches, not a commit per message
+    assert len(intake.journal.transmissions(kind="tok-payments")) == 12
+    (listed,) = intake.journal.errors()
+    assert listed.findings[0].code == "tok.payment.duplicate"
+    assert publisher.publish_due().published == 13  # 12 receipts and one rejection
+    assert broker.get(names.payments, wait=0.2) is None  # every one settled
+    dead = broker.get(f"{names.payments}.dead", wait=2.0)
     assert dead is not None and b"P-1" in dead.body
     broker.ack(dead)

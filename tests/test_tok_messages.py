@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -15,6 +16,7 @@ from toekgw.formats.tok import (
     ClaimChange,
     ClaimCreate,
     CollectionRelease,
+    DeliveryLine,
     EffectuationMethod,
     EffectuationOrder,
     Header,
@@ -197,6 +199,12 @@ def test_a_status_is_written_and_read_as_the_case_system_reads_it() -> None:
         build_status(Status("", None, Interface.CLAIMS, "1", None, "x", status.time))
     anonymous = Status("evt-18", None, Interface.CLAIMS, None, None, "rejected", status.time)
     assert read_status(build_status(anonymous)) == anonymous
+    g68 = dataclasses.replace(
+        anonymous, interface=Interface.PAYMENTS, delivery=DeliveryLine("29189846/00001", 17)
+    )
+    document = build_status(g68)
+    assert b"<Reference>29189846/00001</Reference><Line>17</Line>" in document
+    assert read_status(document) == g68
 
 
 # -- every message kind survives build and read unchanged ----------------------------------

@@ -7,11 +7,19 @@ import dataclasses
 import datetime as dt
 from pathlib import Path
 
-from tests.nemkonto_flow_data import DUE, MUNICIPALITY, SETTINGS, TODAY
+from tests.nemkonto_flow_data import (
+    DUE,
+    MUNICIPALITY,
+    SETTINGS,
+    SUPPLIER,
+    TODAY,
+    instruction,
+    journal_delivery,
+)
 from tests.tok_helpers import Names, header, send, statuses
 from toekgw.adapters.nemkonto import receive_answers, release, send_bundles
 from toekgw.adapters.tok import Intake, StatusPublisher
-from toekgw.formats.tok import Party, PartyKind, PaymentOrder, Priority
+from toekgw.formats.tok import DeliveryLine, Party, PartyKind, PaymentOrder, Priority
 from toekgw.gateway.journal import open_journal
 from toekgw.gateway.transport.amqp_sqlite import SqliteBroker
 from toekgw.gateway.transport.mq import SqliteQueue
@@ -69,3 +77,31 @@ def test_an_ordered_payment_is_released_sent_answered_and_each_step_told(tmp_pat
     assert {s.in_reply_to for s in told if s.state == "pending"} == {
         m.header.message_id for m in ordered
     }
+
+
+def test_g68_payments_are_told_to_ksd_where_configured(tmp_path: Path) -> None:
+    names = Names()
+    journal = open_journal(tmp_path / "journal.sqlite")
+    broker = SqliteBroker(tmp_path / "broker.sqlite")
+    nemkonto = SqliteQueue(tmp_path / "nemkonto.sqlite")
+    journal_delivery(journal, [instruction(0), instruction(1, date=dt.date(2026, 12, 30))])
+    silent = StatusPublisher(journal, journal, broker, now=lambda: NOW, reply_queue=names.reply)
+    assert silent.publish_due().published == 0  # G68 payments are not told unless asked for
+
+    publisher = StatusPublisher(
+        journal, journal, broker, now=lambda: NOW, reply_queue=names.reply, g68_sender="KSD"
+    )
+    assert publisher.publish_due().published == 2
+    assert release(journal, SETTINGS, TODAY).released == 1  # the one due in two banking days
+    send_bundles(journal, nemkonto, SETTINGS)
+    assert publisher.publish_due().published == 1
+    assert publisher.publish_due().published == 0
+
+    told = statuses(broker, names.reply_of("KSD"))
+    assert [(s.business_key, s.state, s.delivery) for s in told] == [
+        (f"{0:018d}", "pending", DeliveryLine(f"{SUPPLIER}:1", 2)),
+        (f"{1:018d}", "pending", DeliveryLine(f"{SUPPLIER}:1", 3)),
+        (f"{0:018d}", "sent", DeliveryLine(f"{SUPPLIER}:1", 2)),
+    ]
+    assert all(s.in_reply_to is None and s.interface.value == "payments" for s in told)
+    assert len({s.event_id for s in told}) == 3

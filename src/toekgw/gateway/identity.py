@@ -8,6 +8,7 @@ Issue 16 adds roles from the configuration; they will be looked up here.
 
 from __future__ import annotations
 
+import functools
 import getpass
 import os
 
@@ -18,5 +19,11 @@ USER_ENV = "TOEKGW_USER"
 
 def acting_identity(override: str | None = None) -> str:
     """``override`` (a command's ``--as`` option), else ``$TOEKGW_USER``, else the OS user."""
-    name = override or os.environ.get(USER_ENV) or getpass.getuser()
+    name = override or os.environ.get(USER_ENV) or _os_user()
     return name.strip()
+
+
+@functools.cache
+def _os_user() -> str:
+    """The process's OS user (it does not change while the process lives; asked once)."""
+    return getpass.getuser()

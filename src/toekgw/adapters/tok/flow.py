@@ -49,7 +49,8 @@ def take_and_tell(
                         queues=settings.queues)  # fmt: skip
         taken = intake.take(max_messages=max_messages, wait=wait)
         publisher = StatusPublisher(journal, journal, broker, now=now,
-                                    reply_queue=settings.reply_queue)  # fmt: skip
+                                    reply_queue=settings.reply_queue,
+                                    g68_sender=settings.g68_sender)  # fmt: skip
         return TokRun(taken, publisher.publish_due())
     finally:
         broker.close()

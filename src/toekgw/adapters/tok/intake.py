@@ -4,10 +4,16 @@ Each interface has its own queue (declared with priorities: a ``straks`` message
 ``normal`` ones). For each delivery, in this order:
 
 1. read it (:func:`toekgw.formats.tok.read_message`: schema and rules);
-2. journal it in one durable transaction: a transmission keyed by sender and message id
-   (the idempotency key) and the item(s) it orders;
-3. acknowledge it to the broker - only after the commit, so a crash in between delivers it
-   again and step 2 finds the message id journaled: acknowledged again, no second effect.
+2. journal it: a transmission keyed by sender and message id (the idempotency key) and the
+   item(s) it orders;
+3. acknowledge it to the broker - only after the durable commit, so a crash in between
+   delivers it again and step 2 finds the message id journaled: acknowledged again, no
+   second effect.
+
+The intake takes a batch at a time: what the broker has already pushed, up to the session's
+``prefetch``, journaled in one durable commit (each message in a savepoint of its own), then
+acknowledged one by one. One fsync serves the batch; a straks message published while a batch
+of ordinary ones is held waits at most for that batch.
 
 A message that fails validation is journaled as refused (when its sender can be read, so
 that the status outbox answers it with ``rejected`` and the findings), put on the error list,
@@ -41,6 +47,7 @@ from toekgw.formats.tok.model import Origin
 from toekgw.gateway.errors import is_environmental
 from toekgw.gateway.faults import crash_point
 from toekgw.gateway.journal import (
+    DuplicateItem,
     DuplicateTransmission,
     Journal,
     NewItem,
@@ -106,53 +113,80 @@ class Intake:
         self._attempts: dict[str, int] = {}
 
     def take(self, *, max_messages: int | None = None, wait: float = 0.0) -> IntakeResult:
-        """Take what waits on the queues, one from each in turn (a queue found empty is not
+        """Take what waits on the queues, a batch from each in turn (a queue found empty is not
         asked again in this run), up to ``max_messages``; the first get waits up to ``wait``
-        seconds, the others ``grace`` (:data:`GRACE`)."""
+        seconds, the first of each later batch ``grace`` (:data:`GRACE`)."""
         result = IntakeResult()
         active = list(self.queues.items())
         first = True
         while active and (max_messages is None or result.messages < max_messages):
             for interface, queue in list(active):
-                if max_messages is not None and result.messages >= max_messages:
+                room = self.broker.prefetch
+                if max_messages is not None:
+                    room = min(room, max_messages - result.messages)
+                if room <= 0:
                     break
-                delivery = self.broker.get(queue, wait=wait if first else self.grace)
+                batch = self._fetch(queue, room, wait if first else self.grace)
                 first = False
-                if delivery is None:
-                    active.remove((interface, queue))
+                if batch:
+                    self._take_batch(interface, batch, result)
                 else:
-                    self._take_one(interface, delivery, result)
+                    active.remove((interface, queue))
         return result
 
-    def _take_one(self, interface: Interface, delivery: Delivery, result: IntakeResult) -> None:
+    def _fetch(self, queue: str, room: int, wait: float) -> list[Delivery]:
+        """Up to ``room`` deliveries of ``queue``: the first waited for, the rest only those
+        already at hand (a batch is what has arrived, not what may come)."""
+        batch: list[Delivery] = []
+        while len(batch) < room:
+            delivery = self.broker.get(queue, wait=0.0 if batch else wait)
+            if delivery is None:
+                break
+            batch.append(delivery)
+        return batch
+
+    def _take_batch(
+        self, interface: Interface, batch: list[Delivery], result: IntakeResult
+    ) -> None:
+        """Journal ``batch`` in one durable commit (each message in a savepoint of its own, so
+        one refused or broken message is set aside alone), then settle each delivery."""
         try:
-            outcome = self._journal(interface, delivery, result)
+            with self.journal.transaction(durable=True):
+                outcomes = [self._take_one(interface, d, result) for d in batch]
+        except Exception:
+            # An error of the environment: nothing of the batch is journaled. Best effort: a
+            # broker that is gone puts the unacknowledged messages back by itself, and its
+            # error must not hide this one.
+            with contextlib.suppress(BrokerError):
+                for delivery in batch:
+                    self.broker.requeue(delivery)
+            raise
+        crash_point("tok.intake.after_commit")
+        for delivery, outcome in zip(batch, outcomes, strict=True):
+            if outcome != "ack":
+                (self.broker.reject if outcome == "reject" else self.broker.requeue)(delivery)
+        self.broker.ack_many([d for d, o in zip(batch, outcomes, strict=True) if o == "ack"])
+
+    def _take_one(self, interface: Interface, delivery: Delivery, result: IntakeResult) -> str:
+        """Journal one delivery (inside the batch's transaction); says how to settle it:
+        ``ack``, ``reject`` (dead-letter) or ``requeue``."""
+        try:
+            with self.journal.transaction(durable=True):
+                outcome = self._journal(interface, delivery, result)
         except Exception as exc:
             if is_environmental(exc):
-                # Best effort: a broker that is gone puts the unacknowledged message back by
-                # itself, and its error must not hide this one.
-                with contextlib.suppress(BrokerError):
-                    self.broker.requeue(delivery)
                 raise
-            self._set_aside(delivery, exc, result)
-            return
-        crash_point("tok.intake.after_commit")
-        if outcome == "refused":
-            self.broker.reject(delivery)
-        else:
-            self.broker.ack(delivery)
+            return self._set_aside(delivery, exc, result)
+        return "reject" if outcome == "refused" else "ack"
 
-    def _set_aside(self, delivery: Delivery, exc: Exception, result: IntakeResult) -> None:
+    def _set_aside(self, delivery: Delivery, exc: Exception, result: IntakeResult) -> str:
         msg_id = delivery.message_id or hashlib.sha256(delivery.body).hexdigest()[:32]
         list_failed_message(
             self.journal, COUNTERPART, delivery.queue, msg_id.encode("utf-8", "replace"), exc
         )
         result.failed += 1
         self._attempts[msg_id] = self._attempts.get(msg_id, 0) + 1
-        if self._attempts[msg_id] >= MAX_ATTEMPTS_PER_RUN:
-            self.broker.reject(delivery)
-        else:
-            self.broker.requeue(delivery)
+        return "reject" if self._attempts[msg_id] >= MAX_ATTEMPTS_PER_RUN else "requeue"
 
     def _journal(self, interface: Interface, delivery: Delivery, result: IntakeResult) -> str:
         body = delivery.body
@@ -188,15 +222,8 @@ class Intake:
         except DuplicateTransmission:
             result.repeated += 1
             return "repeated"
-        except UnknownMunicipality as exc:
-            finding = Finding(
-                "tok.municipality.agreement",
-                Severity.ERROR,
-                str(exc),
-                field="Municipality",
-                expected="a municipality with an agreement",
-            )
-            self._refuse(interface, delivery, [finding], header.origin)  # fmt: skip
+        except (UnknownMunicipality, DuplicateItem) as exc:
+            self._refuse(interface, delivery, [_business_finding(exc)], header.origin)
             result.refused += 1
             return "refused"
         result.taken += 1
@@ -262,6 +289,24 @@ def _meta(interface: Interface, origin: Origin) -> dict[str, object]:
 
 def _finding_data(finding: Finding) -> dict[str, str | None]:
     return {"code": finding.code, "where": finding.where() or None, "message": finding.message}
+
+
+def _business_finding(exc: UnknownMunicipality | DuplicateItem) -> Finding:
+    if isinstance(exc, UnknownMunicipality):
+        return Finding(
+            "tok.municipality.agreement",
+            Severity.ERROR,
+            str(exc),
+            field="Municipality",
+            expected="a municipality with an agreement",
+        )
+    return Finding(
+        "tok.payment.duplicate",
+        Severity.ERROR,
+        f"the payment was ordered before under another message id ({exc})",
+        field="PaymentId",
+        expected="a payment id not ordered before (a change or a recall for an ordered one)",
+    )
 
 
 def _wrong_queue(queue: str, message: TokMessage, interface: Interface) -> Finding:

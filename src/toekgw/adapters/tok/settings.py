@@ -3,8 +3,9 @@
 ``[tok.amqp]`` is the broker (:func:`toekgw.gateway.transport.config.parse_amqp`: the embedded
 one in ``queue_db`` or RabbitMQ); ``[tok.queues]`` may rename the three interfaces' queues
 (``payments``, ``claims``, ``effectuations``); ``reply_queue`` is the status queue's name with
-``{sender}`` for the case system's name. A municipality's payments are released under its
-NemKonto agreement (``[nemkonto.authorities.*]``, found by its CVR number).
+``{sender}`` for the case system's name; ``g68_sender`` (e.g. ``"KSD"``), where set, is told the
+status of every payment of a G68 delivery on its reply queue. A municipality's payments are
+released under its NemKonto agreement (``[nemkonto.authorities.*]``, found by its CVR number).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ class TokSettings:
     amqp: AmqpSettings
     queues: Mapping[Interface, str]
     reply_queue: str = DEFAULT_REPLY_QUEUE
+    g68_sender: str | None = None
 
 
 def _parse(table: Table, core: CoreSettings) -> TokSettings:
@@ -38,10 +40,11 @@ def _parse(table: Table, core: CoreSettings) -> TokSettings:
             queues[interface] = renamed.text(interface.value, queues[interface])
         renamed.finish()
     reply = table.text("reply_queue", DEFAULT_REPLY_QUEUE)
+    g68_sender = table.text("g68_sender") or None
     table.finish()
     if "{sender}" not in reply:
         raise ConfigError(f"{table.where('reply_queue')}: must contain {{sender}}")
-    return TokSettings(parse_amqp(amqp), queues, reply)
+    return TokSettings(parse_amqp(amqp), queues, reply, g68_sender)
 
 
 TOK_SECTION = register_section(

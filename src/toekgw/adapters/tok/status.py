@@ -10,6 +10,10 @@ The first status of the item a message created answers that message (``InReplyTo
 receipt, in the state it was journaled in (``pending`` for a payment, ``received`` for a
 claim, ``rejected`` with the findings for a refused message). Every other status (a later
 state; a payment's next version after a change or a set-off) is told by business key.
+
+Where ``g68_sender`` is set (KSD), the payments of G68 deliveries are told too, to that
+sender's reply queue: each by its payment ident, the delivery and line it came on, in every
+state it reaches (its receipt is the first, ``pending``).
 """
 
 from __future__ import annotations
@@ -18,8 +22,9 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from toekgw.adapters.g68.inbound import G68_DELIVERY
 from toekgw.adapters.tok.kinds import STATUS_KINDS
-from toekgw.formats.tok import Interface, Status, StatusFinding, build_status
+from toekgw.formats.tok import DeliveryLine, Interface, Status, StatusFinding, build_status
 from toekgw.gateway.faults import crash_point
 from toekgw.gateway.journal import Journal, Transmission
 from toekgw.gateway.journal.outbox import DueStatus, StatusOutbox
@@ -44,8 +49,11 @@ class StatusPublisher:
         *,
         now: Callable[[], dt.datetime],
         reply_queue: str = DEFAULT_REPLY_QUEUE,
+        g68_sender: str | None = None,
     ) -> None:
         self.journal = journal
+        self.g68_sender = g68_sender
+        self.kinds = (*STATUS_KINDS, G68_DELIVERY.name) if g68_sender else STATUS_KINDS
         self.outbox = outbox
         self.broker = broker
         self.now = now
@@ -56,7 +64,7 @@ class StatusPublisher:
     def publish_due(self, *, batch: int = 500) -> PublishResult:
         """Publish every status due (in batches of ``batch``)."""
         result = PublishResult()
-        while due := self.outbox.due_statuses(STATUS_KINDS, limit=batch):
+        while due := self.outbox.due_statuses(self.kinds, limit=batch):
             for entry in due:
                 self._publish(entry)
                 result.published += 1
@@ -64,12 +72,13 @@ class StatusPublisher:
 
     def _publish(self, due: DueStatus) -> None:
         tx = self._transmission(due.transmission_id)
-        sender = str(tx.meta["sender"])
+        g68 = tx.kind == G68_DELIVERY.name
+        sender = str(self.g68_sender) if g68 else str(tx.meta["sender"])
         queue = self.reply_queue.format(sender=sender)
         if queue not in self._declared:
             self.broker.declare(QueueSpec(queue))
             self._declared.add(queue)
-        status = self.status_of(due, tx)
+        status = self.g68_status_of(due, tx) if g68 else self.status_of(due, tx)
         self.broker.publish(queue, build_status(status), message_id=status.event_id, type="Status")
         crash_point("tok.status.after_publish")
         self.outbox.mark_published(due)
@@ -90,6 +99,23 @@ class StatusPublisher:
             findings=tuple(
                 StatusFinding(str(f["code"]), f.get("where"), str(f["message"])) for f in findings
             ),
+        )
+
+    def g68_status_of(self, due: DueStatus, tx: Transmission) -> Status:
+        """A G68 payment's status: by its ident (the business key's part after the supplier),
+        with the delivery and line it came on; its municipality is the delivery's data supplier
+        where that is a CVR number."""
+        reference = tx.delivery_key or tx.file_name or str(tx.id)
+        supplier = reference.split("/", 1)[0]
+        return Status(
+            event_id=due.event_id,
+            in_reply_to=None,
+            interface=Interface.PAYMENTS,
+            municipality=supplier if len(supplier) == 8 and supplier.isdigit() else None,
+            business_key=due.business_key.split(":")[1],
+            state=due.state,
+            time=self.now(),
+            delivery=DeliveryLine(reference, due.seq or 1),
         )
 
     def _transmission(self, transmission_id: int) -> Transmission:

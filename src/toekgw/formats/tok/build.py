@@ -21,6 +21,7 @@ from toekgw.formats.tok.model import (
     ClaimChange,
     ClaimCreate,
     CollectionRelease,
+    DeliveryLine,
     EffectuationOrder,
     Header,
     Interface,
@@ -226,6 +227,9 @@ def build_status(status: Status) -> bytes:
     nodes: list[Node] = [("EventId", status.event_id)]
     if status.in_reply_to is not None:
         nodes.append(("InReplyTo", status.in_reply_to))
+    if status.delivery is not None:
+        line = status.delivery
+        nodes.append(("Delivery", [("Reference", line.reference), ("Line", str(line.line))]))
     nodes.append(("Interface", status.interface.value))
     if status.municipality is not None:
         nodes.append(("Municipality", status.municipality))
@@ -252,7 +256,11 @@ def read_status(data: bytes) -> Status:
         found = node.find(path, ns)
         return None if found is None else (found.text or "")
 
+    delivery = root.find("s:Delivery", ns)
     return Status(
+        delivery=None
+        if delivery is None
+        else DeliveryLine(text("s:Reference", delivery) or "", int(text("s:Line", delivery) or 0)),
         event_id=text("s:EventId") or "",
         in_reply_to=text("s:InReplyTo"),
         interface=Interface(text("s:Interface") or ""),

@@ -301,11 +301,20 @@ class StatusFinding:
 
 
 @dataclass(frozen=True, slots=True)
+class DeliveryLine:
+    """Where a payment that came in a file stands: the delivery's reference and the line."""
+
+    reference: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
 class Status:
     """What TØK tells the sender: ``state`` is ``received``, ``rejected`` or the item's state.
 
     ``event_id`` is unique per event; ``in_reply_to`` is the message id the status answers (absent
-    for a change the item went through later, which is found by ``business_key``)."""
+    for a change the item went through later, which is found by ``business_key``); ``delivery``
+    names the file delivery and line of a payment that came in a G68 file."""
 
     event_id: str
     in_reply_to: str | None
@@ -315,3 +324,4 @@ class Status:
     state: str
     time: dt.datetime
     findings: tuple[StatusFinding, ...] = ()
+    delivery: DeliveryLine | None = None

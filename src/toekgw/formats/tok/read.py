@@ -72,17 +72,17 @@ class _Body:
 
     def __init__(self, element: etree._Element) -> None:
         self.element = element
+        self._children: dict[str, list[etree._Element]] = {}
+        for node in element:
+            if isinstance(node.tag, str):
+                self._children.setdefault(etree.QName(node).localname, []).append(node)
 
     def child(self, name: str) -> etree._Element | None:
-        for node in self.element:
-            if isinstance(node.tag, str) and etree.QName(node).localname == name:
-                return node
-        return None
+        found = self._children.get(name)
+        return found[0] if found else None
 
     def all(self, name: str) -> list[etree._Element]:
-        return [
-            n for n in self.element if isinstance(n.tag, str) and etree.QName(n).localname == name
-        ]
+        return list(self._children.get(name, ()))
 
     def text(self, name: str) -> str:
         node = self.child(name)

@@ -8,9 +8,11 @@ lose or double a message needs:
   confirms on a persistent message); a message the broker cannot route or refuses raises
   :class:`PublishRefused`, so the caller never believes an unsent message sent;
 - ``get`` delivers one message and holds it for this session until ``ack``, ``reject`` or
-  ``requeue`` (manual acknowledgement, prefetch 1): the consumer commits its own journal
-  first and acks after, so a crash in between redelivers the message (``redelivered`` set)
-  and the journal's idempotency makes the second delivery harmless;
+  ``requeue`` (manual acknowledgement); a session holds up to ``prefetch`` unsettled
+  deliveries (1 unless opened with more), each settled on its own, in any order. The
+  consumer commits its own journal first and acks after, so a crash in between redelivers
+  the message (``redelivered`` set) and the journal's idempotency makes the second delivery
+  harmless; with a prefetch of N it may journal N deliveries in one commit, then ack them;
 - ``reject`` dead-letters the message (to the queue's dead-letter queue, or drops it where
   the queue has none, as RabbitMQ does); ``requeue`` puts it back for another attempt;
 - a queue declared with ``max_priority`` delivers the message of the highest priority first.
@@ -24,7 +26,7 @@ Implementations: :class:`toekgw.gateway.transport.amqp_pika.PikaBroker` (RabbitM
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Protocol, runtime_checkable
 
 from toekgw.gateway.errors import GatewayError
@@ -60,7 +62,7 @@ class PublishRefused(BrokerError):
 
 
 class DeliveryStateError(BrokerError):
-    """A delivery was settled twice, or a get was made while one is still unsettled."""
+    """A delivery was settled twice, or a get was made while ``prefetch`` are unsettled."""
 
 
 def dead_letter_name(queue: str) -> str:
@@ -112,6 +114,9 @@ class Delivery:
 class MessageBroker(Protocol):
     """One session with a broker; it belongs to one thread."""
 
+    #: How many deliveries the session may hold unsettled at once (at least 1).
+    prefetch: int
+
     def declare(self, spec: QueueSpec) -> None:
         """Declare ``spec`` (and its dead-letter queue); idempotent for the same spec."""
         ...
@@ -130,11 +135,17 @@ class MessageBroker(Protocol):
         ...
 
     def get(self, queue: str, *, wait: float = 0.0) -> Delivery | None:
-        """The next message of ``queue``, waiting up to ``wait`` seconds; ``None`` if none."""
+        """The next message of ``queue``, waiting up to ``wait`` seconds; ``None`` if none.
+        Raises :class:`DeliveryStateError` when ``prefetch`` deliveries are unsettled."""
         ...
 
     def ack(self, delivery: Delivery) -> None:
         """The message is done with: the broker forgets it."""
+        ...
+
+    def ack_many(self, deliveries: Sequence[Delivery]) -> None:
+        """``ack`` each of ``deliveries`` (all held, none twice), in one go where the broker
+        can (one "multiple" ack, one transaction)."""
         ...
 
     def reject(self, delivery: Delivery) -> None:

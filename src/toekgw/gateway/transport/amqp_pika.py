@@ -1,6 +1,7 @@
 """RabbitMQ (AMQP 0-9-1) over ``pika``: the real :class:`~.amqp.MessageBroker`.
 
-One blocking connection with one channel in confirm mode and ``prefetch_count=1``. Messages
+One blocking connection with one channel in confirm mode and ``prefetch_count`` = the
+session's ``prefetch`` (1 unless asked otherwise). Messages
 are published persistent to the default exchange with ``mandatory`` set, so an unroutable
 message (no such queue) raises instead of vanishing; declared queues are durable, with
 ``x-max-priority`` and dead-lettering (``x-dead-letter-exchange`` = the default exchange,
@@ -16,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import ssl
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import pika
@@ -101,16 +102,19 @@ def _translated(what: str) -> Iterator[None]:
 
 
 class PikaBroker:
-    """A session with RabbitMQ."""
+    """A session with RabbitMQ, holding up to ``prefetch`` unsettled deliveries."""
 
-    def __init__(self, settings: BrokerSettings) -> None:
+    def __init__(self, settings: BrokerSettings, *, prefetch: int = 1) -> None:
+        if prefetch < 1:
+            raise ValueError("prefetch must be at least 1")
         self.settings = settings
+        self.prefetch = prefetch
         where = f"RabbitMQ at {settings.host}:{settings.port}{settings.virtual_host}"
         with _translated(f"cannot connect to {where}"):
             self._connection = pika.BlockingConnection(settings.parameters())
             self._channel = self._open_channel()
         self._consuming: str | None = None
-        self._held: Delivery | None = None
+        self._held: dict[int, Delivery] = {}
 
     def declare(self, spec: QueueSpec) -> None:
         arguments: dict[str, Any] = {}
@@ -150,8 +154,11 @@ class PikaBroker:
             self._channel.basic_publish("", queue, bytes(body), properties, mandatory=True)
 
     def get(self, queue: str, *, wait: float = 0.0) -> Delivery | None:
-        if self._held is not None:
-            raise DeliveryStateError("a delivery is still unsettled: ack, reject or requeue it")
+        if len(self._held) >= self.prefetch:
+            raise DeliveryStateError(
+                f"{len(self._held)} deliveries unsettled (prefetch {self.prefetch}): "
+                "ack, reject or requeue one first"
+            )
         with _translated(f"cannot consume from {queue!r}"):
             if self._consuming not in (None, queue):
                 self._channel.cancel()
@@ -161,14 +168,33 @@ class PikaBroker:
             ):
                 if method is None:
                     return None
-                self._held = _delivery(queue, method, props, body)
-                return self._held
+                delivery = _delivery(queue, method, props, body)
+                self._held[delivery.tag] = delivery
+                return delivery
         return None  # pragma: no cover - the generator never ends while consuming
 
     def ack(self, delivery: Delivery) -> None:
         self._settle(delivery)
         with _translated("cannot ack"):
             self._channel.basic_ack(delivery.tag)
+
+    def ack_many(self, deliveries: Sequence[Delivery]) -> None:
+        tags = sorted(d.tag for d in deliveries)
+        if len(set(tags)) != len(tags) or not set(tags) <= self._held.keys():
+            raise DeliveryStateError("a delivery is not held by this session (or named twice)")
+        if not tags:
+            return
+        # One "multiple" ack covers every held delivery up to the last tag: usable when
+        # those are exactly the ones to ack.
+        covered = {tag for tag in self._held if tag <= tags[-1]}
+        for tag in tags:
+            del self._held[tag]
+        with _translated("cannot ack"):
+            if covered == set(tags):
+                self._channel.basic_ack(tags[-1], multiple=True)
+            else:
+                for tag in tags:
+                    self._channel.basic_ack(tag)
 
     def reject(self, delivery: Delivery) -> None:
         self._settle(delivery)
@@ -181,7 +207,7 @@ class PikaBroker:
             self._channel.basic_reject(delivery.tag, requeue=True)
 
     def close(self) -> None:
-        self._held = None
+        self._held.clear()
         with contextlib.suppress(pika.exceptions.AMQPError, OSError):
             if self._connection.is_open:
                 self._connection.close()
@@ -195,13 +221,12 @@ class PikaBroker:
     def _open_channel(self) -> Any:
         channel = self._connection.channel()
         channel.confirm_delivery()
-        channel.basic_qos(prefetch_count=1)
+        channel.basic_qos(prefetch_count=self.prefetch)
         return channel
 
     def _settle(self, delivery: Delivery) -> None:
-        if self._held is None or self._held.tag != delivery.tag:
+        if self._held.pop(delivery.tag, None) is None:
             raise DeliveryStateError(f"delivery {delivery.tag} is not held by this session")
-        self._held = None
 
 
 def _delivery(queue: str, method: Any, props: Any, body: bytes) -> Delivery:

@@ -4,18 +4,18 @@ file, built on the embedded MQ queue manager (:class:`~toekgw.gateway.transport.
 It is the default where no RabbitMQ is configured (``make demo``, a single host) and the local
 twin the contract suite holds to RabbitMQ's behaviour. Two MQ sessions make one broker
 session: the publisher puts and commits at once (a confirmed publish); the consumer gets under
-syncpoint and commits on ``ack`` (MQ's unit of work is the AMQP delivery), so the death of a
-consuming process puts its unacked message back, marked redelivered, exactly as RabbitMQ does
-when a connection drops. A dead-letter is a put to the dead-letter queue in the same unit of
-work as the removal of the message. Declarations live in the file, so every process sees the
-same queues.
+syncpoint and settles each delivery alone (``SqliteQueue.settle``/``back_out``: an ack commits
+that one get), so the death of a consuming process puts its unacked messages back, marked
+redelivered, exactly as RabbitMQ does when a connection drops. A dead-letter moves the message
+to the dead-letter queue in the same transaction that settles it. Declarations live in the
+file, so every process sees the same queues.
 """
 
 from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from toekgw.gateway.sqlite import connect, write
@@ -45,16 +45,22 @@ _ID, _TYPE, _HEADER = "amqp.message_id", "amqp.type", "amqp.header."
 
 
 class SqliteBroker:
-    """A broker session on the SQLite file ``path`` (created if missing)."""
+    """A broker session on the SQLite file ``path`` (created if missing), holding up to
+    ``prefetch`` unsettled deliveries."""
 
-    def __init__(self, path: str | os.PathLike[str], *, poll_interval: float = 0.02) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], *, poll_interval: float = 0.02, prefetch: int = 1
+    ) -> None:
+        if prefetch < 1:
+            raise ValueError("prefetch must be at least 1")
         self.path = Path(path)
+        self.prefetch = prefetch
         self._db = connect(self.path, _SCHEMA)
         self._publisher = SqliteQueue(self.path, backout_threshold=_NO_THRESHOLD)
         self._consumer = SqliteQueue(
             self.path, backout_threshold=_NO_THRESHOLD, poll_interval=poll_interval
         )
-        self._held: Delivery | None = None
+        self._held: dict[int, tuple[Delivery, Message]] = {}
         self._tags = 0
 
     def declare(self, spec: QueueSpec) -> None:
@@ -87,40 +93,47 @@ class SqliteBroker:
         self._publisher.commit()
 
     def get(self, queue: str, *, wait: float = 0.0) -> Delivery | None:
-        if self._held is not None:
-            raise DeliveryStateError("a delivery is still unsettled: ack, reject or requeue it")
+        if len(self._held) >= self.prefetch:
+            raise DeliveryStateError(
+                f"{len(self._held)} deliveries unsettled (prefetch {self.prefetch}): "
+                "ack, reject or requeue one first"
+            )
         message = self._consumer.get(queue, wait=wait)
         if message is None:
             return None
         self._tags += 1
-        self._held = _delivery(queue, self._tags, message)
-        return self._held
+        delivery = _delivery(queue, self._tags, message)
+        self._held[delivery.tag] = (delivery, message)
+        return delivery
 
     def ack(self, delivery: Delivery) -> None:
-        self._settle(delivery)
-        self._consumer.commit()
+        self.ack_many([delivery])
+
+    def ack_many(self, deliveries: Sequence[Delivery]) -> None:
+        self._check_held(deliveries)
+        self._consumer.settle([self._settle(d) for d in deliveries])
 
     def reject(self, delivery: Delivery) -> None:
-        self._settle(delivery)
+        message = self._settle(delivery)
         spec = self._spec(delivery.queue)
         dead = spec.dead_letter_queue if spec is not None else None
-        if dead is not None:
-            properties = {_HEADER + key: value for key, value in delivery.headers.items()}
-            properties[_HEADER + "x-first-death-queue"] = delivery.queue
-            properties[_HEADER + "x-first-death-reason"] = "rejected"
-            if delivery.message_id is not None:
-                properties[_ID] = delivery.message_id
-            if delivery.type is not None:
-                properties[_TYPE] = delivery.type
-            self._consumer.put(dead, delivery.body, properties=properties)
-        self._consumer.commit()
+        if dead is None:
+            self._consumer.settle([message])
+            return
+        properties = {_HEADER + key: value for key, value in delivery.headers.items()}
+        properties[_HEADER + "x-first-death-queue"] = delivery.queue
+        properties[_HEADER + "x-first-death-reason"] = "rejected"
+        if delivery.message_id is not None:
+            properties[_ID] = delivery.message_id
+        if delivery.type is not None:
+            properties[_TYPE] = delivery.type
+        self._consumer.settle([message], to_queue=dead, properties=properties)
 
     def requeue(self, delivery: Delivery) -> None:
-        self._settle(delivery)
-        self._consumer.backout()
+        self._consumer.back_out(self._settle(delivery))
 
     def close(self) -> None:
-        self._held = None
+        self._held.clear()
         self._consumer.close()
         self._publisher.close()
         self._db.close()
@@ -141,10 +154,16 @@ class SqliteBroker:
         ).fetchone()
         return None if row is None else QueueSpec(queue, row[0], row[1])
 
-    def _settle(self, delivery: Delivery) -> None:
-        if self._held is None or self._held.tag != delivery.tag:
+    def _check_held(self, deliveries: Sequence[Delivery]) -> None:
+        tags = [d.tag for d in deliveries]
+        if len(set(tags)) != len(tags) or not set(tags) <= self._held.keys():
+            raise DeliveryStateError("a delivery is not held by this session (or named twice)")
+
+    def _settle(self, delivery: Delivery) -> Message:
+        held = self._held.pop(delivery.tag, None)
+        if held is None:
             raise DeliveryStateError(f"delivery {delivery.tag} is not held by this session")
-        self._held = None
+        return held[1]
 
 
 def _declare_one(db: sqlite3.Connection, spec: QueueSpec) -> None:

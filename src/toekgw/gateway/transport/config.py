@@ -67,7 +67,9 @@ def parse_mq(t: Table) -> MqSettings:
 
 @dataclass(frozen=True, slots=True)
 class AmqpSettings:
-    """How to reach a message broker: the embedded SQLite twin or RabbitMQ (pika)."""
+    """How to reach a message broker: the embedded SQLite twin or RabbitMQ (pika).
+    ``prefetch``: deliveries a consuming session holds unsettled (a consumer that journals
+    several per commit takes up to that many at once)."""
 
     transport: Literal["sqlite", "rabbitmq"]
     queue_db: Path | None
@@ -78,6 +80,7 @@ class AmqpSettings:
     password_env: str | None = None
     tls: bool = False
     ca_file: Path | None = None
+    prefetch: int = 50
 
 
 def parse_amqp(t: Table) -> AmqpSettings:
@@ -94,6 +97,7 @@ def parse_amqp(t: Table) -> AmqpSettings:
         password_env=t.text("password_env"),
         tls=tls,
         ca_file=t.path("ca_file"),
+        prefetch=t.integer("prefetch", 50, 1, 1000),
     )
     t.finish()
     return amqp
@@ -103,7 +107,7 @@ def open_broker(settings: AmqpSettings) -> MessageBroker:
     """A session with the configured broker (the caller closes it)."""
     if settings.transport == "sqlite":
         assert settings.queue_db is not None
-        return SqliteBroker(settings.queue_db)
+        return SqliteBroker(settings.queue_db, prefetch=settings.prefetch)
     from toekgw.gateway.transport.amqp_pika import BrokerSettings, PikaBroker
 
     tls = None
@@ -117,7 +121,8 @@ def open_broker(settings: AmqpSettings) -> MessageBroker:
             username=settings.username,
             password=_password(settings.password_env) or "guest",
             tls=tls,
-        )
+        ),
+        prefetch=settings.prefetch,
     )
 
 

@@ -37,7 +37,7 @@ import os
 import sqlite3
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -76,7 +76,8 @@ class UnitOfWorkLost(QueueError):
 class Message:
     """A message as got from a queue. ``backout_count`` counts earlier deliveries that were
     backed out (explicitly or by a crash); ``put_at`` is the UNIX time of the put;
-    ``priority`` and ``properties`` (string pairs) are as given to the put."""
+    ``priority`` and ``properties`` (string pairs) are as given to the put; ``seq`` is the
+    queue manager's own number for it (0 where it has none)."""
 
     msg_id: bytes
     correl_id: bytes | None
@@ -85,6 +86,7 @@ class Message:
     put_at: float
     priority: int = 0
     properties: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    seq: int = 0
 
 
 @runtime_checkable
@@ -253,6 +255,48 @@ class SqliteQueue:
         with write(self._db) as db:
             self._roll_back(db, self.token)
 
+    def settle(
+        self,
+        messages: Sequence[Message],
+        *,
+        to_queue: str | None = None,
+        properties: Mapping[str, str] | None = None,
+    ) -> None:
+        """Commit the gets of ``messages`` alone, leaving the rest of the unit of work open
+        (an AMQP consumer's per-delivery ack), in one transaction: they are removed, or moved
+        to ``to_queue`` carrying ``properties`` (a dead-letter)."""
+        self._check_open()
+        props = json.dumps(dict(properties), sort_keys=True) if properties else None
+        with write(self._db) as db:
+            for message in messages:
+                if to_queue is None:
+                    cursor = db.execute(
+                        "DELETE FROM message WHERE seq = ? AND owner = ? AND state = 'got'",
+                        (message.seq, self.token),
+                    )
+                else:
+                    cursor = db.execute(
+                        "UPDATE message SET queue = ?, state = 'ready', owner = NULL,"
+                        " backout_count = 0, priority = 0, properties = ?"
+                        " WHERE seq = ? AND owner = ? AND state = 'got'",
+                        (to_queue, props, message.seq, self.token),
+                    )
+                if cursor.rowcount != 1:
+                    raise QueueError(f"message {message.seq} is not held by this session")
+
+    def back_out(self, message: Message) -> None:
+        """Back out the get of ``message`` alone (as :meth:`backout` does for all)."""
+        self._check_open()
+        with write(self._db) as db:
+            row = db.execute(
+                "SELECT queue, backout_count FROM message"
+                " WHERE seq = ? AND owner = ? AND state = 'got'",
+                (message.seq, self.token),
+            ).fetchone()
+            if row is None:
+                raise QueueError(f"message {message.seq} is not held by this session")
+            self._put_back(db, message.seq, row[0], row[1])
+
     def close(self) -> None:
         if self._closed:
             return
@@ -333,7 +377,7 @@ class SqliteQueue:
             db.execute(
                 "UPDATE message SET state = 'got', owner = ? WHERE seq = ?", (self.token, row[0])
             )
-        return _message(row[1:])
+        return _message(row[1:], seq=row[0])
 
     def _roll_back(self, db: sqlite3.Connection, token: str) -> None:
         db.execute("DELETE FROM message WHERE owner = ? AND state = 'put'", (token,))
@@ -342,14 +386,17 @@ class SqliteQueue:
             (token,),
         ).fetchall()
         for seq, queue, count in got:
-            count += 1
-            target = self.error_queue(queue) if count >= self.backout_threshold else queue
-            # A message keeps its place (seq) when it comes back; a poison message moves on.
-            db.execute(
-                "UPDATE message SET state = 'ready', owner = NULL, backout_count = ?, queue = ?"
-                " WHERE seq = ?",
-                (count, target, seq),
-            )
+            self._put_back(db, seq, queue, count)
+
+    def _put_back(self, db: sqlite3.Connection, seq: int, queue: str, count: int) -> None:
+        count += 1
+        target = self.error_queue(queue) if count >= self.backout_threshold else queue
+        # A message keeps its place (seq) when it comes back; a poison message moves on.
+        db.execute(
+            "UPDATE message SET state = 'ready', owner = NULL, backout_count = ?, queue = ?"
+            " WHERE seq = ?",
+            (count, target, seq),
+        )
 
     def _roll_back_if_dead(self, token: str) -> bool:
         try:
@@ -378,10 +425,10 @@ class SqliteQueue:
 _MESSAGE_COLUMNS = "msg_id, correl_id, body, backout_count, put_at, priority, properties"
 
 
-def _message(row: tuple[object, ...]) -> Message:
+def _message(row: tuple[object, ...], *, seq: int = 0) -> Message:
     mid, correl, body, count, put_at, priority, props = row
     properties = json.loads(str(props)) if props else {}
-    return Message(mid, correl, body, count, put_at, priority, properties)  # type: ignore[arg-type]
+    return Message(mid, correl, body, count, put_at, priority, properties, seq)  # type: ignore[arg-type]
 
 
 def _add_columns(db: sqlite3.Connection) -> None:
