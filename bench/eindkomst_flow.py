@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from toekgw.adapters.eindkomst import EindkomstGateway, report_lines  # noqa: E402
+from toekgw.adapters.eindkomst import EindkomstGateway, MqRoute, report_lines  # noqa: E402
 from toekgw.formats.eindkomst import IncomeReport, Recipient, Sender  # noqa: E402
 from toekgw.gateway.journal import open_journal  # noqa: E402
 from toekgw.gateway.transport.mq import SqliteQueue  # noqa: E402
@@ -64,11 +64,9 @@ def run_one(n: int) -> dict[str, object]:
         queue = SqliteQueue(base / "queues.sqlite")
         gw = EindkomstGateway(
             journal,
-            queue,
+            MqRoute(queue, DEFAULT_REQUEST_QUEUE, DEFAULT_REPLY_QUEUE),
             sender=Sender(SE, SE),
             outbox=base / "outbox",
-            request_queue=DEFAULT_REQUEST_QUEUE,
-            reply_queue=DEFAULT_REPLY_QUEUE,
         )
         sim = EindkomstSimulator(queue, base / "ledger.sqlite")
         people = {_cpr(i): 100_000 + i for i in range(n)}

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.eik_helpers import DISPOSITION, PERIOD, SE
-from toekgw.adapters.eindkomst import EindkomstGateway
+from toekgw.adapters.eindkomst import EindkomstGateway, MqRoute
 from toekgw.formats.eindkomst import IncomeReport, Recipient, Sender
 from toekgw.gateway.journal import SqliteJournal, open_journal
 from toekgw.gateway.transport.mq import SqliteQueue
@@ -44,11 +44,9 @@ def rig(
     sim_queue = SqliteQueue(tmp / "queues.sqlite")
     gw = EindkomstGateway(
         journal,
-        queue,
+        MqRoute(queue, DEFAULT_REQUEST_QUEUE, DEFAULT_REPLY_QUEUE),
         sender=Sender(se=SE, cvr=SE),
         outbox=tmp / "outbox",
-        request_queue=DEFAULT_REQUEST_QUEUE,
-        reply_queue=DEFAULT_REPLY_QUEUE,
         companies=companies,
         clock=lambda: NOW,
     )

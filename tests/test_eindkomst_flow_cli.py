@@ -35,7 +35,7 @@ def test_send_receive_status_reports(tmp_path: Path) -> None:
     args = ["--config", str(config)]
     sent = run.invoke(cli, ["eindkomst", "send", str(request), *args])
     assert sent.exit_code == 0, sent.output
-    assert "1 delivery(ies) put on the queue" in sent.output
+    assert "1 delivery(ies) handed over" in sent.output
     _simulate(tmp_path, SimulatorScript(reject_cprs=frozenset({bad})))
     got = run.invoke(cli, ["eindkomst", "receive", *args])
     assert got.exit_code == 0, got.output
@@ -57,7 +57,7 @@ def test_send_receive_status_reports(tmp_path: Path) -> None:
 
     closed = run.invoke(cli, ["eindkomst", "close-month", "--month", "2026-11", *args])
     assert closed.exit_code == 0, closed.output
-    assert "1 delivery(ies) put" in closed.output  # only 13585628 owes one
+    assert "1 delivery(ies) handed over" in closed.output  # only 13585628 owes one
     again = run.invoke(cli, ["eindkomst", "close-month", "--month", "2026-11", *args])
     assert "no nil report due" in again.output
 
@@ -179,7 +179,7 @@ def test_eindkomst_mq_pymqi_is_honoured(tmp_path: Path, monkeypatch: pytest.Monk
     request = write_request(tmp_path, {cpr(1): 1_000_000})
     sent = CliRunner().invoke(cli, ["eindkomst", "send", str(request), "--config", str(config)])
     assert sent.exit_code == 0, sent.output
-    assert "1 delivery(ies) put on the queue" in sent.output
+    assert "1 delivery(ies) handed over" in sent.output
     (body,) = broker.visible(EINDKOMST_REQUEST_QUEUE)
     assert body[7:11] == b"1000" and cpr(1).encode() in body
     assert not (tmp_path / "var" / "queues.sqlite").exists()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.eik_config import write_config, write_request
+from tests.eik_config import CLI, ROOT, toekgw, write_config, write_request
 from tests.eik_helpers import cpr
 from toekgw.adapters.config import load_settings
 from toekgw.adapters.eindkomst import COUNTERPART, DELIVERY, RECEIPTS
@@ -20,25 +20,6 @@ from toekgw.adapters.eindkomst.runtime import open_eindkomst
 from toekgw.gateway.journal import open_journal
 from toekgw.gateway.transport.mq import SqliteQueue
 from toekgw.simulators.eindkomst import DEFAULT_REQUEST_QUEUE, EindkomstSimulator
-
-ROOT = Path(__file__).resolve().parents[1]
-CLI = "import sys; from toekgw.cli.main import main; sys.argv[0] = 'toekgw'; main()"
-
-
-def _toekgw(*args: str, crash_at: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    env.pop("TOEKGW_CRASH_AT", None)
-    if crash_at:
-        env["TOEKGW_CRASH_AT"] = crash_at
-    return subprocess.run(
-        [sys.executable, "-c", CLI, *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
 
 
 def _finish(base: Path, config: Path) -> None:
@@ -77,7 +58,7 @@ def _check_once(base: Path, config: Path) -> None:
     with SqliteQueue(base / "var" / "queues.sqlite") as q:
         assert q.browse(DEFAULT_REQUEST_QUEUE) == []
     # Sending the same request again is refused: it went already.
-    again = _toekgw("eindkomst", "send", str(base / "request.json"), "--config", str(config))
+    again = toekgw("eindkomst", "send", str(base / "request.json"), "--config", str(config))
     assert again.returncode == 1 and "duplicate refused" in again.stderr
 
 
@@ -88,7 +69,7 @@ def _check_once(base: Path, config: Path) -> None:
 def test_send_killed_at_each_step(tmp_path: Path, point: str) -> None:
     config = write_config(tmp_path)
     request = write_request(tmp_path, {cpr(i): 100_000 + i for i in range(20)})
-    killed = _toekgw("eindkomst", "send", str(request), "--config", str(config), crash_at=point)
+    killed = toekgw("eindkomst", "send", str(request), "--config", str(config), crash_at=point)
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     _finish(tmp_path, config)
     _check_once(tmp_path, config)
@@ -101,12 +82,12 @@ def test_send_killed_at_each_step(tmp_path: Path, point: str) -> None:
 def test_receive_killed_between_journal_and_get_commit(tmp_path: Path) -> None:
     config = write_config(tmp_path)
     request = write_request(tmp_path, {cpr(i): 100_000 + i for i in range(5)})
-    assert _toekgw("eindkomst", "send", str(request), "--config", str(config)).returncode == 0
+    assert toekgw("eindkomst", "send", str(request), "--config", str(config)).returncode == 0
     with SqliteQueue(tmp_path / "var" / "queues.sqlite") as q:
         sim = EindkomstSimulator(q, tmp_path / "ledger.sqlite")
         assert sim.drain() == 1
         sim.ledger.close()
-    killed = _toekgw(
+    killed = toekgw(
         "eindkomst", "receive", "--config", str(config), crash_at="eindkomst.receive.after_journal"
     )
     assert killed.returncode == -signal.SIGKILL, killed.stderr
@@ -140,7 +121,7 @@ def test_simulator_killed_between_get_and_commit(tmp_path: Path, point: str) -> 
     reached, extra, size = SIM_POINTS[point]
     config = write_config(tmp_path)
     request = write_request(tmp_path, {cpr(i): 100_000 + i for i in range(size)})
-    assert _toekgw("eindkomst", "send", str(request), "--config", str(config)).returncode == 0
+    assert toekgw("eindkomst", "send", str(request), "--config", str(config)).returncode == 0
     ledger = tmp_path / "ledger.sqlite"
     queue_db = str(tmp_path / "var" / "queues.sqlite")
     args = ["--queue-db", queue_db, "--ledger-db", str(ledger), *extra]
@@ -178,9 +159,9 @@ def test_simulator_cli_runs_for_max_seconds_and_reports(tmp_path: Path) -> None:
     config = write_config(tmp_path)
     bad = cpr(3)
     request = write_request(tmp_path, {cpr(1): 100, bad: 200})
-    assert _toekgw("eindkomst", "send", str(request), "--config", str(config)).returncode == 0
+    assert toekgw("eindkomst", "send", str(request), "--config", str(config)).returncode == 0
     queue_db = str(tmp_path / "var" / "queues.sqlite")
-    out = _toekgw(
+    out = toekgw(
         "simulate", "eindkomst", "--queue-db", queue_db, "--reject-cpr", bad, "--max-seconds", "1"
     )
     assert out.returncode == 0, out.stderr

@@ -34,7 +34,7 @@ def test_paid_benefits_reported_and_reconciled(tmp_path: Path) -> None:
         ]
         summary = report_paid_benefits(
             r.journal,
-            r.queue,
+            r.gateway.route,
             payments,
             PERIOD,
             sender=r.gateway.sender,
@@ -64,7 +64,7 @@ def test_a_rejected_recipient_shows_in_the_summary(tmp_path: Path) -> None:
         payments = [PaidBenefit(bad, 100_000, D1, 0), PaidBenefit(cpr(5), 200_000, D1, 0)]
         summary = report_paid_benefits(
             r.journal,
-            r.queue,
+            r.gateway.route,
             payments,
             PERIOD,
             sender=r.gateway.sender,

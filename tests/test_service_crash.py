@@ -67,6 +67,9 @@ interval = 21600
 
 [run.jobs.journal-figures]
 interval = 21600
+
+[run.jobs.eindkomst-orders]
+interval = 21600
 """
 
 

@@ -18,10 +18,14 @@ from tests.fakeclock import FakeClock
 from tests.httpcheck import Samples, samples
 from tests.service_world import World
 from toekgw.adapters.config import load_settings
+from toekgw.adapters.eindkomst import COUNTERPART, DELIVERY
+from toekgw.adapters.eindkomst.kinds import order_lookup
+from toekgw.adapters.g68 import PaymentInstruction
 from toekgw.adapters.service import build_jobs, run_settings
 from toekgw.gateway.config import ConfigError
+from toekgw.gateway.journal import Journal, open_journal
 from toekgw.gateway.metrics import Figures, ServiceCollector
-from toekgw.gateway.scheduler import Scheduler
+from toekgw.gateway.scheduler import Job, Scheduler
 
 START = dt.datetime(2026, 11, 2, tzinfo=dt.UTC)  # a Monday
 END = START + dt.timedelta(days=30)
@@ -47,6 +51,9 @@ interval = 3600
 interval = 21600
 
 [run.jobs.journal-figures]
+interval = 21600
+
+[run.jobs.eindkomst-orders]
 interval = 21600
 """
 
@@ -110,6 +117,8 @@ def test_a_month_runs_itself(fast_path: Path) -> None:
         "eindkomst-receive",
         "eindkomst-send",
         "eindkomst-close-month",
+        "eindkomst-report",
+        "eindkomst-orders",
         "journal-figures",
     ]
     scheduler = Scheduler(jobs, clock, backoff_base=run.backoff_base, backoff_max=run.backoff_max)
@@ -126,6 +135,9 @@ def test_a_month_runs_itself(fast_path: Path) -> None:
     assert status["eindkomst-receive"].successes == 30 * 4
     assert status["eindkomst-send"].successes == 30
     assert status["eindkomst-close-month"].successes == 30
+    assert status["eindkomst-report"].successes == 30
+    # Every six hours (and at once after a delivery came in: see _check_eindkomst).
+    assert status["eindkomst-orders"].successes >= 30 * 4
     assert status["receive-g68"].counts["received"] == 4
 
     # Every valid payment KSD sent is at NemKonto, once.
@@ -154,7 +166,67 @@ def test_a_month_runs_itself(fast_path: Path) -> None:
     for state, count in world.payment_states().items():
         assert after[("toekgw_items", (("kind", "g68-delivery"), ("state", state)))] == count
     assert world.payment_states()["at-bank"] > 100
+    _check_eindkomst(world, straks, {j.name: j for j in jobs}["eindkomst-report"])
     assert after[("toekgw_queue_depth", (("queue", "NKS.PAYMENT.REQUEST"),))] == 0
+
+
+def _check_eindkomst(world: World, straks: str, report: Job) -> None:
+    """The report windows carried the payments at the bank, each once (one window more
+    carries the rest); every citizen paid has a tax-card order, the straks delivery's within
+    one poll interval of its arrival."""
+    journal = open_journal(world.var / "journal.sqlite")
+    try:
+        during_month = _reported(journal)
+        assert len(during_month) >= 100
+        final = report.action(END)
+        at_bank = [  # paid to a person (CPR): income to report
+            i
+            for i in journal.items_of_kind("g68-delivery", "at-bank")
+            if i.data is not None and PaymentInstruction.from_data(i.data).ident_code == "02"
+        ]
+        marks = journal.existing_items(COUNTERPART, [f"paid:{i.id}" for i in at_bank])
+        assert len(marks) == len(at_bank), final.summary
+        reported = _reported(journal)
+        assert len(reported) == len(set(reported)) == len(at_bank)  # each once
+        cprs = {
+            PaymentInstruction.from_data(i.data).beneficiary[-10:]
+            for state in ("at-bank", "sent", "pending")
+            for i in journal.items_of_kind("g68-delivery", state)
+            if i.data is not None and PaymentInstruction.from_data(i.data).ident_code == "02"
+        }
+        ordered = journal.items_by_lookups(COUNTERPART, [order_lookup(c) for c in cprs])
+        assert all(ordered.get(order_lookup(c)) for c in cprs)
+        arrived = world.delivered[straks]
+        straks_cprs = {c for c in cprs if c in _straks_cprs(journal, straks)}
+        assert straks_cprs
+        for c in straks_cprs:
+            first = journal.items_by_lookup(COUNTERPART, order_lookup(c))[0]
+            tx = journal.get_transmission(first.transmission_id)
+            assert dt.datetime.fromisoformat(str(tx.meta["sent_at"])) - arrived <= dt.timedelta(
+                seconds=POLL
+            )
+    finally:
+        journal.close()
+
+
+def _reported(journal: Journal) -> list[str]:
+    """The payments the eIndkomst deliveries say they reported (their marks)."""
+    return [
+        i.business_key
+        for t in journal.transmissions(counterpart=COUNTERPART, kind=DELIVERY.name)
+        for i in journal.items(t.id)
+        if (i.data or {}).get("type") == "paid"
+    ]
+
+
+def _straks_cprs(journal: Journal, name: str) -> set[str]:
+    return {
+        PaymentInstruction.from_data(i.data).beneficiary[-10:]
+        for t in journal.transmissions(kind="g68-delivery")
+        if t.file_name == name
+        for i in journal.items(t.id)
+        if i.data is not None and PaymentInstruction.from_data(i.data).ident_code == "02"
+    }
 
 
 def test_a_job_table_that_is_no_job_is_refused(tmp_path: Path) -> None:
@@ -169,5 +241,5 @@ def test_a_disabled_job_is_not_run_nor_triggered(tmp_path: Path) -> None:
     extra = "\n[run.jobs.nemkonto-send]\nenabled = false\n"
     jobs = {job.name: job for job in build_jobs(load_settings(world.write_config(extra)))}
     assert "nemkonto-send" not in jobs
-    assert jobs["receive-g68"].then == ("nemkonto-release",)
+    assert jobs["receive-g68"].then == ("nemkonto-release", "eindkomst-orders")
     assert jobs["nemkonto-release"].then == ()

@@ -5,7 +5,8 @@ Each job is the body of an operator's command, under the same single-flight lock
 ============================  ==================  ===============  ==============================
 job                           needs               default every    then at once
 ============================  ==================  ===============  ==============================
-``receive-g68``               ``[receive.g68]``   1 minute         release and send, when a
+``receive-g68``               ``[receive.g68]``   1 minute         release and send, and the
+                                                                   tax-card orders, when a
                                                                    delivery came in (straks)
 ``nemkonto-release``          ``[nemkonto]``      1 hour           send, when it bundled any
 ``nemkonto-send``             ``[nemkonto]``      5 minutes
@@ -14,6 +15,11 @@ job                           needs               default every    then at once
 ``eindkomst-send``            ``[eindkomst]``     1 day            (puts deliveries journaled
                                                                    but not yet on the queue)
 ``eindkomst-close-month``     ``[eindkomst]``     1 day            (nil reports for last month)
+``eindkomst-report``          ``[eindkomst]`` and 1 day (the       (the benefits at the bank not
+                              ``[nemkonto]``      report window)   yet reported)
+``eindkomst-orders``          ``[eindkomst]`` and 15 minutes       (tax-card orders for new
+                              ``[nemkonto]``                       recipients; closed cases'
+                                                                   subscriptions stopped)
 ``journal-figures``           (always)            1 minute         (the figures for /metrics)
 ``sortiment-receive``         ``[oir]`` and       1 hour           (SF7002 deliveries to the
                               ``[receive.sortiment]``              replica)
@@ -21,8 +27,9 @@ job                           needs               default every    then at once
                                                                    sends them in batches)
 ``oir-receive``               ``[oir]`` and       5 minutes        (the ERP's voucher status)
                               ``[receive.erp]``
-``tok-intake``                ``[tok]``           10 seconds       release and send, when a
-                                                                   payment came in (straks)
+``tok-intake``                ``[tok]``           10 seconds       release and send, and the
+                                                                   tax-card orders, when a
+                                                                   message came in (straks)
 ``debitor-send``              ``[debitor.afsend]`` 1 minute        (claims and set-offs to the
                                                                    debtor system, SF1590_B)
 ``retention``                 ``[retention]``     1 day            (pseudonyms and staging
@@ -47,9 +54,11 @@ from toekgw.adapters.debitor.flow import FLOW as DEBITOR_FLOW
 from toekgw.adapters.debitor.flow import open_client, send_claims
 from toekgw.adapters.debitor.settings import DEBITOR_SECTION
 from toekgw.adapters.eindkomst import open_eindkomst
+from toekgw.adapters.eindkomst.collect import order_tax_cards, report_paid
 from toekgw.adapters.eindkomst.settings import EINDKOMST_SECTION
 from toekgw.adapters.figures import journal_figures
 from toekgw.adapters.g68 import G68Processor
+from toekgw.adapters.g68.payments import FOLLOW_UP_KIND
 from toekgw.adapters.nemkonto import (
     NEMKONTO_SECTION,
     FlowSettings,
@@ -70,6 +79,7 @@ from toekgw.adapters.serviceplatform import (
 )
 from toekgw.adapters.tok.flow import FLOW as TOK_FLOW
 from toekgw.adapters.tok.flow import registration_places, take_and_tell
+from toekgw.adapters.tok.kinds import TOK_PAYMENTS
 from toekgw.adapters.tok.settings import TOK_SECTION
 from toekgw.adapters.ydelsesindeks.flow import Reporting
 from toekgw.adapters.ydelsesindeks.settings import YDELSESINDEKS_SECTION
@@ -221,10 +231,45 @@ def _eindkomst(settings: Settings) -> list[_Spec]:
             {"nil_reports": len(result.report_ids)},
         )
 
-    return [
+    specs = [
         _Spec("eindkomst-receive", do_receive, 15 * MINUTE, 10 * MINUTE),
         _Spec("eindkomst-send", do_send, DAY, 30 * MINUTE),
         _Spec("eindkomst-close-month", do_close, DAY, 30 * MINUTE),
+    ]
+    if settings.section(NEMKONTO_SECTION) is None:
+        return specs  # no payments reach the bank: nothing to report or order for
+    flow = flow_settings(settings)
+    kinds = (flow.payment_kind, FOLLOW_UP_KIND, TOK_PAYMENTS)
+    order_type = settings.require(EINDKOMST_SECTION).order_type
+
+    def do_report(now: dt.datetime) -> JobReport:
+        with (
+            flow_lock(lock_path(settings.staging, "eindkomst-send"), "eindkomst send"),
+            open_eindkomst(settings, clock=lambda: now) as gw,
+        ):
+            run = report_paid(gw, kinds, before=now.date() + dt.timedelta(days=1))
+        return JobReport(
+            f"{run.payments} payments reported in {len(run.report_ids)} reports",
+            {"payments": run.payments, "reports": len(run.report_ids)},
+        )
+
+    def do_orders(now: dt.datetime) -> JobReport:
+        with (
+            flow_lock(lock_path(settings.staging, "eindkomst-send"), "eindkomst send"),
+            open_eindkomst(settings, clock=lambda: now) as gw,
+        ):
+            run = order_tax_cards(gw, kinds, order_type=order_type, today=now.date())
+        cases = run.cases
+        return JobReport(
+            f"{run.ordered} tax cards ordered; cases: {cases.stopped} stopped, "
+            f"{cases.nothing_to_stop} with nothing to stop, {cases.rejected} rejected",
+            {"ordered": run.ordered, "stopped": cases.stopped, "rejected": cases.rejected},
+        )
+
+    return [
+        *specs,
+        _Spec("eindkomst-report", do_report, DAY, 30 * MINUTE),
+        _Spec("eindkomst-orders", do_orders, 15 * MINUTE, 10 * MINUTE),
     ]
 
 
@@ -318,7 +363,7 @@ def _specs(settings: Settings, figures: Figures | None = None) -> list[_Spec]:
     release_and_send = ("nemkonto-release", "nemkonto-send")
     has_nemkonto = settings.section(NEMKONTO_SECTION) is not None
     if "g68" in (settings.section(RECEIVE) or {}):
-        then = release_and_send if has_nemkonto else ()
+        then = (*release_and_send, "eindkomst-orders") if has_nemkonto else ()
         specs.append(_Spec("receive-g68", _receive_g68(settings), MINUTE, 30 * MINUTE, then))
     if has_nemkonto:
         specs.extend(_nemkonto(settings))
@@ -327,7 +372,7 @@ def _specs(settings: Settings, figures: Figures | None = None) -> list[_Spec]:
     if settings.section(OIR_SECTION) is not None:
         specs.extend(_oir(settings))
     if settings.section(TOK_SECTION) is not None:
-        then = release_and_send if has_nemkonto else ()
+        then = (*release_and_send, "eindkomst-orders") if has_nemkonto else ()
         specs.append(_Spec("tok-intake", _tok(settings), 10.0, 10 * MINUTE, then))
     debitor = settings.section(DEBITOR_SECTION)
     if debitor is not None and debitor.afsend is not None:

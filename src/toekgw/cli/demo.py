@@ -22,14 +22,14 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import click
 from rich.console import Console
 from rich.table import Table
 
 from toekgw.adapters.config import load_settings
-from toekgw.adapters.eindkomst import PaidBenefit, render_summary, report_paid_benefits
+from toekgw.adapters.eindkomst import PaidBenefit, render_summary
 from toekgw.adapters.g68 import PAYMENT_ITEM, G68Processor, PaymentInstruction
 from toekgw.adapters.g68.payments import FOLLOW_UP_KIND
 from toekgw.adapters.monthreport import month
@@ -44,6 +44,7 @@ from toekgw.adapters.nemkonto import (
 )
 from toekgw.adapters.payments import PaymentControls, payments_settings
 from toekgw.adapters.serviceplatform import ReceiveSettings, receive_pipeline, send_file
+from toekgw.cli.demo_eindkomst import ROUTES, report_income
 from toekgw.cli.demo_oir import OIR_CONFIG, PARTIES, book_in_erp
 from toekgw.cli.demo_payments import POLICY_TOML, operate, write_second_delivery
 from toekgw.cli.reconcile import print_where, write_month_report
@@ -55,8 +56,6 @@ from toekgw.gateway.journal import Journal, open_journal
 from toekgw.gateway.money import kroner
 from toekgw.gateway.transport import SftpSettings, SftpTransport
 from toekgw.gateway.transport.mq import SqliteQueue
-from toekgw.simulators.eindkomst import EindkomstSimulator
-from toekgw.simulators.eindkomst import SimulatorScript as EindkomstScript
 from toekgw.simulators.ksd import GeneratorSettings, write_delivery
 from toekgw.simulators.nemkonto import NemKontoSimulator
 from toekgw.simulators.nemkonto import SimulatorScript as NemKontoScript
@@ -209,7 +208,14 @@ def _state_table(states: dict[str, dict[str, int]]) -> Table:
 
 
 def run_demo(
-    workdir: Path, *, today: dt.date, count: int, seed: int, error_rate: float, reject_share: float
+    workdir: Path,
+    *,
+    today: dt.date,
+    count: int,
+    seed: int,
+    error_rate: float,
+    reject_share: float,
+    eindkomst_route: Literal["mq", "serviceplatform"] = "mq",
 ) -> tuple[DemoRun, list[Any]]:
     """The month-end run; returns the record of it and the rich renderables to print."""
     _prepare(workdir)
@@ -339,19 +345,23 @@ def run_demo(
 
         # 4. eIndkomst: report the kontanthjælp the bank has received, and reconcile receipts.
         benefits = _paid_benefits(journal, settings)
-        eindkomst_sim = EindkomstSimulator(
-            sim_queue, var / "eindkomst-ledger.sqlite", EindkomstScript(seed=seed)
-        )
-        income = report_paid_benefits(
+        income = report_income(
             journal,
-            gateway_queue,
             benefits,
             _month(today),
+            route=eindkomst_route,
+            var=var,
             sender=Sender(se=SUPPLIER, cvr=SUPPLIER),
-            outbox=var / "eindkomst-outbox",
-            answer=eindkomst_sim.drain,
+            seed=seed,
+            queues=(gateway_queue, sim_queue),
+            platform=sim.platform,
+            transport=stack.enter_context(_sftp(sim, "toek", key, known)),
         )
-        run.step("eIndkomst receives the income of the paid benefits", **income.as_dict())
+        run.step(
+            "eIndkomst receives the income of the paid benefits",
+            route=eindkomst_route,
+            **income.as_dict(),
+        )
         shown.append(render_summary(income))
 
         # 5. ØiR: every payment event booked in the ERP; the books agree.
@@ -420,6 +430,10 @@ def _error_table(run: DemoRun) -> Table:
     "--reject-share", type=click.FloatRange(0, 1), default=0.02, show_default=True,
     help="The share of payments NemKonto's simulator rejects.",
 )  # fmt: skip
+@click.option(
+    "--eindkomst-route", type=click.Choice(ROUTES), default="mq", show_default=True,
+    help="How the income reports reach SKAT's simulator: MQ, or SF0770_B over Serviceplatformen.",
+)  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print the whole run as JSON.")
 def demo(
     workdir: Path,
@@ -428,6 +442,7 @@ def demo(
     seed: int,
     error_rate: float,
     reject_share: float,
+    eindkomst_route: Literal["mq", "serviceplatform"],
     as_json: bool,
 ) -> None:
     """A month-end run against the local simulators, end to end.
@@ -435,14 +450,15 @@ def demo(
     KSD sends a G68 delivery with planted errors over the Serviceplatformen simulator (SFTP on
     127.0.0.1); the gateway receives, validates and journals it (bad records to the error
     list); releases the payments due, bundles them to the NemKonto simulator over the embedded
-    queue and takes the answers; reports the paid benefits to the eIndkomst simulator; books
+    queue and takes the answers; reports the paid benefits to the eIndkomst simulator (over MQ,
+    or with --eindkomst-route serviceplatform as files over Serviceplatformen: SF0770_B); books
     every payment in the ERP simulator (ØiR); and prints the reconciliation: per bundle and
     disposition date, received = accepted + rejected + outstanding, in count and sum.
     """
     day = today.date() if today else dt.date.today()
     run, shown = run_demo(
         workdir, today=day, count=count, seed=seed, error_rate=error_rate,
-        reject_share=reject_share,
+        reject_share=reject_share, eindkomst_route=eindkomst_route,
     )  # fmt: skip
     # The run ends as a month does: with the month-end report an auditor signs.
     first, last = month(f"{day:%Y-%m}")

@@ -11,6 +11,7 @@ import click
 
 from toekgw.adapters.config import load_settings
 from toekgw.adapters.eindkomst import SendRefused, SendResult, load_request, open_eindkomst
+from toekgw.adapters.eindkomst.casestop import stop_closed_cases
 from toekgw.cli.options import config_option
 from toekgw.formats.findings import mask_cpr
 from toekgw.formats.idents import cpr_problem
@@ -21,7 +22,8 @@ from toekgw.gateway.flowlock import flow_lock, lock_path
 
 @click.group()
 def eindkomst() -> None:
-    """eIndkomst: income reports to SKAT over MQ; receipts and tax cards back."""
+    """eIndkomst: income reports to SKAT (over MQ, or KOMBIT's SF0770_B as configured in
+    [eindkomst] route); receipts and tax cards back."""
 
 
 def _print_sent(result: SendResult) -> None:
@@ -32,23 +34,34 @@ def _print_sent(result: SendResult) -> None:
         )
     for rid in result.report_ids:
         click.echo(f"  report {rid}")
-    click.echo(f"{result.put} delivery(ies) put on the queue")
+    click.echo(f"{result.put} delivery(ies) handed over")
 
 
 @eindkomst.command("send")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path), required=False)
+@click.option(
+    "--retry-failed",
+    is_flag=True,
+    help="Send again the deliveries the platform refused (SF0770_B), once the cause is mended.",
+)
 @config_option
-def send(file: Path, config_path: Path | None) -> None:
+def send(file: Path | None, retry_failed: bool, config_path: Path | None) -> None:
     """Validate, journal and send FILE: a JSON request (reports, reversals, tax-card orders;
     see docs/eindkomst.md) or, with any other suffix, a delivery already built (1000 … 9999).
 
     Nothing is journaled or sent if any delivery has an error (exit 1, every finding shown).
+    Without FILE, hands over what is still waiting (and with --retry-failed, what the platform
+    refused).
     """
     settings = load_settings(config_path)
     lock = flow_lock(
         lock_path(settings.staging, "eindkomst-send"), "eindkomst send", journal=settings.journal
     )
     with lock, open_eindkomst(settings) as gw:
+        if file is None:
+            handed = gw.retry_failed() if retry_failed else gw.send_pending()
+            click.echo(f"{handed} delivery(ies) handed over")
+            return
         try:
             if file.suffix.lower() == ".json":
                 request = load_request(file)
@@ -86,12 +99,30 @@ def close_month(month: str, config_path: Path | None) -> None:
     _print_sent(result)
 
 
+@eindkomst.command("stop-cases")
+@config_option
+def stop_cases(config_path: Path | None) -> None:
+    """Stop the tax-card subscription of every case a case system reported closed or deleted
+    (TØK's effectuation interface): a 2101 with the employment end for the citizen's tax-card
+    order, sent as configured; the case system is told through TØK's status outbox."""
+    settings = load_settings(config_path)
+    lock = flow_lock(lock_path(settings.staging, "eindkomst-send"), "eindkomst send")
+    with lock, open_eindkomst(settings) as gw:
+        result = stop_closed_cases(gw)
+    for line in result.lines:
+        click.echo(line)
+    click.echo(
+        f"{result.stopped} stopped, {result.nothing_to_stop} with nothing to stop, "
+        f"{result.rejected} rejected"
+    )
+
+
 @eindkomst.command("receive")
 @click.option("--wait", type=float, default=0.0, show_default=True, help="Seconds to wait.")
 @config_option
 def receive(wait: float, config_path: Path | None) -> None:
-    """Take SKAT's answers from the reply queue: 7100 receipts, SKAT's error/advice
-    file and tax cards."""
+    """Take SKAT's answers from the route (the reply queue, or IN/ on Serviceplatformen):
+    7100 receipts, SKAT's error/advice file and tax cards."""
     settings = load_settings(config_path)
     with open_eindkomst(settings) as gw:
         r = gw.receive(wait=wait)

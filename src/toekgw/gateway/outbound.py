@@ -23,7 +23,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,9 +49,20 @@ from toekgw.gateway.transport.files import (
     remote_join,
 )
 
-__all__ = ["OUTBOUND_FILE", "ReceiptOutcome", "SendOutcome", "collect_receipts", "send_file"]
+__all__ = [
+    "OUTBOUND_FILE",
+    "ReceiptOutcome",
+    "Recorder",
+    "SendOutcome",
+    "collect_receipts",
+    "send_file",
+]
 
 RECEIPT_LIMIT = 1 << 20
+
+#: Gives an upload (a transmission in a pending state) its technical receipt, read from the
+#: file named last: journals it durably, or raises and leaves the receipt in place.
+Recorder = Callable[[Journal, Transmission, Receipt, str], None]
 
 OUTBOUND_FILE = Lifecycle(
     initial=("prepared",),
@@ -160,7 +171,10 @@ def send_file(
             journal.note(tx.id, f"send resumed in state {tx.state}")
     crash_point("outbound.after_journal")
 
-    collect_receipts(journal, transport, exchange=exchange, in_dir=in_dir, counterpart=counterpart)
+    mine = (spec.name,)
+    collect_receipts(
+        journal, transport, exchange=exchange, in_dir=in_dir, counterpart=counterpart, kinds=mine
+    )
     tx = journal.get_transmission(tx.id)
     if tx.state == "prepared":
         trigger = exchange.build_trigger(
@@ -185,7 +199,12 @@ def send_file(
     while tx.state == "uploaded" and time.monotonic() < deadline:
         time.sleep(poll)
         collect_receipts(
-            journal, transport, exchange=exchange, in_dir=in_dir, counterpart=counterpart
+            journal,
+            transport,
+            exchange=exchange,
+            in_dir=in_dir,
+            counterpart=counterpart,
+            kinds=mine,
         )
         tx = journal.get_transmission(tx.id)
     if tx.state == "receipted":
@@ -207,11 +226,20 @@ def collect_receipts(
     exchange: FileExchange,
     in_dir: str = "IN",
     counterpart: str | None = None,
+    kinds: Collection[str] | None = None,
+    pending: Collection[str] = ("uploaded", "prepared"),
+    record: Recorder | None = None,
 ) -> list[ReceiptOutcome]:
     """Journal every technical receipt in IN/ that answers one of our uploads, then remove
     it. A receipt that answers nothing of ours is left in place and reported; one that cannot
     be read (an unsafe name, a link, too large, not valid) is left in place and, given the
-    ``counterpart``, put on its error list. The other receipts are taken all the same."""
+    ``counterpart``, put on its error list. The other receipts are taken all the same.
+
+    ``kinds``: only receipts of uploads of these journal kinds (the others are left in place
+    for their own flow). An upload in one of the ``pending`` states is given its receipt by
+    ``record`` (by default: ``uploaded`` -> ``receipted`` or ``failed``, on the error list);
+    a flow whose transmissions have states of their own passes its own."""
+    record = record or _record
     outcomes = []
 
     def refuse(name: str, reason: str) -> None:
@@ -248,8 +276,13 @@ def collect_receipts(
                 )
             )
             continue
-        if tx.state in ("uploaded", "prepared"):
-            _record(journal, tx, receipt, remote.name)
+        if kinds is not None and tx.kind not in kinds:
+            outcomes.append(
+                ReceiptOutcome(remote.name, tx.id, receipt, "left in place for its own flow")
+            )
+            continue
+        if tx.state in pending:
+            record(journal, tx, receipt, remote.name)
         with contextlib.suppress(FileNotFoundError):
             transport.remove(path)
         outcomes.append(ReceiptOutcome(remote.name, tx.id, receipt, "journaled"))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from toekgw.adapters.beskedfordeler.consumer import Component
 from toekgw.adapters.debitor.debitorkonti import DEBITORKONTO_SLETTET
+from toekgw.adapters.eindkomst.besked import SKATTEKORT
 
 __all__ = ["COMPONENTS"]
 
-COMPONENTS: dict[str, Component] = {c.name: c for c in (DEBITORKONTO_SLETTET,)}
+COMPONENTS: dict[str, Component] = {c.name: c for c in (DEBITORKONTO_SLETTET, SKATTEKORT)}

@@ -26,15 +26,13 @@ from rich.text import Text
 
 from toekgw.adapters.eindkomst.flow import EindkomstGateway
 from toekgw.adapters.eindkomst.reconcile import ReportLine, period_reconciliation, report_lines
+from toekgw.adapters.eindkomst.routes import ReportRoute
 from toekgw.adapters.eindkomst.views import JournalCardStore
-from toekgw.formats.eindkomst import REPLY_QUEUE as EINDKOMST_REPLY_QUEUE
-from toekgw.formats.eindkomst import REQUEST_QUEUE as EINDKOMST_REQUEST_QUEUE
 from toekgw.formats.eindkomst import IncomeReport, Recipient, Sender
 from toekgw.formats.eindkomst.taxcards import withholding
 from toekgw.gateway.journal import Journal
 from toekgw.gateway.money import kroner
 from toekgw.gateway.reconcile import Reconciliation
-from toekgw.gateway.transport.mq import MessageQueue
 
 __all__ = [
     "INCOME_TYPE_KONTANTHJAELP",
@@ -135,7 +133,7 @@ def benefit_reports(
 
 def report_paid_benefits(
     journal: Journal,
-    queue: MessageQueue,
+    route: ReportRoute,
     payments: Iterable[PaidBenefit],
     period: tuple[dt.date, dt.date],
     *,
@@ -144,23 +142,14 @@ def report_paid_benefits(
     answer: Callable[[], object] | None = None,
     company_se: str | None = None,
     key: str = "",
-    request_queue: str = EINDKOMST_REQUEST_QUEUE,
-    reply_queue: str = EINDKOMST_REPLY_QUEUE,
     overdue_after: dt.timedelta = dt.timedelta(hours=24),
     clock: Callable[[], dt.datetime] | None = None,
 ) -> BenefitReportSummary:
-    """Report the benefits paid in ``period`` (A-income 0014 and A-tax 0015, income type 06),
-    let SKAT answer (``answer``: e.g. the simulator's ``drain``; None: the real SKAT answers
-    later), take the receipts and reconcile the reports just sent."""
-    gw = EindkomstGateway(
-        journal,
-        queue,
-        sender=sender,
-        outbox=outbox,
-        request_queue=request_queue,
-        reply_queue=reply_queue,
-        clock=clock,
-    )
+    """Report the benefits paid in ``period`` (A-income 0014 and A-tax 0015, income type 06)
+    on ``route`` (MQ or SF0770_B), let SKAT answer (``answer``: e.g. the simulator's
+    ``drain``; None: the real SKAT answers later), take the receipts and reconcile the reports
+    just sent."""
+    gw = EindkomstGateway(journal, route, sender=sender, outbox=outbox, clock=clock)
     reports = benefit_reports(gw, payments, period, company_se=company_se or gw.sender.se, key=key)
     recipients = sum(len(list(r.recipients)) for r in reports)
     income = sum(

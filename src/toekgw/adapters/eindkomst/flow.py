@@ -9,19 +9,21 @@ Send (:meth:`EindkomstGateway.send`):
    the whole send and nothing is journaled;
 3. in one durable journal transaction: each delivery's bytes to the outbox (fsync), its
    transmission and items (state ``journaled``);
-4. per delivery: put under syncpoint with a message id derived from its main report id,
-   commit, then mark it ``sent`` in the journal.
+4. per delivery: hand it over on the configured route (:mod:`.routes`): on MQ put under
+   syncpoint with a message id derived from its main report id and commit, then mark it
+   ``sent``; over SF0770_B (:mod:`.sf0770`) upload it with its trigger (``uploaded``), and the
+   platform's technical receipt makes it ``sent``.
 
-A crash before 3 leaves nothing; between 3 and the MQ commit the delivery stays ``journaled``
-and the next send or receive puts it (:meth:`send_pending`); after the MQ commit and before
-the journal knows, it is put again with the same message id and report ids: SKAT (and the
-simulator) drop the duplicate by report id and answer again, and the answer changes nothing
-twice.
+A crash before 3 leaves nothing; between 3 and the hand-over the delivery stays ``journaled``
+and the next send or receive hands it over (:meth:`send_pending`); after the hand-over and
+before the journal knows, it is handed over again with the same ids and report ids: SKAT (and
+the simulator) drop the duplicate by report id and answer again, and the answer changes
+nothing twice.
 
-Receive (:meth:`EindkomstGateway.receive`): get under syncpoint, journal the message (7100 sum
-receipts, SKAT's error/advice file or tax-card XML) and apply it (report accepted/rejected, an
-error or advice on its recipient and in the error list), commit the journal durably, and only
-then commit the get.
+Receive (:meth:`EindkomstGateway.receive`): take each answer from the route, journal it (7100
+sum receipts, SKAT's error/advice file or tax-card XML) and apply it (:mod:`.answers`: report
+accepted/rejected, an error or advice on its recipient and in the error list), commit the
+journal durably, and only then let the route let go of it (commit the get, remove the file).
 The same answer again (same SHA-256) is dropped; a repeated receipt record applies once.
 """
 
@@ -30,27 +32,23 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
-import json
 import os
+import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from toekgw.adapters.eindkomst.answers import Answers, ReceiveResult
 from toekgw.adapters.eindkomst.items import delivery_items
 from toekgw.adapters.eindkomst.kinds import (
     COUNTERPART,
     DELIVERY,
-    RECEIPTS,
-    TAXCARDS,
-    card_lookup,
     define_kinds,
-    receipt_lookup,
 )
+from toekgw.adapters.eindkomst.routes import ReportRoute
 from toekgw.adapters.eindkomst.views import (
     JournalCardStore,
     JournalHistory,
-    JournalLocator,
-    card_data,
 )
 from toekgw.formats.eindkomst import (
     IncomeReport,
@@ -59,18 +57,12 @@ from toekgw.formats.eindkomst import (
     ReversalRequest,
     Sender,
     TaxCardOrder,
-    decode_receipts,
     nil_reports_due,
-    parse_tax_cards,
     validate_delivery,
 )
-from toekgw.formats.eindkomst.advice import ErrorReceipt
-from toekgw.formats.eindkomst.codec import record_values
-from toekgw.formats.eindkomst.receipts import receipt_finding
-from toekgw.formats.eindkomst.records import SumReceipt
 from toekgw.formats.eindkomst.report import DEFAULT_MAX_MESSAGE_BYTES
 from toekgw.formats.eindkomst.taxcards import Withholding, withholding
-from toekgw.formats.findings import Finding, Severity
+from toekgw.formats.findings import Finding
 from toekgw.gateway.errors import InputError
 from toekgw.gateway.faults import crash_point
 from toekgw.gateway.journal import (
@@ -80,8 +72,6 @@ from toekgw.gateway.journal import (
     NewTransmission,
     Transmission,
 )
-from toekgw.gateway.refusals import FailedMessages
-from toekgw.gateway.transport.mq import MessageQueue, message_id
 
 __all__ = ["EindkomstGateway", "ReceiveResult", "SendRefused", "SendResult"]
 
@@ -105,19 +95,7 @@ class SendRefused(InputError):
 class SendResult:
     transmissions: list[Transmission] = field(default_factory=list)
     report_ids: list[str] = field(default_factory=list)
-    put: int = 0  # deliveries put on the queue by this call (pending ones included)
-
-
-@dataclass(slots=True)
-class ReceiveResult:
-    messages: int = 0
-    duplicates: int = 0
-    sum_receipts: int = 0
-    error_receipts: int = 0
-    tax_cards: int = 0
-    unreadable: int = 0
-    repeated_records: int = 0
-    failed: int = 0  # attempts that raised: listed, backed out, retried or moved aside
+    put: int = 0  # deliveries handed over by this call (pending ones included)
 
 
 def _utc_now() -> dt.datetime:
@@ -128,22 +106,18 @@ class EindkomstGateway:
     def __init__(
         self,
         journal: Journal,
-        queue: MessageQueue,
+        route: ReportRoute,
         *,
         sender: Sender,
         outbox: Path,
-        request_queue: str,
-        reply_queue: str,
         max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
         companies: Sequence[str] = (),
         clock: Callable[[], dt.datetime] | None = None,
     ) -> None:
         self.journal = journal
-        self.queue = queue
+        self.route = route
         self.sender = sender
         self.outbox = outbox
-        self.request_queue = request_queue
-        self.reply_queue = reply_queue
         self.max_message_bytes = max_message_bytes
         self.companies = tuple(companies) or (sender.se,)
         self._clock = clock or _utc_now
@@ -162,6 +136,7 @@ class EindkomstGateway:
         nil_reports: Iterable[NilReport] = (),
         reversals: Iterable[ReversalRequest] = (),
         created: dt.datetime | None = None,
+        marks: Sequence[NewItem] = (),
     ) -> SendResult:
         builder = ReportBuilder(
             self.sender,
@@ -175,11 +150,15 @@ class EindkomstGateway:
                 reports, orders=orders, nil_reports=nil_reports, reversals=reversals
             )
         )
-        return self.send_deliveries(bodies)
+        return self.send_deliveries(bodies, marks=marks)
 
-    def send_deliveries(self, bodies: Iterable[bytes]) -> SendResult:
-        """Validate, journal and put complete deliveries (built here or handed in). All in one
-        durable transaction: an error in any delivery journals none of them."""
+    def send_deliveries(
+        self, bodies: Iterable[bytes], *, marks: Sequence[NewItem] = ()
+    ) -> SendResult:
+        """Validate, journal and hand over complete deliveries (built here or handed in). All
+        in one durable transaction: an error in any delivery journals none of them. ``marks``:
+        items journaled with the first delivery in the same transaction (what the caller
+        must know was sent: :mod:`.collect` marks each payment it reported)."""
         result = SendResult(put=self.send_pending())
         self.outbox.mkdir(parents=True, exist_ok=True)
         today = self.now().date()
@@ -198,6 +177,10 @@ class EindkomstGateway:
                 tx, report_ids = self._journal_delivery(body)
                 result.transmissions.append(tx)
                 result.report_ids.extend(report_ids)
+            if marks and result.transmissions:
+                self.journal.add_items(
+                    result.transmissions[0].id, marks, state="journaled", reason="reported"
+                )
         crash_point("eindkomst.send.after_journal")
         result.put += self.send_pending()
         result.transmissions = [self.journal.get_transmission(t.id) for t in result.transmissions]
@@ -235,37 +218,47 @@ class EindkomstGateway:
         return tx, info.report_ids
 
     def send_pending(self) -> int:
-        """Put every delivery still ``journaled`` (a send interrupted before its MQ commit)."""
-        count = 0
+        """Hand over every delivery still waiting for the route (a send interrupted before
+        the counterpart had it); how many were handed over by this call."""
+        handed = 0
+        watch: list[int] = []  # handed over, waiting for the route's confirmation
         for tx in self.journal.transmissions(
-            counterpart=COUNTERPART, kind=DELIVERY.name, states=["journaled"]
+            counterpart=COUNTERPART, kind=DELIVERY.name, states=list(self.route.pending_states)
         ):
-            try:
-                body = Path(str(tx.local_path)).read_bytes()
-            except OSError as exc:
-                raise InputError(
-                    f"{tx.describe()}: cannot read its outbox file {tx.local_path}: "
-                    f"{exc.strerror or exc}",
-                    hint="restore it from backup; the journal holds its SHA-256",
-                ) from exc
-            if hashlib.sha256(body).hexdigest() != tx.sha256:
-                raise InputError(f"{tx.describe()}: its outbox file {tx.local_path} has changed")
-            main_id = str(tx.meta["main_report_id"])
-            self.queue.put(self.request_queue, body, msg_id=message_id(f"eindkomst:{main_id}"))
-            crash_point("eindkomst.send.after_put")
-            self.queue.commit()
-            crash_point("eindkomst.send.after_mq_commit")
-            stamp = self.now().isoformat()
-            with self.journal.transaction():
-                if self.journal.get_transmission(tx.id).state != "journaled":
-                    continue  # another process put it too: SKAT drops the copy by report id
-                self.journal.update_transmission(
-                    tx.id, reason="put on the request queue", meta={"sent_at": stamp}
+            if tx.state == "journaled":
+                body = self._outbox_bytes(tx)
+                if self.route.hand_over(self.journal, tx, body, self.now().isoformat()):
+                    handed += 1
+            watch.append(tx.id)
+        if watch:
+            self.route.settle(self.journal, watch)
+        return handed
+
+    def retry_failed(self) -> int:
+        """Hand over again every delivery the platform refused (SF0770_B), once the cause
+        is mended; how many were handed over."""
+        failed = self.journal.transmissions(
+            counterpart=COUNTERPART, kind=DELIVERY.name, states=["failed"]
+        )
+        with self.journal.transaction(durable=True):
+            for tx in failed:
+                self.journal.set_state(
+                    tx.id, "journaled", expect="failed", reason="to be sent again after an error"
                 )
-                self.journal.set_state(tx.id, "sent", reason="MQ put committed", expect="journaled")
-                self.journal.move_items(tx.id, "journaled", "sent", reason="sent")
-            count += 1
-        return count
+        return self.send_pending()
+
+    def _outbox_bytes(self, tx: Transmission) -> bytes:
+        try:
+            body = Path(str(tx.local_path)).read_bytes()
+        except OSError as exc:
+            raise InputError(
+                f"{tx.describe()}: cannot read its outbox file {tx.local_path}: "
+                f"{exc.strerror or exc}",
+                hint="restore it from backup; the journal holds its SHA-256",
+            ) from exc
+        if hashlib.sha256(body).hexdigest() != tx.sha256:
+            raise InputError(f"{tx.describe()}: its outbox file {tx.local_path} has changed")
+        return body
 
     # -- month close, reversals ------------------------------------------------------------
 
@@ -285,207 +278,23 @@ class EindkomstGateway:
     # -- receive ---------------------------------------------------------------------------
 
     def receive(self, *, wait: float = 0.0, max_messages: int | None = None) -> ReceiveResult:
-        """Take every answer waiting on the reply queue (the first waits up to ``wait``)."""
+        """Take every answer waiting for us on the route (the first waits up to ``wait``)."""
         self.send_pending()
         result = ReceiveResult()
-        failed = FailedMessages(self.journal, COUNTERPART, self.reply_queue)
-        while max_messages is None or result.messages < max_messages:
-            message = self.queue.get(self.reply_queue, wait=wait if not result.messages else 0)
-            if message is None:
-                break
-            result.messages += 1
-            try:
-                with self.journal.transaction(durable=True):
-                    self._journal_answer(message.body, result)
-            except Exception as exc:
-                self.queue.backout()
-                # A message that breaks the reader is listed and the others go on (the queue
-                # moves it to its error queue at its backout threshold).
-                failed.set_aside(message.msg_id, exc)
-                result.failed += 1
-                continue
-            except BaseException:
-                self.queue.backout()
-                raise
-            crash_point("eindkomst.receive.after_journal")
-            self.queue.commit()
+        answers = Answers(self.journal)
+
+        def apply(body: bytes, origin: str) -> None:
+            with self.journal.transaction(durable=True):
+                answers.take(body, result, origin=origin)
+
+        limit = sys.maxsize if max_messages is None else max_messages
+        self.route.take(self.journal, apply, result, wait=wait, limit=limit)
         return result
-
-    def _journal_answer(self, body: bytes, result: ReceiveResult) -> None:
-        sha = hashlib.sha256(body).hexdigest()
-        is_xml = body.lstrip()[:1] == b"<"
-        kind = TAXCARDS if is_xml else RECEIPTS
-        try:
-            tx = self.journal.create_transmission(
-                NewTransmission(
-                    counterpart=COUNTERPART,
-                    kind=kind.name,
-                    state="received",
-                    file_name=f"{'taxcards' if is_xml else 'receipts'}-{sha[:12]}",
-                    size=len(body),
-                    sha256=sha,
-                    reason="got from the reply queue",
-                )
-            )
-        except DuplicateTransmission:
-            result.duplicates += 1
-            return
-        if is_xml:
-            self._tax_cards(tx, body, result)
-        else:
-            self._receipts(tx, body, result)
-
-    def _unreadable(
-        self, tx: Transmission, findings: Sequence[Finding], result: ReceiveResult
-    ) -> None:
-        result.unreadable += 1
-        self.journal.add_error(
-            counterpart=COUNTERPART,
-            subject="answer",
-            findings=findings,
-            transmission_id=tx.id,
-            file_name=tx.file_name,
-        )
-        self.journal.note(tx.id, "unreadable: nothing applied (see toekgw errors)")
-
-    def _tax_cards(self, tx: Transmission, body: bytes, result: ReceiveResult) -> None:
-        parsed = parse_tax_cards(body)
-        if not parsed.ok:
-            self._unreadable(tx, parsed.findings, result)
-            return
-        self.journal.add_items(
-            tx.id,
-            (
-                NewItem(
-                    f"card:{tx.sha256 and tx.sha256[:16]}:{n}",
-                    0,
-                    seq=n,
-                    lookup=card_lookup(c.cpr),
-                    data=card_data(c),
-                )
-                for n, c in enumerate(parsed.cards, start=1)
-            ),
-            state="received",
-            reason="tax cards journaled",
-        )
-        result.tax_cards += len(parsed.cards)
-
-    def _receipts(self, tx: Transmission, body: bytes, result: ReceiveResult) -> None:
-        receipts = decode_receipts(io.BytesIO(body))
-        if receipts.findings:
-            self._unreadable(tx, receipts.findings, result)
-            return
-        records: list[SumReceipt | ErrorReceipt] = [*receipts.sums, *receipts.errors]
-        new_items: list[NewItem] = []
-        fresh: list[SumReceipt | ErrorReceipt] = []
-        seen: dict[str, set[str]] = {}
-        for n, rec in enumerate(records, start=1):
-            data = _receipt_data(rec)
-            text = json.dumps(data, sort_keys=True)
-            earlier = seen.get(rec.report_id)
-            if earlier is None:
-                earlier = seen[rec.report_id] = {
-                    json.dumps(i.data, sort_keys=True)
-                    for i in self.journal.items_by_lookup(
-                        COUNTERPART, receipt_lookup(rec.report_id)
-                    )
-                }
-            if text in earlier:
-                result.repeated_records += 1
-            else:
-                earlier.add(text)
-                fresh.append(rec)
-            amount = rec.signed_sum if isinstance(rec, SumReceipt) else 0
-            new_items.append(
-                NewItem(
-                    f"rc:{tx.sha256 and tx.sha256[:16]}:{n}",
-                    amount,
-                    seq=n,
-                    lookup=receipt_lookup(rec.report_id),
-                    data=data,
-                )
-            )
-        self.journal.add_items(tx.id, new_items, state="received", reason="receipts journaled")
-        locator = JournalLocator(self.journal)
-        deliveries: set[int] = set()
-        for rec in fresh:
-            if isinstance(rec, SumReceipt):
-                result.sum_receipts += 1
-                tid = self._apply_sum(rec, tx)
-                if tid is not None:
-                    deliveries.add(tid)
-            else:
-                result.error_receipts += 1
-                self._apply_error(rec, tx, locator)
-        for tid in sorted(deliveries):
-            self._maybe_receipted(tid)
-
-    def _apply_sum(self, rec: SumReceipt, tx: Transmission) -> int | None:
-        found = self.journal.find_items(rec.report_id, COUNTERPART)
-        if not found:
-            self.journal.add_error(
-                counterpart=COUNTERPART,
-                subject="receipt",
-                transmission_id=tx.id,
-                findings=[
-                    Finding(
-                        "eik.receipt.unknown_report",
-                        Severity.ERROR,
-                        f"7100 for report {rec.report_id}, which we did not send",
-                    )
-                ],
-            )
-            return None
-        item = found[0]
-        target = "accepted" if rec.accepted else "rejected"
-        if item.state in ("journaled", "sent"):
-            self.journal.set_item_state(
-                item.id,
-                target,
-                reason=f"7100 {rec.status}: {rec.count_6000} recipient(s), {rec.signed_sum} øre",
-            )
-        elif item.state != target:
-            self.journal.note(
-                item.transmission_id,
-                f"7100 {rec.status} for report {rec.report_id}, already {item.state}: ignored",
-            )
-        return item.transmission_id
-
-    def _apply_error(self, rec: ErrorReceipt, tx: Transmission, locator: JournalLocator) -> None:
-        item = locator.item_for(rec.report_id, rec.line_number)
-        finding = receipt_finding(rec, locator.item_at(rec.report_id, rec.line_number))
-        if item is not None and rec.is_error and item.state == "sent":
-            self.journal.set_item_state(item.id, "error", reason=f"SKAT error {rec.error_code}")
-        self.journal.add_error(
-            counterpart=COUNTERPART,
-            subject="receipt",
-            findings=[finding],
-            transmission_id=item.transmission_id if item else tx.id,
-            business_key=item.business_key if item else rec.report_id,
-        )
-
-    def _maybe_receipted(self, transmission_id: int) -> None:
-        tx = self.journal.get_transmission(transmission_id)
-        if tx.state == "receipted":
-            return
-        ids = [str(r) for r in tx.meta.get("report_ids", [])]  # type: ignore[attr-defined]
-        for rid in ids:
-            found = self.journal.find_items(rid, COUNTERPART)
-            if not found or found[0].state not in ("accepted", "rejected"):
-                return
-        self.journal.set_state(transmission_id, "receipted", reason="every report has its 7100")
 
     # -- tax cards -------------------------------------------------------------------------
 
     def withholding(self, cpr: str, on: dt.date) -> Withholding:
         return withholding(JournalCardStore(self.journal), cpr, on)
-
-
-def _receipt_data(rec: SumReceipt | ErrorReceipt) -> dict[str, object]:
-    if isinstance(rec, ErrorReceipt):
-        return {"type": rec.record_type, "values": list(rec.values())}
-    values = [v.isoformat() if isinstance(v, dt.date) else v for v in record_values(rec)]
-    return {"type": rec.RECORD_TYPE, "values": values}
 
 
 def _write_synced(path: Path, body: bytes) -> None:

@@ -9,7 +9,12 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass, field
 
-from toekgw.adapters.eindkomst.kinds import month_lookup, recipient_lookup, reversal_lookup
+from toekgw.adapters.eindkomst.kinds import (
+    month_lookup,
+    order_lookup,
+    recipient_lookup,
+    reversal_lookup,
+)
 from toekgw.formats.eindkomst.codec import decode_records
 from toekgw.formats.eindkomst.fieldnumbers import WITHHOLDING_FIELDS
 from toekgw.formats.eindkomst.history import month_of, recipient_key
@@ -183,12 +188,17 @@ def delivery_items(body: bytes) -> DeliveryItems:
                     f"2101:{out.main_report_id}:{line}",
                     0,
                     seq=line,
+                    lookup=order_lookup(rec.cpr),
                     data={
                         "type": "2101",
                         "se": se,
                         "cpr": rec.cpr,
                         "order_type": rec.order_type,
                         "valid_from": rec.valid_from.isoformat(),
+                        "employment_start": rec.employment_start.isoformat(),
+                        "employment_end": (
+                            rec.employment_end.isoformat() if rec.employment_end else None
+                        ),
                     },
                 )
             )

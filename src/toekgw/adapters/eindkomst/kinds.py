@@ -10,7 +10,7 @@ by ``data["type"]``:
 - ``4101``: a reversal; ``2101``: a tax-card order.
 
 Receipts and tax cards are inbound transmissions; their records are items too, found by
-lookup key (``rc|<report id>``, ``card|<cpr>``).
+lookup key (``rc|<report id>``, ``card|<cpr>``); a tax-card order by ``order|<cpr>``.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ __all__ = [
     "card_lookup",
     "define_kinds",
     "month_lookup",
+    "order_lookup",
     "receipt_lookup",
     "recipient_lookup",
     "reversal_lookup",
@@ -37,10 +38,18 @@ DELIVERY = KindSpec(
     Direction.OUT,
     Lifecycle(
         initial=("journaled",),
-        transitions={"journaled": ("sent", "receipted"), "sent": ("receipted",)},
+        transitions={
+            "journaled": ("sent", "receipted", "uploaded"),
+            "uploaded": ("sent", "failed", "receipted"),
+            "failed": ("journaled",),
+            "sent": ("receipted",),
+        },
         descriptions={
-            "journaled": "validated and journaled; not yet put on the queue (a restart puts it)",
-            "sent": "put on the request queue and committed; waiting for the receipts",
+            "journaled": "validated and journaled; not yet handed over (a restart hands it over)",
+            "uploaded": "SF0770_B: uploaded with its trigger; waiting for the platform's receipt",
+            "failed": "SF0770_B: the platform refused the upload (see toekgw errors)",
+            "sent": "with SKAT (MQ put committed, or the platform took the file); "
+            "waiting for the receipts",
             "receipted": "every report of the delivery has its 7100 sum receipt",
         },
     ),
@@ -51,7 +60,7 @@ DELIVERY = KindSpec(
             "sent": ("accepted", "rejected", "error"),
         },
         descriptions={
-            "journaled": "in a delivery not yet put on the queue",
+            "journaled": "in a delivery not yet handed over",
             "sent": "sent; no receipt yet",
             "accepted": "report: 7100 status G (accepted)",
             "rejected": "report: 7100 status A (rejected); it does not count with SKAT",
@@ -107,3 +116,8 @@ def receipt_lookup(report_id: str) -> str:
 
 def card_lookup(cpr: str) -> str:
     return f"card|{cpr}"
+
+
+def order_lookup(cpr: str) -> str:
+    """A citizen's tax-card orders (2101) as sent, oldest first."""
+    return f"order|{cpr}"

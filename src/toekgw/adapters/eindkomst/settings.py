@@ -1,9 +1,13 @@
-"""``[eindkomst]``: income reports to SKAT over MQ (see ``docs/eindkomst.md``).
+"""``[eindkomst]``: income reports to SKAT (see ``docs/eindkomst.md``).
 
 The reporting employer (SE, CVR), the companies registered for withholding (who get nil
-reports), the queue manager (``[eindkomst.mq]``, or ``queue_db`` alone for the embedded queue),
-the queue names, where each delivery is kept as sent (so a re-send is the same bytes), when a
-missing receipt is overdue, the largest message the queue takes, and whether this is production.
+reports), the route (``route = "mq"``, the default, or ``"serviceplatform"``: KOMBIT's SF0770_B
+over ``[serviceplatform]``, with SKAT's party there in ``skat_party`` and where tax cards come
+from in ``tax_cards``: ``"sftp"`` or ``"beskedfordeler"``), the queue manager
+(``[eindkomst.mq]``, or ``queue_db`` alone for the embedded queue), the queue names, where
+each delivery is kept as sent (so a re-send is the same bytes), when a missing receipt is
+overdue, the largest message the queue takes, whether this is production, and the tax card
+the service orders for a new recipient (``order_type``).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from toekgw.formats.eindkomst import REPLY_QUEUE, REQUEST_QUEUE
+from toekgw.formats.eindkomst.layouts import ORDER_TYPES
 from toekgw.formats.idents import cvr_problem
 from toekgw.gateway.config import (
     REQUIRED,
@@ -28,7 +33,7 @@ __all__ = ["EINDKOMST_SECTION", "EindkomstSettings"]
 
 @dataclass(frozen=True, slots=True)
 class EindkomstSettings:
-    """``[eindkomst]``: income reports to SKAT over MQ (see ``docs/eindkomst.md``)."""
+    """``[eindkomst]``: income reports to SKAT (see ``docs/eindkomst.md``)."""
 
     sender_se: str
     sender_cvr: str
@@ -40,6 +45,10 @@ class EindkomstSettings:
     overdue_hours: float
     max_message_bytes: int
     production: bool
+    route: str = "mq"  # or "serviceplatform" (SF0770_B)
+    skat_party: str | None = None  # SKAT's party on Serviceplatformen (route serviceplatform)
+    tax_cards: str = "sftp"  # route serviceplatform: "sftp" or "beskedfordeler"
+    order_type: str = "1"  # the tax card the service orders for a new recipient (2101 pos 85)
 
 
 def _eindkomst(t: Table, core: CoreSettings) -> EindkomstSettings:
@@ -52,6 +61,13 @@ def _eindkomst(t: Table, core: CoreSettings) -> EindkomstSettings:
             if problem:
                 raise ConfigError(f"{t.where(key)}: {value!r} is not an SE/CVR number: {problem}")
     hours = t.seconds("overdue_hours", 24)
+    route = t.choice("route", ("mq", "serviceplatform"), "mq")
+    skat_party = t.text("skat_party", None)
+    if route == "serviceplatform" and not skat_party:
+        raise ConfigError(
+            f'{t.where("skat_party")}: required when route = "serviceplatform" '
+            "(SKAT's party on Serviceplatformen, the recipient of the uploads)"
+        )
     settings = EindkomstSettings(
         sender_se=se,
         sender_cvr=cvr,
@@ -63,6 +79,10 @@ def _eindkomst(t: Table, core: CoreSettings) -> EindkomstSettings:
         overdue_hours=hours,
         max_message_bytes=t.integer("max_message_bytes", 4 * 1024 * 1024, 4096, 100 * 1024 * 1024),
         production=t.flag("production", False),
+        route=route,
+        skat_party=skat_party,
+        tax_cards=t.choice("tax_cards", ("sftp", "beskedfordeler"), "sftp"),
+        order_type=t.choice("order_type", tuple(ORDER_TYPES), "1"),
     )
     t.finish()
     return settings

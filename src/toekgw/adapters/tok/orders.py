@@ -5,6 +5,9 @@ journaled as items of their sender (``KY:claim:<claim id>``, ...) in state ``rec
 claim message's fields are kept with its item (:func:`message_data`), from which the debtor
 system's route (:mod:`toekgw.adapters.debitor.claims`, SF1590_B) sends it on.
 
+A case report (closed or deleted) keeps the citizen and the day: eIndkomst stops the citizen's
+tax-card subscription from it (:mod:`toekgw.adapters.eindkomst.casestop`).
+
 A set-off (modregning) reduces a payment that has not been released: the payment is replaced
 by its next version with the amount less the set-off (a ``change`` replaces the set-off's
 earlier amount). A set-off that would leave nothing to pay, or whose payment has gone, is
@@ -31,6 +34,7 @@ from toekgw.formats.tok import (
     CollectionRelease,
     EffectuationOrder,
     Party,
+    PartyKind,
     SetOff,
 )
 from toekgw.gateway.journal import Journal, NewItem, Transmission
@@ -69,7 +73,10 @@ def apply_order_message(journal: Journal, tx: Transmission, message: OrderMessag
     # about their claim, set-off or case, all found again by the base key (the lookup).
     key = base if isinstance(message, ClaimCreate | EffectuationOrder) else f"{base}@{tx.id}"
     amount = getattr(message, "amount_ore", 0)
-    data = message_data(message) if isinstance(message, _SENT_ON) else None
+    if isinstance(message, _SENT_ON):
+        data = message_data(message)
+    else:
+        data = _case_data(message) if isinstance(message, CaseReport) else None
     journal.add_items(
         tx.id,
         [NewItem(key, amount, seq=1, lookup=base, data=data)],
@@ -100,6 +107,17 @@ def message_data(message: OrderMessage) -> dict[str, object]:
             value = [dataclasses.asdict(s) for s in value]
         data[field.name] = value
     return data
+
+
+def _case_data(message: CaseReport) -> dict[str, object]:
+    """What eIndkomst needs to stop the citizen's tax-card subscription
+    (:mod:`toekgw.adapters.eindkomst.casestop`)."""
+    citizen = message.citizen
+    return {
+        "event": message.event.value,
+        "event_date": message.event_date.isoformat(),
+        **({"cpr": citizen.number} if citizen.kind is PartyKind.CPR else {}),
+    }
 
 
 def _set_off(journal: Journal, tx: Transmission, message: SetOff) -> tuple[str, str]:

@@ -24,6 +24,7 @@ def register_all() -> None:
     from toekgw.cli.simulate.ydelsesindeks import ydelsesindeks
 
     simulate.add_command(eindkomst.eindkomst)
+    simulate.add_command(eindkomst.eindkomst_sf0770)
     simulate.add_command(fagsystem.fagsystem)
     simulate.add_command(nemkonto.nemkonto)
     simulate.add_command(serviceplatform)
