@@ -73,6 +73,7 @@ def apply_order_message(journal: Journal, tx: Transmission, message: OrderMessag
     # about their claim, set-off or case, all found again by the base key (the lookup).
     key = base if isinstance(message, ClaimCreate | EffectuationOrder) else f"{base}@{tx.id}"
     amount = getattr(message, "amount_ore", 0)
+    data: dict[str, object] | None
     if isinstance(message, _SENT_ON):
         data = message_data(message)
     else:
