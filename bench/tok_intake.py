@@ -128,8 +128,7 @@ def main() -> None:
     )
     print(
         f"intake traced memory after a warm-up: peak {peak_small} B at {small}, {peak} B at "
-        f"{count} (a batch of {prefetch} in flight bounds it); still held at the end "
-        f"{retained_small} B at {small}, {retained} B at {count} (flat)"
+        f"{count}; still held at the end {retained_small} B at {small}, {retained} B at {count}"
     )
 
 
