@@ -449,26 +449,36 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
 
 LATEST = MIGRATIONS[-1][0]
 
+
+def _append_only(table: str, what: str, *, truncate: bool = False) -> dict[str, str]:
+    """PostgreSQL's text for a table's two SQLite triggers ``<table>_no_update`` and
+    ``<table>_no_delete``: one function that refuses, run before every update and delete (and
+    ``TRUNCATE`` where ``truncate``)."""
+    function = f"{table}_append_only"
+    refuse = f"""
+        CREATE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            RAISE EXCEPTION '{what} is append-only'
+                USING ERRCODE = 'integrity_constraint_violation';
+        END $$;
+        CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table}
+            FOR EACH ROW EXECUTE FUNCTION {function}()"""
+    if truncate:
+        refuse += f""";
+        CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table}
+            FOR EACH STATEMENT EXECUTE FUNCTION {function}()"""
+    return {
+        f"CREATE TRIGGER {table}_no_update": refuse,
+        f"CREATE TRIGGER {table}_no_delete": f"""
+        CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table}
+            FOR EACH ROW EXECUTE FUNCTION {function}()""",
+    }
+
+
 # PostgreSQL's text for the statements the translation cannot carry over, per migration: the
 # SQLite statement (named by its first words) is replaced in place by this text ("" drops it).
 POSTGRES: dict[int, dict[str, str]] = {
-    1: {
-        "CREATE TRIGGER events_no_update": """
-            CREATE FUNCTION events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN
-                RAISE EXCEPTION 'the event log is append-only'
-                    USING ERRCODE = 'integrity_constraint_violation';
-            END $$;
-            CREATE TRIGGER events_no_update BEFORE UPDATE ON events
-                FOR EACH ROW EXECUTE FUNCTION events_append_only();
-            CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON events
-                FOR EACH STATEMENT EXECUTE FUNCTION events_append_only()
-            """,
-        "CREATE TRIGGER events_no_delete": """
-            CREATE TRIGGER events_no_delete BEFORE DELETE ON events
-                FOR EACH ROW EXECUTE FUNCTION events_append_only()
-            """,
-    },
+    1: _append_only("events", "the event log", truncate=True),
     9: {
         "ALTER TABLE items ADD COLUMN disposition_date": """
             ALTER TABLE items ADD COLUMN disposition_date TEXT COLLATE "C"
@@ -498,34 +508,6 @@ POSTGRES: dict[int, dict[str, str]] = {
                   AND coalesce(jsonb_typeof(data::jsonb -> 'follows'), 'null') = 'null'
             """,
     },
-    13: {
-        "CREATE TRIGGER reads_no_update": """
-            CREATE FUNCTION reads_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN
-                RAISE EXCEPTION 'the read log is append-only'
-                    USING ERRCODE = 'integrity_constraint_violation';
-            END $$;
-            CREATE TRIGGER reads_no_update BEFORE UPDATE ON reads
-                FOR EACH ROW EXECUTE FUNCTION reads_append_only()
-            """,
-        "CREATE TRIGGER reads_no_delete": """
-            CREATE TRIGGER reads_no_delete BEFORE DELETE ON reads
-                FOR EACH ROW EXECUTE FUNCTION reads_append_only()
-            """,
-    },
-    14: {
-        "CREATE TRIGGER chain_no_update": """
-            CREATE FUNCTION chain_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN
-                RAISE EXCEPTION 'the hash chain is append-only'
-                    USING ERRCODE = 'integrity_constraint_violation';
-            END $$;
-            CREATE TRIGGER chain_no_update BEFORE UPDATE ON chain
-                FOR EACH ROW EXECUTE FUNCTION chain_append_only()
-            """,
-        "CREATE TRIGGER chain_no_delete": """
-            CREATE TRIGGER chain_no_delete BEFORE DELETE ON chain
-                FOR EACH ROW EXECUTE FUNCTION chain_append_only()
-            """,
-    },
+    13: _append_only("reads", "the read log"),
+    14: _append_only("chain", "the hash chain"),
 }
