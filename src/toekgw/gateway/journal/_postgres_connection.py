@@ -203,25 +203,8 @@ class PostgresConnection(JournalConnection):
                 self._durable = False
             self._tell()
             return
-        if durable and not self._durable:
-            raise JournalError(
-                "a durable transaction cannot be nested in a non-durable one: "
-                "open the outermost transaction with durable=True"
-            )
-        name = f"sp{self._depth}"
-        raw.execute(f"SAVEPOINT {name}")
-        self._depth += 1
-        told = len(self._told)
-        try:
+        with self._nested(raw.execute, durable, lambda: self._durable):
             yield
-        except BaseException:
-            del self._told[told:]
-            raw.execute(f"ROLLBACK TO SAVEPOINT {name}")
-            raw.execute(f"RELEASE SAVEPOINT {name}")
-            raise
-        finally:
-            self._depth -= 1
-        raw.execute(f"RELEASE SAVEPOINT {name}")
 
     def __del__(self) -> None:
         # A journal dropped without close() gives its connection back (as SQLite's closes).

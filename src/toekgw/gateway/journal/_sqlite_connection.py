@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -204,26 +204,34 @@ class JournalConnection:
                     db.execute("PRAGMA synchronous = NORMAL")
             self._tell()
             return
-        if durable and not self._durable_outer():
+        with self._nested(db.execute, durable, self._durable_outer):
+            yield
+
+    @contextmanager
+    def _nested(
+        self, execute: Callable[[str], object], durable: bool, durable_outer: Callable[[], bool]
+    ) -> Iterator[None]:
+        """A transaction inside the outermost one: a savepoint, so a caller can catch a
+        refusal and carry on (both back ends; ``execute`` runs a statement)."""
+        if durable and not durable_outer():
             raise JournalError(
                 "a durable transaction cannot be nested in a non-durable one: "
                 "open the outermost transaction with durable=True"
             )
-        # Nested: a savepoint, so a caller can catch a refusal and carry on.
         name = f"sp{self._depth}"
-        db.execute(f"SAVEPOINT {name}")
+        execute(f"SAVEPOINT {name}")
         self._depth += 1
         told = len(self._told)
         try:
             yield
         except BaseException:
             del self._told[told:]
-            db.execute(f"ROLLBACK TO {name}")
-            db.execute(f"RELEASE {name}")
+            execute(f"ROLLBACK TO SAVEPOINT {name}")
+            execute(f"RELEASE SAVEPOINT {name}")
             raise
         finally:
             self._depth -= 1
-        db.execute(f"RELEASE {name}")
+        execute(f"RELEASE SAVEPOINT {name}")
 
     def _tell(self) -> None:
         """Log the committed transmission events (``toekgw.journal``, INFO), each with its
