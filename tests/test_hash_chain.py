@@ -1,50 +1,68 @@
-"""The hash chain: every commit's events, items and reads are linked to the previous link;
-`toekgw doctor` recomputes it; a change made behind the journal's back (an event's text, an
-amount, a read) breaks it; a journal from before the chain gets one from the migration."""
+"""The hash chain, on both back ends: every commit's events, items and reads are linked to the
+previous link; `toekgw doctor` recomputes it; a change made behind the journal's back (an
+event's text, an amount, a read) breaks it; a journal from before the chain gets one from the
+migration; several writers at once keep one linear chain (PostgreSQL); a journal copied with
+`toekgw journal migrate-to` carries its chain and verifies the same."""
 
 from __future__ import annotations
 
-import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from tests.journals import INTEGRITY_ERRORS, raw_execute
 from tests.nemkonto_flow_data import instruction, journal_delivery
+from tests.servers import PostgresServer
 from tests.test_nemkonto_flow_cli import CONFIG
 from toekgw.cli.main import cli
+from toekgw.gateway.journal import JournalLocation, JournalUrl, _postgres_connection, open_journal
 from toekgw.gateway.journal import _sqlite_connection as connection
-from toekgw.gateway.journal import open_journal
+from toekgw.gateway.journal.copy import copy_to_postgres
 from toekgw.gateway.journal.migrations import LATEST, MIGRATIONS
+from toekgw.gateway.journal.postgres import PostgresJournal
 
 
-def _filled(path: Path) -> None:
-    journal = open_journal(path)
-    tx = journal_delivery(journal, [instruction(n) for n in range(1, 21)])
+def _filled(where: JournalLocation, first: int = 1) -> None:
+    journal = open_journal(where)
+    payments = [instruction(n) for n in range(first, first + 20)]
+    tx = journal_delivery(journal, payments, delivery=first)
     item = next(journal.items(tx))
     journal.set_item_state(item.id, "blocked", reason="blocked by anna: asked")
     journal.record_read("status --item", f"item {item.business_key}", ["0101701234"])
     journal.close()
 
 
-def _counts(path: Path) -> int:
-    db = sqlite3.connect(path)
-    total = sum(db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-                for t in ("events", "items", "reads"))  # fmt: skip
-    db.close()
-    return total
-
-
-def test_every_commit_is_a_link_and_the_chain_verifies(tmp_path: Path) -> None:
-    path = tmp_path / "journal.sqlite"
-    _filled(path)
-    journal = open_journal(path)
-    report = journal.verify_chain()
-    links = journal._db.execute("SELECT count(*) FROM chain").fetchone()[0]
+def _counts(where: JournalLocation) -> int:
+    journal = open_journal(where)
+    total = sum(
+        journal._db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+        for t in ("events", "items", "reads")
+    )
     journal.close()
+    return int(total)
+
+
+def _links(where: JournalLocation) -> list[tuple[int, str, str]]:
+    rows = raw_execute(open_journal(where), "SELECT seq, prev_hash, hash FROM chain ORDER BY seq")
+    return [(int(r[0]), str(r[1]), str(r[2])) for r in rows]
+
+
+def test_every_commit_is_a_link_and_the_chain_verifies(journal_at: JournalLocation) -> None:
+    _filled(journal_at)
+    journal = open_journal(journal_at)
+    report = journal.verify_chain()
+    journal.close()
+    links = _links(journal_at)
     assert report.problems == []
-    assert report.rows == _counts(path) and report.links == links >= 3
-    assert len(report.head) == 64
+    assert report.rows == _counts(journal_at) and report.links == len(links) >= 3
+    assert report.head == links[-1][2] and len(report.head) == 64
+
+
+def _drop_trigger(journal_at: JournalLocation, table: str, trigger: str) -> str:
+    on = f" ON {table}" if isinstance(journal_at, JournalUrl) else ""
+    return f"DROP TRIGGER {trigger}{on}"
 
 
 @pytest.mark.parametrize(
@@ -57,60 +75,125 @@ def test_every_commit_is_a_link_and_the_chain_verifies(tmp_path: Path) -> None:
     ],
 )
 def test_a_change_behind_the_journals_back_breaks_the_chain(
-    tmp_path: Path, tamper: str, trigger: str | None
+    journal_at: JournalLocation, tamper: str, trigger: str | None
 ) -> None:
-    path = tmp_path / "journal.sqlite"
-    _filled(path)
-    db = sqlite3.connect(path, isolation_level=None)
+    _filled(journal_at)
+    journal = open_journal(journal_at)
     if trigger:
-        db.execute(f"DROP TRIGGER {trigger}")
-    db.execute(tamper)
-    db.close()
-    journal = open_journal(path)
+        raw_execute(journal, _drop_trigger(journal_at, trigger.split("_")[0], trigger))
+    raw_execute(journal, tamper)
     report = journal.verify_chain()
     journal.close()
     assert report.problems, tamper
     assert "differ from what was written" in report.problems[0]
 
 
-def test_the_chain_itself_is_append_only(tmp_path: Path) -> None:
-    path = tmp_path / "journal.sqlite"
-    _filled(path)
-    db = sqlite3.connect(path)
+def test_the_chain_itself_is_append_only(journal_at: JournalLocation) -> None:
+    _filled(journal_at)
+    journal = open_journal(journal_at)
     for statement in ("UPDATE chain SET hash = prev_hash", "DELETE FROM chain"):
-        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-            db.execute(statement)
-    db.close()
+        with pytest.raises(INTEGRITY_ERRORS, match="append-only"):
+            raw_execute(journal, statement)
+    journal.close()
 
 
 def test_a_journal_from_before_the_chain_gets_one(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    journal_at: JournalLocation, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = tmp_path / "old.sqlite"
+    if isinstance(journal_at, JournalUrl):  # a database without the journal's schema yet
+        server: PostgresServer = request.getfixturevalue("postgresql")
+        url = server.fresh(migrated=False)
+        request.addfinalizer(lambda: server.drop(url))
+        journal_at = JournalUrl(url)
     before = next(n for n, name, _ in MIGRATIONS if name.startswith("the hash chain")) - 1
     with monkeypatch.context() as patch:
-        patch.setattr(connection, "MIGRATIONS", MIGRATIONS[:before])
-        patch.setattr(connection, "LATEST", before)
-        _filled(path)
-    journal = open_journal(path)
+        for module in (connection, _postgres_connection):
+            patch.setattr(module, "MIGRATIONS", MIGRATIONS[:before])
+            patch.setattr(module, "LATEST", before)
+        _filled(journal_at)
+    journal = open_journal(journal_at)
     assert journal.schema_version() == LATEST
     report = journal.verify_chain()
     journal.close()
-    assert report.problems == [] and report.links == 1 and report.rows == _counts(path)
+    assert report.problems == [] and report.links == 1 and report.rows == _counts(journal_at)
 
 
-def test_doctor_verifies_the_chain_and_says_when_it_is_broken(tmp_path: Path) -> None:
+def test_several_writers_at_once_keep_one_linear_chain(postgresql: PostgresServer) -> None:
+    url = postgresql.fresh()
+    try:
+        open_journal(JournalUrl(url)).close()
+        failures: list[BaseException] = []
+
+        def writer(n: int) -> None:
+            try:
+                for round_ in range(3):
+                    _filled(JournalUrl(url), first=1_000 * n + 100 * round_)
+            except BaseException as exc:
+                failures.append(exc)
+
+        threads = [threading.Thread(target=writer, args=(n,)) for n in range(1, 5)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert failures == []
+        journal = open_journal(JournalUrl(url))
+        report = journal.verify_chain()
+        journal.close()
+        links = _links(JournalUrl(url))
+        assert report.problems == [] and report.rows == _counts(JournalUrl(url))
+        assert [seq for seq, _p, _h in links] == list(range(1, len(links) + 1))
+        assert all(links[n][1] == links[n - 1][2] for n in range(1, len(links)))
+        assert report.links == len(links) >= 4 * 3 * 3
+    finally:
+        postgresql.drop(url)
+
+
+def test_migrate_to_carries_the_chain(tmp_path: Path, postgresql: PostgresServer) -> None:
+    source = tmp_path / "journal.sqlite"
+    _filled(source)
+    before = open_journal(source).verify_chain()
+    url = postgresql.fresh()
+    try:
+        copy_to_postgres(source, JournalUrl(url))
+        copied = PostgresJournal(url)
+        after = copied.verify_chain()
+        assert after.problems == [] and (after.head, after.links, after.rows) == (
+            before.head,
+            before.links,
+            before.rows,
+        )
+        copied.close()
+        _filled(JournalUrl(url), first=500)  # and goes on, one chain across both back ends
+        copied = PostgresJournal(url)
+        went_on = copied.verify_chain()
+        copied.close()
+        assert went_on.problems == [] and went_on.links == before.links + 3
+        assert _links(JournalUrl(url))[before.links][1] == before.head
+    finally:
+        postgresql.drop(url)
+
+
+def _config(tmp_path: Path, journal_at: JournalLocation) -> Path:
     config = tmp_path / "toekgw.toml"
-    config.write_text(CONFIG, encoding="utf-8")
-    path = tmp_path / "var" / "journal.sqlite"
-    _filled(path)
+    text = CONFIG
+    if isinstance(journal_at, JournalUrl):
+        text = text.replace('path = "var/journal.sqlite"', f'url = "{journal_at.url}"')
+    config.write_text(text, encoding="utf-8")
+    return config
+
+
+def test_doctor_verifies_the_chain_and_says_when_it_is_broken(
+    tmp_path: Path, journal_at: JournalLocation
+) -> None:
+    where = journal_at if isinstance(journal_at, JournalUrl) else tmp_path / "var/journal.sqlite"
+    config = _config(tmp_path, where)
+    _filled(where)
     shown = CliRunner().invoke(cli, ["doctor", "--config", str(config)]).output
-    assert f"ok   hash chain: 3 links over {_counts(path)} events, items and reads verified" in (
+    assert f"ok   hash chain: 3 links over {_counts(where)} events, items and reads verified" in (
         shown
     ), shown
-    db = sqlite3.connect(path, isolation_level=None)
-    db.execute("UPDATE items SET amount_ore = 1 WHERE id = 1")
-    db.close()
+    raw_execute(open_journal(where), "UPDATE items SET amount_ore = 1 WHERE id = 1")
     broken = CliRunner().invoke(cli, ["doctor", "--config", str(config)])
     assert broken.exit_code == 2
     assert "FAIL hash chain: 3 links" in broken.output and "BROKEN: link 1" in broken.output

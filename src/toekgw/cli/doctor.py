@@ -97,29 +97,27 @@ def _journal_checks(path: JournalLocation) -> list[tuple[bool, str]]:
             started = time.monotonic()
             problems = journal.integrity_problems()
             took = time.monotonic() - started
+            if problems:
+                return [
+                    (
+                        False,
+                        f"journal {path} fails its integrity check in {took:.1f} s: "
+                        f"{first_and_more(problems)}; release, send and receive refuse to run "
+                        "on it",
+                    )
+                ]
             version = journal.schema_version()
             started = time.monotonic()
-            kept = isinstance(path, Path)  # a PostgreSQL journal keeps no hash chain
-            chain = None if problems or not kept else journal.verify_chain()
+            chain = journal.verify_chain()
             chain_took = time.monotonic() - started
         finally:
             journal.close()
     except GatewayError as exc:
         return [(False, f"journal: {exc}")]
-    if problems:
-        return [
-            (
-                False,
-                f"journal {path} fails its integrity check in {took:.1f} s: "
-                f"{first_and_more(problems)}; release, send and receive refuse to run on it",
-            )
-        ]
     head = (
         True,
         f"journal {path} (schema version {version}; integrity check passed in {took:.1f} s)",
     )
-    if chain is None:
-        return [head, (True, "hash chain: not kept by a PostgreSQL journal (docs/scaling.md)")]
     verdict = (
         f"BROKEN: {first_and_more(chain.problems)}"
         if chain.problems

@@ -9,7 +9,9 @@ both migrate.
 Transactions keep SQLite's semantics. The outermost one is ``BEGIN`` followed by the journal's
 writer lock (a transaction-level advisory lock): writers take turns as they do on SQLite's
 ``BEGIN IMMEDIATE``, so every read-check-write of the journal's SQL holds as written, across
-processes and machines; readers are never blocked. Nested ones are savepoints. Every commit is
+processes and machines; readers are never blocked. Before it commits, the outermost one adds
+its link to the hash chain (:mod:`~toekgw.gateway.journal._sqlite_chain`, shared with SQLite),
+under the chain's own advisory lock. Nested ones are savepoints. Every commit is
 durable (``synchronous_commit`` is the server's, ``on`` by default), so ``durable=True`` needs
 nothing more than it does on SQLite with ``synchronous=FULL``.
 """
@@ -29,6 +31,7 @@ from psycopg_pool import ConnectionPool
 
 from toekgw.gateway.journal._postgres_schema import postgres_migration
 from toekgw.gateway.journal._postgres_sql import POSTGRES, PostgresDb
+from toekgw.gateway.journal._sqlite_chain import seal
 from toekgw.gateway.journal._sqlite_connection import JournalConnection, now
 from toekgw.gateway.journal.location import JournalLocation, JournalUrl, redact
 from toekgw.gateway.journal.migrations import LATEST, MIGRATIONS
@@ -96,7 +99,7 @@ class PostgresConnection(JournalConnection):
         self.where = redact(url)
         self._depth = 0
         self._durable = False
-        self._chained = False  # the hash chain is SQLite's only (docs/scaling.md)
+        self._chained = False  # set by _migrate: the journal has its hash chain
         self._told: list[tuple[int, str]] = []  # transmission events to log after the commit
         self._kinds: dict[str, KindSpec] = {}
         self._pool = _pool(url)
@@ -139,6 +142,7 @@ class PostgresConnection(JournalConnection):
                     "INSERT INTO schema_migrations(version, name, applied_at) VALUES (%s, %s, %s)",
                     (version, name, now()),
                 )
+            self._start_chain(current)
 
     def _insert_rows(
         self, table: str, columns: Sequence[str], rows: Sequence[Sequence[object]]
@@ -192,6 +196,8 @@ class PostgresConnection(JournalConnection):
             self._durable = durable
             try:
                 yield
+                if self._chained:
+                    seal(self._db, self._dialect)
                 raw.execute("COMMIT")
             except BaseException:
                 self._told.clear()

@@ -33,7 +33,10 @@ from psycopg.adapt import Loader
 from toekgw.gateway.journal._postgres_schema import translate_ddl
 from toekgw.gateway.journal._sql import Database, Dialect
 
-__all__ = ["POSTGRES", "PostgresDb", "PostgresDialect", "translate"]
+__all__ = ["CHAIN_LOCK", "POSTGRES", "PostgresDb", "PostgresDialect", "translate"]
+
+#: The hash chain's pg_advisory_xact_lock key (the writer and migration locks are 0001, 0002).
+CHAIN_LOCK = 0x746F656B_0003
 
 # The tables whose rows have an ``id`` that the inserting code reads back.
 _ID_TABLES = frozenset(
@@ -48,6 +51,7 @@ _ID_TABLES = frozenset(
         "vouchers",
         "voucher_postings",
         "action_plan",
+        "reads",
     }
 )
 _INSERT_VALUES = re.compile(r"^\s*INSERT\s+INTO\s+(\w+)\s*\([^)]*\)\s*VALUES\s*\(", re.I)
@@ -165,6 +169,13 @@ class PostgresDialect(Dialect):
 
     def greatest(self, left: str, right: str) -> str:
         return f"greatest({left}, {right})"
+
+    def has_table(self, db: Database, name: str) -> bool:
+        row = db.execute("SELECT to_regclass(?) IS NOT NULL", (name,)).fetchone()
+        return bool(row[0])
+
+    def lock_chain(self, db: Database) -> None:
+        db.execute(f"SELECT pg_advisory_xact_lock({CHAIN_LOCK})")
 
     def guard(self, db: Database) -> AbstractContextManager[None]:
         return _savepoint(db)

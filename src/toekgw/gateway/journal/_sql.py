@@ -54,6 +54,16 @@ class Dialect:
     def greatest(self, left: str, right: str) -> str:
         return f"max({left}, {right})"
 
+    def has_table(self, db: Database, name: str) -> bool:
+        row = db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
+        ).fetchone()
+        return row is not None
+
+    def lock_chain(self, db: Database) -> None:
+        """Hold the hash chain's head until the transaction ends (SQLite: its one writer
+        already does)."""
+
     def guard(self, db: Database) -> AbstractContextManager[None]:
         """Around a statement whose constraint error the caller handles and then reads on:
         PostgreSQL needs a savepoint for that (its failed statement aborts the transaction),

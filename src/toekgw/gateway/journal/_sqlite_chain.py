@@ -19,20 +19,35 @@ One link per commit, not per row: a bulk move of 100,000 payments is one commit,
 link is one row, so the chain grows with the number of commits rather than of rows while
 covering every row. A journal from before the chain gets its first link, over its whole
 history, from the migration that adds it.
+
+Both back ends keep the same chain with this one body of code (SQLite's spelling, run
+through the :mod:`~toekgw.gateway.journal._sql` seam), so a journal copied into PostgreSQL
+(``toekgw journal migrate-to``) carries its links and verifies the same there. Every row is
+hashed as the JSON array of its values, which both back ends return alike (integers and
+text). The chain stays one linear sequence with several writers at once: :func:`seal` takes
+the chain's head under the dialect's chain lock (on PostgreSQL a transaction-level advisory
+lock; SQLite's ``BEGIN IMMEDIATE`` has but one writer) and a link's ranges end at the ids the
+commit sees, which holds because the journal's writer lock makes ids rise in commit order
+(ids taken by two transactions at once could commit out of order and leave one unchained;
+``tests/test_hash_chain.py`` runs concurrent writers and verifies). Rows are read back in
+pages of :data:`PAGE`, so sealing a million-row commit or verifying a large journal holds one
+page in memory.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from toekgw.gateway.journal._sql import Database, Dialect
+
 __all__ = ["GENESIS", "ChainReport", "has_chain", "seal", "verify_chain"]
 
 GENESIS = "0" * 64
+PAGE = 5_000
 
 _SOURCES = (
     (
@@ -58,40 +73,41 @@ class ChainReport:
     problems: list[str] = field(default_factory=list)
 
 
-def has_chain(db: sqlite3.Connection) -> bool:
-    return (
-        db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'chain'").fetchone()
-        is not None
-    )
+def has_chain(db: Database, dialect: Dialect) -> bool:
+    return dialect.has_table(db, "chain")
 
 
-def _last_link(db: sqlite3.Connection) -> tuple[str, tuple[int, int, int]]:
+def _last_link(db: Database) -> tuple[int, str, tuple[int, int, int]]:
     row = db.execute(
-        "SELECT hash, last_event, last_item, last_read FROM chain ORDER BY seq DESC LIMIT 1"
+        "SELECT seq, hash, last_event, last_item, last_read FROM chain ORDER BY seq DESC LIMIT 1"
     ).fetchone()
-    return (GENESIS, (0, 0, 0)) if row is None else (row[0], (row[1], row[2], row[3]))
+    if row is None:
+        return 0, GENESIS, (0, 0, 0)
+    return int(row[0]), str(row[1]), (int(row[2]), int(row[3]), int(row[4]))
 
 
-def _tops(db: sqlite3.Connection) -> tuple[int, int, int]:
-    # max(id) of a rowid table is one step down the b-tree, not a scan.
+def _tops(db: Database) -> tuple[int, int, int]:
+    # max(id) is one step down the primary key's b-tree, not a scan, on both back ends.
     tops = [
-        db.execute(f"SELECT coalesce(max(id), 0) FROM {t}").fetchone()[0] for _m, t, _c in _SOURCES
+        int(db.execute(f"SELECT coalesce(max(id), 0) FROM {t}").fetchone()[0])
+        for _m, t, _c in _SOURCES
     ]
     return tops[0], tops[1], tops[2]
 
 
-def _rows(
-    db: sqlite3.Connection, table: str, columns: str, after: int, upto: int
-) -> Iterator[bytes]:
-    cursor = db.execute(
-        f"SELECT {columns} FROM {table} WHERE id > ? AND id <= ? ORDER BY id", (after, upto)
-    )
-    for row in cursor:
-        yield json.dumps(row, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+def _rows(db: Database, table: str, columns: str, after: int, upto: int) -> Iterator[bytes]:
+    statement = f"SELECT {columns} FROM {table} WHERE id > ? AND id <= ? ORDER BY id LIMIT {PAGE}"
+    while after < upto:
+        page = db.execute(statement, (after, upto)).fetchall()
+        for row in page:
+            yield json.dumps(list(row), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        if len(page) < PAGE:
+            return
+        after = int(page[-1][0])
 
 
 def _digest(
-    db: sqlite3.Connection, prev: str, start: tuple[int, int, int], end: tuple[int, int, int]
+    db: Database, prev: str, start: tuple[int, int, int], end: tuple[int, int, int]
 ) -> tuple[str, int]:
     h = hashlib.sha256(prev.encode("ascii"))
     count = 0
@@ -102,23 +118,25 @@ def _digest(
     return h.hexdigest(), count
 
 
-def seal(db: sqlite3.Connection) -> None:
+def seal(db: Database, dialect: Dialect) -> None:
     """Add the link for what this transaction wrote (nothing when it wrote none). Called
-    inside the transaction, just before it commits, so the link commits with the rows."""
-    prev, start = _last_link(db)
+    inside the transaction, just before it commits, so the link commits with the rows; the
+    chain's head is read under the chain lock, held until that commit."""
+    dialect.lock_chain(db)
+    seq, prev, start = _last_link(db)
     tops = _tops(db)
     end = (max(tops[0], start[0]), max(tops[1], start[1]), max(tops[2], start[2]))
     if end == start:
         return
     digest, _count = _digest(db, prev, start, end)
     db.execute(
-        "INSERT INTO chain(at, last_event, last_item, last_read, prev_hash, hash) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        (datetime.now(UTC).isoformat(timespec="microseconds"), *end, prev, digest),
+        "INSERT INTO chain(seq, at, last_event, last_item, last_read, prev_hash, hash) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (seq + 1, datetime.now(UTC).isoformat(timespec="microseconds"), *end, prev, digest),
     )
 
 
-def verify_chain(db: sqlite3.Connection) -> ChainReport:
+def verify_chain(db: Database) -> ChainReport:
     """Recompute every link; the problems found (empty: the trail is as it was written)."""
     report = ChainReport()
     prev, start = GENESIS, (0, 0, 0)

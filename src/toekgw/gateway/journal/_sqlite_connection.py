@@ -120,9 +120,7 @@ class JournalConnection:
                     "INSERT INTO schema_migrations(version, name, applied_at) VALUES (?, ?, ?)",
                     (version, name, now()),
                 )
-            self._chained = has_chain(db)
-            if self._chained and current < LATEST:
-                seal(db)  # a journal from before the chain: its first link, over its history
+            self._start_chain(current)
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
@@ -135,11 +133,18 @@ class JournalConnection:
         except sqlite3.DatabaseError as exc:
             return [str(exc)]
 
+    def _start_chain(self, migrated_from: int) -> None:
+        """After the migrations, in their transaction: whether the journal keeps its hash
+        chain, and a journal from before the chain its first link, over its history."""
+        self._chained = has_chain(self._db, self._dialect)
+        if self._chained and migrated_from < LATEST:
+            seal(self._db, self._dialect)
+
     def verify_chain(self) -> ChainReport:
         """Recompute the hash chain over every event, item and read (``toekgw doctor``)."""
         if not self._chained:
             return ChainReport(problems=["the journal has no hash chain"])
-        return verify_chain(self._sqlite)
+        return verify_chain(self._db)
 
     def require_sound(self) -> None:
         """Refuse to go on with a journal that fails its integrity check: money is never moved
@@ -183,7 +188,7 @@ class JournalConnection:
                 try:
                     yield
                     if self._chained:
-                        seal(db)
+                        seal(db, self._dialect)
                     db.execute("COMMIT")
                 except BaseException as exc:
                     self._told.clear()
