@@ -305,6 +305,26 @@ def _as_server_user(command: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
 
 
+def _pg_start(bin_dir: Path, base: Path, *, durable: bool) -> PostgresServer:
+    """``pg_ctl start`` on a free port; on a port taken before the server bound it (another
+    suite's server), again on a new port, up to :data:`START_ATTEMPTS` times."""
+    for attempt in range(1, START_ATTEMPTS + 1):
+        server = PostgresServer(base, free_port())
+        options = f"-p {server.port} -k {base} -c listen_addresses=127.0.0.1"
+        options += " -c max_connections=200"
+        if not durable:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        (base / "server.log").unlink(missing_ok=True)
+        start = [str(bin_dir / "pg_ctl"), "-D", str(base / "data"), "-o", options]
+        start += ["-l", str(base / "server.log"), "-w", "-t", "60", "start"]
+        done = subprocess.run(_as_server_user(start), capture_output=True, check=False)
+        if done.returncode == 0:
+            return server
+        if attempt == START_ATTEMPTS or "already in use" not in server.log_tail():
+            raise subprocess.CalledProcessError(done.returncode, start, done.stdout, done.stderr)
+    raise AssertionError("unreachable: the last attempt raises")
+
+
 @contextlib.contextmanager
 def start_postgresql(*, durable: bool = False) -> Iterator[PostgresServer]:
     """A private PostgreSQL server in a new directory under /tmp (the server's user must be
@@ -314,8 +334,8 @@ def start_postgresql(*, durable: bool = False) -> Iterator[PostgresServer]:
     base = Path(tempfile.mkdtemp(prefix="toekgw-pg-"))
     if os.geteuid() == 0:
         shutil.chown(base, "postgres")
-    data, port = base / "data", free_port()
-    server = PostgresServer(base, port)
+    data = base / "data"
+    server = PostgresServer(base, 0)
     run = functools.partial(subprocess.run, check=True, capture_output=True)
     try:
         run(
@@ -335,26 +355,7 @@ def start_postgresql(*, durable: bool = False) -> Iterator[PostgresServer]:
                 ]
             )
         )
-        options = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c max_connections=200"
-        if not durable:
-            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-        run(
-            _as_server_user(
-                [
-                    str(bin_dir / "pg_ctl"),
-                    "-D",
-                    str(data),
-                    "-o",
-                    options,
-                    "-l",
-                    str(base / "server.log"),
-                    "-w",
-                    "-t",
-                    "60",
-                    "start",
-                ]
-            )
-        )
+        server = _pg_start(bin_dir, base, durable=durable)
     except subprocess.CalledProcessError as exc:
         pytest.fail(f"PostgreSQL did not start: {exc.stderr.decode()}\n{server.log_tail()}")
     try:
