@@ -58,6 +58,7 @@ _INSERT_VALUES = re.compile(r"^\s*INSERT\s+INTO\s+(\w+)\s*\([^)]*\)\s*VALUES\s*\
 _OR_IGNORE = re.compile(r"^\s*INSERT\s+OR\s+IGNORE\s+INTO\b", re.IGNORECASE)
 _IS_MARK = re.compile(r"\bIS\s+(NOT\s+)?\?", re.IGNORECASE)
 _MARK = re.compile(r"'[^']*'|\?(\d+)?|%")
+_PAGE = 5_000  # rows per page of a stream
 
 
 class _WholeNumeric(Loader):
@@ -169,6 +170,14 @@ class PostgresDialect(Dialect):
 
     def greatest(self, left: str, right: str) -> str:
         return f"greatest({left}, {right})"
+
+    def stream(self, db: Database, sql: str, parameters: Sequence[Any]) -> Iterator[Any]:
+        # psycopg's stream: one query, rows fetched from the server in pages (not all at once
+        # as a plain cursor does). Pages of LIMIT queries were far slower on a million rows
+        # written in the same transaction (bench/pg_journal.py, docs/scaling.md).
+        assert isinstance(db, PostgresDb)
+        text, order, _ = translate(sql)
+        yield from db.connection.cursor().stream(text, _arguments(order, parameters), size=_PAGE)
 
     def has_table(self, db: Database, name: str) -> bool:
         row = db.execute("SELECT to_regclass(?) IS NOT NULL", (name,)).fetchone()

@@ -54,6 +54,11 @@ class Dialect:
     def greatest(self, left: str, right: str) -> str:
         return f"max({left}, {right})"
 
+    def stream(self, db: Database, sql: str, parameters: Sequence[Any]) -> Iterator[Any]:
+        """The rows of one query as they come (memory holds a page of them, whatever their
+        number); nothing else may run on ``db`` until the last has come."""
+        yield from db.execute(sql, parameters)
+
     def has_table(self, db: Database, name: str) -> bool:
         row = db.execute(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)

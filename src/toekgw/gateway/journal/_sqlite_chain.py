@@ -29,9 +29,10 @@ the chain's head under the dialect's chain lock (on PostgreSQL a transaction-lev
 lock; SQLite's ``BEGIN IMMEDIATE`` has but one writer) and a link's ranges end at the ids the
 commit sees, which holds because the journal's writer lock makes ids rise in commit order
 (ids taken by two transactions at once could commit out of order and leave one unchained;
-``tests/test_hash_chain.py`` runs concurrent writers and verifies). Rows are read back in
-pages of :data:`PAGE`, so sealing a million-row commit or verifying a large journal holds one
-page in memory.
+``tests/test_hash_chain.py`` runs concurrent writers and verifies). Rows are read back as a
+stream (:meth:`~toekgw.gateway.journal._sql.Dialect.stream`: one query, rows arriving in
+pages), so sealing a million-row commit or verifying a large journal holds one page in memory
+and reads each row once.
 """
 
 from __future__ import annotations
@@ -47,7 +48,9 @@ from toekgw.gateway.journal._sql import Database, Dialect
 __all__ = ["GENESIS", "ChainReport", "has_chain", "seal", "verify_chain"]
 
 GENESIS = "0" * 64
-PAGE = 5_000
+# One encoder for every row: json.dumps with options builds a new one per call, which was
+# most of the chain's cost on a large commit. Its output is the link format: keep it.
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 _SOURCES = (
     (
@@ -95,24 +98,25 @@ def _tops(db: Database) -> tuple[int, int, int]:
     return tops[0], tops[1], tops[2]
 
 
-def _rows(db: Database, table: str, columns: str, after: int, upto: int) -> Iterator[bytes]:
-    statement = f"SELECT {columns} FROM {table} WHERE id > ? AND id <= ? ORDER BY id LIMIT {PAGE}"
-    while after < upto:
-        page = db.execute(statement, (after, upto)).fetchall()
-        for row in page:
-            yield json.dumps(list(row), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        if len(page) < PAGE:
-            return
-        after = int(page[-1][0])
+def _rows(
+    db: Database, dialect: Dialect, table: str, columns: str, after: int, upto: int
+) -> Iterator[bytes]:
+    statement = f"SELECT {columns} FROM {table} WHERE id > ? AND id <= ? ORDER BY id"
+    for row in dialect.stream(db, statement, (after, upto)):
+        yield _encode(row).encode("utf-8")
 
 
 def _digest(
-    db: Database, prev: str, start: tuple[int, int, int], end: tuple[int, int, int]
+    db: Database,
+    dialect: Dialect,
+    prev: str,
+    start: tuple[int, int, int],
+    end: tuple[int, int, int],
 ) -> tuple[str, int]:
     h = hashlib.sha256(prev.encode("ascii"))
     count = 0
     for (mark, table, columns), after, upto in zip(_SOURCES, start, end, strict=True):
-        for line in _rows(db, table, columns, after, upto):
+        for line in _rows(db, dialect, table, columns, after, upto):
             h.update(mark + line + b"\n")
             count += 1
     return h.hexdigest(), count
@@ -128,7 +132,7 @@ def seal(db: Database, dialect: Dialect) -> None:
     end = (max(tops[0], start[0]), max(tops[1], start[1]), max(tops[2], start[2]))
     if end == start:
         return
-    digest, _count = _digest(db, prev, start, end)
+    digest, _count = _digest(db, dialect, prev, start, end)
     db.execute(
         "INSERT INTO chain(seq, at, last_event, last_item, last_read, prev_hash, hash) "
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -136,7 +140,7 @@ def seal(db: Database, dialect: Dialect) -> None:
     )
 
 
-def verify_chain(db: Database) -> ChainReport:
+def verify_chain(db: Database, dialect: Dialect) -> ChainReport:
     """Recompute every link; the problems found (empty: the trail is as it was written)."""
     report = ChainReport()
     prev, start = GENESIS, (0, 0, 0)
@@ -146,7 +150,7 @@ def verify_chain(db: Database) -> ChainReport:
         end = (end_values[0], end_values[1], end_values[2])
         if prev_hash != prev:
             report.problems.append(f"link {seq} does not follow link {report.links}")
-        digest, count = _digest(db, prev, start, end)
+        digest, count = _digest(db, dialect, prev, start, end)
         if digest != stored:
             report.problems.append(
                 f"link {seq} (events {start[0] + 1}–{end[0]}, items {start[1] + 1}–{end[1]}, "

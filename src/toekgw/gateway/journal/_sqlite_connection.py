@@ -144,7 +144,7 @@ class JournalConnection:
         """Recompute the hash chain over every event, item and read (``toekgw doctor``)."""
         if not self._chained:
             return ChainReport(problems=["the journal has no hash chain"])
-        return verify_chain(self._db)
+        return verify_chain(self._db, self._dialect)
 
     def require_sound(self) -> None:
         """Refuse to go on with a journal that fails its integrity check: money is never moved
