@@ -8,8 +8,9 @@ event balances on its own, and every voucher, made of whole events, balances too
 ===============  ============================================  ============  ============
 event            when (the payment's state in the journal)      debit         credit
 ===============  ============================================  ============  ============
-journaled        journaled (from a G68 delivery, or a follow-up  expense       intermediate
-                 payment: resent, or to another account)
+journaled        journaled (from a G68 delivery or TØK's        expense       intermediate
+                 payments interface, or a follow-up payment:
+                 resent, or to another account)
 effectuated      at-bank (Retursvar 8, also while a failure      intermediate  bank
                  awaits approval); cheque or error account (7)
 reversed         failed after the bank (approved), after it      bank          intermediate
@@ -38,6 +39,7 @@ from dataclasses import dataclass
 
 from toekgw.adapters.g68.inbound import G68_DELIVERY
 from toekgw.adapters.g68.payments import FOLLOW_UP_KIND, PAYMENT_ITEM
+from toekgw.adapters.tok.kinds import TOK_PAYMENTS
 from toekgw.gateway.journal.books import EventSource
 
 __all__ = [
@@ -77,8 +79,10 @@ RULES: Mapping[str, PostingRule] = {
     )
 }
 
-#: The journal kinds whose items are payments: from G68 deliveries, and their follow-ups.
-PAYMENT_KINDS = (G68_DELIVERY.name, FOLLOW_UP_KIND)
+#: The journal kinds whose items are payments: from G68 deliveries, ordered on TØK's payments
+#: interface (a changed or set-off payment is its original recalled, cancelled in the books,
+#: and a next version journaled at the new amount), and their follow-ups.
+PAYMENT_KINDS = (G68_DELIVERY.name, TOK_PAYMENTS, FOLLOW_UP_KIND)
 #: Every state of a payment (not of a recall request).
 PAYMENT_STATES = tuple(s for s in PAYMENT_ITEM.descriptions if not s.startswith("recall-"))
 EFFECTUATED_STATES = ("at-bank", "fail-requested", "cheque", "error-account")

@@ -38,7 +38,6 @@ from tenacity import (
 from toekgw.adapters.g68.payments import PaymentInstruction
 from toekgw.adapters.kombit.tokens import TokenClient, TokenError
 from toekgw.adapters.oir.model import EFFECTUATED_STATES, PAYMENT_KINDS
-from toekgw.adapters.tok.kinds import TOK_PAYMENTS
 from toekgw.adapters.ydelsesindeks.client import IndexClient, IndexRefused, IndexUnavailable
 from toekgw.adapters.ydelsesindeks.settings import YdelsesindeksSettings
 from toekgw.formats.findings import Finding, Severity
@@ -66,7 +65,6 @@ _STATES = Lifecycle(
     },
 )
 REPORT_KIND = KindSpec("sf1490-report", Direction.OUT, transmission=_STATES, item=_STATES)
-PAYMENT_SOURCES = (*PAYMENT_KINDS, TOK_PAYMENTS)
 _BATCH = 500
 # The G68 ident codes the index has a URN for, and the digits at the end of the field.
 _URNS = {"02": ("cpr-nr", 10), "11": ("cvr-nr", 8)}
@@ -136,7 +134,7 @@ def _from_data(data: Mapping[str, object]) -> Effektuering:
 
 
 def _effectuated(journal: Journal) -> Iterator[Item]:
-    for kind, state in itertools.product(PAYMENT_SOURCES, EFFECTUATED_STATES):
+    for kind, state in itertools.product(PAYMENT_KINDS, EFFECTUATED_STATES):
         yield from journal.items_of_kind(kind, state)
 
 
