@@ -17,7 +17,13 @@ from tests.nemkonto_flow_data import instruction, journal_delivery
 from tests.servers import PostgresServer
 from tests.test_nemkonto_flow_cli import CONFIG
 from toekgw.cli.main import cli
-from toekgw.gateway.journal import JournalLocation, JournalUrl, _postgres_connection, open_journal
+from toekgw.gateway.journal import (
+    JournalLocation,
+    JournalUrl,
+    _postgres_connection,
+    _sqlite_chain,
+    open_journal,
+)
 from toekgw.gateway.journal import _sqlite_connection as connection
 from toekgw.gateway.journal.copy import copy_to_postgres
 from toekgw.gateway.journal.migrations import LATEST, MIGRATIONS
@@ -197,3 +203,29 @@ def test_doctor_verifies_the_chain_and_says_when_it_is_broken(
     broken = CliRunner().invoke(cli, ["doctor", "--config", str(config)])
     assert broken.exit_code == 2
     assert "FAIL hash chain: 3 links" in broken.output and "BROKEN: link 1" in broken.output
+
+
+def test_a_commit_while_the_chain_is_verified_is_not_taken_for_a_break(
+    journal_at: JournalLocation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """doctor verifies one snapshot: rows another writer commits meanwhile (with their link)
+    are neither in the links read nor in the rows counted."""
+    _filled(journal_at)
+    digest = _sqlite_chain._digest
+    writes: list[int] = []
+
+    def digest_while_another_writes(*args: object, **kwargs: object) -> tuple[str, int]:
+        if not writes:
+            writes.append(1)
+            _filled(journal_at, first=100)
+        return digest(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_sqlite_chain, "_digest", digest_while_another_writes)
+    journal = open_journal(journal_at)
+    report = journal.verify_chain()
+    journal.close()
+    assert writes and report.problems == []
+    monkeypatch.undo()
+    after = open_journal(journal_at)
+    assert after.verify_chain().links > report.links
+    after.close()

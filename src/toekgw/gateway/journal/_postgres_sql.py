@@ -164,6 +164,7 @@ class PostgresDb:
 class PostgresDialect(Dialect):
     name = "postgresql"
     integrity_error: type[Exception] = psycopg.errors.IntegrityError
+    begin_snapshot = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
 
     def json_text(self, column: str, key: str) -> str:
         return f"({column}::jsonb ->> {key})"

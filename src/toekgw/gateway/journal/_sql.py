@@ -45,6 +45,9 @@ class Dialect:
 
     name = "sqlite"
     integrity_error: type[Exception] = sqlite3.IntegrityError
+    # A read-only transaction that sees one state of the journal throughout (in WAL mode a
+    # deferred transaction reads the snapshot of its first read).
+    begin_snapshot = "BEGIN"
 
     def json_text(self, column: str, key: str) -> str:
         """The text of the top-level field named by the SQL expression ``key`` in the JSON

@@ -144,7 +144,15 @@ class JournalConnection:
         """Recompute the hash chain over every event, item and read (``toekgw doctor``)."""
         if not self._chained:
             return ChainReport(problems=["the journal has no hash chain"])
-        return verify_chain(self._db, self._dialect)
+        if self._depth:
+            return verify_chain(self._db, self._dialect)
+        # One snapshot throughout: a commit while the chain is read would show rows after
+        # the links read, as if they were not chained.
+        self._db.execute(self._dialect.begin_snapshot)
+        try:
+            return verify_chain(self._db, self._dialect)
+        finally:
+            self._db.execute("COMMIT")
 
     def require_sound(self) -> None:
         """Refuse to go on with a journal that fails its integrity check: money is never moved
