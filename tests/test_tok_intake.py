@@ -13,6 +13,7 @@ import toekgw.adapters.tok.intake as intake_module
 from tests.conftest import Opener
 from tests.tok_helpers import CPR, PLACES, Names, clock, header, order, send, statuses
 from toekgw.adapters.tok import Intake, StatusPublisher
+from toekgw.adapters.tok.payments import ordered_payment
 from toekgw.formats.tok import (
     ClaimCreate,
     Party,
@@ -215,7 +216,14 @@ def test_a_message_that_breaks_the_reader_is_listed_then_dead_lettered_and_the_r
             raise ValueError("a bug meets P-1")
         return real(journal, tx, message, places)
 
+    def filing_breaks_on_p1(message, place):  # type: ignore[no-untyped-def]
+        if message.payment_id == "P-1":
+            raise ValueError("a bug meets P-1 (filed in a batch)")
+        return ordered_payment(message, place)
+
     monkeypatch.setattr(intake_module, "apply_payment_message", breaks_on_p1)
+    # Broken both ways: filed with the batch, and (the fallback) alone.
+    monkeypatch.setattr(intake_module, "ordered_payment", filing_breaks_on_p1)
     send(broker, payments, order("P-1"))
     send(broker, payments, order("P-2"))
     result = intake.take()

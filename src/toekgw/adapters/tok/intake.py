@@ -28,13 +28,19 @@ import contextlib
 import datetime as dt
 import hashlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from toekgw.adapters.tok.kinds import COUNTERPART, KINDS, REFUSED
-from toekgw.adapters.tok.orders import apply_order_message
-from toekgw.adapters.tok.payments import UnknownMunicipality, apply_payment_message
+from toekgw.adapters.tok.orders import apply_order_message, created_item
+from toekgw.adapters.tok.payments import (
+    UnknownMunicipality,
+    apply_payment_message,
+    ordered_payment,
+)
 from toekgw.formats.findings import Finding, Severity
 from toekgw.formats.tok import (
+    ClaimCreate,
+    EffectuationOrder,
     Interface,
     PaymentChange,
     PaymentOrder,
@@ -50,6 +56,7 @@ from toekgw.gateway.journal import (
     DuplicateItem,
     DuplicateTransmission,
     Journal,
+    NewFiling,
     NewItem,
     NewTransmission,
     Transmission,
@@ -60,9 +67,9 @@ from toekgw.gateway.transport.amqp import BrokerError, Delivery, MessageBroker, 
 __all__ = ["DEFAULT_QUEUES", "MAX_PRIORITY", "Intake", "IntakeResult"]
 
 MAX_PRIORITY = 9
-#: Seconds a get waits before a queue counts as empty for the rest of a run: a broker pushes
-#: the next message only after the last one's ack. A message that comes later waits for the
-#: next run; nothing is lost, only later.
+#: Seconds a get waits for a message the broker says is waiting on a queue (it pushes the
+#: next ones only after the last batch's ack); a queue with none waiting is not waited on.
+#: A message that comes later waits for the next run; nothing is lost, only later.
 GRACE = 0.5
 DEFAULT_QUEUES: Mapping[Interface, str] = {
     Interface.PAYMENTS: "tok.payments",
@@ -115,7 +122,9 @@ class Intake:
     def take(self, *, max_messages: int | None = None, wait: float = 0.0) -> IntakeResult:
         """Take what waits on the queues, a batch from each in turn (a queue found empty is not
         asked again in this run), up to ``max_messages``; the first get waits up to ``wait``
-        seconds, the first of each later batch ``grace`` (:data:`GRACE`)."""
+        seconds for a message to come. A queue is found empty when nothing is at hand and
+        the broker says nothing waits on it (or nothing came within ``grace``,
+        :data:`GRACE`, of its saying so)."""
         result = IntakeResult()
         active = list(self.queues.items())
         first = True
@@ -126,7 +135,7 @@ class Intake:
                     room = min(room, max_messages - result.messages)
                 if room <= 0:
                     break
-                batch = self._fetch(queue, room, wait if first else self.grace)
+                batch = self._fetch(queue, room, wait if first else 0.0)
                 first = False
                 if batch:
                     self._take_batch(interface, batch, result)
@@ -138,21 +147,33 @@ class Intake:
         """Up to ``room`` deliveries of ``queue``: the first waited for, the rest only those
         already at hand (a batch is what has arrived, not what may come)."""
         batch: list[Delivery] = []
-        while len(batch) < room:
-            delivery = self.broker.get(queue, wait=0.0 if batch else wait)
-            if delivery is None:
-                break
+        delivery = self._first(queue, wait)
+        while delivery is not None:
             batch.append(delivery)
+            if len(batch) >= room:
+                break
+            delivery = self.broker.get(queue, wait=0.0)
         return batch
+
+    def _first(self, queue: str, wait: float) -> Delivery | None:
+        """The first delivery of a batch: at hand, or waited for - up to ``wait`` seconds for
+        messages yet to come, up to ``grace`` for one the broker says is waiting. An empty
+        queue costs no wait but the caller's."""
+        delivery = self.broker.get(queue, wait=0.0)
+        if delivery is not None:
+            return delivery
+        if self.broker.depth(queue):
+            wait = max(wait, self.grace)
+        # With no wait: what the broker pushed before it answered.
+        return self.broker.get(queue, wait=wait)
 
     def _take_batch(
         self, interface: Interface, batch: list[Delivery], result: IntakeResult
     ) -> None:
-        """Journal ``batch`` in one durable commit (each message in a savepoint of its own, so
-        one refused or broken message is set aside alone), then settle each delivery."""
+        """Journal ``batch`` in one durable commit, then settle each delivery."""
         try:
             with self.journal.transaction(durable=True):
-                outcomes = [self._take_one(interface, d, result) for d in batch]
+                outcomes = self._journal_batch(interface, batch, result)
         except Exception:
             # An error of the environment: nothing of the batch is journaled. Best effort: a
             # broker that is gone puts the unacknowledged messages back by itself, and its
@@ -167,12 +188,101 @@ class Intake:
                 (self.broker.reject if outcome == "reject" else self.broker.requeue)(delivery)
         self.broker.ack_many([d for d, o in zip(batch, outcomes, strict=True) if o == "ack"])
 
-    def _take_one(self, interface: Interface, delivery: Delivery, result: IntakeResult) -> str:
-        """Journal one delivery (inside the batch's transaction); says how to settle it:
-        ``ack``, ``reject`` (dead-letter) or ``requeue``."""
+    def _journal_batch(
+        self, interface: Interface, batch: list[Delivery], result: IntakeResult
+    ) -> list[str]:
+        """How to settle each of ``batch``, journaling it (in the caller's transaction).
+
+        Consecutive plain messages (an order that needs nothing of the journal but its
+        guards) are filed together (:meth:`~toekgw.gateway.journal.base.Journal.
+        create_filings`); the rest, and a run the journal refuses as a whole (a message
+        delivered again, a payment ordered before), one at a time, each in a savepoint of its
+        own, so one refused or broken message is set aside alone. Delivery order is kept."""
+        today = self.now().date()
+        outcomes: list[str] = []
+        run = _Run()
+        for delivery in batch:
+            message = self._read(interface, delivery, today)
+            filing = None if message is None else self._plain_filing(interface, delivery, message)
+            if filing is not None and run.fits(filing):
+                run.add(delivery, message, filing)
+                continue
+            outcomes += self._file_run(interface, run, result)
+            run = _Run()
+            if filing is not None:
+                run.add(delivery, message, filing)
+            else:
+                outcomes.append(self._take_one(interface, delivery, message, result))
+        outcomes += self._file_run(interface, run, result)
+        return outcomes
+
+    def _file_run(self, interface: Interface, run: _Run, result: IntakeResult) -> list[str]:
+        if not run.filings:
+            return []
+        try:
+            self.journal.create_filings(run.filings)
+        except Exception as exc:
+            # A message delivered again, a payment ordered before, a bug: sorted out (and
+            # set aside alone) one at a time.
+            if is_environmental(exc) and not isinstance(exc, DuplicateTransmission | DuplicateItem):
+                raise
+            return [
+                self._take_one(interface, d, m, result)
+                for d, m in zip(run.deliveries, run.messages, strict=True)
+            ]
+        result.taken += len(run.filings)
+        return ["ack"] * len(run.filings)
+
+    def _read(self, interface: Interface, delivery: Delivery, today: dt.date) -> TokMessage | None:
+        """The message of ``delivery`` if it passes (``None``: it fails, and the one-at-a-time
+        path reads it again to refuse it or set it aside)."""
+        try:
+            message = read_message(delivery.body, today=today)
+        except Exception as exc:
+            if is_environmental(exc):
+                raise
+            return None
+        return message if message.interface is interface else None
+
+    def _plain_filing(
+        self, interface: Interface, delivery: Delivery, message: TokMessage
+    ) -> NewFiling | None:
+        """The filing of a message that needs nothing of the journal but its guards (an
+        order, a new claim or effectuation); ``None`` for any other."""
+        try:
+            return self._filing(interface, delivery, message)
+        except Exception as exc:
+            if is_environmental(exc):
+                raise
+            return None  # the one-at-a-time path sets it aside alone
+
+    def _filing(
+        self, interface: Interface, delivery: Delivery, message: TokMessage
+    ) -> NewFiling | None:
+        item: NewItem
+        if isinstance(message, PaymentOrder):
+            place = self.registration_places.get(message.header.municipality)
+            if place is None:
+                return None
+            item, state, reason = ordered_payment(message, place), "pending", "ordered"
+        elif isinstance(message, ClaimCreate | EffectuationOrder):
+            item, state, reason = created_item(message), "received", type(message).__name__
+        else:
+            return None
+        return NewFiling(_new_transmission(interface, delivery, message), (item,), state, reason)
+
+    def _take_one(
+        self,
+        interface: Interface,
+        delivery: Delivery,
+        message: TokMessage | None,
+        result: IntakeResult,
+    ) -> str:
+        """Journal one delivery (inside the batch's transaction, in a savepoint of its own);
+        says how to settle it: ``ack``, ``reject`` (dead-letter) or ``requeue``."""
         try:
             with self.journal.transaction(durable=True):
-                outcome = self._journal(interface, delivery, result)
+                outcome = self._journal(interface, delivery, message, result)
         except Exception as exc:
             if is_environmental(exc):
                 raise
@@ -188,42 +298,36 @@ class Intake:
         self._attempts[msg_id] = self._attempts.get(msg_id, 0) + 1
         return "reject" if self._attempts[msg_id] >= MAX_ATTEMPTS_PER_RUN else "requeue"
 
-    def _journal(self, interface: Interface, delivery: Delivery, result: IntakeResult) -> str:
-        body = delivery.body
-        try:
-            message = read_message(body, today=self.now().date())
-            if message.interface is not interface:
-                raise TokMessageError(
-                    [_wrong_queue(delivery.queue, message, interface)],
-                    message.header.origin,
-                )  # fmt: skip
-        except TokMessageError as exc:
-            self._refuse(interface, delivery, exc.findings, exc.origin)
-            result.refused += 1
-            return "refused"
-        header = message.header
-        digest = hashlib.sha256(body).hexdigest()
+    def _journal(
+        self,
+        interface: Interface,
+        delivery: Delivery,
+        message: TokMessage | None,
+        result: IntakeResult,
+    ) -> str:
+        if message is None:
+            try:
+                message = read_message(delivery.body, today=self.now().date())
+                if message.interface is not interface:
+                    raise TokMessageError(
+                        [_wrong_queue(delivery.queue, message, interface)],
+                        message.header.origin,
+                    )  # fmt: skip
+            except TokMessageError as exc:
+                self._refuse(interface, delivery, exc.findings, exc.origin)
+                result.refused += 1
+                return "refused"
         try:
             with self.journal.transaction(durable=True):
                 tx = self.journal.create_transmission(
-                    NewTransmission(
-                        counterpart=COUNTERPART,
-                        kind=KINDS[interface].name,
-                        state="taken",
-                        sha256=digest,
-                        delivery_key=f"{header.sender_system}:{header.message_id}",
-                        ref=f"tok:{header.sender_system}:{header.message_id}",
-                        file_name=f"{delivery.queue} {type(message).__name__}",
-                        size=len(body),
-                        meta=_meta(interface, header.origin),
-                    )
-                )  # fmt: skip
+                    _new_transmission(interface, delivery, message)
+                )
                 self._apply(tx, message)
         except DuplicateTransmission:
             result.repeated += 1
             return "repeated"
         except (UnknownMunicipality, DuplicateItem) as exc:
-            self._refuse(interface, delivery, [_business_finding(exc)], header.origin)
+            self._refuse(interface, delivery, [_business_finding(exc)], message.header.origin)
             result.refused += 1
             return "refused"
         result.taken += 1
@@ -276,6 +380,52 @@ class Intake:
                 transmission_id=tx_id,
                 file_name=where,
             )
+
+
+@dataclass
+class _Run:
+    """Consecutive plain messages of a batch, filed together: no two with the same delivery
+    or item (a repeat goes the one-at-a-time way, which tells a repeat from a first)."""
+
+    deliveries: list[Delivery] = field(default_factory=list)
+    messages: list[TokMessage | None] = field(default_factory=list)
+    filings: list[NewFiling] = field(default_factory=list)
+    keys: set[str] = field(default_factory=set)
+
+    def fits(self, filing: NewFiling) -> bool:
+        return not _filing_keys(filing) & self.keys
+
+    def add(self, delivery: Delivery, message: TokMessage | None, filing: NewFiling) -> None:
+        self.deliveries.append(delivery)
+        self.messages.append(message)
+        self.filings.append(filing)
+        self.keys |= _filing_keys(filing)
+
+
+def _filing_keys(filing: NewFiling) -> set[str]:
+    new = filing.transmission
+    return {
+        f"tx:{new.delivery_key}",
+        f"sha:{new.sha256}",
+        *(f"item:{i.business_key}" for i in filing.items),
+    }
+
+
+def _new_transmission(
+    interface: Interface, delivery: Delivery, message: TokMessage
+) -> NewTransmission:
+    header = message.header
+    return NewTransmission(
+        counterpart=COUNTERPART,
+        kind=KINDS[interface].name,
+        state="taken",
+        sha256=hashlib.sha256(delivery.body).hexdigest(),
+        delivery_key=f"{header.sender_system}:{header.message_id}",
+        ref=f"tok:{header.sender_system}:{header.message_id}",
+        file_name=f"{delivery.queue} {type(message).__name__}",
+        size=len(delivery.body),
+        meta=_meta(interface, header.origin),
+    )
 
 
 def _meta(interface: Interface, origin: Origin) -> dict[str, object]:
