@@ -11,9 +11,12 @@ Each interface has its own queue (declared with priorities: a ``straks`` message
    second effect.
 
 The intake takes a batch at a time: what the broker has already pushed, up to the session's
-``prefetch``, journaled in one durable commit (each message in a savepoint of its own), then
-acknowledged one by one. One fsync serves the batch; a straks message published while a batch
-of ordinary ones is held waits at most for that batch.
+``prefetch``, journaled in one durable commit, then acknowledged with one "multiple" ack. In
+the batch, consecutive plain messages (orders: :mod:`~toekgw.adapters.tok.filing`) are filed
+together in a few set-based statements; the others, and a run of plain ones the journal
+refuses as a whole (a redelivery, a payment ordered before), one at a time, each in a
+savepoint of its own. One fsync serves the batch; a straks message published while a batch of
+ordinary ones is held waits at most for that batch.
 
 A message that fails validation is journaled as refused (when its sender can be read, so
 that the status outbox answers it with ``rejected`` and the findings), put on the error list,
@@ -28,19 +31,14 @@ import contextlib
 import datetime as dt
 import hashlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+from toekgw.adapters.tok.filing import Run, new_transmission, plain_filing
 from toekgw.adapters.tok.kinds import COUNTERPART, KINDS, REFUSED
-from toekgw.adapters.tok.orders import apply_order_message, created_item
-from toekgw.adapters.tok.payments import (
-    UnknownMunicipality,
-    apply_payment_message,
-    ordered_payment,
-)
-from toekgw.formats.findings import Finding, Severity
+from toekgw.adapters.tok.orders import apply_order_message
+from toekgw.adapters.tok.payments import UnknownMunicipality, apply_payment_message
+from toekgw.adapters.tok.refusal import business_finding, refuse, wrong_queue
 from toekgw.formats.tok import (
-    ClaimCreate,
-    EffectuationOrder,
     Interface,
     PaymentChange,
     PaymentOrder,
@@ -49,7 +47,6 @@ from toekgw.formats.tok import (
     TokMessageError,
     read_message,
 )
-from toekgw.formats.tok.model import Origin
 from toekgw.gateway.errors import is_environmental
 from toekgw.gateway.faults import crash_point
 from toekgw.gateway.journal import (
@@ -57,8 +54,6 @@ from toekgw.gateway.journal import (
     DuplicateTransmission,
     Journal,
     NewFiling,
-    NewItem,
-    NewTransmission,
     Transmission,
 )
 from toekgw.gateway.refusals import MAX_ATTEMPTS_PER_RUN, list_failed_message
@@ -200,23 +195,23 @@ class Intake:
         own, so one refused or broken message is set aside alone. Delivery order is kept."""
         today = self.now().date()
         outcomes: list[str] = []
-        run = _Run()
+        run = Run()
         for delivery in batch:
             message = self._read(interface, delivery, today)
             filing = None if message is None else self._plain_filing(interface, delivery, message)
-            if filing is not None and run.fits(filing):
+            if message is not None and filing is not None and run.fits(filing):
                 run.add(delivery, message, filing)
                 continue
             outcomes += self._file_run(interface, run, result)
-            run = _Run()
-            if filing is not None:
+            run = Run()
+            if message is not None and filing is not None:
                 run.add(delivery, message, filing)
             else:
                 outcomes.append(self._take_one(interface, delivery, message, result))
         outcomes += self._file_run(interface, run, result)
         return outcomes
 
-    def _file_run(self, interface: Interface, run: _Run, result: IntakeResult) -> list[str]:
+    def _file_run(self, interface: Interface, run: Run, result: IntakeResult) -> list[str]:
         if not run.filings:
             return []
         try:
@@ -247,29 +242,14 @@ class Intake:
     def _plain_filing(
         self, interface: Interface, delivery: Delivery, message: TokMessage
     ) -> NewFiling | None:
-        """The filing of a message that needs nothing of the journal but its guards (an
-        order, a new claim or effectuation); ``None`` for any other."""
+        """The filing of a plain message (:func:`~toekgw.adapters.tok.filing.plain_filing`);
+        ``None`` for another, or one that breaks it (set aside alone, one at a time)."""
         try:
-            return self._filing(interface, delivery, message)
+            return plain_filing(interface, delivery, message, self.registration_places)
         except Exception as exc:
             if is_environmental(exc):
                 raise
-            return None  # the one-at-a-time path sets it aside alone
-
-    def _filing(
-        self, interface: Interface, delivery: Delivery, message: TokMessage
-    ) -> NewFiling | None:
-        item: NewItem
-        if isinstance(message, PaymentOrder):
-            place = self.registration_places.get(message.header.municipality)
-            if place is None:
-                return None
-            item, state, reason = ordered_payment(message, place), "pending", "ordered"
-        elif isinstance(message, ClaimCreate | EffectuationOrder):
-            item, state, reason = created_item(message), "received", type(message).__name__
-        else:
             return None
-        return NewFiling(_new_transmission(interface, delivery, message), (item,), state, reason)
 
     def _take_one(
         self,
@@ -310,24 +290,26 @@ class Intake:
                 message = read_message(delivery.body, today=self.now().date())
                 if message.interface is not interface:
                     raise TokMessageError(
-                        [_wrong_queue(delivery.queue, message, interface)],
+                        [wrong_queue(delivery.queue, message, interface)],
                         message.header.origin,
                     )  # fmt: skip
             except TokMessageError as exc:
-                self._refuse(interface, delivery, exc.findings, exc.origin)
+                refuse(self.journal, interface, delivery, exc.findings, exc.origin)
                 result.refused += 1
                 return "refused"
         try:
             with self.journal.transaction(durable=True):
                 tx = self.journal.create_transmission(
-                    _new_transmission(interface, delivery, message)
+                    new_transmission(interface, delivery, message)
                 )
                 self._apply(tx, message)
         except DuplicateTransmission:
             result.repeated += 1
             return "repeated"
         except (UnknownMunicipality, DuplicateItem) as exc:
-            self._refuse(interface, delivery, [_business_finding(exc)], message.header.origin)
+            refuse(
+                self.journal, interface, delivery, [business_finding(exc)], message.header.origin
+            )
             result.refused += 1
             return "refused"
         result.taken += 1
@@ -338,132 +320,3 @@ class Intake:
             apply_payment_message(self.journal, tx, message, self.registration_places)
         else:
             apply_order_message(self.journal, tx, message)
-
-    def _refuse(
-        self,
-        interface: Interface,
-        delivery: Delivery,
-        findings: list[Finding],
-        origin: Origin | None,
-    ) -> None:
-        where = f"{delivery.queue} message {origin.message_id if origin else delivery.message_id}"
-        located = [f.in_file(where) for f in findings]
-        with self.journal.transaction(durable=True):
-            tx_id = None
-            if origin is not None:
-                try:
-                    tx = self.journal.create_transmission(
-                        NewTransmission(
-                            counterpart=COUNTERPART,
-                            kind=REFUSED.name,
-                            state="refused",
-                            delivery_key=f"{origin.sender_system}:{origin.message_id}",
-                            file_name=where,
-                            size=len(delivery.body),
-                            meta={**_meta(interface, origin),
-                                  "findings": [_finding_data(f) for f in located]},
-                        )
-                    )  # fmt: skip
-                except DuplicateTransmission:
-                    return  # refused (or taken) before: listed then
-                tx_id = tx.id
-                self.journal.add_items(
-                    tx.id,
-                    [NewItem(f"refused:{origin.sender_system}:{origin.message_id}", 0, seq=1)],
-                    state="rejected",
-                    reason="the message failed validation",
-                )
-            self.journal.add_error(
-                counterpart=COUNTERPART,
-                subject="message",
-                findings=located,
-                transmission_id=tx_id,
-                file_name=where,
-            )
-
-
-@dataclass
-class _Run:
-    """Consecutive plain messages of a batch, filed together: no two with the same delivery
-    or item (a repeat goes the one-at-a-time way, which tells a repeat from a first)."""
-
-    deliveries: list[Delivery] = field(default_factory=list)
-    messages: list[TokMessage | None] = field(default_factory=list)
-    filings: list[NewFiling] = field(default_factory=list)
-    keys: set[str] = field(default_factory=set)
-
-    def fits(self, filing: NewFiling) -> bool:
-        return not _filing_keys(filing) & self.keys
-
-    def add(self, delivery: Delivery, message: TokMessage | None, filing: NewFiling) -> None:
-        self.deliveries.append(delivery)
-        self.messages.append(message)
-        self.filings.append(filing)
-        self.keys |= _filing_keys(filing)
-
-
-def _filing_keys(filing: NewFiling) -> set[str]:
-    new = filing.transmission
-    return {
-        f"tx:{new.delivery_key}",
-        f"sha:{new.sha256}",
-        *(f"item:{i.business_key}" for i in filing.items),
-    }
-
-
-def _new_transmission(
-    interface: Interface, delivery: Delivery, message: TokMessage
-) -> NewTransmission:
-    header = message.header
-    return NewTransmission(
-        counterpart=COUNTERPART,
-        kind=KINDS[interface].name,
-        state="taken",
-        sha256=hashlib.sha256(delivery.body).hexdigest(),
-        delivery_key=f"{header.sender_system}:{header.message_id}",
-        ref=f"tok:{header.sender_system}:{header.message_id}",
-        file_name=f"{delivery.queue} {type(message).__name__}",
-        size=len(delivery.body),
-        meta=_meta(interface, header.origin),
-    )
-
-
-def _meta(interface: Interface, origin: Origin) -> dict[str, object]:
-    return {
-        "interface": interface.value,
-        "sender": origin.sender_system,
-        "message_id": origin.message_id,
-        "municipality": origin.municipality,
-    }
-
-
-def _finding_data(finding: Finding) -> dict[str, str | None]:
-    return {"code": finding.code, "where": finding.where() or None, "message": finding.message}
-
-
-def _business_finding(exc: UnknownMunicipality | DuplicateItem) -> Finding:
-    if isinstance(exc, UnknownMunicipality):
-        return Finding(
-            "tok.municipality.agreement",
-            Severity.ERROR,
-            str(exc),
-            field="Municipality",
-            expected="a municipality with an agreement",
-        )
-    return Finding(
-        "tok.payment.duplicate",
-        Severity.ERROR,
-        f"the payment was ordered before under another message id ({exc})",
-        field="PaymentId",
-        expected="a payment id not ordered before (a change or a recall for an ordered one)",
-    )
-
-
-def _wrong_queue(queue: str, message: TokMessage, interface: Interface) -> Finding:
-    return Finding(
-        "tok.queue",
-        Severity.ERROR,
-        f"a {type(message).__name__} of the {message.interface.value} interface arrived on "
-        f"{queue}, the {interface.value} interface's queue",
-        expected=f"a message of the {interface.value} interface",
-    )
