@@ -2,43 +2,51 @@
 
 Publishes N payment orders, then takes them (a) with a bare ``pika`` consume + ack loop at the
 same prefetch, the floor any consumer stands on, and (b) with the intake: read and validate
-each message, journal a batch (what has arrived, up to the prefetch) in one durable SQLite
-commit, acknowledge after the commit. Prints messages/s of both and their ratio (the goal: the
-intake at least 0.3x the bare loop), and the intake's traced memory at two sizes: its peak
-(bounded by a batch in flight) and what it still holds at the end (flat: it does not grow with
-the number of messages). The intake is CPU-bound and the bare loop waits on the broker, so the
-ratio falls on a machine busy with other work: note the load average beside it. Writes
-bench/results/tok_intake.json. Never part of ``make test``.
+each message, journal a batch (what has arrived, up to the prefetch) in one durable commit
+(SQLite, or with ``--journal postgresql`` a private PostgreSQL server started for the run,
+``synchronous_commit`` on), acknowledge after the commit. Prints messages/s of both and
+their ratio (the goal: the intake at least 0.3x the bare loop). The intake is CPU-bound and
+the bare loop waits on the broker, so the ratio falls on a machine busy with other work: the
+load average is printed beside it.
 
-    .venv/bin/python bench/tok_intake.py [--count 2000] [--prefetch 50]
+Then the intake's memory, in a pass of its own (tracemalloc slows what it traces, so the
+timed pass runs without it): after a warm-up, what it still holds after ``--memory`` sizes
+of messages (500 and 5,000 by default; flat: it does not grow with the number of messages)
+and its peak (bounded by a batch in flight). Writes bench/results/tok_intake[-postgresql].json.
+Never part of ``make test``.
+
+    .venv/bin/python bench/tok_intake.py [--count 2000] [--prefetch 50] [--journal sqlite]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import gc
 import json
+import os
 import sys
 import tempfile
 import time
 import tracemalloc
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import pika
 
-from tests.servers import start_rabbitmq
+from tests.servers import start_postgresql, start_rabbitmq
 from tests.tok_helpers import PLACES, Names, clock, order
 from toekgw.adapters.tok import Intake
 from toekgw.formats.tok import build_message
-from toekgw.gateway.journal import open_journal
+from toekgw.gateway.journal import JournalLocation, JournalUrl, open_journal
 from toekgw.gateway.transport.amqp import QueueSpec
 from toekgw.gateway.transport.amqp_pika import BrokerSettings, PikaBroker
 
 WARM_UP = 200
-RESULTS = Path(__file__).resolve().parent / "results" / "tok_intake.json"
+RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def publish(settings: BrokerSettings, queue: str, count: int) -> None:
@@ -65,70 +73,114 @@ def bare(settings: BrokerSettings, queue: str, count: int, prefetch: int) -> flo
     return elapsed
 
 
-def intake(
-    settings: BrokerSettings, names: Names, count: int, work: Path, prefetch: int
-) -> tuple[float, int, int]:
-    """Seconds to take ``count`` messages; the peak traced memory while taking them after a
-    warm-up of :data:`WARM_UP` (statement caches, buffers: what any size pays once), which a
-    batch of ``prefetch`` messages in flight bounds; and what is still held at the end."""
-    journal = open_journal(work / f"journal-{count}-{time.monotonic_ns()}.sqlite")
+@contextlib.contextmanager
+def warm_intake(
+    settings: BrokerSettings, journal_at: JournalLocation, prefetch: int, count: int
+) -> Iterator[Callable[[int], None]]:
+    """An intake with ``count`` messages waiting after a warm-up of :data:`WARM_UP` (statement
+    caches, buffers: what any size pays once); yields ``take(n)``."""
+    names = Names()
+    publish(settings, names.payments, count + WARM_UP)
+    journal = open_journal(journal_at)
     broker = PikaBroker(settings, prefetch=prefetch)
     taker = Intake(journal, broker, registration_places=PLACES, now=clock, queues=names.queues)
-    warm = 0
-    while warm < WARM_UP:
-        warm += taker.take(max_messages=WARM_UP - warm).taken
-    tracemalloc.start()
-    started = time.perf_counter()
-    taken = 0
-    while taken < count:  # a run ends when the broker is slow to push the next one
-        taken += taker.take(max_messages=count - taken).taken
-    elapsed = time.perf_counter() - started
-    gc.collect()
-    retained, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    broker.close()
-    journal.close()
-    return elapsed, peak, retained
+
+    def take(n: int) -> None:
+        taken = 0
+        while taken < n:  # a run ends when the broker is slow to push the next one
+            taken += taker.take(max_messages=n - taken).taken
+
+    take(WARM_UP)
+    try:
+        yield take
+    finally:
+        broker.close()
+        journal.close()
+
+
+def timed_intake(
+    settings: BrokerSettings, journal_at: JournalLocation, prefetch: int, count: int
+) -> float:
+    with warm_intake(settings, journal_at, prefetch, count) as take:
+        started = time.perf_counter()
+        take(count)
+        return time.perf_counter() - started
+
+
+def intake_memory(
+    settings: BrokerSettings, journal_at: JournalLocation, prefetch: int, sizes: list[int]
+) -> tuple[dict[str, int], int]:
+    """What the intake still holds after each of ``sizes`` messages (traced, after a
+    collection, against a snapshot after the warm-up), and its peak."""
+    held: dict[str, int] = {}
+    with warm_intake(settings, journal_at, prefetch, sizes[-1]) as take:
+        gc.collect()
+        tracemalloc.start()
+        base = tracemalloc.take_snapshot()
+        done = 0
+        for size in sizes:
+            take(size - done)
+            done = size
+            gc.collect()
+            diff = tracemalloc.take_snapshot().compare_to(base, "filename")
+            held[str(size)] = sum(stat.size_diff for stat in diff)
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    return held, peak
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=2000)
     parser.add_argument("--prefetch", type=int, default=50)
+    parser.add_argument("--journal", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--memory", default="500,5000", help="sizes for the memory pass")
     args = parser.parse_args()
     count, prefetch = args.count, args.prefetch
-    with tempfile.TemporaryDirectory() as tmp, start_rabbitmq(Path(tmp) / "rabbit") as node:
+    sizes = sorted(int(s) for s in args.memory.split(","))
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
+        node = stack.enter_context(start_rabbitmq(Path(tmp) / "rabbit"))
         settings = node.settings
-        baseline_queue = "bench.bare"
-        publish(settings, baseline_queue, count)
-        bare_s = bare(settings, baseline_queue, count, prefetch)
-        names = Names()
-        payments = names.payments
-        publish(settings, payments, count + WARM_UP)
-        intake_s, peak, retained = intake(settings, names, count, Path(tmp), prefetch)
-        small = max(count // 4, 100)
-        names = Names()
-        publish(settings, names.payments, small + WARM_UP)
-        _, peak_small, retained_small = intake(settings, names, small, Path(tmp), prefetch)
+        if args.journal == "postgresql":
+            server = stack.enter_context(start_postgresql(durable=True))
+
+            def journal_at() -> JournalLocation:
+                return JournalUrl(server.fresh())
+        else:
+
+            def journal_at() -> JournalLocation:
+                return Path(tmp) / f"journal-{time.monotonic_ns()}.sqlite"
+
+        publish(settings, "bench.bare", count)
+        bare_s = bare(settings, "bench.bare", count, prefetch)
+        load = os.getloadavg()[0]
+        intake_s = timed_intake(settings, journal_at(), prefetch, count)
+        held, peak = intake_memory(settings, journal_at(), prefetch, sizes)
     figures = {
         "date": dt.date.today().isoformat(),
+        "journal": args.journal,
         "messages": count,
         "prefetch": prefetch,
+        "load_average_1min": round(load, 2),
         "bare_pika_per_s": round(count / bare_s),
         "intake_per_s": round(count / intake_s),
         "ratio_intake_to_bare": round(bare_s / intake_s, 3),
-        "intake_peak_traced_bytes": {str(small): peak_small, str(count): peak},
-        "intake_retained_traced_bytes": {str(small): retained_small, str(count): retained},
+        "intake_held_traced_bytes": held,
+        "intake_peak_traced_bytes": peak,
     }
-    RESULTS.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
-    print(
-        f"bare pika consume+ack (prefetch {prefetch}): {figures['bare_pika_per_s']}/s; "
-        f"intake (validate, durable journal, ack): {figures['intake_per_s']}/s; "
-        f"ratio {figures['ratio_intake_to_bare']} (goal >= 0.3)"
+    suffix = "" if args.journal == "sqlite" else f"-{args.journal}"
+    (RESULTS / f"tok_intake{suffix}.json").write_text(
+        json.dumps(figures, indent=2) + "\n", encoding="utf-8"
     )
     print(
-        f"intake traced memory after a warm-up: peak {peak_small} B at {small}, {peak} B at "
-        f"{count}; still held at the end {retained_small} B at {small}, {retained} B at {count}"
+        f"bare pika consume+ack (prefetch {prefetch}): {figures['bare_pika_per_s']}/s; "
+        f"intake (validate, durable {args.journal} journal, ack): {figures['intake_per_s']}/s; "
+        f"ratio {figures['ratio_intake_to_bare']} (goal >= 0.3); load average {load:.2f}"
+    )
+    print(
+        "intake traced memory still held after a warm-up: "
+        + ", ".join(f"{b} B after {n}" for n, b in held.items())
+        + f"; peak {peak} B"
     )
 
 

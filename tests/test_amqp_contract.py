@@ -246,3 +246,21 @@ def test_ack_many_settles_a_batch_and_leaves_the_rest_held(open_broker: Opener, 
     assert again is not None and (again.body, again.redelivered) == (b"2", True)
     broker.ack_many([again])
     assert broker.get(queue, wait=0.2) is None
+
+
+def test_depth_counts_the_messages_waiting_not_those_held(open_broker: Opener, queue: str) -> None:
+    broker = open_broker()
+    broker.declare(QueueSpec(queue))
+    assert broker.depth(queue) == 0
+    for body in (b"1", b"2", b"3"):
+        broker.publish(queue, body)
+    assert broker.depth(queue) == 3
+    got = broker.get(queue, wait=WAIT)
+    assert got is not None
+    assert broker.depth(queue) == 2  # held by this session (prefetch 1): not waiting
+    broker.ack(got)
+    for _ in range(2):
+        got = broker.get(queue, wait=WAIT)
+        assert got is not None
+        broker.ack(got)
+    assert broker.depth(queue) == 0

@@ -9,10 +9,12 @@ from pathlib import Path
 
 import pytest
 
+import toekgw.adapters.tok.filing as filing_module
 import toekgw.adapters.tok.intake as intake_module
 from tests.conftest import Opener
 from tests.tok_helpers import CPR, PLACES, Names, clock, header, order, send, statuses
 from toekgw.adapters.tok import Intake, StatusPublisher
+from toekgw.adapters.tok.payments import ordered_payment
 from toekgw.formats.tok import (
     ClaimCreate,
     Party,
@@ -215,7 +217,14 @@ def test_a_message_that_breaks_the_reader_is_listed_then_dead_lettered_and_the_r
             raise ValueError("a bug meets P-1")
         return real(journal, tx, message, places)
 
+    def filing_breaks_on_p1(message, place):  # type: ignore[no-untyped-def]
+        if message.payment_id == "P-1":
+            raise ValueError("a bug meets P-1 (filed in a batch)")
+        return ordered_payment(message, place)
+
     monkeypatch.setattr(intake_module, "apply_payment_message", breaks_on_p1)
+    # Broken both ways: filed with the batch, and (the fallback) alone.
+    monkeypatch.setattr(filing_module, "ordered_payment", filing_breaks_on_p1)
     send(broker, payments, order("P-1"))
     send(broker, payments, order("P-2"))
     result = intake.take()
@@ -252,3 +261,39 @@ def test_a_prefetch_journals_several_messages_per_durable_commit(
     dead = broker.get(f"{names.payments}.dead", wait=2.0)
     assert dead is not None and b"P-1" in dead.body
     broker.ack(dead)
+
+
+def test_a_batch_mixing_new_orders_a_redelivery_a_bad_message_and_a_change(
+    tmp_path: Path, open_broker: Opener, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Orders are filed together; a run the journal refuses (it holds one of its messages)
+    is taken one at a time; the rest of the batch goes on, in delivery order."""
+    names = Names()
+    broker = open_broker(prefetch=20)
+    intake, _ = rig(tmp_path, broker, names)
+    first = [order(f"P-{n}") for n in range(3)]
+    for message in first:
+        send(broker, names.payments, message)
+    assert intake.take(wait=2.0).taken == 3
+    commits: list[str] = []
+    monkeypatch.setattr(intake_module, "crash_point", commits.append)
+    send(broker, names.payments, order("P-3"))
+    send(broker, names.payments, first[1])  # delivered again, after its commit
+    send(broker, names.payments, order("P-4"))
+    broker.publish(names.payments, b"<PaymentOrder", message_id="broken")
+    send(broker, names.payments, PaymentChange(header(), "P-3", 450_00, None))
+    send(broker, names.payments, order("P-5"))
+    result = intake.take(wait=2.0)
+    assert (result.taken, result.repeated, result.refused) == (4, 1, 1)
+    assert len(commits) == 1  # one batch, one durable commit
+    journal = intake.journal
+    assert [i.state for i in journal.find_items("KY:P-3", "tok")] == ["recalled"]
+    assert journal.find_items("KY:P-3~2", "tok")[0].amount_ore == 450_00
+    assert [journal.find_items(f"KY:P-{n}", "tok")[0].state for n in (4, 5)] == [
+        "pending",
+        "pending",
+    ]
+    assert len(journal.transmissions(kind="tok-payments")) == 7
+    (listed,) = journal.errors()
+    assert listed.findings[0].code.startswith("tok.xml")
+    assert broker.get(names.payments, wait=0.2) is None

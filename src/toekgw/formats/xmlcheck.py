@@ -11,6 +11,7 @@ stops after ``max_findings`` and says so.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any, cast
@@ -70,10 +71,22 @@ def load_schema(name: str) -> etree.XMLSchema:
     return etree.XMLSchema(doc)
 
 
+_PARSERS = threading.local()
+
+
+def _reused_parser() -> etree.XMLParser:
+    """This thread's :func:`safe_parser`, made once: an lxml parser may be reused, one
+    document after the other, by the thread that made it."""
+    parser: etree.XMLParser | None = getattr(_PARSERS, "parser", None)
+    if parser is None:
+        parser = _PARSERS.parser = safe_parser()
+    return parser
+
+
 def parse_safely(data: bytes, code_prefix: str) -> tuple[etree._Element | None, list[Finding]]:
     """Parse ``data``; on failure the root is ``None`` and the findings say why."""
     try:
-        root = etree.fromstring(data, safe_parser())
+        root = etree.fromstring(data, _reused_parser())
     except etree.XMLSyntaxError as exc:
         line = exc.lineno if exc.lineno else None
         return None, [

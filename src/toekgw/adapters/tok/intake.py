@@ -11,9 +11,12 @@ Each interface has its own queue (declared with priorities: a ``straks`` message
    second effect.
 
 The intake takes a batch at a time: what the broker has already pushed, up to the session's
-``prefetch``, journaled in one durable commit (each message in a savepoint of its own), then
-acknowledged one by one. One fsync serves the batch; a straks message published while a batch
-of ordinary ones is held waits at most for that batch.
+``prefetch``, journaled in one durable commit, then acknowledged with one "multiple" ack. In
+the batch, consecutive plain messages (orders: :mod:`~toekgw.adapters.tok.filing`) are filed
+together in a few set-based statements; the others, and a run of plain ones the journal
+refuses as a whole (a redelivery, a payment ordered before), one at a time, each in a
+savepoint of its own. One fsync serves the batch; a straks message published while a batch of
+ordinary ones is held waits at most for that batch.
 
 A message that fails validation is journaled as refused (when its sender can be read, so
 that the status outbox answers it with ``rejected`` and the findings), put on the error list,
@@ -30,10 +33,11 @@ import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from toekgw.adapters.tok.filing import Run, new_transmission, plain_filing
 from toekgw.adapters.tok.kinds import COUNTERPART, KINDS, REFUSED
 from toekgw.adapters.tok.orders import apply_order_message
 from toekgw.adapters.tok.payments import UnknownMunicipality, apply_payment_message
-from toekgw.formats.findings import Finding, Severity
+from toekgw.adapters.tok.refusal import business_finding, refuse, wrong_queue
 from toekgw.formats.tok import (
     Interface,
     PaymentChange,
@@ -43,15 +47,13 @@ from toekgw.formats.tok import (
     TokMessageError,
     read_message,
 )
-from toekgw.formats.tok.model import Origin
 from toekgw.gateway.errors import is_environmental
 from toekgw.gateway.faults import crash_point
 from toekgw.gateway.journal import (
     DuplicateItem,
     DuplicateTransmission,
     Journal,
-    NewItem,
-    NewTransmission,
+    NewFiling,
     Transmission,
 )
 from toekgw.gateway.refusals import MAX_ATTEMPTS_PER_RUN, list_failed_message
@@ -60,9 +62,9 @@ from toekgw.gateway.transport.amqp import BrokerError, Delivery, MessageBroker, 
 __all__ = ["DEFAULT_QUEUES", "MAX_PRIORITY", "Intake", "IntakeResult"]
 
 MAX_PRIORITY = 9
-#: Seconds a get waits before a queue counts as empty for the rest of a run: a broker pushes
-#: the next message only after the last one's ack. A message that comes later waits for the
-#: next run; nothing is lost, only later.
+#: Seconds a get waits for a message the broker says is waiting on a queue (it pushes the
+#: next ones only after the last batch's ack); a queue with none waiting is not waited on.
+#: A message that comes later waits for the next run; nothing is lost, only later.
 GRACE = 0.5
 DEFAULT_QUEUES: Mapping[Interface, str] = {
     Interface.PAYMENTS: "tok.payments",
@@ -115,7 +117,9 @@ class Intake:
     def take(self, *, max_messages: int | None = None, wait: float = 0.0) -> IntakeResult:
         """Take what waits on the queues, a batch from each in turn (a queue found empty is not
         asked again in this run), up to ``max_messages``; the first get waits up to ``wait``
-        seconds, the first of each later batch ``grace`` (:data:`GRACE`)."""
+        seconds for a message to come. A queue is found empty when nothing is at hand and
+        the broker says nothing waits on it (or nothing came within ``grace``,
+        :data:`GRACE`, of its saying so)."""
         result = IntakeResult()
         active = list(self.queues.items())
         first = True
@@ -126,7 +130,7 @@ class Intake:
                     room = min(room, max_messages - result.messages)
                 if room <= 0:
                     break
-                batch = self._fetch(queue, room, wait if first else self.grace)
+                batch = self._fetch(queue, room, wait if first else 0.0)
                 first = False
                 if batch:
                     self._take_batch(interface, batch, result)
@@ -138,21 +142,33 @@ class Intake:
         """Up to ``room`` deliveries of ``queue``: the first waited for, the rest only those
         already at hand (a batch is what has arrived, not what may come)."""
         batch: list[Delivery] = []
-        while len(batch) < room:
-            delivery = self.broker.get(queue, wait=0.0 if batch else wait)
-            if delivery is None:
-                break
+        delivery = self._first(queue, wait)
+        while delivery is not None:
             batch.append(delivery)
+            if len(batch) >= room:
+                break
+            delivery = self.broker.get(queue, wait=0.0)
         return batch
+
+    def _first(self, queue: str, wait: float) -> Delivery | None:
+        """The first delivery of a batch: at hand, or waited for - up to ``wait`` seconds for
+        messages yet to come, up to ``grace`` for one the broker says is waiting. An empty
+        queue costs no wait but the caller's."""
+        delivery = self.broker.get(queue, wait=0.0)
+        if delivery is not None:
+            return delivery
+        if self.broker.depth(queue):
+            wait = max(wait, self.grace)
+        # With no wait: what the broker pushed before it answered.
+        return self.broker.get(queue, wait=wait)
 
     def _take_batch(
         self, interface: Interface, batch: list[Delivery], result: IntakeResult
     ) -> None:
-        """Journal ``batch`` in one durable commit (each message in a savepoint of its own, so
-        one refused or broken message is set aside alone), then settle each delivery."""
+        """Journal ``batch`` in one durable commit, then settle each delivery."""
         try:
             with self.journal.transaction(durable=True):
-                outcomes = [self._take_one(interface, d, result) for d in batch]
+                outcomes = self._journal_batch(interface, batch, result)
         except Exception:
             # An error of the environment: nothing of the batch is journaled. Best effort: a
             # broker that is gone puts the unacknowledged messages back by itself, and its
@@ -167,12 +183,86 @@ class Intake:
                 (self.broker.reject if outcome == "reject" else self.broker.requeue)(delivery)
         self.broker.ack_many([d for d, o in zip(batch, outcomes, strict=True) if o == "ack"])
 
-    def _take_one(self, interface: Interface, delivery: Delivery, result: IntakeResult) -> str:
-        """Journal one delivery (inside the batch's transaction); says how to settle it:
-        ``ack``, ``reject`` (dead-letter) or ``requeue``."""
+    def _journal_batch(
+        self, interface: Interface, batch: list[Delivery], result: IntakeResult
+    ) -> list[str]:
+        """How to settle each of ``batch``, journaling it (in the caller's transaction).
+
+        Consecutive plain messages (an order that needs nothing of the journal but its
+        guards) are filed together (:meth:`~toekgw.gateway.journal.base.Journal.
+        create_filings`); the rest, and a run the journal refuses as a whole (a message
+        delivered again, a payment ordered before), one at a time, each in a savepoint of its
+        own, so one refused or broken message is set aside alone. Delivery order is kept."""
+        today = self.now().date()
+        outcomes: list[str] = []
+        run = Run()
+        for delivery in batch:
+            message = self._read(interface, delivery, today)
+            filing = None if message is None else self._plain_filing(interface, delivery, message)
+            if message is not None and filing is not None and run.fits(filing):
+                run.add(delivery, message, filing)
+                continue
+            outcomes += self._file_run(interface, run, result)
+            run = Run()
+            if message is not None and filing is not None:
+                run.add(delivery, message, filing)
+            else:
+                outcomes.append(self._take_one(interface, delivery, message, result))
+        outcomes += self._file_run(interface, run, result)
+        return outcomes
+
+    def _file_run(self, interface: Interface, run: Run, result: IntakeResult) -> list[str]:
+        if not run.filings:
+            return []
+        try:
+            self.journal.create_filings(run.filings)
+        except Exception as exc:
+            # A message delivered again, a payment ordered before, a bug: sorted out (and
+            # set aside alone) one at a time.
+            if is_environmental(exc) and not isinstance(exc, DuplicateTransmission | DuplicateItem):
+                raise
+            return [
+                self._take_one(interface, d, m, result)
+                for d, m in zip(run.deliveries, run.messages, strict=True)
+            ]
+        result.taken += len(run.filings)
+        return ["ack"] * len(run.filings)
+
+    def _read(self, interface: Interface, delivery: Delivery, today: dt.date) -> TokMessage | None:
+        """The message of ``delivery`` if it passes (``None``: it fails, and the one-at-a-time
+        path reads it again to refuse it or set it aside)."""
+        try:
+            message = read_message(delivery.body, today=today)
+        except Exception as exc:
+            if is_environmental(exc):
+                raise
+            return None
+        return message if message.interface is interface else None
+
+    def _plain_filing(
+        self, interface: Interface, delivery: Delivery, message: TokMessage
+    ) -> NewFiling | None:
+        """The filing of a plain message (:func:`~toekgw.adapters.tok.filing.plain_filing`);
+        ``None`` for another, or one that breaks it (set aside alone, one at a time)."""
+        try:
+            return plain_filing(interface, delivery, message, self.registration_places)
+        except Exception as exc:
+            if is_environmental(exc):
+                raise
+            return None
+
+    def _take_one(
+        self,
+        interface: Interface,
+        delivery: Delivery,
+        message: TokMessage | None,
+        result: IntakeResult,
+    ) -> str:
+        """Journal one delivery (inside the batch's transaction, in a savepoint of its own);
+        says how to settle it: ``ack``, ``reject`` (dead-letter) or ``requeue``."""
         try:
             with self.journal.transaction(durable=True):
-                outcome = self._journal(interface, delivery, result)
+                outcome = self._journal(interface, delivery, message, result)
         except Exception as exc:
             if is_environmental(exc):
                 raise
@@ -188,42 +278,38 @@ class Intake:
         self._attempts[msg_id] = self._attempts.get(msg_id, 0) + 1
         return "reject" if self._attempts[msg_id] >= MAX_ATTEMPTS_PER_RUN else "requeue"
 
-    def _journal(self, interface: Interface, delivery: Delivery, result: IntakeResult) -> str:
-        body = delivery.body
-        try:
-            message = read_message(body, today=self.now().date())
-            if message.interface is not interface:
-                raise TokMessageError(
-                    [_wrong_queue(delivery.queue, message, interface)],
-                    message.header.origin,
-                )  # fmt: skip
-        except TokMessageError as exc:
-            self._refuse(interface, delivery, exc.findings, exc.origin)
-            result.refused += 1
-            return "refused"
-        header = message.header
-        digest = hashlib.sha256(body).hexdigest()
+    def _journal(
+        self,
+        interface: Interface,
+        delivery: Delivery,
+        message: TokMessage | None,
+        result: IntakeResult,
+    ) -> str:
+        if message is None:
+            try:
+                message = read_message(delivery.body, today=self.now().date())
+                if message.interface is not interface:
+                    raise TokMessageError(
+                        [wrong_queue(delivery.queue, message, interface)],
+                        message.header.origin,
+                    )  # fmt: skip
+            except TokMessageError as exc:
+                refuse(self.journal, interface, delivery, exc.findings, exc.origin)
+                result.refused += 1
+                return "refused"
         try:
             with self.journal.transaction(durable=True):
                 tx = self.journal.create_transmission(
-                    NewTransmission(
-                        counterpart=COUNTERPART,
-                        kind=KINDS[interface].name,
-                        state="taken",
-                        sha256=digest,
-                        delivery_key=f"{header.sender_system}:{header.message_id}",
-                        ref=f"tok:{header.sender_system}:{header.message_id}",
-                        file_name=f"{delivery.queue} {type(message).__name__}",
-                        size=len(body),
-                        meta=_meta(interface, header.origin),
-                    )
-                )  # fmt: skip
+                    new_transmission(interface, delivery, message)
+                )
                 self._apply(tx, message)
         except DuplicateTransmission:
             result.repeated += 1
             return "repeated"
         except (UnknownMunicipality, DuplicateItem) as exc:
-            self._refuse(interface, delivery, [_business_finding(exc)], header.origin)
+            refuse(
+                self.journal, interface, delivery, [business_finding(exc)], message.header.origin
+            )
             result.refused += 1
             return "refused"
         result.taken += 1
@@ -234,86 +320,3 @@ class Intake:
             apply_payment_message(self.journal, tx, message, self.registration_places)
         else:
             apply_order_message(self.journal, tx, message)
-
-    def _refuse(
-        self,
-        interface: Interface,
-        delivery: Delivery,
-        findings: list[Finding],
-        origin: Origin | None,
-    ) -> None:
-        where = f"{delivery.queue} message {origin.message_id if origin else delivery.message_id}"
-        located = [f.in_file(where) for f in findings]
-        with self.journal.transaction(durable=True):
-            tx_id = None
-            if origin is not None:
-                try:
-                    tx = self.journal.create_transmission(
-                        NewTransmission(
-                            counterpart=COUNTERPART,
-                            kind=REFUSED.name,
-                            state="refused",
-                            delivery_key=f"{origin.sender_system}:{origin.message_id}",
-                            file_name=where,
-                            size=len(delivery.body),
-                            meta={**_meta(interface, origin),
-                                  "findings": [_finding_data(f) for f in located]},
-                        )
-                    )  # fmt: skip
-                except DuplicateTransmission:
-                    return  # refused (or taken) before: listed then
-                tx_id = tx.id
-                self.journal.add_items(
-                    tx.id,
-                    [NewItem(f"refused:{origin.sender_system}:{origin.message_id}", 0, seq=1)],
-                    state="rejected",
-                    reason="the message failed validation",
-                )
-            self.journal.add_error(
-                counterpart=COUNTERPART,
-                subject="message",
-                findings=located,
-                transmission_id=tx_id,
-                file_name=where,
-            )
-
-
-def _meta(interface: Interface, origin: Origin) -> dict[str, object]:
-    return {
-        "interface": interface.value,
-        "sender": origin.sender_system,
-        "message_id": origin.message_id,
-        "municipality": origin.municipality,
-    }
-
-
-def _finding_data(finding: Finding) -> dict[str, str | None]:
-    return {"code": finding.code, "where": finding.where() or None, "message": finding.message}
-
-
-def _business_finding(exc: UnknownMunicipality | DuplicateItem) -> Finding:
-    if isinstance(exc, UnknownMunicipality):
-        return Finding(
-            "tok.municipality.agreement",
-            Severity.ERROR,
-            str(exc),
-            field="Municipality",
-            expected="a municipality with an agreement",
-        )
-    return Finding(
-        "tok.payment.duplicate",
-        Severity.ERROR,
-        f"the payment was ordered before under another message id ({exc})",
-        field="PaymentId",
-        expected="a payment id not ordered before (a change or a recall for an ordered one)",
-    )
-
-
-def _wrong_queue(queue: str, message: TokMessage, interface: Interface) -> Finding:
-    return Finding(
-        "tok.queue",
-        Severity.ERROR,
-        f"a {type(message).__name__} of the {message.interface.value} interface arrived on "
-        f"{queue}, the {interface.value} interface's queue",
-        expected=f"a message of the {interface.value} interface",
-    )

@@ -39,7 +39,7 @@ from toekgw.formats.tok import (
 )
 from toekgw.gateway.journal import Journal, NewItem, Transmission
 
-__all__ = ["apply_order_message", "message_data"]
+__all__ = ["apply_order_message", "created_item", "message_data"]
 
 OrderMessage = (
     ClaimCreate
@@ -67,29 +67,39 @@ _PREFIX = {
 
 def apply_order_message(journal: Journal, tx: Transmission, message: OrderMessage) -> str:
     """Journal ``message`` under ``tx`` (in the caller's transaction); its item's state."""
+    item = _item(message, tx.id)
+    journal.add_items(tx.id, [item], state="received", reason=type(message).__name__)
+    if not isinstance(message, SetOff):
+        return "received"
+    found = journal.find_items(item.business_key, tx.counterpart)[0]
+    state, why = _set_off(journal, tx, message)
+    journal.set_item_state(found.id, state, reason=why)
+    return state
+
+
+def created_item(message: ClaimCreate | EffectuationOrder) -> NewItem:
+    """The item (state ``received``) of a new claim or effectuation: keyed by its business
+    key alone, so it needs nothing of its transmission."""
+    return _item(message, None)
+
+
+def _item(message: OrderMessage, transmission_id: int | None) -> NewItem:
     sender = message.header.sender_system
     base = f"{sender}:{_PREFIX[type(message)]}:{message.business_key}"
     # A claim or an effectuation is created once; the other messages are each one of several
     # about their claim, set-off or case, all found again by the base key (the lookup).
-    key = base if isinstance(message, ClaimCreate | EffectuationOrder) else f"{base}@{tx.id}"
+    key = (
+        base
+        if isinstance(message, ClaimCreate | EffectuationOrder)
+        else f"{base}@{transmission_id}"
+    )
     amount = getattr(message, "amount_ore", 0)
     data: dict[str, object] | None
     if isinstance(message, _SENT_ON):
         data = message_data(message)
     else:
         data = _case_data(message) if isinstance(message, CaseReport) else None
-    journal.add_items(
-        tx.id,
-        [NewItem(key, amount, seq=1, lookup=base, data=data)],
-        state="received",
-        reason=type(message).__name__,
-    )
-    if not isinstance(message, SetOff):
-        return "received"
-    item = journal.find_items(key, tx.counterpart)[0]
-    state, why = _set_off(journal, tx, message)
-    journal.set_item_state(item.id, state, reason=why)
-    return state
+    return NewItem(key, amount, seq=1, lookup=base, data=data)
 
 
 def message_data(message: OrderMessage) -> dict[str, object]:

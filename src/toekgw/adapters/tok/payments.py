@@ -28,6 +28,7 @@ __all__ = [
     "apply_payment_message",
     "current_version",
     "new_payment",
+    "ordered_payment",
     "payment_key",
     "replace_with_next_version",
 ]
@@ -94,6 +95,12 @@ def new_payment(instruction: PaymentInstruction, *, seq: int = 1) -> NewItem:
     )
 
 
+def ordered_payment(order: PaymentOrder, registration_place: str) -> NewItem:
+    """The journal item (state ``pending``, reason ``ordered``) of a payment ordered with its
+    municipality's NemKonto ``registration_place``."""
+    return new_payment(_instruction(order, registration_place))
+
+
 def replace_with_next_version(
     journal: Journal, payment: Item, transmission_id: int, why: str, **changes: object
 ) -> int:
@@ -133,7 +140,7 @@ def apply_payment_message(
     key = payment_key(message.header.sender_system, message.payment_id)
     if isinstance(message, PaymentOrder):
         journal.add_items(
-            tx.id, [new_payment(_instruction(message, place))], state="pending", reason="ordered"
+            tx.id, [ordered_payment(message, place)], state="pending", reason="ordered"
         )
         return "pending"
     target = current_version(journal, tx.counterpart, key)

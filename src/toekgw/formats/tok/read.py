@@ -74,8 +74,9 @@ class _Body:
         self.element = element
         self._children: dict[str, list[etree._Element]] = {}
         for node in element:
-            if isinstance(node.tag, str):
-                self._children.setdefault(etree.QName(node).localname, []).append(node)
+            tag = node.tag
+            if isinstance(tag, str):  # an element ("{namespace}name"), not a comment
+                self._children.setdefault(tag.rpartition("}")[2], []).append(node)
 
     def child(self, name: str) -> etree._Element | None:
         found = self._children.get(name)

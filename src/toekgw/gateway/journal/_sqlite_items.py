@@ -31,7 +31,7 @@ from toekgw.gateway.journal.model import (
     Transmission,
 )
 
-__all__ = ["BATCH", "ITEM_COLUMNS", "Items", "item_from_row"]
+__all__ = ["BATCH", "ITEM_COLUMNS", "NEW_ITEM_COLUMNS", "Items", "item_from_row", "item_row"]
 
 BATCH = 10_000
 
@@ -63,7 +63,7 @@ def item_from_row(row: Sequence[Any]) -> Item:
     )
 
 
-_NEW_ITEM_COLUMNS = (
+NEW_ITEM_COLUMNS = (
     "transmission_id",
     "counterpart",
     "business_key",
@@ -78,6 +78,28 @@ _NEW_ITEM_COLUMNS = (
     "municipality",
     "disposition_date",
 )
+
+
+def item_row(
+    transmission_id: int, counterpart: str, it: NewItem, state: str, event_id: int, stamp: str
+) -> tuple[Any, ...]:
+    """The values of :data:`NEW_ITEM_COLUMNS` for ``it``."""
+    return (
+        transmission_id,
+        counterpart,
+        it.business_key,
+        it.amount_ore,
+        it.seq,
+        it.fingerprint,
+        state,
+        event_id,
+        stamp,
+        None if it.data is None else json.dumps(it.data, ensure_ascii=False),
+        it.lookup,
+        it.municipality,
+        None if it.disposition_date is None else it.disposition_date.isoformat(),
+    )
+
 
 _REF_SELECT = (
     "SELECT i.business_key, i.id, i.transmission_id, t.file_name, i.seq, e.at "
@@ -94,14 +116,7 @@ class Items(Transmissions):
         self, transmission_id: int, items: Iterable[NewItem], *, state: str, reason: str
     ) -> AddedItems:
         tx = self.get_transmission(transmission_id)
-        lifecycle = self.kind(tx.kind).item
-        if lifecycle is None:
-            raise JournalError(f"a {tx.kind} transmission has no items")
-        if state not in lifecycle.initial:
-            raise StateError(
-                f"a {tx.kind} item cannot start in state {state!r} "
-                f"(allowed: {', '.join(lifecycle.initial)})"
-            )
+        self._check_item_start(tx.kind, state)
         db = self._db
         count = 0
         total = 0
@@ -110,26 +125,12 @@ class Items(Transmissions):
             event_id = self._event(transmission_id, None, "items", None, state, None, reason, stamp)
             iterator = iter(items)
             while batch := [
-                (
-                    transmission_id,
-                    tx.counterpart,
-                    it.business_key,
-                    it.amount_ore,
-                    it.seq,
-                    it.fingerprint,
-                    state,
-                    event_id,
-                    stamp,
-                    None if it.data is None else json.dumps(it.data, ensure_ascii=False),
-                    it.lookup,
-                    it.municipality,
-                    None if it.disposition_date is None else it.disposition_date.isoformat(),
-                )
+                item_row(transmission_id, tx.counterpart, it, state, event_id, stamp)
                 for it in islice(iterator, BATCH)
             ]:
                 try:
                     with self._dialect.guard(db):
-                        self._insert_rows("items", _NEW_ITEM_COLUMNS, batch)
+                        self._insert_rows("items", NEW_ITEM_COLUMNS, batch)
                 except self._dialect.integrity_error as exc:
                     raise self._first_duplicate(tx, event_id, count, batch) from exc
                 count += len(batch)
@@ -152,6 +153,16 @@ class Items(Transmissions):
             )
             matches = self._duplicate_payments(transmission_id, tx.counterpart)
         return AddedItems(count, total, matches)
+
+    def _check_item_start(self, kind: str, state: str) -> None:
+        lifecycle = self.kind(kind).item
+        if lifecycle is None:
+            raise JournalError(f"a {kind} transmission has no items")
+        if state not in lifecycle.initial:
+            raise StateError(
+                f"a {kind} item cannot start in state {state!r} "
+                f"(allowed: {', '.join(lifecycle.initial)})"
+            )
 
     def _first_duplicate(
         self, tx: Transmission, event_id: int, before: int, batch: list[tuple[Any, ...]]

@@ -28,7 +28,49 @@ from toekgw.gateway.journal.model import (
     Transmission,
 )
 
-__all__ = ["Transmissions"]
+__all__ = ["NEW_TX_COLUMNS", "Transmissions", "told", "transmission_row"]
+
+NEW_TX_COLUMNS = (
+    "ref",
+    "counterpart",
+    "kind",
+    "direction",
+    "state",
+    "file_name",
+    "size",
+    "sha256",
+    "transfer_id",
+    "delivery_key",
+    "remote_path",
+    "local_path",
+    "meta",
+    "created_at",
+    "updated_at",
+)
+
+
+def transmission_row(
+    new: NewTransmission, ref: str, direction: Direction, stamp: str
+) -> tuple[object, ...]:
+    """The values of :data:`NEW_TX_COLUMNS` for ``new``."""
+    return (
+        ref,
+        new.counterpart,
+        new.kind,
+        direction.value,
+        new.state,
+        new.file_name,
+        new.size,
+        new.sha256,
+        new.transfer_id,
+        new.delivery_key,
+        new.remote_path,
+        new.local_path,
+        json.dumps(dict(new.meta), sort_keys=True),
+        stamp,
+        stamp,
+    )
+
 
 _TX_COLUMNS = (
     "t.id, t.ref, t.counterpart, t.kind, t.direction, t.state, t.file_name, t.size, t.sha256, "
@@ -84,12 +126,7 @@ class Transmissions(JournalConnection):
     # -- transmissions --------------------------------------------------------------------
 
     def create_transmission(self, new: NewTransmission) -> Transmission:
-        kind = self.kind(new.kind)
-        if new.state not in kind.transmission.initial:
-            raise StateError(
-                f"a {new.kind} transmission cannot start in state {new.state!r} "
-                f"(allowed: {', '.join(kind.transmission.initial)})"
-            )
+        kind = self._checked_kind(new)
         ref = new.ref or str(uuid.uuid4())
         stamp = now()
         with self.transaction():
@@ -97,27 +134,9 @@ class Transmissions(JournalConnection):
             try:
                 with self._dialect.guard(self._db):
                     cur = self._db.execute(
-                        "INSERT INTO transmissions(ref, counterpart, kind, direction, state, "
-                        "file_name, size, sha256, transfer_id, delivery_key, remote_path, "
-                        "local_path, meta, created_at, updated_at) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (
-                            ref,
-                            new.counterpart,
-                            new.kind,
-                            kind.direction.value,
-                            new.state,
-                            new.file_name,
-                            new.size,
-                            new.sha256,
-                            new.transfer_id,
-                            new.delivery_key,
-                            new.remote_path,
-                            new.local_path,
-                            json.dumps(dict(new.meta), sort_keys=True),
-                            stamp,
-                            stamp,
-                        ),
+                        f"INSERT INTO transmissions({', '.join(NEW_TX_COLUMNS)}) "
+                        f"VALUES ({', '.join('?' * len(NEW_TX_COLUMNS))})",
+                        transmission_row(new, ref, kind.direction, stamp),
                     )
             except self._dialect.integrity_error:
                 # Lost a race with another process: name the winner.
@@ -126,6 +145,15 @@ class Transmissions(JournalConnection):
             tid = int(cur.lastrowid or 0)
             self._event(tid, None, "transmission", None, new.state, None, new.reason, stamp)
         return self.get_transmission(tid)
+
+    def _checked_kind(self, new: NewTransmission) -> KindSpec:
+        kind = self.kind(new.kind)
+        if new.state not in kind.transmission.initial:
+            raise StateError(
+                f"a {new.kind} transmission cannot start in state {new.state!r} "
+                f"(allowed: {', '.join(kind.transmission.initial)})"
+            )
+        return kind
 
     def _refuse_duplicate(self, new: NewTransmission, direction: Direction) -> None:
         if new.sha256:
@@ -303,7 +331,7 @@ class Transmissions(JournalConnection):
         at: str | None,
     ) -> int:
         if scope != "item":
-            self._told.append((transmission_id, _told(scope, from_state, to_state, count, reason)))
+            self._told.append((transmission_id, told(scope, from_state, to_state, count, reason)))
         cur = self._db.execute(
             "INSERT INTO events(at, transmission_id, item_id, scope, from_state, to_state, "
             "count, reason, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -322,7 +350,7 @@ class Transmissions(JournalConnection):
         return int(cur.lastrowid or 0)
 
 
-def _told(
+def told(
     scope: str, from_state: str | None, to_state: str | None, count: int | None, reason: str
 ) -> str:
     """A transmission event as a log line: ``received -> sent: put on ...``."""

@@ -30,6 +30,7 @@ from toekgw.gateway.journal.model import (
     MemberMove,
     MemberMoves,
     MemberTotal,
+    NewFiling,
     NewItem,
     NewTransmission,
     StateTotal,
@@ -174,6 +175,15 @@ class Journal(JournalReader, Protocol):
     def create_transmission(self, new: NewTransmission) -> Transmission:
         """Open a transmission. Raises DuplicateTransmission naming the first one when its
         SHA-256 (same direction), transfer id or (counterpart, delivery key) is known."""
+        ...
+
+    def create_filings(self, filings: Sequence[NewFiling]) -> list[Transmission]:
+        """Open many transmissions, each with its items, in a few set-based statements: the
+        rows and events that ``create_transmission`` then ``add_items`` write (no
+        duplicate-payment matches are reported). All or none: DuplicateTransmission or
+        DuplicateItem for the first clash with the journal; ValueError for a batch that
+        names a transmission's guard (SHA-256, transfer id, delivery key, ref) or an item
+        twice."""
         ...
 
     def set_state(

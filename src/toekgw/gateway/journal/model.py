@@ -176,6 +176,18 @@ class NewItem:
 
 
 @dataclass(frozen=True, slots=True)
+class NewFiling:
+    """A transmission with its items, for :meth:`~toekgw.gateway.journal.base.Journal.
+    create_filings`: what ``create_transmission`` and then ``add_items(items, state=
+    item_state, reason=item_reason)`` would journal."""
+
+    transmission: NewTransmission
+    items: Sequence[NewItem] = ()
+    item_state: str = ""
+    item_reason: str = "journaled"
+
+
+@dataclass(frozen=True, slots=True)
 class ItemRef:
     business_key: str
     item_id: int

@@ -14,6 +14,7 @@ from toekgw.gateway.journal._sqlite_asof import ItemsAsOf
 from toekgw.gateway.journal._sqlite_books import SqliteBooks
 from toekgw.gateway.journal._sqlite_connection import now
 from toekgw.gateway.journal._sqlite_errors import ErrorList
+from toekgw.gateway.journal._sqlite_filings import Filings
 from toekgw.gateway.journal._sqlite_items import BATCH as BATCH
 from toekgw.gateway.journal._sqlite_members import Members
 from toekgw.gateway.journal._sqlite_outbox import Outbox
@@ -28,7 +29,7 @@ __all__ = ["SqliteJournal", "now"]
 
 
 class SqliteJournal(
-    Members, ItemsAsOf, ErrorList, SqliteBooks, Outbox, ActionPlan, ReadLog, Retained
+    Members, Filings, ItemsAsOf, ErrorList, SqliteBooks, Outbox, ActionPlan, ReadLog, Retained
 ):
     """The :class:`~toekgw.gateway.journal.base.Journal` (with its
     :class:`~toekgw.gateway.journal.books.Books` and its

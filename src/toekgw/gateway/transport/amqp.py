@@ -139,6 +139,11 @@ class MessageBroker(Protocol):
         Raises :class:`DeliveryStateError` when ``prefetch`` deliveries are unsettled."""
         ...
 
+    def depth(self, queue: str) -> int:
+        """How many messages of ``queue`` wait to be delivered (those delivered and not yet
+        settled not counted): a consumer tells an empty queue without waiting on it."""
+        ...
+
     def ack(self, delivery: Delivery) -> None:
         """The message is done with: the broker forgets it."""
         ...

@@ -172,6 +172,11 @@ class PikaBroker:
                 return delivery
         return None  # pragma: no cover - the generator never ends while consuming
 
+    def depth(self, queue: str) -> int:
+        with _translated(f"cannot count queue {queue!r}"):
+            frame = self._channel.queue_declare(queue, passive=True)
+        return int(frame.method.message_count)
+
     def ack(self, delivery: Delivery) -> None:
         self._settle(delivery)
         with _translated("cannot ack"):

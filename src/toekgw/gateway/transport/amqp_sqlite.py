@@ -145,7 +145,7 @@ class SqliteBroker:
         self.close()
 
     def depth(self, queue: str) -> int:
-        """Messages ready on ``queue`` (for operators and tests)."""
+        """Messages ready on ``queue``."""
         return self._publisher.depth(queue)
 
     def _spec(self, queue: str) -> QueueSpec | None:

@@ -1,0 +1,240 @@
+"""Many transmissions with their items in a few statements: what a message intake journals.
+
+:meth:`Filings.create_filings` does for a batch what ``create_transmission`` and
+``add_items`` do for one transmission - the same rows, the same events, the same idempotency
+guards - set-based: one query per guard for the whole batch, one insert each for the
+transmissions, the items and each kind of event. All or none: a clash with the journal raises
+:class:`~toekgw.gateway.journal.model.DuplicateTransmission` or
+:class:`~toekgw.gateway.journal.model.DuplicateItem` and journals nothing of the batch, so a
+caller can fall back to one transmission at a time for that batch.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from typing import NamedTuple
+
+from toekgw.gateway.identity import acting_identity
+from toekgw.gateway.journal._sqlite_connection import chunks, now
+from toekgw.gateway.journal._sqlite_items import NEW_ITEM_COLUMNS, Items, item_row
+from toekgw.gateway.journal._sqlite_transmissions import (
+    _TX_COLUMNS,
+    NEW_TX_COLUMNS,
+    _transmission,
+    told,
+    transmission_row,
+)
+from toekgw.gateway.journal.model import (
+    Direction,
+    DuplicateItem,
+    DuplicateTransmission,
+    NewFiling,
+    NewTransmission,
+    Transmission,
+)
+
+__all__ = ["Filings"]
+
+_EVENT_COLUMNS = ("at", "transmission_id", "scope", "to_state", "reason", "actor")
+
+
+class _Keys(NamedTuple):
+    """What a transmission's idempotency guards compare."""
+
+    counterpart: str
+    direction: str
+    file_name: str | None
+    sha256: str | None
+    transfer_id: str | None
+    delivery_key: str | None
+    ref: str | None
+
+
+_Key = tuple[str | None, ...]
+# Each guard: its column, and the key two transmissions clash on (None: not guarded), and how
+# a clash is named (as create_transmission names it).
+_GUARDS: tuple[tuple[str, Callable[[_Keys], _Key | None], Callable[[_Keys], str]], ...] = (
+    (
+        "sha256",
+        lambda k: (k.direction, k.sha256) if k.sha256 else None,
+        lambda k: f"file {k.file_name!r} (SHA-256 {str(k.sha256)[:16]}…)",
+    ),
+    ("transfer_id", lambda k: (k.transfer_id,) if k.transfer_id else None,
+     lambda k: f"transfer {k.transfer_id}"),
+    (
+        "delivery_key",
+        lambda k: (k.counterpart, k.delivery_key) if k.delivery_key else None,
+        lambda k: f"delivery {k.delivery_key!r} of {k.counterpart}",
+    ),
+    ("ref", lambda k: (k.ref,) if k.ref else None, lambda k: f"transmission id {k.ref!r}"),
+)  # fmt: skip
+
+
+class Filings(Items):
+    """Creating many transmissions with their items at once (both back ends)."""
+
+    def create_filings(self, filings: Sequence[NewFiling]) -> list[Transmission]:
+        if not filings:
+            return []
+        keys: list[_Keys] = []
+        for filing in filings:
+            new = filing.transmission
+            direction = self._checked_kind(new).direction
+            if filing.items:
+                self._check_item_start(new.kind, filing.item_state)
+            keys.append(_keys_of(new, direction))
+        _refuse_repeats(keys, filings)
+        refs = [f.transmission.ref or str(uuid.uuid4()) for f in filings]
+        with self.transaction():
+            self._refuse_known(keys, filings)
+            try:
+                with self._dialect.guard(self._db):
+                    ids = self._insert_filings(filings, keys, refs)
+            except self._dialect.integrity_error:
+                self._refuse_known(keys, filings)  # lost a race with another process
+                raise
+        return self._transmissions_by_id(ids)
+
+    def _refuse_known(self, keys: Sequence[_Keys], filings: Sequence[NewFiling]) -> None:
+        """Raise for the first filing (or item) whose guard the journal already holds."""
+        for column, key, named in _GUARDS:
+            values = sorted({str(getattr(k, column)) for k in keys if key(k) is not None})
+            known: dict[_Key, Transmission] = {}
+            for chunk in chunks(values):
+                for row in self._db.execute(
+                    f"SELECT {_TX_COLUMNS} FROM transmissions t "  # noqa: S608 (only ?s)
+                    f"WHERE t.{column} IN ({', '.join('?' * len(chunk))}) ORDER BY t.id",
+                    chunk,
+                ):
+                    first = _transmission(row)
+                    known.setdefault(key(_keys_of(first, first.direction)) or (), first)
+            for k in keys:
+                clash = known.get(key(k) or ())
+                if clash is not None:
+                    raise DuplicateTransmission(named(k), clash)
+        by_counterpart: dict[str, list[str]] = {}
+        for k, filing in zip(keys, filings, strict=True):
+            by_counterpart.setdefault(k.counterpart, []).extend(
+                i.business_key for i in filing.items
+            )
+        for counterpart, business_keys in by_counterpart.items():
+            found = self.existing_items(counterpart, business_keys)
+            for business_key in business_keys:
+                if business_key in found:
+                    raise DuplicateItem(business_key, found[business_key])
+
+    def _insert_filings(
+        self, filings: Sequence[NewFiling], keys: Sequence[_Keys], refs: Sequence[str]
+    ) -> list[int]:
+        stamp = now()
+        self._insert_rows(
+            "transmissions",
+            (*NEW_TX_COLUMNS, "item_count", "total_ore"),
+            [(*transmission_row(f.transmission, ref, Direction(k.direction), stamp),
+              len(f.items), _total(f))
+             for f, k, ref in zip(filings, keys, refs, strict=True)],
+        )  # fmt: skip
+        ids = self._ids_by_ref(refs)
+        self._add_events(
+            [(stamp, tid, "transmission", f.transmission.state, f.transmission.reason)
+             for tid, f in zip(ids, filings, strict=True)]
+        )  # fmt: skip
+        stocked = [(tid, f) for tid, f in zip(ids, filings, strict=True) if f.items]
+        if stocked:
+            self._add_events(
+                [(stamp, tid, "items", f.item_state, f.item_reason) for tid, f in stocked]
+            )
+            events = self._items_events([tid for tid, _f in stocked])
+            self._insert_rows(
+                "items",
+                NEW_ITEM_COLUMNS,
+                [item_row(tid, f.transmission.counterpart, it, f.item_state, events[tid], stamp)
+                 for tid, f in stocked for it in f.items],
+            )  # fmt: skip
+            counted = now()
+            self._add_events(
+                [(counted, tid, "transmission", None,
+                  f"{len(f.items)} items journaled, total {_total(f)} øre")
+                 for tid, f in stocked]
+            )  # fmt: skip
+        return ids
+
+    def _add_events(self, rows: Sequence[tuple[str, int, str, str | None, str]]) -> None:
+        """Insert transmission-wide events, logged after the commit as ``_event``'s are."""
+        actor = acting_identity()
+        for _at, tid, scope, to_state, reason in rows:
+            self._told.append((tid, told(scope, None, to_state, None, reason)))
+        self._insert_rows("events", _EVENT_COLUMNS, [(*row, actor) for row in rows])
+
+    def _ids_by_ref(self, refs: Sequence[str]) -> list[int]:
+        found: dict[str, int] = {}
+        for chunk in chunks(refs):
+            for tid, ref in self._db.execute(
+                "SELECT id, ref FROM transmissions "  # noqa: S608 (only ?s)
+                f"WHERE ref IN ({', '.join('?' * len(chunk))})",
+                chunk,
+            ):
+                found[ref] = int(tid)
+        return [found[r] for r in refs]
+
+    def _items_events(self, transmission_ids: Sequence[int]) -> dict[int, int]:
+        """The ``items`` event of each (new) transmission: its items' creation."""
+        found: dict[int, int] = {}
+        for chunk in chunks(transmission_ids):
+            for event_id, tid in self._db.execute(
+                "SELECT id, transmission_id FROM events WHERE scope = 'items' "  # noqa: S608
+                f"AND transmission_id IN ({', '.join('?' * len(chunk))})",
+                chunk,
+            ):
+                found[int(tid)] = int(event_id)
+        return found
+
+    def _transmissions_by_id(self, ids: Sequence[int]) -> list[Transmission]:
+        found: dict[int, Transmission] = {}
+        for chunk in chunks(ids):
+            for row in self._db.execute(
+                f"SELECT {_TX_COLUMNS} FROM transmissions t "  # noqa: S608 (only ?s)
+                f"WHERE t.id IN ({', '.join('?' * len(chunk))})",
+                chunk,
+            ):
+                tx = _transmission(row)
+                found[tx.id] = tx
+        return [found[i] for i in ids]
+
+
+def _keys_of(new: NewTransmission | Transmission, direction: Direction) -> _Keys:
+    return _Keys(
+        new.counterpart,
+        direction.value,
+        new.file_name,
+        new.sha256,
+        new.transfer_id,
+        new.delivery_key,
+        new.ref,
+    )
+
+
+def _refuse_repeats(keys: Sequence[_Keys], filings: Sequence[NewFiling]) -> None:
+    """A batch names each transmission and item once (a repeat is the caller's to sort out:
+    the journal could only refuse it against a row it has not written)."""
+    for _column, key, named in _GUARDS:
+        seen: set[_Key] = set()
+        for k in keys:
+            guarded = key(k)
+            if guarded is not None:
+                if guarded in seen:
+                    raise ValueError(f"create_filings: {named(k)} is in the batch twice")
+                seen.add(guarded)
+    items: set[tuple[str, str]] = set()
+    for k, filing in zip(keys, filings, strict=True):
+        for item in filing.items:
+            if (k.counterpart, item.business_key) in items:
+                raise ValueError(
+                    f"create_filings: item {item.business_key!r} is in the batch twice"
+                )
+            items.add((k.counterpart, item.business_key))
+
+
+def _total(filing: NewFiling) -> int:
+    return sum(i.amount_ore for i in filing.items)

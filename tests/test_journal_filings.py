@@ -1,0 +1,168 @@
+"""``create_filings`` on each back end: a batch of transmissions with their items journals
+what ``create_transmission`` then ``add_items`` journal one at a time, all or none."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import pytest
+
+from toekgw.gateway.journal import (
+    Direction,
+    DuplicateItem,
+    DuplicateTransmission,
+    JournalLocation,
+    KindSpec,
+    Lifecycle,
+    NewFiling,
+    NewItem,
+    NewTransmission,
+    SqliteJournal,
+    StateError,
+    Transmission,
+    open_journal,
+)
+
+MESSAGE = KindSpec(
+    "test-message",
+    Direction.IN,
+    Lifecycle(("taken",), {}),
+    Lifecycle(("pending", "received"), {"pending": ("released",)}),
+)
+
+
+@pytest.fixture
+def journal(journal_at: JournalLocation) -> Iterator[SqliteJournal]:
+    j = open_journal(journal_at)
+    j.define_kind(MESSAGE)
+    yield j
+    j.close()
+
+
+def _new(n: int, *, sha: str | None = None) -> NewTransmission:
+    return NewTransmission(
+        "tok",
+        "test-message",
+        "taken",
+        file_name=f"queue message {n}",
+        size=100 + n,
+        sha256=sha or f"{n:064x}",
+        delivery_key=f"KY:m-{n}",
+        ref=f"tok:KY:m-{n}",
+        meta={"n": n},
+    )
+
+
+def _items(n: int) -> list[NewItem]:
+    return [
+        NewItem(
+            f"KY:P-{n}",
+            100_00 + n,
+            seq=1,
+            fingerprint=f"fp-{n}",
+            data={"payment": n},
+            lookup=f"look-{n}",
+            municipality="0751",
+            disposition_date=dt.date(2026, 12, 10),
+        )
+    ]
+
+
+def _filing(n: int) -> NewFiling:
+    return NewFiling(_new(n), _items(n), "pending", "ordered")
+
+
+def _story(journal: SqliteJournal, tx: Transmission) -> tuple[object, ...]:
+    """What a transmission journaled, without ids and times."""
+    items = [
+        (i.business_key, i.amount_ore, i.seq, i.fingerprint, i.state, i.data, i.lookup,
+         i.municipality, i.disposition_date, i.created_at == journal.events(tx.id)[1].at)
+        for i in journal.items(tx.id)
+    ]  # fmt: skip
+    events = [(e.scope, e.from_state, e.to_state, e.count, e.reason, e.actor)
+              for e in journal.events(tx.id)]  # fmt: skip
+    return (
+        tx.counterpart, tx.kind, tx.direction, tx.state, tx.file_name, tx.size,
+        tx.delivery_key, tx.item_count, tx.total_ore, tx.meta, items, events,
+    )  # fmt: skip
+
+
+def test_a_batch_journals_what_one_at_a_time_journals(journal: SqliteJournal) -> None:
+    with journal.transaction():
+        one = journal.create_transmission(_new(1))
+        journal.add_items(one.id, _items(1), state="pending", reason="ordered")
+    with journal.transaction():
+        filed = journal.create_filings([_filing(2), _filing(3), NewFiling(_new(4))])
+    assert [t.ref for t in filed] == ["tok:KY:m-2", "tok:KY:m-3", "tok:KY:m-4"]
+    expected = _story(journal, journal.get_transmission(one.id))
+    story = _story(journal, filed[0])
+    # The same rows and events, the keys and amounts of their own.
+    assert story[:4] == expected[:4]
+    assert (story[4], story[5], story[6], story[7], story[8], story[9]) == (
+        "queue message 2",
+        102,
+        "KY:m-2",
+        1,
+        100_02,
+        {"n": 2},
+    )
+    assert [e[:4] for e in story[11]] == [e[:4] for e in expected[11]]
+    assert [e[4] for e in story[11]] == ["created", "ordered", "1 items journaled, total 10002 øre"]
+    assert story[10] == [
+        ("KY:P-2", 100_02, 1, "fp-2", "pending", {"payment": 2}, "look-2", "0751",
+         dt.date(2026, 12, 10), True)
+    ]  # fmt: skip
+    assert expected[10][0][4] == "pending" and expected[10][0][9]
+    assert journal.find_items("KY:P-3", "tok")[0].transmission_id == filed[1].id
+    assert journal.get_transmission(filed[2].id).item_count == 0
+    assert len(journal.events(filed[2].id)) == 1  # no items, no item events
+    assert journal.find_transmission(counterpart="tok", delivery_key="KY:m-3") == filed[1]
+
+
+def test_a_known_delivery_refuses_the_whole_batch(journal: SqliteJournal) -> None:
+    first = journal.create_filings([_filing(1)])[0]
+    with pytest.raises(DuplicateTransmission, match="delivery 'KY:m-1' of tok") as refused:
+        journal.create_filings(
+            [_filing(2), NewFiling(_new(1, sha="f" * 64), _items(9), "pending", "x")]
+        )
+    assert refused.value.first == first
+    assert journal.find_transmission(counterpart="tok", delivery_key="KY:m-2") is None
+    assert journal.find_items("KY:P-9", "tok") == []
+    with pytest.raises(DuplicateTransmission, match="SHA-256"):
+        journal.create_filings([NewFiling(_new(3, sha=f"{1:064x}"))])
+    # The journal goes on: the same batch without the repeat is taken.
+    assert len(journal.create_filings([_filing(2)])) == 1
+
+
+def test_a_known_item_refuses_the_whole_batch(journal: SqliteJournal) -> None:
+    journal.create_filings([_filing(1)])
+    clash = NewFiling(_new(3), _items(1), "pending", "ordered")
+    with pytest.raises(DuplicateItem, match="KY:P-1"):
+        journal.create_filings([_filing(2), clash])
+    assert journal.find_transmission(counterpart="tok", delivery_key="KY:m-2") is None
+    assert journal.find_transmission(counterpart="tok", delivery_key="KY:m-3") is None
+
+
+def test_a_batch_that_names_a_delivery_or_an_item_twice_is_a_mistake(
+    journal: SqliteJournal,
+) -> None:
+    with pytest.raises(ValueError, match="twice"):
+        journal.create_filings([_filing(1), NewFiling(_new(1, sha="f" * 64))])
+    with pytest.raises(ValueError, match="'KY:P-1' is in the batch twice"):
+        journal.create_filings([_filing(1), NewFiling(_new(2), _items(1), "pending", "x")])
+    with pytest.raises(StateError, match="cannot start in state 'released'"):
+        journal.create_filings([NewFiling(_new(1), _items(1), "released", "x")])
+    assert journal.transmissions(counterpart="tok") == []
+
+
+def test_a_refused_batch_inside_a_transaction_leaves_the_rest_of_it(
+    journal: SqliteJournal,
+) -> None:
+    journal.create_filings([_filing(1)])
+    with journal.transaction(durable=True):
+        with pytest.raises(DuplicateTransmission):
+            journal.create_filings([_filing(2), _filing(1)])
+        kept = journal.create_filings([_filing(3)])
+    assert [t.id for t in journal.transmissions(counterpart="tok")][-1] == kept[0].id
+    assert journal.find_transmission(counterpart="tok", delivery_key="KY:m-2") is None
