@@ -32,6 +32,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from toekgw.adapters.tok.filing import Run, new_transmission, plain_filing
 from toekgw.adapters.tok.kinds import COUNTERPART, KINDS, REFUSED
@@ -60,6 +61,8 @@ from toekgw.gateway.refusals import MAX_ATTEMPTS_PER_RUN, list_failed_message
 from toekgw.gateway.transport.amqp import BrokerError, Delivery, MessageBroker, QueueSpec
 
 __all__ = ["DEFAULT_QUEUES", "MAX_PRIORITY", "Intake", "IntakeResult"]
+
+_T = TypeVar("_T")
 
 MAX_PRIORITY = 9
 #: Seconds a get waits for a message the broker says is waiting on a queue (it pushes the
@@ -231,25 +234,16 @@ class Intake:
     def _read(self, interface: Interface, delivery: Delivery, today: dt.date) -> TokMessage | None:
         """The message of ``delivery`` if it passes (``None``: it fails, and the one-at-a-time
         path reads it again to refuse it or set it aside)."""
-        try:
-            message = read_message(delivery.body, today=today)
-        except Exception as exc:
-            if is_environmental(exc):
-                raise
-            return None
-        return message if message.interface is interface else None
+        message = _unless_broken(lambda: read_message(delivery.body, today=today))
+        return message if message is not None and message.interface is interface else None
 
     def _plain_filing(
         self, interface: Interface, delivery: Delivery, message: TokMessage
     ) -> NewFiling | None:
         """The filing of a plain message (:func:`~toekgw.adapters.tok.filing.plain_filing`);
         ``None`` for another, or one that breaks it (set aside alone, one at a time)."""
-        try:
-            return plain_filing(interface, delivery, message, self.registration_places)
-        except Exception as exc:
-            if is_environmental(exc):
-                raise
-            return None
+        places = self.registration_places
+        return _unless_broken(lambda: plain_filing(interface, delivery, message, places))
 
     def _take_one(
         self,
@@ -320,3 +314,14 @@ class Intake:
             apply_payment_message(self.journal, tx, message, self.registration_places)
         else:
             apply_order_message(self.journal, tx, message)
+
+
+def _unless_broken(make: Callable[[], _T]) -> _T | None:
+    """``make()``, or ``None`` when it fails for a reason of the message, not of the
+    environment (which stops the run)."""
+    try:
+        return make()
+    except Exception as exc:
+        if is_environmental(exc):
+            raise
+        return None

@@ -12,8 +12,8 @@ caller can fall back to one transmission at a time for that batch.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
-from typing import NamedTuple
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, NamedTuple
 
 from toekgw.gateway.identity import acting_identity
 from toekgw.gateway.journal._sqlite_connection import chunks, now
@@ -37,6 +37,9 @@ from toekgw.gateway.journal.model import (
 __all__ = ["Filings"]
 
 _EVENT_COLUMNS = ("at", "transmission_id", "scope", "to_state", "reason", "actor")
+
+
+_TX_WHERE = f"SELECT {_TX_COLUMNS} FROM transmissions t WHERE"  # noqa: S608 (constants)
 
 
 class _Keys(NamedTuple):
@@ -101,14 +104,9 @@ class Filings(Items):
         for column, key, named in _GUARDS:
             values = sorted({str(getattr(k, column)) for k in keys if key(k) is not None})
             known: dict[_Key, Transmission] = {}
-            for chunk in chunks(values):
-                for row in self._db.execute(
-                    f"SELECT {_TX_COLUMNS} FROM transmissions t "  # noqa: S608 (only ?s)
-                    f"WHERE t.{column} IN ({', '.join('?' * len(chunk))}) ORDER BY t.id",
-                    chunk,
-                ):
-                    first = _transmission(row)
-                    known.setdefault(key(_keys_of(first, first.direction)) or (), first)
+            for row in self._rows_in(_TX_WHERE, f"t.{column}", values):
+                first = _transmission(row)
+                known.setdefault(key(_keys_of(first, first.direction)) or (), first)
             for k in keys:
                 clash = known.get(key(k) or ())
                 if clash is not None:
@@ -167,39 +165,39 @@ class Filings(Items):
             self._told.append((tid, told(scope, None, to_state, None, reason)))
         self._insert_rows("events", _EVENT_COLUMNS, [(*row, actor) for row in rows])
 
-    def _ids_by_ref(self, refs: Sequence[str]) -> list[int]:
-        found: dict[str, int] = {}
-        for chunk in chunks(refs):
-            for tid, ref in self._db.execute(
-                "SELECT id, ref FROM transmissions "  # noqa: S608 (only ?s)
-                f"WHERE ref IN ({', '.join('?' * len(chunk))})",
+    def _rows_in(self, select: str, column: str, values: Sequence[object]) -> Iterator[Any]:
+        """The rows of ``select`` (which ends in ``WHERE`` or ``AND``) whose ``column`` is one
+        of ``values``: a query per chunk, in the order of the first column within each."""
+        for chunk in chunks(values):
+            yield from self._db.execute(
+                f"{select} {column} IN ({', '.join('?' * len(chunk))}) ORDER BY 1",
                 chunk,
-            ):
-                found[ref] = int(tid)
+            )
+
+    def _ids_by_ref(self, refs: Sequence[str]) -> list[int]:
+        found = {ref: int(tid) for tid, ref in self._rows_in(
+            "SELECT id, ref FROM transmissions WHERE", "ref", refs)}  # fmt: skip
         return [found[r] for r in refs]
 
     def _items_events(self, transmission_ids: Sequence[int]) -> dict[int, int]:
         """The ``items`` event of each (new) transmission: its items' creation."""
-        found: dict[int, int] = {}
-        for chunk in chunks(transmission_ids):
-            for event_id, tid in self._db.execute(
-                "SELECT id, transmission_id FROM events WHERE scope = 'items' "  # noqa: S608
-                f"AND transmission_id IN ({', '.join('?' * len(chunk))})",
-                chunk,
-            ):
-                found[int(tid)] = int(event_id)
-        return found
+        return {
+            int(tid): int(event_id)
+            for event_id, tid in self._rows_in(
+                "SELECT id, transmission_id FROM events WHERE scope = 'items' AND",
+                "transmission_id",
+                transmission_ids,
+            )
+        }
 
     def _transmissions_by_id(self, ids: Sequence[int]) -> list[Transmission]:
-        found: dict[int, Transmission] = {}
-        for chunk in chunks(ids):
-            for row in self._db.execute(
-                f"SELECT {_TX_COLUMNS} FROM transmissions t "  # noqa: S608 (only ?s)
-                f"WHERE t.id IN ({', '.join('?' * len(chunk))})",
-                chunk,
-            ):
-                tx = _transmission(row)
-                found[tx.id] = tx
+        found = {
+            tx.id: tx
+            for tx in map(
+                _transmission,
+                self._rows_in(_TX_WHERE, "t.id", ids),
+            )
+        }
         return [found[i] for i in ids]
 
 
