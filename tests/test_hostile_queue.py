@@ -21,10 +21,10 @@ def test_a_message_that_breaks_the_reader_is_listed_and_the_rest_goes_on(
 ) -> None:
     real = answers.read_answer
 
-    def breaks_on_poison(body: bytes):  # type: ignore[no-untyped-def]
+    def breaks_on_poison(body: bytes, **options: bool):  # type: ignore[no-untyped-def]
         if body == POISON:
             raise TypeError("a reader bug this message triggers")
-        return real(body)
+        return real(body, **options)
 
     monkeypatch.setattr(answers, "read_answer", breaks_on_poison)
     journal = new_journal(tmp_path / "journal.sqlite")

@@ -4,6 +4,7 @@ a Kvitteringssvar 1 that rejects a bundle and a Retursvar 5 that stops payments.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 
@@ -123,3 +124,15 @@ def test_a_cpr_in_a_bad_answer_is_masked_in_the_findings() -> None:
     assert answer is None
     assert findings and all("010170123X" not in f.message for f in findings)
     assert findings[0].path and findings[0].path.endswith("/Cdtr/PrvtId/SclSctyNb")
+
+
+@pytest.mark.parametrize("name", ["response2.xml", "response7.xml", "response8.xml"])
+def test_without_originals_an_answer_reads_the_same_but_the_echo(name: str) -> None:
+    data = (SAMPLES / name).read_bytes()
+    full = parse_answer(data)
+    lean, findings = read_answer(data, originals=False)
+    assert findings == [] and lean is not None
+    assert any(p.original is not None for p in full.payments)
+    assert all(p.original is None for p in lean.payments)
+    assert lean.payments == tuple(dataclasses.replace(p, original=None) for p in full.payments)
+    assert dataclasses.replace(lean, payments=full.payments) == full
