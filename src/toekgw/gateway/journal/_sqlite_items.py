@@ -79,6 +79,10 @@ _NEW_ITEM_COLUMNS = (
     "disposition_date",
 )
 
+#: The payload's JSON (as ``json.dumps(data, ensure_ascii=False)``): one encoder for all items;
+#: ``json.dumps`` with options builds a new one per call.
+_PAYLOAD = json.JSONEncoder(ensure_ascii=False)
+
 _REF_SELECT = (
     "SELECT i.business_key, i.id, i.transmission_id, t.file_name, i.seq, e.at "
     "FROM items i JOIN transmissions t ON t.id = i.transmission_id "
@@ -109,6 +113,7 @@ class Items(Transmissions):
         with self.transaction():
             event_id = self._event(transmission_id, None, "items", None, state, None, reason, stamp)
             iterator = iter(items)
+            encode = _PAYLOAD.encode
             while batch := [
                 (
                     transmission_id,
@@ -120,7 +125,7 @@ class Items(Transmissions):
                     state,
                     event_id,
                     stamp,
-                    None if it.data is None else json.dumps(it.data, ensure_ascii=False),
+                    None if it.data is None else encode(it.data),
                     it.lookup,
                     it.municipality,
                     None if it.disposition_date is None else it.disposition_date.isoformat(),
