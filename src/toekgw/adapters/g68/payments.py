@@ -280,7 +280,7 @@ def received_item(payment: G68Payment, header: G68Header, line: int, *, straks: 
     """``PaymentInstruction.from_g68(payment, header, line, straks=straks).new_item()``, the
     same item (payload keys in the same order) built straight from the record: the receiver
     journals up to 99,999 of them per delivery, and the frozen instruction in between cost
-    more than the rest of the item (``tests/test_g68_inbound.py`` holds the two equal)."""
+    more than the rest of the item (``tests/test_g68_received_item.py`` holds the two equal)."""
     supplier, ident, recall = header.supplier_id, payment.payment_ident, payment.sign == "-"
     unit, code, beneficiary = payment.paying_unit, payment.ident_code, payment.beneficiary
     amount, day = payment.amount, payment.payment_date
@@ -310,7 +310,7 @@ def received_item(payment: G68Payment, header: G68Header, line: int, *, straks: 
             "texts": list(payment.texts),
             "straks": straks,
         },
-        lookup=None if recall else f"{unit or ''}|{code}|{beneficiary}|{amount}|{date}",
+        lookup=None if recall else control_key(unit, code, beneficiary, amount, day),
         municipality=payment.registration_place,
         disposition_date=day,
     )
