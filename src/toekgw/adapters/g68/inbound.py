@@ -36,8 +36,8 @@ from typing import Any
 from toekgw.adapters.g68.payments import (
     NOT_PAID_STATES,
     PAYMENT_ITEM,
-    PaymentInstruction,
     control_key,
+    received_item,
 )
 from toekgw.adapters.g68.reader import G68Config, G68Reader, G68Validation
 from toekgw.adapters.serviceplatform import ReceiveSettings
@@ -201,7 +201,7 @@ class G68Processor:
                 assert payment is not None, f"line {number} read in the first pass"
                 if payment.is_recall != recalls:
                     continue
-                yield PaymentInstruction.from_g68(payment, header, number, straks=straks).new_item()
+                yield received_item(payment, header, number, straks=straks)
 
 
 class _FirstPass:

@@ -25,6 +25,7 @@ __all__ = [
     "PAYMENT_ITEM",
     "PaymentInstruction",
     "control_key",
+    "received_item",
 ]
 
 #: The journal kind of follow-up payments (``toekgw payments resend`` / ``pay-alternative``):
@@ -273,3 +274,43 @@ def control_key(
 
 
 _FIELDS = tuple(f.name for f in fields(PaymentInstruction))
+
+
+def received_item(payment: G68Payment, header: G68Header, line: int, *, straks: bool) -> NewItem:
+    """``PaymentInstruction.from_g68(payment, header, line, straks=straks).new_item()``, the
+    same item (payload keys in the same order) built straight from the record: the receiver
+    journals up to 99,999 of them per delivery, and the frozen instruction in between cost
+    more than the rest of the item (``tests/test_g68_received_item.py`` holds the two equal)."""
+    supplier, ident, recall = header.supplier_id, payment.payment_ident, payment.sign == "-"
+    unit, code, beneficiary = payment.paying_unit, payment.ident_code, payment.beneficiary
+    amount, day = payment.amount, payment.payment_date
+    date = day.isoformat() if day else ""
+    key = f"{supplier}:{ident}"
+    return NewItem(
+        f"{key}:recall:{header.delivery_number}:{line}" if recall else key,
+        -amount if recall else amount,
+        seq=line,
+        fingerprint="|".join(
+            (unit or "", ident, code, beneficiary, date, str(amount), "-" if recall else "+")
+        ),
+        data={
+            "supplier_id": supplier,
+            "delivery_number": header.delivery_number,
+            "line": line,
+            "municipality": payment.registration_place,
+            "paying_unit": unit,
+            "payment_ident": ident,
+            "amount_ore": amount,
+            "recall": recall,
+            "transaction_type": payment.transaction_type,
+            "ident_code": code,
+            "beneficiary": beneficiary,
+            "disposition_date": date or None,
+            "posting_reference": payment.posting_reference,
+            "texts": list(payment.texts),
+            "straks": straks,
+        },
+        lookup=None if recall else control_key(unit, code, beneficiary, amount, day),
+        municipality=payment.registration_place,
+        disposition_date=day,
+    )

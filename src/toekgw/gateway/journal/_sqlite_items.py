@@ -79,6 +79,10 @@ NEW_ITEM_COLUMNS = (
     "disposition_date",
 )
 
+#: The payload's JSON (as ``json.dumps(data, ensure_ascii=False)``): one encoder for all items;
+#: ``json.dumps`` with options builds a new one per call.
+_PAYLOAD = json.JSONEncoder(ensure_ascii=False)
+
 
 def item_row(
     transmission_id: int, counterpart: str, it: NewItem, state: str, event_id: int, stamp: str
@@ -94,7 +98,7 @@ def item_row(
         state,
         event_id,
         stamp,
-        None if it.data is None else json.dumps(it.data, ensure_ascii=False),
+        None if it.data is None else _PAYLOAD.encode(it.data),
         it.lookup,
         it.municipality,
         None if it.disposition_date is None else it.disposition_date.isoformat(),
