@@ -57,12 +57,12 @@ async def echo(scope: dict[str, Any], receive: Any, send: Any) -> None:
 
 def bodies(n: int) -> list[bytes]:
     now = dt.datetime.now(dt.UTC)
-    sts = identity("bench-sts")
+    sts, holder = identity("bench-sts"), identity("bench-debtor")
     token = build_assertion(
         issuer=ISSUER,
         audience=AUDIENCE,
         cvr=CVR,
-        holder=identity("bench-debtor").certificate,
+        holder=holder.certificate,
         not_before=now - dt.timedelta(minutes=1),
         not_on_or_after=now + dt.timedelta(hours=8),
         key=sts.key,
@@ -84,6 +84,9 @@ def bodies(n: int) -> list[bytes]:
                 ),
             ),
             token,
+            holder.key,
+            holder.certificate,
+            created=now,
         )
         for i in range(n)
     ]

@@ -228,7 +228,16 @@ def _items(
     if isinstance(op, OpretFordring):
         data["konto"] = op.debitorkonto_id
         data["claim_item"] = claims.get(op.fordring_id)
+        data["aktiv"] = op.aktiv
+        data["erstatter"] = op.erstatter
     yield NewItem(key, amount, seq=n, lookup=claim_key(call.cvr, op.fordring_id), data=data)
+    if isinstance(op, OpretFordring) and op.erstatter:  # the old claim's link to this one
+        yield NewItem(
+            f"{key}:erstattet",
+            0,
+            lookup=claim_key(call.cvr, op.erstatter),
+            data={"op": "Erstattet", "fordring": op.erstatter, "erstattet_af": op.fordring_id},
+        )
     if isinstance(op, OpretFordring):  # the account's claims, for a deleted account
         yield NewItem(
             f"{key}:konto",

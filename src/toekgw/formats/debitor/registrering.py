@@ -93,7 +93,9 @@ class Delfordring:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class OpretFordring:
-    """A claim as PSRM needs it; ``aktiv``: collect now (else later)."""
+    """A claim as PSRM needs it; ``aktiv``: collect now (else later); ``erstatter``: the claim
+    this one replaces after a change of its claim type or founding date (the solution
+    description, 2.5.16: the old one is written down in full in the same message)."""
 
     fordring_id: str
     debitorkonto_id: str
@@ -105,6 +107,7 @@ class OpretFordring:
     forfalds_dato: dt.date
     aktiv: bool = False
     delfordringer: tuple[Delfordring, ...] = ()
+    erstatter: str | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -185,6 +188,8 @@ def operation_from_data(data: Mapping[str, Any]) -> Operation:
     kind = _OPERATIONS[str(data["type"])]
     values: dict[str, Any] = {}
     for field in dataclasses.fields(kind):
+        if field.name not in data and field.default is not dataclasses.MISSING:
+            continue  # journaled before the field existed: its default
         value = data[field.name]
         if field.name == "part":
             value = Part(str(value["kind"]), str(value["number"]))
@@ -243,6 +248,7 @@ def _operation(element: etree._Element) -> Operation:
                 )
                 for d in element.iterfind(_N + "Delfordring")
             ),
+            erstatter=_text(element, "ErstatterFordringId") or None,
         )
     if name == "NedskrivFordring":
         return NedskrivFordring(

@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from toekgw.formats.debitor.daekning import Registrering as Daekning
 from toekgw.formats.debitor.registrering import (
+    Delfordring,
     IndbetalingBesked,
     NedskrivFordring,
     OpretDebitorkonto,
@@ -41,6 +42,8 @@ class Claim:
     original_ore: int
     remaining_ore: int
     released: bool = False
+    delfordringer: tuple[Delfordring, ...] = ()
+    erstatter: str | None = None  # the claim this one replaced (written down in full)
 
 
 @dataclasses.dataclass
@@ -163,9 +166,12 @@ def _apply(books: _Books, cvr: str, op: object) -> None:
         parts = sum(d.beloeb_ore for d in op.delfordringer)
         if op.delfordringer and parts != op.beloeb_ore:
             raise Refusal("DEB-111", f"the sub-claims of {op.fordring_id} do not add up")
+        if op.erstatter is not None and _claim(books, cvr, op.erstatter).remaining_ore != 0:
+            raise Refusal("DEB-112", f"claim {op.erstatter} is not written down in full")
         books.claims[(cvr, op.fordring_id)] = Claim(
-            op.fordring_id, cvr, op.debitorkonto_id, op.beloeb_ore, op.beloeb_ore
-        )
+            op.fordring_id, cvr, op.debitorkonto_id, op.beloeb_ore, op.beloeb_ore,
+            op.aktiv, op.delfordringer, op.erstatter,
+        )  # fmt: skip
     elif isinstance(op, NedskrivFordring):
         claim = _claim(books, cvr, op.fordring_id)
         if op.beloeb_ore > claim.remaining_ore:
