@@ -5,10 +5,10 @@
 Both run under uvicorn with TLS on 127.0.0.1 and are driven by the same clients (keep-alive
 ``requests`` sessions, ``--clients`` threads). The echo endpoint reads the body and sends it
 back; the callback endpoint does its whole work per message: bounded read, safe parse, schema
-validation, the SAML token's signature and conditions, one durable (``synchronous=FULL``)
-journal commit, the answer. Every callback answer must be ``StatusKode`` 20 and the journal
-must hold exactly the messages sent. The figure is callback messages/s as a ratio to echo
-requests/s (goal: at least 0.3).
+validation, the SAML token's signature and conditions, the message's signature by the token's
+holder, one durable (``synchronous=FULL``) journal commit, the answer. Every callback answer
+must be ``StatusKode`` 20 and the journal must hold exactly the messages sent. The figure is
+callback messages/s as a ratio to echo requests/s (goal: at least 0.3).
 
 Writes ``bench/results/oir_callback.json``.
 """

@@ -64,16 +64,28 @@ def test_a_grown_then_shrunk_set_off_is_paid_in_then_reversed(rig: Rig) -> None:
         calls = journal.transmissions(counterpart="debitor", kind="debitor-afsend")
         rows = [op for call in sorted(calls, key=lambda c: c.id)[1:]
                 for op in call.meta["operations"]]  # type: ignore[union-attr]  # fmt: skip
-        shapes = [(r["indbetaling_id"].count("~"), r["beloeb_ore"], r["tilbagefoerer"]) for r in rows]  # type: ignore[index]
+        shapes = [
+            (r["indbetaling_id"].count("~"), r["beloeb_ore"], r["tilbagefoerer"]) for r in rows
+        ]  # type: ignore[index]
         first = "KY-S-9"
         grown = str(rows[1]["indbetaling_id"])  # type: ignore[index]
-        assert shapes == [(0, 150_00, None), (1, 50_00, None), (1, 50_00, grown), (1, 130_00, first)]
+        assert shapes == [
+            (0, 150_00, None),
+            (1, 50_00, None),
+            (1, 50_00, grown),
+            (1, 130_00, first),
+        ]
     finally:
         journal.close()
 
 
 def _paid(n: int, payment: str, amount: int, reverses: str | None = None) -> Item:
-    data = {"op": "Indbetaling", "fordring": "F-1", "indbetaling": payment, "tilbagefoerer": reverses}
+    data = {
+        "op": "Indbetaling",
+        "fordring": "F-1",
+        "indbetaling": payment,
+        "tilbagefoerer": reverses,
+    }
     return Item(n, 1, "debitor", f"b:{n}", amount, None, None, "accepted", "", "", data)
 
 

@@ -17,7 +17,10 @@ call:
   (:func:`prorated`) and a link to the claim it replaces (``ErstatterFordringId``), which the
   claim ledger shows both ways;
 - ``CollectionRelease``: B_01 ``RetFordringTilstand`` FRIGIVET;
-- a set-off applied to a payment: B_03 ``Indbetaling`` of its amount on the claim.
+- a set-off applied to a payment: B_03 ``Indbetaling`` of its amount on the claim; a change
+  of it (``action`` change, its new amount) is the difference (:func:`corrections`): a new
+  payment ``<id>~<n>`` when it grew, a reversal of the newest payments when it shrank (ours:
+  B_03 knows payments only; ``TilbagefoererIndbetalingId`` names the payment reversed).
 
 The debtor system's answer moves the TØK item (``sent`` or ``rejected``), which its sender
 is told through TØK's status outbox. The claim's id in the debtor system is
@@ -30,7 +33,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from toekgw.adapters.debitor.afsend import (
@@ -45,7 +48,7 @@ from toekgw.adapters.debitor.afsend import (
 )
 from toekgw.adapters.debitor.client import DebitorClient
 from toekgw.adapters.debitor.debitorkonti import is_deleted
-from toekgw.adapters.debitor.keys import account_key, claim_key
+from toekgw.adapters.debitor.keys import account_key, claim_key, payment_key
 from toekgw.adapters.debitor.ledger import claim_ledger
 from toekgw.formats.debitor.registrering import (
     Delfordring,
@@ -61,7 +64,15 @@ from toekgw.formats.debitor.registrering import (
 from toekgw.gateway.findings import Finding, Severity
 from toekgw.gateway.journal import Item, Journal, Transmission
 
-__all__ = ["ClaimSender", "SendResult", "besked_id", "fordring_id", "konto_id"]
+__all__ = [
+    "ClaimSender",
+    "SendResult",
+    "besked_id",
+    "corrections",
+    "fordring_id",
+    "konto_id",
+    "prorated",
+]
 
 TOK = "tok"
 TOK_CLAIMS = "tok-claims"
@@ -258,12 +269,19 @@ class ClaimSender:
                     claim_items=((new_fid, created.id),))  # fmt: skip
 
     def _set_off(self, call: _CallMaker, sender: str, data: Mapping[str, Any]) -> Call:
-        if data["action"] != "create":
-            raise Refused("a changed set-off is not sent on: B_03 has no correction")
         fid, _ = self._current(call.cvr, sender, str(data["claim_id"]))
-        payment = Indbetaling(f"{sender}-{data['set_off_id']}", fid, int(data["amount_ore"]),
-                              self.now().date())  # fmt: skip
-        return call(B03, (payment,), "payment from a set-off")
+        first, amount = f"{sender}-{data['set_off_id']}", int(data["amount_ore"])
+        if data["action"] == "create":
+            payment = Indbetaling(first, fid, amount, self.now().date())
+            return call(B03, (payment,), "payment from a set-off")
+        paid = [
+            i for i in self.journal.items_by_lookup(self.counterpart, payment_key(call.cvr, first))
+            if i.state == "accepted"
+        ]  # fmt: skip
+        rows = corrections(paid, f"{first}~{call.item.id}", fid, amount, self.now().date())
+        if not rows:
+            raise Refused(f"set-off {data['set_off_id']} is as the debtor system has it")
+        return call(B03, rows, "correction of a changed set-off")
 
     def _current(self, cvr: str, sender: str, claim_id: str) -> tuple[str, int]:
         """The claim's id in the debtor system now (its latest version) and the version."""
@@ -327,6 +345,36 @@ def _opret(fid: str, konto: str, data: Mapping[str, Any]) -> OpretFordring:
             for s in data["sub_claims"]
         ),
     )
+
+
+def corrections(
+    paid: Sequence[Item], new_id: str, fordring: str, amount: int, day: dt.date
+) -> tuple[Indbetaling, ...]:
+    """The B_03 rows that make a set-off's payments in the debtor system (``paid``: the
+    accepted payments and reversals of it, oldest first) add up to ``amount``: the difference
+    as a payment ``new_id`` on ``fordring`` (the claim's current version) when it grew; when it
+    shrank, reversals of the newest payments first (each on its payment's claim, at most what
+    is left of it), ids ``new_id`` and ``new_id.<k>``; none when it is unchanged."""
+    left: dict[str, tuple[str, int]] = {}  # payment id -> (claim, what it still covers)
+    for item in paid:
+        data = item.data or {}
+        reversed_id = data.get("tilbagefoerer")
+        if reversed_id:
+            claim, net = left[str(reversed_id)]
+            left[str(reversed_id)] = (claim, net - item.amount_ore)
+        else:
+            left[str(data["indbetaling"])] = (str(data["fordring"]), item.amount_ore)
+    difference = amount - sum(net for _, net in left.values())
+    if difference >= 0:
+        return (Indbetaling(new_id, fordring, difference, day),) if difference else ()
+    rows: list[Indbetaling] = []
+    for payment_id, (claim, net) in reversed(left.items()):
+        take = min(net, -difference)
+        if take > 0:
+            row_id = f"{new_id}.{len(rows)}" if rows else new_id
+            rows.append(Indbetaling(row_id, claim, take, day, tilbagefoerer=payment_id))
+            difference += take
+    return tuple(rows)
 
 
 def _opret_of(journal: Journal, counterpart: str, cvr: str, fid: str) -> OpretFordring:

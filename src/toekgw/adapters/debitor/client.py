@@ -188,6 +188,7 @@ class DebitorClient:
                     "FordringId": i.fordring_id,
                     "Beloeb": kroner(i.beloeb_ore),
                     "IndbetalingsDato": i.dato,
+                    "TilbagefoererIndbetalingId": i.tilbagefoerer,
                 }
                 for i in message.indbetalinger
             ],

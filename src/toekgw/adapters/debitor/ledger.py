@@ -92,10 +92,9 @@ def _fold(cvr: str, fordring_id: str, items: Iterable[Item]) -> ClaimLedger | No
                 )
             elif op == "RetFordringTilstand":
                 ledger = dataclasses.replace(ledger, released=True)
-            elif op == "Indbetaling":
-                ledger = dataclasses.replace(
-                    ledger, paid_in_ore=ledger.paid_in_ore + item.amount_ore
-                )
+            elif op == "Indbetaling":  # a reversal (ours) gives back to the claim
+                paid = -item.amount_ore if data.get("tilbagefoerer") else item.amount_ore
+                ledger = dataclasses.replace(ledger, paid_in_ore=ledger.paid_in_ore + paid)
         elif "type" in data and str(data["type"]) in _CALLBACK_FIELDS:
             known = True  # a registration the debtor system told: shown even if never created
             name, sign = _CALLBACK_FIELDS[str(data["type"])]

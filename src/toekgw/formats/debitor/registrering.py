@@ -144,10 +144,14 @@ class Registrering:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Indbetaling:
+    """A payment on a claim; with ``tilbagefoerer`` (ours) a reversal of ``beloeb_ore`` of that
+    earlier payment, given back to the claim (B_03 knows payments only)."""
+
     indbetaling_id: str
     fordring_id: str
     beloeb_ore: int
     dato: dt.date
+    tilbagefoerer: str | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -282,6 +286,7 @@ def read_indbetaling(element: etree._Element) -> IndbetalingBesked:
                 _text(i, "FordringId"),
                 ore(_text(i, "Beloeb")),
                 _date(i, "IndbetalingsDato"),
+                _text(i, "TilbagefoererIndbetalingId") or None,
             )
             for i in root.iterfind(_N + "Indbetaling")
         ),
