@@ -5,10 +5,10 @@
 Both run under uvicorn with TLS on 127.0.0.1 and are driven by the same clients (keep-alive
 ``requests`` sessions, ``--clients`` threads). The echo endpoint reads the body and sends it
 back; the callback endpoint does its whole work per message: bounded read, safe parse, schema
-validation, the SAML token's signature and conditions, one durable (``synchronous=FULL``)
-journal commit, the answer. Every callback answer must be ``StatusKode`` 20 and the journal
-must hold exactly the messages sent. The figure is callback messages/s as a ratio to echo
-requests/s (goal: at least 0.3).
+validation, the SAML token's signature and conditions, the message's signature by the token's
+holder, one durable (``synchronous=FULL``) journal commit, the answer. Every callback answer
+must be ``StatusKode`` 20 and the journal must hold exactly the messages sent. The figure is
+callback messages/s as a ratio to echo requests/s (goal: at least 0.3).
 
 Writes ``bench/results/oir_callback.json``.
 """
@@ -57,12 +57,12 @@ async def echo(scope: dict[str, Any], receive: Any, send: Any) -> None:
 
 def bodies(n: int) -> list[bytes]:
     now = dt.datetime.now(dt.UTC)
-    sts = identity("bench-sts")
+    sts, holder = identity("bench-sts"), identity("bench-debtor")
     token = build_assertion(
         issuer=ISSUER,
         audience=AUDIENCE,
         cvr=CVR,
-        holder=identity("bench-debtor").certificate,
+        holder=holder.certificate,
         not_before=now - dt.timedelta(minutes=1),
         not_on_or_after=now + dt.timedelta(hours=8),
         key=sts.key,
@@ -84,6 +84,9 @@ def bodies(n: int) -> list[bytes]:
                 ),
             ),
             token,
+            holder.key,
+            holder.certificate,
+            created=now,
         )
         for i in range(n)
     ]

@@ -10,6 +10,9 @@ import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import Any
+
+import requests
 
 from tests.configs import write_config
 from tests.pki import identity
@@ -99,7 +102,15 @@ class Rig:
             journal.close()
             broker.close()
 
-    def client(self, **endpoints: object) -> DebitorClient:
+    def client(
+        self,
+        *,
+        session: requests.Session | None = None,
+        signer: str = "toek-gateway",
+        **endpoints: object,
+    ) -> DebitorClient:
+        """The gateway's client; ``signer``: whose key signs the calls (the token's holder is
+        always the gateway), ``session``: the HTTP session (a test's may alter what is sent)."""
         me = identity("toek-gateway")
         tokens = TokenClient(
             KombitSettings(
@@ -114,7 +125,8 @@ class Rig:
             backoff_seconds=0.01,
             **endpoints,  # type: ignore[arg-type]
         )
-        return DebitorClient(settings, tokens, sleep=lambda _: None)
+        signing = Credentials(identity(signer).certificate, identity(signer).key)
+        return DebitorClient(settings, tokens, signing, session=session, sleep=lambda _: None)
 
     def write_config(self) -> Path:
         """A ``toekgw.toml`` in the rig's directory: its journal, the STS and the debtor system."""
@@ -134,8 +146,8 @@ backoff_seconds = 0.05
 """,
         )
 
-    def sender(self, journal: SqliteJournal, **endpoints: object) -> ClaimSender:
-        return ClaimSender(journal, self.client(**endpoints), now=lambda: dt.datetime.now(dt.UTC))
+    def sender(self, journal: SqliteJournal, **client: Any) -> ClaimSender:
+        return ClaimSender(journal, self.client(**client), now=lambda: dt.datetime.now(dt.UTC))
 
 
 @contextmanager

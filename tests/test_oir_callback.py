@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from lxml import etree
 
 from tests.configs import write_config
 from tests.pki import identity
@@ -48,6 +49,29 @@ def token(
         key=identity(signer).key,
         certificate=identity(signer).certificate,
     )
+
+
+def request(
+    besked: DaekningBesked, assertion: bytes, *, signer: str = "debtor-system", minutes: float = 0
+) -> bytes:
+    """The debtor system's call, signed by ``signer`` (the token's holder is "debtor-system")
+    ``minutes`` ago."""
+    created = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=minutes)
+    holder = identity("debtor-system").certificate
+    return build_request(besked, assertion, identity(signer).key, holder, created=created)
+
+
+def unsigned(body: bytes) -> bytes:
+    envelope = etree.fromstring(body)
+    security = "{http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd}"
+    signature = envelope.find(
+        f".//{security}Security/{{http://www.w3.org/2000/09/xmldsig#}}Signature"
+    )
+    assert signature is not None
+    parent = signature.getparent()
+    assert parent is not None
+    parent.remove(signature)
+    return bytes(etree.tostring(envelope))
 
 
 def message(
@@ -105,7 +129,7 @@ def test_a_covering_is_journaled_then_answered_and_once_only(
 ) -> None:
     url, journal = service
     first = message(12_345, 100)
-    body = build_request(first, token())
+    body = request(first, token())
     answer = post(url, body, tls.certificate)
     assert answer.status_code == 200 and b"<d:StatusKode>20</d:StatusKode>" in answer.content
     assert sorted(items(journal)) == [100, 12_345]
@@ -113,7 +137,7 @@ def test_a_covering_is_journaled_then_answered_and_once_only(
     assert again.status_code == 200 and sorted(items(journal)) == [100, 12_345]
     ids = [r.registrering_id for r in first.registreringer]
     overlap = message(12_345, 100, 7, registration_ids=[*ids, str(uuid.uuid4())])
-    assert post(url, build_request(overlap, token()), tls.certificate).status_code == 200
+    assert post(url, request(overlap, token()), tls.certificate).status_code == 200
     assert sorted(items(journal)) == [7, 100, 12_345]
 
 
@@ -127,18 +151,24 @@ LAUGHS = b"""<?xml version="1.0"?>
 
 def _hostile() -> dict[str, bytes]:
     good = message(500)
-    no_token = build_request(good, token()).replace(b"saml:Assertion", b"saml:Other")
-    negative = build_request(good, token()).replace(b"<d:Beloeb>5.00<", b"<d:Beloeb>-5.00<")
+    no_token = request(good, token()).replace(b"saml:Assertion", b"saml:Other")
+    negative = request(good, token()).replace(b"<d:Beloeb>5.00<", b"<d:Beloeb>-5.00<")
     return {
         "xxe": XXE,
         "billion laughs": LAUGHS,
         "huge body": b"<a>" + b"x" * (300 * 1024) + b"</a>",
         "not xml": b"\x00\xff garbage",
         "missing token": no_token,
-        "forged token": build_request(good, token(signer="forger")),
-        "wrong audience": build_request(good, token(audience="http://other/service")),
-        "expired token": build_request(good, token(hours=-1)),
-        "token for another CVR": build_request(good, token(cvr="11111111")),
+        "forged token": request(good, token(signer="forger")),
+        "wrong audience": request(good, token(audience="http://other/service")),
+        "expired token": request(good, token(hours=-1)),
+        "token for another CVR": request(good, token(cvr="11111111")),
+        "unsigned message": unsigned(request(good, token())),
+        "message signed by another key": request(good, token(), signer="forger"),
+        "message altered after signing": request(good, token()).replace(
+            b"<d:Beloeb>5.00<", b"<d:Beloeb>6.00<"
+        ),
+        "expired message timestamp": request(good, token(), minutes=10),
         "invalid against the schema": negative,
     }
 
@@ -157,6 +187,21 @@ def test_hostile_requests_get_a_fault_and_change_nothing(
         assert opened.transmissions(counterpart="debitor") == []
     finally:
         opened.close()
+
+
+def test_the_message_signature_is_checked_after_the_token(
+    service: tuple[str, Path], tls: TlsFiles
+) -> None:
+    url, _ = service
+    good = message(500)
+    refused = {
+        "is not signed": unsigned(request(good, token())),
+        "does not verify": request(good, token(), signer="forger"),
+        "expired at": request(good, token(), minutes=10),
+    }
+    for why, body in refused.items():
+        assert why.encode() in post(url, body, tls.certificate).content, why
+    assert post(url, request(good, token()), tls.certificate).status_code == 200
 
 
 def _serve(config: Path, port: int, crash_at: str | None) -> subprocess.Popen[bytes]:
@@ -212,7 +257,7 @@ audience = "{AUDIENCE}"
     )
     port = free_port()
     url = f"https://localhost:{port}{CALLBACK_PATH}"
-    body = build_request(message(4_200, 800), token())
+    body = request(message(4_200, 800), token())
     killed = _serve(config, port, "oir.callback.after_commit")
     _wait_listening(port, killed)
     with pytest.raises(requests.ConnectionError):
@@ -242,7 +287,7 @@ def test_many_concurrent_messages_are_each_journaled_once(
     from concurrent.futures import ThreadPoolExecutor
 
     url, journal = service
-    bodies = [build_request(message(100 + n), token()) for n in range(40)]
+    bodies = [request(message(100 + n), token()) for n in range(40)]
     with ThreadPoolExecutor(8) as pool:
         answers = list(pool.map(lambda body: post(url, body, tls.certificate), bodies * 2))
     assert all(a.status_code == 200 and b"StatusKode>20<" in a.content for a in answers)
@@ -258,9 +303,9 @@ def test_a_remembered_token_is_still_refused_once_it_expires(tmp_path: Path, tls
     one_hour = token(hours=1)
     with AsgiServer(app, tls=tls) as server:
         url = server.url.replace("127.0.0.1", "localhost") + CALLBACK_PATH
-        assert post(url, build_request(message(1), one_hour), tls.certificate).status_code == 200
+        assert post(url, request(message(1), one_hour), tls.certificate).status_code == 200
         now[0] += dt.timedelta(hours=2)
-        late = post(url, build_request(message(2), one_hour), tls.certificate)
+        late = post(url, request(message(2), one_hour, minutes=-120), tls.certificate)
         assert late.status_code == 500 and b"valid" in late.content
     app.close()
     assert items(tmp_path / "journal.sqlite") == [1]

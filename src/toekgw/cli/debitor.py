@@ -116,7 +116,9 @@ def _ledger_dict(ledger: ClaimLedger) -> dict[str, object]:
     return {"cvr": ledger.cvr, "claim": ledger.fordring_id, "original_ore": ledger.original_ore,
             "write_downs_ore": ledger.write_downs_ore, "coverings_ore": ledger.coverings_ore,
             "write_offs_ore": ledger.write_offs_ore, "remaining_ore": ledger.remaining_ore,
-            "released": ledger.released, "created": ledger.created}  # fmt: skip
+            "released": ledger.released, "created": ledger.created,
+            "replaces": ledger.erstatter or None,
+            "replaced_by": ledger.erstattet_af or None}  # fmt: skip
 
 
 def _ledger_line(ledger: ClaimLedger) -> str:
@@ -125,6 +127,8 @@ def _ledger_line(ledger: ClaimLedger) -> str:
         f"written down {kroner(ledger.write_downs_ore)}, covered {kroner(ledger.coverings_ore)}, "
         f"written off {kroner(ledger.write_offs_ore)}, remaining {kroner(ledger.remaining_ore)}"
         + ("" if ledger.created else " (never created by us)")
+        + (f" (replaces {ledger.erstatter})" if ledger.erstatter else "")
+        + (f" (replaced by {ledger.erstattet_af})" if ledger.erstattet_af else "")
     )
 
 

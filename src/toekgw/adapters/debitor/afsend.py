@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from toekgw.adapters.debitor.client import DebitorClient, DebitorRejected
-from toekgw.adapters.debitor.keys import account_key, claim_key
+from toekgw.adapters.debitor.keys import account_key, claim_key, payment_key
 from toekgw.formats.debitor.registrering import (
     Indbetaling,
     IndbetalingBesked,
@@ -200,6 +200,7 @@ def _op_data(op: Operation | Indbetaling) -> dict[str, Any]:
             "fordring_id": op.fordring_id,
             "beloeb_ore": op.beloeb_ore,
             "dato": op.dato.isoformat(),
+            "tilbagefoerer": op.tilbagefoerer,
         }
     return operation_to_data(op)
 
@@ -228,7 +229,23 @@ def _items(
     if isinstance(op, OpretFordring):
         data["konto"] = op.debitorkonto_id
         data["claim_item"] = claims.get(op.fordring_id)
+        data["aktiv"] = op.aktiv
+        data["erstatter"] = op.erstatter
+    if isinstance(op, Indbetaling):
+        data["indbetaling"] = op.indbetaling_id
+        data["tilbagefoerer"] = op.tilbagefoerer
     yield NewItem(key, amount, seq=n, lookup=claim_key(call.cvr, op.fordring_id), data=data)
+    if isinstance(op, Indbetaling):  # the payment with its corrections, for the next one
+        yield NewItem(
+            f"{key}:indbetaling", amount, lookup=payment_key(call.cvr, op.indbetaling_id), data=data
+        )
+    if isinstance(op, OpretFordring) and op.erstatter:  # the old claim's link to this one
+        yield NewItem(
+            f"{key}:erstattet",
+            0,
+            lookup=claim_key(call.cvr, op.erstatter),
+            data={"op": "Erstattet", "fordring": op.erstatter, "erstattet_af": op.fordring_id},
+        )
     if isinstance(op, OpretFordring):  # the account's claims, for a deleted account
         yield NewItem(
             f"{key}:konto",

@@ -8,7 +8,9 @@ Each request, in this order:
 2. it is parsed safely (no DOCTYPE, no entities, no network) and the message validated against
    the schema; the caller's SAML token is checked: signed by a trusted issuer certificate, the
    configured issuer and audience, valid now (the clock is injected), for the CVR the message
-   names;
+   names; and the message's own signature (OIO IDWS, as Serviceplatformen's calls carry it):
+   made by the token's holder, over the body, an unexpired timestamp and the token, none of
+   them altered (:func:`toekgw.formats.kombit.idws.verify_request`);
 3. the message is journaled in one durable commit - one inbound transmission keyed by its
    ``BeskedId``, one item per registration keyed by its ``RegistreringId`` and looked up by
    its claim - and only then answered ``StatusKode`` 20. A message delivered again (the same
@@ -51,7 +53,9 @@ from toekgw.formats.debitor.daekning import (
     build_ok,
     read_request,
 )
+from toekgw.formats.kombit import idws
 from toekgw.formats.kombit.saml import AssertionInfo, TokenExpired, TokenRefused, read_assertion
+from toekgw.formats.kombit.wsse import SignatureRefused
 from toekgw.gateway.faults import crash_point
 from toekgw.gateway.httpserver import BodyTooLarge, read_body
 from toekgw.gateway.journal import (
@@ -135,11 +139,11 @@ class CallbackService:
         except BodyTooLarge as exc:
             return 413, build_fault("Client", str(exc))
         try:
-            assertion, message = read_request(data)
-            info = self._check_token(assertion)
+            envelope, message = read_request(data)
+            info = idws.verify_request(envelope, now=self.clock(), read_token=self._check_token)
             if info.cvr != message.cvr:
                 raise TokenRefused(f"the token is for CVR {info.cvr}, the message for another")
-        except (BadRequest, TokenRefused) as exc:
+        except (BadRequest, TokenRefused, SignatureRefused) as exc:
             return 500, build_fault("Client", f"refused: {exc}", errors=[("400", str(exc))])
         done: Future[None] = Future()
         self._pending.put((message, done))

@@ -12,8 +12,15 @@ call:
   (SF1590_B has no write-up: a new claim is made for the difference);
 - ``ClaimChange`` (claim type, founding date): a full write-down of the remaining debt and a
   new claim with the changed attributes (the solution description, 2.5.16), in one message;
+  the new claim is the old one as the debtor system took it (account, period, due date,
+  active), for the remaining debt, with the old one's sub-claims scaled to it
+  (:func:`prorated`) and a link to the claim it replaces (``ErstatterFordringId``), which the
+  claim ledger shows both ways;
 - ``CollectionRelease``: B_01 ``RetFordringTilstand`` FRIGIVET;
-- a set-off applied to a payment: B_03 ``Indbetaling`` of its amount on the claim.
+- a set-off applied to a payment: B_03 ``Indbetaling`` of its amount on the claim; a change
+  of it (``action`` change, its new amount) is the difference (:func:`corrections`): a new
+  payment ``<id>~<n>`` when it grew, a reversal of the newest payments when it shrank (ours:
+  B_03 knows payments only; ``TilbagefoererIndbetalingId`` names the payment reversed).
 
 The debtor system's answer moves the TØK item (``sent`` or ``rejected``), which its sender
 is told through TØK's status outbox. The claim's id in the debtor system is
@@ -26,7 +33,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from toekgw.adapters.debitor.afsend import (
@@ -41,7 +48,7 @@ from toekgw.adapters.debitor.afsend import (
 )
 from toekgw.adapters.debitor.client import DebitorClient
 from toekgw.adapters.debitor.debitorkonti import is_deleted
-from toekgw.adapters.debitor.keys import account_key, claim_key
+from toekgw.adapters.debitor.keys import account_key, claim_key, payment_key
 from toekgw.adapters.debitor.ledger import claim_ledger
 from toekgw.formats.debitor.registrering import (
     Delfordring,
@@ -52,11 +59,20 @@ from toekgw.formats.debitor.registrering import (
     OpretFordring,
     Part,
     RetFordringTilstand,
+    operation_from_data,
 )
 from toekgw.gateway.findings import Finding, Severity
 from toekgw.gateway.journal import Item, Journal, Transmission
 
-__all__ = ["ClaimSender", "SendResult", "besked_id", "fordring_id", "konto_id"]
+__all__ = [
+    "ClaimSender",
+    "SendResult",
+    "besked_id",
+    "corrections",
+    "fordring_id",
+    "konto_id",
+    "prorated",
+]
 
 TOK = "tok"
 TOK_CLAIMS = "tok-claims"
@@ -213,7 +229,7 @@ class ClaimSender:
         if is_deleted(self.journal, cvr, konto, counterpart=self.beskedfordeler):
             raise Refused("the debtor system has deleted the debtor account: no new claim on it")
         fid = fordring_id(sender, str(data["claim_id"]))
-        claim = _opret(fid, konto, data, int(data["amount_ore"]), data["sub_claims"])
+        claim = _opret(fid, konto, data)
         ops: list[Operation] = (
             [] if self._account_known(cvr, konto) else [OpretDebitorkonto(konto, part)]
         )
@@ -235,25 +251,37 @@ class ClaimSender:
         if remaining <= 0:
             raise Refused(f"claim {data['claim_id']} has no debt left to move to a changed claim")
         created = self._create_item(sender, str(data["claim_id"]))
-        original = dict(created.data or {})
-        if data.get("claim_type"):
-            original["claim_type"] = data["claim_type"]
-        if data.get("founding_date"):
-            original["founding_date"] = data["founding_date"]
-        konto = _konto_of(self.journal, self.counterpart, cvr, fid)
+        old = _opret_of(self.journal, self.counterpart, cvr, fid)
         new_fid = fordring_id(sender, str(data["claim_id"]), version + 1)
+        founding = data.get("founding_date")
+        new = dataclasses.replace(
+            old,
+            fordring_id=new_fid,
+            fordring_type=str(data.get("claim_type") or old.fordring_type),
+            stiftelses_dato=_date(founding) if founding else old.stiftelses_dato,
+            beloeb_ore=remaining,
+            aktiv=old.aktiv or bool(ledger and ledger.released),
+            delfordringer=prorated(old.delfordringer, remaining),
+            erstatter=fid,
+        )
         down = NedskrivFordring(fid, remaining, self.now().date(), CHANGE_REASON)
-        new = _opret(new_fid, konto, original, remaining, [])
         return call(B01, (down, new), "change: full write-down and a new claim",
                     claim_items=((new_fid, created.id),))  # fmt: skip
 
     def _set_off(self, call: _CallMaker, sender: str, data: Mapping[str, Any]) -> Call:
-        if data["action"] != "create":
-            raise Refused("a changed set-off is not sent on: B_03 has no correction")
         fid, _ = self._current(call.cvr, sender, str(data["claim_id"]))
-        payment = Indbetaling(f"{sender}-{data['set_off_id']}", fid, int(data["amount_ore"]),
-                              self.now().date())  # fmt: skip
-        return call(B03, (payment,), "payment from a set-off")
+        first, amount = f"{sender}-{data['set_off_id']}", int(data["amount_ore"])
+        if data["action"] == "create":
+            payment = Indbetaling(first, fid, amount, self.now().date())
+            return call(B03, (payment,), "payment from a set-off")
+        paid = [
+            i for i in self.journal.items_by_lookup(self.counterpart, payment_key(call.cvr, first))
+            if i.state == "accepted"
+        ]  # fmt: skip
+        rows = corrections(paid, f"{first}~{call.item.id}", fid, amount, self.now().date())
+        if not rows:
+            raise Refused(f"set-off {data['set_off_id']} is as the debtor system has it")
+        return call(B03, rows, "correction of a changed set-off")
 
     def _current(self, cvr: str, sender: str, claim_id: str) -> tuple[str, int]:
         """The claim's id in the debtor system now (its latest version) and the version."""
@@ -300,14 +328,13 @@ def _date(text: object) -> dt.date:
     return dt.date.fromisoformat(str(text))
 
 
-def _opret(
-    fid: str, konto: str, data: Mapping[str, Any], amount: int, sub_claims: list[Any]
-) -> OpretFordring:
+def _opret(fid: str, konto: str, data: Mapping[str, Any]) -> OpretFordring:
+    """The claim of a TØK ``ClaimCreate``, collected later until released."""
     return OpretFordring(
         fordring_id=fid,
         debitorkonto_id=konto,
         fordring_type=str(data["claim_type"]),
-        beloeb_ore=amount,
+        beloeb_ore=int(data["amount_ore"]),
         periode_fra=_date(data["period_from"]),
         periode_til=_date(data["period_to"]),
         stiftelses_dato=_date(data["founding_date"]),
@@ -315,14 +342,66 @@ def _opret(
         aktiv=False,
         delfordringer=tuple(
             Delfordring(str(s["sub_claim_id"]), str(s["claim_type"]), int(s["amount_ore"]))
-            for s in sub_claims
+            for s in data["sub_claims"]
         ),
     )
 
 
-def _konto_of(journal: Journal, counterpart: str, cvr: str, fid: str) -> str:
-    for item in journal.items_by_lookup(counterpart, claim_key(cvr, fid)):
+def corrections(
+    paid: Sequence[Item], new_id: str, fordring: str, amount: int, day: dt.date
+) -> tuple[Indbetaling, ...]:
+    """The B_03 rows that make a set-off's payments in the debtor system (``paid``: the
+    accepted payments and reversals of it, oldest first) add up to ``amount``: the difference
+    as a payment ``new_id`` on ``fordring`` (the claim's current version) when it grew; when it
+    shrank, reversals of the newest payments first (each on its payment's claim, at most what
+    is left of it), ids ``new_id`` and ``new_id.<k>``; none when it is unchanged."""
+    left: dict[str, tuple[str, int]] = {}  # payment id -> (claim, what it still covers)
+    for item in paid:
         data = item.data or {}
-        if data.get("op") == "OpretFordring" and item.state == "accepted":
-            return str(data["konto"])
-    raise Refused(f"claim {fid}: no debtor account journaled")
+        reversed_id = data.get("tilbagefoerer")
+        if reversed_id:
+            claim, net = left[str(reversed_id)]
+            left[str(reversed_id)] = (claim, net - item.amount_ore)
+        else:
+            left[str(data["indbetaling"])] = (str(data["fordring"]), item.amount_ore)
+    difference = amount - sum(net for _, net in left.values())
+    if difference >= 0:
+        return (Indbetaling(new_id, fordring, difference, day),) if difference else ()
+    rows: list[Indbetaling] = []
+    for payment_id, (claim, net) in reversed(left.items()):
+        take = min(net, -difference)
+        if take > 0:
+            row_id = f"{new_id}.{len(rows)}" if rows else new_id
+            rows.append(Indbetaling(row_id, claim, take, day, tilbagefoerer=payment_id))
+            difference += take
+    return tuple(rows)
+
+
+def _opret_of(journal: Journal, counterpart: str, cvr: str, fid: str) -> OpretFordring:
+    """The claim as the debtor system took it (the journaled call's operation)."""
+    for item in journal.items_by_lookup(counterpart, claim_key(cvr, fid)):
+        if (item.data or {}).get("op") == "OpretFordring" and item.state == "accepted":
+            operations = journal.get_transmission(item.transmission_id).meta["operations"]
+            assert isinstance(operations, list) and item.seq is not None
+            found = operation_from_data(operations[item.seq])
+            assert isinstance(found, OpretFordring)
+            return found
+    raise Refused(f"claim {fid}: its creation is not journaled")
+
+
+def prorated(parts: tuple[Delfordring, ...], total: int) -> tuple[Delfordring, ...]:
+    """``parts`` scaled to add up to ``total`` øre exactly (ours: which sub-claim a covering
+    or write-down reduced is not told, so the remaining debt is spread over them in
+    proportion, the øre left over by rounding down going to the largest remainders, first
+    ones first); a sub-claim left at 0 is dropped."""
+    whole = sum(part.beloeb_ore for part in parts)
+    if whole <= 0:
+        return ()
+    shares = [divmod(part.beloeb_ore * total, whole) for part in parts]
+    left = total - sum(share for share, _ in shares)
+    extra = set(sorted(range(len(parts)), key=lambda n: -shares[n][1])[:left])
+    scaled = (
+        dataclasses.replace(part, beloeb_ore=share + (n in extra))
+        for n, (part, (share, _)) in enumerate(zip(parts, shares, strict=True))
+    )
+    return tuple(part for part in scaled if part.beloeb_ore > 0)

@@ -1,10 +1,12 @@
 """The SF1590_B client: B_01 ``DebitorRegistreringAfsend`` and B_03 ``DebitorIndbetalingAfsend``.
 
 A ``zeep`` client over the bundled WSDL (``xsd/oir/SF1590_B.wsdl``; never fetched), bound to
-the configured endpoints. Each call carries the Liberty framework header and, in
-``wsse:Security``, the SAML token for the service and the municipality (from
-:class:`~toekgw.adapters.kombit.TokenClient`; a token the counterpart refuses is fetched
-again once).
+the configured endpoints. Each call carries the Liberty framework header, the transaction id,
+WS-Addressing and, in ``wsse:Security``, the SAML token for the service and the municipality
+(from :class:`~toekgw.adapters.kombit.TokenClient`; a token the counterpart refuses is fetched
+again once) with a signature by the gateway's key, the token's holder, over the timestamp, the
+body, the addressing and framework headers and the token
+(:class:`~toekgw.adapters.kombit.signing.HolderSigning`, as SF1490 does).
 
 What can go wrong, and what the caller gets:
 
@@ -33,7 +35,8 @@ from lxml import etree
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 from zeep.transports import Transport
 
-from toekgw.adapters.kombit import TokenRejected
+from toekgw.adapters.kombit import Credentials, TokenRejected
+from toekgw.adapters.kombit.signing import HolderSigning
 from toekgw.formats.debitor.registrering import (
     ENTITY_IDS,
     NS,
@@ -47,6 +50,7 @@ from toekgw.formats.debitor.registrering import (
     kroner,
 )
 from toekgw.gateway.errors import GatewayError
+from toekgw.gateway.tokens import Clock, utc_now
 from toekgw.xsd import schema_path
 
 __all__ = [
@@ -62,7 +66,6 @@ __all__ = [
 
 R = TypeVar("R")
 _WSDL_NS = "urn:toekgw:oir:debitorregistrering:wsdl:1"
-_WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
 _SBF = "urn:liberty:sb:2006-08"
 _REQUEST_HEADER = "http://kombit.dk/xml/schemas/RequestHeader/1/"
 #: WS-Security fault codes that mean "the token": fetch a fresh one and try once more.
@@ -128,13 +131,16 @@ class Endpoints:
 
 
 class DebitorClient:
-    """Calls SF1590_B; ``sleep`` is injected so tests wait for nothing."""
+    """Calls SF1590_B, signing as the holder of ``tokens``' tokens with ``credentials`` (the
+    certificate the STS knows); ``sleep`` is injected so tests wait for nothing."""
 
     def __init__(
         self,
         endpoints: Endpoints,
         tokens: TokenSource,
+        credentials: Credentials,
         *,
+        clock: Clock = utc_now,
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -150,7 +156,10 @@ class DebitorClient:
         )
         settings = zeep.Settings(strict=True, xml_huge_tree=False, forbid_dtd=True)
         wsdl = str(schema_path(WSDL))
-        self._client = zeep.Client(wsdl, transport=transport, settings=settings)  # type: ignore[no-untyped-call]
+        self._signing = HolderSigning(credentials, clock)
+        self._client = zeep.Client(  # type: ignore[no-untyped-call]
+            wsdl, transport=transport, settings=settings, plugins=[self._signing]
+        )
         self._registrering: Any = self._client.create_service(  # type: ignore[no-untyped-call]
             B01.binding, endpoints.registrering
         )
@@ -179,6 +188,7 @@ class DebitorClient:
                     "FordringId": i.fordring_id,
                     "Beloeb": kroner(i.beloeb_ore),
                     "IndbetalingsDato": i.dato,
+                    "TilbagefoererIndbetalingId": i.tilbagefoerer,
                 }
                 for i in message.indbetalinger
             ],
@@ -190,8 +200,9 @@ class DebitorClient:
     ) -> int:
         def attempt(assertion: bytes) -> int:
             self.attempts_made += 1
+            self._signing.use(assertion)
             try:
-                answer = operation(_soapheaders=_headers(service, assertion), **body)
+                answer = operation(_soapheaders=_headers(), **body)
             except zeep.exceptions.Fault as fault:
                 raise _fault(fault) from None
             except (requests.ConnectionError, requests.Timeout) as exc:
@@ -239,6 +250,7 @@ def _operation(op: Operation) -> dict[str, Any]:
                     }
                     for d in op.delfordringer
                 ],
+                "ErstatterFordringId": op.erstatter,
             }
         }
     if isinstance(op, NedskrivFordring):
@@ -253,16 +265,14 @@ def _operation(op: Operation) -> dict[str, Any]:
     return {"RetFordringTilstand": {"FordringId": op.fordring_id, "Tilstand": op.tilstand}}
 
 
-def _headers(service: Service, assertion: bytes) -> list[etree._Element]:
-    """Liberty framework, the transaction id, and the token in ``wsse:Security``."""
+def _headers() -> list[etree._Element]:
+    """Liberty framework and the transaction id (the signing plugin adds the rest)."""
     framework = etree.Element(f"{{{_SBF}}}Framework", nsmap={"sbf": _SBF})
     framework.set("version", "2.0")
     framework.set("profile", "urn:liberty:sb:profile:basic")
     request = etree.Element(f"{{{_REQUEST_HEADER}}}RequestHeader", nsmap={"rh": _REQUEST_HEADER})
     etree.SubElement(request, f"{{{_REQUEST_HEADER}}}TransactionUUID").text = str(uuid.uuid4())
-    security = etree.Element(f"{{{_WSSE}}}Security", nsmap={"wsse": _WSSE})
-    security.append(etree.fromstring(assertion))
-    return [framework, request, security]
+    return [framework, request]
 
 
 def _fault(fault: zeep.exceptions.Fault) -> Exception:

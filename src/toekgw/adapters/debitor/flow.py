@@ -31,8 +31,8 @@ def open_client(settings: Settings) -> DebitorClient:
             f"{settings.path}: no [debitor.afsend] table (the debtor system's endpoints)"
         )
     kombit = settings.require(KOMBIT_SECTION)
-    tokens = TokenClient(kombit, load_credentials(kombit))
-    return DebitorClient(_endpoints(debitor.afsend), tokens)
+    credentials = load_credentials(kombit)
+    return DebitorClient(_endpoints(debitor.afsend), TokenClient(kombit, credentials), credentials)
 
 
 def _endpoints(afsend: AfsendSettings) -> Endpoints:

@@ -9,6 +9,11 @@ registrations its callback told (items of
 (the callback keys each registration by its id), so it counts once.
 
 remaining = original - write-downs - coverings - write-offs (+ their reversals).
+
+A change of a claim's type or founding date replaces it (a full write-down and a new claim,
+the solution description 2.5.16): the new claim's ledger names the one it replaces
+(``erstatter``) and the old one's names its successor (``erstattet_af``), so the chain can be
+followed both ways (:func:`chain`).
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from toekgw.gateway.reconcile import (
     reconcile,
 )
 
-__all__ = ["ClaimLedger", "claim_ledger", "ledgers", "reconcile_claims"]
+__all__ = ["ClaimLedger", "chain", "claim_ledger", "ledgers", "reconcile_claims"]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -46,6 +51,8 @@ class ClaimLedger:
     released: bool = False
     created: bool = False  # False: only the debtor system's callback told of it
     created_on: str = ""
+    erstatter: str = ""  # the claim this one replaced after a change
+    erstattet_af: str = ""  # the claim that replaced this one
 
     @property
     def remaining_ore(self) -> int:
@@ -74,17 +81,20 @@ def _fold(cvr: str, fordring_id: str, items: Iterable[Item]) -> ClaimLedger | No
                     original_ore=item.amount_ore,
                     created=True,
                     created_on=item.created_at[:10],
+                    released=ledger.released or bool(data.get("aktiv")),
+                    erstatter=str(data.get("erstatter") or ""),
                 )
+            elif op == "Erstattet":
+                ledger = dataclasses.replace(ledger, erstattet_af=str(data["erstattet_af"]))
             elif op == "NedskrivFordring":
                 ledger = dataclasses.replace(
                     ledger, write_downs_ore=ledger.write_downs_ore + item.amount_ore
                 )
             elif op == "RetFordringTilstand":
                 ledger = dataclasses.replace(ledger, released=True)
-            elif op == "Indbetaling":
-                ledger = dataclasses.replace(
-                    ledger, paid_in_ore=ledger.paid_in_ore + item.amount_ore
-                )
+            elif op == "Indbetaling":  # a reversal (ours) gives back to the claim
+                paid = -item.amount_ore if data.get("tilbagefoerer") else item.amount_ore
+                ledger = dataclasses.replace(ledger, paid_in_ore=ledger.paid_in_ore + paid)
         elif "type" in data and str(data["type"]) in _CALLBACK_FIELDS:
             known = True  # a registration the debtor system told: shown even if never created
             name, sign = _CALLBACK_FIELDS[str(data["type"])]
@@ -100,6 +110,30 @@ def claim_ledger(
     return _fold(
         cvr, fordring_id, journal.items_by_lookup(counterpart, claim_key(cvr, fordring_id))
     )
+
+
+def chain(
+    journal: JournalReader, cvr: str, fordring_id: str, *, counterpart: str = "debitor"
+) -> list[ClaimLedger]:
+    """The chain of changes ``fordring_id`` is part of, first claim first (``[]``: nothing
+    journaled about it)."""
+
+    def step(link: str, seen: set[str]) -> ClaimLedger | None:
+        if not link or link in seen:
+            return None
+        seen.add(link)
+        return claim_ledger(journal, cvr, link, counterpart=counterpart)
+
+    ledger = claim_ledger(journal, cvr, fordring_id, counterpart=counterpart)
+    if ledger is None:
+        return []
+    back = {fordring_id}
+    while (before := step(ledger.erstatter, back)) is not None:
+        ledger = before
+    found, forward = [ledger], {ledger.fordring_id}
+    while (after := step(found[-1].erstattet_af, forward)) is not None:
+        found.append(after)
+    return found
 
 
 def ledgers(journal: JournalReader, *, counterpart: str = "debitor") -> Iterator[ClaimLedger]:

@@ -5,7 +5,8 @@ network. Each call carries, in SOAP 1.2 headers, the WSDL's ``RequestHeader/Tran
 WS-Addressing (``Action``, ``MessageID``, ``To``, ``ReplyTo``: the index's policy requires
 them) and ``wsse:Security`` with a timestamp, the SF1514 holder-of-key assertion and a
 signature by the gateway's key over the body, the timestamp, the addressing headers and the
-assertion (OIO IDWS, as the WSDL's policy asks).
+assertion (OIO IDWS, as the WSDL's policy asks:
+:class:`~toekgw.adapters.kombit.signing.HolderSigning`).
 
 What can happen to a call, each its own exception:
 
@@ -19,7 +20,6 @@ What can happen to a call, each its own exception:
 
 from __future__ import annotations
 
-import threading
 import uuid
 from typing import Any
 
@@ -27,17 +27,14 @@ import requests
 import zeep
 import zeep.exceptions
 from lxml import etree
-from zeep.plugins import Plugin
 from zeep.transports import Transport
 
 import toekgw.xsd
 from toekgw.adapters.kombit.settings import Credentials
+from toekgw.adapters.kombit.signing import HolderSigning
 from toekgw.adapters.kombit.tokens import TokenRejected
 from toekgw.adapters.ydelsesindeks.settings import YdelsesindeksSettings
-from toekgw.formats.kombit import wsse
-from toekgw.formats.xmlcheck import safe_parser
 from toekgw.formats.ydelsesindeks import (
-    ACTION_IMPORT,
     WSDL,
     Effektuering,
     IndexAnswer,
@@ -50,8 +47,6 @@ from toekgw.gateway.tokens import Clock, utc_now
 __all__ = ["IndexClient", "IndexRefused", "IndexUnavailable", "YdelsesindeksError"]
 
 _BINDING = "{http://stoettesystemerne.dk/ydelsesindeks}YdelseIndeks"
-_WSA = wsse.NS["wsa"]
-_ANONYMOUS = "http://www.w3.org/2005/08/addressing/anonymous"
 # Fault subcodes that speak of the token, not the report (WS-Security 1.0, WS-Trust).
 _TOKEN_FAULTS = frozenset(
     {"FailedAuthentication", "InvalidSecurityToken", "MessageExpired", "SecurityTokenUnavailable"}
@@ -74,44 +69,6 @@ class IndexRefused(YdelsesindeksError):
         super().__init__(f"the benefit index refused the report: {code}: {text}")
 
 
-class _Security(Plugin):
-    """Adds the addressing and security headers to each outgoing call and signs it."""
-
-    def __init__(self, credentials: Credentials, clock: Clock, address: str) -> None:
-        self.credentials, self.clock, self.address = credentials, clock, address
-        self.local = threading.local()
-
-    def egress(
-        self, envelope: etree._Element, http_headers: dict[str, str], operation: Any, _: Any
-    ) -> tuple[etree._Element, dict[str, str]]:
-        header = envelope.find(f"{{{etree.QName(envelope).namespace}}}Header")
-        body = envelope.find(f"{{{etree.QName(envelope).namespace}}}Body")
-        assert header is not None and body is not None
-        addressing = []
-        for name, value in (
-            ("Action", ACTION_IMPORT),
-            ("MessageID", f"urn:uuid:{uuid.uuid4()}"),
-            ("To", self.address),
-        ):
-            element = etree.SubElement(header, f"{{{_WSA}}}{name}", nsmap={"wsa": _WSA})
-            element.text = value
-            addressing.append(element)
-        reply_to = etree.SubElement(header, f"{{{_WSA}}}ReplyTo", nsmap={"wsa": _WSA})
-        etree.SubElement(reply_to, f"{{{_WSA}}}Address").text = _ANONYMOUS
-        addressing.append(reply_to)
-        assertion = etree.fromstring(self.local.assertion, safe_parser())
-        security = wsse.add_assertion_security(header, assertion, created=self.clock())
-        stamp = security.find(f"{{{wsse.NS['wsu']}}}Timestamp")
-        assert stamp is not None
-        wsse.sign_with_assertion(
-            envelope,
-            [stamp, body, *addressing],
-            self.credentials.key,
-            self.credentials.certificate,
-        )
-        return envelope, http_headers
-
-
 class IndexClient:
     """Reports effectuations to the benefit index; one per process (zeep parses the WSDL once)."""
 
@@ -131,7 +88,7 @@ class IndexClient:
             timeout=settings.timeout_seconds,
             operation_timeout=settings.timeout_seconds,
         )
-        self._security = _Security(credentials, clock, settings.url)
+        self._security = HolderSigning(credentials, clock)
         self._zeep = zeep.Client(  # type: ignore[no-untyped-call]
             str(toekgw.xsd.schema_path(WSDL)),
             transport=transport,
@@ -143,7 +100,7 @@ class IndexClient:
 
     def report(self, effektuering: Effektuering, assertion: bytes) -> IndexAnswer:
         """Send one effectuation with ``assertion`` as the token; the index's answer."""
-        self._security.local.assertion = assertion
+        self._security.use(assertion)
         transaction = str(uuid.uuid4())
         try:
             result = self._service.importer(

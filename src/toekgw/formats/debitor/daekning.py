@@ -4,7 +4,9 @@ The debtor system calls TØK with coverings (dækninger), write-offs (afskrivnin
 reversals on TØK's claims. The operation is confirmed; the schema is **ours**
 (``xsd/oir/DaekningAfskrivning.xsd``, namespace ``urn:toekgw:oir:debitor:1``). The request is
 a SOAP 1.1 envelope whose ``wsse:Security`` header carries the caller's SAML token (the
-assertion itself, as Serviceplatformen forwards it); the answer is
+assertion itself, as Serviceplatformen forwards it), a timestamp and the caller's signature as
+the token's holder over the timestamp, the body and the token (OIO IDWS, as every KOMBIT call
+with a token: :mod:`toekgw.formats.kombit.idws`; the receiver verifies it); the answer is
 ``DaekningAfskrivningRegistreringAfsend_O/StatusKode`` 20 (taken) or a SOAP fault.
 
 Amounts are kroner with two decimals in the XML and integer øre in the records.
@@ -18,10 +20,13 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import rsa
 from lxml import etree
 
+from toekgw.formats.kombit import idws
 from toekgw.formats.kombit.saml import SAML
-from toekgw.formats.xmlcheck import load_schema, parse_safely
+from toekgw.formats.xmlcheck import load_schema, parse_safely, safe_parser
 
 __all__ = [
     "NS",
@@ -73,14 +78,14 @@ class DaekningBesked:
 
 
 def read_request(data: bytes) -> tuple[etree._Element, DaekningBesked]:
-    """The caller's assertion (unchecked: the receiver checks it) and the message."""
+    """The envelope (its token and signature unchecked: the receiver checks them,
+    :func:`toekgw.formats.kombit.idws.verify_request`) and the message."""
     root, findings = parse_safely(data, "daekning")
     if root is None:
         raise BadRequest(findings[0].message)
     if root.tag != _S + "Envelope":
         raise BadRequest("not a SOAP 1.1 envelope")
-    assertion = root.find(f"{_S}Header/{{{WSSE}}}Security/{{{SAML}}}Assertion")
-    if assertion is None:
+    if root.find(f"{_S}Header/{{{WSSE}}}Security/{{{SAML}}}Assertion") is None:
         raise NoToken("no SAML token in the wsse:Security header")
     body = root.find(_S + "Body")
     message = body[0] if body is not None and len(body) == 1 else None
@@ -91,7 +96,7 @@ def read_request(data: bytes) -> tuple[etree._Element, DaekningBesked]:
         log: Any = schema.error_log
         error = log.last_error
         raise BadRequest(f"invalid against the schema: line {error.line}: {error.message}")
-    return assertion, _besked(message)
+    return root, _besked(message)
 
 
 def _detached(element: etree._Element) -> etree._Element:
@@ -116,13 +121,18 @@ def _besked(message: etree._Element) -> DaekningBesked:
     )
 
 
-def build_request(message: DaekningBesked, assertion: bytes) -> bytes:
-    """The debtor system's call (what the simulator and the bench send)."""
+def build_request(
+    message: DaekningBesked,
+    assertion: bytes,
+    key: rsa.RSAPrivateKey,
+    certificate: x509.Certificate,
+    *,
+    created: dt.datetime,
+) -> bytes:
+    """The debtor system's call (what the simulator and the bench send), signed with the
+    ``key`` of the token's holder (whose ``certificate`` the assertion names)."""
     envelope = etree.Element(_S + "Envelope", nsmap={"soap": SOAP11})
-    security = etree.SubElement(
-        etree.SubElement(envelope, _S + "Header"), f"{{{WSSE}}}Security", nsmap={"wsse": WSSE}
-    )
-    security.append(etree.fromstring(assertion))
+    etree.SubElement(envelope, _S + "Header")
     body = etree.SubElement(envelope, _S + "Body")
     root = etree.SubElement(body, _N + "DaekningAfskrivningRegistreringAfsend_I", nsmap={"d": NS})
     etree.SubElement(root, _N + "BeskedId").text = message.besked_id
@@ -135,6 +145,8 @@ def build_request(message: DaekningBesked, assertion: bytes) -> bytes:
         kroner, ore = divmod(r.beloeb_ore, 100)
         etree.SubElement(element, _N + "Beloeb").text = f"{kroner}.{ore:02d}"
         etree.SubElement(element, _N + "Dato").text = r.dato.isoformat()
+    token = etree.fromstring(assertion, safe_parser())
+    idws.sign_request(envelope, token, key, certificate, created=created)
     return bytes(etree.tostring(envelope, xml_declaration=True, encoding="utf-8"))
 
 

@@ -93,7 +93,9 @@ class Delfordring:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class OpretFordring:
-    """A claim as PSRM needs it; ``aktiv``: collect now (else later)."""
+    """A claim as PSRM needs it; ``aktiv``: collect now (else later); ``erstatter``: the claim
+    this one replaces after a change of its claim type or founding date (the solution
+    description, 2.5.16: the old one is written down in full in the same message)."""
 
     fordring_id: str
     debitorkonto_id: str
@@ -105,6 +107,7 @@ class OpretFordring:
     forfalds_dato: dt.date
     aktiv: bool = False
     delfordringer: tuple[Delfordring, ...] = ()
+    erstatter: str | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -141,10 +144,14 @@ class Registrering:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Indbetaling:
+    """A payment on a claim; with ``tilbagefoerer`` (ours) a reversal of ``beloeb_ore`` of that
+    earlier payment, given back to the claim (B_03 knows payments only)."""
+
     indbetaling_id: str
     fordring_id: str
     beloeb_ore: int
     dato: dt.date
+    tilbagefoerer: str | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -185,6 +192,8 @@ def operation_from_data(data: Mapping[str, Any]) -> Operation:
     kind = _OPERATIONS[str(data["type"])]
     values: dict[str, Any] = {}
     for field in dataclasses.fields(kind):
+        if field.name not in data and field.default is not dataclasses.MISSING:
+            continue  # journaled before the field existed: its default
         value = data[field.name]
         if field.name == "part":
             value = Part(str(value["kind"]), str(value["number"]))
@@ -243,6 +252,7 @@ def _operation(element: etree._Element) -> Operation:
                 )
                 for d in element.iterfind(_N + "Delfordring")
             ),
+            erstatter=_text(element, "ErstatterFordringId") or None,
         )
     if name == "NedskrivFordring":
         return NedskrivFordring(
@@ -276,6 +286,7 @@ def read_indbetaling(element: etree._Element) -> IndbetalingBesked:
                 _text(i, "FordringId"),
                 ore(_text(i, "Beloeb")),
                 _date(i, "IndbetalingsDato"),
+                _text(i, "TilbagefoererIndbetalingId") or None,
             )
             for i in root.iterfind(_N + "Indbetaling")
         ),

@@ -2,14 +2,17 @@
 
 ``POST /service/OIR/DebitorRegistreringAfsend/1`` and ``.../DebitorIndbetalingAfsend/1`` take
 a SOAP 1.1 envelope with a SAML token in ``wsse:Security`` (verified against ``trusted_sts``
-when given) and a message valid against the schema; the answer is ``StatusKode`` 20 or a SOAP
-fault with Serviceplatformen's ``ErrorList``. ``GET /report`` is the debtor system's balance
+when given) and a message valid against the schema, signed by the token's holder over the
+timestamp, the body and the token (:func:`toekgw.formats.kombit.idws.verify_request`: a
+missing, forged or altered signature is a fault with the error ``FailedCheck``, WS-Security's
+code for it, and nothing is applied); the answer is ``StatusKode`` 20 or a SOAP fault with
+Serviceplatformen's ``ErrorList``. ``GET /report`` is the debtor system's balance
 report (:mod:`toekgw.formats.debitor.saldo`).
 
 The simulator calls TØK's callback (``DaekningAfskrivningRegistreringAfsend``) with the
 coverings its B_03 payments make and with whatever a script says (:meth:`callback`,
-:class:`ScriptStep`), under a token it signs itself (its ``signer``: configure its certificate
-as a trusted STS of the callback service).
+:class:`ScriptStep`), under a token it issues itself and a message signature as that token's
+holder (its ``signer``: configure its certificate as a trusted STS of the callback service).
 
 Faults, each for the next N calls (:class:`Faults`): ``timeouts`` (the message is applied,
 the answer comes after ``delay`` seconds: too late for the caller, who sends it again),
@@ -47,7 +50,7 @@ from toekgw.formats.debitor.registrering import (
     read_registrering,
 )
 from toekgw.formats.debitor.saldo import Saldo, write_saldo
-from toekgw.formats.kombit import saml
+from toekgw.formats.kombit import idws, saml, wsse
 from toekgw.formats.xmlcheck import safe_parser
 from toekgw.gateway.httpserver import BodyTooLarge, read_body
 from toekgw.simulators.debitor.system import DebtorSystem, Refusal
@@ -66,7 +69,6 @@ INDBETALING_PATH = "/service/OIR/DebitorIndbetalingAfsend/1"
 CALLBACK_AUDIENCE = "http://entityid.kombit.dk/service/daekningafskrivningregistreringafsend/1"
 MAX_REQUEST = 1024 * 1024
 _SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
-_WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
 
 
 @dataclasses.dataclass
@@ -143,6 +145,8 @@ class DebitorSimulator:
         try:
             body = await read_body(request.receive, MAX_REQUEST)
             message = self._message(body, ENTITY_IDS[operation])
+        except wsse.SignatureRefused as exc:
+            return _fault("Client", "the message signature is refused", [("FailedCheck", str(exc))])
         except (BadMessage, BodyTooLarge, etree.XMLSyntaxError, saml.TokenRefused) as exc:
             return _fault("Client", "refused", [("DEB-400", str(exc))])
         if self._take("soap_faults"):
@@ -170,17 +174,18 @@ class DebitorSimulator:
         root = etree.fromstring(body, safe_parser())
         if root.tag != f"{{{_SOAP11}}}Envelope":
             raise BadMessage("not a SOAP 1.1 envelope")
-        assertion = root.find(f"{{{_SOAP11}}}Header/{{{_WSSE}}}Security/{{{saml.SAML}}}Assertion")
-        if assertion is None:
-            raise saml.TokenRefused("no SAML token in wsse:Security")
-        if self.trusted_sts:
-            saml.read_assertion(
-                assertion,
-                trusted=self.trusted_sts,
-                issuer=self.sts_issuer,
-                audience=audience,
-                now=self.clock(),
-            )
+
+        def read(assertion: etree._Element) -> None:
+            if self.trusted_sts:
+                saml.read_assertion(
+                    assertion,
+                    trusted=self.trusted_sts,
+                    issuer=self.sts_issuer,
+                    audience=audience,
+                    now=self.clock(),
+                )
+
+        idws.verify_request(root, now=self.clock(), read_token=read)
         payload = root.find(f"{{{_SOAP11}}}Body")
         if payload is None or len(payload) != 1:
             raise BadMessage("the body holds not exactly one message")
@@ -229,7 +234,13 @@ class DebitorSimulator:
             rows.append(Daekning(str(uuid.uuid4()), f"UKENDT-{uuid.uuid4().hex[:8]}", "DAEKNING",
                                  100, self.clock().date()))  # fmt: skip
         message = DaekningBesked(str(uuid.uuid4()), cvr, tuple(rows))
-        body = build_request(message, self._token(cvr))
+        body = build_request(
+            message,
+            self._token(cvr),
+            self.signer.key,
+            self.signer.certificate,
+            created=self.clock(),
+        )
         status = self._post(body)
         if self.faults.duplicate_callbacks:
             status = self._post(body)

@@ -16,6 +16,8 @@ from collections.abc import Callable
 
 from toekgw.formats.debitor.daekning import Registrering as Daekning
 from toekgw.formats.debitor.registrering import (
+    Delfordring,
+    Indbetaling,
     IndbetalingBesked,
     NedskrivFordring,
     OpretDebitorkonto,
@@ -41,6 +43,8 @@ class Claim:
     original_ore: int
     remaining_ore: int
     released: bool = False
+    delfordringer: tuple[Delfordring, ...] = ()
+    erstatter: str | None = None  # the claim this one replaced (written down in full)
 
 
 @dataclasses.dataclass
@@ -48,7 +52,7 @@ class _Books:
     accounts: dict[tuple[str, str], Part] = dataclasses.field(default_factory=dict)
     deleted: set[tuple[str, str]] = dataclasses.field(default_factory=set)
     claims: dict[tuple[str, str], Claim] = dataclasses.field(default_factory=dict)
-    payments: dict[str, int] = dataclasses.field(default_factory=dict)
+    payments: dict[str, tuple[str, int]] = dataclasses.field(default_factory=dict)  # claim, net
 
 
 class DebtorSystem:
@@ -84,20 +88,28 @@ class DebtorSystem:
         self._all_or_none(message.besked_id, apply)
 
     def indbetal(self, message: IndbetalingBesked) -> list[Daekning]:
-        """Apply a B_03 message: each payment covers its claim; the coverings to tell."""
+        """Apply a B_03 message: each payment covers its claim, each reversal gives back to
+        the claim what its payment covered; the coverings (and reversals) to tell."""
         covered: list[Daekning] = []
 
         def apply(books: _Books) -> None:
             for payment in message.indbetalinger:
+                if payment.indbetaling_id in books.payments:
+                    raise Refusal("DEB-132", f"payment {payment.indbetaling_id} exists already")
                 claim = _claim(books, message.cvr, payment.fordring_id)
-                if payment.beloeb_ore > claim.remaining_ore:
-                    raise Refusal(
-                        "DEB-130", f"payment above the remaining debt of {claim.fordring_id}"
-                    )
-                claim.remaining_ore -= payment.beloeb_ore
-                books.payments[payment.indbetaling_id] = payment.beloeb_ore
+                if payment.tilbagefoerer is None:
+                    kind = "DAEKNING"
+                    if payment.beloeb_ore > claim.remaining_ore:
+                        raise Refusal(
+                            "DEB-130", f"payment above the remaining debt of {claim.fordring_id}"
+                        )
+                    claim.remaining_ore -= payment.beloeb_ore
+                else:
+                    kind = "DAEKNING_TILBAGEFOERT"
+                    _reverse(books, claim, payment)
+                books.payments[payment.indbetaling_id] = (claim.fordring_id, payment.beloeb_ore)
                 covered.append(
-                    Daekning("", payment.fordring_id, "DAEKNING", payment.beloeb_ore, payment.dato)
+                    Daekning("", payment.fordring_id, kind, payment.beloeb_ore, payment.dato)
                 )
 
         self._all_or_none(message.besked_id, apply)
@@ -138,6 +150,18 @@ class DebtorSystem:
             self.applied += 1
 
 
+def _reverse(books: _Books, claim: Claim, payment: Indbetaling) -> None:
+    """Give back to ``claim`` part of the earlier payment ``payment`` reverses."""
+    reversed_id = payment.tilbagefoerer or ""
+    fordring, net = books.payments.get(reversed_id, ("", 0))
+    if fordring != claim.fordring_id:
+        raise Refusal("DEB-131", f"no payment {reversed_id} on {claim.fordring_id} to reverse")
+    if payment.beloeb_ore > net or claim.remaining_ore + payment.beloeb_ore > claim.original_ore:
+        raise Refusal("DEB-133", f"the reversal is more than payment {reversed_id} covered")
+    books.payments[reversed_id] = (fordring, net - payment.beloeb_ore)
+    claim.remaining_ore += payment.beloeb_ore
+
+
 def _claim(books: _Books, cvr: str, fordring_id: str) -> Claim:
     claim = books.claims.get((cvr, fordring_id))
     if claim is None:
@@ -163,9 +187,12 @@ def _apply(books: _Books, cvr: str, op: object) -> None:
         parts = sum(d.beloeb_ore for d in op.delfordringer)
         if op.delfordringer and parts != op.beloeb_ore:
             raise Refusal("DEB-111", f"the sub-claims of {op.fordring_id} do not add up")
+        if op.erstatter is not None and _claim(books, cvr, op.erstatter).remaining_ore != 0:
+            raise Refusal("DEB-112", f"claim {op.erstatter} is not written down in full")
         books.claims[(cvr, op.fordring_id)] = Claim(
-            op.fordring_id, cvr, op.debitorkonto_id, op.beloeb_ore, op.beloeb_ore
-        )
+            op.fordring_id, cvr, op.debitorkonto_id, op.beloeb_ore, op.beloeb_ore,
+            op.aktiv, op.delfordringer, op.erstatter,
+        )  # fmt: skip
     elif isinstance(op, NedskrivFordring):
         claim = _claim(books, cvr, op.fordring_id)
         if op.beloeb_ore > claim.remaining_ore:

@@ -37,7 +37,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from toekgw.formats.kombit import saml, wsse
+from toekgw.formats.kombit import idws, saml, wsse
 from toekgw.formats.xmlcheck import load_schema, safe_parser, schema_findings
 from toekgw.formats.ydelsesindeks import (
     NS,
@@ -128,7 +128,7 @@ class IndexSimulator:
         body_element = envelope.find(soap + "Body")
         if envelope.tag != soap + "Envelope" or body_element is None or not len(body_element):
             raise _Refused("InvalidInput", "not a SOAP 1.2 envelope with a body")
-        cvr = self._token(envelope, body_element)
+        cvr = self._token(envelope)
         request = body_element[0]
         findings = schema_findings(load_schema(OPERATIONS_XSD), request, "ydelsesindeks")
         if findings:
@@ -151,32 +151,23 @@ class IndexSimulator:
         )
         return transaction, list(effektueringer)
 
-    def _token(self, envelope: etree._Element, body: etree._Element) -> str:
-        """The CVR the caller's token is for, after every check of the token."""
-        assertion = envelope.find(f".//{{{wsse.NS['wsse']}}}Security/{{{saml.SAML}}}Assertion")
-        stamp = envelope.find(f".//{{{wsse.NS['wsse']}}}Security/{{{wsse.NS['wsu']}}}Timestamp")
-        if assertion is None or stamp is None:
-            raise _Refused("InvalidSecurityToken", "no token and timestamp in wsse:Security")
-        expires = stamp.findtext(f"{{{wsse.NS['wsu']}}}Expires")
-        try:
-            if saml.parse_time(expires) <= self.clock():
-                raise _Refused("MessageExpired", f"the message expired at {expires}")
-        except saml.TokenRefused as exc:
-            raise _Refused("InvalidSecurityToken", f"the timestamp: {exc}") from exc
-        try:
-            info = saml.read_assertion(
+    def _token(self, envelope: etree._Element) -> str:
+        """The CVR the caller's token is for, after every check of the token and signature."""
+
+        def read(assertion: etree._Element) -> saml.AssertionInfo:
+            return saml.read_assertion(
                 assertion,
                 trusted=self.trusted_sts,
                 issuer=self.issuer,
                 audience=self.audience,
                 now=self.clock(),
             )
-        except saml.TokenExpired as exc:
+
+        try:
+            return idws.verify_request(envelope, now=self.clock(), read_token=read).cvr
+        except (idws.MessageExpired, saml.TokenExpired) as exc:
             raise _Refused("MessageExpired", str(exc)) from exc
+        except wsse.SignatureRefused as exc:
+            raise _Refused("FailedAuthentication", str(exc)) from exc
         except saml.TokenRefused as exc:
             raise _Refused("InvalidSecurityToken", str(exc)) from exc
-        try:
-            wsse.verify_with_holder(envelope, saml.holder_certificate(assertion), [body, stamp])
-        except (wsse.SignatureRefused, saml.TokenRefused) as exc:
-            raise _Refused("FailedAuthentication", str(exc)) from exc
-        return info.cvr
