@@ -75,6 +75,12 @@ class JournalConnection:
             self._setup(busy_timeout)
         except sqlite3.DatabaseError as exc:
             self._sqlite.close()
+            if str(exc) == "file is not a database":
+                raise JournalError(
+                    f"the journal {self.path} is not a SQLite database (its first bytes are "
+                    "not 'SQLite format 3')",
+                    hint="check [journal] path in the configuration",
+                ) from exc
             raise JournalError(
                 f"the journal {self.path} is damaged: {exc}",
                 hint="restore it from a backup; do not start a new one in its place",
@@ -284,9 +290,6 @@ class JournalConnection:
         self.close()
 
 
-_SQLITE_HEADER = b"SQLite format 3\x00"
-
-
 def _is_full(exc: sqlite3.OperationalError) -> bool:
     code = getattr(exc, "sqlite_errorcode", None)
     return code == sqlite3.SQLITE_FULL or "full" in str(exc).lower()
@@ -312,16 +315,13 @@ def _refuse_unusable_file(path: Path) -> None:
                 "new one would forget every delivery, file and payment already journaled",
                 hint="restore it from a backup, or remove the file to start a new journal",
             )
-        with path.open("rb") as fh:
-            header = fh.read(len(_SQLITE_HEADER))
+        # Its header is SQLite's to read: a file descriptor this process opened and closed on
+        # the journal would drop every POSIX lock its other connections hold on it, and
+        # another process closing its connection would then take itself for the last one and
+        # delete the WAL under them (https://www.sqlite.org/howtocorrupt.html, 2.2): their
+        # next commits would be lost. A foreign file fails SQLite's first read (_setup).
     except OSError as exc:
         raise JournalError(f"cannot open the journal {path}: {os_problem(path, exc)}") from exc
-    if header != _SQLITE_HEADER:
-        raise JournalError(
-            f"the journal {path} is not a SQLite database (its first bytes are not "
-            "'SQLite format 3')",
-            hint="check [journal] path in the configuration",
-        )
 
 
 def _refuse_foreign_database(db: sqlite3.Connection, path: Path) -> None:
