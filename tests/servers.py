@@ -180,31 +180,57 @@ def _answers(port: int) -> bool:
     return True
 
 
+START_ATTEMPTS = 3
+
+
 @contextlib.contextmanager
 def start_rabbitmq(base: Path, login: ExternalLogin | None = None) -> Iterator[RabbitNode]:
     """A private RabbitMQ node under ``base``, stopped (its process group) on exit; with
-    ``login``, one that takes only EXTERNAL logins over TLS (ready when its TLS port listens)."""
+    ``login``, one that takes only EXTERNAL logins over TLS (ready when its TLS port listens).
+
+    A free port can be taken by another process between :func:`free_port` and the node's
+    bind (several suites start nodes at once): a node that stops with ``eaddrinuse`` is
+    started again on new ports, up to :data:`START_ATTEMPTS` times."""
     server = require_rabbitmq()
     base.mkdir(parents=True, exist_ok=True)
+    (base / "rabbitmq-env.conf").write_text("")
+    for attempt in range(1, START_ATTEMPTS + 1):
+        node = _launch(server, base, login)
+        try:
+            if _ready(node, last=attempt == START_ATTEMPTS):
+                yield node
+                return
+        finally:
+            _stop(node.process)
+    raise AssertionError("unreachable: the last attempt fails the test")
+
+
+def _launch(server: str, base: Path, login: ExternalLogin | None) -> RabbitNode:
+    shutil.rmtree(base / "log", ignore_errors=True)  # an earlier attempt's eaddrinuse
     port = free_port()
     tls_port = free_port() if login else None
     env = _environment(base, port, tls_port, login)
-    (base / "rabbitmq-env.conf").write_text("")
     with (base / "stdout.log").open("wb") as out:
         process = subprocess.Popen(
             [server], env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
-    node = RabbitNode(base, port, process, tls_port)
-    ready = (lambda: _listens(tls_port)) if tls_port else (lambda: _answers(port))
-    try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while not ready():
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"RabbitMQ did not start on port {port}:\n{node.log_tail()}")
-            time.sleep(0.5)
-        yield node
-    finally:
-        _stop(process)
+    return RabbitNode(base, port, process, tls_port)
+
+
+def _ready(node: RabbitNode, *, last: bool) -> bool:
+    """Wait until ``node`` answers; False if it stopped because a port was taken (and
+    another attempt is left); fails the test on any other stop or on the timeout."""
+    tls_port = node.tls_port
+    ready = (lambda: _listens(tls_port)) if tls_port else (lambda: _answers(node.port))
+    deadline = time.monotonic() + START_TIMEOUT
+    while not ready():
+        stopped = node.process.poll() is not None
+        if stopped and not last and "eaddrinuse" in node.log_tail():
+            return False
+        if stopped or time.monotonic() > deadline:
+            pytest.fail(f"RabbitMQ did not start on port {node.port}:\n{node.log_tail()}")
+        time.sleep(0.5)
+    return True
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
@@ -279,6 +305,26 @@ def _as_server_user(command: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
 
 
+def _pg_start(bin_dir: Path, base: Path, *, durable: bool) -> PostgresServer:
+    """``pg_ctl start`` on a free port; on a port taken before the server bound it (another
+    suite's server), again on a new port, up to :data:`START_ATTEMPTS` times."""
+    for attempt in range(1, START_ATTEMPTS + 1):
+        server = PostgresServer(base, free_port())
+        options = f"-p {server.port} -k {base} -c listen_addresses=127.0.0.1"
+        options += " -c max_connections=200"
+        if not durable:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        (base / "server.log").unlink(missing_ok=True)
+        start = [str(bin_dir / "pg_ctl"), "-D", str(base / "data"), "-o", options]
+        start += ["-l", str(base / "server.log"), "-w", "-t", "60", "start"]
+        done = subprocess.run(_as_server_user(start), capture_output=True, check=False)
+        if done.returncode == 0:
+            return server
+        if attempt == START_ATTEMPTS or "already in use" not in server.log_tail():
+            raise subprocess.CalledProcessError(done.returncode, start, done.stdout, done.stderr)
+    raise AssertionError("unreachable: the last attempt raises")
+
+
 @contextlib.contextmanager
 def start_postgresql(*, durable: bool = False) -> Iterator[PostgresServer]:
     """A private PostgreSQL server in a new directory under /tmp (the server's user must be
@@ -288,8 +334,8 @@ def start_postgresql(*, durable: bool = False) -> Iterator[PostgresServer]:
     base = Path(tempfile.mkdtemp(prefix="toekgw-pg-"))
     if os.geteuid() == 0:
         shutil.chown(base, "postgres")
-    data, port = base / "data", free_port()
-    server = PostgresServer(base, port)
+    data = base / "data"
+    server = PostgresServer(base, 0)
     run = functools.partial(subprocess.run, check=True, capture_output=True)
     try:
         run(
@@ -309,26 +355,7 @@ def start_postgresql(*, durable: bool = False) -> Iterator[PostgresServer]:
                 ]
             )
         )
-        options = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c max_connections=200"
-        if not durable:
-            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-        run(
-            _as_server_user(
-                [
-                    str(bin_dir / "pg_ctl"),
-                    "-D",
-                    str(data),
-                    "-o",
-                    options,
-                    "-l",
-                    str(base / "server.log"),
-                    "-w",
-                    "-t",
-                    "60",
-                    "start",
-                ]
-            )
-        )
+        server = _pg_start(bin_dir, base, durable=durable)
     except subprocess.CalledProcessError as exc:
         pytest.fail(f"PostgreSQL did not start: {exc.stderr.decode()}\n{server.log_tail()}")
     try:

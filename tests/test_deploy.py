@@ -79,7 +79,9 @@ def _scrape(tmp_path: Path) -> str:
 
 def test_every_alert_rule_names_metrics_the_service_exports(tmp_path: Path) -> None:
     rules = yaml.safe_load((DEPLOY / "alerts.yml").read_text())
-    exported = set(re.findall(r"^(toekgw_\w+)[{ ]", _scrape(tmp_path), re.MULTILINE))
+    scrape = _scrape(tmp_path)
+    exported = set(re.findall(r"^(toekgw_\w+)[{ ]", scrape, re.MULTILINE))
+    assert 'toekgw_items{kind="g68-delivery",state="pending"} 3.0' in scrape
     checked = 0
     for group in rules["groups"]:
         for rule in group["rules"]:

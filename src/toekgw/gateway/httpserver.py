@@ -119,9 +119,20 @@ class AsgiServer:
         if self._thread is not None:
             self._thread.join(timeout=10)
 
-    def run(self) -> None:
-        """Serve in the foreground until interrupted (SIGINT/SIGTERM)."""
-        asyncio.run(self.server.serve())
+    def run(self, max_seconds: float | None = None) -> None:
+        """Serve in the foreground until interrupted (SIGINT/SIGTERM) or, with
+        ``max_seconds``, until that many seconds have passed."""
+        timer = None
+        if max_seconds is not None:
+            timer = threading.Timer(max_seconds, lambda: setattr(self.server, "should_exit", True))
+            timer.daemon = True
+            timer.start()
+        try:
+            asyncio.run(self.server.serve())
+        finally:
+            if timer is not None:
+                timer.cancel()
+                timer.join()
 
     def __enter__(self) -> AsgiServer:
         return self.start()

@@ -138,15 +138,13 @@ def debitor(
     if steps:
         threading.Thread(target=_script_loop, args=(simulator, steps, script_every, stop),
                          daemon=True).start()  # fmt: skip
-    if max_seconds is not None:
-        threading.Timer(max_seconds, lambda: setattr(server.server, "should_exit", True)).start()
     scheme = "https" if tls else "http"
     click.echo(
         f"debtor simulator on {scheme}://127.0.0.1:{port}{REGISTRERING_PATH} and "
         f"{INDBETALING_PATH}; callback tokens signed by {directory / 'debitor-sts.crt'}",
         err=True,
     )
-    server.run()
+    server.run(max_seconds)
     stop.set()
     system = simulator.system
     click.echo(f"{len(system.claims())} claims, {system.applied} messages applied, "

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from pathlib import Path
 
 import click
@@ -64,14 +63,12 @@ def sts(
         access_lifetime=dt.timedelta(seconds=access_seconds),
     )
     server = AsgiServer(simulator.app(), port=port)
-    if max_seconds is not None:
-        threading.Timer(max_seconds, lambda: setattr(server.server, "should_exit", True)).start()
     click.echo(
         f"STS simulator on http://127.0.0.1:{port}{STS_PATH} (exchange {EXCHANGE_PATH}); "
         f"its signing certificate: {directory / 'sts.crt'}",
         err=True,
     )
-    server.run()
+    server.run(max_seconds)
     click.echo(
         f"issued {simulator.issued}, exchanged {simulator.exchanged}, refused {simulator.refused}",
         err=True,

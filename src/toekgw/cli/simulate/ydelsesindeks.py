@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import click
@@ -76,11 +75,9 @@ def ydelsesindeks(
     )
     tls = TlsFiles(tls_cert, tls_key) if tls_cert and tls_key else None
     server = AsgiServer(simulator.app(), port=port, tls=tls)
-    if max_seconds is not None:
-        threading.Timer(max_seconds, lambda: setattr(server.server, "should_exit", True)).start()
     scheme = "https" if tls else "http"
     click.echo(f"benefit index simulator on {scheme}://127.0.0.1:{port}{INDEX_PATH}", err=True)
-    server.run()
+    server.run(max_seconds)
     click.echo(
         f"calls {simulator.calls}, taken {simulator.taken}, repeats {simulator.repeats}, "
         f"refused {simulator.refused}",
