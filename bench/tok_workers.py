@@ -67,8 +67,8 @@ def main() -> int:
         ]  # fmt: skip
         run_workers(workers, time.monotonic() + args.hours * 3600)
         taken = time.monotonic() - started - ordered
-        verdict = verify(url, case_system)
-        broker.close()
+        verdict = verify(url, case_system, node.settings)
+        case_system.broker.close()
     result = {
         "count": args.count,
         "workers": args.workers,

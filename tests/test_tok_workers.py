@@ -43,7 +43,7 @@ def test_three_workers_killed_and_restarted_lose_and_double_nothing(
         assert not [p for w in workers for p in w.problems]
         assert workers[0].codes[0] == -signal.SIGKILL  # killed at its third commit
 
-        verdict = verify(url, case_system)
+        verdict = verify(url, case_system, rabbitmq.settings)
         assert not verdict.errors, verdict.errors[:5]
         assert verdict.answered == verdict.sent == MESSAGES
         assert verdict.journaled == verdict.distinct == MESSAGES  # every message once
@@ -53,5 +53,5 @@ def test_three_workers_killed_and_restarted_lose_and_double_nothing(
         kills = sum(w.kills for w in workers)
         assert verdict.copies <= kills, (verdict.copies, [w.codes for w in workers])
     finally:
-        broker.close()
+        case_system.broker.close()
         postgresql.drop(url)

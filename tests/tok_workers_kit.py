@@ -26,6 +26,7 @@ from tests.crashkit import toekgw_process
 from tests.test_nemkonto_flow_cli import CONFIG
 from toekgw.adapters.tok.kinds import STATUS_KINDS, TOK_PAYMENTS
 from toekgw.formats.tok import Interface
+from toekgw.gateway.transport.amqp_pika import BrokerSettings, PikaBroker
 from toekgw.simulators.fagsystem import CaseSystem
 
 __all__ = ["Verdict", "Worker", "config_of", "queues_of", "run_workers", "verify"]
@@ -134,8 +135,11 @@ class Verdict:
         return self.journaled - self.distinct + self.payment_items - self.payment_keys
 
 
-def verify(url: str, case_system: CaseSystem) -> Verdict:
-    """What the journal at ``url`` holds of ``case_system``'s messages, and its check."""
+def verify(url: str, case_system: CaseSystem, broker: BrokerSettings) -> Verdict:
+    """What the journal at ``url`` holds of ``case_system``'s messages, and its check (on a
+    new session with ``broker``: the one that sent may have been idle past its heartbeat)."""
+    case_system.broker.close()
+    case_system.broker = PikaBroker(broker)
     report = case_system.check(wait=1.0)
     kinds = list(STATUS_KINDS)
     with psycopg.connect(url) as db:
