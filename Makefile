@@ -59,10 +59,13 @@ bench: venv
 		--benchmark-json bench/results/journal.json
 
 # Random SIGKILLs over every flow for CHAOS_MINUTES, then an independent check (not in
-# `make test`): bench/chaos.py; the figures go to bench/results/chaos.json.
+# `make test`): bench/chaos.py; the figures go to bench/results/chaos.json. Then TØK's
+# month-end with four workers on one PostgreSQL, SIGKILLed at random (bench/tok_workers.py).
 CHAOS_MINUTES ?= 10
+TOK_WORKERS_COUNT ?= 200000
 chaos: venv
 	$(PY) bench/chaos.py --minutes $(CHAOS_MINUTES)
+	$(PY) bench/tok_workers.py --count $(TOK_WORKERS_COUNT) --workers 4
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache build *.egg-info

@@ -243,18 +243,37 @@ def toekgw_child(
 ) -> subprocess.CompletedProcess[str]:
     """Run ``python -m toekgw ARGS --config CONFIG`` as a child process, killed with SIGKILL
     at the crash point ``crash_at`` (``TOEKGW_CRASH_AT``); ``env``: variables to add."""
+    child = toekgw_process(args, config, cwd=cwd, crash_at=crash_at, env=env)
+    try:
+        out, err = child.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.communicate()
+        raise
+    return subprocess.CompletedProcess(child.args, child.returncode, out, err)
+
+
+def toekgw_process(
+    args: list[str],
+    config: Path,
+    *,
+    cwd: Path = ROOT,
+    crash_at: str | None = None,
+    env: dict[str, str] | None = None,
+) -> subprocess.Popen[str]:
+    """:func:`toekgw_child` started, not waited for (to be killed at a moment of the test's
+    choosing)."""
     environment = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
     environment.pop("TOEKGW_CRASH_AT", None)
     if crash_at:
         environment["TOEKGW_CRASH_AT"] = crash_at
-    return subprocess.run(
+    return subprocess.Popen(
         [sys.executable, "-m", "toekgw", *args, "--config", str(config)],
         cwd=cwd,
         env=environment,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=timeout,
-        check=False,
     )
 
 

@@ -65,6 +65,16 @@ def test_every_state_is_due_once_and_in_order(journal: SqliteJournal) -> None:
     assert b not in {d.item_id for d in journal.due_statuses(["orders"])}
 
 
+def test_a_page_of_the_outbox_and_what_is_still_due_after_a_claim(journal: SqliteJournal) -> None:
+    a, b, c = _orders(journal, "A", "B", "C")
+    assert [d.item_id for d in journal.due_statuses(["orders"], after=a)] == [b, c]
+    assert journal.due_statuses(["orders"], after=c) == []
+    due = journal.due_statuses(["orders"])
+    journal.mark_published(due[1])  # another publisher told B between our read and our claim
+    assert [d.item_id for d in journal.still_due(due)] == [a, c]
+    assert journal.still_due([]) == []
+
+
 def test_the_action_plan_keeps_who_changed_what(journal: SqliteJournal) -> None:
     entry = journal.add_action(
         month="2026-11",

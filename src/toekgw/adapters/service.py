@@ -78,6 +78,7 @@ from toekgw.adapters.serviceplatform import (
     serviceplatform_settings,
 )
 from toekgw.adapters.tok.flow import FLOW as TOK_FLOW
+from toekgw.adapters.tok.flow import PER_MACHINE as TOK_PER_MACHINE
 from toekgw.adapters.tok.flow import registration_places, take_and_tell
 from toekgw.adapters.tok.kinds import TOK_PAYMENTS
 from toekgw.adapters.tok.settings import TOK_SECTION
@@ -112,12 +113,12 @@ def run_settings(settings: Settings) -> RunSettings:
 
 
 @contextmanager
-def _flow(settings: Settings, flow: str) -> Iterator[SqliteJournal]:
-    """The flow's lock (the command's own) and a verified journal."""
+def _flow(settings: Settings, flow: str, *, per_machine: bool = False) -> Iterator[SqliteJournal]:
+    """The flow's lock (the command's own; ``per_machine``: this machine's only) and a
+    verified journal."""
+    shared = None if per_machine else settings.journal
     with (
-        flow_lock(
-            lock_path(settings.staging, flow), flow.replace("-", " "), journal=settings.journal
-        ),
+        flow_lock(lock_path(settings.staging, flow), flow.replace("-", " "), journal=shared),
         closing(open_journal(settings.journal, verify=True)) as journal,
     ):
         yield journal
@@ -244,7 +245,11 @@ def _eindkomst(settings: Settings) -> list[_Spec]:
 
     def do_report(now: dt.datetime) -> JobReport:
         with (
-            flow_lock(lock_path(settings.staging, "eindkomst-send"), "eindkomst send"),
+            flow_lock(
+                lock_path(settings.staging, "eindkomst-send"),
+                "eindkomst send",
+                journal=settings.journal,
+            ),
             open_eindkomst(settings, clock=lambda: now) as gw,
         ):
             run = report_paid(gw, kinds, before=now.date() + dt.timedelta(days=1))
@@ -255,7 +260,11 @@ def _eindkomst(settings: Settings) -> list[_Spec]:
 
     def do_orders(now: dt.datetime) -> JobReport:
         with (
-            flow_lock(lock_path(settings.staging, "eindkomst-send"), "eindkomst send"),
+            flow_lock(
+                lock_path(settings.staging, "eindkomst-send"),
+                "eindkomst send",
+                journal=settings.journal,
+            ),
             open_eindkomst(settings, clock=lambda: now) as gw,
         ):
             run = order_tax_cards(gw, kinds, order_type=order_type, today=now.date())
@@ -312,7 +321,7 @@ def _tok(settings: Settings) -> Callable[[dt.datetime], JobReport]:
     places = registration_places(flow_settings(settings))
 
     def action(now: dt.datetime) -> JobReport:
-        with _flow(settings, TOK_FLOW) as journal:
+        with _flow(settings, TOK_FLOW, per_machine=TOK_PER_MACHINE) as journal:
             run = take_and_tell(journal, tok, places, lambda: now)
         taken = run.intake
         return JobReport(

@@ -39,7 +39,7 @@ def _journal(
     counterpart = settings.require(DEBITOR_SECTION).counterpart
     if flow:
         with (
-            flow_lock(lock_path(settings.staging, FLOW), "debitor send"),
+            flow_lock(lock_path(settings.staging, FLOW), "debitor send", journal=settings.journal),
             closing(open_journal(settings.journal, verify=True)) as journal,
         ):
             yield counterpart, journal

@@ -106,7 +106,9 @@ def stop_cases(config_path: Path | None) -> None:
     (TØK's effectuation interface): a 2101 with the employment end for the citizen's tax-card
     order, sent as configured; the case system is told through TØK's status outbox."""
     settings = load_settings(config_path)
-    lock = flow_lock(lock_path(settings.staging, "eindkomst-send"), "eindkomst send")
+    lock = flow_lock(
+        lock_path(settings.staging, "eindkomst-send"), "eindkomst send", journal=settings.journal
+    )
     with lock, open_eindkomst(settings) as gw:
         result = stop_closed_cases(gw)
     for line in result.lines:

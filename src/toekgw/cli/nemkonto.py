@@ -40,17 +40,23 @@ _KINDS = click.Choice(["cpr", "cvr", "se", "pnumber", "account"], case_sensitive
 
 @contextmanager
 def opened(
-    config_path: Path | None, *, moves_money: str | None = None
+    config_path: Path | None, *, moves_money: str | None = None, per_machine: bool = False
 ) -> Iterator[tuple[Settings, FlowSettings, SqliteJournal]]:
     """The settings and the journal. ``moves_money`` names a flow (``"nemkonto-send"``) that
-    runs single-flight under its lock, on a journal that passes its integrity check."""
+    runs single-flight under its lock, on a journal that passes its integrity check; with
+    ``per_machine`` the lock holds on this machine only (a flow whose workers claim its items,
+    so that every machine sharing the journal runs it at once)."""
     settings = load_settings(config_path)
     flow = flow_settings(settings)
     with ExitStack() as stack:
         if moves_money:
             what = moves_money.replace("-", " ")
             stack.enter_context(
-                flow_lock(lock_path(settings.staging, moves_money), what, journal=settings.journal)
+                flow_lock(
+                    lock_path(settings.staging, moves_money),
+                    what,
+                    journal=None if per_machine else settings.journal,
+                )
             )
         journal = open_journal(settings.journal, verify=bool(moves_money))
         stack.enter_context(closing(journal))

@@ -75,7 +75,9 @@ def retention_flow(settings: Settings, now: dt.datetime) -> RetentionReport:
     """One run for the configuration, single-flight, on a journal that passes its check."""
     retention = settings.require(RETENTION_SECTION)
     with (
-        flow_lock(lock_path(settings.staging, RETENTION_FLOW), "retention"),
+        flow_lock(
+            lock_path(settings.staging, RETENTION_FLOW), "retention", journal=settings.journal
+        ),
         closing(open_journal(settings.journal, verify=True)) as journal,
     ):
         return run_retention(journal, retention, now)

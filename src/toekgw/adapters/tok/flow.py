@@ -1,13 +1,14 @@
 """One run of TØK's interfaces: take what waits, then tell every status due.
 
 The command (``toekgw receive tok``) and the service's job (``tok-intake`` in ``toekgw run``)
-both call :func:`take_and_tell`, under the same single-flight lock.
+both call :func:`take_and_tell`, under the same lock (one run per machine at a time).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass
 
 from toekgw.adapters.nemkonto import FlowSettings
@@ -15,12 +16,21 @@ from toekgw.adapters.tok.intake import Intake, IntakeResult
 from toekgw.adapters.tok.settings import TokSettings
 from toekgw.adapters.tok.status import PublishResult, StatusPublisher
 from toekgw.gateway.journal import SqliteJournal
+from toekgw.gateway.journal.claims import open_claims
 from toekgw.gateway.transport.config import open_broker
 
 __all__ = ["FLOW", "TokRun", "registration_places", "take_and_tell"]
 
-#: The flow's lock name (``toekgw receive tok`` and the service's job).
+#: The flow's lock name (``toekgw receive tok`` and the service's job). It is a lock per
+#: machine only (:data:`PER_MACHINE`): workers on several machines run the flow at once, the
+#: intake sharing the queues (a message to one consumer, acknowledged after its commit) and
+#: the publisher claiming the outbox's items (:data:`STATUS_CLAIMS`).
 FLOW = "tok-intake"
+PER_MACHINE = True
+
+#: The claims namespace of the status publisher (:func:`~toekgw.gateway.journal.claims.
+#: open_claims`).
+STATUS_CLAIMS = 1
 
 
 @dataclass(frozen=True)
@@ -48,9 +58,10 @@ def take_and_tell(
         intake = Intake(journal, broker, registration_places=places, now=now,
                         queues=settings.queues)  # fmt: skip
         taken = intake.take(max_messages=max_messages, wait=wait)
-        publisher = StatusPublisher(journal, journal, broker, now=now,
-                                    reply_queue=settings.reply_queue,
-                                    g68_sender=settings.g68_sender)  # fmt: skip
-        return TokRun(taken, publisher.publish_due())
+        with closing(open_claims(journal.location, STATUS_CLAIMS)) as claims:
+            publisher = StatusPublisher(journal, journal, broker, now=now,
+                                        reply_queue=settings.reply_queue,
+                                        g68_sender=settings.g68_sender, claims=claims)  # fmt: skip
+            return TokRun(taken, publisher.publish_due())
     finally:
         broker.close()

@@ -4,7 +4,9 @@ Reads the journal's status outbox (:class:`~toekgw.gateway.journal.outbox.Status
 for each item whose state was not yet told, a :class:`~toekgw.formats.tok.Status` goes to
 the sender's reply queue (``reply_queue`` with ``{sender}`` filled in), published with
 publisher confirms, then recorded as published. A crash in between publishes it again under
-the same event id; the receiver drops the copy.
+the same event id; the receiver drops the copy. Several publishers (one per worker) share the
+outbox: each claims the items of a batch (``claims``), skips those another one holds, and
+publishes only what is still due after its claim.
 
 The first status of the item a message created answers that message (``InReplyTo``): its
 receipt, in the state it was journaled in (``pending`` for a payment, ``received`` for a
@@ -27,6 +29,7 @@ from toekgw.adapters.tok.kinds import STATUS_KINDS
 from toekgw.formats.tok import DeliveryLine, Interface, Status, StatusFinding, build_status
 from toekgw.gateway.faults import crash_point
 from toekgw.gateway.journal import Journal, Transmission
+from toekgw.gateway.journal.claims import ItemClaims, LocalClaims
 from toekgw.gateway.journal.outbox import DueStatus, StatusOutbox
 from toekgw.gateway.transport.amqp import MessageBroker, QueueSpec
 
@@ -50,8 +53,10 @@ class StatusPublisher:
         now: Callable[[], dt.datetime],
         reply_queue: str = DEFAULT_REPLY_QUEUE,
         g68_sender: str | None = None,
+        claims: ItemClaims | None = None,
     ) -> None:
         self.journal = journal
+        self.claims = claims or LocalClaims()
         self.g68_sender = g68_sender
         self.kinds = (*STATUS_KINDS, G68_DELIVERY.name) if g68_sender else STATUS_KINDS
         self.outbox = outbox
@@ -62,12 +67,19 @@ class StatusPublisher:
         self._transmissions: dict[int, Transmission] = {}
 
     def publish_due(self, *, batch: int = 500) -> PublishResult:
-        """Publish every status due (in batches of ``batch``)."""
+        """Publish every status due (in batches of ``batch``) that no other publisher has
+        claimed; those are the other's (or, if it dies, the next run's)."""
         result = PublishResult()
-        while due := self.outbox.due_statuses(self.kinds, limit=batch):
-            for entry in due:
-                self._publish(entry)
-                result.published += 1
+        after = 0
+        while due := self.outbox.due_statuses(self.kinds, limit=batch, after=after):
+            after = due[-1].item_id
+            mine = self.claims.claim([entry.item_id for entry in due])
+            try:
+                for entry in self.outbox.still_due([e for e in due if e.item_id in mine]):
+                    self._publish(entry)
+                    result.published += 1
+            finally:
+                self.claims.release()
         return result
 
     def _publish(self, due: DueStatus) -> None:

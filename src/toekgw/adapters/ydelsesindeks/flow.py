@@ -50,7 +50,11 @@ class Reporting:
     def run(self) -> ReportRun:
         authorities = self.settings.require(NEMKONTO_SECTION).authorities
         with (
-            flow_lock(lock_path(self.settings.staging, FLOW), "ydelsesindeks report"),
+            flow_lock(
+                lock_path(self.settings.staging, FLOW),
+                "ydelsesindeks report",
+                journal=self.settings.journal,
+            ),
             closing(open_journal(self.settings.journal, verify=True)) as journal,
         ):
             return report_effectuated(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from toekgw.adapters.tok.flow import FLOW, registration_places, take_and_tell
+from toekgw.adapters.tok.flow import FLOW, PER_MACHINE, registration_places, take_and_tell
 from toekgw.adapters.tok.settings import TOK_SECTION
 from toekgw.cli.nemkonto import opened
 from toekgw.cli.options import config_option
@@ -24,7 +24,11 @@ def tok(wait: float, max_messages: int | None, as_json: bool, config_path: Path 
     """Take every message waiting on the payments, claims and effectuation queues into the
     journal (acknowledged after the commit), then publish every status due to its sender.
     Exit 1 when a message was refused or failed (see `toekgw errors`)."""
-    with opened(config_path, moves_money=FLOW) as (settings, flow, journal):
+    with opened(config_path, moves_money=FLOW, per_machine=PER_MACHINE) as (
+        settings,
+        flow,
+        journal,
+    ):
         run = take_and_tell(
             journal, settings.require(TOK_SECTION), registration_places(flow), _now,
             wait=wait, max_messages=max_messages,

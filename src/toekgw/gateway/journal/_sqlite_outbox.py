@@ -11,7 +11,9 @@ __all__ = ["Outbox"]
 
 
 class Outbox(JournalConnection):
-    def due_statuses(self, kinds: Sequence[str], *, limit: int = 1000) -> list[DueStatus]:
+    def due_statuses(
+        self, kinds: Sequence[str], *, limit: int = 1000, after: int = 0
+    ) -> list[DueStatus]:
         if not kinds:
             return []
         marks = ", ".join("?" for _ in kinds)
@@ -20,11 +22,23 @@ class Outbox(JournalConnection):
             "coalesce(o.sequence, 0) + 1 FROM items i "
             "JOIN transmissions t ON t.id = i.transmission_id "
             "LEFT JOIN status_outbox o ON o.item_id = i.id "
-            f"WHERE t.kind IN ({marks}) AND (o.item_id IS NULL OR o.published_state <> i.state) "
-            "ORDER BY i.id LIMIT ?",
-            (*kinds, limit),
+            f"WHERE t.kind IN ({marks}) AND i.id > ? "
+            "AND (o.item_id IS NULL OR o.published_state <> i.state) ORDER BY i.id LIMIT ?",
+            (*kinds, after, limit),
         ).fetchall()
         return [DueStatus(*row) for row in rows]
+
+    def still_due(self, due: Sequence[DueStatus]) -> list[DueStatus]:
+        if not due:
+            return []
+        marks = ", ".join("?" for _ in due)
+        told = dict(
+            self._db.execute(
+                f"SELECT item_id, sequence FROM status_outbox WHERE item_id IN ({marks})",  # noqa: S608
+                [d.item_id for d in due],
+            ).fetchall()
+        )
+        return [d for d in due if told.get(d.item_id, 0) < d.sequence]
 
     def mark_published(self, due: DueStatus) -> None:
         with self.transaction():

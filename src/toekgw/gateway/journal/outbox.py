@@ -5,7 +5,8 @@ systems on TØK's own interfaces). The journal already knows each item's state; 
 what was last told: an item whose state differs from its last published state has a status
 due. The publisher publishes it (at least once), then records it with :meth:`mark_published`.
 A crash in between publishes the same status again under the same event id
-(:attr:`DueStatus.event_id`), which the receiver drops.
+(:attr:`DueStatus.event_id`), which the receiver drops. Several publishers share the outbox by
+claiming its items (:mod:`~toekgw.gateway.journal.claims`) and checking :meth:`still_due`.
 
 States an item passes through between two runs of the publisher are told as the last one
 reached (a bundle's payments move set-wise, and the journal records that as one move).
@@ -38,9 +39,15 @@ class DueStatus:
 
 
 class StatusOutbox(Protocol):
-    def due_statuses(self, kinds: Sequence[str], *, limit: int = 1000) -> list[DueStatus]:
+    def due_statuses(
+        self, kinds: Sequence[str], *, limit: int = 1000, after: int = 0
+    ) -> list[DueStatus]:
         """Items of transmissions of ``kinds`` whose state was not yet published, oldest
-        item first."""
+        item first, from the item after id ``after`` on."""
+        ...
+
+    def still_due(self, due: Sequence[DueStatus]) -> list[DueStatus]:
+        """Those of ``due`` not yet published meanwhile (by another worker)."""
         ...
 
     def mark_published(self, due: DueStatus) -> None:
