@@ -53,7 +53,7 @@ from dataclasses import dataclass
 from toekgw.adapters.debitor.flow import FLOW as DEBITOR_FLOW
 from toekgw.adapters.debitor.flow import open_client, send_claims
 from toekgw.adapters.debitor.settings import DEBITOR_SECTION
-from toekgw.adapters.eindkomst import open_eindkomst
+from toekgw.adapters.eindkomst import EindkomstGateway, open_eindkomst
 from toekgw.adapters.eindkomst.collect import order_tax_cards, report_paid
 from toekgw.adapters.eindkomst.settings import EINDKOMST_SECTION
 from toekgw.adapters.figures import journal_figures
@@ -122,6 +122,22 @@ def _flow(settings: Settings, flow: str, *, per_machine: bool = False) -> Iterat
         closing(open_journal(settings.journal, verify=True)) as journal,
     ):
         yield journal
+
+
+@contextmanager
+def _eindkomst_sending(
+    settings: Settings, clock: Callable[[], dt.datetime] | None = None
+) -> Iterator[EindkomstGateway]:
+    """The eIndkomst gateway under the ``eindkomst send`` flow's lock (shared by its jobs)."""
+    with (
+        flow_lock(
+            lock_path(settings.staging, "eindkomst-send"),
+            "eindkomst send",
+            journal=settings.journal,
+        ),
+        open_eindkomst(settings, clock=clock) as gw,
+    ):
+        yield gw
 
 
 def _receive_g68(settings: Settings) -> Callable[[dt.datetime], JobReport]:
@@ -205,27 +221,13 @@ def _eindkomst(settings: Settings) -> list[_Spec]:
         )
 
     def do_send(now: dt.datetime) -> JobReport:
-        with (
-            flow_lock(
-                lock_path(settings.staging, "eindkomst-send"),
-                "eindkomst send",
-                journal=settings.journal,
-            ),
-            open_eindkomst(settings) as gw,
-        ):
+        with _eindkomst_sending(settings) as gw:
             put = gw.send_pending()
         return JobReport(f"{put} pending deliveries put", {"put": put})
 
     def do_close(now: dt.datetime) -> JobReport:
         last_month = now.date().replace(day=1) - dt.timedelta(days=1)
-        with (
-            flow_lock(
-                lock_path(settings.staging, "eindkomst-send"),
-                "eindkomst send",
-                journal=settings.journal,
-            ),
-            open_eindkomst(settings) as gw,
-        ):
+        with _eindkomst_sending(settings) as gw:
             result = gw.close_month(last_month.replace(day=1), today=now.date())
         return JobReport(
             f"{last_month:%Y-%m}: {len(result.report_ids)} nil reports",
@@ -244,14 +246,7 @@ def _eindkomst(settings: Settings) -> list[_Spec]:
     order_type = settings.require(EINDKOMST_SECTION).order_type
 
     def do_report(now: dt.datetime) -> JobReport:
-        with (
-            flow_lock(
-                lock_path(settings.staging, "eindkomst-send"),
-                "eindkomst send",
-                journal=settings.journal,
-            ),
-            open_eindkomst(settings, clock=lambda: now) as gw,
-        ):
+        with _eindkomst_sending(settings, lambda: now) as gw:
             run = report_paid(gw, kinds, before=now.date() + dt.timedelta(days=1))
         return JobReport(
             f"{run.payments} payments reported in {len(run.report_ids)} reports",
@@ -259,14 +254,7 @@ def _eindkomst(settings: Settings) -> list[_Spec]:
         )
 
     def do_orders(now: dt.datetime) -> JobReport:
-        with (
-            flow_lock(
-                lock_path(settings.staging, "eindkomst-send"),
-                "eindkomst send",
-                journal=settings.journal,
-            ),
-            open_eindkomst(settings, clock=lambda: now) as gw,
-        ):
+        with _eindkomst_sending(settings, lambda: now) as gw:
             run = order_tax_cards(gw, kinds, order_type=order_type, today=now.date())
         cases = run.cases
         return JobReport(
