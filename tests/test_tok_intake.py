@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 
@@ -28,7 +29,8 @@ from toekgw.formats.tok import (
 )
 from toekgw.gateway.journal import open_journal
 from toekgw.gateway.refusals import MAX_ATTEMPTS_PER_RUN
-from toekgw.gateway.transport.amqp import MessageBroker, QueueSpec
+from toekgw.gateway.transport.amqp import Delivery, MessageBroker, QueueSpec
+from toekgw.gateway.transport.amqp_sqlite import SqliteBroker
 
 #: One delivery at a time, and batches journaled in one commit each.
 PREFETCH = pytest.mark.parametrize("prefetch", [1, 20])
@@ -235,6 +237,56 @@ def test_a_message_that_breaks_the_reader_is_listed_then_dead_lettered_and_the_r
     dead = broker.get(f"{payments}.dead", wait=2.0)
     assert dead is not None and b"P-1" in dead.body
     broker.ack(dead)
+
+
+class InFlight:
+    """A broker that, as RabbitMQ does, is still sending a put-back message when it is asked
+    next: for one look it is neither at hand nor counted in the queue's depth."""
+
+    def __init__(self, broker: MessageBroker) -> None:
+        self.broker = broker
+        self.in_flight: set[str] = set()
+
+    def requeue(self, delivery: Delivery) -> None:
+        self.broker.requeue(delivery)
+        self.in_flight.add(delivery.queue)
+
+    def depth(self, queue: str) -> int:
+        return 0 if queue in self.in_flight else self.broker.depth(queue)
+
+    def get(self, queue: str, wait: float = 0.0) -> Delivery | None:
+        if queue in self.in_flight and wait == 0.0:
+            return None
+        self.in_flight.discard(queue)
+        return self.broker.get(queue, wait=wait)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.broker, name)
+
+
+def test_a_message_put_back_is_waited_for_while_the_broker_sends_it_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    names = Names()
+    broker = InFlight(SqliteBroker(tmp_path / "broker.sqlite", prefetch=20))
+    intake, _ = rig(tmp_path, cast(MessageBroker, broker), names)
+    broken = [True]  # on the first delivery, both ways (filed in a batch, and alone)
+
+    def filing_breaks(message, place):  # type: ignore[no-untyped-def]
+        if broken[0]:
+            raise ValueError("a passing fault (filed in a batch)")
+        return ordered_payment(message, place)
+
+    def breaks_once(journal, tx, message, places):  # type: ignore[no-untyped-def]
+        broken[0] = False
+        raise ValueError("a passing fault")
+
+    monkeypatch.setattr(filing_module, "ordered_payment", filing_breaks)
+    monkeypatch.setattr(intake_module, "apply_payment_message", breaks_once)
+    send(broker.broker, names.payments, order("P-1"))
+    result = intake.take()
+    assert (result.taken, result.failed) == (1, 1)
+    assert len(intake.journal.find_items("KY:P-1", "tok")) == 1
 
 
 def test_a_prefetch_journals_several_messages_per_durable_commit(

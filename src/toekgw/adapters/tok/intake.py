@@ -116,6 +116,9 @@ class Intake:
         for queue in self.queues.values():
             broker.declare(QueueSpec(queue, max_priority=MAX_PRIORITY))
         self._attempts: dict[str, int] = {}
+        #: Queues this session put a delivery back on, not yet fetched from again: the
+        #: broker may be sending it back already (RabbitMQ counts it in no queue's depth then).
+        self._put_back: set[str] = set()
 
     def take(self, *, max_messages: int | None = None, wait: float = 0.0) -> IntakeResult:
         """Take what waits on the queues, a batch from each in turn (a queue found empty is not
@@ -155,12 +158,15 @@ class Intake:
 
     def _first(self, queue: str, wait: float) -> Delivery | None:
         """The first delivery of a batch: at hand, or waited for - up to ``wait`` seconds for
-        messages yet to come, up to ``grace`` for one the broker says is waiting. An empty
-        queue costs no wait but the caller's."""
+        messages yet to come, up to ``grace`` for one the broker says is waiting or this
+        session put back (on its way back, it is in no depth). An empty queue costs no wait
+        but the caller's."""
+        put_back = queue in self._put_back
+        self._put_back.discard(queue)
         delivery = self.broker.get(queue, wait=0.0)
         if delivery is not None:
             return delivery
-        if self.broker.depth(queue):
+        if put_back or self.broker.depth(queue):
             wait = max(wait, self.grace)
         # With no wait: what the broker pushed before it answered.
         return self.broker.get(queue, wait=wait)
@@ -182,6 +188,8 @@ class Intake:
             raise
         crash_point("tok.intake.after_commit")
         for delivery, outcome in zip(batch, outcomes, strict=True):
+            if outcome == "requeue":
+                self._put_back.add(delivery.queue)
             if outcome != "ack":
                 (self.broker.reject if outcome == "reject" else self.broker.requeue)(delivery)
         self.broker.ack_many([d for d, o in zip(batch, outcomes, strict=True) if o == "ack"])
