@@ -202,10 +202,9 @@ counterpart = "ksd"
 
     def deliver(self, name: str, data: bytes, *, sender: str = "ksd", to: str = "toek") -> None:
         """What a sender's upload and trigger amount to: the platform delivers ``name``."""
-        out = self.sim.platform.party_dir(sender) / "OUT"
-        (out / name).write_bytes(data)
         trigger = Trigger(FileDescriptor(name, len(data), sender, (to,), f"sender-{name}"))
-        (out / f"{name}.trigger").write_bytes(build_trigger(trigger))
+        # Complete files only: the simulator's scanner runs meanwhile in its own thread.
+        self.sim.platform.upload(sender, name, data, build_trigger(trigger))
         self.sim.platform.scan()
 
 

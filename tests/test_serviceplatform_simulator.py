@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from tests.crashkit import LineProcessor, Rig, delivery_bytes
 from toekgw.formats.serviceplatform import (
@@ -28,9 +31,7 @@ def _platform(tmp_path: Path, faults: Faults | None = None) -> Platform:
 
 
 def _upload(platform: Platform, name: str, data: bytes, trigger: bytes) -> None:
-    out = platform.party_dir("ksd") / "OUT"
-    (out / name).write_bytes(data)
-    (out / f"{name}.trigger").write_bytes(trigger)
+    platform.upload("ksd", name, data, trigger)
 
 
 def _receipt(platform: Platform, name: str):  # type: ignore[no-untyped-def]
@@ -118,3 +119,28 @@ def test_flipped_byte_of_the_right_size_is_caught_by_the_format(tmp_path: Path) 
         assert entry.findings  # the control totals or a record no longer add up
     finally:
         rig.stop()
+
+
+def test_a_scan_while_an_upload_is_written_sees_no_half_written_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The simulator's scanner runs in a thread of its own: it must never take a trigger
+    that is still being written (it would refuse it as invalid, and the file never comes)."""
+    platform = _platform(tmp_path)
+    real_open = Path.open
+    during: list[int] = []
+
+    def open_then_scan(path: Path, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        handle = real_open(path, mode, *args, **kwargs)
+        if "w" in mode and path.parent.name == "OUT":
+            during.append(platform.scan())  # the scanner, as a file is being written
+        return handle
+
+    monkeypatch.setattr(Path, "open", open_then_scan)
+    data = delivery_bytes("S1/00001", 3)
+    trigger = build_trigger(Trigger(FileDescriptor("G68_1.txt", len(data), "ksd", ("toek",))))
+    platform.upload("ksd", "G68_1.txt", data, trigger)
+    assert during == [0, 0]
+    assert platform.scan() == 1
+    assert (platform.party_dir("toek") / "IN" / "G68_1.txt").read_bytes() == data
+    assert not _receipt(platform, "G68_1.txt").errors

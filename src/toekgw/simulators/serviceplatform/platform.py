@@ -121,6 +121,14 @@ class Platform:
         with ledger.open(encoding="utf-8") as handle:
             return [_delivery(json.loads(line)) for line in handle if line.strip()]
 
+    def upload(self, party: str, name: str, data: bytes, trigger: bytes) -> None:
+        """What ``party``'s SFTP upload of ``name`` and its trigger leaves in its OUT/: each
+        file complete when it appears (written aside, then renamed), the trigger last - a
+        scan running meanwhile (the server's scanner) never sees half a trigger."""
+        out = self.party_dir(party) / "OUT"
+        self._write(out / name, data)
+        self._write(out / f"{name}{TRIGGER_SUFFIX}", trigger)
+
     # -- the work ---------------------------------------------------------------------------
 
     def scan(self) -> int:
