@@ -1,6 +1,6 @@
 """Compare a month-end through two code trees: journals row by row, except ids and times.
 
-    .venv/bin/python bench/month_compare.py --payments 30000 --other /work/main/src
+    .venv/bin/python bench/month_compare.py --payments 30000 --other ../main-checkout/src
 
 A performance change must leave every outcome as it was. This runs the same month (the
 generator's seeded deliveries, the simulators, the release at a fixed time, so the bundles'
