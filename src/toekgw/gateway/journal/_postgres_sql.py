@@ -172,6 +172,9 @@ class PostgresDialect(Dialect):
     def greatest(self, left: str, right: str) -> str:
         return f"greatest({left}, {right})"
 
+    def json_array(self, columns: str) -> str | None:
+        return None
+
     def stream(self, db: Database, sql: str, parameters: Sequence[Any]) -> Iterator[Any]:
         # psycopg's stream: one query, rows fetched from the server in pages (not all at once
         # as a plain cursor does). Pages of LIMIT queries were far slower on a million rows

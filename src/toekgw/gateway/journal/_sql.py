@@ -57,6 +57,12 @@ class Dialect:
     def greatest(self, left: str, right: str) -> str:
         return f"max({left}, {right})"
 
+    def json_array(self, columns: str) -> str | None:
+        """An expression for the compact JSON array of ``columns`` (a comma-separated list),
+        as the hash chain writes a row, or None where the back end writes JSON otherwise
+        (PostgreSQL puts spaces after commas): the caller then encodes the values itself."""
+        return f"json_array({columns})"
+
     def stream(self, db: Database, sql: str, parameters: Sequence[Any]) -> Iterator[Any]:
         """The rows of one query as they come (memory holds a page of them, whatever their
         number); nothing else may run on ``db`` until the last has come."""

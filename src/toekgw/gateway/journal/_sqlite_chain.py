@@ -102,14 +102,34 @@ def _tops(db: Database) -> tuple[int, int, int]:
 _PAGE = 5_000  # rows hashed in one update
 
 
+#: Values of every kind the chain hashes (integers, NULL, text with each character JSON
+#: escapes, non-ASCII, beyond the BMP): the back end's JSON of them must be ours, byte for byte.
+_PROBE = (0, -(2**62), None, "".join(map(chr, range(0x20))) + '"\\/ \x7f æøå € \U0001f600')
+
+
+def _sql_json(db: Database, dialect: Dialect, columns: str) -> str | None:
+    """The back end's expression for a row's JSON (:data:`_encode`'s text: SQLite's
+    ``json_array``, about twice as fast as encoding the values here), or None where it has
+    none or writes the probe otherwise (another SQLite's escaping would break every link)."""
+    probe = dialect.json_array(", ".join("?" * len(_PROBE)))
+    if probe is None or db.execute(f"SELECT {probe}", _PROBE).fetchone()[0] != _encode(_PROBE):
+        return None
+    return dialect.json_array(columns)
+
+
 def _rows(
     db: Database, dialect: Dialect, table: str, columns: str, after: int, upto: int
 ) -> Iterator[list[bytes]]:
     """The rows' JSON texts, a page at a time."""
-    statement = f"SELECT {columns} FROM {table} WHERE id > ? AND id <= ? ORDER BY id"
+    sql_json = _sql_json(db, dialect, columns)
+    statement = f"SELECT {sql_json or columns} FROM {table} WHERE id > ? AND id <= ? ORDER BY id"
     rows = dialect.stream(db, statement, (after, upto))
-    while page := [_encode(row).encode("utf-8") for row in itertools.islice(rows, _PAGE)]:
-        yield page
+    if sql_json is None:
+        while page := [_encode(row).encode("utf-8") for row in itertools.islice(rows, _PAGE)]:
+            yield page
+    else:
+        while page := [text.encode("utf-8") for (text,) in itertools.islice(rows, _PAGE)]:
+            yield page
 
 
 def _digest(
