@@ -26,10 +26,9 @@ from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT))
 
-from receive_g68 import TODAY, prepare  # noqa: E402
-
+from bench.receive_g68 import TODAY, prepare  # noqa: E402
 from toekgw.adapters.g68 import G68Processor  # noqa: E402
 from toekgw.adapters.serviceplatform import ReceiveSettings, receive_pipeline  # noqa: E402
 from toekgw.formats.g68 import G68Form  # noqa: E402
