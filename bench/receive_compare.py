@@ -1,25 +1,20 @@
-"""Receive the same G68 deliveries into a fresh journal and write its rows in a canonical form,
-to compare two versions of the receiver row by row (all but ids and timestamps).
+"""Compare the G68 receiver of two code trees on deliveries that take each of its paths:
+journals row by row except ids and times (``bench/month_compare.py``'s comparison).
 
-    .venv/bin/python bench/receive_compare.py --out mine.jsonl
-    /work/main/.venv/bin/python bench/receive_compare.py --out main.jsonl
-    diff mine.jsonl main.jsonl     # nothing: the journals hold the same rows
+    .venv/bin/python bench/receive_compare.py --other /work/main/src
 
-Run with each version's interpreter (its own ``toekgw``). The deliveries cover the receiver's
-paths: a fast-form delivery with planted errors and recalls, a floating-form one, the first
-one again under a new delivery number (every ident reused, every payment a suspected
-duplicate), and one refused whole (a wrong control total). Each goes through
-``receive_pipeline`` as ``toekgw receive g68`` does; the dump is every table but the hash chain
-(whose links hash the timestamps), rows in id order, ids, timestamps, transfer UUIDs and the
-run's directory replaced by placeholders.
+The deliveries: a fast-form delivery with planted errors and recalls, a floating-form one, the
+first again under a new delivery number (every payment ident reused) and one with its control
+total one off (refused whole), each received through ``receive_pipeline`` as ``toekgw receive
+g68`` does, into one journal per tree. Then each journal's hash chain is verified by the other
+tree's code and the journals are compared; exit 1 when they differ.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import re
-import sqlite3
+import os
+import subprocess
 import sys
 import tempfile
 from dataclasses import replace
@@ -28,6 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.month_compare import compare, verify  # noqa: E402
 from bench.receive_g68 import TODAY, prepare  # noqa: E402
 from toekgw.adapters.g68 import G68Processor  # noqa: E402
 from toekgw.adapters.serviceplatform import ReceiveSettings, receive_pipeline  # noqa: E402
@@ -42,9 +38,6 @@ _DELIVERIES = (
         count=2000, seed=2, error_rate=0.01, today=TODAY, delivery_number=2, form=G68Form.FLOATING
     ),
 )
-_SKIP_TABLES = {"chain", "schema_migrations"}
-_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-_STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(\+00:00|Z)?")
 
 
 def _deliveries(work: Path) -> list[Path]:
@@ -91,40 +84,39 @@ def receive_all(work: Path) -> Path:
     return journal_path
 
 
-def _keep(column: str) -> bool:
-    return not (column == "id" or column == "at" or column.endswith("_at"))
-
-
-def dump(journal_path: Path, work: Path, out: Path) -> None:
-    db = sqlite3.connect(journal_path)
-    tables = [
-        r[0]
-        for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-        if r[0] not in _SKIP_TABLES and not r[0].startswith("sqlite_")
-    ]
-    with out.open("w", encoding="utf-8") as handle:
-        for table in tables:
-            columns = [r[1] for r in db.execute(f"PRAGMA table_info({table})") if _keep(r[1])]
-            order = (
-                "id"
-                if any(r[1] == "id" for r in db.execute(f"PRAGMA table_info({table})"))
-                else "rowid"
-            )
-            for row in db.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY {order}"):
-                text = json.dumps(dict(zip(columns, row, strict=True)), ensure_ascii=False)
-                text = _UUID.sub("<uuid>", text.replace(str(work), "<work>"))
-                text = _STAMP.sub("<time>", text)
-                handle.write(f"{table} {text}\n")
-    db.close()
+def _run(src: Path, *args: str) -> str:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(src), str(ROOT / "bench")])}
+    done = subprocess.run(
+        [sys.executable, __file__, *args], env=env, check=True, capture_output=True, text=True
+    )
+    return done.stdout
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--other", type=Path, help="the other tree's src/")
+    parser.add_argument("--receive", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--verify", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="receive-compare-"))
-    dump(receive_all(work), work, args.out.resolve())
-    print(f"{sum(1 for _ in args.out.open())} rows written to {args.out}", file=sys.stderr)
+    if args.receive:
+        receive_all(args.receive)
+        return
+    if args.verify:
+        verify(args.verify)
+        return
+    if args.other is None:
+        parser.error("--other is required")
+    base = Path(tempfile.mkdtemp(prefix="bench-receive-compare-"))
+    ours, theirs = base / "ours", base / "theirs"
+    for work, src in ((ours, ROOT / "src"), (theirs, args.other)):
+        work.mkdir()
+        _run(src, "--receive", str(work))
+    for name, src, work in (("ours", args.other, ours), ("theirs", ROOT / "src", theirs)):
+        verified = _run(src, "--verify", str(work / "journal.sqlite")).strip()
+        print(f"chain ({name}, verified by the other tree): {verified}")
+    differences = compare(ours / "journal.sqlite", theirs / "journal.sqlite")
+    print(f"{differences} differences ({base})")
+    sys.exit(1 if differences else 0)
 
 
 if __name__ == "__main__":

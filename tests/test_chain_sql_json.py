@@ -26,7 +26,7 @@ _VALUES = st.one_of(
 @given(st.lists(_VALUES, min_size=1, max_size=8))
 def test_sqlite_json_array_is_the_chain_encoding(row: list[object]) -> None:
     db = sqlite3.connect(":memory:")
-    sql = Dialect().json_array(", ".join("?" * len(row)))
+    sql = Dialect().json_row(", ".join("?" * len(row)))
     assert db.execute(f"SELECT {sql}", row).fetchone()[0] == _sqlite_chain._encode(row)
     db.close()
 
@@ -43,25 +43,25 @@ def test_links_are_the_same_whoever_writes_the_json(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Sealed with SQLite's JSON, verified with ours, and the other way round."""
-    used: list[str | None] = []
-    real = _sqlite_chain._sql_json
+    used: list[bool] = []
+    real = _sqlite_chain._writes_like_us
 
-    def spy(*args: object) -> str | None:
+    def spy(*args: object) -> bool:
         used.append(real(*args))  # type: ignore[arg-type]
         return used[-1]
 
-    monkeypatch.setattr(_sqlite_chain, "_sql_json", spy)
+    monkeypatch.setattr(_sqlite_chain, "_writes_like_us", spy)
     by_sqlite = tmp_path / "sqlite.sqlite"
     _filled(by_sqlite)
-    assert used and all(u is not None and u.startswith("json_array(") for u in used)
+    assert used and all(used)
     by_python = tmp_path / "python.sqlite"
     with monkeypatch.context() as m:
-        # A back end writing the probe otherwise (here: upper case) is not asked.
-        m.setattr(Dialect, "json_array", lambda self, c: f"upper(json_array({c}))")
+        # A database writing the probe otherwise (here: upper case) is not asked.
+        m.setattr(Dialect, "json_row", lambda self, c: f"upper(json_array({c}))")
         used.clear()
         _filled(by_python)
-        assert used and all(u is None for u in used)
+        assert used and not any(used)
         assert _verified(by_sqlite) >= 3  # verified with Python's JSON
     used.clear()
     assert _verified(by_python) >= 3  # verified with SQLite's
-    assert used and all(u is not None for u in used)
+    assert used and all(used)

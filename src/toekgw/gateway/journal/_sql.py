@@ -57,10 +57,11 @@ class Dialect:
     def greatest(self, left: str, right: str) -> str:
         return f"max({left}, {right})"
 
-    def json_array(self, columns: str) -> str | None:
-        """An expression for the compact JSON array of ``columns`` (a comma-separated list),
-        as the hash chain writes a row, or None where the back end writes JSON otherwise
-        (PostgreSQL puts spaces after commas): the caller then encodes the values itself."""
+    def json_row(self, columns: str) -> str | None:
+        """An expression for the row of ``columns`` as the hash chain writes it: a compact
+        JSON array (no spaces, non-ASCII as is, quotes, backslashes and control characters
+        escaped as Python's ``json`` does); ``None`` where the database spells JSON otherwise
+        (then the chain encodes each row in Python)."""
         return f"json_array({columns})"
 
     def stream(self, db: Database, sql: str, parameters: Sequence[Any]) -> Iterator[Any]:
