@@ -5,7 +5,8 @@ journals row by row except ids and times (``bench/month_compare.py``'s compariso
 
 The deliveries: a fast-form delivery with planted errors and recalls, a floating-form one, the
 first again under a new delivery number (every payment ident reused) and one with its control
-total one off (refused whole), each received through ``receive_pipeline`` as ``toekgw receive
+total one off (refused whole), the second again from another data supplier (the journal's
+duplicate-payment match), each received through ``receive_pipeline`` as ``toekgw receive
 g68`` does, into one journal per tree. Then each journal's hash chain is verified by the other
 tree's code and the journals are compared; exit 1 when they differ.
 """
@@ -43,7 +44,7 @@ _DELIVERIES = (
 def _deliveries(work: Path) -> list[Path]:
     """The two generated deliveries; the first again under delivery number 3 (its Z300 from
     a generation numbered 3: every payment ident reused); the second under number 4 with its
-    control total one off (refused whole)."""
+    control total one off (refused whole), and again from another data supplier."""
     paths = []
     for n, settings in enumerate(_DELIVERIES, start=1):
         paths.append(work / f"delivery{n}.g68")
@@ -60,7 +61,11 @@ def _deliveries(work: Path) -> list[Path]:
     at = len(last.rstrip()) - 1
     lines[-1] = lines[-1][:at] + (b"1" if digit != b"1" else b"2") + lines[-1][at + 1 :]
     broken.write_bytes(b"".join(lines))
-    return [*paths, renumbered, broken]
+    # The second delivery from another data supplier: new business keys, the same
+    # fingerprints (the journal's duplicate-payment match) and control keys.
+    other = work / "other_supplier.g68"
+    write_delivery(other, replace(_DELIVERIES[1], supplier_id="12345674"))
+    return [*paths, renumbered, broken, other]
 
 
 def receive_all(work: Path) -> Path:
