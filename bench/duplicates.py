@@ -58,7 +58,7 @@ def child(step: str, base: Path, controls: bool) -> None:
         if not controls:  # the same receive, without the duplicate-payment control
             g68_inbound._FirstPass._control = lambda self, line, payment: None  # type: ignore
             g68_inbound._FirstPass._control_lookup = lambda self: None  # type: ignore
-        seconds, _ = timed_receive(base)
+        seconds, _cpu, _ = timed_receive(base)
     else:
         journal = open_journal(base / "journal.sqlite")
         checks = PaymentControls(PaymentsSettings(), NOW) if controls else None

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -100,12 +101,20 @@ def _run(src: Path, *args: str) -> str:
     return done.stdout
 
 
+_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:[+-]\d\d:\d\d|Z)?")
+
+
 def _rows(journal: Path, sql: str) -> list[tuple[object, ...]]:
     """The rows, with what differs in every run named alike: each delivery's transfer UUID
-    (the platform's) by its delivery key, the run's directory as ``<work>``."""
+    (the platform's) by its delivery key, the run's directory as ``<work>``, times in texts
+    as ``<time>``."""
     db = sqlite3.connect(journal)
+    # A refused delivery has its key in the meta only, and a ref (a fresh UUID) for a name.
+    key = "coalesce(delivery_key, json_extract(meta, '$.delivery_key'))"
     names = db.execute(
-        "SELECT transfer_id, delivery_key FROM transmissions WHERE transfer_id IS NOT NULL"
+        f"SELECT transfer_id, {key} FROM transmissions WHERE transfer_id IS NOT NULL "
+        f"UNION ALL SELECT ref, {key} FROM transmissions "
+        "WHERE delivery_key IS NULL AND transfer_id IS NOT NULL"
     ).fetchall()
     names.append((str(journal.parent), "<work>"))
 
@@ -113,6 +122,7 @@ def _rows(journal: Path, sql: str) -> list[tuple[object, ...]]:
         if isinstance(value, str):
             for old, new in names:
                 value = value.replace(old, new)
+            value = _TIME.sub("<time>", value)  # a finding names when the first was journaled
         return value
 
     rows = [tuple(stable(v) for v in row) for row in db.execute(sql)]

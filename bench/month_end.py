@@ -45,6 +45,7 @@ sys.path.insert(0, str(ROOT))
 from lxml import etree  # noqa: E402
 from rich.console import Console  # noqa: E402
 
+from bench.baselines import bare_slicing, bare_sqlite  # noqa: E402
 from toekgw.adapters.g68 import G68Processor  # noqa: E402
 from toekgw.adapters.nemkonto import (  # noqa: E402
     Authority,
@@ -172,50 +173,12 @@ def stage_status(work: Path) -> int:
 # -- the baselines -------------------------------------------------------------------------
 
 
-def _rows(work: Path):  # type: ignore[no-untyped-def]
-    """The payment rows of the G68 files (fast form), sliced bare at their fixed positions."""
-    for delivery in _deliveries(work):
-        with delivery.open("rb") as handle:
-            for line in handle:
-                if line[3:6] == b"G68":
-                    yield (
-                        line[20:38],
-                        int(line[38:49]),
-                        line[50:66],
-                        line[66:74],
-                        line[94:256].decode("latin-1"),
-                    )
-
-
 def base_slicing(work: Path) -> int:
-    return sum(1 for _ in _rows(work))
+    return bare_slicing(_deliveries(work))
 
 
 def base_sqlite(work: Path) -> int:
-    path = work / "bare.sqlite"
-    path.unlink(missing_ok=True)
-    db = sqlite3.connect(path, isolation_level=None)
-    db.execute("PRAGMA journal_mode = WAL")
-    db.execute("PRAGMA synchronous = NORMAL")
-    db.execute(
-        "CREATE TABLE items (id INTEGER PRIMARY KEY, key BLOB, amount INTEGER, ident BLOB, "
-        "day BLOB, texts TEXT, state TEXT)"
-    )
-    db.execute("BEGIN")
-    db.executemany(
-        "INSERT INTO items(key, amount, ident, day, texts, state) "
-        "VALUES (?, ?, ?, ?, ?, 'pending')",
-        _rows(work),
-    )
-    db.execute("COMMIT")
-    db.execute("BEGIN")
-    count = db.execute("SELECT max(id) FROM items").fetchone()[0]
-    for start in range(0, count, 10_000):
-        db.execute(
-            "UPDATE items SET state = 'released' WHERE id > ? AND id <= ?", (start, start + 10_000)
-        )
-    db.execute("COMMIT")
-    return int(count)
+    return bare_sqlite(_deliveries(work), work / "bare.sqlite")
 
 
 def _messages(work: Path, queue: str) -> list[bytes]:

@@ -30,6 +30,7 @@ from toekgw.gateway.journal import (
     StateError,
     open_journal,
 )
+from toekgw.gateway.journal._sqlite_items import DUPLICATE_PAYMENTS
 from toekgw.gateway.journal.migrations import LATEST
 from toekgw.gateway.journal.postgres import PostgresJournal
 
@@ -175,6 +176,37 @@ def test_duplicate_payment_control_reports_the_earlier_occurrence(
     (match,) = added.duplicate_payments
     assert match.item.business_key == "K2"
     assert (match.earlier.business_key, match.earlier.file_name) == ("K1", "one.txt")
+
+
+def test_duplicate_payment_control_reads_only_the_new_transmissions_items(
+    journal: SqliteJournal,
+) -> None:
+    """Another counterpart's fingerprint is no match, nor the transmission's own later item; the
+    statement starts from the transmission's items (its index), not from every fingerprint of
+    the counterpart (the whole journal at every delivery)."""
+    other = journal.create_transmission(
+        NewTransmission("other", "test-delivery", "journaled", file_name="o.txt", sha256="3" * 64)
+    ).id
+    journal.add_items(other, [NewItem("O1", 5, fingerprint="fp-a")], state="received", reason="x")
+    one = _delivery(journal, "one.txt", "1" * 64)
+    added = journal.add_items(
+        one,
+        [NewItem("K1", 5, fingerprint="fp-a"), NewItem("K2", 5, fingerprint="fp-a")],
+        state="received",
+        reason="x",
+    )
+    assert [(m.item.business_key, m.earlier.business_key) for m in added.duplicate_payments] == [
+        ("K2", "K1")
+    ]
+    explain = "EXPLAIN " if isinstance(journal, PostgresJournal) else "EXPLAIN QUERY PLAN "
+    if isinstance(journal, PostgresJournal):
+        journal._db.execute("SET enable_seqscan = off")
+    plan = " ".join(
+        str(row[-1]) for row in journal._db.execute(explain + DUPLICATE_PAYMENTS, (one, "ksd"))
+    )
+    if isinstance(journal, PostgresJournal):
+        journal._db.execute("RESET enable_seqscan")
+    assert "items_transmission" in plan, plan
 
 
 def test_lifecycle_is_data_and_guards_every_move(journal: SqliteJournal) -> None:

@@ -102,13 +102,27 @@ def _tops(db: Database) -> tuple[int, int, int]:
 _PAGE = 5_000  # rows hashed in one update
 
 
+#: Values of every kind the chain hashes (integers, NULL, text with each character JSON
+#: escapes, non-ASCII, beyond the BMP): the database's JSON of them must be ours byte for byte.
+_PROBE = (0, -(2**62), None, "".join(map(chr, range(0x20))) + '"\\/ \x7f æøå € \U0001f600')
+
+
+def _writes_like_us(db: Database, dialect: Dialect) -> bool:
+    """Whether the database's row JSON is :data:`_encode`'s text for :data:`_PROBE` (another
+    SQLite's escaping would seal links that Python, and so PostgreSQL, cannot verify)."""
+    probe = dialect.json_row(", ".join("?" * len(_PROBE)))
+    if probe is None:
+        return False
+    return bool(db.execute(f"SELECT {probe}", _PROBE).fetchone()[0] == _encode(_PROBE))
+
+
 def _rows(
     db: Database, dialect: Dialect, table: str, columns: str, after: int, upto: int
 ) -> Iterator[list[str]]:
     """The rows' JSON texts, a page at a time: written by the database where it can
     (SQLite's ``json_array`` gives Python's text several times faster), else encoded here."""
     where = f"FROM {table} WHERE id > ? AND id <= ? ORDER BY id"
-    expression = dialect.json_row(columns)
+    expression = dialect.json_row(columns) if _writes_like_us(db, dialect) else None
     texts: Iterator[str]
     if expression is None:
         texts = map(_encode, dialect.stream(db, f"SELECT {columns} {where}", (after, upto)))

@@ -105,6 +105,18 @@ def item_row(
     )
 
 
+#: The items of a transmission (``?`` 1; all of its counterpart, ``?`` 2) with a fingerprint an
+#: earlier item of the counterpart has, and the first such item: the transmission's items from
+#: the transmission index, each looked up in the fingerprint index. (Naming the counterpart on
+#: the new items let the planner walk every fingerprint of the counterpart, a whole journal's,
+#: at each delivery.)
+DUPLICATE_PAYMENTS = (
+    "SELECT n.id, min(o.id) FROM (SELECT id, fingerprint FROM items "
+    "WHERE transmission_id = ? AND fingerprint IS NOT NULL) n "
+    "JOIN items o ON o.counterpart = ? AND o.fingerprint = n.fingerprint AND o.id < n.id "
+    "GROUP BY n.id ORDER BY n.id"
+)
+
 _REF_SELECT = (
     "SELECT i.business_key, i.id, i.transmission_id, t.file_name, i.seq, e.at "
     "FROM items i JOIN transmissions t ON t.id = i.transmission_id "
@@ -211,13 +223,7 @@ class Items(Transmissions):
     def _duplicate_payments(
         self, transmission_id: int, counterpart: str
     ) -> tuple[FingerprintMatch, ...]:
-        rows = self._db.execute(
-            "SELECT n.id, min(o.id) FROM items n JOIN items o "
-            "ON o.counterpart = n.counterpart AND o.fingerprint = n.fingerprint AND o.id < n.id "
-            "WHERE n.transmission_id = ? AND n.fingerprint IS NOT NULL "
-            "AND n.counterpart = ? GROUP BY n.id ORDER BY n.id",
-            (transmission_id, counterpart),
-        ).fetchall()
+        rows = self._db.execute(DUPLICATE_PAYMENTS, (transmission_id, counterpart)).fetchall()
         return tuple(FingerprintMatch(self._ref(new), self._ref(old)) for new, old in rows)
 
     def _ref(self, item_id: int) -> ItemRef:
