@@ -3,8 +3,10 @@ what ``create_transmission`` then ``add_items`` journal one at a time, all or no
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -166,3 +168,48 @@ def test_a_refused_batch_inside_a_transaction_leaves_the_rest_of_it(
         kept = journal.create_filings([_filing(3)])
     assert [t.id for t in journal.transmissions(counterpart="tok")][-1] == kept[0].id
     assert journal.find_transmission(counterpart="tok", delivery_key="KY:m-2") is None
+
+
+OUTGOING = KindSpec("test-outgoing", Direction.OUT, Lifecycle(("taken",), {}))
+
+
+def test_a_guard_holds_within_its_scope_only(journal: SqliteJournal) -> None:
+    """A delivery key is unique per counterpart, a file's SHA-256 per direction: the batch
+    guards ask within that scope (the unique index's leading column)."""
+    journal.define_kind(OUTGOING)
+    journal.create_filings([_filing(1)])
+    elsewhere = NewTransmission(
+        "ky", "test-message", "taken", delivery_key="KY:m-1", ref="other-1", sha256="e" * 64
+    )
+    outgoing = NewTransmission("tok", "test-outgoing", "taken", sha256=f"{1:064x}", ref="out-1")
+    taken = journal.create_filings([NewFiling(elsewhere), NewFiling(outgoing)])
+    assert [(t.counterpart, t.direction) for t in taken] == [
+        ("ky", Direction.IN),
+        ("tok", Direction.OUT),
+    ]
+    with pytest.raises(DuplicateTransmission, match="delivery 'KY:m-1' of ky"):
+        again = dataclasses.replace(elsewhere, ref="other-2", sha256=None)
+        journal.create_filings([NewFiling(again)])
+    with pytest.raises(DuplicateTransmission, match="SHA-256"):
+        journal.create_filings([NewFiling(dataclasses.replace(outgoing, ref="out-2"))])
+
+
+def test_the_guards_search_an_index_and_scan_no_table(tmp_path: Path) -> None:
+    """A guard that scanned the transmissions would cost every batch the whole journal."""
+    journal = open_journal(tmp_path / "plans.sqlite")
+    assert isinstance(journal, SqliteJournal)
+    journal.define_kind(MESSAGE)
+    journal.create_filings([_filing(n) for n in range(20)])
+    statements: list[str] = []
+    journal._sqlite.set_trace_callback(statements.append)
+    journal.create_filings([_filing(n) for n in range(20, 40)])
+    journal._sqlite.set_trace_callback(None)
+    # The guards' and the batch's own lookups (the hash chain reads its newest link only).
+    selects = [s for s in statements if s.lstrip().startswith("SELECT") and " IN (" in s]
+    assert any("delivery_key IN" in s for s in selects)
+    assert any("sha256 IN" in s for s in selects)
+    for select in selects:
+        plan = journal._sqlite.execute(f"EXPLAIN QUERY PLAN {select}").fetchall()
+        scans = [row[3] for row in plan if str(row[3]).startswith("SCAN")]
+        assert scans == [], (select, scans)
+    journal.close()

@@ -55,22 +55,28 @@ class _Keys(NamedTuple):
 
 
 _Key = tuple[str | None, ...]
-# Each guard: its column, and the key two transmissions clash on (None: not guarded), and how
-# a clash is named (as create_transmission names it).
-_GUARDS: tuple[tuple[str, Callable[[_Keys], _Key | None], Callable[[_Keys], str]], ...] = (
+# Each guard: its column; the column its unique index leads with (queried with it, or the
+# index cannot be used and every batch scans the table); the key two transmissions clash on
+# (None: not guarded); and how a clash is named (as create_transmission names it).
+_GUARDS: tuple[
+    tuple[str, str | None, Callable[[_Keys], _Key | None], Callable[[_Keys], str]], ...
+] = (
     (
         "sha256",
+        "direction",
         lambda k: (k.direction, k.sha256) if k.sha256 else None,
         lambda k: f"file {k.file_name!r} (SHA-256 {str(k.sha256)[:16]}…)",
     ),
-    ("transfer_id", lambda k: (k.transfer_id,) if k.transfer_id else None,
+    ("transfer_id", None, lambda k: (k.transfer_id,) if k.transfer_id else None,
      lambda k: f"transfer {k.transfer_id}"),
     (
         "delivery_key",
+        "counterpart",
         lambda k: (k.counterpart, k.delivery_key) if k.delivery_key else None,
         lambda k: f"delivery {k.delivery_key!r} of {k.counterpart}",
     ),
-    ("ref", lambda k: (k.ref,) if k.ref else None, lambda k: f"transmission id {k.ref!r}"),
+    ("ref", None, lambda k: (k.ref,) if k.ref else None,
+     lambda k: f"transmission id {k.ref!r}"),
 )  # fmt: skip
 
 
@@ -101,10 +107,9 @@ class Filings(Items):
 
     def _refuse_known(self, keys: Sequence[_Keys], filings: Sequence[NewFiling]) -> None:
         """Raise for the first filing (or item) whose guard the journal already holds."""
-        for column, key, named in _GUARDS:
-            values = sorted({str(getattr(k, column)) for k in keys if key(k) is not None})
+        for column, scope, key, named in _GUARDS:
             known: dict[_Key, Transmission] = {}
-            for row in self._rows_in(_TX_WHERE, f"t.{column}", values):
+            for row in self._guarded_rows(column, scope, [k for k in keys if key(k)]):
                 first = _transmission(row)
                 known.setdefault(key(_keys_of(first, first.direction)) or (), first)
             for k in keys:
@@ -165,13 +170,31 @@ class Filings(Items):
             self._told.append((tid, told(scope, None, to_state, None, reason)))
         self._insert_rows("events", _EVENT_COLUMNS, [(*row, actor) for row in rows])
 
-    def _rows_in(self, select: str, column: str, values: Sequence[object]) -> Iterator[Any]:
-        """The rows of ``select`` (which ends in ``WHERE`` or ``AND``) whose ``column`` is one
-        of ``values``: a query per chunk, in the order of the first column within each."""
+    def _guarded_rows(self, column: str, scope: str | None, keys: Sequence[_Keys]) -> Iterator[Any]:
+        """The transmissions whose ``column`` is one of ``keys``' (within each value of
+        ``scope``, the column the guard's index leads with)."""
+        by_scope: dict[str | None, set[str]] = {}
+        for k in keys:
+            by_scope.setdefault(getattr(k, scope) if scope else None, set()).add(
+                str(getattr(k, column))
+            )
+        for scoped, values in sorted(by_scope.items(), key=lambda kv: str(kv[0])):
+            if scope is None:
+                yield from self._rows_in(_TX_WHERE, f"t.{column}", sorted(values))
+            else:
+                where = f"{_TX_WHERE} t.{scope} = ? AND"
+                yield from self._rows_in(where, f"t.{column}", sorted(values), (scoped,))
+
+    def _rows_in(
+        self, select: str, column: str, values: Sequence[object], params: Sequence[object] = ()
+    ) -> Iterator[Any]:
+        """The rows of ``select`` (which ends in ``WHERE`` or ``AND``; ``params`` fill its
+        marks) whose ``column`` is one of ``values``: a query per chunk, in the order of the
+        first column within each."""
         for chunk in chunks(values):
             yield from self._db.execute(
                 f"{select} {column} IN ({', '.join('?' * len(chunk))}) ORDER BY 1",
-                chunk,
+                (*params, *chunk),
             )
 
     def _ids_by_ref(self, refs: Sequence[str]) -> list[int]:
@@ -216,7 +239,7 @@ def _keys_of(new: NewTransmission | Transmission, direction: Direction) -> _Keys
 def _refuse_repeats(keys: Sequence[_Keys], filings: Sequence[NewFiling]) -> None:
     """A batch names each transmission and item once (a repeat is the caller's to sort out:
     the journal could only refuse it against a row it has not written)."""
-    for _column, key, named in _GUARDS:
+    for _column, _scope, key, named in _GUARDS:
         seen: set[_Key] = set()
         for k in keys:
             guarded = key(k)
