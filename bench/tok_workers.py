@@ -5,11 +5,15 @@ A case system (``toekgw.simulators.fagsystem``) orders ``--count`` messages over
 RabbitMQ node (payment orders, a share straks, claims, recalls, 1% broken); ``--workers``
 workers, each a machine of its own, run ``toekgw receive tok`` against one private PostgreSQL
 journal again and again; each run is SIGKILLed after a random delay with the chance
-``--kill-chance``; a killed run is run again (tests/tok_workers_kit.py). Then: messages lost
-(sent, not journaled), doubled (journaled twice, or a payment item twice), statuses not yet
-published, messages unanswered, and the status copies the case system dropped by event id.
+``--kill-chance``; a killed run is run again (tests/tok_workers_kit.py). A run takes at most
+``--run-messages`` messages, so the month is many runs and kills land all through it (a run
+left unbounded would take the whole month if its first seconds passed unkilled). Then:
+messages lost (sent, not journaled), doubled (journaled twice, or a payment item twice),
+statuses not yet published, messages unanswered, and the status copies the case system
+dropped by event id.
 
-    python bench/tok_workers.py --count 200000 --workers 4 [--kill-chance 0.3] [--seed 1]
+    python bench/tok_workers.py --count 200000 --workers 4 [--kill-chance 0.3]
+        [--run-messages 2000] [--seed 1]
 """
 
 from __future__ import annotations
@@ -40,6 +44,10 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--kill-chance", type=float, default=0.3)
     parser.add_argument("--kill-within", type=float, default=20.0)
+    parser.add_argument(
+        "--run-messages", type=int, default=2000,
+        help="at most this many messages a run: a month of many runs, each may be killed",
+    )  # fmt: skip
     parser.add_argument("--hours", type=float, default=3.0, help="give up after this long")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", type=Path, default=ROOT / "bench/results/tok_workers.json")
@@ -62,6 +70,7 @@ def main() -> int:
         workers = [
             Worker(config_of(Path(work), slot, url, node.port, "month"),
                    kill_chance=args.kill_chance, kill_within=args.kill_within,
+                   run_messages=args.run_messages,
                    rng=random.Random(rng.random()))
             for slot in range(args.workers)
         ]  # fmt: skip

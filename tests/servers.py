@@ -11,19 +11,23 @@ skipped, unless ``TOEKGW_REQUIRE_RABBITMQ=1`` (set by ``.ci/run``) makes that a 
 ``postgres`` user when the tests run as root (the server refuses root). A template database
 carries the migrated journal, so a test's fresh database is one ``CREATE DATABASE ... TEMPLATE``.
 Missing: skipped, unless ``TOEKGW_REQUIRE_POSTGRESQL=1``.
+
+Both run in sessions of their own (so that their process groups can be stopped whole); a
+guard (:func:`_guarded`) stops them when the test process ends without stopping them (a
+killed pytest, a timeout), so no server outlives its tests.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import functools
 import json
 import os
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -45,6 +49,36 @@ RABBITMQ_SERVER = next(
     None,
 )
 START_TIMEOUT = 120.0
+
+#: The guard: waits for the end of a pipe only the test process holds (it ends with that
+#: process, however it ends), then runs its command and removes its directory.
+GUARD = """
+import shutil, subprocess, sys
+sys.stdin.buffer.read()
+subprocess.run(sys.argv[2:], capture_output=True, check=False)
+if sys.argv[1]:
+    shutil.rmtree(sys.argv[1], ignore_errors=True)
+"""
+
+
+@contextlib.contextmanager
+def _guarded(stop: list[str], remove: Path | None = None) -> Iterator[None]:
+    """Runs ``stop`` (then removes ``remove``) should this process end inside the block;
+    leaving the block dismisses the guard (the caller stops what it started)."""
+    guard = subprocess.Popen(
+        [sys.executable, "-c", GUARD, str(remove or ""), *stop],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        yield
+    finally:
+        guard.kill()
+        guard.wait(timeout=10)
+        assert guard.stdin is not None
+        guard.stdin.close()
 
 
 def free_port() -> int:
@@ -196,10 +230,12 @@ def start_rabbitmq(base: Path, login: ExternalLogin | None = None) -> Iterator[R
     (base / "rabbitmq-env.conf").write_text("")
     for attempt in range(1, START_ATTEMPTS + 1):
         node = _launch(server, base, login)
+        kill = f"import os; os.killpg({node.process.pid}, {int(signal.SIGKILL)})"
         try:
-            if _ready(node, last=attempt == START_ATTEMPTS):
-                yield node
-                return
+            with _guarded([sys.executable, "-c", kill]):
+                if _ready(node, last=attempt == START_ATTEMPTS):
+                    yield node
+                    return
         finally:
             _stop(node.process)
     raise AssertionError("unreachable: the last attempt fails the test")
@@ -334,41 +370,28 @@ def start_postgresql(*, durable: bool = False) -> Iterator[PostgresServer]:
     base = Path(tempfile.mkdtemp(prefix="toekgw-pg-"))
     if os.geteuid() == 0:
         shutil.chown(base, "postgres")
-    data = base / "data"
+    stop = [str(bin_dir / "pg_ctl"), "-D", str(base / "data"), "-m", "immediate", "stop"]
+    with _guarded(_as_server_user(stop), base):
+        try:
+            server = _pg_init(bin_dir, base, durable=durable)
+            server.admin(f"CREATE DATABASE {_TEMPLATE}")
+            from toekgw.gateway.journal.postgres import PostgresJournal, close_pool
+
+            PostgresJournal(server.url(_TEMPLATE)).close()
+            close_pool(server.url(_TEMPLATE))
+            yield server
+        finally:
+            subprocess.run(_as_server_user(stop), capture_output=True, check=False)
+            shutil.rmtree(base, ignore_errors=True)
+
+
+def _pg_init(bin_dir: Path, base: Path, *, durable: bool) -> PostgresServer:
+    """``initdb`` in ``base``, then the server started (the test fails where it cannot be)."""
     server = PostgresServer(base, 0)
-    run = functools.partial(subprocess.run, check=True, capture_output=True)
+    initdb = [str(bin_dir / "initdb"), "-D", str(base / "data"), "-A", "trust"]
+    initdb += ["-U", server.user, "--no-sync", "-E", "UTF8", "--locale=C.UTF-8"]
     try:
-        run(
-            _as_server_user(
-                [
-                    str(bin_dir / "initdb"),
-                    "-D",
-                    str(data),
-                    "-A",
-                    "trust",
-                    "-U",
-                    server.user,
-                    "--no-sync",
-                    "-E",
-                    "UTF8",
-                    "--locale=C.UTF-8",
-                ]
-            )
-        )
-        server = _pg_start(bin_dir, base, durable=durable)
+        subprocess.run(_as_server_user(initdb), check=True, capture_output=True)
+        return _pg_start(bin_dir, base, durable=durable)
     except subprocess.CalledProcessError as exc:
         pytest.fail(f"PostgreSQL did not start: {exc.stderr.decode()}\n{server.log_tail()}")
-    try:
-        server.admin(f"CREATE DATABASE {_TEMPLATE}")
-        from toekgw.gateway.journal.postgres import PostgresJournal, close_pool
-
-        PostgresJournal(server.url(_TEMPLATE)).close()
-        close_pool(server.url(_TEMPLATE))
-        yield server
-    finally:
-        subprocess.run(
-            _as_server_user([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]),
-            capture_output=True,
-            check=False,
-        )
-        shutil.rmtree(base, ignore_errors=True)

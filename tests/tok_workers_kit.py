@@ -57,13 +57,15 @@ class Worker:
 
     ``crash_at``: the first run's crash point; ``kill_after``: seconds into the first run to
     SIGKILL it; ``kill_chance``: the chance that any run is SIGKILLed after a random delay of up
-    to ``kill_within`` seconds."""
+    to ``kill_within`` seconds; ``run_messages``: at most this many messages a run (``None``: a
+    run takes what waits), so that a long month is many runs, each of which may be killed."""
 
     config: Path
     crash_at: str | None = None
     kill_after: float | None = None
     kill_chance: float = 0.0
     kill_within: float = 10.0
+    run_messages: int | None = None
     rng: random.Random = field(default_factory=random.Random)
     codes: list[int] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
@@ -75,8 +77,9 @@ class Worker:
     def run(self, deadline: float) -> None:
         while time.monotonic() < deadline:
             first = not self.codes
+            bound = [] if self.run_messages is None else ["--max-messages", str(self.run_messages)]
             child = toekgw_process(
-                ["receive", "tok", "--wait", "1", "--json"],
+                ["receive", "tok", "--wait", "1", "--json", *bound],
                 self.config,
                 crash_at=self.crash_at if first else None,
             )

@@ -14,6 +14,7 @@ notification (non-empty lines, wrapped at 35 characters, at most 4 lines).
 
 from __future__ import annotations
 
+import functools
 import textwrap
 
 from toekgw.adapters.g68.payments import PaymentInstruction
@@ -75,8 +76,16 @@ def _notification(texts: tuple[str, ...]) -> tuple[str, ...]:
         if len(line) <= NOTIFICATION_WIDTH and _REFLOWED.isdisjoint(line):
             lines.append(line)  # the usual case, without textwrap's cost per payment
         else:
-            lines.extend(textwrap.wrap(line, NOTIFICATION_WIDTH))
+            lines.extend(_wrapped(line))
     return tuple(lines[:NOTIFICATION_LINES])
+
+
+@functools.lru_cache(maxsize=4_096)
+def _wrapped(line: str) -> tuple[str, ...]:
+    """``line`` wrapped at the notification width: remembered, as a month's payments share a
+    few texts ("Ressourceforløbsydelse november 2026") and wrapping each costs as much as
+    building its payment."""
+    return tuple(textwrap.wrap(line, NOTIFICATION_WIDTH))
 
 
 def payment_order(instr: PaymentInstruction, authority: Authority) -> PaymentOrder:

@@ -172,6 +172,9 @@ class PostgresDialect(Dialect):
     def greatest(self, left: str, right: str) -> str:
         return f"greatest({left}, {right})"
 
+    def json_row(self, columns: str) -> None:
+        return None  # json_build_array puts a space after each comma
+
     def stream(self, db: Database, sql: str, parameters: Sequence[Any]) -> Iterator[Any]:
         # psycopg's stream: one query, rows fetched from the server in pages (not all at once
         # as a plain cursor does). Pages of LIMIT queries were far slower on a million rows

@@ -57,6 +57,13 @@ class Dialect:
     def greatest(self, left: str, right: str) -> str:
         return f"max({left}, {right})"
 
+    def json_row(self, columns: str) -> str | None:
+        """An expression for the row of ``columns`` as the hash chain writes it: a compact
+        JSON array (no spaces, non-ASCII as is, quotes, backslashes and control characters
+        escaped as Python's ``json`` does); ``None`` where the database spells JSON otherwise
+        (then the chain encodes each row in Python)."""
+        return f"json_array({columns})"
+
     def stream(self, db: Database, sql: str, parameters: Sequence[Any]) -> Iterator[Any]:
         """The rows of one query as they come (memory holds a page of them, whatever their
         number); nothing else may run on ``db`` until the last has come."""

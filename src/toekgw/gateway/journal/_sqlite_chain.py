@@ -55,17 +55,17 @@ _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 _SOURCES = (
     (
-        b"E",
+        "E",
         "events",
         "id, at, transmission_id, item_id, scope, from_state, to_state, count, reason, actor",
     ),
     (
-        b"I",
+        "I",
         "items",
         "id, transmission_id, business_key, amount_ore, created_event, municipality, "
         "disposition_date",
     ),
-    (b"R", "reads", "id, at, actor, action, what, subjects"),
+    ("R", "reads", "id, at, actor, action, what, subjects"),
 )
 
 
@@ -104,11 +104,18 @@ _PAGE = 5_000  # rows hashed in one update
 
 def _rows(
     db: Database, dialect: Dialect, table: str, columns: str, after: int, upto: int
-) -> Iterator[list[bytes]]:
-    """The rows' JSON texts, a page at a time."""
-    statement = f"SELECT {columns} FROM {table} WHERE id > ? AND id <= ? ORDER BY id"
-    rows = dialect.stream(db, statement, (after, upto))
-    while page := [_encode(row).encode("utf-8") for row in itertools.islice(rows, _PAGE)]:
+) -> Iterator[list[str]]:
+    """The rows' JSON texts, a page at a time: written by the database where it can
+    (SQLite's ``json_array`` gives Python's text several times faster), else encoded here."""
+    where = f"FROM {table} WHERE id > ? AND id <= ? ORDER BY id"
+    expression = dialect.json_row(columns)
+    texts: Iterator[str]
+    if expression is None:
+        texts = map(_encode, dialect.stream(db, f"SELECT {columns} {where}", (after, upto)))
+    else:
+        rows = dialect.stream(db, f"SELECT {expression} {where}", (after, upto))
+        texts = (row[0] for row in rows)
+    while page := list(itertools.islice(texts, _PAGE)):
         yield page
 
 
@@ -124,7 +131,7 @@ def _digest(
     for (mark, table, columns), after, upto in zip(_SOURCES, start, end, strict=True):
         for lines in _rows(db, dialect, table, columns, after, upto):
             # each row hashed as mark + its JSON + newline, a page in one update
-            h.update(mark + (b"\n" + mark).join(lines) + b"\n")
+            h.update((mark + f"\n{mark}".join(lines) + "\n").encode("utf-8"))
             count += len(lines)
     return h.hexdigest(), count
 

@@ -1,0 +1,174 @@
+"""Compare a month-end through two code trees: journals row by row, except ids and times.
+
+    .venv/bin/python bench/month_compare.py --payments 30000 --other /work/main/src
+
+A performance change must leave every outcome as it was. This runs the same month (the
+generator's seeded deliveries, the simulators, the release at a fixed time, so the bundles'
+bytes and ids are the same) once with this tree's code and once with the ``--other`` tree's
+(``PYTHONPATH``), then compares the two journals: transmissions (kind, ref, state, file
+name, size, SHA-256, counts, sums, their meta without the send time), items (by business key:
+state, amount, municipality, date, carrier, payload), memberships, events in order (their
+transmission, item, scope, states, count, reason, actor), the error list with its findings,
+and that each journal's hash chain verifies with the other tree's code. It prints the first
+differences and exits 1 when there are any. Ids, times and the chain's hashes (which cover
+times) differ between any two runs and are left out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+# A transmission's name that is the same in every run: a delivery's ref is a fresh UUID (the
+# platform's), its delivery key is KSD's; a bundle's ref is its id (derived from its content).
+_T = "coalesce(t.delivery_key, t.ref)"
+_C = "coalesce(c.delivery_key, c.ref)"
+
+# The journal's contents that must not change, each row keyed by what is stable between runs.
+QUERIES = {
+    "transmissions": (
+        f"SELECT kind, {_T}, counterpart, direction, state, file_name, size, sha256, delivery_key, "
+        "item_count, total_ore, json_remove(meta, '$.sent_at') FROM transmissions t ORDER BY id"
+    ),
+    "items": (
+        f"SELECT i.counterpart, i.business_key, {_T}, i.amount_ore, i.seq, i.fingerprint, "
+        f"i.state, i.data, i.lookup, i.municipality, i.disposition_date, {_C} "
+        "FROM items i JOIN transmissions t ON t.id = i.transmission_id "
+        "LEFT JOIN transmissions c ON c.id = i.carrier_id ORDER BY i.counterpart, i.business_key"
+    ),
+    "members": (
+        f"SELECT {_T}, m.seq, m.member_key, i.business_key FROM transmission_members m "
+        "JOIN transmissions t ON t.id = m.transmission_id JOIN items i ON i.id = m.item_id "
+        "ORDER BY t.ref, m.seq"
+    ),
+    "events": (
+        f"SELECT {_T}, i.business_key, e.scope, e.from_state, e.to_state, e.count, e.reason, "
+        "e.actor FROM events e JOIN transmissions t ON t.id = e.transmission_id "
+        "LEFT JOIN items i ON i.id = e.item_id ORDER BY e.id"
+    ),
+    "errors": (
+        f"SELECT e.counterpart, {_T}, e.file_name, e.subject, e.business_key, e.state, "
+        "e.resolution, f.code, f.severity, f.message, f.line, f.field, f.expected, f.found, "
+        "f.path FROM error_entries e LEFT JOIN transmissions t ON t.id = e.transmission_id "
+        "LEFT JOIN error_findings f ON f.entry_id = e.id ORDER BY e.id, f.id"
+    ),
+}
+
+
+def month(work: Path, payments: int, per_delivery: int) -> None:
+    """The month's stages, in this process (with whichever code ``PYTHONPATH`` gives)."""
+    import datetime as dt
+
+    import month_end as m  # bench/, with the code on the path
+
+    from toekgw.adapters.nemkonto import release, send_bundles
+    from toekgw.gateway.transport.mq import SqliteQueue
+
+    m.generate(work, payments, per_delivery)
+    m.stage_send(work)
+    m.stage_receive_g68(work)
+    at = dt.datetime(2026, 12, 7, 9, 30, tzinfo=dt.UTC)  # the bundles' CreDtTm: their bytes
+    release(m._journal(work), m.SETTINGS, m.RELEASE_DAY, now=at)
+    send_bundles(m._journal(work), SqliteQueue(work / "queues.sqlite"), m.SETTINGS)
+    m.stage_answers(work)
+    m.stage_receive_nemkonto(work)
+    m.stage_status(work)
+
+
+def verify(journal: Path) -> None:
+    from toekgw.gateway.journal import open_journal
+
+    report = open_journal(journal).verify_chain()
+    assert report.problems == [], report.problems
+    print(json.dumps({"links": report.links, "rows": report.rows}))
+
+
+def _run(src: Path, *args: str) -> str:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(src), str(ROOT / "bench")])}
+    done = subprocess.run(
+        [sys.executable, __file__, *args], env=env, check=True, capture_output=True, text=True
+    )
+    return done.stdout
+
+
+def _rows(journal: Path, sql: str) -> list[tuple[object, ...]]:
+    """The rows, with what differs in every run named alike: each delivery's transfer UUID
+    (the platform's) by its delivery key, the run's directory as ``<work>``."""
+    db = sqlite3.connect(journal)
+    names = db.execute(
+        "SELECT transfer_id, delivery_key FROM transmissions WHERE transfer_id IS NOT NULL"
+    ).fetchall()
+    names.append((str(journal.parent), "<work>"))
+
+    def stable(value: object) -> object:
+        if isinstance(value, str):
+            for old, new in names:
+                value = value.replace(old, new)
+        return value
+
+    rows = [tuple(stable(v) for v in row) for row in db.execute(sql)]
+    db.close()
+    return rows
+
+
+def compare(a: Path, b: Path, limit: int = 10) -> int:
+    differences = 0
+    for table, sql in QUERIES.items():
+        left, right = _rows(a, sql), _rows(b, sql)
+        if len(left) != len(right):
+            print(f"{table}: {len(left)} rows against {len(right)}")
+            differences += 1
+        for n, (x, y) in enumerate(zip(left, right, strict=False)):
+            if x != y:
+                differences += 1
+                if differences <= limit:
+                    print(f"{table} row {n}:\n  {x}\n  {y}")
+        print(f"{table}: {len(left)} rows compared")
+    return differences
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--payments", type=int, default=30_000)
+    parser.add_argument("--per-delivery", type=int, default=10_000)
+    parser.add_argument("--other", type=Path, required=False, help="the other tree's src/")
+    parser.add_argument("--month", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--verify", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.month:
+        month(args.month, args.payments, args.per_delivery)
+        return
+    if args.verify:
+        verify(args.verify)
+        return
+    if args.other is None:
+        parser.error("--other is required")
+    base = Path(tempfile.mkdtemp(prefix="bench-month-compare-"))
+    ours, theirs = base / "ours", base / "theirs"
+    sizes = ["--payments", str(args.payments), "--per-delivery", str(args.per_delivery)]
+    for work, src in ((ours, ROOT / "src"), (theirs, args.other)):
+        _run(src, "--month", str(work), *sizes)
+    print(
+        "chain (ours, verified by theirs):",
+        _run(args.other, "--verify", str(ours / "journal.sqlite")).strip(),
+    )
+    print(
+        "chain (theirs, verified by ours):",
+        _run(ROOT / "src", "--verify", str(theirs / "journal.sqlite")).strip(),
+    )
+    differences = compare(ours / "journal.sqlite", theirs / "journal.sqlite")
+    print(f"{differences} differences ({base})")
+    sys.exit(1 if differences else 0)
+
+
+if __name__ == "__main__":
+    main()
