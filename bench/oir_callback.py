@@ -1,6 +1,7 @@
 """Bench: TØK's SF1590_B callback endpoint against a bare uvicorn echo endpoint, same run.
 
     .venv/bin/python bench/oir_callback.py [--messages 1000] [--clients 4]
+    .venv/bin/python bench/oir_callback.py --messages 300 --profile callback.prof
 
 Both run under uvicorn with TLS on 127.0.0.1 and are driven by the same clients (keep-alive
 ``requests`` sessions, ``--clients`` threads). The echo endpoint reads the body and sends it
@@ -10,15 +11,21 @@ holder, one durable (``synchronous=FULL``) journal commit, the answer. Every cal
 must be ``StatusKode`` 20 and the journal must hold exactly the messages sent. The figure is
 callback messages/s as a ratio to echo requests/s (goal: at least 0.3).
 
-Writes ``bench/results/oir_callback.json``.
+Writes ``bench/results/oir_callback.json``. ``--profile FILE`` instead calls the callback
+application directly in this thread (no HTTP, one message at a time) under ``cProfile``, writes
+the statistics to FILE and prints where the time goes (the journal's committer thread shows as
+the wait for its commit).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import cProfile
 import datetime as dt
 import json
 import platform
+import pstats
 import sys
 import tempfile
 import time
@@ -108,27 +115,57 @@ def drive(url: str, payloads: list[bytes], clients: int, verify: str) -> tuple[f
     return time.perf_counter() - start, results
 
 
+def profile(service: CallbackService, payloads: list[bytes], out: str) -> None:
+    """Each message through the ASGI application in this thread, under cProfile."""
+
+    async def one(body: bytes) -> None:
+        answers: list[dict[str, Any]] = []
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            answers.append(message)
+
+        await service({"type": "http", "path": CALLBACK_PATH, "method": "POST"}, receive, send)
+        assert answers[0]["status"] == 200, answers
+
+    async def run(bodies: list[bytes]) -> None:
+        for body in bodies:
+            await one(body)
+
+    asyncio.run(run(payloads[:5]))  # warm-up: the schema, the token's first verification
+    profiler = cProfile.Profile()
+    profiler.runcall(asyncio.run, run(payloads[5:]))
+    profiler.dump_stats(out)
+    pstats.Stats(out).sort_stats("tottime").print_stats(20)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=1000)
     parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--profile", metavar="FILE", help="profile in-process, write pstats")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-callback-"))
     cert, key = identity("localhost").write_pem(work / "tls", "server")
     tls = TlsFiles(cert, key)
     payloads = bodies(args.messages)
+    settings = CallbackSettings(
+        trusted=[identity("bench-sts").certificate], issuer=ISSUER, audience=AUDIENCE
+    )
+    if args.profile:
+        service = CallbackService(work / "journal.sqlite", settings)
+        profile(service, payloads, args.profile)
+        service.close()
+        return
 
     with AsgiServer(echo, tls=tls) as server:
         url = server.url.replace("127.0.0.1", "localhost") + "/echo"
         drive(url, payloads[:50], args.clients, str(cert))  # warm-up
         echo_seconds, echo_ok = drive(url, payloads, args.clients, str(cert))
 
-    service = CallbackService(
-        work / "journal.sqlite",
-        CallbackSettings(
-            trusted=[identity("bench-sts").certificate], issuer=ISSUER, audience=AUDIENCE
-        ),
-    )
+    service = CallbackService(work / "journal.sqlite", settings)
     with AsgiServer(service, tls=tls) as server:
         url = server.url.replace("127.0.0.1", "localhost") + CALLBACK_PATH
         callback_seconds, callback_ok = drive(url, payloads, args.clients, str(cert))

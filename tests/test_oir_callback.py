@@ -309,3 +309,24 @@ def test_a_remembered_token_is_still_refused_once_it_expires(tmp_path: Path, tls
         assert late.status_code == 500 and b"valid" in late.content
     app.close()
     assert items(tmp_path / "journal.sqlite") == [1]
+
+
+def test_a_tampered_copy_of_a_remembered_token_is_not_taken_from_the_cache(
+    service: tuple[str, Path], tls: TlsFiles
+) -> None:
+    """The holder lengthens its cached token's life and signs the message itself: only the
+    token's own signature can tell, and the cache must not vouch for the copy."""
+    url, journal = service
+    good = token(hours=1)
+    assert post(url, request(message(1), good), tls.certificate).status_code == 200
+    conditions = etree.fromstring(good).find(f"{{{saml.SAML}}}Conditions")
+    assert conditions is not None
+    until = conditions.get("NotOnOrAfter", "")
+    longer = good.replace(
+        f'NotOnOrAfter="{until}"'.encode(), b'NotOnOrAfter="2099-01-01T00:00:00Z"'
+    )
+    assert longer != good
+    refused = post(url, request(message(2), longer), tls.certificate)
+    assert refused.status_code == 500 and b"not by a trusted issuer" in refused.content
+    assert post(url, request(message(3), good), tls.certificate).status_code == 200
+    assert sorted(items(journal)) == [1, 3]

@@ -24,8 +24,10 @@ thread). It takes every message waiting for it into one durable transaction (gro
 fsync for many messages; each is still answered only after that commit), and falls back to one
 transaction per message if a batch fails, so one bad message never fails the others. A token
 whose signature has been verified is remembered (by the digest of its canonical form, at most
-:data:`TOKEN_CACHE` of them): the debtor system sends the same token for hours, and verifying
-its signature again proves nothing new; its validity and CVR are still checked on every call.
+:data:`TOKEN_CACHE` of them, the least recently used forgotten first): the debtor system
+sends the same token for hours, and verifying its signature again proves nothing new; a copy
+altered in any way has another digest and is verified afresh. Its validity and CVR are still
+checked on every call, and the message's own signature, digests and timestamp always.
 """
 
 from __future__ import annotations
@@ -165,8 +167,12 @@ class CallbackService:
             self._verified[key] = info
             if len(self._verified) > TOKEN_CACHE:
                 self._verified.popitem(last=False)
-        elif not info.not_before <= now < info.not_on_or_after:
-            raise TokenExpired(f"the token is valid {info.not_before} to {info.not_on_or_after}")
+        else:
+            self._verified.move_to_end(key)  # the least recently used is forgotten first
+            if not info.not_before <= now < info.not_on_or_after:
+                raise TokenExpired(
+                    f"the token is valid {info.not_before} to {info.not_on_or_after}"
+                )
         return info
 
     def _commit_loop(self) -> None:
