@@ -97,5 +97,5 @@ def verify_request(
     if expired:
         raise MessageExpired(f"the message expired at {expires}")
     token = read_token(assertion)
-    wsse.verify_with_holder(envelope, saml.holder_certificate(assertion), [body, stamp])
+    wsse.verify_with_holder(envelope, saml.holder_certificate(assertion), [body, stamp], now=now)
     return token

@@ -133,7 +133,7 @@ def read_request(envelope: etree._Element, *, now: dt.datetime) -> TokenRequest:
     if body is None or stamp is None:
         raise StsFault("InvalidRequest", "the request has no body or no timestamp")
     try:
-        certificate = wsse.verify_parts(envelope, [stamp, body])
+        certificate = wsse.verify_parts(envelope, [stamp, body], now=now)
     except wsse.SignatureRefused as exc:
         raise StsFault("FailedAuthentication", str(exc)) from exc
     created = parse_time(stamp.findtext(f"{{{wsse.NS['wsu']}}}Created"))

@@ -217,17 +217,23 @@ def certificate_of(envelope: etree._Element) -> x509.Certificate:
         raise SignatureRefused("the BinarySecurityToken is not an X.509 certificate") from exc
 
 
-def verify_parts(envelope: etree._Element, required: Iterable[etree._Element]) -> x509.Certificate:
-    """Verify the envelope's signature with the certificate it carries and check that every
-    element in ``required`` is covered; returns that certificate (the caller decides whether
-    it trusts it)."""
+def verify_parts(
+    envelope: etree._Element, required: Iterable[etree._Element], *, now: dt.datetime
+) -> x509.Certificate:
+    """Verify the envelope's signature with the certificate it carries (valid ``now``) and
+    check that every element in ``required`` is covered; returns that certificate (the caller
+    decides whether it trusts it)."""
     certificate = certificate_of(envelope)
-    _verify(envelope, certificate, required)
+    _verify(envelope, certificate, required, now)
     return certificate
 
 
 def verify_with_holder(
-    envelope: etree._Element, holder: x509.Certificate, required: Iterable[etree._Element]
+    envelope: etree._Element,
+    holder: x509.Certificate,
+    required: Iterable[etree._Element],
+    *,
+    now: dt.datetime,
 ) -> None:
     """Verify the envelope's own signature (not the assertion's inside it) with the
     certificate of the assertion's holder, and check that every part in ``required`` and the
@@ -236,17 +242,18 @@ def verify_with_holder(
     assertion = security.find("{urn:oasis:names:tc:SAML:2.0:assertion}Assertion")
     if assertion is None:
         raise SignatureRefused("wsse:Security holds no assertion")
-    _verify(envelope, holder, [*required, assertion])
+    _verify(envelope, holder, [*required, assertion], now)
 
 
 def _verify(
-    envelope: etree._Element, certificate: x509.Certificate, required: Iterable[etree._Element]
+    envelope: etree._Element,
+    certificate: x509.Certificate,
+    required: Iterable[etree._Element],
+    now: dt.datetime,
 ) -> None:
     """The signature in ``wsse:Security`` (a child of the SOAP header; an assertion in it
-    carries its own) verifies with ``certificate`` (:mod:`.dsig`) and covers ``required``.
-
-    The certificate's own validity is checked against the current time, as ``signxml`` did
-    here before: the token's and the timestamp's validity use the caller's injected clock."""
+    carries its own) verifies with ``certificate`` (valid ``now``: :mod:`.dsig`) and covers
+    ``required``."""
     security = _security(envelope)
     parent = security.getparent()
     if (
@@ -259,7 +266,7 @@ def _verify(
     if signature is None:
         raise SignatureRefused("the message is not signed")
     try:
-        covered = dsig.verify_detached(signature, certificate, now=dt.datetime.now(dt.UTC))
+        covered = dsig.verify_detached(signature, certificate, now=now)
     except dsig.BadSignature as exc:
         raise SignatureRefused(f"the signature does not verify: {exc}") from exc
     for element in required:
