@@ -37,10 +37,15 @@ class Identity:
         return cert, key
 
 
+#: Test certificates are valid from here (to 30 days after they are made): signatures are
+#: checked against the tests' injected clocks, some pinned to a day of their own.
+VALID_FROM = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+
+
 @lru_cache(maxsize=16)
 def identity(common_name: str) -> Identity:
     """A self-signed RSA-2048 identity (cached per name within a test process)."""
-    key, certificate = self_signed(common_name, days=30)
+    key, certificate = self_signed(common_name, days=30, valid_from=VALID_FROM)
     return Identity(key, certificate)
 
 
@@ -55,7 +60,7 @@ def authority(common_name: str) -> Identity:
         .issuer_name(name)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_before(VALID_FROM)
         .not_valid_after(now + dt.timedelta(days=30))
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(
@@ -82,7 +87,7 @@ def issued(common_name: str, ca: Identity, *, server: bool = False) -> Identity:
         .issuer_name(ca.certificate.subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_before(VALID_FROM)
         .not_valid_after(now + dt.timedelta(days=30))
         .add_extension(
             x509.ExtendedKeyUsage(

@@ -253,7 +253,7 @@ messages = st.one_of(
         codes,
         ore,
         dates,
-        dates.map(lambda d: d.replace(year=2041)),
+        st.dates(dt.date(2041, 1, 1), dt.date(2041, 12, 31)),  # after every other date
         dates,
         dates,
     ),

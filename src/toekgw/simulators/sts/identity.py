@@ -36,8 +36,11 @@ def ensure_identity(
     return private, made
 
 
-def self_signed(common_name: str, *, days: int) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
-    """A new RSA-2048 key and a self-signed certificate for it (SAN ``localhost``)."""
+def self_signed(
+    common_name: str, *, days: int, valid_from: dt.datetime | None = None
+) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
+    """A new RSA-2048 key and a self-signed certificate for it (SAN ``localhost``), valid
+    from ``valid_from`` (default: a day ago) until ``days`` from now."""
     private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     now = dt.datetime.now(dt.UTC)
@@ -47,7 +50,7 @@ def self_signed(common_name: str, *, days: int) -> tuple[rsa.RSAPrivateKey, x509
         .issuer_name(name)
         .public_key(private.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_before(valid_from or now - dt.timedelta(days=1))
         .not_valid_after(now + dt.timedelta(days=days))
         .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
         .sign(private, hashes.SHA256())
