@@ -93,12 +93,25 @@ def verify(journal: Path) -> None:
     print(json.dumps({"links": report.links, "rows": report.rows}))
 
 
-def _run(src: Path, *args: str) -> str:
+def run_in(src: Path, script: str, *args: str) -> str:
+    """What ``script ARGS`` prints, run in a child process that imports toekgw from ``src``."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(src), str(ROOT / "bench")])}
     done = subprocess.run(
-        [sys.executable, __file__, *args], env=env, check=True, capture_output=True, text=True
+        [sys.executable, script, *args], env=env, check=True, capture_output=True, text=True
     )
     return done.stdout
+
+
+def cross_check(base: Path, other: Path) -> None:
+    """Each tree's journal (``base``/ours, ``base``/theirs) has its chain verified by the other
+    tree's code, then the journals are compared row by row; exit 1 when they differ."""
+    ours, theirs = base / "ours" / "journal.sqlite", base / "theirs" / "journal.sqlite"
+    for name, src, journal in (("ours", other, ours), ("theirs", ROOT / "src", theirs)):
+        verified = run_in(src, __file__, "--verify", str(journal)).strip()
+        print(f"chain ({name}, verified by the other tree): {verified}")
+    differences = compare(ours, theirs)
+    print(f"{differences} differences ({base})")
+    sys.exit(1 if differences else 0)
 
 
 _TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:[+-]\d\d:\d\d|Z)?")
@@ -163,21 +176,10 @@ def main() -> None:
     if args.other is None:
         parser.error("--other is required")
     base = Path(tempfile.mkdtemp(prefix="bench-month-compare-"))
-    ours, theirs = base / "ours", base / "theirs"
     sizes = ["--payments", str(args.payments), "--per-delivery", str(args.per_delivery)]
-    for work, src in ((ours, ROOT / "src"), (theirs, args.other)):
-        _run(src, "--month", str(work), *sizes)
-    print(
-        "chain (ours, verified by theirs):",
-        _run(args.other, "--verify", str(ours / "journal.sqlite")).strip(),
-    )
-    print(
-        "chain (theirs, verified by ours):",
-        _run(ROOT / "src", "--verify", str(theirs / "journal.sqlite")).strip(),
-    )
-    differences = compare(ours / "journal.sqlite", theirs / "journal.sqlite")
-    print(f"{differences} differences ({base})")
-    sys.exit(1 if differences else 0)
+    for work, src in ((base / "ours", ROOT / "src"), (base / "theirs", args.other)):
+        run_in(src, __file__, "--month", str(work), *sizes)
+    cross_check(base, args.other)
 
 
 if __name__ == "__main__":

@@ -46,7 +46,7 @@ from lxml import etree  # noqa: E402
 from rich.console import Console  # noqa: E402
 
 from bench.baselines import bare_slicing, bare_sqlite  # noqa: E402
-from toekgw.adapters.g68 import G68Processor  # noqa: E402
+from bench.receive_g68 import g68_pipeline  # noqa: E402
 from toekgw.adapters.nemkonto import (  # noqa: E402
     Authority,
     FlowSettings,
@@ -56,14 +56,12 @@ from toekgw.adapters.nemkonto import (  # noqa: E402
     render_bundles,
     send_bundles,
 )
-from toekgw.adapters.serviceplatform import ReceiveSettings, receive_pipeline  # noqa: E402
 from toekgw.formats.nemkonto import Account  # noqa: E402
 from toekgw.formats.nemkonto.answer import answer_document  # noqa: E402
 from toekgw.formats.nemkonto.bundle import SCHEMA as BUNDLE_SCHEMA  # noqa: E402
 from toekgw.formats.serviceplatform import FileDescriptor, Trigger, build_trigger  # noqa: E402
 from toekgw.formats.xmlcheck import load_schema  # noqa: E402
 from toekgw.gateway.journal import open_journal  # noqa: E402
-from toekgw.gateway.transport import LocalDirTransport  # noqa: E402
 from toekgw.gateway.transport.mq import SqliteQueue  # noqa: E402
 from toekgw.simulators.ksd import GeneratorSettings, write_delivery  # noqa: E402
 from toekgw.simulators.nemkonto import NemKontoSimulator, SimulatorScript  # noqa: E402
@@ -123,15 +121,7 @@ def _count(delivery: Path) -> int:
 
 def stage_receive_g68(work: Path) -> int:
     journal = _journal(work)
-    pipeline = receive_pipeline(
-        journal,
-        LocalDirTransport(work / "platform" / "parties" / "toek"),
-        G68Processor(ReceiveSettings("g68", ("ksd",), "ksd"), today=TODAY),
-        party="toek",
-        senders=["ksd"],
-        staging=work / "staging",
-    )
-    outcomes = pipeline.poll_once()
+    outcomes = g68_pipeline(journal, work).poll_once()
     assert all(o.status == "received" for o in outcomes), outcomes
     return sum(t.item_count for t in journal.transmissions(kind="g68-delivery"))
 

@@ -14,8 +14,6 @@ tree's code and the journals are compared; exit 1 when they differ.
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
 import sys
 import tempfile
 from dataclasses import replace
@@ -24,13 +22,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.month_compare import compare, verify  # noqa: E402
-from bench.receive_g68 import TODAY, prepare  # noqa: E402
-from toekgw.adapters.g68 import G68Processor  # noqa: E402
-from toekgw.adapters.serviceplatform import ReceiveSettings, receive_pipeline  # noqa: E402
+from bench.month_compare import cross_check, run_in  # noqa: E402
+from bench.receive_g68 import TODAY, g68_pipeline, prepare  # noqa: E402
 from toekgw.formats.g68 import G68Form  # noqa: E402
 from toekgw.gateway.journal import open_journal  # noqa: E402
-from toekgw.gateway.transport import LocalDirTransport  # noqa: E402
 from toekgw.simulators.ksd import GeneratorSettings, write_delivery  # noqa: E402
 
 _DELIVERIES = (
@@ -75,53 +70,27 @@ def receive_all(work: Path) -> Path:
         base = work / path.stem
         prepare(base, path)
         journal = open_journal(journal_path)
-        pipeline = receive_pipeline(
-            journal,
-            LocalDirTransport(base / "platform" / "parties" / "toek"),
-            G68Processor(ReceiveSettings("g68", ("ksd",), "ksd"), today=TODAY),
-            party="toek",
-            senders=["ksd"],
-            staging=base / "staging",
-        )
-        (outcome,) = pipeline.poll_once()
+        (outcome,) = g68_pipeline(journal, base).poll_once()
         print(path.name, outcome.status, file=sys.stderr)
         journal.close()
     return journal_path
-
-
-def _run(src: Path, *args: str) -> str:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(src), str(ROOT / "bench")])}
-    done = subprocess.run(
-        [sys.executable, __file__, *args], env=env, check=True, capture_output=True, text=True
-    )
-    return done.stdout
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--other", type=Path, help="the other tree's src/")
     parser.add_argument("--receive", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--verify", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.receive:
         receive_all(args.receive)
         return
-    if args.verify:
-        verify(args.verify)
-        return
     if args.other is None:
         parser.error("--other is required")
     base = Path(tempfile.mkdtemp(prefix="bench-receive-compare-"))
-    ours, theirs = base / "ours", base / "theirs"
-    for work, src in ((ours, ROOT / "src"), (theirs, args.other)):
+    for work, src in ((base / "ours", ROOT / "src"), (base / "theirs", args.other)):
         work.mkdir()
-        _run(src, "--receive", str(work))
-    for name, src, work in (("ours", args.other, ours), ("theirs", ROOT / "src", theirs)):
-        verified = _run(src, "--verify", str(work / "journal.sqlite")).strip()
-        print(f"chain ({name}, verified by the other tree): {verified}")
-    differences = compare(ours / "journal.sqlite", theirs / "journal.sqlite")
-    print(f"{differences} differences ({base})")
-    sys.exit(1 if differences else 0)
+        run_in(src, __file__, "--receive", str(work))
+    cross_check(base, args.other)
 
 
 if __name__ == "__main__":

@@ -36,7 +36,8 @@ from bench.baselines import bare_slicing, bare_sqlite  # noqa: E402
 from toekgw.adapters.g68 import G68Processor  # noqa: E402
 from toekgw.adapters.serviceplatform import ReceiveSettings, receive_pipeline  # noqa: E402
 from toekgw.formats.serviceplatform import FileDescriptor, Trigger, build_trigger  # noqa: E402
-from toekgw.gateway.journal import open_journal  # noqa: E402
+from toekgw.gateway.inbound import InboundPipeline  # noqa: E402
+from toekgw.gateway.journal import Journal, open_journal  # noqa: E402
 from toekgw.gateway.transport import LocalDirTransport  # noqa: E402
 from toekgw.simulators.ksd import GeneratorSettings, write_delivery  # noqa: E402
 from toekgw.simulators.serviceplatform import Platform  # noqa: E402
@@ -45,11 +46,10 @@ TODAY = dt.date(2026, 11, 23)
 RESULTS = ROOT / "bench" / "results"
 
 
-def timed_receive(base: Path) -> tuple[float, float, int]:
-    """One receive of what waits in ``base``'s IN/ into ``base``'s journal: its seconds (wall,
-    CPU), and how many payments the journal then holds."""
-    journal = open_journal(base / "journal.sqlite")
-    pipeline = receive_pipeline(
+def g68_pipeline(journal: Journal, base: Path) -> InboundPipeline:
+    """``toekgw receive g68``'s pipeline (as on :data:`TODAY`) over the platform under
+    ``base`` (:func:`prepare`), staging in ``base``."""
+    return receive_pipeline(
         journal,
         LocalDirTransport(base / "platform" / "parties" / "toek"),
         G68Processor(ReceiveSettings("g68", ("ksd",), "ksd"), today=TODAY),
@@ -57,6 +57,13 @@ def timed_receive(base: Path) -> tuple[float, float, int]:
         senders=["ksd"],
         staging=base / "staging",
     )
+
+
+def timed_receive(base: Path) -> tuple[float, float, int]:
+    """One receive of what waits in ``base``'s IN/ into ``base``'s journal: its seconds (wall,
+    CPU), and how many payments the journal then holds."""
+    journal = open_journal(base / "journal.sqlite")
+    pipeline = g68_pipeline(journal, base)
     start, cpu = time.perf_counter(), time.process_time()
     outcomes = pipeline.poll_once()
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
