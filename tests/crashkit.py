@@ -216,19 +216,25 @@ def run_child(
     timeout: float = 60,
 ) -> subprocess.CompletedProcess[str]:
     """Run ``python -m tests.crashkit ARGS`` against the rig; killed at ``crash_at``."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    env.pop("TOEKGW_CRASH_AT", None)
-    if crash_at:
-        env["TOEKGW_CRASH_AT"] = crash_at
     return subprocess.run(
         [sys.executable, "-m", "tests.crashkit", "--config", str(rig.config), *args],
         cwd=ROOT,
-        env=env,
+        env=child_env(crash_at),
         capture_output=True,
         text=True,
         timeout=timeout,
         check=False,
     )
+
+
+def child_env(crash_at: str | None, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """A child process's environment: this one's, importing from the checkout, with ``extra``,
+    SIGKILLed at the crash point ``crash_at`` (``TOEKGW_CRASH_AT``; none inherited)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **(extra or {})}
+    env.pop("TOEKGW_CRASH_AT", None)
+    if crash_at:
+        env["TOEKGW_CRASH_AT"] = crash_at
+    return env
 
 
 def toekgw_child(
@@ -262,14 +268,10 @@ def toekgw_process(
 ) -> subprocess.Popen[str]:
     """:func:`toekgw_child` started, not waited for (to be killed at a moment of the test's
     choosing)."""
-    environment = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
-    environment.pop("TOEKGW_CRASH_AT", None)
-    if crash_at:
-        environment["TOEKGW_CRASH_AT"] = crash_at
     return subprocess.Popen(
         [sys.executable, "-m", "toekgw", *args, "--config", str(config)],
         cwd=cwd,
-        env=environment,
+        env=child_env(crash_at, env),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
+from tests.crashkit import child_env
 from tests.eik_helpers import DISPOSITION, PERIOD, SE
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -16,10 +16,7 @@ CLI = "import sys; from toekgw.cli.main import main; sys.argv[0] = 'toekgw'; mai
 
 def toekgw(*args: str, crash_at: str | None = None) -> subprocess.CompletedProcess[str]:
     """``toekgw ARGS`` in a child process; ``crash_at``: SIGKILLed at that crash point."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    env.pop("TOEKGW_CRASH_AT", None)
-    if crash_at:
-        env["TOEKGW_CRASH_AT"] = crash_at
+    env = child_env(crash_at)
     return subprocess.run(
         [sys.executable, "-c", CLI, *args],
         cwd=ROOT,

@@ -4,7 +4,6 @@ and the get commit: after a restart every payment is paid once (the simulator's 
 from __future__ import annotations
 
 import dataclasses
-import os
 import signal
 import subprocess
 import sys
@@ -12,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.crashkit import child_env
 from tests.nemkonto_data import cpr
 from tests.nemkonto_flow_data import (
     SETTINGS,
@@ -32,10 +32,7 @@ COUNT = 30
 
 
 def _child(step: str, journal: Path, queue: Path, crash_at: str | None) -> int:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    env.pop("TOEKGW_CRASH_AT", None)
-    if crash_at:
-        env["TOEKGW_CRASH_AT"] = crash_at
+    env = child_env(crash_at)
     done = subprocess.run(
         [sys.executable, "-m", "tests.nemkonto_child", step, str(journal), str(queue)],
         cwd=ROOT,

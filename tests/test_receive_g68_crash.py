@@ -4,7 +4,6 @@ a restart every payment is journaled exactly once and no file is lost."""
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import subprocess
 import sys
@@ -13,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.crashkit import ROOT, Rig, killed, run_child
+from tests.crashkit import ROOT, Rig, child_env, killed, run_child
 from tests.g68_receive_helpers import PROCESSOR, TODAY, excluded_lines, g68_rig, generate
 from toekgw.gateway.journal import open_journal
 
@@ -82,10 +81,7 @@ def _toekgw(
     rig: Rig, args: list[str], crash_at: str | None = None
 ) -> subprocess.CompletedProcess[str]:
     """The installed command's code path (``toekgw.cli.main:main``), in a child process."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    env.pop("TOEKGW_CRASH_AT", None)
-    if crash_at:
-        env["TOEKGW_CRASH_AT"] = crash_at
+    env = child_env(crash_at)
     return subprocess.run(
         [
             sys.executable,

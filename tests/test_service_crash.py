@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import random
 import signal
 import socket
@@ -22,6 +21,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from tests.crashkit import child_env
 from tests.httpcheck import http_get, samples
 from tests.service_world import World
 from toekgw.cli.main import EXIT_OK
@@ -77,10 +77,7 @@ def _start(world: World, at: dt.datetime, crash_at: str | None) -> subprocess.Po
     """The service on the simulated clock from ``at``, once it has started its jobs."""
     log = world.base / "service.log"
     before = log.read_text().count("service started") if log.exists() else 0
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    env.pop("TOEKGW_CRASH_AT", None)
-    if crash_at:
-        env["TOEKGW_CRASH_AT"] = crash_at
+    env = child_env(crash_at)
     with log.open("ab") as stderr:
         proc = subprocess.Popen(
             [*COMMAND, "--config", str(world.config), "--clock", f"{at.isoformat()}@{SPEED:g}"],
