@@ -58,6 +58,7 @@ def test_links_are_the_same_whoever_writes_the_json(
     with monkeypatch.context() as m:
         # A database writing the probe otherwise (here: upper case) is not asked.
         m.setattr(Dialect, "json_row", lambda self, c: f"upper(json_array({c}))")
+        m.setattr(_sqlite_chain, "_LIKE_US", {})  # probed afresh: another database library
         used.clear()
         _filled(by_python)
         assert used and not any(used)

@@ -107,13 +107,20 @@ _PAGE = 5_000  # rows hashed in one update
 _PROBE = (0, -(2**62), None, "".join(map(chr, range(0x20))) + '"\\/ \x7f æøå € \U0001f600')
 
 
+#: The probe's answer per dialect: one database library per dialect in a process, so it is
+#: asked once, not at every link.
+_LIKE_US: dict[type[Dialect], bool] = {}
+
+
 def _writes_like_us(db: Database, dialect: Dialect) -> bool:
     """Whether the database's row JSON is :data:`_encode`'s text for :data:`_PROBE` (another
     SQLite's escaping would seal links that Python, and so PostgreSQL, cannot verify)."""
-    probe = dialect.json_row(", ".join("?" * len(_PROBE)))
-    if probe is None:
-        return False
-    return bool(db.execute(f"SELECT {probe}", _PROBE).fetchone()[0] == _encode(_PROBE))
+    known = _LIKE_US.get(type(dialect))
+    if known is None:
+        probe = dialect.json_row(", ".join("?" * len(_PROBE)))
+        answer = probe is not None and db.execute(f"SELECT {probe}", _PROBE).fetchone()[0]
+        known = _LIKE_US[type(dialect)] = answer == _encode(_PROBE)
+    return known
 
 
 def _rows(
