@@ -153,7 +153,10 @@ def stage_receive_nemkonto(work: Path) -> int:
 
 
 def stage_status(work: Path) -> int:
-    rec = reconcile_bundles(_journal(work), SETTINGS, RELEASE_DAY)
+    # opened as `toekgw status` opens it: a reader, with a small page cache
+    rec = reconcile_bundles(
+        open_journal(work / "journal.sqlite", reader=True), SETTINGS, RELEASE_DAY
+    )
     console = Console(file=io.StringIO(), width=200)
     for table in render_bundles(rec, differences=STATUS_LIMIT):
         console.print(table)
