@@ -30,8 +30,9 @@ from toekgw.gateway.journal import (
     StateError,
     open_journal,
 )
+from toekgw.gateway.journal._sqlite_connection import READER_CACHE_KIB, WRITER_CACHE_KIB
 from toekgw.gateway.journal._sqlite_items import DUPLICATE_PAYMENTS
-from toekgw.gateway.journal.migrations import LATEST
+from toekgw.gateway.journal.migrations import LATEST, MIGRATIONS
 from toekgw.gateway.journal.postgres import PostgresJournal
 
 BUNDLE = KindSpec(
@@ -78,7 +79,7 @@ def test_opens_in_wal_mode_with_migrations_and_foreign_keys(tmp_path: Path) -> N
     assert again.schema_version() == LATEST
     db = sqlite3.connect(path)
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert db.execute("SELECT count(*) FROM schema_migrations").fetchone()[0] == LATEST
+    assert db.execute("SELECT count(*) FROM schema_migrations").fetchone()[0] == len(MIGRATIONS)
     with pytest.raises(sqlite3.IntegrityError):
         db.execute("PRAGMA foreign_keys = ON")
         db.execute(
@@ -435,3 +436,18 @@ def test_item_amounts_at_an_instant_replay_single_and_bulk_moves(
     assert amounts(("received", "rejected"), 3) == [("B1", 100), ("B2", 200)]
     assert amounts(("sent",), 3) == []
     assert amounts(("received",), None) == [("B2", 200)]
+
+
+def test_a_reader_keeps_a_small_page_cache_a_writer_a_large_one(
+    journal_at: JournalLocation,
+) -> None:
+    """An operator's query reads each page about once: its memory must not grow with the
+    journal (the 64 MiB a writer keeps would be filled by a large journal's pages)."""
+    for reader, kib in ((False, WRITER_CACHE_KIB), (True, READER_CACHE_KIB)):
+        journal = open_journal(journal_at, reader=reader)
+        if isinstance(journal_at, Path):
+            assert journal._sqlite.execute("PRAGMA cache_size").fetchone()[0] == -kib
+        journal.define_kind(DELIVERY)  # a reader still writes (the read log, kinds)
+        assert journal.transmissions() == []
+        journal.close()
+    assert READER_CACHE_KIB * 16 <= WRITER_CACHE_KIB

@@ -10,9 +10,10 @@ import pytest
 from click.testing import CliRunner, Result
 
 from tests.configs import write_config
-from tests.nemkonto_flow_data import instruction, journal_delivery
+from tests.nemkonto_flow_data import SETTINGS, TODAY, instruction, journal_delivery
 from tests.oir_data import load_sortiment, settings
 from tests.servers import PostgresServer
+from toekgw.adapters.nemkonto import release
 from toekgw.adapters.oir.vouchers import build_vouchers
 from toekgw.cli.main import cli
 from toekgw.formats.findings import Finding, Severity
@@ -32,6 +33,7 @@ def _filled(path: Path) -> None:
         payments = [instruction(n + 10 * delivery, amount=1_000 + n) for n in range(7)]
         journal_delivery(journal, payments, delivery=delivery)
     build_vouchers(journal, settings())
+    release(journal, SETTINGS, TODAY)  # a prepared bundle, its bytes staged (migration 18)
     journal.add_error(
         counterpart="ksd",
         subject="record",
@@ -58,6 +60,7 @@ def _story(where: Path | JournalUrl) -> list[object]:
             story.append(tx)
             story.extend(journal.events(tx.id))
             story.extend(journal.items(tx.id))
+            story.append(journal.staged_body(tx.id))
         story.extend(journal.errors(include_resolved=True))
         story.extend(journal.actions())
         story.extend(journal.class_versions())
@@ -78,6 +81,7 @@ def test_the_copy_is_the_same_journal_and_goes_on(
         assert result.exit_code == 0, result.output
         assert "counts and sums agree" in result.output
         assert "items: 14 rows" in result.output
+        assert "staged_bodies: 1 rows" in result.output
         assert _story(JournalUrl(url)) == _story(tmp_path / "journal.sqlite")
         # Identities continue after the copied ids; the constraints came along.
         journal = open_journal(url)

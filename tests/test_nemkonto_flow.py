@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -192,6 +193,27 @@ def test_the_bundle_is_built_from_the_journal_with_the_ids_and_texts(
     )
     tx = journal.get_transmission(sent.transmission_id)
     assert bundle_of(journal, tx).payments == bundle.payments
+
+
+@pytest.mark.parametrize("staged", ["as released", "none", "damaged"])
+def test_the_send_puts_the_staged_bytes_or_builds_the_same_again(
+    journal: SqliteJournal, queue: SqliteQueue, staged: str
+) -> None:
+    journal_delivery(journal, [instruction(n) for n in range(1, 6)])
+    (prepared,) = release(journal, SETTINGS, TODAY).bundles
+    tx = journal.get_transmission(prepared.transmission_id)
+    released = journal.staged_body(tx.id)
+    assert released is not None and hashlib.sha256(released).hexdigest() == tx.sha256
+    if staged == "none":
+        journal.drop_staged_body(tx.id)  # a bundle journaled before migration 18
+    elif staged == "damaged":
+        journal.stage_body(tx.id, released.replace(b"Kontanthj", b"Kontanthx"))
+    (sent,) = send_bundles(journal, queue, SETTINGS)
+    (message,) = queue.browse(SETTINGS.request_queue)
+    assert message.body == released  # the same bytes whichever way
+    assert (sent.count, sent.total_ore) == (5, sum(10_000 + n for n in range(1, 6)))
+    assert journal.get_transmission(tx.id).state == "sent"
+    assert journal.staged_body(tx.id) is None  # dropped with the move to sent
 
 
 def test_duplicate_and_out_of_order_answers_change_nothing_twice(

@@ -31,6 +31,7 @@ from toekgw.simulators.nemkonto import (
     NemKontoSimulator,
     SimulatorScript,
 )
+from toekgw.simulators.nemkonto.ledger import Decision, Ledger
 
 
 class Clock:
@@ -301,3 +302,30 @@ def test_25000_payments_three_bundles_paid_once_even_when_sent_twice(
     assert sum(amount for amount, _ in paid.values()) == sum(r.order.amount_ore for r in released)
     assert sorted(sim.ledger.deliveries().values()) == [2, 2, 2]
     assert (sim.stats.bundles, sim.stats.duplicates, sim.stats.accepted) == (3, 3, 25_000)
+
+
+def test_the_ledger_records_a_bundle_set_wise_as_payment_by_payment(tmp_path: Path) -> None:
+    """Paid before: in an earlier bundle (looked up in chunks of 500) or earlier in the same
+    one (a bundle the codec would refuse, handed to the ledger directly): a duplicate."""
+    ledger = Ledger(tmp_path / "ledger.sqlite")
+    first = bundle([payment(n) for n in range(0, 1200, 2)], bundle_id="B-1")
+    ledger.record(first, lambda p: Decision(PaymentState.ACCEPTED), now=0.0, bank_delay=0.0)
+    rejected = {payment(3).payment_id}
+    second = bundle([payment(n) for n in range(1200)] + [payment(1), payment(3)], bundle_id="B-2")
+    recorded = ledger.record(
+        second,
+        lambda p: Decision(
+            PaymentState.REJECTED if p.payment_id in rejected else PaymentState.ACCEPTED
+        ),
+        now=0.0,
+        bank_delay=0.0,
+    )
+    codes = [o.decision.control_code for o in recorded.outcomes]
+    # even: paid in B-1; odd: paid now, but 1 again is a duplicate and 3 (rejected) is not
+    expected = ["DUPLICATE_PAYMENT" if n % 2 == 0 else None for n in range(1200)]
+    assert codes == [*expected, "DUPLICATE_PAYMENT", None]
+    assert recorded.outcomes[-1].decision.control is PaymentState.REJECTED
+    assert len(ledger.paid()) == 1200 - 1
+    again = ledger.record(second, lambda p: Decision(PaymentState.ACCEPTED), now=1.0, bank_delay=0)
+    assert again.duplicate and again.outcomes == recorded.outcomes  # answered from the ledger
+    ledger.close()

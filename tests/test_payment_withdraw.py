@@ -52,6 +52,9 @@ def test_blocking_a_released_payment_withdraws_its_bundle_and_bundles_the_others
     tx = journal.find_transmission(ref=new)
     assert tx is not None  # the new checksum is the new bundle's, as the send checks it
     assert tx.sha256 == hashlib.sha256(build_bundle(bundle_of(journal, tx))).hexdigest()
+    assert journal.staged_body(tx.id) == build_bundle(bundle_of(journal, tx))
+    withdrawn = journal.find_transmission(ref=old)
+    assert withdrawn is not None and journal.staged_body(withdrawn.id) is None  # never sent
     history = journal.item_history(journal.find_items(K1)[0].id).events
     assert any(f"bundle {old} withdrawn" in e.reason for e in history)
     # Only the new bundle goes; the old one never does.

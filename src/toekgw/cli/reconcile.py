@@ -74,7 +74,7 @@ def write_month_report(
 ) -> tuple[MonthReport, list[Path]]:
     """Build the month's report from the journal and write it: HTML, XLSX, then the CSVs."""
     now = dt.datetime.now(dt.UTC)
-    with closing(open_journal(settings.journal)) as journal:
+    with closing(open_journal(settings.journal, reader=True)) as journal:
         actions = journal.actions(month=f"{first:%Y-%m}")
         report = build_report(journal, settings, first, last, now, actions)
     base = out_dir / f"toekgw-{report.label}"

@@ -125,7 +125,7 @@ def status(
     """Show transmissions and their states, or one item's history (--item KEY), or the
     NemKonto bundles' reconciliation (--bundles) and the payments' states (--payments)."""
     settings = load_settings(config_path)
-    journal = open_journal(settings.journal)
+    journal = open_journal(settings.journal, reader=True)
     # Piped output keeps whole file names: nobody reads a truncated transfer id.
     console = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 200)
     try:

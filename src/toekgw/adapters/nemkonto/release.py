@@ -11,8 +11,9 @@ In one durable journal transaction:
    limits and choose each payment's debtor account;
 3. pending payments that are due (straks, or from ``banking_days_before`` banking days before
    their disposition date) are bundled per municipality and disposition date, each bundle is
-   journaled (``prepared``, with its members, its SHA-256 and everything needed to build it
-   again byte for byte), and the payments move to ``released``. The journal streams the
+   journaled (``prepared``, with its members, its SHA-256, its validated bytes staged for the
+   send, and everything needed to build it again byte for byte), and the payments move to
+   ``released``. The journal streams the
    pending payments in bundle order and each bundle is journaled as soon as it is full, so
    memory holds one bundle however many payments the month has.
 
@@ -355,6 +356,8 @@ def _journal_bundle(
             ),
         )
     )
+    # The validated bytes, for the send to put as they are (checked by their SHA-256).
+    journal.stage_body(tx.id, body)
     journal.add_members(
         tx.id, ((item_of.pop(p.payment_id)[0], p.payment_id) for p in bundle.payments)
     )

@@ -1,9 +1,11 @@
 """Send: put each prepared bundle on the NemKonto request queue, then journal it as sent.
 
-The bundle was journaled with its members before anything leaves (:mod:`.release`). Here, per
-bundle: build its bytes again from the journal (refused unless they hash to the journaled
-SHA-256), put them under syncpoint with ``MsgId = message_id(bundle id)``, commit, and only
-then mark the bundle and its payments ``sent``. A crash between the put and the journal
+The bundle was journaled with its members before anything leaves (:mod:`.release`), and the
+bytes the release built and validated were staged with it. Here, per bundle: take those bytes
+(or, where none are staged or they do not hash to the journaled SHA-256, build them again from
+the journal, refused unless they hash to it), put them under syncpoint with
+``MsgId = message_id(bundle id)``, commit, and only then mark the bundle and its payments
+``sent`` and drop the staged bytes. A crash between the put and the journal
 commit leaves the bundle ``prepared``: the next run puts the same bytes with the same MsgId
 again, and NemKonto (the simulator's ledger) drops the second copy by bundle id.
 """
@@ -25,7 +27,7 @@ from toekgw.gateway.journal import Journal, StateError, Transmission
 from toekgw.gateway.jsonlog import correlation
 from toekgw.gateway.transport.mq import MessageQueue, message_id
 
-__all__ = ["SentBundle", "bundle_of", "mark_sent", "send_bundles"]
+__all__ = ["SentBundle", "body_of", "bundle_of", "mark_sent", "send_bundles"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +74,7 @@ def mark_sent(journal: Journal, tx: Transmission, reason: str, *, at: str | None
         journal.move_members(
             tx.id, "released", "sent", reason=f"in NemKonto bundle {tx.ref} on the request queue"
         )
+        journal.drop_staged_body(tx.id)
 
 
 def send_bundles(journal: Journal, queue: MessageQueue, settings: FlowSettings) -> list[SentBundle]:
@@ -93,16 +96,7 @@ def _send_one(
     journal: Journal, queue: MessageQueue, settings: FlowSettings, tx: Transmission
 ) -> SentBundle:
     """Put one prepared bundle and record it sent: one unit of work."""
-    bundle = bundle_of(journal, tx)
-    # The release validated the bundle before journaling its SHA-256: bytes that hash to it
-    # are those bytes, so they are not validated a second time.
-    body = build_bundle(bundle, validate=False)
-    if hashlib.sha256(body).hexdigest() != tx.sha256:
-        raise GatewayError(
-            f"{tx.describe()}: built again from the journal it is not the bundle that was "
-            "journaled (SHA-256 differs); it is not sent",
-            hint="the payment mapping or the journal changed since the release: investigate",
-        )
+    body = body_of(journal, tx)
     mid = message_id(tx.ref)
     queue.put(settings.request_queue, body, msg_id=mid)
     crash_point("nemkonto.send.after_put")
@@ -118,4 +112,22 @@ def _send_one(
         # A receiver got an answer first and marked it sent: the put is known either way.
         if journal.get_transmission(tx.id).state == "prepared":
             raise
-    return SentBundle(tx.id, tx.ref, bundle.number_of_payments, bundle.control_sum_ore, mid.hex())
+    return SentBundle(tx.id, tx.ref, tx.item_count, tx.total_ore, mid.hex())  # its members
+
+
+def body_of(journal: Journal, tx: Transmission) -> bytes:
+    """The bytes of a prepared bundle: those the release built, validated and staged, or,
+    where none are staged (or they are not those of the journaled SHA-256), the bundle built
+    again from the journal. The release validated the bundle before journaling its SHA-256:
+    bytes that hash to it are those bytes, so they are not validated a second time."""
+    staged = journal.staged_body(tx.id)
+    if staged is not None and hashlib.sha256(staged).hexdigest() == tx.sha256:
+        return staged
+    body = build_bundle(bundle_of(journal, tx), validate=False)
+    if hashlib.sha256(body).hexdigest() != tx.sha256:
+        raise GatewayError(
+            f"{tx.describe()}: built again from the journal it is not the bundle that was "
+            "journaled (SHA-256 differs); it is not sent",
+            hint="the payment mapping or the journal changed since the release: investigate",
+        )
+    return body

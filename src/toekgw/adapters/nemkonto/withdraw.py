@@ -48,6 +48,7 @@ def withdraw_payment(
         bundle.id, "withdrawn", expect="prepared",
         reason=f"withdrawn before sending: payment {item.business_key} taken out ({reason})",
     )  # fmt: skip
+    journal.drop_staged_body(bundle.id)  # never sent
     journal.set_item_state(
         item.id, to_state, expect="released",
         reason=f"{reason}; taken out of bundle {bundle.ref} (withdrawn, never sent)",

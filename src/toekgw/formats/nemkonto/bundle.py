@@ -38,6 +38,7 @@ from toekgw.formats.nemkonto.swift import (
     NKS,
     SWIFT,
     account_xml,
+    children,
     element,
     escape,
     format_amount,
@@ -46,6 +47,7 @@ from toekgw.formats.nemkonto.swift import (
     read_account,
     read_recipient,
     text_at,
+    text_of,
 )
 from toekgw.formats.xmlcheck import (
     DEFAULT_MAX_FINDINGS,
@@ -254,34 +256,48 @@ def _text(el: etree._Element, path: str) -> str:
 
 def _completeness(tx: etree._Element) -> Account | None:
     """The recipient's account; the indicator must say complete exactly when there is one."""
-    account = read_account(tx.find(_S + "CdtrAcct"))
-    indicator = _child(tx, _S + "IncompletePaymentIndicator")
+    return _completeness_of(children(tx))
+
+
+def _completeness_of(kids: dict[object, etree._Element]) -> Account | None:
+    account = read_account(kids.get(_S + "CdtrAcct"))
+    indicator = kids[_S + "IncompletePaymentIndicator"]  # the schema has required it
     if (indicator.text == "0") != (account is not None):
         raise _Unreadable(indicator, "1 without CdtrAcct (incomplete), 0 with it (complete)")
     return account
 
 
 def _decode_payment(tx: etree._Element) -> PaymentOrder:
-    creditor = _child(tx, _S + "Cdtr")
-    address = creditor.find(_S + "PstlAdr")
-    recipient = read_recipient(creditor)
+    # One pass over each element's children (:func:`children`), not a path search per value.
+    kids = children(tx)
+    creditor = children(kids[_S + "Cdtr"])
+    address = creditor.get(_S + "PstlAdr")
+    recipient = read_recipient(kids[_S + "Cdtr"])
     assert recipient is not None  # the schema has required one
+    payment_id = text_of(children(kids[_S + "PmtId"]), _S + "EndToEndId")
+    amount = text_of(children(kids[_S + "Amt"]), _S + "InstdAmt")
+    assert payment_id is not None and amount is not None  # the schema has required them
+    remittance = kids.get(_S + "RmtInf")
     return PaymentOrder(
-        payment_id=_text(tx, f"{_S}PmtId/{_S}EndToEndId"),
-        amount_ore=parse_amount(_text(tx, f"{_S}Amt/{_S}InstdAmt")),
+        payment_id=payment_id,
+        amount_ore=parse_amount(amount),
         recipient=recipient,
-        account=_completeness(tx),
-        name=text_at(creditor, _S + "Nm"),
-        address=None
-        if address is None
-        else Address(
-            tuple(line.text or "" for line in address.iterfind(_S + "AdrLine")),
-            _text(address, _S + "PstCd"),
-            _text(address, _S + "TwnNm"),
-            text_at(address, _S + "Ctry"),
-        ),
-        notification=tuple(u.text or "" for u in tx.iterfind(f"{_S}RmtInf/{_S}Ustrd")),
-        benefit_kind=text_at(tx, f"{_S}Purp/{_S}Prtry"),
+        account=_completeness_of(kids),
+        name=text_of(creditor, _S + "Nm"),
+        address=None if address is None else _address(address),
+        notification=()
+        if remittance is None
+        else tuple(u.text or "" for u in remittance.iterfind(_S + "Ustrd")),
+        benefit_kind=text_of(children(kids.get(_S + "Purp")), _S + "Prtry"),
+    )
+
+
+def _address(address: etree._Element) -> Address:
+    return Address(
+        tuple(line.text or "" for line in address.iterfind(_S + "AdrLine")),
+        _text(address, _S + "PstCd"),
+        _text(address, _S + "TwnNm"),
+        text_at(address, _S + "Ctry"),
     )
 
 

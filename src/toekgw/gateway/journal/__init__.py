@@ -10,6 +10,7 @@ See ``docs/developers.md`` ("Journal and file transports") for the API in use.
 from __future__ import annotations
 
 from toekgw.gateway.journal._sqlite_actions import ACTION_STATUSES, ActionEntry
+from toekgw.gateway.journal._sqlite_connection import READER_CACHE_KIB, WRITER_CACHE_KIB
 from toekgw.gateway.journal._sqlite_reads import ReadEntry
 from toekgw.gateway.journal.base import Journal, JournalReader
 from toekgw.gateway.journal.location import SCHEMES, JournalLocation, JournalUrl
@@ -74,13 +75,18 @@ __all__ = [
 ]
 
 
-def open_journal(where: str | JournalLocation, *, verify: bool = False) -> SqliteJournal:
+def open_journal(
+    where: str | JournalLocation, *, verify: bool = False, reader: bool = False
+) -> SqliteJournal:
     """The journal at ``where``: a SQLite file (created where no file is) or, for a
     :class:`JournalUrl` or a ``postgresql://`` string, a PostgreSQL database; migrated when
     needed.
 
     ``verify``: refuse a journal that fails its integrity check (``PRAGMA quick_check``; on
     PostgreSQL, its schema), as every command that moves money does before it starts.
+    ``reader``: for a command that reads what the journal holds (an operator's status or
+    reconciliation): SQLite keeps a small page cache (``READER_CACHE_KIB``), so the command's
+    memory does not grow with the journal. It may still write (the read log).
     """
     if isinstance(where, str) and where.startswith(SCHEMES):
         where = JournalUrl(where)
@@ -96,7 +102,7 @@ def open_journal(where: str | JournalLocation, *, verify: bool = False) -> Sqlit
 
         journal: SqliteJournal = PostgresJournal(where.url)
     else:
-        journal = SqliteJournal(where)
+        journal = SqliteJournal(where, cache_kib=READER_CACHE_KIB if reader else WRITER_CACHE_KIB)
     if verify:
         try:
             journal.require_sound()

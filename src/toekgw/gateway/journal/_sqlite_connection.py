@@ -52,6 +52,14 @@ def quick_check(db: sqlite3.Connection) -> list[str]:
     return [] if problems == ["ok"] else problems
 
 
+# SQLite's page cache per connection, in KiB. A writer keeps the indexes it updates in
+# memory; a reader (an operator's query) reads each page about once and leaves the caching to
+# the operating system, so its memory stays the same however large the journal grows
+# (SQLite's default cache: 2,000 KiB).
+WRITER_CACHE_KIB = 65_536
+READER_CACHE_KIB = 2_000
+
+
 class JournalConnection:
     """The connection, schema and transactions that the rest of
     :class:`~toekgw.gateway.journal.sqlite.SqliteJournal` is built on."""
@@ -59,8 +67,11 @@ class JournalConnection:
     _db: Database  # what the journal's SQL runs on (toekgw.gateway.journal._sql)
     _dialect: Dialect = SQLITE
 
-    def __init__(self, path: str | Path, *, busy_timeout: float = 30.0) -> None:
+    def __init__(
+        self, path: str | Path, *, busy_timeout: float = 30.0, cache_kib: int = WRITER_CACHE_KIB
+    ) -> None:
         self.path = Path(path)
+        self._cache_kib = cache_kib
         _refuse_unusable_file(self.path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -99,7 +110,7 @@ class JournalConnection:
             raise JournalError(f"the journal {self.path} cannot use WAL mode (got {mode})")
         db.execute("PRAGMA foreign_keys = ON")
         db.execute("PRAGMA synchronous = NORMAL")
-        db.execute("PRAGMA cache_size = -65536")
+        db.execute(f"PRAGMA cache_size = -{int(self._cache_kib)}")
         self._migrate()
 
     def _migrate(self) -> None:

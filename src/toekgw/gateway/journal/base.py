@@ -279,6 +279,19 @@ class Journal(JournalReader, Protocol):
         data of ``subjects`` (CPR numbers): the read log."""
         ...
 
+    def stage_body(self, transmission_id: int, body: bytes) -> None:
+        """Keep ``body`` as the bytes an outbound transmission was built and validated as
+        (replacing any), for its send to read instead of building them again."""
+        ...
+
+    def staged_body(self, transmission_id: int) -> bytes | None:
+        """The transmission's staged bytes; None when it has none (then build them again)."""
+        ...
+
+    def drop_staged_body(self, transmission_id: int) -> bool:
+        """Forget the transmission's staged bytes (it has left); whether it had any."""
+        ...
+
     def integrity_problems(self) -> list[str]:
         """What the store's own integrity check finds wrong (empty: sound)."""
         ...

@@ -445,6 +445,20 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         ALTER TABLE items ADD COLUMN pseudonymised_at TEXT;
         """,
     ),
+    (
+        18,
+        "staged bodies: the bytes an outbound transmission was built as, until it has left",
+        """
+        -- Written with the transmission (in the same transaction) by a flow that builds and
+        -- validates what it will send, so that the send reads these bytes (checked against the
+        -- transmission's SHA-256) instead of building them again; deleted once sent. A cache:
+        -- a transmission without its row is built again from the journal.
+        CREATE TABLE staged_bodies (
+            transmission_id INTEGER PRIMARY KEY REFERENCES transmissions(id),
+            body            BLOB NOT NULL
+        );
+        """,
+    ),
 )
 
 LATEST = MIGRATIONS[-1][0]
@@ -510,4 +524,13 @@ POSTGRES: dict[int, dict[str, str]] = {
     },
     13: _append_only("reads", "the read log"),
     14: _append_only("chain", "the hash chain"),
+    18: {
+        "CREATE TABLE staged_bodies": """
+            CREATE TABLE staged_bodies (
+                transmission_id BIGINT PRIMARY KEY
+                    REFERENCES transmissions(id) DEFERRABLE,
+                body            BYTEA NOT NULL
+            )
+            """,
+    },
 }

@@ -20,6 +20,7 @@ from toekgw.gateway.journal._sqlite_members import Members
 from toekgw.gateway.journal._sqlite_outbox import Outbox
 from toekgw.gateway.journal._sqlite_reads import ReadLog
 from toekgw.gateway.journal._sqlite_retention import Retained
+from toekgw.gateway.journal._sqlite_staged import StagedBodies
 from toekgw.gateway.journal.model import (
     Event,
     ItemHistory,
@@ -29,7 +30,16 @@ __all__ = ["SqliteJournal", "now"]
 
 
 class SqliteJournal(
-    Members, Filings, ItemsAsOf, ErrorList, SqliteBooks, Outbox, ActionPlan, ReadLog, Retained
+    Members,
+    Filings,
+    ItemsAsOf,
+    ErrorList,
+    SqliteBooks,
+    Outbox,
+    ActionPlan,
+    ReadLog,
+    Retained,
+    StagedBodies,
 ):
     """The :class:`~toekgw.gateway.journal.base.Journal` (with its
     :class:`~toekgw.gateway.journal.books.Books` and its

@@ -109,6 +109,43 @@ class StopOutcome:
     text: str
 
 
+_DUPLICATE = Decision(
+    PaymentState.REJECTED, "DUPLICATE_PAYMENT", "the payment id was paid in an earlier bundle"
+)
+_LOOKUP_CHUNK = 500  # payment ids per IN (...): well under SQLite's bound on parameters
+
+
+def _paid_among(db: sqlite3.Connection, payment_ids: Sequence[str]) -> set[str]:
+    """Those of ``payment_ids`` paid already."""
+    paid: set[str] = set()
+    for start in range(0, len(payment_ids), _LOOKUP_CHUNK):
+        chunk = payment_ids[start : start + _LOOKUP_CHUNK]
+        marks = ", ".join("?" * len(chunk))
+        rows = db.execute(
+            f"SELECT payment_id FROM paid WHERE payment_id IN ({marks})",  # noqa: S608 (only ?s)
+            chunk,
+        )
+        paid.update(r[0] for r in rows)
+    return paid
+
+
+def _outcome_row(
+    bundle_id: str, seq: int, p: PaymentOrder, decision: Decision
+) -> tuple[object, ...]:
+    return (
+        bundle_id,
+        seq,
+        p.payment_id,
+        p.amount_ore,
+        decision.control.value,
+        decision.control_code,
+        decision.control_text,
+        decision.completion.value if decision.completion else None,
+        decision.completion_code,
+        decision.completion_text,
+    )
+
+
 class Ledger:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self._db = connect(path, _SCHEMA)
@@ -140,43 +177,30 @@ class Ledger:
                 "INSERT INTO disposition VALUES (?, ?)",
                 (bundle.bundle_id, bundle.disposition_date.isoformat()),
             )
+            # Set-wise: which of the bundle's payments were paid before, then one insert of
+            # its outcomes and one of its paid payments. A payment id twice in the bundle is
+            # paid once: the second is a duplicate of the first, as of an earlier bundle.
+            paid = _paid_among(db, [p.payment_id for p in bundle.payments])
             outcomes = []
+            rows = []
+            paid_rows = []
             for seq, p in enumerate(bundle.payments):
-                paid_before = db.execute(
-                    "SELECT 1 FROM paid WHERE payment_id = ?", (p.payment_id,)
-                ).fetchone()
-                if paid_before:
-                    decision = Decision(
-                        PaymentState.REJECTED,
-                        "DUPLICATE_PAYMENT",
-                        "the payment id was paid in an earlier bundle",
-                    )
-                else:
-                    decision = decide(p)
+                decision = _DUPLICATE if p.payment_id in paid else decide(p)
                 outcomes.append(PaymentOutcome(p.payment_id, p.amount_ore, decision))
-                db.execute(
-                    "INSERT INTO outcome VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        bundle.bundle_id,
-                        seq,
-                        p.payment_id,
-                        p.amount_ore,
-                        decision.control.value,
-                        decision.control_code,
-                        decision.control_text,
-                        decision.completion.value if decision.completion else None,
-                        decision.completion_code,
-                        decision.completion_text,
-                    ),
-                )
+                rows.append(_outcome_row(bundle.bundle_id, seq, p, decision))
                 if decision.final in _PAID_STATES:
+                    paid.add(p.payment_id)
                     # Only a payment that reached a bank gets Retursvar 8.
                     due = now + bank_delay if decision.final is PaymentState.ACCEPTED else None
-                    db.execute(
-                        "INSERT INTO paid (payment_id, bundle_id, amount_ore, status, bank_due)"
-                        " VALUES (?, ?, ?, ?, ?)",
-                        (p.payment_id, bundle.bundle_id, p.amount_ore, decision.final.value, due),
+                    paid_rows.append(
+                        (p.payment_id, bundle.bundle_id, p.amount_ore, decision.final.value, due)
                     )
+            db.executemany("INSERT INTO outcome VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            db.executemany(
+                "INSERT INTO paid (payment_id, bundle_id, amount_ore, status, bank_due)"
+                " VALUES (?, ?, ?, ?, ?)",
+                paid_rows,
+            )
             return RecordedBundle(bundle.bundle_id, tuple(outcomes), False)
 
     def _outcomes(self, bundle_id: str) -> tuple[PaymentOutcome, ...]:
