@@ -88,6 +88,18 @@ def _close_pools() -> None:
         close_pool(url)
 
 
+#: Up to this many rows are inserted by pipelined INSERTs, more by COPY.
+_FEW_ROWS = 1000
+
+
+def _insert(table: str, columns: Sequence[str]) -> sql.Composed:
+    return sql.SQL("INSERT INTO {} ({}) VALUES ({})").format(
+        sql.Identifier(table),
+        sql.SQL(", ").join(map(sql.Identifier, columns)),
+        sql.SQL(", ").join(sql.Placeholder() * len(columns)),
+    )
+
+
 class PostgresConnection(JournalConnection):
     """What :class:`~toekgw.gateway.journal.postgres.PostgresJournal` runs the journal's SQL
     on: the connection, its schema and its transactions."""
@@ -147,12 +159,31 @@ class PostgresConnection(JournalConnection):
     def _insert_rows(
         self, table: str, columns: Sequence[str], rows: Sequence[Sequence[object]]
     ) -> None:
-        statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
-            sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns))
-        )
+        if len(rows) <= _FEW_ROWS:
+            # A few rows (an intake batch's): one INSERT each, pipelined by psycopg into one
+            # round trip; COPY's start, data and end are three.
+            self._connection.cursor().executemany(_insert(table, columns), rows)
+            return
+        names = sql.SQL(", ").join(map(sql.Identifier, columns))
+        statement = sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier(table), names)
         with self._connection.cursor().copy(statement) as copy:
             for row in rows:
                 copy.write_row(row)
+
+    def _insert_rows_returning_ids(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[object]]
+    ) -> list[int] | None:
+        if len(rows) > _FEW_ROWS:
+            self._insert_rows(table, columns, rows)
+            return None
+        cursor = self._connection.cursor()
+        statement = sql.SQL("{} RETURNING id").format(_insert(table, columns))
+        cursor.executemany(statement, rows, returning=True)
+        ids: list[int] = []
+        while True:
+            ids.extend(int(row[0]) for row in cursor.fetchall())
+            if not cursor.nextset():
+                return ids
 
     @property
     def location(self) -> JournalLocation:

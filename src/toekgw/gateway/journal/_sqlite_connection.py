@@ -192,6 +192,14 @@ class JournalConnection:
             rows,
         )
 
+    def _insert_rows_returning_ids(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[object]]
+    ) -> list[int] | None:
+        """Insert the rows; their ids in order where the back end gives them with the insert
+        (None here: SQLite's ``executemany`` returns no rows, so the caller looks them up)."""
+        self._insert_rows(table, columns, rows)
+        return None
+
     @property
     def location(self) -> JournalLocation:
         """Where the journal is (what :func:`~toekgw.gateway.journal.open_journal` opens)."""

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NamedTuple
 
 from toekgw.gateway.identity import acting_identity
-from toekgw.gateway.journal._sqlite_connection import chunks, now
+from toekgw.gateway.journal._sqlite_connection import _LOOKUP_CHUNK, chunks, now
 from toekgw.gateway.journal._sqlite_items import NEW_ITEM_COLUMNS, Items, item_row
 from toekgw.gateway.journal._sqlite_transmissions import (
     _TX_COLUMNS,
@@ -107,13 +107,14 @@ class Filings(Items):
 
     def _refuse_known(self, keys: Sequence[_Keys], filings: Sequence[NewFiling]) -> None:
         """Raise for the first filing (or item) whose guard the journal already holds."""
-        for column, scope, key, named in _GUARDS:
-            known: dict[_Key, Transmission] = {}
-            for row in self._guarded_rows(column, scope, [k for k in keys if key(k)]):
-                first = _transmission(row)
-                known.setdefault(key(_keys_of(first, first.direction)) or (), first)
+        known: list[dict[_Key, Transmission]] = [{} for _guard in _GUARDS]
+        for guard, row in self._guarded_rows(keys):
+            first = _transmission(row)
+            key = _GUARDS[guard][2]
+            known[guard].setdefault(key(_keys_of(first, first.direction)) or (), first)
+        for (_column, _scope, key, named), held in zip(_GUARDS, known, strict=True):
             for k in keys:
-                clash = known.get(key(k) or ())
+                clash = held.get(key(k) or ())
                 if clash is not None:
                     raise DuplicateTransmission(named(k), clash)
         by_counterpart: dict[str, list[str]] = {}
@@ -131,24 +132,27 @@ class Filings(Items):
         self, filings: Sequence[NewFiling], keys: Sequence[_Keys], refs: Sequence[str]
     ) -> list[int]:
         stamp = now()
-        self._insert_rows(
+        ids = self._insert_rows_returning_ids(
             "transmissions",
             (*NEW_TX_COLUMNS, "item_count", "total_ore"),
             [(*transmission_row(f.transmission, ref, Direction(k.direction), stamp),
               len(f.items), _total(f))
              for f, k, ref in zip(filings, keys, refs, strict=True)],
-        )  # fmt: skip
-        ids = self._ids_by_ref(refs)
+        ) or self._ids_by_ref(refs)  # fmt: skip
         self._add_events(
             [(stamp, tid, "transmission", f.transmission.state, f.transmission.reason)
              for tid, f in zip(ids, filings, strict=True)]
         )  # fmt: skip
         stocked = [(tid, f) for tid, f in zip(ids, filings, strict=True) if f.items]
         if stocked:
-            self._add_events(
+            created = self._add_events(
                 [(stamp, tid, "items", f.item_state, f.item_reason) for tid, f in stocked]
             )
-            events = self._items_events([tid for tid, _f in stocked])
+            events = (
+                dict(zip([tid for tid, _f in stocked], created, strict=True))
+                if created is not None
+                else self._items_events([tid for tid, _f in stocked])
+            )
             self._insert_rows(
                 "items",
                 NEW_ITEM_COLUMNS,
@@ -163,27 +167,42 @@ class Filings(Items):
             )  # fmt: skip
         return ids
 
-    def _add_events(self, rows: Sequence[tuple[str, int, str, str | None, str]]) -> None:
-        """Insert transmission-wide events, logged after the commit as ``_event``'s are."""
+    def _add_events(
+        self, rows: Sequence[tuple[str, int, str, str | None, str]]
+    ) -> list[int] | None:
+        """Insert transmission-wide events, logged after the commit as ``_event``'s are; their
+        ids where the back end gives them with the insert."""
         actor = acting_identity()
         for _at, tid, scope, to_state, reason in rows:
             self._told.append((tid, told(scope, None, to_state, None, reason)))
-        self._insert_rows("events", _EVENT_COLUMNS, [(*row, actor) for row in rows])
+        return self._insert_rows_returning_ids(
+            "events", _EVENT_COLUMNS, [(*row, actor) for row in rows]
+        )
 
-    def _guarded_rows(self, column: str, scope: str | None, keys: Sequence[_Keys]) -> Iterator[Any]:
-        """The transmissions whose ``column`` is one of ``keys``' (within each value of
-        ``scope``, the column the guard's index leads with)."""
-        by_scope: dict[str | None, set[str]] = {}
-        for k in keys:
-            by_scope.setdefault(getattr(k, scope) if scope else None, set()).add(
-                str(getattr(k, column))
-            )
-        for scoped, values in sorted(by_scope.items(), key=lambda kv: str(kv[0])):
-            if scope is None:
-                yield from self._rows_in(_TX_WHERE, f"t.{column}", sorted(values))
-            else:
-                where = f"{_TX_WHERE} t.{scope} = ? AND"
-                yield from self._rows_in(where, f"t.{column}", sorted(values), (scoped,))
+    def _guarded_rows(self, keys: Sequence[_Keys]) -> Iterator[tuple[int, Any]]:
+        """The transmissions holding one of ``keys``' guarded values, each with its guard's
+        number (in :data:`_GUARDS`): every guard's lookup in one statement (one round trip to a
+        server), each by its unique index (within each value of the column it leads with);
+        per guard in id order."""
+        parts: list[tuple[str, tuple[object, ...]]] = []
+        for guard, (column, scope, key, _named) in enumerate(_GUARDS):
+            by_scope: dict[str | None, set[str]] = {}
+            for k in keys:
+                if key(k):
+                    scoped = getattr(k, scope) if scope else None
+                    by_scope.setdefault(scoped, set()).add(str(getattr(k, column)))
+            for scoped, values in sorted(by_scope.items(), key=lambda kv: str(kv[0])):
+                for chunk in chunks(sorted(values)):
+                    marks = ", ".join("?" * len(chunk))
+                    where = f"t.{scope} = ? AND " if scope else ""
+                    params = (scoped, *chunk) if scope else tuple(chunk)
+                    parts.append(
+                        (f"SELECT {guard}, {_TX_COLUMNS} FROM transmissions t "  # noqa: S608
+                         f"WHERE {where}t.{column} IN ({marks})", params)
+                    )  # fmt: skip
+        for statement in _unions(parts):
+            for row in self._db.execute(*statement):
+                yield int(row[0]), row[1:]
 
     def _rows_in(
         self, select: str, column: str, values: Sequence[object], params: Sequence[object] = ()
@@ -259,3 +278,20 @@ def _refuse_repeats(keys: Sequence[_Keys], filings: Sequence[NewFiling]) -> None
 
 def _total(filing: NewFiling) -> int:
     return sum(i.amount_ore for i in filing.items)
+
+
+def _unions(
+    parts: Sequence[tuple[str, tuple[object, ...]]],
+) -> Iterator[tuple[str, tuple[object, ...]]]:
+    """``parts`` (SELECTs whose first two columns are a group and an id) joined with UNION ALL
+    into as few statements as the parameter limit allows, each ordered by group and id."""
+    batch: list[tuple[str, tuple[object, ...]]] = []
+    size = 0
+    for part in [*parts, None]:
+        if batch and (part is None or size + len(part[1]) > _LOOKUP_CHUNK):
+            sql = " UNION ALL ".join(p[0] for p in batch)
+            yield f"{sql} ORDER BY 1, 2", tuple(v for p in batch for v in p[1])
+            batch, size = [], 0
+        if part is not None:
+            batch.append(part)
+            size += len(part[1])
