@@ -72,6 +72,12 @@ def _delivery(journal: SqliteJournal, name: str, sha: str, **kw: str) -> int:
     return journal.create_transmission(new).id
 
 
+def test_the_migrations_are_numbered_without_a_gap() -> None:
+    """A journal at version N skips every migration numbered N or less: one numbered below a
+    version already applied (a gap filled later) would never run there."""
+    assert [version for version, _name, _sql in MIGRATIONS] == list(range(1, LATEST + 1))
+
+
 def test_opens_in_wal_mode_with_migrations_and_foreign_keys(tmp_path: Path) -> None:
     path = tmp_path / "j.sqlite"
     open_journal(path).close()

@@ -33,7 +33,7 @@ def _filled(path: Path) -> None:
         payments = [instruction(n + 10 * delivery, amount=1_000 + n) for n in range(7)]
         journal_delivery(journal, payments, delivery=delivery)
     build_vouchers(journal, settings())
-    release(journal, SETTINGS, TODAY)  # a prepared bundle, its bytes staged (migration 18)
+    release(journal, SETTINGS, TODAY)  # a prepared bundle, its bytes staged (migration 16)
     journal.add_error(
         counterpart="ksd",
         subject="record",

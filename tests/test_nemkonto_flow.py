@@ -205,7 +205,7 @@ def test_the_send_puts_the_staged_bytes_or_builds_the_same_again(
     released = journal.staged_body(tx.id)
     assert released is not None and hashlib.sha256(released).hexdigest() == tx.sha256
     if staged == "none":
-        journal.drop_staged_body(tx.id)  # a bundle journaled before migration 18
+        journal.drop_staged_body(tx.id)  # a bundle journaled before migration 16
     elif staged == "damaged":
         journal.stage_body(tx.id, released.replace(b"Kontanthj", b"Kontanthx"))
     (sent,) = send_bundles(journal, queue, SETTINGS)

@@ -81,7 +81,7 @@ def _assert_paid_once(journal: SqliteJournal, ledger_db: Path) -> None:
 def test_killed_between_put_and_journal_commit(tmp_path: Path, point: str, bodies: str) -> None:
     journal, journal_db, queue_db = _setup(tmp_path)
     bundles = journal.transmissions(kind="nemkonto-bundle")
-    if bodies == "built again":  # as for bundles released before migration 18
+    if bodies == "built again":  # as for bundles released before migration 16
         assert all(journal.drop_staged_body(t.id) for t in bundles)
     assert _child("send", journal_db, queue_db, point) == -signal.SIGKILL
     (first, second) = journal.transmissions(kind="nemkonto-bundle")

@@ -1,10 +1,10 @@
-"""Staged bodies (migration 18): the bytes an outbound transmission was built as.
+"""Staged bodies (migration 16): the bytes an outbound transmission was built as.
 
 A flow that builds and validates a document when it journals the transmission (the NemKonto
 release) stages the bytes with it, in the same transaction; its send reads them back instead
 of building the document again, and drops them in the transaction that records it sent. The
 row is a cache, never the record: the transmission's SHA-256 (in the hash chain) says which
-bytes are right, and a transmission without a staged body (journaled before migration 18, or
+bytes are right, and a transmission without a staged body (journaled before migration 16, or
 whose body was dropped) is built again from the journal.
 """
 

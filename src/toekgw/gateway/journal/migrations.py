@@ -446,7 +446,7 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         """,
     ),
     (
-        18,
+        16,
         "staged bodies: the bytes an outbound transmission was built as, until it has left",
         """
         -- Written with the transmission (in the same transaction) by a flow that builds and
@@ -524,7 +524,7 @@ POSTGRES: dict[int, dict[str, str]] = {
     },
     13: _append_only("reads", "the read log"),
     14: _append_only("chain", "the hash chain"),
-    18: {
+    16: {
         "CREATE TABLE staged_bodies": """
             CREATE TABLE staged_bodies (
                 transmission_id BIGINT PRIMARY KEY
