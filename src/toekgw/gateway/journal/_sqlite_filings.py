@@ -204,16 +204,12 @@ class Filings(Items):
             for row in self._db.execute(*statement):
                 yield int(row[0]), row[1:]
 
-    def _rows_in(
-        self, select: str, column: str, values: Sequence[object], params: Sequence[object] = ()
-    ) -> Iterator[Any]:
-        """The rows of ``select`` (which ends in ``WHERE`` or ``AND``; ``params`` fill its
-        marks) whose ``column`` is one of ``values``: a query per chunk, in the order of the
-        first column within each."""
+    def _rows_in(self, select: str, column: str, values: Sequence[object]) -> Iterator[Any]:
+        """The rows of ``select`` (which ends in ``WHERE`` or ``AND``) whose ``column`` is one
+        of ``values``: a query per chunk, in the order of the first column within each."""
         for chunk in chunks(values):
             yield from self._db.execute(
-                f"{select} {column} IN ({', '.join('?' * len(chunk))}) ORDER BY 1",
-                (*params, *chunk),
+                f"{select} {column} IN ({', '.join('?' * len(chunk))}) ORDER BY 1", chunk
             )
 
     def _ids_by_ref(self, refs: Sequence[str]) -> list[int]:
