@@ -42,7 +42,7 @@ from toekgw.adapters.g68.payments import (
 from toekgw.adapters.g68.reader import G68Config, G68Reader, G68Validation
 from toekgw.adapters.serviceplatform import ReceiveSettings
 from toekgw.formats.findings import Finding, Severity
-from toekgw.formats.fixed import iter_lines
+from toekgw.formats.fixed import ENCODING, iter_lines
 from toekgw.formats.g68 import G68Form, G68Header, decode_header, payment_codec
 from toekgw.formats.g68.columns import PaymentColumns
 from toekgw.formats.g68.rules import DEFAULT_DAGPENGE_UNITS, DEFAULT_MAX_AGE_DAYS
@@ -191,12 +191,15 @@ class G68Processor:
         codec = payment_codec(G68Form(form))
         last = result.count + 1  # the records are lines 2 .. count + 1
         straks = result.is_straks
-        with path.open("rb") as handle:
-            for number, text, _ in iter_lines(handle):
+        # Decoded as read (ISO-8859-1: every byte is a character); only LF ends a line, a
+        # lone CR is data, as in iter_lines.
+        with path.open(encoding=ENCODING, newline="\n") as handle:
+            for number, raw in enumerate(handle, start=1):
                 if number == 1 or number in excluded:
                     continue
                 if number > last:
                     return
+                text = raw[:-2] if raw.endswith("\r\n") else raw.removesuffix("\n")
                 payment = codec.decode(text) or codec.diagnose(text, number)[0]
                 assert payment is not None, f"line {number} read in the first pass"
                 if payment.is_recall != recalls:

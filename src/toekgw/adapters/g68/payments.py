@@ -305,7 +305,7 @@ def received_item(payment: G68Payment, header: G68Header, line: int, *, straks: 
     unit, code, beneficiary = payment.paying_unit, payment.ident_code, payment.beneficiary
     amount, day, place = payment.amount, payment.payment_date, payment.registration_place
     date = day.isoformat() if day else ""
-    key = f"{supplier}:{ident}"
+    key, unit_text, sign = f"{supplier}:{ident}", unit or "", "-" if recall else "+"
     payload = _PAYLOAD % (
         _text(supplier),
         header.delivery_number,
@@ -327,10 +327,8 @@ def received_item(payment: G68Payment, header: G68Header, line: int, *, straks: 
         f"{key}:recall:{header.delivery_number}:{line}" if recall else key,
         -amount if recall else amount,
         seq=line,
-        fingerprint="|".join(
-            (unit or "", ident, code, beneficiary, date, str(amount), "-" if recall else "+")
-        ),
-        lookup=None if recall else f"{unit or ''}|{code}|{beneficiary}|{amount}|{date}",
+        fingerprint=f"{unit_text}|{ident}|{code}|{beneficiary}|{date}|{amount}|{sign}",
+        lookup=None if recall else f"{unit_text}|{code}|{beneficiary}|{amount}|{date}",
         municipality=place,
         disposition_date=day,
         payload=payload,

@@ -336,7 +336,7 @@ class Screen:
 
     def _banned_rows(self, lines: Lines) -> Mask:
         """Rows holding a control character (other than their line end), a forbidden one, or a
-        byte that suggests another encoding (0x80-0xBF)."""
+        byte that suggests another encoding (a C1 byte, or a possible UTF-8 sequence)."""
         data, starts, ends = lines.data, lines.starts, lines.ends
         banned = _BANNED[self.rules.form]
         out = np.zeros(len(starts), np.bool_)
