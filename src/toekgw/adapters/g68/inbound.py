@@ -260,8 +260,36 @@ class _FirstPass:
         if columns is not self._block:  # a block's values are read out once, for all its runs
             self._block = columns
             self._values = _idents_and_keys(columns)
-        for n, (ident, key) in enumerate(self._values[rows]):
+        values = self._values[rows]
+        if self._fresh_run(first_line, values):
+            return
+        for n, (ident, key) in enumerate(values):
             self._payment(first_line + n, ident, key)
+
+    def _fresh_run(self, first_line: int, values: list[tuple[str, str]]) -> bool:
+        """The common run, taken whole: each ident and each control key new in the delivery,
+        so that :meth:`_payment` would find nothing in it. ``False``: nothing taken."""
+        lines = range(first_line, first_line + len(values))
+        idents = dict(zip((ident for ident, _ in values), lines, strict=True))
+        keys = {key: (line, ident) for (ident, key), line in zip(values, lines, strict=True)}
+        if (
+            len(idents) < len(values)
+            or len(keys) < len(values)
+            or not self.paid.keys().isdisjoint(idents)
+            or not self.controlled.keys().isdisjoint(keys)
+        ):
+            return False
+        self.paid.update(idents)
+        self.controlled.update(zip(keys, lines, strict=True))
+        self.to_control.update(keys)
+        if self.supplier is not None:
+            prefix = f"{self.supplier}:"
+            self.pending.update(zip([prefix + ident for ident in idents], lines, strict=True))
+        if len(self.pending) >= _LOOKUP_BATCH:
+            self._lookup()
+        if len(self.to_control) >= _LOOKUP_BATCH:
+            self._control_lookup()
+        return True
 
     def _payment(self, line: int, ident: str, key: str) -> None:
         """A readable payment without errors: its ident is not used before, and the
