@@ -375,6 +375,7 @@ def _nodes(path: etree.XPath, root: etree._Element) -> list[Any]:
 
 
 _TXS = _xpath(_TX)
+_COUNT = _xpath(f"count({_TX})")
 _END_TO_END = _xpath(f"{_TX}/s:PmtId/s:EndToEndId/text()")
 _INSTRUCTION = _xpath(f"{_TX}/s:PmtId/s:InstrId/text()")
 _TX_STATUS = _xpath(f"{_TX}/s:TxSts/text()")
@@ -391,23 +392,20 @@ def _decode_columns(kind: AnswerType, root: etree._Element) -> tuple[PaymentStat
     could split a value, or a column does not line up: then the exact per-payment path."""
     if _SPLIT(root):
         return None
-    txs = _nodes(_TXS, root)
+    count = _COUNT(root)
     ends = _nodes(_END_TO_END, root)
     instructions, statuses = _nodes(_INSTRUCTION, root), _nodes(_TX_STATUS, root)
-    if not txs or not len(txs) == len(ends) == len(instructions) == len(statuses):
+    if not count == len(ends) == len(instructions) == len(statuses) > 0:
         return None
     try:
+        states = {sts: _state(kind, sts, None) for sts in set(statuses)}
         payments = [
-            PaymentStatus(
-                payment_id=end,
-                status=_state(kind, sts, None),
-                instruction_id=ins if ins != end else None,
-            )
+            PaymentStatus(end, states[sts], None, None, None, ins if ins != end else None)
             for end, ins, sts in zip(ends, instructions, statuses, strict=True)
         ]
         annotated = _nodes(_ANNOTATED, root)
         if annotated:
-            position = {id(tx): n for n, tx in enumerate(txs)}
+            position = {id(tx): n for n, tx in enumerate(_nodes(_TXS, root))}
             for tx in annotated:
                 payments[position[id(tx)]] = _decode_transaction(kind, tx, False)
     except ValueError:
