@@ -409,7 +409,7 @@ def _decode_columns(kind: AnswerType, root: etree._Element) -> tuple[PaymentStat
             for tx in annotated:
                 payments[position[id(tx)]] = _decode_transaction(kind, tx, False)
     except ValueError:
-        return None  # the exact path names the first payment in the document that is wrong
+        return None  # the exact path refuses it, at the first wrong payment in the document
     return tuple(payments)
 
 
