@@ -10,6 +10,7 @@ import re
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from lxml import etree
 
 from tests.nemkonto_data import bundle, cpr, payment
 from toekgw.formats.nemkonto import (
@@ -424,3 +425,21 @@ def test_the_incomplete_payment_indicator_must_match_the_account() -> None:
     assert (f.code, f.field) == ("nemkonto.bundle.value.unreadable", "IncompletePaymentIndicator")
     assert f.path == "/NKSBetaling/PmtInf/CdtTrfTxInf[1]/IncompletePaymentIndicator"
     assert read_bundle(lying) == (None, [f])
+
+
+def test_an_indented_bundle_with_comments_reads_as_the_compact_one() -> None:
+    # A counterpart's tool may indent and comment: the decoder reads each value where the
+    # schema puts it, whatever text or comments lie between the elements.
+    organisation = dataclasses.replace(
+        payment(1),
+        recipient=RecipientId(RecipientKind.CVR, "29189846"),
+        account=Account("9999", "12345"),
+        address=Address(("Vej 1", "2. th"), "8000", "Aarhus C", "DK"),
+    )
+    person = dataclasses.replace(payment(2), account=Account("1111", "22"), benefit_kind=None)
+    b = bundle([organisation, person, payment(3)])
+    root = etree.fromstring(build_bundle(b))
+    for tx in root.iter("{*}CdtTrfTxInf"):
+        tx.insert(0, etree.Comment(" payment "))
+    etree.indent(root)
+    assert parse_bundle(etree.tostring(root, xml_declaration=True, encoding="UTF-8")) == b
