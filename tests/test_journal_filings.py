@@ -195,7 +195,9 @@ def test_a_guard_holds_within_its_scope_only(journal: SqliteJournal) -> None:
 
 
 def test_the_guards_search_an_index_and_scan_no_table(tmp_path: Path) -> None:
-    """A guard that scanned the transmissions would cost every batch the whole journal."""
+    """A guard that scanned the transmissions would cost every batch the whole journal. A
+    batch the journal takes looks nothing up (the unique indexes guard its inserts); one it
+    refuses is looked up to name the clash."""
     journal = open_journal(tmp_path / "plans.sqlite")
     assert isinstance(journal, SqliteJournal)
     journal.define_kind(MESSAGE)
@@ -203,6 +205,9 @@ def test_the_guards_search_an_index_and_scan_no_table(tmp_path: Path) -> None:
     statements: list[str] = []
     journal._sqlite.set_trace_callback(statements.append)
     journal.create_filings([_filing(n) for n in range(20, 40)])
+    assert not [s for s in statements if "delivery_key IN" in s or "business_key IN" in s]
+    with pytest.raises(DuplicateTransmission):
+        journal.create_filings([_filing(n) for n in range(40, 60)] + [_filing(3)])
     journal._sqlite.set_trace_callback(None)
     # The guards' and the batch's own lookups (the hash chain reads its newest link only).
     selects = [s for s in statements if s.lstrip().startswith("SELECT") and " IN (" in s]

@@ -63,6 +63,8 @@ from toekgw.gateway.transport.amqp import BrokerError, Delivery, MessageBroker, 
 __all__ = ["DEFAULT_QUEUES", "MAX_PRIORITY", "Intake", "IntakeResult"]
 
 _T = TypeVar("_T")
+#: A delivery as read: its message (``None``: it fails) and its filing (``None``: not plain).
+_Read = tuple[Delivery, TokMessage | None, NewFiling | None]
 
 MAX_PRIORITY = 9
 #: Seconds a get waits for a message the broker says is waiting on a queue (it pushes the
@@ -176,8 +178,11 @@ class Intake:
     ) -> None:
         """Journal ``batch`` in one durable commit, then settle each delivery."""
         try:
+            # Read and validated before the transaction: the journal's writer lock (on a
+            # server, shared by every worker) is held for the journal's work only.
+            read = self._read_batch(interface, batch)
             with self.journal.transaction(durable=True):
-                outcomes = self._journal_batch(interface, batch, result)
+                outcomes = self._journal_batch(interface, read, result)
         except Exception:
             # An error of the environment: nothing of the batch is journaled. Best effort: a
             # broker that is gone puts the unacknowledged messages back by itself, and its
@@ -194,8 +199,19 @@ class Intake:
                 (self.broker.reject if outcome == "reject" else self.broker.requeue)(delivery)
         self.broker.ack_many([d for d, o in zip(batch, outcomes, strict=True) if o == "ack"])
 
+    def _read_batch(self, interface: Interface, batch: list[Delivery]) -> list[_Read]:
+        """Each delivery of ``batch`` with its message (``None``: it fails) and, for a plain
+        message, its filing."""
+        today = self.now().date()
+        read: list[_Read] = []
+        for delivery in batch:
+            message = self._read(interface, delivery, today)
+            filing = None if message is None else self._plain_filing(interface, delivery, message)
+            read.append((delivery, message, filing))
+        return read
+
     def _journal_batch(
-        self, interface: Interface, batch: list[Delivery], result: IntakeResult
+        self, interface: Interface, batch: list[_Read], result: IntakeResult
     ) -> list[str]:
         """How to settle each of ``batch``, journaling it (in the caller's transaction).
 
@@ -204,12 +220,9 @@ class Intake:
         create_filings`); the rest, and a run the journal refuses as a whole (a message
         delivered again, a payment ordered before), one at a time, each in a savepoint of its
         own, so one refused or broken message is set aside alone. Delivery order is kept."""
-        today = self.now().date()
         outcomes: list[str] = []
         run = Run()
-        for delivery in batch:
-            message = self._read(interface, delivery, today)
-            filing = None if message is None else self._plain_filing(interface, delivery, message)
+        for delivery, message, filing in batch:
             if message is not None and filing is not None and run.fits(filing):
                 run.add(delivery, message, filing)
                 continue

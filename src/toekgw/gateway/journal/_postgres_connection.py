@@ -21,7 +21,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -31,7 +31,7 @@ from psycopg_pool import ConnectionPool
 
 from toekgw.gateway.journal._postgres_schema import postgres_migration
 from toekgw.gateway.journal._postgres_sql import POSTGRES, PostgresDb
-from toekgw.gateway.journal._sqlite_chain import seal
+from toekgw.gateway.journal._sqlite_chain import link
 from toekgw.gateway.journal._sqlite_connection import JournalConnection, now
 from toekgw.gateway.journal.location import JournalLocation, JournalUrl, redact
 from toekgw.gateway.journal.migrations import LATEST, MIGRATIONS
@@ -88,15 +88,24 @@ def _close_pools() -> None:
         close_pool(url)
 
 
-#: Up to this many rows are inserted by pipelined INSERTs, more by COPY.
+#: Up to this many rows are inserted by one INSERT of arrays, more by COPY.
 _FEW_ROWS = 1000
 
 
-def _insert(table: str, columns: Sequence[str]) -> sql.Composed:
-    return sql.SQL("INSERT INTO {} ({}) VALUES ({})").format(
+def _insert(table: str, columns: Sequence[str], types: Mapping[str, str]) -> sql.Composed:
+    """One INSERT of many rows: a column's values as one array parameter each, the rows
+    inserted (and their ids drawn) in the arrays' order. One statement with one plan, however
+    many rows: a pipelined INSERT per row cost the server a statement each (and psycopg a
+    round of its pipeline)."""
+    names = [sql.Identifier(f"c{n}") for n in range(len(columns))]
+    return sql.SQL(
+        "INSERT INTO {} ({}) SELECT {} FROM unnest({}) WITH ORDINALITY AS u({}, n) ORDER BY n"
+    ).format(
         sql.Identifier(table),
         sql.SQL(", ").join(map(sql.Identifier, columns)),
-        sql.SQL(", ").join(sql.Placeholder() * len(columns)),
+        sql.SQL(", ").join(names),
+        sql.SQL(", ").join(sql.SQL("%b::{}[]").format(sql.SQL(types[c])) for c in columns),
+        sql.SQL(", ").join(names),
     )
 
 
@@ -114,6 +123,7 @@ class PostgresConnection(JournalConnection):
         self._chained = False  # set by _migrate: the journal has its hash chain
         self._told: list[tuple[int, str]] = []  # transmission events to log after the commit
         self._kinds: dict[str, KindSpec] = {}
+        self._types: dict[str, dict[str, str]] = {}  # per table: each column's SQL type
         self._pool = _pool(url)
         try:
             self._connection = self._pool.getconn(timeout=connect_timeout)
@@ -160,9 +170,9 @@ class PostgresConnection(JournalConnection):
         self, table: str, columns: Sequence[str], rows: Sequence[Sequence[object]]
     ) -> None:
         if len(rows) <= _FEW_ROWS:
-            # A few rows (an intake batch's): one INSERT each, pipelined by psycopg into one
-            # round trip; COPY's start, data and end are three.
-            self._connection.cursor().executemany(_insert(table, columns), rows)
+            # A few rows (an intake batch's): one statement, one round trip; COPY's start,
+            # data and end are three.
+            self._insert_returning(table, columns, rows, None)
             return
         names = sql.SQL(", ").join(map(sql.Identifier, columns))
         statement = sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier(table), names)
@@ -170,20 +180,35 @@ class PostgresConnection(JournalConnection):
             for row in rows:
                 copy.write_row(row)
 
-    def _insert_rows_returning_ids(
-        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[object]]
-    ) -> list[int] | None:
+    def _insert_returning(
+        self,
+        table: str,
+        columns: Sequence[str],
+        rows: Sequence[Sequence[object]],
+        returning: str | None,
+    ) -> list[Any] | None:
         if len(rows) > _FEW_ROWS:
             self._insert_rows(table, columns, rows)
             return None
+        statement = _insert(table, columns, self._column_types(table))
+        if returning is not None:
+            statement = sql.SQL("{} RETURNING {}").format(statement, sql.SQL(returning))
         cursor = self._connection.cursor()
-        statement = sql.SQL("{} RETURNING id").format(_insert(table, columns))
-        cursor.executemany(statement, rows, returning=True)
-        ids: list[int] = []
-        while True:
-            ids.extend(int(row[0]) for row in cursor.fetchall())
-            if not cursor.nextset():
-                return ids
+        cursor.execute(statement, [list(values) for values in zip(*rows, strict=True)])
+        return cursor.fetchall() if returning is not None else None
+
+    def _column_types(self, table: str) -> Mapping[str, str]:
+        """The SQL type of each of ``table``'s columns (read once per connection)."""
+        types = self._types.get(table)
+        if types is None:
+            types = self._types[table] = dict(
+                self._connection.execute(
+                    "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
+                    "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
+                    (table,),
+                ).fetchall()
+            )
+        return types
 
     @property
     def location(self) -> JournalLocation:
@@ -227,9 +252,10 @@ class PostgresConnection(JournalConnection):
             self._durable = durable
             try:
                 yield
-                if self._chained:
-                    seal(self._db, self._dialect)
-                raw.execute("COMMIT")
+                # The writer lock, held since BEGIN, orders the chain: no other
+                # transaction writes (so none links) until this one has committed.
+                insert = link(self._db, self._dialect, locked=True) if self._chained else None
+                self._commit(insert)
             except BaseException:
                 self._told.clear()
                 with contextlib.suppress(psycopg.Error):
@@ -242,6 +268,16 @@ class PostgresConnection(JournalConnection):
             return
         with self._nested(raw.execute, durable, lambda: self._durable):
             yield
+
+    def _commit(self, insert: tuple[str, tuple[object, ...]] | None) -> None:
+        """``COMMIT``, with the chain's new link sent in the same round trip (pipelined: a
+        failed insert aborts the pipeline, so the COMMIT is not run and the error raised)."""
+        if insert is None:
+            self._connection.execute("COMMIT")
+            return
+        with self._connection.pipeline():
+            self._db.execute(*insert)
+            self._connection.execute("COMMIT")
 
     def __del__(self) -> None:
         # A journal dropped without close() gives its connection back (as SQLite's closes).

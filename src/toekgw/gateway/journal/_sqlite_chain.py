@@ -46,7 +46,7 @@ from datetime import UTC, datetime
 
 from toekgw.gateway.journal._sql import Database, Dialect
 
-__all__ = ["GENESIS", "ChainReport", "has_chain", "seal", "verify_chain"]
+__all__ = ["GENESIS", "ChainReport", "has_chain", "link", "seal", "verify_chain"]
 
 GENESIS = "0" * 64
 # One encoder for every row: json.dumps with options builds a new one per call, which was
@@ -86,13 +86,24 @@ _TOPS = "SELECT " + ", ".join(
 )
 
 
-def _last_link(db: Database) -> tuple[int, str, tuple[int, int, int]]:
-    row = db.execute(
-        "SELECT seq, hash, last_event, last_item, last_read FROM chain ORDER BY seq DESC LIMIT 1"
-    ).fetchone()
-    if row is None:
-        return 0, GENESIS, (0, 0, 0)
-    return int(row[0]), str(row[1]), (int(row[2]), int(row[3]), int(row[4]))
+#: The newest link (NULLs before the first) and the tables' tops, in one statement (one round
+#: trip to a server).
+_HEAD = (
+    "SELECT c.seq, c.hash, c.last_event, c.last_item, c.last_read, "
+    + _TOPS.removeprefix("SELECT ")
+    + " FROM (SELECT 1) AS one LEFT JOIN (SELECT seq, hash, last_event, last_item, last_read "
+    "FROM chain ORDER BY seq DESC LIMIT 1) AS c ON 1 = 1"
+)
+
+
+def _head(db: Database) -> tuple[int, str, tuple[int, int, int], tuple[int, int, int]]:
+    """The newest link's number, hash and ends (0, the genesis, 0s before the first link),
+    and the tables' tops now."""
+    row = db.execute(_HEAD).fetchone()
+    tops = (int(row[5]), int(row[6]), int(row[7]))
+    if row[0] is None:
+        return 0, GENESIS, (0, 0, 0), tops
+    return int(row[0]), str(row[1]), (int(row[2]), int(row[3]), int(row[4])), tops
 
 
 def _tops(db: Database) -> tuple[int, int, int]:
@@ -153,6 +164,8 @@ def _digest(
     h = hashlib.sha256(prev.encode("ascii"))
     count = 0
     for (mark, table, columns), after, upto in zip(_SOURCES, start, end, strict=True):
+        if upto <= after:
+            continue  # nothing of this table: no query (a round trip to a server)
         for lines in _rows(db, dialect, table, columns, after, upto):
             # each row hashed as mark + its JSON + newline, a page in one update
             h.update((mark + f"\n{mark}".join(lines) + "\n").encode("utf-8"))
@@ -164,14 +177,27 @@ def seal(db: Database, dialect: Dialect) -> None:
     """Add the link for what this transaction wrote (nothing when it wrote none). Called
     inside the transaction, just before it commits, so the link commits with the rows; the
     chain's head is read under the chain lock, held until that commit."""
-    dialect.lock_chain(db)
-    seq, prev, start = _last_link(db)
-    tops = _tops(db)
+    insert = link(db, dialect)
+    if insert is not None:
+        db.execute(*insert)
+
+
+def link(
+    db: Database, dialect: Dialect, *, locked: bool = False
+) -> tuple[str, tuple[object, ...]] | None:
+    """The statement that adds this transaction's link (``None``: it wrote nothing chained),
+    for the caller to run before it commits (a server's connection sends it with the
+    ``COMMIT``): the chain's head read under the chain lock (``locked``: the caller holds a
+    lock to its commit that orders every chained write, the journal's writer lock), the new
+    rows hashed."""
+    if not locked:
+        dialect.lock_chain(db)
+    seq, prev, start, tops = _head(db)
     end = (max(tops[0], start[0]), max(tops[1], start[1]), max(tops[2], start[2]))
     if end == start:
-        return
+        return None
     digest, _count = _digest(db, dialect, prev, start, end)
-    db.execute(
+    return (
         "INSERT INTO chain(seq, at, last_event, last_item, last_read, prev_hash, hash) "
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
         (seq + 1, datetime.now(UTC).isoformat(timespec="microseconds"), *end, prev, digest),

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Self, TypeVar
+from typing import Any, Self, TypeVar
 
 from toekgw.formats.findings import first_and_more
 from toekgw.gateway.errors import os_problem
@@ -192,11 +192,16 @@ class JournalConnection:
             rows,
         )
 
-    def _insert_rows_returning_ids(
-        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[object]]
-    ) -> list[int] | None:
-        """Insert the rows; their ids in order where the back end gives them with the insert
-        (None here: SQLite's ``executemany`` returns no rows, so the caller looks them up)."""
+    def _insert_returning(
+        self,
+        table: str,
+        columns: Sequence[str],
+        rows: Sequence[Sequence[object]],
+        returning: str | None,
+    ) -> list[Any] | None:
+        """Insert the rows; the ``returning`` columns of each, in order, where the back end
+        gives them with the insert (None here: SQLite's ``executemany`` returns no rows, so
+        the caller looks them up; PostgreSQL gives them for up to a thousand rows)."""
         self._insert_rows(table, columns, rows)
         return None
 

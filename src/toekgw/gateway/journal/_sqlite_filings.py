@@ -2,9 +2,10 @@
 
 :meth:`Filings.create_filings` does for a batch what ``create_transmission`` and
 ``add_items`` do for one transmission - the same rows, the same events, the same idempotency
-guards - set-based: one query per guard for the whole batch, one insert each for the
-transmissions, the items and each kind of event. All or none: a clash with the journal raises
-:class:`~toekgw.gateway.journal.model.DuplicateTransmission` or
+guards - set-based: one insert each for the transmissions, their events and the items. The
+guards are the journal's unique indexes: a batch one of them refuses is rolled back whole and
+only then looked up (one query for every guard) to name its first clash. All or none: a clash
+with the journal raises :class:`~toekgw.gateway.journal.model.DuplicateTransmission` or
 :class:`~toekgw.gateway.journal.model.DuplicateItem` and journals nothing of the batch, so a
 caller can fall back to one transmission at a time for that batch.
 """
@@ -40,6 +41,8 @@ _EVENT_COLUMNS = ("at", "transmission_id", "scope", "to_state", "reason", "actor
 
 
 _TX_WHERE = f"SELECT {_TX_COLUMNS} FROM transmissions t WHERE"  # noqa: S608 (constants)
+#: A new transmission's row as ``INSERT ... RETURNING`` gives it (the columns of _TX_COLUMNS).
+_NEW_TX_COLUMNS = _TX_COLUMNS.replace("t.", "")
 
 
 class _Keys(NamedTuple):
@@ -95,15 +98,16 @@ class Filings(Items):
             keys.append(_keys_of(new, direction))
         _refuse_repeats(keys, filings)
         refs = [f.transmission.ref or str(uuid.uuid4()) for f in filings]
-        with self.transaction():
-            self._refuse_known(keys, filings)
-            try:
-                with self._dialect.guard(self._db):
-                    ids = self._insert_filings(filings, keys, refs)
-            except self._dialect.integrity_error:
-                self._refuse_known(keys, filings)  # lost a race with another process
-                raise
-        return self._transmissions_by_id(ids)
+        # The guards are the journal's unique indexes, which every insert searches anyway:
+        # the batch is inserted first, and only a batch they refuse (rolled back whole) is
+        # looked up to name its first clash - no query per batch for the usual case.
+        try:
+            with self.transaction():
+                filed = self._insert_filings(filings, keys, refs)
+        except self._dialect.integrity_error:
+            self._refuse_known(keys, filings)  # no clash found: another constraint's error
+            raise
+        return filed
 
     def _refuse_known(self, keys: Sequence[_Keys], filings: Sequence[NewFiling]) -> None:
         """Raise for the first filing (or item) whose guard the journal already holds."""
@@ -130,54 +134,60 @@ class Filings(Items):
 
     def _insert_filings(
         self, filings: Sequence[NewFiling], keys: Sequence[_Keys], refs: Sequence[str]
-    ) -> list[int]:
+    ) -> list[Transmission]:
         stamp = now()
-        ids = self._insert_rows_returning_ids(
+        rows = self._insert_returning(
             "transmissions",
             (*NEW_TX_COLUMNS, "item_count", "total_ore"),
             [(*transmission_row(f.transmission, ref, Direction(k.direction), stamp),
               len(f.items), _total(f))
              for f, k, ref in zip(filings, keys, refs, strict=True)],
-        ) or self._ids_by_ref(refs)  # fmt: skip
-        self._add_events(
+            _NEW_TX_COLUMNS,
+        )  # fmt: skip
+        if rows is not None:  # matched by ref: the journal's key, whatever the rows' order
+            by_ref = {tx.ref: tx for tx in map(_transmission, rows)}
+            filed = [by_ref[ref] for ref in refs]
+        else:
+            filed = self._transmissions_by_id(self._ids_by_ref(refs))
+        ids = [tx.id for tx in filed]
+        stocked = [(tid, f) for tid, f in zip(ids, filings, strict=True) if f.items]
+        counted = now()
+        # Every event of the batch in one insert, in the order one at a time writes them:
+        # each transmission's creation, then its items' creation, then their count.
+        events = self._add_events(
             [(stamp, tid, "transmission", f.transmission.state, f.transmission.reason)
              for tid, f in zip(ids, filings, strict=True)]
+            + [(stamp, tid, "items", f.item_state, f.item_reason) for tid, f in stocked]
+            + [(counted, tid, "transmission", None,
+                f"{len(f.items)} items journaled, total {_total(f)} øre")
+               for tid, f in stocked]
         )  # fmt: skip
-        stocked = [(tid, f) for tid, f in zip(ids, filings, strict=True) if f.items]
         if stocked:
-            created = self._add_events(
-                [(stamp, tid, "items", f.item_state, f.item_reason) for tid, f in stocked]
-            )
-            events = (
-                dict(zip([tid for tid, _f in stocked], created, strict=True))
-                if created is not None
-                else self._items_events([tid for tid, _f in stocked])
-            )
+            if events is None:
+                events = self._items_events([tid for tid, _f in stocked])
             self._insert_rows(
                 "items",
                 NEW_ITEM_COLUMNS,
                 [item_row(tid, f.transmission.counterpart, it, f.item_state, events[tid], stamp)
                  for tid, f in stocked for it in f.items],
             )  # fmt: skip
-            counted = now()
-            self._add_events(
-                [(counted, tid, "transmission", None,
-                  f"{len(f.items)} items journaled, total {_total(f)} øre")
-                 for tid, f in stocked]
-            )  # fmt: skip
-        return ids
+        return filed
 
     def _add_events(
         self, rows: Sequence[tuple[str, int, str, str | None, str]]
-    ) -> list[int] | None:
-        """Insert transmission-wide events, logged after the commit as ``_event``'s are; their
-        ids where the back end gives them with the insert."""
+    ) -> dict[int, int] | None:
+        """Insert transmission-wide events, logged after the commit as ``_event``'s are; the
+        ``items`` event of each transmission (its items' creation) where the back end gives
+        the ids with the insert."""
         actor = acting_identity()
         for _at, tid, scope, to_state, reason in rows:
             self._told.append((tid, told(scope, None, to_state, None, reason)))
-        return self._insert_rows_returning_ids(
-            "events", _EVENT_COLUMNS, [(*row, actor) for row in rows]
+        created = self._insert_returning(
+            "events", _EVENT_COLUMNS, [(*row, actor) for row in rows], "id, transmission_id, scope"
         )
+        if created is None:
+            return None
+        return {int(tid): int(eid) for eid, tid, scope in created if scope == "items"}
 
     def _guarded_rows(self, keys: Sequence[_Keys]) -> Iterator[tuple[int, Any]]:
         """The transmissions holding one of ``keys``' guarded values, each with its guard's
