@@ -27,11 +27,11 @@ without a NemKonto account get Retursvar 7 (cheque, error account or rejected by
 
 from __future__ import annotations
 
-import _random
 import dataclasses
 import datetime as dt
 import hashlib
 import logging
+import random
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -368,13 +368,13 @@ def _drawer(seed: int) -> Callable[[str], float]:
 
     Per payment, not a sequence: a replay after a crash draws the same number. The seed is
     turned into an integer as :meth:`random.Random.seed` does a text (version 2: its UTF-8
-    bytes followed by their SHA-512) and given to one C generator (the caller's own), not to
-    a new ``Random`` with its Python-level seeding per payment."""
-    generator = _random.Random()
+    bytes followed by their SHA-512) and given to one generator (the caller's own), seeded
+    again per payment, not a new ``Random`` per payment."""
+    generator = random.Random()
 
     def draw(payment_id: str) -> float:
         raw = f"{seed}:{payment_id}".encode()
-        _random.Random.seed(generator, int.from_bytes(raw + hashlib.sha512(raw).digest()))
+        generator.seed(int.from_bytes(raw + hashlib.sha512(raw).digest()))
         return generator.random()
 
     return draw
