@@ -11,7 +11,9 @@ writer lock (a transaction-level advisory lock): writers take turns as they do o
 ``BEGIN IMMEDIATE``, so every read-check-write of the journal's SQL holds as written, across
 processes and machines; readers are never blocked. Before it commits, the outermost one adds
 its link to the hash chain (:mod:`~toekgw.gateway.journal._sqlite_chain`, shared with SQLite),
-under the chain's own advisory lock. Nested ones are savepoints. Every commit is
+sent with the ``COMMIT`` in one round trip; the writer lock, held to the end of the commit,
+keeps the chain one sequence. Nested ones are savepoints, whose statements go to the server
+with the next statement (:meth:`PostgresDb.defer`). Every commit is
 durable (``synchronous_commit`` is the server's, ``on`` by default), so ``durable=True`` needs
 nothing more than it does on SQLite with ``synchronous=FULL``.
 """
