@@ -14,6 +14,7 @@ import io
 from typing import Any
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -149,13 +150,27 @@ def test_unterminated_last_line_and_lf_only() -> None:
         assert_same(_encode(lines[1:]))  # no Z300
 
 
+@pytest.mark.parametrize("form", FORMS)
+def test_latin1_signs_are_clean_and_utf8_sequences_go_the_exact_way(form: G68Form) -> None:
+    # '§ 34' and '½' are ISO-8859-1 text; 'Ã§' is UTF-8 for 'ç' and the \x96 a Windows-1252
+    # dash: those two the exact path warns of (g68.text.encoding).
+    texts = [("Særlig støtte § 34",), ("½ takst",), ("Ã§a",), ("\x96 tillæg",)]
+    ps = [payment(n, texts=t) for n, t in enumerate(texts, start=1)]
+    data = _encode(delivery_lines(form, ps))
+    lines = split_lines(np.frombuffer(data, np.uint8))
+    columns = Screen(ScreenRules.of(CONFIG, form))(lines)
+    assert columns.clean[1:5].tolist() == [True, True, False, False]
+    assert both_ways(data)[2] == [4, 5]  # the lines the exact path hands out: the two warned
+    assert_same(data)
+
+
 # --- any input: mutations of valid deliveries ----------------------------------------------
 
-_BYTES = "0123456789 &!\\\r\x00\x7fæ\xa0\x85+-CE" + "AZ"
+_BYTES = "0123456789 &!\\\r\x00\x7fæ\xa0\x85+-CE" + "AZ§Ã\xc2½"
 # Raw values written over a field, past what the encoder allows.
 _RAW = {
     "payment_date": ["20261131", "20270229", "20280229", "00001201", "20261301", "20261100"],
-    "posting_reference": ["", " ", "\xa0\x85", "x"],
+    "posting_reference": ["", " ", "\xa0\x85", "x", "§ 34", "Ã§", "Ã", "\xc2\xa0", "æ½"],
     "paying_unit": ["    ", "44 0"],
     "organisation_type": ["  ", "0 ", "x1"],
     "ident_code": ["C", "E", "1", "C ", "E1", "11"],
@@ -240,7 +255,12 @@ def payments(draw: st.DrawFn, seq: int) -> G68Payment:
         ),
         posting_reference=draw(st.sampled_from(["KSD-1", "A" * 20, "Ref æøå"])),
         texts=draw(
-            st.sampled_from([(), ("Kontanthjælp",), ("", "Linje 2"), ("a", "b"), ("", "", "3")])
+            st.sampled_from(
+                [
+                    *[(), ("Kontanthjælp",), ("", "Linje 2"), ("a", "b"), ("", "", "3")],
+                    *[("§ 34",), ("Ã¦ble",), ("kr. ½", "Ã"), ("\x96 tillæg",)],
+                ]
+            )
         ),
     )
 

@@ -4,6 +4,7 @@ idempotency, lifecycles, audit trail."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sqlite3
 import subprocess
 import sys
@@ -362,12 +363,17 @@ def test_item_payload_round_trips_as_json(journal: SqliteJournal) -> None:
     payload = {"recipient": "0101011234", "text": ["Kontanthjælp", "november"], "amount": 12345}
     journal.add_items(
         tid,
-        [NewItem("K1", 12345, seq=2, data=payload), NewItem("K2", 1, seq=3)],
+        [
+            NewItem("K1", 12345, seq=2, data=payload),
+            NewItem("K2", 1, seq=3),
+            # already encoded by the adapter: stored as given, read back as its data
+            NewItem("K3", 7, seq=4, payload=json.dumps(payload, ensure_ascii=False)),
+        ],
         state="received",
         reason="journaled",
     )
-    first, second = journal.items(tid)
-    assert first.data == payload and second.data is None
+    first, second, third = journal.items(tid)
+    assert first.data == payload and second.data is None and third.data == payload
     assert journal.find_items("K1")[0].data == payload
     assert journal.get_item(first.id).data == payload
 

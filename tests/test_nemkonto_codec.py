@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from lxml import etree
 
 from tests.nemkonto_data import bundle, cpr, payment
 from toekgw.formats.nemkonto import (
@@ -170,6 +172,48 @@ def answers(draw: st.DrawFn) -> BundleAnswer:
 @given(answers())
 def test_answer_round_trip(a: BundleAnswer) -> None:
     assert parse_answer(build_answer(a)) == a
+
+
+def _without_originals(a: BundleAnswer | None) -> BundleAnswer | None:
+    if a is None:
+        return None
+    return dataclasses.replace(
+        a, payments=tuple(dataclasses.replace(p, original=None) for p in a.payments)
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(answers(), st.sampled_from([b"", b"<!--c-->", b"<?pi x?>"]))
+def test_answer_read_without_originals_as_the_exact_path_reads_it(
+    a: BundleAnswer, splitter: bytes
+) -> None:
+    """``originals=False`` reads the payments a column at a time: the same payments as the
+    exact path, also where a comment or processing instruction splits a value."""
+    data = build_answer(a)
+    if splitter:
+        data = re.sub(rb"(<swift:EndToEndId>.)", rb"\1" + splitter, data, count=1)
+    exact, findings = read_answer(data)
+    fast, fast_findings = read_answer(data, originals=False)
+    assert fast == _without_originals(exact)
+    assert fast_findings == findings
+    if not splitter:
+        assert fast == _without_originals(a)
+
+
+def test_answer_without_originals_is_refused_as_the_exact_path_refuses_it() -> None:
+    a = BundleAnswer(
+        answer_type=AnswerType.RECEIVED_BY_BANK,
+        bundle_id="b-1",
+        processed_at=dt.datetime(2026, 12, 4, 12, tzinfo=dt.UTC),
+        payments=(
+            PaymentStatus("p-1", PaymentState.RECEIVED_BY_BANK),
+            PaymentStatus("p-2", PaymentState.RECEIVED_BY_BANK, error_text="note"),
+        ),
+    )
+    # both RJCT, which a Retursvar 8 cannot say: refused with the same finding
+    data = build_answer(a).replace(b">ACPT</swift:TxSts>", b">RJCT</swift:TxSts>")
+    assert read_answer(data, originals=False) == read_answer(data)
+    assert read_answer(data)[0] is None
 
 
 @given(st.integers(-(10**12), 10**12))
@@ -381,3 +425,21 @@ def test_the_incomplete_payment_indicator_must_match_the_account() -> None:
     assert (f.code, f.field) == ("nemkonto.bundle.value.unreadable", "IncompletePaymentIndicator")
     assert f.path == "/NKSBetaling/PmtInf/CdtTrfTxInf[1]/IncompletePaymentIndicator"
     assert read_bundle(lying) == (None, [f])
+
+
+def test_an_indented_bundle_with_comments_reads_as_the_compact_one() -> None:
+    # A counterpart's tool may indent and comment: the decoder reads each value where the
+    # schema puts it, whatever text or comments lie between the elements.
+    organisation = dataclasses.replace(
+        payment(1),
+        recipient=RecipientId(RecipientKind.CVR, "29189846"),
+        account=Account("9999", "12345"),
+        address=Address(("Vej 1", "2. th"), "8000", "Aarhus C", "DK"),
+    )
+    person = dataclasses.replace(payment(2), account=Account("1111", "22"), benefit_kind=None)
+    b = bundle([organisation, person, payment(3)])
+    root = etree.fromstring(build_bundle(b))
+    for tx in root.iter("{*}CdtTrfTxInf"):
+        tx.insert(0, etree.Comment(" payment "))
+    etree.indent(root)
+    assert parse_bundle(etree.tostring(root, xml_declaration=True, encoding="UTF-8")) == b

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -32,6 +33,7 @@ from toekgw.simulators.nemkonto import (
     SimulatorScript,
 )
 from toekgw.simulators.nemkonto.ledger import Decision, Ledger
+from toekgw.simulators.nemkonto.simulator import _drawer
 
 
 class Clock:
@@ -201,6 +203,15 @@ def test_seeded_random_share_is_reproducible(queue: SqliteQueue, tmp_path: Path)
             if p.status is PaymentState.REJECTED
         }
     assert again == rejected
+
+
+@pytest.mark.parametrize("seed", [0, 1, 17, -5, 2**40])
+def test_the_draw_is_random_seeded_with_seed_and_payment_id(seed: int) -> None:
+    # The rejections chosen at random are those random.Random(f"{seed}:{id}") chooses:
+    # answers stay the same whoever seeds the generator.
+    draw = _drawer(seed)
+    ids = [f"29189846:{n:018d}" for n in range(2_000)] + ["", "x" * 35, "æøå:Ü-1"]
+    assert [draw(i) for i in ids] == [random.Random(f"{seed}:{i}").random() for i in ids]
 
 
 def test_bank_answers_follow_after_the_delay(queue: SqliteQueue, tmp_path: Path) -> None:

@@ -42,7 +42,7 @@ from toekgw.adapters.g68.payments import (
 from toekgw.adapters.g68.reader import G68Config, G68Reader, G68Validation
 from toekgw.adapters.serviceplatform import ReceiveSettings
 from toekgw.formats.findings import Finding, Severity
-from toekgw.formats.fixed import iter_lines
+from toekgw.formats.fixed import ENCODING, iter_lines
 from toekgw.formats.g68 import G68Form, G68Header, decode_header, payment_codec
 from toekgw.formats.g68.columns import PaymentColumns
 from toekgw.formats.g68.rules import DEFAULT_DAGPENGE_UNITS, DEFAULT_MAX_AGE_DAYS
@@ -191,12 +191,15 @@ class G68Processor:
         codec = payment_codec(G68Form(form))
         last = result.count + 1  # the records are lines 2 .. count + 1
         straks = result.is_straks
-        with path.open("rb") as handle:
-            for number, text, _ in iter_lines(handle):
+        # Decoded as read (ISO-8859-1: every byte is a character); only LF ends a line, a
+        # lone CR is data, as in iter_lines.
+        with path.open(encoding=ENCODING, newline="\n") as handle:
+            for number, raw in enumerate(handle, start=1):
                 if number == 1 or number in excluded:
                     continue
                 if number > last:
                     return
+                text = raw[:-2] if raw.endswith("\r\n") else raw.removesuffix("\n")
                 payment = codec.decode(text) or codec.diagnose(text, number)[0]
                 assert payment is not None, f"line {number} read in the first pass"
                 if payment.is_recall != recalls:
@@ -257,8 +260,36 @@ class _FirstPass:
         if columns is not self._block:  # a block's values are read out once, for all its runs
             self._block = columns
             self._values = _idents_and_keys(columns)
-        for n, (ident, key) in enumerate(self._values[rows]):
+        values = self._values[rows]
+        if self._fresh_run(first_line, values):
+            return
+        for n, (ident, key) in enumerate(values):
             self._payment(first_line + n, ident, key)
+
+    def _fresh_run(self, first_line: int, values: list[tuple[str, str]]) -> bool:
+        """The common run, taken whole: each ident and each control key new in the delivery,
+        so that :meth:`_payment` would find nothing in it. ``False``: nothing taken."""
+        lines = range(first_line, first_line + len(values))
+        idents = dict(zip((ident for ident, _ in values), lines, strict=True))
+        keys = {key: (line, ident) for (ident, key), line in zip(values, lines, strict=True)}
+        if (
+            len(idents) < len(values)
+            or len(keys) < len(values)
+            or not self.paid.keys().isdisjoint(idents)
+            or not self.controlled.keys().isdisjoint(keys)
+        ):
+            return False
+        self.paid.update(idents)
+        self.controlled.update(zip(keys, lines, strict=True))
+        self.to_control.update(keys)
+        if self.supplier is not None:
+            prefix = f"{self.supplier}:"
+            self.pending.update(zip([prefix + ident for ident in idents], lines, strict=True))
+        if len(self.pending) >= _LOOKUP_BATCH:
+            self._lookup()
+        if len(self.to_control) >= _LOOKUP_BATCH:
+            self._control_lookup()
+        return True
 
     def _payment(self, line: int, ident: str, key: str) -> None:
         """A readable payment without errors: its ident is not used before, and the

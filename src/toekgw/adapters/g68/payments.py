@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
+from json.encoder import encode_basestring
 
 from toekgw.formats.g68 import G68Header, G68Payment
 from toekgw.gateway.journal import Lifecycle, NewItem
@@ -276,41 +277,59 @@ def control_key(
 _FIELDS = tuple(f.name for f in fields(PaymentInstruction))
 
 
+#: The payload of :meth:`PaymentInstruction.to_data` (a received payment: no follow-up keys) as
+#: ``json.dumps(data, ensure_ascii=False)`` writes it, keys in the same order; ``%s`` takes a
+#: value already in JSON (:func:`_text`, :func:`_maybe`).
+_PAYLOAD = (
+    '{"supplier_id": %s, "delivery_number": %d, "line": %d, "municipality": %s, '
+    '"paying_unit": %s, "payment_ident": %s, "amount_ore": %d, "recall": %s, '
+    '"transaction_type": %s, "ident_code": %s, "beneficiary": %s, "disposition_date": %s, '
+    '"posting_reference": %s, "texts": [%s], "straks": %s}'
+)
+#: A string as ``json.dumps(..., ensure_ascii=False)`` writes it (the encoder's own function).
+_text = encode_basestring
+
+
+def _maybe(value: str | None) -> str:
+    return "null" if value is None else encode_basestring(value)
+
+
 def received_item(payment: G68Payment, header: G68Header, line: int, *, straks: bool) -> NewItem:
     """``PaymentInstruction.from_g68(payment, header, line, straks=straks).new_item()``, the
-    same item (payload keys in the same order) built straight from the record: the receiver
-    journals up to 99,999 of them per delivery, and the frozen instruction in between cost
-    more than the rest of the item (``tests/test_g68_received_item.py`` holds the two equal)."""
+    same item built straight from the record, its payload encoded here (:data:`_PAYLOAD`, the
+    same JSON text as the journal's encoder makes of ``to_data()``): the receiver journals up
+    to 99,999 of them per delivery, and the frozen instruction and the payload's dict in
+    between cost more than the rest of the item (``tests/test_g68_received_item.py`` holds
+    the two journal rows equal, byte for byte)."""
     supplier, ident, recall = header.supplier_id, payment.payment_ident, payment.sign == "-"
     unit, code, beneficiary = payment.paying_unit, payment.ident_code, payment.beneficiary
-    amount, day = payment.amount, payment.payment_date
+    amount, day, place = payment.amount, payment.payment_date, payment.registration_place
     date = day.isoformat() if day else ""
-    key = f"{supplier}:{ident}"
+    key, unit_text, sign = f"{supplier}:{ident}", unit or "", "-" if recall else "+"
+    payload = _PAYLOAD % (
+        _text(supplier),
+        header.delivery_number,
+        line,
+        _text(place),
+        _maybe(unit),
+        _text(ident),
+        amount,
+        "true" if recall else "false",
+        _text(payment.transaction_type),
+        _text(code),
+        _text(beneficiary),
+        _text(date) if date else "null",
+        _text(payment.posting_reference),
+        ", ".join(map(_text, payment.texts)),
+        "true" if straks else "false",
+    )
     return NewItem(
         f"{key}:recall:{header.delivery_number}:{line}" if recall else key,
         -amount if recall else amount,
         seq=line,
-        fingerprint="|".join(
-            (unit or "", ident, code, beneficiary, date, str(amount), "-" if recall else "+")
-        ),
-        data={
-            "supplier_id": supplier,
-            "delivery_number": header.delivery_number,
-            "line": line,
-            "municipality": payment.registration_place,
-            "paying_unit": unit,
-            "payment_ident": ident,
-            "amount_ore": amount,
-            "recall": recall,
-            "transaction_type": payment.transaction_type,
-            "ident_code": code,
-            "beneficiary": beneficiary,
-            "disposition_date": date or None,
-            "posting_reference": payment.posting_reference,
-            "texts": list(payment.texts),
-            "straks": straks,
-        },
-        lookup=None if recall else control_key(unit, code, beneficiary, amount, day),
-        municipality=payment.registration_place,
+        fingerprint=f"{unit_text}|{ident}|{code}|{beneficiary}|{date}|{amount}|{sign}",
+        lookup=None if recall else f"{unit_text}|{code}|{beneficiary}|{amount}|{date}",
+        municipality=place,
         disposition_date=day,
+        payload=payload,
     )

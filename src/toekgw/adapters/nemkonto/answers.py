@@ -338,16 +338,26 @@ def _member_moves(
     name: str,
     manual: dict[str, str],
 ) -> Iterator[MemberMove]:
+    # (state, code, text) -> target, why and the event's reason: a few per answer
+    said: dict[tuple[PaymentState, str | None, str | None], tuple[str | None, str, str]] = {}
     for status in statuses:
-        target = _TARGET.get((answer_type, status.status))
+        key = (status.status, status.error_code, status.error_text)
+        if (known := said.get(key)) is None:
+            known = said[key] = _said(answer_type, status, name)
+        target, why, reason = known
         if target is None:
             continue
-        code = f" {status.error_code}" if status.error_code else ""
-        text = f": {status.error_text}" if status.error_text else ""
-        why = f"{status.status.value}{code}{text}"
         if target in MANUAL_STATES:
             manual.setdefault(status.payment_id, why)
-        yield MemberMove(status.payment_id, target, f"{name}: {why}")
+        yield MemberMove(status.payment_id, target, reason)
+
+
+def _said(answer_type: AnswerType, status: PaymentStatus, name: str) -> tuple[str | None, str, str]:
+    """What a payment's status does: its target state (``None``: none), why, the reason."""
+    code = f" {status.error_code}" if status.error_code else ""
+    text = f": {status.error_text}" if status.error_text else ""
+    why = f"{status.status.value}{code}{text}"
+    return _TARGET.get((answer_type, status.status)), why, f"{name}: {why}"
 
 
 def _manual(

@@ -137,12 +137,15 @@ del _c
 _BANNED_ABOVE_CONTROL = {
     form: [int(b) for b in np.flatnonzero(table[32:]) + 32] for form, table in _BANNED.items()
 }
-# Bytes 0x80-0xBF are no Danish letter in ISO-8859-1, but every UTF-8 continuation byte and
-# every Windows-1252 typographic character is one of them: a row holding one goes the exact
-# way, whose text check warns (g68.text.encoding).
-_SUSPECT_LO, _SUSPECT_HI = 0x80, 0xBF
+# What the exact path's text check warns of (g68.text.encoding) goes the exact way: a C1 byte
+# (0x80-0x9F: every Windows-1252 typographic character) anywhere in a row, and a continuation
+# byte (0xA0-0xBF) right after a UTF-8 lead byte (0xC2-0xF4), a possible UTF-8 sequence. A
+# byte of 0xA0-0xBF on its own is ISO-8859-1 text ('§ 34', '½', '°'): clean.
+_C1_LO, _C1_HI = 0x80, 0x9F
+_CONTINUATION_LO, _CONTINUATION_HI = 0xA0, 0xBF
+_LEAD_LO, _LEAD_HI = 0xC2, 0xF4
 for _table in _BANNED.values():
-    _table[_SUSPECT_LO : _SUSPECT_HI + 1] = True
+    _table[_C1_LO : _C1_HI + 1] = True
 del _table
 
 # What str.rstrip() takes away in ISO-8859-1: a required text of only these is blank.
@@ -333,7 +336,7 @@ class Screen:
 
     def _banned_rows(self, lines: Lines) -> Mask:
         """Rows holding a control character (other than their line end), a forbidden one, or a
-        byte that suggests another encoding (0x80-0xBF)."""
+        byte that suggests another encoding (a C1 byte, or a possible UTF-8 sequence)."""
         data, starts, ends = lines.data, lines.starts, lines.ends
         banned = _BANNED[self.rules.form]
         out = np.zeros(len(starts), np.bool_)
@@ -344,16 +347,27 @@ class Screen:
         terminated = ends[ends < len(data)]
         line_ends = len(terminated) + int(np.count_nonzero(data[terminated] == _CR))
         found = int(np.count_nonzero(data < 32))
-        found += int(np.count_nonzero((data >= _SUSPECT_LO) & (data <= _SUSPECT_HI)))
+        found += int(np.count_nonzero((data >= _C1_LO) & (data <= _C1_HI)))
         for byte in _BANNED_ABOVE_CONTROL[self.rules.form]:
             found += int(np.count_nonzero(data == byte))
-        if found == line_ends:
+        utf8 = _utf8_pairs(data)
+        if found == line_ends and not len(utf8):
             return out
-        at = np.flatnonzero(banned[data])
+        at = np.union1d(np.flatnonzero(banned[data]), utf8)
         row = np.searchsorted(starts, at, side="right") - 1
         inside = at < ends[row]
         out[row[inside]] = True
         return out
+
+
+def _utf8_pairs(data: Bytes) -> Ints:
+    """Where a continuation byte (0xA0-0xBF) follows a UTF-8 lead byte (0xC2-0xF4)."""
+    follows = np.flatnonzero((data[1:] >= _CONTINUATION_LO) & (data[1:] <= _CONTINUATION_HI))
+    if not len(follows):
+        return follows
+    lead = data[follows]  # the byte before each
+    out: Ints = follows[(lead >= _LEAD_LO) & (lead <= _LEAD_HI)] + 1
+    return out
 
 
 def _number(digits: Bytes) -> Ints:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any, cast
 
 from lxml import etree
 
@@ -295,7 +296,7 @@ def _decode(doc: AnswerDocument, root: etree._Element, originals: bool) -> Bundl
     rejected = text_at(group, _S + "GrpSts") == "RJCT"
     if kind is AnswerType.UNREADABLE and not rejected:
         raise ValueError("a Kvitteringssvar 0 rejects the bundle: GrpSts must be RJCT")
-    payments = tuple(
+    payments = (None if originals else _decode_columns(kind, root)) or tuple(
         _decode_transaction(kind, tx, originals)
         for tx in root.iterfind(f"{_N}OrgnlPmtInf/{_S}OrgnlTxRefInfAndSts")
     )
@@ -359,6 +360,57 @@ def _decode_transaction(kind: AnswerType, tx: etree._Element, originals: bool) -
         original=_decode_original(kids.get(_S + "OrgnlTxInf")) if originals else None,
         instruction_id=instruction if instruction != end_to_end else None,
     )
+
+
+_TX = "n:OrgnlPmtInf/s:OrgnlTxRefInfAndSts"
+
+
+def _xpath(path: str) -> etree.XPath:
+    return etree.XPath(path, namespaces={"n": NKS, "s": SWIFT}, smart_strings=False)
+
+
+def _nodes(path: etree.XPath, root: etree._Element) -> list[Any]:
+    """The node set ``path`` selects (elements, or the strings of ``text()``)."""
+    return cast(list[Any], path(root))
+
+
+_TXS = _xpath(_TX)
+_COUNT = _xpath(f"count({_TX})")
+_END_TO_END = _xpath(f"{_TX}/s:PmtId/s:EndToEndId/text()")
+_INSTRUCTION = _xpath(f"{_TX}/s:PmtId/s:InstrId/text()")
+_TX_STATUS = _xpath(f"{_TX}/s:TxSts/text()")
+# a payment with a reason or a text: read the exact way
+_ANNOTATED = _xpath(f"{_TX}[s:StsRsn or s:AddtlInf]")
+# a comment or processing instruction can split a value into several text nodes
+_SPLIT = _xpath("boolean(n:OrgnlPmtInf//comment() | n:OrgnlPmtInf//processing-instruction())")
+
+
+def _decode_columns(kind: AnswerType, root: etree._Element) -> tuple[PaymentStatus, ...] | None:
+    """The payments without their originals, read a column at a time by compiled paths (the
+    schema has passed: ``PmtId`` with ``InstrId`` and ``EndToEndId`` and ``TxSts``, each a
+    non-empty text, in every payment). ``None`` where a comment or processing instruction
+    could split a value, or a column does not line up: then the exact per-payment path."""
+    if _SPLIT(root):
+        return None
+    count = _COUNT(root)
+    ends = _nodes(_END_TO_END, root)
+    instructions, statuses = _nodes(_INSTRUCTION, root), _nodes(_TX_STATUS, root)
+    if not count == len(ends) == len(instructions) == len(statuses) > 0:
+        return None
+    try:
+        states = {sts: _state(kind, sts, None) for sts in set(statuses)}
+        payments = [
+            PaymentStatus(end, states[sts], None, None, None, ins if ins != end else None)
+            for end, ins, sts in zip(ends, instructions, statuses, strict=True)
+        ]
+        annotated = _nodes(_ANNOTATED, root)
+        if annotated:
+            position = {id(tx): n for n, tx in enumerate(_nodes(_TXS, root))}
+            for tx in annotated:
+                payments[position[id(tx)]] = _decode_transaction(kind, tx, False)
+    except ValueError:
+        return None  # the exact path refuses it, at the first wrong payment in the document
+    return tuple(payments)
 
 
 def _decode_original(el: etree._Element | None) -> OriginalTransaction | None:

@@ -35,6 +35,7 @@ from toekgw.formats.nemkonto.model import (
     RecipientKind,
 )
 from toekgw.formats.nemkonto.swift import (
+    KIND_OF_ISSUER,
     NKS,
     SWIFT,
     account_xml,
@@ -45,9 +46,7 @@ from toekgw.formats.nemkonto.swift import (
     parse_amount,
     party_xml,
     read_account,
-    read_recipient,
     text_at,
-    text_of,
 )
 from toekgw.formats.xmlcheck import (
     DEFAULT_MAX_FINDINGS,
@@ -256,45 +255,66 @@ def _text(el: etree._Element, path: str) -> str:
 
 def _completeness(tx: etree._Element) -> Account | None:
     """The recipient's account; the indicator must say complete exactly when there is one."""
-    return _completeness_of(children(tx))
-
-
-def _completeness_of(kids: dict[object, etree._Element]) -> Account | None:
+    kids = children(tx)
     account = read_account(kids.get(_S + "CdtrAcct"))
-    indicator = kids[_S + "IncompletePaymentIndicator"]  # the schema has required it
+    return _agreeing(kids[_S + "IncompletePaymentIndicator"], account)  # schema: required
+
+
+def _agreeing(indicator: etree._Element, account: Account | None) -> Account | None:
+    """``account``, if the indicator agrees with it (an incomplete payment has none)."""
     if (indicator.text == "0") != (account is not None):
         raise _Unreadable(indicator, "1 without CdtrAcct (incomplete), 0 with it (complete)")
     return account
 
 
 def _decode_payment(tx: etree._Element) -> PaymentOrder:
-    # One pass over each element's children (:func:`children`), not a path search per value.
-    kids = children(tx)
-    creditor = children(kids[_S + "Cdtr"])
-    address = creditor.get(_S + "PstlAdr")
-    recipient = read_recipient(kids[_S + "Cdtr"])
-    assert recipient is not None  # the schema has required one
-    payment_id = text_of(children(kids[_S + "PmtId"]), _S + "EndToEndId")
-    amount = text_of(children(kids[_S + "Amt"]), _S + "InstdAmt")
-    assert payment_id is not None and amount is not None  # the schema has required them
-    remittance = kids.get(_S + "RmtInf")
+    # One walk over the payment's elements, the first of each name kept: the schema puts each
+    # name the decoder reads in one place of a payment (``Id``: the creditor's organisation
+    # number comes before the account's ``Id``, which holds no text; a CPR creditor has no
+    # organisation number and the ``Id`` is not read). Two thirds of the time of a pass over
+    # each element's children (:func:`children`).
+    first: dict[object, etree._Element] = {}
+    for el in tx.iter():
+        if el.tag not in first:
+            first[el.tag] = el
+    payment_id = first[_S + "EndToEndId"].text or ""
+    amount = first[_S + "InstdAmt"].text or ""
+    address = first.get(_S + "PstlAdr")
+    remittance = first.get(_S + "RmtInf")
+    benefit = first.get(_S + "Prtry")
+    name = first.get(_S + "Nm")
     return PaymentOrder(
         payment_id=payment_id,
         amount_ore=parse_amount(amount),
-        recipient=recipient,
-        account=_completeness_of(kids),
-        name=text_of(creditor, _S + "Nm"),
+        recipient=_recipient(first),
+        account=_account_of(first),
+        name=None if name is None else name.text or "",
         address=None if address is None else _address(address),
         notification=()
         if remittance is None
-        else tuple(u.text or "" for u in remittance.iterfind(_S + "Ustrd")),
-        benefit_kind=text_of(children(kids.get(_S + "Purp")), _S + "Prtry"),
+        else tuple(u.text or "" for u in remittance.iterchildren(_S + "Ustrd")),
+        benefit_kind=None if benefit is None else benefit.text or "",
     )
+
+
+def _recipient(first: dict[object, etree._Element]) -> RecipientId:
+    cpr = first.get(_S + "SclSctyNb")
+    if cpr is not None:
+        return RecipientId(RecipientKind.CPR, cpr.text or "")
+    number, issuer = first[_S + "Id"], first[_S + "Issr"]  # the schema has required them
+    return RecipientId(KIND_OF_ISSUER[issuer.text or ""], number.text or "")
+
+
+def _account_of(first: dict[object, etree._Element]) -> Account | None:
+    """The creditor's account (:func:`_completeness` for a payment walked once)."""
+    bban = first.get(_S + "BBAN")
+    account = None if bban is None else Account.from_bban(bban.text or "")
+    return _agreeing(first[_S + "IncompletePaymentIndicator"], account)
 
 
 def _address(address: etree._Element) -> Address:
     return Address(
-        tuple(line.text or "" for line in address.iterfind(_S + "AdrLine")),
+        tuple(line.text or "" for line in address.iterchildren(_S + "AdrLine")),
         _text(address, _S + "PstCd"),
         _text(address, _S + "TwnNm"),
         text_at(address, _S + "Ctry"),

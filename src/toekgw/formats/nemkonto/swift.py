@@ -18,6 +18,7 @@ from toekgw.formats.nemkonto.model import Account, RecipientId, RecipientKind
 
 __all__ = [
     "EBMS",
+    "KIND_OF_ISSUER",
     "NKS",
     "SWIFT",
     "account_xml",
@@ -36,7 +37,7 @@ NKS = "http://rep.oio.dk/oes.dk/nemkonto/xml/schemas/2006/05/01/"
 EBMS = "http://rep.oio.dk/oes.dk/nemkonto.ebms/xml/schemas/2006/05/01/"
 SWIFT = "http://rep.oio.dk/oes.dk/nemkonto.swift/xml/schemas/2006/05/01/"
 ISSUER = {RecipientKind.CVR: "CVR", RecipientKind.SE: "SE", RecipientKind.PNUMBER: "P"}
-_KIND_OF_ISSUER = {v: k for k, v in ISSUER.items()}
+KIND_OF_ISSUER = {v: k for k, v in ISSUER.items()}
 _S = f"{{{SWIFT}}}"
 _SPECIAL = re.compile('[&<>"\r]')
 
@@ -132,7 +133,7 @@ def read_recipient(party: etree._Element | None) -> RecipientId | None:
     issuer = text_of(proprietary, _S + "Issr")
     if number is None or issuer is None:
         return None
-    return RecipientId(_KIND_OF_ISSUER[issuer], number)
+    return RecipientId(KIND_OF_ISSUER[issuer], number)
 
 
 def read_account(el: etree._Element | None) -> Account | None:

@@ -98,7 +98,7 @@ def item_row(
         state,
         event_id,
         stamp,
-        None if it.data is None else _PAYLOAD.encode(it.data),
+        it.payload if it.payload is not None or it.data is None else _PAYLOAD.encode(it.data),
         it.lookup,
         it.municipality,
         None if it.disposition_date is None else it.disposition_date.isoformat(),

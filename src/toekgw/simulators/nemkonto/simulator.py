@@ -27,11 +27,11 @@ without a NemKonto account get Retursvar 7 (cheque, error account or rejected by
 
 from __future__ import annotations
 
+import _random
 import dataclasses
 import datetime as dt
 import hashlib
 import logging
-import random
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -253,6 +253,7 @@ class NemKontoSimulator(QueueSimulator):
         problems = payment_findings(bundle.payments, self.clock().date())
         script = self.script
         completion = NO_ACCOUNT_ACTIONS[script.no_account_action]
+        draw = _drawer(script.seed)
 
         def decide(p: PaymentOrder) -> Decision:
             if p.payment_id in problems:
@@ -263,7 +264,7 @@ class NemKontoSimulator(QueueSimulator):
                 )
             if p.recipient.kind is RecipientKind.CPR and p.recipient.number in script.reject_cprs:
                 return Decision(PaymentState.REJECTED, "CPR_REJECTED", "rejected by script")
-            if script.reject_share and _draw(script.seed, p.payment_id) < script.reject_share:
+            if script.reject_share and draw(p.payment_id) < script.reject_share:
                 return Decision(PaymentState.REJECTED, "RANDOM_REJECT", "rejected at random")
             if not p.complete and p.recipient.number in script.no_account:
                 return Decision(
@@ -362,9 +363,21 @@ def _original(p: PaymentOrder) -> OriginalTransaction:
     return OriginalTransaction(p.amount_ore, not p.complete, p.recipient, p.account)
 
 
-def _draw(seed: int, payment_id: str) -> float:
-    # Per payment, not a sequence: a replay after a crash draws the same number.
-    return random.Random(f"{seed}:{payment_id}").random()
+def _drawer(seed: int) -> Callable[[str], float]:
+    """A payment's number in [0, 1): ``random.Random(f"{seed}:{payment_id}").random()``.
+
+    Per payment, not a sequence: a replay after a crash draws the same number. The seed is
+    turned into an integer as :meth:`random.Random.seed` does a text (version 2: its UTF-8
+    bytes followed by their SHA-512) and given to one C generator (the caller's own), not to
+    a new ``Random`` with its Python-level seeding per payment."""
+    generator = _random.Random()
+
+    def draw(payment_id: str) -> float:
+        raw = f"{seed}:{payment_id}".encode()
+        _random.Random.seed(generator, int.from_bytes(raw + hashlib.sha512(raw).digest()))
+        return generator.random()
+
+    return draw
 
 
 def _cap_finding(cap: int) -> Finding:
