@@ -11,7 +11,9 @@ writer lock (a transaction-level advisory lock): writers take turns as they do o
 ``BEGIN IMMEDIATE``, so every read-check-write of the journal's SQL holds as written, across
 processes and machines; readers are never blocked. Before it commits, the outermost one adds
 its link to the hash chain (:mod:`~toekgw.gateway.journal._sqlite_chain`, shared with SQLite),
-under the chain's own advisory lock. Nested ones are savepoints. Every commit is
+sent with the ``COMMIT`` in one round trip; the writer lock, held to the end of the commit,
+keeps the chain one sequence. Nested ones are savepoints, whose statements go to the server
+with the next statement (:meth:`PostgresDb.defer`). Every commit is
 durable (``synchronous_commit`` is the server's, ``on`` by default), so ``durable=True`` needs
 nothing more than it does on SQLite with ``synchronous=FULL``.
 """
@@ -114,6 +116,7 @@ class PostgresConnection(JournalConnection):
     on: the connection, its schema and its transactions."""
 
     _dialect = POSTGRES
+    _db: PostgresDb
 
     def __init__(self, url: str, *, connect_timeout: float = 30.0) -> None:
         self.url = url
@@ -176,6 +179,7 @@ class PostgresConnection(JournalConnection):
             return
         names = sql.SQL(", ").join(map(sql.Identifier, columns))
         statement = sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier(table), names)
+        self._db.flush()
         with self._connection.cursor().copy(statement) as copy:
             for row in rows:
                 copy.write_row(row)
@@ -194,13 +198,15 @@ class PostgresConnection(JournalConnection):
         if returning is not None:
             statement = sql.SQL("{} RETURNING {}").format(statement, sql.SQL(returning))
         cursor = self._connection.cursor()
-        cursor.execute(statement, [list(values) for values in zip(*rows, strict=True)])
+        with self._db.sending():
+            cursor.execute(statement, [list(values) for values in zip(*rows, strict=True)])
         return cursor.fetchall() if returning is not None else None
 
     def _column_types(self, table: str) -> Mapping[str, str]:
         """The SQL type of each of ``table``'s columns (read once per connection)."""
         types = self._types.get(table)
         if types is None:
+            self._db.flush()
             types = self._types[table] = dict(
                 self._connection.execute(
                     "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
@@ -258,6 +264,7 @@ class PostgresConnection(JournalConnection):
                 self._commit(insert)
             except BaseException:
                 self._told.clear()
+                self._db.drop_deferred()
                 with contextlib.suppress(psycopg.Error):
                     raw.execute("ROLLBACK")
                 raise
@@ -266,17 +273,17 @@ class PostgresConnection(JournalConnection):
                 self._durable = False
             self._tell()
             return
-        with self._nested(raw.execute, durable, lambda: self._durable):
+        # A savepoint's statements go with the next statement sent (one round trip less each).
+        with self._nested(self._db.defer, durable, lambda: self._durable):
             yield
 
     def _commit(self, insert: tuple[str, tuple[object, ...]] | None) -> None:
-        """``COMMIT``, with the chain's new link sent in the same round trip (pipelined: a
-        failed insert aborts the pipeline, so the COMMIT is not run and the error raised)."""
-        if insert is None:
-            self._connection.execute("COMMIT")
-            return
-        with self._connection.pipeline():
-            self._db.execute(*insert)
+        """``COMMIT``, with what is deferred and the chain's new link in the same round trip
+        (pipelined: a failed statement aborts the pipeline, so the COMMIT is not run and the
+        error raised)."""
+        with self._db.sending(), self._connection.pipeline():
+            if insert is not None:
+                self._db.execute(*insert)
             self._connection.execute("COMMIT")
 
     def __del__(self) -> None:

@@ -144,11 +144,41 @@ class PostgresDb:
     def __init__(self, connection: psycopg.Connection[Any]) -> None:
         self.connection = connection
         connection.adapters.register_loader("numeric", _WholeNumeric)
+        self._deferred: list[str] = []
+
+    def defer(self, statement: str) -> None:
+        """Send ``statement`` - one whose answer nobody reads: a savepoint set, released or
+        rolled back to - with the next statement sent, in the same round trip."""
+        self._deferred.append(statement)
+
+    def drop_deferred(self) -> None:
+        """Forget the deferred statements (the transaction is being rolled back)."""
+        self._deferred.clear()
+
+    @contextmanager
+    def sending(self) -> Iterator[None]:
+        """Around sending a statement on :attr:`connection`: the deferred ones first, in one
+        pipeline with it (their errors raised here, as the statement's own)."""
+        if not self._deferred:
+            yield
+            return
+        deferred, self._deferred = self._deferred, []
+        with self.connection.pipeline():
+            for statement in deferred:
+                self.connection.execute(statement)
+            yield
+
+    def flush(self) -> None:
+        """Send the deferred statements now (before a COPY or a stream, which a pipeline
+        cannot carry)."""
+        with self.sending():
+            pass
 
     def execute(self, sql: str, parameters: Sequence[Any] = (), /) -> PostgresCursor:
         text, order, returning = translate(sql)
         cursor = self.connection.cursor()
-        cursor.execute(text, _arguments(order, parameters))
+        with self.sending():
+            cursor.execute(text, _arguments(order, parameters))
         lastrowid = int(cursor.fetchone()[0]) if returning else None  # type: ignore[index]
         return PostgresCursor(cursor, lastrowid)
 
@@ -157,7 +187,8 @@ class PostgresDb:
         if returning:
             text = text[: -len(" RETURNING id")]
         cursor = self.connection.cursor()
-        cursor.executemany(text, (_arguments(order, p) for p in parameters))
+        with self.sending():
+            cursor.executemany(text, (_arguments(order, p) for p in parameters))
         return PostgresCursor(cursor, None)
 
 
@@ -181,6 +212,7 @@ class PostgresDialect(Dialect):
         # written in the same transaction (bench/pg_journal.py, docs/scaling.md).
         assert isinstance(db, PostgresDb)
         text, order, _ = translate(sql)
+        db.flush()
         yield from db.connection.cursor().stream(text, _arguments(order, parameters), size=_PAGE)
 
     def has_table(self, db: Database, name: str) -> bool:

@@ -24,9 +24,10 @@ Both back ends keep the same chain with this one body of code (SQLite's spelling
 through the :mod:`~toekgw.gateway.journal._sql` seam), so a journal copied into PostgreSQL
 (``toekgw journal migrate-to``) carries its links and verifies the same there. Every row is
 hashed as the JSON array of its values, which both back ends return alike (integers and
-text). The chain stays one linear sequence with several writers at once: :func:`seal` takes
-the chain's head under the dialect's chain lock (on PostgreSQL a transaction-level advisory
-lock; SQLite's ``BEGIN IMMEDIATE`` has but one writer) and a link's ranges end at the ids the
+text). The chain stays one linear sequence with several writers at once: :func:`link` reads
+the chain's head under a lock held to the commit - the journal's writer lock (SQLite's
+``BEGIN IMMEDIATE``; PostgreSQL's advisory lock from ``BEGIN``), or where a link is written
+without it (a migration) the dialect's chain lock - and a link's ranges end at the ids the
 commit sees, which holds because the journal's writer lock makes ids rise in commit order
 (ids taken by two transactions at once could commit out of order and leave one unchained;
 ``tests/test_hash_chain.py`` runs concurrent writers and verifies). Rows are read back as a
