@@ -328,7 +328,7 @@ def received_item(payment: G68Payment, header: G68Header, line: int, *, straks: 
         -amount if recall else amount,
         seq=line,
         fingerprint=f"{unit_text}|{ident}|{code}|{beneficiary}|{date}|{amount}|{sign}",
-        lookup=None if recall else f"{unit_text}|{code}|{beneficiary}|{amount}|{date}",
+        lookup=None if recall else control_key(unit, code, beneficiary, amount, day),
         municipality=place,
         disposition_date=day,
         payload=payload,
