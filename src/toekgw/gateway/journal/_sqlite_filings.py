@@ -144,11 +144,11 @@ class Filings(Items):
              for f, k, ref in zip(filings, keys, refs, strict=True)],
             _NEW_TX_COLUMNS,
         )  # fmt: skip
-        if rows is not None:  # matched by ref: the journal's key, whatever the rows' order
-            by_ref = {tx.ref: tx for tx in map(_transmission, rows)}
-            filed = [by_ref[ref] for ref in refs]
-        else:
-            filed = self._transmissions_by_id(self._ids_by_ref(refs))
+        if rows is None:  # not given with the insert: read back
+            rows = list(self._rows_in(_TX_WHERE, "t.ref", refs))
+        # matched by ref: the journal's key, whatever the rows' order
+        by_ref = {tx.ref: tx for tx in map(_transmission, rows)}
+        filed = [by_ref[ref] for ref in refs]
         ids = [tx.id for tx in filed]
         stocked = [(tid, f) for tid, f in zip(ids, filings, strict=True) if f.items]
         counted = now()
@@ -222,11 +222,6 @@ class Filings(Items):
                 f"{select} {column} IN ({', '.join('?' * len(chunk))}) ORDER BY 1", chunk
             )
 
-    def _ids_by_ref(self, refs: Sequence[str]) -> list[int]:
-        found = {ref: int(tid) for tid, ref in self._rows_in(
-            "SELECT id, ref FROM transmissions WHERE", "ref", refs)}  # fmt: skip
-        return [found[r] for r in refs]
-
     def _items_events(self, transmission_ids: Sequence[int]) -> dict[int, int]:
         """The ``items`` event of each (new) transmission: its items' creation."""
         return {
@@ -237,16 +232,6 @@ class Filings(Items):
                 transmission_ids,
             )
         }
-
-    def _transmissions_by_id(self, ids: Sequence[int]) -> list[Transmission]:
-        found = {
-            tx.id: tx
-            for tx in map(
-                _transmission,
-                self._rows_in(_TX_WHERE, "t.id", ids),
-            )
-        }
-        return [found[i] for i in ids]
 
 
 def _keys_of(new: NewTransmission | Transmission, direction: Direction) -> _Keys:
