@@ -139,33 +139,38 @@ def _header(a: BundleAnswer, sender: str, receiver: str) -> str:
 
 
 def _transaction(kind: AnswerType, p: PaymentStatus) -> str:
-    key = (kind, p.status)
-    if key not in STATUS:
-        raise ValueError(f"a {DOCUMENTS[kind].root} cannot say {p.status.value}")
-    tx_status, marker = STATUS[key]
+    # One string per payment, every value through escape() as element() would put it: an
+    # answer of a 100,000-payment bundle is built from 100,000 of these.
+    try:
+        tx_status, marker = STATUS[kind, p.status]
+    except KeyError:
+        raise ValueError(f"a {DOCUMENTS[kind].root} cannot say {p.status.value}") from None
     if marker is not None and p.error_code is not None:
         raise ValueError(f"{p.status.value} is marked by StsRsn {marker}: no error code")
-    parts = [
-        "<swift:OrgnlTxRefInfAndSts><swift:PmtId>",
-        element("swift", "InstrId", p.instruction_id or p.payment_id),
-        element("swift", "EndToEndId", p.payment_id),
-        f"</swift:PmtId><swift:TxSts>{tx_status}</swift:TxSts>",
-        element("swift", "StsRsn", marker or p.error_code),
-        element("swift", "AddtlInf", p.error_text),
-    ]
+    payment_id = escape(p.payment_id)
+    instruction = payment_id if not p.instruction_id else escape(p.instruction_id)
+    reason = marker or p.error_code
+    text = (
+        "<swift:OrgnlTxRefInfAndSts><swift:PmtId>"
+        f"<swift:InstrId>{instruction}</swift:InstrId>"
+        f"<swift:EndToEndId>{payment_id}</swift:EndToEndId>"
+        f"</swift:PmtId><swift:TxSts>{tx_status}</swift:TxSts>"
+    )
+    if reason is not None:
+        text += f"<swift:StsRsn>{escape(reason)}</swift:StsRsn>"
+    if p.error_text is not None:
+        text += f"<swift:AddtlInf>{escape(p.error_text)}</swift:AddtlInf>"
     o = p.original
     if o is not None:
-        parts += (
-            "<swift:OrgnlTxInf><swift:Amt>",
-            f'<swift:InstdAmt Ccy="DKK">{format_amount(o.amount_ore)}</swift:InstdAmt>',
-            "</swift:Amt>",
-            element("swift", "IncompletePaymentIndicator", 1 if o.incomplete else 0),
-            f"<swift:Cdtr>{party_xml(o.recipient)}</swift:Cdtr>",
-            account_xml("CdtrAcct", o.account) if o.account is not None else "",
-            "</swift:OrgnlTxInf>",
+        account = account_xml("CdtrAcct", o.account) if o.account is not None else ""
+        text += (
+            "<swift:OrgnlTxInf><swift:Amt>"
+            f'<swift:InstdAmt Ccy="DKK">{format_amount(o.amount_ore)}</swift:InstdAmt>'
+            "</swift:Amt><swift:IncompletePaymentIndicator>"
+            f"{1 if o.incomplete else 0}</swift:IncompletePaymentIndicator>"
+            f"<swift:Cdtr>{party_xml(o.recipient)}</swift:Cdtr>{account}</swift:OrgnlTxInf>"
         )
-    parts.append("</swift:OrgnlTxRefInfAndSts>\n")
-    return "".join(parts)
+    return text + "</swift:OrgnlTxRefInfAndSts>\n"
 
 
 def _group_status(a: BundleAnswer) -> str:
