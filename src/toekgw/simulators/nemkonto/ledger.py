@@ -238,11 +238,14 @@ class Ledger:
             out.setdefault(bundle_id, []).append(payment_id)
         return out
 
-    def mark_bank_answered(self, payment_ids: Sequence[str]) -> None:
+    def mark_bank_answered(self, bundle_id: str, now: float) -> None:
+        """Mark the payments of ``bundle_id`` that :meth:`bank_due` gave for ``now`` (the same
+        condition, in one statement: nothing else writes the ledger between the two)."""
         with write(self._db) as db:
-            db.executemany(
-                "UPDATE paid SET bank_answered = 1 WHERE payment_id = ?",
-                [(p,) for p in payment_ids],
+            db.execute(
+                "UPDATE paid SET bank_answered = 1 WHERE bundle_id = ? AND bank_answered = 0"
+                " AND bank_due IS NOT NULL AND bank_due <= ?",
+                (bundle_id, now),
             )
 
     def stop(self, request: StopRequest, today: dt.date) -> tuple[StopOutcome, ...]:

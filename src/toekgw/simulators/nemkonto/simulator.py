@@ -161,7 +161,8 @@ class NemKontoSimulator(QueueSimulator):
 
     def send_bank_answers(self) -> int:
         """Put Retursvar 8 for every payment whose bank delay has passed."""
-        due = self.ledger.bank_due(self.clock().timestamp())
+        now = self.clock().timestamp()
+        due = self.ledger.bank_due(now)
         for bundle_id, payment_ids in due.items():
             answer = BundleAnswer(
                 AnswerType.RECEIVED_BY_BANK,
@@ -174,7 +175,7 @@ class NemKontoSimulator(QueueSimulator):
             digest = hashlib.sha256("\x00".join(payment_ids).encode()).hexdigest()
             self._put_answers([(answer, message_id(f"{bundle_id}:8:{digest}"))], None)
             self.queue.commit()
-            self.ledger.mark_bank_answered(payment_ids)
+            self.ledger.mark_bank_answered(bundle_id, now)
             self.stats.bank_answers += 1
         return len(due)
 
