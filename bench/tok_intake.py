@@ -169,9 +169,12 @@ def main() -> None:
         "intake_peak_traced_bytes": peak,
     }
     suffix = "" if args.journal == "sqlite" else f"-{args.journal}"
-    (RESULTS / f"tok_intake{suffix}.json").write_text(
-        json.dumps(figures, indent=2) + "\n", encoding="utf-8"
-    )
+    path = RESULTS / f"tok_intake{suffix}.json"
+    # The workers' curve (bench/tok_intake_workers.py) is written into the same file: kept.
+    earlier = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    if "workers" in earlier:
+        figures["workers"] = earlier["workers"]
+    path.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
     print(
         f"bare pika consume+ack (prefetch {prefetch}): {figures['bare_pika_per_s']}/s; "
         f"intake (validate, durable {args.journal} journal, ack): {figures['intake_per_s']}/s; "
