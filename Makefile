@@ -52,6 +52,7 @@ bench: venv
 	$(PY) bench/oir_callback.py
 	$(PY) bench/tok_intake.py
 	$(PY) bench/tok_intake.py --journal postgresql
+	$(PY) bench/tok_intake_workers.py
 	$(PY) bench/pg_journal.py --count $(PG_JOURNAL_COUNT)
 	$(PY) bench/duplicates.py
 	$(PY) bench/journal_chain.py

@@ -5,7 +5,8 @@ same prefetch, the floor any consumer stands on, and (b) with the intake: read a
 each message, journal a batch (what has arrived, up to the prefetch) in one durable commit
 (SQLite, or with ``--journal postgresql`` a private PostgreSQL server started for the run,
 ``synchronous_commit`` on), acknowledge after the commit. Prints messages/s of both and
-their ratio (the goal: the intake at least 0.3x the bare loop). The intake is CPU-bound and
+their ratio (the goal: the intake at least 0.3x the bare loop): ``--rounds`` of the two in
+turn, the median of the rounds' ratios. The intake is CPU-bound and
 the bare loop waits on the broker, so the ratio falls on a machine busy with other work: the
 load average is printed beside it.
 
@@ -16,6 +17,7 @@ and its peak (bounded by a batch in flight). Writes bench/results/tok_intake[-po
 Never part of ``make test``.
 
     .venv/bin/python bench/tok_intake.py [--count 2000] [--prefetch 50] [--journal sqlite]
+                                         [--rounds 3]
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import datetime as dt
 import gc
 import json
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -135,6 +138,7 @@ def main() -> None:
     parser.add_argument("--prefetch", type=int, default=50)
     parser.add_argument("--journal", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--memory", default="500,5000", help="sizes for the memory pass")
+    parser.add_argument("--rounds", type=int, default=3, help="bare loop + intake, in turn")
     args = parser.parse_args()
     count, prefetch = args.count, args.prefetch
     sizes = sorted(int(s) for s in args.memory.split(","))
@@ -151,11 +155,18 @@ def main() -> None:
             def journal_at() -> JournalLocation:
                 return Path(tmp) / f"journal-{time.monotonic_ns()}.sqlite"
 
-        publish(settings, "bench.bare", count)
-        bare_s = bare(settings, "bench.bare", count, prefetch)
+        # Rounds of the two, one right after the other: the bare loop's rate moves with what
+        # else the machine does, so each round's ratio pairs runs of the same moment.
+        rounds: list[tuple[float, float]] = []
         load = os.getloadavg()[0]
-        intake_s = timed_intake(settings, journal_at(), prefetch, count)
+        for _ in range(args.rounds):
+            publish(settings, "bench.bare", count)
+            bare_s = bare(settings, "bench.bare", count, prefetch)
+            rounds.append((bare_s, timed_intake(settings, journal_at(), prefetch, count)))
         held, peak = intake_memory(settings, journal_at(), prefetch, sizes)
+    ratios = sorted(b / i for b, i in rounds)
+    bare_s = statistics.median(b for b, _ in rounds)
+    intake_s = statistics.median(i for _, i in rounds)
     figures = {
         "date": dt.date.today().isoformat(),
         "journal": args.journal,
@@ -164,7 +175,9 @@ def main() -> None:
         "load_average_1min": round(load, 2),
         "bare_pika_per_s": round(count / bare_s),
         "intake_per_s": round(count / intake_s),
-        "ratio_intake_to_bare": round(bare_s / intake_s, 3),
+        "rounds": args.rounds,
+        "ratio_intake_to_bare": round(statistics.median(ratios), 3),
+        "ratio_per_round": [round(r, 3) for r in ratios],
         "intake_held_traced_bytes": held,
         "intake_peak_traced_bytes": peak,
     }
@@ -178,7 +191,8 @@ def main() -> None:
     print(
         f"bare pika consume+ack (prefetch {prefetch}): {figures['bare_pika_per_s']}/s; "
         f"intake (validate, durable {args.journal} journal, ack): {figures['intake_per_s']}/s; "
-        f"ratio {figures['ratio_intake_to_bare']} (goal >= 0.3); load average {load:.2f}"
+        f"ratio {figures['ratio_intake_to_bare']} (goal >= 0.3; median of {args.rounds} rounds: "
+        f"{figures['ratio_per_round']}); load average {load:.2f}"
     )
     print(
         "intake traced memory still held after a warm-up: "
