@@ -459,6 +459,18 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         );
         """,
     ),
+    (
+        17,
+        "items_state dropped: no reader plans on it, and every move of an item rewrote it",
+        """
+        -- (counterpart, state, municipality, disposition_date) was made for the release's
+        -- pending payments by municipality and date; every reader of items by state now plans
+        -- on items_transmission (transmission_id, state) after transmissions_kind, or on
+        -- items_carrier, while each move of an item (three per payment in the month's NemKonto
+        -- answers alone) moved the item's entry in this index too.
+        DROP INDEX items_state;
+        """,
+    ),
 )
 
 LATEST = MIGRATIONS[-1][0]
