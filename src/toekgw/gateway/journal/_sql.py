@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any, Protocol
 
-__all__ = ["SQLITE", "Cursor", "Database", "Dialect"]
+__all__ = ["SQLITE", "WAITING_STATES", "Cursor", "Database", "Dialect", "waiting"]
 
 
 class Cursor(Protocol):
@@ -87,3 +87,31 @@ class Dialect:
 
 
 SQLITE = Dialect()
+
+
+#: The states of the partial index ``items_waiting`` (migration 17): where items wait in the
+#: journal, the ones the flows look for by transmission and state. A move between other states
+#: (NemKonto's sent and answered ones) leaves the index alone. The migration spells the same
+#: states (a test checks).
+WAITING_STATES = frozenset(
+    {
+        "pending",
+        "blocked",
+        "recall-requested",
+        "held",
+        "suspected-duplicate",
+        "over-limit",
+        "awaiting-approval",
+        "fail-requested",
+        "journaled",
+        "claimed",
+    }
+)
+
+
+def waiting(column: str, state: str) -> str:
+    """`` AND <column> = '<state>'`` where ``state`` is one of :data:`WAITING_STATES`, else
+    nothing: added beside the statement's ``<column> = ?`` (the same value), this literal is
+    what lets the planner use the partial index (SQLite matches a partial index's condition
+    against the statement's text, not against bound values)."""
+    return f" AND {column} = '{state}'" if state in WAITING_STATES else ""

@@ -16,6 +16,7 @@ from itertools import islice
 from typing import Any
 
 from toekgw.gateway.identity import acting_identity
+from toekgw.gateway.journal._sql import waiting
 from toekgw.gateway.journal._sqlite_connection import chunks, now
 from toekgw.gateway.journal._sqlite_transmissions import Transmissions
 from toekgw.gateway.journal.model import (
@@ -267,7 +268,7 @@ class Items(Transmissions):
         )
         args: list[Any] = [transmission_id]
         if state is not None:
-            sql += " AND i.state = ?"
+            sql += " AND i.state = ?" + waiting("i.state", state)
             args.append(state)
         for row in self._db.execute(sql + " ORDER BY i.id", args):
             yield item_from_row(row)
@@ -328,7 +329,7 @@ class Items(Transmissions):
         with self.transaction():
             moved = self._db.execute(
                 "UPDATE items SET state = ?, updated_at = ? "
-                "WHERE transmission_id = ? AND state = ?",
+                "WHERE transmission_id = ? AND state = ?" + waiting("state", from_state),
                 (to_state, stamp, transmission_id, from_state),
             ).rowcount
             if moved:
@@ -431,7 +432,8 @@ class Items(Transmissions):
         while rows := self._db.execute(
             f"SELECT {ITEM_COLUMNS} FROM items i JOIN events e ON e.id = i.created_event "
             "JOIN transmissions t ON t.id = i.transmission_id "
-            "WHERE t.kind = ? AND i.state = ? AND i.id > ? ORDER BY i.id LIMIT ?",
+            f"WHERE t.kind = ? AND i.state = ?{waiting('i.state', state)} AND i.id > ? "
+            "ORDER BY i.id LIMIT ?",
             (kind, state, last, BATCH),
         ).fetchall():
             last = rows[-1][0]

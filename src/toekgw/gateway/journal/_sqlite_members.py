@@ -13,6 +13,7 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from itertools import islice
 
 from toekgw.gateway.identity import acting_identity
+from toekgw.gateway.journal._sql import waiting
 from toekgw.gateway.journal._sqlite_connection import chunks, now
 from toekgw.gateway.journal._sqlite_items import BATCH, ITEM_COLUMNS, Items, item_from_row
 from toekgw.gateway.journal.model import (
@@ -315,7 +316,8 @@ class Members(Items):
                 "INSERT INTO carry_order(item_id, carried) SELECT i.id, "
                 "(SELECT count(*) FROM transmission_members m WHERE m.item_id = i.id) AS carried "
                 "FROM items i JOIN transmissions t ON t.id = i.transmission_id "
-                f"WHERE i.state = ?1 AND t.kind IN ({_marks(wanted, start=3)}) "
+                f"WHERE i.state = ?1{waiting('i.state', state)} "
+                f"AND t.kind IN ({_marks(wanted, start=3)}) "
                 "ORDER BY carried, i.municipality, "
                 f"{self._dialect.greatest('coalesce(i.disposition_date, ?2)', '?2')}, "
                 "i.business_key",

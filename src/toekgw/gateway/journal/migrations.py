@@ -459,6 +459,29 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         );
         """,
     ),
+    (
+        17,
+        "item moves leave the indexes: items_state dropped, a transmission's waiting items apart",
+        """
+        -- items_state (counterpart, state, municipality, disposition_date) was made for the
+        -- release's pending payments by municipality and date; no reader plans on it now. The
+        -- transmission index keeps the transmission alone, and the items waiting in the journal
+        -- (the states the flows look for by transmission and state; NemKonto's sent and
+        -- answered states are not among them) have their own partial index, so that a move
+        -- between other states (three per payment in the month's NemKonto answers alone)
+        -- rewrites the row and the carrier index only. A reader that names one of these states
+        -- names it as a literal too (toekgw.gateway.journal._sqlite_items.WAITING_STATES), which
+        -- is what lets SQLite's planner pick a partial index.
+        DROP INDEX items_state;
+        DROP INDEX items_transmission;
+        CREATE INDEX items_transmission ON items(transmission_id);
+        CREATE INDEX items_waiting ON items(transmission_id, state)
+            WHERE state = 'pending' OR state = 'blocked' OR state = 'recall-requested'
+               OR state = 'held' OR state = 'suspected-duplicate' OR state = 'over-limit'
+               OR state = 'awaiting-approval' OR state = 'fail-requested'
+               OR state = 'journaled' OR state = 'claimed';
+        """,
+    ),
 )
 
 LATEST = MIGRATIONS[-1][0]
