@@ -9,13 +9,15 @@ both migrate.
 Transactions keep SQLite's semantics. The outermost one is ``BEGIN`` followed by the journal's
 writer lock (a transaction-level advisory lock): writers take turns as they do on SQLite's
 ``BEGIN IMMEDIATE``, so every read-check-write of the journal's SQL holds as written, across
-processes and machines; readers are never blocked. Before it commits, the outermost one adds
-its link to the hash chain (:mod:`~toekgw.gateway.journal._sqlite_chain`, shared with SQLite),
-sent with the ``COMMIT`` in one round trip; the writer lock, held to the end of the commit,
-keeps the chain one sequence. Nested ones are savepoints, whose statements go to the server
-with the next statement (:meth:`PostgresDb.defer`). Every commit is
-durable (``synchronous_commit`` is the server's, ``on`` by default), so ``durable=True`` needs
-nothing more than it does on SQLite with ``synchronous=FULL``.
+processes and machines; readers are never blocked. Both go to the server with the
+transaction's first statement, in its round trip (:meth:`PostgresDb.defer`), as a savepoint's
+statements do. Before it commits, the outermost one adds its link to the hash chain
+(:mod:`~toekgw.gateway.journal._sqlite_chain`, shared with SQLite), sent with the ``COMMIT`` in
+one round trip; the writer lock, held to the end of the commit, keeps the chain one sequence.
+Nested ones are savepoints. Every commit is durable (``synchronous_commit`` is the server's,
+``on`` by default), so ``durable=True`` needs nothing more than it does on SQLite with
+``synchronous=FULL``. Each INSERT of a batch's rows is composed and rendered once per
+connection.
 """
 
 from __future__ import annotations
@@ -127,6 +129,9 @@ class PostgresConnection(JournalConnection):
         self._told: list[tuple[int, str]] = []  # transmission events to log after the commit
         self._kinds: dict[str, KindSpec] = {}
         self._types: dict[str, dict[str, str]] = {}  # per table: each column's SQL type
+        #: Each INSERT of arrays, rendered once: composing and rendering it per batch cost
+        #: more client CPU than the server's parse of it.
+        self._inserts: dict[tuple[str, tuple[str, ...], str | None], bytes] = {}
         self._pool = _pool(url)
         try:
             self._connection = self._pool.getconn(timeout=connect_timeout)
@@ -194,13 +199,23 @@ class PostgresConnection(JournalConnection):
         if len(rows) > _FEW_ROWS:
             self._insert_rows(table, columns, rows)
             return None
-        statement = _insert(table, columns, self._column_types(table))
-        if returning is not None:
-            statement = sql.SQL("{} RETURNING {}").format(statement, sql.SQL(returning))
+        statement = self._insert_statement(table, tuple(columns), returning)
         cursor = self._connection.cursor()
         with self._db.sending():
             cursor.execute(statement, [list(values) for values in zip(*rows, strict=True)])
         return cursor.fetchall() if returning is not None else None
+
+    def _insert_statement(
+        self, table: str, columns: tuple[str, ...], returning: str | None
+    ) -> bytes:
+        key = (table, columns, returning)
+        rendered = self._inserts.get(key)
+        if rendered is None:
+            statement = _insert(table, columns, self._column_types(table))
+            if returning is not None:
+                statement = sql.SQL("{} RETURNING {}").format(statement, sql.SQL(returning))
+            rendered = self._inserts[key] = statement.as_bytes(self._connection)
+        return rendered
 
     def _column_types(self, table: str) -> Mapping[str, str]:
         """The SQL type of each of ``table``'s columns (read once per connection)."""
@@ -252,8 +267,10 @@ class PostgresConnection(JournalConnection):
     def transaction(self, *, durable: bool = False) -> Iterator[None]:
         raw = self._connection
         if self._depth == 0:
-            # One round trip: the transaction and the writer lock.
-            raw.execute(f"BEGIN; SELECT pg_advisory_xact_lock({WRITER_LOCK})".encode())
+            # The transaction and the writer lock go with its first statement, in the same
+            # round trip (every statement sends what is deferred before it).
+            self._db.defer("BEGIN")
+            self._db.defer(f"SELECT pg_advisory_xact_lock({WRITER_LOCK})")
             self._depth = 1
             self._durable = durable
             try:
