@@ -15,8 +15,6 @@ from tests.test_oir_crash import POINTS
 from toekgw.adapters.oir import BOOKED_STATES
 from toekgw.formats.oir import VoucherStatus
 
-TODAY = dt.datetime.now(dt.UTC).date()
-
 
 def _kill(rig: OirRig, *args: str, at: str) -> None:
     killed = rig.child("oir", *args, crash_at=at)
@@ -45,6 +43,9 @@ def _ledger_agrees(rig: OirRig) -> None:
 
 
 def test_sigkill_while_regenerating_rejected_vouchers_books_each_once(tmp_path: Path) -> None:
+    # The day is read when the test starts, not at import: a suite that passes midnight
+    # (UTC) between the two would compare the CLI's new day with yesterday.
+    today = dt.datetime.now(dt.UTC).date()
     rig = OirRig(tmp_path)
     rig.publish_sortiment()
     assert rig.run("sortiment", "receive").exit_code == 0
@@ -55,7 +56,7 @@ def test_sigkill_while_regenerating_rejected_vouchers_books_each_once(tmp_path: 
         journal.set_item_state(first.id, state, reason="test")
     journal.close()
     # The ERP's period is closed up to today: both vouchers (journaled, effectuated) rejected.
-    rig.faults.closed_until = TODAY
+    rig.faults.closed_until = today
     assert rig.run("oir", "build").exit_code == 0
     rig.run("oir", "send")
     rig.exchange()
@@ -65,7 +66,7 @@ def test_sigkill_while_regenerating_rejected_vouchers_books_each_once(tmp_path: 
     journal.close()
     assert len(rejected) == 2
     rig.faults.closed_until = None
-    later = (TODAY + dt.timedelta(days=1)).isoformat()
+    later = (today + dt.timedelta(days=1)).isoformat()
     for voucher_id in rejected:
         _kill(rig, "regenerate", voucher_id, "--date", later, at="oir.regenerate.before_commit")
         journal = rig.journal()
@@ -79,7 +80,7 @@ def test_sigkill_while_regenerating_rejected_vouchers_books_each_once(tmp_path: 
     journal = rig.journal()
     new = journal.vouchers(states=["accepted"])
     assert len(journal.vouchers()) == 4 and len(new) == 2
-    assert {v.day for v in new} == {TODAY + dt.timedelta(days=1)}
+    assert {v.day for v in new} == {today + dt.timedelta(days=1)}
     assert {journal.voucher(v).state for v in rejected} == {"superseded"}  # type: ignore[union-attr]
     # Each regenerated voucher booked once; the rejected originals booked never.
     assert sorted(rig.ledger.booked(VoucherStatus.ACCEPTED)) == sorted(v.voucher_id for v in new)
@@ -91,14 +92,15 @@ def test_sigkill_while_regenerating_rejected_vouchers_books_each_once(tmp_path: 
 
 
 def test_sigkill_while_adding_a_manual_voucher_books_it_once(tmp_path: Path) -> None:
+    today = dt.datetime.now(dt.UTC).date()  # when the test starts, as above
     rig = OirRig(tmp_path)
     rig.publish_sortiment()
     assert rig.run("sortiment", "receive").exit_code == 0
     csv = tmp_path / "correction.csv"
     csv.write_text(
         "date,account,side,amount,text\n"
-        f"{TODAY},{EXPENSE},D,125.00,Korrektion sag 4711\n"
-        f"{TODAY},{INTERMEDIATE},K,125.00,Korrektion sag 4711\n",
+        f"{today},{EXPENSE},D,125.00,Korrektion sag 4711\n"
+        f"{today},{INTERMEDIATE},K,125.00,Korrektion sag 4711\n",
         encoding="utf-8",
     )
     args = ("manual", str(csv), "--municipality", "101")
