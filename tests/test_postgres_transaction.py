@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
 
 import psycopg
 import pytest
@@ -31,8 +32,11 @@ def _writer_lock_holders(url: str) -> int:
 
 
 @pytest.fixture
-def url(postgresql: PostgresServer) -> str:
-    return postgresql.fresh()
+def url(postgresql: PostgresServer) -> Iterator[str]:
+    """A new journal database, dropped after the test."""
+    fresh = postgresql.fresh()
+    yield fresh
+    postgresql.drop(fresh)
 
 
 def test_the_first_statement_runs_in_the_transaction_under_the_writer_lock(url: str) -> None:
