@@ -7,7 +7,6 @@ system's balance report.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import sys
 from collections.abc import Iterator
@@ -21,6 +20,7 @@ from toekgw.adapters.config import load_settings
 from toekgw.adapters.debitor import AFSEND_KIND, ClaimLedger, ledgers, reconcile_claims
 from toekgw.adapters.debitor.flow import FLOW, send_claims
 from toekgw.adapters.debitor.settings import DEBITOR_SECTION
+from toekgw.cli import clock
 from toekgw.cli.options import config_option
 from toekgw.formats.debitor.saldo import BadSaldo, read_saldo
 from toekgw.gateway.errors import InputError
@@ -65,7 +65,7 @@ def send_command(as_json: bool, config_path: Path | None) -> None:
     """
     settings = load_settings(config_path)
     with _journal(config_path, flow=True) as (_, journal):
-        result = send_claims(journal, settings, lambda: dt.datetime.now(dt.UTC))
+        result = send_claims(journal, settings, lambda: clock.now())
     data = {"sent": result.sent, "rejected": result.rejected, "refused": result.refused,
             "repeated": result.repeated}  # fmt: skip
     click.echo(
@@ -146,7 +146,7 @@ def reconcile_command(report: str, as_json: bool, config_path: Path | None) -> N
     lines = _report_lines(report)
     with _journal(config_path) as (counterpart, journal):
         try:
-            result = reconcile_claims(journal, read_saldo(lines), as_of=dt.date.today(),
+            result = reconcile_claims(journal, read_saldo(lines), as_of=clock.today(),
                                       counterpart=counterpart)  # fmt: skip
         except BadSaldo as exc:
             raise InputError(f"{report}: {exc}") from exc

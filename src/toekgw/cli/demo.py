@@ -44,6 +44,7 @@ from toekgw.adapters.nemkonto import (
 )
 from toekgw.adapters.payments import PaymentControls, payments_settings
 from toekgw.adapters.serviceplatform import ReceiveSettings, receive_pipeline, send_file
+from toekgw.cli import clock
 from toekgw.cli.demo_eindkomst import ROUTES, report_income
 from toekgw.cli.demo_oir import OIR_CONFIG, PARTIES, book_in_erp
 from toekgw.cli.demo_payments import POLICY_TOML, operate, write_second_delivery
@@ -455,7 +456,7 @@ def demo(
     every payment in the ERP simulator (ØiR); and prints the reconciliation: per bundle and
     disposition date, received = accepted + rejected + outstanding, in count and sum.
     """
-    day = today.date() if today else dt.date.today()
+    day = today.date() if today else clock.today()
     run, shown = run_demo(
         workdir, today=day, count=count, seed=seed, error_rate=error_rate,
         reject_share=reject_share, eindkomst_route=eindkomst_route,

@@ -12,6 +12,7 @@ import click
 from toekgw.adapters.config import load_settings
 from toekgw.adapters.eindkomst import SendRefused, SendResult, load_request, open_eindkomst
 from toekgw.adapters.eindkomst.casestop import stop_closed_cases
+from toekgw.cli import clock
 from toekgw.cli.options import config_option
 from toekgw.formats.findings import mask_cpr
 from toekgw.formats.idents import cpr_problem
@@ -57,7 +58,7 @@ def send(file: Path | None, retry_failed: bool, config_path: Path | None) -> Non
     lock = flow_lock(
         lock_path(settings.staging, "eindkomst-send"), "eindkomst send", journal=settings.journal
     )
-    with lock, open_eindkomst(settings) as gw:
+    with lock, open_eindkomst(settings, clock=clock.now) as gw:
         if file is None:
             handed = gw.retry_failed() if retry_failed else gw.send_pending()
             click.echo(f"{handed} delivery(ies) handed over")
@@ -91,7 +92,7 @@ def close_month(month: str, config_path: Path | None) -> None:
     except ValueError:
         raise UsageError(f"--month {month!r}: expected YYYY-MM") from None
     settings = load_settings(config_path)
-    with open_eindkomst(settings) as gw:
+    with open_eindkomst(settings, clock=clock.now) as gw:
         result = gw.close_month(first)
     if not result.report_ids:
         click.echo(f"{month}: no nil report due")
@@ -109,7 +110,7 @@ def stop_cases(config_path: Path | None) -> None:
     lock = flow_lock(
         lock_path(settings.staging, "eindkomst-send"), "eindkomst send", journal=settings.journal
     )
-    with lock, open_eindkomst(settings) as gw:
+    with lock, open_eindkomst(settings, clock=clock.now) as gw:
         result = stop_closed_cases(gw)
     for line in result.lines:
         click.echo(line)
@@ -126,7 +127,7 @@ def receive(wait: float, config_path: Path | None) -> None:
     """Take SKAT's answers from the route (the reply queue, or IN/ on Serviceplatformen):
     7100 receipts, SKAT's error/advice file and tax cards."""
     settings = load_settings(config_path)
-    with open_eindkomst(settings) as gw:
+    with open_eindkomst(settings, clock=clock.now) as gw:
         r = gw.receive(wait=wait)
     click.echo(
         f"{r.messages} message(s): {r.sum_receipts} sum receipt(s), {r.error_receipts} "
@@ -153,7 +154,7 @@ def withholding(cpr: str, day: str, as_json: bool, config_path: Path | None) -> 
     if problem:
         raise UsageError(f"--cpr {mask_cpr(cpr)}: {problem}")
     settings = load_settings(config_path)
-    with open_eindkomst(settings) as gw:
+    with open_eindkomst(settings, clock=clock.now) as gw:
         w = gw.withholding(cpr, on)
     card = w.card
     if as_json:

@@ -25,6 +25,7 @@ from toekgw.adapters.nemkonto import (
     send_bundles,
 )
 from toekgw.adapters.payments import PaymentControls, payments_settings
+from toekgw.cli import clock
 from toekgw.cli.options import config_option
 from toekgw.formats.findings import mask_cpr_in_text
 from toekgw.gateway.config import Settings
@@ -80,10 +81,11 @@ def nemkonto() -> None:
 def release_command(today: dt.datetime | None, as_json: bool, config_path: Path | None) -> None:
     """Apply recalls, blocks and the payment controls (duplicates, amount limits, accounts),
     then bundle and journal every payment that is due."""
-    day = today.date() if today else dt.date.today()
+    day = today.date() if today else clock.today()
     with opened(config_path, moves_money="nemkonto-release") as (settings, flow, journal):
-        controls = PaymentControls(payments_settings(settings), dt.datetime.now(dt.UTC))
-        result = release(journal, flow, day, controls=controls)
+        now = clock.now()
+        controls = PaymentControls(payments_settings(settings), now)
+        result = release(journal, flow, day, now=now, controls=controls)
     if as_json:
         click.echo(json.dumps(result.as_dict(), indent=2))
         return

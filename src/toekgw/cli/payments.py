@@ -40,6 +40,7 @@ from toekgw.adapters.payments.report import (
     outside_nemkonto,
     sign_off,
 )
+from toekgw.cli import clock
 from toekgw.cli.nemkonto import opened
 from toekgw.cli.options import config_option
 from toekgw.cli.status import print_history
@@ -71,7 +72,7 @@ def _desk(
     """A desk for the acting person; ``lock``: under that flow's single-flight lock."""
     with opened(config_path, moves_money=lock) as (settings, flow, journal):
         who = acting_identity(actor)
-        yield PaymentDesk(journal, flow, payments_settings(settings), who, dt.datetime.now(dt.UTC))
+        yield PaymentDesk(journal, flow, payments_settings(settings), who, clock.now())
 
 
 @click.group()
@@ -305,7 +306,7 @@ def outside_command(csv_path: Path | None, actor: str | None, config_path: Path 
         rows = outside_nemkonto(journal, flow)
         flagged = sum(r.several for r in rows)
         run = sign_off(journal, "outside-nemkonto", acting_identity(actor),
-                       dt.datetime.now(dt.UTC), flagged, "all payments")  # fmt: skip
+                       clock.now(), flagged, "all payments")  # fmt: skip
     if csv_path is not None:
         with _csv_out(csv_path) as handle:
             writer = csv.writer(handle)
@@ -342,7 +343,7 @@ def duplicates_command(
     scope = f"{date_from.date().isoformat()}..{date_to.date().isoformat()}"
     with opened(config_path) as (_settings, flow, journal):
         groups = duplicate_scan(journal, flow, date_from.date(), date_to.date())
-        run = sign_off(journal, "duplicates", acting_identity(actor), dt.datetime.now(dt.UTC),
+        run = sign_off(journal, "duplicates", acting_identity(actor), clock.now(),
                        len(groups), scope)  # fmt: skip
     for g in groups:
         date = g.disposition_date.isoformat() if g.disposition_date else "-"

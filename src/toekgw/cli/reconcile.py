@@ -17,6 +17,7 @@ from toekgw.adapters.monthreport import (
     write_html,
     write_xlsx,
 )
+from toekgw.cli import clock
 from toekgw.cli.actions import action
 from toekgw.cli.options import config_option
 from toekgw.gateway.config import Settings
@@ -73,7 +74,7 @@ def write_month_report(
     settings: Settings, first: dt.date, last: dt.date, out_dir: Path
 ) -> tuple[MonthReport, list[Path]]:
     """Build the month's report from the journal and write it: HTML, XLSX, then the CSVs."""
-    now = dt.datetime.now(dt.UTC)
+    now = clock.now()
     with closing(open_journal(settings.journal, reader=True)) as journal:
         actions = journal.actions(month=f"{first:%Y-%m}")
         report = build_report(journal, settings, first, last, now, actions)

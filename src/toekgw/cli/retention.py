@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import click
 
 from toekgw.adapters.config import load_settings
+from toekgw.cli import clock
 from toekgw.cli.options import config_option
 from toekgw.gateway.retention import retention_flow
 
@@ -19,5 +19,5 @@ def retention(config_path: Path | None) -> None:
     pseudonyms, delete the staging copies past it, pseudonymise the read log past [retention]
     reads; amounts, dates and the hash chain stay (docs/operations.md). Safe to repeat."""
     settings = load_settings(config_path)
-    report = retention_flow(settings, dt.datetime.now(dt.UTC))
+    report = retention_flow(settings, clock.now())
     click.echo(f"retention: {report.summary()}")

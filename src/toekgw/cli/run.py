@@ -30,8 +30,10 @@ log = logging.getLogger("toekgw.run")
     "clock_spec",
     default=None,
     metavar="START[@SPEED]",
+    envvar="TOEKGW_CLOCK",
     help="Rehearse on a simulated clock: start at START (ISO time with offset), SPEED times "
-    "faster than real time (e.g. 2026-11-02T00:00:00+00:00@3600). Not for production.",
+    "faster than real time (e.g. 2026-11-02T00:00:00+00:00@3600; default: $TOEKGW_CLOCK, as "
+    "every command reads it). Not for production.",
 )
 @config_option
 def run(once: bool, clock_spec: str | None, config_path: Path | None) -> None:

@@ -5,7 +5,6 @@ against its receipts."""
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import json
 import sys
 from pathlib import Path
@@ -23,6 +22,7 @@ from toekgw.adapters.eindkomst import (
     reports_dict,
 )
 from toekgw.adapters.g68 import PaymentInstruction
+from toekgw.cli import clock
 from toekgw.cli.options import config_option
 from toekgw.formats.findings import mask_cpr, mask_cpr_in_text
 from toekgw.gateway.errors import InputError
@@ -130,7 +130,7 @@ def status(
     console = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 200)
     try:
         if reports:
-            now = dt.datetime.now(dt.UTC)
+            now = clock.now()
             lines = report_lines(
                 journal, now=now, overdue_after=overdue_after(settings), month=month, limit=limit
             )

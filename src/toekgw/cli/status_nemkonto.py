@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections import Counter
 
@@ -18,6 +17,7 @@ from toekgw.adapters.nemkonto import (
     reconcile_bundles,
     render_bundles,
 )
+from toekgw.cli import clock
 from toekgw.gateway.config import Settings
 from toekgw.gateway.journal import SqliteJournal
 from toekgw.gateway.money import kroner
@@ -29,7 +29,7 @@ def show_bundles(
     settings: Settings, journal: SqliteJournal, console: Console, *, as_json: bool, limit: int
 ) -> None:
     flow = flow_settings(settings)
-    rec = reconcile_bundles(journal, flow, dt.date.today())
+    rec = reconcile_bundles(journal, flow, clock.today())
     if as_json:
         click.echo(json.dumps(rec.as_dict(), indent=2, ensure_ascii=False))
         return
@@ -52,7 +52,7 @@ def show_payments(
         for t in journal.state_totals(kind):
             count[t.state] += t.count
             total[t.state] += t.total_ore
-    late = overdue_payments(journal, flow, dt.datetime.now(dt.UTC))
+    late = overdue_payments(journal, flow, clock.now())
     if as_json:
         click.echo(
             json.dumps(

@@ -10,6 +10,7 @@ import click
 from toekgw.adapters.config import load_settings
 from toekgw.adapters.kombit.settings import KOMBIT_SECTION, load_credentials
 from toekgw.adapters.kombit.tokens import TokenClient
+from toekgw.cli import clock
 from toekgw.cli.options import config_option
 from toekgw.gateway.errors import UsageError
 
@@ -36,7 +37,7 @@ def get(service: str, cvr: str, access: bool, show: bool, config_path: Path | No
     settings = load_settings(config_path).require(KOMBIT_SECTION)
     client = TokenClient(settings, load_credentials(settings))
     fetched = client.access_token(service, cvr) if access else client.saml_token(service, cvr)
-    left = fetched.expires - dt.datetime.now(dt.UTC)
+    left = fetched.expires - clock.now()
     kind = "access token" if access else "SAML token"
     expires = fetched.expires.strftime("%Y-%m-%dT%H:%M:%SZ")
     click.echo(f"{kind} for {service}, CVR {cvr}: valid until {expires} ({_span(left)} left)")

@@ -9,12 +9,15 @@ import click
 
 from toekgw.adapters.g68 import G68Processor
 from toekgw.adapters.serviceplatform import ReceiveSettings
+from toekgw.cli import clock
 from toekgw.cli.receive._common import receive_command
 from toekgw.cli.validate.g68 import progress_bar
 
 
 def _processor(profile: ReceiveSettings, *, today: dt.datetime | None) -> G68Processor:
-    return G68Processor(profile, today=today.date() if today else None, progress=progress_bar)
+    return G68Processor(
+        profile, today=today.date() if today else clock.today(), progress=progress_bar
+    )
 
 
 _today: Any = click.option(

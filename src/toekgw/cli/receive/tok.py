@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 
@@ -10,6 +9,7 @@ import click
 
 from toekgw.adapters.tok.flow import FLOW, PER_MACHINE, registration_places, take_and_tell
 from toekgw.adapters.tok.settings import TOK_SECTION
+from toekgw.cli import clock
 from toekgw.cli.nemkonto import opened
 from toekgw.cli.options import config_option
 
@@ -30,7 +30,7 @@ def tok(wait: float, max_messages: int | None, as_json: bool, config_path: Path 
         journal,
     ):
         run = take_and_tell(
-            journal, settings.require(TOK_SECTION), registration_places(flow), _now,
+            journal, settings.require(TOK_SECTION), registration_places(flow), clock.now,
             wait=wait, max_messages=max_messages,
         )  # fmt: skip
     result = run.intake
@@ -51,7 +51,3 @@ def tok(wait: float, max_messages: int | None, as_json: bool, config_path: Path 
         )
     if result.refused or result.failed:
         raise SystemExit(1)
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)

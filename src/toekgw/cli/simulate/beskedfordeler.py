@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import click
 
+from toekgw.cli import clock
 from toekgw.formats.debitor.besked import DebitorkontoSlettet, build_debitorkonto_slettet
 from toekgw.formats.kombit.besked import build_besked
 from toekgw.gateway.transport.amqp import MessageBroker, QueueSpec
@@ -52,7 +52,7 @@ def beskedfordeler(
         broker = PikaBroker(BrokerSettings(port=rabbitmq_port))
     else:
         raise click.UsageError("give --queue-db or --rabbitmq-port")
-    now = dt.datetime.now(dt.UTC)
+    now = clock.now()
     try:
         broker.declare(QueueSpec(queue))
         for account in accounts:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import click
 
 from toekgw.adapters.tok import DEFAULT_QUEUES, DEFAULT_REPLY_QUEUE
+from toekgw.cli import clock
 from toekgw.gateway.transport.amqp import MessageBroker
 from toekgw.gateway.transport.amqp_pika import BrokerSettings, PikaBroker
 from toekgw.gateway.transport.amqp_sqlite import SqliteBroker
@@ -62,7 +62,7 @@ def fagsystem(
             municipality=municipality,
             queues=dict(DEFAULT_QUEUES),
             reply_queue=DEFAULT_REPLY_QUEUE.format(sender=sender),
-            now=lambda: dt.datetime.now(dt.UTC),
+            now=lambda: clock.now(),
             seed=seed,
         )
         case_system.send(count, Mix(straks_share, claims_share, recalls_share, broken_share))

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from toekgw.cli import clock
 from toekgw.cli.validate._common import Checked, format_option, today_option, validate_files
 from toekgw.formats.eindkomst.rules import validate_delivery
 from toekgw.gateway.errors import InputError
@@ -42,7 +43,7 @@ def command(files: tuple[Path, ...], today: dt.datetime | None, fmt: str) -> Non
     Exit 0 when no file has an error, 1 when any has, 2 when a file could not be read.
     """
     # "cannot read": the wording this command has always given operators for a missing file.
-    on = today.date() if today else dt.date.today()
+    on = today.date() if today else clock.today()
     validate_files(
         files,
         fmt,

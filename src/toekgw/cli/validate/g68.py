@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from toekgw.adapters.g68 import G68Config, G68Validation, read_delivery
+from toekgw.cli import clock
 from toekgw.cli.validate._common import Checked, format_option, today_option, validate_files
 from toekgw.formats.g68.rules import DEFAULT_DAGPENGE_UNITS, DEFAULT_MAX_AGE_DAYS
 
@@ -48,7 +49,7 @@ def make_config(
     today: dt.datetime | None, max_age_days: int, dagpenge_units: Sequence[str]
 ) -> G68Config:
     return G68Config(
-        today=today.date() if today else dt.date.today(),
+        today=today.date() if today else clock.today(),
         max_age_days=max_age_days,
         dagpenge_units=frozenset(dagpenge_units) if dagpenge_units else DEFAULT_DAGPENGE_UNITS,
     )

@@ -16,6 +16,7 @@ from pathlib import Path
 import click
 from lxml import etree
 
+from toekgw.cli import clock
 from toekgw.cli.validate._common import Checked, format_option, today_option, validate_files
 from toekgw.formats.findings import Finding
 from toekgw.formats.nemkonto import payment_findings, read_answer, read_bundle, read_stop
@@ -99,5 +100,5 @@ def command(files: tuple[Path, ...], today: dt.datetime | None, fmt: str) -> Non
     Prints every finding; with --format text, one summary line per file follows.
     Exit 0 when no file has an error, 1 when any has, 2 when a file could not be read.
     """
-    on = today.date() if today else dt.date.today()
+    on = today.date() if today else clock.today()
     validate_files(files, fmt, partial(_check, on), kind="a NemKonto document")
