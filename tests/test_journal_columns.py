@@ -254,3 +254,44 @@ def test_items_to_carry_orders_by_attempt_municipality_date_and_key(
     # none and early count as the floor: k2, k3 (by key) on DAY, then k0, k4 on late
     assert order == [(0, "k2"), (0, "k3"), (0, "k0"), (0, "k4"), (0, "k5"), (1, "k1")]
     assert list(journal.items_to_carry(["in"], "pending", floor=DAY)) == []
+
+
+def test_members_added_and_moved_at_once_as_added_then_moved(journal_at: JournalLocation) -> None:
+    journal = open_journal(journal_at)
+    journal.define_kind(IN)
+    journal.define_kind(OUT)
+    source = journal.create_transmission(NewTransmission("ksd", "in", "journaled"))
+    journal.add_items(source.id, [NewItem(f"k{n}", 100 + n) for n in range(8)],
+                      state="pending", reason="in")  # fmt: skip
+    items = list(journal.items(source.id))
+    # k3 has moved on already: it is carried along, not moved.
+    earlier = journal.create_transmission(NewTransmission("nk", "out", "prepared", ref="B0"))
+    journal.add_members(earlier.id, [(items[3].id, "k3")])
+    assert journal.move_members(earlier.id, "pending", "released", reason="before") == 1
+    assert journal.move_members(earlier.id, "released", "sent", reason="put") == 1
+    first = journal.create_transmission(NewTransmission("nk", "out", "prepared", ref="B1"))
+    second = journal.create_transmission(NewTransmission("nk", "out", "prepared", ref="B2"))
+    journal.add_members(first.id, [(i.id, i.business_key) for i in items[:3]])
+    journal.move_members(first.id, "pending", "released", reason="bundled")
+    added = journal.add_members(second.id, [(i.id, i.business_key) for i in items[4:]] + [
+        (items[3].id, "k3")], move=("pending", "released"), reason="bundled")  # fmt: skip
+    assert added == 5
+
+    def seen(item_id: int) -> tuple[object, ...]:
+        item = journal.get_item(item_id)
+        moves = [(e.scope, e.from_state, e.to_state, e.reason)
+                 for e in journal.item_history(item_id).events if e.scope == "item"]  # fmt: skip
+        return item.state, item.updated_at is not None, moves
+
+    assert [seen(i.id) for i in items[4:]] == [seen(i.id) for i in items[:3]] + [seen(items[0].id)]
+    assert seen(items[4].id) == ("released", True, [("item", "pending", "released", "bundled")])
+    assert [i.business_key for i in journal.members(second.id, current_only=True)] == [
+        "k4", "k5", "k6", "k7", "k3"]  # fmt: skip
+    assert seen(items[3].id)[0] == "sent"  # not moved again
+    assert [m[3] for m in seen(items[3].id)[2]] == ["before", "put"]
+    # A move the items' lifecycle refuses adds no member either.
+    third = journal.create_transmission(NewTransmission("nk", "out", "prepared", ref="B3"))
+    with pytest.raises(StateError):
+        journal.add_members(third.id, [(items[0].id, "k0")], move=("released", "accepted"))
+    assert list(journal.members(third.id)) == []
+    assert journal.get_item(items[0].id).carrier_id == first.id

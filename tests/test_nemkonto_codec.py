@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given, settings
@@ -40,6 +41,8 @@ from toekgw.formats.nemkonto import (
     validate_bundle,
 )
 from toekgw.formats.nemkonto.answer import DOCUMENTS, STATUS
+from toekgw.formats.nemkonto.bundle import _escaped_fragment
+from toekgw.formats.nemkonto.swift import SWIFT
 
 TODAY = dt.date(2026, 11, 30)  # the date the rules take as today
 
@@ -62,13 +65,18 @@ recipients = st.one_of(
     st.builds(RecipientId, st.just(RecipientKind.PNUMBER), _digits(10)),
 )
 accounts = st.builds(Account, _digits(4), _digits(1, 10))
-addresses = st.builds(
-    Address,
-    st.lists(_text(70), min_size=1, max_size=3).map(tuple),
-    _text(16),
-    _text(35),
-    st.one_of(st.none(), st.sampled_from(["DK", "SE", "DE"])),
-)
+
+
+def _addresses(text: Callable[[int], st.SearchStrategy[str]]) -> st.SearchStrategy[Address]:
+    return st.builds(
+        Address,
+        st.lists(text(70), min_size=1, max_size=3).map(tuple),
+        text(16),
+        text(35),
+        st.one_of(st.none(), st.sampled_from(["DK", "SE", "DE"])),
+    )
+
+
 aware = st.datetimes(
     min_value=dt.datetime(2000, 1, 1),
     max_value=dt.datetime(2099, 1, 1),
@@ -77,17 +85,24 @@ aware = st.datetimes(
 
 
 @st.composite
-def payment_orders(draw: st.DrawFn, index: int) -> PaymentOrder:
+def payment_orders(
+    draw: st.DrawFn, index: int, text: Callable[[int], st.SearchStrategy[str]] = _text
+) -> PaymentOrder:
     return PaymentOrder(
-        payment_id=f"{draw(_text(20))}#{index}",
+        payment_id=f"{draw(text(20))}#{index}",
         amount_ore=draw(st.integers(1, 10**16)),
         recipient=draw(recipients),
         account=draw(st.one_of(st.none(), accounts)),
-        name=draw(st.one_of(st.none(), _text(70))),
-        address=draw(st.one_of(st.none(), addresses)),
-        notification=tuple(draw(st.lists(_text(35), max_size=4))),
-        benefit_kind=draw(st.one_of(st.none(), _text(35))),
+        name=draw(st.one_of(st.none(), text(70))),
+        address=draw(st.one_of(st.none(), _addresses(text))),
+        notification=tuple(draw(st.lists(text(35), max_size=4))),
+        benefit_kind=draw(st.one_of(st.none(), text(35))),
     )
+
+
+def _plain_text(max_size: int) -> st.SearchStrategy[str]:
+    """Text with no character XML makes us escape (as nearly every payment's)."""
+    return st.text(alphabet="abcæøåÆØÅ XYZ019'-./é", min_size=1, max_size=max_size)
 
 
 @st.composite
@@ -106,6 +121,13 @@ def bundles(draw: st.DrawFn) -> PaymentBundle:
 
 
 @settings(max_examples=60, deadline=None)
+@given(st.one_of(payment_orders(0), payment_orders(0, _plain_text)))
+def test_a_payment_is_written_in_one_piece_as_element_by_element(p: PaymentOrder) -> None:
+    fragment = payment_fragment.__wrapped__(p)
+    assert fragment == _escaped_fragment(p)
+    etree.fromstring(f'<x xmlns:swift="{SWIFT}">{fragment}</x>')  # well-formed
+
+
 @given(bundles())
 def test_bundle_round_trip(b: PaymentBundle) -> None:
     data = build_bundle(b)

@@ -142,7 +142,9 @@ def _payment_id(p: ReleasedPayment) -> str:
 
 
 def _size(p: ReleasedPayment) -> int:
-    return len(payment_fragment(p.order).encode("utf-8"))
+    fragment = payment_fragment(p.order)
+    # bytes in UTF-8: as many as characters for ASCII, as nearly every payment is
+    return len(fragment) if fragment.isascii() else len(fragment.encode("utf-8"))
 
 
 def _bundle(

@@ -359,10 +359,10 @@ def _journal_bundle(
     # The validated bytes, for the send to put as they are (checked by their SHA-256).
     journal.stage_body(tx.id, body)
     journal.add_members(
-        tx.id, ((item_of.pop(p.payment_id)[0], p.payment_id) for p in bundle.payments)
-    )
-    journal.move_members(
-        tx.id, "pending", "released", reason=f"released in NemKonto bundle {bundle.bundle_id}"
+        tx.id,
+        ((item_of.pop(p.payment_id)[0], p.payment_id) for p in bundle.payments),
+        move=("pending", "released"),
+        reason=f"released in NemKonto bundle {bundle.bundle_id}",
     )
     result.bundles.append(
         PreparedBundle(

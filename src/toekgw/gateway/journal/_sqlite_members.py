@@ -47,8 +47,18 @@ class Members(Items):
     """The items an outbound transmission carries: the membership part of
     :class:`~toekgw.gateway.journal.sqlite.SqliteJournal`."""
 
-    def add_members(self, transmission_id: int, members: Iterable[tuple[int, str]]) -> int:
-        """Make the items ``(item_id, member_key)`` members of the transmission, in order."""
+    def add_members(
+        self,
+        transmission_id: int,
+        members: Iterable[tuple[int, str]],
+        *,
+        move: tuple[str, str] | None = None,
+        reason: str = "",
+    ) -> int:
+        """Make the items ``(item_id, member_key)`` members of the transmission, in order;
+        with ``move=(from_state, to_state)``, those of them in ``from_state`` move to
+        ``to_state`` as they are taken on (one event each, ``reason``): what
+        :meth:`move_members` right after would do, with each item written once."""
         with self.transaction():
             start = self._db.execute(
                 "SELECT coalesce(max(seq), 0) FROM transmission_members WHERE transmission_id = ?",
@@ -68,13 +78,16 @@ class Members(Items):
                 raise JournalError(
                     f"transmission #{transmission_id}: a member appears twice ({exc})"
                 ) from exc
-            # The latest membership carries the item (transmission ids only grow).
-            self._db.execute(
-                "UPDATE items SET carrier_id = ?1 WHERE id IN (SELECT item_id FROM "
-                "transmission_members WHERE transmission_id = ?1 AND seq > ?2) "
-                "AND (carrier_id IS NULL OR carrier_id < ?1)",
-                (transmission_id, start),
-            )
+            if move is None:
+                # The latest membership carries the item (transmission ids only grow).
+                self._db.execute(
+                    "UPDATE items SET carrier_id = ?1 WHERE id IN (SELECT item_id FROM "
+                    "transmission_members WHERE transmission_id = ?1 AND seq > ?2) "
+                    "AND (carrier_id IS NULL OR carrier_id < ?1)",
+                    (transmission_id, start),
+                )
+            else:
+                self._carry_and_move(transmission_id, start, move, reason)
             self._db.execute(
                 "UPDATE transmissions SET item_count = item_count + ?3, total_ore = total_ore + "
                 "(SELECT coalesce(sum(i.amount_ore), 0) FROM transmission_members m JOIN items i "
@@ -82,6 +95,34 @@ class Members(Items):
                 (transmission_id, start, len(rows)),
             )
         return len(rows)
+
+    def _carry_and_move(
+        self, transmission_id: int, start: int, move: tuple[str, str], reason: str
+    ) -> None:
+        """The new members (``seq`` past ``start``) carried by the transmission, and those of
+        them in ``move``'s first state moved to its second: their events, then one update
+        (carrier, state and time stamp: each item's row written once)."""
+        from_state, to_state = move
+        where = (
+            "i.id IN (SELECT item_id FROM transmission_members WHERE transmission_id = ? "
+            "AND seq > ?) AND (i.carrier_id IS NULL OR i.carrier_id < ?) AND i.state = ?"
+        )
+        args = (transmission_id, start, transmission_id, from_state)
+        self._check_member_kinds(where, args, [move])
+        stamp = now()
+        self._db.execute(
+            _MOVE_EVENTS + "SELECT ?, i.transmission_id, i.id, 'item', i.state, ?, NULL, ?, ? "
+            f"FROM items i WHERE {where} ORDER BY i.id",
+            (stamp, to_state, reason, acting_identity(), *args),
+        )
+        self._db.execute(
+            "UPDATE items SET carrier_id = ?1, "
+            "state = CASE WHEN state = ?3 THEN ?4 ELSE state END, "
+            "updated_at = CASE WHEN state = ?3 THEN ?5 ELSE updated_at END "
+            "WHERE id IN (SELECT item_id FROM transmission_members WHERE transmission_id = ?1 "
+            "AND seq > ?2) AND (carrier_id IS NULL OR carrier_id < ?1)",
+            (transmission_id, start, from_state, to_state, stamp),
+        )
 
     def members(
         self,

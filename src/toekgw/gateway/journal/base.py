@@ -234,9 +234,19 @@ class Journal(JournalReader, Protocol):
         """Move those of ``item_ids`` in ``from_state``, one event each; the ids moved."""
         ...
 
-    def add_members(self, transmission_id: int, members: Iterable[tuple[int, str]]) -> int:
+    def add_members(
+        self,
+        transmission_id: int,
+        members: Iterable[tuple[int, str]],
+        *,
+        move: tuple[str, str] | None = None,
+        reason: str = "",
+    ) -> int:
         """Journal ``(item_id, member_key)`` pairs as members of an outbound transmission,
-        which carries them from now on (``Item.carrier_id``)."""
+        which carries them from now on (``Item.carrier_id``); with ``move=(from_state,
+        to_state)`` those of them in ``from_state`` move to ``to_state`` at once, one event
+        each (``reason``), as :meth:`move_members` after it would, each item written once.
+        How many members were added."""
         ...
 
     def move_members(
