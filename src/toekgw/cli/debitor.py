@@ -65,7 +65,7 @@ def send_command(as_json: bool, config_path: Path | None) -> None:
     """
     settings = load_settings(config_path)
     with _journal(config_path, flow=True) as (_, journal):
-        result = send_claims(journal, settings, lambda: clock.now())
+        result = send_claims(journal, settings, clock.now)
     data = {"sent": result.sent, "rejected": result.rejected, "refused": result.refused,
             "repeated": result.repeated}  # fmt: skip
     click.echo(
