@@ -41,8 +41,8 @@ from toekgw.formats.nemkonto import (
     validate_bundle,
 )
 from toekgw.formats.nemkonto.answer import DOCUMENTS, STATUS
-from toekgw.formats.nemkonto.bundle import _escaped_fragment
-from toekgw.formats.nemkonto.swift import SWIFT
+from toekgw.formats.nemkonto.bundle import _decode_payment, _fragment
+from toekgw.formats.nemkonto.swift import SWIFT, escape
 
 TODAY = dt.date(2026, 11, 30)  # the date the rules take as today
 
@@ -122,10 +122,11 @@ def bundles(draw: st.DrawFn) -> PaymentBundle:
 
 @settings(max_examples=60, deadline=None)
 @given(st.one_of(payment_orders(0), payment_orders(0, _plain_text)))
-def test_a_payment_is_written_in_one_piece_as_element_by_element(p: PaymentOrder) -> None:
+def test_a_payment_is_written_as_with_every_text_escaped_and_reads_back(p: PaymentOrder) -> None:
     fragment = payment_fragment.__wrapped__(p)
-    assert fragment == _escaped_fragment(p)
-    etree.fromstring(f'<x xmlns:swift="{SWIFT}">{fragment}</x>')  # well-formed
+    assert fragment == _fragment(p, escape)  # no text left as it is that escaping changes
+    tx = etree.fromstring(f'<x xmlns:swift="{SWIFT}">{fragment}</x>')[0]
+    assert _decode_payment(tx) == p
 
 
 @given(bundles())

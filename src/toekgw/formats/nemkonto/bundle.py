@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from lxml import etree
 
@@ -46,7 +46,6 @@ from toekgw.formats.nemkonto.swift import (
     escape,
     format_amount,
     parse_amount,
-    party_xml,
     read_account,
     text_at,
 )
@@ -81,67 +80,16 @@ _S = f"{{{SWIFT}}}"
 _TX = f"{_N}PmtInf/{_S}CdtTrfTxInf"
 
 
-def _creditor(p: PaymentOrder) -> str:
-    parts = ["<swift:Cdtr>", element("swift", "Nm", p.name)]
-    if p.address is not None:
-        a = p.address
-        parts.append("<swift:PstlAdr>")
-        parts.extend(element("swift", "AdrLine", line) for line in a.lines)
-        parts += (element("swift", "PstCd", a.post_code), element("swift", "TwnNm", a.city))
-        parts += (element("swift", "Ctry", a.country), "</swift:PstlAdr>")
-    parts += (party_xml(p.recipient), "</swift:Cdtr>")
-    return "".join(parts)
-
-
 @functools.lru_cache(maxsize=20_000)  # two bundles of 10,000 (the NemKonto maximum)
 def payment_fragment(p: PaymentOrder) -> str:
     """The ``swift:CdtTrfTxInf`` element of one payment, as XML text.
 
     Remembered for the last bundle's worth of payments: bundling measures each payment's
     fragment and then builds the bundle of the same orders. A payment none of whose texts
-    needs escaping (nearly every one) is written in one piece, its texts checked in one scan;
-    the others element by element (:func:`_escaped_fragment`), to the same text."""
-    if NEEDS_ESCAPING.search(_texts(p)) is not None:
-        return _escaped_fragment(p)
-    pid = p.payment_id
-    parts = [
-        f"<swift:CdtTrfTxInf><swift:PmtId><swift:InstrId>{pid}</swift:InstrId>"
-        f"<swift:EndToEndId>{pid}</swift:EndToEndId></swift:PmtId>"
-        f'<swift:Amt><swift:InstdAmt Ccy="DKK">{format_amount(p.amount_ore)}</swift:InstdAmt>'
-        "</swift:Amt><swift:IncompletePaymentIndicator>"
-        f"{'1' if p.account is None else '0'}</swift:IncompletePaymentIndicator><swift:Cdtr>"
-    ]
-    if p.name is not None:
-        parts.append(f"<swift:Nm>{p.name}</swift:Nm>")
-    if (a := p.address) is not None:
-        parts.append("<swift:PstlAdr>")
-        parts.extend(f"<swift:AdrLine>{line}</swift:AdrLine>" for line in a.lines)
-        parts.append(f"<swift:PstCd>{a.post_code}</swift:PstCd><swift:TwnNm>{a.city}</swift:TwnNm>")
-        if a.country is not None:
-            parts.append(f"<swift:Ctry>{a.country}</swift:Ctry>")
-        parts.append("</swift:PstlAdr>")
-    r = p.recipient
-    if r.kind is RecipientKind.CPR:
-        parts.append(f"<swift:PrvtId><swift:SclSctyNb>{r.number}</swift:SclSctyNb></swift:PrvtId>")
-    else:
-        parts.append(
-            f"<swift:OrgId><swift:PrtryId><swift:Id>{r.number}</swift:Id>"
-            f"<swift:Issr>{ISSUER[r.kind]}</swift:Issr></swift:PrtryId></swift:OrgId>"
-        )
-    parts.append("</swift:Cdtr>")
-    if p.account is not None:
-        parts.append(
-            f"<swift:CdtrAcct><swift:Id><swift:BBAN>{p.account.bban}</swift:BBAN></swift:Id>"
-            "</swift:CdtrAcct>"
-        )
-    if p.notification:
-        parts.append("<swift:RmtInf>")
-        parts.extend(f"<swift:Ustrd>{t}</swift:Ustrd>" for t in p.notification)
-        parts.append("</swift:RmtInf>")
-    if p.benefit_kind is not None:
-        parts.append(f"<swift:Purp><swift:Prtry>{p.benefit_kind}</swift:Prtry></swift:Purp>")
-    parts.append("</swift:CdtTrfTxInf>\n")
-    return "".join(parts)
+    needs escaping (nearly every one) is written with its texts as they are, checked in one
+    scan instead of one per text."""
+    plain = NEEDS_ESCAPING.search(_texts(p)) is None
+    return _fragment(p, str if plain else escape)
 
 
 def _texts(p: PaymentOrder) -> str:
@@ -158,26 +106,51 @@ def _texts(p: PaymentOrder) -> str:
     return "".join(texts)
 
 
-def _escaped_fragment(p: PaymentOrder) -> str:
-    """:func:`payment_fragment`, each text escaped as it is written."""
-    pid = escape(p.payment_id)
+def _fragment(p: PaymentOrder, text: Callable[[str], str]) -> str:
+    """:func:`payment_fragment` with each text written as ``text`` gives it (:func:`escape`,
+    or as it is)."""
+    pid = text(p.payment_id)
     parts = [
-        f"<swift:CdtTrfTxInf><swift:PmtId><swift:InstrId>{pid}</swift:InstrId>",
-        f"<swift:EndToEndId>{pid}</swift:EndToEndId></swift:PmtId>",
-        f'<swift:Amt><swift:InstdAmt Ccy="DKK">{format_amount(p.amount_ore)}</swift:InstdAmt>',
-        "</swift:Amt><swift:IncompletePaymentIndicator>",
-        "0" if p.complete else "1",
-        "</swift:IncompletePaymentIndicator>",
-        _creditor(p),
+        f"<swift:CdtTrfTxInf><swift:PmtId><swift:InstrId>{pid}</swift:InstrId>"
+        f"<swift:EndToEndId>{pid}</swift:EndToEndId></swift:PmtId>"
+        f'<swift:Amt><swift:InstdAmt Ccy="DKK">{format_amount(p.amount_ore)}</swift:InstdAmt>'
+        "</swift:Amt><swift:IncompletePaymentIndicator>"
+        f"{'1' if p.account is None else '0'}</swift:IncompletePaymentIndicator><swift:Cdtr>"
     ]
+    if p.name is not None:
+        parts.append(f"<swift:Nm>{text(p.name)}</swift:Nm>")
+    if (a := p.address) is not None:
+        parts.append("<swift:PstlAdr>")
+        parts.extend(f"<swift:AdrLine>{text(line)}</swift:AdrLine>" for line in a.lines)
+        parts.append(
+            f"<swift:PstCd>{text(a.post_code)}</swift:PstCd>"
+            f"<swift:TwnNm>{text(a.city)}</swift:TwnNm>"
+        )
+        if a.country is not None:
+            parts.append(f"<swift:Ctry>{text(a.country)}</swift:Ctry>")
+        parts.append("</swift:PstlAdr>")
+    r = p.recipient
+    if r.kind is RecipientKind.CPR:
+        parts.append(
+            f"<swift:PrvtId><swift:SclSctyNb>{text(r.number)}</swift:SclSctyNb></swift:PrvtId>"
+        )
+    else:
+        parts.append(
+            f"<swift:OrgId><swift:PrtryId><swift:Id>{text(r.number)}</swift:Id>"
+            f"<swift:Issr>{ISSUER[r.kind]}</swift:Issr></swift:PrtryId></swift:OrgId>"
+        )
+    parts.append("</swift:Cdtr>")
     if p.account is not None:
-        parts.append(account_xml("CdtrAcct", p.account))
+        parts.append(
+            f"<swift:CdtrAcct><swift:Id><swift:BBAN>{text(p.account.bban)}</swift:BBAN>"
+            "</swift:Id></swift:CdtrAcct>"
+        )
     if p.notification:
         parts.append("<swift:RmtInf>")
-        parts.extend(element("swift", "Ustrd", t) for t in p.notification)
+        parts.extend(f"<swift:Ustrd>{text(t)}</swift:Ustrd>" for t in p.notification)
         parts.append("</swift:RmtInf>")
     if p.benefit_kind is not None:
-        parts.append(f"<swift:Purp>{element('swift', 'Prtry', p.benefit_kind)}</swift:Purp>")
+        parts.append(f"<swift:Purp><swift:Prtry>{text(p.benefit_kind)}</swift:Prtry></swift:Purp>")
     parts.append("</swift:CdtTrfTxInf>\n")
     return "".join(parts)
 
