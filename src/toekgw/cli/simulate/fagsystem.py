@@ -62,7 +62,7 @@ def fagsystem(
             municipality=municipality,
             queues=dict(DEFAULT_QUEUES),
             reply_queue=DEFAULT_REPLY_QUEUE.format(sender=sender),
-            now=lambda: clock.now(),
+            now=clock.now,
             seed=seed,
         )
         case_system.send(count, Mix(straks_share, claims_share, recalls_share, broken_share))
