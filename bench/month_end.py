@@ -181,7 +181,13 @@ def base_sqlite(work: Path) -> int:
 
 def _messages(work: Path, queue: str) -> list[bytes]:
     db = sqlite3.connect(work / "queues.sqlite")
-    rows = db.execute("SELECT body FROM message WHERE queue = ? ORDER BY seq", (queue,)).fetchall()
+    tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    # the bodies apart since the twelfth session (a tree from before keeps them in the row)
+    source = "message_body b JOIN message m USING (seq)" if "message_body" in tables else "message"
+    rows = db.execute(
+        f"SELECT body FROM {source} WHERE queue = ? ORDER BY seq",
+        (queue,),
+    ).fetchall()
     return [bytes(r[0]) for r in rows]
 
 

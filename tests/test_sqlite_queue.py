@@ -238,3 +238,79 @@ def test_two_processes_consume_each_message_exactly_once(db: Path) -> None:
     outputs = [c.communicate(timeout=60)[0].split() for c in children]
     assert all(c.returncode == 0 for c in children)
     assert sorted(int(x) for out in outputs for x in out) == list(range(n))
+
+
+# -- the bodies apart from the rows that change ---------------------------------------------
+
+_OLD_SCHEMA = """
+CREATE TABLE message (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, queue TEXT NOT NULL, msg_id BLOB NOT NULL,
+    correl_id BLOB, body BLOB NOT NULL, put_at REAL NOT NULL,
+    backout_count INTEGER NOT NULL DEFAULT 0,
+    state TEXT NOT NULL CHECK (state IN ('ready', 'put', 'got')), owner TEXT,
+    priority INTEGER NOT NULL DEFAULT 0, properties TEXT
+);
+CREATE INDEX message_ready ON message (queue, state, seq);
+CREATE INDEX message_owner ON message (owner);
+CREATE TABLE owner (token TEXT PRIMARY KEY, pid INTEGER NOT NULL, started_at REAL NOT NULL);
+"""
+
+
+def test_a_queue_file_of_the_older_layout_keeps_its_messages(db: Path) -> None:
+    import sqlite3
+
+    old = sqlite3.connect(db)
+    old.executescript(_OLD_SCHEMA)
+    rows = [
+        (Q, message_id("a"), b"first", "ready", None, 0, None),
+        (Q, message_id("b"), b"urgent", "ready", None, 5, '{"kind": "stop"}'),
+        (Q, message_id("c"), b"put, never committed", "put", "dead", 0, None),
+    ]
+    old.executemany(
+        "INSERT INTO message (queue, msg_id, correl_id, body, put_at, state, owner, priority, "
+        "properties) VALUES (?, ?, NULL, ?, 0, ?, ?, ?, ?)",
+        [(q, m, b, s, o, p, props) for q, m, b, s, o, p, props in rows],
+    )
+    old.commit()
+    old.close()
+    with SqliteQueue(db) as a:
+        assert [(m.body, m.properties) for m in a.browse(Q)] == [
+            (b"first", {}),
+            (b"urgent", {"kind": "stop"}),
+        ]
+        got = a.get(Q)
+        assert got is not None and (got.msg_id, got.body) == (message_id("b"), b"urgent")
+        a.commit()
+    with SqliteQueue(db) as b:  # opened again: nothing moved twice
+        got = b.get(Q)
+        assert got is not None and got.body == b"first"
+        b.commit()
+        assert b.get(Q) is None
+    check = sqlite3.connect(db)
+    assert "body" not in {r[1] for r in check.execute("PRAGMA table_info(message)")}
+    # the put that was never committed stays invisible, and its body goes with its row
+    assert check.execute("SELECT count(*) FROM message_body").fetchone()[0] == 1
+
+
+def test_a_get_and_a_backout_do_not_write_the_body_again(db: Path) -> None:
+    """SQLite writes a row whose size changes anew, overflow pages and all: with the body in
+    the row, each state change of a message of megabytes wrote all of it to the WAL."""
+    import sqlite3
+
+    body = os.urandom(4_000_000)
+    with SqliteQueue(db) as a:
+        a.put(Q, body)
+        a.commit()
+        wal = db.with_name(db.name + "-wal")
+        sqlite3.connect(db).execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        assert wal.stat().st_size == 0
+        got = a.get(Q)
+        assert got is not None and got.body == body
+        a.backout()
+        got = a.get(Q)
+        assert got is not None and got.body == body
+        assert wal.stat().st_size < 200_000, wal.stat().st_size
+        a.commit()
+        assert a.get(Q) is None
+    left = sqlite3.connect(db).execute("SELECT count(*) FROM message_body").fetchone()[0]
+    assert left == 0

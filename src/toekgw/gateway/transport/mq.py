@@ -142,7 +142,6 @@ CREATE TABLE IF NOT EXISTS message (
     queue         TEXT NOT NULL,
     msg_id        BLOB NOT NULL,
     correl_id     BLOB,
-    body          BLOB NOT NULL,
     put_at        REAL NOT NULL,
     backout_count INTEGER NOT NULL DEFAULT 0,
     -- 'ready': visible; 'put': put but not committed; 'got': got but not committed.
@@ -151,8 +150,17 @@ CREATE TABLE IF NOT EXISTS message (
     priority      INTEGER NOT NULL DEFAULT 0,
     properties    TEXT
 );
+-- The body apart from the row a get, a commit and a back-out rewrite: SQLite writes a row
+-- whose size changes anew, overflow pages and all, so a state change of a message of some
+-- megabytes wrote all of it again.
+CREATE TABLE IF NOT EXISTS message_body (
+    seq           INTEGER PRIMARY KEY,
+    body          BLOB NOT NULL
+);
 CREATE INDEX IF NOT EXISTS message_ready ON message (queue, state, seq);
 CREATE INDEX IF NOT EXISTS message_owner ON message (owner);
+CREATE TRIGGER IF NOT EXISTS message_gone AFTER DELETE ON message
+    BEGIN DELETE FROM message_body WHERE seq = old.seq; END;
 CREATE TABLE IF NOT EXISTS owner (
     token      TEXT PRIMARY KEY,
     pid        INTEGER NOT NULL,
@@ -192,6 +200,7 @@ class SqliteQueue:
         fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
         self._db = connect(self.path, _SCHEMA, busy_timeout=busy_timeout)
         _add_columns(self._db)
+        _move_bodies(self._db, self.path)
         with write(self._db) as db:
             db.execute(
                 "INSERT INTO owner (token, pid, started_at) VALUES (?, ?, ?)",
@@ -220,11 +229,12 @@ class SqliteQueue:
         mid = msg_id if msg_id is not None else os.urandom(ID_LENGTH)
         props = json.dumps(dict(properties), sort_keys=True) if properties else None
         with write(self._db) as db:
-            db.execute(
-                "INSERT INTO message (queue, msg_id, correl_id, body, put_at, state, owner,"
-                " priority, properties) VALUES (?, ?, ?, ?, ?, 'put', ?, ?, ?)",
-                (queue, mid, correl_id, bytes(body), time.time(), self.token, priority, props),
-            )
+            seq = db.execute(
+                "INSERT INTO message (queue, msg_id, correl_id, put_at, state, owner,"
+                " priority, properties) VALUES (?, ?, ?, ?, 'put', ?, ?, ?)",
+                (queue, mid, correl_id, time.time(), self.token, priority, props),
+            ).lastrowid
+            db.execute("INSERT INTO message_body (seq, body) VALUES (?, ?)", (seq, bytes(body)))
         return mid
 
     def get(self, queue: str, *, wait: float = 0.0) -> Message | None:
@@ -328,8 +338,8 @@ class SqliteQueue:
         """The committed messages on ``queue`` (held ones included), oldest first, without
         getting them."""
         rows = self._db.execute(
-            f"SELECT {_MESSAGE_COLUMNS} FROM message"  # noqa: S608 (constant columns)
-            " WHERE queue = ? AND state IN ('ready', 'got') ORDER BY seq",
+            f"SELECT {_MESSAGE_COLUMNS} FROM {_MESSAGES}"  # noqa: S608 (constants)
+            " WHERE queue = ? AND state IN ('ready', 'got') ORDER BY m.seq",
             (queue,),
         ).fetchall()
         return [_message(row) for row in rows]
@@ -368,8 +378,8 @@ class SqliteQueue:
             return None
         with write(self._db) as db:
             row = db.execute(
-                f"SELECT seq, {_MESSAGE_COLUMNS} FROM message"  # noqa: S608 (constant columns)
-                " WHERE queue = ? AND state = 'ready' ORDER BY priority DESC, seq LIMIT 1",
+                f"SELECT m.seq, {_MESSAGE_COLUMNS} FROM {_MESSAGES}"  # noqa: S608 (constants)
+                " WHERE queue = ? AND state = 'ready' ORDER BY priority DESC, m.seq LIMIT 1",
                 (queue,),
             ).fetchone()
             if row is None:
@@ -422,7 +432,8 @@ class SqliteQueue:
                 os.close(fd)
 
 
-_MESSAGE_COLUMNS = "msg_id, correl_id, body, backout_count, put_at, priority, properties"
+_MESSAGE_COLUMNS = "msg_id, correl_id, b.body, backout_count, put_at, priority, properties"
+_MESSAGES = "message m JOIN message_body b ON b.seq = m.seq"
 
 
 def _message(row: tuple[object, ...], *, seq: int = 0) -> Message:
@@ -444,3 +455,23 @@ def _add_columns(db: sqlite3.Connection) -> None:
     db.execute(
         "CREATE INDEX IF NOT EXISTS message_next ON message (queue, state, priority DESC, seq)"
     )
+
+
+def _move_bodies(db: sqlite3.Connection, path: Path) -> None:
+    """Move the bodies of a queue file made by an older version (in the ``message`` row) to
+    ``message_body``, once, in one transaction."""
+    if not _has_body_column(db):
+        return
+    if sqlite3.sqlite_version_info < (3, 35, 0):
+        raise QueueError(
+            f"{path}: this queue file needs SQLite 3.35 or later to be brought up to "
+            f"date (this Python has {sqlite3.sqlite_version})"
+        )
+    with write(db):
+        if _has_body_column(db):  # not done meanwhile by another opener
+            db.execute("INSERT INTO message_body (seq, body) SELECT seq, body FROM message")
+            db.execute("ALTER TABLE message DROP COLUMN body")
+
+
+def _has_body_column(db: sqlite3.Connection) -> bool:
+    return any(row[1] == "body" for row in db.execute("PRAGMA table_info(message)"))
