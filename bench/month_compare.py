@@ -7,11 +7,13 @@ generator's seeded deliveries, the simulators, the release at a fixed time, so t
 bytes and ids are the same) once with this tree's code and once with the ``--other`` tree's
 (``PYTHONPATH``), then compares the two journals: transmissions (kind, ref, state, file
 name, size, SHA-256, counts, sums, their meta without the send time), items (by business key:
-state, amount, municipality, date, carrier, payload), memberships, events in order (their
-transmission, item, scope, states, count, reason, actor), the error list with its findings,
-and that each journal's hash chain verifies with the other tree's code. It prints the first
-differences and exits 1 when there are any. Ids, times and the chain's hashes (which cover
-times) differ between any two runs and are left out.
+state, amount, municipality, date, carrier, payload), memberships, the transmissions' events
+in order (their transmission, scope, states, count, reason, actor), each item's history as
+that tree's own ``item_history`` tells it (every move: states, reason, actor - whether the
+journal wrote it as one event for the item or as one for its bundle), the error list with its
+findings, and that each journal's hash chain verifies with the other tree's code. It prints
+the first differences and exits 1 when there are any. Ids, times and the chain's hashes
+(which cover times) differ between any two runs and are left out.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,10 +54,12 @@ QUERIES = {
         "JOIN transmissions t ON t.id = m.transmission_id JOIN items i ON i.id = m.item_id "
         "ORDER BY t.ref, m.seq"
     ),
+    # The items' moves are compared as each item's history (a bundle's move of all its
+    # members may be one event, or one per item, and each tree reads back what it wrote).
     "events": (
-        f"SELECT {_T}, i.business_key, e.scope, e.from_state, e.to_state, e.count, e.reason, "
-        "e.actor FROM events e JOIN transmissions t ON t.id = e.transmission_id "
-        "LEFT JOIN items i ON i.id = e.item_id ORDER BY e.id"
+        f"SELECT {_T}, e.scope, e.from_state, e.to_state, e.count, e.reason, e.actor "
+        "FROM events e JOIN transmissions t ON t.id = e.transmission_id "
+        "WHERE e.scope = 'transmission' ORDER BY e.id"
     ),
     "errors": (
         f"SELECT e.counterpart, {_T}, e.file_name, e.subject, e.business_key, e.state, "
@@ -94,6 +99,27 @@ def verify(journal: Path) -> None:
     print(json.dumps({"links": report.links, "rows": report.rows}))
 
 
+def histories(journal: Path, out: Path) -> None:
+    """Each item's moves as this tree's ``item_history`` tells them, one JSON line per item
+    in business key order (times and ids left out)."""
+    from toekgw.gateway.journal import open_journal
+    from toekgw.gateway.journal.migrations import LATEST
+
+    opened = open_journal(_as_known(journal, LATEST))
+    db = sqlite3.connect(journal)
+    with out.open("w") as lines:
+        for item_id, counterpart, key in db.execute(
+            "SELECT id, counterpart, business_key FROM items ORDER BY counterpart, business_key"
+        ):
+            moves = [
+                (e.from_state, e.to_state, e.reason, e.actor)
+                for e in opened.item_history(item_id).events
+                if e.scope != "transmission"
+            ]
+            lines.write(json.dumps([counterpart, key, moves]) + "\n")
+    db.close()
+
+
 def _as_known(journal: Path, latest: int) -> Path:
     """``journal``, or, when a tree with newer migrations wrote it (a branch's new table,
     which this tree would refuse to open), a copy that records only the migrations up to
@@ -131,6 +157,15 @@ def cross_check(base: Path, other: Path) -> None:
         verified = run_in(src, __file__, "--verify", str(journal)).strip()
         print(f"chain ({name}, verified by the other tree): {verified}")
     differences = compare(ours, theirs)
+    told = []
+    for src, journal in ((ROOT / "src", ours), (other, theirs)):
+        out = journal.with_name("histories.jsonl")
+        run_in(src, __file__, "--histories", str(journal), str(out))
+        stable = _stable(journal)
+        told.append(
+            [tuple(stable(v) for v in _rows_of(line)) for line in out.read_text().splitlines()]
+        )
+    differences += _differ("histories", told[0], told[1], differences)
     print(f"{differences} differences ({base})")
     sys.exit(1 if differences else 0)
 
@@ -139,7 +174,16 @@ _TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:[+-]\d\d:\d\d|Z)
 
 
 def _rows(journal: Path, sql: str) -> list[tuple[object, ...]]:
-    """The rows, with what differs in every run named alike: each delivery's transfer UUID
+    """The rows, with what differs in every run named alike (:func:`_stable`)."""
+    stable = _stable(journal)
+    db = sqlite3.connect(journal)
+    rows = [tuple(stable(v) for v in row) for row in db.execute(sql)]
+    db.close()
+    return rows
+
+
+def _stable(journal: Path) -> Callable[[object], object]:
+    """A value with what differs in every run named alike: each delivery's transfer UUID
     (the platform's) by its delivery key, the run's directory as ``<work>``, times in texts
     as ``<time>``."""
     db = sqlite3.connect(journal)
@@ -159,24 +203,40 @@ def _rows(journal: Path, sql: str) -> list[tuple[object, ...]]:
             value = _TIME.sub("<time>", value)  # a finding names when the first was journaled
         return value
 
-    rows = [tuple(stable(v) for v in row) for row in db.execute(sql)]
     db.close()
-    return rows
+    return stable
+
+
+def _rows_of(line: str) -> list[object]:
+    counterpart, key, moves = json.loads(line)
+    return [counterpart, key, *(value for move in moves for value in move)]
 
 
 def compare(a: Path, b: Path, limit: int = 10) -> int:
     differences = 0
     for table, sql in QUERIES.items():
-        left, right = _rows(a, sql), _rows(b, sql)
-        if len(left) != len(right):
-            print(f"{table}: {len(left)} rows against {len(right)}")
+        differences += _differ(table, _rows(a, sql), _rows(b, sql), differences, limit)
+    return differences
+
+
+def _differ(
+    table: str,
+    left: list[tuple[object, ...]],
+    right: list[tuple[object, ...]],
+    before: int,
+    limit: int = 10,
+) -> int:
+    """The rows that differ (the first printed, up to ``limit`` in all)."""
+    differences = 0
+    if len(left) != len(right):
+        print(f"{table}: {len(left)} rows against {len(right)}")
+        differences += 1
+    for n, (x, y) in enumerate(zip(left, right, strict=False)):
+        if x != y:
             differences += 1
-        for n, (x, y) in enumerate(zip(left, right, strict=False)):
-            if x != y:
-                differences += 1
-                if differences <= limit:
-                    print(f"{table} row {n}:\n  {x}\n  {y}")
-        print(f"{table}: {len(left)} rows compared")
+            if before + differences <= limit:
+                print(f"{table} row {n}:\n  {x}\n  {y}")
+    print(f"{table}: {len(left)} rows compared")
     return differences
 
 
@@ -187,7 +247,11 @@ def main() -> None:
     parser.add_argument("--other", type=Path, required=False, help="the other tree's src/")
     parser.add_argument("--month", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--verify", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--histories", type=Path, nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.histories:
+        histories(*args.histories)
+        return
     if args.month:
         month(args.month, args.payments, args.per_delivery)
         return

@@ -60,18 +60,19 @@ class Members(Items):
         ``to_state`` as they are taken on (one event each, ``reason``): what
         :meth:`move_members` right after would do, with each item written once."""
         with self.transaction():
-            start = self._db.execute(
-                "SELECT coalesce(max(seq), 0) FROM transmission_members WHERE transmission_id = ?",
+            start, since = self._db.execute(
+                "SELECT (SELECT coalesce(max(seq), 0) FROM transmission_members "
+                "WHERE transmission_id = ?), (SELECT coalesce(max(id), 0) FROM events)",
                 (transmission_id,),
-            ).fetchone()[0]
+            ).fetchone()
             rows = [
-                (transmission_id, item_id, start + n, key)
+                (transmission_id, item_id, start + n, key, since)
                 for n, (item_id, key) in enumerate(members, 1)
             ]
             try:
                 self._db.executemany(
-                    "INSERT INTO transmission_members(transmission_id, item_id, seq, member_key) "
-                    "VALUES (?, ?, ?, ?)",
+                    "INSERT INTO transmission_members(transmission_id, item_id, seq, member_key, "
+                    "since_event) VALUES (?, ?, ?, ?, ?)",
                     rows,
                 )
             except self._dialect.integrity_error as exc:
@@ -86,6 +87,8 @@ class Members(Items):
                     "AND (carrier_id IS NULL OR carrier_id < ?1)",
                     (transmission_id, start),
                 )
+            elif start == 0 and self._moves_setwise(transmission_id):
+                self._carry_and_move_all(transmission_id, move, reason)
             else:
                 self._carry_and_move(transmission_id, start, move, reason)
             self._db.execute(
@@ -123,6 +126,36 @@ class Members(Items):
             "AND seq > ?2) AND (carrier_id IS NULL OR carrier_id < ?1)",
             (transmission_id, start, from_state, to_state, stamp),
         )
+
+    def _moves_setwise(self, transmission_id: int) -> bool:
+        """Whether the transmission moves its members with one event per move (a kind
+        without items of its own: :mod:`~toekgw.gateway.journal._carried`)."""
+        return self.kind(self.get_transmission(transmission_id).kind).item is None
+
+    def _carry_and_move_all(self, transmission_id: int, move: tuple[str, str], reason: str) -> None:
+        """A carrier's first members carried by it, those in ``move``'s first state moved to
+        its second with one event (each item's row written once)."""
+        from_state, to_state = move
+        where = (
+            "i.id IN (SELECT item_id FROM transmission_members WHERE transmission_id = ?) "
+            "AND (i.carrier_id IS NULL OR i.carrier_id < ?)"
+        )
+        args = (transmission_id, transmission_id)
+        self._check_member_kinds(f"{where} AND i.state = ?", (*args, from_state), [move])
+        count = self._db.execute(
+            f"SELECT count(*) FROM items i WHERE {where} AND i.state = ?", (*args, from_state)
+        ).fetchone()[0]
+        stamp = now()
+        self._db.execute(
+            "UPDATE items SET carrier_id = ?1, "
+            "state = CASE WHEN state = ?2 THEN ?3 ELSE state END, "
+            "updated_at = CASE WHEN state = ?2 THEN ?4 ELSE updated_at END "
+            "WHERE id IN (SELECT item_id FROM transmission_members WHERE transmission_id = ?1) "
+            "AND (carrier_id IS NULL OR carrier_id < ?1)",
+            (transmission_id, from_state, to_state, stamp),
+        )
+        if count:
+            self._event(transmission_id, None, "items", from_state, to_state, count, reason, stamp)
 
     def members(
         self,
@@ -228,16 +261,25 @@ class Members(Items):
         stamp = now()
         with self.transaction():
             self._check_member_kinds(where, args, [(from_state, to_state)])
-            self._db.execute(
-                _MOVE_EVENTS + "SELECT ?, i.transmission_id, i.id, 'item', i.state, ?, NULL, ?, ? "
-                f"FROM items i WHERE {where} ORDER BY i.id",
-                (stamp, to_state, reason, acting_identity(), *args),
+            setwise = self._moves_setwise(transmission_id)
+            if not setwise:
+                self._db.execute(
+                    _MOVE_EVENTS
+                    + "SELECT ?, i.transmission_id, i.id, 'item', i.state, ?, NULL, ?, ? "
+                    f"FROM items i WHERE {where} ORDER BY i.id",
+                    (stamp, to_state, reason, acting_identity(), *args),
+                )
+            moved = int(
+                self._db.execute(
+                    "UPDATE items SET state = ?, updated_at = ? WHERE carrier_id = ? AND state = ?",
+                    (to_state, stamp, *args),
+                ).rowcount
             )
-            moved = self._db.execute(
-                "UPDATE items SET state = ?, updated_at = ? WHERE carrier_id = ? AND state = ?",
-                (to_state, stamp, *args),
-            ).rowcount
-        return int(moved)
+            if setwise and moved:
+                self._event(
+                    transmission_id, None, "items", from_state, to_state, moved, reason, stamp
+                )
+        return moved
 
     def apply_member_moves(
         self,
@@ -250,13 +292,22 @@ class Members(Items):
     ) -> MemberMoves:
         """Move members by their member keys, set-wise: the moves go to a scratch table, are
         matched with the transmission's current members in one statement, and each target
-        state is one insert of events and one update."""
+        state is one insert of events and one update - or, where the moves to it take every
+        member the transmission carries in their one source state, for the same reason, one
+        update and one event (:mod:`~toekgw.gateway.journal._carried`). The targets are taken
+        smallest first, so that the few payments an answer names otherwise have left the state
+        the rest move from."""
         db = self._db
         stamp = now()
         with self.transaction():
             self._stage_member_moves(transmission_id, moves, list(eligible))
+            setwise = self._moves_setwise(transmission_id)
             moved: dict[str, int] = {}
-            for (target,) in db.execute("SELECT DISTINCT to_state FROM member_moves").fetchall():
+            named = [t for (t,) in db.execute("SELECT DISTINCT to_state FROM member_moves")]
+            targets = db.execute(
+                "SELECT to_state FROM member_moves GROUP BY to_state ORDER BY count(*), to_state"
+            ).fetchall()
+            for (target,) in targets:
                 if target not in sources:
                     raise JournalError(f"no source states given for moves to {target!r}")
                 allowed = list(sources[target])
@@ -272,19 +323,52 @@ class Members(Items):
                     (target,),
                 ).fetchall()
                 self._check_member_kinds(f"i.id IN ({chosen})", (target,), pairs)
-                db.execute(
-                    _MOVE_EVENTS + "SELECT ?, i.transmission_id, i.id, 'item', x.from_state, "
-                    "x.to_state, NULL, x.reason, ? FROM member_moves x JOIN items i "
-                    "ON i.id = x.item_id WHERE x.moved = 1 AND x.to_state = ? ORDER BY x.n",
-                    (stamp, acting_identity(), target),
-                )
-                count = db.execute(
-                    f"UPDATE items SET state = ?, updated_at = ? WHERE id IN ({chosen})",
-                    (target, stamp, target),
-                ).rowcount
+                whole = self._whole_state(transmission_id, target) if setwise else None
+                if whole is not None:
+                    source, reason, count = whole
+                    db.execute(
+                        "UPDATE items SET state = ?, updated_at = ? WHERE carrier_id = ? "
+                        "AND state = ?",
+                        (target, stamp, transmission_id, source),
+                    )
+                    self._event(
+                        transmission_id, None, "items", source, target, count, reason, stamp
+                    )
+                else:
+                    db.execute(
+                        _MOVE_EVENTS + "SELECT ?, i.transmission_id, i.id, 'item', x.from_state, "
+                        "x.to_state, NULL, x.reason, ? FROM member_moves x JOIN items i "
+                        "ON i.id = x.item_id WHERE x.moved = 1 AND x.to_state = ? ORDER BY x.n",
+                        (stamp, acting_identity(), target),
+                    )
+                    count = db.execute(
+                        f"UPDATE items SET state = ?, updated_at = ? WHERE id IN ({chosen})",
+                        (target, stamp, target),
+                    ).rowcount
                 if count:
                     moved[target] = count
+            moved = {t: moved[t] for t in named if t in moved}  # in the order the moves name them
             return self._member_moves_result(moved, list(report))
+
+    def _whole_state(self, transmission_id: int, target: str) -> tuple[str, str, int] | None:
+        """``(source state, reason, count)`` when the staged moves to ``target`` take every
+        item the transmission carries in their one source state, all for one reason
+        (``None``: otherwise). The moves are of items it carries in that state, so equal
+        counts are equal sets."""
+        db = self._db
+        kinds = db.execute(
+            "SELECT from_state, reason, count(*) FROM member_moves WHERE moved = 1 "
+            "AND to_state = ? GROUP BY from_state, reason LIMIT 2",
+            (target,),
+        ).fetchall()
+        if len(kinds) != 1:
+            return None
+        source, reason, count = kinds[0]
+        carried = db.execute(
+            "SELECT count(*) FROM items WHERE carrier_id = ? AND state = ?",
+            (transmission_id, source),
+        ).fetchone()[0]
+        return (str(source), str(reason), int(count)) if carried == count else None
 
     def _stage_member_moves(
         self, transmission_id: int, moves: Iterable[MemberMove], eligible: list[str]
@@ -322,15 +406,17 @@ class Members(Items):
         unchanged = db.execute(
             "SELECT count(*) FROM member_moves WHERE from_state IS NOT NULL AND moved IS NULL"
         ).fetchone()[0]
-        reported = tuple(
-            (item_from_row(r[:-1]), str(r[-1]))
-            for r in db.execute(
+        rows = (
+            db.execute(
                 f"SELECT {ITEM_COLUMNS}, x.reason FROM member_moves x "
                 "JOIN items i ON i.id = x.item_id JOIN events e ON e.id = i.created_event "
                 f"WHERE x.moved = 1 AND x.to_state IN ({_marks(report)}) ORDER BY x.n",
                 report,
-            )
+            ).fetchall()
+            if report  # none asked for (PostgreSQL refuses an empty IN ())
+            else []
         )
+        reported = tuple((item_from_row(r[:-1]), str(r[-1])) for r in rows)
         db.execute("DELETE FROM member_moves")
         return MemberMoves(moved, int(unchanged), unknown, reported)
 

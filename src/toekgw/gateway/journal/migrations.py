@@ -482,6 +482,17 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
                OR state = 'journaled' OR state = 'claimed';
         """,
     ),
+    (
+        18,
+        "a membership records when it began, so a carrier's set-wise moves can be replayed",
+        """
+        -- The newest event when the membership was made: the carrier's moves of all its
+        -- members in a state are one event each (toekgw.gateway.journal._carried), and a
+        -- reader tells which items such an event moved by the memberships begun before it.
+        -- NULL: made before this migration, so before any such event.
+        ALTER TABLE transmission_members ADD COLUMN since_event INTEGER;
+        """,
+    ),
 )
 
 LATEST = MIGRATIONS[-1][0]
