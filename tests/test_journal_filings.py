@@ -218,3 +218,38 @@ def test_the_guards_search_an_index_and_scan_no_table(tmp_path: Path) -> None:
         scans = [row[3] for row in plan if str(row[3]).startswith("SCAN")]
         assert scans == [], (select, scans)
     journal.close()
+
+
+def test_the_chain_links_a_batch_from_the_rows_its_inserts_gave_back(
+    journal: SqliteJournal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL a batch's link hashes the events and items as their INSERTs returned
+    them instead of reading them back - unless a savepoint was rolled back in the
+    transaction, or it wrote a row otherwise: then it reads them. Each way the chain
+    verifies (and on SQLite, which reads them back always)."""
+    from toekgw.gateway.journal import _sqlite_chain
+
+    read_back: list[str] = []
+    rows = _sqlite_chain._rows
+
+    def counted(*args: object, **kwargs: object) -> Iterator[list[str]]:
+        read_back.append(str(args[2]))
+        return rows(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_sqlite_chain, "_rows", counted)
+    on_server = not isinstance(journal.location, Path)
+    journal.create_filings([_filing(1), _filing(2)])
+    assert read_back == ([] if on_server else ["events", "items"])
+    read_back.clear()
+    with journal.transaction():  # a savepoint rolled back: what RETURNING gave may be gone
+        with pytest.raises(DuplicateTransmission):
+            journal.create_filings([_filing(3), _filing(1)])
+        journal.create_filings([_filing(4)])
+    assert read_back == ["events", "items"]
+    read_back.clear()
+    with journal.transaction():  # an event written on its own, not by an array INSERT
+        journal.create_filings([_filing(5)])
+        journal.note(journal.find_transmission(ref="tok:KY:m-5").id, "looked at")  # type: ignore[union-attr]
+    assert read_back == (["events"] if on_server else ["events", "items"])
+    report = journal.verify_chain()
+    assert report.problems == [] and report.links == 3

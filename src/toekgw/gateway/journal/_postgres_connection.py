@@ -14,6 +14,8 @@ transaction's first statement, in its round trip (:meth:`PostgresDb.defer`), as 
 statements do. Before it commits, the outermost one adds its link to the hash chain
 (:mod:`~toekgw.gateway.journal._sqlite_chain`, shared with SQLite), sent with the ``COMMIT`` in
 one round trip; the writer lock, held to the end of the commit, keeps the chain one sequence.
+Its link hashes the events and items the transaction's array inserts returned, where they are
+exactly the link's range and no savepoint was rolled back, instead of reading them back.
 Nested ones are savepoints. Every commit is durable (``synchronous_commit`` is the server's,
 ``on`` by default), so ``durable=True`` needs nothing more than it does on SQLite with
 ``synchronous=FULL``. Each INSERT of a batch's rows is composed and rendered once per
@@ -35,7 +37,7 @@ from psycopg_pool import ConnectionPool
 
 from toekgw.gateway.journal._postgres_schema import postgres_migration
 from toekgw.gateway.journal._postgres_sql import POSTGRES, PostgresDb
-from toekgw.gateway.journal._sqlite_chain import link
+from toekgw.gateway.journal._sqlite_chain import CHAINED_COLUMNS, encode_row, link
 from toekgw.gateway.journal._sqlite_connection import JournalConnection, now
 from toekgw.gateway.journal.location import JournalLocation, JournalUrl, redact
 from toekgw.gateway.journal.migrations import LATEST, MIGRATIONS
@@ -94,6 +96,9 @@ def _close_pools() -> None:
 
 #: Up to this many rows are inserted by one INSERT of arrays, more by COPY.
 _FEW_ROWS = 1000
+#: Up to this many rows per table and transaction are kept for the link as their INSERT gave
+#: them back (an intake batch's); a larger transaction's link reads its rows back.
+_KNOWN_ROWS = 20_000
 
 
 def _insert(table: str, columns: Sequence[str], types: Mapping[str, str]) -> sql.Composed:
@@ -132,6 +137,9 @@ class PostgresConnection(JournalConnection):
         #: Each INSERT of arrays, rendered once: composing and rendering it per batch cost
         #: more client CPU than the server's parse of it.
         self._inserts: dict[tuple[str, tuple[str, ...], str | None], bytes] = {}
+        #: The chained rows this transaction inserted, as its link hashes them (from the
+        #: inserts' RETURNING), so the link need not read them back: by table, by id.
+        self._known: dict[str, dict[int, str]] = {}
         self._pool = _pool(url)
         try:
             self._connection = self._pool.getconn(timeout=connect_timeout)
@@ -199,11 +207,25 @@ class PostgresConnection(JournalConnection):
         if len(rows) > _FEW_ROWS:
             self._insert_rows(table, columns, rows)
             return None
-        statement = self._insert_statement(table, tuple(columns), returning)
+        chained = CHAINED_COLUMNS.get(table) if self._chained else None
+        both = ", ".join(c for c in (chained, returning) if c is not None) or None
+        statement = self._insert_statement(table, tuple(columns), both)
         cursor = self._connection.cursor()
         with self._db.sending():
             cursor.execute(statement, [list(values) for values in zip(*rows, strict=True)])
-        return cursor.fetchall() if returning is not None else None
+        if both is None:
+            return None
+        got = cursor.fetchall()
+        if chained is None:
+            return got
+        width = chained.count(",") + 1
+        known = self._known.setdefault(table, {})
+        if len(known) + len(got) <= _KNOWN_ROWS:
+            for row in got:
+                known[int(row[0])] = encode_row(row[:width])
+        else:  # a large transaction: its link reads its rows back, memory stays bounded
+            known[0] = ""  # an id no row has: the link finds the known rows incomplete
+        return [row[width:] for row in got] if returning is not None else None
 
     def _insert_statement(
         self, table: str, columns: tuple[str, ...], returning: str | None
@@ -273,11 +295,19 @@ class PostgresConnection(JournalConnection):
             self._db.defer(f"SELECT pg_advisory_xact_lock({WRITER_LOCK})")
             self._depth = 1
             self._durable = durable
+            self._known.clear()
+            self._db.undone = False
             try:
                 yield
                 # The writer lock, held since BEGIN, orders the chain: no other
-                # transaction writes (so none links) until this one has committed.
-                insert = link(self._db, self._dialect, locked=True) if self._chained else None
+                # transaction writes (so none links) until this one has committed. Rows a
+                # savepoint rolled back may be among those known: then all are read back.
+                known = None if self._db.undone else self._known
+                insert = (
+                    link(self._db, self._dialect, locked=True, known=known)
+                    if self._chained
+                    else None
+                )
                 self._commit(insert)
             except BaseException:
                 self._told.clear()
@@ -288,6 +318,7 @@ class PostgresConnection(JournalConnection):
             finally:
                 self._depth = 0
                 self._durable = False
+                self._known.clear()
             self._tell()
             return
         # A savepoint's statements go with the next statement sent (one round trip less each).

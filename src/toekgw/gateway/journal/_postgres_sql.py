@@ -145,11 +145,19 @@ class PostgresDb:
         self.connection = connection
         connection.adapters.register_loader("numeric", _WholeNumeric)
         self._deferred: list[str] = []
+        #: A savepoint was rolled back to since this was last cleared: rows an INSERT's
+        #: RETURNING gave may since be gone.
+        self.undone = False
 
     def defer(self, statement: str) -> None:
         """Send ``statement`` - one whose answer nobody reads: a savepoint set, released or
         rolled back to - with the next statement sent, in the same round trip."""
+        self._note(statement)
         self._deferred.append(statement)
+
+    def _note(self, statement: str) -> None:
+        if statement.lstrip()[:8].upper() == "ROLLBACK":
+            self.undone = True
 
     def drop_deferred(self) -> None:
         """Forget the deferred statements (the transaction is being rolled back)."""
@@ -175,6 +183,7 @@ class PostgresDb:
             pass
 
     def execute(self, sql: str, parameters: Sequence[Any] = (), /) -> PostgresCursor:
+        self._note(sql)
         text, order, returning = translate(sql)
         cursor = self.connection.cursor()
         with self.sending():

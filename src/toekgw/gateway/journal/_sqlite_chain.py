@@ -41,13 +41,22 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from toekgw.gateway.journal._sql import Database, Dialect
 
-__all__ = ["GENESIS", "ChainReport", "has_chain", "link", "seal", "verify_chain"]
+__all__ = [
+    "CHAINED_COLUMNS",
+    "GENESIS",
+    "ChainReport",
+    "encode_row",
+    "has_chain",
+    "link",
+    "seal",
+    "verify_chain",
+]
 
 GENESIS = "0" * 64
 # One encoder for every row: json.dumps with options builds a new one per call, which was
@@ -68,6 +77,18 @@ _SOURCES = (
     ),
     ("R", "reads", "id, at, actor, action, what, subjects"),
 )
+
+
+#: Each chained table's columns, in the order a link hashes them.
+CHAINED_COLUMNS = {table: columns for _mark, table, columns in _SOURCES}
+
+#: A row as a link hashes it (the values in :data:`CHAINED_COLUMNS` order).
+encode_row = _encode
+
+#: Rows this transaction inserted, as a link hashes them, by table and id (what an INSERT's
+#: RETURNING gave): a link uses them instead of reading the rows back where they are exactly
+#: the rows of its range.
+Known = Mapping[str, Mapping[int, str]]
 
 
 @dataclass(slots=True)
@@ -155,19 +176,35 @@ def _rows(
         yield page
 
 
+def _known_rows(known: Known | None, table: str, after: int, upto: int) -> list[str] | None:
+    """The texts of ``table``'s rows ``after``..``upto`` when ``known`` holds exactly those
+    (every id of the range, none outside it), in id order; else ``None``."""
+    rows = (known or {}).get(table)
+    if rows is None or len(rows) != upto - after or not all(after < i <= upto for i in rows):
+        return None
+    return [rows[i] for i in range(after + 1, upto + 1)]
+
+
 def _digest(
     db: Database,
     dialect: Dialect,
     prev: str,
     start: tuple[int, int, int],
     end: tuple[int, int, int],
+    known: Known | None = None,
 ) -> tuple[str, int]:
     h = hashlib.sha256(prev.encode("ascii"))
     count = 0
     for (mark, table, columns), after, upto in zip(_SOURCES, start, end, strict=True):
         if upto <= after:
             continue  # nothing of this table: no query (a round trip to a server)
-        for lines in _rows(db, dialect, table, columns, after, upto):
+        texts = _known_rows(known, table, after, upto)
+        pages: Iterator[list[str]]
+        if texts is None:
+            pages = _rows(db, dialect, table, columns, after, upto)
+        else:
+            pages = (texts[n : n + _PAGE] for n in range(0, len(texts), _PAGE))
+        for lines in pages:
             # each row hashed as mark + its JSON + newline, a page in one update
             h.update((mark + f"\n{mark}".join(lines) + "\n").encode("utf-8"))
             count += len(lines)
@@ -184,20 +221,20 @@ def seal(db: Database, dialect: Dialect) -> None:
 
 
 def link(
-    db: Database, dialect: Dialect, *, locked: bool = False
+    db: Database, dialect: Dialect, *, locked: bool = False, known: Known | None = None
 ) -> tuple[str, tuple[object, ...]] | None:
     """The statement that adds this transaction's link (``None``: it wrote nothing chained),
     for the caller to run before it commits (a server's connection sends it with the
     ``COMMIT``): the chain's head read under the chain lock (``locked``: the caller holds a
     lock to its commit that orders every chained write, the journal's writer lock), the new
-    rows hashed."""
+    rows hashed (those ``known`` to the caller as they are, the rest read back)."""
     if not locked:
         dialect.lock_chain(db)
     seq, prev, start, tops = _head(db)
     end = (max(tops[0], start[0]), max(tops[1], start[1]), max(tops[2], start[2]))
     if end == start:
         return None
-    digest, _count = _digest(db, dialect, prev, start, end)
+    digest, _count = _digest(db, dialect, prev, start, end, known)
     return (
         "INSERT INTO chain(seq, at, last_event, last_item, last_read, prev_hash, hash) "
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
