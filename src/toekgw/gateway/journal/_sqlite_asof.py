@@ -102,18 +102,7 @@ class ItemsAsOf(Transmissions):
         """The set-wise moves of carriers (:mod:`._carried`) before ``before``, per carrier
         in log order: one per step of a bundle."""
         kinds = self._setwise_kinds()
-        moves: dict[int, list[tuple[int, str, str]]] = {}
-        if not kinds:
-            return moves
-        for event_id, transmission_id, source, target in self._db.execute(
-            "SELECT e.id, e.transmission_id, e.from_state, e.to_state FROM events e "
-            "JOIN transmissions t ON t.id = e.transmission_id WHERE e.scope = 'items' "
-            f"AND e.from_state IS NOT NULL AND e.at < ? AND t.kind IN ({_marks(kinds)}) "
-            "ORDER BY e.transmission_id, e.id",
-            (before, *kinds),
-        ):
-            moves.setdefault(transmission_id, []).append((event_id, source, target))
-        return moves
+        return self._bulk_moves(kinds, before) if kinds else {}
 
     def _setwise_kinds(self) -> list[str]:
         """The kinds without items of their own: their ``items`` events move their members."""

@@ -55,9 +55,11 @@ class Members(Items):
         move: tuple[str, str] | None = None,
         reason: str = "",
     ) -> int:
-        """Make the items ``(item_id, member_key)`` members of the transmission, in order;
-        with ``move=(from_state, to_state)``, those of them in ``from_state`` move to
-        ``to_state`` as they are taken on (one event each, ``reason``): what
+        """Make the items ``(item_id, member_key)`` members of the transmission, in order
+        (each membership recording the newest event when it began); with
+        ``move=(from_state, to_state)``, those of them in ``from_state`` move to ``to_state``
+        as they are taken on (``reason``: one event on the transmission for its first
+        members where its kind has no items of its own, else one event each): what
         :meth:`move_members` right after would do, with each item written once."""
         with self.transaction():
             start, since = self._db.execute(
