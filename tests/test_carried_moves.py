@@ -20,11 +20,9 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.test_journal_columns import IN, ITEMS, OUT
 from toekgw.gateway.journal import (
-    Direction,
     JournalLocation,
-    KindSpec,
-    Lifecycle,
     MemberMove,
     NewItem,
     NewTransmission,
@@ -32,18 +30,7 @@ from toekgw.gateway.journal import (
 )
 from toekgw.gateway.journal._sqlite_connection import now
 
-ITEMS = Lifecycle(
-    ("pending",),
-    {
-        "pending": ("released",),
-        "released": ("sent",),
-        "sent": ("received", "accepted", "rejected", "pending"),
-        "received": ("accepted", "rejected"),
-    },
-)
 STATES = ("pending", "released", "sent", "received", "accepted", "rejected")
-IN = KindSpec("in", Direction.IN, Lifecycle(("journaled",), {}), ITEMS)
-OUT = KindSpec("out", Direction.OUT, Lifecycle(("prepared",), {}), None)
 BUNDLE_MOVES = (
     ("released", "sent"),
     ("sent", "received"),

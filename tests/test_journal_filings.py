@@ -227,7 +227,7 @@ def test_the_chain_links_a_batch_from_the_rows_its_inserts_gave_back(
     them instead of reading them back - unless a savepoint was rolled back in the
     transaction, or it wrote a row otherwise: then it reads them. Each way the chain
     verifies (and on SQLite, which reads them back always)."""
-    from toekgw.gateway.journal import _sqlite_chain
+    from toekgw.gateway.journal import _postgres_connection, _sqlite_chain
 
     read_back: list[str] = []
     rows = _sqlite_chain._rows
@@ -251,5 +251,10 @@ def test_the_chain_links_a_batch_from_the_rows_its_inserts_gave_back(
         journal.create_filings([_filing(5)])
         journal.note(journal.find_transmission(ref="tok:KY:m-5").id, "looked at")  # type: ignore[union-attr]
     assert read_back == (["events"] if on_server else ["events", "items"])
+    read_back.clear()
+    # more rows than are kept for the link (a large transaction): read back
+    monkeypatch.setattr(_postgres_connection, "_KNOWN_ROWS", 1)
+    journal.create_filings([_filing(6), _filing(7)])
+    assert read_back == ["events", "items"]
     report = journal.verify_chain()
-    assert report.problems == [] and report.links == 3
+    assert report.problems == [] and report.links == 4

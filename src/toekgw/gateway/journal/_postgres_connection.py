@@ -139,7 +139,8 @@ class PostgresConnection(JournalConnection):
         self._inserts: dict[tuple[str, tuple[str, ...], str | None], bytes] = {}
         #: The chained rows this transaction inserted, as its link hashes them (from the
         #: inserts' RETURNING), so the link need not read them back: by table, by id.
-        self._known: dict[str, dict[int, str]] = {}
+        #: ``None`` for a table with more rows than are kept: those are read back.
+        self._known: dict[str, dict[int, str] | None] = {}
         self._pool = _pool(url)
         try:
             self._connection = self._pool.getconn(timeout=connect_timeout)
@@ -220,11 +221,11 @@ class PostgresConnection(JournalConnection):
             return got
         width = chained.count(",") + 1
         known = self._known.setdefault(table, {})
-        if len(known) + len(got) <= _KNOWN_ROWS:
+        if known is not None and len(known) + len(got) <= _KNOWN_ROWS:
             for row in got:
                 known[int(row[0])] = encode_row(row[:width])
         else:  # a large transaction: its link reads its rows back, memory stays bounded
-            known[0] = ""  # an id no row has: the link finds the known rows incomplete
+            self._known[table] = None
         return [row[width:] for row in got] if returning is not None else None
 
     def _insert_statement(
@@ -302,7 +303,11 @@ class PostgresConnection(JournalConnection):
                 # The writer lock, held since BEGIN, orders the chain: no other
                 # transaction writes (so none links) until this one has committed. Rows a
                 # savepoint rolled back may be among those known: then all are read back.
-                known = None if self._db.undone else self._known
+                known = (
+                    None
+                    if self._db.undone
+                    else {t: rows for t, rows in self._known.items() if rows is not None}
+                )
                 insert = (
                     link(self._db, self._dialect, locked=True, known=known)
                     if self._chained

@@ -89,10 +89,10 @@ class Members(Items):
                     "AND (carrier_id IS NULL OR carrier_id < ?1)",
                     (transmission_id, start),
                 )
-            elif start == 0 and self._moves_setwise(transmission_id):
-                self._carry_and_move_all(transmission_id, move, reason)
             else:
-                self._carry_and_move(transmission_id, start, move, reason)
+                # a carrier's first members: set-wise where its kind has no items of its own
+                setwise = start == 0 and self._moves_setwise(transmission_id)
+                self._carry_and_move(transmission_id, start, move, reason, setwise=setwise)
             self._db.execute(
                 "UPDATE transmissions SET item_count = item_count + ?3, total_ore = total_ore + "
                 "(SELECT coalesce(sum(i.amount_ore), 0) FROM transmission_members m JOIN items i "
@@ -102,11 +102,18 @@ class Members(Items):
         return len(rows)
 
     def _carry_and_move(
-        self, transmission_id: int, start: int, move: tuple[str, str], reason: str
+        self,
+        transmission_id: int,
+        start: int,
+        move: tuple[str, str],
+        reason: str,
+        *,
+        setwise: bool,
     ) -> None:
         """The new members (``seq`` past ``start``) carried by the transmission, and those of
-        them in ``move``'s first state moved to its second: their events, then one update
-        (carrier, state and time stamp: each item's row written once)."""
+        them in ``move``'s first state moved to its second: their events (``setwise``: one on
+        the transmission, :mod:`~toekgw.gateway.journal._carried`), then one update (carrier,
+        state and time stamp: each item's row written once)."""
         from_state, to_state = move
         where = (
             "i.id IN (SELECT item_id FROM transmission_members WHERE transmission_id = ? "
@@ -115,11 +122,17 @@ class Members(Items):
         args = (transmission_id, start, transmission_id, from_state)
         self._check_member_kinds(where, args, [move])
         stamp = now()
-        self._db.execute(
-            _MOVE_EVENTS + "SELECT ?, i.transmission_id, i.id, 'item', i.state, ?, NULL, ?, ? "
-            f"FROM items i WHERE {where} ORDER BY i.id",
-            (stamp, to_state, reason, acting_identity(), *args),
-        )
+        count = 0
+        if setwise:
+            count = self._db.execute(
+                f"SELECT count(*) FROM items i WHERE {where}", args
+            ).fetchone()[0]
+        else:
+            self._db.execute(
+                _MOVE_EVENTS + "SELECT ?, i.transmission_id, i.id, 'item', i.state, ?, NULL, ?, ? "
+                f"FROM items i WHERE {where} ORDER BY i.id",
+                (stamp, to_state, reason, acting_identity(), *args),
+            )
         self._db.execute(
             "UPDATE items SET carrier_id = ?1, "
             "state = CASE WHEN state = ?3 THEN ?4 ELSE state END, "
@@ -128,36 +141,13 @@ class Members(Items):
             "AND seq > ?2) AND (carrier_id IS NULL OR carrier_id < ?1)",
             (transmission_id, start, from_state, to_state, stamp),
         )
+        if count:
+            self._event(transmission_id, None, "items", from_state, to_state, count, reason, stamp)
 
     def _moves_setwise(self, transmission_id: int) -> bool:
         """Whether the transmission moves its members with one event per move (a kind
         without items of its own: :mod:`~toekgw.gateway.journal._carried`)."""
         return self.kind(self.get_transmission(transmission_id).kind).item is None
-
-    def _carry_and_move_all(self, transmission_id: int, move: tuple[str, str], reason: str) -> None:
-        """A carrier's first members carried by it, those in ``move``'s first state moved to
-        its second with one event (each item's row written once)."""
-        from_state, to_state = move
-        where = (
-            "i.id IN (SELECT item_id FROM transmission_members WHERE transmission_id = ?) "
-            "AND (i.carrier_id IS NULL OR i.carrier_id < ?)"
-        )
-        args = (transmission_id, transmission_id)
-        self._check_member_kinds(f"{where} AND i.state = ?", (*args, from_state), [move])
-        count = self._db.execute(
-            f"SELECT count(*) FROM items i WHERE {where} AND i.state = ?", (*args, from_state)
-        ).fetchone()[0]
-        stamp = now()
-        self._db.execute(
-            "UPDATE items SET carrier_id = ?1, "
-            "state = CASE WHEN state = ?2 THEN ?3 ELSE state END, "
-            "updated_at = CASE WHEN state = ?2 THEN ?4 ELSE updated_at END "
-            "WHERE id IN (SELECT item_id FROM transmission_members WHERE transmission_id = ?1) "
-            "AND (carrier_id IS NULL OR carrier_id < ?1)",
-            (transmission_id, from_state, to_state, stamp),
-        )
-        if count:
-            self._event(transmission_id, None, "items", from_state, to_state, count, reason, stamp)
 
     def members(
         self,
@@ -358,14 +348,14 @@ class Members(Items):
         (``None``: otherwise). The moves are of items it carries in that state, so equal
         counts are equal sets."""
         db = self._db
-        kinds = db.execute(
+        groups = db.execute(
             "SELECT from_state, reason, count(*) FROM member_moves WHERE moved = 1 "
             "AND to_state = ? GROUP BY from_state, reason LIMIT 2",
             (target,),
         ).fetchall()
-        if len(kinds) != 1:
+        if len(groups) != 1:
             return None
-        source, reason, count = kinds[0]
+        source, reason, count = groups[0]
         carried = db.execute(
             "SELECT count(*) FROM items WHERE carrier_id = ? AND state = ?",
             (transmission_id, source),

@@ -244,16 +244,17 @@ class Journal(JournalReader, Protocol):
     ) -> int:
         """Journal ``(item_id, member_key)`` pairs as members of an outbound transmission,
         which carries them from now on (``Item.carrier_id``); with ``move=(from_state,
-        to_state)`` those of them in ``from_state`` move to ``to_state`` at once, one event
-        each (``reason``), as :meth:`move_members` after it would, each item written once.
-        How many members were added."""
+        to_state)`` those of them in ``from_state`` move to ``to_state`` at once (``reason``),
+        as :meth:`move_members` after it would, each item written once. How many members
+        were added."""
         ...
 
     def move_members(
         self, transmission_id: int, from_state: str, to_state: str, *, reason: str
     ) -> int:
-        """Move every item the transmission carries now that is in ``from_state``, set-wise,
-        one event each; how many moved."""
+        """Move every item the transmission carries now that is in ``from_state``, set-wise;
+        how many moved. One event on the transmission where its kind has no items of its own
+        (a bundle: :mod:`~toekgw.gateway.journal._carried`), else one event each."""
         ...
 
     def apply_member_moves(
@@ -265,10 +266,12 @@ class Journal(JournalReader, Protocol):
         sources: Mapping[str, Collection[str]],
         report: Collection[str] = (),
     ) -> MemberMoves:
-        """Move members named by their member key, set-wise, one event each. A key names a
-        member only if the transmission carries it now in one of the ``eligible`` states; it
-        moves to its target if it is in one of ``sources[target]``. The first move of a key
-        counts. ``report``: target states whose moved members are returned."""
+        """Move members named by their member key, set-wise: one event each, or one on a
+        transmission whose kind has no items of its own where the moves to a target take every
+        member it carries in their one source state for one reason. A key names a member only
+        if the transmission carries it now in one of the ``eligible`` states; it moves to its
+        target if it is in one of ``sources[target]``. The first move of a key counts.
+        ``report``: target states whose moved members are returned."""
         ...
 
     def add_error(
