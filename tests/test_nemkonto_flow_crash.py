@@ -22,6 +22,7 @@ from tests.nemkonto_flow_data import (
     states,
 )
 from toekgw.adapters.nemkonto import receive_answers, release, send_bundles
+from toekgw.adapters.nemkonto.answers import ANSWERS_PER_COMMIT
 from toekgw.gateway.journal import SqliteJournal
 from toekgw.gateway.transport.mq import SqliteQueue
 from toekgw.simulators.nemkonto import NemKontoSimulator, SimulatorScript
@@ -126,10 +127,31 @@ def test_killed_between_journal_commit_and_get_commit(tmp_path: Path) -> None:
     _simulate(queue_db, tmp_path / "ledger.sqlite")
     for nth in (1, 3):
         point = f"nemkonto.answers.after_journal:{nth}"
-        assert _child("receive", journal_db, queue_db, point) == -signal.SIGKILL
+        assert _child("receive:1", journal_db, queue_db, point) == -signal.SIGKILL
     # The answer journaled but not got comes back; journaling it again changes nothing.
     with SqliteQueue(queue_db) as queue:
         summary = receive_answers(journal, queue, SETTINGS)
         assert summary.duplicates >= 1
+        assert queue.browse(SETTINGS.reply_queue) == []
+    _assert_paid_once(journal, tmp_path / "ledger.sqlite")
+
+
+def test_killed_between_a_batch_of_answers_and_its_gets(tmp_path: Path) -> None:
+    journal, journal_db, queue_db = _setup(tmp_path)
+    with SqliteQueue(queue_db) as queue:
+        send_bundles(journal, queue, SETTINGS)
+    _simulate(queue_db, tmp_path / "ledger.sqlite")
+    with SqliteQueue(queue_db) as queue:
+        waiting = len(queue.browse(SETTINGS.reply_queue))
+    assert 1 < waiting <= ANSWERS_PER_COMMIT  # one batch holds them all
+    point = "nemkonto.answers.after_journal:1"
+    assert _child("receive", journal_db, queue_db, point) == -signal.SIGKILL
+    # The whole batch was journaled and its gets were not committed: every answer comes back
+    # once (counted), and journaling each again changes nothing.
+    with SqliteQueue(queue_db) as queue:
+        back = queue.browse(SETTINGS.reply_queue)
+        assert [m.backout_count for m in back] == [1] * waiting
+        summary = receive_answers(journal, queue, SETTINGS)
+        assert (summary.duplicates, summary.applied, summary.failed) == (waiting, 0, 0)
         assert queue.browse(SETTINGS.reply_queue) == []
     _assert_paid_once(journal, tmp_path / "ledger.sqlite")

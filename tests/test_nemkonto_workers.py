@@ -133,13 +133,14 @@ def test_three_workers_release_send_and_receive_each_payment_once(
     try:
         # One worker first, killed at each point where the send and the receiver put or
         # take: at its second put (before the queue's commit), at its third put's queue commit
-        # (the journal never learns of it), at its second answer journaled (not yet got).
+        # (the journal never learns of it), at its first batch of answers journaled (their
+        # gets not yet committed).
         first = Worker(configs[0])
         assert first.step("release", deadline=deadline) == 0
         for crash in ("nemkonto.send.after_put:2", "nemkonto.send.after_commit:3"):
             assert first.step("send", crash_at=crash, deadline=deadline) == -signal.SIGKILL
         _wait_for_answers(queue_db, 2, deadline)
-        crash = "nemkonto.answers.after_journal:2"
+        crash = "nemkonto.answers.after_journal:1"
         assert first.step("receive", crash_at=crash, deadline=deadline) == -signal.SIGKILL
         # Then three at once, each run SIGKILLed at a random moment with a chance of 1/4.
         workers = [Worker(c, 0.25, random.Random(slot)) for slot, c in enumerate(configs)]

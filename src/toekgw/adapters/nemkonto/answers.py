@@ -1,10 +1,12 @@
 """Answers: NemKonto's Kvitteringssvar and Retursvar move the payments through their states.
 
-Each answer is got under syncpoint, journaled in one durable transaction, and only then is the
-get committed: a crash in between brings the answer back, and journaling it again changes
-nothing. An answer is applied once per MsgId (recorded on its bundle); within it, a payment
-moves only forward (sent < received < accepted < a final state), so duplicate and
-out-of-order answers never move a payment twice or back.
+Answers are got under syncpoint, a batch of them (:data:`ANSWERS_PER_COMMIT`) journaled in
+one durable transaction, and only then are their gets committed: a crash in between brings
+the answers back, and journaling each again changes nothing. An answer that raises undoes its
+batch, and the run goes on one answer at a time, so that it is set aside alone. An answer is
+applied once per MsgId (recorded on its bundle); within it, a payment moves only forward
+(sent < received < accepted < a final state), so duplicate and out-of-order answers never move
+a payment twice or back.
 
 - 0: the bundle could not be read. Its payments go back to ``pending`` (a new bundle, with a
   new id, at the next release) and the bundle goes on the error list.
@@ -26,6 +28,7 @@ to the error queue (``<reply queue>.BACKOUT``), so nothing is lost.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -49,6 +52,7 @@ from toekgw.gateway.transport.mq import Message, MessageQueue
 
 __all__ = [
     "ACCEPTED_STATES",
+    "ANSWERS_PER_COMMIT",
     "FINAL_PAYMENT_STATES",
     "MANUAL_STATES",
     "MANUAL_SUBJECT",
@@ -137,6 +141,12 @@ class AnswerSummary:
         }
 
 
+#: Answers journaled in one durable transaction, their gets committed together: one fsync
+#: for them, and the pages of the month's payments that successive answers move are written
+#: once (a bundle's payments are spread over most of them).
+ANSWERS_PER_COMMIT = 16
+
+
 def receive_answers(
     journal: Journal,
     queue: MessageQueue,
@@ -144,9 +154,15 @@ def receive_answers(
     *,
     wait: float = 0.0,
     max_messages: int | None = None,
+    per_commit: int = ANSWERS_PER_COMMIT,
 ) -> AnswerSummary:
     """Take every answer waiting on the reply queue (waiting up to ``wait`` seconds for the
-    first); journal each, then commit its get."""
+    first): up to ``per_commit`` at a time, journaled in one durable transaction, then their
+    gets committed. An answer that raises undoes its batch - the journal's transaction and
+    the batch's gets, which come back with their backout counts one higher - is listed, and
+    the rest of the run goes one answer at a time, so that it is set aside alone."""
+    if per_commit < 1:
+        raise ValueError(f"per_commit must be at least 1, not {per_commit}")
     define_kinds(journal, settings)
     summary = AnswerSummary()
     failed = FailedMessages(journal, settings.counterpart, settings.reply_queue)
@@ -156,22 +172,23 @@ def receive_answers(
         first = False
         if message is None:
             break
-        summary.messages += 1
+        room = (
+            per_commit if max_messages is None else min(per_commit, max_messages - summary.messages)
+        )
+        before = copy.deepcopy(summary)
         try:
-            usable = _journal_answer(journal, settings, message, summary)
-            if not usable:
-                queue.put(
-                    settings.error_queue,
-                    message.body,
-                    msg_id=message.msg_id,
-                    correl_id=message.correl_id,
-                )
-        except Exception as exc:
+            with journal.transaction(durable=True):
+                _journal_batch(journal, queue, settings, message, room, summary)
+        except _Broken as broken:
             queue.backout()
-            # A message that breaks the reader is listed and the others go on; the queue gives
-            # it back (counting) and moves it to its error queue at its threshold.
-            failed.set_aside(message.msg_id, exc)
+            # What the batch counted is undone with it; the attempt that raised is counted.
+            summary = before
+            summary.messages += 1
             summary.failed += 1
+            # A message that breaks the reader is listed and the others go on; the queue
+            # gives it back (counting) and moves it to its error queue at its threshold.
+            failed.set_aside(broken.msg_id, broken.error)
+            per_commit = 1
             continue
         except BaseException:
             queue.backout()
@@ -179,6 +196,41 @@ def receive_answers(
         crash_point("nemkonto.answers.after_journal")
         queue.commit()
     return summary
+
+
+class _Broken(Exception):
+    """Journaling the answer ``msg_id`` raised ``error`` (its batch is undone)."""
+
+    def __init__(self, msg_id: bytes, error: Exception) -> None:
+        super().__init__(msg_id, error)
+        self.msg_id = msg_id
+        self.error = error
+
+
+def _journal_batch(
+    journal: Journal,
+    queue: MessageQueue,
+    settings: FlowSettings,
+    message: Message,
+    room: int,
+    summary: AnswerSummary,
+) -> None:
+    """Journal ``message`` and the answers after it, up to ``room`` in all (in the caller's
+    transaction and unit of work); an unusable answer is put on the error queue."""
+    got: Message | None = message
+    for taken in range(room):
+        if taken:
+            got = queue.get(settings.reply_queue)
+        if got is None:
+            return
+        summary.messages += 1
+        try:
+            if not _journal_answer(journal, settings, got, summary):
+                queue.put(
+                    settings.error_queue, got.body, msg_id=got.msg_id, correl_id=got.correl_id
+                )
+        except Exception as exc:
+            raise _Broken(got.msg_id, exc) from exc
 
 
 def _journal_answer(
