@@ -16,9 +16,9 @@ from toekgw.gateway.transport.mq import SqliteQueue, backout_queue_name
 POISON = b"<NKSAnswer>poison</NKSAnswer>"
 
 
-def test_a_message_that_breaks_the_reader_is_listed_and_the_rest_goes_on(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def poison_breaks_the_reader(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The answers' reader raises (a bug this one message triggers) on :data:`POISON`."""
     real = answers.read_answer
 
     def breaks_on_poison(body: bytes, **options: bool):  # type: ignore[no-untyped-def]
@@ -27,6 +27,11 @@ def test_a_message_that_breaks_the_reader_is_listed_and_the_rest_goes_on(
         return real(body, **options)
 
     monkeypatch.setattr(answers, "read_answer", breaks_on_poison)
+
+
+def test_a_message_that_breaks_the_reader_is_listed_and_the_rest_goes_on(
+    tmp_path: Path, poison_breaks_the_reader: None
+) -> None:
     journal = new_journal(tmp_path / "journal.sqlite")
     with SqliteQueue(tmp_path / "q.sqlite", backout_threshold=3) as queue:
         poison_id = queue.put(SETTINGS.reply_queue, POISON)
@@ -44,18 +49,10 @@ def test_a_message_that_breaks_the_reader_is_listed_and_the_rest_goes_on(
 
 
 def test_a_message_that_breaks_its_batch_is_set_aside_alone(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, poison_breaks_the_reader: None
 ) -> None:
     """The answers journaled before it in its batch are undone with it, and journaled again one
     at a time: each once, none lost, the breaking one moved aside by the queue."""
-    real = answers.read_answer
-
-    def breaks_on_poison(body: bytes, **options: bool):  # type: ignore[no-untyped-def]
-        if body == POISON:
-            raise TypeError("a reader bug this message triggers")
-        return real(body, **options)
-
-    monkeypatch.setattr(answers, "read_answer", breaks_on_poison)
     journal = new_journal(tmp_path / "journal.sqlite")
     with SqliteQueue(tmp_path / "q.sqlite", backout_threshold=3) as queue:
         before = queue.put(SETTINGS.reply_queue, b"not xml at all")
