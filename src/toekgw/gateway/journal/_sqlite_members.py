@@ -128,11 +128,7 @@ class Members(Items):
                 f"SELECT count(*) FROM items i WHERE {where}", args
             ).fetchone()[0]
         else:
-            self._db.execute(
-                _MOVE_EVENTS + "SELECT ?, i.transmission_id, i.id, 'item', i.state, ?, NULL, ?, ? "
-                f"FROM items i WHERE {where} ORDER BY i.id",
-                (stamp, to_state, reason, acting_identity(), *args),
-            )
+            self._item_move_events(where, args, to_state, reason, stamp)
         self._db.execute(
             "UPDATE items SET carrier_id = ?1, "
             "state = CASE WHEN state = ?3 THEN ?4 ELSE state END, "
@@ -143,6 +139,17 @@ class Members(Items):
         )
         if count:
             self._event(transmission_id, None, "items", from_state, to_state, count, reason, stamp)
+
+    def _item_move_events(
+        self, where: str, args: Sequence[object], to_state: str, reason: str, stamp: str
+    ) -> None:
+        """One event per item that ``where`` selects (with ``args``), each moving from its
+        state now to ``to_state``, in item order."""
+        self._db.execute(
+            _MOVE_EVENTS + "SELECT ?, i.transmission_id, i.id, 'item', i.state, ?, NULL, ?, ? "
+            f"FROM items i WHERE {where} ORDER BY i.id",
+            (stamp, to_state, reason, acting_identity(), *args),
+        )
 
     def _moves_setwise(self, transmission_id: int) -> bool:
         """Whether the transmission moves its members with one event per move (a kind
@@ -255,12 +262,7 @@ class Members(Items):
             self._check_member_kinds(where, args, [(from_state, to_state)])
             setwise = self._moves_setwise(transmission_id)
             if not setwise:
-                self._db.execute(
-                    _MOVE_EVENTS
-                    + "SELECT ?, i.transmission_id, i.id, 'item', i.state, ?, NULL, ?, ? "
-                    f"FROM items i WHERE {where} ORDER BY i.id",
-                    (stamp, to_state, reason, acting_identity(), *args),
-                )
+                self._item_move_events(where, args, to_state, reason, stamp)
             moved = int(
                 self._db.execute(
                     "UPDATE items SET state = ?, updated_at = ? WHERE carrier_id = ? AND state = ?",
