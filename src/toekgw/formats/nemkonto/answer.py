@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import cast
 
 from lxml import etree
 
@@ -367,55 +367,58 @@ def _decode_transaction(kind: AnswerType, tx: etree._Element, originals: bool) -
     )
 
 
-_TX = "n:OrgnlPmtInf/s:OrgnlTxRefInfAndSts"
-
-
-def _xpath(path: str) -> etree.XPath:
-    return etree.XPath(path, namespaces={"n": NKS, "s": SWIFT}, smart_strings=False)
-
-
-def _nodes(path: etree.XPath, root: etree._Element) -> list[Any]:
-    """The node set ``path`` selects (elements, or the strings of ``text()``)."""
-    return cast(list[Any], path(root))
-
-
-_TXS = _xpath(_TX)
-_COUNT = _xpath(f"count({_TX})")
-_END_TO_END = _xpath(f"{_TX}/s:PmtId/s:EndToEndId/text()")
-_INSTRUCTION = _xpath(f"{_TX}/s:PmtId/s:InstrId/text()")
-_TX_STATUS = _xpath(f"{_TX}/s:TxSts/text()")
-# a payment with a reason or a text: read the exact way
-_ANNOTATED = _xpath(f"{_TX}[s:StsRsn or s:AddtlInf]")
-# a comment or processing instruction can split a value into several text nodes
-_SPLIT = _xpath("boolean(n:OrgnlPmtInf//comment() | n:OrgnlPmtInf//processing-instruction())")
+_TX = _S + "OrgnlTxRefInfAndSts"
+# Each payment's three values, in the schema's order (``PmtId`` with ``InstrId`` and
+# ``EndToEndId``, then ``TxSts``, in every payment) ...
+_VALUES = (_S + "InstrId", _S + "EndToEndId", _S + "TxSts")
+# ... and what makes a payment one to read the exact way: a reason, a text, or a comment or
+# processing instruction in it. One inside a value may split it into two texts: that answer
+# is read the exact way as a whole.
+_MARKS = (_S + "StsRsn", _S + "AddtlInf", etree.Comment, etree.PI)
 
 
 def _decode_columns(kind: AnswerType, root: etree._Element) -> tuple[PaymentStatus, ...] | None:
-    """The payments without their originals, read a column at a time by compiled paths (the
-    schema has passed: ``PmtId`` with ``InstrId`` and ``EndToEndId`` and ``TxSts``, each a
-    non-empty text, in every payment). ``None`` where a comment or processing instruction
-    could split a value, or a column does not line up: then the exact per-payment path."""
-    if _SPLIT(root):
-        return None
-    count = _COUNT(root)
-    ends = _nodes(_END_TO_END, root)
-    instructions, statuses = _nodes(_INSTRUCTION, root), _nodes(_TX_STATUS, root)
-    if not count == len(ends) == len(instructions) == len(statuses) > 0:
+    """The payments without their originals, their values read in one walk of each payments
+    block (the schema has passed). ``None`` where a comment or processing instruction lies
+    in a block other than directly in a payment, or a value is wrong for the kind: then the
+    exact per-payment path decides."""
+    blocks = root.findall(_N + "OrgnlPmtInf")
+    values = [el.text for block in blocks for el in block.iter(*_VALUES)]
+    annotated: dict[int, etree._Element] = {}  # position -> a payment to read the exact way
+    marks = [el for block in blocks for el in block.iter(*_MARKS)]
+    if marks:
+        txs = (tx for block in blocks for tx in block.iterchildren(_TX))
+        position = {tx: n for n, tx in enumerate(txs)}
+        for mark in marks:
+            tx = mark.getparent()
+            if tx not in position:
+                return None
+            annotated[position[tx]] = tx
+    return _payments(kind, values[0::3], values[1::3], values[2::3], annotated)
+
+
+def _payments(
+    kind: AnswerType,
+    instructions: list[str | None],
+    ends: list[str | None],
+    statuses: list[str | None],
+    annotated: dict[int, etree._Element],
+) -> tuple[PaymentStatus, ...] | None:
+    if not statuses or None in statuses or None in ends or None in instructions:
         return None
     try:
-        states = {sts: _state(kind, sts, None) for sts in set(statuses)}
-        payments = [
-            PaymentStatus(end, states[sts], None, None, None, ins if ins != end else None)
-            for end, ins, sts in zip(ends, instructions, statuses, strict=True)
-        ]
-        annotated = _nodes(_ANNOTATED, root)
-        if annotated:
-            position = {id(tx): n for n, tx in enumerate(_nodes(_TXS, root))}
-            for tx in annotated:
-                payments[position[id(tx)]] = _decode_transaction(kind, tx, False)
+        plain = {sts for n, sts in enumerate(statuses) if n not in annotated}
+        states = {sts: _state(kind, cast(str, sts), None) for sts in plain}
+        return tuple(
+            PaymentStatus(
+                cast(str, end), states[sts], None, None, None, ins if ins != end else None
+            )
+            if n not in annotated
+            else _decode_transaction(kind, annotated[n], False)
+            for n, (end, ins, sts) in enumerate(zip(ends, instructions, statuses, strict=True))
+        )
     except ValueError:
         return None  # the exact path refuses it, at the first wrong payment in the document
-    return tuple(payments)
 
 
 def _decode_original(el: etree._Element | None) -> OriginalTransaction | None:
