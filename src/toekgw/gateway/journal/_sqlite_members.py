@@ -120,7 +120,7 @@ class Members(Items):
             "AND seq > ?) AND (i.carrier_id IS NULL OR i.carrier_id < ?) AND i.state = ?"
         )
         args = (transmission_id, start, transmission_id, from_state)
-        self._check_member_kinds(where, args, [move])
+        self._check_member_kinds(where, args, move)
         stamp = now()
         count = 0
         if setwise:
@@ -236,19 +236,22 @@ class Members(Items):
         return [MemberTotal(r[0], r[1], bool(r[2]), r[3], r[4]) for r in rows]
 
     def _check_member_kinds(
-        self, where: str, args: Sequence[object], pairs: Iterable[tuple[str, str]]
+        self, where: str, args: Sequence[object], move: tuple[str, str]
     ) -> None:
+        """Refuse unless the items ``where`` selects may each make ``move``."""
         kinds = self._db.execute(
             "SELECT DISTINCT t.kind FROM items i JOIN transmissions t ON t.id = i.transmission_id "
             f"WHERE {where}",
             args,
         ).fetchall()
-        pairs = list(pairs)
-        for (kind,) in kinds:
+        self._check_kinds([(kind, *move) for (kind,) in kinds])
+
+    def _check_kinds(self, moves: Iterable[tuple[str, str, str]]) -> None:
+        """Refuse unless an item of each ``(kind, source, target)`` may make that move."""
+        for kind, source, target in moves:
             lifecycle = self.kind(kind).item
-            for source, target in pairs:
-                if lifecycle is None or not lifecycle.allows(source, target):
-                    raise StateError(f"a {kind} item cannot move from {source!r} to {target!r}")
+            if lifecycle is None or not lifecycle.allows(source, target):
+                raise StateError(f"a {kind} item cannot move from {source!r} to {target!r}")
 
     def move_members(
         self, transmission_id: int, from_state: str, to_state: str, *, reason: str
@@ -259,7 +262,7 @@ class Members(Items):
         args = (transmission_id, from_state)
         stamp = now()
         with self.transaction():
-            self._check_member_kinds(where, args, [(from_state, to_state)])
+            self._check_member_kinds(where, args, (from_state, to_state))
             setwise = self._moves_setwise(transmission_id)
             if not setwise:
                 self._item_move_events(where, args, to_state, reason, stamp)
@@ -311,12 +314,14 @@ class Members(Items):
                     (target, *allowed),
                 )
                 chosen = "SELECT item_id FROM member_moves WHERE moved = 1 AND to_state = ?"
-                pairs = db.execute(
-                    "SELECT DISTINCT from_state, to_state FROM member_moves "
-                    "WHERE moved = 1 AND to_state = ?",
-                    (target,),
-                ).fetchall()
-                self._check_member_kinds(f"i.id IN ({chosen})", (target,), pairs)
+                self._check_kinds(
+                    db.execute(
+                        "SELECT DISTINCT t.kind, x.from_state, x.to_state FROM member_moves x "
+                        "JOIN transmissions t ON t.id = x.item_transmission "
+                        "WHERE x.moved = 1 AND x.to_state = ?",
+                        (target,),
+                    ).fetchall()
+                )
                 whole = self._whole_state(transmission_id, target) if setwise else None
                 if whole is not None:
                     source, reason, count = whole
@@ -370,19 +375,18 @@ class Members(Items):
         db = self._db
         db.execute(
             "CREATE TEMP TABLE IF NOT EXISTS member_moves (n INTEGER PRIMARY KEY, "
-            "member_key TEXT NOT NULL UNIQUE, to_state TEXT NOT NULL, reason TEXT NOT NULL, "
-            "item_id INTEGER, from_state TEXT, moved INTEGER)"
+            "member_key TEXT NOT NULL, to_state TEXT NOT NULL, reason TEXT NOT NULL, "
+            "item_id INTEGER, from_state TEXT, item_transmission INTEGER, moved INTEGER)"
         )
         db.execute("DELETE FROM member_moves")
-        iterator = iter(moves)
-        while batch := [(m.member_key, m.to_state, m.reason) for m in islice(iterator, BATCH)]:
-            # A member named twice: the first move counts, as it would applied in order.
+        first = _first_moves(moves)
+        while batch := [(m.member_key, m.to_state, m.reason) for m in islice(first, BATCH)]:
             db.executemany(
-                "INSERT OR IGNORE INTO member_moves(member_key, to_state, reason) VALUES (?, ?, ?)",
-                batch,
+                "INSERT INTO member_moves(member_key, to_state, reason) VALUES (?, ?, ?)", batch
             )
         db.execute(
-            "UPDATE member_moves SET (item_id, from_state) = (SELECT i.id, i.state FROM "
+            "UPDATE member_moves SET (item_id, from_state, item_transmission) = "
+            "(SELECT i.id, i.state, i.transmission_id FROM "
             "transmission_members m JOIN items i ON i.id = m.item_id "
             "WHERE m.transmission_id = ? AND m.member_key = member_moves.member_key "
             f"AND i.carrier_id = m.transmission_id AND i.state IN ({_marks(eligible)}))",
@@ -459,3 +463,12 @@ class Members(Items):
                 item = item_from_row(row[2:])
                 if item.state == state:
                     yield int(row[1]), item
+
+
+def _first_moves(moves: Iterable[MemberMove]) -> Iterator[MemberMove]:
+    """A member named twice: the first move counts, as it would applied in order."""
+    named: set[str] = set()
+    for move in moves:
+        if move.member_key not in named:
+            named.add(move.member_key)
+            yield move
