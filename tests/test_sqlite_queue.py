@@ -314,3 +314,24 @@ def test_a_get_and_a_backout_do_not_write_the_body_again(db: Path) -> None:
         assert a.get(Q) is None
     left = sqlite3.connect(db).execute("SELECT count(*) FROM message_body").fetchone()[0]
     assert left == 0
+
+
+def test_a_removed_body_is_gone_from_the_file(db: Path) -> None:
+    """A committed get removes the message, and its body's bytes (a payment's CPR numbers)
+    with it: overwritten in the file's pages, not only unlinked from the tables, whatever the
+    SQLite build's default for ``secure_delete``."""
+    import sqlite3
+
+    marker = b"CPR 0101701234 of a recipient "
+    with SqliteQueue(db) as q:
+        q.put(Q, marker * 2_000)  # 60 kB: the body fills overflow pages
+        q.commit()
+        sqlite3.connect(db).execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        assert marker in db.read_bytes()  # the check below can see it
+        got = q.get(Q)
+        assert got is not None
+        q.commit()
+    sqlite3.connect(db).execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    for path in db.parent.glob(db.name + "*"):
+        if path.is_file():
+            assert marker not in path.read_bytes(), path

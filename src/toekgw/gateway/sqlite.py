@@ -3,7 +3,10 @@
 The embedded queue and the simulators' ledgers open their files the same way: autocommit
 mode (transactions are explicit), WAL so readers never block the one writer, a busy timeout
 so writers from other processes wait for the lock instead of failing, and ``synchronous=FULL``
-so a commit is on disk before the call returns - what their SIGKILL tests rely on.
+so a commit is on disk before the call returns - what their SIGKILL tests rely on. What is
+deleted is overwritten (``secure_delete``, whatever the SQLite build's default): a message's
+body holds CPR numbers, and once the message is gone they must not stay in the file's free
+pages.
 """
 
 from __future__ import annotations
@@ -19,11 +22,13 @@ __all__ = ["connect", "write"]
 def connect(
     path: str | os.PathLike[str], schema: str, *, busy_timeout: float = 30.0
 ) -> sqlite3.Connection:
-    """A connection to ``path`` in WAL mode with durable (``synchronous=FULL``) commits, after
-    running ``schema`` (``CREATE ... IF NOT EXISTS`` statements) on it."""
+    """A connection to ``path`` in WAL mode with durable (``synchronous=FULL``) commits and
+    deletes that overwrite (``secure_delete``), after running ``schema`` (``CREATE ... IF NOT
+    EXISTS`` statements) on it."""
     db = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=FULL")
+    db.execute("PRAGMA secure_delete=ON")
     db.executescript(schema)
     return db
 
