@@ -141,6 +141,21 @@ def test_a_covering_is_journaled_then_answered_and_once_only(
     assert sorted(items(journal)) == [7, 100, 12_345]
 
 
+def test_a_comment_inside_a_signed_amount_does_not_cut_it(
+    service: tuple[str, Path], tls: TlsFiles
+) -> None:
+    # A comment changes neither the schema's reading nor the signature's canonical form (no
+    # comments): the request stays signed. Read by .text or findtext, the amount would be
+    # the part before the comment: 12 kroner journaled for a signed 123.45.
+    url, journal = service
+    body = request(message(12_345), token())
+    commented = body.replace(b"<d:Beloeb>123.45<", b"<d:Beloeb>12<!-- a tool's note -->3.45<")
+    assert commented != body
+    answer = post(url, commented, tls.certificate)
+    assert answer.status_code == 200, answer.text
+    assert items(journal) == [12_345]
+
+
 XXE = b"""<?xml version="1.0"?>
 <!DOCTYPE e [<!ENTITY x SYSTEM "file:///etc/passwd">]>
 <soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>&x;</soap:Body></soap:Envelope>"""

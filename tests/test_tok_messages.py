@@ -102,6 +102,19 @@ def test_a_hand_written_order_is_read_into_the_payment_it_describes() -> None:
     assert "010190-****" in repr(message.recipient) and CPR not in repr(message)
 
 
+def test_a_comment_or_instruction_inside_a_value_does_not_cut_it() -> None:
+    # Legal XML the schema reads whole; an element's .text is only the part before the first.
+    commented = order(
+        **{
+            "KP-2026-417": "KP-2026<!--the year-->-417",
+            "1234.5<": "12<?tool x?>34.5<",
+            "Pension december": "Pension <!--month-->december",
+            "<f:CPR>0101901234": "<f:CPR>010190<!---->1234",
+        }
+    )
+    assert read_message(commented, today=TODAY) == read_message(HAND_WRITTEN_ORDER, today=TODAY)
+
+
 @pytest.mark.parametrize(
     ("old", "new", "code", "where", "expected"),
     [

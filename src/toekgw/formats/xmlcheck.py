@@ -52,15 +52,23 @@ _QUOTED = re.compile(r"'([^']*)'")
 PERSONAL_ELEMENTS = frozenset({"CPR", "SclSctyNb"})
 
 
-def safe_parser() -> etree.XMLParser:
-    """A parser for untrusted XML: no entities, no DTD, no network, no huge trees."""
+def safe_parser(*, keep_comments: bool = True) -> etree.XMLParser:
+    """A parser for untrusted XML: no entities, no DTD, no network, no huge trees.
+
+    ``keep_comments=False``, for a document whose values are read: comments and processing
+    instructions are dropped while parsing, and the texts around them join. A comment
+    inside a value (``<Beloeb>12<!---->34.00</Beloeb>``) is legal XML that the schema (and
+    a signature's canonical form) reads as ``1234.00``, but an element's ``.text`` and
+    ``findtext`` give only the part before it. Kept where a document is only checked or
+    passed on (a signature's own canonical form decides about comments)."""
     return etree.XMLParser(
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
         dtd_validation=False,
         huge_tree=False,
-        remove_comments=False,
+        remove_comments=not keep_comments,
+        remove_pis=not keep_comments,
     )
 
 
@@ -75,16 +83,18 @@ _PARSERS = threading.local()
 
 
 def _reused_parser() -> etree.XMLParser:
-    """This thread's :func:`safe_parser`, made once: an lxml parser may be reused, one
-    document after the other, by the thread that made it."""
+    """This thread's :func:`safe_parser` for reading (comments and processing instructions
+    dropped), made once: an lxml parser may be reused, one document after the other, by the
+    thread that made it."""
     parser: etree.XMLParser | None = getattr(_PARSERS, "parser", None)
     if parser is None:
-        parser = _PARSERS.parser = safe_parser()
+        parser = _PARSERS.parser = safe_parser(keep_comments=False)
     return parser
 
 
 def parse_safely(data: bytes, code_prefix: str) -> tuple[etree._Element | None, list[Finding]]:
-    """Parse ``data``; on failure the root is ``None`` and the findings say why."""
+    """Parse ``data`` to read its values (comments and processing instructions dropped:
+    :func:`safe_parser`); on failure the root is ``None`` and the findings say why."""
     try:
         root = etree.fromstring(data, _reused_parser())
     except etree.XMLSyntaxError as exc:

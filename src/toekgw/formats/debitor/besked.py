@@ -36,7 +36,7 @@ def read_debitorkonto_slettet(payload: bytes | None) -> DebitorkontoSlettet:
     if not payload:
         raise BadPayload("DebitorkontoSlettet: the message has no payload")
     try:
-        root = etree.fromstring(payload, safe_parser())
+        root = etree.fromstring(payload, safe_parser(keep_comments=False))
     except etree.XMLSyntaxError as exc:
         raise BadPayload(f"DebitorkontoSlettet: not well-formed XML: {exc.msg}") from exc
     if root.tag != _N + "DebitorkontoSlettet":
