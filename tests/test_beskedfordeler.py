@@ -19,7 +19,11 @@ from tests.crashkit import toekgw_child
 from tests.guide import run_example
 from toekgw.adapters.beskedfordeler.consumer import BeskedConsumer
 from toekgw.adapters.debitor.debitorkonti import DEBITORKONTO_SLETTET, is_deleted
-from toekgw.formats.debitor.besked import DebitorkontoSlettet, build_debitorkonto_slettet
+from toekgw.formats.debitor.besked import (
+    DebitorkontoSlettet,
+    build_debitorkonto_slettet,
+    read_debitorkonto_slettet,
+)
 from toekgw.formats.kombit import besked
 from toekgw.gateway.journal import open_journal
 from toekgw.gateway.transport.amqp import QueueSpec, dead_letter_name
@@ -288,3 +292,13 @@ def test_a_journal_failure_puts_the_message_back_and_stops(
     again = consumer.run(wait=1.0)  # the message came back; now it is taken
     assert (again.taken, again.dead_lettered) == (1, 0)
     assert is_deleted(consumer.journal, CVR, "D-5")
+
+
+def test_a_comment_inside_a_value_of_the_payload_does_not_cut_it() -> None:
+    deleted = DebitorkontoSlettet("K-12345", CVR, NOW)
+    payload = build_debitorkonto_slettet(deleted)
+    commented = payload.replace(b">K-12345<", b">K-12<!-- -->345<").replace(
+        b">29189846<", b"><?tool x?>29189846<"
+    )
+    assert commented != payload
+    assert read_debitorkonto_slettet(commented) == deleted
