@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import warnings
 from typing import Any
 
 import click
@@ -107,6 +108,17 @@ def cli(ctx: click.Context, debug: bool, log_format: str) -> None:
     logsafe.install()
 
 
+def _quiet_library_warnings() -> None:
+    """The libraries' own warnings (asyncssh on cryptography 51: "DSA is deprecated", at
+    import) are for their maintainers: like their loggers, they stay off an operator's
+    stderr, where every failure is one line. ``python -W`` or ``PYTHONWARNINGS``, when
+    given, decide instead."""
+    if sys.warnoptions:
+        return
+    for name in QUIET_LIBRARIES:
+        warnings.filterwarnings("ignore", module=rf"{name}(\.|$)")
+
+
 def _register() -> None:
     # Each command group lives in its own module; importing it attaches it to ``cli``.
     from toekgw.cli import commands
@@ -114,6 +126,7 @@ def _register() -> None:
     commands.register(cli)
 
 
+_quiet_library_warnings()  # before the commands import the libraries
 _register()
 
 
