@@ -373,7 +373,8 @@ _TX = _S + "OrgnlTxRefInfAndSts"
 _VALUES = (_S + "InstrId", _S + "EndToEndId", _S + "TxSts")
 # ... and what makes a payment one to read the exact way: a reason, a text, or a comment or
 # processing instruction in it. One inside a value may split it into two texts: that answer
-# is read the exact way as a whole.
+# is read the exact way as a whole. (``read_answer``'s parser drops comments and processing
+# instructions; a tree parsed otherwise may keep them.)
 _MARKS = (_S + "StsRsn", _S + "AddtlInf", etree.Comment, etree.PI)
 
 
