@@ -40,11 +40,9 @@ from toekgw.formats.nemkonto import (
     read_bundle,
     validate_bundle,
 )
-from toekgw.formats.nemkonto import answer as answer_codec
 from toekgw.formats.nemkonto.answer import DOCUMENTS, STATUS
 from toekgw.formats.nemkonto.bundle import _decode_payment, _fragment
 from toekgw.formats.nemkonto.swift import SWIFT, escape
-from toekgw.formats.xmlcheck import safe_parser
 
 TODAY = dt.date(2026, 11, 30)  # the date the rules take as today
 
@@ -227,20 +225,19 @@ def test_answer_read_without_originals_as_the_exact_path_reads_it(
 
 
 @pytest.mark.parametrize(
-    ("where", "mark", "in_columns"),
+    ("where", "mark"),
     [
-        # in columns, that payment read exactly; else the whole answer read exactly
-        (rb"(<swift:OrgnlTxRefInfAndSts>)", b"<!--in a payment-->", True),
-        (rb"(</swift:OrgnlTxRefInfAndSts>)", b"<?between payments?>", False),
-        (rb"(<swift:TxSts>)", b"<!--before a value-->", False),
-        (rb"(<swift:EndToEndId>p-)", b"<?in a value?>", False),  # splits its text
+        (rb"(<swift:OrgnlTxRefInfAndSts>)", b"<!--in a payment-->"),
+        (rb"(</swift:OrgnlTxRefInfAndSts>)", b"<?between payments?>"),
+        (rb"(<swift:TxSts>)", b"<!--before a value-->"),
+        (rb"(<swift:EndToEndId>p-)", b"<?in a value?>"),  # splits its text
     ],
 )
 def test_a_comment_or_instruction_anywhere_reads_as_the_exact_path_reads_it(
-    where: bytes, mark: bytes, in_columns: bool
+    where: bytes, mark: bytes
 ) -> None:
-    """The reader drops comments and processing instructions while parsing; the column
-    decoder also copes with a tree that kept them (a caller's own parse)."""
+    """The reader drops comments and processing instructions while parsing: wherever they
+    lie, each value is read whole, by the column path and the exact path alike."""
     a = BundleAnswer(
         answer_type=AnswerType.RECEIVE_CONTROL,
         bundle_id="b-1",
@@ -263,9 +260,6 @@ def test_a_comment_or_instruction_anywhere_reads_as_the_exact_path_reads_it(
         fast, findings = read_answer(marked, originals=False)
         assert findings == []
         assert fast == _without_originals(read_answer(marked)[0]) == _without_originals(a)
-        kept = etree.fromstring(marked, safe_parser())
-        columns = answer_codec._decode_columns(a.answer_type, kept)
-        assert columns == (_without_originals(a).payments if in_columns else None)
 
 
 def test_answer_without_originals_is_refused_as_the_exact_path_refuses_it() -> None:

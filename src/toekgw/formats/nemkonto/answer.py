@@ -371,30 +371,23 @@ _TX = _S + "OrgnlTxRefInfAndSts"
 # Each payment's three values, in the schema's order (``PmtId`` with ``InstrId`` and
 # ``EndToEndId``, then ``TxSts``, in every payment) ...
 _VALUES = (_S + "InstrId", _S + "EndToEndId", _S + "TxSts")
-# ... and what makes a payment one to read the exact way: a reason, a text, or a comment or
-# processing instruction in it. One inside a value may split it into two texts: that answer
-# is read the exact way as a whole. (``read_answer``'s parser drops comments and processing
-# instructions; a tree parsed otherwise may keep them.)
-_MARKS = (_S + "StsRsn", _S + "AddtlInf", etree.Comment, etree.PI)
+# ... and what makes a payment one to read the exact way: a reason or a text, each a child
+# of its payment. (No comment or processing instruction can split a value: ``read_answer``
+# parses with :func:`~toekgw.formats.xmlcheck.parse_safely`, which drops them.)
+_MARKS = (_S + "StsRsn", _S + "AddtlInf")
 
 
 def _decode_columns(kind: AnswerType, root: etree._Element) -> tuple[PaymentStatus, ...] | None:
     """The payments without their originals, their values read in one walk of each payments
-    block (the schema has passed). ``None`` where a comment or processing instruction lies
-    in a block other than directly in a payment, or a value is wrong for the kind: then the
+    block (the schema has passed). ``None`` where a value is wrong for the kind: then the
     exact per-payment path decides."""
     blocks = root.findall(_N + "OrgnlPmtInf")
     values = [el.text for block in blocks for el in block.iter(*_VALUES)]
     annotated: dict[int, etree._Element] = {}  # position -> a payment to read the exact way
-    marks = [el for block in blocks for el in block.iter(*_MARKS)]
-    if marks:
+    marked = {el.getparent() for block in blocks for el in block.iter(*_MARKS)}
+    if marked:
         txs = (tx for block in blocks for tx in block.iterchildren(_TX))
-        position = {tx: n for n, tx in enumerate(txs)}
-        for mark in marks:
-            tx = mark.getparent()
-            if tx not in position:
-                return None
-            annotated[position[tx]] = tx
+        annotated = {n: tx for n, tx in enumerate(txs) if tx in marked}
     return _payments(kind, values[0::3], values[1::3], values[2::3], annotated)
 
 
