@@ -289,6 +289,52 @@ def test_a_message_put_back_is_waited_for_while_the_broker_sends_it_again(
     assert len(intake.journal.find_items("KY:P-1", "tok")) == 1
 
 
+class PushesAfterAck:
+    """A broker that, as RabbitMQ does, pushes the next deliveries only after the acks have
+    reached it: right after an ack nothing is at hand, and a get that waits finds them. It
+    counts the depths asked, queue by queue."""
+
+    def __init__(self, broker: MessageBroker) -> None:
+        self.broker = broker
+        self.pushing = False
+        self.depths: dict[str, int] = {}
+
+    def ack_many(self, deliveries: list[Delivery]) -> None:
+        self.broker.ack_many(deliveries)
+        self.pushing = True
+
+    def get(self, queue: str, wait: float = 0.0) -> Delivery | None:
+        if self.pushing and wait == 0.0:
+            return None
+        self.pushing = False
+        return self.broker.get(queue, wait=wait)
+
+    def depth(self, queue: str) -> int:
+        self.depths[queue] = self.depths.get(queue, 0) + 1
+        return self.broker.depth(queue)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.broker, name)
+
+
+@pytest.mark.parametrize("count", [12, 10])  # the last batch part full, and full
+def test_after_a_full_batch_the_next_push_is_waited_for_not_asked_for(
+    tmp_path: Path, count: int
+) -> None:
+    """A batch that filled the window says more is likely waiting: the next get waits a
+    moment for the broker's push instead of asking the queue's depth first (a round trip per
+    batch). The depth still decides when a queue is done: once, at its end."""
+    names = Names()
+    broker = PushesAfterAck(SqliteBroker(tmp_path / "broker.sqlite", prefetch=5))
+    intake, _ = rig(tmp_path, cast(MessageBroker, broker), names)
+    for n in range(count):
+        send(broker.broker, names.payments, order(f"P-{n}"))
+    assert intake.take().taken == count
+    assert broker.depths[names.payments] == 1
+    assert len(intake.journal.transmissions(kind="tok-payments")) == count
+    assert broker.broker.get(names.payments) is None
+
+
 def test_a_prefetch_journals_several_messages_per_durable_commit(
     tmp_path: Path, open_broker: Opener, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -71,6 +71,11 @@ MAX_PRIORITY = 9
 #: next ones only after the last batch's ack); a queue with none waiting is not waited on.
 #: A message that comes later waits for the next run; nothing is lost, only later.
 GRACE = 0.5
+#: Seconds the first get of a batch waits for the broker's next push when the queue's last
+#: batch filled the session's window (so more is likely waiting): RabbitMQ pushes as soon as
+#: it has the acks, and asking it for the depth first costs a round trip that answers only
+#: after the push began. Nothing within it: the depth is asked, as for any other batch.
+PUSH_WAIT = 0.05
 DEFAULT_QUEUES: Mapping[Interface, str] = {
     Interface.PAYMENTS: "tok.payments",
     Interface.CLAIMS: "tok.claims",
@@ -121,6 +126,8 @@ class Intake:
         #: Queues this session put a delivery back on, not yet fetched from again: the
         #: broker may be sending it back already (RabbitMQ counts it in no queue's depth then).
         self._put_back: set[str] = set()
+        #: Queues whose last batch in this run filled the session's window (``prefetch``).
+        self._flowing: set[str] = set()
 
     def take(self, *, max_messages: int | None = None, wait: float = 0.0) -> IntakeResult:
         """Take what waits on the queues, a batch from each in turn (a queue found empty is not
@@ -129,6 +136,7 @@ class Intake:
         the broker says nothing waits on it (or nothing came within ``grace``,
         :data:`GRACE`, of its saying so)."""
         result = IntakeResult()
+        self._flowing.clear()  # a run later than the last push: what came is at hand
         active = list(self.queues.items())
         first = True
         while active and (max_messages is None or result.messages < max_messages):
@@ -156,16 +164,22 @@ class Intake:
             if len(batch) >= room:
                 break
             delivery = self.broker.get(queue, wait=0.0)
+        if len(batch) >= self.broker.prefetch:  # the window was full: more may be on its way
+            self._flowing.add(queue)
+        else:
+            self._flowing.discard(queue)
         return batch
 
     def _first(self, queue: str, wait: float) -> Delivery | None:
         """The first delivery of a batch: at hand, or waited for - up to ``wait`` seconds for
         messages yet to come, up to ``grace`` for one the broker says is waiting or this
-        session put back (on its way back, it is in no depth). An empty queue costs no wait
-        but the caller's."""
+        session put back (on its way back, it is in no depth); after a batch that filled the
+        window, up to :data:`PUSH_WAIT` for the broker's next push before the depth is asked.
+        An empty queue costs no wait but the caller's (and that moment, once, after a full
+        batch)."""
         put_back = queue in self._put_back
         self._put_back.discard(queue)
-        delivery = self.broker.get(queue, wait=0.0)
+        delivery = self.broker.get(queue, wait=PUSH_WAIT if queue in self._flowing else 0.0)
         if delivery is not None:
             return delivery
         if put_back or self.broker.depth(queue):
