@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.guide import run_code
 from toekgw.formats.fixed import Layout
 from toekgw.formats.g68 import layouts
 from toekgw.simulators.ksd import ERROR_KINDS
@@ -76,6 +77,6 @@ def test_developers_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
     doc = (DOCS / "developers.md").read_text(encoding="utf-8")
     match = re.search(r"## G68.*?```python\n(.*?)```", doc, re.S)
     assert match is not None
-    exec(compile(match.group(1), "developers.md", "exec"), {})
+    run_code(match.group(1), "developers.md", {})
     out = capsys.readouterr().out
     assert "2000 payments" in out and "refused: False" in out

@@ -7,6 +7,8 @@ import io
 import re
 from pathlib import Path
 
+from tests.guide import run_code
+
 DOC = Path(__file__).resolve().parent.parent / "docs" / "interfaces.md"
 
 
@@ -15,7 +17,7 @@ def test_the_interfaces_example_prints_what_the_page_says() -> None:
     code, shown = re.findall(r"```(?:python)?\n(.*?)```", text.split("## In code", 1)[1], re.S)[:2]
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        exec(compile(code, str(DOC), "exec"), {"__name__": "example"})
+        run_code(code, str(DOC))
     assert out.getvalue() == shown
 
 

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.guide import run_code, scratch_tempdir
+
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
 
@@ -14,7 +16,7 @@ def test_developers_nemkonto_example_runs(capsys: pytest.CaptureFixture[str]) ->
     doc = (DOCS / "developers.md").read_text(encoding="utf-8")
     match = re.search(r"### A runnable NemKonto example.*?```python\n(.*?)```", doc, re.S)
     assert match is not None
-    exec(compile(match.group(1), "developers.md", "exec"), {"__name__": "example"})
+    run_code(match.group(1), "developers.md")
     out = capsys.readouterr().out.splitlines()
     assert out == [
         "released 3 in 1 bundle",
@@ -31,9 +33,10 @@ def test_developers_payments_example_continues_it(capsys: pytest.CaptureFixture[
         for name in ("NemKonto", "payment-operations")
     ]
     namespace: dict[str, object] = {"__name__": "example"}
-    for match in examples:
-        assert match is not None
-        exec(compile(match.group(1), "developers.md", "exec"), namespace)
+    with scratch_tempdir():  # the second example goes on in the first's directory
+        for match in examples:
+            assert match is not None
+            exec(compile(match.group(1), "developers.md", "exec"), namespace)
     out = capsys.readouterr().out.splitlines()
     assert out[4:] == [
         "12345678:000000000000000002:r1 at-bank",

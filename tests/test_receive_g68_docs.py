@@ -7,13 +7,15 @@ from pathlib import Path
 
 import pytest
 
+from tests.guide import run_code
+
 DOC = Path(__file__).resolve().parent.parent / "docs" / "developers.md"
 
 
 def test_receiving_g68_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
     section = DOC.read_text(encoding="utf-8").split("### Receiving G68", 1)[1]
     code, shown = re.findall(r"```(?:python)?\n(.*?)```", section, re.S)[:2]
-    exec(compile(code, str(DOC), "exec"), {"__name__": "example"})
+    run_code(code, str(DOC))
     printed = capsys.readouterr().out.splitlines()
     expected = shown.splitlines()
     # Everything but the run's own transfer ids, hashes and paths is as documented.
