@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -257,8 +258,6 @@ CREATE TABLE owner (token TEXT PRIMARY KEY, pid INTEGER NOT NULL, started_at REA
 
 
 def test_a_queue_file_of_the_older_layout_keeps_its_messages(db: Path) -> None:
-    import sqlite3
-
     old = sqlite3.connect(db)
     old.executescript(_OLD_SCHEMA)
     rows = [
@@ -295,8 +294,6 @@ def test_a_queue_file_of_the_older_layout_keeps_its_messages(db: Path) -> None:
 def test_a_get_and_a_backout_do_not_write_the_body_again(db: Path) -> None:
     """SQLite writes a row whose size changes anew, overflow pages and all: with the body in
     the row, each state change of a message of megabytes wrote all of it to the WAL."""
-    import sqlite3
-
     body = os.urandom(4_000_000)
     with SqliteQueue(db) as a:
         a.put(Q, body)
@@ -320,8 +317,6 @@ def test_a_removed_body_is_gone_from_the_file(db: Path) -> None:
     """A committed get removes the message, and its body's bytes (a payment's CPR numbers)
     with it: overwritten in the file's pages, not only unlinked from the tables, whatever the
     SQLite build's default for ``secure_delete``."""
-    import sqlite3
-
     marker = b"CPR 0101701234 of a recipient "
     with SqliteQueue(db) as q:
         q.put(Q, marker * 2_000)  # 60 kB: the body fills overflow pages
