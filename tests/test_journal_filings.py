@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from toekgw.gateway.journal import (
     Direction,
@@ -120,6 +122,49 @@ def test_a_batch_journals_what_one_at_a_time_journals(journal: SqliteJournal) ->
     assert journal.get_transmission(filed[2].id).item_count == 0
     assert len(journal.events(filed[2].id)) == 1  # no items, no item events
     assert journal.find_transmission(counterpart="tok", delivery_key="KY:m-3") == filed[1]
+
+
+# Any text a journal's text column holds (PostgreSQL's text has no NUL; lone surrogates are
+# no UTF-8), quotes, backslashes, control characters, U+2028, astral planes and text that
+# reads as JSON or a number among them.
+_texts = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), max_size=20)
+_hostile = st.one_of(
+    _texts, st.sampled_from(['"', "\\", "null", "[1]", "007", "1e3", "\u2028", "😀", ""])
+)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    text=_hostile,
+    amount=st.one_of(st.integers(-(2**63), 2**63 - 1), st.sampled_from([0, -1, 2**53 + 1])),
+)
+def test_a_batch_journals_any_text_and_amount_exactly(
+    journal: SqliteJournal, text: str, amount: int
+) -> None:
+    """The rows go to PostgreSQL as one JSON parameter per table: every text and integer
+    comes back as given - here in every text column a filing writes and in the amounts."""
+    n = len(journal.transmissions())
+    new = dataclasses.replace(
+        _new(n), file_name=text, ref=f"{text}#{n}", delivery_key=f"{text}#{n}",
+        meta={text: [text, amount]}, state="taken", reason=text,
+    )  # fmt: skip
+    item = NewItem(
+        f"{text}#{n}", amount, seq=amount, fingerprint=text, data={"t": text},
+        lookup=text, municipality=text, disposition_date=dt.date(2026, 12, 10),
+    )  # fmt: skip
+    (tx,) = journal.create_filings([NewFiling(new, [item], "pending", text)])
+    got = journal.get_transmission(tx.id)
+    assert (got.file_name, got.ref, got.delivery_key, got.meta, got.total_ore) == (
+        text, f"{text}#{n}", f"{text}#{n}", {text: [text, amount]}, amount,
+    )  # fmt: skip
+    (stored,) = journal.items(tx.id)
+    assert (stored.business_key, stored.amount_ore, stored.seq, stored.fingerprint) == (
+        f"{text}#{n}", amount, amount, text,
+    )  # fmt: skip
+    assert (stored.data, stored.lookup, stored.municipality) == ({"t": text}, text, text)
+    assert [e.reason for e in journal.events(tx.id)][:2] == [text, text]
 
 
 def test_a_known_delivery_refuses_the_whole_batch(journal: SqliteJournal) -> None:
@@ -258,3 +303,17 @@ def test_the_chain_links_a_batch_from_the_rows_its_inserts_gave_back(
     assert read_back == ["events", "items"]
     report = journal.verify_chain()
     assert report.problems == [] and report.links == 4
+
+
+def test_a_batch_insert_refuses_a_column_its_json_rows_cannot_carry() -> None:
+    """PostgreSQL's batch INSERT reads each value back from JSON text: a text or bigint. A
+    table with another type (bytes: ``bytea``) is refused when the statement is composed,
+    not garbled when it runs."""
+    from toekgw.gateway.journal._postgres_connection import _insert
+
+    _insert(
+        "items", ["business_key", "amount_ore"], {"business_key": "text", "amount_ore": "bigint"}
+    )
+    with pytest.raises(TypeError, match="staged_bodies: a JSON row cannot carry a bytea column"):
+        _insert("staged_bodies", ["transmission_id", "body"],
+                {"transmission_id": "bigint", "body": "bytea"})  # fmt: skip

@@ -14,7 +14,7 @@ transaction's first statement, in its round trip (:meth:`PostgresDb.defer`), as 
 statements do. Before it commits, the outermost one adds its link to the hash chain
 (:mod:`~toekgw.gateway.journal._sqlite_chain`, shared with SQLite), sent with the ``COMMIT`` in
 one round trip; the writer lock, held to the end of the commit, keeps the chain one sequence.
-Its link hashes the events and items the transaction's array inserts returned, where they are
+Its link hashes the events and items the transaction's inserts returned, where they are
 exactly the link's range and no savepoint was rolled back, instead of reading them back.
 Nested ones are savepoints. Every commit is durable (``synchronous_commit`` is the server's,
 ``on`` by default), so ``durable=True`` needs nothing more than it does on SQLite with
@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import json
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -101,20 +102,35 @@ _FEW_ROWS = 1000
 _KNOWN_ROWS = 20_000
 
 
+#: The column types a row of :func:`_insert` may carry: JSON gives each value as text or
+#: null, which these read back exactly (the journal's tables hold nothing else).
+_JSON_TYPES = frozenset({"text", "bigint"})
+#: The rows of :func:`_insert` as its one parameter: JSON, by the standard library's encoder
+#: in C (psycopg dumps an array parameter element by element in Python).
+_json_rows = json.JSONEncoder(
+    ensure_ascii=False, separators=(",", ":"), check_circular=False, allow_nan=False
+).encode
+
+
 def _insert(table: str, columns: Sequence[str], types: Mapping[str, str]) -> sql.Composed:
-    """One INSERT of many rows: a column's values as one array parameter each, the rows
-    inserted (and their ids drawn) in the arrays' order. One statement with one plan, however
-    many rows: a pipelined INSERT per row cost the server a statement each (and psycopg a
-    round of its pipeline)."""
-    names = [sql.Identifier(f"c{n}") for n in range(len(columns))]
+    """One INSERT of many rows: the rows as one parameter, a JSON array of arrays
+    (:data:`_json_rows`), each column cast from its element's text; the rows inserted (and
+    their ids drawn) in the array's order. One statement with one plan, however many rows: a
+    pipelined INSERT per row cost the server a statement each (and psycopg a round of its
+    pipeline), and an array parameter per column cost psycopg a Python loop over every value."""
+    kept = {types[c] for c in columns} - _JSON_TYPES
+    if kept:
+        raise TypeError(f"{table}: a JSON row cannot carry a {', '.join(sorted(kept))} column")
     return sql.SQL(
-        "INSERT INTO {} ({}) SELECT {} FROM unnest({}) WITH ORDINALITY AS u({}, n) ORDER BY n"
+        "INSERT INTO {} ({}) SELECT {} FROM jsonb_array_elements(%s::jsonb) "
+        "WITH ORDINALITY AS u(r, n) ORDER BY n"
     ).format(
         sql.Identifier(table),
         sql.SQL(", ").join(map(sql.Identifier, columns)),
-        sql.SQL(", ").join(names),
-        sql.SQL(", ").join(sql.SQL("%b::{}[]").format(sql.SQL(types[c])) for c in columns),
-        sql.SQL(", ").join(names),
+        sql.SQL(", ").join(
+            sql.SQL("(r->>{})::{}").format(sql.Literal(n), sql.SQL(types[c]))
+            for n, c in enumerate(columns)
+        ),
     )
 
 
@@ -213,7 +229,7 @@ class PostgresConnection(JournalConnection):
         statement = self._insert_statement(table, tuple(columns), both)
         cursor = self._connection.cursor()
         with self._db.sending():
-            cursor.execute(statement, [list(values) for values in zip(*rows, strict=True)])
+            cursor.execute(statement, (_json_rows(rows),))
         if both is None:
             return None
         got = cursor.fetchall()
