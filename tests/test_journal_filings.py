@@ -144,7 +144,8 @@ def test_a_batch_journals_any_text_and_amount_exactly(
     journal: SqliteJournal, text: str, amount: int
 ) -> None:
     """The rows go to PostgreSQL as one JSON parameter per table: every text and integer
-    comes back as given - here in every text column a filing writes and in the amounts."""
+    comes back as given - here in every text column a filing writes and in the amounts - and
+    the chain's link, made from the rows the inserts returned, verifies."""
     n = len(journal.transmissions())
     new = dataclasses.replace(
         _new(n), file_name=text, ref=f"{text}#{n}", delivery_key=f"{text}#{n}",
@@ -165,6 +166,8 @@ def test_a_batch_journals_any_text_and_amount_exactly(
     )  # fmt: skip
     assert (stored.data, stored.lookup, stored.municipality) == ({"t": text}, text, text)
     assert [e.reason for e in journal.events(tx.id)][:2] == [text, text]
+    # the chain's link hashed the rows as the server stored them
+    assert journal.verify_chain().problems == []
 
 
 def test_a_known_delivery_refuses_the_whole_batch(journal: SqliteJournal) -> None:
