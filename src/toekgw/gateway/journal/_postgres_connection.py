@@ -95,7 +95,7 @@ def _close_pools() -> None:
         close_pool(url)
 
 
-#: Up to this many rows are inserted by one INSERT of arrays, more by COPY.
+#: Up to this many rows are inserted by one INSERT of JSON rows (:func:`_insert`), more by COPY.
 _FEW_ROWS = 1000
 #: Up to this many rows per table and transaction are kept for the link as their INSERT gave
 #: them back (an intake batch's); a larger transaction's link reads its rows back.
@@ -150,7 +150,7 @@ class PostgresConnection(JournalConnection):
         self._told: list[tuple[int, str]] = []  # transmission events to log after the commit
         self._kinds: dict[str, KindSpec] = {}
         self._types: dict[str, dict[str, str]] = {}  # per table: each column's SQL type
-        #: Each INSERT of arrays, rendered once: composing and rendering it per batch cost
+        #: Each batch INSERT, rendered once: composing and rendering it per batch cost
         #: more client CPU than the server's parse of it.
         self._inserts: dict[tuple[str, tuple[str, ...], str | None], bytes] = {}
         #: The chained rows this transaction inserted, as its link hashes them (from the
