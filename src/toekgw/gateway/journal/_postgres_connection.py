@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import json
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -105,19 +104,15 @@ _KNOWN_ROWS = 20_000
 #: The column types a row of :func:`_insert` may carry: JSON gives each value as text or
 #: null, which these read back exactly (the journal's tables hold nothing else).
 _JSON_TYPES = frozenset({"text", "bigint"})
-#: The rows of :func:`_insert` as its one parameter: JSON, by the standard library's encoder
-#: in C (psycopg dumps an array parameter element by element in Python).
-_json_rows = json.JSONEncoder(
-    ensure_ascii=False, separators=(",", ":"), check_circular=False, allow_nan=False
-).encode
 
 
 def _insert(table: str, columns: Sequence[str], types: Mapping[str, str]) -> sql.Composed:
-    """One INSERT of many rows: the rows as one parameter, a JSON array of arrays
-    (:data:`_json_rows`), each column cast from its element's text; the rows inserted (and
-    their ids drawn) in the array's order. One statement with one plan, however many rows: a
-    pipelined INSERT per row cost the server a statement each (and psycopg a round of its
-    pipeline), and an array parameter per column cost psycopg a Python loop over every value."""
+    """One INSERT of many rows: the rows as one parameter, a JSON array of arrays (written by
+    the chain's compact encoder, ``encode_row``: the standard library's, in C), each column
+    cast from its element's text; the rows inserted (and their ids drawn) in the array's
+    order. One statement with one plan, however many rows: a pipelined INSERT per row cost the
+    server a statement each (and psycopg a round of its pipeline), and an array parameter per
+    column cost psycopg a Python loop over every value."""
     kept = {types[c] for c in columns} - _JSON_TYPES
     if kept:
         raise TypeError(f"{table}: a JSON row cannot carry a {', '.join(sorted(kept))} column")
@@ -229,7 +224,7 @@ class PostgresConnection(JournalConnection):
         statement = self._insert_statement(table, tuple(columns), both)
         cursor = self._connection.cursor()
         with self._db.sending():
-            cursor.execute(statement, (_json_rows(rows),))
+            cursor.execute(statement, (encode_row(rows),))
         if both is None:
             return None
         got = cursor.fetchall()
