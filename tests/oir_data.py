@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from zoneinfo import ZoneInfo
 
 from toekgw.adapters.oir.settings import MunicipalityBooks, OirSettings
 from toekgw.formats.oir import Account, Delivery, Klasse, SortimentDelivery
@@ -20,6 +21,13 @@ TRIVIAL = "9.52.56/0/9.1"
 CASH = "9.22.01/0/9.1"
 OWN_ACCOUNT = "9.22.05/0/9.2"
 START = dt.date(2026, 1, 1)
+
+
+def posting_day() -> dt.date:
+    """Today in the books' time zone ([oir] ``time_zone``, Europe/Copenhagen): the day a
+    voucher built now is dated. Read it, not the machine's date, where a test compares with
+    voucher dates: the two differ for an hour or two before midnight UTC (UTC+1, UTC+2)."""
+    return dt.datetime.now(ZoneInfo(settings().time_zone)).date()
 
 
 def class_id(code: str) -> str:

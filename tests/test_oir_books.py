@@ -25,6 +25,7 @@ from tests.oir_data import (
     full_sortiment,
     klasse,
     load_sortiment,
+    posting_day,
     settings,
 )
 from tests.servers import PostgresServer
@@ -201,7 +202,7 @@ def test_a_closed_account_holds_the_voucher_and_regeneration_books_the_replaceme
     journal_at: JournalLocation,
 ) -> None:
     journal = _journal(journal_at)
-    today = dt.datetime.now(dt.UTC).date()
+    today = posting_day()
     applied = apply_delivery(journal, _close_expense(2, today - dt.timedelta(days=3)))
     assert applied.status == "applied"
     journal_delivery(journal, [instruction(1, amount=1_000)])
@@ -335,12 +336,10 @@ def test_the_balance_check_streams_its_memory_does_not_grow_with_the_journal(
         # Once untraced: what a first run allocates once (caches, compiled statements) is
         # not the check's own and lands in neither measurement.
         konteringskontrol(journal, conf, as_of=None, keep=0)
-        konteringskontrol(journal, conf, as_of=dt.date.today() + dt.timedelta(days=1), keep=0)
+        konteringskontrol(journal, conf, as_of=posting_day() + dt.timedelta(days=1), keep=0)
         tracemalloc.start()
         control = konteringskontrol(journal, conf, as_of=None, keep=0, on_difference=count)
-        past = konteringskontrol(
-            journal, conf, as_of=dt.date.today() + dt.timedelta(days=1), keep=0
-        )
+        past = konteringskontrol(journal, conf, as_of=posting_day() + dt.timedelta(days=1), keep=0)
         peaks.append(tracemalloc.get_traced_memory()[1])
         tracemalloc.stop()
         assert (control.outstanding_count, control.difference_count, seen) == (2 * n, n, n)
@@ -387,11 +386,11 @@ def test_a_delta_removing_a_class_keeps_it_for_history_and_holds_new_vouchers_on
     message = journal.errors(counterpart="erp")[0].findings[0].message
     assert EXPENSE in message and "removed from sortiment" in message and "version 2" in message
     with pytest.raises(RegenerateError):
-        regenerate(journal, conf, held.voucher_id, dt.date.today())
+        regenerate(journal, conf, held.voucher_id, posting_day())
     moved = dataclasses.replace(
         conf, accounts=dict(conf.accounts, expense=Account.parse(EXPENSE_NEW))
     )
-    new, _ = regenerate(journal, moved, held.voucher_id, dt.date.today())
+    new, _ = regenerate(journal, moved, held.voucher_id, posting_day())
     assert {r.account for r in journal.postings(new.id)} == {EXPENSE_NEW, INTERMEDIATE}
     # A full delivery no longer listing a class removes it too; the earlier removal stays.
     listed = tuple(k for k in full_sortiment(3).classes if k.code not in (EXPENSE, TRIVIAL))

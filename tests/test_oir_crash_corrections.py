@@ -9,7 +9,7 @@ import datetime as dt
 from pathlib import Path
 
 from tests.nemkonto_flow_data import instruction, journal_delivery
-from tests.oir_data import BANK, EXPENSE, INTERMEDIATE
+from tests.oir_data import BANK, EXPENSE, INTERMEDIATE, posting_day
 from tests.oir_rig import OirRig
 from tests.test_oir_crash import POINTS
 from toekgw.adapters.oir import BOOKED_STATES
@@ -44,8 +44,8 @@ def _ledger_agrees(rig: OirRig) -> None:
 
 def test_sigkill_while_regenerating_rejected_vouchers_books_each_once(tmp_path: Path) -> None:
     # The day is read when the test starts, not at import: a suite that passes midnight
-    # (UTC) between the two would compare the CLI's new day with yesterday.
-    today = dt.datetime.now(dt.UTC).date()
+    # between the two would compare the CLI's new day with yesterday.
+    today = posting_day()
     rig = OirRig(tmp_path)
     rig.publish_sortiment()
     assert rig.run("sortiment", "receive").exit_code == 0
@@ -92,7 +92,7 @@ def test_sigkill_while_regenerating_rejected_vouchers_books_each_once(tmp_path: 
 
 
 def test_sigkill_while_adding_a_manual_voucher_books_it_once(tmp_path: Path) -> None:
-    today = dt.datetime.now(dt.UTC).date()  # when the test starts, as above
+    today = posting_day()  # when the test starts, as above
     rig = OirRig(tmp_path)
     rig.publish_sortiment()
     assert rig.run("sortiment", "receive").exit_code == 0

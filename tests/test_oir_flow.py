@@ -10,7 +10,15 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from tests.nemkonto_flow_data import instruction, journal_delivery
-from tests.oir_data import BANK, EXPENSE, EXPENSE_NEW, INTERMEDIATE, SORTIMENT, TRIVIAL
+from tests.oir_data import (
+    BANK,
+    EXPENSE,
+    EXPENSE_NEW,
+    INTERMEDIATE,
+    SORTIMENT,
+    TRIVIAL,
+    posting_day,
+)
 from tests.oir_rig import OirRig
 from toekgw.cli.main import cli
 from toekgw.formats.oir import VoucherStatus
@@ -55,7 +63,7 @@ def test_payments_are_booked_in_the_erp_and_the_books_agree(tmp_path: Path) -> N
     assert control["agrees"] and control["outstanding_ore"] == 2_000 + 3_000
     # The ERP's ledger: the intermediate account's credit is the outstanding payments.
     assert rig.ledger.balances()[INTERMEDIATE] == -control["intermediate_balance_ore"]
-    export = rig.run("oir", "export", "--month", dt.date.today().strftime("%Y-%m"))
+    export = rig.run("oir", "export", "--month", posting_day().strftime("%Y-%m"))
     assert export.exit_code == 0
     lines = export.output.splitlines()
     assert lines[0].startswith("posting_date,voucher_id") and len(lines) == 1 + 2 * 4
@@ -63,7 +71,7 @@ def test_payments_are_booked_in_the_erp_and_the_books_agree(tmp_path: Path) -> N
 
 def test_a_rejected_voucher_is_listed_then_regenerated_and_booked(tmp_path: Path) -> None:
     rig = OirRig(tmp_path)
-    rig.publish_sortiment(closed_on=dt.date.today() + dt.timedelta(days=1))
+    rig.publish_sortiment(closed_on=posting_day() + dt.timedelta(days=1))
     assert rig.run("sortiment", "receive").exit_code == 0
     rig.faults.unknown_accounts.add(EXPENSE)
     _payments(rig, 1, paid=0)
@@ -81,7 +89,7 @@ def test_a_rejected_voucher_is_listed_then_regenerated_and_booked(tmp_path: Path
     # Tomorrow the sortiment's replacement account opens; the [oir] accounts name it.
     text = rig.config.read_text().replace(f'expense = "{EXPENSE}"', f'expense = "{EXPENSE_NEW}"')
     rig.config.write_text(text)
-    tomorrow = (dt.date.today() + dt.timedelta(days=1)).isoformat()
+    tomorrow = (posting_day() + dt.timedelta(days=1)).isoformat()
     result = rig.run("oir", "regenerate", rejected.voucher_id, "--date", tomorrow)
     assert result.exit_code == 0, result.output
     rig.run("oir", "send")
@@ -110,7 +118,7 @@ def test_a_closed_account_is_a_finding_before_sending_and_the_re_send_books_the_
     tmp_path: Path,
 ) -> None:
     rig = OirRig(tmp_path)
-    today = dt.date.today()
+    today = posting_day()
     rig.publish_sortiment(closed_on=today - dt.timedelta(days=2))  # the delta closes EXPENSE
     assert rig.run("sortiment", "receive").exit_code == 0
     _payments(rig, 1, paid=0)
@@ -166,7 +174,7 @@ def test_balance_lists_every_difference_as_it_streams_them(tmp_path: Path) -> No
     assert control["difference_count"] == 3 and not control["agrees"]
     assert sorted(d["business_key"] for d in control["differences"]) == sorted(keys)
     assert control["outstanding_ore"] == 1_000 + 2_000 + 3_000
-    tomorrow = (dt.date.today() + dt.timedelta(days=1)).isoformat()
+    tomorrow = (posting_day() + dt.timedelta(days=1)).isoformat()
     text = rig.run("oir", "balance", "--date", tomorrow)
     assert text.exit_code == 1 and "3 differences" in text.output
     assert all(f"{key}: booked 0.00" in text.output for key in keys), text.output
