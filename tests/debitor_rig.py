@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
@@ -146,8 +146,12 @@ backoff_seconds = 0.05
 """,
         )
 
-    def sender(self, journal: SqliteJournal, **client: Any) -> ClaimSender:
-        return ClaimSender(journal, self.client(**client), now=lambda: dt.datetime.now(dt.UTC))
+    def sender(
+        self, journal: SqliteJournal, now: Callable[[], dt.datetime] | None = None, **client: Any
+    ) -> ClaimSender:
+        return ClaimSender(
+            journal, self.client(**client), now=now or (lambda: dt.datetime.now(dt.UTC))
+        )
 
 
 @contextmanager

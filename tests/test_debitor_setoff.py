@@ -79,6 +79,29 @@ def test_a_grown_then_shrunk_set_off_is_paid_in_then_reversed(rig: Rig) -> None:
         journal.close()
 
 
+def test_a_set_off_at_half_past_midnight_in_denmark_pays_on_that_day(rig: Rig) -> None:
+    """At 23:30 UTC it is 00:30 of the next day in Denmark: the payment a set-off makes on the
+    claim is dated that Danish day, not the UTC date before it (the debt collection reckons
+    a claim's days in Danish time)."""
+    today = dt.datetime.now(dt.UTC).date()
+    late = dt.datetime.combine(today - dt.timedelta(days=1), dt.time(23, 30), dt.UTC)
+    rig.send_tok(claim("C-7", 400_00, sender="KY"), order("P-7", 1_000_00))
+    journal = open_journal(rig.journal_path)
+    try:
+        sender = rig.sender(journal, now=lambda: late)
+        assert sender.run().sent == 1
+        rig.send_tok(SetOff(header(), "S-7", "create", "P-7", "C-7", 150_00))
+        assert sender.run().sent == 1
+        calls = journal.transmissions(counterpart="debitor", kind="debitor-afsend")
+        (paid,) = [
+            op for call in calls for op in call.meta["operations"]  # type: ignore[union-attr]
+            if op.get("type") == "Indbetaling"
+        ]  # fmt: skip
+        assert paid["dato"] == today.isoformat()
+    finally:
+        journal.close()
+
+
 def _paid(n: int, payment: str, amount: int, reverses: str | None = None) -> Item:
     data = {
         "op": "Indbetaling",

@@ -30,6 +30,7 @@ from toekgw.adapters.nemkonto import (
 )
 from toekgw.adapters.nemkonto.reconcile import BundleReconciliation
 from toekgw.gateway.config import Settings
+from toekgw.gateway.danish_time import danish_date
 from toekgw.gateway.journal import JournalReader, open_journal
 from toekgw.gateway.metrics import Figure
 from toekgw.gateway.transport.config import MqSettings, open_queue
@@ -53,7 +54,7 @@ def journal_figures(settings: Settings, now: dt.datetime) -> list[Figure]:
                     {"counterpart": "nemkonto"},
                 )
             )
-            figures.extend(_category3(reconcile_bundles(journal, flow, now.date(), now=now)))
+            figures.extend(_category3(reconcile_bundles(journal, flow, danish_date(now), now=now)))
     figures.extend(_queues(settings))
     return figures
 

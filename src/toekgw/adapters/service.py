@@ -85,6 +85,7 @@ from toekgw.adapters.tok.settings import TOK_SECTION
 from toekgw.adapters.ydelsesindeks.flow import Reporting
 from toekgw.adapters.ydelsesindeks.settings import YDELSESINDEKS_SECTION
 from toekgw.gateway.config import ConfigError, Settings
+from toekgw.gateway.danish_time import danish_date
 from toekgw.gateway.flowlock import flow_lock, lock_path
 from toekgw.gateway.journal import SqliteJournal, open_journal
 from toekgw.gateway.metrics import Figures
@@ -150,7 +151,7 @@ def _receive_g68(settings: Settings) -> Callable[[dt.datetime], JobReport]:
             outcomes = receive_pipeline(
                 journal,
                 transport,
-                G68Processor(profile, today=now.date()),
+                G68Processor(profile, today=danish_date(now)),
                 party=sp.party,
                 senders=profile.senders,
                 staging=settings.staging,
@@ -175,7 +176,7 @@ def _nemkonto(settings: Settings) -> list[_Spec]:
     def do_release(now: dt.datetime) -> JobReport:
         with _flow(settings, "nemkonto-release") as journal:
             controls = PaymentControls(payments_settings(settings), now)
-            result = release(journal, flow, now.date(), now=now, controls=controls)
+            result = release(journal, flow, danish_date(now), now=now, controls=controls)
         held = "".join(f", {n} {state}" for state, n in sorted(result.held.items()))
         return JobReport(
             f"released {result.released} payments in {len(result.bundles)} bundles; "
@@ -226,9 +227,9 @@ def _eindkomst(settings: Settings) -> list[_Spec]:
         return JobReport(f"{put} pending deliveries put", {"put": put})
 
     def do_close(now: dt.datetime) -> JobReport:
-        last_month = now.date().replace(day=1) - dt.timedelta(days=1)
+        last_month = danish_date(now).replace(day=1) - dt.timedelta(days=1)
         with _eindkomst_sending(settings) as gw:
-            result = gw.close_month(last_month.replace(day=1), today=now.date())
+            result = gw.close_month(last_month.replace(day=1), today=danish_date(now))
         return JobReport(
             f"{last_month:%Y-%m}: {len(result.report_ids)} nil reports",
             {"nil_reports": len(result.report_ids)},
@@ -247,7 +248,7 @@ def _eindkomst(settings: Settings) -> list[_Spec]:
 
     def do_report(now: dt.datetime) -> JobReport:
         with _eindkomst_sending(settings, lambda: now) as gw:
-            run = report_paid(gw, kinds, before=now.date() + dt.timedelta(days=1))
+            run = report_paid(gw, kinds, before=danish_date(now) + dt.timedelta(days=1))
         return JobReport(
             f"{run.payments} payments reported in {len(run.report_ids)} reports",
             {"payments": run.payments, "reports": len(run.report_ids)},
@@ -255,7 +256,7 @@ def _eindkomst(settings: Settings) -> list[_Spec]:
 
     def do_orders(now: dt.datetime) -> JobReport:
         with _eindkomst_sending(settings, lambda: now) as gw:
-            run = order_tax_cards(gw, kinds, order_type=order_type, today=now.date())
+            run = order_tax_cards(gw, kinds, order_type=order_type, today=danish_date(now))
         cases = run.cases
         return JobReport(
             f"{run.ordered} tax cards ordered; cases: {cases.stopped} stopped, "

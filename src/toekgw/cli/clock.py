@@ -1,7 +1,8 @@
 """The clock the commands read: the system's, or a rehearsal's named by ``$TOEKGW_CLOCK``.
 
 A command never reads the time from :mod:`datetime` itself: it asks :func:`now` (a
-timezone-aware instant) or :func:`today` (the local date, what ``date.today()`` gives). With
+timezone-aware instant) or :func:`today` (the date in Denmark at that instant, whatever the
+machine's own time zone: :mod:`toekgw.gateway.danish_time`). With
 ``TOEKGW_CLOCK=START[@SPEED]`` set (the syntax of ``toekgw run --clock``: an ISO time with its
 offset, optionally how many times faster than real time it runs) every command of the process
 sees that clock instead: a rehearsal of a month on chosen dates, or a test rig that must not
@@ -16,6 +17,7 @@ import datetime as dt
 import functools
 import os
 
+from toekgw.gateway.danish_time import danish_date
 from toekgw.gateway.errors import UsageError
 from toekgw.gateway.scheduler import Clock, ScaledClock, SystemClock, parse_clock
 
@@ -38,8 +40,8 @@ def now() -> dt.datetime:
 
 
 def today() -> dt.date:
-    """The current local date of :func:`clock`."""
-    return now().astimezone().date()
+    """The current date in Denmark of :func:`clock`."""
+    return danish_date(now())
 
 
 @functools.lru_cache(maxsize=8)

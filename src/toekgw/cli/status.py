@@ -25,6 +25,7 @@ from toekgw.adapters.g68 import PaymentInstruction
 from toekgw.cli import clock
 from toekgw.cli.options import config_option
 from toekgw.formats.findings import mask_cpr, mask_cpr_in_text
+from toekgw.gateway.danish_time import danish_date
 from toekgw.gateway.errors import InputError
 from toekgw.gateway.journal import ItemHistory, Transmission, open_journal
 from toekgw.gateway.money import kroner
@@ -134,7 +135,7 @@ def status(
             lines = report_lines(
                 journal, now=now, overdue_after=overdue_after(settings), month=month, limit=limit
             )
-            rec = period_reconciliation(lines, as_of=now.date())
+            rec = period_reconciliation(lines, as_of=danish_date(now))
             if as_json:
                 click.echo(json.dumps(reports_dict(lines, rec), indent=2))
             else:

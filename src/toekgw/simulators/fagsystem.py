@@ -37,6 +37,7 @@ from toekgw.formats.tok import (
     build_message,
     read_status,
 )
+from toekgw.gateway.danish_time import danish_date
 from toekgw.gateway.transport.amqp import MessageBroker, QueueSpec
 
 __all__ = ["CaseSystem", "CheckReport", "Mix"]
@@ -170,14 +171,14 @@ class CaseSystem:
     def _payment(self, priority: Priority) -> PaymentOrder:
         payment_id = f"P{len(self.sent):07d}"
         self._payments.append(payment_id)
-        date = self.now().date() + dt.timedelta(days=self.rng.randrange(3, 20))
+        date = danish_date(self.now()) + dt.timedelta(days=self.rng.randrange(3, 20))
         return PaymentOrder(
             self._header(priority), payment_id, Party(PartyKind.CPR, self._cpr()),
             self.rng.randrange(100_00, 20_000_00), date, "KTH", ("Ydelse",),
         )  # fmt: skip
 
     def _claim(self) -> ClaimCreate:
-        today = self.now().date()
+        today = danish_date(self.now())
         return ClaimCreate(
             self._header(), f"C{len(self.sent):07d}", Party(PartyKind.CPR, self._cpr()),
             "TILBAGEBET", self.rng.randrange(100_00, 50_000_00), today - dt.timedelta(days=60),

@@ -61,6 +61,7 @@ from toekgw.formats.debitor.registrering import (
     RetFordringTilstand,
     operation_from_data,
 )
+from toekgw.gateway.danish_time import danish_date
 from toekgw.gateway.findings import Finding, Severity
 from toekgw.gateway.journal import Item, Journal, Transmission
 
@@ -264,7 +265,7 @@ class ClaimSender:
             delfordringer=prorated(old.delfordringer, remaining),
             erstatter=fid,
         )
-        down = NedskrivFordring(fid, remaining, self.now().date(), CHANGE_REASON)
+        down = NedskrivFordring(fid, remaining, danish_date(self.now()), CHANGE_REASON)
         return call(B01, (down, new), "change: full write-down and a new claim",
                     claim_items=((new_fid, created.id),))  # fmt: skip
 
@@ -272,13 +273,13 @@ class ClaimSender:
         fid, _ = self._current(call.cvr, sender, str(data["claim_id"]))
         first, amount = f"{sender}-{data['set_off_id']}", int(data["amount_ore"])
         if data["action"] == "create":
-            payment = Indbetaling(first, fid, amount, self.now().date())
+            payment = Indbetaling(first, fid, amount, danish_date(self.now()))
             return call(B03, (payment,), "payment from a set-off")
         paid = [
             i for i in self.journal.items_by_lookup(self.counterpart, payment_key(call.cvr, first))
             if i.state == "accepted"
         ]  # fmt: skip
-        rows = corrections(paid, f"{first}~{call.item.id}", fid, amount, self.now().date())
+        rows = corrections(paid, f"{first}~{call.item.id}", fid, amount, danish_date(self.now()))
         if not rows:
             raise Refused(f"set-off {data['set_off_id']} is as the debtor system has it")
         return call(B03, rows, "correction of a changed set-off")

@@ -30,6 +30,7 @@ from toekgw.adapters.eindkomst.routes import ReportRoute
 from toekgw.adapters.eindkomst.views import JournalCardStore
 from toekgw.formats.eindkomst import IncomeReport, Recipient, Sender
 from toekgw.formats.eindkomst.taxcards import withholding
+from toekgw.gateway.danish_time import danish_date
 from toekgw.gateway.journal import Journal
 from toekgw.gateway.money import kroner
 from toekgw.gateway.reconcile import Reconciliation
@@ -173,7 +174,7 @@ def report_paid_benefits(
         income,
         tax,
         lines,
-        period_reconciliation(lines, as_of=now.date()),
+        period_reconciliation(lines, as_of=danish_date(now)),
     )
 
 

@@ -63,6 +63,7 @@ from toekgw.formats.eindkomst import (
 from toekgw.formats.eindkomst.report import DEFAULT_MAX_MESSAGE_BYTES
 from toekgw.formats.eindkomst.taxcards import Withholding, withholding
 from toekgw.formats.findings import Finding
+from toekgw.gateway.danish_time import danish_date
 from toekgw.gateway.errors import InputError
 from toekgw.gateway.faults import crash_point
 from toekgw.gateway.journal import (
@@ -161,7 +162,7 @@ class EindkomstGateway:
         must know was sent: :mod:`.collect` marks each payment it reported)."""
         result = SendResult(put=self.send_pending())
         self.outbox.mkdir(parents=True, exist_ok=True)
-        today = self.now().date()
+        today = danish_date(self.now())
         with self.journal.transaction(durable=True):
             for body in bodies:
                 if len(body) > self.max_message_bytes:
@@ -269,7 +270,7 @@ class EindkomstGateway:
             self.companies,
             month,
             JournalHistory(self.journal),
-            today=today or self.now().date(),
+            today=today or danish_date(self.now()),
         )
         if not due:
             return SendResult(put=self.send_pending())

@@ -34,6 +34,7 @@ from toekgw.adapters.nemkonto import NEMKONTO_SECTION, flow_settings, reconcile_
 from toekgw.adapters.nemkonto.reconcile import COLUMNS, ReconciliationRow
 from toekgw.adapters.oir.settings import OIR_SECTION
 from toekgw.gateway.config import Settings
+from toekgw.gateway.danish_time import danish_date
 from toekgw.gateway.errors import UsageError
 from toekgw.gateway.journal import ActionEntry, JournalReader
 from toekgw.gateway.journal.books import Books
@@ -130,7 +131,7 @@ def build_report(
     actions: Iterable[ActionEntry] = (),
 ) -> MonthReport:
     """The month's figures; ``actions``: the action-plan entries on this month's report."""
-    as_of = min(now.date(), last)
+    as_of = min(danish_date(now), last)
     report = MonthReport(first, last, as_of, actions=list(actions))
     if settings.section(NEMKONTO_SECTION) is not None:
         _payments(report, journal, settings, now)

@@ -21,6 +21,7 @@ from toekgw.adapters.nemkonto.orders import instruction_of, payment_order
 from toekgw.adapters.nemkonto.release import ReleaseResult, _journal_bundle
 from toekgw.adapters.nemkonto.settings import BUNDLE_KIND, FlowSettings
 from toekgw.formats.nemkonto import Account
+from toekgw.gateway.danish_time import danish_date
 from toekgw.gateway.errors import GatewayError
 from toekgw.gateway.journal import Item, Journal
 
@@ -71,7 +72,7 @@ def withdraw_payment(
         )
         for o in others
     ]
-    result = ReleaseResult(now.date())
+    result = ReleaseResult(danish_date(now))
     for new in make_bundles(
         payments,
         settings.authorities,

@@ -48,6 +48,7 @@ from toekgw.formats.tok import (
     TokMessageError,
     read_message,
 )
+from toekgw.gateway.danish_time import danish_date
 from toekgw.gateway.errors import is_environmental
 from toekgw.gateway.faults import crash_point
 from toekgw.gateway.journal import (
@@ -216,7 +217,7 @@ class Intake:
     def _read_batch(self, interface: Interface, batch: list[Delivery]) -> list[_Read]:
         """Each delivery of ``batch`` with its message (``None``: it fails) and, for a plain
         message, its filing."""
-        today = self.now().date()
+        today = danish_date(self.now())
         read: list[_Read] = []
         for delivery in batch:
             message = self._read(interface, delivery, today)
@@ -316,7 +317,7 @@ class Intake:
     ) -> str:
         if message is None:
             try:
-                message = read_message(delivery.body, today=self.now().date())
+                message = read_message(delivery.body, today=danish_date(self.now()))
                 if message.interface is not interface:
                     raise TokMessageError(
                         [wrong_queue(delivery.queue, message, interface)],

@@ -52,6 +52,7 @@ from toekgw.formats.debitor.registrering import (
 from toekgw.formats.debitor.saldo import Saldo, write_saldo
 from toekgw.formats.kombit import idws, saml, wsse
 from toekgw.formats.xmlcheck import safe_parser
+from toekgw.gateway.danish_time import danish_date
 from toekgw.gateway.httpserver import BodyTooLarge, read_body
 from toekgw.simulators.debitor.system import DebtorSystem, Refusal
 
@@ -216,7 +217,7 @@ class DebitorSimulator:
                 if (number, f"{claim.cvr}:{claim.fordring_id}") in self._done:
                     continue
                 amount = step.beloeb_ore if step.beloeb_ore is not None else claim.remaining_ore
-                today = self.clock().date()
+                today = danish_date(self.clock())
                 made = Daekning("", claim.fordring_id, step.type, amount, today)
                 if amount <= 0 or not self.system.register(claim.cvr, made):
                     continue
@@ -232,7 +233,7 @@ class DebitorSimulator:
         rows = [dataclasses.replace(r, registrering_id=str(uuid.uuid4())) for r in registreringer]
         if self._take("unknown_claim_callbacks"):
             rows.append(Daekning(str(uuid.uuid4()), f"UKENDT-{uuid.uuid4().hex[:8]}", "DAEKNING",
-                                 100, self.clock().date()))  # fmt: skip
+                                 100, danish_date(self.clock())))  # fmt: skip
         message = DaekningBesked(str(uuid.uuid4()), cvr, tuple(rows))
         body = build_request(
             message,

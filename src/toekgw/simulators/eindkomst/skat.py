@@ -47,6 +47,7 @@ from toekgw.formats.eindkomst.records import (
 from toekgw.formats.eindkomst.taxcards import CardType, TaxCard
 from toekgw.formats.findings import Finding
 from toekgw.formats.fixed import ENCODING
+from toekgw.gateway.danish_time import danish_date
 from toekgw.simulators.eindkomst.ledger import Decided, Ledger, Recorded
 
 __all__ = ["Answer", "SimulatorScript", "SimulatorStats", "Skat"]
@@ -222,7 +223,7 @@ class Skat:
         self.history.add_delivery(e for e in read.entries if e.line not in skip)
 
     def _decide(self, read: _Read, body: bytes) -> Decided:
-        today = self.clock().date()
+        today = danish_date(self.clock())
         check = validate_delivery(io.BytesIO(body), history=self.history, today=today)
         errors: list[ErrorReceipt] = []
         rejected: set[str] = set()

@@ -53,6 +53,7 @@ from toekgw.formats.nemkonto import (
     read_bundle,
     read_stop,
 )
+from toekgw.gateway.danish_time import danish_date
 from toekgw.gateway.transport.mq import Message, MessageQueue, message_id
 from toekgw.simulators._queue_loop import QueueSimulator, utc_now
 from toekgw.simulators.nemkonto.ledger import Decision, Ledger, RecordedBundle
@@ -210,7 +211,7 @@ class NemKontoSimulator(QueueSimulator):
         if request is None:
             self._answer_unreadable(message, findings)
             return
-        outcomes = self.ledger.stop(request, self.clock().date())
+        outcomes = self.ledger.stop(request, danish_date(self.clock()))
         self.stats.stops += sum(o.stopped for o in outcomes)
         self.stats.stops_too_late += sum(not o.stopped for o in outcomes)
         stopped = any(o.stopped for o in outcomes)
@@ -251,7 +252,7 @@ class NemKontoSimulator(QueueSimulator):
         self._put_answers([(answer, message_id(f"unreadable:{key}"))], message.msg_id)
 
     def _decider(self, bundle: PaymentBundle) -> Callable[[PaymentOrder], Decision]:
-        problems = payment_findings(bundle.payments, self.clock().date())
+        problems = payment_findings(bundle.payments, danish_date(self.clock()))
         script = self.script
         completion = NO_ACCOUNT_ACTIONS[script.no_account_action]
         draw = _drawer(script.seed)

@@ -1,0 +1,32 @@
+"""Danish time: the day an instant falls on in Denmark.
+
+Every date the gateway decides on or writes - the day payments are released for, the date of
+a payment on a claim or of a write-down, the day a month is closed, the day a CPR number must
+be born before, the day a report is as of - is a Danish date: KSD, NemKonto, SKAT, the debt
+collection and the case workers all reckon in Danish time. The instants the gateway reads
+from its clock are in UTC, and a UTC instant's own date is the day before the Danish one from
+midnight to 01:00 in winter (CET, UTC+1) and to 02:00 in summer (CEST, UTC+2). So no code
+takes ``.date()`` of an instant: it asks :func:`danish_date` (``tests/test_danish_time.py``
+checks the sources for it).
+
+ØiR's books have a time zone of their own in their configuration (``[oir] time_zone``, by
+default this one): their days are the ERP's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+__all__ = ["DANISH_TIME", "danish_date"]
+
+#: Denmark's time zone (CET/CEST).
+DANISH_TIME = ZoneInfo("Europe/Copenhagen")
+
+
+def danish_date(instant: dt.datetime) -> dt.date:
+    """The date in Denmark at ``instant`` (timezone-aware; a naive one is refused with a
+    :class:`ValueError`: whose time it is cannot be known)."""
+    if instant.utcoffset() is None:
+        raise ValueError(f"{instant.isoformat()} has no time zone: its Danish date is unknown")
+    return instant.astimezone(DANISH_TIME).date()

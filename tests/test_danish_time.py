@@ -1,0 +1,97 @@
+"""Danish time (``toekgw.gateway.danish_time``): the day an instant falls on in Denmark, and
+no code taking the UTC date of an instant itself."""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import toekgw
+from toekgw.cli.main import cli
+from toekgw.gateway.danish_time import danish_date
+
+SOURCES = Path(toekgw.__file__).parent
+UTC = dt.UTC
+
+
+@pytest.mark.parametrize(
+    ("instant", "day"),
+    [
+        # winter (CET, UTC+1): the Danish day starts at 23:00 UTC
+        (dt.datetime(2026, 12, 5, 22, 59, 59, tzinfo=UTC), dt.date(2026, 12, 5)),
+        (dt.datetime(2026, 12, 5, 23, 0, tzinfo=UTC), dt.date(2026, 12, 6)),
+        # summer (CEST, UTC+2): at 22:00 UTC
+        (dt.datetime(2026, 6, 5, 21, 59, 59, tzinfo=UTC), dt.date(2026, 6, 5)),
+        (dt.datetime(2026, 6, 5, 22, 0, tzinfo=UTC), dt.date(2026, 6, 6)),
+        # a month's and a year's last hour in UTC is the next month's first in Denmark
+        (dt.datetime(2026, 12, 31, 23, 30, tzinfo=UTC), dt.date(2027, 1, 1)),
+        # an instant given in another zone is the same instant
+        (dt.datetime(2026, 12, 5, 18, 30, tzinfo=dt.timezone(dt.timedelta(hours=-5))),
+         dt.date(2026, 12, 6)),
+    ],
+)  # fmt: skip
+def test_the_danish_date_of_an_instant(instant: dt.datetime, day: dt.date) -> None:
+    assert danish_date(instant) == day
+
+
+def test_a_naive_datetime_has_no_danish_date() -> None:
+    with pytest.raises(ValueError, match="no time zone"):
+        danish_date(dt.datetime(2026, 12, 5, 23, 30))
+
+
+def test_a_command_reckons_today_in_denmark_whatever_the_machine(tmp_path: Path) -> None:
+    """At 22:30 UTC on 1 June 2027 it is 2 June in Denmark: ``validate g68`` counts a
+    payment's age from 2 June (on a machine in UTC, ``date.today()`` says 1 June)."""
+    path = tmp_path / "june.g68"
+    runner = CliRunner()
+    made = runner.invoke(cli, ["generate", "g68", "--count", "3", "--seed", "1", "--today",
+                               "2026-06-01", "-o", str(path)], obj={"debug": False})  # fmt: skip
+    assert made.exit_code == 0, made.output
+    result = runner.invoke(cli, ["validate", "g68", str(path)], obj={"debug": False},
+                           env={"TOEKGW_CLOCK": "2027-06-01T22:30:00+00:00"})  # fmt: skip
+    assert result.exit_code == 1
+    assert "expected on or after 2027-04-03" in result.output, result.output
+
+
+def _dates_of_instants(source: str) -> list[int]:
+    """Lines that take ``.date()`` of an instant read from a clock: ``now.date()``,
+    ``now().date()``, ``self.now().date()``, ``self.clock().date()``, the machine's zone's
+    ``.astimezone().date()`` and the like (``.astimezone(zone).date()`` names its zone)."""
+    lines = []
+    for node in ast.walk(ast.parse(source)):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        if node.func.attr != "date" or node.args:
+            continue
+        owner = node.func.value
+        if isinstance(owner, ast.Call):
+            if owner.args:  # astimezone(zone)
+                continue
+            owner = owner.func
+        name = owner.attr if isinstance(owner, ast.Attribute) else getattr(owner, "id", "")
+        if name in {"now", "clock", "astimezone", "utcnow"}:
+            lines.append(node.lineno)
+    return lines
+
+
+def test_the_check_finds_a_utc_date() -> None:
+    source = (
+        "x = now.date()\ny = self.now().date()\nz = self.clock().date()\n"
+        "w = now().astimezone().date()\nok = today.date()\n"
+        "named = at.astimezone(zone).date()\n"
+    )
+    assert _dates_of_instants(source) == [1, 2, 3, 4]
+
+
+def test_no_code_takes_the_date_of_an_instant_itself() -> None:
+    found = [
+        f"{path.relative_to(SOURCES)}:{line}"
+        for path in sorted(SOURCES.rglob("*.py"))
+        if path.name != "danish_time.py"
+        for line in _dates_of_instants(path.read_text(encoding="utf-8"))
+    ]
+    assert found == [], "use toekgw.gateway.danish_time.danish_date: " + ", ".join(found)
