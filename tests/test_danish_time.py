@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 import toekgw
+from tests.sources import flagged
 from toekgw.cli.main import cli
 from toekgw.gateway.danish_time import danish_date
 
@@ -88,10 +89,5 @@ def test_the_check_finds_a_utc_date() -> None:
 
 
 def test_no_code_takes_the_date_of_an_instant_itself() -> None:
-    found = [
-        f"{path.relative_to(SOURCES)}:{line}"
-        for path in sorted(SOURCES.rglob("*.py"))
-        if path.name != "danish_time.py"
-        for line in _dates_of_instants(path.read_text(encoding="utf-8"))
-    ]
+    found = flagged(SOURCES, _dates_of_instants, besides="danish_time.py")
     assert found == [], "use toekgw.gateway.danish_time.danish_date: " + ", ".join(found)

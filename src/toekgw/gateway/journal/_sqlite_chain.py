@@ -65,7 +65,7 @@ def _row_encoder() -> Callable[[object], str]:
     """The link format's encoder: compact JSON, non-ASCII as it is. Its text is what every
     link hashes: keep it.
 
-    ``JSONEncoder.encode`` makes the standard library's C encoder anew at each call (4 µs a
+    ``JSONEncoder.encode`` makes the standard library's C encoder anew at each call (3.5 µs a
     row of the events' width, most of it that making); a row is a flat tuple of integers,
     text and NULLs, so one C encoder made once, without the circular-reference check a flat
     row cannot need, writes the same text in about a third of the time. An interpreter
