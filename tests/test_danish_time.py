@@ -61,10 +61,14 @@ def test_a_command_reckons_today_in_denmark_whatever_the_machine(tmp_path: Path)
 def _dates_of_instants(source: str) -> list[int]:
     """Lines that take ``.date()`` of an instant read from a clock: ``now.date()``,
     ``now().date()``, ``self.now().date()``, ``self.clock().date()``, the machine's zone's
-    ``.astimezone().date()`` and the like (``.astimezone(zone).date()`` names its zone)."""
+    ``.astimezone().date()`` and the like (``.astimezone(zone).date()`` names its zone), or
+    the machine's own date, ``date.today()``."""
     lines = []
     for node in ast.walk(ast.parse(source)):
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        if node.func.attr == "today" and _named(node.func.value) == "date":
+            lines.append(node.lineno)
             continue
         if node.func.attr != "date" or node.args:
             continue
@@ -73,19 +77,22 @@ def _dates_of_instants(source: str) -> list[int]:
             if owner.args:  # astimezone(zone)
                 continue
             owner = owner.func
-        name = owner.attr if isinstance(owner, ast.Attribute) else getattr(owner, "id", "")
-        if name in {"now", "clock", "astimezone", "utcnow"}:
+        if _named(owner) in {"now", "clock", "astimezone", "utcnow"}:
             lines.append(node.lineno)
     return lines
+
+
+def _named(node: ast.expr) -> str:
+    return node.attr if isinstance(node, ast.Attribute) else getattr(node, "id", "")
 
 
 def test_the_check_finds_a_utc_date() -> None:
     source = (
         "x = now.date()\ny = self.now().date()\nz = self.clock().date()\n"
         "w = now().astimezone().date()\nok = today.date()\n"
-        "named = at.astimezone(zone).date()\n"
+        "named = at.astimezone(zone).date()\nv = dt.date.today()\nu = date.today()\n"
     )
-    assert _dates_of_instants(source) == [1, 2, 3, 4]
+    assert _dates_of_instants(source) == [1, 2, 3, 4, 7, 8]
 
 
 def test_no_code_takes_the_date_of_an_instant_itself() -> None:

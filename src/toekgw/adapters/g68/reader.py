@@ -5,7 +5,7 @@ This is the public API for the CLI and the SFTP receiver::
 
     from toekgw.adapters.g68.reader import G68Config, read_delivery
 
-    result = read_delivery("delivery.g68", G68Config(today=date.today()),
+    result = read_delivery("delivery.g68", G68Config(today=danish_date(now)),
                            on_payments=journal.add_batch, batch_size=1000)
     if result.refused:
         ...  # the whole delivery goes to the error list: result.refusal says why
