@@ -13,7 +13,7 @@ from click.testing import CliRunner
 import toekgw
 from tests.sources import flagged
 from toekgw.cli.main import cli
-from toekgw.gateway.danish_time import danish_date
+from toekgw.gateway.danish_time import danish_date, danish_date_of
 
 SOURCES = Path(toekgw.__file__).parent
 UTC = dt.UTC
@@ -39,6 +39,12 @@ def test_the_danish_date_of_an_instant(instant: dt.datetime, day: dt.date) -> No
     assert danish_date(instant) == day
 
 
+def test_the_danish_date_of_a_journal_time_stamp() -> None:
+    """The journal's stamps are UTC with their offset: 23:30 on 30 November is 1 December."""
+    assert danish_date_of("2026-11-30T23:30:00.000001+00:00") == dt.date(2026, 12, 1)
+    assert danish_date_of("2026-11-30T22:59:59.999999+00:00") == dt.date(2026, 11, 30)
+
+
 def test_a_naive_datetime_has_no_danish_date() -> None:
     with pytest.raises(ValueError, match="no time zone"):
         danish_date(dt.datetime(2026, 12, 5, 23, 30))
@@ -62,9 +68,13 @@ def _dates_of_instants(source: str) -> list[int]:
     """Lines that take ``.date()`` of an instant read from a clock: ``now.date()``,
     ``now().date()``, ``self.now().date()``, ``self.clock().date()``, the machine's zone's
     ``.astimezone().date()`` and the like (``.astimezone(zone).date()`` names its zone), or
-    the machine's own date, ``date.today()``."""
+    the machine's own date, ``date.today()``, or a time stamp's first ten (or seven)
+    characters, its UTC date (or month)."""
     lines = []
     for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Subscript) and _stamp_date(node):
+            lines.append(node.lineno)
+            continue
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
             continue
         if node.func.attr == "today" and _named(node.func.value) == "date":
@@ -86,13 +96,27 @@ def _named(node: ast.expr) -> str:
     return node.attr if isinstance(node, ast.Attribute) else getattr(node, "id", "")
 
 
+def _stamp_date(node: ast.Subscript) -> bool:
+    """``created_at[:10]``, ``at[:7]``: a time stamp's UTC date or month by its characters."""
+    name = _named(node.value)
+    cut = node.slice
+    return (
+        (name == "at" or name.endswith("_at"))
+        and isinstance(cut, ast.Slice)
+        and cut.lower is None
+        and isinstance(cut.upper, ast.Constant)
+        and cut.upper.value in (7, 10)
+    )
+
+
 def test_the_check_finds_a_utc_date() -> None:
     source = (
         "x = now.date()\ny = self.now().date()\nz = self.clock().date()\n"
         "w = now().astimezone().date()\nok = today.date()\n"
         "named = at.astimezone(zone).date()\nv = dt.date.today()\nu = date.today()\n"
+        "t = tx.created_at[:10]\nm = at[:7]\nfine = r.at[:19]\n"
     )
-    assert _dates_of_instants(source) == [1, 2, 3, 4, 7, 8]
+    assert _dates_of_instants(source) == [1, 2, 3, 4, 7, 8, 9, 10]
 
 
 def test_no_code_takes_the_date_of_an_instant_itself() -> None:

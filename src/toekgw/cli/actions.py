@@ -15,6 +15,7 @@ import click
 from toekgw.adapters.config import load_settings
 from toekgw.adapters.monthreport import month
 from toekgw.cli.options import config_option
+from toekgw.gateway.danish_time import danish_date_of
 from toekgw.gateway.identity import acting_identity
 from toekgw.gateway.journal import ACTION_STATUSES, ActionEntry, open_journal
 from toekgw.gateway.money import kroner
@@ -26,7 +27,8 @@ def _show(entry: ActionEntry) -> str:
     return (
         f"#{entry.id} {entry.month} [{entry.status}] {entry.difference}: "
         f"{kroner(entry.amount_oere)} kr; cause: {entry.cause}; owner {entry.owner}, "
-        f"by {entry.deadline}; last changed {entry.updated_at[:10]} by {entry.updated_by}"
+        f"by {entry.deadline}; last changed {danish_date_of(entry.updated_at)} "
+        f"by {entry.updated_by}"
     )
 
 

@@ -6,8 +6,9 @@ be born before, the day a report is as of - is a Danish date: KSD, NemKonto, SKA
 collection and the case workers all reckon in Danish time. The instants the gateway reads
 from its clock are in UTC, and a UTC instant's own date is the day before the Danish one from
 midnight to 01:00 in winter (CET, UTC+1) and to 02:00 in summer (CEST, UTC+2). So no code
-takes ``.date()`` of an instant: it asks :func:`danish_date` (``tests/test_danish_time.py``
-checks the sources for it).
+takes ``.date()`` of an instant, nor the first ten characters of a time stamp: it asks
+:func:`danish_date` or :func:`danish_date_of` (``tests/test_danish_time.py`` checks the
+sources for it).
 
 ØiR's books have a time zone of their own in their configuration (``[oir] time_zone``, by
 default this one): their days are the ERP's.
@@ -18,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-__all__ = ["DANISH_TIME", "danish_date"]
+__all__ = ["DANISH_TIME", "danish_date", "danish_date_of"]
 
 #: Denmark's time zone (CET/CEST).
 DANISH_TIME = ZoneInfo("Europe/Copenhagen")
@@ -30,3 +31,9 @@ def danish_date(instant: dt.datetime) -> dt.date:
     if instant.utcoffset() is None:
         raise ValueError(f"{instant.isoformat()} has no time zone: its Danish date is unknown")
     return instant.astimezone(DANISH_TIME).date()
+
+
+def danish_date_of(stamp: str) -> dt.date:
+    """The date in Denmark of the ISO time stamp ``stamp`` (the journal's, in UTC with its
+    offset): not its first ten characters, which are the UTC date."""
+    return danish_date(dt.datetime.fromisoformat(stamp))

@@ -26,6 +26,7 @@ from toekgw.adapters.debitor.afsend import AFSEND_KIND
 from toekgw.adapters.debitor.callback import CALLBACK_KIND
 from toekgw.adapters.debitor.keys import claim_key
 from toekgw.formats.debitor.saldo import Saldo
+from toekgw.gateway.danish_time import danish_date_of
 from toekgw.gateway.journal import Item, JournalReader
 from toekgw.gateway.reconcile import (
     Answer,
@@ -80,7 +81,7 @@ def _fold(cvr: str, fordring_id: str, items: Iterable[Item]) -> ClaimLedger | No
                     ledger,
                     original_ore=item.amount_ore,
                     created=True,
-                    created_on=item.created_at[:10],
+                    created_on=danish_date_of(item.created_at).isoformat(),
                     released=ledger.released or bool(data.get("aktiv")),
                     erstatter=str(data.get("erstatter") or ""),
                 )

@@ -34,7 +34,7 @@ from toekgw.adapters.nemkonto import NEMKONTO_SECTION, flow_settings, reconcile_
 from toekgw.adapters.nemkonto.reconcile import COLUMNS, ReconciliationRow
 from toekgw.adapters.oir.settings import OIR_SECTION
 from toekgw.gateway.config import Settings
-from toekgw.gateway.danish_time import danish_date
+from toekgw.gateway.danish_time import danish_date, danish_date_of
 from toekgw.gateway.errors import UsageError
 from toekgw.gateway.journal import ActionEntry, JournalReader
 from toekgw.gateway.journal.books import Books
@@ -191,7 +191,7 @@ def _add(row: ReconciliationRow, other: ReconciliationRow) -> None:
 
 def _deliveries(report: MonthReport, journal: JournalReader) -> None:
     for tx in journal.transmissions(kind=G68_KIND):
-        created = dt.date.fromisoformat(tx.created_at[:10])
+        created = danish_date_of(tx.created_at)
         if report.first <= created <= report.last:
             report.deliveries.append(
                 DeliveryLine(tx.ref, tx.file_name or "", tx.state, tx.item_count, tx.total_ore)

@@ -42,6 +42,7 @@ from toekgw.adapters.ydelsesindeks.client import IndexClient, IndexRefused, Inde
 from toekgw.adapters.ydelsesindeks.settings import YdelsesindeksSettings
 from toekgw.formats.findings import Finding, Severity
 from toekgw.formats.ydelsesindeks import Effektuering, effektuering_id
+from toekgw.gateway.danish_time import danish_date_of
 from toekgw.gateway.faults import crash_point
 from toekgw.gateway.journal import (
     Direction,
@@ -95,7 +96,7 @@ def _effektuering(
     cvr = cvr_of.get(p.municipality)
     if cvr is None:
         raise KeyError(f"no CVR for municipality {p.municipality} in [nemkonto.authorities]")
-    day = p.disposition_date or dt.date.fromisoformat(payment.updated_at[:10])
+    day = p.disposition_date or danish_date_of(payment.updated_at)
     return Effektuering(
         object_id=effektuering_id(payment.business_key),
         key=payment.business_key[-50:],
