@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-__all__ = ["DANISH_TIME", "danish_date", "danish_date_of"]
+__all__ = ["DANISH_TIME", "danish_date", "danish_date_of", "danish_today"]
 
 #: Denmark's time zone (CET/CEST).
 DANISH_TIME = ZoneInfo("Europe/Copenhagen")
@@ -31,6 +31,11 @@ def danish_date(instant: dt.datetime) -> dt.date:
     if instant.utcoffset() is None:
         raise ValueError(f"{instant.isoformat()} has no time zone: its Danish date is unknown")
     return instant.astimezone(DANISH_TIME).date()
+
+
+def danish_today() -> dt.date:
+    """Today in Denmark by the system's clock: the default of a caller that injects none."""
+    return danish_date(dt.datetime.now(dt.UTC))
 
 
 def danish_date_of(stamp: str) -> dt.date:

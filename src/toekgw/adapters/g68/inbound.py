@@ -47,7 +47,7 @@ from toekgw.formats.g68 import G68Form, G68Header, decode_header, payment_codec
 from toekgw.formats.g68.columns import PaymentColumns
 from toekgw.formats.g68.rules import DEFAULT_DAGPENGE_UNITS, DEFAULT_MAX_AGE_DAYS
 from toekgw.gateway.config import ConfigError
-from toekgw.gateway.danish_time import danish_date
+from toekgw.gateway.danish_time import danish_today
 from toekgw.gateway.inbound import Candidate, Processed, StagedFile, inbound_kind
 from toekgw.gateway.journal import JournalReader, NewItem
 
@@ -104,7 +104,7 @@ class G68Processor:
                 f"(known: senders, counterpart, {', '.join(_OPTIONS)})"
             )
         self.counterpart = profile.counterpart
-        self.today = today or danish_date(dt.datetime.now(dt.UTC))
+        self.today = today or danish_today()
         self.max_age_days = _integer(profile.name, options, "max_age_days", DEFAULT_MAX_AGE_DAYS)
         self.dagpenge_units = _units(profile.name, options)
         marker = options.get("straks_marker", "STRAKS")

@@ -27,7 +27,7 @@ from toekgw.formats.g68 import (
     payment_codec,
 )
 from toekgw.formats.g68.rules import DEFAULT_DAGPENGE_UNITS, DEFAULT_MAX_AGE_DAYS
-from toekgw.gateway.danish_time import danish_date
+from toekgw.gateway.danish_time import danish_today
 from toekgw.gateway.errors import UsageError
 
 __all__ = [
@@ -331,7 +331,7 @@ def generate_lines(
     if not 0.0 <= s.error_rate <= 1.0:
         raise UsageError(f"the error rate must be between 0 and 1, not {s.error_rate}")
     rng = random.Random(f"g68:{s.seed}:{s.delivery_number}")
-    today = s.today or danish_date(dt.datetime.now(dt.UTC))
+    today = s.today or danish_today()
     created = s.created or dt.datetime.combine(today, dt.time(6, 0, 0))
     header = G68Header(s.supplier_id, created.date(), created.time(), s.delivery_number, s.form)
     yield encode_header(header)
@@ -368,6 +368,8 @@ def manifest_path(path: Path) -> Path:
 
 def write_delivery(path: Path, settings: GeneratorSettings) -> GenerationSummary:
     """Write one delivery (CRLF, ISO-8859-1) and its manifest of planted errors beside it."""
+    if settings.today is None:  # the day read once: the manifest's is the delivery's
+        settings = replace(settings, today=danish_today())
     mpath = manifest_path(path)
     planted = 0
     net = 0
@@ -377,7 +379,7 @@ def write_delivery(path: Path, settings: GeneratorSettings) -> GenerationSummary
         "form": settings.form.name.lower(),
         "count": settings.count,
         "delivery_number": settings.delivery_number,
-        "today": (settings.today or danish_date(dt.datetime.now(dt.UTC))).isoformat(),
+        "today": str(settings.today),
         "error_rate": settings.error_rate,
     }
     with path.open("wb") as out, mpath.open("w", encoding="utf-8") as manifest:
