@@ -1,10 +1,12 @@
-"""Danish time (``toekgw.gateway.danish_time``): the day an instant falls on in Denmark, and
-no code taking the UTC date of an instant itself."""
+"""Danish time (``toekgw.gateway.danish_time``): the day an instant falls on in Denmark, the
+instant a Danish day begins, and no code taking the UTC date of an instant (or the UTC
+midnight of a date) itself."""
 
 from __future__ import annotations
 
 import ast
 import datetime as dt
+import re
 from pathlib import Path
 
 import pytest
@@ -13,7 +15,8 @@ from click.testing import CliRunner
 import toekgw
 from tests.sources import flagged
 from toekgw.cli.main import cli
-from toekgw.gateway.danish_time import danish_date, danish_date_of
+from toekgw.gateway.danish_time import danish_date, danish_date_of, danish_midnight, danish_stamp
+from toekgw.gateway.journal._sqlite_connection import now
 
 SOURCES = Path(toekgw.__file__).parent
 UTC = dt.UTC
@@ -45,6 +48,41 @@ def test_the_danish_date_of_a_journal_time_stamp() -> None:
     assert danish_date_of("2026-11-30T22:59:59.999999+00:00") == dt.date(2026, 11, 30)
 
 
+@pytest.mark.parametrize(
+    ("day", "begins"),
+    [
+        (dt.date(2026, 12, 1), dt.datetime(2026, 11, 30, 23, 0, tzinfo=UTC)),  # CET
+        (dt.date(2027, 6, 1), dt.datetime(2027, 5, 31, 22, 0, tzinfo=UTC)),  # CEST
+        # the days the clocks change (at 02:00 and 03:00) begin as the day before did
+        (dt.date(2027, 3, 28), dt.datetime(2027, 3, 27, 23, 0, tzinfo=UTC)),
+        (dt.date(2027, 3, 29), dt.datetime(2027, 3, 28, 22, 0, tzinfo=UTC)),
+        (dt.date(2027, 10, 31), dt.datetime(2027, 10, 30, 22, 0, tzinfo=UTC)),
+        (dt.date(2027, 11, 1), dt.datetime(2027, 10, 31, 23, 0, tzinfo=UTC)),
+    ],
+)
+def test_the_instant_a_danish_day_begins(day: dt.date, begins: dt.datetime) -> None:
+    assert danish_midnight(day) == begins
+    assert danish_midnight(day).utcoffset() == dt.timedelta(0)
+    assert danish_date(begins) == day
+    assert danish_date(begins - dt.timedelta(microseconds=1)) == day - dt.timedelta(days=1)
+
+
+def test_a_danish_day_bounds_the_journal_time_stamps_as_text() -> None:
+    """A stamp as the journal writes it is on or after the Danish day exactly when it sorts
+    at or after :func:`danish_stamp` of it."""
+    bound = danish_stamp(dt.date(2026, 12, 1))
+    assert bound == "2026-11-30T23:00:00.000000+00:00"
+    assert len(bound) == len(now())
+    for stamp, on_or_after in [
+        ("2026-11-30T22:59:59.999999+00:00", False),
+        ("2026-11-30T23:00:00.000000+00:00", True),
+        ("2026-11-30T23:30:00.000001+00:00", True),
+        ("2026-12-01T00:00:00.000000+00:00", True),
+    ]:
+        assert (stamp >= bound) is on_or_after
+        assert (danish_date_of(stamp) >= dt.date(2026, 12, 1)) is on_or_after
+
+
 def test_a_naive_datetime_has_no_danish_date() -> None:
     with pytest.raises(ValueError, match="no time zone"):
         danish_date(dt.datetime(2026, 12, 5, 23, 30))
@@ -69,15 +107,23 @@ def _dates_of_instants(source: str) -> list[int]:
     ``now().date()``, ``self.now().date()``, ``self.clock().date()``, the machine's zone's
     ``.astimezone().date()`` and the like (``.astimezone(zone).date()`` names its zone), or
     the machine's own date, ``date.today()``, or a time stamp's first ten (or seven)
-    characters, its UTC date (or month)."""
+    characters, its UTC date (or month), in Python or in SQL (``substr(updated_at, 1, 7)``);
+    or the UTC midnight of a date, ``datetime.combine(day, time(), UTC)``, where a Danish day
+    begins at ``danish_midnight(day)``."""
     lines = []
     for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Constant) and _sql_stamp_date(node.value):
+            lines.append(node.lineno)
+            continue
         if isinstance(node, ast.Subscript) and _stamp_date(node):
             lines.append(node.lineno)
             continue
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
             continue
         if node.func.attr == "today" and _named(node.func.value) == "date":
+            lines.append(node.lineno)
+            continue
+        if node.func.attr == "combine" and _utc_midnight(node):
             lines.append(node.lineno)
             continue
         if node.func.attr != "date" or node.args:
@@ -109,14 +155,44 @@ def _stamp_date(node: ast.Subscript) -> bool:
     )
 
 
+def _utc_midnight(node: ast.Call) -> bool:
+    """``datetime.combine(day, time(), UTC)`` (or ``tzinfo=UTC``)."""
+    zone = node.args[2] if len(node.args) > 2 else None
+    zone = next((k.value for k in node.keywords if k.arg == "tzinfo"), zone)
+    at = node.args[1] if len(node.args) > 1 else None
+    return (
+        zone is not None
+        and _named(zone) == "UTC"
+        and isinstance(at, ast.Call)
+        and _named(at.func) == "time"
+        and not at.args
+    )
+
+
+_SQL_CUT = re.compile(
+    r"\b(substr|substring|left)\s*\(\s*(\w+_)?at\s*,\s*(1\s*,\s*)?(7|10)\s*\)", re.IGNORECASE
+)
+
+
+def _sql_stamp_date(value: object) -> bool:
+    """SQL that cuts a time stamp column (``at``, ``*_at``) to its first 7 or 10 characters."""
+    return isinstance(value, str) and bool(_SQL_CUT.search(value))
+
+
 def test_the_check_finds_a_utc_date() -> None:
     source = (
         "x = now.date()\ny = self.now().date()\nz = self.clock().date()\n"
         "w = now().astimezone().date()\nok = today.date()\n"
         "named = at.astimezone(zone).date()\nv = dt.date.today()\nu = date.today()\n"
         "t = tx.created_at[:10]\nm = at[:7]\nfine = r.at[:19]\n"
+        "s = 'SELECT 1 WHERE substr(updated_at, 1, 7) >= ?'\nq = 'left(at, 10)'\n"
+        "fine = 'substr(name, 1, 7)'\n"
+        "d = dt.datetime.combine(day, dt.time(), dt.UTC)\n"
+        "e = datetime.combine(day, time(), tzinfo=UTC)\n"
+        "noon = dt.datetime.combine(day, dt.time(12), dt.UTC)\n"
+        "local = dt.datetime.combine(day, dt.time(), DANISH_TIME)\n"
     )
-    assert _dates_of_instants(source) == [1, 2, 3, 4, 7, 8, 9, 10]
+    assert _dates_of_instants(source) == [1, 2, 3, 4, 7, 8, 9, 10, 12, 13, 15, 16]
 
 
 def test_no_code_takes_the_date_of_an_instant_itself() -> None:

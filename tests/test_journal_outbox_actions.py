@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+import toekgw.gateway.journal._sqlite_actions as actions_module
 from toekgw.gateway.journal import (
     Direction,
     JournalError,
@@ -108,3 +109,25 @@ def test_the_action_plan_keeps_who_changed_what(journal: SqliteJournal) -> None:
         journal.update_action(entry, by="bo", status="forgotten")
     with pytest.raises(JournalError, match="no action-plan entry"):
         journal.action(entry + 1)
+
+
+@pytest.mark.parametrize(
+    ("done_at", "in_december"),
+    [
+        ("2026-11-30T22:59:59.999999+00:00", False),  # 23:59:59 on 30 November in Denmark
+        ("2026-11-30T23:30:00.000000+00:00", True),  # 00:30 on 1 December in Denmark
+    ],
+)
+def test_an_entry_done_is_on_the_report_of_the_danish_month_it_was_done_in(
+    journal: SqliteJournal, monkeypatch: pytest.MonkeyPatch, done_at: str, in_december: bool
+) -> None:
+    """A done entry stays on the reports up to the month it was done in: a Danish month,
+    whatever the UTC date of the time stamp."""
+    entry = journal.add_action(month="2026-10", difference="bank vs journal", amount_oere=1,
+                               cause="?", owner="økonomi", deadline=dt.date(2026, 11, 1),
+                               by="anna")  # fmt: skip
+    monkeypatch.setattr(actions_module, "now", lambda: done_at)
+    journal.update_action(entry, by="bo", status="done")
+    assert journal.action(entry).updated_at == done_at
+    assert [a.id for a in journal.actions(month="2026-11")] == [entry]
+    assert [a.id for a in journal.actions(month="2026-12")] == ([entry] if in_december else [])

@@ -6,6 +6,8 @@ import dataclasses
 import datetime as dt
 import hashlib
 from pathlib import Path
+from types import SimpleNamespace
+from typing import cast
 
 import pytest
 
@@ -32,9 +34,10 @@ from toekgw.adapters.nemkonto import (
     send_bundles,
 )
 from toekgw.adapters.nemkonto.answers import RANK
+from toekgw.adapters.nemkonto.reconcile import _deadline
 from toekgw.adapters.nemkonto.send import bundle_of
 from toekgw.formats.nemkonto import AnswerType, BundleAnswer, build_answer, parse_bundle
-from toekgw.gateway.journal import SqliteJournal
+from toekgw.gateway.journal import Item, SqliteJournal, Transmission
 from toekgw.gateway.reconcile import Category
 from toekgw.gateway.transport.mq import SqliteQueue, message_id
 from toekgw.simulators.nemkonto import NemKontoSimulator, SimulatorScript
@@ -324,6 +327,22 @@ def test_a_payment_without_an_answer_is_overdue(journal: SqliteJournal, queue: S
     assert late.payment == _key(1) and late.state == "sent"
     rec = reconcile_bundles(journal, SETTINGS, TODAY, now=now + dt.timedelta(hours=49))
     assert rec.differences[0].overdue and "OVERDUE" in rec.differences[0].reason
+
+
+def test_retursvar_8_is_overdue_counted_from_the_disposition_date_in_denmark() -> None:
+    """An accepted payment waits for Retursvar 8 from the start of its disposition date in
+    Denmark (23:00 UTC the day before in winter), not from that date's UTC midnight."""
+    sent = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC)
+    bundle = SimpleNamespace(meta={"sent_at": sent.isoformat(), "disposition_date": "2026-11-25"})
+    waiting = {state: SimpleNamespace(state=state) for state in ("sent", "accepted", "at-bank")}
+    overdue = dt.timedelta(hours=48)
+
+    def deadline(state: str) -> dt.datetime | None:
+        return _deadline(cast(Transmission, bundle), cast(Item, waiting[state]), overdue)
+
+    assert deadline("accepted") == dt.datetime(2026, 11, 24, 23, 0, tzinfo=dt.UTC) + overdue
+    assert deadline("sent") == sent + overdue
+    assert deadline("at-bank") is None
 
 
 def test_the_differences_table_lists_the_first_ones_and_says_how_many(

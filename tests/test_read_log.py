@@ -4,7 +4,6 @@ lists them, CPR numbers masked; the log is append-only."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import sqlite3
 from pathlib import Path
@@ -12,10 +11,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+import toekgw.gateway.journal._sqlite_reads as reads_module
 from tests.nemkonto_data import cpr
 from tests.nemkonto_flow_data import instruction
 from tests.test_payments_cli import K, payments_config
 from toekgw.cli.main import cli
+from toekgw.gateway.danish_time import danish_today
 
 
 @pytest.fixture
@@ -30,7 +31,7 @@ def _run(config: Path, who: str, *args: str) -> Result:
 
 
 def test_reads_of_a_citizen_are_logged_and_listed_masked(config: Path) -> None:
-    this_month = dt.datetime.now(dt.UTC).strftime("%Y-%m")
+    this_month = danish_today().strftime("%Y-%m")
     _run(config, "anna", "status", "--item", K[1])
     _run(config, "bo", "payments", "find", "--recipient", f"cpr:{cpr(1)}")
     _run(config, "carl", "payments", "show", K[2])
@@ -56,6 +57,22 @@ def test_reads_of_a_citizen_are_logged_and_listed_masked(config: Path) -> None:
     assert "carl" in other.stdout and "anna" not in other.stdout
     earlier = _run(config, "erik", "audit", "reads", "--cpr", cpr(1), "--month", "2001-01")
     assert earlier.stdout == ""
+
+
+def test_a_month_of_reads_is_a_danish_month(config: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A read at 23:30 UTC on 30 November is one of December's, at 00:30 Danish time."""
+    monkeypatch.setattr(reads_module, "now", lambda: "2026-11-30T23:30:00.000000+00:00")
+    _run(config, "anna", "status", "--item", K[1])
+    monkeypatch.setattr(reads_module, "now", lambda: "2026-11-30T22:30:00.000000+00:00")
+    _run(config, "bo", "status", "--item", K[1])
+    december = _run(config, "erik", "audit", "reads", "--month", "2026-12")
+    (line,) = december.stdout.splitlines()
+    assert line.startswith("2026-12-01 00:30:00  anna"), line
+    november = _run(config, "erik", "audit", "reads", "--month", "2026-11")
+    (line,) = november.stdout.splitlines()
+    assert line.startswith("2026-11-30 23:30:00  bo"), line
+    every = _run(config, "erik", "audit", "reads", "--month", "2026-12", "--json")
+    assert json.loads(every.stdout)["at"] == "2026-11-30T23:30:00.000000+00:00"
 
 
 def test_the_read_log_is_append_only(config: Path) -> None:

@@ -13,6 +13,7 @@ from toekgw.adapters.config import load_settings
 from toekgw.adapters.monthreport import month
 from toekgw.cli.options import config_option
 from toekgw.formats.findings import mask_cpr_in_text
+from toekgw.gateway.danish_time import DANISH_TIME, danish_stamp
 from toekgw.gateway.errors import UsageError
 from toekgw.gateway.journal import open_journal
 from toekgw.gateway.privacy import pseudonym
@@ -28,7 +29,7 @@ def audit() -> None:
 
 @audit.command("reads")
 @click.option("--cpr", default=None, help="Only reads that showed this citizen's data.")
-@click.option("--month", "month_text", required=True, help="The month, YYYY-MM (UTC).")
+@click.option("--month", "month_text", required=True, help="The month, YYYY-MM (in Danish time).")
 @click.option("--json", "as_json", is_flag=True, help="JSON lines instead of text.")
 @config_option
 def reads(cpr: str | None, month_text: str, as_json: bool, config_path: Path | None) -> None:
@@ -46,8 +47,7 @@ def reads(cpr: str | None, month_text: str, as_json: bool, config_path: Path | N
         retention = settings.section(RETENTION_SECTION)
         if retention is not None:
             subjects.add(pseudonym(retention.key(), number))
-    since = dt.datetime.combine(first, dt.time(), dt.UTC).isoformat()
-    until = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), dt.UTC).isoformat()
+    since, until = danish_stamp(first), danish_stamp(last + dt.timedelta(days=1))
     with closing(open_journal(settings.journal)) as journal:
         found = journal.reads(since=since, until=until, subjects=subjects)
     who = f" of {mask_cpr_in_text(cpr.replace('-', ''))}" if cpr else ""
@@ -57,6 +57,11 @@ def reads(cpr: str | None, month_text: str, as_json: bool, config_path: Path | N
                     "citizens": r.subjects}  # fmt: skip
             click.echo(json.dumps(line, ensure_ascii=False))
         else:
-            click.echo(f"{r.at[:19]}  {r.actor:<16} {r.action:<15} {r.what} "
+            click.echo(f"{_danish_clock(r.at)}  {r.actor:<16} {r.action:<15} {r.what} "
                        f"({r.subjects} citizens shown)")  # fmt: skip
     click.echo(f"{len(found)} reads{who} in {month_text}", err=True)
+
+
+def _danish_clock(stamp: str) -> str:
+    """A journal time stamp (UTC) as the time in Denmark, to the second."""
+    return dt.datetime.fromisoformat(stamp).astimezone(DANISH_TIME).strftime("%Y-%m-%d %H:%M:%S")

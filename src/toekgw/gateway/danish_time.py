@@ -7,8 +7,10 @@ collection and the case workers all reckon in Danish time. The instants the gate
 from its clock are in UTC, and a UTC instant's own date is the day before the Danish one from
 midnight to 01:00 in winter (CET, UTC+1) and to 02:00 in summer (CEST, UTC+2). So no code
 takes ``.date()`` of an instant, nor the first ten characters of a time stamp: it asks
-:func:`danish_date` or :func:`danish_date_of` (``tests/test_danish_time.py`` checks the
-sources for it).
+:func:`danish_date` or :func:`danish_date_of`. The same goes the other way: a Danish day or
+month begins at :func:`danish_midnight`, not at the UTC midnight of its date, when it bounds
+the journal's UTC time stamps or a deadline (``tests/test_danish_time.py`` checks the sources
+for both).
 
 ØiR's books have a time zone of their own in their configuration (``[oir] time_zone``, by
 default this one): their days are the ERP's.
@@ -19,7 +21,14 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-__all__ = ["DANISH_TIME", "danish_date", "danish_date_of", "danish_today"]
+__all__ = [
+    "DANISH_TIME",
+    "danish_date",
+    "danish_date_of",
+    "danish_midnight",
+    "danish_stamp",
+    "danish_today",
+]
 
 #: Denmark's time zone (CET/CEST).
 DANISH_TIME = ZoneInfo("Europe/Copenhagen")
@@ -42,3 +51,17 @@ def danish_date_of(stamp: str) -> dt.date:
     """The date in Denmark of the ISO time stamp ``stamp`` (the journal's, in UTC with its
     offset): not its first ten characters, which are the UTC date."""
     return danish_date(dt.datetime.fromisoformat(stamp))
+
+
+def danish_midnight(day: dt.date) -> dt.datetime:
+    """The instant ``day`` begins in Denmark, in UTC: 23:00 (in summer 22:00) UTC the day
+    before. Denmark changes its clocks at 02:00 and 03:00, so every Danish day has exactly one
+    midnight."""
+    return dt.datetime.combine(day, dt.time(), DANISH_TIME).astimezone(dt.UTC)
+
+
+def danish_stamp(day: dt.date) -> str:
+    """:func:`danish_midnight` of ``day`` as the journal writes its time stamps (UTC, ISO 8601
+    with microseconds), so that it bounds them compared as text: a stamp is on or after
+    ``day`` in Denmark exactly when it is ``>=`` this."""
+    return danish_midnight(day).isoformat(timespec="microseconds")

@@ -34,6 +34,7 @@ from rich.table import Table
 
 from toekgw.adapters.nemkonto.answers import ACCEPTED_STATES, STRAY_SUBJECT
 from toekgw.adapters.nemkonto.settings import BUNDLE_KIND, FlowSettings
+from toekgw.gateway.danish_time import danish_midnight
 from toekgw.gateway.journal import Item, JournalReader, MemberTotal, Transmission
 from toekgw.gateway.money import kroner
 from toekgw.gateway.reconcile import Answer, ItemClass, Reconciliation, Tally, reconcile_tallies
@@ -203,14 +204,14 @@ def _sent_at(tx: Transmission) -> dt.datetime | None:
 
 def _deadline(tx: Transmission, item: Item, overdue: dt.timedelta) -> dt.datetime | None:
     """When the next answer about ``item`` is overdue: the receive answers are due soon after
-    the send; Retursvar 8 on the disposition date."""
+    the send; Retursvar 8 on the disposition date (from its first moment in Denmark)."""
     sent = _sent_at(tx)
     if sent is None or item.state not in ("sent", "received", "accepted"):
         return None
     start = sent
     if item.state == "accepted":
         day = dt.date.fromisoformat(str(tx.meta["disposition_date"]))
-        start = max(sent, dt.datetime.combine(day, dt.time(), dt.UTC))
+        start = max(sent, danish_midnight(day))
     return start + overdue
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from toekgw.gateway.danish_time import danish_stamp
 from toekgw.gateway.journal._sqlite_connection import JournalConnection, now
 from toekgw.gateway.journal.model import JournalError
 
@@ -110,15 +111,17 @@ class ActionPlan(JournalConnection):
         return _entry(row)
 
     def actions(self, *, month: str | None = None) -> list[ActionEntry]:
-        """Every entry not done, and (with ``month``) those raised up to that month; without
-        ``month`` every entry."""
+        """With ``month`` (``YYYY-MM``), the entries raised up to that month that are not
+        done, or were raised in it, or were last changed in it or later (a Danish month: from
+        its first midnight in Denmark); without ``month`` every entry."""
         if month is None:
             rows = self._db.execute(f"SELECT {_COLUMNS} FROM action_plan ORDER BY id")
         else:
+            begins = danish_stamp(dt.date.fromisoformat(f"{month}-01"))
             rows = self._db.execute(
                 f"SELECT {_COLUMNS} FROM action_plan WHERE month <= ? "
-                "AND (status != 'done' OR month = ? OR substr(updated_at, 1, 7) >= ?) "
+                "AND (status != 'done' OR month = ? OR updated_at >= ?) "
                 "ORDER BY id",
-                (month, month, month),
+                (month, month, begins),
             )
         return [_entry(r) for r in rows.fetchall()]
