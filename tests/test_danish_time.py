@@ -169,13 +169,17 @@ def _utc_midnight(node: ast.Call) -> bool:
     )
 
 
+_STAMP_COLUMN = r"(\w+\.)?(\w+_)?at"
 _SQL_CUT = re.compile(
-    r"\b(substr|substring|left)\s*\(\s*(\w+_)?at\s*,\s*(1\s*,\s*)?(7|10)\s*\)", re.IGNORECASE
+    rf"\b(substr|substring|left)\s*\(\s*{_STAMP_COLUMN}\s*,\s*(1\s*,\s*)?(7|10)\s*\)"
+    rf"|\bdate\s*\(\s*{_STAMP_COLUMN}\s*\)|\bstrftime\s*\(\s*'[^']*'\s*,\s*{_STAMP_COLUMN}\b",
+    re.IGNORECASE,
 )
 
 
 def _sql_stamp_date(value: object) -> bool:
-    """SQL that cuts a time stamp column (``at``, ``*_at``) to its first 7 or 10 characters."""
+    """SQL that takes a time stamp column's (``at``, ``*_at``) UTC date or month: its first 7
+    or 10 characters, SQLite's ``date()`` or ``strftime()`` of it."""
     return isinstance(value, str) and bool(_SQL_CUT.search(value))
 
 
@@ -185,14 +189,16 @@ def test_the_check_finds_a_utc_date() -> None:
         "w = now().astimezone().date()\nok = today.date()\n"
         "named = at.astimezone(zone).date()\nv = dt.date.today()\nu = date.today()\n"
         "t = tx.created_at[:10]\nm = at[:7]\nfine = r.at[:19]\n"
-        "s = 'SELECT 1 WHERE substr(updated_at, 1, 7) >= ?'\nq = 'left(at, 10)'\n"
+        "s = 'SELECT 1 WHERE substr(a.updated_at, 1, 7) >= ?'\nq = 'left(at, 10)'\n"
         "fine = 'substr(name, 1, 7)'\n"
+        "sd = 'SELECT date(e.at) FROM events e'\nsf = \"strftime('%Y-%m', created_at)\"\n"
+        "fine = 'date(?)'\n"
         "d = dt.datetime.combine(day, dt.time(), dt.UTC)\n"
         "e = datetime.combine(day, time(), tzinfo=UTC)\n"
         "noon = dt.datetime.combine(day, dt.time(12), dt.UTC)\n"
         "local = dt.datetime.combine(day, dt.time(), DANISH_TIME)\n"
     )
-    assert _dates_of_instants(source) == [1, 2, 3, 4, 7, 8, 9, 10, 12, 13, 15, 16]
+    assert _dates_of_instants(source) == [1, 2, 3, 4, 7, 8, 9, 10, 12, 13, 15, 16, 18, 19]
 
 
 def test_no_code_takes_the_date_of_an_instant_itself() -> None:
