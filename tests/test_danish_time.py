@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 import toekgw
+from tests.guide import run_example
 from tests.sources import flagged
 from toekgw.cli.main import cli
 from toekgw.gateway.danish_time import danish_date, danish_date_of, danish_midnight, danish_stamp
@@ -204,3 +205,7 @@ def test_the_check_finds_a_utc_date() -> None:
 def test_no_code_takes_the_date_of_an_instant_itself() -> None:
     found = flagged(SOURCES, _dates_of_instants, besides="danish_time.py")
     assert found == [], "use toekgw.gateway.danish_time.danish_date: " + ", ".join(found)
+
+
+def test_the_developers_guide_example_of_danish_days_runs() -> None:
+    assert run_example("Money, days and the clock") == []
