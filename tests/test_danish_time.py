@@ -13,10 +13,21 @@ import pytest
 from click.testing import CliRunner
 
 import toekgw
+import toekgw.gateway.journal._sqlite_errors as errors_module
 from tests.guide import run_example
+from tests.nemkonto_flow_data import instruction
 from tests.sources import flagged
+from tests.test_payments_cli import payments_config
 from toekgw.cli.main import cli
-from toekgw.gateway.danish_time import danish_date, danish_date_of, danish_midnight, danish_stamp
+from toekgw.formats.findings import Finding, Severity
+from toekgw.gateway.danish_time import (
+    danish_clock,
+    danish_date,
+    danish_date_of,
+    danish_midnight,
+    danish_stamp,
+)
+from toekgw.gateway.journal import open_journal
 from toekgw.gateway.journal._sqlite_connection import now
 
 SOURCES = Path(toekgw.__file__).parent
@@ -84,6 +95,17 @@ def test_a_danish_day_bounds_the_journal_time_stamps_as_text() -> None:
         assert (danish_date_of(stamp) >= dt.date(2026, 12, 1)) is on_or_after
 
 
+def test_a_command_shows_a_time_stamp_in_danish_time() -> None:
+    assert danish_clock("2026-11-30T23:30:00.000001+00:00") == "2026-12-01 00:30:00"
+    assert danish_clock("2027-06-01T22:30:00.000001+00:00", precise=True) == (
+        "2027-06-02 00:30:00.000001"
+    )
+    assert danish_clock(dt.datetime(2026, 12, 5, 12, 0, tzinfo=UTC)) == "2026-12-05 13:00:00"
+    assert danish_clock("2026-12-05T12:00:00") == "2026-12-05 13:00:00"  # a stamp: UTC
+    with pytest.raises(ValueError, match="no time zone"):
+        danish_clock(dt.datetime(2026, 12, 5, 12, 0))
+
+
 def test_a_naive_datetime_has_no_danish_date() -> None:
     with pytest.raises(ValueError, match="no time zone"):
         danish_date(dt.datetime(2026, 12, 5, 23, 30))
@@ -108,7 +130,8 @@ def _dates_of_instants(source: str) -> list[int]:
     ``now().date()``, ``self.now().date()``, ``self.clock().date()``, the machine's zone's
     ``.astimezone().date()`` and the like (``.astimezone(zone).date()`` names its zone), or
     the machine's own date, ``date.today()``, or a time stamp's first ten (or seven)
-    characters, its UTC date (or month), in Python or in SQL (``substr(updated_at, 1, 7)``);
+    characters, its UTC date (or month), in Python or in SQL (``substr(updated_at, 1, 7)``),
+    or its first 19, its UTC time shown as if it were Denmark's;
     or the UTC midnight of a date, ``datetime.combine(day, time(), UTC)``, where a Danish day
     begins at ``danish_midnight(day)``."""
     lines = []
@@ -144,15 +167,23 @@ def _named(node: ast.expr) -> str:
 
 
 def _stamp_date(node: ast.Subscript) -> bool:
-    """``created_at[:10]``, ``at[:7]``: a time stamp's UTC date or month by its characters."""
-    name = _named(node.value)
+    """``created_at[:10]``, ``at[:7]``: a time stamp's UTC date or month by its characters;
+    ``e.at[:19]``, ``since.isoformat()[:19]``: its UTC time, shown as if it were Denmark's."""
+    value = node.value
+    name = _named(value)
+    if isinstance(value, ast.Call):
+        first = value.args[0] if value.args else None
+        if _named(value.func) == "isoformat":
+            name = "at"  # an instant's text, cut
+        elif isinstance(first, ast.Constant) and isinstance(first.value, str):
+            name = first.value  # record.text("at"), meta.get("sent_at")
     cut = node.slice
     return (
         (name == "at" or name.endswith("_at"))
         and isinstance(cut, ast.Slice)
         and cut.lower is None
         and isinstance(cut.upper, ast.Constant)
-        and cut.upper.value in (7, 10)
+        and cut.upper.value in (7, 10, 13, 16, 19, 26)
     )
 
 
@@ -189,7 +220,7 @@ def test_the_check_finds_a_utc_date() -> None:
         "x = now.date()\ny = self.now().date()\nz = self.clock().date()\n"
         "w = now().astimezone().date()\nok = today.date()\n"
         "named = at.astimezone(zone).date()\nv = dt.date.today()\nu = date.today()\n"
-        "t = tx.created_at[:10]\nm = at[:7]\nfine = r.at[:19]\n"
+        "t = tx.created_at[:10]\nm = at[:7]\nshown = r.at[:19]\n"
         "s = 'SELECT 1 WHERE substr(a.updated_at, 1, 7) >= ?'\nq = 'left(at, 10)'\n"
         "fine = 'substr(name, 1, 7)'\n"
         "sd = 'SELECT date(e.at) FROM events e'\nsf = \"strftime('%Y-%m', created_at)\"\n"
@@ -198,14 +229,55 @@ def test_the_check_finds_a_utc_date() -> None:
         "e = datetime.combine(day, time(), tzinfo=UTC)\n"
         "noon = dt.datetime.combine(day, dt.time(12), dt.UTC)\n"
         "local = dt.datetime.combine(day, dt.time(), DANISH_TIME)\n"
+        "since = o.since.isoformat()[:19]\nfine = head[:16]\nfine = at[3:19]\n"
+        "r = record.text('at')[:19]\nfine = record.text('by')[:19]\n"
     )
-    assert _dates_of_instants(source) == [1, 2, 3, 4, 7, 8, 9, 10, 12, 13, 15, 16, 18, 19]
+    assert _dates_of_instants(source) == [
+        1,
+        2,
+        3,
+        4,
+        7,
+        8,
+        9,
+        10,
+        11,
+        12,
+        13,
+        15,
+        16,
+        18,
+        19,
+        22,
+        25,
+    ]
 
 
 def test_no_code_takes_the_date_of_an_instant_itself() -> None:
     found = flagged(SOURCES, _dates_of_instants, besides="danish_time.py")
-    assert found == [], "use toekgw.gateway.danish_time.danish_date: " + ", ".join(found)
+    assert found == [], "use toekgw.gateway.danish_time (danish_date, danish_clock): " + ", ".join(
+        found
+    )
 
 
 def test_the_developers_guide_example_of_danish_days_runs() -> None:
     assert run_example("Money, days and the clock") == []
+
+
+def test_the_error_list_shows_when_in_danish_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An entry listed at 23:30 UTC on 30 November shows as 1 December, 00:30 (the journal's
+    stamp, cut, said 2026-11-30T23:30:00); its ``--json`` keeps the stamp."""
+    config, tx = payments_config(tmp_path, [instruction(1)])
+    monkeypatch.setattr(errors_module, "now", lambda: "2026-11-30T23:30:00.000001+00:00")
+    journal = open_journal(tmp_path / "var" / "journal.sqlite")
+    journal.add_error(counterpart="ksd", subject="delivery", transmission_id=tx,
+                      findings=[Finding("x.y", Severity.ERROR, "a finding")])  # fmt: skip
+    journal.close()
+    runner = CliRunner()
+    shown = runner.invoke(cli, ["errors", "--config", str(config)], obj={"debug": False})
+    assert shown.exit_code == 0, shown.output
+    assert "2026-12-01 00:30:00 ksd delivery" in shown.output, shown.output
+    as_json = runner.invoke(cli, ["errors", "--format", "json", "--config", str(config)])
+    assert "2026-11-30T23:30:00.000001+00:00" in as_json.output, as_json.output

@@ -13,7 +13,7 @@ from toekgw.adapters.config import load_settings
 from toekgw.adapters.monthreport import month
 from toekgw.cli.options import config_option
 from toekgw.formats.findings import mask_cpr_in_text
-from toekgw.gateway.danish_time import DANISH_TIME, danish_stamp
+from toekgw.gateway.danish_time import danish_clock, danish_stamp
 from toekgw.gateway.errors import UsageError
 from toekgw.gateway.journal import open_journal
 from toekgw.gateway.privacy import pseudonym
@@ -57,11 +57,6 @@ def reads(cpr: str | None, month_text: str, as_json: bool, config_path: Path | N
                     "citizens": r.subjects}  # fmt: skip
             click.echo(json.dumps(line, ensure_ascii=False))
         else:
-            click.echo(f"{_danish_clock(r.at)}  {r.actor:<16} {r.action:<15} {r.what} "
+            click.echo(f"{danish_clock(r.at)}  {r.actor:<16} {r.action:<15} {r.what} "
                        f"({r.subjects} citizens shown)")  # fmt: skip
     click.echo(f"{len(found)} reads{who} in {month_text}", err=True)
-
-
-def _danish_clock(stamp: str) -> str:
-    """A journal time stamp (UTC) as the time in Denmark, to the second."""
-    return dt.datetime.fromisoformat(stamp).astimezone(DANISH_TIME).strftime("%Y-%m-%d %H:%M:%S")

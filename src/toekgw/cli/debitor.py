@@ -23,6 +23,7 @@ from toekgw.adapters.debitor.settings import DEBITOR_SECTION
 from toekgw.cli import clock
 from toekgw.cli.options import config_option
 from toekgw.formats.debitor.saldo import BadSaldo, read_saldo
+from toekgw.gateway.danish_time import danish_clock
 from toekgw.gateway.errors import InputError
 from toekgw.gateway.flowlock import flow_lock, lock_path
 from toekgw.gateway.journal import SqliteJournal, open_journal
@@ -96,7 +97,7 @@ def status_command(as_json: bool, limit: int, config_path: Path | None) -> None:
                                        "state": tx.state, "operations": kinds, "why": why,
                                        "at": tx.updated_at}, ensure_ascii=False))  # fmt: skip
             else:
-                click.echo(f"{tx.updated_at[:19]}  {tx.state:<9} {tx.meta['service']} "
+                click.echo(f"{danish_clock(tx.updated_at)}  {tx.state:<9} {tx.meta['service']} "
                            f"{tx.delivery_key} [{kinds}]: {why}")  # fmt: skip
 
 

@@ -11,6 +11,7 @@ import click
 
 from toekgw.adapters.config import load_settings
 from toekgw.cli.options import config_option
+from toekgw.gateway.danish_time import danish_clock
 from toekgw.gateway.findings import CSV_COLUMNS, render_text
 from toekgw.gateway.journal import open_journal
 
@@ -86,7 +87,7 @@ def errors(
         return
     for e in entries:
         click.echo(
-            f"#{e.id} {e.at[:19]} {e.counterpart} {e.subject} {e.file_name or ''} "
+            f"#{e.id} {danish_clock(e.at)} {e.counterpart} {e.subject} {e.file_name or ''} "
             f"(transmission #{e.transmission_id}, {e.state}): {len(e.findings)} findings"
         )
         click.echo(

@@ -29,6 +29,7 @@ from toekgw.cli import clock
 from toekgw.cli.options import config_option
 from toekgw.formats.findings import mask_cpr_in_text
 from toekgw.gateway.config import Settings
+from toekgw.gateway.danish_time import danish_clock
 from toekgw.gateway.flowlock import flow_lock, lock_path
 from toekgw.gateway.journal import SqliteJournal, open_journal
 from toekgw.gateway.money import kroner
@@ -177,7 +178,9 @@ def blocks_command(config_path: Path | None) -> None:
     if not found:
         click.echo("no recipient is blocked")
     for b in found:
-        click.echo(f"{b.shown}  {b.state}  {b.updated_at[:19]}  {mask_cpr_in_text(b.reason)}")
+        click.echo(
+            f"{b.shown}  {b.state}  {danish_clock(b.updated_at)}  {mask_cpr_in_text(b.reason)}"
+        )
 
 
 @nemkonto.command("manual")
@@ -216,4 +219,6 @@ def manual_command(include_resolved: bool, as_json: bool, config_path: Path | No
         click.echo("the manual-handling list is empty")
     for e in entries:
         text = e.findings[0].message if e.findings else ""
-        click.echo(f"#{e.id} {e.at[:19]} {e.business_key} ({e.state}): {mask_cpr_in_text(text)}")
+        click.echo(
+            f"#{e.id} {danish_clock(e.at)} {e.business_key} ({e.state}): {mask_cpr_in_text(text)}"
+        )

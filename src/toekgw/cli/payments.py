@@ -45,6 +45,7 @@ from toekgw.cli.nemkonto import opened
 from toekgw.cli.options import config_option
 from toekgw.cli.status import print_history
 from toekgw.formats.findings import mask_cpr_in_text
+from toekgw.gateway.danish_time import danish_clock
 from toekgw.gateway.identity import acting_identity
 from toekgw.gateway.journal import SqliteJournal
 from toekgw.gateway.money import kroner
@@ -167,7 +168,7 @@ def show_command(payment: str, config_path: Path | None) -> None:
         for record in records_of(desk.journal, payment):
             r = record.item
             click.echo(f"  record {r.business_key}: {record.type}, {r.state}, by "
-                       f"{record.text('by')} at {record.text('at')[:19]}")  # fmt: skip
+                       f"{record.text('by')} at {danish_clock(record.text('at'))}")  # fmt: skip
 
 
 @contextmanager
@@ -363,7 +364,7 @@ def controls_command(config_path: Path | None) -> None:
     if not runs:
         click.echo("no control has been run")
     for r in runs:
-        click.echo(f"{r.text('at')[:19]}  {r.text('control'):<17} by {r.text('by')}  "
+        click.echo(f"{danish_clock(r.text('at'))}  {r.text('control'):<17} by {r.text('by')}  "
                    f"{r.text('scope')}: {r.text('found')} to look at")  # fmt: skip
 
 

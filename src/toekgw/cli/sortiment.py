@@ -13,6 +13,7 @@ from toekgw.adapters.config import load_settings
 from toekgw.adapters.oir import diff, find_classes, flows, oir_settings
 from toekgw.cli.options import config_option
 from toekgw.cli.receive._common import exit_code
+from toekgw.gateway.danish_time import danish_clock
 from toekgw.gateway.journal import open_journal
 from toekgw.gateway.journal.books import ClassRow
 
@@ -77,7 +78,7 @@ def status_command(as_json: bool, config_path: Path | None) -> None:
     for v in versions:
         click.echo(
             f"  version {v.version:>4}  {v.delivery:<5}  from {v.valid_from}  "
-            f"{v.classes:>5} classes  received {v.received_at}"
+            f"{v.classes:>5} classes  received {danish_clock(v.received_at)}"
         )
 
 

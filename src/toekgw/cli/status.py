@@ -25,7 +25,7 @@ from toekgw.adapters.g68 import PaymentInstruction
 from toekgw.cli import clock
 from toekgw.cli.options import config_option
 from toekgw.formats.findings import mask_cpr, mask_cpr_in_text
-from toekgw.gateway.danish_time import danish_date
+from toekgw.gateway.danish_time import danish_clock, danish_date
 from toekgw.gateway.errors import InputError
 from toekgw.gateway.journal import ItemHistory, Transmission, open_journal
 from toekgw.gateway.money import kroner
@@ -200,7 +200,7 @@ def status(
                         t.file_name or t.ref,
                         str(t.item_count),
                         kroner(t.total_ore),
-                        t.updated_at[:19],
+                        danish_clock(t.updated_at),
                     )
                 )
             )
@@ -230,7 +230,9 @@ def print_history(console: Console, h: ItemHistory) -> None:
         move = f"{e.from_state or ''} -> {e.to_state}".lstrip() if e.to_state else ""
         label = f"{what} ({e.count})" if e.count else what
         by = f" (by {e.actor})" if e.actor else ""
-        click.echo(f"  {e.at[:26]}  {label:<14} {move:<24} {_m(e.reason)}{by}")
+        click.echo(
+            f"  {danish_clock(e.at, precise=True)}  {label:<14} {move:<24} {_m(e.reason)}{by}"
+        )
 
 
 _PAYMENT_FIELDS = frozenset(f.name for f in dataclasses.fields(PaymentInstruction))

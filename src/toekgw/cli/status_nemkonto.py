@@ -19,6 +19,7 @@ from toekgw.adapters.nemkonto import (
 )
 from toekgw.cli import clock
 from toekgw.gateway.config import Settings
+from toekgw.gateway.danish_time import danish_clock
 from toekgw.gateway.journal import SqliteJournal
 from toekgw.gateway.money import kroner
 
@@ -87,7 +88,7 @@ def show_payments(
             overdue.add_column(column, justify="right" if column == "kr" else "left")
         for o in late:
             overdue.add_row(
-                o.bundle_id, o.payment, o.state, kroner(o.amount_ore), o.since.isoformat()[:19]
+                o.bundle_id, o.payment, o.state, kroner(o.amount_ore), danish_clock(o.since)
             )
         console.print(overdue)
     else:

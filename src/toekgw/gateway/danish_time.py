@@ -12,6 +12,9 @@ month begins at :func:`danish_midnight`, not at the UTC midnight of its date, wh
 the journal's UTC time stamps or a deadline (``tests/test_danish_time.py`` checks the sources
 for both).
 
+A command shows a time stamp in Danish time too (:func:`danish_clock`); its ``--json`` gives
+the journal's stamp as it is, in UTC with its offset.
+
 ØiR's books have a time zone of their own in their configuration (``[oir] time_zone``, by
 default this one): their days are the ERP's.
 """
@@ -23,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 __all__ = [
     "DANISH_TIME",
+    "danish_clock",
     "danish_date",
     "danish_date_of",
     "danish_midnight",
@@ -65,3 +69,22 @@ def danish_stamp(day: dt.date) -> str:
     with microseconds), so that it bounds them compared as text: a stamp is on or after
     ``day`` in Denmark exactly when it is ``>=`` this."""
     return danish_midnight(day).isoformat(timespec="microseconds")
+
+
+def danish_clock(when: dt.datetime | str, *, precise: bool = False) -> str:
+    """The time in Denmark at ``when`` (an instant, or an ISO time stamp as the journal writes
+    it) as a command shows it: ``2026-12-01 00:30:00`` (``precise``: with the microseconds,
+    which order a history). Not the stamp's first 19 characters, its UTC time. A stamp without
+    an offset is the journal's, in UTC (a command shows it rather than fail); a naive instant
+    is refused with a :class:`ValueError`, as :func:`danish_date` refuses it."""
+    if isinstance(when, str):
+        instant = dt.datetime.fromisoformat(when)
+        if instant.utcoffset() is None:
+            instant = instant.replace(tzinfo=dt.UTC)
+    elif when.utcoffset() is None:
+        raise ValueError(f"{when.isoformat()} has no time zone: its Danish time is unknown")
+    else:
+        instant = when
+    return instant.astimezone(DANISH_TIME).strftime(
+        "%Y-%m-%d %H:%M:%S.%f" if precise else "%Y-%m-%d %H:%M:%S"
+    )
