@@ -227,9 +227,10 @@ def _eindkomst(settings: Settings) -> list[_Spec]:
         return JobReport(f"{put} pending deliveries put", {"put": put})
 
     def do_close(now: dt.datetime) -> JobReport:
-        last_month = danish_date(now).replace(day=1) - dt.timedelta(days=1)
+        today = danish_date(now)
+        last_month = today.replace(day=1) - dt.timedelta(days=1)
         with _eindkomst_sending(settings) as gw:
-            result = gw.close_month(last_month.replace(day=1), today=danish_date(now))
+            result = gw.close_month(last_month.replace(day=1), today=today)
         return JobReport(
             f"{last_month:%Y-%m}: {len(result.report_ids)} nil reports",
             {"nil_reports": len(result.report_ids)},

@@ -38,12 +38,18 @@ __all__ = [
 DANISH_TIME = ZoneInfo("Europe/Copenhagen")
 
 
+def _in_denmark(instant: dt.datetime) -> dt.datetime:
+    """``instant`` on Denmark's clock; a naive one is refused with a :class:`ValueError`:
+    whose time it is cannot be known."""
+    if instant.utcoffset() is None:
+        raise ValueError(f"{instant.isoformat()} has no time zone: its Danish time is unknown")
+    return instant.astimezone(DANISH_TIME)
+
+
 def danish_date(instant: dt.datetime) -> dt.date:
     """The date in Denmark at ``instant`` (timezone-aware; a naive one is refused with a
     :class:`ValueError`: whose time it is cannot be known)."""
-    if instant.utcoffset() is None:
-        raise ValueError(f"{instant.isoformat()} has no time zone: its Danish date is unknown")
-    return instant.astimezone(DANISH_TIME).date()
+    return _in_denmark(instant).date()
 
 
 def danish_today() -> dt.date:
@@ -78,13 +84,7 @@ def danish_clock(when: dt.datetime | str, *, precise: bool = False) -> str:
     an offset is the journal's, in UTC (a command shows it rather than fail); a naive instant
     is refused with a :class:`ValueError`, as :func:`danish_date` refuses it."""
     if isinstance(when, str):
-        instant = dt.datetime.fromisoformat(when)
-        if instant.utcoffset() is None:
-            instant = instant.replace(tzinfo=dt.UTC)
-    elif when.utcoffset() is None:
-        raise ValueError(f"{when.isoformat()} has no time zone: its Danish time is unknown")
-    else:
-        instant = when
-    return instant.astimezone(DANISH_TIME).strftime(
-        "%Y-%m-%d %H:%M:%S.%f" if precise else "%Y-%m-%d %H:%M:%S"
-    )
+        when = dt.datetime.fromisoformat(when)
+        if when.utcoffset() is None:
+            when = when.replace(tzinfo=dt.UTC)
+    return _in_denmark(when).strftime("%Y-%m-%d %H:%M:%S.%f" if precise else "%Y-%m-%d %H:%M:%S")
