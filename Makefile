@@ -12,7 +12,13 @@ PYTEST_ARGS ?= -n 2
 
 venv: $(STAMP)
 
+# A $(VENV) that is a symbolic link to no usable environment (dangling, or a loop, as a copied
+# tree can carry) is replaced by a new environment, with one line saying so.
 $(STAMP): pyproject.toml
+	@if [ -L $(VENV) ] && [ ! -x $(PY) ]; then \
+		echo "make: $(VENV) is a link to no usable environment ($$(readlink $(VENV))): replacing it" >&2; \
+		rm -f $(VENV); \
+	fi
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev,bench]'
