@@ -18,12 +18,15 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# A python3 stand-in: `-m venv DIR` makes DIR/bin/python (itself, so pip "installs" too);
-# anything else succeeds silently.
+# A python3 stand-in: `-m venv DIR` makes DIR/bin/python (itself, so pip "installs" too); a
+# script (bench/...) and pytest are answered with the warning filter they were given; anything
+# else succeeds silently.
 FAKE_PYTHON = """#!/bin/sh
 if [ "$1" = "-m" ] && [ "$2" = "venv" ]; then
     mkdir -p "$3/bin" && cp "$0" "$3/bin/python" && exit 0
 fi
+case "$1" in bench/*) echo "$1 PYTHONWARNINGS=${PYTHONWARNINGS:-}" ;; esac
+[ "$1 $2" = "-m pytest" ] && echo "pytest PYTHONWARNINGS=${PYTHONWARNINGS:-}"
 exit 0
 """
 
@@ -110,3 +113,24 @@ def test_the_repository_tracks_no_link_and_no_environment() -> None:
         text=True,
     )
     assert ignored.stdout.split() == [".venv"]  # as a directory or as a link
+
+
+@pytest.mark.parametrize("target", ["bench", "chaos"])
+def test_the_long_runs_hide_asyncssh_dsa_warning_only(tree: Path, target: str) -> None:
+    done = subprocess.run(
+        ["make", "--no-print-directory", "-s", target, f"PYTHON={tree / 'fake-python3'}"],
+        cwd=tree,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    scripts = [line for line in done.stdout.splitlines() if line.startswith("bench/")]
+    assert scripts, done.stdout  # every script the target runs, each with the filter
+    assert all(line.endswith(" PYTHONWARNINGS=ignore:DSA is deprecated") for line in scripts)
+    suite = subprocess.run(
+        ["make", "--no-print-directory", "-s", "pytest", f"PYTHON={tree / 'fake-python3'}"],
+        cwd=tree, capture_output=True, text=True, timeout=60,
+        env={k: v for k, v in os.environ.items() if k != "PYTHONWARNINGS"},
+    )  # fmt: skip
+    assert suite.stdout.splitlines() == ["pytest PYTHONWARNINGS="]  # pyproject's filters only
