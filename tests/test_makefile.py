@@ -1,9 +1,11 @@
-"""The Makefile's virtual environment: a `.venv` the tree carries as a broken link is replaced.
+"""The Makefile itself: its virtual environment, and the warning filter of its long runs.
 
 A copied or restored tree can carry `.venv` as a symbolic link to itself or to nowhere; `make`
-then used to stop at `python3 -m venv` with "File exists".  These tests run the real Makefile
-with a stand-in `python3` that makes an environment in an instant, so only the Makefile's own
-logic is under test.
+then used to stop at `python3 -m venv` with "File exists": such a link is now replaced. `make
+bench` and `make chaos` hide asyncssh's DSA deprecation warning; `make test` keeps pyproject's
+filters. These tests run the real Makefile with a stand-in `python3` that makes an environment
+in an instant and answers for the scripts it is asked to run, so only the Makefile's own logic
+is under test.
 """
 
 from __future__ import annotations
