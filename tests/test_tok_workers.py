@@ -1,9 +1,9 @@
 """Several workers on one PostgreSQL journal and one RabbitMQ node run TØK's interfaces at once
 (each `toekgw receive tok` a real child process, each worker a machine of its own staging), one
-SIGKILLed at a crash point of the intake, one at one of the publisher, one at a random moment,
-each restarted: every message is journaled once, every status reaches its case system, and the
-publishers, which claim the outbox's items, publish a status twice only where a killed one had
-published it without recording it."""
+SIGKILLed at a crash point of the intake (alone until then), one at one of the publisher, one
+at a random moment, each restarted: every message is journaled once, every status reaches its
+case system, and the publishers, which claim the outbox's items, publish a status twice only
+where a killed one had published it without recording it."""
 
 from __future__ import annotations
 
@@ -39,6 +39,9 @@ def test_three_workers_killed_and_restarted_lose_and_double_nothing(
             Worker(configs[1], kill_after=random.uniform(1.0, 4.0)),
             Worker(configs[2], crash_at="tok.status.after_publish:20"),
         ]
+        # The first worker runs alone until its first run is killed at its third commit; had
+        # the others started with it, they could take the messages before it reached it.
+        workers[1].after = workers[2].after = workers[0].first_run_ended
         run_workers(workers, time.monotonic() + 240)
         assert not [p for w in workers for p in w.problems]
         assert workers[0].codes[0] == -signal.SIGKILL  # killed at its third commit

@@ -58,7 +58,9 @@ class Worker:
     ``crash_at``: the first run's crash point; ``kill_after``: seconds into the first run to
     SIGKILL it; ``kill_chance``: the chance that any run is SIGKILLed after a random delay of up
     to ``kill_within`` seconds; ``run_messages``: at most this many messages a run (``None``: a
-    run takes what waits), so that a long month is many runs, each of which may be killed."""
+    run takes what waits), so that a long month is many runs, each of which may be killed.
+    ``after``: an event its first run waits for (another worker's ``first_run_ended``), so that
+    a worker that must reach a crash point finds the messages still waiting."""
 
     config: Path
     crash_at: str | None = None
@@ -69,12 +71,22 @@ class Worker:
     rng: random.Random = field(default_factory=random.Random)
     codes: list[int] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    after: threading.Event | None = None
+    first_run_ended: threading.Event = field(default_factory=threading.Event)
 
     @property
     def kills(self) -> int:
         return sum(code == -signal.SIGKILL for code in self.codes)
 
     def run(self, deadline: float) -> None:
+        if self.after is not None:
+            self.after.wait(timeout=max(0.0, deadline - time.monotonic()))
+        try:
+            self._runs(deadline)
+        finally:
+            self.first_run_ended.set()  # also when it never ran: nobody waits past the deadline
+
+    def _runs(self, deadline: float) -> None:
         while time.monotonic() < deadline:
             first = not self.codes
             bound = [] if self.run_messages is None else ["--max-messages", str(self.run_messages)]
@@ -90,6 +102,7 @@ class Worker:
                 threading.Timer(delay, _kill, (child,)).start()
             out, err = child.communicate(timeout=max(60.0, deadline - time.monotonic()))
             self.codes.append(child.returncode)
+            self.first_run_ended.set()
             if child.returncode == -signal.SIGKILL:
                 continue
             if child.returncode not in (0, 1):  # 1: some messages refused (the broken ones)
