@@ -45,13 +45,17 @@ def tree(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def make_venv(tree: Path) -> subprocess.CompletedProcess[str]:
+def make(
+    tree: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``make ARGS`` in ``tree`` with the stand-in ``python3``."""
     return subprocess.run(
-        ["make", "--no-print-directory", "venv", f"PYTHON={tree / 'fake-python3'}"],
+        ["make", "--no-print-directory", *args, f"PYTHON={tree / 'fake-python3'}"],
         cwd=tree,
         capture_output=True,
         text=True,
         timeout=60,
+        env=env,
     )
 
 
@@ -61,7 +65,7 @@ def installed_stamps(tree: Path) -> list[str]:
 
 def test_a_venv_link_to_itself_is_replaced(tree: Path) -> None:
     (tree / ".venv").symlink_to(tree / ".venv")  # the loop a copied tree carried
-    done = make_venv(tree)
+    done = make(tree, "venv")
     assert done.returncode == 0, done.stderr
     assert not (tree / ".venv").is_symlink()
     assert os.access(tree / ".venv" / "bin" / "python", os.X_OK)
@@ -72,7 +76,7 @@ def test_a_venv_link_to_itself_is_replaced(tree: Path) -> None:
 
 def test_a_dangling_venv_link_is_replaced(tree: Path) -> None:
     (tree / ".venv").symlink_to(tree / "gone")
-    done = make_venv(tree)
+    done = make(tree, "venv")
     assert done.returncode == 0, done.stderr
     assert not (tree / ".venv").is_symlink()
     assert len(installed_stamps(tree)) == 1
@@ -84,7 +88,7 @@ def test_a_venv_link_to_a_working_environment_is_kept(tree: Path) -> None:
     (elsewhere / "bin").mkdir(parents=True)
     shutil.copy(tree / "fake-python3", elsewhere / "bin" / "python")
     (tree / ".venv").symlink_to(elsewhere)
-    done = make_venv(tree)
+    done = make(tree, "venv")
     assert done.returncode == 0, done.stderr
     assert (tree / ".venv").is_symlink()
     assert "no usable environment" not in done.stderr
@@ -92,8 +96,8 @@ def test_a_venv_link_to_a_working_environment_is_kept(tree: Path) -> None:
 
 
 def test_a_second_make_reuses_the_environment(tree: Path) -> None:
-    assert make_venv(tree).returncode == 0
-    again = make_venv(tree)
+    assert make(tree, "venv").returncode == 0
+    again = make(tree, "venv")
     assert again.returncode == 0
     assert "Nothing to be done for 'venv'" in again.stdout
     assert len(installed_stamps(tree)) == 1
@@ -119,20 +123,11 @@ def test_the_repository_tracks_no_link_and_no_environment() -> None:
 
 @pytest.mark.parametrize("target", ["bench", "chaos"])
 def test_the_long_runs_hide_asyncssh_dsa_warning_only(tree: Path, target: str) -> None:
-    done = subprocess.run(
-        ["make", "--no-print-directory", "-s", target, f"PYTHON={tree / 'fake-python3'}"],
-        cwd=tree,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = make(tree, "-s", target)
     assert done.returncode == 0, done.stderr
     scripts = [line for line in done.stdout.splitlines() if line.startswith("bench/")]
     assert scripts, done.stdout  # every script the target runs, each with the filter
     assert all(line.endswith(" PYTHONWARNINGS=ignore:DSA is deprecated") for line in scripts)
-    suite = subprocess.run(
-        ["make", "--no-print-directory", "-s", "pytest", f"PYTHON={tree / 'fake-python3'}"],
-        cwd=tree, capture_output=True, text=True, timeout=60,
-        env={k: v for k, v in os.environ.items() if k != "PYTHONWARNINGS"},
-    )  # fmt: skip
+    unfiltered = {k: v for k, v in os.environ.items() if k != "PYTHONWARNINGS"}
+    suite = make(tree, "-s", "pytest", env=unfiltered)
     assert suite.stdout.splitlines() == ["pytest PYTHONWARNINGS="]  # pyproject's filters only
