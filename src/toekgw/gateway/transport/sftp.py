@@ -35,6 +35,7 @@ from tenacity import (
 
 from toekgw.gateway.errors import FULL, os_problem
 from toekgw.gateway.faults import crash_point
+from toekgw.gateway.transport._read_ahead import quiet_read_ahead
 from toekgw.gateway.transport.files import (
     Fetched,
     LocalDiskError,
@@ -389,7 +390,9 @@ class SftpTransport:
         def op(sftp: paramiko.SFTPClient) -> Fetched:
             with sftp.open(path, "rb") as src:
                 # Read-ahead with a bounded number of requests in flight (fast on a long link;
-                # we write each chunk out as it comes, so the buffer stays small).
+                # we write each chunk out as it comes, so the buffer stays small), from a
+                # thread of paramiko's, quiet if the connection drops under it.
+                quiet_read_ahead()
                 src.prefetch(max_concurrent_requests=PREFETCH_REQUESTS)
                 return fetch_into(src, local, progress=progress)  # type: ignore[arg-type]
 
