@@ -60,6 +60,7 @@ def test_the_read_ahead_thread_losing_its_connection_reaches_no_hook(
     _run(READ_AHEAD, _File(), [(0, 32768)], None)
     assert before == []
     assert "SFTP read-ahead stopped: Socket is closed" in caplog.text
+    assert "in _prefetch_thread" in caplog.text  # its traceback, for --debug
 
 
 def test_another_thread_s_exception_goes_to_the_hook_before(

@@ -9,14 +9,16 @@ connection or reports it in one line; the read-ahead thread's traceback says not
 and an operator must see tracebacks only with ``--debug``.
 
 :func:`quiet_read_ahead` wraps ``threading.excepthook`` once: an ``OSError``, ``EOFError`` or
-``paramiko.SSHException`` raised in paramiko's read-ahead thread is logged at debug level;
-every other exception goes to the hook that was there before.
+``paramiko.SSHException`` raised in paramiko's read-ahead thread is logged at debug level, its
+traceback with it (so ``--debug`` still shows it); every other exception goes to the hook that
+was there before.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from pathlib import PurePath
 
 import paramiko
@@ -29,21 +31,22 @@ log = logging.getLogger(__name__)
 _READ_AHEAD = "_prefetch_thread"
 _LOST = (OSError, EOFError, paramiko.SSHException)
 
+Hook = Callable[[threading.ExceptHookArgs], object]
+
 
 class _ReadAheadHook:
     """A ``threading.excepthook`` that logs a lost connection in the read-ahead thread and
     hands every other exception to ``previous``."""
 
-    def __init__(self, previous: object) -> None:
+    def __init__(self, previous: Hook) -> None:
         self.previous = previous
 
     def __call__(self, args: threading.ExceptHookArgs) -> None:
         if isinstance(args.exc_value, _LOST) and _in_read_ahead(args):
-            log.debug("SFTP read-ahead stopped: %s", args.exc_value)
+            # the traceback too, for --debug (the only level that shows it)
+            log.debug("SFTP read-ahead stopped: %s", args.exc_value, exc_info=args.exc_value)
             return
-        previous = self.previous
-        if callable(previous):
-            previous(args)
+        self.previous(args)
 
 
 def _in_read_ahead(args: threading.ExceptHookArgs) -> bool:
