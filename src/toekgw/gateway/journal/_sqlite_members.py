@@ -9,18 +9,15 @@ which transmissions carried an item and which one carries it now.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from itertools import islice
+from collections.abc import Collection, Iterable, Iterator, Sequence
 
 from toekgw.gateway.identity import acting_identity
 from toekgw.gateway.journal._sql import waiting
 from toekgw.gateway.journal._sqlite_connection import chunks, now
-from toekgw.gateway.journal._sqlite_items import BATCH, ITEM_COLUMNS, Items, item_from_row
+from toekgw.gateway.journal._sqlite_items import ITEM_COLUMNS, Items, item_from_row
 from toekgw.gateway.journal.model import (
     Item,
     JournalError,
-    MemberMove,
-    MemberMoves,
     MemberTotal,
     StateError,
 )
@@ -278,146 +275,6 @@ class Members(Items):
                 )
         return moved
 
-    def apply_member_moves(
-        self,
-        transmission_id: int,
-        moves: Iterable[MemberMove],
-        *,
-        eligible: Collection[str],
-        sources: Mapping[str, Collection[str]],
-        report: Collection[str] = (),
-    ) -> MemberMoves:
-        """Move members by their member keys, set-wise: the moves go to a scratch table, are
-        matched with the transmission's current members in one statement, and each target
-        state is one insert of events and one update - or, where the moves to it take every
-        member the transmission carries in their one source state, for the same reason, one
-        update and one event (:mod:`~toekgw.gateway.journal._carried`). The targets are taken
-        smallest first, so that the few payments an answer names otherwise have left the state
-        the rest move from."""
-        db = self._db
-        stamp = now()
-        with self.transaction():
-            self._stage_member_moves(transmission_id, moves, list(eligible))
-            setwise = self._moves_setwise(transmission_id)
-            moved: dict[str, int] = {}
-            named = [t for (t,) in db.execute("SELECT DISTINCT to_state FROM member_moves")]
-            targets = db.execute(
-                "SELECT to_state FROM member_moves GROUP BY to_state ORDER BY count(*), to_state"
-            ).fetchall()
-            for (target,) in targets:
-                if target not in sources:
-                    raise JournalError(f"no source states given for moves to {target!r}")
-                allowed = list(sources[target])
-                db.execute(
-                    "UPDATE member_moves SET moved = 1 WHERE to_state = ? "
-                    f"AND from_state IN ({_marks(allowed)})",
-                    (target, *allowed),
-                )
-                chosen = "SELECT item_id FROM member_moves WHERE moved = 1 AND to_state = ?"
-                self._check_kinds(
-                    db.execute(
-                        "SELECT DISTINCT t.kind, x.from_state, x.to_state FROM member_moves x "
-                        "JOIN transmissions t ON t.id = x.item_transmission "
-                        "WHERE x.moved = 1 AND x.to_state = ?",
-                        (target,),
-                    ).fetchall()
-                )
-                whole = self._whole_state(transmission_id, target) if setwise else None
-                if whole is not None:
-                    source, reason, count = whole
-                    db.execute(
-                        "UPDATE items SET state = ?, updated_at = ? WHERE carrier_id = ? "
-                        "AND state = ?",
-                        (target, stamp, transmission_id, source),
-                    )
-                    self._event(
-                        transmission_id, None, "items", source, target, count, reason, stamp
-                    )
-                else:
-                    db.execute(
-                        _MOVE_EVENTS + "SELECT ?, i.transmission_id, i.id, 'item', x.from_state, "
-                        "x.to_state, NULL, x.reason, ? FROM member_moves x JOIN items i "
-                        "ON i.id = x.item_id WHERE x.moved = 1 AND x.to_state = ? ORDER BY x.n",
-                        (stamp, acting_identity(), target),
-                    )
-                    count = db.execute(
-                        f"UPDATE items SET state = ?, updated_at = ? WHERE id IN ({chosen})",
-                        (target, stamp, target),
-                    ).rowcount
-                if count:
-                    moved[target] = count
-            moved = {t: moved[t] for t in named if t in moved}  # in the order the moves name them
-            return self._member_moves_result(moved, list(report))
-
-    def _whole_state(self, transmission_id: int, target: str) -> tuple[str, str, int] | None:
-        """``(source state, reason, count)`` when the staged moves to ``target`` take every
-        item the transmission carries in their one source state, all for one reason
-        (``None``: otherwise). The moves are of items it carries in that state, so equal
-        counts are equal sets."""
-        db = self._db
-        groups = db.execute(
-            "SELECT from_state, reason, count(*) FROM member_moves WHERE moved = 1 "
-            "AND to_state = ? GROUP BY from_state, reason LIMIT 2",
-            (target,),
-        ).fetchall()
-        if len(groups) != 1:
-            return None
-        source, reason, count = groups[0]
-        carried = db.execute(
-            "SELECT count(*) FROM items WHERE carrier_id = ? AND state = ?",
-            (transmission_id, source),
-        ).fetchone()[0]
-        return (str(source), str(reason), int(count)) if carried == count else None
-
-    def _stage_member_moves(
-        self, transmission_id: int, moves: Iterable[MemberMove], eligible: list[str]
-    ) -> None:
-        db = self._db
-        db.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS member_moves (n INTEGER PRIMARY KEY, "
-            "member_key TEXT NOT NULL, to_state TEXT NOT NULL, reason TEXT NOT NULL, "
-            "item_id INTEGER, from_state TEXT, item_transmission INTEGER, moved INTEGER)"
-        )
-        db.execute("DELETE FROM member_moves")
-        first = _first_moves(moves)
-        while batch := [(m.member_key, m.to_state, m.reason) for m in islice(first, BATCH)]:
-            db.executemany(
-                "INSERT INTO member_moves(member_key, to_state, reason) VALUES (?, ?, ?)", batch
-            )
-        db.execute(
-            "UPDATE member_moves SET (item_id, from_state, item_transmission) = "
-            "(SELECT i.id, i.state, i.transmission_id FROM "
-            "transmission_members m JOIN items i ON i.id = m.item_id "
-            "WHERE m.transmission_id = ? AND m.member_key = member_moves.member_key "
-            f"AND i.carrier_id = m.transmission_id AND i.state IN ({_marks(eligible)}))",
-            (transmission_id, *eligible),
-        )
-
-    def _member_moves_result(self, moved: dict[str, int], report: list[str]) -> MemberMoves:
-        db = self._db
-        unknown = tuple(
-            str(r[0])
-            for r in db.execute(
-                "SELECT member_key FROM member_moves WHERE from_state IS NULL ORDER BY n"
-            )
-        )
-        unchanged = db.execute(
-            "SELECT count(*) FROM member_moves WHERE from_state IS NOT NULL AND moved IS NULL"
-        ).fetchone()[0]
-        rows = (
-            db.execute(
-                f"SELECT {ITEM_COLUMNS}, x.reason FROM member_moves x "
-                "JOIN items i ON i.id = x.item_id JOIN events e ON e.id = i.created_event "
-                f"WHERE x.moved = 1 AND x.to_state IN ({_marks(report)}) ORDER BY x.n",
-                report,
-            ).fetchall()
-            if report  # none asked for (PostgreSQL refuses an empty IN ())
-            else []
-        )
-        reported = tuple((item_from_row(r[:-1]), str(r[-1])) for r in rows)
-        db.execute("DELETE FROM member_moves")
-        return MemberMoves(moved, int(unchanged), unknown, reported)
-
     def items_to_carry(
         self, kinds: Collection[str], state: str, *, floor: dt.date
     ) -> Iterator[tuple[int, Item]]:
@@ -463,12 +320,3 @@ class Members(Items):
                 item = item_from_row(row[2:])
                 if item.state == state:
                     yield int(row[1]), item
-
-
-def _first_moves(moves: Iterable[MemberMove]) -> Iterator[MemberMove]:
-    """A member named twice: the first move counts, as it would applied in order."""
-    named: set[str] = set()
-    for move in moves:
-        if move.member_key not in named:
-            named.add(move.member_key)
-            yield move

@@ -17,7 +17,7 @@ from toekgw.gateway.journal._sqlite_connection import now
 from toekgw.gateway.journal._sqlite_errors import ErrorList
 from toekgw.gateway.journal._sqlite_filings import Filings
 from toekgw.gateway.journal._sqlite_items import BATCH as BATCH
-from toekgw.gateway.journal._sqlite_members import Members
+from toekgw.gateway.journal._sqlite_member_moves import MemberMoving
 from toekgw.gateway.journal._sqlite_outbox import Outbox
 from toekgw.gateway.journal._sqlite_reads import ReadLog
 from toekgw.gateway.journal._sqlite_retention import Retained
@@ -35,7 +35,7 @@ _EVENT_COLUMNS = (
 
 
 class SqliteJournal(
-    Members,
+    MemberMoving,
     Filings,
     ItemsAsOf,
     ErrorList,

@@ -1,0 +1,212 @@
+"""Answers about a transmission's members, applied set-wise: the moves named by member key.
+
+An answer (NemKonto's Retursvar, say) names the members it is about by the key the outbound
+transmission knows them by, each with a target state. :meth:`MemberMoving.apply_member_moves`
+looks the named members up by their keys - :data:`~toekgw.gateway.journal._sqlite_connection.
+_LOOKUP_CHUNK` keys a query, through the memberships' unique key, only those the transmission
+carries now in an eligible state - and sorts the moves by target here: no scratch table on
+either back end. Each target is then one insert of events and one update per chunk, or, where
+its moves take every member the transmission carries in their one source state for one reason,
+one update and one event on the transmission (:mod:`~toekgw.gateway.journal._carried`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from toekgw.gateway.identity import acting_identity
+from toekgw.gateway.journal._sqlite_connection import _LOOKUP_CHUNK, chunks, now
+from toekgw.gateway.journal._sqlite_items import ITEM_COLUMNS, item_from_row
+from toekgw.gateway.journal._sqlite_members import _MOVE_EVENTS, Members, _marks
+from toekgw.gateway.journal.model import Item, JournalError, MemberMove, MemberMoves
+
+__all__ = ["MemberMoving"]
+
+
+class _Matched(NamedTuple):
+    """A move matched with the member it names."""
+
+    n: int  # its place among the moves asked
+    item_id: int
+    from_state: str
+    item_transmission: int  # the item's own transmission
+    reason: str
+
+
+@dataclass
+class _Plan:
+    """The moves asked of :meth:`MemberMoving.apply_member_moves`, matched with the members."""
+
+    asked: dict[str, int] = field(default_factory=dict)  # target -> moves, in the order named
+    matched: dict[str, list[_Matched]] = field(default_factory=dict)  # target -> its moves
+    unknown: list[str] = field(default_factory=list)  # keys naming no eligible member
+    kinds: dict[int, str] = field(default_factory=dict)  # item transmission -> its kind
+
+
+class MemberMoving(Members):
+    """Moves of members named by their keys: the answers' part of
+    :class:`~toekgw.gateway.journal.sqlite.SqliteJournal`."""
+
+    def apply_member_moves(
+        self,
+        transmission_id: int,
+        moves: Iterable[MemberMove],
+        *,
+        eligible: Collection[str],
+        sources: Mapping[str, Collection[str]],
+        report: Collection[str] = (),
+    ) -> MemberMoves:
+        """Move members by their member keys, set-wise: the named members are looked up by
+        their keys (:data:`_LOOKUP_CHUNK` a query, by the memberships' unique key) and sorted
+        by target state here, and each target state is one insert of events and one update
+        per chunk - or, where the moves to it take every member the transmission carries in
+        their one source state, for the same reason, one update and one event
+        (:mod:`~toekgw.gateway.journal._carried`). The targets are taken smallest first, so
+        that the few payments an answer names otherwise have left the state the rest move
+        from."""
+        stamp = now()
+        with self.transaction():
+            plan = self._plan_member_moves(transmission_id, moves, list(eligible))
+            setwise = self._moves_setwise(transmission_id)
+            moved: dict[str, int] = {}
+            unchanged = 0
+            for target in sorted(plan.asked, key=lambda t: (plan.asked[t], t)):
+                if target not in sources:
+                    raise JournalError(f"no source states given for moves to {target!r}")
+                allowed = sources[target]
+                matched = plan.matched.get(target, [])
+                chosen = [m for m in matched if m.from_state in allowed]
+                unchanged += len(matched) - len(chosen)
+                plan.matched[target] = chosen  # what _reported reads
+                self._check_kinds(
+                    {(plan.kinds[m.item_transmission], m.from_state, target) for m in chosen}
+                )
+                count = self._move_chosen(transmission_id, target, chosen, setwise, stamp)
+                if count:
+                    moved[target] = count
+            moved = {t: moved[t] for t in plan.asked if t in moved}  # in the order asked
+            reported = self._reported(plan, [t for t in report if t in moved])
+            return MemberMoves(moved, unchanged, tuple(plan.unknown), reported)
+
+    def _plan_member_moves(
+        self, transmission_id: int, moves: Iterable[MemberMove], eligible: list[str]
+    ) -> _Plan:
+        """The first move of each key, matched with the member it names: its item, its state
+        and its item's own transmission (with that transmission's kind). Held in memory: an
+        answer's moves, at most a bundle's payments."""
+        plan = _Plan()
+        first = list(_first_moves(moves))
+        for move in first:
+            plan.asked[move.to_state] = plan.asked.get(move.to_state, 0) + 1
+        for start, chunk in enumerate(chunks(first)):
+            found = self._current_members(transmission_id, [m.member_key for m in chunk], eligible)
+            for n, move in enumerate(chunk, start * _LOOKUP_CHUNK):
+                hit = found.get(move.member_key)
+                if hit is None:
+                    plan.unknown.append(move.member_key)
+                else:
+                    plan.matched.setdefault(move.to_state, []).append(
+                        _Matched(n, *hit, move.reason)
+                    )
+        tids = sorted({m.item_transmission for ms in plan.matched.values() for m in ms})
+        for some in chunks(tids):
+            plan.kinds.update(
+                self._db.execute(
+                    f"SELECT id, kind FROM transmissions WHERE id IN ({_marks(some)})", some
+                ).fetchall()
+            )
+        return plan
+
+    def _current_members(
+        self, transmission_id: int, keys: Sequence[str], eligible: list[str]
+    ) -> dict[str, tuple[int, str, int]]:
+        """member key -> (item, state, the item's transmission) for each of ``keys`` that
+        names an item the transmission carries now in an ``eligible`` state."""
+        if not keys or not eligible:
+            return {}
+        rows = self._db.execute(
+            "SELECT m.member_key, i.id, i.state, i.transmission_id FROM transmission_members m "
+            "JOIN items i ON i.id = m.item_id WHERE m.transmission_id = ? "
+            f"AND m.member_key IN ({_marks(keys)}) AND i.carrier_id = m.transmission_id "
+            f"AND i.state IN ({_marks(eligible)})",
+            (transmission_id, *keys, *eligible),
+        ).fetchall()
+        return {str(key): (int(item), str(state), int(tid)) for key, item, state, tid in rows}
+
+    def _move_chosen(
+        self,
+        transmission_id: int,
+        target: str,
+        chosen: list[_Matched],
+        setwise: bool,
+        stamp: str,
+    ) -> int:
+        """Move the ``chosen`` members to ``target``: how many moved."""
+        if not chosen:
+            return 0
+        db = self._db
+        groups = {(m.from_state, m.reason) for m in chosen}
+        if setwise and len(groups) == 1:
+            ((source, reason),) = groups
+            carried = db.execute(
+                "SELECT count(*) FROM items WHERE carrier_id = ? AND state = ?",
+                (transmission_id, source),
+            ).fetchone()[0]
+            if carried == len(chosen):  # the moves are of members it carries in that state
+                count = int(
+                    db.execute(
+                        "UPDATE items SET state = ?, updated_at = ? WHERE carrier_id = ? "
+                        "AND state = ?",
+                        (target, stamp, transmission_id, source),
+                    ).rowcount
+                )
+                self._event(transmission_id, None, "items", source, target, count, reason, stamp)
+                return count
+        actor = acting_identity()
+        db.executemany(
+            _MOVE_EVENTS + "VALUES (?, ?, ?, 'item', ?, ?, NULL, ?, ?)",
+            [
+                (stamp, m.item_transmission, m.item_id, m.from_state, target, m.reason, actor)
+                for m in chosen
+            ],
+        )
+        count = 0
+        for chunk in chunks([m.item_id for m in chosen]):
+            count += int(
+                db.execute(
+                    f"UPDATE items SET state = ?, updated_at = ? WHERE id IN ({_marks(chunk)})",
+                    (target, stamp, *chunk),
+                ).rowcount
+            )
+        return count
+
+    def _reported(self, plan: _Plan, targets: list[str]) -> tuple[tuple[Item, str], ...]:
+        """The members moved to ``targets``, each with its move's reason, in the order asked."""
+        wanted = sorted((m.n, m.item_id, m.reason) for t in targets for m in plan.matched[t])
+        reported: list[tuple[Item, str]] = []
+        for chunk in chunks(wanted):
+            items = {
+                item.id: item
+                for item in map(
+                    item_from_row,
+                    self._db.execute(
+                        f"SELECT {ITEM_COLUMNS} FROM items i "
+                        "JOIN events e ON e.id = i.created_event "
+                        f"WHERE i.id IN ({_marks(chunk)})",
+                        [item_id for _n, item_id, _reason in chunk],
+                    ).fetchall(),
+                )
+            }
+            reported.extend((items[item_id], reason) for _n, item_id, reason in chunk)
+        return tuple(reported)
+
+
+def _first_moves(moves: Iterable[MemberMove]) -> Iterator[MemberMove]:
+    """A member named twice: the first move counts, as it would applied in order."""
+    named: set[str] = set()
+    for move in moves:
+        if move.member_key not in named:
+            named.add(move.member_key)
+            yield move
