@@ -97,7 +97,8 @@ def test_a_batch_journals_what_one_at_a_time_journals(journal: SqliteJournal) ->
         one = journal.create_transmission(_new(1))
         journal.add_items(one.id, _items(1), state="pending", reason="ordered")
     with journal.transaction():
-        filed = journal.create_filings([_filing(2), _filing(3), NewFiling(_new(4))])
+        ids = journal.create_filings([_filing(2), _filing(3), NewFiling(_new(4))])
+    filed = [journal.get_transmission(tid) for tid in ids]
     assert [t.ref for t in filed] == ["tok:KY:m-2", "tok:KY:m-3", "tok:KY:m-4"]
     expected = _story(journal, journal.get_transmission(one.id))
     story = _story(journal, filed[0])
@@ -155,23 +156,23 @@ def test_a_batch_journals_any_text_and_amount_exactly(
         f"{text}#{n}", amount, seq=amount, fingerprint=text, data={"t": text},
         lookup=text, municipality=text, disposition_date=dt.date(2026, 12, 10),
     )  # fmt: skip
-    (tx,) = journal.create_filings([NewFiling(new, [item], "pending", text)])
-    got = journal.get_transmission(tx.id)
+    (tid,) = journal.create_filings([NewFiling(new, [item], "pending", text)])
+    got = journal.get_transmission(tid)
     assert (got.file_name, got.ref, got.delivery_key, got.meta, got.total_ore) == (
         text, f"{text}#{n}", f"{text}#{n}", {text: [text, amount]}, amount,
     )  # fmt: skip
-    (stored,) = journal.items(tx.id)
+    (stored,) = journal.items(tid)
     assert (stored.business_key, stored.amount_ore, stored.seq, stored.fingerprint) == (
         f"{text}#{n}", amount, amount, text,
     )  # fmt: skip
     assert (stored.data, stored.lookup, stored.municipality) == ({"t": text}, text, text)
-    assert [e.reason for e in journal.events(tx.id)][:2] == [text, text]
+    assert [e.reason for e in journal.events(tid)][:2] == [text, text]
     # the chain's link hashed the rows as the server stored them
     assert journal.verify_chain().problems == []
 
 
 def test_a_known_delivery_refuses_the_whole_batch(journal: SqliteJournal) -> None:
-    first = journal.create_filings([_filing(1)])[0]
+    first = journal.get_transmission(journal.create_filings([_filing(1)])[0])
     with pytest.raises(DuplicateTransmission, match="delivery 'KY:m-1' of tok") as refused:
         journal.create_filings(
             [_filing(2), NewFiling(_new(1, sha="f" * 64), _items(9), "pending", "x")]
@@ -214,7 +215,7 @@ def test_a_refused_batch_inside_a_transaction_leaves_the_rest_of_it(
         with pytest.raises(DuplicateTransmission):
             journal.create_filings([_filing(2), _filing(1)])
         kept = journal.create_filings([_filing(3)])
-    assert [t.id for t in journal.transmissions(counterpart="tok")][-1] == kept[0].id
+    assert [t.id for t in journal.transmissions(counterpart="tok")][-1] == kept[0]
     assert journal.find_transmission(counterpart="tok", delivery_key="KY:m-2") is None
 
 
@@ -230,7 +231,10 @@ def test_a_guard_holds_within_its_scope_only(journal: SqliteJournal) -> None:
         "ky", "test-message", "taken", delivery_key="KY:m-1", ref="other-1", sha256="e" * 64
     )
     outgoing = NewTransmission("tok", "test-outgoing", "taken", sha256=f"{1:064x}", ref="out-1")
-    taken = journal.create_filings([NewFiling(elsewhere), NewFiling(outgoing)])
+    taken = [
+        journal.get_transmission(tid)
+        for tid in journal.create_filings([NewFiling(elsewhere), NewFiling(outgoing)])
+    ]
     assert [(t.counterpart, t.direction) for t in taken] == [
         ("ky", Direction.IN),
         ("tok", Direction.OUT),

@@ -40,11 +40,6 @@ __all__ = ["Filings"]
 _EVENT_COLUMNS = ("at", "transmission_id", "scope", "to_state", "reason", "actor")
 
 
-_TX_WHERE = f"SELECT {_TX_COLUMNS} FROM transmissions t WHERE"  # noqa: S608 (constants)
-#: A new transmission's row as ``INSERT ... RETURNING`` gives it (the columns of _TX_COLUMNS).
-_NEW_TX_COLUMNS = _TX_COLUMNS.replace("t.", "")
-
-
 class _Keys(NamedTuple):
     """What a transmission's idempotency guards compare."""
 
@@ -86,7 +81,7 @@ _GUARDS: tuple[
 class Filings(Items):
     """Creating many transmissions with their items at once (both back ends)."""
 
-    def create_filings(self, filings: Sequence[NewFiling]) -> list[Transmission]:
+    def create_filings(self, filings: Sequence[NewFiling]) -> list[int]:
         if not filings:
             return []
         keys: list[_Keys] = []
@@ -134,7 +129,7 @@ class Filings(Items):
 
     def _insert_filings(
         self, filings: Sequence[NewFiling], keys: Sequence[_Keys], refs: Sequence[str]
-    ) -> list[Transmission]:
+    ) -> list[int]:
         stamp = now()
         rows = self._insert_returning(
             "transmissions",
@@ -142,14 +137,15 @@ class Filings(Items):
             [(*transmission_row(f.transmission, ref, Direction(k.direction), stamp),
               len(f.items), _total(f))
              for f, k, ref in zip(filings, keys, refs, strict=True)],
-            _NEW_TX_COLUMNS,
+            "id, ref",
         )  # fmt: skip
         if rows is None:  # not given with the insert: read back
-            rows = list(self._rows_in(_TX_WHERE, "t.ref", refs))
+            rows = list(
+                self._rows_in("SELECT t.id, t.ref FROM transmissions t WHERE", "t.ref", refs)
+            )
         # matched by ref: the journal's key, whatever the rows' order
-        by_ref = {tx.ref: tx for tx in map(_transmission, rows)}
-        filed = [by_ref[ref] for ref in refs]
-        ids = [tx.id for tx in filed]
+        by_ref = {str(ref): int(tid) for tid, ref in rows}
+        ids = [by_ref[ref] for ref in refs]
         stocked = [(tid, f) for tid, f in zip(ids, filings, strict=True) if f.items]
         counted = now()
         # Every event of the batch in one insert, in the order one at a time writes them:
@@ -171,7 +167,7 @@ class Filings(Items):
                 [item_row(tid, f.transmission.counterpart, it, f.item_state, events[tid], stamp)
                  for tid, f in stocked for it in f.items],
             )  # fmt: skip
-        return filed
+        return ids
 
     def _add_events(
         self, rows: Sequence[tuple[str, int, str, str | None, str]]

@@ -177,10 +177,11 @@ class Journal(JournalReader, Protocol):
         SHA-256 (same direction), transfer id or (counterpart, delivery key) is known."""
         ...
 
-    def create_filings(self, filings: Sequence[NewFiling]) -> list[Transmission]:
+    def create_filings(self, filings: Sequence[NewFiling]) -> list[int]:
         """Open many transmissions, each with its items, in a few set-based statements: the
         rows and events that ``create_transmission`` then ``add_items`` write (no
-        duplicate-payment matches are reported). All or none: DuplicateTransmission or
+        duplicate-payment matches are reported); the new transmissions' ids, in the filings'
+        order (``get_transmission`` reads one whole). All or none: DuplicateTransmission or
         DuplicateItem for the first clash with the journal; ValueError for a batch that
         names a transmission's guard (SHA-256, transfer id, delivery key, ref) or an item
         twice."""
