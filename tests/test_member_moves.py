@@ -10,13 +10,11 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from tests.test_journal_columns import IN, OUT
+from tests.test_journal_columns import _bundle
 from toekgw.gateway.journal import (
     JournalLocation,
     MemberMove,
-    NewItem,
     NewTransmission,
-    open_journal,
 )
 from toekgw.gateway.journal._sqlite_connection import _LOOKUP_CHUNK
 
@@ -65,23 +63,11 @@ def _model(states: dict[str, str], moves: list[MemberMove], report: set[str]) ->
     return expected
 
 
-def _bundle(journal_at: JournalLocation):  # type: ignore[no-untyped-def]
-    journal = open_journal(journal_at)
-    journal.define_kind(IN)
-    journal.define_kind(OUT)
-    source = journal.create_transmission(NewTransmission("ksd", "in", "journaled"))
-    journal.add_items(
-        source.id,
-        [NewItem(f"k{n:04d}", 100 + n) for n in range(COUNT)],
-        state="pending",
-        reason="in",
-    )
-    items = {i.business_key: i for i in journal.items(source.id)}
-    bundle = journal.create_transmission(NewTransmission("nk", "out", "prepared", ref="B1"))
-    journal.add_members(bundle.id, [(i.id, key) for key, i in items.items()])
+def _sent_bundle(journal_at: JournalLocation):  # type: ignore[no-untyped-def]
+    journal, bundle, made = _bundle(journal_at, COUNT)
     journal.move_members(bundle.id, "pending", "released", reason="bundled")
     journal.move_members(bundle.id, "released", "sent", reason="put")
-    return journal, bundle, items
+    return journal, bundle, {i.business_key: i for i in made}
 
 
 def _check(journal, bundle, items, moves, rnd) -> None:  # type: ignore[no-untyped-def]
@@ -109,7 +95,7 @@ def test_an_answer_about_every_member_moves_most_of_them_in_one_event(
     journal_at: JournalLocation,
 ) -> None:
     rnd = random.Random(0)
-    journal, bundle, items = _bundle(journal_at)
+    journal, bundle, items = _sent_bundle(journal_at)
     rejected = set(rnd.sample(sorted(items), 25))
     moves = [
         MemberMove(k, "rejected", "no account")
@@ -128,7 +114,7 @@ def test_apply_member_moves_does_what_the_model_says(
     journal_at: JournalLocation, seed: int
 ) -> None:
     rnd = random.Random(seed)
-    journal, bundle, items = _bundle(journal_at)
+    journal, bundle, items = _sent_bundle(journal_at)
     # Some members moved on already, some carried by a later bundle, some back to pending.
     for key in rnd.sample(sorted(items), 40):
         journal.set_item_state(items[key].id, rnd.choice(["received", "accepted"]), reason="x")
