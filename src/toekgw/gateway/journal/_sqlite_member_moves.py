@@ -2,12 +2,12 @@
 
 An answer (NemKonto's Retursvar, say) names the members it is about by the key the outbound
 transmission knows them by, each with a target state. :meth:`MemberMoving.apply_member_moves`
-looks the named members up by their keys - :data:`~toekgw.gateway.journal._sqlite_connection.
-_LOOKUP_CHUNK` keys a query, through the memberships' unique key, only those the transmission
-carries now in an eligible state - and sorts the moves by target here: no scratch table on
-either back end. Each target is then one insert of events and one update per chunk, or, where
-its moves take every member the transmission carries in their one source state for one reason,
-one update and one event on the transmission (:mod:`~toekgw.gateway.journal._carried`).
+looks the named members up by their keys - 500 keys a query (``_LOOKUP_CHUNK``), through the
+memberships' unique key, only those the transmission carries now in an eligible state - and
+sorts the moves by target here: no scratch table on either back end. Each target is then
+one insert of events and one update per chunk, or, where its moves take every member the
+transmission carries in their one source state for one reason, one update and one event on
+the transmission (:mod:`~toekgw.gateway.journal._carried`).
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ class MemberMoving(Members):
         report: Collection[str] = (),
     ) -> MemberMoves:
         """Move members by their member keys, set-wise: the named members are looked up by
-        their keys (:data:`_LOOKUP_CHUNK` a query, by the memberships' unique key) and sorted
+        their keys (``_LOOKUP_CHUNK`` a query, by the memberships' unique key) and sorted
         by target state here, and each target state is one insert of events and one update
         per chunk - or, where the moves to it take every member the transmission carries in
         their one source state, for the same reason, one update and one event
