@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import psycopg
 import pytest
 from click.testing import CliRunner, Result
 
@@ -90,6 +91,12 @@ def test_the_copy_is_the_same_journal_and_goes_on(
         assert later.id == before + 1
         assert journal.integrity_problems() == []
         journal.close()
+        # The planner starts from the copied tables' statistics (-1: never analysed).
+        with psycopg.connect(url) as server:
+            (items,) = server.execute(
+                "SELECT reltuples FROM pg_class WHERE relname = 'items'"
+            ).fetchone() or (None,)
+        assert items == 14
         again = _run(config, "journal", "migrate-to", url)
         assert again.exit_code == 2 and "is not empty (table" in again.output
     finally:

@@ -6,7 +6,8 @@ across with ``COPY ... FROM STDIN`` in batches (memory holds one batch, whatever
 the journal), all in one transaction with the foreign keys checked at its end (items and
 events refer to each other). Before it commits, each table's row count and the sum of each
 of its integer columns (ids, øre amounts, sequences) are compared between the two: any
-difference rolls the whole copy back. The identity counters then continue after the copied ids.
+difference rolls the whole copy back. The identity counters then continue after the copied ids,
+and the copied tables are analysed, so the planner starts from their statistics.
 """
 
 from __future__ import annotations
@@ -84,6 +85,7 @@ def copy_to_postgres(
             for table in tables:
                 copied.append(_copy_table(db, connection, table, target, progress))
             _continue_identities(connection, tables)
+        _analyze(connection, tables)
         return copied
     finally:
         db.close()
@@ -134,6 +136,15 @@ def _copy_table(
         )
     return TableCopy(
         table, int(want[0]), {c: int(v) for c, v in zip(integers, want[1:], strict=True)}
+    )
+
+
+def _analyze(connection: psycopg.Connection[Any], tables: list[str]) -> None:
+    """The planner's statistics for the copied tables, which a bulk copy does not leave: on
+    a copied 100k month without them, the first answers' members looked up by key took about
+    three times as long."""
+    connection.execute(
+        sql.SQL("ANALYZE {}").format(sql.SQL(", ").join(sql.Identifier(t) for t in tables))
     )
 
 
