@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -130,3 +131,30 @@ def test_a_url_that_is_not_postgresql_is_a_usage_error(tmp_path: Path) -> None:
     result = _run(config, "journal", "migrate-to", "mysql://u:secret@h/db")
     assert result.exit_code == 2 and "expected a PostgreSQL URL" in result.output
     assert "secret" not in result.output
+
+
+def test_a_copy_whose_tables_cannot_be_analysed_is_kept_with_a_warning(
+    tmp_path: Path,
+    postgresql: PostgresServer,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    _filled(tmp_path / "journal.sqlite")
+    url = postgresql.fresh()
+    real = psycopg.Connection.execute
+
+    def refuse_analyze(self: psycopg.Connection[Any], query: Any, *args: Any, **kw: Any) -> Any:
+        text = query.as_string(self) if hasattr(query, "as_string") else str(query)
+        if text.startswith("ANALYZE"):
+            raise psycopg.errors.InsufficientPrivilege("must be owner of table items")
+        return real(self, query, *args, **kw)
+
+    monkeypatch.setattr(psycopg.Connection, "execute", refuse_analyze)
+    try:
+        copied = copy_to_postgres(tmp_path / "journal.sqlite", JournalUrl(url))
+        monkeypatch.undo()
+        assert any(c.table == "items" and c.rows == 14 for c in copied)
+        assert "could not be analysed (must be owner of table items)" in caplog.text
+        assert _story(JournalUrl(url)) == _story(tmp_path / "journal.sqlite")
+    finally:
+        postgresql.drop(url)

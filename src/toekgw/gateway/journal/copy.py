@@ -12,6 +12,7 @@ and the copied tables are analysed, so the planner starts from their statistics.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -29,6 +30,8 @@ from toekgw.gateway.journal.postgres import PostgresJournal
 __all__ = ["TableCopy", "copy_to_postgres"]
 
 BATCH = 10_000
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,10 +145,17 @@ def _copy_table(
 def _analyze(connection: psycopg.Connection[Any], tables: list[str]) -> None:
     """The planner's statistics for the copied tables, which a bulk copy does not leave: on
     a copied 100k month without them, the first answers' members looked up by key took about
-    three times as long."""
-    connection.execute(
-        sql.SQL("ANALYZE {}").format(sql.SQL(", ").join(sql.Identifier(t) for t in tables))
-    )
+    three times as long. The copy has committed: a failure here is a warning, not an error."""
+    try:
+        connection.execute(
+            sql.SQL("ANALYZE {}").format(sql.SQL(", ").join(sql.Identifier(t) for t in tables))
+        )
+    except psycopg.Error as exc:
+        _log.warning(
+            "the copy is complete, but its tables could not be analysed (%s): run ANALYZE "
+            "on the database before the service starts",
+            str(exc).strip(),
+        )
 
 
 def _continue_identities(connection: psycopg.Connection[Any], tables: list[str]) -> None:
