@@ -1,7 +1,8 @@
 """``apply_member_moves`` against a plain model of what it promises, on both back ends: many
-members (more than one lookup chunk), keys named twice, keys of no member, of a member another
-transmission carries now, or in a state that is not eligible, several targets with several
-reasons, and the moved members reported."""
+members (more than one lookup chunk), moves given as objects and as columns, an answer about
+most members (read in one go) and about fewer (looked up by key), keys named twice, keys of
+no member, of a member another transmission carries now, or in a state that is not eligible,
+several targets with several reasons, and the moved members reported."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from tests.test_journal_columns import _bundle
 from toekgw.gateway.journal import (
     JournalLocation,
     MemberMove,
+    MemberMoveColumns,
     NewTransmission,
 )
 from toekgw.gateway.journal._sqlite_connection import _LOOKUP_CHUNK
@@ -70,11 +72,16 @@ def _sent_bundle(journal_at: JournalLocation):  # type: ignore[no-untyped-def]
     return journal, bundle, {i.business_key: i for i in made}
 
 
-def _check(journal, bundle, items, moves, rnd) -> None:  # type: ignore[no-untyped-def]
+def _check(journal, bundle, items, moves, rnd, *, columns=False) -> None:  # type: ignore[no-untyped-def]
+    """Apply ``moves`` (as :class:`MemberMoveColumns` if ``columns``) and compare."""
     states = {i.business_key: i.state for i in journal.members(bundle.id, current_only=True)}
     expected = _model(states, moves, {"rejected"})
     result = journal.apply_member_moves(
-        bundle.id, moves, eligible=ELIGIBLE, sources=SOURCES, report=["rejected"]
+        bundle.id,
+        MemberMoveColumns.of(moves) if columns else moves,
+        eligible=ELIGIBLE,
+        sources=SOURCES,
+        report=["rejected"],
     )
     assert list(result.moved.items()) == list(expected.moved.items())
     assert result.unchanged == expected.unchanged
@@ -104,15 +111,21 @@ def test_an_answer_about_every_member_moves_most_of_them_in_one_event(
         for k in sorted(items)
     ]
     before = len(journal.events(bundle.id))
-    _check(journal, bundle, items, moves, rnd)
+    _check(journal, bundle, items, moves, rnd, columns=True)
     on_bundle = [(e.scope, e.from_state, e.to_state, e.count) for e in journal.events(bundle.id)]
     assert on_bundle[before:] == [("items", "sent", "accepted", COUNT - 25)]
 
 
-@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize(
+    ("seed", "share"),
+    [(1, 1.0), (2, 1.0), (4, 0.4)],
+    ids=["all-read", "all-read-columns", "looked-up-columns"],
+)
 def test_apply_member_moves_does_what_the_model_says(
-    journal_at: JournalLocation, seed: int
+    journal_at: JournalLocation, seed: int, share: float
 ) -> None:
+    """``share``: the part of the members the moves name; at least half are matched with
+    the members read in one go, fewer are looked up by key."""
     rnd = random.Random(seed)
     journal, bundle, items = _sent_bundle(journal_at)
     # Some members moved on already, some carried by a later bundle, some back to pending.
@@ -131,7 +144,8 @@ def test_apply_member_moves_does_what_the_model_says(
             rnd.choice(["ok", "no account", "late"]),
         )
         for n in range(COUNT)
+        if rnd.random() < share
     ]
     moves += [MemberMove(f"stray{n}", "accepted", "ok") for n in range(5)]
     rnd.shuffle(moves)
-    _check(journal, bundle, items, moves, rnd)
+    _check(journal, bundle, items, moves, rnd, columns=seed % 2 == 0)

@@ -29,7 +29,6 @@ to the error queue (``<reply queue>.BACKOUT``), so nothing is lost.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from toekgw.adapters.g68.payments import HANDLED_STATES
@@ -42,11 +41,17 @@ from toekgw.formats.nemkonto import (
     AnswerType,
     BundleAnswer,
     PaymentState,
-    PaymentStatus,
+    PaymentStatuses,
     read_answer,
 )
 from toekgw.gateway.faults import crash_point
-from toekgw.gateway.journal import Item, Journal, MemberMove, MemberTotal, Transmission
+from toekgw.gateway.journal import (
+    Item,
+    Journal,
+    MemberMoveColumns,
+    MemberTotal,
+    Transmission,
+)
 from toekgw.gateway.refusals import FailedMessages
 from toekgw.gateway.transport.mq import Message, MessageQueue
 
@@ -324,13 +329,17 @@ def _apply(
     if answer.answer_type is AnswerType.UNREADABLE:
         _returned(journal, settings, tx, answer, name, summary)
         return
-    statuses = answer.payments
+    statuses = PaymentStatuses.of(answer.payments)
     if answer.whole_bundle:
         # about every payment of the bundle on its way
-        state = _WHOLE_BUNDLE[answer.answer_type]
-        statuses = tuple(
-            PaymentStatus(i.business_key, state, answer.error_code, answer.error_text)
-            for i in journal.members(tx.id, current_only=True, states=_ON_THEIR_WAY)
+        ids = [
+            i.business_key for i in journal.members(tx.id, current_only=True, states=_ON_THEIR_WAY)
+        ]
+        statuses = PaymentStatuses(
+            ids,
+            [_WHOLE_BUNDLE[answer.answer_type]] * len(ids),
+            error_codes=[answer.error_code] * len(ids),
+            error_texts=[answer.error_text] * len(ids),
         )
     elif answer.answer_type is AnswerType.RECEIVED:
         # Only payments on their way: one returned to pending, or not yet marked sent, is not
@@ -345,14 +354,33 @@ def _apply(
             summary.moved["received"] = summary.moved.get("received", 0) + moved
         summary.unchanged += on_their_way - moved
     manual: dict[str, str] = {}  # payment id -> why, for those that go to manual handling
+    moves = _member_moves(answer.answer_type, statuses, name, manual)
     result = journal.apply_member_moves(
-        tx.id,
-        _member_moves(answer.answer_type, statuses, name, manual),
-        eligible=_ON_THEIR_WAY,
-        sources=_SOURCES,
-        report=MANUAL_STATES,
+        tx.id, moves, eligible=_ON_THEIR_WAY, sources=_SOURCES, report=MANUAL_STATES
     )
     unknown = set(result.unknown)
+    if unknown or len(moves) < len(statuses) or answer.answer_type is AnswerType.STOPPED:
+        _settle_each(journal, settings, tx, answer, statuses, name, unknown)
+    for target, count in result.moved.items():
+        summary.moved[target] = summary.moved.get(target, 0) + count
+    summary.unchanged += result.unchanged
+    for item, _reason in result.reported:
+        _manual(journal, settings, tx, name, item, manual[item.business_key])
+        summary.manual += 1
+    _advance_bundle(journal, settings, tx, answer, name)
+
+
+def _settle_each(
+    journal: Journal,
+    settings: FlowSettings,
+    tx: Transmission,
+    answer: BundleAnswer,
+    statuses: PaymentStatuses,
+    name: str,
+    unknown: set[str],
+) -> None:
+    """Per payment, in the answer's order: a stop request settled (Retursvar 5), a payment
+    the answer cannot move or that is not in the bundle listed as a stray."""
     for status in statuses:
         target = _TARGET.get((answer.answer_type, status.status))
         if answer.answer_type is AnswerType.STOPPED:
@@ -366,13 +394,6 @@ def _apply(
             _stray(journal, settings, tx, name, status.payment_id, why)
         elif status.payment_id in unknown:
             _stray(journal, settings, tx, name, status.payment_id, "is not in the bundle")
-    for target, count in result.moved.items():
-        summary.moved[target] = summary.moved.get(target, 0) + count
-    summary.unchanged += result.unchanged
-    for item, _reason in result.reported:
-        _manual(journal, settings, tx, name, item, manual[item.business_key])
-        summary.manual += 1
-    _advance_bundle(journal, settings, tx, answer, name)
 
 
 # Payments an answer may move: those sent, and not yet in a final state.
@@ -386,30 +407,44 @@ _SOURCES = {
 
 def _member_moves(
     answer_type: AnswerType,
-    statuses: Iterable[PaymentStatus],
+    statuses: PaymentStatuses,
     name: str,
     manual: dict[str, str],
-) -> Iterator[MemberMove]:
+) -> MemberMoveColumns:
+    """The moves the payments' statuses ask for, as columns (a payment whose status moves it
+    nowhere has none); those to a manual state noted in ``manual`` with why."""
     # (state, code, text) -> target, why and the event's reason: a few per answer
     said: dict[tuple[PaymentState, str | None, str | None], tuple[str | None, str, str]] = {}
-    for status in statuses:
-        key = (status.status, status.error_code, status.error_text)
+    keys: list[str] = []
+    targets: list[str] = []
+    reasons: list[str] = []
+    columns = (statuses.statuses, statuses.error_codes, statuses.error_texts)
+    for payment_id, key in zip(statuses.payment_ids, zip(*columns, strict=True), strict=True):
         if (known := said.get(key)) is None:
-            known = said[key] = _said(answer_type, status, name)
+            known = said[key] = _said(answer_type, *key, name)
         target, why, reason = known
         if target is None:
             continue
         if target in MANUAL_STATES:
-            manual.setdefault(status.payment_id, why)
-        yield MemberMove(status.payment_id, target, reason)
+            manual.setdefault(payment_id, why)
+        keys.append(payment_id)
+        targets.append(target)
+        reasons.append(reason)
+    return MemberMoveColumns(keys, targets, reasons)
 
 
-def _said(answer_type: AnswerType, status: PaymentStatus, name: str) -> tuple[str | None, str, str]:
+def _said(
+    answer_type: AnswerType,
+    status: PaymentState,
+    error_code: str | None,
+    error_text: str | None,
+    name: str,
+) -> tuple[str | None, str, str]:
     """What a payment's status does: its target state (``None``: none), why, the reason."""
-    code = f" {status.error_code}" if status.error_code else ""
-    text = f": {status.error_text}" if status.error_text else ""
-    why = f"{status.status.value}{code}{text}"
-    return _TARGET.get((answer_type, status.status)), why, f"{name}: {why}"
+    code = f" {error_code}" if error_code else ""
+    text = f": {error_text}" if error_text else ""
+    why = f"{status.value}{code}{text}"
+    return _TARGET.get((answer_type, status)), why, f"{name}: {why}"
 
 
 def _manual(

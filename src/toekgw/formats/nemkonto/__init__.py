@@ -26,6 +26,7 @@ from toekgw.formats.nemkonto.model import (
     PaymentOrder,
     PaymentState,
     PaymentStatus,
+    PaymentStatuses,
     RecipientId,
     RecipientKind,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "PaymentOrder",
     "PaymentState",
     "PaymentStatus",
+    "PaymentStatuses",
     "RecipientId",
     "RecipientKind",
     "StopRequest",

@@ -29,6 +29,7 @@ from toekgw.formats.nemkonto.model import (
     OriginalTransaction,
     PaymentState,
     PaymentStatus,
+    PaymentStatuses,
 )
 from toekgw.formats.nemkonto.swift import (
     EBMS,
@@ -377,10 +378,10 @@ _VALUES = (_S + "InstrId", _S + "EndToEndId", _S + "TxSts")
 _MARKS = (_S + "StsRsn", _S + "AddtlInf")
 
 
-def _decode_columns(kind: AnswerType, root: etree._Element) -> tuple[PaymentStatus, ...] | None:
-    """The payments without their originals, their values read in one walk of each payments
-    block (the schema has passed). ``None`` where a value is wrong for the kind: then the
-    exact per-payment path decides."""
+def _decode_columns(kind: AnswerType, root: etree._Element) -> PaymentStatuses | None:
+    """The payments without their originals, as columns, their values read in one walk of
+    each payments block (the schema has passed). ``None`` where a value is wrong for the
+    kind: then the exact per-payment path decides."""
     blocks = root.findall(_N + "OrgnlPmtInf")
     values = [el.text for block in blocks for el in block.iter(*_VALUES)]
     annotated: dict[int, etree._Element] = {}  # position -> a payment to read the exact way
@@ -397,22 +398,36 @@ def _payments(
     ends: list[str | None],
     statuses: list[str | None],
     annotated: dict[int, etree._Element],
-) -> tuple[PaymentStatus, ...] | None:
+) -> PaymentStatuses | None:
     if not statuses or None in statuses or None in ends or None in instructions:
         return None
     try:
-        plain = {sts for n, sts in enumerate(statuses) if n not in annotated}
-        states = {sts: _state(kind, cast(str, sts), None) for sts in plain}
-        return tuple(
-            PaymentStatus(
-                cast(str, end), states[sts], None, None, None, ins if ins != end else None
-            )
-            if n not in annotated
-            else _decode_transaction(kind, annotated[n], False)
-            for n, (end, ins, sts) in enumerate(zip(ends, instructions, statuses, strict=True))
+        plain = (
+            set(statuses)
+            if not annotated
+            else {sts for n, sts in enumerate(statuses) if n not in annotated}
         )
+        state = {sts: _state(kind, cast(str, sts), None) for sts in plain}
+        states = [state.get(sts) for sts in statuses]  # an annotated payment's: below
+        codes: list[str | None] = [None] * len(ends)
+        texts: list[str | None] = [None] * len(ends)
+        for n, tx in annotated.items():
+            exact = _decode_transaction(kind, tx, False)
+            states[n], codes[n], texts[n] = exact.status, exact.error_code, exact.error_text
     except ValueError:
         return None  # the exact path refuses it, at the first wrong payment in the document
+    differ = (
+        None
+        if instructions == ends
+        else [ins if ins != end else None for ins, end in zip(instructions, ends, strict=True)]
+    )
+    return PaymentStatuses(
+        cast(list[str], ends),
+        cast(list[PaymentState], states),
+        error_codes=codes,
+        error_texts=texts,
+        instruction_ids=differ,
+    )
 
 
 def _decode_original(el: etree._Element | None) -> OriginalTransaction | None:

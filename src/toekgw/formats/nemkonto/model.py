@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import overload
 
 from toekgw.formats.findings import mask_cpr
 
@@ -18,6 +20,7 @@ __all__ = [
     "PaymentOrder",
     "PaymentState",
     "PaymentStatus",
+    "PaymentStatuses",
     "RecipientId",
     "RecipientKind",
 ]
@@ -192,6 +195,110 @@ class PaymentStatus:
     instruction_id: str | None = None
 
 
+class PaymentStatuses(Sequence[PaymentStatus]):
+    """An answer's payments held as columns, one list per field of :class:`PaymentStatus`:
+    a Retursvar about 100,000 payments is six lists, not 100,000 objects. A
+    :class:`PaymentStatus` is made when one is asked for (by index or iteration); a reader
+    that goes through them all reads the columns. Equal to any sequence of the same
+    payments."""
+
+    __slots__ = (
+        "error_codes",
+        "error_texts",
+        "instruction_ids",
+        "originals",
+        "payment_ids",
+        "statuses",
+    )
+
+    def __init__(
+        self,
+        payment_ids: Sequence[str],
+        statuses: Sequence[PaymentState],
+        *,
+        error_codes: Sequence[str | None] | None = None,
+        error_texts: Sequence[str | None] | None = None,
+        originals: Sequence[OriginalTransaction | None] | None = None,
+        instruction_ids: Sequence[str | None] | None = None,
+    ) -> None:
+        """A column left out is ``None`` for every payment."""
+        count = len(payment_ids)
+        nothing: list[None] = [None] * count
+        self.payment_ids = payment_ids
+        self.statuses = statuses
+        self.error_codes = nothing if error_codes is None else error_codes
+        self.error_texts = nothing if error_texts is None else error_texts
+        self.originals = nothing if originals is None else originals
+        self.instruction_ids = nothing if instruction_ids is None else instruction_ids
+        columns = (statuses, self.error_codes, self.error_texts, self.originals)
+        if any(len(c) != count for c in (*columns, self.instruction_ids)):
+            raise ValueError("the columns of an answer's payments differ in length")
+
+    @classmethod
+    def of(cls, payments: Sequence[PaymentStatus]) -> PaymentStatuses:
+        """``payments`` as columns (the same object if it is already)."""
+        if isinstance(payments, PaymentStatuses):
+            return payments
+        return cls(
+            [p.payment_id for p in payments],
+            [p.status for p in payments],
+            error_codes=[p.error_code for p in payments],
+            error_texts=[p.error_text for p in payments],
+            originals=[p.original for p in payments],
+            instruction_ids=[p.instruction_id for p in payments],
+        )
+
+    def __len__(self) -> int:
+        return len(self.payment_ids)
+
+    @overload
+    def __getitem__(self, index: int) -> PaymentStatus: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[PaymentStatus, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> PaymentStatus | tuple[PaymentStatus, ...]:
+        if isinstance(index, slice):
+            return tuple(self[n] for n in range(len(self))[index])
+        return PaymentStatus(
+            self.payment_ids[index],
+            self.statuses[index],
+            self.error_codes[index],
+            self.error_texts[index],
+            self.originals[index],
+            self.instruction_ids[index],
+        )
+
+    def __iter__(self) -> Iterator[PaymentStatus]:
+        for row in zip(*self._columns(), strict=True):
+            yield PaymentStatus(*row)
+
+    def _columns(self) -> tuple[Sequence[object], ...]:
+        return (
+            self.payment_ids,
+            self.statuses,
+            self.error_codes,
+            self.error_texts,
+            self.originals,
+            self.instruction_ids,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, PaymentStatuses):
+            return all(
+                list(a) == list(b) for a, b in zip(self._columns(), other._columns(), strict=True)
+            )
+        if isinstance(other, Sequence) and not isinstance(other, str | bytes):
+            return len(other) == len(self) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return f"PaymentStatuses({list(self)!r})"
+
+
 @dataclass(frozen=True, slots=True)
 class BundleAnswer:
     """One answer on the reply queue. ``bundle_id`` is ``None`` only in a type 0 answer to a
@@ -210,7 +317,7 @@ class BundleAnswer:
     processed_at: dt.datetime
     error_code: str | None = None
     error_text: str | None = None
-    payments: tuple[PaymentStatus, ...] = field(default=())
+    payments: Sequence[PaymentStatus] = field(default=())
     bundle_rejected: bool = False
     message_id: str | None = None
     ref_to_message_id: str | None = None

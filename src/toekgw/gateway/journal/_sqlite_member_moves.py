@@ -12,7 +12,8 @@ the transmission (:mod:`~toekgw.gateway.journal._carried`).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections import Counter
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -20,7 +21,13 @@ from toekgw.gateway.identity import acting_identity
 from toekgw.gateway.journal._sqlite_connection import _LOOKUP_CHUNK, chunks, now
 from toekgw.gateway.journal._sqlite_items import ITEM_COLUMNS, item_from_row
 from toekgw.gateway.journal._sqlite_members import _MOVE_EVENTS, Members, _marks
-from toekgw.gateway.journal.model import Item, JournalError, MemberMove, MemberMoves
+from toekgw.gateway.journal.model import (
+    Item,
+    JournalError,
+    MemberMove,
+    MemberMoveColumns,
+    MemberMoves,
+)
 
 __all__ = ["MemberMoving"]
 
@@ -52,7 +59,7 @@ class MemberMoving(Members):
     def apply_member_moves(
         self,
         transmission_id: int,
-        moves: Iterable[MemberMove],
+        moves: Iterable[MemberMove] | MemberMoveColumns,
         *,
         eligible: Collection[str],
         sources: Mapping[str, Collection[str]],
@@ -91,26 +98,29 @@ class MemberMoving(Members):
             return MemberMoves(moved, unchanged, tuple(plan.unknown), reported)
 
     def _plan_member_moves(
-        self, transmission_id: int, moves: Iterable[MemberMove], eligible: list[str]
+        self,
+        transmission_id: int,
+        moves: Iterable[MemberMove] | MemberMoveColumns,
+        eligible: list[str],
     ) -> _Plan:
         """The first move of each key, matched with the member it names: its item, its state
         and its item's own transmission (with that transmission's kind). Held in memory: an
-        answer's moves, at most a bundle's payments."""
+        answer's moves, at most a bundle's payments, as columns."""
         plan = _Plan()
-        first = list(_first_moves(moves))
-        for move in first:
-            plan.asked[move.to_state] = plan.asked.get(move.to_state, 0) + 1
-        for start, chunk in enumerate(chunks(first)):
-            found = self._current_members(transmission_id, [m.member_key for m in chunk], eligible)
-            for n, move in enumerate(chunk, start * _LOOKUP_CHUNK):
-                hit = found.get(move.member_key)
-                if hit is None:
-                    plan.unknown.append(move.member_key)
-                else:
-                    plan.matched.setdefault(move.to_state, []).append(
-                        _Matched(n, *hit, move.reason)
-                    )
-        tids = sorted({m.item_transmission for ms in plan.matched.values() for m in ms})
+        keys, targets, reasons = _first_moves(MemberMoveColumns.of(moves))
+        plan.asked = dict(Counter(targets))  # in the order first named
+        found = self._members_named(transmission_id, keys, eligible)
+        matched = plan.matched
+        new = tuple.__new__  # a _Matched from its fields, as its own _make does
+        for n, (key, target, reason) in enumerate(zip(keys, targets, reasons, strict=True)):
+            hit = found.get(key)
+            if hit is None:
+                plan.unknown.append(key)
+            elif target in matched:
+                matched[target].append(new(_Matched, (n, *hit, reason)))
+            else:
+                matched[target] = [new(_Matched, (n, *hit, reason))]
+        tids = sorted({m.item_transmission for ms in matched.values() for m in ms})
         for some in chunks(tids):
             plan.kinds.update(
                 self._db.execute(
@@ -119,21 +129,41 @@ class MemberMoving(Members):
             )
         return plan
 
-    def _current_members(
+    def _members_named(
         self, transmission_id: int, keys: Sequence[str], eligible: list[str]
     ) -> dict[str, tuple[int, str, int]]:
-        """member key -> (item, state, the item's transmission) for each of ``keys`` that
-        names an item the transmission carries now in an ``eligible`` state."""
+        """member key -> (item, state, the item's transmission) for the members the
+        transmission carries now in an ``eligible`` state, at least those ``keys`` name: where
+        the keys are at least half of them (an answer about a whole bundle), all of them in
+        one read; else the keys looked up, ``_LOOKUP_CHUNK`` a query."""
         if not keys or not eligible:
             return {}
+        if len(keys) > _LOOKUP_CHUNK:
+            carried = self._db.execute(
+                "SELECT count(*) FROM items WHERE carrier_id = ? "
+                f"AND state IN ({_marks(eligible)})",
+                (transmission_id, *eligible),
+            ).fetchone()[0]
+            if 2 * len(keys) >= carried:
+                return self._current_members(transmission_id, None, eligible)
+        found: dict[str, tuple[int, str, int]] = {}
+        for chunk in chunks(keys):
+            found.update(self._current_members(transmission_id, chunk, eligible))
+        return found
+
+    def _current_members(
+        self, transmission_id: int, keys: Sequence[str] | None, eligible: list[str]
+    ) -> dict[str, tuple[int, str, int]]:
+        """member key -> (item, state, the item's transmission) for each of ``keys`` (all if
+        ``None``) that names an item the transmission carries now in an ``eligible`` state."""
+        named = "" if keys is None else f"AND m.member_key IN ({_marks(keys)}) "
         rows = self._db.execute(
             "SELECT m.member_key, i.id, i.state, i.transmission_id FROM transmission_members m "
-            "JOIN items i ON i.id = m.item_id WHERE m.transmission_id = ? "
-            f"AND m.member_key IN ({_marks(keys)}) AND i.carrier_id = m.transmission_id "
-            f"AND i.state IN ({_marks(eligible)})",
-            (transmission_id, *keys, *eligible),
+            f"JOIN items i ON i.id = m.item_id WHERE m.transmission_id = ? {named}"
+            f"AND i.carrier_id = m.transmission_id AND i.state IN ({_marks(eligible)})",
+            (transmission_id, *(keys or ()), *eligible),
         ).fetchall()
-        return {str(key): (int(item), str(state), int(tid)) for key, item, state, tid in rows}
+        return {key: (item, state, tid) for key, item, state, tid in rows}
 
     def _move_chosen(
         self,
@@ -203,10 +233,16 @@ class MemberMoving(Members):
         return tuple(reported)
 
 
-def _first_moves(moves: Iterable[MemberMove]) -> Iterator[MemberMove]:
-    """A member named twice: the first move counts, as it would applied in order."""
-    named: set[str] = set()
-    for move in moves:
-        if move.member_key not in named:
-            named.add(move.member_key)
-            yield move
+def _first_moves(
+    moves: MemberMoveColumns,
+) -> tuple[Sequence[str], Sequence[str], Sequence[str]]:
+    """The columns of the first move of each key: a member named twice moves as it would
+    applied in order."""
+    keys, targets, reasons = moves.member_keys, moves.to_states, moves.reasons
+    if len(set(keys)) == len(keys):
+        return keys, targets, reasons
+    first: dict[str, int] = {}
+    for n, key in enumerate(keys):
+        first.setdefault(key, n)
+    at = list(first.values())
+    return [keys[n] for n in at], [targets[n] for n in at], [reasons[n] for n in at]

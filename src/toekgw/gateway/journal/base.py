@@ -28,6 +28,7 @@ from toekgw.gateway.journal.model import (
     ItemRef,
     KindSpec,
     MemberMove,
+    MemberMoveColumns,
     MemberMoves,
     MemberTotal,
     NewFiling,
@@ -261,7 +262,7 @@ class Journal(JournalReader, Protocol):
     def apply_member_moves(
         self,
         transmission_id: int,
-        moves: Iterable[MemberMove],
+        moves: Iterable[MemberMove] | MemberMoveColumns,
         *,
         eligible: Collection[str],
         sources: Mapping[str, Collection[str]],
@@ -272,6 +273,8 @@ class Journal(JournalReader, Protocol):
         member it carries in their one source state for one reason. A key names a member only
         if the transmission carries it now in one of the ``eligible`` states; it moves to its
         target if it is in one of ``sources[target]``. The first move of a key counts.
+        ``moves`` may be given as :class:`MemberMoveColumns` (three lists): for a large
+        answer, no object a move.
         ``report``: target states whose moved members are returned."""
         ...
 

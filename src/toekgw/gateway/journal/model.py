@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from toekgw.formats.findings import Finding
@@ -31,6 +31,7 @@ __all__ = [
     "KindSpec",
     "Lifecycle",
     "MemberMove",
+    "MemberMoveColumns",
     "MemberMoves",
     "MemberTotal",
     "NewItem",
@@ -234,6 +235,41 @@ class MemberMove:
     member_key: str
     to_state: str
     reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class MemberMoveColumns:
+    """Many :class:`MemberMove` as three columns of equal length: move ``member_keys[n]`` to
+    ``to_states[n]`` for ``reasons[n]``. An answer about a bundle of 100,000 payments is
+    three lists this way, not 100,000 objects (the lists may share their strings)."""
+
+    member_keys: Sequence[str]
+    to_states: Sequence[str]
+    reasons: Sequence[str]
+
+    def __post_init__(self) -> None:
+        if not len(self.member_keys) == len(self.to_states) == len(self.reasons):
+            raise ValueError(
+                f"the columns differ in length: {len(self.member_keys)} keys, "
+                f"{len(self.to_states)} states, {len(self.reasons)} reasons"
+            )
+
+    @classmethod
+    def of(cls, moves: Iterable[MemberMove] | MemberMoveColumns) -> MemberMoveColumns:
+        """``moves`` as columns (the same object if it is already)."""
+        if isinstance(moves, MemberMoveColumns):
+            return moves
+        keys: list[str] = []
+        states: list[str] = []
+        reasons: list[str] = []
+        for move in moves:
+            keys.append(move.member_key)
+            states.append(move.to_state)
+            reasons.append(move.reason)
+        return cls(keys, states, reasons)
+
+    def __len__(self) -> int:
+        return len(self.member_keys)
 
 
 @dataclass(frozen=True, slots=True)
