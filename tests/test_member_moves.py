@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
 from tests.test_journal_columns import _bundle
+from tests.test_journal_waiting_index import _plan, _Recording
 from toekgw.gateway.journal import (
     JournalLocation,
     MemberMove,
@@ -149,3 +151,28 @@ def test_apply_member_moves_does_what_the_model_says(
     moves += [MemberMove(f"stray{n}", "accepted", "ok") for n in range(5)]
     rnd.shuffle(moves)
     _check(journal, bundle, items, moves, rnd, columns=seed % 2 == 0)
+
+
+@pytest.mark.parametrize("share", [1.0, 0.3], ids=["all-read", "looked-up"])
+def test_the_members_are_read_through_their_memberships(tmp_path: Path, share: float) -> None:
+    """Memberships first, each item by its id: not through ``items_carrier``, which goes
+    through the items and looks each one's membership up (twice the time for a bundle)."""
+    journal, bundle, items = _sent_bundle(tmp_path / "journal.sqlite")
+    db = journal._db
+    recording = _Recording(db)
+    journal._db = recording
+    keys = sorted(items)[: int(len(items) * share)]
+    journal.apply_member_moves(
+        bundle.id,
+        [MemberMove(k, "accepted", "ok") for k in keys],
+        eligible=ELIGIBLE,
+        sources=SOURCES,
+    )
+    journal._db = db
+    reads = [sql for sql in recording.seen if "FROM transmission_members m" in sql]
+    assert reads
+    for sql in reads:
+        plan = _plan(db, sql)
+        assert plan.startswith("SEARCH m USING INDEX sqlite_autoindex_transmission_members_2")
+        assert "SEARCH i USING INTEGER PRIMARY KEY (rowid=?)" in plan, plan
+    journal.close()

@@ -157,10 +157,13 @@ class MemberMoving(Members):
         """member key -> (item, state, the item's transmission) for each of ``keys`` (all if
         ``None``) that names an item the transmission carries now in an ``eligible`` state."""
         named = "" if keys is None else f"AND m.member_key IN ({_marks(keys)}) "
+        # The memberships first, in their key's order, and each item by its id: the unary
+        # ``+`` keeps the planner off ``items_carrier``, which would go through the items
+        # first and look each one's membership up (twice the time for a bundle's 10,000).
         rows = self._db.execute(
             "SELECT m.member_key, i.id, i.state, i.transmission_id FROM transmission_members m "
             f"JOIN items i ON i.id = m.item_id WHERE m.transmission_id = ? {named}"
-            f"AND i.carrier_id = m.transmission_id AND i.state IN ({_marks(eligible)})",
+            f"AND +i.carrier_id = m.transmission_id AND i.state IN ({_marks(eligible)})",
             (transmission_id, *(keys or ()), *eligible),
         ).fetchall()
         return {key: (item, state, tid) for key, item, state, tid in rows}
