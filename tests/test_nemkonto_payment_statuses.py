@@ -45,6 +45,11 @@ def test_columns_are_the_sequence_they_hold() -> None:
     assert PaymentStatuses([], []) == ()
     with pytest.raises(IndexError):
         columns[4]
+    given = [p.payment_id for p in PAYMENTS]
+    held = PaymentStatuses(given, [p.status for p in PAYMENTS])
+    given[0] = "changed"  # the caller's list is copied: the payments cannot change
+    assert held[0].payment_id == "P1"
+    assert isinstance(held.payment_ids, tuple)
 
 
 def test_a_column_left_out_is_none_and_the_lengths_must_agree() -> None:
