@@ -176,3 +176,14 @@ def test_the_members_are_read_through_their_memberships(tmp_path: Path, share: f
         assert plan.startswith("SEARCH m USING INDEX sqlite_autoindex_transmission_members_2")
         assert "SEARCH i USING INTEGER PRIMARY KEY (rowid=?)" in plan, plan
     journal.close()
+
+
+def test_columns_of_unequal_length_are_refused() -> None:
+    with pytest.raises(ValueError, match="1 keys, 2 states, 1 reasons"):
+        MemberMoveColumns(["K1"], ["accepted", "rejected"], ["ok"])
+    moves = [MemberMove("K1", "accepted", "ok"), MemberMove("K2", "rejected", "no")]
+    assert MemberMoveColumns.of(moves) == MemberMoveColumns(
+        ["K1", "K2"], ["accepted", "rejected"], ["ok", "no"]
+    )
+    columns = MemberMoveColumns.of(moves)
+    assert MemberMoveColumns.of(columns) is columns and len(columns) == 2

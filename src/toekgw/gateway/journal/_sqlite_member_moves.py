@@ -1,13 +1,15 @@
 """Answers about a transmission's members, applied set-wise: the moves named by member key.
 
 An answer (NemKonto's Retursvar, say) names the members it is about by the key the outbound
-transmission knows them by, each with a target state. :meth:`MemberMoving.apply_member_moves`
-looks the named members up by their keys - 500 keys a query (``_LOOKUP_CHUNK``), through the
-memberships' unique key, only those the transmission carries now in an eligible state - and
-sorts the moves by target here: no scratch table on either back end. Each target is then
-one insert of events and one update per chunk, or, where its moves take every member the
-transmission carries in their one source state for one reason, one update and one event on
-the transmission (:mod:`~toekgw.gateway.journal._carried`).
+transmission knows them by, each with a target state (as objects or as columns: three lists).
+:meth:`MemberMoving.apply_member_moves` finds the members the transmission carries now in an
+eligible state: all of them in one read through their memberships where the keys are at least
+half of them (an answer about a whole bundle), else the keys looked up 500 a query
+(``_LOOKUP_CHUNK``) through the memberships' unique key; it sorts the moves by target here: no
+scratch table on either back end. Each target is then one insert of events and one update per
+chunk, or, where its moves take every member the transmission carries in their one source
+state for one reason, one update and one event on the transmission
+(:mod:`~toekgw.gateway.journal._carried`).
 """
 
 from __future__ import annotations
@@ -65,14 +67,14 @@ class MemberMoving(Members):
         sources: Mapping[str, Collection[str]],
         report: Collection[str] = (),
     ) -> MemberMoves:
-        """Move members by their member keys, set-wise: the named members are looked up by
-        their keys (``_LOOKUP_CHUNK`` a query, by the memberships' unique key) and sorted
-        by target state here, and each target state is one insert of events and one update
-        per chunk - or, where the moves to it take every member the transmission carries in
-        their one source state, for the same reason, one update and one event
-        (:mod:`~toekgw.gateway.journal._carried`). The targets are taken smallest first, so
-        that the few payments an answer names otherwise have left the state the rest move
-        from."""
+        """Move members by their member keys, set-wise: the named members are found (all
+        the eligible ones read at once where the keys are at least half of them, else looked
+        up ``_LOOKUP_CHUNK`` keys a query) and sorted by target state here, and each target
+        state is one insert of events and one update per chunk - or, where the moves to it
+        take every member the transmission carries in their one source state, for the same
+        reason, one update and one event (:mod:`~toekgw.gateway.journal._carried`). The
+        targets are taken smallest first, so that the few payments an answer names otherwise
+        have left the state the rest move from."""
         stamp = now()
         with self.transaction():
             plan = self._plan_member_moves(transmission_id, moves, list(eligible))
