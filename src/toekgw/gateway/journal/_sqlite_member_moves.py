@@ -190,15 +190,7 @@ class MemberMoving(Members):
                 (transmission_id, source),
             ).fetchone()[0]
             if carried == len(chosen):  # the moves are of members it carries in that state
-                count = int(
-                    db.execute(
-                        "UPDATE items SET state = ?, updated_at = ? WHERE carrier_id = ? "
-                        "AND state = ?",
-                        (target, stamp, transmission_id, source),
-                    ).rowcount
-                )
-                self._event(transmission_id, None, "items", source, target, count, reason, stamp)
-                return count
+                return self._move_carried(transmission_id, source, target, stamp, reason)
         actor = acting_identity()
         db.executemany(
             _MOVE_EVENTS + "VALUES (?, ?, ?, 'item', ?, ?, NULL, ?, ?)",

@@ -263,16 +263,24 @@ class Members(Items):
             setwise = self._moves_setwise(transmission_id)
             if not setwise:
                 self._item_move_events(where, args, to_state, reason, stamp)
-            moved = int(
-                self._db.execute(
-                    "UPDATE items SET state = ?, updated_at = ? WHERE carrier_id = ? AND state = ?",
-                    (to_state, stamp, *args),
-                ).rowcount
+            return self._move_carried(
+                transmission_id, from_state, to_state, stamp, reason if setwise else None
             )
-            if setwise and moved:
-                self._event(
-                    transmission_id, None, "items", from_state, to_state, moved, reason, stamp
-                )
+
+    def _move_carried(
+        self, transmission_id: int, source: str, target: str, stamp: str, reason: str | None
+    ) -> int:
+        """Move every item the transmission carries now in ``source`` to ``target``: how many
+        moved. With a ``reason``, the move is one event on the transmission
+        (:mod:`~toekgw.gateway.journal._carried`); without, the caller wrote the items'."""
+        moved = int(
+            self._db.execute(
+                "UPDATE items SET state = ?, updated_at = ? WHERE carrier_id = ? AND state = ?",
+                (target, stamp, transmission_id, source),
+            ).rowcount
+        )
+        if reason is not None and moved:
+            self._event(transmission_id, None, "items", source, target, moved, reason, stamp)
         return moved
 
     def items_to_carry(
