@@ -49,6 +49,10 @@ demo: venv
 MONTH_END_SIZES ?= 100000,1000000
 # PostgreSQL journal vs bare COPY (bench/pg_journal.py): the issue's size is 1,000,000.
 PG_JOURNAL_COUNT ?= 100000
+# TØK's intake vs a bare pika loop (bench/tok_intake.py): the messages and rounds the figures in
+# docs/performance.md and bench/results/tok_intake*.json are measured with.
+TOK_INTAKE_COUNT ?= 20000
+TOK_INTAKE_ROUNDS ?= 5
 # asyncssh warns at import that cryptography deprecates DSA (a matter for its maintainers; pytest
 # filters the same warning): the benchmarks' and the chaos run's output stays readable.
 bench chaos: export PYTHONWARNINGS = ignore:DSA is deprecated
@@ -59,8 +63,9 @@ bench: venv
 	$(PY) bench/month_end.py --sizes $(MONTH_END_SIZES)
 	$(PY) bench/oir_vouchers.py
 	$(PY) bench/oir_callback.py
-	$(PY) bench/tok_intake.py
-	$(PY) bench/tok_intake.py --journal postgresql
+	$(PY) bench/tok_intake.py --count $(TOK_INTAKE_COUNT) --rounds $(TOK_INTAKE_ROUNDS)
+	$(PY) bench/tok_intake.py --journal postgresql --count $(TOK_INTAKE_COUNT) \
+		--rounds $(TOK_INTAKE_ROUNDS)
 	$(PY) bench/tok_intake_workers.py
 	$(PY) bench/pg_journal.py --count $(PG_JOURNAL_COUNT)
 	$(PY) bench/duplicates.py
