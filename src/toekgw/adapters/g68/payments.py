@@ -9,7 +9,7 @@ from the journal alone and never from a staging file that an operator may have m
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from json.encoder import encode_basestring
 
@@ -26,6 +26,7 @@ __all__ = [
     "PAYMENT_ITEM",
     "PaymentInstruction",
     "control_key",
+    "payment_item",
     "received_item",
 ]
 
@@ -296,40 +297,69 @@ def _maybe(value: str | None) -> str:
 
 def received_item(payment: G68Payment, header: G68Header, line: int, *, straks: bool) -> NewItem:
     """``PaymentInstruction.from_g68(payment, header, line, straks=straks).new_item()``, the
-    same item built straight from the record, its payload encoded here (:data:`_PAYLOAD`, the
-    same JSON text as the journal's encoder makes of ``to_data()``): the receiver journals up
+    same item built straight from the record (:func:`payment_item`): the receiver journals up
     to 99,999 of them per delivery, and the frozen instruction and the payload's dict in
     between cost more than the rest of the item (``tests/test_g68_received_item.py`` holds
     the two journal rows equal, byte for byte)."""
-    supplier, ident, recall = header.supplier_id, payment.payment_ident, payment.sign == "-"
-    unit, code, beneficiary = payment.paying_unit, payment.ident_code, payment.beneficiary
-    amount, day, place = payment.amount, payment.payment_date, payment.registration_place
+    return payment_item(
+        header.supplier_id, header.delivery_number, line, payment.registration_place,
+        payment.paying_unit, payment.payment_ident, payment.amount, payment.sign == "-",
+        payment.transaction_type, payment.ident_code, payment.beneficiary,
+        payment.payment_date, payment.posting_reference, payment.texts, straks, seq=line,
+    )  # fmt: skip
+
+
+def payment_item(
+    supplier_id: str,
+    delivery_number: int,
+    line: int,
+    municipality: str,
+    paying_unit: str | None,
+    payment_ident: str,
+    amount_ore: int,
+    recall: bool,
+    transaction_type: str,
+    ident_code: str,
+    beneficiary: str,
+    disposition_date: dt.date | None,
+    posting_reference: str,
+    texts: Sequence[str],
+    straks: bool,
+    *,
+    seq: int,
+) -> NewItem:
+    """The item of the :class:`PaymentInstruction` of these fields (no follow-up keys), with
+    ``seq`` (:meth:`~PaymentInstruction.new_item` takes the line), built without the
+    instruction: its payload encoded here (:data:`_PAYLOAD`, the same JSON text as the
+    journal's encoder makes of ``to_data()``), its keys and columns as the instruction's
+    properties make them."""
+    ident, unit, code, day = payment_ident, paying_unit, ident_code, disposition_date
     date = day.isoformat() if day else ""
-    key, unit_text, sign = f"{supplier}:{ident}", unit or "", "-" if recall else "+"
+    key, sign = f"{supplier_id}:{ident}", "-" if recall else "+"
     payload = _PAYLOAD % (
-        _text(supplier),
-        header.delivery_number,
+        _text(supplier_id),
+        delivery_number,
         line,
-        _text(place),
+        _text(municipality),
         _maybe(unit),
         _text(ident),
-        amount,
+        amount_ore,
         "true" if recall else "false",
-        _text(payment.transaction_type),
+        _text(transaction_type),
         _text(code),
         _text(beneficiary),
         _text(date) if date else "null",
-        _text(payment.posting_reference),
-        ", ".join(map(_text, payment.texts)),
+        _text(posting_reference),
+        ", ".join(map(_text, texts)),
         "true" if straks else "false",
     )
     return NewItem(
-        f"{key}:recall:{header.delivery_number}:{line}" if recall else key,
-        -amount if recall else amount,
-        seq=line,
-        fingerprint=f"{unit_text}|{ident}|{code}|{beneficiary}|{date}|{amount}|{sign}",
-        lookup=None if recall else control_key(unit, code, beneficiary, amount, day),
-        municipality=place,
+        f"{key}:recall:{delivery_number}:{line}" if recall else key,
+        -amount_ore if recall else amount_ore,
+        seq=seq,
+        fingerprint=f"{unit or ''}|{ident}|{code}|{beneficiary}|{date}|{amount_ore}|{sign}",
+        lookup=None if recall else control_key(unit, code, beneficiary, amount_ore, day),
+        municipality=municipality,
         disposition_date=day,
         payload=payload,
     )

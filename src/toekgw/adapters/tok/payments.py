@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 
-from toekgw.adapters.g68.payments import PaymentInstruction
+from toekgw.adapters.g68.payments import PaymentInstruction, payment_item
 from toekgw.formats.tok import PartyKind, PaymentChange, PaymentOrder, PaymentRecall, Priority
 from toekgw.gateway.journal import Item, Journal, NewItem, Transmission
 
@@ -28,6 +28,7 @@ __all__ = [
     "apply_payment_message",
     "current_version",
     "new_payment",
+    "order_instruction",
     "ordered_payment",
     "payment_key",
     "replace_with_next_version",
@@ -36,6 +37,8 @@ __all__ = [
 UNRELEASED = ("pending", "blocked")
 # G68 ident codes: 02 a CPR number, 11 a CVR number (14 digits, right-aligned).
 _IDENT_CODES = {PartyKind.CPR: "02", PartyKind.CVR: "11"}
+# The G68 transaction type of an order: another destination allowed (NemKonto decides).
+_TRANSACTION_TYPE = "01"
 
 
 class UnknownMunicipality(ValueError):
@@ -59,7 +62,8 @@ def current_version(journal: Journal, counterpart: str, key: str) -> Item | None
         version += 1
 
 
-def _instruction(order: PaymentOrder, registration_place: str) -> PaymentInstruction:
+def order_instruction(order: PaymentOrder, registration_place: str) -> PaymentInstruction:
+    """The payment instruction an order is (:func:`ordered_payment` journals its item)."""
     recipient = order.recipient
     return PaymentInstruction(
         supplier_id=order.header.sender_system,
@@ -70,7 +74,7 @@ def _instruction(order: PaymentOrder, registration_place: str) -> PaymentInstruc
         payment_ident=order.payment_id,
         amount_ore=order.amount_ore,
         recall=False,
-        transaction_type="01",  # another destination allowed: NemKonto decides
+        transaction_type=_TRANSACTION_TYPE,
         ident_code=_IDENT_CODES[recipient.kind],
         beneficiary=recipient.number.rjust(14, "0"),
         disposition_date=order.disposition_date,
@@ -97,8 +101,17 @@ def new_payment(instruction: PaymentInstruction, *, seq: int = 1) -> NewItem:
 
 def ordered_payment(order: PaymentOrder, registration_place: str) -> NewItem:
     """The journal item (state ``pending``, reason ``ordered``) of a payment ordered with its
-    municipality's NemKonto ``registration_place``."""
-    return new_payment(_instruction(order, registration_place))
+    municipality's NemKonto ``registration_place``: ``new_payment`` of its instruction
+    (:func:`order_instruction`), built straight from the order as the G68 receiver builds its
+    items (:func:`~toekgw.adapters.g68.payments.payment_item`; the intake makes one a
+    message, ``tests/test_tok_payment_item.py`` holds the two equal)."""
+    recipient, payment_id = order.recipient, order.payment_id
+    return payment_item(
+        order.header.sender_system, 0, 0, registration_place, order.benefit_type,
+        payment_id, order.amount_ore, False, _TRANSACTION_TYPE, _IDENT_CODES[recipient.kind],
+        recipient.number.rjust(14, "0"), order.disposition_date, payment_id, order.texts,
+        order.header.priority is Priority.STRAKS, seq=1,
+    )  # fmt: skip
 
 
 def replace_with_next_version(
