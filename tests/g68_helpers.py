@@ -1,14 +1,19 @@
-"""Shared builders for the G68 tests: a valid payment, a delivery's lines, a validation."""
+"""Shared builders for the G68 tests: a valid payment, a delivery's lines, a validation; and
+the check that a payment item built straight is its instruction's."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
+import json
 from dataclasses import replace
 from typing import Any
 
 from toekgw.adapters.g68 import G68Config, G68Validation, read_delivery
 from toekgw.formats.g68 import G68Delivery, G68Form, G68Header, G68Payment, encode_delivery
+from toekgw.gateway.journal import NewItem
+from toekgw.gateway.journal._sqlite_items import item_row
 
 TODAY = dt.date(2026, 11, 23)
 CONFIG = G68Config(today=TODAY)
@@ -53,3 +58,15 @@ def validate_lines(
 
 def codes(result: G68Validation) -> list[tuple[int | None, str]]:
     return [(f.line, f.code) for f in result.findings]
+
+
+def assert_same_item(got: NewItem, expected: NewItem, counterpart: str) -> None:
+    """``got`` (built straight, its payload as text) is ``expected`` (a payment instruction's
+    item, its payload as data): the same fields, and the same journal row, byte for byte."""
+    # the payload as journaled: the journal's encoder's text of the instruction's data
+    assert got.payload == json.dumps(expected.data, ensure_ascii=False)
+    assert json.loads(got.payload) == expected.data
+    assert dataclasses.replace(got, payload=None, data=expected.data) == expected
+    # the journal rows (every column) the two make are the same
+    rest = ("pending", 11, "2026-12-04T00:00:00Z")
+    assert item_row(7, counterpart, got, *rest) == item_row(7, counterpart, expected, *rest)

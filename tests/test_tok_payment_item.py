@@ -4,17 +4,16 @@ byte for byte, whatever the order's texts and ids hold."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
 
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.g68_helpers import assert_same_item
 from tests.tok_helpers import NOW
 from toekgw.adapters.tok.payments import new_payment, order_instruction, ordered_payment
 from toekgw.formats.tok import Header, Party, PartyKind, PaymentOrder, Priority
-from toekgw.gateway.journal._sqlite_items import item_row
 
 # Any text (control characters, quotes, backslashes, U+2028, astral planes …), and the
 # Danish and typographic characters an order's texts may really hold.
@@ -51,15 +50,7 @@ def test_an_orders_item_is_its_instructions_item(
         header, payment_id, Party(kind, number), amount, day, benefit, tuple(texts)
     )
     expected = new_payment(order_instruction(order, place))
-    got = ordered_payment(order, place)
-    # the payload as journaled: the journal's encoder's text of the instruction's data
-    assert got.payload == json.dumps(expected.data, ensure_ascii=False)
-    assert json.loads(got.payload) == expected.data
-    assert dataclasses.replace(got, payload=None, data=expected.data) == expected
-    # the journal rows (every column) the two make are the same
-    args = (7, "tok")
-    rest = ("pending", 11, "2026-12-04T00:00:00Z")
-    assert item_row(*args, got, *rest) == item_row(*args, expected, *rest)
+    assert_same_item(ordered_payment(order, place), expected, "tok")
 
 
 def test_a_straks_order_is_a_straks_payment() -> None:
