@@ -3,7 +3,6 @@ the check that a payment item built straight is its instruction's."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import io
 import json
@@ -66,7 +65,7 @@ def assert_same_item(got: NewItem, expected: NewItem, counterpart: str) -> None:
     # the payload as journaled: the journal's encoder's text of the instruction's data
     assert got.payload == json.dumps(expected.data, ensure_ascii=False)
     assert json.loads(got.payload) == expected.data
-    assert dataclasses.replace(got, payload=None, data=expected.data) == expected
+    assert replace(got, payload=None, data=expected.data) == expected
     # the journal rows (every column) the two make are the same
     rest = ("pending", 11, "2026-12-04T00:00:00Z")
     assert item_row(7, counterpart, got, *rest) == item_row(7, counterpart, expected, *rest)
