@@ -2,11 +2,14 @@
 
 Answers are got under syncpoint, a batch of them (:data:`ANSWERS_PER_COMMIT`) journaled in
 one durable transaction, and only then are their gets committed: a crash in between brings
-the answers back, and journaling each again changes nothing. An answer that raises undoes its
-batch, and the run goes on one answer at a time, so that it is set aside alone. An answer is
-applied once per MsgId (recorded on its bundle); within it, a payment moves only forward
-(sent < received < accepted < a final state), so duplicate and out-of-order answers never move
-a payment twice or back.
+the answers back, and journaling each again changes nothing. An answer that raises undoes
+its batch, and the run goes on one answer at a time, so that it is set aside alone. Within a
+batch the next answer is read (parsed, checked against its schema, decoded) on a thread of its
+own while this one is journaled: lxml and SQLite work with the interpreter's lock released,
+so on two cores the two overlap; the answers are still journaled one after the other, in the
+order they were got. An answer is applied once per MsgId (recorded on its bundle); within
+it, a payment moves only forward (sent < received < accepted < a final state), so duplicate
+and out-of-order answers never move a payment twice or back.
 
 - 0: the bundle could not be read. Its payments go back to ``pending`` (a new bundle, with a
   new id, at the next release) and the bundle goes on the error list.
@@ -29,6 +32,7 @@ to the error queue (``<reply queue>.BACKOUT``), so nothing is lost.
 from __future__ import annotations
 
 import copy
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from toekgw.adapters.g68.payments import HANDLED_STATES
@@ -171,35 +175,38 @@ def receive_answers(
     define_kinds(journal, settings)
     summary = AnswerSummary()
     failed = FailedMessages(journal, settings.counterpart, settings.reply_queue)
-    first = True
-    while max_messages is None or summary.messages < max_messages:
-        message = queue.get(settings.reply_queue, wait=wait if first else 0.0)
-        first = False
-        if message is None:
-            break
-        room = (
-            per_commit if max_messages is None else min(per_commit, max_messages - summary.messages)
-        )
-        before = copy.deepcopy(summary)
-        try:
-            with journal.transaction(durable=True):
-                _journal_batch(journal, queue, settings, message, room, summary)
-        except _Broken as broken:
-            queue.backout()
-            # What the batch counted is undone with it; the attempt that raised is counted.
-            summary = before
-            summary.messages += 1
-            summary.failed += 1
-            # A message that breaks the reader is listed and the others go on; the queue
-            # gives it back (counting) and moves it to its error queue at its threshold.
-            failed.set_aside(broken.msg_id, broken.error)
-            per_commit = 1
-            continue
-        except BaseException:
-            queue.backout()
-            raise
-        crash_point("nemkonto.answers.after_journal")
-        queue.commit()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="nemkonto-answers") as reader:
+        first = True
+        while max_messages is None or summary.messages < max_messages:
+            message = queue.get(settings.reply_queue, wait=wait if first else 0.0)
+            first = False
+            if message is None:
+                break
+            room = (
+                per_commit
+                if max_messages is None
+                else min(per_commit, max_messages - summary.messages)
+            )
+            before = copy.deepcopy(summary)
+            try:
+                with journal.transaction(durable=True):
+                    _journal_batch(journal, queue, settings, reader, message, room, summary)
+            except _Broken as broken:
+                queue.backout()
+                # What the batch counted is undone with it; the attempt that raised is counted.
+                summary = before
+                summary.messages += 1
+                summary.failed += 1
+                # A message that breaks the reader is listed and the others go on; the queue
+                # gives it back (counting) and moves it to its error queue at its threshold.
+                failed.set_aside(broken.msg_id, broken.error)
+                per_commit = 1
+                continue
+            except BaseException:
+                queue.backout()
+                raise
+            crash_point("nemkonto.answers.after_journal")
+            queue.commit()
     return summary
 
 
@@ -216,21 +223,25 @@ def _journal_batch(
     journal: Journal,
     queue: MessageQueue,
     settings: FlowSettings,
+    reader: ThreadPoolExecutor,
     message: Message,
     room: int,
     summary: AnswerSummary,
 ) -> None:
     """Journal ``message`` and the answers after it, up to ``room`` in all (in the caller's
-    transaction and unit of work); an unusable answer is put on the error queue."""
-    got: Message | None = message
+    transaction and unit of work); an unusable answer is put on the error queue. Each next
+    answer is got, and handed to ``reader`` to read, before this one is journaled."""
+    pending: tuple[Message, Future[_Read]] | None = (message, reader.submit(_read, message.body))
     for taken in range(room):
-        if taken:
-            got = queue.get(settings.reply_queue)
-        if got is None:
+        if pending is None:
             return
+        got, reading = pending
+        following = queue.get(settings.reply_queue) if taken + 1 < room else None
+        pending = None if following is None else (following, reader.submit(_read, following.body))
         summary.messages += 1
         try:
-            if not _journal_answer(journal, settings, got, summary):
+            answer, findings = reading.result()
+            if not _journal_answer(journal, settings, got, answer, findings, summary):
                 queue.put(
                     settings.error_queue, got.body, msg_id=got.msg_id, correl_id=got.correl_id
                 )
@@ -238,13 +249,24 @@ def _journal_batch(
             raise _Broken(got.msg_id, exc) from exc
 
 
-def _journal_answer(
-    journal: Journal, settings: FlowSettings, message: Message, summary: AnswerSummary
-) -> bool:
-    mid = message.msg_id.hex()
+_Read = tuple[BundleAnswer | None, list[Finding]]
+
+
+def _read(body: bytes) -> _Read:
     # The payments move by their ids: what NemKonto echoes of each (amount, recipient, account)
     # is checked by the schema and not needed to apply the answer.
-    answer, findings = read_answer(message.body, originals=False)
+    return read_answer(body, originals=False)
+
+
+def _journal_answer(
+    journal: Journal,
+    settings: FlowSettings,
+    message: Message,
+    answer: BundleAnswer | None,
+    findings: list[Finding],
+    summary: AnswerSummary,
+) -> bool:
+    mid = message.msg_id.hex()
     with journal.transaction(durable=True):
         if answer is None:
             _unusable(journal, settings, mid, "the answer is not a valid NemKonto answer", findings)
