@@ -239,14 +239,30 @@ def _journal_batch(
         following = queue.get(settings.reply_queue) if taken + 1 < room else None
         pending = None if following is None else (following, reader.submit(_read, following.body))
         summary.messages += 1
-        try:
-            answer, findings = reading.result()
-            if not _journal_answer(journal, settings, got, answer, findings, summary):
-                queue.put(
-                    settings.error_queue, got.body, msg_id=got.msg_id, correl_id=got.correl_id
-                )
-        except Exception as exc:
-            raise _Broken(got.msg_id, exc) from exc
+        _journal_read(journal, queue, settings, got, reading, summary)
+
+
+def _journal_read(
+    journal: Journal,
+    queue: MessageQueue,
+    settings: FlowSettings,
+    message: Message,
+    reading: Future[_Read],
+    summary: AnswerSummary,
+) -> None:
+    """Journal ``message`` once ``reading`` has read it (the answer lives in this frame only:
+    with the one read ahead, two answers are in memory at a time, not three)."""
+    try:
+        answer, findings = reading.result()
+        if not _journal_answer(journal, settings, message, answer, findings, summary):
+            queue.put(
+                settings.error_queue,
+                message.body,
+                msg_id=message.msg_id,
+                correl_id=message.correl_id,
+            )
+    except Exception as exc:
+        raise _Broken(message.msg_id, exc) from exc
 
 
 _Read = tuple[BundleAnswer | None, list[Finding]]
