@@ -1,5 +1,6 @@
-"""SIGKILL the gateway between the put and the journal commit, and between the journal commit
-and the get commit: after a restart every payment is paid once (the simulator's ledger)."""
+"""SIGKILL the gateway between the put and the journal commit, between the journal commit
+and the get commit, and while an answer is read ahead in the middle of a batch: after a
+restart every payment is paid once (the simulator's ledger)."""
 
 from __future__ import annotations
 
@@ -153,5 +154,30 @@ def test_killed_between_a_batch_of_answers_and_its_gets(tmp_path: Path) -> None:
         assert [m.backout_count for m in back] == [1] * waiting
         summary = receive_answers(journal, queue, SETTINGS)
         assert (summary.duplicates, summary.applied, summary.failed) == (waiting, 0, 0)
+        assert queue.browse(SETTINGS.reply_queue) == []
+    _assert_paid_once(journal, tmp_path / "ledger.sqlite")
+
+
+@pytest.mark.parametrize("nth", [1, 3])
+def test_killed_while_an_answer_is_read_ahead(tmp_path: Path, nth: int) -> None:
+    """In the middle of a batch, with the next answer got and being read and the batch's
+    journal transaction open: nothing of the batch stays, every answer comes back (the ones
+    got, counted) and is applied once."""
+    journal, journal_db, queue_db = _setup(tmp_path)
+    with SqliteQueue(queue_db) as queue:
+        send_bundles(journal, queue, SETTINGS)
+    _simulate(queue_db, tmp_path / "ledger.sqlite")
+    with SqliteQueue(queue_db) as queue:
+        waiting = len(queue.browse(SETTINGS.reply_queue))
+    assert nth + 1 < waiting <= ANSWERS_PER_COMMIT
+    point = f"nemkonto.answers.read_ahead:{nth}"
+    assert _child("receive", journal_db, queue_db, point) == -signal.SIGKILL
+    with SqliteQueue(queue_db) as queue:
+        back = queue.browse(SETTINGS.reply_queue)
+        # the answers got before the kill: those journaled (nth - 1), the one being journaled
+        # and the one read ahead
+        assert [m.backout_count for m in back] == [1] * (nth + 1) + [0] * (waiting - nth - 1)
+        summary = receive_answers(journal, queue, SETTINGS)
+        assert (summary.applied, summary.duplicates, summary.failed) == (waiting, 0, 0)
         assert queue.browse(SETTINGS.reply_queue) == []
     _assert_paid_once(journal, tmp_path / "ledger.sqlite")

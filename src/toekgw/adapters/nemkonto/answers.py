@@ -238,6 +238,7 @@ def _journal_batch(
         got, reading = pending
         following = queue.get(settings.reply_queue) if taken + 1 < room else None
         pending = None if following is None else (following, reader.submit(_read, following.body))
+        crash_point("nemkonto.answers.read_ahead")
         summary.messages += 1
         _journal_read(journal, queue, settings, got, reading, summary)
 
