@@ -63,6 +63,18 @@ def _simulate(queue_db: Path, ledger: Path) -> None:
         sim.ledger.close()
 
 
+def _answered(tmp_path: Path) -> tuple[SqliteJournal, Path, Path, int]:
+    """Both bundles sent and answered by the simulator: the journal, its file, the queue's
+    file, and how many answers wait on the reply queue."""
+    journal, journal_db, queue_db = _setup(tmp_path)
+    with SqliteQueue(queue_db) as queue:
+        send_bundles(journal, queue, SETTINGS)
+    _simulate(queue_db, tmp_path / "ledger.sqlite")
+    with SqliteQueue(queue_db) as queue:
+        waiting = len(queue.browse(SETTINGS.reply_queue))
+    return journal, journal_db, queue_db, waiting
+
+
 def _assert_paid_once(journal: SqliteJournal, ledger_db: Path) -> None:
     ledger = Ledger(ledger_db)
     paid = ledger.paid()
@@ -138,12 +150,7 @@ def test_killed_between_journal_commit_and_get_commit(tmp_path: Path) -> None:
 
 
 def test_killed_between_a_batch_of_answers_and_its_gets(tmp_path: Path) -> None:
-    journal, journal_db, queue_db = _setup(tmp_path)
-    with SqliteQueue(queue_db) as queue:
-        send_bundles(journal, queue, SETTINGS)
-    _simulate(queue_db, tmp_path / "ledger.sqlite")
-    with SqliteQueue(queue_db) as queue:
-        waiting = len(queue.browse(SETTINGS.reply_queue))
+    journal, journal_db, queue_db, waiting = _answered(tmp_path)
     assert 1 < waiting <= ANSWERS_PER_COMMIT  # one batch holds them all
     point = "nemkonto.answers.after_journal:1"
     assert _child("receive", journal_db, queue_db, point) == -signal.SIGKILL
@@ -163,12 +170,7 @@ def test_killed_while_an_answer_is_read_ahead(tmp_path: Path, nth: int) -> None:
     """In the middle of a batch, with the next answer got and being read and the batch's
     journal transaction open: nothing of the batch stays, every answer comes back (the ones
     got, counted) and is applied once."""
-    journal, journal_db, queue_db = _setup(tmp_path)
-    with SqliteQueue(queue_db) as queue:
-        send_bundles(journal, queue, SETTINGS)
-    _simulate(queue_db, tmp_path / "ledger.sqlite")
-    with SqliteQueue(queue_db) as queue:
-        waiting = len(queue.browse(SETTINGS.reply_queue))
+    journal, journal_db, queue_db, waiting = _answered(tmp_path)
     assert nth + 1 < waiting <= ANSWERS_PER_COMMIT
     point = f"nemkonto.answers.read_ahead:{nth}"
     assert _child("receive", journal_db, queue_db, point) == -signal.SIGKILL
