@@ -24,6 +24,7 @@ __all__ = [
     "HOLD_STATES",
     "NOT_PAID_STATES",
     "PAYMENT_ITEM",
+    "InstructionFields",
     "PaymentInstruction",
     "control_key",
     "payment_item",
@@ -208,23 +209,7 @@ class PaymentInstruction:
     def from_g68(
         cls, payment: G68Payment, header: G68Header, line: int, *, straks: bool
     ) -> PaymentInstruction:
-        return cls(
-            supplier_id=header.supplier_id,
-            delivery_number=header.delivery_number,
-            line=line,
-            municipality=payment.registration_place,
-            paying_unit=payment.paying_unit,
-            payment_ident=payment.payment_ident,
-            amount_ore=payment.amount,
-            recall=payment.is_recall,
-            transaction_type=payment.transaction_type,
-            ident_code=payment.ident_code,
-            beneficiary=payment.beneficiary,
-            disposition_date=payment.payment_date,
-            posting_reference=payment.posting_reference,
-            texts=tuple(payment.texts),
-            straks=straks,
-        )
+        return cls(*_g68_fields(payment, header, line, straks))
 
     def new_item(self) -> NewItem:
         """The payment as a journal item: its payload, and the typed columns release and
@@ -301,11 +286,26 @@ def received_item(payment: G68Payment, header: G68Header, line: int, *, straks: 
     to 99,999 of them per delivery, and the frozen instruction and the payload's dict in
     between cost more than the rest of the item (``tests/test_g68_received_item.py`` holds
     the two journal rows equal, byte for byte)."""
-    return payment_item(
+    return payment_item(*_g68_fields(payment, header, line, straks), seq=line)
+
+
+#: A :class:`PaymentInstruction`'s own fields in their order (no follow-up keys): what
+#: ``PaymentInstruction(*fields)`` and ``payment_item(*fields, seq=...)`` both take, so that
+#: a source's fields are mapped once for both.
+InstructionFields = tuple[
+    str, int, int, str, str | None, str, int, bool, str, str, str, dt.date | None, str,
+    tuple[str, ...], bool,
+]  # fmt: skip
+
+
+def _g68_fields(
+    payment: G68Payment, header: G68Header, line: int, straks: bool
+) -> InstructionFields:
+    return (
         header.supplier_id, header.delivery_number, line, payment.registration_place,
-        payment.paying_unit, payment.payment_ident, payment.amount, payment.sign == "-",
+        payment.paying_unit, payment.payment_ident, payment.amount, payment.is_recall,
         payment.transaction_type, payment.ident_code, payment.beneficiary,
-        payment.payment_date, payment.posting_reference, payment.texts, straks, seq=line,
+        payment.payment_date, payment.posting_reference, tuple(payment.texts), straks,
     )  # fmt: skip
 
 

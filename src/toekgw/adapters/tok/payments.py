@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 
-from toekgw.adapters.g68.payments import PaymentInstruction, payment_item
+from toekgw.adapters.g68.payments import InstructionFields, PaymentInstruction, payment_item
 from toekgw.formats.tok import PartyKind, PaymentChange, PaymentOrder, PaymentRecall, Priority
 from toekgw.gateway.journal import Item, Journal, NewItem, Transmission
 
@@ -64,24 +64,19 @@ def current_version(journal: Journal, counterpart: str, key: str) -> Item | None
 
 def order_instruction(order: PaymentOrder, registration_place: str) -> PaymentInstruction:
     """The payment instruction an order is (:func:`ordered_payment` journals its item)."""
+    return PaymentInstruction(*_order_fields(order, registration_place))
+
+
+def _order_fields(order: PaymentOrder, registration_place: str) -> InstructionFields:
+    # G68's delivery number and line are 0: an order comes in no delivery; its payment id is
+    # its posting reference, its benefit type its paying unit.
     recipient = order.recipient
-    return PaymentInstruction(
-        supplier_id=order.header.sender_system,
-        delivery_number=0,
-        line=0,
-        municipality=registration_place,
-        paying_unit=order.benefit_type,
-        payment_ident=order.payment_id,
-        amount_ore=order.amount_ore,
-        recall=False,
-        transaction_type=_TRANSACTION_TYPE,
-        ident_code=_IDENT_CODES[recipient.kind],
-        beneficiary=recipient.number.rjust(14, "0"),
-        disposition_date=order.disposition_date,
-        posting_reference=order.payment_id,
-        texts=order.texts,
-        straks=order.header.priority is Priority.STRAKS,
-    )
+    return (
+        order.header.sender_system, 0, 0, registration_place, order.benefit_type,
+        order.payment_id, order.amount_ore, False, _TRANSACTION_TYPE,
+        _IDENT_CODES[recipient.kind], recipient.number.rjust(14, "0"), order.disposition_date,
+        order.payment_id, order.texts, order.header.priority is Priority.STRAKS,
+    )  # fmt: skip
 
 
 def new_payment(instruction: PaymentInstruction, *, seq: int = 1) -> NewItem:
@@ -105,13 +100,7 @@ def ordered_payment(order: PaymentOrder, registration_place: str) -> NewItem:
     (:func:`order_instruction`), built straight from the order as the G68 receiver builds its
     items (:func:`~toekgw.adapters.g68.payments.payment_item`; the intake makes one a
     message, ``tests/test_tok_payment_item.py`` holds the two equal)."""
-    recipient, payment_id = order.recipient, order.payment_id
-    return payment_item(
-        order.header.sender_system, 0, 0, registration_place, order.benefit_type,
-        payment_id, order.amount_ore, False, _TRANSACTION_TYPE, _IDENT_CODES[recipient.kind],
-        recipient.number.rjust(14, "0"), order.disposition_date, payment_id, order.texts,
-        order.header.priority is Priority.STRAKS, seq=1,
-    )  # fmt: skip
+    return payment_item(*_order_fields(order, registration_place), seq=1)
 
 
 def replace_with_next_version(
