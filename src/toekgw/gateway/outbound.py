@@ -128,7 +128,12 @@ def send_file(
     receipt_timeout: float = 120.0,
     poll: float = 0.5,
 ) -> SendOutcome:
-    """Send ``local`` to ``recipients``; wait up to ``receipt_timeout`` for the receipt."""
+    """Send ``local`` to ``recipients``; wait up to ``receipt_timeout`` for the receipt.
+
+    Three steps, each resumed where a crash left it: the send is claimed in the journal
+    (``prepared``) before anything is uploaded; the file and its trigger are uploaded only
+    from ``prepared`` (then ``uploaded``); the receipt is collected until it comes or the
+    time is up (a later send of the same file collects it)."""
     if not local.is_file():
         raise InputError(f"no file {local} to send")
     name = check_remote_name(local.name)
@@ -137,52 +142,40 @@ def send_file(
     spec = kind or outbound_kind(f"{counterpart}-file")
     journal.define_kind(spec)
     size, sha = _digest(local)
-
-    existing = journal.find_transmission(sha256=sha, direction=Direction.OUT)
-    if existing is not None and existing.state == "receipted":
-        raise DuplicateTransmission(f"file {name!r} (SHA-256 {sha[:16]}…)", existing)
-    with journal.transaction(durable=True):
-        if existing is None:
-            tx = journal.create_transmission(
-                NewTransmission(
-                    counterpart=counterpart,
-                    kind=spec.name,
-                    state="prepared",
-                    file_name=name,
-                    size=size,
-                    sha256=sha,
-                    remote_path=remote_join(out_dir, name),
-                    local_path=str(local.resolve()),
-                    meta={"recipients": list(recipients), "sender": sender},
-                    reason=f"to send to {', '.join(recipients)}",
-                )
-            )
-        elif existing.state == "failed":
-            journal.update_transmission(
-                existing.id,
-                meta={"recipients": list(recipients), "sender": sender},
-                reason=f"to send again, to {', '.join(recipients)}",
-            )
-            tx = journal.set_state(
-                existing.id, "prepared", expect="failed", reason="sent again after an error receipt"
-            )
-        else:
-            tx = existing
-            journal.note(tx.id, f"send resumed in state {tx.state}")
-    crash_point("outbound.after_journal")
-
-    mine = (spec.name,)
-    collect_receipts(
-        journal, transport, exchange=exchange, in_dir=in_dir, counterpart=counterpart, kinds=mine
-    )
-    tx = journal.get_transmission(tx.id)
-    if tx.state == "prepared":
-        trigger = exchange.build_trigger(
+    tx = _claim(
+        journal,
+        NewTransmission(
+            counterpart=counterpart,
+            kind=spec.name,
+            state="prepared",
             file_name=name,
             size=size,
-            sender=sender,
-            recipients=recipients,
-            senders_file_id=tx.ref,
+            sha256=sha,
+            remote_path=remote_join(out_dir, name),
+            local_path=str(local.resolve()),
+            meta={"recipients": list(recipients), "sender": sender},
+            reason=f"to send to {', '.join(recipients)}",
+        ),
+        again=f"to send again, to {', '.join(recipients)}",
+    )
+    crash_point("outbound.after_journal")
+    tx_id = tx.id
+
+    def collect() -> Transmission:
+        collect_receipts(
+            journal,
+            transport,
+            exchange=exchange,
+            in_dir=in_dir,
+            counterpart=counterpart,
+            kinds=(spec.name,),
+        )
+        return journal.get_transmission(tx_id)
+
+    tx = collect()
+    if tx.state == "prepared":
+        trigger = exchange.build_trigger(
+            file_name=name, size=size, sender=sender, recipients=recipients, senders_file_id=tx.ref
         )
         transport.put(local, remote_join(out_dir, name))
         transport.put_bytes(trigger, remote_join(out_dir, exchange.trigger_name(name)))
@@ -194,29 +187,42 @@ def send_file(
             reason=f"uploaded {remote_join(out_dir, name)} and its trigger "
             f"(SendersFileId {tx.ref})",
         )
-
     deadline = time.monotonic() + receipt_timeout
     while tx.state == "uploaded" and time.monotonic() < deadline:
         time.sleep(poll)
-        collect_receipts(
-            journal,
-            transport,
-            exchange=exchange,
-            in_dir=in_dir,
-            counterpart=counterpart,
-            kinds=mine,
-        )
-        tx = journal.get_transmission(tx.id)
+        tx = collect()
+    return SendOutcome(tx, _sent_message(tx, receipt_timeout))
+
+
+def _claim(journal: Journal, new: NewTransmission, *, again: str) -> Transmission:
+    """The send of ``new`` claimed in the journal, durably: a new transmission, a failed one
+    made ``prepared`` again (its reason ``again``), or one under way resumed as it is. A file
+    receipted before is refused (:class:`DuplicateTransmission`)."""
+    existing = journal.find_transmission(sha256=new.sha256, direction=Direction.OUT)
+    if existing is not None and existing.state == "receipted":
+        sha = new.sha256 or ""
+        raise DuplicateTransmission(f"file {new.file_name!r} (SHA-256 {sha[:16]}…)", existing)
+    with journal.transaction(durable=True):
+        if existing is None:
+            return journal.create_transmission(new)
+        if existing.state == "failed":
+            journal.update_transmission(existing.id, meta=dict(new.meta), reason=again)
+            return journal.set_state(
+                existing.id, "prepared", expect="failed", reason="sent again after an error receipt"
+            )
+        journal.note(existing.id, f"send resumed in state {existing.state}")
+        return existing
+
+
+def _sent_message(tx: Transmission, receipt_timeout: float) -> str:
     if tx.state == "receipted":
-        message = f"sent; the platform took it as transfer {tx.transfer_id}"
-    elif tx.state == "failed":
-        message = "the platform refused it (see toekgw errors)"
-    else:
-        message = (
-            f"uploaded; no technical receipt within {receipt_timeout:g} s "
-            "(run the same send again to collect it)"
-        )
-    return SendOutcome(tx, message)
+        return f"sent; the platform took it as transfer {tx.transfer_id}"
+    if tx.state == "failed":
+        return "the platform refused it (see toekgw errors)"
+    return (
+        f"uploaded; no technical receipt within {receipt_timeout:g} s "
+        "(run the same send again to collect it)"
+    )
 
 
 def collect_receipts(
