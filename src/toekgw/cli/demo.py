@@ -12,15 +12,11 @@ journal and queue stays in WORKDIR to look at afterwards
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import json
 import shutil
 import sys
-from collections import Counter
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, Literal
 
@@ -29,91 +25,40 @@ from rich.console import Console
 from rich.table import Table
 
 from toekgw.adapters.config import load_settings
-from toekgw.adapters.eindkomst import PaidBenefit, render_summary
-from toekgw.adapters.g68 import PAYMENT_ITEM, G68Processor, PaymentInstruction
+from toekgw.adapters.eindkomst import render_summary
+from toekgw.adapters.g68 import PAYMENT_ITEM
 from toekgw.adapters.g68.payments import FOLLOW_UP_KIND
 from toekgw.adapters.monthreport import month
 from toekgw.adapters.nemkonto import (
     Authority,
     FlowSettings,
-    receive_answers,
     reconcile_bundles,
-    release,
     render_bundles,
-    send_bundles,
 )
-from toekgw.adapters.payments import PaymentControls, payments_settings
-from toekgw.adapters.serviceplatform import ReceiveSettings, receive_pipeline, send_file
+from toekgw.adapters.payments import payments_settings
 from toekgw.cli import clock
-from toekgw.cli.demo_eindkomst import ROUTES, report_income
-from toekgw.cli.demo_oir import OIR_CONFIG, PARTIES, book_in_erp
-from toekgw.cli.demo_payments import POLICY_TOML, operate, write_second_delivery
+from toekgw.cli.demo_eindkomst import ROUTES
+from toekgw.cli.demo_payments import operate
+from toekgw.cli.demo_steps import (
+    AGREEMENT,
+    DEBTOR,
+    MUNICIPALITY,
+    SUPPLIER,
+    DemoRun,
+    book_payments,
+    first_delivery,
+    nemkonto_pays,
+    open_rig,
+    report_benefits,
+    second_delivery,
+)
 from toekgw.cli.reconcile import print_where, write_month_report
-from toekgw.formats.eindkomst import Sender
-from toekgw.formats.g68 import G68Form
-from toekgw.formats.nemkonto import Account
 from toekgw.gateway.errors import UsageError
-from toekgw.gateway.journal import Journal, open_journal
+from toekgw.gateway.journal import Journal
 from toekgw.gateway.money import kroner
-from toekgw.gateway.transport import SftpSettings, SftpTransport
 from toekgw.gateway.transport.mq import SqliteQueue
-from toekgw.simulators.ksd import GeneratorSettings, write_delivery
-from toekgw.simulators.nemkonto import NemKontoSimulator
-from toekgw.simulators.nemkonto import SimulatorScript as NemKontoScript
-from toekgw.simulators.serviceplatform import ServiceplatformSimulator, ensure_key
 
 MARKER = ".toekgw-demo"
-SUPPLIER = "29189846"  # KSD's data supplier id in the demo (also the paying authority's CVR)
-MUNICIPALITY = "101"
-AGREEMENT = "4711"
-DEBTOR = Account("1234", "0001234567")
-DEMO_CONFIG = """\
-# Written by `toekgw demo`: the gateway's side of the demo, for `toekgw --config` afterwards.
-[journal]
-path = "var/journal.sqlite"
-
-[staging]
-dir = "var/staging"
-
-[serviceplatform]
-party = "toek"
-transport = "sftp"
-receipt_timeout = 10
-
-[serviceplatform.sftp]
-host = "127.0.0.1"
-port = {port}
-user = "toek"
-key = "keys/id_ed25519"
-known_hosts = "keys/known_hosts"
-
-[receive.g68]
-senders = ["ksd"]
-counterpart = "ksd"
-
-[nemkonto.mq]
-transport = "sqlite"
-queue_db = "var/queues.sqlite"
-
-[nemkonto.authorities.{municipality}]
-cvr = "{cvr}"
-agreement_number = "{agreement}"
-debtor_registration = "{registration}"
-debtor_account = "{account}"
-"""
-
-
-@dataclass
-class DemoRun:
-    """What the month-end run did, step by step, for the table and for ``--json``."""
-
-    workdir: Path
-    today: dt.date
-    steps: list[dict[str, Any]] = field(default_factory=list)
-    result: dict[str, Any] = field(default_factory=dict)
-
-    def step(self, name: str, **facts: Any) -> None:
-        self.steps.append({"step": name, **facts})
 
 
 def _prepare(workdir: Path) -> None:
@@ -127,57 +72,6 @@ def _prepare(workdir: Path) -> None:
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / MARKER).write_text("made by toekgw demo; removed by the next demo run\n")
-
-
-@contextmanager
-def _platform(workdir: Path) -> Iterator[tuple[ServiceplatformSimulator, Path, Path]]:
-    key = workdir / "keys" / "id_ed25519"
-    ensure_key(key)
-    sim = ServiceplatformSimulator(
-        workdir / "platform", parties=("ksd", "toek", *PARTIES), authorized_keys=Path(f"{key}.pub")
-    )
-    with sim:
-        known = workdir / "keys" / "known_hosts"
-        known.write_text(sim.known_hosts_line() + "\n", encoding="utf-8")
-        yield sim, key, known
-
-
-def _sftp(sim: ServiceplatformSimulator, user: str, key: Path, known: Path) -> SftpTransport:
-    return SftpTransport(
-        SftpSettings("127.0.0.1", sim.port, user, key, known, connect_timeout=10, timeout=30)
-    )
-
-
-def _receive(
-    transport: SftpTransport, journal: Journal, processor: G68Processor, var: Path
-) -> list[Any]:
-    """What the gateway's receiver finds on Serviceplatformen, received and journaled."""
-    with transport as toek:
-        pipeline = receive_pipeline(
-            journal, toek, processor, party="toek", senders=("ksd",),
-            staging=var / "staging" / "ksd",
-        )  # fmt: skip
-        return list(pipeline.poll_once())
-
-
-def _month(today: dt.date) -> tuple[dt.date, dt.date]:
-    last = calendar.monthrange(today.year, today.month)[1]
-    return today.replace(day=1), today.replace(day=last)
-
-
-def _paid_benefits(journal: Journal, settings: FlowSettings) -> list[PaidBenefit]:
-    """The payments the bank has received that went to a person (ident code 02, CPR)."""
-    paid = []
-    kinds = (settings.payment_kind, FOLLOW_UP_KIND)
-    for item in (i for k in kinds for i in journal.items_of_kind(k, state="at-bank")):
-        if item.data is None:
-            continue
-        instr = PaymentInstruction.from_data(item.data)
-        if instr.ident_code == "02" and instr.disposition_date is not None:
-            paid.append(
-                PaidBenefit(instr.beneficiary[-10:], instr.amount_ore, instr.disposition_date)
-            )
-    return paid
 
 
 def _payments_by_state(journal: Journal, settings: FlowSettings) -> dict[str, dict[str, int]]:
@@ -221,179 +115,45 @@ def run_demo(
     """The month-end run; returns the record of it and the rich renderables to print."""
     _prepare(workdir)
     run = DemoRun(workdir, today)
-    shown: list[Any] = []
-    var = workdir / "var"
-    var.mkdir()
+    (workdir / "var").mkdir()
     with ExitStack() as stack:
-        sim, key, known = stack.enter_context(_platform(workdir))
-        (workdir / "toekgw.toml").write_text(
-            DEMO_CONFIG.format(
-                port=sim.port,
-                municipality=MUNICIPALITY,
-                cvr=SUPPLIER,
-                agreement=AGREEMENT,
-                registration=DEBTOR.registration,
-                account=DEBTOR.number,
-            )
-            + POLICY_TOML.format(municipality=MUNICIPALITY)
-            + OIR_CONFIG.format(municipality=MUNICIPALITY, cvr=SUPPLIER),
-            encoding="utf-8",
-        )
-        journal = open_journal(var / "journal.sqlite")
-        stack.callback(journal.close)
-
-        # 1. KSD writes its delivery and sends it over Serviceplatformen (with its own journal).
-        delivery = workdir / "ksd" / f"G68_{SUPPLIER}_00001.g68"
-        delivery.parent.mkdir()
-        generated = write_delivery(
-            delivery,
-            GeneratorSettings(
-                count=count,
-                seed=seed,
-                form=G68Form.FAST,
-                error_rate=error_rate,
-                today=today,
-                supplier_id=SUPPLIER,
-                registration_place=MUNICIPALITY,
-            ),
-        )
-        ksd_journal = open_journal(workdir / "ksd" / "journal.sqlite")
-        stack.callback(ksd_journal.close)
-        with _sftp(sim, "ksd", key, known) as ksd:
-            sent = send_file(
-                ksd_journal, ksd, delivery, recipients=("toek",), sender="ksd", receipt_timeout=30
-            )
-        run.step(
-            "KSD sends a G68 delivery",
-            payments=generated.count,
-            planted_errors=generated.planted,
-            file=delivery.name,
-            receipt=sent.message,
-        )
-
-        # 2. We receive it: metadata, staging, SHA-256, validation, journal, remote removal.
-        processor = G68Processor(ReceiveSettings("g68", ("ksd",), "ksd"), today=today)
-        outcomes = _receive(_sftp(sim, "toek", key, known), journal, processor, var)
-        errors = journal.errors(counterpart="ksd")
-        by_code = Counter(f.code for entry in errors for f in entry.findings)
-        # Every error KSD's generator planted must be on the error list, at its line.
-        planted = {
-            (p["line"], p["code"])
-            for p in json.loads(generated.manifest.read_text(encoding="utf-8"))["planted"]
-        }
-        found = {(f.line, f.code) for entry in errors for f in entry.findings}
-        run.step(
-            "gateway receives it over SFTP",
-            outcomes=[str(o) for o in outcomes],
-            error_list_entries=len(errors),
-            planted_errors_found=f"{len(planted & found)} of {len(planted)}",
-            findings_by_code=dict(sorted(by_code.items())),
-        )
-
-        # 2b. KSD's second delivery: a suspected duplicate and an amount below the lower limit.
+        rig = open_rig(stack, run)
         settings = FlowSettings(authorities={MUNICIPALITY: Authority(SUPPLIER, AGREEMENT, DEBTOR)})
-        second_path = delivery.with_name(f"G68_{SUPPLIER}_00002.g68")
-        second = write_second_delivery(journal, settings, today, second_path, SUPPLIER)
-        with _sftp(sim, "ksd", key, known) as ksd:
-            send_file(ksd_journal, ksd, second_path, recipients=("toek",), sender="ksd",
-                      receipt_timeout=30)  # fmt: skip
-        second_outcomes = _receive(_sftp(sim, "toek", key, known), journal, processor, var)
-        run.step("KSD sends a second delivery", outcomes=[str(o) for o in second_outcomes],
-                 **second)  # fmt: skip
-
+        error_list = first_delivery(rig, count=count, seed=seed, error_rate=error_rate)
+        second = second_delivery(rig, settings)
         # 3. NemKonto: the payment controls, release what is due, bundle, put, let NemKonto
         # answer, take the answers.
         policy = payments_settings(load_settings(workdir / "toekgw.toml"))
         now = dt.datetime.combine(today, dt.time(12), dt.UTC)
-        released = release(journal, settings, today, controls=PaymentControls(policy, now))
-        gateway_queue = SqliteQueue(var / "queues.sqlite")
-        sim_queue = SqliteQueue(var / "queues.sqlite")
-        stack.callback(gateway_queue.close)
-        stack.callback(sim_queue.close)
-        bundles = send_bundles(journal, gateway_queue, settings)
-        nemkonto = NemKontoSimulator(
-            sim_queue,
-            var / "nemkonto-ledger.sqlite",
-            NemKontoScript(reject_share=reject_share, seed=seed),
-            request_queue=settings.request_queue,
-            reply_queue=settings.reply_queue,
-        )
-        nemkonto.drain()
-        nemkonto.send_bank_answers()
-        answers = receive_answers(journal, gateway_queue, settings)
-        released_facts = released.as_dict()
-        answer_facts = answers.as_dict()
-        run.step(
-            "NemKonto pays the released payments",
-            released_payments=released.released,
-            waiting_for_their_date=released.waiting,
-            bundles_sent=len(bundles),
-            answers_taken=answer_facts["messages"],
-            to_manual_handling=answer_facts["manual_handling"],
-            released=released_facts,
-            answers=answer_facts,
-        )
+        queues = (SqliteQueue(rig.var / "queues.sqlite"), SqliteQueue(rig.var / "queues.sqlite"))
+        for queue in queues:
+            stack.callback(queue.close)
+        nemkonto = nemkonto_pays(rig, settings, policy, queues, now, reject_share, seed)
         # 3b. Operators handle payments; NemKonto pays the second round.
         operations = operate(
-            journal, settings, policy, (gateway_queue, sim_queue), var / "nemkonto-ledger.sqlite",
+            rig.journal, settings, policy, queues, rig.var / "nemkonto-ledger.sqlite",
             today=today, now=now, second=second,
         )  # fmt: skip
         run.step("operators handle payments (toekgw payments)", **operations)
-        reconciliation = reconcile_bundles(journal, settings, today)
-        states = _payments_by_state(journal, settings)
-        shown.append(_state_table(states))
-        shown.extend(render_bundles(reconciliation))
-
+        reconciliation = reconcile_bundles(rig.journal, settings, today)
+        states = _payments_by_state(rig.journal, settings)
+        shown: list[Any] = [_state_table(states), *render_bundles(reconciliation)]
         # 4. eIndkomst: report the kontanthjælp the bank has received, and reconcile receipts.
-        benefits = _paid_benefits(journal, settings)
-        income = report_income(
-            journal,
-            benefits,
-            _month(today),
-            route=eindkomst_route,
-            var=var,
-            sender=Sender(se=SUPPLIER, cvr=SUPPLIER),
-            seed=seed,
-            queues=(gateway_queue, sim_queue),
-            platform=sim.platform,
-            transport=stack.enter_context(_sftp(sim, "toek", key, known)),
-        )
-        run.step(
-            "eIndkomst receives the income of the paid benefits",
-            route=eindkomst_route,
-            **income.as_dict(),
-        )
+        income = report_benefits(rig, stack, settings, queues, seed, eindkomst_route)
         shown.append(render_summary(income))
-
         # 5. ØiR: every payment event booked in the ERP; the books agree.
-        books = book_in_erp(journal, sim, workdir, today)
-        control = books["konteringskontrol"]
-        run.step(
-            "the ERP books every payment (ØiR)",
-            vouchers_built=books["vouchers"]["built"],
-            vouchers_accepted=books["erp_answers"]["accepted"],
-            intermediate_account=kroner(control["intermediate_balance_ore"]),
-            outstanding_payments=kroner(control["outstanding_ore"]),
-            intermediate_equals_outstanding=books["intermediate_equals_outstanding"],
-            erp_ledger_agrees=books["erp_agrees"],
-        )
-
+        books = book_payments(rig)
+        paid = nemkonto.ledger.paid()
         run.result = {
             "payments_by_state": states,
             "payments": reconciliation.as_dict(),
-            "error_list": {
-                "entries": len(errors),
-                "planted": len(planted),
-                "planted_found": len(planted & found),
-                "findings": sum(by_code.values()),
-                "by_code": dict(sorted(by_code.items())),
-            },
+            "error_list": error_list,
             "eindkomst": income.as_dict(),
             "payment_operations": operations,
             "oir": books,
             "nemkonto_ledger": {
-                "paid_payments": len(nemkonto.ledger.paid()),
-                "paid_ore": sum(amount for amount, _status in nemkonto.ledger.paid().values()),
+                "paid_payments": len(paid),
+                "paid_ore": sum(amount for amount, _status in paid.values()),
             },
         }
     return run, shown

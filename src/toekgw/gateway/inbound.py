@@ -427,8 +427,27 @@ class InboundPipeline:
         events: list[tuple[str, str]],
     ) -> Transmission:
         journal = self.journal
+        with journal.transaction(durable=True):
+            tx = journal.create_transmission(self._transmission(staged, candidate, processed))
+            for at, text in events:
+                journal.note(tx.id, text, at=at)
+            if processed.accepted:
+                self._journal_items(tx, staged, processed)
+            if processed.findings:
+                journal.add_error(
+                    counterpart=self.processor.counterpart,
+                    subject=processed.subject,
+                    transmission_id=tx.id,
+                    file_name=staged.name,
+                    findings=[f.in_file(staged.name) for f in processed.findings],
+                )
+        return journal.get_transmission(tx.id)
+
+    def _transmission(
+        self, staged: StagedFile, candidate: Candidate, processed: Processed
+    ) -> NewTransmission:
+        """The received file as the journal keeps it: accepted (``journaled``) or not."""
         envelope = staged.envelope
-        state = "journaled" if processed.accepted else "rejected"
         keep = self.root / ("received" if processed.accepted else "rejected")
         meta: dict[str, object] = {
             "sender": envelope.sender,
@@ -439,68 +458,51 @@ class InboundPipeline:
         }
         if not processed.accepted and processed.delivery_key is not None:
             meta["delivery_key"] = processed.delivery_key
-        with journal.transaction(durable=True):
-            tx = journal.create_transmission(
-                NewTransmission(
-                    counterpart=self.processor.counterpart,
-                    kind=self.processor.kind.name,
-                    state=state,
-                    file_name=staged.name,
-                    size=staged.size,
-                    sha256=staged.sha256,
-                    transfer_id=envelope.transfer_id,
-                    delivery_key=processed.delivery_key if processed.accepted else None,
-                    remote_path=candidate.remote_path,
-                    local_path=str(keep / f"{envelope.transfer_id}-{staged.name}"),
-                    meta=meta,
-                    reason=(
-                        f"validated: {processed.summary or 'accepted'}"
-                        if processed.accepted
-                        else f"rejected: {_count(processed.findings)}"
-                    ),
-                )
+        return NewTransmission(
+            counterpart=self.processor.counterpart,
+            kind=self.processor.kind.name,
+            state="journaled" if processed.accepted else "rejected",
+            file_name=staged.name,
+            size=staged.size,
+            sha256=staged.sha256,
+            transfer_id=envelope.transfer_id,
+            delivery_key=processed.delivery_key if processed.accepted else None,
+            remote_path=candidate.remote_path,
+            local_path=str(keep / f"{envelope.transfer_id}-{staged.name}"),
+            meta=meta,
+            reason=(
+                f"validated: {processed.summary or 'accepted'}"
+                if processed.accepted
+                else f"rejected: {_count(processed.findings)}"
+            ),
+        )
+
+    def _journal_items(self, tx: Transmission, staged: StagedFile, processed: Processed) -> None:
+        """An accepted file's items, and its likely duplicate payments on the error list."""
+        journal = self.journal
+        reason = f"journaled from {staged.name}"
+        added = journal.add_items(tx.id, processed.items, state=processed.item_state, reason=reason)
+        for state, items in processed.more_items:
+            # Each call reports the duplicate payments of the whole transmission: the last
+            # call's report is the complete one.
+            added = journal.add_items(tx.id, items, state=state, reason=reason)
+        if added.duplicate_payments:
+            journal.add_error(
+                counterpart=self.processor.counterpart,
+                subject="record",
+                transmission_id=tx.id,
+                file_name=staged.name,
+                findings=[
+                    Finding(
+                        "JOURNAL-DUP-PAYMENT",
+                        Severity.WARNING,
+                        f"likely duplicate payment: {m.item.business_key!r} matches "
+                        f"{m.earlier.describe()}",
+                        line=m.item.seq,
+                    )
+                    for m in added.duplicate_payments
+                ],
             )
-            for at, text in events:
-                journal.note(tx.id, text, at=at)
-            if processed.accepted:
-                added = journal.add_items(
-                    tx.id,
-                    processed.items,
-                    state=processed.item_state,
-                    reason=f"journaled from {staged.name}",
-                )
-                for state, items in processed.more_items:
-                    # Each call reports the duplicate payments of the whole transmission: the
-                    # last call's report is the complete one.
-                    added = journal.add_items(
-                        tx.id, items, state=state, reason=f"journaled from {staged.name}"
-                    )
-                if added.duplicate_payments:
-                    journal.add_error(
-                        counterpart=self.processor.counterpart,
-                        subject="record",
-                        transmission_id=tx.id,
-                        file_name=staged.name,
-                        findings=[
-                            Finding(
-                                "JOURNAL-DUP-PAYMENT",
-                                Severity.WARNING,
-                                f"likely duplicate payment: {m.item.business_key!r} matches "
-                                f"{m.earlier.describe()}",
-                                line=m.item.seq,
-                            )
-                            for m in added.duplicate_payments
-                        ],
-                    )
-            if processed.findings:
-                journal.add_error(
-                    counterpart=self.processor.counterpart,
-                    subject=processed.subject,
-                    transmission_id=tx.id,
-                    file_name=staged.name,
-                    findings=[f.in_file(staged.name) for f in processed.findings],
-                )
-        return journal.get_transmission(tx.id)
 
     # -- after the commit -----------------------------------------------------------------
 
