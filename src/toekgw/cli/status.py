@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
@@ -25,9 +26,10 @@ from toekgw.adapters.g68 import PaymentInstruction
 from toekgw.cli import clock
 from toekgw.cli.options import config_option
 from toekgw.formats.findings import mask_cpr, mask_cpr_in_text
+from toekgw.gateway.config import Settings
 from toekgw.gateway.danish_time import danish_clock, danish_date
 from toekgw.gateway.errors import InputError
-from toekgw.gateway.journal import ItemHistory, Transmission, open_journal
+from toekgw.gateway.journal import ItemHistory, SqliteJournal, Transmission, open_journal
 from toekgw.gateway.money import kroner
 from toekgw.gateway.privacy import subjects_of
 from toekgw.gateway.reconcile import Reconciliation
@@ -131,82 +133,101 @@ def status(
     console = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 200)
     try:
         if reports:
-            now = clock.now()
-            lines = report_lines(
-                journal, now=now, overdue_after=overdue_after(settings), month=month, limit=limit
-            )
-            rec = period_reconciliation(lines, as_of=danish_date(now))
-            if as_json:
-                click.echo(json.dumps(reports_dict(lines, rec), indent=2))
-            else:
-                console.print(
-                    reports_table(lines, title=f"eIndkomst reports in {settings.journal}")
-                )
-                _print_reconciliation(rec)
-            return
-        if bundles or payments:
+            _show_reports(settings, journal, console, month=month, limit=limit, as_json=as_json)
+        elif bundles or payments:
             from toekgw.cli.status_nemkonto import show_bundles, show_payments
 
             if bundles:
                 show_bundles(settings, journal, console, as_json=as_json, limit=limit)
             if payments:
                 show_payments(settings, journal, console, as_json=as_json)
-            return
-        if item_key is not None:
-            items = journal.find_items(item_key, counterpart)
-            if not items:
-                raise InputError(f"no item {item_key!r} in the journal {settings.journal}")
-            histories = [journal.item_history(i.id) for i in items]
-            journal.record_read(
-                "status --item",
-                f"item {item_key}",
-                (s for h in histories for s in subjects_of(h.transmission.kind, h.item.data)),
+        elif item_key is not None:
+            _show_item(settings, journal, console, item_key, counterpart, as_json=as_json)
+        else:
+            found = journal.transmissions(
+                counterpart=counterpart, states=list(states) or None, limit=limit
             )
             if as_json:
-                click.echo(json.dumps([_history_dict(h) for h in histories], indent=2))
-                return
-            for h in histories:
-                print_history(console, h)
-            return
-        found = journal.transmissions(
-            counterpart=counterpart, states=list(states) or None, limit=limit
-        )
-        if as_json:
-            click.echo(json.dumps([_tx_dict(t) for t in found], indent=2))
-            return
-        table = Table(title=f"Transmissions in {settings.journal}")
-        for column in (
-            "#",
-            "counterpart",
-            "kind",
-            "dir",
-            "state",
-            "file",
-            "items",
-            "kr",
-            "updated",
-        ):
-            table.add_column(column, justify="right" if column in ("#", "items", "kr") else "left")
-        for t in found:
-            table.add_row(
-                *(
-                    mask_cpr_in_text(cell)
-                    for cell in (
-                        str(t.id),
-                        t.counterpart,
-                        t.kind,
-                        t.direction.value,
-                        t.state,
-                        t.file_name or t.ref,
-                        str(t.item_count),
-                        kroner(t.total_ore),
-                        danish_clock(t.updated_at),
-                    )
+                click.echo(json.dumps([_tx_dict(t) for t in found], indent=2))
+            else:
+                console.print(
+                    _transmissions_table(found, title=f"Transmissions in {settings.journal}")
                 )
-            )
-        console.print(table)
     finally:
         journal.close()
+
+
+def _show_reports(
+    settings: Settings,
+    journal: SqliteJournal,
+    console: Console,
+    *,
+    month: str | None,
+    limit: int,
+    as_json: bool,
+) -> None:
+    """``--reports``: the eIndkomst reports and the period's reconciliation."""
+    now = clock.now()
+    lines = report_lines(
+        journal, now=now, overdue_after=overdue_after(settings), month=month, limit=limit
+    )
+    rec = period_reconciliation(lines, as_of=danish_date(now))
+    if as_json:
+        click.echo(json.dumps(reports_dict(lines, rec), indent=2))
+        return
+    console.print(reports_table(lines, title=f"eIndkomst reports in {settings.journal}"))
+    _print_reconciliation(rec)
+
+
+def _show_item(
+    settings: Settings,
+    journal: SqliteJournal,
+    console: Console,
+    item_key: str,
+    counterpart: str | None,
+    *,
+    as_json: bool,
+) -> None:
+    """``--item KEY``: each item of that key with its whole history (a read of personal
+    data, recorded in the audit trail)."""
+    items = journal.find_items(item_key, counterpart)
+    if not items:
+        raise InputError(f"no item {item_key!r} in the journal {settings.journal}")
+    histories = [journal.item_history(i.id) for i in items]
+    journal.record_read(
+        "status --item",
+        f"item {item_key}",
+        (s for h in histories for s in subjects_of(h.transmission.kind, h.item.data)),
+    )
+    if as_json:
+        click.echo(json.dumps([_history_dict(h) for h in histories], indent=2))
+        return
+    for h in histories:
+        print_history(console, h)
+
+
+def _transmissions_table(found: Sequence[Transmission], *, title: str) -> Table:
+    table = Table(title=title)
+    for column in ("#", "counterpart", "kind", "dir", "state", "file", "items", "kr", "updated"):
+        table.add_column(column, justify="right" if column in ("#", "items", "kr") else "left")
+    for t in found:
+        table.add_row(
+            *(
+                mask_cpr_in_text(cell)
+                for cell in (
+                    str(t.id),
+                    t.counterpart,
+                    t.kind,
+                    t.direction.value,
+                    t.state,
+                    t.file_name or t.ref,
+                    str(t.item_count),
+                    kroner(t.total_ore),
+                    danish_clock(t.updated_at),
+                )
+            )
+        )
+    return table
 
 
 def print_history(console: Console, h: ItemHistory) -> None:
