@@ -197,60 +197,21 @@ def reconcile_reports(
     known = {s.report_id for s in sent}
     out: list[ReportReconciliation] = []
     for s in sent:
-        receipt = sums.get(s.report_id)
         rec = ReportReconciliation(s.report_id, ReportStatus.AWAITING, s.recipients, s.amount_sum)
-        for e in errors.get(s.report_id, []):
-            item = locator.item_at(s.report_id, e.line_number)
-            rec.findings.append(receipt_finding(e, item))
-            if item is None:
-                rec.findings.append(
-                    Finding(
-                        code="eik.receipt.unknown_line",
-                        severity=Severity.ERROR,
-                        message=f"SKAT's {'error' if e.is_error else 'advice'} for report "
-                        f"{s.report_id} names line {e.line_number}, "
-                        "which holds no item of that report",
-                        line=e.line_number,
-                    )
+        rec.findings.extend(_line_findings(s, errors.get(s.report_id, []), locator))
+        receipt = sums.get(s.report_id)
+        if receipt is not None:
+            _take_sums(rec, s, receipt)
+        elif now - sent_at >= overdue_after:
+            rec.status = ReportStatus.OVERDUE
+            rec.findings.append(
+                Finding(
+                    code="eik.receipt.overdue",
+                    severity=Severity.ERROR,
+                    message=f"no sum receipt for report {s.report_id} since "
+                    f"{sent_at:%Y-%m-%d %H:%M} (overdue after {overdue_after})",
                 )
-        if receipt is None:
-            if now - sent_at >= overdue_after:
-                rec.status = ReportStatus.OVERDUE
-                rec.findings.append(
-                    Finding(
-                        code="eik.receipt.overdue",
-                        severity=Severity.ERROR,
-                        message=f"no sum receipt for report {s.report_id} since "
-                        f"{sent_at:%Y-%m-%d %H:%M} (overdue after {overdue_after})",
-                    )
-                )
-        else:
-            rec.count_received = receipt.count_6000
-            rec.sum_received = receipt.signed_sum
-            if not receipt.accepted:
-                rec.status = ReportStatus.REJECTED
-                rec.findings.append(
-                    Finding(
-                        code="eik.receipt.rejected",
-                        severity=Severity.ERROR,
-                        message=f"SKAT rejected report {s.report_id}",
-                    )
-                )
-            elif rec.count_difference or rec.sum_difference:
-                rec.status = ReportStatus.DIFFERENCE
-                rec.findings.append(
-                    Finding(
-                        code="eik.receipt.difference",
-                        severity=Severity.ERROR,
-                        message=f"report {s.report_id}: SKAT counted {receipt.count_6000} "
-                        f"recipients and {rec.sum_received} øre; we sent {s.recipients} "
-                        f"and {s.amount_sum} øre",
-                        expected=f"{s.recipients} / {s.amount_sum}",
-                        found=f"{receipt.count_6000} / {rec.sum_received}",
-                    )
-                )
-            else:
-                rec.status = ReportStatus.ACCEPTED
+            )
         out.append(rec)
     stray = [
         Finding(
@@ -261,3 +222,57 @@ def reconcile_reports(
         for rid in sorted((set(sums) | set(errors)) - known)
     ]
     return out, stray
+
+
+def _line_findings(
+    s: SentReport, errors: Sequence[ErrorReceipt], locator: ItemLocator
+) -> list[Finding]:
+    """SKAT's errors and advice about the report's lines, each at the item it names (and a
+    finding of its own where the line holds no item of the report)."""
+    findings = []
+    for e in errors:
+        item = locator.item_at(s.report_id, e.line_number)
+        findings.append(receipt_finding(e, item))
+        if item is None:
+            findings.append(
+                Finding(
+                    code="eik.receipt.unknown_line",
+                    severity=Severity.ERROR,
+                    message=f"SKAT's {'error' if e.is_error else 'advice'} for report "
+                    f"{s.report_id} names line {e.line_number}, "
+                    "which holds no item of that report",
+                    line=e.line_number,
+                )
+            )
+    return findings
+
+
+def _take_sums(rec: ReportReconciliation, s: SentReport, receipt: SumReceipt) -> None:
+    """The report's sum receipt (7100): rejected, a difference from what we sent, or
+    accepted."""
+    rec.count_received = receipt.count_6000
+    rec.sum_received = receipt.signed_sum
+    if not receipt.accepted:
+        rec.status = ReportStatus.REJECTED
+        rec.findings.append(
+            Finding(
+                code="eik.receipt.rejected",
+                severity=Severity.ERROR,
+                message=f"SKAT rejected report {s.report_id}",
+            )
+        )
+    elif rec.count_difference or rec.sum_difference:
+        rec.status = ReportStatus.DIFFERENCE
+        rec.findings.append(
+            Finding(
+                code="eik.receipt.difference",
+                severity=Severity.ERROR,
+                message=f"report {s.report_id}: SKAT counted {receipt.count_6000} "
+                f"recipients and {rec.sum_received} øre; we sent {s.recipients} "
+                f"and {s.amount_sum} øre",
+                expected=f"{s.recipients} / {s.amount_sum}",
+                found=f"{receipt.count_6000} / {rec.sum_received}",
+            )
+        )
+    else:
+        rec.status = ReportStatus.ACCEPTED
