@@ -109,73 +109,78 @@ def load_request(file: Path) -> SendRequest:
     top = r.obj(data, "$", {"reports", "reversals", "orders"}, set())
     out = SendRequest()
     for n, rep in enumerate(r.items(top.get("reports"), "$.reports")):
-        p = f"$.reports[{n}]"
-        rep = r.obj(rep, p, _REPORT | _REPORT_OPT, _REPORT | {"recipients"})
-        recipients = []
-        for m, rec in enumerate(r.items(rep["recipients"], f"{p}.recipients")):
-            q = f"{p}.recipients[{m}]"
-            rec = r.obj(rec, q, _RECIPIENT, set())
-            ticks = r.items(rec.get("ticks"), f"{q}.ticks")
-            recipients.append(
-                Recipient(
-                    cpr=r.text(rec.get("cpr"), f"{q}.cpr", optional=True),
-                    cvr_se=r.text(rec.get("cvr_se"), f"{q}.cvr_se", optional=True),
-                    income_kind=r.text(rec.get("income_kind"), f"{q}.income_kind", optional=True),
-                    employee_no=r.text(rec.get("employee_no"), f"{q}.employee_no", optional=True),
-                    amounts=r.ints(rec.get("amounts"), f"{q}.amounts"),
-                    codes=r.texts(rec.get("codes"), f"{q}.codes"),
-                    ticks=tuple(str(r.text(t, f"{q}.ticks[{i}]")) for i, t in enumerate(ticks)),
-                    texts=r.texts(rec.get("texts"), f"{q}.texts"),
-                    counts=r.ints(rec.get("counts"), f"{q}.counts"),
-                )
-            )
-        if not recipients:
-            raise r.fail(f"{p}.recipients", "at least one recipient", [])
-        correction = rep.get("correction", False)
-        if not isinstance(correction, bool):
-            raise r.fail(f"{p}.correction", "true or false", correction)
-        out.reports.append(
-            IncomeReport(
-                company_se=str(r.text(rep["company_se"], f"{p}.company_se")),
-                period_start=r.date(rep["period_start"], f"{p}.period_start"),
-                period_end=r.date(rep["period_end"], f"{p}.period_end"),
-                disposition_date=r.date(rep["disposition_date"], f"{p}.disposition_date"),
-                income_type=str(r.text(rep["income_type"], f"{p}.income_type")),
-                recipients=recipients,
-                correction=correction,
-                pay_kind=r.text(rep.get("pay_kind"), f"{p}.pay_kind", optional=True),
-                reference_id=r.text(rep.get("reference_id"), f"{p}.reference_id", optional=True),
-                key=r.text(rep.get("key"), f"{p}.key", optional=True) or "",
-            )
-        )
+        out.reports.append(_report(r, rep, f"$.reports[{n}]"))
     for n, rev in enumerate(r.items(top.get("reversals"), "$.reversals")):
-        p = f"$.reversals[{n}]"
-        rev = r.obj(rev, p, {"company_se", "report_id", "cpr"}, {"company_se", "report_id"})
-        out.reversals.append(
-            ReversalRequest(
-                str(r.text(rev["company_se"], f"{p}.company_se")),
-                str(r.text(rev["report_id"], f"{p}.report_id")),
-                cpr=r.text(rev.get("cpr"), f"{p}.cpr", optional=True),
-            )
-        )
+        out.reversals.append(_reversal(r, rev, f"$.reversals[{n}]"))
     for n, o in enumerate(r.items(top.get("orders"), "$.orders")):
-        p = f"$.orders[{n}]"
-        need = {"company_se", "cpr", "order_type", "employment_start", "valid_from"}
-        o = r.obj(o, p, need | {"employment_end"}, need)
-        order_type = str(r.text(o["order_type"], f"{p}.order_type"))
-        if order_type not in ("1", "2", "6", "7"):
-            raise r.fail(f"{p}.order_type", "1, 2, 6 or 7", order_type)
-        end = o.get("employment_end")
-        out.orders.append(
-            TaxCardOrder(
-                str(r.text(o["company_se"], f"{p}.company_se")),
-                str(r.text(o["cpr"], f"{p}.cpr")),
-                r.date(o["employment_start"], f"{p}.employment_start"),
-                order_type,
-                r.date(o["valid_from"], f"{p}.valid_from"),
-                employment_end=None if end is None else r.date(end, f"{p}.employment_end"),
-            )
-        )
+        out.orders.append(_order(r, o, f"$.orders[{n}]"))
     if not (out.reports or out.reversals or out.orders):
         raise InputError(f"{file}: nothing to send (no reports, reversals or orders)")
     return out
+
+
+def _report(r: _Reader, value: object, p: str) -> IncomeReport:
+    rep = r.obj(value, p, _REPORT | _REPORT_OPT, _REPORT | {"recipients"})
+    recipients = [
+        _recipient(r, rec, f"{p}.recipients[{m}]")
+        for m, rec in enumerate(r.items(rep["recipients"], f"{p}.recipients"))
+    ]
+    if not recipients:
+        raise r.fail(f"{p}.recipients", "at least one recipient", [])
+    correction = rep.get("correction", False)
+    if not isinstance(correction, bool):
+        raise r.fail(f"{p}.correction", "true or false", correction)
+    return IncomeReport(
+        company_se=str(r.text(rep["company_se"], f"{p}.company_se")),
+        period_start=r.date(rep["period_start"], f"{p}.period_start"),
+        period_end=r.date(rep["period_end"], f"{p}.period_end"),
+        disposition_date=r.date(rep["disposition_date"], f"{p}.disposition_date"),
+        income_type=str(r.text(rep["income_type"], f"{p}.income_type")),
+        recipients=recipients,
+        correction=correction,
+        pay_kind=r.text(rep.get("pay_kind"), f"{p}.pay_kind", optional=True),
+        reference_id=r.text(rep.get("reference_id"), f"{p}.reference_id", optional=True),
+        key=r.text(rep.get("key"), f"{p}.key", optional=True) or "",
+    )
+
+
+def _recipient(r: _Reader, value: object, q: str) -> Recipient:
+    rec = r.obj(value, q, _RECIPIENT, set())
+    ticks = r.items(rec.get("ticks"), f"{q}.ticks")
+    return Recipient(
+        cpr=r.text(rec.get("cpr"), f"{q}.cpr", optional=True),
+        cvr_se=r.text(rec.get("cvr_se"), f"{q}.cvr_se", optional=True),
+        income_kind=r.text(rec.get("income_kind"), f"{q}.income_kind", optional=True),
+        employee_no=r.text(rec.get("employee_no"), f"{q}.employee_no", optional=True),
+        amounts=r.ints(rec.get("amounts"), f"{q}.amounts"),
+        codes=r.texts(rec.get("codes"), f"{q}.codes"),
+        ticks=tuple(str(r.text(t, f"{q}.ticks[{i}]")) for i, t in enumerate(ticks)),
+        texts=r.texts(rec.get("texts"), f"{q}.texts"),
+        counts=r.ints(rec.get("counts"), f"{q}.counts"),
+    )
+
+
+def _reversal(r: _Reader, value: object, p: str) -> ReversalRequest:
+    rev = r.obj(value, p, {"company_se", "report_id", "cpr"}, {"company_se", "report_id"})
+    return ReversalRequest(
+        str(r.text(rev["company_se"], f"{p}.company_se")),
+        str(r.text(rev["report_id"], f"{p}.report_id")),
+        cpr=r.text(rev.get("cpr"), f"{p}.cpr", optional=True),
+    )
+
+
+def _order(r: _Reader, value: object, p: str) -> TaxCardOrder:
+    need = {"company_se", "cpr", "order_type", "employment_start", "valid_from"}
+    o = r.obj(value, p, need | {"employment_end"}, need)
+    order_type = str(r.text(o["order_type"], f"{p}.order_type"))
+    if order_type not in ("1", "2", "6", "7"):
+        raise r.fail(f"{p}.order_type", "1, 2, 6 or 7", order_type)
+    end = o.get("employment_end")
+    return TaxCardOrder(
+        str(r.text(o["company_se"], f"{p}.company_se")),
+        str(r.text(o["cpr"], f"{p}.cpr")),
+        r.date(o["employment_start"], f"{p}.employment_start"),
+        order_type,
+        r.date(o["valid_from"], f"{p}.valid_from"),
+        employment_end=None if end is None else r.date(end, f"{p}.employment_end"),
+    )
