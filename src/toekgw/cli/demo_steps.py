@@ -61,17 +61,9 @@ __all__ = [
 ]
 
 SUPPLIER = "29189846"  # KSD's data supplier id in the demo (also the paying authority's CVR)
-
-
 MUNICIPALITY = "101"
-
-
 AGREEMENT = "4711"
-
-
 DEBTOR = Account("1234", "0001234567")
-
-
 DEMO_CONFIG = """\
 # Written by `toekgw demo`: the gateway's side of the demo, for `toekgw --config` afterwards.
 [journal]
@@ -337,6 +329,8 @@ def report_benefits(
     seed: int,
     route: Literal["mq", "serviceplatform"],
 ) -> BenefitReportSummary:
+    """The kontanthjælp the bank has received reported to eIndkomst's simulator on ``route``,
+    and its receipts reconciled."""
     income = report_income(
         rig.journal,
         _paid_benefits(rig.journal, settings),
@@ -356,6 +350,7 @@ def report_benefits(
 
 
 def book_payments(rig: Rig) -> dict[str, Any]:
+    """Every payment event booked in the ERP simulator (ØiR); whether the books agree."""
     books = book_in_erp(rig.journal, rig.sim, rig.run.workdir, rig.today)
     control = books["konteringskontrol"]
     rig.run.step(
