@@ -385,60 +385,42 @@ class FloatingCodec:
     def diagnose(
         self, line: str, lineno: int
     ) -> tuple[G68Payment | None, dict[str, Any], list[Finding]]:
-        findings: list[Finding] = []
-        prefix_len = G68_FLOATING_PREFIX.length
         values: dict[str, Any] = dict.fromkeys(PAYMENT_FIELDS)
-        prefix_values, prefix_findings = self._prefix.decode_checked(line[:prefix_len], lineno)
+        findings = self._read_prefix(line, lineno, values)
+        seen = self._read_tags(line, lineno, values, findings)
+        findings.extend(_missing_tags(seen, line, lineno))
+        if values["ident_code"] is not None:
+            values["ident_code"] = self._aliases.get(values["ident_code"], values["ident_code"])
+        if findings:
+            return None, values, findings
+        return _payment(values), values, []
+
+    def _read_prefix(self, line: str, lineno: int, values: dict[str, Any]) -> list[Finding]:
+        """The fixed prefix's values into ``values``; its findings."""
+        prefix_len = G68_FLOATING_PREFIX.length
+        prefix_values, findings = self._prefix.decode_checked(line[:prefix_len], lineno)
         if len(line) < prefix_len:
-            prefix_findings = [
+            findings = [
                 replace(f, code=f"{CODE_PREFIX}.record.length", expected=f"at least {prefix_len}")
                 if f.code.endswith(".record.length")
                 else f
-                for f in prefix_findings
+                for f in findings
             ]
-        findings.extend(prefix_findings)
         values.update(zip(self._prefix.names, prefix_values, strict=True))
+        return list(findings)
 
+    def _read_tags(
+        self, line: str, lineno: int, values: dict[str, Any], findings: list[Finding]
+    ) -> dict[int, _Tag]:
+        """Each tag's value into ``values`` and its findings onto ``findings``: a tag that is
+        malformed, unknown or repeated is skipped; one out of order is read all the same. The
+        tags read, by field id."""
         seen: dict[int, _Tag] = {}
         last = 0
         for t in _tags(line):
-            if t.tag is None:
-                findings.append(
-                    _finding(
-                        "tag.malformed",
-                        "expected '&' followed by a two-digit field id",
-                        lineno,
-                        t.columns,
-                        expected="&NN",
-                        found=t.raw.lstrip("\0")[:10],
-                    )
-                )
-                continue
-            f = TAGS.get(t.tag)
-            if f is None:
-                findings.append(
-                    _finding(
-                        "tag.unknown",
-                        f"unknown field id {t.tag:02d}",
-                        lineno,
-                        t.columns,
-                        expected="a field id of the G68 tag table",
-                        found=f"&{t.raw[:2]}",
-                    )
-                )
-                continue
-            if t.tag in seen:
-                findings.append(
-                    _finding(
-                        "tag.repeated",
-                        f"{f.name}: field id {t.tag:02d} appears more than once",
-                        lineno,
-                        t.columns,
-                        field=f.name,
-                        expected="each field id once",
-                        found=f"&{t.tag:02d} again",
-                    )
-                )
+            f = None if t.tag is None else TAGS.get(t.tag)
+            if t.tag is None or f is None or t.tag in seen:
+                findings.append(_unusable_tag(t, f, lineno))
                 continue
             seen[t.tag] = t
             if t.tag < last:
@@ -458,26 +440,7 @@ class FloatingCodec:
             if finding is not None:
                 findings.append(finding)
             values[f.name] = value
-
-        for tag, f in TAGS.items():
-            if f.required and tag not in seen:
-                column = next((t.column for k, t in sorted(seen.items()) if k > tag), len(line) + 1)
-                findings.append(
-                    _finding(
-                        "tag.missing",
-                        f"{f.name}: required field id {tag:02d} is missing",
-                        lineno,
-                        (column, column),
-                        field=f.name,
-                        expected=f"&{tag:02d}",
-                        found="nothing",
-                    )
-                )
-        if values["ident_code"] is not None:
-            values["ident_code"] = self._aliases.get(values["ident_code"], values["ident_code"])
-        if findings:
-            return None, values, findings
-        return _payment(values), values, []
+        return seen
 
     def _check_tag(self, f: Field, t: _Tag, lineno: int) -> tuple[Any, Finding | None]:
         raw = t.value
@@ -551,6 +514,57 @@ class FloatingCodec:
 
 FAST = FastCodec()
 FLOATING = FloatingCodec()
+
+
+def _unusable_tag(t: _Tag, f: Field | None, lineno: int) -> Finding:
+    """The finding of a tag not read: malformed, of an unknown field id, or repeated."""
+    if t.tag is None:
+        return _finding(
+            "tag.malformed",
+            "expected '&' followed by a two-digit field id",
+            lineno,
+            t.columns,
+            expected="&NN",
+            found=t.raw.lstrip("\0")[:10],
+        )
+    if f is None:
+        return _finding(
+            "tag.unknown",
+            f"unknown field id {t.tag:02d}",
+            lineno,
+            t.columns,
+            expected="a field id of the G68 tag table",
+            found=f"&{t.raw[:2]}",
+        )
+    return _finding(
+        "tag.repeated",
+        f"{f.name}: field id {t.tag:02d} appears more than once",
+        lineno,
+        t.columns,
+        field=f.name,
+        expected="each field id once",
+        found=f"&{t.tag:02d} again",
+    )
+
+
+def _missing_tags(seen: dict[int, _Tag], line: str, lineno: int) -> list[Finding]:
+    """A finding per required field id not read, at the column of the next tag read."""
+    findings = []
+    for tag, f in TAGS.items():
+        if f.required and tag not in seen:
+            column = next((t.column for k, t in sorted(seen.items()) if k > tag), len(line) + 1)
+            findings.append(
+                _finding(
+                    "tag.missing",
+                    f"{f.name}: required field id {tag:02d} is missing",
+                    lineno,
+                    (column, column),
+                    field=f.name,
+                    expected=f"&{tag:02d}",
+                    found="nothing",
+                )
+            )
+    return findings
 
 
 def payment_codec(form: G68Form | str) -> FastCodec | FloatingCodec:
