@@ -229,16 +229,24 @@ class _Planter:
 
     def plant(self, p: G68Payment, last_clean: G68Payment | None) -> tuple[str, str] | None:
         """``(kind, line)`` for a payment with one planted error, or None if none fits."""
-        rng = self.rng
-        form = self.s.form
-        codec = payment_codec(form)
-        kind = rng.choice(self.kinds)
+        kind = self.rng.choice(self.kinds)
         p = replace(p, sign="+")
+        if kind in _IN_THE_PAYMENT:
+            planted = self._in_the_payment(kind, p, last_clean)
+            return None if planted is None else (kind, payment_codec(self.s.form).encode(planted))
+        return kind, self._in_the_line(kind, p)
+
+    def _in_the_payment(
+        self, kind: str, p: G68Payment, last_clean: G68Payment | None
+    ) -> G68Payment | None:
+        """The payment with an error its codec writes as it is (a rule the record breaks),
+        or None if none fits."""
+        rng = self.rng
         if kind == "duplicate_payment":
             if last_clean is None:
                 return None
             q = last_clean
-            p = replace(
+            return replace(
                 p,
                 paying_unit=q.paying_unit,
                 payment_ident=q.payment_ident,
@@ -249,72 +257,84 @@ class _Planter:
                 ident_code=q.ident_code,
                 transaction_type=q.transaction_type,
             )
-            return kind, codec.encode(p)
         if kind == "cpr_bad_date":
-            p = replace(
+            return replace(
                 p,
                 ident_code="02",
                 transaction_type="01",
                 beneficiary=f"0000{rng.randint(32, 39)}{rng.randint(1, 12):02d}"
                 f"{rng.randrange(10**6):06d}",
             )
-            return kind, codec.encode(p)
         if kind == "cvr_check_digit":
             good = _cvr(rng)
             bad = good[:7] + str((int(good[7]) + 1) % 10)
-            p = replace(p, ident_code="11", transaction_type="01", beneficiary="000000" + bad)
-            return kind, codec.encode(p)
+            return replace(p, ident_code="11", transaction_type="01", beneficiary="000000" + bad)
         if kind == "type10_not_account":
-            p = replace(p, ident_code="02", transaction_type="10", beneficiary="0000" + _cpr(rng))
-            return kind, codec.encode(p)
+            return replace(
+                p, ident_code="02", transaction_type="10", beneficiary="0000" + _cpr(rng)
+            )
         if kind == "zero_amount":
-            return kind, codec.encode(replace(p, amount=0))
+            return replace(p, amount=0)
         if kind == "date_too_old":
             old = self.today - dt.timedelta(days=self.s.max_age_days + rng.randint(1, 400))
-            return kind, codec.encode(replace(p, payment_date=old))
-        if kind == "pnumber_dagpenge":
-            if not self.s.dagpenge_units:
-                return None
-            p = replace(
-                p,
-                ident_code="12",
-                transaction_type="01",
-                beneficiary=f"00001{rng.randrange(10**9):09d}",
-                paying_unit=rng.choice(sorted(self.s.dagpenge_units)),
-            )
-            return kind, codec.encode(p)
-        line = codec.encode(p)
+            return replace(p, payment_date=old)
+        assert kind == "pnumber_dagpenge", kind
+        if not self.s.dagpenge_units:
+            return None
+        return replace(
+            p,
+            ident_code="12",
+            transaction_type="01",
+            beneficiary=f"00001{rng.randrange(10**9):09d}",
+            paying_unit=rng.choice(sorted(self.s.dagpenge_units)),
+        )
+
+    def _in_the_line(self, kind: str, p: G68Payment) -> str:
+        """The payment's line with an error no codec would write (a layout the line breaks)."""
+        rng, form = self.rng, self.s.form
+        line = payment_codec(form).encode(p)
         if kind == "amount_not_digits":
             letter = rng.choice("AOlx ")
             pos = rng.randrange(11)
-            return kind, _mutate_value(
-                line, form, "amount", lambda v: v[:pos] + letter + v[pos + 1 :]
-            )
+            return _mutate_value(line, form, "amount", lambda v: v[:pos] + letter + v[pos + 1 :])
         if kind == "forbidden_char":
             bad = rng.choice("!\\")
             pos = rng.randrange(len(p.texts[0]))
-            return kind, _mutate_value(
-                line, form, "text_01", lambda v: v[:pos] + bad + v[pos + 1 :]
-            )
+            return _mutate_value(line, form, "text_01", lambda v: v[:pos] + bad + v[pos + 1 :])
         if kind == "date_invalid":
-            return kind, _mutate_value(
+            return _mutate_value(
                 line, form, "payment_date", lambda v: v[:4] + rng.choice(("0230", "1332", "0431"))
             )
         if kind == "required_blank":
-            return kind, _mutate_value(line, form, "posting_reference", lambda v: " " * len(v))
+            return _mutate_value(line, form, "posting_reference", lambda v: " " * len(v))
         if kind == "tag_out_of_order":
             a0, a1 = _tag_span(line, "08")
             b0, b1 = _tag_span(line, "09")
-            return kind, line[:a0] + line[b0:b1] + line[a0:a1] + line[b1:]
+            return line[:a0] + line[b0:b1] + line[a0:a1] + line[b1:]
         if kind == "tag_missing":
             a0, a1 = _tag_span(line, rng.choice(("07", "11", "16")))
-            return kind, line[:a0] + line[a1:]
+            return line[:a0] + line[a1:]
         if kind == "tag_unknown":
             a0, _a1 = _tag_span(line, "16")
-            return kind, line[:a0] + f"&{rng.choice(('13', '20', '33'))}X" + line[a0:]
+            return line[:a0] + f"&{rng.choice(('13', '20', '33'))}X" + line[a0:]
         if kind == "tag_width":
-            return kind, _mutate_value(line, form, "amount", lambda v: v[1:])
+            return _mutate_value(line, form, "amount", lambda v: v[1:])
         raise AssertionError(kind)
+
+
+#: The kinds of planted error :meth:`_Planter._in_the_payment` makes (the others are made in
+#: the written line).
+_IN_THE_PAYMENT = frozenset(
+    {
+        "duplicate_payment",
+        "cpr_bad_date",
+        "cvr_check_digit",
+        "type10_not_account",
+        "zero_amount",
+        "date_too_old",
+        "pnumber_dagpenge",
+    }
+)
 
 
 def generate_lines(
