@@ -29,7 +29,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from toekgw.adapters.oir.chart import current_chart
+from toekgw.adapters.oir.chart import Chart, current_chart
 from toekgw.adapters.oir.model import OIR_NAMESPACE
 from toekgw.adapters.oir.plan import voucher_of
 from toekgw.adapters.oir.settings import OirSettings
@@ -132,44 +132,8 @@ def add_manual_voucher(
     """Check and keep a manual voucher for ``municipality`` (``built``: sent with the rest);
     the voucher and whether it is new (False: these lines were added before)."""
     user = acting_identity()
-    group = settings.manual_group
-    if group is not None and not _in_group(user, group):
-        raise VoucherRefused(
-            f"user {user} is not in the group {group} ([oir] manual_group) that may add "
-            "manual vouchers"
-        )
-    if municipality not in settings.municipalities:
-        raise VoucherRefused(f"municipality {municipality} has no [oir.municipalities] table")
-    days = {line.day for line in lines}
-    if len(days) != 1:
-        raise VoucherRefused(
-            f"a voucher has one date; the file has {', '.join(sorted(map(str, days)))}"
-        )
-    (day,) = days
-    chart = current_chart(journal, settings.sortiment)
-    rows: list[PostingRow] = []
-    problems: list[str] = []
-    for seq, line in enumerate(lines, 1):
-        found = chart.find(line.account, day)
-        if isinstance(found, Finding):
-            problems.append(f"line {line.line}: {found.message}")
-            class_id = None
-        else:
-            class_id = found.class_id
-        rows.append(
-            PostingRow(
-                seq,
-                line.side,
-                line.amount_ore,
-                line.account.code,
-                class_id,
-                line.text or None,
-                None,
-                None,
-                None,
-                None,
-            )
-        )
+    day = _check_request(user, settings, municipality, lines)
+    rows, problems = _postings(current_chart(journal, settings.sortiment), lines, day)
     voucher_id = _manual_id(municipality, lines)
     earlier = journal.voucher(voucher_id)
     if earlier is not None:
@@ -196,3 +160,55 @@ def add_manual_voucher(
     found_row = journal.voucher(voucher_id)
     assert found_row is not None
     return found_row, True
+
+
+def _check_request(
+    user: str, settings: OirSettings, municipality: str, lines: list[ManualLine]
+) -> dt.date:
+    """The voucher's one date, once ``user`` may add it for ``municipality``."""
+    group = settings.manual_group
+    if group is not None and not _in_group(user, group):
+        raise VoucherRefused(
+            f"user {user} is not in the group {group} ([oir] manual_group) that may add "
+            "manual vouchers"
+        )
+    if municipality not in settings.municipalities:
+        raise VoucherRefused(f"municipality {municipality} has no [oir.municipalities] table")
+    days = {line.day for line in lines}
+    if len(days) != 1:
+        raise VoucherRefused(
+            f"a voucher has one date; the file has {', '.join(sorted(map(str, days)))}"
+        )
+    (day,) = days
+    return day
+
+
+def _postings(
+    chart: Chart, lines: list[ManualLine], day: dt.date
+) -> tuple[list[PostingRow], list[str]]:
+    """The lines as postings, each account's class from the sortiment of ``day``; a problem
+    per account the sortiment does not allow."""
+    rows: list[PostingRow] = []
+    problems: list[str] = []
+    for seq, line in enumerate(lines, 1):
+        found = chart.find(line.account, day)
+        if isinstance(found, Finding):
+            problems.append(f"line {line.line}: {found.message}")
+            class_id = None
+        else:
+            class_id = found.class_id
+        rows.append(
+            PostingRow(
+                seq,
+                line.side,
+                line.amount_ore,
+                line.account.code,
+                class_id,
+                line.text or None,
+                None,
+                None,
+                None,
+                None,
+            )
+        )
+    return rows, problems
