@@ -413,69 +413,77 @@ class _Check:
                 line,
             )
         self.phase = max(self.phase, phase)
+        self.close_group()
         if rtype == "5000":
-            self.close_group()
-            self.limit_reported = False
-            self.group = ReportSummary(v[2], line)
-            self.out.reports.append(self.group)
-            self.seen.clear()
-            start, end = v[4], v[5]
-            self.group_period_end = end
-            if start is not None and end is not None and start > end:
-                self.finding(
-                    "eik.period.order",
-                    "pay period starts after it ends",
-                    line,
-                    columns=(45, 60),
-                    fld="period_start",
-                )
+            self.report_header(v, line)
         elif rtype == "3101":
-            self.close_group()
-            start, end = v[4], v[5]
-            if start is not None and (
-                start.day != 1 or (end is not None and end != last_of_month(start))
-            ):
-                self.finding(
-                    "eik.nil.period",
-                    "a 3101 period runs from the 1st to the last day of one month",
-                    line,
-                    columns=(45, 60),
-                    fld="period_start",
-                    expected=f"{start.replace(day=1):%Y%m%d}{last_of_month(start):%Y%m%d}",
-                    found=f"{start:%Y%m%d}{end:%Y%m%d}" if end else None,
-                )
-            self.nil_or_amount(v[6], v[7], v[8], line)
+            self.nil_report(v, line)
         elif rtype == "4101":
-            self.close_group()
-            se_level, cpr = v[3], v[4]
-            if se_level == "N" and cpr is None:
-                self.finding(
-                    "eik.reversal.cpr",
-                    "a reversal for one CPR (N) without a CPR",
-                    line,
-                    columns=(45, 55),
-                )
-            elif se_level == "J" and cpr is not None:
-                self.finding(
-                    "eik.reversal.cpr",
-                    "a reversal at SE level (J) names a CPR",
-                    line,
-                    columns=(45, 55),
-                )
-            self.cpr(cpr, (46, 55), line)
+            self.reversal(v, line)
         else:  # 2101
-            self.close_group()
-            cpr = v[1]
-            self.cpr(cpr, (12, 21), line)
-            start, end = v[3], v[4]
-            if start is not None and end is not None and end < start:
-                self.finding(
-                    "eik.period.order",
-                    "employment ends before it starts",
-                    line,
-                    columns=(45, 60),
-                    fld="employment_end",
-                )
+            self.tax_card_order(v, line)
+
+    def report_header(self, v: tuple[Any, ...], line: int) -> None:
+        """5000: a report opens; its recipients follow."""
+        self.limit_reported = False
+        self.group = ReportSummary(v[2], line)
+        self.out.reports.append(self.group)
+        self.seen.clear()
+        start, end = v[4], v[5]
+        self.group_period_end = end
+        if start is not None and end is not None and start > end:
+            self.finding(
+                "eik.period.order",
+                "pay period starts after it ends",
+                line,
+                columns=(45, 60),
+                fld="period_start",
+            )
+
+    def nil_report(self, v: tuple[Any, ...], line: int) -> None:
+        """3101: a company's nil report or amount for one whole month."""
+        start, end = v[4], v[5]
+        if start is not None and (
+            start.day != 1 or (end is not None and end != last_of_month(start))
+        ):
+            self.finding(
+                "eik.nil.period",
+                "a 3101 period runs from the 1st to the last day of one month",
+                line,
+                columns=(45, 60),
+                fld="period_start",
+                expected=f"{start.replace(day=1):%Y%m%d}{last_of_month(start):%Y%m%d}",
+                found=f"{start:%Y%m%d}{end:%Y%m%d}" if end else None,
+            )
+        self.nil_or_amount(v[6], v[7], v[8], line)
+
+    def reversal(self, v: tuple[Any, ...], line: int) -> None:
+        """4101: a reversal, at SE level (J) or of one CPR (N)."""
+        se_level, cpr = v[3], v[4]
+        if se_level == "N" and cpr is None:
+            self.finding(
+                "eik.reversal.cpr", "a reversal for one CPR (N) without a CPR", line,
+                columns=(45, 55),
+            )  # fmt: skip
+        elif se_level == "J" and cpr is not None:
+            self.finding(
+                "eik.reversal.cpr", "a reversal at SE level (J) names a CPR", line,
+                columns=(45, 55),
+            )  # fmt: skip
+        self.cpr(cpr, (46, 55), line)
+
+    def tax_card_order(self, v: tuple[Any, ...], line: int) -> None:
+        """2101: a tax-card order for one employment."""
+        self.cpr(v[1], (12, 21), line)
+        start, end = v[3], v[4]
+        if start is not None and end is not None and end < start:
+            self.finding(
+                "eik.period.order",
+                "employment ends before it starts",
+                line,
+                columns=(45, 60),
+                fld="employment_end",
+            )
 
     def nil_or_amount(
         self, nil_mark: str | None, field_number: str | None, amount: int | None, line: int
