@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
@@ -13,7 +14,7 @@ from toekgw.adapters.config import load_settings
 from toekgw.cli.options import config_option
 from toekgw.gateway.danish_time import danish_clock
 from toekgw.gateway.findings import CSV_COLUMNS, render_text
-from toekgw.gateway.journal import open_journal
+from toekgw.gateway.journal import ErrorEntry, open_journal
 
 
 @click.command()
@@ -44,52 +45,55 @@ def errors(
     finally:
         journal.close()
     if fmt == "json":
-        data = [
-            {
-                "entry": e.id,
-                "at": e.at,
-                "counterpart": e.counterpart,
-                "transmission": e.transmission_id,
-                "file": e.file_name,
-                "subject": e.subject,
-                "business_key": e.business_key,
-                "state": e.state,
-                "resolution": e.resolution,
-                "findings": [f.as_dict() for f in e.findings],
-            }
-            for e in entries
-        ]
-        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
-        return
-    if fmt == "csv":
-        buf = io.StringIO()
-        head = ("entry", "at", "counterpart", "transmission", "subject", "state")
-        writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow((*head, *CSV_COLUMNS))
-        for e in entries:
-            for f in e.findings:
-                row = f.as_dict()
-                writer.writerow(
-                    (
-                        e.id,
-                        e.at,
-                        e.counterpart,
-                        e.transmission_id or "",
-                        e.subject,
-                        e.state,
-                        *("" if row[c] is None else row[c] for c in CSV_COLUMNS),
-                    )
-                )
-        click.echo(buf.getvalue(), nl=False)
-        return
-    if not entries:
+        click.echo(json.dumps([_entry_dict(e) for e in entries], ensure_ascii=False, indent=2))
+    elif fmt == "csv":
+        click.echo(_csv(entries), nl=False)
+    elif not entries:
         click.echo("the error list is empty")
-        return
+    else:
+        for e in entries:
+            click.echo(
+                f"#{e.id} {danish_clock(e.at)} {e.counterpart} {e.subject} {e.file_name or ''} "
+                f"(transmission #{e.transmission_id}, {e.state}): {len(e.findings)} findings"
+            )
+            click.echo(
+                "".join(f"  {line}\n" for line in render_text(e.findings).splitlines()), nl=False
+            )
+
+
+def _entry_dict(e: ErrorEntry) -> dict[str, object]:
+    return {
+        "entry": e.id,
+        "at": e.at,
+        "counterpart": e.counterpart,
+        "transmission": e.transmission_id,
+        "file": e.file_name,
+        "subject": e.subject,
+        "business_key": e.business_key,
+        "state": e.state,
+        "resolution": e.resolution,
+        "findings": [f.as_dict() for f in e.findings],
+    }
+
+
+def _csv(entries: Sequence[ErrorEntry]) -> str:
+    """A row per finding, after the entry's own columns."""
+    buf = io.StringIO()
+    head = ("entry", "at", "counterpart", "transmission", "subject", "state")
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow((*head, *CSV_COLUMNS))
     for e in entries:
-        click.echo(
-            f"#{e.id} {danish_clock(e.at)} {e.counterpart} {e.subject} {e.file_name or ''} "
-            f"(transmission #{e.transmission_id}, {e.state}): {len(e.findings)} findings"
-        )
-        click.echo(
-            "".join(f"  {line}\n" for line in render_text(e.findings).splitlines()), nl=False
-        )
+        for f in e.findings:
+            row = f.as_dict()
+            writer.writerow(
+                (
+                    e.id,
+                    e.at,
+                    e.counterpart,
+                    e.transmission_id or "",
+                    e.subject,
+                    e.state,
+                    *("" if row[c] is None else row[c] for c in CSV_COLUMNS),
+                )
+            )
+    return buf.getvalue()
