@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -18,6 +19,7 @@ from toekgw.gateway.errors import GatewayError
 from toekgw.gateway.journal import JournalLocation, open_journal
 from toekgw.gateway.roles import ROLES_SECTION
 from toekgw.gateway.transport.sftp import (
+    SftpSettings,
     fingerprint,
     known_hosts_line,
     known_hosts_status,
@@ -55,29 +57,7 @@ def doctor(config_path: Path | None) -> None:
 
     sp = serviceplatform_settings(settings)
     if sp.sftp is not None and sp.transport == "sftp":
-        s = sp.sftp
-        try:
-            key = server_host_key(s.host, s.port, s.connect_timeout)
-        except GatewayError as exc:
-            report(False, str(exc))
-            raise SystemExit(2) from None
-        click.echo(f"     server {s.host}:{s.port} host key {key.get_name()} {fingerprint(key)}")
-        state = known_hosts_status(s.known_hosts, s.host, s.port, key)
-        if state == "pinned":
-            report(True, f"host key pinned in {s.known_hosts}")
-        elif state == "unknown":
-            report(
-                False,
-                f"host key not in {s.known_hosts}; after confirming the fingerprint "
-                "with the server's operator, add this line:",
-            )
-            click.echo(f"     {known_hosts_line(s.host, s.port, key)}")
-        else:
-            report(
-                False,
-                f"host key CHANGED: {s.known_hosts} pins another key for {s.host}; "
-                "do not connect until the server's operator confirms the new one",
-            )
+        _host_key_check(sp.sftp, report)
     if problems == 0:
         try:
             with open_transport(sp) as transport:
@@ -87,6 +67,33 @@ def doctor(config_path: Path | None) -> None:
         except GatewayError as exc:
             report(False, str(exc))
     raise SystemExit(0 if problems == 0 else 2)
+
+
+def _host_key_check(s: SftpSettings, report: Callable[[bool, str], None]) -> None:
+    """The SFTP server's host key against the one ``known_hosts`` pins (exit 2 if the server
+    cannot be reached)."""
+    try:
+        key = server_host_key(s.host, s.port, s.connect_timeout)
+    except GatewayError as exc:
+        report(False, str(exc))
+        raise SystemExit(2) from None
+    click.echo(f"     server {s.host}:{s.port} host key {key.get_name()} {fingerprint(key)}")
+    state = known_hosts_status(s.known_hosts, s.host, s.port, key)
+    if state == "pinned":
+        report(True, f"host key pinned in {s.known_hosts}")
+    elif state == "unknown":
+        report(
+            False,
+            f"host key not in {s.known_hosts}; after confirming the fingerprint "
+            "with the server's operator, add this line:",
+        )
+        click.echo(f"     {known_hosts_line(s.host, s.port, key)}")
+    else:
+        report(
+            False,
+            f"host key CHANGED: {s.known_hosts} pins another key for {s.host}; "
+            "do not connect until the server's operator confirms the new one",
+        )
 
 
 def _journal_checks(path: JournalLocation) -> list[tuple[bool, str]]:

@@ -128,27 +128,7 @@ def report_lines(
         ids = [str(r) for r in tx.meta.get("report_ids", [])]  # type: ignore[attr-defined]
         sent_at_text = tx.meta.get("sent_at")
         sent_at = dt.datetime.fromisoformat(str(sent_at_text or tx.created_at))
-        reports: list[tuple[SentReport, Mapping[str, object]]] = []
-        for rid in ids:
-            found = journal.find_items(rid, COUNTERPART)
-            if not found:
-                continue
-            data = found[0].data or {}
-            if month is not None and data.get("month") != month:
-                continue
-            kind = "nil" if data.get("type") == "3101" else "income"
-            reports.append(
-                (
-                    SentReport(
-                        rid,
-                        str(data.get("se")),
-                        kind,
-                        int(str(data.get("recipients", 0))),
-                        int(str(data.get("sum", 0))),
-                    ),
-                    data,
-                )
-            )
+        reports = _sent_reports(journal, ids, month)
         if not reports:
             continue
         results, _stray = reconcile_reports(
@@ -175,6 +155,31 @@ def report_lines(
                 )
             )
     return lines
+
+
+def _sent_reports(
+    journal: JournalReader, report_ids: list[str], month: str | None
+) -> list[tuple[SentReport, Mapping[str, object]]]:
+    """The delivery's reports as journaled (those of ``month`` only, if given), each with its
+    item's data."""
+    reports: list[tuple[SentReport, Mapping[str, object]]] = []
+    for rid in report_ids:
+        found = journal.find_items(rid, COUNTERPART)
+        if not found:
+            continue
+        data = found[0].data or {}
+        if month is not None and data.get("month") != month:
+            continue
+        kind = "nil" if data.get("type") == "3101" else "income"
+        sent = SentReport(
+            rid,
+            str(data.get("se")),
+            kind,
+            int(str(data.get("recipients", 0))),
+            int(str(data.get("sum", 0))),
+        )
+        reports.append((sent, data))
+    return reports
 
 
 _SETTLED = {ReportStatus.ACCEPTED.value, ReportStatus.DIFFERENCE.value}

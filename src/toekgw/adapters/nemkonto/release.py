@@ -328,33 +328,7 @@ def _journal_bundle(
     municipality = item_of[bundle.payments[0].payment_id][1]
     body = build_bundle(bundle)
     tx = journal.create_transmission(
-        NewTransmission(
-            counterpart=settings.counterpart,
-            kind=BUNDLE_KIND.name,
-            state="prepared",
-            ref=bundle.bundle_id,
-            file_name=f"NKSBetaling-{bundle.bundle_id}.xml",
-            size=len(body),
-            sha256=hashlib.sha256(body).hexdigest(),
-            meta={
-                "municipality": municipality,
-                "disposition_date": bundle.disposition_date.isoformat(),
-                "created_at": bundle.created_at.isoformat(),
-                "authority_cvr": bundle.authority_cvr,
-                "agreement_number": bundle.agreement_number,
-                "debtor_registration": bundle.debtor_account.registration,
-                "debtor_account": bundle.debtor_account.number,
-                "payment_information_id": bundle.payment_information_id,
-                "attempt": attempt,
-                "count": bundle.number_of_payments,
-                "control_sum_ore": bundle.control_sum_ore,
-            },
-            reason=(
-                f"bundle of {bundle.number_of_payments} payments, "
-                f"{bundle.control_sum_ore} øre, for {municipality} on "
-                f"{bundle.disposition_date.isoformat()}"
-            ),
-        )
+        _bundle_transmission(settings, bundle, body, municipality, attempt)
     )
     # The validated bytes, for the send to put as they are (checked by their SHA-256).
     journal.stage_body(tx.id, body)
@@ -376,3 +350,37 @@ def _journal_bundle(
     )
     result.released += bundle.number_of_payments
     result.released_ore += bundle.control_sum_ore
+
+
+def _bundle_transmission(
+    settings: FlowSettings, bundle: PaymentBundle, body: bytes, municipality: str, attempt: int
+) -> NewTransmission:
+    """The bundle as the journal keeps it: ``prepared``, its SHA-256, and in ``meta`` what
+    builds it again byte for byte."""
+    return NewTransmission(
+        counterpart=settings.counterpart,
+        kind=BUNDLE_KIND.name,
+        state="prepared",
+        ref=bundle.bundle_id,
+        file_name=f"NKSBetaling-{bundle.bundle_id}.xml",
+        size=len(body),
+        sha256=hashlib.sha256(body).hexdigest(),
+        meta={
+            "municipality": municipality,
+            "disposition_date": bundle.disposition_date.isoformat(),
+            "created_at": bundle.created_at.isoformat(),
+            "authority_cvr": bundle.authority_cvr,
+            "agreement_number": bundle.agreement_number,
+            "debtor_registration": bundle.debtor_account.registration,
+            "debtor_account": bundle.debtor_account.number,
+            "payment_information_id": bundle.payment_information_id,
+            "attempt": attempt,
+            "count": bundle.number_of_payments,
+            "control_sum_ore": bundle.control_sum_ore,
+        },
+        reason=(
+            f"bundle of {bundle.number_of_payments} payments, "
+            f"{bundle.control_sum_ore} øre, for {municipality} on "
+            f"{bundle.disposition_date.isoformat()}"
+        ),
+    )
