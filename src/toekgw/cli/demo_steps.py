@@ -7,7 +7,6 @@ is booked in the ERP simulator (ØiR). Each step records what it did on the run
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import json
 from collections import Counter
@@ -20,6 +19,7 @@ from typing import Any, Literal
 from toekgw.adapters.eindkomst import BenefitReportSummary, PaidBenefit
 from toekgw.adapters.g68 import G68Processor, PaymentInstruction
 from toekgw.adapters.g68.payments import FOLLOW_UP_KIND
+from toekgw.adapters.monthreport import month
 from toekgw.adapters.nemkonto import (
     FlowSettings,
     receive_answers,
@@ -126,29 +126,6 @@ def _platform(workdir: Path) -> Iterator[tuple[ServiceplatformSimulator, Path, P
         yield sim, key, known
 
 
-def _sftp(sim: ServiceplatformSimulator, user: str, key: Path, known: Path) -> SftpTransport:
-    return SftpTransport(
-        SftpSettings("127.0.0.1", sim.port, user, key, known, connect_timeout=10, timeout=30)
-    )
-
-
-def _receive(
-    transport: SftpTransport, journal: Journal, processor: G68Processor, var: Path
-) -> list[Any]:
-    """What the gateway's receiver finds on Serviceplatformen, received and journaled."""
-    with transport as toek:
-        pipeline = receive_pipeline(
-            journal, toek, processor, party="toek", senders=("ksd",),
-            staging=var / "staging" / "ksd",
-        )  # fmt: skip
-        return list(pipeline.poll_once())
-
-
-def _month(today: dt.date) -> tuple[dt.date, dt.date]:
-    last = calendar.monthrange(today.year, today.month)[1]
-    return today.replace(day=1), today.replace(day=last)
-
-
 def _paid_benefits(journal: Journal, settings: FlowSettings) -> list[PaidBenefit]:
     """The payments the bank has received that went to a person (ident code 02, CPR)."""
     paid = []
@@ -183,7 +160,11 @@ class Rig:
         return self.run.today
 
     def sftp(self, user: str) -> SftpTransport:
-        return _sftp(self.sim, user, self.key, self.known)
+        """A session with the platform's SFTP server as ``user``."""
+        settings = SftpSettings(
+            "127.0.0.1", self.sim.port, user, self.key, self.known, connect_timeout=10, timeout=30
+        )
+        return SftpTransport(settings)
 
     def ksd_sends(self, delivery: Path) -> SendOutcome:
         """KSD puts ``delivery`` on Serviceplatformen for us, and waits for the receipt."""
@@ -194,7 +175,13 @@ class Rig:
             )  # fmt: skip
 
     def receive(self) -> list[Any]:
-        return _receive(self.sftp("toek"), self.journal, self.processor, self.var)
+        """What the gateway's receiver finds on Serviceplatformen, received and journaled."""
+        with self.sftp("toek") as toek:
+            pipeline = receive_pipeline(
+                self.journal, toek, self.processor, party="toek", senders=("ksd",),
+                staging=self.var / "staging" / "ksd",
+            )  # fmt: skip
+            return list(pipeline.poll_once())
 
 
 def open_rig(stack: ExitStack, run: DemoRun) -> Rig:
@@ -334,7 +321,7 @@ def report_benefits(
     income = report_income(
         rig.journal,
         _paid_benefits(rig.journal, settings),
-        _month(rig.today),
+        month(f"{rig.today:%Y-%m}"),
         route=route,
         var=rig.var,
         sender=Sender(se=SUPPLIER, cvr=SUPPLIER),
