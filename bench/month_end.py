@@ -15,6 +15,13 @@ its own (so its peak RSS is its own) and is measured for wall time, CPU time and
 6. ``receive nemkonto``: the answers applied to the journal;
 7. ``status --bundles``: the bundle reconciliation, rendered.
 
+Then the answering once more as it happens in operation (``bench/month_alongside.py``): on a
+copy of the journal as the release left it, the NemKonto simulator answers each bundle as it
+comes while the gateway sends and takes the answers, the two processes at once on the same
+cores; then ``status --bundles`` on the copy, which must end with every item as the stages in
+turn left them. The month "alongside" is the send, ``receive g68`` and the release from the
+stages in turn, plus that phase and its status.
+
 And the baselines, in the same run on the same data: bare slicing of the same G68 files;
 bare SQLite (WAL) ``executemany`` of the same rows in one transaction plus one batched state
 update; bare lxml build + XSD validation of the same bundles; bare lxml parse + XSD
@@ -31,7 +38,6 @@ import json
 import os
 import platform
 import resource
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -42,10 +48,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from lxml import etree  # noqa: E402
 from rich.console import Console  # noqa: E402
 
-from bench.baselines import bare_slicing, bare_sqlite  # noqa: E402
+from bench import month_alongside as alongside  # noqa: E402
+from bench.baselines import (  # noqa: E402
+    Excluded,
+    bare_answers,
+    bare_bundles,
+    bare_group_by,
+    bare_slicing,
+    bare_sqlite,
+    queue_bodies,
+)
 from bench.receive_g68 import g68_pipeline  # noqa: E402
 from toekgw.adapters.nemkonto import (  # noqa: E402
     Authority,
@@ -57,10 +71,7 @@ from toekgw.adapters.nemkonto import (  # noqa: E402
     send_bundles,
 )
 from toekgw.formats.nemkonto import Account  # noqa: E402
-from toekgw.formats.nemkonto.answer import answer_document  # noqa: E402
-from toekgw.formats.nemkonto.bundle import SCHEMA as BUNDLE_SCHEMA  # noqa: E402
 from toekgw.formats.serviceplatform import FileDescriptor, Trigger, build_trigger  # noqa: E402
-from toekgw.formats.xmlcheck import load_schema  # noqa: E402
 from toekgw.gateway.journal import open_journal  # noqa: E402
 from toekgw.gateway.transport.mq import SqliteQueue  # noqa: E402
 from toekgw.simulators.ksd import GeneratorSettings, write_delivery  # noqa: E402
@@ -144,15 +155,28 @@ def stage_send_nemkonto(work: Path) -> int:
     return sum(s.count for s in sent)
 
 
-def stage_answers(work: Path) -> int:
-    sim = NemKontoSimulator(
+def _simulator(work: Path) -> NemKontoSimulator:
+    return NemKontoSimulator(
         SqliteQueue(work / "queues.sqlite"),
         work / "ledger.sqlite",
         SimulatorScript(reject_share=0.02, seed=17),
     )
+
+
+def stage_answers(work: Path) -> int:
+    sim = _simulator(work)
     sim.drain()
     sim.send_bank_answers()
     return sim.stats.accepted + sim.stats.rejected
+
+
+def stage_answers_alongside(work: Path) -> int:
+    return alongside.answer_as_sent(_simulator(work), work)
+
+
+def stage_send_receive_nemkonto(work: Path) -> int:
+    journal, queue = _journal(work), SqliteQueue(work / "queues.sqlite")
+    return alongside.send_and_take_answers(journal, queue, SETTINGS, work)
 
 
 def stage_receive_nemkonto(work: Path) -> int:
@@ -179,68 +203,20 @@ def base_sqlite(work: Path) -> int:
     return bare_sqlite(_deliveries(work), work / "bare.sqlite")
 
 
-def _messages(work: Path, queue: str) -> list[bytes]:
-    db = sqlite3.connect(work / "queues.sqlite")
-    tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    # the bodies apart since the twelfth session (a tree from before keeps them in the row)
-    source = "message_body b JOIN message m USING (seq)" if "message_body" in tables else "message"
-    rows = db.execute(
-        f"SELECT body FROM {source} WHERE queue = ? ORDER BY seq",
-        (queue,),
-    ).fetchall()
-    return [bytes(r[0]) for r in rows]
-
-
 def base_bundles(work: Path) -> int:
-    """Build each sent bundle again with bare lxml (element by element) and validate it."""
-    schema = load_schema(BUNDLE_SCHEMA)
-    count = 0
-    global EXCLUDED_WALL_S, EXCLUDED_CPU_S
-    for body in _messages(work, SETTINGS.request_queue):
-        start, start_cpu = time.perf_counter(), time.process_time()
-        source = etree.fromstring(body)  # reading the bundle is not part of the baseline
-        EXCLUDED_WALL_S += time.perf_counter() - start
-        EXCLUDED_CPU_S += time.process_time() - start_cpu
-        root = etree.Element(source.tag, dict(source.attrib), nsmap=source.nsmap)
-        _copy(source, root)
-        data = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
-        assert schema.validate(etree.fromstring(data)), schema.error_log
-        count += sum(1 for _ in root.iter("{*}CdtTrfTxInf"))
-    return count
-
-
-def _copy(source: etree._Element, target: etree._Element) -> None:
-    for child in source:
-        made = etree.SubElement(target, child.tag, dict(child.attrib))
-        made.text = child.text
-        _copy(child, made)
+    return bare_bundles(queue_bodies(work / "queues.sqlite", SETTINGS.request_queue), EXCLUDED)
 
 
 def base_answers(work: Path) -> int:
-    """Parse each answer with bare lxml and validate it against its kind's schema."""
-    count = 0
-    for body in _messages(work, SETTINGS.reply_queue):
-        root = etree.fromstring(body)
-        doc = answer_document(root)
-        assert doc is not None, root.tag
-        schema = load_schema(doc.schema)
-        assert schema.validate(root), schema.error_log
-        count += 1
-    return count
+    return bare_answers(queue_bodies(work / "queues.sqlite", SETTINGS.reply_queue))
 
 
 def base_group_by(work: Path) -> int:
-    db = sqlite3.connect(work / "journal.sqlite")
-    rows = db.execute(
-        "SELECT carrier_id, state, count(*), sum(amount_ore) FROM items GROUP BY 1, 2"
-    ).fetchall()
-    return sum(r[2] for r in rows)
+    return bare_group_by(work / "journal.sqlite")
 
 
-# the time a baseline spends on setup it does not measure (wall and CPU apart: on a loaded
-# machine one is several times the other)
-EXCLUDED_WALL_S = 0.0
-EXCLUDED_CPU_S = 0.0
+# the time a baseline spends on setup it does not measure
+EXCLUDED = Excluded()
 
 CHILDREN: dict[str, Callable[[Path], int]] = {
     "send": stage_send,
@@ -250,6 +226,8 @@ CHILDREN: dict[str, Callable[[Path], int]] = {
     "nemkonto answers": stage_answers,
     "receive nemkonto": stage_receive_nemkonto,
     "status --bundles": stage_status,
+    "nemkonto alongside": stage_answers_alongside,
+    "send + receive nemkonto": stage_send_receive_nemkonto,
     "bare slicing": base_slicing,
     "bare sqlite": base_sqlite,
     "bare bundles": base_bundles,
@@ -260,12 +238,14 @@ CHILDREN: dict[str, Callable[[Path], int]] = {
 
 def child(name: str, work: Path) -> None:
     before = resource.getrusage(resource.RUSAGE_SELF)
-    start = time.perf_counter()
+    start, epoch = time.perf_counter(), time.time()
     count = CHILDREN[name](work)
-    wall = time.perf_counter() - start - EXCLUDED_WALL_S
+    wall = time.perf_counter() - start - EXCLUDED.wall_s
     after = resource.getrusage(resource.RUSAGE_SELF)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime) - EXCLUDED_CPU_S
-    print(json.dumps({"count": count, "wall_s": wall, "cpu_s": cpu, "rss_kib": after.ru_maxrss}))
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime) - EXCLUDED.cpu_s
+    figures = {"count": count, "wall_s": wall, "cpu_s": cpu, "rss_kib": after.ru_maxrss}
+    # when it started and ended, for two children run at once (bench/month_alongside.py)
+    print(json.dumps(figures | {"start": epoch, "end": time.time()}))
 
 
 def run(name: str, work: Path) -> dict[str, float]:
@@ -321,30 +301,59 @@ def month(size: int, per_delivery: int) -> dict[str, object]:
         "status --bundles",
         "bare group by",
     )
+    copy = work / "alongside"  # the journal as the release left it (bench/month_alongside.py)
     for name in order:
         stages[name] = run(name, work)
-        s = stages[name]
-        print(
-            f"  {size:>9,} {name:<18} {s['wall_s']:8.2f} s wall {s['cpu_s']:8.2f} s CPU "
-            f"{s['rss_kib'] / 1024:7.1f} MiB  ({int(s['count']):,})",
-            flush=True,
-        )
-    for s in stages.values():
+        _show(size, name, stages[name])
+        if name == "release":
+            alongside.snapshot(work, copy)
+    side = _alongside(size, copy)
+    if alongside.end_state(copy / "journal.sqlite") != alongside.end_state(work / "journal.sqlite"):
+        raise AssertionError("the month alongside ended otherwise than the stages in turn")
+    for s in (*stages.values(), *side.values()):
         s["payments_per_s"] = round(size / s["wall_s"]) if s["wall_s"] else 0
         s["peak_rss_mib"] = round(s.pop("rss_kib") / 1024, 1)
+        s.pop("start", None)
+        s.pop("end", None)
     wall = {k: v["wall_s"] for k, v in stages.items()}
     cpu = {k: v["cpu_s"] for k, v in stages.items()}
+    before = ("send", "receive g68", "release")
     return {
         "payments": size,
         "deliveries": len(_deliveries(work)),
         "first_send_to_status_s": round(sum(wall[s] for s in STAGES), 2),
         "first_send_to_status_cpu_s": round(sum(cpu[s] for s in STAGES), 2),
+        # NemKonto answering while the gateway sends and takes answers, as in operation
+        "first_send_to_status_alongside_s": round(
+            sum(wall[s] for s in before)
+            + side["together"]["wall_s"]
+            + side["status --bundles"]["wall_s"],
+            2,
+        ),
         "stages": stages,
+        "alongside": side,
         # the issue's ratios, on wall time and (robust on a shared machine) on CPU time
         "ratios": _ratios(wall),
         "ratios_cpu": _ratios(cpu),
         "workdir": str(work),
     }
+
+
+def _show(size: int, name: str, s: dict[str, float]) -> None:
+    print(
+        f"  {size:>9,} {name:<24} {s['wall_s']:8.2f} s wall {s['cpu_s']:8.2f} s CPU "
+        f"{s['rss_kib'] / 1024:7.1f} MiB  ({int(s['count']):,})",
+        flush=True,
+    )
+
+
+def _alongside(size: int, copy: Path) -> dict[str, dict[str, float]]:
+    """The answering phase again on the release's copy, NemKonto alongside the gateway."""
+    side = alongside.run_pair(__file__, copy, ("nemkonto alongside", "send + receive nemkonto"))
+    side["status --bundles"] = run("status --bundles", copy)
+    for name, figures in side.items():
+        _show(size, f"alongside: {name}", figures)
+    return side
 
 
 def _ratios(t: dict[str, float]) -> dict[str, float]:
@@ -388,8 +397,9 @@ def main() -> None:
     for r in runs:
         print(
             f"{r['payments']:,} payments: {r['first_send_to_status_s']} s wall "
-            f"({r['first_send_to_status_cpu_s']} s CPU); ratios {r['ratios']}, "
-            f"on CPU {r['ratios_cpu']}"
+            f"({r['first_send_to_status_cpu_s']} s CPU), "
+            f"{r['first_send_to_status_alongside_s']} s with NemKonto alongside; "
+            f"ratios {r['ratios']}, on CPU {r['ratios_cpu']}"
         )
     print(args.out)
 
