@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import random
+import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -206,12 +206,27 @@ def test_seeded_random_share_is_reproducible(queue: SqliteQueue, tmp_path: Path)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 17, -5, 2**40])
-def test_the_draw_is_random_seeded_with_seed_and_payment_id(seed: int) -> None:
-    # The rejections chosen at random are those random.Random(f"{seed}:{id}") chooses:
-    # answers stay the same whoever seeds the generator.
+def test_the_draw_is_a_hash_of_seed_and_payment_id(seed: int) -> None:
+    # The rejections chosen at random are those the SHA-256 of "{seed}:{id}" chooses: answers
+    # stay the same in any process, whoever seeds a generator.
     draw = _drawer(seed)
     ids = [f"29189846:{n:018d}" for n in range(2_000)] + ["", "x" * 35, "æøå:Ü-1"]
-    assert [draw(i) for i in ids] == [random.Random(f"{seed}:{i}").random() for i in ids]
+    expected = [
+        (int.from_bytes(hashlib.sha256(f"{seed}:{i}".encode()).digest()[:8]) >> 11) / 2**53
+        for i in ids
+    ]
+    assert [draw(i) for i in ids] == expected
+
+
+def test_the_draw_is_uniform_and_differs_by_seed() -> None:
+    ids = [f"29189846:{n:018d}" for n in range(20_000)]
+    one, other = _drawer(17), _drawer(18)
+    draws = [one(i) for i in ids]
+    assert all(0.0 <= d < 1.0 for d in draws)
+    # a share is rejected as the share says: 2 % of 20,000 is 400, 3 standard deviations ~ 59
+    assert abs(sum(d < 0.02 for d in draws) - 400) < 60
+    assert abs(sum(d < 0.5 for d in draws) - 10_000) < 425
+    assert sum(d == other(i) for d, i in zip(draws, ids, strict=True)) == 0
 
 
 def test_bank_answers_follow_after_the_delay(queue: SqliteQueue, tmp_path: Path) -> None:

@@ -31,7 +31,6 @@ import dataclasses
 import datetime as dt
 import hashlib
 import logging
-import random
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -366,20 +365,21 @@ def _original(p: PaymentOrder) -> OriginalTransaction:
 
 
 def _drawer(seed: int) -> Callable[[str], float]:
-    """A payment's number in [0, 1): ``random.Random(f"{seed}:{payment_id}").random()``.
+    """A payment's number in [0, 1): the first 53 bits of the SHA-256 of ``"{seed}:{id}"``
+    (UTF-8), as a fraction of 2**53 - the resolution of a float, as :func:`random.random`.
 
-    Per payment, not a sequence: a replay after a crash draws the same number. The seed is
-    turned into an integer as :meth:`random.Random.seed` does a text (version 2: its UTF-8
-    bytes followed by their SHA-512) and given to one generator (the caller's own), seeded
-    again per payment, not a new ``Random`` per payment."""
-    generator = random.Random()
+    Per payment, not a sequence: a replay after a crash, or another process, draws the same
+    number, whoever else seeds what."""
+    prefix = f"{seed}:".encode()
 
     def draw(payment_id: str) -> float:
-        raw = f"{seed}:{payment_id}".encode()
-        generator.seed(int.from_bytes(raw + hashlib.sha512(raw).digest()))
-        return generator.random()
+        digest = hashlib.sha256(prefix + payment_id.encode()).digest()
+        return (int.from_bytes(digest[:8]) >> 11) / _DRAW_RANGE
 
     return draw
+
+
+_DRAW_RANGE = float(1 << 53)
 
 
 def _cap_finding(cap: int) -> Finding:
