@@ -24,6 +24,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from toekgw.adapters.nemkonto import FlowSettings, receive_answers, send_bundles
@@ -46,8 +47,10 @@ def answer_as_sent(sim: NemKontoSimulator, work: Path) -> int:
     """The simulator answering each bundle as it comes, until the gateway has sent them all
     and the request queue is empty; how many payments it decided."""
     while True:
-        sent = (work / SENT).exists()  # looked at first: a bundle put before the flag was
-        if not sim.step(wait=0.2) and sent:  # set is on the queue when it is seen
+        # The flag before the queue: a bundle put before the flag was set is on the queue
+        # when the flag is seen, so a look that finds none after it finds none for good.
+        sent = (work / SENT).exists()
+        if not sim.step(wait=0.2) and sent:
             break
     sim.send_bank_answers()
     (work / ANSWERED).touch()
@@ -63,7 +66,7 @@ def send_and_take_answers(
     (work / SENT).touch()
     moved = 0
     while True:
-        answered = (work / ANSWERED).exists()
+        answered = (work / ANSWERED).exists()  # the flag before the queue, as above
         summary = receive_answers(journal, queue, settings, wait=0.2)
         moved += sum(summary.moved.values())
         if answered and not summary.messages:
@@ -85,22 +88,26 @@ def end_state(journal: Path) -> list[tuple[str, int, int]]:
 
 def run_pair(script: str, work: Path, names: tuple[str, str]) -> dict[str, dict[str, float]]:
     """Run two children of ``script`` at once; each one's figures, and the pair's wall time
-    from the first start to the last end."""
-    procs = [
-        subprocess.Popen(
-            [sys.executable, script, "--child", name, "--work", str(work)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for name in names
-    ]
-    figures: dict[str, dict[str, float]] = {}
-    for name, proc in zip(names, procs, strict=True):
-        out, err = proc.communicate()
-        if proc.returncode:
-            raise RuntimeError(f"{name} failed ({proc.returncode}):\n{err}")
-        figures[name] = dict(json.loads(out.strip().splitlines()[-1]))
+    from the first start to the last end. When one fails, the other is stopped: each waits
+    for the other's flag, and would wait for ever."""
+    outs = [work / f"child-{i}.out" for i in range(len(names))]
+    errs = [work / f"child-{i}.err" for i in range(len(names))]
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        for name, out, err in zip(names, outs, errs, strict=True):
+            with out.open("wb") as stdout, err.open("wb") as stderr:
+                command = [sys.executable, script, "--child", name, "--work", str(work)]
+                procs.append(subprocess.Popen(command, stdout=stdout, stderr=stderr))
+        _wait(names, procs, errs)
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    figures = {
+        name: dict(json.loads(out.read_text().strip().splitlines()[-1]))
+        for name, out in zip(names, outs, strict=True)
+    }
     start = min(f["start"] for f in figures.values())
     end = max(f["end"] for f in figures.values())
     figures["together"] = {
@@ -110,3 +117,15 @@ def run_pair(script: str, work: Path, names: tuple[str, str]) -> dict[str, dict[
         "rss_kib": max(f["rss_kib"] for f in figures.values()),
     }
     return figures
+
+
+def _wait(names: tuple[str, ...], procs: list[subprocess.Popen[bytes]], errs: list[Path]) -> None:
+    """Until every child has ended; raises as soon as one fails."""
+    while True:
+        codes = [proc.poll() for proc in procs]
+        for name, code, err in zip(names, codes, errs, strict=True):
+            if code:
+                raise RuntimeError(f"{name} failed ({code}):\n{err.read_text()[-4000:]}")
+        if None not in codes:
+            return
+        time.sleep(0.05)
