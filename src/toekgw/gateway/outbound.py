@@ -177,21 +177,38 @@ def send_file(
         trigger = exchange.build_trigger(
             file_name=name, size=size, sender=sender, recipients=recipients, senders_file_id=tx.ref
         )
-        transport.put(local, remote_join(out_dir, name))
-        transport.put_bytes(trigger, remote_join(out_dir, exchange.trigger_name(name)))
-        crash_point("outbound.after_upload")
-        tx = journal.set_state(
-            tx.id,
-            "uploaded",
-            expect="prepared",
-            reason=f"uploaded {remote_join(out_dir, name)} and its trigger "
-            f"(SendersFileId {tx.ref})",
+        remote, trigger_path = (
+            remote_join(out_dir, name),
+            remote_join(out_dir, exchange.trigger_name(name)),
         )
+        tx = _upload(journal, transport, tx, local, remote, trigger, trigger_path)
     deadline = time.monotonic() + receipt_timeout
     while tx.state == "uploaded" and time.monotonic() < deadline:
         time.sleep(poll)
         tx = collect()
     return SendOutcome(tx, _sent_message(tx, receipt_timeout))
+
+
+def _upload(
+    journal: Journal,
+    transport: FileTransport,
+    tx: Transmission,
+    local: Path,
+    remote: str,
+    trigger: bytes,
+    trigger_path: str,
+) -> Transmission:
+    """Upload ``local`` to ``remote``, then its trigger (the platform takes nothing before
+    the trigger is complete); then the transmission is ``uploaded``."""
+    transport.put(local, remote)
+    transport.put_bytes(trigger, trigger_path)
+    crash_point("outbound.after_upload")
+    return journal.set_state(
+        tx.id,
+        "uploaded",
+        expect="prepared",
+        reason=f"uploaded {remote} and its trigger (SendersFileId {tx.ref})",
+    )
 
 
 def _claim(journal: Journal, new: NewTransmission, *, again: str) -> Transmission:
