@@ -244,19 +244,21 @@ def first_delivery(rig: Rig, *, count: int, seed: int, error_rate: float) -> dic
         for p in json.loads(generated.manifest.read_text(encoding="utf-8"))["planted"]
     }
     found = {(f.line, f.code) for entry in errors for f in entry.findings}
+    planted_found = len(planted & found)
+    codes = dict(sorted(by_code.items()))
     rig.run.step(
         "gateway receives it over SFTP",
         outcomes=[str(o) for o in outcomes],
         error_list_entries=len(errors),
-        planted_errors_found=f"{len(planted & found)} of {len(planted)}",
-        findings_by_code=dict(sorted(by_code.items())),
+        planted_errors_found=f"{planted_found} of {len(planted)}",
+        findings_by_code=codes,
     )
     return {
         "entries": len(errors),
         "planted": len(planted),
-        "planted_found": len(planted & found),
+        "planted_found": planted_found,
         "findings": sum(by_code.values()),
-        "by_code": dict(sorted(by_code.items())),
+        "by_code": codes,
     }
 
 

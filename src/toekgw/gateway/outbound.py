@@ -142,6 +142,7 @@ def send_file(
     spec = kind or outbound_kind(f"{counterpart}-file")
     journal.define_kind(spec)
     size, sha = _digest(local)
+    remote = remote_join(out_dir, name)
     tx = _claim(
         journal,
         NewTransmission(
@@ -151,7 +152,7 @@ def send_file(
             file_name=name,
             size=size,
             sha256=sha,
-            remote_path=remote_join(out_dir, name),
+            remote_path=remote,
             local_path=str(local.resolve()),
             meta={"recipients": list(recipients), "sender": sender},
             reason=f"to send to {', '.join(recipients)}",
@@ -177,10 +178,7 @@ def send_file(
         trigger = exchange.build_trigger(
             file_name=name, size=size, sender=sender, recipients=recipients, senders_file_id=tx.ref
         )
-        remote, trigger_path = (
-            remote_join(out_dir, name),
-            remote_join(out_dir, exchange.trigger_name(name)),
-        )
+        trigger_path = remote_join(out_dir, exchange.trigger_name(name))
         tx = _upload(journal, transport, tx, local, remote, trigger, trigger_path)
     deadline = time.monotonic() + receipt_timeout
     while tx.state == "uploaded" and time.monotonic() < deadline:
