@@ -37,6 +37,7 @@ from toekgw.adapters.g68.payments import (
     NOT_PAID_STATES,
     PAYMENT_ITEM,
     control_key,
+    control_key_text,
     received_item,
 )
 from toekgw.adapters.g68.reader import G68Config, G68Reader, G68Validation
@@ -368,21 +369,30 @@ class _FirstPass:
 def _idents_and_keys(columns: PaymentColumns) -> list[tuple[str, str]]:
     """Each row's payment ident and :func:`control_key` text (a blank paying unit is none).
     Only the clean rows' values are used; the others' may hold any byte (hence latin-1)."""
-    out = []
-    for ident, unit, code, beneficiary, amount, ymd in zip(
-        columns.column("payment_ident").tolist(),
-        columns.column("paying_unit").tolist(),
-        columns.ident_code.tolist(),
-        columns.column("beneficiary").tolist(),
-        columns.amount.tolist(),
-        columns.payment_date.tolist(),
-        strict=True,
-    ):
-        date = f"{ymd // 10000:04d}-{ymd // 100 % 100:02d}-{ymd % 100:02d}" if ymd else ""
-        unit_text, code_text = unit.strip().decode("latin-1"), code.decode("latin-1")
-        key = f"{unit_text}|{code_text}|{beneficiary.decode('latin-1')}|{amount}|{date}"
-        out.append((ident.decode("latin-1"), key))
-    return out
+    # A block holds a handful of dates, paying units and ident codes: each made text once.
+    dates = {ymd: _iso(ymd) for ymd in set(columns.payment_date.tolist())}
+    units = {u: u.strip().decode("latin-1") for u in set(columns.column("paying_unit").tolist())}
+    codes = {c: c.decode("latin-1") for c in set(columns.ident_code.tolist())}
+    return [
+        (
+            ident.decode("latin-1"),
+            control_key_text(units[u], codes[c], b.decode("latin-1"), a, dates[d]),
+        )
+        for ident, u, c, b, a, d in zip(
+            columns.column("payment_ident").tolist(),
+            columns.column("paying_unit").tolist(),
+            columns.ident_code.tolist(),
+            columns.column("beneficiary").tolist(),
+            columns.amount.tolist(),
+            columns.payment_date.tolist(),
+            strict=True,
+        )
+    ]
+
+
+def _iso(ymd: int) -> str:
+    """A YYYYMMDD number as ISO text; ``""`` for 0 (no date)."""
+    return f"{ymd // 10000:04d}-{ymd // 100 % 100:02d}-{ymd % 100:02d}" if ymd else ""
 
 
 def looks_straks(head: bytes, today: dt.date) -> bool:

@@ -27,6 +27,7 @@ __all__ = [
     "InstructionFields",
     "PaymentInstruction",
     "control_key",
+    "control_key_text",
     "payment_item",
     "received_item",
 ]
@@ -257,7 +258,15 @@ def control_key(
 ) -> str:
     """See :attr:`PaymentInstruction.control_key`."""
     date = disposition_date.isoformat() if disposition_date else ""
-    return f"{paying_unit or ''}|{ident_code}|{beneficiary}|{amount_ore}|{date}"
+    return control_key_text(paying_unit or "", ident_code, beneficiary, amount_ore, date)
+
+
+def control_key_text(
+    paying_unit: str, ident_code: str, beneficiary: str, amount_ore: int, date: str
+) -> str:
+    """:func:`control_key` of values already text: the paying unit ``""`` where there is
+    none, the date ISO or ``""`` (for a caller that has them so, once per payment)."""
+    return f"{paying_unit}|{ident_code}|{beneficiary}|{amount_ore}|{date}"
 
 
 _FIELDS = tuple(f.name for f in fields(PaymentInstruction))
@@ -358,7 +367,9 @@ def payment_item(
         -amount_ore if recall else amount_ore,
         seq=seq,
         fingerprint=f"{unit or ''}|{ident}|{code}|{beneficiary}|{date}|{amount_ore}|{sign}",
-        lookup=None if recall else control_key(unit, code, beneficiary, amount_ore, day),
+        lookup=None
+        if recall
+        else control_key_text(unit or "", code, beneficiary, amount_ore, date),
         municipality=municipality,
         disposition_date=day,
         payload=payload,
