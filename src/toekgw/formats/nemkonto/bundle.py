@@ -321,9 +321,9 @@ _READ = (
 
 def _decode_payments(block: etree._Element) -> tuple[PaymentOrder, ...]:
     """The payments in ``block`` (the ``PmtInf``, or one ``CdtTrfTxInf``), in one walk that
-    wraps only the elements read: the first of each name in a payment, and its texts. A
-    walk of each payment's every element took about twice as long (the wrapping of each
-    element as a Python object is most of the cost)."""
+    wraps only the elements read: the first of each name in a payment, and its texts.
+    Wrapping each element as a Python object is most of the cost: a walk of each payment's
+    every element took 1.4 times as long."""
     payments: list[PaymentOrder] = []
     first: dict[object, etree._Element] | None = None  # None: before the first payment
     notes: list[str] = []
