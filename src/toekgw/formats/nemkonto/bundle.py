@@ -331,7 +331,7 @@ def _decode_payments(block: etree._Element) -> tuple[PaymentOrder, ...]:
         tag = el.tag
         if tag == _PAYMENT:
             if first is not None:
-                payments.append(_payment(first, notes))
+                payments.append(_payment_order(first, notes))
             first, notes = {}, []
         elif first is None:
             continue  # the debtor's account, before the payments
@@ -340,7 +340,7 @@ def _decode_payments(block: etree._Element) -> tuple[PaymentOrder, ...]:
         elif tag not in first:
             first[tag] = el
     if first is not None:
-        payments.append(_payment(first, notes))
+        payments.append(_payment_order(first, notes))
     return tuple(payments)
 
 
@@ -350,7 +350,7 @@ def _decode_payment(tx: etree._Element) -> PaymentOrder:
     return payment
 
 
-def _payment(first: dict[object, etree._Element], notes: list[str]) -> PaymentOrder:
+def _payment_order(first: dict[object, etree._Element], notes: list[str]) -> PaymentOrder:
     address = first.get(_S + "PstlAdr")
     benefit = first.get(_S + "Prtry")
     name = first.get(_S + "Nm")
