@@ -369,10 +369,13 @@ class _FirstPass:
 def _idents_and_keys(columns: PaymentColumns) -> list[tuple[str, str]]:
     """Each row's payment ident and :func:`control_key` text (a blank paying unit is none).
     Only the clean rows' values are used; the others' may hold any byte (hence latin-1)."""
+    unit_column = columns.column("paying_unit").tolist()
+    code_column = columns.ident_code.tolist()
+    date_column = columns.payment_date.tolist()
     # A block holds a handful of dates, paying units and ident codes: each made text once.
-    dates = {ymd: _iso(ymd) for ymd in set(columns.payment_date.tolist())}
-    units = {u: u.strip().decode("latin-1") for u in set(columns.column("paying_unit").tolist())}
-    codes = {c: c.decode("latin-1") for c in set(columns.ident_code.tolist())}
+    units = {u: u.strip().decode("latin-1") for u in set(unit_column)}
+    codes = {c: c.decode("latin-1") for c in set(code_column)}
+    dates = {ymd: _iso(ymd) for ymd in set(date_column)}
     return [
         (
             ident.decode("latin-1"),
@@ -380,11 +383,11 @@ def _idents_and_keys(columns: PaymentColumns) -> list[tuple[str, str]]:
         )
         for ident, u, c, b, a, d in zip(
             columns.column("payment_ident").tolist(),
-            columns.column("paying_unit").tolist(),
-            columns.ident_code.tolist(),
+            unit_column,
+            code_column,
             columns.column("beneficiary").tolist(),
             columns.amount.tolist(),
-            columns.payment_date.tolist(),
+            date_column,
             strict=True,
         )
     ]
