@@ -15,12 +15,13 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from tests.g68_helpers import CONFIG, CPR, CVR, TODAY, delivery_lines, payment
 from toekgw.formats.dates import ymd
 from toekgw.formats.g68 import (
+    FAST,
     DeliveryScan,
     G68Config,
     G68Form,
@@ -345,6 +346,39 @@ def test_a_clean_row_is_clean_the_exact_way_with_the_same_values(case: tuple[byt
         assert (unit.strip() or None) == p.paying_unit
         dates = columns.dates
         assert (None if np.isnat(dates[i]) else dates[i].astype(dt.date)) == d
+        if form is G68Form.FAST:  # the receiver's second pass cuts a clean row unchecked
+            assert FAST.decode(text) is not None, text  # clean: the pattern matches
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(deliveries())
+def test_a_fast_record_the_pattern_matches_cut_at_its_positions_has_its_decoded_values(
+    case: tuple[bytes, int],
+) -> None:
+    """What the receiver's second pass relies on: a record its pattern matches (as every
+    clean row's does, above), cut unchecked at its positions, has the values the exact
+    decoder reads."""
+    data, _ = case
+    assume(data[31:32] == b"2")  # the fast form
+    lines = split_lines(np.frombuffer(data, np.uint8))
+    for i in range(1, len(lines)):
+        text = lines.text(i).decode("iso-8859-1")
+        p = FAST.decode(text)
+        if p is not None:
+            assert FAST.values_of_matching(text) == dataclasses.astuple(p), text
+
+
+def test_a_record_read_field_by_field_need_not_match_the_pattern() -> None:
+    """Why the second pass cuts only the screen's clean rows: a blank optional field padded
+    with a no-break space fails the pattern, and the field-by-field reading takes it for
+    blank, where cutting it would not."""
+    line = delivery_lines(G68Form.FAST, [payment(1)])[1]
+    unit = G68_FAST.by_name["paying_unit"]
+    odd = line[: unit.start - 1] + "\xa0   " + line[unit.end :]
+    p, _values, found = FAST.diagnose(odd, 2)
+    assert FAST.decode(odd) is None and not found and p is not None and p.paying_unit is None
+    values = FAST.values_of_matching(odd)
+    assert values is not None and values[3] == "\xa0   "
 
 
 def test_each_raw_value_and_tag_change_alike() -> None:

@@ -234,11 +234,11 @@ class RecordCodec:
     # -- decoding -----------------------------------------------------------------------
 
     def _generate_fast_decoder(
-        self, factory: Callable[..., Any] | None = None
+        self, factory: Callable[..., Any] | None = None, *, checked: bool = True
     ) -> Callable[[str], Any]:
         # One generated function per layout: a fullmatch, then each group through its
         # converter, straight into a tuple (or the factory). Cheaper than any loop over the
-        # fields.
+        # fields. Not ``checked``: each value cut at its position instead (no pattern).
         n = len(self.fields)
         args = ", ".join(f"g{i}" for i in range(n))
         namespace: dict[str, Any] = {f"c{i}": c for i, c in enumerate(self._converters)}
@@ -255,16 +255,21 @@ class RecordCodec:
             unpack = f"{args}," if n == 1 else args
             src = (
                 "def fast(line):\n"
-                "    m = fullmatch(line)\n"
-                "    if m is None:\n"
-                "        return None\n"
-                f"    {unpack} = m.groups()\n"
-                "    try:\n"
+                + (
+                    "    m = fullmatch(line)\n"
+                    "    if m is None:\n"
+                    "        return None\n"
+                    f"    {unpack} = m.groups()\n"
+                    if checked
+                    else f"    {unpack} = {self._cuts()}\n"
+                )
+                + "    try:\n"
                 f"        return {build}\n"
                 "    except ValueError:\n"
                 "        return None\n"
             )
-        exec(compile(src, f"<fixed:{self.layout.key}>", "exec"), namespace)  # noqa: S102
+        name = f"<fixed:{self.layout.key}{'' if checked else ':cut'}>"
+        exec(compile(src, name, "exec"), namespace)  # noqa: S102
         fast: Callable[[str], Any] = namespace["fast"]
         return fast
 
@@ -274,6 +279,20 @@ class RecordCodec:
         record is not valid, or when ``factory`` raises ``ValueError``."""
         fast: Callable[[str], T | None] = self._generate_fast_decoder(factory)
         return fast
+
+    def cut_decoder(self, factory: Callable[..., T]) -> Callable[[str], T | None]:
+        """:meth:`decoder` for a record already known to match the record's pattern (matched
+        before, or checked as strictly column-wise): each value cut at its position and
+        converted as :meth:`decoder` converts it, without matching the pattern. Every field of
+        the pattern has a fixed width, so a record it matches holds its values at those
+        positions. Not a check: of any other record the values are undefined (``None`` only
+        where a conversion fails), even of one :meth:`diagnose` finds nothing in."""
+        cut: Callable[[str], T | None] = self._generate_fast_decoder(factory, checked=False)
+        return cut
+
+    def _cuts(self) -> str:
+        """The value fields' slices of ``line``, as the generated decoder's source."""
+        return "".join(f"line[{f.start - 1}:{f.end}], " for f in self.fields)
 
     def decode(self, line: str) -> tuple[Any, ...] | None:
         """The values of a valid record, in ``names`` order; ``None`` if anything is off."""

@@ -36,6 +36,7 @@ __all__ = [
     "FLOATING",
     "G68DecodeError",
     "PaymentCodec",
+    "PaymentValues",
     "decode_delivery",
     "decode_header",
     "decode_trailer",
@@ -143,6 +144,20 @@ class PaymentCodec(Protocol):
 
 # --- fast form ---------------------------------------------------------------------------
 
+#: A payment's fields as a tuple, in :class:`G68Payment`'s order (its constructor's arguments).
+PaymentValues = tuple[
+    str, int, str, str | None, str | None, str, int, str, str, str, dt.date | None, str,
+    tuple[str, ...],
+]  # fmt: skip
+
+
+def _fast_texts(t1: str | None, t2: str | None) -> tuple[str, ...]:
+    """The fast record's two text lines as the payment's texts (a blank first line before a
+    second is ``""``)."""
+    if t2 is not None:
+        return ("" if t1 is None else t1, t2)
+    return () if t1 is None else (t1,)
+
 
 class FastCodec:
     form = G68Form.FAST
@@ -168,17 +183,35 @@ class FastCodec:
             t1: str | None,
             t2: str | None,
         ) -> G68Payment:
-            if t2 is not None:
-                texts: tuple[str, ...] = ("" if t1 is None else t1, t2)
-            else:
-                texts = () if t1 is None else (t1,)
             code = aliases.get(code, code)
+            texts = _fast_texts(t1, t2)
             return G68Payment(
                 rp, seq, tt, unit, otype, ident, amount, sign, code, ben, date, ref, texts
             )
 
+        def values(
+            rp: str, seq: int, tt: str, unit: str | None, otype: str | None, ident: str,
+            amount: int, sign: str, code: str, ben: str, date: dt.date | None, ref: str,
+            t1: str | None, t2: str | None,
+        ) -> PaymentValues:  # fmt: skip
+            code = aliases.get(code, code)
+            texts = _fast_texts(t1, t2)
+            return rp, seq, tt, unit, otype, ident, amount, sign, code, ben, date, ref, texts
+
         self.decode: Callable[[str], G68Payment | None] = self._codec.decoder(build)
         """The payment of a valid record; ``None`` if anything is off (then diagnose)."""
+        self.values_of_matching: Callable[[str], PaymentValues | None] = self._codec.cut_decoder(
+            values
+        )
+        """The payment's values of a record known to match the fast form's pattern (one
+        :attr:`decode` read before, or one the column screen passed): in :class:`G68Payment`'s
+        field order, each cut at its position and converted as :attr:`decode` converts it,
+        without matching the pattern again, and no :class:`G68Payment` made (for a second
+        pass over many records). The pattern's fields have fixed widths, so a record it
+        matches has its values at those positions. Not a check: of any other record the
+        values are undefined; in particular one :meth:`diagnose` reads without a finding
+        need not match the pattern (a blank optional field padded with other whitespace
+        than spaces)."""
 
     def diagnose(
         self, line: str, lineno: int
