@@ -9,7 +9,9 @@ measurement). Then, each in a fresh process on its own copy:
 
 - **receive**: a second G68 delivery of N payments (``toekgw receive g68`` without the network),
   with the control (every payment's key looked up in the journal in batches) and without it
-  (the control's two steps replaced by no-ops in that process only);
+  (its per-payment step and its journal look-ups replaced by no-ops in that process only; the
+  keys are still made, a block at a time with the idents, and a clean run's checked within
+  the delivery as it is taken whole);
 - **release**: every pending payment (2N) released and bundled, with ``PaymentControls`` (the
   duplicate scan, the limits and accounts of an empty ``[payments]``) and with none.
 
@@ -39,7 +41,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from receive_g68 import TODAY, prepare, timed_receive  # noqa: E402
 
-from toekgw.adapters.g68 import inbound as g68_inbound  # noqa: E402
+from toekgw.adapters.g68 import first_pass  # noqa: E402
 from toekgw.adapters.nemkonto import Authority, FlowSettings, release  # noqa: E402
 from toekgw.adapters.payments import PaymentControls, PaymentsSettings  # noqa: E402
 from toekgw.formats.nemkonto import Account  # noqa: E402
@@ -56,8 +58,8 @@ def child(step: str, base: Path, controls: bool) -> None:
     cpu = time.process_time()
     if step == "receive":
         if not controls:  # the same receive, without the duplicate-payment control
-            g68_inbound._FirstPass._control = lambda self, line, payment: None  # type: ignore
-            g68_inbound._FirstPass._control_lookup = lambda self: None  # type: ignore
+            first_pass.FirstPass._control = lambda self, line, ident, key: None  # type: ignore
+            first_pass.FirstPass._control_lookup = lambda self: None  # type: ignore
         seconds, _cpu, _ = timed_receive(base)
     else:
         journal = open_journal(base / "journal.sqlite")

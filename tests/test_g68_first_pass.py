@@ -8,13 +8,17 @@ from pathlib import Path
 
 import pytest
 
+from tests.g68_helpers import CVR, delivery_lines, payment
 from toekgw.adapters.g68 import G68Processor
-from toekgw.adapters.g68.inbound import _FirstPass, _peek_header
+from toekgw.adapters.g68.first_pass import FirstPass
+from toekgw.adapters.g68.inbound import Journaled, _peek_header
+from toekgw.adapters.g68.payments import received_item
 from toekgw.adapters.g68.reader import G68Config, G68Reader
 from toekgw.adapters.serviceplatform import ReceiveSettings
-from toekgw.formats.g68 import G68Form
+from toekgw.formats.fixed import iter_lines
+from toekgw.formats.g68 import G68Form, payment_codec
 from toekgw.formats.g68.layouts import G68_FAST
-from toekgw.gateway.journal import open_journal
+from toekgw.gateway.journal import NewItem, open_journal
 from toekgw.simulators.ksd import GeneratorSettings, write_delivery
 
 TODAY = dt.date(2026, 11, 23)
@@ -26,7 +30,7 @@ def _both_ways(tmp_path: Path, path: Path) -> tuple[tuple[object, ...], tuple[ob
     processor = G68Processor(ReceiveSettings("g68", ("ksd",), "ksd"), today=TODAY)
 
     def first_pass(column_wise: bool) -> tuple[object, ...]:
-        scan = _FirstPass(processor, journal, _peek_header(path))
+        scan = FirstPass(processor.counterpart, journal, _peek_header(path))
         config = G68Config(today=TODAY, recall_known=scan.recall_known)
         reader = G68Reader(path, config, on_clean=scan.clean if column_wise else None)
         scan.run(reader)
@@ -70,3 +74,90 @@ def test_a_record_of_other_bytes_among_clean_ones_goes_the_exact_way(tmp_path: P
     assert columns == exact
     excluded = exact[0]
     assert 6 in excluded  # type: ignore[operator]
+
+
+Passes = dict[bool, list[NewItem]]  # recalls or not -> the items
+
+
+def _second_pass_and_exact(tmp_path: Path, path: Path, form: G68Form) -> tuple[Passes, Passes]:
+    """The second pass's items (payments, recalls) and those of every journaled record decoded
+    the exact way."""
+    journal = open_journal(tmp_path / "journal.sqlite")
+    processor = G68Processor(ReceiveSettings("g68", ("ksd",), "ksd"), today=TODAY)
+    scan = FirstPass(processor.counterpart, journal, _peek_header(path))
+    config = G68Config(today=TODAY, recall_known=scan.recall_known)
+    reader = G68Reader(path, config, on_clean=scan.clean)
+    scan.run(reader)
+    result = reader.result()
+    assert result.header is not None and not result.refused
+    lines = Journaled(scan.excluded, scan.clean_lines(result.count + 1))
+    second = {
+        recalls: list(processor._items(path, result, lines, recalls=recalls))
+        for recalls in (False, True)
+    }
+    codec = payment_codec(form)
+    exact: Passes = {False: [], True: []}
+    with path.open("rb") as handle:
+        for number, text, _ in iter_lines(handle):
+            if 1 < number <= result.count + 1 and number not in scan.excluded:
+                p = codec.decode(text) or codec.diagnose(text, number)[0]
+                assert p is not None
+                exact[p.is_recall].append(
+                    received_item(p, result.header, number, straks=result.is_straks)
+                )
+    return second, exact
+
+
+@pytest.mark.parametrize("form", [G68Form.FAST, G68Form.FLOATING])
+def test_the_second_pass_makes_the_items_of_the_exact_decoder(
+    tmp_path: Path, form: G68Form
+) -> None:
+    """The second pass cuts each fast-form record the first pass's screen passed at its
+    positions: its items are those of every journaled record decoded the exact way."""
+    path = tmp_path / "delivery.g68"
+    write_delivery(
+        path, GeneratorSettings(count=3000, seed=11, form=form, error_rate=0.05, today=TODAY)
+    )
+    second, exact = _second_pass_and_exact(tmp_path, path, form)
+    assert second == exact
+    # of something: most records journaled, not all (the generator's recalls: unmatched)
+    assert 2500 < len(exact[False]) < 3000
+
+
+@pytest.mark.parametrize("form", [G68Form.FAST, G68Form.FLOATING])
+def test_the_second_pass_makes_the_recalls_and_odd_payments_of_the_exact_decoder(
+    tmp_path: Path, form: G68Form
+) -> None:
+    """Recalls of payments earlier in the delivery are journaled (in a pass of their own), and
+    a record's rarer shapes cut as they decode: an ident code's letter alias, no paying unit,
+    no date, a blank first text line before a second, no texts at all."""
+    payments = [payment(seq) for seq in range(1, 41)]
+    payments[4] = payment(5, ident_code="C", beneficiary=CVR)
+    payments[5] = payment(6, paying_unit=None, payment_date=None)
+    payments[6] = payment(7, texts=("", "anden linje"))
+    payments[7] = payment(8, texts=())
+    for seq, recalled in ((41, 3), (42, 9)):
+        ident = payments[recalled - 1].payment_ident
+        payments.append(payment(seq, sign="-", payment_ident=ident))
+    path = tmp_path / "delivery.g68"
+    path.write_text("\r\n".join(delivery_lines(form, payments)) + "\r\n", encoding="latin-1")
+    second, exact = _second_pass_and_exact(tmp_path, path, form)
+    assert second == exact
+    assert len(exact[False]) == 40 and len(exact[True]) == 2
+
+
+def test_the_second_pass_decodes_the_exact_way_what_the_screen_did_not_pass(
+    tmp_path: Path,
+) -> None:
+    """A blank optional field padded with a no-break space: the screen does not pass the
+    record, the exact way reads the field as blank, and so does the second pass (cut at its
+    positions, the paying unit would be the padding)."""
+    lines = delivery_lines(G68Form.FAST, [payment(seq) for seq in range(1, 6)])
+    unit, kind = G68_FAST.by_name["paying_unit"], G68_FAST.by_name["organisation_type"]
+    lines[2] = lines[2][: unit.start - 1] + "\xa0   " + lines[2][unit.end :]
+    lines[3] = lines[3][: kind.start - 1] + "\xa0 " + lines[3][kind.end :]
+    path = tmp_path / "delivery.g68"
+    path.write_text("\r\n".join(lines) + "\r\n", encoding="latin-1")
+    second, exact = _second_pass_and_exact(tmp_path, path, G68Form.FAST)
+    assert second == exact
+    assert len(exact[False]) == 5 and '"paying_unit": null' in str(exact[False][1].payload)

@@ -4,8 +4,9 @@
 g68``). For each staged delivery it reads and validates the whole file with the G68 reader
 (first pass, streaming: the clean records checked a block at a time as columns, every other
 record the exact way, as ``toekgw validate`` does), then hands the pipeline the clean payments
-as a generator that reads the file once more (second pass, decode only), so a 99,999-payment
-delivery is journaled in batches and memory stays flat.
+as a generator that reads the file once more (second pass, decode only: a fast-form record
+the first pass's column screen passed is cut at its positions), so a 99,999-payment delivery
+is journaled in batches and memory stays flat.
 
 - A refused delivery (control totals, structure) goes whole to the error list with every
   finding; nothing of it is journaled as a payment.
@@ -31,21 +32,14 @@ import datetime as dt
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-from toekgw.adapters.g68.payments import (
-    NOT_PAID_STATES,
-    PAYMENT_ITEM,
-    control_key,
-    control_key_text,
-    received_item,
-)
+from toekgw.adapters.g68.first_pass import FirstPass
+from toekgw.adapters.g68.payments import PAYMENT_ITEM, item_of_values, received_item
 from toekgw.adapters.g68.reader import G68Config, G68Reader, G68Validation
 from toekgw.adapters.serviceplatform import ReceiveSettings
-from toekgw.formats.findings import Finding, Severity
 from toekgw.formats.fixed import ENCODING, iter_lines
-from toekgw.formats.g68 import G68Form, G68Header, decode_header, payment_codec
-from toekgw.formats.g68.columns import PaymentColumns
+from toekgw.formats.g68 import FAST, G68Form, G68Header, decode_header, payment_codec
 from toekgw.formats.g68.rules import DEFAULT_DAGPENGE_UNITS, DEFAULT_MAX_AGE_DAYS
 from toekgw.gateway.config import ConfigError
 from toekgw.gateway.danish_time import danish_today
@@ -67,10 +61,17 @@ G68_DELIVERY = inbound_kind("g68-delivery", PAYMENT_ITEM)
 #: ``progress(path)`` -> a context giving ``update(bytes_read)`` (or None: no bar).
 ProgressFactory = Callable[[Path], AbstractContextManager[Callable[[int], None] | None]]
 
-_LOOKUP_BATCH = 1000
 #: How much of a remote file ``priority`` reads: Z300 and about 60 fast (250 floating) records.
 PEEK_BYTES = 16_384
 _OPTIONS = ("max_age_days", "dagpenge_units", "straks_marker")
+
+
+class Journaled(NamedTuple):
+    """What the second pass reads by, from the first: the lines not journaled, and the clean
+    ones (1 at a line's number: :meth:`FirstPass.clean_lines`)."""
+
+    excluded: set[int]
+    clean: bytearray
 
 
 def delivery_key(header: G68Header) -> str:
@@ -129,7 +130,7 @@ class G68Processor:
 
     def process(self, staged: StagedFile, journal: JournalReader) -> Processed:
         header = _peek_header(staged.path)
-        scan = _FirstPass(self, journal, header)
+        scan = FirstPass(self.counterpart, journal, header)
         config = G68Config(
             today=self.today,
             max_age_days=self.max_age_days,
@@ -161,19 +162,22 @@ class G68Processor:
                 meta={**meta, "refusal": list(result.refusal)},
             )
         clean = result.count - len(scan.excluded)
+        # The second pass keeps what it reads by, not the first pass (its dicts hold every
+        # payment's ident and control key).
+        lines = Journaled(scan.excluded, scan.clean_lines(result.count + 1))
         more = []
         if scan.recalls:
             more.append(
                 (
                     "recall-requested",
-                    self._items(staged.path, result, scan.excluded, recalls=True),
+                    self._items(staged.path, result, lines, recalls=True),
                 )
             )
         return Processed(
             accepted=True,
             findings=findings,
             delivery_key=key,
-            items=self._items(staged.path, result, scan.excluded, recalls=False),
+            items=self._items(staged.path, result, lines, recalls=False),
             item_state="pending",
             more_items=more,
             subject="record",
@@ -184,15 +188,20 @@ class G68Processor:
     # -- the second pass ------------------------------------------------------------------
 
     def _items(
-        self, path: Path, result: G68Validation, excluded: set[int], *, recalls: bool
+        self, path: Path, result: G68Validation, lines: Journaled, *, recalls: bool
     ) -> Iterator[NewItem]:
         """The journaled payments (or recalls), read again: the first pass found the lines
-        with errors; every other record decodes, and only the codec runs now."""
+        with errors; every other record decodes, and only the codec runs now. A fast-form
+        record the first pass's column screen passed (``lines.clean``) is cut at its
+        positions (``FAST.values_of_matching``); any other is decoded the exact way, which
+        also reads a record its pattern does not match but whose fields pass one by one."""
         header, form = result.header, result.form
         assert header is not None and form is not None
         codec = payment_codec(G68Form(form))
         last = result.count + 1  # the records are lines 2 .. count + 1
         straks = result.is_straks
+        excluded, clean = lines.excluded, lines.clean
+        cut = FAST.values_of_matching if codec is FAST else None
         # Decoded as read (ISO-8859-1: every byte is a character); only LF ends a line, a
         # lone CR is data, as in iter_lines.
         with path.open(encoding=ENCODING, newline="\n") as handle:
@@ -202,200 +211,16 @@ class G68Processor:
                 if number > last:
                     return
                 text = raw[:-2] if raw.endswith("\r\n") else raw.removesuffix("\n")
+                values = cut(text) if cut and clean[number] else None
+                if values is not None:
+                    if (values[7] == "-") == recalls:  # the sign
+                        yield item_of_values(values, header, number, straks=straks)
+                    continue
                 payment = codec.decode(text) or codec.diagnose(text, number)[0]
                 assert payment is not None, f"line {number} read in the first pass"
                 if payment.is_recall != recalls:
                     continue
                 yield received_item(payment, header, number, straks=straks)
-
-
-class _FirstPass:
-    """Reads the delivery once: which lines are not journaled, and the adapter's findings."""
-
-    def __init__(self, owner: G68Processor, journal: JournalReader, header: G68Header | None):
-        self.counterpart = owner.counterpart
-        self.journal = journal
-        self.supplier = header.supplier_id if header else None
-        self.excluded: set[int] = set()
-        self.findings: list[Finding] = []
-        self.recalls = 0
-        self.paid: dict[str, int] = {}  # payment ident -> line, payments of this delivery
-        self.controlled: dict[str, int] = {}  # control key -> line, payments of this delivery
-        self.suspects: list[Finding] = []
-        self.to_control: dict[str, tuple[int, str]] = {}  # control key -> line, ident
-        self.pending: dict[str, int] = {}  # business key -> line, to look up in the journal
-        self._block: PaymentColumns | None = None  # the block of the last clean run
-        self._values: list[tuple[str, str]] = []  # its payment idents and control keys
-
-    def recall_known(self, ident: str) -> bool:
-        if ident in self.paid:
-            return True
-        if self.supplier is None:
-            return False
-        key = f"{self.supplier}:{ident}"
-        return bool(self.journal.existing_items(self.counterpart, [key]))
-
-    def run(self, reader: G68Reader) -> None:
-        """Read the delivery: the clean runs come column-wise to :meth:`clean` as they are
-        read, every other record here, in file order."""
-        for entry in reader:
-            line, payment = entry.line, entry.payment
-            if payment is None or entry.has_errors:
-                self.excluded.add(line)
-                continue
-            if payment.is_recall:
-                self.recalls += 1
-                continue
-            key = control_key(
-                payment.paying_unit, payment.ident_code, payment.beneficiary, payment.amount,
-                payment.payment_date,
-            )  # fmt: skip
-            self._payment(line, payment.payment_ident, key)
-        self._lookup()
-        self._control_lookup()
-        # A line refused for its reused ident is not journaled: no suspect to hold.
-        self.suspects.sort(key=lambda f: f.line or 0)
-        self.findings.extend(f for f in self.suspects if f.line not in self.excluded)
-
-    def clean(self, first_line: int, columns: PaymentColumns, rows: slice) -> None:
-        """A run of clean payments, as columns (never a recall: each goes the exact way)."""
-        if columns is not self._block:  # a block's values are read out once, for all its runs
-            self._block = columns
-            self._values = _idents_and_keys(columns)
-        values = self._values[rows]
-        if self._fresh_run(first_line, values):
-            return
-        for n, (ident, key) in enumerate(values):
-            self._payment(first_line + n, ident, key)
-
-    def _fresh_run(self, first_line: int, values: list[tuple[str, str]]) -> bool:
-        """The common run, taken whole: each ident and each control key new in the delivery,
-        so that :meth:`_payment` would find nothing in it. ``False``: nothing taken."""
-        lines = range(first_line, first_line + len(values))
-        idents = dict(zip((ident for ident, _ in values), lines, strict=True))
-        keys = {key: (line, ident) for (ident, key), line in zip(values, lines, strict=True)}
-        if (
-            len(idents) < len(values)
-            or len(keys) < len(values)
-            or not self.paid.keys().isdisjoint(idents)
-            or not self.controlled.keys().isdisjoint(keys)
-        ):
-            return False
-        self.paid.update(idents)
-        self.controlled.update(zip(keys, lines, strict=True))
-        self.to_control.update(keys)
-        if self.supplier is not None:
-            prefix = f"{self.supplier}:"
-            self.pending.update(zip([prefix + ident for ident in idents], lines, strict=True))
-        if len(self.pending) >= _LOOKUP_BATCH:
-            self._lookup()
-        if len(self.to_control) >= _LOOKUP_BATCH:
-            self._control_lookup()
-        return True
-
-    def _payment(self, line: int, ident: str, key: str) -> None:
-        """A readable payment without errors: its ident is not used before, and the
-        duplicate-payment control is asked (both in batches)."""
-        first = self.paid.get(ident)
-        if first is not None:
-            self._reused(line, ident, f"line {first} of this delivery")
-            return
-        self.paid[ident] = line
-        self._control(line, ident, key)
-        if self.supplier is not None:
-            self.pending[f"{self.supplier}:{ident}"] = line
-            if len(self.pending) >= _LOOKUP_BATCH:
-                self._lookup()
-
-    def _lookup(self) -> None:
-        pending, self.pending = self.pending, {}
-        for key, ref in self.journal.existing_items(self.counterpart, pending).items():
-            self._reused(pending[key], key.partition(":")[2], ref.describe())
-
-    def _control(self, line: int, ident: str, key: str) -> None:
-        """The duplicate-payment control at receive: same paying unit, beneficiary, amount
-        and date as a payment under another ident, in this delivery or journaled before (not
-        recalled, not failed). A warning: the payment is journaled, and release holds it.
-        The journal is asked in batches (:meth:`_control_lookup`)."""
-        first = self.controlled.setdefault(key, line)
-        if first != line:
-            self._suspect(line, ident, f"line {first} of this delivery")
-            return
-        self.to_control[key] = (line, ident)
-        if len(self.to_control) >= _LOOKUP_BATCH:
-            self._control_lookup()
-
-    def _control_lookup(self) -> None:
-        pending, self.to_control = self.to_control, {}
-        if not pending:
-            return
-        for key, earlier in self.journal.items_by_lookups(self.counterpart, pending).items():
-            line, ident = pending[key]
-            same_ident = f"{self.supplier}:{ident}"  # the ident-reuse error, found apart
-            for item in earlier:
-                if item.state not in NOT_PAID_STATES and item.business_key != same_ident:
-                    self._suspect(line, ident, f"payment {item.business_key} ({item.state})")
-                    break
-
-    def _suspect(self, line: int, ident: str, where: str) -> None:
-        self.suspects.append(
-            Finding(
-                "g68.payment.suspected_duplicate",
-                Severity.WARNING,
-                f"payment {ident} has the paying unit, beneficiary, amount and date of {where}: "
-                "journaled, and held as a suspected duplicate at release",
-                line=line,
-                field="payment_ident",
-                expected="one payment per paying unit, beneficiary, amount and date",
-                found=ident,
-            )
-        )
-
-    def _reused(self, line: int, ident: str, where: str) -> None:
-        self.excluded.add(line)
-        self.findings.append(
-            Finding(
-                "g68.payment.ident_reused",
-                Severity.ERROR,
-                f"payment ident {ident} is already used by {where}: not journaled a second time",
-                line=line,
-                field="payment_ident",
-                expected="a payment ident not used before by this data supplier",
-                found=ident,
-            )
-        )
-
-
-def _idents_and_keys(columns: PaymentColumns) -> list[tuple[str, str]]:
-    """Each row's payment ident and :func:`control_key` text (a blank paying unit is none).
-    Only the clean rows' values are used; the others' may hold any byte (hence latin-1)."""
-    unit_column = columns.column("paying_unit").tolist()
-    code_column = columns.ident_code.tolist()
-    date_column = columns.payment_date.tolist()
-    # A block holds a handful of dates, paying units and ident codes: each made text once.
-    units = {u: u.strip().decode("latin-1") for u in set(unit_column)}
-    codes = {c: c.decode("latin-1") for c in set(code_column)}
-    dates = {ymd: _iso(ymd) for ymd in set(date_column)}
-    return [
-        (
-            ident.decode("latin-1"),
-            control_key_text(units[u], codes[c], b.decode("latin-1"), a, dates[d]),
-        )
-        for ident, u, c, b, a, d in zip(
-            columns.column("payment_ident").tolist(),
-            unit_column,
-            code_column,
-            columns.column("beneficiary").tolist(),
-            columns.amount.tolist(),
-            date_column,
-            strict=True,
-        )
-    ]
-
-
-def _iso(ymd: int) -> str:
-    """A YYYYMMDD number as ISO text; ``""`` for 0 (no date)."""
-    return f"{ymd // 10000:04d}-{ymd // 100 % 100:02d}-{ymd % 100:02d}" if ymd else ""
 
 
 def looks_straks(head: bytes, today: dt.date) -> bool:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, fields
 from json.encoder import encode_basestring
 
 from toekgw.formats.g68 import G68Header, G68Payment
+from toekgw.formats.g68.codec import PaymentValues
 from toekgw.gateway.journal import Lifecycle, NewItem
 
 __all__ = [
@@ -296,6 +297,16 @@ def received_item(payment: G68Payment, header: G68Header, line: int, *, straks: 
     between cost more than the rest of the item (``tests/test_g68_received_item.py`` holds
     the two journal rows equal, byte for byte)."""
     return payment_item(*_g68_fields(payment, header, line, straks), seq=line)
+
+
+def item_of_values(values: PaymentValues, header: G68Header, line: int, *, straks: bool) -> NewItem:
+    """:func:`received_item` of a payment given as its values (``FAST.values_of_matching``),
+    without the :class:`G68Payment` in between."""
+    rp, _, tt, unit, _, ident, amount, sign, code, ben, day, ref, texts = values
+    return payment_item(
+        header.supplier_id, header.delivery_number, line, rp, unit, ident, amount, sign == "-",
+        tt, code, ben, day, ref, texts, straks, seq=line,
+    )  # fmt: skip
 
 
 #: A :class:`PaymentInstruction`'s own fields in their order (no follow-up keys): what
