@@ -1,5 +1,5 @@
-"""The receiver's first pass reads clean records column-wise: what it finds must be exactly
-what reading every record as an object finds."""
+"""The receiver's first pass reads clean records column-wise, and its second pass cuts them at
+their positions: what each finds must be exactly what reading every record as an object finds."""
 
 from __future__ import annotations
 
@@ -13,34 +13,41 @@ from toekgw.adapters.g68 import G68Processor
 from toekgw.adapters.g68.first_pass import FirstPass
 from toekgw.adapters.g68.inbound import Journaled, _peek_header
 from toekgw.adapters.g68.payments import received_item
-from toekgw.adapters.g68.reader import G68Config, G68Reader
+from toekgw.adapters.g68.reader import G68Config, G68Reader, G68Validation
 from toekgw.adapters.serviceplatform import ReceiveSettings
 from toekgw.formats.fixed import iter_lines
 from toekgw.formats.g68 import G68Form, payment_codec
 from toekgw.formats.g68.layouts import G68_FAST
-from toekgw.gateway.journal import NewItem, open_journal
+from toekgw.gateway.journal import Journal, NewItem, open_journal
 from toekgw.simulators.ksd import GeneratorSettings, write_delivery
 
 TODAY = dt.date(2026, 11, 23)
 
 
+PROCESSOR = G68Processor(ReceiveSettings("g68", ("ksd",), "ksd"), today=TODAY)
+
+
+def _first_pass(
+    journal: Journal, path: Path, *, column_wise: bool = True
+) -> tuple[FirstPass, G68Validation]:
+    """The receiver's first pass over ``path``: its findings and the reader's result."""
+    scan = FirstPass(PROCESSOR.counterpart, journal, _peek_header(path))
+    config = G68Config(today=TODAY, recall_known=scan.recall_known)
+    reader = G68Reader(path, config, on_clean=scan.clean if column_wise else None)
+    scan.run(reader)
+    return scan, reader.result()
+
+
 def _both_ways(tmp_path: Path, path: Path) -> tuple[tuple[object, ...], tuple[object, ...]]:
     """The first pass's outcome read record by record, and read column-wise."""
     journal = open_journal(tmp_path / "journal.sqlite")
-    processor = G68Processor(ReceiveSettings("g68", ("ksd",), "ksd"), today=TODAY)
 
-    def first_pass(column_wise: bool) -> tuple[object, ...]:
-        scan = FirstPass(processor.counterpart, journal, _peek_header(path))
-        config = G68Config(today=TODAY, recall_known=scan.recall_known)
-        reader = G68Reader(path, config, on_clean=scan.clean if column_wise else None)
-        scan.run(reader)
+    def outcome(column_wise: bool) -> tuple[object, ...]:
+        scan, result = _first_pass(journal, path, column_wise=column_wise)
         # controlled: every payment's duplicate-control key, so each key's text is compared
-        return (
-            scan.excluded, scan.findings, scan.recalls, scan.paid, scan.controlled,
-            reader.result(),
-        )  # fmt: skip
+        return scan.excluded, scan.findings, scan.recalls, scan.paid, scan.controlled, result
 
-    return first_pass(column_wise=False), first_pass(column_wise=True)
+    return outcome(column_wise=False), outcome(column_wise=True)
 
 
 @pytest.mark.parametrize("form", [G68Form.FAST, G68Form.FLOATING])
@@ -82,17 +89,11 @@ Passes = dict[bool, list[NewItem]]  # recalls or not -> the items
 def _second_pass_and_exact(tmp_path: Path, path: Path, form: G68Form) -> tuple[Passes, Passes]:
     """The second pass's items (payments, recalls) and those of every journaled record decoded
     the exact way."""
-    journal = open_journal(tmp_path / "journal.sqlite")
-    processor = G68Processor(ReceiveSettings("g68", ("ksd",), "ksd"), today=TODAY)
-    scan = FirstPass(processor.counterpart, journal, _peek_header(path))
-    config = G68Config(today=TODAY, recall_known=scan.recall_known)
-    reader = G68Reader(path, config, on_clean=scan.clean)
-    scan.run(reader)
-    result = reader.result()
+    scan, result = _first_pass(open_journal(tmp_path / "journal.sqlite"), path)
     assert result.header is not None and not result.refused
     lines = Journaled(scan.excluded, scan.clean_lines(result.count + 1))
     second = {
-        recalls: list(processor._items(path, result, lines, recalls=recalls))
+        recalls: list(PROCESSOR._items(path, result, lines, recalls=recalls))
         for recalls in (False, True)
     }
     codec = payment_codec(form)
