@@ -14,7 +14,7 @@ from the canonical ``SignedInfo`` that verified, never from the tree.
 It canonicalises each part where it stands (lxml: a subtree with the namespaces in scope, the
 same bytes as a detached copy under exclusive c14n) instead of re-parsing the whole envelope
 for every reference as a general verifier (``signxml``) does: that copying was most of the
-callback service's time per message (docs/performance.md). ``signxml`` still makes the
+callback service's time per message (docs/performance-log.md). ``signxml`` still makes the
 signatures and verifies the enveloped ones (SAML assertions, :mod:`.saml`).
 """
 
