@@ -118,6 +118,29 @@ def test_required_blank_text_is_a_finding() -> None:
     assert [(f.field, f.code) for f in findings] == [("text", "test.field.required")]
 
 
+@pytest.mark.parametrize("pad", ["\xa0", "\x1c", "\t", "\x85"])
+def test_an_optional_number_padded_otherwise_than_with_spaces_is_a_finding(pad: str) -> None:
+    """Only spaces pad: a no-break space or a control character where an optional number
+    or time is blank is a wrong character (it was read as blank, being whitespace to
+    Python)."""
+    line = VALID[:37] + pad + " " * 5 + VALID[43:45] + " " * 9 + pad + VALID[55:]
+    values, findings = CODEC.decode_checked(line, 1)
+    assert [(f.field, f.code) for f in findings] == [
+        ("at", "test.field.time"),
+        ("cpr", "test.field.digits"),
+    ]
+    assert values[5] is None and values[7] is None
+
+
+def test_a_text_of_control_characters_is_a_finding_and_of_spaces_blank() -> None:
+    """A text that is only whitespace reads as blank (a required one is a finding), but one
+    holding a control character is refused for it, blank or not."""
+    _, findings = CODEC.decode_checked(VALID[:55] + "\t\t  " + " ", 1)
+    assert [(f.field, f.code) for f in findings] == [("text", "test.field.chars")]
+    _, findings = CODEC.decode_checked(VALID[:55] + "\xa0\xa0  " + " ", 1)
+    assert [(f.field, f.code) for f in findings] == [("text", "test.field.required")]
+
+
 @pytest.mark.parametrize(
     ("values", "field", "reason"),
     [

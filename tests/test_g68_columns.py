@@ -368,15 +368,19 @@ def test_a_fast_record_the_pattern_matches_cut_at_its_positions_has_its_decoded_
             assert FAST.values_of_matching(text) == dataclasses.astuple(p), text
 
 
-def test_a_record_read_field_by_field_need_not_match_the_pattern() -> None:
-    """Why the second pass cuts only the screen's clean rows: a blank optional field padded
-    with a no-break space fails the pattern, and the field-by-field reading takes it for
-    blank, where cutting it would not."""
+def test_a_no_break_space_is_no_padding() -> None:
+    """A blank optional number padded with a no-break space: the pattern fails, the field by
+    field reading reports the paying unit (it took it for blank once, as Python's whitespace),
+    and cut at its positions it would keep the padding, which is why the second pass cuts
+    only the screen's clean rows."""
     line = delivery_lines(G68Form.FAST, [payment(1)])[1]
     unit = G68_FAST.by_name["paying_unit"]
     odd = line[: unit.start - 1] + "\xa0   " + line[unit.end :]
-    p, _values, found = FAST.diagnose(odd, 2)
-    assert FAST.decode(odd) is None and not found and p is not None and p.paying_unit is None
+    _p, _values, found = FAST.diagnose(odd, 2)
+    assert FAST.decode(odd) is None
+    assert [(f.code, f.field, f.columns) for f in found] == [
+        ("g68.field.digits", "paying_unit", (15, 18))
+    ]
     values = FAST.values_of_matching(odd)
     assert values is not None and values[3] == "\xa0   "
 

@@ -72,6 +72,17 @@ def _pad(f: Field, text: str) -> str:
     return text.ljust(f.length, f.padding)
 
 
+def _blank(f: Field, raw: str) -> bool:
+    """Whether a field holds no value. A layout pads with spaces: a number, date or code
+    field is blank only when it is all spaces (a no-break space or a control character there
+    is a wrong character, not padding); a text is blank when it is whitespace (as its value
+    is read: ``rstrip()``), but not when it holds a control character, which the text rule
+    refuses."""
+    if f.kind is Kind.TEXT:
+        return raw.strip() == "" and not any(c in _CONTROL for c in raw)
+    return raw.strip(" ") == ""
+
+
 def _unpad(f: Field, raw: str) -> str:
     if f.alignment is Align.RIGHT:
         return raw.lstrip(f.padding) if f.kind is Kind.TEXT else raw
@@ -386,7 +397,7 @@ class RecordCodec:
                     "field.filler", f"{f.length} × {f.padding!r}", "filler holds other characters"
                 )
             return None, None
-        if raw.strip() == "" and not (f.kind is Kind.SIGN and f.blank_sign):
+        if _blank(f, raw) and not (f.kind is Kind.SIGN and f.blank_sign):
             if f.required:
                 return bad("field.required", f"a {f.kind.value} value", "required field is blank")
             return None, None
