@@ -209,9 +209,8 @@ class FastCodec:
         without matching the pattern again, and no :class:`G68Payment` made (for a second
         pass over many records). The pattern's fields have fixed widths, so a record it
         matches has its values at those positions. Not a check: of any other record the
-        values are undefined; in particular one :meth:`diagnose` reads without a finding
-        need not match the pattern (a blank optional field padded with other whitespace
-        than spaces)."""
+        values are undefined (a property test holds that the column screen's clean rows
+        match the pattern; nothing holds it of every record :meth:`diagnose` takes)."""
 
     def diagnose(
         self, line: str, lineno: int
