@@ -17,6 +17,7 @@ before it applies the file next time and a crash after it changes nothing.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,7 +72,10 @@ class Intake:
         }
 
 
-class _Processor:
+class _Processor(ABC):
+    """What the ERP's two inbound files share: the size limit, the finding of a file that
+    does not read, the transmission's metadata; a subclass reads its own format."""
+
     kind: KindSpec
     what: str
 
@@ -81,8 +85,10 @@ class _Processor:
     def priority(self, candidate: Candidate) -> int:
         return 0
 
+    @abstractmethod
     def read(self, data: bytes, name: str) -> tuple[str, dict[str, object]]:
-        raise NotImplementedError
+        """The file's summary line and its transmission metadata; raises
+        :class:`OirDocumentError` (with its findings) on a file that does not read."""
 
     def process(self, staged: StagedFile, journal: JournalReader) -> Processed:
         if staged.size > MAX_FILE:
