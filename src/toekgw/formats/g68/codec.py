@@ -167,28 +167,6 @@ class FastCodec:
         assert self._codec.names[: len(PAYMENT_FIELDS)] == PAYMENT_FIELDS
         aliases = IDENT_ALIASES
 
-        def build(
-            rp: str,
-            seq: int,
-            tt: str,
-            unit: str | None,
-            otype: str | None,
-            ident: str,
-            amount: int,
-            sign: str,
-            code: str,
-            ben: str,
-            date: dt.date | None,
-            ref: str,
-            t1: str | None,
-            t2: str | None,
-        ) -> G68Payment:
-            code = aliases.get(code, code)
-            texts = _fast_texts(t1, t2)
-            return G68Payment(
-                rp, seq, tt, unit, otype, ident, amount, sign, code, ben, date, ref, texts
-            )
-
         def values(
             rp: str, seq: int, tt: str, unit: str | None, otype: str | None, ident: str,
             amount: int, sign: str, code: str, ben: str, date: dt.date | None, ref: str,
@@ -197,6 +175,9 @@ class FastCodec:
             code = aliases.get(code, code)
             texts = _fast_texts(t1, t2)
             return rp, seq, tt, unit, otype, ident, amount, sign, code, ben, date, ref, texts
+
+        def build(*fields: Any) -> G68Payment:
+            return G68Payment(*values(*fields))
 
         self.decode: Callable[[str], G68Payment | None] = self._codec.decoder(build)
         """The payment of a valid record; ``None`` if anything is off (then diagnose)."""
