@@ -8,6 +8,7 @@ import json
 import sqlite3
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -35,6 +36,7 @@ from toekgw.gateway.journal._sqlite_connection import READER_CACHE_KIB, WRITER_C
 from toekgw.gateway.journal._sqlite_items import DUPLICATE_PAYMENTS
 from toekgw.gateway.journal.migrations import LATEST, MIGRATIONS
 from toekgw.gateway.journal.postgres import PostgresJournal
+from toekgw.gateway.prefetch import Standalone
 
 BUNDLE = KindSpec(
     "test-bundle",
@@ -161,6 +163,87 @@ def test_items_in_bulk_with_duplicate_key_refused_all_or_none(journal: SqliteJou
             second, [NewItem("A", 1, seq=2), NewItem("A", 1, seq=3)], state="received", reason="x"
         )
     assert journal.get_transmission(second).item_count == 0
+
+
+def _payments(
+    count: int, *, prefix: str = "P", twice: tuple[int, int] | None = None
+) -> Iterator[NewItem]:
+    """Payments with every column the items keep; ``twice``: (at, of) repeats item ``of``'s
+    key at position ``at``."""
+    for n in range(count):
+        key = f"{prefix}{(twice[1] if twice and n == twice[0] else n):06d}"
+        yield NewItem(
+            key,
+            n - 5_000,
+            seq=n + 2,
+            fingerprint=f"fp-{n % 997}",
+            payload=f'{{"n": {n}, "tekst": "Særlig støtte § {n}"}}',
+            lookup=f"lk-{n % 501}" if n % 3 else None,
+            municipality=f"{101 + n % 98:03d}",
+            disposition_date=dt.date(2026, 12, 1 + n % 28),
+        )
+
+
+_KEPT = (
+    "SELECT substr(business_key, 2), amount_ore, seq, fingerprint, data, lookup, municipality, "
+    "disposition_date, state, created_event IS NOT NULL FROM items WHERE transmission_id = ? "
+    "ORDER BY id"
+)
+
+
+def test_items_read_ahead_are_journaled_as_items_read_in_turn(journal: SqliteJournal) -> None:
+    """A Standalone iterable's rows are made on a thread and inserted many a statement; the
+    journal then holds what the same items hold when read in turn, in the same order."""
+    ahead, in_turn = _delivery(journal, "a.txt", "a" * 64), _delivery(journal, "b.txt", "b" * 64)
+    added = journal.add_items(ahead, Standalone(_payments(12_345)), state="received", reason="x")
+    plain = journal.add_items(in_turn, _payments(12_345, prefix="Q"), state="received", reason="x")
+    assert (
+        (added.count, added.total_ore)
+        == (plain.count, plain.total_ore)
+        == (
+            12_345,
+            sum(range(12_345)) - 5_000 * 12_345,
+        )
+    )
+    rows = raw_execute(journal, _KEPT, [ahead])
+    assert rows == raw_execute(journal, _KEPT, [in_turn])
+    assert [r[0] for r in rows] == [f"{n:06d}" for n in range(12_345)]
+    assert rows[7][4] == '{"n": 7, "tekst": "Særlig støtte § 7"}'
+    assert not any(t.name == "journal-items" for t in threading.enumerate())
+
+
+@pytest.mark.parametrize("standalone", [False, True], ids=["in-turn", "read-ahead"])
+def test_a_key_repeated_statements_later_refuses_all(
+    journal: SqliteJournal, standalone: bool
+) -> None:
+    """The repeat sits several multi-row statements (and, read ahead, batches) after the
+    first: DuplicateItem names it, and nothing of the transmission is journaled."""
+    tid = _delivery(journal, "twice.txt", "c" * 64)
+    items = _payments(12_000, twice=(9_001, 17))
+    with pytest.raises(DuplicateItem, match=r"'P000017' appears twice in the transmission"):
+        journal.add_items(
+            tid, Standalone(items) if standalone else items, state="received", reason="x"
+        )
+    assert journal.get_transmission(tid).item_count == 0
+    assert raw_execute(journal, "SELECT count(*) FROM items WHERE transmission_id = ?", [tid]) == [
+        (0,)
+    ]
+    assert not any(t.name == "journal-items" for t in threading.enumerate())
+
+
+def test_a_source_failing_while_read_ahead_journals_nothing(journal: SqliteJournal) -> None:
+    tid = _delivery(journal, "broken.txt", "9" * 64)
+
+    def broken() -> Iterator[NewItem]:
+        yield from _payments(6_000)
+        raise OSError("the staged copy went away")
+
+    with pytest.raises(OSError, match="the staged copy went away"):
+        journal.add_items(tid, Standalone(broken()), state="received", reason="x")
+    assert journal.get_transmission(tid).item_count == 0
+    assert raw_execute(journal, "SELECT count(*) FROM items WHERE transmission_id = ?", [tid]) == [
+        (0,)
+    ]
 
 
 def test_duplicate_payment_control_reports_the_earlier_occurrence(

@@ -23,6 +23,7 @@ POINTS = (
     "inbound.after_download",
     "inbound.after_commit",
     "inbound.after_remote_dispose",
+    "journal.items.batch",
     "outbound.after_journal",
     "outbound.after_upload",
     "transport.put.mid",

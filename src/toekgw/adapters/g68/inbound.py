@@ -6,7 +6,9 @@ g68``). For each staged delivery it reads and validates the whole file with the 
 record the exact way, as ``toekgw validate`` does), then hands the pipeline the clean payments
 as a generator that reads the file once more (second pass, decode only: a fast-form record
 the first pass's column screen passed is cut at its positions), so a 99,999-payment delivery
-is journaled in batches and memory stays flat.
+is journaled in batches and memory stays flat. The second pass touches no journal, so it is
+handed over as :class:`~toekgw.gateway.prefetch.Standalone`: the journal reads it on a thread
+of its own, a batch ahead of its inserts.
 
 - A refused delivery (control totals, structure) goes whole to the error list with every
   finding; nothing of it is journaled as a payment.
@@ -45,6 +47,7 @@ from toekgw.gateway.config import ConfigError
 from toekgw.gateway.danish_time import danish_today
 from toekgw.gateway.inbound import Candidate, Processed, StagedFile, inbound_kind
 from toekgw.gateway.journal import JournalReader, NewItem
+from toekgw.gateway.prefetch import Standalone
 
 __all__ = [
     "G68_DELIVERY",
@@ -170,14 +173,15 @@ class G68Processor:
             more.append(
                 (
                     "recall-requested",
-                    self._items(staged.path, result, lines, recalls=True),
+                    Standalone(self._items(staged.path, result, lines, recalls=True)),
                 )
             )
         return Processed(
             accepted=True,
             findings=findings,
             delivery_key=key,
-            items=self._items(staged.path, result, lines, recalls=False),
+            # The second pass reads the staged file only: the journal may run it on a thread.
+            items=Standalone(self._items(staged.path, result, lines, recalls=False)),
             item_state="pending",
             more_items=more,
             subject="record",

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -38,7 +39,7 @@ from psycopg_pool import ConnectionPool
 from toekgw.gateway.journal._postgres_schema import postgres_migration
 from toekgw.gateway.journal._postgres_sql import POSTGRES, PostgresDb
 from toekgw.gateway.journal._sqlite_chain import CHAINED_COLUMNS, encode_row, link
-from toekgw.gateway.journal._sqlite_connection import JournalConnection, now
+from toekgw.gateway.journal._sqlite_connection import InsertMaker, JournalConnection, now
 from toekgw.gateway.journal.location import JournalLocation, JournalUrl, redact
 from toekgw.gateway.journal.migrations import LATEST, MIGRATIONS
 from toekgw.gateway.journal.model import JournalError, KindSpec
@@ -208,6 +209,10 @@ class PostgresConnection(JournalConnection):
         with self._connection.cursor().copy(statement) as copy:
             for row in rows:
                 copy.write_row(row)
+
+    def _insert_maker(self, table: str, columns: Sequence[str]) -> InsertMaker:
+        """The rows as they are; ``COPY`` (or one statement for a few) when the insert runs."""
+        return lambda rows: functools.partial(self._insert_rows, table, columns, rows)
 
     def _insert_returning(
         self,
