@@ -51,8 +51,9 @@ def test_members_memberships_and_set_moves(journal_at: JournalLocation) -> None:
     two = journal.create_transmission(NewTransmission("nk", "out", "prepared", ref="B2"))
     journal.add_members(one.id, [(items[1].id, "k1"), (items[0].id, "k0")])
     journal.add_members(two.id, [(items[0].id, "k0")])
-    with pytest.raises(JournalError):
-        journal.add_members(two.id, [(items[0].id, "k0")])
+    with pytest.raises(JournalError, match="a member appears twice"):
+        journal.add_members(two.id, [(items[2].id, "k2"), (items[0].id, "k0")])
+    assert [i.business_key for i in journal.members(two.id)] == ["k0"]  # nothing of it added
     assert [i.business_key for i in journal.members(one.id)] == ["k1", "k0"]
     counted = journal.get_transmission(one.id)
     assert (counted.item_count, counted.total_ore) == (2, 201)  # its members count as its items

@@ -40,6 +40,10 @@ def _marks(values: Sequence[object], *, start: int | None = None) -> str:
     return ", ".join(f"?{n}" for n in range(start, start + len(values)))
 
 
+#: A membership's columns as :meth:`Members.add_members` inserts them.
+_MEMBER_COLUMNS = ("transmission_id", "item_id", "seq", "member_key", "since_event")
+
+
 class Members(Items):
     """The items an outbound transmission carries: the membership part of
     :class:`~toekgw.gateway.journal.sqlite.SqliteJournal`."""
@@ -69,11 +73,7 @@ class Members(Items):
                 for n, (item_id, key) in enumerate(members, 1)
             ]
             try:
-                self._db.executemany(
-                    "INSERT INTO transmission_members(transmission_id, item_id, seq, member_key, "
-                    "since_event) VALUES (?, ?, ?, ?, ?)",
-                    rows,
-                )
+                self._insert_rows("transmission_members", _MEMBER_COLUMNS, rows)
             except self._dialect.integrity_error as exc:
                 raise JournalError(
                     f"transmission #{transmission_id}: a member appears twice ({exc})"
