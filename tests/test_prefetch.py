@@ -111,3 +111,23 @@ def test_sizes_below_one_are_refused_at_once() -> None:
 
 def test_standalone_iterates_what_it_wraps() -> None:
     assert list(Standalone(iter("abc"))) == ["a", "b", "c"]
+
+
+def test_a_source_failing_to_close_fails_the_caller_not_the_thread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What closing the source raises reaches the caller; the thread prints no traceback."""
+    printed: list[object] = []
+    monkeypatch.setattr(threading, "excepthook", printed.append)
+
+    def source() -> Iterator[int]:
+        try:
+            yield from range(100)
+        finally:
+            raise RuntimeError("the staged copy cannot be closed")
+
+    batches = prefetched_batches(source(), 2, list, name="t-close")
+    assert next(batches) == [0, 1]
+    with pytest.raises(RuntimeError, match="cannot be closed"):
+        batches.close()
+    assert printed == [] and not _alive("t-close")

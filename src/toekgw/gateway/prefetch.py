@@ -20,7 +20,7 @@ batches ahead only for such an iterable.
 What the caller gets is every batch, in the source's order, and the source's exception (or the
 batch maker's), raised where the caller asks for the batch it stopped. When the caller stops
 early (an exception, ``close()``), the thread stops after at most the batch it is making, and
-the source is closed there.
+the source is closed on the caller's thread.
 """
 
 from __future__ import annotations
@@ -69,27 +69,22 @@ class _Producer(Generic[T, R]):
     def __init__(
         self, source: Iterable[T], size: int, make: Callable[[list[T]], R], depth: int
     ) -> None:
-        self.source = source
+        self.iterator = iter(source)
         self.size = size
         self.make = make
         self.handover: queue.Queue[R | _Raised | _End] = queue.Queue(maxsize=depth)
         self.stopped = threading.Event()
 
     def run(self) -> None:
-        iterator = iter(self.source)
         try:
             while not self.stopped.is_set():
-                chunk = list(islice(iterator, self.size))
+                chunk = list(islice(self.iterator, self.size))
                 if not chunk:
                     self._hand_over(_End())
                     return
                 self._hand_over(self.make(chunk))
         except BaseException as error:  # carried to the caller, raised there
             self._hand_over(_Raised(error))
-        finally:
-            close = getattr(iterator, "close", None)
-            if close is not None:
-                close()
 
     def _hand_over(self, what: R | _Raised | _End) -> None:
         while not self.stopped.is_set():
@@ -130,3 +125,7 @@ def _consume(producer: _Producer[T, R], name: str) -> Generator[R, None, None]:
     finally:
         producer.stopped.set()
         thread.join()
+        # The source is closed here, where what its closing raises reaches the caller.
+        close = getattr(producer.iterator, "close", None)
+        if close is not None:
+            close()
