@@ -197,14 +197,8 @@ def test_items_read_ahead_are_journaled_as_items_read_in_turn(journal: SqliteJou
     ahead, in_turn = _delivery(journal, "a.txt", "a" * 64), _delivery(journal, "b.txt", "b" * 64)
     added = journal.add_items(ahead, Standalone(_payments(12_345)), state="received", reason="x")
     plain = journal.add_items(in_turn, _payments(12_345, prefix="Q"), state="received", reason="x")
-    assert (
-        (added.count, added.total_ore)
-        == (plain.count, plain.total_ore)
-        == (
-            12_345,
-            sum(range(12_345)) - 5_000 * 12_345,
-        )
-    )
+    expected = (12_345, sum(range(12_345)) - 5_000 * 12_345)
+    assert (added.count, added.total_ore) == (plain.count, plain.total_ore) == expected
     rows = raw_execute(journal, _KEPT, [ahead])
     assert rows == raw_execute(journal, _KEPT, [in_turn])
     assert [r[0] for r in rows] == [f"{n:06d}" for n in range(12_345)]
