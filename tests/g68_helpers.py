@@ -12,7 +12,7 @@ from typing import Any
 from toekgw.adapters.g68 import G68Config, G68Validation, read_delivery
 from toekgw.formats.g68 import G68Delivery, G68Form, G68Header, G68Payment, encode_delivery
 from toekgw.gateway.journal import NewItem
-from toekgw.gateway.journal._sqlite_items import item_row
+from toekgw.gateway.journal._item_rows import item_row
 
 TODAY = dt.date(2026, 11, 23)
 CONFIG = G68Config(today=TODAY)

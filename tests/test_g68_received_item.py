@@ -13,7 +13,7 @@ from tests.g68_helpers import assert_same_item, header, payment
 from toekgw.adapters.g68 import PaymentInstruction
 from toekgw.adapters.g68.payments import received_item
 from toekgw.formats.g68 import G68Form
-from toekgw.gateway.journal._sqlite_items import item_row
+from toekgw.gateway.journal._item_rows import item_row
 
 # Any text (control characters, quotes, backslashes, U+2028, astral planes …), and the
 # Danish and typographic characters a G68 text may really hold.

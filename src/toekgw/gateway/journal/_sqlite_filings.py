@@ -17,8 +17,9 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NamedTuple
 
 from toekgw.gateway.identity import acting_identity
+from toekgw.gateway.journal._item_rows import NEW_ITEM_COLUMNS, item_row
 from toekgw.gateway.journal._sqlite_connection import _LOOKUP_CHUNK, chunks, now
-from toekgw.gateway.journal._sqlite_items import NEW_ITEM_COLUMNS, Items, item_row
+from toekgw.gateway.journal._sqlite_items import Items
 from toekgw.gateway.journal._sqlite_transmissions import (
     _TX_COLUMNS,
     NEW_TX_COLUMNS,

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from toekgw.gateway.identity import acting_identity
+from toekgw.gateway.journal._item_rows import ITEM_COLUMNS, item_from_row
 from toekgw.gateway.journal._sqlite_connection import _LOOKUP_CHUNK, chunks, now
-from toekgw.gateway.journal._sqlite_items import ITEM_COLUMNS, item_from_row
 from toekgw.gateway.journal._sqlite_members import _MOVE_EVENTS, Members, _marks
 from toekgw.gateway.journal.model import (
     Item,

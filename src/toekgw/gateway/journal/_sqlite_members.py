@@ -12,9 +12,10 @@ import datetime as dt
 from collections.abc import Collection, Iterable, Iterator, Sequence
 
 from toekgw.gateway.identity import acting_identity
+from toekgw.gateway.journal._item_rows import ITEM_COLUMNS, item_from_row
 from toekgw.gateway.journal._sql import waiting
 from toekgw.gateway.journal._sqlite_connection import chunks, now
-from toekgw.gateway.journal._sqlite_items import ITEM_COLUMNS, Items, item_from_row
+from toekgw.gateway.journal._sqlite_items import Items
 from toekgw.gateway.journal.model import (
     Item,
     JournalError,

@@ -10,13 +10,13 @@ cannot be undone.
 from __future__ import annotations
 
 from toekgw.gateway.journal._carried import Membership, carrier_at
+from toekgw.gateway.journal._item_rows import BATCH as BATCH
 from toekgw.gateway.journal._sqlite_actions import ActionPlan
 from toekgw.gateway.journal._sqlite_asof import ItemsAsOf
 from toekgw.gateway.journal._sqlite_books import SqliteBooks
 from toekgw.gateway.journal._sqlite_connection import now
 from toekgw.gateway.journal._sqlite_errors import ErrorList
 from toekgw.gateway.journal._sqlite_filings import Filings
-from toekgw.gateway.journal._sqlite_items import BATCH as BATCH
 from toekgw.gateway.journal._sqlite_member_moves import MemberMoving
 from toekgw.gateway.journal._sqlite_outbox import Outbox
 from toekgw.gateway.journal._sqlite_reads import ReadLog
