@@ -11,6 +11,7 @@ at ``synchronous=FULL``), a savepoint when nested.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
@@ -67,6 +68,14 @@ READER_CACHE_KIB = 2_000
 #: where SQLite's bound-parameter limit needs it: 2,500 items of 13 columns fit its default
 #: of 32,766).
 ROWS_PER_INSERT = 2_500
+
+
+@functools.lru_cache(maxsize=64)
+def _insert_sql(table: str, columns: tuple[str, ...], rows: int) -> str:
+    """``INSERT INTO table(columns) VALUES (?, ...), ...`` for ``rows`` rows: made once per
+    shape (the full statement's text is some 100 kB), not at every insert."""
+    one = "(" + ", ".join("?" * len(columns)) + ")"
+    return f"INSERT INTO {table}({', '.join(columns)}) VALUES " + ", ".join([one] * rows)  # noqa: S608
 
 
 class JournalConnection:
@@ -208,20 +217,16 @@ class JournalConnection:
         (``executemany`` takes it back for every row, and waits for it while another thread
         holds it). A statement is all or nothing: after a constraint error the rows of the
         statements before it stay, as with ``executemany`` the rows before the failing one."""
-        width = len(columns)
+        names = tuple(columns)
         limit = self._sqlite.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
-        per = max(1, min(ROWS_PER_INSERT, limit // width))
-        head = f"INSERT INTO {table}({', '.join(columns)}) VALUES "  # noqa: S608
-        one = "(" + ", ".join("?" * width) + ")"
-        full = head + ", ".join([one] * per)
+        per = max(1, min(ROWS_PER_INSERT, limit // len(names)))
         db = self._db
 
         def make(rows: Sequence[Sequence[object]]) -> Callable[[], None]:
-            statements = []
-            for start in range(0, len(rows), per):
-                part = rows[start : start + per]
-                sql = full if len(part) == per else head + ", ".join([one] * len(part))
-                statements.append((sql, [value for values in part for value in values]))
+            statements = [
+                (_insert_sql(table, names, len(part)), [value for row in part for value in row])
+                for part in chunks(rows, per)
+            ]
 
             def insert() -> None:
                 for sql, parameters in statements:
