@@ -61,6 +61,7 @@ bench: venv
 	$(PY) bench/nemkonto_bundle.py
 	$(PY) bench/eindkomst_report.py
 	$(PY) bench/month_end.py --sizes $(MONTH_END_SIZES)
+	$(PY) bench/receive_floor.py
 	$(PY) bench/oir_vouchers.py
 	$(PY) bench/oir_callback.py
 	$(PY) bench/tok_intake.py --count $(TOK_INTAKE_COUNT) --rounds $(TOK_INTAKE_ROUNDS)
