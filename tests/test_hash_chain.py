@@ -19,17 +19,16 @@ from hypothesis import strategies as st
 
 from tests.journals import INTEGRITY_ERRORS, raw_execute
 from tests.nemkonto_flow_data import instruction, journal_delivery
+from tests.old_schema import schema_before
 from tests.servers import PostgresServer
 from tests.test_nemkonto_flow_cli import CONFIG
 from toekgw.cli.main import cli
 from toekgw.gateway.journal import (
     JournalLocation,
     JournalUrl,
-    _postgres_connection,
     _sqlite_chain,
     open_journal,
 )
-from toekgw.gateway.journal import _sqlite_connection as connection
 from toekgw.gateway.journal.copy import copy_to_postgres
 from toekgw.gateway.journal.migrations import LATEST, MIGRATIONS
 from toekgw.gateway.journal.postgres import PostgresJournal
@@ -116,11 +115,9 @@ def test_a_journal_from_before_the_chain_gets_one(
         url = server.fresh(migrated=False)
         request.addfinalizer(lambda: server.drop(url))
         journal_at = JournalUrl(url)
-    before = next(n for n, name, _ in MIGRATIONS if name.startswith("the hash chain")) - 1
+    chain = next(n for n, name, _ in MIGRATIONS if name.startswith("the hash chain"))
     with monkeypatch.context() as patch:
-        for module in (connection, _postgres_connection):
-            patch.setattr(module, "MIGRATIONS", MIGRATIONS[:before])
-            patch.setattr(module, "LATEST", before)
+        schema_before(patch, chain)
         _filled(journal_at)
     journal = open_journal(journal_at)
     assert journal.schema_version() == LATEST

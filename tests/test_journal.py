@@ -32,6 +32,7 @@ from toekgw.gateway.journal import (
     StateError,
     open_journal,
 )
+from toekgw.gateway.journal._item_rows import lookup_key
 from toekgw.gateway.journal._sqlite_connection import READER_CACHE_KIB, WRITER_CACHE_KIB
 from toekgw.gateway.journal._sqlite_items import DUPLICATE_PAYMENTS
 from toekgw.gateway.journal.migrations import LATEST, MIGRATIONS
@@ -475,15 +476,30 @@ def test_items_by_lookup_finds_earlier_items_across_transmissions(journal: Sqlit
         "q|2026-11": ["A2"],
     }
     assert journal.items_by_lookups("other", ["p|2026-11"]) == {}
-    query = "SELECT id FROM items WHERE counterpart = ? AND lookup = ?"
-    if isinstance(journal, PostgresJournal):
-        # A handful of rows: the planner would scan; what matters is that the index serves.
-        journal._db.execute("SET enable_seqscan = off")
-        plan = journal._db.execute("EXPLAIN " + query, ("ksd", "p")).fetchall()
-        journal._db.execute("RESET enable_seqscan")
-    else:
-        plan = journal._db.execute("EXPLAIN QUERY PLAN " + query, ("ksd", "p")).fetchall()
-    assert any("items_lookup" in str(row) for row in plan)
+    # Found by the key's digest (indexed), then the text: one key, and a list of keys.
+    one = "SELECT id FROM items WHERE lookup_key = ? AND counterpart = ? AND lookup = ?"
+    args = (lookup_key("p|2026-11"), "ksd", "p|2026-11")
+    listed = (
+        "SELECT id FROM items WHERE lookup_key IN (?, ?) AND counterpart = ? AND lookup IN (?, ?)"
+    )
+    list_args = (lookup_key("p|2026-11"), lookup_key("q"), "ksd", "p|2026-11", "q")
+    shapes = [(one, args)]
+    if not isinstance(journal, PostgresJournal):
+        # SQLite plans without statistics: a list of keys must still take the digest's index
+        # (PostgreSQL plans by its statistics, on a handful of rows any index).
+        shapes.append((listed, list_args))
+    for query, values in shapes:
+        if isinstance(journal, PostgresJournal):
+            # A handful of rows: the planner would scan; what matters is that the index serves.
+            journal._db.execute("SET enable_seqscan = off")
+            plan = journal._db.execute("EXPLAIN " + query, values).fetchall()
+            journal._db.execute("RESET enable_seqscan")
+        else:
+            plan = journal._db.execute("EXPLAIN QUERY PLAN " + query, values).fetchall()
+        assert any("items_lookup_key" in str(row) for row in plan), plan
+    assert [r[0] for r in journal._db.execute(one, args)] == [
+        i.id for i in journal.items_by_lookup("ksd", "p|2026-11")
+    ]
 
 
 def test_a_postgresql_journal_that_cannot_be_reached_is_one_line_without_the_password() -> None:

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from tests.nemkonto_flow_data import instruction, journal_delivery
+from tests.old_schema import schema_before
 from tests.payments_helpers import controlled_release, state_of
-from toekgw.gateway.journal import _sqlite_connection as connection
 from toekgw.gateway.journal import open_journal
 from toekgw.gateway.journal.migrations import LATEST, MIGRATIONS
 
@@ -27,8 +27,7 @@ def test_the_migration_fills_the_key_of_older_payments_only(
     follow_up = dataclasses.replace(instruction(3), follow_up_key="x:r1", follows="x")
     with monkeypatch.context() as patch:
         # The journal as it was before the migration, its payments journaled without the key.
-        patch.setattr(connection, "MIGRATIONS", MIGRATIONS[: NUMBER - 1])
-        patch.setattr(connection, "LATEST", NUMBER - 1)
+        schema_before(patch, NUMBER)
         old = open_journal(path)
         assert old.schema_version() == NUMBER - 1
         journal_delivery(old, [first, no_unit, recall, follow_up])

@@ -17,6 +17,7 @@ from tests.test_payments_cli import K, _cycle, payments_config
 from toekgw.adapters.config import load_settings
 from toekgw.cli.main import cli
 from toekgw.gateway.journal import open_journal
+from toekgw.gateway.journal._item_rows import lookup_key
 from toekgw.gateway.retention import run_retention
 from toekgw.gateway.retention_config import RETENTION_SECTION
 
@@ -89,6 +90,14 @@ def test_retention_leaves_amounts_and_chain_and_no_cpr_in_the_file(config: Path)
     for number in settled:
         assert number.encode() not in data, f"{number} still in the journal's files"
     assert cpr(REJECTED).encode() in data  # still to be handled: kept
+    # A pseudonymised look-up key is indexed by its own digest: found as written now.
+    db = sqlite3.connect(config.parent / "var" / "journal.sqlite")
+    keys = db.execute(
+        "SELECT lookup, lookup_key FROM items WHERE pseudonymised_at IS NOT NULL"
+    ).fetchall()
+    db.close()
+    assert len(keys) == 5 and all(lookup is not None for lookup, _ in keys)
+    assert all(key == lookup_key(lookup) for lookup, key in keys)
     assert not list((config.parent / "var" / "staging" / "ksd" / "received").iterdir())
 
     shown = _run(config, "status", "--item", K[1])

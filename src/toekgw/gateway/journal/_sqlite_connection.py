@@ -25,7 +25,7 @@ from toekgw.gateway.errors import os_problem
 from toekgw.gateway.journal._sql import SQLITE, Database, Dialect
 from toekgw.gateway.journal._sqlite_chain import ChainReport, has_chain, seal, verify_chain
 from toekgw.gateway.journal.location import JournalLocation
-from toekgw.gateway.journal.migrations import LATEST, MIGRATIONS
+from toekgw.gateway.journal.migrations import FILLS, LATEST, MIGRATIONS
 from toekgw.gateway.journal.model import JournalError, KindSpec
 from toekgw.gateway.jsonlog import CORRELATION_FIELD
 
@@ -65,8 +65,8 @@ WRITER_CACHE_KIB = 65_536
 READER_CACHE_KIB = 2_000
 
 #: Rows a multi-row ``INSERT`` takes at most (:meth:`JournalConnection._insert_maker`; fewer
-#: where SQLite's bound-parameter limit needs it: 2,500 items of 13 columns fit its default
-#: of 32,766).
+#: where SQLite's bound-parameter limit needs it: of an item's 14 columns 2,340 rows fit its
+#: default of 32,766).
 ROWS_PER_INSERT = 2_500
 
 
@@ -151,6 +151,8 @@ class JournalConnection:
                     continue
                 for statement in statements(sql):
                     db.execute(statement)
+                if version in FILLS:
+                    FILLS[version](db)
                 db.execute(
                     "INSERT INTO schema_migrations(version, name, applied_at) VALUES (?, ?, ?)",
                     (version, name, now()),

@@ -23,6 +23,7 @@ from toekgw.gateway.journal._item_rows import (
     item_batches,
     item_from_row,
     item_row,
+    lookup_key,
 )
 from toekgw.gateway.journal._sql import waiting
 from toekgw.gateway.journal._sqlite_connection import chunks, now
@@ -230,19 +231,20 @@ class Items(Transmissions):
     def items_by_lookup(self, counterpart: str, lookup: str) -> list[Item]:
         rows = self._db.execute(
             f"SELECT {ITEM_COLUMNS} FROM items i JOIN events e ON e.id = i.created_event "
-            "WHERE i.counterpart = ? AND i.lookup = ? ORDER BY i.id",
-            (counterpart, lookup),
+            "WHERE i.lookup_key = ? AND i.counterpart = ? AND i.lookup = ? ORDER BY i.id",
+            (lookup_key(lookup), counterpart, lookup),
         )
         return [item_from_row(r) for r in rows]
 
     def items_by_lookups(self, counterpart: str, lookups: Iterable[str]) -> dict[str, list[Item]]:
         found: dict[str, list[Item]] = {}
         for chunk in chunks(list(dict.fromkeys(lookups))):
+            marks = ", ".join("?" * len(chunk))
             rows = self._db.execute(
                 f"SELECT {ITEM_COLUMNS} FROM items i JOIN events e ON e.id = i.created_event "
-                f"WHERE i.counterpart = ? AND i.lookup IN ({', '.join('?' * len(chunk))}) "
-                "ORDER BY i.id",
-                (counterpart, *chunk),
+                f"WHERE i.lookup_key IN ({marks}) AND i.counterpart = ? "
+                f"AND i.lookup IN ({marks}) ORDER BY i.id",
+                (*[lookup_key(k) for k in chunk], counterpart, *chunk),
             )
             for row in rows:
                 item = item_from_row(row)

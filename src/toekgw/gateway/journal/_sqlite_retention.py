@@ -12,6 +12,7 @@ import sqlite3
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
+from toekgw.gateway.journal._item_rows import lookup_key
 from toekgw.gateway.journal._sqlite_connection import now
 from toekgw.gateway.journal._sqlite_transmissions import Transmissions
 
@@ -51,9 +52,12 @@ class Retained(Transmissions):
         stamp = now()
         with self.transaction():
             self._db.executemany(
-                "UPDATE items SET data = ?, lookup = ?, fingerprint = ?, pseudonymised_at = ? "
-                "WHERE id = ?",
-                [(data, lookup, fp, stamp, item_id) for item_id, data, lookup, fp in changed],
+                "UPDATE items SET data = ?, lookup = ?, lookup_key = ?, fingerprint = ?, "
+                "pseudonymised_at = ? WHERE id = ?",
+                [
+                    (data, lookup, lookup_key(lookup), fp, stamp, item_id)
+                    for item_id, data, lookup, fp in changed
+                ],
             )
             for transmission_id, reason in notes.items():
                 self.note(transmission_id, reason, at=stamp)

@@ -5,9 +5,10 @@ database is migrated to the same schema and must hold nothing yet. Every table i
 across with ``COPY ... FROM STDIN`` in batches (memory holds one batch, whatever the size of
 the journal), all in one transaction with the foreign keys checked at its end (items and
 events refer to each other). Before it commits, each table's row count and the sum of each
-of its integer columns (ids, øre amounts, sequences) are compared between the two: any
-difference rolls the whole copy back. The identity counters then continue after the copied ids,
-and the copied tables are analysed, so the planner starts from their statistics.
+of its integer columns (ids, øre amounts, sequences; of a digest column, how many rows have
+one) are compared between the two: any difference rolls the whole copy back. The identity
+counters then continue after the copied ids, and the copied tables are analysed, so the
+planner starts from their statistics.
 """
 
 from __future__ import annotations
@@ -58,8 +59,15 @@ def _columns(db: sqlite3.Connection, table: str) -> list[tuple[str, bool]]:
     return [(str(r[1]), "INT" in str(r[2]).upper()) for r in info]
 
 
+#: Integer columns that hold digests, not quantities: their sum would overflow 64 bits, so
+#: the copy compares how many rows have one (the digest is of a text column copied with it).
+_DIGESTS = frozenset({"lookup_key"})
+
+
 def _totals_sql(table: str, integers: list[str]) -> str:
-    sums = "".join(f", coalesce(sum({c}), 0)" for c in integers)
+    sums = "".join(
+        f", count({c})" if c in _DIGESTS else f", coalesce(sum({c}), 0)" for c in integers
+    )
     return f"SELECT count(*){sums} FROM {table}"  # noqa: S608 (names from the schema)
 
 

@@ -12,6 +12,11 @@ does not cover adds its PostgreSQL text here, beside the SQLite one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from toekgw.gateway.journal._item_rows import lookup_key
+from toekgw.gateway.journal._sql import Database
+
 MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     (
         1,
@@ -493,9 +498,59 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         ALTER TABLE transmission_members ADD COLUMN since_event INTEGER;
         """,
     ),
+    (
+        19,
+        "an item's look-up key also as a 64-bit digest",
+        """
+        -- The digest the look-up key is indexed by from migration 20 on
+        -- (toekgw.gateway.journal._item_rows.lookup_key: BLAKE2b's first 8 bytes, signed).
+        -- Computed for the items journaled before by FILLS[19], after this statement; NULL:
+        -- no look-up key.
+        ALTER TABLE items ADD COLUMN lookup_key INTEGER;
+        """,
+    ),
+    (
+        20,
+        "items found by look-up key through the digest's index, not the text's",
+        """
+        -- The text's index held each key whole (about 50 bytes for G68's duplicate-payment
+        -- control key) in the text's order, for G68 the beneficiary's: a delivery's inserts
+        -- touched every page of an index as large as the month, and the commit wrote them
+        -- all. The digest's index is a third of its size. Readers match the digest and the
+        -- counterpart, then the text (the digest is not unique; the text stays the key). The
+        -- counterpart is in the index so that SQLite's planner, without statistics, takes it
+        -- for a list of keys (lookup_key IN (...)) over the business key's index.
+        DROP INDEX items_lookup;
+        CREATE INDEX items_lookup_key ON items(lookup_key, counterpart)
+            WHERE lookup_key IS NOT NULL;
+        """,
+    ),
 )
 
 LATEST = MIGRATIONS[-1][0]
+
+#: Rows a migration's fill reads and writes at a time.
+FILL_BATCH = 10_000
+
+
+def fill_lookup_keys(db: Database) -> None:
+    """Migration 19's data: each item's :func:`~toekgw.gateway.journal._item_rows.lookup_key`
+    from its look-up key, a batch of :data:`FILL_BATCH` at a time, in id order."""
+    last = 0
+    while rows := db.execute(
+        "SELECT id, lookup FROM items WHERE id > ? AND lookup IS NOT NULL ORDER BY id LIMIT ?",
+        (last, FILL_BATCH),
+    ).fetchall():
+        db.executemany(
+            "UPDATE items SET lookup_key = ? WHERE id = ?",
+            [(lookup_key(lookup), item_id) for item_id, lookup in rows],
+        )
+        last = rows[-1][0]
+
+
+#: What a migration computes in Python (both back ends), run after its statements, in its
+#: transaction: data the SQL of either store cannot compute alike.
+FILLS: dict[int, Callable[[Database], None]] = {19: fill_lookup_keys}
 
 
 def _append_only(table: str, what: str, *, truncate: bool = False) -> dict[str, str]:
