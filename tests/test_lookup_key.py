@@ -4,9 +4,15 @@ ends: the digest is indexed, the text stays the key."""
 from __future__ import annotations
 
 import dataclasses
+import signal
+import sqlite3
+import subprocess
+import sys
 
+import psycopg
 import pytest
 
+from tests.crashkit import child_env
 from tests.journals import raw_execute
 from tests.nemkonto_flow_data import instruction, journal_delivery
 from tests.old_schema import LOOKUP_KEY, schema_before
@@ -29,6 +35,20 @@ def _index_names(journal: SqliteJournal) -> set[str]:
     else:
         query = "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'items'"
     return {str(r[0]) for r in raw_execute(journal, query)}
+
+
+def _version_on_disk(where: JournalLocation) -> int:
+    """The schema version as stored, read without opening (and so migrating) the journal."""
+    query = "SELECT max(version) FROM schema_migrations"
+    if isinstance(where, JournalUrl):
+        with psycopg.connect(where.url) as connection:
+            row = connection.execute(query).fetchone()
+    else:
+        db = sqlite3.connect(where)
+        row = db.execute(query).fetchone()
+        db.close()
+    assert row is not None
+    return int(row[0])
 
 
 def test_the_digest_is_64_bits_of_blake2b_and_none_without_a_key() -> None:
@@ -95,4 +115,41 @@ def test_keys_sharing_a_digest_find_only_their_own_items(
     assert {k: [i.business_key for i in v] for k, v in found.items()} == {
         second.control_key: [second.business_key]
     }
+    journal.close()
+
+
+def test_a_migration_killed_after_its_fill_leaves_the_old_schema_and_runs_again(
+    journal_at: JournalLocation, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if isinstance(journal_at, JournalUrl):  # a database without the journal's schema yet
+        server: PostgresServer = request.getfixturevalue("postgresql")
+        url = server.fresh(migrated=False)
+        request.addfinalizer(lambda: server.drop(url))
+        journal_at = JournalUrl(url)
+    with monkeypatch.context() as patch:
+        schema_before(patch, LOOKUP_KEY)
+        old = open_journal(journal_at)
+        journal_delivery(old, [instruction(n) for n in range(1, 6)])
+        old.close()
+    where = journal_at.url if isinstance(journal_at, JournalUrl) else str(journal_at)
+    child = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"from toekgw.gateway.journal import open_journal; open_journal({where!r})",
+        ],
+        env=child_env("journal.migrate.filled"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert child.returncode == -signal.SIGKILL, child.stderr
+    # Nothing of the migration stayed: the fill is in the migration's transaction.
+    assert _version_on_disk(journal_at) == LOOKUP_KEY - 1
+    journal = open_journal(journal_at)
+    assert journal.schema_version() == LATEST
+    rows = raw_execute(journal, "SELECT lookup, lookup_key FROM items")
+    assert len(rows) == 5 and all(key == lookup_key(lookup) is not None for lookup, key in rows)
+    assert journal.verify_chain().problems == []
     journal.close()

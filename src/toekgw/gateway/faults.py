@@ -24,6 +24,7 @@ POINTS = (
     "inbound.after_commit",
     "inbound.after_remote_dispose",
     "journal.items.batch",
+    "journal.migrate.filled",
     "outbound.after_journal",
     "outbound.after_upload",
     "transport.put.mid",

@@ -36,6 +36,7 @@ import psycopg
 from psycopg import sql
 from psycopg_pool import ConnectionPool
 
+from toekgw.gateway.faults import crash_point
 from toekgw.gateway.journal._postgres_schema import postgres_migration
 from toekgw.gateway.journal._postgres_sql import POSTGRES, PostgresDb
 from toekgw.gateway.journal._sqlite_chain import CHAINED_COLUMNS, encode_row, link
@@ -191,6 +192,7 @@ class PostgresConnection(JournalConnection):
                     raw.execute(statement)
                 if version in FILLS:
                     FILLS[version](self._db)
+                    crash_point("journal.migrate.filled")  # filled, not committed
                 raw.execute(
                     "INSERT INTO schema_migrations(version, name, applied_at) VALUES (%s, %s, %s)",
                     (version, name, now()),

@@ -22,6 +22,7 @@ from typing import Any, Self, TypeVar
 
 from toekgw.formats.findings import first_and_more
 from toekgw.gateway.errors import os_problem
+from toekgw.gateway.faults import crash_point
 from toekgw.gateway.journal._sql import SQLITE, Database, Dialect
 from toekgw.gateway.journal._sqlite_chain import ChainReport, has_chain, seal, verify_chain
 from toekgw.gateway.journal.location import JournalLocation
@@ -153,6 +154,7 @@ class JournalConnection:
                     db.execute(statement)
                 if version in FILLS:
                     FILLS[version](db)
+                    crash_point("journal.migrate.filled")  # filled, not committed
                 db.execute(
                     "INSERT INTO schema_migrations(version, name, applied_at) VALUES (?, ?, ?)",
                     (version, name, now()),
