@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from toekgw.gateway.journal import _item_rows, _postgres_connection, _sqlite_items
+from toekgw.gateway.journal import _item_rows, _postgres_connection, _sqlite_filings, _sqlite_items
 from toekgw.gateway.journal import _sqlite_connection as connection
 from toekgw.gateway.journal.migrations import MIGRATIONS
 
@@ -24,10 +24,11 @@ def schema_before(patch: pytest.MonkeyPatch, number: int) -> None:
         patch.setattr(module, "LATEST", before)
     if before < LOOKUP_KEY:
         assert _item_rows.NEW_ITEM_COLUMNS[-1] == "lookup_key"
-        patch.setattr(_sqlite_items, "NEW_ITEM_COLUMNS", _item_rows.NEW_ITEM_COLUMNS[:-1])
         row = _item_rows.item_row
 
         def without_lookup_key(*args: Any) -> tuple[Any, ...]:
             return row(*args)[:-1]
 
-        patch.setattr(_sqlite_items, "item_row", without_lookup_key)
+        for writer in (_sqlite_items, _sqlite_filings):  # add_items, create_filings
+            patch.setattr(writer, "NEW_ITEM_COLUMNS", _item_rows.NEW_ITEM_COLUMNS[:-1])
+            patch.setattr(writer, "item_row", without_lookup_key)
