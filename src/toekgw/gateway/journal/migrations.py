@@ -519,7 +519,7 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         -- control key) in the text's order, for G68 the beneficiary's: a delivery's inserts
         -- touched every page of an index as large as the month, and the commit wrote them
         -- all. The digest's index is less than half its size (19.7 MB for 892,000 G68
-        -- payments, where the text's took about 51 MB). Readers match the digest and the
+        -- payments; the text's took 56 MB for 980,000). Readers match the digest and the
         -- counterpart, then the text (the digest is not unique; the text stays the key). The
         -- counterpart is in the index so that SQLite's planner, without statistics, takes it
         -- for a list of keys (lookup_key IN (...)) over the business key's index.
