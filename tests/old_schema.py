@@ -7,7 +7,15 @@ from typing import Any
 
 import pytest
 
-from toekgw.gateway.journal import _item_rows, _postgres_connection, _sqlite_filings, _sqlite_items
+from tests.servers import PostgresServer
+from toekgw.gateway.journal import (
+    JournalLocation,
+    JournalUrl,
+    _item_rows,
+    _postgres_connection,
+    _sqlite_filings,
+    _sqlite_items,
+)
 from toekgw.gateway.journal import _sqlite_connection as connection
 from toekgw.gateway.journal.migrations import MIGRATIONS
 
@@ -32,3 +40,15 @@ def schema_before(patch: pytest.MonkeyPatch, number: int) -> None:
         for writer in (_sqlite_items, _sqlite_filings):  # add_items, create_filings
             patch.setattr(writer, "NEW_ITEM_COLUMNS", _item_rows.NEW_ITEM_COLUMNS[:-1])
             patch.setattr(writer, "item_row", without_lookup_key)
+
+
+def unmigrated(where: JournalLocation, request: pytest.FixtureRequest) -> JournalLocation:
+    """``where`` (the ``journal_at`` fixture's) without the journal's schema yet: the SQLite
+    file as it is (not created), for PostgreSQL a fresh database left unmigrated (dropped
+    after the test)."""
+    if not isinstance(where, JournalUrl):
+        return where
+    server: PostgresServer = request.getfixturevalue("postgresql")
+    url = server.fresh(migrated=False)
+    request.addfinalizer(lambda: server.drop(url))
+    return JournalUrl(url)

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from tests.journals import INTEGRITY_ERRORS, raw_execute
 from tests.nemkonto_flow_data import instruction, journal_delivery
-from tests.old_schema import schema_before
+from tests.old_schema import schema_before, unmigrated
 from tests.servers import PostgresServer
 from tests.test_nemkonto_flow_cli import CONFIG
 from toekgw.cli.main import cli
@@ -110,11 +110,7 @@ def test_the_chain_itself_is_append_only(journal_at: JournalLocation) -> None:
 def test_a_journal_from_before_the_chain_gets_one(
     journal_at: JournalLocation, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if isinstance(journal_at, JournalUrl):  # a database without the journal's schema yet
-        server: PostgresServer = request.getfixturevalue("postgresql")
-        url = server.fresh(migrated=False)
-        request.addfinalizer(lambda: server.drop(url))
-        journal_at = JournalUrl(url)
+    journal_at = unmigrated(journal_at, request)
     chain = next(n for n, name, _ in MIGRATIONS if name.startswith("the hash chain"))
     with monkeypatch.context() as patch:
         schema_before(patch, chain)

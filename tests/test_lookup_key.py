@@ -15,8 +15,7 @@ import pytest
 from tests.crashkit import child_env
 from tests.journals import raw_execute
 from tests.nemkonto_flow_data import instruction, journal_delivery
-from tests.old_schema import LOOKUP_KEY, schema_before
-from tests.servers import PostgresServer
+from tests.old_schema import LOOKUP_KEY, schema_before, unmigrated
 from toekgw.gateway.journal import (
     JournalLocation,
     JournalUrl,
@@ -65,11 +64,7 @@ def test_the_digest_is_64_bits_of_blake2b_and_none_without_a_key() -> None:
 def test_older_items_get_their_digest_and_are_found_after_the_upgrade(
     journal_at: JournalLocation, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if isinstance(journal_at, JournalUrl):  # a database without the journal's schema yet
-        server: PostgresServer = request.getfixturevalue("postgresql")
-        url = server.fresh(migrated=False)
-        request.addfinalizer(lambda: server.drop(url))
-        journal_at = JournalUrl(url)
+    journal_at = unmigrated(journal_at, request)
     payment = instruction(1)
     recall = instruction(2, recall=True)  # refused, with no look-up key
     with monkeypatch.context() as patch:
@@ -121,11 +116,7 @@ def test_keys_sharing_a_digest_find_only_their_own_items(
 def test_a_migration_killed_after_its_fill_leaves_the_old_schema_and_runs_again(
     journal_at: JournalLocation, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if isinstance(journal_at, JournalUrl):  # a database without the journal's schema yet
-        server: PostgresServer = request.getfixturevalue("postgresql")
-        url = server.fresh(migrated=False)
-        request.addfinalizer(lambda: server.drop(url))
-        journal_at = JournalUrl(url)
+    journal_at = unmigrated(journal_at, request)
     with monkeypatch.context() as patch:
         schema_before(patch, LOOKUP_KEY)
         old = open_journal(journal_at)
