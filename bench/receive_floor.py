@@ -20,11 +20,11 @@ run, on copies of that journal, in turn:
   durable commit with its checkpoint);
 - *the journal's floor*: the very rows that receive journaled, read back from its journal,
   inserted into a copy of the journal as it was before, and nothing else: multi-row
-  ``INSERT`` statements of 2,500 rows (the journal's own, their parameters laid out before
-  the clock starts) into the items table with its indexes, in one transaction, committed as
-  receive commits (``synchronous = FULL``, the writer's 64 MiB page cache) and
-  checkpointed as SQLite's automatic checkpoint does after a commit (``PASSIVE``); foreign
-  keys are not checked;
+  ``INSERT`` statements as the journal makes them (up to 2,500 rows each, where SQLite's
+  parameter limit allows; their parameters laid out before the clock starts) into the items
+  table with its indexes, in one transaction, committed as receive commits
+  (``synchronous = FULL``, the writer's 64 MiB page cache) and checkpointed as SQLite's
+  automatic checkpoint does after a commit (``PASSIVE``); foreign keys are not checked;
 - the issue's floor for the same delivery: bare slicing + bare SQLite.
 
 It prints each run and the medians: the journal's floor as a share of the receive, and the
@@ -54,20 +54,27 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench import month_end  # noqa: E402
+from toekgw.gateway.journal._sqlite_connection import (  # noqa: E402
+    ROWS_PER_INSERT,
+    WRITER_CACHE_KIB,
+    _insert_sql,
+    chunks,
+)
 
 RESULTS = ROOT / "bench" / "results"
-ROWS_PER_INSERT = 2_500  # the journal's (toekgw.gateway.journal._sqlite_connection)
-WRITER_CACHE_KIB = 65_536  # the journal writer's page cache (ibid.)
 
 
 def _statements(
-    rows: list[tuple[object, ...]], columns: list[str]
+    db: sqlite3.Connection, rows: list[tuple[object, ...]], columns: list[str]
 ) -> list[tuple[str, list[object]]]:
-    one = "(" + ", ".join("?" * len(columns)) + ")"
-    head = f"INSERT INTO items({', '.join(columns)}) VALUES "
+    """The journal's multi-row inserts of ``rows``: its statement text and as many rows a
+    statement as it takes on ``db`` (:meth:`JournalConnection._insert_maker`)."""
+    names = tuple(columns)
+    limit = db.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    per = max(1, min(ROWS_PER_INSERT, limit // len(names)))
     return [
-        (head + ", ".join([one] * len(part)), [value for row in part for value in row])
-        for part in (rows[n : n + ROWS_PER_INSERT] for n in range(0, len(rows), ROWS_PER_INSERT))
+        (_insert_sql("items", names, len(part)), [value for row in part for value in row])
+        for part in chunks(rows, per)
     ]
 
 
@@ -81,8 +88,8 @@ def journal_floor(before: Path, after: Path) -> dict[str, float]:
         "WHERE transmission_id = (SELECT max(transmission_id) FROM items) ORDER BY id"
     ).fetchall()
     source.close()
-    statements = _statements(rows, columns)
     db = sqlite3.connect(before, isolation_level=None)
+    statements = _statements(db, rows, columns)
     db.execute("PRAGMA journal_mode = WAL")
     db.execute("PRAGMA synchronous = FULL")
     db.execute(f"PRAGMA cache_size = -{WRITER_CACHE_KIB}")
