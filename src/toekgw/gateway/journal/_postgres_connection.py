@@ -36,13 +36,12 @@ import psycopg
 from psycopg import sql
 from psycopg_pool import ConnectionPool
 
-from toekgw.gateway.faults import crash_point
 from toekgw.gateway.journal._postgres_schema import postgres_migration
 from toekgw.gateway.journal._postgres_sql import POSTGRES, PostgresDb
 from toekgw.gateway.journal._sqlite_chain import CHAINED_COLUMNS, encode_row, link
 from toekgw.gateway.journal._sqlite_connection import InsertMaker, JournalConnection, now
 from toekgw.gateway.journal.location import JournalLocation, JournalUrl, redact
-from toekgw.gateway.journal.migrations import FILLS, LATEST, MIGRATIONS
+from toekgw.gateway.journal.migrations import LATEST, MIGRATIONS, fill
 from toekgw.gateway.journal.model import JournalError, KindSpec
 
 __all__ = ["PostgresConnection", "close_pool"]
@@ -190,9 +189,7 @@ class PostgresConnection(JournalConnection):
                     continue
                 for statement in postgres_migration(version, sql):
                     raw.execute(statement)
-                if version in FILLS:
-                    FILLS[version](self._db)
-                    crash_point("journal.migrate.filled")  # filled, not committed
+                fill(version, self._db)
                 raw.execute(
                     "INSERT INTO schema_migrations(version, name, applied_at) VALUES (%s, %s, %s)",
                     (version, name, now()),

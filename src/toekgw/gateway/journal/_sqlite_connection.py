@@ -22,11 +22,10 @@ from typing import Any, Self, TypeVar
 
 from toekgw.formats.findings import first_and_more
 from toekgw.gateway.errors import os_problem
-from toekgw.gateway.faults import crash_point
 from toekgw.gateway.journal._sql import SQLITE, Database, Dialect
 from toekgw.gateway.journal._sqlite_chain import ChainReport, has_chain, seal, verify_chain
 from toekgw.gateway.journal.location import JournalLocation
-from toekgw.gateway.journal.migrations import FILLS, LATEST, MIGRATIONS
+from toekgw.gateway.journal.migrations import LATEST, MIGRATIONS, fill
 from toekgw.gateway.journal.model import JournalError, KindSpec
 from toekgw.gateway.jsonlog import CORRELATION_FIELD
 
@@ -152,9 +151,7 @@ class JournalConnection:
                     continue
                 for statement in statements(sql):
                     db.execute(statement)
-                if version in FILLS:
-                    FILLS[version](db)
-                    crash_point("journal.migrate.filled")  # filled, not committed
+                fill(version, db)
                 db.execute(
                     "INSERT INTO schema_migrations(version, name, applied_at) VALUES (?, ?, ?)",
                     (version, name, now()),

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from toekgw.gateway.faults import crash_point
 from toekgw.gateway.journal._item_rows import lookup_key
 from toekgw.gateway.journal._sql import Database
 
@@ -554,6 +555,14 @@ def fill_lookup_keys(db: Database) -> None:
 #: What a migration computes in Python (both back ends), run after its statements, in its
 #: transaction: data the SQL of either store cannot compute alike.
 FILLS: dict[int, Callable[[Database], None]] = {19: fill_lookup_keys}
+
+
+def fill(version: int, db: Database) -> None:
+    """Migration ``version``'s :data:`FILLS`, if it has one, on ``db``: run by either store
+    after the migration's statements, in its transaction."""
+    if version in FILLS:
+        FILLS[version](db)
+        crash_point("journal.migrate.filled")  # filled, not committed
 
 
 def _append_only(table: str, what: str, *, truncate: bool = False) -> dict[str, str]:
