@@ -13,7 +13,10 @@ translation here is mechanical and small:
   copy of a SQLite journal does, as items and events refer to each other).
 
 What cannot be translated (triggers, JSON functions) is replaced statement by statement from
-:data:`~toekgw.gateway.journal.migrations.POSTGRES`.
+:data:`~toekgw.gateway.journal.migrations.POSTGRES`; what PostgreSQL alone needs comes after a
+migration's statements from :data:`~toekgw.gateway.journal.migrations.POSTGRES_ONLY` (from
+migration 21 on, the busiest references are checked per statement by triggers instead of
+their foreign keys: :mod:`toekgw.gateway.journal._postgres_references`).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from __future__ import annotations
 import re
 
 from toekgw.gateway.journal._sqlite_connection import statements
-from toekgw.gateway.journal.migrations import POSTGRES
+from toekgw.gateway.journal.migrations import POSTGRES, POSTGRES_ONLY
 
 __all__ = ["postgres_migration", "translate_ddl"]
 
@@ -76,4 +79,4 @@ def postgres_migration(version: int, sql: str) -> list[str]:
         translated, keys = translate_ddl(statement)
         result.append(translated)
         later.extend(keys)
-    return result + later
+    return result + later + POSTGRES_ONLY.get(version, [])

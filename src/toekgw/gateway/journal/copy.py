@@ -24,6 +24,7 @@ import psycopg
 from psycopg import sql
 
 from toekgw.gateway.journal import open_journal
+from toekgw.gateway.journal._postgres_references import parents
 from toekgw.gateway.journal.location import JournalUrl
 from toekgw.gateway.journal.model import JournalError
 from toekgw.gateway.journal.postgres import PostgresJournal
@@ -45,12 +46,25 @@ class TableCopy:
 
 
 def _tables(db: sqlite3.Connection) -> list[str]:
-    # In creation order: a table comes after those its plain (not deferrable) keys name.
+    """The tables in creation order (a table comes after those its plain keys name), except
+    that a table comes after those its set-wise references name too: PostgreSQL checks those
+    at once, not at the commit (the foreign keys are deferred)."""
     rows = db.execute(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
         "AND name <> 'schema_migrations' ORDER BY rowid"
     ).fetchall()
-    return [str(r[0]) for r in rows]
+    created = [str(r[0]) for r in rows]
+    ordered: list[str] = []
+
+    def add(table: str) -> None:
+        if table not in ordered:
+            for parent in sorted(parents(table) & set(created) - {table}):
+                add(parent)
+            ordered.append(table)
+
+    for table in created:
+        add(table)
+    return ordered
 
 
 def _columns(db: sqlite3.Connection, table: str) -> list[tuple[str, bool]]:

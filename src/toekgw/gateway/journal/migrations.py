@@ -18,6 +18,7 @@ from collections.abc import Callable
 
 from toekgw.gateway.faults import crash_point
 from toekgw.gateway.journal._item_rows import lookup_key
+from toekgw.gateway.journal._postgres_references import set_wise_references
 from toekgw.gateway.journal._sql import Database
 
 MIGRATIONS: tuple[tuple[int, str, str], ...] = (
@@ -529,6 +530,18 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
             WHERE lookup_key IS NOT NULL;
         """,
     ),
+    (
+        21,
+        "PostgreSQL checks the busiest references once per statement",
+        """
+        -- No statement in SQLite, which checks its foreign keys at an index look-up per row.
+        -- PostgreSQL runs POSTGRES_ONLY[21] instead: the foreign keys of the references every
+        -- payment, intake message and bundle member makes (items' transmission and creating
+        -- event, events' transmission, transmissions' kind, members' transmission and item)
+        -- become triggers that check a statement's rows at once
+        -- (toekgw.gateway.journal._postgres_references), with the same errors and locks.
+        """,
+    ),
 )
 
 LATEST = MIGRATIONS[-1][0]
@@ -589,6 +602,9 @@ def _append_only(table: str, what: str, *, truncate: bool = False) -> dict[str, 
             FOR EACH ROW EXECUTE FUNCTION {function}()""",
     }
 
+
+#: PostgreSQL's statements of a migration that has none in SQLite, run after its own.
+POSTGRES_ONLY: dict[int, list[str]] = {21: set_wise_references()}
 
 # PostgreSQL's text for the statements the translation cannot carry over, per migration: the
 # SQLite statement (named by its first words) is replaced in place by this text ("" drops it).
