@@ -19,6 +19,11 @@ foreign key's:
   trigger after the delete, as the foreign key's own check runs); ``TRUNCATE`` of a parent
   is refused.
 
+The trigger functions plan with ``enable_seqscan`` off, so that they find parents by their
+key's index whatever the tables' statistics: PL/pgSQL keeps a session's plans, and one made
+while ``transmissions`` was small read the whole table for every statement once it had grown
+(half as long again for TØK's intake, until the statistics caught up).
+
 SQLite checks its foreign keys in C at an index look-up per row, cheap enough to keep them
 there as declared. Migration 21 replaces these references' foreign keys on PostgreSQL
 (:func:`set_wise_references`). The copy of a SQLite journal (``toekgw journal migrate-to``)
@@ -113,7 +118,8 @@ def _inserted(table: str, refs: Iterable[Reference]) -> list[str]:
         )
     function = f"{table}_references_inserted"
     return [
-        f"""CREATE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$
+        f"""CREATE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql
+        SET enable_seqscan = off AS $$
         DECLARE present bigint; {" ".join(declare)}
         BEGIN{"".join(body)}
             RETURN NULL;
@@ -127,7 +133,8 @@ def _changed(ref: Reference) -> list[str]:
     """The row trigger that checks an update changing the referring column."""
     function = f"{ref.constraint}_changed"
     return [
-        f"""CREATE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$
+        f"""CREATE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql
+        SET enable_seqscan = off AS $$
         BEGIN
             PERFORM FROM {ref.parent} WHERE {ref.key} = NEW.{ref.column} FOR KEY SHARE;
             IF NOT FOUND THEN
@@ -161,7 +168,8 @@ def _referenced(parent: str, refs: list[Reference]) -> list[str]:
     tables = ", ".join(dict.fromkeys(r.table for r in refs))
     function = f"{parent}_referenced"
     return [
-        f"""CREATE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$
+        f"""CREATE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql
+        SET enable_seqscan = off AS $$
         BEGIN
             IF TG_OP = 'TRUNCATE' THEN
                 RAISE EXCEPTION 'cannot truncate table "{parent}": {tables} refer to it'
