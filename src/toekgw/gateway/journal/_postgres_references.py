@@ -22,7 +22,7 @@ foreign key's:
 The trigger functions plan with ``enable_seqscan`` off, so that they find parents by their
 key's index whatever the tables' statistics: PL/pgSQL keeps a session's plans, and one made
 while ``transmissions`` was small read the whole table for every statement once it had grown
-(half as long again for TØK's intake, until the statistics caught up).
+(TØK's intake took twice as long).
 
 SQLite checks its foreign keys in C at an index look-up per row, cheap enough to keep them
 there as declared. Migration 21 replaces these references' foreign keys on PostgreSQL
