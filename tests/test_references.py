@@ -241,34 +241,36 @@ def _wait_for_a_lock(url: str) -> None:
     raise AssertionError("no session came to wait for a lock")
 
 
+def _race(url: str, first: str, second: str) -> list[BaseException]:
+    """``first`` run and left uncommitted, ``second`` started on a connection of its own
+    until it waits for ``first``'s lock, then ``first`` committed: what ``second`` raised."""
+    with psycopg.connect(url) as connection:
+        connection.execute(first)
+        thread, raised = _in_thread(url, second)
+        _wait_for_a_lock(url)
+        connection.commit()
+        thread.join(10)
+    return raised
+
+
 def test_a_parent_deleted_while_a_row_names_it_is_refused_after_the_insert_commits(
     pg_journal: PostgresJournal,
 ) -> None:
-    journal = pg_journal
-    _spare_kind(journal)
-    with psycopg.connect(journal.url) as inserting:
-        inserting.execute(_ORPHAN)  # the kind locked FOR KEY SHARE, not committed
-        thread, raised = _in_thread(journal.url, "DELETE FROM kinds WHERE name = 'spare'")
-        _wait_for_a_lock(journal.url)
-        inserting.commit()
-        thread.join(10)
+    _spare_kind(pg_journal)
+    # The insert locks the kind FOR KEY SHARE; the delete waits for it, then sees the row.
+    raised = _race(pg_journal.url, _ORPHAN, "DELETE FROM kinds WHERE name = 'spare'")
     assert len(raised) == 1 and isinstance(raised[0], psycopg.errors.ForeignKeyViolation)
-    assert raw_execute(journal, "SELECT count(*) FROM kinds WHERE name = 'spare'")[0][0] == 1
+    count = "SELECT count(*) FROM kinds WHERE name = 'spare'"
+    assert raw_execute(pg_journal, count) == [(1,)]
 
 
 def test_a_row_naming_a_parent_being_deleted_is_refused_once_the_delete_commits(
     pg_journal: PostgresJournal,
 ) -> None:
-    journal = pg_journal
-    _spare_kind(journal)
-    with psycopg.connect(journal.url) as deleting:
-        deleting.execute("DELETE FROM kinds WHERE name = 'spare'")
-        thread, raised = _in_thread(journal.url, _ORPHAN)
-        _wait_for_a_lock(journal.url)
-        deleting.commit()
-        thread.join(10)
+    _spare_kind(pg_journal)
+    raised = _race(pg_journal.url, "DELETE FROM kinds WHERE name = 'spare'", _ORPHAN)
     assert len(raised) == 1 and isinstance(raised[0], psycopg.errors.ForeignKeyViolation)
-    assert not raw_execute(journal, "SELECT 1 FROM transmissions WHERE ref = 'orphan'")
+    assert not raw_execute(pg_journal, "SELECT 1 FROM transmissions WHERE ref = 'orphan'")
 
 
 def test_migration_21_keeps_a_journal_and_its_references(
