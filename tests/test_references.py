@@ -339,3 +339,17 @@ def test_postgresql_finds_a_statements_parents_by_their_index(pg_journal: Postgr
             "WHERE relname IN ('kinds', 'transmissions') ORDER BY relname"
         ).fetchall()
     assert scans == [("kinds", 0), ("transmissions", 0)]
+
+
+def test_doctor_names_a_reference_check_or_append_only_trigger_that_is_gone(
+    pg_journal: PostgresJournal,
+) -> None:
+    """`toekgw doctor`'s schema check finds each trigger by name: the reference checks' added
+    to the event log's own, so that a count of them could no longer tell one was gone."""
+    assert pg_journal.integrity_problems() == []
+    raw_execute(pg_journal, "DROP TRIGGER items_references_inserted ON items")
+    raw_execute(pg_journal, "DROP TRIGGER events_no_delete ON events")
+    assert pg_journal.integrity_problems() == [
+        "the event log's append-only triggers are missing",
+        "the reference checks' triggers are missing: items_references_inserted",
+    ]

@@ -36,6 +36,7 @@ import psycopg
 from psycopg import sql
 from psycopg_pool import ConnectionPool
 
+from toekgw.gateway.journal._postgres_references import triggers as reference_triggers
 from toekgw.gateway.journal._postgres_schema import postgres_migration
 from toekgw.gateway.journal._postgres_sql import POSTGRES, PostgresDb
 from toekgw.gateway.journal._sqlite_chain import CHAINED_COLUMNS, encode_row, link
@@ -50,6 +51,7 @@ __all__ = ["PostgresConnection", "close_pool"]
 WRITER_LOCK = 0x746F656B_0001
 MIGRATION_LOCK = 0x746F656B_0002
 _EXPECTED_TABLES = ("schema_migrations", "kinds", "transmissions", "items", "events")
+_APPEND_ONLY = {("events", f"events_no_{what}") for what in ("update", "delete", "truncate")}
 
 _pools: dict[str, ConnectionPool[psycopg.Connection[Any]]] = {}
 _pools_lock = threading.Lock()
@@ -282,16 +284,22 @@ class PostgresConnection(JournalConnection):
                 "SELECT table_name FROM information_schema.tables "
                 "WHERE table_schema = current_schema()"
             ).fetchall()
-            triggers = self._connection.execute(
-                "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'events'::regclass "
-                "AND NOT tgisinternal"
-            ).fetchone()
+            triggers = {
+                (str(table), str(name))
+                for table, name in self._connection.execute(
+                    "SELECT c.relname, t.tgname FROM pg_trigger t "
+                    "JOIN pg_class c ON c.oid = t.tgrelid WHERE NOT t.tgisinternal"
+                ).fetchall()
+            }
         except psycopg.Error as exc:
             return [_first_line(exc)]
         have = {r[0] for r in rows}
         problems = [f"table {name} is missing" for name in _EXPECTED_TABLES if name not in have]
-        if not triggers or int(triggers[0]) < 3:
+        if _APPEND_ONLY - triggers:
             problems.append("the event log's append-only triggers are missing")
+        gone = sorted(name for _table, name in reference_triggers() - triggers)
+        if gone:
+            problems.append(f"the reference checks' triggers are missing: {', '.join(gone)}")
         return problems
 
     def require_sound(self) -> None:

@@ -36,7 +36,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import NamedTuple
 
-__all__ = ["SET_WISE", "Reference", "parents", "set_wise_references"]
+__all__ = ["SET_WISE", "Reference", "parents", "set_wise_references", "triggers"]
 
 
 class Reference(NamedTuple):
@@ -69,6 +69,15 @@ SET_WISE: tuple[Reference, ...] = (
 def parents(table: str) -> set[str]:
     """The tables ``table``'s set-wise references name."""
     return {r.parent for r in SET_WISE if r.table == table}
+
+
+def triggers() -> set[tuple[str, str]]:
+    """``(table, trigger)`` of every trigger :func:`set_wise_references` makes: what
+    ``toekgw doctor`` looks for (a reference whose trigger is gone is no longer checked)."""
+    made = {(r.table, f"{r.table}_references_inserted") for r in SET_WISE}
+    made |= {(r.table, f"{r.constraint}_changed") for r in SET_WISE}
+    made |= {(r.parent, f"{r.parent}_referenced") for r in SET_WISE}
+    return made | {(r.parent, f"{r.parent}_no_truncate_referenced") for r in SET_WISE}
 
 
 def set_wise_references() -> list[str]:
