@@ -30,6 +30,7 @@ from toekgw.gateway.journal import (
     open_journal,
 )
 from toekgw.gateway.journal._postgres_references import SET_WISE, Reference, parents
+from toekgw.gateway.journal._postgres_references import triggers as reference_triggers
 from toekgw.gateway.journal.copy import _tables
 from toekgw.gateway.journal.postgres import PostgresJournal
 
@@ -178,7 +179,7 @@ def test_postgresql_checks_the_busiest_references_per_statement(
         }
         triggers = {row[0] for row in connection.execute("SELECT tgname FROM pg_trigger")}
     assert declared and not declared & {r.constraint for r in SET_WISE}
-    assert {f"{r.table}_references_inserted" for r in SET_WISE} <= triggers
+    assert {name for _table, name in reference_triggers()} <= triggers
     parent = _parents(journal)
     ref = next(r for r in SET_WISE if r.constraint == "items_transmission_id_fkey")
     rows = [_row(ref, parent, parent["transmissions"], n) for n in range(1, 500)]

@@ -71,13 +71,33 @@ def parents(table: str) -> set[str]:
     return {r.parent for r in SET_WISE if r.table == table}
 
 
+# The triggers' names (each row trigger's function has its trigger's name), spelled here
+# alone: by the statements that make them and by triggers(), which doctor checks against.
+
+
+def _inserted_name(table: str) -> str:
+    return f"{table}_references_inserted"
+
+
+def _changed_name(ref: Reference) -> str:
+    return f"{ref.constraint}_changed"
+
+
+def _referenced_name(parent: str) -> str:
+    return f"{parent}_referenced"
+
+
+def _truncate_name(parent: str) -> str:
+    return f"{parent}_no_truncate_referenced"
+
+
 def triggers() -> set[tuple[str, str]]:
     """``(table, trigger)`` of every trigger :func:`set_wise_references` makes: what
     ``toekgw doctor`` looks for (a reference whose trigger is gone is no longer checked)."""
-    made = {(r.table, f"{r.table}_references_inserted") for r in SET_WISE}
-    made |= {(r.table, f"{r.constraint}_changed") for r in SET_WISE}
-    made |= {(r.parent, f"{r.parent}_referenced") for r in SET_WISE}
-    return made | {(r.parent, f"{r.parent}_no_truncate_referenced") for r in SET_WISE}
+    made = {(r.table, _inserted_name(r.table)) for r in SET_WISE}
+    made |= {(r.table, _changed_name(r)) for r in SET_WISE}
+    made |= {(r.parent, _referenced_name(r.parent)) for r in SET_WISE}
+    return made | {(r.parent, _truncate_name(r.parent)) for r in SET_WISE}
 
 
 def set_wise_references() -> list[str]:
@@ -125,7 +145,7 @@ def _inserted(table: str, refs: Iterable[Reference]) -> list[str]:
                 END IF;
             END IF;"""  # noqa: S608 (names from SET_WISE)
         )
-    function = f"{table}_references_inserted"
+    function = _inserted_name(table)
     return [
         f"""CREATE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql
         SET enable_seqscan = off AS $$
@@ -140,7 +160,7 @@ def _inserted(table: str, refs: Iterable[Reference]) -> list[str]:
 
 def _changed(ref: Reference) -> list[str]:
     """The row trigger that checks an update changing the referring column."""
-    function = f"{ref.constraint}_changed"
+    function = _changed_name(ref)
     return [
         f"""CREATE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql
         SET enable_seqscan = off AS $$
@@ -175,7 +195,7 @@ def _referenced(parent: str, refs: list[Reference]) -> list[str]:
         for r in refs
     )
     tables = ", ".join(dict.fromkeys(r.table for r in refs))
-    function = f"{parent}_referenced"
+    function = _referenced_name(parent)
     return [
         f"""CREATE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql
         SET enable_seqscan = off AS $$
@@ -191,6 +211,6 @@ def _referenced(parent: str, refs: list[Reference]) -> list[str]:
         END $$""",
         f"""CREATE TRIGGER {function} AFTER DELETE OR UPDATE OF {key} ON {parent}
             FOR EACH ROW EXECUTE FUNCTION {function}()""",
-        f"""CREATE TRIGGER {parent}_no_truncate_referenced BEFORE TRUNCATE ON {parent}
+        f"""CREATE TRIGGER {_truncate_name(parent)} BEFORE TRUNCATE ON {parent}
             FOR EACH STATEMENT EXECUTE FUNCTION {function}()""",
     ]
