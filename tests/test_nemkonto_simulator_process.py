@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,9 @@ ROOT = Path(__file__).resolve().parents[1]
 CLI = "import sys; from toekgw.cli.main import main; sys.argv[0] = 'toekgw'; main()"
 
 
-def _simulator(queue_db: Path, ledger_db: Path, *args: str) -> subprocess.Popen[str]:
+def _simulator(
+    queue_db: Path, ledger_db: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [
             sys.executable,
@@ -37,6 +40,7 @@ def _simulator(queue_db: Path, ledger_db: Path, *args: str) -> subprocess.Popen[
             *args,
         ],
         cwd=ROOT,
+        env=None if env is None else {**os.environ, **env},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -53,26 +57,13 @@ def _recorded(ledger_db: Path) -> dict[str, int]:
         return {}  # the schema is not there yet
 
 
-def _count(queue_db: Path, where: str) -> int:
-    try:
-        with sqlite3.connect(queue_db, timeout=5) as db:
-            return int(db.execute(f"SELECT count(*) FROM message WHERE {where}").fetchone()[0])
-    except sqlite3.OperationalError:
-        return 0
-
-
-def _got_third(queue_db: Path, ledger_db: Path) -> bool:
-    # B-0 and B-1 answered and committed (1, 2, 8 and 1, 2), B-2 got: it is being validated
-    # or written to the ledger.
-    replies = _count(queue_db, f"queue = '{DEFAULT_REPLY_QUEUE}' AND state = 'ready'")
-    return replies >= 5 and _count(queue_db, "state = 'got'") == 1
-
-
-# Where the SIGKILL lands. "got": the third bundle is got, before or while it is recorded;
-# "recorded": the second bundle is in the ledger, its answers not committed (held by --delay).
-KILL_POINTS = {
-    "got": (_got_third, ()),
-    "recorded": (lambda q, ledger: len(_recorded(ledger)) >= 2, ("--delay", "0.4")),
+# Where the SIGKILL lands. "got": the third bundle is got, not yet read nor recorded (the
+# process kills itself at its crash point there); "recorded": the second bundle is in the
+# ledger, its answers not committed (held by --delay while the test kills it).
+Reached = Callable[[Path, Path], bool]
+KILL_POINTS: dict[str, tuple[Reached | None, tuple[str, ...], dict[str, str]]] = {
+    "got": (None, (), {"TOEKGW_CRASH_AT": "nemkonto.simulator.got:3"}),
+    "recorded": (lambda q, ledger: len(_recorded(ledger)) >= 2, ("--delay", "0.4"), {}),
 }
 
 
@@ -82,24 +73,27 @@ def test_sigkill_mid_way_loses_no_bundle_and_pays_none_twice(
 ) -> None:
     queue_db = tmp_path / "queues.sqlite"
     ledger_db = tmp_path / "ledger.sqlite"
-    size = 1500 if kill_point == "got" else 40  # a big bundle keeps the get-to-ledger gap open
     bundles = [
-        bundle([payment(b * 10_000 + n) for n in range(size)], bundle_id=f"B-{b}") for b in range(5)
+        bundle([payment(b * 10_000 + n) for n in range(40)], bundle_id=f"B-{b}") for b in range(5)
     ]
     with SqliteQueue(queue_db) as q:
         for b in bundles:
             q.put(DEFAULT_REQUEST_QUEUE, build_bundle(b), msg_id=message_id(b.bundle_id))
         q.commit()
 
-    reached, extra = KILL_POINTS[kill_point]
-    proc = _simulator(queue_db, ledger_db, "--reject-cpr", cpr(10_001), *extra)
-    deadline = time.monotonic() + 60
-    while not reached(queue_db, ledger_db):
-        assert proc.poll() is None, proc.communicate()
-        assert time.monotonic() < deadline, "the simulator did not reach the kill point"
-        time.sleep(0.005)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=10)
+    reached, extra, env = KILL_POINTS[kill_point]
+    proc = _simulator(queue_db, ledger_db, "--reject-cpr", cpr(10_001), *extra, env=env)
+    if reached is None:  # it kills itself at the crash point
+        proc.wait(timeout=60)
+        assert proc.returncode == -signal.SIGKILL, proc.communicate()
+    else:
+        deadline = time.monotonic() + 60
+        while not reached(queue_db, ledger_db):
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "the simulator did not reach the kill point"
+            time.sleep(0.005)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
     before = _recorded(ledger_db)
 
     with SqliteQueue(queue_db) as q:
