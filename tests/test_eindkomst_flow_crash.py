@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -98,29 +99,21 @@ def test_receive_killed_between_journal_and_get_commit(tmp_path: Path) -> None:
     _check_once(tmp_path, config)
 
 
-def _got(base: Path, ledger: Path) -> bool:
-    try:
-        with sqlite3.connect(base / "var" / "queues.sqlite", timeout=5) as db:
-            return bool(
-                db.execute("SELECT count(*) FROM message WHERE state = 'got'").fetchone()[0]
-            )
-    except sqlite3.OperationalError:
-        return False
-
-
-# "got": the delivery is got and being validated (a large one keeps that window open);
-# "recorded": it is in the ledger, its answer not committed (held by --delay).
-SIM_POINTS = {
-    "got": (_got, (), 8_000),
-    "recorded": (lambda base, ledger: _registered(ledger), ("--delay", "30"), 5),
+# "got": the delivery is got, not yet read nor recorded (the simulator kills itself at its
+# crash point there); "recorded": it is in the ledger, its answer not committed (held by
+# --delay while the test kills it).
+Reached = Callable[[Path, Path], bool]
+SIM_POINTS: dict[str, tuple[Reached | None, tuple[str, ...], dict[str, str]]] = {
+    "got": (None, (), {"TOEKGW_CRASH_AT": "eindkomst.simulator.got"}),
+    "recorded": (lambda base, ledger: _registered(ledger), ("--delay", "30"), {}),
 }
 
 
 @pytest.mark.parametrize("point", sorted(SIM_POINTS))
 def test_simulator_killed_between_get_and_commit(tmp_path: Path, point: str) -> None:
-    reached, extra, size = SIM_POINTS[point]
+    reached, extra, env = SIM_POINTS[point]
     config = write_config(tmp_path)
-    request = write_request(tmp_path, {cpr(i): 100_000 + i for i in range(size)})
+    request = write_request(tmp_path, {cpr(i): 100_000 + i for i in range(5)})
     assert toekgw("eindkomst", "send", str(request), "--config", str(config)).returncode == 0
     ledger = tmp_path / "ledger.sqlite"
     queue_db = str(tmp_path / "var" / "queues.sqlite")
@@ -128,17 +121,22 @@ def test_simulator_killed_between_get_and_commit(tmp_path: Path, point: str) -> 
     proc = subprocess.Popen(
         [sys.executable, "-c", CLI, "simulate", "eindkomst", *args],
         cwd=ROOT,
+        env={**os.environ, **env},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
-    deadline = time.monotonic() + 30
-    while not reached(tmp_path, ledger):
-        assert proc.poll() is None, proc.communicate()
-        assert time.monotonic() < deadline, "the simulator did not reach the kill point"
-        time.sleep(0.005)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=10)
+    if reached is None:  # it kills itself at the crash point
+        proc.wait(timeout=30)
+        assert proc.returncode == -signal.SIGKILL, proc.communicate()
+    else:
+        deadline = time.monotonic() + 30
+        while not reached(tmp_path, ledger):
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "the simulator did not reach the kill point"
+            time.sleep(0.005)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
     recorded = _registered(ledger)  # in the ledger, answer not committed: comes back once more
     assert recorded or point == "got"
     _finish(tmp_path, config)

@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from toekgw.gateway.faults import crash_point
 from toekgw.gateway.transport.mq import Message, MessageQueue
 
 __all__ = ["QueueSimulator", "utc_now"]
@@ -24,7 +25,12 @@ def utc_now() -> dt.datetime:
 
 
 class QueueSimulator(abc.ABC):
-    """A counterpart that answers the requests on ``request_queue`` on ``reply_queue``."""
+    """A counterpart that answers the requests on ``request_queue`` on ``reply_queue``.
+
+    ``counterpart`` names its crash point ``<counterpart>.simulator.got``
+    (:func:`~toekgw.gateway.faults.crash_point`): a request got, not yet read nor recorded."""
+
+    counterpart: str
 
     def __init__(
         self,
@@ -70,6 +76,7 @@ class QueueSimulator(abc.ABC):
         return handled
 
     def _unit_of_work(self, message: Message) -> None:
+        crash_point(f"{self.counterpart}.simulator.got")
         try:
             self._handle(message)
         except BaseException:

@@ -41,6 +41,8 @@ _MESSAGE_KEYS = {"receipt": "eik-receipt", "advice": "eik-advice", "cards": "eik
 
 
 class EindkomstSimulator(QueueSimulator):
+    counterpart = "eindkomst"
+
     def __init__(
         self,
         queue: MessageQueue,

@@ -53,7 +53,6 @@ from toekgw.formats.nemkonto import (
     read_stop,
 )
 from toekgw.gateway.danish_time import danish_date
-from toekgw.gateway.faults import crash_point
 from toekgw.gateway.transport.mq import Message, MessageQueue, message_id
 from toekgw.simulators._queue_loop import QueueSimulator, utc_now
 from toekgw.simulators.nemkonto.ledger import Decision, Ledger, RecordedBundle
@@ -123,6 +122,8 @@ class SimulatorStats:
 
 
 class NemKontoSimulator(QueueSimulator):
+    counterpart = "nemkonto"
+
     def __init__(
         self,
         queue: MessageQueue,
@@ -183,7 +184,6 @@ class NemKontoSimulator(QueueSimulator):
     # -- one request ---------------------------------------------------------------------
 
     def _handle(self, message: Message) -> None:
-        crash_point("nemkonto.simulator.got")  # got, not yet read or in the ledger
         if is_stop(message.body):
             self._handle_stop(message)
             return
