@@ -25,11 +25,16 @@ run, on copies of that journal, in turn:
   table with its indexes, in one transaction, committed as receive commits
   (``synchronous = FULL``, the writer's 64 MiB page cache) and checkpointed as SQLite's
   automatic checkpoint does after a commit (``PASSIVE``); foreign keys are not checked;
+- *the journal's floor with a narrow payload*: the same, each row's payload (``data``, about
+  415 bytes of JSON a payment, most of a row) written as a compact JSON array of its values
+  (about 180 bytes), what a payload whose field names stood in one table of the code would
+  hold: what the payload's width costs the floor;
 - the issue's floor for the same delivery: bare slicing + bare SQLite.
 
 It prints each run and the medians: the journal's floor as a share of the receive, and the
 issue's ratio (bare / receive, goal >= 0.3) next to the same ratio with the journal's floor
-in the place of the receive, the most that any receive journaling these rows could reach.
+in the place of the receive, the most that any receive journaling these rows could reach (and
+with the narrow payload's floor, the most if the payload were narrowed).
 Writes bench/results/receive_floor.json.
 """
 
@@ -62,6 +67,7 @@ from toekgw.gateway.journal._sqlite_connection import (  # noqa: E402
 )
 
 RESULTS = ROOT / "bench" / "results"
+NARROW = "narrow floor"  # the journal's floor with narrow payloads
 
 
 def _statements(
@@ -78,9 +84,15 @@ def _statements(
     ]
 
 
-def journal_floor(before: Path, after: Path) -> dict[str, float]:
+def narrow_payload(data: str) -> str:
+    """A payment's payload as the compact JSON array of its values, in their order."""
+    return json.dumps(list(json.loads(data).values()), separators=(",", ":"), ensure_ascii=False)
+
+
+def journal_floor(before: Path, after: Path, *, narrow: bool = False) -> dict[str, float]:
     """Insert into ``before`` (a copy of the journal before the delivery) the items ``after``
-    (the journal that received it) holds for its last transmission; seconds per step."""
+    (the journal that received it) holds for its last transmission; seconds per step. With
+    ``narrow``, each payload as :func:`narrow_payload` makes it (laid out before the clock)."""
     source = sqlite3.connect(after)
     columns = [r[1] for r in source.execute("PRAGMA table_info(items)") if r[1] != "id"]
     rows = source.execute(
@@ -88,6 +100,9 @@ def journal_floor(before: Path, after: Path) -> dict[str, float]:
         "WHERE transmission_id = (SELECT max(transmission_id) FROM items) ORDER BY id"
     ).fetchall()
     source.close()
+    if narrow:
+        at = columns.index("data")
+        rows = [(*r[:at], narrow_payload(r[at]), *r[at + 1 :]) for r in rows]
     db = sqlite3.connect(before, isolation_level=None)
     statements = _statements(db, rows, columns)
     db.execute("PRAGMA journal_mode = WAL")
@@ -117,9 +132,10 @@ def journal_floor(before: Path, after: Path) -> dict[str, float]:
     }
 
 
-def _child_floor(before: Path, after: Path) -> dict[str, float]:
+def _child_floor(before: Path, after: Path, *, narrow: bool = False) -> dict[str, float]:
     done = subprocess.run(
-        [sys.executable, __file__, "--floor", str(before), str(after)],
+        [sys.executable, __file__, "--floor", str(before), str(after)]
+        + (["--narrow"] if narrow else []),
         check=True,
         capture_output=True,
         text=True,
@@ -148,9 +164,11 @@ def one_run(month: Path, last: Path, where: Path) -> dict[str, dict[str, float]]
     shutil.copytree(month, where)
     shutil.copy(last, where / "ksd" / last.name)
     shutil.copy(month / "journal.sqlite", where / "floor.sqlite")
+    shutil.copy(month / "journal.sqlite", where / "narrow.sqlite")
     month_end.stage_send(where)
     figures = {"receive g68": month_end.run("receive g68", where)}
     figures["journal floor"] = _child_floor(where / "floor.sqlite", where / "journal.sqlite")
+    figures[NARROW] = _child_floor(where / "narrow.sqlite", where / "journal.sqlite", narrow=True)
     # The stage counts the journal's payments; the delivery's are the rows the floor inserts.
     figures["receive g68"]["count"] = figures["journal floor"]["count"]
     for name in ("bare slicing", "bare sqlite"):
@@ -165,13 +183,14 @@ def _ratios(f: dict[str, dict[str, float]], on: str) -> dict[str, float]:
         "floor_share_of_receive": f["journal floor"][on] / f["receive g68"][on],
         "bare_vs_receive": bare / f["receive g68"][on],
         "bare_vs_journal_floor": bare / f["journal floor"][on],
+        "bare_vs_narrow_floor": bare / f[NARROW][on],
     }
 
 
 def _show(n: int, f: dict[str, dict[str, float]]) -> None:
     for name, s in f.items():
         extra = ""
-        if name == "journal floor":
+        if name in ("journal floor", NARROW):
             extra = (
                 f"  (insert {s['insert_s']:.2f}, commit {s['commit_s']:.2f}, "
                 f"checkpoint {s['checkpoint_s']:.2f})"
@@ -192,9 +211,10 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--out", type=Path, default=RESULTS / "receive_floor.json")
     parser.add_argument("--floor", nargs=2, type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--narrow", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.floor:
-        print(json.dumps(journal_floor(*args.floor)))
+        print(json.dumps(journal_floor(*args.floor, narrow=args.narrow)))
         return
     work = Path(tempfile.mkdtemp(prefix="bench-receive-floor-"))
     try:
