@@ -126,6 +126,60 @@ def test_generate_refuses_more_than_a_delivery_holds(tmp_path: Path) -> None:
     assert not (tmp_path / "x").exists()
 
 
+@pytest.mark.parametrize("where", ["missing/dir", "a-file"])
+def test_generate_into_a_directory_that_is_not_there_is_refused(tmp_path: Path, where: str) -> None:
+    (tmp_path / "a-file").write_text("")
+    output = tmp_path / where / "x.g68"
+    code, _, err = run("generate", "g68", "--count", "3", "--seed", "1", "-o", str(output))
+    assert code == 2 and "internal error" not in err, err
+    expected = (
+        f"{tmp_path / 'a-file'} is a file, not a directory"
+        if where == "a-file"
+        else f"no directory {output.parent} (expected a file in an existing directory)"
+    )
+    assert f"Invalid value for '-o' / '--output': {output}: {expected}" in err, err
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (
+            ["validate", "g68", "--today", "0001-01-01"],
+            "Invalid value for '--today': 0001-01-01: expected a date from 1900-01-01 to "
+            "9000-12-31",
+        ),
+        (
+            ["validate", "g68", "--max-age-days", "999999999"],
+            "Invalid value for '--max-age-days': 999999999 is not in the range 0<=x<=36500",
+        ),
+        (
+            ["generate", "g68", "--count", "3", "--seed", "1", "--today", "9999-12-31", "-o"],
+            "Invalid value for '--today': 9999-12-31: expected a date from 1900-01-01 to "
+            "9000-12-31",
+        ),
+    ],
+    ids=["validate-today", "validate-max-age", "generate-today"],
+)
+def test_dates_the_date_arithmetic_cannot_reach_are_refused(
+    tmp_path: Path, args: list[str], expected: str
+) -> None:
+    path = _write(tmp_path, delivery_lines(G68Form.FAST, [payment(1)]))
+    code, _, err = run(*args, str(path))
+    assert code == 2 and "internal error" not in err and expected in err, err
+
+
+def test_the_last_dates_taken_still_work(tmp_path: Path) -> None:
+    for day in ("1900-01-01", "9000-12-31"):
+        out_file = tmp_path / f"{day}.g68"
+        args = ["--count", "20", "--seed", "1", "--error-rate", "0.5", "--today", day]
+        code, _, err = run("generate", "g68", *args, "-o", str(out_file))
+        assert code == 0, err
+        code, out, err = run(
+            "validate", "g68", "--today", day, "--max-age-days", "36500", str(out_file)
+        )
+        assert code in (0, 1) and "20 payments" in out, err
+
+
 def test_generate_then_validate(tmp_path: Path) -> None:
     out_file = tmp_path / "gen.g68"
     code, _, err = run(

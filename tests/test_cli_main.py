@@ -8,7 +8,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from toekgw.cli.main import cli
+from toekgw.cli.main import ToekGroup, cli
 
 TOEKGW = [sys.executable, "-m", "toekgw"]
 
@@ -57,3 +57,76 @@ def test_a_library_warning_stays_off_stderr_unless_asked_for() -> None:
         check=True,
     )
     assert "DSA is deprecated" in asked.stderr
+
+
+# A CPR number (valid by its date; the control digit is not what the masking goes by).
+_CPR = "0106854073"
+
+
+def test_what_click_quotes_of_the_operators_input_is_masked(tmp_path: Path) -> None:
+    """Click's own errors quote the value they could not use: a CPR number typed into the
+    wrong option, or as a command, does not come back in clear."""
+    runner = CliRunner()
+    for args in (
+        [_CPR],  # no such command
+        ["--log-format", _CPR],  # the root's own option
+        ["status", "--limit", f"{_CPR}x"],
+        ["payments", "find", "--from", _CPR],
+        ["payments", _CPR],
+    ):
+        result = runner.invoke(cli, args)
+        assert result.exit_code == 2, (args, result.output)
+        assert "010685-****" in result.output, (args, result.output)
+        assert _CPR not in result.output, (args, result.output)
+
+
+def test_an_error_line_and_its_debug_traceback_are_masked(tmp_path: Path) -> None:
+    """The one line of a GatewayError, and --debug's traceback of it (with the same exit
+    code), mask the CPR number a path or a value put into the exception's text."""
+    config = tmp_path / _CPR / "toekgw.toml"
+    plain = subprocess.run(
+        [*TOEKGW, "status", "--config", str(config)], capture_output=True, text=True
+    )
+    debug = subprocess.run(
+        [*TOEKGW, "--debug", "status", "--config", str(config)], capture_output=True, text=True
+    )
+    assert plain.returncode == debug.returncode == 2, (plain.stderr, debug.stderr)
+    assert plain.stderr.startswith("toekgw: error: ") and "Traceback" not in plain.stderr
+    assert "Traceback (most recent call last)" in debug.stderr
+    for stderr in (plain.stderr, debug.stderr):
+        assert "010685-****" in stderr and _CPR not in stderr, stderr
+
+
+def test_debug_traceback_of_an_unexpected_error_is_masked() -> None:
+    group = ToekGroup(name="t")
+
+    @group.command()
+    def boom() -> None:
+        raise ValueError(f"the value {_CPR} broke it")
+
+    quiet = CliRunner().invoke(group, ["boom"], obj={"debug": False})
+    loud = CliRunner().invoke(group, ["boom"], obj={"debug": True})
+    assert quiet.exit_code == loud.exit_code == 2
+    assert quiet.output.startswith("toekgw: internal error: ValueError: the value 010685-****")
+    assert "Traceback (most recent call last)" in loud.output
+    assert "ValueError: the value 010685-**** broke it" in loud.output
+    assert _CPR not in quiet.output + loud.output
+
+
+def test_a_file_named_with_a_cpr_number_is_named_masked(tmp_path: Path) -> None:
+    """A file's name is quoted in every finding and summary line: named with a CPR number
+    (as a case worker's export might be), it was printed in clear."""
+    g68 = tmp_path / "G68_1303854040.g68"
+    subprocess.run(
+        [*TOEKGW, "generate", "g68", "--count", "50", "--seed", "3", "--error-rate", "0.2",
+         "-o", str(g68)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    for fmt in ("text", "json", "csv"):
+        done = subprocess.run(
+            [*TOEKGW, "validate", "g68", "--format", fmt, str(g68)],
+            capture_output=True, text=True,
+        )  # fmt: skip
+        assert done.returncode == 1, done.stderr
+        assert "G68_130385-****.g68" in done.stdout, done.stdout
+        assert "1303854040" not in done.stdout + done.stderr

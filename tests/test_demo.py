@@ -105,3 +105,26 @@ def test_demo_never_wipes_a_directory_it_did_not_make(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "not made by `toekgw demo`" in result.output
     assert (tmp_path / "precious.txt").read_text() == "keep me"
+
+
+def test_a_day_at_the_ends_of_the_calendar_is_refused(tmp_path: Path) -> None:
+    for day in ("9999-12-31", "0001-01-31"):
+        args = ["demo", "--workdir", str(tmp_path / "demo"), "--today", day]
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 2 and "internal error" not in result.stderr, result.output
+        assert (
+            f"Invalid value for '--today': {day}: expected a date from 1900-01-01 to 9000-12-31"
+            in result.stderr
+        )
+    assert not (tmp_path / "demo").exists()
+
+
+def test_too_few_payments_for_the_second_delivery_is_one_line(tmp_path: Path) -> None:
+    args = ["demo", "--workdir", str(tmp_path / "demo"), "--today", "2026-11-27", "--count", "1"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2 and "internal error" not in result.stderr, result.output
+    assert result.stderr.strip().splitlines()[-1] == (
+        "toekgw: error: demo: the second delivery repeats two of the first delivery's payments "
+        "to a CPR number due by 2026-11-27, and 1 of them passed the rules (expected a larger "
+        "--count, or a --today after the generated birth dates of 1940 to 2004)"
+    )

@@ -201,10 +201,13 @@ def test_unreadable_answer_goes_to_the_error_list_and_is_consumed(tmp_path: Path
     with rig(tmp_path) as r:
         r.queue.put(DEFAULT_REPLY_QUEUE, b"0000001XXXX garbage\r\n")
         r.queue.put(DEFAULT_REPLY_QUEUE, b"<SkattekortListe/>")
+        r.queue.put(DEFAULT_REPLY_QUEUE, b"")  # was journaled as a receipt message of nothing
         r.queue.commit()
         got = r.gateway.receive()
-        assert got.unreadable == 2
-        assert len(r.journal.errors(counterpart=COUNTERPART)) == 2
+        assert (got.messages, got.unreadable) == (3, 3)
+        errors = r.journal.errors(counterpart=COUNTERPART)
+        assert len(errors) == 3
+        assert "eik.structure.empty" in {f.code for e in errors for f in e.findings}
         assert r.queue.get(DEFAULT_REPLY_QUEUE) is None
 
 

@@ -62,6 +62,39 @@ def test_send_receive_status_reports(tmp_path: Path) -> None:
     assert "no nil report due" in again.output
 
 
+@pytest.mark.parametrize(
+    ("report", "recipient", "expected"),
+    [
+        ({}, {"cpr": "010150123X"}, "report for SE 12345674, recipient 1: 6000.cpr: "
+         "expected a string of digits"),
+        ({}, {"amounts": {"0101501234": 5}}, "report for SE 12345674, recipient 1: "
+         "6001.field_number: '010150-****' does not fit in 4 characters"),
+        ({"income_type": "0101501234"}, {}, "report for SE 12345674: 5000.income_type: "
+         "'010150-****' is not one of"),
+        ({"company_se": "0101501234"}, {}, "company 010150-****: 2001.company_se: "
+         "'010150-****' does not fit in 8 characters"),
+    ],
+    ids=["cpr", "amount-field", "income-type", "company-se"],
+)  # fmt: skip
+def test_a_request_value_no_report_can_hold_is_one_line_and_journals_nothing(
+    tmp_path: Path, report: dict[str, object], recipient: dict[str, object], expected: str
+) -> None:
+    config = write_config(tmp_path)
+    request = write_request(tmp_path, {cpr(1): 100})
+    data = json.loads(request.read_text(encoding="utf-8"))
+    data["reports"][0].update(report)
+    data["reports"][0]["recipients"][0].update(recipient)
+    request.write_text(json.dumps(data), encoding="utf-8")
+    run = CliRunner()
+    result = run.invoke(cli, ["eindkomst", "send", str(request), "--config", str(config)])
+    assert result.exit_code == 2 and "internal error" not in result.stderr, result.output
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"toekgw: error: {request}: {expected}"), line
+    assert "0101501234" not in line and "010150123X" not in line
+    status = run.invoke(cli, ["status", "--json", "--config", str(config)])
+    assert json.loads(status.output) == []
+
+
 def test_refused_send_shows_every_finding_and_journals_nothing(tmp_path: Path) -> None:
     config = write_config(tmp_path)
     args = ["--config", str(config)]
@@ -148,6 +181,18 @@ def test_a_receipt_for_a_report_never_sent_is_on_the_error_list(tmp_path: Path) 
     (entry,) = journal.errors()
     assert entry.findings[0].code == "eik.receipt.unknown_report"
     journal.close()
+
+
+def test_an_unreadable_answer_exits_1(tmp_path: Path) -> None:
+    """An answer that could not be read is on the error list, and the command says so by its
+    exit code (as receive nemkonto does); it exited 0."""
+    config = write_config(tmp_path)
+    with SqliteQueue(tmp_path / "var" / "queues.sqlite") as q:
+        q.put("SKAT.EINDKOMST.REPLY", b"")
+        q.commit()
+    out = CliRunner().invoke(cli, ["eindkomst", "receive", "--config", str(config)])
+    assert out.exit_code == 1, out.output
+    assert "1 message(s):" in out.output and "1 unreadable" in out.output
 
 
 PYMQI = """

@@ -5,8 +5,12 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import pytest
+from click.testing import CliRunner
+
 from tests.tok_helpers import MUNICIPALITY, NOW, PLACES, Names, clock
 from toekgw.adapters.tok import Intake, StatusPublisher
+from toekgw.cli.main import cli
 from toekgw.formats.tok import Interface, Status, build_status
 from toekgw.gateway.journal import open_journal
 from toekgw.gateway.transport.amqp_sqlite import SqliteBroker
@@ -57,3 +61,26 @@ def test_the_check_fails_on_a_status_it_cannot_account_for(tmp_path: Path) -> No
     assert any("never sent" in e for e in report.errors)
     assert any(f"event {some_id} told twice, differently" in e for e in report.errors)
     assert any("unanswered" in e for e in report.errors)
+
+
+@pytest.mark.parametrize(
+    ("municipality", "why"),
+    [
+        ("1503851234", "a CVR/SE number is 8 digits"),
+        ("101", "a CVR/SE number is 8 digits"),
+        ("29189847", "a CVR/SE number must pass the mod-11 check"),
+    ],
+)
+def test_the_command_refuses_a_municipality_that_is_no_cvr_number(
+    tmp_path: Path, municipality: str, why: str
+) -> None:
+    args = ["simulate", "fagsystem", "--queue-db", str(tmp_path / "broker.sqlite")]
+    result = CliRunner().invoke(cli, [*args, "--municipality", municipality, "--count", "1"])
+    assert result.exit_code == 2 and "internal error" not in result.stderr, result.output
+    shown = "150385-****" if municipality == "1503851234" else municipality
+    assert (
+        f"Invalid value for '--municipality': {shown!r}: expected the municipality's CVR "
+        f"number, e.g. 29189846 ({why})" in result.stderr
+    )
+    assert "1503851234" not in result.stderr
+    assert not (tmp_path / "broker.sqlite").exists()

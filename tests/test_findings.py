@@ -53,11 +53,36 @@ FINDINGS = [
 ]
 
 
+def test_mask_cpr_in_text_leaves_a_dated_reference_alone() -> None:
+    # Digits right before a dashed form make it a dated reference (a bundle's id), which
+    # every view must show as it is; a dashed CPR number after a letter is masked.
+    assert mask_cpr_in_text("bundle B-20261201-0001") == "bundle B-20261201-0001"
+    assert mask_cpr_in_text("x220185-4022") == "x220185-****"
+    assert mask_cpr_in_text("220185-40221 2026-12-07") == "220185-40221 2026-12-07"
+
+
+@pytest.mark.parametrize(
+    ("value", "masked"),
+    [
+        ("0101011234X", "010101-****"),  # the number at the start: no serial digit shown
+        ("0000010185X234", "010185-****"),  # zero-padded
+        ("00003213851234", "321385-****"),  # zero-padded, not a valid date
+        ("01010112345", "010101*****"),  # either ten digits could be the number
+        ("12340101011234", "1234010101****"),  # an account holding one
+    ],
+)
+def test_mask_cpr_of_a_wider_value(value: str, masked: str) -> None:
+    assert mask_cpr(value) == masked
+
+
 def test_finding_masks_cpr_in_every_text() -> None:
     f = Finding(
-        "x", Severity.ERROR, "bad 0101011234", expected="not 0101011234", found="0101011234"
-    )
-    assert "0101011234" not in f.message + (f.expected or "") + (f.found or "")
+        "x", Severity.ERROR, "bad 0101011234", expected="not 0101011234", found="0101011234",
+        field="X0101011234", path="/a/X0101011234", file="G68_0101011234.g68",
+    )  # fmt: skip
+    texts = [f.message, f.expected, f.found, f.field, f.path, f.file, f.where()]
+    assert all(t and "010101-****" in t and "0101011234" not in t for t in texts), texts
+    assert f.field == "X010101-****" and f.file == "G68_010101-****.g68"
 
 
 def test_render_json_has_the_documented_keys() -> None:

@@ -7,7 +7,12 @@ fresh install: that would forget every delivery, file and payment already journa
 
 from __future__ import annotations
 
+import os
+import shutil
 import sqlite3
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -117,3 +122,46 @@ def test_a_journal_path_under_a_file_is_one_clear_line(config: Path) -> None:
     assert release.exit_code == 2 and "var is a file, not a directory" in release.stderr
     for result in (status, release):
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+_OPEN = "import sys; from toekgw.gateway.journal import open_journal; open_journal(sys.argv[1])"
+
+
+def _open_as_another_user(journal: Path) -> subprocess.CompletedProcess[str]:
+    """Open ``journal`` in a process that may not write it: as uid 65534 when this runs as
+    root (root may write any file), else as this user."""
+    prefix = []
+    if os.geteuid() == 0:
+        prefix = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    return subprocess.run(
+        [*prefix, sys.executable, "-c", _OPEN, str(journal)],
+        capture_output=True, text=True, env=os.environ | {"PYTHONPATH": _SOURCES},
+    )  # fmt: skip
+
+
+_SOURCES = str(Path(__file__).resolve().parents[1] / "src")
+
+
+@pytest.mark.parametrize("what", ["file", "directory"])
+def test_a_journal_this_user_may_not_write_is_not_called_damaged(what: str) -> None:
+    """A journal the user may not write (or whose directory it may not write: the -wal and
+    -shm files are made there) was reported as damaged, with the advice to restore it from a
+    backup: the wrong diagnosis, and harmful advice."""
+    where = Path(tempfile.mkdtemp())  # not under pytest's tmp_path: that is private to us
+    try:
+        journal = where / "journal.sqlite"
+        open_journal(journal).close()
+        where.chmod(0o755 if what == "file" else 0o555)
+        journal.chmod(0o444 if what == "file" else 0o666)
+        done = _open_as_another_user(journal)
+        assert done.returncode == 1, done.stderr
+        last = done.stderr.strip().splitlines()[-1]
+        assert f"the journal {journal} cannot be written: attempt to write a readonly" in last
+        assert (
+            f"may not {'read and write the file' if what == 'file' else 'write its directory'}"
+            in last
+        )
+        assert "damaged" not in last and "backup" not in last
+    finally:
+        where.chmod(0o755)
+        shutil.rmtree(where)

@@ -51,3 +51,27 @@ def test_a_known_hosts_file_the_gateway_cannot_use(rig: Rig, line: bytes, expect
     doctor = _run("doctor", "--config", str(rig.config))
     assert doctor.exit_code == 2 and "internal error" not in doctor.output + doctor.stderr
     assert expected in doctor.output + doctor.stderr
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (bytes(range(256)) * 4, "not text"),
+        (b"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA== toek@example\n", "not a private key"),
+        (b"-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n",
+         "not a private key"),
+    ],
+    ids=["binary", "public-key", "truncated"],
+)  # fmt: skip
+def test_a_private_key_file_the_gateway_cannot_use(rig: Rig, content: bytes, expected: str) -> None:
+    rig.key.write_bytes(content)
+    line = (
+        f"private key {rig.key}: {expected} (expected an OpenSSH or PEM private key "
+        "(RSA, ECDSA or Ed25519) without a passphrase)"
+    )
+    result = _run("send", str(rig.config), "--to", "erp", "--config", str(rig.config))
+    _one_clear_line(result, line)
+    doctor = _run("doctor", "--config", str(rig.config))
+    assert doctor.exit_code == 2 and "internal error" not in doctor.output + doctor.stderr
+    assert f"FAIL {line}\n" in doctor.output, doctor.output
+    assert "host key pinned" in doctor.output  # the checks after it still ran

@@ -111,6 +111,24 @@ def test_the_action_plan_keeps_who_changed_what(journal: SqliteJournal) -> None:
         journal.action(entry + 1)
 
 
+def test_the_action_plan_keeps_no_cpr_number_typed_into_it(journal: SqliteJournal) -> None:
+    """Its texts are typed by people, and shown in the list and the month's reports: a CPR
+    number in one was kept and shown in clear."""
+    entry = journal.add_action(
+        month="2026-11", difference="payment to 1503851234", amount_oere=250_000,
+        cause="cpr 150385-1234 paid twice", owner="sag 1503851234", deadline=dt.date(2026, 12, 15),
+        by="anna",
+    )  # fmt: skip
+    journal.update_action(entry, by="bo", cause="the case of 1503851234")
+    kept = journal._db.execute(
+        "SELECT difference || cause || owner FROM action_plan WHERE id = ?", (entry,)
+    ).fetchone()[0]
+    shown = journal.action(entry)
+    for text in (kept, shown.difference, shown.cause, shown.owner):
+        assert "1503851234" not in text and "150385-1234" not in text, text
+    assert (shown.difference, shown.cause) == ("payment to 150385-****", "the case of 150385-****")
+
+
 @pytest.mark.parametrize(
     ("done_at", "in_december"),
     [

@@ -179,3 +179,20 @@ def test_the_action_plan_is_kept_from_month_to_month(
         "--kr", "12.345", "--cause", "c", "--owner", "o", "--deadline", "2026-12-01",
     )  # fmt: skip
     assert worse.exit_code == 2 and "at most two decimals" in worse.output
+
+
+@pytest.mark.parametrize("kroner", ["inf", "-inf", "nan", "1e30", "1000000000000"])
+def test_an_action_amount_that_is_not_a_sane_number_of_kroner_is_refused(
+    tmp_path: Path, kroner: str
+) -> None:
+    config = tmp_path / "toekgw.toml"
+    config.write_text(CONFIG, encoding="utf-8")
+    result = _run(
+        config, "reconcile", "action", "add", "--month", "2026-11", "--difference", "x",
+        "--kr", kroner, "--cause", "c", "--owner", "o", "--deadline", "2026-12-01",
+    )  # fmt: skip
+    assert result.exit_code == 2 and "internal error" not in result.stderr, result.output
+    assert (
+        f"Invalid value for '--kr': {kroner!r}: expected kroner like 1234.56, "
+        "at most 999,999,999,999.99" in result.stderr
+    )

@@ -366,6 +366,10 @@ def test_cpr_never_in_clear_in_findings_or_errors() -> None:
         assert findings and findings[0].field == "SclSctyNb"
         rendered = " ".join(f"{f.message} {f.expected} {f.found}" for f in findings)
         assert secret not in rendered and "010101123" not in rendered
+        # Only the value is masked: the facet and the pattern it failed read as libxml2 wrote
+        # them (masking every quoted word gave "[facet 'patter-****']").
+        assert "[facet 'pattern'] The value '010101" in rendered, rendered
+        assert "is not accepted by the pattern '[0-9]{10}'" in rendered, rendered
         with pytest.raises(NemKontoFormatError) as info:
             parse_bundle(data)
         assert "010101123" not in str(info.value)

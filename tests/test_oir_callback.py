@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from click.testing import CliRunner, Result
 from lxml import etree
 
 from tests.configs import write_config
@@ -25,6 +27,7 @@ from toekgw.adapters.debitor.callback import (
     CallbackSettings,
     claim_key,
 )
+from toekgw.cli.main import cli
 from toekgw.formats.debitor.daekning import DaekningBesked, Registrering, build_request
 from toekgw.formats.kombit import saml
 from toekgw.gateway.httpserver import AsgiServer, TlsFiles
@@ -242,7 +245,6 @@ def _serve(config: Path, port: int, crash_at: str | None) -> subprocess.Popen[by
 
 
 def _wait_listening(port: int, proc: subprocess.Popen[bytes]) -> None:
-    import socket
 
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -345,3 +347,50 @@ def test_a_tampered_copy_of_a_remembered_token_is_not_taken_from_the_cache(
     assert refused.status_code == 500 and b"not by a trusted issuer" in refused.content
     assert post(url, request(message(3), good), tls.certificate).status_code == 200
     assert sorted(items(journal)) == [1, 3]
+
+
+def _callback_config(tmp_path: Path, tls: TlsFiles, certificate: Path) -> Path:
+    sts_cert, _ = identity("sts").write_pem(tmp_path / "sts", "sts")
+    return write_config(
+        tmp_path,
+        f"""[debitor.callback]
+certificate = "{certificate}"
+key = "{tls.key}"
+trusted_sts = ["{sts_cert}"]
+""",
+    )
+
+
+def _serve_in_process(config: Path, *args: str) -> Result:
+    return CliRunner().invoke(cli, ["serve", "debitor", "--config", str(config), *args])
+
+
+def test_a_missing_certificate_is_named_with_its_key(tmp_path: Path, tls: TlsFiles) -> None:
+    missing = tmp_path / "tls" / "missing.crt"
+    config = _callback_config(tmp_path, tls, missing)
+    result = _serve_in_process(config)
+    assert result.exit_code == 2 and "internal error" not in result.stderr, result.output
+    assert result.stderr.strip() == (
+        f"toekgw: error: {config.resolve()}: [debitor.callback] certificate: cannot read "
+        f"{missing}: No such file or directory"
+    )
+
+
+def test_a_port_out_of_range_or_in_use_is_one_line(tmp_path: Path, tls: TlsFiles) -> None:
+    config = _callback_config(tmp_path, tls, tls.certificate)
+    for port in ("70000", "-5", "0"):
+        result = _serve_in_process(config, "--port", port)
+        assert result.exit_code == 2 and "internal error" not in result.stderr, result.output
+        assert f"Invalid value for '--port': {port} is not in the range 1<=x<=65535" in (
+            result.stderr
+        )
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        busy = holder.getsockname()[1]
+        result = _serve_in_process(config, "--port", str(busy))
+    assert result.exit_code == 2, result.output
+    assert result.stderr.strip() == (
+        f"toekgw: error: cannot listen on 127.0.0.1:{busy}: port {busy} is in use "
+        "(by another server, or another instance of this one)"
+    )

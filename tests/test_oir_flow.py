@@ -7,6 +7,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from tests.nemkonto_flow_data import instruction, journal_delivery
@@ -178,3 +179,32 @@ def test_balance_lists_every_difference_as_it_streams_them(tmp_path: Path) -> No
     text = rig.run("oir", "balance", "--date", tomorrow)
     assert text.exit_code == 1 and "3 differences" in text.output
     assert all(f"{key}: booked 0.00" in text.output for key in keys), text.output
+
+
+@pytest.mark.parametrize("zone", ["Mars/Phobos", "../../etc/passwd"])
+def test_a_time_zone_the_system_does_not_know_is_a_configuration_error(
+    tmp_path: Path, zone: str
+) -> None:
+    rig = OirRig(tmp_path)
+    text = rig.config.read_text().replace("[oir]\n", f'[oir]\ntime_zone = "{zone}"\n')
+    rig.config.write_text(text)
+    for command in (("oir", "build"), ("doctor",)):
+        result = rig.run(*command)
+        assert result.exit_code == 2, result.output
+        assert "internal error" not in result.stderr, result.stderr
+        assert result.stderr.strip() == (
+            f"toekgw: error: {rig.config.resolve()}: [oir] time_zone: not a time zone this "
+            f"system knows, found {zone!r} (expected an IANA time zone such as "
+            "Europe/Copenhagen)"
+        )
+
+
+def test_export_into_a_missing_directory_is_refused(tmp_path: Path) -> None:
+    rig = OirRig(tmp_path)
+    output = tmp_path / "missing" / "postings.csv"
+    result = rig.run("oir", "export", "--month", "2026-01", "--output", str(output))
+    assert result.exit_code == 2 and "internal error" not in result.stderr, result.output
+    assert (
+        f"Invalid value for '--output': {output}: no directory {output.parent} "
+        "(expected a file in an existing directory)" in result.stderr
+    )

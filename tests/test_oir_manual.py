@@ -8,6 +8,8 @@ import grp
 import os
 from pathlib import Path
 
+import pytest
+
 from tests.oir_data import EXPENSE, INTERMEDIATE
 from tests.oir_rig import OirRig
 
@@ -72,3 +74,26 @@ def test_only_the_configured_group_may_add_one(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "is not in the group no-such-group-x" in result.output
     rig.config.write_text(text.replace("no-such-group-x", mine))
     assert rig.run("oir", "manual", csv, "--municipality", "101").exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("content", "byte"),
+    [
+        (bytes(range(128, 256)) * 3, "0x80"),
+        (HEADER.encode("utf-16"), "0xFF"),
+        ((HEADER + "2026-12-04,5.57.72/1/5.2,D,125.00,Rettelse æøå\n").encode("latin-1"), "0xE6"),
+    ],
+    ids=["binary", "utf-16", "latin-1"],
+)
+def test_a_file_that_is_not_utf8_is_one_line_naming_it(
+    tmp_path: Path, content: bytes, byte: str
+) -> None:
+    rig = OirRig(tmp_path)
+    path = tmp_path / "manual.csv"
+    path.write_bytes(content)
+    result = rig.run("oir", "manual", str(path), "--municipality", "101")
+    assert result.exit_code == 2 and "internal error" not in result.stderr, result.output
+    assert result.stderr.strip() == (
+        f"toekgw: error: {path}: not UTF-8 text (byte {byte}); expected a CSV file in UTF-8 "
+        "with the header date,account,side,amount,text"
+    )

@@ -3,6 +3,7 @@ line, exit 1, nothing changed; CPR numbers masked."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterable
 from pathlib import Path
@@ -112,6 +113,39 @@ def test_every_command_once(config: Path, tmp_path: Path) -> None:
     assert "outside-nemkonto" in ok("controls") and "by anna" in ok("controls")
 
 
+def test_a_csv_in_a_missing_directory_is_refused_before_the_run_is_signed(
+    config: Path, tmp_path: Path
+) -> None:
+    output = tmp_path / "missing" / "outside.csv"
+    result = _run(config, "payments", "outside-nemkonto", "--csv", str(output))
+    assert result.exit_code == 2 and "internal error" not in result.stderr, result.output
+    assert (
+        f"Invalid value for '--csv': {output}: no directory {output.parent} "
+        "(expected a file in an existing directory)" in result.stderr
+    )
+    controls = _run(config, "payments", "controls")
+    assert controls.exit_code == 0 and "outside-nemkonto" not in controls.output
+
+
+@pytest.mark.parametrize(
+    ("kroner", "expected"),
+    [
+        ("nan", "expected kroner like 1234.56, at most 999,999,999,999.99"),
+        ("inf", "expected kroner like 1234.56, at most 999,999,999,999.99"),
+        ("1e30", "expected kroner like 1234.56, at most 999,999,999,999.99"),
+        ("ten", "expected kroner like 1234.56"),
+        ("1.005", "at most two decimals (øre)"),
+    ],
+)
+def test_find_refuses_an_amount_that_is_not_kroner(
+    config: Path, kroner: str, expected: str
+) -> None:
+    for option in ("--min-amount", "--max-amount"):
+        result = _run(config, "payments", "find", option, kroner)
+        assert result.exit_code == 2 and "internal error" not in result.stderr, result.output
+        assert f"Invalid value for '{option}': {kroner!r}: {expected}" in result.stderr
+
+
 def test_refused_actions_are_one_line_exit_1_and_change_nothing(config: Path) -> None:
     journal = open_journal(config.parent / "var" / "journal.sqlite")
     before = journal.integrity_problems(), [(i.business_key, i.state) for i in _items(journal)]
@@ -156,3 +190,30 @@ def test_block_after_release_and_stop_after_send(config: Path, tmp_path: Path) -
     assert _run(config, "receive", "nemkonto").exit_code == 0
     shown = _run(config, "payments", "show", K[7]).output
     assert "released -> held" in shown and "taken out of bundle" in shown
+
+
+def test_digits_that_could_be_a_cpr_number_are_masked_in_every_view(tmp_path: Path) -> None:
+    """A P-number, an account and a payment ident can hold a CPR number's digits (a case
+    worker's slip, or by chance): payments find masked them, payments show, outside-nemkonto
+    and nemkonto blocks printed them in clear."""
+    hidden = "0201854002"  # a valid date: could be a CPR number
+    by_pnumber = instruction(1, ident_code="12", beneficiary="0000" + hidden)
+    on_account = instruction(2, ident_code="01", beneficiary="1234" + hidden)
+    ident = dataclasses.replace(instruction(3), payment_ident=hidden + "00000000")
+    config, _ = payments_config(tmp_path, [by_pnumber, on_account, ident])
+    outputs = [
+        _run(config, "payments", "find").output,
+        _run(config, "payments", "find", "--json").output,
+        _run(config, "payments", "show", by_pnumber.business_key).output,
+        _run(config, "payments", "show", on_account.business_key).output,
+        _run(config, "payments", "show", ident.business_key).output,
+        _run(config, "payments", "outside-nemkonto", "--csv", "-").output,
+    ]
+    assert _run(config, "nemkonto", "block", "pnumber", hidden, "--reason", "r").exit_code == 0
+    outputs.append(_run(config, "nemkonto", "blocks").output)
+    for output in outputs:
+        assert hidden not in output, output
+    assert "to ident 12 0000020185****" in outputs[2]
+    assert "to ident 01 1234020185****" in outputs[3]
+    assert "payment 020185****00000000 of supplier" in outputs[4]
+    assert "PNumber:020185-****" in outputs[-1]

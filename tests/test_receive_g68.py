@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sqlite3
+import subprocess
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
@@ -334,7 +336,7 @@ def test_priority_by_name_marker_or_a_peek_at_the_start(tmp_path: Path) -> None:
     ("options", "message"),
     [
         ({"max_age": 3}, "unknown key 'max_age'"),
-        ({"max_age_days": "60"}, "max_age_days: expected an integer >= 0, found '60'"),
+        ({"max_age_days": "60"}, "max_age_days: expected an integer from 0 to 36500, found '60'"),
         ({"dagpenge_units": [5110]}, "dagpenge_units: expected a list of 4-digit paying units"),
         ({"straks_marker": 1}, "straks_marker: expected a string, found 1"),
     ],
@@ -347,3 +349,47 @@ def test_bad_profile_options_are_named(options: dict[str, object], message: str)
     with pytest.raises(ConfigError, match=r"\[receive\.g68\]") as caught:
         G68Processor(ReceiveSettings("g68", ("ksd",), "ksd", options))
     assert message in str(caught.value)
+
+
+@contextmanager
+def _read_only(path: Path) -> Iterator[None]:
+    """``path`` on a read-only tmpfs (root only: elsewhere the test is skipped)."""
+    path.mkdir(parents=True)
+    if (
+        os.geteuid() != 0
+        or subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(path)], capture_output=True
+        ).returncode
+    ):
+        pytest.skip("needs root to mount a read-only tmpfs")
+    try:
+        yield
+    finally:
+        subprocess.run(["umount", str(path)], check=True)
+
+
+@pytest.mark.parametrize("kind", ["a-file", "under-a-file", "read-only"])
+def test_a_staging_directory_that_cannot_be_used_is_one_line(grig: Rig, kind: str) -> None:
+    blocker = grig.base / "var" / "blocker"
+    blocker.parent.mkdir(parents=True, exist_ok=True)
+    staging, reason = {
+        "a-file": (blocker, f"{blocker} is a file, not a directory"),
+        "under-a-file": (blocker / "sub", f"{blocker} is a file, not a directory"),
+        "read-only": (grig.base / "var" / "ro", "Read-only file system"),
+    }[kind]
+    text = grig.config.read_text().replace('dir = "var/staging"', f'dir = "{staging}"')
+    grig.config.write_text(text)
+    config = ["--config", str(grig.config)]
+    with ExitStack() as stack:
+        if kind == "read-only":
+            stack.enter_context(_read_only(staging))
+        else:
+            blocker.write_text("")
+        result = CliRunner().invoke(cli, ["receive", "g68", *config])
+        doctor = CliRunner().invoke(cli, ["doctor", *config])
+    assert result.exit_code == 2 and "internal error" not in result.stderr, result.output
+    assert result.stderr.strip() == (
+        f"toekgw: error: staging directory {staging}: cannot make {staging}/ksd/incoming: {reason}"
+    )
+    assert doctor.exit_code == 2
+    assert f"FAIL staging directory {staging}: {reason}\n" in doctor.output, doctor.output

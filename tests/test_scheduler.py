@@ -121,6 +121,7 @@ def test_a_step_past_its_timeout_is_abandoned_and_not_started_twice() -> None:
     status = scheduler.status["hang"]
     assert len(starts) == 1 and status.timeouts == 1 and status.busy >= 1
     assert "timed out after 0.2 s" in (status.last_error or "")
+    assert status.last_error_environmental  # run --once exits 2 for it
     assert len(hourly) == 3
     release.set()
     scheduler.close(grace=5)
@@ -175,5 +176,16 @@ def test_a_bug_is_named_and_overdue_is_seen() -> None:
     scheduler.run_due()
     status = scheduler.status["broken"]
     assert status.last_error == "KeyError: 'bundle'"
+    assert not status.last_error_environmental  # run --once exits 1 for it
     clock.advance(600)
     assert status.overdue(clock.now(), grace=3)
+
+
+def test_a_counterpart_out_of_reach_is_the_environments_failure() -> None:
+    def unreachable(now: dt.datetime) -> JobReport:
+        raise ConnectionRefusedError(111, "Connection refused")
+
+    scheduler = Scheduler([Job("poll", unreachable, 60, 5)], FakeClock(START))
+    scheduler.run_due()
+    status = scheduler.status["poll"]
+    assert status.last_error_environmental and "Connection refused" in (status.last_error or "")

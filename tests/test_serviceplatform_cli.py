@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,43 @@ def test_send_records_the_receipt_and_refuses_a_resend(rig: Rig, tmp_path: Path)
     assert again.exit_code == 1
     assert "duplicate refused: file 'VOUCHERS_1.xml'" in again.stderr
     assert "already sent as transmission #1" in again.stderr
+
+
+def test_the_same_bytes_under_another_name_or_to_others_are_refused_not_resumed(
+    rig: Rig, tmp_path: Path
+) -> None:
+    """A send under way is resumed by sending the same file to the same recipients; the same
+    bytes under another name, or to other recipients, were reported as that send's transmission
+    (uploaded) while nothing went where they were sent."""
+    first, renamed = tmp_path / "A.xml", tmp_path / "B.xml"
+    first.write_bytes(b"<same/>\n")
+    renamed.write_bytes(b"<same/>\n")
+    started = _run(rig, "send", str(first), "--to", "erp", "--wait", "0")
+    assert started.exit_code == 1 and "transmission #1" in started.output, started.output
+    for file, to in ((renamed, "erp"), (first, "ksd"), (renamed, "ksd")):
+        refused = _run(rig, "send", str(file), "--to", to, "--wait", "0")
+        assert refused.exit_code == 1, refused.output
+        assert f"duplicate refused: file {file.name!r} to {to}" in refused.stderr
+        assert "already sent as transmission #1 'A.xml'" in refused.stderr
+    resumed = _run(rig, "send", str(first), "--to", "erp")
+    assert resumed.exit_code == 0 and "transmission #1" in resumed.output, resumed.output
+    assert [(d.name, d.recipients) for d in rig.sim.platform.deliveries()] == [("A.xml", ("erp",))]
+    assert len(json.loads(_run(rig, "status", "--json").output)) == 1
+
+
+@pytest.mark.parametrize("recipient", ["", "   ", " erp", "e\x01rp"])
+def test_a_recipient_that_is_no_party_is_refused_before_anything_is_journaled(
+    rig: Rig, tmp_path: Path, recipient: str
+) -> None:
+    payload = tmp_path / "VOUCHERS_1.xml"
+    payload.write_bytes(b"<vouchers/>\n")
+    result = _run(rig, "send", str(payload), "--to", "erp", "--to", recipient, "--wait", "0")
+    assert result.exit_code == 2 and "internal error" not in result.stderr, result.output
+    assert (
+        f"Invalid value for '--to': {recipient!r}: expected a party on Serviceplatformen, "
+        "e.g. erp (1 to 255 printable characters, no spaces around them)" in result.stderr
+    )
+    assert json.loads(_run(rig, "status", "--json").output) == []
 
 
 def test_error_receipt_fails_the_send_and_lands_on_the_error_list(rig: Rig, tmp_path: Path) -> None:
@@ -82,11 +120,29 @@ def test_doctor_prints_the_fingerprint_to_pin(rig: Rig) -> None:
     good = _run(rig, "doctor")
     assert good.exit_code == 0, good.output
     assert rig.sim.fingerprint() in good.output and "host key pinned" in good.output
+    assert f"ok   private key {rig.key} (ssh-ed25519 SHA256:" in good.output
     (rig.base / "keys" / "known_hosts").write_text("")
     bad = _run(rig, "doctor")
     assert bad.exit_code == 2
     assert "FAIL host key not in" in bad.output
     assert rig.sim.known_hosts_line() in bad.output
+
+
+def test_simulator_command_refuses_a_port_out_of_range_or_in_use(tmp_path: Path) -> None:
+    args = ["simulate", "serviceplatform", "--root", str(tmp_path / "sim"), "--max-seconds", "1"]
+    result = CliRunner().invoke(cli, [*args, "--port", "70000"])
+    assert result.exit_code == 2 and "internal error" not in result.stderr, result.output
+    assert "Invalid value for '--port': 70000 is not in the range 0<=x<=65535" in result.stderr
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        busy = holder.getsockname()[1]
+        result = CliRunner().invoke(cli, [*args, "--port", str(busy)])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.strip() == (
+        f"toekgw: error: cannot listen on 127.0.0.1:{busy}: port {busy} is in use "
+        "(by another server, or another instance of this one)"
+    )
 
 
 def test_simulator_command_runs_and_stops_by_itself(tmp_path: Path) -> None:

@@ -330,3 +330,46 @@ def test_a_removed_body_is_gone_from_the_file(db: Path) -> None:
     for path in db.parent.glob(db.name + "*"):
         if path.is_file():
             assert marker not in path.read_bytes(), path
+
+
+@pytest.mark.parametrize(
+    "content", [bytes(range(256)) * 16, b"hello, not a database\n"], ids=["binary", "text"]
+)
+def test_a_file_that_is_not_sqlite_is_named_and_leaves_no_session(
+    tmp_path: Path, content: bytes
+) -> None:
+    from toekgw.gateway.errors import GatewayError
+
+    db = tmp_path / "queues.sqlite"
+    db.write_bytes(content)
+    with pytest.raises(GatewayError) as caught:
+        SqliteQueue(db)
+    assert str(caught.value) == f"{db}: not a SQLite database (file is not a database)"
+    assert list((tmp_path / "queues.sqlite.owners").iterdir()) == []
+    assert db.read_bytes() == content
+
+
+@pytest.mark.parametrize(
+    "simulator",
+    [
+        ["nemkonto", "--max-seconds", "1"],
+        ["eindkomst", "--max-seconds", "1"],
+        ["fagsystem", "--municipality", "29189846", "--count", "1"],
+    ],
+    ids=["nemkonto", "eindkomst", "fagsystem"],
+)
+def test_the_simulators_name_a_queue_db_that_is_not_sqlite(
+    tmp_path: Path, simulator: list[str]
+) -> None:
+    from click.testing import CliRunner
+
+    from toekgw.cli.main import cli
+
+    db = tmp_path / "queues.sqlite"
+    db.write_bytes(bytes(range(256)) * 16)
+    kind, *rest = simulator
+    result = CliRunner().invoke(cli, ["simulate", kind, "--queue-db", str(db), *rest])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.strip() == (
+        f"toekgw: error: {db}: not a SQLite database (file is not a database)"
+    )

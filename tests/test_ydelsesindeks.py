@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 import time
 from pathlib import Path
 
@@ -177,6 +178,16 @@ def test_the_command_reports_and_says_so(tmp_path: Path) -> None:
         rig.index.faults.refuse_keys = frozenset({key})
         again = CliRunner().invoke(cli, ["ydelsesindeks", "report", "--config", str(config)])
         assert again.exit_code == 1 and "0 reported, 1 refused" in again.output
+        # An index that cannot be reached is the environment's problem: exit 2 (it was 1),
+        # and the reason on stderr; the report is left for the next run.
+        with rig.journal() as journal:
+            pay(journal, 1, delivery=3)
+        gone = config.read_text().replace(rig.settings.url, "http://127.0.0.1:9/ydelseindeks/6")
+        config.write_text(gone)
+        left = CliRunner().invoke(cli, ["ydelsesindeks", "report", "--config", str(config)])
+        assert left.exit_code == 2, left.output
+        assert "1 left for the next run" in left.stdout
+        assert left.stderr.startswith("toekgw: error: cannot reach the benefit index")
 
 
 @pytest.mark.parametrize("point", ["ydelsesindeks.claimed", "ydelsesindeks.answered"])
@@ -232,7 +243,9 @@ def test_the_simulator_command_serves_and_reports_what_it_took(tmp_path: Path) -
     args += ["--trust-sts", str(sts_cert), "--max-seconds", "1", "--refuse", "K:1"]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
-    assert "benefit index simulator on http://127.0.0.1:0/ydelseindeks/6" in result.output
+    assert re.search(
+        r"benefit index simulator on http://127\.0\.0\.1:[1-9]\d*/ydelseindeks/6", result.output
+    )
     assert "calls 0, taken 0, repeats 0, refused 0" in result.output
     assert (tmp_path / "index" / "ledger.sqlite").exists()
 

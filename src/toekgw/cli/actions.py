@@ -7,20 +7,19 @@ import datetime as dt
 import json
 from contextlib import closing
 from dataclasses import asdict
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import click
 
 from toekgw.adapters.config import load_settings
 from toekgw.adapters.monthreport import month
-from toekgw.cli.options import config_option
+from toekgw.cli.options import DAY, config_option, kroner_option
 from toekgw.gateway.danish_time import danish_date_of
 from toekgw.gateway.identity import acting_identity
 from toekgw.gateway.journal import ACTION_STATUSES, ActionEntry, open_journal
 from toekgw.gateway.money import kroner
 
-_DATE = click.DateTime(formats=["%Y-%m-%d"])
+_DATE = DAY
 
 
 def _show(entry: ActionEntry) -> str:
@@ -40,7 +39,8 @@ def action() -> None:
 @action.command("add")
 @click.option("--month", "month_text", required=True, help="The month it belongs to, YYYY-MM.")
 @click.option("--difference", required=True, help="What differs (bundle, payment, day …).")
-@click.option("--kr", "amount", required=True, type=str, help="The amount in kroner, 1234.56.")
+@click.option("--kr", "oere", required=True, callback=kroner_option, metavar="KRONER",
+              help="The amount in kroner, 1234.56.")  # fmt: skip
 @click.option("--cause", required=True, help="Why it differs, as far as known.")
 @click.option("--owner", required=True, help="Who acts on it.")
 @click.option("--deadline", required=True, type=_DATE, help="By when, YYYY-MM-DD.")
@@ -48,7 +48,7 @@ def action() -> None:
 def add(
     month_text: str,
     difference: str,
-    amount: str,
+    oere: int,
     cause: str,
     owner: str,
     deadline: dt.datetime,
@@ -56,7 +56,6 @@ def add(
 ) -> None:
     """Add an entry (status open)."""
     first, _last = month(month_text)
-    oere = _oere(amount)
     settings = load_settings(config_path)
     with closing(open_journal(settings.journal)) as journal:
         entry_id = journal.add_action(
@@ -119,15 +118,3 @@ def list_(month_text: str | None, as_json: bool, config_path: Path | None) -> No
         click.echo("the action plan is empty")
     for e in entries:
         click.echo(_show(e))
-
-
-def _oere(text: str) -> int:
-    try:
-        value = Decimal(text.replace(",", "."))
-    except InvalidOperation:
-        raise click.BadParameter(
-            f"{text!r}: expected kroner like 1234.56", param_hint="--kr"
-        ) from None
-    if value != value.quantize(Decimal("0.01")):
-        raise click.BadParameter(f"{text!r}: at most two decimals (øre)", param_hint="--kr")
-    return int(value * 100)

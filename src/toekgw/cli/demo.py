@@ -52,6 +52,7 @@ from toekgw.cli.demo_steps import (
     report_benefits,
     second_delivery,
 )
+from toekgw.cli.options import DAY
 from toekgw.cli.reconcile import print_where, write_month_report
 from toekgw.gateway.errors import UsageError
 from toekgw.gateway.journal import Journal
@@ -178,7 +179,7 @@ def _error_table(run: DemoRun) -> Table:
 )
 @click.option(
     "--today",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
+    type=DAY,
     help="The month-end day to run (default: the real today).",
 )
 @click.option("--count", type=click.IntRange(1, 99_999), default=2_000, show_default=True)

@@ -18,6 +18,7 @@ from toekgw.adapters.payments import PaymentControls, PaymentDesk, PaymentsSetti
 from toekgw.adapters.payments.reconcile import reconcile_payments
 from toekgw.formats.g68 import G68Delivery, G68Form, G68Header, G68Payment, encode_delivery
 from toekgw.gateway.banking_days import release_date
+from toekgw.gateway.errors import UsageError
 from toekgw.gateway.journal import Journal
 from toekgw.gateway.transport.mq import SqliteQueue
 from toekgw.simulators.nemkonto import NemKontoSimulator
@@ -54,7 +55,14 @@ def write_second_delivery(
     journal: Journal, flow: FlowSettings, today: dt.date, path: Path, supplier: str
 ) -> dict[str, str]:
     """KSD's delivery 2: payment A again under a new ident, and 12.50 kr of kontanthjælp."""
-    first, other = _due(journal, flow, today)[:2]
+    due = _due(journal, flow, today)
+    if len(due) < 2:
+        raise UsageError(
+            f"demo: the second delivery repeats two of the first delivery's payments to a CPR "
+            f"number due by {today}, and {len(due)} of them passed the rules (expected a larger "
+            "--count, or a --today after the generated birth dates of 1940 to 2004)"
+        )
+    first, other = due[:2]
 
     def g68(instr: PaymentInstruction, sequence: int, **changes: Any) -> G68Payment:
         payment = G68Payment(

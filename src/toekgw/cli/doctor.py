@@ -4,7 +4,7 @@ the operator to pin."""
 
 from __future__ import annotations
 
-import os
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -15,7 +15,7 @@ from toekgw.adapters.config import load_settings
 from toekgw.adapters.serviceplatform import open_transport, serviceplatform_settings
 from toekgw.cli.options import config_option
 from toekgw.formats.findings import first_and_more
-from toekgw.gateway.errors import GatewayError
+from toekgw.gateway.errors import GatewayError, directory_problem
 from toekgw.gateway.journal import JournalLocation, open_journal
 from toekgw.gateway.roles import ROLES_SECTION
 from toekgw.gateway.transport.sftp import (
@@ -23,6 +23,7 @@ from toekgw.gateway.transport.sftp import (
     fingerprint,
     known_hosts_line,
     known_hosts_status,
+    load_private_key,
     server_host_key,
 )
 
@@ -49,14 +50,11 @@ def doctor(config_path: Path | None) -> None:
         report(True, f"roles for {len(named)} people ({', '.join(named)})")
     for ok, text in _journal_checks(settings.journal):
         report(ok, text)
-    try:
-        settings.staging.mkdir(parents=True, exist_ok=True)
-        report(os.access(settings.staging, os.W_OK), f"staging directory {settings.staging}")
-    except OSError as exc:
-        report(False, f"staging directory {settings.staging}: {exc.strerror}")
+    report(*_staging_check(settings.staging))
 
     sp = serviceplatform_settings(settings)
     if sp.sftp is not None and sp.transport == "sftp":
+        _key_check(sp.sftp, report)
         _host_key_check(sp.sftp, report)
     if problems == 0:
         try:
@@ -67,6 +65,27 @@ def doctor(config_path: Path | None) -> None:
         except GatewayError as exc:
             report(False, str(exc))
     raise SystemExit(0 if problems == 0 else 2)
+
+
+def _staging_check(staging: Path) -> tuple[bool, str]:
+    """The staging directory exists (made if missing) and a file can be written in it."""
+    try:
+        staging.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=staging):
+            pass
+    except OSError as exc:
+        return False, f"staging directory {staging}: {directory_problem(staging, exc)}"
+    return True, f"staging directory {staging}"
+
+
+def _key_check(s: SftpSettings, report: Callable[[bool, str], None]) -> None:
+    """Our private key loads, and its fingerprint (the public half registered with KOMBIT)."""
+    try:
+        key = load_private_key(s.key)
+    except GatewayError as exc:
+        report(False, str(exc))
+        return
+    report(True, f"private key {s.key} ({key.get_name()} {fingerprint(key)})")
 
 
 def _host_key_check(s: SftpSettings, report: Callable[[bool, str], None]) -> None:

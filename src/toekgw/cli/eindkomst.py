@@ -10,10 +10,17 @@ from pathlib import Path
 import click
 
 from toekgw.adapters.config import load_settings
-from toekgw.adapters.eindkomst import SendRefused, SendResult, load_request, open_eindkomst
+from toekgw.adapters.eindkomst import (
+    EindkomstGateway,
+    SendRefused,
+    SendResult,
+    load_request,
+    open_eindkomst,
+)
 from toekgw.adapters.eindkomst.casestop import stop_closed_cases
 from toekgw.cli import clock
 from toekgw.cli.options import config_option
+from toekgw.formats.eindkomst import ReportError
 from toekgw.formats.findings import mask_cpr
 from toekgw.formats.idents import cpr_problem
 from toekgw.gateway.errors import InputError, UsageError
@@ -65,10 +72,7 @@ def send(file: Path | None, retry_failed: bool, config_path: Path | None) -> Non
             return
         try:
             if file.suffix.lower() == ".json":
-                request = load_request(file)
-                result = gw.send(
-                    request.reports, orders=request.orders, reversals=request.reversals
-                )
+                result = _send_request(gw, file)
             else:
                 try:
                     body = file.read_bytes()
@@ -79,6 +83,17 @@ def send(file: Path | None, retry_failed: bool, config_path: Path | None) -> Non
             click.echo(render([f.in_file(str(file)) for f in refused.findings], "text"), err=True)
             raise
     _print_sent(result)
+
+
+def _send_request(gw: EindkomstGateway, file: Path) -> SendResult:
+    """Send the JSON request ``file``: a value no report can hold (a CPR number with a letter,
+    an income type or field number that does not exist) is an :class:`InputError` naming
+    the file, like a value of the wrong JSON type."""
+    request = load_request(file)
+    try:
+        return gw.send(request.reports, orders=request.orders, reversals=request.reversals)
+    except ReportError as exc:
+        raise InputError(f"{file}: {exc}") from exc
 
 
 @eindkomst.command("close-month")
@@ -125,7 +140,8 @@ def stop_cases(config_path: Path | None) -> None:
 @config_option
 def receive(wait: float, config_path: Path | None) -> None:
     """Take SKAT's answers from the route (the reply queue, or IN/ on Serviceplatformen):
-    7100 receipts, SKAT's error/advice file and tax cards."""
+    7100 receipts, SKAT's error/advice file and tax cards. Exit 1 when an answer could not be
+    read (it is on the error list) or an attempt failed."""
     settings = load_settings(config_path)
     with open_eindkomst(settings, clock=clock.now) as gw:
         r = gw.receive(wait=wait)
@@ -135,7 +151,7 @@ def receive(wait: float, config_path: Path | None) -> None:
         f"{r.unreadable} unreadable"
         + (f", {r.failed} failed (see the error list)" if r.failed else "")
     )
-    if r.failed:
+    if r.failed or r.unreadable:
         raise SystemExit(1)
 
 

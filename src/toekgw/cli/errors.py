@@ -12,6 +12,7 @@ import click
 
 from toekgw.adapters.config import load_settings
 from toekgw.cli.options import config_option
+from toekgw.formats.findings import mask_cpr_in_text
 from toekgw.gateway.danish_time import danish_clock
 from toekgw.gateway.findings import CSV_COLUMNS, render_text
 from toekgw.gateway.journal import ErrorEntry, open_journal
@@ -53,7 +54,8 @@ def errors(
     else:
         for e in entries:
             click.echo(
-                f"#{e.id} {danish_clock(e.at)} {e.counterpart} {e.subject} {e.file_name or ''} "
+                f"#{e.id} {danish_clock(e.at)} {e.counterpart} {e.subject} "
+                f"{mask_cpr_in_text(e.file_name or '')} "
                 f"(transmission #{e.transmission_id}, {e.state}): {len(e.findings)} findings"
             )
             click.echo(
@@ -67,9 +69,9 @@ def _entry_dict(e: ErrorEntry) -> dict[str, object]:
         "at": e.at,
         "counterpart": e.counterpart,
         "transmission": e.transmission_id,
-        "file": e.file_name,
+        "file": e.file_name and mask_cpr_in_text(e.file_name),
         "subject": e.subject,
-        "business_key": e.business_key,
+        "business_key": e.business_key and mask_cpr_in_text(e.business_key),
         "state": e.state,
         "resolution": e.resolution,
         "findings": [f.as_dict() for f in e.findings],

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from toekgw.cli.options import DAY, OutputFile
 from toekgw.formats.g68 import G68Form
 from toekgw.simulators.ksd import GeneratorSettings, write_deliveries
 
@@ -38,7 +39,7 @@ def generate() -> None:
 )
 @click.option(
     "--today",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
+    type=DAY,
     help="Date the payment dates are chosen around (default: the real today).",
 )
 @click.option("--straks", is_flag=True, help="All payment dates today: an immediate delivery.")
@@ -58,7 +59,7 @@ def generate() -> None:
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=OutputFile(),
     required=True,
     help="The file to write (with --split: FILE-001, FILE-002, ...).",
 )

@@ -1,7 +1,10 @@
 """``toekgw``: the root command group, error handling and ``--debug``.
 
 Every failure an operator can meet is one line on stderr saying where and what, and an exit
-code: 0 done, 1 done but the input has errors, 2 could not run. A traceback only with --debug.
+code: 0 done, 1 done but the input has errors, 2 could not run. A traceback only with --debug,
+and the same exit code. Whatever the line or the traceback quotes (a value the operator
+typed, a path, an exception's text) passes :func:`~toekgw.formats.findings.mask_cpr_in_text`
+on the way out: no CPR number leaves in clear, wherever its bytes were.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import traceback
 import warnings
 from typing import Any
 
@@ -30,15 +34,26 @@ QUIET_LIBRARIES = ("paramiko", "asyncssh", "pika", "zeep", "urllib3")
 class ToekGroup(click.Group):
     """Turns exceptions into one masked line and an exit code, unless ``--debug``."""
 
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        try:
+            return super().make_context(*args, **kwargs)
+        except click.ClickException as exc:
+            raise _masked(exc) from None
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+        except (click.exceptions.Exit, click.exceptions.Abort):
             raise
+        except click.ClickException as exc:
+            # Click's own (a value it could not convert, an unknown command) quote what the
+            # operator typed.
+            raise _masked(exc) from None
         except GatewayError as exc:
             if _debug(ctx):
-                raise
-            click.echo(f"toekgw: error: {exc}", err=True)
+                _traceback(exc)
+            else:
+                click.echo(f"toekgw: error: {mask_cpr_in_text(str(exc))}", err=True)
             ctx.exit(exc.exit_code)
         except BrokenPipeError:
             # The reader went away (``toekgw validate ... | head``): stop quietly, like any
@@ -51,7 +66,8 @@ class ToekGroup(click.Group):
             ctx.exit(130)
         except Exception as exc:
             if _debug(ctx):
-                raise
+                _traceback(exc)
+                ctx.exit(EXIT_CANNOT_RUN)
             text = mask_cpr_in_text(str(exc))
             click.echo(
                 f"toekgw: internal error: {type(exc).__name__}: {text} "
@@ -59,6 +75,17 @@ class ToekGroup(click.Group):
                 err=True,
             )
             ctx.exit(EXIT_CANNOT_RUN)
+
+
+def _masked(exc: click.ClickException) -> click.ClickException:
+    # Click types ``message`` as final; the exception is Click's to show, with this text.
+    setattr(exc, "message", mask_cpr_in_text(exc.message))  # noqa: B010
+    return exc
+
+
+def _traceback(exc: BaseException) -> None:
+    """``--debug``'s traceback, as Python prints one, with its texts masked."""
+    click.echo(mask_cpr_in_text("".join(traceback.format_exception(exc))).rstrip(), err=True)
 
 
 def _debug(ctx: click.Context) -> bool:

@@ -26,7 +26,7 @@ from toekgw.adapters.nemkonto import (
 )
 from toekgw.adapters.payments import PaymentControls, payments_settings
 from toekgw.cli import clock
-from toekgw.cli.options import config_option
+from toekgw.cli.options import DAY, config_option
 from toekgw.formats.findings import mask_cpr_in_text
 from toekgw.gateway.config import Settings
 from toekgw.gateway.danish_time import danish_clock
@@ -73,7 +73,7 @@ def nemkonto() -> None:
 @nemkonto.command("release")
 @click.option(
     "--today",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
+    type=DAY,
     default=None,
     help="Release as on this date (YYYY-MM-DD) [default: today].",
 )
@@ -203,7 +203,7 @@ def manual_command(include_resolved: bool, as_json: bool, config_path: Path | No
                     {
                         "entry": e.id,
                         "at": e.at,
-                        "payment": e.business_key,
+                        "payment": e.business_key and mask_cpr_in_text(e.business_key),
                         "bundle_transmission": e.transmission_id,
                         "state": e.state,
                         "findings": [f.as_dict() for f in e.findings],

@@ -30,8 +30,9 @@ from toekgw.adapters.oir import (
     regenerate,
     write_month,
 )
-from toekgw.cli.options import config_option
+from toekgw.cli.options import DAY, OutputFile, config_option
 from toekgw.cli.receive._common import exit_code
+from toekgw.formats.findings import mask_cpr_in_text
 from toekgw.gateway.config import Settings
 from toekgw.gateway.flowlock import flow_lock, lock_path
 from toekgw.gateway.journal import SqliteJournal, open_journal
@@ -39,7 +40,7 @@ from toekgw.gateway.money import kroner
 
 __all__ = ["oir"]
 
-_DATE = click.DateTime(formats=["%Y-%m-%d"])
+_DATE = DAY
 
 
 @contextmanager
@@ -187,7 +188,8 @@ def balance_command(as_of: dt.datetime | None, as_json: bool, config_path: Path 
 
         def show(d: Difference) -> None:
             nonlocal first
-            click.echo(("" if first else ",\n") + "    " + json.dumps(d.as_dict()), nl=False)
+            shown = d.as_dict() | {"business_key": mask_cpr_in_text(d.business_key)}
+            click.echo(("" if first else ",\n") + "    " + json.dumps(shown), nl=False)
             first = False
 
         click.echo('{\n  "differences": [')
@@ -197,8 +199,8 @@ def balance_command(as_of: dt.datetime | None, as_json: bool, config_path: Path 
 
         def show(d: Difference) -> None:
             click.echo(
-                f"    {d.business_key}: booked {kroner(d.booked_ore)}, outstanding "
-                f"{kroner(d.outstanding_ore)}, difference {kroner(d.difference_ore)}"
+                f"    {mask_cpr_in_text(d.business_key)}: booked {kroner(d.booked_ore)}, "
+                f"outstanding {kroner(d.outstanding_ore)}, difference {kroner(d.difference_ore)}"
             )
 
     with opened(config_path) as (_s, books, journal):
@@ -221,7 +223,7 @@ def balance_command(as_of: dt.datetime | None, as_json: bool, config_path: Path 
 @click.option("--month", required=True, help="YYYY-MM")
 @click.option(
     "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=OutputFile(),
     default=None,
     help="The CSV file (default: standard output).",
 )

@@ -13,7 +13,6 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -42,7 +41,7 @@ from toekgw.adapters.payments.report import (
 )
 from toekgw.cli import clock
 from toekgw.cli.nemkonto import opened
-from toekgw.cli.options import config_option
+from toekgw.cli.options import DAY, OutputFile, config_option, kroner_option
 from toekgw.cli.status import print_history
 from toekgw.formats.findings import mask_cpr_in_text
 from toekgw.gateway.danish_time import danish_clock
@@ -53,7 +52,7 @@ from toekgw.gateway.money import kroner
 __all__ = ["payments"]
 
 F = TypeVar("F", bound=Callable[..., Any])
-_DATE = click.DateTime(formats=["%Y-%m-%d"])
+_DATE = DAY
 _STATES = click.Choice(sorted(PAYMENT_ITEM.descriptions))
 
 
@@ -81,16 +80,6 @@ def payments() -> None:
     """Payments: find, show, handle failed ones, the payment controls."""
 
 
-def _ore(text: str | None) -> int | None:
-    if text is None:
-        return None
-    try:
-        value = Decimal(text.replace(",", "."))
-    except InvalidOperation:
-        raise click.BadParameter(f"{text!r}: expected kroner, e.g. 1234.50") from None
-    return int(value * 100)
-
-
 def _recipient(text: str | None) -> str | None:
     if text is None:
         return None
@@ -105,8 +94,12 @@ def _recipient(text: str | None) -> str | None:
               "account), e.g. cvr:12345678.")  # fmt: skip
 @click.option("--payment", default=None, help="The payment id.")
 @click.option("--bundle", default=None, help="A NemKonto bundle id.")
-@click.option("--min-amount", default=None, help="At least this many kroner.")
-@click.option("--max-amount", default=None, help="At most this many kroner.")
+@click.option(
+    "--min-amount", callback=kroner_option, metavar="KRONER", help="At least this many kroner."
+)
+@click.option(
+    "--max-amount", callback=kroner_option, metavar="KRONER", help="At most this many kroner."
+)
 @click.option("--from", "date_from", type=_DATE, default=None, help="Disposition date from.")
 @click.option("--to", "date_to", type=_DATE, default=None, help="Disposition date to.")
 @click.option("--state", type=_STATES, default=None, help="In this state.")
@@ -116,8 +109,8 @@ def find_command(
     who: str | None,
     payment: str | None,
     bundle: str | None,
-    min_amount: str | None,
-    max_amount: str | None,
+    min_amount: int | None,
+    max_amount: int | None,
     date_from: dt.datetime | None,
     date_to: dt.datetime | None,
     state: str | None,
@@ -126,7 +119,7 @@ def find_command(
 ) -> None:
     """Find payments (received and follow-ups); recipients are shown masked."""
     query = PaymentQuery(
-        _recipient(who), payment, bundle, _ore(min_amount), _ore(max_amount),
+        _recipient(who), payment, bundle, min_amount, max_amount,
         date_from.date() if date_from else None, date_to.date() if date_to else None, state,
     )  # fmt: skip
     count = 0
@@ -138,13 +131,14 @@ def find_command(
             seen.update(cpr_of(found.item.data or {}))
             i, p = found.item, found.instruction
             date = p.disposition_date.isoformat() if p.disposition_date else "-"
+            shown_key = mask_cpr_in_text(i.business_key)  # as payments show heads it
             if as_json:
-                line = {"payment": i.business_key, "state": i.state, "oere": i.amount_ore,
+                line = {"payment": shown_key, "state": i.state, "oere": i.amount_ore,
                         "disposition_date": date, "recipient": found.recipient,
                         "follows": p.follows}  # fmt: skip
                 click.echo(json.dumps(line, ensure_ascii=False))
             else:
-                click.echo(f"{i.business_key}  {i.state:<19} {kroner(p.amount_ore):>14} kr  "
+                click.echo(f"{shown_key}  {i.state:<19} {kroner(p.amount_ore):>14} kr  "
                            f"{date}  {found.recipient}")  # fmt: skip
     if not as_json:
         click.echo(f"{count} payments", err=True)
@@ -163,11 +157,12 @@ def show_command(payment: str, config_path: Path | None) -> None:
         print_history(Console(), desk.journal.item_history(item.id))
         for found in shown:
             f = found.item
-            click.echo(f"  follow-up {f.business_key} (follows {found.instruction.follows}): "
+            click.echo(f"  follow-up {mask_cpr_in_text(f.business_key)} "
+                       f"(follows {mask_cpr_in_text(found.instruction.follows or '')}): "
                        f"{f.state}, to {shown_recipient(found.instruction)}")  # fmt: skip
         for record in records_of(desk.journal, payment):
             r = record.item
-            click.echo(f"  record {r.business_key}: {record.type}, {r.state}, by "
+            click.echo(f"  record {mask_cpr_in_text(r.business_key)}: {record.type}, {r.state}, by "
                        f"{record.text('by')} at {danish_clock(record.text('at'))}")  # fmt: skip
 
 
@@ -296,7 +291,7 @@ _simple(
 
 
 @payments.command("outside-nemkonto")
-@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--csv", "csv_path", type=OutputFile(allow_dash=True), default=None,
               help="Also write the report as CSV (- for standard output).")  # fmt: skip
 @click.option("--as", "actor", default=None, help="Sign the control run as this person.")
 @config_option

@@ -42,7 +42,9 @@ def run(once: bool, clock_spec: str | None, config_path: Path | None) -> None:
 
     Each job takes the same lock as its command, backs off when its counterpart fails (the
     other jobs go on) and is abandoned past its timeout. A delivery that arrives triggers
-    release and send at once. SIGTERM or Ctrl-C: the running step finishes, exit 0.
+    release and send at once. SIGTERM or Ctrl-C: the running step finishes, exit 0. With
+    --once: exit 2 when a job could not reach its counterpart (or timed out), else 1 when
+    a job failed.
     Logs go to stderr (--log-format json for central logging).
     """
     settings = load_settings(config_path)
@@ -79,10 +81,12 @@ def run(once: bool, clock_spec: str | None, config_path: Path | None) -> None:
         _on_signals(stop, scheduler.wake)
         scheduler.run(stop)
     scheduler.close(service.stop_grace)
-    failed = [s.name for s in scheduler.status.values() if s.consecutive_failures]
+    failed = [s for s in scheduler.status.values() if s.consecutive_failures]
     if once:
         for status in scheduler.status.values():
             click.echo(f"{status.name}: {status.last_error or status.last_summary}")
+        if any(s.last_error_environmental for s in failed):
+            raise SystemExit(2)  # a counterpart out of reach, as every command exits for it
         if failed:
             raise SystemExit(1)
 

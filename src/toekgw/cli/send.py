@@ -14,10 +14,31 @@ from toekgw.gateway.flowlock import flow_lock, lock_path
 from toekgw.gateway.journal import open_journal
 
 
+def _parties(
+    ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
+) -> tuple[str, ...]:
+    """``--to``'s party names, each as the trigger's Recipients takes it (1 to 255 printable
+    characters), checked before anything is journaled."""
+    for value in values:
+        if not (value and value == value.strip() and len(value) <= 255 and value.isprintable()):
+            raise click.BadParameter(
+                f"{value!r}: expected a party on Serviceplatformen, e.g. erp (1 to 255 "
+                "printable characters, no spaces around them)",
+                ctx,
+                param,
+            )
+    return values
+
+
 @click.command()
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
-    "--to", "recipients", multiple=True, required=True, help="A recipient (repeat for more)."
+    "--to",
+    "recipients",
+    multiple=True,
+    required=True,
+    callback=_parties,
+    help="A recipient party (repeat for more).",
 )
 @click.option(
     "--wait",

@@ -8,8 +8,8 @@ import click
 
 from toekgw.adapters.config import load_settings
 from toekgw.adapters.debitor.callback import CALLBACK_PATH, CallbackService, CallbackSettings
-from toekgw.adapters.debitor.settings import DEBITOR_SECTION, load_trusted
-from toekgw.cli.options import config_option
+from toekgw.adapters.debitor.settings import DEBITOR_SECTION, check_callback_tls, load_trusted
+from toekgw.cli.options import PORT, config_option
 from toekgw.gateway.config import ConfigError
 from toekgw.gateway.httpserver import AsgiServer, TlsFiles
 
@@ -20,7 +20,7 @@ def serve() -> None:
 
 
 @serve.command("debitor")
-@click.option("--port", type=int, default=None, help="Override [debitor.callback] port.")
+@click.option("--port", type=PORT, default=None, help="Override [debitor.callback] port.")
 @config_option
 def debitor(port: int | None, config_path: Path | None) -> None:
     """The callback for DaekningAfskrivningRegistreringAfsend (coverings, write-offs).
@@ -33,6 +33,7 @@ def debitor(port: int | None, config_path: Path | None) -> None:
     if section.callback is None:
         raise ConfigError(f"{settings.path}: no [debitor.callback] table")
     cb = section.callback
+    check_callback_tls(settings.path, cb)
     service = CallbackService(
         settings.journal,
         CallbackSettings(
@@ -49,10 +50,9 @@ def debitor(port: int | None, config_path: Path | None) -> None:
         port=port if port is not None else cb.port,
         tls=TlsFiles(cb.certificate, cb.key, cb.client_ca),
     )
-    click.echo(
-        f"debitor callback on https://{cb.host}:{server.config.port}{CALLBACK_PATH}", err=True
-    )
     try:
+        server.listen()  # a port in use: one line, before the URL is announced
+        click.echo(f"debitor callback on https://{cb.host}:{server.port}{CALLBACK_PATH}", err=True)
         server.run()
     finally:
         service.close()

@@ -11,7 +11,7 @@ import click
 
 from toekgw.adapters.config import load_settings
 from toekgw.adapters.oir import diff, find_classes, flows, oir_settings
-from toekgw.cli.options import config_option
+from toekgw.cli.options import DAY, config_option
 from toekgw.cli.receive._common import exit_code
 from toekgw.gateway.danish_time import danish_clock
 from toekgw.gateway.journal import open_journal
@@ -87,7 +87,7 @@ def status_command(as_json: bool, config_path: Path | None) -> None:
 @click.option(
     "--on",
     "on",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
+    type=DAY,
     default=None,
     help="Only classes valid on this day.",
 )

@@ -266,13 +266,18 @@ def _payment(h: ItemHistory) -> str | None:
     if not data or not _PAYMENT_FIELDS - _FOLLOW_UP_FIELDS <= set(data) <= _PAYMENT_FIELDS:
         return None
     p = PaymentInstruction.from_data(data)
-    beneficiary = mask_cpr(p.beneficiary) if p.ident_code == "02" else p.beneficiary
+    # ident 02 is a CPR number; a P-number or an account can hold the digits of one, and are
+    # shown as payments find shows them.
+    beneficiary = (
+        mask_cpr(p.beneficiary) if p.ident_code == "02" else mask_cpr_in_text(p.beneficiary)
+    )
     what = "recall of payment" if p.recall else "payment"
     if p.follows:
         what = f"follow-up of payment {p.follows}: payment"
     date = p.disposition_date.isoformat() if p.disposition_date else "-"
     return (
-        f"{what} {p.payment_ident} of supplier {p.supplier_id} delivery {p.delivery_number}: "
+        f"{what} {_m(p.payment_ident)} of supplier {p.supplier_id} "
+        f"delivery {p.delivery_number}: "
         f"{kroner(p.amount_ore)} kr to ident {p.ident_code} {beneficiary}, dated {date}"
         f"{' (straks)' if p.straks else ''}, posting reference {_m(p.posting_reference)}"
     )

@@ -23,12 +23,16 @@ def report(config_path: Path | None) -> None:
 
     Each report is claimed in the journal before the call and recorded when the index
     answers; a report the index refuses goes on the error list (`toekgw errors`). One left
-    unanswered (network, timeout) is sent again by the next run. Exit 1 when any was
-    refused or left, 0 otherwise.
+    unanswered (network, timeout) is sent again by the next run. Exit 2 when any was left
+    because the index or the token service could not be reached, else 1 when any was
+    refused or not reportable, 0 otherwise.
     """
     run = Reporting.from_settings(load_settings(config_path)).run()
     click.echo(run.text())
     for skipped in run.skipped[:5]:
         click.echo(f"not reportable: {skipped}", err=True)
-    if run.refused or run.unreachable or run.skipped:
+    if run.unreachable:
+        click.echo(f"toekgw: error: {run.problems[0]}", err=True)
+        raise SystemExit(2)
+    if run.refused or run.skipped:
         raise SystemExit(1)

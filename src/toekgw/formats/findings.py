@@ -26,7 +26,9 @@ class Severity(enum.StrEnum):
 
 
 # A 10-digit run whose first six digits are a plausible DDMMYY, alone or written DDMMYY-NNNN.
-# Over-masking (a P-number that happens to look like a date) is the safe side.
+# Over-masking (a P-number that happens to look like a date) is the safe side; but digits
+# right before a dashed form make it a dated reference, not a CPR number ("B-20261201-0001",
+# a bundle of 1 December 2026, not 261201-0001).
 _CPR_IN_TEXT = re.compile(
     r"(?<![0-9])((?:0[1-9]|[12][0-9]|3[01])(?:0[1-9]|1[0-2])[0-9]{2})-?[0-9]{4}(?![0-9])"
 )
@@ -37,11 +39,15 @@ _DDMMYY = re.compile(r"(?:0[1-9]|[12][0-9]|3[01])(?:0[1-9]|1[0-2])[0-9]{2}")
 
 
 def _mask_long_run(match: re.Match[str]) -> str:
-    """Every 10-digit window of the run that starts with a plausible DDMMYY loses its last
+    return _mask_windows(match.group(0))
+
+
+def _mask_windows(digits: str) -> str:
+    """Every 10-digit window of ``digits`` that starts with a plausible DDMMYY loses its last
     four digits: ``00002302782711`` -> ``0000230278****``."""
-    run = list(match.group(0))
+    run = list(digits)
     for start in range(len(run) - 9):
-        if _DDMMYY.fullmatch(match.group(0), start, start + 6):
+        if _DDMMYY.fullmatch(digits, start, start + 6):
             run[start + 6 : start + 10] = "****"
     return "".join(run)
 
@@ -53,10 +59,24 @@ def mask_cpr(value: str) -> str:
     '010101-****'
     >>> mask_cpr("00000101011234")
     '010101-****'
+    >>> mask_cpr("0101011234X")  # not zero-padded: no digit of the serial number shown
+    '010101-****'
+    >>> mask_cpr("01010112345")  # either ten digits could be the number
+    '010101*****'
     """
     digits = value.strip().replace("-", "")
-    if len(digits) > 10 and digits[: len(digits) - 10].strip("0") == "":
-        digits = digits[-10:]
+    if len(digits) > 10:
+        tail = len(digits) - 10
+        padded = not digits[:tail].strip("0")  # zero-padded to a wider field
+        if digits.isdigit():
+            dates = [i for i in range(tail + 1) if _DDMMYY.fullmatch(digits, i, i + 6)]
+            if dates and not (dates == [tail] and padded):
+                # Which ten digits are the number is not sure: mask every candidate.
+                return _mask_windows(digits)
+        elif _DDMMYY.fullmatch(digits, 0, 6):
+            padded = False  # "0101011234X": the number is at the start
+        if padded:
+            digits = digits[tail:]
     if len(digits) < 6:
         return "*" * len(digits)
     return f"{digits[:6]}-****"
@@ -68,6 +88,8 @@ def mask_cpr_in_text(text: str) -> str:
 
     >>> mask_cpr_in_text("found 0101011234 and 02O1100002302782711")
     'found 010101-**** and 02O110000230278****'
+    >>> mask_cpr_in_text("bundle B-20261201-0001, 220185-4022")
+    'bundle B-20261201-0001, 220185-****'
     """
     return _LONG_RUN.sub(_mask_long_run, _CPR_IN_TEXT.sub(r"\1-****", text))
 
@@ -103,8 +125,9 @@ class Finding:
     file: str | None = None
 
     def __post_init__(self) -> None:
-        # The last line of defence: whatever a rule wrote, no CPR leaves in clear.
-        for name in ("message", "expected", "found"):
+        # The last line of defence: whatever a rule wrote, and wherever the input put a CPR
+        # number (a value, an element's name, a file's name), none leaves in clear.
+        for name in ("message", "expected", "found", "field", "path", "file"):
             text = getattr(self, name)
             if text is not None:
                 masked = mask_cpr_in_text(text)

@@ -33,7 +33,9 @@ __all__ = [
 
 DEFAULT_MAX_FINDINGS = 100
 
-_NS = re.compile(r"\{[^}'\s]+\}")  # a namespace URI, not an enumeration's value set
+# A namespace URI (it has a colon: "urn:..." or "http://..."), not an enumeration's value set
+# or a pattern's quantifier ("[0-9]{10}").
+_NS = re.compile(r"\{[^}'\s:]*:[^}'\s]*\}")
 _EXPECTED = re.compile(r"Expected is (?:one of )?\( ?(.+?) ?\)")
 _FACETS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"accepted by the pattern '(.*)'"), "a value matching {0}"),
@@ -46,7 +48,6 @@ _FACETS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"not an element of the set \{(.*)\}"), "one of {0}"),
     (re.compile(r"atomic type '(?:xs:)?(\w+)'"), "a valid {0}"),
 )
-_QUOTED = re.compile(r"'([^']*)'")
 
 # Elements whose values are personal: a finding shows them masked, whatever they look like.
 PERSONAL_ELEMENTS = frozenset({"CPR", "SclSctyNb"})
@@ -154,8 +155,13 @@ def _expected(message: str) -> str | None:
     return None
 
 
+# The element's value in libxml2's messages ("The value '0101011234' is not accepted ..."):
+# the element's name, the facet and the pattern, quoted too, stay as they are.
+_VALUE = re.compile(r"(\bvalue ')([^']*)(')")
+
+
 def _mask_values(message: str) -> str:
-    return _QUOTED.sub(lambda m: f"'{mask_cpr(m.group(1))}'", message)
+    return _VALUE.sub(lambda m: f"{m.group(1)}{mask_cpr(m.group(2))}{m.group(3)}", message)
 
 
 class _Locator:

@@ -13,7 +13,14 @@ from pathlib import Path
 
 from toekgw.formats.findings import mask_cpr_in_text
 
-__all__ = ["GatewayError", "InputError", "UsageError", "is_environmental", "os_problem"]
+__all__ = [
+    "GatewayError",
+    "InputError",
+    "UsageError",
+    "directory_problem",
+    "is_environmental",
+    "os_problem",
+]
 
 #: Errors of the environment that no retry mends: the disk or quota is full, the file system
 #: is read-only.
@@ -32,6 +39,14 @@ def os_problem(path: Path, exc: OSError) -> str:
     if exc.errno == errno.EDQUOT:
         return "the disk quota is exhausted"
     return exc.strerror or str(exc)
+
+
+def directory_problem(path: Path, exc: OSError) -> str:
+    """Why the directory ``path`` could not be made or used: as :func:`os_problem`, and a file
+    standing in its own place."""
+    if exc.errno in (errno.ENOTDIR, errno.EEXIST) and path.exists() and not path.is_dir():
+        return f"{path} is a file, not a directory"
+    return os_problem(path, exc)
 
 
 class GatewayError(Exception):

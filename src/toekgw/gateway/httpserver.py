@@ -3,14 +3,17 @@
 :class:`AsgiServer` runs an app on a host and port (port 0: a free one, read back after
 ``start``), with TLS when given a certificate and key, either in a background thread
 (``start``/``stop``, for tests and embedding) or in the foreground until interrupted
-(``run``, for ``toekgw serve`` and ``toekgw simulate``). Bodies are bounded by the app
-itself (:func:`read_body`), since uvicorn sets no limit of its own.
+(``run``, for ``toekgw serve`` and ``toekgw simulate``). The sockets are bound first
+(:meth:`AsgiServer.listen`, :mod:`toekgw.gateway.listen`), so that a port in use is one line
+naming it. Bodies are bounded by the app itself (:func:`read_body`), since uvicorn sets no
+limit of its own.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import socket
 import threading
 import time
 from pathlib import Path
@@ -19,6 +22,7 @@ from typing import Any
 import uvicorn
 
 from toekgw.gateway.errors import GatewayError
+from toekgw.gateway.listen import listening_sockets
 
 __all__ = ["AsgiServer", "BodyTooLarge", "TlsFiles", "read_body"]
 
@@ -89,6 +93,16 @@ class AsgiServer:
         )
         self.server = uvicorn.Server(self.config)
         self._thread: threading.Thread | None = None
+        self._sockets: list[socket.socket] = []
+
+    def listen(self) -> AsgiServer:
+        """Bind the host and port now (once): a :class:`GatewayError` naming them and why
+        (``port N is in use``) when they cannot be. ``start`` and ``run`` call it."""
+        if not self._sockets:
+            self._sockets = listening_sockets(
+                self.config.host, self.config.port, backlog=self.config.backlog
+            )
+        return self
 
     @property
     def port(self) -> int:
@@ -96,6 +110,8 @@ class AsgiServer:
         for server in servers:
             for sock in server.sockets:
                 return int(sock.getsockname()[1])
+        for sock in self._sockets:
+            return int(sock.getsockname()[1])
         return int(self.config.port)
 
     @property
@@ -105,7 +121,10 @@ class AsgiServer:
 
     def start(self, timeout: float = 20.0) -> AsgiServer:
         """Serve in a background thread; returns once it listens."""
-        self._thread = threading.Thread(target=self.server.run, name="asgi-server", daemon=True)
+        sockets = self.listen()._sockets
+        self._thread = threading.Thread(
+            target=self.server.run, args=(sockets,), name="asgi-server", daemon=True
+        )
         self._thread.start()
         deadline = time.monotonic() + timeout
         while not self.server.started:
@@ -118,18 +137,26 @@ class AsgiServer:
         self.server.should_exit = True
         if self._thread is not None:
             self._thread.join(timeout=10)
+        self._close()
+
+    def _close(self) -> None:
+        for sock in self._sockets:
+            sock.close()
+        self._sockets = []
 
     def run(self, max_seconds: float | None = None) -> None:
         """Serve in the foreground until interrupted (SIGINT/SIGTERM) or, with
         ``max_seconds``, until that many seconds have passed."""
+        sockets = self.listen()._sockets
         timer = None
         if max_seconds is not None:
             timer = threading.Timer(max_seconds, lambda: setattr(self.server, "should_exit", True))
             timer.daemon = True
             timer.start()
         try:
-            asyncio.run(self.server.serve())
+            asyncio.run(self.server.serve(sockets))
         finally:
+            self._close()
             if timer is not None:
                 timer.cancel()
                 timer.join()

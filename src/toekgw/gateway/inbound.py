@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 from toekgw.formats.findings import Finding, Severity
+from toekgw.gateway.errors import GatewayError, directory_problem
 from toekgw.gateway.exchange import Envelope, EnvelopeError, FileExchange
 from toekgw.gateway.faults import crash_point
 from toekgw.gateway.flowlock import flow_lock
@@ -216,7 +217,7 @@ class InboundPipeline:
             raise ValueError("after_receive='archive' needs an archive_dir")
         self.root = Path(staging) / processor.counterpart
         for sub in ("incoming", "received", "rejected", "duplicates"):
-            (self.root / sub).mkdir(parents=True, exist_ok=True)
+            _make_directory(self.root / sub, Path(staging))
         journal.define_kind(processor.kind)
 
     # -- one poll -------------------------------------------------------------------------
@@ -611,3 +612,14 @@ def _count(findings: Sequence[Finding]) -> str:
 
 def _kroner(ore: int) -> str:
     return kroner(ore).replace(",", " ") + " kr"
+
+
+def _make_directory(path: Path, staging: Path) -> None:
+    """``path`` under ``staging``, made if missing; a :class:`GatewayError` naming the staging
+    directory and the system's reason when it cannot be (a file in the way, no permission)."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise GatewayError(
+            f"staging directory {staging}: cannot make {path}: {directory_problem(path, exc)}"
+        ) from exc

@@ -23,7 +23,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -214,9 +214,15 @@ def _claim(journal: Journal, new: NewTransmission, *, again: str) -> Transmissio
     made ``prepared`` again (its reason ``again``), or one under way resumed as it is. A file
     receipted before is refused (:class:`DuplicateTransmission`)."""
     existing = journal.find_transmission(sha256=new.sha256, direction=Direction.OUT)
-    if existing is not None and existing.state == "receipted":
+    if existing is not None and (existing.state == "receipted" or not _resumes(existing, new)):
+        # The journal keeps one outbound transmission per content: the same bytes under
+        # another name, of another kind or to other recipients are not this send resumed
+        # (taking them for it would report as sent what never went where it was asked to).
         sha = new.sha256 or ""
-        raise DuplicateTransmission(f"file {new.file_name!r} (SHA-256 {sha[:16]}…)", existing)
+        to = ", ".join(str(r) for r in _recipients(new.meta))
+        raise DuplicateTransmission(
+            f"file {new.file_name!r} to {to} (SHA-256 {sha[:16]}…)", existing
+        )
     with journal.transaction(durable=True):
         if existing is None:
             return journal.create_transmission(new)
@@ -227,6 +233,22 @@ def _claim(journal: Journal, new: NewTransmission, *, again: str) -> Transmissio
             )
         journal.note(existing.id, f"send resumed in state {existing.state}")
         return existing
+
+
+def _resumes(existing: Transmission, new: NewTransmission) -> bool:
+    """Whether sending ``new`` again is sending ``existing`` (same content): the same file
+    name, counterpart and kind, and, unless the first went wrong, the same recipients."""
+    same_file = (existing.file_name, existing.counterpart, existing.kind) == (
+        new.file_name, new.counterpart, new.kind,
+    )  # fmt: skip
+    if existing.state == "failed":
+        return same_file
+    return same_file and sorted(_recipients(existing.meta)) == sorted(_recipients(new.meta))
+
+
+def _recipients(meta: Mapping[str, object]) -> list[str]:
+    recipients = meta.get("recipients")
+    return [str(r) for r in recipients] if isinstance(recipients, list) else []
 
 
 def _sent_message(tx: Transmission, receipt_timeout: float) -> str:

@@ -147,6 +147,9 @@ class JobStatus:
     last_success: dt.datetime | None = None
     last_duration: float | None = None
     last_error: str | None = None
+    # The last failure was the environment's (a counterpart out of reach, a timeout), not
+    # the job's: what `toekgw run --once` exits 2 for.
+    last_error_environmental: bool = False
     last_summary: str | None = None
     counts: dict[str, int] = field(default_factory=dict)
 
@@ -278,7 +281,9 @@ class Scheduler:
         if step.thread.is_alive():
             self._abandoned[job.name] = step
             status.timeouts += 1
-            self._failed(job, status, f"timed out after {job.timeout:g} s (abandoned)")
+            self._failed(
+                job, status, f"timed out after {job.timeout:g} s (abandoned)", environmental=True
+            )
             return None
         if isinstance(step.error, FlowBusy):
             status.busy += 1
@@ -286,8 +291,9 @@ class Scheduler:
             log.info("job %s: %s", job.name, step.error, extra={JOB_FIELD: job.name})
             return None
         if step.error is not None:
-            kind = "" if is_environmental(step.error) else f"{type(step.error).__name__}: "
-            self._failed(job, status, f"{kind}{step.error}")
+            environmental = is_environmental(step.error)
+            kind = "" if environmental else f"{type(step.error).__name__}: "
+            self._failed(job, status, f"{kind}{step.error}", environmental=environmental)
             return None
         report = step.report or JobReport("done")
         status.successes += 1
@@ -307,10 +313,11 @@ class Scheduler:
         )
         return report
 
-    def _failed(self, job: Job, status: JobStatus, message: str) -> None:
+    def _failed(self, job: Job, status: JobStatus, message: str, *, environmental: bool) -> None:
         status.failures += 1
         status.consecutive_failures += 1
         status.last_error = message
+        status.last_error_environmental = environmental
         delay = backoff_delay(status.consecutive_failures, self.backoff_base, self.backoff_max)
         status.next_due = self.clock.now() + dt.timedelta(seconds=delay)
         log.error(

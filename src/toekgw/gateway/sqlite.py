@@ -6,7 +6,7 @@ so writers from other processes wait for the lock instead of failing, and ``sync
 so a commit is on disk before the call returns - what their SIGKILL tests rely on. What is
 deleted is overwritten (``secure_delete``, whatever the SQLite build's default): a message's
 body holds CPR numbers, and once the message is gone they must not stay in the file's free
-pages.
+pages. A file that is not an SQLite database is a :class:`GatewayError` naming it.
 """
 
 from __future__ import annotations
@@ -16,7 +16,16 @@ import os
 import sqlite3
 from collections.abc import Iterator
 
+from toekgw.gateway.errors import GatewayError
+
 __all__ = ["connect", "write"]
+
+#: What SQLite says of a file it cannot take, in an operator's words.
+_UNUSABLE = {
+    sqlite3.SQLITE_NOTADB: "not a SQLite database",
+    sqlite3.SQLITE_CORRUPT: "a damaged SQLite database",
+    sqlite3.SQLITE_CANTOPEN: "cannot be opened as a SQLite database",
+}
 
 
 def connect(
@@ -24,12 +33,27 @@ def connect(
 ) -> sqlite3.Connection:
     """A connection to ``path`` in WAL mode with durable (``synchronous=FULL``) commits and
     deletes that overwrite (``secure_delete``), after running ``schema`` (``CREATE ... IF NOT
-    EXISTS`` statements) on it."""
+    EXISTS`` statements) on it. A :class:`GatewayError` naming ``path`` when it is no SQLite
+    database (or cannot be opened as one)."""
+    try:
+        return _connect(path, schema, busy_timeout)
+    except sqlite3.DatabaseError as exc:
+        what = _UNUSABLE.get(getattr(exc, "sqlite_errorcode", -1) & 0xFF)
+        if what is None:
+            raise
+        raise GatewayError(f"{os.fspath(path)}: {what} ({exc})") from exc
+
+
+def _connect(path: str | os.PathLike[str], schema: str, busy_timeout: float) -> sqlite3.Connection:
     db = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=FULL")
-    db.execute("PRAGMA secure_delete=ON")
-    db.executescript(schema)
+    try:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")
+        db.execute("PRAGMA secure_delete=ON")
+        db.executescript(schema)
+    except BaseException:
+        db.close()
+        raise
     return db
 
 

@@ -16,17 +16,20 @@ signed by it), ``trusted_sts`` (the STS's signing certificates, PEM), ``issuer``
 from __future__ import annotations
 
 import dataclasses
+import ssl
 from pathlib import Path
 
 from cryptography import x509
 
 from toekgw.gateway.config import ConfigError, CoreSettings, Section, Table, register_section
+from toekgw.gateway.errors import os_problem
 
 __all__ = [
     "DEBITOR_SECTION",
     "AfsendSettings",
     "CallbackServerSettings",
     "DebitorSettings",
+    "check_callback_tls",
     "load_trusted",
 ]
 
@@ -73,6 +76,44 @@ def load_trusted(paths: tuple[Path, ...]) -> list[x509.Certificate]:
         raise ConfigError(f"[debitor.callback] trusted_sts: cannot read {exc.filename}") from exc
     except ValueError as exc:
         raise ConfigError(f"[debitor.callback] trusted_sts: not PEM certificates: {exc}") from exc
+
+
+def check_callback_tls(file: Path, cb: CallbackServerSettings) -> None:
+    """The callback's TLS files as its server will load them, before it starts: a
+    :class:`ConfigError` naming the configuration ``file``, the key and the file when one is
+    missing, unreadable or not PEM."""
+    where = f"{file}: [debitor.callback]"
+    named = {"certificate": cb.certificate, "key": cb.key, "client_ca": cb.client_ca}
+    for key, path in named.items():
+        if path is None:
+            continue
+        try:
+            with path.open("rb"):
+                pass
+        except OSError as exc:
+            raise ConfigError(
+                f"{where} {key}: cannot read {path}: {os_problem(path, exc)}"
+            ) from exc
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    try:
+        context.load_cert_chain(cb.certificate, cb.key)
+    except ssl.SSLError as exc:
+        raise ConfigError(
+            f"{where} certificate {cb.certificate}, key {cb.key}: expected a PEM certificate "
+            f"(chain) and its PEM private key{_reason(exc)}"
+        ) from exc
+    if cb.client_ca is not None:
+        try:
+            context.load_verify_locations(cb.client_ca)
+        except ssl.SSLError as exc:
+            raise ConfigError(
+                f"{where} client_ca {cb.client_ca}: expected PEM CA certificates{_reason(exc)}"
+            ) from exc
+
+
+def _reason(exc: ssl.SSLError) -> str:
+    """OpenSSL's reason (``KEY_VALUES_MISMATCH``) in brackets, when it gives one."""
+    return f" ({exc.reason})" if exc.reason else ""
 
 
 def _callback(table: Table) -> CallbackServerSettings:

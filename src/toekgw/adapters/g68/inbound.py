@@ -42,7 +42,11 @@ from toekgw.adapters.g68.reader import G68Config, G68Reader, G68Validation
 from toekgw.adapters.serviceplatform import ReceiveSettings
 from toekgw.formats.fixed import ENCODING, iter_lines
 from toekgw.formats.g68 import FAST, G68Form, G68Header, decode_header, payment_codec
-from toekgw.formats.g68.rules import DEFAULT_DAGPENGE_UNITS, DEFAULT_MAX_AGE_DAYS
+from toekgw.formats.g68.rules import (
+    DEFAULT_DAGPENGE_UNITS,
+    DEFAULT_MAX_AGE_DAYS,
+    MAX_AGE_DAYS_LIMIT,
+)
 from toekgw.gateway.config import ConfigError
 from toekgw.gateway.danish_time import danish_today
 from toekgw.gateway.inbound import Candidate, Processed, StagedFile, inbound_kind
@@ -110,7 +114,9 @@ class G68Processor:
             )
         self.counterpart = profile.counterpart
         self.today = today or danish_today()
-        self.max_age_days = _integer(profile.name, options, "max_age_days", DEFAULT_MAX_AGE_DAYS)
+        self.max_age_days = _integer(
+            profile.name, options, "max_age_days", DEFAULT_MAX_AGE_DAYS, MAX_AGE_DAYS_LIMIT
+        )
         self.dagpenge_units = _units(profile.name, options)
         marker = options.get("straks_marker", "STRAKS")
         if not isinstance(marker, str):
@@ -281,10 +287,12 @@ def _describe(result: G68Validation, journaled: int, *, refused: bool) -> str:
     )
 
 
-def _integer(profile: str, options: Mapping[str, Any], key: str, default: int) -> int:
+def _integer(profile: str, options: Mapping[str, Any], key: str, default: int, high: int) -> int:
     value = options.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ConfigError(f"[receive.{profile}] {key}: expected an integer >= 0, found {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= high:
+        raise ConfigError(
+            f"[receive.{profile}] {key}: expected an integer from 0 to {high}, found {value!r}"
+        )
     return value
 
 

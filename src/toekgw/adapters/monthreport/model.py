@@ -33,6 +33,7 @@ from toekgw.adapters.monthreport.oir import VoucherTally, oir_tallies
 from toekgw.adapters.nemkonto import NEMKONTO_SECTION, flow_settings, reconcile_bundles
 from toekgw.adapters.nemkonto.reconcile import COLUMNS, ReconciliationRow
 from toekgw.adapters.oir.settings import OIR_SECTION
+from toekgw.formats.findings import mask_cpr_in_text
 from toekgw.gateway.config import Settings
 from toekgw.gateway.danish_time import danish_date, danish_date_of
 from toekgw.gateway.errors import UsageError
@@ -194,5 +195,12 @@ def _deliveries(report: MonthReport, journal: JournalReader) -> None:
         created = danish_date_of(tx.created_at)
         if report.first <= created <= report.last:
             report.deliveries.append(
-                DeliveryLine(tx.ref, tx.file_name or "", tx.state, tx.item_count, tx.total_ore)
+                # The name KSD gave the file: shown in the reports, masked as in every view.
+                DeliveryLine(
+                    tx.ref,
+                    mask_cpr_in_text(tx.file_name or ""),
+                    tx.state,
+                    tx.item_count,
+                    tx.total_ore,
+                )
             )

@@ -41,9 +41,10 @@ class Block:
 
     @property
     def shown(self) -> str:
-        """The recipient as it may be shown: a CPR masked."""
+        """The recipient as it may be shown: a CPR masked, and whatever else could be one (a
+        P-number or an account holding its digits), as ``toekgw nemkonto block`` shows it."""
         kind, _, number = self.recipient.partition(":")
-        return f"{kind}:{mask_cpr(number)}" if kind == "CPR" else self.recipient
+        return f"{kind}:{mask_cpr(number)}" if kind == "CPR" else mask_cpr_in_text(self.recipient)
 
 
 def recipient(kind: str, number: str) -> str:

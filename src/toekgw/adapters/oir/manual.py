@@ -26,6 +26,7 @@ import hashlib
 import os
 import pwd
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,7 +37,7 @@ from toekgw.adapters.oir.settings import OirSettings
 from toekgw.adapters.oir.store import BooksJournal
 from toekgw.formats.findings import Finding
 from toekgw.formats.oir import Account, OirFormatError, UnbalancedVoucher, parse_amount
-from toekgw.gateway.errors import GatewayError
+from toekgw.gateway.errors import GatewayError, InputError, os_problem
 from toekgw.gateway.faults import crash_point
 from toekgw.gateway.identity import acting_identity
 from toekgw.gateway.journal.books import PostingRow, VoucherRow
@@ -62,39 +63,53 @@ class ManualLine:
     text: str
 
 
+def _rows(path: Path) -> Iterator[list[str]]:
+    """The CSV rows of ``path``; an :class:`InputError` when it cannot be read or is not
+    UTF-8 text (a binary file, UTF-16, Latin-1)."""
+    try:
+        with path.open(encoding="utf-8", newline="") as handle:
+            yield from csv.reader(handle)
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{path}: not UTF-8 text (byte 0x{exc.object[exc.start]:02X}); expected a CSV "
+            f"file in UTF-8 with the header {','.join(_COLUMNS)}"
+        ) from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {os_problem(path, exc)}") from None
+
+
 def read_manual_file(path: Path) -> list[ManualLine]:
     """The lines of a manual-voucher CSV; :class:`VoucherRefused` names every bad line."""
     lines: list[ManualLine] = []
     problems: list[str] = []
-    with path.open(encoding="utf-8", newline="") as handle:
-        reader = csv.reader(handle)
-        header = next(reader, None)
-        if header is None or [h.strip().lower() for h in header] != _COLUMNS:
-            raise VoucherRefused(f"{path}:1: expected the header {','.join(_COLUMNS)}")
-        for number, row in enumerate(reader, 2):
-            if not any(cell.strip() for cell in row):
-                continue
-            try:
-                if len(row) != len(_COLUMNS):
-                    raise ValueError(f"expected {len(_COLUMNS)} columns, found {len(row)}")
-                side = row[2].strip().upper()
-                if side not in ("D", "K"):
-                    raise ValueError(f"side: expected D or K, found {row[2]!r}")
-                amount = parse_amount(row[3])
-                if amount <= 0:
-                    raise ValueError("amount: expected more than 0")
-                lines.append(
-                    ManualLine(
-                        number,
-                        dt.date.fromisoformat(row[0].strip()),
-                        Account.parse(row[1]),
-                        side,
-                        amount,
-                        row[4].strip(),
-                    )
+    reader = _rows(path)
+    header = next(reader, None)
+    if header is None or [h.strip().lower() for h in header] != _COLUMNS:
+        raise VoucherRefused(f"{path}:1: expected the header {','.join(_COLUMNS)}")
+    for number, row in enumerate(reader, 2):
+        if not any(cell.strip() for cell in row):
+            continue
+        try:
+            if len(row) != len(_COLUMNS):
+                raise ValueError(f"expected {len(_COLUMNS)} columns, found {len(row)}")
+            side = row[2].strip().upper()
+            if side not in ("D", "K"):
+                raise ValueError(f"side: expected D or K, found {row[2]!r}")
+            amount = parse_amount(row[3])
+            if amount <= 0:
+                raise ValueError("amount: expected more than 0")
+            lines.append(
+                ManualLine(
+                    number,
+                    dt.date.fromisoformat(row[0].strip()),
+                    Account.parse(row[1]),
+                    side,
+                    amount,
+                    row[4].strip(),
                 )
-            except (ValueError, OirFormatError) as exc:
-                problems.append(f"{path}:{number}: {exc}")
+            )
+        except (ValueError, OirFormatError) as exc:
+            problems.append(f"{path}:{number}: {exc}")
     if problems:
         raise VoucherRefused("; ".join(problems))
     if not lines:

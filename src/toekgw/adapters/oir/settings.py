@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from toekgw.formats.oir import Account, AccountCodeError
 from toekgw.gateway.config import (
@@ -103,6 +104,19 @@ def _uuid(table: Table, key: str) -> str:
     return value
 
 
+def _time_zone(table: Table, key: str) -> str:
+    """An IANA time zone the system knows (``Europe/Copenhagen``)."""
+    zone = str(table.text(key, "Europe/Copenhagen"))
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(
+            f"{table.where(key)}: not a time zone this system knows, found {zone!r} "
+            "(expected an IANA time zone such as Europe/Copenhagen)"
+        ) from exc
+    return zone
+
+
 def _oir(oir: Table, core: CoreSettings) -> OirSettings:
     accounts = _accounts(oir.required_table("accounts"), required=True)
     by_category: dict[str, Account] = {}
@@ -133,7 +147,7 @@ def _oir(oir: Table, core: CoreSettings) -> OirSettings:
         accounts=accounts,
         expense_by_category=by_category,
         municipalities=municipalities,
-        time_zone=oir.text("time_zone", "Europe/Copenhagen"),
+        time_zone=_time_zone(oir, "time_zone"),
         max_vouchers_per_file=oir.integer("max_vouchers_per_file", 1000, 1, 100_000),
         max_bytes_per_file=oir.integer(
             "max_bytes_per_file", 10 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024

@@ -53,10 +53,12 @@ class OutsideRow:
     several: bool = False  # the account receives payments for several beneficiaries
 
     def as_row(self) -> list[str]:
+        """The row as shown and written (an account or a payment ident that could hold a CPR
+        number masked, as ``toekgw payments find`` shows them)."""
         return [
             self.registration,
-            self.account,
-            self.payment,
+            mask_cpr_in_text(self.account),
+            mask_cpr_in_text(self.payment),
             self.kind,
             self.state,
             str(self.amount_ore),

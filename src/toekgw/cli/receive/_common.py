@@ -29,6 +29,7 @@ from toekgw.adapters.serviceplatform import (
     serviceplatform_settings,
 )
 from toekgw.cli.options import config_option
+from toekgw.formats.findings import mask_cpr_in_text
 from toekgw.gateway.config import Settings
 from toekgw.gateway.inbound import InboundProcessor, Outcome
 from toekgw.gateway.journal import open_journal
@@ -89,16 +90,16 @@ def receive_command(
                     click.echo(
                         json.dumps(
                             {
-                                "file": outcome.name,
+                                "file": mask_cpr_in_text(outcome.name),
                                 "status": outcome.status,
-                                "message": outcome.message,
+                                "message": mask_cpr_in_text(outcome.message),
                                 "transmission": outcome.transmission_id,
                             },
                             ensure_ascii=False,
                         )
                     )
                 else:
-                    click.echo(str(outcome))
+                    click.echo(mask_cpr_in_text(str(outcome)))
             code = max(code, exit_code(outcomes))
             if not watch:
                 break

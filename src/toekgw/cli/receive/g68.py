@@ -10,6 +10,7 @@ import click
 from toekgw.adapters.g68 import G68Processor
 from toekgw.adapters.serviceplatform import ReceiveSettings
 from toekgw.cli import clock
+from toekgw.cli.options import DAY
 from toekgw.cli.receive._common import receive_command
 from toekgw.cli.validate.g68 import progress_bar
 
@@ -22,7 +23,7 @@ def _processor(profile: ReceiveSettings, *, today: dt.datetime | None) -> G68Pro
 
 _today: Any = click.option(
     "--today",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
+    type=DAY,
     help="The date the rules take as today (default: the real today).",
 )
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from toekgw.cli import clock
+from toekgw.cli.options import PORT
 from toekgw.formats.debitor.besked import DebitorkontoSlettet, build_debitorkonto_slettet
 from toekgw.formats.kombit.besked import build_besked
 from toekgw.gateway.transport.amqp import MessageBroker, QueueSpec
@@ -31,7 +32,7 @@ from toekgw.gateway.transport.amqp_sqlite import SqliteBroker
     default=None,
     help="The embedded broker's file (else --rabbitmq-port).",
 )
-@click.option("--rabbitmq-port", type=int, default=None, help="RabbitMQ on 127.0.0.1 (guest).")
+@click.option("--rabbitmq-port", type=PORT, default=None, help="RabbitMQ on 127.0.0.1 (guest).")
 @click.option("--duplicate", is_flag=True, help="Fault: publish every message twice.")
 @click.option("--garbage", type=int, default=0, help="Fault: also publish N unreadable messages.")
 def beskedfordeler(

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 from cryptography import x509
 
+from toekgw.cli.options import LISTEN_PORT
 from toekgw.gateway.errors import InputError
 from toekgw.gateway.httpserver import AsgiServer, TlsFiles
 from toekgw.simulators.debitor import (
@@ -38,7 +39,10 @@ def _script(path: Path | None) -> list[ScriptStep]:
 
 
 @click.command()
-@click.option("--port", type=int, default=8444, show_default=True, help="Port on 127.0.0.1.")
+@click.option(
+    "--port", type=LISTEN_PORT, default=8444, show_default=True,
+    help="Port on 127.0.0.1 (0: a free one).",
+)  # fmt: skip
 @click.option(
     "--dir",
     "directory",
@@ -132,15 +136,14 @@ def debitor(
         faults=faults,
     )
     tls = TlsFiles(tls_cert, tls_key) if tls_cert and tls_key else None
-    server = AsgiServer(simulator.app(), port=port, tls=tls)
+    server = AsgiServer(simulator.app(), port=port, tls=tls).listen()
     steps = _script(script)
     stop = threading.Event()
     if steps:
         threading.Thread(target=_script_loop, args=(simulator, steps, script_every, stop),
                          daemon=True).start()  # fmt: skip
-    scheme = "https" if tls else "http"
     click.echo(
-        f"debtor simulator on {scheme}://127.0.0.1:{port}{REGISTRERING_PATH} and "
+        f"debtor simulator on {server.url}{REGISTRERING_PATH} and "
         f"{INDBETALING_PATH}; callback tokens signed by {directory / 'debitor-sts.crt'}",
         err=True,
     )

@@ -8,12 +8,25 @@ import click
 
 from toekgw.adapters.tok import DEFAULT_QUEUES, DEFAULT_REPLY_QUEUE
 from toekgw.cli import clock
+from toekgw.formats.idents import cvr_problem
 from toekgw.gateway.transport.amqp import MessageBroker
 from toekgw.gateway.transport.amqp_pika import BrokerSettings, PikaBroker
 from toekgw.gateway.transport.amqp_sqlite import SqliteBroker
 from toekgw.simulators.fagsystem import CaseSystem, Mix
 
 _share = click.FloatRange(0, 1)
+
+
+def _cvr(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """The municipality as TØK's messages name it: its CVR number, as the gateway checks it."""
+    problem = cvr_problem(value)
+    if problem is not None:
+        raise click.BadParameter(
+            f"{value!r}: expected the municipality's CVR number, e.g. 29189846 ({problem})",
+            ctx,
+            param,
+        )
+    return value
 
 
 @click.command("fagsystem")
@@ -24,7 +37,7 @@ _share = click.FloatRange(0, 1)
 )
 @click.option("--rabbitmq", metavar="HOST:PORT", help="A RabbitMQ broker instead (guest login).")
 @click.option("--sender", default="KY", show_default=True, help="The case system's name.")
-@click.option("--municipality", required=True, help="The municipality's CVR number.")
+@click.option("--municipality", required=True, callback=_cvr, help="The municipality's CVR number.")
 @click.option("--count", type=int, default=100, show_default=True, help="Messages to send.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--straks-share", type=_share, default=0.1, show_default=True)
@@ -89,6 +102,8 @@ def _broker(queue_db: Path | None, rabbitmq: str | None) -> MessageBroker:
         return SqliteBroker(queue_db)
     assert rabbitmq is not None
     host, _, port = rabbitmq.rpartition(":")
-    if not host or not port.isdigit():
-        raise click.BadParameter("expected HOST:PORT", param_hint="--rabbitmq")
+    if not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise click.BadParameter(
+            f"{rabbitmq!r}: expected HOST:PORT, the port from 1 to 65535", param_hint="--rabbitmq"
+        )
     return PikaBroker(BrokerSettings(host=host, port=int(port)))

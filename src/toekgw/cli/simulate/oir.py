@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from toekgw.cli.options import DAY
 from toekgw.simulators.erp import ErpFaults, ErpLedger, ErpSimulator
 from toekgw.simulators.klassifikation import (
     KlassifikationSimulator,
@@ -23,7 +24,7 @@ _ROOT = click.option(
     required=True,
     help="The platform's directory tree (as given to `toekgw simulate serviceplatform`).",
 )
-_DATE = click.DateTime(formats=["%Y-%m-%d"])
+_DATE = DAY
 
 
 @click.command()

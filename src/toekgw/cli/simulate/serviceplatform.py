@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from toekgw.cli.options import LISTEN_PORT
 from toekgw.simulators.serviceplatform import Faults, ServiceplatformSimulator, ensure_key
 
 
@@ -17,7 +18,10 @@ from toekgw.simulators.serviceplatform import Faults, ServiceplatformSimulator, 
     required=True,
     help="The platform's directory tree (created if missing).",
 )
-@click.option("--port", type=int, default=2222, show_default=True, help="Port on 127.0.0.1.")
+@click.option(
+    "--port", type=LISTEN_PORT, default=2222, show_default=True,
+    help="Port on 127.0.0.1 (0: a free one).",
+)  # fmt: skip
 @click.option(
     "--party",
     "parties",

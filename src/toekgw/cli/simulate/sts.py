@@ -8,13 +8,17 @@ from pathlib import Path
 import click
 from cryptography import x509
 
+from toekgw.cli.options import LISTEN_PORT
 from toekgw.gateway.httpserver import AsgiServer
 from toekgw.simulators.sts import EXCHANGE_PATH, STS_PATH, StsSimulator
 from toekgw.simulators.sts.identity import ensure_identity
 
 
 @click.command()
-@click.option("--port", type=int, default=8443, show_default=True, help="Port on 127.0.0.1.")
+@click.option(
+    "--port", type=LISTEN_PORT, default=8443, show_default=True,
+    help="Port on 127.0.0.1 (0: a free one).",
+)  # fmt: skip
 @click.option(
     "--dir",
     "directory",
@@ -62,9 +66,9 @@ def sts(
         saml_lifetime=dt.timedelta(hours=saml_hours),
         access_lifetime=dt.timedelta(seconds=access_seconds),
     )
-    server = AsgiServer(simulator.app(), port=port)
+    server = AsgiServer(simulator.app(), port=port).listen()
     click.echo(
-        f"STS simulator on http://127.0.0.1:{port}{STS_PATH} (exchange {EXCHANGE_PATH}); "
+        f"STS simulator on {server.url}{STS_PATH} (exchange {EXCHANGE_PATH}); "
         f"its signing certificate: {directory / 'sts.crt'}",
         err=True,
     )

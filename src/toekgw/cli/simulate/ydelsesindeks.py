@@ -7,13 +7,17 @@ from pathlib import Path
 import click
 from cryptography import x509
 
+from toekgw.cli.options import LISTEN_PORT
 from toekgw.formats.ydelsesindeks import SERVICE_ENTITY_ID
 from toekgw.gateway.httpserver import AsgiServer, TlsFiles
 from toekgw.simulators.ydelsesindeks import INDEX_PATH, IndexFaults, IndexSimulator
 
 
 @click.command()
-@click.option("--port", type=int, default=8444, show_default=True, help="Port on 127.0.0.1.")
+@click.option(
+    "--port", type=LISTEN_PORT, default=8444, show_default=True,
+    help="Port on 127.0.0.1 (0: a free one).",
+)  # fmt: skip
 @click.option(
     "--dir",
     "directory",
@@ -74,9 +78,8 @@ def ydelsesindeks(
         ),
     )
     tls = TlsFiles(tls_cert, tls_key) if tls_cert and tls_key else None
-    server = AsgiServer(simulator.app(), port=port, tls=tls)
-    scheme = "https" if tls else "http"
-    click.echo(f"benefit index simulator on {scheme}://127.0.0.1:{port}{INDEX_PATH}", err=True)
+    server = AsgiServer(simulator.app(), port=port, tls=tls).listen()
+    click.echo(f"benefit index simulator on {server.url}{INDEX_PATH}", err=True)
     server.run(max_seconds)
     click.echo(
         f"calls {simulator.calls}, taken {simulator.taken}, repeats {simulator.repeats}, "

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import click
 
-from toekgw.formats.findings import Finding
+from toekgw.cli.options import DAY
+from toekgw.formats.findings import Finding, mask_cpr_in_text
 from toekgw.gateway.errors import InputError
 from toekgw.gateway.findings import FORMATS, render
 
@@ -29,7 +30,7 @@ format_option = click.option(
 
 today_option = click.option(
     "--today",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
+    type=DAY,
     help="The date the rules take as today (default: the real today).",
 )
 
@@ -102,5 +103,6 @@ def validate_files(
     out.close()
     if fmt == "text":
         for line in summaries:
-            click.echo(line)
+            # A file's name or a bundle's id, quoted here, can hold a CPR number's digits.
+            click.echo(mask_cpr_in_text(line))
     sys.exit(1 if failed else 0)

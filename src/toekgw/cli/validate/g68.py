@@ -13,7 +13,11 @@ import click
 from toekgw.adapters.g68 import G68Config, G68Validation, read_delivery
 from toekgw.cli import clock
 from toekgw.cli.validate._common import Checked, format_option, today_option, validate_files
-from toekgw.formats.g68.rules import DEFAULT_DAGPENGE_UNITS, DEFAULT_MAX_AGE_DAYS
+from toekgw.formats.g68.rules import (
+    DEFAULT_DAGPENGE_UNITS,
+    DEFAULT_MAX_AGE_DAYS,
+    MAX_AGE_DAYS_LIMIT,
+)
 
 # Below this size a file is read before a progress bar could be drawn.
 PROGRESS_MIN_BYTES = 4 << 20
@@ -26,7 +30,7 @@ def config_options(command: Callable[..., None]) -> Callable[..., None]:
             today_option,
             click.option(
                 "--max-age-days",
-                type=click.IntRange(min=0),
+                type=click.IntRange(0, MAX_AGE_DAYS_LIMIT),
                 default=DEFAULT_MAX_AGE_DAYS,
                 show_default=True,
                 help="How many days in the past a payment date may be.",

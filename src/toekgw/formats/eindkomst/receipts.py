@@ -55,11 +55,18 @@ class Receipts:
 
 def decode_receipts(chunks: Iterable[bytes]) -> Receipts:
     """One receipt message: SKAT's error/advice file (it starts with its ``0001`` record) or
-    7100 sum receipts; anything unreadable is a finding."""
+    7100 sum receipts; anything unreadable is a finding, and so is an empty message (SKAT
+    answers with one record at least)."""
     lines = iter_lines(chunks)
     first = next(lines, None)
     if first is None:
-        return Receipts()
+        empty = Finding(
+            code="eik.structure.empty",
+            severity=Severity.ERROR,
+            message="the message is empty",
+            expected="7100 sum receipts or SKAT's error/advice file",
+        )
+        return Receipts(findings=[empty])
     if first.text[:4] == ADVICE_START:
         out = Receipts()
         out.errors, out.findings = decode_advice_file(itertools.chain((first,), lines))

@@ -210,6 +210,14 @@ def _check_kind(number: str, expected: ValueKind) -> None:
         )
 
 
+def _check_company(se: str) -> None:
+    """The company's SE number as its 2001 record takes it, before anything is built for it."""
+    try:
+        CODECS["2001"].encode((1, se, None, "DKK"))
+    except EncodeError as exc:
+        raise ReportError(f"company {se}: {exc}") from None
+
+
 def _recipient_tails(r: Recipient) -> tuple[list[str], int, int]:
     """The recipient's records without their line numbers; records of the 6000 group; sum."""
     abroad = r.abroad
@@ -356,6 +364,7 @@ class ReportBuilder:
             | cancel
         )
         for se in companies:
+            _check_company(se)
             pre = self._preamble(
                 se,
                 [o for o in orders if o.company_se == se],
@@ -438,10 +447,10 @@ class ReportBuilder:
         for number, r in enumerate(report.recipients, start=1):
             try:
                 block, count, total = _recipient_tails(r)
-            except EncodeError as exc:
-                raise ReportError(f"recipient {number}: {exc}") from None
-            except ReportError as exc:
-                raise ReportError(f"recipient {number}: {exc}") from None
+            except (EncodeError, ReportError) as exc:
+                raise ReportError(
+                    f"report for SE {report.company_se}, recipient {number}: {exc}"
+                ) from None
             block_size = sum(len(t) + 7 + _EOL for t in block)
             if count > max_records or block_size > max_bytes:
                 raise ReportError(f"recipient {number} alone exceeds a 5000 group")

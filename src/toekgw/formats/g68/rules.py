@@ -25,6 +25,7 @@ __all__ = [
     "DEFAULT_DAGPENGE_UNITS",
     "DEFAULT_MAX_AGE_DAYS",
     "DUPLICATE_KEY_FIELDS",
+    "MAX_AGE_DAYS_LIMIT",
     "DeliveryTotals",
     "G68Config",
     "PaymentKey",
@@ -40,6 +41,8 @@ __all__ = [
 DEFAULT_DAGPENGE_UNITS = frozenset({"5110", "5120"})
 # Ours: how old a payment (disposition) date may be.
 DEFAULT_MAX_AGE_DAYS = 60
+# Ours: the most max_age_days may be (a century), so that today minus it is still a date.
+MAX_AGE_DAYS_LIMIT = 36_500
 
 # paying unit, payment ident, beneficiary, date, amount, sign
 PaymentKey = tuple[str | None, str, str, dt.date | None, int, str]

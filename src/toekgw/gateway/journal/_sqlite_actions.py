@@ -4,7 +4,9 @@ to month until it is done.
 The reconciliation guidance requires an action plan for every difference of 1,000 kr gross or
 more: what the difference is, its cause, who owns it, by when, and how far it has come. An
 entry is raised in a month and stays on every later month's report until its status is
-``done``; each change records who made it (the acting identity) and when.
+``done``; each change records who made it (the acting identity) and when. Its texts are
+typed by people: what could be a CPR number in them is masked before it is kept (and when an
+entry kept before is read), so the list and the month's reports never show one in clear.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from toekgw.formats.findings import mask_cpr_in_text
 from toekgw.gateway.danish_time import danish_stamp
 from toekgw.gateway.journal._sqlite_connection import JournalConnection, now
 from toekgw.gateway.journal.model import JournalError
@@ -45,7 +48,13 @@ class ActionEntry:
 def _entry(row: tuple[object, ...]) -> ActionEntry:
     values = list(row)
     values[6] = dt.date.fromisoformat(str(values[6]))
+    for text in (2, 4, 5):  # difference, cause, owner
+        values[text] = mask_cpr_in_text(str(values[text]))
     return ActionEntry(*values)  # type: ignore[arg-type]
+
+
+def _masked(text: str | None) -> str | None:
+    return None if text is None else mask_cpr_in_text(text)
 
 
 class ActionPlan(JournalConnection):
@@ -68,8 +77,8 @@ class ActionPlan(JournalConnection):
                 "INSERT INTO action_plan(month, difference, amount_oere, cause, owner, deadline, "
                 "status, created_at, created_by, updated_at, updated_by) "
                 "VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?)",
-                (month, difference, amount_oere, cause, owner, deadline.isoformat(),
-                 stamp, by, stamp, by),
+                (month, _masked(difference), amount_oere, _masked(cause), _masked(owner),
+                 deadline.isoformat(), stamp, by, stamp, by),
             )  # fmt: skip
         return int(cur.lastrowid or 0)
 
@@ -92,8 +101,8 @@ class ActionPlan(JournalConnection):
                 "updated_at = ?, updated_by = ? WHERE id = ?",
                 (
                     status or old.status,
-                    cause or old.cause,
-                    owner or old.owner,
+                    _masked(cause) or old.cause,
+                    _masked(owner) or old.owner,
                     (deadline or old.deadline).isoformat(),
                     now(),
                     by,

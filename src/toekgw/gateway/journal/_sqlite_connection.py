@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import os
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -109,6 +110,12 @@ class JournalConnection:
                     f"the journal {self.path} is not a SQLite database (its first bytes are "
                     "not 'SQLite format 3')",
                     hint="check [journal] path in the configuration",
+                ) from exc
+            if _primary_code(exc) in _NO_ACCESS:
+                raise JournalError(
+                    f"the journal {self.path} cannot be written: {exc}{_access(self.path)}",
+                    hint="run toekgw as a user that may read and write the journal and its "
+                    "directory, where SQLite keeps its -wal and -shm files",
                 ) from exc
             raise JournalError(
                 f"the journal {self.path} is damaged: {exc}",
@@ -357,6 +364,25 @@ class JournalConnection:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+#: SQLite's primary result codes for a file this process may not write (or create beside):
+#: a permission problem, not damage.
+_NO_ACCESS = frozenset({sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PERM})
+
+
+def _primary_code(exc: sqlite3.Error) -> int | None:
+    code = getattr(exc, "sqlite_errorcode", None)
+    return None if code is None else int(code) & 0xFF
+
+
+def _access(path: Path) -> str:
+    """What this process may not do to the journal's file or directory, as a clause."""
+    if path.exists() and not os.access(path, os.R_OK | os.W_OK):
+        return f" (this user, uid {os.geteuid()}, may not read and write the file)"
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        return f" (this user, uid {os.geteuid()}, may not write its directory {path.parent})"
+    return ""
 
 
 def _is_full(exc: sqlite3.OperationalError) -> bool:

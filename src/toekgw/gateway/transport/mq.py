@@ -198,7 +198,12 @@ class SqliteQueue:
         # Take the life lock before the owner row exists: whoever sees the row sees it held.
         self._lock_fd = os.open(self._lock_path(self.token), os.O_CREAT | os.O_RDWR, 0o600)
         fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
-        self._db = connect(self.path, _SCHEMA, busy_timeout=busy_timeout)
+        try:
+            self._db = connect(self.path, _SCHEMA, busy_timeout=busy_timeout)
+        except GatewayError:  # not an SQLite file: no session, no lock left behind
+            self._lock_path(self.token).unlink()
+            os.close(self._lock_fd)
+            raise
         _add_columns(self._db)
         _move_bodies(self._db, self.path)
         with write(self._db) as db:

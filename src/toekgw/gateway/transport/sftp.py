@@ -58,6 +58,7 @@ __all__ = [
     "fingerprint",
     "known_hosts_line",
     "known_hosts_status",
+    "load_private_key",
     "server_host_key",
 ]
 
@@ -87,6 +88,38 @@ class SftpSettings:
     timeout: float = 60.0
     retries: int = 3
     retry_wait: float = 1.0
+
+
+#: The kinds of private key the login tries, in paramiko's own order.
+_KEY_KINDS: tuple[type[paramiko.PKey], ...] = (
+    paramiko.RSAKey,
+    paramiko.ECDSAKey,
+    paramiko.Ed25519Key,
+)
+_KEY_EXPECTED = (
+    "expected an OpenSSH or PEM private key (RSA, ECDSA or Ed25519) without a passphrase"
+)
+
+
+def load_private_key(path: Path) -> paramiko.PKey:
+    """The private key in ``path`` as the login reads it; a :class:`LoginError` naming the file
+    and what was expected when it holds none (binary junk, a public key, a passphrase)."""
+    for kind in _KEY_KINDS:
+        try:
+            return kind.from_private_key_file(str(path))
+        except paramiko.PasswordRequiredException:
+            raise LoginError(
+                f"private key {path}: protected by a passphrase ({_KEY_EXPECTED})"
+            ) from None
+        except UnicodeDecodeError:
+            raise LoginError(f"private key {path}: not text ({_KEY_EXPECTED})") from None
+        except OSError as exc:
+            raise LoginError(
+                f"cannot read the private key {path}: {os_problem(path, exc)}"
+            ) from exc
+        except paramiko.SSHException:
+            continue  # not this kind: the next
+    raise LoginError(f"private key {path}: not a private key ({_KEY_EXPECTED})")
 
 
 def fingerprint(key: paramiko.PKey) -> str:
@@ -240,6 +273,7 @@ class SftpTransport:
             )
         if not s.key.is_file():
             raise LoginError(f"no private key {s.key} for {self.description}")
+        load_private_key(s.key)  # one line naming the file, not paramiko's errors, if not a key
         client = paramiko.SSHClient()
         _host_keys(read_known_hosts(s.known_hosts), client.get_host_keys())
         client.set_missing_host_key_policy(_RefuseUnknown(s))

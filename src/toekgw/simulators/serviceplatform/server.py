@@ -20,6 +20,7 @@ from typing import Any
 
 import asyncssh
 
+from toekgw.gateway.listen import listening_sockets
 from toekgw.simulators.serviceplatform.platform import Faults, Platform
 
 __all__ = ["ServiceplatformSimulator", "ensure_key"]
@@ -175,6 +176,10 @@ class ServiceplatformSimulator:
                 self.platform.scan()
 
     def start(self) -> ServiceplatformSimulator:
+        # Bound here: a port in use is a GatewayError naming it, not asyncssh's OSError.
+        sock, *others = listening_sockets(self.host, self.requested_port)
+        for other in others:  # the first of the host's addresses is the simulator's
+            other.close()
         loop = asyncio.new_event_loop()
         ready = threading.Event()
         box: dict[str, Any] = {}
@@ -184,8 +189,7 @@ class ServiceplatformSimulator:
             self._wake = asyncio.Event()
             box["server"] = await asyncssh.create_server(
                 lambda: _SshServer(self),
-                self.host,
-                self.requested_port,
+                sock=sock,
                 server_host_keys=[self.host_key],
                 sftp_factory=lambda chan: _SftpServer(chan, self),
                 allow_scp=False,
@@ -208,6 +212,7 @@ class ServiceplatformSimulator:
         thread.start()
         ready.wait(30)
         if "error" in box:
+            sock.close()
             raise RuntimeError(f"the simulator could not start: {box['error']}") from box["error"]
         server = box["server"]
         self.port = int(server.sockets[0].getsockname()[1])
