@@ -108,6 +108,30 @@ def test_unreadable_input_exits_2_with_one_line(tmp_path: Path) -> None:
     assert code == 2 and "directory" in err and "Traceback" not in err
 
 
+@pytest.mark.parametrize(
+    ("unit", "shown"),
+    [
+        ("51", "'51'"),
+        ("0101851234", "'010185-****'"),
+        ("51a0", "'51a0'"),
+        ("５１１０", "'５１１０'"),
+    ],
+)
+def test_a_dagpenge_unit_must_be_four_digits_as_in_the_configuration(
+    tmp_path: Path, unit: str, shown: str
+) -> None:
+    path = _write(tmp_path, delivery_lines(G68Form.FAST, [payment(1)]))
+    code, out, err = run("validate", "g68", "--dagpenge-unit", unit, str(path))
+    assert code == 2 and out == ""
+    assert (
+        f"Invalid value for '--dagpenge-unit': expected a paying unit of 4 digits, found {shown}"
+        in err
+    )
+    assert "0101851234" not in err
+    code, _, _ = run("validate", "g68", "--today", DAY, "--dagpenge-unit", "5130", str(path))
+    assert code == 0
+
+
 def test_no_cpr_in_clear_in_cli_output(tmp_path: Path) -> None:
     lines = delivery_lines(G68Form.FAST, [payment(1, transaction_type="10")])
     lines[1] = lines[1][:63] + "X" + lines[1][64:]  # a letter in the CPR serial number

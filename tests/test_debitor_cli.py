@@ -6,8 +6,10 @@ import datetime as dt
 import json
 from pathlib import Path
 
-from click.testing import CliRunner
+import pytest
+from click.testing import CliRunner, Result
 
+from tests.configs import write_config
 from tests.debitor_rig import claim as tok_claim
 from tests.debitor_rig import debtor_rig
 from toekgw.adapters.config import load_settings
@@ -51,3 +53,31 @@ def test_the_job_sends_and_the_commands_show_status_ledger_and_reconciliation(
                                   "--config", str(config)])  # fmt: skip
         assert bad.exit_code == 2 and "line 1: expected the header" in bad.output
         assert "Traceback" not in bad.output
+
+
+def _debitor(tmp_path: Path, *args: str) -> Result:
+    """``toekgw debitor ARGS`` on a configuration with a [debitor] table and an empty journal."""
+    config = write_config(tmp_path, "[debitor]\n")
+    return CliRunner().invoke(cli, ["debitor", *args, "--config", str(config)])
+
+
+def test_a_claim_not_in_the_journal_is_one_line_exit_2(tmp_path: Path) -> None:
+    result = _debitor(tmp_path, "ledger", "--claim", "nosuch")
+    assert result.exit_code == 2
+    assert result.output.strip() == (
+        f"toekgw: error: no claim 'nosuch' in the journal {tmp_path / 'journal.sqlite'}"
+    )
+    assert _debitor(tmp_path, "ledger").exit_code == 0  # no --claim: every claim, here none
+
+
+@pytest.mark.parametrize("text", ["", "\n"])
+def test_an_empty_report_is_refused_like_a_wrong_header(tmp_path: Path, text: str) -> None:
+    saldo = tmp_path / "saldo.csv"
+    saldo.write_text(text, encoding="utf-8")
+    result = _debitor(tmp_path, "reconcile", "--report", str(saldo))
+    assert result.exit_code == 2, result.output
+    assert result.output.strip() == (
+        f"toekgw: error: {saldo}: line 1: expected the header 'cvr;fordring_id;restgaeld_ore'"
+        + (", found an empty report" if not text else "")
+    )
+    assert "category" not in result.output

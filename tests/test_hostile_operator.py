@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import click
 import pytest
 from click.testing import CliRunner, Result
 
@@ -51,6 +54,79 @@ def test_a_known_hosts_file_the_gateway_cannot_use(rig: Rig, line: bytes, expect
     doctor = _run("doctor", "--config", str(rig.config))
     assert doctor.exit_code == 2 and "internal error" not in doctor.output + doctor.stderr
     assert expected in doctor.output + doctor.stderr
+
+
+# Each bounded numeric option with a value below its bound (the args its command needs
+# besides, so that the bad value is what click refuses first).
+BELOW_BOUND = [
+    ("send --wait -1 --to erp x.txt", "--wait", "-1.0 is not in the range x>=0"),
+    ("send --wait nan --to erp x.txt", "--wait", "'nan' is not a finite number"),
+    ("debitor status --limit -1", "--limit", "-1 is not in the range x>=1"),
+    ("receive nemkonto --wait -5", "--wait", "-5.0 is not in the range x>=0"),
+    ("eindkomst receive --wait -1", "--wait", "-1.0 is not in the range x>=0"),
+    ("receive tok --wait inf", "--wait", "'inf' is not a finite number"),
+    ("receive tok --max-messages -1", "--max-messages", "-1 is not in the range x>=1"),
+    ("receive beskedfordeler --max 0", "--max", "0 is not in the range x>=1"),
+    ("receive beskedfordeler --wait -1", "--wait", "-1.0 is not in the range x>=0"),
+    ("serve debitor --port 0", "--port", "0 is not in the range 1<=x<=65535"),
+    ("reconcile action update -- -3", "ENTRY", "-3 is not in the range x>=1"),
+    ("simulate fagsystem --municipality 29189846 --count -5", "--count", "x>=1"),
+    ("simulate fagsystem --municipality 29189846 --check-after -1", "--check-after", "x>=0"),
+    ("simulate serviceplatform --root sp --port -1", "--port", "0<=x<=65535"),
+    ("simulate serviceplatform --root sp --refuse-logins -1", "--refuse-logins", "x>=0"),
+    ("simulate serviceplatform --root sp --drops 0", "--drops", "x>=1"),
+    ("simulate serviceplatform --root sp --max-seconds -1", "--max-seconds", "x>=0"),
+    ("simulate nemkonto --queue-db q.sqlite --max-payments 0", "--max-payments", "x>=1"),
+    ("simulate nemkonto --queue-db q.sqlite --backout-threshold 0", "--backout-threshold", "1<="),
+    ("simulate nemkonto --queue-db q.sqlite --delay -1", "--delay", "x>=0"),
+    ("simulate sts --dir sts --cvr 29189846 --saml-hours 0", "--saml-hours", "x>0"),
+    ("simulate debitor --dir d --script-every 0", "--script-every", "x>0"),
+    ("simulate debitor --dir d --timeouts -1", "--timeouts", "x>=0"),
+    ("simulate ydelsesindeks --dir y --late-seconds -1", "--late-seconds", "x>=0"),
+]
+
+
+@pytest.mark.parametrize(
+    ("args", "option", "expected"), BELOW_BOUND, ids=[a for a, _, _ in BELOW_BOUND]
+)
+def test_a_number_below_its_bound_is_refused_before_the_command_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: str, option: str, expected: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = _run(*args.split())
+    assert result.exit_code == 2, result.output
+    assert f"Error: Invalid value for '{option}': " in result.stderr, result.stderr
+    assert expected in result.stderr and "Traceback" not in result.stderr
+    assert list(tmp_path.iterdir()) == []  # nothing made: no journal, no simulator state
+
+
+#: Numeric options that stay unbounded: any value means something.
+UNBOUNDED = {
+    ("sortiment diff", "--from"),  # a version as the sortiment numbers it; an unknown is named
+    ("sortiment diff", "--to"),
+    ("simulate eindkomst", "--wrong-sum-ore"),  # how far off the sum is, either way
+    ("simulate eindkomst-sf0770", "--wrong-sum-ore"),
+}
+
+
+def _numeric_options(group: click.Group, prefix: str = "") -> Iterator[tuple[str, str, Any]]:
+    for name, command in sorted(group.commands.items()):
+        path = f"{prefix} {name}".strip()
+        if isinstance(command, click.Group):
+            yield from _numeric_options(command, path)
+            continue
+        for param in command.params:
+            if isinstance(param.type, (click.types.IntParamType, click.types.FloatParamType)):
+                yield path, param.opts[0] if param.opts else param.name or "", param.type
+
+
+def test_every_numeric_option_is_bounded() -> None:
+    unbounded = {
+        (path, option)
+        for path, option, kind in _numeric_options(cli)
+        if not isinstance(kind, click.types._NumberRangeBase) and option != "--seed"
+    }
+    assert unbounded == UNBOUNDED
 
 
 @pytest.mark.parametrize(

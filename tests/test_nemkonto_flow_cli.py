@@ -126,6 +126,25 @@ def test_a_bad_authority_is_named(tmp_path: Path) -> None:
         raise AssertionError("a 4-digit CVR was accepted")
 
 
+@pytest.mark.parametrize("command", ["block", "unblock"])
+@pytest.mark.parametrize("reason", ["", "   "])
+def test_a_blank_reason_is_refused_before_anything_is_journaled(
+    tmp_path: Path, command: str, reason: str
+) -> None:
+    config = tmp_path / "toekgw.toml"
+    config.write_text(CONFIG, encoding="utf-8")
+    result = CliRunner().invoke(
+        cli, ["nemkonto", command, "cpr", cpr(4), "--reason", reason, "--config", str(config)]
+    )
+    assert result.exit_code == 2
+    assert (
+        f"Invalid value for '--reason': expected a reason (it is kept in the audit trail), "
+        f"found {reason!r}" in result.output
+    )
+    assert cpr(4) not in result.output
+    assert not (tmp_path / "var" / "journal.sqlite").exists()  # nothing opened, nothing kept
+
+
 PYMQI = """
 [nemkonto.mq]
 transport = "pymqi"

@@ -16,6 +16,7 @@ from tests.nemkonto_flow_data import instruction, journal_delivery
 from tests.test_nemkonto_flow_cli import CONFIG
 from toekgw.adapters.g68 import PaymentInstruction
 from toekgw.cli.main import cli
+from toekgw.gateway.danish_time import danish_today
 from toekgw.gateway.journal import Item, SqliteJournal, open_journal
 from toekgw.gateway.transport.mq import SqliteQueue
 from toekgw.simulators.nemkonto import NemKontoSimulator, SimulatorScript
@@ -164,6 +165,54 @@ def test_refused_actions_are_one_line_exit_1_and_change_nothing(config: Path) ->
     after = journal.integrity_problems(), [(i.business_key, i.state) for i in _items(journal)]
     assert after == before
     journal.close()
+
+
+@pytest.mark.parametrize("action", ["block", "recall", "own-account"])
+def test_a_blank_reason_is_refused_exit_2_and_changes_nothing(config: Path, action: str) -> None:
+    journal = open_journal(config.parent / "var" / "journal.sqlite")
+    before = [(i.business_key, i.state) for i in _items(journal)]
+    journal.close()
+    result = _run(config, "payments", action, K[1], "--reason", " ")
+    assert result.exit_code == 2
+    assert "Invalid value for '--reason': expected a reason" in result.output
+    journal = open_journal(config.parent / "var" / "journal.sqlite")
+    assert [(i.business_key, i.state) for i in _items(journal)] == before
+    journal.close()
+
+
+REVERSED = "--from 2026-04-30 is after --to 2026-04-01: expected a period from its first day"
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (("duplicates", "--from", "2026-04-30", "--to", "2026-04-01"), REVERSED),
+        (("find", "--from", "2026-04-30", "--to", "2026-04-01"), REVERSED),
+        (("reconcile", "--from", "2026-04-30", "--to", "2026-04-01"), REVERSED),
+        (
+            ("find", "--min-amount", "10", "--max-amount", "5"),
+            "--min-amount 10.00 kr is more than --max-amount 5.00 kr",
+        ),
+        (("find", "--min-amount", "nan"), "Invalid value for '--min-amount': 'nan': expected kr"),
+        (("find", "--max-amount", "1.005"), "'--max-amount': '1.005': at most two decimals"),
+    ],
+)
+def test_a_reversed_range_is_a_usage_error_and_journals_nothing(
+    config: Path, args: tuple[str, ...], line: str
+) -> None:
+    result = _run(config, "payments", *args)
+    assert result.exit_code == 2, result.output
+    assert line in result.output and "Traceback" not in result.output
+    assert _run(config, "payments", "controls").output == "no control has been run\n"
+    month = danish_today().strftime("%Y-%m")
+    assert _run(config, "audit", "reads", "--month", month, "--json").stdout == ""  # no read
+
+
+def test_a_one_day_period_and_equal_amounts_are_a_range(config: Path) -> None:
+    day = ("--from", "2026-11-23", "--to", "2026-11-23")
+    assert _run(config, "payments", "duplicates", *day).exit_code == 0
+    found = _run(config, "payments", "find", "--min-amount", "5", "--max-amount", "5,00")
+    assert found.exit_code == 0, found.output
 
 
 def _items(journal: SqliteJournal) -> list[Item]:

@@ -89,3 +89,23 @@ def test_a_bad_cpr_is_one_line_exit_2(config: Path) -> None:
         cli, ["audit", "reads", "--cpr", "12345", "--month", "2026-11", "--config", str(config)]
     )
     assert result.exit_code == 2 and "--cpr '12345': expected 10 digits" in result.output
+
+
+@pytest.mark.parametrize(
+    ("typed", "line"),
+    [
+        ("3213851234", "--cpr '321385-****': the first six digits are not a valid birth date"),
+        ("150385123X", "--cpr '150385-****': expected 10 digits"),
+        ("150385-123X", "--cpr '150385-****': expected 10 digits"),
+    ],
+)
+def test_an_impossible_cpr_is_refused_and_never_shown_in_clear(
+    config: Path, typed: str, line: str
+) -> None:
+    result = CliRunner().invoke(
+        cli, ["audit", "reads", "--cpr", typed, "--month", "2026-11", "--config", str(config)]
+    )
+    assert result.exit_code == 2
+    assert result.output.startswith(f"toekgw: error: {line}"), result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert typed not in result.output and typed.replace("-", "") not in result.output

@@ -351,6 +351,32 @@ def test_bad_profile_options_are_named(options: dict[str, object], message: str)
     assert message in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        ("bogus_opt = 1", "[receive.g68]: unknown key 'bogus_opt' (known: senders, counterpart,"),
+        (
+            "max_age_days = -5",
+            "[receive.g68] max_age_days: expected an integer from 0 to 36500, found -5",
+        ),
+        ('dagpenge_units = ["51"]', "[receive.g68] dagpenge_units: expected a list of 4-digit"),
+    ],
+)
+def test_doctor_refuses_the_profile_options_receive_refuses(
+    tmp_path: Path, option: str, message: str
+) -> None:
+    """The options are checked when the file is loaded, by the receiver's own reading."""
+    from tests.configs import write_config
+
+    config = write_config(tmp_path, f'[receive.g68]\nsenders = ["ksd"]\n{option}\n')
+    for command in (["doctor"], ["receive", "g68"], ["run", "--once"]):
+        result = CliRunner().invoke(cli, [*command, "--config", str(config)])
+        assert result.exit_code == 2, (command, result.output)
+        assert result.stderr.startswith(f"toekgw: error: {config}: {message}"), result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
+        assert "ok   configuration" not in result.stdout
+
+
 @contextmanager
 def _read_only(path: Path) -> Iterator[None]:
     """``path`` on a read-only tmpfs (root only: elsewhere the test is skipped)."""

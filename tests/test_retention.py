@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
+from tests.configs import write_config
 from tests.nemkonto_data import cpr
 from tests.nemkonto_flow_data import instruction
 from tests.test_payments_cli import K, _cycle, payments_config
@@ -18,6 +21,7 @@ from toekgw.adapters.config import load_settings
 from toekgw.cli.main import cli
 from toekgw.gateway.journal import open_journal
 from toekgw.gateway.journal._item_rows import lookup_key
+from toekgw.gateway.kinds import kind_names
 from toekgw.gateway.retention import run_retention
 from toekgw.gateway.retention_config import RETENTION_SECTION
 
@@ -116,3 +120,46 @@ def test_the_command_runs_it_and_a_missing_key_is_one_line(config: Path) -> None
     short = _run(config, "retention")
     assert short.exit_code == 2
     assert "pseudonym.key: 5 bytes, expected at least 32" in short.output
+
+
+@pytest.mark.parametrize("command", ["retention", "doctor"])
+def test_a_misspelt_kind_is_a_configuration_error(tmp_path: Path, command: str) -> None:
+    config = write_config(tmp_path, RETENTION.replace("g68-delivery = 30", "g68-delivry = 5"))
+    (tmp_path / "pseudonym.key").write_bytes(b"k" * 48)
+    result = _run(config, command)
+    assert result.exit_code == 2, result.output
+    line = result.stderr.strip()
+    assert "\n" not in line and "ok" not in result.stdout
+    assert line.startswith(
+        f"toekgw: error: {config}: [retention.kinds] g68-delivry: not a transmission kind "
+        "(did you mean 'g68-delivery'?); known: "
+    )
+    assert set(line.split("; known: ")[1].split(", ")) == set(kind_names())
+    assert {"g68-delivery", "payment-follow-up", "tok-payments"} <= set(kind_names())
+
+
+# Loads only the configuration module, then every adapter module: each kind an adapter
+# defines must have been known before, or a retention period for it would be refused.
+_EVERY_KIND = """
+import importlib, pkgutil
+import toekgw.adapters
+import toekgw.adapters.config
+from toekgw.gateway.journal import KindSpec
+from toekgw.gateway.kinds import kind_names
+known = set(kind_names())
+defined = set()
+for module in pkgutil.walk_packages(toekgw.adapters.__path__, "toekgw.adapters."):
+    for value in vars(importlib.import_module(module.name)).values():
+        values = value.values() if isinstance(value, dict) else [value]
+        defined |= {v.name for v in values if isinstance(v, KindSpec)}
+print(sorted(defined - known), sorted(known - defined), len(defined))
+"""
+
+
+def test_the_configuration_knows_every_kind_an_adapter_defines() -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", _EVERY_KIND], capture_output=True, text=True, check=True
+    ).stdout
+    unknown, count = out.rsplit(" ", 1)
+    assert unknown == "[] []", out  # none defined unknown; none known but not defined
+    assert int(count) >= 20

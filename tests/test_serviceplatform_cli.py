@@ -195,6 +195,27 @@ def test_example_configuration_loads() -> None:
     assert receive_profile(settings, "g68").senders
 
 
+def test_status_filters_must_name_a_state_and_a_month(rig: Rig) -> None:
+    rig.deliver("G68_H.txt", delivery_bytes("S1/00077", 3))
+    assert [o.status for o in receive_once(rig.settings, "lines", LineProcessor)] == ["received"]
+    assert "G68_H.txt" in _run(rig, "status", "--state", "received").output
+    assert "G68_H.txt" not in _run(rig, "status", "--state", "journaled").output
+    typo = CliRunner().invoke(cli, ["status", "--state", "recieved", "--config", str(rig.config)])
+    assert typo.exit_code == 2 and "G68_H.txt" not in typo.output
+    assert (
+        "Invalid value for '--state': 'recieved' is no transmission state (did you mean "
+        "'received'?); known: answered, claimed," in typo.stderr
+    )
+    for month in ("2026-13", "abc"):
+        bad = CliRunner().invoke(
+            cli, ["status", "--reports", "--month", month, "--config", str(rig.config)]
+        )
+        assert bad.exit_code == 2 and bad.stdout == ""
+        assert bad.stderr.strip() == f"toekgw: error: --month '{month}': expected YYYY-MM"
+    alone = CliRunner().invoke(cli, ["status", "--month", "2026-11", "--config", str(rig.config)])
+    assert alone.exit_code == 2 and "--month goes with --reports" in alone.stderr
+
+
 def test_status_never_shows_a_cpr_number_in_clear(rig: Rig) -> None:
     rig.deliver("CPR.txt", b"DELIVERY S1/5\r\n0101011234;500;B1\r\nEND 1 500\r\n")
     assert [o.status for o in receive_once(rig.settings, "lines", LineProcessor)] == ["received"]

@@ -4,7 +4,11 @@
 sections are registered; importing this module registers the built-in ones (in the order their
 tables are read): ``[serviceplatform]``, ``[receive.*]``, ``[eindkomst]``, ``[nemkonto]``,
 ``[kombit]``, ``[beskedfordeler]``, ``[debitor]``, ``[payments]``, ``[oir]``, ``[tok]``,
-``[ydelsesindeks]``, the service's ``[run]``, ``[roles]`` and ``[retention]``.
+``[ydelsesindeks]``, the service's ``[run]``, ``[roles]`` and ``[retention]``; the options of
+the ``[receive.<name>]`` profiles an adapter checks (:data:`BUILTIN_PROFILES`:
+:func:`toekgw.adapters.serviceplatform.settings.register_receive_options`); and every built-in
+adapter's transmission kinds (:data:`BUILTIN_KINDS`), which ``[retention.kinds]`` is checked
+against.
 An embedding application with an adapter of its own registers its section
 (:func:`toekgw.gateway.config.register_section`) before it loads the file.
 """
@@ -13,15 +17,28 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from toekgw.adapters.beskedfordeler.consumer import BESKED_KIND
 from toekgw.adapters.beskedfordeler.settings import BESKEDFORDELER_SECTION
+from toekgw.adapters.debitor.afsend import AFSEND_KIND
+from toekgw.adapters.debitor.callback import CALLBACK_KIND
 from toekgw.adapters.debitor.settings import DEBITOR_SECTION
+from toekgw.adapters.eindkomst.kinds import DELIVERY, RECEIPTS, TAXCARDS
 from toekgw.adapters.eindkomst.settings import EINDKOMST_SECTION
+from toekgw.adapters.g68.inbound import G68_DELIVERY
+from toekgw.adapters.g68.settings import PROFILE as G68_PROFILE
 from toekgw.adapters.kombit.settings import KOMBIT_SECTION
-from toekgw.adapters.nemkonto.settings import NEMKONTO_SECTION
+from toekgw.adapters.nemkonto.settings import BLOCKS_KIND, BUNDLE_KIND, NEMKONTO_SECTION
+from toekgw.adapters.nemkonto.stops import STOP_KIND
+from toekgw.adapters.oir.intake import SORTIMENT_KIND, STATUS_KIND
+from toekgw.adapters.oir.send import FILE_KIND
 from toekgw.adapters.oir.settings import OIR_SECTION
+from toekgw.adapters.payments.records import FOLLOW_UP_KIND, RECORDS_KIND
 from toekgw.adapters.payments.settings import PAYMENTS_SECTION
+from toekgw.adapters.serviceplatform.pipelines import SEND_KIND
 from toekgw.adapters.serviceplatform.settings import RECEIVE, SERVICEPLATFORM_SECTION
+from toekgw.adapters.tok.kinds import KINDS, REFUSED
 from toekgw.adapters.tok.settings import TOK_SECTION
+from toekgw.adapters.ydelsesindeks.report import REPORT_KIND
 from toekgw.adapters.ydelsesindeks.settings import YDELSESINDEKS_SECTION
 from toekgw.gateway.config import ConfigError, Settings
 from toekgw.gateway.config import load_settings as _load
@@ -29,7 +46,14 @@ from toekgw.gateway.retention_config import RETENTION_SECTION
 from toekgw.gateway.roles import ROLES_SECTION
 from toekgw.gateway.service_config import RUN_SECTION
 
-__all__ = ["BUILTIN_SECTIONS", "ConfigError", "Settings", "load_settings"]
+__all__ = [
+    "BUILTIN_KINDS",
+    "BUILTIN_PROFILES",
+    "BUILTIN_SECTIONS",
+    "ConfigError",
+    "Settings",
+    "load_settings",
+]
 
 BUILTIN_SECTIONS = (
     SERVICEPLATFORM_SECTION,
@@ -46,6 +70,35 @@ BUILTIN_SECTIONS = (
     RUN_SECTION,
     ROLES_SECTION,
     RETENTION_SECTION,
+)
+
+
+#: The ``[receive.<name>]`` profiles whose own options are checked when the file is loaded.
+BUILTIN_PROFILES = (G68_PROFILE,)
+
+#: Every kind the built-in adapters journal, registered where each is defined
+#: (:func:`toekgw.gateway.kinds.register_kind`): importing them here makes them known to a
+#: configuration's checks (``[retention.kinds]``) before the file is loaded.
+BUILTIN_KINDS = (
+    SEND_KIND,
+    G68_DELIVERY,
+    BUNDLE_KIND,
+    BLOCKS_KIND,
+    STOP_KIND,
+    FOLLOW_UP_KIND,
+    RECORDS_KIND,
+    DELIVERY,
+    RECEIPTS,
+    TAXCARDS,
+    *KINDS.values(),
+    REFUSED,
+    BESKED_KIND,
+    AFSEND_KIND,
+    CALLBACK_KIND,
+    STATUS_KIND,
+    SORTIMENT_KIND,
+    FILE_KIND,
+    REPORT_KIND,
 )
 
 

@@ -13,7 +13,7 @@ import click
 
 from toekgw.adapters.config import load_settings
 from toekgw.adapters.monthreport import month
-from toekgw.cli.options import DAY, config_option, kroner_option
+from toekgw.cli.options import AT_LEAST_ONE, DAY, config_option, kroner_option
 from toekgw.gateway.danish_time import danish_date_of
 from toekgw.gateway.identity import acting_identity
 from toekgw.gateway.journal import ACTION_STATUSES, ActionEntry, open_journal
@@ -71,7 +71,7 @@ def add(
 
 
 @action.command("update")
-@click.argument("entry", type=int)
+@click.argument("entry", type=AT_LEAST_ONE)
 @click.option("--status", type=click.Choice(ACTION_STATUSES), default=None)
 @click.option("--cause", default=None, help="A new cause.")
 @click.option("--owner", default=None, help="A new owner.")

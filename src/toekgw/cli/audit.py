@@ -11,10 +11,10 @@ import click
 
 from toekgw.adapters.config import load_settings
 from toekgw.adapters.monthreport import month
-from toekgw.cli.options import config_option
-from toekgw.formats.findings import mask_cpr_in_text
+from toekgw.cli import clock
+from toekgw.cli.options import checked_cpr, config_option
+from toekgw.formats.findings import mask_cpr
 from toekgw.gateway.danish_time import danish_clock, danish_stamp
-from toekgw.gateway.errors import UsageError
 from toekgw.gateway.journal import open_journal
 from toekgw.gateway.privacy import pseudonym
 from toekgw.gateway.retention_config import RETENTION_SECTION
@@ -37,12 +37,10 @@ def reads(cpr: str | None, month_text: str, as_json: bool, config_path: Path | N
     for; with --cpr only those that showed that citizen (also after retention replaced the
     number by its pseudonym). CPR numbers are masked in the output."""
     first, last = month(month_text)
+    number = None if cpr is None else checked_cpr("--cpr", cpr, clock.today())
     settings = load_settings(config_path)
     subjects = None
-    if cpr is not None:
-        number = cpr.replace("-", "").strip()
-        if not (number.isdigit() and len(number) == 10):
-            raise UsageError(f"--cpr {mask_cpr_in_text(cpr)!r}: expected 10 digits")
+    if number is not None:
         subjects = {number}
         retention = settings.section(RETENTION_SECTION)
         if retention is not None:
@@ -50,7 +48,7 @@ def reads(cpr: str | None, month_text: str, as_json: bool, config_path: Path | N
     since, until = danish_stamp(first), danish_stamp(last + dt.timedelta(days=1))
     with closing(open_journal(settings.journal)) as journal:
         found = journal.reads(since=since, until=until, subjects=subjects)
-    who = f" of {mask_cpr_in_text(cpr.replace('-', ''))}" if cpr else ""
+    who = f" of {mask_cpr(number)}" if number else ""
     for r in found:
         if as_json:
             line = {"at": r.at, "by": r.actor, "action": r.action, "what": r.what,

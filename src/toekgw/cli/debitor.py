@@ -21,7 +21,7 @@ from toekgw.adapters.debitor import AFSEND_KIND, ClaimLedger, ledgers, reconcile
 from toekgw.adapters.debitor.flow import FLOW, send_claims
 from toekgw.adapters.debitor.settings import DEBITOR_SECTION
 from toekgw.cli import clock
-from toekgw.cli.options import config_option
+from toekgw.cli.options import AT_LEAST_ONE, config_option
 from toekgw.formats.debitor.saldo import BadSaldo, read_saldo
 from toekgw.gateway.danish_time import danish_clock
 from toekgw.gateway.errors import InputError
@@ -80,7 +80,9 @@ def send_command(as_json: bool, config_path: Path | None) -> None:
 
 @debitor.command("status")
 @click.option("--json", "as_json", is_flag=True, help="JSON lines instead of text.")
-@click.option("--limit", type=int, default=50, show_default=True, help="The newest N calls.")
+@click.option(
+    "--limit", type=AT_LEAST_ONE, default=50, show_default=True, help="The newest N calls."
+)
 @config_option
 def status_command(as_json: bool, limit: int, config_path: Path | None) -> None:
     """Each call's outcome: claimed (not yet answered), answered or rejected, and why."""
@@ -106,11 +108,16 @@ def status_command(as_json: bool, limit: int, config_path: Path | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="JSON lines instead of text.")
 @config_option
 def ledger_command(claim: str | None, as_json: bool, config_path: Path | None) -> None:
-    """Each claim's ledger: original, write-downs, coverings, write-offs, remaining debt."""
+    """Each claim's ledger: original, write-downs, coverings, write-offs, remaining debt.
+    Exit 2 when --claim names no claim in the journal."""
+    shown = 0
     with _journal(config_path) as (counterpart, journal):
         for ledger in ledgers(journal, counterpart=counterpart):
             if claim is None or ledger.fordring_id == claim:
+                shown += 1
                 click.echo(json.dumps(_ledger_dict(ledger)) if as_json else _ledger_line(ledger))
+        if claim is not None and not shown:
+            raise InputError(f"no claim {claim!r} in the journal {journal.location}")
 
 
 def _ledger_dict(ledger: ClaimLedger) -> dict[str, object]:

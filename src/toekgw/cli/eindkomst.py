@@ -19,7 +19,7 @@ from toekgw.adapters.eindkomst import (
 )
 from toekgw.adapters.eindkomst.casestop import stop_closed_cases
 from toekgw.cli import clock
-from toekgw.cli.options import config_option
+from toekgw.cli.options import SECONDS, config_option
 from toekgw.formats.eindkomst import ReportError
 from toekgw.formats.findings import mask_cpr
 from toekgw.formats.idents import cpr_problem
@@ -136,7 +136,7 @@ def stop_cases(config_path: Path | None) -> None:
 
 
 @eindkomst.command("receive")
-@click.option("--wait", type=float, default=0.0, show_default=True, help="Seconds to wait.")
+@click.option("--wait", type=SECONDS, default=0.0, show_default=True, help="Seconds to wait.")
 @config_option
 def receive(wait: float, config_path: Path | None) -> None:
     """Take SKAT's answers from the route (the reply queue, or IN/ on Serviceplatformen):

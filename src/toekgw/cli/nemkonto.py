@@ -26,7 +26,7 @@ from toekgw.adapters.nemkonto import (
 )
 from toekgw.adapters.payments import PaymentControls, payments_settings
 from toekgw.cli import clock
-from toekgw.cli.options import DAY, config_option
+from toekgw.cli.options import DAY, config_option, reason_option
 from toekgw.formats.findings import mask_cpr_in_text
 from toekgw.gateway.config import Settings
 from toekgw.gateway.danish_time import danish_clock
@@ -142,7 +142,7 @@ def send_command(as_json: bool, config_path: Path | None) -> None:
 @nemkonto.command("block")
 @click.argument("kind", type=_KINDS)
 @click.argument("number")
-@click.option("--reason", required=True, help="Why (kept in the audit trail).")
+@reason_option
 @config_option
 def block_command(kind: str, number: str, reason: str, config_path: Path | None) -> None:
     """Hold every payment to a recipient (KIND: cpr, cvr, se, pnumber or account)."""
@@ -156,7 +156,7 @@ def block_command(kind: str, number: str, reason: str, config_path: Path | None)
 @nemkonto.command("unblock")
 @click.argument("kind", type=_KINDS)
 @click.argument("number")
-@click.option("--reason", required=True, help="Why (kept in the audit trail).")
+@reason_option
 @config_option
 def unblock_command(kind: str, number: str, reason: str, config_path: Path | None) -> None:
     """Lift a recipient's block: the next release lets its payments go."""

@@ -1,9 +1,11 @@
 """Options shared by the commands: the configuration file, the files a command writes, dates
-and amounts."""
+and amounts, and the checks and types that refuse a value a command cannot use before it runs
+(a blank reason, an impossible CPR number, a reversed period, a negative wait)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -11,6 +13,9 @@ from typing import Any, TypeVar
 
 import click
 
+from toekgw.formats.findings import mask_cpr
+from toekgw.formats.idents import cpr_problem
+from toekgw.gateway.errors import UsageError
 from toekgw.gateway.money import parse_kroner
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -25,6 +30,70 @@ def config_option(func: F) -> F:
         envvar="TOEKGW_CONFIG",
         help="The configuration file (default: $TOEKGW_CONFIG, else ./toekgw.toml).",
     )(func)
+
+
+def _reason(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    if not value.strip():
+        raise click.BadParameter(
+            f"expected a reason (it is kept in the audit trail), found {value!r}", ctx, param
+        )
+    return value
+
+
+def reason_option(func: F) -> F:
+    """``--reason``: required and not blank, for it is kept in the audit trail."""
+    return click.option(
+        "--reason", required=True, callback=_reason, help="Why (kept in the audit trail)."
+    )(func)
+
+
+def checked_cpr(option: str, text: str, today: dt.date) -> str:
+    """The CPR number ``text`` gives (dashes and spaces dropped), or a :class:`UsageError`
+    naming ``option``: 10 digits whose first six are a birth date (DDMMYY, by the seventh
+    digit's century) not after ``today``. The message shows the value masked."""
+    number = text.replace("-", "").replace(" ", "")
+    shown = text if len(number) < 6 else mask_cpr(text)
+    if not (number.isdigit() and number.isascii() and len(number) == 10):
+        raise UsageError(f"{option} {shown!r}: expected 10 digits")
+    problem = cpr_problem(number, today)
+    if problem:
+        raise UsageError(f"{option} {shown!r}: {problem}")
+    return number
+
+
+def period(
+    first: dt.datetime | None, last: dt.datetime | None
+) -> tuple[dt.date | None, dt.date | None]:
+    """``--from``/``--to`` as dates; a :class:`click.UsageError` (exit 2) when ``--from`` is
+    after ``--to``: a reversed period holds nothing, and is no period to sign a control for."""
+    start, end = (first.date() if first else None), (last.date() if last else None)
+    if start is not None and end is not None and start > end:
+        raise click.UsageError(
+            f"--from {start.isoformat()} is after --to {end.isoformat()}: expected a period "
+            "from its first day to its last"
+        )
+    return start, end
+
+
+class FiniteRange(click.FloatRange):
+    """A :class:`click.FloatRange` that also refuses ``nan`` and ``inf``: ``nan`` compares
+    false with any bound, so a range lets it through, and ``inf`` passes a lower bound."""
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        number = float(super().convert(value, param, ctx))
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
+
+
+#: Seconds to wait, delay or run: 0 (not at all) or more.
+SECONDS = FiniteRange(min=0)
+#: How many to take or show, when given: at least one (``--limit``, ``--max-messages``).
+AT_LEAST_ONE = click.IntRange(min=1)
+#: How many times a simulator's fault happens: 0 (never) or more.
+TIMES = click.IntRange(min=0)
 
 
 class OutputFile(click.Path):

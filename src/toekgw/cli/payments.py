@@ -41,7 +41,7 @@ from toekgw.adapters.payments.report import (
 )
 from toekgw.cli import clock
 from toekgw.cli.nemkonto import opened
-from toekgw.cli.options import DAY, OutputFile, config_option, kroner_option
+from toekgw.cli.options import DAY, OutputFile, config_option, kroner_option, period, reason_option
 from toekgw.cli.status import print_history
 from toekgw.formats.findings import mask_cpr_in_text
 from toekgw.gateway.danish_time import danish_clock
@@ -57,7 +57,7 @@ _STATES = click.Choice(sorted(PAYMENT_ITEM.descriptions))
 
 
 def _acting(func: F) -> F:
-    func = click.option("--reason", required=True, help="Why (kept in the audit trail).")(func)
+    func = reason_option(func)
     func = click.option(
         "--as", "actor", default=None, help="Act as this person [default: $TOEKGW_USER, else "
         "the OS user]."
@@ -78,6 +78,17 @@ def _desk(
 @click.group()
 def payments() -> None:
     """Payments: find, show, handle failed ones, the payment controls."""
+
+
+def _amounts(low: int | None, high: int | None) -> tuple[int | None, int | None]:
+    """``--min-amount``/``--max-amount`` in øre; a usage error (exit 2) when the least is more
+    than the most: no payment lies between them."""
+    if low is not None and high is not None and low > high:
+        raise click.UsageError(
+            f"--min-amount {kroner(low)} kr is more than --max-amount {kroner(high)} "
+            "kr: expected the least amount, then the most"
+        )
+    return low, high
 
 
 def _recipient(text: str | None) -> str | None:
@@ -119,8 +130,8 @@ def find_command(
 ) -> None:
     """Find payments (received and follow-ups); recipients are shown masked."""
     query = PaymentQuery(
-        _recipient(who), payment, bundle, min_amount, max_amount,
-        date_from.date() if date_from else None, date_to.date() if date_to else None, state,
+        _recipient(who), payment, bundle, *_amounts(min_amount, max_amount),
+        *period(date_from, date_to), state,
     )  # fmt: skip
     count = 0
     seen: set[str] = set()
@@ -336,9 +347,11 @@ def duplicates_command(
     date_from: dt.datetime, date_to: dt.datetime, actor: str | None, config_path: Path | None
 ) -> None:
     """The duplicate-payment scan over a disposition period; the run is journaled."""
-    scope = f"{date_from.date().isoformat()}..{date_to.date().isoformat()}"
+    first, last = period(date_from, date_to)
+    assert first is not None and last is not None  # both options are required
+    scope = f"{first.isoformat()}..{last.isoformat()}"
     with opened(config_path) as (_settings, flow, journal):
-        groups = duplicate_scan(journal, flow, date_from.date(), date_to.date())
+        groups = duplicate_scan(journal, flow, first, last)
         run = sign_off(journal, "duplicates", acting_identity(actor), clock.now(),
                        len(groups), scope)  # fmt: skip
     for g in groups:
@@ -374,11 +387,9 @@ def reconcile_command(
 ) -> None:  # fmt: skip
     """received = paid + handled + outstanding, each krone once (follow-ups with their
     original)."""
+    first, last = period(date_from, date_to)
     with opened(config_path) as (_settings, flow, journal):
-        rec = reconcile_payments(
-            journal, flow, date_from=date_from.date() if date_from else None,
-            date_to=date_to.date() if date_to else None,
-        )  # fmt: skip
+        rec = reconcile_payments(journal, flow, date_from=first, date_to=last)
     if as_json:
         click.echo(json.dumps(rec.as_dict(), indent=2))
     else:

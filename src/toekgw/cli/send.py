@@ -9,7 +9,7 @@ import click
 
 from toekgw.adapters.config import load_settings
 from toekgw.adapters.serviceplatform import open_transport, send_file, serviceplatform_settings
-from toekgw.cli.options import config_option
+from toekgw.cli.options import SECONDS, config_option
 from toekgw.gateway.flowlock import flow_lock, lock_path
 from toekgw.gateway.journal import open_journal
 
@@ -42,7 +42,7 @@ def _parties(
 )
 @click.option(
     "--wait",
-    type=float,
+    type=SECONDS,
     default=None,
     help="Seconds to wait for the technical receipt (default: receipt_timeout).",
 )

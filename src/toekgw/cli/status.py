@@ -5,6 +5,7 @@ against its receipts."""
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import json
 import sys
 from collections.abc import Sequence
@@ -23,6 +24,7 @@ from toekgw.adapters.eindkomst import (
     reports_dict,
 )
 from toekgw.adapters.g68 import PaymentInstruction
+from toekgw.adapters.monthreport import month as month_span
 from toekgw.cli import clock
 from toekgw.cli.options import config_option
 from toekgw.formats.findings import mask_cpr, mask_cpr_in_text
@@ -30,6 +32,7 @@ from toekgw.gateway.config import Settings
 from toekgw.gateway.danish_time import danish_clock, danish_date
 from toekgw.gateway.errors import InputError
 from toekgw.gateway.journal import ItemHistory, SqliteJournal, Transmission, open_journal
+from toekgw.gateway.kinds import transmission_states
 from toekgw.gateway.money import kroner
 from toekgw.gateway.privacy import subjects_of
 from toekgw.gateway.reconcile import Reconciliation
@@ -90,6 +93,27 @@ def _history_dict(h: ItemHistory) -> dict[str, object]:
     }
 
 
+def _month(ctx: click.Context, param: click.Parameter, text: str | None) -> str | None:
+    """``--month``: read as every command's ``--month`` is (``2026-13`` is refused)."""
+    return None if text is None else f"{month_span(text)[0]:%Y-%m}"
+
+
+def _states(ctx: click.Context, param: click.Parameter, states: tuple[str, ...]) -> tuple[str, ...]:
+    """``--state``: each a state some kind's transmissions have (:mod:`toekgw.gateway.kinds`)."""
+    known = sorted(transmission_states())
+    for state in states:
+        if state not in known:
+            close = difflib.get_close_matches(state, known, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise click.BadParameter(
+                f"{mask_cpr_in_text(state)!r} is no transmission state{hint}; known: "
+                f"{', '.join(known)}",
+                ctx,
+                param,
+            )
+    return states
+
+
 @click.command()
 @click.option("--item", "item_key", default=None, help="Show the whole history of this item.")
 @click.option(
@@ -97,13 +121,21 @@ def _history_dict(h: ItemHistory) -> dict[str, object]:
     is_flag=True,
     help="eIndkomst: per report the count and sum sent, the receipt, differences, overdue.",
 )
-@click.option("--month", default=None, help="With --reports: only this month (YYYY-MM).")
+@click.option(
+    "--month", callback=_month, default=None, help="With --reports: only this month (YYYY-MM)."
+)
 @click.option(
     "--bundles", is_flag=True, help="NemKonto bundle reconciliation (per bundle and date)."
 )
 @click.option("--payments", is_flag=True, help="Payments per state, and the overdue ones.")
 @click.option("--counterpart", default=None, help="Only this counterpart's transmissions.")
-@click.option("--state", "states", multiple=True, help="Only transmissions in this state.")
+@click.option(
+    "--state",
+    "states",
+    multiple=True,
+    callback=_states,
+    help="Only transmissions in this state (one a transmission kind has).",
+)
 @click.option(
     "--limit",
     type=click.IntRange(min=1),
@@ -127,6 +159,8 @@ def status(
 ) -> None:
     """Show transmissions and their states, or one item's history (--item KEY), or the
     NemKonto bundles' reconciliation (--bundles) and the payments' states (--payments)."""
+    if month is not None and not reports:
+        raise click.UsageError("--month goes with --reports (the eIndkomst reports of a month)")
     settings = load_settings(config_path)
     journal = open_journal(settings.journal, reader=True)
     # Piped output keeps whole file names: nobody reads a truncated transfer id.

@@ -13,17 +13,20 @@
 Past its kind's period an item's personal data (what its adapter registered:
 :mod:`toekgw.gateway.privacy`) is replaced by keyed pseudonyms and its transmission's staging
 copy is deleted; amounts, dates, states and the event chain stay. A kind not listed is kept
-as it is. The retention run: :mod:`toekgw.gateway.retention`.
+as it is; a name that is no kind an adapter journals (:mod:`toekgw.gateway.kinds`) is a
+:class:`ConfigError` naming the known ones. The retention run: :mod:`toekgw.gateway.retention`.
 """
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from toekgw.gateway.config import ConfigError, CoreSettings, Section, Table, register_section
 from toekgw.gateway.errors import os_problem
+from toekgw.gateway.kinds import kind_names
 
 __all__ = ["MIN_KEY_BYTES", "RETENTION_SECTION", "RetentionSettings"]
 
@@ -57,13 +60,26 @@ def _parse(table: Table, core: CoreSettings) -> RetentionSettings:
     key_file = table.required_path("key_file")
     reads = table.integer("reads", None, 1, _MAX_DAYS) if "reads" in table.data else None
     kinds_table = table.table("kinds")
-    kinds: dict[str, int] = {}
-    if kinds_table is not None:
-        for name in list(kinds_table.data):
-            kinds[name] = kinds_table.integer(name, None, 1, _MAX_DAYS)
-        kinds_table.finish()
+    kinds = {} if kinds_table is None else _kinds(kinds_table)
     table.finish()
     return RetentionSettings(key_file, reads, kinds)
+
+
+def _kinds(table: Table) -> dict[str, int]:
+    """``[retention.kinds]``: days per transmission kind, each a kind some adapter journals
+    (:mod:`toekgw.gateway.kinds`): a misspelt one would keep its personal data for ever."""
+    known = kind_names()
+    kinds: dict[str, int] = {}
+    for name in list(table.data):
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ConfigError(
+                f"{table.where(name)}: not a transmission kind{hint}; known: {', '.join(known)}"
+            )
+        kinds[name] = table.integer(name, None, 1, _MAX_DAYS)
+    table.finish()
+    return kinds
 
 
 RETENTION_SECTION = register_section(

@@ -27,6 +27,7 @@ from toekgw.gateway.journal import (
     NewTransmission,
     Transmission,
 )
+from toekgw.gateway.kinds import register_kind
 from toekgw.gateway.refusals import list_dead_letter
 from toekgw.gateway.transport.amqp import BrokerError, Delivery, MessageBroker
 
@@ -38,6 +39,7 @@ BESKED_KIND = KindSpec(
     Lifecycle(("received",), {}, {"received": "journaled, its component's effect recorded"}),
     Lifecycle(("recorded",), {}, {"recorded": "an effect of a message (per component)"}),
 )
+register_kind(BESKED_KIND)
 
 
 class UnknownType(BeskedError):

@@ -48,6 +48,7 @@ from toekgw.gateway.journal import (
     NewTransmission,
     Transmission,
 )
+from toekgw.gateway.kinds import register_kind
 
 __all__ = [
     "AFSEND_KIND",
@@ -85,6 +86,7 @@ AFSEND_KIND = KindSpec(
         },
     ),
 )
+register_kind(AFSEND_KIND)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -71,6 +71,7 @@ from toekgw.gateway.journal import (
     NewTransmission,
     open_journal,
 )
+from toekgw.gateway.kinds import register_kind
 
 __all__ = ["CALLBACK_KIND", "CALLBACK_PATH", "CallbackService", "CallbackSettings", "claim_key"]
 
@@ -81,6 +82,7 @@ CALLBACK_KIND = KindSpec(
     Lifecycle(("received",), {}, {"received": "journaled, then answered StatusKode 20"}),
     Lifecycle(("recorded",), {}, {"recorded": "a covering, write-off or reversal on a claim"}),
 )
+register_kind(CALLBACK_KIND)
 _log = logging.getLogger(__name__)
 #: Verified tokens remembered by the digest of their canonical form.
 TOKEN_CACHE = 1024

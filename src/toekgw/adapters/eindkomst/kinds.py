@@ -16,6 +16,7 @@ lookup key (``rc|<report id>``, ``card|<cpr>``); a tax-card order by ``order|<cp
 from __future__ import annotations
 
 from toekgw.gateway.journal import Direction, Journal, KindSpec, Lifecycle
+from toekgw.gateway.kinds import register_kind
 
 __all__ = [
     "COUNTERPART",
@@ -68,6 +69,7 @@ DELIVERY = KindSpec(
         },
     ),
 )
+register_kind(DELIVERY)
 
 _RECEIVED = Lifecycle(
     initial=("received", "unreadable"),
@@ -84,6 +86,7 @@ RECEIPTS = KindSpec(
     _RECEIVED,
     Lifecycle(("received",), {}, {"received": "a 7100 or error/advice record as received"}),
 )
+register_kind(RECEIPTS)
 
 TAXCARDS = KindSpec(
     "eindkomst-taxcards",
@@ -91,6 +94,7 @@ TAXCARDS = KindSpec(
     _RECEIVED,
     Lifecycle(("received",), {}, {"received": "a tax card as received"}),
 )
+register_kind(TAXCARDS)
 
 
 def define_kinds(journal: Journal) -> None:

@@ -31,26 +31,22 @@ of its own, a batch ahead of its inserts.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from toekgw.adapters.g68.first_pass import FirstPass
 from toekgw.adapters.g68.payments import PAYMENT_ITEM, item_of_values, received_item
 from toekgw.adapters.g68.reader import G68Config, G68Reader, G68Validation
+from toekgw.adapters.g68.settings import g68_options
 from toekgw.adapters.serviceplatform import ReceiveSettings
 from toekgw.formats.fixed import ENCODING, iter_lines
 from toekgw.formats.g68 import FAST, G68Form, G68Header, decode_header, payment_codec
-from toekgw.formats.g68.rules import (
-    DEFAULT_DAGPENGE_UNITS,
-    DEFAULT_MAX_AGE_DAYS,
-    MAX_AGE_DAYS_LIMIT,
-)
-from toekgw.gateway.config import ConfigError
 from toekgw.gateway.danish_time import danish_today
 from toekgw.gateway.inbound import Candidate, Processed, StagedFile, inbound_kind
 from toekgw.gateway.journal import JournalReader, NewItem
+from toekgw.gateway.kinds import register_kind
 from toekgw.gateway.prefetch import Standalone
 
 __all__ = [
@@ -64,13 +60,13 @@ __all__ = [
 
 #: The journal kind of a received G68 delivery: the inbound file states, payment items.
 G68_DELIVERY = inbound_kind("g68-delivery", PAYMENT_ITEM)
+register_kind(G68_DELIVERY)
 
 #: ``progress(path)`` -> a context giving ``update(bytes_read)`` (or None: no bar).
 ProgressFactory = Callable[[Path], AbstractContextManager[Callable[[int], None] | None]]
 
 #: How much of a remote file ``priority`` reads: Z300 and about 60 fast (250 floating) records.
 PEEK_BYTES = 16_384
-_OPTIONS = ("max_age_days", "dagpenge_units", "straks_marker")
 
 
 class Journaled(NamedTuple):
@@ -92,8 +88,9 @@ class G68Processor:
     ``profile`` is the ``[receive.g68]`` table: ``senders``, ``counterpart`` (default the
     profile's name; ``ksd`` in the example) and the options ``max_age_days`` (default 60),
     ``dagpenge_units`` (list of paying units, default 5110, 5120) and ``straks_marker``
-    (default ``"STRAKS"``: a file whose name contains it is taken first). ``today`` is the
-    date the rules take as today (default: the real today).
+    (default ``"STRAKS"``: a file whose name contains it is taken first), read by
+    :func:`toekgw.adapters.g68.settings.g68_options`. ``today`` is the date the rules take as
+    today (default: the real today).
     """
 
     kind = G68_DELIVERY
@@ -105,25 +102,12 @@ class G68Processor:
         today: dt.date | None = None,
         progress: ProgressFactory | None = None,
     ) -> None:
-        options = dict(profile.options)
-        unknown = sorted(set(options) - set(_OPTIONS))
-        if unknown:
-            raise ConfigError(
-                f"[receive.{profile.name}]: unknown key {unknown[0]!r} "
-                f"(known: senders, counterpart, {', '.join(_OPTIONS)})"
-            )
+        options = g68_options(profile)  # as the configuration was checked when loaded
         self.counterpart = profile.counterpart
         self.today = today or danish_today()
-        self.max_age_days = _integer(
-            profile.name, options, "max_age_days", DEFAULT_MAX_AGE_DAYS, MAX_AGE_DAYS_LIMIT
-        )
-        self.dagpenge_units = _units(profile.name, options)
-        marker = options.get("straks_marker", "STRAKS")
-        if not isinstance(marker, str):
-            raise ConfigError(
-                f"[receive.{profile.name}] straks_marker: expected a string, found {marker!r}"
-            )
-        self.straks_marker = marker.upper()
+        self.max_age_days = options.max_age_days
+        self.dagpenge_units = options.dagpenge_units
+        self.straks_marker = options.straks_marker
         self._progress = progress
 
     # -- the seam -------------------------------------------------------------------------
@@ -285,26 +269,3 @@ def _describe(result: G68Validation, journaled: int, *, refused: bool) -> str:
         f"{what}{result.count} payments{straks}, {journaled} journaled, "
         f"{result.count - journaled} to the error list"
     )
-
-
-def _integer(profile: str, options: Mapping[str, Any], key: str, default: int, high: int) -> int:
-    value = options.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= high:
-        raise ConfigError(
-            f"[receive.{profile}] {key}: expected an integer from 0 to {high}, found {value!r}"
-        )
-    return value
-
-
-def _units(profile: str, options: Mapping[str, Any]) -> frozenset[str]:
-    value = options.get("dagpenge_units")
-    if value is None:
-        return DEFAULT_DAGPENGE_UNITS
-    if not isinstance(value, list) or not all(
-        isinstance(v, str) and len(v) == 4 and v.isdigit() for v in value
-    ):
-        raise ConfigError(
-            f"[receive.{profile}] dagpenge_units: expected a list of 4-digit paying units, "
-            f"found {value!r}"
-        )
-    return frozenset(value)

@@ -27,6 +27,7 @@ from toekgw.gateway.config import (
     register_section,
 )
 from toekgw.gateway.journal import Direction, KindSpec, Lifecycle
+from toekgw.gateway.kinds import register_kind
 from toekgw.gateway.transport.config import MqSettings, parse_mq
 
 __all__ = [
@@ -71,6 +72,7 @@ BUNDLE_LIFECYCLE = Lifecycle(
     },
 )
 BUNDLE_KIND = KindSpec("nemkonto-bundle", Direction.OUT, BUNDLE_LIFECYCLE, None)
+register_kind(BUNDLE_KIND)
 
 # The recipient block list: one item per blocked recipient, so each block and lift is an
 # event in the audit trail. Its key holds the recipient id (masked wherever it is shown).
@@ -88,6 +90,7 @@ BLOCKS_KIND = KindSpec(
     Lifecycle(("open",), {}, {"open": "the NemKonto recipient block list"}),
     BLOCK_ITEM,
 )
+register_kind(BLOCKS_KIND)
 
 
 @dataclass(frozen=True, slots=True)

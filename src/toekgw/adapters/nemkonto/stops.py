@@ -31,6 +31,7 @@ from toekgw.gateway.journal import (
     StateError,
     Transmission,
 )
+from toekgw.gateway.kinds import register_kind
 from toekgw.gateway.transport.mq import MessageQueue, message_id
 
 __all__ = [
@@ -61,6 +62,7 @@ STOP_KIND = KindSpec(
     ),
     None,
 )
+register_kind(STOP_KIND)
 
 
 class StopRefused(GatewayError):

@@ -35,6 +35,7 @@ from toekgw.formats.oir import (
 from toekgw.gateway.faults import crash_point
 from toekgw.gateway.inbound import Candidate, Processed, StagedFile, inbound_kind
 from toekgw.gateway.journal import JournalReader, KindSpec, Lifecycle, Transmission
+from toekgw.gateway.kinds import register_kind
 
 __all__ = [
     "SORTIMENT_KIND",
@@ -47,7 +48,9 @@ __all__ = [
 
 _NO_ITEMS = Lifecycle(("received",), {}, {"received": "not used: the file is applied whole"})
 STATUS_KIND = inbound_kind("erp-voucher-status", _NO_ITEMS)
+register_kind(STATUS_KIND)
 SORTIMENT_KIND = inbound_kind("sf7002-sortiment", _NO_ITEMS)
+register_kind(SORTIMENT_KIND)
 REJECTED_SUBJECT = "voucher-rejected"
 MAX_FILE = 64 * 1024 * 1024
 

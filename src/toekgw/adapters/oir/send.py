@@ -34,6 +34,7 @@ from toekgw.formats.findings import Finding, Severity
 from toekgw.formats.oir import BATCH_TAIL, BatchHeader, batch_head, validate_batch, voucher_xml
 from toekgw.gateway.faults import crash_point
 from toekgw.gateway.journal.books import BatchRow, VoucherRow
+from toekgw.gateway.kinds import register_kind
 from toekgw.gateway.outbound import outbound_kind
 from toekgw.gateway.transport.files import FileTransport
 
@@ -41,6 +42,7 @@ __all__ = ["FILE_KIND", "SentBatch", "batch_file", "claim_batches", "send_batche
 
 #: The journal kind of our voucher files.
 FILE_KIND = outbound_kind("erp-voucher-file")
+register_kind(FILE_KIND)
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,6 +33,7 @@ from toekgw.gateway.journal import (
     NewTransmission,
     Transmission,
 )
+from toekgw.gateway.kinds import register_kind
 
 __all__ = [
     "FOLLOW_UP_KIND",
@@ -48,6 +49,7 @@ __all__ = [
 RECORDS_COUNTERPART = "payments"
 _OPEN = Lifecycle(("open",), {}, {"open": "open: items are added as operators act"})
 FOLLOW_UP_KIND = KindSpec(FOLLOW_UP_KIND_NAME, Direction.OUT, _OPEN, PAYMENT_ITEM)
+register_kind(FOLLOW_UP_KIND)
 RECORD_ITEM = Lifecycle(
     initial=("recorded", "awaiting-approval"),
     transitions={"awaiting-approval": ("approved", "denied")},
@@ -59,6 +61,7 @@ RECORD_ITEM = Lifecycle(
     },
 )
 RECORDS_KIND = KindSpec("payment-records", Direction.IN, _OPEN, RECORD_ITEM)
+register_kind(RECORDS_KIND)
 
 
 @dataclass(frozen=True, slots=True)

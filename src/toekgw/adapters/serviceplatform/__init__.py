@@ -20,6 +20,7 @@ from toekgw.adapters.serviceplatform.settings import (
     ServiceplatformSettings,
     open_transport,
     receive_profile,
+    register_receive_options,
     serviceplatform_settings,
 )
 
@@ -33,6 +34,7 @@ __all__ = [
     "open_transport",
     "receive_pipeline",
     "receive_profile",
+    "register_receive_options",
     "send_file",
     "serviceplatform_settings",
 ]

@@ -16,12 +16,15 @@ from toekgw.adapters.serviceplatform.exchange import SERVICEPLATFORM, Servicepla
 from toekgw.gateway import outbound
 from toekgw.gateway.inbound import InboundPipeline, InboundProcessor
 from toekgw.gateway.journal import Journal, KindSpec
+from toekgw.gateway.kinds import register_kind
 from toekgw.gateway.transport.files import FileTransport
 
-__all__ = ["COUNTERPART", "receive_pipeline", "send_file"]
+__all__ = ["COUNTERPART", "SEND_KIND", "receive_pipeline", "send_file"]
 
 #: Our uploads are journaled under this counterpart (their kind: ``serviceplatform-file``).
 COUNTERPART = "serviceplatform"
+#: The kind of ``toekgw send``'s uploads (what :func:`send_file` journals by default).
+SEND_KIND = register_kind(outbound.outbound_kind(f"{COUNTERPART}-file"))
 
 
 def receive_pipeline(

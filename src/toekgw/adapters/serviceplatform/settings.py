@@ -6,12 +6,13 @@ who may send us each kind of file there.
 directories, how often to poll, how long to wait for a technical receipt, and what to do with
 a received file (remove it, or archive it). Each ``[receive.<name>]`` profile lists the
 senders whose files the ``<name>`` receiver takes, the counterpart they are journaled under,
-and the receiving adapter's own options.
+and the receiving adapter's own options, which the adapter checks when the file is loaded
+(:func:`register_receive_options`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -32,10 +33,12 @@ from toekgw.gateway.transport.sftp import SftpSettings
 __all__ = [
     "RECEIVE",
     "SERVICEPLATFORM_SECTION",
+    "OptionsCheck",
     "ReceiveSettings",
     "ServiceplatformSettings",
     "open_transport",
     "receive_profile",
+    "register_receive_options",
     "serviceplatform_settings",
 ]
 
@@ -56,12 +59,34 @@ class ServiceplatformSettings:
 
 @dataclass(frozen=True, slots=True)
 class ReceiveSettings:
-    """``[receive.<name>]``: who may send this kind of file, and the adapter's own options."""
+    """``[receive.<name>]``: who may send this kind of file, and the adapter's own options.
+    ``file``: the configuration file it was read from (None when made in code)."""
 
     name: str
     senders: tuple[str, ...]
     counterpart: str
     options: Mapping[str, Any] = field(default_factory=dict)
+    file: Path | None = None
+
+    def where(self, key: str | None = None) -> str:
+        """``<file>: [receive.<name>] <key>``: the start of a message about the profile, as
+        :meth:`~toekgw.gateway.config.Table.where` starts one about a key."""
+        table = f"[receive.{self.name}]"
+        place = table if self.file is None else f"{self.file}: {table}"
+        return place if key is None else f"{place} {key}"
+
+
+#: ``check(profile)`` reads a profile's own options as its receiver will (a
+#: :class:`ConfigError` when one is wrong): :func:`register_receive_options`.
+OptionsCheck = Callable[[ReceiveSettings], object]
+_OPTION_CHECKS: dict[str, OptionsCheck] = {}
+
+
+def register_receive_options(name: str, check: OptionsCheck) -> None:
+    """Have ``[receive.<name>]``'s own options checked when the file is loaded, by the same
+    ``check`` the receiver reads them with: so every command, ``toekgw doctor`` and ``toekgw
+    run`` refuse a wrong one, not only the receive that would use it."""
+    _OPTION_CHECKS[name] = check
 
 
 def _serviceplatform(sp: Table, core: CoreSettings) -> ServiceplatformSettings:
@@ -97,7 +122,11 @@ def _receive(table: Table, core: CoreSettings) -> Mapping[str, ReceiveSettings]:
     for name, profile in table.subtables():
         senders = profile.names("senders")
         counterpart = profile.text("counterpart", name)
-        profiles[name] = ReceiveSettings(name, senders, counterpart, profile.rest())
+        chosen = ReceiveSettings(name, senders, counterpart, profile.rest(), profile.file)
+        check = _OPTION_CHECKS.get(name)
+        if check is not None:
+            check(chosen)
+        profiles[name] = chosen
     return profiles
 
 

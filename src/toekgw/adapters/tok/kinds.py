@@ -14,6 +14,7 @@ from __future__ import annotations
 from toekgw.adapters.g68.payments import PAYMENT_ITEM
 from toekgw.formats.tok import Interface
 from toekgw.gateway.journal import Direction, KindSpec, Lifecycle
+from toekgw.gateway.kinds import register_kind
 
 __all__ = [
     "CLAIM_ITEM",
@@ -88,7 +89,10 @@ KINDS: dict[Interface, KindSpec] = {
     Interface.CLAIMS: KindSpec("tok-claims", Direction.IN, MESSAGE, CLAIM_ITEM),
     Interface.EFFECTUATIONS: KindSpec("tok-effectuations", Direction.IN, MESSAGE, ORDER_ITEM),
 }
+for _kind in KINDS.values():
+    register_kind(_kind)
 REFUSED = KindSpec("tok-refused", Direction.IN, MESSAGE, _REFUSAL_ITEM)
+register_kind(REFUSED)
 
 #: The kinds whose items' changes are told to their senders.
 STATUS_KINDS = (*(k.name for k in KINDS.values()), REFUSED.name)

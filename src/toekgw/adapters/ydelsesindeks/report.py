@@ -53,6 +53,7 @@ from toekgw.gateway.journal import (
     NewItem,
     NewTransmission,
 )
+from toekgw.gateway.kinds import register_kind
 
 __all__ = ["REPORT_KIND", "ReportRun", "report_effectuated"]
 
@@ -66,6 +67,7 @@ _STATES = Lifecycle(
     },
 )
 REPORT_KIND = KindSpec("sf1490-report", Direction.OUT, transmission=_STATES, item=_STATES)
+register_kind(REPORT_KIND)
 _BATCH = 500
 # The G68 ident codes the index has a URN for, and the digits at the end of the field.
 _URNS = {"02": ("cpr-nr", 10), "11": ("cvr-nr", 8)}

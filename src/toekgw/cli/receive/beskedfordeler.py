@@ -12,19 +12,21 @@ from toekgw.adapters.beskedfordeler.consumer import BeskedConsumer
 from toekgw.adapters.beskedfordeler.settings import BESKEDFORDELER_SECTION
 from toekgw.adapters.config import load_settings
 from toekgw.adapters.kombit.settings import KOMBIT_SECTION
-from toekgw.cli.options import config_option
+from toekgw.cli.options import AT_LEAST_ONE, SECONDS, config_option
 from toekgw.gateway.journal import open_journal
 
 
 @click.command("beskedfordeler")
 @click.option(
     "--wait",
-    type=float,
+    type=SECONDS,
     default=0.0,
     show_default=True,
     help="Stop when no message has come for this many seconds.",
 )
-@click.option("--max", "max_messages", type=int, default=None, help="Take at most N messages.")
+@click.option(
+    "--max", "max_messages", type=AT_LEAST_ONE, default=None, help="Take at most N messages."
+)
 @config_option
 def beskedfordeler(wait: float, max_messages: int | None, config_path: Path | None) -> None:
     """Journal each waiting message and route it by type, then ack it.

@@ -9,14 +9,14 @@ import click
 
 from toekgw.adapters.nemkonto import NEMKONTO_SECTION, receive_answers
 from toekgw.cli.nemkonto import opened
-from toekgw.cli.options import config_option
+from toekgw.cli.options import SECONDS, config_option
 from toekgw.gateway.transport.config import open_queue
 
 
 @click.command("nemkonto")
 @click.option(
     "--wait",
-    type=float,
+    type=SECONDS,
     default=0.0,
     show_default=True,
     help="Seconds to wait for the first answer.",

@@ -11,13 +11,13 @@ from toekgw.adapters.tok.flow import FLOW, PER_MACHINE, registration_places, tak
 from toekgw.adapters.tok.settings import TOK_SECTION
 from toekgw.cli import clock
 from toekgw.cli.nemkonto import opened
-from toekgw.cli.options import config_option
+from toekgw.cli.options import AT_LEAST_ONE, SECONDS, config_option
 
 
 @click.command("tok")
-@click.option("--wait", type=float, default=0.0, show_default=True,
+@click.option("--wait", type=SECONDS, default=0.0, show_default=True,
               help="Seconds to wait for the first message.")  # fmt: skip
-@click.option("--max-messages", type=int, default=None, help="Stop after this many.")
+@click.option("--max-messages", type=AT_LEAST_ONE, default=None, help="Stop after this many.")
 @click.option("--json", "as_json", is_flag=True, help="JSON instead of text.")
 @config_option
 def tok(wait: float, max_messages: int | None, as_json: bool, config_path: Path | None) -> None:

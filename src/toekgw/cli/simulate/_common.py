@@ -11,6 +11,7 @@ from typing import Any, Protocol, TypeVar
 
 import click
 
+from toekgw.cli.options import SECONDS
 from toekgw.gateway.transport.mq import DEFAULT_BACKOUT_THRESHOLD, SqliteQueue
 
 __all__ = [
@@ -55,7 +56,7 @@ def queue_options(
 
 
 delay_option = click.option(
-    "--delay", type=float, default=0.0, help="Fault: seconds before answering."
+    "--delay", type=SECONDS, default=0.0, help="Fault: seconds before answering."
 )
 duplicate_answers_option = click.option(
     "--duplicate-answers", is_flag=True, help="Fault: put every answer twice."
@@ -64,11 +65,14 @@ duplicate_answers_option = click.option(
 
 def run_options(command: _Command) -> _Command:
     """``--backout-threshold`` and ``--max-seconds``."""
-    command = click.option("--max-seconds", type=float, help="Stop after this many seconds.")(
+    command = click.option("--max-seconds", type=SECONDS, help="Stop after this many seconds.")(
         command
     )
     return click.option(
-        "--backout-threshold", type=int, default=DEFAULT_BACKOUT_THRESHOLD, show_default=True
+        "--backout-threshold",
+        type=click.IntRange(1, 99),
+        default=DEFAULT_BACKOUT_THRESHOLD,
+        show_default=True,
     )(command)
 
 

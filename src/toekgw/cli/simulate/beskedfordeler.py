@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from toekgw.cli import clock
-from toekgw.cli.options import PORT
+from toekgw.cli.options import PORT, TIMES
 from toekgw.formats.debitor.besked import DebitorkontoSlettet, build_debitorkonto_slettet
 from toekgw.formats.kombit.besked import build_besked
 from toekgw.gateway.transport.amqp import MessageBroker, QueueSpec
@@ -34,7 +34,7 @@ from toekgw.gateway.transport.amqp_sqlite import SqliteBroker
 )
 @click.option("--rabbitmq-port", type=PORT, default=None, help="RabbitMQ on 127.0.0.1 (guest).")
 @click.option("--duplicate", is_flag=True, help="Fault: publish every message twice.")
-@click.option("--garbage", type=int, default=0, help="Fault: also publish N unreadable messages.")
+@click.option("--garbage", type=TIMES, default=0, help="Fault: also publish N unreadable messages.")
 def beskedfordeler(
     queue: str,
     besked_type: str,

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 from cryptography import x509
 
-from toekgw.cli.options import LISTEN_PORT
+from toekgw.cli.options import LISTEN_PORT, SECONDS, TIMES, FiniteRange
 from toekgw.gateway.errors import InputError
 from toekgw.gateway.httpserver import AsgiServer, TlsFiles
 from toekgw.simulators.debitor import (
@@ -82,22 +82,22 @@ def _script(path: Path | None) -> list[ScriptStep]:
 )
 @click.option(
     "--script-every",
-    type=float,
+    type=FiniteRange(min=0, min_open=True),
     default=2.0,
     show_default=True,
     help="Seconds between runs of the script over the claims.",
 )
-@click.option("--timeouts", type=int, default=0, help="Answer the next N calls too late.")
-@click.option("--delay", type=float, default=5.0, show_default=True, help="How late (s).")
-@click.option("--soap-faults", type=int, default=0, help="Fault the next N calls (soap:Server).")
+@click.option("--timeouts", type=TIMES, default=0, help="Answer the next N calls too late.")
+@click.option("--delay", type=SECONDS, default=5.0, show_default=True, help="How late (s).")
+@click.option("--soap-faults", type=TIMES, default=0, help="Fault the next N calls (soap:Server).")
 @click.option("--duplicate-callbacks", is_flag=True, help="Deliver every callback twice.")
 @click.option(
     "--unknown-claim-callbacks",
-    type=int,
+    type=TIMES,
     default=0,
     help="Add a registration for an unknown claim to the next N callbacks.",
 )
-@click.option("--max-seconds", type=float, default=None, help="Stop after this many seconds.")
+@click.option("--max-seconds", type=SECONDS, default=None, help="Stop after this many seconds.")
 def debitor(
     port: int,
     directory: Path,

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 import click
 
+from toekgw.cli.options import SECONDS
 from toekgw.cli.simulate._common import (
     delay_option,
     duplicate_answers_option,
@@ -153,7 +154,7 @@ def eindkomst(
 @click.option("--cards-type", default=None, help="The tax cards' Beskedtype (UUID).")
 @click.option("--cards-cvr", default=None, help="The recipient's CVR in the envelope.")
 @_script_options
-@click.option("--max-seconds", type=float, default=None, help="Stop after this many seconds.")
+@click.option("--max-seconds", type=SECONDS, default=None, help="Stop after this many seconds.")
 def eindkomst_sf0770(
     root: Path,
     party: str,

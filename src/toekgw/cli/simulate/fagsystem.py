@@ -8,6 +8,7 @@ import click
 
 from toekgw.adapters.tok import DEFAULT_QUEUES, DEFAULT_REPLY_QUEUE
 from toekgw.cli import clock
+from toekgw.cli.options import AT_LEAST_ONE, SECONDS
 from toekgw.formats.idents import cvr_problem
 from toekgw.gateway.transport.amqp import MessageBroker
 from toekgw.gateway.transport.amqp_pika import BrokerSettings, PikaBroker
@@ -38,7 +39,9 @@ def _cvr(ctx: click.Context, param: click.Parameter, value: str) -> str:
 @click.option("--rabbitmq", metavar="HOST:PORT", help="A RabbitMQ broker instead (guest login).")
 @click.option("--sender", default="KY", show_default=True, help="The case system's name.")
 @click.option("--municipality", required=True, callback=_cvr, help="The municipality's CVR number.")
-@click.option("--count", type=int, default=100, show_default=True, help="Messages to send.")
+@click.option(
+    "--count", type=AT_LEAST_ONE, default=100, show_default=True, help="Messages to send."
+)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--straks-share", type=_share, default=0.1, show_default=True)
 @click.option("--claims-share", type=_share, default=0.2, show_default=True)
@@ -46,7 +49,7 @@ def _cvr(ctx: click.Context, param: click.Parameter, value: str) -> str:
 @click.option("--broken-share", type=_share, default=0.02, show_default=True)
 @click.option(
     "--check-after",
-    type=float,
+    type=SECONDS,
     default=0.0,
     show_default=True,
     help="Then wait up to this many seconds per status and check every one (0: do not check).",

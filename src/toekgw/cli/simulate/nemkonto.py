@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from toekgw.cli.options import AT_LEAST_ONE, SECONDS
 from toekgw.cli.simulate._common import (
     delay_option,
     duplicate_answers_option,
@@ -48,12 +49,14 @@ LEDGER_SUFFIX = ".nemkonto-ledger"
 )
 @click.option(
     "--bank-delay",
-    type=float,
+    type=SECONDS,
     default=0.0,
     show_default=True,
     help="Seconds until Retursvar 8 (received by the bank).",
 )
-@click.option("--max-payments", type=int, default=10_000, show_default=True, help="Bundle cap.")
+@click.option(
+    "--max-payments", type=AT_LEAST_ONE, default=10_000, show_default=True, help="Bundle cap."
+)
 @delay_option
 @duplicate_answers_option
 @click.option("--out-of-order", is_flag=True, help="Fault: put a bundle's answers in reverse.")

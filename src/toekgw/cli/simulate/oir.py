@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from toekgw.cli.options import DAY
+from toekgw.cli.options import DAY, SECONDS
 from toekgw.simulators.erp import ErpFaults, ErpLedger, ErpSimulator
 from toekgw.simulators.klassifikation import (
     KlassifikationSimulator,
@@ -40,8 +40,8 @@ _DATE = DAY
     "--unknown-account", "unknown", multiple=True, help="Fault: an account the ERP rejects."
 )
 @click.option("--closed-until", type=_DATE, default=None, help="Fault: periods closed to here.")
-@click.option("--delay", type=float, default=0.0, help="Fault: seconds before each answer.")
-@click.option("--max-seconds", type=float, default=None, help="Stop after this many seconds.")
+@click.option("--delay", type=SECONDS, default=0.0, help="Fault: seconds before each answer.")
+@click.option("--max-seconds", type=SECONDS, default=None, help="Stop after this many seconds.")
 def erp(
     root: Path,
     party: str,

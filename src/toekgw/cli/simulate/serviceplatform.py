@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from toekgw.cli.options import LISTEN_PORT
+from toekgw.cli.options import AT_LEAST_ONE, LISTEN_PORT, SECONDS, TIMES
 from toekgw.simulators.serviceplatform import Faults, ServiceplatformSimulator, ensure_key
 
 
@@ -50,15 +50,15 @@ from toekgw.simulators.serviceplatform import Faults, ServiceplatformSimulator, 
     metavar="KEY=PARTY",
     help="Dynamic routing: RecipientAuthority or RecipientIt-system -> party.",
 )
-@click.option("--refuse-logins", type=int, default=0, help="Fault: refuse the next N logins.")
+@click.option("--refuse-logins", type=TIMES, default=0, help="Fault: refuse the next N logins.")
 @click.option(
     "--drop-after-bytes",
-    type=int,
+    type=AT_LEAST_ONE,
     default=None,
     help="Fault: drop a connection once it has moved N bytes (--drops times).",
 )
-@click.option("--drops", type=int, default=1, show_default=True)
-@click.option("--delay", type=float, default=0.0, help="Fault: seconds per read/write request.")
+@click.option("--drops", type=AT_LEAST_ONE, default=1, show_default=True)
+@click.option("--delay", type=SECONDS, default=0.0, help="Fault: seconds per read/write request.")
 @click.option("--deliver-twice", is_flag=True, help="Fault: deliver every file a second time.")
 @click.option("--without-metadata", is_flag=True, help="Fault: deliver files without metadata.")
 @click.option(
@@ -67,7 +67,7 @@ from toekgw.simulators.serviceplatform import Faults, ServiceplatformSimulator, 
     default=None,
     help="Fault: damage delivered files.",
 )
-@click.option("--max-seconds", type=float, default=None, help="Stop after this many seconds.")
+@click.option("--max-seconds", type=SECONDS, default=None, help="Stop after this many seconds.")
 def serviceplatform(
     root: Path,
     port: int,

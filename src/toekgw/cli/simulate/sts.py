@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from cryptography import x509
 
-from toekgw.cli.options import LISTEN_PORT
+from toekgw.cli.options import AT_LEAST_ONE, LISTEN_PORT, SECONDS, FiniteRange
 from toekgw.gateway.httpserver import AsgiServer
 from toekgw.simulators.sts import EXCHANGE_PATH, STS_PATH, StsSimulator
 from toekgw.simulators.sts.identity import ensure_identity
@@ -36,9 +36,11 @@ from toekgw.simulators.sts.identity import ensure_identity
 )
 @click.option("--cvr", "cvrs", multiple=True, required=True, help="A municipality's CVR.")
 @click.option("--service", "services", multiple=True, help="An entity id (default: any).")
-@click.option("--saml-hours", type=float, default=8.0, show_default=True)
-@click.option("--access-seconds", type=int, default=3600, show_default=True)
-@click.option("--max-seconds", type=float, default=None, help="Stop after this many seconds.")
+@click.option(
+    "--saml-hours", type=FiniteRange(min=0, min_open=True), default=8.0, show_default=True
+)
+@click.option("--access-seconds", type=AT_LEAST_ONE, default=3600, show_default=True)
+@click.option("--max-seconds", type=SECONDS, default=None, help="Stop after this many seconds.")
 def sts(
     port: int,
     directory: Path,

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from cryptography import x509
 
-from toekgw.cli.options import LISTEN_PORT
+from toekgw.cli.options import LISTEN_PORT, SECONDS, TIMES
 from toekgw.formats.ydelsesindeks import SERVICE_ENTITY_ID
 from toekgw.gateway.httpserver import AsgiServer, TlsFiles
 from toekgw.simulators.ydelsesindeks import INDEX_PATH, IndexFaults, IndexSimulator
@@ -37,11 +37,11 @@ from toekgw.simulators.ydelsesindeks import INDEX_PATH, IndexFaults, IndexSimula
 @click.option("--audience", default=SERVICE_ENTITY_ID, show_default=True)
 @click.option("--tls-cert", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--tls-key", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--late", type=int, default=0, help="Answer the first N calls late (timeout).")
-@click.option("--late-seconds", type=float, default=35.0, show_default=True)
+@click.option("--late", type=TIMES, default=0, help="Answer the first N calls late (timeout).")
+@click.option("--late-seconds", type=SECONDS, default=35.0, show_default=True)
 @click.option("--refuse", "refuse_keys", multiple=True, help="Refuse this payment key (fault).")
-@click.option("--lose-answers", type=int, default=0, help="Lose the answer to the first N calls.")
-@click.option("--max-seconds", type=float, default=None, help="Stop after this many seconds.")
+@click.option("--lose-answers", type=TIMES, default=0, help="Lose the answer to the first N calls.")
+@click.option("--max-seconds", type=SECONDS, default=None, help="Stop after this many seconds.")
 def ydelsesindeks(
     port: int,
     directory: Path,

@@ -13,14 +13,28 @@ import click
 from toekgw.adapters.g68 import G68Config, G68Validation, read_delivery
 from toekgw.cli import clock
 from toekgw.cli.validate._common import Checked, format_option, today_option, validate_files
+from toekgw.formats.findings import mask_cpr_in_text
 from toekgw.formats.g68.rules import (
     DEFAULT_DAGPENGE_UNITS,
     DEFAULT_MAX_AGE_DAYS,
     MAX_AGE_DAYS_LIMIT,
+    is_paying_unit,
 )
 
 # Below this size a file is read before a progress bar could be drawn.
 PROGRESS_MIN_BYTES = 4 << 20
+
+
+def _paying_units(
+    ctx: click.Context, param: click.Parameter, units: tuple[str, ...]
+) -> tuple[str, ...]:
+    """``--dagpenge-unit``: each a paying unit, as ``[receive.g68] dagpenge_units`` asks."""
+    for unit in units:
+        if not is_paying_unit(unit):
+            raise click.BadParameter(
+                f"expected a paying unit of 4 digits, found {mask_cpr_in_text(unit)!r}", ctx, param
+            )
+    return units
 
 
 def config_options(command: Callable[..., None]) -> Callable[..., None]:
@@ -40,8 +54,9 @@ def config_options(command: Callable[..., None]) -> Callable[..., None]:
                 "dagpenge_units",
                 multiple=True,
                 metavar="UNIT",
-                help="A paying unit that pays dagpenge (no P-numbers); repeat for several. "
-                f"Default: {', '.join(sorted(DEFAULT_DAGPENGE_UNITS))}.",
+                callback=_paying_units,
+                help="A paying unit (4 digits) that pays dagpenge (no P-numbers); repeat for "
+                f"several. Default: {', '.join(sorted(DEFAULT_DAGPENGE_UNITS))}.",
             ),
         ]
     ):

@@ -33,7 +33,9 @@ def write_saldo(saldi: Iterable[Saldo]) -> str:
 
 
 def read_saldo(lines: Iterable[str]) -> Iterator[Saldo]:
-    """The report's rows, one at a time (a report of any size streams)."""
+    """The report's rows, one at a time (a report of any size streams). A report without
+    its header line (an empty file too) is refused: it cannot say that no claim is owed."""
+    number = 0
     for number, raw in enumerate(lines, start=1):
         line = raw.rstrip("\r\n")
         if number == 1:
@@ -53,3 +55,5 @@ def read_saldo(lines: Iterable[str]) -> Iterator[Saldo]:
         if not amount.isdigit():
             raise BadSaldo(f"line {number}: restgaeld_ore: expected an integer >= 0")
         yield Saldo(cvr, fordring_id, int(amount))
+    if number == 0:
+        raise BadSaldo(f"line 1: expected the header {HEADER!r}, found an empty report")

@@ -33,12 +33,15 @@ __all__ = [
     "check_payment",
     "duplicate_key",
     "ident_problem",
+    "is_paying_unit",
     "payment_checker",
 ]
 
 # Ours: paying units that pay dagpenge, where KMD Udbetaling refuses P-numbers. A municipality
 # sets its own list (CLI --dagpenge-unit, or G68Config.dagpenge_units).
 DEFAULT_DAGPENGE_UNITS = frozenset({"5110", "5120"})
+# G68's paying unit: four digits (a dagpenge unit of another width would match no record).
+PAYING_UNIT_DIGITS = 4
 # Ours: how old a payment (disposition) date may be.
 DEFAULT_MAX_AGE_DAYS = 60
 # Ours: the most max_age_days may be (a century), so that today minus it is still a date.
@@ -56,6 +59,11 @@ DUPLICATE_KEY_FIELDS = (
     "beneficiary",
     "payment_date",
 )
+
+
+def is_paying_unit(text: str) -> bool:
+    """Whether ``text`` can be a paying unit: four ASCII digits, as G68 writes one."""
+    return len(text) == PAYING_UNIT_DIGITS and text.isdigit() and text.isascii()
 
 
 @dataclass(frozen=True, slots=True)

@@ -63,6 +63,14 @@ class Lifecycle:
     def allows(self, source: str, target: str) -> bool:
         return target in self.transitions.get(source, ())
 
+    @property
+    def states(self) -> frozenset[str]:
+        """Every state a record can be in: the initial ones and every move's ends."""
+        moves = (
+            state for source, targets in self.transitions.items() for state in (source, *targets)
+        )
+        return frozenset((*self.initial, *moves))
+
     def extended(self, transitions: Mapping[str, Sequence[str]]) -> Lifecycle:
         """This lifecycle with more moves (an adapter growing a core lifecycle)."""
         merged = {k: tuple(v) for k, v in self.transitions.items()}
