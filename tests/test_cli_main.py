@@ -20,13 +20,18 @@ def test_version_and_help() -> None:
     assert result.exit_code == 0 and "Exit codes" in result.output
 
 
-def test_output_into_a_closed_pipe_is_not_an_error(tmp_path: Path) -> None:
-    g68 = tmp_path / "d.g68"
+def _generate(g68: Path, *, count: int, seed: int, error_rate: float) -> Path:
+    """A G68 delivery made by ``toekgw generate`` (a share of its records with errors)."""
     subprocess.run(
-        [*TOEKGW, "generate", "g68", "--count", "3000", "--seed", "1", "--error-rate", "0.3",
-         "-o", str(g68)],
+        [*TOEKGW, "generate", "g68", "--count", str(count), "--seed", str(seed),
+         "--error-rate", str(error_rate), "-o", str(g68)],
         check=True, capture_output=True,
     )  # fmt: skip
+    return g68
+
+
+def test_output_into_a_closed_pipe_is_not_an_error(tmp_path: Path) -> None:
+    g68 = _generate(tmp_path / "d.g68", count=3000, seed=1, error_rate=0.3)
     piped = subprocess.run(
         f"{sys.executable} -m toekgw validate g68 --format json {g68} | head -c 100",
         shell=True, capture_output=True, text=True, check=False,
@@ -116,12 +121,7 @@ def test_debug_traceback_of_an_unexpected_error_is_masked() -> None:
 def test_a_file_named_with_a_cpr_number_is_named_masked(tmp_path: Path) -> None:
     """A file's name is quoted in every finding and summary line: named with a CPR number
     (as a case worker's export might be), it was printed in clear."""
-    g68 = tmp_path / "G68_1303854040.g68"
-    subprocess.run(
-        [*TOEKGW, "generate", "g68", "--count", "50", "--seed", "3", "--error-rate", "0.2",
-         "-o", str(g68)],
-        check=True, capture_output=True,
-    )  # fmt: skip
+    g68 = _generate(tmp_path / "G68_1303854040.g68", count=50, seed=3, error_rate=0.2)
     for fmt in ("text", "json", "csv"):
         done = subprocess.run(
             [*TOEKGW, "validate", "g68", "--format", fmt, str(g68)],
