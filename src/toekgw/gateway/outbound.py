@@ -219,10 +219,9 @@ def _claim(journal: Journal, new: NewTransmission, *, again: str) -> Transmissio
         # another name, of another kind or to other recipients are not this send resumed
         # (taking them for it would report as sent what never went where it was asked to).
         sha = new.sha256 or ""
-        to = ", ".join(str(r) for r in _recipients(new.meta))
-        raise DuplicateTransmission(
-            f"file {new.file_name!r} to {to} (SHA-256 {sha[:16]}…)", existing
-        )
+        recipients = _recipients(new.meta)
+        to = f" to {', '.join(recipients)}" if recipients else ""
+        raise DuplicateTransmission(f"file {new.file_name!r}{to} (SHA-256 {sha[:16]}…)", existing)
     with journal.transaction(durable=True):
         if existing is None:
             return journal.create_transmission(new)
