@@ -130,3 +130,24 @@ def test_a_file_named_with_a_cpr_number_is_named_masked(tmp_path: Path) -> None:
         assert done.returncode == 1, done.stderr
         assert "G68_130385-****.g68" in done.stdout, done.stdout
         assert "1303854040" not in done.stdout + done.stderr
+
+
+def test_paths_holding_a_cpr_number_are_masked_in_doctor_status_and_backup(
+    tmp_path: Path,
+) -> None:
+    """A directory named with a CPR number (a case's folder) is quoted by doctor, status's
+    title and backup's line: it was printed in clear."""
+    from tests.configs import write_config
+
+    where = tmp_path / _CPR
+    where.mkdir()
+    config = write_config(where, "")
+    runner = CliRunner()
+    outputs = [
+        runner.invoke(cli, ["doctor", "--config", str(config)]).output,
+        runner.invoke(cli, ["status", "--config", str(config)]).output,
+        runner.invoke(cli, ["backup", str(where / "copy.sqlite"), "--config", str(config)]).output,
+    ]
+    for output in outputs:
+        joined = "".join(output.split())  # status's title is wrapped to its table's width
+        assert "010685-****" in joined and _CPR not in joined, output

@@ -9,6 +9,7 @@ import click
 
 from toekgw.adapters.config import load_settings
 from toekgw.cli.options import config_option
+from toekgw.formats.findings import mask_cpr_in_text
 from toekgw.gateway.errors import UsageError
 from toekgw.gateway.journal import JournalLocation
 from toekgw.gateway.journal.backup import backup_journal, restore_journal
@@ -31,7 +32,11 @@ def backup(config_path: Path | None, target: Path) -> None:
     """Write a consistent copy of the journal to TARGET (a new file), safe while flows run."""
     settings = load_settings(config_path)
     version = backup_journal(_sqlite_file(settings.journal), target)
-    click.echo(f"backed up {settings.journal} to {target} (schema version {version}; checked)")
+    click.echo(
+        mask_cpr_in_text(
+            f"backed up {settings.journal} to {target} (schema version {version}; checked)"
+        )
+    )
 
 
 @click.command()

@@ -23,6 +23,7 @@ from toekgw.adapters.debitor.settings import DEBITOR_SECTION
 from toekgw.cli import clock
 from toekgw.cli.options import AT_LEAST_ONE, config_option
 from toekgw.formats.debitor.saldo import BadSaldo, read_saldo
+from toekgw.formats.findings import mask_cpr_in_text
 from toekgw.gateway.danish_time import danish_clock
 from toekgw.gateway.errors import InputError
 from toekgw.gateway.flowlock import flow_lock, lock_path
@@ -165,8 +166,11 @@ def reconcile_command(report: str, as_json: bool, config_path: Path | None) -> N
                    f"{result.sent_count} claims, {result.settled_count} agree, "
                    f"{result.follow_up_count} not reported yet")  # fmt: skip
         for difference in result.unexplained:
+            # A claim's id is the debtor system's: it can hold a CPR number's digits.
             click.echo(
-                f"  {difference.key}: {difference.reason} ({kroner(difference.amount_oere)})"
+                mask_cpr_in_text(
+                    f"  {difference.key}: {difference.reason} ({kroner(difference.amount_oere)})"
+                )
             )
     sys.exit(1 if int(result.category) == 3 else 0)
 

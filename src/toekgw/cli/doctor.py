@@ -14,7 +14,7 @@ import click
 from toekgw.adapters.config import load_settings
 from toekgw.adapters.serviceplatform import open_transport, serviceplatform_settings
 from toekgw.cli.options import config_option
-from toekgw.formats.findings import first_and_more
+from toekgw.formats.findings import first_and_more, mask_cpr_in_text
 from toekgw.gateway.errors import GatewayError, directory_problem
 from toekgw.gateway.journal import JournalLocation, open_journal
 from toekgw.gateway.roles import ROLES_SECTION
@@ -39,7 +39,8 @@ def doctor(config_path: Path | None) -> None:
     def report(ok: bool, text: str) -> None:
         nonlocal problems
         problems += 0 if ok else 1
-        click.echo(f"{'ok  ' if ok else 'FAIL'} {text}")
+        # A path or a reason quoted here can hold a CPR number's digits.
+        click.echo(f"{'ok  ' if ok else 'FAIL'} {mask_cpr_in_text(text)}")
 
     report(True, f"configuration {settings.path}")
     roles = settings.section(ROLES_SECTION)

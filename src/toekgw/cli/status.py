@@ -185,7 +185,9 @@ def status(
                 click.echo(json.dumps([_tx_dict(t) for t in found], indent=2))
             else:
                 console.print(
-                    _transmissions_table(found, title=f"Transmissions in {settings.journal}")
+                    _transmissions_table(
+                        found, title=f"Transmissions in {_m(str(settings.journal))}"
+                    )
                 )
     finally:
         journal.close()

@@ -13,6 +13,7 @@ from toekgw.adapters.beskedfordeler.settings import BESKEDFORDELER_SECTION
 from toekgw.adapters.config import load_settings
 from toekgw.adapters.kombit.settings import KOMBIT_SECTION
 from toekgw.cli.options import AT_LEAST_ONE, SECONDS, config_option
+from toekgw.formats.findings import mask_cpr_in_text
 from toekgw.gateway.journal import open_journal
 
 
@@ -54,7 +55,7 @@ def beskedfordeler(wait: float, max_messages: int | None, config_path: Path | No
     finally:
         journal.close()
     for line in result.lines:
-        click.echo(line)
+        click.echo(mask_cpr_in_text(line))  # a message's id is the sender's to choose
     click.echo(
         f"{result.taken} messages: {result.taken - result.duplicates - result.dead_lettered} "
         f"journaled, {result.duplicates} duplicates, {result.dead_lettered} dead-lettered"
