@@ -21,7 +21,8 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -280,6 +281,25 @@ def toekgw_process(
 
 def killed(result: subprocess.CompletedProcess[str]) -> bool:
     return result.returncode == -signal.SIGKILL
+
+
+def kill_at(
+    proc: subprocess.Popen[str], reached: Callable[[], bool] | None, *, timeout: float
+) -> None:
+    """``proc`` stopped at its kill point: where it SIGKILLs itself (``reached`` None: a crash
+    point, ``TOEKGW_CRASH_AT``), or SIGKILLed as soon as ``reached()`` holds; a failure if it
+    ends before, or gets there no sooner than ``timeout`` seconds."""
+    if reached is None:
+        proc.wait(timeout=timeout)
+        assert proc.returncode == -signal.SIGKILL, proc.communicate()
+        return
+    deadline = time.monotonic() + timeout
+    while not reached():
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "the process did not reach the kill point"
+        time.sleep(0.005)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=10)
 
 
 def _main(argv: list[str]) -> int:

@@ -7,12 +7,12 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from tests.crashkit import kill_at
 from tests.eik_config import CLI, ROOT, toekgw, write_config, write_request
 from tests.eik_helpers import cpr
 from toekgw.adapters.config import load_settings
@@ -126,17 +126,7 @@ def test_simulator_killed_between_get_and_commit(tmp_path: Path, point: str) -> 
         stderr=subprocess.PIPE,
         text=True,
     )
-    if reached is None:  # it kills itself at the crash point
-        proc.wait(timeout=30)
-        assert proc.returncode == -signal.SIGKILL, proc.communicate()
-    else:
-        deadline = time.monotonic() + 30
-        while not reached(tmp_path, ledger):
-            assert proc.poll() is None, proc.communicate()
-            assert time.monotonic() < deadline, "the simulator did not reach the kill point"
-            time.sleep(0.005)
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
+    kill_at(proc, None if reached is None else lambda: reached(tmp_path, ledger), timeout=30)
     recorded = _registered(ledger)  # in the ledger, answer not committed: comes back once more
     assert recorded or point == "got"
     _finish(tmp_path, config)

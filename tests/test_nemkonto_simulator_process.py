@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import os
-import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from tests.crashkit import kill_at
 from tests.nemkonto_data import bundle, cpr, payment
 from toekgw.formats.nemkonto import AnswerType, build_bundle, parse_answer
 from toekgw.gateway.transport.mq import SqliteQueue, message_id
@@ -83,17 +82,7 @@ def test_sigkill_mid_way_loses_no_bundle_and_pays_none_twice(
 
     reached, extra, env = KILL_POINTS[kill_point]
     proc = _simulator(queue_db, ledger_db, "--reject-cpr", cpr(10_001), *extra, env=env)
-    if reached is None:  # it kills itself at the crash point
-        proc.wait(timeout=60)
-        assert proc.returncode == -signal.SIGKILL, proc.communicate()
-    else:
-        deadline = time.monotonic() + 60
-        while not reached(queue_db, ledger_db):
-            assert proc.poll() is None, proc.communicate()
-            assert time.monotonic() < deadline, "the simulator did not reach the kill point"
-            time.sleep(0.005)
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
+    kill_at(proc, None if reached is None else lambda: reached(queue_db, ledger_db), timeout=60)
     before = _recorded(ledger_db)
 
     with SqliteQueue(queue_db) as q:
