@@ -5,7 +5,6 @@ against its receipts."""
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import json
 import sys
 from collections.abc import Sequence
@@ -28,7 +27,7 @@ from toekgw.adapters.monthreport import month as month_span
 from toekgw.cli import clock
 from toekgw.cli.options import config_option
 from toekgw.formats.findings import mask_cpr, mask_cpr_in_text
-from toekgw.gateway.config import Settings
+from toekgw.gateway.config import Settings, did_you_mean
 from toekgw.gateway.danish_time import danish_clock, danish_date
 from toekgw.gateway.errors import InputError
 from toekgw.gateway.journal import ItemHistory, SqliteJournal, Transmission, open_journal
@@ -103,10 +102,9 @@ def _states(ctx: click.Context, param: click.Parameter, states: tuple[str, ...])
     known = sorted(transmission_states())
     for state in states:
         if state not in known:
-            close = difflib.get_close_matches(state, known, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise click.BadParameter(
-                f"{mask_cpr_in_text(state)!r} is no transmission state{hint}; known: "
+                f"{mask_cpr_in_text(state)!r} is no transmission state"
+                f"{did_you_mean(state, known)}; known: "
                 f"{', '.join(known)}",
                 ctx,
                 param,

@@ -34,6 +34,7 @@ __all__ = [
     "Section",
     "Settings",
     "Table",
+    "did_you_mean",
     "find_config",
     "load_settings",
     "register_section",
@@ -51,6 +52,13 @@ class ConfigError(UsageError):
 
 #: The default of a key that must be given.
 REQUIRED: Any = object()
+
+
+def did_you_mean(word: str, known: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` naming the one of ``known`` closest to a mistyped ``word``,
+    or nothing when none is close: the end of a message refusing ``word``."""
+    close = difflib.get_close_matches(word, sorted(known), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 class Table:
@@ -180,10 +188,10 @@ class Table:
     def finish(self) -> None:
         for key in self.data:
             if key not in self.used:
-                close = difflib.get_close_matches(key, sorted(self.used), n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
                 where = f"[{self.name}]" if self.name else "the top level"
-                raise ConfigError(f"{self.file}: unknown key {key!r} in {where}{hint}")
+                raise ConfigError(
+                    f"{self.file}: unknown key {key!r} in {where}{did_you_mean(key, self.used)}"
+                )
 
     def rest(self) -> dict[str, Any]:
         return {k: v for k, v in self.data.items() if k not in self.used}

@@ -19,12 +19,18 @@ as it is; a name that is no kind an adapter journals (:mod:`toekgw.gateway.kinds
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from toekgw.gateway.config import ConfigError, CoreSettings, Section, Table, register_section
+from toekgw.gateway.config import (
+    ConfigError,
+    CoreSettings,
+    Section,
+    Table,
+    did_you_mean,
+    register_section,
+)
 from toekgw.gateway.errors import os_problem
 from toekgw.gateway.kinds import kind_names
 
@@ -72,10 +78,9 @@ def _kinds(table: Table) -> dict[str, int]:
     kinds: dict[str, int] = {}
     for name in list(table.data):
         if name not in known:
-            close = difflib.get_close_matches(name, known, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise ConfigError(
-                f"{table.where(name)}: not a transmission kind{hint}; known: {', '.join(known)}"
+                f"{table.where(name)}: not a transmission kind{did_you_mean(name, known)}; "
+                f"known: {', '.join(known)}"
             )
         kinds[name] = table.integer(name, None, 1, _MAX_DAYS)
     table.finish()
