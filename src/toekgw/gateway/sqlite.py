@@ -18,7 +18,7 @@ from collections.abc import Iterator
 
 from toekgw.gateway.errors import GatewayError
 
-__all__ = ["connect", "write"]
+__all__ = ["connect", "primary_code", "write"]
 
 #: What SQLite says of a file it cannot take, in an operator's words.
 _UNUSABLE = {
@@ -26,6 +26,12 @@ _UNUSABLE = {
     sqlite3.SQLITE_CORRUPT: "a damaged SQLite database",
     sqlite3.SQLITE_CANTOPEN: "cannot be opened as a SQLite database",
 }
+
+
+def primary_code(exc: sqlite3.Error) -> int | None:
+    """SQLite's primary result code of ``exc`` (its extended code's low byte), if it has one."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return None if code is None else int(code) & 0xFF
 
 
 def connect(
@@ -38,7 +44,7 @@ def connect(
     try:
         return _connect(path, schema, busy_timeout)
     except sqlite3.DatabaseError as exc:
-        what = _UNUSABLE.get(getattr(exc, "sqlite_errorcode", -1) & 0xFF)
+        what = _UNUSABLE.get(primary_code(exc) or -1)
         if what is None:
             raise
         raise GatewayError(f"{os.fspath(path)}: {what} ({exc})") from exc

@@ -29,6 +29,7 @@ from toekgw.gateway.journal.location import JournalLocation
 from toekgw.gateway.journal.migrations import LATEST, MIGRATIONS, fill
 from toekgw.gateway.journal.model import JournalError, KindSpec
 from toekgw.gateway.jsonlog import CORRELATION_FIELD
+from toekgw.gateway.sqlite import primary_code
 
 __all__ = ["InsertMaker", "JournalConnection", "chunks", "now", "statements"]
 
@@ -111,7 +112,7 @@ class JournalConnection:
                     "not 'SQLite format 3')",
                     hint="check [journal] path in the configuration",
                 ) from exc
-            if _primary_code(exc) in _NO_ACCESS:
+            if primary_code(exc) in _NO_ACCESS:
                 raise JournalError(
                     f"the journal {self.path} cannot be written: {exc}{_access(self.path)}",
                     hint="run toekgw as a user that may read and write the journal and its "
@@ -371,11 +372,6 @@ class JournalConnection:
 _NO_ACCESS = frozenset({sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PERM})
 
 
-def _primary_code(exc: sqlite3.Error) -> int | None:
-    code = getattr(exc, "sqlite_errorcode", None)
-    return None if code is None else int(code) & 0xFF
-
-
 def _access(path: Path) -> str:
     """What this process may not do to the journal's file or directory, as a clause."""
     if path.exists() and not os.access(path, os.R_OK | os.W_OK):
@@ -386,8 +382,7 @@ def _access(path: Path) -> str:
 
 
 def _is_full(exc: sqlite3.OperationalError) -> bool:
-    code = getattr(exc, "sqlite_errorcode", None)
-    return code == sqlite3.SQLITE_FULL or "full" in str(exc).lower()
+    return primary_code(exc) == sqlite3.SQLITE_FULL or "full" in str(exc).lower()
 
 
 def _reason(exc: BaseException, path: Path) -> str:
