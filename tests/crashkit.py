@@ -229,9 +229,12 @@ def run_child(
 
 
 def child_env(crash_at: str | None, extra: dict[str, str] | None = None) -> dict[str, str]:
-    """A child process's environment: this one's, importing from the checkout, with ``extra``,
-    SIGKILLed at the crash point ``crash_at`` (``TOEKGW_CRASH_AT``; none inherited)."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT), **(extra or {})}
+    """A child process's environment: this one's, importing from the checkout (its ``src``
+    first: not the copy installed in the environment, which may be another checkout's), with
+    ``extra``, SIGKILLed at the crash point ``crash_at`` (``TOEKGW_CRASH_AT``; none
+    inherited)."""
+    path = os.pathsep.join([str(ROOT / "src"), str(ROOT)])
+    env = {**os.environ, "PYTHONPATH": path, **(extra or {})}
     env.pop("TOEKGW_CRASH_AT", None)
     if crash_at:
         env["TOEKGW_CRASH_AT"] = crash_at
@@ -277,6 +280,30 @@ def toekgw_process(
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def paused_at(
+    args: list[str], config: Path, point: str, *, timeout: float = 60
+) -> subprocess.Popen[str]:
+    """``toekgw ARGS --config CONFIG`` started and held (SIGSTOP, ``TOEKGW_PAUSE_AT``) at the
+    crash point ``point``, so that a test can run another process against it there; SIGCONT
+    it when done. A failure if it ends before, or gets there no sooner than ``timeout``."""
+    proc = toekgw_process(args, config, env={"TOEKGW_PAUSE_AT": point})
+    deadline = time.monotonic() + timeout
+    while Path(f"/proc/{proc.pid}/stat").read_text().rpartition(") ")[2][:1] != "T":
+        assert proc.poll() is None, proc.communicate()
+        if time.monotonic() >= deadline:
+            proc.kill()
+            raise AssertionError(f"{' '.join(args)} did not reach {point}")
+        time.sleep(0.01)
+    return proc
+
+
+def resumed(proc: subprocess.Popen[str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """A process held by :func:`paused_at`, let go (SIGCONT) and run to its end."""
+    os.kill(proc.pid, signal.SIGCONT)
+    out, err = proc.communicate(timeout=timeout)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
 def killed(result: subprocess.CompletedProcess[str]) -> bool:

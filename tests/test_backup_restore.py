@@ -3,12 +3,23 @@ put back; existing files are never overwritten by mistake."""
 
 from __future__ import annotations
 
+import signal
+import time
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner, Result
 
+from tests.crashkit import toekgw_process
 from toekgw.cli.main import cli
 from toekgw.formats.findings import Finding, Severity
+from toekgw.gateway.flowlock import (
+    FlowBusy,
+    flow_lock,
+    lock_path,
+    no_flow_running,
+    service_lock,
+)
 from toekgw.gateway.journal import SqliteJournal, open_journal
 
 CONFIG = """
@@ -102,3 +113,75 @@ def test_backup_without_a_journal_is_one_line_and_exit_2(tmp_path: Path) -> None
     assert result.exit_code == 2
     assert result.output.strip().endswith("does not exist; nothing was backed up")
     assert not (tmp_path / "b.sqlite").exists()
+
+
+def _world_config(tmp_path: Path) -> Path:
+    from tests.service_world import World
+
+    world = World(tmp_path)
+    config = world.write_config("\n[run]\nmetrics_port = 0\n")
+    live = open_journal(world.var / "journal.sqlite")
+    _add_errors(live, 3)
+    live.close()
+    return config
+
+
+def test_restore_is_refused_while_toekgw_run_runs_and_goes_through_once_it_stopped(
+    tmp_path: Path,
+) -> None:
+    """ "Stop toekgw first" was only advice: a restore under a running service put the old
+    journal under its feet. The service holds its lock for its life; the restore refuses."""
+    config = _world_config(tmp_path)
+    staging = tmp_path / "var" / "staging"
+    copy = tmp_path / "backup.sqlite"
+    assert _run(config, "backup", str(copy)).exit_code == 0
+    service = toekgw_process(["run"], config)
+    try:
+        deadline = time.monotonic() + 60
+        while _restore_may_run(staging):  # until the service holds its lock
+            assert service.poll() is None, service.communicate()
+            assert time.monotonic() < deadline, "toekgw run did not start"
+            time.sleep(0.05)
+        refused = _run(config, "restore", "--force", str(copy))
+        assert refused.exit_code == 2, refused.output
+        assert "toekgw: error: toekgw run is running (it holds " in refused.output
+        assert "before a restore; nothing was done" in refused.output
+    finally:
+        service.send_signal(signal.SIGTERM)
+        _out, err = service.communicate(timeout=60)
+    assert service.returncode == 0, err
+    restored = _run(config, "restore", "--force", str(copy))
+    assert restored.exit_code == 0, restored.output
+
+
+def _restore_may_run(staging: Path) -> bool:
+    try:
+        with no_flow_running(staging, "a check"):
+            return True
+    except FlowBusy:
+        return False
+
+
+def test_restore_waits_for_no_flow_and_no_flow_or_service_starts_under_it(tmp_path: Path) -> None:
+    config = _world_config(tmp_path)
+    staging = tmp_path / "var" / "staging"
+    copy = tmp_path / "backup.sqlite"
+    assert _run(config, "backup", str(copy)).exit_code == 0
+    with flow_lock(lock_path(staging, "nemkonto-send"), "nemkonto send"):
+        refused = _run(config, "restore", "--force", str(copy))
+    assert refused.exit_code == 2
+    assert "nemkonto-send is running (it holds " in refused.output
+    with flow_lock(staging / "ksd" / ".lock", "receive"):
+        refused = _run(config, "restore", "--force", str(copy))
+    assert "a receive from ksd is running" in refused.output
+    with service_lock(staging), service_lock(staging):  # two workers on one machine
+        assert not _restore_may_run(staging)
+    with no_flow_running(staging, "a restore"):  # a restore copying
+        started = _run(config, "run", "--once")
+        assert started.exit_code == 2, started.output
+        assert "a restore of the journal is running" in started.output
+        with (
+            pytest.raises(FlowBusy, match="another nemkonto send is running"),
+            flow_lock(lock_path(staging, "nemkonto-send"), "nemkonto send"),
+        ):
+            pass

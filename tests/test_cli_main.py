@@ -18,6 +18,9 @@ def test_version_and_help() -> None:
     assert "toekgw" in runner.invoke(cli, ["--version"]).output
     result = runner.invoke(cli, ["--help"])
     assert result.exit_code == 0 and "Exit codes" in result.output
+    # The environment variables the root options read are named where the options are.
+    assert "TOEKGW_DEBUG" in result.output and "TOEKGW_LOG_FORMAT" in result.output
+    assert "RECIPIENT" not in runner.invoke(cli, ["send", "--help"]).output  # it is --to
 
 
 def _generate(g68: Path, *, count: int, seed: int, error_rate: float) -> Path:
@@ -151,3 +154,22 @@ def test_paths_holding_a_cpr_number_are_masked_in_doctor_status_and_backup(
     for output in outputs:
         joined = "".join(output.split())  # status's title is wrapped to its table's width
         assert "010685-****" in joined and _CPR not in joined, output
+
+
+def test_the_servers_default_ports_differ() -> None:
+    """A rehearsal of the KOMBIT flows runs the STS, debtor and benefit-index simulators and our
+    callback service at once: with their default ports (the STS and the callback both had 8443,
+    the two simulators 8444) the second to start could not listen."""
+    import click
+
+    from toekgw.adapters.debitor.settings import DEFAULT_CALLBACK_PORT
+
+    simulate = cli.commands["simulate"]
+    assert isinstance(simulate, click.Group)
+    ports = {"[debitor.callback] port": DEFAULT_CALLBACK_PORT}
+    for name, command in simulate.commands.items():
+        for param in command.params:
+            if param.name == "port" and param.default:
+                ports[f"simulate {name}"] = int(param.default)  # type: ignore[arg-type]
+    assert {"simulate sts", "simulate debitor", "simulate ydelsesindeks"} <= ports.keys()
+    assert len(set(ports.values())) == len(ports), ports

@@ -9,12 +9,12 @@ import datetime as dt
 import io
 import json
 import logging
-import os
 import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
+from tests.crashkit import child_env
 from tests.service_world import World
 from toekgw.gateway.jsonlog import CORRELATION_FIELD, JsonFormatter, correlation
 from toekgw.gateway.logsafe import MaskingFormatter, install
@@ -32,7 +32,7 @@ def test_the_service_logs_each_transmission_with_its_id(tmp_path: Path) -> None:
         [sys.executable, "-m", "toekgw", "--log-format", "json", "run", "--once",
          "--config", str(config)],
         capture_output=True, text=True, timeout=120, cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env=child_env(None),
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
     lines = [json.loads(line) for line in done.stderr.splitlines()]

@@ -130,6 +130,28 @@ def test_withholding_without_a_card_is_55_percent(tmp_path: Path) -> None:
     assert data["rate_pct"] == 55 and data["card"] is None and person not in out.output
 
 
+def test_withholding_reads_the_cpr_and_date_as_every_command_does(tmp_path: Path) -> None:
+    """A dashed CPR number is the same recipient; a bad one or a bad day is one line, exit 2,
+    the number masked."""
+    config = write_config(tmp_path)
+    person = cpr(9)
+    base = ["eindkomst", "withholding", "--json", "--config", str(config)]
+    dashed = CliRunner().invoke(
+        cli, [*base, "--cpr", f"{person[:6]}-{person[6:]}", "--date", "2026-12-01"]
+    )
+    assert dashed.exit_code == 0, dashed.output
+    assert json.loads(dashed.output)["cpr"] == f"{person[:6]}-****"
+    for args, message in [
+        (["--cpr", person, "--date", "0001-01-01"], "expected a date from 1900-01-01"),
+        (["--cpr", person, "--date", "1.12.2026"], "'1.12.2026' does not match the format"),
+        (["--cpr", person[:9], "--date", "2026-12-01"], "expected 10 digits"),
+        (["--cpr", "3213991234", "--date", "2026-12-01"], "--cpr '321399-****'"),
+    ]:
+        out = CliRunner().invoke(cli, [*base, *args])
+        assert out.exit_code == 2, (args, out.output)
+        assert message in out.output and person not in out.output, (args, out.output)
+
+
 def test_eindkomst_configuration_defaults_and_errors(tmp_path: Path) -> None:
     import pytest
 
@@ -232,3 +254,44 @@ def test_eindkomst_mq_pymqi_is_honoured(tmp_path: Path, monkeypatch: pytest.Monk
     config.write_text(text.replace("[eindkomst]\n", '[eindkomst]\nqueue_db = "q"\n') + PYMQI)
     with pytest.raises(ConfigError, match=r"\[eindkomst\] queue_db: .*not in both"):
         load_settings(config)
+
+
+def test_one_eindkomst_receive_at_a_time(tmp_path: Path) -> None:
+    """The command takes the lock ``run``'s eindkomst-receive job takes: a second receive
+    (the service's, or an operator's) is refused at once, exit 2."""
+    from toekgw.adapters.config import load_settings
+    from toekgw.gateway.flowlock import flow_lock, lock_path
+
+    config = write_config(tmp_path)
+    staging = load_settings(config).staging
+    with flow_lock(lock_path(staging, "eindkomst-receive"), "eindkomst receive"):
+        out = CliRunner().invoke(cli, ["eindkomst", "receive", "--config", str(config)])
+    assert out.exit_code == 2, out.output
+    assert "another eindkomst receive is running" in out.output
+    free = CliRunner().invoke(cli, ["eindkomst", "receive", "--config", str(config)])
+    assert free.exit_code == 0, free.output
+
+
+def test_an_mq_only_configuration_needs_no_serviceplatform_table(tmp_path: Path) -> None:
+    """eIndkomst over MQ has nothing on Serviceplatformen: its configuration had to carry a
+    [serviceplatform] table all the same, or every command stopped. Now doctor, send and
+    status run without it, and a command that does need it says so in one line."""
+    config = write_config(tmp_path)
+    text = config.read_text(encoding="utf-8")
+    start = text.index("[serviceplatform]")
+    config.write_text(text[:start] + text[text.index("[eindkomst]") :], encoding="utf-8")
+    run = CliRunner()
+    args = ["--config", str(config)]
+    doctor = run.invoke(cli, ["doctor", *args])
+    assert doctor.exit_code == 0, doctor.output
+    assert "ok   no [serviceplatform] table: no Serviceplatformen flow" in doctor.output
+    request = write_request(tmp_path, {cpr(1): 100_000})
+    sent = run.invoke(cli, ["eindkomst", "send", str(request), *args])
+    assert sent.exit_code == 0, sent.output
+    assert len(json.loads(run.invoke(cli, ["status", "--json", *args]).output)) == 1
+    service = run.invoke(cli, ["run", "--once", *args])
+    assert service.exit_code == 0, service.output
+    assert "eindkomst-receive: " in service.output
+    upload = run.invoke(cli, ["send", str(request), "--to", "erp", *args])
+    assert upload.exit_code == 2
+    assert upload.stderr.startswith(f"toekgw: error: {config}: no [serviceplatform] table")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.crashkit import kill_at
+from tests.crashkit import kill_at, paused_at, resumed, toekgw_child
 from tests.eik_config import CLI, ROOT, toekgw, write_config, write_request
 from tests.eik_helpers import cpr
 from toekgw.adapters.config import load_settings
@@ -156,3 +156,42 @@ def test_simulator_cli_runs_for_max_seconds_and_reports(tmp_path: Path) -> None:
     assert "deliveries 1, duplicates 0; reports accepted 0, rejected 1" in out.stdout
     assert "error/advice receipts 1" in out.stdout
     assert bad not in out.stdout + out.stderr
+
+
+def test_a_receive_while_a_send_is_mid_put_puts_nothing_twice(tmp_path: Path) -> None:
+    """``eindkomst receive`` hands over what waits; while a send held its delivery put but
+    not yet committed, it used to put it as well: SKAT got it twice. (``close-month`` did the
+    same; it now holds the send's lock.)"""
+    config = write_config(tmp_path)
+    request = write_request(tmp_path, {cpr(i): 100_000 + i for i in range(3)})
+    send = ["eindkomst", "send", str(request)]
+    first = paused_at(send, config, "eindkomst.send.after_put")
+    try:
+        other = toekgw_child(["eindkomst", "receive"], config)
+    finally:
+        sent = resumed(first)
+    with SqliteQueue(tmp_path / "var" / "queues.sqlite") as q:
+        bodies = [m.body for m in q.browse(DEFAULT_REQUEST_QUEUE)]
+    assert len(bodies) == len(set(bodies)), "a delivery was put twice"
+    assert other.returncode == 0, other.stderr
+    assert "another process is handing eIndkomst deliveries over" in other.stderr
+    assert "Traceback" not in other.stderr
+    assert sent.returncode == 0 and "1 delivery(ies) handed over" in sent.stdout, sent.stderr
+
+
+def test_close_month_while_a_send_runs_is_refused(tmp_path: Path) -> None:
+    """``close-month`` journals and sends like ``send``: it holds the same lock (as ``run``'s
+    job does), so that two of them never both find the month's nil report due."""
+    config = write_config(tmp_path)
+    request = write_request(tmp_path, {cpr(1): 100_000})
+    first = paused_at(["eindkomst", "send", str(request)], config, "eindkomst.send.after_journal")
+    try:
+        closing = toekgw_child(["eindkomst", "close-month", "--month", "2026-10"], config)
+    finally:
+        sent = resumed(first)
+    assert closing.returncode == 2, closing.stdout + closing.stderr
+    assert "another eindkomst send is running" in closing.stderr
+    assert "Traceback" not in closing.stderr
+    assert sent.returncode == 0, sent.stderr
+    again = toekgw_child(["eindkomst", "close-month", "--month", "2026-10"], config)
+    assert again.returncode == 0 and "delivery" in again.stdout, again.stderr

@@ -54,11 +54,25 @@ FINDINGS = [
 
 
 def test_mask_cpr_in_text_leaves_a_dated_reference_alone() -> None:
-    # Digits right before a dashed form make it a dated reference (a bundle's id), which
-    # every view must show as it is; a dashed CPR number after a letter is masked.
+    # A date written YYYYMMDD, a dash and four digits is a dated reference (a bundle's id),
+    # which every view must show as it is; a dashed CPR number after a letter is masked.
     assert mask_cpr_in_text("bundle B-20261201-0001") == "bundle B-20261201-0001"
+    assert mask_cpr_in_text("B-20261231-0001 B-20260131-9999") == "B-20261231-0001 B-20260131-9999"
     assert mask_cpr_in_text("x220185-4022") == "x220185-****"
-    assert mask_cpr_in_text("220185-40221 2026-12-07") == "220185-40221 2026-12-07"
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("ref 9220185-4022", "ref 9220185-****"),  # one digit before: no date
+        ("ref 20220185-4022", "ref 20220185-****"),  # 2022-01-85 is no date
+        ("ref 120261201-0001", "ref 120261201-****"),  # nine digits before the dash
+        ("220185-40221 2026-12-07", "220185-***** 2026-12-07"),  # a digit after
+        ("B-20261201-00012", "B-20261201-*****"),  # a dated reference has four
+    ],
+)
+def test_mask_cpr_in_text_masks_a_dashed_number_glued_to_digits(text: str, masked: str) -> None:
+    assert mask_cpr_in_text(text) == masked
 
 
 @pytest.mark.parametrize(

@@ -7,12 +7,15 @@ the first connection, whose next commits nobody else sees (sqlite.org/howtocorru
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.nemkonto_flow_data import instruction, journal_delivery
-from toekgw.gateway.journal import open_journal
+from toekgw.gateway.journal import JournalError, SqliteJournal, open_journal
 
 _COUNT = (
     "import sys; from toekgw.gateway.journal import open_journal; "
@@ -41,3 +44,34 @@ def test_a_second_connection_in_the_process_keeps_the_first_ones_commits_visible
     assert _items_seen_by_another_process(path) == 5
     assert (tmp_path / "journal.sqlite-wal").exists()
     first.close()
+
+
+def test_a_write_lock_held_too_long_is_busy_not_damaged(tmp_path: Path) -> None:
+    """Another process holding the journal's write lock past the wait (a long release, one
+    stopped mid-step) used to be reported as a damaged journal to restore from a backup,
+    which would throw that process's work away; it is one line saying the journal is busy."""
+    path = tmp_path / "journal.sqlite"
+    open_journal(path).close()
+    holder = sqlite3.connect(path, isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        with pytest.raises(JournalError) as opening:
+            SqliteJournal(path, busy_timeout=0.05)  # opening migrates: a write
+        holder.execute("ROLLBACK")
+        journal = SqliteJournal(path, busy_timeout=0.05)
+        try:
+            holder.execute("BEGIN IMMEDIATE")
+            with pytest.raises(JournalError) as writing, journal.transaction():
+                pass
+            holder.execute("ROLLBACK")
+            with journal.transaction():  # free again: the journal is usable as it was
+                pass
+        finally:
+            journal.close()
+    finally:
+        holder.close()
+    for refused in (opening.value, writing.value):
+        text = str(refused)
+        assert "is busy: another process has held its write lock" in text, text
+        assert "damaged" not in text and "backup" not in text
+        assert refused.exit_code == 2

@@ -56,6 +56,11 @@ def test_an_unbalanced_or_invalid_manual_voucher_is_refused_with_every_reason(
     bad = _file(tmp_path, f"{day},{EXPENSE},X,1,x")
     result = rig.run("oir", "manual", bad, "--municipality", "101")
     assert result.exit_code == 1 and "manual.csv:2: side: expected D or K" in result.output
+    bad = _file(tmp_path, f"2026-13-01,{EXPENSE},D,1,x", f"1.12.2026,{EXPENSE},K,1,x")
+    result = rig.run("oir", "manual", bad, "--municipality", "101")
+    assert result.exit_code == 1
+    assert "manual.csv:2: date: expected a date, YYYY-MM-DD, found '2026-13-01'" in result.output
+    assert "manual.csv:3: date: expected a date, YYYY-MM-DD, found '1.12.2026'" in result.output
     journal = rig.journal()
     assert journal.vouchers() == []
     journal.close()

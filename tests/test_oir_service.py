@@ -32,3 +32,18 @@ def test_the_service_runs_the_oir_flows(tmp_path: Path) -> None:
     rig.exchange()
     assert jobs["oir-receive"].action(now).counts == {"answers": 1, "rejected": 0}
     assert len(rig.ledger.booked()) == 1
+
+
+def test_the_service_with_oir_and_no_serviceplatform_stops_at_the_start(tmp_path: Path) -> None:
+    """[serviceplatform] is optional (an MQ-only installation has none), but ØiR's vouchers
+    go over it: the service says so when it starts, not in every run of the job."""
+    import pytest
+
+    from tests.oir_rig import CONFIG
+    from toekgw.adapters.config import ConfigError
+
+    start = CONFIG.index("[serviceplatform]")
+    config = tmp_path / "toekgw.toml"
+    config.write_text(CONFIG[:start] + CONFIG[CONFIG.index("[receive.erp]") :], encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"no \[serviceplatform\] table"):
+        build_jobs(load_settings(config))

@@ -9,7 +9,6 @@ records, two follow-ups or two payouts (the NemKonto simulator's ledger pays eac
 from __future__ import annotations
 
 import dataclasses
-import os
 import signal
 import subprocess
 import sys
@@ -19,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.crashkit import child_env
 from tests.nemkonto_data import cpr
 from tests.nemkonto_flow_data import MUNICIPALITY, instruction, journal_delivery, new_journal
 from tests.payments_helpers import controlled_release, desk, flow_round, state_of
@@ -147,7 +147,7 @@ CASES = [
 
 
 def _act_in_child(journal: Path, case: Case, crash_at: str) -> int:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "TOEKGW_CRASH_AT": crash_at}
+    env = child_env(crash_at)
     code = (
         "import sys; from tests.payments_helpers import desk; "
         "from tests.test_payment_actions_crash import POLICY; "

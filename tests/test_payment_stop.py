@@ -5,7 +5,6 @@ payment following the answer - end to end, and killed between the put and the jo
 from __future__ import annotations
 
 import datetime as dt
-import os
 import signal
 import subprocess
 import sys
@@ -13,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.crashkit import child_env
 from tests.nemkonto_flow_data import DUE, SETTINGS, instruction, journal_delivery, new_journal
 from tests.payments_helpers import controlled_release, desk, state_of
 from toekgw.adapters.nemkonto import receive_answers, send_bundles
@@ -125,7 +125,7 @@ def test_a_stop_on_the_disposition_date_is_too_late_and_the_payment_goes_on(
 
 
 def _send_in_child(tmp_path: Path, crash_at: str) -> int:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "TOEKGW_CRASH_AT": crash_at}
+    env = child_env(crash_at)
     code = (
         "import sys; from tests.nemkonto_flow_data import SETTINGS; "
         "from toekgw.adapters.nemkonto import send_bundles; "

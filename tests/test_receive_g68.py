@@ -187,6 +187,8 @@ def test_payment_idents_and_recalls_are_matched_against_the_journal(grig: Rig) -
     grig.deliver("G68_18.txt", _lines(list(second)))
     (outcome,) = receive(grig)
     assert outcome.status == "received"
+    assert (outcome.errors, outcome.warnings) == (2, 1)
+    assert outcome.message.endswith("; 2 errors and 1 warning on the error list (toekgw errors)")
     journal = open_journal(grig.settings.journal)
     tx = journal.transmissions()[-1]
     items = {i.seq: i for i in journal.items(tx.id)}
@@ -205,6 +207,47 @@ def test_payment_idents_and_recalls_are_matched_against_the_journal(grig: Rig) -
         entry.findings[0].message
     )
     assert tx.total_ore == 12345 - 12345  # a payment and a recall: net zero
+
+
+def test_cli_receive_names_what_went_to_the_error_list_and_exits_1_for_errors(
+    grig: Rig, tmp_path: Path
+) -> None:
+    """A delivery received with records refused says how many findings went to the error
+    list, and exits 1 (findings); warnings alone (a suspected duplicate, journaled) exit 0."""
+    runner = CliRunner()
+    command = [
+        "receive",
+        "g68",
+        "--today",
+        TODAY.isoformat(),
+        "--json",
+        "--config",
+        str(grig.config),
+    ]
+    grig.deliver(
+        "G68_SUSPECT.txt",
+        _lines(list(encode_delivery(G68Delivery(header(G68Form.FAST), [payment(1), payment(2)])))),
+    )
+    warned = runner.invoke(cli, command)
+    assert warned.exit_code == 0, warned.output
+    shown = json.loads(warned.output)
+    assert (shown["status"], shown["errors"], shown["warnings"]) == ("received", 0, 1)
+    assert (
+        shown["message"]
+        == "2 items journaled (246.90 kr); 1 warning on the error list (toekgw errors)"
+    )
+    data, _ = generate(tmp_path, "e.g68", count=200, error_rate=0.05, seed=7)
+    grig.deliver("G68_ERRORS.txt", data)
+    refused = runner.invoke(cli, command)
+    assert refused.exit_code == 1, refused.output
+    shown = json.loads(refused.output)
+    assert shown["status"] == "received" and shown["errors"] > 0
+    journal = open_journal(grig.settings.journal)
+    (entry,) = [e for e in journal.errors() if e.transmission_id == shown["transmission"]]
+    journal.close()
+    listed = Counter(f.severity.value for f in entry.findings)
+    assert (shown["errors"], shown["warnings"]) == (listed["error"], listed["warning"])
+    assert f"; {shown['errors']} errors" in shown["message"]
 
 
 def test_cli_receive_status_and_errors(grig: Rig, tmp_path: Path) -> None:
@@ -335,7 +378,7 @@ def test_priority_by_name_marker_or_a_peek_at_the_start(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"max_age": 3}, "unknown key 'max_age'"),
+        ({"max_age": 3}, "unknown key 'max_age' (did you mean 'max_age_days'?)"),
         ({"max_age_days": "60"}, "max_age_days: expected an integer from 0 to 36500, found '60'"),
         ({"dagpenge_units": [5110]}, "dagpenge_units: expected a list of 4-digit paying units"),
         ({"straks_marker": 1}, "straks_marker: expected a string, found 1"),
@@ -349,6 +392,30 @@ def test_bad_profile_options_are_named(options: dict[str, object], message: str)
     with pytest.raises(ConfigError, match=r"\[receive\.g68\]") as caught:
         G68Processor(ReceiveSettings("g68", ("ksd",), "ksd", options))
     assert message in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("profile", "option", "message"),
+    [
+        ("erp", 'sender = "erp"', "unknown key 'sender' (did you mean 'senders'?)"),
+        (
+            "sortiment",
+            "max_age_days = 3",
+            "unknown key 'max_age_days' (known: senders, counterpart)",
+        ),
+    ],
+)
+def test_the_oir_profiles_have_no_options_of_their_own(
+    tmp_path: Path, profile: str, option: str, message: str
+) -> None:
+    """``[receive.erp]`` and ``[receive.sortiment]`` know ``senders`` and ``counterpart`` only:
+    a misspelt or misplaced key is refused when the file is loaded, not ignored."""
+    from tests.configs import write_config
+
+    config = write_config(tmp_path, f'[receive.{profile}]\nsenders = ["x"]\n{option}\n')
+    result = CliRunner().invoke(cli, ["doctor", "--config", str(config)])
+    assert result.exit_code == 2, result.output
+    assert result.stderr == f"toekgw: error: {config}: [receive.{profile}]: {message}\n"
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,8 @@ a restart every payment is journaled exactly once and no file is lost."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -12,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.crashkit import ROOT, Rig, child_env, killed, run_child
+from tests.crashkit import ROOT, Rig, child_env, killed, paused_at, resumed, run_child
 from tests.g68_receive_helpers import PROCESSOR, TODAY, excluded_lines, g68_rig, generate
 from toekgw.gateway.journal import open_journal
 
@@ -121,8 +123,33 @@ def test_toekgw_commands_killed_mid_way_then_rerun(grig: Rig, tmp_path: Path) ->
     killed_run = _toekgw(grig, receive, crash_at="inbound.after_commit")
     assert killed(killed_run), killed_run.stderr
     rerun = _toekgw(grig, receive)
-    assert rerun.returncode == 0, rerun.stderr
+    assert rerun.returncode == 1, rerun.stderr  # records with errors went to the error list
     assert rerun.stdout.startswith("G68_CLI.txt: resumed: ")
+    assert " errors and " in rerun.stdout and "on the error list (toekgw errors)" in rerun.stdout
     keys, entries, _ = _journal_rows(grig)
     assert len(keys) == len(set(keys)) == 500 - len(excluded_lines(expected))
     assert entries == 1 and list(grig.inbox().iterdir()) == []
+
+
+@pytest.mark.parametrize("point", ["inbound.after_download", "journal.items.batch"])
+def test_sigterm_stops_a_receive_as_ctrl_c_does_and_the_next_run_takes_it_whole(
+    grig: Rig, tmp_path: Path, point: str
+) -> None:
+    """SIGTERM (a shutdown, ``timeout``, ``kill``) to a one-shot command ended it with no word
+    (exit -15). Now it stops as for Ctrl-C: its open transaction rolled back, one line, exit
+    143; the next run journals every payment once."""
+    data, expected = generate(tmp_path, "term.g68", count=COUNT, error_rate=0.02, seed=13)
+    payments = COUNT - len(excluded_lines(expected))
+    grig.deliver("G68_TERM.txt", data)
+    held = paused_at(["receive", "g68", "--today", TODAY.isoformat()], grig.config, point)
+    os.kill(held.pid, signal.SIGTERM)  # delivered when it goes on
+    stopped = resumed(held)
+    assert stopped.returncode == 143, stopped.stderr
+    assert stopped.stderr == "toekgw: terminated (SIGTERM): stopped where Ctrl-C would\n"
+    assert _journal_rows(grig)[:2] == ([], 0)  # nothing journaled
+    assert (grig.inbox() / "G68_TERM.txt").read_bytes() == data  # nothing lost
+    again = _toekgw(grig, ["receive", "g68", "--today", TODAY.isoformat()])
+    assert again.returncode == 1, again.stderr  # the planted errors
+    assert again.stdout.startswith(f"G68_TERM.txt: received: {payments} items journaled")
+    keys, entries, _ = _journal_rows(grig)
+    assert len(keys) == len(set(keys)) == payments and entries == 1

@@ -4,7 +4,6 @@ verified, no CPR number left in the journal's files."""
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import subprocess
 import sys
@@ -12,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.crashkit import child_env
 from tests.nemkonto_data import cpr
 from tests.nemkonto_flow_data import instruction
 from tests.test_payments_cli import payments_config
@@ -45,7 +45,7 @@ def _world(tmp_path: Path) -> Path:
 
 
 def _retention(config: Path, crash_at: str | None) -> int:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "TOEKGW_CRASH_AT": crash_at or ""}
+    env = child_env(crash_at)
     done = subprocess.run(
         [sys.executable, "-m", "toekgw", "retention", "--config", str(config)],
         env=env, cwd=ROOT, capture_output=True, text=True, timeout=120,

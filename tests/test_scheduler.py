@@ -9,10 +9,13 @@ import threading
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from tests.fakeclock import FakeClock
+from tests.test_nemkonto_flow_cli import CONFIG as NEMKONTO_CONFIG
+from toekgw.cli.main import cli
 from toekgw.gateway.errors import GatewayError
-from toekgw.gateway.flowlock import flow_lock
+from toekgw.gateway.flowlock import flow_lock, lock_path
 from toekgw.gateway.scheduler import Job, JobReport, Scheduler, backoff_delay
 
 START = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
@@ -145,6 +148,20 @@ def test_a_flow_held_elsewhere_is_busy_not_failed(tmp_path: Path) -> None:
     assert status.next_due == START + dt.timedelta(seconds=30)
     clock.advance(30)
     assert scheduler.run_due() == ["send"] and status.successes == 1
+
+
+def test_run_once_says_which_job_was_skipped_and_why(tmp_path: Path) -> None:
+    """``run --once`` printed "nemkonto-send: None" for a job whose flow an operator's
+    command held: nothing said it had not run."""
+    config = tmp_path / "toekgw.toml"
+    config.write_text(NEMKONTO_CONFIG, encoding="utf-8")
+    held = lock_path(tmp_path / "var" / "staging", "nemkonto-send")
+    with flow_lock(held, "nemkonto send"):  # an operator's `toekgw nemkonto send`
+        result = CliRunner().invoke(cli, ["run", "--once", "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    lines = dict(line.split(": ", 1) for line in result.stdout.splitlines())
+    assert lines["nemkonto-send"].startswith("skipped: another nemkonto send is running")
+    assert "None" not in result.stdout
 
 
 def test_stop_finishes_the_step_and_starts_no_other() -> None:

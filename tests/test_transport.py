@@ -142,3 +142,11 @@ def test_slow_server_times_out_after_bounded_retries(rig: Rig) -> None:
         _sftp(rig, timeout=0.3, retries=1) as t,
     ):
         t.read_bytes("IN/f", limit=100)
+
+
+def test_a_local_directory_that_is_missing_or_a_file_is_named_as_such(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("")
+    with pytest.raises(TransportError, match=r"/missing does not exist$"):
+        LocalDirTransport(tmp_path / "missing")
+    with pytest.raises(TransportError, match=r"/file is not a directory$"):
+        LocalDirTransport(tmp_path / "file")

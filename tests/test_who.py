@@ -50,3 +50,21 @@ def test_the_service_acts_as_its_identity(tmp_path: Path, monkeypatch: pytest.Mo
     actors = {row[0] for row in db.execute("SELECT actor FROM events")}
     db.close()
     assert actors == {"toekgw-service"}
+
+
+def test_the_service_receive_job_counts_the_records_with_errors(tmp_path: Path) -> None:
+    """The receive job's line says how many errors a delivery put on the error list."""
+    world = World(tmp_path)
+    config = world.write_config("\n[run]\nmetrics_port = 0\n")
+    now = dt.datetime.now(dt.UTC)
+    world.plan(now, 1, count=300)
+    world.arrive(now)
+    result = CliRunner().invoke(cli, ["run", "--once", "--config", str(config)])
+    db = sqlite3.connect(world.var / "journal.sqlite")
+    (errors,) = db.execute(
+        "SELECT count(*) FROM error_findings WHERE severity = 'error'"
+    ).fetchone()
+    db.close()
+    assert errors > 0  # the delivery plants errors (2 %)
+    line = f"receive-g68: 1 received; {errors} errors on the error list"
+    assert line in result.output, result.output

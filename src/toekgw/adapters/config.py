@@ -29,6 +29,7 @@ from toekgw.adapters.g68.settings import PROFILE as G68_PROFILE
 from toekgw.adapters.kombit.settings import KOMBIT_SECTION
 from toekgw.adapters.nemkonto.settings import BLOCKS_KIND, BUNDLE_KIND, NEMKONTO_SECTION
 from toekgw.adapters.nemkonto.stops import STOP_KIND
+from toekgw.adapters.oir.flows import PROFILES as OIR_PROFILES
 from toekgw.adapters.oir.intake import SORTIMENT_KIND, STATUS_KIND
 from toekgw.adapters.oir.send import FILE_KIND
 from toekgw.adapters.oir.settings import OIR_SECTION
@@ -74,7 +75,7 @@ BUILTIN_SECTIONS = (
 
 
 #: The ``[receive.<name>]`` profiles whose own options are checked when the file is loaded.
-BUILTIN_PROFILES = (G68_PROFILE,)
+BUILTIN_PROFILES = (G68_PROFILE, *OIR_PROFILES)
 
 #: Every kind the built-in adapters journal, registered where each is defined
 #: (:func:`toekgw.gateway.kinds.register_kind`): importing them here makes them known to a

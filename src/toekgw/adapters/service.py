@@ -164,6 +164,10 @@ def _receive_g68(settings: Settings) -> Callable[[dt.datetime], JobReport]:
             counts[outcome.status] = counts.get(outcome.status, 0) + 1
         arrived = counts.get("received", 0) + counts.get("resumed", 0)
         text = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+        errors = sum(o.errors for o in outcomes)
+        if errors:
+            counts["errors"] = errors
+            text = f"{text}; {errors} error{'' if errors == 1 else 's'} on the error list"
         return JobReport(text or "nothing waiting", counts, trigger=arrived > 0)
 
     return action
@@ -273,6 +277,8 @@ def _eindkomst(settings: Settings) -> list[_Spec]:
 
 
 def _oir(settings: Settings) -> list[_Spec]:
+    serviceplatform_settings(settings)  # the vouchers and their answers go over it: say so now
+
     def do_sortiment(now: dt.datetime) -> JobReport:
         received = oir_flows.receive(settings, "sortiment")
         return JobReport(
@@ -366,7 +372,10 @@ def _specs(settings: Settings, figures: Figures | None = None) -> list[_Spec]:
         specs.append(_Spec("receive-g68", _receive_g68(settings), MINUTE, 30 * MINUTE, then))
     if has_nemkonto:
         specs.extend(_nemkonto(settings))
-    if settings.section(EINDKOMST_SECTION) is not None:
+    eindkomst = settings.section(EINDKOMST_SECTION)
+    if eindkomst is not None:
+        if eindkomst.route == "serviceplatform":
+            serviceplatform_settings(settings)  # SF0770_B goes over it: say so at the start
         specs.extend(_eindkomst(settings))
     if settings.section(OIR_SECTION) is not None:
         specs.extend(_oir(settings))

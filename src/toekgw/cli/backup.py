@@ -11,6 +11,7 @@ from toekgw.adapters.config import load_settings
 from toekgw.cli.options import config_option
 from toekgw.formats.findings import mask_cpr_in_text
 from toekgw.gateway.errors import UsageError
+from toekgw.gateway.flowlock import no_flow_running
 from toekgw.gateway.journal import JournalLocation
 from toekgw.gateway.journal.backup import backup_journal, restore_journal
 
@@ -44,7 +45,11 @@ def backup(config_path: Path | None, target: Path) -> None:
 @click.option("--force", is_flag=True, help="Replace an existing journal.")
 @click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
 def restore(config_path: Path | None, force: bool, source: Path) -> None:
-    """Put the backup SOURCE in place as the configured journal. Stop `toekgw` first."""
+    """Put the backup SOURCE in place as the configured journal. Stop `toekgw` first: a
+    restore is refused while `toekgw run` or any flow runs on the configured staging (exit 2),
+    and holds every flow's lock while it copies."""
     settings = load_settings(config_path)
-    version = restore_journal(source, _sqlite_file(settings.journal), force=force)
+    journal = _sqlite_file(settings.journal)
+    with no_flow_running(settings.staging, "a restore"):
+        version = restore_journal(source, journal, force=force)
     click.echo(f"restored {settings.journal} from {source} (schema version {version}; checked)")

@@ -182,8 +182,14 @@ def _error_table(run: DemoRun) -> Table:
     type=DAY,
     help="The month-end day to run (default: the real today).",
 )
-@click.option("--count", type=click.IntRange(1, 99_999), default=2_000, show_default=True)
-@click.option("--seed", type=int, default=2026, show_default=True)
+@click.option(
+    "--count", type=click.IntRange(1, 99_999), default=2_000, show_default=True,
+    help="Payments in KSD's first G68 delivery (a small second one follows).",
+)  # fmt: skip
+@click.option(
+    "--seed", type=int, default=2026, show_default=True,
+    help="Same seed, same deliveries and answers.",
+)  # fmt: skip
 @click.option(
     "--error-rate", type=click.FloatRange(0, 1), default=0.02, show_default=True,
     help="The share of G68 records with a planted error.",

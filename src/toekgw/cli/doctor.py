@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from toekgw.adapters.config import load_settings
-from toekgw.adapters.serviceplatform import open_transport, serviceplatform_settings
+from toekgw.adapters.serviceplatform import SERVICEPLATFORM_SECTION, open_transport
 from toekgw.cli.options import config_option
 from toekgw.formats.findings import first_and_more, mask_cpr_in_text
 from toekgw.gateway.errors import GatewayError, directory_problem
@@ -53,7 +53,10 @@ def doctor(config_path: Path | None) -> None:
         report(ok, text)
     report(*_staging_check(settings.staging))
 
-    sp = serviceplatform_settings(settings)
+    sp = settings.section(SERVICEPLATFORM_SECTION)
+    if sp is None:
+        report(True, "no [serviceplatform] table: no Serviceplatformen flow, no server to reach")
+        raise SystemExit(0 if problems == 0 else 2)
     if sp.sftp is not None and sp.transport == "sftp":
         _key_check(sp.sftp, report)
         _host_key_check(sp.sftp, report)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import click
@@ -19,10 +20,10 @@ from toekgw.adapters.eindkomst import (
 )
 from toekgw.adapters.eindkomst.casestop import stop_closed_cases
 from toekgw.cli import clock
-from toekgw.cli.options import SECONDS, config_option
+from toekgw.cli.options import DAY, SECONDS, checked_cpr, config_option
 from toekgw.formats.eindkomst import ReportError
 from toekgw.formats.findings import mask_cpr
-from toekgw.formats.idents import cpr_problem
+from toekgw.gateway.config import Settings
 from toekgw.gateway.errors import InputError, UsageError
 from toekgw.gateway.findings import render
 from toekgw.gateway.flowlock import flow_lock, lock_path
@@ -32,6 +33,14 @@ from toekgw.gateway.flowlock import flow_lock, lock_path
 def eindkomst() -> None:
     """eIndkomst: income reports to SKAT (over MQ, or KOMBIT's SF0770_B as configured in
     [eindkomst] route); receipts and tax cards back."""
+
+
+def _sending(settings: Settings) -> AbstractContextManager[None]:
+    """The ``eindkomst send`` flow's lock, which every command that journals deliveries holds
+    (as ``run``'s jobs do): two of them at once would both find a month's nil report due."""
+    return flow_lock(
+        lock_path(settings.staging, "eindkomst-send"), "eindkomst send", journal=settings.journal
+    )
 
 
 def _print_sent(result: SendResult) -> None:
@@ -62,10 +71,7 @@ def send(file: Path | None, retry_failed: bool, config_path: Path | None) -> Non
     refused).
     """
     settings = load_settings(config_path)
-    lock = flow_lock(
-        lock_path(settings.staging, "eindkomst-send"), "eindkomst send", journal=settings.journal
-    )
-    with lock, open_eindkomst(settings, clock=clock.now) as gw:
+    with _sending(settings), open_eindkomst(settings, clock=clock.now) as gw:
         if file is None:
             handed = gw.retry_failed() if retry_failed else gw.send_pending()
             click.echo(f"{handed} delivery(ies) handed over")
@@ -107,7 +113,7 @@ def close_month(month: str, config_path: Path | None) -> None:
     except ValueError:
         raise UsageError(f"--month {month!r}: expected YYYY-MM") from None
     settings = load_settings(config_path)
-    with open_eindkomst(settings, clock=clock.now) as gw:
+    with _sending(settings), open_eindkomst(settings, clock=clock.now) as gw:
         result = gw.close_month(first)
     if not result.report_ids:
         click.echo(f"{month}: no nil report due")
@@ -122,10 +128,7 @@ def stop_cases(config_path: Path | None) -> None:
     (TØK's effectuation interface): a 2101 with the employment end for the citizen's tax-card
     order, sent as configured; the case system is told through TØK's status outbox."""
     settings = load_settings(config_path)
-    lock = flow_lock(
-        lock_path(settings.staging, "eindkomst-send"), "eindkomst send", journal=settings.journal
-    )
-    with lock, open_eindkomst(settings, clock=clock.now) as gw:
+    with _sending(settings), open_eindkomst(settings, clock=clock.now) as gw:
         result = stop_closed_cases(gw)
     for line in result.lines:
         click.echo(line)
@@ -141,9 +144,15 @@ def stop_cases(config_path: Path | None) -> None:
 def receive(wait: float, config_path: Path | None) -> None:
     """Take SKAT's answers from the route (the reply queue, or IN/ on Serviceplatformen):
     7100 receipts, SKAT's error/advice file and tax cards. Exit 1 when an answer could not be
-    read (it is on the error list) or an attempt failed."""
+    read (it is on the error list) or an attempt failed. One receive at a time (the lock
+    `toekgw run`'s eindkomst-receive job takes): a second is refused, exit 2."""
     settings = load_settings(config_path)
-    with open_eindkomst(settings, clock=clock.now) as gw:
+    lock = flow_lock(
+        lock_path(settings.staging, "eindkomst-receive"),
+        "eindkomst receive",
+        journal=settings.journal,
+    )
+    with lock, open_eindkomst(settings, clock=clock.now) as gw:
         r = gw.receive(wait=wait)
     click.echo(
         f"{r.messages} message(s): {r.sum_receipts} sum receipt(s), {r.error_receipts} "
@@ -157,18 +166,14 @@ def receive(wait: float, config_path: Path | None) -> None:
 
 @eindkomst.command("withholding")
 @click.option("--cpr", required=True, help="The recipient's CPR number.")
-@click.option("--date", "day", required=True, help="The day, YYYY-MM-DD.")
+@click.option("--date", "day", type=DAY, required=True, help="The day, YYYY-MM-DD.")
 @click.option("--json", "as_json", is_flag=True, help="JSON instead of text.")
 @config_option
-def withholding(cpr: str, day: str, as_json: bool, config_path: Path | None) -> None:
-    """Which tax card applies to CPR on DATE, and the withholding rate (no card: 55 %)."""
-    try:
-        on = dt.date.fromisoformat(day)
-    except ValueError:
-        raise UsageError(f"--date {day!r}: expected YYYY-MM-DD") from None
-    problem = cpr_problem(cpr, on)
-    if problem:
-        raise UsageError(f"--cpr {mask_cpr(cpr)}: {problem}")
+def withholding(cpr: str, day: dt.datetime, as_json: bool, config_path: Path | None) -> None:
+    """Which tax card applies to CPR on DATE, and the withholding rate (no card: 55 %).
+    CPR may be written with a dash (DDMMYY-NNNN); one born after DATE is refused."""
+    on = day.date()
+    cpr = checked_cpr("--cpr", cpr, on)
     settings = load_settings(config_path)
     with open_eindkomst(settings, clock=clock.now) as gw:
         w = gw.withholding(cpr, on)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 import traceback
 import warnings
@@ -61,6 +62,9 @@ class ToekGroup(click.Group):
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
             ctx.exit(EXIT_FINDINGS)
+        except Terminated:
+            click.echo("toekgw: terminated (SIGTERM): stopped where Ctrl-C would", err=True)
+            ctx.exit(128 + signal.SIGTERM)
         except KeyboardInterrupt:
             click.echo("toekgw: interrupted", err=True)
             ctx.exit(130)
@@ -99,6 +103,7 @@ def _debug(ctx: click.Context) -> bool:
     "--debug",
     is_flag=True,
     envvar="TOEKGW_DEBUG",
+    show_envvar=True,
     help="Show tracebacks and debug logging (CPR numbers stay masked).",
 )
 @click.option(
@@ -106,6 +111,7 @@ def _debug(ctx: click.Context) -> bool:
     type=click.Choice(["text", "json"]),
     default="text",
     envvar="TOEKGW_LOG_FORMAT",
+    show_envvar=True,
     show_default=True,
     help="Log lines on stderr as text, or as one JSON object per line for central logging.",
 )
@@ -114,8 +120,10 @@ def cli(ctx: click.Context, debug: bool, log_format: str) -> None:
     """toek-gateway: move municipal benefit payments between KSD/KY/KP/TØK and the state's
     and the municipality's economy systems, without losing, doubling or altering one.
 
-    Exit codes: 0 done; 1 done, but the input has errors (see the findings);
-    2 could not run (missing file, bad configuration, unreachable counterpart).
+    Exit codes: 0 done; 1 the input has errors or was refused (findings, a duplicate, a
+    refused action, a missing role; each command's help says which); 2 could not run (bad
+    usage, a missing file, a bad configuration, an unreachable counterpart); 130 stopped by
+    Ctrl-C, 143 by SIGTERM (an open journal step rolled back: run the command again).
     """
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
@@ -157,7 +165,18 @@ _quiet_library_warnings()  # before the commands import the libraries
 _register()
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM to a one-shot command: it stops as for Ctrl-C (an open journal transaction is
+    rolled back, a claimed step resumes on the next run), with its own line and exit 143.
+    ``toekgw run`` sets its own handler: there SIGTERM lets the running step finish."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated
+
+
 def main() -> None:
+    signal.signal(signal.SIGTERM, _terminate)
     cli(
         prog_name="toekgw",
         auto_envvar_prefix="TOEKGW",

@@ -16,9 +16,11 @@ from toekgw.adapters.config import load_settings
 from toekgw.adapters.service import build_jobs, run_settings
 from toekgw.cli.options import config_option
 from toekgw.gateway.errors import UsageError
+from toekgw.gateway.flowlock import service_lock
 from toekgw.gateway.identity import USER_ENV
 from toekgw.gateway.metrics import Figures, ServiceCollector, start_server
-from toekgw.gateway.scheduler import Clock, Scheduler, SystemClock, parse_clock
+from toekgw.gateway.scheduler import Clock, JobStatus, Scheduler, SystemClock, parse_clock
+from toekgw.gateway.service_config import RunSettings
 
 log = logging.getLogger("toekgw.run")
 
@@ -69,6 +71,22 @@ def run(once: bool, clock_spec: str | None, config_path: Path | None) -> None:
         jobs, clock, backoff_base=service.backoff_base, backoff_max=service.backoff_max
     )
     logging.getLogger("toekgw").setLevel(logging.INFO)
+    with service_lock(settings.staging):  # no restore under a running service
+        _serve_jobs(scheduler, clock, figures, service, once=once)
+    failed = [s for s in scheduler.status.values() if s.consecutive_failures]
+    if once:
+        for status in scheduler.status.values():
+            click.echo(f"{status.name}: {_outcome(status)}")
+        if any(s.last_error_environmental for s in failed):
+            raise SystemExit(2)  # a counterpart out of reach, as every command exits for it
+        if failed:
+            raise SystemExit(1)
+
+
+def _serve_jobs(
+    scheduler: Scheduler, clock: Clock, figures: Figures, service: RunSettings, *, once: bool
+) -> None:
+    """The jobs run (once, or until SIGTERM), with the metrics served while they do."""
     if service.metrics_port and not once:
         collector = ServiceCollector(scheduler.status, figures, clock.now, service.overdue_after)
         server = _serve(service.metrics_host, service.metrics_port, collector)
@@ -81,14 +99,15 @@ def run(once: bool, clock_spec: str | None, config_path: Path | None) -> None:
         _on_signals(stop, scheduler.wake)
         scheduler.run(stop)
     scheduler.close(service.stop_grace)
-    failed = [s for s in scheduler.status.values() if s.consecutive_failures]
-    if once:
-        for status in scheduler.status.values():
-            click.echo(f"{status.name}: {status.last_error or status.last_summary}")
-        if any(s.last_error_environmental for s in failed):
-            raise SystemExit(2)  # a counterpart out of reach, as every command exits for it
-        if failed:
-            raise SystemExit(1)
+
+
+def _outcome(status: JobStatus) -> str:
+    """A job's one run under --once: its error, why it was skipped, or its summary."""
+    if status.last_error:
+        return status.last_error
+    if status.last_skipped:
+        return f"skipped: {status.last_skipped}"
+    return status.last_summary or "not run"
 
 
 def _serve(host: str, port: int, collector: ServiceCollector) -> ThreadingHTTPServer:

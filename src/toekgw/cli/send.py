@@ -50,7 +50,7 @@ def _parties(
 def send(
     file: Path, recipients: tuple[str, ...], wait: float | None, config_path: Path | None
 ) -> None:
-    """Send FILE over Serviceplatformen to RECIPIENT(s).
+    """Send FILE over Serviceplatformen to the --to recipient(s).
 
     The file is journaled before it is uploaded; it goes to OUT/ under a temporary name and is
     renamed, then its trigger follows. The technical receipt is journaled when it arrives.

@@ -7,6 +7,7 @@ so no CPR number reaches an error list, a log line or a terminal in clear.
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 import re
 from dataclasses import dataclass, replace
@@ -26,16 +27,35 @@ class Severity(enum.StrEnum):
 
 
 # A 10-digit run whose first six digits are a plausible DDMMYY, alone or written DDMMYY-NNNN.
-# Over-masking (a P-number that happens to look like a date) is the safe side; but digits
-# right before a dashed form make it a dated reference, not a CPR number ("B-20261201-0001",
-# a bundle of 1 December 2026, not 261201-0001).
+# Over-masking (a P-number that happens to look like a date) is the safe side.
 _CPR_IN_TEXT = re.compile(
     r"(?<![0-9])((?:0[1-9]|[12][0-9]|3[01])(?:0[1-9]|1[0-2])[0-9]{2})-?[0-9]{4}(?![0-9])"
+)
+# A dashed CPR number glued to digits before or after it ("ref 9220185-4022", "220185-40221")
+# is masked too, unless the run before the dash is a date written YYYYMMDD and the four digits
+# after it end the run: that is a dated reference.
+_GLUED_DASHED = re.compile(
+    r"(?<![0-9])([0-9]*)((?:0[1-9]|[12][0-9]|3[01])(?:0[1-9]|1[0-2])[0-9]{2})-([0-9]{4,})"
 )
 # A CPR number can also sit inside a longer run of digits: a field's raw value read together
 # with the next field's when the tag between them is damaged, or a zero-padded identifier.
 _LONG_RUN = re.compile(r"[0-9]{11,}")
 _DDMMYY = re.compile(r"(?:0[1-9]|[12][0-9]|3[01])(?:0[1-9]|1[0-2])[0-9]{2}")
+
+
+def _mask_glued(match: re.Match[str]) -> str:
+    prefix, ddmmyy, serial = match.groups()
+    if len(serial) == 4 and len(prefix) == 2 and _is_yyyymmdd(prefix + ddmmyy):
+        return match.group(0)
+    return f"{prefix}{ddmmyy}-{'*' * len(serial)}"
+
+
+def _is_yyyymmdd(digits: str) -> bool:
+    try:
+        dt.date(int(digits[:4]), int(digits[4:6]), int(digits[6:8]))
+    except ValueError:
+        return False
+    return True
 
 
 def _mask_long_run(match: re.Match[str]) -> str:
@@ -88,10 +108,11 @@ def mask_cpr_in_text(text: str) -> str:
 
     >>> mask_cpr_in_text("found 0101011234 and 02O1100002302782711")
     'found 010101-**** and 02O110000230278****'
-    >>> mask_cpr_in_text("bundle B-20261201-0001, 220185-4022")
-    'bundle B-20261201-0001, 220185-****'
+    >>> mask_cpr_in_text("bundle B-20261201-0001, 220185-4022, ref 9220185-4022")
+    'bundle B-20261201-0001, 220185-****, ref 9220185-****'
     """
-    return _LONG_RUN.sub(_mask_long_run, _CPR_IN_TEXT.sub(r"\1-****", text))
+    masked = _GLUED_DASHED.sub(_mask_glued, _CPR_IN_TEXT.sub(r"\1-****", text))
+    return _LONG_RUN.sub(_mask_long_run, masked)
 
 
 def first_and_more(texts: list[str], shown: int = 1, sep: str = "; ") -> str:

@@ -16,17 +16,28 @@ from __future__ import annotations
 import fcntl
 import hashlib
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from pathlib import Path
 
 from toekgw.gateway.errors import GatewayError, os_problem
 from toekgw.gateway.journal.location import JournalLocation, JournalUrl
 
-__all__ = ["FlowBusy", "flow_lock", "lock_path"]
+__all__ = [
+    "SERVICE",
+    "FlowBusy",
+    "flow_lock",
+    "lock_path",
+    "no_flow_running",
+    "service_lock",
+]
 
 
 class FlowBusy(GatewayError):
     """Another run of the same flow holds its lock."""
+
+
+#: The flow name of ``toekgw run``'s own lock, held for the service's life.
+SERVICE = "service"
 
 
 def lock_path(staging: Path, flow: str) -> Path:
@@ -35,7 +46,7 @@ def lock_path(staging: Path, flow: str) -> Path:
 
 
 @contextmanager
-def _file_lock(path: Path, what: str) -> Iterator[None]:
+def _file_lock(path: Path, what: str, *, shared: bool = False) -> Iterator[None]:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle = path.open("a")
@@ -45,16 +56,23 @@ def _file_lock(path: Path, what: str) -> Iterator[None]:
         ) from exc
     with handle:
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(handle, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
         except BlockingIOError:
+            holder = "a restore of the journal is" if shared else f"another {what} is"
             raise FlowBusy(
-                f"another {what} is running (it holds {path}); nothing was done",
+                f"{holder} running (it holds {path}); nothing was done",
                 hint="wait for it to finish",
             ) from None
         try:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def service_lock(staging: Path) -> AbstractContextManager[None]:
+    """``toekgw run``'s lock for its life: shared, since several workers may run on one
+    machine (docs/scaling.md), and what :func:`no_flow_running` waits for in vain."""
+    return _file_lock(lock_path(staging, SERVICE), "toekgw run", shared=True)
 
 
 @contextmanager
@@ -68,6 +86,36 @@ def flow_lock(path: Path, what: str, *, journal: JournalLocation | None = None) 
                 yield
         else:
             yield
+
+
+@contextmanager
+def no_flow_running(staging: Path, why: str) -> Iterator[None]:
+    """Hold the lock of every flow that has run on ``staging`` (``<staging>/locks/*.lock``,
+    a receive's ``<staging>/<counterpart>/.lock``; ``toekgw run``'s among them), so that none
+    starts while the caller works; a :class:`FlowBusy` naming the first one that is running.
+    ``why``: what the caller does, for the message (``a restore``)."""
+    service = lock_path(staging, SERVICE)  # first: the likeliest holder, and the plainest
+    flows = sorted(staging.glob("locks/*.lock")) + sorted(staging.glob("*/.lock"))
+    paths = [service, *(path for path in flows if path != service)]
+    with ExitStack() as held:
+        for path in paths:
+            flow = _flow_of(path)
+            try:
+                held.enter_context(_file_lock(path, flow))
+            except FlowBusy:
+                raise FlowBusy(
+                    f"{flow} is running (it holds {path}): stop toekgw, the service and every "
+                    f"command, before {why}; nothing was done",
+                    hint="toekgw run stops on SIGTERM once its running step is done",
+                ) from None
+        yield
+
+
+def _flow_of(path: Path) -> str:
+    """The flow a lock file is for, as the operator knows it."""
+    if path.name == ".lock":
+        return f"a receive from {path.parent.name}"
+    return "toekgw run" if path.stem == SERVICE else path.stem
 
 
 @contextmanager

@@ -173,6 +173,9 @@ class InboundProcessor(Protocol):
         ...
 
 
+#: The transmission's meta keys of its findings' counts (:attr:`Outcome.errors`, ``warnings``).
+LISTED_ERRORS, LISTED_WARNINGS = "listed_errors", "listed_warnings"
+
 OutcomeStatus = Literal["received", "rejected", "duplicate", "refused", "waiting", "resumed"]
 
 
@@ -184,6 +187,10 @@ class Outcome:
     status: OutcomeStatus
     message: str
     transmission_id: int | None = None
+    #: The findings of a received file that went to the error list with it: errors (their
+    #: records were not journaled) and warnings (journaled, flagged).
+    errors: int = 0
+    warnings: int = 0
 
     def __str__(self) -> str:
         return f"{self.name}: {self.status}: {self.message}"
@@ -456,6 +463,8 @@ class InboundPipeline:
             "senders_file_id": envelope.senders_file_id,
             "summary": processed.summary,
             **processed.meta,
+            LISTED_ERRORS: sum(1 for f in processed.findings if f.is_error),
+            LISTED_WARNINGS: sum(1 for f in processed.findings if not f.is_error),
         }
         if not processed.accepted and processed.delivery_key is not None:
             meta["delivery_key"] = processed.delivery_key
@@ -529,15 +538,24 @@ class InboundPipeline:
         self.journal.set_state(
             tx.id, done, expect=tx.state, reason=f"remote copy {how}; kept as {tx.local_path}"
         )
+        errors = _meta_count(tx.meta, LISTED_ERRORS)
+        warnings = _meta_count(tx.meta, LISTED_WARNINGS)
         if tx.state == "journaled":
             text = f"{tx.item_count} items journaled ({_kroner(tx.total_ore)})"
+            listed = [
+                f"{n} {what}{'' if n == 1 else 's'}"
+                for n, what in ((errors, "error"), (warnings, "warning"))
+                if n
+            ]
+            if listed:
+                text = f"{text}; {' and '.join(listed)} on the error list (toekgw errors)"
             status: OutcomeStatus = "received"
         else:
             text = "put on the error list (toekgw errors)"
             status = "rejected"
         if resumed:
             text = f"{text}; finished after an interruption"
-        return Outcome(name, "resumed" if resumed else status, text, tx.id)
+        return Outcome(name, "resumed" if resumed else status, text, tx.id, errors, warnings)
 
     def _still_ours(self, remote: str, uuid: str) -> bool:
         # The payload goes first and the metadata last, so a payload whose metadata names
@@ -595,6 +613,12 @@ class InboundPipeline:
         self._drop_remote(remote)
         self._drop_remote(self.exchange.envelope_name(remote))
         return Outcome(name, "duplicate", message, first.id)
+
+
+def _meta_count(meta: Mapping[str, object], key: str) -> int:
+    """A count the transmission's meta holds (0 for one journaled before it was kept)."""
+    value = meta.get(key, 0)
+    return value if isinstance(value, int) else 0
 
 
 def _sha256(path: Path) -> str:

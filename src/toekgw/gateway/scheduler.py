@@ -151,6 +151,9 @@ class JobStatus:
     # the job's: what `toekgw run --once` exits 2 for.
     last_error_environmental: bool = False
     last_summary: str | None = None
+    # Why the last run was skipped (the flow held elsewhere, the last run still going), until
+    # a run succeeds or fails.
+    last_skipped: str | None = None
     counts: dict[str, int] = field(default_factory=dict)
 
     def overdue(self, now: dt.datetime, grace: float) -> bool:
@@ -263,6 +266,7 @@ class Scheduler:
         left = self._abandoned.get(job.name)
         if left is not None and left.thread.is_alive():
             status.busy += 1
+            status.last_skipped = "its last run is still going (past its timeout)"
             status.next_due = now + dt.timedelta(seconds=job.interval)
             log.warning(
                 "job %s: its last run is still going (past its timeout); skipped",
@@ -278,6 +282,7 @@ class Scheduler:
         step.thread.start()
         step.thread.join(job.timeout)
         status.last_duration = time.monotonic() - started
+        status.last_skipped = None
         if step.thread.is_alive():
             self._abandoned[job.name] = step
             status.timeouts += 1
@@ -287,6 +292,7 @@ class Scheduler:
             return None
         if isinstance(step.error, FlowBusy):
             status.busy += 1
+            status.last_skipped = str(step.error)
             status.next_due = now + dt.timedelta(seconds=min(job.interval, self.backoff_base))
             log.info("job %s: %s", job.name, step.error, extra={JOB_FIELD: job.name})
             return None

@@ -26,6 +26,7 @@ from toekgw.gateway.errors import os_problem
 
 __all__ = [
     "DEBITOR_SECTION",
+    "DEFAULT_CALLBACK_PORT",
     "AfsendSettings",
     "CallbackServerSettings",
     "DebitorSettings",
@@ -35,6 +36,8 @@ __all__ = [
 
 _PLATFORM = "https://exttest.serviceplatformen.dk/service/OIR"
 DEFAULT_AUDIENCE = "http://entityid.kombit.dk/service/daekningafskrivningregistreringafsend/1"
+#: Where TØK's callback service listens unless ``[debitor.callback] port`` says otherwise.
+DEFAULT_CALLBACK_PORT = 8443
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -123,7 +126,7 @@ def _callback(table: Table) -> CallbackServerSettings:
     table.used.add("trusted_sts")
     settings = CallbackServerSettings(
         host=table.text("host", "127.0.0.1"),
-        port=table.integer("port", 8443, 1, 65535),
+        port=table.integer("port", DEFAULT_CALLBACK_PORT, 1, 65535),
         certificate=table.required_path("certificate"),
         key=table.required_path("key"),
         client_ca=table.path("client_ca"),

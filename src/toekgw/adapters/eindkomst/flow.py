@@ -32,6 +32,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+import logging
 import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
@@ -66,6 +67,7 @@ from toekgw.formats.findings import Finding
 from toekgw.gateway.danish_time import danish_date
 from toekgw.gateway.errors import InputError
 from toekgw.gateway.faults import crash_point
+from toekgw.gateway.flowlock import FlowBusy
 from toekgw.gateway.journal import (
     DuplicateTransmission,
     Journal,
@@ -75,6 +77,8 @@ from toekgw.gateway.journal import (
 )
 
 __all__ = ["EindkomstGateway", "ReceiveResult", "SendRefused", "SendResult"]
+
+_log = logging.getLogger(__name__)
 
 
 class SendRefused(InputError):
@@ -228,8 +232,19 @@ class EindkomstGateway:
         ):
             if tx.state == "journaled":
                 body = self._outbox_bytes(tx)
-                if self.route.hand_over(self.journal, tx, body, self.now().isoformat()):
-                    handed += 1
+                try:
+                    if self.route.hand_over(self.journal, tx, body, self.now().isoformat()):
+                        handed += 1
+                except FlowBusy:
+                    # Another process (a send, a receive) is handing over: it hands over what
+                    # it read, a later send or receive the rest. Putting it here too would
+                    # give SKAT the delivery twice.
+                    _log.warning(
+                        "another process is handing eIndkomst deliveries over: delivery %s "
+                        "and any after it wait for it or the next send or receive",
+                        tx.file_name,
+                    )
+                    break
             watch.append(tx.id)
         if watch:
             self.route.settle(self.journal, watch)

@@ -12,19 +12,24 @@ A route only moves bytes and says when a delivery is with the counterpart; the j
 outbox, the validation and the answers' meaning are :class:`~toekgw.adapters.eindkomst.flow.
 EindkomstGateway`'s, the same for both. A route hands over only a delivery already journaled
 (claimed before it is sent), and hands it over again with the same bytes and ids after a
-crash: SKAT drops the copy by report id.
+crash: SKAT drops the copy by report id. One process at a time hands over (the route's lock),
+and only a delivery the journal still has waiting once it holds it: a ``receive`` or a
+``close-month`` that hands over what waits while a ``send`` runs never puts it a second time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import ClassVar, Protocol
 
 from toekgw.adapters.eindkomst.answers import ReceiveResult
 from toekgw.adapters.eindkomst.kinds import COUNTERPART
 from toekgw.gateway.faults import crash_point
-from toekgw.gateway.journal import Journal, Transmission
+from toekgw.gateway.flowlock import flow_lock
+from toekgw.gateway.journal import Journal, JournalLocation, Transmission
 from toekgw.gateway.refusals import FailedMessages
 from toekgw.gateway.transport.mq import MessageQueue, message_id
 
@@ -43,7 +48,9 @@ class ReportRoute(Protocol):
 
     def hand_over(self, journal: Journal, tx: Transmission, body: bytes, stamp: str) -> bool:
         """Send one journaled delivery (``body``, checked against the journal's SHA-256);
-        whether it was handed over by this call."""
+        whether it was handed over by this call (not when the journal no longer has it
+        waiting). Raises :class:`~toekgw.gateway.flowlock.FlowBusy` while another process
+        hands over on this route."""
         ...
 
     def settle(self, journal: Journal, transmission_ids: Sequence[int]) -> None:
@@ -73,24 +80,41 @@ def mark_sent(journal: Journal, tx_id: int, *, expect: str, reason: str, stamp: 
 @dataclass(slots=True)
 class MqRoute:
     """The MQ route: one request queue out, one reply queue back, both under syncpoint. A
-    re-put after a crash has the same message id (``eindkomst:<main report id>``)."""
+    re-put after a crash has the same message id (``eindkomst:<main report id>``).
+
+    ``lock``: the lock file under which one process at a time puts (with ``shared``, a
+    PostgreSQL journal, the lock is taken there too); ``None`` only where one process is all
+    there is (the demo, tests)."""
 
     queue: MessageQueue
     request_queue: str
     reply_queue: str
+    lock: Path | None = None
+    shared: JournalLocation | None = None
     name: ClassVar[str] = "mq"
     pending_states: ClassVar[Sequence[str]] = ("journaled",)
 
     def hand_over(self, journal: Journal, tx: Transmission, body: bytes, stamp: str) -> bool:
-        main_id = str(tx.meta["main_report_id"])
-        self.queue.put(self.request_queue, body, msg_id=message_id(f"eindkomst:{main_id}"))
-        crash_point("eindkomst.send.after_put")
-        self.queue.commit()
-        crash_point("eindkomst.send.after_mq_commit")
-        with journal.transaction():
-            return mark_sent(
-                journal, tx.id, expect="journaled", reason="MQ put committed", stamp=stamp
-            )
+        with self._handing_over():
+            if journal.get_transmission(tx.id).state != "journaled":
+                return False  # another process handed it over since it was read
+            main_id = str(tx.meta["main_report_id"])
+            self.queue.put(self.request_queue, body, msg_id=message_id(f"eindkomst:{main_id}"))
+            crash_point("eindkomst.send.after_put")
+            self.queue.commit()
+            crash_point("eindkomst.send.after_mq_commit")
+            with journal.transaction():
+                return mark_sent(
+                    journal, tx.id, expect="journaled", reason="MQ put committed", stamp=stamp
+                )
+
+    @contextmanager
+    def _handing_over(self) -> Iterator[None]:
+        if self.lock is None:
+            yield
+            return
+        with flow_lock(self.lock, "hand-over of eIndkomst deliveries", journal=self.shared):
+            yield
 
     def settle(self, journal: Journal, transmission_ids: Sequence[int]) -> None:
         return None  # the MQ commit is the confirmation

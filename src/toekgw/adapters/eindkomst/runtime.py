@@ -15,6 +15,7 @@ from toekgw.adapters.eindkomst.sf0770 import ServiceplatformRoute
 from toekgw.adapters.serviceplatform import open_transport, serviceplatform_settings
 from toekgw.formats.eindkomst import Sender
 from toekgw.gateway.config import ConfigError, Settings
+from toekgw.gateway.flowlock import lock_path
 from toekgw.gateway.journal import open_journal
 from toekgw.gateway.transport.config import open_queue
 
@@ -38,7 +39,13 @@ def open_route(settings: Settings) -> Iterator[ReportRoute]:
     if eik.route == "mq":
         queue = open_queue(eik.mq)
         try:
-            yield MqRoute(queue, eik.request_queue, eik.reply_queue)
+            yield MqRoute(
+                queue,
+                eik.request_queue,
+                eik.reply_queue,
+                lock=lock_path(settings.staging, "eindkomst-hand-over"),
+                shared=settings.journal,
+            )
         finally:
             queue.close()
         return

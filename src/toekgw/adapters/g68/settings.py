@@ -15,7 +15,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from toekgw.adapters.serviceplatform.settings import ReceiveSettings, register_receive_options
+from toekgw.adapters.serviceplatform.settings import (
+    ReceiveSettings,
+    refuse_unknown_options,
+    register_receive_options,
+)
 from toekgw.formats.g68.rules import DEFAULT_DAGPENGE_UNITS, DEFAULT_MAX_AGE_DAYS, is_paying_unit
 from toekgw.formats.g68.rules import MAX_AGE_DAYS_LIMIT as LIMIT
 from toekgw.gateway.config import ConfigError
@@ -37,13 +41,8 @@ class G68Options:
 def g68_options(profile: ReceiveSettings) -> G68Options:
     """The profile's G68 options; a :class:`ConfigError` naming the file and key of the first
     one that is unknown or wrong."""
+    refuse_unknown_options(profile, _OPTIONS)
     options = dict(profile.options)
-    unknown = sorted(set(options) - set(_OPTIONS))
-    if unknown:
-        raise ConfigError(
-            f"{profile.where()}: unknown key {unknown[0]!r} "
-            f"(known: senders, counterpart, {', '.join(_OPTIONS)})"
-        )
     marker = options.get("straks_marker", "STRAKS")
     if not isinstance(marker, str):
         raise ConfigError(f"{profile.where('straks_marker')}: expected a string, found {marker!r}")

@@ -20,9 +20,11 @@ from toekgw.adapters.oir.send import SentBatch, send_batches
 from toekgw.adapters.oir.settings import oir_settings
 from toekgw.adapters.oir.vouchers import BuildSummary, build_vouchers
 from toekgw.adapters.serviceplatform import (
+    no_own_options,
     open_transport,
     receive_pipeline,
     receive_profile,
+    register_receive_options,
     serviceplatform_settings,
 )
 from toekgw.gateway.config import Settings
@@ -30,13 +32,18 @@ from toekgw.gateway.flowlock import flow_lock, lock_path
 from toekgw.gateway.inbound import Outcome
 from toekgw.gateway.journal import SqliteJournal, open_journal
 
-__all__ = ["Received", "build", "receive", "send"]
+__all__ = ["PROFILES", "Received", "build", "receive", "send"]
 
 #: ``[receive.<name>]`` profile -> the processor of its files and the kind they are journaled as.
 _PROFILES = {
     "erp": (StatusProcessor, STATUS_KIND),
     "sortiment": (SortimentProcessor, SORTIMENT_KIND),
 }
+#: The profiles the ØiR receivers read: ``senders`` and ``counterpart`` only, any other key is
+#: refused when the configuration is loaded.
+PROFILES = tuple(_PROFILES)
+for _name in PROFILES:
+    register_receive_options(_name, no_own_options)
 
 
 @contextmanager

@@ -101,7 +101,7 @@ def read_manual_file(path: Path) -> list[ManualLine]:
             lines.append(
                 ManualLine(
                     number,
-                    dt.date.fromisoformat(row[0].strip()),
+                    _date(row[0]),
                     Account.parse(row[1]),
                     side,
                     amount,
@@ -115,6 +115,14 @@ def read_manual_file(path: Path) -> list[ManualLine]:
     if not lines:
         raise VoucherRefused(f"{path}: no postings")
     return lines
+
+
+def _date(cell: str) -> dt.date:
+    """A line's date column, YYYY-MM-DD; a :class:`ValueError` naming the column."""
+    try:
+        return dt.date.fromisoformat(cell.strip())
+    except ValueError:
+        raise ValueError(f"date: expected a date, YYYY-MM-DD, found {cell!r}") from None
 
 
 def _in_group(user: str, group: str) -> bool:

@@ -12,7 +12,7 @@ and the receiving adapter's own options, which the adapter checks when the file 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -24,6 +24,7 @@ from toekgw.gateway.config import (
     Section,
     Settings,
     Table,
+    did_you_mean,
     register_section,
 )
 from toekgw.gateway.transport.config import open_file_transport, parse_localdir, parse_sftp
@@ -36,8 +37,10 @@ __all__ = [
     "OptionsCheck",
     "ReceiveSettings",
     "ServiceplatformSettings",
+    "no_own_options",
     "open_transport",
     "receive_profile",
+    "refuse_unknown_options",
     "register_receive_options",
     "serviceplatform_settings",
 ]
@@ -89,6 +92,22 @@ def register_receive_options(name: str, check: OptionsCheck) -> None:
     _OPTION_CHECKS[name] = check
 
 
+def refuse_unknown_options(profile: ReceiveSettings, known: Sequence[str] = ()) -> None:
+    """A :class:`ConfigError` naming the first key of ``profile.options`` not in ``known``:
+    the check of a profile whose adapter reads only those (none: :func:`no_own_options`)."""
+    unknown = sorted(set(profile.options) - set(known))
+    if unknown:
+        names = ("senders", "counterpart", *known)
+        hint = did_you_mean(unknown[0], names) or f" (known: {', '.join(names)})"
+        raise ConfigError(f"{profile.where()}: unknown key {unknown[0]!r}{hint}")
+
+
+def no_own_options(profile: ReceiveSettings) -> None:
+    """The check of a profile whose adapter has no options of its own: only ``senders`` and
+    ``counterpart`` are known."""
+    refuse_unknown_options(profile)
+
+
 def _serviceplatform(sp: Table, core: CoreSettings) -> ServiceplatformSettings:
     transport = sp.choice("transport", ("sftp", "localdir"), "sftp")
     after = sp.choice("after_receive", ("remove", "archive"), "remove")
@@ -130,9 +149,7 @@ def _receive(table: Table, core: CoreSettings) -> Mapping[str, ReceiveSettings]:
     return profiles
 
 
-SERVICEPLATFORM_SECTION = register_section(
-    Section("serviceplatform", _serviceplatform, required=True)
-)
+SERVICEPLATFORM_SECTION = register_section(Section("serviceplatform", _serviceplatform))
 RECEIVE = register_section(
     Section("receive", _receive, hint="it names the expected senders; see docs/configuration.md")
 )

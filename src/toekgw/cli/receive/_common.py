@@ -66,7 +66,9 @@ def receive_once(settings: Settings, profile: str, factory: ProcessorFactory) ->
 
 
 def exit_code(outcomes: list[Outcome]) -> int:
-    return 1 if any(o.status in _PROBLEMS for o in outcomes) else 0
+    """1 when a file was not received, or a received one had records with errors (on the
+    error list, not journaled); warnings alone are no problem."""
+    return 1 if any(o.status in _PROBLEMS or o.errors for o in outcomes) else 0
 
 
 def receive_command(
@@ -94,6 +96,8 @@ def receive_command(
                                 "status": outcome.status,
                                 "message": mask_cpr_in_text(outcome.message),
                                 "transmission": outcome.transmission_id,
+                                "errors": outcome.errors,
+                                "warnings": outcome.warnings,
                             },
                             ensure_ascii=False,
                         )

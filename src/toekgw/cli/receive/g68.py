@@ -36,9 +36,10 @@ g68 = receive_command(
     SHA-256 checked, validated; its payments journaled (state pending; a recall
     recall-requested) or, if refused, the whole delivery put on the error list with every
     finding; only then is the remote file removed (or archived). Straks deliveries first. A
-    file or delivery received before is refused and reported. One line per file.
-    Exit 0 when every file was received (or nothing came), 1 when any was rejected, a
-    duplicate or refused, 2 when the receive could not run.
+    file or delivery received before is refused and reported. One line per file, with the
+    records it put on the error list. Exit 0 when every file was received whole (or nothing
+    came; warnings allowed), 1 when any was rejected, a duplicate or refused, or had records
+    with errors (on the error list, not journaled), 2 when the receive could not run.
     """,
     options=[_today],
 )

@@ -85,7 +85,8 @@ def nemkonto(
     backout_threshold: int,
     max_seconds: float | None,
 ) -> None:
-    """Answer payment bundles like NemKonto: Kvitteringssvar 0/1, Retursvar 2, 7 and 8.
+    """Answer payment bundles like NemKonto: Kvitteringssvar 0/1, Retursvar 2, 7 and 8;
+    stop requests (NKSStop) with Retursvar 5 (stopped, or too late).
 
     Runs until Ctrl-C, SIGTERM or --max-seconds, then prints what it did.
     """

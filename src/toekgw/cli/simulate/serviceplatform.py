@@ -57,7 +57,13 @@ from toekgw.simulators.serviceplatform import Faults, ServiceplatformSimulator, 
     default=None,
     help="Fault: drop a connection once it has moved N bytes (--drops times).",
 )
-@click.option("--drops", type=AT_LEAST_ONE, default=1, show_default=True)
+@click.option(
+    "--drops",
+    type=AT_LEAST_ONE,
+    default=1,
+    show_default=True,
+    help="How many connections --drop-after-bytes drops.",
+)
 @click.option("--delay", type=SECONDS, default=0.0, help="Fault: seconds per read/write request.")
 @click.option("--deliver-twice", is_flag=True, help="Fault: deliver every file a second time.")
 @click.option("--without-metadata", is_flag=True, help="Fault: deliver files without metadata.")

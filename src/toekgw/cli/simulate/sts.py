@@ -16,7 +16,7 @@ from toekgw.simulators.sts.identity import ensure_identity
 
 @click.command()
 @click.option(
-    "--port", type=LISTEN_PORT, default=8443, show_default=True,
+    "--port", type=LISTEN_PORT, default=8441, show_default=True,
     help="Port on 127.0.0.1 (0: a free one).",
 )  # fmt: skip
 @click.option(

@@ -15,7 +15,7 @@ from toekgw.simulators.ydelsesindeks import INDEX_PATH, IndexFaults, IndexSimula
 
 @click.command()
 @click.option(
-    "--port", type=LISTEN_PORT, default=8444, show_default=True,
+    "--port", type=LISTEN_PORT, default=8445, show_default=True,
     help="Port on 127.0.0.1 (0: a free one).",
 )  # fmt: skip
 @click.option(

@@ -92,6 +92,7 @@ class JournalConnection:
     ) -> None:
         self.path = Path(path)
         self._cache_kib = cache_kib
+        self._busy_timeout = busy_timeout
         _refuse_unusable_file(self.path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -112,6 +113,8 @@ class JournalConnection:
                     "not 'SQLite format 3')",
                     hint="check [journal] path in the configuration",
                 ) from exc
+            if primary_code(exc) in _BUSY:
+                raise self._busy() from exc
             if primary_code(exc) in _NO_ACCESS:
                 raise JournalError(
                     f"the journal {self.path} cannot be written: {exc}{_access(self.path)}",
@@ -122,6 +125,16 @@ class JournalConnection:
                 f"the journal {self.path} is damaged: {exc}",
                 hint="restore it from a backup; do not start a new one in its place",
             ) from exc
+
+    def _busy(self) -> JournalError:
+        """Another process held the journal's write lock for longer than we wait: the journal
+        is sound (nothing to restore), nothing of this step was journaled."""
+        return JournalError(
+            f"the journal {self.path} is busy: another process has held its write lock for "
+            f"{self._busy_timeout:g} s; nothing of this step was journaled",
+            hint="run the command again when the other process is done: a long release or "
+            "receive, or one stopped in the middle of a step",
+        )
 
     def _setup(self, busy_timeout: float) -> None:
         self._depth = 0
@@ -274,7 +287,12 @@ class JournalConnection:
             if durable:
                 db.execute("PRAGMA synchronous = FULL")
             try:
-                db.execute("BEGIN IMMEDIATE")
+                try:
+                    db.execute("BEGIN IMMEDIATE")
+                except sqlite3.OperationalError as exc:
+                    if primary_code(exc) in _BUSY:
+                        raise self._busy() from exc
+                    raise
                 self._depth = 1
                 try:
                     yield
@@ -370,6 +388,8 @@ class JournalConnection:
 #: SQLite's primary result codes for a file this process may not write (or create beside):
 #: a permission problem, not damage.
 _NO_ACCESS = frozenset({sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PERM})
+#: Another connection holds the lock we waited for (``busy_timeout``) in vain.
+_BUSY = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
 
 
 def _access(path: Path) -> str:

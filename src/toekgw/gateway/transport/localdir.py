@@ -30,7 +30,8 @@ class LocalDirTransport:
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root).resolve()
         if not self.root.is_dir():
-            raise TransportError(f"the transport directory {self.root} does not exist")
+            what = "is not a directory" if self.root.exists() else "does not exist"
+            raise TransportError(f"the transport directory {self.root} {what}")
         self.description = f"local directory {self.root}"
 
     def _path(self, remote: str) -> Path:
