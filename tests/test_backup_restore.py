@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from tests.crashkit import toekgw_process
+from tests.crashkit import killed, paused_at, resumed, toekgw_child, toekgw_process
 from toekgw.cli.main import cli
 from toekgw.formats.findings import Finding, Severity
 from toekgw.gateway.flowlock import (
@@ -92,6 +92,34 @@ def test_backup_of_a_journal_in_use_then_restore(tmp_path: Path) -> None:
         _add_errors(reopened, 1, start=99)
     finally:
         reopened.close()
+
+
+@pytest.mark.parametrize("how", ["SIGKILL", "SIGINT", "SIGTERM"])
+def test_a_backup_stopped_mid_copy_leaves_nothing_at_its_name_and_runs_again(
+    tmp_path: Path, how: str
+) -> None:
+    """A backup stopped after the copy, before its check, left the unchecked file (or, killed
+    mid-copy, a half file and its rollback journal) at the target's name: the same command
+    then said "already exists", and a restore of it "is not a toekgw journal"."""
+    config = tmp_path / "toekgw.toml"
+    config.write_text(CONFIG, encoding="utf-8")
+    live = open_journal(tmp_path / "var" / "journal.sqlite")
+    _add_errors(live, 20)
+    live.close()
+    copy = tmp_path / "backups" / "journal-1.sqlite"
+    if how == "SIGKILL":
+        stopped = toekgw_child(["backup", str(copy)], config, crash_at="journal.backup.copied")
+        assert killed(stopped), stopped.stderr
+    else:
+        child = paused_at(["backup", str(copy)], config, "journal.backup.copied")
+        child.send_signal(getattr(signal, how))
+        stopped = resumed(child)
+        assert stopped.returncode == (130 if how == "SIGINT" else 143), stopped.stderr
+    assert not copy.exists()
+    again = _run(config, "backup", str(copy))
+    assert again.exit_code == 0, again.output
+    assert _subjects(copy) == [f"delivery {i}" for i in range(20)]
+    assert sorted(p.name for p in copy.parent.iterdir()) == ["journal-1.sqlite"]
 
 
 def test_restore_refuses_a_file_that_is_not_a_sound_journal(tmp_path: Path) -> None:

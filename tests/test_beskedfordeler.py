@@ -302,3 +302,45 @@ def test_a_comment_inside_a_value_of_the_payload_does_not_cut_it() -> None:
     )
     assert commented != payload
     assert read_debitorkonto_slettet(commented) == deleted
+
+
+def test_the_simulators_duplicates_count_once_and_its_garbage_is_listed_each(
+    tmp_path: Path,
+) -> None:
+    """`toekgw simulate beskedfordeler --duplicate --garbage 2`, run twice (the faults of its
+    --help): each account is journaled once, every copy acked; each unreadable message of
+    either run is dead-lettered and on the error list on its own."""
+    from click.testing import CliRunner
+
+    from toekgw.cli.main import cli
+
+    db = tmp_path / "broker.sqlite"
+    args = ["simulate", "beskedfordeler", "--queue", "dueslag", "--type", DELETED, "--cvr", CVR,
+            "--account", "D-1", "--account", "D-2", "--queue-db", str(db), "--duplicate",
+            "--garbage", "2"]  # fmt: skip
+    for _ in range(2):
+        published = CliRunner().invoke(cli, args)
+        assert published.exit_code == 0, published.output
+        assert "published 4 messages and 2 unreadable ones to dueslag" in published.output
+    broker = SqliteBroker(db)
+    journal = open_journal(tmp_path / "journal.sqlite")
+    try:
+        consumer = BeskedConsumer(broker, journal, queue="dueslag",
+                                  routes={DELETED: DEBITORKONTO_SLETTET})  # fmt: skip
+        result = consumer.run(wait=0.5)
+        assert (result.taken, result.duplicates, result.dead_lettered) == (12, 4, 4)
+        assert is_deleted(journal, CVR, "D-1") and is_deleted(journal, CVR, "D-2")
+        for account in ("D-1", "D-2"):
+            lookup = f"debitorkonto:{CVR}:{account}"
+            assert len(journal.items_by_lookup("beskedfordeler", lookup)) == 1
+        assert len(journal.transmissions(counterpart="beskedfordeler")) == 4  # 2 runs x 2
+        listed = [e.file_name for e in journal.errors(counterpart="beskedfordeler")]
+        assert len(listed) == 4 and len(set(listed)) == 4, listed
+        dead = []
+        while (got := broker.get(dead_letter_name("dueslag"), wait=0.2)) is not None:
+            dead.append(got.message_id)
+            broker.ack(got)
+        assert sorted(dead) == sorted(name.rsplit(" ", 1)[-1] for name in listed)
+    finally:
+        journal.close()
+        broker.close()

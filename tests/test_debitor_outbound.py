@@ -133,6 +133,32 @@ def test_a_soap_fault_is_a_finding_and_the_claim_is_rejected_not_retried(rig: Ri
         journal.close()
 
 
+def test_a_server_fault_is_not_now_not_a_refusal(rig: Rig) -> None:
+    """A ``soap:Server`` fault ("the debtor system is unavailable, try later") rejected the
+    claim for good and told the case system so. It is retried as a transport fault: within
+    the run, then by the next run with the same message; applied once, never rejected."""
+    rig.simulator.faults = Faults(soap_faults=1)
+    rig.send_tok(claim("C-6"))
+    journal = open_journal(rig.journal_path)
+    try:
+        result = rig.sender(journal).run()
+        assert (result.sent, result.rejected) == (1, 0)
+        assert rig.system.applied == 1 and journal.errors() == []
+        rig.simulator.faults = Faults(soap_faults=4)  # every attempt of the next run
+        rig.send_tok(claim("C-7"))
+        down = rig.sender(journal)
+        with pytest.raises(DebitorUnavailable, match=r"could not process the call now .*DEB-500"):
+            down.run()
+        calls = journal.transmissions(counterpart="debitor", kind="debitor-afsend")
+        assert [c.state for c in calls] == ["answered", "claimed"]
+        assert journal.errors() == [] and ("C-7", "rejected") not in rig.statuses()
+        again = rig.sender(journal).run()  # the debtor system is back
+        assert (again.sent, again.rejected) == (1, 0)
+        assert rig.system.applied == 2 and len(rig.system.claims()) == 2
+    finally:
+        journal.close()
+
+
 def test_an_unreachable_debtor_system_leaves_the_call_claimed_for_the_next_run(
     rig: Rig,
 ) -> None:

@@ -151,3 +151,76 @@ def test_a_private_key_file_the_gateway_cannot_use(rig: Rig, content: bytes, exp
     assert doctor.exit_code == 2 and "internal error" not in doctor.output + doctor.stderr
     assert f"FAIL {line}\n" in doctor.output, doctor.output
     assert "host key pinned" in doctor.output  # the checks after it still ran
+
+
+def _pem_pair(directory: Path) -> None:
+    """``cert.pem`` and its ``key.pem`` in ``directory``."""
+    from tests.pki import identity
+
+    cert, key = identity("toekgw test").write_pem(directory, "pair")
+    cert.rename(directory / "cert.pem")
+    key.rename(directory / "key.pem")
+
+
+# A simulator's directory or file under a regular file ("afile"): the operator's path is
+# wrong, which is the environment's error (exit 2), named in one line.
+SIMULATOR_PATHS = [
+    "simulate serviceplatform --root afile/sp --port 0 --max-seconds 0",
+    "simulate nemkonto --queue-db afile/q.sqlite --max-seconds 0",
+    "simulate eindkomst --queue-db afile/q.sqlite --max-seconds 0",
+    "simulate erp --root afile/sp --max-seconds 0",
+    "simulate klassifikation --root afile/sp --sortiment s --code 1 --start 2026-12-01",
+    "simulate sts --dir afile/sts --trust cert.pem --cvr 29189846 --port 0 --max-seconds 0",
+    "simulate debitor --dir afile/d --port 0 --max-seconds 0",
+    "simulate ydelsesindeks --dir afile/y --trust-sts cert.pem --port 0 --max-seconds 0",
+]
+
+
+@pytest.mark.parametrize("args", SIMULATOR_PATHS, ids=[a.split()[1] for a in SIMULATOR_PATHS])
+def test_a_simulator_path_under_a_file_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "afile").write_text("not a directory\n")
+    _pem_pair(tmp_path)
+    _one_clear_line(_run(*args.split()), "afile is a file, not a directory")
+
+
+# A file a simulator loads that is not what it must be, or a pair given by halves: a usage
+# error naming the option, before anything is made or served (a --tls-cert alone used to
+# serve plain HTTP; a key as certificate was an "internal error").
+SIMULATOR_FILES = [
+    ("simulate sts --dir s --trust key.pem --cvr 29189846 --port 0", "--trust", "key.pem: "
+     "expected a PEM certificate"),
+    ("simulate debitor --dir d --port 0 --trust-sts key.pem", "--trust-sts", "key.pem: "
+     "expected a PEM certificate"),
+    ("simulate ydelsesindeks --dir y --port 0 --trust-sts key.pem", "--trust-sts", "key.pem: "
+     "expected a PEM certificate"),
+    ("simulate debitor --dir d --port 0 --tls-cert cert.pem", "--tls-key",
+     "give --tls-cert and --tls-key together"),
+    ("simulate debitor --dir d --port 0 --tls-cert key.pem --tls-key cert.pem", "--tls-cert",
+     "expected a PEM certificate (chain) and its PEM private key"),
+    ("simulate ydelsesindeks --dir y --port 0 --trust-sts cert.pem --tls-cert key.pem "
+     "--tls-key cert.pem", "--tls-cert", "expected a PEM certificate (chain) and its PEM"),
+    ("simulate serviceplatform --root sp --port 0 --party a/b", "--party", "'a/b': expected a "
+     "login name"),
+    ("simulate serviceplatform --root sp --port 0 --authorized-keys nokeys.pub",
+     "--authorized-keys", "'nokeys.pub' does not exist"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("args", "option", "expected"),
+    SIMULATOR_FILES,
+    ids=[f"{a.split()[1]}{o}" for a, o, _ in SIMULATOR_FILES],
+)
+def test_a_simulator_file_it_cannot_use_is_a_usage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: str, option: str, expected: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    _pem_pair(tmp_path)
+    result = _run(*args.split(), "--max-seconds", "0")
+    assert result.exit_code == 2, result.output
+    assert "internal error" not in result.stderr and "Traceback" not in result.stderr
+    assert option in result.stderr and expected in result.stderr, result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cert.pem", "key.pem"]  # nothing made

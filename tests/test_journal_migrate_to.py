@@ -19,6 +19,7 @@ from toekgw.adapters.nemkonto import release
 from toekgw.adapters.oir.vouchers import build_vouchers
 from toekgw.cli.main import cli
 from toekgw.formats.findings import Finding, Severity
+from toekgw.gateway.flowlock import flow_lock, lock_path, service_lock
 from toekgw.gateway.journal import JournalError, JournalUrl, NewTransmission, open_journal
 from toekgw.gateway.journal import copy as journal_copy
 from toekgw.gateway.journal.copy import copy_to_postgres
@@ -156,5 +157,62 @@ def test_a_copy_whose_tables_cannot_be_analysed_is_kept_with_a_warning(
         assert any(c.table == "items" and c.rows == 14 for c in copied)
         assert "could not be analysed (must be owner of table items)" in caplog.text
         assert _story(JournalUrl(url)) == _story(tmp_path / "journal.sqlite")
+    finally:
+        postgresql.drop(url)
+
+
+def test_migrate_to_is_refused_while_a_flow_runs(
+    tmp_path: Path, postgresql: PostgresServer
+) -> None:
+    """ "Stop every toekgw process first" was only advice: a send that journaled after the
+    copy had read its tables was missing from the PostgreSQL journal the configuration then
+    named (sent there, "not sent" here: sent again)."""
+    config = write_config(tmp_path, "")
+    _filled(tmp_path / "journal.sqlite")
+    url = postgresql.fresh()
+    staging = tmp_path / "staging"
+    try:
+        with flow_lock(lock_path(staging, "oir-send"), "oir send"):
+            refused = _run(config, "journal", "migrate-to", url)
+        assert refused.exit_code == 2, refused.output
+        assert "toekgw: error: oir-send is running (it holds " in refused.output
+        assert "before a copy of the journal; nothing was done" in refused.output
+        assert open_journal(url).transmissions() == []
+        with service_lock(staging):
+            refused = _run(config, "journal", "migrate-to", url)
+        assert "toekgw run is running" in refused.output
+        assert _run(config, "journal", "migrate-to", url).exit_code == 0
+    finally:
+        postgresql.drop(url)
+
+
+def test_a_commit_during_the_copy_is_not_half_in_it(
+    tmp_path: Path, postgresql: PostgresServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A writer no flow lock keeps out (an operator's payment action, the callback service)
+    commits while the copy runs: the copy is the journal as of one moment. Each table read
+    on its own took what was committed meanwhile into the tables read after it only: a copy
+    of no single moment (a delivery's items without its transmission, had that table been
+    read before the commit)."""
+    source = tmp_path / "journal.sqlite"
+    _filled(source)
+    before = _story(source)
+    url = postgresql.fresh()
+    real_rows = journal_copy._rows
+    written: list[str] = []
+
+    def with_a_writer(db, table, columns):  # type: ignore[no-untyped-def]
+        if not written:  # the first table is read: another process commits a delivery
+            written.append(table)
+            journal = open_journal(source)
+            journal_delivery(journal, [instruction(90 + n) for n in range(3)], delivery=3)
+            journal.close()
+        yield from real_rows(db, table, columns)
+
+    monkeypatch.setattr(journal_copy, "_rows", with_a_writer)
+    try:
+        copy_to_postgres(source, JournalUrl(url))
+        assert written and _story(JournalUrl(url)) == before
+        assert open_journal(url).integrity_problems() == []
     finally:
         postgresql.drop(url)

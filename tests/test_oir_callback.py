@@ -290,10 +290,13 @@ audience = "{AUDIENCE}"
     finally:
         server.send_signal(signal.SIGTERM)
         try:
-            server.wait(timeout=60)
+            _out, err = server.communicate(timeout=60)
         except subprocess.TimeoutExpired:
             server.kill()
             raise AssertionError(server.communicate()) from None
+    # SIGTERM is how a service is stopped: the requests in hand finish, and it exits 0.
+    assert server.returncode == 0, err
+    assert b"terminated" not in err and b"Traceback" not in err, err
     assert sorted(items(tmp_path / "journal.sqlite")) == [800, 4_200]
 
 

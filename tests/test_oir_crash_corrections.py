@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from tests.crashkit import paused_at, resumed
 from tests.nemkonto_flow_data import instruction, journal_delivery
 from tests.oir_data import BANK, EXPENSE, INTERMEDIATE, posting_day
 from tests.oir_rig import OirRig
@@ -91,18 +92,25 @@ def test_sigkill_while_regenerating_rejected_vouchers_books_each_once(tmp_path: 
     assert rig.run("oir", "balance").exit_code == 0
 
 
+def _correction(tmp_path: Path, day: dt.date, text: str) -> Path:
+    """A balanced manual voucher of 125.00 kr on ``day``: expense debited, intermediate
+    credited."""
+    csv = tmp_path / "correction.csv"
+    csv.write_text(
+        "date,account,side,amount,text\n"
+        f"{day},{EXPENSE},D,125.00,{text}\n"
+        f"{day},{INTERMEDIATE},K,125.00,{text}\n",
+        encoding="utf-8",
+    )
+    return csv
+
+
 def test_sigkill_while_adding_a_manual_voucher_books_it_once(tmp_path: Path) -> None:
     today = posting_day()  # when the test starts, as above
     rig = OirRig(tmp_path)
     rig.publish_sortiment()
     assert rig.run("sortiment", "receive").exit_code == 0
-    csv = tmp_path / "correction.csv"
-    csv.write_text(
-        "date,account,side,amount,text\n"
-        f"{today},{EXPENSE},D,125.00,Korrektion sag 4711\n"
-        f"{today},{INTERMEDIATE},K,125.00,Korrektion sag 4711\n",
-        encoding="utf-8",
-    )
+    csv = _correction(tmp_path, today, "Korrektion sag 4711")
     args = ("manual", str(csv), "--municipality", "101")
     _kill(rig, *args, at="oir.manual.before_commit")
     journal = rig.journal()
@@ -121,3 +129,27 @@ def test_sigkill_while_adding_a_manual_voucher_books_it_once(tmp_path: Path) -> 
     balances = rig.ledger.balances()
     assert (balances[EXPENSE], balances[INTERMEDIATE]) == (12_500, -12_500)
     _ledger_agrees(rig)
+
+
+def test_a_manual_voucher_being_added_holds_off_build_and_regenerate_naming_all_three(
+    tmp_path: Path,
+) -> None:
+    """build, regenerate and manual share one lock; a regeneration or a second manual
+    voucher refused while an `oir manual` ran said "another oir build is running"."""
+    rig = OirRig(tmp_path)
+    rig.publish_sortiment()
+    assert rig.run("sortiment", "receive").exit_code == 0
+    csv = _correction(tmp_path, posting_day(), "Korrektion sag 4712")
+    args = ["oir", "manual", str(csv), "--municipality", "101"]
+    held = paused_at(args, rig.config, "oir.manual.before_commit")
+    try:
+        for other in (args, ["oir", "regenerate", "V-1", "--date", "2026-02-02"]):
+            refused = rig.child(*other)
+            assert refused.returncode == 2, refused.stderr
+            assert "another oir build, regenerate or manual is running" in refused.stderr
+    finally:
+        done = resumed(held)
+    assert done.returncode == 0 and "built" in done.stdout, done.stderr
+    journal = rig.journal()
+    assert [v.kind for v in journal.vouchers()] == ["manual"]
+    journal.close()

@@ -208,3 +208,30 @@ def test_export_into_a_missing_directory_is_refused(tmp_path: Path) -> None:
         f"Invalid value for '--output': {output}: no directory {output.parent} "
         "(expected a file in an existing directory)" in result.stderr
     )
+
+
+def test_a_received_file_whose_copy_is_gone_before_it_was_applied_is_listed_not_skipped(
+    tmp_path: Path,
+) -> None:
+    """A receive killed before it applied a delivery, then days with no receive, and retention
+    deleted the staging copy: the next receive skipped the file in silence (no copy path) or
+    stopped with an internal error (a path to nothing). Now the error list says so, once."""
+    rig = OirRig(tmp_path)
+    rig.publish_sortiment()
+    killed = rig.child("sortiment", "receive", crash_at="oir.intake.before_commit")
+    assert killed.returncode == -9, killed.stderr
+    journal = rig.journal()
+    (tx,) = journal.transmissions(kind="sf7002-sortiment")
+    journal.close()
+    assert tx.state == "received" and tx.local_path
+    Path(tx.local_path).unlink()  # what retention does to an old staging copy
+    again = rig.run("sortiment", "receive")
+    assert again.exit_code == 1, again.output
+    assert "the staging copy of this received file is gone before it was applied" in again.output
+    journal = rig.journal()
+    (entry,) = [e for e in journal.errors() if e.transmission_id == tx.id]
+    assert [f.code for f in entry.findings] == ["oir.intake.copy_gone"]
+    assert journal.class_versions(SORTIMENT) == []  # nothing of it in the replica
+    journal.close()
+    third = rig.run("sortiment", "receive")
+    assert third.exit_code == 0 and "gone" not in third.output, third.output

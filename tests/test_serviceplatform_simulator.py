@@ -71,9 +71,9 @@ def test_trigger_checks_size_sender_and_name(tmp_path: Path) -> None:
     assert platform.deliveries() == []
 
 
-def test_dynamic_routing_delivers_by_recipient_authority(tmp_path: Path) -> None:
-    platform = _platform(tmp_path)
-    routing = RoutingInfo(
+def _routing() -> RoutingInfo:
+    """A G68 file's routing to the authority urn:oio:cvr-nr:11111111 (dynamic routing)."""
+    return RoutingInfo(
         inf_ref="G68",
         sender_it_system="aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee",
         sender_authority="urn:oio:cvr-nr:22222222",
@@ -81,6 +81,11 @@ def test_dynamic_routing_delivers_by_recipient_authority(tmp_path: Path) -> None
         sender_timestamp=datetime(2026, 11, 23, tzinfo=UTC),
         recipient_authority="urn:oio:cvr-nr:11111111",
     )
+
+
+def test_dynamic_routing_delivers_by_recipient_authority(tmp_path: Path) -> None:
+    platform = _platform(tmp_path)
+    routing = _routing()
     fd = FileDescriptor("R.txt", 4, "ksd", (ROUTING_RECIPIENT,), "mine-1")
     _upload(platform, "R.txt", b"data", build_trigger(Trigger(fd, FileContent(routing))))
     platform.scan()
@@ -144,3 +149,71 @@ def test_a_scan_while_an_upload_is_written_sees_no_half_written_file(
     assert platform.scan() == 1
     assert (platform.party_dir("toek") / "IN" / "G68_1.txt").read_bytes() == data
     assert not _receipt(platform, "G68_1.txt").errors
+
+
+def test_a_route_to_a_party_not_on_the_platform_gets_an_error_receipt(tmp_path: Path) -> None:
+    """``--route KEY=PARTY`` naming no party of the platform: the sender gets an error receipt
+    (unknown recipient), as for a named recipient, and the platform goes on routing."""
+    platform = _platform(tmp_path)
+    platform.routes["urn:oio:cvr-nr:11111111"] = "nobody"
+    routing = _routing()
+    fd = FileDescriptor("R.txt", 4, "ksd", (ROUTING_RECIPIENT,), "mine-1")
+    _upload(platform, "R.txt", b"data", build_trigger(Trigger(fd, FileContent(routing))))
+    next_one = FileDescriptor("N.txt", 4, "ksd", ("toek",))
+    _upload(platform, "N.txt", b"next", build_trigger(Trigger(next_one)))
+    assert platform.scan() == 2
+    (error,) = _receipt(platform, "R.txt").errors
+    assert error.code == 104 and "nobody" in error.description
+    assert (platform.party_dir("ksd") / "OUT" / "R.txt").exists()  # the file is not lost
+    assert not (platform.root / "parties" / "nobody").exists()
+    assert (platform.party_dir("toek") / "IN" / "N.txt").read_bytes() == b"next"
+
+
+def test_a_party_another_simulator_made_without_in_gets_its_receipt(tmp_path: Path) -> None:
+    """`toekgw simulate klassifikation --root ROOT` on a platform started with its default
+    parties makes parties/klassifikation/OUT only: its delivery is routed and its receipt
+    written to an IN/ made for it (the pick-up used to fail there, for every file after)."""
+    from click.testing import CliRunner
+
+    from toekgw.cli.main import cli
+
+    platform = _platform(tmp_path)
+    published = CliRunner().invoke(cli, [
+        "simulate", "klassifikation", "--root", str(platform.root),
+        "--sortiment", "0b5b6c1e-2f51-4c5e-8f38-6a3a3b0c9d11", "--code", "5.57.72/1/5.2",
+        "--start", "2026-12-01",
+    ])  # fmt: skip
+    assert published.exit_code == 0, published.output
+    next_one = FileDescriptor("N.txt", 4, "ksd", ("toek",))
+    _upload(platform, "N.txt", b"next", build_trigger(Trigger(next_one)))
+    assert platform.scan() == 2
+    name = "SORTIMENT_0b5b6c1e-2f51-4c5e-8f38-6a3a3b0c9d11_000001.xml"
+    home = platform.root / "parties" / "klassifikation"
+    assert parse_technical_receipt((home / "IN" / f"{name}.sftpreceipt").read_bytes()).ok
+    inbox = platform.party_dir("toek") / "IN"
+    assert sorted(p.name for p in inbox.iterdir()) == sorted(
+        [name, f"{name}.metadata", "N.txt", "N.txt.metadata"]
+    )
+
+
+def test_the_pick_up_goes_on_after_a_scan_that_failed(tmp_path: Path) -> None:
+    """An error in one pick-up (a disk error, a party's directory gone) is logged; the
+    server's scanner scans again, and stopping the simulator raises nothing."""
+    import threading
+
+    from toekgw.simulators.serviceplatform import ServiceplatformSimulator
+
+    sim = ServiceplatformSimulator(tmp_path / "sp", parties=("ksd", "toek"), scan_interval=0.01)
+    calls: list[int] = []
+    again = threading.Event()
+
+    def scan() -> int:
+        calls.append(1)
+        if len(calls) == 1:
+            raise OSError(28, "No space left on device")
+        again.set()
+        return 0
+
+    sim.platform.scan = scan  # type: ignore[method-assign]
+    with sim:
+        assert again.wait(10), "the scanner stopped after the failed scan"

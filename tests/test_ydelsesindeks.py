@@ -261,3 +261,18 @@ def test_a_message_whose_timestamp_has_expired_is_refused(tmp_path: Path) -> Non
             run = report_effectuated(journal, client, tokens, rig.settings, PLACES, sleep=NO_SLEEP)
         assert run.unreachable == 1 and "MessageExpired" in run.problems[0]
         assert rig.index.ledger.reported() == []
+
+
+def test_a_receiver_fault_is_not_now_and_a_sender_fault_is_a_refusal() -> None:
+    """SOAP 1.2's Receiver fault (1.1: Server) is the index unable to process a report now: it
+    is tried again by the next run, not put on the error list as refused for good."""
+    import zeep.exceptions
+
+    from toekgw.adapters.ydelsesindeks.client import IndexRefused, IndexUnavailable, _refusal
+
+    busy = _refusal(zeep.exceptions.Fault("the index is busy", code="s:Receiver"))
+    assert isinstance(busy, IndexUnavailable) and "could not process the report now" in str(busy)
+    assert isinstance(_refusal(zeep.exceptions.Fault("down", code="soap:Server")), IndexUnavailable)
+    invalid = etree.QName("http://example.invalid/ns", "InvalidInput")
+    refused = _refusal(zeep.exceptions.Fault("no", code="s:Sender", subcodes=[invalid]))
+    assert isinstance(refused, IndexRefused) and "InvalidInput" in str(refused)

@@ -123,7 +123,8 @@ def cli(ctx: click.Context, debug: bool, log_format: str) -> None:
     Exit codes: 0 done; 1 the input has errors or was refused (findings, a duplicate, a
     refused action, a missing role; each command's help says which); 2 could not run (bad
     usage, a missing file, a bad configuration, an unreachable counterpart); 130 stopped by
-    Ctrl-C, 143 by SIGTERM (an open journal step rolled back: run the command again).
+    Ctrl-C, 143 by SIGTERM (an open journal step rolled back: run the command again). A
+    server (run, serve, a simulator) stopped by either finishes what it holds, exit 0.
     """
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug

@@ -55,7 +55,7 @@ def opened(
             stack.enter_context(
                 flow_lock(
                     lock_path(settings.staging, flow),
-                    flow.replace("-", " "),
+                    flows.flow_name(flow),
                     journal=settings.journal,
                 )
             )
@@ -129,9 +129,10 @@ def receive_command(as_json: bool, config_path: Path | None) -> None:
         as_json,
         {"files": [str(o) for o in received.outcomes], **intake.as_dict()},
         f"{intake.files} answers applied: {intake.accepted} accepted, {intake.rejected} "
-        f"rejected, {intake.unchanged} unchanged, {intake.unknown} about unknown vouchers",
+        f"rejected, {intake.unchanged} unchanged, {intake.unknown} about unknown vouchers"
+        + (f"; {intake.gone} files gone before they were applied" if intake.gone else ""),
     )
-    bad = intake.rejected or intake.unknown
+    bad = intake.rejected or intake.unknown or intake.gone
     raise SystemExit(max(exit_code(received.outcomes), 1 if bad else 0))
 
 

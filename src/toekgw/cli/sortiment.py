@@ -39,7 +39,7 @@ def receive_command(config_path: Path | None) -> None:
         click.echo(str(outcome))
     for message in received.intake.messages:
         click.echo(message)
-    raise SystemExit(exit_code(received.outcomes))
+    raise SystemExit(max(exit_code(received.outcomes), 1 if received.intake.gone else 0))
 
 
 @sortiment.command("status")

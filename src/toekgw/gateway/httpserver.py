@@ -146,7 +146,9 @@ class AsgiServer:
 
     def run(self, max_seconds: float | None = None) -> None:
         """Serve in the foreground until interrupted (SIGINT/SIGTERM) or, with
-        ``max_seconds``, until that many seconds have passed."""
+        ``max_seconds``, until that many seconds have passed. A signal is the normal end of a
+        server: uvicorn lets the requests in hand finish, then raises the signal again as it
+        returns; that is taken here as done (the command exits 0), not as an interruption."""
         sockets = self.listen()._sockets
         timer = None
         if max_seconds is not None:
@@ -155,6 +157,9 @@ class AsgiServer:
             timer.start()
         try:
             asyncio.run(self.server.serve(sockets))
+        except KeyboardInterrupt:  # SIGINT, or SIGTERM as cli.main raises it: after the shutdown
+            if not self.server.should_exit:
+                raise  # not uvicorn's shutdown: an interruption
         finally:
             self._close()
             if timer is not None:

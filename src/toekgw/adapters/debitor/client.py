@@ -15,9 +15,14 @@ What can go wrong, and what the caller gets:
   :class:`DebitorUnavailable`. The message is the same each time (its ``BeskedId`` is the
   idempotency key), so a call that reached the debtor system before its answer was lost is
   not applied twice;
-- a SOAP fault is the debtor system's answer: :class:`DebitorRejected` with the fault's code
-  and text and the ``ErrorList``, never retried (a WS-Security fault about the token is the
-  exception: that is a refused token, fetched again once).
+- a SOAP fault about the message (``Client``, SOAP 1.2 ``Sender``, or a code of the service's
+  own) is the debtor system's answer: :class:`DebitorRejected` with the fault's code and text
+  and the ``ErrorList``, never retried (a WS-Security fault about the token is the exception:
+  that is a refused token, fetched again once);
+- a ``Server`` fault (SOAP 1.2 ``Receiver``) says the debtor system could not process the
+  message *now*, "for reasons not directly attributable to the contents of the message" (SOAP
+  1.1, 4.4.1: it may succeed later): it is retried as a transport fault, and then
+  :class:`DebitorUnavailable` leaves the call claimed for the next run, never a refusal.
 """
 
 from __future__ import annotations
@@ -277,10 +282,26 @@ def _headers() -> list[etree._Element]:
 
 def _fault(fault: zeep.exceptions.Fault) -> Exception:
     code = str(fault.code or "")
-    local = code.rsplit(":", 1)[-1]
+    local = code.rsplit(":", 1)[-1].rsplit("}", 1)[-1]  # soap:Server, {ns}Receiver
     text = str(fault.message or "")
     if local in _TOKEN_FAULTS:
         return TokenRejected(f"the debtor system refused the token: {text}")
+    errors = _error_list(fault)
+    if local in _NOT_NOW:
+        listed = "; ".join(f"{c}: {t}" for c, t in errors)
+        return DebitorUnavailable(
+            f"the debtor system could not process the call now (SOAP fault {code}: {text}"
+            + (f"; {listed}" if listed else "")
+            + ")"
+        )
+    return DebitorRejected(code, text, errors)
+
+
+#: SOAP 1.1's ``Server`` and SOAP 1.2's ``Receiver`` fault codes: not the message's fault.
+_NOT_NOW = frozenset({"Server", "Receiver"})
+
+
+def _error_list(fault: zeep.exceptions.Fault) -> list[tuple[str, str]]:
     errors: list[tuple[str, str]] = []
     if fault.detail is not None:
         for error in fault.detail.iter(f"{{{NS}}}Error"):
@@ -290,4 +311,4 @@ def _fault(fault: zeep.exceptions.Fault) -> Exception:
                     error.findtext(f"{{{NS}}}ErrorText") or "",
                 )
             )
-    return DebitorRejected(code, text, errors)
+    return errors

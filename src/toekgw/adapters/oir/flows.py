@@ -32,7 +32,7 @@ from toekgw.gateway.flowlock import flow_lock, lock_path
 from toekgw.gateway.inbound import Outcome
 from toekgw.gateway.journal import SqliteJournal, open_journal
 
-__all__ = ["PROFILES", "Received", "build", "receive", "send"]
+__all__ = ["PROFILES", "Received", "build", "flow_name", "receive", "send"]
 
 #: ``[receive.<name>]`` profile -> the processor of its files and the kind they are journaled as.
 _PROFILES = {
@@ -46,12 +46,19 @@ for _name in PROFILES:
     register_receive_options(_name, no_own_options)
 
 
+#: A lock several commands share, named by all of them in its refusal.
+_SHARED = {"oir-build": "oir build, regenerate or manual"}
+
+
+def flow_name(flow: str) -> str:
+    """The lock ``flow`` as the operator knows it, for "another ... is running"."""
+    return _SHARED.get(flow, flow.replace("-", " "))
+
+
 @contextmanager
 def _flow(settings: Settings, flow: str) -> Iterator[SqliteJournal]:
     with (
-        flow_lock(
-            lock_path(settings.staging, flow), flow.replace("-", " "), journal=settings.journal
-        ),
+        flow_lock(lock_path(settings.staging, flow), flow_name(flow), journal=settings.journal),
         closing(open_journal(settings.journal, verify=True)) as journal,
     ):
         yield journal

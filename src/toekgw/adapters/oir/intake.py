@@ -62,6 +62,8 @@ class Intake:
     rejected: int = 0
     unchanged: int = 0
     unknown: int = 0
+    #: received files whose staging copy was gone before they were applied (error list)
+    gone: int = 0
     messages: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
@@ -71,6 +73,7 @@ class Intake:
             "rejected": self.rejected,
             "unchanged": self.unchanged,
             "unknown": self.unknown,
+            "gone": self.gone,
             "messages": list(self.messages),
         }
 
@@ -217,9 +220,11 @@ def apply_received(journal: BooksJournal, kind: KindSpec, counterpart: str) -> I
         journal.transmissions(counterpart=counterpart, kind=kind.name, states=("received",)),
         key=lambda t: t.id,
     ):
-        if not tx.local_path:
+        local = Path(tx.local_path) if tx.local_path else None
+        if local is None or not local.is_file():
+            _copy_gone(journal, tx, into)
             continue
-        data = Path(tx.local_path).read_bytes()
+        data = local.read_bytes()
         with journal.transaction(durable=True):
             if not journal.mark_applied(tx.id):
                 continue
@@ -227,3 +232,25 @@ def apply_received(journal: BooksJournal, kind: KindSpec, counterpart: str) -> I
             _APPLY[kind.name](journal, tx, data, into)
             crash_point("oir.intake.before_commit")
     return into
+
+
+def _copy_gone(journal: BooksJournal, tx: Transmission, into: Intake) -> None:
+    """A received file not applied yet whose staging copy is gone (retention deleted it after
+    days with no receive, or a hand did): on the error list once, never skipped in silence."""
+    with journal.transaction(durable=True):
+        if not journal.mark_applied(tx.id):
+            return
+        into.gone += 1
+        text = (
+            f"{tx.file_name}: the staging copy of this received file is gone before it was "
+            "applied (removed by retention or by hand): what it says is not in the books; ask "
+            "its sender for it again"
+        )
+        into.messages.append(text)
+        journal.add_error(
+            counterpart=tx.counterpart,
+            subject="file",
+            transmission_id=tx.id,
+            file_name=tx.file_name,
+            findings=[Finding("oir.intake.copy_gone", Severity.ERROR, text)],
+        )

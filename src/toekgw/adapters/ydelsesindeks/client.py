@@ -14,8 +14,11 @@ What can happen to a call, each its own exception:
   answer, an answer that is not XML): the call may be tried again;
 - :class:`~toekgw.adapters.kombit.tokens.TokenRejected`: a fault about the token (expired,
   refused): the token client fetches a fresh one and tries once more;
-- :class:`IndexRefused`: the index refused the report (a SOAP fault, or a ``StatusKode``
-  other than 20): never retried, a finding on the error list.
+- :class:`IndexRefused`: the index refused the report (a SOAP fault about the message, or a
+  ``StatusKode`` other than 20): never retried, a finding on the error list. A ``Receiver``
+  fault (SOAP 1.1 ``Server``) is the index unable to process it *now* (SOAP 1.2, 5.4.6: "the
+  message could not be processed for reasons attributable to the processing of the message
+  rather than to the contents of the message itself"): :class:`IndexUnavailable`, tried again.
 """
 
 from __future__ import annotations
@@ -129,6 +132,8 @@ def _refusal(fault: zeep.exceptions.Fault) -> Exception:
     text = str(fault.message or "")
     if _TOKEN_FAULTS & {c.split(":")[-1] for c in subcodes}:
         return TokenRejected(f"the benefit index refused the token: {code}: {text}")
+    if str(fault.code or "").rsplit(":", 1)[-1].rsplit("}", 1)[-1] in ("Receiver", "Server"):
+        return IndexUnavailable(f"the benefit index could not process the report now: {text}")
     return IndexRefused(code, text)
 
 

@@ -2,10 +2,30 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+from typing import Any
+
 import click
 
+from toekgw.gateway.errors import UsageError, os_problem
 
-@click.group()
+
+class _SimulateGroup(click.Group):
+    """A file or directory a simulator cannot make or read (``--root`` under a file, a
+    ``--queue-db`` in a missing directory) is one line naming it, exit 2: the environment."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except OSError as exc:
+            if exc.filename is None:
+                raise
+            path = Path(os.fsdecode(exc.filename))
+            raise UsageError(f"{path}: {os_problem(path, exc)}") from exc
+
+
+@click.group(cls=_SimulateGroup)
 def simulate() -> None:
     """Run a local counterpart (simulator) that behaves like the real one, faults included.
 

@@ -3,26 +3,64 @@
 from __future__ import annotations
 
 import signal
+import ssl
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import FrameType
 from typing import Any, Protocol, TypeVar
 
 import click
+from cryptography import x509
 
 from toekgw.cli.options import SECONDS
+from toekgw.gateway.httpserver import TlsFiles
 from toekgw.gateway.transport.mq import DEFAULT_BACKOUT_THRESHOLD, SqliteQueue
 
 __all__ = [
     "delay_option",
     "duplicate_answers_option",
+    "pem_certificates",
     "queue_options",
     "run_options",
     "serve",
+    "tls_files",
 ]
 
 _Command = TypeVar("_Command", bound=Callable[..., Any])
+
+
+def pem_certificates(paths: Iterable[Path], option: str) -> list[x509.Certificate]:
+    """The certificates in the PEM files ``paths`` (a file may hold several), or a usage
+    error naming ``option`` and the file that holds none."""
+    certificates: list[x509.Certificate] = []
+    for path in paths:
+        try:
+            certificates.extend(x509.load_pem_x509_certificates(path.read_bytes()))
+        except ValueError:
+            raise click.BadParameter(
+                f"{path}: expected a PEM certificate (-----BEGIN CERTIFICATE-----)",
+                param_hint=option,
+            ) from None
+    return certificates
+
+
+def tls_files(certificate: Path | None, key: Path | None) -> TlsFiles | None:
+    """``--tls-cert`` and ``--tls-key`` as the server will load them: both or neither (one
+    alone would serve plain HTTP), a PEM certificate and its key, else a usage error."""
+    if (certificate is None) != (key is None):
+        raise click.UsageError("give --tls-cert and --tls-key together")
+    if certificate is None or key is None:
+        return None
+    try:
+        ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(certificate, key)
+    except ssl.SSLError as exc:
+        reason = f" ({exc.reason})" if exc.reason else ""
+        raise click.UsageError(
+            f"--tls-cert {certificate}, --tls-key {key}: expected a PEM certificate (chain) "
+            f"and its PEM private key{reason}"
+        ) from None
+    return TlsFiles(certificate, key)
 
 
 def queue_options(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import click
@@ -63,8 +64,10 @@ def beskedfordeler(
             )
             for _ in range(2 if duplicate else 1):
                 broker.publish(queue, body, message_id=f"{account}")
-        for n in range(garbage):
-            broker.publish(queue, b"<not a message", message_id=f"garbage-{n}")
+        for _ in range(garbage):
+            # An id of its own, as the real Beskedfordeler gives each message: a second run's
+            # garbage must not look like a redelivery of the first's.
+            broker.publish(queue, b"<not a message", message_id=f"garbage-{uuid.uuid4()}")
     finally:
         broker.close()
     copies = len(accounts) * (2 if duplicate else 1)

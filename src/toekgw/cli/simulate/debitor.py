@@ -7,11 +7,11 @@ import threading
 from pathlib import Path
 
 import click
-from cryptography import x509
 
 from toekgw.cli.options import LISTEN_PORT, SECONDS, TIMES, FiniteRange
+from toekgw.cli.simulate._common import pem_certificates, tls_files
 from toekgw.gateway.errors import InputError
-from toekgw.gateway.httpserver import AsgiServer, TlsFiles
+from toekgw.gateway.httpserver import AsgiServer
 from toekgw.simulators.debitor import (
     INDBETALING_PATH,
     REGISTRERING_PATH,
@@ -121,10 +121,11 @@ def debitor(
     balance report at /report, and calls TØK's callback with the coverings of B_03 payments
     and with what --script says; faults from the options.
     """
+    trusted = pem_certificates([trust_sts] if trust_sts else [], "--trust-sts")
+    tls = tls_files(tls_cert, tls_key)
     key, certificate = ensure_identity(
         directory / "debitor-sts.crt", directory / "debitor-sts.key", "toekgw debtor simulator"
     )
-    trusted = [x509.load_pem_x509_certificate(trust_sts.read_bytes())] if trust_sts else []
     faults = Faults(timeouts, delay, soap_faults, duplicate_callbacks, unknown_claim_callbacks)
     simulator = DebitorSimulator(
         DebtorSystem(),
@@ -135,7 +136,6 @@ def debitor(
         sts_issuer=sts_issuer,
         faults=faults,
     )
-    tls = TlsFiles(tls_cert, tls_key) if tls_cert and tls_key else None
     server = AsgiServer(simulator.app(), port=port, tls=tls).listen()
     steps = _script(script)
     stop = threading.Event()

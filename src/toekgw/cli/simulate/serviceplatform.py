@@ -11,6 +11,17 @@ from toekgw.cli.options import AT_LEAST_ONE, LISTEN_PORT, SECONDS, TIMES
 from toekgw.simulators.serviceplatform import Faults, ServiceplatformSimulator, ensure_key
 
 
+def _party_names(
+    ctx: click.Context, param: click.Parameter, value: tuple[str, ...]
+) -> tuple[str, ...]:
+    for party in value:
+        if not party or "/" in party or party.startswith("."):
+            raise click.BadParameter(
+                f"{party!r}: expected a login name (no '/', not starting with '.')", ctx, param
+            )
+    return value
+
+
 @click.command()
 @click.option(
     "--root",
@@ -28,6 +39,7 @@ from toekgw.simulators.serviceplatform import Faults, ServiceplatformSimulator, 
     multiple=True,
     default=("ksd", "toek"),
     show_default=True,
+    callback=_party_names,
     help="An SFTP login with IN/ and OUT/ (repeat for more).",
 )
 @click.option(
@@ -38,7 +50,7 @@ from toekgw.simulators.serviceplatform import Faults, ServiceplatformSimulator, 
 )
 @click.option(
     "--authorized-keys",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
     default=None,
     help="Public keys allowed to log in (default: ROOT/client_ed25519.pub, made with "
     "its private key if missing).",

@@ -6,9 +6,9 @@ import datetime as dt
 from pathlib import Path
 
 import click
-from cryptography import x509
 
 from toekgw.cli.options import AT_LEAST_ONE, LISTEN_PORT, SECONDS, FiniteRange
+from toekgw.cli.simulate._common import pem_certificates
 from toekgw.gateway.httpserver import AsgiServer
 from toekgw.simulators.sts import EXCHANGE_PATH, STS_PATH, StsSimulator
 from toekgw.simulators.sts.identity import ensure_identity
@@ -56,13 +56,14 @@ def sts(
     Refuses a wrong or insufficient signature, an unregistered certificate, an unknown CVR
     or service, and an expired request, with the SOAP fault the real STS sends.
     """
+    registered = pem_certificates(trusted, "--trust")
     key, certificate = ensure_identity(
         directory / "sts.crt", directory / "sts.key", "toekgw STS simulator"
     )
     simulator = StsSimulator(
         identity_key=key,
         identity_certificate=certificate,
-        trusted=[x509.load_pem_x509_certificate(p.read_bytes()) for p in trusted],
+        trusted=registered,
         cvrs=frozenset(cvrs),
         services=frozenset(services) or None,
         saml_lifetime=dt.timedelta(hours=saml_hours),

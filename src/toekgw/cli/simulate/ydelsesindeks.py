@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from cryptography import x509
 
 from toekgw.cli.options import LISTEN_PORT, SECONDS, TIMES
+from toekgw.cli.simulate._common import pem_certificates, tls_files
 from toekgw.formats.ydelsesindeks import SERVICE_ENTITY_ID
-from toekgw.gateway.httpserver import AsgiServer, TlsFiles
+from toekgw.gateway.httpserver import AsgiServer
 from toekgw.simulators.ydelsesindeks import INDEX_PATH, IndexFaults, IndexSimulator
 
 
@@ -63,11 +63,10 @@ def ydelsesindeks(
     (a repeat is counted, not taken again). Faults: --late (answer after the caller's
     timeout), --refuse (a SOAP fault), --lose-answers (take it, then HTTP 503).
     """
-    if (tls_cert is None) != (tls_key is None):
-        raise click.UsageError("give --tls-cert and --tls-key together")
+    tls = tls_files(tls_cert, tls_key)
     simulator = IndexSimulator(
         ledger_path=directory / "ledger.sqlite",
-        trusted_sts=[c for p in trusted for c in x509.load_pem_x509_certificates(p.read_bytes())],
+        trusted_sts=pem_certificates(trusted, "--trust-sts"),
         issuer=issuer,
         audience=audience,
         faults=IndexFaults(
@@ -77,7 +76,6 @@ def ydelsesindeks(
             lose_answers=lose_answers,
         ),
     )
-    tls = TlsFiles(tls_cert, tls_key) if tls_cert and tls_key else None
     server = AsgiServer(simulator.app(), port=port, tls=tls).listen()
     click.echo(f"benefit index simulator on {server.url}{INDEX_PATH}", err=True)
     server.run(max_seconds)

@@ -7,14 +7,23 @@ miss the write-ahead log or catch a page half-written.
 
 Both directions check the copy with ``PRAGMA quick_check`` and refuse to overwrite an existing
 file, so a backup never replaces a journal by mistake; ``restore`` with ``force`` replaces it.
+
+A new file (a backup; a restore where no journal is) is written under a hidden temporary name
+beside it (``.<name>.partial``), checked, and only then linked to its name: a copy that is
+interrupted, killed or fails its check leaves nothing at the name (its leftover is removed by
+the next copy), so no half copy passes for a backup and the same command can simply be run
+again. A restore over an existing journal copies into it in place, in one SQLite transaction.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
 from pathlib import Path
 
 from toekgw.formats.findings import first_and_more
+from toekgw.gateway.faults import crash_point
 from toekgw.gateway.journal._sqlite_connection import quick_check
 from toekgw.gateway.journal.model import JournalError
 
@@ -54,21 +63,63 @@ def _refuse_existing(path: Path, what: str) -> None:
 
 def _copy(source: Path, target: Path, *, what: str) -> int:
     target.parent.mkdir(parents=True, exist_ok=True)
+    if target.exists():  # a restore with force: in place, in one transaction of the target
+        _backup(source, target)
+        return _check(target, what=what)
+    partial = target.with_name(f".{target.name}.partial")
+    _remove(partial)  # what a copy killed before left
+    try:
+        _backup(source, partial, shown=target)
+        version = _check(partial, what=what)
+        _put_in_place(partial, target)
+        return version
+    finally:
+        _remove(partial)
+
+
+def _put_in_place(partial: Path, target: Path) -> None:
+    """``partial`` as ``target``, never over a file that appeared there meanwhile."""
+    try:
+        try:
+            os.link(partial, target)
+        except FileExistsError:
+            raise
+        except OSError:  # a file system without hard links (some network mounts)
+            if target.exists():
+                raise FileExistsError(target) from None
+            partial.rename(target)
+    except FileExistsError:
+        raise JournalError(f"{target} already exists; nothing was written") from None
+    except OSError as exc:
+        raise JournalError(
+            f"cannot put the copy in place as {target}: {exc.strerror or exc}; nothing was written"
+        ) from exc
+
+
+def _backup(source: Path, target: Path, *, shown: Path | None = None) -> None:
     try:
         src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
         try:
             dst = sqlite3.connect(str(target))
             try:
-                src.backup(dst)
+                src.backup(dst, progress=lambda *_: crash_point("journal.backup.copied"))
             finally:
                 dst.close()
         finally:
             src.close()
     except sqlite3.DatabaseError as exc:
         raise JournalError(
-            f"copying {source} to {target} failed: {exc}; nothing usable was written"
+            f"copying {source} to {shown or target} failed: {exc}; nothing usable was written"
         ) from exc
-    return _check(target, what=what)
+
+
+def _remove(partial: Path) -> None:
+    for path in (
+        partial,
+        *(partial.with_name(partial.name + s) for s in ("-journal", "-wal", "-shm")),
+    ):
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
 
 
 def _check(path: Path, *, what: str) -> int:

@@ -98,9 +98,12 @@ def copy_to_postgres(
     what was copied, per table. :class:`JournalError` (nothing committed) for a target that is
     not empty or a copy whose counts or sums differ."""
     open_journal(source, verify=True).close()  # the newest schema, and sound
-    db = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    db = sqlite3.connect(f"file:{source}?mode=ro", uri=True, isolation_level=None)
     journal = PostgresJournal(target.url)
     try:
+        # One read transaction: every table as of one moment, whatever commits meanwhile
+        # (each statement on its own would see a later journal than the tables before it).
+        db.execute("BEGIN")
         tables = _tables(db)
         _refuse_filled(journal, tables)
         connection = journal._connection

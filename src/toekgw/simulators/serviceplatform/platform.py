@@ -139,6 +139,9 @@ class Platform:
                 out = self.party_dir(party) / "OUT"
                 if not out.is_dir():
                     continue
+                # A party is a directory under parties/: one made by hand or by another
+                # simulator (`simulate klassifikation`) may lack IN/, where its receipts go.
+                (self.party_dir(party) / "IN").mkdir(exist_ok=True)
                 for trigger in sorted(out.glob(f"*{TRIGGER_SUFFIX}")):
                     if trigger.name.startswith("."):
                         continue
@@ -212,8 +215,10 @@ class Platform:
                 raise LookupError(f"{ROUTING_RECIPIENT} without SFTPDynamicRoutingInfo")
             for key in (routing.recipient_it_system, routing.recipient_authority):
                 if key and key in self.routes:
-                    return self.routes[key]
-            raise LookupError(f"no route for {routing.recipient_authority}")
+                    recipient = self.routes[key]
+                    break
+            else:
+                raise LookupError(f"no route for {routing.recipient_authority}")
         if recipient not in self.parties():
             raise LookupError(f"no party {recipient!r} on this platform")
         return recipient
@@ -238,6 +243,7 @@ class Platform:
 
     def _deliver(self, party: str, name: str, payload: Path, metadata: bytes) -> None:
         inbox = self.party_dir(party) / "IN"
+        inbox.mkdir(exist_ok=True)
         data = payload.read_bytes()
         if self.faults.corrupt == "truncate" and data:
             data = data[: len(data) // 2]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,8 @@ from toekgw.gateway.listen import listening_sockets
 from toekgw.simulators.serviceplatform.platform import Faults, Platform
 
 __all__ = ["ServiceplatformSimulator", "ensure_key"]
+
+log = logging.getLogger(__name__)
 
 
 def ensure_key(path: Path) -> Any:
@@ -172,8 +175,12 @@ class ServiceplatformSimulator:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.scan_interval)
             self._wake.clear()
-            if not self._stopping:
+            if self._stopping:
+                continue
+            try:
                 self.platform.scan()
+            except Exception as exc:  # one bad pick-up must not end the routing of all files
+                log.error("the platform's pick-up failed (tried again at the next scan): %s", exc)
 
     def start(self) -> ServiceplatformSimulator:
         # Bound here: a port in use is a GatewayError naming it, not asyncssh's OSError.
