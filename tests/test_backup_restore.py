@@ -4,13 +4,15 @@ put back; existing files are never overwritten by mistake."""
 from __future__ import annotations
 
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
-from tests.crashkit import killed, paused_at, resumed, toekgw_child, toekgw_process
+from tests.crashkit import child_env, killed, paused_at, resumed, toekgw_child, toekgw_process
 from toekgw.cli.main import cli
 from toekgw.formats.findings import Finding, Severity
 from toekgw.gateway.flowlock import (
@@ -21,6 +23,7 @@ from toekgw.gateway.flowlock import (
     service_lock,
 )
 from toekgw.gateway.journal import SqliteJournal, open_journal
+from toekgw.gateway.journal._in_use import journal_to_itself
 
 CONFIG = """
 [journal]
@@ -118,8 +121,8 @@ def test_a_backup_stopped_mid_copy_leaves_nothing_at_its_name_and_runs_again(
     assert not copy.exists()
     again = _run(config, "backup", str(copy))
     assert again.exit_code == 0, again.output
+    assert sorted(p.name for p in copy.parent.iterdir()) == ["journal-1.sqlite"]  # no leftover
     assert _subjects(copy) == [f"delivery {i}" for i in range(20)]
-    assert sorted(p.name for p in copy.parent.iterdir()) == ["journal-1.sqlite"]
 
 
 def test_restore_refuses_a_file_that_is_not_a_sound_journal(tmp_path: Path) -> None:
@@ -213,3 +216,45 @@ def test_restore_waits_for_no_flow_and_no_flow_or_service_starts_under_it(tmp_pa
             flow_lock(lock_path(staging, "nemkonto-send"), "nemkonto send"),
         ):
             pass
+
+
+def test_restore_and_migrate_to_are_refused_while_any_process_has_the_journal_open(
+    tmp_path: Path,
+) -> None:
+    """The flow locks miss what takes none (a payment action, the callback service, a
+    reader) and a flow that never ran before: every connection holds the journal's in-use
+    lock, and a restore or a copy is refused while another holds it."""
+    config = _world_config(tmp_path)
+    journal_path = tmp_path / "var" / "journal.sqlite"
+    copy = tmp_path / "backup.sqlite"
+    assert _run(config, "backup", str(copy)).exit_code == 0
+    holder = subprocess.Popen(  # another process with the journal open, no flow lock
+        [sys.executable, "-c", _HOLD, str(journal_path)],
+        env=child_env(None), stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "open\n"
+        refused = _run(config, "restore", "--force", str(copy))
+        assert refused.exit_code == 2, refused.output
+        assert f"the journal {journal_path} is open in another process" in refused.output
+        assert "before a restore; nothing was done" in refused.output
+        copied = _run(config, "journal", "migrate-to", "postgresql://nobody@127.0.0.1:9/none")
+        assert copied.exit_code == 2, copied.output
+        assert "is open in another process" in copied.output
+    finally:
+        holder.kill()
+        holder.wait()
+    assert _run(config, "restore", "--force", str(copy)).exit_code == 0
+    with journal_to_itself(journal_path, "a check"):  # a restore copying: no process opens it
+        opening = subprocess.run(
+            [sys.executable, "-c", _HOLD.replace("time.sleep(600)", "pass"), str(journal_path)],
+            env=child_env(None), capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+    assert opening.returncode != 0 and opening.stdout == ""
+    assert "is being restored or copied by another process" in opening.stderr
+
+
+_HOLD = (
+    "import sys, time; from toekgw.gateway.journal import open_journal; "
+    "j = open_journal(sys.argv[1]); print('open', flush=True); time.sleep(600)"
+)

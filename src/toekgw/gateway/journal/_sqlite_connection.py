@@ -23,6 +23,7 @@ from typing import Any, Self, TypeVar
 
 from toekgw.formats.findings import first_and_more
 from toekgw.gateway.errors import os_problem
+from toekgw.gateway.journal._in_use import JournalInUse
 from toekgw.gateway.journal._sql import SQLITE, Database, Dialect
 from toekgw.gateway.journal._sqlite_chain import ChainReport, has_chain, seal, verify_chain
 from toekgw.gateway.journal.location import JournalLocation
@@ -96,10 +97,17 @@ class JournalConnection:
         _refuse_unusable_file(self.path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise JournalError(
+                f"cannot open the journal {self.path}: {_reason(exc, self.path)}"
+            ) from exc
+        self._in_use = JournalInUse(self.path)  # no restore while it is open
+        try:
             self._sqlite = sqlite3.connect(
                 str(self.path), timeout=busy_timeout, isolation_level=None
             )
         except (OSError, sqlite3.Error) as exc:
+            self._in_use.release()
             raise JournalError(
                 f"cannot open the journal {self.path}: {_reason(exc, self.path)}"
             ) from exc
@@ -107,6 +115,7 @@ class JournalConnection:
             self._setup(busy_timeout)
         except sqlite3.DatabaseError as exc:
             self._sqlite.close()
+            self._in_use.release()
             if str(exc) == "file is not a database":
                 raise JournalError(
                     f"the journal {self.path} is not a SQLite database (its first bytes are "
@@ -125,6 +134,10 @@ class JournalConnection:
                 f"the journal {self.path} is damaged: {exc}",
                 hint="restore it from a backup; do not start a new one in its place",
             ) from exc
+        except BaseException:  # a schema too new, Ctrl-C: nothing stays open
+            self._sqlite.close()
+            self._in_use.release()
+            raise
 
     def _busy(self) -> JournalError:
         """Another process held the journal's write lock for longer than we wait: the journal
@@ -377,6 +390,7 @@ class JournalConnection:
 
     def close(self) -> None:
         self._sqlite.close()
+        self._in_use.release()
 
     def __enter__(self) -> Self:
         return self

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from toekgw.formats.findings import first_and_more
 from toekgw.gateway.faults import crash_point
+from toekgw.gateway.journal._in_use import journal_to_itself
 from toekgw.gateway.journal._sqlite_connection import quick_check
 from toekgw.gateway.journal.model import JournalError
 
@@ -42,15 +43,16 @@ def backup_journal(journal: Path, target: Path) -> int:
 def restore_journal(backup: Path, journal: Path, *, force: bool = False) -> int:
     """Put the journal backup ``backup`` in place at ``journal``; returns its schema version.
 
-    Refuses to replace an existing journal unless ``force``; the gateway must not be running
-    (the restore takes the journal's write lock while it copies, so a running writer waits or
-    fails, never interleaves)."""
+    Refuses to replace an existing journal unless ``force``, and refuses while any process has
+    the journal open (:func:`~toekgw.gateway.journal._in_use.journal_to_itself`, held while it
+    copies: no connection opens meanwhile)."""
     if not backup.is_file():
         raise JournalError(f"the backup {backup} does not exist; nothing was restored")
     _check(backup, what=f"the backup {backup}")
     if not force:
         _refuse_existing(journal, "the journal")
-    return _copy(backup, journal, what=f"the restored journal {journal}")
+    with journal_to_itself(journal, "a restore"):
+        return _copy(backup, journal, what=f"the restored journal {journal}")
 
 
 def _refuse_existing(path: Path, what: str) -> None:

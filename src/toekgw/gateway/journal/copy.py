@@ -24,6 +24,7 @@ import psycopg
 from psycopg import sql
 
 from toekgw.gateway.journal import open_journal
+from toekgw.gateway.journal._in_use import journal_to_itself
 from toekgw.gateway.journal._postgres_references import parents
 from toekgw.gateway.journal.location import JournalUrl
 from toekgw.gateway.journal.model import JournalError
@@ -96,7 +97,16 @@ def copy_to_postgres(
 ) -> list[TableCopy]:
     """Copy the SQLite journal ``source`` into the empty PostgreSQL journal ``target``;
     what was copied, per table. :class:`JournalError` (nothing committed) for a target that is
-    not empty or a copy whose counts or sums differ."""
+    not empty or a copy whose counts or sums differ; refused while another process has the
+    source open (:func:`~toekgw.gateway.journal._in_use.journal_to_itself`, held while it
+    copies: what the copy reads is all there is)."""
+    with journal_to_itself(source, "a copy of the journal"):
+        return _copy_all(source, target, progress)
+
+
+def _copy_all(
+    source: Path, target: JournalUrl, progress: Callable[[str, int], None] | None
+) -> list[TableCopy]:
     open_journal(source, verify=True).close()  # the newest schema, and sound
     db = sqlite3.connect(f"file:{source}?mode=ro", uri=True, isolation_level=None)
     journal = PostgresJournal(target.url)
