@@ -304,6 +304,15 @@ def test_a_comment_inside_a_value_of_the_payload_does_not_cut_it() -> None:
     assert read_debitorkonto_slettet(commented) == deleted
 
 
+def test_a_cvr_in_full_width_digits_is_refused_not_recorded_under_a_key_nothing_matches() -> None:
+    from toekgw.formats.debitor.besked import BadPayload as DebitorBadPayload
+
+    payload = build_debitorkonto_slettet(DebitorkontoSlettet("K-1", CVR, NOW))
+    wide = "".join(chr(0xFF10 + int(d)) for d in CVR).encode()  # '２９１８９８４６'
+    with pytest.raises(DebitorBadPayload, match="expected a CVR"):
+        read_debitorkonto_slettet(payload.replace(CVR.encode(), wide))
+
+
 def test_the_simulators_duplicates_count_once_and_its_garbage_is_listed_each(
     tmp_path: Path,
 ) -> None:
@@ -344,3 +353,38 @@ def test_the_simulators_duplicates_count_once_and_its_garbage_is_listed_each(
     finally:
         journal.close()
         broker.close()
+
+
+def test_a_message_its_component_breaks_on_does_not_block_the_ones_behind_it(
+    open_broker: Opener, tmp_path: Path
+) -> None:
+    """A poison message: its form is fine, its component fails on it (a fault of ours). It is
+    backed out, listed once and dead-lettered after repeated attempts; the rest is taken."""
+    from toekgw.adapters.beskedfordeler.consumer import Component
+    from toekgw.gateway.refusals import MAX_ATTEMPTS_PER_RUN
+
+    def breaks_on_d_bug(journal, transmission, message):  # type: ignore[no-untyped-def]
+        if b"D-BUG" in (message.payload or b""):
+            raise KeyError("fordring")
+        return DEBITORKONTO_SLETTET.handle(journal, transmission, message)
+
+    queue = f"dueslag.{uuid.uuid4()}"
+    broker = open_broker()
+    broker.declare(QueueSpec(queue))
+    journal = open_journal(tmp_path / "journal.sqlite")
+    component = Component("test.breaks", breaks_on_d_bug)
+    consumer = BeskedConsumer(broker, journal, queue=queue, routes={DELETED: component})
+    publisher = open_broker()
+    for account in ("D-1", "D-BUG", "D-2"):
+        publisher.publish(queue, _message(account), message_id=f"m-{account}")
+    result = consumer.run(wait=1.0)
+    assert (result.dead_lettered, result.failed) == (1, MAX_ATTEMPTS_PER_RUN - 1)
+    assert is_deleted(journal, CVR, "D-1") and is_deleted(journal, CVR, "D-2")
+    assert not is_deleted(journal, CVR, "D-BUG")
+    assert len(journal.transmissions(counterpart="beskedfordeler")) == 2  # rolled back
+    (listed,) = journal.errors(counterpart="beskedfordeler")  # once, not per attempt
+    assert "KeyError" in listed.findings[0].message
+    assert publisher.get(queue, wait=0.3) is None
+    dead = publisher.get(dead_letter_name(queue), wait=2.0)
+    assert dead is not None and dead.message_id == "m-D-BUG"
+    publisher.ack(dead)

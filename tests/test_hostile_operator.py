@@ -169,7 +169,8 @@ SIMULATOR_PATHS = [
     "simulate nemkonto --queue-db afile/q.sqlite --max-seconds 0",
     "simulate eindkomst --queue-db afile/q.sqlite --max-seconds 0",
     "simulate erp --root afile/sp --max-seconds 0",
-    "simulate klassifikation --root afile/sp --sortiment s --code 1 --start 2026-12-01",
+    "simulate klassifikation --root afile/sp --sortiment 0b5b6c1e-2f51-4c5e-8f38-6a3a3b0c9d11 "
+    "--code 1 --start 2026-12-01",
     "simulate sts --dir afile/sts --trust cert.pem --cvr 29189846 --port 0 --max-seconds 0",
     "simulate debitor --dir afile/d --port 0 --max-seconds 0",
     "simulate ydelsesindeks --dir afile/y --trust-sts cert.pem --port 0 --max-seconds 0",
@@ -223,4 +224,49 @@ def test_a_simulator_file_it_cannot_use_is_a_usage_error(
     assert result.exit_code == 2, result.output
     assert "internal error" not in result.stderr and "Traceback" not in result.stderr
     assert option in result.stderr and expected in result.stderr, result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cert.pem", "key.pem"]  # nothing made
+
+
+# A simulator option naming a CPR, CVR, party or sortiment that cannot be one: the fault or
+# the party the tester asked for would silently not happen (a typo in --reject-cpr rejects
+# nothing), or a file would land outside --root (--party ../../x). One line, exit 2, the
+# value masked, nothing made.
+SIMULATOR_VALUES = [
+    ("simulate nemkonto --queue-db q.sqlite --max-seconds 0 --reject-cpr 0101011234X",
+     "--reject-cpr", "'010101-****': expected 10 digits"),
+    ("simulate nemkonto --queue-db q.sqlite --max-seconds 0 --no-account 12345", "--no-account",
+     "expected a CPR or P-number (10 digits) or a CVR/SE number (8)"),
+    ("simulate eindkomst --queue-db q.sqlite --max-seconds 0 --advice-cpr 3213991234",
+     "--advice-cpr", "'321399-****': the first six digits are not a valid birth date"),
+    ("simulate eindkomst --queue-db q.sqlite --max-seconds 0 --no-card-cpr 010101123",
+     "--no-card-cpr", "expected 10 digits"),
+    ("simulate klassifikation --root sp --party ../../x --sortiment "
+     "0b5b6c1e-2f51-4c5e-8f38-6a3a3b0c9d11 --code 1 --start 2026-12-01", "--party",
+     "'../../x': expected a login name"),
+    ("simulate klassifikation --root sp --sortiment nope --code 1 --start 2026-12-01",
+     "--sortiment", "'nope': expected a UUID"),
+    ("simulate sts --dir s --trust cert.pem --cvr 12345678 --port 0 --max-seconds 0", "--cvr",
+     "must pass the mod-11 check"),
+    ("simulate beskedfordeler --queue-db b.sqlite --queue q --type t --cvr 1234 --account a",
+     "--cvr", "a CVR/SE number is 8 digits"),
+    ("simulate erp --root sp --max-seconds 0 --party .hidden", "--party",
+     "'.hidden': expected a login name"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("args", "option", "expected"),
+    SIMULATOR_VALUES,
+    ids=[f"{a.split()[1]}{o}" for a, o, _ in SIMULATOR_VALUES],
+)
+def test_a_simulator_value_that_cannot_be_one_is_a_usage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: str, option: str, expected: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    _pem_pair(tmp_path)
+    result = _run(*args.split())
+    assert result.exit_code == 2, result.output
+    assert "internal error" not in result.stderr and "Traceback" not in result.stderr
+    assert option in result.stderr and expected in result.stderr, result.stderr
+    assert "0101011234" not in result.stderr and "3213991234" not in result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cert.pem", "key.pem"]  # nothing made

@@ -4,6 +4,7 @@ verified, no CPR number left in the journal's files."""
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 import subprocess
 import sys
@@ -82,3 +83,47 @@ def test_killed_at_each_step_then_run_again(tmp_path: Path, crash_at: str) -> No
     assert not (tmp_path / "var" / "staging" / "ksd" / "received" / "G68_0001.txt").exists()
     data = b"".join(p.read_bytes() for p in path.parent.glob("journal.sqlite*"))
     assert not [n for n in range(1, COUNT + 1, 97) if cpr(n).encode() in data]
+
+
+def test_an_item_a_flow_moves_on_while_retention_holds_its_page_stays_in_clear(
+    tmp_path: Path,
+) -> None:
+    """Retention read a page of payments at the bank; before it writes, the bank reports one
+    failed (NemKonto's answers move it to ``fail-requested``: it is to be paid again, to the
+    same person). That one keeps its recipient in clear; the others are pseudonymised."""
+    from tests.crashkit import paused_at, resumed
+
+    config, tx = payments_config(tmp_path, [instruction(n) for n in (1, 2, 3)], RETENTION)
+    (tmp_path / "pseudonym.key").write_bytes(b"k" * 48)
+    path = tmp_path / "var" / "journal.sqlite"
+    journal = open_journal(path)
+    ids = [item.id for item in journal.items(tx)]
+    steps = ("pending", "released", "sent", "received", "accepted", "at-bank")
+    for before, state in itertools.pairwise(steps):
+        journal.set_items_state(ids, before, state, reason="paid")
+    journal.close()
+    db = sqlite3.connect(path)
+    db.execute("UPDATE items SET updated_at = ?", (LONG_AGO,))
+    db.commit()
+    db.close()
+
+    held = paused_at(["retention"], config, "retention.page_read")
+    journal = open_journal(path)
+    journal.set_item_state(ids[1], "fail-requested", reason="the bank reports it failed")
+    journal.close()
+    done = resumed(held)
+    assert done.returncode == 0, done.stderr
+    assert "2 items pseudonymised" in done.stdout
+
+    journal = open_journal(path)
+    moved = journal.get_item(ids[1])
+    others = [journal.get_item(i) for i in (ids[0], ids[2])]
+    journal.close()
+    assert moved.state == "fail-requested" and (moved.data or {})["beneficiary"].endswith(cpr(2))
+    assert all(str((o.data or {})["beneficiary"]).startswith("ps:") for o in others)
+    db = sqlite3.connect(path)
+    notes = [r[0] for r in db.execute("SELECT reason FROM events WHERE reason LIKE 'retention:%'")]
+    db.close()
+    assert [n for n in notes if "personal data" in n] == [
+        "retention: personal data of 2 items replaced by pseudonyms (older than 30 days)"
+    ]

@@ -71,6 +71,59 @@ def test_a_soap_fault_is_a_finding_and_the_rest_goes_on(tmp_path: Path) -> None:
         assert _report(rig).reported == 0 and rig.index.calls == 3  # never sent again
 
 
+def test_a_payment_retention_pseudonymised_first_is_listed_once_not_sent(tmp_path: Path) -> None:
+    """Paid longer ago than its retention period and never reported (the report set up
+    later): its recipient is a pseudonym, which must not reach the index as a CPR number."""
+    from toekgw.gateway.retention import run_retention
+    from toekgw.gateway.retention_config import RetentionSettings
+
+    with index_rig(tmp_path) as rig:
+        (tmp_path / "pseudonym.key").write_bytes(b"k" * 48)
+        retention = RetentionSettings(tmp_path / "pseudonym.key", kinds={"g68-delivery": 1})
+        later = dt.datetime.now(dt.UTC) + dt.timedelta(days=2)
+        with rig.journal() as journal:
+            (old,) = pay(journal, 1)
+            assert run_retention(journal, retention, later).items == 1
+            (new,) = pay(journal, 1, delivery=2)
+        run = _report(rig)
+        assert (run.reported, run.refused, run.unreachable) == (1, 1, 0)
+        assert [r.key for r in rig.index.ledger.reported()] == [new]
+        assert rig.index.calls == 1
+        with rig.journal() as journal:
+            refused = journal.find_transmission(ref=f"sf1490:{old}")
+            errors = journal.errors()
+        assert refused is not None and refused.state == "refused"
+        assert [(e.business_key, e.findings[0].code) for e in errors] == [
+            (old, "ydelsesindeks.pseudonymised")
+        ]
+        again = _report(rig)  # listed once, never sent
+        assert (again.reported, again.refused, rig.index.calls, len(errors)) == (0, 0, 1, 1)
+
+
+def test_a_report_answered_long_ago_has_its_recipient_pseudonymised(tmp_path: Path) -> None:
+    """A report's payload names the recipient's CPR number: past its [retention.kinds] period
+    and answered, retention replaces it (it kept the CPR number in clear for ever)."""
+    from toekgw.gateway.privacy import is_pseudonym
+    from toekgw.gateway.retention import run_retention
+    from toekgw.gateway.retention_config import RetentionSettings
+
+    with index_rig(tmp_path) as rig:
+        with rig.journal() as journal:
+            (key,) = pay(journal, 1)
+        assert _report(rig).reported == 1
+        (tmp_path / "pseudonym.key").write_bytes(b"k" * 48)
+        retention = RetentionSettings(tmp_path / "pseudonym.key", kinds={"sf1490-report": 1})
+        later = dt.datetime.now(dt.UTC) + dt.timedelta(days=2)
+        with rig.journal() as journal:
+            assert run_retention(journal, retention, later).items == 1
+            report = journal.find_transmission(ref=f"sf1490:{key}")
+            assert report is not None
+            (item,) = journal.items(report.id)
+        recipient = (item.data or {})["recipient"]
+        assert is_pseudonym(recipient) and "cpr-nr" not in recipient
+        assert item.state == "reported" and item.amount_ore > 0  # the rest stays
+
+
 def test_a_lost_answer_is_sent_again_and_taken_once(tmp_path: Path) -> None:
     with index_rig(tmp_path, faults=IndexFaults(lose_answers=1)) as rig:
         with rig.journal() as journal:

@@ -20,7 +20,10 @@ from the tables. It never touches what the hash chain hashes, so the chain verif
 (see :mod:`toekgw.gateway.journal._sqlite_chain`). Running it twice changes nothing more;
 killed at any step (crash points ``retention.after_delete``, ``retention.after_page``), the
 next run finishes the work: a page of items is one transaction, and a staging copy is deleted
-before the journal says so (a copy already gone is forgotten by the next run).
+before the journal says so (a copy already gone is forgotten by the next run). Flows run
+beside it: an item a flow moves on after retention read it (``retention.page_read``; a payment
+at the bank reported failed, to be paid again) is written only if it is still settled and
+unchanged, so it stays in clear.
 """
 
 from __future__ import annotations
@@ -125,26 +128,26 @@ def _pseudonymise(
     while page := journal.expired_items(kind, before, described.settled, after=after, limit=_PAGE):
         after = page[-1][0]
         changed = [_replaced(row, described, masked) for row in page]
-        counts: dict[int, int] = {}
-        for row in page:
-            counts[row[1]] = counts.get(row[1], 0) + 1
-        notes = {
-            tx: f"retention: personal data of {n} items replaced by pseudonyms (older than "
-            f"{days} days)"
-            for tx, n in counts.items()
-        }
-        journal.pseudonymise_items(changed, notes)
+        crash_point("retention.page_read")
+        done += journal.pseudonymise_items(
+            changed,
+            lambda n: (
+                f"retention: personal data of {n} items replaced by pseudonyms (older "
+                f"than {days} days)"
+            ),
+            before=before,
+            states=described.settled,
+        )
         crash_point("retention.after_page")
-        done += len(page)
     return done
 
 
 def _replaced(
     row: ExpiredItem, described: PersonalData, masked: Callable[[str], str]
-) -> tuple[int, str | None, str | None, str | None]:
-    item_id, _tx, data_text, lookup, fingerprint = row
+) -> tuple[int, int, str | None, str | None, str | None]:
+    item_id, tx, data_text, lookup, fingerprint = row
     if data_text is None:
-        return item_id, None, lookup, fingerprint
+        return item_id, tx, None, lookup, fingerprint
     data: dict[str, Any] = json.loads(data_text)
     originals: list[str] = []
     for name in described.fields:
@@ -159,7 +162,7 @@ def _replaced(
     for value in sorted(set(originals), key=len, reverse=True):
         lookup = lookup.replace(value, masked(value)) if lookup else lookup
         fingerprint = fingerprint.replace(value, masked(value)) if fingerprint else fingerprint
-    return item_id, json.dumps(data, ensure_ascii=False), lookup, fingerprint
+    return item_id, tx, json.dumps(data, ensure_ascii=False), lookup, fingerprint
 
 
 def _delete_staging(journal: SqliteJournal, kind: str, before: str, lifecycle: Lifecycle) -> int:

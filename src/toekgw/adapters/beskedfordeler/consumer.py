@@ -7,16 +7,22 @@ effect; then ack. A crash before the commit redelivers the message and nothing w
 crash after it redelivers a message the journal already holds, which is acked without a second
 effect. A message that cannot be read, or whose type no component takes, or whose payload its
 component refuses, is put on the error list and then dead-lettered: it never blocks the next.
-An error of the environment (journal, disk, broker) puts the message back and stops the run.
+A message whose component breaks on it (a fault of ours, not of the message's form) is backed
+out, put on the error list once and put back; after
+:data:`~toekgw.gateway.refusals.MAX_ATTEMPTS_PER_RUN` attempts in one run it is dead-lettered,
+so one such message does not stop every run at the head of the queue. An error of the
+environment (journal, disk, broker) puts the message back and stops the run.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 from collections.abc import Callable, Mapping
 
 from toekgw.formats.kombit.besked import BeskedError, Haendelsesbesked, read_besked
+from toekgw.gateway.errors import is_environmental
 from toekgw.gateway.faults import crash_point
 from toekgw.gateway.journal import (
     Direction,
@@ -28,7 +34,7 @@ from toekgw.gateway.journal import (
     Transmission,
 )
 from toekgw.gateway.kinds import register_kind
-from toekgw.gateway.refusals import list_dead_letter
+from toekgw.gateway.refusals import MAX_ATTEMPTS_PER_RUN, list_dead_letter, list_failed_message
 from toekgw.gateway.transport.amqp import BrokerError, Delivery, MessageBroker
 
 __all__ = ["BESKED_KIND", "BeskedConsumer", "Component", "ConsumeResult", "UnknownType"]
@@ -61,6 +67,7 @@ class ConsumeResult:
     taken: int = 0
     duplicates: int = 0
     dead_lettered: int = 0
+    failed: int = 0  # broke its component: listed, put back (dead-lettered after many tries)
     lines: list[str] = dataclasses.field(default_factory=list)
 
 
@@ -82,6 +89,7 @@ class BeskedConsumer:
         self.routes = {key.lower(): value for key, value in routes.items()}
         self.counterpart = counterpart
         journal.define_kind(BESKED_KIND)
+        self._attempts: dict[str, int] = {}
 
     def run(self, *, max_messages: int | None = None, wait: float = 0.0) -> ConsumeResult:
         """Take messages until the queue is empty for ``wait`` seconds (or ``max_messages``)."""
@@ -116,6 +124,11 @@ class BeskedConsumer:
             result.dead_lettered += 1
             result.lines.append(f"message {key}: dead-lettered: {exc}")
             return
+        except Exception as exc:
+            if is_environmental(exc):
+                raise
+            self._set_aside(delivery, exc, result)
+            return
         crash_point("beskedfordeler.consume.after_commit")
         self.broker.ack(delivery)
         if line is None:
@@ -123,6 +136,24 @@ class BeskedConsumer:
             result.lines.append(f"message {message.besked_id}: a duplicate, acked again")
         else:
             result.lines.append(f"message {message.besked_id}: {line}")
+
+    def _set_aside(self, delivery: Delivery, exc: Exception, result: ConsumeResult) -> None:
+        """A message its component broke on (rolled back): listed once, put back; after
+        :data:`MAX_ATTEMPTS_PER_RUN` attempts in this run, dead-lettered."""
+        key = delivery.message_id or hashlib.sha256(delivery.body).hexdigest()[:32]
+        list_failed_message(
+            self.journal, self.counterpart, self.queue, key.encode("utf-8", "replace"), exc
+        )
+        self._attempts[key] = attempts = self._attempts.get(key, 0) + 1
+        if attempts >= MAX_ATTEMPTS_PER_RUN:
+            self.broker.reject(delivery)
+            result.dead_lettered += 1
+            result.lines.append(
+                f"message {key}: dead-lettered after {attempts} attempts: {type(exc).__name__}"
+            )
+        else:
+            self.broker.requeue(delivery)
+            result.failed += 1
 
     def _record(
         self, delivery: Delivery, message: Haendelsesbesked, component: Component

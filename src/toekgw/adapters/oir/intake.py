@@ -220,11 +220,10 @@ def apply_received(journal: BooksJournal, kind: KindSpec, counterpart: str) -> I
         journal.transmissions(counterpart=counterpart, kind=kind.name, states=("received",)),
         key=lambda t: t.id,
     ):
-        local = Path(tx.local_path) if tx.local_path else None
-        if local is None or not local.is_file():
+        data = _staged_copy(tx)
+        if data is None:
             _copy_gone(journal, tx, into)
             continue
-        data = local.read_bytes()
         with journal.transaction(durable=True):
             if not journal.mark_applied(tx.id):
                 continue
@@ -232,6 +231,17 @@ def apply_received(journal: BooksJournal, kind: KindSpec, counterpart: str) -> I
             _APPLY[kind.name](journal, tx, data, into)
             crash_point("oir.intake.before_commit")
     return into
+
+
+def _staged_copy(tx: Transmission) -> bytes | None:
+    """The received file's staging copy; None when it is gone (also when retention deletes
+    it between a look and the read)."""
+    if not tx.local_path:
+        return None
+    try:
+        return Path(tx.local_path).read_bytes()
+    except (FileNotFoundError, IsADirectoryError):
+        return None
 
 
 def _copy_gone(journal: BooksJournal, tx: Transmission, into: Intake) -> None:

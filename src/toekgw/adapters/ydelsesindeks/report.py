@@ -16,6 +16,10 @@ reported in its own SOAP call, which is a transmission of the journal:
    answers a SOAP fault or another ``StatusKode``. Unreachable: it stays claimed, and the next
    run sends it again, first.
 
+A payment whose recipient retention has already replaced by a pseudonym (it was paid longer
+ago than its period and never reported) is not sent: the index would get a made-up person. It
+is claimed and refused at once, on the error list once (``ydelsesindeks.pseudonymised``).
+
 The same payment is always the same index object (UUIDv5 of its key), so a call repeated
 after a crash or a lost answer is a repeat the index recognises, not a second report.
 """
@@ -27,6 +31,7 @@ import datetime as dt
 import itertools
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
 
 from tenacity import (
     Retrying,
@@ -54,6 +59,7 @@ from toekgw.gateway.journal import (
     NewTransmission,
 )
 from toekgw.gateway.kinds import register_kind
+from toekgw.gateway.privacy import PersonalData, is_pseudonym, register_personal_data
 
 __all__ = ["REPORT_KIND", "ReportRun", "report_effectuated"]
 
@@ -68,6 +74,27 @@ _STATES = Lifecycle(
 )
 REPORT_KIND = KindSpec("sf1490-report", Direction.OUT, transmission=_STATES, item=_STATES)
 register_kind(REPORT_KIND)
+
+
+def _reported_cpr(data: Mapping[str, Any]) -> list[str]:
+    """The citizen a report is about: its recipient's CPR number (or its pseudonym)."""
+    recipient = data.get("recipient")
+    if not isinstance(recipient, str):
+        return []
+    if is_pseudonym(recipient):
+        return [recipient]
+    scheme, _, number = recipient.rpartition(":")
+    return [number] if scheme == "urn:oio:cpr-nr" else []
+
+
+#: A report's payload names its recipient (``urn:oio:cpr-nr:…``): personal data, replaced by
+#: a pseudonym once the report is answered and older than ``[retention.kinds]`` says.
+register_personal_data(
+    REPORT_KIND.name,
+    PersonalData(
+        fields=("recipient",), subjects=_reported_cpr, settled=frozenset({"reported", "refused"})
+    ),
+)
 _BATCH = 500
 # The G68 ident codes the index has a URN for, and the digits at the end of the field.
 _URNS = {"02": ("cpr-nr", 10), "11": ("cvr-nr", 8)}
@@ -114,10 +141,19 @@ def _effektuering(
     )
 
 
+class _Pseudonymised(Exception):
+    """The payment's recipient was replaced by a pseudonym (retention) before it was reported."""
+
+
 def _recipient(p: PaymentInstruction) -> str | None:
     """The recipient as the index names a party (a CPR or CVR number); None otherwise."""
     if p.ident_code not in _URNS:
         return None
+    if is_pseudonym(p.beneficiary):
+        raise _Pseudonymised(
+            "its recipient was replaced by a pseudonym (retention) before it was reported: "
+            "not sent, the index would get a made-up person"
+        )
     scheme, digits = _URNS[p.ident_code]
     return f"urn:oio:{scheme}:{p.beneficiary[-digits:]}"
 
@@ -147,8 +183,9 @@ def _batches(items: Iterable[Item]) -> Iterator[list[Item]]:
         yield batch
 
 
-def _claim(journal: Journal, counterpart: str, payment: Item, e: Effektuering) -> int | None:
-    """The claimed report's transmission id, or None when it was claimed before."""
+def _claim(journal: Journal, counterpart: str, payment: Item, e: Effektuering | None) -> int | None:
+    """The claimed report's transmission id, or None when it was claimed before (``e``: what
+    the call sends; ``None`` for a payment that is not sent)."""
     with journal.transaction(durable=True):
         if journal.find_transmission(ref=f"sf1490:{payment.business_key}") is not None:
             return None
@@ -164,11 +201,37 @@ def _claim(journal: Journal, counterpart: str, payment: Item, e: Effektuering) -
         )
         journal.add_items(
             tx.id,
-            [NewItem(payment.business_key, payment.amount_ore, seq=1, data=_as_data(e))],
+            [
+                NewItem(
+                    payment.business_key,
+                    payment.amount_ore,
+                    seq=1,
+                    data=None if e is None else _as_data(e),
+                )
+            ],
             state="claimed",
             reason="claimed",
         )
     return tx.id
+
+
+def _refuse_unsent(journal: Journal, counterpart: str, payment: Item, reason: str) -> bool:
+    """Journal a payment that cannot be reported as claimed and refused at once, and list
+    it (once: a later run finds it journaled); False when it was claimed before."""
+    with journal.transaction(durable=True):
+        tid = _claim(journal, counterpart, payment, None)
+        if tid is None:
+            return False
+        journal.set_state(tid, "refused", expect="claimed", reason=f"not sent: {reason}")
+        journal.move_items(tid, "claimed", "refused", reason=f"not sent: {reason}")
+        journal.add_error(
+            counterpart=counterpart,
+            subject="sf1490-refused",
+            findings=[Finding("ydelsesindeks.pseudonymised", Severity.ERROR, reason)],
+            transmission_id=tid,
+            business_key=payment.business_key,
+        )
+    return True
 
 
 def report_effectuated(
@@ -198,6 +261,10 @@ def report_effectuated(
                 e = _effektuering(payment, cvr_of, settings)
             except KeyError as exc:
                 run.skipped.append(f"{payment.business_key}: {exc.args[0]}")
+                continue
+            except _Pseudonymised as exc:
+                if _refuse_unsent(journal, settings.counterpart, payment, str(exc)):
+                    run.refused += 1
                 continue
             tid = _claim(journal, settings.counterpart, payment, e)
             if tid is not None:

@@ -33,7 +33,9 @@ def beskedfordeler(wait: float, max_messages: int | None, config_path: Path | No
     """Journal each waiting message and route it by type, then ack it.
 
     A message that cannot be read or whose type no component takes goes on the error list and
-    to the dead-letter queue (exit 1); a message the journal already has is acked again.
+    to the dead-letter queue (exit 1); one its component breaks on is listed and put back, and
+    dead-lettered after repeated attempts (exit 1); a message the journal already has is acked
+    again.
     """
     settings = load_settings(config_path)
     section = settings.require(BESKEDFORDELER_SECTION)
@@ -56,9 +58,11 @@ def beskedfordeler(wait: float, max_messages: int | None, config_path: Path | No
         journal.close()
     for line in result.lines:
         click.echo(mask_cpr_in_text(line))  # a message's id is the sender's to choose
+    journaled = result.taken - result.duplicates - result.dead_lettered - result.failed
+    failed = f", {result.failed} failed and put back" if result.failed else ""
     click.echo(
-        f"{result.taken} messages: {result.taken - result.duplicates - result.dead_lettered} "
-        f"journaled, {result.duplicates} duplicates, {result.dead_lettered} dead-lettered"
+        f"{result.taken} messages: {journaled} journaled, {result.duplicates} duplicates, "
+        f"{result.dead_lettered} dead-lettered{failed}"
     )
-    if result.dead_lettered:
+    if result.dead_lettered or result.failed:
         raise SystemExit(1)

@@ -13,21 +13,81 @@ from typing import Any, Protocol, TypeVar
 import click
 from cryptography import x509
 
-from toekgw.cli.options import SECONDS
+from toekgw.cli import clock
+from toekgw.cli.options import SECONDS, checked_cpr
+from toekgw.formats.findings import mask_cpr
+from toekgw.formats.idents import cvr_problem
 from toekgw.gateway.httpserver import TlsFiles
 from toekgw.gateway.transport.mq import DEFAULT_BACKOUT_THRESHOLD, SqliteQueue
 
 __all__ = [
+    "cpr_numbers",
+    "cvr_numbers",
     "delay_option",
     "duplicate_answers_option",
+    "party_names",
     "pem_certificates",
     "queue_options",
+    "recipient_ids",
     "run_options",
     "serve",
     "tls_files",
 ]
 
 _Command = TypeVar("_Command", bound=Callable[..., Any])
+
+
+def party_names(
+    ctx: click.Context, param: click.Parameter, value: str | tuple[str, ...]
+) -> str | tuple[str, ...]:
+    """A party's login name (or several): a directory name under the platform's root, so no
+    ``/`` and no leading ``.`` (``../../x`` would write outside it)."""
+    for party in (value,) if isinstance(value, str) else value:
+        if not party or "/" in party or party.startswith("."):
+            raise click.BadParameter(
+                f"{party!r}: expected a login name (no '/', not starting with '.')", ctx, param
+            )
+    return value
+
+
+def cvr_numbers(
+    ctx: click.Context, param: click.Parameter, value: str | tuple[str, ...]
+) -> str | tuple[str, ...]:
+    """A municipality's CVR number (or several), as the gateway checks one: 8 digits, mod 11.
+    A typo would make the simulator refuse every call, or none."""
+    for number in (value,) if isinstance(value, str) else value:
+        problem = cvr_problem(number)
+        if problem is not None:
+            raise click.BadParameter(f"{number!r}: expected a CVR number ({problem})", ctx, param)
+    return value
+
+
+def cpr_numbers(
+    ctx: click.Context, param: click.Parameter, value: tuple[str, ...]
+) -> tuple[str, ...]:
+    """A repeatable CPR option's numbers, dashes dropped: a typo would never match, and the
+    fault the tester asked for would silently not happen. The message masks the value."""
+    option = param.opts[0] if param.opts else f"--{param.name}"
+    return tuple(checked_cpr(option, text, clock.today()) for text in value)
+
+
+def recipient_ids(
+    ctx: click.Context, param: click.Parameter, value: tuple[str, ...]
+) -> tuple[str, ...]:
+    """NemKonto recipient ids: a CPR or P-number (10 digits) or a CVR/SE number (8), dashes
+    dropped, as the bundle names them."""
+    numbers = []
+    for text in value:
+        number = text.replace("-", "")
+        if not (number.isascii() and number.isdigit() and len(number) in (8, 10)):
+            shown = mask_cpr(text) if len(number) >= 6 else text
+            raise click.BadParameter(
+                f"{shown!r}: expected a CPR or P-number (10 digits) or a CVR/SE number (8)",
+                ctx,
+                param,
+            )
+        numbers.append(number)
+    return tuple(numbers)
 
 
 def pem_certificates(paths: Iterable[Path], option: str) -> list[x509.Certificate]:

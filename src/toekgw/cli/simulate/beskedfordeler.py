@@ -9,6 +9,7 @@ import click
 
 from toekgw.cli import clock
 from toekgw.cli.options import PORT, TIMES
+from toekgw.cli.simulate._common import cvr_numbers
 from toekgw.formats.debitor.besked import DebitorkontoSlettet, build_debitorkonto_slettet
 from toekgw.formats.kombit.besked import build_besked
 from toekgw.gateway.transport.amqp import MessageBroker, QueueSpec
@@ -19,7 +20,9 @@ from toekgw.gateway.transport.amqp_sqlite import SqliteBroker
 @click.command()
 @click.option("--queue", required=True, help="TØK's mailbox queue.")
 @click.option("--type", "besked_type", required=True, help="The message type UUID.")
-@click.option("--cvr", required=True, help="The municipality's CVR (8 digits).")
+@click.option(
+    "--cvr", required=True, callback=cvr_numbers, help="The municipality's CVR (8 digits)."
+)
 @click.option(
     "--account",
     "accounts",

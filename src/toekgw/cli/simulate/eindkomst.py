@@ -11,8 +11,10 @@ import click
 
 from toekgw.cli.options import SECONDS
 from toekgw.cli.simulate._common import (
+    cpr_numbers,
     delay_option,
     duplicate_answers_option,
+    party_names,
     queue_options,
     run_options,
     serve,
@@ -38,12 +40,20 @@ def _script_options(command: _F) -> _F:
     for option in reversed(
         (
             click.option(
-                "--reject-cpr", multiple=True, help="Reject reports with this CPR (an error on it)."
+                "--reject-cpr",
+                multiple=True,
+                callback=cpr_numbers,
+                help="Reject reports with this CPR (an error on it).",
             ),
             click.option(
                 "--reject-share", type=click.FloatRange(0, 1), default=0.0, show_default=True
             ),
-            click.option("--advice-cpr", multiple=True, help="An advice on this CPR (accepted)."),
+            click.option(
+                "--advice-cpr",
+                multiple=True,
+                callback=cpr_numbers,
+                help="An advice on this CPR (accepted).",
+            ),
             click.option(
                 "--wrong-sum-share",
                 type=click.FloatRange(0, 1),
@@ -53,7 +63,10 @@ def _script_options(command: _F) -> _F:
             ),
             click.option("--wrong-sum-ore", type=int, default=100, show_default=True),
             click.option(
-                "--no-card-cpr", multiple=True, help="Answer KORT_TYPE 0 (no card) for this CPR."
+                "--no-card-cpr",
+                multiple=True,
+                callback=cpr_numbers,
+                help="Answer KORT_TYPE 0 (no card) for this CPR.",
             ),
             click.option(
                 "--seed", type=int, default=0, show_default=True, help="Seed of the shares."
@@ -136,7 +149,13 @@ def eindkomst(
     required=True,
     help="The platform's directory tree (as given to `toekgw simulate serviceplatform`).",
 )
-@click.option("--party", default="skat-eindkomst", show_default=True, help="SKAT's party.")
+@click.option(
+    "--party",
+    default="skat-eindkomst",
+    show_default=True,
+    callback=party_names,
+    help="SKAT's party.",
+)
 @click.option(
     "--ledger",
     type=click.Path(dir_okay=False, path_type=Path),

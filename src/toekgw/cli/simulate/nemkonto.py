@@ -8,9 +8,11 @@ import click
 
 from toekgw.cli.options import AT_LEAST_ONE, SECONDS
 from toekgw.cli.simulate._common import (
+    cpr_numbers,
     delay_option,
     duplicate_answers_option,
     queue_options,
+    recipient_ids,
     run_options,
     serve,
 )
@@ -32,12 +34,18 @@ LEDGER_SUFFIX = ".nemkonto-ledger"
     request_queue=DEFAULT_REQUEST_QUEUE,
     reply_queue=DEFAULT_REPLY_QUEUE,
 )
-@click.option("--reject-cpr", multiple=True, help="Reject payments to this CPR (repeatable).")
+@click.option(
+    "--reject-cpr",
+    multiple=True,
+    callback=cpr_numbers,
+    help="Reject payments to this CPR (repeatable).",
+)
 @click.option("--reject-share", type=click.FloatRange(0, 1), default=0.0, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of --reject-share.")
 @click.option(
     "--no-account",
     multiple=True,
+    callback=recipient_ids,
     help="A recipient id (CPR/CVR/SE/P-number) without NemKonto: Retursvar 7 (repeatable).",
 )
 @click.option(

@@ -6,11 +6,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import time
+import uuid
 from pathlib import Path
 
 import click
 
 from toekgw.cli.options import DAY, SECONDS
+from toekgw.cli.simulate._common import party_names
 from toekgw.simulators.erp import ErpFaults, ErpLedger, ErpSimulator
 from toekgw.simulators.klassifikation import (
     KlassifikationSimulator,
@@ -27,9 +29,21 @@ _ROOT = click.option(
 _DATE = DAY
 
 
+def _uuid(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """The sortiment's id, a UUID as Klassifikation gives it (the deliveries' file names
+    and the ``[oir] sortiment`` the gateway matches them by carry it)."""
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r}: expected a UUID", ctx, param) from None
+    return value
+
+
 @click.command()
 @_ROOT
-@click.option("--party", default="erp", show_default=True, help="The ERP's party name.")
+@click.option(
+    "--party", default="erp", show_default=True, callback=party_names, help="The ERP's party name."
+)
 @click.option(
     "--ledger",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -71,9 +85,24 @@ def erp(
 
 @click.command()
 @_ROOT
-@click.option("--party", default="klassifikation", show_default=True)
-@click.option("--to", "subscriber", default="toek", show_default=True, help="The subscriber.")
-@click.option("--sortiment", "sortiment_id", required=True, help="The sortiment's UUID.")
+@click.option(
+    "--party",
+    default="klassifikation",
+    show_default=True,
+    callback=party_names,
+    help="Klassifikation's party name.",
+)
+@click.option(
+    "--to",
+    "subscriber",
+    default="toek",
+    show_default=True,
+    callback=party_names,
+    help="The subscriber.",
+)
+@click.option(
+    "--sortiment", "sortiment_id", required=True, callback=_uuid, help="The sortiment's UUID."
+)
 @click.option("--code", "codes", multiple=True, required=True, help="An account code (repeat).")
 @click.option("--start", type=_DATE, required=True, help="Version 1 is valid from this day.")
 @click.option("--close", default=None, help="A code the delta closes (then --replacement).")

@@ -8,18 +8,8 @@ from pathlib import Path
 import click
 
 from toekgw.cli.options import AT_LEAST_ONE, LISTEN_PORT, SECONDS, TIMES
+from toekgw.cli.simulate._common import party_names
 from toekgw.simulators.serviceplatform import Faults, ServiceplatformSimulator, ensure_key
-
-
-def _party_names(
-    ctx: click.Context, param: click.Parameter, value: tuple[str, ...]
-) -> tuple[str, ...]:
-    for party in value:
-        if not party or "/" in party or party.startswith("."):
-            raise click.BadParameter(
-                f"{party!r}: expected a login name (no '/', not starting with '.')", ctx, param
-            )
-    return value
 
 
 @click.command()
@@ -39,7 +29,7 @@ def _party_names(
     multiple=True,
     default=("ksd", "toek"),
     show_default=True,
-    callback=_party_names,
+    callback=party_names,
     help="An SFTP login with IN/ and OUT/ (repeat for more).",
 )
 @click.option(

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from toekgw.cli.options import AT_LEAST_ONE, LISTEN_PORT, SECONDS, FiniteRange
-from toekgw.cli.simulate._common import pem_certificates
+from toekgw.cli.simulate._common import cvr_numbers, pem_certificates
 from toekgw.gateway.httpserver import AsgiServer
 from toekgw.simulators.sts import EXCHANGE_PATH, STS_PATH, StsSimulator
 from toekgw.simulators.sts.identity import ensure_identity
@@ -34,7 +34,10 @@ from toekgw.simulators.sts.identity import ensure_identity
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="A client certificate (PEM) registered with the STS (repeat for more).",
 )
-@click.option("--cvr", "cvrs", multiple=True, required=True, help="A municipality's CVR.")
+@click.option(
+    "--cvr", "cvrs", multiple=True, required=True, callback=cvr_numbers,
+    help="A municipality's CVR.",
+)  # fmt: skip
 @click.option("--service", "services", multiple=True, help="An entity id (default: any).")
 @click.option(
     "--saml-hours", type=FiniteRange(min=0, min_open=True), default=8.0, show_default=True

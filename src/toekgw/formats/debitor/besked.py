@@ -45,7 +45,7 @@ def read_debitorkonto_slettet(payload: bytes | None) -> DebitorkontoSlettet:
     cvr = (root.findtext(_N + "Myndighed") or "").strip()
     if not 1 <= len(account) <= 64:
         raise BadPayload("DebitorkontoSlettet/DebitorkontoId: expected 1-64 characters")
-    if not (cvr.isdigit() and len(cvr) == 8):
+    if not (cvr.isascii() and cvr.isdigit() and len(cvr) == 8):  # not full-width digits
         raise BadPayload(f"DebitorkontoSlettet/Myndighed: expected a CVR (8 digits), {cvr!r}")
     when = root.findtext(_N + "SlettetTidspunkt")
     try:

@@ -9,7 +9,7 @@ a transmission's ``local_path``, the subjects of the read log.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 
 from toekgw.gateway.journal._item_rows import lookup_key
@@ -44,23 +44,33 @@ class Retained(Transmissions):
 
     def pseudonymise_items(
         self,
-        changed: Sequence[tuple[int, str | None, str | None, str | None]],
-        notes: Mapping[int, str],
-    ) -> None:
-        """Write ``(id, data, lookup, fingerprint)`` and mark each item pseudonymised; one
-        event per transmission (``notes``: transmission id -> reason). One transaction."""
+        changed: Sequence[tuple[int, int, str | None, str | None, str | None]],
+        note: Callable[[int], str],
+        *,
+        before: str,
+        states: Collection[str],
+    ) -> int:
+        """Write ``(id, transmission id, data, lookup, fingerprint)`` and mark each item
+        pseudonymised, one event per transmission (``note(count)`` says why); how many. One
+        transaction. An item changed since it was read (a flow moved it on: it was last changed
+        before ``before`` no longer, or is in none of the settled ``states``) is left as it is
+        now: what was read of it is stale, and it may be needed in clear again."""
         stamp = now()
+        marks = ", ".join("?" * len(states))
+        counts: dict[int, int] = {}
         with self.transaction():
-            self._db.executemany(
-                "UPDATE items SET data = ?, lookup = ?, lookup_key = ?, fingerprint = ?, "
-                "pseudonymised_at = ? WHERE id = ?",
-                [
-                    (data, lookup, lookup_key(lookup), fp, stamp, item_id)
-                    for item_id, data, lookup, fp in changed
-                ],
-            )
-            for transmission_id, reason in notes.items():
-                self.note(transmission_id, reason, at=stamp)
+            for item_id, transmission_id, data, lookup, fp in changed:
+                written = self._db.execute(
+                    "UPDATE items SET data = ?, lookup = ?, lookup_key = ?, fingerprint = ?, "
+                    "pseudonymised_at = ? WHERE id = ? AND pseudonymised_at IS NULL "
+                    f"AND updated_at < ? AND state IN ({marks})",
+                    (data, lookup, lookup_key(lookup), fp, stamp, item_id, before, *states),
+                ).rowcount
+                if written:
+                    counts[transmission_id] = counts.get(transmission_id, 0) + 1
+            for transmission_id, count in counts.items():
+                self.note(transmission_id, note(count), at=stamp)
+        return sum(counts.values())
 
     def expired_staging_copies(
         self, kind: str, before: str, states: Collection[str]
