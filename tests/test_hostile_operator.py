@@ -218,13 +218,24 @@ SIMULATOR_FILES = [
 def test_a_simulator_file_it_cannot_use_is_a_usage_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: str, option: str, expected: str
 ) -> None:
+    stderr = _refused_before_anything_is_made(
+        tmp_path, monkeypatch, [*args.split(), "--max-seconds", "0"]
+    )
+    assert option in stderr and expected in stderr, stderr
+
+
+def _refused_before_anything_is_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str]
+) -> str:
+    """``toekgw ARGS`` in ``tmp_path`` (with a PEM pair there): a usage error, exit 2, no
+    traceback, nothing made; its stderr."""
     monkeypatch.chdir(tmp_path)
     _pem_pair(tmp_path)
-    result = _run(*args.split(), "--max-seconds", "0")
+    result = _run(*args)
     assert result.exit_code == 2, result.output
     assert "internal error" not in result.stderr and "Traceback" not in result.stderr
-    assert option in result.stderr and expected in result.stderr, result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cert.pem", "key.pem"]  # nothing made
+    return result.stderr
 
 
 # A simulator option naming a CPR, CVR, party or sortiment that cannot be one: the fault or
@@ -262,11 +273,6 @@ SIMULATOR_VALUES = [
 def test_a_simulator_value_that_cannot_be_one_is_a_usage_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: str, option: str, expected: str
 ) -> None:
-    monkeypatch.chdir(tmp_path)
-    _pem_pair(tmp_path)
-    result = _run(*args.split())
-    assert result.exit_code == 2, result.output
-    assert "internal error" not in result.stderr and "Traceback" not in result.stderr
-    assert option in result.stderr and expected in result.stderr, result.stderr
-    assert "0101011234" not in result.stderr and "3213991234" not in result.stderr
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["cert.pem", "key.pem"]  # nothing made
+    stderr = _refused_before_anything_is_made(tmp_path, monkeypatch, args.split())
+    assert option in stderr and expected in stderr, stderr
+    assert "0101011234" not in stderr and "3213991234" not in stderr  # masked
