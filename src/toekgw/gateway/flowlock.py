@@ -13,7 +13,6 @@ connection of its own, which the server drops when the process ends (however it 
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
@@ -21,6 +20,7 @@ from pathlib import Path
 
 from toekgw.gateway.errors import GatewayError, os_problem
 from toekgw.gateway.journal.location import JournalLocation, JournalUrl
+from toekgw.gateway.lockfile import take_lock
 
 __all__ = [
     "SERVICE",
@@ -48,25 +48,18 @@ def lock_path(staging: Path, flow: str) -> Path:
 @contextmanager
 def _file_lock(path: Path, what: str, *, shared: bool = False) -> Iterator[None]:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle = path.open("a")
+        handle = take_lock(path, shared=shared)
     except OSError as exc:
         raise GatewayError(
             f"cannot take the lock {path} for {what}: {os_problem(path, exc)}"
         ) from exc
-    with handle:
-        try:
-            fcntl.flock(handle, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = "a restore of the journal is" if shared else f"another {what} is"
-            raise FlowBusy(
-                f"{holder} running (it holds {path}); nothing was done",
-                hint="wait for it to finish",
-            ) from None
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    if handle is None:
+        holder = "a restore of the journal is" if shared else f"another {what} is"
+        raise FlowBusy(
+            f"{holder} running (it holds {path}); nothing was done", hint="wait for it to finish"
+        )
+    with handle:  # closing it drops the lock
+        yield
 
 
 def service_lock(staging: Path) -> AbstractContextManager[None]:

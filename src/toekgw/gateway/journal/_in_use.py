@@ -14,13 +14,13 @@ this user may not write gets no lock file (such a journal is not restored under 
 
 from __future__ import annotations
 
-import fcntl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
 from toekgw.gateway.journal.model import JournalError
+from toekgw.gateway.lockfile import take_lock
 
 __all__ = ["JournalInUse", "in_use_path", "journal_to_itself"]
 
@@ -42,18 +42,15 @@ class JournalInUse:
         if journal.resolve() in _HELD:
             return
         try:
-            handle = in_use_path(journal).open("a")
+            handle = take_lock(in_use_path(journal), shared=True)
         except OSError:
             return  # a directory we may not write: SQLite says so, in its own words
-        try:
-            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.close()
+        if handle is None:
             raise JournalError(
                 f"the journal {journal} is being restored or copied by another process; "
                 "nothing was done",
                 hint="wait for toekgw restore or toekgw journal migrate-to to finish",
-            ) from None
+            )
         self._handle = handle
 
     def release(self) -> None:
@@ -68,19 +65,16 @@ def journal_to_itself(journal: Path, why: str) -> Iterator[None]:
     another process, or another connection of this one, has it open."""
     path = in_use_path(journal)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle = path.open("a")
+        handle = take_lock(path)
     except OSError as exc:
         raise JournalError(f"cannot take the lock {path} for {why}: {exc}") from exc
-    with handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise JournalError(
-                f"the journal {journal} is open in another process (toekgw run, a command, "
-                f"the callback service): stop it before {why}; nothing was done",
-                hint="toekgw run and toekgw serve stop on SIGTERM",
-            ) from None
+    if handle is None:
+        raise JournalError(
+            f"the journal {journal} is open in another process (toekgw run, a command, "
+            f"the callback service): stop it before {why}; nothing was done",
+            hint="toekgw run and toekgw serve stop on SIGTERM",
+        )
+    with handle:  # closing it drops the lock
         held = journal.resolve()
         _HELD.add(held)
         try:
