@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import socket
+import ssl
 import threading
 import time
 from pathlib import Path
@@ -39,6 +40,30 @@ class TlsFiles:
     certificate: Path
     key: Path
     client_ca: Path | None = None
+
+    def pair_problem(self) -> str | None:
+        """Why the server could not load the certificate (chain) and key, in an operator's
+        words (OpenSSL's reason, ``KEY_VALUES_MISMATCH``, in brackets), or None."""
+        try:
+            ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(self.certificate, self.key)
+        except ssl.SSLError as exc:
+            return f"expected a PEM certificate (chain) and its PEM private key{_reason(exc)}"
+        return None
+
+    def client_ca_problem(self) -> str | None:
+        """Why the server could not load ``client_ca`` (when there is one), or None."""
+        if self.client_ca is None:
+            return None
+        try:
+            ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_verify_locations(self.client_ca)
+        except ssl.SSLError as exc:
+            return f"expected PEM CA certificates{_reason(exc)}"
+        return None
+
+
+def _reason(exc: ssl.SSLError) -> str:
+    """OpenSSL's reason (``KEY_VALUES_MISMATCH``) in brackets, when it gives one."""
+    return f" ({exc.reason})" if exc.reason else ""
 
 
 async def read_body(receive: Any, limit: int) -> bytes:

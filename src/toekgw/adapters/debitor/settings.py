@@ -16,13 +16,13 @@ signed by it), ``trusted_sts`` (the STS's signing certificates, PEM), ``issuer``
 from __future__ import annotations
 
 import dataclasses
-import ssl
 from pathlib import Path
 
 from cryptography import x509
 
 from toekgw.gateway.config import ConfigError, CoreSettings, Section, Table, register_section
 from toekgw.gateway.errors import os_problem
+from toekgw.gateway.httpserver import TlsFiles
 
 __all__ = [
     "DEBITOR_SECTION",
@@ -97,26 +97,13 @@ def check_callback_tls(file: Path, cb: CallbackServerSettings) -> None:
             raise ConfigError(
                 f"{where} {key}: cannot read {path}: {os_problem(path, exc)}"
             ) from exc
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    try:
-        context.load_cert_chain(cb.certificate, cb.key)
-    except ssl.SSLError as exc:
-        raise ConfigError(
-            f"{where} certificate {cb.certificate}, key {cb.key}: expected a PEM certificate "
-            f"(chain) and its PEM private key{_reason(exc)}"
-        ) from exc
-    if cb.client_ca is not None:
-        try:
-            context.load_verify_locations(cb.client_ca)
-        except ssl.SSLError as exc:
-            raise ConfigError(
-                f"{where} client_ca {cb.client_ca}: expected PEM CA certificates{_reason(exc)}"
-            ) from exc
-
-
-def _reason(exc: ssl.SSLError) -> str:
-    """OpenSSL's reason (``KEY_VALUES_MISMATCH``) in brackets, when it gives one."""
-    return f" ({exc.reason})" if exc.reason else ""
+    tls = TlsFiles(cb.certificate, cb.key, cb.client_ca)
+    problem = tls.pair_problem()
+    if problem is not None:
+        raise ConfigError(f"{where} certificate {cb.certificate}, key {cb.key}: {problem}")
+    problem = tls.client_ca_problem()
+    if problem is not None:
+        raise ConfigError(f"{where} client_ca {cb.client_ca}: {problem}")
 
 
 def _callback(table: Table) -> CallbackServerSettings:

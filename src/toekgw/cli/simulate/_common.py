@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import signal
-import ssl
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -112,15 +111,11 @@ def tls_files(certificate: Path | None, key: Path | None) -> TlsFiles | None:
         raise click.UsageError("give --tls-cert and --tls-key together")
     if certificate is None or key is None:
         return None
-    try:
-        ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(certificate, key)
-    except ssl.SSLError as exc:
-        reason = f" ({exc.reason})" if exc.reason else ""
-        raise click.UsageError(
-            f"--tls-cert {certificate}, --tls-key {key}: expected a PEM certificate (chain) "
-            f"and its PEM private key{reason}"
-        ) from None
-    return TlsFiles(certificate, key)
+    tls = TlsFiles(certificate, key)
+    problem = tls.pair_problem()
+    if problem is not None:
+        raise click.UsageError(f"--tls-cert {certificate}, --tls-key {key}: {problem}")
+    return tls
 
 
 def queue_options(
