@@ -57,7 +57,11 @@ def cvr_numbers(
     for number in (value,) if isinstance(value, str) else value:
         problem = cvr_problem(number)
         if problem is not None:
-            raise click.BadParameter(f"{number!r}: expected a CVR number ({problem})", ctx, param)
+            raise click.BadParameter(
+                f"{number!r}: expected the municipality's CVR number, e.g. 29189846 ({problem})",
+                ctx,
+                param,
+            )
     return value
 
 

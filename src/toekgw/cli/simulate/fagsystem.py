@@ -9,25 +9,13 @@ import click
 from toekgw.adapters.tok import DEFAULT_QUEUES, DEFAULT_REPLY_QUEUE
 from toekgw.cli import clock
 from toekgw.cli.options import AT_LEAST_ONE, SECONDS
-from toekgw.formats.idents import cvr_problem
+from toekgw.cli.simulate._common import cvr_numbers
 from toekgw.gateway.transport.amqp import MessageBroker
 from toekgw.gateway.transport.amqp_pika import BrokerSettings, PikaBroker
 from toekgw.gateway.transport.amqp_sqlite import SqliteBroker
 from toekgw.simulators.fagsystem import CaseSystem, Mix
 
 _share = click.FloatRange(0, 1)
-
-
-def _cvr(ctx: click.Context, param: click.Parameter, value: str) -> str:
-    """The municipality as TØK's messages name it: its CVR number, as the gateway checks it."""
-    problem = cvr_problem(value)
-    if problem is not None:
-        raise click.BadParameter(
-            f"{value!r}: expected the municipality's CVR number, e.g. 29189846 ({problem})",
-            ctx,
-            param,
-        )
-    return value
 
 
 @click.command("fagsystem")
@@ -38,7 +26,9 @@ def _cvr(ctx: click.Context, param: click.Parameter, value: str) -> str:
 )
 @click.option("--rabbitmq", metavar="HOST:PORT", help="A RabbitMQ broker instead (guest login).")
 @click.option("--sender", default="KY", show_default=True, help="The case system's name.")
-@click.option("--municipality", required=True, callback=_cvr, help="The municipality's CVR number.")
+@click.option(
+    "--municipality", required=True, callback=cvr_numbers, help="The municipality's CVR number."
+)
 @click.option(
     "--count", type=AT_LEAST_ONE, default=100, show_default=True, help="Messages to send."
 )
