@@ -81,17 +81,17 @@ def _copy(source: Path, target: Path, *, what: str) -> int:
 
 def _put_in_place(partial: Path, target: Path) -> None:
     """``partial`` as ``target``, never over a file that appeared there meanwhile."""
+    exists = JournalError(f"{target} already exists; nothing was written")
     try:
-        try:
-            os.link(partial, target)
-        except FileExistsError:
-            raise
-        except OSError:  # a file system without hard links (some network mounts)
-            if target.exists():
-                raise FileExistsError(target) from None
-            partial.rename(target)
+        os.link(partial, target)
+        return
     except FileExistsError:
-        raise JournalError(f"{target} already exists; nothing was written") from None
+        raise exists from None
+    except OSError:  # a file system without hard links (some network mounts): look, then rename
+        if target.exists():
+            raise exists from None
+    try:
+        partial.rename(target)
     except OSError as exc:
         raise JournalError(
             f"cannot put the copy in place as {target}: {exc.strerror or exc}; nothing was written"
