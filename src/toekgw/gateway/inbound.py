@@ -457,14 +457,15 @@ class InboundPipeline:
         """The received file as the journal keeps it: accepted (``journaled``) or not."""
         envelope = staged.envelope
         keep = self.root / ("received" if processed.accepted else "rejected")
+        errors, warnings = _tally(processed.findings)
         meta: dict[str, object] = {
             "sender": envelope.sender,
             "recipients": list(envelope.recipients),
             "senders_file_id": envelope.senders_file_id,
             "summary": processed.summary,
             **processed.meta,
-            LISTED_ERRORS: sum(1 for f in processed.findings if f.is_error),
-            LISTED_WARNINGS: sum(1 for f in processed.findings if not f.is_error),
+            LISTED_ERRORS: errors,
+            LISTED_WARNINGS: warnings,
         }
         if not processed.accepted and processed.delivery_key is not None:
             meta["delivery_key"] = processed.delivery_key
@@ -629,9 +630,15 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _count(findings: Sequence[Finding]) -> str:
+def _tally(findings: Sequence[Finding]) -> tuple[int, int]:
+    """How many of ``findings`` are errors, and how many warnings."""
     errors = sum(1 for f in findings if f.is_error)
-    return f"{errors} errors, {len(findings) - errors} warnings"
+    return errors, len(findings) - errors
+
+
+def _count(findings: Sequence[Finding]) -> str:
+    errors, warnings = _tally(findings)
+    return f"{errors} errors, {warnings} warnings"
 
 
 def _kroner(ore: int) -> str:
