@@ -19,8 +19,8 @@ and only a delivery the journal still has waiting once it holds it: a ``receive`
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, Protocol
@@ -108,13 +108,10 @@ class MqRoute:
                     journal, tx.id, expect="journaled", reason="MQ put committed", stamp=stamp
                 )
 
-    @contextmanager
-    def _handing_over(self) -> Iterator[None]:
+    def _handing_over(self) -> AbstractContextManager[None]:
         if self.lock is None:
-            yield
-            return
-        with flow_lock(self.lock, "hand-over of eIndkomst deliveries", journal=self.shared):
-            yield
+            return nullcontext()
+        return flow_lock(self.lock, "hand-over of eIndkomst deliveries", journal=self.shared)
 
     def settle(self, journal: Journal, transmission_ids: Sequence[int]) -> None:
         return None  # the MQ commit is the confirmation
