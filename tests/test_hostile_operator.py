@@ -210,34 +210,6 @@ SIMULATOR_FILES = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(
-    ("args", "option", "expected"),
-    SIMULATOR_FILES,
-    ids=[f"{a.split()[1]}{o}" for a, o, _ in SIMULATOR_FILES],
-)
-def test_a_simulator_file_it_cannot_use_is_a_usage_error(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: str, option: str, expected: str
-) -> None:
-    stderr = _refused_before_anything_is_made(
-        tmp_path, monkeypatch, [*args.split(), "--max-seconds", "0"]
-    )
-    assert option in stderr and expected in stderr, stderr
-
-
-def _refused_before_anything_is_made(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str]
-) -> str:
-    """``toekgw ARGS`` in ``tmp_path`` (with a PEM pair there): a usage error, exit 2, no
-    traceback, nothing made; its stderr."""
-    monkeypatch.chdir(tmp_path)
-    _pem_pair(tmp_path)
-    result = _run(*args)
-    assert result.exit_code == 2, result.output
-    assert "internal error" not in result.stderr and "Traceback" not in result.stderr
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["cert.pem", "key.pem"]  # nothing made
-    return result.stderr
-
-
 # A simulator option naming a CPR, CVR, party or sortiment that cannot be one: the fault or
 # the party the tester asked for would silently not happen (a typo in --reject-cpr rejects
 # nothing), or a file would land outside --root (--party ../../x). One line, exit 2, the
@@ -265,14 +237,26 @@ SIMULATOR_VALUES = [
 ]  # fmt: skip
 
 
+# Both lists as one command line each (the servers among them told to stop at once).
+SIMULATOR_REFUSALS = [
+    *((f"{args} --max-seconds 0", option, expected) for args, option, expected in SIMULATOR_FILES),
+    *SIMULATOR_VALUES,
+]
+
+
 @pytest.mark.parametrize(
     ("args", "option", "expected"),
-    SIMULATOR_VALUES,
-    ids=[f"{a.split()[1]}{o}" for a, o, _ in SIMULATOR_VALUES],
+    SIMULATOR_REFUSALS,
+    ids=[f"{a.split()[1]}{o}" for a, o, _ in SIMULATOR_REFUSALS],
 )
-def test_a_simulator_value_that_cannot_be_one_is_a_usage_error(
+def test_a_simulator_file_or_value_it_cannot_use_is_a_usage_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: str, option: str, expected: str
 ) -> None:
-    stderr = _refused_before_anything_is_made(tmp_path, monkeypatch, args.split())
-    assert option in stderr and expected in stderr, stderr
-    assert "0101011234" not in stderr and "3213991234" not in stderr  # masked
+    monkeypatch.chdir(tmp_path)
+    _pem_pair(tmp_path)
+    result = _run(*args.split())
+    assert result.exit_code == 2, result.output
+    assert "internal error" not in result.stderr and "Traceback" not in result.stderr
+    assert option in result.stderr and expected in result.stderr, result.stderr
+    assert "0101011234" not in result.stderr and "3213991234" not in result.stderr  # masked
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cert.pem", "key.pem"]  # nothing made
