@@ -241,6 +241,16 @@ def child_env(crash_at: str | None, extra: dict[str, str] | None = None) -> dict
     return env
 
 
+#: ``python -m toekgw`` with Ctrl-C's handler set whatever the parent ignored: a process
+#: started in the background by a non-interactive shell (a CI runner's ``cmd &``) ignores
+#: SIGINT, its children inherit that, and Python then leaves SIGINT ignored; a test that stops
+#: a command with SIGINT needs the child to take it as an operator's terminal gives it.
+_TOEKGW_MAIN = (
+    "import runpy, signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "runpy.run_module('toekgw', run_name='__main__', alter_sys=True)"
+)
+
+
 def toekgw_child(
     args: list[str],
     config: Path,
@@ -273,7 +283,7 @@ def toekgw_process(
     """:func:`toekgw_child` started, not waited for (to be killed at a moment of the test's
     choosing)."""
     return subprocess.Popen(
-        [sys.executable, "-m", "toekgw", *args, "--config", str(config)],
+        [sys.executable, "-c", _TOEKGW_MAIN, *args, "--config", str(config)],
         cwd=cwd,
         env=child_env(crash_at, env),
         stdout=subprocess.PIPE,
