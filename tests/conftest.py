@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -14,8 +15,13 @@ from toekgw.gateway.journal import JournalLocation, JournalUrl
 from toekgw.gateway.transport.amqp import MessageBroker
 from toekgw.gateway.transport.amqp_pika import PikaBroker
 from toekgw.gateway.transport.amqp_sqlite import SqliteBroker
+from toekgw.gateway.transport.mq import MessageQueue, SqliteQueue, backout_queue_name
 
 Opener = Callable[..., MessageBroker]  # opener(prefetch=1): a new session
+# queue_opener(backout_threshold=3, backout_queues=None): a new session
+QueueOpener = Callable[..., MessageQueue]
+# The queues the MQ contract (tests/test_mq_contract.py) uses; each has its <name>.BACKOUT.
+MQ_CONTRACT_QUEUES = ("NKS.REQUEST", "NKS.REPLY", "NKS.DEAD")
 
 # How fast Hypothesis generates inputs is not under test, and a loaded CI machine (or one
 # running other suites) makes the too_slow health check fail at random: every property test
@@ -57,6 +63,43 @@ def open_broker(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Open
 
         def opener(prefetch: int = 1) -> MessageBroker:
             sessions.append(PikaBroker(node.settings, prefetch=prefetch))
+            return sessions[-1]
+
+    yield opener
+    for session in sessions:
+        session.close()
+
+
+@pytest.fixture(params=["sqlite", "pymqi"])
+def open_queue(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[QueueOpener]:
+    """Opens sessions on one queue manager: ``SqliteQueue`` on one file, or ``PymqiQueue`` on
+    the stand-in pymqi's queue manager (tests/fakes/pymqi.py) with :data:`MQ_CONTRACT_QUEUES`
+    and their backout queues defined. Keyword arguments go to the session's constructor
+    (``backout_threshold``, ``backout_queues``); all sessions are closed after the test."""
+    sessions: list[MessageQueue] = []
+    if request.param == "sqlite":
+
+        def opener(**kw: object) -> MessageQueue:
+            sessions.append(SqliteQueue(tmp_path / "queues.sqlite", **kw))  # type: ignore[arg-type]
+            return sessions[-1]
+
+    else:
+        from tests.fakes import pymqi as fake
+        from toekgw.gateway.transport.pymqi_queue import PymqiQueue
+
+        monkeypatch.setitem(sys.modules, "pymqi", fake)
+        broker = fake.reset()
+        for name in MQ_CONTRACT_QUEUES:
+            broker.define(name)
+            broker.define(backout_queue_name(name))
+
+        def opener(**kw: object) -> MessageQueue:
+            args: dict[str, object] = {"user": "app", "password": "secret", "reconnect_delay": 0}
+            sessions.append(
+                PymqiQueue("QM1", "DEV.APP.SVRCONN", "127.0.0.1(1414)", **{**args, **kw})  # type: ignore[arg-type]
+            )
             return sessions[-1]
 
     yield opener

@@ -24,6 +24,7 @@ from toekgw.gateway.flowlock import (
 )
 from toekgw.gateway.journal import SqliteJournal, open_journal
 from toekgw.gateway.journal._in_use import journal_to_itself
+from toekgw.gateway.journal.backup import backup_journal
 
 CONFIG = """
 [journal]
@@ -144,6 +145,59 @@ def test_backup_without_a_journal_is_one_line_and_exit_2(tmp_path: Path) -> None
     assert result.exit_code == 2
     assert result.output.strip().endswith("does not exist; nothing was backed up")
     assert not (tmp_path / "b.sqlite").exists()
+
+
+def _log_of_a_lost_journal(tmp_path: Path) -> bytes:
+    """The write-ahead log a journal killed while open leaves, with 40 committed findings the
+    checkpoint has not yet copied; the journal file itself is then lost."""
+    lost = tmp_path / "lost" / "journal.sqlite"
+    journal = open_journal(lost)
+    try:
+        journal._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        journal._db.execute("PRAGMA wal_autocheckpoint = 0")
+        _add_errors(journal, 40, start=1000)
+        return lost.with_name("journal.sqlite-wal").read_bytes()
+    finally:
+        journal.close()
+
+
+@pytest.mark.parametrize("command", ["restore", "backup"])
+def test_a_log_left_by_a_journal_no_longer_there_is_refused_not_replayed(
+    tmp_path: Path, command: str
+) -> None:
+    """SQLite replays a ``-wal`` it finds beside a file into that file: a restore to a
+    journal's name whose log outlived it (a journal killed, then deleted) became the old
+    journal's state, not the backup's, and passed its integrity check."""
+    config = tmp_path / "toekgw.toml"
+    config.write_text(CONFIG, encoding="utf-8")
+    stale = _log_of_a_lost_journal(tmp_path)
+    copy = tmp_path / "backups" / "journal-1.sqlite"
+    journal_path = tmp_path / "var" / "journal.sqlite"
+    live = open_journal(
+        tmp_path / "source" / "journal.sqlite" if command == "restore" else journal_path
+    )
+    _add_errors(live, 3)
+    live.close()
+    if command == "restore":
+        assert backup_journal(tmp_path / "source" / "journal.sqlite", copy) > 0
+        target, args = journal_path, ["restore", str(copy)]
+    else:
+        target, args = copy, ["backup", str(copy)]
+    log = target.with_name(target.name + "-wal")
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_bytes(stale)
+
+    refused = _run(config, *args)
+    assert refused.exit_code == 2, refused.output
+    assert f"{log} lies beside {target}, which does not exist" in refused.output
+    assert "move it away" in refused.output
+    assert not target.exists()
+    assert log.read_bytes() == stale  # nothing lost: the log is the operator's to look at
+
+    log.rename(tmp_path / "kept.wal")
+    done = _run(config, *args)
+    assert done.exit_code == 0, done.output
+    assert _subjects(target) == [f"delivery {i}" for i in range(3)]
 
 
 def _world_config(tmp_path: Path) -> Path:

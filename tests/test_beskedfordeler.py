@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import os
+import signal
 import subprocess
 import uuid
 from pathlib import Path
@@ -15,7 +16,7 @@ import pytest
 
 from tests.configs import write_config
 from tests.conftest import Opener
-from tests.crashkit import toekgw_child
+from tests.crashkit import paused_at, resumed, toekgw_child
 from tests.guide import run_example
 from toekgw.adapters.beskedfordeler.consumer import BeskedConsumer
 from toekgw.adapters.debitor.debitorkonti import DEBITORKONTO_SLETTET, is_deleted
@@ -265,6 +266,52 @@ def test_sigkill_between_journal_and_ack_loses_and_doubles_nothing(
     assert dead is not None and dead.message_id == "m-garbage"
     publisher.ack(dead)
     assert publisher.get(dead_letter_name(queue), wait=0.3) is None
+
+
+@pytest.mark.parametrize(("how", "code"), [("SIGTERM", 143), ("SIGINT", 130)])
+def test_a_stopped_receive_says_what_it_settled_and_the_next_run_finishes(
+    tmp_path: Path, how: str, code: int
+) -> None:
+    """Stopped midway, the receive printed only "terminated": the lines of the messages it had
+    journaled and acked were kept to print at the end."""
+    broker = SqliteBroker(tmp_path / "broker.sqlite")
+    queue = "dueslag"
+    broker.declare(QueueSpec(queue))
+    ids = [str(uuid.UUID(int=n)) for n in (1, 2, 3)]
+    for n, besked_id in enumerate(ids, start=1):
+        broker.publish(queue, _message(f"D-{n}", besked_id=besked_id), message_id=f"D-{n}")
+    broker.close()
+    config = _config(tmp_path, queue, f'transport = "sqlite"\nqueue_db = "{broker.path}"')
+    args = ["receive", "beskedfordeler", "--wait", "0.5"]
+    child = paused_at(args, config, "beskedfordeler.consume.after_commit:2")
+    child.send_signal(getattr(signal, how))
+    stopped = resumed(child)
+    assert stopped.returncode == code, stopped.stderr
+    assert stopped.stdout.splitlines() == [
+        f"message {ids[0]}: " + _line_of(stopped.stdout, ids[0]),
+        "1 messages: 1 journaled, 0 duplicates, 0 dead-lettered; stopped, the message in hand "
+        "put back",
+    ]
+    assert "Traceback" not in stopped.stderr
+
+    done = _receive(config)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0] == f"message {ids[1]}: a duplicate, acked again"
+    assert done.stdout.splitlines()[-1] == (
+        "2 messages: 1 journaled, 1 duplicates, 0 dead-lettered"
+    )
+    journal = open_journal(tmp_path / "journal.sqlite")
+    try:
+        assert len(journal.transmissions(counterpart="beskedfordeler")) == 3
+    finally:
+        journal.close()
+
+
+def _line_of(stdout: str, besked_id: str) -> str:
+    """What the first message's line says after its id (the component's words)."""
+    first = stdout.splitlines()[0]
+    assert first.startswith(f"message {besked_id}: ") and "D-1" in first, stdout
+    return first.removeprefix(f"message {besked_id}: ")
 
 
 def test_the_developers_guide_example_runs() -> None:

@@ -1,4 +1,7 @@
-"""SqliteQueue: MQ syncpoint semantics between sessions and processes, SIGKILL included."""
+"""SqliteQueue beyond the MQ contract: processes, SIGKILL, its inspection and its file.
+
+The protocol's behaviour (syncpoint, ids, order, waits, backout counts, the backout queue,
+close) is asserted once for both implementations in tests/test_mq_contract.py."""
 
 from __future__ import annotations
 
@@ -8,18 +11,11 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
-import threading
-import time
 from pathlib import Path
 
 import pytest
 
-from toekgw.gateway.transport.mq import (
-    MessageQueue,
-    QueueError,
-    SqliteQueue,
-    message_id,
-)
+from toekgw.gateway.transport.mq import SqliteQueue, message_id
 
 Q = "NKS.REQUEST"
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,128 +26,32 @@ def db(tmp_path: Path) -> Path:
     return tmp_path / "queues.sqlite"
 
 
-def test_protocol_is_implemented(db: Path) -> None:
-    with SqliteQueue(db) as q:
-        assert isinstance(q, MessageQueue)
-
-
-def test_put_is_invisible_until_commit(db: Path) -> None:
-    with SqliteQueue(db) as a, SqliteQueue(db) as b:
-        mid = a.put(Q, b"one")
-        assert b.get(Q) is None
-        a.commit()
-        got = b.get(Q)
-        assert got is not None
-        assert (got.msg_id, got.body, got.backout_count) == (mid, b"one", 0)
-
-
-def test_backout_of_a_put_discards_it(db: Path) -> None:
-    with SqliteQueue(db) as a:
-        a.put(Q, b"one")
-        a.backout()
-        a.commit()
-        assert a.get(Q) is None
-
-
-def test_got_message_is_hidden_then_removed_by_commit(db: Path) -> None:
-    with SqliteQueue(db) as a, SqliteQueue(db) as b:
-        a.put(Q, b"one")
-        a.put(Q, b"two")
-        a.commit()
-        first = a.get(Q)
-        assert first is not None and first.body == b"one"
-        second = b.get(Q)
-        assert second is not None and second.body == b"two"
-        assert b.get(Q) is None
-        a.commit()
-        b.backout()
-        again = a.get(Q)
-        assert again is not None and (again.body, again.backout_count) == (b"two", 1)
-        a.commit()
-        assert b.get(Q) is None and a.depth(Q) == 0
-
-
-def test_backout_puts_it_back_in_its_place(db: Path) -> None:
-    with SqliteQueue(db) as q:
+def test_inspection_sees_held_messages_in_place_and_the_twins_error_queue(db: Path) -> None:
+    """What the contract (tests/test_mq_contract.py) cannot see through the protocol: the
+    twin's inspection (``depth``, ``browse``, ``error_queue``) and that a poison message keeps
+    its backout count on the error queue (IBM MQ's put there starts it again at 0)."""
+    with SqliteQueue(db, backout_threshold=3) as q:
         for body in (b"1", b"2", b"3"):
             q.put(Q, body)
         q.commit()
         got = q.get(Q)
         assert got is not None and got.body == b"1"
+        assert q.depth(Q) == 2  # the held one is not counted
         q.backout()
-        assert [m.body for m in q.browse(Q)] == [b"1", b"2", b"3"]
-        again = q.get(Q)
-        assert again is not None and (again.body, again.backout_count) == (b"1", 1)
-
-
-def test_backout_threshold_moves_a_poison_message_to_the_error_queue(db: Path) -> None:
-    with SqliteQueue(db, backout_threshold=3) as q:
-        q.put(Q, b"poison")
-        q.put(Q, b"fine")
-        q.commit()
-        counts = []
-        for _ in range(3):
-            m = q.get(Q)
-            assert m is not None and m.body == b"poison"
-            counts.append(m.backout_count)
+        assert [m.body for m in q.browse(Q)] == [b"1", b"2", b"3"]  # back in its place
+        for _ in range(2):
+            assert q.get(Q) is not None
             q.backout()
-        assert counts == [0, 1, 2]
-        m = q.get(Q)
-        assert m is not None and m.body == b"fine"
-        q.commit()
-        assert q.get(Q) is None
-        poisoned = q.get(q.error_queue(Q))
-        assert poisoned is not None
-        assert (poisoned.body, poisoned.backout_count) == (b"poison", 3)
+        assert [m.body for m in q.browse(Q)] == [b"2", b"3"]
         assert q.error_queue(Q) == "NKS.REQUEST.BACKOUT"
+        poisoned = q.browse(q.error_queue(Q))
+        assert [(m.body, m.backout_count) for m in poisoned] == [(b"1", 3)]
+        for _ in range(2):
+            assert q.get(Q) is not None
+        q.commit()
+        assert q.depth(Q) == 0
     with SqliteQueue(db, backout_queues={Q: "DEAD"}) as q:
         assert q.error_queue(Q) == "DEAD"
-
-
-def test_ids_and_correlation(db: Path) -> None:
-    mid = message_id("bundle-1")
-    assert len(mid) == 24 and mid == message_id("bundle-1")
-    with SqliteQueue(db) as q:
-        assert q.put(Q, b"x", msg_id=mid, correl_id=message_id("c")) == mid
-        q.commit()
-        m = q.get(Q)
-        assert m is not None and (m.msg_id, m.correl_id) == (mid, message_id("c"))
-        with pytest.raises(ValueError, match="24 bytes"):
-            q.put(Q, b"x", msg_id=b"short")
-
-
-def test_get_waits_for_a_message(db: Path) -> None:
-    def later() -> None:
-        time.sleep(0.3)
-        with SqliteQueue(db) as other:
-            other.put(Q, b"late")
-            other.commit()
-
-    with SqliteQueue(db) as q:
-        thread = threading.Thread(target=later)
-        started = time.monotonic()
-        thread.start()
-        m = q.get(Q, wait=10)
-        thread.join()
-        assert m is not None and m.body == b"late"
-        assert time.monotonic() - started < 5
-        t0 = time.monotonic()
-        assert q.get(Q, wait=0.2) is None
-        assert time.monotonic() - t0 >= 0.2
-
-
-def test_close_backs_out_and_a_closed_session_refuses(db: Path) -> None:
-    q = SqliteQueue(db)
-    q.put(Q, b"m")
-    q.commit()
-    assert q.get(Q) is not None
-    q.close()
-    q.close()
-    with pytest.raises(QueueError, match="closed"):
-        q.get(Q)
-    with SqliteQueue(db) as other:
-        m = other.get(Q)
-        assert m is not None and m.backout_count == 1
 
 
 def _child(db: Path, code: str) -> subprocess.Popen[str]:

@@ -52,4 +52,8 @@ def restore(config_path: Path | None, force: bool, source: Path) -> None:
     journal = _sqlite_file(settings.journal)
     with no_flow_running(settings.staging, "a restore"):
         version = restore_journal(source, journal, force=force)
-    click.echo(f"restored {settings.journal} from {source} (schema version {version}; checked)")
+    click.echo(
+        mask_cpr_in_text(
+            f"restored {settings.journal} from {source} (schema version {version}; checked)"
+        )
+    )

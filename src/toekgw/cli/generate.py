@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from toekgw.cli.options import DAY, OutputFile
+from toekgw.cli.options import DAY, OutputFile, masked
 from toekgw.formats.g68 import G68Form
 from toekgw.simulators.ksd import GeneratorSettings, write_deliveries
 
@@ -95,7 +95,7 @@ def g68(
     )
     for s in write_deliveries(output, settings, split=split):
         click.echo(
-            f"wrote {s.path}: delivery {s.delivery_number}, {s.count} payments, "
-            f"{s.planted} planted errors (listed in {s.manifest.name})",
+            f"wrote {masked(s.path)}: delivery {s.delivery_number}, {s.count} payments, "
+            f"{s.planted} planted errors (listed in {masked(s.manifest.name)})",
             err=True,
         )

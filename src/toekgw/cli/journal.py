@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from toekgw.adapters.config import load_settings
-from toekgw.cli.options import config_option
+from toekgw.cli.options import config_option, masked
 from toekgw.gateway.errors import UsageError
 from toekgw.gateway.flowlock import no_flow_running
 from toekgw.gateway.journal.location import SCHEMES, JournalUrl, redact
@@ -43,6 +43,7 @@ def migrate_to(url: str, config_path: Path | None) -> None:
         click.echo(f"{table.table}: {table.rows} rows" + (f" ({sums})" if sums else ""))
     total = sum(t.rows for t in copied)
     click.echo(
-        f"copied {settings.journal} into {target}: {total} rows in {len(copied)} tables, "
+        f"copied {masked(settings.journal)} into {masked(target)}: {total} rows in "
+        f"{len(copied)} tables, "
         "counts and sums agree; now set [journal] url in the configuration"
     )

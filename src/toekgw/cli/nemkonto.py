@@ -220,5 +220,6 @@ def manual_command(include_resolved: bool, as_json: bool, config_path: Path | No
     for e in entries:
         text = e.findings[0].message if e.findings else ""
         click.echo(
-            f"#{e.id} {danish_clock(e.at)} {e.business_key} ({e.state}): {mask_cpr_in_text(text)}"
+            f"#{e.id} {danish_clock(e.at)} {mask_cpr_in_text(e.business_key or '')} ({e.state}): "
+            f"{mask_cpr_in_text(text)}"
         )

@@ -30,7 +30,7 @@ from toekgw.adapters.oir import (
     regenerate,
     write_month,
 )
-from toekgw.cli.options import DAY, OutputFile, config_option
+from toekgw.cli.options import DAY, OutputFile, config_option, masked
 from toekgw.cli.receive._common import exit_code
 from toekgw.formats.findings import mask_cpr_in_text
 from toekgw.gateway.config import Settings
@@ -242,4 +242,4 @@ def export_command(month: str, output: Path | None, config_path: Path | None) ->
         else:
             with output.open("w", encoding="utf-8", newline="") as out:
                 count = write_month(journal, first, out)
-            click.echo(f"{count} postings written to {output}")
+            click.echo(f"{count} postings written to {masked(output)}")

@@ -13,12 +13,19 @@ from typing import Any, TypeVar
 
 import click
 
-from toekgw.formats.findings import mask_cpr
+from toekgw.formats.findings import mask_cpr, mask_cpr_in_text
 from toekgw.formats.idents import cpr_problem
 from toekgw.gateway.errors import UsageError
 from toekgw.gateway.money import parse_kroner
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def masked(value: object) -> str:
+    """An input-derived value (a path, a directory, a queue, a party, a file's or a message's
+    name, a key) as a printed line shows it: its CPR numbers masked. Only the value, not the
+    whole line: a SHA-256 digest, a UUID or a host key beside it is shown as it is."""
+    return mask_cpr_in_text(str(value))
 
 
 def config_option(func: F) -> F:

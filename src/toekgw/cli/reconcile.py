@@ -19,7 +19,7 @@ from toekgw.adapters.monthreport import (
 )
 from toekgw.cli import clock
 from toekgw.cli.actions import action
-from toekgw.cli.options import config_option
+from toekgw.cli.options import config_option, masked
 from toekgw.gateway.config import Settings
 from toekgw.gateway.errors import UsageError
 from toekgw.gateway.journal import open_journal
@@ -90,6 +90,6 @@ def write_month_report(
 
 
 def print_where(files: list[Path]) -> None:
-    click.echo(f"report: {files[0]}")
-    click.echo(f"workbook: {files[1]}")
-    click.echo(f"csv: {len(files) - 2} files {files[2].parent}/*.csv")
+    click.echo(f"report: {masked(files[0])}")
+    click.echo(f"workbook: {masked(files[1])}")
+    click.echo(f"csv: {len(files) - 2} files {masked(files[2].parent)}/*.csv")

@@ -9,7 +9,7 @@ import click
 
 from toekgw.adapters.config import load_settings
 from toekgw.adapters.serviceplatform import open_transport, send_file, serviceplatform_settings
-from toekgw.cli.options import SECONDS, config_option
+from toekgw.cli.options import SECONDS, config_option, masked
 from toekgw.gateway.flowlock import flow_lock, lock_path
 from toekgw.gateway.journal import open_journal
 
@@ -80,5 +80,9 @@ def send(
             receipt_timeout=sp.receipt_timeout if wait is None else wait,
         )
     tx = outcome.transmission
-    click.echo(f"{file.name}: transmission #{tx.id} ({tx.ref}): {tx.state}: {outcome.message}")
+    # The file's name is the operator's (a case's export may be named after its citizen); the
+    # transfer id in the message and the SendersFileId are UUIDs, shown as they are.
+    click.echo(
+        f"{masked(file.name)}: transmission #{tx.id} ({tx.ref}): {tx.state}: {outcome.message}"
+    )
     raise SystemExit(0 if tx.state == "receipted" else 1)

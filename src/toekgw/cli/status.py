@@ -209,7 +209,7 @@ def _show_reports(
     if as_json:
         click.echo(json.dumps(reports_dict(lines, rec), indent=2))
         return
-    console.print(reports_table(lines, title=f"eIndkomst reports in {settings.journal}"))
+    console.print(reports_table(lines, title=f"eIndkomst reports in {_m(str(settings.journal))}"))
     _print_reconciliation(rec)
 
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
 
-from toekgw.formats.findings import Finding, Severity
+from toekgw.formats.findings import Finding, Severity, mask_cpr_in_text
 from toekgw.gateway.errors import GatewayError, directory_problem
 from toekgw.gateway.exchange import Envelope, EnvelopeError, FileExchange
 from toekgw.gateway.faults import crash_point
@@ -193,7 +193,9 @@ class Outcome:
     warnings: int = 0
 
     def __str__(self) -> str:
-        return f"{self.name}: {self.status}: {self.message}"
+        # The remote file's name is the sender's to choose, the message quotes it and the
+        # sender's texts: the line every command prints for the file masks them.
+        return mask_cpr_in_text(f"{self.name}: {self.status}: {self.message}")
 
 
 class InboundPipeline:

@@ -79,7 +79,7 @@ class JsonFormatter(logging.Formatter):
             entry[CORRELATION_FIELD] = mask_cpr_in_text(str(correlation))
         job = getattr(record, JOB_FIELD, None)
         if job is not None:
-            entry[JOB_FIELD] = str(job)
+            entry[JOB_FIELD] = mask_cpr_in_text(str(job))  # a job is named in the configuration
         if record.exc_info:
             entry["exc"] = mask_cpr_in_text(self.formatException(record.exc_info))
         return json.dumps(entry, ensure_ascii=True)

@@ -37,20 +37,30 @@ PSEUDONYM_PREFIX = "ps:"
 _DIGITS = 24
 
 
+def _never(data: Mapping[str, Any]) -> bool:
+    return False
+
+
 @dataclass(frozen=True, slots=True)
 class PersonalData:
     """What in one kind's item payloads is personal data.
 
-    ``fields``: the payload's top-level keys whose values (a string, or a list of strings) are
-    replaced by pseudonyms past the retention period. ``subjects``: the CPR numbers (or their
-    pseudonyms) of the citizens a payload is about. ``settled``: the item states in which the
-    payload is no longer needed to act on the item (retention leaves items in any other state
-    in clear, however old: a payment waiting for handling still needs its recipient).
+    ``fields``: where in the payload the values replaced by pseudonyms past the retention
+    period stand: a top-level key, or a dotted path into nested objects and lists
+    (``debtor.number``; ``values.6``, the seventh element of the list ``values``); the value
+    there is a string or a list of strings (anything else, or nothing there, is left as it
+    is). ``subjects``: the CPR numbers (or their pseudonyms) of the citizens a payload is
+    about. ``settled``: the item states in which the payload is no longer needed to act on
+    the item (retention leaves items in any other state in clear, however old: a payment
+    waiting for handling still needs its recipient). ``needed``: for a kind whose items of
+    several sorts share one lifecycle, the payloads still needed in a settled state (a
+    tax-card order that is the citizen's subscription); they stay in clear too.
     """
 
     fields: tuple[str, ...]
     subjects: Callable[[Mapping[str, Any]], list[str]]
     settled: frozenset[str] = frozenset()
+    needed: Callable[[Mapping[str, Any]], bool] = _never
 
 
 _REGISTRY: dict[str, PersonalData] = {}

@@ -127,7 +127,7 @@ def _pseudonymise(
     done, after = 0, 0
     while page := journal.expired_items(kind, before, described.settled, after=after, limit=_PAGE):
         after = page[-1][0]
-        changed = [_replaced(row, described, masked) for row in page]
+        changed = [r for row in page if (r := _replaced(row, described, masked)) is not None]
         crash_point("retention.page_read")
         done += journal.pseudonymise_items(
             changed,
@@ -144,25 +144,52 @@ def _pseudonymise(
 
 def _replaced(
     row: ExpiredItem, described: PersonalData, masked: Callable[[str], str]
-) -> tuple[int, int, str | None, str | None, str | None]:
+) -> tuple[int, int, str | None, str | None, str | None] | None:
+    """The row with its personal fields replaced; None when its payload is still needed
+    (:attr:`~toekgw.gateway.privacy.PersonalData.needed`): it stays in clear."""
     item_id, tx, data_text, lookup, fingerprint = row
     if data_text is None:
         return item_id, tx, None, lookup, fingerprint
     data: dict[str, Any] = json.loads(data_text)
+    if described.needed(data):
+        return None
     originals: list[str] = []
-    for name in described.fields:
-        value = data.get(name)
-        if isinstance(value, str) and value:
-            originals.append(value)
-            data[name] = masked(value)
-        elif isinstance(value, list):
-            originals.extend(v for v in value if isinstance(v, str) and v)
-            data[name] = [masked(v) if isinstance(v, str) and v else v for v in value]
+    for path in described.fields:
+        *parents, last = path.split(".")
+        container: Any = data
+        for step in parents:
+            container = _step(container, step)
+        if isinstance(container, dict):
+            _mask(container, last, originals, masked)
+        elif isinstance(container, list) and last.isdigit() and int(last) < len(container):
+            _mask(container, int(last), originals, masked)
     # The same values in the search keys (longest first, so a value inside another goes last).
     for value in sorted(set(originals), key=len, reverse=True):
         lookup = lookup.replace(value, masked(value)) if lookup else lookup
         fingerprint = fingerprint.replace(value, masked(value)) if fingerprint else fingerprint
     return item_id, tx, json.dumps(data, ensure_ascii=False), lookup, fingerprint
+
+
+def _step(container: Any, step: str) -> Any:
+    """One step of a field's path: a key of an object, an index of a list (else None)."""
+    if isinstance(container, dict):
+        return container.get(step)
+    if isinstance(container, list) and step.isdigit() and int(step) < len(container):
+        return container[int(step)]
+    return None
+
+
+def _mask(
+    container: Any, at: str | int, originals: list[str], masked: Callable[[str], str]
+) -> None:
+    """Replace the string (or each string of the list) at ``container[at]``."""
+    value = container.get(at) if isinstance(container, dict) else container[at]
+    if isinstance(value, str) and value:
+        originals.append(value)
+        container[at] = masked(value)
+    elif isinstance(value, list):
+        originals.extend(v for v in value if isinstance(v, str) and v)
+        container[at] = [masked(v) if isinstance(v, str) and v else v for v in value]
 
 
 def _delete_staging(journal: SqliteJournal, kind: str, before: str, lifecycle: Lifecycle) -> int:

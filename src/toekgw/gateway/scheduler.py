@@ -36,6 +36,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from toekgw.formats.findings import mask_cpr_in_text
 from toekgw.gateway.errors import is_environmental
 from toekgw.gateway.flowlock import FlowBusy
 from toekgw.gateway.jsonlog import JOB_FIELD
@@ -292,7 +293,7 @@ class Scheduler:
             return None
         if isinstance(step.error, FlowBusy):
             status.busy += 1
-            status.last_skipped = str(step.error)
+            status.last_skipped = mask_cpr_in_text(str(step.error))
             status.next_due = now + dt.timedelta(seconds=min(job.interval, self.backoff_base))
             log.info("job %s: %s", job.name, step.error, extra={JOB_FIELD: job.name})
             return None
@@ -306,7 +307,7 @@ class Scheduler:
         status.consecutive_failures = 0
         status.last_success = now
         status.last_error = None
-        status.last_summary = report.summary
+        status.last_summary = mask_cpr_in_text(report.summary)
         for key, value in report.counts.items():
             status.counts[key] = status.counts.get(key, 0) + value
         status.next_due = now + dt.timedelta(seconds=job.interval)
@@ -322,7 +323,9 @@ class Scheduler:
     def _failed(self, job: Job, status: JobStatus, message: str, *, environmental: bool) -> None:
         status.failures += 1
         status.consecutive_failures += 1
-        status.last_error = message
+        # What an exception said (an OSError quotes its path) or a job's summary (a file's
+        # name) is shown by run --once and /healthz: masked, as the log line is.
+        status.last_error = mask_cpr_in_text(message)
         status.last_error_environmental = environmental
         delay = backoff_delay(status.consecutive_failures, self.backoff_base, self.backoff_max)
         status.next_due = self.clock.now() + dt.timedelta(seconds=delay)

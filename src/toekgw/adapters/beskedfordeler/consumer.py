@@ -64,11 +64,33 @@ class Component:
 
 @dataclasses.dataclass
 class ConsumeResult:
-    taken: int = 0
+    """What a run did so far. Each message's line goes to ``on_line`` as it is settled (a
+    command prints it then, so a run stopped midway has said what it did); without one, the
+    lines are kept in ``lines``."""
+
+    taken: int = 0  # settled: journaled, a duplicate, dead-lettered or put back
     duplicates: int = 0
     dead_lettered: int = 0
     failed: int = 0  # broke its component: listed, put back (dead-lettered after many tries)
     lines: list[str] = dataclasses.field(default_factory=list)
+    on_line: Callable[[str], None] | None = None
+
+    @property
+    def journaled(self) -> int:
+        return self.taken - self.duplicates - self.dead_lettered - self.failed
+
+    def say(self, line: str) -> None:
+        if self.on_line is None:
+            self.lines.append(line)
+        else:
+            self.on_line(line)
+
+    def summary(self) -> str:
+        failed = f", {self.failed} failed and put back" if self.failed else ""
+        return (
+            f"{self.taken} messages: {self.journaled} journaled, {self.duplicates} duplicates, "
+            f"{self.dead_lettered} dead-lettered{failed}"
+        )
 
 
 class BeskedConsumer:
@@ -91,14 +113,21 @@ class BeskedConsumer:
         journal.define_kind(BESKED_KIND)
         self._attempts: dict[str, int] = {}
 
-    def run(self, *, max_messages: int | None = None, wait: float = 0.0) -> ConsumeResult:
-        """Take messages until the queue is empty for ``wait`` seconds (or ``max_messages``)."""
-        result = ConsumeResult()
+    def run(
+        self,
+        *,
+        max_messages: int | None = None,
+        wait: float = 0.0,
+        into: ConsumeResult | None = None,
+    ) -> ConsumeResult:
+        """Take messages until the queue is empty for ``wait`` seconds (or ``max_messages``),
+        counting into ``into`` (a new result without one), which holds what was done so far
+        when the run is stopped or breaks."""
+        result = ConsumeResult() if into is None else into
         while max_messages is None or result.taken < max_messages:
             delivery = self.broker.get(self.queue, wait=wait)
             if delivery is None:
                 break
-            result.taken += 1
             try:
                 self._one(delivery, result)
             except BaseException:
@@ -107,6 +136,7 @@ class BeskedConsumer:
                 with contextlib.suppress(BrokerError):
                     self.broker.requeue(delivery)
                 raise
+            result.taken += 1
         return result
 
     def _one(self, delivery: Delivery, result: ConsumeResult) -> None:
@@ -122,7 +152,7 @@ class BeskedConsumer:
             crash_point("beskedfordeler.consume.after_listing")
             self.broker.reject(delivery)
             result.dead_lettered += 1
-            result.lines.append(f"message {key}: dead-lettered: {exc}")
+            result.say(f"message {key}: dead-lettered: {exc}")
             return
         except Exception as exc:
             if is_environmental(exc):
@@ -133,9 +163,9 @@ class BeskedConsumer:
         self.broker.ack(delivery)
         if line is None:
             result.duplicates += 1
-            result.lines.append(f"message {message.besked_id}: a duplicate, acked again")
+            result.say(f"message {message.besked_id}: a duplicate, acked again")
         else:
-            result.lines.append(f"message {message.besked_id}: {line}")
+            result.say(f"message {message.besked_id}: {line}")
 
     def _set_aside(self, delivery: Delivery, exc: Exception, result: ConsumeResult) -> None:
         """A message its component broke on (rolled back): listed once, put back; after
@@ -148,7 +178,7 @@ class BeskedConsumer:
         if attempts >= MAX_ATTEMPTS_PER_RUN:
             self.broker.reject(delivery)
             result.dead_lettered += 1
-            result.lines.append(
+            result.say(
                 f"message {key}: dead-lettered after {attempts} attempts: {type(exc).__name__}"
             )
         else:

@@ -25,7 +25,7 @@ from pathlib import Path
 from toekgw.adapters.oir.replica import apply_delivery
 from toekgw.adapters.oir.store import COUNTERPART, BooksJournal
 from toekgw.adapters.serviceplatform import ReceiveSettings
-from toekgw.formats.findings import Finding, Severity
+from toekgw.formats.findings import Finding, Severity, mask_cpr_in_text
 from toekgw.formats.oir import (
     OirDocumentError,
     VoucherStatus,
@@ -64,6 +64,7 @@ class Intake:
     unknown: int = 0
     #: received files whose staging copy was gone before they were applied (error list)
     gone: int = 0
+    #: one line per file, for the operator: masked (a file's name is its sender's to choose)
     messages: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
@@ -189,13 +190,15 @@ def _apply_status(journal: BooksJournal, tx: Transmission, data: bytes, into: In
                 )
         if not moved:
             into.unchanged += 1
-    into.messages.append(f"{tx.file_name}: status of batch {answer.batch_id} applied")
+    into.messages.append(
+        mask_cpr_in_text(f"{tx.file_name}: status of batch {answer.batch_id} applied")
+    )
 
 
 def _apply_sortiment(journal: BooksJournal, tx: Transmission, data: bytes, into: Intake) -> None:
     delivery = read_sortiment(data, name=tx.file_name or f"#{tx.id}")
     outcome = apply_delivery(journal, delivery, transmission_id=tx.id)
-    into.messages.append(f"{tx.file_name}: {outcome.message}")
+    into.messages.append(mask_cpr_in_text(f"{tx.file_name}: {outcome.message}"))
     if outcome.status == "refused":
         journal.add_error(
             counterpart=tx.counterpart,
@@ -256,7 +259,7 @@ def _copy_gone(journal: BooksJournal, tx: Transmission, into: Intake) -> None:
             "applied (removed by retention or by hand): what it says is not in the books; ask "
             "its sender for it again"
         )
-        into.messages.append(text)
+        into.messages.append(mask_cpr_in_text(text))
         journal.add_error(
             counterpart=tx.counterpart,
             subject="file",

@@ -8,7 +8,7 @@ import click
 
 from toekgw.adapters.beskedfordeler.broker import open_broker
 from toekgw.adapters.beskedfordeler.components import COMPONENTS
-from toekgw.adapters.beskedfordeler.consumer import BeskedConsumer
+from toekgw.adapters.beskedfordeler.consumer import BeskedConsumer, ConsumeResult
 from toekgw.adapters.beskedfordeler.settings import BESKEDFORDELER_SECTION
 from toekgw.adapters.config import load_settings
 from toekgw.adapters.kombit.settings import KOMBIT_SECTION
@@ -40,6 +40,8 @@ def beskedfordeler(wait: float, max_messages: int | None, config_path: Path | No
     settings = load_settings(config_path)
     section = settings.require(BESKEDFORDELER_SECTION)
     routes = {kind: COMPONENTS[name] for kind, name in section.routes.items()}
+    # A message's id is the sender's to choose: each line masked, printed as it is settled.
+    result = ConsumeResult(on_line=lambda line: click.echo(mask_cpr_in_text(line)))
     journal = open_journal(settings.journal)
     try:
         broker = open_broker(section, kombit=settings.section(KOMBIT_SECTION))
@@ -51,18 +53,14 @@ def beskedfordeler(wait: float, max_messages: int | None, config_path: Path | No
                 routes=routes,
                 counterpart=section.counterpart,
             )
-            result = consumer.run(max_messages=max_messages, wait=wait)
+            consumer.run(max_messages=max_messages, wait=wait, into=result)
         finally:
             broker.close()
+    except KeyboardInterrupt:  # Ctrl-C, SIGTERM: what was settled before, the rest put back
+        click.echo(f"{result.summary()}; stopped, the message in hand put back")
+        raise
     finally:
         journal.close()
-    for line in result.lines:
-        click.echo(mask_cpr_in_text(line))  # a message's id is the sender's to choose
-    journaled = result.taken - result.duplicates - result.dead_lettered - result.failed
-    failed = f", {result.failed} failed and put back" if result.failed else ""
-    click.echo(
-        f"{result.taken} messages: {journaled} journaled, {result.duplicates} duplicates, "
-        f"{result.dead_lettered} dead-lettered{failed}"
-    )
+    click.echo(result.summary())
     if result.dead_lettered or result.failed:
         raise SystemExit(1)

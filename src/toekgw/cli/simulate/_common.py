@@ -13,7 +13,7 @@ import click
 from cryptography import x509
 
 from toekgw.cli import clock
-from toekgw.cli.options import SECONDS, checked_cpr
+from toekgw.cli.options import SECONDS, checked_cpr, masked
 from toekgw.formats.findings import mask_cpr
 from toekgw.formats.idents import cvr_problem
 from toekgw.gateway.httpserver import TlsFiles
@@ -217,7 +217,9 @@ def serve(
         with SqliteQueue(queue_db, backout_threshold=backout_threshold) as queue:
             sim = start(queue, ledger)
             click.echo(
-                f"{name} simulator: {request_queue} -> {reply_queue} on {queue_db}", err=True
+                f"{name} simulator: {masked(request_queue)} -> {masked(reply_queue)} "
+                f"on {masked(queue_db)}",
+                err=True,
             )
             try:
                 sim.run(max_seconds=max_seconds, stop=stop)

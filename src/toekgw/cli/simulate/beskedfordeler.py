@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from toekgw.cli import clock
-from toekgw.cli.options import PORT, TIMES
+from toekgw.cli.options import PORT, TIMES, masked
 from toekgw.cli.simulate._common import cvr_numbers
 from toekgw.formats.debitor.besked import DebitorkontoSlettet, build_debitorkonto_slettet
 from toekgw.formats.kombit.besked import build_besked
@@ -74,4 +74,4 @@ def beskedfordeler(
     finally:
         broker.close()
     copies = len(accounts) * (2 if duplicate else 1)
-    click.echo(f"published {copies} messages and {garbage} unreadable ones to {queue}")
+    click.echo(f"published {copies} messages and {garbage} unreadable ones to {masked(queue)}")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from toekgw.cli.options import LISTEN_PORT, SECONDS, TIMES, FiniteRange
+from toekgw.cli.options import LISTEN_PORT, SECONDS, TIMES, FiniteRange, masked
 from toekgw.cli.simulate._common import pem_certificates, tls_files
 from toekgw.gateway.errors import InputError
 from toekgw.gateway.httpserver import AsgiServer
@@ -144,7 +144,7 @@ def debitor(
                          daemon=True).start()  # fmt: skip
     click.echo(
         f"debtor simulator on {server.url}{REGISTRERING_PATH} and "
-        f"{INDBETALING_PATH}; callback tokens signed by {directory / 'debitor-sts.crt'}",
+        f"{INDBETALING_PATH}; callback tokens signed by {masked(directory / 'debitor-sts.crt')}",
         err=True,
     )
     server.run(max_seconds)

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 import click
 
-from toekgw.cli.options import SECONDS
+from toekgw.cli.options import SECONDS, masked
 from toekgw.cli.simulate._common import (
     cpr_numbers,
     delay_option,
@@ -205,7 +205,7 @@ def eindkomst_sf0770(
     sim = EindkomstFileSimulator(
         home, ledger or root / "eindkomst-ledger.sqlite", script, party=party, cards_to=cards_to
     )
-    click.echo(f"eIndkomst simulator (SF0770_B): party {party} at {home}")
+    click.echo(f"eIndkomst simulator (SF0770_B): party {masked(party)} at {masked(home)}")
     try:
         sim.run(max_seconds=max_seconds)
     except KeyboardInterrupt:

@@ -8,7 +8,7 @@ import click
 
 from toekgw.adapters.tok import DEFAULT_QUEUES, DEFAULT_REPLY_QUEUE
 from toekgw.cli import clock
-from toekgw.cli.options import AT_LEAST_ONE, SECONDS
+from toekgw.cli.options import AT_LEAST_ONE, SECONDS, masked
 from toekgw.cli.simulate._common import cvr_numbers
 from toekgw.gateway.transport.amqp import MessageBroker
 from toekgw.gateway.transport.amqp_pika import BrokerSettings, PikaBroker
@@ -81,7 +81,7 @@ def fagsystem(
             f"{report.answered} of {report.sent} messages answered"
         )
         for error in report.errors[:20]:
-            click.echo(f"error: {error}", err=True)
+            click.echo(f"error: {masked(error)}", err=True)
         if not report.ok:
             raise SystemExit(1)
     finally:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from toekgw.cli.options import DAY, SECONDS
+from toekgw.cli.options import DAY, SECONDS, masked
 from toekgw.cli.simulate._common import party_names
 from toekgw.simulators.erp import ErpFaults, ErpLedger, ErpSimulator
 from toekgw.simulators.klassifikation import (
@@ -70,7 +70,9 @@ def erp(
     books = ErpLedger(ledger or root / "erp-ledger.sqlite")
     faults = ErpFaults(set(unknown), closed_until.date() if closed_until else None, delay)
     sim = ErpSimulator(home, books, party=party, faults=faults)
-    click.echo(f"ERP simulator: party {party} at {home}; ledger {books.path}")
+    click.echo(
+        f"ERP simulator: party {masked(party)} at {masked(home)}; ledger {masked(books.path)}"
+    )
     deadline = None if max_seconds is None else time.monotonic() + max_seconds
     try:
         while deadline is None or time.monotonic() < deadline:

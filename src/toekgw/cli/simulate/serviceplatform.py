@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from toekgw.cli.options import AT_LEAST_ONE, LISTEN_PORT, SECONDS, TIMES
+from toekgw.cli.options import AT_LEAST_ONE, LISTEN_PORT, SECONDS, TIMES, masked
 from toekgw.cli.simulate._common import party_names
 from toekgw.simulators.serviceplatform import Faults, ServiceplatformSimulator, ensure_key
 
@@ -98,7 +98,7 @@ def serviceplatform(
         client_key = root / "client_ed25519"
         ensure_key(client_key)
         authorized_keys = Path(f"{client_key}.pub")
-        click.echo(f"client key: {client_key} (authorized for every party)")
+        click.echo(f"client key: {masked(client_key)} (authorized for every party)")
     route_map = {}
     for route in routes:
         key, sep, party = route.partition("=")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from toekgw.cli.options import AT_LEAST_ONE, LISTEN_PORT, SECONDS, FiniteRange
+from toekgw.cli.options import AT_LEAST_ONE, LISTEN_PORT, SECONDS, FiniteRange, masked
 from toekgw.cli.simulate._common import cvr_numbers, pem_certificates
 from toekgw.gateway.httpserver import AsgiServer
 from toekgw.simulators.sts import EXCHANGE_PATH, STS_PATH, StsSimulator
@@ -75,7 +75,7 @@ def sts(
     server = AsgiServer(simulator.app(), port=port).listen()
     click.echo(
         f"STS simulator on {server.url}{STS_PATH} (exchange {EXCHANGE_PATH}); "
-        f"its signing certificate: {directory / 'sts.crt'}",
+        f"its signing certificate: {masked(directory / 'sts.crt')}",
         err=True,
     )
     server.run(max_seconds)

@@ -12,7 +12,9 @@ A new file (a backup; a restore where no journal is) is written under a hidden t
 beside it (``.<name>.partial``), checked, and only then linked to its name: a copy that is
 interrupted, killed or fails its check leaves nothing at the name (its leftover is removed by
 the next copy), so no half copy passes for a backup and the same command can simply be run
-again. A restore over an existing journal copies into it in place, in one SQLite transaction.
+again. A write-ahead log or rollback journal left at the new name by a journal no longer there
+is refused, not replayed into the copy. A restore over an existing journal copies into it in
+place, in one SQLite transaction.
 """
 
 from __future__ import annotations
@@ -68,6 +70,7 @@ def _copy(source: Path, target: Path, *, what: str) -> int:
     if target.exists():  # a restore with force: in place, in one transaction of the target
         _backup(source, target)
         return _check(target, what=what)
+    _refuse_orphaned_log(target)
     partial = target.with_name(f".{target.name}.partial")
     _remove(partial)  # what a copy killed before left
     try:
@@ -77,6 +80,24 @@ def _copy(source: Path, target: Path, *, what: str) -> int:
         return version
     finally:
         _remove(partial)
+
+
+def _refuse_orphaned_log(target: Path) -> None:
+    """Refuse a write-ahead log or rollback journal left beside ``target``, which does not
+    exist: SQLite takes such a log for the file's own and replays it into whatever next
+    appears at that name, so a copy put there would silently become the old journal's state
+    (its integrity check still passing)."""
+    for suffix in ("-wal", "-journal"):
+        log = target.with_name(target.name + suffix)
+        with contextlib.suppress(FileNotFoundError):
+            if log.stat().st_size > 0:
+                raise JournalError(
+                    f"{log} lies beside {target}, which does not exist: a log a journal no "
+                    "longer there left, which SQLite would replay into the copy; nothing was "
+                    "written",
+                    hint="move it away (it may hold that journal's last transactions), then "
+                    "run the command again",
+                )
 
 
 def _put_in_place(partial: Path, target: Path) -> None:

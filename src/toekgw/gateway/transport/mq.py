@@ -94,7 +94,10 @@ class MessageQueue(Protocol):
     """One session with a queue manager; its puts and gets form one unit of work.
 
     A session belongs to one thread. ``close`` backs out what is uncommitted (deliberately:
-    a program that stops without committing must not have consumed a message).
+    a program that stops without committing must not have consumed a message); a closed
+    session refuses every call but ``close`` with :class:`QueueError`.
+
+    Every implementation passes one contract suite, ``tests/test_mq_contract.py``.
     """
 
     def put(
@@ -105,7 +108,10 @@ class MessageQueue(Protocol):
         msg_id: bytes | None = None,
         correl_id: bytes | None = None,
     ) -> bytes:
-        """Put under syncpoint; returns the message id (a new random one unless given)."""
+        """Put under syncpoint; returns the message id (a new unique one unless given).
+
+        Ids are 24 bytes (else ``ValueError``); all zeros is MQ's "none": a new message id,
+        no correlation id. A given message id is kept, even if an earlier message has it."""
         ...
 
     def get(self, queue: str, *, wait: float = 0.0) -> Message | None:
@@ -231,7 +237,9 @@ class SqliteQueue:
         self._check_open()
         _check_id("msg_id", msg_id)
         _check_id("correl_id", correl_id)
-        mid = msg_id if msg_id is not None else os.urandom(ID_LENGTH)
+        # All zeros is MQ's MQMI_NONE / MQCI_NONE: no id given.
+        mid = msg_id if msg_id is not None and any(msg_id) else os.urandom(ID_LENGTH)
+        correl_id = correl_id if correl_id is not None and any(correl_id) else None
         props = json.dumps(dict(properties), sort_keys=True) if properties else None
         with write(self._db) as db:
             seq = db.execute(

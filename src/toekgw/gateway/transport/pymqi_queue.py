@@ -16,8 +16,9 @@ safety itself (an uncommitted unit of work is backed out when the connection end
 - 2035 (not authorized) and 2059 (queue manager not available) end in a clear error that says
   what to check.
 
-This module is tested against a stand-in ``pymqi`` (``tests/fakes/pymqi.py``) that reproduces
-the calls and reason codes used here, not against a real queue manager.
+This module is tested - the MQ contract (``tests/test_mq_contract.py``, shared with
+``SqliteQueue``) and its own tests - against a stand-in ``pymqi`` (``tests/fakes/pymqi.py``)
+that reproduces the calls and reason codes used here, not against a real queue manager.
 """
 
 from __future__ import annotations
@@ -31,10 +32,10 @@ from typing import Any, TypeVar
 
 from toekgw.gateway.transport.mq import (
     DEFAULT_BACKOUT_THRESHOLD,
-    ID_LENGTH,
     Message,
     QueueError,
     UnitOfWorkLost,
+    _check_id,
     backout_queue_name,
 )
 
@@ -115,6 +116,7 @@ class PymqiQueue:
         self._thresholds: dict[str, int] = {}
         self._backout_names: dict[str, str] = {}
         self._pending = False
+        self._closed = False
         self._call("connect", lambda: None)
 
     # -- the protocol ------------------------------------------------------------------
@@ -127,9 +129,9 @@ class PymqiQueue:
         msg_id: bytes | None = None,
         correl_id: bytes | None = None,
     ) -> bytes:
-        for name, value in (("msg_id", msg_id), ("correl_id", correl_id)):
-            if value is not None and len(value) != ID_LENGTH:
-                raise ValueError(f"{name} must be {ID_LENGTH} bytes")
+        self._check_open()
+        _check_id("msg_id", msg_id)
+        _check_id("correl_id", correl_id)
         c = self._c
 
         def do() -> bytes:
@@ -151,6 +153,7 @@ class PymqiQueue:
         return self._call(f"put to {queue}", do)
 
     def get(self, queue: str, *, wait: float = 0.0) -> Message | None:
+        self._check_open()
         deadline = time.monotonic() + max(wait, 0.0)
         while True:
             remaining = max(deadline - time.monotonic(), 0.0)
@@ -170,6 +173,7 @@ class PymqiQueue:
             self._move_to_backout_queue(queue, md, body, commit=not had_work)
 
     def commit(self) -> None:
+        self._check_open()
         if self._qmgr is None:
             self._pending = False
             return
@@ -187,6 +191,7 @@ class PymqiQueue:
         self._pending = False
 
     def backout(self) -> None:
+        self._check_open()
         if self._qmgr is None:
             self._pending = False
             return
@@ -200,12 +205,16 @@ class PymqiQueue:
         self._pending = False
 
     def close(self) -> None:
-        if self._qmgr is None:
+        """Back out what is uncommitted and disconnect; the session then refuses every call
+        (it does not connect again). A second close does nothing."""
+        if self._closed:
             return
         try:
-            self.backout()
+            if self._qmgr is not None:
+                self.backout()
         finally:
             self._drop()
+            self._closed = True
 
     def __enter__(self) -> PymqiQueue:
         return self
@@ -226,6 +235,10 @@ class PymqiQueue:
             self._password,
         )
         self._qmgr = qmgr
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise QueueError(f"the session with queue manager {self.queue_manager} is closed")
 
     def _drop(self) -> None:
         # The connection may be gone already: closing is best effort.
