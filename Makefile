@@ -80,6 +80,7 @@ bench: venv
 CHAOS_MINUTES ?= 10
 TOK_WORKERS_COUNT ?= 200000
 chaos: venv
+	$(PY) -m pytest -q -p no:cacheprovider --hypothesis-profile=fuzz tests/test_fuzz_*.py
 	$(PY) bench/chaos.py --minutes $(CHAOS_MINUTES)
 	$(PY) bench/tok_workers.py --count $(TOK_WORKERS_COUNT) --workers 4
 

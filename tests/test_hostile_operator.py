@@ -234,6 +234,11 @@ SIMULATOR_VALUES = [
      "--cvr", "a CVR/SE number is 8 digits"),
     ("simulate erp --root sp --max-seconds 0 --party .hidden", "--party",
      "'.hidden': expected a login name"),
+    # every message's header carries it: the schema refused them all, an "internal error"
+    ("simulate fagsystem --queue-db q.sqlite --municipality 29189846 --sender K!",
+     "--sender", "'K!': expected a case system's short name, e.g. KY"),
+    ("simulate fagsystem --queue-db q.sqlite --municipality 29189846 --sender 0101011234",
+     "--sender", "'010101-****': expected a case system's short name"),
 ]  # fmt: skip
 
 

@@ -215,3 +215,125 @@ def test_the_manual_handling_list_masks_a_payments_key(tmp_path: Path) -> None:
         result = _run("nemkonto", "manual", *fmt, "--config", str(config))
         assert result.exit_code == 0, result.output
         _masked(result)
+
+
+def test_the_duplicate_scan_masks_a_groups_payment_keys(tmp_path: Path) -> None:
+    """A payment's key (``supplier:payment_ident``) can hold a citizen's CPR number:
+    ``payments find`` masked it, ``payments duplicates`` listed each group's keys in clear."""
+    import dataclasses
+
+    from tests.nemkonto_flow_data import instruction
+    from tests.test_payments_cli import payments_config
+
+    first = instruction(1)
+    again = dataclasses.replace(first, payment_ident=CPR, line=first.line + 1)
+    config, _ = payments_config(tmp_path, [first, again])
+    day = first.disposition_date
+    assert day is not None
+    result = CliRunner(env={"TOEKGW_USER": "anna"}).invoke(
+        cli, ["payments", "duplicates", "--from", day.isoformat(), "--to", day.isoformat(),
+              "--config", str(config)],
+    )  # fmt: skip
+    assert result.exit_code == 1 and "1 groups of suspected duplicates" in result.stdout, (
+        result.output
+    )
+    _masked(result)
+
+
+def test_status_json_masks_a_transmissions_ref_and_a_payments_follows(tmp_path: Path) -> None:
+    """A transmission's ``ref`` can hold a sender's message id (``tok:{sender}:{message_id}``)
+    or a payment's key (``sf1490:{business_key}``), and a follow-up names the payment it
+    follows by its key: the table and ``--item`` masked the ref, ``--json`` did not; the
+    payment line of ``--item`` (and its ``--json``) showed what it follows in clear."""
+    import dataclasses
+
+    from tests.nemkonto_flow_data import instruction
+    from tests.test_payments_cli import payments_config
+    from toekgw.gateway.journal import NewTransmission, open_journal
+
+    follow_up = dataclasses.replace(
+        instruction(2), follow_up_key="12345678:000000000000000002:r1", follows=f"12345678:{CPR}"
+    )
+    config, _ = payments_config(tmp_path, [follow_up])
+    journal = open_journal(tmp_path / "var" / "journal.sqlite")
+    with journal.transaction(durable=True):
+        journal.create_transmission(NewTransmission(
+            counterpart="ksd", kind="g68-delivery", state="journaled", ref=f"tok:fag:{CPR}"
+        ))  # fmt: skip
+    journal.close()
+    for args in (["--json"], ["--item", follow_up.business_key, "--json"],
+                 ["--item", follow_up.business_key]):  # fmt: skip
+        result = _run("status", *args, "--config", str(config))
+        assert result.exit_code == 0, result.output
+        _masked(result)
+
+
+def test_the_benefit_index_reports_lines_mask_a_key_and_a_problem(tmp_path: Path) -> None:
+    """``ydelsesindeks report`` prints a payment it cannot report by its key, and why the index
+    could not be reached (the transport's text quotes the URL): both in clear, before."""
+    import dataclasses
+
+    from tests.nemkonto_flow_data import instruction, journal_delivery
+    from tests.ydelsesindeks_rig import index_rig, pay
+
+    with index_rig(tmp_path) as rig:
+        with rig.journal() as journal:
+            pay(journal, 1)
+            nowhere = dataclasses.replace(instruction(2, delivery=2), municipality="999",
+                                          payment_ident=CPR)  # fmt: skip
+            tid = journal_delivery(journal, [nowhere], delivery=2)
+            for item in journal.items(tid):
+                for state in ("released", "sent", "received", "accepted", "at-bank"):
+                    journal.set_item_state(item.id, state, reason="test")
+        config = rig.config()
+        gone = f"http://127.0.0.1:9/{CPR}/6"
+        config.write_text(config.read_text().replace(rig.settings.url, gone))
+        result = _run("ydelsesindeks", "report", "--config", str(config))
+    assert result.exit_code == 2, result.output
+    assert "not reportable: " in result.stderr and "cannot reach" in result.stderr, result.output
+    _masked(result)
+    assert result.stdout.count(MASKED) == 1 and result.stderr.count(MASKED) == 2, result.output
+
+
+@pytest.mark.parametrize("fmt", [[], ["--json"]], ids=["text", "json"])
+def test_the_demo_masks_its_workdir(tmp_path: Path, fmt: list[str]) -> None:
+    """``demo`` names its workdir (``--json``'s ``workdir`` and ``month_report``, the text's
+    "look around with" line): in clear, before."""
+    work = tmp_path / CPR / "demo"
+    result = _run("demo", "--workdir", str(work), "--today", "2026-11-27", "--count", "20", *fmt)
+    assert result.exit_code == 0, result.output
+    _masked(result)
+
+
+def test_the_bundles_and_payments_views_mask_a_payments_key(tmp_path: Path) -> None:
+    """``status --bundles`` lists each unsettled payment by its key and ``status --payments``
+    each overdue one: both views and their ``--json`` showed the key in clear."""
+    import dataclasses
+
+    from tests.nemkonto_flow_data import instruction
+    from tests.test_payments_cli import payments_config
+
+    config, _ = payments_config(tmp_path, [dataclasses.replace(instruction(1), payment_ident=CPR)])
+    runner = CliRunner(env={"TOEKGW_USER": "anna"})
+    for args in (["nemkonto", "release", "--today", "2026-11-23"], ["nemkonto", "send"]):
+        done = runner.invoke(cli, [*args, "--config", str(config)])
+        assert done.exit_code == 0, done.output
+    later = CliRunner(env={"TOEKGW_USER": "anna", "TOEKGW_CLOCK": "2027-01-04T12:00:00+01:00"})
+    for args in (["--bundles"], ["--bundles", "--json"], ["--payments"], ["--payments", "--json"]):
+        result = later.invoke(cli, ["status", *args, "--config", str(config)])
+        assert result.exit_code == 0, result.output
+        _masked(result, joined=True)
+
+
+def test_a_reconciliations_unexplained_key_is_masked_in_its_dict() -> None:
+    """An answer about a key never sent (a payment's, a debtor system's claim): ``status
+    --bundles --json``, ``status --reports --json`` and ``debitor reconcile --json`` print
+    the reconciliation's dict, which held the key in clear."""
+    import json
+
+    from toekgw.gateway.reconcile import Difference, Reconciliation
+
+    rec = Reconciliation(dt.date(2026, 11, 30))
+    rec.unexplained.append(Difference(f"12345678:{CPR}", f"answer about {CPR}, never sent", 5))
+    shown = json.dumps(rec.as_dict())
+    assert CPR not in shown and shown.count(MASKED) == 2, shown

@@ -52,9 +52,13 @@ def test_payments_are_booked_in_the_erp_and_the_books_agree(tmp_path: Path) -> N
     rig.exchange()
     second = rig.run("oir", "send")
     assert second.exit_code == 0 and "the platform took it" in second.output, second.output
-    received = rig.run("oir", "receive")
+    received = rig.run("oir", "receive", "--json")
     assert received.exit_code == 0, received.output
-    assert "2 accepted" in received.output  # journaled + effectuated vouchers
+    shown = json.loads(received.stdout)
+    assert shown["accepted"] == 2  # journaled + effectuated vouchers
+    # Each file's outcome and the count applied, both: the count overwrote the list, before.
+    assert shown["applied"] == len(shown["files"]) >= 1, shown
+    assert all(isinstance(line, str) and ": received: " in line for line in shown["files"])
     journal = rig.journal()
     assert {v.state for v in journal.vouchers()} == {"accepted"}
     journal.close()

@@ -286,3 +286,16 @@ messages = st.one_of(
 @given(messages)
 def test_every_message_kind_survives_build_and_read(message: object) -> None:
     assert read_message(build_message(message), today=TODAY) == message  # type: ignore[arg-type]
+
+
+def test_the_system_name_pattern_is_the_schemas() -> None:
+    """``simulate fagsystem --sender`` is checked with it before a message is built."""
+    from lxml import etree
+
+    from toekgw.formats.tok.read import SYSTEM_NAME
+    from toekgw.xsd import schema_path
+
+    xsd = etree.parse(str(schema_path("tok/Common-1.xsd")))
+    ns = {"xs": "http://www.w3.org/2001/XMLSchema"}
+    (pattern,) = xsd.xpath("//xs:simpleType[@name='Name']//xs:pattern/@value", namespaces=ns)
+    assert SYSTEM_NAME.pattern == pattern

@@ -329,3 +329,29 @@ def test_a_receiver_fault_is_not_now_and_a_sender_fault_is_a_refusal() -> None:
     invalid = etree.QName("http://example.invalid/ns", "InvalidInput")
     refused = _refusal(zeep.exceptions.Fault("no", code="s:Sender", subcodes=[invalid]))
     assert isinstance(refused, IndexRefused) and "InvalidInput" in str(refused)
+
+
+def test_the_simulator_reads_a_value_with_a_comment_inside_whole(tmp_path: Path) -> None:
+    """A comment inside a signed value leaves the signature valid (exclusive c14n without
+    comments); the simulator read only the part before it, as the debtor simulator did."""
+    with index_rig(tmp_path) as rig:
+        with rig.journal() as journal:
+            pay(journal, 1, paid=1)
+        bodies: list[bytes] = []
+        check = rig.index._check
+        rig.index._check = lambda body: bodies.append(body) or check(body)  # type: ignore[method-assign]
+        assert _report(rig).reported == 1
+        rig.index._check = check  # type: ignore[method-assign]
+        sent = bodies[0]
+        amount = re.search(rb"<([\w:]*)BeloebUdbetalt>(\d+)\.(\d\d)<", sent)
+        assert amount is not None
+        whole = int(amount.group(2) + amount.group(3))
+        assert whole >= 100  # at least two digits to put the comment between
+        commented = sent.replace(
+            amount.group(0),
+            b"<%sBeloebUdbetalt>%s<!---->%s.%s<"
+            % (amount.group(1), amount.group(2)[:1], amount.group(2)[1:], amount.group(3)),
+            1,
+        )
+        _, read = rig.index._check(commented)  # still validly signed: comments are not signed
+        assert [e.amount_ore for e in read] == [whole]

@@ -52,7 +52,7 @@ from toekgw.cli.demo_steps import (
     report_benefits,
     second_delivery,
 )
-from toekgw.cli.options import DAY
+from toekgw.cli.options import DAY, masked
 from toekgw.cli.reconcile import print_where, write_month_report
 from toekgw.gateway.errors import UsageError
 from toekgw.gateway.journal import Journal
@@ -236,11 +236,11 @@ def demo(
         click.echo(
             json.dumps(
                 {
-                    "workdir": str(workdir),
+                    "workdir": masked(workdir),
                     "today": day.isoformat(),
                     "steps": run.steps,
                     **run.result,
-                    "month_report": [str(path) for path in report_files],
+                    "month_report": [masked(path) for path in report_files],
                 },
                 ensure_ascii=False,
                 indent=2,
@@ -264,7 +264,7 @@ def demo(
     ledger = run.result["nemkonto_ledger"]
     console.print(
         f"NemKonto's ledger: {ledger['paid_payments']} payments paid once each; "
-        f"look around with: toekgw status --bundles --config {workdir / 'toekgw.toml'}"
+        f"look around with: toekgw status --bundles --config {masked(workdir / 'toekgw.toml')}"
     )
     console.print(f"The month-end report for {first:%Y-%m}:")
     print_where(report_files)

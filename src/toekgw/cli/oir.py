@@ -127,7 +127,7 @@ def receive_command(as_json: bool, config_path: Path | None) -> None:
             click.echo(str(outcome))
     _echo(
         as_json,
-        {"files": [str(o) for o in received.outcomes], **intake.as_dict()},
+        {"files": [str(o) for o in received.outcomes], **intake.as_dict()},  # docs/oir.md
         f"{intake.files} answers applied: {intake.accepted} accepted, {intake.rejected} "
         f"rejected, {intake.unchanged} unchanged, {intake.unknown} about unknown vouchers"
         + (f"; {intake.gone} files gone before they were applied" if intake.gone else ""),

@@ -357,7 +357,7 @@ def duplicates_command(
     for g in groups:
         date = g.disposition_date.isoformat() if g.disposition_date else "-"
         click.echo(f"{kroner(g.amount_ore)} kr on {date} to {g.beneficiary}: " + ", ".join(
-            f"{key} ({state})" for key, state in g.payments))  # fmt: skip
+            f"{mask_cpr_in_text(key)} ({state})" for key, state in g.payments))  # fmt: skip
     click.echo(f"{len(groups)} groups of suspected duplicates; signed {run.item.business_key}")
     if groups:
         raise SystemExit(1)

@@ -46,7 +46,7 @@ def _m(text: str | None) -> str | None:
 def _tx_dict(t: Transmission) -> dict[str, object]:
     return {
         "id": t.id,
-        "ref": t.ref,
+        "ref": _m(t.ref),
         "counterpart": t.counterpart,
         "kind": t.kind,
         "direction": t.direction.value,
@@ -307,7 +307,7 @@ def _payment(h: ItemHistory) -> str | None:
     )
     what = "recall of payment" if p.recall else "payment"
     if p.follows:
-        what = f"follow-up of payment {p.follows}: payment"
+        what = f"follow-up of payment {_m(p.follows)}: payment"
     date = p.disposition_date.isoformat() if p.disposition_date else "-"
     return (
         f"{what} {_m(p.payment_ident)} of supplier {p.supplier_id} "
@@ -349,4 +349,4 @@ def _print_reconciliation(rec: Reconciliation) -> None:
         f"{len(rec.unexplained)}"
     )
     for d in rec.unexplained:
-        click.echo(f"  {d.key}: {d.reason} ({kroner(d.amount_oere)} kr)")
+        click.echo(f"  {_m(d.key)}: {_m(d.reason)} ({kroner(d.amount_oere)} kr)")

@@ -18,6 +18,7 @@ from toekgw.adapters.nemkonto import (
     render_bundles,
 )
 from toekgw.cli import clock
+from toekgw.cli.options import masked
 from toekgw.gateway.config import Settings
 from toekgw.gateway.danish_time import danish_clock
 from toekgw.gateway.journal import SqliteJournal
@@ -62,7 +63,7 @@ def show_payments(
                     "overdue": [
                         {
                             "bundle_id": o.bundle_id,
-                            "payment": o.payment,
+                            "payment": masked(o.payment),
                             "state": o.state,
                             "oere": o.amount_ore,
                             "since": o.since.isoformat(),
@@ -88,7 +89,11 @@ def show_payments(
             overdue.add_column(column, justify="right" if column == "kr" else "left")
         for o in late:
             overdue.add_row(
-                o.bundle_id, o.payment, o.state, kroner(o.amount_ore), danish_clock(o.since)
+                o.bundle_id,
+                masked(o.payment),
+                o.state,
+                kroner(o.amount_ore),
+                danish_clock(o.since),
             )
         console.print(overdue)
     else:

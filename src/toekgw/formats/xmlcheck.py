@@ -29,6 +29,7 @@ __all__ = [
     "safe_parser",
     "schema_findings",
     "source_line",
+    "value_finding",
 ]
 
 DEFAULT_MAX_FINDINGS = 100
@@ -142,6 +143,28 @@ def element_path(element: etree._Element) -> str:
 def source_line(element: etree._Element) -> int | None:
     line = getattr(element, "sourceline", None)
     return line if isinstance(line, int) else None
+
+
+def value_finding(
+    code: str,
+    element: etree._Element,
+    message: str,
+    *,
+    expected: str | None,
+    found: str | None = None,
+) -> Finding:
+    """An error at ``element``: its line, field (local name) and path; ``found`` its text,
+    stripped, unless given (a value the schema let through and a reader cannot hold)."""
+    return Finding(
+        code,
+        Severity.ERROR,
+        message,
+        line=source_line(element),
+        field=etree.QName(element).localname,
+        expected=expected,
+        found=(element.text or "").strip() if found is None else found,
+        path=element_path(element),
+    )
 
 
 def _expected(message: str) -> str | None:

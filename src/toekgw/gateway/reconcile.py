@@ -20,6 +20,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from toekgw.formats.findings import mask_cpr_in_text
+
 __all__ = [
     "Answer",
     "Category",
@@ -149,7 +151,13 @@ class Reconciliation:
                 for state, n in sorted(self.by_state.items())
             },
             "unexplained": [
-                {"key": d.key, "reason": d.reason, "oere": d.amount_oere} for d in self.unexplained
+                # a key (a payment's, a claim's) is its sender's: it can hold a CPR number
+                {
+                    "key": mask_cpr_in_text(d.key),
+                    "reason": mask_cpr_in_text(d.reason),
+                    "oere": d.amount_oere,
+                }
+                for d in self.unexplained
             ],
         }
 

@@ -34,6 +34,7 @@ from rich.table import Table
 
 from toekgw.adapters.nemkonto.answers import ACCEPTED_STATES, STRAY_SUBJECT
 from toekgw.adapters.nemkonto.settings import BUNDLE_KIND, FlowSettings
+from toekgw.formats.findings import mask_cpr_in_text
 from toekgw.gateway.danish_time import danish_midnight
 from toekgw.gateway.journal import Item, JournalReader, MemberTotal, Transmission
 from toekgw.gateway.money import kroner
@@ -185,7 +186,7 @@ class BundleReconciliation:
             "differences": [
                 {
                     "bundle_id": d.bundle_id,
-                    "payment": d.payment,
+                    "payment": mask_cpr_in_text(d.payment),
                     "state": d.state,
                     "oere": d.amount_ore,
                     "reason": d.reason,
@@ -193,7 +194,7 @@ class BundleReconciliation:
                 }
                 for d in self.differences
             ],
-            "unexplained": list(self.unexplained),
+            "unexplained": [mask_cpr_in_text(text) for text in self.unexplained],
         }
 
 
@@ -409,7 +410,10 @@ def _differences_table(rec: BundleReconciliation, limit: int | None) -> Table:
     for column in ("bundle", "payment", "state", "kr", "why"):
         diff.add_column(column, justify="right" if column == "kr" else "left")
     for d in shown:
-        diff.add_row(d.bundle_id[:8] + "…", d.payment, d.state, kroner(d.amount_ore), d.reason)
+        diff.add_row(
+            d.bundle_id[:8] + "…", mask_cpr_in_text(d.payment), d.state, kroner(d.amount_ore),
+            d.reason,
+        )  # fmt: skip
     for text in rec.unexplained:
-        diff.add_row("", "", "unexplained", "", text)
+        diff.add_row("", "", "unexplained", "", mask_cpr_in_text(text))
     return diff

@@ -68,8 +68,10 @@ class Intake:
     messages: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
+        """``applied``: the count of files applied (``files`` is ``oir receive --json``'s list
+        of each received file's outcome, beside these)."""
         return {
-            "files": self.files,
+            "applied": self.files,
             "accepted": self.accepted,
             "rejected": self.rejected,
             "unchanged": self.unchanged,

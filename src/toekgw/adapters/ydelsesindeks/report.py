@@ -45,7 +45,7 @@ from toekgw.adapters.kombit.tokens import TokenClient, TokenError
 from toekgw.adapters.oir.model import EFFECTUATED_STATES, PAYMENT_KINDS
 from toekgw.adapters.ydelsesindeks.client import IndexClient, IndexRefused, IndexUnavailable
 from toekgw.adapters.ydelsesindeks.settings import YdelsesindeksSettings
-from toekgw.formats.findings import Finding, Severity
+from toekgw.formats.findings import Finding, Severity, mask_cpr_in_text
 from toekgw.formats.ydelsesindeks import Effektuering, effektuering_id
 from toekgw.gateway.danish_time import danish_date_of
 from toekgw.gateway.faults import crash_point
@@ -105,6 +105,8 @@ class ReportRun:
     reported: int = 0
     refused: int = 0
     unreachable: int = 0
+    #: "key: why" of each payment not reportable, and why the index could not be reached:
+    #: printed, so masked when made (a payment's key can hold a CPR number)
     skipped: list[str] = dataclasses.field(default_factory=list)
     problems: list[str] = dataclasses.field(default_factory=list)
 
@@ -260,7 +262,8 @@ def report_effectuated(
             try:
                 e = _effektuering(payment, cvr_of, settings)
             except KeyError as exc:
-                run.skipped.append(f"{payment.business_key}: {exc.args[0]}")
+                # masked when made, as the ØiR intake's lines are: a key can hold a CPR number
+                run.skipped.append(mask_cpr_in_text(f"{payment.business_key}: {exc.args[0]}"))
                 continue
             except _Pseudonymised as exc:
                 if _refuse_unsent(journal, settings.counterpart, payment, str(exc)):
@@ -304,7 +307,7 @@ class _Sender:
             # No answer, or no token for the municipality: claimed, sent again next run.
             self.journal.note(tid, f"not answered: {exc}")
             self.run.unreachable += 1
-            self.run.problems.append(str(exc))
+            self.run.problems.append(mask_cpr_in_text(str(exc)))
             return
         crash_point("ydelsesindeks.answered")
         self._record(tid, "reported", "the benefit index took it (StatusKode 20)")

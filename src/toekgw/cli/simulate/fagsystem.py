@@ -10,12 +10,26 @@ from toekgw.adapters.tok import DEFAULT_QUEUES, DEFAULT_REPLY_QUEUE
 from toekgw.cli import clock
 from toekgw.cli.options import AT_LEAST_ONE, SECONDS, masked
 from toekgw.cli.simulate._common import cvr_numbers
+from toekgw.formats.tok.read import SYSTEM_NAME
 from toekgw.gateway.transport.amqp import MessageBroker
 from toekgw.gateway.transport.amqp_pika import BrokerSettings, PikaBroker
 from toekgw.gateway.transport.amqp_sqlite import SqliteBroker
 from toekgw.simulators.fagsystem import CaseSystem, Mix
 
 _share = click.FloatRange(0, 1)
+
+
+def _system_name(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """``--sender``: the name every message's header carries (``SenderSystem``), as the schema
+    allows one; a usage error, not every message refused by its own schema check."""
+    if not SYSTEM_NAME.fullmatch(value):
+        raise click.BadParameter(
+            f"{masked(value)!r}: expected a case system's short name, e.g. KY (a letter, then "
+            "at most nine letters, digits, '.', '_' or '-')",
+            ctx,
+            param,
+        )
+    return value
 
 
 @click.command("fagsystem")
@@ -25,7 +39,13 @@ _share = click.FloatRange(0, 1)
     help="The embedded broker's file shared with the gateway.",
 )
 @click.option("--rabbitmq", metavar="HOST:PORT", help="A RabbitMQ broker instead (guest login).")
-@click.option("--sender", default="KY", show_default=True, help="The case system's name.")
+@click.option(
+    "--sender",
+    default="KY",
+    show_default=True,
+    callback=_system_name,
+    help="The case system's short name (a letter, then up to nine letters, digits, . _ -).",
+)
 @click.option(
     "--municipality", required=True, callback=cvr_numbers, help="The municipality's CVR number."
 )

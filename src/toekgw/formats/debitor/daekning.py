@@ -24,6 +24,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 from lxml import etree
 
+from toekgw.formats.dates import XS_DATE, xs_date
+from toekgw.formats.findings import mask_cpr_in_text
 from toekgw.formats.kombit import idws
 from toekgw.formats.kombit.saml import SAML
 from toekgw.formats.xmlcheck import load_schema, parse_safely, safe_parser
@@ -54,7 +56,12 @@ _S, _N = f"{{{SOAP11}}}", f"{{{NS}}}"
 
 
 class BadRequest(ValueError):
-    """The request is not a well-formed, valid DaekningAfskrivningRegistreringAfsend_I."""
+    """The request is not a well-formed, valid DaekningAfskrivningRegistreringAfsend_I. Its
+    text goes back in the fault and quotes values (the schema's message does), so every CPR
+    number in it is masked (:func:`mask_cpr_in_text`)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(mask_cpr_in_text(message))
 
 
 class NoToken(BadRequest):
@@ -103,6 +110,14 @@ def _detached(element: etree._Element) -> etree._Element:
     return etree.fromstring(etree.tostring(element))
 
 
+def _dato(registrering: etree._Element) -> dt.date:
+    text = registrering.findtext(_N + "Dato") or ""
+    try:
+        return xs_date(text)
+    except ValueError:
+        raise BadRequest(f"Registrering/Dato {text.strip()!r}: expected {XS_DATE}") from None
+
+
 def _besked(message: etree._Element) -> DaekningBesked:
     registreringer = tuple(
         Registrering(
@@ -110,7 +125,7 @@ def _besked(message: etree._Element) -> DaekningBesked:
             fordring_id=r.findtext(_N + "FordringId") or "",
             type=r.findtext(_N + "Type") or "",
             beloeb_ore=int(Decimal(r.findtext(_N + "Beloeb") or "0") * 100),
-            dato=dt.date.fromisoformat(r.findtext(_N + "Dato") or ""),
+            dato=_dato(r),
         )
         for r in message.iterfind(_N + "Registrering")
     )

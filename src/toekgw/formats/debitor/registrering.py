@@ -25,7 +25,9 @@ from typing import Any
 
 from lxml import etree
 
-from toekgw.formats.xmlcheck import load_schema
+from toekgw.formats.dates import XS_DATE, xs_date
+from toekgw.formats.findings import mask_cpr_in_text
+from toekgw.formats.xmlcheck import load_schema, safe_parser
 
 __all__ = [
     "ENTITY_IDS",
@@ -63,7 +65,11 @@ ENTITY_IDS = {
 
 
 class BadMessage(ValueError):
-    """Not a valid B_01/B_03 message (the text says where and what was expected)."""
+    """Not a valid B_01/B_03 message (the text says where and what was expected; a CPR
+    number the schema's message quotes is masked)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(mask_cpr_in_text(message))
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -206,10 +212,17 @@ def operation_from_data(data: Mapping[str, Any]) -> Operation:
 
 
 def _validated(element: etree._Element, name: str) -> etree._Element:
-    """``element`` as the message ``name``, detached and valid against the schema."""
-    if element.tag != _N + name:
-        raise BadMessage(f"expected {name} in {NS}, found {element.tag}")
-    detached = etree.fromstring(etree.tostring(element))
+    """``element`` as the message ``name``, detached (without comments and processing
+    instructions, the texts around them joined: what the schema and a signature read) and valid
+    against the schema."""
+    if not isinstance(element.tag, str) or element.tag != _N + name:
+        raise BadMessage(f"expected {name} in {NS}, found {_shown_tag(element)}")
+    try:
+        detached = etree.fromstring(
+            etree.tostring(element, with_tail=False), safe_parser(keep_comments=False)
+        )
+    except etree.XMLSyntaxError as exc:  # beyond the safe parser's limits (depth, size)
+        raise BadMessage(f"{name} cannot be read: {exc.msg}") from None
     schema = load_schema(SCHEMA)
     if not schema.validate(etree.ElementTree(detached)):
         log: Any = schema.error_log
@@ -218,12 +231,21 @@ def _validated(element: etree._Element, name: str) -> etree._Element:
     return detached
 
 
+def _shown_tag(element: etree._Element) -> str:
+    return element.tag if isinstance(element.tag, str) else "a comment or processing instruction"
+
+
 def _text(element: etree._Element, name: str) -> str:
     return element.findtext(_N + name) or ""
 
 
 def _date(element: etree._Element, name: str) -> dt.date:
-    return dt.date.fromisoformat(_text(element, name))
+    text = _text(element, name)
+    try:
+        return xs_date(text)
+    except ValueError:
+        where = f"{etree.QName(element).localname}/{name}"
+        raise BadMessage(f"{where} {text.strip()!r}: expected {XS_DATE}") from None
 
 
 def _operation(element: etree._Element) -> Operation:

@@ -32,6 +32,12 @@ def write_saldo(saldi: Iterable[Saldo]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _digits(text: str) -> bool:
+    """ASCII digits only: ``str.isdigit`` also says yes to ``²`` (which ``int`` refuses) and
+    to ``١٢٣`` (which it reads as 123)."""
+    return text.isascii() and text.isdigit()
+
+
 def read_saldo(lines: Iterable[str]) -> Iterator[Saldo]:
     """The report's rows, one at a time (a report of any size streams). A report without
     its header line (an empty file too) is refused: it cannot say that no claim is owed."""
@@ -48,11 +54,11 @@ def read_saldo(lines: Iterable[str]) -> Iterator[Saldo]:
         if len(fields) != 3:
             raise BadSaldo(f"line {number}: expected 3 fields ({HEADER}), found {len(fields)}")
         cvr, fordring_id, amount = fields
-        if not (cvr.isdigit() and len(cvr) == 8):
+        if not (_digits(cvr) and len(cvr) == 8):
             raise BadSaldo(f"line {number}: cvr: expected 8 digits")
         if not fordring_id:
             raise BadSaldo(f"line {number}: fordring_id: expected a claim id")
-        if not amount.isdigit():
+        if not _digits(amount):
             raise BadSaldo(f"line {number}: restgaeld_ore: expected an integer >= 0")
         yield Saldo(cvr, fordring_id, int(amount))
     if number == 0:

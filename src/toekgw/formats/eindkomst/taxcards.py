@@ -17,8 +17,15 @@ from typing import Protocol
 
 from lxml import etree
 
+from toekgw.formats.dates import XS_DATE, xs_date
 from toekgw.formats.findings import Finding, Severity, mask_cpr_in_text
-from toekgw.formats.xmlcheck import element_path, load_schema, parse_safely, schema_findings
+from toekgw.formats.xmlcheck import (
+    element_path,
+    load_schema,
+    parse_safely,
+    schema_findings,
+    value_finding,
+)
 
 __all__ = [
     "NO_CARD_RATE",
@@ -128,20 +135,37 @@ def parse_tax_cards(data: bytes) -> TaxCardFile:
             attr = _ELEMENTS.get(name)
             if attr is None:  # pragma: no cover - the schema admits no other element
                 continue
-            values[attr] = _convert(attr, (child.text or "").strip())
-        card = TaxCard(**values)  # type: ignore[arg-type]
-        if card.kort_type in _RATED and card.withholding_pct is None:
-            out.findings.append(
-                _finding(
-                    "eik.taxcard.rate_missing",
-                    f"KORT_TYPE {int(card.kort_type)} needs a TRAEKPROCENT",
-                    el.sourceline if isinstance(el.sourceline, int) else None,
-                    element_path(el),
-                )
-            )
-            continue
-        out.cards.append(card)
+            try:
+                values[attr] = _convert(attr, (child.text or "").strip())
+            except ValueError:  # a value the schema let through: this card alone is refused
+                out.findings.append(_unreadable(child, attr))
+                break
+        else:
+            _card(el, values, out)
     return out
+
+
+def _unreadable(child: etree._Element, attr: str) -> Finding:
+    """A value of ``child`` the schema let through and :func:`_convert` cannot hold (a date
+    in the year 12026)."""
+    expected = XS_DATE if attr == "valid_from" else f"a {attr} value"
+    return value_finding("eik.taxcard.value", child, f"not {expected}", expected=expected)
+
+
+def _card(el: etree._Element, values: dict[str, object], out: TaxCardFile) -> None:
+    """The card of ``el``'s ``values`` into ``out``, or the finding why not."""
+    card = TaxCard(**values)  # type: ignore[arg-type]
+    if card.kort_type in _RATED and card.withholding_pct is None:
+        out.findings.append(
+            _finding(
+                "eik.taxcard.rate_missing",
+                f"KORT_TYPE {int(card.kort_type)} needs a TRAEKPROCENT",
+                el.sourceline if isinstance(el.sourceline, int) else None,
+                element_path(el),
+            )
+        )
+        return
+    out.cards.append(card)
 
 
 def build_tax_cards(cards: Iterable[TaxCard]) -> bytes:
@@ -185,7 +209,7 @@ def _convert(attr: str, text: str) -> object:
     if attr == "withholding_pct":
         return int(text)
     if attr == "valid_from":
-        return dt.date.fromisoformat(text[:10])
+        return xs_date(text)
     if attr in _AMOUNTS:
         try:
             return int(Decimal(text) * 100)

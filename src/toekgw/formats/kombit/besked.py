@@ -23,6 +23,7 @@ import uuid
 
 from lxml import etree
 
+from toekgw.formats.findings import mask_cpr_in_text
 from toekgw.formats.xmlcheck import parse_safely
 
 __all__ = [
@@ -45,7 +46,12 @@ MAX_PAYLOAD = 4 * 1024 * 1024
 
 
 class BeskedError(ValueError):
-    """A message that cannot be read as a Haendelsesbesked."""
+    """A message that cannot be read as a Haendelsesbesked. Its text quotes what was found,
+    so every CPR number in it is masked (:func:`mask_cpr_in_text`): the consumer lists and
+    prints it as it is."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(mask_cpr_in_text(message))
 
 
 class NotAnEnvelope(BeskedError):

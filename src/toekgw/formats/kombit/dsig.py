@@ -21,7 +21,6 @@ signatures and verifies the enveloped ones (SAML assertions, :mod:`.saml`).
 from __future__ import annotations
 
 import base64
-import binascii
 import datetime as dt
 import hashlib
 import hmac
@@ -148,5 +147,5 @@ def _expect(element: etree._Element, algorithm: str) -> None:
 def _base64(element: etree._Element) -> bytes:
     try:
         return base64.b64decode("".join((element.text or "").split()), validate=True)
-    except binascii.Error:
+    except ValueError:  # binascii.Error, and a text not in ASCII ("string argument should ...")
         raise BadSignature(f"{etree.QName(element).localname} is not base64") from None

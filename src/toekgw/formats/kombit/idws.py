@@ -89,7 +89,12 @@ def verify_request(
     stamp = None if security is None else security.find(_STAMP)
     if assertion is None or stamp is None:
         raise NoSecurity("no token and timestamp in wsse:Security")
-    expires = stamp.findtext(f"{{{wsse.NS['wsu']}}}Expires")
+    expires_element = stamp.find(f"{{{wsse.NS['wsu']}}}Expires")
+    # All of its text: a comment inside it leaves the signature valid, and findtext would
+    # give only the part before the comment.
+    expires = (
+        None if expires_element is None else "".join(str(t) for t in expires_element.itertext())
+    )
     try:
         expired = saml.parse_time(expires) <= now
     except saml.TokenRefused as exc:

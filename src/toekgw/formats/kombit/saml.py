@@ -25,10 +25,12 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from lxml import etree
 from signxml.algorithms import CanonicalizationMethod, DigestAlgorithm, SignatureMethod
-from signxml.exceptions import InvalidInput, InvalidSignature
+from signxml.exceptions import InvalidInput, InvalidSignature, SignXMLException
 from signxml.signer import XMLSigner
 from signxml.verifier import VerifyResult, XMLVerifier
 
+from toekgw.formats.dates import XS_DATETIME, xs_datetime
+from toekgw.formats.findings import mask_cpr_in_text
 from toekgw.formats.kombit.wsse import SIGNATURE_CONFIG
 
 __all__ = [
@@ -51,7 +53,11 @@ _HOK = "urn:oasis:names:tc:SAML:2.0:cm:holder-of-key"
 
 
 class TokenRefused(ValueError):
-    """The token is not one this receiver accepts (the message says which check failed)."""
+    """The token is not one this receiver accepts (the message says which check failed; a
+    CPR number a value quoted in it carried is masked)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(mask_cpr_in_text(message))
 
 
 class TokenExpired(TokenRefused):
@@ -77,16 +83,18 @@ def _time(when: dt.datetime) -> str:
 
 
 def parse_time(text: str | None) -> dt.datetime:
-    """An ``xs:dateTime`` in UTC (``Z`` or an offset; fractions allowed)."""
+    """An ``xs:dateTime`` in UTC (``Z`` or an offset, fractions and ``24:00:00`` allowed;
+    without a zone: UTC). :class:`TokenRefused` for anything else, and for a time Python's
+    datetimes cannot hold in UTC (a year outside 0001-9999 there)."""
     if not text:
         raise TokenRefused("a validity time is missing")
     try:
-        value = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise TokenRefused(f"{text!r} is not a date-time") from exc
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)
-    return value.astimezone(dt.UTC)
+        value = xs_datetime(text)
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+    except (ValueError, OverflowError):
+        raise TokenRefused(f"{text.strip()!r} is not {XS_DATETIME} (in UTC)") from None
 
 
 def build_assertion(
@@ -185,6 +193,12 @@ def _verified(assertion: etree._Element, trusted: Sequence[x509.Certificate]) ->
             result = XMLVerifier().verify(assertion, x509_cert=pem, expect_config=SIGNATURE_CONFIG)
         except (InvalidSignature, InvalidInput):
             continue
+        except (SignXMLException, etree.LxmlError, ValueError, TypeError) as exc:
+            # Not the shape of a signature at all (signxml's schema check of it, lxml's c14n,
+            # text that is not base64, an empty SignatureValue: signxml's TypeError): the
+            # same for every certificate.
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise TokenRefused(f"the token's signature is not well-formed: {reason}") from None
         signed = result.signed_xml if isinstance(result, VerifyResult) else None
         if signed is None or signed.get("ID") != assertion.get("ID"):
             raise TokenRefused("the signature does not cover the whole assertion")

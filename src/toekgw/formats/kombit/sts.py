@@ -21,8 +21,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from lxml import etree
 
+from toekgw.formats.findings import mask_cpr_in_text
 from toekgw.formats.kombit import wsse
 from toekgw.formats.kombit.saml import SAML, TokenRefused, parse_time
+from toekgw.formats.xmlcheck import safe_parser
 
 __all__ = [
     "ACTION_ISSUE",
@@ -53,7 +55,7 @@ class StsFault(TokenRefused):
 
     def __init__(self, code: str, text: str) -> None:
         super().__init__(f"{code}: {text}")
-        self.code, self.text = code, text
+        self.code, self.text = code, mask_cpr_in_text(text)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -127,7 +129,12 @@ def build_request(
 
 def read_request(envelope: etree._Element, *, now: dt.datetime) -> TokenRequest:
     """Verify a request as the STS does: signature over timestamp and body, timestamp valid,
-    the certificate in UseKey the signer's. Raises :class:`StsFault`."""
+    the certificate in UseKey the signer's. Raises :class:`StsFault`.
+
+    The values are read from a copy without comments: a comment inside a signed value
+    (``<a:Address>h<!---->ttp://...</a:Address>``) leaves the signature valid (exclusive c14n
+    without comments) while ``findtext`` gives only the part before it."""
+    envelope = _without_comments(envelope)
     body = envelope.find(_S + "Body")
     stamp = envelope.find(f".//{{{wsse.NS['wsu']}}}Timestamp")
     if body is None or stamp is None:
@@ -136,9 +143,12 @@ def read_request(envelope: etree._Element, *, now: dt.datetime) -> TokenRequest:
         certificate = wsse.verify_parts(envelope, [stamp, body], now=now)
     except wsse.SignatureRefused as exc:
         raise StsFault("FailedAuthentication", str(exc)) from exc
-    created = parse_time(stamp.findtext(f"{{{wsse.NS['wsu']}}}Created"))
-    expires = parse_time(stamp.findtext(f"{{{wsse.NS['wsu']}}}Expires"))
-    if not created - dt.timedelta(minutes=5) <= now < expires:
+    try:
+        created = parse_time(stamp.findtext(f"{{{wsse.NS['wsu']}}}Created"))
+        expires = parse_time(stamp.findtext(f"{{{wsse.NS['wsu']}}}Expires"))
+    except TokenRefused as exc:
+        raise StsFault("InvalidRequest", f"the timestamp: {exc}") from exc
+    if not (created <= now + dt.timedelta(minutes=5) and now < expires):
         raise StsFault("MessageExpired", f"the request is valid {created} to {expires}")
     rst = body.find(_T + "RequestSecurityToken")
     if rst is None:
@@ -156,10 +166,28 @@ def read_request(envelope: etree._Element, *, now: dt.datetime) -> TokenRequest:
         raise StsFault("InvalidRequest", "AppliesTo and a CVR claim are required")
     use_key = rst.findtext(f"{_T}UseKey/{{{wsse.NS['wsse']}}}BinarySecurityToken")
     signer_der = certificate.public_bytes(serialization.Encoding.DER)
-    if not use_key or base64.b64decode(use_key) != signer_der:
+    if not use_key or _base64(use_key) != signer_der:
         raise StsFault("InvalidRequest", "UseKey is not the signer's certificate")
     message_id = envelope.findtext(f"{_S}Header/{_A}MessageID") or ""
     return TokenRequest(message_id, applies_to.strip(), cvr, certificate, created, expires)
+
+
+def _without_comments(element: etree._Element) -> etree._Element:
+    """A copy of ``element`` without comments and processing instructions, the texts around
+    them joined (signed parts keep their canonical form, so verifying the copy is the same)."""
+    try:
+        return etree.fromstring(
+            etree.tostring(element, with_tail=False), safe_parser(keep_comments=False)
+        )
+    except etree.XMLSyntaxError as exc:  # beyond the safe parser's limits
+        raise StsFault("InvalidRequest", f"the request cannot be read: {exc}") from None
+
+
+def _base64(text: str) -> bytes | None:
+    try:
+        return base64.b64decode("".join(text.split()), validate=True)
+    except ValueError:  # binascii.Error, or a text not in ASCII
+        return None
 
 
 def build_response(

@@ -21,6 +21,7 @@ from typing import cast
 
 from lxml import etree
 
+from toekgw.formats.dates import xs_datetime
 from toekgw.formats.findings import Finding, Severity
 from toekgw.formats.nemkonto.errors import NemKontoFormatError
 from toekgw.formats.nemkonto.model import (
@@ -291,7 +292,7 @@ def parse_answer(data: bytes) -> BundleAnswer:
 
 
 def _datetime(text: str | None) -> dt.datetime:
-    value = dt.datetime.fromisoformat(text or "")
+    value = xs_datetime(text or "")  # ValueError: an inconsistent answer
     return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
 
 

@@ -56,6 +56,7 @@ from toekgw.formats.xmlcheck import (
     parse_safely,
     schema_findings,
     source_line,
+    value_finding,
 )
 
 __all__ = [
@@ -418,15 +419,12 @@ class _Unreadable(ValueError):
 
     def finding(self) -> Finding:
         field = etree.QName(self.element).localname
-        return Finding(
+        return value_finding(
             f"{CODE}.value.unreadable",
-            Severity.ERROR,
+            self.element,
             f"{field}: the value cannot be read",
-            line=source_line(self.element),
-            field=field,
             expected=self.expected,
             found=self.element.text,
-            path=element_path(self.element),
         )
 
 

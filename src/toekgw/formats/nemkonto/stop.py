@@ -15,7 +15,9 @@ A request names one bundle (``GrpId``), its disposition date and the payments to
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from lxml import etree
 
@@ -30,11 +32,17 @@ from toekgw.formats.nemkonto.swift import (
     format_amount,
     parse_amount,
 )
-from toekgw.formats.xmlcheck import load_schema, parse_safely, schema_findings
+from toekgw.formats.xmlcheck import (
+    load_schema,
+    parse_safely,
+    schema_findings,
+    value_finding,
+)
 
 __all__ = ["SCHEMA", "StopRequest", "build_stop", "is_stop", "read_stop"]
 
 CODE = "nemkonto.stop"
+_T = TypeVar("_T")
 SCHEMA = "nemkonto/NKS_NKSStop.xsd"
 ROOT = "NKSStop"
 _N = f"{{{NKS}}}"
@@ -117,17 +125,52 @@ def read_stop(data: bytes) -> tuple[StopRequest | None, list[Finding]]:
         assert found is not None
         return found.text or ""
 
-    created = dt.datetime.fromisoformat(text(root, "CreDtTm"))
+    try:
+        created = _value(root, "CreDtTm", dt.datetime.fromisoformat, _DATETIME)
+        disposition_date = _value(root, "ReqdExctnDt", dt.date.fromisoformat, _DATE)
+    except _Unreadable as exc:
+        return None, [exc.finding]
     return StopRequest(
         stop_id=text(root, "StopId"),
         created_at=created if created.tzinfo else created.replace(tzinfo=dt.UTC),
         authority_cvr=text(party, "CVR"),
         agreement_number=text(party, "AgreementNumber"),
         bundle_id=text(root, "GrpId"),
-        disposition_date=dt.date.fromisoformat(text(root, "ReqdExctnDt")),
+        disposition_date=disposition_date,
         payments=tuple(
             (text(p, "EndToEndId"), parse_amount(text(p, "InstdAmt")))
             for p in root.iterfind(_N + "Pmt")
         ),
         reason=text(root, "Rsn"),
     ), []
+
+
+# What the bundle reads too (:mod:`toekgw.formats.nemkonto.bundle`): a date without a zone.
+_DATETIME = "a date and time like 2026-11-23T10:00:00+01:00"
+_DATE = "a date without time zone, like 2026-12-01"
+
+
+class _Unreadable(Exception):
+    """A schema-valid value the codec cannot represent (a date with a time zone, a year after
+    9999)."""
+
+    def __init__(self, finding: Finding) -> None:
+        super().__init__(finding.message)
+        self.finding = finding
+
+
+def _value(root: etree._Element, tag: str, read: Callable[[str], _T], expected: str) -> _T:
+    element = root.find(_N + tag)
+    assert element is not None  # the schema requires it
+    try:
+        return read(element.text or "")
+    except ValueError:
+        raise _Unreadable(
+            value_finding(
+                f"{CODE}.value.unreadable",
+                element,
+                f"{tag}: the value cannot be read",
+                expected=expected,
+                found=element.text,
+            )
+        ) from None

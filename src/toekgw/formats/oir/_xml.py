@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
 from lxml import etree
 
+from toekgw.formats.dates import XS_DATE, xs_date
 from toekgw.formats.findings import Finding
 from toekgw.formats.oir.model import OirFormatError
-from toekgw.formats.xmlcheck import load_schema, parse_safely, schema_findings
+from toekgw.formats.xmlcheck import (
+    load_schema,
+    parse_safely,
+    schema_findings,
+    value_finding,
+)
 
 __all__ = [
     "BATCH_NS",
@@ -18,6 +25,7 @@ __all__ = [
     "OirDocumentError",
     "format_amount",
     "parse_amount",
+    "parse_date",
     "parse_validated",
     "schema",
 ]
@@ -56,6 +64,18 @@ def parse_validated(data: bytes, root: str, *, what: str) -> etree._Element:
     if findings:
         raise OirDocumentError(what, findings)
     return element
+
+
+def parse_date(element: etree._Element, *, what: str) -> dt.date:
+    """The schema-checked ``xs:date`` of ``element``: the day written (a zone after it, which
+    the schema allows, is not a day's shift); :class:`OirDocumentError` for a year Python's
+    dates do not hold (before 0001, after 9999)."""
+    text = (element.text or "").strip()
+    try:
+        return xs_date(text)
+    except ValueError:
+        finding = value_finding(f"{CODE_PREFIX}.date", element, f"not {XS_DATE}", expected=XS_DATE)
+        raise OirDocumentError(what, [finding]) from None
 
 
 def format_amount(ore: int) -> str:

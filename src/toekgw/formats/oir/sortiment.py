@@ -14,7 +14,9 @@ import datetime as dt
 from collections.abc import Iterable
 from xml.sax.saxutils import escape
 
-from toekgw.formats.oir._xml import SORTIMENT_NS, parse_validated
+from lxml import etree
+
+from toekgw.formats.oir._xml import SORTIMENT_NS, parse_date, parse_validated
 from toekgw.formats.oir.model import Delivery, Klasse, RemovedKlasse, SortimentDelivery
 
 __all__ = ["build_sortiment", "read_sortiment"]
@@ -22,8 +24,9 @@ __all__ = ["build_sortiment", "read_sortiment"]
 _Q = "{" + SORTIMENT_NS + "}"
 
 
-def _date(text: str | None) -> dt.date | None:
-    return dt.date.fromisoformat(text) if text else None
+def _date(parent: etree._Element, tag: str, what: str) -> dt.date | None:
+    element = parent.find(_Q + tag)
+    return None if element is None else parse_date(element, what=what)
 
 
 def read_sortiment(data: bytes, *, name: str = "sortiment") -> SortimentDelivery:
@@ -32,7 +35,7 @@ def read_sortiment(data: bytes, *, name: str = "sortiment") -> SortimentDelivery
     root = parse_validated(data, "Sortiment", what=name)
     classes = []
     for k in root.iterfind(_Q + "Klasse"):
-        start = _date(k.findtext(_Q + "GyldigFra"))
+        start = _date(k, "GyldigFra", name)
         assert start is not None
         classes.append(
             Klasse(
@@ -40,10 +43,10 @@ def read_sortiment(data: bytes, *, name: str = "sortiment") -> SortimentDelivery
                 k.findtext(_Q + "Kode") or "",
                 k.findtext(_Q + "Titel") or "",
                 start,
-                _date(k.findtext(_Q + "GyldigTil")),
+                _date(k, "GyldigTil", name),
             )
         )
-    valid_from = _date(root.findtext(_Q + "GyldigFra"))
+    valid_from = _date(root, "GyldigFra", name)
     assert valid_from is not None
     return SortimentDelivery(
         root.findtext(_Q + "SortimentId") or "",

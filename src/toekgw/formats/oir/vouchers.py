@@ -26,6 +26,7 @@ from toekgw.formats.oir._xml import (
     OirDocumentError,
     format_amount,
     parse_amount,
+    parse_date,
     schema,
 )
 from toekgw.formats.oir.model import Account, Party, Posting, Side, Voucher
@@ -103,17 +104,26 @@ def voucher_xml(voucher: Voucher) -> bytes:
 
 def validate_batch(path: Path, *, max_findings: int = 1) -> list[Finding]:
     """Stream ``path`` through the schema (memory flat in its size); the first error as a
-    finding (libxml2 stops a streaming validation at the first error)."""
+    finding (libxml2 stops a streaming validation at the first error).
+
+    The file is read twice: once for well-formedness (a file cut short, junk after the end, a
+    DOCTYPE), once through the schema. lxml's schema-validating ``iterparse`` with entities
+    left unresolved passes a file that is cut short, and resolving them is no option: an
+    entity bomb takes that reader down (a crash, not an exception)."""
     try:
-        for _, element in etree.iterparse(
-            str(path),
-            events=("end",),
-            schema=schema("Finansbilag"),
-            resolve_entities=False,
-            no_network=True,
-            load_dtd=False,
-            huge_tree=True,
-        ):
+        doctype = _well_formed(path)
+        if doctype:
+            return [
+                Finding(
+                    f"{CODE_PREFIX}.xml.doctype",
+                    Severity.ERROR,
+                    "a DOCTYPE is not allowed (entities and DTDs are refused)",
+                    line=1,
+                    expected="no DOCTYPE",
+                    file=path.name,
+                )
+            ][:max_findings]
+        for _, element in _stream(path, schema=schema("Finansbilag")):
             if element.tag == _Q + "Finansbilag":
                 _release(element)
     except etree.XMLSyntaxError as exc:
@@ -129,6 +139,29 @@ def validate_batch(path: Path, *, max_findings: int = 1) -> list[Finding]:
     return []
 
 
+def _stream(path: Path, **options: object) -> etree.iterparse:
+    """``path``'s elements as they end, entities never resolved, no DTD, no network."""
+    return etree.iterparse(
+        str(path),
+        events=("end",),
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=True,
+        **options,
+    )
+
+
+def _well_formed(path: Path) -> bool:
+    """Raise :class:`lxml.etree.XMLSyntaxError` unless ``path`` is well-formed XML; whether
+    it has a DOCTYPE."""
+    reader = _stream(path)
+    for _, element in reader:
+        _release(element)
+    root = reader.root
+    return root is not None and bool(root.getroottree().docinfo.doctype)
+
+
 def _release(element: etree._Element) -> None:
     element.clear()
     parent = element.getparent()
@@ -138,21 +171,38 @@ def _release(element: etree._Element) -> None:
 
 
 def read_batch_header(path: Path) -> BatchHeader:
-    """The envelope of a (valid) batch file, read without reading its vouchers."""
+    """The envelope of a batch file, read without reading its vouchers;
+    :class:`~toekgw.formats.oir._xml.OirDocumentError` if it is not there to read (check the
+    whole file with :func:`validate_batch`)."""
     values: dict[str, str] = {}
-    for _, element in etree.iterparse(
-        str(path), events=("end",), resolve_entities=False, no_network=True, load_dtd=False
-    ):
-        name = etree.QName(element).localname
-        if name in ("BatchId", "CreatedAt", "SenderSystem", "Authority"):
-            values[name] = element.text or ""
-        if name == "Authority":
-            break
-    return BatchHeader(
-        values["BatchId"],
-        dt.datetime.fromisoformat(values["CreatedAt"]),
-        values["SenderSystem"],
-        values["Authority"],
+    try:
+        for _, element in _stream(path):
+            name = etree.QName(element).localname
+            if name in _HEADER:
+                values[name] = element.text or ""
+            if name == "Authority":
+                break
+    except etree.XMLSyntaxError as exc:
+        raise OirDocumentError(path.name, [_unreadable(path, str(exc.msg), exc.lineno)]) from None
+    missing = [name for name in _HEADER if name not in values]
+    if missing:
+        raise OirDocumentError(
+            path.name, [_unreadable(path, f"no {missing[0]} in the batch's envelope", None)]
+        )
+    try:
+        created = dt.datetime.fromisoformat(values["CreatedAt"])
+    except ValueError:
+        message = f"CreatedAt {values['CreatedAt']!r} is not a date and time"
+        raise OirDocumentError(path.name, [_unreadable(path, message, None)]) from None
+    return BatchHeader(values["BatchId"], created, values["SenderSystem"], values["Authority"])
+
+
+_HEADER = ("BatchId", "CreatedAt", "SenderSystem", "Authority")
+
+
+def _unreadable(path: Path, message: str, line: int | None) -> Finding:
+    return Finding(
+        f"{CODE_PREFIX}.xsd.batch", Severity.ERROR, message, line=line or None, file=path.name
     )
 
 
@@ -162,16 +212,8 @@ def read_batch(path: Path) -> Iterator[Voucher]:
     findings = validate_batch(path)
     if findings:
         raise OirDocumentError(path.name, findings)
-    for _, element in etree.iterparse(
-        str(path),
-        events=("end",),
-        tag=_Q + "Finansbilag",
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        huge_tree=True,
-    ):
-        yield _voucher(element)
+    for _, element in _stream(path, tag=_Q + "Finansbilag"):
+        yield _voucher(element, path.name)
         _release(element)
 
 
@@ -180,7 +222,13 @@ def _child(element: etree._Element, name: str) -> str | None:
     return None if found is None else (found.text or "")
 
 
-def _voucher(element: etree._Element) -> Voucher:
+def _date(element: etree._Element, name: str, what: str) -> dt.date:
+    found = element.find(_Q + name)
+    assert found is not None  # the schema requires it
+    return parse_date(found, what=what)
+
+
+def _voucher(element: etree._Element, what: str) -> Voucher:
     postings = []
     for p in element.iterfind(_Q + "Postering"):
         konto = p.find(_Q + "Konto")
@@ -192,7 +240,7 @@ def _voucher(element: etree._Element) -> Voucher:
         postings.append(
             Posting(
                 posting_id=_child(p, "PosteringId") or "",
-                date=dt.date.fromisoformat(_child(p, "PosteringDato") or ""),
+                date=_date(p, "PosteringDato", what),
                 amount_ore=parse_amount(_child(p, "Beloeb") or ""),
                 side=Side(_child(p, "DebetKredit") or ""),
                 account=Account(
@@ -211,7 +259,7 @@ def _voucher(element: etree._Element) -> Voucher:
     return Voucher(
         voucher_id=_child(element, "BilagId") or "",
         number=_child(element, "BilagNummer") or "",
-        date=dt.date.fromisoformat(_child(element, "BilagDato") or ""),
+        date=_date(element, "BilagDato", what),
         postings=postings,
         text=_child(element, "Tekst"),
         reference=_child(element, "Reference"),

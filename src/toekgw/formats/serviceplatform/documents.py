@@ -10,13 +10,22 @@ from __future__ import annotations
 
 import copy
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from lxml import etree
 
-from toekgw.formats.serviceplatform.safexml import parse_validated, safe_parser
+from toekgw.formats.dates import XS_DATE, XS_DATETIME, xs_date, xs_datetime
+from toekgw.formats.findings import Finding
+from toekgw.formats.serviceplatform.safexml import (
+    CODE_PREFIX,
+    XmlDocumentError,
+    parse_validated,
+    safe_parser,
+)
+from toekgw.formats.xmlcheck import value_finding
 
 __all__ = [
     "NS",
@@ -224,10 +233,40 @@ def _checked(data: bytes, root: str) -> bytes:
 # -- parsing -----------------------------------------------------------------------------
 
 
+_V = TypeVar("_V")
+
+
 def _text(parent: etree._Element, name: str) -> str:
     node = parent.find(_Q + name)
     assert node is not None, name  # the schema has made sure
     return node.text or ""
+
+
+class _Unreadable(Exception):
+    """A value the schema let through and Python cannot hold (a year after 9999 …)."""
+
+    def __init__(self, finding: Finding) -> None:
+        super().__init__(finding.message)
+        self.finding = finding
+
+
+def _read(parent: etree._Element, name: str | None, read: Callable[[str], _V], expected: str) -> _V:
+    """``read`` of the text of ``parent``'s child ``name`` (of ``parent`` itself if ``None``)."""
+    node = parent if name is None else parent.find(_Q + name)
+    assert node is not None, name  # the schema has made sure
+    try:
+        return read(node.text or "")
+    except ValueError:
+        finding = value_finding(f"{CODE_PREFIX}.value", node, f"not {expected}", expected=expected)
+        raise _Unreadable(finding) from None
+
+
+def _parsed(what: str, read: Callable[[], _V]) -> _V:
+    """``read()``, or :class:`XmlDocumentError` for a value it cannot hold."""
+    try:
+        return read()
+    except _Unreadable as exc:
+        raise XmlDocumentError(what, [exc.finding]) from None
 
 
 def _opt(parent: etree._Element, name: str) -> str | None:
@@ -266,11 +305,11 @@ def _read_content(parent: etree._Element) -> FileContent:
             sender_it_system=_text(child, "SenderIt-system"),
             sender_authority=_text(child, "SenderAuthority"),
             transaction_id=_text(child, "TransactionId"),
-            sender_timestamp=datetime.fromisoformat(_text(child, "SenderTimestamp")),
+            sender_timestamp=_read(child, "SenderTimestamp", xs_datetime, XS_DATETIME),
             recipient_authority=_text(child, "RecipientAuthority"),
             recipient_it_system=_opt(child, "RecipientIt-system"),
             route_selection_value_date=(
-                date.fromisoformat(value_date.text or "") if value_date is not None else None
+                _read(value_date, None, xs_date, XS_DATE) if value_date is not None else None
             ),
         )
     )
@@ -278,13 +317,16 @@ def _read_content(parent: etree._Element) -> FileContent:
 
 def parse_trigger(data: bytes, *, name: str = "trigger") -> Trigger:
     root = parse_validated(data, "Trigger", what=name)
-    return Trigger(_read_descriptor(root), _read_content(root))
+    return _parsed(name, lambda: Trigger(_read_descriptor(root), _read_content(root)))
 
 
 def parse_metadata(data: bytes, *, name: str = "metadata") -> FileMetadata:
     root = parse_validated(data, "FileMetadata", what=name)
-    return FileMetadata(
-        _text(root, "FileTransferUUID"), _read_descriptor(root), _read_content(root)
+    return _parsed(
+        name,
+        lambda: FileMetadata(
+            _text(root, "FileTransferUUID"), _read_descriptor(root), _read_content(root)
+        ),
     )
 
 

@@ -35,7 +35,7 @@ from toekgw.formats.tok.model import (
     SubClaim,
     TokMessage,
 )
-from toekgw.formats.tok.read import CODE_PREFIX, TokMessageError
+from toekgw.formats.tok.read import CODE_PREFIX, TokMessageError, read_datetime
 from toekgw.formats.tok.schemas import COMMON_NS, NAMESPACES, SCHEMAS, STATUS_NS, STATUS_SCHEMA
 from toekgw.formats.xmlcheck import load_schema, parse_safely, schema_findings
 
@@ -267,7 +267,7 @@ def read_status(data: bytes) -> Status:
         municipality=text("s:Municipality"),
         business_key=text("s:BusinessKey"),
         state=text("s:State") or "",
-        time=dt.datetime.fromisoformat(text("s:Time") or ""),
+        time=read_datetime(root, "Time"),
         findings=tuple(
             StatusFinding(text("s:Code", f) or "", text("s:Where", f), text("s:Message", f) or "")
             for f in root.findall("s:Finding", ns)

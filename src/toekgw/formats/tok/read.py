@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from lxml import etree
 
+from toekgw.formats.dates import XS_DATE, XS_DATETIME, xs_date, xs_datetime
 from toekgw.formats.findings import Finding, Severity, first_and_more
 from toekgw.formats.idents import cpr_problem, cvr_problem
 from toekgw.formats.tok.model import (
@@ -47,11 +48,19 @@ from toekgw.formats.xmlcheck import (
     source_line,
 )
 
-__all__ = ["CODE_PREFIX", "MAX_MESSAGE_BYTES", "TokMessageError", "read_message", "read_origin"]
+__all__ = [
+    "CODE_PREFIX",
+    "MAX_MESSAGE_BYTES",
+    "SYSTEM_NAME",
+    "TokMessageError",
+    "read_message",
+    "read_origin",
+]
 
 CODE_PREFIX = "tok"
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-_NAME = re.compile(r"[A-Za-z][A-Za-z0-9._\-]{0,9}")
+#: A case system's short name (``SenderSystem``), as Common-1.xsd's ``Name`` type has it.
+SYSTEM_NAME = re.compile(r"[A-Za-z][A-Za-z0-9._\-]{0,9}")
 _CVR = re.compile(r"[0-9]{8}")
 MAX_MESSAGE_BYTES = 1 << 20
 
@@ -65,6 +74,29 @@ class TokMessageError(ValueError):
         self.origin = origin
         texts = [f"{f.where() + ': ' if f.where() else ''}{f.message}" for f in findings]
         super().__init__(f"message refused: {first_and_more(texts)}")
+
+
+class _Unreadable(Exception):
+    """A value the schema let through that is no date (``-2026-12-04``, year 12026 …)."""
+
+    def __init__(self, node: etree._Element | None, expected: str) -> None:
+        super().__init__(expected)
+        self.node = node
+        self.expected = expected
+
+    def finding(self) -> Finding:
+        found = None if self.node is None else (self.node.text or "").strip()
+        return _error("value", f"not {self.expected}", self.node, expected=self.expected,
+                      found=found)  # fmt: skip
+
+
+def read_datetime(parent: etree._Element, name: str) -> dt.datetime:
+    """The xs:dateTime of ``parent``'s child ``name`` (schema-checked); raises
+    :class:`TokMessageError` for one Python cannot read (the years outside 0001-9999)."""
+    try:
+        return _Body(parent).datetime(name)
+    except _Unreadable as exc:
+        raise TokMessageError([exc.finding()]) from None
 
 
 class _Body:
@@ -93,7 +125,16 @@ class _Body:
         return self.text(name) if self.child(name) is not None else None
 
     def date(self, name: str) -> dt.date:
-        return dt.date.fromisoformat(self.text(name)[:10])
+        try:
+            return xs_date(self.text(name))
+        except ValueError:
+            raise _Unreadable(self.child(name), XS_DATE) from None
+
+    def datetime(self, name: str) -> dt.datetime:
+        try:
+            return xs_datetime(self.text(name))
+        except ValueError:
+            raise _Unreadable(self.child(name), XS_DATETIME) from None
 
     def optional_date(self, name: str) -> dt.date | None:
         return self.date(name) if self.child(name) is not None else None
@@ -116,7 +157,7 @@ def _header(body: _Body) -> Header:
     if node is None:
         raise ValueError("no Header")
     h = _Body(node)
-    created = dt.datetime.fromisoformat(h.text("Created").replace("Z", "+00:00"))
+    created = h.datetime("Created")
     return Header(
         message_id=h.text("MessageId").lower(),
         sender_system=h.text("SenderSystem"),
@@ -284,7 +325,7 @@ def read_origin(data: bytes) -> Origin | None:
     header = _Body(node)
     message_id = header.text("MessageId").lower()
     sender = header.text("SenderSystem")
-    if not (_UUID.fullmatch(message_id) and _NAME.fullmatch(sender)):
+    if not (_UUID.fullmatch(message_id) and SYSTEM_NAME.fullmatch(sender)):
         return None
     municipality = header.text("Municipality")
     return Origin(message_id, sender, municipality if _CVR.fullmatch(municipality) else None)
@@ -302,7 +343,10 @@ def read_message(data: bytes, *, today: dt.date) -> TokMessage:
     if findings:
         raise TokMessageError(findings, read_origin(data))
     body = _Body(root)
-    message = READERS[qname.localname](body, _header(body))
+    try:
+        message = READERS[qname.localname](body, _header(body))
+    except _Unreadable as exc:
+        raise TokMessageError([exc.finding()], read_origin(data)) from None
     findings = rule_findings(message, root, today)
     if findings:
         raise TokMessageError(findings, message.header.origin)

@@ -191,8 +191,14 @@ def _text(element: etree._Element, path: str, where: str) -> str:
     return value.strip()
 
 
-def _day(text: str) -> dt.date:
-    return dt.date.fromisoformat(text[:10])
+def _day(element: etree._Element, path: str, where: str) -> dt.date:
+    """The day of an ``xs:dateTime`` (the index writes a day as its midnight)."""
+    text = _text(element, path, where)
+    try:
+        return dt.date.fromisoformat(text[:10])
+    except ValueError:
+        name = path.rsplit(":", 1)[-1]
+        raise NotAnImport(f"{where}: {name} is not a date in the years 0001-9999") from None
 
 
 def _urn(registration: etree._Element, relation: str) -> str | None:
@@ -215,7 +221,8 @@ def read_import(body: etree._Element) -> list[Effektuering]:
         if etree.QName(item).localname != "OekonomiskEffektueringIndeks":
             raise NotAnImport(f"{where}: only OekonomiskEffektueringIndeks is expected")
         index = item.find("oef:OekonomiskEffektueringIndeks", NS)
-        registration = None if index is None else index.findall("oef:Registrering", NS)[-1]
+        registrations = [] if index is None else index.findall("oef:Registrering", NS)
+        registration = registrations[-1] if registrations else None
         if index is None or registration is None:
             raise NotAnImport(f"{where}: no registration")
         props = registration.find("oef:AttributListe/oef:Egenskaber", NS)
@@ -227,9 +234,9 @@ def read_import(body: etree._Element) -> list[Effektuering]:
                 key=_text(props, "oef:BrugervendtNoegle", where),
                 municipality_cvr=_text(registration, _AKTOER_CVR, where),
                 recipient=_urn(registration, "OekonomiskEffektueringPart"),
-                disposition_date=_day(_text(props, "oef:Dispositionsdato", where)),
-                period_start=_day(_text(props, "oef:Startdato", where)),
-                period_end=_day(_text(props, "oef:Slutdato", where)),
+                disposition_date=_day(props, "oef:Dispositionsdato", where),
+                period_start=_day(props, "oef:Startdato", where),
+                period_end=_day(props, "oef:Slutdato", where),
                 amount_ore=_ore(_text(props, "oef:BeloebUdbetalt", where), where),
                 paying_unit=_text(props, "oef:Udbetalingsafdeling", where),
                 benefit=registration.findtext(
