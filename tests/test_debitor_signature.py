@@ -159,6 +159,11 @@ def test_verify_request_refuses_each_fault_with_its_own_exception() -> None:
     expired = _signed(NOW - dt.timedelta(minutes=6))
     with pytest.raises(idws.MessageExpired):
         idws.verify_request(expired, now=NOW, read_token=_trusting)
+    ahead = _signed(NOW + idws.CLOCK_SKEW + dt.timedelta(seconds=1))  # dated in the future
+    with pytest.raises(idws.MessageExpired, match="ahead of this clock"):
+        idws.verify_request(ahead, now=NOW, read_token=_trusting)
+    skewed = _signed(NOW + idws.CLOCK_SKEW)  # a sender's clock that far ahead is still taken
+    assert idws.verify_request(skewed, now=NOW, read_token=_trusting).cvr == CVR
     bare = _signed()
     security = bare.find(f".//{{{wsse.NS['wsse']}}}Security")
     assert security is not None

@@ -1,6 +1,7 @@
 """`toekgw retention` SIGKILLed at each of its steps, then run again: every settled payment
-pseudonymised once, the staging copy deleted and said so once, amounts unchanged, the chain
-verified, no CPR number left in the journal's files."""
+pseudonymised once, the staging copy deleted and said so once, every answered stop request's
+reason replaced and said so once, amounts unchanged, the chain verified, no CPR number (or
+reason) left in the journal's files."""
 
 from __future__ import annotations
 
@@ -12,12 +13,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.configs import write_config
 from tests.crashkit import child_env
 from tests.nemkonto_data import cpr
 from tests.nemkonto_flow_data import instruction
 from tests.test_payments_cli import payments_config
 from tests.test_retention import RETENTION
-from toekgw.gateway.journal import open_journal
+from toekgw.adapters.nemkonto.stops import STOP_KIND
+from toekgw.gateway.journal import NewTransmission, open_journal
 
 ROOT = Path(__file__).resolve().parent.parent
 COUNT = 2_100  # three pages of a thousand
@@ -127,3 +130,69 @@ def test_an_item_a_flow_moves_on_while_retention_holds_its_page_stays_in_clear(
     assert [n for n in notes if "personal data" in n] == [
         "retention: personal data of 2 items replaced by pseudonyms (older than 30 days)"
     ]
+
+
+META_RETENTION = (
+    '\n[retention]\nkey_file = "pseudonym.key"\n\n[retention.kinds]\nnemkonto-stop = 30\n'
+)
+
+
+def _stop_reason(n: int) -> str:
+    return f"stop-reason-{n:05d}-x"
+
+
+def _stops_world(tmp_path: Path) -> Path:
+    """:data:`COUNT` stop requests NemKonto answered long ago (three pages), each with its
+    operator's reason in its metadata."""
+    config = write_config(tmp_path, META_RETENTION)
+    (tmp_path / "pseudonym.key").write_bytes(b"k" * 48)
+    journal = open_journal(tmp_path / "journal.sqlite")
+    journal.define_kind(STOP_KIND)
+    with journal.transaction():
+        for n in range(1, COUNT + 1):
+            tx = journal.create_transmission(
+                NewTransmission(
+                    counterpart="nemkonto", kind=STOP_KIND.name, state="prepared",
+                    ref=f"STOP-B-{n}-1", meta={"payment_id": f"P-{n}", "reason": _stop_reason(n)},
+                    reason="stop requested",
+                )
+            )  # fmt: skip
+            journal.set_state(tx.id, "sent", reason="put")
+            journal.set_state(tx.id, "stopped", reason="Retursvar 5: stopped")
+    journal.close()
+    db = sqlite3.connect(tmp_path / "journal.sqlite")
+    db.execute("UPDATE transmissions SET updated_at = ?", (LONG_AGO,))
+    db.commit()
+    db.close()
+    return config
+
+
+@pytest.mark.parametrize("crash_at", ["retention.after_meta_page", "retention.after_meta_page:2"])
+def test_killed_while_pseudonymising_metadata_then_run_again(tmp_path: Path, crash_at: str) -> None:
+    config = _stops_world(tmp_path)
+    path = tmp_path / "journal.sqlite"
+
+    assert _retention(config, crash_at) == -9
+    db = sqlite3.connect(path)
+    (partly,) = db.execute(
+        "SELECT count(*) FROM transmissions WHERE meta_pseudonymised_at IS NOT NULL"
+    ).fetchone()
+    db.close()
+    assert 0 < partly < COUNT  # killed between pages: some committed, not all
+    assert _retention(config, None) == 0
+
+    journal = open_journal(path)
+    chain = journal.verify_chain()
+    journal.close()
+    assert chain.problems == []
+    db = sqlite3.connect(path)
+    done = db.execute(
+        "SELECT count(*) FROM transmissions WHERE meta_pseudonymised_at IS NOT NULL "
+        'AND meta LIKE \'%"reason": "ps:%\''
+    ).fetchone()
+    notes = [r[0] for r in db.execute("SELECT reason FROM events WHERE reason LIKE 'retention:%'")]
+    db.close()
+    assert done == (COUNT,)
+    assert len(notes) == COUNT  # each transmission said once, whatever page the kill fell in
+    data = b"".join(p.read_bytes() for p in path.parent.glob("journal.sqlite*"))
+    assert not [n for n in range(1, COUNT + 1, 97) if _stop_reason(n).encode() in data]

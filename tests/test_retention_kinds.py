@@ -27,6 +27,7 @@ from toekgw.adapters.eindkomst.items import delivery_items
 from toekgw.adapters.eindkomst.kinds import DELIVERY, RECEIPTS, TAXCARDS, card_lookup
 from toekgw.adapters.eindkomst.views import card_data
 from toekgw.adapters.nemkonto.settings import BLOCKS_KIND
+from toekgw.adapters.payments.records import RECORDS_KIND, add_record
 from toekgw.adapters.tok.kinds import KINDS
 from toekgw.adapters.tok.orders import apply_order_message
 from toekgw.cli.main import cli
@@ -47,7 +48,7 @@ from toekgw.gateway.retention import run_retention
 from toekgw.gateway.retention_config import RETENTION_SECTION
 
 CLAIMS, EFFECTUATIONS = KINDS[Interface.CLAIMS], KINDS[Interface.EFFECTUATIONS]
-KINDS_DESCRIBED = (DELIVERY, RECEIPTS, TAXCARDS, CLAIMS, EFFECTUATIONS, BLOCKS_KIND)
+KINDS_DESCRIBED = (DELIVERY, RECEIPTS, TAXCARDS, CLAIMS, EFFECTUATIONS, BLOCKS_KIND, RECORDS_KIND)
 RETENTION = (
     '\n[retention]\nkey_file = "pseudonym.key"\nreads = 30\n\n[retention.kinds]\n'
     + "".join(f"{kind.name} = 30\n" for kind in KINDS_DESCRIBED)
@@ -170,6 +171,22 @@ def _blocks(journal: SqliteJournal) -> Journaled:
     return Journaled(gone=["lifted-reason-x"], kept=["in-force-y"])
 
 
+def _records(journal: SqliteJournal) -> Journaled:
+    """A payment record holds the account paid to and the operator's reason for a stop or a
+    failure (free text, which may name the citizen): replaced once the record is settled; a
+    record awaiting its second person's approval stays in clear."""
+    at = dt.datetime(2026, 10, 1, 9, tzinfo=dt.UTC)
+    for n, awaiting in ((1, False), (2, True)):
+        add_record(
+            journal, "stop-request", f"P-{n}",
+            {"account": f"account-{n}-x", "reason": f"operator-reason-{n}-x"},
+            awaiting=awaiting, reason="a test", at=at,
+        )  # fmt: skip
+    return Journaled(
+        gone=["account-1-x", "operator-reason-1-x"], kept=["account-2-x", "operator-reason-2-x"]
+    )
+
+
 BUILDERS: dict[str, Callable[[SqliteJournal], Journaled]] = {
     DELIVERY.name: _deliveries,
     RECEIPTS.name: _receipts,
@@ -177,6 +194,7 @@ BUILDERS: dict[str, Callable[[SqliteJournal], Journaled]] = {
     CLAIMS.name: _claims,
     EFFECTUATIONS.name: _cases,
     BLOCKS_KIND.name: _blocks,
+    RECORDS_KIND.name: _records,
 }
 
 

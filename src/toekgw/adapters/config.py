@@ -8,7 +8,7 @@ tables are read): ``[serviceplatform]``, ``[receive.*]``, ``[eindkomst]``, ``[ne
 the ``[receive.<name>]`` profiles an adapter checks (:data:`BUILTIN_PROFILES`:
 :func:`toekgw.adapters.serviceplatform.settings.register_receive_options`); and every built-in
 adapter's transmission kinds (:data:`BUILTIN_KINDS`), which ``[retention.kinds]`` is checked
-against; and the descriptions of the personal data in their payloads
+against; and the descriptions of the personal data in their payloads and metadata
 (:data:`BUILTIN_PERSONAL_DATA`), which retention and the read log use.
 An embedding application with an adapter of its own registers its section
 (:func:`toekgw.gateway.config.register_section`) before it loads the file.
@@ -22,6 +22,7 @@ from toekgw.adapters.beskedfordeler.consumer import BESKED_KIND
 from toekgw.adapters.beskedfordeler.settings import BESKEDFORDELER_SECTION
 from toekgw.adapters.debitor.afsend import AFSEND_KIND
 from toekgw.adapters.debitor.callback import CALLBACK_KIND
+from toekgw.adapters.debitor.personal import CALL_DATA
 from toekgw.adapters.debitor.settings import DEBITOR_SECTION
 from toekgw.adapters.eindkomst.kinds import DELIVERY, RECEIPTS, TAXCARDS
 from toekgw.adapters.eindkomst.personal import DELIVERY_DATA, RECEIPT_DATA, TAXCARD_DATA
@@ -29,7 +30,7 @@ from toekgw.adapters.eindkomst.settings import EINDKOMST_SECTION
 from toekgw.adapters.g68.inbound import G68_DELIVERY
 from toekgw.adapters.g68.settings import PROFILE as G68_PROFILE
 from toekgw.adapters.kombit.settings import KOMBIT_SECTION
-from toekgw.adapters.nemkonto.personal import BLOCK_DATA
+from toekgw.adapters.nemkonto.personal import BLOCK_DATA, STOP_DATA
 from toekgw.adapters.nemkonto.settings import BLOCKS_KIND, BUNDLE_KIND, NEMKONTO_SECTION
 from toekgw.adapters.nemkonto.stops import STOP_KIND
 from toekgw.adapters.oir.flows import PROFILES as OIR_PROFILES
@@ -108,14 +109,17 @@ BUILTIN_KINDS = (
     REPORT_KIND,
 )
 
-#: Every description of the personal data in a built-in kind's item payloads, registered
-#: where each is defined (:func:`toekgw.gateway.privacy.register_personal_data`): importing
-#: them here makes them known to retention and the read log wherever a configuration is
-#: loaded (every command, ``toekgw run``). ``sf1490-report``'s is registered with its kind.
+#: Every description of the personal data in a built-in kind's item payloads and
+#: transmission metadata, registered where each is defined
+#: (:func:`toekgw.gateway.privacy.register_personal_data`): importing them here makes them
+#: known to retention and the read log wherever a configuration is loaded (every command,
+#: ``toekgw run``). ``sf1490-report``'s is registered with its kind.
 BUILTIN_PERSONAL_DATA = (
     PAYMENT_DATA,
     RECORD_DATA,
     BLOCK_DATA,
+    STOP_DATA,
+    CALL_DATA,
     DELIVERY_DATA,
     RECEIPT_DATA,
     TAXCARD_DATA,

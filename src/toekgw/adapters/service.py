@@ -397,7 +397,7 @@ def _retention(settings: Settings) -> Callable[[dt.datetime], JobReport]:
     def action(now: dt.datetime) -> JobReport:
         report = retention_flow(settings, now)
         counts = {"items": report.items, "staging_copies": report.staging_copies,
-                  "reads": report.reads}  # fmt: skip
+                  "meta": report.meta, "reads": report.reads}  # fmt: skip
         return JobReport(report.summary(), counts)
 
     return action

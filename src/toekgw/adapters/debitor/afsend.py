@@ -154,7 +154,9 @@ def make_call(
         state, why = "answered", f"StatusKode {status}"
         findings: list[Finding] = []
     except DebitorRejected as fault:
-        state, why = "rejected", str(fault)
+        # The counterpart's text may name the debtor: the events, and the TØK claim's
+        # findings (its meta: ClaimSender._reject), keep it masked like every finding.
+        state, why = "rejected", mask_cpr_in_text(str(fault))
         findings = [
             Finding(
                 f"debitor.fault.{code or fault.code}",

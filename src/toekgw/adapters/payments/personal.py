@@ -5,7 +5,8 @@ A payment instruction (G68's, a follow-up's, one ordered over TØK's payments in
 its recipient in ``beneficiary`` (a CPR number under ident code 02, else a CVR/SE/P-number or
 an account) and carries up to four lines of free text to the recipient (``texts``): both are
 personal data. The amount, dates, municipality, paying unit and ids are not, and stay. A
-payment record (an alternative account, a cash voucher) holds the account paid to.
+payment record (an alternative account, a cash voucher) holds the account paid to, and one
+of a stop or a failure the operator's reason (free text, which may name the citizen).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def cpr_of(data: Mapping[str, Any]) -> list[str]:
 _SETTLED = frozenset(FINAL_STATES - set(FAILED_STATES))
 PAYMENT_DATA = PersonalData(fields=("beneficiary", "texts"), subjects=cpr_of, settled=_SETTLED)
 RECORD_DATA = PersonalData(
-    fields=("account",),
+    fields=("account", "reason"),
     subjects=lambda data: [],
     settled=frozenset({"recorded", "approved", "denied"}),
 )

@@ -12,7 +12,9 @@ assertion names and that nothing in the signed parts changed on the way.
 receiver must, in this order, each with its own exception:
 
 - :class:`NoSecurity`: no assertion or no timestamp in ``wsse:Security``;
-- :class:`MessageExpired`: the timestamp's ``Expires`` has passed (or cannot be read);
+- :class:`MessageExpired`: the timestamp's ``Expires`` has passed, its ``Created`` is more
+  than :data:`CLOCK_SKEW` ahead of the receiver's clock (a message dated in the future is
+  not one that was just sent), or either cannot be read;
 - whatever the receiver's ``read_token`` raises for the assertion (``saml.TokenRefused``,
   ``saml.TokenExpired``: the receiver decides whom it trusts, and may cache);
 - :class:`~toekgw.formats.kombit.wsse.SignatureRefused`: the message is not signed, the
@@ -32,7 +34,11 @@ from lxml import etree
 
 from toekgw.formats.kombit import saml, wsse
 
-__all__ = ["MessageExpired", "NoSecurity", "sign_request", "verify_request"]
+__all__ = ["CLOCK_SKEW", "MessageExpired", "NoSecurity", "sign_request", "verify_request"]
+
+#: How far a sender's clock may be ahead of the receiver's: a timestamp created later than
+#: this after now is refused (the STS allows the same, :mod:`toekgw.formats.kombit.sts`).
+CLOCK_SKEW = dt.timedelta(minutes=5)
 
 T = TypeVar("T")
 _STAMP = f"{{{wsse.NS['wsu']}}}Timestamp"
@@ -44,7 +50,7 @@ class NoSecurity(saml.TokenRefused):
 
 
 class MessageExpired(saml.TokenRefused):
-    """The message's timestamp has expired (or is not a time)."""
+    """The message's timestamp has expired or is dated in the future (or is not a time)."""
 
 
 def _parts(envelope: etree._Element) -> tuple[etree._Element, etree._Element]:
@@ -89,18 +95,25 @@ def verify_request(
     stamp = None if security is None else security.find(_STAMP)
     if assertion is None or stamp is None:
         raise NoSecurity("no token and timestamp in wsse:Security")
-    expires_element = stamp.find(f"{{{wsse.NS['wsu']}}}Expires")
-    # All of its text: a comment inside it leaves the signature valid, and findtext would
-    # give only the part before the comment.
-    expires = (
-        None if expires_element is None else "".join(str(t) for t in expires_element.itertext())
-    )
+    expires, created = _stamp_time(stamp, "Expires"), _stamp_time(stamp, "Created")
     try:
         expired = saml.parse_time(expires) <= now
+        ahead = created is not None and saml.parse_time(created) > now + CLOCK_SKEW
     except saml.TokenRefused as exc:
         raise MessageExpired(f"the timestamp: {exc}") from exc
     if expired:
         raise MessageExpired(f"the message expired at {expires}")
+    if ahead:
+        raise MessageExpired(
+            f"the message is dated {created}, more than {CLOCK_SKEW} ahead of this clock"
+        )
     token = read_token(assertion)
     wsse.verify_with_holder(envelope, saml.holder_certificate(assertion), [body, stamp], now=now)
     return token
+
+
+def _stamp_time(stamp: etree._Element, name: str) -> str | None:
+    """All the text of the timestamp's ``name`` (a comment inside it leaves the signature
+    valid, and ``findtext`` would give only the part before the comment); None if absent."""
+    element = stamp.find(f"{{{wsse.NS['wsu']}}}{name}")
+    return None if element is None else "".join(str(t) for t in element.itertext())

@@ -3,7 +3,8 @@
 The policy (which kinds, which periods, which fields) is :mod:`toekgw.gateway.retention`;
 here are the statements. Every change is a journal event (and so in the hash chain), and
 none touches what the chain hashes: the items' payload columns and ``pseudonymised_at``,
-a transmission's ``local_path``, the subjects of the read log.
+a transmission's ``local_path``, ``meta`` and ``meta_pseudonymised_at``, the subjects of the
+read log.
 """
 
 from __future__ import annotations
@@ -16,10 +17,13 @@ from toekgw.gateway.journal._item_rows import lookup_key
 from toekgw.gateway.journal._sqlite_connection import now
 from toekgw.gateway.journal._sqlite_transmissions import Transmissions
 
-__all__ = ["ExpiredItem", "Retained"]
+__all__ = ["ExpiredItem", "ExpiredMeta", "Retained"]
 
 #: id, transmission id, data, lookup, fingerprint
 ExpiredItem = tuple[int, int, str | None, str | None, str | None]
+
+#: transmission id, meta (JSON)
+ExpiredMeta = tuple[int, str]
 
 
 class Retained(Transmissions):
@@ -71,6 +75,52 @@ class Retained(Transmissions):
             for transmission_id, count in counts.items():
                 self.note(transmission_id, note(count), at=stamp)
         return sum(counts.values())
+
+    def expired_meta(
+        self, kind: str, before: str, states: Collection[str], *, after: int, limit: int
+    ) -> list[ExpiredMeta]:
+        """Transmissions of ``kind`` in one of ``states``, last changed before ``before``,
+        whose meta retention has not been through yet, with an id above ``after``: one page
+        of ``(id, meta)``, in id order."""
+        if not states:
+            return []
+        marks = ", ".join("?" * len(states))
+        rows = self._db.execute(
+            f"SELECT id, meta FROM transmissions WHERE kind = ? AND state IN ({marks}) "
+            "AND updated_at < ? AND meta_pseudonymised_at IS NULL AND id > ? "
+            "ORDER BY id LIMIT ?",
+            (kind, *states, before, after, limit),
+        ).fetchall()
+        return [(int(r[0]), str(r[1])) for r in rows]
+
+    def pseudonymise_meta(
+        self,
+        changed: Sequence[tuple[int, str | None]],
+        note: str,
+        *,
+        before: str,
+        states: Collection[str],
+    ) -> int:
+        """Write ``(id, meta)`` and mark each transmission's meta as gone through (``meta``
+        None: nothing in it to replace, only marked), one event for each whose meta changed
+        (``note`` says why); how many changed. One transaction. A transmission changed since
+        it was read (last changed before ``before`` no longer, or in none of the final
+        ``states``) is left as it is now: what was read of it is stale."""
+        stamp = now()
+        marks = ", ".join("?" * len(states))
+        done = 0
+        with self.transaction():
+            for transmission_id, meta in changed:
+                written = self._db.execute(
+                    "UPDATE transmissions SET meta = coalesce(?, meta), "
+                    "meta_pseudonymised_at = ? WHERE id = ? AND meta_pseudonymised_at IS NULL "
+                    f"AND updated_at < ? AND state IN ({marks})",
+                    (meta, stamp, transmission_id, before, *states),
+                ).rowcount
+                if written and meta is not None:
+                    self.note(transmission_id, note, at=stamp)
+                    done += 1
+        return done
 
     def expired_staging_copies(
         self, kind: str, before: str, states: Collection[str]

@@ -542,6 +542,17 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         -- (toekgw.gateway.journal._postgres_references), with the same errors and locks.
         """,
     ),
+    (
+        22,
+        "retention: when a transmission's personal metadata was replaced by pseudonyms",
+        """
+        -- Set by the retention run (toekgw.gateway.retention) when it went through the
+        -- personal fields of a finished transmission's meta (those its adapter describes:
+        -- toekgw.gateway.privacy.PersonalData.meta_fields) and replaced them by keyed
+        -- pseudonyms; NULL: not yet, so in clear. The hash chain does not cover it.
+        ALTER TABLE transmissions ADD COLUMN meta_pseudonymised_at TEXT;
+        """,
+    ),
 )
 
 LATEST = MIGRATIONS[-1][0]
