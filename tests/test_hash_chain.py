@@ -10,6 +10,7 @@ import hashlib
 import json
 import sqlite3
 import threading
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -299,3 +300,26 @@ def test_sqlite_writes_awkward_text_as_pythons_json_does(tmp_path: Path) -> None
     journal.close()
     assert reasons[0][0] == AWKWARD
     assert _check_documented_digests(path) >= 4
+
+
+def test_verifying_reads_the_links_a_page_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``toekgw doctor`` over a journal of ten times the commits (ten times the links) peaks
+    at about the same memory: the links are read a page at a time, not all at once."""
+    monkeypatch.setattr(_sqlite_chain, "_LINKS_PAGE", 50)
+    peaks = []
+    for n in (300, 3_000):
+        journal = open_journal(tmp_path / f"{n}.sqlite")
+        journal._db.execute("PRAGMA synchronous = OFF")  # the commits, not their durability
+        for i in range(n):
+            journal.record_read("status --item", f"item {i} of a long journal", ())
+        assert journal.verify_chain().problems == []  # once untraced: caches, statements
+        tracemalloc.start()
+        report = journal.verify_chain()
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+        journal.close()
+        assert report.problems == [] and report.links >= n
+    # ten times the links, not more memory (the slack: cyclic garbage the collector leaves)
+    assert peaks[1] < peaks[0] * 1.25 + 100_000, peaks

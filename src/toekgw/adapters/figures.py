@@ -101,7 +101,7 @@ def _category3(rec: BundleReconciliation) -> Iterator[Figure]:
 
 
 def _errors(journal: JournalReader) -> Iterator[Figure]:
-    counts = Counter(entry.counterpart for entry in journal.errors())
+    counts = Counter(entry.counterpart for entry in journal.iter_errors())
     for counterpart, n in sorted(counts.items()):
         yield Figure(
             "error_list_entries",

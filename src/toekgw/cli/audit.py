@@ -46,15 +46,16 @@ def reads(cpr: str | None, month_text: str, as_json: bool, config_path: Path | N
         if retention is not None:
             subjects.add(pseudonym(retention.key(), number))
     since, until = danish_stamp(first), danish_stamp(last + dt.timedelta(days=1))
-    with closing(open_journal(settings.journal)) as journal:
-        found = journal.reads(since=since, until=until, subjects=subjects)
     who = f" of {mask_cpr(number)}" if number else ""
-    for r in found:
-        if as_json:
-            line = {"at": r.at, "by": r.actor, "action": r.action, "what": r.what,
-                    "citizens": r.subjects}  # fmt: skip
-            click.echo(json.dumps(line, ensure_ascii=False))
-        else:
-            click.echo(f"{danish_clock(r.at)}  {r.actor:<16} {r.action:<15} {r.what} "
-                       f"({r.subjects} citizens shown)")  # fmt: skip
-    click.echo(f"{len(found)} reads{who} in {month_text}", err=True)
+    listed = 0
+    with closing(open_journal(settings.journal)) as journal:
+        for r in journal.reads(since=since, until=until, subjects=subjects):
+            listed += 1
+            if as_json:
+                line = {"at": r.at, "by": r.actor, "action": r.action, "what": r.what,
+                        "citizens": r.subjects}  # fmt: skip
+                click.echo(json.dumps(line, ensure_ascii=False))
+            else:
+                click.echo(f"{danish_clock(r.at)}  {r.actor:<16} {r.action:<15} {r.what} "
+                           f"({r.subjects} citizens shown)")  # fmt: skip
+    click.echo(f"{listed} reads{who} in {month_text}", err=True)

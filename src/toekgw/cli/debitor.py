@@ -151,6 +151,8 @@ def reconcile_command(report: str, as_json: bool, config_path: Path | None) -> N
     """Reconcile the claim ledgers with the debtor system's balances (categories 1/2/3).
 
     Exit 0 in category 1 or 2, 1 in category 3 (a difference that cannot be specified).
+    Memory grows with the number of claims: the report and the ledgers are matched by claim,
+    both sides held while they are.
     """
     lines = _report_lines(report)
     with _journal(config_path) as (counterpart, journal):

@@ -308,7 +308,11 @@ _simple(
 @config_option
 def outside_command(csv_path: Path | None, actor: str | None, config_path: Path | None) -> None:
     """Payments outside NemKonto, by registration and account; an account paid for several
-    beneficiaries is flagged. The run is journaled (control sign-off)."""
+    beneficiaries is flagged. The run is journaled (control sign-off).
+
+    Memory grows with the payments outside NemKonto: they are sorted by account and an
+    account's flag needs all its payments, so the rows are held until the end (not the other
+    payments: those are read and passed over)."""
     with opened(config_path) as (_settings, flow, journal):
         rows = outside_nemkonto(journal, flow)
         flagged = sum(r.several for r in rows)
@@ -346,7 +350,11 @@ def _csv_out(path: Path) -> Iterator[Any]:
 def duplicates_command(
     date_from: dt.datetime, date_to: dt.datetime, actor: str | None, config_path: Path | None
 ) -> None:
-    """The duplicate-payment scan over a disposition period; the run is journaled."""
+    """The duplicate-payment scan over a disposition period; the run is journaled.
+
+    Memory grows with the period: each payment's control key is kept until the whole period
+    is read (a group can gather at any point), and the groups are listed at the end. Scan a
+    month at a time."""
     first, last = period(date_from, date_to)
     assert first is not None and last is not None  # both options are required
     scope = f"{first.isoformat()}..{last.isoformat()}"

@@ -113,7 +113,7 @@ def _list_once(
 ) -> None:
     """Add an entry for ``name`` with ``finding`` unless an open one already has it (its code
     and message; or only its code, when ``same_code_is_enough``)."""
-    for entry in journal.errors(counterpart=counterpart):
+    for entry in journal.iter_errors(counterpart=counterpart):
         if entry.file_name == name and any(
             f.code == finding.code and (same_code_is_enough or f.message == finding.message)
             for f in entry.findings

@@ -332,7 +332,7 @@ def _unusable(
     findings: list[Finding],
 ) -> None:
     name = f"MsgId {mid}"
-    known = journal.errors(include_resolved=True, counterpart=settings.counterpart)
+    known = journal.iter_errors(include_resolved=True, counterpart=settings.counterpart)
     if any(e.subject == "answer" and e.file_name == name for e in known):
         return  # listed before a crash undid the get: list it once
     journal.add_error(

@@ -255,7 +255,7 @@ def reconcile_bundles(
     now = now or dt.datetime.now(dt.UTC)
     overdue = {(o.bundle_id, o.payment) for o in overdue_payments(journal, settings, now)}
     stray_by_bundle: dict[int, list[str]] = defaultdict(list)
-    for e in journal.errors(counterpart=settings.counterpart, subject=STRAY_SUBJECT):
+    for e in journal.iter_errors(counterpart=settings.counterpart, subject=STRAY_SUBJECT):
         if e.transmission_id is not None and e.business_key:
             stray_by_bundle[e.transmission_id].append(e.business_key)
     totals: dict[int, list[MemberTotal]] = defaultdict(list)

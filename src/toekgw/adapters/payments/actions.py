@@ -377,7 +377,7 @@ class PaymentDesk:
 
     def _resolve(self, item: Item, resolution: str) -> None:
         """Resolve the payment's open entries on the manual-handling and control lists."""
-        for entry in self.journal.errors():
+        for entry in self.journal.iter_errors():
             if entry.business_key == item.business_key and entry.subject in (
                 MANUAL_SUBJECT,
                 CONTROL_SUBJECT,

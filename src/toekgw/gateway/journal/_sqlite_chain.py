@@ -44,6 +44,7 @@ import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from toekgw.gateway.journal._sql import Database, Dialect
 
@@ -262,13 +263,30 @@ def link(
     )
 
 
+_LINKS_PAGE = 1_000  # links read at a time by verify_chain
+
+
+def _chain_links(db: Database) -> Iterator[tuple[Any, ...]]:
+    """The chain's links in order, a page at a time: a journal of many commits has as many
+    links, and their list would grow with it."""
+    after = 0
+    while True:
+        page = db.execute(
+            "SELECT seq, prev_hash, hash, last_event, last_item, last_read FROM chain "
+            "WHERE seq > ? ORDER BY seq LIMIT ?",
+            (after, _LINKS_PAGE),
+        ).fetchall()
+        yield from page
+        if len(page) < _LINKS_PAGE:
+            return
+        after = int(page[-1][0])
+
+
 def verify_chain(db: Database, dialect: Dialect) -> ChainReport:
     """Recompute every link; the problems found (empty: the trail is as it was written)."""
     report = ChainReport()
     prev, start = GENESIS, (0, 0, 0)
-    for seq, prev_hash, stored, *end_values in db.execute(
-        "SELECT seq, prev_hash, hash, last_event, last_item, last_read FROM chain ORDER BY seq"
-    ).fetchall():
+    for seq, prev_hash, stored, *end_values in _chain_links(db):
         end = (end_values[0], end_values[1], end_values[2])
         if prev_hash != prev:
             report.problems.append(f"link {seq} does not follow link {report.links}")

@@ -7,7 +7,7 @@ of how. ``toekgw errors`` lists it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from toekgw.formats.findings import Finding, Severity
@@ -76,56 +76,100 @@ class ErrorList(JournalConnection):
         counterpart: str | None = None,
         subject: str | None = None,
     ) -> list[ErrorEntry]:
-        where = ["1 = 1"]
-        args: list[Any] = []
-        if not include_resolved:
-            where.append("state = 'open'")
-        for column, value in (("counterpart", counterpart), ("subject", subject)):
-            if value is not None:
-                where.append(f"{column} = ?")
-                args.append(value)
-        entries = self._db.execute(
-            "SELECT id, at, counterpart, transmission_id, file_name, subject, business_key, "
-            f"state, resolution FROM error_entries WHERE {' AND '.join(where)} ORDER BY id",
-            args,
-        ).fetchall()
-        result = []
-        for row in entries:
-            found = self._db.execute(
-                "SELECT code, severity, message, line, columns, field, expected, found, path "
-                "FROM error_findings WHERE entry_id = ? ORDER BY id",
-                (row[0],),
+        """The entries, oldest first, with their findings (see :meth:`iter_errors`)."""
+        return list(
+            self.iter_errors(
+                include_resolved=include_resolved, counterpart=counterpart, subject=subject
+            )
+        )
+
+    def iter_errors(
+        self,
+        *,
+        include_resolved: bool = False,
+        counterpart: str | None = None,
+        subject: str | None = None,
+    ) -> Iterator[ErrorEntry]:
+        """The open entries (``include_resolved``: every entry), oldest first, only those of
+        ``counterpart`` and about ``subject`` where given, each with its findings: read a page
+        of entries at a time, so that a long list is not held at once."""
+        where, args = _where(include_resolved, counterpart, subject)
+        after = 0
+        while True:
+            entries = self._db.execute(
+                "SELECT id, at, counterpart, transmission_id, file_name, subject, business_key, "
+                f"state, resolution FROM error_entries WHERE {where} AND id > ? "
+                "ORDER BY id LIMIT ?",
+                (*args, after, _ENTRIES_PAGE),
             ).fetchall()
-            findings = tuple(
-                Finding(
-                    code=f[0],
-                    severity=Severity(f[1]),
-                    message=f[2],
-                    line=f[3],
-                    columns=_columns(f[4]),
-                    field=f[5],
-                    expected=f[6],
-                    found=f[7],
-                    path=f[8],
-                    file=row[4],
-                )
-                for f in found
+            for row in entries:
+                yield self._entry(row)
+            if len(entries) < _ENTRIES_PAGE:
+                return
+            after = int(entries[-1][0])
+
+    def error_count(
+        self,
+        *,
+        include_resolved: bool = False,
+        counterpart: str | None = None,
+        subject: str | None = None,
+    ) -> int:
+        """How many entries :meth:`iter_errors` lists with the same arguments."""
+        where, args = _where(include_resolved, counterpart, subject)
+        row = self._db.execute(f"SELECT count(*) FROM error_entries WHERE {where}", args)
+        return int(row.fetchone()[0])
+
+    def _entry(self, row: Sequence[Any]) -> ErrorEntry:
+        found = self._db.execute(
+            "SELECT code, severity, message, line, columns, field, expected, found, path "
+            "FROM error_findings WHERE entry_id = ? ORDER BY id",
+            (row[0],),
+        ).fetchall()
+        findings = tuple(
+            Finding(
+                code=f[0],
+                severity=Severity(f[1]),
+                message=f[2],
+                line=f[3],
+                columns=_columns(f[4]),
+                field=f[5],
+                expected=f[6],
+                found=f[7],
+                path=f[8],
+                file=row[4],
             )
-            result.append(
-                ErrorEntry(
-                    id=row[0],
-                    at=row[1],
-                    counterpart=row[2],
-                    transmission_id=row[3],
-                    file_name=row[4],
-                    subject=row[5],
-                    business_key=row[6],
-                    state=row[7],
-                    resolution=row[8],
-                    findings=findings,
-                )
-            )
-        return result
+            for f in found
+        )
+        return ErrorEntry(
+            id=row[0],
+            at=row[1],
+            counterpart=row[2],
+            transmission_id=row[3],
+            file_name=row[4],
+            subject=row[5],
+            business_key=row[6],
+            state=row[7],
+            resolution=row[8],
+            findings=findings,
+        )
+
+
+_ENTRIES_PAGE = 500  # entries read at a time by iter_errors
+
+
+def _where(
+    include_resolved: bool, counterpart: str | None, subject: str | None
+) -> tuple[str, list[Any]]:
+    where = ["1 = 1"]
+    args: list[Any] = []
+    if not include_resolved:
+        where.append("state = 'open'")
+    for column, value in (("counterpart", counterpart), ("subject", subject)):
+        if value is not None:
+            where.append(f"{column} = ?")
+            args.append(value)
+    return " AND ".join(where), args
 
 
 def _columns(text: str | None) -> tuple[int, int] | None:

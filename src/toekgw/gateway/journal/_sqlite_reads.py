@@ -10,7 +10,7 @@ are append-only and part of the journal's hash chain.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 
 from toekgw.formats.findings import mask_cpr_in_text
@@ -51,16 +51,24 @@ class ReadLog(JournalConnection):
 
     def reads(
         self, *, since: str, until: str, subjects: Collection[str] | None = None
-    ) -> list[ReadEntry]:
+    ) -> Iterator[ReadEntry]:
         """The reads from ``since`` up to (not including) ``until`` (ISO 8601 texts), oldest
-        first; with ``subjects``, only those that showed one of them."""
+        first; with ``subjects``, only those that showed one of them. Without ``subjects`` the
+        log is read a page at a time (a month's reads grow with the journal's use); with them,
+        the reads of those citizens are gathered and sorted first."""
         columns = "r.id, r.at, r.actor, r.action, r.what, r.subjects"
         if subjects is None:
-            rows = self._db.execute(
-                f"SELECT {columns} FROM reads r WHERE r.at >= ? AND r.at < ? ORDER BY r.id",
-                (since, until),
-            ).fetchall()
-            return [ReadEntry(*r) for r in rows]
+            after = 0
+            while True:
+                rows = self._db.execute(
+                    f"SELECT {columns} FROM reads r WHERE r.at >= ? AND r.at < ? AND r.id > ? "
+                    "ORDER BY r.id LIMIT ?",
+                    (since, until, after, _READS_PAGE),
+                ).fetchall()
+                yield from (ReadEntry(*r) for r in rows)
+                if len(rows) < _READS_PAGE:
+                    return
+                after = int(rows[-1][0])
         found: dict[int, ReadEntry] = {}
         for chunk in chunks(sorted(set(subjects))):
             marks = ", ".join("?" * len(chunk))
@@ -70,4 +78,7 @@ class ReadLog(JournalConnection):
                 (*chunk, since, until),
             ):
                 found[row[0]] = ReadEntry(*row)
-        return [found[k] for k in sorted(found)]
+        yield from (found[k] for k in sorted(found))
+
+
+_READS_PAGE = 1_000  # reads listed at a time

@@ -146,18 +146,28 @@ class Retained(Transmissions):
             self.note(transmission_id, reason)
 
     def pseudonymise_reads(self, before: str, pseudonym: Callable[[str], str]) -> int:
-        """Replace the CPR numbers that reads before ``before`` name by their pseudonyms."""
+        """Replace the CPR numbers that reads before ``before`` name by their pseudonyms; how
+        many. One transaction, read and written a page of subjects at a time."""
+        done = 0
+        after: tuple[int, str] = (0, "")
         with self.transaction():
-            rows = self._db.execute(
-                "SELECT s.read_id, s.subject FROM read_subjects s JOIN reads r ON r.id = s.read_id "
-                "WHERE r.at < ? AND s.subject NOT LIKE 'ps:%'",
-                (before,),
-            ).fetchall()
-            self._db.executemany(
-                "UPDATE read_subjects SET subject = ? WHERE read_id = ? AND subject = ?",
-                [(pseudonym(subject), read_id, subject) for read_id, subject in rows],
-            )
-        return len(rows)
+            while True:
+                rows = self._db.execute(
+                    "SELECT s.read_id, s.subject FROM read_subjects s "
+                    "JOIN reads r ON r.id = s.read_id "
+                    "WHERE r.at < ? AND s.subject NOT LIKE 'ps:%' "
+                    "AND (s.read_id > ? OR (s.read_id = ? AND s.subject > ?)) "
+                    "ORDER BY s.read_id, s.subject LIMIT ?",
+                    (before, after[0], after[0], after[1], _SUBJECTS_PAGE),
+                ).fetchall()
+                self._db.executemany(
+                    "UPDATE read_subjects SET subject = ? WHERE read_id = ? AND subject = ?",
+                    [(pseudonym(subject), read_id, subject) for read_id, subject in rows],
+                )
+                done += len(rows)
+                if len(rows) < _SUBJECTS_PAGE:
+                    return done
+                after = (int(rows[-1][0]), str(rows[-1][1]))
 
     @contextmanager
     def scrubbing(self) -> Iterator[None]:
@@ -178,3 +188,6 @@ class Retained(Transmissions):
         except sqlite3.Error:
             return False
         return not busy
+
+
+_SUBJECTS_PAGE = 1_000  # read subjects pseudonymised at a time

@@ -101,6 +101,22 @@ class JournalReader(Protocol):
         subject: str | None = None,
     ) -> list[ErrorEntry]: ...
 
+    def iter_errors(
+        self,
+        *,
+        include_resolved: bool = False,
+        counterpart: str | None = None,
+        subject: str | None = None,
+    ) -> Iterator[ErrorEntry]: ...
+
+    def error_count(
+        self,
+        *,
+        include_resolved: bool = False,
+        counterpart: str | None = None,
+        subject: str | None = None,
+    ) -> int: ...
+
     def kind(self, name: str) -> KindSpec: ...
 
     def get_item(self, item_id: int) -> Item: ...
