@@ -6,27 +6,45 @@ measured is the command's own memory, not the captured output's."""
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 import tracemalloc
+import uuid
 from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
 
 import pytest
 
-from tests.nemkonto_flow_data import instruction
+from tests.eik_helpers import SE as EIK_SE
+from tests.nemkonto_data import cpr
+from tests.nemkonto_flow_data import G68_KIND, instruction, journal_delivery
+from tests.oir_data import EXPENSE, INTERMEDIATE
+from tests.oir_data import settings as oir_settings
 from tests.test_payments_cli import payments_config
+from toekgw.adapters.eindkomst import EindkomstGateway, MqRoute, collect
+from toekgw.adapters.eindkomst.collect import report_paid
+from toekgw.adapters.oir import send as oir_send
+from toekgw.adapters.oir.settings import MunicipalityBooks
 from toekgw.cli.main import cli
+from toekgw.formats.eindkomst import Sender
 from toekgw.formats.findings import Finding, Severity
+from toekgw.formats.idents import cpr_problem
 from toekgw.gateway.danish_time import danish_today
 from toekgw.gateway.journal import (
     SqliteJournal,
+    _item_rows,
+    _sqlite_chain,
     _sqlite_errors,
+    _sqlite_items,
     _sqlite_reads,
     _sqlite_retention,
     open_journal,
 )
+from toekgw.gateway.journal.books import PostingRow
 from toekgw.gateway.privacy import pseudonym
+from toekgw.gateway.transport.mq import SqliteQueue
+from toekgw.simulators.eindkomst import DEFAULT_REPLY_QUEUE, DEFAULT_REQUEST_QUEUE
 
 
 @contextlib.contextmanager
@@ -129,4 +147,106 @@ def test_retention_pseudonymises_the_read_log_a_page_at_a_time(
         tracemalloc.stop()
         journal.close()
         assert done == n
+    _flat(peaks)
+
+
+def _built_vouchers(journal: SqliteJournal, n: int) -> None:
+    """``n`` built vouchers of two municipalities, each a balanced pair of postings."""
+    with journal.transaction():
+        for i in range(n):
+            group = ("101", "102")[i % 2]
+            rows = [
+                PostingRow(seq, side, 10_000 + i, account, None, f"bilag {i}", None, None,
+                           f"k{i}", None)
+                for seq, side, account in ((1, "D", EXPENSE), (2, "K", INTERMEDIATE))
+            ]  # fmt: skip
+            journal.add_voucher(
+                voucher_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"voucher:{i}")),
+                group=group,
+                day=dt.date(2026, 11, 2 + i % 20),
+                kind="journaled",
+                state="built",
+                postings=rows,
+            )
+
+
+def test_oir_claims_its_batches_a_page_of_vouchers_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(oir_send, "_PAGE", 50, raising=False)
+    conf = oir_settings(
+        max_vouchers_per_file=20,
+        municipalities={g: MunicipalityBooks(g, "29189846") for g in ("101", "102")},
+    )
+    warm = _fast(open_journal(tmp_path / "warm.sqlite"))
+    _built_vouchers(warm, 60)
+    oir_send.claim_batches(warm, conf)  # untraced: statements, caches, imports
+    warm.close()
+    peaks = []
+    for n in (300, 3_000):
+        journal = _fast(open_journal(tmp_path / f"{n}.sqlite"))
+        _built_vouchers(journal, n)
+        tracemalloc.start()
+        claimed = oir_send.claim_batches(journal, conf)
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+        assert len(claimed) == 2 * -(-n // 40)  # two municipalities, 20 vouchers a file
+        assert not journal.vouchers(states=["built"])
+        journal.close()
+    _flat(peaks)
+
+
+def _paid(journal: SqliteJournal, n: int) -> None:
+    """``n`` payments at the bank in November over two disposition dates, each to a citizen
+    of its own but every hundredth: a second payment the same day (one recipient, the sum)."""
+    payments = [
+        instruction(i, date=dt.date(2026, 11, 2 + i % 2), beneficiary=cpr(i - 10 * (i % 100 == 99)))
+        for i in range(n)
+    ]
+    journal_delivery(journal, payments)
+    with journal.transaction():  # at the bank (the moves there are not what is measured)
+        journal._db.execute("UPDATE items SET state = 'at-bank' WHERE counterpart = 'ksd'")
+
+
+def _report_paid(where: Path, n: int) -> tuple[int, int]:
+    """The peak of ``report_paid`` over ``n`` payments (and the payments it reported)."""
+    where.mkdir()
+    journal = _fast(open_journal(where / "journal.sqlite"))
+    _paid(journal, n)
+    for i in range(n):  # the birth dates' cache (bounded: each date once) filled untraced
+        cpr_problem(cpr(i), dt.date(2026, 12, 1))
+    queue = SqliteQueue(where / "queues.sqlite")
+    gw = EindkomstGateway(
+        journal,
+        MqRoute(queue, DEFAULT_REQUEST_QUEUE, DEFAULT_REPLY_QUEUE),
+        sender=Sender(se=EIK_SE, cvr=EIK_SE),
+        outbox=where / "outbox",
+        # A delivery and a 5000 group are bounded by this: 300 payments fill them already.
+        max_message_bytes=20_000,
+        clock=lambda: dt.datetime(2026, 12, 1, 10, tzinfo=dt.UTC),
+    )
+    try:
+        tracemalloc.start()
+        run = report_paid(gw, (G68_KIND.name,), before=dt.date(2026, 12, 1))
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    finally:
+        queue.close()
+        journal.close()
+    return peak, run.payments
+
+
+def test_eindkomst_reports_the_payments_at_the_bank_a_page_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(collect, "_PAGE", 50, raising=False)
+    monkeypatch.setattr(_sqlite_items, "BATCH", 50)  # items_of_kind's page
+    monkeypatch.setattr(_item_rows, "BATCH", 50)  # the marks journaled a batch at a time
+    monkeypatch.setattr(_sqlite_chain, "_PAGE", 50)  # the rows hashed at the commit
+    _report_paid(tmp_path / "warm", 60)  # untraced: statements, caches, imports
+    peaks = []
+    for n in (300, 3_000):
+        peak, reported = _report_paid(tmp_path / str(n), n)
+        assert reported == n
+        peaks.append(peak)
     _flat(peaks)

@@ -255,8 +255,8 @@ def _eindkomst(settings: Settings) -> list[_Spec]:
         with _eindkomst_sending(settings, lambda: now) as gw:
             run = report_paid(gw, kinds, before=danish_date(now) + dt.timedelta(days=1))
         return JobReport(
-            f"{run.payments} payments reported in {len(run.report_ids)} reports",
-            {"payments": run.payments, "reports": len(run.report_ids)},
+            f"{run.payments} payments reported in {run.reports} reports",
+            {"payments": run.payments, "reports": run.reports},
         )
 
     def do_orders(now: dt.datetime) -> JobReport:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,9 +39,11 @@ __all__ = [
     "INCOME_TYPE_KONTANTHJAELP",
     "BenefitReportSummary",
     "PaidBenefit",
+    "benefit_recipient",
     "benefit_reports",
     "render_summary",
     "report_paid_benefits",
+    "sorted_recipients",
 ]
 
 INCOME_TYPE_KONTANTHJAELP = "06"
@@ -87,6 +89,35 @@ def _tax(gw: EindkomstGateway, cpr: str, month_total: int, on: dt.date) -> int:
     return max(0, month_total - deduction) * w.rate_pct // 100
 
 
+def benefit_recipient(cpr: str, income: int, tax: int) -> Recipient:
+    """One recipient of a kontanthjælp report: its income (0014) and, if any, its A-tax."""
+    return Recipient(
+        cpr=cpr,
+        amounts={A_INCOME_WITHOUT_AM: income, A_TAX: tax} if tax else {A_INCOME_WITHOUT_AM: income},
+    )
+
+
+def sorted_recipients(
+    gw: EindkomstGateway, payments: Iterable[tuple[str, int]], on: dt.date
+) -> Iterator[Recipient]:
+    """The recipients of the report for disposition date ``on`` of ``payments`` (CPR and
+    amount, no A-tax given) already ordered by CPR: one per CPR, its amounts summed and its
+    A-tax worked out from its tax card, as :func:`benefit_reports` makes them, holding one
+    CPR's sum at a time. A CPR out of order raises :class:`ValueError`."""
+    cpr: str | None = None
+    income = 0
+    for who, amount in payments:
+        if cpr is not None and who != cpr:
+            if who < cpr:
+                raise ValueError("the payments of a report are not ordered by CPR")
+            yield benefit_recipient(cpr, income, _tax(gw, cpr, income, on))
+            income = 0
+        cpr = who
+        income += amount
+    if cpr is not None:
+        yield benefit_recipient(cpr, income, _tax(gw, cpr, income, on))
+
+
 def benefit_reports(
     gw: EindkomstGateway,
     payments: Iterable[PaidBenefit],
@@ -118,12 +149,7 @@ def benefit_reports(
                 day,
                 INCOME_TYPE_KONTANTHJAELP,
                 [
-                    Recipient(
-                        cpr=cpr,
-                        amounts={A_INCOME_WITHOUT_AM: income, A_TAX: tax}
-                        if tax
-                        else {A_INCOME_WITHOUT_AM: income},
-                    )
+                    benefit_recipient(cpr, income, tax)
                     for cpr, (income, tax) in sorted(people.items())
                 ],
                 key=f"{key}:{day.isoformat()}",

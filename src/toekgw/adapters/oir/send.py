@@ -21,8 +21,9 @@ from __future__ import annotations
 import datetime as dt
 import os
 import uuid
-from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import groupby
 from pathlib import Path
 
 from toekgw.adapters.oir.model import OIR_NAMESPACE
@@ -43,6 +44,9 @@ __all__ = ["FILE_KIND", "SentBatch", "batch_file", "claim_batches", "send_batche
 #: The journal kind of our voucher files.
 FILE_KIND = outbound_kind("erp-voucher-file")
 register_kind(FILE_KIND)
+
+#: Built vouchers read a page at a time by :func:`claim_batches`.
+_PAGE = 1_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,15 +74,25 @@ def _voucher_bytes(journal: BooksJournal, v: VoucherRow) -> bytes:
     return voucher_xml(voucher_of(v.voucher_id, v.day, number, rows))
 
 
+def _built_by_group(journal: BooksJournal) -> Iterator[VoucherRow]:
+    """The built vouchers ordered by municipality, then row id, read ``_PAGE`` at a time (a
+    voucher held or batched before its page is read is left out)."""
+    after: tuple[str, int] | None = None
+    while page := journal.vouchers_by_group("built", after=after, limit=_PAGE):
+        after = (page[-1].group, page[-1].id)
+        yield from page
+
+
 def claim_batches(journal: BooksJournal, settings: OirSettings) -> list[str]:
-    """Put every built voucher of a configured municipality into a batch; the new batch ids."""
-    by_group: dict[str, list[VoucherRow]] = defaultdict(list)
-    for v in journal.vouchers(states=["built"]):
-        by_group[v.group].append(v)
+    """Put every built voucher of a configured municipality into a batch; the new batch ids.
+
+    The vouchers are read in municipality order a page at a time, and a batch is claimed as
+    soon as it is full or its municipality ends: memory holds a page and one batch (at most
+    ``max_vouchers_per_file`` vouchers), whatever the number of vouchers."""
     claimed: list[str] = []
     envelope = len(batch_head(_header(settings, "0" * 36, "2000-01-01T00:00:00+00:00", "0" * 8)))
     envelope += len(BATCH_TAIL)
-    for group, vouchers in sorted(by_group.items()):
+    for group, vouchers in groupby(_built_by_group(journal), key=lambda v: v.group):
         if group not in settings.municipalities:
             for v in vouchers:
                 _hold(

@@ -16,6 +16,7 @@ from toekgw.gateway.journal.base import Journal, JournalReader
 from toekgw.gateway.journal.location import SCHEMES, JournalLocation, JournalUrl
 from toekgw.gateway.journal.model import (
     AddedItems,
+    DateTotal,
     Direction,
     DuplicateItem,
     DuplicateTransmission,
@@ -38,6 +39,7 @@ from toekgw.gateway.journal.model import (
     StateError,
     StateTotal,
     Transmission,
+    Unmarked,
 )
 from toekgw.gateway.journal.sqlite import SqliteJournal
 
@@ -45,6 +47,7 @@ __all__ = [
     "ACTION_STATUSES",
     "ActionEntry",
     "AddedItems",
+    "DateTotal",
     "Direction",
     "DuplicateItem",
     "DuplicateTransmission",
@@ -73,6 +76,7 @@ __all__ = [
     "StateError",
     "StateTotal",
     "Transmission",
+    "Unmarked",
     "open_journal",
 ]
 

@@ -205,12 +205,16 @@ class PostgresDialect(Dialect):
     name = "postgresql"
     integrity_error: type[Exception] = psycopg.errors.IntegrityError
     begin_snapshot = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+    fence = ""  # the planner orders a query's conditions by their cost
 
     def json_text(self, column: str, key: str) -> str:
         return f"({column}::jsonb ->> {key})"
 
     def greatest(self, left: str, right: str) -> str:
         return f"greatest({left}, {right})"
+
+    def bytewise(self, expression: str) -> str:
+        return f'({expression}) COLLATE "C"'
 
     def json_row(self, columns: str) -> None:
         return None  # json_build_array puts a space after each comma

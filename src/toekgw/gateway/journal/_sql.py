@@ -48,6 +48,10 @@ class Dialect:
     # A read-only transaction that sees one state of the journal throughout (in WAL mode a
     # deferred transaction reads the snapshot of its first read).
     begin_snapshot = "BEGIN"
+    # Ends a subquery in FROM so that the planner keeps it apart (SQLite does not flatten a
+    # subquery with a LIMIT into an outer query with a WHERE; it runs it as a co-routine): the
+    # outer query's conditions are then evaluated on its rows only, after all of its own.
+    fence = " LIMIT -1"
 
     def json_text(self, column: str, key: str) -> str:
         """The text of the top-level field named by the SQL expression ``key`` in the JSON
@@ -56,6 +60,10 @@ class Dialect:
 
     def greatest(self, left: str, right: str) -> str:
         return f"max({left}, {right})"
+
+    def bytewise(self, expression: str) -> str:
+        """``expression`` (text) compared and ordered byte by byte (SQLite: its default)."""
+        return expression
 
     def json_row(self, columns: str) -> str | None:
         """An expression for the row of ``columns`` as the hash chain writes it: a compact

@@ -303,6 +303,18 @@ class SqliteBooks(JournalConnection):
             args.append(batch_id)
         return [_voucher(r) for r in self._db.execute(sql + " ORDER BY v.id", args)]
 
+    def vouchers_by_group(
+        self, state: str, *, after: tuple[str, int] | None = None, limit: int
+    ) -> list[VoucherRow]:
+        # The index vouchers_state (state, grp, id) gives the order and the start.
+        grp, last = after if after is not None else ("", 0)
+        rows = self._db.execute(
+            f"SELECT {_VOUCHER} FROM vouchers v WHERE v.state = ? "
+            "AND (v.grp > ? OR (v.grp = ? AND v.id > ?)) ORDER BY v.grp, v.id LIMIT ?",
+            (state, grp, grp, last, limit),
+        )
+        return [_voucher(r) for r in rows]
+
     def postings(self, voucher_row: int) -> list[PostingRow]:
         rows = self._db.execute(
             f"SELECT {_POSTING} FROM voucher_postings p WHERE p.voucher_row = ? ORDER BY p.seq",

@@ -20,6 +20,7 @@ from toekgw.formats.findings import Finding
 from toekgw.gateway.journal.location import JournalLocation
 from toekgw.gateway.journal.model import (
     AddedItems,
+    DateTotal,
     Direction,
     ErrorEntry,
     Event,
@@ -36,6 +37,7 @@ from toekgw.gateway.journal.model import (
     NewTransmission,
     StateTotal,
     Transmission,
+    Unmarked,
 )
 
 __all__ = ["Journal", "JournalReader"]
@@ -123,6 +125,32 @@ class JournalReader(Protocol):
 
     def items_of_kind(self, kind: str, state: str) -> Iterator[Item]:
         """Every item in ``state`` of every transmission of ``kind``, oldest first."""
+        ...
+
+    def unmarked_dates(
+        self, which: Unmarked, *, ids: tuple[int, int] | None = None
+    ) -> list[DateTotal]:
+        """The items ``which`` selects (``ids``: only those with an id from ``ids[0]`` to
+        ``ids[1]``), per kind and disposition date (ordered so): how many, the sum of their
+        ``value`` field and their lowest and highest id."""
+        ...
+
+    def unmarked_items(
+        self,
+        which: Unmarked,
+        *,
+        order: tuple[str, int] | None = None,
+        ids: tuple[int, int] | None = None,
+        after: tuple[str, int] | None = None,
+        limit: int,
+    ) -> list[tuple[str, int, int]]:
+        """A page of the items ``which`` selects, each as its key, id and ``value`` field: at
+        most ``limit`` of them, ordered by key (byte-wise), then id, after the (key, id)
+        ``after``. The key: the last ``order[1]`` characters of the payload field
+        ``order[0]`` (all of it when shorter); ``order`` None: ``""``, so ordered by id.
+        ``ids``: only the ids from ``ids[0]`` to ``ids[1]`` (both included), such as those
+        :meth:`unmarked_dates` gave for the dates read (what lets a read of a few recent
+        dates pass over the older items by their ids)."""
         ...
 
     def members(

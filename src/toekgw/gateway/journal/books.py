@@ -187,6 +187,13 @@ class Books(Protocol):
         self, *, states: Sequence[str] | None = None, batch_id: str | None = None
     ) -> list[VoucherRow]: ...
 
+    def vouchers_by_group(
+        self, state: str, *, after: tuple[str, int] | None = None, limit: int
+    ) -> list[VoucherRow]:
+        """A page of the vouchers in ``state`` ordered by municipality (group), then row id:
+        at most ``limit`` of them, after the (group, row id) ``after``."""
+        ...
+
     def postings(self, voucher_row: int) -> list[PostingRow]: ...
 
     def set_voucher_state(

@@ -18,6 +18,7 @@ from toekgw.gateway.errors import GatewayError
 
 __all__ = [
     "AddedItems",
+    "DateTotal",
     "Direction",
     "DuplicateItem",
     "DuplicateTransmission",
@@ -39,6 +40,7 @@ __all__ = [
     "StateError",
     "StateTotal",
     "Transmission",
+    "Unmarked",
 ]
 
 
@@ -303,6 +305,37 @@ class StateTotal:
     state: str
     count: int
     total_ore: int
+
+
+@dataclass(frozen=True, slots=True)
+class Unmarked:
+    """Which items a read of unmarked items (:meth:`~toekgw.gateway.journal.base.
+    JournalReader.unmarked_items`) selects: those in ``state`` of transmissions of ``kinds``
+    with a disposition date (the typed column) from ``dates[0]`` up to, not including,
+    ``dates[1]``, whose payload fields ``equal`` the texts given, and that no item of the
+    counterpart ``mark_counterpart`` marks yet (none has the business key ``mark_prefix``
+    followed by the item's id). Each is read with its payload field ``value`` (an integer)."""
+
+    kinds: tuple[str, ...]
+    state: str
+    dates: tuple[dt.date, dt.date]
+    mark_counterpart: str
+    mark_prefix: str
+    value: str
+    equal: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DateTotal:
+    """The unmarked items of one kind with one disposition date: how many, the sum of their
+    ``value`` and their lowest and highest id."""
+
+    kind: str
+    day: dt.date
+    count: int
+    total: int
+    first_id: int
+    last_id: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ from toekgw.gateway.journal._sqlite_outbox import Outbox
 from toekgw.gateway.journal._sqlite_reads import ReadLog
 from toekgw.gateway.journal._sqlite_retention import Retained
 from toekgw.gateway.journal._sqlite_staged import StagedBodies
+from toekgw.gateway.journal._sqlite_unmarked import UnmarkedItems
 from toekgw.gateway.journal.model import (
     Event,
     ItemHistory,
@@ -45,6 +46,7 @@ class SqliteJournal(
     ReadLog,
     Retained,
     StagedBodies,
+    UnmarkedItems,
 ):
     """The :class:`~toekgw.gateway.journal.base.Journal` (with its
     :class:`~toekgw.gateway.journal.books.Books` and its
