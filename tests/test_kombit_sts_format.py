@@ -76,6 +76,35 @@ def test_a_signature_by_another_key_is_refused() -> None:
         sts.read_request(root, now=NOW)
 
 
+def test_the_message_id_the_answer_echoes_is_one_and_signed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The answer's RelatesTo echoes the request's MessageID: one put in front of the signed
+    one was echoed instead, and a request whose only MessageID was not signed was taken."""
+    header_ns = "{http://www.w3.org/2005/08/addressing}"
+    root = _request()
+    signed = root.find(f".//{header_ns}MessageID")
+    assert signed is not None
+    extra = etree.Element(f"{header_ns}MessageID")
+    extra.text = "urn:uuid:00000000-0000-0000-0000-000000000000"
+    signed.addprevious(extra)
+    with pytest.raises(sts.StsFault) as caught:
+        sts.read_request(root, now=NOW)
+    assert caught.value.code == "InvalidRequest" and "2 MessageID headers" in str(caught.value)
+
+    sign_parts = sts.wsse.sign_parts
+    monkeypatch.setattr(
+        sts.wsse,
+        "sign_parts",
+        lambda envelope, parts, *a, **k: sign_parts(
+            envelope, [p for p in parts if p.tag != f"{header_ns}MessageID"], *a, **k
+        ),
+    )
+    with pytest.raises(sts.StsFault) as caught:  # signed, but not its MessageID
+        sts.read_request(_request(), now=NOW)
+    assert caught.value.code == "FailedAuthentication"
+
+
 def test_an_expired_request_is_refused() -> None:
     with pytest.raises(sts.StsFault) as caught:
         sts.read_request(_request(), now=NOW + dt.timedelta(minutes=6))

@@ -128,8 +128,9 @@ def build_request(
 
 
 def read_request(envelope: etree._Element, *, now: dt.datetime) -> TokenRequest:
-    """Verify a request as the STS does: signature over timestamp and body, timestamp valid,
-    the certificate in UseKey the signer's. Raises :class:`StsFault`.
+    """Verify a request as the STS does: signature over timestamp, body and the
+    ``MessageID`` the answer relates to (at most one), timestamp valid, the certificate in
+    UseKey the signer's. Raises :class:`StsFault`.
 
     The values are read from a copy without comments: a comment inside a signed value
     (``<a:Address>h<!---->ttp://...</a:Address>``) leaves the signature valid (exclusive c14n
@@ -139,8 +140,13 @@ def read_request(envelope: etree._Element, *, now: dt.datetime) -> TokenRequest:
     stamp = envelope.find(f".//{{{wsse.NS['wsu']}}}Timestamp")
     if body is None or stamp is None:
         raise StsFault("InvalidRequest", "the request has no body or no timestamp")
+    # What the answer's RelatesTo echoes: one, and signed (a second one put in front of the
+    # signed one would otherwise be echoed instead).
+    message_ids = envelope.findall(f"{_S}Header/{_A}MessageID")
+    if len(message_ids) > 1:
+        raise StsFault("InvalidRequest", f"{len(message_ids)} MessageID headers, not one")
     try:
-        certificate = wsse.verify_parts(envelope, [stamp, body], now=now)
+        certificate = wsse.verify_parts(envelope, [stamp, body, *message_ids], now=now)
     except wsse.SignatureRefused as exc:
         raise StsFault("FailedAuthentication", str(exc)) from exc
     try:
@@ -168,7 +174,7 @@ def read_request(envelope: etree._Element, *, now: dt.datetime) -> TokenRequest:
     signer_der = certificate.public_bytes(serialization.Encoding.DER)
     if not use_key or _base64(use_key) != signer_der:
         raise StsFault("InvalidRequest", "UseKey is not the signer's certificate")
-    message_id = envelope.findtext(f"{_S}Header/{_A}MessageID") or ""
+    message_id = (message_ids[0].text or "") if message_ids else ""
     return TokenRequest(message_id, applies_to.strip(), cvr, certificate, created, expires)
 
 
