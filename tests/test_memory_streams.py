@@ -104,8 +104,7 @@ def test_the_error_list_is_printed_a_page_at_a_time(
                 journal.add_error(counterpart="ksd", subject="record", file_name=f"f{i}.g68",
                                   business_key=f"k{i}", findings=_findings(i))  # fmt: skip
         journal.close()
-        args = ("errors", "--format", fmt, "--config", str(config))
-        peaks.append(_peak(lambda args=args: _invoke(*args)))
+        peaks.append(_peak(partial(_invoke, "errors", "--format", fmt, "--config", str(config))))
     _flat(peaks)
 
 
@@ -124,9 +123,9 @@ def test_audit_reads_prints_the_months_reads_a_page_at_a_time(
         for i in range(n):
             journal.record_read("status --item", f"item K{i} of a busy month", ("0101701234",))
         journal.close()
-        args = ("audit", "reads", "--month", month, "--config", str(config))
+        args: tuple[str, ...] = ("audit", "reads", "--month", month, "--config", str(config))
         args += ("--json",) if as_json else ()
-        peaks.append(_peak(lambda args=args: _invoke(*args)))
+        peaks.append(_peak(partial(_invoke, *args)))
     _flat(peaks)
 
 
