@@ -14,6 +14,7 @@ import requests
 from lxml import etree
 
 from tests.debitor_rig import CVR, Rig, claim, debtor_rig
+from tests.idws_tokens import signed_soap11, sts_assertion
 from tests.pki import identity
 from toekgw.adapters.debitor.claims import fordring_id
 from toekgw.formats.debitor.registrering import NS
@@ -120,25 +121,10 @@ def test_the_simulator_refuses_a_bad_signature_and_the_gateway_records_a_finding
 
 
 def _signed(created: dt.datetime = NOW) -> etree._Element:
-    holder = identity("toek-gateway")
-    assertion = saml.build_assertion(
-        issuer="https://sts.test",
-        audience="http://entityid.test/service",
-        cvr=CVR,
-        holder=holder.certificate,
-        not_before=NOW - dt.timedelta(minutes=1),
-        not_on_or_after=NOW + dt.timedelta(hours=8),
-        key=identity("sts").key,
-        certificate=identity("sts").certificate,
-    )
-    soap = wsse.NS["soap11"]
-    envelope = etree.Element(f"{{{soap}}}Envelope", nsmap={"soap": soap})
-    etree.SubElement(envelope, f"{{{soap}}}Header")
-    etree.SubElement(etree.SubElement(envelope, f"{{{soap}}}Body"), "{urn:test}Besked").text = "1"
-    idws.sign_request(
-        envelope, etree.fromstring(assertion), holder.key, holder.certificate, created=created
-    )
-    return etree.fromstring(etree.tostring(envelope))
+    besked = etree.Element("{urn:test}Besked")
+    besked.text = "1"
+    assertion = sts_assertion("toek-gateway", NOW, cvr=CVR)
+    return signed_soap11(besked, assertion, "toek-gateway", created=created)
 
 
 def _trusting(assertion: etree._Element) -> saml.AssertionInfo:

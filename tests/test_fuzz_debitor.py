@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.fuzzkit import FUZZ, PLANTED_CPR, fixed_mutations, refuses_only, xml_mutations
+from tests.idws_tokens import sts_assertion
 from tests.pki import identity
 from toekgw.formats.debitor.daekning import (
     BadRequest,
@@ -21,7 +22,6 @@ from toekgw.formats.debitor.daekning import (
     read_request,
 )
 from toekgw.formats.debitor.saldo import HEADER, BadSaldo, Saldo, read_saldo, write_saldo
-from toekgw.formats.kombit import saml
 
 NOW = dt.datetime(2026, 12, 4, 10, 0, tzinfo=dt.UTC)
 CVR = "29189846"
@@ -29,16 +29,7 @@ CVR = "29189846"
 
 def _request() -> bytes:
     holder = identity("debtor-system")
-    assertion = saml.build_assertion(
-        issuer="https://sts.test",
-        audience="http://entityid.test/service",
-        cvr=CVR,
-        holder=holder.certificate,
-        not_before=NOW - dt.timedelta(minutes=1),
-        not_on_or_after=NOW + dt.timedelta(hours=8),
-        key=identity("sts").key,
-        certificate=identity("sts").certificate,
-    )
+    assertion = sts_assertion("debtor-system", NOW, cvr=CVR)
     message = DaekningBesked(
         "0f6a1b2c-3d4e-4f50-8a6b-7c8d9e0f1a2b",
         CVR,

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from tests.fuzzkit import FUZZ, PLANTED_CPR, assert_masked, refuses_only, xml_mutations
+from tests.idws_tokens import signed_soap11, sts_assertion
 from tests.pki import VALID_FROM, identity
 from toekgw.formats.debitor.registrering import (
     NS,
@@ -28,7 +29,6 @@ from toekgw.formats.debitor.registrering import (
     read_indbetaling,
     read_registrering,
 )
-from toekgw.formats.kombit import idws, saml, wsse
 from toekgw.formats.xmlcheck import safe_parser
 from toekgw.simulators.debitor.app import (
     INDBETALING_PATH,
@@ -145,24 +145,8 @@ def test_a_schema_refusal_masks_a_cpr_number_it_quotes() -> None:
 
 
 def _signed(message: bytes) -> bytes:
-    holder = identity("toek-gateway")
-    assertion = saml.build_assertion(
-        issuer="https://sts.simulator.toekgw.local",
-        audience="http://entityid.test/service",
-        cvr="29189846",
-        holder=holder.certificate,
-        not_before=NOW - dt.timedelta(minutes=1),
-        not_on_or_after=NOW + dt.timedelta(hours=8),
-        key=identity("sts").key,
-        certificate=identity("sts").certificate,
-    )
-    soap = wsse.NS["soap11"]
-    envelope = etree.Element(f"{{{soap}}}Envelope", nsmap={"soap": soap})
-    etree.SubElement(envelope, f"{{{soap}}}Header")
-    etree.SubElement(envelope, f"{{{soap}}}Body").append(etree.fromstring(message))
-    idws.sign_request(
-        envelope, etree.fromstring(assertion), holder.key, holder.certificate, created=NOW
-    )
+    assertion = sts_assertion("toek-gateway", NOW, issuer="https://sts.simulator.toekgw.local")
+    envelope = signed_soap11(etree.fromstring(message), assertion, "toek-gateway", created=NOW)
     return bytes(etree.tostring(envelope))
 
 

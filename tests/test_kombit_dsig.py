@@ -16,8 +16,9 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from lxml import etree
 from signxml.verifier import XMLVerifier
 
+from tests.idws_tokens import signed_soap11, sts_assertion
 from tests.pki import identity
-from toekgw.formats.kombit import dsig, idws, saml, wsse
+from toekgw.formats.kombit import dsig, wsse
 
 DS = "{http://www.w3.org/2000/09/xmldsig#}"
 SOAP = wsse.NS["soap11"]
@@ -26,25 +27,10 @@ HOLDER = "dsig-holder"
 
 def _signed() -> etree._Element:
     now = dt.datetime.now(dt.UTC)
-    holder = identity(HOLDER)
-    assertion = saml.build_assertion(
-        issuer="https://sts.test",
-        audience="urn:test",
-        cvr="29189846",
-        holder=holder.certificate,
-        not_before=now - dt.timedelta(minutes=1),
-        not_on_or_after=now + dt.timedelta(hours=1),
-        key=identity("sts").key,
-        certificate=identity("sts").certificate,
-    )
-    envelope = etree.Element(f"{{{SOAP}}}Envelope", nsmap={"soap": SOAP})
-    etree.SubElement(envelope, f"{{{SOAP}}}Header")
-    body = etree.SubElement(envelope, f"{{{SOAP}}}Body")
-    etree.SubElement(body, "{urn:test}Besked", nsmap={"t": "urn:test"}).text = "1"
-    idws.sign_request(
-        envelope, etree.fromstring(assertion), holder.key, holder.certificate, created=now
-    )
-    return etree.fromstring(etree.tostring(envelope))
+    assertion = sts_assertion(HOLDER, now, audience="urn:test", hours=1)
+    besked = etree.Element("{urn:test}Besked", nsmap={"t": "urn:test"})
+    besked.text = "1"
+    return signed_soap11(besked, assertion, HOLDER, created=now)
 
 
 def _signature(envelope: etree._Element) -> etree._Element:
