@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -33,3 +34,10 @@ def raw_execute(journal: SqliteJournal, sql: str, params: Sequence[Any] = ()) ->
         return rows
     finally:
         db.close()
+
+
+def journal_bytes(journal: Path) -> bytes:
+    """The bytes of every file of the SQLite journal at ``journal`` (the database, its
+    ``-wal`` and ``-shm``): where a value retention replaced must be gone from, not only from
+    the tables."""
+    return b"".join(p.read_bytes() for p in journal.parent.glob(journal.name + "*"))

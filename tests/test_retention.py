@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from tests.configs import write_config
+from tests.journals import journal_bytes
 from tests.nemkonto_data import cpr
 from tests.nemkonto_flow_data import instruction
 from tests.test_payments_cli import K, _cycle, payments_config
@@ -58,8 +59,7 @@ def _run(config: Path, *args: str) -> Result:
 
 
 def _files(config: Path) -> bytes:
-    var = config.parent / "var"
-    return b"".join(p.read_bytes() for p in var.glob("journal.sqlite*"))
+    return journal_bytes(config.parent / "var" / "journal.sqlite")
 
 
 def _money(config: Path) -> list[tuple[str, int, str]]:

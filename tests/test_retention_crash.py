@@ -15,6 +15,7 @@ import pytest
 
 from tests.configs import write_config
 from tests.crashkit import child_env
+from tests.journals import journal_bytes
 from tests.nemkonto_data import cpr
 from tests.nemkonto_flow_data import instruction
 from tests.test_payments_cli import payments_config
@@ -84,7 +85,7 @@ def test_killed_at_each_step_then_run_again(tmp_path: Path, crash_at: str) -> No
     assert told == COUNT  # each item said once, whatever page the kill fell in
     assert sum("staging copy" in n for n in notes) == 1
     assert not (tmp_path / "var" / "staging" / "ksd" / "received" / "G68_0001.txt").exists()
-    data = b"".join(p.read_bytes() for p in path.parent.glob("journal.sqlite*"))
+    data = journal_bytes(path)
     assert not [n for n in range(1, COUNT + 1, 97) if cpr(n).encode() in data]
 
 
@@ -194,5 +195,5 @@ def test_killed_while_pseudonymising_metadata_then_run_again(tmp_path: Path, cra
     db.close()
     assert done == (COUNT,)
     assert len(notes) == COUNT  # each transmission said once, whatever page the kill fell in
-    data = b"".join(p.read_bytes() for p in path.parent.glob("journal.sqlite*"))
+    data = journal_bytes(path)
     assert not [n for n in range(1, COUNT + 1, 97) if _stop_reason(n).encode() in data]

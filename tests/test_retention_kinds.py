@@ -20,6 +20,7 @@ from click.testing import CliRunner, Result
 from tests.configs import write_config
 from tests.eik_flow_helpers import income
 from tests.eik_helpers import SE, build_bytes, cpr
+from tests.journals import journal_bytes
 from tests.tok_helpers import header
 from toekgw.adapters.config import load_settings
 from toekgw.adapters.eindkomst.answers import _receipt_data
@@ -205,7 +206,7 @@ def _run(config: Path, *args: str) -> Result:
 
 
 def _files(config: Path) -> bytes:
-    return b"".join(p.read_bytes() for p in config.parent.glob("journal.sqlite*"))
+    return journal_bytes(config.parent / "journal.sqlite")
 
 
 @pytest.mark.parametrize("kind", sorted(BUILDERS))

@@ -18,6 +18,7 @@ import pytest
 
 from tests.configs import write_config
 from tests.eik_helpers import cpr
+from tests.journals import journal_bytes
 from toekgw.adapters.config import load_settings
 from toekgw.adapters.debitor.afsend import AFSEND_KIND, B01, Call, claim_call, make_call
 from toekgw.adapters.debitor.claims import _opret_of
@@ -141,7 +142,7 @@ def _world(tmp_path: Path, kind: str) -> tuple[Path, Journaled]:
 
 
 def _files(config: Path) -> bytes:
-    return b"".join(p.read_bytes() for p in config.parent.glob("journal.sqlite*"))
+    return journal_bytes(config.parent / "journal.sqlite")
 
 
 def _events(config: Path) -> int:
