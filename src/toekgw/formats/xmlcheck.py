@@ -30,6 +30,7 @@ __all__ = [
     "schema_findings",
     "source_line",
     "value_finding",
+    "without_comments",
 ]
 
 DEFAULT_MAX_FINDINGS = 100
@@ -92,6 +93,14 @@ def _reused_parser() -> etree.XMLParser:
     if parser is None:
         parser = _PARSERS.parser = safe_parser(keep_comments=False)
     return parser
+
+
+def without_comments(element: etree._Element) -> etree._Element:
+    """A detached copy of ``element`` without comments and processing instructions, the texts
+    around them joined: what a schema and a signature (exclusive canonicalisation) read, and
+    so what its values must be read from. :class:`lxml.etree.XMLSyntaxError` beyond the safe
+    parser's limits (depth, size)."""
+    return etree.fromstring(etree.tostring(element, with_tail=False), _reused_parser())
 
 
 def parse_safely(data: bytes, code_prefix: str) -> tuple[etree._Element | None, list[Finding]]:

@@ -27,7 +27,7 @@ from lxml import etree
 
 from toekgw.formats.dates import XS_DATE, xs_date
 from toekgw.formats.findings import mask_cpr_in_text
-from toekgw.formats.xmlcheck import load_schema, safe_parser
+from toekgw.formats.xmlcheck import load_schema, without_comments
 
 __all__ = [
     "ENTITY_IDS",
@@ -218,9 +218,7 @@ def _validated(element: etree._Element, name: str) -> etree._Element:
     if not isinstance(element.tag, str) or element.tag != _N + name:
         raise BadMessage(f"expected {name} in {NS}, found {_shown_tag(element)}")
     try:
-        detached = etree.fromstring(
-            etree.tostring(element, with_tail=False), safe_parser(keep_comments=False)
-        )
+        detached = without_comments(element)
     except etree.XMLSyntaxError as exc:  # beyond the safe parser's limits (depth, size)
         raise BadMessage(f"{name} cannot be read: {exc.msg}") from None
     schema = load_schema(SCHEMA)

@@ -24,7 +24,7 @@ from lxml import etree
 from toekgw.formats.findings import mask_cpr_in_text
 from toekgw.formats.kombit import wsse
 from toekgw.formats.kombit.saml import SAML, TokenRefused, parse_time
-from toekgw.formats.xmlcheck import safe_parser
+from toekgw.formats.xmlcheck import without_comments
 
 __all__ = [
     "ACTION_ISSUE",
@@ -135,7 +135,10 @@ def read_request(envelope: etree._Element, *, now: dt.datetime) -> TokenRequest:
     The values are read from a copy without comments: a comment inside a signed value
     (``<a:Address>h<!---->ttp://...</a:Address>``) leaves the signature valid (exclusive c14n
     without comments) while ``findtext`` gives only the part before it."""
-    envelope = _without_comments(envelope)
+    try:
+        envelope = without_comments(envelope)
+    except etree.XMLSyntaxError as exc:  # beyond the safe parser's limits
+        raise StsFault("InvalidRequest", f"the request cannot be read: {exc}") from None
     body = envelope.find(_S + "Body")
     stamp = envelope.find(f".//{{{wsse.NS['wsu']}}}Timestamp")
     if body is None or stamp is None:
@@ -176,17 +179,6 @@ def read_request(envelope: etree._Element, *, now: dt.datetime) -> TokenRequest:
         raise StsFault("InvalidRequest", "UseKey is not the signer's certificate")
     message_id = (message_ids[0].text or "") if message_ids else ""
     return TokenRequest(message_id, applies_to.strip(), cvr, certificate, created, expires)
-
-
-def _without_comments(element: etree._Element) -> etree._Element:
-    """A copy of ``element`` without comments and processing instructions, the texts around
-    them joined (signed parts keep their canonical form, so verifying the copy is the same)."""
-    try:
-        return etree.fromstring(
-            etree.tostring(element, with_tail=False), safe_parser(keep_comments=False)
-        )
-    except etree.XMLSyntaxError as exc:  # beyond the safe parser's limits
-        raise StsFault("InvalidRequest", f"the request cannot be read: {exc}") from None
 
 
 def _base64(text: str) -> bytes | None:
