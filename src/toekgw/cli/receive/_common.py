@@ -103,7 +103,7 @@ def receive_command(
                         )
                     )
                 else:
-                    click.echo(mask_cpr_in_text(str(outcome)))
+                    click.echo(str(outcome))  # the outcome's line masks what it quotes
             code = max(code, exit_code(outcomes))
             if not watch:
                 break
