@@ -56,6 +56,17 @@ def test_puts_and_gets_use_syncpoint_and_wait_options(broker: fake.Broker) -> No
     assert gets[-1][0] == Q and 900 <= gets[-1][2] <= 1000  # wait=1 s as WaitInterval in ms
 
 
+def test_a_wait_is_never_shortened_to_whole_milliseconds(broker: fake.Broker) -> None:
+    """WaitInterval is in milliseconds. The time left when the get is made is a hair under
+    the wait asked for; truncated, a wait of 0.3 s became 299 ms and the get returned early
+    (the contract's wait test failed on it in CI). It is rounded up."""
+    with session() as s:
+        assert s.get(Q, wait=0.3) is None
+        assert s.get(Q, wait=0.0) is None
+    waits = [args[2] for op, args in broker.calls if op == "get"]
+    assert waits[0] == 300 and waits[-1] == 0
+
+
 def test_poison_message_goes_to_the_queues_backout_queue(broker: fake.Broker) -> None:
     with session(backout_threshold=None) as s:  # take BOTHRESH=2, BOQNAME from the queue
         s.put(Q, b"poison")

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import calendar
 import contextlib
+import math
 import time
 from collections.abc import Callable, Mapping
 from functools import partial
@@ -315,7 +316,8 @@ class PymqiQueue:
         md = self._mq.MD()
         gmo = self._mq.GMO()
         gmo.Options = c.MQGMO_SYNCPOINT | c.MQGMO_FAIL_IF_QUIESCING | c.MQGMO_WAIT
-        gmo.WaitInterval = int(wait * 1000)
+        # Whole milliseconds, rounded up: truncating made a get wait up to 1 ms less than asked.
+        gmo.WaitInterval = math.ceil(wait * 1000)
         try:
             body = self._open(queue, "input").get(None, md, gmo)
         except self._mq.MQMIError as err:
