@@ -108,6 +108,9 @@ def test_a_rejected_voucher_is_listed_then_regenerated_and_booked(tmp_path: Path
 def test_sortiment_commands(tmp_path: Path) -> None:
     rig = OirRig(tmp_path)
     rig.publish_sortiment(closed_on=dt.date(2026, 11, 15))
+    empty = rig.run("sortiment", "show", EXPENSE)  # nothing received: cannot run, no finding
+    assert empty.exit_code == 2, empty.output
+    assert f"the replica holds no version of sortiment {SORTIMENT} yet" in empty.output
     assert rig.run("sortiment", "receive").exit_code == 0
     status = rig.run("sortiment", "status")
     assert "version    1  FULD" in status.output and "version    2  DELTA" in status.output
@@ -117,6 +120,9 @@ def test_sortiment_commands(tmp_path: Path) -> None:
     assert f"changed  {EXPENSE}  valid 2026-01-01.. -> 2026-01-01..2026-11-14" in changed.output
     assert f"added    {EXPENSE_NEW}" in changed.output
     assert rig.run("sortiment", "show", "1.11.11/1/1").exit_code == 1
+    unknown = rig.run("sortiment", "diff", "--from", "9")  # a version the replica lacks: usage
+    assert unknown.exit_code == 2, unknown.output
+    assert f"the replica holds no version 9 of sortiment {SORTIMENT}" in unknown.output
 
 
 def test_a_closed_account_is_a_finding_before_sending_and_the_re_send_books_the_replacement(

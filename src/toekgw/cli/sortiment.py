@@ -14,6 +14,7 @@ from toekgw.adapters.oir import diff, find_classes, flows, oir_settings
 from toekgw.cli.options import DAY, config_option
 from toekgw.cli.receive._common import exit_code
 from toekgw.gateway.danish_time import danish_clock
+from toekgw.gateway.errors import UsageError
 from toekgw.gateway.journal import open_journal
 from toekgw.gateway.journal.books import ClassRow
 
@@ -101,7 +102,7 @@ def show_command(code: str, on: dt.datetime | None, config_path: Path | None) ->
     try:
         rows = find_classes(journal, books.sortiment, code, on=on.date() if on else None)
     except LookupError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise UsageError(str(exc)) from None
     finally:
         journal.close()
     if not rows:
@@ -124,7 +125,7 @@ def diff_command(old: int | None, new: int | None, config_path: Path | None) -> 
     try:
         before, after, changes = diff(journal, books.sortiment, old, new)
     except LookupError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise UsageError(str(exc)) from None
     finally:
         journal.close()
     click.echo(f"sortiment {books.sortiment}: version {before.version} -> {after.version}")

@@ -112,8 +112,12 @@ def _merge(
 def _version(journal: BooksJournal, sortiment: str, version: int | None) -> ClassVersion:
     found = journal.class_version(sortiment, version)
     if found is None:
-        what = f"version {version}" if version is not None else "any version"
-        raise LookupError(f"the replica holds no {what} of sortiment {sortiment}")
+        if version is None:
+            raise LookupError(
+                f"the replica holds no version of sortiment {sortiment} yet "
+                "(toekgw sortiment receive fetches it)"
+            )
+        raise LookupError(f"the replica holds no version {version} of sortiment {sortiment}")
     return found
 
 

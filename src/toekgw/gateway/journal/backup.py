@@ -30,6 +30,11 @@ from toekgw.gateway.journal._in_use import journal_to_itself
 from toekgw.gateway.journal._sqlite_connection import quick_check
 from toekgw.gateway.journal.model import JournalError
 
+# SQLite's files beside a database: its logs (which it replays into the database when it
+# opens it) and the WAL's shared-memory index.
+_LOGS = ("-wal", "-journal")
+_SIDE_FILES = (*_LOGS, "-shm")
+
 
 def backup_journal(journal: Path, target: Path) -> int:
     """Write a consistent copy of ``journal`` to ``target`` (which must not exist).
@@ -87,7 +92,7 @@ def _refuse_orphaned_log(target: Path) -> None:
     exist: SQLite takes such a log for the file's own and replays it into whatever next
     appears at that name, so a copy put there would silently become the old journal's state
     (its integrity check still passing)."""
-    for suffix in ("-wal", "-journal"):
+    for suffix in _LOGS:
         log = target.with_name(target.name + suffix)
         with contextlib.suppress(FileNotFoundError):
             if log.stat().st_size > 0:
@@ -139,7 +144,7 @@ def _backup(source: Path, target: Path, *, shown: Path | None = None) -> None:
 def _remove(partial: Path) -> None:
     for path in (
         partial,
-        *(partial.with_name(partial.name + s) for s in ("-journal", "-wal", "-shm")),
+        *(partial.with_name(partial.name + s) for s in _SIDE_FILES),
     ):
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
