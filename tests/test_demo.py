@@ -47,6 +47,10 @@ def test_month_end_demo_reconciles_and_pays_each_payment_once(tmp_path: Path) ->
     assert html.name == "toekgw-2026-11.html" and xlsx.exists() and len(csvs) == 10
     assert any(p.name.endswith("-oir.csv") for p in csvs)
     _check_oir_section(workdir, tmp_path / "reports")
+    # Its toekgw.toml serves the eIndkomst commands too: the demo took every answer.
+    config = str(workdir / "toekgw.toml")
+    received = CliRunner().invoke(cli, ["eindkomst", "receive", "--config", config])
+    assert received.exit_code == 0 and received.output.startswith("0 message(s)"), received.output
     page = html.read_text(encoding="utf-8")
     november = sum(
         d["sent"]["count"]

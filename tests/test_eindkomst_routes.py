@@ -6,10 +6,19 @@ import datetime as dt
 from pathlib import Path
 from typing import Any, Literal
 
+import pytest
+
 from tests.eik_flow_helpers import NOW
 from tests.eik_helpers import PERIOD, SE, cpr
-from toekgw.adapters.eindkomst import COUNTERPART, DELIVERY, RECEIPTS, PaidBenefit
-from toekgw.cli.demo_eindkomst import report_income
+from toekgw.adapters.config import load_settings
+from toekgw.adapters.eindkomst import (
+    COUNTERPART,
+    DELIVERY,
+    RECEIPTS,
+    PaidBenefit,
+    eindkomst_settings,
+)
+from toekgw.cli.demo_eindkomst import ROUTES, SKAT_PARTY, eindkomst_config, report_income
 from toekgw.formats.eindkomst import Sender
 from toekgw.gateway.journal import open_journal
 from toekgw.gateway.transport import LocalDirTransport
@@ -64,3 +73,19 @@ def test_the_demo_step_has_the_same_outcome_on_both_routes(tmp_path: Path) -> No
     assert over_mq["recipients"] == 65 and len(over_mq["report_ids"]) == 2
     assert over_mq["reconciliation"]["category"] == 1  # type: ignore[index]
     assert {r["status"] for r in over_mq["reports"]} == {"accepted"}  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_the_demos_eindkomst_table_names_what_its_step_uses(
+    tmp_path: Path, route: Literal["mq", "serviceplatform"]
+) -> None:
+    """`toekgw demo` writes an [eindkomst] table, so `toekgw eindkomst … --config` works on
+    what the demo reported: the route, sender, queue and outbox report_income used."""
+    config = tmp_path / "toekgw.toml"
+    base = '[journal]\npath = "var/journal.sqlite"\n\n[staging]\ndir = "var/staging"\n'
+    config.write_text(base + eindkomst_config(route, SE), encoding="utf-8")
+    eik = eindkomst_settings(load_settings(config))
+    assert (eik.route, eik.sender_se, eik.companies) == (route, SE, (SE,))
+    assert eik.outbox == tmp_path / "var" / "eindkomst-outbox"
+    assert (eik.mq.transport, eik.mq.queue_db) == ("sqlite", tmp_path / "var" / "queues.sqlite")
+    assert eik.skat_party == (SKAT_PARTY if route == "serviceplatform" else None)

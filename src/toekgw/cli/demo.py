@@ -118,7 +118,7 @@ def run_demo(
     run = DemoRun(workdir, today)
     (workdir / "var").mkdir()
     with ExitStack() as stack:
-        rig = open_rig(stack, run)
+        rig = open_rig(stack, run, eindkomst_route)
         settings = FlowSettings(authorities={MUNICIPALITY: Authority(SUPPLIER, AGREEMENT, DEBTOR)})
         error_list = first_delivery(rig, count=count, seed=seed, error_rate=error_rate)
         second = second_delivery(rig, settings)

@@ -29,10 +29,22 @@ from toekgw.simulators.eindkomst import EindkomstFileSimulator, EindkomstSimulat
 from toekgw.simulators.eindkomst import SimulatorScript as EindkomstScript
 from toekgw.simulators.serviceplatform import Platform
 
-__all__ = ["ROUTES", "SKAT_PARTY", "report_income"]
+__all__ = ["ROUTES", "SKAT_PARTY", "eindkomst_config", "report_income"]
 
 ROUTES = ("mq", "serviceplatform")
 SKAT_PARTY = "skat-eindkomst"  # SKAT's party on the simulated platform (ours)
+
+
+def eindkomst_config(route: Literal["mq", "serviceplatform"], sender: str) -> str:
+    """The demo's ``[eindkomst]`` table: the route, sender, queue and outbox
+    :func:`report_income` uses, so that ``toekgw eindkomst … --config WORKDIR/toekgw.toml``
+    afterwards works on what the demo reported."""
+    party = f'skat_party = "{SKAT_PARTY}"\n' if route == "serviceplatform" else ""
+    return (
+        f'\n[eindkomst]\nsender_se = "{sender}"\nroute = "{route}"\n{party}'
+        'outbox = "var/eindkomst-outbox"\n\n'
+        '[eindkomst.mq]\ntransport = "sqlite"\nqueue_db = "var/queues.sqlite"\n'
+    )
 
 
 def report_income(

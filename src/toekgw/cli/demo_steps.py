@@ -28,7 +28,7 @@ from toekgw.adapters.nemkonto import (
 )
 from toekgw.adapters.payments import PaymentControls, PaymentsSettings
 from toekgw.adapters.serviceplatform import ReceiveSettings, receive_pipeline, send_file
-from toekgw.cli.demo_eindkomst import report_income
+from toekgw.cli.demo_eindkomst import eindkomst_config, report_income
 from toekgw.cli.demo_oir import OIR_CONFIG, PARTIES, book_in_erp
 from toekgw.cli.demo_payments import POLICY_TOML, write_second_delivery
 from toekgw.formats.eindkomst import Sender
@@ -184,7 +184,9 @@ class Rig:
             return list(pipeline.poll_once())
 
 
-def open_rig(stack: ExitStack, run: DemoRun) -> Rig:
+def open_rig(
+    stack: ExitStack, run: DemoRun, eindkomst_route: Literal["mq", "serviceplatform"] = "mq"
+) -> Rig:
     """The platform started, the gateway's configuration written, both journals opened."""
     workdir = run.workdir
     sim, key, known = stack.enter_context(_platform(workdir))
@@ -198,7 +200,8 @@ def open_rig(stack: ExitStack, run: DemoRun) -> Rig:
             account=DEBTOR.number,
         )
         + POLICY_TOML.format(municipality=MUNICIPALITY)
-        + OIR_CONFIG.format(municipality=MUNICIPALITY, cvr=SUPPLIER),
+        + OIR_CONFIG.format(municipality=MUNICIPALITY, cvr=SUPPLIER)
+        + eindkomst_config(eindkomst_route, SUPPLIER),
         encoding="utf-8",
     )
     journal = open_journal(workdir / "var" / "journal.sqlite")
