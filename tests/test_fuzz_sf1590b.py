@@ -141,6 +141,16 @@ def test_a_schema_refusal_masks_a_cpr_number_it_quotes() -> None:
     assert_masked(info.value)
 
 
+def test_a_schema_refusal_names_the_element_not_the_copys_line() -> None:
+    # The schema checks a detached copy: its line was named as if the request's.
+    data = B01.replace(b"<r:Beloeb>34.50<", b"<r:Beloeb>-34.50<")
+    with pytest.raises(BadMessage) as info:
+        _read(data)
+    path = "/r:DebitorRegistreringAfsend_I/r:Operation[3]/r:NedskrivFordring/r:Beloeb"
+    assert f"invalid against oir/DebitorRegistrering.xsd: {path}: Element" in str(info.value)
+    assert "line " not in str(info.value)
+
+
 # -- one level up: the debtor system's simulator --------------------------------------------
 
 

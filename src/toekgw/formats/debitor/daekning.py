@@ -104,9 +104,8 @@ def read_request(data: bytes) -> tuple[etree._Element, DaekningBesked]:
     if not schema.validate(message):
         log: Any = schema.error_log
         error = log.last_error
-        raise BadRequest(
-            f"invalid against the schema: line {error.line}, {error.path}: {error.message}"
-        )
+        where = f"line {error.line}, {error.path}" if error.path else f"line {error.line}"
+        raise BadRequest(f"invalid against the schema: {where}: {error.message}")
     return root, _besked(message)
 
 

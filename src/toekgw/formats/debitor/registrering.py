@@ -225,7 +225,9 @@ def _validated(element: etree._Element, name: str) -> etree._Element:
     if not schema.validate(etree.ElementTree(detached)):
         log: Any = schema.error_log
         error = log.last_error
-        raise BadMessage(f"invalid against {SCHEMA}: line {error.line}: {error.message}")
+        # The element's path: a line would be the detached copy's, not the request's.
+        where = error.path or name
+        raise BadMessage(f"invalid against {SCHEMA}: {where}: {error.message}")
     return detached
 
 
