@@ -151,18 +151,10 @@ class _Month:
         CPR (the beneficiary's last 10 digits), then oldest first."""
         due = replace(self.due, dates=(day, day + dt.timedelta(days=1)))
         ids = _span(t for t in self.totals if t.day == day)
-        after: tuple[str, int] | None = None
-        while True:
-            rows = self.gw.journal.unmarked_items(
-                due, order=("beneficiary", 10), ids=ids, after=after, limit=_PAGE
-            )
-            for cpr, _id, amount in rows:
-                self._read[0] += 1
-                self._read[1] += amount
-                yield cpr, amount
-            if len(rows) < _PAGE:
-                return
-            after = rows[-1][:2]
+        for cpr, _id, amount in self._unmarked(due, ids, order=("beneficiary", 10)):
+            self._read[0] += 1
+            self._read[1] += amount
+            yield cpr, amount
 
     def marks(self) -> Iterator[NewItem]:
         """A mark for each payment reported, in the journal's order (kind by kind, oldest
@@ -174,17 +166,11 @@ class _Month:
             of_kind = [t for t in self.totals if t.kind == kind]
             if not of_kind:
                 continue
-            due, ids = replace(self.due, kinds=(kind,)), _span(of_kind)
-            after: tuple[str, int] | None = None
-            while True:
-                rows = self.gw.journal.unmarked_items(due, ids=ids, after=after, limit=_PAGE)
-                for _key, item_id, amount in rows:
-                    yield NewItem(_mark(item_id), 0, seq=n, data={"type": "paid"})
-                    n += 1
-                    total += amount
-                if len(rows) < _PAGE:
-                    break
-                after = rows[-1][:2]
+            due = replace(self.due, kinds=(kind,))
+            for _key, item_id, amount in self._unmarked(due, _span(of_kind)):
+                yield NewItem(_mark(item_id), 0, seq=n, data={"type": "paid"})
+                n += 1
+                total += amount
         if not (n == self.payments == self._read[0]) or not (total == self._read[1] == self._total):
             raise JournalError(
                 f"the payments of {self.first:%Y-%m} at the bank were not read alike for their "
@@ -192,6 +178,21 @@ class _Month:
                 f"of {self.payments} ({self._total} øre): nothing was reported",
                 hint="run it again; if it says so again, the payments' data are not as expected",
             )
+
+    def _unmarked(
+        self, due: Unmarked, ids: tuple[int, int], *, order: tuple[str, int] | None = None
+    ) -> Iterator[tuple[str, int, int]]:
+        """Each (key, id, amount) of :meth:`JournalReader.unmarked_items`, read ``_PAGE`` at
+        a time."""
+        after: tuple[str, int] | None = None
+        while True:
+            rows = self.gw.journal.unmarked_items(
+                due, order=order, ids=ids, after=after, limit=_PAGE
+            )
+            yield from rows
+            if len(rows) < _PAGE:
+                return
+            after = rows[-1][:2]
 
 
 def report_paid(gw: EindkomstGateway, kinds: Sequence[str], *, before: dt.date) -> ReportRun:
